@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+namespace peerchat {
+
+/// A single-threaded poll(2) loop: file descriptors, timers, and work posted
+/// from other threads. Every callback runs on the loop's thread, so the state
+/// they touch needs no locks. A callback that throws is logged and the loop
+/// goes on.
+class EventLoop
+{
+public:
+    enum : short { Readable = 1, Writable = 2 };
+    using FdCallback = std::function<void(short events)>;
+    using Task = std::function<void()>;
+    using TimerId = std::uint64_t;
+
+    EventLoop();
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    /// Calls callback with Readable/Writable (or both, also on error or hang-up)
+    /// when fd is ready for any of events. Replaces an earlier watch of fd.
+    void watch(int fd, short events, FdCallback callback);
+    /// Changes which events fd is watched for.
+    void modify(int fd, short events);
+    /// Stops watching fd (safe from inside its own callback).
+    void unwatch(int fd);
+
+    /// Runs task once after delay; returns an id for cancel().
+    TimerId runAfter(std::chrono::milliseconds delay, Task task);
+    void cancel(TimerId id);
+
+    /// Runs task on the loop's thread soon; safe from any thread.
+    void post(Task task);
+
+    /// Runs until stop(); call from the thread that owns the loop.
+    void run();
+    /// Makes run() return after the current iteration; safe from any thread.
+    void stop();
+
+private:
+    struct Watch { short events; FdCallback callback; };
+    using Clock = std::chrono::steady_clock;
+
+    void runPosted();
+    void runDueTimers();
+    int pollTimeoutMs() const;
+    void wake();
+
+    int _wakeFd = -1;
+    std::unordered_map<int, Watch> _watches;
+    std::multimap<Clock::time_point, TimerId> _timerQueue;
+    std::unordered_map<TimerId, std::pair<Clock::time_point, Task>> _timers;
+    TimerId _nextTimer = 1;
+    std::mutex _postMutex;
+    std::vector<Task> _posted;
+    bool _stopRequested = false;
+};
+
+} // namespace peerchat

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "Parsed.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace peerchat::local {
+
+/// Version of the local protocol, sent in the welcome event.
+constexpr int kProtocolVersion = 1;
+
+/// Longest line either side accepts, newline excluded.
+constexpr std::size_t kMaxLineBytes = 64 * 1024;
+
+// ---- requests: UI -> peerd --------------------------------------------------
+
+/// {"op":"roster"}: asks for a roster event.
+struct RosterRequest {};
+/// {"op":"send","to":NAME,"text":TEXT}: sends a chat message.
+struct SendRequest { std::string to; std::string text; };
+/// {"op":"subscribe","peer":NAME}: history now, then every message with NAME.
+struct SubscribeRequest { std::string peer; };
+/// {"op":"unsubscribe","peer":NAME}
+struct UnsubscribeRequest { std::string peer; };
+/// {"op":"read","peer":NAME}: the user has seen the conversation; unread to 0.
+struct ReadRequest { std::string peer; };
+
+using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest>;
+
+// ---- events: peerd -> UI ----------------------------------------------------
+
+/// peerd's link to indexd.
+enum class LinkState { Connecting, Online, Refused, Stopping };
+
+/// An online user.
+struct UserInfo
+{
+    std::string name;
+    std::string endpoint;
+    std::string dialect;
+};
+
+/// One line of a conversation.
+struct ChatLine
+{
+    std::uint64_t id = 0;          ///< per conversation, from 1, in arrival order
+    std::string peer;              ///< the other side of the conversation
+    bool outgoing = false;         ///< typed by this identity
+    std::string from;              ///< who wrote it
+    std::string sentTime;          ///< the time field of the talk datagram, as the sender wrote it
+    std::int64_t receivedAtMs = 0; ///< when peerd stored it, ms since the Unix epoch
+    std::string text;
+};
+
+/// First event on every connection.
+struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; };
+/// The link to indexd changed; detail says why in words.
+struct StateEvent { LinkState state = LinkState::Connecting; std::string detail; };
+/// The whole roster (self excluded) and every non-zero unread count.
+struct RosterEvent { std::vector<UserInfo> users; std::map<std::string, std::uint32_t> unread; };
+/// A user came online (online = true) or left.
+struct PresenceEvent { UserInfo user; bool online = false; };
+/// Reply to subscribe: every line so far with that peer.
+struct HistoryEvent { std::string peer; std::vector<ChatLine> lines; };
+/// A new line in a conversation the client subscribed to.
+struct MessageEvent { ChatLine line; };
+/// The unread count of a conversation changed.
+struct UnreadEvent { std::string peer; std::uint32_t count = 0; };
+/// Reply to send: the line went out with this id.
+struct SentEvent { std::string to; std::uint64_t id = 0; };
+/// A request failed; message says what happened and what to do.
+struct ErrorEvent { std::string op; std::string message; };
+
+using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
+                           MessageEvent, UnreadEvent, SentEvent, ErrorEvent>;
+
+/// The local (Unix socket) codec: newline-delimited JSON objects.
+class LocalProtocol
+{
+public:
+    /// One line of JSON, newline included.
+    static std::string encodeRequest(const Request& request);
+    static std::string encodeEvent(const Event& event);
+
+    /// Parses one line (newline optional); refuses bad JSON, unknown ops,
+    /// missing or mistyped fields, invalid names, oversize text.
+    static Parsed<Request> decodeRequest(std::string_view line);
+    static Parsed<Event> decodeEvent(std::string_view line);
+
+    static std::string_view linkStateName(LinkState state);
+};
+
+} // namespace peerchat::local

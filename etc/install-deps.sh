@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages peerchat builds, tests and demos with.
+# Does nothing (and needs no root) when every package is already there.
+set -eu
+PACKAGES="cmake g++ make pkg-config libpoco-dev libcppunit-dev libncurses-dev tmux socat"
+
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "make deps: installing$missing"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q || { echo "make deps: apt-get update failed; check the network or apt sources" >&2; exit 1; }
+$SUDO apt-get install -y -q --no-install-recommends $missing || {
+  echo "make deps: could not install$missing; install them by hand and run make again" >&2; exit 1; }

@@ -1,0 +1,45 @@
+// Runs every registered CppUnit suite, or only the one named on the command
+// line, printing each test as it runs and a closing "N passed, N failed" line.
+#include <cppunit/BriefTestProgressListener.h>
+#include <cppunit/CompilerOutputter.h>
+#include <cppunit/TestResult.h>
+#include <cppunit/TestResultCollector.h>
+#include <cppunit/TestRunner.h>
+#include <cppunit/extensions/TestFactoryRegistry.h>
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    // A test that writes to a closed socket must see EPIPE, not die.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    CppUnit::Test* all = CppUnit::TestFactoryRegistry::getRegistry().makeTest();
+    CppUnit::Test* selected = all;
+    if (argc > 1) {
+        try {
+            selected = all->findTest(argv[1]);
+        } catch (const std::exception&) {
+            std::cerr << "no test suite named '" << argv[1] << "'\n";
+            return 2;
+        }
+    }
+
+    CppUnit::TestResult controller;
+    CppUnit::TestResultCollector collector;
+    CppUnit::BriefTestProgressListener progress;
+    controller.addListener(&collector);
+    controller.addListener(&progress);
+
+    CppUnit::TestRunner runner;
+    runner.addTest(selected);
+    runner.run(controller);
+
+    CppUnit::CompilerOutputter(&collector, std::cerr).write();
+    const int failed = collector.testFailuresTotal();
+    const int run = collector.runTests();
+    std::cout << (argc > 1 ? argv[1] : "tests") << ": " << (run - failed) << " passed, " << failed << " failed"
+              << std::endl;
+    return collector.wasSuccessful() ? 0 : 1;
+}

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "TempDir.h"
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace peerchat::test {
+
+/// A real daemon (build/bin/PROGRAM) run for a test: its stdout and stderr go
+/// to a log file; it is always killed and reaped when the object goes away.
+class DaemonProcess
+{
+public:
+    using Fields = std::map<std::string, std::string>;
+
+    /// program is a name in the build's bin directory ("indexd", "peerd") or a path.
+    DaemonProcess(std::string program, std::vector<std::string> args, std::map<std::string, std::string> env = {});
+    ~DaemonProcess();
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    /// Starts the process; throws when it cannot be started.
+    void start();
+
+    /// Waits for the daemon's readiness line ("... ready key=value key=value")
+    /// and returns its fields. Fails the test (CPPUNIT) on timeout or early exit,
+    /// printing the log.
+    Fields waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+    /// True when needle appears in the log before timeout.
+    bool waitForLog(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// How many times needle appears in the log so far.
+    std::size_t countInLog(const std::string& needle) const;
+    std::string log() const;
+
+    pid_t pid() const { return _pid; }
+    bool running();
+    void signal(int sig);
+    /// Waits for the process to exit; returns its exit code, or 128+signal when
+    /// killed by a signal, or -1 when it did not exit in time (it is then killed).
+    int waitExit(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+    /// The full path of a program in the build's bin directory.
+    static std::string binary(const std::string& name);
+
+private:
+    std::string _program;
+    std::vector<std::string> _args;
+    std::map<std::string, std::string> _env;
+    TempDir _dir;
+    std::string _logPath;
+    pid_t _pid = -1;
+    int _status = 0;
+    bool _reaped = false;
+};
+
+} // namespace peerchat::test
