@@ -1,0 +1,50 @@
+#pragma once
+
+#include "DatagramSink.h"
+#include "Endpoint.h"
+#include "EventLoop.h"
+
+#include <Poco/Net/DatagramSocket.h>
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace peerchat {
+
+/// One non-blocking UDP socket on an EventLoop: hands every datagram that
+/// arrives to a handler (on the loop's thread) and sends datagrams.
+/// Datagrams larger than Protocol::kMaxDatagramBytes are dropped here.
+class UdpChannel : public DatagramSink
+{
+public:
+    using Handler = std::function<void(std::string_view bytes, const Endpoint& from)>;
+
+    /// Binds to bindAddress (port 0: ephemeral); throws Poco::Net::NetException
+    /// when the address cannot be bound.
+    UdpChannel(EventLoop& loop, const Poco::Net::SocketAddress& bindAddress, Handler handler);
+    ~UdpChannel() override;
+    UdpChannel(const UdpChannel&) = delete;
+    UdpChannel& operator=(const UdpChannel&) = delete;
+
+    /// The bound address (with the real port when bound to 0).
+    Endpoint localEndpoint() const;
+
+    void sendTo(std::string_view bytes, const Endpoint& to) override;
+
+    /// Datagrams that could not be sent (full buffer, unreachable).
+    std::uint64_t sendFailures() const { return _sendFailures; }
+    /// Datagrams dropped on arrival for being oversize.
+    std::uint64_t oversizeDrops() const { return _oversizeDrops; }
+
+private:
+    void onReadable();
+
+    EventLoop& _loop;
+    Poco::Net::DatagramSocket _socket;
+    Handler _handler;
+    std::uint64_t _sendFailures = 0;
+    std::uint64_t _oversizeDrops = 0;
+};
+
+} // namespace peerchat
