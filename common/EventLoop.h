@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -64,7 +65,7 @@ private:
     TimerId _nextTimer = 1;
     std::mutex _postMutex;
     std::vector<Task> _posted;
-    bool _stopRequested = false;
+    std::atomic<bool> _stopRequested{false};
 };
 
 } // namespace peerchat

@@ -13,7 +13,7 @@ public:
 
     /// Creates the socket's directory with mode 0700 when missing. Throws
     /// Poco::IOException with a message for a person when it cannot, or when
-    /// an existing directory is not owned by this user or is open to others.
+    /// the directory is not owned by this user or is open to others.
     static void ensureDirectory(const std::string& socketPath);
 };
 

@@ -1,0 +1,381 @@
+#include "LocalProtocol.h"
+
+#include "Protocol.h"
+#include "UserName.h"
+#include "Utf8.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+
+namespace peerchat::local {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+/// A field could not be read; carries the reason to the decoder's catch.
+struct FieldError
+{
+    std::string reason;
+};
+
+std::string toLine(const Object& object)
+{
+    std::ostringstream out;
+    object.stringify(out);
+    out << '\n';
+    return out.str();
+}
+
+Object::Ptr parseObject(std::string_view line)
+{
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (line.size() > kMaxLineBytes) throw FieldError{"line is longer than 64 KiB"};
+    if (!Utf8::isValid(line)) throw FieldError{"line is not valid UTF-8"};
+    Poco::JSON::Parser parser;
+    parser.setDepth(16);
+    Poco::Dynamic::Var value;
+    try {
+        value = parser.parse(std::string(line));
+    } catch (const Poco::Exception& e) {
+        throw FieldError{"line is not JSON: " + e.message()};
+    }
+    if (value.type() != typeid(Object::Ptr)) throw FieldError{"line is not a JSON object"};
+    auto object = value.extract<Object::Ptr>();
+    if (!object) throw FieldError{"line is not a JSON object"};
+    return object;
+}
+
+std::string getString(const Object::Ptr& object, const std::string& key)
+{
+    if (!object->has(key)) throw FieldError{"missing field '" + key + "'"};
+    const auto value = object->get(key);
+    if (!value.isString()) throw FieldError{"field '" + key + "' must be a string"};
+    return value.extract<std::string>();
+}
+
+std::string getName(const Object::Ptr& object, const std::string& key)
+{
+    std::string name = getString(object, key);
+    if (auto why = UserName::check(name); !why.empty()) throw FieldError{"field '" + key + "': " + why};
+    return name;
+}
+
+std::int64_t getInteger(const Object::Ptr& object, const std::string& key, std::int64_t min, std::int64_t max)
+{
+    if (!object->has(key)) throw FieldError{"missing field '" + key + "'"};
+    const auto value = object->get(key);
+    if (!value.isInteger()) throw FieldError{"field '" + key + "' must be an integer"};
+    std::int64_t n = 0;
+    try {
+        n = value.convert<std::int64_t>();
+    } catch (const Poco::Exception&) {
+        throw FieldError{"field '" + key + "' is out of range"};
+    }
+    if (n < min || n > max) throw FieldError{"field '" + key + "' is out of range"};
+    return n;
+}
+
+bool getBool(const Object::Ptr& object, const std::string& key)
+{
+    if (!object->has(key)) throw FieldError{"missing field '" + key + "'"};
+    const auto value = object->get(key);
+    if (value.type() != typeid(bool)) throw FieldError{"field '" + key + "' must be true or false"};
+    return value.extract<bool>();
+}
+
+Array::Ptr getArray(const Object::Ptr& object, const std::string& key)
+{
+    auto array = object->getArray(key);
+    if (!array) throw FieldError{"field '" + key + "' must be an array"};
+    return array;
+}
+
+Object::Ptr asObject(const Poco::Dynamic::Var& value, const std::string& what)
+{
+    if (value.type() != typeid(Object::Ptr)) throw FieldError{what + " must be an object"};
+    auto object = value.extract<Object::Ptr>();
+    if (!object) throw FieldError{what + " must be an object"};
+    return object;
+}
+
+LinkState parseLinkState(const std::string& name)
+{
+    for (auto state : {LinkState::Connecting, LinkState::Online, LinkState::Refused, LinkState::Stopping}) {
+        if (LocalProtocol::linkStateName(state) == name) return state;
+    }
+    throw FieldError{"unknown state '" + name + "'"};
+}
+
+Object userToJson(const UserInfo& user)
+{
+    Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set("name", user.name);
+    o.set("endpoint", user.endpoint);
+    o.set("dialect", user.dialect);
+    return o;
+}
+
+UserInfo userFromJson(const Object::Ptr& o)
+{
+    return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect")};
+}
+
+Object lineToJson(const ChatLine& line)
+{
+    Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set("id", line.id);
+    o.set("peer", line.peer);
+    o.set("outgoing", line.outgoing);
+    o.set("from", line.from);
+    o.set("sentTime", line.sentTime);
+    o.set("receivedAtMs", line.receivedAtMs);
+    o.set("text", line.text);
+    return o;
+}
+
+ChatLine lineFromJson(const Object::Ptr& o)
+{
+    ChatLine line;
+    line.id = static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX));
+    line.peer = getName(o, "peer");
+    line.outgoing = getBool(o, "outgoing");
+    line.from = getName(o, "from");
+    line.sentTime = getString(o, "sentTime");
+    line.receivedAtMs = getInteger(o, "receivedAtMs", INT64_MIN, INT64_MAX);
+    line.text = getString(o, "text");
+    return line;
+}
+
+std::string checkedText(const Object::Ptr& o)
+{
+    std::string text = getString(o, "text");
+    if (text.empty()) throw FieldError{"field 'text' is empty"};
+    if (text.size() > Protocol::kMaxTextBytes) throw FieldError{"field 'text' is longer than 4096 bytes"};
+    if (text.find('\0') != std::string::npos) throw FieldError{"field 'text' has a NUL character"};
+    return text;
+}
+
+Object withTag(const char* key, const char* tag)
+{
+    Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set(key, std::string(tag));
+    return o;
+}
+
+struct RequestEncoder
+{
+    Object operator()(const RosterRequest&) const { return withTag("op", "roster"); }
+    Object operator()(const SendRequest& r) const
+    {
+        auto o = withTag("op", "send");
+        o.set("to", r.to);
+        o.set("text", r.text);
+        return o;
+    }
+    Object operator()(const SubscribeRequest& r) const
+    {
+        auto o = withTag("op", "subscribe");
+        o.set("peer", r.peer);
+        return o;
+    }
+    Object operator()(const UnsubscribeRequest& r) const
+    {
+        auto o = withTag("op", "unsubscribe");
+        o.set("peer", r.peer);
+        return o;
+    }
+    Object operator()(const ReadRequest& r) const
+    {
+        auto o = withTag("op", "read");
+        o.set("peer", r.peer);
+        return o;
+    }
+};
+
+struct EventEncoder
+{
+    Object operator()(const WelcomeEvent& e) const
+    {
+        auto o = withTag("event", "welcome");
+        o.set("protocol", e.protocol);
+        o.set("self", e.self);
+        o.set("state", std::string(LocalProtocol::linkStateName(e.state)));
+        o.set("index", e.index);
+        return o;
+    }
+    Object operator()(const StateEvent& e) const
+    {
+        auto o = withTag("event", "state");
+        o.set("state", std::string(LocalProtocol::linkStateName(e.state)));
+        o.set("detail", e.detail);
+        return o;
+    }
+    Object operator()(const RosterEvent& e) const
+    {
+        auto o = withTag("event", "roster");
+        Array users;
+        for (const auto& user : e.users) users.add(userToJson(user));
+        o.set("users", users);
+        Object unread(Poco::JSON_PRESERVE_KEY_ORDER);
+        for (const auto& [peer, count] : e.unread) unread.set(peer, count);
+        o.set("unread", unread);
+        return o;
+    }
+    Object operator()(const PresenceEvent& e) const
+    {
+        auto o = withTag("event", "presence");
+        o.set("user", userToJson(e.user));
+        o.set("online", e.online);
+        return o;
+    }
+    Object operator()(const HistoryEvent& e) const
+    {
+        auto o = withTag("event", "history");
+        o.set("peer", e.peer);
+        Array lines;
+        for (const auto& line : e.lines) lines.add(lineToJson(line));
+        o.set("lines", lines);
+        return o;
+    }
+    Object operator()(const MessageEvent& e) const
+    {
+        auto o = withTag("event", "message");
+        o.set("line", lineToJson(e.line));
+        return o;
+    }
+    Object operator()(const UnreadEvent& e) const
+    {
+        auto o = withTag("event", "unread");
+        o.set("peer", e.peer);
+        o.set("count", e.count);
+        return o;
+    }
+    Object operator()(const SentEvent& e) const
+    {
+        auto o = withTag("event", "sent");
+        o.set("to", e.to);
+        o.set("id", e.id);
+        return o;
+    }
+    Object operator()(const ErrorEvent& e) const
+    {
+        auto o = withTag("event", "error");
+        o.set("op", e.op);
+        o.set("message", e.message);
+        return o;
+    }
+};
+
+Request decodeRequestObject(const Object::Ptr& o)
+{
+    const std::string op = getString(o, "op");
+    if (op == "roster") return RosterRequest{};
+    if (op == "send") return SendRequest{getName(o, "to"), checkedText(o)};
+    if (op == "subscribe") return SubscribeRequest{getName(o, "peer")};
+    if (op == "unsubscribe") return UnsubscribeRequest{getName(o, "peer")};
+    if (op == "read") return ReadRequest{getName(o, "peer")};
+    throw FieldError{"unknown op '" + op.substr(0, 32) + "'"};
+}
+
+Event decodeEventObject(const Object::Ptr& o)
+{
+    const std::string event = getString(o, "event");
+    if (event == "welcome") {
+        return WelcomeEvent{static_cast<int>(getInteger(o, "protocol", 0, 1 << 20)), getName(o, "self"),
+                            parseLinkState(getString(o, "state")), getString(o, "index")};
+    }
+    if (event == "state") return StateEvent{parseLinkState(getString(o, "state")), getString(o, "detail")};
+    if (event == "roster") {
+        RosterEvent e;
+        for (const auto& user : *getArray(o, "users")) e.users.push_back(userFromJson(asObject(user, "user")));
+        auto unread = o->getObject("unread");
+        if (!unread) throw FieldError{"field 'unread' must be an object"};
+        for (const auto& [peer, count] : *unread) {
+            if (!UserName::isValid(peer)) throw FieldError{"unread names an invalid user"};
+            if (!count.isInteger()) throw FieldError{"unread counts must be integers"};
+            const auto n = count.convert<std::int64_t>();
+            if (n < 0 || n > UINT32_MAX) throw FieldError{"unread count out of range"};
+            e.unread[peer] = static_cast<std::uint32_t>(n);
+        }
+        return e;
+    }
+    if (event == "presence") {
+        auto user = o->getObject("user");
+        if (!user) throw FieldError{"field 'user' must be an object"};
+        return PresenceEvent{userFromJson(user), getBool(o, "online")};
+    }
+    if (event == "history") {
+        HistoryEvent e;
+        e.peer = getName(o, "peer");
+        for (const auto& line : *getArray(o, "lines")) e.lines.push_back(lineFromJson(asObject(line, "line")));
+        return e;
+    }
+    if (event == "message") {
+        auto line = o->getObject("line");
+        if (!line) throw FieldError{"field 'line' must be an object"};
+        return MessageEvent{lineFromJson(line)};
+    }
+    if (event == "unread") {
+        return UnreadEvent{getName(o, "peer"), static_cast<std::uint32_t>(getInteger(o, "count", 0, UINT32_MAX))};
+    }
+    if (event == "sent") {
+        return SentEvent{getName(o, "to"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX))};
+    }
+    if (event == "error") return ErrorEvent{getString(o, "op"), getString(o, "message")};
+    throw FieldError{"unknown event '" + event.substr(0, 32) + "'"};
+}
+
+template <typename T, typename Decoder>
+Parsed<T> decodeLine(std::string_view line, Decoder decoder)
+{
+    try {
+        return decoder(parseObject(line));
+    } catch (const FieldError& e) {
+        return Parsed<T>::refuse(e.reason);
+    } catch (const Poco::Exception& e) {
+        return Parsed<T>::refuse("malformed: " + e.displayText());
+    } catch (const std::exception& e) {
+        return Parsed<T>::refuse(std::string("malformed: ") + e.what());
+    }
+}
+
+} // namespace
+
+std::string LocalProtocol::encodeRequest(const Request& request)
+{
+    return toLine(std::visit(RequestEncoder{}, request));
+}
+
+std::string LocalProtocol::encodeEvent(const Event& event)
+{
+    return toLine(std::visit(EventEncoder{}, event));
+}
+
+Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)
+{
+    return decodeLine<Request>(line, decodeRequestObject);
+}
+
+Parsed<Event> LocalProtocol::decodeEvent(std::string_view line)
+{
+    return decodeLine<Event>(line, decodeEventObject);
+}
+
+std::string_view LocalProtocol::linkStateName(LinkState state)
+{
+    switch (state) {
+    case LinkState::Connecting: return "connecting";
+    case LinkState::Online: return "online";
+    case LinkState::Refused: return "refused";
+    case LinkState::Stopping: return "stopping";
+    }
+    return "connecting";
+}
+
+} // namespace peerchat::local

@@ -1,0 +1,72 @@
+#include "UdpChannel.h"
+
+#include "Protocol.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/NetException.h>
+
+namespace peerchat {
+
+namespace {
+// Datagrams read per wake-up before other sockets get their turn.
+constexpr int kReadBurst = 256;
+}
+
+UdpChannel::UdpChannel(EventLoop& loop, const Poco::Net::SocketAddress& bindAddress, Handler handler)
+    : _loop(loop), _socket(bindAddress.family()), _handler(std::move(handler))
+{
+    _socket.bind(bindAddress, false);
+    _socket.setBlocking(false);
+    // Presence fan-out to many users sends bursts; a larger buffer drops fewer.
+    _socket.setSendBufferSize(4 * 1024 * 1024);
+    _socket.setReceiveBufferSize(4 * 1024 * 1024);
+    _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) { onReadable(); });
+}
+
+UdpChannel::~UdpChannel()
+{
+    _loop.unwatch(_socket.impl()->sockfd());
+}
+
+Endpoint UdpChannel::localEndpoint() const
+{
+    return Endpoint(_socket.address());
+}
+
+void UdpChannel::sendTo(std::string_view bytes, const Endpoint& to)
+{
+    try {
+        const int sent = _socket.sendTo(bytes.data(), static_cast<int>(bytes.size()), to.address());
+        if (sent != static_cast<int>(bytes.size())) ++_sendFailures;
+    } catch (const Poco::Exception& e) {
+        ++_sendFailures;
+        Poco::Logger::get("UdpChannel").debug("cannot send to %s: %s", to.toString(), e.displayText());
+    }
+}
+
+void UdpChannel::onReadable()
+{
+    char buffer[Protocol::kMaxDatagramBytes + 1];
+    for (int i = 0; i < kReadBurst; ++i) {
+        Poco::Net::SocketAddress from;
+        int received;
+        try {
+            received = _socket.receiveFrom(buffer, sizeof buffer, from);
+        } catch (const Poco::TimeoutException&) {
+            return;
+        } catch (const Poco::Net::NetException& e) {
+            // ICMP errors from earlier sends surface here (ECONNREFUSED); keep reading.
+            Poco::Logger::get("UdpChannel").debug("receive: %s", e.displayText());
+            continue;
+        }
+        if (received < 0) return;
+        if (static_cast<std::size_t>(received) > Protocol::kMaxDatagramBytes) {
+            ++_oversizeDrops;
+            Poco::Logger::get("UdpChannel").warning("dropped oversize datagram from %s", from.toString());
+            continue;
+        }
+        _handler(std::string_view(buffer, static_cast<std::size_t>(received)), Endpoint(from));
+    }
+}
+
+} // namespace peerchat

@@ -1,0 +1,35 @@
+#include "UserName.h"
+
+#include "Utf8.h"
+
+namespace peerchat {
+
+namespace {
+
+bool isForbidden(char32_t cp)
+{
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) return true;
+    switch (cp) {
+    case ' ': case ',': case ';': case ':':
+    case 0x00A0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+        return true;
+    default:
+        return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
+
+} // namespace
+
+std::string UserName::check(std::string_view name)
+{
+    if (name.empty()) return "name is empty";
+    if (name.size() > kMaxBytes) return "name is longer than 32 bytes";
+    const auto codePoints = Utf8::decode(name);
+    if (!codePoints) return "name is not valid UTF-8";
+    for (char32_t cp : *codePoints) {
+        if (isForbidden(cp)) return "name has a space, control character or one of , ; :";
+    }
+    return {};
+}
+
+} // namespace peerchat

@@ -1,0 +1,146 @@
+#include "DaemonProcess.h"
+
+#include "Wait.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace peerchat::test {
+
+DaemonProcess::DaemonProcess(std::string program, std::vector<std::string> args, std::map<std::string, std::string> env)
+    : _program(std::move(program)), _args(std::move(args)), _env(std::move(env)), _logPath(_dir.file("output.log"))
+{
+}
+
+DaemonProcess::~DaemonProcess()
+{
+    if (_pid > 0 && !_reaped) {
+        ::kill(_pid, SIGKILL);
+        ::waitpid(_pid, &_status, 0);
+    }
+}
+
+std::string DaemonProcess::binary(const std::string& name)
+{
+    if (name.find('/') != std::string::npos) return name;
+    return std::string(PEERCHAT_BIN_DIR) + "/" + name;
+}
+
+void DaemonProcess::start()
+{
+    const std::string path = binary(_program);
+    std::vector<std::string> argv{path};
+    argv.insert(argv.end(), _args.begin(), _args.end());
+
+    const int log = ::open(_logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (log < 0) throw std::runtime_error("cannot create " + _logPath);
+
+    _pid = ::fork();
+    if (_pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (_pid == 0) {
+        ::dup2(log, STDOUT_FILENO);
+        ::dup2(log, STDERR_FILENO);
+        const int null = ::open("/dev/null", O_RDONLY);
+        if (null >= 0) ::dup2(null, STDIN_FILENO);
+        ::setpgid(0, 0);
+        for (const auto& [key, value] : _env) ::setenv(key.c_str(), value.c_str(), 1);
+        std::vector<char*> raw;
+        for (auto& a : argv) raw.push_back(a.data());
+        raw.push_back(nullptr);
+        ::execv(path.c_str(), raw.data());
+        std::fprintf(stderr, "exec %s: %s\n", path.c_str(), std::strerror(errno));
+        ::_exit(127);
+    }
+    ::close(log);
+    _reaped = false;
+}
+
+std::string DaemonProcess::log() const
+{
+    std::ifstream in(_logPath);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+std::size_t DaemonProcess::countInLog(const std::string& needle) const
+{
+    const std::string text = log();
+    std::size_t count = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
+    return count;
+}
+
+bool DaemonProcess::running()
+{
+    if (_pid <= 0 || _reaped) return false;
+    const pid_t r = ::waitpid(_pid, &_status, WNOHANG);
+    if (r == _pid) {
+        _reaped = true;
+        return false;
+    }
+    return true;
+}
+
+DaemonProcess::Fields DaemonProcess::waitReady(std::chrono::milliseconds timeout)
+{
+    const std::string marker = _program.substr(_program.rfind('/') + 1) + " ready ";
+    std::string line;
+    const bool ready = waitUntil([&] {
+        const std::string text = log();
+        const auto at = text.find(marker);
+        if (at != std::string::npos) {
+            const auto end = text.find('\n', at);
+            if (end == std::string::npos) return false;
+            line = text.substr(at + marker.size(), end - at - marker.size());
+            return true;
+        }
+        return !running();
+    }, timeout);
+    if (!ready || line.empty()) {
+        CPPUNIT_FAIL(_program + " did not become ready" + (running() ? " in time" : " (it exited)") + "; its log:\n"
+                     + log());
+    }
+    Fields fields;
+    std::istringstream words(line);
+    std::string word;
+    while (words >> word) {
+        const auto eq = word.find('=');
+        if (eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    return fields;
+}
+
+bool DaemonProcess::waitForLog(const std::string& needle, std::chrono::milliseconds timeout)
+{
+    return waitUntil([&] { return log().find(needle) != std::string::npos; }, timeout);
+}
+
+void DaemonProcess::signal(int sig)
+{
+    if (_pid > 0 && !_reaped) ::kill(_pid, sig);
+}
+
+int DaemonProcess::waitExit(std::chrono::milliseconds timeout)
+{
+    if (_pid <= 0) return -1;
+    if (!waitUntil([&] { return !running(); }, timeout)) {
+        ::kill(_pid, SIGKILL);
+        ::waitpid(_pid, &_status, 0);
+        _reaped = true;
+        return -1;
+    }
+    if (WIFEXITED(_status)) return WEXITSTATUS(_status);
+    if (WIFSIGNALED(_status)) return 128 + WTERMSIG(_status);
+    return -1;
+}
+
+} // namespace peerchat::test
