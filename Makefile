@@ -21,7 +21,6 @@ check: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_PARALLEL)
 
 bench: build
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target benchmarks
 	sh bench/run.sh $(BUILD_DIR)
 
 demo: build

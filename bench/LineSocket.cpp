@@ -1,0 +1,72 @@
+#include "LineSocket.h"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <stdexcept>
+#include <string_view>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace peerchat::bench {
+
+LineSocket LineSocket::connectUnix(const std::string& path)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) throw std::runtime_error("socket path too long: " + path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot connect to " + path + ": " + std::strerror(errno));
+    }
+    return LineSocket(fd);
+}
+
+LineSocket::~LineSocket()
+{
+    if (_fd >= 0) ::close(_fd);
+}
+
+void LineSocket::writeLine(const std::string& line)
+{
+    const std::string bytes = line + "\n";
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::send(_fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) throw std::runtime_error(std::string("write: ") + std::strerror(errno));
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+bool LineSocket::waitLine(const std::string& needle, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        for (auto nl = _buffer.find('\n'); nl != std::string::npos; nl = _buffer.find('\n')) {
+            const bool found = std::string_view(_buffer).substr(0, nl).find(needle) != std::string_view::npos;
+            _buffer.erase(0, nl + 1);
+            if (found) return true;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() < 0) return false;
+        pollfd p{_fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        char chunk[65536];
+        const ssize_t n = ::recv(_fd, chunk, sizeof chunk, 0);
+        if (n <= 0) return false;
+        _buffer.append(chunk, static_cast<std::size_t>(n));
+    }
+}
+
+void LineSocket::drain()
+{
+    char chunk[65536];
+    while (::recv(_fd, chunk, sizeof chunk, MSG_DONTWAIT) > 0) {
+    }
+    _buffer.clear();
+}
+
+} // namespace peerchat::bench

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace peerchat::bench {
+
+/// A raw stream socket (Unix) that writes lines and waits for a line holding
+/// a given text: the minimal client both paths of a benchmark share.
+class LineSocket
+{
+public:
+    /// Connects to the Unix socket at path; throws on failure.
+    static LineSocket connectUnix(const std::string& path);
+    explicit LineSocket(int fd) : _fd(fd) {}
+    LineSocket(LineSocket&& other) noexcept : _fd(other._fd), _buffer(std::move(other._buffer)) { other._fd = -1; }
+    LineSocket(const LineSocket&) = delete;
+    LineSocket& operator=(const LineSocket&) = delete;
+    ~LineSocket();
+
+    int fd() const { return _fd; }
+    void writeLine(const std::string& line);
+    /// Reads until a line containing needle arrives (true) or timeout (false).
+    bool waitLine(const std::string& needle, std::chrono::milliseconds timeout);
+    /// Discards whatever has arrived so far without blocking.
+    void drain();
+
+private:
+    int _fd = -1;
+    std::string _buffer;
+};
+
+} // namespace peerchat::bench

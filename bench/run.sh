@@ -1,0 +1,6 @@
+#!/bin/sh
+# Runs every benchmark against the build in $1 (default build/).
+set -eu
+bin="${1:-build}/bin"
+echo "== LatencyBench"; "$bin/LatencyBench" "${LATENCY_MESSAGES:-2000}"
+echo "== IndexBench"; "$bin/IndexBench" "${INDEX_USERS:-1000}"
