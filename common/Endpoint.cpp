@@ -2,6 +2,7 @@
 
 #include <Poco/Net/IPAddress.h>
 
+#include <arpa/inet.h>
 #include <charconv>
 
 namespace peerchat {
@@ -37,28 +38,26 @@ Parsed<Endpoint> Endpoint::parse(std::string_view text)
     if (port.empty() || error != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
         return Parsed<Endpoint>::refuse("endpoint port must be 1..65535");
 
-    Poco::Net::IPAddress address;
-    if (host.empty() || !Poco::Net::IPAddress::tryParse(std::string(host), address))
-        return Parsed<Endpoint>::refuse("endpoint host is not a numeric IP address");
-    if ((address.family() == Poco::Net::IPAddress::IPv6) != v6)
-        return Parsed<Endpoint>::refuse("endpoint host is not a numeric IP address");
-    if (v6 && host.find('%') != std::string_view::npos)
-        return Parsed<Endpoint>::refuse("endpoint has a scope id");
-    if (!v6) {
-        // IPAddress::tryParse accepts forms like "1.2.3" (inet_aton); the wire wants a dotted quad.
-        int dots = 0;
-        for (char c : host) {
-            if (c == '.') ++dots;
-            else if (c < '0' || c > '9') return Parsed<Endpoint>::refuse("endpoint host is not a dotted quad");
-        }
-        if (dots != 3) return Parsed<Endpoint>::refuse("endpoint host is not a dotted quad");
-    }
+    // inet_pton, not Poco's IPAddress::parse: that reads "010.0.0.1" as octal and "1.2.3" as 1.2.0.3
+    // (inet_aton), and refuses "::"; inet_pton takes exactly the forms inet_ntop prints in toString().
+    in6_addr bytes{};
+    if (host.empty() || host.find('\0') != std::string_view::npos
+        || ::inet_pton(v6 ? AF_INET6 : AF_INET, std::string(host).c_str(), &bytes) != 1)
+        return Parsed<Endpoint>::refuse(v6 ? "endpoint host is not a numeric IPv6 address"
+                                           : "endpoint host is not a dotted quad");
+    const Poco::Net::IPAddress address(&bytes, v6 ? sizeof(in6_addr) : sizeof(in_addr));
     return Endpoint(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(value)));
 }
 
 std::string Endpoint::toString() const
 {
-    return _address.toString();
+    // Poco 1.11 prints some IPv6 addresses wrongly (::9 as "::"), so print with inet_ntop, which parse() reads back.
+    const auto host = _address.host();
+    const bool v6 = host.family() == Poco::Net::IPAddress::IPv6;
+    char text[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(v6 ? AF_INET6 : AF_INET, host.addr(), text, sizeof text);
+    const std::string port = std::to_string(_address.port());
+    return v6 ? "[" + std::string(text) + "]:" + port : std::string(text) + ":" + port;
 }
 
 } // namespace peerchat
