@@ -48,9 +48,9 @@ std::string checkToken(std::string_view token, std::string_view what)
 std::string checkTime(std::string_view time)
 {
     if (time.empty() || time.size() > Protocol::kMaxTimeBytes) return "time must be 1 to 32 bytes";
-    for (char c : time) {
-        const auto b = static_cast<unsigned char>(c);
-        if (b < 0x20 || b == 0x7F) return "time has a control character";
+    // C1 controls too: a terminal may act on U+009B as CSI when the UI prints the time.
+    for (char32_t cp : Utf8::decode(time).value_or(std::u32string())) {
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return "time has a control character";
     }
     return {};
 }
