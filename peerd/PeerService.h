@@ -1,0 +1,54 @@
+#pragma once
+
+#include "ConversationStore.h"
+#include "EventLoop.h"
+#include "PeerSettings.h"
+#include "Roster.h"
+#include "UdpChannel.h"
+#include "UiServer.h"
+#include "WireLink.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace peerchat {
+
+/// Everything one peerd serves, on one EventLoop: the local socket with its
+/// UiServer, the UDP socket with its WireLink, and the Roster and
+/// ConversationStore they share.
+class PeerService
+{
+public:
+    /// Claims the local socket and binds the UDP socket. Throws
+    /// Poco::ExistsException when another peerd for the user answers on the
+    /// local socket, and another Poco::Exception with a message for a person
+    /// when a socket cannot be set up. onRefused runs on the loop's thread
+    /// once indexd has refused the login.
+    PeerService(const PeerSettings& settings, std::function<void()> onRefused);
+    ~PeerService();
+    PeerService(const PeerService&) = delete;
+    PeerService& operator=(const PeerService&) = delete;
+
+    /// "peerd ready user=NAME udp=HOST:PORT socket=PATH", with the real port.
+    std::string readyLine() const;
+
+    /// Logs in, serves UIs and the wire until stop(); call from the thread
+    /// that owns the service.
+    void run();
+
+    /// Tells UIs peerd is stopping, logs out of indexd, closes the local
+    /// socket (removing its file) and makes run() return; safe from any thread.
+    void stop();
+
+private:
+    PeerSettings _settings;
+    EventLoop _loop;
+    Roster _roster;
+    ConversationStore _store;
+    std::unique_ptr<UiServer> _ui;
+    std::unique_ptr<UdpChannel> _udp;
+    std::unique_ptr<WireLink> _wire;
+};
+
+} // namespace peerchat

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "Endpoint.h"
+#include "Parsed.h"
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <chrono>
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace peerchat {
+
+/// peerd's settings: every `peerd.*` key, read from the layered configuration
+/// (command-line flags over the --config file over defaults) and checked
+/// before anything is bound.
+struct PeerSettings
+{
+    /// One key and the command-line flag that sets it.
+    struct Key
+    {
+        std::string key;          ///< "peerd.user"
+        std::string flag;         ///< "user", given as --user
+        std::string argument;     ///< what --help calls the value
+        std::string description;  ///< for --help, default included
+    };
+
+    /// Every key peerd reads, in the order --help lists them.
+    static const std::vector<Key>& keys();
+
+    /// Reads and checks every key, with the default where one is not set, and
+    /// resolves indexd's host name. flagKeys are the keys set by flags, so an
+    /// error names what the person typed ("--port must be ...").
+    static Parsed<PeerSettings> read(const Poco::Util::AbstractConfiguration& config,
+                                     const std::set<std::string>& flagKeys);
+
+    std::string user;
+    Endpoint index;                        ///< indexd's UDP endpoint, resolved
+    Poco::Net::SocketAddress bind;         ///< where the UDP socket binds (port 0: any)
+    std::string socketPath;
+    std::size_t historyLimit = 0;
+    std::chrono::milliseconds loginRetry{0};
+    int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
+};
+
+} // namespace peerchat

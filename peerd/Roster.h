@@ -1,0 +1,66 @@
+#pragma once
+
+#include "Endpoint.h"
+#include "Protocol.h"
+#include "RosterCodec.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace peerchat {
+
+/// Who is online, as peerd knows it: the last roster snapshot from indexd,
+/// kept current by presence broadcasts. The user peerd runs for is never
+/// listed. State only: callers turn the changes it returns into events.
+class Roster
+{
+public:
+    /// Where a user listens and how to talk to it.
+    struct Peer
+    {
+        Endpoint endpoint;
+        Dialect dialect = Dialect::Seed;
+
+        bool operator==(const Peer& other) const { return endpoint == other.endpoint && dialect == other.dialect; }
+    };
+
+    /// A user came online, moved, or went offline.
+    struct Change
+    {
+        std::string name;
+        Peer peer;
+        bool online = false;
+    };
+
+    explicit Roster(std::string self);
+
+    /// Replaces everything with a snapshot from indexd; returns one change per
+    /// user that went away, came, or moved (by name).
+    std::vector<Change> replace(const std::vector<RosterEntry>& entries);
+
+    /// A login broadcast: name is online at peer; nullopt when nothing changed.
+    std::optional<Change> login(const std::string& name, const Peer& peer);
+
+    /// A logout broadcast: name left, if it was online at endpoint; nullopt
+    /// when that does not describe a listed user (an old or foreign logout).
+    std::optional<Change> logout(const std::string& name, const Endpoint& endpoint);
+
+    /// The online user called name, or nullptr.
+    const Peer* find(const std::string& name) const;
+
+    /// Every online user but self, by name.
+    const std::map<std::string, Peer>& peers() const { return _peers; }
+
+    const std::string& self() const { return _self; }
+
+    /// The dialect an entry or broadcast names; unknown or absent tokens mean a seed client.
+    static Dialect dialectOf(const std::string& token);
+
+private:
+    std::string _self;
+    std::map<std::string, Peer> _peers;
+};
+
+} // namespace peerchat

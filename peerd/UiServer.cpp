@@ -1,0 +1,222 @@
+#include "UiServer.h"
+
+#include "LocalSocketPath.h"
+#include "WireLink.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace peerchat {
+
+namespace {
+
+// Most history bytes one subscribe sends, so that a reply alone stays well
+// under a session's pending-bytes bound.
+constexpr std::size_t kMaxHistoryBytes = UiSession::kMaxPendingBytes / 2;
+
+// The pid of the process listening on the Unix socket at path, or nullopt
+// when nobody listens there (a stale file left by a peerd that died).
+std::optional<pid_t> listenerPid(const std::string& path)
+{
+    Poco::Net::StreamSocket probe(Poco::Net::SocketAddress::UNIX_LOCAL);
+    const Poco::Net::SocketAddress address(Poco::Net::SocketAddress::UNIX_LOCAL, path);
+    const int fd = probe.impl()->sockfd();
+    if (::connect(fd, address.addr(), address.length()) != 0) {
+        if (errno == ECONNREFUSED || errno == ENOENT) return std::nullopt;
+        throw Poco::IOException("cannot check " + path + " for a running peerd: " + std::strerror(errno));
+    }
+    ucred peer{};
+    socklen_t length = sizeof peer;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) return pid_t{0};
+    return peer.pid;
+}
+
+// Binds a listening Unix socket at path for user, replacing a stale socket file.
+Poco::Net::ServerSocket claim(const std::string& user, const std::string& path)
+{
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+        throw Poco::InvalidArgumentException("socket path " + path + " is longer than " +
+                                             std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                             " bytes; pass a shorter --socket");
+    }
+    LocalSocketPath::ensureDirectory(path);
+    struct stat status {};
+    if (::lstat(path.c_str(), &status) == 0) {
+        if (!S_ISSOCK(status.st_mode)) {
+            throw Poco::IOException(path + " exists and is not a socket; remove it or pass another --socket");
+        }
+        if (const auto pid = listenerPid(path)) {
+            std::string attach = "chatui --user " + user;
+            if (path != LocalSocketPath::defaultFor(user)) attach += " --socket " + path;
+            throw Poco::ExistsException("peerd for " + user + " is already running (pid " + std::to_string(*pid) +
+                                    "); attach with " + attach);
+        }
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+            throw Poco::IOException("cannot remove the stale socket " + path + ": " + std::strerror(errno));
+        }
+        Poco::Logger::get("peerd.ui").information("replaced the stale socket file " + path);
+    }
+    Poco::Net::ServerSocket listener;
+    try {
+        listener.bind(Poco::Net::SocketAddress(Poco::Net::SocketAddress::UNIX_LOCAL, path), false);
+    } catch (const Poco::Exception& e) {
+        throw Poco::IOException("cannot listen on " + path + ": " + e.displayText() + "; pass another --socket");
+    }
+    if (::chmod(path.c_str(), 0600) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(path.c_str());
+        throw Poco::IOException("cannot make " + path + " private: " + why);
+    }
+    listener.listen();
+    listener.setBlocking(false);
+    return listener;
+}
+
+local::UserInfo userInfo(const std::string& name, const Roster::Peer& peer)
+{
+    return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect))};
+}
+
+} // namespace
+
+UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, const std::string& user,
+                   const std::string& socketPath)
+    : _loop(loop),
+      _roster(roster),
+      _store(store),
+      _user(user),
+      _path(socketPath),
+      _listener(claim(user, socketPath)),
+      _listening(true),
+      _logger(Poco::Logger::get("peerd.ui"))
+{
+}
+
+UiServer::~UiServer()
+{
+    stop("peerd is shutting down");
+}
+
+void UiServer::serve(WireLink& wire)
+{
+    _wire = &wire;
+    _loop.watch(_listener.impl()->sockfd(), EventLoop::Readable, [this](short) { acceptClient(); });
+}
+
+void UiServer::acceptClient()
+{
+    Poco::Net::StreamSocket socket;
+    try {
+        socket = _listener.acceptConnection();
+    } catch (const Poco::Exception& e) {
+        _logger.debug("accept: " + e.displayText());
+        return;
+    }
+    const std::uint64_t id = _nextSessionId++;
+    _sessions.emplace(id, std::make_unique<UiSession>(*this, _loop, std::move(socket), id));
+    _logger.debug("UI client " + std::to_string(id) + " attached");
+}
+
+void UiServer::stop(const std::string& detail)
+{
+    if (!_listening) return;
+    _listening = false;
+    broadcast(local::StateEvent{local::LinkState::Stopping, detail});
+    for (auto& [id, session] : _sessions) session->close("peerd is stopping");
+    _sessions.clear();
+    _loop.unwatch(_listener.impl()->sockfd());
+    _listener.close();
+    ::unlink(_path.c_str());
+}
+
+void UiServer::sessionClosed(std::uint64_t id)
+{
+    // The session is still on the stack of its own callback: forget it after that returns.
+    _loop.post([this, id] { _sessions.erase(id); });
+}
+
+void UiServer::broadcast(const local::Event& event)
+{
+    const std::string line = local::LocalProtocol::encodeEvent(event);
+    for (auto& [id, session] : _sessions) session->sendLine(line);
+}
+
+void UiServer::broadcastLine(const local::ChatLine& line)
+{
+    const std::string encoded = local::LocalProtocol::encodeEvent(local::MessageEvent{line});
+    for (auto& [id, session] : _sessions) {
+        if (session->subscribedTo(line.peer)) session->sendLine(encoded);
+    }
+}
+
+local::WelcomeEvent UiServer::welcome() const
+{
+    return local::WelcomeEvent{local::kProtocolVersion, _user, _wire->state(), _wire->index().toString()};
+}
+
+local::RosterEvent UiServer::roster() const
+{
+    local::RosterEvent event;
+    for (const auto& [name, peer] : _roster.peers()) event.users.push_back(userInfo(name, peer));
+    event.unread = _store.unreadCounts();
+    return event;
+}
+
+std::vector<local::HistoryEvent> UiServer::history(const std::string& peer) const
+{
+    const std::vector<local::ChatLine> lines = _store.history(peer);
+
+    // The newest lines that fit in kMaxHistoryBytes; each line's size is
+    // bounded by its message event, which is a little longer than its JSON.
+    std::vector<std::size_t> sizes(lines.size());
+    std::size_t first = lines.size();
+    std::size_t total = 0;
+    while (first > 0) {
+        const std::size_t size = local::LocalProtocol::encodeEvent(local::MessageEvent{lines[first - 1]}).size();
+        if (total + size > kMaxHistoryBytes) break;
+        total += size;
+        sizes[--first] = size;
+    }
+
+    const std::size_t overhead = local::LocalProtocol::encodeEvent(local::HistoryEvent{peer, {}}).size();
+    std::vector<local::HistoryEvent> events;
+    local::HistoryEvent chunk{peer, {}};
+    std::size_t chunkBytes = overhead;
+    for (std::size_t i = first; i < lines.size(); ++i) {
+        if (!chunk.lines.empty() && chunkBytes + sizes[i] > local::kMaxLineBytes) {
+            events.push_back(std::move(chunk));
+            chunk = local::HistoryEvent{peer, {}};
+            chunkBytes = overhead;
+        }
+        chunk.lines.push_back(lines[i]);
+        chunkBytes += sizes[i];
+    }
+    if (!chunk.lines.empty() || events.empty()) events.push_back(std::move(chunk));
+    return events;
+}
+
+void UiServer::linkStateChanged(local::LinkState state, const std::string& detail)
+{
+    broadcast(local::StateEvent{state, detail});
+}
+
+void UiServer::presenceChanged(const Roster::Change& change)
+{
+    broadcast(local::PresenceEvent{userInfo(change.name, change.peer), change.online});
+}
+
+void UiServer::lineReceived(const local::ChatLine& line, std::uint32_t unread)
+{
+    broadcastLine(line);
+    broadcast(local::UnreadEvent{line.peer, unread});
+}
+
+} // namespace peerchat

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "ConversationStore.h"
+#include "EventLoop.h"
+#include "LocalProtocol.h"
+#include "Roster.h"
+#include "UiSession.h"
+#include "WireListener.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace peerchat {
+
+class WireLink;
+
+/// peerd's local socket: accepts any number of UIs, hands each to a
+/// UiSession, and turns what happens on the wire into events for them
+/// (docs/PROTOCOL.md section 3).
+class UiServer : public WireListener
+{
+public:
+    /// Claims socketPath for user and listens on it (mode 0600, directory
+    /// 0700); a socket file nobody answers on is stale and replaced. Throws
+    /// Poco::ExistsException when another peerd answers there ("peerd for
+    /// alice is already running (pid 1234); ..."), another Poco::Exception
+    /// with a message for a person when the path cannot be used.
+    UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, const std::string& user,
+             const std::string& socketPath);
+    ~UiServer() override;
+    UiServer(const UiServer&) = delete;
+    UiServer& operator=(const UiServer&) = delete;
+
+    /// Starts accepting clients; their sends go out through wire.
+    void serve(WireLink& wire);
+
+    /// Tells every client detail in a `state stopping` event, sends what they
+    /// will take, disconnects them, stops listening and removes the socket file.
+    void stop(const std::string& detail);
+
+    const std::string& path() const { return _path; }
+
+    void linkStateChanged(local::LinkState state, const std::string& detail) override;
+    void presenceChanged(const Roster::Change& change) override;
+    void lineReceived(const local::ChatLine& line, std::uint32_t unread) override;
+
+    // ---- for UiSession --------------------------------------------------
+
+    local::WelcomeEvent welcome() const;
+    local::RosterEvent roster() const;
+    /// The history with peer as history events that each fit in one line (oldest first).
+    std::vector<local::HistoryEvent> history(const std::string& peer) const;
+    WireLink& wire() { return *_wire; }
+    ConversationStore& store() { return _store; }
+
+    /// Sends event to every client.
+    void broadcast(const local::Event& event);
+    /// Sends a message event for line to every client subscribed to its peer.
+    void broadcastLine(const local::ChatLine& line);
+    /// Forgets a session that closed, once its callback has returned.
+    void sessionClosed(std::uint64_t id);
+
+private:
+    void acceptClient();
+
+    EventLoop& _loop;
+    Roster& _roster;
+    ConversationStore& _store;
+    std::string _user;
+    std::string _path;
+    Poco::Net::ServerSocket _listener;
+    bool _listening = false;
+    WireLink* _wire = nullptr;
+    std::map<std::uint64_t, std::unique_ptr<UiSession>> _sessions;
+    std::uint64_t _nextSessionId = 1;
+    Poco::Logger& _logger;
+};
+
+} // namespace peerchat

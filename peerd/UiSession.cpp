@@ -1,0 +1,165 @@
+#include "UiSession.h"
+
+#include "UiServer.h"
+#include "WireLink.h"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <utility>
+
+namespace peerchat {
+
+struct UiSession::Dispatch
+{
+    UiSession& session;
+
+    void operator()(const local::RosterRequest& request) const { session.handleRoster(request); }
+    void operator()(const local::SendRequest& request) const { session.handleSend(request); }
+    void operator()(const local::SubscribeRequest& request) const { session.handleSubscribe(request); }
+    void operator()(const local::UnsubscribeRequest& request) const { session.handleUnsubscribe(request); }
+    void operator()(const local::ReadRequest& request) const { session.handleRead(request); }
+};
+
+UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
+    : _server(server),
+      _loop(loop),
+      _socket(std::move(socket)),
+      _fd(_socket.impl()->sockfd()),
+      _id(id),
+      _logger(Poco::Logger::get("peerd.ui"))
+{
+    _socket.setBlocking(false);
+    _loop.watch(_fd, EventLoop::Readable, [this](short events) { onReady(events); });
+    send(_server.welcome());
+}
+
+UiSession::~UiSession()
+{
+    if (_open) _loop.unwatch(_fd);
+}
+
+void UiSession::send(const local::Event& event)
+{
+    sendLine(local::LocalProtocol::encodeEvent(event));
+}
+
+void UiSession::sendLine(const std::string& line)
+{
+    if (!_open) return;
+    if (_pending.size() + line.size() > kMaxPendingBytes) {
+        close("it left more than " + std::to_string(kMaxPendingBytes) + " bytes of events unread");
+        return;
+    }
+    const bool wasIdle = _pending.empty();
+    _pending += line;
+    if (wasIdle) _loop.modify(_fd, EventLoop::Readable | EventLoop::Writable);
+}
+
+void UiSession::onReady(short events)
+{
+    if (events & EventLoop::Writable) writePending();
+    if (_open && (events & EventLoop::Readable)) readRequests();
+}
+
+void UiSession::readRequests()
+{
+    std::array<char, 64 * 1024> chunk;
+    const ssize_t n = ::recv(_fd, chunk.data(), chunk.size(), 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        close(std::string("read failed: ") + std::strerror(errno));
+        return;
+    }
+    if (n == 0) {
+        close("it disconnected");
+        return;
+    }
+    _reader.feed(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+    while (_open) {
+        const std::optional<std::string> line = _reader.next();
+        if (!line) break;
+        if (line->size() > local::kMaxLineBytes) {
+            close("it sent a line longer than 64 KiB");
+            return;
+        }
+        handleLine(*line);
+    }
+    if (_open && _reader.overflowed()) close("it sent a line longer than 64 KiB");
+}
+
+void UiSession::writePending()
+{
+    while (!_pending.empty()) {
+        const ssize_t n = ::send(_fd, _pending.data(), _pending.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            if (errno == EINTR) continue;
+            close(std::string("write failed: ") + std::strerror(errno));
+            return;
+        }
+        _pending.erase(0, static_cast<std::size_t>(n));
+    }
+    if (_open) _loop.modify(_fd, EventLoop::Readable);
+}
+
+void UiSession::close(const std::string& why)
+{
+    if (!_open) return;
+    if (!_pending.empty()) {
+        // Best effort: a client that reads may still get the reply to its last request.
+        [[maybe_unused]] const ssize_t n = ::send(_fd, _pending.data(), _pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        _pending.clear();
+    }
+    _open = false;
+    _loop.unwatch(_fd);
+    _socket.close();
+    _logger.debug("UI client " + std::to_string(_id) + " detached: " + why);
+    _server.sessionClosed(_id);
+}
+
+void UiSession::handleLine(const std::string& line)
+{
+    const Parsed<local::Request> request = local::LocalProtocol::decodeRequest(line);
+    if (!request) {
+        send(local::ErrorEvent{"", "bad request: " + request.error() + "; see docs/PROTOCOL.md section 3"});
+        return;
+    }
+    std::visit(Dispatch{*this}, *request);
+}
+
+void UiSession::handleRoster(const local::RosterRequest&)
+{
+    send(_server.roster());
+}
+
+void UiSession::handleSend(const local::SendRequest& request)
+{
+    const Parsed<local::ChatLine> line = _server.wire().sendTalk(request.to, request.text);
+    if (!line) {
+        send(local::ErrorEvent{"send", line.error()});
+        return;
+    }
+    send(local::SentEvent{request.to, line->id});
+    _server.broadcastLine(*line);
+}
+
+void UiSession::handleSubscribe(const local::SubscribeRequest& request)
+{
+    for (const local::HistoryEvent& event : _server.history(request.peer)) send(event);
+    _subscriptions.insert(request.peer);
+}
+
+void UiSession::handleUnsubscribe(const local::UnsubscribeRequest& request)
+{
+    _subscriptions.erase(request.peer);
+}
+
+void UiSession::handleRead(const local::ReadRequest& request)
+{
+    _server.store().markRead(request.peer);
+    _server.broadcast(local::UnreadEvent{request.peer, 0});
+}
+
+} // namespace peerchat

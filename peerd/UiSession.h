@@ -1,0 +1,72 @@
+#pragma once
+
+#include "EventLoop.h"
+#include "LineReader.h"
+#include "LocalProtocol.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+
+namespace peerchat {
+
+class UiServer;
+
+/// One UI attached to peerd's local socket: reads its JSON request lines,
+/// answers each through one dispatch, and queues events for it in a bounded
+/// buffer written whenever the socket is writable.
+class UiSession
+{
+public:
+    /// Most event bytes held for a client that does not read; beyond it the client is disconnected.
+    static constexpr std::size_t kMaxPendingBytes = 8 * 1024 * 1024;
+
+    /// Takes over a connected socket and greets the client with a welcome event.
+    UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id);
+    ~UiSession();
+    UiSession(const UiSession&) = delete;
+    UiSession& operator=(const UiSession&) = delete;
+
+    /// Queues one event.
+    void send(const local::Event& event);
+    /// Queues one encoded event line (as LocalProtocol::encodeEvent returns it).
+    void sendLine(const std::string& line);
+
+    /// True when the client asked for message events about peer.
+    bool subscribedTo(const std::string& peer) const { return _subscriptions.count(peer) != 0; }
+
+    bool open() const { return _open; }
+
+    /// Writes what the socket takes of the pending events without waiting, then disconnects.
+    void close(const std::string& why);
+
+private:
+    struct Dispatch;
+
+    void onReady(short events);
+    void readRequests();
+    void writePending();
+    void handleLine(const std::string& line);
+    void handleRoster(const local::RosterRequest& request);
+    void handleSend(const local::SendRequest& request);
+    void handleSubscribe(const local::SubscribeRequest& request);
+    void handleUnsubscribe(const local::UnsubscribeRequest& request);
+    void handleRead(const local::ReadRequest& request);
+
+    UiServer& _server;
+    EventLoop& _loop;
+    Poco::Net::StreamSocket _socket;
+    int _fd;
+    std::uint64_t _id;
+    LineReader _reader{local::kMaxLineBytes};
+    std::string _pending;
+    std::set<std::string> _subscriptions;
+    bool _open = true;
+    Poco::Logger& _logger;
+};
+
+} // namespace peerchat

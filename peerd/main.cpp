@@ -1,0 +1,3 @@
+#include "PeerDaemon.h"
+
+POCO_SERVER_MAIN(peerchat::PeerDaemon)

@@ -1,0 +1,151 @@
+#include "LocalSocketPath.h"
+#include "PeerSettings.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Message.h>
+#include <Poco/Util/MapConfiguration.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+using peerchat::Parsed;
+using peerchat::PeerSettings;
+
+namespace {
+
+Parsed<PeerSettings> read(const std::map<std::string, std::string>& values, const std::set<std::string>& flagKeys = {})
+{
+    Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+    for (const auto& [key, value] : values) config->setString(key, value);
+    return PeerSettings::read(*config, flagKeys);
+}
+
+} // namespace
+
+class PeerSettingsTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(PeerSettingsTest);
+    CPPUNIT_TEST(testReadAppliesDefaults);
+    CPPUNIT_TEST(testReadTakesEveryKey);
+    CPPUNIT_TEST(testReadResolvesIndexHostName);
+    CPPUNIT_TEST(testReadRefusesMissingUser);
+    CPPUNIT_TEST(testReadRefusesBadUserName);
+    CPPUNIT_TEST(testReadNamesTheFlagThatWasWrong);
+    CPPUNIT_TEST(testReadRefusesBadValues);
+    CPPUNIT_TEST(testReadRefusesMixedAddressFamilies);
+    CPPUNIT_TEST(testKeysAreAllPeerdKeys);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testReadAppliesDefaults()
+    {
+        const auto settings = read({{"peerd.user", "alice"}});
+        CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), settings->user);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:9400"), settings->index.toString());
+        CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0:0"), settings->bind.toString());
+        CPPUNIT_ASSERT_EQUAL(peerchat::LocalSocketPath::defaultFor("alice"), settings->socketPath);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(10000), settings->historyLimit);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(2000), static_cast<std::int64_t>(settings->loginRetry.count()));
+        CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), settings->logLevel);
+    }
+
+    void testReadTakesEveryKey()
+    {
+        const auto settings = read({{"peerd.user", "天涯"},
+                                    {"peerd.index", "[::1]:4000"},
+                                    {"peerd.port", "5001"},
+                                    {"peerd.bind", "::1"},
+                                    {"peerd.socket", "/tmp/x/tianya.sock"},
+                                    {"peerd.historyLimit", "50"},
+                                    {"peerd.loginRetryMs", "100"},
+                                    {"peerd.logLevel", "debug"}});
+        CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯"), settings->user);
+        CPPUNIT_ASSERT_EQUAL(std::string("[::1]:4000"), settings->index.toString());
+        CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), settings->bind.toString());
+        CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.sock"), settings->socketPath);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(50), settings->historyLimit);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(100), static_cast<std::int64_t>(settings->loginRetry.count()));
+        CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_DEBUG), settings->logLevel);
+    }
+
+    void testReadResolvesIndexHostName()
+    {
+        const auto settings = read({{"peerd.user", "alice"}, {"peerd.index", "localhost:9400"}});
+        CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.ok());
+        CPPUNIT_ASSERT(settings->index.host().isLoopback());
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(9400), settings->index.port());
+    }
+
+    void testReadRefusesMissingUser()
+    {
+        const auto settings = read({});
+        CPPUNIT_ASSERT(!settings.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("peerd.user is required: the name to chat as, e.g. --user alice"),
+                             settings.error());
+    }
+
+    void testReadRefusesBadUserName()
+    {
+        for (const std::string& name : std::vector<std::string>{"a b", "a,b", "a:b", "a;b", std::string(33, 'a'), "bad\xff"}) {
+            const auto settings = read({{"peerd.user", name}}, {"peerd.user"});
+            CPPUNIT_ASSERT_MESSAGE(name, !settings.ok());
+            CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.error().rfind("--user '", 0) == 0);
+            CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.error().find("is not a usable name") != std::string::npos);
+        }
+    }
+
+    void testReadNamesTheFlagThatWasWrong()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("--port must be 0..65535, got 'abc'"),
+                             read({{"peerd.user", "alice"}, {"peerd.port", "abc"}}, {"peerd.port"}).error());
+        CPPUNIT_ASSERT_EQUAL(std::string("peerd.port must be 0..65535, got '70000'"),
+                             read({{"peerd.user", "alice"}, {"peerd.port", "70000"}}).error());
+        CPPUNIT_ASSERT_EQUAL(std::string("--history-limit must be 1..10000000, got '0'"),
+                             read({{"peerd.user", "alice"}, {"peerd.historyLimit", "0"}}, {"peerd.historyLimit"}).error());
+    }
+
+    void testReadRefusesBadValues()
+    {
+        const std::vector<std::pair<std::string, std::string>> bad{{"peerd.index", "127.0.0.1"},
+                                                                {"peerd.index", "127.0.0.1:0"},
+                                                                {"peerd.bind", "localhost"},
+                                                                {"peerd.bind", "1.2.3"},
+                                                                {"peerd.port", "-1"},
+                                                                {"peerd.port", "12x"},
+                                                                {"peerd.socket", ""},
+                                                                {"peerd.historyLimit", ""},
+                                                                {"peerd.loginRetryMs", "5"},
+                                                                {"peerd.logLevel", "loud"}};
+        for (const auto& [key, value] : bad) {
+            const auto settings = read({{"peerd.user", "alice"}, {key, value}});
+            CPPUNIT_ASSERT_MESSAGE(key + "=" + value, !settings.ok());
+            CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.error().rfind(key + " ", 0) == 0);
+        }
+    }
+
+    void testReadRefusesMixedAddressFamilies()
+    {
+        const auto settings = read({{"peerd.user", "alice"}, {"peerd.bind", "::"}, {"peerd.index", "127.0.0.1:9400"}});
+        CPPUNIT_ASSERT(!settings.ok());
+        CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.error().find("IPv6") != std::string::npos);
+    }
+
+    void testKeysAreAllPeerdKeys()
+    {
+        std::set<std::string> flags;
+        for (const auto& key : PeerSettings::keys()) {
+            CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
+            CPPUNIT_ASSERT(flags.insert(key.flag).second);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8), flags.size());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PeerSettingsTest);

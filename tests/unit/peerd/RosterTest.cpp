@@ -1,0 +1,144 @@
+#include "Roster.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
+
+using peerchat::Dialect;
+using peerchat::Endpoint;
+using peerchat::Roster;
+using peerchat::RosterEntry;
+
+namespace {
+
+Endpoint endpoint(const std::string& text)
+{
+    return Endpoint::parse(text).value();
+}
+
+Roster::Peer peer(const std::string& text, Dialect dialect = Dialect::Peerchat)
+{
+    return Roster::Peer{endpoint(text), dialect};
+}
+
+} // namespace
+
+class RosterTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(RosterTest);
+    CPPUNIT_TEST(testReplaceLeavesOutSelf);
+    CPPUNIT_TEST(testReplaceReportsArrivalsDeparturesAndMoves);
+    CPPUNIT_TEST(testReplaceReadsDialects);
+    CPPUNIT_TEST(testLoginAddsUserOnce);
+    CPPUNIT_TEST(testLoginAtNewEndpointMovesUser);
+    CPPUNIT_TEST(testLoginOfSelfChangesNothing);
+    CPPUNIT_TEST(testLogoutRemovesUserAtItsEndpoint);
+    CPPUNIT_TEST(testLogoutFromOtherEndpointChangesNothing);
+    CPPUNIT_TEST(testLogoutOfUnknownUserChangesNothing);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testReplaceLeavesOutSelf()
+    {
+        Roster roster("alice");
+        const auto changes = roster.replace({{"alice", endpoint("127.0.0.1:5001"), "peerchat/1"},
+                                             {"bob", endpoint("127.0.0.1:5002"), "peerchat/1"}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
+        CPPUNIT_ASSERT(changes[0].online);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.peers().size());
+        CPPUNIT_ASSERT(roster.find("alice") == nullptr);
+        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
+    }
+
+    void testReplaceReportsArrivalsDeparturesAndMoves()
+    {
+        Roster roster("alice");
+        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/1"},
+                        {"carol", endpoint("127.0.0.1:5003"), "seed"},
+                        {"dave", endpoint("127.0.0.1:5004"), "seed"}});
+        const auto changes = roster.replace({{"carol", endpoint("127.0.0.1:6003"), "seed"},
+                                             {"dave", endpoint("127.0.0.1:5004"), "seed"},
+                                             {"erin", endpoint("127.0.0.1:5005"), "dotnet"}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), changes.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
+        CPPUNIT_ASSERT(!changes[0].online);
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), changes[1].name);
+        CPPUNIT_ASSERT(changes[1].online);
+        CPPUNIT_ASSERT(changes[1].peer.endpoint == endpoint("127.0.0.1:6003"));
+        CPPUNIT_ASSERT_EQUAL(std::string("erin"), changes[2].name);
+        CPPUNIT_ASSERT(changes[2].online);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), roster.peers().size());
+        CPPUNIT_ASSERT(roster.find("bob") == nullptr);
+    }
+
+    void testReplaceReadsDialects()
+    {
+        Roster roster("alice");
+        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/1"},
+                        {"carol", endpoint("127.0.0.1:5003"), "dotnet"},
+                        {"dave", endpoint("127.0.0.1:5004"), "seed"},
+                        {"erin", endpoint("127.0.0.1:5005"), "future/7"}});
+        CPPUNIT_ASSERT(roster.find("bob")->dialect == Dialect::Peerchat);
+        CPPUNIT_ASSERT(roster.find("carol")->dialect == Dialect::DotNet);
+        CPPUNIT_ASSERT(roster.find("dave")->dialect == Dialect::Seed);
+        CPPUNIT_ASSERT(roster.find("erin")->dialect == Dialect::Seed);
+    }
+
+    void testLoginAddsUserOnce()
+    {
+        Roster roster("alice");
+        const auto first = roster.login("bob", peer("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(first.has_value());
+        CPPUNIT_ASSERT(first->online);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), first->name);
+        CPPUNIT_ASSERT(!roster.login("bob", peer("127.0.0.1:5002")).has_value());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.peers().size());
+    }
+
+    void testLoginAtNewEndpointMovesUser()
+    {
+        Roster roster("alice");
+        roster.login("bob", peer("127.0.0.1:5002"));
+        const auto moved = roster.login("bob", peer("127.0.0.1:7002", Dialect::DotNet));
+        CPPUNIT_ASSERT(moved.has_value());
+        CPPUNIT_ASSERT(moved->peer.endpoint == endpoint("127.0.0.1:7002"));
+        CPPUNIT_ASSERT(roster.find("bob")->endpoint == endpoint("127.0.0.1:7002"));
+        CPPUNIT_ASSERT(roster.find("bob")->dialect == Dialect::DotNet);
+    }
+
+    void testLoginOfSelfChangesNothing()
+    {
+        Roster roster("alice");
+        CPPUNIT_ASSERT(!roster.login("alice", peer("127.0.0.1:5001")).has_value());
+        CPPUNIT_ASSERT(roster.peers().empty());
+    }
+
+    void testLogoutRemovesUserAtItsEndpoint()
+    {
+        Roster roster("alice");
+        roster.login("bob", peer("127.0.0.1:5002"));
+        const auto change = roster.logout("bob", endpoint("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(change.has_value());
+        CPPUNIT_ASSERT(!change->online);
+        CPPUNIT_ASSERT(change->peer.endpoint == endpoint("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(roster.find("bob") == nullptr);
+    }
+
+    void testLogoutFromOtherEndpointChangesNothing()
+    {
+        Roster roster("alice");
+        roster.login("bob", peer("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(!roster.logout("bob", endpoint("127.0.0.1:5999")).has_value());
+        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
+    }
+
+    void testLogoutOfUnknownUserChangesNothing()
+    {
+        Roster roster("alice");
+        CPPUNIT_ASSERT(!roster.logout("bob", endpoint("127.0.0.1:5002")).has_value());
+        CPPUNIT_ASSERT(roster.peers().empty());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(RosterTest);
