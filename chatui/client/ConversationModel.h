@@ -1,0 +1,40 @@
+#pragma once
+
+#include "LocalProtocol.h"
+
+#include <string>
+#include <vector>
+
+namespace peerchat::chatui {
+
+/// The lines of one conversation as a window shows them: the history peerd
+/// replied to subscribe with, then every new line, each once and in order.
+/// Built only from events.
+class ConversationModel
+{
+public:
+    /// What an event did to the lines.
+    enum class Change { None, Appended, Replaced };
+
+    explicit ConversationModel(std::string peer) : _peer(std::move(peer)) {}
+
+    const std::string& peer() const { return _peer; }
+    const std::vector<local::ChatLine>& lines() const { return _lines; }
+    /// True once the history arrived on the current connection.
+    bool loaded() const { return _loaded; }
+
+    /// A history for this peer replaces every line; a message for this peer is
+    /// appended unless a line with its id is already here (a message can cross
+    /// the history on a fresh subscription). Other events change nothing.
+    Change apply(const local::Event& event);
+
+    /// The connection to peerd was lost: the next history will be new.
+    void disconnected() { _loaded = false; }
+
+private:
+    std::string _peer;
+    std::vector<local::ChatLine> _lines;
+    bool _loaded = false;
+};
+
+} // namespace peerchat::chatui

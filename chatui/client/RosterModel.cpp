@@ -1,0 +1,86 @@
+#include "RosterModel.h"
+
+#include <type_traits>
+
+namespace peerchat::chatui {
+
+RosterModel::Change RosterModel::apply(const local::Event& event)
+{
+    Change change;
+    std::visit(
+        [&](const auto& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, local::WelcomeEvent>) {
+                _self = e.self;
+                _index = e.index;
+                _linkState = e.state;
+                _linkDetail.clear();
+                _welcomed = true;
+                _rosterLoaded = false;
+                change.changed = true;
+            } else if constexpr (std::is_same_v<T, local::StateEvent>) {
+                _linkState = e.state;
+                _linkDetail = e.detail;
+                change.changed = true;
+            } else if constexpr (std::is_same_v<T, local::RosterEvent>) {
+                _rosterLoaded = true;
+                _online.clear();
+                for (const auto& user : e.users) _online[user.name] = user;
+                _unread.clear();
+                for (const auto& [name, count] : e.unread)
+                    if (count > 0) _unread[name] = count;
+                change.changed = true;
+            } else if constexpr (std::is_same_v<T, local::PresenceEvent>) {
+                if (e.user.name == _self) return;
+                if (e.online)
+                    _online[e.user.name] = e.user;
+                else
+                    _online.erase(e.user.name);
+                change.changed = true;
+            } else if constexpr (std::is_same_v<T, local::UnreadEvent>) {
+                const std::uint32_t before = unread(e.peer);
+                if (e.count > 0)
+                    _unread[e.peer] = e.count;
+                else
+                    _unread.erase(e.peer);
+                change.changed = before != e.count;
+                change.unreadRose = e.count > before;
+                change.peer = e.peer;
+            }
+        },
+        event);
+    return change;
+}
+
+void RosterModel::disconnected()
+{
+    _welcomed = false;
+    _rosterLoaded = false;
+    _online.clear();
+    _unread.clear();
+}
+
+bool RosterModel::isOnline(const std::string& name) const { return _online.count(name) > 0; }
+
+std::uint32_t RosterModel::unread(const std::string& name) const
+{
+    const auto it = _unread.find(name);
+    return it == _unread.end() ? 0 : it->second;
+}
+
+std::vector<RosterModel::Entry> RosterModel::entries() const
+{
+    std::map<std::string, Entry> rows;
+    for (const auto& [name, user] : _online) rows[name] = Entry{name, true, unread(name)};
+    for (const auto& [name, count] : _unread) {
+        auto& row = rows[name];
+        row.name = name;
+        row.unread = count;
+    }
+    std::vector<Entry> result;
+    result.reserve(rows.size());
+    for (auto& [name, row] : rows) result.push_back(std::move(row));
+    return result;
+}
+
+} // namespace peerchat::chatui

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "LocalProtocol.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace peerchat::chatui {
+
+/// What peerd has told a UI about its identity: who it is, the link to
+/// indexd, who is online and how many unread lines each conversation holds.
+/// Built only from events; it never talks to peerd itself.
+class RosterModel
+{
+public:
+    /// One row of the roster: an online user, or an offline one whose unread
+    /// lines are still waiting.
+    struct Entry
+    {
+        std::string name;
+        bool online = false;
+        std::uint32_t unread = 0;
+    };
+
+    /// What an event changed.
+    struct Change
+    {
+        bool changed = false;      ///< anything shown in a roster or header
+        bool unreadRose = false;   ///< a new unread line arrived, from peer
+        std::string peer;
+    };
+
+    /// Applies an event; events that say nothing about the roster change nothing.
+    Change apply(const local::Event& event);
+
+    /// Forgets the roster when the connection to peerd is lost (a new one
+    /// starts with welcome and a fresh roster); keeps the identity's name.
+    void disconnected();
+
+    const std::string& self() const { return _self; }
+    local::LinkState linkState() const { return _linkState; }
+    /// peerd's words about the link ("name taken"), empty when it gave none.
+    const std::string& linkDetail() const { return _linkDetail; }
+    const std::string& index() const { return _index; }
+    /// True once a welcome arrived on the current connection.
+    bool welcomed() const { return _welcomed; }
+    /// True once a roster arrived on the current connection.
+    bool rosterLoaded() const { return _rosterLoaded; }
+
+    bool isOnline(const std::string& name) const;
+    std::uint32_t unread(const std::string& name) const;
+    /// Online users and users with unread lines, sorted by name.
+    std::vector<Entry> entries() const;
+
+private:
+    std::string _self;
+    std::string _index;
+    local::LinkState _linkState = local::LinkState::Connecting;
+    std::string _linkDetail;
+    bool _welcomed = false;
+    bool _rosterLoaded = false;
+    std::map<std::string, local::UserInfo> _online;
+    std::map<std::string, std::uint32_t> _unread;
+};
+
+} // namespace peerchat::chatui

@@ -1,0 +1,3 @@
+#include "App.h"
+
+int main(int argc, char** argv) { return peerchat::chatui::App::main(argc, argv); }

@@ -1,0 +1,30 @@
+#pragma once
+
+#include "Canvas.h"
+#include "Key.h"
+#include "LocalProtocol.h"
+
+namespace peerchat::chatui {
+
+/// One screen of chatui (the roster, a conversation). The application owns
+/// the loop: it hands every key to the window on top, every event from
+/// peerd to every open window, and asks the top one to draw itself.
+/// Windows only draw state; they reach peerd through their WindowHost.
+class Window
+{
+public:
+    virtual ~Window() = default;
+
+    /// The window was put on the screen.
+    virtual void onOpen() {}
+    /// A key typed while this window is on top.
+    virtual void onKey(const Key& key) = 0;
+    /// Draws the whole window; the canvas starts blank.
+    virtual void onDraw(Canvas& canvas) = 0;
+    /// An event from peerd, after the shared roster took it in.
+    virtual void onEvent(const local::Event& event) = 0;
+    /// The connection to peerd was lost (a reconnect starts with a welcome event).
+    virtual void onDisconnected() {}
+};
+
+} // namespace peerchat::chatui

@@ -1,0 +1,93 @@
+#include "ConversationModel.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+using peerchat::chatui::ConversationModel;
+namespace local = peerchat::local;
+
+namespace {
+
+local::ChatLine line(std::uint64_t id, const std::string& peer, const std::string& from, const std::string& text)
+{
+    local::ChatLine l;
+    l.id = id;
+    l.peer = peer;
+    l.from = from;
+    l.outgoing = from != peer;
+    l.sentTime = "12:00:00";
+    l.receivedAtMs = 1795000000000 + static_cast<std::int64_t>(id);
+    l.text = text;
+    return l;
+}
+
+std::string texts(const ConversationModel& model)
+{
+    std::string out;
+    for (const auto& l : model.lines()) out += std::to_string(l.id) + "=" + l.text + " ";
+    return out;
+}
+
+} // namespace
+
+class ConversationModelTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(ConversationModelTest);
+    CPPUNIT_TEST(testHistoryReplacesLines);
+    CPPUNIT_TEST(testMessageAppendsLine);
+    CPPUNIT_TEST(testMessageAlreadyInHistoryIsIgnored);
+    CPPUNIT_TEST(testOtherPeersLinesAreIgnored);
+    CPPUNIT_TEST(testDisconnectedWaitsForNewHistory);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testHistoryReplacesLines()
+    {
+        ConversationModel model("bob");
+        CPPUNIT_ASSERT(!model.loaded());
+        model.apply(local::MessageEvent{line(1, "bob", "bob", "old")});
+        const auto change = model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "hi"), line(2, "bob", "alice", "\u4F60\u597D")}});
+        CPPUNIT_ASSERT(change == ConversationModel::Change::Replaced);
+        CPPUNIT_ASSERT(model.loaded());
+        CPPUNIT_ASSERT_EQUAL(std::string("1=hi 2=\u4F60\u597D "), texts(model));
+    }
+
+    void testMessageAppendsLine()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "hi")}});
+        CPPUNIT_ASSERT(model.apply(local::MessageEvent{line(2, "bob", "alice", "yo")}) == ConversationModel::Change::Appended);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=hi 2=yo "), texts(model));
+    }
+
+    void testMessageAlreadyInHistoryIsIgnored()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "hi"), line(2, "bob", "bob", "again")}});
+        CPPUNIT_ASSERT(model.apply(local::MessageEvent{line(2, "bob", "bob", "again")}) == ConversationModel::Change::None);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=hi 2=again "), texts(model));
+    }
+
+    void testOtherPeersLinesAreIgnored()
+    {
+        ConversationModel model("bob");
+        CPPUNIT_ASSERT(model.apply(local::HistoryEvent{"carol", {line(1, "carol", "carol", "x")}}) == ConversationModel::Change::None);
+        CPPUNIT_ASSERT(model.apply(local::MessageEvent{line(1, "carol", "carol", "x")}) == ConversationModel::Change::None);
+        CPPUNIT_ASSERT(model.apply(local::UnreadEvent{"bob", 1}) == ConversationModel::Change::None);
+        CPPUNIT_ASSERT(model.lines().empty());
+    }
+
+    void testDisconnectedWaitsForNewHistory()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "hi")}});
+        model.disconnected();
+        CPPUNIT_ASSERT(!model.loaded());
+        CPPUNIT_ASSERT_EQUAL(std::string("1=hi "), texts(model));
+        // A restarted peerd numbers its lines from 1 again.
+        model.apply(local::HistoryEvent{"bob", {}});
+        CPPUNIT_ASSERT(model.apply(local::MessageEvent{line(1, "bob", "bob", "new")}) == ConversationModel::Change::Appended);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=new "), texts(model));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ConversationModelTest);

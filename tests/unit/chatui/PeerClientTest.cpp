@@ -1,0 +1,236 @@
+#include "PeerClient.h"
+#include "TempDir.h"
+#include "Wait.h"
+
+#include <Poco/File.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using peerchat::chatui::PeerClient;
+using peerchat::test::TempDir;
+using peerchat::test::waitUntil;
+namespace local = peerchat::local;
+
+namespace {
+
+/// A stand-in for peerd's local socket that the test drives by hand: it
+/// listens on a Unix path, accepts one client and writes whatever bytes the
+/// test wants, split however the test wants.
+struct FakePeerd
+{
+    explicit FakePeerd(const std::string& path)
+    {
+        listener.bind(Poco::Net::SocketAddress(Poco::Net::SocketAddress::UNIX_LOCAL, path), false);
+        listener.listen();
+    }
+
+    void accept()
+    {
+        CPPUNIT_ASSERT_MESSAGE("no client connected", listener.poll(Poco::Timespan(5, 0), Poco::Net::Socket::SELECT_READ));
+        connection = listener.acceptConnection();
+    }
+
+    void write(const std::string& bytes) { connection.sendBytes(bytes.data(), static_cast<int>(bytes.size())); }
+
+    /// The next line the client wrote, within a deadline.
+    std::string readLine()
+    {
+        std::string line;
+        char c = 0;
+        while (connection.poll(Poco::Timespan(5, 0), Poco::Net::Socket::SELECT_READ)
+               && connection.receiveBytes(&c, 1) == 1) {
+            if (c == '\n') return line;
+            line.push_back(c);
+        }
+        CPPUNIT_FAIL("the client wrote no complete line");
+        return line;
+    }
+
+    Poco::Net::ServerSocket listener;
+    Poco::Net::StreamSocket connection;
+};
+
+/// Reads from client until at least count events came or the deadline passed.
+std::vector<local::Event> readUntil(PeerClient& client, std::size_t count)
+{
+    std::vector<local::Event> events;
+    waitUntil([&] {
+        for (auto& event : client.readEvents()) events.push_back(std::move(event));
+        return events.size() >= count;
+    });
+    return events;
+}
+
+std::string welcomeLine(const std::string& self)
+{
+    return local::LocalProtocol::encodeEvent(local::WelcomeEvent{1, self, local::LinkState::Online, "127.0.0.1:4000"});
+}
+
+} // namespace
+
+class PeerClientTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(PeerClientTest);
+    CPPUNIT_TEST(testConnectFailsWithReasonWithoutSocket);
+    CPPUNIT_TEST(testReadEventsJoinsPartialLines);
+    CPPUNIT_TEST(testReadEventsSkipsMalformedLines);
+    CPPUNIT_TEST(testSendWritesEncodedRequest);
+    CPPUNIT_TEST(testSendWhileDisconnectedIsRefused);
+    CPPUNIT_TEST(testPeerdClosingDisconnects);
+    CPPUNIT_TEST(testOversizeLineDisconnects);
+    CPPUNIT_TEST(testReconnectWhenPeerdComesBack);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void setUp() override
+    {
+        _dir = std::make_unique<TempDir>();
+        _path = _dir->file("peerd.sock");
+    }
+
+    void tearDown() override { _dir.reset(); }
+
+    void testConnectFailsWithReasonWithoutSocket()
+    {
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(!client.connect());
+        CPPUNIT_ASSERT(!client.connected());
+        CPPUNIT_ASSERT_EQUAL(-1, client.fd());
+        CPPUNIT_ASSERT_EQUAL(std::string("no such file"), client.lastError());
+    }
+
+    void testReadEventsJoinsPartialLines()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        const std::string welcome = welcomeLine("\u5929\u6DAF");
+        // Split inside the multi-byte name.
+        const std::size_t cut = welcome.find("\xE5\xA4\xA9") + 1;
+        peerd.write(welcome.substr(0, cut));
+        CPPUNIT_ASSERT(!waitUntil([&] { return !client.readEvents().empty(); }, std::chrono::milliseconds(100)));
+        peerd.write(welcome.substr(cut));
+        const auto events = readUntil(client, 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
+        const auto* got = std::get_if<local::WelcomeEvent>(&events[0]);
+        CPPUNIT_ASSERT(got);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), got->self);
+        CPPUNIT_ASSERT(client.connected());
+    }
+
+    void testReadEventsSkipsMalformedLines()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        peerd.write("not json\n{\"event\":\"unread\",\"peer\":\"bob\"}\n"
+                    + local::LocalProtocol::encodeEvent(local::UnreadEvent{"bob", 3}));
+        const auto events = readUntil(client, 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
+        const auto* unread = std::get_if<local::UnreadEvent>(&events[0]);
+        CPPUNIT_ASSERT(unread);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(3), unread->count);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), client.malformedLines());
+        CPPUNIT_ASSERT(client.connected());
+    }
+
+    void testSendWritesEncodedRequest()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        CPPUNIT_ASSERT(client.send(local::SendRequest{"\u5929\u6DAF", "\u4F60\u597D, world"}));
+        CPPUNIT_ASSERT(client.send(local::SubscribeRequest{"bob"}));
+        auto request = local::LocalProtocol::decodeRequest(peerd.readLine());
+        CPPUNIT_ASSERT_MESSAGE(request.error(), request.ok());
+        const auto* send = std::get_if<local::SendRequest>(&request.value());
+        CPPUNIT_ASSERT(send);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), send->to);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u4F60\u597D, world"), send->text);
+        request = local::LocalProtocol::decodeRequest(peerd.readLine());
+        CPPUNIT_ASSERT(request.ok() && std::holds_alternative<local::SubscribeRequest>(request.value()));
+    }
+
+    void testSendWhileDisconnectedIsRefused()
+    {
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(!client.send(local::RosterRequest{}));
+        CPPUNIT_ASSERT(!client.wantsWrite());
+    }
+
+    void testPeerdClosingDisconnects()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        peerd.write(welcomeLine("alice"));
+        peerd.connection.close();
+        const auto events = readUntil(client, 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
+        CPPUNIT_ASSERT(waitUntil([&] {
+            client.readEvents();
+            return !client.connected();
+        }));
+        CPPUNIT_ASSERT_EQUAL(std::string("peerd closed the connection"), client.lastError());
+        CPPUNIT_ASSERT_EQUAL(-1, client.fd());
+    }
+
+    void testOversizeLineDisconnects()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        peerd.write(std::string(local::kMaxLineBytes + 10, 'x'));
+        CPPUNIT_ASSERT(waitUntil([&] {
+            client.readEvents();
+            return !client.connected();
+        }));
+        CPPUNIT_ASSERT(client.lastError().find("64 KiB") != std::string::npos);
+    }
+
+    void testReconnectWhenPeerdComesBack()
+    {
+        auto peerd = std::make_unique<FakePeerd>(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd->accept();
+        peerd.reset();
+        Poco::File(_path).remove();
+        CPPUNIT_ASSERT(waitUntil([&] {
+            client.readEvents();
+            return !client.connected();
+        }));
+
+        // While nobody listens, attempts fail and the pause between them grows.
+        const auto start = PeerClient::Clock::now();
+        const auto later = start + PeerClient::kLongestRetry;
+        CPPUNIT_ASSERT(!client.reconnectIfDue(later));
+        CPPUNIT_ASSERT_EQUAL(std::string("no such file"), client.lastError());
+        CPPUNIT_ASSERT(client.untilReconnect(later) > std::chrono::milliseconds(0));
+        CPPUNIT_ASSERT(!client.reconnectIfDue(later));
+
+        peerd = std::make_unique<FakePeerd>(_path);
+        CPPUNIT_ASSERT(waitUntil([&] { return client.reconnectIfDue(); }, std::chrono::seconds(10)));
+        peerd->accept();
+        peerd->write(welcomeLine("alice"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), readUntil(client, 1).size());
+    }
+
+private:
+    std::unique_ptr<TempDir> _dir;
+    std::string _path;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PeerClientTest);
