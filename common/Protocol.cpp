@@ -156,6 +156,11 @@ std::optional<Dialect> dialectFromToken(std::string_view token)
     return std::nullopt;
 }
 
+bool isDialectToken(std::string_view token)
+{
+    return checkToken(token, "dialect").empty();
+}
+
 Parsed<Inbound> Protocol::decodeDatagram(std::string_view bytes)
 {
     if (bytes.empty()) return Parsed<Inbound>::refuse("empty datagram");

@@ -22,6 +22,10 @@ std::string_view dialectToken(Dialect dialect);
 /// The dialect a token names, or nullopt for an unknown token.
 std::optional<Dialect> dialectFromToken(std::string_view token);
 
+/// True when token has the form of a dialect token, known or not: 1 to 32
+/// bytes of [a-z0-9./-].
+bool isDialectToken(std::string_view token);
+
 /// How a datagram's text is encoded on the wire.
 enum class TextEncoding : std::uint8_t { Utf8, Utf16le };
 

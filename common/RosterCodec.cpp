@@ -1,5 +1,6 @@
 #include "RosterCodec.h"
 
+#include "Protocol.h"
 #include "UserName.h"
 #include "Utf8.h"
 
@@ -58,8 +59,7 @@ Parsed<std::vector<RosterEntry>> decodeText(std::string_view text, bool withDial
             if (!withDialect) return Result::refuse("roster entry has too many fields");
             dialect = trimLeadingSpaces(endpointText.substr(second + 1));
             endpointText = endpointText.substr(0, second);
-            if (dialect.empty() || dialect.size() > 32 || dialect.find(',') != std::string_view::npos)
-                return Result::refuse("roster entry has a bad dialect");
+            if (!isDialectToken(dialect)) return Result::refuse("roster entry has a bad dialect");
         } else if (withDialect) {
             return Result::refuse("roster entry has no dialect");
         }
