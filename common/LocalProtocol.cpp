@@ -70,7 +70,8 @@ std::int64_t getInteger(const Object::Ptr& object, const std::string& key, std::
 {
     if (!object->has(key)) throw FieldError{"missing field '" + key + "'"};
     const auto value = object->get(key);
-    if (!value.isInteger()) throw FieldError{"field '" + key + "' must be an integer"};
+    // Poco counts bool as an integer type; JSON true is not a number.
+    if (!value.isInteger() || value.isBoolean()) throw FieldError{"field '" + key + "' must be an integer"};
     std::int64_t n = 0;
     try {
         n = value.convert<std::int64_t>();
@@ -298,7 +299,7 @@ Event decodeEventObject(const Object::Ptr& o)
         if (!unread) throw FieldError{"field 'unread' must be an object"};
         for (const auto& [peer, count] : *unread) {
             if (!UserName::isValid(peer)) throw FieldError{"unread names an invalid user"};
-            if (!count.isInteger()) throw FieldError{"unread counts must be integers"};
+            if (!count.isInteger() || count.isBoolean()) throw FieldError{"unread counts must be integers"};
             const auto n = count.convert<std::int64_t>();
             if (n < 0 || n > UINT32_MAX) throw FieldError{"unread count out of range"};
             e.unread[peer] = static_cast<std::uint32_t>(n);
