@@ -1,0 +1,476 @@
+#include "ByteFuzzer.h"
+#include "LocalProtocol.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+using namespace peerchat::local;
+
+namespace {
+
+// Text that JSON must escape, and text it must carry as it is.
+const std::string kAwkwardText = "say \"hi\" \\ back\\slash\nnew line\r\ttab \x1b[31mred\x1b[0m \x7f \x01 天涯 你好世界 "
+                                 "\xF0\x9F\x98\x80 \xE2\x80\xA8 </script> {\"op\":\"send\"}";
+
+Request decodeRequestOk(const std::string& line)
+{
+    const auto parsed = LocalProtocol::decodeRequest(line);
+    CPPUNIT_ASSERT_MESSAGE("refused " + line + ": " + parsed.error(), parsed.ok());
+    return *parsed;
+}
+
+Event decodeEventOk(const std::string& line)
+{
+    const auto parsed = LocalProtocol::decodeEvent(line);
+    CPPUNIT_ASSERT_MESSAGE("refused " + line + ": " + parsed.error(), parsed.ok());
+    return *parsed;
+}
+
+void assertRequestRefused(const std::string& line)
+{
+    const auto parsed = LocalProtocol::decodeRequest(line);
+    CPPUNIT_ASSERT_MESSAGE("accepted request " + line, !parsed.ok());
+    CPPUNIT_ASSERT_MESSAGE("no reason for refusing " + line, !parsed.error().empty());
+}
+
+void assertEventRefused(const std::string& line)
+{
+    const auto parsed = LocalProtocol::decodeEvent(line);
+    CPPUNIT_ASSERT_MESSAGE("accepted event " + line, !parsed.ok());
+    CPPUNIT_ASSERT_MESSAGE("no reason for refusing " + line, !parsed.error().empty());
+}
+
+// One line: a single '\n', at the end, and no other raw control character.
+void assertOneLine(const std::string& line)
+{
+    CPPUNIT_ASSERT_MESSAGE(line, !line.empty() && line.back() == '\n');
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(line, std::ptrdiff_t(1), std::count(line.begin(), line.end(), '\n'));
+    for (std::size_t i = 0; i + 1 < line.size(); ++i)
+        CPPUNIT_ASSERT_MESSAGE(line, static_cast<unsigned char>(line[i]) >= 0x20);
+}
+
+template <typename T>
+T requestRoundTrip(const T& request)
+{
+    const std::string line = LocalProtocol::encodeRequest(request);
+    assertOneLine(line);
+    const Request back = decodeRequestOk(line);
+    CPPUNIT_ASSERT_MESSAGE(line, std::holds_alternative<T>(back));
+    return std::get<T>(back);
+}
+
+template <typename T>
+T eventRoundTrip(const T& event)
+{
+    const std::string line = LocalProtocol::encodeEvent(event);
+    assertOneLine(line);
+    const Event back = decodeEventOk(line);
+    CPPUNIT_ASSERT_MESSAGE(line, std::holds_alternative<T>(back));
+    return std::get<T>(back);
+}
+
+void assertSameUser(const UserInfo& expected, const UserInfo& actual)
+{
+    CPPUNIT_ASSERT_EQUAL(expected.name, actual.name);
+    CPPUNIT_ASSERT_EQUAL(expected.endpoint, actual.endpoint);
+    CPPUNIT_ASSERT_EQUAL(expected.dialect, actual.dialect);
+}
+
+void assertSameLine(const ChatLine& expected, const ChatLine& actual)
+{
+    CPPUNIT_ASSERT_EQUAL(expected.id, actual.id);
+    CPPUNIT_ASSERT_EQUAL(expected.peer, actual.peer);
+    CPPUNIT_ASSERT_EQUAL(expected.outgoing, actual.outgoing);
+    CPPUNIT_ASSERT_EQUAL(expected.from, actual.from);
+    CPPUNIT_ASSERT_EQUAL(expected.sentTime, actual.sentTime);
+    CPPUNIT_ASSERT_EQUAL(expected.receivedAtMs, actual.receivedAtMs);
+    CPPUNIT_ASSERT_EQUAL(expected.text, actual.text);
+}
+
+ChatLine sampleLine(std::uint64_t id, bool outgoing, const std::string& text)
+{
+    return ChatLine{id, "天涯", outgoing, outgoing ? "alice" : "天涯", "3:04:05 PM", 1795000000000 + static_cast<std::int64_t>(id), text};
+}
+
+// A request line padded with an ignored field to exactly `bytes` bytes, newline excluded.
+std::string paddedRequest(std::size_t bytes)
+{
+    const std::string head = R"({"op":"roster","pad":")";
+    const std::string tail = "\"}";
+    return head + std::string(bytes - head.size() - tail.size(), 'x') + tail;
+}
+
+std::vector<Request> sampleRequests()
+{
+    return {RosterRequest{}, SendRequest{"天涯", kAwkwardText}, SubscribeRequest{"bob"}, UnsubscribeRequest{"bob"},
+            ReadRequest{"天涯"}};
+}
+
+std::vector<Event> sampleEvents()
+{
+    return {
+        WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000"},
+        StateEvent{LinkState::Refused, "indexd says alice is taken"},
+        RosterEvent{{{"bob", "127.0.0.1:5002", "seed"}, {"天涯", "[::1]:5003", "peerchat/1"}}, {{"bob", 2}, {"天涯", 7}}},
+        PresenceEvent{{"bob", "127.0.0.1:5002", "dotnet"}, true},
+        HistoryEvent{"天涯", {sampleLine(1, false, "hi"), sampleLine(2, true, kAwkwardText)}},
+        MessageEvent{sampleLine(3, false, "你好")},
+        UnreadEvent{"bob", 3},
+        SentEvent{"bob", 12},
+        ErrorEvent{"send", "bob is not online; wait for them to log in"},
+    };
+}
+
+} // namespace
+
+class LocalProtocolTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(LocalProtocolTest);
+    CPPUNIT_TEST(testEncodeRequestsExactly);
+    CPPUNIT_TEST(testRoundTripRequests);
+    CPPUNIT_TEST(testRoundTripAwkwardSendText);
+    CPPUNIT_TEST(testEncodeEventsExactly);
+    CPPUNIT_TEST(testRoundTripWelcomeAndStateEvents);
+    CPPUNIT_TEST(testRoundTripRosterAndPresenceEvents);
+    CPPUNIT_TEST(testRoundTripHistoryAndMessageEvents);
+    CPPUNIT_TEST(testRoundTripUnreadSentAndErrorEvents);
+    CPPUNIT_TEST(testEndEveryEncodingWithOneNewline);
+    CPPUNIT_TEST(testAcceptLineWithoutNewline);
+    CPPUNIT_TEST(testIgnoreUnknownFields);
+    CPPUNIT_TEST(testRefuseNonJson);
+    CPPUNIT_TEST(testRefuseNonObject);
+    CPPUNIT_TEST(testRefuseMissingOp);
+    CPPUNIT_TEST(testRefuseUnknownOp);
+    CPPUNIT_TEST(testRefuseMissingRequestFields);
+    CPPUNIT_TEST(testRefuseWrongRequestFieldTypes);
+    CPPUNIT_TEST(testRefuseInvalidNames);
+    CPPUNIT_TEST(testLimitSendText);
+    CPPUNIT_TEST(testLimitLineTo64KiB);
+    CPPUNIT_TEST(testRefuseInvalidUtf8);
+    CPPUNIT_TEST(testRefuseMalformedEvents);
+    CPPUNIT_TEST(testRefuseWrongEventFieldTypes);
+    CPPUNIT_TEST(testSurviveRandomLines);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testEncodeRequestsExactly()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"roster\"}\n"), LocalProtocol::encodeRequest(RosterRequest{}));
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"send\",\"to\":\"bob\",\"text\":\"hi\"}\n"),
+                             LocalProtocol::encodeRequest(SendRequest{"bob", "hi"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"subscribe\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(SubscribeRequest{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"unsubscribe\",\"peer\":\"bob\"}\n"),
+                             LocalProtocol::encodeRequest(UnsubscribeRequest{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"read\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(ReadRequest{"bob"}));
+    }
+
+    void testRoundTripRequests()
+    {
+        requestRoundTrip(RosterRequest{});
+        const SendRequest send = requestRoundTrip(SendRequest{"天涯", "你好世界, 天涯"});
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯"), send.to);
+        CPPUNIT_ASSERT_EQUAL(std::string("你好世界, 天涯"), send.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), requestRoundTrip(SubscribeRequest{"bob"}).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯"), requestRoundTrip(UnsubscribeRequest{"天涯"}).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), requestRoundTrip(ReadRequest{"bob"}).peer);
+    }
+
+    void testRoundTripAwkwardSendText()
+    {
+        CPPUNIT_ASSERT_EQUAL(kAwkwardText, requestRoundTrip(SendRequest{"bob", kAwkwardText}).text);
+        // The same text as a person would type it by hand into socat, with escapes.
+        const Request typed = decodeRequestOk(R"({"op":"send","to":"bob","text":"a\"b\\c\nd\u001b\u5929\u6DAF\ud83d\ude00"})");
+        CPPUNIT_ASSERT_EQUAL(std::string("a\"b\\c\nd\x1b天涯\xF0\x9F\x98\x80"), std::get<SendRequest>(typed).text);
+    }
+
+    void testEncodeEventsExactly()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"welcome","protocol":1,"self":"alice","state":"online","index":"127.0.0.1:5000"})"
+                                         "\n"),
+                             LocalProtocol::encodeEvent(WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000"}));
+        const ChatLine line{1, "bob", false, "bob", "12:00:01", 1795000000000, "hi"};
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob",)"
+                                         R"("sentTime":"12:00:01","receivedAtMs":1795000000000,"text":"hi"}})"
+                                         "\n"),
+                             LocalProtocol::encodeEvent(MessageEvent{line}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"unread","peer":"bob","count":2})" "\n"),
+                             LocalProtocol::encodeEvent(UnreadEvent{"bob", 2}));
+    }
+
+    void testRoundTripWelcomeAndStateEvents()
+    {
+        const WelcomeEvent welcome = eventRoundTrip(WelcomeEvent{kProtocolVersion, "天涯", LinkState::Connecting, "[::1]:5000"});
+        CPPUNIT_ASSERT_EQUAL(kProtocolVersion, welcome.protocol);
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯"), welcome.self);
+        CPPUNIT_ASSERT(welcome.state == LinkState::Connecting);
+        CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5000"), welcome.index);
+
+        for (LinkState state : {LinkState::Connecting, LinkState::Online, LinkState::Refused, LinkState::Stopping}) {
+            const StateEvent back = eventRoundTrip(StateEvent{state, kAwkwardText});
+            CPPUNIT_ASSERT(back.state == state);
+            CPPUNIT_ASSERT_EQUAL(kAwkwardText, back.detail);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string_view("connecting"), LocalProtocol::linkStateName(LinkState::Connecting));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("online"), LocalProtocol::linkStateName(LinkState::Online));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("refused"), LocalProtocol::linkStateName(LinkState::Refused));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("stopping"), LocalProtocol::linkStateName(LinkState::Stopping));
+    }
+
+    void testRoundTripRosterAndPresenceEvents()
+    {
+        const RosterEvent roster{{{"bob", "127.0.0.1:5002", "seed"}, {"天涯", "[::1]:5003", "peerchat/1"}},
+                                 {{"bob", 2}, {"天涯", 4000000000u}}};
+        const RosterEvent back = eventRoundTrip(roster);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), back.users.size());
+        assertSameUser(roster.users[0], back.users[0]);
+        assertSameUser(roster.users[1], back.users[1]);
+        CPPUNIT_ASSERT(back.unread == roster.unread);
+
+        const RosterEvent empty = eventRoundTrip(RosterEvent{});
+        CPPUNIT_ASSERT(empty.users.empty() && empty.unread.empty());
+
+        for (bool online : {true, false}) {
+            const PresenceEvent presence = eventRoundTrip(PresenceEvent{{"天涯", "[::1]:5003", "dotnet"}, online});
+            assertSameUser(UserInfo{"天涯", "[::1]:5003", "dotnet"}, presence.user);
+            CPPUNIT_ASSERT_EQUAL(online, presence.online);
+        }
+    }
+
+    void testRoundTripHistoryAndMessageEvents()
+    {
+        const HistoryEvent history{"天涯", {sampleLine(1, false, "hi"), sampleLine(2, true, kAwkwardText), sampleLine(3, false, "")}};
+        const HistoryEvent back = eventRoundTrip(history);
+        CPPUNIT_ASSERT_EQUAL(history.peer, back.peer);
+        CPPUNIT_ASSERT_EQUAL(history.lines.size(), back.lines.size());
+        for (std::size_t i = 0; i < history.lines.size(); ++i) assertSameLine(history.lines[i], back.lines[i]);
+        CPPUNIT_ASSERT(eventRoundTrip(HistoryEvent{"bob", {}}).lines.empty());
+
+        ChatLine line = sampleLine(9007199254740993ull, true, kAwkwardText);
+        line.receivedAtMs = -1;
+        assertSameLine(line, eventRoundTrip(MessageEvent{line}).line);
+    }
+
+    void testRoundTripUnreadSentAndErrorEvents()
+    {
+        for (std::uint32_t count : {0u, 1u, 4294967295u}) {
+            const UnreadEvent unread = eventRoundTrip(UnreadEvent{"天涯", count});
+            CPPUNIT_ASSERT_EQUAL(std::string("天涯"), unread.peer);
+            CPPUNIT_ASSERT_EQUAL(count, unread.count);
+        }
+        const SentEvent sent = eventRoundTrip(SentEvent{"bob", 12345678901ull});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), sent.to);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(12345678901ull), sent.id);
+
+        const ErrorEvent error = eventRoundTrip(ErrorEvent{"", kAwkwardText});
+        CPPUNIT_ASSERT_EQUAL(std::string(), error.op);
+        CPPUNIT_ASSERT_EQUAL(kAwkwardText, error.message);
+    }
+
+    void testEndEveryEncodingWithOneNewline()
+    {
+        for (const Request& request : sampleRequests()) assertOneLine(LocalProtocol::encodeRequest(request));
+        for (const Event& event : sampleEvents()) assertOneLine(LocalProtocol::encodeEvent(event));
+    }
+
+    void testAcceptLineWithoutNewline()
+    {
+        CPPUNIT_ASSERT(std::holds_alternative<RosterRequest>(decodeRequestOk(R"({"op":"roster"})")));
+        CPPUNIT_ASSERT(std::holds_alternative<RosterRequest>(decodeRequestOk("{\"op\":\"roster\"}\n")));
+        CPPUNIT_ASSERT(std::holds_alternative<RosterRequest>(decodeRequestOk(R"(  { "op" : "roster" }  )")));
+    }
+
+    void testIgnoreUnknownFields()
+    {
+        const Request r = decodeRequestOk(R"({"op":"send","to":"bob","text":"hi","future":[1,{"a":null}],"n":2.5})");
+        CPPUNIT_ASSERT_EQUAL(std::string("hi"), std::get<SendRequest>(r).text);
+        CPPUNIT_ASSERT(std::holds_alternative<UnreadEvent>(decodeEventOk(R"({"event":"unread","peer":"bob","count":1,"x":{}})")));
+    }
+
+    void testRefuseNonJson()
+    {
+        for (const std::string line : {"", "\n", "hello", "roster", "{", "{\"op\":", "{'op':'roster'}", "{op:\"roster\"}",
+                                       "{\"op\":\"roster\",}", "{\"op\":\"roster\"} trailing", "{\"op\":\"roster\"}{\"op\":\"roster\"}",
+                                       "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"a\nb\"}", "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"\\ud800\"}"})
+            assertRequestRefused(line);
+        assertRequestRefused(std::string(100, '[') + std::string(100, ']'));
+    }
+
+    void testRefuseNonObject()
+    {
+        for (const std::string line : {"[]", "[{\"op\":\"roster\"}]", "42", "\"roster\"", "null", "true"}) {
+            assertRequestRefused(line);
+            assertEventRefused(line);
+        }
+    }
+
+    void testRefuseMissingOp()
+    {
+        for (const std::string line : {"{}", R"({"to":"bob","text":"hi"})", R"({"event":"welcome"})", R"({"OP":"roster"})"})
+            assertRequestRefused(line);
+    }
+
+    void testRefuseUnknownOp()
+    {
+        for (const std::string line : {R"({"op":"fly"})", R"({"op":"ROSTER"})", R"({"op":""})", R"({"op":"roster "})",
+                                       R"({"op":"welcome"})"})
+            assertRequestRefused(line);
+    }
+
+    void testRefuseMissingRequestFields()
+    {
+        for (const std::string line : {R"({"op":"send","to":"bob"})", R"({"op":"send","text":"hi"})", R"({"op":"subscribe"})",
+                                       R"({"op":"unsubscribe"})", R"({"op":"read"})", R"({"op":"read","to":"bob"})"})
+            assertRequestRefused(line);
+    }
+
+    void testRefuseWrongRequestFieldTypes()
+    {
+        for (const std::string line : {R"({"op":5})", R"({"op":null})", R"({"op":["roster"]})", R"({"op":{"name":"roster"}})",
+                                       R"({"op":"send","to":5,"text":"hi"})", R"({"op":"send","to":["bob"],"text":"hi"})",
+                                       R"({"op":"send","to":"bob","text":5})", R"({"op":"send","to":"bob","text":null})",
+                                       R"({"op":"send","to":"bob","text":{"a":"hi"}})", R"({"op":"send","to":"bob","text":true})",
+                                       R"({"op":"subscribe","peer":true})", R"({"op":"read","peer":null})",
+                                       R"({"op":"unsubscribe","peer":1})"})
+            assertRequestRefused(line);
+    }
+
+    void testRefuseInvalidNames()
+    {
+        for (const std::string name : {"", "a b", "a,b", "a;b", "a:b", "\\u0000", "\\u001b", "\\u3000", "\\u00a0x", "\\u0085",
+                                       "天\\u2003涯"}) {
+            assertRequestRefused(R"({"op":"send","to":")" + name + R"(","text":"hi"})");
+            assertRequestRefused(R"({"op":"subscribe","peer":")" + name + R"("})");
+            assertRequestRefused(R"({"op":"unsubscribe","peer":")" + name + R"("})");
+            assertRequestRefused(R"({"op":"read","peer":")" + name + R"("})");
+        }
+        assertRequestRefused(R"({"op":"subscribe","peer":")" + std::string(33, 'a') + R"("})");
+        decodeRequestOk(R"({"op":"subscribe","peer":")" + std::string(32, 'a') + R"("})");
+    }
+
+    void testLimitSendText()
+    {
+        assertRequestRefused(R"({"op":"send","to":"bob","text":""})");
+        assertRequestRefused(R"({"op":"send","to":"bob","text":"a\u0000b"})");
+        const std::string longest(4096, 'x');
+        CPPUNIT_ASSERT_EQUAL(longest, requestRoundTrip(SendRequest{"bob", longest}).text);
+        assertRequestRefused(LocalProtocol::encodeRequest(SendRequest{"bob", longest + "x"}));
+        // The limit is in bytes of UTF-8, not in characters or JSON escapes.
+        std::string cjk;
+        while (cjk.size() + 3 <= 4096) cjk += "天";
+        CPPUNIT_ASSERT_EQUAL(cjk, requestRoundTrip(SendRequest{"bob", cjk}).text);
+        assertRequestRefused(LocalProtocol::encodeRequest(SendRequest{"bob", cjk + "涯"}));
+        std::string escaped;
+        for (int i = 0; i < 4096; ++i) escaped += "\\u0041";
+        CPPUNIT_ASSERT_EQUAL(std::string(4096, 'A'),
+                             std::get<SendRequest>(decodeRequestOk(R"({"op":"send","to":"bob","text":")" + escaped + "\"}")).text);
+    }
+
+    void testLimitLineTo64KiB()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::size_t(65536), kMaxLineBytes);
+        decodeRequestOk(paddedRequest(kMaxLineBytes));
+        decodeRequestOk(paddedRequest(kMaxLineBytes) + "\n");
+        assertRequestRefused(paddedRequest(kMaxLineBytes + 1));
+        assertRequestRefused(paddedRequest(kMaxLineBytes + 1) + "\n");
+        assertRequestRefused(paddedRequest(10 * kMaxLineBytes));
+        const std::string event = R"({"event":"unread","peer":"bob","count":1,"pad":")";
+        assertEventRefused(event + std::string(kMaxLineBytes, 'x') + "\"}");
+    }
+
+    void testRefuseInvalidUtf8()
+    {
+        for (const std::string line : {"{\"op\":\"send\",\"to\":\"bob\",\"text\":\"\xFF\"}",
+                                       "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"\xED\xA0\x80\"}",
+                                       "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"\xE5\xA4\"}",
+                                       "{\"op\":\"subscribe\",\"peer\":\"\xC0\xAF\"}", "{\"op\":\"roster\",\"x\":\"\x80\"}",
+                                       "{\"op\":\"roster\"}\xFF"})
+            assertRequestRefused(line);
+        assertEventRefused("{\"event\":\"error\",\"op\":\"\",\"message\":\"\xC3\"}");
+    }
+
+    void testRefuseMalformedEvents()
+    {
+        for (const std::string line : {
+                 R"({})", R"({"op":"roster"})", R"({"event":"party"})", R"({"event":"welcome","protocol":1,"self":"alice","state":"online"})",
+                 R"({"event":"welcome","protocol":1,"self":"a b","state":"online","index":"x"})",
+                 R"({"event":"state","state":"offline","detail":""})", R"({"event":"state","detail":""})",
+                 R"({"event":"roster","users":[]})", R"({"event":"roster","unread":{}})",
+                 R"({"event":"roster","users":[{"name":"bob","endpoint":"x"}],"unread":{}})",
+                 R"({"event":"roster","users":[],"unread":{"a b":1}})", R"({"event":"presence","online":true})",
+                 R"({"event":"presence","user":{"name":"","endpoint":"x","dialect":"seed"},"online":true})",
+                 R"({"event":"history","peer":"bob"})", R"({"event":"history","lines":[]})",
+                 R"({"event":"history","peer":"bob","lines":[{"id":1}]})", R"({"event":"message"})",
+                 R"({"event":"unread","peer":"bob"})", R"({"event":"sent","to":"bob"})", R"({"event":"error","op":"send"})"})
+            assertEventRefused(line);
+    }
+
+    void testRefuseWrongEventFieldTypes()
+    {
+        const std::string line = R"("line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"})";
+        decodeEventOk(R"({"event":"message",)" + line + "}");
+        for (const std::string bad : {
+                 R"({"event":5})", R"({"event":"message","line":"hi"})", R"({"event":"message","line":[1]})",
+                 R"({"event":"message","line":{"id":"1","peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":true,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":-1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":1.5,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":"false","from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":0,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":1,"receivedAtMs":5,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":false,"text":"hi"}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":null}})",
+                 R"({"event":"welcome","protocol":"1","self":"alice","state":"online","index":"x"})",
+                 R"({"event":"welcome","protocol":true,"self":"alice","state":"online","index":"x"})",
+                 R"({"event":"roster","users":{},"unread":{}})", R"({"event":"roster","users":["bob"],"unread":{}})",
+                 R"({"event":"roster","users":[],"unread":[]})", R"({"event":"roster","users":[],"unread":{"bob":"2"}})",
+                 R"({"event":"roster","users":[],"unread":{"bob":true}})", R"({"event":"roster","users":[],"unread":{"bob":-1}})",
+                 R"({"event":"roster","users":[],"unread":{"bob":4294967296}})", R"({"event":"roster","users":[],"unread":{"bob":1.5}})",
+                 R"({"event":"presence","user":"bob","online":true})", R"({"event":"presence","user":{"name":"bob","endpoint":"x","dialect":"seed"},"online":"yes"})",
+                 R"({"event":"history","peer":"bob","lines":{}})", R"({"event":"history","peer":"bob","lines":["hi"]})",
+                 R"({"event":"unread","peer":"bob","count":-1})", R"({"event":"unread","peer":"bob","count":4294967296})",
+                 R"({"event":"unread","peer":"bob","count":true})", R"({"event":"sent","to":"bob","id":"12"})",
+                 R"({"event":"sent","to":"bob","id":false})", R"({"event":"sent","to":"bob","id":18446744073709551615})",
+                 R"({"event":"error","op":null,"message":"x"})"})
+            assertEventRefused(bad);
+    }
+
+    void testSurviveRandomLines()
+    {
+        std::vector<std::string> corpus;
+        for (const Request& request : sampleRequests()) corpus.push_back(LocalProtocol::encodeRequest(request));
+        for (const Event& event : sampleEvents()) corpus.push_back(LocalProtocol::encodeEvent(event));
+        peerchat::test::ByteFuzzer fuzzer(77031, {"{", "}", "[", "]", ":", ",", "\"", "\\", "\\u", "\\ud83d", "\\u0000", "true",
+                                                  "null", "-1", "1e999", "18446744073709551616", "\"op\"", "\"event\"",
+                                                  "\"send\"", "\"to\"", "\"text\"", "\"peer\"", "\"bob\"", "天涯", "\xFF"});
+        std::size_t accepted = 0;
+        for (int i = 0; i < 20000; ++i) {
+            const std::string line = i % 2 == 0 ? fuzzer.randomBytes(24) : fuzzer.mutate(corpus[fuzzer.below(corpus.size())]);
+            const auto request = LocalProtocol::decodeRequest(line);
+            if (request.ok()) {
+                ++accepted;
+                const std::string again = LocalProtocol::encodeRequest(*request);
+                const auto back = LocalProtocol::decodeRequest(again);
+                CPPUNIT_ASSERT_MESSAGE(again + back.error(), back.ok());
+                CPPUNIT_ASSERT_EQUAL(again, LocalProtocol::encodeRequest(*back));
+            } else {
+                CPPUNIT_ASSERT(!request.error().empty());
+            }
+            const auto event = LocalProtocol::decodeEvent(line);
+            if (event.ok()) {
+                ++accepted;
+                const std::string again = LocalProtocol::encodeEvent(*event);
+                const auto back = LocalProtocol::decodeEvent(again);
+                CPPUNIT_ASSERT_MESSAGE(again + back.error(), back.ok());
+                CPPUNIT_ASSERT_EQUAL(again, LocalProtocol::encodeEvent(*back));
+            } else {
+                CPPUNIT_ASSERT(!event.error().empty());
+            }
+        }
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(accepted) + " accepted", accepted > 200);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(LocalProtocolTest);
