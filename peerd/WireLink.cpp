@@ -82,6 +82,7 @@ void WireLink::sendLogin()
 {
     const Login login{_settings.self, _settings.loginEndpoint, std::string(kDialect)};
     _sink.sendTo(Protocol::encodeDatagram(login, TextEncoding::Utf8), _settings.index);
+    _loginSent = true;
     _retryTimer = _loop.runAfter(_settings.loginRetry, [this] {
         _retryTimer = 0;
         if (!_accepted && !_silenceReported) {
@@ -129,6 +130,8 @@ void WireLink::handleAccept(const Accept& accept, const Endpoint& from)
 
 void WireLink::rosterFetched(Parsed<RosterFetcher::Entries> roster)
 {
+    std::vector<Presence> presenceDuringFetch = std::move(_presenceDuringFetch);
+    _presenceDuringFetch.clear();
     if (!roster) {
         const std::string detail = "could not read the roster (" + roster.error() + "); retrying";
         _logger.warning(detail);
@@ -138,6 +141,15 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Entries> roster)
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     for (const Roster::Change& change : _roster.replace(*roster)) _listener.presenceChanged(change);
+    // indexd may have written the snapshot before a broadcast that reached us
+    // first; presence is idempotent, so replaying it in order is right either way.
+    for (const Presence& presence : presenceDuringFetch) {
+        if (const auto* login = std::get_if<Login>(&presence)) {
+            applyLogin(*login);
+        } else {
+            applyLogout(std::get<Logout>(presence));
+        }
+    }
     setState(local::LinkState::Online, "logged in to indexd at " + _settings.index.toString() + " as " +
                                            _settings.self + "; " + std::to_string(_roster.peers().size()) +
                                            " other users online");
@@ -165,6 +177,8 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     _fetcher.cancel();
+    _presenceDuringFetch.clear();
+    _loginSent = false;
     _logger.error(detail);
     setState(local::LinkState::Refused, detail);
     if (_onRefused) _onRefused();
@@ -173,15 +187,27 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
 void WireLink::handleLogin(const Login& login, const Endpoint& from)
 {
     if (!fromIndex(from, "login")) return;
+    if (_fetcher.busy()) _presenceDuringFetch.emplace_back(login);
+    applyLogin(login);
+}
+
+void WireLink::handleLogout(const Logout& logout, const Endpoint& from)
+{
+    if (!fromIndex(from, "logout")) return;
+    if (_fetcher.busy()) _presenceDuringFetch.emplace_back(logout);
+    applyLogout(logout);
+}
+
+void WireLink::applyLogin(const Login& login)
+{
     const auto change = _roster.login(login.name, Roster::Peer{login.endpoint, Roster::dialectOf(login.dialect)});
     if (!change) return;
     _logger.information(login.name + " is online at " + login.endpoint.toString());
     _listener.presenceChanged(*change);
 }
 
-void WireLink::handleLogout(const Logout& logout, const Endpoint& from)
+void WireLink::applyLogout(const Logout& logout)
 {
-    if (!fromIndex(from, "logout")) return;
     const auto change = _roster.logout(logout.name, logout.endpoint);
     if (!change) {
         _logger.debug("logout of " + logout.name + " at " + logout.endpoint.toString() + " changes nothing");
@@ -228,8 +254,12 @@ void WireLink::logout()
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     _fetcher.cancel();
-    if (!_accepted) return;
-    _accepted = false;
+    _presenceDuringFetch.clear();
+    // Logout follows any login that was not refused: indexd may have accepted
+    // it with the Accept still on its way. A logout for a name that is not
+    // registered from here is dropped by indexd.
+    if (!_loginSent) return;
+    _loginSent = false;
     _sink.sendTo(Protocol::encodeDatagram(Logout{_settings.self, _settings.loginEndpoint}, TextEncoding::Utf8),
                  _settings.index);
     _logger.information("logged out of indexd at " + _settings.index.toString());

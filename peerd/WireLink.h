@@ -17,6 +17,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 namespace peerchat {
 
@@ -57,7 +59,7 @@ public:
     /// a refusal for a person ("bob is not online; ...").
     Parsed<local::ChatLine> sendTalk(const std::string& to, const std::string& text);
 
-    /// Stops retrying and, when indexd accepted us, sends logout.
+    /// Stops retrying and, unless indexd refused the login, sends logout.
     void logout();
 
     local::LinkState state() const { return _state; }
@@ -70,6 +72,7 @@ public:
 
 private:
     struct Dispatch;
+    using Presence = std::variant<Login, Logout>;
 
     void handleAccept(const Accept& accept, const Endpoint& from);
     void handleRefuse(const Refuse& refuse, const Endpoint& from);
@@ -77,6 +80,8 @@ private:
     void handleLogout(const Logout& logout, const Endpoint& from);
     void handleTalk(const Talk& talk, const Endpoint& from);
 
+    void applyLogin(const Login& login);
+    void applyLogout(const Logout& logout);
     bool fromIndex(const Endpoint& from, std::string_view verb);
     void sendLogin();
     void rosterFetched(Parsed<RosterFetcher::Entries> roster);
@@ -91,8 +96,10 @@ private:
     Settings _settings;
     std::function<void()> _onRefused;
     RosterFetcher _fetcher;
+    std::vector<Presence> _presenceDuringFetch;  ///< broadcasts that arrived while the roster was on its way
     EventLoop::TimerId _retryTimer = 0;
     local::LinkState _state = local::LinkState::Connecting;
+    bool _loginSent = false;
     bool _accepted = false;
     bool _silenceReported = false;
     Poco::Logger& _logger;

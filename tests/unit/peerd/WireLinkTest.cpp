@@ -91,7 +91,10 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStartSendsLoginWithDialect);
     CPPUNIT_TEST(testLoginResentUntilIndexAnswers);
     CPPUNIT_TEST(testAcceptFetchesRosterAndGoesOnline);
-    CPPUNIT_TEST(testLogoutBeforeAcceptSendsNothing);
+    CPPUNIT_TEST(testPresenceDuringRosterFetchSurvivesOlderSnapshot);
+    CPPUNIT_TEST(testLogoutBeforeAcceptStillSent);
+    CPPUNIT_TEST(testLogoutWithoutLoginSendsNothing);
+    CPPUNIT_TEST(testLogoutAfterRefusalSendsNothing);
     CPPUNIT_TEST(testRefuseTakenReportsAndStops);
     CPPUNIT_TEST(testRefuseNotFromIndexDropped);
     CPPUNIT_TEST(testPresenceFromIndexUpdatesRoster);
@@ -175,9 +178,52 @@ public:
         CPPUNIT_ASSERT(_sink.sent.back().to == kIndex);
     }
 
-    void testLogoutBeforeAcceptSendsNothing()
+    void testPresenceDuringRosterFetchSurvivesOlderSnapshot()
+    {
+        Poco::Net::ServerSocket server(Poco::Net::SocketAddress("127.0.0.1", 0));
+        const std::string roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"}, {"bob", kBob, "peerchat/1"}},
+                                                       RosterFormat::Peerchat);
+        _loop->watch(server.impl()->sockfd(), EventLoop::Readable, [&](short) {
+            // Broadcasts that reach peerd before a snapshot taken without them.
+            deliver("login,carol,127.0.0.1:5004,peerchat/1", kIndex);
+            deliver("logout,bob,127.0.0.1:5002", kIndex);
+            Poco::Net::StreamSocket connection = server.acceptConnection();
+            connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
+            connection.close();
+        });
+
+        _link->start();
+        deliver("Accept," + std::to_string(server.address().port()), kIndex);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        _loop->unwatch(server.impl()->sockfd());
+
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
+        CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
+        CPPUNIT_ASSERT(!_listener.presence.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.presence.back().name);
+        CPPUNIT_ASSERT(!_listener.presence.back().online);
+    }
+
+    void testLogoutBeforeAcceptStillSent()
     {
         _link->start();
+        _link->logout();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("logout,alice,127.0.0.1:5001"), _sink.sent[1].bytes);
+        _link->logout();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+    }
+
+    void testLogoutWithoutLoginSendsNothing()
+    {
+        _link->logout();
+        CPPUNIT_ASSERT(_sink.sent.empty());
+    }
+
+    void testLogoutAfterRefusalSendsNothing()
+    {
+        _link->start();
+        deliver("refuse,alice,taken", kIndex);
         _link->logout();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
     }
