@@ -47,6 +47,7 @@ public:
     /// Runs until stop(); call from the thread that owns the loop.
     void run();
     /// Makes run() return after the current iteration; safe from any thread.
+    /// A stop() that comes before run() starts makes that run() return at once.
     void stop();
 
 private:

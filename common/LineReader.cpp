@@ -19,7 +19,9 @@ std::optional<std::string> LineReader::next()
 bool LineReader::overflowed() const
 {
     const auto newline = _buffer.find('\n');
-    const std::size_t pending = newline == std::string::npos ? _buffer.size() : newline;
+    std::size_t pending = newline == std::string::npos ? _buffer.size() : newline;
+    // A CRLF line's '\r' is not part of the line.
+    if (pending > 0 && _buffer[pending - 1] == '\r') --pending;
     return pending > _maxLineBytes;
 }
 

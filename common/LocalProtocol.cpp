@@ -37,6 +37,9 @@ Object::Ptr parseObject(std::string_view line)
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     if (line.size() > kMaxLineBytes) throw FieldError{"line is longer than 64 KiB"};
     if (!Utf8::isValid(line)) throw FieldError{"line is not valid UTF-8"};
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] != '{')
+        throw FieldError{"line is not a JSON object; send one {...} per line"};
     Poco::JSON::Parser parser;
     parser.setDepth(16);
     Poco::Dynamic::Var value;

@@ -29,6 +29,7 @@ class LineReaderTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDetectOverflowWithoutNewline);
     CPPUNIT_TEST(testDetectOverlongCompleteLine);
     CPPUNIT_TEST(testAcceptLineOfExactlyMaxBytes);
+    CPPUNIT_TEST(testAcceptCrlfLineOfExactlyMaxBytes);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -112,6 +113,18 @@ public:
         LineReader reader(8);
         reader.feed("ok\n123456789\n");
         assertNext(reader, "ok");
+        CPPUNIT_ASSERT(reader.overflowed());
+    }
+
+    void testAcceptCrlfLineOfExactlyMaxBytes()
+    {
+        LineReader reader(8);
+        reader.feed("12345678\r");
+        CPPUNIT_ASSERT(!reader.overflowed());
+        reader.feed("\n");
+        CPPUNIT_ASSERT(!reader.overflowed());
+        assertNext(reader, "12345678");
+        reader.feed("123456789\r\n");
         CPPUNIT_ASSERT(reader.overflowed());
     }
 

@@ -303,6 +303,8 @@ public:
         for (const std::string line : {"[]", "[{\"op\":\"roster\"}]", "42", "\"roster\"", "null", "true"}) {
             assertRequestRefused(line);
             assertEventRefused(line);
+            CPPUNIT_ASSERT_EQUAL(std::string("line is not a JSON object; send one {...} per line"),
+                                 LocalProtocol::decodeRequest(line).error());
         }
     }
 
