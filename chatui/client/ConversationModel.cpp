@@ -6,8 +6,16 @@ ConversationModel::Change ConversationModel::apply(const local::Event& event)
 {
     if (const auto* history = std::get_if<local::HistoryEvent>(&event)) {
         if (history->peer != _peer) return Change::None;
-        _lines = history->lines;
+        // peerd splits a long history into several events, oldest first; one
+        // that goes on after the last line held continues the same reply.
+        const bool continues = _loaded && !history->lines.empty() && !_lines.empty()
+                               && history->lines.front().id > _lines.back().id;
         _loaded = true;
+        if (continues) {
+            _lines.insert(_lines.end(), history->lines.begin(), history->lines.end());
+            return Change::Appended;
+        }
+        _lines = history->lines;
         return Change::Replaced;
     }
     if (const auto* message = std::get_if<local::MessageEvent>(&event)) {

@@ -23,9 +23,10 @@ public:
     /// True once the history arrived on the current connection.
     bool loaded() const { return _loaded; }
 
-    /// A history for this peer replaces every line; a message for this peer is
-    /// appended unless a line with its id is already here (a message can cross
-    /// the history on a fresh subscription). Other events change nothing.
+    /// The first history for this peer on a connection replaces every line;
+    /// the next ones of the same reply (their first id after the last line
+    /// held) are appended. A message for this peer is appended unless a line
+    /// with its id is already here. Other events change nothing.
     Change apply(const local::Event& event);
 
     /// The connection to peerd was lost: the next history will be new.

@@ -1,6 +1,7 @@
 #include "ChatWindow.h"
 
 #include "Protocol.h"
+#include "StatusText.h"
 #include "TextLayout.h"
 
 #include <algorithm>
@@ -59,6 +60,7 @@ void ChatWindow::onEvent(const local::Event& event)
     if (std::holds_alternative<local::WelcomeEvent>(event)) {
         subscribe();
     } else if (std::holds_alternative<local::HistoryEvent>(event) || std::holds_alternative<local::MessageEvent>(event)) {
+        const std::size_t held = _model.lines().size();
         switch (_model.apply(event)) {
         case ConversationModel::Change::Replaced:
             _layouts.clear();
@@ -68,7 +70,8 @@ void ChatWindow::onEvent(const local::Event& event)
         case ConversationModel::Change::Appended:
             // Keep a reader who scrolled back looking at the same lines.
             if (_scrollRows > 0 && _layoutWidth > 0)
-                _scrollRows += static_cast<int>(layoutOf(_model.lines().size() - 1, _layoutWidth).rows.size());
+                for (std::size_t i = held; i < _model.lines().size(); ++i)
+                    _scrollRows += static_cast<int>(layoutOf(i, _layoutWidth).rows.size());
             break;
         case ConversationModel::Change::None: break;
         }
@@ -249,23 +252,13 @@ void ChatWindow::drawBody(Canvas& canvas, int top, int height)
 void ChatWindow::drawStatus(Canvas& canvas, int row)
 {
     const auto& roster = _host.roster();
-    std::string text;
-    bool alert = true;
-    if (!_host.connected()) {
-        text = "peerd is unreachable (" + _host.connectionProblem() + "); reconnecting...";
-    } else if (!_notice.empty()) {
-        text = _notice;
-    } else if (roster.welcomed() && roster.linkState() != local::LinkState::Online) {
-        text = "peerd is not online: " + std::string(local::LocalProtocol::linkStateName(roster.linkState()))
-               + (roster.linkDetail().empty() ? "" : " (" + roster.linkDetail() + ")");
-    } else if (roster.rosterLoaded() && !roster.isOnline(_model.peer())) {
-        text = _model.peer() + " is offline";
-    } else {
-        alert = false;
+    std::string text = _host.connected() && !_notice.empty() ? _notice : StatusText::linkProblem(_host);
+    if (text.empty() && roster.rosterLoaded() && !roster.isOnline(_model.peer())) text = _model.peer() + " is offline";
+    const bool alert = !text.empty();
+    if (!alert)
         text = _scrollRows > 0 ? "scrolled back " + std::to_string(_scrollRows) + " rows; PgDn for newer lines"
-                               : "Enter send  PgUp/PgDn scroll  "
-                                     + std::string(_fromRoster ? "Esc roster  " : "") + "/quit close";
-    }
+                               : std::string("Enter send  PgUp/PgDn scroll  ") + (_fromRoster ? "Esc roster  " : "")
+                                     + "/quit close";
     const Style style = alert ? Style::Alert : Style::Status;
     canvas.fillRow(row, style);
     canvas.put(row, 1, text, style);

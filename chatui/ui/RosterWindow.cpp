@@ -1,6 +1,7 @@
 #include "RosterWindow.h"
 
 #include "ChatWindow.h"
+#include "StatusText.h"
 #include "TextLayout.h"
 
 #include <algorithm>
@@ -117,7 +118,7 @@ void RosterWindow::drawHeader(Canvas& canvas)
     std::string state = _host.connected() ? std::string(local::LocalProtocol::linkStateName(roster.linkState()))
                                           : std::string("peerd unreachable");
     if (_host.connected() && !roster.welcomed()) state = "waiting for peerd";
-    canvas.put(0, x + 2, "[" + state + "]", Style::Header);
+    canvas.put(0, x + 1, "[" + state + "]", Style::Header);
     if (!roster.index().empty()) {
         const std::string index = "index " + roster.index() + " ";
         const int w = TextLayout::width(TextLayout::widen(index));
@@ -129,20 +130,9 @@ void RosterWindow::drawHeader(Canvas& canvas)
 void RosterWindow::drawStatus(Canvas& canvas, int row)
 {
     if (row < 1) return;
-    const auto& roster = _host.roster();
-    std::string text;
-    bool alert = true;
-    if (!_host.connected()) {
-        text = "peerd is unreachable (" + _host.connectionProblem() + "); reconnecting...";
-    } else if (!_notice.empty()) {
-        text = _notice;
-    } else if (roster.welcomed() && roster.linkState() != local::LinkState::Online) {
-        text = "peerd is " + std::string(local::LocalProtocol::linkStateName(roster.linkState()))
-               + (roster.linkDetail().empty() ? "" : ": " + roster.linkDetail());
-    } else {
-        alert = false;
-        text = "Up/Down or j/k move  Enter chat  q quit";
-    }
+    std::string text = _host.connected() && !_notice.empty() ? _notice : StatusText::linkProblem(_host);
+    const bool alert = !text.empty();
+    if (!alert) text = "j/k move  Enter chat  q quit";
     const Style style = alert ? Style::Alert : Style::Status;
     canvas.fillRow(row, style);
     canvas.put(row, 1, text, style);

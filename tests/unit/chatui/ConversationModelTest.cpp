@@ -33,6 +33,9 @@ class ConversationModelTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(ConversationModelTest);
     CPPUNIT_TEST(testHistoryReplacesLines);
+    CPPUNIT_TEST(testHistoryInPartsIsJoined);
+    CPPUNIT_TEST(testFreshHistoryReplacesHeldLines);
+    CPPUNIT_TEST(testEmptyHistoryClearsLines);
     CPPUNIT_TEST(testMessageAppendsLine);
     CPPUNIT_TEST(testMessageAlreadyInHistoryIsIgnored);
     CPPUNIT_TEST(testOtherPeersLinesAreIgnored);
@@ -49,6 +52,38 @@ public:
         CPPUNIT_ASSERT(change == ConversationModel::Change::Replaced);
         CPPUNIT_ASSERT(model.loaded());
         CPPUNIT_ASSERT_EQUAL(std::string("1=hi 2=\u4F60\u597D "), texts(model));
+    }
+
+    void testHistoryInPartsIsJoined()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "a"), line(2, "bob", "bob", "b")}});
+        const auto change = model.apply(local::HistoryEvent{"bob", {line(3, "bob", "alice", "c")}});
+        CPPUNIT_ASSERT(change == ConversationModel::Change::Appended);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=a 2=b 3=c "), texts(model));
+    }
+
+    void testFreshHistoryReplacesHeldLines()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "a"), line(2, "bob", "bob", "b")}});
+        const auto change = model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "a"), line(2, "bob", "bob", "b")}});
+        CPPUNIT_ASSERT(change == ConversationModel::Change::Replaced);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=a 2=b "), texts(model));
+        // After a lost connection, even a history that starts later starts afresh.
+        model.disconnected();
+        CPPUNIT_ASSERT(model.apply(local::HistoryEvent{"bob", {line(9, "bob", "bob", "z")}}) == ConversationModel::Change::Replaced);
+        CPPUNIT_ASSERT_EQUAL(std::string("9=z "), texts(model));
+    }
+
+    void testEmptyHistoryClearsLines()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {line(1, "bob", "bob", "a")}});
+        model.disconnected();
+        CPPUNIT_ASSERT(model.apply(local::HistoryEvent{"bob", {}}) == ConversationModel::Change::Replaced);
+        CPPUNIT_ASSERT(model.loaded());
+        CPPUNIT_ASSERT(model.lines().empty());
     }
 
     void testMessageAppendsLine()
