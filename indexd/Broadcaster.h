@@ -1,0 +1,33 @@
+#pragma once
+
+#include "DatagramSink.h"
+#include "Directory.h"
+
+#include <string_view>
+
+namespace peerchat {
+
+/// Tells every other online user that someone came or went: each at its
+/// registered endpoint, in its own encoding and dialect. Each form of an
+/// announcement is encoded once, however many users receive it.
+class Broadcaster
+{
+public:
+    Broadcaster(const Directory& directory, DatagramSink& sink);
+
+    /// Sends `login,NAME,EP` (UTF-8 or UTF-16LE) or, to peerchat users,
+    /// `login,NAME,EP,DIALECT`.
+    void announceLogin(const OnlineUser& user);
+
+    /// Sends `logout,NAME,EP` in each recipient's encoding.
+    void announceLogout(const OnlineUser& user);
+
+private:
+    /// Sends one of the three forms to every online user not at subject's endpoint.
+    void fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le, std::string_view peerchat);
+
+    const Directory& _directory;
+    DatagramSink& _sink;
+};
+
+} // namespace peerchat

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "Broadcaster.h"
+#include "Directory.h"
+#include "EventLoop.h"
+#include "IndexSettings.h"
+#include "LoginHandler.h"
+#include "RosterListener.h"
+#include "UdpChannel.h"
+
+#include <memory>
+#include <string>
+
+namespace peerchat {
+
+/// Everything indexd serves, on one EventLoop: the UDP socket with its
+/// LoginHandler and Broadcaster, the three roster ports, and the Directory
+/// they share.
+class IndexService
+{
+public:
+    /// Binds every socket; throws Poco::IOException with a message for a
+    /// person ("cannot listen on UDP 0.0.0.0:9400: address in use; ...") when
+    /// one cannot be bound.
+    explicit IndexService(const IndexSettings& settings);
+    ~IndexService();
+    IndexService(const IndexService&) = delete;
+    IndexService& operator=(const IndexService&) = delete;
+
+    /// The line scripts and tests wait for, with the real ports:
+    /// "indexd ready udp=HOST:PORT seed-roster=P1 dotnet-roster=P2 peerchat-roster=P3".
+    std::string readyLine() const;
+
+    /// Serves until stop(); call from the thread that owns the service.
+    void run();
+    /// Makes run() return; safe from any thread.
+    void stop();
+
+private:
+    std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag);
+
+    IndexSettings _settings;
+    EventLoop _loop;
+    Directory _directory;
+    std::unique_ptr<RosterListener> _seedRoster;
+    std::unique_ptr<RosterListener> _dotnetRoster;
+    std::unique_ptr<RosterListener> _peerchatRoster;
+    std::unique_ptr<LoginHandler> _handler;
+    std::unique_ptr<UdpChannel> _udp;
+    std::unique_ptr<Broadcaster> _broadcaster;
+};
+
+} // namespace peerchat

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "Parsed.h"
+
+#include <Poco/Util/AbstractConfiguration.h>
+#include <Poco/Net/IPAddress.h>
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace peerchat {
+
+/// indexd's settings: every `indexd.*` key, read from the layered
+/// configuration (command-line flags over the --config file over defaults)
+/// and checked before anything is bound.
+struct IndexSettings
+{
+    /// One key and the command-line flag that sets it.
+    struct Key
+    {
+        std::string key;          ///< "indexd.port"
+        std::string flag;         ///< "port", given as --port
+        std::string argument;     ///< what --help calls the value
+        std::string description;  ///< for --help, default included
+    };
+
+    /// Every key indexd reads, in the order --help lists them.
+    static const std::vector<Key>& keys();
+
+    /// Reads and checks every key, with the default where one is not set.
+    /// flagKeys are the keys set by command-line flags, so that an error names
+    /// what the person typed ("--port must be 0..65535, got 'abc'") rather
+    /// than the key ("indexd.port must be ...").
+    static Parsed<IndexSettings> read(const Poco::Util::AbstractConfiguration& config,
+                                      const std::set<std::string>& flagKeys);
+
+    Poco::Net::IPAddress bind;
+    std::uint16_t udpPort = 0;
+    std::uint16_t rosterPort = 0;
+    std::uint16_t dotnetRosterPort = 0;
+    std::uint16_t peerchatRosterPort = 0;
+    std::size_t maxRosterConnections = 0;
+    std::chrono::milliseconds rosterDeadline{0};
+    int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
+};
+
+} // namespace peerchat

@@ -1,0 +1,3 @@
+#include "IndexServer.h"
+
+POCO_SERVER_MAIN(peerchat::IndexServer)

@@ -1,0 +1,106 @@
+#include "IndexSettings.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Message.h>
+#include <Poco/Util/MapConfiguration.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+using peerchat::IndexSettings;
+
+class IndexSettingsTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(IndexSettingsTest);
+    CPPUNIT_TEST(testReadGivesDefaults);
+    CPPUNIT_TEST(testReadTakesEveryKey);
+    CPPUNIT_TEST(testReadRefusesBadPortNamingFlag);
+    CPPUNIT_TEST(testReadRefusesBadValuesNamingKey);
+    CPPUNIT_TEST(testEveryKeyHasFlag);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void setUp() override { _config = new Poco::Util::MapConfiguration; }
+
+    void testReadGivesDefaults()
+    {
+        const auto s = IndexSettings::read(*_config, {});
+        CPPUNIT_ASSERT(s.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0"), s->bind.toString());
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(9400), s->udpPort);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->rosterPort);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->dotnetRosterPort);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->peerchatRosterPort);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(256), s->maxRosterConnections);
+        CPPUNIT_ASSERT_EQUAL(10000L, static_cast<long>(s->rosterDeadline.count()));
+        CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), s->logLevel);
+    }
+
+    void testReadTakesEveryKey()
+    {
+        _config->setString("indexd.port", "0");
+        _config->setString("indexd.bind", "::1");
+        _config->setString("indexd.rosterPort", "65535");
+        _config->setString("indexd.dotnetRosterPort", "4002");
+        _config->setString("indexd.peerchatRosterPort", "4003");
+        _config->setString("indexd.maxRosterConnections", "1");
+        _config->setString("indexd.rosterDeadlineMs", "250");
+        _config->setString("indexd.logLevel", "warning");
+        const auto s = IndexSettings::read(*_config, {});
+        CPPUNIT_ASSERT_MESSAGE(s.error(), s.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("::1"), s->bind.toString());
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->udpPort);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(65535), s->rosterPort);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(4002), s->dotnetRosterPort);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(4003), s->peerchatRosterPort);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), s->maxRosterConnections);
+        CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->rosterDeadline.count()));
+        CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_WARNING), s->logLevel);
+    }
+
+    void testReadRefusesBadPortNamingFlag()
+    {
+        for (const char* bad : {"abc", "-1", "65536", "", " 80", "80 ", "0x50", "99999999999999999999999"}) {
+            _config->setString("indexd.port", bad);
+            const auto s = IndexSettings::read(*_config, {"indexd.port"});
+            CPPUNIT_ASSERT(!s.ok());
+            CPPUNIT_ASSERT_EQUAL("--port must be 0..65535, got '" + std::string(bad) + "'", s.error());
+        }
+    }
+
+    void testReadRefusesBadValuesNamingKey()
+    {
+        const std::vector<std::pair<std::string, std::string>> cases{
+            {"indexd.bind", "localhost"},
+            {"indexd.bind", "fe80::1%eth0"},
+            {"indexd.rosterPort", "70000"},
+            {"indexd.maxRosterConnections", "0"},
+            {"indexd.rosterDeadlineMs", "5"},
+            {"indexd.logLevel", "loud"},
+        };
+        for (const auto& [key, value] : cases) {
+            Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+            config->setString(key, value);
+            const auto s = IndexSettings::read(*config, {});
+            CPPUNIT_ASSERT_MESSAGE(key + "=" + value, !s.ok());
+            CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().rfind(key + " must be", 0) == 0);
+            CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().find("'" + value + "'") != std::string::npos);
+        }
+    }
+
+    void testEveryKeyHasFlag()
+    {
+        for (const auto& key : IndexSettings::keys()) {
+            CPPUNIT_ASSERT(key.key.rfind("indexd.", 0) == 0);
+            CPPUNIT_ASSERT(!key.flag.empty());
+            _config->setString(key.key, "?");
+            const auto s = IndexSettings::read(*_config, {key.key});
+            CPPUNIT_ASSERT_MESSAGE(key.key, s.error().rfind("--" + key.flag + " must be", 0) == 0);
+            _config->remove(key.key);
+        }
+    }
+
+private:
+    Poco::AutoPtr<Poco::Util::MapConfiguration> _config;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IndexSettingsTest);

@@ -1,0 +1,186 @@
+#include "Directory.h"
+#include "EventLoop.h"
+#include "RosterListener.h"
+
+#include "RecordingSink.h"
+#include "Wait.h"
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <future>
+#include <memory>
+#include <thread>
+
+using peerchat::Dialect;
+using peerchat::Directory;
+using peerchat::EventLoop;
+using peerchat::RosterFormat;
+using peerchat::RosterListener;
+using peerchat::test::endpoint;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Reads a stream to its end (or to a reset), as a roster client does.
+std::string readToEnd(Poco::Net::StreamSocket& socket)
+{
+    socket.setReceiveTimeout(Poco::Timespan(20, 0));
+    std::string bytes;
+    char buffer[65536];
+    try {
+        while (true) {
+            const int n = socket.receiveBytes(buffer, sizeof buffer);
+            if (n <= 0) break;
+            bytes.append(buffer, static_cast<std::size_t>(n));
+        }
+    } catch (const Poco::Net::ConnectionResetException&) {
+    }
+    return bytes;
+}
+
+} // namespace
+
+class RosterListenerTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(RosterListenerTest);
+    CPPUNIT_TEST(testServesEmptyRosterAsEnd);
+    CPPUNIT_TEST(testServesSeedTextRoster);
+    CPPUNIT_TEST(testServesDotNetRosterWithLengthPrefix);
+    CPPUNIT_TEST(testServesPeerchatRosterWithDialects);
+    CPPUNIT_TEST(testServesDirectoryAsItChanges);
+    CPPUNIT_TEST(testLimitsConnectionsAndCutsOffSlowReaders);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void tearDown() override
+    {
+        stopLoop();
+        _listener.reset();
+    }
+
+    void testServesEmptyRosterAsEnd()
+    {
+        start(RosterFormat::SeedText);
+        CPPUNIT_ASSERT_EQUAL(std::string("end"), fetch());
+    }
+
+    void testServesSeedTextRoster()
+    {
+        login("天涯", "127.0.0.1:5001", Dialect::Peerchat);
+        start(RosterFormat::SeedText);
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯,127.0.0.1:5001;end"), fetch());
+    }
+
+    void testServesDotNetRosterWithLengthPrefix()
+    {
+        login("carol", "127.0.0.1:6000", Dialect::DotNet);
+        start(RosterFormat::DotNet);
+        CPPUNIT_ASSERT_EQUAL(std::string("\x18") + "carol,127.0.0.1:6000;end", fetch());
+    }
+
+    void testServesPeerchatRosterWithDialects()
+    {
+        login("dave", "[::1]:5004", Dialect::Peerchat);
+        start(RosterFormat::Peerchat);
+        CPPUNIT_ASSERT_EQUAL(std::string("dave,[::1]:5004,peerchat/1;end"), fetch());
+    }
+
+    void testServesDirectoryAsItChanges()
+    {
+        login("alice", "127.0.0.1:5001", Dialect::Seed);
+        start(RosterFormat::SeedText);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice,127.0.0.1:5001;end"), fetch());
+        onLoop([this] {
+            _directory.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5001"));
+            login("bob", "127.0.0.1:5002", Dialect::Seed);
+        });
+        CPPUNIT_ASSERT_EQUAL(std::string("bob,127.0.0.1:5002;end"), fetch());
+    }
+
+    void testLimitsConnectionsAndCutsOffSlowReaders()
+    {
+        // A roster far larger than any socket buffer, so a client that does not
+        // read holds its connection until the deadline.
+        for (int i = 0; i < 400000; ++i) {
+            login("user" + std::to_string(i),
+                  "10." + std::to_string(i / 62500) + "." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250)
+                      + ":40000",
+                  Dialect::Seed);
+        }
+        const std::size_t rosterBytes = peerchat::RosterCodec::encode(_directory.snapshot(), RosterFormat::SeedText).size();
+        const auto deadline = std::chrono::milliseconds(800);
+        start(RosterFormat::SeedText, 1, deadline);
+
+        Poco::Net::StreamSocket stalled(Poco::Net::SocketAddress::IPv4);
+        stalled.setReceiveBufferSize(4096);
+        const auto stalledAt = Clock::now();
+        stalled.connect(address());
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return onLoop([this] { return _listener->openConnections(); }) == 1; }));
+
+        // The loop is not blocked by the stalled client.
+        const auto postedAt = Clock::now();
+        onLoop([] { return 0; });
+        CPPUNIT_ASSERT(Clock::now() - postedAt < deadline / 2);
+
+        // A second client waits for the only slot, which frees at the deadline.
+        Poco::Net::StreamSocket patient(address());
+        const std::string patientRoster = readToEnd(patient);
+        CPPUNIT_ASSERT(Clock::now() - stalledAt >= deadline);
+        CPPUNIT_ASSERT_EQUAL(rosterBytes, patientRoster.size());
+        CPPUNIT_ASSERT(patientRoster.compare(patientRoster.size() - 4, 4, ";end") == 0);
+
+        const std::string stalledRoster = readToEnd(stalled);
+        CPPUNIT_ASSERT(stalledRoster.size() < rosterBytes);
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return onLoop([this] { return _listener->openConnections(); }) == 0; }));
+    }
+
+private:
+    void login(const std::string& name, const std::string& ep, Dialect dialect)
+    {
+        _directory.login(name, endpoint(ep), dialect, endpoint(ep).host());
+    }
+
+    void start(RosterFormat format, std::size_t maxConnections = 8,
+               std::chrono::milliseconds deadline = std::chrono::seconds(10))
+    {
+        _listener = std::make_unique<RosterListener>(_loop, _directory, format,
+                                                     Poco::Net::SocketAddress("127.0.0.1", 0), maxConnections, deadline);
+        _thread = std::thread([this] { _loop.run(); });
+    }
+
+    void stopLoop()
+    {
+        if (!_thread.joinable()) return;
+        _loop.stop();
+        _thread.join();
+    }
+
+    // Runs f on the loop's thread and returns what it returned.
+    template <typename F>
+    auto onLoop(F f) -> decltype(f())
+    {
+        std::packaged_task<decltype(f())()> task(f);
+        auto result = task.get_future();
+        _loop.post([&task] { task(); });
+        return result.get();
+    }
+
+    Poco::Net::SocketAddress address() const { return Poco::Net::SocketAddress("127.0.0.1", _listener->port()); }
+
+    std::string fetch()
+    {
+        Poco::Net::StreamSocket socket(address());
+        return readToEnd(socket);
+    }
+
+    EventLoop _loop;
+    Directory _directory;
+    std::unique_ptr<RosterListener> _listener;
+    std::thread _thread;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(RosterListenerTest);
