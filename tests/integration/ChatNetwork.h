@@ -1,0 +1,168 @@
+#pragma once
+
+#include "DaemonProcess.h"
+#include "LocalClient.h"
+#include "TempDir.h"
+#include "Wait.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace peerchat::test {
+
+/// A private peerchat network for one test: a real indexd on loopback and
+/// real peerds, each with its local socket in a private directory. Every
+/// process is killed and reaped when the network goes away.
+class ChatNetwork
+{
+public:
+    ChatNetwork() : _indexd("indexd", {"--port", "0", "--bind", "127.0.0.1"})
+    {
+        _indexd.start();
+        _indexReady = _indexd.waitReady();
+    }
+
+    /// indexd's UDP endpoint, "127.0.0.1:PORT".
+    std::string index() const { return _indexReady.at("udp"); }
+    /// The TCP port of one of indexd's rosters: "seed-roster", "dotnet-roster", "peerchat-roster".
+    int rosterPort(const std::string& which) const { return std::stoi(_indexReady.at(which)); }
+
+    /// The local socket path peerd for user gets from startPeerd.
+    std::string socketOf(const std::string& user) const { return _dir.file(user + ".sock"); }
+
+    /// A peerd for user on loopback with its socket at socketOf(user), not yet started.
+    std::unique_ptr<DaemonProcess> peerdProcess(const std::string& user, std::vector<std::string> extra = {}) const
+    {
+        std::vector<std::string> args{"--user", user, "--index", index(), "--port", "0", "--bind", "127.0.0.1",
+                                      "--socket", socketOf(user)};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return std::make_unique<DaemonProcess>("peerd", args);
+    }
+
+    /// Starts peerd for user and waits for its readiness line.
+    DaemonProcess& startPeerd(const std::string& user)
+    {
+        auto process = peerdProcess(user);
+        process->start();
+        _peerdReady[user] = process->waitReady();
+        DaemonProcess& started = *process;
+        _peerds[user] = std::move(process);
+        return started;
+    }
+
+    DaemonProcess& peerd(const std::string& user) { return *_peerds.at(user); }
+    /// The UDP endpoint peerd for user logged in from, "127.0.0.1:PORT".
+    std::string udpOf(const std::string& user) const { return _peerdReady.at(user).at("udp"); }
+
+    /// A client attached to user's peerd whose welcome has been taken.
+    std::unique_ptr<LocalClient> attach(const std::string& user)
+    {
+        return attach(user, false);
+    }
+
+    /// A client attached to user's peerd once that peerd is logged in to indexd and has its roster.
+    std::unique_ptr<LocalClient> attachOnline(const std::string& user)
+    {
+        return attach(user, true);
+    }
+
+    DaemonProcess& indexd() { return _indexd; }
+
+private:
+    std::unique_ptr<LocalClient> attach(const std::string& user, bool online)
+    {
+        auto client = std::make_unique<LocalClient>(socketOf(user));
+        const auto welcome = client->waitEvent("welcome");
+        CPPUNIT_ASSERT_MESSAGE("no welcome from peerd for " + user, welcome);
+        CPPUNIT_ASSERT_EQUAL(user, welcome->getValue<std::string>("self"));
+        if (online && welcome->getValue<std::string>("state") != "online") {
+            CPPUNIT_ASSERT_MESSAGE("peerd for " + user + " did not get online", client->waitFor([](const auto& event) {
+                return event->template optValue<std::string>("event", "") == "state" &&
+                       event->template getValue<std::string>("state") == "online";
+            }));
+        }
+        return client;
+    }
+
+    TempDir _dir;
+    DaemonProcess _indexd;
+    DaemonProcess::Fields _indexReady;
+    std::map<std::string, std::unique_ptr<DaemonProcess>> _peerds;
+    std::map<std::string, DaemonProcess::Fields> _peerdReady;
+};
+
+/// A send request line: text goes to to.
+inline std::string sendRequest(const std::string& to, const std::string& text)
+{
+    return R"({"op":"send","to":")" + to + R"(","text":")" + text + R"("})";
+}
+
+/// A request line naming a peer: subscribe, unsubscribe or read.
+inline std::string peerRequest(const std::string& op, const std::string& peer)
+{
+    return R"({"op":")" + op + R"(","peer":")" + peer + R"("})";
+}
+
+/// True when datagram is exactly the talk a peerd for from sends with text:
+/// `talk,HH:MM:SS,FROM,TEXT` with a 24-hour time.
+inline bool isPeerdTalk(const std::string& datagram, const std::string& from, const std::string& text)
+{
+    const std::size_t timeEnd = std::string("talk,HH:MM:SS").size();
+    return datagram.size() > timeEnd &&
+           std::regex_match(datagram.substr(0, timeEnd), std::regex("talk,[0-2][0-9]:[0-5][0-9]:[0-5][0-9]")) &&
+           datagram.substr(timeEnd) == "," + from + "," + text;
+}
+
+/// The names in the roster peerd reports to client right now.
+inline std::vector<std::string> rosterNames(LocalClient& client)
+{
+    client.sendLine(R"({"op":"roster"})");
+    const auto roster = client.waitEvent("roster");
+    CPPUNIT_ASSERT_MESSAGE("no roster event", roster);
+    std::vector<std::string> names;
+    const auto users = roster->getArray("users");
+    for (std::size_t i = 0; i < users->size(); ++i) names.push_back(users->getObject(i)->getValue<std::string>("name"));
+    return names;
+}
+
+/// Waits until name is in the roster peerd reports to client.
+inline bool waitInRoster(LocalClient& client, const std::string& name)
+{
+    return waitUntil([&] {
+        const auto names = rosterNames(client);
+        return std::find(names.begin(), names.end(), name) != names.end();
+    });
+}
+
+/// The next message event on client whose line has text; nullptr on timeout.
+inline LocalClient::Object waitMessage(LocalClient& client, const std::string& text)
+{
+    return client.waitFor([&](const LocalClient::Object& event) {
+        return event->optValue<std::string>("event", "") == "message" &&
+               event->getObject("line")->getValue<std::string>("text") == text;
+    });
+}
+
+/// The next presence event on client about user going online (or offline); nullptr on timeout.
+inline LocalClient::Object waitPresence(LocalClient& client, const std::string& user, bool online,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(10))
+{
+    return client.waitFor(
+        [&](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "presence" &&
+                   event->getObject("user")->getValue<std::string>("name") == user &&
+                   event->getValue<bool>("online") == online;
+        },
+        timeout);
+}
+
+} // namespace peerchat::test

@@ -1,0 +1,475 @@
+// peerd end to end: a real indexd and real peerds on loopback, driven through
+// their local sockets the way chatui or socat would, and attacked with raw
+// datagrams the way a stranger on the network could.
+#include "BadDatagrams.h"
+#include "ChatNetwork.h"
+#include "DaemonProcess.h"
+#include "LocalClient.h"
+#include "SeedClient.h"
+#include "TempDir.h"
+#include "Wait.h"
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <chrono>
+#include <csignal>
+#include <regex>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace peerchat::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool exists(const std::string& path)
+{
+    struct stat status {};
+    return ::lstat(path.c_str(), &status) == 0;
+}
+
+std::int64_t nowMs()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Subscribes client to peer and takes the history reply.
+void subscribe(LocalClient& client, const std::string& peer)
+{
+    client.sendLine(peerRequest("subscribe", peer));
+    CPPUNIT_ASSERT_MESSAGE("no history for " + peer, client.waitEvent("history"));
+}
+
+LocalClient::Object waitUnread(LocalClient& client, const std::string& peer, int count)
+{
+    return client.waitFor([&](const LocalClient::Object& event) {
+        return event->optValue<std::string>("event", "") == "unread" &&
+               event->getValue<std::string>("peer") == peer && event->getValue<int>("count") == count;
+    });
+}
+
+LocalClient::Object waitState(LocalClient& client, const std::string& state)
+{
+    return client.waitFor([&](const LocalClient::Object& event) {
+        return event->optValue<std::string>("event", "") == "state" && event->getValue<std::string>("state") == state;
+    });
+}
+
+// Starts alice and bob, attaches one client to each, and waits until each sees the other.
+struct Pair
+{
+    ChatNetwork net;
+    std::unique_ptr<LocalClient> alice;
+    std::unique_ptr<LocalClient> bob;
+
+    Pair()
+    {
+        net.startPeerd("alice");
+        net.startPeerd("bob");
+        alice = net.attach("alice");
+        bob = net.attach("bob");
+        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
+        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
+    }
+};
+
+} // namespace
+
+class PeerdTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(PeerdTest);
+    CPPUNIT_TEST(testTwoPeersSeeEachOtherAndPresence);
+    CPPUNIT_TEST(testTalkBothWays);
+    CPPUNIT_TEST(testTwoClientsShareConversation);
+    CPPUNIT_TEST(testLateClientGetsHistory);
+    CPPUNIT_TEST(testUnreadCountsReachEveryClient);
+    CPPUNIT_TEST(testSendToOfflineUserGetsError);
+    CPPUNIT_TEST(testNameOnlineElsewhereIsRefused);
+    CPPUNIT_TEST(testRefusalReachesUis);
+    CPPUNIT_TEST(testSecondPeerdForSameSocketRefusedNamingPid);
+    CPPUNIT_TEST(testStaleSocketReplaced);
+    CPPUNIT_TEST(testBadDatagramsChangeNothing);
+    CPPUNIT_TEST(testBadLocalLinesGetErrors);
+    CPPUNIT_TEST(testOverlongLocalLineClosesOnlyThatClient);
+    CPPUNIT_TEST(testClientThatDoesNotReadIsDisconnected);
+    CPPUNIT_TEST(testClientVanishingMidWriteDoesNotHurt);
+    CPPUNIT_TEST(testSigtermLogsOutAndRemovesSocket);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testTwoPeersSeeEachOtherAndPresence()
+    {
+        Pair pair;
+        const auto names = rosterNames(*pair.alice);
+        CPPUNIT_ASSERT(std::find(names.begin(), names.end(), "alice") == names.end());
+
+        pair.alice->sendLine(R"({"op":"roster"})");
+        const auto roster = pair.alice->waitEvent("roster");
+        const auto bob = roster->getArray("users")->getObject(0);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), bob->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("bob"), bob->getValue<std::string>("endpoint"));
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/1"), bob->getValue<std::string>("dialect"));
+
+        DaemonProcess& carol = pair.net.startPeerd("carol");
+        const auto online = waitPresence(*pair.alice, "carol", true);
+        CPPUNIT_ASSERT_MESSAGE("alice never saw carol come", online);
+        CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("carol"), online->getObject("user")->getValue<std::string>("endpoint"));
+        CPPUNIT_ASSERT(waitPresence(*pair.bob, "carol", true));
+
+        carol.signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, carol.waitExit());
+        CPPUNIT_ASSERT_MESSAGE("alice never saw carol go", waitPresence(*pair.alice, "carol", false));
+        CPPUNIT_ASSERT(waitPresence(*pair.bob, "carol", false));
+    }
+
+    void testTalkBothWays()
+    {
+        Pair pair;
+        subscribe(*pair.alice, "bob");
+        subscribe(*pair.bob, "alice");
+
+        const std::int64_t before = nowMs();
+        pair.alice->sendLine(sendRequest("bob", "hello bob"));
+        const auto sent = pair.alice->waitEvent("sent");
+        CPPUNIT_ASSERT(sent);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), sent->getValue<std::string>("to"));
+        CPPUNIT_ASSERT_EQUAL(1, sent->getValue<int>("id"));
+
+        const auto received = waitMessage(*pair.bob, "hello bob");
+        CPPUNIT_ASSERT_MESSAGE("bob never got alice's line", received);
+        const auto line = received->getObject("line");
+        CPPUNIT_ASSERT_EQUAL(1, line->getValue<int>("id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), line->getValue<std::string>("peer"));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), line->getValue<std::string>("from"));
+        CPPUNIT_ASSERT(!line->getValue<bool>("outgoing"));
+        CPPUNIT_ASSERT(std::regex_match(line->getValue<std::string>("sentTime"),
+                                        std::regex("[0-2][0-9]:[0-5][0-9]:[0-5][0-9]")));
+        const auto receivedAt = line->getValue<std::int64_t>("receivedAtMs");
+        CPPUNIT_ASSERT(receivedAt >= before - 1000 && receivedAt <= nowMs() + 1000);
+
+        const auto echoed = waitMessage(*pair.alice, "hello bob");
+        CPPUNIT_ASSERT_MESSAGE("alice's own client did not see her line", echoed);
+        CPPUNIT_ASSERT(echoed->getObject("line")->getValue<bool>("outgoing"));
+
+        pair.bob->sendLine(sendRequest("alice", "hi alice, 你好"));
+        const auto reply = waitMessage(*pair.alice, "hi alice, 你好");
+        CPPUNIT_ASSERT_MESSAGE("alice never got bob's line", reply);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), reply->getObject("line")->getValue<std::string>("from"));
+        CPPUNIT_ASSERT_EQUAL(2, reply->getObject("line")->getValue<int>("id"));
+    }
+
+    void testTwoClientsShareConversation()
+    {
+        Pair pair;
+        auto second = pair.net.attach("alice");
+        subscribe(*pair.alice, "bob");
+        subscribe(*second, "bob");
+
+        pair.alice->sendLine(sendRequest("bob", "typed in the first window"));
+        for (LocalClient* client : {pair.alice.get(), second.get()}) {
+            const auto line = waitMessage(*client, "typed in the first window");
+            CPPUNIT_ASSERT(line);
+            CPPUNIT_ASSERT(line->getObject("line")->getValue<bool>("outgoing"));
+            CPPUNIT_ASSERT_EQUAL(std::string("alice"), line->getObject("line")->getValue<std::string>("from"));
+        }
+
+        second->sendLine(sendRequest("bob", "typed in the second window"));
+        CPPUNIT_ASSERT(waitMessage(*pair.alice, "typed in the second window"));
+        CPPUNIT_ASSERT(waitMessage(*second, "typed in the second window"));
+
+        pair.bob->sendLine(sendRequest("alice", "bob answers"));
+        for (LocalClient* client : {pair.alice.get(), second.get()}) {
+            const auto line = waitMessage(*client, "bob answers");
+            CPPUNIT_ASSERT(line);
+            CPPUNIT_ASSERT(!line->getObject("line")->getValue<bool>("outgoing"));
+        }
+    }
+
+    void testLateClientGetsHistory()
+    {
+        Pair pair;
+        subscribe(*pair.alice, "bob");
+        pair.alice->sendLine(sendRequest("bob", "first"));
+        CPPUNIT_ASSERT(waitMessage(*pair.alice, "first"));
+        pair.bob->sendLine(sendRequest("alice", "second, 你好"));
+        CPPUNIT_ASSERT(waitMessage(*pair.alice, "second, 你好"));
+
+        auto late = pair.net.attach("alice");
+        late->sendLine(peerRequest("subscribe", "bob"));
+        const auto history = late->waitEvent("history");
+        CPPUNIT_ASSERT(history);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), history->getValue<std::string>("peer"));
+        const auto lines = history->getArray("lines");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines->size());
+        CPPUNIT_ASSERT_EQUAL(1, lines->getObject(0)->getValue<int>("id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), lines->getObject(0)->getValue<std::string>("text"));
+        CPPUNIT_ASSERT(lines->getObject(0)->getValue<bool>("outgoing"));
+        CPPUNIT_ASSERT_EQUAL(2, lines->getObject(1)->getValue<int>("id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("second, 你好"), lines->getObject(1)->getValue<std::string>("text"));
+        CPPUNIT_ASSERT(!lines->getObject(1)->getValue<bool>("outgoing"));
+
+        pair.bob->sendLine(sendRequest("alice", "third"));
+        CPPUNIT_ASSERT(waitMessage(*late, "third"));
+    }
+
+    void testUnreadCountsReachEveryClient()
+    {
+        Pair pair;
+        auto second = pair.net.attach("alice");
+        pair.bob->sendLine(sendRequest("alice", "one"));
+        pair.bob->sendLine(sendRequest("alice", "two"));
+        for (LocalClient* client : {pair.alice.get(), second.get()}) {
+            CPPUNIT_ASSERT(waitUnread(*client, "bob", 1));
+            CPPUNIT_ASSERT(waitUnread(*client, "bob", 2));
+        }
+        pair.alice->sendLine(R"({"op":"roster"})");
+        const auto roster = pair.alice->waitEvent("roster");
+        CPPUNIT_ASSERT_EQUAL(2, roster->getObject("unread")->getValue<int>("bob"));
+
+        second->sendLine(peerRequest("read", "bob"));
+        CPPUNIT_ASSERT(waitUnread(*pair.alice, "bob", 0));
+        CPPUNIT_ASSERT(waitUnread(*second, "bob", 0));
+        pair.alice->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), pair.alice->waitEvent("roster")->getObject("unread")->size());
+    }
+
+    void testSendToOfflineUserGetsError()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto alice = net.attach("alice");
+        alice->sendLine(sendRequest("nobody", "are you there?"));
+        const auto error = alice->waitEvent("error");
+        CPPUNIT_ASSERT(error);
+        CPPUNIT_ASSERT_EQUAL(std::string("send"), error->getValue<std::string>("op"));
+        const std::string message = error->getValue<std::string>("message");
+        CPPUNIT_ASSERT_MESSAGE(message, message.rfind("nobody is not online; ", 0) == 0);
+    }
+
+    void testNameOnlineElsewhereIsRefused()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto alice = net.attach("alice");
+        TempDir otherDir;
+        DaemonProcess impostor("peerd", {"--user", "alice", "--index", net.index(), "--port", "0", "--bind",
+                                         "127.0.0.1", "--socket", otherDir.file("alice.sock")});
+        impostor.start();
+        const int rc = impostor.waitExit();
+        CPPUNIT_ASSERT_MESSAGE(impostor.log(), rc != 0 && rc != -1);
+        CPPUNIT_ASSERT_MESSAGE(impostor.log(),
+                               impostor.log().find("indexd refused alice: the name is online from another endpoint; "
+                                                   "choose another --user or stop the other peerd") != std::string::npos);
+        CPPUNIT_ASSERT(!exists(otherDir.file("alice.sock")));
+        CPPUNIT_ASSERT(net.peerd("alice").running());
+        alice->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(alice->waitEvent("roster"));
+    }
+
+    void testRefusalReachesUis()
+    {
+        TempDir dir;
+        SeedClient fakeIndex;
+        DaemonProcess peerd("peerd", {"--user", "alice", "--index", fakeIndex.endpoint(), "--port", "0", "--bind",
+                                      "127.0.0.1", "--socket", dir.file("alice.sock")});
+        peerd.start();
+        peerd.waitReady();
+        LocalClient client(dir.file("alice.sock"));
+        const auto welcome = client.waitEvent("welcome");
+        CPPUNIT_ASSERT(welcome);
+        CPPUNIT_ASSERT_EQUAL(std::string("connecting"), welcome->getValue<std::string>("state"));
+
+        Poco::Net::SocketAddress from;
+        const auto login = fakeIndex.receive(5s, &from);
+        CPPUNIT_ASSERT(login);
+        CPPUNIT_ASSERT_EQUAL("login,alice," + from.toString() + ",peerchat/1", *login);
+        fakeIndex.sendRaw("refuse,alice,taken", from.toString());
+
+        const auto refused = waitState(client, "refused");
+        CPPUNIT_ASSERT(refused);
+        CPPUNIT_ASSERT_EQUAL(std::string("indexd refused alice: the name is online from another endpoint; choose "
+                                         "another --user or stop the other peerd"),
+                             refused->getValue<std::string>("detail"));
+        CPPUNIT_ASSERT(waitState(client, "stopping"));
+        CPPUNIT_ASSERT(client.waitClosed());
+        CPPUNIT_ASSERT_EQUAL(1, peerd.waitExit());
+        CPPUNIT_ASSERT(!exists(dir.file("alice.sock")));
+    }
+
+    void testSecondPeerdForSameSocketRefusedNamingPid()
+    {
+        ChatNetwork net;
+        DaemonProcess& first = net.startPeerd("alice");
+        auto second = net.peerdProcess("alice");
+        second->start();
+        CPPUNIT_ASSERT_EQUAL(1, second->waitExit());
+        const std::string expected = "peerd for alice is already running (pid " + std::to_string(first.pid()) +
+                                     "); attach with chatui --user alice --socket " + net.socketOf("alice");
+        CPPUNIT_ASSERT_MESSAGE(second->log(), second->log().find(expected) != std::string::npos);
+        CPPUNIT_ASSERT(exists(net.socketOf("alice")));
+        auto client = net.attach("alice");
+        CPPUNIT_ASSERT(first.running());
+    }
+
+    void testStaleSocketReplaced()
+    {
+        ChatNetwork net;
+        {
+            Poco::Net::ServerSocket dead(
+                Poco::Net::SocketAddress(Poco::Net::SocketAddress::UNIX_LOCAL, net.socketOf("alice")));
+        }
+        CPPUNIT_ASSERT(exists(net.socketOf("alice")));
+        DaemonProcess& alice = net.startPeerd("alice");
+        CPPUNIT_ASSERT(alice.waitForLog("replaced the stale socket file " + net.socketOf("alice")));
+        auto client = net.attach("alice");
+        client->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(client->waitEvent("roster"));
+    }
+
+    void testBadDatagramsChangeNothing()
+    {
+        Pair pair;
+        subscribe(*pair.alice, "bob");
+        DaemonProcess& alice = pair.net.peerd("alice");
+        const std::string target = pair.net.udpOf("alice");
+
+        std::vector<std::string> attacks{
+            "talk,12:00:00,bob,spoofed from another socket",
+            "login,mallory,127.0.0.1:1,peerchat/1",
+            "logout,bob," + pair.net.udpOf("bob"),
+            "login,bob,127.0.0.1:1,peerchat/1",
+            "talk,12:00:00,bob,bad \xff\xfe utf-8",
+            toUtf16le("talk,12:00:00,bob,spoofed in UTF-16"),
+            "talk,12:00:00,bob," + std::string(9000, 'x'),
+        };
+        for (const std::string& bytes : badDatagrams()) attacks.push_back(bytes);
+        SeedClient stranger;
+        for (const std::string& bytes : attacks) stranger.sendRaw(bytes, target);
+        // Every datagram is dropped with exactly one log line.
+        CPPUNIT_ASSERT_MESSAGE(alice.log(), waitUntil([&] {
+            return alice.countInLog("dropped datagram from") + alice.countInLog("dropped oversize datagram") >=
+                   attacks.size();
+        }));
+
+        pair.bob->sendLine(sendRequest("alice", "the real bob"));
+        const auto first = pair.alice->waitEvent("message");
+        CPPUNIT_ASSERT(first);
+        CPPUNIT_ASSERT_EQUAL(std::string("the real bob"), first->getObject("line")->getValue<std::string>("text"));
+
+        CPPUNIT_ASSERT_EQUAL(attacks.size(),
+                             alice.countInLog("dropped datagram from") + alice.countInLog("dropped oversize datagram"));
+
+        pair.alice->sendLine(R"({"op":"roster"})");
+        const auto users = pair.alice->waitEvent("roster")->getArray("users");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), users->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), users->getObject(0)->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("bob"), users->getObject(0)->getValue<std::string>("endpoint"));
+        CPPUNIT_ASSERT(!waitPresence(*pair.alice, "mallory", true, 100ms));
+        CPPUNIT_ASSERT(!waitPresence(*pair.alice, "bob", false, 100ms));
+        CPPUNIT_ASSERT(alice.running());
+    }
+
+    void testBadLocalLinesGetErrors()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto client = net.attach("alice");
+        const std::vector<std::string> bad{
+            "garbage",
+            "[1,2,3]",
+            R"({"op":"fly"})",
+            R"({"op":"send","to":"b b","text":"x"})",
+            R"({"op":"send","to":"bob","text":""})",
+            R"({"op":"send","to":"bob"})",
+            R"({"op":"subscribe"})",
+            R"({"op":"read","peer":42})",
+            "\xff\xfe",
+            "",
+        };
+        for (const std::string& line : bad) {
+            client->sendLine(line);
+            const auto error = client->waitEvent("error");
+            CPPUNIT_ASSERT_MESSAGE("no error for '" + line + "'", error);
+            CPPUNIT_ASSERT(!error->getValue<std::string>("message").empty());
+        }
+        client->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(client->waitEvent("roster"));
+    }
+
+    void testOverlongLocalLineClosesOnlyThatClient()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto other = net.attach("alice");
+        auto client = net.attach("alice");
+        try {
+            client->sendLine(std::string(70 * 1024, 'x'));
+        } catch (const Poco::Exception&) {
+            // peerd may close before it has read everything; the close is what is tested.
+        }
+        CPPUNIT_ASSERT(client->waitClosed());
+        other->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(other->waitEvent("roster"));
+        CPPUNIT_ASSERT(net.attach("alice"));
+    }
+
+    void testClientThatDoesNotReadIsDisconnected()
+    {
+        ChatNetwork net;
+        DaemonProcess& alice = net.startPeerd("alice");
+        auto reader = net.attach("alice");
+        {
+            auto hog = net.attach("alice");
+            const std::string request = R"({"op":"subscribe","peer":"someone"})";
+            bool disconnected = false;
+            for (int i = 0; i < 200000 && !disconnected; ++i) {
+                try {
+                    hog->sendLine(request);
+                } catch (const Poco::Exception&) {
+                    disconnected = true;
+                }
+            }
+            CPPUNIT_ASSERT_MESSAGE("peerd kept more than 8 MiB for a client that does not read", disconnected);
+        }
+        reader->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(reader->waitEvent("roster"));
+        CPPUNIT_ASSERT(alice.running());
+    }
+
+    void testClientVanishingMidWriteDoesNotHurt()
+    {
+        ChatNetwork net;
+        DaemonProcess& alice = net.startPeerd("alice");
+        {
+            auto vanishing = net.attach("alice");
+            for (int i = 0; i < 2000; ++i) vanishing->sendLine(R"({"op":"roster"})");
+        }
+        auto client = net.attach("alice");
+        client->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(client->waitEvent("roster"));
+        CPPUNIT_ASSERT(alice.running());
+    }
+
+    void testSigtermLogsOutAndRemovesSocket()
+    {
+        Pair pair;
+        DaemonProcess& alice = pair.net.peerd("alice");
+        alice.signal(SIGTERM);
+        CPPUNIT_ASSERT(waitState(*pair.alice, "stopping"));
+        CPPUNIT_ASSERT(pair.alice->waitClosed());
+        CPPUNIT_ASSERT_EQUAL(0, alice.waitExit());
+        CPPUNIT_ASSERT(!exists(pair.net.socketOf("alice")));
+        const auto gone = waitPresence(*pair.bob, "alice", false);
+        CPPUNIT_ASSERT_MESSAGE("bob never saw alice log out", gone);
+        CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("alice"), gone->getObject("user")->getValue<std::string>("endpoint"));
+        CPPUNIT_ASSERT(alice.log().find("logged out of indexd") != std::string::npos);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PeerdTest);
