@@ -81,7 +81,12 @@ stop_daemon() {
 
 stop_all() {
     if [ "$(session_owner)" = "$RUN" ]; then
+        # tmux leaves its socket behind when the server is killed.
+        socket=$(demo_tmux display-message -p '#{socket_path}' 2>/dev/null || true)
         demo_tmux kill-server 2>/dev/null || true
+        if [ -n "$socket" ]; then
+            rm -f "$socket"
+        fi
     fi
     stop_daemon "$RUN/tianya.pid" peerd
     stop_daemon "$RUN/alice.pid" peerd

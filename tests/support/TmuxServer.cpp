@@ -9,16 +9,12 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 
 namespace peerchat::test {
 
 namespace {
-
-std::atomic<int> serversMade{0};
 
 /// Printed after a window's program ends, followed by its exit status and "]".
 constexpr const char* kExitMark = "[program exited with status ";
@@ -32,8 +28,7 @@ std::string joined(const std::vector<std::string>& args)
 
 } // namespace
 
-TmuxServer::TmuxServer(int columns, int rows)
-    : _socketName("peerchat-test-" + std::to_string(::getpid()) + "-" + std::to_string(serversMade++))
+TmuxServer::TmuxServer(int columns, int rows) : _socketPath(_dir.file("tmux.sock"))
 {
     const std::string size = std::to_string(columns) + "x" + std::to_string(rows);
     // The first window only holds the session open; tests make their own.
@@ -53,7 +48,7 @@ TmuxServer::~TmuxServer()
 
 std::string TmuxServer::tmux(const std::vector<std::string>& args)
 {
-    std::vector<std::string> argv{"-L", _socketName, "-f", "/dev/null", "-u"};
+    std::vector<std::string> argv{"-S", _socketPath, "-f", "/dev/null", "-u"};
     argv.insert(argv.end(), args.begin(), args.end());
     Poco::Process::Env env{{"LANG", "C.UTF-8"}, {"LC_ALL", "C.UTF-8"}};
     Poco::Pipe output;

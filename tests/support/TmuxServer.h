@@ -1,5 +1,7 @@
 #pragma once
 
+#include "TempDir.h"
+
 #include <chrono>
 #include <functional>
 #include <string>
@@ -8,7 +10,8 @@
 namespace peerchat::test {
 
 /// A private tmux server to run terminal programs in, as a person at a
-/// terminal would: its own socket (tmux -L), no configuration, windows of a
+/// terminal would: its own socket in a private directory (tmux -S, which
+/// leaves nothing behind, unlike -L), no configuration, windows of a
 /// fixed size, UTF-8 (LANG and LC_ALL are C.UTF-8). Tests type with
 /// sendText/sendKeys and read the screen with capture. Windows stay after
 /// their program exits, with a line saying how it ended, so a test can read
@@ -60,7 +63,8 @@ private:
     bool waitForTmux(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
     std::string target(const std::string& window) const { return _session + ":" + window; }
 
-    std::string _socketName;
+    TempDir _dir;
+    std::string _socketPath;
     std::string _session = "test";
 };
 
