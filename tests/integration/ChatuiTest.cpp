@@ -1,0 +1,383 @@
+// chatui end to end: real chatui processes in a private tmux server, attached
+// to real peerds logged in to a real indexd. The test types with tmux
+// send-keys and reads the screen with capture-pane, as a person would.
+#include "ChatNetwork.h"
+#include "DaemonProcess.h"
+#include "LocalClient.h"
+#include "TmuxServer.h"
+#include "Wait.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+
+using peerchat::test::ChatNetwork;
+using peerchat::test::DaemonProcess;
+using peerchat::test::LocalClient;
+using peerchat::test::TempDir;
+using peerchat::test::TmuxServer;
+using peerchat::test::peerRequest;
+using peerchat::test::sendRequest;
+
+namespace {
+
+const std::string kTianya = "\xE5\xA4\xA9\xE6\xB6\xAF"; // 天涯
+const std::string kHelloWorld = "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C"; // 你好世界
+const std::string kArrow = " \xE2\x86\x92 "; // → in a conversation's header
+const std::string kReplacement = "\xEF\xBF\xBD"; // U+FFFD
+
+/// True when a line of screen satisfies predicate.
+bool hasLine(const std::string& screen, const std::function<bool(const std::string&)>& predicate)
+{
+    std::istringstream lines(screen);
+    std::string line;
+    while (std::getline(lines, line))
+        if (predicate(line)) return true;
+    return false;
+}
+
+/// Columns a line takes, counting every three-byte UTF-8 character as two
+/// (right for the CJK these tests type, one too many for an arrow).
+int columnsOf(const std::string& line)
+{
+    int columns = 0;
+    for (std::size_t i = 0; i < line.size();) {
+        const auto lead = static_cast<unsigned char>(line[i]);
+        if (lead < 0x80) {
+            columns += 1;
+            i += 1;
+        } else {
+            columns += lead >= 0xE0 ? 2 : 1;
+            i += lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        }
+    }
+    return columns;
+}
+
+/// Subscribes client to its conversation with peer, so it gets message events.
+void subscribe(LocalClient& client, const std::string& peer)
+{
+    client.sendLine(peerRequest("subscribe", peer));
+    CPPUNIT_ASSERT_MESSAGE("no history for " + peer, client.waitEvent("history"));
+}
+
+} // namespace
+
+class ChatuiTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(ChatuiTest);
+    CPPUNIT_TEST(testTypedLineReachesPeerAndOwnSecondWindow);
+    CPPUNIT_TEST(testLineSentWithoutWindowShowsWhenWindowOpens);
+    CPPUNIT_TEST(testRosterShowsNewUserUnreadAndLeaving);
+    CPPUNIT_TEST(testRosterOpensConversationAndReturns);
+    CPPUNIT_TEST(testQuitKeysCloseOnlyTheirWindow);
+    CPPUNIT_TEST(testReconnectsWhenPeerdComesBack);
+    CPPUNIT_TEST(testResizeWrapsAtNewWidth);
+    CPPUNIT_TEST(testControlCharactersAreShownReplaced);
+    CPPUNIT_TEST(testEditingKeysEditWideCharacters);
+    CPPUNIT_TEST(testUnreachablePeerdSaysWhatToRun);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void setUp() override
+    {
+        _network = std::make_unique<ChatNetwork>();
+        _tmux = std::make_unique<TmuxServer>(100, 30);
+    }
+
+    void tearDown() override
+    {
+        // The terminals first, so no chatui outlives the daemons it watches.
+        _tmux.reset();
+        _network.reset();
+    }
+
+    void testTypedLineReachesPeerAndOwnSecondWindow()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd(kTianya);
+        openChat("alice1", "alice", kTianya);
+        openChat("alice2", "alice", kTianya);
+        openChat("tianya", kTianya, "alice");
+
+        type("alice1", "hello there, " + kTianya);
+        for (const char* window : {"tianya", "alice2", "alice1"})
+            CPPUNIT_ASSERT_MESSAGE(std::string("the line did not reach ") + window,
+                                   waitForLine(window, {"alice: hello there, " + kTianya}));
+
+        type("tianya", kHelloWorld + " from far away");
+        for (const char* window : {"alice1", "alice2", "tianya"})
+            CPPUNIT_ASSERT_MESSAGE(std::string("the CJK reply did not reach ") + window,
+                                   waitForLine(window, {kTianya + ": " + kHelloWorld + " from far away"}));
+        // Lines keep their order on every screen.
+        const std::string screen = _tmux->capture("alice2");
+        CPPUNIT_ASSERT(screen.find("hello there") < screen.find(kHelloWorld));
+    }
+
+    void testLineSentWithoutWindowShowsWhenWindowOpens()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        auto bob = _network->attach("bob");
+        auto alice = _network->attach("alice");
+        // peerd takes talk only from users in its roster.
+        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*bob, "alice"));
+        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*alice, "bob"));
+        bob->sendLine(sendRequest("alice", "while you were out, " + kHelloWorld));
+        CPPUNIT_ASSERT(bob->waitEvent("sent"));
+        // alice's peerd has stored it when it counts it unread.
+        CPPUNIT_ASSERT(alice->waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "unread" && event->getValue<std::string>("peer") == "bob";
+        }));
+
+        openChat("alice", "alice", "bob");
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob: while you were out, " + kHelloWorld}));
+    }
+
+    void testRosterShowsNewUserUnreadAndLeaving()
+    {
+        _network->startPeerd("alice");
+        openRoster("roster", "alice");
+        CPPUNIT_ASSERT(_tmux->waitForText("roster", "Nobody else is online yet."));
+
+        _network->startPeerd("bob");
+        CPPUNIT_ASSERT_MESSAGE("bob did not appear", waitForLine("roster", {"> bob"}));
+        _network->startPeerd("carol");
+        CPPUNIT_ASSERT_MESSAGE("carol did not appear", waitForLine("roster", {"  carol"}));
+
+        auto carol = _network->attach("carol");
+        carol->sendLine(sendRequest("alice", "psst"));
+        CPPUNIT_ASSERT_MESSAGE("no unread count by carol", waitForLine("roster", {"carol", "1 unread"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("1\n"), _tmux->tmux({"display-message", "-p", "-t", "test:roster", "#{window_bell_flag}"}));
+        carol->sendLine(sendRequest("alice", "psst again"));
+        CPPUNIT_ASSERT(waitForLine("roster", {"carol", "2 unread"}));
+
+        _network->peerd("bob").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
+        CPPUNIT_ASSERT_MESSAGE("bob did not leave the roster", _tmux->waitForScreen("roster", [](const std::string& s) {
+            return s.find("bob") == std::string::npos && s.find("carol") != std::string::npos;
+        }));
+        // The selection was on bob; it stays at the top of the list.
+        CPPUNIT_ASSERT(waitForLine("roster", {"> carol", "2 unread"}));
+    }
+
+    void testRosterOpensConversationAndReturns()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        _network->startPeerd(kTianya);
+        auto tianya = _network->attach(kTianya);
+        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*tianya, "alice"));
+        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*_network->attach("alice"), kTianya));
+        subscribe(*tianya, "alice");
+        tianya->sendLine(sendRequest("alice", kHelloWorld));
+        CPPUNIT_ASSERT(tianya->waitEvent("sent"));
+
+        openRoster("roster", "alice");
+        CPPUNIT_ASSERT(waitForLine("roster", {"> bob"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kTianya, "1 unread"}));
+        _tmux->sendKeys("roster", {"j"});
+        CPPUNIT_ASSERT(waitForLine("roster", {"> " + kTianya}));
+        _tmux->sendKeys("roster", {"Enter"});
+        CPPUNIT_ASSERT_MESSAGE("the conversation did not open", waitForLine("roster", {"alice" + kArrow + kTianya}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kTianya + ": " + kHelloWorld}));
+
+        type("roster", "got it");
+        auto message = peerchat::test::waitMessage(*tianya, "got it");
+        CPPUNIT_ASSERT_MESSAGE("the line typed in the roster's conversation did not arrive", message);
+
+        _tmux->sendKeys("roster", {"Escape"});
+        CPPUNIT_ASSERT_MESSAGE("Esc did not go back to the roster", waitForLine("roster", {"peerchat alice"}));
+        // Reading the conversation cleared the count.
+        CPPUNIT_ASSERT(_tmux->waitForScreen("roster", [](const std::string& s) {
+            return s.find("unread") == std::string::npos && s.find("> \xE5\xA4\xA9") != std::string::npos;
+        }));
+        _tmux->sendKeys("roster", {"k"});
+        CPPUNIT_ASSERT(waitForLine("roster", {"> bob"}));
+        _tmux->sendKeys("roster", {"q"});
+        CPPUNIT_ASSERT(_tmux->waitForExit("roster"));
+        CPPUNIT_ASSERT_EQUAL(0, _tmux->exitStatus("roster"));
+    }
+
+    void testQuitKeysCloseOnlyTheirWindow()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("slash", "alice", "bob");
+        openChat("ctrlD", "alice", "bob");
+        openChat("ctrlC", "alice", "bob");
+        openChat("bob", "bob", "alice");
+
+        type("slash", "/quit");
+        CPPUNIT_ASSERT(_tmux->waitForExit("slash"));
+        _tmux->sendKeys("ctrlD", {"C-d"});
+        CPPUNIT_ASSERT(_tmux->waitForExit("ctrlD"));
+        CPPUNIT_ASSERT(!_tmux->exited("ctrlC"));
+        for (const char* window : {"slash", "ctrlD"}) CPPUNIT_ASSERT_EQUAL(0, _tmux->exitStatus(window));
+
+        type("bob", "still there?");
+        CPPUNIT_ASSERT_MESSAGE("the last window stopped working", waitForLine("ctrlC", {"bob: still there?"}));
+        _tmux->sendKeys("ctrlC", {"C-c"});
+        CPPUNIT_ASSERT(_tmux->waitForExit("ctrlC"));
+        CPPUNIT_ASSERT_EQUAL(0, _tmux->exitStatus("ctrlC"));
+        CPPUNIT_ASSERT_MESSAGE("closing windows touched peerd", _network->peerd("alice").running());
+        CPPUNIT_ASSERT(!_tmux->exited("bob"));
+    }
+
+    void testReconnectsWhenPeerdComesBack()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        auto bob = _network->attach("bob");
+        subscribe(*bob, "alice");
+        type("alice", "before");
+        CPPUNIT_ASSERT(peerchat::test::waitMessage(*bob, "before"));
+
+        _network->peerd("alice").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, _network->peerd("alice").waitExit());
+        CPPUNIT_ASSERT_MESSAGE("no word that peerd is gone", waitForLine("alice", {"peerd is unreachable"}));
+
+        _network->startPeerd("alice");
+        CPPUNIT_ASSERT_MESSAGE("chatui did not come back", _tmux->waitForScreen("alice", [](const std::string& s) {
+            return s.find("(online)") != std::string::npos && s.find("unreachable") == std::string::npos;
+        }));
+        type("alice", "after");
+        CPPUNIT_ASSERT_MESSAGE("a line typed after the reconnect did not arrive", peerchat::test::waitMessage(*bob, "after"));
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: after"}));
+    }
+
+    void testResizeWrapsAtNewWidth()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        std::string text;
+        for (int i = 0; i < 12; ++i) text += kHelloWorld + " word" + std::to_string(i) + " ";
+        text += "END";
+        type("alice", text);
+        CPPUNIT_ASSERT(waitForLine("alice", {"END"}));
+
+        _tmux->resize("alice", 40, 20);
+        CPPUNIT_ASSERT_MESSAGE("the line was not wrapped again at 40 columns", _tmux->waitForScreen("alice", [](const std::string& s) {
+            bool allFit = true;
+            std::istringstream lines(s);
+            std::string line;
+            int rows = 0;
+            while (std::getline(lines, line)) {
+                allFit = allFit && columnsOf(line) <= 40;
+                ++rows;
+            }
+            return allFit && rows <= 20 && s.find("END") != std::string::npos && s.find("word11") != std::string::npos;
+        }));
+        // Each wrapped row starts under the text, never in the middle of a CJK character.
+        CPPUNIT_ASSERT(hasLine(_tmux->capture("alice"), [](const std::string& line) {
+            return line.compare(0, 16, std::string(16, ' ')) == 0 && line.find("word") != std::string::npos;
+        }));
+    }
+
+    void testControlCharactersAreShownReplaced()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        auto bob = _network->attach("bob");
+        type("alice", "first line");
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: first line"}));
+
+        // Clear-screen and bell escapes, and a right-to-left override.
+        bob->sendLine(sendRequest("alice", R"(evil\u001b[2J\u0007x\u202Eyz)"));
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob: evil" + kReplacement + "[2J" + kReplacement + "x" + kReplacement + "yz"}));
+        CPPUNIT_ASSERT_MESSAGE("an escape cleared the screen", waitForLine("alice", {"alice: first line"}));
+    }
+
+    void testEditingKeysEditWideCharacters()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        auto bob = _network->attach("bob");
+        subscribe(*bob, "alice");
+
+        // 你好世界abc, four Backspaces (abc and 界), Left, Backspace (好), Home, Right, X.
+        _tmux->sendText("alice", kHelloWorld + "abc");
+        _tmux->sendKeys("alice", {"BSpace", "BSpace", "BSpace", "BSpace", "Left", "BSpace", "Home", "Right"});
+        _tmux->sendText("alice", "X");
+        _tmux->sendKeys("alice", {"End"});
+        _tmux->sendText("alice", " one two");
+        _tmux->sendKeys("alice", {"C-w", "Enter"});
+        const std::string expected = "\xE4\xBD\xA0X\xE4\xB8\x96 one "; // 你X世 one
+        CPPUNIT_ASSERT_MESSAGE("editing gave another line", peerchat::test::waitMessage(*bob, expected));
+
+        _tmux->sendText("alice", "gone");
+        _tmux->sendKeys("alice", {"C-u"});
+        _tmux->sendText("alice", "kept");
+        _tmux->sendKeys("alice", {"Enter"});
+        CPPUNIT_ASSERT(peerchat::test::waitMessage(*bob, "kept"));
+    }
+
+    void testUnreachablePeerdSaysWhatToRun()
+    {
+        TempDir runtime;
+        _tmux->newWindow("nobody", {"env", "XDG_RUNTIME_DIR=" + runtime.path(), DaemonProcess::binary("chatui"),
+                                    "--user", "zed"});
+        CPPUNIT_ASSERT(_tmux->waitForExit("nobody"));
+        CPPUNIT_ASSERT_EQUAL(1, _tmux->exitStatus("nobody"));
+        const std::string screen = _tmux->transcript("nobody");
+        CPPUNIT_ASSERT_MESSAGE(screen, screen.find("cannot reach peerd for zed at " + runtime.path()
+                                                   + "/peerchat/zed.sock (no such file)") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(screen, screen.find("peerd --user zed --index") != std::string::npos);
+    }
+
+private:
+    std::vector<std::string> chatui(const std::string& user) const
+    {
+        return {DaemonProcess::binary("chatui"), "--socket", _network->socketOf(user)};
+    }
+
+    /// Opens user's conversation with peer in a new window and waits until it
+    /// shows the peer online.
+    void openChat(const std::string& window, const std::string& user, const std::string& peer)
+    {
+        auto command = chatui(user);
+        command.push_back(peer);
+        _tmux->newWindow(window, command);
+        CPPUNIT_ASSERT_MESSAGE(window + " did not show " + peer + " online:\n" + _tmux->capture(window),
+                               waitForLine(window, {user + kArrow + peer + " (online)"}));
+    }
+
+    void openRoster(const std::string& window, const std::string& user)
+    {
+        _tmux->newWindow(window, chatui(user));
+        CPPUNIT_ASSERT_MESSAGE(window + " did not show the roster:\n" + _tmux->capture(window),
+                               waitForLine(window, {"peerchat " + user, "[online]"}));
+    }
+
+    void type(const std::string& window, const std::string& text)
+    {
+        _tmux->sendText(window, text);
+        _tmux->sendKeys(window, {"Enter"});
+    }
+
+    /// Waits until one line of the window's screen holds every one of parts.
+    bool waitForLine(const std::string& window, std::initializer_list<std::string> parts)
+    {
+        const std::vector<std::string> wanted(parts);
+        return _tmux->waitForScreen(window, [&](const std::string& screen) {
+            return hasLine(screen, [&](const std::string& line) {
+                for (const auto& part : wanted)
+                    if (line.find(part) == std::string::npos) return false;
+                return true;
+            });
+        });
+    }
+
+    std::unique_ptr<ChatNetwork> _network;
+    std::unique_ptr<TmuxServer> _tmux;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ChatuiTest);
