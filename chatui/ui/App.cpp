@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <clocale>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <langinfo.h>
@@ -97,8 +98,8 @@ int App::run()
 
     bool wasConnected = _client.connected();
     while (!_quit && !_windows.empty() && stopSignal == 0) {
-        if (!_client.connected() && _client.reconnectIfDue()) _dirty = true;
         if (wasConnected && !_client.connected()) handleDisconnect();
+        if (!_client.connected() && _client.reconnectIfDue()) _dirty = true;
         wasConnected = _client.connected();
         if (_dirty) {
             _screen->draw(*_windows.back());

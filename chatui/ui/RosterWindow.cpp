@@ -2,7 +2,6 @@
 
 #include "ChatWindow.h"
 #include "StatusText.h"
-#include "TextLayout.h"
 
 #include <algorithm>
 
@@ -112,18 +111,21 @@ void RosterWindow::onDraw(Canvas& canvas)
 void RosterWindow::drawHeader(Canvas& canvas)
 {
     const auto& roster = _host.roster();
+    std::string state = "peerd unreachable";
+    if (_host.connected())
+        state = roster.welcomed() ? std::string(local::LocalProtocol::linkStateName(roster.linkState()))
+                                  : std::string("waiting for peerd");
+    std::string title = "peerchat ";
+    if (!roster.self().empty()) title += roster.self() + " ";
+    title += "[" + state + "]";
+
     canvas.fillRow(0, Style::Header);
-    int x = 1 + canvas.put(0, 1, std::string("peerchat"), Style::Header);
-    if (!roster.self().empty()) x += 1 + canvas.put(0, x + 1, roster.self(), Style::Header);
-    std::string state = _host.connected() ? std::string(local::LocalProtocol::linkStateName(roster.linkState()))
-                                          : std::string("peerd unreachable");
-    if (_host.connected() && !roster.welcomed()) state = "waiting for peerd";
-    canvas.put(0, x + 1, "[" + state + "]", Style::Header);
+    const int used = 1 + canvas.put(0, 1, title, Style::Header);
+    // indexd's address on the right, when there is room for it.
     if (!roster.index().empty()) {
         const std::string index = "index " + roster.index() + " ";
-        const int w = TextLayout::width(TextLayout::widen(index));
-        if (x + 4 + static_cast<int>(state.size()) + w < canvas.columns())
-            canvas.put(0, canvas.columns() - w, index, Style::Header);
+        const int width = static_cast<int>(index.size());
+        if (used + 2 + width <= canvas.columns()) canvas.put(0, canvas.columns() - width, index, Style::Header);
     }
 }
 
