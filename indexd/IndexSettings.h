@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Parsed.h"
+#include "SettingKey.h"
 
 #include <Poco/Util/AbstractConfiguration.h>
 #include <Poco/Net/IPAddress.h>
@@ -18,17 +19,8 @@ namespace peerchat {
 /// and checked before anything is bound.
 struct IndexSettings
 {
-    /// One key and the command-line flag that sets it.
-    struct Key
-    {
-        std::string key;          ///< "indexd.port"
-        std::string flag;         ///< "port", given as --port
-        std::string argument;     ///< what --help calls the value
-        std::string description;  ///< for --help, default included
-    };
-
     /// Every key indexd reads, in the order --help lists them.
-    static const std::vector<Key>& keys();
+    static const std::vector<SettingKey>& keys();
 
     /// Reads and checks every key, with the default where one is not set.
     /// flagKeys are the keys set by command-line flags, so that an error names

@@ -2,6 +2,7 @@
 
 #include "Endpoint.h"
 #include "Parsed.h"
+#include "SettingKey.h"
 
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Util/AbstractConfiguration.h>
@@ -19,17 +20,8 @@ namespace peerchat {
 /// before anything is bound.
 struct PeerSettings
 {
-    /// One key and the command-line flag that sets it.
-    struct Key
-    {
-        std::string key;          ///< "peerd.user"
-        std::string flag;         ///< "user", given as --user
-        std::string argument;     ///< what --help calls the value
-        std::string description;  ///< for --help, default included
-    };
-
     /// Every key peerd reads, in the order --help lists them.
-    static const std::vector<Key>& keys();
+    static const std::vector<SettingKey>& keys();
 
     /// Reads and checks every key, with the default where one is not set, and
     /// resolves indexd's host name. flagKeys are the keys set by flags, so an

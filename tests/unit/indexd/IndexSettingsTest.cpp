@@ -15,6 +15,7 @@ class IndexSettingsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadTakesEveryKey);
     CPPUNIT_TEST(testReadRefusesBadPortNamingFlag);
     CPPUNIT_TEST(testReadRefusesBadValuesNamingKey);
+    CPPUNIT_TEST(testReadTakesOnlyNumericBindAddresses);
     CPPUNIT_TEST(testEveryKeyHasFlag);
     CPPUNIT_TEST_SUITE_END();
 
@@ -85,6 +86,23 @@ public:
             CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().rfind(key + " must be", 0) == 0);
             CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().find("'" + value + "'") != std::string::npos);
         }
+    }
+
+    // POCO's own parser refuses "::" and reads "1.2.3" as 1.2.0.3; --bind must do neither.
+    void testReadTakesOnlyNumericBindAddresses()
+    {
+        _config->setString("indexd.bind", "::");
+        const auto any = IndexSettings::read(*_config, {"indexd.bind"});
+        CPPUNIT_ASSERT_MESSAGE(any.error(), any.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("::"), any->bind.toString());
+        CPPUNIT_ASSERT(any->bind.isWildcard());
+
+        _config->setString("indexd.bind", "1.2.3");
+        const auto shortened = IndexSettings::read(*_config, {"indexd.bind"});
+        CPPUNIT_ASSERT(!shortened.ok());
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("--bind must be a numeric IP address such as 127.0.0.1, 0.0.0.0 or ::, got '1.2.3'"),
+            shortened.error());
     }
 
     void testEveryKeyHasFlag()

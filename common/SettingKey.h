@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+
+namespace peerchat {
+
+/// One configuration key of a daemon and the command-line flag that sets it.
+struct SettingKey
+{
+    std::string key;          ///< "indexd.port"
+    std::string flag;         ///< "port", given as --port
+    std::string argument;     ///< what --help calls the value
+    std::string description;  ///< for --help, default included
+};
+
+} // namespace peerchat
