@@ -1,41 +1,28 @@
 #pragma once
 
+#include "DaemonApplication.h"
 #include "IndexSettings.h"
 
-#include <Poco/Util/OptionSet.h>
-#include <Poco/Util/ServerApplication.h>
-
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
-#include <vector>
 
 namespace peerchat {
 
 /// The indexd program: options and configuration, logging, then one
 /// IndexService on a loop thread until SIGTERM or SIGINT.
-class IndexServer : public Poco::Util::ServerApplication
+class IndexServer : public DaemonApplication
 {
 public:
-    /// Runs indexd from the command line as ServerApplication::run does,
-    /// except that a command line POCO itself cannot parse (unknown flag,
-    /// missing value) exits with EX_USAGE (64), like a bad value.
-    int run(int argc, char** argv);
+    IndexServer();
 
 protected:
-    void initialize(Application& self) override;
-    void defineOptions(Poco::Util::OptionSet& options) override;
-    void handleOption(const std::string& name, const std::string& value) override;
-    int main(const std::vector<std::string>& args) override;
+    Parsed<int> readSettings(const Poco::Util::AbstractConfiguration& config,
+                             const std::set<std::string>& flagKeys) override;
+    std::unique_ptr<DaemonService> createService() override;
 
 private:
-    void displayHelp();
-    void configureLogging(int level);
-    int serve(const IndexSettings& settings);
-
-    bool _helpRequested = false;
-    std::set<std::string> _flagKeys;
-    std::optional<std::string> _usageError;
     std::optional<IndexSettings> _settings;
 };
 

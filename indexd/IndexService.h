@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Broadcaster.h"
+#include "DaemonService.h"
 #include "Directory.h"
 #include "EventLoop.h"
 #include "IndexSettings.h"
@@ -16,25 +17,25 @@ namespace peerchat {
 /// Everything indexd serves, on one EventLoop: the UDP socket with its
 /// LoginHandler and Broadcaster, the three roster ports, and the Directory
 /// they share.
-class IndexService
+class IndexService : public DaemonService
 {
 public:
     /// Binds every socket; throws Poco::IOException with a message for a
     /// person ("cannot listen on UDP 0.0.0.0:9400: address in use; ...") when
     /// one cannot be bound.
     explicit IndexService(const IndexSettings& settings);
-    ~IndexService();
+    ~IndexService() override;
     IndexService(const IndexService&) = delete;
     IndexService& operator=(const IndexService&) = delete;
 
     /// The line scripts and tests wait for, with the real ports:
     /// "indexd ready udp=HOST:PORT seed-roster=P1 dotnet-roster=P2 peerchat-roster=P3".
-    std::string readyLine() const;
+    std::string readyLine() const override;
 
     /// Serves until stop(); call from the thread that owns the service.
-    void run();
+    void run() override;
     /// Makes run() return; safe from any thread.
-    void stop();
+    void stop() override;
 
 private:
     std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag);

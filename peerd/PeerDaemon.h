@@ -1,11 +1,9 @@
 #pragma once
 
+#include "DaemonApplication.h"
 #include "PeerSettings.h"
 
-#include <Poco/Util/OptionSet.h>
-#include <Poco/Util/ServerApplication.h>
-
-#include <atomic>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -16,33 +14,25 @@ namespace peerchat {
 /// The peerd program: options and configuration, logging, then one
 /// PeerService on a loop thread until SIGTERM or SIGINT, or until indexd
 /// refuses the name.
-class PeerDaemon : public Poco::Util::ServerApplication
+class PeerDaemon : public DaemonApplication
 {
 public:
     /// Exit code when another peerd serves the user or indexd refuses the name.
     static constexpr int kExitCannotRun = 1;
 
-    /// Runs peerd from the command line as ServerApplication::run does,
-    /// except that a command line POCO itself cannot parse (unknown flag,
-    /// missing value) exits with EX_USAGE (64), like a bad value.
-    int run(int argc, char** argv);
+    PeerDaemon();
 
 protected:
-    void initialize(Application& self) override;
-    void defineOptions(Poco::Util::OptionSet& options) override;
-    void handleOption(const std::string& name, const std::string& value) override;
-    int main(const std::vector<std::string>& args) override;
+    Parsed<int> readSettings(const Poco::Util::AbstractConfiguration& config,
+                             const std::set<std::string>& flagKeys) override;
+    /// peerd takes no arguments besides its options.
+    std::string checkArguments(const std::vector<std::string>& args) const override;
+    std::unique_ptr<DaemonService> createService() override;
+    /// kExitCannotRun when another peerd already serves the user.
+    int setupFailureCode(const Poco::Exception& e) const override;
 
 private:
-    void displayHelp();
-    void configureLogging(int level);
-    int serve(const PeerSettings& settings);
-
-    bool _helpRequested = false;
-    std::set<std::string> _flagKeys;
-    std::optional<std::string> _usageError;
     std::optional<PeerSettings> _settings;
-    std::atomic<bool> _refused{false};
 };
 
 } // namespace peerchat

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ConversationStore.h"
+#include "DaemonService.h"
 #include "EventLoop.h"
 #include "PeerSettings.h"
 #include "Roster.h"
@@ -17,7 +18,7 @@ namespace peerchat {
 /// Everything one peerd serves, on one EventLoop: the local socket with its
 /// UiServer, the UDP socket with its WireLink, and the Roster and
 /// ConversationStore they share.
-class PeerService
+class PeerService : public DaemonService
 {
 public:
     /// Claims the local socket and binds the UDP socket. Throws
@@ -26,20 +27,20 @@ public:
     /// when a socket cannot be set up. onRefused runs on the loop's thread
     /// once indexd has refused the login.
     PeerService(const PeerSettings& settings, std::function<void()> onRefused);
-    ~PeerService();
+    ~PeerService() override;
     PeerService(const PeerService&) = delete;
     PeerService& operator=(const PeerService&) = delete;
 
     /// "peerd ready user=NAME udp=HOST:PORT socket=PATH", with the real port.
-    std::string readyLine() const;
+    std::string readyLine() const override;
 
     /// Logs in, serves UIs and the wire until stop(); call from the thread
     /// that owns the service.
-    void run();
+    void run() override;
 
     /// Tells UIs peerd is stopping, logs out of indexd, closes the local
     /// socket (removing its file) and makes run() return; safe from any thread.
-    void stop();
+    void stop() override;
 
 private:
     PeerSettings _settings;
