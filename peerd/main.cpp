@@ -1,3 +1,6 @@
 #include "PeerDaemon.h"
 
+// POCO_SERVER_MAIN reports an escaping exception on std::cerr.
+#include <iostream>
+
 POCO_SERVER_MAIN(peerchat::PeerDaemon)
