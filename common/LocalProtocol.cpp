@@ -116,6 +116,15 @@ LinkState parseLinkState(const std::string& name)
     throw FieldError{"unknown state '" + name + "'"};
 }
 
+LineState parseLineState(const std::string& name)
+{
+    for (auto state : {LineState::Received, LineState::Sent, LineState::Pending, LineState::Stored,
+                       LineState::Delivered, LineState::Failed}) {
+        if (LocalProtocol::lineStateName(state) == name) return state;
+    }
+    throw FieldError{"unknown line state '" + name.substr(0, 32) + "'"};
+}
+
 Object userToJson(const UserInfo& user)
 {
     Object o(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -140,6 +149,7 @@ Object lineToJson(const ChatLine& line)
     o.set("sentTime", line.sentTime);
     o.set("receivedAtMs", line.receivedAtMs);
     o.set("text", line.text);
+    o.set("state", std::string(LocalProtocol::lineStateName(line.state)));
     return o;
 }
 
@@ -153,6 +163,9 @@ ChatLine lineFromJson(const Object::Ptr& o)
     line.sentTime = getString(o, "sentTime");
     line.receivedAtMs = getInteger(o, "receivedAtMs", INT64_MIN, INT64_MAX);
     line.text = getString(o, "text");
+    // Optional on the way in, so a line written before states existed still reads.
+    if (o->has("state")) line.state = parseLineState(getString(o, "state"));
+    else line.state = line.outgoing ? LineState::Sent : LineState::Received;
     return line;
 }
 
@@ -198,6 +211,13 @@ struct RequestEncoder
     {
         auto o = withTag("op", "read");
         o.set("peer", r.peer);
+        return o;
+    }
+    Object operator()(const SearchRequest& r) const
+    {
+        auto o = withTag("op", "search");
+        o.set("peer", r.peer);
+        o.set("text", r.text);
         return o;
     }
 };
@@ -274,6 +294,24 @@ struct EventEncoder
         o.set("message", e.message);
         return o;
     }
+    Object operator()(const StatusEvent& e) const
+    {
+        auto o = withTag("event", "status");
+        o.set("peer", e.peer);
+        o.set("id", e.id);
+        o.set("state", std::string(LocalProtocol::lineStateName(e.state)));
+        return o;
+    }
+    Object operator()(const FoundEvent& e) const
+    {
+        auto o = withTag("event", "found");
+        o.set("peer", e.peer);
+        o.set("text", e.text);
+        Array lines;
+        for (const auto& line : e.lines) lines.add(lineToJson(line));
+        o.set("lines", lines);
+        return o;
+    }
 };
 
 Request decodeRequestObject(const Object::Ptr& o)
@@ -284,6 +322,7 @@ Request decodeRequestObject(const Object::Ptr& o)
     if (op == "subscribe") return SubscribeRequest{getName(o, "peer")};
     if (op == "unsubscribe") return UnsubscribeRequest{getName(o, "peer")};
     if (op == "read") return ReadRequest{getName(o, "peer")};
+    if (op == "search") return SearchRequest{getName(o, "peer"), checkedText(o)};
     throw FieldError{"unknown op '" + op.substr(0, 32) + "'"};
 }
 
@@ -332,6 +371,15 @@ Event decodeEventObject(const Object::Ptr& o)
         return SentEvent{getName(o, "to"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX))};
     }
     if (event == "error") return ErrorEvent{getString(o, "op"), getString(o, "message")};
+    if (event == "status") {
+        return StatusEvent{getName(o, "peer"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
+                           parseLineState(getString(o, "state"))};
+    }
+    if (event == "found") {
+        FoundEvent e{getName(o, "peer"), getString(o, "text"), {}};
+        for (const auto& line : *getArray(o, "lines")) e.lines.push_back(lineFromJson(asObject(line, "line")));
+        return e;
+    }
     throw FieldError{"unknown event '" + event.substr(0, 32) + "'"};
 }
 
@@ -369,6 +417,19 @@ Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)
 Parsed<Event> LocalProtocol::decodeEvent(std::string_view line)
 {
     return decodeLine<Event>(line, decodeEventObject);
+}
+
+std::string_view LocalProtocol::lineStateName(LineState state)
+{
+    switch (state) {
+    case LineState::Received: return "received";
+    case LineState::Sent: return "sent";
+    case LineState::Pending: return "pending";
+    case LineState::Stored: return "stored";
+    case LineState::Delivered: return "delivered";
+    case LineState::Failed: return "failed";
+    }
+    return "received";
 }
 
 std::string_view LocalProtocol::linkStateName(LinkState state)

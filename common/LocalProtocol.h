@@ -29,8 +29,11 @@ struct SubscribeRequest { std::string peer; };
 struct UnsubscribeRequest { std::string peer; };
 /// {"op":"read","peer":NAME}: the user has seen the conversation; unread to 0.
 struct ReadRequest { std::string peer; };
+/// {"op":"search","peer":NAME,"text":TEXT}: lines with NAME containing TEXT.
+struct SearchRequest { std::string peer; std::string text; };
 
-using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest>;
+using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest,
+                             SearchRequest>;
 
 // ---- events: peerd -> UI ----------------------------------------------------
 
@@ -45,6 +48,12 @@ struct UserInfo
     std::string dialect;
 };
 
+/// Where a line stands. Incoming lines are Received. An outgoing line to a
+/// peerchat peer is Pending until acked (Delivered), Stored while indexd holds
+/// it for an offline peer, Failed when the give-up time passed (it stays
+/// queued and is retried); to a seed client, which cannot ack, it is Sent.
+enum class LineState { Received, Sent, Pending, Stored, Delivered, Failed };
+
 /// One line of a conversation.
 struct ChatLine
 {
@@ -55,6 +64,7 @@ struct ChatLine
     std::string sentTime;          ///< the time field of the talk datagram, as the sender wrote it
     std::int64_t receivedAtMs = 0; ///< when peerd stored it, ms since the Unix epoch
     std::string text;
+    LineState state = LineState::Received;
 };
 
 /// First event on every connection.
@@ -75,9 +85,13 @@ struct UnreadEvent { std::string peer; std::uint32_t count = 0; };
 struct SentEvent { std::string to; std::uint64_t id = 0; };
 /// A request failed; message says what happened and what to do.
 struct ErrorEvent { std::string op; std::string message; };
+/// The state of a line changed (to every client subscribed to the peer).
+struct StatusEvent { std::string peer; std::uint64_t id = 0; LineState state = LineState::Pending; };
+/// Reply to search: the matching lines, oldest first.
+struct FoundEvent { std::string peer; std::string text; std::vector<ChatLine> lines; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
-                           MessageEvent, UnreadEvent, SentEvent, ErrorEvent>;
+                           MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol
@@ -93,6 +107,7 @@ public:
     static Parsed<Event> decodeEvent(std::string_view line);
 
     static std::string_view linkStateName(LinkState state);
+    static std::string_view lineStateName(LineState state);
 };
 
 } // namespace peerchat::local

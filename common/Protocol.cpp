@@ -62,55 +62,183 @@ std::string checkText(std::string_view text)
     return {};
 }
 
-Parsed<Message> decodeNameEndpoint(std::string_view verb, std::string_view rest, bool allowDialect)
+/// A field did not parse; decode() turns it into a refusal naming the verb.
+struct FieldRefusal
 {
-    std::vector<std::string_view> f;
-    splitFields(rest, allowDialect ? 3 : 2, false, f);
-    if (f.size() < 2) return Parsed<Message>::refuse(std::string(verb) + ": expected NAME,ENDPOINT");
-    if (f.back().find(',') != std::string_view::npos)
-        return Parsed<Message>::refuse(std::string(verb) + ": too many fields");
-    if (auto why = UserName::check(f[0]); !why.empty()) return Parsed<Message>::refuse(std::string(verb) + ": " + why);
-    auto endpoint = Endpoint::parse(f[1]);
-    if (!endpoint) return Parsed<Message>::refuse(std::string(verb) + ": " + endpoint.error());
-    if (!allowDialect) return Message(Logout{std::string(f[0]), *endpoint});
-    std::string dialect;
-    if (f.size() == 3) {
-        if (auto why = checkToken(f[2], "dialect"); !why.empty())
-            return Parsed<Message>::refuse(std::string(verb) + ": " + why);
-        dialect = std::string(f[2]);
+    std::string reason;
+};
+
+/// The fields after a verb, split once, read by position with checks.
+class Fields
+{
+public:
+    /// Splits rest into at least min and at most max fields; the last may be
+    /// free text (everything after the comma before it).
+    Fields(std::string_view rest, std::size_t min, std::size_t max, bool lastIsFreeText, const char* expected)
+    {
+        splitFields(rest, max, lastIsFreeText, _fields);
+        if (_fields.size() < min) throw FieldRefusal{std::string("expected ") + expected};
+        if (!lastIsFreeText && _fields.back().find(',') != std::string_view::npos)
+            throw FieldRefusal{"too many fields"};
     }
-    return Message(Login{std::string(f[0]), *endpoint, std::move(dialect)});
+
+    std::size_t size() const { return _fields.size(); }
+
+    std::string name(std::size_t i) const
+    {
+        if (auto why = UserName::check(_fields[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_fields[i]);
+    }
+    Endpoint endpoint(std::size_t i) const
+    {
+        auto endpoint = Endpoint::parse(_fields[i]);
+        if (!endpoint) throw FieldRefusal{endpoint.error()};
+        return *endpoint;
+    }
+    std::string token(std::size_t i, const char* what) const
+    {
+        if (auto why = checkToken(_fields[i], what); !why.empty()) throw FieldRefusal{why};
+        return std::string(_fields[i]);
+    }
+    std::string time(std::size_t i) const
+    {
+        if (auto why = checkTime(_fields[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_fields[i]);
+    }
+    std::string text(std::size_t i) const
+    {
+        if (auto why = checkText(_fields[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_fields[i]);
+    }
+    /// A decimal number in 1..max, no sign, no leading zero.
+    std::uint64_t number(std::size_t i, const char* what, std::uint64_t max = Protocol::kMaxSequence) const
+    {
+        const std::string_view f = _fields[i];
+        std::uint64_t value = 0;
+        const auto [end, error] = std::from_chars(f.data(), f.data() + f.size(), value);
+        if (f.empty() || f.front() == '0' || error != std::errc() || end != f.data() + f.size() || value > max)
+            throw FieldRefusal{std::string(what) + " must be a number 1.." + std::to_string(max)};
+        return value;
+    }
+    /// A decimal number in 0..kMaxSequence ("0": nothing yet).
+    std::uint64_t counter(std::size_t i, const char* what) const
+    {
+        return _fields[i] == "0" ? 0 : number(i, what);
+    }
+    /// A stream id: 1 to 16 lowercase hex digits.
+    std::string stream(std::size_t i) const
+    {
+        const std::string_view f = _fields[i];
+        if (!isStreamId(f)) throw FieldRefusal{"stream must be 1 to 16 hex digits 0-9a-f"};
+        return std::string(f);
+    }
+
+private:
+    std::vector<std::string_view> _fields;
+};
+
+Login decodeLogin(std::string_view rest)
+{
+    Fields f(rest, 2, 4, false, "NAME,ENDPOINT[,DIALECT[,SEQ]]");
+    Login m{f.name(0), f.endpoint(1), f.size() >= 3 ? f.token(2, "dialect") : std::string(), 0};
+    if (f.size() == 4) m.seq = f.number(3, "presence sequence");
+    return m;
 }
 
-Parsed<Message> decodeAccept(std::string_view rest)
+Logout decodeLogout(std::string_view rest)
 {
-    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    unsigned port = 0;
-    const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), port);
-    if (rest.empty() || error != std::errc() || end != rest.data() + rest.size() || port == 0 || port > 65535)
-        return Parsed<Message>::refuse("Accept: port must be 1..65535");
-    return Message(Accept{static_cast<std::uint16_t>(port)});
+    Fields f(rest, 2, 3, false, "NAME,ENDPOINT[,SEQ]");
+    Logout m{f.name(0), f.endpoint(1), 0};
+    if (f.size() == 3) m.seq = f.number(2, "presence sequence");
+    return m;
 }
 
-Parsed<Message> decodeTalk(std::string_view rest)
+Accept decodeAccept(std::string_view rest)
 {
-    std::vector<std::string_view> f;
-    splitFields(rest, 3, true, f);
-    if (f.size() < 3) return Parsed<Message>::refuse("talk: expected TIME,FROM,MESSAGE");
-    if (auto why = checkTime(f[0]); !why.empty()) return Parsed<Message>::refuse("talk: " + why);
-    if (auto why = UserName::check(f[1]); !why.empty()) return Parsed<Message>::refuse("talk: " + why);
-    if (auto why = checkText(f[2]); !why.empty()) return Parsed<Message>::refuse("talk: " + why);
-    return Message(Talk{std::string(f[0]), std::string(f[1]), std::string(f[2])});
+    Fields f(rest, 1, 1, false, "PORT");
+    return Accept{static_cast<std::uint16_t>(f.number(0, "port", 65535))};
 }
 
-Parsed<Message> decodeRefuse(std::string_view rest)
+Talk decodeTalk(std::string_view rest)
 {
-    std::vector<std::string_view> f;
-    splitFields(rest, 2, false, f);
-    if (f.size() < 2) return Parsed<Message>::refuse("refuse: expected NAME,REASON");
-    if (auto why = UserName::check(f[0]); !why.empty()) return Parsed<Message>::refuse("refuse: " + why);
-    if (auto why = checkToken(f[1], "reason"); !why.empty()) return Parsed<Message>::refuse("refuse: " + why);
-    return Message(Refuse{std::string(f[0]), std::string(f[1])});
+    Fields f(rest, 3, 3, true, "TIME,FROM,MESSAGE");
+    return Talk{f.time(0), f.name(1), f.text(2)};
+}
+
+Refuse decodeRefuse(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "NAME,REASON");
+    return Refuse{f.name(0), f.token(1, "reason")};
+}
+
+Msg decodeMsg(const Fields& f, std::size_t at)
+{
+    return Msg{f.stream(at), f.number(at + 1, "seq"), f.time(at + 2), f.name(at + 3), f.text(at + 4)};
+}
+
+Msg decodeMsg(std::string_view rest)
+{
+    return decodeMsg(Fields(rest, 5, 5, true, "STREAM,SEQ,TIME,FROM,MESSAGE"), 0);
+}
+
+Ack decodeAck(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "FROM,STREAM,SEQ");
+    return Ack{f.name(0), f.stream(1), f.number(2, "seq")};
+}
+
+Alive decodeAlive(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "NAME,SEQ");
+    return Alive{f.name(0), f.counter(1, "seq")};
+}
+
+Seen decodeSeen(std::string_view rest)
+{
+    Fields f(rest, 1, 1, false, "SEQ");
+    return Seen{f.counter(0, "seq")};
+}
+
+Relogin decodeRelogin(std::string_view rest)
+{
+    Fields f(rest, 1, 1, false, "NAME");
+    return Relogin{f.name(0)};
+}
+
+Store decodeStore(std::string_view rest)
+{
+    Fields f(rest, 6, 6, true, "TO,STREAM,SEQ,TIME,FROM,MESSAGE");
+    return Store{f.name(0), decodeMsg(f, 1)};
+}
+
+template <typename Receipt>
+Receipt decodeReceipt(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "TO,STREAM,SEQ");
+    return Receipt{f.name(0), f.stream(1), f.number(2, "seq")};
+}
+
+/// Decoders by verb: one table, one place to add a verb.
+using VerbDecoder = Message (*)(std::string_view);
+const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
+    {"login", [](std::string_view r) -> Message { return decodeLogin(r); }},
+    {"Accept", [](std::string_view r) -> Message { return decodeAccept(r); }},
+    {"logout", [](std::string_view r) -> Message { return decodeLogout(r); }},
+    {"talk", [](std::string_view r) -> Message { return decodeTalk(r); }},
+    {"refuse", [](std::string_view r) -> Message { return decodeRefuse(r); }},
+    {"msg", [](std::string_view r) -> Message { return decodeMsg(r); }},
+    {"ack", [](std::string_view r) -> Message { return decodeAck(r); }},
+    {"alive", [](std::string_view r) -> Message { return decodeAlive(r); }},
+    {"seen", [](std::string_view r) -> Message { return decodeSeen(r); }},
+    {"relogin", [](std::string_view r) -> Message { return decodeRelogin(r); }},
+    {"store", [](std::string_view r) -> Message { return decodeStore(r); }},
+    {"stored", [](std::string_view r) -> Message { return decodeReceipt<Stored>(r); }},
+    {"full", [](std::string_view r) -> Message { return decodeReceipt<Full>(r); }},
+};
+
+std::string msgFields(const Msg& m)
+{
+    return m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.text;
 }
 
 struct Encoder
@@ -119,12 +247,26 @@ struct Encoder
     {
         std::string out = "login," + m.name + "," + m.endpoint.toString();
         if (!m.dialect.empty()) out += "," + m.dialect;
+        if (!m.dialect.empty() && m.seq != 0) out += "," + std::to_string(m.seq);
         return out;
     }
     std::string operator()(const Accept& m) const { return "Accept," + std::to_string(m.port); }
-    std::string operator()(const Logout& m) const { return "logout," + m.name + "," + m.endpoint.toString(); }
+    std::string operator()(const Logout& m) const
+    {
+        std::string out = "logout," + m.name + "," + m.endpoint.toString();
+        if (m.seq != 0) out += "," + std::to_string(m.seq);
+        return out;
+    }
     std::string operator()(const Talk& m) const { return "talk," + m.time + "," + m.from + "," + m.text; }
     std::string operator()(const Refuse& m) const { return "refuse," + m.name + "," + m.reason; }
+    std::string operator()(const Msg& m) const { return "msg," + msgFields(m); }
+    std::string operator()(const Ack& m) const { return "ack," + m.from + "," + m.stream + "," + std::to_string(m.seq); }
+    std::string operator()(const Alive& m) const { return "alive," + m.name + "," + std::to_string(m.seq); }
+    std::string operator()(const Seen& m) const { return "seen," + std::to_string(m.seq); }
+    std::string operator()(const Relogin& m) const { return "relogin," + m.name; }
+    std::string operator()(const Store& m) const { return "store," + m.to + "," + msgFields(m.msg); }
+    std::string operator()(const Stored& m) const { return "stored," + m.to + "," + m.stream + "," + std::to_string(m.seq); }
+    std::string operator()(const Full& m) const { return "full," + m.to + "," + m.stream + "," + std::to_string(m.seq); }
 };
 
 struct VerbOf
@@ -134,6 +276,14 @@ struct VerbOf
     std::string_view operator()(const Logout&) const { return "logout"; }
     std::string_view operator()(const Talk&) const { return "talk"; }
     std::string_view operator()(const Refuse&) const { return "refuse"; }
+    std::string_view operator()(const Msg&) const { return "msg"; }
+    std::string_view operator()(const Ack&) const { return "ack"; }
+    std::string_view operator()(const Alive&) const { return "alive"; }
+    std::string_view operator()(const Seen&) const { return "seen"; }
+    std::string_view operator()(const Relogin&) const { return "relogin"; }
+    std::string_view operator()(const Store&) const { return "store"; }
+    std::string_view operator()(const Stored&) const { return "stored"; }
+    std::string_view operator()(const Full&) const { return "full"; }
 };
 
 } // namespace
@@ -154,6 +304,15 @@ std::optional<Dialect> dialectFromToken(std::string_view token)
     if (token == "dotnet") return Dialect::DotNet;
     if (token == kPeerchatToken) return Dialect::Peerchat;
     return std::nullopt;
+}
+
+bool isStreamId(std::string_view text)
+{
+    if (text.empty() || text.size() > 16) return false;
+    for (char c : text) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
 }
 
 bool isDialectToken(std::string_view token)
@@ -186,11 +345,14 @@ Parsed<Message> Protocol::decode(std::string_view text)
     if (comma == std::string_view::npos) return Parsed<Message>::refuse("no fields after verb");
     const std::string_view rest = text.substr(comma + 1);
 
-    if (verb == "login") return decodeNameEndpoint(verb, rest, true);
-    if (verb == "logout") return decodeNameEndpoint(verb, rest, false);
-    if (verb == "Accept") return decodeAccept(rest);
-    if (verb == "talk") return decodeTalk(rest);
-    if (verb == "refuse") return decodeRefuse(rest);
+    for (const auto& [name, decoder] : kDecoders) {
+        if (verb != name) continue;
+        try {
+            return decoder(rest);
+        } catch (const FieldRefusal& refusal) {
+            return Parsed<Message>::refuse(std::string(verb) + ": " + refusal.reason);
+        }
+    }
     std::string shown;
     for (char c : verb.substr(0, 16)) shown.push_back(c >= 0x20 && c < 0x7F ? c : '?');
     return Parsed<Message>::refuse("unknown verb '" + shown + "'");

@@ -4,6 +4,7 @@
 #include "UserName.h"
 #include "Utf8.h"
 
+#include <charconv>
 #include <unordered_set>
 
 namespace peerchat {
@@ -16,7 +17,7 @@ std::string_view trimLeadingSpaces(std::string_view s)
     return s;
 }
 
-std::string encodeText(const std::vector<RosterEntry>& entries, bool withDialect)
+std::string encodeText(const std::vector<RosterEntry>& entries, bool withDialect, std::uint64_t presenceSeq = 0)
 {
     std::string out;
     out.reserve(entries.size() * 40 + 3);
@@ -31,10 +32,11 @@ std::string encodeText(const std::vector<RosterEntry>& entries, bool withDialect
         out += ';';
     }
     out += "end";
+    if (presenceSeq != 0) out += "," + std::to_string(presenceSeq);
     return out;
 }
 
-Parsed<std::vector<RosterEntry>> decodeText(std::string_view text, bool withDialect)
+Parsed<std::vector<RosterEntry>> decodeText(std::string_view text, bool withDialect, std::uint64_t* presenceSeq = nullptr)
 {
     using Result = Parsed<std::vector<RosterEntry>>;
     if (!Utf8::isValid(text)) return Result::refuse("roster is not valid UTF-8");
@@ -44,7 +46,18 @@ Parsed<std::vector<RosterEntry>> decodeText(std::string_view text, bool withDial
         const auto semicolon = text.find(';');
         const std::string_view entry = trimLeadingSpaces(text.substr(0, semicolon));
         if (semicolon == std::string_view::npos) {
+            if (withDialect && entry.substr(0, 4) == "end,") {
+                const std::string_view digits = entry.substr(4);
+                std::uint64_t seq = 0;
+                const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+                if (digits.empty() || digits.front() == '0' || error != std::errc()
+                    || end != digits.data() + digits.size() || seq > Protocol::kMaxSequence)
+                    return Result::refuse("roster's presence sequence number is not a number");
+                if (presenceSeq) *presenceSeq = seq;
+                return entries;
+            }
             if (entry != "end") return Result::refuse("roster does not end with 'end'");
+            if (presenceSeq) *presenceSeq = 0;
             return entries;
         }
         text.remove_prefix(semicolon + 1);
@@ -74,13 +87,13 @@ Parsed<std::vector<RosterEntry>> decodeText(std::string_view text, bool withDial
 
 } // namespace
 
-std::string RosterCodec::encode(const std::vector<RosterEntry>& entries, RosterFormat format)
+std::string RosterCodec::encode(const std::vector<RosterEntry>& entries, RosterFormat format, std::uint64_t presenceSeq)
 {
     switch (format) {
     case RosterFormat::SeedText:
         return encodeText(entries, false);
     case RosterFormat::Peerchat:
-        return encodeText(entries, true);
+        return encodeText(entries, true, presenceSeq);
     case RosterFormat::DotNet: {
         const std::string text = encodeText(entries, false);
         std::string out;
@@ -97,7 +110,8 @@ std::string RosterCodec::encode(const std::vector<RosterEntry>& entries, RosterF
     return {};
 }
 
-Parsed<std::vector<RosterEntry>> RosterCodec::decode(std::string_view stream, RosterFormat format)
+Parsed<std::vector<RosterEntry>> RosterCodec::decode(std::string_view stream, RosterFormat format,
+                                                    std::uint64_t* presenceSeq)
 {
     using Result = Parsed<std::vector<RosterEntry>>;
     if (stream.size() > kMaxStreamBytes) return Result::refuse("roster is larger than 16 MiB");
@@ -105,7 +119,7 @@ Parsed<std::vector<RosterEntry>> RosterCodec::decode(std::string_view stream, Ro
     case RosterFormat::SeedText:
         return decodeText(stream, false);
     case RosterFormat::Peerchat:
-        return decodeText(stream, true);
+        return decodeText(stream, true, presenceSeq);
     case RosterFormat::DotNet: {
         std::uint64_t length = 0;
         std::size_t i = 0;

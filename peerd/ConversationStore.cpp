@@ -39,6 +39,18 @@ std::vector<local::ChatLine> ConversationStore::history(const std::string& peer)
     return {it->second.lines.begin(), it->second.lines.end()};
 }
 
+std::vector<local::ChatLine> ConversationStore::search(const std::string& peer, const std::string& text,
+                                                       std::size_t limit) const
+{
+    std::vector<local::ChatLine> found;
+    const auto it = _conversations.find(peer);
+    if (it == _conversations.end()) return found;
+    for (auto line = it->second.lines.rbegin(); line != it->second.lines.rend() && found.size() < limit; ++line) {
+        if (line->text.find(text) != std::string::npos) found.push_back(*line);
+    }
+    return {found.rbegin(), found.rend()};
+}
+
 std::uint32_t ConversationStore::unread(const std::string& peer) const
 {
     const auto it = _conversations.find(peer);

@@ -31,6 +31,10 @@ public:
     /// The lines kept with peer, oldest first.
     std::vector<local::ChatLine> history(const std::string& peer) const;
 
+    /// Up to limit lines with peer whose text contains text (case-sensitive,
+    /// bytewise), the newest ones, oldest first.
+    std::vector<local::ChatLine> search(const std::string& peer, const std::string& text, std::size_t limit) const;
+
     /// How many incoming lines from peer are unread.
     std::uint32_t unread(const std::string& peer) const;
 

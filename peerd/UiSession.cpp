@@ -20,6 +20,7 @@ struct UiSession::Dispatch
     void operator()(const local::SubscribeRequest& request) const { session.handleSubscribe(request); }
     void operator()(const local::UnsubscribeRequest& request) const { session.handleUnsubscribe(request); }
     void operator()(const local::ReadRequest& request) const { session.handleRead(request); }
+    void operator()(const local::SearchRequest& request) const { session.handleSearch(request); }
 };
 
 UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
@@ -160,6 +161,17 @@ void UiSession::handleRead(const local::ReadRequest& request)
 {
     _server.store().markRead(request.peer);
     _server.broadcast(local::UnreadEvent{request.peer, 0});
+}
+
+void UiSession::handleSearch(const local::SearchRequest& request)
+{
+    // A reply stays well inside one line: 200 lines of at most 4 KiB would not, so
+    // the newest matches that fit are sent.
+    constexpr std::size_t kMaxMatches = 200;
+    local::FoundEvent found{request.peer, request.text, _server.store().search(request.peer, request.text, kMaxMatches)};
+    while (!found.lines.empty() && local::LocalProtocol::encodeEvent(found).size() > local::kMaxLineBytes)
+        found.lines.erase(found.lines.begin());
+    send(found);
 }
 
 } // namespace peerchat

@@ -56,6 +56,7 @@ private:
     void handleSubscribe(const local::SubscribeRequest& request);
     void handleUnsubscribe(const local::UnsubscribeRequest& request);
     void handleRead(const local::ReadRequest& request);
+    void handleSearch(const local::SearchRequest& request);
 
     UiServer& _server;
     EventLoop& _loop;

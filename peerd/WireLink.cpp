@@ -41,6 +41,12 @@ struct WireLink::Dispatch
     void operator()(const Login& message) const { link.handleLogin(message, from); }
     void operator()(const Logout& message) const { link.handleLogout(message, from); }
     void operator()(const Talk& message) const { link.handleTalk(message, from); }
+    /// Verbs peerd never receives (those it sends to indexd).
+    template <typename Other>
+    void operator()(const Other& message) const
+    {
+        link.drop(from, std::string(Protocol::verb(message)) + " is not a message for peerd");
+    }
 };
 
 WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store,

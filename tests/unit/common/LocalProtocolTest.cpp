@@ -88,6 +88,7 @@ void assertSameLine(const ChatLine& expected, const ChatLine& actual)
     CPPUNIT_ASSERT_EQUAL(expected.sentTime, actual.sentTime);
     CPPUNIT_ASSERT_EQUAL(expected.receivedAtMs, actual.receivedAtMs);
     CPPUNIT_ASSERT_EQUAL(expected.text, actual.text);
+    CPPUNIT_ASSERT(expected.state == actual.state);
 }
 
 ChatLine sampleLine(std::uint64_t id, bool outgoing, const std::string& text)
@@ -137,6 +138,7 @@ class LocalProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRoundTripRosterAndPresenceEvents);
     CPPUNIT_TEST(testRoundTripHistoryAndMessageEvents);
     CPPUNIT_TEST(testRoundTripUnreadSentAndErrorEvents);
+    CPPUNIT_TEST(testRoundTripLineStatesAndSearch);
     CPPUNIT_TEST(testEndEveryEncodingWithOneNewline);
     CPPUNIT_TEST(testAcceptLineWithoutNewline);
     CPPUNIT_TEST(testIgnoreUnknownFields);
@@ -193,11 +195,15 @@ public:
                              LocalProtocol::encodeEvent(WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000"}));
         const ChatLine line{1, "bob", false, "bob", "12:00:01", 1795000000000, "hi"};
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob",)"
-                                         R"("sentTime":"12:00:01","receivedAtMs":1795000000000,"text":"hi"}})"
+                                         R"("sentTime":"12:00:01","receivedAtMs":1795000000000,"text":"hi","state":"received"}})"
                                          "\n"),
                              LocalProtocol::encodeEvent(MessageEvent{line}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"unread","peer":"bob","count":2})" "\n"),
                              LocalProtocol::encodeEvent(UnreadEvent{"bob", 2}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"status","peer":"bob","id":3,"state":"delivered"})" "\n"),
+                             LocalProtocol::encodeEvent(StatusEvent{"bob", 3, LineState::Delivered}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"op":"search","peer":"bob","text":"lunch"})" "\n"),
+                             LocalProtocol::encodeRequest(SearchRequest{"bob", "lunch"}));
     }
 
     void testRoundTripWelcomeAndStateEvents()
@@ -251,6 +257,32 @@ public:
         ChatLine line = sampleLine(9007199254740993ull, true, kAwkwardText);
         line.receivedAtMs = -1;
         assertSameLine(line, eventRoundTrip(MessageEvent{line}).line);
+    }
+
+    void testRoundTripLineStatesAndSearch()
+    {
+        for (auto state : {LineState::Received, LineState::Sent, LineState::Pending, LineState::Stored,
+                           LineState::Delivered, LineState::Failed}) {
+            ChatLine line = sampleLine(4, true, "hi");
+            line.state = state;
+            assertSameLine(line, eventRoundTrip(MessageEvent{line}).line);
+            const StatusEvent status = eventRoundTrip(StatusEvent{"bob", 4, state});
+            CPPUNIT_ASSERT(state == status.state);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), status.id);
+        }
+        const FoundEvent found = eventRoundTrip(FoundEvent{"天涯", "你好", {sampleLine(2, false, "你好 world")}});
+        CPPUNIT_ASSERT_EQUAL(std::string("你好"), found.text);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), found.lines.size());
+        const auto search = LocalProtocol::decodeRequest(R"({"op":"search","peer":"bob","text":"lunch"})");
+        CPPUNIT_ASSERT_MESSAGE(search.error(), search.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("lunch"), std::get<SearchRequest>(*search).text);
+        // A line written before line states existed reads with the state its direction implies.
+        const auto old = LocalProtocol::decodeEvent(R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":true,)"
+                                                    R"("from":"alice","sentTime":"1","receivedAtMs":1,"text":"x"}})");
+        CPPUNIT_ASSERT_MESSAGE(old.error(), old.ok());
+        CPPUNIT_ASSERT(std::get<MessageEvent>(*old).line.state == LineState::Sent);
+        CPPUNIT_ASSERT(!LocalProtocol::decodeEvent(R"({"event":"status","peer":"bob","id":1,"state":"lost"})").ok());
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"search","peer":"bob","text":""})").ok());
     }
 
     void testRoundTripUnreadSentAndErrorEvents()

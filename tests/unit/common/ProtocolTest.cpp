@@ -23,11 +23,28 @@ std::string field(const std::string& s)
 
 struct Describer
 {
-    std::string operator()(const Login& m) const { return "Login" + field(m.name) + field(m.endpoint.toString()) + field(m.dialect); }
+    std::string operator()(const Login& m) const
+    {
+        return "Login" + field(m.name) + field(m.endpoint.toString()) + field(m.dialect) + field(std::to_string(m.seq));
+    }
     std::string operator()(const Accept& m) const { return "Accept" + field(std::to_string(m.port)); }
-    std::string operator()(const Logout& m) const { return "Logout" + field(m.name) + field(m.endpoint.toString()); }
+    std::string operator()(const Logout& m) const
+    {
+        return "Logout" + field(m.name) + field(m.endpoint.toString()) + field(std::to_string(m.seq));
+    }
     std::string operator()(const Talk& m) const { return "Talk" + field(m.time) + field(m.from) + field(m.text); }
     std::string operator()(const Refuse& m) const { return "Refuse" + field(m.name) + field(m.reason); }
+    std::string operator()(const Msg& m) const
+    {
+        return "Msg" + field(m.stream) + field(std::to_string(m.seq)) + field(m.time) + field(m.from) + field(m.text);
+    }
+    std::string operator()(const Ack& m) const { return "Ack" + field(m.from) + field(m.stream) + field(std::to_string(m.seq)); }
+    std::string operator()(const Alive& m) const { return "Alive" + field(m.name) + field(std::to_string(m.seq)); }
+    std::string operator()(const Seen& m) const { return "Seen" + field(std::to_string(m.seq)); }
+    std::string operator()(const Relogin& m) const { return "Relogin" + field(m.name); }
+    std::string operator()(const Store& m) const { return "Store" + field(m.to) + (*this)(m.msg); }
+    std::string operator()(const Stored& m) const { return "Stored" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
+    std::string operator()(const Full& m) const { return "Full" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
 };
 
 // Every field of a message, length-prefixed so that different messages never print alike.
@@ -86,6 +103,19 @@ std::vector<Message> sampleMessages()
         Talk{"12:00:00", "bob", "  indented, with ,,commas,"},
         Refuse{"alice", "taken"},
         Refuse{"天涯", "version"},
+        Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/1", 42},
+        Logout{"bob", endpoint("127.0.0.1:6000"), 43},
+        Msg{"0123456789abcdef", 1, "15:04:05", "alice", "hello, with, commas"},
+        Msg{"a", Protocol::kMaxSequence, "12:00:00", "天涯", ""},
+        Ack{"bob", "0123456789abcdef", 7},
+        Alive{"alice", 0},
+        Alive{"天涯", 123456789},
+        Seen{0},
+        Seen{99},
+        Relogin{"alice"},
+        Store{"bob", Msg{"ff", 3, "12:00:01", "alice", "see you, later"}},
+        Stored{"bob", "ff", 3},
+        Full{"bob", "ff", 4},
     };
 }
 
@@ -110,6 +140,8 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRoundTripLogout);
     CPPUNIT_TEST(testRoundTripTalk);
     CPPUNIT_TEST(testRoundTripRefuse);
+    CPPUNIT_TEST(testRoundTripReliabilityVerbs);
+    CPPUNIT_TEST(testRefuseMalformedReliabilityVerbs);
     CPPUNIT_TEST(testRoundTripDatagramsInBothEncodings);
     CPPUNIT_TEST(testDecodeHandWrittenUtf16leDatagrams);
     CPPUNIT_TEST(testAcceptSpacesAfterCommas);
@@ -136,6 +168,35 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void testRoundTripReliabilityVerbs()
+    {
+        for (const auto& message : sampleMessages()) {
+            const std::string text = Protocol::encode(message);
+            CPPUNIT_ASSERT_EQUAL(describe(message), describe(decodeOk(text)));
+            CPPUNIT_ASSERT_EQUAL(text, Protocol::encode(decodeOk(text)));
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("msg,ff,3,12:00:01,alice,a,b"),
+                             Protocol::encode(Msg{"ff", 3, "12:00:01", "alice", "a,b"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000,peerchat/1,42"),
+                             Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/1", 42}));
+        // A presence sequence number is never written without a dialect.
+        CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000"),
+                             Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "", 42}));
+    }
+
+    void testRefuseMalformedReliabilityVerbs()
+    {
+        for (const std::string text :
+             {"msg,ff,1,12:00:00,alice", "msg,FF,1,12:00:00,alice,hi", "msg,0123456789abcdef0,1,12:00:00,alice,hi",
+              "msg,ff,0,12:00:00,alice,hi", "msg,ff,01,12:00:00,alice,hi", "msg,ff,-1,12:00:00,alice,hi",
+              "msg,ff,9223372036854775808,12:00:00,alice,hi", "msg,,1,12:00:00,alice,hi", "msg,ff,1,,alice,hi",
+              "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "alive,alice", "alive,alice,-3",
+              "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
+              "stored,bob,ff", "full,bob,ff,x", "login,bob,127.0.0.1:6000,peerchat/1,0",
+              "logout,bob,127.0.0.1:6000,seq"})
+            assertRefused(text);
+    }
+
     void testRoundTripLogin()
     {
         const Message plain = Login{"alice", endpoint("127.0.0.1:5001"), ""};

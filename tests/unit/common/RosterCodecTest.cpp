@@ -93,6 +93,7 @@ class RosterCodecTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(RosterCodecTest);
     CPPUNIT_TEST(testEncodeEmptyRosterAsEnd);
+    CPPUNIT_TEST(testCarryPresenceSequenceInPeerchatFormat);
     CPPUNIT_TEST(testEncodeSeedTextExactly);
     CPPUNIT_TEST(testEncodePeerchatFormatExactly);
     CPPUNIT_TEST(testEncodeShortDotNetRosterExactly);
@@ -155,6 +156,25 @@ public:
         const std::string bytes = "\x8D\x01" + text;
         CPPUNIT_ASSERT_EQUAL(bytes, RosterCodec::encode(users, RosterFormat::DotNet));
         CPPUNIT_ASSERT_EQUAL(describe(users), describe(decodeOk(bytes, RosterFormat::DotNet)));
+    }
+
+    void testCarryPresenceSequenceInPeerchatFormat()
+    {
+        const std::vector<RosterEntry> one{RosterEntry{"alice", *Endpoint::parse("127.0.0.1:5001"), "peerchat/1"}};
+        const std::string text = RosterCodec::encode(one, RosterFormat::Peerchat, 17);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice,127.0.0.1:5001,peerchat/1;end,17"), text);
+        std::uint64_t seq = 0;
+        const auto decoded = RosterCodec::decode(text, RosterFormat::Peerchat, &seq);
+        CPPUNIT_ASSERT_MESSAGE(decoded.error(), decoded.ok());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(17), seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), decoded->size());
+        CPPUNIT_ASSERT(RosterCodec::decode("end", RosterFormat::Peerchat, &seq).ok());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), seq);
+        // Only the peerchat format carries it, and only as a number.
+        CPPUNIT_ASSERT_EQUAL(std::string("end"), RosterCodec::encode({}, RosterFormat::SeedText, 17));
+        for (const std::string bad : {"end,", "end,0", "end,07", "end,x", "end,1,2", "end,9223372036854775808"})
+            CPPUNIT_ASSERT_MESSAGE(bad, !RosterCodec::decode(bad, RosterFormat::Peerchat).ok());
+        CPPUNIT_ASSERT(!RosterCodec::decode("end,5", RosterFormat::SeedText).ok());
     }
 
     void testRoundTripAllFormats()
