@@ -11,10 +11,22 @@
 
 namespace peerchat {
 
-/// Every conversation of this identity for the life of peerd: per peer, the
-/// lines in the order they were stored (ids from 1), at most historyLimit of
-/// them (the oldest are dropped), and how many incoming lines are unread.
-/// State only.
+/// A line to a peerchat peer that waits in the outbox until that peer acks it.
+struct OutboxEntry
+{
+    std::string peer;
+    std::uint64_t lineId = 0;  ///< the line's id in the conversation with peer
+    std::string stream;        ///< this identity's outgoing stream to peer
+    std::uint64_t seq = 0;     ///< the line's place in that stream, from 1
+    std::string sentTime;
+    std::string text;
+};
+
+/// Every conversation of this identity: per peer, the lines in the order they
+/// were stored (ids from 1), at most historyLimit of them (the oldest are
+/// dropped), and how many incoming lines are unread; the outbox of lines not
+/// yet acked, with the outgoing stream to each peer; and how far each
+/// incoming stream has been delivered. State only.
 class ConversationStore
 {
 public:
@@ -24,9 +36,37 @@ public:
     local::ChatLine addIncoming(const std::string& peer, std::string sentTime, std::int64_t receivedAtMs,
                                 std::string text);
 
-    /// Stores a line this identity (self) sent to peer; returns it with its id.
+    /// Stores a line this identity (self) sent to peer that needs no ack (to a
+    /// seed client: state Sent); returns it with its id.
     local::ChatLine addOutgoing(const std::string& peer, const std::string& self, std::string sentTime,
-                                std::int64_t receivedAtMs, std::string text);
+                                std::int64_t receivedAtMs, std::string text,
+                                local::LineState state = local::LineState::Sent);
+
+    /// Stores a line self writes to a peerchat peer, as Pending, and puts it in
+    /// the outbox with the next number of the outgoing stream to peer (the
+    /// stream gets a random id on first use), in one step.
+    OutboxEntry enqueue(const std::string& peer, const std::string& self, std::string sentTime,
+                        std::int64_t receivedAtMs, std::string text);
+
+    /// Every line waiting for an ack: per peer, in stream order.
+    std::vector<OutboxEntry> outbox() const;
+
+    /// peer has delivered its copy of stream up to seq: those lines leave the
+    /// outbox and become Delivered. Returns the ids of the lines that changed.
+    std::vector<std::uint64_t> acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq);
+
+    /// Sets the state of line id with peer; false when there is no such line.
+    bool setState(const std::string& peer, std::uint64_t id, local::LineState state);
+
+    /// How far the stream from sender has been delivered: every seq up to the
+    /// result (0: none yet).
+    std::uint64_t delivered(const std::string& sender, const std::string& stream) const;
+
+    /// Stores seq of sender's stream, which must be delivered(sender, stream)
+    /// + 1, as a Received line counted unread, and moves the stream on to it,
+    /// in one step; returns the line.
+    local::ChatLine deliver(const std::string& sender, const std::string& stream, std::uint64_t seq,
+                            std::string sentTime, std::int64_t receivedAtMs, std::string text);
 
     /// The lines kept with peer, oldest first.
     std::vector<local::ChatLine> history(const std::string& peer) const;
@@ -56,6 +96,11 @@ private:
 
     std::size_t _historyLimit;
     std::map<std::string, Conversation> _conversations;
+    /// Outgoing stream per peer: its id and the last seq given out.
+    std::map<std::string, std::pair<std::string, std::uint64_t>> _outgoingStreams;
+    std::vector<OutboxEntry> _outbox;
+    /// Delivered position per (sender, stream).
+    std::map<std::pair<std::string, std::string>, std::uint64_t> _incomingStreams;
 };
 
 } // namespace peerchat

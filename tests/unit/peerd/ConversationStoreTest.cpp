@@ -1,4 +1,5 @@
 #include "ConversationStore.h"
+#include "Protocol.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -10,6 +11,9 @@ class ConversationStoreTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(ConversationStoreTest);
     CPPUNIT_TEST(testAddNumbersLinesFromOnePerPeer);
+    CPPUNIT_TEST(testEnqueueNumbersOneStreamPerPeer);
+    CPPUNIT_TEST(testAcknowledgeDeliversUpToSeq);
+    CPPUNIT_TEST(testDeliverAdvancesIncomingStream);
     CPPUNIT_TEST(testAddKeepsBothDirectionsInOrder);
     CPPUNIT_TEST(testHistoryLimitDropsOldestAndKeepsCounting);
     CPPUNIT_TEST(testHistoryOfStrangerIsEmpty);
@@ -19,6 +23,55 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void testEnqueueNumbersOneStreamPerPeer()
+    {
+        ConversationStore store(100);
+        const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
+        const auto second = store.enqueue("bob", "alice", "12:00:01", 2, "two");
+        const auto other = store.enqueue("carol", "alice", "12:00:02", 3, "three");
+        CPPUNIT_ASSERT(peerchat::isStreamId(first.stream));
+        CPPUNIT_ASSERT_EQUAL(first.stream, second.stream);
+        CPPUNIT_ASSERT(first.stream != other.stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), first.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), second.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), other.seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
+        CPPUNIT_ASSERT(store.history("bob").at(1).state == peerchat::local::LineState::Pending);
+    }
+
+    void testAcknowledgeDeliversUpToSeq()
+    {
+        ConversationStore store(100);
+        const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
+        store.enqueue("bob", "alice", "12:00:01", 2, "two");
+        store.enqueue("bob", "alice", "12:00:02", 3, "three");
+        CPPUNIT_ASSERT(store.acknowledge("bob", "0", 3).empty());
+        const auto changed = store.acknowledge("bob", first.stream, 2);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), changed.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.outbox().front().seq);
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT(lines[0].state == peerchat::local::LineState::Delivered);
+        CPPUNIT_ASSERT(lines[1].state == peerchat::local::LineState::Delivered);
+        CPPUNIT_ASSERT(lines[2].state == peerchat::local::LineState::Pending);
+        CPPUNIT_ASSERT(store.acknowledge("bob", first.stream, 2).empty());
+        CPPUNIT_ASSERT(store.setState("bob", lines[2].id, peerchat::local::LineState::Failed));
+        CPPUNIT_ASSERT(store.history("bob")[2].state == peerchat::local::LineState::Failed);
+        CPPUNIT_ASSERT(!store.setState("bob", 99, peerchat::local::LineState::Failed));
+    }
+
+    void testDeliverAdvancesIncomingStream()
+    {
+        ConversationStore store(100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.delivered("bob", "ff"));
+        store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+        const auto line = store.deliver("bob", "ff", 2, "12:00:01", 2, "two");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.delivered("bob", "ee"));
+        CPPUNIT_ASSERT(line.state == peerchat::local::LineState::Received);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+    }
+
     void testAddNumbersLinesFromOnePerPeer()
     {
         ConversationStore store(100);
