@@ -109,7 +109,8 @@ Samples measurePeerchat(int warmup, int count)
     auto startPeer = [&](const std::string& name) {
         auto peer = std::make_unique<test::DaemonProcess>(
             "peerd", std::vector<std::string>{"--user", name, "--index", index, "--port", "0", "--bind", "127.0.0.1",
-                                              "--socket", dir.file(name + ".sock")});
+                                              "--socket", dir.file(name + ".sock"), "--database",
+                                              dir.file(name + ".db")});
         peer->start();
         peer->waitReady();
         return peer;

@@ -178,9 +178,9 @@ start() {
     index=$(sed -n 's/.*indexd ready udp=\([^ ]*\).*/\1/p' "$RUN/indexd.log" | head -n 1)
 
     start_daemon alice "$BIN/peerd" --user "$ALICE" --index "$index" --port 0 --bind 127.0.0.1 \
-        --socket "$RUN/alice.sock"
+        --socket "$RUN/alice.sock" --database "$RUN/alice.db"
     start_daemon tianya "$BIN/peerd" --user "$TIANYA" --index "$index" --port 0 --bind 127.0.0.1 \
-        --socket "$RUN/tianya.sock"
+        --socket "$RUN/tianya.sock" --database "$RUN/tianya.db"
     wait_ready "$RUN/alice.log" "$RUN/alice.pid" "peerd for $ALICE"
     wait_ready "$RUN/tianya.log" "$RUN/tianya.pid" "peerd for $TIANYA"
 

@@ -1,13 +1,56 @@
 #include "ConversationStore.h"
 
+#include "DataPath.h"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/DataException.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Data/Transaction.h>
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <limits>
 #include <random>
-#include <utility>
+#include <unistd.h>
 
 namespace peerchat {
 
+using namespace Poco::Data::Keywords;
+
 namespace {
+
+const std::string kInMemory = ":memory:";
+
+// The columns readLines() extracts, in its order.
+const std::string kLineColumns = "id, outgoing, sender, sent_time, received_at_ms, text, state";
+
+// migrations()[v] moves a database from schema version v to v + 1. A step
+// that has shipped never changes; a new schema is a new step at the end.
+const std::vector<std::vector<std::string>>& migrations()
+{
+    static const std::vector<std::vector<std::string>> steps{
+        {
+            // last_id is the newest id given out, so ids go on after old lines are dropped.
+            "CREATE TABLE conversation (peer TEXT PRIMARY KEY, last_id INTEGER NOT NULL, unread INTEGER NOT NULL)",
+            "CREATE TABLE line (peer TEXT NOT NULL, id INTEGER NOT NULL, outgoing INTEGER NOT NULL, "
+            "sender TEXT NOT NULL, sent_time TEXT NOT NULL, received_at_ms INTEGER NOT NULL, text TEXT NOT NULL, "
+            "state TEXT NOT NULL, PRIMARY KEY (peer, id)) WITHOUT ROWID",
+            "CREATE TABLE outgoing_stream (peer TEXT PRIMARY KEY, stream TEXT NOT NULL, last_seq INTEGER NOT NULL)",
+            // position keeps the outbox in the order lines were queued.
+            "CREATE TABLE outbox (position INTEGER PRIMARY KEY, peer TEXT NOT NULL, line_id INTEGER NOT NULL, "
+            "stream TEXT NOT NULL, seq INTEGER NOT NULL, sent_time TEXT NOT NULL, text TEXT NOT NULL)",
+            "CREATE TABLE incoming_stream (sender TEXT NOT NULL, stream TEXT NOT NULL, delivered INTEGER NOT NULL, "
+            "PRIMARY KEY (sender, stream)) WITHOUT ROWID",
+        },
+    };
+    return steps;
+}
 
 std::string randomStreamId()
 {
@@ -18,35 +61,269 @@ std::string randomStreamId()
     return text;
 }
 
+std::string stateName(local::LineState state)
+{
+    return std::string(local::LocalProtocol::lineStateName(state));
+}
+
+// The state a stored name stands for; a name this peerd does not know reads
+// as a line without state does on the local socket: by its direction.
+local::LineState stateNamed(const std::string& name, bool outgoing)
+{
+    using local::LineState;
+    for (const LineState state : {LineState::Received, LineState::Sent, LineState::Pending, LineState::Stored,
+                                  LineState::Delivered, LineState::Failed}) {
+        if (local::LocalProtocol::lineStateName(state) == name) return state;
+    }
+    return outgoing ? LineState::Sent : LineState::Received;
+}
+
+// SQLite keeps integers signed; every count and id here stays below 2^63.
+Poco::Int64 toColumn(std::uint64_t value)
+{
+    return static_cast<Poco::Int64>(value);
+}
+
+std::uint64_t fromColumn(Poco::Int64 value)
+{
+    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
+}
+
+// Poco repeats SQLite's own words ("database is locked: database is locked"): once is enough.
+std::string reasonOf(const Poco::Exception& e)
+{
+    const std::string& message = e.message();
+    if (message.empty()) return e.displayText();
+    const std::size_t half = (message.size() - 2) / 2;
+    if (message.size() % 2 == 0 && message.compare(half, 2, ": ") == 0 &&
+        message.compare(0, half, message, half + 2, half) == 0)
+        return message.substr(0, half);
+    return message;
+}
+
+// Makes the database's directory (mode 0700) and, when missing, the file itself
+// (mode 0600): the journal files SQLite adds beside it take the file's mode.
+void prepareFile(const std::string& path)
+{
+    DataPath::ensureDirectory(path, "database");
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw Poco::IOException(std::string(std::strerror(errno)) + "; pass another --database");
+    ::close(fd);
+}
+
+// Runs a SELECT of kLineColumns and returns its rows as lines with peer.
+std::vector<local::ChatLine> readLines(Poco::Data::Statement& select, const std::string& peer)
+{
+    std::vector<Poco::Int64> ids;
+    std::vector<int> outgoing;
+    std::vector<std::string> senders;
+    std::vector<std::string> sentTimes;
+    std::vector<Poco::Int64> receivedAt;
+    std::vector<std::string> texts;
+    std::vector<std::string> states;
+    select, into(ids), into(outgoing), into(senders), into(sentTimes), into(receivedAt), into(texts), into(states);
+    select.execute();
+    std::vector<local::ChatLine> lines;
+    lines.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        lines.push_back(local::ChatLine{fromColumn(ids[i]), peer, outgoing[i] != 0, senders[i], sentTimes[i],
+                                        receivedAt[i], texts[i], stateNamed(states[i], outgoing[i] != 0)});
+    }
+    return lines;
+}
+
 } // namespace
 
-ConversationStore::ConversationStore(std::size_t historyLimit) : _historyLimit(historyLimit)
+ConversationStore::ConversationStore(const std::string& path, std::size_t historyLimit)
+    : _path(path), _historyLimit(historyLimit)
 {
+    try {
+        open();
+        migrate();
+        load();
+    } catch (const Poco::Data::SQLite::DBLockedException&) {
+        throw Poco::IOException("cannot open " + _path +
+                                ": another peerd is using it; stop that peerd or pass another --database");
+    } catch (const Poco::Data::DataException& e) {
+        throw Poco::IOException("cannot open " + _path + ": " + reasonOf(e) +
+                                "; move it aside or pass another --database");
+    } catch (const Poco::Exception& e) {
+        throw Poco::IOException("cannot open " + _path + ": " + e.message());
+    }
+}
+
+ConversationStore::ConversationStore(std::size_t historyLimit) : ConversationStore(kInMemory, historyLimit)
+{
+}
+
+ConversationStore::~ConversationStore() = default;
+
+void ConversationStore::open()
+{
+    [[maybe_unused]] static const bool registered = (Poco::Data::SQLite::Connector::registerConnector(), true);
+    if (_path != kInMemory) prepareFile(_path);
+    _session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY, _path);
+    // Fail at once, not after a wait, when another process holds the database.
+    _session->setConnectionTimeout(0);
+    std::string mode;
+    // Held until the session closes: a second peerd on the same file is refused
+    // rather than let the two give out the same line ids.
+    *_session << "PRAGMA locking_mode = EXCLUSIVE", into(mode), now;
+    // With the write-ahead log and synchronous NORMAL a commit is in the
+    // operating system's hands when it returns: it survives a crash of peerd
+    // (kill -9), though a power cut may lose the last commits.
+    *_session << "PRAGMA journal_mode = WAL", into(mode), now;
+    *_session << "PRAGMA synchronous = NORMAL", now;
+}
+
+void ConversationStore::migrate()
+{
+    int version = 0;
+    *_session << "PRAGMA user_version", into(version), now;
+    if (version > kSchemaVersion) {
+        throw Poco::IOException("it was written by a newer peerd (schema version " + std::to_string(version) +
+                                "; this peerd knows up to " + std::to_string(kSchemaVersion) +
+                                "); run that newer peerd, or pass another --database");
+    }
+    for (; version < kSchemaVersion; ++version) {
+        Poco::Data::Transaction transaction(*_session);
+        for (const std::string& statement : migrations().at(static_cast<std::size_t>(version))) {
+            *_session << statement, now;
+        }
+        *_session << "PRAGMA user_version = " + std::to_string(version + 1), now;
+        transaction.commit();
+    }
+}
+
+void ConversationStore::load()
+{
+    // A smaller historyLimit than the database was kept with applies at once.
+    *_session << "DELETE FROM line WHERE id <= (SELECT last_id FROM conversation c WHERE c.peer = line.peer) - ?",
+        bind(toColumn(_historyLimit)), now;
+    {
+        std::vector<std::string> peers;
+        std::vector<Poco::Int64> lastIds;
+        std::vector<Poco::Int64> unread;
+        *_session << "SELECT peer, last_id, unread FROM conversation", into(peers), into(lastIds), into(unread), now;
+        for (std::size_t i = 0; i < peers.size(); ++i) {
+            const Poco::Int64 count =
+                std::clamp<Poco::Int64>(unread[i], 0, std::numeric_limits<std::uint32_t>::max());
+            _conversations[peers[i]] = Conversation{fromColumn(lastIds[i]), static_cast<std::uint32_t>(count)};
+        }
+    }
+    {
+        std::vector<std::string> peers;
+        std::vector<std::string> streams;
+        std::vector<Poco::Int64> lastSeqs;
+        *_session << "SELECT peer, stream, last_seq FROM outgoing_stream", into(peers), into(streams), into(lastSeqs),
+            now;
+        for (std::size_t i = 0; i < peers.size(); ++i)
+            _outgoingStreams[peers[i]] = {streams[i], fromColumn(lastSeqs[i])};
+    }
+    {
+        std::vector<std::string> peers;
+        std::vector<Poco::Int64> lineIds;
+        std::vector<std::string> streams;
+        std::vector<Poco::Int64> seqs;
+        std::vector<std::string> sentTimes;
+        std::vector<std::string> texts;
+        *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY position", into(peers),
+            into(lineIds), into(streams), into(seqs), into(sentTimes), into(texts), now;
+        for (std::size_t i = 0; i < peers.size(); ++i) {
+            _outbox.push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), streams[i], fromColumn(seqs[i]),
+                                          sentTimes[i], texts[i]});
+        }
+    }
+    {
+        std::vector<std::string> senders;
+        std::vector<std::string> streams;
+        std::vector<Poco::Int64> delivered;
+        *_session << "SELECT sender, stream, delivered FROM incoming_stream", into(senders), into(streams),
+            into(delivered), now;
+        for (std::size_t i = 0; i < senders.size(); ++i)
+            _incomingStreams[{senders[i], streams[i]}] = fromColumn(delivered[i]);
+    }
+}
+
+template <typename Write>
+void ConversationStore::commit(const std::string& what, Write&& write)
+{
+    try {
+        Poco::Data::Transaction transaction(*_session);
+        write();
+        transaction.commit();
+    } catch (const Poco::Exception& e) {
+        throw Poco::IOException("cannot " + what + " in " + _path + ": " + reasonOf(e));
+    }
+}
+
+std::pair<local::ChatLine, ConversationStore::Conversation> ConversationStore::insertLine(local::ChatLine line,
+                                                                                        bool unread)
+{
+    const auto cached = _conversations.find(line.peer);
+    Conversation conversation = cached == _conversations.end() ? Conversation{} : cached->second;
+    line.id = ++conversation.lastId;
+    if (unread && conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
+    *_session << "INSERT INTO line (peer, " + kLineColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bind(line.peer),
+        bind(toColumn(line.id)), bind(line.outgoing ? 1 : 0), bind(line.from), bind(line.sentTime),
+        bind(static_cast<Poco::Int64>(line.receivedAtMs)), bind(line.text), bind(stateName(line.state)), now;
+    *_session << "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)", bind(line.peer),
+        bind(toColumn(conversation.lastId)), bind(static_cast<Poco::Int64>(conversation.unread)), now;
+    if (line.id > _historyLimit) {
+        *_session << "DELETE FROM line WHERE peer = ? AND id <= ?", bind(line.peer),
+            bind(toColumn(line.id - _historyLimit)), now;
+    }
+    return {std::move(line), conversation};
 }
 
 local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::string sentTime,
                                                std::int64_t receivedAtMs, std::string text)
 {
-    Conversation& conversation = _conversations[peer];
-    if (conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
-    return append(local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs, std::move(text),
-                                  local::LineState::Received});
+    std::pair<local::ChatLine, Conversation> stored;
+    commit("store a line from " + peer, [&] {
+        stored = insertLine(local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs, std::move(text),
+                                            local::LineState::Received},
+                            true);
+    });
+    _conversations[peer] = stored.second;
+    return stored.first;
 }
 
 local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const std::string& self,
                                                std::string sentTime, std::int64_t receivedAtMs, std::string text,
                                                local::LineState state)
 {
-    return append(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text), state});
+    std::pair<local::ChatLine, Conversation> stored;
+    commit("store a line to " + peer, [&] {
+        stored = insertLine(
+            local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text), state}, false);
+    });
+    _conversations[peer] = stored.second;
+    return stored.first;
 }
 
 OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
                                        std::int64_t receivedAtMs, std::string text)
 {
-    auto stream = _outgoingStreams.find(peer);
-    if (stream == _outgoingStreams.end()) stream = _outgoingStreams.emplace(peer, std::make_pair(randomStreamId(), 0)).first;
-    const local::ChatLine line = addOutgoing(peer, self, sentTime, receivedAtMs, text, local::LineState::Pending);
-    OutboxEntry entry{peer, line.id, stream->second.first, ++stream->second.second, std::move(sentTime), std::move(text)};
+    const auto cached = _outgoingStreams.find(peer);
+    std::pair<std::string, std::uint64_t> stream =
+        cached == _outgoingStreams.end() ? std::make_pair(randomStreamId(), std::uint64_t{0}) : cached->second;
+    ++stream.second;
+    OutboxEntry entry{peer, 0, stream.first, stream.second, sentTime, text};
+    std::pair<local::ChatLine, Conversation> stored;
+    commit("queue a line to " + peer, [&] {
+        stored = insertLine(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text),
+                                            local::LineState::Pending},
+                            false);
+        entry.lineId = stored.first.id;
+        *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)", bind(peer),
+            bind(stream.first), bind(toColumn(stream.second)), now;
+        *_session << "INSERT INTO outbox (peer, line_id, stream, seq, sent_time, text) VALUES (?, ?, ?, ?, ?, ?)",
+            bind(peer), bind(toColumn(entry.lineId)), bind(entry.stream), bind(toColumn(entry.seq)),
+            bind(entry.sentTime), bind(entry.text), now;
+    });
+    _conversations[peer] = stored.second;
+    _outgoingStreams[peer] = stream;
     _outbox.push_back(entry);
     return entry;
 }
@@ -59,30 +336,36 @@ std::vector<OutboxEntry> ConversationStore::outbox() const
 std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& peer, const std::string& stream,
                                                           std::uint64_t seq)
 {
+    const auto acked = [&](const OutboxEntry& entry) {
+        return entry.peer == peer && entry.stream == stream && entry.seq <= seq;
+    };
     std::vector<std::uint64_t> changed;
-    for (auto it = _outbox.begin(); it != _outbox.end();) {
-        if (it->peer == peer && it->stream == stream && it->seq <= seq) {
-            setState(peer, it->lineId, local::LineState::Delivered);
-            changed.push_back(it->lineId);
-            it = _outbox.erase(it);
-        } else {
-            ++it;
-        }
+    for (const OutboxEntry& entry : _outbox) {
+        if (acked(entry)) changed.push_back(entry.lineId);
     }
+    if (changed.empty()) return changed;
+    commit("mark lines to " + peer + " delivered", [&] {
+        for (const std::uint64_t id : changed) {
+            *_session << "UPDATE line SET state = ? WHERE peer = ? AND id = ?",
+                bind(stateName(local::LineState::Delivered)), bind(peer), bind(toColumn(id)), now;
+        }
+        *_session << "DELETE FROM outbox WHERE peer = ? AND stream = ? AND seq <= ?", bind(peer), bind(stream),
+            bind(toColumn(seq)), now;
+    });
+    _outbox.erase(std::remove_if(_outbox.begin(), _outbox.end(), acked), _outbox.end());
     return changed;
 }
 
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
-    const auto it = _conversations.find(peer);
-    if (it == _conversations.end()) return false;
-    for (auto& line : it->second.lines) {
-        if (line.id == id) {
-            line.state = state;
-            return true;
-        }
-    }
-    return false;
+    std::size_t updated = 0;
+    commit("change the state of a line to " + peer, [&] {
+        Poco::Data::Statement update(*_session);
+        update << "UPDATE line SET state = ? WHERE peer = ? AND id = ?", bind(stateName(state)), bind(peer),
+            bind(toColumn(id));
+        updated = update.execute();
+    });
+    return updated > 0;
 }
 
 std::uint64_t ConversationStore::delivered(const std::string& sender, const std::string& stream) const
@@ -94,36 +377,36 @@ std::uint64_t ConversationStore::delivered(const std::string& sender, const std:
 local::ChatLine ConversationStore::deliver(const std::string& sender, const std::string& stream, std::uint64_t seq,
                                            std::string sentTime, std::int64_t receivedAtMs, std::string text)
 {
+    std::pair<local::ChatLine, Conversation> stored;
+    commit("store a line from " + sender, [&] {
+        *_session << "INSERT OR REPLACE INTO incoming_stream (sender, stream, delivered) VALUES (?, ?, ?)",
+            bind(sender), bind(stream), bind(toColumn(seq)), now;
+        stored = insertLine(local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
+                                            std::move(text), local::LineState::Received},
+                            true);
+    });
     _incomingStreams[{sender, stream}] = seq;
-    return addIncoming(sender, std::move(sentTime), receivedAtMs, std::move(text));
-}
-
-local::ChatLine ConversationStore::append(local::ChatLine line)
-{
-    Conversation& conversation = _conversations[line.peer];
-    line.id = ++conversation.lastId;
-    conversation.lines.push_back(line);
-    while (conversation.lines.size() > _historyLimit) conversation.lines.pop_front();
-    return line;
+    _conversations[sender] = stored.second;
+    return stored.first;
 }
 
 std::vector<local::ChatLine> ConversationStore::history(const std::string& peer) const
 {
-    const auto it = _conversations.find(peer);
-    if (it == _conversations.end()) return {};
-    return {it->second.lines.begin(), it->second.lines.end()};
+    Poco::Data::Statement select(*_session);
+    select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? ORDER BY id", bind(peer);
+    return readLines(select, peer);
 }
 
 std::vector<local::ChatLine> ConversationStore::search(const std::string& peer, const std::string& text,
                                                        std::size_t limit) const
 {
-    std::vector<local::ChatLine> found;
-    const auto it = _conversations.find(peer);
-    if (it == _conversations.end()) return found;
-    for (auto line = it->second.lines.rbegin(); line != it->second.lines.rend() && found.size() < limit; ++line) {
-        if (line->text.find(text) != std::string::npos) found.push_back(*line);
-    }
-    return {found.rbegin(), found.rend()};
+    Poco::Data::Statement select(*_session);
+    // instr() matches bytewise and case-sensitively, with no pattern characters to escape.
+    select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? AND instr(text, ?) > 0 ORDER BY id DESC LIMIT ?",
+        bind(peer), bind(text), bind(toColumn(std::min<std::uint64_t>(limit, std::numeric_limits<Poco::Int64>::max())));
+    std::vector<local::ChatLine> found = readLines(select, peer);
+    std::reverse(found.begin(), found.end());
+    return found;
 }
 
 std::uint32_t ConversationStore::unread(const std::string& peer) const
@@ -144,7 +427,11 @@ std::map<std::string, std::uint32_t> ConversationStore::unreadCounts() const
 void ConversationStore::markRead(const std::string& peer)
 {
     const auto it = _conversations.find(peer);
-    if (it != _conversations.end()) it->second.unread = 0;
+    if (it == _conversations.end() || it->second.unread == 0) return;
+    commit("mark the lines from " + peer + " read", [&] {
+        *_session << "UPDATE conversation SET unread = 0 WHERE peer = ?", bind(peer), now;
+    });
+    it->second.unread = 0;
 }
 
 } // namespace peerchat

@@ -4,10 +4,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+namespace Poco::Data {
+class Session;
+}
 
 namespace peerchat {
 
@@ -26,11 +31,29 @@ struct OutboxEntry
 /// were stored (ids from 1), at most historyLimit of them (the oldest are
 /// dropped), and how many incoming lines are unread; the outbox of lines not
 /// yet acked, with the outgoing stream to each peer; and how far each
-/// incoming stream has been delivered. State only.
+/// incoming stream has been delivered. State only, kept in an SQLite
+/// database: every call that changes something has committed it before it
+/// returns, in one transaction, so a crash never keeps half of a change.
 class ConversationStore
 {
 public:
+    /// The schema version this peerd writes (PRAGMA user_version).
+    static constexpr int kSchemaVersion = 1;
+
+    /// Opens (creating it, and its directory with mode 0700, when missing;
+    /// the file with mode 0600) the database at path, or a private one in
+    /// memory for ":memory:", migrates it to kSchemaVersion and holds it
+    /// exclusively until destroyed. Throws Poco::IOException with a message
+    /// for a person ("cannot open PATH: ...") when it cannot be opened, is
+    /// in use by another process, or was written by a newer peerd.
+    ConversationStore(const std::string& path, std::size_t historyLimit);
+
+    /// A store in memory only (":memory:"), for tests.
     explicit ConversationStore(std::size_t historyLimit);
+
+    ~ConversationStore();
+    ConversationStore(const ConversationStore&) = delete;
+    ConversationStore& operator=(const ConversationStore&) = delete;
 
     /// Stores a line someone else wrote to us and counts it unread; returns it with its id.
     local::ChatLine addIncoming(const std::string& peer, std::string sentTime, std::int64_t receivedAtMs,
@@ -87,14 +110,27 @@ public:
 private:
     struct Conversation
     {
-        std::deque<local::ChatLine> lines;
-        std::uint64_t lastId = 0;
+        std::uint64_t lastId = 0;  ///< the newest id given out; ids go on after old lines are dropped
         std::uint32_t unread = 0;
     };
 
-    local::ChatLine append(local::ChatLine line);
+    void open();
+    void migrate();
+    void load();
+    /// Runs write in one transaction and commits it; a failure rolls it back
+    /// and throws Poco::IOException naming the database.
+    template <typename Write>
+    void commit(const std::string& what, Write&& write);
+    /// Inserts line with the next id of its conversation, drops what falls
+    /// past historyLimit and saves the conversation's counters; part of the
+    /// caller's transaction. Returns the line with its id and the counters.
+    std::pair<local::ChatLine, Conversation> insertLine(local::ChatLine line, bool unread);
 
+    std::string _path;
     std::size_t _historyLimit;
+    std::unique_ptr<Poco::Data::Session> _session;
+    // What the database holds, but the lines, cached for the wire's frequent
+    // reads; changed only after the transaction that writes it has committed.
     std::map<std::string, Conversation> _conversations;
     /// Outgoing stream per peer: its id and the last seq given out.
     std::map<std::string, std::pair<std::string, std::uint64_t>> _outgoingStreams;

@@ -7,13 +7,14 @@ namespace peerchat {
 PeerDaemon::PeerDaemon()
     : DaemonApplication(
           "peerd", "PeerDaemon", PeerSettings::keys(),
-          {"--user NAME [--index HOST:PORT] [--port P] [--bind ADDR] [--socket PATH] [--config FILE] [OPTIONS]",
+          {"--user NAME [--index HOST:PORT] [--port P] [--bind ADDR] [--socket PATH] [--database PATH] [--config FILE] "
+           "[OPTIONS]",
            "peerd, one user's peerchat daemon: logs in to indexd, keeps the roster and the conversations, talks to "
            "other peers directly over UDP, and serves any number of chatui windows on a local socket. Every setting "
            "is a key of the --config file and a flag; flags win.",
            "Runs in the foreground until SIGTERM or SIGINT, then logs out. Exit codes: 0 stopped by a signal, 1 "
-           "another peerd serves this user or indexd refused the name, 64 bad command line or settings, 69 a "
-           "socket could not be set up."})
+           "another peerd serves this user or indexd refused the name, 64 bad command line or settings, 69 the "
+           "database or a socket could not be set up."})
 {
 }
 

@@ -5,11 +5,14 @@
 namespace peerchat {
 
 PeerService::PeerService(const PeerSettings& settings, std::function<void()> onRefused)
-    : _settings(settings), _roster(settings.user), _store(settings.historyLimit)
+    : _settings(settings), _roster(settings.user)
 {
     // The local socket first: a second peerd for the same user is refused by
-    // name even when it also asked for the same UDP port.
-    _ui = std::make_unique<UiServer>(_loop, _roster, _store, settings.user, settings.socketPath);
+    // name even when it also uses the same database and asked for the same
+    // UDP port.
+    UiServer::refuseIfServed(settings.user, settings.socketPath);
+    _store = std::make_unique<ConversationStore>(settings.database, settings.historyLimit);
+    _ui = std::make_unique<UiServer>(_loop, _roster, *_store, settings.user, settings.socketPath);
     try {
         _udp = std::make_unique<UdpChannel>(_loop, settings.bind, [this](std::string_view bytes, const Endpoint& from) {
             _wire->handleDatagram(bytes, from);
@@ -28,7 +31,7 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void()> onR
         throw Poco::IOException("cannot find a local address that reaches indexd at " + settings.index.toString() +
                                 ": " + e.displayText() + "; check --index or pass --bind");
     }
-    _wire = std::make_unique<WireLink>(_loop, *_udp, _roster, _store, *_ui, link, std::move(onRefused));
+    _wire = std::make_unique<WireLink>(_loop, *_udp, _roster, *_store, *_ui, link, std::move(onRefused));
 }
 
 PeerService::~PeerService() = default;

@@ -21,11 +21,11 @@ namespace peerchat {
 class PeerService : public DaemonService
 {
 public:
-    /// Claims the local socket and binds the UDP socket. Throws
-    /// Poco::ExistsException when another peerd for the user answers on the
-    /// local socket, and another Poco::Exception with a message for a person
-    /// when a socket cannot be set up. onRefused runs on the loop's thread
-    /// once indexd has refused the login.
+    /// Opens the database, claims the local socket and binds the UDP socket.
+    /// Throws Poco::ExistsException when another peerd for the user answers
+    /// on the local socket, and another Poco::Exception with a message for a
+    /// person when the database or a socket cannot be set up. onRefused runs
+    /// on the loop's thread once indexd has refused the login.
     PeerService(const PeerSettings& settings, std::function<void()> onRefused);
     ~PeerService() override;
     PeerService(const PeerService&) = delete;
@@ -46,7 +46,7 @@ private:
     PeerSettings _settings;
     EventLoop _loop;
     Roster _roster;
-    ConversationStore _store;
+    std::unique_ptr<ConversationStore> _store;
     std::unique_ptr<UiServer> _ui;
     std::unique_ptr<UdpChannel> _udp;
     std::unique_ptr<WireLink> _wire;

@@ -1,5 +1,6 @@
 #include "PeerSettings.h"
 
+#include "DataPath.h"
 #include "LocalSocketPath.h"
 #include "SettingsReader.h"
 #include "UserName.h"
@@ -51,6 +52,9 @@ const std::vector<SettingKey>& PeerSettings::keys()
         {"peerd.socket", "socket", "PATH",
          "the local socket UIs attach to (default $XDG_RUNTIME_DIR/peerchat/NAME.sock, else "
          "/tmp/peerchat-UID/NAME.sock)"},
+        {"peerd.database", "database", "PATH",
+         "the SQLite file keeping the conversations, unread marks and outbox (default "
+         "$XDG_DATA_HOME/peerchat/NAME.db, else ~/.local/share/peerchat/NAME.db)"},
         {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
@@ -72,6 +76,8 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
     s.bind = Poco::Net::SocketAddress(bind, port);
     s.socketPath = reader.text("peerd.socket", s.user.empty() ? "" : LocalSocketPath::defaultFor(s.user));
     if (s.socketPath.empty()) reader.fail("peerd.socket", "must be a path, e.g. /tmp/alice.sock");
+    s.database = reader.text("peerd.database", s.user.empty() ? "" : DataPath::defaultFor(s.user + ".db"));
+    if (s.database.empty()) reader.fail("peerd.database", "must be a path, e.g. /tmp/alice.db");
     s.historyLimit = reader.number("peerd.historyLimit", 10000, 1, 10000000);
     s.loginRetry = std::chrono::milliseconds(reader.number("peerd.loginRetryMs", 2000, 10, 3600000));
     s.logLevel = reader.logLevel("peerd.logLevel", "information");

@@ -33,6 +33,7 @@ struct PeerSettings
     Endpoint index;                        ///< indexd's UDP endpoint, resolved
     Poco::Net::SocketAddress bind;         ///< where the UDP socket binds (port 0: any)
     std::string socketPath;
+    std::string database;                  ///< the SQLite file with the history, unread marks and outbox
     std::size_t historyLimit = 0;
     std::chrono::milliseconds loginRetry{0};
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off

@@ -53,12 +53,7 @@ Poco::Net::ServerSocket claim(const std::string& user, const std::string& path)
         if (!S_ISSOCK(status.st_mode)) {
             throw Poco::IOException(path + " exists and is not a socket; remove it or pass another --socket");
         }
-        if (const auto pid = listenerPid(path)) {
-            std::string attach = "chatui --user " + user;
-            if (path != LocalSocketPath::defaultFor(user)) attach += " --socket " + path;
-            throw Poco::ExistsException("peerd for " + user + " is already running (pid " + std::to_string(*pid) +
-                                    "); attach with " + attach);
-        }
+        UiServer::refuseIfServed(user, path);
         if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
             throw Poco::IOException("cannot remove the stale socket " + path + ": " + std::strerror(errno));
         }
@@ -86,6 +81,20 @@ local::UserInfo userInfo(const std::string& name, const Roster::Peer& peer)
 }
 
 } // namespace
+
+void UiServer::refuseIfServed(const std::string& user, const std::string& socketPath)
+{
+    struct stat status {};
+    if (socketPath.size() >= sizeof(sockaddr_un::sun_path) || ::lstat(socketPath.c_str(), &status) != 0 ||
+        !S_ISSOCK(status.st_mode))
+        return;
+    if (const auto pid = listenerPid(socketPath)) {
+        std::string attach = "chatui --user " + user;
+        if (socketPath != LocalSocketPath::defaultFor(user)) attach += " --socket " + socketPath;
+        throw Poco::ExistsException("peerd for " + user + " is already running (pid " + std::to_string(*pid) +
+                                    "); attach with " + attach);
+    }
+}
 
 UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, const std::string& user,
                    const std::string& socketPath)

@@ -37,6 +37,10 @@ public:
     UiServer(const UiServer&) = delete;
     UiServer& operator=(const UiServer&) = delete;
 
+    /// Throws Poco::ExistsException ("peerd for alice is already running (pid
+    /// 1234); attach with ...") when another peerd answers on socketPath.
+    static void refuseIfServed(const std::string& user, const std::string& socketPath);
+
     /// Starts accepting clients; their sends go out through wire.
     void serve(WireLink& wire);
 

@@ -38,12 +38,15 @@ public:
 
     /// The local socket path peerd for user gets from startPeerd.
     std::string socketOf(const std::string& user) const { return _dir.file(user + ".sock"); }
+    /// The database peerd for user gets from startPeerd, private to this network.
+    std::string databaseOf(const std::string& user) const { return _dir.file(user + ".db"); }
 
-    /// A peerd for user on loopback with its socket at socketOf(user), not yet started.
+    /// A peerd for user on loopback with its socket at socketOf(user) and its
+    /// database at databaseOf(user), not yet started; extra flags come last and win.
     std::unique_ptr<DaemonProcess> peerdProcess(const std::string& user, std::vector<std::string> extra = {}) const
     {
         std::vector<std::string> args{"--user", user, "--index", index(), "--port", "0", "--bind", "127.0.0.1",
-                                      "--socket", socketOf(user)};
+                                      "--socket", socketOf(user), "--database", databaseOf(user)};
         args.insert(args.end(), extra.begin(), extra.end());
         return std::make_unique<DaemonProcess>("peerd", args);
     }

@@ -259,7 +259,8 @@ public:
         auto alice = net.attach("alice");
         TempDir otherDir;
         DaemonProcess impostor("peerd", {"--user", "alice", "--index", net.index(), "--port", "0", "--bind",
-                                         "127.0.0.1", "--socket", otherDir.file("alice.sock")});
+                                         "127.0.0.1", "--socket", otherDir.file("alice.sock"), "--database",
+                                         otherDir.file("alice.db")});
         impostor.start();
         const int rc = impostor.waitExit();
         CPPUNIT_ASSERT_MESSAGE(impostor.log(), rc != 0 && rc != -1);
@@ -277,7 +278,8 @@ public:
         TempDir dir;
         SeedClient fakeIndex;
         DaemonProcess peerd("peerd", {"--user", "alice", "--index", fakeIndex.endpoint(), "--port", "0", "--bind",
-                                      "127.0.0.1", "--socket", dir.file("alice.sock")});
+                                      "127.0.0.1", "--socket", dir.file("alice.sock"), "--database",
+                                      dir.file("alice.db")});
         peerd.start();
         peerd.waitReady();
         LocalClient client(dir.file("alice.sock"));

@@ -1,11 +1,63 @@
 #include "ConversationStore.h"
 #include "Protocol.h"
+#include "TempDir.h"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <fstream>
 #include <string>
+#include <sys/stat.h>
 
 using peerchat::ConversationStore;
+using peerchat::local::LineState;
+using peerchat::test::TempDir;
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+// A session on a database file the store is not holding, to look at or tamper with it.
+Poco::Data::Session rawSession(const std::string& path)
+{
+    Poco::Data::SQLite::Connector::registerConnector();
+    return Poco::Data::Session(Poco::Data::SQLite::Connector::KEY, path);
+}
+
+int userVersion(const std::string& path)
+{
+    int version = -1;
+    rawSession(path) << "PRAGMA user_version", into(version), now;
+    return version;
+}
+
+mode_t modeOf(const std::string& path)
+{
+    struct stat status {};
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 0, ::stat(path.c_str(), &status));
+    return status.st_mode & 0777;
+}
+
+// The message of the Poco::IOException that opening path throws; fails when none is thrown.
+std::string openFailure(const std::string& path)
+{
+    try {
+        ConversationStore store(path, 100);
+    } catch (const Poco::IOException& e) {
+        return e.message();
+    }
+    CPPUNIT_FAIL("opening " + path + " did not fail");
+    return {};
+}
+
+bool contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+} // namespace
 
 class ConversationStoreTest : public CppUnit::TestFixture
 {
@@ -20,6 +72,18 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testIncomingRaisesUnreadOutgoingDoesNot);
     CPPUNIT_TEST(testMarkReadZeroesOnePeer);
     CPPUNIT_TEST(testUnreadCountsListOnlyNonZero);
+    CPPUNIT_TEST(testSearchMatchesTextLiterally);
+    CPPUNIT_TEST(testSearchReturnsNewestMatchesOldestFirst);
+    CPPUNIT_TEST(testReopenFindsEverything);
+    CPPUNIT_TEST(testReopenContinuesIdsAndStreams);
+    CPPUNIT_TEST(testReopenAppliesSmallerHistoryLimit);
+    CPPUNIT_TEST(testOpenMigratesEmptyFileToCurrentVersion);
+    CPPUNIT_TEST(testOpenCreatesPrivateDirectoryAndFile);
+    CPPUNIT_TEST(testOpenRefusesNewerSchemaVersion);
+    CPPUNIT_TEST(testOpenRefusesDatabaseInUse);
+    CPPUNIT_TEST(testOpenRefusesFileThatIsNoDatabase);
+    CPPUNIT_TEST(testDeliverWritesLineAndPositionTogether);
+    CPPUNIT_TEST(testEnqueueWritesLineAndOutboxTogether);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -157,6 +221,242 @@ public:
         const auto counts = store.unreadCounts();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), counts.size());
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), counts.at("bob"));
+    }
+
+    void testSearchMatchesTextLiterally()
+    {
+        ConversationStore store(100);
+        store.addIncoming("bob", "12:00:00", 1, "50% off");
+        store.addIncoming("bob", "12:00:01", 2, "500 off");
+        store.addIncoming("bob", "12:00:02", 3, "a_b");
+        store.addIncoming("bob", "12:00:03", 4, "axb");
+        store.addIncoming("bob", "12:00:04", 5, "Lunch at 你好");
+        store.addIncoming("carol", "12:00:05", 6, "50% off");
+        const auto percent = store.search("bob", "50%", 10);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), percent.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("50% off"), percent[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), percent[0].peer);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.search("bob", "a_b", 10).size());
+        CPPUNIT_ASSERT(store.search("bob", "lunch", 10).empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.search("bob", "你好", 10).at(0).id);
+        CPPUNIT_ASSERT(store.search("dave", "off", 10).empty());
+    }
+
+    void testSearchReturnsNewestMatchesOldestFirst()
+    {
+        ConversationStore store(100);
+        for (int i = 1; i <= 6; ++i) store.addIncoming("bob", "12:00:00", i, "tea " + std::to_string(i));
+        store.addOutgoing("bob", "alice", "12:00:01", 7, "coffee");
+        const auto found = store.search("bob", "tea", 3);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), found.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("tea 4"), found[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("tea 6"), found[2].text);
+        CPPUNIT_ASSERT(store.search("bob", "tea", 0).empty());
+    }
+
+    void testReopenFindsEverything()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        std::string stream;
+        {
+            ConversationStore store(path, 100);
+            store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice");
+            store.addOutgoing("dotnet", "alice", "15:04:06", 2000, "to a seed client");
+            stream = store.enqueue("bob", "alice", "15:04:07", 3000, "你好, bob").stream;
+            store.enqueue("bob", "alice", "15:04:08", 4000, "still there?");
+            store.enqueue("carol", "alice", "15:04:09", 5000, "hello carol");
+            store.acknowledge("bob", stream, 1);
+            store.setState("carol", 1, LineState::Failed);
+            store.deliver("carol", "c0ffee", 1, "15:05:00", 6000, "one");
+            store.deliver("carol", "c0ffee", 2, "15:05:01", 7000, "two");
+            store.markRead("bob");
+        }
+        ConversationStore store(path, 100);
+        const auto bob = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), bob.size());
+        CPPUNIT_ASSERT(!bob[0].outgoing);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), bob[0].from);
+        CPPUNIT_ASSERT_EQUAL(std::string("3:04:05 PM"), bob[0].sentTime);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), bob[0].receivedAtMs);
+        CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), bob[0].text);
+        CPPUNIT_ASSERT(bob[0].state == LineState::Received);
+        CPPUNIT_ASSERT(bob[1].outgoing);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), bob[1].from);
+        CPPUNIT_ASSERT_EQUAL(std::string("你好, bob"), bob[1].text);
+        CPPUNIT_ASSERT(bob[1].state == LineState::Delivered);
+        CPPUNIT_ASSERT(bob[2].state == LineState::Pending);
+        CPPUNIT_ASSERT(store.history("dotnet").at(0).state == LineState::Sent);
+
+        const auto carol = store.history("carol");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), carol.size());
+        CPPUNIT_ASSERT(carol[0].state == LineState::Failed);
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), carol[2].text);
+
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.unreadCounts().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("carol", "c0ffee"));
+
+        const auto outbox = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), outbox.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), outbox[0].peer);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), outbox[0].lineId);
+        CPPUNIT_ASSERT_EQUAL(stream, outbox[0].stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outbox[0].seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("15:04:08"), outbox[0].sentTime);
+        CPPUNIT_ASSERT_EQUAL(std::string("still there?"), outbox[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), outbox[1].peer);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), outbox[1].seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.search("bob", "你好", 10).size());
+    }
+
+    void testReopenContinuesIdsAndStreams()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        std::string stream;
+        {
+            ConversationStore store(path, 100);
+            store.addIncoming("bob", "12:00:00", 1, "one");
+            stream = store.enqueue("bob", "alice", "12:00:01", 2, "two").stream;
+        }
+        ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:02", 3, "three").id);
+        const auto next = store.enqueue("bob", "alice", "12:00:03", 4, "four");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), next.lineId);
+        CPPUNIT_ASSERT_EQUAL(stream, next.stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+    }
+
+    void testReopenAppliesSmallerHistoryLimit()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 10);
+            for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i));
+        }
+        ConversationStore store(path, 3);
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.addIncoming("bob", "12:00:01", 6, "six").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.history("bob").at(0).id);
+    }
+
+    void testOpenMigratesEmptyFileToCurrentVersion()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        std::ofstream(path).close();
+        CPPUNIT_ASSERT_EQUAL(0, userVersion(path));
+        {
+            ConversationStore store(path, 100);
+            store.addIncoming("bob", "12:00:00", 1, "hi");
+        }
+        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
+        ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+    }
+
+    void testOpenCreatesPrivateDirectoryAndFile()
+    {
+        TempDir dir;
+        const std::string path = dir.file("data/peerchat/alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.addIncoming("bob", "12:00:00", 1, "hi");
+        }
+        CPPUNIT_ASSERT_EQUAL(mode_t(0700), modeOf(dir.file("data")));
+        CPPUNIT_ASSERT_EQUAL(mode_t(0700), modeOf(dir.file("data/peerchat")));
+        CPPUNIT_ASSERT_EQUAL(mode_t(0600), modeOf(path));
+    }
+
+    void testOpenRefusesNewerSchemaVersion()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.addIncoming("bob", "12:00:00", 1, "hi");
+        }
+        rawSession(path) << "PRAGMA user_version = " + std::to_string(ConversationStore::kSchemaVersion + 1), now;
+        const std::string why = openFailure(path);
+        CPPUNIT_ASSERT_MESSAGE(why, contains(why, "cannot open " + path + ": it was written by a newer peerd (schema "
+                                                  "version " + std::to_string(ConversationStore::kSchemaVersion + 1)));
+        CPPUNIT_ASSERT_MESSAGE(why, contains(why, "pass another --database"));
+        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion + 1, userVersion(path));
+    }
+
+    void testOpenRefusesDatabaseInUse()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        ConversationStore first(path, 100);
+        const std::string why = openFailure(path);
+        CPPUNIT_ASSERT_EQUAL(
+            "cannot open " + path + ": another peerd is using it; stop that peerd or pass another --database", why);
+        first.addIncoming("bob", "12:00:00", 1, "still mine");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), first.history("bob").size());
+    }
+
+    void testOpenRefusesFileThatIsNoDatabase()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        std::ofstream(path) << std::string(4096, 'x');
+        const std::string why = openFailure(path);
+        CPPUNIT_ASSERT_MESSAGE(why, contains(why, "cannot open " + path + ": "));
+        CPPUNIT_ASSERT_MESSAGE(why, contains(why, "not a database"));
+    }
+
+    void testDeliverWritesLineAndPositionTogether()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        { ConversationStore store(path, 100); }
+        // A line the database refuses to take, so that deliver fails halfway.
+        rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON line WHEN NEW.text = 'poison' "
+                            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            now;
+        {
+            ConversationStore store(path, 100);
+            store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+            CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 2, "12:00:01", 2, "poison"), Poco::IOException);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+        }
+        ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+        const auto line = store.deliver("bob", "ff", 2, "12:00:01", 2, "two");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), line.id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
+    }
+
+    void testEnqueueWritesLineAndOutboxTogether()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        { ConversationStore store(path, 100); }
+        rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON outbox WHEN NEW.text = 'poison' "
+                            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            now;
+        {
+            ConversationStore store(path, 100);
+            store.enqueue("bob", "alice", "12:00:00", 1, "one");
+            CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:01", 2, "poison"), Poco::IOException);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+        }
+        ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+        const auto next = store.enqueue("bob", "alice", "12:00:02", 3, "two");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.lineId);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
     }
 };
 

@@ -1,3 +1,4 @@
+#include "DataPath.h"
 #include "LocalSocketPath.h"
 #include "PeerSettings.h"
 
@@ -50,6 +51,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:9400"), settings->index.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0:0"), settings->bind.toString());
         CPPUNIT_ASSERT_EQUAL(peerchat::LocalSocketPath::defaultFor("alice"), settings->socketPath);
+        CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("alice.db"), settings->database);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10000), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(2000), static_cast<std::int64_t>(settings->loginRetry.count()));
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), settings->logLevel);
@@ -62,6 +64,7 @@ public:
                                     {"peerd.port", "5001"},
                                     {"peerd.bind", "::1"},
                                     {"peerd.socket", "/tmp/x/tianya.sock"},
+                                    {"peerd.database", "/tmp/x/tianya.db"},
                                     {"peerd.historyLimit", "50"},
                                     {"peerd.loginRetryMs", "100"},
                                     {"peerd.logLevel", "debug"}});
@@ -70,6 +73,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:4000"), settings->index.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), settings->bind.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.sock"), settings->socketPath);
+        CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.db"), settings->database);
         CPPUNIT_ASSERT_EQUAL(std::size_t(50), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(100), static_cast<std::int64_t>(settings->loginRetry.count()));
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_DEBUG), settings->logLevel);
@@ -120,6 +124,7 @@ public:
                                                                 {"peerd.port", "-1"},
                                                                 {"peerd.port", "12x"},
                                                                 {"peerd.socket", ""},
+                                                                {"peerd.database", ""},
                                                                 {"peerd.historyLimit", ""},
                                                                 {"peerd.loginRetryMs", "5"},
                                                                 {"peerd.logLevel", "loud"}};
@@ -144,7 +149,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(8), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(9), flags.size());
     }
 };
 
