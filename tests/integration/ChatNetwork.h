@@ -15,6 +15,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace peerchat::test {
@@ -51,10 +52,12 @@ public:
         return std::make_unique<DaemonProcess>("peerd", args);
     }
 
-    /// Starts peerd for user and waits for its readiness line.
-    DaemonProcess& startPeerd(const std::string& user)
+    /// Starts peerd for user (with extra flags, see peerdProcess) and waits for
+    /// its readiness line. A peerd started earlier for user, which must have
+    /// exited by now, is replaced: this is how a test restarts one.
+    DaemonProcess& startPeerd(const std::string& user, std::vector<std::string> extra = {})
     {
-        auto process = peerdProcess(user);
+        auto process = peerdProcess(user, std::move(extra));
         process->start();
         _peerdReady[user] = process->waitReady();
         DaemonProcess& started = *process;
