@@ -8,6 +8,9 @@ namespace peerchat::chatui {
 
 namespace {
 
+/// The highest pair number pairNumber() gives.
+constexpr short kHighestPair = 10;
+
 /// One colour pair per style that has a colour; 0 is the terminal's own.
 short pairNumber(Style style)
 {
@@ -19,6 +22,9 @@ short pairNumber(Style style)
     case Style::Peer: return 5;
     case Style::Unread: return 6;
     case Style::Prompt: return 7;
+    case Style::Delivered: return 8;
+    case Style::Failed: return 9;
+    case Style::Match: return 10;
     default: return 0;
     }
 }
@@ -27,8 +33,9 @@ short pairNumber(Style style)
 
 Canvas::Canvas(WINDOW* window, bool colours) : _window(window), _colours(colours) {}
 
-void Canvas::initColours()
+bool Canvas::initColours()
 {
+    if (COLOR_PAIRS <= kHighestPair) return false;
     // -1 keeps the terminal's own background where the terminal allows it.
     const short background = use_default_colors() == OK ? -1 : COLOR_BLACK;
     init_pair(pairNumber(Style::Header), COLOR_WHITE, COLOR_BLUE);
@@ -38,6 +45,10 @@ void Canvas::initColours()
     init_pair(pairNumber(Style::Peer), COLOR_CYAN, background);
     init_pair(pairNumber(Style::Unread), COLOR_YELLOW, background);
     init_pair(pairNumber(Style::Prompt), COLOR_GREEN, background);
+    init_pair(pairNumber(Style::Delivered), COLOR_GREEN, background);
+    init_pair(pairNumber(Style::Failed), COLOR_RED, background);
+    init_pair(pairNumber(Style::Match), COLOR_BLACK, COLOR_YELLOW);
+    return true;
 }
 
 int Canvas::rows() const { return getmaxy(_window); }
@@ -60,6 +71,9 @@ attr_t Canvas::attributes(Style style) const
     case Style::Unread: return _colours ? A_BOLD : (A_BOLD | A_UNDERLINE);
     case Style::Selected: return A_REVERSE;
     case Style::Dim: return A_DIM;
+    case Style::Delivered: return A_NORMAL;
+    case Style::Failed: return A_BOLD;
+    case Style::Match: return _colours ? A_NORMAL : A_REVERSE;
     }
     return A_NORMAL;
 }

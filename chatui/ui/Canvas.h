@@ -20,8 +20,11 @@ enum class Style
     Peer,     ///< another user's name
     Unread,   ///< an unread count and the user it belongs to
     Selected, ///< the roster's selected row
-    Dim,      ///< offline users, hints
-    Prompt
+    Dim,      ///< offline users, hints, marks of lines on their way
+    Prompt,
+    Delivered, ///< the mark of a delivered line
+    Failed,    ///< the mark of a line not yet delivered
+    Match      ///< what a search found, in a found line
 };
 
 /// Where a window draws: the whole terminal, row 0 at the top. Every string
@@ -50,8 +53,9 @@ public:
     int cursorRow() const { return _cursorRow; }
     int cursorColumn() const { return _cursorColumn; }
 
-    /// The colour pair numbers this canvas uses; the screen initialises them.
-    static void initColours();
+    /// Sets up the colour pairs this canvas uses, after start_color(); false
+    /// (draw without colours) when the terminal has too few pairs.
+    static bool initColours();
 
 private:
     attr_t attributes(Style style) const;

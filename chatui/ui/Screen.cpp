@@ -27,10 +27,7 @@ Screen::Screen()
     nodelay(stdscr, TRUE);
     // Esc leaves a conversation; it should not wait long for a key sequence.
     set_escdelay(25);
-    if (has_colors() && start_color() == OK) {
-        Canvas::initColours();
-        _colours = true;
-    }
+    _colours = has_colors() && start_color() == OK && Canvas::initColours();
 }
 
 Screen::~Screen() { endwin(); }

@@ -103,43 +103,48 @@ std::wstring TextLayout::fit(std::wstring_view text, int columns)
 std::vector<std::wstring> TextLayout::wrap(std::wstring_view text, int firstColumns, int restColumns)
 {
     std::vector<std::wstring> rows;
-    std::wstring row;
+    for (auto& row : wrapRows(text, firstColumns, restColumns)) rows.push_back(std::move(row.text));
+    return rows;
+}
+
+std::vector<TextLayout::Row> TextLayout::wrapRows(std::wstring_view text, int firstColumns, int restColumns)
+{
+    std::vector<Row> rows;
+    Row row;
     int rowWidth = 0;
     int limit = std::max(firstColumns, 1);
     // Where the row may break: just after its last space, 0 when it has none.
     std::size_t breakAt = 0;
 
-    const auto finishRow = [&](std::wstring carried) {
+    // Ends the row; the next one starts at next in text, with the row's characters from carryFrom on.
+    const auto finishRow = [&](std::size_t carryFrom, std::size_t next) {
+        Row carried{row.text.substr(carryFrom), next - (row.text.size() - carryFrom)};
+        row.text.resize(carryFrom);
         rows.push_back(std::move(row));
         row = std::move(carried);
-        rowWidth = width(row);
+        rowWidth = width(row.text);
         limit = std::max(restColumns, 1);
         breakAt = 0;
     };
 
-    for (wchar_t c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const wchar_t c = text[i];
         if (c == L'\n') {
-            finishRow({});
+            finishRow(row.text.size(), i + 1);
             continue;
         }
         const int w = charWidth(c);
-        if (rowWidth + w > limit && !row.empty()) {
+        if (rowWidth + w > limit && !row.text.empty()) {
             // A space that does not fit is the break itself.
             if (c == L' ') {
-                finishRow({});
+                finishRow(row.text.size(), i + 1);
                 continue;
             }
-            if (breakAt > 0 && breakAt < row.size()) {
-                std::wstring carried = row.substr(breakAt);
-                row.resize(breakAt);
-                finishRow(std::move(carried));
-            } else {
-                finishRow({});
-            }
+            finishRow(breakAt > 0 && breakAt < row.text.size() ? breakAt : row.text.size(), i);
         }
-        row.push_back(displayChar(c));
+        row.text.push_back(displayChar(c));
         rowWidth += w;
-        if (c == L' ') breakAt = row.size();
+        if (c == L' ') breakAt = row.text.size();
     }
     rows.push_back(std::move(row));
     return rows;

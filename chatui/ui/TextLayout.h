@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,13 @@ class TextLayout
 public:
     /// Drawn in place of a character that must not reach the terminal.
     static constexpr wchar_t kReplacement = L'\uFFFD';
+
+    /// One display row of wrapped text.
+    struct Row
+    {
+        std::wstring text;     ///< sanitized, one character per character of the source
+        std::size_t start = 0; ///< index in the source of the row's first character
+    };
 
     /// UTF-8 to a wide string; bytes that are not UTF-8 become U+FFFD.
     static std::wstring widen(std::string_view utf8);
@@ -41,6 +49,9 @@ public:
     /// one, else between characters (never inside one); a newline always
     /// breaks. Rows are sanitized. Always at least one row.
     static std::vector<std::wstring> wrap(std::wstring_view text, int firstColumns, int restColumns);
+    /// wrap(), with where each row starts in text: row.text[i] shows
+    /// text[row.start + i] (the spaces and newlines rows break at are dropped).
+    static std::vector<Row> wrapRows(std::wstring_view text, int firstColumns, int restColumns);
 };
 
 } // namespace peerchat::chatui

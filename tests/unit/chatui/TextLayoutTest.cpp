@@ -51,6 +51,8 @@ class TextLayoutTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testWrapKeepsCombiningMarksWithTheirCharacter);
     CPPUNIT_TEST(testWrapSanitizesRows);
     CPPUNIT_TEST(testWrapEmptyTextIsOneRow);
+    CPPUNIT_TEST(testWrapRowsSayWhereEachRowStarts);
+    CPPUNIT_TEST(testWrapRowsMapEveryShownCharacterToItsSource);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -172,6 +174,28 @@ public:
     void testWrapSanitizesRows() { assertRows({L"a\uFFFD[1mb"}, TextLayout::wrap(L"a\x1B[1mb", 10, 10)); }
 
     void testWrapEmptyTextIsOneRow() { assertRows({L""}, TextLayout::wrap(L"", 10, 10)); }
+
+    void testWrapRowsSayWhereEachRowStarts()
+    {
+        // Carried after a space, after a dropped space, after a newline, and mid-word.
+        const std::wstring text = L"aaa bbbb cc\nddddddddd";
+        const auto rows = TextLayout::wrapRows(text, 6, 6);
+        std::string shown;
+        for (const auto& row : rows) shown += "[" + TextLayout::narrow(row.text) + "@" + std::to_string(row.start) + "]";
+        CPPUNIT_ASSERT_EQUAL(std::string("[aaa @0][bbbb @4][cc@9][dddddd@12][ddd@18]"), shown);
+    }
+
+    void testWrapRowsMapEveryShownCharacterToItsSource()
+    {
+        const std::wstring text = L"\u4F60\u597D lunch \u4E16\u754C at noon,\n\nsee you e\u0301 there";
+        for (int columns : {3, 4, 5, 7, 11}) {
+            const auto rows = TextLayout::wrapRows(text, columns, columns + 2);
+            for (const auto& row : rows) {
+                CPPUNIT_ASSERT(row.start + row.text.size() <= text.size());
+                CPPUNIT_ASSERT(row.text == TextLayout::sanitize(text.substr(row.start, row.text.size())));
+            }
+        }
+    }
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(TextLayoutTest);

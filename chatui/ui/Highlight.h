@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace peerchat::chatui {
+
+/// What a search looked for, found again in a line's text so the window can
+/// show it highlighted: the exact occurrences when the text has any, else
+/// the ones that differ only in case (in case peerd matched without it).
+class Highlight
+{
+public:
+    /// query empty: nothing is highlighted.
+    explicit Highlight(std::wstring query = {}) : _query(std::move(query)) {}
+
+    bool empty() const { return _query.empty(); }
+    const std::wstring& query() const { return _query; }
+
+    /// One flag per character of text, true inside an occurrence of the query;
+    /// empty when the query is.
+    std::vector<bool> mark(std::wstring_view text) const;
+
+private:
+    std::wstring _query;
+};
+
+} // namespace peerchat::chatui
