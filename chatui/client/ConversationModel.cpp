@@ -1,6 +1,23 @@
 #include "ConversationModel.h"
 
+#include <algorithm>
+
 namespace peerchat::chatui {
+
+std::size_t ConversationModel::count(local::LineState state) const
+{
+    return static_cast<std::size_t>(
+        std::count_if(_lines.begin(), _lines.end(), [state](const local::ChatLine& line) { return line.state == state; }));
+}
+
+bool ConversationModel::restate(std::vector<local::ChatLine>& lines, const local::StatusEvent& status)
+{
+    const auto line = std::lower_bound(lines.begin(), lines.end(), status.id,
+                                       [](const local::ChatLine& held, std::uint64_t id) { return held.id < id; });
+    if (line == lines.end() || line->id != status.id || line->state == status.state) return false;
+    line->state = status.state;
+    return true;
+}
 
 ConversationModel::Change ConversationModel::apply(const local::Event& event)
 {
@@ -26,6 +43,10 @@ ConversationModel::Change ConversationModel::apply(const local::Event& event)
         if (!_lines.empty() && line.id <= _lines.back().id) return Change::None;
         _lines.push_back(line);
         return Change::Appended;
+    }
+    if (const auto* status = std::get_if<local::StatusEvent>(&event)) {
+        if (status->peer != _peer) return Change::None;
+        return restate(_lines, *status) ? Change::Restated : Change::None;
     }
     return Change::None;
 }

@@ -2,19 +2,20 @@
 
 #include "LocalProtocol.h"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace peerchat::chatui {
 
 /// The lines of one conversation as a window shows them: the history peerd
-/// replied to subscribe with, then every new line, each once and in order.
-/// Built only from events.
+/// replied to subscribe with, then every new line, each once and in order,
+/// each in the state peerd last gave it. Built only from events.
 class ConversationModel
 {
 public:
     /// What an event did to the lines.
-    enum class Change { None, Appended, Replaced };
+    enum class Change { None, Appended, Replaced, Restated };
 
     explicit ConversationModel(std::string peer) : _peer(std::move(peer)) {}
 
@@ -22,15 +23,24 @@ public:
     const std::vector<local::ChatLine>& lines() const { return _lines; }
     /// True once the history arrived on the current connection.
     bool loaded() const { return _loaded; }
+    /// How many lines are in state.
+    std::size_t count(local::LineState state) const;
 
     /// The first history for this peer on a connection replaces every line;
     /// the next ones of the same reply (their first id after the last line
     /// held) are appended. A message for this peer is appended unless a line
-    /// with its id is already here. Other events change nothing.
+    /// with its id is already here. A status for this peer sets the state of
+    /// the line with its id (Restated), when there is one and the state is
+    /// new. Other events change nothing.
     Change apply(const local::Event& event);
 
     /// The connection to peerd was lost: the next history will be new.
     void disconnected() { _loaded = false; }
+
+    /// Sets the state of the line of lines (ids ascending) that status names;
+    /// false when there is no such line or it already was in that state.
+    /// The peer is the caller's to check.
+    static bool restate(std::vector<local::ChatLine>& lines, const local::StatusEvent& status);
 
 private:
     std::string _peer;

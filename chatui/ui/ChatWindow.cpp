@@ -1,27 +1,15 @@
 #include "ChatWindow.h"
 
+#include "LineMark.h"
 #include "Protocol.h"
 #include "StatusText.h"
 #include "TextLayout.h"
 
 #include <algorithm>
-#include <ctime>
-#include <cwchar>
 
 namespace peerchat::chatui {
 
 namespace {
-
-/// "HH:MM:SS" on this machine's clock for a time in ms since the epoch.
-std::wstring clockTime(std::int64_t epochMs)
-{
-    const std::time_t seconds = static_cast<std::time_t>(epochMs / 1000);
-    std::tm local{};
-    if (!::localtime_r(&seconds, &local)) return L"--:--:--";
-    wchar_t text[16];
-    std::wcsftime(text, sizeof(text) / sizeof(text[0]), L"%H:%M:%S", &local);
-    return text;
-}
 
 std::wstring trimmed(const std::wstring& text)
 {
@@ -30,10 +18,27 @@ std::wstring trimmed(const std::wstring& text)
     return text.substr(first, text.find_last_not_of(L' ') - first + 1);
 }
 
+/// True when line is the command name, alone or followed by a space and more.
+bool isCommand(const std::wstring& line, const std::wstring& name)
+{
+    return line.compare(0, name.size(), name) == 0 && (line.size() == name.size() || line[name.size()] == L' ');
+}
+
+std::string plural(std::size_t count, const std::string& noun)
+{
+    return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
 } // namespace
 
 ChatWindow::ChatWindow(WindowHost& host, std::string peer, bool fromRoster)
-    : _host(host), _model(std::move(peer)), _input(Protocol::kMaxTextBytes), _fromRoster(fromRoster)
+    : _host(host),
+      _model(peer),
+      _results(peer),
+      _conversationList(_model.lines(), LineList::Clock::TimeOfDay),
+      _resultsList(_results.lines(), LineList::Clock::DateAndTime),
+      _input(Protocol::kMaxTextBytes),
+      _fromRoster(fromRoster)
 {
 }
 
@@ -55,30 +60,39 @@ void ChatWindow::close()
     _host.closeTop();
 }
 
+LineList& ChatWindow::shownList() { return _results.active() ? _resultsList : _conversationList; }
+
 void ChatWindow::onEvent(const local::Event& event)
 {
     if (std::holds_alternative<local::WelcomeEvent>(event)) {
         subscribe();
-    } else if (std::holds_alternative<local::HistoryEvent>(event) || std::holds_alternative<local::MessageEvent>(event)) {
-        const std::size_t held = _model.lines().size();
-        switch (_model.apply(event)) {
-        case ConversationModel::Change::Replaced:
-            _layouts.clear();
-            _scrollRows = 0;
-            markReadIfUnread();
-            break;
-        case ConversationModel::Change::Appended:
-            // Keep a reader who scrolled back looking at the same lines.
-            if (_scrollRows > 0 && _layoutWidth > 0)
-                for (std::size_t i = held; i < _model.lines().size(); ++i)
-                    _scrollRows += static_cast<int>(layoutOf(i, _layoutWidth).rows.size());
-            break;
-        case ConversationModel::Change::None: break;
-        }
-    } else if (const auto* unread = std::get_if<local::UnreadEvent>(&event)) {
+        // A search asked of the last connection got no reply; ask this one.
+        if (_results.active()) _host.send(_results.start(_results.text()));
+        return;
+    }
+    applyToConversation(event);
+    const bool searchChanged = _results.apply(event);
+    if (searchChanged && std::holds_alternative<local::FoundEvent>(event)) _resultsList.reset();
+
+    if (const auto* unread = std::get_if<local::UnreadEvent>(&event)) {
         if (unread->peer == _model.peer()) markReadIfUnread();
     } else if (const auto* error = std::get_if<local::ErrorEvent>(&event)) {
-        _notice = error->message;
+        // A refused search shows in place of its results.
+        if (!searchChanged) _notice = error->message;
+    }
+}
+
+void ChatWindow::applyToConversation(const local::Event& event)
+{
+    const std::size_t held = _model.lines().size();
+    switch (_model.apply(event)) {
+    case ConversationModel::Change::Replaced:
+        _conversationList.reset();
+        markReadIfUnread();
+        break;
+    case ConversationModel::Change::Appended: _conversationList.appended(held); break;
+    case ConversationModel::Change::Restated:
+    case ConversationModel::Change::None: break;
     }
 }
 
@@ -87,6 +101,8 @@ void ChatWindow::onDisconnected() { _model.disconnected(); }
 void ChatWindow::onKey(const Key& key)
 {
     if (key.function) {
+        LineList& list = shownList();
+        const int page = std::max(list.pageRows() - 1, 1);
         switch (key.code) {
         case KEY_LEFT: _input.moveLeft(); break;
         case KEY_RIGHT: _input.moveRight(); break;
@@ -95,10 +111,10 @@ void ChatWindow::onKey(const Key& key)
         case KEY_BACKSPACE: _input.deleteBefore(); break;
         case KEY_DC: _input.deleteAt(); break;
         case KEY_ENTER: submit(); break;
-        case KEY_PPAGE: scrollBy(std::max(_pageRows - 1, 1)); break;
-        case KEY_NPAGE: scrollBy(-std::max(_pageRows - 1, 1)); break;
-        case KEY_UP: scrollBy(1); break;
-        case KEY_DOWN: scrollBy(-1); break;
+        case KEY_PPAGE: list.scrollBy(page); break;
+        case KEY_NPAGE: list.scrollBy(-page); break;
+        case KEY_UP: list.scrollBy(1); break;
+        case KEY_DOWN: list.scrollBy(-1); break;
         default: break;
         }
         return;
@@ -122,7 +138,10 @@ void ChatWindow::onKey(const Key& key)
     } else if (key.isControl('c')) {
         _host.quit();
     } else if (key.isCharacter(0x1b)) {
-        if (_fromRoster) close();
+        if (_results.active())
+            leaveSearch();
+        else if (_fromRoster)
+            close();
     } else if (const auto c = static_cast<wchar_t>(key.code); !_input.insert(c) && !_input.fits(c)) {
         _notice = "a line holds at most " + std::to_string(Protocol::kMaxTextBytes) + " bytes";
     }
@@ -140,8 +159,14 @@ void ChatWindow::submit()
             close();
             return;
         }
+        if (isCommand(command, L"/search")) {
+            _input.take();
+            search(trimmed(command.substr(7)));
+            return;
+        }
         if (command.compare(0, 2, L"//") != 0) {
-            _notice = "unknown command " + TextLayout::narrow(command) + "; /quit closes, // starts a line with /";
+            _notice = "unknown command " + TextLayout::narrow(command)
+                      + "; /search TEXT finds, /quit closes, // starts a line with /";
             return;
         }
         text.erase(0, text.find(L'/') + 1);
@@ -157,45 +182,24 @@ void ChatWindow::submit()
     }
     _host.send(local::SendRequest{_model.peer(), TextLayout::narrow(text)});
     _input.take();
-    _scrollRows = 0;
+    // The line just sent shows in the conversation, at its end.
+    leaveSearch();
+    _conversationList.followNewest();
 }
 
-void ChatWindow::scrollBy(int rows) { _scrollRows = std::max(_scrollRows + rows, 0); }
-
-const ChatWindow::Layout& ChatWindow::layoutOf(std::size_t index, int width)
+void ChatWindow::search(const std::wstring& text)
 {
-    if (width != _layoutWidth || _layouts.size() > _model.lines().size()) {
-        _layouts.clear();
-        _layoutWidth = width;
+    if (text.empty()) {
+        leaveSearch();
+        return;
     }
-    while (_layouts.size() <= index) {
-        const auto& line = _model.lines()[_layouts.size()];
-        Layout layout;
-        layout.time = clockTime(line.receivedAtMs) + L" ";
-        layout.sender = TextLayout::widen(line.from);
-        layout.outgoing = line.outgoing;
-        layout.textColumn = TextLayout::width(layout.time) + TextLayout::width(layout.sender) + 2;
-        // Continuation rows line up under the text unless the prefix eats half the width.
-        layout.indent = layout.textColumn <= width / 2 ? layout.textColumn : 2;
-        const std::wstring text = TextLayout::widen(line.text);
-        if (width - layout.textColumn >= 8) {
-            layout.rows = TextLayout::wrap(text, width - layout.textColumn, width - layout.indent);
-        } else {
-            layout.textColumn = layout.indent;
-            layout.rows = TextLayout::wrap(text, width - layout.indent, width - layout.indent);
-            layout.rows.insert(layout.rows.begin(), std::wstring());
-        }
-        _layouts.push_back(std::move(layout));
-    }
-    return _layouts[index];
+    _resultsList.setHighlight(Highlight(text));
+    // While peerd is unreachable the request waits for the next welcome.
+    _host.send(_results.start(TextLayout::narrow(text)));
+    _resultsList.reset();
 }
 
-int ChatWindow::totalRows(int width)
-{
-    int total = 0;
-    for (std::size_t i = 0; i < _model.lines().size(); ++i) total += static_cast<int>(layoutOf(i, width).rows.size());
-    return total;
-}
+void ChatWindow::leaveSearch() { _results.clear(); }
 
 void ChatWindow::onDraw(Canvas& canvas)
 {
@@ -210,18 +214,41 @@ void ChatWindow::drawHeader(Canvas& canvas)
 {
     const auto& roster = _host.roster();
     canvas.fillRow(0, Style::Header);
-    int column = canvas.put(0, 1, roster.self().empty() ? std::string("?") : roster.self(), Style::Header);
-    column += canvas.put(0, 1 + column, std::wstring(L" \u2192 "), Style::Header);
-    column += canvas.put(0, 1 + column, _model.peer(), Style::Header);
+    int column = 1 + canvas.put(0, 1, roster.self().empty() ? std::string("?") : roster.self(), Style::Header);
+    column += canvas.put(0, column, std::wstring(L" \u2192 "), Style::Header);
+    column += canvas.put(0, column, _model.peer(), Style::Header);
     if (roster.rosterLoaded())
-        canvas.put(0, 2 + column, roster.isOnline(_model.peer()) ? "(online)" : "(offline)", Style::Header);
+        column += 1 + canvas.put(0, column + 1, roster.isOnline(_model.peer()) ? "(online)" : "(offline)", Style::Header);
+    if (_results.active()) column += 2 + canvas.put(0, column + 2, "search: " + _results.text(), Style::Header);
+    // What the marks mean, on the right, when there is room for it.
+    const std::wstring legend = LineMark::legend();
+    const int legendWidth = TextLayout::width(legend);
+    if (column + 2 + legendWidth + 1 <= canvas.columns())
+        canvas.put(0, canvas.columns() - legendWidth - 1, legend, Style::Header);
 }
 
 void ChatWindow::drawBody(Canvas& canvas, int top, int height)
 {
-    _pageRows = std::max(height, 1);
-    const int width = canvas.columns();
-    if (height <= 0 || width <= 0) return;
+    if (height <= 0) return;
+    if (_results.active()) {
+        const std::string looked = "'" + _results.text() + "'";
+        switch (_results.phase()) {
+        case SearchResults::Phase::Waiting:
+            canvas.put(top, 1, "Searching the conversation with " + _model.peer() + " for " + looked + "...", Style::Dim);
+            return;
+        case SearchResults::Phase::Refused:
+            canvas.put(top, 1, "peerd did not search: " + _results.refusal(), Style::Dim);
+            return;
+        case SearchResults::Phase::Found:
+            if (_results.lines().empty()) {
+                canvas.put(top, 1, "No line with " + _model.peer() + " contains " + looked + ".", Style::Dim);
+                return;
+            }
+            _resultsList.draw(canvas, top, height);
+            return;
+        case SearchResults::Phase::Idle: break;
+        }
+    }
     if (_model.lines().empty()) {
         if (_model.loaded())
             canvas.put(top, 1, "No messages with " + _model.peer() + " yet: type below and press Enter.", Style::Dim);
@@ -229,36 +256,33 @@ void ChatWindow::drawBody(Canvas& canvas, int top, int height)
             canvas.put(top, 1, "Loading the conversation...", Style::Dim);
         return;
     }
-
-    const int total = totalRows(width);
-    _scrollRows = std::min(_scrollRows, std::max(total - height, 0));
-    const int first = std::max(total - height - _scrollRows, 0);
-    int row = 0;
-    for (std::size_t i = 0; i < _model.lines().size() && row < first + height; ++i) {
-        const Layout& layout = layoutOf(i, width);
-        for (std::size_t k = 0; k < layout.rows.size(); ++k, ++row) {
-            if (row < first || row >= first + height) continue;
-            const int y = top + row - first;
-            if (k == 0) {
-                int x = canvas.put(y, 0, layout.time, Style::Time);
-                x += canvas.put(y, x, layout.sender, layout.outgoing ? Style::Self : Style::Peer);
-                canvas.put(y, x, std::wstring(L": "));
-            }
-            canvas.put(y, k == 0 ? layout.textColumn : layout.indent, layout.rows[k]);
-        }
-    }
+    _conversationList.draw(canvas, top, height);
 }
 
 void ChatWindow::drawStatus(Canvas& canvas, int row)
 {
     const auto& roster = _host.roster();
     std::string text = _host.connected() && !_notice.empty() ? _notice : StatusText::linkProblem(_host);
-    if (text.empty() && roster.rosterLoaded() && !roster.isOnline(_model.peer())) text = _model.peer() + " is offline";
+    if (text.empty()) {
+        const bool offline = roster.rosterLoaded() && !roster.isOnline(_model.peer());
+        const std::size_t failed = _model.count(local::LineState::Failed);
+        if (offline) text = _model.peer() + " is offline";
+        if (failed > 0)
+            text += (offline ? "; " : "") + plural(failed, "line") + " not yet delivered (will retry)";
+    }
     const bool alert = !text.empty();
-    if (!alert)
-        text = _scrollRows > 0 ? "scrolled back " + std::to_string(_scrollRows) + " rows; PgDn for newer lines"
-                               : std::string("Enter send  PgUp/PgDn scroll  ") + (_fromRoster ? "Esc roster  " : "")
-                                     + "/quit close";
+    if (!alert) {
+        const int scrolled = shownList().scrolledRows();
+        const std::string scroll = scrolled > 0 ? "scrolled back " + std::to_string(scrolled) + " rows; PgDn for newer lines"
+                                                : "PgUp/PgDn scroll";
+        if (!_results.active())
+            text = (scrolled > 0 ? scroll : "Enter send  " + scroll + "  " + (_fromRoster ? "Esc roster  " : "")
+                                                + "/search find  /quit close");
+        else if (_results.phase() == SearchResults::Phase::Found && !_results.lines().empty())
+            text = plural(_results.lines().size(), "line") + " found  " + scroll + "  Esc back";
+        else
+            text = "Esc or /search: back to the conversation";
+    }
     const Style style = alert ? Style::Alert : Style::Status;
     canvas.fillRow(row, style);
     canvas.put(row, 1, text, style);

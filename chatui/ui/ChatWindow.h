@@ -2,16 +2,19 @@
 
 #include "ConversationModel.h"
 #include "InputLine.h"
+#include "LineList.h"
+#include "SearchResults.h"
 #include "Window.h"
 #include "WindowHost.h"
 
 #include <string>
-#include <vector>
 
 namespace peerchat::chatui {
 
-/// A conversation with one peer: the lines so far with time and sender, a
-/// scrollback, a status line, and an input line that sends on Enter.
+/// A conversation with one peer: the lines so far with time, the mark of
+/// each own line's state and sender, a scrollback, a status line, and an
+/// input line that sends on Enter. `/search TEXT` shows the lines peerd
+/// finds in place of the conversation until Esc or a bare `/search`.
 /// Subscribes on every (re)connection and marks the conversation read while
 /// it is open. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
 /// opened from the roster (going back there).
@@ -28,24 +31,15 @@ public:
     void onDisconnected() override;
 
 private:
-    /// One line of the conversation laid out for the current width.
-    struct Layout
-    {
-        std::wstring time;
-        std::wstring sender;
-        bool outgoing = false;
-        int textColumn = 0;             ///< where the text starts on the first row
-        int indent = 0;                 ///< where it starts on the others
-        std::vector<std::wstring> rows; ///< the wrapped text
-    };
-
     void subscribe();
+    void applyToConversation(const local::Event& event);
     void submit();
+    void search(const std::wstring& text);
+    void leaveSearch();
     void close();
-    void scrollBy(int rows);
+    /// The list on screen: the search results while a search is shown, else the conversation.
+    LineList& shownList();
     void markReadIfUnread();
-    const Layout& layoutOf(std::size_t index, int width);
-    int totalRows(int width);
     void drawHeader(Canvas& canvas);
     void drawBody(Canvas& canvas, int top, int height);
     void drawStatus(Canvas& canvas, int row);
@@ -53,17 +47,13 @@ private:
 
     WindowHost& _host;
     ConversationModel _model;
+    SearchResults _results;
+    LineList _conversationList;
+    LineList _resultsList;
     InputLine _input;
     bool _fromRoster;
     /// A passing message for the status line (an error from peerd, a refusal).
     std::string _notice;
-    /// Display rows scrolled up from the newest; 0 follows new lines.
-    int _scrollRows = 0;
-    /// Body height at the last draw, for paging.
-    int _pageRows = 1;
-    /// Layouts of the model's lines at _layoutWidth, filled on demand.
-    int _layoutWidth = -1;
-    std::vector<Layout> _layouts;
 };
 
 } // namespace peerchat::chatui

@@ -80,8 +80,10 @@ std::string CommandLine::usage()
            "  -h, --help     this text\n"
            "\n"
            "Roster: Up/Down or j/k move, Enter opens a conversation, q quits.\n"
-           "Conversation: Enter sends, PgUp/PgDn scroll, Esc goes back to the roster,\n"
-           "/quit, Ctrl-D or Ctrl-C close. See docs/CHATUI.md.\n";
+           "Conversation: Enter sends, PgUp/PgDn scroll, /search TEXT finds earlier\n"
+           "lines (Esc or /search goes back), Esc goes back to the roster, /quit,\n"
+           "Ctrl-D or Ctrl-C close. Your lines are marked \u22EF pending, \u21E1 stored,\n"
+           "\u2713 delivered, ! not yet delivered (will retry). See docs/CHATUI.md.\n";
 }
 
 } // namespace peerchat::chatui

@@ -3,9 +3,16 @@
 // send-keys and reads the screen with capture-pane, as a person would.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
+#include "LineReader.h"
 #include "LocalClient.h"
+#include "LocalProtocol.h"
+#include "SeedClient.h"
 #include "TmuxServer.h"
 #include "Wait.h"
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -18,6 +25,7 @@
 using peerchat::test::ChatNetwork;
 using peerchat::test::DaemonProcess;
 using peerchat::test::LocalClient;
+using peerchat::test::SeedClient;
 using peerchat::test::TempDir;
 using peerchat::test::TmuxServer;
 using peerchat::test::peerRequest;
@@ -29,6 +37,11 @@ const std::string kTianya = "\xE5\xA4\xA9\xE6\xB6\xAF"; // 天涯
 const std::string kHelloWorld = "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C"; // 你好世界
 const std::string kArrow = " \xE2\x86\x92 "; // → in a conversation's header
 const std::string kReplacement = "\xEF\xBF\xBD"; // U+FFFD
+// The marks of your lines, between the time and your name.
+const std::string kPendingMark = "\xE2\x8B\xAF";   // ⋯
+const std::string kStoredMark = "\xE2\x87\xA1";    // ⇡
+const std::string kDeliveredMark = "\xE2\x9C\x93"; // ✓
+const std::string kFailedMark = "!";
 
 /// True when a line of screen satisfies predicate.
 bool hasLine(const std::string& screen, const std::function<bool(const std::string&)>& predicate)
@@ -65,6 +78,76 @@ void subscribe(LocalClient& client, const std::string& peer)
     CPPUNIT_ASSERT_MESSAGE("no history for " + peer, client.waitEvent("history"));
 }
 
+/// The peerd end of chatui's local socket, played by the test: it takes
+/// chatui's requests and writes the events the test scripts, so a test can
+/// put lines in every state, including those a live network reaches only
+/// after faults and give-up times.
+class ScriptedPeerd
+{
+public:
+    explicit ScriptedPeerd(const std::string& path)
+    {
+        _listener.bind(Poco::Net::SocketAddress(Poco::Net::SocketAddress::UNIX_LOCAL, path), false);
+        _listener.listen();
+    }
+
+    void accept()
+    {
+        CPPUNIT_ASSERT_MESSAGE("chatui did not connect",
+                               _listener.poll(Poco::Timespan(10, 0), Poco::Net::Socket::SELECT_READ));
+        _connection = _listener.acceptConnection();
+    }
+
+    void send(const peerchat::local::Event& event)
+    {
+        const std::string line = peerchat::local::LocalProtocol::encodeEvent(event);
+        _connection.sendBytes(line.data(), static_cast<int>(line.size()));
+    }
+
+    /// The next request of type T chatui writes, passing over others.
+    template <typename T>
+    T waitRequest()
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            while (auto line = _reader.next()) {
+                auto request = peerchat::local::LocalProtocol::decodeRequest(*line);
+                CPPUNIT_ASSERT_MESSAGE("chatui wrote a bad request: " + *line, request.ok());
+                if (auto* wanted = std::get_if<T>(&request.value())) return *wanted;
+            }
+            char buffer[4096];
+            if (_connection.poll(Poco::Timespan(0, 50000), Poco::Net::Socket::SELECT_READ)) {
+                const int n = _connection.receiveBytes(buffer, sizeof(buffer));
+                CPPUNIT_ASSERT_MESSAGE("chatui closed the connection", n > 0);
+                _reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+            }
+        }
+        CPPUNIT_FAIL("chatui did not write the request the test waits for");
+        return T{};
+    }
+
+private:
+    Poco::Net::ServerSocket _listener;
+    Poco::Net::StreamSocket _connection;
+    peerchat::LineReader _reader{peerchat::local::kMaxLineBytes};
+};
+
+/// A line of alice's conversation with bob, as peerd would send it.
+peerchat::local::ChatLine chatLine(std::uint64_t id, const std::string& from, const std::string& text,
+                                   peerchat::local::LineState state)
+{
+    peerchat::local::ChatLine line;
+    line.id = id;
+    line.peer = "bob";
+    line.outgoing = from == "alice";
+    line.from = from;
+    line.sentTime = "12:00:00";
+    line.receivedAtMs = 1795000000000 + static_cast<std::int64_t>(id) * 1000;
+    line.text = text;
+    line.state = state;
+    return line;
+}
+
 } // namespace
 
 class ChatuiTest : public CppUnit::TestFixture
@@ -80,6 +163,9 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testControlCharactersAreShownReplaced);
     CPPUNIT_TEST(testEditingKeysEditWideCharacters);
     CPPUNIT_TEST(testUnreachablePeerdSaysWhatToRun);
+    CPPUNIT_TEST(testSentLinesShowTheirMark);
+    CPPUNIT_TEST(testMarksFollowStatusEvents);
+    CPPUNIT_TEST(testSearchShowsEarlierLineAndReturns);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -333,6 +419,125 @@ public:
         CPPUNIT_ASSERT_MESSAGE(screen, screen.find("peerd --user zed --index") != std::string::npos);
     }
 
+    void testSentLinesShowTheirMark()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        SeedClient sam;
+        CPPUNIT_ASSERT(sam.login("sam", _network->index()));
+        openChat("bob", "alice", "bob");
+        openChat("sam", "alice", "sam");
+
+        // peerd has no acks on the wire yet, so it marks a line to a peerchat peer sent, like one to a seed client.
+        type("bob", "to a peerchat peer");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob"), waitForMarkedLine("bob", " ", "alice: to a peerchat peer"));
+
+        // A seed client cannot confirm: the line goes out and carries no mark.
+        type("sam", "to a seed client");
+        const auto talk = sam.receiveStartingWith("talk,");
+        CPPUNIT_ASSERT_MESSAGE("the seed client got nothing", talk);
+        CPPUNIT_ASSERT(peerchat::test::isPeerdTalk(*talk, "alice", "to a seed client"));
+        CPPUNIT_ASSERT(waitForMarkedLine("sam", " ", "alice: to a seed client"));
+    }
+
+    void testMarksFollowStatusEvents()
+    {
+        using namespace peerchat::local;
+        TempDir dir;
+        ScriptedPeerd peerd(dir.file("peerd.sock"));
+        attachScripted(peerd, dir.file("peerd.sock"), true,
+                       {chatLine(1, "bob", "hello alice", LineState::Received),
+                        chatLine(2, "alice", "one delivered", LineState::Delivered),
+                        chatLine(3, "alice", "one pending", LineState::Pending),
+                        chatLine(4, "alice", "one stored", LineState::Stored),
+                        chatLine(5, "alice", "one failed", LineState::Failed),
+                        chatLine(6, "alice", "one sent", LineState::Sent)});
+
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", " ", "bob: hello alice"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one delivered"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kPendingMark, "alice: one pending"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kStoredMark, "alice: one stored"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kFailedMark, "alice: one failed"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", " ", "alice: one sent"));
+        CPPUNIT_ASSERT_MESSAGE("no word about the failed line", waitForLine("alice", {"1 line not yet delivered (will retry)"}));
+        // The legend sits in the header.
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob (online)", kPendingMark + " pending", kDeliveredMark + " delivered"}));
+
+        // Marks change live, on the lines the status events name.
+        peerd.send(StatusEvent{"bob", 3, LineState::Delivered});
+        peerd.send(StatusEvent{"bob", 5, LineState::Delivered});
+        peerd.send(StatusEvent{"bob", 99, LineState::Failed});
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one pending"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one failed"));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("not yet delivered") == std::string::npos; }));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kStoredMark, "alice: one stored"));
+
+        // A line typed now goes out pending and is marked when peerd says so.
+        type("alice", "one more");
+        CPPUNIT_ASSERT_EQUAL(std::string("one more"), peerd.waitRequest<SendRequest>().text);
+        peerd.send(SentEvent{"bob", 7});
+        peerd.send(MessageEvent{chatLine(7, "alice", "one more", LineState::Pending)});
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kPendingMark, "alice: one more"));
+        peerd.send(StatusEvent{"bob", 7, LineState::Failed});
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kFailedMark, "alice: one more"));
+        CPPUNIT_ASSERT(waitForLine("alice", {"1 line not yet delivered (will retry)"}));
+        peerd.send(StatusEvent{"bob", 4, LineState::Failed});
+        CPPUNIT_ASSERT(waitForLine("alice", {"2 lines not yet delivered (will retry)"}));
+        peerd.send(StatusEvent{"bob", 7, LineState::Delivered});
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one more"));
+        CPPUNIT_ASSERT(waitForLine("alice", {"1 line not yet delivered (will retry)"}));
+    }
+
+    void testSearchShowsEarlierLineAndReturns()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        auto bob = _network->attach("bob");
+        subscribe(*bob, "alice");
+        type("alice", "lunch at noon, " + kTianya + "?");
+        CPPUNIT_ASSERT(peerchat::test::waitMessage(*bob, "lunch at noon, " + kTianya + "?"));
+        bob->sendLine(sendRequest("alice", "no, dinner at eight"));
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob: no, dinner at eight"}));
+        type("alice", "fine, dinner then");
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: fine, dinner then"}));
+
+        type("alice", "/search lunch");
+        CPPUNIT_ASSERT_MESSAGE("no search results:\n" + _tmux->capture("alice"),
+                               waitForLine("alice", {"1 line found", "Esc back"}));
+        const std::string results = _tmux->capture("alice");
+        CPPUNIT_ASSERT_MESSAGE(results, results.find("search: lunch") != std::string::npos);
+        // The line found, with its date, time and sender; nothing else.
+        CPPUNIT_ASSERT_MESSAGE(results, hasLine(results, [](const std::string& line) {
+            return std::regex_search(line, std::regex("^20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] "
+                                                      ".{1,3} alice: lunch at noon, "));
+        }));
+        CPPUNIT_ASSERT_MESSAGE(results, results.find("dinner") == std::string::npos);
+        // What was looked for stands out from the rest of the line.
+        CPPUNIT_ASSERT_MESSAGE(styledScreen(), hasHighlighted("lunch", " at noon"));
+
+        _tmux->sendKeys("alice", {"Escape"});
+        CPPUNIT_ASSERT_MESSAGE("Esc did not go back to the conversation", waitForLine("alice", {"bob: no, dinner at eight"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: lunch at noon"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"Enter send", "/search find"}));
+        CPPUNIT_ASSERT_MESSAGE(styledScreen(), !hasHighlighted("lunch", " at noon"));
+
+        type("alice", "/search breakfast");
+        CPPUNIT_ASSERT(waitForLine("alice", {"No line with bob contains 'breakfast'."}));
+        CPPUNIT_ASSERT(_tmux->capture("alice").find("lunch") == std::string::npos);
+        type("alice", "/search");
+        CPPUNIT_ASSERT_MESSAGE("a bare /search did not go back", waitForLine("alice", {"alice: fine, dinner then"}));
+        CPPUNIT_ASSERT(_tmux->capture("alice").find("breakfast") == std::string::npos);
+
+        // A line typed over the results is sent, and the conversation comes back to show it.
+        type("alice", "/search dinner");
+        CPPUNIT_ASSERT(waitForLine("alice", {"2 lines found"}));
+        type("alice", "see you");
+        CPPUNIT_ASSERT(peerchat::test::waitMessage(*bob, "see you"));
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: see you"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: lunch at noon"}));
+    }
+
 private:
     std::vector<std::string> chatui(const std::string& user) const
     {
@@ -374,6 +579,47 @@ private:
                 return true;
             });
         });
+    }
+
+    /// Opens alice's conversation with bob in window "alice", attached to
+    /// peerd, and plays peerd's part up to the history: bob online or not,
+    /// and lines.
+    void attachScripted(ScriptedPeerd& peerd, const std::string& socketPath, bool bobOnline,
+                        const std::vector<peerchat::local::ChatLine>& lines)
+    {
+        using namespace peerchat::local;
+        _tmux->newWindow("alice", {DaemonProcess::binary("chatui"), "--socket", socketPath, "bob"});
+        peerd.accept();
+        peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000"});
+        peerd.waitRequest<RosterRequest>();
+        RosterEvent roster;
+        if (bobOnline) roster.users.push_back(UserInfo{"bob", "127.0.0.1:4001", "peerchat"});
+        peerd.send(roster);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().peer);
+        peerd.send(HistoryEvent{"bob", lines});
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice" + kArrow + "bob " + (bobOnline ? "(online)" : "(offline)")}));
+    }
+
+    /// Waits until a line of the window shows mark (one cell) between a time
+    /// and rest: "12:00:01 ✓ alice: hi".
+    bool waitForMarkedLine(const std::string& window, const std::string& mark, const std::string& rest)
+    {
+        return _tmux->waitForScreen(window, [&](const std::string& screen) {
+            return hasLine(screen, [&](const std::string& line) {
+                const std::size_t at = line.find(" " + mark + " " + rest);
+                return at == 8 && std::regex_match(line.substr(0, 8), std::regex("[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"));
+            });
+        });
+    }
+
+    /// The "alice" window's screen with its colours and attributes as escape sequences.
+    std::string styledScreen() { return _tmux->tmux({"capture-pane", "-p", "-e", "-t", "test:alice"}); }
+
+    /// True when the "alice" window shows text in a style of its own, with after following in another.
+    bool hasHighlighted(const std::string& text, const std::string& after)
+    {
+        const std::string style = "(\x1b\\[[0-9;]*m)+";
+        return std::regex_search(styledScreen(), std::regex(style + text + style + after));
     }
 
     std::unique_ptr<ChatNetwork> _network;

@@ -20,6 +20,21 @@ local::ChatLine line(std::uint64_t id, const std::string& peer, const std::strin
     return l;
 }
 
+local::ChatLine ownLine(std::uint64_t id, const std::string& peer, const std::string& text, local::LineState state)
+{
+    local::ChatLine l = line(id, peer, "alice", text);
+    l.state = state;
+    return l;
+}
+
+std::string states(const ConversationModel& model)
+{
+    std::string out;
+    for (const auto& l : model.lines())
+        out += std::to_string(l.id) + "=" + std::string(local::LocalProtocol::lineStateName(l.state)) + " ";
+    return out;
+}
+
 std::string texts(const ConversationModel& model)
 {
     std::string out;
@@ -40,6 +55,10 @@ class ConversationModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMessageAlreadyInHistoryIsIgnored);
     CPPUNIT_TEST(testOtherPeersLinesAreIgnored);
     CPPUNIT_TEST(testDisconnectedWaitsForNewHistory);
+    CPPUNIT_TEST(testStatusSetsStateOfItsLine);
+    CPPUNIT_TEST(testStatusForUnknownIdIsIgnored);
+    CPPUNIT_TEST(testStatusForOtherPeerIsIgnored);
+    CPPUNIT_TEST(testCountCountsLinesInState);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -122,6 +141,62 @@ public:
         model.apply(local::HistoryEvent{"bob", {}});
         CPPUNIT_ASSERT(model.apply(local::MessageEvent{line(1, "bob", "bob", "new")}) == ConversationModel::Change::Appended);
         CPPUNIT_ASSERT_EQUAL(std::string("1=new "), texts(model));
+    }
+
+    void testStatusSetsStateOfItsLine()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {ownLine(1, "bob", "a", local::LineState::Delivered),
+                                                line(2, "bob", "bob", "b"),
+                                                ownLine(3, "bob", "c", local::LineState::Pending)}});
+        model.apply(local::MessageEvent{ownLine(4, "bob", "d", local::LineState::Pending)});
+        CPPUNIT_ASSERT(model.apply(local::StatusEvent{"bob", 3, local::LineState::Delivered})
+                       == ConversationModel::Change::Restated);
+        CPPUNIT_ASSERT(model.apply(local::StatusEvent{"bob", 4, local::LineState::Failed})
+                       == ConversationModel::Change::Restated);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=delivered 2=received 3=delivered 4=failed "), states(model));
+        // The same state again changes nothing; a failed line can still be delivered.
+        CPPUNIT_ASSERT(model.apply(local::StatusEvent{"bob", 3, local::LineState::Delivered})
+                       == ConversationModel::Change::None);
+        CPPUNIT_ASSERT(model.apply(local::StatusEvent{"bob", 4, local::LineState::Delivered})
+                       == ConversationModel::Change::Restated);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=delivered 2=received 3=delivered 4=delivered "), states(model));
+    }
+
+    void testStatusForUnknownIdIsIgnored()
+    {
+        ConversationModel model("bob");
+        CPPUNIT_ASSERT(model.apply(local::StatusEvent{"bob", 1, local::LineState::Delivered})
+                       == ConversationModel::Change::None);
+        model.apply(local::HistoryEvent{"bob", {ownLine(2, "bob", "a", local::LineState::Pending),
+                                                ownLine(4, "bob", "b", local::LineState::Pending)}});
+        for (std::uint64_t id : {0, 1, 3, 5, 99})
+            CPPUNIT_ASSERT(model.apply(local::StatusEvent{"bob", id, local::LineState::Delivered})
+                           == ConversationModel::Change::None);
+        CPPUNIT_ASSERT_EQUAL(std::string("2=pending 4=pending "), states(model));
+    }
+
+    void testStatusForOtherPeerIsIgnored()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {ownLine(1, "bob", "a", local::LineState::Pending)}});
+        CPPUNIT_ASSERT(model.apply(local::StatusEvent{"carol", 1, local::LineState::Delivered})
+                       == ConversationModel::Change::None);
+        CPPUNIT_ASSERT_EQUAL(std::string("1=pending "), states(model));
+    }
+
+    void testCountCountsLinesInState()
+    {
+        ConversationModel model("bob");
+        model.apply(local::HistoryEvent{"bob", {ownLine(1, "bob", "a", local::LineState::Failed),
+                                                line(2, "bob", "bob", "b"),
+                                                ownLine(3, "bob", "c", local::LineState::Failed),
+                                                ownLine(4, "bob", "d", local::LineState::Stored)}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), model.count(local::LineState::Failed));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), model.count(local::LineState::Stored));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), model.count(local::LineState::Pending));
+        model.apply(local::StatusEvent{"bob", 1, local::LineState::Delivered});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), model.count(local::LineState::Failed));
     }
 };
 

@@ -82,6 +82,7 @@ class PeerClientTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadEventsJoinsPartialLines);
     CPPUNIT_TEST(testReadEventsSkipsMalformedLines);
     CPPUNIT_TEST(testSendWritesEncodedRequest);
+    CPPUNIT_TEST(testSearchAsksAndFoundAndStatusArrive);
     CPPUNIT_TEST(testSendWhileDisconnectedIsRefused);
     CPPUNIT_TEST(testPeerdClosingDisconnects);
     CPPUNIT_TEST(testOversizeLineDisconnects);
@@ -159,6 +160,42 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("\u4F60\u597D, world"), send->text);
         request = local::LocalProtocol::decodeRequest(peerd.readLine());
         CPPUNIT_ASSERT(request.ok() && std::holds_alternative<local::SubscribeRequest>(request.value()));
+    }
+
+    void testSearchAsksAndFoundAndStatusArrive()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        CPPUNIT_ASSERT(client.send(local::SearchRequest{"bob", "\u5348\u996D"}));
+        const auto request = local::LocalProtocol::decodeRequest(peerd.readLine());
+        CPPUNIT_ASSERT_MESSAGE(request.error(), request.ok());
+        const auto* search = std::get_if<local::SearchRequest>(&request.value());
+        CPPUNIT_ASSERT(search);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), search->peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5348\u996D"), search->text);
+
+        local::ChatLine found;
+        found.id = 3;
+        found.peer = "bob";
+        found.outgoing = true;
+        found.from = "alice";
+        found.text = "\u5348\u996D?";
+        found.state = local::LineState::Pending;
+        peerd.write(local::LocalProtocol::encodeEvent(local::FoundEvent{"bob", "\u5348\u996D", {found}})
+                    + local::LocalProtocol::encodeEvent(local::StatusEvent{"bob", 3, local::LineState::Delivered}));
+        const auto events = readUntil(client, 2);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), events.size());
+        const auto* reply = std::get_if<local::FoundEvent>(&events[0]);
+        CPPUNIT_ASSERT(reply);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), reply->lines.size());
+        CPPUNIT_ASSERT(reply->lines[0].state == local::LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5348\u996D?"), reply->lines[0].text);
+        const auto* status = std::get_if<local::StatusEvent>(&events[1]);
+        CPPUNIT_ASSERT(status);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), status->id);
+        CPPUNIT_ASSERT(status->state == local::LineState::Delivered);
     }
 
     void testSendWhileDisconnectedIsRefused()
