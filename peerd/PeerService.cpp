@@ -1,6 +1,9 @@
 #include "PeerService.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Logger.h>
+
+#include <algorithm>
 
 namespace peerchat {
 
@@ -21,10 +24,20 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void()> onR
         throw Poco::IOException("cannot bind UDP " + settings.bind.toString() + ": " + e.displayText() +
                                 "; pass another --port or --bind");
     }
+    if (settings.faults.enabled()) {
+        _udp->setFaults(settings.faults);
+        Poco::Logger::get("peerd").warning("fault injection is on (" + settings.faults.toString() +
+                                           "): datagrams are dropped, duplicated and delayed on purpose; "
+                                           "for tests only");
+    }
     WireLink::Settings link;
     link.self = settings.user;
     link.index = settings.index;
     link.loginRetry = settings.loginRetry;
+    link.heartbeat = settings.heartbeat;
+    link.retransmit.first = settings.retransmit;
+    link.retransmit.longest = std::max(settings.retransmit, link.retransmit.longest);
+    link.retransmit.giveUp = settings.giveUp;
     try {
         link.loginEndpoint = WireLink::loginEndpoint(_udp->localEndpoint(), settings.index);
     } catch (const Poco::Exception& e) {

@@ -58,6 +58,15 @@ const std::vector<SettingKey>& PeerSettings::keys()
         {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
+        {"peerd.heartbeatMs", "heartbeat-ms", "MS",
+         "milliseconds between heartbeats to indexd; three unanswered mean log in again (default 10000)"},
+        {"peerd.retransmitMs", "retransmit-ms", "MS",
+         "milliseconds before an unacked line goes out again, doubling up to 8000 (default 300)"},
+        {"peerd.giveUpMs", "give-up-ms", "MS",
+         "milliseconds without an ack before a line shows failed; it stays queued and is retried (default 60000)"},
+        {"peerd.faults", "faults", "SPEC",
+         "for tests only: drop, duplicate, delay and reorder outgoing datagrams, e.g. "
+         "drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=1 (default off)"},
         {"peerd.logLevel", "log-level", "LEVEL",
          "none, fatal, critical, error, warning, notice, information, debug or trace (default information)"},
     };
@@ -80,6 +89,15 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
     if (s.database.empty()) reader.fail("peerd.database", "must be a path, e.g. /tmp/alice.db");
     s.historyLimit = reader.number("peerd.historyLimit", 10000, 1, 10000000);
     s.loginRetry = std::chrono::milliseconds(reader.number("peerd.loginRetryMs", 2000, 10, 3600000));
+    s.heartbeat = std::chrono::milliseconds(reader.number("peerd.heartbeatMs", 10000, 10, 3600000));
+    s.retransmit = std::chrono::milliseconds(reader.number("peerd.retransmitMs", 300, 1, 60000));
+    s.giveUp = std::chrono::milliseconds(reader.number("peerd.giveUpMs", 60000, 10, 86400000));
+    const std::string faults = reader.text("peerd.faults", "off");
+    if (const Parsed<FaultSettings> parsed = FaultSettings::parse(faults)) {
+        s.faults = *parsed;
+    } else {
+        reader.fail("peerd.faults", "must be off or a fault list, got '" + faults + "': " + parsed.error());
+    }
     s.logLevel = reader.logLevel("peerd.logLevel", "information");
     if (!reader.error() && bind.family() != s.index.host().family()) {
         reader.fail("peerd.bind", "'" + bind.toString() + "' cannot reach indexd at " + s.index.toString() +

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Endpoint.h"
+#include "FaultSettings.h"
 #include "Parsed.h"
 #include "SettingKey.h"
 
@@ -36,6 +37,10 @@ struct PeerSettings
     std::string database;                  ///< the SQLite file with the history, unread marks and outbox
     std::size_t historyLimit = 0;
     std::chrono::milliseconds loginRetry{0};
+    std::chrono::milliseconds heartbeat{0};   ///< between heartbeats to indexd
+    std::chrono::milliseconds retransmit{0};  ///< before an unacked line first goes out again
+    std::chrono::milliseconds giveUp{0};      ///< before an unacked line is reported failed
+    FaultSettings faults;                     ///< fault injection on the UDP socket (tests only)
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
 };
 

@@ -85,9 +85,12 @@ void RosterFetcher::readAvailable()
         return;
     }
     if (n == 0) {
-        Parsed<Entries> roster = RosterCodec::decode(_received, RosterFormat::Peerchat);
+        Snapshot snapshot;
+        Parsed<std::vector<RosterEntry>> roster =
+            RosterCodec::decode(_received, RosterFormat::Peerchat, &snapshot.presenceSeq);
         if (roster) {
-            finish(std::move(roster));
+            snapshot.users = std::move(roster.value());
+            finish(std::move(snapshot));
         } else {
             fail("malformed roster: " + roster.error());
         }
@@ -101,11 +104,11 @@ void RosterFetcher::readAvailable()
 
 void RosterFetcher::fail(const std::string& reason)
 {
-    finish(Parsed<Entries>::refuse("roster from " + _server.toString() + ": " + reason));
+    finish(Parsed<Snapshot>::refuse("roster from " + _server.toString() + ": " + reason));
 }
 
 // Clears the fetch before calling back, so the callback may start another.
-void RosterFetcher::finish(Parsed<Entries> result)
+void RosterFetcher::finish(Parsed<Snapshot> result)
 {
     Callback done = std::move(_done);
     cancel();

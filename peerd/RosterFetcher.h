@@ -8,6 +8,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,8 +21,14 @@ namespace peerchat {
 class RosterFetcher
 {
 public:
-    using Entries = std::vector<RosterEntry>;
-    using Callback = std::function<void(Parsed<Entries> roster)>;
+    /// The roster as indexd wrote it: every online user, and the number of the
+    /// latest presence announcement it includes (0: none yet).
+    struct Snapshot
+    {
+        std::vector<RosterEntry> users;
+        std::uint64_t presenceSeq = 0;
+    };
+    using Callback = std::function<void(Parsed<Snapshot> roster)>;
 
     /// A fetch that has not finished within deadline fails.
     RosterFetcher(EventLoop& loop, std::chrono::milliseconds deadline);
@@ -44,7 +51,7 @@ private:
     void onReady(short events);
     bool finishConnect();
     void readAvailable();
-    void finish(Parsed<Entries> result);
+    void finish(Parsed<Snapshot> result);
     void fail(const std::string& reason);
 
     EventLoop& _loop;

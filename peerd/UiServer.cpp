@@ -160,9 +160,14 @@ void UiServer::broadcast(const local::Event& event)
 
 void UiServer::broadcastLine(const local::ChatLine& line)
 {
-    const std::string encoded = local::LocalProtocol::encodeEvent(local::MessageEvent{line});
+    broadcastTo(line.peer, local::MessageEvent{line});
+}
+
+void UiServer::broadcastTo(const std::string& peer, const local::Event& event)
+{
+    const std::string encoded = local::LocalProtocol::encodeEvent(event);
     for (auto& [id, session] : _sessions) {
-        if (session->subscribedTo(line.peer)) session->sendLine(encoded);
+        if (session->subscribedTo(peer)) session->sendLine(encoded);
     }
 }
 
@@ -226,6 +231,17 @@ void UiServer::lineReceived(const local::ChatLine& line, std::uint32_t unread)
 {
     broadcastLine(line);
     broadcast(local::UnreadEvent{line.peer, unread});
+}
+
+void UiServer::lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state)
+{
+    broadcastTo(peer, local::StatusEvent{peer, id, state});
+}
+
+void UiServer::deliveryProblem(const std::string&, const std::string& detail)
+{
+    // Every client: the person may have sent the lines from a window that is closed by now.
+    broadcast(local::ErrorEvent{"send", detail});
 }
 
 } // namespace peerchat

@@ -53,6 +53,8 @@ public:
     void linkStateChanged(local::LinkState state, const std::string& detail) override;
     void presenceChanged(const Roster::Change& change) override;
     void lineReceived(const local::ChatLine& line, std::uint32_t unread) override;
+    void lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state) override;
+    void deliveryProblem(const std::string& peer, const std::string& detail) override;
 
     // ---- for UiSession --------------------------------------------------
 
@@ -67,6 +69,8 @@ public:
     void broadcast(const local::Event& event);
     /// Sends a message event for line to every client subscribed to its peer.
     void broadcastLine(const local::ChatLine& line);
+    /// Sends event to every client subscribed to peer.
+    void broadcastTo(const std::string& peer, const local::Event& event);
     /// Forgets a session that closed, once its callback has returned.
     void sessionClosed(std::uint64_t id);
 

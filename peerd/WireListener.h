@@ -21,8 +21,14 @@ public:
     /// A user came online, moved to another endpoint, or left.
     virtual void presenceChanged(const Roster::Change& change) = 0;
 
-    /// A peer's talk was stored as line; unread is that conversation's new unread count.
+    /// A peer's message was stored as line; unread is that conversation's new unread count.
     virtual void lineReceived(const local::ChatLine& line, std::uint32_t unread) = 0;
+
+    /// Line id of the conversation with peer is now in state (delivered, stored, failed, sent).
+    virtual void lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state) = 0;
+
+    /// Lines to peer cannot go the way they should; detail says why and what happens to them, for a person.
+    virtual void deliveryProblem(const std::string& peer, const std::string& detail) = 0;
 };
 
 } // namespace peerchat

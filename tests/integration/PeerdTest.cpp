@@ -89,7 +89,7 @@ class PeerdTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTwoClientsShareConversation);
     CPPUNIT_TEST(testLateClientGetsHistory);
     CPPUNIT_TEST(testUnreadCountsReachEveryClient);
-    CPPUNIT_TEST(testSendToOfflineUserGetsError);
+    CPPUNIT_TEST(testSendToOfflineUserIsQueued);
     CPPUNIT_TEST(testNameOnlineElsewhereIsRefused);
     CPPUNIT_TEST(testRefusalReachesUis);
     CPPUNIT_TEST(testSecondPeerdForSameSocketRefusedNamingPid);
@@ -239,17 +239,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), pair.alice->waitEvent("roster")->getObject("unread")->size());
     }
 
-    void testSendToOfflineUserGetsError()
+    void testSendToOfflineUserIsQueued()
     {
         ChatNetwork net;
         net.startPeerd("alice");
-        auto alice = net.attach("alice");
+        auto alice = net.attachOnline("alice");
+        subscribe(*alice, "nobody");
         alice->sendLine(sendRequest("nobody", "are you there?"));
-        const auto error = alice->waitEvent("error");
-        CPPUNIT_ASSERT(error);
-        CPPUNIT_ASSERT_EQUAL(std::string("send"), error->getValue<std::string>("op"));
-        const std::string message = error->getValue<std::string>("message");
-        CPPUNIT_ASSERT_MESSAGE(message, message.rfind("nobody is not online; ", 0) == 0);
+        const auto sent = alice->waitEvent("sent");
+        CPPUNIT_ASSERT(sent);
+        CPPUNIT_ASSERT_EQUAL(1, sent->getValue<int>("id"));
+        const auto line = waitMessage(*alice, "are you there?");
+        CPPUNIT_ASSERT(line);
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"), line->getObject("line")->getValue<std::string>("state"));
     }
 
     void testNameOnlineElsewhereIsRefused()

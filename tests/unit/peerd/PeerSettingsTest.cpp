@@ -54,6 +54,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("alice.db"), settings->database);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10000), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(2000), static_cast<std::int64_t>(settings->loginRetry.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), static_cast<std::int64_t>(settings->heartbeat.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(300), static_cast<std::int64_t>(settings->retransmit.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(60000), static_cast<std::int64_t>(settings->giveUp.count()));
+        CPPUNIT_ASSERT(!settings->faults.enabled());
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), settings->logLevel);
     }
 
@@ -67,6 +71,10 @@ public:
                                     {"peerd.database", "/tmp/x/tianya.db"},
                                     {"peerd.historyLimit", "50"},
                                     {"peerd.loginRetryMs", "100"},
+                                    {"peerd.heartbeatMs", "200"},
+                                    {"peerd.retransmitMs", "50"},
+                                    {"peerd.giveUpMs", "5000"},
+                                    {"peerd.faults", "drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=7"},
                                     {"peerd.logLevel", "debug"}});
         CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.ok());
         CPPUNIT_ASSERT_EQUAL(std::string("天涯"), settings->user);
@@ -76,6 +84,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.db"), settings->database);
         CPPUNIT_ASSERT_EQUAL(std::size_t(50), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(100), static_cast<std::int64_t>(settings->loginRetry.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(200), static_cast<std::int64_t>(settings->heartbeat.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(50), static_cast<std::int64_t>(settings->retransmit.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(5000), static_cast<std::int64_t>(settings->giveUp.count()));
+        CPPUNIT_ASSERT_EQUAL(std::string("drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=7"), settings->faults.toString());
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_DEBUG), settings->logLevel);
     }
 
@@ -127,6 +139,11 @@ public:
                                                                 {"peerd.database", ""},
                                                                 {"peerd.historyLimit", ""},
                                                                 {"peerd.loginRetryMs", "5"},
+                                                                {"peerd.heartbeatMs", "0"},
+                                                                {"peerd.retransmitMs", "0"},
+                                                                {"peerd.giveUpMs", "1x"},
+                                                                {"peerd.faults", "drop=2"},
+                                                                {"peerd.faults", "lose=0.1"},
                                                                 {"peerd.logLevel", "loud"}};
         for (const auto& [key, value] : bad) {
             const auto settings = read({{"peerd.user", "alice"}, {key, value}});
@@ -149,7 +166,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(9), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(13), flags.size());
     }
 };
 

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "ConversationStore.h"
+#include "LocalProtocol.h"
+#include "Protocol.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace peerchat {
+
+/// Delivers the messages of every incoming stream exactly once and in order:
+/// a message next in its stream is stored at once (ConversationStore::deliver),
+/// with every held one that follows it; one that arrives ahead of a gap is held
+/// in memory, at most `window` ahead of the delivered position and at most
+/// kMaxHeldBytes in all; anything else is dropped (the sender sends it
+/// again). State only: the caller passes the clock's reading.
+class Inbox
+{
+public:
+    /// Most bytes held across all streams (text, and a share for the other fields).
+    static constexpr std::size_t kMaxHeldBytes = 16 * 1024 * 1024;
+
+    /// A line that was delivered, with its conversation's unread count right after it.
+    struct Delivered
+    {
+        local::ChatLine line;
+        std::uint32_t unread = 0;
+    };
+
+    /// What receive() did.
+    struct Result
+    {
+        std::vector<Delivered> delivered;  ///< in stream order
+        std::uint64_t position = 0;        ///< the stream's delivered position afterwards (0: none yet)
+    };
+
+    Inbox(ConversationStore& store, std::size_t window);
+
+    /// Takes one message of msg.from's stream msg.stream, received at receivedAtMs.
+    Result receive(const Msg& msg, std::int64_t receivedAtMs);
+
+    /// How many messages are held ahead of a gap.
+    std::size_t held() const { return _heldCount; }
+
+private:
+    struct Held
+    {
+        Msg msg;
+        std::int64_t receivedAtMs = 0;
+    };
+    using StreamKey = std::pair<std::string, std::string>;  // sender, stream
+
+    void hold(const StreamKey& key, std::uint64_t position, const Msg& msg, std::int64_t receivedAtMs);
+
+    ConversationStore& _store;
+    std::size_t _window;
+    std::map<StreamKey, std::map<std::uint64_t, Held>> _held;
+    std::size_t _heldCount = 0;
+    std::size_t _heldBytes = 0;
+};
+
+} // namespace peerchat

@@ -1,0 +1,190 @@
+#include "ConversationStore.h"
+#include "Inbox.h"
+#include "Protocol.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
+#include <vector>
+
+using namespace peerchat;
+
+namespace {
+
+Msg msg(std::uint64_t seq, const std::string& from = "bob", const std::string& stream = "b0b")
+{
+    return Msg{stream, seq, "12:00:0" + std::to_string(seq % 10), from, "line " + std::to_string(seq)};
+}
+
+std::vector<std::string> texts(const Inbox::Result& result)
+{
+    std::vector<std::string> out;
+    for (const Inbox::Delivered& delivered : result.delivered) out.push_back(delivered.line.text);
+    return out;
+}
+
+std::vector<std::string> historyTexts(const ConversationStore& store, const std::string& peer)
+{
+    std::vector<std::string> out;
+    for (const local::ChatLine& line : store.history(peer)) out.push_back(line.text);
+    return out;
+}
+
+} // namespace
+
+class InboxTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(InboxTest);
+    CPPUNIT_TEST(testNextMessageDeliveredAtOnce);
+    CPPUNIT_TEST(testDuplicateNotDeliveredAgain);
+    CPPUNIT_TEST(testOutOfOrderHeldThenDeliveredInOrder);
+    CPPUNIT_TEST(testHeldDuplicateKeptOnce);
+    CPPUNIT_TEST(testBeyondWindowDropped);
+    CPPUNIT_TEST(testStreamsAreIndependent);
+    CPPUNIT_TEST(testPositionComesFromStore);
+    CPPUNIT_TEST(testUnreadCountsFollowEachLine);
+    CPPUNIT_TEST(testShuffledStreamDeliversEveryLineOnceInOrder);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testNextMessageDeliveredAtOnce()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        const auto result = inbox.receive(msg(1), 1700000000000);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), result.position);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), result.delivered.size());
+        const local::ChatLine& line = result.delivered[0].line;
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.from);
+        CPPUNIT_ASSERT(!line.outgoing);
+        CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(1700000000000), line.receivedAtMs);
+        CPPUNIT_ASSERT_EQUAL(std::string("line 1"), line.text);
+        CPPUNIT_ASSERT(line.state == local::LineState::Received);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "b0b"));
+    }
+
+    void testDuplicateNotDeliveredAgain()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        inbox.receive(msg(1), 1);
+        inbox.receive(msg(2), 2);
+        const auto again = inbox.receive(msg(1), 3);
+        CPPUNIT_ASSERT(again.delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), again.position);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+    }
+
+    void testOutOfOrderHeldThenDeliveredInOrder()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        const auto third = inbox.receive(msg(3), 30);
+        CPPUNIT_ASSERT(third.delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), third.position);
+        CPPUNIT_ASSERT(inbox.receive(msg(2), 20).delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
+        CPPUNIT_ASSERT(store.history("bob").empty());
+
+        const auto first = inbox.receive(msg(1), 10);
+        CPPUNIT_ASSERT(texts(first) == (std::vector<std::string>{"line 1", "line 2", "line 3"}));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), first.position);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
+        // A held line keeps the time it arrived.
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(30), first.delivered[2].line.receivedAtMs);
+        CPPUNIT_ASSERT(historyTexts(store, "bob") == (std::vector<std::string>{"line 1", "line 2", "line 3"}));
+    }
+
+    void testHeldDuplicateKeptOnce()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        inbox.receive(msg(2), 1);
+        inbox.receive(msg(2), 2);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1), 3).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+    }
+
+    void testBeyondWindowDropped()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 4);
+        inbox.receive(msg(4), 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
+        const auto tooFar = inbox.receive(msg(5), 2);
+        CPPUNIT_ASSERT(tooFar.delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
+        inbox.receive(msg(1), 3);
+        // The window moved on with the delivered position: 5 fits now.
+        inbox.receive(msg(5), 4);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.receive(msg(6), 5).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
+    }
+
+    void testStreamsAreIndependent()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        inbox.receive(msg(2, "bob", "aa"), 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "bob", "bb"), 2).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "carol", "aa"), 3).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "bob", "aa"), 4).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("carol").size());
+    }
+
+    void testPositionComesFromStore()
+    {
+        ConversationStore store(100);
+        store.deliver("bob", "b0b", 1, "12:00:00", 1, "before");
+        store.deliver("bob", "b0b", 2, "12:00:00", 1, "before");
+        Inbox inbox(store, 16);
+        const auto old = inbox.receive(msg(2), 5);
+        CPPUNIT_ASSERT(old.delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), old.position);
+        CPPUNIT_ASSERT(texts(inbox.receive(msg(3), 6)) == std::vector<std::string>{"line 3"});
+    }
+
+    void testUnreadCountsFollowEachLine()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        inbox.receive(msg(3), 1);
+        inbox.receive(msg(2), 1);
+        const auto result = inbox.receive(msg(1), 1);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), result.delivered[0].unread);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), result.delivered[1].unread);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(3), result.delivered[2].unread);
+    }
+
+    void testShuffledStreamDeliversEveryLineOnceInOrder()
+    {
+        ConversationStore store(1000);
+        Inbox inbox(store, 64);
+        // Every line twice, in an order that jumps back and forth.
+        std::vector<std::uint64_t> order;
+        for (std::uint64_t block = 0; block < 10; ++block) {
+            for (std::uint64_t i = 10; i >= 1; --i) order.push_back(block * 10 + i);
+            for (std::uint64_t i = 1; i <= 10; i += 3) order.push_back(block * 10 + i);
+        }
+        for (std::uint64_t block = 0; block < 10; ++block) {
+            for (std::uint64_t i = 1; i <= 10; ++i) order.push_back(block * 10 + i);
+        }
+        std::size_t delivered = 0;
+        for (const std::uint64_t seq : order) delivered += inbox.receive(msg(seq), 1).delivered.size();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(100), delivered);
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(100), lines.size());
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(InboxTest);

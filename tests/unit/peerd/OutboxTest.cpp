@@ -1,0 +1,201 @@
+#include "ConversationStore.h"
+#include "Outbox.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using namespace peerchat;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Outbox::TimePoint kStart = Outbox::TimePoint() + 1000h;
+
+OutboxEntry line(const std::string& peer, std::uint64_t seq, const std::string& stream = "a1")
+{
+    return OutboxEntry{peer, seq, stream, seq, "12:00:00", "line " + std::to_string(seq)};
+}
+
+std::vector<std::uint64_t> seqs(const std::vector<OutboxEntry>& entries)
+{
+    std::vector<std::uint64_t> out;
+    for (const OutboxEntry& entry : entries) out.push_back(entry.seq);
+    return out;
+}
+
+// The times, relative to kStart in ms, at which poll() hands back the line, stepping the clock 1 ms at a time.
+std::vector<long> resendTimes(Outbox& outbox, std::chrono::milliseconds until)
+{
+    std::vector<long> times;
+    for (auto now = kStart; now <= kStart + until; now += 1ms) {
+        if (!outbox.poll(now).resend.empty()) {
+            times.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(now - kStart).count());
+        }
+    }
+    return times;
+}
+
+} // namespace
+
+class OutboxTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(OutboxTest);
+    CPPUNIT_TEST(testRetriesBackOffDoublingToLongest);
+    CPPUNIT_TEST(testNothingDueBeforeFirstInterval);
+    CPPUNIT_TEST(testNextDueIsEarliestLine);
+    CPPUNIT_TEST(testAcknowledgeForgetsUpToSeqOfThatStream);
+    CPPUNIT_TEST(testGiveUpReportsFailedOnceThenRetriesEveryGiveUp);
+    CPPUNIT_TEST(testQueuedLineIsDueAtOnce);
+    CPPUNIT_TEST(testHeldLineRestsUntilRestart);
+    CPPUNIT_TEST(testRestartMakesPeerLinesDueWithFreshTiming);
+    CPPUNIT_TEST(testTakeAllReturnsPeerLinesInOrder);
+    CPPUNIT_TEST(testDueLinesComeInStreamOrder);
+    CPPUNIT_TEST(testSentTwiceTrackedOnce);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testRetriesBackOffDoublingToLongest()
+    {
+        Outbox outbox({100ms, 800ms, 1h});
+        outbox.sent(line("bob", 1), kStart);
+        // 100, then +200, +400, +800, +800...
+        const std::vector<long> expected{100, 300, 700, 1500, 2300, 3100};
+        CPPUNIT_ASSERT(resendTimes(outbox, 3200ms) == expected);
+    }
+
+    void testNothingDueBeforeFirstInterval()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        outbox.sent(line("bob", 1), kStart);
+        CPPUNIT_ASSERT(outbox.poll(kStart + 299ms).resend.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.poll(kStart + 300ms).resend.size());
+        CPPUNIT_ASSERT(outbox.poll(kStart + 300ms).resend.empty());
+    }
+
+    void testNextDueIsEarliestLine()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        CPPUNIT_ASSERT(!outbox.nextDue());
+        outbox.sent(line("bob", 1), kStart + 50ms);
+        outbox.sent(line("carol", 1), kStart);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 300ms);
+        outbox.acknowledge("carol", "a1", 1);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 350ms);
+    }
+
+    void testAcknowledgeForgetsUpToSeqOfThatStream()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 4; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.sent(line("bob", 1, "b2"), kStart);
+        outbox.sent(line("carol", 1), kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "ff", 9));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), outbox.acknowledge("bob", "a1", 3));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 3));
+        CPPUNIT_ASSERT(outbox.find("bob", "a1", 3) == nullptr);
+        CPPUNIT_ASSERT(outbox.find("bob", "a1", 4) != nullptr);
+        CPPUNIT_ASSERT(outbox.find("bob", "b2", 1) != nullptr);
+        CPPUNIT_ASSERT(outbox.find("carol", "a1", 1) != nullptr);
+        const auto due = outbox.poll(kStart + 300ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), due.resend.size());
+    }
+
+    void testGiveUpReportsFailedOnceThenRetriesEveryGiveUp()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        outbox.sent(line("bob", 1), kStart);
+        std::vector<long> failedAt;
+        std::vector<long> resentAt;
+        for (auto now = kStart; now <= kStart + 3500ms; now += 1ms) {
+            const auto due = outbox.poll(now);
+            const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - kStart).count();
+            if (!due.failed.empty()) failedAt.push_back(ms);
+            if (!due.resend.empty()) resentAt.push_back(ms);
+        }
+        CPPUNIT_ASSERT(failedAt == std::vector<long>{1000});
+        // 100, 300, 700, then the give-up time itself, then every give-up interval.
+        const std::vector<long> expected{100, 300, 700, 1000, 2000, 3000};
+        CPPUNIT_ASSERT(resentAt == expected);
+        CPPUNIT_ASSERT(outbox.find("bob", "a1", 1) != nullptr);
+    }
+
+    void testQueuedLineIsDueAtOnce()
+    {
+        Outbox outbox({100ms, 800ms, 60000ms});
+        outbox.queue(line("bob", 1), kStart);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart);
+        const std::vector<long> expected{0, 100, 300};
+        CPPUNIT_ASSERT(resendTimes(outbox, 400ms) == expected);
+    }
+
+    void testHeldLineRestsUntilRestart()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        outbox.sent(line("bob", 1), kStart);
+        outbox.rest(line("bob", 2));
+        CPPUNIT_ASSERT(outbox.hold("bob", "a1", 1));
+        CPPUNIT_ASSERT(!outbox.hold("bob", "a1", 7));
+        CPPUNIT_ASSERT(!outbox.nextDue());
+        CPPUNIT_ASSERT(resendTimes(outbox, 5000ms).empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), outbox.size());
+
+        outbox.restart("bob", kStart + 10000ms);
+        const auto due = outbox.poll(kStart + 10000ms);
+        CPPUNIT_ASSERT(seqs(due.resend) == (std::vector<std::uint64_t>{1, 2}));
+        CPPUNIT_ASSERT(due.failed.empty());
+    }
+
+    void testRestartMakesPeerLinesDueWithFreshTiming()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        outbox.sent(line("bob", 1), kStart);
+        outbox.sent(line("carol", 1), kStart);
+        // bob's line failed and waits a whole give-up interval...
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), outbox.poll(kStart + 1000ms).failed.size());
+        // ...until bob logs in again: due now, then 100 ms later, and a new give-up time.
+        outbox.restart("bob", kStart + 1200ms);
+        auto due = outbox.poll(kStart + 1200ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), due.resend.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), due.resend[0].peer);
+        CPPUNIT_ASSERT(outbox.poll(kStart + 1299ms).resend.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.poll(kStart + 1300ms).resend.size());
+        due = outbox.poll(kStart + 2200ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), due.failed.size());
+    }
+
+    void testTakeAllReturnsPeerLinesInOrder()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        outbox.sent(line("bob", 2), kStart);
+        outbox.rest(line("bob", 1));
+        outbox.sent(line("bobby", 1), kStart);
+        const auto taken = outbox.takeAll("bob");
+        CPPUNIT_ASSERT(seqs(taken) == (std::vector<std::uint64_t>{1, 2}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.size());
+        CPPUNIT_ASSERT(outbox.find("bobby", "a1", 1) != nullptr);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 100ms);
+    }
+
+    void testDueLinesComeInStreamOrder()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        outbox.sent(line("bob", 3), kStart);
+        outbox.sent(line("bob", 1), kStart + 5ms);
+        outbox.sent(line("bob", 2), kStart + 2ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 200ms).resend) == (std::vector<std::uint64_t>{1, 2, 3}));
+    }
+
+    void testSentTwiceTrackedOnce()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        outbox.sent(line("bob", 1), kStart);
+        outbox.sent(line("bob", 1), kStart + 50ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.size());
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 100ms);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(OutboxTest);
