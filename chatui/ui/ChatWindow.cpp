@@ -76,10 +76,23 @@ void ChatWindow::onEvent(const local::Event& event)
 
     if (const auto* unread = std::get_if<local::UnreadEvent>(&event)) {
         if (unread->peer == _model.peer()) markReadIfUnread();
+    } else if (const auto* sent = std::get_if<local::SentEvent>(&event)) {
+        if (sent->to == _model.peer()) answerSend(false);
     } else if (const auto* error = std::get_if<local::ErrorEvent>(&event)) {
+        if (error->op == "send") answerSend(true);
         // A refused search shows in place of its results.
         if (!searchChanged) _notice = error->message;
     }
+}
+
+void ChatWindow::answerSend(bool refused)
+{
+    if (_unanswered.empty()) return;
+    // peerd answers requests in order: this is the oldest line sent. A refused
+    // one goes back to the input, unless something new is being typed there.
+    if (refused && _input.empty())
+        for (wchar_t c : _unanswered.front()) _input.insert(c);
+    _unanswered.pop_front();
 }
 
 void ChatWindow::applyToConversation(const local::Event& event)
@@ -96,7 +109,12 @@ void ChatWindow::applyToConversation(const local::Event& event)
     }
 }
 
-void ChatWindow::onDisconnected() { _model.disconnected(); }
+void ChatWindow::onDisconnected()
+{
+    _model.disconnected();
+    // Whether peerd kept them shows in the history the next connection brings.
+    _unanswered.clear();
+}
 
 void ChatWindow::onKey(const Key& key)
 {
@@ -175,13 +193,8 @@ void ChatWindow::submit()
         _notice = "peerd is unreachable; the line stays here until it is back";
         return;
     }
-    const auto& roster = _host.roster();
-    if (roster.rosterLoaded() && !roster.isOnline(_model.peer())) {
-        _notice = _model.peer() + " is offline; the line stays here until they are back";
-        return;
-    }
     _host.send(local::SendRequest{_model.peer(), TextLayout::narrow(text)});
-    _input.take();
+    _unanswered.push_back(_input.take());
     // The line just sent shows in the conversation, at its end.
     leaveSearch();
     _conversationList.followNewest();
@@ -266,7 +279,7 @@ void ChatWindow::drawStatus(Canvas& canvas, int row)
     if (text.empty()) {
         const bool offline = roster.rosterLoaded() && !roster.isOnline(_model.peer());
         const std::size_t failed = _model.count(local::LineState::Failed);
-        if (offline) text = _model.peer() + " is offline";
+        if (offline) text = _model.peer() + " is offline; lines you send wait for them";
         if (failed > 0)
             text += (offline ? "; " : "") + plural(failed, "line") + " not yet delivered (will retry)";
     }

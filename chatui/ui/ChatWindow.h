@@ -7,13 +7,16 @@
 #include "Window.h"
 #include "WindowHost.h"
 
+#include <deque>
 #include <string>
 
 namespace peerchat::chatui {
 
 /// A conversation with one peer: the lines so far with time, the mark of
 /// each own line's state and sender, a scrollback, a status line, and an
-/// input line that sends on Enter. `/search TEXT` shows the lines peerd
+/// input line that sends on Enter (to an offline peer too: peerd keeps the
+/// line until it can deliver it; a line peerd refuses comes back to the
+/// input). `/search TEXT` shows the lines peerd
 /// finds in place of the conversation until Esc or a bare `/search`.
 /// Subscribes on every (re)connection and marks the conversation read while
 /// it is open. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
@@ -33,6 +36,7 @@ public:
 private:
     void subscribe();
     void applyToConversation(const local::Event& event);
+    void answerSend(bool refused);
     void submit();
     void search(const std::wstring& text);
     void leaveSearch();
@@ -54,6 +58,8 @@ private:
     bool _fromRoster;
     /// A passing message for the status line (an error from peerd, a refusal).
     std::string _notice;
+    /// Lines sent that peerd has not answered yet (sent or error), oldest first, as typed.
+    std::deque<std::wstring> _unanswered;
 };
 
 } // namespace peerchat::chatui

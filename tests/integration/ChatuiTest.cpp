@@ -165,6 +165,7 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnreachablePeerdSaysWhatToRun);
     CPPUNIT_TEST(testSentLinesShowTheirMark);
     CPPUNIT_TEST(testMarksFollowStatusEvents);
+    CPPUNIT_TEST(testRefusedLineReturnsToInput);
     CPPUNIT_TEST(testSearchShowsEarlierLineAndReturns);
     CPPUNIT_TEST_SUITE_END();
 
@@ -486,6 +487,30 @@ public:
         peerd.send(StatusEvent{"bob", 7, LineState::Delivered});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one more"));
         CPPUNIT_ASSERT(waitForLine("alice", {"1 line not yet delivered (will retry)"}));
+    }
+
+    void testRefusedLineReturnsToInput()
+    {
+        using namespace peerchat::local;
+        TempDir dir;
+        ScriptedPeerd peerd(dir.file("peerd.sock"));
+        attachScripted(peerd, dir.file("peerd.sock"), false, {});
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob is offline; lines you send wait for them"}));
+
+        // A line to an offline peer goes to peerd, which may refuse it.
+        type("alice", "are you there?");
+        CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), peerd.waitRequest<SendRequest>().text);
+        peerd.send(ErrorEvent{"send", "the line to bob was not sent: the disk is full"});
+        CPPUNIT_ASSERT_MESSAGE("the refused line is not back in the input", waitForLine("alice", {"> are you there?"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"the line to bob was not sent: the disk is full"}));
+
+        // Enter sends it again; taken, it leaves the input and shows as stored.
+        _tmux->sendKeys("alice", {"Enter"});
+        CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), peerd.waitRequest<SendRequest>().text);
+        peerd.send(SentEvent{"bob", 1});
+        peerd.send(MessageEvent{chatLine(1, "alice", "are you there?", LineState::Stored)});
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kStoredMark, "alice: are you there?"));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("> are you") == std::string::npos; }));
     }
 
     void testSearchShowsEarlierLineAndReturns()
