@@ -16,6 +16,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -164,6 +165,7 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testEditingKeysEditWideCharacters);
     CPPUNIT_TEST(testUnreachablePeerdSaysWhatToRun);
     CPPUNIT_TEST(testSentLinesShowTheirMark);
+    CPPUNIT_TEST(testLineToOfflinePeerIsDeliveredWhenPeerIsBack);
     CPPUNIT_TEST(testMarksFollowStatusEvents);
     CPPUNIT_TEST(testRefusedLineReturnsToInput);
     CPPUNIT_TEST(testSearchShowsEarlierLineAndReturns);
@@ -429,9 +431,9 @@ public:
         openChat("bob", "alice", "bob");
         openChat("sam", "alice", "sam");
 
-        // peerd has no acks on the wire yet, so it marks a line to a peerchat peer sent, like one to a seed client.
+        // bob's peerd acks the line, and the mark says so.
         type("bob", "to a peerchat peer");
-        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob"), waitForMarkedLine("bob", " ", "alice: to a peerchat peer"));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob"), waitForMarkedLine("bob", kDeliveredMark, "alice: to a peerchat peer"));
 
         // A seed client cannot confirm: the line goes out and carries no mark.
         type("sam", "to a seed client");
@@ -439,6 +441,32 @@ public:
         CPPUNIT_ASSERT_MESSAGE("the seed client got nothing", talk);
         CPPUNIT_ASSERT(peerchat::test::isPeerdTalk(*talk, "alice", "to a seed client"));
         CPPUNIT_ASSERT(waitForMarkedLine("sam", " ", "alice: to a seed client"));
+    }
+
+    void testLineToOfflinePeerIsDeliveredWhenPeerIsBack()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        _network->peerd("bob").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob is offline; lines you send wait for them"}));
+
+        // peerd keeps the line and hands it to indexd: pending until indexd answers stored.
+        type("alice", "call me when you are back");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForMarkedLine("alice", {kPendingMark, kStoredMark},
+                                                                          "alice: call me when you are back"));
+
+        _network->startPeerd("bob");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"),
+                               waitForMarkedLine("alice", kDeliveredMark, "alice: call me when you are back"));
+        auto bob = _network->attach("bob");
+        bob->sendLine(peerRequest("subscribe", "alice"));
+        const auto history = bob->waitEvent("history");
+        CPPUNIT_ASSERT(history);
+        const auto lines = history->getArray("lines");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), lines->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("call me when you are back"), lines->getObject(0)->getValue<std::string>("text"));
     }
 
     void testMarksFollowStatusEvents()
@@ -629,10 +657,18 @@ private:
     /// and rest: "12:00:01 ✓ alice: hi".
     bool waitForMarkedLine(const std::string& window, const std::string& mark, const std::string& rest)
     {
+        return waitForMarkedLine(window, std::vector<std::string>{mark}, rest);
+    }
+
+    /// The same for any one of marks.
+    bool waitForMarkedLine(const std::string& window, const std::vector<std::string>& marks, const std::string& rest)
+    {
         return _tmux->waitForScreen(window, [&](const std::string& screen) {
             return hasLine(screen, [&](const std::string& line) {
-                const std::size_t at = line.find(" " + mark + " " + rest);
-                return at == 8 && std::regex_match(line.substr(0, 8), std::regex("[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"));
+                const bool timed = std::regex_match(line.substr(0, 8), std::regex("[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"));
+                return timed && std::any_of(marks.begin(), marks.end(), [&](const std::string& mark) {
+                           return line.find(" " + mark + " " + rest) == 8;
+                       });
             });
         });
     }
