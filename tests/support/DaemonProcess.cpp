@@ -51,6 +51,7 @@ void DaemonProcess::start()
         const int null = ::open("/dev/null", O_RDONLY);
         if (null >= 0) ::dup2(null, STDIN_FILENO);
         ::setpgid(0, 0);
+        ::setenv("XDG_DATA_HOME", _dir.path().c_str(), 1);
         for (const auto& [key, value] : _env) ::setenv(key.c_str(), value.c_str(), 1);
         std::vector<char*> raw;
         for (auto& a : argv) raw.push_back(a.data());

@@ -12,6 +12,10 @@ namespace peerchat::test {
 
 /// A real daemon (build/bin/PROGRAM) run for a test: its stdout and stderr go
 /// to a log file; it is always killed and reaped when the object goes away.
+/// Unless env says otherwise, XDG_DATA_HOME is a private directory of this
+/// object, so a daemon's default database never lands in the home directory
+/// nor in another test's; a test that restarts a daemon on the same database
+/// passes the path (or XDG_DATA_HOME) itself.
 class DaemonProcess
 {
 public:
