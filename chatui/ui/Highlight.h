@@ -7,8 +7,8 @@
 namespace peerchat::chatui {
 
 /// What a search looked for, found again in a line's text so the window can
-/// show it highlighted: the exact occurrences when the text has any, else
-/// the ones that differ only in case (in case peerd matched without it).
+/// show it highlighted. Matches as peerd's search does: the exact characters,
+/// case included.
 class Highlight
 {
 public:
@@ -16,10 +16,9 @@ public:
     explicit Highlight(std::wstring query = {}) : _query(std::move(query)) {}
 
     bool empty() const { return _query.empty(); }
-    const std::wstring& query() const { return _query; }
 
-    /// One flag per character of text, true inside an occurrence of the query;
-    /// empty when the query is.
+    /// One flag per character of text, true inside an occurrence of the query
+    /// (occurrences do not overlap, the leftmost wins); empty when the query is.
     std::vector<bool> mark(std::wstring_view text) const;
 
 private:
