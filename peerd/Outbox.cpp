@@ -48,7 +48,8 @@ void Outbox::unschedule(const Key& key, const Line& line)
     if (!line.resting) _schedule.erase({line.due, key});
 }
 
-std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq)
+std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq,
+                                TimePoint now)
 {
     std::size_t forgotten = 0;
     auto it = _lines.lower_bound(Key{peer, stream, 0});
@@ -57,6 +58,14 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
         unschedule(it->first, it->second);
         it = _lines.erase(it);
         ++forgotten;
+    }
+    if (forgotten == 0) return 0;
+    for (; it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream; ++it) {
+        Line& line = it->second;
+        if (line.resting || line.failed || line.due <= now + _timing.first) continue;
+        unschedule(it->first, line);
+        line.interval = std::min(_timing.first * 2, _timing.longest);
+        schedule(it->first, line, now + _timing.first);
     }
     return forgotten;
 }

@@ -15,8 +15,10 @@ namespace peerchat {
 
 /// When each line waiting for an ack goes out again: the first retry after
 /// `first`, each later one after twice the last interval, at most `longest`;
-/// a line not acked within `giveUp` is reported failed once and from then on
-/// tried every `giveUp`. A line indexd holds for an offline peer rests until
+/// an ack that moves a stream on starts the backoff of that stream's other
+/// lines over (the peer is there: the line it misses should not wait out a
+/// long interval); a line not acked within `giveUp` is reported failed once
+/// and from then on tried every `giveUp`. A line indexd holds for an offline peer rests until
 /// the peer is seen again. State only: the caller owns the clock (it passes
 /// `now`), sends what poll() returns and wakes up at nextDue().
 class Outbox
@@ -51,8 +53,10 @@ public:
     /// Tracks entry as resting (indexd holds it) until restart() for its peer.
     void rest(const OutboxEntry& entry);
 
-    /// The peer acked stream up to seq: those lines are forgotten. Returns how many there were.
-    std::size_t acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq);
+    /// The peer acked stream up to seq at now: those lines are forgotten, and
+    /// the stream's other lines not yet failed are due again within the first
+    /// interval, backing off from there. Returns how many lines were forgotten.
+    std::size_t acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq, TimePoint now);
 
     /// The line rests until restart() for its peer; false when it is not tracked.
     bool hold(const std::string& peer, const std::string& stream, std::uint64_t seq);

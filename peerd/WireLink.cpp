@@ -431,7 +431,7 @@ void WireLink::handleMsg(const Msg& msg, const Endpoint& from)
 void WireLink::handleAck(const Ack& ack, const Endpoint& from)
 {
     if (!fromPeer(ack.from, from, "ack")) return;
-    if (_outbox.acknowledge(ack.from, ack.stream, ack.seq) == 0) return;
+    if (_outbox.acknowledge(ack.from, ack.stream, ack.seq, Outbox::Clock::now()) == 0) return;
     for (const std::uint64_t id : _store.acknowledge(ack.from, ack.stream, ack.seq)) {
         _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
     }

@@ -47,6 +47,7 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testNothingDueBeforeFirstInterval);
     CPPUNIT_TEST(testNextDueIsEarliestLine);
     CPPUNIT_TEST(testAcknowledgeForgetsUpToSeqOfThatStream);
+    CPPUNIT_TEST(testProgressStartsBackoffOverForRestOfStream);
     CPPUNIT_TEST(testGiveUpReportsFailedOnceThenRetriesEveryGiveUp);
     CPPUNIT_TEST(testQueuedLineIsDueAtOnce);
     CPPUNIT_TEST(testHeldLineRestsUntilRestart);
@@ -82,7 +83,7 @@ public:
         outbox.sent(line("bob", 1), kStart + 50ms);
         outbox.sent(line("carol", 1), kStart);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 300ms);
-        outbox.acknowledge("carol", "a1", 1);
+        outbox.acknowledge("carol", "a1", 1, kStart);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 350ms);
     }
 
@@ -92,15 +93,38 @@ public:
         for (std::uint64_t seq = 1; seq <= 4; ++seq) outbox.sent(line("bob", seq), kStart);
         outbox.sent(line("bob", 1, "b2"), kStart);
         outbox.sent(line("carol", 1), kStart);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "ff", 9));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), outbox.acknowledge("bob", "a1", 3));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 3));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "ff", 9, kStart));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), outbox.acknowledge("bob", "a1", 3, kStart));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 3, kStart));
         CPPUNIT_ASSERT(outbox.find("bob", "a1", 3) == nullptr);
         CPPUNIT_ASSERT(outbox.find("bob", "a1", 4) != nullptr);
         CPPUNIT_ASSERT(outbox.find("bob", "b2", 1) != nullptr);
         CPPUNIT_ASSERT(outbox.find("carol", "a1", 1) != nullptr);
         const auto due = outbox.poll(kStart + 300ms);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), due.resend.size());
+    }
+
+    void testProgressStartsBackoffOverForRestOfStream()
+    {
+        Outbox outbox({100ms, 800ms, 1h});
+        for (std::uint64_t seq = 1; seq <= 3; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.sent(line("carol", 1), kStart);
+        // All four back off together: 100, 300, 700, 1500, 2300.
+        for (const auto at : {100ms, 300ms, 700ms, 1500ms, 2300ms}) {
+            CPPUNIT_ASSERT_EQUAL(std::size_t(4), outbox.poll(kStart + at).resend.size());
+        }
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 3100ms);
+
+        // bob acks line 1: his lines 2 and 3 come again 100 ms later, then 200 ms after that.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.acknowledge("bob", "a1", 1, kStart + 2400ms));
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2500ms);
+        const auto due = outbox.poll(kStart + 2500ms);
+        CPPUNIT_ASSERT(seqs(due.resend) == (std::vector<std::uint64_t>{2, 3}));
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2700ms);
+        // carol's line keeps its own backoff; a repeated ack moves nothing.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 1, kStart + 2600ms));
+        CPPUNIT_ASSERT(outbox.poll(kStart + 3099ms).resend.size() == 2);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 3100ms).resend) == std::vector<std::uint64_t>{1});
     }
 
     void testGiveUpReportsFailedOnceThenRetriesEveryGiveUp()
