@@ -4,20 +4,22 @@ namespace peerchat {
 
 Broadcaster::Broadcaster(const Directory& directory, DatagramSink& sink) : _directory(directory), _sink(sink) {}
 
-void Broadcaster::announceLogin(const OnlineUser& user)
+void Broadcaster::announceLogin(const OnlineUser& user, std::uint64_t seq)
 {
-    const Login plain{user.name, user.endpoint, {}};
-    const Login withDialect{user.name, user.endpoint, std::string(dialectToken(user.dialect))};
+    const Login plain{user.name, user.endpoint, {}, 0};
+    const Login withDialect{user.name, user.endpoint, std::string(dialectToken(user.dialect)), seq};
     fanOut(user.endpoint, Protocol::encodeDatagram(plain, TextEncoding::Utf8),
            Protocol::encodeDatagram(plain, TextEncoding::Utf16le),
            Protocol::encodeDatagram(withDialect, TextEncoding::Utf8));
 }
 
-void Broadcaster::announceLogout(const OnlineUser& user)
+void Broadcaster::announceLogout(const OnlineUser& user, std::uint64_t seq)
 {
-    const Logout logout{user.name, user.endpoint};
-    const std::string utf8 = Protocol::encodeDatagram(logout, TextEncoding::Utf8);
-    fanOut(user.endpoint, utf8, Protocol::encodeDatagram(logout, TextEncoding::Utf16le), utf8);
+    const Logout plain{user.name, user.endpoint, 0};
+    const Logout withSeq{user.name, user.endpoint, seq};
+    fanOut(user.endpoint, Protocol::encodeDatagram(plain, TextEncoding::Utf8),
+           Protocol::encodeDatagram(plain, TextEncoding::Utf16le),
+           Protocol::encodeDatagram(withSeq, TextEncoding::Utf8));
 }
 
 void Broadcaster::fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le,

@@ -3,6 +3,7 @@
 #include "DatagramSink.h"
 #include "Directory.h"
 
+#include <cstdint>
 #include <string_view>
 
 namespace peerchat {
@@ -16,11 +17,13 @@ public:
     Broadcaster(const Directory& directory, DatagramSink& sink);
 
     /// Sends `login,NAME,EP` (UTF-8 or UTF-16LE) or, to peerchat users,
-    /// `login,NAME,EP,DIALECT`.
-    void announceLogin(const OnlineUser& user);
+    /// `login,NAME,EP,DIALECT,SEQ`; seq is the announcement's presence
+    /// sequence number (Directory::presenceSeq).
+    void announceLogin(const OnlineUser& user, std::uint64_t seq);
 
-    /// Sends `logout,NAME,EP` in each recipient's encoding.
-    void announceLogout(const OnlineUser& user);
+    /// Sends `logout,NAME,EP` in each recipient's encoding or, to peerchat
+    /// users, `logout,NAME,EP,SEQ`.
+    void announceLogout(const OnlineUser& user, std::uint64_t seq);
 
 private:
     /// Sends one of the three forms to every online user not at subject's endpoint.

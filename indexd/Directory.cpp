@@ -3,7 +3,7 @@
 namespace peerchat {
 
 LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint, Dialect dialect,
-                              const Poco::Net::IPAddress& loginSource)
+                              const Poco::Net::IPAddress& loginSource, TimePoint now)
 {
     LoginOutcome outcome;
     if (auto it = _byName.find(name); it != _byName.end()) {
@@ -16,15 +16,21 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
             it->second.loginSource = loginSource;
             ++_version;
         }
+        if (dialect == Dialect::Peerchat) markHeard(name, now);
+        else forgetHeard(name);
         outcome.kind = LoginOutcome::Kind::AlreadyHere;
         return outcome;
     }
-    if (auto held = _nameAt.find(endpoint); held != _nameAt.end())
+    if (auto held = _nameAt.find(endpoint); held != _nameAt.end()) {
         outcome.displaced = remove(_byName.find(held->second));
+        outcome.displacedSeq = ++_presenceSeq;
+    }
     _byName.emplace(name, OnlineUser{name, endpoint, dialect, loginSource});
     _nameAt.emplace(endpoint, name);
+    if (dialect == Dialect::Peerchat) markHeard(name, now);
     ++_version;
     outcome.kind = LoginOutcome::Kind::Registered;
+    outcome.seq = ++_presenceSeq;
     return outcome;
 }
 
@@ -49,7 +55,26 @@ LogoutOutcome Directory::logout(const std::string& name, const Endpoint& written
     }
     outcome.kind = LogoutOutcome::Kind::LoggedOut;
     outcome.user = remove(it);
+    outcome.seq = ++_presenceSeq;
     return outcome;
+}
+
+bool Directory::heardFrom(const std::string& name, const Endpoint& source, TimePoint now)
+{
+    auto it = _byName.find(name);
+    if (it == _byName.end() || it->second.dialect != Dialect::Peerchat || it->second.endpoint != source) return false;
+    markHeard(name, now);
+    return true;
+}
+
+std::vector<Expiry> Directory::expireHeardBefore(TimePoint cutoff)
+{
+    std::vector<Expiry> expired;
+    while (!_silence.empty() && _silence.front().at <= cutoff) {
+        OnlineUser user = remove(_byName.find(_silence.front().name));
+        expired.push_back(Expiry{std::move(user), ++_presenceSeq});
+    }
+    return expired;
 }
 
 const OnlineUser* Directory::find(const std::string& name) const
@@ -70,10 +95,29 @@ std::vector<RosterEntry> Directory::snapshot() const
 OnlineUser Directory::remove(Users::iterator it)
 {
     OnlineUser user = std::move(it->second);
+    forgetHeard(user.name);
     _nameAt.erase(user.endpoint);
     _byName.erase(it);
     ++_version;
     return user;
+}
+
+void Directory::markHeard(const std::string& name, TimePoint now)
+{
+    if (auto it = _heard.find(name); it != _heard.end()) {
+        it->second->at = now;
+        _silence.splice(_silence.end(), _silence, it->second);
+        return;
+    }
+    _heard.emplace(name, _silence.insert(_silence.end(), Heard{name, now}));
+}
+
+void Directory::forgetHeard(const std::string& name)
+{
+    auto it = _heard.find(name);
+    if (it == _heard.end()) return;
+    _silence.erase(it->second);
+    _heard.erase(it);
 }
 
 } // namespace peerchat

@@ -6,7 +6,9 @@
 
 #include <Poco/Net/IPAddress.h>
 
+#include <chrono>
 #include <cstdint>
+#include <list>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,8 +35,12 @@ struct LoginOutcome
         Taken         ///< the name is online at another endpoint; nothing changed
     };
     Kind kind = Kind::Registered;
+    /// The presence sequence number of the login's announcement (Registered only).
+    std::uint64_t seq = 0;
     /// The user that held the endpoint under another name and was logged out for it.
     std::optional<OnlineUser> displaced;
+    /// The presence sequence number of displaced's logout.
+    std::uint64_t displacedSeq = 0;
 };
 
 /// What a logout did to the directory.
@@ -48,28 +54,54 @@ struct LogoutOutcome
     };
     Kind kind = Kind::NotOnline;
     std::optional<OnlineUser> user;
+    /// The presence sequence number of the logout's announcement (LoggedOut only).
+    std::uint64_t seq = 0;
 };
 
-/// indexd's state: who is online, where, and in which dialect. Knows nothing of
-/// sockets; handlers turn its outcomes into datagrams. Lookups by name and by
-/// endpoint are hash lookups, so a login costs the same with 100,000 users
-/// online as with one.
+/// A peerchat user logged out for silence, and the presence sequence number
+/// of its logout.
+struct Expiry
+{
+    OnlineUser user;
+    std::uint64_t seq = 0;
+};
+
+/// indexd's state: who is online, where, and in which dialect; when each
+/// peerchat user was last heard from; and the presence sequence number that
+/// every login and logout it announces takes. Knows nothing of sockets or
+/// clocks: callers pass the time, handlers turn its outcomes into datagrams.
+/// Lookups by name and by endpoint are hash lookups and peerchat users are
+/// kept in the order they were last heard from, so a login, a heartbeat and
+/// an expiry sweep that finds nobody cost the same with 100,000 users online
+/// as with one.
 class Directory
 {
 public:
     using Users = std::unordered_map<std::string, OnlineUser>;
+    using TimePoint = std::chrono::steady_clock::time_point;
 
     /// Puts name online at endpoint, under the rules of docs/PROTOCOL.md: a name
     /// online elsewhere is Taken; another name at the same endpoint is displaced.
-    /// On AlreadyHere the dialect and login source are refreshed.
+    /// On AlreadyHere the dialect and login source are refreshed. A peerchat
+    /// user's login (Registered or AlreadyHere) counts as hearing from it at
+    /// now; times passed to a Directory never go backwards.
     LoginOutcome login(const std::string& name, const Endpoint& endpoint, Dialect dialect,
-                       const Poco::Net::IPAddress& loginSource);
+                       const Poco::Net::IPAddress& loginSource, TimePoint now);
 
     /// Takes name offline when the logout comes from where it is registered:
     /// for a .NET user, source's address must be its login source and
     /// writtenEndpoint its registered endpoint; for any other user, source must
     /// be its registered endpoint.
     LogoutOutcome logout(const std::string& name, const Endpoint& writtenEndpoint, const Endpoint& source);
+
+    /// Notes a heartbeat: true when name is a peerchat user online at source,
+    /// which now counts as last heard from; false, changing nothing, otherwise.
+    bool heardFrom(const std::string& name, const Endpoint& source, TimePoint now);
+
+    /// Takes offline every peerchat user last heard from at or before cutoff,
+    /// longest silent first. Seed and .NET users send no heartbeats and never
+    /// expire.
+    std::vector<Expiry> expireHeardBefore(TimePoint cutoff);
 
     /// The user online under name, or nullptr.
     const OnlineUser* find(const std::string& name) const;
@@ -84,12 +116,29 @@ public:
     /// Grows by one with every change, so readers can cache what they derive.
     std::uint64_t version() const { return _version; }
 
+    /// The presence sequence number of the latest announcement: every login
+    /// and logout takes the next one, counting from 1; 0 before the first.
+    std::uint64_t presenceSeq() const { return _presenceSeq; }
+
 private:
+    struct Heard
+    {
+        std::string name;
+        TimePoint at;
+    };
+    using Silence = std::list<Heard>;
+
     OnlineUser remove(Users::iterator it);
+    void markHeard(const std::string& name, TimePoint now);
+    void forgetHeard(const std::string& name);
 
     Users _byName;
     std::unordered_map<Endpoint, std::string> _nameAt;
+    /// Peerchat users, longest silent first; a heartbeat moves one to the back.
+    Silence _silence;
+    std::unordered_map<std::string, Silence::iterator> _heard;
     std::uint64_t _version = 0;
+    std::uint64_t _presenceSeq = 0;
 };
 
 } // namespace peerchat

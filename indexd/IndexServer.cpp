@@ -8,11 +8,12 @@ IndexServer::IndexServer()
     : DaemonApplication(
           "indexd", "IndexServer", IndexSettings::keys(),
           {"[--port P] [--bind ADDR] [--config FILE] [OPTIONS]",
-           "indexd, peerchat's index daemon: takes logins and logouts over UDP, tells online users who comes and "
-           "goes, and serves the roster over TCP. It never carries chat. Every setting is a key of the --config "
-           "file and a flag; flags win.",
+           "indexd, peerchat's index daemon: takes logins, logouts and heartbeats over UDP, tells online users who "
+           "comes and goes, and serves the roster over TCP. Chat goes peer to peer; indexd only holds lines for "
+           "peerchat users who are offline until they log in. Every setting is a key of the --config file and a "
+           "flag; flags win.",
            "Runs in the foreground until SIGTERM or SIGINT. Exit codes: 0 stopped by a signal, 64 bad command line "
-           "or settings, 69 a socket could not be bound."})
+           "or settings, 69 a socket could not be bound or the database opened."})
 {
 }
 

@@ -1,8 +1,12 @@
 #include "IndexService.h"
 
+#include "DataPath.h"
+
 #include <Poco/Exception.h>
+#include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace peerchat {
@@ -26,9 +30,24 @@ std::string bindFailure(const std::string& what, const Poco::Net::SocketAddress&
     }
 }
 
+// How often to look for silent users: a fraction of the expiry time, so a
+// user is logged out at most an eighth late, but never busier than every
+// 10 ms nor lazier than every second.
+std::chrono::milliseconds expirySweepPeriod(std::chrono::milliseconds expireAfter)
+{
+    return std::clamp(expireAfter / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+}
+
+// How often to look for offline lines due again: a resend is at most a
+// quarter late.
+std::chrono::milliseconds redeliverySweepPeriod(std::chrono::milliseconds redeliverEvery)
+{
+    return std::clamp(redeliverEvery / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
+}
+
 } // namespace
 
-IndexService::IndexService(const IndexSettings& settings) : _settings(settings)
+IndexService::IndexService(const IndexSettings& settings) : _settings(settings), _mailbox(openMailbox(settings))
 {
     _seedRoster = listen(RosterFormat::SeedText, settings.rosterPort, "roster-port");
     _dotnetRoster = listen(RosterFormat::DotNet, settings.dotnetRosterPort, "dotnet-roster-port");
@@ -42,10 +61,21 @@ IndexService::IndexService(const IndexSettings& settings) : _settings(settings)
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("UDP", udpAddress, "port", e));
     }
+    if (settings.faults.enabled()) {
+        _udp->setFaults(settings.faults);
+        Poco::Logger::get("IndexService")
+            .warning("fault injection is on (%s): indexd drops, duplicates and delays its own datagrams on purpose",
+                     settings.faults.toString());
+    }
     _broadcaster = std::make_unique<Broadcaster>(_directory, *_udp);
+    _carrier = std::make_unique<MailCarrier>(*_mailbox, _directory, *_udp, settings.redeliverEvery);
     _handler = std::make_unique<LoginHandler>(
-        _directory, *_broadcaster, *_udp,
+        _directory, *_broadcaster, *_carrier, *_udp,
         RosterPorts{_seedRoster->port(), _dotnetRoster->port(), _peerchatRoster->port()});
+
+    every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });
+    every(redeliverySweepPeriod(settings.redeliverEvery),
+          [this] { _carrier->redeliverDue(std::chrono::steady_clock::now()); });
 }
 
 IndexService::~IndexService() = default;
@@ -59,6 +89,30 @@ std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::u
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }
+}
+
+std::unique_ptr<Mailbox> IndexService::openMailbox(const IndexSettings& settings)
+{
+    if (settings.database != ":memory:") DataPath::ensureDirectory(settings.database, "database");
+    try {
+        return std::make_unique<Mailbox>(settings.database, settings.mailboxLimit);
+    } catch (const Poco::Exception& e) {
+        throw Poco::IOException("cannot open the offline mailbox " + e.message()
+                                + "; move the file away or choose another --database");
+    }
+}
+
+void IndexService::every(std::chrono::milliseconds period, const std::function<void()>& task)
+{
+    _loop.runAfter(period, [this, period, task] {
+        try {
+            task();
+        } catch (const Poco::Exception& e) {
+            // The mailbox's database failed; the next round tries again.
+            Poco::Logger::get("IndexService").error("periodic sweep failed: %s", e.displayText());
+        }
+        every(period, task);
+    });
 }
 
 std::string IndexService::readyLine() const

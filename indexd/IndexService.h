@@ -6,23 +6,28 @@
 #include "EventLoop.h"
 #include "IndexSettings.h"
 #include "LoginHandler.h"
+#include "MailCarrier.h"
+#include "Mailbox.h"
 #include "RosterListener.h"
 #include "UdpChannel.h"
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
 namespace peerchat {
 
 /// Everything indexd serves, on one EventLoop: the UDP socket with its
-/// LoginHandler and Broadcaster, the three roster ports, and the Directory
-/// they share.
+/// LoginHandler, Broadcaster and MailCarrier, the three roster ports, the
+/// Directory they share, the offline Mailbox, and two periodic sweeps: one
+/// expires silent peerchat users, one resends unacked offline lines.
 class IndexService : public DaemonService
 {
 public:
-    /// Binds every socket; throws Poco::IOException with a message for a
-    /// person ("cannot listen on UDP 0.0.0.0:9400: address in use; ...") when
-    /// one cannot be bound.
+    /// Opens the mailbox and binds every socket; throws Poco::IOException with
+    /// a message for a person ("cannot listen on UDP 0.0.0.0:9400: address in
+    /// use; ...") when the database cannot be opened or a socket bound.
     explicit IndexService(const IndexSettings& settings);
     ~IndexService() override;
     IndexService(const IndexService&) = delete;
@@ -39,10 +44,15 @@ public:
 
 private:
     std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag);
+    static std::unique_ptr<Mailbox> openMailbox(const IndexSettings& settings);
+    /// Runs task every period on the loop, for as long as the loop runs.
+    void every(std::chrono::milliseconds period, const std::function<void()>& task);
 
     IndexSettings _settings;
     EventLoop _loop;
     Directory _directory;
+    std::unique_ptr<Mailbox> _mailbox;
+    std::unique_ptr<MailCarrier> _carrier;
     std::unique_ptr<RosterListener> _seedRoster;
     std::unique_ptr<RosterListener> _dotnetRoster;
     std::unique_ptr<RosterListener> _peerchatRoster;

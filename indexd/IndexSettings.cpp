@@ -1,5 +1,6 @@
 #include "IndexSettings.h"
 
+#include "DataPath.h"
 #include "SettingsReader.h"
 
 namespace peerchat {
@@ -18,6 +19,18 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "roster connections served at once per port; more wait their turn (default 256)"},
         {"indexd.rosterDeadlineMs", "roster-deadline-ms", "MS",
          "a roster connection not finished after this many milliseconds is closed (default 10000)"},
+        {"indexd.expireMs", "expire-ms", "MS",
+         "a peerchat user not heard from (login or heartbeat) for this many milliseconds is logged out "
+         "(default 30000)"},
+        {"indexd.database", "database", "FILE",
+         "SQLite file of the offline mailbox, an absolute path or :memory: (default "
+         "$XDG_DATA_HOME/peerchat/indexd.db, else ~/.local/share/peerchat/indexd.db)"},
+        {"indexd.mailboxLimit", "mailbox-limit", "N",
+         "offline lines held per recipient; more are refused with full (default 1000; 0 holds none)"},
+        {"indexd.redeliverMs", "redeliver-ms", "MS",
+         "an offline line not acked after this many milliseconds is sent again (default 1000)"},
+        {"indexd.faults", "faults", "SPEC",
+         "misbehave on purpose, for tests: drop=RATE,dup=RATE,reorder=RATE,delay=MS,seed=N (default off)"},
         {"indexd.logLevel", "log-level", "LEVEL",
          "none, fatal, critical, error, warning, notice, information, debug or trace (default information)"},
     };
@@ -36,6 +49,18 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.peerchatRosterPort = reader.port("indexd.peerchatRosterPort", 0);
     s.maxRosterConnections = reader.number("indexd.maxRosterConnections", 256, 1, 65536);
     s.rosterDeadline = std::chrono::milliseconds(reader.number("indexd.rosterDeadlineMs", 10000, 100, 3600000));
+    s.expireAfter = std::chrono::milliseconds(reader.number("indexd.expireMs", 30000, 100, 86400000));
+    s.database = reader.text("indexd.database", DataPath::defaultFor("indexd.db"));
+    // A daemon may run from any directory (--daemon changes to /), so a
+    // relative path would name a different file from one run to the next.
+    if (s.database != ":memory:" && s.database.rfind('/', 0) != 0)
+        reader.fail("indexd.database", "must be an absolute path or :memory:, got '" + s.database + "'");
+    s.mailboxLimit = reader.number("indexd.mailboxLimit", 1000, 0, 1000000);
+    s.redeliverEvery = std::chrono::milliseconds(reader.number("indexd.redeliverMs", 1000, 10, 3600000));
+    const std::string faults = reader.text("indexd.faults", "off");
+    if (auto parsed = FaultSettings::parse(faults)) s.faults = *parsed;
+    else reader.fail("indexd.faults", "must be off or a list such as drop=0.3,dup=0.1,seed=7, got '" + faults + "': "
+                                          + parsed.error());
     s.logLevel = reader.logLevel("indexd.logLevel", "information");
     if (reader.error()) return Parsed<IndexSettings>::refuse(*reader.error());
     return s;

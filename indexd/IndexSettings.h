@@ -1,5 +1,6 @@
 #pragma once
 
+#include "FaultSettings.h"
 #include "Parsed.h"
 #include "SettingKey.h"
 
@@ -36,6 +37,11 @@ struct IndexSettings
     std::uint16_t peerchatRosterPort = 0;
     std::size_t maxRosterConnections = 0;
     std::chrono::milliseconds rosterDeadline{0};
+    std::chrono::milliseconds expireAfter{0};    ///< a silent peerchat user is logged out after this
+    std::string database;                        ///< the mailbox's SQLite file, or ":memory:"
+    std::size_t mailboxLimit = 0;                ///< lines held per recipient
+    std::chrono::milliseconds redeliverEvery{0}; ///< unacked offline lines go out again after this
+    FaultSettings faults;                        ///< misbehaviour of the UDP socket, for tests
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
 };
 

@@ -1,8 +1,10 @@
 #include "LoginHandler.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
 #include <type_traits>
+#include <utility>
 
 namespace peerchat {
 
@@ -22,8 +24,14 @@ Endpoint resolveWritten(const Endpoint& written, const Endpoint& source)
 
 } // namespace
 
-LoginHandler::LoginHandler(Directory& directory, Broadcaster& broadcaster, DatagramSink& replies, RosterPorts ports)
-    : _directory(directory), _broadcaster(broadcaster), _replies(replies), _ports(ports)
+LoginHandler::LoginHandler(Directory& directory, Broadcaster& broadcaster, MailCarrier& carrier, DatagramSink& replies,
+                           RosterPorts ports, Clock clock)
+    : _directory(directory),
+      _broadcaster(broadcaster),
+      _carrier(carrier),
+      _replies(replies),
+      _ports(ports),
+      _clock(std::move(clock))
 {
 }
 
@@ -34,18 +42,52 @@ void LoginHandler::handleDatagram(std::string_view bytes, const Endpoint& source
         drop(source, inbound.error());
         return;
     }
-    const TextEncoding encoding = inbound->encoding;
+    try {
+        dispatch(*inbound, source);
+    } catch (const Poco::Exception& e) {
+        // The mailbox's database failed (disk full, file taken away): the
+        // sender hears nothing and sends again.
+        logger().error("cannot handle %s from %s: %s", std::string(Protocol::verb(inbound->message)),
+                       source.toString(), e.displayText());
+    }
+}
+
+void LoginHandler::dispatch(const Inbound& inbound, const Endpoint& source)
+{
+    const TextEncoding encoding = inbound.encoding;
     std::visit(
         [&](const auto& message) {
             using T = std::decay_t<decltype(message)>;
+            constexpr bool peerchatOnly =
+                std::is_same_v<T, Alive> || std::is_same_v<T, Store> || std::is_same_v<T, Ack>;
+            if (peerchatOnly && encoding != TextEncoding::Utf8) {
+                drop(source,
+                     std::string(Protocol::verb(message)) + " in UTF-16LE: peerchat/1 is spoken in UTF-8 only");
+                return;
+            }
             if constexpr (std::is_same_v<T, Login>)
                 handleLogin(message, encoding, source);
             else if constexpr (std::is_same_v<T, Logout>)
                 handleLogout(message, source);
+            else if constexpr (std::is_same_v<T, Alive>)
+                handleAlive(message, source);
+            else if constexpr (std::is_same_v<T, Store>)
+                _carrier.handleStore(message, source, _clock());
+            else if constexpr (std::is_same_v<T, Ack>)
+                _carrier.handleAck(message, source);
             else
                 drop(source, std::string(Protocol::verb(message)) + " is not a message for indexd");
         },
-        inbound->message);
+        inbound.message);
+}
+
+void LoginHandler::expireSilentUsers(std::chrono::milliseconds silence)
+{
+    for (const auto& expiry : _directory.expireHeardBefore(_clock() - silence)) {
+        logger().information("logout %s at %s: not heard from for %ld ms; %z online", expiry.user.name,
+                             expiry.user.endpoint.toString(), static_cast<long>(silence.count()), _directory.size());
+        _broadcaster.announceLogout(expiry.user, expiry.seq);
+    }
 }
 
 void LoginHandler::handleLogin(const Login& login, TextEncoding encoding, const Endpoint& source)
@@ -68,7 +110,8 @@ void LoginHandler::handleLogin(const Login& login, TextEncoding encoding, const 
         dialect = Dialect::Peerchat;
     }
 
-    const LoginOutcome outcome = _directory.login(login.name, registered, dialect, source.host());
+    const auto now = _clock();
+    const LoginOutcome outcome = _directory.login(login.name, registered, dialect, source.host(), now);
     switch (outcome.kind) {
     case LoginOutcome::Kind::Taken:
         logger().information("refused login %s from %s: already online at %s", login.name, source.toString(),
@@ -79,6 +122,7 @@ void LoginHandler::handleLogin(const Login& login, TextEncoding encoding, const 
         logger().information("login %s again at %s: accepted, nothing to announce", login.name,
                              registered.toString());
         reply(Accept{rosterPortFor(dialect)}, encoding, registered);
+        _carrier.deliverTo(login.name, now);
         return;
     case LoginOutcome::Kind::Registered:
         logger().information("login %s at %s (%s, wrote %s); %z online", login.name, registered.toString(),
@@ -87,9 +131,10 @@ void LoginHandler::handleLogin(const Login& login, TextEncoding encoding, const 
         if (outcome.displaced) {
             logger().information("logout %s at %s: %s logged in from its endpoint", outcome.displaced->name,
                                  outcome.displaced->endpoint.toString(), login.name);
-            _broadcaster.announceLogout(*outcome.displaced);
+            _broadcaster.announceLogout(*outcome.displaced, outcome.displacedSeq);
         }
-        _broadcaster.announceLogin(*_directory.find(login.name));
+        _broadcaster.announceLogin(*_directory.find(login.name), outcome.seq);
+        _carrier.deliverTo(login.name, now);
         return;
     }
 }
@@ -107,9 +152,24 @@ void LoginHandler::handleLogout(const Logout& logout, const Endpoint& source)
     case LogoutOutcome::Kind::LoggedOut:
         logger().information("logout %s at %s; %z online", logout.name, outcome.user->endpoint.toString(),
                              _directory.size());
-        _broadcaster.announceLogout(*outcome.user);
+        _broadcaster.announceLogout(*outcome.user, outcome.seq);
         return;
     }
+}
+
+void LoginHandler::handleAlive(const Alive& alive, const Endpoint& source)
+{
+    // Heartbeats come from every peerd all the time: debug, not information.
+    if (_directory.heardFrom(alive.name, source, _clock())) {
+        logger().debug("alive %s from %s (has %?u): seen %?u", alive.name, source.toString(), alive.seq,
+                       _directory.presenceSeq());
+        reply(Seen{_directory.presenceSeq()}, TextEncoding::Utf8, source);
+        return;
+    }
+    // Never larger than the heartbeat: "relogin,NAME" against "alive,NAME,SEQ".
+    logger().debug("alive %s from %s, where no peerchat user %s is online: relogin", alive.name, source.toString(),
+                   alive.name);
+    reply(Relogin{alive.name}, TextEncoding::Utf8, source);
 }
 
 void LoginHandler::drop(const Endpoint& source, const std::string& reason)

@@ -167,10 +167,12 @@ void RosterListener::resumeAccepting()
 
 std::shared_ptr<const std::string> RosterListener::currentRoster()
 {
-    // Encoded once per change of the directory, and shared by every
-    // connection that reads it, however many fetch the same roster.
+    // Encoded once per change of the directory (the presence sequence number
+    // only moves with one), and shared by every connection that reads it,
+    // however many fetch the same roster.
     if (!_roster || _rosterVersion != _directory.version()) {
-        _roster = std::make_shared<const std::string>(RosterCodec::encode(_directory.snapshot(), _format));
+        _roster = std::make_shared<const std::string>(
+            RosterCodec::encode(_directory.snapshot(), _format, _directory.presenceSeq()));
         _rosterVersion = _directory.version();
     }
     return _roster;

@@ -21,15 +21,16 @@ namespace {
 
 constexpr auto kQuiet = std::chrono::milliseconds(300);
 
-// The entries of a roster text ("a,ep;b,ep;end"), which must end in "end".
-Entries entriesOf(const std::string& text)
+// The entries of a roster text ("a,ep;b,ep;end"), which must end in `end`
+// ("end,SEQ" for the peerchat roster).
+Entries entriesOf(const std::string& text, const std::string& end = "end")
 {
     Entries entries;
     std::size_t start = 0;
     while (true) {
         const auto semicolon = text.find(';', start);
         if (semicolon == std::string::npos) {
-            CPPUNIT_ASSERT_EQUAL_MESSAGE("roster: " + text, std::string("end"), text.substr(start));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE("roster: " + text, end, text.substr(start));
             return entries;
         }
         entries.insert(text.substr(start, semicolon - start));
@@ -61,7 +62,9 @@ class IndexdTest : public CppUnit::TestFixture
 public:
     void setUp() override
     {
-        _indexd = std::make_unique<DaemonProcess>("indexd", std::vector<std::string>{"--port", "0", "--bind", "127.0.0.1"});
+        _indexd = std::make_unique<DaemonProcess>(
+            "indexd",
+            std::vector<std::string>{"--port", "0", "--bind", "127.0.0.1", "--database", _dir.file("indexd.db")});
         _indexd->start();
         auto fields = _indexd->waitReady();
         _index = fields["udp"];
@@ -183,15 +186,22 @@ public:
         dave.send("login,dave," + dave.endpoint() + ",peerchat/1", _index);
         CPPUNIT_ASSERT_EQUAL("Accept," + std::to_string(_peerchatPort), next(dave));
         CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
-        CPPUNIT_ASSERT(entriesOf(dave.fetchRoster("127.0.0.1", _peerchatPort))
+        // Peerchat users also get each announcement's presence sequence number.
+        CPPUNIT_ASSERT(entriesOf(dave.fetchRoster("127.0.0.1", _peerchatPort), "end,2")
                        == (Entries{"alice," + alice.endpoint() + ",seed", "dave," + dave.endpoint() + ",peerchat/1"}));
 
         SeedClient bob;
         login(bob, "bob");
-        CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint() + ",seed", next(dave));
+        CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint() + ",seed,3", next(dave));
+        CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint(), next(alice));
         SeedClient carol(SeedClient::Mode::DotNet);
         login(carol, "carol");
-        CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint() + ",dotnet", next(dave));
+        CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint() + ",dotnet,4", next(dave));
+        CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint(), next(alice));
+        CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint(), next(bob));
+        dave.send("logout,dave," + dave.endpoint(), _index);
+        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(alice));
+        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(carol));
     }
 
     void testUnknownPeerchatVersionRefused()
@@ -295,6 +305,7 @@ private:
             CPPUNIT_ASSERT_EQUAL("login," + name + "," + marker.endpoint(), next(*observer));
     }
 
+    peerchat::test::TempDir _dir;
     std::unique_ptr<DaemonProcess> _indexd;
     std::string _index;
     int _seedPort = 0;

@@ -29,24 +29,25 @@ public:
     void setUp() override
     {
         const auto ip = Poco::Net::IPAddress("127.0.0.1");
-        _directory.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip);
-        _directory.login("bob", endpoint("127.0.0.1:5002"), Dialect::Seed, ip);
-        _directory.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip);
-        _directory.login("dave", endpoint("[::1]:5004"), Dialect::Peerchat, Poco::Net::IPAddress("::1"));
+        const Directory::TimePoint now{};
+        _directory.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip, now);
+        _directory.login("bob", endpoint("127.0.0.1:5002"), Dialect::Seed, ip, now);
+        _directory.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip, now);
+        _directory.login("dave", endpoint("[::1]:5004"), Dialect::Peerchat, Poco::Net::IPAddress("::1"), now);
     }
 
     void testAnnounceLoginReachesEveryOtherUserInItsDialect()
     {
         RecordingSink sink;
-        Broadcaster(_directory, sink).announceLogin(*_directory.find("carol"));
+        Broadcaster(_directory, sink).announceLogin(*_directory.find("carol"), 5);
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5001")) == lines({"login,carol,127.0.0.1:6000"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5002")) == lines({"login,carol,127.0.0.1:6000"}));
-        CPPUNIT_ASSERT(sink.to(endpoint("[::1]:5004")) == lines({"login,carol,127.0.0.1:6000,dotnet"}));
+        CPPUNIT_ASSERT(sink.to(endpoint("[::1]:5004")) == lines({"login,carol,127.0.0.1:6000,dotnet,5"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:6000")).empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), sink.sent.size());
 
         sink.sent.clear();
-        Broadcaster(_directory, sink).announceLogin(*_directory.find("dave"));
+        Broadcaster(_directory, sink).announceLogin(*_directory.find("dave"), 6);
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5001")) == lines({"login,dave,[::1]:5004"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:6000")) == lines({toUtf16le("login,dave,[::1]:5004")}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), sink.sent.size());
@@ -55,10 +56,10 @@ public:
     void testAnnounceLogoutReachesEveryOtherUserInItsEncoding()
     {
         RecordingSink sink;
-        Broadcaster(_directory, sink).announceLogout(*_directory.find("alice"));
+        Broadcaster(_directory, sink).announceLogout(*_directory.find("alice"), 7);
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5002")) == lines({"logout,alice,127.0.0.1:5001"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:6000")) == lines({toUtf16le("logout,alice,127.0.0.1:5001")}));
-        CPPUNIT_ASSERT(sink.to(endpoint("[::1]:5004")) == lines({"logout,alice,127.0.0.1:5001"}));
+        CPPUNIT_ASSERT(sink.to(endpoint("[::1]:5004")) == lines({"logout,alice,127.0.0.1:5001,7"}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), sink.sent.size());
     }
 
@@ -66,7 +67,7 @@ public:
     {
         Directory empty;
         RecordingSink sink;
-        Broadcaster(empty, sink).announceLogout(*_directory.find("alice"));
+        Broadcaster(empty, sink).announceLogout(*_directory.find("alice"), 1);
         CPPUNIT_ASSERT(sink.sent.empty());
     }
 
@@ -76,7 +77,7 @@ public:
         peerchat::OnlineUser gone{"bob-before", endpoint("127.0.0.1:5002"), Dialect::Seed,
                                   Poco::Net::IPAddress("127.0.0.1")};
         RecordingSink sink;
-        Broadcaster(_directory, sink).announceLogout(gone);
+        Broadcaster(_directory, sink).announceLogout(gone, 1);
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5002")).empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), sink.sent.size());
     }
@@ -88,10 +89,11 @@ public:
         for (int i = 0; i < kUsers; ++i) {
             big.login("u" + std::to_string(i),
                       endpoint("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":5000"),
-                      i % 3 == 0 ? Dialect::Peerchat : Dialect::Seed, Poco::Net::IPAddress("10.0.0.1"));
+                      i % 3 == 0 ? Dialect::Peerchat : Dialect::Seed, Poco::Net::IPAddress("10.0.0.1"),
+                      Directory::TimePoint());
         }
         RecordingSink sink;
-        Broadcaster(big, sink).announceLogin(*big.find("u0"));
+        Broadcaster(big, sink).announceLogin(*big.find("u0"), 1);
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers - 1), sink.sent.size());
         std::set<std::string> destinations;
         for (const auto& d : sink.sent) destinations.insert(d.to.toString());

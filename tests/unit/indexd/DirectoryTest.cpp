@@ -14,6 +14,17 @@ using peerchat::test::endpoint;
 
 namespace {
 
+const Directory::TimePoint kT0{};
+
+using std::chrono::milliseconds;
+
+std::vector<std::string> namesOf(const std::vector<peerchat::Expiry>& expired)
+{
+    std::vector<std::string> names;
+    for (const auto& e : expired) names.push_back(e.user.name);
+    return names;
+}
+
 Poco::Net::IPAddress ip(const std::string& text)
 {
     return Poco::Net::IPAddress(text);
@@ -38,13 +49,20 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSnapshotListsEveryUserWithDialect);
     CPPUNIT_TEST(testVersionGrowsWithEveryChangeOnly);
     CPPUNIT_TEST(testManyUsersKeepBothIndexesConsistent);
+    CPPUNIT_TEST(testPresenceSeqCountsEveryAnnouncement);
+    CPPUNIT_TEST(testHeardFromOnlyPeerchatUserAtItsEndpoint);
+    CPPUNIT_TEST(testExpireTakesSilentPeerchatUsersOnly);
+    CPPUNIT_TEST(testLoginAgainCountsAsHeard);
+    CPPUNIT_TEST(testLoginAgainAsSeedStopsExpiry);
+    CPPUNIT_TEST(testLeftUsersAreNotExpired);
+    CPPUNIT_TEST(testExpireAmongManyTakesOnlyTheSilent);
     CPPUNIT_TEST_SUITE_END();
 
 public:
     void testLoginRegistersName()
     {
         Directory d;
-        const auto outcome = d.login("天涯", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        const auto outcome = d.login("天涯", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Registered);
         CPPUNIT_ASSERT(!outcome.displaced);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.size());
@@ -57,8 +75,8 @@ public:
     void testLoginAtSameEndpointIsAlreadyHere()
     {
         Directory d;
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
-        const auto outcome = d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        const auto outcome = d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::AlreadyHere);
         CPPUNIT_ASSERT(!outcome.displaced);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.size());
@@ -67,17 +85,17 @@ public:
     void testLoginAtSameEndpointRefreshesDialect()
     {
         Directory d;
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Peerchat, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(d.find("alice")->dialect == Dialect::Peerchat);
     }
 
     void testLoginOfNameOnlineElsewhereIsTaken()
     {
         Directory d;
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         const auto before = d.version();
-        const auto outcome = d.login("alice", endpoint("127.0.0.1:5002"), Dialect::Peerchat, ip("127.0.0.1"));
+        const auto outcome = d.login("alice", endpoint("127.0.0.1:5002"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Taken);
         CPPUNIT_ASSERT_EQUAL(before, d.version());
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), d.find("alice")->endpoint.toString());
@@ -88,8 +106,8 @@ public:
     void testLoginDisplacesNameAtSameEndpoint()
     {
         Directory d;
-        d.login("bob", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
-        const auto outcome = d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("bob", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        const auto outcome = d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Registered);
         CPPUNIT_ASSERT(outcome.displaced);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), outcome.displaced->name);
@@ -97,26 +115,26 @@ public:
         CPPUNIT_ASSERT(d.find("alice"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.size());
         // bob may come back elsewhere: nothing of him is left behind.
-        CPPUNIT_ASSERT(d.login("bob", endpoint("127.0.0.1:5002"), Dialect::Seed, ip("127.0.0.1")).kind
+        CPPUNIT_ASSERT(d.login("bob", endpoint("127.0.0.1:5002"), Dialect::Seed, ip("127.0.0.1"), kT0).kind
                        == LoginOutcome::Kind::Registered);
     }
 
     void testLogoutFromRegisteredEndpoint()
     {
         Directory d;
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         const auto outcome = d.logout("alice", endpoint("10.0.0.9:7"), endpoint("127.0.0.1:5001"));
         CPPUNIT_ASSERT(outcome.kind == LogoutOutcome::Kind::LoggedOut);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), outcome.user->name);
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), d.size());
         // The endpoint is free again.
-        CPPUNIT_ASSERT(!d.login("bob", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1")).displaced);
+        CPPUNIT_ASSERT(!d.login("bob", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0).displaced);
     }
 
     void testLogoutFromOtherPortRefused()
     {
         Directory d;
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         const auto before = d.version();
         const auto outcome = d.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5002"));
         CPPUNIT_ASSERT(outcome.kind == LogoutOutcome::Kind::WrongSource);
@@ -135,7 +153,7 @@ public:
     void testLogoutDotNetFromAnyPortOfLoginAddress()
     {
         Directory d;
-        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"));
+        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
         const auto outcome = d.logout("carol", endpoint("127.0.0.1:6000"), endpoint("127.0.0.1:43210"));
         CPPUNIT_ASSERT(outcome.kind == LogoutOutcome::Kind::LoggedOut);
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), d.size());
@@ -144,7 +162,7 @@ public:
     void testLogoutDotNetWithOtherWrittenEndpointRefused()
     {
         Directory d;
-        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"));
+        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
         const auto outcome = d.logout("carol", endpoint("127.0.0.1:6001"), endpoint("127.0.0.1:43210"));
         CPPUNIT_ASSERT(outcome.kind == LogoutOutcome::Kind::WrongSource);
         CPPUNIT_ASSERT(d.find("carol"));
@@ -153,7 +171,7 @@ public:
     void testLogoutDotNetFromOtherAddressRefused()
     {
         Directory d;
-        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"));
+        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
         const auto outcome = d.logout("carol", endpoint("127.0.0.1:6000"), endpoint("127.0.0.2:6000"));
         CPPUNIT_ASSERT(outcome.kind == LogoutOutcome::Kind::WrongSource);
         CPPUNIT_ASSERT(d.find("carol"));
@@ -163,9 +181,9 @@ public:
     {
         Directory d;
         CPPUNIT_ASSERT(d.snapshot().empty());
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
-        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"));
-        d.login("dave", endpoint("[::1]:7000"), Dialect::Peerchat, ip("::1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
+        d.login("dave", endpoint("[::1]:7000"), Dialect::Peerchat, ip("::1"), kT0);
         std::set<std::string> rows;
         for (const auto& e : d.snapshot()) rows.insert(e.name + " " + e.endpoint.toString() + " " + e.dialect);
         const std::set<std::string> expected{"alice 127.0.0.1:5001 seed", "carol 127.0.0.1:6000 dotnet",
@@ -177,10 +195,10 @@ public:
     {
         Directory d;
         auto v = d.version();
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(d.version() > v);
         v = d.version();
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"));
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT_EQUAL(v, d.version());
         d.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.9:5001"));
         CPPUNIT_ASSERT_EQUAL(v, d.version());
@@ -195,16 +213,132 @@ public:
         for (int i = 0; i < kUsers; ++i) {
             const std::string ep = "10.0." + std::to_string(i / 50000) + "." + std::to_string(i % 250) + ":"
                                    + std::to_string(1000 + (i / 250) % 200);
-            CPPUNIT_ASSERT(d.login("u" + std::to_string(i), endpoint(ep), Dialect::Seed, ip("10.0.0.1")).kind
+            CPPUNIT_ASSERT(d.login("u" + std::to_string(i), endpoint(ep), Dialect::Seed, ip("10.0.0.1"), kT0).kind
                            == LoginOutcome::Kind::Registered);
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers), d.size());
         // u0 sits at 10.0.0.0:1000; a newcomer there displaces exactly u0.
-        const auto outcome = d.login("newcomer", endpoint("10.0.0.0:1000"), Dialect::Seed, ip("10.0.0.0"));
+        const auto outcome = d.login("newcomer", endpoint("10.0.0.0:1000"), Dialect::Seed, ip("10.0.0.0"), kT0);
         CPPUNIT_ASSERT(outcome.displaced);
         CPPUNIT_ASSERT_EQUAL(std::string("u0"), outcome.displaced->name);
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers), d.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers), d.snapshot().size());
+    }
+
+    void testPresenceSeqCountsEveryAnnouncement()
+    {
+        Directory d;
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d.presenceSeq());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1),
+                             d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0).seq);
+        // Nothing announced: no number taken.
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0),
+                             d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0).seq);
+        d.login("alice", endpoint("127.0.0.1:5009"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        d.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5009"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.presenceSeq());
+
+        // A displacement is two announcements: the logout first.
+        const auto displacing = d.login("bob", endpoint("127.0.0.1:5001"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), displacing.displacedSeq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), displacing.seq);
+        const auto logout = d.logout("bob", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), logout.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), d.presenceSeq());
+    }
+
+    void testHeardFromOnlyPeerchatUserAtItsEndpoint()
+    {
+        Directory d;
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        const auto version = d.version();
+        CPPUNIT_ASSERT(d.heardFrom("dave", endpoint("127.0.0.1:5004"), kT0 + milliseconds(10)));
+        CPPUNIT_ASSERT(!d.heardFrom("dave", endpoint("127.0.0.1:5005"), kT0 + milliseconds(10)));
+        CPPUNIT_ASSERT(!d.heardFrom("alice", endpoint("127.0.0.1:5001"), kT0 + milliseconds(10)));
+        CPPUNIT_ASSERT(!d.heardFrom("nobody", endpoint("127.0.0.1:5004"), kT0 + milliseconds(10)));
+        // A heartbeat changes nothing the roster shows.
+        CPPUNIT_ASSERT_EQUAL(version, d.version());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.presenceSeq());
+    }
+
+    void testExpireTakesSilentPeerchatUsersOnly()
+    {
+        Directory d;
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        d.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        d.heardFrom("erin", endpoint("127.0.0.1:5005"), kT0 + milliseconds(500));
+
+        CPPUNIT_ASSERT(d.expireHeardBefore(kT0 - milliseconds(1)).empty());
+        const auto first = d.expireHeardBefore(kT0 + milliseconds(499));
+        CPPUNIT_ASSERT(namesOf(first) == std::vector<std::string>{"dave"});
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5004"), first.front().user.endpoint.toString());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), first.front().seq);
+        CPPUNIT_ASSERT(!d.find("dave"));
+
+        // At exactly the cutoff counts as silent for that long.
+        CPPUNIT_ASSERT(namesOf(d.expireHeardBefore(kT0 + milliseconds(500))) == std::vector<std::string>{"erin"});
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), d.presenceSeq());
+        CPPUNIT_ASSERT(d.expireHeardBefore(kT0 + std::chrono::hours(24 * 365)).empty());
+        CPPUNIT_ASSERT(d.find("alice"));
+        CPPUNIT_ASSERT(d.find("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), d.size());
+    }
+
+    void testLoginAgainCountsAsHeard()
+    {
+        Directory d;
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        d.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, ip("127.0.0.1"), kT0 + milliseconds(100));
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0 + milliseconds(200));
+        CPPUNIT_ASSERT(namesOf(d.expireHeardBefore(kT0 + milliseconds(150))) == std::vector<std::string>{"erin"});
+        CPPUNIT_ASSERT(namesOf(d.expireHeardBefore(kT0 + milliseconds(200))) == std::vector<std::string>{"dave"});
+    }
+
+    void testLoginAgainAsSeedStopsExpiry()
+    {
+        Directory d;
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        CPPUNIT_ASSERT(d.expireHeardBefore(kT0 + milliseconds(1000)).empty());
+        CPPUNIT_ASSERT(d.find("dave"));
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0 + milliseconds(2000));
+        CPPUNIT_ASSERT(namesOf(d.expireHeardBefore(kT0 + milliseconds(2000))) == std::vector<std::string>{"dave"});
+    }
+
+    void testLeftUsersAreNotExpired()
+    {
+        Directory d;
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        d.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
+        d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
+        // frank displaces erin at her endpoint as a seed user.
+        d.login("frank", endpoint("127.0.0.1:5005"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        const auto seq = d.presenceSeq();
+        CPPUNIT_ASSERT(d.expireHeardBefore(kT0 + milliseconds(1000)).empty());
+        CPPUNIT_ASSERT_EQUAL(seq, d.presenceSeq());
+        CPPUNIT_ASSERT(d.find("frank"));
+    }
+
+    void testExpireAmongManyTakesOnlyTheSilent()
+    {
+        Directory d;
+        constexpr int kUsers = 100000;
+        for (int i = 0; i < kUsers; ++i) {
+            const std::string ep = "10.0." + std::to_string(i / 50000) + "." + std::to_string(i % 250) + ":"
+                                   + std::to_string(1000 + (i / 250) % 200);
+            d.login("u" + std::to_string(i), endpoint(ep), Dialect::Peerchat, ip("10.0.0.1"), kT0 + milliseconds(i));
+        }
+        const auto expired = d.expireHeardBefore(kT0 + milliseconds(999));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1000), expired.size());
+        for (std::size_t i = 0; i < expired.size(); ++i) {
+            CPPUNIT_ASSERT_EQUAL("u" + std::to_string(i), expired[i].user.name);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(kUsers + i + 1), expired[i].seq);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers - 1000), d.size());
+        CPPUNIT_ASSERT(d.find("u1000"));
     }
 };
 

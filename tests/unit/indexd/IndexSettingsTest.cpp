@@ -1,10 +1,14 @@
 #include "IndexSettings.h"
 
+#include "DataPath.h"
+
 #include <Poco/AutoPtr.h>
 #include <Poco/Message.h>
 #include <Poco/Util/MapConfiguration.h>
 
 #include <cppunit/extensions/HelperMacros.h>
+
+#include <cstdlib>
 
 using peerchat::IndexSettings;
 
@@ -16,6 +20,8 @@ class IndexSettingsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadRefusesBadPortNamingFlag);
     CPPUNIT_TEST(testReadRefusesBadValuesNamingKey);
     CPPUNIT_TEST(testReadTakesOnlyNumericBindAddresses);
+    CPPUNIT_TEST(testDatabaseDefaultsToXdgDataHome);
+    CPPUNIT_TEST(testReadRefusesBadFaultsNamingFlag);
     CPPUNIT_TEST(testEveryKeyHasFlag);
     CPPUNIT_TEST_SUITE_END();
 
@@ -33,6 +39,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->peerchatRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::size_t(256), s->maxRosterConnections);
         CPPUNIT_ASSERT_EQUAL(10000L, static_cast<long>(s->rosterDeadline.count()));
+        CPPUNIT_ASSERT_EQUAL(30000L, static_cast<long>(s->expireAfter.count()));
+        CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("indexd.db"), s->database);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1000), s->mailboxLimit);
+        CPPUNIT_ASSERT_EQUAL(1000L, static_cast<long>(s->redeliverEvery.count()));
+        CPPUNIT_ASSERT(!s->faults.enabled());
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), s->logLevel);
     }
 
@@ -45,6 +56,11 @@ public:
         _config->setString("indexd.peerchatRosterPort", "4003");
         _config->setString("indexd.maxRosterConnections", "1");
         _config->setString("indexd.rosterDeadlineMs", "250");
+        _config->setString("indexd.expireMs", "700");
+        _config->setString("indexd.database", "/var/lib/peerchat/index.db");
+        _config->setString("indexd.mailboxLimit", "0");
+        _config->setString("indexd.redeliverMs", "250");
+        _config->setString("indexd.faults", "drop=0.5,seed=9");
         _config->setString("indexd.logLevel", "warning");
         const auto s = IndexSettings::read(*_config, {});
         CPPUNIT_ASSERT_MESSAGE(s.error(), s.ok());
@@ -55,6 +71,12 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(4003), s->peerchatRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), s->maxRosterConnections);
         CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->rosterDeadline.count()));
+        CPPUNIT_ASSERT_EQUAL(700L, static_cast<long>(s->expireAfter.count()));
+        CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/peerchat/index.db"), s->database);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), s->mailboxLimit);
+        CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->redeliverEvery.count()));
+        CPPUNIT_ASSERT_DOUBLES_EQUAL(0.5, s->faults.drop, 1e-9);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), s->faults.seed);
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_WARNING), s->logLevel);
     }
 
@@ -77,6 +99,12 @@ public:
             {"indexd.maxRosterConnections", "0"},
             {"indexd.rosterDeadlineMs", "5"},
             {"indexd.logLevel", "loud"},
+            {"indexd.expireMs", "50"},
+            {"indexd.database", "indexd.db"},
+            {"indexd.database", ""},
+            {"indexd.mailboxLimit", "-1"},
+            {"indexd.redeliverMs", "1"},
+            {"indexd.faults", "loss=0.1"},
         };
         for (const auto& [key, value] : cases) {
             Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
@@ -103,6 +131,29 @@ public:
         CPPUNIT_ASSERT_EQUAL(
             std::string("--bind must be a numeric IP address such as 127.0.0.1, 0.0.0.0 or ::, got '1.2.3'"),
             shortened.error());
+    }
+
+    void testDatabaseDefaultsToXdgDataHome()
+    {
+        const char* old = std::getenv("XDG_DATA_HOME");
+        const std::string saved = old ? old : "";
+        ::setenv("XDG_DATA_HOME", "/srv/data", 1);
+        const auto s = IndexSettings::read(*_config, {});
+        if (old) ::setenv("XDG_DATA_HOME", saved.c_str(), 1);
+        else ::unsetenv("XDG_DATA_HOME");
+        CPPUNIT_ASSERT_EQUAL(std::string("/srv/data/peerchat/indexd.db"), s->database);
+
+        _config->setString("indexd.database", ":memory:");
+        CPPUNIT_ASSERT_EQUAL(std::string(":memory:"), IndexSettings::read(*_config, {})->database);
+    }
+
+    void testReadRefusesBadFaultsNamingFlag()
+    {
+        _config->setString("indexd.faults", "drop=2");
+        const auto s = IndexSettings::read(*_config, {"indexd.faults"});
+        CPPUNIT_ASSERT(!s.ok());
+        CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().rfind("--faults must be off or", 0) == 0);
+        CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().find("'drop=2'") != std::string::npos);
     }
 
     void testEveryKeyHasFlag()

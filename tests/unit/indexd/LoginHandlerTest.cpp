@@ -1,6 +1,8 @@
 #include "Broadcaster.h"
 #include "Directory.h"
 #include "LoginHandler.h"
+#include "MailCarrier.h"
+#include "Mailbox.h"
 
 #include "BadDatagrams.h"
 #include "RecordingSink.h"
@@ -19,7 +21,10 @@ using peerchat::Dialect;
 using peerchat::Directory;
 using peerchat::Endpoint;
 using peerchat::LoginHandler;
+using peerchat::MailCarrier;
+using peerchat::Mailbox;
 using peerchat::RosterPorts;
+using std::chrono::milliseconds;
 using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
 using peerchat::test::toUtf16le;
@@ -27,6 +32,8 @@ using peerchat::test::toUtf16le;
 namespace {
 
 const RosterPorts kPorts{4001, 4002, 4003};
+constexpr milliseconds kExpireAfter{700};
+constexpr milliseconds kRedeliverEvery{1000};
 
 std::vector<std::string> strings(std::initializer_list<std::string> items)
 {
@@ -66,6 +73,15 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDotNetLogoutFromOtherAddressIgnored);
     CPPUNIT_TEST(testBadDatagramsAnsweredByNothing);
     CPPUNIT_TEST(testRepliesNeverLargerThanRequests);
+    CPPUNIT_TEST(testAliveFromPeerchatUserAnsweredSeenWithLatestSeq);
+    CPPUNIT_TEST(testAliveFromAnyoneElseAnsweredRelogin);
+    CPPUNIT_TEST(testAlivesLoggedBelowInformation);
+    CPPUNIT_TEST(testPeerchatVerbsInUtf16Dropped);
+    CPPUNIT_TEST(testSilentPeerchatUserExpiredAndAnnounced);
+    CPPUNIT_TEST(testHeartbeatsKeepPeerchatUserOnline);
+    CPPUNIT_TEST(testSeedAndDotNetUsersNeverExpire);
+    CPPUNIT_TEST(testPresenceSeqIncreasesByOnePerAnnouncement);
+    CPPUNIT_TEST(testPeerchatLoginDeliversWaitingMail);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -74,7 +90,9 @@ public:
         _directory = std::make_unique<Directory>();
         _sink = std::make_unique<RecordingSink>();
         _broadcaster = std::make_unique<Broadcaster>(*_directory, *_sink);
-        _handler = std::make_unique<LoginHandler>(*_directory, *_broadcaster, *_sink, kPorts);
+        _mailbox = std::make_unique<Mailbox>(":memory:", 10);
+        _carrier = std::make_unique<MailCarrier>(*_mailbox, *_directory, *_sink, kRedeliverEvery);
+        _handler = makeHandler(kPorts);
         _log = new RecordingChannel;
         Poco::Logger::get("LoginHandler").setChannel(_log);
     }
@@ -111,17 +129,17 @@ public:
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,alice,127.0.0.1:5001"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("login,alice,127.0.0.1:5001")}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,alice,127.0.0.1:5001,seed"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,alice,127.0.0.1:5001,seed,4"}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink->sent.size());
 
         // Peerchat users learn every dialect; others never see a fourth field.
         _sink->sent.clear();
         receive("login,erin,127.0.0.1:5005,peerchat/1", "127.0.0.1:5005");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,erin,127.0.0.1:5005,peerchat/1"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,erin,127.0.0.1:5005,peerchat/1,5"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,erin,127.0.0.1:5005"}));
         _sink->sent.clear();
         receive(toUtf16le("login,frank,127.0.0.1:6001"), "127.0.0.1:40001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,frank,127.0.0.1:6001,dotnet"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,frank,127.0.0.1:6001,dotnet,6"}));
     }
 
     void testLoginOfNameOnlineElsewhereRefusedTaken()
@@ -240,7 +258,7 @@ public:
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001").empty());
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"logout,alice,127.0.0.1:5001"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("logout,alice,127.0.0.1:5001")}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"logout,alice,127.0.0.1:5001"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"logout,alice,127.0.0.1:5001,5"}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink->sent.size());
     }
 
@@ -323,8 +341,9 @@ public:
             {"login,c,1.2.3.4:1,peerchat/2", "127.0.0.1:65532"},
             {toUtf16le("login,d,1.2.3.4:1"), "1.2.3.4:9"},
             {toUtf16le("login,d,1.2.3.5:1"), "1.2.3.5:9"},
+            {"alive,e,0", "127.0.0.1:65531"},
         };
-        _handler = std::make_unique<LoginHandler>(*_directory, *_broadcaster, *_sink, RosterPorts{65535, 65535, 65535});
+        _handler = makeHandler(RosterPorts{65535, 65535, 65535});
         for (const auto& [request, source] : requests) {
             _sink->sent.clear();
             receive(request, source);
@@ -334,7 +353,169 @@ public:
         }
     }
 
+    void testAliveFromPeerchatUserAnsweredSeenWithLatestSeq()
+    {
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        _sink->sent.clear();
+        receive("alive,dave,0", "127.0.0.1:5004");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"seen,2"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
+    }
+
+    void testAliveFromAnyoneElseAnsweredRelogin()
+    {
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        _sink->sent.clear();
+        const auto version = _directory->version();
+
+        receive("alive,dave,2", "127.0.0.1:5009");
+        receive("alive,alice,2", "127.0.0.1:5001");
+        receive("alive,天涯,0", "127.0.0.1:5004");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5009") == strings({"relogin,dave"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"relogin,alice"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"relogin,天涯"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink->sent.size());
+        CPPUNIT_ASSERT_EQUAL(version, _directory->version());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), _directory->presenceSeq());
+    }
+
+    void testAlivesLoggedBelowInformation()
+    {
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        _sink->sent.clear();
+        _log->lines.clear();
+        receive("alive,dave,1", "127.0.0.1:5004");
+        receive("alive,dave,1", "127.0.0.1:5009");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
+        CPPUNIT_ASSERT(_log->lines.empty());
+    }
+
+    void testPeerchatVerbsInUtf16Dropped()
+    {
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        _sink->sent.clear();
+        for (const char* text : {"alive,dave,1", "store,bob,ab,1,12:00:00,dave,hi", "ack,dave,ab,1"}) {
+            _log->lines.clear();
+            receive(toUtf16le(text), "127.0.0.1:5004");
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(1), _log->lines.size());
+            CPPUNIT_ASSERT_MESSAGE(_log->lines.front(), _log->lines.front().find("UTF-8 only") != std::string::npos);
+        }
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
+    }
+
+    void testSilentPeerchatUserExpiredAndAnnounced()
+    {
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        receive("login,erin,127.0.0.1:5005,peerchat/1", "127.0.0.1:5005");
+        _sink->sent.clear();
+
+        _now += kExpireAfter - milliseconds(1);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        receive("alive,erin,4", "127.0.0.1:5005");
+        _sink->sent.clear();
+
+        _now += milliseconds(1);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(!_directory->find("dave"));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"logout,dave,127.0.0.1:5004"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("logout,dave,127.0.0.1:5004")}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5005") == strings({"logout,dave,127.0.0.1:5004,5"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink->sent.size());
+
+        // An expired user's heartbeat is told to log in again.
+        _sink->sent.clear();
+        receive("alive,dave,5", "127.0.0.1:5004");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"relogin,dave"}));
+    }
+
+    void testHeartbeatsKeepPeerchatUserOnline()
+    {
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        for (int beat = 0; beat < 20; ++beat) {
+            _now += kExpireAfter / 2;
+            receive("alive,dave,2", "127.0.0.1:5004");
+            _handler->expireSilentUsers(kExpireAfter);
+        }
+        CPPUNIT_ASSERT(_directory->find("dave"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), _directory->presenceSeq());
+        // A heartbeat from elsewhere does not count for dave.
+        receive("alive,dave,2", "127.0.0.1:5009");
+        _now += kExpireAfter;
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(!_directory->find("dave"));
+    }
+
+    void testSeedAndDotNetUsersNeverExpire()
+    {
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        _sink->sent.clear();
+        _now += std::chrono::hours(24 * 365);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _directory->size());
+    }
+
+    void testPresenceSeqIncreasesByOnePerAnnouncement()
+    {
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,carol,127.0.0.1:5002", "127.0.0.1:5002");
+        _now += milliseconds(100);
+        receive("login,erin,127.0.0.1:5005,peerchat/1", "127.0.0.1:5005");
+        _now += kExpireAfter - milliseconds(100);
+        receive("alive,dave,7", "127.0.0.1:5004");
+        _handler->expireSilentUsers(kExpireAfter);
+        _now += milliseconds(100);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004")
+                       == strings({"Accept,4003", "login,alice,127.0.0.1:5001,seed,2",
+                                   "login,bob,127.0.0.1:5002,seed,3",
+                                   "logout,alice,127.0.0.1:5001,4", "logout,bob,127.0.0.1:5002,5",
+                                   "login,carol,127.0.0.1:5002,seed,6", "login,erin,127.0.0.1:5005,peerchat/1,7",
+                                   "seen,7", "logout,erin,127.0.0.1:5005,8"}));
+        // Seed users see what they always saw.
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002")
+                       == strings({"Accept,4001", "logout,alice,127.0.0.1:5001", "Accept,4001",
+                                   "login,erin,127.0.0.1:5005", "logout,erin,127.0.0.1:5005"}));
+    }
+
+    void testPeerchatLoginDeliversWaitingMail()
+    {
+        receive("login,alice,127.0.0.1:5001,peerchat/1", "127.0.0.1:5001");
+        receive("store,bob,ab12,1,12:00:00,alice,hi, bob", "127.0.0.1:5001");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001").back() == "stored,bob,ab12,1");
+        _sink->sent.clear();
+
+        receive("login,bob,127.0.0.1:5002,peerchat/1", "127.0.0.1:5002");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"Accept,4003", "msg,ab12,1,12:00:00,alice,hi, bob"}));
+        receive("ack,bob,ab12,1", "127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
+
+        // A seed login under a name with mail gets none: it cannot ack.
+        receive("store,carol,ab12,2,12:00:01,alice,hi, carol", "127.0.0.1:5001");
+        _sink->sent.clear();
+        receive("login,carol,127.0.0.1:5003", "127.0.0.1:5003");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5003") == strings({"Accept,4001"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("carol"));
+    }
+
 private:
+    std::unique_ptr<LoginHandler> makeHandler(RosterPorts ports)
+    {
+        return std::make_unique<LoginHandler>(*_directory, *_broadcaster, *_carrier, *_sink, ports,
+                                              [this] { return _now; });
+    }
+
     void receive(const std::string& bytes, const std::string& source)
     {
         _handler->handleDatagram(bytes, endpoint(source));
@@ -348,7 +529,10 @@ private:
     std::unique_ptr<Directory> _directory;
     std::unique_ptr<RecordingSink> _sink;
     std::unique_ptr<Broadcaster> _broadcaster;
+    std::unique_ptr<Mailbox> _mailbox;
+    std::unique_ptr<MailCarrier> _carrier;
     std::unique_ptr<LoginHandler> _handler;
+    Directory::TimePoint _now{};
     Poco::AutoPtr<RecordingChannel> _log;
 };
 

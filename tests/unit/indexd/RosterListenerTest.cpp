@@ -51,6 +51,7 @@ class RosterListenerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testServesSeedTextRoster);
     CPPUNIT_TEST(testServesDotNetRosterWithLengthPrefix);
     CPPUNIT_TEST(testServesPeerchatRosterWithDialects);
+    CPPUNIT_TEST(testPeerchatRosterEndsWithLatestPresenceSeq);
     CPPUNIT_TEST(testServesDirectoryAsItChanges);
     CPPUNIT_TEST(testLimitsConnectionsAndCutsOffSlowReaders);
     CPPUNIT_TEST_SUITE_END();
@@ -86,7 +87,19 @@ public:
     {
         login("dave", "[::1]:5004", Dialect::Peerchat);
         start(RosterFormat::Peerchat);
-        CPPUNIT_ASSERT_EQUAL(std::string("dave,[::1]:5004,peerchat/1;end"), fetch());
+        CPPUNIT_ASSERT_EQUAL(std::string("dave,[::1]:5004,peerchat/1;end,1"), fetch());
+    }
+
+    void testPeerchatRosterEndsWithLatestPresenceSeq()
+    {
+        start(RosterFormat::Peerchat);
+        CPPUNIT_ASSERT_EQUAL(std::string("end"), fetch());
+        onLoop([this] {
+            login("alice", "127.0.0.1:5001", Dialect::Seed);
+            login("bob", "127.0.0.1:5002", Dialect::Peerchat);
+            _directory.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5001"));
+        });
+        CPPUNIT_ASSERT_EQUAL(std::string("bob,127.0.0.1:5002,peerchat/1;end,3"), fetch());
     }
 
     void testServesDirectoryAsItChanges()
@@ -141,7 +154,7 @@ public:
 private:
     void login(const std::string& name, const std::string& ep, Dialect dialect)
     {
-        _directory.login(name, endpoint(ep), dialect, endpoint(ep).host());
+        _directory.login(name, endpoint(ep), dialect, endpoint(ep).host(), Directory::TimePoint());
     }
 
     void start(RosterFormat format, std::size_t maxConnections = 8,
