@@ -1,0 +1,532 @@
+// Reliable delivery end to end: real indexd and peerds on loopback with
+// fault injection on their UDP sockets, killed with SIGKILL and restarted on
+// the same databases, driven through their local sockets; and a seed-only
+// client that cannot ack still talks with peerd.
+#include "DaemonProcess.h"
+#include "LocalClient.h"
+#include "SeedClient.h"
+#include "TempDir.h"
+#include "Wait.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace peerchat::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Short timeouts so that liveness shows within a test's time.
+constexpr auto kHeartbeat = 200ms;
+constexpr auto kExpire = 700ms;
+
+long long millisSince(Clock::time_point start)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+std::string sendRequest(const std::string& to, const std::string& text)
+{
+    return R"({"op":"send","to":")" + to + R"(","text":")" + text + R"("})";
+}
+
+std::string peerRequest(const std::string& op, const std::string& peer)
+{
+    return R"({"op":")" + op + R"(","peer":")" + peer + R"("})";
+}
+
+bool isEvent(const LocalClient::Object& event, const std::string& name)
+{
+    return event->optValue<std::string>("event", "") == name;
+}
+
+/// A private network for one test: indexd and peerds on loopback with their
+/// sockets and databases in one TempDir. indexd and any peerd can be killed
+/// and started again on the same UDP port and database. Every process is
+/// killed and reaped when the network goes away.
+class Network
+{
+public:
+    /// indexd expires a user after expire without a heartbeat; indexdFlags come last.
+    explicit Network(std::chrono::milliseconds expire = kExpire, std::vector<std::string> indexdFlags = {})
+        : _expire(expire), _indexdFlags(std::move(indexdFlags))
+    {
+        startIndexd("0");
+    }
+
+    /// indexd's UDP endpoint, "127.0.0.1:PORT".
+    const std::string& index() const { return _index; }
+
+    /// Kills indexd with SIGKILL and starts a new one on the same port and database.
+    void restartIndexd()
+    {
+        _indexd->signal(SIGKILL);
+        _indexd->waitExit();
+        startIndexd(_index.substr(_index.rfind(':') + 1));
+    }
+
+    DaemonProcess& indexd() { return *_indexd; }
+
+    /// Starts peerd for user (on the UDP port it had before, if it ran) and waits for its readiness line.
+    DaemonProcess& startPeerd(const std::string& user, const std::vector<std::string>& extra = {})
+    {
+        const auto known = _udp.find(user);
+        const std::string port = known == _udp.end() ? "0" : known->second.substr(known->second.rfind(':') + 1);
+        std::vector<std::string> args{"--user", user, "--index", _index, "--port", port, "--bind", "127.0.0.1",
+                                      "--socket", _dir.file(user + ".sock"), "--database", _dir.file(user + ".db"),
+                                      "--heartbeat-ms", std::to_string(kHeartbeat.count()), "--login-retry-ms", "100"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto process = std::make_unique<DaemonProcess>("peerd", args);
+        process->start();
+        _udp[user] = process->waitReady().at("udp");
+        _peerds[user] = process.get();
+        _processes.push_back(std::move(process));
+        return *_peerds[user];
+    }
+
+    DaemonProcess& peerd(const std::string& user) { return *_peerds.at(user); }
+    std::string udpOf(const std::string& user) const { return _udp.at(user); }
+
+    /// Stops peerd for user: SIGKILL (a crash) or SIGTERM (a clean stop).
+    void stopPeerd(const std::string& user, int sig)
+    {
+        DaemonProcess& process = peerd(user);
+        process.signal(sig);
+        const int status = process.waitExit();
+        CPPUNIT_ASSERT_MESSAGE(process.log(), status == (sig == SIGKILL ? 128 + SIGKILL : 0));
+    }
+
+    /// A client attached to user's peerd once it is online, subscribed to peer when one is given.
+    std::unique_ptr<LocalClient> attach(const std::string& user, const std::string& peer = "")
+    {
+        auto client = std::make_unique<LocalClient>(_dir.file(user + ".sock"));
+        const auto welcome = client->waitEvent("welcome");
+        CPPUNIT_ASSERT_MESSAGE("no welcome from peerd for " + user, welcome);
+        if (welcome->getValue<std::string>("state") != "online") {
+            CPPUNIT_ASSERT_MESSAGE("peerd for " + user + " did not get online:\n" + peerd(user).log(),
+                                   client->waitFor([](const LocalClient::Object& event) {
+                                       return isEvent(event, "state") &&
+                                              event->getValue<std::string>("state") == "online";
+                                   }));
+        }
+        if (!peer.empty()) {
+            client->sendLine(peerRequest("subscribe", peer));
+            CPPUNIT_ASSERT(client->waitEvent("history"));
+        }
+        return client;
+    }
+
+private:
+    void startIndexd(const std::string& port)
+    {
+        std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", _dir.file("indexd.db"),
+                                      "--expire-ms", std::to_string(_expire.count())};
+        args.insert(args.end(), _indexdFlags.begin(), _indexdFlags.end());
+        auto process = std::make_unique<DaemonProcess>("indexd", args);
+        process->start();
+        _index = process->waitReady().at("udp");
+        _indexd = process.get();
+        _processes.push_back(std::move(process));
+    }
+
+    TempDir _dir;
+    std::chrono::milliseconds _expire;
+    std::vector<std::string> _indexdFlags;
+    std::vector<std::unique_ptr<DaemonProcess>> _processes;
+    DaemonProcess* _indexd = nullptr;
+    std::string _index;
+    std::map<std::string, DaemonProcess*> _peerds;
+    std::map<std::string, std::string> _udp;
+};
+
+/// One side of a conversation as its UI sees it, from every event it takes:
+/// the ids of its own lines, which of them peerd reported delivered, and the
+/// peer's lines in the order they were shown.
+struct ConversationView
+{
+    std::set<int> own;
+    std::set<int> delivered;
+    std::vector<std::string> received;
+    int duplicateStatuses = 0;
+
+    /// Takes every event client has now or within wait.
+    void take(LocalClient& client, std::chrono::milliseconds wait)
+    {
+        for (auto event = client.waitFor([](const LocalClient::Object&) { return true; }, wait); event;
+             event = client.waitFor([](const LocalClient::Object&) { return true; }, 0ms)) {
+            if (isEvent(event, "sent")) {
+                own.insert(event->getValue<int>("id"));
+            } else if (isEvent(event, "status") && event->getValue<std::string>("state") == "delivered") {
+                if (!delivered.insert(event->getValue<int>("id")).second) ++duplicateStatuses;
+            } else if (isEvent(event, "message") && !event->getObject("line")->getValue<bool>("outgoing")) {
+                received.push_back(event->getObject("line")->getValue<std::string>("text"));
+            }
+        }
+    }
+};
+
+/// The lines of the conversation with peer as a fresh client's subscribe returns them, oldest first.
+std::vector<LocalClient::Object> history(LocalClient& client, const std::string& peer)
+{
+    client.sendLine(peerRequest("subscribe", peer));
+    // Events come in order: the roster reply follows the last history event.
+    client.sendLine(R"({"op":"roster"})");
+    std::vector<LocalClient::Object> lines;
+    while (true) {
+        const auto event = client.waitFor(
+            [](const LocalClient::Object& e) { return isEvent(e, "history") || isEvent(e, "roster"); });
+        CPPUNIT_ASSERT_MESSAGE("no history for " + peer, event);
+        if (isEvent(event, "roster")) return lines;
+        const auto array = event->getArray("lines");
+        for (std::size_t i = 0; i < array->size(); ++i) lines.push_back(array->getObject(i));
+    }
+}
+
+/// The texts of the lines in history written by the peer (incoming), in order.
+std::vector<std::string> incomingTexts(const std::vector<LocalClient::Object>& lines)
+{
+    std::vector<std::string> texts;
+    for (const auto& line : lines) {
+        if (!line->getValue<bool>("outgoing")) texts.push_back(line->getValue<std::string>("text"));
+    }
+    return texts;
+}
+
+/// The states of the own (outgoing) lines in history, by text.
+std::map<std::string, std::string> outgoingStates(const std::vector<LocalClient::Object>& lines)
+{
+    std::map<std::string, std::string> states;
+    for (const auto& line : lines) {
+        if (line->getValue<bool>("outgoing")) {
+            states[line->getValue<std::string>("text")] = line->getValue<std::string>("state");
+        }
+    }
+    return states;
+}
+
+std::vector<std::string> numberedTexts(const std::string& prefix, int first, int last)
+{
+    std::vector<std::string> texts;
+    char text[64];
+    for (int i = first; i <= last; ++i) {
+        std::snprintf(text, sizeof text, "%s %04d", prefix.c_str(), i);
+        texts.emplace_back(text);
+    }
+    return texts;
+}
+
+/// The names and endpoints in the roster user's peerd reports right now.
+std::map<std::string, std::string> roster(LocalClient& client)
+{
+    client.sendLine(R"({"op":"roster"})");
+    const auto event = client.waitEvent("roster");
+    CPPUNIT_ASSERT_MESSAGE("no roster event", event);
+    std::map<std::string, std::string> users;
+    const auto array = event->getArray("users");
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        users[array->getObject(i)->getValue<std::string>("name")] =
+            array->getObject(i)->getValue<std::string>("endpoint");
+    }
+    return users;
+}
+
+/// A client's view of a line's state: status events, else the history.
+bool waitLineState(LocalClient& client, const std::string& peer, const std::string& text, const std::string& state,
+                   std::chrono::milliseconds timeout)
+{
+    return waitUntil([&] { return outgoingStates(history(client, peer))[text] == state; }, timeout);
+}
+
+} // namespace
+
+class ReliabilityTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(ReliabilityTest);
+    CPPUNIT_TEST(testThousandLinesEachWayThroughBadNetworkArriveOnceInOrder);
+    CPPUNIT_TEST(testReceiverKilledMidStreamLosesNothingDelivered);
+    CPPUNIT_TEST(testKilledPeerdLeavesRostersWithinExpiry);
+    CPPUNIT_TEST(testIndexdKilledAndRestartedEveryoneBackWithinTwoHeartbeats);
+    CPPUNIT_TEST(testLostPresenceBroadcastsRostersStillConverge);
+    CPPUNIT_TEST(testOfflineLineCarriedByIndexdShowsDeliveredToSender);
+    CPPUNIT_TEST(testSeedClientTalksBothWaysAndItsLinesAreSent);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testThousandLinesEachWayThroughBadNetworkArriveOnceInOrder()
+    {
+        constexpr int kLines = 1000;
+        // The bound this test promises: every line of both streams delivered and acked within it.
+        constexpr auto kBound = 60s;
+        // The default heartbeat and expiry: this test is about chat, not liveness.
+        Network net(30s);
+        net.startPeerd("alice", {"--heartbeat-ms", "10000", "--faults", "drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=11"});
+        net.startPeerd("bob", {"--heartbeat-ms", "10000", "--faults", "drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=12"});
+        auto alice = net.attach("alice", "bob");
+        auto bob = net.attach("bob", "alice");
+        CPPUNIT_ASSERT(waitUntil([&] { return roster(*alice).count("bob") && roster(*bob).count("alice"); }));
+
+        const auto fromAlice = numberedTexts("alice says", 1, kLines);
+        const auto fromBob = numberedTexts("bob says", 1, kLines);
+        ConversationView aliceView;
+        ConversationView bobView;
+        const auto start = Clock::now();
+        for (int i = 0; i < kLines; ++i) {
+            alice->sendLine(sendRequest("bob", fromAlice[i]));
+            bob->sendLine(sendRequest("alice", fromBob[i]));
+        }
+        const auto done = [&] {
+            return aliceView.delivered.size() == kLines && bobView.delivered.size() == kLines &&
+                   aliceView.received.size() == kLines && bobView.received.size() == kLines;
+        };
+        while (!done() && Clock::now() - start < kBound) {
+            aliceView.take(*alice, 20ms);
+            bobView.take(*bob, 20ms);
+        }
+        const long long elapsed = millisSince(start);
+        std::printf("\nReliabilityTest: %d lines each way through drop=0.3,dup=0.1,reorder=0.1,delay=5 on both "
+                    "peerds: all delivered and acked in %lld ms\n",
+                    kLines, elapsed);
+        CPPUNIT_ASSERT_MESSAGE("alice: " + std::to_string(aliceView.delivered.size()) + " delivered, " +
+                                   std::to_string(aliceView.received.size()) + " received; bob: " +
+                                   std::to_string(bobView.delivered.size()) + " delivered, " +
+                                   std::to_string(bobView.received.size()) + " received after " +
+                                   std::to_string(elapsed) + " ms",
+                               done());
+        // Shown live: each line once, in the order it was sent.
+        CPPUNIT_ASSERT(bobView.received == fromAlice);
+        CPPUNIT_ASSERT(aliceView.received == fromBob);
+        CPPUNIT_ASSERT(aliceView.delivered == aliceView.own);
+        CPPUNIT_ASSERT(bobView.delivered == bobView.own);
+        CPPUNIT_ASSERT_EQUAL(0, aliceView.duplicateStatuses + bobView.duplicateStatuses);
+
+        // And kept so: a window opened now shows the same.
+        auto late = net.attach("bob");
+        const auto bobHistory = history(*late, "alice");
+        CPPUNIT_ASSERT(incomingTexts(bobHistory) == fromAlice);
+        const auto states = outgoingStates(bobHistory);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(kLines), states.size());
+        for (const auto& [text, state] : states) CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::string("delivered"), state);
+        auto lateAlice = net.attach("alice");
+        CPPUNIT_ASSERT(incomingTexts(history(*lateAlice, "bob")) == fromBob);
+    }
+
+    void testReceiverKilledMidStreamLosesNothingDelivered()
+    {
+        constexpr int kLines = 400;
+        Network net;
+        net.startPeerd("alice", {"--retransmit-ms", "100", "--faults", "drop=0.3,delay=5,seed=21"});
+        net.startPeerd("bob");
+        auto alice = net.attach("alice", "bob");
+        auto bob = net.attach("bob", "alice");
+        CPPUNIT_ASSERT(waitUntil([&] { return roster(*alice).count("bob") != 0; }));
+
+        const auto texts = numberedTexts("line", 1, kLines);
+        ConversationView aliceView;
+        ConversationView bobView;
+        for (int i = 0; i < kLines / 2; ++i) alice->sendLine(sendRequest("bob", texts[i]));
+        // Kill bob while the first half is still on its way.
+        CPPUNIT_ASSERT(waitUntil([&] {
+            bobView.take(*bob, 5ms);
+            return bobView.received.size() >= 20;
+        }));
+        net.stopPeerd("bob", SIGKILL);
+        aliceView.take(*alice, 0ms);
+        CPPUNIT_ASSERT_MESSAGE("bob got every line before the kill; nothing was in flight",
+                               bobView.received.size() < std::size_t(kLines / 2));
+        for (int i = kLines / 2; i < kLines; ++i) alice->sendLine(sendRequest("bob", texts[i]));
+        aliceView.take(*alice, 100ms);
+        const std::set<int> deliveredBeforeRestart = aliceView.delivered;
+
+        net.startPeerd("bob");
+        auto restarted = net.attach("bob");
+        // Every line alice was told is delivered is in bob's history (alice's
+        // lines are the only ones with bob: line id N is texts[N - 1]).
+        const auto afterRestart = incomingTexts(history(*restarted, "alice"));
+        CPPUNIT_ASSERT(afterRestart.size() <= texts.size());
+        CPPUNIT_ASSERT(std::equal(afterRestart.begin(), afterRestart.end(), texts.begin()));
+        for (const int id : deliveredBeforeRestart) {
+            CPPUNIT_ASSERT_MESSAGE("line " + std::to_string(id) + " was delivered but is not in bob's history",
+                                   id <= static_cast<int>(afterRestart.size()));
+        }
+        // And the rest follow: all of them, once, in order.
+        CPPUNIT_ASSERT(waitUntil([&] {
+            aliceView.take(*alice, 20ms);
+            return aliceView.delivered.size() == std::size_t(kLines);
+        }, 60s));
+        auto late = net.attach("bob");
+        CPPUNIT_ASSERT(incomingTexts(history(*late, "alice")) == texts);
+        CPPUNIT_ASSERT(aliceView.delivered == aliceView.own);
+    }
+
+    void testKilledPeerdLeavesRostersWithinExpiry()
+    {
+        Network net;
+        net.startPeerd("alice");
+        net.startPeerd("bob");
+        net.startPeerd("carol");
+        auto alice = net.attach("alice");
+        auto bob = net.attach("bob");
+        CPPUNIT_ASSERT(waitUntil([&] { return roster(*alice).count("carol") && roster(*bob).count("carol"); }));
+
+        const auto killed = Clock::now();
+        net.stopPeerd("carol", SIGKILL);
+        // indexd expires carol kExpire after her last heartbeat, at its next sweep (kExpire / 8).
+        const auto bound = kExpire + kExpire / 8 + kHeartbeat;
+        for (LocalClient* client : {alice.get(), bob.get()}) {
+            const auto gone = client->waitFor(
+                [](const LocalClient::Object& event) {
+                    return isEvent(event, "presence") && !event->getValue<bool>("online") &&
+                           event->getObject("user")->getValue<std::string>("name") == "carol";
+                },
+                10s);
+            CPPUNIT_ASSERT_MESSAGE("carol never left a roster:\n" + net.indexd().log(), gone);
+        }
+        const long long elapsed = millisSince(killed);
+        CPPUNIT_ASSERT_MESSAGE("carol left after " + std::to_string(elapsed) + " ms",
+                               elapsed <= std::chrono::duration_cast<std::chrono::milliseconds>(bound).count());
+        CPPUNIT_ASSERT(roster(*alice).count("bob") && roster(*bob).count("alice"));
+    }
+
+    void testIndexdKilledAndRestartedEveryoneBackWithinTwoHeartbeats()
+    {
+        Network net;
+        const std::vector<std::string> users{"alice", "bob", "carol"};
+        std::map<std::string, std::unique_ptr<LocalClient>> clients;
+        for (const auto& user : users) net.startPeerd(user);
+        for (const auto& user : users) clients[user] = net.attach(user);
+        const auto everyoneEverywhere = [&] {
+            for (const auto& user : users) {
+                const auto names = roster(*clients[user]);
+                for (const auto& other : users) {
+                    if (other != user && names.count(other) == 0) return false;
+                }
+            }
+            return true;
+        };
+        CPPUNIT_ASSERT(waitUntil(everyoneEverywhere));
+
+        net.restartIndexd();
+        const auto restarted = Clock::now();
+        // The new indexd knows nobody; every peerd notices at its next heartbeat and logs in again.
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), waitUntil(everyoneEverywhere, 10s));
+        const long long elapsed = millisSince(restarted);
+        CPPUNIT_ASSERT_MESSAGE("back in every roster after " + std::to_string(elapsed) + " ms",
+                               elapsed <= 2 * kHeartbeat.count());
+        for (const auto& user : users) {
+            CPPUNIT_ASSERT(net.peerd(user).waitForLog("logging in again"));
+        }
+    }
+
+    void testLostPresenceBroadcastsRostersStillConverge()
+    {
+        Network net(kExpire, {"--faults", "drop=0.4,seed=31"});
+        net.startPeerd("alice");
+        net.startPeerd("bob");
+        auto alice = net.attach("alice");
+        auto bob = net.attach("bob");
+        CPPUNIT_ASSERT(waitUntil([&] { return roster(*alice).count("bob") && roster(*bob).count("alice"); }));
+
+        // carol comes and goes, on a new port each time (a later flag wins);
+        // each time both rosters must end up right.
+        for (int round = 0; round < 3; ++round) {
+            net.startPeerd("carol", {"--port", "0"});
+            const std::string carol = net.udpOf("carol");
+            CPPUNIT_ASSERT_MESSAGE("round " + std::to_string(round) + ": carol at " + carol + " never reached both",
+                                   waitUntil([&] {
+                                       const auto a = roster(*alice);
+                                       const auto b = roster(*bob);
+                                       return a.count("carol") && a.at("carol") == carol && b.count("carol") &&
+                                              b.at("carol") == carol;
+                                   }, 10s));
+            net.stopPeerd("carol", SIGTERM);
+            CPPUNIT_ASSERT_MESSAGE("round " + std::to_string(round) + ": carol never left both", waitUntil([&] {
+                                       return roster(*alice).count("carol") == 0 && roster(*bob).count("carol") == 0;
+                                   }, 10s));
+        }
+        CPPUNIT_ASSERT(roster(*alice).count("bob") && roster(*bob).count("alice"));
+    }
+
+    void testOfflineLineCarriedByIndexdShowsDeliveredToSender()
+    {
+        Network net;
+        net.startPeerd("alice");
+        auto alice = net.attach("alice", "bob");
+        alice->sendLine(sendRequest("bob", "while you were away"));
+        const auto sent = alice->waitEvent("sent");
+        CPPUNIT_ASSERT(sent);
+        const int id = sent->getValue<int>("id");
+        const auto stored = alice->waitFor([&](const LocalClient::Object& event) {
+            return isEvent(event, "status") && event->getValue<int>("id") == id &&
+                   event->getValue<std::string>("state") == "stored";
+        });
+        CPPUNIT_ASSERT_MESSAGE("indexd never stored the line:\n" + net.indexd().log(), stored);
+        alice.reset();
+        net.stopPeerd("alice", SIGTERM);
+
+        net.startPeerd("bob");
+        // indexd hands bob the line as he logs in, maybe before any window is open: it is in the history.
+        auto bob = net.attach("bob");
+        CPPUNIT_ASSERT_MESSAGE("bob never got the line indexd kept:\n" + net.peerd("bob").log(), waitUntil([&] {
+                                   return incomingTexts(history(*bob, "alice")) ==
+                                          std::vector<std::string>{"while you were away"};
+                               }));
+
+        net.startPeerd("alice");
+        auto back = net.attach("alice");
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(),
+                               waitLineState(*back, "bob", "while you were away", "delivered", 10s));
+        auto late = net.attach("bob");
+        CPPUNIT_ASSERT(incomingTexts(history(*late, "alice")) == std::vector<std::string>{"while you were away"});
+    }
+
+    void testSeedClientTalksBothWaysAndItsLinesAreSent()
+    {
+        Network net;
+        net.startPeerd("alice");
+        auto alice = net.attach("alice", "seed1");
+        // A line for a peer alice has not seen yet waits; seed1 turns out to be a seed client.
+        alice->sendLine(sendRequest("seed1", "before you came"));
+        CPPUNIT_ASSERT(alice->waitEvent("sent"));
+
+        SeedClient seed;
+        CPPUNIT_ASSERT(seed.login("seed1", net.index()));
+        const auto first = seed.receiveStartingWith("talk,");
+        CPPUNIT_ASSERT_MESSAGE("the seed client never got the waiting line", first);
+        CPPUNIT_ASSERT_MESSAGE(*first, first->find(",alice,before you came") != std::string::npos);
+        CPPUNIT_ASSERT(waitLineState(*alice, "seed1", "before you came", "sent", 10s));
+
+        auto live = net.attach("alice", "seed1");
+        live->sendLine(sendRequest("seed1", "hello, seed"));
+        const auto line = live->waitFor([](const LocalClient::Object& event) {
+            return isEvent(event, "message") && event->getObject("line")->getValue<std::string>("text") == "hello, seed";
+        });
+        CPPUNIT_ASSERT(line);
+        CPPUNIT_ASSERT_EQUAL(std::string("sent"), line->getObject("line")->getValue<std::string>("state"));
+        const auto talk = seed.receiveStartingWith("talk,");
+        CPPUNIT_ASSERT(talk);
+        CPPUNIT_ASSERT_MESSAGE(*talk, talk->find(",alice,hello, seed") != std::string::npos);
+        // It cannot ack, so it gets each line once, and nothing but talk.
+        CPPUNIT_ASSERT(seed.quietFor(3 * kHeartbeat));
+
+        seed.send("talk,3:04:05 PM,seed1,hello, alice", net.udpOf("alice"));
+        CPPUNIT_ASSERT(live->waitFor([](const LocalClient::Object& event) {
+            return isEvent(event, "message") && event->getObject("line")->getValue<std::string>("text") == "hello, alice";
+        }));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), outgoingStates(history(*live, "seed1")).size());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ReliabilityTest);
