@@ -171,4 +171,22 @@ inline LocalClient::Object waitPresence(LocalClient& client, const std::string& 
         timeout);
 }
 
+/// alice and bob on one indexd, a client attached to each once each sees the other.
+struct ChatPair
+{
+    ChatNetwork net;
+    std::unique_ptr<LocalClient> alice;
+    std::unique_ptr<LocalClient> bob;
+
+    ChatPair()
+    {
+        net.startPeerd("alice");
+        net.startPeerd("bob");
+        alice = net.attachOnline("alice");
+        bob = net.attachOnline("bob");
+        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
+        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
+    }
+};
+
 } // namespace peerchat::test

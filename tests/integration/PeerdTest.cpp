@@ -61,24 +61,6 @@ LocalClient::Object waitState(LocalClient& client, const std::string& state)
     });
 }
 
-// Starts alice and bob, attaches one client to each, and waits until each sees the other.
-struct Pair
-{
-    ChatNetwork net;
-    std::unique_ptr<LocalClient> alice;
-    std::unique_ptr<LocalClient> bob;
-
-    Pair()
-    {
-        net.startPeerd("alice");
-        net.startPeerd("bob");
-        alice = net.attach("alice");
-        bob = net.attach("bob");
-        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
-        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
-    }
-};
-
 } // namespace
 
 class PeerdTest : public CppUnit::TestFixture
@@ -105,7 +87,7 @@ class PeerdTest : public CppUnit::TestFixture
 public:
     void testTwoPeersSeeEachOtherAndPresence()
     {
-        Pair pair;
+        ChatPair pair;
         const auto names = rosterNames(*pair.alice);
         CPPUNIT_ASSERT(std::find(names.begin(), names.end(), "alice") == names.end());
 
@@ -130,7 +112,7 @@ public:
 
     void testTalkBothWays()
     {
-        Pair pair;
+        ChatPair pair;
         subscribe(*pair.alice, "bob");
         subscribe(*pair.bob, "alice");
 
@@ -166,7 +148,7 @@ public:
 
     void testTwoClientsShareConversation()
     {
-        Pair pair;
+        ChatPair pair;
         auto second = pair.net.attach("alice");
         subscribe(*pair.alice, "bob");
         subscribe(*second, "bob");
@@ -193,7 +175,7 @@ public:
 
     void testLateClientGetsHistory()
     {
-        Pair pair;
+        ChatPair pair;
         subscribe(*pair.alice, "bob");
         pair.alice->sendLine(sendRequest("bob", "first"));
         CPPUNIT_ASSERT(waitMessage(*pair.alice, "first"));
@@ -220,7 +202,7 @@ public:
 
     void testUnreadCountsReachEveryClient()
     {
-        Pair pair;
+        ChatPair pair;
         auto second = pair.net.attach("alice");
         pair.bob->sendLine(sendRequest("alice", "one"));
         pair.bob->sendLine(sendRequest("alice", "two"));
@@ -338,7 +320,7 @@ public:
 
     void testBadDatagramsChangeNothing()
     {
-        Pair pair;
+        ChatPair pair;
         subscribe(*pair.alice, "bob");
         DaemonProcess& alice = pair.net.peerd("alice");
         const std::string target = pair.net.udpOf("alice");
@@ -462,7 +444,7 @@ public:
 
     void testSigtermLogsOutAndRemovesSocket()
     {
-        Pair pair;
+        ChatPair pair;
         DaemonProcess& alice = pair.net.peerd("alice");
         alice.signal(SIGTERM);
         CPPUNIT_ASSERT(waitState(*pair.alice, "stopping"));

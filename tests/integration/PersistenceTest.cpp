@@ -94,30 +94,12 @@ void killAndRestart(ChatNetwork& net, const std::string& user)
     net.startPeerd(user, {"--port", udp.substr(udp.rfind(':') + 1)});
 }
 
-// Starts alice and bob and attaches a client to each once they see each other.
-struct Pair
+// bob sends text and alice's client sees it arrive.
+void bobSays(ChatPair& pair, const std::string& text)
 {
-    ChatNetwork net;
-    std::unique_ptr<LocalClient> alice;
-    std::unique_ptr<LocalClient> bob;
-
-    Pair()
-    {
-        net.startPeerd("alice");
-        net.startPeerd("bob");
-        alice = net.attachOnline("alice");
-        bob = net.attachOnline("bob");
-        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
-        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
-    }
-
-    // bob sends text and alice's client sees it arrive.
-    void bobSays(const std::string& text)
-    {
-        bob->sendLine(sendRequest("alice", text));
-        CPPUNIT_ASSERT_MESSAGE("alice never got '" + text + "'", waitMessage(*alice, text));
-    }
-};
+    pair.bob->sendLine(sendRequest("alice", text));
+    CPPUNIT_ASSERT_MESSAGE("alice never got '" + text + "'", waitMessage(*pair.alice, text));
+}
 
 // The schema version in the header of the SQLite file at path: 4 bytes,
 // big-endian, at offset 60 (https://www.sqlite.org/fileformat.html).
@@ -160,16 +142,16 @@ class PersistenceTest : public CppUnit::TestFixture
 public:
     void testRestartShowsWholeHistoryAndUnread()
     {
-        Pair pair;
+        ChatPair pair;
         history(*pair.alice, "bob");
-        pair.bobSays("one");
-        pair.bobSays("two, 你好");
+        bobSays(pair, "one");
+        bobSays(pair, "two, 你好");
         pair.alice->sendLine(sendRequest("bob", "three"));
         CPPUNIT_ASSERT(pair.alice->waitEvent("sent"));
         pair.alice->sendLine(peerRequest("read", "bob"));
         CPPUNIT_ASSERT(waitUnread(*pair.alice, "bob", 0));
-        pair.bobSays("four");
-        pair.bobSays("five");
+        bobSays(pair, "four");
+        bobSays(pair, "five");
         CPPUNIT_ASSERT_EQUAL(2, unreadOf(*pair.alice, "bob"));
         const auto before = describeAll(history(*pair.net.attach("alice"), "bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(5), before.size());
@@ -200,7 +182,7 @@ public:
 
     void testKillOfReceiverKeepsEverySeenLineOnce()
     {
-        Pair pair;
+        ChatPair pair;
         history(*pair.alice, "bob");
         constexpr int kLines = 40;
         for (int i = 1; i <= kLines; ++i) pair.bob->sendLine(sendRequest("alice", "line " + std::to_string(i)));
@@ -232,7 +214,7 @@ public:
 
     void testKillOfSenderKeepsEverySentLineOnce()
     {
-        Pair pair;
+        ChatPair pair;
         constexpr int kLines = 20;
         for (int i = 1; i <= kLines; ++i) pair.bob->sendLine(sendRequest("alice", "line " + std::to_string(i)));
         for (int i = 1; i <= kLines; ++i) {
@@ -256,11 +238,11 @@ public:
 
     void testSearchFindsLinesAfterRestart()
     {
-        Pair pair;
+        ChatPair pair;
         history(*pair.alice, "bob");
-        pair.bobSays("lunch at noon?");
-        pair.bobSays("or dinner at eight");
-        pair.bobSays("100% no lunch_today");
+        bobSays(pair, "lunch at noon?");
+        bobSays(pair, "or dinner at eight");
+        bobSays(pair, "100% no lunch_today");
         pair.alice->sendLine(sendRequest("bob", "lunch, sure"));
         CPPUNIT_ASSERT(waitMessage(*pair.alice, "lunch, sure"));
 
