@@ -33,8 +33,7 @@ TmuxServer::TmuxServer(int columns, int rows) : _socketPath(_dir.file("tmux.sock
     const std::string size = std::to_string(columns) + "x" + std::to_string(rows);
     // The first window only holds the session open; tests make their own.
     tmux({"new-session", "-d", "-s", _session, "-x", std::to_string(columns), "-y", std::to_string(rows), "-n",
-          "idle", "cat", ";", "set-option", "-g", "remain-on-exit", "on", ";", "set-option", "-g", "default-size",
-          size});
+          "idle", "cat", ";", "set-option", "-g", "default-size", size});
 }
 
 TmuxServer::~TmuxServer()
@@ -63,10 +62,13 @@ std::string TmuxServer::tmux(const std::vector<std::string>& args)
 
 void TmuxServer::newWindow(const std::string& window, const std::vector<std::string>& command)
 {
-    // tmux may take long to reap a pane's program (it notices the exit only
-    // with the next SIGCHLD), so a shell around it prints how it ended.
+    // A shell around the program prints how it ended, then keeps the pane
+    // open: tmux 3.3a closes a pane's pty as soon as it reaps the pane's
+    // process, dropping whatever output it had not read yet (the end of a
+    // program's output, this line), so the pane must outlive its program.
+    // kill-server hangs up the pty, which ends the sleep.
     std::vector<std::string> args{"new-window", "-d", "-t", _session, "-n", window, "--", "sh", "-c",
-                                  std::string("\"$@\"; echo \"") + kExitMark + "$?]\"", "sh"};
+                                  std::string("\"$@\"; echo \"") + kExitMark + "$?]\"; exec sleep infinity", "sh"};
     args.insert(args.end(), command.begin(), command.end());
     tmux(args);
 }
