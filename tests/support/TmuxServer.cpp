@@ -64,9 +64,9 @@ void TmuxServer::newWindow(const std::string& window, const std::vector<std::str
 {
     // A shell around the program prints how it ended, then keeps the pane
     // open: tmux 3.3a closes a pane's pty as soon as it reaps the pane's
-    // process, dropping whatever output it had not read yet (the end of a
-    // program's output, this line), so the pane must outlive its program.
-    // kill-server hangs up the pty, which ends the sleep.
+    // process and drops the output it has not read yet, which on a busy
+    // machine can be the program's last lines and this one. kill-server
+    // hangs up the pty, which ends the sleep.
     std::vector<std::string> args{"new-window", "-d", "-t", _session, "-n", window, "--", "sh", "-c",
                                   std::string("\"$@\"; echo \"") + kExitMark + "$?]\"; exec sleep infinity", "sh"};
     args.insert(args.end(), command.begin(), command.end());
