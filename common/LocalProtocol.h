@@ -31,14 +31,25 @@ struct UnsubscribeRequest { std::string peer; };
 struct ReadRequest { std::string peer; };
 /// {"op":"search","peer":NAME,"text":TEXT}: lines with NAME containing TEXT.
 struct SearchRequest { std::string peer; std::string text; };
+/// {"op":"verify","peer":NAME}: asks for a keys event with both fingerprints.
+struct VerifyRequest { std::string peer; };
+/// {"op":"trust","peer":NAME}: accept the key indexd now presents for NAME.
+struct TrustRequest { std::string peer; };
 
 using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest,
-                             SearchRequest>;
+                             SearchRequest, VerifyRequest, TrustRequest>;
 
 // ---- events: peerd -> UI ----------------------------------------------------
 
 /// peerd's link to indexd.
 enum class LinkState { Connecting, Online, Refused, Stopping };
+
+/// What peerd knows of a peer's identity key. Pinned: the key indexd
+/// presents is the one pinned at first contact (or trusted since). Changed:
+/// indexd presents another key; nothing is sent to or taken from the peer
+/// until the user trusts the new key. Unverified: a seed or .NET peer, which
+/// has no key; its lines cannot be verified.
+enum class Trust { Pinned, Changed, Unverified };
 
 /// An online user.
 struct UserInfo
@@ -46,6 +57,7 @@ struct UserInfo
     std::string name;
     std::string endpoint;
     std::string dialect;
+    Trust trust = Trust::Pinned;  ///< JSON "trust": "pinned" / "changed" / "unverified"
 };
 
 /// Where a line stands. Incoming lines are Received. An outgoing line to a
@@ -65,10 +77,11 @@ struct ChatLine
     std::int64_t receivedAtMs = 0; ///< when peerd stored it, ms since the Unix epoch
     std::string text;
     LineState state = LineState::Received;
+    bool verified = true;          ///< false for lines taken from plain seed talk (JSON only when false)
 };
 
-/// First event on every connection.
-struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; };
+/// First event on every connection; fingerprint is the own identity key's (Fingerprint::of).
+struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; std::string fingerprint; };
 /// The link to indexd changed; detail says why in words.
 struct StateEvent { LinkState state = LinkState::Connecting; std::string detail; };
 /// The whole roster (self excluded) and every non-zero unread count.
@@ -89,9 +102,16 @@ struct ErrorEvent { std::string op; std::string message; };
 struct StatusEvent { std::string peer; std::uint64_t id = 0; LineState state = LineState::Pending; };
 /// Reply to search: the matching lines, oldest first.
 struct FoundEvent { std::string peer; std::string text; std::vector<ChatLine> lines; };
+/// Reply to verify: the fingerprints to compare out of band. self is the own
+/// key's; pinned the peer key peerd holds ("" when none yet); offered the
+/// different key indexd now presents ("" unless trust is Changed).
+struct KeysEvent { std::string peer; std::string self; std::string pinned; std::string offered; Trust trust = Trust::Pinned; };
+/// A peer's trust changed (its key changed, or the user trusted the new one); to every client.
+struct TrustEvent { std::string peer; Trust trust = Trust::Pinned; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
-                           MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent>;
+                           MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent,
+                           KeysEvent, TrustEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol
@@ -108,6 +128,7 @@ public:
 
     static std::string_view linkStateName(LinkState state);
     static std::string_view lineStateName(LineState state);
+    static std::string_view trustName(Trust trust);
 };
 
 } // namespace peerchat::local

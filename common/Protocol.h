@@ -1,5 +1,6 @@
 #pragma once
 
+#include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "Parsed.h"
 
@@ -13,10 +14,11 @@ namespace peerchat {
 
 /// Which variant of the wire a user speaks. Seed clients write UTF-8 text;
 /// the seed's .NET program writes UTF-16LE from throwaway sockets; peerchat's
-/// own peerd says "peerchat/1" in its login. See docs/PROTOCOL.md.
+/// own peerd says "peerchat/2" in its hello and auth, and speaks the
+/// authenticated, encrypted protocol. See docs/PROTOCOL.md.
 enum class Dialect : std::uint8_t { Seed, DotNet, Peerchat };
 
-/// The token for a dialect on the wire: "seed", "dotnet", "peerchat/1".
+/// The token for a dialect on the wire: "seed", "dotnet", "peerchat/2".
 std::string_view dialectToken(Dialect dialect);
 
 /// The dialect a token names, or nullopt for an unknown token.
@@ -29,17 +31,81 @@ bool isDialectToken(std::string_view token);
 /// How a datagram's text is encoded on the wire.
 enum class TextEncoding : std::uint8_t { Utf8, Utf16le };
 
-/// `login,NAME,ENDPOINT[,DIALECT[,SEQ]]`: a client logging in to indexd, and
-/// indexd announcing a login. `dialect` is the raw optional fourth field, empty
-/// when absent (seed clients); it is a token of [a-z0-9./-], at most 32 bytes.
-/// `seq` is the presence sequence number indexd gives the announcement to
-/// peerchat users (0 when absent; never written without a dialect).
+/// A peerchat/2 user's public keys, as indexd publishes them in presence and
+/// rosters: its long-term identity, the key-exchange key of its current
+/// login, and its own signature over that (SignedStatement::kx), so not even
+/// indexd can swap the key-exchange key of a user whose identity a peer has
+/// pinned. On the wire: `IDPK,KXPK,KXSIG` in base64url, or `-,-,-` for a
+/// seed or .NET user, which has no keys.
+struct PeerKeys
+{
+    PublicKey identity{};
+    PublicKey kx{};
+    Signature kxSig{};
+};
+
+/// `hello,NAME,DIALECT,PAD`: peerd asks indexd for a login challenge. PAD is
+/// `padding` zeros ('0'), so the hello is never shorter than the challenge
+/// it asks for (indexd answers nothing longer than what it got).
+struct Hello
+{
+    std::string name;
+    std::string dialect;
+    std::size_t padding = 0;
+};
+
+/// `challenge,NAME,ENDPOINT,NONCE`: indexd's answer to a hello. ENDPOINT is
+/// where indexd saw the hello come from; NONCE a LoginCookie nonce.
+struct Challenge
+{
+    std::string name;
+    Endpoint observed;
+    Nonce nonce{};
+};
+
+/// `auth,NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,NONCE,SIG`: a peerchat/2
+/// login. ENDPOINT and NONCE are the challenge's; SIG is the identity key's
+/// signature over SignedStatement::auth (everything but SIG).
+struct Auth
+{
+    std::string name;
+    Endpoint observed;
+    std::string dialect;
+    PeerKeys keys;
+    Nonce nonce{};
+    Signature sig{};
+};
+
+/// `welcome,NAME,PORT,EPOCH,INDEXID,INDEXKX,SIG`: indexd accepts an auth.
+/// PORT is the peerchat roster port; EPOCH this indexd run's id; INDEXID
+/// indexd's identity key, INDEXKX its key-exchange key for this run; SIG
+/// indexd's signature over SignedStatement::welcome (with the auth's nonce).
+struct Welcome
+{
+    std::string name;
+    std::uint16_t port = 0;
+    Epoch epoch{};
+    PublicKey indexIdentity{};
+    PublicKey indexKx{};
+    Signature sig{};
+};
+
+/// `login,NAME,ENDPOINT[,DIALECT[,SEQ]]`: a seed client logging in to indexd,
+/// and indexd announcing a login. `dialect` is the raw optional fourth field,
+/// empty when absent (seed clients); it is a token of [a-z0-9./-], at most 32
+/// bytes. `seq` is the presence sequence number indexd gives the announcement
+/// (0 when absent; never written without a dialect). Announcements to
+/// peerchat/2 users are signed and carry the user's keys:
+/// `login,NAME,ENDPOINT,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG` (keys `-,-,-` for a
+/// seed or .NET user); SIG is indexd's signature over SignedStatement::presence.
 struct Login
 {
     std::string name;
     Endpoint endpoint;
     std::string dialect;
     std::uint64_t seq = 0;
+    std::optional<PeerKeys> keys;
+    std::optional<Signature> sig;  ///< present on signed announcements only; then keys may be absent (`-,-,-`)
 };
 
 /// `Accept,PORT`: indexd accepts a login; PORT is the TCP port of the roster.
@@ -48,13 +114,15 @@ struct Accept
     std::uint16_t port = 0;
 };
 
-/// `logout,NAME,ENDPOINT[,SEQ]`: a client leaving, and indexd announcing it
-/// (with its presence sequence number to peerchat users; 0 when absent).
+/// `logout,NAME,ENDPOINT[,SEQ[,SIG]]`: a client leaving (a peerchat/2 user
+/// sends it sealed), and indexd announcing it (with its presence sequence
+/// number, and to peerchat/2 users signed: SignedStatement::presence).
 struct Logout
 {
     std::string name;
     Endpoint endpoint;
     std::uint64_t seq = 0;
+    std::optional<Signature> sig;
 };
 
 /// `talk,TIME,FROM,TEXT`: a chat message, peer to peer. TIME is free text
@@ -69,7 +137,9 @@ struct Talk
 
 /// `refuse,NAME,REASON`: indexd refuses a login (peerchat extension).
 /// REASON is a token: "taken" (name online elsewhere), "version" (dialect
-/// not supported).
+/// not supported), "key" (the name belongs to another identity key),
+/// "legacy" (a seed login while indexd runs without --legacy), "auth" (the
+/// challenge expired or the signature is wrong: ask again).
 struct Refuse
 {
     std::string name;
@@ -113,22 +183,50 @@ struct Seen
     std::uint64_t seq = 0;
 };
 
-/// `relogin,NAME`: indexd's answer to a heartbeat from a user it does not
-/// have online there (it restarted, or expired the user): log in again.
+/// `relogin[,NAME]`: indexd's answer to a heartbeat (or any sealed
+/// datagram) from a user it does not have online there (it restarted, or
+/// expired the user): log in again. Without NAME when indexd cannot tell who
+/// sent it.
 struct Relogin
 {
-    std::string name;
+    std::string name;  ///< empty: not written
 };
 
-/// `store,TO,STREAM,SEQ,TIME,FROM,TEXT`: peerd hands indexd a message for TO,
-/// who is offline, to deliver at TO's next login.
-struct Store
+/// `seal,SKID,RKID,CTR,BOX`: a datagram sealed by a SessionCipher between
+/// two key-exchange keys (ids SKID of the sender's, RKID of the recipient's;
+/// CTR the sender's counter; BOX the AEAD ciphertext), carrying one inner
+/// message (msg, ack, alive, seen, logout, post, stored, full, mail).
+struct Seal
+{
+    KeyId sender{};
+    KeyId recipient{};
+    std::uint64_t counter = 0;
+    std::string box;  ///< raw bytes
+};
+
+/// `post,TO,STREAM,SEQ,BOX` (sealed, peerd -> indexd): keep this message for
+/// TO, who is offline. BOX is an OfflineBox from the sender to TO holding the
+/// msg text (`msg,STREAM,SEQ,TIME,FROM,TEXT`); indexd sees ciphertext only.
+struct Post
 {
     std::string to;
-    Msg msg;
+    std::string stream;
+    std::uint64_t seq = 0;
+    std::string box;  ///< raw bytes
 };
 
-/// `stored,TO,STREAM,SEQ`: indexd holds that message.
+/// `mail,FROM,IDPK,STREAM,SEQ,BOX` (sealed, indexd -> peerd): a message kept
+/// for the recipient. IDPK is the identity key indexd has bound to FROM.
+struct Mail
+{
+    std::string from;
+    PublicKey identity{};
+    std::string stream;
+    std::uint64_t seq = 0;
+    std::string box;  ///< raw bytes
+};
+
+/// `stored,TO,STREAM,SEQ` (sealed): indexd holds that posted message.
 struct Stored
 {
     std::string to;
@@ -136,8 +234,8 @@ struct Stored
     std::uint64_t seq = 0;
 };
 
-/// `full,TO,STREAM,SEQ`: indexd refused that message: TO's offline mailbox is
-/// full (or indexd keeps none). It stays in the sender's outbox.
+/// `full,TO,STREAM,SEQ` (sealed): indexd refused that posted message: TO's
+/// offline mailbox is full (or indexd keeps none). It stays in the sender's outbox.
 struct Full
 {
     std::string to;
@@ -145,7 +243,8 @@ struct Full
     std::uint64_t seq = 0;
 };
 
-using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Store, Stored, Full>;
+using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
+                             Hello, Challenge, Auth, Welcome, Seal, Post, Mail>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);
@@ -168,7 +267,7 @@ public:
     /// Largest message or presence sequence number (fits a signed 64-bit column).
     static constexpr std::uint64_t kMaxSequence = 9223372036854775807ull;
     /// Largest datagram accepted or sent, in bytes on the wire (UTF-16LE
-    /// doubles ASCII).
+    /// doubles ASCII; a sealed post of the longest text, base64 twice, fits).
     static constexpr std::size_t kMaxDatagramBytes = 2 * (kMaxTextBytes + 256);
 
     /// Decodes one datagram (UTF-8, or UTF-16LE when its second byte is NUL).
@@ -177,11 +276,20 @@ public:
     /// Decodes the UTF-8 text of one message.
     static Parsed<Message> decode(std::string_view text);
 
-    /// The UTF-8 text of a message, fields joined by ',' with no spaces.
+    /// The UTF-8 text of a message, fields joined by ',' with no spaces;
+    /// binary fields in Base64.
     static std::string encode(const Message& message);
+
+    /// The text a message's signature is made over: encode() without the
+    /// trailing SIG field (Auth, Welcome, signed Login and Logout); the same
+    /// as encode() for the others.
+    static std::string encodeUnsigned(const Message& message);
 
     /// The bytes of a datagram carrying message in the given encoding.
     static std::string encodeDatagram(const Message& message, TextEncoding encoding);
+
+    /// The least length of a hello: longer than the longest challenge.
+    static constexpr std::size_t kMinHelloBytes = 192;
 
     /// Which verb a message is, for logs ("login", "talk").
     static std::string_view verb(const Message& message);

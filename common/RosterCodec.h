@@ -1,9 +1,11 @@
 #pragma once
 
+#include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "Parsed.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,12 +13,23 @@
 namespace peerchat {
 
 /// One online user as the roster lists it. `dialect` is the dialect token
-/// ("seed", "dotnet", "peerchat/1") in the peerchat format, empty otherwise.
+/// ("seed", "dotnet", "peerchat/2") in the peerchat format, empty otherwise;
+/// `keys` the user's keys in the peerchat format (absent for seed and .NET
+/// users, and in the other formats).
 struct RosterEntry
 {
     std::string name;
     Endpoint endpoint;
     std::string dialect;
+    std::optional<PeerKeys> keys;
+};
+
+/// What follows the entries of a peerchat roster: `end,SEQ,SIG`.
+struct RosterTrailer
+{
+    std::uint64_t seq = 0;            ///< indexd's presence sequence number (0: none yet)
+    std::optional<Signature> sig;     ///< indexd's signature over SignedStatement::roster
+    std::string signedPart;           ///< the stream up to and including `end,SEQ`: what SIG signs
 };
 
 /// The three ways indexd frames the roster on its TCP ports.
@@ -24,7 +37,7 @@ enum class RosterFormat
 {
     SeedText,  ///< `name1,ep1;name2,ep2;...;end` in UTF-8
     DotNet,    ///< the same text as one .NET BinaryReader string: 7-bit varint length, UTF-8 bytes
-    Peerchat   ///< `name1,ep1,dialect1;...;end[,SEQ]` in UTF-8; SEQ: indexd's presence sequence number
+    Peerchat   ///< `name1,ep1,dialect1,IDPK,KXPK,KXSIG;...;end,SEQ,SIG` in UTF-8 (keys `-,-,-` for users without)
 };
 
 /// The roster codec: the whole stream indexd writes before it closes.
@@ -34,14 +47,21 @@ public:
     /// Largest roster stream a reader accepts.
     static constexpr std::size_t kMaxStreamBytes = 16 * 1024 * 1024;
 
-    /// presenceSeq is written only in the Peerchat format, and only when not 0.
+    /// The stream of a roster. In the Peerchat format this is the signed
+    /// part, ending `end,SEQ` (SEQ written also when 0); the writer appends the
+    /// signature with withSignature().
     static std::string encode(const std::vector<RosterEntry>& entries, RosterFormat format,
                               std::uint64_t presenceSeq = 0);
 
-    /// Parses a complete stream; refuses truncated or malformed ones.
-    /// presenceSeq, when given, receives the Peerchat format's SEQ (0 when absent).
+    /// A Peerchat stream's signed part followed by `,SIG`.
+    static std::string withSignature(std::string signedPart, const Signature& sig);
+
+    /// Parses a complete stream; refuses truncated or malformed ones. In the
+    /// Peerchat format, trailer (when given) receives SEQ, SIG and the signed
+    /// part (`end` alone and `end,SEQ` parse, without a signature: the
+    /// caller decides whether it needs one).
     static Parsed<std::vector<RosterEntry>> decode(std::string_view stream, RosterFormat format,
-                                                   std::uint64_t* presenceSeq = nullptr);
+                                                   RosterTrailer* trailer = nullptr);
 };
 
 } // namespace peerchat

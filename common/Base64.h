@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace peerchat {
+
+/// Binary fields on the wire: URL-safe base64 without padding (RFC 4648
+/// section 5: A-Z a-z 0-9 - _), libsodium's sodium_bin2base64 variant
+/// URLSAFE_NO_PADDING. A 32-byte key prints as 43 characters.
+class Base64
+{
+public:
+    static std::string encode(const std::uint8_t* bytes, std::size_t size);
+    static std::string encode(std::string_view bytes);
+    template <typename Array>
+    static std::string encode(const Array& bytes) { return encode(bytes.data(), bytes.size()); }
+
+    /// The bytes of text, or nullopt when text is not canonical base64url
+    /// without padding (any other character, a bad length, padding).
+    static std::optional<std::string> decode(std::string_view text);
+
+    /// Decodes text that must hold exactly out.size() bytes.
+    template <typename Array>
+    static bool decodeInto(std::string_view text, Array& out)
+    {
+        auto bytes = decode(text);
+        if (!bytes || bytes->size() != out.size()) return false;
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>((*bytes)[i]);
+        return true;
+    }
+};
+
+} // namespace peerchat
