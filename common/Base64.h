@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,8 +17,10 @@ class Base64
 public:
     static std::string encode(const std::uint8_t* bytes, std::size_t size);
     static std::string encode(std::string_view bytes);
-    template <typename Array>
-    static std::string encode(const Array& bytes) { return encode(bytes.data(), bytes.size()); }
+    /// A key, signature or nonce (CryptoTypes.h); a std::string goes to the
+    /// string_view overload.
+    template <std::size_t N>
+    static std::string encode(const std::array<std::uint8_t, N>& bytes) { return encode(bytes.data(), N); }
 
     /// The bytes of text, or nullopt when text is not canonical base64url
     /// without padding (any other character, a bad length, padding).
