@@ -1,11 +1,13 @@
 #pragma once
 
+#include "CryptoTypes.h"
 #include "LocalProtocol.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,18 +29,26 @@ struct OutboxEntry
     std::string text;
 };
 
+/// The identity keys held for one peer (see KeyPins).
+struct PeerKeys
+{
+    PublicKey pinned{};               ///< pinned at first sight, or trusted since
+    std::optional<PublicKey> offered; ///< the different key indexd presents, until the user trusts it
+};
+
 /// Every conversation of this identity: per peer, the lines in the order they
 /// were stored (ids from 1), at most historyLimit of them (the oldest are
 /// dropped), and how many incoming lines are unread; the outbox of lines not
 /// yet acked, with the outgoing stream to each peer; and how far each
-/// incoming stream has been delivered. State only, kept in an SQLite
+/// incoming stream has been delivered; and the identity keys pinned for peers
+/// and for indexd (read and written through KeyPins). State only, kept in an SQLite
 /// database: every call that changes something has committed it before it
 /// returns, in one transaction, so a crash never keeps half of a change.
 class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in
@@ -55,9 +65,11 @@ public:
     ConversationStore(const ConversationStore&) = delete;
     ConversationStore& operator=(const ConversationStore&) = delete;
 
-    /// Stores a line someone else wrote to us and counts it unread; returns it with its id.
+    /// Stores a line someone else wrote to us and counts it unread; returns it
+    /// with its id. verified is false for a line from plain seed talk, whose
+    /// sender nothing proves.
     local::ChatLine addIncoming(const std::string& peer, std::string sentTime, std::int64_t receivedAtMs,
-                                std::string text);
+                                std::string text, bool verified);
 
     /// Stores a line this identity (self) sent to peer that needs no ack (to a
     /// seed client: state Sent); returns it with its id.
@@ -106,6 +118,18 @@ public:
 
     /// The user has seen the conversation with peer: its unread count becomes 0.
     void markRead(const std::string& peer);
+
+    /// Every peer's pinned (and offered) identity key, by name, as stored.
+    std::map<std::string, PeerKeys> peerKeys() const;
+
+    /// Stores keys as name's, replacing what was stored.
+    void savePeerKeys(const std::string& name, const PeerKeys& keys);
+
+    /// indexd's pinned key per index endpoint, as stored.
+    std::map<std::string, PublicKey> indexKeys() const;
+
+    /// Stores key as the pin for indexEndpoint, replacing what was stored.
+    void saveIndexKey(const std::string& indexEndpoint, const PublicKey& key);
 
 private:
     struct Conversation

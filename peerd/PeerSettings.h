@@ -1,5 +1,6 @@
 #pragma once
 
+#include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "FaultSettings.h"
 #include "Parsed.h"
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,7 +36,10 @@ struct PeerSettings
     Endpoint index;                        ///< indexd's UDP endpoint, resolved
     Poco::Net::SocketAddress bind;         ///< where the UDP socket binds (port 0: any)
     std::string socketPath;
-    std::string database;                  ///< the SQLite file with the history, unread marks and outbox
+    std::string database;                  ///< the SQLite file with the history, unread marks, outbox and key pins
+    std::string keyFile;                   ///< the user's identity key (KeyFile), created on first run
+    std::optional<PublicKey> indexKey;     ///< indexd's identity key when configured; else pinned on first contact
+    bool legacy = false;                   ///< talk to and from seed and .NET clients in their plain protocol
     std::size_t historyLimit = 0;
     std::chrono::milliseconds loginRetry{0};
     std::chrono::milliseconds heartbeat{0};   ///< between heartbeats to indexd

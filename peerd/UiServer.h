@@ -1,7 +1,9 @@
 #pragma once
 
 #include "ConversationStore.h"
+#include "CryptoTypes.h"
 #include "EventLoop.h"
+#include "KeyPins.h"
 #include "LocalProtocol.h"
 #include "Roster.h"
 #include "UiSession.h"
@@ -27,12 +29,16 @@ class UiServer : public WireListener
 {
 public:
     /// Claims socketPath for user and listens on it (mode 0600, directory
-    /// 0700); a socket file nobody answers on is stale and replaced. Throws
-    /// Poco::ExistsException when another peerd answers there ("peerd for
-    /// alice is already running (pid 1234); ..."), another Poco::Exception
-    /// with a message for a person when the path cannot be used.
-    UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, const std::string& user,
-             const std::string& socketPath);
+    /// 0700); a socket file nobody answers on is stale and replaced. Only
+    /// clients running as this process's effective uid are served (SO_PEERCRED);
+    /// others are disconnected at once. pins are the peer keys peerd holds,
+    /// identity the user's own public key (its fingerprint goes in the welcome
+    /// and keys events). Throws Poco::ExistsException when another peerd
+    /// answers there ("peerd for alice is already running (pid 1234); ..."),
+    /// another Poco::Exception with a message for a person when the path
+    /// cannot be used.
+    UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
+             const std::string& user, const std::string& socketPath);
     ~UiServer() override;
     UiServer(const UiServer&) = delete;
     UiServer& operator=(const UiServer&) = delete;
@@ -55,6 +61,7 @@ public:
     void lineReceived(const local::ChatLine& line, std::uint32_t unread) override;
     void lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state) override;
     void deliveryProblem(const std::string& peer, const std::string& detail) override;
+    void trustChanged(const std::string& peer, local::Trust trust) override;
 
     // ---- for UiSession --------------------------------------------------
 
@@ -62,8 +69,11 @@ public:
     local::RosterEvent roster() const;
     /// The history with peer as history events that each fit in one line (oldest first).
     std::vector<local::HistoryEvent> history(const std::string& peer) const;
+    /// The fingerprints to compare for peer.
+    local::KeysEvent keys(const std::string& peer) const;
     WireLink& wire() { return *_wire; }
     ConversationStore& store() { return _store; }
+    KeyPins& pins() { return _pins; }
 
     /// Sends event to every client.
     void broadcast(const local::Event& event);
@@ -76,10 +86,14 @@ public:
 
 private:
     void acceptClient();
+    /// The user info a UI sees for name at peer, with its trust.
+    local::UserInfo userInfo(const std::string& name, const Roster::Peer& peer) const;
 
     EventLoop& _loop;
     Roster& _roster;
     ConversationStore& _store;
+    KeyPins& _pins;
+    PublicKey _identity;
     std::string _user;
     std::string _path;
     Poco::Net::ServerSocket _listener;

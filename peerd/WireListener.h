@@ -29,6 +29,10 @@ public:
 
     /// Lines to peer cannot go the way they should; detail says why and what happens to them, for a person.
     virtual void deliveryProblem(const std::string& peer, const std::string& detail) = 0;
+
+    /// The trust in peer's identity key changed (KeyPins::see returned Changed
+    /// for a key not offered before, or the user trusted the offered key).
+    virtual void trustChanged(const std::string& peer, local::Trust trust) = 0;
 };
 
 } // namespace peerchat
