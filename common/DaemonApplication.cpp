@@ -39,7 +39,7 @@ void DaemonApplication::defineOptions(Poco::Util::OptionSet& options)
                           .repeatable(true));
     for (const auto& key : _keys) {
         options.addOption(Poco::Util::Option(key.flag, "", key.description + "; sets " + key.key)
-                              .argument(key.argument)
+                              .argument(key.argument, !key.isSwitch)
                               .repeatable(true));
     }
 }
@@ -63,7 +63,7 @@ void DaemonApplication::handleOption(const std::string& name, const std::string&
     }
     for (const auto& key : _keys) {
         if (key.flag == name) {
-            config().setString(key.key, value);
+            config().setString(key.key, key.isSwitch && value.empty() ? "true" : value);
             _flagKeys.insert(key.key);
             return;
         }

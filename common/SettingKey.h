@@ -11,6 +11,9 @@ struct SettingKey
     std::string flag;         ///< "port", given as --port
     std::string argument;     ///< what --help calls the value
     std::string description;  ///< for --help, default included
+    /// A yes/no setting (SettingsReader::flag): the flag alone means true
+    /// ("--legacy"), and "--legacy=false" says no.
+    bool isSwitch = false;
 };
 
 } // namespace peerchat

@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
+#include <Poco/String.h>
 
 #include <arpa/inet.h>
 #include <charconv>
@@ -32,6 +33,16 @@ std::uint64_t SettingsReader::number(const std::string& key, std::uint64_t defau
         return defaultValue;
     }
     return n;
+}
+
+bool SettingsReader::flag(const std::string& key, bool defaultValue)
+{
+    const std::string value = text(key, defaultValue ? "true" : "false");
+    const std::string lower = Poco::toLower(value);
+    if (lower == "true" || lower == "yes" || lower == "on") return true;
+    if (lower == "false" || lower == "no" || lower == "off") return false;
+    fail(key, "must be true or false, got '" + value + "'");
+    return defaultValue;
 }
 
 std::uint16_t SettingsReader::port(const std::string& key, std::uint16_t defaultValue)

@@ -32,6 +32,9 @@ public:
     /// A decimal number in min..max, nothing else around it.
     std::uint64_t number(const std::string& key, std::uint64_t defaultValue, std::uint64_t min, std::uint64_t max);
 
+    /// A yes/no value: true, false, yes, no, on or off (any case).
+    bool flag(const std::string& key, bool defaultValue);
+
     /// A port, 0..65535.
     std::uint16_t port(const std::string& key, std::uint16_t defaultValue);
 
