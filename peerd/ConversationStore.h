@@ -30,7 +30,7 @@ struct OutboxEntry
 };
 
 /// The identity keys held for one peer (see KeyPins).
-struct PeerKeys
+struct KeyPin
 {
     PublicKey pinned{};               ///< pinned at first sight, or trusted since
     std::optional<PublicKey> offered; ///< the different key indexd presents, until the user trusts it
@@ -120,10 +120,10 @@ public:
     void markRead(const std::string& peer);
 
     /// Every peer's pinned (and offered) identity key, by name, as stored.
-    std::map<std::string, PeerKeys> peerKeys() const;
+    std::map<std::string, KeyPin> keyPins() const;
 
     /// Stores keys as name's, replacing what was stored.
-    void savePeerKeys(const std::string& name, const PeerKeys& keys);
+    void saveKeyPin(const std::string& name, const KeyPin& keys);
 
     /// indexd's pinned key per index endpoint, as stored.
     std::map<std::string, PublicKey> indexKeys() const;

@@ -51,7 +51,7 @@ public:
 
 private:
     ConversationStore& _store;
-    std::map<std::string, PeerKeys> _peers;
+    std::map<std::string, KeyPin> _peers;
     std::map<std::string, PublicKey> _index;
 };
 
