@@ -3,6 +3,7 @@
 #include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "Parsed.h"
+#include "Protocol.h"
 
 #include <cstdint>
 #include <optional>
