@@ -25,6 +25,9 @@ namespace peerchat {
 /// recipient id and the counter (8 bytes little-endian), so the header
 /// cannot be changed. Opening refuses what does not authenticate and, by a
 /// ReplayWindow, a counter already taken or too old.
+/// Keep one cipher per pair of keys for as long as both keys live: a second
+/// one made between the same keys would count from 1 again and reuse nonces
+/// (the peer's window refuses those datagrams, but their ciphertexts leak).
 class SessionCipher
 {
 public:
