@@ -81,7 +81,7 @@ struct ChatLine
 };
 
 /// First event on every connection; fingerprint is the own identity key's (Fingerprint::of).
-struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; std::string fingerprint; };
+struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; std::string fingerprint{}; };
 /// The link to indexd changed; detail says why in words.
 struct StateEvent { LinkState state = LinkState::Connecting; std::string detail; };
 /// The whole roster (self excluded) and every non-zero unread count.

@@ -104,8 +104,8 @@ struct Login
     Endpoint endpoint;
     std::string dialect;
     std::uint64_t seq = 0;
-    std::optional<PeerKeys> keys;
-    std::optional<Signature> sig;  ///< present on signed announcements only; then keys may be absent (`-,-,-`)
+    std::optional<PeerKeys> keys{};
+    std::optional<Signature> sig{};  ///< present on signed announcements only; then keys may be absent (`-,-,-`)
 };
 
 /// `Accept,PORT`: indexd accepts a login; PORT is the TCP port of the roster.
@@ -122,7 +122,7 @@ struct Logout
     std::string name;
     Endpoint endpoint;
     std::uint64_t seq = 0;
-    std::optional<Signature> sig;
+    std::optional<Signature> sig{};
 };
 
 /// `talk,TIME,FROM,TEXT`: a chat message, peer to peer. TIME is free text
@@ -282,7 +282,9 @@ public:
 
     /// The text a message's signature is made over: encode() without the
     /// trailing SIG field (Auth, Welcome, signed Login and Logout); the same
-    /// as encode() for the others.
+    /// as encode() for the others. A Login with keys or a SEQ is taken as a
+    /// signed announcement even before its sig is set (`...,SEQ,-,-,-` for
+    /// a user without keys), so the signer and the receivers make the same text.
     static std::string encodeUnsigned(const Message& message);
 
     /// The bytes of a datagram carrying message in the given encoding.

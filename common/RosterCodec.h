@@ -22,7 +22,7 @@ struct RosterEntry
     std::string name;
     Endpoint endpoint;
     std::string dialect;
-    std::optional<PeerKeys> keys;
+    std::optional<PeerKeys> keys{};
 };
 
 /// What follows the entries of a peerchat roster: `end,SEQ,SIG`.
