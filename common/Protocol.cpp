@@ -1,16 +1,25 @@
 #include "Protocol.h"
 
+#include "Base64.h"
 #include "UserName.h"
 #include "Utf8.h"
 
 #include <charconv>
+#include <limits>
 #include <vector>
 
 namespace peerchat {
 
 namespace {
 
-constexpr std::string_view kPeerchatToken = "peerchat/1";
+constexpr std::string_view kPeerchatToken = "peerchat/2";
+
+/// Most zeros a hello may carry: enough to outweigh any challenge, few
+/// enough that a hello stays small.
+constexpr std::size_t kMaxHelloPadding = 512;
+
+/// The keys field of a user without keys (seed and .NET users).
+constexpr std::string_view kNoKeys = "-";
 
 // Splits text after the verb into at most `count` fields; the last field takes
 // the rest of the text, commas included. Leading spaces are stripped from every
@@ -132,6 +141,37 @@ public:
         if (!isStreamId(f)) throw FieldRefusal{"stream must be 1 to 16 hex digits 0-9a-f"};
         return std::string(f);
     }
+    /// A key, signature, nonce or id: base64url of exactly its size.
+    template <std::size_t N>
+    std::array<std::uint8_t, N> bytes(std::size_t i, const char* what) const
+    {
+        std::array<std::uint8_t, N> out{};
+        if (!Base64::decodeInto(_fields[i], out))
+            throw FieldRefusal{std::string(what) + " must be " + std::to_string(N) + " bytes in base64url"};
+        return out;
+    }
+    /// A sealed box: base64url of at least one byte.
+    std::string box(std::size_t i) const
+    {
+        auto bytes = Base64::decode(_fields[i]);
+        if (!bytes || bytes->empty()) throw FieldRefusal{"box must be base64url of at least one byte"};
+        return std::move(*bytes);
+    }
+    /// Three fields from i on: IDPK,KXPK,KXSIG, or `-,-,-` (nullopt).
+    std::optional<PeerKeys> keys(std::size_t i) const
+    {
+        if (_fields[i] == kNoKeys && _fields[i + 1] == kNoKeys && _fields[i + 2] == kNoKeys) return std::nullopt;
+        return PeerKeys{bytes<32>(i, "identity key"), bytes<32>(i + 1, "key-exchange key"),
+                        bytes<64>(i + 2, "key-exchange signature")};
+    }
+    /// PAD: zeros only, at most kMaxHelloPadding of them.
+    std::size_t padding(std::size_t i) const
+    {
+        const std::string_view f = _fields[i];
+        if (f.size() > kMaxHelloPadding || f.find_first_not_of('0') != std::string_view::npos)
+            throw FieldRefusal{"padding must be 0 to 512 zeros"};
+        return f.size();
+    }
 
 private:
     std::vector<std::string_view> _fields;
@@ -139,18 +179,74 @@ private:
 
 Login decodeLogin(std::string_view rest)
 {
-    Fields f(rest, 2, 4, false, "NAME,ENDPOINT[,DIALECT[,SEQ]]");
-    Login m{f.name(0), f.endpoint(1), f.size() >= 3 ? f.token(2, "dialect") : std::string(), 0};
-    if (f.size() == 4) m.seq = f.number(3, "presence sequence");
+    const char* forms = "NAME,ENDPOINT[,DIALECT[,SEQ]] or NAME,ENDPOINT,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG";
+    Fields f(rest, 2, 8, false, forms);
+    if (f.size() > 4 && f.size() < 8) throw FieldRefusal{std::string("expected ") + forms};
+    Login m{f.name(0), f.endpoint(1), f.size() >= 3 ? f.token(2, "dialect") : std::string(), 0, {}, {}};
+    if (f.size() >= 4) m.seq = f.number(3, "presence sequence");
+    if (f.size() == 8) {
+        m.keys = f.keys(4);
+        m.sig = f.bytes<64>(7, "signature");
+    }
     return m;
 }
 
 Logout decodeLogout(std::string_view rest)
 {
-    Fields f(rest, 2, 3, false, "NAME,ENDPOINT[,SEQ]");
-    Logout m{f.name(0), f.endpoint(1), 0};
-    if (f.size() == 3) m.seq = f.number(2, "presence sequence");
+    Fields f(rest, 2, 4, false, "NAME,ENDPOINT[,SEQ[,SIG]]");
+    Logout m{f.name(0), f.endpoint(1), 0, {}};
+    if (f.size() >= 3) m.seq = f.number(2, "presence sequence");
+    if (f.size() == 4) m.sig = f.bytes<64>(3, "signature");
     return m;
+}
+
+Hello decodeHello(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "NAME,DIALECT,PAD");
+    return Hello{f.name(0), f.token(1, "dialect"), f.padding(2)};
+}
+
+Challenge decodeChallenge(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "NAME,ENDPOINT,NONCE");
+    return Challenge{f.name(0), f.endpoint(1), f.bytes<24>(2, "nonce")};
+}
+
+Auth decodeAuth(std::string_view rest)
+{
+    Fields f(rest, 8, 8, false, "NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,NONCE,SIG");
+    Auth m{f.name(0), f.endpoint(1), f.token(2, "dialect"), {}, f.bytes<24>(6, "nonce"), f.bytes<64>(7, "signature")};
+    auto keys = f.keys(3);
+    if (!keys) throw FieldRefusal{"an auth must carry keys"};
+    m.keys = *keys;
+    return m;
+}
+
+Welcome decodeWelcome(std::string_view rest)
+{
+    Fields f(rest, 6, 6, false, "NAME,PORT,EPOCH,INDEXID,INDEXKX,SIG");
+    return Welcome{f.name(0), static_cast<std::uint16_t>(f.number(1, "port", 65535)), f.bytes<8>(2, "epoch"),
+                   f.bytes<32>(3, "index identity key"), f.bytes<32>(4, "index key-exchange key"),
+                   f.bytes<64>(5, "signature")};
+}
+
+Seal decodeSeal(std::string_view rest)
+{
+    Fields f(rest, 4, 4, false, "SKID,RKID,CTR,BOX");
+    return Seal{f.bytes<8>(0, "sender key id"), f.bytes<8>(1, "recipient key id"),
+                f.number(2, "counter", std::numeric_limits<std::uint64_t>::max()), f.box(3)};
+}
+
+Post decodePost(std::string_view rest)
+{
+    Fields f(rest, 4, 4, false, "TO,STREAM,SEQ,BOX");
+    return Post{f.name(0), f.stream(1), f.number(2, "seq"), f.box(3)};
+}
+
+Mail decodeMail(std::string_view rest)
+{
+    Fields f(rest, 5, 5, false, "FROM,IDPK,STREAM,SEQ,BOX");
+    return Mail{f.name(0), f.bytes<32>(1, "identity key"), f.stream(2), f.number(3, "seq"), f.box(4)};
 }
 
 Accept decodeAccept(std::string_view rest)
@@ -171,14 +267,10 @@ Refuse decodeRefuse(std::string_view rest)
     return Refuse{f.name(0), f.token(1, "reason")};
 }
 
-Msg decodeMsg(const Fields& f, std::size_t at)
-{
-    return Msg{f.stream(at), f.number(at + 1, "seq"), f.time(at + 2), f.name(at + 3), f.text(at + 4)};
-}
-
 Msg decodeMsg(std::string_view rest)
 {
-    return decodeMsg(Fields(rest, 5, 5, true, "STREAM,SEQ,TIME,FROM,MESSAGE"), 0);
+    Fields f(rest, 5, 5, true, "STREAM,SEQ,TIME,FROM,MESSAGE");
+    return Msg{f.stream(0), f.number(1, "seq"), f.time(2), f.name(3), f.text(4)};
 }
 
 Ack decodeAck(std::string_view rest)
@@ -205,12 +297,6 @@ Relogin decodeRelogin(std::string_view rest)
     return Relogin{f.name(0)};
 }
 
-Store decodeStore(std::string_view rest)
-{
-    Fields f(rest, 6, 6, true, "TO,STREAM,SEQ,TIME,FROM,MESSAGE");
-    return Store{f.name(0), decodeMsg(f, 1)};
-}
-
 template <typename Receipt>
 Receipt decodeReceipt(std::string_view rest)
 {
@@ -231,21 +317,46 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"alive", [](std::string_view r) -> Message { return decodeAlive(r); }},
     {"seen", [](std::string_view r) -> Message { return decodeSeen(r); }},
     {"relogin", [](std::string_view r) -> Message { return decodeRelogin(r); }},
-    {"store", [](std::string_view r) -> Message { return decodeStore(r); }},
     {"stored", [](std::string_view r) -> Message { return decodeReceipt<Stored>(r); }},
     {"full", [](std::string_view r) -> Message { return decodeReceipt<Full>(r); }},
+    {"hello", [](std::string_view r) -> Message { return decodeHello(r); }},
+    {"challenge", [](std::string_view r) -> Message { return decodeChallenge(r); }},
+    {"auth", [](std::string_view r) -> Message { return decodeAuth(r); }},
+    {"welcome", [](std::string_view r) -> Message { return decodeWelcome(r); }},
+    {"seal", [](std::string_view r) -> Message { return decodeSeal(r); }},
+    {"post", [](std::string_view r) -> Message { return decodePost(r); }},
+    {"mail", [](std::string_view r) -> Message { return decodeMail(r); }},
 };
 
-std::string msgFields(const Msg& m)
+/// The bare `relogin`: the one message without fields.
+constexpr std::string_view kBareRelogin = "relogin";
+
+std::string keysFields(const std::optional<PeerKeys>& keys)
 {
-    return m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.text;
+    if (!keys) return "-,-,-";
+    return Base64::encode(keys->identity) + "," + Base64::encode(keys->kx) + "," + Base64::encode(keys->kxSig);
 }
 
-struct Encoder
+/// A Login is written in its signed form (`...,SEQ,IDPK,KXPK,KXSIG[,SIG]`)
+/// when it carries a signature, and its unsigned text also when it carries
+/// keys or a SEQ: indexd makes the statement to sign before it has the SIG,
+/// and must get the text the receivers will check it against.
+bool isSignedForm(const Login& m, bool unsignedPart)
 {
+    return m.sig || (unsignedPart && (m.keys || m.seq != 0));
+}
+
+/// Every message but its trailing SIG field (Auth, Welcome, signed Login
+/// and Logout); the whole message for the others.
+struct UnsignedEncoder
+{
+    bool unsignedPart = true;
+
     std::string operator()(const Login& m) const
     {
         std::string out = "login," + m.name + "," + m.endpoint.toString();
+        if (isSignedForm(m, unsignedPart))
+            return out + "," + m.dialect + "," + std::to_string(m.seq) + "," + keysFields(m.keys);
         if (!m.dialect.empty()) out += "," + m.dialect;
         if (!m.dialect.empty() && m.seq != 0) out += "," + std::to_string(m.seq);
         return out;
@@ -254,19 +365,67 @@ struct Encoder
     std::string operator()(const Logout& m) const
     {
         std::string out = "logout," + m.name + "," + m.endpoint.toString();
-        if (m.seq != 0) out += "," + std::to_string(m.seq);
+        if (m.seq != 0 || m.sig) out += "," + std::to_string(m.seq);
         return out;
     }
     std::string operator()(const Talk& m) const { return "talk," + m.time + "," + m.from + "," + m.text; }
     std::string operator()(const Refuse& m) const { return "refuse," + m.name + "," + m.reason; }
-    std::string operator()(const Msg& m) const { return "msg," + msgFields(m); }
+    std::string operator()(const Msg& m) const
+    {
+        return "msg," + m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.text;
+    }
     std::string operator()(const Ack& m) const { return "ack," + m.from + "," + m.stream + "," + std::to_string(m.seq); }
     std::string operator()(const Alive& m) const { return "alive," + m.name + "," + std::to_string(m.seq); }
     std::string operator()(const Seen& m) const { return "seen," + std::to_string(m.seq); }
-    std::string operator()(const Relogin& m) const { return "relogin," + m.name; }
-    std::string operator()(const Store& m) const { return "store," + m.to + "," + msgFields(m.msg); }
+    std::string operator()(const Relogin& m) const
+    {
+        return m.name.empty() ? std::string(kBareRelogin) : std::string(kBareRelogin) + "," + m.name;
+    }
     std::string operator()(const Stored& m) const { return "stored," + m.to + "," + m.stream + "," + std::to_string(m.seq); }
     std::string operator()(const Full& m) const { return "full," + m.to + "," + m.stream + "," + std::to_string(m.seq); }
+    std::string operator()(const Hello& m) const
+    {
+        return "hello," + m.name + "," + m.dialect + "," + std::string(m.padding, '0');
+    }
+    std::string operator()(const Challenge& m) const
+    {
+        return "challenge," + m.name + "," + m.observed.toString() + "," + Base64::encode(m.nonce);
+    }
+    std::string operator()(const Auth& m) const
+    {
+        return "auth," + m.name + "," + m.observed.toString() + "," + m.dialect + "," + keysFields(m.keys) + ","
+               + Base64::encode(m.nonce);
+    }
+    std::string operator()(const Welcome& m) const
+    {
+        return "welcome," + m.name + "," + std::to_string(m.port) + "," + Base64::encode(m.epoch) + ","
+               + Base64::encode(m.indexIdentity) + "," + Base64::encode(m.indexKx);
+    }
+    std::string operator()(const Seal& m) const
+    {
+        return "seal," + Base64::encode(m.sender) + "," + Base64::encode(m.recipient) + ","
+               + std::to_string(m.counter) + "," + Base64::encode(m.box);
+    }
+    std::string operator()(const Post& m) const
+    {
+        return "post," + m.to + "," + m.stream + "," + std::to_string(m.seq) + "," + Base64::encode(m.box);
+    }
+    std::string operator()(const Mail& m) const
+    {
+        return "mail," + m.from + "," + Base64::encode(m.identity) + "," + m.stream + "," + std::to_string(m.seq)
+               + "," + Base64::encode(m.box);
+    }
+};
+
+/// The SIG field a message ends with, or nothing.
+struct SignatureOf
+{
+    std::optional<Signature> operator()(const Login& m) const { return m.sig; }
+    std::optional<Signature> operator()(const Logout& m) const { return m.sig; }
+    std::optional<Signature> operator()(const Auth& m) const { return m.sig; }
+    std::optional<Signature> operator()(const Welcome& m) const { return m.sig; }
+    template <typename Other>
+    std::optional<Signature> operator()(const Other&) const { return std::nullopt; }
 };
 
 struct VerbOf
@@ -281,9 +440,15 @@ struct VerbOf
     std::string_view operator()(const Alive&) const { return "alive"; }
     std::string_view operator()(const Seen&) const { return "seen"; }
     std::string_view operator()(const Relogin&) const { return "relogin"; }
-    std::string_view operator()(const Store&) const { return "store"; }
     std::string_view operator()(const Stored&) const { return "stored"; }
     std::string_view operator()(const Full&) const { return "full"; }
+    std::string_view operator()(const Hello&) const { return "hello"; }
+    std::string_view operator()(const Challenge&) const { return "challenge"; }
+    std::string_view operator()(const Auth&) const { return "auth"; }
+    std::string_view operator()(const Welcome&) const { return "welcome"; }
+    std::string_view operator()(const Seal&) const { return "seal"; }
+    std::string_view operator()(const Post&) const { return "post"; }
+    std::string_view operator()(const Mail&) const { return "mail"; }
 };
 
 } // namespace
@@ -342,6 +507,7 @@ Parsed<Message> Protocol::decode(std::string_view text)
     if (!Utf8::isValid(text)) return Parsed<Message>::refuse("not valid UTF-8");
     const auto comma = text.find(',');
     const std::string_view verb = text.substr(0, comma);
+    if (text == kBareRelogin) return Message(Relogin{});
     if (comma == std::string_view::npos) return Parsed<Message>::refuse("no fields after verb");
     const std::string_view rest = text.substr(comma + 1);
 
@@ -360,7 +526,14 @@ Parsed<Message> Protocol::decode(std::string_view text)
 
 std::string Protocol::encode(const Message& message)
 {
-    return std::visit(Encoder{}, message);
+    std::string text = std::visit(UnsignedEncoder{false}, message);
+    if (const auto sig = std::visit(SignatureOf{}, message)) text += "," + Base64::encode(*sig);
+    return text;
+}
+
+std::string Protocol::encodeUnsigned(const Message& message)
+{
+    return std::visit(UnsignedEncoder{true}, message);
 }
 
 std::string Protocol::encodeDatagram(const Message& message, TextEncoding encoding)

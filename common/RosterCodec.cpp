@@ -1,6 +1,6 @@
 #include "RosterCodec.h"
 
-#include "Protocol.h"
+#include "Base64.h"
 #include "UserName.h"
 #include "Utf8.h"
 
@@ -11,77 +11,155 @@ namespace peerchat {
 
 namespace {
 
+using Result = Parsed<std::vector<RosterEntry>>;
+
+/// A field of an entry was refused; decodeText turns it into the refusal.
+struct EntryRefusal
+{
+    std::string reason;
+};
+
 std::string_view trimLeadingSpaces(std::string_view s)
 {
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
     return s;
 }
 
-std::string encodeText(const std::vector<RosterEntry>& entries, bool withDialect, std::uint64_t presenceSeq = 0)
+/// The fields of one entry, split at every comma, leading spaces stripped.
+std::vector<std::string_view> splitEntry(std::string_view entry)
+{
+    std::vector<std::string_view> fields;
+    while (true) {
+        const auto comma = entry.find(',');
+        fields.push_back(trimLeadingSpaces(entry.substr(0, comma)));
+        if (comma == std::string_view::npos) return fields;
+        entry.remove_prefix(comma + 1);
+    }
+}
+
+std::string keysText(const std::optional<PeerKeys>& keys)
+{
+    if (!keys) return "-,-,-";
+    return Base64::encode(keys->identity) + "," + Base64::encode(keys->kx) + "," + Base64::encode(keys->kxSig);
+}
+
+template <std::size_t N>
+std::array<std::uint8_t, N> binaryField(std::string_view text, const char* what)
+{
+    std::array<std::uint8_t, N> out{};
+    if (!Base64::decodeInto(text, out))
+        throw EntryRefusal{std::string("roster entry's ") + what + " must be " + std::to_string(N) + " bytes in base64url"};
+    return out;
+}
+
+/// IDPK,KXPK,KXSIG, or `-,-,-` for a user without keys.
+std::optional<PeerKeys> keysField(std::string_view identity, std::string_view kx, std::string_view kxSig)
+{
+    if (identity == "-" && kx == "-" && kxSig == "-") return std::nullopt;
+    return PeerKeys{binaryField<32>(identity, "identity key"), binaryField<32>(kx, "key-exchange key"),
+                    binaryField<64>(kxSig, "key-exchange signature")};
+}
+
+std::string encodeText(const std::vector<RosterEntry>& entries, bool peerchat, std::uint64_t presenceSeq = 0)
 {
     std::string out;
-    out.reserve(entries.size() * 40 + 3);
+    out.reserve(entries.size() * (peerchat ? 240 : 40) + 24);
     for (const auto& e : entries) {
         out += e.name;
         out += ',';
         out += e.endpoint.toString();
-        if (withDialect) {
+        if (peerchat) {
             out += ',';
             out += e.dialect;
+            out += ',';
+            out += keysText(e.keys);
         }
         out += ';';
     }
     out += "end";
-    if (presenceSeq != 0) out += "," + std::to_string(presenceSeq);
+    if (peerchat) out += "," + std::to_string(presenceSeq);
     return out;
 }
 
-Parsed<std::vector<RosterEntry>> decodeText(std::string_view text, bool withDialect, std::uint64_t* presenceSeq = nullptr)
+/// A decimal number 0..kMaxSequence without a leading zero.
+bool parseSequence(std::string_view digits, std::uint64_t& seq)
 {
-    using Result = Parsed<std::vector<RosterEntry>>;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+    return !digits.empty() && !(digits.front() == '0' && digits.size() > 1) && error == std::errc()
+           && end == digits.data() + digits.size() && seq <= Protocol::kMaxSequence;
+}
+
+/// The peerchat trailer: `end`, `end,SEQ` or `end,SEQ,SIG`. wholeStream and
+/// trailerAt say where the signed part ends.
+Parsed<RosterTrailer> decodeTrailer(std::string_view trailer, std::string_view wholeStream, std::size_t trailerAt)
+{
+    using Trailer = Parsed<RosterTrailer>;
+    RosterTrailer out;
+    if (trailer == "end") {
+        out.signedPart = std::string(wholeStream);
+        return out;
+    }
+    if (trailer.substr(0, 4) != "end,") return Trailer::refuse("roster does not end with 'end'");
+    std::string_view rest = trailer.substr(4);
+    const auto comma = rest.find(',');
+    if (!parseSequence(rest.substr(0, comma), out.seq))
+        return Trailer::refuse("roster's presence sequence number is not a number");
+    if (comma != std::string_view::npos) {
+        Signature sig{};
+        if (!Base64::decodeInto(rest.substr(comma + 1), sig))
+            return Trailer::refuse("roster's signature must be 64 bytes in base64url");
+        out.sig = sig;
+    }
+    out.signedPart = std::string(wholeStream.substr(0, trailerAt + 4 + std::min(comma, rest.size())));
+    return out;
+}
+
+RosterEntry decodeEntry(std::string_view entry, bool peerchat)
+{
+    const auto fields = splitEntry(entry);
+    if (fields.size() < 2) throw EntryRefusal{"roster entry has no endpoint"};
+    if (!peerchat && fields.size() > 2) throw EntryRefusal{"roster entry has too many fields"};
+    if (peerchat && fields.size() != 6)
+        throw EntryRefusal{"roster entry must be NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG"};
+    if (auto why = UserName::check(fields[0]); !why.empty()) throw EntryRefusal{"roster entry: " + why};
+    auto endpoint = Endpoint::parse(fields[1]);
+    if (!endpoint) throw EntryRefusal{"roster entry: " + endpoint.error()};
+    RosterEntry out{std::string(fields[0]), *endpoint, {}, std::nullopt};
+    if (peerchat) {
+        if (!isDialectToken(fields[2])) throw EntryRefusal{"roster entry has a bad dialect"};
+        out.dialect = std::string(fields[2]);
+        out.keys = keysField(fields[3], fields[4], fields[5]);
+    }
+    return out;
+}
+
+Result decodeText(std::string_view text, bool peerchat, RosterTrailer* trailer = nullptr)
+{
     if (!Utf8::isValid(text)) return Result::refuse("roster is not valid UTF-8");
+    const std::string_view whole = text;
     std::vector<RosterEntry> entries;
     std::unordered_set<std::string> seen;
-    while (true) {
-        const auto semicolon = text.find(';');
-        const std::string_view entry = trimLeadingSpaces(text.substr(0, semicolon));
-        if (semicolon == std::string_view::npos) {
-            if (withDialect && entry.substr(0, 4) == "end,") {
-                const std::string_view digits = entry.substr(4);
-                std::uint64_t seq = 0;
-                const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
-                if (digits.empty() || digits.front() == '0' || error != std::errc()
-                    || end != digits.data() + digits.size() || seq > Protocol::kMaxSequence)
-                    return Result::refuse("roster's presence sequence number is not a number");
-                if (presenceSeq) *presenceSeq = seq;
+    try {
+        while (true) {
+            const auto semicolon = text.find(';');
+            const std::string_view entry = trimLeadingSpaces(text.substr(0, semicolon));
+            if (semicolon == std::string_view::npos) {
+                if (!peerchat) {
+                    if (entry != "end") return Result::refuse("roster does not end with 'end'");
+                    return entries;
+                }
+                auto parsed = decodeTrailer(entry, whole, whole.size() - entry.size());
+                if (!parsed) return Result::refuse(parsed.error());
+                if (trailer) *trailer = std::move(parsed.value());
                 return entries;
             }
-            if (entry != "end") return Result::refuse("roster does not end with 'end'");
-            if (presenceSeq) *presenceSeq = 0;
-            return entries;
+            text.remove_prefix(semicolon + 1);
+            RosterEntry e = decodeEntry(entry, peerchat);
+            if (!seen.insert(e.name).second) return Result::refuse("roster lists " + e.name + " twice");
+            entries.push_back(std::move(e));
         }
-        text.remove_prefix(semicolon + 1);
-
-        const auto first = entry.find(',');
-        if (first == std::string_view::npos) return Result::refuse("roster entry has no endpoint");
-        const std::string_view name = entry.substr(0, first);
-        std::string_view endpointText = trimLeadingSpaces(entry.substr(first + 1));
-        std::string_view dialect;
-        const auto second = endpointText.find(',');
-        if (second != std::string_view::npos) {
-            if (!withDialect) return Result::refuse("roster entry has too many fields");
-            dialect = trimLeadingSpaces(endpointText.substr(second + 1));
-            endpointText = endpointText.substr(0, second);
-            if (!isDialectToken(dialect)) return Result::refuse("roster entry has a bad dialect");
-        } else if (withDialect) {
-            return Result::refuse("roster entry has no dialect");
-        }
-        if (auto why = UserName::check(name); !why.empty()) return Result::refuse("roster entry: " + why);
-        auto endpoint = Endpoint::parse(endpointText);
-        if (!endpoint) return Result::refuse("roster entry: " + endpoint.error());
-        if (!seen.insert(std::string(name)).second)
-            return Result::refuse("roster lists " + std::string(name) + " twice");
-        entries.push_back(RosterEntry{std::string(name), *endpoint, std::string(dialect)});
+    } catch (const EntryRefusal& refusal) {
+        return Result::refuse(refusal.reason);
     }
 }
 
@@ -110,16 +188,22 @@ std::string RosterCodec::encode(const std::vector<RosterEntry>& entries, RosterF
     return {};
 }
 
-Parsed<std::vector<RosterEntry>> RosterCodec::decode(std::string_view stream, RosterFormat format,
-                                                    std::uint64_t* presenceSeq)
+std::string RosterCodec::withSignature(std::string signedPart, const Signature& sig)
 {
-    using Result = Parsed<std::vector<RosterEntry>>;
+    signedPart += ',';
+    signedPart += Base64::encode(sig);
+    return signedPart;
+}
+
+Parsed<std::vector<RosterEntry>> RosterCodec::decode(std::string_view stream, RosterFormat format,
+                                                    RosterTrailer* trailer)
+{
     if (stream.size() > kMaxStreamBytes) return Result::refuse("roster is larger than 16 MiB");
     switch (format) {
     case RosterFormat::SeedText:
         return decodeText(stream, false);
     case RosterFormat::Peerchat:
-        return decodeText(stream, true, presenceSeq);
+        return decodeText(stream, true, trailer);
     case RosterFormat::DotNet: {
         std::uint64_t length = 0;
         std::size_t i = 0;

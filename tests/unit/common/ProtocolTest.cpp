@@ -1,9 +1,15 @@
+#include "Base64.h"
 #include "ByteFuzzer.h"
+#include "KxKeyPair.h"
+#include "OfflineBox.h"
 #include "Protocol.h"
+#include "SessionCipher.h"
+#include "SigningKey.h"
 #include "Utf8.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <climits>
 #include <string>
 #include <vector>
 
@@ -21,16 +27,48 @@ std::string field(const std::string& s)
     return "[" + std::to_string(s.size()) + ":" + s + "]";
 }
 
+template <std::size_t N>
+std::string field(const std::array<std::uint8_t, N>& bytes)
+{
+    return field(Base64::encode(bytes));
+}
+
+std::string field(const PeerKeys& keys)
+{
+    return field(keys.identity) + field(keys.kx) + field(keys.kxSig);
+}
+
+template <typename T>
+std::string field(const std::optional<T>& value)
+{
+    return value ? field(*value) : std::string("[none]");
+}
+
+// N bytes counting up from first: distinct keys, signatures and nonces for tests.
+template <std::size_t N>
+std::array<std::uint8_t, N> bytes(std::uint8_t first)
+{
+    std::array<std::uint8_t, N> out{};
+    for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(first + i);
+    return out;
+}
+
+PeerKeys keys(std::uint8_t first)
+{
+    return PeerKeys{bytes<32>(first), bytes<32>(first + 32), bytes<64>(first + 64)};
+}
+
 struct Describer
 {
     std::string operator()(const Login& m) const
     {
-        return "Login" + field(m.name) + field(m.endpoint.toString()) + field(m.dialect) + field(std::to_string(m.seq));
+        return "Login" + field(m.name) + field(m.endpoint.toString()) + field(m.dialect) + field(std::to_string(m.seq))
+               + field(m.keys) + field(m.sig);
     }
     std::string operator()(const Accept& m) const { return "Accept" + field(std::to_string(m.port)); }
     std::string operator()(const Logout& m) const
     {
-        return "Logout" + field(m.name) + field(m.endpoint.toString()) + field(std::to_string(m.seq));
+        return "Logout" + field(m.name) + field(m.endpoint.toString()) + field(std::to_string(m.seq)) + field(m.sig);
     }
     std::string operator()(const Talk& m) const { return "Talk" + field(m.time) + field(m.from) + field(m.text); }
     std::string operator()(const Refuse& m) const { return "Refuse" + field(m.name) + field(m.reason); }
@@ -42,9 +80,35 @@ struct Describer
     std::string operator()(const Alive& m) const { return "Alive" + field(m.name) + field(std::to_string(m.seq)); }
     std::string operator()(const Seen& m) const { return "Seen" + field(std::to_string(m.seq)); }
     std::string operator()(const Relogin& m) const { return "Relogin" + field(m.name); }
-    std::string operator()(const Store& m) const { return "Store" + field(m.to) + (*this)(m.msg); }
     std::string operator()(const Stored& m) const { return "Stored" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
     std::string operator()(const Full& m) const { return "Full" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
+    std::string operator()(const Hello& m) const { return "Hello" + field(m.name) + field(m.dialect) + field(std::to_string(m.padding)); }
+    std::string operator()(const Challenge& m) const
+    {
+        return "Challenge" + field(m.name) + field(m.observed.toString()) + field(m.nonce);
+    }
+    std::string operator()(const Auth& m) const
+    {
+        return "Auth" + field(m.name) + field(m.observed.toString()) + field(m.dialect) + field(m.keys) + field(m.nonce)
+               + field(m.sig);
+    }
+    std::string operator()(const Welcome& m) const
+    {
+        return "Welcome" + field(m.name) + field(std::to_string(m.port)) + field(m.epoch) + field(m.indexIdentity)
+               + field(m.indexKx) + field(m.sig);
+    }
+    std::string operator()(const Seal& m) const
+    {
+        return "Seal" + field(m.sender) + field(m.recipient) + field(std::to_string(m.counter)) + field(m.box);
+    }
+    std::string operator()(const Post& m) const
+    {
+        return "Post" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)) + field(m.box);
+    }
+    std::string operator()(const Mail& m) const
+    {
+        return "Mail" + field(m.from) + field(m.identity) + field(m.stream) + field(std::to_string(m.seq)) + field(m.box);
+    }
 };
 
 // Every field of a message, length-prefixed so that different messages never print alike.
@@ -91,7 +155,7 @@ std::vector<Message> sampleMessages()
 {
     return {
         Login{"alice", endpoint("127.0.0.1:5001"), ""},
-        Login{"天涯", endpoint("[::1]:5002"), "peerchat/1"},
+        Login{"天涯", endpoint("[::1]:5002"), "peerchat/2"},
         Login{"bob", endpoint("192.168.1.5:6000"), "dotnet"},
         Accept{5003},
         Accept{65535},
@@ -103,8 +167,22 @@ std::vector<Message> sampleMessages()
         Talk{"12:00:00", "bob", "  indented, with ,,commas,"},
         Refuse{"alice", "taken"},
         Refuse{"天涯", "version"},
-        Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/1", 42},
+        Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 42},
         Logout{"bob", endpoint("127.0.0.1:6000"), 43},
+        Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), bytes<64>(200)},
+        Login{"天涯", endpoint("[::1]:5002"), "seed", 45, std::nullopt, bytes<64>(7)},
+        Logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(9)},
+        Hello{"alice", "peerchat/2", 0},
+        Hello{"天涯", "peerchat/2", 150},
+        Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3)},
+        Challenge{"天涯", endpoint("[2001:db8::1]:65535"), bytes<24>(250)},
+        Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), bytes<64>(99)},
+        Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)},
+        Seal{bytes<8>(10), bytes<8>(20), 1, "\x01"},
+        Seal{bytes<8>(30), bytes<8>(40), UINT64_MAX, std::string(300, '\xff')},
+        Post{"bob", "0123456789abcdef", 7, std::string("sealed\0box", 10)},
+        Mail{"天涯", bytes<32>(77), "ff", Protocol::kMaxSequence, "box"},
+        Relogin{},
         Msg{"0123456789abcdef", 1, "15:04:05", "alice", "hello, with, commas"},
         Msg{"a", Protocol::kMaxSequence, "12:00:00", "天涯", ""},
         Ack{"bob", "0123456789abcdef", 7},
@@ -113,7 +191,6 @@ std::vector<Message> sampleMessages()
         Seen{0},
         Seen{99},
         Relogin{"alice"},
-        Store{"bob", Msg{"ff", 3, "12:00:01", "alice", "see you, later"}},
         Stored{"bob", "ff", 3},
         Full{"bob", "ff", 4},
     };
@@ -165,6 +242,17 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseMalformedUtf16le);
     CPPUNIT_TEST(testRoundTripDialectTokens);
     CPPUNIT_TEST(testSurviveRandomDatagrams);
+    CPPUNIT_TEST(testEncodeHandshakeExactly);
+    CPPUNIT_TEST(testEncodeSignedPresenceExactly);
+    CPPUNIT_TEST(testEncodeUnsignedWithoutSignature);
+    CPPUNIT_TEST(testEncodeSealedVerbsExactly);
+    CPPUNIT_TEST(testRoundTripBareRelogin);
+    CPPUNIT_TEST(testRefuseMalformedHandshake);
+    CPPUNIT_TEST(testRefuseMalformedSignedPresence);
+    CPPUNIT_TEST(testRefuseMalformedSealedVerbs);
+    CPPUNIT_TEST(testRefuseRetiredStore);
+    CPPUNIT_TEST(testPadHelloBeyondAnyChallenge);
+    CPPUNIT_TEST(testFitSealedPostOfLongestText);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -177,8 +265,8 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(std::string("msg,ff,3,12:00:01,alice,a,b"),
                              Protocol::encode(Msg{"ff", 3, "12:00:01", "alice", "a,b"}));
-        CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000,peerchat/1,42"),
-                             Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/1", 42}));
+        CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000,peerchat/2,42"),
+                             Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 42}));
         // A presence sequence number is never written without a dialect.
         CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000"),
                              Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "", 42}));
@@ -192,7 +280,7 @@ public:
               "msg,ff,9223372036854775808,12:00:00,alice,hi", "msg,,1,12:00:00,alice,hi", "msg,ff,1,,alice,hi",
               "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "alive,alice", "alive,alice,-3",
               "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
-              "stored,bob,ff", "full,bob,ff,x", "login,bob,127.0.0.1:6000,peerchat/1,0",
+              "stored,bob,ff", "full,bob,ff,x", "login,bob,127.0.0.1:6000,peerchat/2,0",
               "logout,bob,127.0.0.1:6000,seq"})
             assertRefused(text);
     }
@@ -203,13 +291,13 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("login,alice,127.0.0.1:5001"), Protocol::encode(plain));
         CPPUNIT_ASSERT_EQUAL(describe(plain), describe(decodeOk("login,alice,127.0.0.1:5001")));
 
-        const Message dialect = Login{"天涯", endpoint("[::1]:5002"), "peerchat/1"};
-        CPPUNIT_ASSERT_EQUAL(std::string("login,天涯,[::1]:5002,peerchat/1"), Protocol::encode(dialect));
-        CPPUNIT_ASSERT_EQUAL(describe(dialect), describe(decodeOk("login,天涯,[::1]:5002,peerchat/1")));
+        const Message dialect = Login{"天涯", endpoint("[::1]:5002"), "peerchat/2"};
+        CPPUNIT_ASSERT_EQUAL(std::string("login,天涯,[::1]:5002,peerchat/2"), Protocol::encode(dialect));
+        CPPUNIT_ASSERT_EQUAL(describe(dialect), describe(decodeOk("login,天涯,[::1]:5002,peerchat/2")));
 
         // Unknown tokens are carried as they are; what they mean is indexd's business.
-        const Login other = std::get<Login>(decodeOk("login,bob,10.0.0.1:7,peerchat/2"));
-        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), other.dialect);
+        const Login other = std::get<Login>(decodeOk("login,bob,10.0.0.1:7,peerchat/3"));
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), other.dialect);
     }
 
     void testRoundTripAccept()
@@ -299,7 +387,7 @@ public:
     {
         const std::vector<std::pair<std::string, std::string>> spacedAndCompact = {
             {"login, alice, 127.0.0.1:5001", "login,alice,127.0.0.1:5001"},
-            {"login,  alice,   [::1]:5001,  peerchat/1", "login,alice,[::1]:5001,peerchat/1"},
+            {"login,  alice,   [::1]:5001,  peerchat/2", "login,alice,[::1]:5001,peerchat/2"},
             {"logout, alice, 127.0.0.1:5001", "logout,alice,127.0.0.1:5001"},
             {"Accept, 5003", "Accept,5003"},
             {"refuse, alice, taken", "refuse,alice,taken"},
@@ -337,6 +425,18 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string_view("logout"), Protocol::verb(Logout{}));
         CPPUNIT_ASSERT_EQUAL(std::string_view("talk"), Protocol::verb(Talk{}));
         CPPUNIT_ASSERT_EQUAL(std::string_view("refuse"), Protocol::verb(Refuse{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("hello"), Protocol::verb(Hello{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("challenge"), Protocol::verb(Challenge{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("auth"), Protocol::verb(Auth{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("welcome"), Protocol::verb(Welcome{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("seal"), Protocol::verb(Seal{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("post"), Protocol::verb(Post{}));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("mail"), Protocol::verb(Mail{}));
+        // Every sample names its own verb first on the wire.
+        for (const Message& message : sampleMessages()) {
+            const std::string text = Protocol::encode(message);
+            CPPUNIT_ASSERT_EQUAL(std::string(Protocol::verb(message)), text.substr(0, text.find(',')));
+        }
     }
 
     void testRefuseEmptyInput()
@@ -369,8 +469,8 @@ public:
 
     void testRefuseExtraFields()
     {
-        for (const std::string text : {"login,alice,127.0.0.1:5001,peerchat/1,extra", "login,alice,127.0.0.1:5001,,",
-                                       "logout,alice,127.0.0.1:5001,peerchat/1", "logout,alice,127.0.0.1:5001,",
+        for (const std::string text : {"login,alice,127.0.0.1:5001,peerchat/2,extra", "login,alice,127.0.0.1:5001,,",
+                                       "logout,alice,127.0.0.1:5001,peerchat/2", "logout,alice,127.0.0.1:5001,",
                                        "Accept,5001,5002", "refuse,alice,taken,again"})
             assertRefused(text);
     }
@@ -498,17 +598,17 @@ public:
     {
         CPPUNIT_ASSERT_EQUAL(std::string_view("seed"), dialectToken(Dialect::Seed));
         CPPUNIT_ASSERT_EQUAL(std::string_view("dotnet"), dialectToken(Dialect::DotNet));
-        CPPUNIT_ASSERT_EQUAL(std::string_view("peerchat/1"), dialectToken(Dialect::Peerchat));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("peerchat/2"), dialectToken(Dialect::Peerchat));
         for (Dialect d : {Dialect::Seed, Dialect::DotNet, Dialect::Peerchat}) {
             CPPUNIT_ASSERT(dialectFromToken(dialectToken(d)) == d);
             // Every known token is a valid dialect field on the wire.
             const std::string login = "login,alice,127.0.0.1:5001," + std::string(dialectToken(d));
             CPPUNIT_ASSERT_EQUAL(std::string(dialectToken(d)), std::get<Login>(decodeOk(login)).dialect);
         }
-        for (const std::string token : {"", "peerchat/2", "peerchat", "Seed", "dotnet ", "x"})
+        for (const std::string token : {"", "peerchat/1", "peerchat", "Seed", "dotnet ", "x"})
             CPPUNIT_ASSERT_MESSAGE(token, !dialectFromToken(token).has_value());
         // Unknown tokens may still have the form of one.
-        for (const auto& token : std::vector<std::string>{"peerchat/2", "x", "a-b.c/0", "seed", std::string(32, 'a')})
+        for (const auto& token : std::vector<std::string>{"peerchat/1", "x", "a-b.c/0", "seed", std::string(32, 'a')})
             CPPUNIT_ASSERT_MESSAGE(token, isDialectToken(token));
         for (const auto& token :
              std::vector<std::string>{"", "Seed", "peer chat", "a,b", "a;b", "天涯", "\x1b[0m", std::string(33, 'a')})
@@ -522,10 +622,13 @@ public:
             corpus.push_back(Protocol::encodeDatagram(message, TextEncoding::Utf8));
             corpus.push_back(Protocol::encodeDatagram(message, TextEncoding::Utf16le));
         }
-        corpus.push_back("login, alice, 127.0.0.1:5001, peerchat/1");
+        corpus.push_back("login, alice, 127.0.0.1:5001, peerchat/2");
         test::ByteFuzzer fuzzer(20240601, {"login", "logout", "Accept", "talk", "refuse", ",", ", ", ":", "[", "]",
-                                           "::1", "127.0.0.1", ":5001", "alice", "天涯", "peerchat/1", "dotnet",
-                                           std::string(1, '\0'), "\xF0\x9F\x98\x80", "\xED\xA0\x80", "\xC0\xAF"});
+                                           "::1", "127.0.0.1", ":5001", "alice", "天涯", "peerchat/2", "dotnet",
+                                           std::string(1, '\0'), "\xF0\x9F\x98\x80", "\xED\xA0\x80", "\xC0\xAF",
+                                           "hello", "challenge", "auth", "welcome", "seal", "post", "mail", "relogin",
+                                           "-,-,-", "-", "000", "=", "+", "_", Base64::encode(bytes<32>(5)),
+                                           Base64::encode(bytes<64>(6)), Base64::encode(bytes<24>(7))});
         std::size_t accepted = 0;
         for (int i = 0; i < 20000; ++i) {
             std::string bytes;
@@ -547,6 +650,261 @@ public:
         }
         // The mutations keep enough datagrams valid to exercise the re-encoding check.
         CPPUNIT_ASSERT_MESSAGE(std::to_string(accepted) + " accepted", accepted > 500);
+    }
+
+    void testEncodeHandshakeExactly()
+    {
+        const std::string k = Base64::encode(bytes<32>(11)), x = Base64::encode(bytes<32>(43)),
+                          xs = Base64::encode(bytes<64>(75)), n = Base64::encode(bytes<24>(3)),
+                          sig = Base64::encode(bytes<64>(99));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(43), k.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(86), sig.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(32), n.size());
+        const std::vector<std::pair<Message, std::string>> cases = {
+            {Hello{"alice", "peerchat/2", 3}, "hello,alice,peerchat/2,000"},
+            {Hello{"alice", "peerchat/2", 0}, "hello,alice,peerchat/2,"},
+            {Challenge{"alice", endpoint("[::1]:5001"), bytes<24>(3)}, "challenge,alice,[::1]:5001," + n},
+            {Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), bytes<64>(99)},
+             "auth,alice,127.0.0.1:5001,peerchat/2," + k + "," + x + "," + xs + "," + n + "," + sig},
+            {Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(99)},
+             "welcome,alice,5003," + Base64::encode(bytes<8>(1)) + "," + Base64::encode(bytes<32>(2)) + ","
+                 + Base64::encode(bytes<32>(3)) + "," + sig},
+        };
+        for (const auto& [message, text] : cases) {
+            CPPUNIT_ASSERT_EQUAL(text, Protocol::encode(message));
+            CPPUNIT_ASSERT_EQUAL(describe(message), describe(decodeOk(text)));
+        }
+        // A parser takes spaces after commas here too.
+        CPPUNIT_ASSERT_EQUAL(describe(cases[2].first), describe(decodeOk("challenge, alice, [::1]:5001, " + n)));
+    }
+
+    void testEncodeSignedPresenceExactly()
+    {
+        const std::string k = Base64::encode(bytes<32>(1)), x = Base64::encode(bytes<32>(33)),
+                          xs = Base64::encode(bytes<64>(65)), sig = Base64::encode(bytes<64>(200));
+        const Message withKeys = Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), bytes<64>(200)};
+        const std::string withKeysText = "login,bob,127.0.0.1:6000,peerchat/2,44," + k + "," + x + "," + xs + "," + sig;
+        CPPUNIT_ASSERT_EQUAL(withKeysText, Protocol::encode(withKeys));
+        CPPUNIT_ASSERT_EQUAL(describe(withKeys), describe(decodeOk(withKeysText)));
+
+        // A seed or .NET user has no keys: `-,-,-`.
+        const Message seedUser = Login{"carol", endpoint("10.0.0.3:7000"), "seed", 45, std::nullopt, bytes<64>(200)};
+        const std::string seedUserText = "login,carol,10.0.0.3:7000,seed,45,-,-,-," + sig;
+        CPPUNIT_ASSERT_EQUAL(seedUserText, Protocol::encode(seedUser));
+        CPPUNIT_ASSERT_EQUAL(describe(seedUser), describe(decodeOk(seedUserText)));
+        CPPUNIT_ASSERT_EQUAL(describe(seedUser), describe(decodeOk("login, carol, 10.0.0.3:7000, seed, 45, -, -, -, " + sig)));
+
+        const Message logout = Logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(200)};
+        CPPUNIT_ASSERT_EQUAL("logout,bob,127.0.0.1:6000,46," + sig, Protocol::encode(logout));
+        CPPUNIT_ASSERT_EQUAL(describe(logout), describe(decodeOk("logout,bob,127.0.0.1:6000,46," + sig)));
+    }
+
+    void testEncodeUnsignedWithoutSignature()
+    {
+        const Signature sig = bytes<64>(200);
+        const std::vector<Message> signedOnes = {
+            Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), sig},
+            Login{"carol", endpoint("10.0.0.3:7000"), "dotnet", 45, std::nullopt, sig},
+            Logout{"bob", endpoint("127.0.0.1:6000"), 46, sig},
+            Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), sig},
+            Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), sig},
+        };
+        for (const Message& message : signedOnes) {
+            const std::string full = Protocol::encode(message);
+            CPPUNIT_ASSERT_EQUAL(full.substr(0, full.size() - 87), Protocol::encodeUnsigned(message));
+            CPPUNIT_ASSERT_EQUAL("," + Base64::encode(sig), full.substr(full.size() - 87));
+        }
+        // The signer makes the statement before it has the signature: the
+        // same text the receiver gets from the signed message, keys or not.
+        for (const Message& message : signedOnes) {
+            Message unsignedCopy = message;
+            std::visit([](auto& m) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, Login>
+                              || std::is_same_v<std::decay_t<decltype(m)>, Logout>) m.sig.reset();
+            }, unsignedCopy);
+            if (std::holds_alternative<Login>(message) || std::holds_alternative<Logout>(message))
+                CPPUNIT_ASSERT_EQUAL(Protocol::encodeUnsigned(message), Protocol::encodeUnsigned(unsignedCopy));
+        }
+        // Spaces a sender added do not change the text signed over.
+        const std::string spaced = "login, bob, 127.0.0.1:6000, peerchat/2, 44, " + Base64::encode(bytes<32>(1)) + ", "
+                                   + Base64::encode(bytes<32>(33)) + ", " + Base64::encode(bytes<64>(65)) + ", "
+                                   + Base64::encode(sig);
+        CPPUNIT_ASSERT_EQUAL(Protocol::encodeUnsigned(signedOnes[0]), Protocol::encodeUnsigned(decodeOk(spaced)));
+        // Messages without a signature are their own unsigned text.
+        for (const Message& message : sampleMessages()) {
+            if (std::holds_alternative<Auth>(message) || std::holds_alternative<Welcome>(message)) continue;
+            if (auto* login = std::get_if<Login>(&message); login && (login->sig || login->seq != 0)) continue;
+            if (auto* logout = std::get_if<Logout>(&message); logout && logout->sig) continue;
+            CPPUNIT_ASSERT_EQUAL(Protocol::encode(message), Protocol::encodeUnsigned(message));
+        }
+    }
+
+    void testEncodeSealedVerbsExactly()
+    {
+        const Message seal = Seal{bytes<8>(10), bytes<8>(20), 12, "abc"};
+        const std::string sealText =
+            "seal," + Base64::encode(bytes<8>(10)) + "," + Base64::encode(bytes<8>(20)) + ",12,YWJj";
+        CPPUNIT_ASSERT_EQUAL(std::size_t(11), Base64::encode(bytes<8>(10)).size());
+        CPPUNIT_ASSERT_EQUAL(sealText, Protocol::encode(seal));
+        CPPUNIT_ASSERT_EQUAL(describe(seal), describe(decodeOk(sealText)));
+
+        const Message post = Post{"bob", "ff", 3, "abc"};
+        CPPUNIT_ASSERT_EQUAL(std::string("post,bob,ff,3,YWJj"), Protocol::encode(post));
+        CPPUNIT_ASSERT_EQUAL(describe(post), describe(decodeOk("post,bob,ff,3,YWJj")));
+
+        const Message mail = Mail{"alice", bytes<32>(1), "ff", 3, "abc"};
+        const std::string mailText = "mail,alice," + Base64::encode(bytes<32>(1)) + ",ff,3,YWJj";
+        CPPUNIT_ASSERT_EQUAL(mailText, Protocol::encode(mail));
+        CPPUNIT_ASSERT_EQUAL(describe(mail), describe(decodeOk(mailText)));
+
+        // Any byte may be in a box; the counter takes the whole 64-bit range.
+        std::string every;
+        for (int b = 0; b < 256; ++b) every.push_back(static_cast<char>(b));
+        const Message all = Seal{bytes<8>(0), bytes<8>(248), UINT64_MAX, every};
+        CPPUNIT_ASSERT_EQUAL(describe(all), describe(decodeOk(Protocol::encode(all))));
+    }
+
+    void testRoundTripBareRelogin()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("relogin"), Protocol::encode(Relogin{}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(7), Protocol::encode(Relogin{}).size());
+        CPPUNIT_ASSERT(std::get<Relogin>(decodeOk("relogin")).name.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("relogin,alice"), Protocol::encode(Relogin{"alice"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::get<Relogin>(decodeOk("relogin,alice")).name);
+        const auto utf16 = Protocol::decodeDatagram(asciiUtf16le("relogin"));
+        CPPUNIT_ASSERT_MESSAGE(utf16.error(), utf16.ok());
+        CPPUNIT_ASSERT(std::get<Relogin>(utf16->message).name.empty());
+        for (const std::string text : {"relogin,", "relogin ", " relogin", "Relogin", "relogin\n", "relogi"})
+            assertRefused(text);
+    }
+
+    void testRefuseMalformedHandshake()
+    {
+        const std::string k = Base64::encode(bytes<32>(1)), sig = Base64::encode(bytes<64>(2)),
+                          n = Base64::encode(bytes<24>(3)), e = Base64::encode(bytes<8>(4));
+        const std::string keys3 = k + "," + k + "," + sig;
+        // The good ones, so the bad ones below fail for the reason shown.
+        decodeOk("hello,alice,peerchat/2,0");
+        decodeOk("challenge,alice,127.0.0.1:5001," + n);
+        decodeOk("auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + sig);
+        decodeOk("welcome,alice,5003," + e + "," + k + "," + k + "," + sig);
+        for (const std::string& text : std::vector<std::string>{
+                 "hello,alice,peerchat/2", "hello,alice", "hello,alice,peerchat/2,0,0", "hello,alice,peerchat/2,1",
+                 "hello,alice,peerchat/2,00x", "hello,alice,Peerchat/2,0", "hello,,peerchat/2,0",
+                 "hello,alice,peerchat/2," + std::string(513, '0'),
+                 "challenge,alice,127.0.0.1:5001", "challenge,alice,127.0.0.1:5001," + n + "," + n,
+                 "challenge,alice,127.0.0.1:5001," + n.substr(1), "challenge,alice,127.0.0.1:5001," + n + "A",
+                 "challenge,alice,127.0.0.1:5001," + n + "==", "challenge,alice,127.0.0.1:5001," + k,
+                 "challenge,alice,localhost:5001," + n, "challenge,a b,127.0.0.1:5001," + n,
+                 "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n,
+                 "auth,alice,127.0.0.1:5001,peerchat/2,-,-,-," + n + "," + sig,
+                 "auth,alice,127.0.0.1:5001,peerchat/2," + k + "," + k + "," + k + "," + n + "," + sig,
+                 "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + k,
+                 "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + sig + "," + sig,
+                 "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + sig + ",x",
+                 "auth,alice,127.0.0.1:5001,peerchat/2," + k + "+," + k + "," + sig + "," + n + "," + sig,
+                 "welcome,alice,5003," + e + "," + k + "," + k,
+                 "welcome,alice,0," + e + "," + k + "," + k + "," + sig,
+                 "welcome,alice,65536," + e + "," + k + "," + k + "," + sig,
+                 "welcome,alice,5003," + n + "," + k + "," + k + "," + sig,
+                 "welcome,alice,5003," + e + "," + k + "," + k + "," + sig.substr(0, 85)})
+            assertRefused(text);
+    }
+
+    void testRefuseMalformedSignedPresence()
+    {
+        const std::string k = Base64::encode(bytes<32>(1)), sig = Base64::encode(bytes<64>(2));
+        const std::string head = "login,bob,127.0.0.1:6000,peerchat/2,44,";
+        decodeOk(head + k + "," + k + "," + sig + "," + sig);
+        for (const std::string& text : std::vector<std::string>{
+                 head + k, head + k + "," + k, head + k + "," + k + "," + sig,
+                 head + "-,-,-", head + "-,-,-,-,-", head + "-," + k + ",-," + sig,
+                 head + k + ",-,-," + sig, head + k + "," + k + ",-," + sig,
+                 head + k + "," + k + "," + sig + "," + k, head + k + "," + k + "," + k + "," + sig,
+                 head + k + "," + k + "," + sig + "," + sig + "," + sig,
+                 "login,bob,127.0.0.1:6000,peerchat/2,0,-,-,-," + sig, "login,bob,127.0.0.1:6000,,44,-,-,-," + sig,
+                 "logout,bob,127.0.0.1:6000,46," + k, "logout,bob,127.0.0.1:6000,46," + sig + ",x",
+                 "logout,bob,127.0.0.1:6000,0," + sig, "logout,bob,127.0.0.1:6000,46,"})
+            assertRefused(text);
+    }
+
+    void testRefuseMalformedSealedVerbs()
+    {
+        const std::string id = Base64::encode(bytes<8>(1)), k = Base64::encode(bytes<32>(1));
+        decodeOk("seal," + id + "," + id + ",1,YWJj");
+        decodeOk("post,bob,ff,1,YWJj");
+        decodeOk("mail,alice," + k + ",ff,1,YWJj");
+        for (const std::string& text : std::vector<std::string>{
+                 "seal," + id + "," + id + ",1", "seal," + id + "," + id + ",1,", "seal," + id + "," + id + ",0,YWJj",
+                 "seal," + id + "," + id + ",18446744073709551616,YWJj", "seal," + id + "," + id + ",01,YWJj",
+                 "seal," + id + "," + id + ",1,YWJj=", "seal," + id + "," + id + ",1,YW Jj",
+                 "seal," + id + "," + id + ",1,YWJk+", "seal," + id + "," + id + ",1,YWJj,x",
+                 "seal," + k + "," + id + ",1,YWJj", "seal," + id + ",AAAA,1,YWJj", "seal,-," + id + ",1,YWJj",
+                 "post,bob,ff,1", "post,bob,ff,1,", "post,bob,FF,1,YWJj", "post,bob,ff,0,YWJj", "post,,ff,1,YWJj",
+                 "post,bob,ff,1,YWJj,x", "post,bob,ff,1,Y",
+                 "mail,alice,ff,1,YWJj", "mail,alice,-,ff,1,YWJj", "mail,alice," + id + ",ff,1,YWJj",
+                 "mail,alice," + k + ",ff,1,", "mail,alice," + k + ",ff,x,YWJj", "mail,a;b," + k + ",ff,1,YWJj"})
+            assertRefused(text);
+    }
+
+    void testRefuseRetiredStore()
+    {
+        // peerchat/2 posts a sealed box instead; plaintext store is gone.
+        const auto parsed = Protocol::decode("store,bob,ff,1,12:00:00,alice,hi");
+        CPPUNIT_ASSERT(!parsed.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("unknown verb 'store'"), parsed.error());
+    }
+
+    void testPadHelloBeyondAnyChallenge()
+    {
+        // The longest challenge: longest name, longest IPv6 endpoint.
+        const Challenge longest{std::string(32, 'a'), endpoint("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"),
+                                bytes<24>(1)};
+        const std::size_t challenge = Protocol::encode(longest).size();
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(challenge), challenge < Protocol::kMinHelloBytes);
+        // The answers indexd gives a hello or an auth are never longer than the least hello.
+        CPPUNIT_ASSERT(Protocol::encode(Refuse{std::string(32, 'a'), "version"}).size() < Protocol::kMinHelloBytes);
+        // The shortest hello padded to the least length still parses, as does the most padding.
+        const std::size_t bare = Protocol::encode(Hello{"a", "peerchat/2", 0}).size();
+        const Message padded = Hello{"a", "peerchat/2", Protocol::kMinHelloBytes - bare};
+        CPPUNIT_ASSERT_EQUAL(Protocol::kMinHelloBytes, Protocol::encode(padded).size());
+        CPPUNIT_ASSERT_EQUAL(describe(padded), describe(decodeOk(Protocol::encode(padded))));
+        decodeOk(Protocol::encode(Hello{std::string(32, 'a'), "peerchat/2", 512}));
+    }
+
+    void testFitSealedPostOfLongestText()
+    {
+        // The longest chat line, boxed by the sender for the offline
+        // recipient, posted sealed to indexd; and the mail indexd seals to the
+        // recipient with it (a mail is the larger: it names FROM's key).
+        const SigningKey alice = SigningKey::generate(), bob = SigningKey::generate();
+        const KxKeyPair aliceKx = KxKeyPair::generate(), indexKx = KxKeyPair::generate();
+        auto aliceToIndex = SessionCipher::between(aliceKx, indexKx.publicKey());
+        auto indexFromAlice = SessionCipher::between(indexKx, aliceKx.publicKey());
+        CPPUNIT_ASSERT(aliceToIndex && indexFromAlice);
+
+        const std::string name(32, 'n');
+        const Msg longest{"0123456789abcdef", Protocol::kMaxSequence, std::string(32, 't'), name,
+                          std::string(Protocol::kMaxTextBytes, 'x')};
+        const std::string box = OfflineBox::seal(alice, bob.publicKey(), Protocol::encode(longest));
+        const std::string post = Protocol::encode(Post{name, longest.stream, longest.seq, box});
+        const std::string mail = Protocol::encode(Mail{name, alice.publicKey(), longest.stream, longest.seq, box});
+        std::size_t largest = 0;
+        for (const std::string& text : {post, mail}) {
+            Seal sealed = aliceToIndex->seal(text);
+            const auto onWire = Protocol::decodeDatagram(Protocol::encode(sealed));
+            CPPUNIT_ASSERT_MESSAGE(onWire.error(), onWire.ok());
+            const auto opened = indexFromAlice->open(std::get<Seal>(onWire->message));
+            CPPUNIT_ASSERT_MESSAGE(opened.error(), opened.ok() && *opened == text);
+            // The widest counter the field can hold.
+            sealed.counter = UINT64_MAX;
+            const std::string datagram = Protocol::encodeDatagram(sealed, TextEncoding::Utf8);
+            CPPUNIT_ASSERT_MESSAGE(std::to_string(datagram.size()) + " bytes", datagram.size() <= Protocol::kMaxDatagramBytes);
+            CPPUNIT_ASSERT_EQUAL(describe(sealed), describe(Protocol::decodeDatagram(datagram)->message));
+            largest = std::max(largest, datagram.size());
+        }
+        // The figure docs/PROTOCOL.md gives for the largest sealed datagram.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(7774), largest);
     }
 };
 

@@ -1,0 +1,45 @@
+#include "SignedStatement.h"
+
+#include "Base64.h"
+
+namespace peerchat {
+
+namespace {
+
+std::string statement(std::string_view purpose, std::string_view body)
+{
+    std::string out = "peerchat/2 ";
+    out += purpose;
+    out += '\n';
+    out += body;
+    return out;
+}
+
+} // namespace
+
+std::string SignedStatement::kx(const std::string& name, const PublicKey& kx)
+{
+    return statement("kx", name + "\n" + Base64::encode(kx));
+}
+
+std::string SignedStatement::auth(const Auth& auth)
+{
+    return statement("auth", Protocol::encodeUnsigned(auth));
+}
+
+std::string SignedStatement::welcome(const Welcome& welcome, const Nonce& nonce)
+{
+    return statement("welcome", Base64::encode(nonce) + "\n" + Protocol::encodeUnsigned(welcome));
+}
+
+std::string SignedStatement::presence(const Message& announcement, const Epoch& epoch)
+{
+    return statement("presence", Base64::encode(epoch) + "\n" + Protocol::encodeUnsigned(announcement));
+}
+
+std::string SignedStatement::roster(std::string_view signedPart, const Epoch& epoch)
+{
+    return statement("roster", Base64::encode(epoch) + "\n" + std::string(signedPart));
+}
+
+} // namespace peerchat

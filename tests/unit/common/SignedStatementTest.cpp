@@ -1,0 +1,181 @@
+#include "Base64.h"
+#include "Protocol.h"
+#include "RosterCodec.h"
+#include "SignedStatement.h"
+#include "SigningKey.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <set>
+#include <string>
+
+using namespace peerchat;
+
+namespace {
+
+template <std::size_t N>
+std::array<std::uint8_t, N> bytes(std::uint8_t first)
+{
+    std::array<std::uint8_t, N> out{};
+    for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(first + i);
+    return out;
+}
+
+Endpoint endpoint(const std::string& text)
+{
+    return *Endpoint::parse(text);
+}
+
+Message decodeOk(const std::string& text)
+{
+    const auto parsed = Protocol::decode(text);
+    CPPUNIT_ASSERT_MESSAGE("refused '" + text + "': " + parsed.error(), parsed.ok());
+    return *parsed;
+}
+
+} // namespace
+
+class SignedStatementTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(SignedStatementTest);
+    CPPUNIT_TEST(testStateKxExactly);
+    CPPUNIT_TEST(testStateAuthWithoutItsSignature);
+    CPPUNIT_TEST(testStateWelcomeWithNonce);
+    CPPUNIT_TEST(testStatePresenceWithEpoch);
+    CPPUNIT_TEST(testStateRosterWithEpoch);
+    CPPUNIT_TEST(testKeepPurposesApart);
+    CPPUNIT_TEST(testVerifySignatureOverReceivedMessage);
+    CPPUNIT_TEST(testRefuseSignatureOverChangedField);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testStateKxExactly()
+    {
+        const PublicKey kx = bytes<32>(7);
+        CPPUNIT_ASSERT_EQUAL("peerchat/2 kx\n天涯\n" + Base64::encode(kx), SignedStatement::kx("天涯", kx));
+    }
+
+    void testStateAuthWithoutItsSignature()
+    {
+        Auth auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)},
+                  bytes<24>(4), bytes<64>(5)};
+        const std::string wire = Protocol::encode(auth);
+        const std::string expected = "peerchat/2 auth\n" + wire.substr(0, wire.rfind(','));
+        CPPUNIT_ASSERT_EQUAL(expected, SignedStatement::auth(auth));
+        // The signature field is not part of what it signs.
+        auth.sig = bytes<64>(99);
+        CPPUNIT_ASSERT_EQUAL(expected, SignedStatement::auth(auth));
+    }
+
+    void testStateWelcomeWithNonce()
+    {
+        const Welcome welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)};
+        const std::string wire = Protocol::encode(welcome);
+        CPPUNIT_ASSERT_EQUAL("peerchat/2 welcome\n" + Base64::encode(bytes<24>(9)) + "\n" + wire.substr(0, wire.rfind(',')),
+                             SignedStatement::welcome(welcome, bytes<24>(9)));
+        // A welcome answers one login: another nonce, another statement.
+        CPPUNIT_ASSERT(SignedStatement::welcome(welcome, bytes<24>(9)) != SignedStatement::welcome(welcome, bytes<24>(10)));
+    }
+
+    void testStatePresenceWithEpoch()
+    {
+        const Epoch epoch = bytes<8>(50);
+        const std::string head = "peerchat/2 presence\n" + Base64::encode(epoch) + "\n";
+        const Login login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44,
+                          PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)}, bytes<64>(4)};
+        const std::string wire = Protocol::encode(login);
+        CPPUNIT_ASSERT_EQUAL(head + wire.substr(0, wire.rfind(',')), SignedStatement::presence(login, epoch));
+
+        const Login seedUser{"carol", endpoint("10.0.0.3:7000"), "seed", 45, std::nullopt, std::nullopt};
+        CPPUNIT_ASSERT_EQUAL(head + "login,carol,10.0.0.3:7000,seed,45,-,-,-", SignedStatement::presence(seedUser, epoch));
+
+        const Logout logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(4)};
+        CPPUNIT_ASSERT_EQUAL(head + "logout,bob,127.0.0.1:6000,46", SignedStatement::presence(logout, epoch));
+        // Signed for one indexd run only.
+        CPPUNIT_ASSERT(SignedStatement::presence(logout, epoch) != SignedStatement::presence(logout, bytes<8>(51)));
+    }
+
+    void testStateRosterWithEpoch()
+    {
+        const std::string signedPart = "alice,127.0.0.1:5001,seed,-,-,-;end,3";
+        CPPUNIT_ASSERT_EQUAL("peerchat/2 roster\n" + Base64::encode(bytes<8>(1)) + "\n" + signedPart,
+                             SignedStatement::roster(signedPart, bytes<8>(1)));
+    }
+
+    void testKeepPurposesApart()
+    {
+        // The same bytes in two roles never make the same statement.
+        const Epoch epoch = bytes<8>(0);
+        const std::string text = "logout,bob,127.0.0.1:6000,46";
+        const std::set<std::string> statements = {
+            SignedStatement::presence(decodeOk(text), epoch),
+            SignedStatement::roster(text, epoch),
+            SignedStatement::kx("bob", bytes<32>(0)),
+        };
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), statements.size());
+        std::set<std::string> purposes;
+        for (const std::string& s : statements) purposes.insert(s.substr(0, s.find('\n')));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), purposes.size());
+    }
+
+    void testVerifySignatureOverReceivedMessage()
+    {
+        // indexd signs the announcement before it has the signature, then
+        // sends it; a peerd verifies what it decoded, spaces and all.
+        const SigningKey index = SigningKey::generate();
+        const Epoch epoch = bytes<8>(8);
+        Login login{"bob", endpoint("127.0.0.1:6000"), "dotnet", 44, std::nullopt, std::nullopt};
+        login.sig = index.sign(SignedStatement::presence(login, epoch));
+        std::string wire = Protocol::encode(login);
+        for (std::size_t at = wire.find(','); at != std::string::npos; at = wire.find(',', at + 2)) wire.insert(at + 1, " ");
+        const Message received = decodeOk(wire);
+        const auto& got = std::get<Login>(received);
+        CPPUNIT_ASSERT(got.sig);
+        CPPUNIT_ASSERT(SigningKey::verify(index.publicKey(), SignedStatement::presence(received, epoch), *got.sig));
+
+        const SigningKey alice = SigningKey::generate();
+        Auth auth{"alice", endpoint("[::1]:5001"), "peerchat/2", PeerKeys{alice.publicKey(), bytes<32>(2), {}},
+                  bytes<24>(4), {}};
+        auth.keys.kxSig = alice.sign(SignedStatement::kx(auth.name, auth.keys.kx));
+        auth.sig = alice.sign(SignedStatement::auth(auth));
+        const Auth back = std::get<Auth>(decodeOk(Protocol::encode(auth)));
+        CPPUNIT_ASSERT(SigningKey::verify(back.keys.identity, SignedStatement::auth(back), back.sig));
+        CPPUNIT_ASSERT(SigningKey::verify(back.keys.identity, SignedStatement::kx(back.name, back.keys.kx), back.keys.kxSig));
+
+        const std::string signedPart = RosterCodec::encode({RosterEntry{"alice", endpoint("127.0.0.1:5001"), "peerchat/2",
+                                                                        back.keys}},
+                                                           RosterFormat::Peerchat, 12);
+        const std::string stream = RosterCodec::withSignature(signedPart, index.sign(SignedStatement::roster(signedPart, epoch)));
+        RosterTrailer trailer;
+        CPPUNIT_ASSERT(RosterCodec::decode(stream, RosterFormat::Peerchat, &trailer).ok());
+        CPPUNIT_ASSERT(trailer.sig);
+        CPPUNIT_ASSERT(SigningKey::verify(index.publicKey(), SignedStatement::roster(trailer.signedPart, epoch), *trailer.sig));
+    }
+
+    void testRefuseSignatureOverChangedField()
+    {
+        const SigningKey index = SigningKey::generate();
+        const Epoch epoch = bytes<8>(8);
+        Login login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44,
+                    PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)}, std::nullopt};
+        login.sig = index.sign(SignedStatement::presence(login, epoch));
+        CPPUNIT_ASSERT(SigningKey::verify(index.publicKey(), SignedStatement::presence(login, epoch), *login.sig));
+
+        Login moved = login;
+        moved.endpoint = endpoint("127.0.0.1:6001");
+        Login rekeyed = login;
+        rekeyed.keys->kx[0] ^= 1;
+        Login renumbered = login;
+        renumbered.seq = 45;
+        Login keyless = login;
+        keyless.keys.reset();
+        for (const Login& changed : {moved, rekeyed, renumbered, keyless})
+            CPPUNIT_ASSERT(!SigningKey::verify(index.publicKey(), SignedStatement::presence(changed, epoch), *login.sig));
+        // Nor does it pass for another run, or as a logout.
+        CPPUNIT_ASSERT(!SigningKey::verify(index.publicKey(), SignedStatement::presence(login, bytes<8>(9)), *login.sig));
+        const Logout logout{login.name, login.endpoint, login.seq, login.sig};
+        CPPUNIT_ASSERT(!SigningKey::verify(index.publicKey(), SignedStatement::presence(logout, epoch), *login.sig));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SignedStatementTest);
