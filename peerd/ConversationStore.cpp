@@ -1,5 +1,6 @@
 #include "ConversationStore.h"
 
+#include "Base64.h"
 #include "DataPath.h"
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -9,6 +10,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Data/Transaction.h>
 #include <Poco/Exception.h>
+#include <Poco/Nullable.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,7 +30,7 @@ namespace {
 const std::string kInMemory = ":memory:";
 
 // The columns readLines() extracts, in its order.
-const std::string kLineColumns = "id, outgoing, sender, sent_time, received_at_ms, text, state";
+const std::string kLineColumns = "id, outgoing, sender, sent_time, received_at_ms, text, state, verified";
 
 // migrations()[v] moves a database from schema version v to v + 1. A step
 // that has shipped never changes; a new schema is a new step at the end.
@@ -47,6 +49,13 @@ const std::vector<std::vector<std::string>>& migrations()
             "stream TEXT NOT NULL, seq INTEGER NOT NULL, sent_time TEXT NOT NULL, text TEXT NOT NULL)",
             "CREATE TABLE incoming_stream (sender TEXT NOT NULL, stream TEXT NOT NULL, delivered INTEGER NOT NULL, "
             "PRIMARY KEY (sender, stream)) WITHOUT ROWID",
+        },
+        {
+            // Lines stored before peerchat/2 came over the plain protocol, where nothing proved the sender.
+            "ALTER TABLE line ADD COLUMN verified INTEGER NOT NULL DEFAULT 0",
+            // Keys as base64url text; offered is NULL unless indexd presents another key than the pinned one.
+            "CREATE TABLE keys (name TEXT PRIMARY KEY, pinned TEXT NOT NULL, offered TEXT)",
+            "CREATE TABLE index_keys (endpoint TEXT PRIMARY KEY, key TEXT NOT NULL)",
         },
     };
     return steps;
@@ -121,15 +130,27 @@ std::vector<local::ChatLine> readLines(Poco::Data::Statement& select, const std:
     std::vector<Poco::Int64> receivedAt;
     std::vector<std::string> texts;
     std::vector<std::string> states;
-    select, into(ids), into(outgoing), into(senders), into(sentTimes), into(receivedAt), into(texts), into(states);
+    std::vector<int> verified;
+    select, into(ids), into(outgoing), into(senders), into(sentTimes), into(receivedAt), into(texts), into(states),
+        into(verified);
     select.execute();
     std::vector<local::ChatLine> lines;
     lines.reserve(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {
         lines.push_back(local::ChatLine{fromColumn(ids[i]), peer, outgoing[i] != 0, senders[i], sentTimes[i],
-                                        receivedAt[i], texts[i], stateNamed(states[i], outgoing[i] != 0)});
+                                        receivedAt[i], texts[i], stateNamed(states[i], outgoing[i] != 0),
+                                        verified[i] != 0});
     }
     return lines;
+}
+
+// The key a keys or index_keys column holds; throws Poco::DataFormatException
+// naming what when the text is not a base64url key of 32 bytes.
+PublicKey keyColumn(const std::string& text, const std::string& what)
+{
+    PublicKey key{};
+    if (!Base64::decodeInto(text, key)) throw Poco::DataFormatException("the stored key of " + what + " is damaged");
+    return key;
 }
 
 } // namespace
@@ -264,9 +285,10 @@ std::pair<local::ChatLine, ConversationStore::Conversation> ConversationStore::i
     Conversation conversation = cached == _conversations.end() ? Conversation{} : cached->second;
     line.id = ++conversation.lastId;
     if (unread && conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
-    *_session << "INSERT INTO line (peer, " + kLineColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bind(line.peer),
-        bind(toColumn(line.id)), bind(line.outgoing ? 1 : 0), bind(line.from), bind(line.sentTime),
-        bind(static_cast<Poco::Int64>(line.receivedAtMs)), bind(line.text), bind(stateName(line.state)), now;
+    *_session << "INSERT INTO line (peer, " + kLineColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        bind(line.peer), bind(toColumn(line.id)), bind(line.outgoing ? 1 : 0), bind(line.from), bind(line.sentTime),
+        bind(static_cast<Poco::Int64>(line.receivedAtMs)), bind(line.text), bind(stateName(line.state)),
+        bind(line.verified ? 1 : 0), now;
     *_session << "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)", bind(line.peer),
         bind(toColumn(conversation.lastId)), bind(static_cast<Poco::Int64>(conversation.unread)), now;
     if (line.id > _historyLimit) {
@@ -277,12 +299,12 @@ std::pair<local::ChatLine, ConversationStore::Conversation> ConversationStore::i
 }
 
 local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::string sentTime,
-                                               std::int64_t receivedAtMs, std::string text)
+                                               std::int64_t receivedAtMs, std::string text, bool verified)
 {
     std::pair<local::ChatLine, Conversation> stored;
     commit("store a line from " + peer, [&] {
         stored = insertLine(local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs, std::move(text),
-                                            local::LineState::Received},
+                                            local::LineState::Received, verified},
                             true);
     });
     _conversations[peer] = stored.second;
@@ -432,6 +454,60 @@ void ConversationStore::markRead(const std::string& peer)
         *_session << "UPDATE conversation SET unread = 0 WHERE peer = ?", bind(peer), now;
     });
     it->second.unread = 0;
+}
+
+std::map<std::string, KeyPin> ConversationStore::keyPins() const
+{
+    std::vector<std::string> names;
+    std::vector<std::string> pinned;
+    std::vector<Poco::Nullable<std::string>> offered;
+    *_session << "SELECT name, pinned, offered FROM keys", into(names), into(pinned), into(offered), now;
+    std::map<std::string, KeyPin> keys;
+    try {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            KeyPin entry{keyColumn(pinned[i], names[i]), std::nullopt};
+            if (!offered[i].isNull()) entry.offered = keyColumn(offered[i].value(), names[i]);
+            keys.emplace(names[i], entry);
+        }
+    } catch (const Poco::DataFormatException& e) {
+        throw Poco::IOException("cannot read the pinned keys in " + _path + ": " + e.message() +
+                                "; move the database aside or pass another --database");
+    }
+    return keys;
+}
+
+void ConversationStore::saveKeyPin(const std::string& name, const KeyPin& keys)
+{
+    const Poco::Nullable<std::string> offered =
+        keys.offered ? Poco::Nullable<std::string>(Base64::encode(*keys.offered)) : Poco::Nullable<std::string>();
+    commit("pin the key of " + name, [&] {
+        *_session << "INSERT OR REPLACE INTO keys (name, pinned, offered) VALUES (?, ?, ?)", bind(name),
+            bind(Base64::encode(keys.pinned)), bind(offered), now;
+    });
+}
+
+std::map<std::string, PublicKey> ConversationStore::indexKeys() const
+{
+    std::vector<std::string> endpoints;
+    std::vector<std::string> texts;
+    *_session << "SELECT endpoint, key FROM index_keys", into(endpoints), into(texts), now;
+    std::map<std::string, PublicKey> keys;
+    try {
+        for (std::size_t i = 0; i < endpoints.size(); ++i)
+            keys.emplace(endpoints[i], keyColumn(texts[i], "indexd at " + endpoints[i]));
+    } catch (const Poco::DataFormatException& e) {
+        throw Poco::IOException("cannot read the pinned keys in " + _path + ": " + e.message() +
+                                "; move the database aside or pass another --database");
+    }
+    return keys;
+}
+
+void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const PublicKey& key)
+{
+    commit("pin the key of indexd at " + indexEndpoint, [&] {
+        *_session << "INSERT OR REPLACE INTO index_keys (endpoint, key) VALUES (?, ?)", bind(indexEndpoint),
+            bind(Base64::encode(key)), now;
+    });
 }
 
 } // namespace peerchat

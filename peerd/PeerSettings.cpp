@@ -1,6 +1,8 @@
 #include "PeerSettings.h"
 
+#include "Base64.h"
 #include "DataPath.h"
+#include "KeyFile.h"
 #include "LocalSocketPath.h"
 #include "SettingsReader.h"
 #include "UserName.h"
@@ -40,6 +42,21 @@ Endpoint readIndex(SettingsReader& reader, const std::string& key, const std::st
     return Endpoint();
 }
 
+// indexd's identity key as base64url (indexd prints it as identity= in its
+// ready line), or nullopt when not set: peerd then pins the key indexd first shows.
+std::optional<PublicKey> readIndexKey(SettingsReader& reader, const std::string& key)
+{
+    const std::string value = reader.text(key, "");
+    if (value.empty()) return std::nullopt;
+    PublicKey indexKey{};
+    if (!Base64::decodeInto(value, indexKey)) {
+        reader.fail(key, "must be indexd's public key: 43 characters of base64url (A-Z a-z 0-9 - _) that decode "
+                         "to 32 bytes, as indexd logs it (identity=...) at start; got '" + value + "'");
+        return std::nullopt;
+    }
+    return indexKey;
+}
+
 } // namespace
 
 const std::vector<SettingKey>& PeerSettings::keys()
@@ -55,6 +72,14 @@ const std::vector<SettingKey>& PeerSettings::keys()
         {"peerd.database", "database", "PATH",
          "the SQLite file keeping the conversations, unread marks and outbox (default "
          "$XDG_DATA_HOME/peerchat/NAME.db, else ~/.local/share/peerchat/NAME.db)"},
+        {"peerd.key", "key", "FILE",
+         "the identity key file, created (mode 0600) on first run; peerd will not start when others can read it "
+         "(default $XDG_CONFIG_HOME/peerchat/NAME.key, else ~/.config/peerchat/NAME.key)"},
+        {"peerd.indexKey", "index-key", "BASE64",
+         "indexd's public key (indexd logs it as identity=... when ready); without it peerd pins the key indexd "
+         "first shows (default unset)"},
+        {"peerd.legacy", "legacy", "BOOL",
+         "also talk to seed and .NET clients in their plain, unauthenticated protocol (default false)", true},
         {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
@@ -87,6 +112,10 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
     if (s.socketPath.empty()) reader.fail("peerd.socket", "must be a path, e.g. /tmp/alice.sock");
     s.database = reader.text("peerd.database", s.user.empty() ? "" : DataPath::defaultFor(s.user + ".db"));
     if (s.database.empty()) reader.fail("peerd.database", "must be a path, e.g. /tmp/alice.db");
+    s.keyFile = reader.text("peerd.key", s.user.empty() ? "" : KeyFile::defaultPath(s.user + ".key"));
+    if (s.keyFile.empty()) reader.fail("peerd.key", "must be a path, e.g. /home/alice/.config/peerchat/alice.key");
+    s.indexKey = readIndexKey(reader, "peerd.indexKey");
+    s.legacy = reader.flag("peerd.legacy", false);
     s.historyLimit = reader.number("peerd.historyLimit", 10000, 1, 10000000);
     s.loginRetry = std::chrono::milliseconds(reader.number("peerd.loginRetryMs", 2000, 10, 3600000));
     s.heartbeat = std::chrono::milliseconds(reader.number("peerd.heartbeatMs", 10000, 10, 3600000));

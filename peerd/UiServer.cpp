@@ -1,5 +1,6 @@
 #include "UiServer.h"
 
+#include "Fingerprint.h"
 #include "LocalSocketPath.h"
 #include "WireLink.h"
 
@@ -75,11 +76,6 @@ Poco::Net::ServerSocket claim(const std::string& user, const std::string& path)
     return listener;
 }
 
-local::UserInfo userInfo(const std::string& name, const Roster::Peer& peer)
-{
-    return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect))};
-}
-
 } // namespace
 
 void UiServer::refuseIfServed(const std::string& user, const std::string& socketPath)
@@ -96,11 +92,13 @@ void UiServer::refuseIfServed(const std::string& user, const std::string& socket
     }
 }
 
-UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, const std::string& user,
-                   const std::string& socketPath)
+UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
+                   const std::string& user, const std::string& socketPath)
     : _loop(loop),
       _roster(roster),
       _store(store),
+      _pins(pins),
+      _identity(identity),
       _user(user),
       _path(socketPath),
       _listener(claim(user, socketPath)),
@@ -127,6 +125,22 @@ void UiServer::acceptClient()
         socket = _listener.acceptConnection();
     } catch (const Poco::Exception& e) {
         _logger.debug("accept: " + e.displayText());
+        return;
+    }
+    // The socket's mode keeps other users out only as long as nobody loosens
+    // it or its directory; the kernel's word on who connected does not depend on that.
+    ucred peer{};
+    socklen_t length = sizeof peer;
+    if (::getsockopt(socket.impl()->sockfd(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
+        _logger.warning(std::string("refused a local client whose uid the kernel does not tell: ") +
+                        std::strerror(errno));
+        socket.close();
+        return;
+    }
+    if (peer.uid != ::geteuid()) {
+        _logger.warning("refused a local client of uid " + std::to_string(peer.uid) + " (pid " +
+                        std::to_string(peer.pid) + "): only uid " + std::to_string(::geteuid()) + " may attach");
+        socket.close();
         return;
     }
     const std::uint64_t id = _nextSessionId++;
@@ -173,7 +187,23 @@ void UiServer::broadcastTo(const std::string& peer, const local::Event& event)
 
 local::WelcomeEvent UiServer::welcome() const
 {
-    return local::WelcomeEvent{local::kProtocolVersion, _user, _wire->state(), _wire->index().toString()};
+    return local::WelcomeEvent{local::kProtocolVersion, _user, _wire->state(), _wire->index().toString(),
+                               Fingerprint::of(_identity)};
+}
+
+local::UserInfo UiServer::userInfo(const std::string& name, const Roster::Peer& peer) const
+{
+    // A seed or .NET peer has no key: whatever the pins say of the name, its lines prove nothing.
+    const local::Trust trust = peer.dialect == Dialect::Peerchat ? _pins.trustOf(name) : local::Trust::Unverified;
+    return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect)), trust};
+}
+
+local::KeysEvent UiServer::keys(const std::string& peer) const
+{
+    const std::optional<PublicKey> pinned = _pins.pinned(peer);
+    const std::optional<PublicKey> offered = _pins.offered(peer);
+    return local::KeysEvent{peer, Fingerprint::of(_identity), pinned ? Fingerprint::of(*pinned) : std::string(),
+                            offered ? Fingerprint::of(*offered) : std::string(), _pins.trustOf(peer)};
 }
 
 local::RosterEvent UiServer::roster() const
@@ -242,6 +272,11 @@ void UiServer::deliveryProblem(const std::string&, const std::string& detail)
 {
     // Every client: the person may have sent the lines from a window that is closed by now.
     broadcast(local::ErrorEvent{"send", detail});
+}
+
+void UiServer::trustChanged(const std::string& peer, local::Trust trust)
+{
+    broadcast(local::TrustEvent{peer, trust});
 }
 
 } // namespace peerchat

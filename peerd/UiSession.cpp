@@ -1,5 +1,6 @@
 #include "UiSession.h"
 
+#include "Fingerprint.h"
 #include "UiServer.h"
 #include "WireLink.h"
 
@@ -21,6 +22,8 @@ struct UiSession::Dispatch
     void operator()(const local::UnsubscribeRequest& request) const { session.handleUnsubscribe(request); }
     void operator()(const local::ReadRequest& request) const { session.handleRead(request); }
     void operator()(const local::SearchRequest& request) const { session.handleSearch(request); }
+    void operator()(const local::VerifyRequest& request) const { session.handleVerify(request); }
+    void operator()(const local::TrustRequest& request) const { session.handleTrust(request); }
 };
 
 UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
@@ -172,6 +175,23 @@ void UiSession::handleSearch(const local::SearchRequest& request)
     while (!found.lines.empty() && local::LocalProtocol::encodeEvent(found).size() > local::kMaxLineBytes)
         found.lines.erase(found.lines.begin());
     send(found);
+}
+
+void UiSession::handleVerify(const local::VerifyRequest& request)
+{
+    send(_server.keys(request.peer));
+}
+
+void UiSession::handleTrust(const local::TrustRequest& request)
+{
+    if (!_server.pins().trust(request.peer)) {
+        send(local::ErrorEvent{"trust", "nothing to trust: " + request.peer + "'s key has not changed"});
+        return;
+    }
+    _logger.information("the user trusts " + request.peer + "'s new identity key " +
+                        Fingerprint::of(*_server.pins().pinned(request.peer)));
+    _server.trustChanged(request.peer, local::Trust::Pinned);
+    _server.wire().keyTrusted(request.peer);
 }
 
 } // namespace peerchat

@@ -57,6 +57,8 @@ private:
     void handleUnsubscribe(const local::UnsubscribeRequest& request);
     void handleRead(const local::ReadRequest& request);
     void handleSearch(const local::SearchRequest& request);
+    void handleVerify(const local::VerifyRequest& request);
+    void handleTrust(const local::TrustRequest& request);
 
     UiServer& _server;
     EventLoop& _loop;

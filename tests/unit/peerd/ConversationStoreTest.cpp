@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 using peerchat::ConversationStore;
+using peerchat::KeyPin;
+using peerchat::PublicKey;
 using peerchat::local::LineState;
 using peerchat::test::TempDir;
 using namespace Poco::Data::Keywords;
@@ -52,6 +54,13 @@ std::string openFailure(const std::string& path)
     return {};
 }
 
+PublicKey key(std::uint8_t fill)
+{
+    PublicKey k{};
+    k.fill(fill);
+    return k;
+}
+
 bool contains(const std::string& text, const std::string& part)
 {
     return text.find(part) != std::string::npos;
@@ -84,6 +93,10 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOpenRefusesFileThatIsNoDatabase);
     CPPUNIT_TEST(testDeliverWritesLineAndPositionTogether);
     CPPUNIT_TEST(testEnqueueWritesLineAndOutboxTogether);
+    CPPUNIT_TEST(testIncomingKeepsVerifiedMark);
+    CPPUNIT_TEST(testOpenMigratesVersion1MarkingOldLinesUnverified);
+    CPPUNIT_TEST(testKeyPinsSurviveReopen);
+    CPPUNIT_TEST(testOpenRefusesDamagedKey);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -139,16 +152,16 @@ public:
     void testAddNumbersLinesFromOnePerPeer()
     {
         ConversationStore store(100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.addIncoming("bob", "12:00:00", 1, "a").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.addIncoming("bob", "12:00:00", 1, "a", true).id);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.addOutgoing("bob", "alice", "12:00:01", 2, "b").id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.addIncoming("carol", "12:00:02", 3, "c").id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:03", 4, "d").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.addIncoming("carol", "12:00:02", 3, "c", true).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:03", 4, "d", true).id);
     }
 
     void testAddKeepsBothDirectionsInOrder()
     {
         ConversationStore store(100);
-        store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice");
+        store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
         store.addOutgoing("bob", "alice", "15:04:06", 2000, "你好, bob");
         const auto lines = store.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
@@ -170,7 +183,7 @@ public:
     void testHistoryLimitDropsOldestAndKeepsCounting()
     {
         ConversationStore store(3);
-        for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i));
+        for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
         const auto lines = store.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
@@ -183,7 +196,7 @@ public:
     void testHistoryOfStrangerIsEmpty()
     {
         ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "hi");
+        store.addIncoming("bob", "12:00:00", 1, "hi", true);
         CPPUNIT_ASSERT(store.history("carol").empty());
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("carol"));
     }
@@ -191,8 +204,8 @@ public:
     void testIncomingRaisesUnreadOutgoingDoesNot()
     {
         ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "one");
-        store.addIncoming("bob", "12:00:01", 2, "two");
+        store.addIncoming("bob", "12:00:00", 1, "one", true);
+        store.addIncoming("bob", "12:00:01", 2, "two", true);
         store.addOutgoing("bob", "alice", "12:00:02", 3, "three");
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
     }
@@ -200,22 +213,22 @@ public:
     void testMarkReadZeroesOnePeer()
     {
         ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "one");
-        store.addIncoming("carol", "12:00:00", 1, "one");
+        store.addIncoming("bob", "12:00:00", 1, "one", true);
+        store.addIncoming("carol", "12:00:00", 1, "one", true);
         store.markRead("bob");
         store.markRead("nobody");
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("carol"));
-        store.addIncoming("bob", "12:00:01", 2, "again");
+        store.addIncoming("bob", "12:00:01", 2, "again", true);
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
     }
 
     void testUnreadCountsListOnlyNonZero()
     {
         ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "one");
-        store.addIncoming("bob", "12:00:00", 1, "two");
-        store.addIncoming("carol", "12:00:00", 1, "one");
+        store.addIncoming("bob", "12:00:00", 1, "one", true);
+        store.addIncoming("bob", "12:00:00", 1, "two", true);
+        store.addIncoming("carol", "12:00:00", 1, "one", true);
         store.addOutgoing("dave", "alice", "12:00:00", 1, "hello");
         store.markRead("carol");
         const auto counts = store.unreadCounts();
@@ -226,12 +239,12 @@ public:
     void testSearchMatchesTextLiterally()
     {
         ConversationStore store(100);
-        store.addIncoming("bob", "12:00:00", 1, "50% off");
-        store.addIncoming("bob", "12:00:01", 2, "500 off");
-        store.addIncoming("bob", "12:00:02", 3, "a_b");
-        store.addIncoming("bob", "12:00:03", 4, "axb");
-        store.addIncoming("bob", "12:00:04", 5, "Lunch at 你好");
-        store.addIncoming("carol", "12:00:05", 6, "50% off");
+        store.addIncoming("bob", "12:00:00", 1, "50% off", true);
+        store.addIncoming("bob", "12:00:01", 2, "500 off", true);
+        store.addIncoming("bob", "12:00:02", 3, "a_b", true);
+        store.addIncoming("bob", "12:00:03", 4, "axb", true);
+        store.addIncoming("bob", "12:00:04", 5, "Lunch at 你好", true);
+        store.addIncoming("carol", "12:00:05", 6, "50% off", true);
         const auto percent = store.search("bob", "50%", 10);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), percent.size());
         CPPUNIT_ASSERT_EQUAL(std::string("50% off"), percent[0].text);
@@ -245,7 +258,7 @@ public:
     void testSearchReturnsNewestMatchesOldestFirst()
     {
         ConversationStore store(100);
-        for (int i = 1; i <= 6; ++i) store.addIncoming("bob", "12:00:00", i, "tea " + std::to_string(i));
+        for (int i = 1; i <= 6; ++i) store.addIncoming("bob", "12:00:00", i, "tea " + std::to_string(i), true);
         store.addOutgoing("bob", "alice", "12:00:01", 7, "coffee");
         const auto found = store.search("bob", "tea", 3);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), found.size());
@@ -261,7 +274,7 @@ public:
         std::string stream;
         {
             ConversationStore store(path, 100);
-            store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice");
+            store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
             store.addOutgoing("dotnet", "alice", "15:04:06", 2000, "to a seed client");
             stream = store.enqueue("bob", "alice", "15:04:07", 3000, "你好, bob").stream;
             store.enqueue("bob", "alice", "15:04:08", 4000, "still there?");
@@ -318,11 +331,11 @@ public:
         std::string stream;
         {
             ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "one");
+            store.addIncoming("bob", "12:00:00", 1, "one", true);
             stream = store.enqueue("bob", "alice", "12:00:01", 2, "two").stream;
         }
         ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:02", 3, "three").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:02", 3, "three", true).id);
         const auto next = store.enqueue("bob", "alice", "12:00:03", 4, "four");
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), next.lineId);
         CPPUNIT_ASSERT_EQUAL(stream, next.stream);
@@ -336,13 +349,13 @@ public:
         const std::string path = dir.file("alice.db");
         {
             ConversationStore store(path, 10);
-            for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i));
+            for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
         }
         ConversationStore store(path, 3);
         const auto lines = store.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.addIncoming("bob", "12:00:01", 6, "six").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.addIncoming("bob", "12:00:01", 6, "six", true).id);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.history("bob").at(0).id);
     }
 
@@ -354,7 +367,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(0, userVersion(path));
         {
             ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "hi");
+            store.addIncoming("bob", "12:00:00", 1, "hi", true);
         }
         CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
         ConversationStore store(path, 100);
@@ -367,7 +380,7 @@ public:
         const std::string path = dir.file("data/peerchat/alice.db");
         {
             ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "hi");
+            store.addIncoming("bob", "12:00:00", 1, "hi", true);
         }
         CPPUNIT_ASSERT_EQUAL(mode_t(0700), modeOf(dir.file("data")));
         CPPUNIT_ASSERT_EQUAL(mode_t(0700), modeOf(dir.file("data/peerchat")));
@@ -380,7 +393,7 @@ public:
         const std::string path = dir.file("alice.db");
         {
             ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "hi");
+            store.addIncoming("bob", "12:00:00", 1, "hi", true);
         }
         rawSession(path) << "PRAGMA user_version = " + std::to_string(ConversationStore::kSchemaVersion + 1), now;
         const std::string why = openFailure(path);
@@ -398,7 +411,7 @@ public:
         const std::string why = openFailure(path);
         CPPUNIT_ASSERT_EQUAL(
             "cannot open " + path + ": another peerd is using it; stop that peerd or pass another --database", why);
-        first.addIncoming("bob", "12:00:00", 1, "still mine");
+        first.addIncoming("bob", "12:00:00", 1, "still mine", true);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), first.history("bob").size());
     }
 
@@ -457,6 +470,110 @@ public:
         const auto next = store.enqueue("bob", "alice", "12:00:02", 3, "two");
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.lineId);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
+    }
+
+    void testIncomingKeepsVerifiedMark()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            CPPUNIT_ASSERT(!store.addIncoming("seed", "12:00:00", 1, "plain talk", false).verified);
+            CPPUNIT_ASSERT(store.addIncoming("bob", "12:00:01", 2, "sealed", true).verified);
+            CPPUNIT_ASSERT(store.deliver("carol", "ff", 1, "12:00:02", 3, "sealed too").verified);
+            CPPUNIT_ASSERT(store.addOutgoing("seed", "alice", "12:00:03", 4, "mine").verified);
+        }
+        ConversationStore store(path, 100);
+        const auto seed = store.history("seed");
+        CPPUNIT_ASSERT(!seed.at(0).verified);
+        CPPUNIT_ASSERT(seed.at(1).verified);
+        CPPUNIT_ASSERT(store.history("bob").at(0).verified);
+        CPPUNIT_ASSERT(store.history("carol").at(0).verified);
+        CPPUNIT_ASSERT(!store.search("seed", "plain", 10).at(0).verified);
+    }
+
+    void testOpenMigratesVersion1MarkingOldLinesUnverified()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            // The schema as the first peerd wrote it, with one line of plain peerchat/1 talk.
+            Poco::Data::Session session = rawSession(path);
+            session << "CREATE TABLE conversation (peer TEXT PRIMARY KEY, last_id INTEGER NOT NULL, "
+                       "unread INTEGER NOT NULL)", now;
+            session << "CREATE TABLE line (peer TEXT NOT NULL, id INTEGER NOT NULL, outgoing INTEGER NOT NULL, "
+                       "sender TEXT NOT NULL, sent_time TEXT NOT NULL, received_at_ms INTEGER NOT NULL, "
+                       "text TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (peer, id)) WITHOUT ROWID", now;
+            session << "CREATE TABLE outgoing_stream (peer TEXT PRIMARY KEY, stream TEXT NOT NULL, "
+                       "last_seq INTEGER NOT NULL)", now;
+            session << "CREATE TABLE outbox (position INTEGER PRIMARY KEY, peer TEXT NOT NULL, "
+                       "line_id INTEGER NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, "
+                       "sent_time TEXT NOT NULL, text TEXT NOT NULL)", now;
+            session << "CREATE TABLE incoming_stream (sender TEXT NOT NULL, stream TEXT NOT NULL, "
+                       "delivered INTEGER NOT NULL, PRIMARY KEY (sender, stream)) WITHOUT ROWID", now;
+            session << "INSERT INTO conversation VALUES ('bob', 1, 1)", now;
+            session << "INSERT INTO line VALUES ('bob', 1, 0, 'bob', '12:00:00', 1000, 'old line', 'received')", now;
+            session << "PRAGMA user_version = 1", now;
+        }
+        {
+            ConversationStore store(path, 100);
+            const auto lines = store.history("bob");
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), lines.size());
+            CPPUNIT_ASSERT_EQUAL(std::string("old line"), lines[0].text);
+            CPPUNIT_ASSERT(!lines[0].verified);
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+            CPPUNIT_ASSERT(store.keyPins().empty());
+            CPPUNIT_ASSERT(store.indexKeys().empty());
+            CPPUNIT_ASSERT(store.addIncoming("bob", "12:00:01", 2000, "new line", true).verified);
+            store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+        }
+        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
+        ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+        CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
+    }
+
+    void testKeyPinsSurviveReopen()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.saveKeyPin("bob", KeyPin{key(1), key(2)});
+            store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
+            store.saveKeyPin("carol", KeyPin{key(4), std::nullopt});
+            store.saveIndexKey("127.0.0.1:9400", key(5));
+        }
+        ConversationStore store(path, 100);
+        const auto pins = store.keyPins();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), pins.size());
+        CPPUNIT_ASSERT(pins.at("bob").pinned == key(1));
+        CPPUNIT_ASSERT(pins.at("bob").offered == key(2));
+        CPPUNIT_ASSERT(pins.at("carol").pinned == key(4));
+        CPPUNIT_ASSERT(!pins.at("carol").offered);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.indexKeys().size());
+        CPPUNIT_ASSERT(store.indexKeys().at("127.0.0.1:9400") == key(5));
+    }
+
+    void testOpenRefusesDamagedKey()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+        }
+        rawSession(path) << "UPDATE keys SET pinned = 'short' WHERE name = 'bob'", now;
+        ConversationStore store(path, 100);
+        try {
+            store.keyPins();
+            CPPUNIT_FAIL("a damaged key was read");
+        } catch (const Poco::IOException& e) {
+            CPPUNIT_ASSERT_EQUAL("cannot read the pinned keys in " + path +
+                                     ": the stored key of bob is damaged; move the database aside or pass another "
+                                     "--database",
+                                 e.message());
+        }
     }
 };
 

@@ -1,4 +1,6 @@
+#include "Base64.h"
 #include "DataPath.h"
+#include "KeyFile.h"
 #include "LocalSocketPath.h"
 #include "PeerSettings.h"
 
@@ -39,6 +41,8 @@ class PeerSettingsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadNamesTheFlagThatWasWrong);
     CPPUNIT_TEST(testReadRefusesBadValues);
     CPPUNIT_TEST(testReadRefusesMixedAddressFamilies);
+    CPPUNIT_TEST(testReadRefusesIndexKeyOfWrongLength);
+    CPPUNIT_TEST(testReadTakesLegacySwitchWords);
     CPPUNIT_TEST(testKeysAreAllPeerdKeys);
     CPPUNIT_TEST_SUITE_END();
 
@@ -52,6 +56,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0:0"), settings->bind.toString());
         CPPUNIT_ASSERT_EQUAL(peerchat::LocalSocketPath::defaultFor("alice"), settings->socketPath);
         CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("alice.db"), settings->database);
+        CPPUNIT_ASSERT_EQUAL(peerchat::KeyFile::defaultPath("alice.key"), settings->keyFile);
+        CPPUNIT_ASSERT(!settings->indexKey);
+        CPPUNIT_ASSERT(!settings->legacy);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10000), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(2000), static_cast<std::int64_t>(settings->loginRetry.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), static_cast<std::int64_t>(settings->heartbeat.count()));
@@ -63,7 +70,12 @@ public:
 
     void testReadTakesEveryKey()
     {
+        peerchat::PublicKey indexKey{};
+        for (std::size_t i = 0; i < indexKey.size(); ++i) indexKey[i] = static_cast<std::uint8_t>(i * 7);
         const auto settings = read({{"peerd.user", "天涯"},
+                                    {"peerd.key", "/tmp/x/tianya.key"},
+                                    {"peerd.indexKey", peerchat::Base64::encode(indexKey)},
+                                    {"peerd.legacy", "true"},
                                     {"peerd.index", "[::1]:4000"},
                                     {"peerd.port", "5001"},
                                     {"peerd.bind", "::1"},
@@ -82,6 +94,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), settings->bind.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.sock"), settings->socketPath);
         CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.db"), settings->database);
+        CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x/tianya.key"), settings->keyFile);
+        CPPUNIT_ASSERT(settings->indexKey == indexKey);
+        CPPUNIT_ASSERT(settings->legacy);
         CPPUNIT_ASSERT_EQUAL(std::size_t(50), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(100), static_cast<std::int64_t>(settings->loginRetry.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(200), static_cast<std::int64_t>(settings->heartbeat.count()));
@@ -137,6 +152,9 @@ public:
                                                                 {"peerd.port", "12x"},
                                                                 {"peerd.socket", ""},
                                                                 {"peerd.database", ""},
+                                                                {"peerd.key", ""},
+                                                                {"peerd.indexKey", "not base64!"},
+                                                                {"peerd.legacy", "maybe"},
                                                                 {"peerd.historyLimit", ""},
                                                                 {"peerd.loginRetryMs", "5"},
                                                                 {"peerd.heartbeatMs", "0"},
@@ -159,6 +177,28 @@ public:
         CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.error().find("IPv6") != std::string::npos);
     }
 
+    void testReadRefusesIndexKeyOfWrongLength()
+    {
+        // 31 and 33 bytes: canonical base64url, but not a key.
+        for (const std::string& value : {peerchat::Base64::encode(std::string(31, 'k')),
+                                         peerchat::Base64::encode(std::string(33, 'k'))}) {
+            const auto settings = read({{"peerd.user", "alice"}, {"peerd.indexKey", value}}, {"peerd.indexKey"});
+            CPPUNIT_ASSERT_MESSAGE(value, !settings.ok());
+            CPPUNIT_ASSERT_MESSAGE(settings.error(),
+                                   settings.error().rfind("--index-key must be indexd's public key: 43 characters "
+                                                          "of base64url", 0) == 0);
+            CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.error().find("got '" + value + "'") != std::string::npos);
+        }
+    }
+
+    void testReadTakesLegacySwitchWords()
+    {
+        for (const char* yes : {"true", "yes", "on", "TRUE"})
+            CPPUNIT_ASSERT_MESSAGE(yes, read({{"peerd.user", "alice"}, {"peerd.legacy", yes}})->legacy);
+        for (const char* no : {"false", "no", "off"})
+            CPPUNIT_ASSERT_MESSAGE(no, !read({{"peerd.user", "alice"}, {"peerd.legacy", no}})->legacy);
+    }
+
     void testKeysAreAllPeerdKeys()
     {
         std::set<std::string> flags;
@@ -166,7 +206,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(13), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(16), flags.size());
     }
 };
 
