@@ -125,18 +125,28 @@ LineState parseLineState(const std::string& name)
     throw FieldError{"unknown line state '" + name.substr(0, 32) + "'"};
 }
 
+Trust parseTrust(const std::string& name)
+{
+    for (auto trust : {Trust::Pinned, Trust::Changed, Trust::Unverified}) {
+        if (LocalProtocol::trustName(trust) == name) return trust;
+    }
+    throw FieldError{"unknown trust '" + name.substr(0, 32) + "'"};
+}
+
 Object userToJson(const UserInfo& user)
 {
     Object o(Poco::JSON_PRESERVE_KEY_ORDER);
     o.set("name", user.name);
     o.set("endpoint", user.endpoint);
     o.set("dialect", user.dialect);
+    o.set("trust", std::string(LocalProtocol::trustName(user.trust)));
     return o;
 }
 
 UserInfo userFromJson(const Object::Ptr& o)
 {
-    return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect")};
+    return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect"),
+                    parseTrust(getString(o, "trust"))};
 }
 
 Object lineToJson(const ChatLine& line)
@@ -150,6 +160,8 @@ Object lineToJson(const ChatLine& line)
     o.set("receivedAtMs", line.receivedAtMs);
     o.set("text", line.text);
     o.set("state", std::string(LocalProtocol::lineStateName(line.state)));
+    // Only the exception is written: almost every line is verified.
+    if (!line.verified) o.set("verified", false);
     return o;
 }
 
@@ -166,6 +178,7 @@ ChatLine lineFromJson(const Object::Ptr& o)
     // Optional on the way in, so a line written before states existed still reads.
     if (o->has("state")) line.state = parseLineState(getString(o, "state"));
     else line.state = line.outgoing ? LineState::Sent : LineState::Received;
+    if (o->has("verified")) line.verified = getBool(o, "verified");
     return line;
 }
 
@@ -220,6 +233,18 @@ struct RequestEncoder
         o.set("text", r.text);
         return o;
     }
+    Object operator()(const VerifyRequest& r) const
+    {
+        auto o = withTag("op", "verify");
+        o.set("peer", r.peer);
+        return o;
+    }
+    Object operator()(const TrustRequest& r) const
+    {
+        auto o = withTag("op", "trust");
+        o.set("peer", r.peer);
+        return o;
+    }
 };
 
 struct EventEncoder
@@ -231,6 +256,7 @@ struct EventEncoder
         o.set("self", e.self);
         o.set("state", std::string(LocalProtocol::linkStateName(e.state)));
         o.set("index", e.index);
+        o.set("fingerprint", e.fingerprint);
         return o;
     }
     Object operator()(const StateEvent& e) const
@@ -312,6 +338,23 @@ struct EventEncoder
         o.set("lines", lines);
         return o;
     }
+    Object operator()(const KeysEvent& e) const
+    {
+        auto o = withTag("event", "keys");
+        o.set("peer", e.peer);
+        o.set("self", e.self);
+        o.set("pinned", e.pinned);
+        o.set("offered", e.offered);
+        o.set("trust", std::string(LocalProtocol::trustName(e.trust)));
+        return o;
+    }
+    Object operator()(const TrustEvent& e) const
+    {
+        auto o = withTag("event", "trust");
+        o.set("peer", e.peer);
+        o.set("trust", std::string(LocalProtocol::trustName(e.trust)));
+        return o;
+    }
 };
 
 Request decodeRequestObject(const Object::Ptr& o)
@@ -323,6 +366,8 @@ Request decodeRequestObject(const Object::Ptr& o)
     if (op == "unsubscribe") return UnsubscribeRequest{getName(o, "peer")};
     if (op == "read") return ReadRequest{getName(o, "peer")};
     if (op == "search") return SearchRequest{getName(o, "peer"), checkedText(o)};
+    if (op == "verify") return VerifyRequest{getName(o, "peer")};
+    if (op == "trust") return TrustRequest{getName(o, "peer")};
     throw FieldError{"unknown op '" + op.substr(0, 32) + "'"};
 }
 
@@ -331,7 +376,8 @@ Event decodeEventObject(const Object::Ptr& o)
     const std::string event = getString(o, "event");
     if (event == "welcome") {
         return WelcomeEvent{static_cast<int>(getInteger(o, "protocol", 0, 1 << 20)), getName(o, "self"),
-                            parseLinkState(getString(o, "state")), getString(o, "index")};
+                            parseLinkState(getString(o, "state")), getString(o, "index"),
+                            getString(o, "fingerprint")};
     }
     if (event == "state") return StateEvent{parseLinkState(getString(o, "state")), getString(o, "detail")};
     if (event == "roster") {
@@ -380,6 +426,11 @@ Event decodeEventObject(const Object::Ptr& o)
         for (const auto& line : *getArray(o, "lines")) e.lines.push_back(lineFromJson(asObject(line, "line")));
         return e;
     }
+    if (event == "keys") {
+        return KeysEvent{getName(o, "peer"), getString(o, "self"), getString(o, "pinned"), getString(o, "offered"),
+                         parseTrust(getString(o, "trust"))};
+    }
+    if (event == "trust") return TrustEvent{getName(o, "peer"), parseTrust(getString(o, "trust"))};
     throw FieldError{"unknown event '" + event.substr(0, 32) + "'"};
 }
 
@@ -430,6 +481,16 @@ std::string_view LocalProtocol::lineStateName(LineState state)
     case LineState::Failed: return "failed";
     }
     return "received";
+}
+
+std::string_view LocalProtocol::trustName(Trust trust)
+{
+    switch (trust) {
+    case Trust::Pinned: return "pinned";
+    case Trust::Changed: return "changed";
+    case Trust::Unverified: return "unverified";
+    }
+    return "pinned";
 }
 
 std::string_view LocalProtocol::linkStateName(LinkState state)

@@ -77,6 +77,7 @@ void assertSameUser(const UserInfo& expected, const UserInfo& actual)
     CPPUNIT_ASSERT_EQUAL(expected.name, actual.name);
     CPPUNIT_ASSERT_EQUAL(expected.endpoint, actual.endpoint);
     CPPUNIT_ASSERT_EQUAL(expected.dialect, actual.dialect);
+    CPPUNIT_ASSERT(expected.trust == actual.trust);
 }
 
 void assertSameLine(const ChatLine& expected, const ChatLine& actual)
@@ -89,11 +90,24 @@ void assertSameLine(const ChatLine& expected, const ChatLine& actual)
     CPPUNIT_ASSERT_EQUAL(expected.receivedAtMs, actual.receivedAtMs);
     CPPUNIT_ASSERT_EQUAL(expected.text, actual.text);
     CPPUNIT_ASSERT(expected.state == actual.state);
+    CPPUNIT_ASSERT_EQUAL(expected.verified, actual.verified);
 }
 
 ChatLine sampleLine(std::uint64_t id, bool outgoing, const std::string& text)
 {
     return ChatLine{id, "天涯", outgoing, outgoing ? "alice" : "天涯", "3:04:05 PM", 1795000000000 + static_cast<std::int64_t>(id), text};
+}
+
+const std::string kFingerprint = "3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3";
+const std::string kOtherFingerprint = "0000 1111 2222 3333 4444 5555 6666 7777";
+const std::string kThirdFingerprint = "89ab cdef 0123 4567 89ab cdef 0123 4567";
+
+// A line from a seed peer's plain talk: its sender cannot be verified.
+ChatLine unverifiedLine(std::uint64_t id)
+{
+    ChatLine line = sampleLine(id, false, "plain");
+    line.verified = false;
+    return line;
 }
 
 // A request line padded with an ignored field to exactly `bytes` bytes, newline excluded.
@@ -107,21 +121,26 @@ std::string paddedRequest(std::size_t bytes)
 std::vector<Request> sampleRequests()
 {
     return {RosterRequest{}, SendRequest{"天涯", kAwkwardText}, SubscribeRequest{"bob"}, UnsubscribeRequest{"bob"},
-            ReadRequest{"天涯"}};
+            ReadRequest{"天涯"}, SearchRequest{"bob", "lunch"}, VerifyRequest{"天涯"}, TrustRequest{"bob"}};
 }
 
 std::vector<Event> sampleEvents()
 {
     return {
-        WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000"},
+        WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000", kFingerprint},
         StateEvent{LinkState::Refused, "indexd says alice is taken"},
-        RosterEvent{{{"bob", "127.0.0.1:5002", "seed"}, {"天涯", "[::1]:5003", "peerchat/1"}}, {{"bob", 2}, {"天涯", 7}}},
-        PresenceEvent{{"bob", "127.0.0.1:5002", "dotnet"}, true},
-        HistoryEvent{"天涯", {sampleLine(1, false, "hi"), sampleLine(2, true, kAwkwardText)}},
+        RosterEvent{{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified}, {"天涯", "[::1]:5003", "peerchat/2", Trust::Changed}},
+                    {{"bob", 2}, {"天涯", 7}}},
+        PresenceEvent{{"bob", "127.0.0.1:5002", "dotnet", Trust::Unverified}, true},
+        HistoryEvent{"天涯", {sampleLine(1, false, "hi"), sampleLine(2, true, kAwkwardText), unverifiedLine(3)}},
         MessageEvent{sampleLine(3, false, "你好")},
         UnreadEvent{"bob", 3},
         SentEvent{"bob", 12},
         ErrorEvent{"send", "bob is not online; wait for them to log in"},
+        StatusEvent{"bob", 4, LineState::Stored},
+        FoundEvent{"bob", "hi", {sampleLine(1, false, "hi")}},
+        KeysEvent{"天涯", kFingerprint, kOtherFingerprint, kThirdFingerprint, Trust::Changed},
+        TrustEvent{"天涯", Trust::Pinned},
     };
 }
 
@@ -139,6 +158,8 @@ class LocalProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRoundTripHistoryAndMessageEvents);
     CPPUNIT_TEST(testRoundTripUnreadSentAndErrorEvents);
     CPPUNIT_TEST(testRoundTripLineStatesAndSearch);
+    CPPUNIT_TEST(testRoundTripVerifyAndTrust);
+    CPPUNIT_TEST(testWriteVerifiedOnlyWhenFalse);
     CPPUNIT_TEST(testEndEveryEncodingWithOneNewline);
     CPPUNIT_TEST(testAcceptLineWithoutNewline);
     CPPUNIT_TEST(testIgnoreUnknownFields);
@@ -167,6 +188,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"unsubscribe\",\"peer\":\"bob\"}\n"),
                              LocalProtocol::encodeRequest(UnsubscribeRequest{"bob"}));
         CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"read\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(ReadRequest{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"verify\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(VerifyRequest{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"trust\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(TrustRequest{"bob"}));
     }
 
     void testRoundTripRequests()
@@ -178,6 +201,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), requestRoundTrip(SubscribeRequest{"bob"}).peer);
         CPPUNIT_ASSERT_EQUAL(std::string("天涯"), requestRoundTrip(UnsubscribeRequest{"天涯"}).peer);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), requestRoundTrip(ReadRequest{"bob"}).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯"), requestRoundTrip(VerifyRequest{"天涯"}).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯"), requestRoundTrip(TrustRequest{"天涯"}).peer);
     }
 
     void testRoundTripAwkwardSendText()
@@ -190,9 +215,17 @@ public:
 
     void testEncodeEventsExactly()
     {
-        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"welcome","protocol":1,"self":"alice","state":"online","index":"127.0.0.1:5000"})"
-                                         "\n"),
-                             LocalProtocol::encodeEvent(WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000"}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"welcome","protocol":1,"self":"alice","state":"online","index":"127.0.0.1:5000",)"
+                                         R"("fingerprint":"3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3"})" "\n"),
+                             LocalProtocol::encodeEvent(WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000", kFingerprint}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"presence","user":{"name":"bob","endpoint":"127.0.0.1:5002","dialect":"seed",)"
+                                         R"("trust":"unverified"},"online":true})" "\n"),
+                             LocalProtocol::encodeEvent(PresenceEvent{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified}, true}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"keys","peer":"bob","self":"3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3",)"
+                                         R"("pinned":"0000 1111 2222 3333 4444 5555 6666 7777","offered":"","trust":"pinned"})" "\n"),
+                             LocalProtocol::encodeEvent(KeysEvent{"bob", kFingerprint, kOtherFingerprint, "", Trust::Pinned}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"trust","peer":"bob","trust":"changed"})" "\n"),
+                             LocalProtocol::encodeEvent(TrustEvent{"bob", Trust::Changed}));
         const ChatLine line{1, "bob", false, "bob", "12:00:01", 1795000000000, "hi"};
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob",)"
                                          R"("sentTime":"12:00:01","receivedAtMs":1795000000000,"text":"hi","state":"received"}})"
@@ -208,7 +241,9 @@ public:
 
     void testRoundTripWelcomeAndStateEvents()
     {
-        const WelcomeEvent welcome = eventRoundTrip(WelcomeEvent{kProtocolVersion, "天涯", LinkState::Connecting, "[::1]:5000"});
+        const WelcomeEvent welcome =
+            eventRoundTrip(WelcomeEvent{kProtocolVersion, "天涯", LinkState::Connecting, "[::1]:5000", kFingerprint});
+        CPPUNIT_ASSERT_EQUAL(kFingerprint, welcome.fingerprint);
         CPPUNIT_ASSERT_EQUAL(kProtocolVersion, welcome.protocol);
         CPPUNIT_ASSERT_EQUAL(std::string("天涯"), welcome.self);
         CPPUNIT_ASSERT(welcome.state == LinkState::Connecting);
@@ -227,20 +262,21 @@ public:
 
     void testRoundTripRosterAndPresenceEvents()
     {
-        const RosterEvent roster{{{"bob", "127.0.0.1:5002", "seed"}, {"天涯", "[::1]:5003", "peerchat/1"}},
+        const RosterEvent roster{{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified},
+                                  {"天涯", "[::1]:5003", "peerchat/2", Trust::Pinned},
+                                  {"carol", "[::1]:5004", "peerchat/2", Trust::Changed}},
                                  {{"bob", 2}, {"天涯", 4000000000u}}};
         const RosterEvent back = eventRoundTrip(roster);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), back.users.size());
-        assertSameUser(roster.users[0], back.users[0]);
-        assertSameUser(roster.users[1], back.users[1]);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), back.users.size());
+        for (std::size_t i = 0; i < roster.users.size(); ++i) assertSameUser(roster.users[i], back.users[i]);
         CPPUNIT_ASSERT(back.unread == roster.unread);
 
         const RosterEvent empty = eventRoundTrip(RosterEvent{});
         CPPUNIT_ASSERT(empty.users.empty() && empty.unread.empty());
 
         for (bool online : {true, false}) {
-            const PresenceEvent presence = eventRoundTrip(PresenceEvent{{"天涯", "[::1]:5003", "dotnet"}, online});
-            assertSameUser(UserInfo{"天涯", "[::1]:5003", "dotnet"}, presence.user);
+            const PresenceEvent presence = eventRoundTrip(PresenceEvent{{"天涯", "[::1]:5003", "dotnet", Trust::Unverified}, online});
+            assertSameUser(UserInfo{"天涯", "[::1]:5003", "dotnet", Trust::Unverified}, presence.user);
             CPPUNIT_ASSERT_EQUAL(online, presence.online);
         }
     }
@@ -301,6 +337,53 @@ public:
         CPPUNIT_ASSERT_EQUAL(kAwkwardText, error.message);
     }
 
+    void testRoundTripVerifyAndTrust()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string_view("pinned"), LocalProtocol::trustName(Trust::Pinned));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("changed"), LocalProtocol::trustName(Trust::Changed));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("unverified"), LocalProtocol::trustName(Trust::Unverified));
+        for (Trust trust : {Trust::Pinned, Trust::Changed, Trust::Unverified}) {
+            const KeysEvent keys = eventRoundTrip(KeysEvent{"天涯", kFingerprint, kOtherFingerprint, kThirdFingerprint, trust});
+            CPPUNIT_ASSERT_EQUAL(std::string("天涯"), keys.peer);
+            CPPUNIT_ASSERT_EQUAL(kFingerprint, keys.self);
+            CPPUNIT_ASSERT_EQUAL(kOtherFingerprint, keys.pinned);
+            CPPUNIT_ASSERT_EQUAL(kThirdFingerprint, keys.offered);
+            CPPUNIT_ASSERT(keys.trust == trust);
+            const TrustEvent event = eventRoundTrip(TrustEvent{"bob", trust});
+            CPPUNIT_ASSERT_EQUAL(std::string("bob"), event.peer);
+            CPPUNIT_ASSERT(event.trust == trust);
+        }
+        // Nothing pinned yet, nothing offered: empty fingerprints.
+        const KeysEvent none = eventRoundTrip(KeysEvent{"bob", kFingerprint, "", "", Trust::Unverified});
+        CPPUNIT_ASSERT(none.pinned.empty() && none.offered.empty());
+        const auto verify = LocalProtocol::decodeRequest(R"({"op":"verify","peer":"bob"})");
+        CPPUNIT_ASSERT_MESSAGE(verify.error(), verify.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), std::get<VerifyRequest>(*verify).peer);
+        const auto trust = LocalProtocol::decodeRequest(R"({"op":"trust","peer":"bob"})");
+        CPPUNIT_ASSERT_MESSAGE(trust.error(), trust.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), std::get<TrustRequest>(*trust).peer);
+    }
+
+    void testWriteVerifiedOnlyWhenFalse()
+    {
+        const std::string verified = LocalProtocol::encodeEvent(MessageEvent{sampleLine(1, false, "hi")});
+        CPPUNIT_ASSERT_MESSAGE(verified, verified.find("verified") == std::string::npos);
+        CPPUNIT_ASSERT(std::get<MessageEvent>(decodeEventOk(verified)).line.verified);
+
+        const ChatLine plain = unverifiedLine(2);
+        const std::string line = LocalProtocol::encodeEvent(MessageEvent{plain});
+        CPPUNIT_ASSERT_MESSAGE(line, line.find(R"("state":"received","verified":false})") != std::string::npos);
+        assertSameLine(plain, eventRoundTrip(MessageEvent{plain}).line);
+        const HistoryEvent history = eventRoundTrip(HistoryEvent{"天涯", {sampleLine(1, false, "hi"), plain}});
+        CPPUNIT_ASSERT(history.lines[0].verified);
+        CPPUNIT_ASSERT(!history.lines[1].verified);
+        // Written true by someone else, it still reads.
+        const auto explicitTrue = LocalProtocol::decodeEvent(R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,)"
+                                                             R"("from":"bob","sentTime":"1","receivedAtMs":1,"text":"x","verified":true}})");
+        CPPUNIT_ASSERT_MESSAGE(explicitTrue.error(), explicitTrue.ok());
+        CPPUNIT_ASSERT(std::get<MessageEvent>(*explicitTrue).line.verified);
+    }
+
     void testEndEveryEncodingWithOneNewline()
     {
         for (const Request& request : sampleRequests()) assertOneLine(LocalProtocol::encodeRequest(request));
@@ -356,7 +439,9 @@ public:
     void testRefuseMissingRequestFields()
     {
         for (const std::string line : {R"({"op":"send","to":"bob"})", R"({"op":"send","text":"hi"})", R"({"op":"subscribe"})",
-                                       R"({"op":"unsubscribe"})", R"({"op":"read"})", R"({"op":"read","to":"bob"})"})
+                                       R"({"op":"unsubscribe"})", R"({"op":"read"})", R"({"op":"read","to":"bob"})",
+                                       R"({"op":"verify"})", R"({"op":"trust"})", R"({"op":"trust","to":"bob"})",
+                                       R"({"op":"verify","peer":5})", R"({"op":"trust","peer":null})"})
             assertRequestRefused(line);
     }
 
@@ -379,6 +464,8 @@ public:
             assertRequestRefused(R"({"op":"subscribe","peer":")" + name + R"("})");
             assertRequestRefused(R"({"op":"unsubscribe","peer":")" + name + R"("})");
             assertRequestRefused(R"({"op":"read","peer":")" + name + R"("})");
+            assertRequestRefused(R"({"op":"verify","peer":")" + name + R"("})");
+            assertRequestRefused(R"({"op":"trust","peer":")" + name + R"("})");
         }
         assertRequestRefused(R"({"op":"subscribe","peer":")" + std::string(33, 'a') + R"("})");
         decodeRequestOk(R"({"op":"subscribe","peer":")" + std::string(32, 'a') + R"("})");
@@ -437,7 +524,19 @@ public:
                  R"({"event":"presence","user":{"name":"","endpoint":"x","dialect":"seed"},"online":true})",
                  R"({"event":"history","peer":"bob"})", R"({"event":"history","lines":[]})",
                  R"({"event":"history","peer":"bob","lines":[{"id":1}]})", R"({"event":"message"})",
-                 R"({"event":"unread","peer":"bob"})", R"({"event":"sent","to":"bob"})", R"({"event":"error","op":"send"})"})
+                 R"({"event":"unread","peer":"bob"})", R"({"event":"sent","to":"bob"})", R"({"event":"error","op":"send"})",
+                 R"({"event":"welcome","protocol":1,"self":"alice","state":"online","index":"x"})",
+                 R"({"event":"presence","user":{"name":"bob","endpoint":"x","dialect":"seed"},"online":true})",
+                 R"({"event":"presence","user":{"name":"bob","endpoint":"x","dialect":"seed","trust":"trusted"},"online":true})",
+                 R"({"event":"presence","user":{"name":"bob","endpoint":"x","dialect":"seed","trust":"Pinned"},"online":true})",
+                 R"({"event":"roster","users":[{"name":"bob","endpoint":"x","dialect":"seed"}],"unread":{}})",
+                 R"({"event":"keys","peer":"bob","self":"a","pinned":"b","offered":"c"})",
+                 R"({"event":"keys","peer":"bob","self":"a","pinned":"b","trust":"pinned"})",
+                 R"({"event":"keys","self":"a","pinned":"b","offered":"c","trust":"pinned"})",
+                 R"({"event":"keys","peer":"a b","self":"a","pinned":"b","offered":"c","trust":"pinned"})",
+                 R"({"event":"keys","peer":"bob","self":"a","pinned":"b","offered":"c","trust":"lost"})",
+                 R"({"event":"trust","peer":"bob"})", R"({"event":"trust","trust":"pinned"})",
+                 R"({"event":"trust","peer":"bob","trust":""})", R"({"event":"trust","peer":"","trust":"pinned"})"})
             assertEventRefused(line);
     }
 
@@ -467,7 +566,15 @@ public:
                  R"({"event":"unread","peer":"bob","count":-1})", R"({"event":"unread","peer":"bob","count":4294967296})",
                  R"({"event":"unread","peer":"bob","count":true})", R"({"event":"sent","to":"bob","id":"12"})",
                  R"({"event":"sent","to":"bob","id":false})", R"({"event":"sent","to":"bob","id":18446744073709551615})",
-                 R"({"event":"error","op":null,"message":"x"})"})
+                 R"({"event":"error","op":null,"message":"x"})",
+                 R"({"event":"welcome","protocol":1,"self":"alice","state":"online","index":"x","fingerprint":5})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi","verified":"no"}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi","verified":0}})",
+                 R"({"event":"message","line":{"id":1,"peer":"bob","outgoing":false,"from":"bob","sentTime":"1","receivedAtMs":5,"text":"hi","verified":null}})",
+                 R"({"event":"trust","peer":"bob","trust":1})", R"({"event":"trust","peer":"bob","trust":["pinned"]})",
+                 R"({"event":"keys","peer":"bob","self":1,"pinned":"b","offered":"c","trust":"pinned"})",
+                 R"({"event":"keys","peer":"bob","self":"a","pinned":null,"offered":"c","trust":"pinned"})",
+                 R"({"event":"presence","user":{"name":"bob","endpoint":"x","dialect":"seed","trust":true},"online":true})"})
             assertEventRefused(bad);
     }
 
@@ -478,7 +585,9 @@ public:
         for (const Event& event : sampleEvents()) corpus.push_back(LocalProtocol::encodeEvent(event));
         peerchat::test::ByteFuzzer fuzzer(77031, {"{", "}", "[", "]", ":", ",", "\"", "\\", "\\u", "\\ud83d", "\\u0000", "true",
                                                   "null", "-1", "1e999", "18446744073709551616", "\"op\"", "\"event\"",
-                                                  "\"send\"", "\"to\"", "\"text\"", "\"peer\"", "\"bob\"", "天涯", "\xFF"});
+                                                  "\"send\"", "\"to\"", "\"text\"", "\"peer\"", "\"bob\"", "天涯", "\xFF",
+                                                  "\"verify\"", "\"trust\"", "\"keys\"", "\"pinned\"", "\"changed\"",
+                                                  "\"unverified\"", "\"verified\"", "false", "\"fingerprint\""});
         std::size_t accepted = 0;
         for (int i = 0; i < 20000; ++i) {
             const std::string line = i % 2 == 0 ? fuzzer.randomBytes(24) : fuzzer.mutate(corpus[fuzzer.below(corpus.size())]);
