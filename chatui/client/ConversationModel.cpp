@@ -10,6 +10,12 @@ std::size_t ConversationModel::count(local::LineState state) const
         std::count_if(_lines.begin(), _lines.end(), [state](const local::ChatLine& line) { return line.state == state; }));
 }
 
+std::size_t ConversationModel::unverified() const
+{
+    return static_cast<std::size_t>(
+        std::count_if(_lines.begin(), _lines.end(), [](const local::ChatLine& line) { return !line.verified; }));
+}
+
 bool ConversationModel::restate(std::vector<local::ChatLine>& lines, const local::StatusEvent& status)
 {
     const auto line = std::lower_bound(lines.begin(), lines.end(), status.id,

@@ -25,6 +25,8 @@ public:
     bool loaded() const { return _loaded; }
     /// How many lines are in state.
     std::size_t count(local::LineState state) const;
+    /// How many lines came as plain seed talk, which nobody signed.
+    std::size_t unverified() const;
 
     /// The first history for this peer on a connection replaces every line;
     /// the next ones of the same reply (their first id after the last line

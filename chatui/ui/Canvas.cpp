@@ -9,7 +9,7 @@ namespace peerchat::chatui {
 namespace {
 
 /// The highest pair number pairNumber() gives.
-constexpr short kHighestPair = 10;
+constexpr short kHighestPair = 11;
 
 /// One colour pair per style that has a colour; 0 is the terminal's own.
 short pairNumber(Style style)
@@ -25,6 +25,7 @@ short pairNumber(Style style)
     case Style::Delivered: return 8;
     case Style::Failed: return 9;
     case Style::Match: return 10;
+    case Style::Unverified: return 11;
     default: return 0;
     }
 }
@@ -48,6 +49,7 @@ bool Canvas::initColours()
     init_pair(pairNumber(Style::Delivered), COLOR_GREEN, background);
     init_pair(pairNumber(Style::Failed), COLOR_RED, background);
     init_pair(pairNumber(Style::Match), COLOR_BLACK, COLOR_YELLOW);
+    init_pair(pairNumber(Style::Unverified), COLOR_YELLOW, background);
     return true;
 }
 
@@ -74,6 +76,7 @@ attr_t Canvas::attributes(Style style) const
     case Style::Delivered: return A_NORMAL;
     case Style::Failed: return A_BOLD;
     case Style::Match: return _colours ? A_NORMAL : A_REVERSE;
+    case Style::Unverified: return A_BOLD;
     }
     return A_NORMAL;
 }

@@ -24,7 +24,8 @@ enum class Style
     Prompt,
     Delivered, ///< the mark of a delivered line
     Failed,    ///< the mark of a line not yet delivered
-    Match      ///< what a search found, in a found line
+    Match,     ///< what a search found, in a found line
+    Unverified ///< the mark of an unverified line, and of a peer whose key is not to be trusted
 };
 
 /// Where a window draws: the whole terminal, row 0 at the top. Every string

@@ -1,5 +1,6 @@
 #include "ChatWindow.h"
 
+#include "IdentityText.h"
 #include "LineMark.h"
 #include "Protocol.h"
 #include "StatusText.h"
@@ -10,19 +11,6 @@
 namespace peerchat::chatui {
 
 namespace {
-
-std::wstring trimmed(const std::wstring& text)
-{
-    const auto first = text.find_first_not_of(L' ');
-    if (first == std::wstring::npos) return {};
-    return text.substr(first, text.find_last_not_of(L' ') - first + 1);
-}
-
-/// True when line is the command name, alone or followed by a space and more.
-bool isCommand(const std::wstring& line, const std::wstring& name)
-{
-    return line.compare(0, name.size(), name) == 0 && (line.size() == name.size() || line[name.size()] == L' ');
-}
 
 std::string plural(std::size_t count, const std::string& noun)
 {
@@ -66,8 +54,9 @@ void ChatWindow::onEvent(const local::Event& event)
 {
     if (std::holds_alternative<local::WelcomeEvent>(event)) {
         subscribe();
-        // A search asked of the last connection got no reply; ask this one.
+        // A search or keys asked of the last connection got no reply; ask this one.
         if (_results.active()) _host.send(_results.start(_results.text()));
+        if (!_verifying.empty()) _host.send(local::VerifyRequest{_verifying});
         return;
     }
     applyToConversation(event);
@@ -78,8 +67,23 @@ void ChatWindow::onEvent(const local::Event& event)
         if (unread->peer == _model.peer()) markReadIfUnread();
     } else if (const auto* sent = std::get_if<local::SentEvent>(&event)) {
         if (sent->to == _model.peer()) answerSend(false);
+    } else if (const auto* keys = std::get_if<local::KeysEvent>(&event)) {
+        if (keys->peer == _verifying) {
+            _verifying.clear();
+            _panel.show("Keys of " + keys->peer, IdentityText::keys(*keys));
+        }
+    } else if (const auto* trust = std::get_if<local::TrustEvent>(&event)) {
+        if (trust->peer == _trusting && trust->trust == local::Trust::Pinned) {
+            _trusting.clear();
+            _panel.show("Key of " + trust->peer + " accepted", IdentityText::trusted(trust->peer));
+        }
     } else if (const auto* error = std::get_if<local::ErrorEvent>(&event)) {
         if (error->op == "send") answerSend(true);
+        if (error->op == "trust") _trusting.clear();
+        if (error->op == "verify" && !_verifying.empty()) {
+            _verifying.clear();
+            _panel.clear();
+        }
         // A refused search shows in place of its results.
         if (!searchChanged) _notice = error->message;
     }
@@ -114,6 +118,8 @@ void ChatWindow::onDisconnected()
     _model.disconnected();
     // Whether peerd kept them shows in the history the next connection brings.
     _unanswered.clear();
+    // Whether peerd took a trust shows in the trust the next roster brings.
+    _trusting.clear();
 }
 
 void ChatWindow::onKey(const Key& key)
@@ -156,7 +162,9 @@ void ChatWindow::onKey(const Key& key)
     } else if (key.isControl('c')) {
         _host.quit();
     } else if (key.isCharacter(0x1b)) {
-        if (_results.active())
+        if (_panel.shown())
+            _panel.clear();
+        else if (_results.active())
             leaveSearch();
         else if (_fromRoster)
             close();
@@ -167,28 +175,45 @@ void ChatWindow::onKey(const Key& key)
 
 void ChatWindow::submit()
 {
-    const std::wstring command = trimmed(_input.text());
-    if (command.empty()) return;
+    if (_input.text().find_first_not_of(L' ') == std::wstring::npos) return;
     _notice.clear();
-    std::wstring text = _input.text();
-    if (command[0] == L'/') {
-        if (command == L"/quit") {
-            _input.take();
-            close();
-            return;
-        }
-        if (isCommand(command, L"/search")) {
-            _input.take();
-            search(trimmed(command.substr(7)));
-            return;
-        }
-        if (command.compare(0, 2, L"//") != 0) {
-            _notice = "unknown command " + TextLayout::narrow(command)
-                      + "; /search TEXT finds, /quit closes, // starts a line with /";
-            return;
-        }
-        text.erase(0, text.find(L'/') + 1);
+    const auto command = ChatCommand::parse(_input.text());
+    if (!command) {
+        _notice = command.error();
+        return;
     }
+    run(*command);
+}
+
+void ChatWindow::run(const ChatCommand& command)
+{
+    const std::string peer = command.peer.empty() ? _model.peer() : command.peer;
+    switch (command.kind) {
+    case ChatCommand::Kind::Send: sendLine(command.text); return;
+    case ChatCommand::Kind::Quit:
+        _input.take();
+        close();
+        return;
+    case ChatCommand::Kind::Search:
+        _input.take();
+        _panel.clear();
+        search(command.text);
+        return;
+    case ChatCommand::Kind::Help:
+        _input.take();
+        showHelp();
+        return;
+    case ChatCommand::Kind::Whoami:
+        _input.take();
+        _panel.show("Who you are", IdentityText::whoami(_host.roster().self(), _host.roster().fingerprint()));
+        return;
+    case ChatCommand::Kind::Verify: verify(peer); return;
+    case ChatCommand::Kind::Trust: trust(peer); return;
+    }
+}
+
+void ChatWindow::sendLine(const std::wstring& text)
+{
     if (!_host.connected()) {
         _notice = "peerd is unreachable; the line stays here until it is back";
         return;
@@ -196,8 +221,40 @@ void ChatWindow::submit()
     _host.send(local::SendRequest{_model.peer(), TextLayout::narrow(text)});
     _unanswered.push_back(_input.take());
     // The line just sent shows in the conversation, at its end.
+    _panel.clear();
     leaveSearch();
     _conversationList.followNewest();
+}
+
+void ChatWindow::showHelp()
+{
+    auto lines = ChatCommand::help();
+    lines.push_back("Marks: " + TextLayout::narrow(LineMark::legend(true)));
+    for (auto& line : IdentityText::tagHelp()) lines.push_back(std::move(line));
+    _panel.show("Commands", std::move(lines));
+}
+
+void ChatWindow::verify(const std::string& peer)
+{
+    if (!_host.connected()) {
+        _notice = "peerd is unreachable; ask again when it is back";
+        return;
+    }
+    _input.take();
+    _verifying = peer;
+    _host.send(local::VerifyRequest{peer});
+    _panel.show("Keys of " + peer, {"Asking peerd for the fingerprints..."});
+}
+
+void ChatWindow::trust(const std::string& peer)
+{
+    if (!_host.connected()) {
+        _notice = "peerd is unreachable; ask again when it is back";
+        return;
+    }
+    _input.take();
+    _trusting = peer;
+    _host.send(local::TrustRequest{peer});
 }
 
 void ChatWindow::search(const std::wstring& text)
@@ -217,8 +274,13 @@ void ChatWindow::leaveSearch() { _results.clear(); }
 void ChatWindow::onDraw(Canvas& canvas)
 {
     const int rows = canvas.rows();
+    // Between the header and the status line: the warning, the panel, the lines.
+    const int bottom = rows - 2;
     drawHeader(canvas);
-    drawBody(canvas, 1, std::max(rows - 3, 0));
+    int top = 1;
+    top += drawKeyWarning(canvas, top, bottom - top);
+    top += _panel.draw(canvas, top, bottom - top);
+    drawBody(canvas, top, std::max(bottom - top, 0));
     drawStatus(canvas, rows - 2);
     drawInput(canvas, rows - 1);
 }
@@ -232,12 +294,27 @@ void ChatWindow::drawHeader(Canvas& canvas)
     column += canvas.put(0, column, _model.peer(), Style::Header);
     if (roster.rosterLoaded())
         column += 1 + canvas.put(0, column + 1, roster.isOnline(_model.peer()) ? "(online)" : "(offline)", Style::Header);
+    if (const std::string tag = IdentityText::tag(roster.trust(_model.peer())); !tag.empty())
+        column += 1 + canvas.put(0, column + 1, tag, Style::Header);
     if (_results.active()) column += 2 + canvas.put(0, column + 2, "search: " + _results.text(), Style::Header);
     // What the marks mean, on the right, when there is room for it.
-    const std::wstring legend = LineMark::legend();
+    const std::wstring legend = LineMark::legend(_model.unverified() > 0);
     const int legendWidth = TextLayout::width(legend);
     if (column + 2 + legendWidth + 1 <= canvas.columns())
         canvas.put(0, canvas.columns() - legendWidth - 1, legend, Style::Header);
+}
+
+int ChatWindow::drawKeyWarning(Canvas& canvas, int top, int maxRows)
+{
+    if (_host.roster().trust(_model.peer()) != local::Trust::Changed) return 0;
+    const auto rows = TextLayout::wrap(TextLayout::widen(IdentityText::keyChanged(_model.peer())),
+                                       canvas.columns() - 2, canvas.columns() - 2);
+    const int shown = std::min(static_cast<int>(rows.size()), std::max(maxRows, 0));
+    for (int i = 0; i < shown; ++i) {
+        canvas.fillRow(top + i, Style::Alert);
+        canvas.put(top + i, 1, rows[static_cast<std::size_t>(i)], Style::Alert);
+    }
+    return shown;
 }
 
 void ChatWindow::drawBody(Canvas& canvas, int top, int height)
@@ -288,9 +365,11 @@ void ChatWindow::drawStatus(Canvas& canvas, int row)
         const int scrolled = shownList().scrolledRows();
         const std::string scroll = scrolled > 0 ? "scrolled back " + std::to_string(scrolled) + " rows; PgDn for newer lines"
                                                 : "PgUp/PgDn scroll";
-        if (!_results.active())
+        if (_panel.shown())
+            text = "Esc close the panel  Enter send  /help commands";
+        else if (!_results.active())
             text = (scrolled > 0 ? scroll : "Enter send  " + scroll + "  " + (_fromRoster ? "Esc roster  " : "")
-                                                + "/search find  /quit close");
+                                                + "/search find  /help more  /quit close");
         else if (_results.phase() == SearchResults::Phase::Found && !_results.lines().empty())
             text = plural(_results.lines().size(), "line") + " found  " + scroll + "  Esc back";
         else

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "ChatCommand.h"
 #include "ConversationModel.h"
+#include "InfoPanel.h"
 #include "InputLine.h"
 #include "LineList.h"
 #include "SearchResults.h"
@@ -13,11 +15,14 @@
 namespace peerchat::chatui {
 
 /// A conversation with one peer: the lines so far with time, the mark of
-/// each own line's state and sender, a scrollback, a status line, and an
-/// input line that sends on Enter (to an offline peer too: peerd keeps the
-/// line until it can deliver it; a line peerd refuses comes back to the
-/// input). `/search TEXT` shows the lines peerd
-/// finds in place of the conversation until Esc or a bare `/search`.
+/// each line (own lines' state, unverified lines from the peer) and sender,
+/// a scrollback, a status line, and an input line that sends on Enter (to
+/// an offline peer too: peerd keeps the line until it can deliver it; a line
+/// peerd refuses comes back to the input). Slash commands (ChatCommand):
+/// `/search TEXT` shows the lines peerd finds in place of the conversation
+/// until Esc or a bare `/search`; `/help`, `/whoami`, `/verify` and the
+/// answer to `/trust` show in a panel above the lines until Esc. While the
+/// peer's key is changed a warning bar under the header says what to do.
 /// Subscribes on every (re)connection and marks the conversation read while
 /// it is open. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
 /// opened from the roster (going back there).
@@ -38,13 +43,20 @@ private:
     void applyToConversation(const local::Event& event);
     void answerSend(bool refused);
     void submit();
+    void run(const ChatCommand& command);
+    void sendLine(const std::wstring& text);
     void search(const std::wstring& text);
+    void showHelp();
+    void verify(const std::string& peer);
+    void trust(const std::string& peer);
     void leaveSearch();
     void close();
     /// The list on screen: the search results while a search is shown, else the conversation.
     LineList& shownList();
     void markReadIfUnread();
     void drawHeader(Canvas& canvas);
+    /// Draws the warning for a changed key in rows from top on, at most maxRows; returns the rows it took.
+    int drawKeyWarning(Canvas& canvas, int top, int maxRows);
     void drawBody(Canvas& canvas, int top, int height);
     void drawStatus(Canvas& canvas, int row);
     void drawInput(Canvas& canvas, int row);
@@ -55,11 +67,16 @@ private:
     LineList _conversationList;
     LineList _resultsList;
     InputLine _input;
+    InfoPanel _panel;
     bool _fromRoster;
     /// A passing message for the status line (an error from peerd, a refusal).
     std::string _notice;
     /// Lines sent that peerd has not answered yet (sent or error), oldest first, as typed.
     std::deque<std::wstring> _unanswered;
+    /// Whose keys /verify asked for and peerd has not yet given; empty when none.
+    std::string _verifying;
+    /// Whose key /trust asked peerd to accept, until peerd says it did or refuses.
+    std::string _trusting;
 };
 
 } // namespace peerchat::chatui

@@ -100,9 +100,9 @@ void LineList::draw(Canvas& canvas, int top, int height)
             if (row < first || row >= first + height) continue;
             const int y = top + row - first;
             if (k == 0) {
-                const local::LineState state = _lines[i].state;
+                const local::ChatLine& line = _lines[i];
                 int x = canvas.put(y, 0, layout.time, Style::Time);
-                x += canvas.put(y, x, std::wstring(1, LineMark::glyph(state)) + L" ", LineMark::style(state));
+                x += canvas.put(y, x, std::wstring(1, LineMark::glyph(line)) + L" ", LineMark::style(line));
                 x += canvas.put(y, x, layout.sender, layout.outgoing ? Style::Self : Style::Peer);
                 canvas.put(y, x, std::wstring(L": "));
             }

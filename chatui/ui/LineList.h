@@ -11,9 +11,10 @@
 
 namespace peerchat::chatui {
 
-/// Chat lines as a window shows them: each with its time, the mark of its
-/// state (LineMark), who wrote it, and its text wrapped in line with the
-/// first row; the newest at the bottom, scrolled back by display rows.
+/// Chat lines as a window shows them: each with its time, its mark
+/// (LineMark: the state of an own line, ? on an unverified one), who wrote
+/// it, and its text wrapped in line with the first row; the newest at the
+/// bottom, scrolled back by display rows.
 /// It draws lines a model owns, laid out again only when the width changes
 /// or it is told the lines did.
 class LineList
@@ -46,8 +47,8 @@ public:
     /// Rows the last draw had, for paging.
     int pageRows() const { return _pageRows; }
 
-    /// Draws the lines that fit in rows top .. top + height - 1, each own
-    /// line with the mark of its state now.
+    /// Draws the lines that fit in rows top .. top + height - 1, each with
+    /// its mark as it stands now.
     void draw(Canvas& canvas, int top, int height);
 
 private:

@@ -30,7 +30,11 @@ Style LineMark::style(local::LineState state)
     return Style::Dim;
 }
 
-std::wstring LineMark::legend()
+wchar_t LineMark::glyph(const local::ChatLine& line) { return line.verified ? glyph(line.state) : kUnverified; }
+
+Style LineMark::style(const local::ChatLine& line) { return line.verified ? style(line.state) : Style::Unverified; }
+
+std::wstring LineMark::legend(bool withUnverified)
 {
     std::wstring text;
     for (const auto& [state, meaning] : {std::pair{local::LineState::Pending, L"pending"},
@@ -42,6 +46,7 @@ std::wstring LineMark::legend()
         text += L' ';
         text += meaning;
     }
+    if (withUnverified) text += std::wstring(L"  ") + kUnverified + L" unverified";
     return text;
 }
 

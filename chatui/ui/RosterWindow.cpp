@@ -1,6 +1,7 @@
 #include "RosterWindow.h"
 
 #include "ChatWindow.h"
+#include "IdentityText.h"
 #include "StatusText.h"
 
 #include <algorithm>
@@ -52,7 +53,10 @@ void RosterWindow::openSelected()
 void RosterWindow::onKey(const Key& key)
 {
     const int page = std::max(_pageRows - 1, 1);
-    if (key.isFunction(KEY_UP) || key.isCharacter(L'k')) {
+    _info.clear();
+    if (key.isCharacter(L'i')) {
+        _info = IdentityText::whoamiLine(_host.roster().self(), _host.roster().fingerprint());
+    } else if (key.isFunction(KEY_UP) || key.isCharacter(L'k')) {
         move(-1);
     } else if (key.isFunction(KEY_DOWN) || key.isCharacter(L'j')) {
         move(1);
@@ -101,10 +105,13 @@ void RosterWindow::onDraw(Canvas& canvas)
         std::string count;
         if (entry.unread > 0) count = std::to_string(entry.unread) + " unread";
         const int countWidth = static_cast<int>(count.size());
+        const std::string tag = IdentityText::tag(entry.trust);
+        const int tagWidth = tag.empty() ? 0 : static_cast<int>(tag.size()) + 1;
         int x = canvas.put(y, 0, selected ? "> " : "  ", nameStyle);
-        x += canvas.put(y, x, entry.name, nameStyle, std::max(width - x - countWidth - 12, 1));
-        if (!entry.online) canvas.put(y, x + 1, "(offline)", selected ? Style::Selected : Style::Dim);
-        if (!count.empty()) canvas.put(y, std::max(width - countWidth - 1, x + 11), count, selected ? Style::Selected : Style::Unread);
+        x += canvas.put(y, x, entry.name, nameStyle, std::max(width - x - countWidth - tagWidth - 12, 1));
+        if (!entry.online) x += 1 + canvas.put(y, x + 1, "(offline)", selected ? Style::Selected : Style::Dim);
+        if (!tag.empty()) x += 1 + canvas.put(y, x + 1, tag, selected ? Style::Selected : Style::Unverified);
+        if (!count.empty()) canvas.put(y, std::max(width - countWidth - 1, x + 2), count, selected ? Style::Selected : Style::Unread);
     }
 }
 
@@ -133,8 +140,14 @@ void RosterWindow::drawStatus(Canvas& canvas, int row)
 {
     if (row < 1) return;
     std::string text = _host.connected() && !_notice.empty() ? _notice : StatusText::linkProblem(_host);
+    if (text.empty()) {
+        std::vector<std::string> changed;
+        for (const auto& entry : _host.roster().entries())
+            if (entry.trust == local::Trust::Changed) changed.push_back(entry.name);
+        if (!changed.empty()) text = IdentityText::keysChanged(changed);
+    }
     const bool alert = !text.empty();
-    if (!alert) text = "j/k move  Enter chat  q quit";
+    if (!alert) text = _info.empty() ? "j/k move  Enter chat  i whoami  q quit" : _info;
     const Style style = alert ? Style::Alert : Style::Status;
     canvas.fillRow(row, style);
     canvas.put(row, 1, text, style);

@@ -8,8 +8,11 @@
 namespace peerchat::chatui {
 
 /// Everyone online (and anyone offline with unread lines), an unread count
-/// by each name, the identity and peerd's state in the header. Arrow keys
-/// or j/k move, Enter opens the conversation in this terminal, q quits.
+/// by each name and a tag for a key that changed or a peer without one, the
+/// identity and peerd's state in the header. Arrow keys or j/k move, Enter
+/// opens the conversation in this terminal, i shows who you are and your
+/// key's fingerprint, q quits. While a peer's key is changed the status line
+/// says so and what to do.
 class RosterWindow : public Window
 {
 public:
@@ -35,6 +38,8 @@ private:
     /// Rows of entries at the last draw, for paging.
     int _pageRows = 1;
     std::string _notice;
+    /// What i asked for, in the status line until the next key.
+    std::string _info;
 };
 
 } // namespace peerchat::chatui

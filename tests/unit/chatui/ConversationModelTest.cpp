@@ -59,6 +59,7 @@ class ConversationModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStatusForUnknownIdIsIgnored);
     CPPUNIT_TEST(testStatusForOtherPeerIsIgnored);
     CPPUNIT_TEST(testCountCountsLinesInState);
+    CPPUNIT_TEST(testUnverifiedLinesKeepTheirFlag);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -197,6 +198,27 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), model.count(local::LineState::Pending));
         model.apply(local::StatusEvent{"bob", 1, local::LineState::Delivered});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), model.count(local::LineState::Failed));
+    }
+
+    void testUnverifiedLinesKeepTheirFlag()
+    {
+        ConversationModel model("sam");
+        auto plain = line(1, "sam", "sam", "from the seed client");
+        plain.verified = false;
+        model.apply(local::HistoryEvent{"sam", {plain, ownLine(2, "sam", "hi sam", local::LineState::Sent)}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), model.unverified());
+        auto another = line(3, "sam", "sam", "again");
+        another.verified = false;
+        model.apply(local::MessageEvent{another});
+        model.apply(local::MessageEvent{line(4, "sam", "sam", "signed")});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), model.unverified());
+        CPPUNIT_ASSERT(!model.lines()[0].verified);
+        CPPUNIT_ASSERT(model.lines()[1].verified);
+        CPPUNIT_ASSERT(!model.lines()[2].verified);
+        CPPUNIT_ASSERT(model.lines()[3].verified);
+        // A status changes the state and nothing else.
+        model.apply(local::StatusEvent{"sam", 3, local::LineState::Received});
+        CPPUNIT_ASSERT(!model.lines()[2].verified);
     }
 };
 

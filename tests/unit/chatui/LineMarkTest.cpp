@@ -16,6 +16,7 @@ class LineMarkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMarksOfOwnLinesAreDistinctSingleCells);
     CPPUNIT_TEST(testLinesThatCannotBeConfirmedHaveNoMark);
     CPPUNIT_TEST(testLegendExplainsEveryMark);
+    CPPUNIT_TEST(testUnverifiedLineIsMarked);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -52,6 +53,26 @@ public:
                                    std::pair{local::LineState::Delivered, L"delivered"},
                                    std::pair{local::LineState::Failed, L"will retry"}})
             CPPUNIT_ASSERT(legend.find(std::wstring(1, LineMark::glyph(state)) + L" " + word) != std::wstring::npos);
+        CPPUNIT_ASSERT(legend.find(L"unverified") == std::wstring::npos);
+        CPPUNIT_ASSERT(LineMark::legend(true).find(L"? unverified") != std::wstring::npos);
+    }
+
+    void testUnverifiedLineIsMarked()
+    {
+        local::ChatLine line;
+        line.state = local::LineState::Received;
+        CPPUNIT_ASSERT(LineMark::glyph(line) == L' ');
+        line.verified = false;
+        CPPUNIT_ASSERT(LineMark::glyph(line) == L'?');
+        CPPUNIT_ASSERT(LineMark::style(line) == peerchat::chatui::Style::Unverified);
+        // Distinct from every mark of a state.
+        for (auto state : {local::LineState::Pending, local::LineState::Stored, local::LineState::Delivered,
+                           local::LineState::Failed, local::LineState::Sent, local::LineState::Received})
+            CPPUNIT_ASSERT(LineMark::glyph(state) != LineMark::kUnverified);
+        line.verified = true;
+        line.outgoing = true;
+        line.state = local::LineState::Delivered;
+        CPPUNIT_ASSERT(LineMark::glyph(line) == LineMark::glyph(local::LineState::Delivered));
     }
 };
 

@@ -70,7 +70,8 @@ std::vector<local::Event> readUntil(PeerClient& client, std::size_t count)
 
 std::string welcomeLine(const std::string& self)
 {
-    return local::LocalProtocol::encodeEvent(local::WelcomeEvent{1, self, local::LinkState::Online, "127.0.0.1:4000"});
+    return local::LocalProtocol::encodeEvent(local::WelcomeEvent{1, self, local::LinkState::Online, "127.0.0.1:4000",
+                                                                           "3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3"});
 }
 
 } // namespace
@@ -83,6 +84,7 @@ class PeerClientTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadEventsSkipsMalformedLines);
     CPPUNIT_TEST(testSendWritesEncodedRequest);
     CPPUNIT_TEST(testSearchAsksAndFoundAndStatusArrive);
+    CPPUNIT_TEST(testVerifyAndTrustAskAndKeysAndTrustArrive);
     CPPUNIT_TEST(testSendWhileDisconnectedIsRefused);
     CPPUNIT_TEST(testPeerdClosingDisconnects);
     CPPUNIT_TEST(testOversizeLineDisconnects);
@@ -196,6 +198,45 @@ public:
         CPPUNIT_ASSERT(status);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), status->id);
         CPPUNIT_ASSERT(status->state == local::LineState::Delivered);
+    }
+
+    void testVerifyAndTrustAskAndKeysAndTrustArrive()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        CPPUNIT_ASSERT(client.send(local::VerifyRequest{"\u5929\u6DAF"}));
+        CPPUNIT_ASSERT(client.send(local::TrustRequest{"\u5929\u6DAF"}));
+        auto request = local::LocalProtocol::decodeRequest(peerd.readLine());
+        CPPUNIT_ASSERT_MESSAGE(request.error(), request.ok());
+        const auto* verify = std::get_if<local::VerifyRequest>(&request.value());
+        CPPUNIT_ASSERT(verify);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), verify->peer);
+        request = local::LocalProtocol::decodeRequest(peerd.readLine());
+        CPPUNIT_ASSERT_MESSAGE(request.error(), request.ok());
+        const auto* trust = std::get_if<local::TrustRequest>(&request.value());
+        CPPUNIT_ASSERT(trust);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), trust->peer);
+
+        const std::string mine = "3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3";
+        const std::string pinned = "0000 1111 2222 3333 4444 5555 6666 7777";
+        const std::string offered = "8888 9999 aaaa bbbb cccc dddd eeee ffff";
+        peerd.write(local::LocalProtocol::encodeEvent(
+                        local::KeysEvent{"\u5929\u6DAF", mine, pinned, offered, local::Trust::Changed})
+                    + local::LocalProtocol::encodeEvent(local::TrustEvent{"\u5929\u6DAF", local::Trust::Pinned}));
+        const auto events = readUntil(client, 2);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), events.size());
+        const auto* keys = std::get_if<local::KeysEvent>(&events[0]);
+        CPPUNIT_ASSERT(keys);
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), keys->peer);
+        CPPUNIT_ASSERT_EQUAL(mine, keys->self);
+        CPPUNIT_ASSERT_EQUAL(pinned, keys->pinned);
+        CPPUNIT_ASSERT_EQUAL(offered, keys->offered);
+        CPPUNIT_ASSERT(keys->trust == local::Trust::Changed);
+        const auto* trusted = std::get_if<local::TrustEvent>(&events[1]);
+        CPPUNIT_ASSERT(trusted);
+        CPPUNIT_ASSERT(trusted->trust == local::Trust::Pinned);
     }
 
     void testSendWhileDisconnectedIsRefused()

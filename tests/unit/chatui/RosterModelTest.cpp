@@ -7,9 +7,24 @@ namespace local = peerchat::local;
 
 namespace {
 
-local::UserInfo user(const std::string& name)
+const std::string kFingerprint = "3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3";
+
+local::UserInfo user(const std::string& name, local::Trust trust = local::Trust::Pinned)
 {
-    return local::UserInfo{name, "127.0.0.1:5001", "peerchat/1"};
+    return local::UserInfo{name, "127.0.0.1:5001", "peerchat/2", trust};
+}
+
+local::WelcomeEvent welcome(const std::string& self, local::LinkState state)
+{
+    return local::WelcomeEvent{1, self, state, "127.0.0.1:4000", kFingerprint};
+}
+
+std::string trusts(const RosterModel& model)
+{
+    std::string out;
+    for (const auto& entry : model.entries())
+        out += entry.name + "=" + std::string(local::LocalProtocol::trustName(entry.trust)) + " ";
+    return out;
 }
 
 std::string names(const RosterModel& model)
@@ -35,6 +50,10 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOfflineUserWithUnreadStaysListed);
     CPPUNIT_TEST(testDisconnectedForgetsRosterKeepsSelf);
     CPPUNIT_TEST(testOtherEventsChangeNothing);
+    CPPUNIT_TEST(testRosterAndPresenceCarryTrust);
+    CPPUNIT_TEST(testTrustEventChangesTrust);
+    CPPUNIT_TEST(testTrustOutlivesPresence);
+    CPPUNIT_TEST(testDisconnectedForgetsTrust);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -42,19 +61,20 @@ public:
     {
         RosterModel model;
         CPPUNIT_ASSERT(!model.welcomed());
-        const auto change = model.apply(local::WelcomeEvent{1, "\u5929\u6DAF", local::LinkState::Online, "127.0.0.1:4000"});
+        const auto change = model.apply(welcome("\u5929\u6DAF", local::LinkState::Online));
         CPPUNIT_ASSERT(change.changed);
         CPPUNIT_ASSERT(model.welcomed());
         CPPUNIT_ASSERT(!model.rosterLoaded());
         CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), model.self());
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:4000"), model.index());
+        CPPUNIT_ASSERT_EQUAL(kFingerprint, model.fingerprint());
         CPPUNIT_ASSERT(model.linkState() == local::LinkState::Online);
     }
 
     void testStateEventChangesLinkState()
     {
         RosterModel model;
-        model.apply(local::WelcomeEvent{1, "alice", local::LinkState::Connecting, "127.0.0.1:4000"});
+        model.apply(welcome("alice", local::LinkState::Connecting));
         model.apply(local::StateEvent{local::LinkState::Refused, "alice is online elsewhere"});
         CPPUNIT_ASSERT(model.linkState() == local::LinkState::Refused);
         CPPUNIT_ASSERT_EQUAL(std::string("alice is online elsewhere"), model.linkDetail());
@@ -85,7 +105,7 @@ public:
     void testPresenceOfSelfIsIgnored()
     {
         RosterModel model;
-        model.apply(local::WelcomeEvent{1, "alice", local::LinkState::Online, "127.0.0.1:4000"});
+        model.apply(welcome("alice", local::LinkState::Online));
         model.apply(local::PresenceEvent{user("alice"), true});
         CPPUNIT_ASSERT_EQUAL(std::string(""), names(model));
     }
@@ -128,13 +148,14 @@ public:
     void testDisconnectedForgetsRosterKeepsSelf()
     {
         RosterModel model;
-        model.apply(local::WelcomeEvent{1, "alice", local::LinkState::Online, "127.0.0.1:4000"});
+        model.apply(welcome("alice", local::LinkState::Online));
         model.apply(local::RosterEvent{{user("bob")}, {{"bob", 1}}});
         model.disconnected();
         CPPUNIT_ASSERT(!model.welcomed());
         CPPUNIT_ASSERT(!model.rosterLoaded());
         CPPUNIT_ASSERT(model.entries().empty());
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), model.self());
+        CPPUNIT_ASSERT_EQUAL(kFingerprint, model.fingerprint());
     }
 
     void testOtherEventsChangeNothing()
@@ -143,6 +164,56 @@ public:
         CPPUNIT_ASSERT(!model.apply(local::SentEvent{"bob", 4}).changed);
         CPPUNIT_ASSERT(!model.apply(local::HistoryEvent{"bob", {}}).changed);
         CPPUNIT_ASSERT(!model.apply(local::ErrorEvent{"send", "bob is not online"}).changed);
+        CPPUNIT_ASSERT(!model.apply(local::KeysEvent{"bob", kFingerprint, kFingerprint, "", local::Trust::Pinned}).changed);
+    }
+
+    void testRosterAndPresenceCarryTrust()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob"), user("carol", local::Trust::Changed), user("sam", local::Trust::Unverified)}, {}});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob=pinned carol=changed sam=unverified "), trusts(model));
+        CPPUNIT_ASSERT(model.trust("carol") == local::Trust::Changed);
+        model.apply(local::PresenceEvent{user("dave", local::Trust::Changed), true});
+        CPPUNIT_ASSERT(model.trust("dave") == local::Trust::Changed);
+        // A peer peerd said nothing about counts as pinned.
+        CPPUNIT_ASSERT(model.trust("erin") == local::Trust::Pinned);
+    }
+
+    void testTrustEventChangesTrust()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob")}, {}});
+        auto change = model.apply(local::TrustEvent{"bob", local::Trust::Changed});
+        CPPUNIT_ASSERT(change.changed);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), change.peer);
+        CPPUNIT_ASSERT(!change.unreadRose);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob=changed "), trusts(model));
+        CPPUNIT_ASSERT(!model.apply(local::TrustEvent{"bob", local::Trust::Changed}).changed);
+        CPPUNIT_ASSERT(model.apply(local::TrustEvent{"bob", local::Trust::Pinned}).changed);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob=pinned "), trusts(model));
+    }
+
+    void testTrustOutlivesPresence()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob")}, {}});
+        model.apply(local::TrustEvent{"bob", local::Trust::Changed});
+        model.apply(local::PresenceEvent{user("bob"), false});
+        CPPUNIT_ASSERT(model.trust("bob") == local::Trust::Changed);
+        // Offline with unread lines, bob is listed with the changed key.
+        model.apply(local::UnreadEvent{"bob", 1});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob=changed "), trusts(model));
+        // A key change for a user who is not online is kept too.
+        model.apply(local::TrustEvent{"carol", local::Trust::Changed});
+        CPPUNIT_ASSERT(model.trust("carol") == local::Trust::Changed);
+    }
+
+    void testDisconnectedForgetsTrust()
+    {
+        RosterModel model;
+        model.apply(local::TrustEvent{"bob", local::Trust::Changed});
+        model.disconnected();
+        CPPUNIT_ASSERT(model.trust("bob") == local::Trust::Pinned);
     }
 };
 
