@@ -79,11 +79,15 @@ std::string CommandLine::usage()
            "  --socket PATH  peerd's local socket, when peerd was started with --socket\n"
            "  -h, --help     this text\n"
            "\n"
-           "Roster: Up/Down or j/k move, Enter opens a conversation, q quits.\n"
+           "Roster: Up/Down or j/k move, Enter opens a conversation, i shows your\n"
+           "key's fingerprint, q quits.\n"
            "Conversation: Enter sends, PgUp/PgDn scroll, /search TEXT finds earlier\n"
            "lines (Esc or /search goes back), Esc goes back to the roster, /quit,\n"
-           "Ctrl-D or Ctrl-C close. Your lines are marked \u22EF pending, \u21E1 stored,\n"
-           "\u2713 delivered, ! not yet delivered (will retry). See docs/CHATUI.md.\n";
+           "Ctrl-D or Ctrl-C close. /whoami shows your key's fingerprint, /verify NAME\n"
+           "the fingerprints to compare with NAME, /trust NAME accepts NAME's changed\n"
+           "key, /help lists every command. Your lines are marked \u22EF pending,\n"
+           "\u21E1 stored, \u2713 delivered, ! not yet delivered (will retry); ? marks a\n"
+           "line nobody signed (a seed client's). See docs/CHATUI.md.\n";
 }
 
 } // namespace peerchat::chatui

@@ -85,6 +85,8 @@ public:
         const auto options = CommandLine::parse({"--help"}, nullptr);
         CPPUNIT_ASSERT(options.ok() && options->help);
         CPPUNIT_ASSERT(CommandLine::usage().find("--socket PATH") != std::string::npos);
+        for (const char* command : {"/whoami", "/verify NAME", "/trust NAME", "/help"})
+            CPPUNIT_ASSERT_MESSAGE(command, CommandLine::usage().find(command) != std::string::npos);
     }
 };
 
