@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@ namespace peerchat::test {
 DaemonProcess::DaemonProcess(std::string program, std::vector<std::string> args, std::map<std::string, std::string> env)
     : _program(std::move(program)), _args(std::move(args)), _env(std::move(env)), _logPath(_dir.file("output.log"))
 {
+    for (const std::string& home : {configHome(), dataHome()}) {
+        if (::mkdir(home.c_str(), 0700) != 0) throw std::runtime_error("cannot create " + home);
+    }
 }
 
 DaemonProcess::~DaemonProcess()
@@ -51,7 +55,8 @@ void DaemonProcess::start()
         const int null = ::open("/dev/null", O_RDONLY);
         if (null >= 0) ::dup2(null, STDIN_FILENO);
         ::setpgid(0, 0);
-        ::setenv("XDG_DATA_HOME", _dir.path().c_str(), 1);
+        ::setenv("XDG_DATA_HOME", dataHome().c_str(), 1);
+        ::setenv("XDG_CONFIG_HOME", configHome().c_str(), 1);
         for (const auto& [key, value] : _env) ::setenv(key.c_str(), value.c_str(), 1);
         std::vector<char*> raw;
         for (auto& a : argv) raw.push_back(a.data());
@@ -78,6 +83,17 @@ std::size_t DaemonProcess::countInLog(const std::string& needle) const
     std::size_t count = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
     return count;
+}
+
+std::size_t DaemonProcess::residentKiB() const
+{
+    std::ifstream status("/proc/" + std::to_string(_pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+    }
+    CPPUNIT_FAIL("no VmRSS in /proc/" + std::to_string(_pid) + "/status: is " + _program + " running?");
+    return 0;
 }
 
 bool DaemonProcess::running()

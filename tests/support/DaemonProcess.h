@@ -12,10 +12,11 @@ namespace peerchat::test {
 
 /// A real daemon (build/bin/PROGRAM) run for a test: its stdout and stderr go
 /// to a log file; it is always killed and reaped when the object goes away.
-/// Unless env says otherwise, XDG_DATA_HOME is a private directory of this
-/// object, so a daemon's default database never lands in the home directory
-/// nor in another test's; a test that restarts a daemon on the same database
-/// passes the path (or XDG_DATA_HOME) itself.
+/// Unless env says otherwise, XDG_DATA_HOME and XDG_CONFIG_HOME are private
+/// directories of this object, so a daemon's default database and key file
+/// never land in the home directory nor in another test's; a test that
+/// restarts a daemon on the same database or identity passes the paths
+/// (--database, --key) itself.
 class DaemonProcess
 {
 public:
@@ -31,8 +32,9 @@ public:
     void start();
 
     /// Waits for the daemon's readiness line ("... ready key=value key=value")
-    /// and returns its fields. Fails the test (CPPUNIT) on timeout or early exit,
-    /// printing the log.
+    /// and returns its fields (indexd's: udp, the roster ports, identity = its
+    /// public key in base64, which peerd takes as --index-key). Fails the test
+    /// (CPPUNIT) on timeout or early exit, printing the log.
     Fields waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
     /// True when needle appears in the log before timeout.
@@ -42,6 +44,14 @@ public:
     std::string log() const;
 
     pid_t pid() const { return _pid; }
+    /// The XDG_CONFIG_HOME the daemon gets unless env names another: its
+    /// default key file is configHome() + "/peerchat/NAME.key".
+    std::string configHome() const { return _dir.file("config"); }
+    /// The XDG_DATA_HOME the daemon gets unless env names another.
+    std::string dataHome() const { return _dir.file("data"); }
+    /// The resident set size of the running process in KiB (VmRSS of
+    /// /proc/PID/status); fails the test when it cannot be read.
+    std::size_t residentKiB() const;
     bool running();
     void signal(int sig);
     /// Waits for the process to exit; returns its exit code, or 128+signal when

@@ -1,0 +1,75 @@
+#include "FakeIndex.h"
+
+#include "SignedStatement.h"
+
+#include <Poco/Timespan.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <random>
+
+namespace peerchat::test {
+
+namespace {
+
+template <typename Bytes>
+Bytes randomBytes()
+{
+    std::random_device random;
+    Bytes bytes{};
+    for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random());
+    return bytes;
+}
+
+} // namespace
+
+FakeIndex::FakeIndex(const SigningKey& key, std::uint16_t port)
+    : _key(key), _kx(KxKeyPair::generate()), _epoch(randomBytes<Epoch>()),
+      _socket(Poco::Net::SocketAddress("127.0.0.1", port), false)
+{
+}
+
+std::string FakeIndex::endpoint() const
+{
+    return _socket.address().toString();
+}
+
+void FakeIndex::sendRaw(const std::string& bytes, const std::string& to)
+{
+    _socket.sendTo(bytes.data(), static_cast<int>(bytes.size()), Poco::Net::SocketAddress(to));
+}
+
+bool FakeIndex::quietFor(std::chrono::milliseconds window)
+{
+    return !_socket.poll(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(window.count()) * 1000),
+                         Poco::Net::Socket::SELECT_READ);
+}
+
+Auth FakeIndex::serveLogin(const std::string& refusal, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        CPPUNIT_ASSERT_MESSAGE("no login came to the fake indexd at " + endpoint(), left.count() > 0 && !quietFor(left));
+        char buffer[65536];
+        Poco::Net::SocketAddress from;
+        const int n = _socket.receiveFrom(buffer, sizeof buffer, from);
+        const auto decoded = Protocol::decodeDatagram(std::string(buffer, static_cast<std::size_t>(n < 0 ? 0 : n)));
+        if (!decoded) continue;
+        if (const auto* hello = std::get_if<Hello>(&decoded->message)) {
+            const Challenge challenge{hello->name, Endpoint(from), randomBytes<Nonce>()};
+            sendRaw(Protocol::encodeDatagram(challenge, TextEncoding::Utf8), from.toString());
+        } else if (const auto* auth = std::get_if<Auth>(&decoded->message)) {
+            if (!refusal.empty()) {
+                sendRaw(Protocol::encodeDatagram(Refuse{auth->name, refusal}, TextEncoding::Utf8), from.toString());
+                return *auth;
+            }
+            Welcome welcome{auth->name, 9, _epoch, _key.publicKey(), _kx.publicKey(), {}};
+            welcome.sig = _key.sign(SignedStatement::welcome(welcome, auth->nonce));
+            sendRaw(Protocol::encodeDatagram(welcome, TextEncoding::Utf8), from.toString());
+            return *auth;
+        }
+    }
+}
+
+} // namespace peerchat::test
