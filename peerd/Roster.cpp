@@ -4,6 +4,14 @@
 
 namespace peerchat {
 
+bool Roster::Peer::operator==(const Peer& other) const
+{
+    if (endpoint != other.endpoint || dialect != other.dialect || keys.has_value() != other.keys.has_value()) {
+        return false;
+    }
+    return !keys || (keys->identity == other.keys->identity && keys->kx == other.keys->kx);
+}
+
 Roster::Roster(std::string self) : _self(std::move(self))
 {
 }
@@ -12,7 +20,7 @@ std::vector<Roster::Change> Roster::replace(const std::vector<RosterEntry>& entr
 {
     std::map<std::string, Peer> next;
     for (const RosterEntry& entry : entries) {
-        if (entry.name != _self) next[entry.name] = Peer{entry.endpoint, dialectOf(entry.dialect)};
+        if (entry.name != _self) next[entry.name] = Peer{entry.endpoint, dialectOf(entry.dialect), entry.keys};
     }
 
     std::vector<Change> changes;
@@ -51,6 +59,14 @@ const Roster::Peer* Roster::find(const std::string& name) const
 {
     const auto it = _peers.find(name);
     return it == _peers.end() ? nullptr : &it->second;
+}
+
+const std::string* Roster::nameAt(const Endpoint& endpoint) const
+{
+    for (const auto& [name, peer] : _peers) {
+        if (peer.endpoint == endpoint) return &name;
+    }
+    return nullptr;
 }
 
 Dialect Roster::dialectOf(const std::string& token)

@@ -17,13 +17,14 @@ namespace peerchat {
 class Roster
 {
 public:
-    /// Where a user listens and how to talk to it.
+    /// Where a user listens, how to talk to it, and (a peerchat/2 user) its keys.
     struct Peer
     {
         Endpoint endpoint;
         Dialect dialect = Dialect::Seed;
+        std::optional<PeerKeys> keys{};
 
-        bool operator==(const Peer& other) const { return endpoint == other.endpoint && dialect == other.dialect; }
+        bool operator==(const Peer& other) const;
     };
 
     /// A user came online, moved, or went offline.
@@ -49,6 +50,9 @@ public:
 
     /// The online user called name, or nullptr.
     const Peer* find(const std::string& name) const;
+
+    /// The name of the online user registered at endpoint, or nullptr.
+    const std::string* nameAt(const Endpoint& endpoint) const;
 
     /// Every online user but self, by name.
     const std::map<std::string, Peer>& peers() const { return _peers; }

@@ -2,10 +2,12 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <optional>
 #include <string>
 
 using peerchat::Dialect;
 using peerchat::Endpoint;
+using peerchat::PeerKeys;
 using peerchat::Roster;
 using peerchat::RosterEntry;
 
@@ -16,9 +18,19 @@ Endpoint endpoint(const std::string& text)
     return Endpoint::parse(text).value();
 }
 
-Roster::Peer peer(const std::string& text, Dialect dialect = Dialect::Peerchat)
+Roster::Peer peer(const std::string& text, Dialect dialect = Dialect::Peerchat,
+                  std::optional<PeerKeys> keys = std::nullopt)
 {
-    return Roster::Peer{endpoint(text), dialect};
+    return Roster::Peer{endpoint(text), dialect, keys};
+}
+
+// Keys whose identity and key-exchange key are filled with the given bytes.
+PeerKeys keys(std::uint8_t identity, std::uint8_t kx)
+{
+    PeerKeys keys;
+    keys.identity.fill(identity);
+    keys.kx.fill(kx);
+    return keys;
 }
 
 } // namespace
@@ -35,14 +47,17 @@ class RosterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLogoutRemovesUserAtItsEndpoint);
     CPPUNIT_TEST(testLogoutFromOtherEndpointChangesNothing);
     CPPUNIT_TEST(testLogoutOfUnknownUserChangesNothing);
+    CPPUNIT_TEST(testReplaceKeepsKeys);
+    CPPUNIT_TEST(testLoginWithNewKeysIsAChange);
+    CPPUNIT_TEST(testNameAtFindsUserByEndpoint);
     CPPUNIT_TEST_SUITE_END();
 
 public:
     void testReplaceLeavesOutSelf()
     {
         Roster roster("alice");
-        const auto changes = roster.replace({{"alice", endpoint("127.0.0.1:5001"), "peerchat/1"},
-                                             {"bob", endpoint("127.0.0.1:5002"), "peerchat/1"}});
+        const auto changes = roster.replace({{"alice", endpoint("127.0.0.1:5001"), "peerchat/2"},
+                                             {"bob", endpoint("127.0.0.1:5002"), "peerchat/2"}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
         CPPUNIT_ASSERT(changes[0].online);
@@ -54,7 +69,7 @@ public:
     void testReplaceReportsArrivalsDeparturesAndMoves()
     {
         Roster roster("alice");
-        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/1"},
+        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
                         {"carol", endpoint("127.0.0.1:5003"), "seed"},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"}});
         const auto changes = roster.replace({{"carol", endpoint("127.0.0.1:6003"), "seed"},
@@ -75,7 +90,7 @@ public:
     void testReplaceReadsDialects()
     {
         Roster roster("alice");
-        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/1"},
+        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
                         {"carol", endpoint("127.0.0.1:5003"), "dotnet"},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"},
                         {"erin", endpoint("127.0.0.1:5005"), "future/7"}});
@@ -138,6 +153,41 @@ public:
         Roster roster("alice");
         CPPUNIT_ASSERT(!roster.logout("bob", endpoint("127.0.0.1:5002")).has_value());
         CPPUNIT_ASSERT(roster.peers().empty());
+    }
+
+    void testReplaceKeepsKeys()
+    {
+        Roster roster("alice");
+        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/2", keys(1, 2)},
+                        {"dave", endpoint("127.0.0.1:5004"), "seed"}});
+        CPPUNIT_ASSERT(roster.find("bob")->keys.has_value());
+        CPPUNIT_ASSERT(roster.find("bob")->keys->identity == keys(1, 2).identity);
+        CPPUNIT_ASSERT(roster.find("bob")->keys->kx == keys(1, 2).kx);
+        CPPUNIT_ASSERT(!roster.find("dave")->keys.has_value());
+    }
+
+    void testLoginWithNewKeysIsAChange()
+    {
+        Roster roster("alice");
+        roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2)));
+        CPPUNIT_ASSERT(!roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2))).has_value());
+        // A new login of bob's at the same endpoint brings a new key-exchange key.
+        const auto relogin = roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 3)));
+        CPPUNIT_ASSERT(relogin.has_value());
+        CPPUNIT_ASSERT(roster.find("bob")->keys->kx == keys(1, 3).kx);
+        CPPUNIT_ASSERT(roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(4, 3))).has_value());
+        CPPUNIT_ASSERT(roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat)).has_value());
+    }
+
+    void testNameAtFindsUserByEndpoint()
+    {
+        Roster roster("alice");
+        roster.login("bob", peer("127.0.0.1:5002"));
+        roster.login("carol", peer("127.0.0.1:5003"));
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), *roster.nameAt(endpoint("127.0.0.1:5003")));
+        CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5004")) == nullptr);
+        roster.logout("carol", endpoint("127.0.0.1:5003"));
+        CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5003")) == nullptr);
     }
 };
 

@@ -1,0 +1,211 @@
+#include "ConversationStore.h"
+#include "Fingerprint.h"
+#include "KeyPins.h"
+#include "LoginState.h"
+#include "Protocol.h"
+#include "SignedStatement.h"
+#include "SigningKey.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+using namespace peerchat;
+
+namespace {
+
+const Endpoint kIndex = Endpoint::parse("127.0.0.1:9400").value();
+const Endpoint kObserved = Endpoint::parse("192.0.2.7:5001").value();
+
+Nonce nonce(std::uint8_t n)
+{
+    Nonce out{};
+    out.fill(n);
+    return out;
+}
+
+} // namespace
+
+class LoginStateTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(LoginStateTest);
+    CPPUNIT_TEST(testHelloIsPaddedAndStartsRound);
+    CPPUNIT_TEST(testAnswerSignsAuthWithRoundKeys);
+    CPPUNIT_TEST(testAnswerRefusedForOtherNameOrWithoutRound);
+    CPPUNIT_TEST(testWelcomeAcceptedPinsIndexOnFirstUse);
+    CPPUNIT_TEST(testWelcomeOverAnyAnsweredNonceAccepted);
+    CPPUNIT_TEST(testWelcomeDroppedUnlessSignedOverAnsweredNonce);
+    CPPUNIT_TEST(testWelcomeFromOtherThanPinnedKeyRefused);
+    CPPUNIT_TEST(testConfiguredKeyWinsOverPinAndIsPinned);
+    CPPUNIT_TEST(testNextRoundHasNewKeys);
+    CPPUNIT_TEST(testOldestNonceForgotten);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void setUp() override
+    {
+        _store = std::make_unique<ConversationStore>(10);
+        _pins = std::make_unique<KeyPins>(*_store);
+        _login = std::make_unique<LoginState>("alice", _alice, kIndex, std::nullopt, *_pins);
+    }
+
+    void testHelloIsPaddedAndStartsRound()
+    {
+        CPPUNIT_ASSERT(!_login->underWay());
+        const Hello hello = _login->hello();
+        CPPUNIT_ASSERT(_login->underWay());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), hello.name);
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), hello.dialect);
+        CPPUNIT_ASSERT(Protocol::encode(hello).size() >= Protocol::kMinHelloBytes);
+        CPPUNIT_ASSERT(Protocol::encode(hello).size() < Protocol::kMinHelloBytes + 8);
+        CPPUNIT_ASSERT(Protocol::decode(Protocol::encode(hello)).ok());
+    }
+
+    void testAnswerSignsAuthWithRoundKeys()
+    {
+        _login->hello();
+        const Auth first = answer(1);
+        CPPUNIT_ASSERT(first.observed == kObserved);
+        CPPUNIT_ASSERT(first.nonce == nonce(1));
+        CPPUNIT_ASSERT(first.keys.identity == _alice.publicKey());
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::auth(first), first.sig));
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::kx("alice", first.keys.kx),
+                                          first.keys.kxSig));
+        _login->hello();
+        CPPUNIT_ASSERT(answer(2).keys.kx == first.keys.kx);
+    }
+
+    void testAnswerRefusedForOtherNameOrWithoutRound()
+    {
+        CPPUNIT_ASSERT(!_login->answer(Challenge{"alice", kObserved, nonce(1)}).ok());
+        _login->hello();
+        CPPUNIT_ASSERT(!_login->answer(Challenge{"bob", kObserved, nonce(1)}).ok());
+    }
+
+    void testWelcomeAcceptedPinsIndexOnFirstUse()
+    {
+        _login->hello();
+        const Auth auth = answer(1);
+        LoginState::Verdict verdict = _login->check(welcome(_index, nonce(1)));
+        CPPUNIT_ASSERT(verdict.outcome == LoginState::Verdict::Outcome::Accepted);
+        CPPUNIT_ASSERT(verdict.detail.find(Fingerprint::of(_index.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index.publicKey());
+        const LoginState::Welcomed& welcomed = *verdict.welcomed;
+        CPPUNIT_ASSERT(welcomed.kx.publicKey() == auth.keys.kx);
+        CPPUNIT_ASSERT(welcomed.indexIdentity == _index.publicKey());
+        CPPUNIT_ASSERT(welcomed.observed == kObserved);
+        CPPUNIT_ASSERT_EQUAL(std::uint16_t(9401), welcomed.rosterPort);
+        CPPUNIT_ASSERT(!_login->underWay());
+
+        // The pinned key again: accepted, nothing pinned anew.
+        _login->hello();
+        answer(2);
+        verdict = _login->check(welcome(_index, nonce(2)));
+        CPPUNIT_ASSERT(verdict.outcome == LoginState::Verdict::Outcome::Accepted);
+        CPPUNIT_ASSERT(verdict.detail.empty());
+    }
+
+    void testWelcomeOverAnyAnsweredNonceAccepted()
+    {
+        _login->hello();
+        answer(1);
+        answer(2);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
+    }
+
+    void testWelcomeDroppedUnlessSignedOverAnsweredNonce()
+    {
+        _login->hello();
+        answer(1);
+        const SigningKey mallory = SigningKey::generate();
+        Welcome forged = welcome(_index, nonce(1));
+        forged.sig = mallory.sign(SignedStatement::welcome(forged, nonce(1)));
+        CPPUNIT_ASSERT(_login->check(forged).outcome == LoginState::Verdict::Outcome::Dropped);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(9))).outcome == LoginState::Verdict::Outcome::Dropped);
+        Welcome other = welcome(_index, nonce(1));
+        other.name = "bob";
+        CPPUNIT_ASSERT(_login->check(other).outcome == LoginState::Verdict::Outcome::Dropped);
+        CPPUNIT_ASSERT(_login->underWay());
+        CPPUNIT_ASSERT(!_pins->indexPin("127.0.0.1:9400"));
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
+    }
+
+    void testWelcomeFromOtherThanPinnedKeyRefused()
+    {
+        const SigningKey impostor = SigningKey::generate();
+        _pins->pinIndex("127.0.0.1:9400", _index.publicKey());
+        _login->hello();
+        answer(1);
+        const LoginState::Verdict verdict = _login->check(welcome(impostor, nonce(1)));
+        CPPUNIT_ASSERT(verdict.outcome == LoginState::Verdict::Outcome::Refused);
+        CPPUNIT_ASSERT(verdict.detail.find(Fingerprint::of(_index.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(verdict.detail.find(Fingerprint::of(impostor.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index.publicKey());
+        // Another indexd endpoint has a pin of its own.
+        LoginState elsewhere("alice", _alice, Endpoint::parse("127.0.0.1:9500").value(), std::nullopt, *_pins);
+        elsewhere.hello();
+        elsewhere.answer(Challenge{"alice", kObserved, nonce(1)});
+        CPPUNIT_ASSERT(elsewhere.check(welcome(impostor, nonce(1))).outcome ==
+                       LoginState::Verdict::Outcome::Accepted);
+    }
+
+    void testConfiguredKeyWinsOverPinAndIsPinned()
+    {
+        const SigningKey configured = SigningKey::generate();
+        _pins->pinIndex("127.0.0.1:9400", _index.publicKey());
+        LoginState login("alice", _alice, kIndex, configured.publicKey(), *_pins);
+        login.hello();
+        login.answer(Challenge{"alice", kObserved, nonce(1)});
+        const LoginState::Verdict refused = login.check(welcome(_index, nonce(1)));
+        CPPUNIT_ASSERT(refused.outcome == LoginState::Verdict::Outcome::Refused);
+        CPPUNIT_ASSERT(refused.detail.find("--index-key") != std::string::npos);
+        CPPUNIT_ASSERT(login.check(welcome(configured, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
+        CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == configured.publicKey());
+    }
+
+    void testNextRoundHasNewKeys()
+    {
+        _login->hello();
+        const Auth first = answer(1);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
+        _login->hello();
+        const Auth second = answer(2);
+        CPPUNIT_ASSERT(second.keys.kx != first.keys.kx);
+        // The first round's nonce does not answer for the second.
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Dropped);
+    }
+
+    void testOldestNonceForgotten()
+    {
+        _login->hello();
+        for (std::uint8_t n = 1; n <= LoginState::kMaxNonces + 1; ++n) answer(n);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Dropped);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(2))).outcome == LoginState::Verdict::Outcome::Accepted);
+    }
+
+private:
+    Auth answer(std::uint8_t n)
+    {
+        const Parsed<Auth> auth = _login->answer(Challenge{"alice", kObserved, nonce(n)});
+        CPPUNIT_ASSERT(auth.ok());
+        return *auth;
+    }
+
+    Welcome welcome(const SigningKey& index, const Nonce& answered) const
+    {
+        Welcome welcome{"alice", 9401, Epoch{1, 2, 3, 4, 5, 6, 7, 8}, index.publicKey(), _indexKx.publicKey(), {}};
+        welcome.sig = index.sign(SignedStatement::welcome(welcome, answered));
+        return welcome;
+    }
+
+    const SigningKey _alice = SigningKey::generate();
+    const SigningKey _index = SigningKey::generate();
+    const KxKeyPair _indexKx = KxKeyPair::generate();
+    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<KeyPins> _pins;
+    std::unique_ptr<LoginState> _login;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(LoginStateTest);
