@@ -1,5 +1,7 @@
 #include "Inbox.h"
 
+#include <algorithm>
+
 namespace peerchat {
 
 namespace {
@@ -53,10 +55,33 @@ void Inbox::hold(const StreamKey& key, std::uint64_t position, const Msg& msg, s
 {
     if (msg.seq - position > _window) return;
     if (_heldBytes + heldSize(msg) > kMaxHeldBytes) return;
+    if (_held.count(key) == 0) limitStreams(key.first);
     auto& held = _held[key];
     if (!held.emplace(msg.seq, Held{msg, receivedAtMs}).second) return;
     ++_heldCount;
     _heldBytes += heldSize(msg);
+}
+
+void Inbox::limitStreams(const std::string& sender)
+{
+    std::size_t streams = 0;
+    auto idlest = _held.end();
+    std::int64_t idlestAtMs = 0;
+    for (auto it = _held.lower_bound(StreamKey{sender, ""}); it != _held.end() && it->first.first == sender; ++it) {
+        ++streams;
+        std::int64_t lastAtMs = 0;
+        for (const auto& [seq, held] : it->second) lastAtMs = std::max(lastAtMs, held.receivedAtMs);
+        if (idlest == _held.end() || lastAtMs < idlestAtMs) {
+            idlest = it;
+            idlestAtMs = lastAtMs;
+        }
+    }
+    if (streams < kMaxHeldStreamsPerSender) return;
+    for (const auto& [seq, held] : idlest->second) {
+        --_heldCount;
+        _heldBytes -= heldSize(held.msg);
+    }
+    _held.erase(idlest);
 }
 
 } // namespace peerchat

@@ -16,14 +16,17 @@ namespace peerchat {
 /// Delivers the messages of every incoming stream exactly once and in order:
 /// a message next in its stream is stored at once (ConversationStore::deliver),
 /// with every held one that follows it; one that arrives ahead of a gap is held
-/// in memory, at most `window` ahead of the delivered position and at most
-/// kMaxHeldBytes in all; anything else is dropped (the sender sends it
-/// again). State only: the caller passes the clock's reading.
+/// in memory, at most `window` ahead of the delivered position, in at most
+/// kMaxHeldStreamsPerSender streams per sender (a new one displaces the one
+/// idle longest) and at most kMaxHeldBytes in all; anything else is dropped
+/// (the sender sends it again). State only: the caller passes the clock's reading.
 class Inbox
 {
 public:
     /// Most bytes held across all streams (text, and a share for the other fields).
     static constexpr std::size_t kMaxHeldBytes = 16 * 1024 * 1024;
+    /// Most streams of one sender with messages held ahead of a gap.
+    static constexpr std::size_t kMaxHeldStreamsPerSender = 64;
 
     /// A line that was delivered, with its conversation's unread count right after it.
     struct Delivered
@@ -56,6 +59,8 @@ private:
     using StreamKey = std::pair<std::string, std::string>;  // sender, stream
 
     void hold(const StreamKey& key, std::uint64_t position, const Msg& msg, std::int64_t receivedAtMs);
+    /// Makes room for one more held stream of sender by dropping the one idle longest, if it has too many.
+    void limitStreams(const std::string& sender);
 
     ConversationStore& _store;
     std::size_t _window;

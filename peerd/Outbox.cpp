@@ -29,6 +29,7 @@ void Outbox::track(const OutboxEntry& entry, TimePoint due, TimePoint giveUpAt, 
     const Key key{entry.peer, entry.stream, entry.seq};
     if (_lines.count(key) != 0) return;
     Line& line = _lines[key];
+    ++_counts[entry.peer];
     line.entry = entry;
     line.giveUpAt = giveUpAt;
     line.interval = interval;
@@ -60,6 +61,7 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
         ++forgotten;
     }
     if (forgotten == 0) return 0;
+    uncount(peer, forgotten);
     for (; it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream; ++it) {
         Line& line = it->second;
         if (line.resting || line.failed || line.due <= now + _timing.first) continue;
@@ -101,6 +103,7 @@ std::vector<OutboxEntry> Outbox::takeAll(const std::string& peer)
         taken.push_back(std::move(it->second.entry));
         it = _lines.erase(it);
     }
+    uncount(peer, taken.size());
     return taken;
 }
 
@@ -131,6 +134,20 @@ Outbox::Due Outbox::poll(TimePoint now)
         schedule(key, line, now + wait);
     }
     return due;
+}
+
+std::size_t Outbox::count(const std::string& peer) const
+{
+    const auto it = _counts.find(peer);
+    return it == _counts.end() ? 0 : it->second;
+}
+
+void Outbox::uncount(const std::string& peer, std::size_t lines)
+{
+    const auto it = _counts.find(peer);
+    if (it == _counts.end()) return;
+    it->second -= std::min(it->second, lines);
+    if (it->second == 0) _counts.erase(it);
 }
 
 std::optional<Outbox::TimePoint> Outbox::nextDue() const

@@ -79,6 +79,9 @@ public:
 
     std::size_t size() const { return _lines.size(); }
 
+    /// How many lines to peer are tracked.
+    std::size_t count(const std::string& peer) const;
+
 private:
     using Key = std::tuple<std::string, std::string, std::uint64_t>;  // peer, stream, seq
 
@@ -96,10 +99,12 @@ private:
                bool resting);
     void schedule(const Key& key, Line& line, TimePoint due);
     void unschedule(const Key& key, const Line& line);
+    void uncount(const std::string& peer, std::size_t lines);
 
     Timing _timing;
     std::map<Key, Line> _lines;
     std::set<std::pair<TimePoint, Key>> _schedule;  ///< lines not resting, by due time
+    std::map<std::string, std::size_t> _counts;     ///< lines tracked per peer
 };
 
 } // namespace peerchat

@@ -13,8 +13,9 @@ PeerDaemon::PeerDaemon()
            "other peers directly over UDP, and serves any number of chatui windows on a local socket. Every setting "
            "is a key of the --config file and a flag; flags win.",
            "Runs in the foreground until SIGTERM or SIGINT, then logs out. Exit codes: 0 stopped by a signal, 1 "
-           "another peerd serves this user or indexd refused the name, 64 bad command line or settings, 69 the "
-           "database or a socket could not be set up."})
+           "another peerd serves this user, indexd refused the name or presents another key than the one pinned, "
+           "64 bad command line or settings, 69 the identity key file is refused (readable by others, malformed) "
+           "or the database or a socket could not be set up."})
 {
 }
 
@@ -35,7 +36,8 @@ std::string PeerDaemon::checkArguments(const std::vector<std::string>& args) con
 
 std::unique_ptr<DaemonService> PeerDaemon::createService()
 {
-    return std::make_unique<PeerService>(*_settings, [this] { stopWith("indexd refused the name", kExitCannotRun); });
+    return std::make_unique<PeerService>(*_settings,
+                                         [this](const std::string& why) { stopWith(why, kExitCannotRun); });
 }
 
 int PeerDaemon::setupFailureCode(const Poco::Exception& e) const

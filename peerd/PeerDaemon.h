@@ -17,7 +17,8 @@ namespace peerchat {
 class PeerDaemon : public DaemonApplication
 {
 public:
-    /// Exit code when another peerd serves the user or indexd refuses the name.
+    /// Exit code when another peerd serves the user, indexd refuses the name,
+    /// or indexd presents another identity key than the one expected.
     static constexpr int kExitCannotRun = 1;
 
     PeerDaemon();

@@ -1,5 +1,8 @@
 #include "PeerService.h"
 
+#include "Fingerprint.h"
+#include "KeyFile.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
@@ -7,15 +10,22 @@
 
 namespace peerchat {
 
-PeerService::PeerService(const PeerSettings& settings, std::function<void()> onRefused)
+PeerService::PeerService(const PeerSettings& settings, std::function<void(const std::string& why)> onRefused)
     : _settings(settings), _roster(settings.user)
 {
     // The local socket first: a second peerd for the same user is refused by
     // name even when it also uses the same database and asked for the same
     // UDP port.
     UiServer::refuseIfServed(settings.user, settings.socketPath);
+    Poco::Logger& logger = Poco::Logger::get("peerd");
+    bool created = false;
+    _identity.emplace(KeyFile::loadOrCreate(settings.keyFile, &created));
+    logger.information(std::string(created ? "created the identity key " : "identity key ") + settings.keyFile +
+                       ", fingerprint " + Fingerprint::of(_identity->publicKey()));
     _store = std::make_unique<ConversationStore>(settings.database, settings.historyLimit);
-    _ui = std::make_unique<UiServer>(_loop, _roster, *_store, settings.user, settings.socketPath);
+    _pins = std::make_unique<KeyPins>(*_store);
+    _ui = std::make_unique<UiServer>(_loop, _roster, *_store, *_pins, _identity->publicKey(), settings.user,
+                                     settings.socketPath);
     try {
         _udp = std::make_unique<UdpChannel>(_loop, settings.bind, [this](std::string_view bytes, const Endpoint& from) {
             _wire->handleDatagram(bytes, from);
@@ -26,25 +36,21 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void()> onR
     }
     if (settings.faults.enabled()) {
         _udp->setFaults(settings.faults);
-        Poco::Logger::get("peerd").warning("fault injection is on (" + settings.faults.toString() +
-                                           "): datagrams are dropped, duplicated and delayed on purpose; "
-                                           "for tests only");
+        logger.warning("fault injection is on (" + settings.faults.toString() +
+                       "): datagrams are dropped, duplicated and delayed on purpose; for tests only");
     }
     WireLink::Settings link;
     link.self = settings.user;
     link.index = settings.index;
+    link.indexKey = settings.indexKey;
+    link.legacy = settings.legacy;
     link.loginRetry = settings.loginRetry;
     link.heartbeat = settings.heartbeat;
     link.retransmit.first = settings.retransmit;
     link.retransmit.longest = std::max(settings.retransmit, link.retransmit.longest);
     link.retransmit.giveUp = settings.giveUp;
-    try {
-        link.loginEndpoint = WireLink::loginEndpoint(_udp->localEndpoint(), settings.index);
-    } catch (const Poco::Exception& e) {
-        throw Poco::IOException("cannot find a local address that reaches indexd at " + settings.index.toString() +
-                                ": " + e.displayText() + "; check --index or pass --bind");
-    }
-    _wire = std::make_unique<WireLink>(_loop, *_udp, _roster, *_store, *_ui, link, std::move(onRefused));
+    _wire = std::make_unique<WireLink>(_loop, *_udp, _roster, *_store, *_pins, *_identity, *_ui, link,
+                                       std::move(onRefused));
 }
 
 PeerService::~PeerService() = default;

@@ -87,7 +87,7 @@ void RosterFetcher::readAvailable()
     if (n == 0) {
         Snapshot snapshot;
         Parsed<std::vector<RosterEntry>> roster =
-            RosterCodec::decode(_received, RosterFormat::Peerchat, &snapshot.presenceSeq);
+            RosterCodec::decode(_received, RosterFormat::Peerchat, &snapshot.trailer);
         if (roster) {
             snapshot.users = std::move(roster.value());
             finish(std::move(snapshot));

@@ -17,16 +17,18 @@
 namespace peerchat {
 
 /// Reads indexd's peerchat roster over TCP without blocking the EventLoop:
-/// connect, read until indexd closes, decode. One fetch at a time.
+/// connect, read until indexd closes, decode. One fetch at a time. The
+/// caller checks the signature the trailer carries.
 class RosterFetcher
 {
 public:
-    /// The roster as indexd wrote it: every online user, and the number of the
-    /// latest presence announcement it includes (0: none yet).
+    /// The roster as indexd wrote it: every online user, and the trailer with
+    /// the number of the latest presence announcement it includes (0: none
+    /// yet) and indexd's signature.
     struct Snapshot
     {
         std::vector<RosterEntry> users;
-        std::uint64_t presenceSeq = 0;
+        RosterTrailer trailer;
     };
     using Callback = std::function<void(Parsed<Snapshot> roster)>;
 

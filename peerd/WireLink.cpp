@@ -1,6 +1,7 @@
 #include "WireLink.h"
 
-#include <Poco/Net/DatagramSocket.h>
+#include "Fingerprint.h"
+#include "OfflineBox.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,12 +15,10 @@ namespace peerchat {
 
 namespace {
 
-constexpr std::string_view kDialect = "peerchat/1";
-
 // Heartbeats indexd may leave unanswered before peerd takes it for gone.
 constexpr int kSilentHeartbeats = 3;
 
-// This machine's wall clock as HH:MM:SS, 24-hour, local time: the time field of our talk.
+// This machine's wall clock as HH:MM:SS, 24-hour, local time: the time field of our lines.
 std::string localClockText()
 {
     const std::time_t now = std::time(nullptr);
@@ -41,6 +40,11 @@ std::uint64_t presenceSeqOf(const std::variant<Login, Logout>& presence)
     return std::visit([](const auto& announcement) { return announcement.seq; }, presence);
 }
 
+Message messageOf(const std::variant<Login, Logout>& presence)
+{
+    return std::visit([](const auto& announcement) { return Message(announcement); }, presence);
+}
+
 } // namespace
 
 struct WireLink::Dispatch
@@ -48,34 +52,54 @@ struct WireLink::Dispatch
     WireLink& link;
     const Endpoint& from;
 
-    void operator()(const Accept& message) const { link.handleAccept(message, from); }
+    void operator()(const Challenge& message) const { link.handleChallenge(message, from); }
+    void operator()(const Welcome& message) const { link.handleWelcome(message, from); }
     void operator()(const Refuse& message) const { link.handleRefuse(message, from); }
-    void operator()(const Login& message) const { link.handleLogin(message, from); }
-    void operator()(const Logout& message) const { link.handleLogout(message, from); }
-    void operator()(const Talk& message) const { link.handleTalk(message, from); }
-    void operator()(const Msg& message) const { link.handleMsg(message, from); }
-    void operator()(const Ack& message) const { link.handleAck(message, from); }
-    void operator()(const Seen& message) const { link.handleSeen(message, from); }
+    void operator()(const Login& message) const { link.handlePresence(message, from); }
+    void operator()(const Logout& message) const { link.handlePresence(message, from); }
+    void operator()(const Seal& message) const { link.handleSeal(message, from); }
     void operator()(const Relogin& message) const { link.handleRelogin(message, from); }
-    void operator()(const Stored& message) const { link.handleStored(message, from); }
-    void operator()(const Full& message) const { link.handleFull(message, from); }
-    /// Verbs peerd never receives (those it sends to indexd).
+    void operator()(const Talk& message) const { link.handleTalk(message, from); }
+    /// Verbs peerd never takes plain: those it sends, and what peerchat/2 seals.
     template <typename Other>
     void operator()(const Other& message) const
     {
-        link.drop(from, std::string(Protocol::verb(message)) + " is not a message for peerd");
+        link.drop(from, "plain " + std::string(Protocol::verb(message)) + " is not a message for peerd");
     }
 };
 
-WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store,
-                   WireListener& listener, Settings settings, std::function<void()> onRefused)
+struct WireLink::SealedDispatch
+{
+    WireLink& link;
+    const SealSource& source;
+
+    void operator()(const Msg& message) const { link.handleMsg(message, source); }
+    void operator()(const Ack& message) const { link.handleAck(message, source); }
+    void operator()(const Seen& message) const { link.handleSeen(message, source); }
+    void operator()(const Stored& message) const { link.handleStored(message, source); }
+    void operator()(const Full& message) const { link.handleFull(message, source); }
+    void operator()(const Mail& message) const { link.handleMail(message, source); }
+    /// Verbs that never come sealed to peerd.
+    template <typename Other>
+    void operator()(const Other& message) const
+    {
+        link.drop(source.from, "sealed " + std::string(Protocol::verb(message)) + " is not a message for peerd");
+    }
+};
+
+WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store, KeyPins& pins,
+                   const SigningKey& identity, WireListener& listener, Settings settings,
+                   std::function<void(const std::string& why)> onRefused)
     : _loop(loop),
       _sink(sink),
       _roster(roster),
       _store(store),
+      _pins(pins),
+      _identity(identity),
       _listener(listener),
       _settings(std::move(settings)),
       _onRefused(std::move(onRefused)),
+      _login(_settings.self, identity, _settings.index, _settings.indexKey, pins),
       _fetcher(loop, _settings.rosterDeadline),
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
@@ -88,15 +112,6 @@ WireLink::~WireLink()
     for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer}) {
         if (timer != 0) _loop.cancel(timer);
     }
-}
-
-Endpoint WireLink::loginEndpoint(const Endpoint& bound, const Endpoint& index)
-{
-    if (!bound.host().isWildcard()) return bound;
-    // Connecting a UDP socket sends nothing; it only makes the kernel pick the route and source address.
-    Poco::Net::DatagramSocket probe(index.address().family());
-    probe.connect(index.address());
-    return Endpoint(Poco::Net::SocketAddress(probe.address().host(), bound.port()));
 }
 
 void WireLink::start()
@@ -119,18 +134,19 @@ void WireLink::start()
     }
     if (_outbox.size() > 0) _logger.information(std::to_string(_outbox.size()) + " lines wait in the outbox");
     _logger.information("logging in to indexd at " + _settings.index.toString() + " as " + _settings.self +
-                        " (local endpoint " + _settings.loginEndpoint.toString() + ")");
-    sendLogin();
+                        " (identity " + Fingerprint::of(_identity.publicKey()) + ")" +
+                        (_settings.legacy ? "; legacy mode: plain talk with seed and .NET clients is on" : ""));
+    sendHello();
 }
 
-void WireLink::sendLogin()
+// Sends a hello (of the login round under way, or of a new one) and arms the
+// retry; while a welcomed login's roster is on its way, only waits for it.
+void WireLink::sendHello()
 {
-    const Login login{_settings.self, _settings.loginEndpoint, std::string(kDialect)};
-    _sink.sendTo(Protocol::encodeDatagram(login, TextEncoding::Utf8), _settings.index);
-    _loginSent = true;
+    if (!_fetcher.busy()) _sink.sendTo(Protocol::encodeDatagram(_login.hello(), TextEncoding::Utf8), _settings.index);
     _retryTimer = _loop.runAfter(_settings.loginRetry, [this] {
         _retryTimer = 0;
-        if (!_accepted && !_silenceReported) {
+        if (!_welcomed && !_silenceReported) {
             _silenceReported = true;
             const std::string detail = "no answer from indexd at " + _settings.index.toString() +
                                        " yet; retrying every " + std::to_string(_settings.loginRetry.count()) +
@@ -138,7 +154,7 @@ void WireLink::sendLogin()
             _logger.warning(detail);
             setState(local::LinkState::Connecting, detail);
         }
-        sendLogin();
+        sendHello();
     });
 }
 
@@ -149,7 +165,6 @@ void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
         drop(from, inbound.error());
         return;
     }
-    if (from == _settings.index) _lastHeardFromIndex = Outbox::Clock::now();
     std::visit(Dispatch{*this, from}, inbound->message);
 }
 
@@ -160,31 +175,63 @@ bool WireLink::fromIndex(const Endpoint& from, std::string_view verb)
     return false;
 }
 
-bool WireLink::fromPeer(const std::string& name, const Endpoint& from, std::string_view verb)
+bool WireLink::sealedFromIndex(const SealSource& source, std::string_view verb)
 {
-    const Roster::Peer* peer = _roster.find(name);
-    if (peer == nullptr) {
-        drop(from, std::string(verb) + " from " + name + ", who is not online");
+    if (source.peer.empty()) return true;
+    drop(source.from, std::string(verb) + " sealed by " + source.peer + ", not by indexd");
+    return false;
+}
+
+bool WireLink::sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb)
+{
+    if (source.peer.empty()) {
+        drop(source.from, std::string(verb) + " sealed by indexd, which carries no chat between peers");
         return false;
     }
-    if (from != peer->endpoint) {
-        drop(from, std::string(verb) + " names " + name + ", who is at " + peer->endpoint.toString());
+    if (name != source.peer) {
+        drop(source.from, std::string(verb) + " names " + name + " but was sealed by " + source.peer);
         return false;
     }
     return true;
 }
 
-void WireLink::handleAccept(const Accept& accept, const Endpoint& from)
+void WireLink::handleChallenge(const Challenge& challenge, const Endpoint& from)
 {
-    if (!fromIndex(from, "Accept")) return;
-    if (_state == local::LinkState::Online || _state == local::LinkState::Refused || _fetcher.busy()) {
-        _logger.debug("repeated Accept from indexd ignored");
+    if (!fromIndex(from, "challenge")) return;
+    const Parsed<Auth> auth = _login.answer(challenge);
+    if (!auth) {
+        drop(from, auth.error());
         return;
     }
-    _accepted = true;
-    _rosterServer = Endpoint(Poco::Net::SocketAddress(_settings.index.host(), accept.port));
-    _logger.information("indexd accepted " + _settings.self + "; reading the roster from " +
-                        _rosterServer.toString());
+    _sink.sendTo(Protocol::encodeDatagram(*auth, TextEncoding::Utf8), _settings.index);
+}
+
+void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
+{
+    if (!fromIndex(from, "welcome")) return;
+    LoginState::Verdict verdict = _login.check(welcome);
+    if (verdict.outcome == LoginState::Verdict::Outcome::Dropped) {
+        drop(from, verdict.detail);
+        return;
+    }
+    if (verdict.outcome == LoginState::Verdict::Outcome::Refused) {
+        refuseLogin(verdict.detail);
+        return;
+    }
+    if (!verdict.detail.empty()) _logger.notice(verdict.detail);
+    LoginState::Welcomed& welcomed = *verdict.welcomed;
+    if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexKx)) {
+        drop(from, "welcome carries an unusable key-exchange key");
+        return;
+    }
+    _welcomed = true;
+    _observed = welcomed.observed;
+    _lastHeardFromIndex = Outbox::Clock::now();
+    _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
+    _rosterServer = Endpoint(Poco::Net::SocketAddress(_settings.index.host(), welcomed.rosterPort));
+    _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
+                        " at " + _observed.toString() + "; reading the roster from " + _rosterServer.toString());
+    _presenceDuringFetch.clear();
     _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
 }
 
@@ -199,24 +246,35 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
 {
     std::vector<Presence> presenceDuringFetch = std::move(_presenceDuringFetch);
     _presenceDuringFetch.clear();
-    if (!roster) {
+    const std::string refusal = roster ? _verifier.checkRoster(roster->trailer) : roster.error();
+    if (!refusal.empty()) {
         if (_state == local::LinkState::Online) {
-            _logger.warning("could not read the roster again (" + roster.error() + "); trying at the next heartbeat");
+            _logger.warning("could not read the roster again (" + refusal + "); trying at the next heartbeat");
             _rosterStale = true;
             return;
         }
-        const std::string detail = "could not read the roster (" + roster.error() + "); retrying";
+        const std::string detail = "could not read the roster (" + refusal + "); retrying";
         _logger.warning(detail);
         setState(local::LinkState::Connecting, detail);
         return;
+    }
+    std::vector<RosterEntry> users;
+    for (const RosterEntry& entry : roster->users) {
+        if (entry.name == _settings.self) continue;
+        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
+            _logger.warning("roster entry dropped: " + why);
+            continue;
+        }
+        if (entry.keys) seeKeys(entry.name, entry.keys->identity);
+        users.push_back(entry);
     }
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     _rosterLoaded = true;
     _rosterStale = false;
     // The snapshot's number says where presence stands, also when it went back (indexd restarted).
-    _presenceSeq = roster->presenceSeq;
-    for (const Roster::Change& change : _roster.replace(roster->users)) peerChanged(change);
+    _presenceSeq = roster->trailer.seq;
+    for (const Roster::Change& change : _roster.replace(users)) peerChanged(change);
     // indexd may have written the snapshot before a broadcast that reached us
     // first: replay those the snapshot does not include, in order.
     for (const Presence& presence : presenceDuringFetch) applyPresence(presence);
@@ -244,34 +302,50 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
         return;
     }
     std::string detail = "indexd refused " + _settings.self;
+    if (refuse.reason == "auth") {
+        // The challenge expired on its way, or an answer crossed a newer one: the next hello asks again.
+        _logger.warning(detail + "'s answer to its challenge (expired or not valid); asking again");
+        return;
+    }
     if (refuse.reason == "taken") {
         detail += ": the name is online from another endpoint; choose another --user or stop the other peerd";
+    } else if (refuse.reason == "key") {
+        detail += ": the name belongs to another identity key; start peerd with the key file that registered it "
+                  "(--key FILE) or choose another --user";
     } else if (refuse.reason == "version") {
-        detail += ": it does not speak peerchat/1; run an indexd from the same release as this peerd";
+        detail += ": it does not speak peerchat/2; run an indexd from the same release as this peerd";
     } else {
         detail += " (reason: " + refuse.reason + ")";
     }
+    refuseLogin(detail);
+}
+
+// The login failed for good: nothing more goes to indexd.
+void WireLink::refuseLogin(const std::string& detail)
+{
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     stopHeartbeat();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
-    _loginSent = false;
+    _login.reset();
+    _sessions.clear();
+    _verifier.clear();
     _logger.error(detail);
     setState(local::LinkState::Refused, detail);
-    if (_onRefused) _onRefused();
+    if (_onRefused) _onRefused(detail);
 }
 
-void WireLink::handleLogin(const Login& login, const Endpoint& from)
+void WireLink::handlePresence(const Presence& presence, const Endpoint& from)
 {
-    if (!fromIndex(from, "login")) return;
-    announce(login);
-}
-
-void WireLink::handleLogout(const Logout& logout, const Endpoint& from)
-{
-    if (!fromIndex(from, "logout")) return;
-    announce(logout);
+    const Message announcement = messageOf(presence);
+    if (!fromIndex(from, Protocol::verb(announcement))) return;
+    if (const std::string why = _verifier.checkPresence(announcement); !why.empty()) {
+        drop(from, why);
+        return;
+    }
+    _lastHeardFromIndex = Outbox::Clock::now();
+    announce(presence);
 }
 
 void WireLink::announce(const Presence& presence)
@@ -281,27 +355,27 @@ void WireLink::announce(const Presence& presence)
     if (_rosterStale) refreshRoster();
 }
 
-// Applies an announcement newer than the last one applied (or one without a
-// number, from an indexd that gives none); a skipped number marks the roster stale.
+// Applies an announcement newer than the last one applied; a skipped number
+// marks the roster stale.
 void WireLink::applyPresence(const Presence& presence)
 {
     const std::uint64_t seq = presenceSeqOf(presence);
-    if (seq != 0) {
-        if (seq <= _presenceSeq) {
-            _logger.debug("presence announcement " + std::to_string(seq) + " is not newer than " +
-                          std::to_string(_presenceSeq) + "; ignored");
-            return;
-        }
-        if (seq > _presenceSeq + 1) {
-            _logger.information("presence announcement " + std::to_string(seq) + " follows " +
-                                std::to_string(_presenceSeq) + ": some were lost");
-            _rosterStale = true;
-        }
-        _presenceSeq = seq;
+    if (seq <= _presenceSeq) {
+        _logger.debug("presence announcement " + std::to_string(seq) + " is not newer than " +
+                      std::to_string(_presenceSeq) + "; ignored");
+        return;
     }
+    if (seq > _presenceSeq + 1) {
+        _logger.information("presence announcement " + std::to_string(seq) + " follows " +
+                            std::to_string(_presenceSeq) + ": some were lost");
+        _rosterStale = true;
+    }
+    _presenceSeq = seq;
     std::optional<Roster::Change> change;
     if (const auto* login = std::get_if<Login>(&presence)) {
-        change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect)});
+        if (login->keys && login->name != _settings.self) seeKeys(login->name, login->keys->identity);
+        change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect),
+                                                         login->keys});
     } else {
         const Logout& logout = std::get<Logout>(presence);
         change = _roster.logout(logout.name, logout.endpoint);
@@ -324,16 +398,105 @@ void WireLink::peerChanged(const Roster::Change& change)
     _listener.presenceChanged(change);
     _fullReported.erase(change.name);
     if (change.online && change.peer.dialect != Dialect::Peerchat) {
-        talkQueuedLines(change.name, change.peer);
-        return;
+        if (_settings.legacy) {
+            talkQueuedLines(change.name, change.peer);
+            return;
+        }
+        if (_outbox.count(change.name) > 0) {
+            _listener.deliveryProblem(change.name, change.name + " uses a client without encryption (seed or .NET): "
+                                                   "your lines to " + change.name + " wait; peerd sends plain talk "
+                                                   "only in legacy mode (--legacy)");
+        }
     }
     _outbox.restart(change.name, Outbox::Clock::now());
     armRetransmit();
 }
 
-void WireLink::handleSeen(const Seen& seen, const Endpoint& from)
+// name presents identity: pinned on first sight; a key other than the pinned
+// one stops everything to and from name until the user trusts it.
+void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
 {
-    if (!fromIndex(from, "seen")) return;
+    const local::Trust before = _pins.trustOf(name);
+    const local::Trust now = _pins.see(name, identity);
+    if (before == local::Trust::Unverified) {
+        _logger.information("pinned " + name + "'s identity key " + Fingerprint::of(identity));
+    }
+    if (now == before || before == local::Trust::Unverified) return;
+    if (now == local::Trust::Changed) {
+        const std::optional<PublicKey> pinned = _pins.pinned(name);
+        _logger.warning(name + "'s identity key changed (pinned " + (pinned ? Fingerprint::of(*pinned) : "none") +
+                        ", now presented " + Fingerprint::of(identity) + "): nothing goes to or comes from " + name +
+                        " until the user compares fingerprints (/verify " + name + ") and trusts it (/trust " + name +
+                        ")");
+    } else {
+        _logger.information(name + " presents the pinned identity key again");
+        _outbox.restart(name, Outbox::Clock::now());
+        armRetransmit();
+    }
+    _listener.trustChanged(name, now);
+}
+
+// True when name's datagrams may be opened and lines sealed to it: a
+// peerchat/2 peer presenting the key pinned for it, no other key offered.
+bool WireLink::trusted(const std::string& name, const Roster::Peer& peer) const
+{
+    return peer.dialect == Dialect::Peerchat && peer.keys && _pins.trustOf(name) == local::Trust::Pinned &&
+           _pins.pinned(name) == peer.keys->identity;
+}
+
+void WireLink::keyTrusted(const std::string& peer)
+{
+    _logger.information("the user trusts " + peer + "'s new identity key; the lines waiting for " + peer +
+                        " go out");
+    _outbox.restart(peer, Outbox::Clock::now());
+    armRetransmit();
+}
+
+void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
+{
+    if (!_sessions.ready()) {
+        drop(from, "seal before indexd welcomed this login: no session to open it with");
+        return;
+    }
+    std::string peerName;
+    std::optional<Parsed<std::string>> opened;
+    if (from == _settings.index) {
+        opened = _sessions.openFromIndex(seal);
+    } else {
+        // Cheap checks first: a registered endpoint, a trusted key, the peer's current key id.
+        const std::string* name = _roster.nameAt(from);
+        if (name == nullptr) {
+            drop(from, "seal from an endpoint where no peer is online");
+            return;
+        }
+        const Roster::Peer& peer = *_roster.find(*name);
+        if (!trusted(*name, peer)) {
+            drop(from, "seal from " + *name + ", whose key is not trusted (changed, or " + *name + " has none)");
+            return;
+        }
+        if (KxKeyPair::idOf(peer.keys->kx) != seal.sender) {
+            drop(from, "seal from " + *name + " under a key-exchange key that is not " + *name + "'s current one");
+            return;
+        }
+        peerName = *name;
+        opened = _sessions.openFrom(peerName, peer.keys->kx, seal);
+    }
+    if (!opened->ok()) {
+        drop(from, "seal refused: " + opened->error());
+        return;
+    }
+    const Parsed<Message> inner = Protocol::decode(opened->value());
+    if (!inner) {
+        drop(from, "sealed message does not parse: " + inner.error());
+        return;
+    }
+    if (peerName.empty()) _lastHeardFromIndex = Outbox::Clock::now();
+    std::visit(SealedDispatch{*this, SealSource{from, peerName}}, *inner);
+}
+
+void WireLink::handleSeen(const Seen& seen, const SealSource& source)
+{
+    if (!sealedFromIndex(source, "seen")) return;
     // A newer number than the last one applied: an announcement was lost.
     if (seen.seq > _presenceSeq && !_rosterStale) {
         _logger.information("indexd is at presence announcement " + std::to_string(seen.seq) + ", peerd at " +
@@ -346,7 +509,7 @@ void WireLink::handleSeen(const Seen& seen, const Endpoint& from)
 void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
 {
     if (!fromIndex(from, "relogin")) return;
-    if (relogin.name != _settings.self) {
+    if (!relogin.name.empty() && relogin.name != _settings.self) {
         drop(from, "relogin names " + relogin.name + ", not " + _settings.self);
         return;
     }
@@ -354,6 +517,13 @@ void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
         _logger.debug("relogin while not online ignored: a login is under way");
         return;
     }
+    // Anyone can send the bare relogin in indexd's name: it is a hint, taken at most once per loginRetry.
+    const auto now = Outbox::Clock::now();
+    if (_lastReloginHint && now - *_lastReloginHint < _settings.loginRetry) {
+        _logger.debug("relogin within " + std::to_string(_settings.loginRetry.count()) + " ms of the last one ignored");
+        return;
+    }
+    _lastReloginHint = now;
     this->relogin("indexd does not have " + _settings.self + " online (it restarted, or expired us)");
 }
 
@@ -367,7 +537,7 @@ void WireLink::heartbeat()
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) + " ms");
         return;
     }
-    _sink.sendTo(Protocol::encodeDatagram(Alive{_settings.self, _presenceSeq}, TextEncoding::Utf8), _settings.index);
+    sendToIndex(Alive{_settings.self, _presenceSeq});
     if (_rosterStale) refreshRoster();
     _heartbeatTimer = _loop.runAfter(_settings.heartbeat, [this] { heartbeat(); });
 }
@@ -378,8 +548,28 @@ void WireLink::stopHeartbeat()
     _heartbeatTimer = 0;
 }
 
-// Goes back to connecting and logs in again; the roster that comes with the
-// Accept replaces the one held now.
+void WireLink::sendToIndex(const Message& message)
+{
+    const std::optional<Seal> seal = _sessions.sealToIndex(message);
+    if (!seal) {
+        _logger.debug(std::string(Protocol::verb(message)) + " to indexd not sent: no session with it");
+        return;
+    }
+    _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), _settings.index);
+}
+
+void WireLink::sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message)
+{
+    const std::optional<Seal> seal = _sessions.sealTo(name, peer.keys->kx, message);
+    if (!seal) {
+        _logger.warning(std::string(Protocol::verb(message)) + " to " + name + " not sent: no session with it");
+        return;
+    }
+    _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), peer.endpoint);
+}
+
+// Goes back to connecting and logs in again with new keys; the roster that
+// comes with the welcome replaces the one held now.
 void WireLink::relogin(const std::string& why)
 {
     const std::string detail = why + "; logging in again";
@@ -387,19 +577,27 @@ void WireLink::relogin(const std::string& why)
     stopHeartbeat();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
-    _accepted = false;
+    _welcomed = false;
     _silenceReported = true;
     setState(local::LinkState::Connecting, detail);
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
-    sendLogin();
+    sendHello();
 }
 
 void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
 {
+    if (!_settings.legacy) {
+        drop(from, "plain talk from " + talk.from + " refused: legacy mode is off");
+        return;
+    }
     const Roster::Peer* peer = _roster.find(talk.from);
     if (peer == nullptr) {
         drop(from, "talk from " + talk.from + ", who is not online");
+        return;
+    }
+    if (peer->dialect == Dialect::Peerchat) {
+        drop(from, "plain talk in the name of " + talk.from + ", who seals its messages");
         return;
     }
     // The .NET program sends from a throwaway socket: only its address is known.
@@ -409,28 +607,65 @@ void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
         drop(from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
         return;
     }
-    const local::ChatLine line = _store.addIncoming(talk.from, talk.time, nowMs(), talk.text);
+    const local::ChatLine line = _store.addIncoming(talk.from, talk.time, nowMs(), talk.text, false);
     _listener.lineReceived(line, _store.unread(talk.from));
 }
 
-void WireLink::handleMsg(const Msg& msg, const Endpoint& from)
+void WireLink::handleMsg(const Msg& msg, const SealSource& source)
 {
-    if (msg.from == _settings.self) {
-        drop(from, "msg names " + _settings.self + ", this peerd's own user");
+    if (!sealedFromPeer(source, msg.from, "msg")) return;
+    deliverIncoming(msg, source);
+}
+
+void WireLink::handleMail(const Mail& mail, const SealSource& source)
+{
+    if (!sealedFromIndex(source, "mail")) return;
+    if (mail.from == _settings.self) {
+        drop(source.from, "mail names " + _settings.self + ", this peerd's own user, as its sender");
         return;
     }
-    // indexd carries offline messages from anyone; a peer speaks only for itself.
-    if (from != _settings.index && !fromPeer(msg.from, from, "msg")) return;
+    seeKeys(mail.from, mail.identity);
+    if (_pins.trustOf(mail.from) != local::Trust::Pinned || _pins.pinned(mail.from) != mail.identity) {
+        drop(source.from, "mail from " + mail.from + " under a key other than the one pinned for " + mail.from +
+                              "; it stays with indexd until the user trusts the new key");
+        return;
+    }
+    const Parsed<std::string> text = OfflineBox::open(_identity, mail.identity, mail.box);
+    if (!text) {
+        drop(source.from, "mail from " + mail.from + " does not open: " + text.error());
+        return;
+    }
+    const Parsed<Message> inner = Protocol::decode(*text);
+    const Msg* msg = inner ? std::get_if<Msg>(&inner.value()) : nullptr;
+    if (msg == nullptr) {
+        drop(source.from, "mail from " + mail.from + " does not hold a msg");
+        return;
+    }
+    if (msg->from != mail.from || msg->stream != mail.stream || msg->seq != mail.seq) {
+        drop(source.from, "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
+        return;
+    }
+    deliverIncoming(*msg, source);
+}
+
+// Delivers msg through the Inbox and acks its stream's position to where it came from.
+void WireLink::deliverIncoming(const Msg& msg, const SealSource& source)
+{
     const Inbox::Result result = _inbox.receive(msg, nowMs());
     for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
     // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
     if (result.position == 0) return;
-    _sink.sendTo(Protocol::encodeDatagram(Ack{_settings.self, msg.stream, result.position}, TextEncoding::Utf8), from);
+    const Ack ack{_settings.self, msg.stream, result.position};
+    if (source.peer.empty()) {
+        sendToIndex(ack);
+    } else if (const Roster::Peer* peer = _roster.find(source.peer)) {
+        sendToPeer(source.peer, *peer, ack);
+    }
 }
 
-void WireLink::handleAck(const Ack& ack, const Endpoint& from)
+void WireLink::handleAck(const Ack& ack, const SealSource& source)
 {
-    if (!fromPeer(ack.from, from, "ack")) return;
+    if (!sealedFromPeer(source, ack.from, "ack")) return;
     if (_outbox.acknowledge(ack.from, ack.stream, ack.seq, Outbox::Clock::now()) == 0) return;
     for (const std::uint64_t id : _store.acknowledge(ack.from, ack.stream, ack.seq)) {
         _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
@@ -438,9 +673,9 @@ void WireLink::handleAck(const Ack& ack, const Endpoint& from)
     armRetransmit();
 }
 
-void WireLink::handleStored(const Stored& stored, const Endpoint& from)
+void WireLink::handleStored(const Stored& stored, const SealSource& source)
 {
-    if (!fromIndex(from, "stored")) return;
+    if (!sealedFromIndex(source, "stored")) return;
     const OutboxEntry* entry = _outbox.find(stored.to, stored.stream, stored.seq);
     if (entry == nullptr) {
         _logger.debug("stored for a line to " + stored.to + " no longer waiting");
@@ -453,9 +688,9 @@ void WireLink::handleStored(const Stored& stored, const Endpoint& from)
     armRetransmit();
 }
 
-void WireLink::handleFull(const Full& full, const Endpoint& from)
+void WireLink::handleFull(const Full& full, const SealSource& source)
 {
-    if (!fromIndex(from, "full")) return;
+    if (!sealedFromIndex(source, "full")) return;
     if (_outbox.find(full.to, full.stream, full.seq) == nullptr) return;
     if (_roster.find(full.to) == nullptr) _outbox.hold(full.to, full.stream, full.seq);
     armRetransmit();
@@ -470,6 +705,19 @@ Parsed<local::ChatLine> WireLink::sendTalk(const std::string& to, const std::str
 {
     if (to == _settings.self) return Parsed<local::ChatLine>::refuse("you cannot send to yourself (" + to + ")");
     const Roster::Peer* peer = _roster.find(to);
+    if (peer != nullptr && peer->dialect != Dialect::Peerchat && !_settings.legacy) {
+        return Parsed<local::ChatLine>::refuse(
+            to + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
+                 "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)");
+    }
+    if (_pins.trustOf(to) == local::Trust::Changed) {
+        return Parsed<local::ChatLine>::refuse(to + "'s key changed: compare fingerprints with /verify " + to +
+                                               ", then /trust " + to);
+    }
+    if (_outbox.count(to) >= kMaxQueuedPerPeer) {
+        return Parsed<local::ChatLine>::refuse(std::to_string(kMaxQueuedPerPeer) + " lines to " + to +
+                                               " already wait to be delivered; send more once " + to + " has them");
+    }
     const std::string time = localClockText();
     const std::int64_t storedAtMs = nowMs();
     try {
@@ -481,8 +729,8 @@ Parsed<local::ChatLine> WireLink::sendTalk(const std::string& to, const std::str
         }
         const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text);
         if (_rosterLoaded) {
-            transmit(entry);
             _outbox.sent(entry, Outbox::Clock::now());
+            transmit(entry);
         } else {
             _outbox.queue(entry, Outbox::Clock::now());
         }
@@ -496,19 +744,36 @@ Parsed<local::ChatLine> WireLink::sendTalk(const std::string& to, const std::str
     }
 }
 
-// Sends a line the way its peer takes it now: msg to a peerchat peer online,
-// store to indexd while the peer is offline, talk to a seed or .NET peer.
+// Sends a line the way its peer takes it now: msg sealed to a peerchat peer
+// online, post to indexd sealed to the peer's pinned key while it is offline,
+// talk to a seed or .NET peer in legacy mode. A line that cannot go now
+// (key changed, never seen, no legacy mode) rests until the peer changes.
 void WireLink::transmit(const OutboxEntry& entry)
 {
     const Roster::Peer* peer = _roster.find(entry.peer);
-    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.text};
-    if (peer == nullptr) {
-        _sink.sendTo(Protocol::encodeDatagram(Store{entry.peer, msg}, TextEncoding::Utf8), _settings.index);
-    } else if (peer->dialect == Dialect::Peerchat) {
-        _sink.sendTo(Protocol::encodeDatagram(msg, TextEncoding::Utf8), peer->endpoint);
-    } else {
-        talkQueuedLines(entry.peer, *peer);
+    if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
+        if (_settings.legacy) {
+            talkQueuedLines(entry.peer, *peer);
+        } else {
+            _outbox.hold(entry.peer, entry.stream, entry.seq);
+        }
+        return;
     }
+    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.text};
+    if (peer != nullptr) {
+        if (trusted(entry.peer, *peer)) {
+            sendToPeer(entry.peer, *peer, msg);
+        } else {
+            _outbox.hold(entry.peer, entry.stream, entry.seq);
+        }
+        return;
+    }
+    const std::optional<PublicKey> identity = _pins.pinned(entry.peer);
+    if (!identity || _pins.trustOf(entry.peer) != local::Trust::Pinned) {
+        _outbox.hold(entry.peer, entry.stream, entry.seq);
+        return;
+    }
+    sendToIndex(Post{entry.peer, entry.stream, entry.seq, OfflineBox::seal(_identity, *identity, Protocol::encode(msg))});
 }
 
 void WireLink::transmitDue()
@@ -573,13 +838,13 @@ void WireLink::logout()
     }
     _fetcher.cancel();
     _presenceDuringFetch.clear();
-    // Logout follows any login that was not refused: indexd may have accepted
-    // it with the Accept still on its way. A logout for a name that is not
-    // registered from here is dropped by indexd.
-    if (!_loginSent) return;
-    _loginSent = false;
-    _sink.sendTo(Protocol::encodeDatagram(Logout{_settings.self, _settings.loginEndpoint}, TextEncoding::Utf8),
-                 _settings.index);
+    _login.reset();
+    // Only a welcomed login has a session to seal the logout with; indexd
+    // expires one whose welcome is still on its way.
+    if (!_sessions.ready()) return;
+    sendToIndex(Logout{_settings.self, _observed, 0, std::nullopt});
+    _sessions.clear();
+    _verifier.clear();
     _logger.information("logged out of indexd at " + _settings.index.toString());
 }
 

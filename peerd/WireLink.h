@@ -1,16 +1,22 @@
 #pragma once
 
 #include "ConversationStore.h"
+#include "CryptoTypes.h"
 #include "DatagramSink.h"
 #include "Endpoint.h"
 #include "EventLoop.h"
 #include "Inbox.h"
+#include "IndexVerifier.h"
+#include "KeyPins.h"
 #include "LocalProtocol.h"
+#include "LoginState.h"
 #include "Outbox.h"
 #include "Parsed.h"
+#include "PeerSessions.h"
 #include "Protocol.h"
 #include "Roster.h"
 #include "RosterFetcher.h"
+#include "SigningKey.h"
 #include "WireListener.h"
 
 #include <Poco/Logger.h>
@@ -18,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -26,14 +33,18 @@
 
 namespace peerchat {
 
-/// peerd's side of the wire: logs in to indexd and keeps retrying until it
-/// answers, fetches the roster, follows presence by its sequence numbers,
-/// sends heartbeats and logs in again when indexd has forgotten it or gone
-/// quiet. Chat to a peerchat peer goes out as msg, sent again until acked
-/// (Outbox), and incoming msg is delivered once and in order (Inbox) and
-/// acked; lines for a peer that is offline are handed to indexd to keep.
-/// Seed and .NET peers get talk, once. Datagrams go out through a
-/// DatagramSink; what changed goes to a WireListener.
+/// peerd's side of the wire (peerchat/2, docs/PROTOCOL.md): logs in to indexd
+/// by challenge and signature (LoginState) and keeps retrying until indexd
+/// welcomes it, fetches the signed roster, follows signed presence by its
+/// sequence numbers, sends sealed heartbeats and logs in again when indexd
+/// has forgotten it or gone quiet. Chat to a peerchat peer goes out as msg
+/// sealed to it (PeerSessions), sent again until acked (Outbox); incoming
+/// sealed msg is delivered once and in order (Inbox) and acked; lines for an
+/// offline peer whose key is pinned go to indexd sealed to that peer
+/// (OfflineBox). Keys are pinned on first sight (KeyPins); nothing goes to
+/// or is taken from a peer whose key changed until the user trusts the new
+/// one. Seed and .NET peers get plain talk, once, in legacy mode only.
+/// Datagrams go out through a DatagramSink; what changed goes to a WireListener.
 class WireLink
 {
 public:
@@ -41,7 +52,8 @@ public:
     {
         std::string self;                 ///< the user peerd runs for
         Endpoint index;                   ///< indexd's UDP endpoint
-        Endpoint loginEndpoint;           ///< LOCALENDPOINT written in login and logout
+        std::optional<PublicKey> indexKey; ///< indexd's identity key when configured; else pinned on first contact
+        bool legacy = false;              ///< plain talk to and from seed and .NET peers
         std::chrono::milliseconds loginRetry{2000};
         std::chrono::milliseconds rosterDeadline{5000};
         std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd; three without an answer mean it is gone
@@ -49,30 +61,43 @@ public:
         std::size_t receiveWindow = 1024;            ///< most messages held ahead of a gap, per stream
     };
 
-    /// onRefused is called once indexd has refused the login for good (after
-    /// the listener has heard of it), so the program can stop.
-    WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store,
-             WireListener& listener, Settings settings, std::function<void()> onRefused);
+    /// Most lines waiting in the outbox for one peer; more are refused.
+    static constexpr std::size_t kMaxQueuedPerPeer = 10000;
+
+    /// identity is the user's key; pins the keys peerd holds for peers and
+    /// indexd. onRefused is called once, with the reason, when the login has
+    /// failed for good (indexd refused it, or presents a key other than the
+    /// one expected), after the listener has heard of it, so the program can stop.
+    WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store, KeyPins& pins,
+             const SigningKey& identity, WireListener& listener, Settings settings,
+             std::function<void(const std::string& why)> onRefused);
     ~WireLink();
     WireLink(const WireLink&) = delete;
     WireLink& operator=(const WireLink&) = delete;
 
     /// Takes up the lines the store's outbox still holds, sends the first
-    /// login and keeps resending it every loginRetry until the roster has
+    /// hello and keeps resending it every loginRetry until the roster has
     /// arrived.
     void start();
 
     /// Handles one datagram that arrived from from; drops (and logs) what
-    /// does not parse or does not come from where it should.
+    /// does not parse, is not authentic or does not come from where it should.
     void handleDatagram(std::string_view bytes, const Endpoint& from);
 
-    /// Stores text as a line to to and sends it: as talk, once, to a seed or
-    /// .NET peer (state sent); otherwise as msg until acked (state pending),
-    /// or, while to is offline, to indexd to keep. Returns the stored line,
-    /// or a refusal for a person (sending to yourself, a store that failed).
+    /// Stores text as a line to to and sends it: sealed as msg until acked
+    /// (state pending), or, while to is offline, sealed to to's pinned key
+    /// for indexd to keep; as plain talk, once, to a seed or .NET peer in
+    /// legacy mode (state sent). Returns the stored line, or a refusal for a
+    /// person (sending to yourself, to a peer whose key changed, to a seed or
+    /// .NET peer without legacy mode, too many lines waiting, a store that failed).
     Parsed<local::ChatLine> sendTalk(const std::string& to, const std::string& text);
 
-    /// Stops retrying and heartbeats and, unless indexd refused the login, sends logout.
+    /// The user trusted peer's new key (KeyPins::trust): the lines waiting for
+    /// it go out now.
+    void keyTrusted(const std::string& peer);
+
+    /// Stops retrying and heartbeats and, when indexd welcomed this login,
+    /// sends it a sealed logout.
     void logout();
 
     local::LinkState state() const { return _state; }
@@ -81,28 +106,38 @@ public:
     /// The number of the last presence announcement applied (0: none).
     std::uint64_t presenceSeq() const { return _presenceSeq; }
 
-    /// The endpoint to write in login: bound itself, or, when bound is a
-    /// wildcard address, the local address the kernel uses to reach index.
-    static Endpoint loginEndpoint(const Endpoint& bound, const Endpoint& index);
-
 private:
     struct Dispatch;
+    struct SealedDispatch;
     using Presence = std::variant<Login, Logout>;
 
-    void handleAccept(const Accept& accept, const Endpoint& from);
+    /// Who sent the inner message of a seal that opened: indexd (peer empty) or a peer.
+    struct SealSource
+    {
+        const Endpoint& from;
+        std::string peer;
+    };
+
+    // Plain datagrams.
+    void handleChallenge(const Challenge& challenge, const Endpoint& from);
+    void handleWelcome(const Welcome& welcome, const Endpoint& from);
     void handleRefuse(const Refuse& refuse, const Endpoint& from);
-    void handleLogin(const Login& login, const Endpoint& from);
-    void handleLogout(const Logout& logout, const Endpoint& from);
-    void handleTalk(const Talk& talk, const Endpoint& from);
-    void handleMsg(const Msg& msg, const Endpoint& from);
-    void handleAck(const Ack& ack, const Endpoint& from);
-    void handleSeen(const Seen& seen, const Endpoint& from);
+    void handlePresence(const Presence& presence, const Endpoint& from);
+    void handleSeal(const Seal& seal, const Endpoint& from);
     void handleRelogin(const Relogin& relogin, const Endpoint& from);
-    void handleStored(const Stored& stored, const Endpoint& from);
-    void handleFull(const Full& full, const Endpoint& from);
+    void handleTalk(const Talk& talk, const Endpoint& from);
+
+    // Sealed datagrams, by their inner message.
+    void handleMsg(const Msg& msg, const SealSource& source);
+    void handleAck(const Ack& ack, const SealSource& source);
+    void handleSeen(const Seen& seen, const SealSource& source);
+    void handleStored(const Stored& stored, const SealSource& source);
+    void handleFull(const Full& full, const SealSource& source);
+    void handleMail(const Mail& mail, const SealSource& source);
 
     // indexd: login, roster, presence, heartbeats.
-    void sendLogin();
+    void sendHello();
+    void refuseLogin(const std::string& detail);
     void relogin(const std::string& why);
     void refreshRoster();
     void rosterFetched(Parsed<RosterFetcher::Snapshot> roster);
@@ -111,6 +146,12 @@ private:
     void peerChanged(const Roster::Change& change);
     void heartbeat();
     void stopHeartbeat();
+    void sendToIndex(const Message& message);
+    void sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message);
+
+    // Keys.
+    void seeKeys(const std::string& name, const PublicKey& identity);
+    bool trusted(const std::string& name, const Roster::Peer& peer) const;
 
     // Lines: the outbox and its timer.
     void transmit(const OutboxEntry& entry);
@@ -119,9 +160,11 @@ private:
     void talkQueuedLines(const std::string& name, const Roster::Peer& peer);
     void sendTalkDatagram(const Talk& talk, const Roster::Peer& peer);
     void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
+    void deliverIncoming(const Msg& msg, const SealSource& source);
 
     bool fromIndex(const Endpoint& from, std::string_view verb);
-    bool fromPeer(const std::string& name, const Endpoint& from, std::string_view verb);
+    bool sealedFromIndex(const SealSource& source, std::string_view verb);
+    bool sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb);
     void setState(local::LinkState state, const std::string& detail);
     void drop(const Endpoint& from, std::string_view reason);
 
@@ -129,23 +172,29 @@ private:
     DatagramSink& _sink;
     Roster& _roster;
     ConversationStore& _store;
+    KeyPins& _pins;
+    const SigningKey& _identity;
     WireListener& _listener;
     Settings _settings;
-    std::function<void()> _onRefused;
+    std::function<void(const std::string&)> _onRefused;
+    LoginState _login;
+    PeerSessions _sessions;
+    IndexVerifier _verifier;
     RosterFetcher _fetcher;
     Outbox _outbox;
     Inbox _inbox;
     std::vector<Presence> _presenceDuringFetch;  ///< broadcasts that arrived while the roster was on its way
-    Endpoint _rosterServer;                      ///< where the last Accept said the roster is
+    Endpoint _rosterServer;                      ///< where the last welcome said the roster is
+    Endpoint _observed;                          ///< this peerd's endpoint as indexd registered it
     EventLoop::TimerId _retryTimer = 0;
     EventLoop::TimerId _heartbeatTimer = 0;
     EventLoop::TimerId _retransmitTimer = 0;
     Outbox::TimePoint _retransmitAt;
     Outbox::TimePoint _lastHeardFromIndex;
+    std::optional<Outbox::TimePoint> _lastReloginHint;
     local::LinkState _state = local::LinkState::Connecting;
     std::uint64_t _presenceSeq = 0;
-    bool _loginSent = false;
-    bool _accepted = false;
+    bool _welcomed = false;         ///< indexd welcomed a login that was not logged out since
     bool _silenceReported = false;
     bool _rosterLoaded = false;  ///< a roster has arrived since start: who is offline is known
     bool _rosterStale = false;   ///< an announcement was missed, or a refetch failed

@@ -44,6 +44,7 @@ class InboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPositionComesFromStore);
     CPPUNIT_TEST(testUnreadCountsFollowEachLine);
     CPPUNIT_TEST(testShuffledStreamDeliversEveryLineOnceInOrder);
+    CPPUNIT_TEST(testHeldStreamsPerSenderBounded);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -184,6 +185,23 @@ public:
             CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
+    }
+
+    void testHeldStreamsPerSenderBounded()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        const auto streamId = [](std::size_t n) { return "5" + std::to_string(n); };
+        // One line ahead of a gap in each of more streams than a sender may hold.
+        for (std::size_t n = 0; n <= Inbox::kMaxHeldStreamsPerSender; ++n) {
+            inbox.receive(msg(2, "bob", streamId(n)), static_cast<std::int64_t>(100 + n));
+        }
+        inbox.receive(msg(2, "carol", "c0c"), 1);
+        CPPUNIT_ASSERT_EQUAL(Inbox::kMaxHeldStreamsPerSender + 1, inbox.held());
+        // The stream idle longest went; the others, and carol's, are held still.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "bob", streamId(0)), 500).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "bob", streamId(1)), 501).delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "carol", "c0c"), 502).delivered.size());
     }
 };
 

@@ -55,6 +55,7 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTakeAllReturnsPeerLinesInOrder);
     CPPUNIT_TEST(testDueLinesComeInStreamOrder);
     CPPUNIT_TEST(testSentTwiceTrackedOnce);
+    CPPUNIT_TEST(testCountFollowsLinesPerPeer);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -219,6 +220,23 @@ public:
         outbox.sent(line("bob", 1), kStart + 50ms);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.size());
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 100ms);
+    }
+
+    void testCountFollowsLinesPerPeer()
+    {
+        Outbox outbox({100ms, 800ms, 1000ms});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.count("bob"));
+        for (std::uint64_t seq = 1; seq <= 3; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.rest(line("bob", 4));
+        outbox.queue(line("carol", 1), kStart);
+        outbox.sent(line("bob", 1), kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), outbox.count("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.count("carol"));
+        outbox.acknowledge("bob", "a1", 2, kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), outbox.count("bob"));
+        outbox.takeAll("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.count("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.count("carol"));
     }
 };
 

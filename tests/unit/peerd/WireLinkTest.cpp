@@ -1,9 +1,17 @@
+#include "Base64.h"
 #include "ConversationStore.h"
 #include "DatagramSink.h"
 #include "EventLoop.h"
+#include "Fingerprint.h"
+#include "KeyPins.h"
+#include "KxKeyPair.h"
+#include "OfflineBox.h"
 #include "Protocol.h"
 #include "Roster.h"
 #include "RosterCodec.h"
+#include "SessionCipher.h"
+#include "SignedStatement.h"
+#include "SigningKey.h"
 #include "Utf8.h"
 #include "WireLink.h"
 #include "WireListener.h"
@@ -15,7 +23,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <utility>
@@ -35,8 +45,54 @@ const Endpoint kIndex = endpoint("127.0.0.1:9400");
 const Endpoint kSelf = endpoint("127.0.0.1:5001");
 const Endpoint kBob = endpoint("127.0.0.1:5002");
 const Endpoint kDotNet = endpoint("127.0.0.1:5003");
+const Endpoint kCarol = endpoint("127.0.0.1:5004");
+const Endpoint kDave = endpoint("127.0.0.1:5005");
+const Endpoint kErin = endpoint("127.0.0.1:5006");
+const std::string kPeerchat = "peerchat/2";
 
-/// Keeps every datagram instead of sending it.
+/// Someone alice's peerd talks to, built from the real crypto classes: a fake
+/// indexd or a fake peer, with an identity key, the key-exchange pair of its
+/// current login, and the session with alice's current key-exchange key.
+struct Party
+{
+    explicit Party(std::string partyName) : name(std::move(partyName)) {}
+
+    PeerKeys keys() const
+    {
+        return PeerKeys{identity.publicKey(), kx.publicKey(), identity.sign(SignedStatement::kx(name, kx.publicKey()))};
+    }
+
+    /// A new login (a peer) or a new run (indexd): a new key-exchange pair.
+    void renewKx()
+    {
+        kx = KxKeyPair::generate();
+        session.reset();
+    }
+
+    SessionCipher& sessionWith(const PublicKey& aliceKx)
+    {
+        if (!session || sessionPeer != aliceKx) {
+            session = SessionCipher::between(kx, aliceKx);
+            sessionPeer = aliceKx;
+        }
+        return *session;
+    }
+
+    /// The datagram bytes of message sealed to alice.
+    std::string seal(const PublicKey& aliceKx, const Message& message)
+    {
+        return Protocol::encodeDatagram(sessionWith(aliceKx).seal(Protocol::encode(message)), TextEncoding::Utf8);
+    }
+
+    std::string name;
+    SigningKey identity = SigningKey::generate();
+    KxKeyPair kx = KxKeyPair::generate();
+    std::optional<SessionCipher> session;
+    PublicKey sessionPeer{};
+};
+
+/// Keeps every datagram instead of sending it; read() turns each into the
+/// text its recipient sees (a seal opened by the fake party it is for).
 class RecordingSink : public DatagramSink
 {
 public:
@@ -44,10 +100,18 @@ public:
     {
         std::string bytes;
         Endpoint to;
+        std::string text;  ///< what the recipient reads: the inner message of a seal, else the bytes
+
+        bool sealed() const { return bytes.rfind("seal,", 0) == 0; }
     };
 
-    void sendTo(std::string_view bytes, const Endpoint& to) override { sent.push_back({std::string(bytes), to}); }
+    void sendTo(std::string_view bytes, const Endpoint& to) override
+    {
+        const std::string text = read ? read(bytes, to) : std::string(bytes);
+        sent.push_back({std::string(bytes), to, text});
+    }
 
+    std::function<std::string(std::string_view bytes, const Endpoint& to)> read;
     std::vector<Datagram> sent;
 };
 
@@ -69,12 +133,14 @@ public:
     {
         problems.emplace_back(peer, detail);
     }
+    void trustChanged(const std::string& peer, local::Trust trust) override { trusts.emplace_back(peer, trust); }
 
     std::vector<std::pair<local::LinkState, std::string>> states;
     std::vector<Roster::Change> presence;
     std::vector<std::pair<local::ChatLine, std::uint32_t>> lines;
     std::vector<local::StatusEvent> statuses;
     std::vector<std::pair<std::string, std::string>> problems;
+    std::vector<std::pair<std::string, local::Trust>> trusts;
 };
 
 /// indexd's peerchat roster port on the test's loop: writes roster to every
@@ -87,6 +153,7 @@ public:
         _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) {
             Poco::Net::StreamSocket connection = _socket.acceptConnection();
             ++connections;
+            if (beforeWrite) beforeWrite();
             connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
             connection.close();
         });
@@ -96,6 +163,7 @@ public:
     std::uint16_t port() const { return _socket.address().port(); }
 
     std::string roster;
+    std::function<void()> beforeWrite;
     int connections = 0;
 
 private:
@@ -124,46 +192,66 @@ bool runUntil(EventLoop& loop, const std::function<bool()>& condition, std::chro
 class WireLinkTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(WireLinkTest);
-    CPPUNIT_TEST(testStartSendsLoginWithDialect);
-    CPPUNIT_TEST(testLoginResentUntilIndexAnswers);
-    CPPUNIT_TEST(testAcceptFetchesRosterAndGoesOnline);
+    CPPUNIT_TEST(testStartSendsPaddedHello);
+    CPPUNIT_TEST(testHelloResentUntilIndexAnswers);
+    CPPUNIT_TEST(testChallengeAnsweredWithSignedAuth);
+    CPPUNIT_TEST(testChallengeForOthersDropped);
+    CPPUNIT_TEST(testWelcomeFetchesSignedRosterAndGoesOnline);
+    CPPUNIT_TEST(testWelcomeNotSignedOverOurNonceDropped);
+    CPPUNIT_TEST(testWelcomePinsIndexKeyOnFirstContact);
+    CPPUNIT_TEST(testWelcomeFromOtherThanPinnedIndexKeyRefused);
+    CPPUNIT_TEST(testWelcomeFromOtherThanConfiguredIndexKeyRefused);
     CPPUNIT_TEST(testPresenceDuringRosterFetchSurvivesOlderSnapshot);
-    CPPUNIT_TEST(testLogoutBeforeAcceptStillSent);
-    CPPUNIT_TEST(testLogoutWithoutLoginSendsNothing);
+    CPPUNIT_TEST(testLogoutBeforeWelcomeSendsNothing);
     CPPUNIT_TEST(testLogoutAfterRefusalSendsNothing);
     CPPUNIT_TEST(testRefuseTakenReportsAndStops);
+    CPPUNIT_TEST(testRefuseKeyNamesTheKeyFile);
+    CPPUNIT_TEST(testRefuseAuthKeepsAsking);
     CPPUNIT_TEST(testRefuseNotFromIndexDropped);
-    CPPUNIT_TEST(testPresenceFromIndexUpdatesRoster);
+    CPPUNIT_TEST(testSignedPresenceUpdatesRoster);
+    CPPUNIT_TEST(testUnsignedPresenceDropped);
+    CPPUNIT_TEST(testWronglySignedPresenceDropped);
     CPPUNIT_TEST(testPresenceNotFromIndexDropped);
-    CPPUNIT_TEST(testTalkFromRegisteredEndpointStored);
-    CPPUNIT_TEST(testSpoofedTalkDropped);
-    CPPUNIT_TEST(testTalkFromStrangerDropped);
-    CPPUNIT_TEST(testDotNetTalkAcceptedFromAnyPortOfItsAddress);
+    CPPUNIT_TEST(testPresenceWithBadKeySignatureDropped);
+    CPPUNIT_TEST(testRosterWithBadSignatureRefused);
+    CPPUNIT_TEST(testRosterEntryWithBadKeySignatureDropped);
+    CPPUNIT_TEST(testChangedKeyBlocksSendingAndIncoming);
+    CPPUNIT_TEST(testTrustedKeyReleasesWaitingLines);
+    CPPUNIT_TEST(testPinnedKeyBackRestoresTrust);
     CPPUNIT_TEST(testMalformedDatagramsDropped);
-    CPPUNIT_TEST(testSendToPeerchatPeerGoesAsMsg);
-    CPPUNIT_TEST(testSendUsesUtf16ForDotNetPeer);
-    CPPUNIT_TEST(testSendToSeedPeerIsOneTalkMarkedSent);
+    CPPUNIT_TEST(testSendToPeerchatPeerGoesSealed);
     CPPUNIT_TEST(testSendToSelfRefused);
     CPPUNIT_TEST(testSendBeforeRosterWaitsForIt);
+    CPPUNIT_TEST(testSealedMsgDeliveredAndAcked);
+    CPPUNIT_TEST(testReplayedSealRefused);
+    CPPUNIT_TEST(testDuplicateMsgAckedNotDeliveredTwice);
+    CPPUNIT_TEST(testOutOfOrderMsgHeldThenDelivered);
+    CPPUNIT_TEST(testSealFromWrongSourceDropped);
+    CPPUNIT_TEST(testPlainChatDropped);
     CPPUNIT_TEST(testMsgResentWithBackoffUntilAcked);
     CPPUNIT_TEST(testAckMarksDeliveredUpToSeq);
     CPPUNIT_TEST(testAckFromWrongSourceIgnored);
     CPPUNIT_TEST(testGiveUpMarksFailedAndKeepsTrying);
-    CPPUNIT_TEST(testSendToOfflinePeerGoesToIndex);
-    CPPUNIT_TEST(testStoreResentUntilStored);
+    CPPUNIT_TEST(testTalkRefusedWithoutLegacy);
+    CPPUNIT_TEST(testLegacyTalkStoredUnverified);
+    CPPUNIT_TEST(testLegacyTalkInPeerchatPeersNameDropped);
+    CPPUNIT_TEST(testLegacyDotNetTalkAcceptedFromAnyPortOfItsAddress);
+    CPPUNIT_TEST(testLegacySendUsesUtf16ForDotNetPeer);
+    CPPUNIT_TEST(testLegacySendToSeedPeerIsOneTalkMarkedSent);
+    CPPUNIT_TEST(testLegacyQueuedLinesTalkedOnceWhenPeerIsSeed);
+    CPPUNIT_TEST(testSendToOfflinePeerPostsSealedBox);
+    CPPUNIT_TEST(testSendToNeverSeenPeerWaits);
+    CPPUNIT_TEST(testPostResentUntilStored);
     CPPUNIT_TEST(testFullLeavesLineQueuedAndReportsOnce);
     CPPUNIT_TEST(testQueuedLinesGoDirectWhenPeerLogsIn);
-    CPPUNIT_TEST(testQueuedLinesTalkedOnceWhenPeerIsSeed);
     CPPUNIT_TEST(testLinesToPeerThatLeftGoToIndex);
     CPPUNIT_TEST(testOutboxLeftInStoreGoesOutAfterStart);
-    CPPUNIT_TEST(testMsgDeliveredAndAcked);
-    CPPUNIT_TEST(testDuplicateMsgAckedNotDeliveredTwice);
-    CPPUNIT_TEST(testOutOfOrderMsgHeldThenDelivered);
-    CPPUNIT_TEST(testMsgFromIndexDeliveredAndAckedToIndex);
-    CPPUNIT_TEST(testMsgFromWrongSourceDropped);
-    CPPUNIT_TEST(testHeartbeatCarriesPresenceSeq);
+    CPPUNIT_TEST(testMailDeliveredOnceAndAckedToIndex);
+    CPPUNIT_TEST(testMailFromPinnedSenderWithOtherKeyDropped);
+    CPPUNIT_TEST(testMailNotMatchingItsMsgDropped);
+    CPPUNIT_TEST(testHeartbeatSealedCarriesPresenceSeq);
     CPPUNIT_TEST(testSilentIndexMeansRelogin);
-    CPPUNIT_TEST(testReloginFromIndexLogsInAgain);
+    CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
     CPPUNIT_TEST(testPresenceGapRefetchesRoster);
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
@@ -175,10 +263,17 @@ public:
     {
         _loop = std::make_unique<EventLoop>();
         _sink = RecordingSink();
+        _sink.read = [this](std::string_view bytes, const Endpoint& to) { return read(bytes, to); };
         _roster = std::make_unique<Roster>("alice");
         _store = std::make_unique<ConversationStore>(100);
+        _pins = std::make_unique<KeyPins>(*_store);
         _listener = RecordingListener();
-        _refused = false;
+        _refusal.reset();
+        _aliceKx.reset();
+        _index = std::make_unique<Party>("indexd");
+        _parties.clear();
+        for (const char* name : {"bob", "carol", "dave", "erin"}) _parties.emplace(name, Party(name));
+        _nonces = 0;
         makeLink(settings());
     }
 
@@ -189,76 +284,164 @@ public:
         _loop.reset();
     }
 
-    void testStartSendsLoginWithDialect()
+    // ---- login ------------------------------------------------------------
+
+    void testStartSendsPaddedHello()
     {
         _link->start();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("login,alice,127.0.0.1:5001,peerchat/1"), _sink.sent[0].bytes);
+        const std::string& bytes = _sink.sent[0].bytes;
+        CPPUNIT_ASSERT(std::regex_match(bytes, std::regex("hello,alice,peerchat/2,0+")));
+        CPPUNIT_ASSERT(bytes.size() >= Protocol::kMinHelloBytes);
         CPPUNIT_ASSERT(_sink.sent[0].to == kIndex);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
     }
 
-    void testLoginResentUntilIndexAnswers()
+    void testHelloResentUntilIndexAnswers()
     {
         WireLink::Settings quick = settings();
         quick.loginRetry = 10ms;
         makeLink(quick);
         _link->start();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() >= 3; }, 5s));
-        for (const auto& datagram : _sink.sent) {
-            CPPUNIT_ASSERT_EQUAL(std::string("login,alice,127.0.0.1:5001,peerchat/1"), datagram.bytes);
-        }
+        for (const auto& datagram : _sink.sent) CPPUNIT_ASSERT_EQUAL(_sink.sent[0].bytes, datagram.bytes);
         CPPUNIT_ASSERT(!_listener.states.empty());
         CPPUNIT_ASSERT(_listener.states[0].first == local::LinkState::Connecting);
         CPPUNIT_ASSERT(_listener.states[0].second.find("no answer from indexd at 127.0.0.1:9400") != std::string::npos);
     }
 
-    void testAcceptFetchesRosterAndGoesOnline()
+    void testChallengeAnsweredWithSignedAuth()
     {
-        Poco::Net::ServerSocket server(Poco::Net::SocketAddress("127.0.0.1", 0));
-        const std::string roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"},
-                                                        {"bob", kBob, "peerchat/1"},
-                                                        {"dn", kDotNet, "dotnet"}},
-                                                       RosterFormat::Peerchat);
-        _loop->watch(server.impl()->sockfd(), EventLoop::Readable, [&](short) {
-            Poco::Net::StreamSocket connection = server.acceptConnection();
-            connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
-            connection.close();
-        });
-
         _link->start();
-        deliver("Accept," + std::to_string(server.address().port()), kIndex);
+        const Challenge challenge{"alice", kSelf, nextNonce()};
+        deliver(Protocol::encode(challenge), kIndex);
+        const Auth auth = lastAuth();
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), auth.name);
+        CPPUNIT_ASSERT(auth.observed == kSelf);
+        CPPUNIT_ASSERT_EQUAL(kPeerchat, auth.dialect);
+        CPPUNIT_ASSERT(auth.nonce == challenge.nonce);
+        CPPUNIT_ASSERT(auth.keys.identity == _alice.publicKey());
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::auth(auth), auth.sig));
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::kx("alice", auth.keys.kx),
+                                          auth.keys.kxSig));
+
+        // A second challenge in the same login round is answered with the same key-exchange key.
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        CPPUNIT_ASSERT(lastAuth().keys.kx == auth.keys.kx);
+    }
+
+    void testChallengeForOthersDropped()
+    {
+        _link->start();
+        deliver(Protocol::encode(Challenge{"bob", kSelf, nextNonce()}), kIndex);
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kBob);
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), endpoint("127.0.0.2:9400"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+    }
+
+    void testWelcomeFetchesSignedRosterAndGoesOnline()
+    {
+        WireLink::Settings legacy = settings();
+        legacy.legacy = true;
+        makeLink(legacy);
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster =
+            signedRoster({selfEntry(), entry("bob", kBob), {"dn", kDotNet, "dotnet", std::nullopt}}, 0);
+        _link->start();
+        login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
-        _loop->unwatch(server.impl()->sockfd());
 
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _roster->peers().size());
         CPPUNIT_ASSERT(_roster->find("dn")->dialect == Dialect::DotNet);
+        CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
+        CPPUNIT_ASSERT(_pins->pinned("bob") == party("bob").identity.publicKey());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
         CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Online);
 
         _link->logout();
-        CPPUNIT_ASSERT_EQUAL(std::string("logout,alice,127.0.0.1:5001"), _sink.sent.back().bytes);
+        CPPUNIT_ASSERT(_sink.sent.back().sealed());
         CPPUNIT_ASSERT(_sink.sent.back().to == kIndex);
+        CPPUNIT_ASSERT_EQUAL(std::string("logout,alice,127.0.0.1:5001"), _sink.sent.back().text);
+    }
+
+    void testWelcomeNotSignedOverOurNonceDropped()
+    {
+        _link->start();
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        _aliceKx = lastAuth().keys.kx;
+        Welcome welcome = welcomeFor(*_index);
+        // Signed over a nonce this peerd never answered.
+        welcome.sig = _index->identity.sign(SignedStatement::welcome(welcome, nextNonce()));
+        deliver(Protocol::encode(welcome), kIndex);
+        // Claiming indexd's key, signed by another.
+        Party mallory("mallory");
+        welcome = welcomeFor(*_index);
+        welcome.sig = mallory.identity.sign(SignedStatement::welcome(welcome, lastAuth().nonce));
+        deliver(Protocol::encode(welcome), kIndex);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT(_listener.states.empty());
+        CPPUNIT_ASSERT(!_pins->indexPin("127.0.0.1:9400"));
+    }
+
+    void testWelcomePinsIndexKeyOnFirstContact()
+    {
+        goOnline({});
+        CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index->identity.publicKey());
+    }
+
+    void testWelcomeFromOtherThanPinnedIndexKeyRefused()
+    {
+        const Party first("indexd");
+        _pins->pinIndex("127.0.0.1:9400", first.identity.publicKey());
+        _link->start();
+        login();
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
+        CPPUNIT_ASSERT(_refusal.has_value());
+        const std::string& detail = _listener.states.back().second;
+        CPPUNIT_ASSERT_EQUAL(*_refusal, detail);
+        CPPUNIT_ASSERT(detail.find(Fingerprint::of(first.identity.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(detail.find(Fingerprint::of(_index->identity.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(detail.find("pinned at first contact") != std::string::npos);
+        CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == first.identity.publicKey());
+        assertSilentTowardsIndex();
+    }
+
+    void testWelcomeFromOtherThanConfiguredIndexKeyRefused()
+    {
+        const Party configured("indexd");
+        WireLink::Settings pinned = settings();
+        pinned.indexKey = configured.identity.publicKey();
+        makeLink(pinned);
+        _link->start();
+        login();
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
+        const std::string& detail = _listener.states.back().second;
+        CPPUNIT_ASSERT(detail.find(Fingerprint::of(configured.identity.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(detail.find(Fingerprint::of(_index->identity.publicKey())) != std::string::npos);
+        CPPUNIT_ASSERT(detail.find("--index-key") != std::string::npos);
+        CPPUNIT_ASSERT(!_pins->indexPin("127.0.0.1:9400"));
+        assertSilentTowardsIndex();
+
+        // The configured key wins over a pin, and the pin follows it.
+        _pins->pinIndex("127.0.0.1:9400", configured.identity.publicKey());
+        pinned.indexKey = _index->identity.publicKey();
+        _listener = RecordingListener();
+        goOnline(pinned, {});
+        CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index->identity.publicKey());
     }
 
     void testPresenceDuringRosterFetchSurvivesOlderSnapshot()
     {
-        Poco::Net::ServerSocket server(Poco::Net::SocketAddress("127.0.0.1", 0));
-        const std::string roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"}, {"bob", kBob, "peerchat/1"}},
-                                                       RosterFormat::Peerchat);
-        _loop->watch(server.impl()->sockfd(), EventLoop::Readable, [&](short) {
-            // Broadcasts that reach peerd before a snapshot taken without them.
-            deliver("login,carol,127.0.0.1:5004,peerchat/1", kIndex);
-            deliver("logout,bob,127.0.0.1:5002", kIndex);
-            Poco::Net::StreamSocket connection = server.acceptConnection();
-            connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
-            connection.close();
-        });
-
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        // Broadcasts that reach peerd before a snapshot taken without them.
+        _rosterServer->beforeWrite = [this] {
+            deliver(signedLogin("carol", kCarol, 1), kIndex);
+            deliver(signedLogout("bob", kBob, 2), kIndex);
+        };
         _link->start();
-        deliver("Accept," + std::to_string(server.address().port()), kIndex);
+        login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
-        _loop->unwatch(server.impl()->sockfd());
 
         CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
@@ -267,20 +450,14 @@ public:
         CPPUNIT_ASSERT(!_listener.presence.back().online);
     }
 
-    void testLogoutBeforeAcceptStillSent()
+    void testLogoutBeforeWelcomeSendsNothing()
     {
+        _link->logout();
         _link->start();
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        const std::size_t sent = _sink.sent.size();
         _link->logout();
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("logout,alice,127.0.0.1:5001"), _sink.sent[1].bytes);
-        _link->logout();
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
-    }
-
-    void testLogoutWithoutLoginSendsNothing()
-    {
-        _link->logout();
-        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT_EQUAL(sent, _sink.sent.size());
     }
 
     void testLogoutAfterRefusalSendsNothing()
@@ -295,12 +472,37 @@ public:
     {
         _link->start();
         deliver("refuse,alice,taken", kIndex);
-        CPPUNIT_ASSERT(_refused);
+        CPPUNIT_ASSERT(_refusal.has_value());
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
         CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Refused);
         CPPUNIT_ASSERT_EQUAL(std::string("indexd refused alice: the name is online from another endpoint; choose "
                                          "another --user or stop the other peerd"),
                              _listener.states.back().second);
+        assertSilentTowardsIndex();
+    }
+
+    void testRefuseKeyNamesTheKeyFile()
+    {
+        _link->start();
+        deliver("refuse,alice,key", kIndex);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
+        CPPUNIT_ASSERT_EQUAL(std::string("indexd refused alice: the name belongs to another identity key; start "
+                                         "peerd with the key file that registered it (--key FILE) or choose "
+                                         "another --user"),
+                             *_refusal);
+    }
+
+    void testRefuseAuthKeepsAsking()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 10ms;
+        makeLink(quick);
+        _link->start();
+        deliver("refuse,alice,auth", kIndex);
+        CPPUNIT_ASSERT(!_refusal);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() >= 2; }, 5s));
+        login();
+        CPPUNIT_ASSERT(!_refusal);
     }
 
     void testRefuseNotFromIndexDropped()
@@ -308,111 +510,239 @@ public:
         _link->start();
         deliver("refuse,alice,taken", kBob);
         deliver("refuse,bob,taken", kIndex);
-        CPPUNIT_ASSERT(!_refused);
+        CPPUNIT_ASSERT(!_refusal);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
     }
 
-    void testPresenceFromIndexUpdatesRoster()
+    // ---- presence and roster --------------------------------------------
+
+    void testSignedPresenceUpdatesRoster()
     {
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
+        goOnline({});
+        deliver(signedLogin("bob", kBob, 1), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
         CPPUNIT_ASSERT(_listener.presence[0].online);
+        CPPUNIT_ASSERT(_pins->pinned("bob") == party("bob").identity.publicKey());
 
-        deliver("logout,bob,127.0.0.1:5002", kIndex);
+        deliver(signedLogout("bob", kBob, 2), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
         CPPUNIT_ASSERT(!_listener.presence[1].online);
     }
 
+    void testUnsignedPresenceDropped()
+    {
+        goOnline({});
+        deliver("login,mallory,127.0.0.1:6666", kIndex);
+        deliver("login,mallory,127.0.0.1:6666,peerchat/2,1", kIndex);
+        const Login bare{"carol", kCarol, kPeerchat, 1, party("carol").keys(), std::nullopt};
+        deliver(Protocol::encode(bare), kIndex);
+        CPPUNIT_ASSERT(_roster->peers().empty());
+        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliver("logout,bob,127.0.0.1:5002,2", kIndex);
+        deliver("logout,bob,127.0.0.1:5002", kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
+        CPPUNIT_ASSERT(!_pins->pinned("carol"));
+    }
+
+    void testWronglySignedPresenceDropped()
+    {
+        goOnline({});
+        Party mallory("indexd");
+        // Signed by another key, for another run of indexd, or changed after signing.
+        deliver(signedLogin("bob", kBob, 1, mallory, _epoch), kIndex);
+        Epoch earlier = _epoch;
+        earlier[0] ^= 1;
+        deliver(signedLogin("bob", kBob, 1, *_index, earlier), kIndex);
+        Login moved{"bob", kBob, kPeerchat, 1, party("bob").keys(), std::nullopt};
+        moved.sig = _index->identity.sign(SignedStatement::presence(moved, _epoch));
+        moved.endpoint = endpoint("127.0.0.1:6666");
+        deliver(Protocol::encode(moved), kIndex);
+        CPPUNIT_ASSERT(_roster->peers().empty());
+        CPPUNIT_ASSERT(_listener.presence.empty());
+        CPPUNIT_ASSERT(!_pins->pinned("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), _link->presenceSeq());
+
+        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliver(signedLogout("bob", kBob, 2, mallory), kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+    }
+
     void testPresenceNotFromIndexDropped()
     {
-        deliver("login,mallory,127.0.0.1:6666,peerchat/1", endpoint("127.0.0.1:9401"));
-        CPPUNIT_ASSERT(_roster->find("mallory") == nullptr);
+        goOnline({});
+        deliver(signedLogin("carol", kCarol, 1), endpoint("127.0.0.1:9401"));
+        CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
 
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
-        deliver("logout,bob,127.0.0.1:5002", kBob);
-        deliver("logout,bob,127.0.0.1:5002", endpoint("127.0.0.2:9400"));
+        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliver(signedLogout("bob", kBob, 2), kBob);
+        deliver(signedLogout("bob", kBob, 2), endpoint("127.0.0.2:9400"));
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
     }
 
-    void testTalkFromRegisteredEndpointStored()
+    void testPresenceWithBadKeySignatureDropped()
     {
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
-        deliver("talk,12:00:01,bob,hi, alice", kBob);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
-        const local::ChatLine& line = _listener.lines[0].first;
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), line.id);
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.from);
-        CPPUNIT_ASSERT(!line.outgoing);
-        CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
-        CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
-        CPPUNIT_ASSERT(line.receivedAtMs > 1600000000000);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), _listener.lines[0].second);
+        goOnline({});
+        // indexd (or whoever holds its key) cannot swap bob's key-exchange key: bob signs it himself.
+        PeerKeys swapped = party("bob").keys();
+        swapped.kx = party("carol").kx.publicKey();
+        deliver(signedLogin(Login{"bob", kBob, kPeerchat, 1, swapped, std::nullopt}), kIndex);
+        // A peerchat/2 user without keys, a seed user with keys.
+        deliver(signedLogin(Login{"carol", kCarol, kPeerchat, 2, std::nullopt, std::nullopt}), kIndex);
+        deliver(signedLogin(Login{"seed1", kDave, "seed", 3, party("dave").keys(), std::nullopt}), kIndex);
+        CPPUNIT_ASSERT(_roster->peers().empty());
+        CPPUNIT_ASSERT(!_pins->pinned("bob"));
+    }
+
+    void testRosterWithBadSignatureRefused()
+    {
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        Party mallory("indexd");
+        const std::string part = RosterCodec::encode({selfEntry(), entry("bob", kBob)}, RosterFormat::Peerchat, 0);
+        _rosterServer->roster =
+            RosterCodec::withSignature(part, mallory.identity.sign(SignedStatement::roster(part, _epoch)));
+        _link->start();
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !_listener.states.empty(); }, 5s));
+        CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Connecting);
+        CPPUNIT_ASSERT(_listener.states.back().second.find("could not read the roster (roster not signed") == 0);
+        CPPUNIT_ASSERT(_roster->peers().empty());
+
+        _rosterServer->roster = part;  // no signature at all
+        _listener.states.clear();
+        _link->logout();
+        makeLink(settings());
+        _link->start();
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !_listener.states.empty(); }, 5s));
+        CPPUNIT_ASSERT(_listener.states.back().second.find("could not read the roster (unsigned roster") == 0);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+    }
+
+    void testRosterEntryWithBadKeySignatureDropped()
+    {
+        PeerKeys swapped = party("carol").keys();
+        swapped.kxSig = party("bob").keys().kxSig;
+        goOnline({entry("bob", kBob), {"carol", kCarol, kPeerchat, swapped}});
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+        CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
+        CPPUNIT_ASSERT(!_pins->pinned("carol"));
+    }
+
+    // ---- keys -------------------------------------------------------------
+
+    void testChangedKeyBlocksSendingAndIncoming()
+    {
+        WireLink::Settings quick = settings();
+        quick.retransmit = {10ms, 20ms, 60000ms};
+        goOnline(quick, {entry("bob", kBob)}, 1);
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "before the change").ok());
+        const Party oldBob = std::move(_parties.at("bob"));
+        _parties.erase("bob");
+        _parties.emplace("bob", Party("bob"));
+
+        deliver(signedLogin("bob", kBob, 2), kIndex);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.trusts.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.trusts[0].first);
+        CPPUNIT_ASSERT(_listener.trusts[0].second == local::Trust::Changed);
+        CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
+        CPPUNIT_ASSERT(_pins->pinned("bob") == oldBob.identity.publicKey());
+
+        const auto refused = _link->sendTalk("bob", "after the change");
+        CPPUNIT_ASSERT(!refused.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob's key changed: compare fingerprints with /verify bob, then /trust bob"),
+                             refused.error());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->history("bob").size());
-    }
 
-    void testSpoofedTalkDropped()
-    {
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
-        deliver("talk,12:00:01,bob,spoofed", endpoint("127.0.0.1:6666"));
-        deliver("talk,12:00:01,bob,spoofed", kIndex);
-        deliver("talk,12:00:01,bob,spoofed", endpoint("127.0.0.2:5002"));
+        // Nothing from the new key is taken, and the line already queued waits.
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "trust me"});
         CPPUNIT_ASSERT(_listener.lines.empty());
-        CPPUNIT_ASSERT(_store->history("bob").empty());
+        _sink.sent.clear();
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 150ms));
+        CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.trusts.size());
     }
 
-    void testTalkFromStrangerDropped()
+    void testTrustedKeyReleasesWaitingLines()
     {
-        deliver("talk,12:00:01,mallory,hello", endpoint("127.0.0.1:6666"));
-        deliver("talk,12:00:01,alice,hello", kSelf);
-        CPPUNIT_ASSERT(_listener.lines.empty());
-        CPPUNIT_ASSERT(_store->history("mallory").empty());
-    }
+        WireLink::Settings quick = settings();
+        quick.retransmit = {10ms, 20ms, 60000ms};
+        goOnline(quick, {entry("bob", kBob)}, 1);
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "waiting for the new key").ok());
+        _parties.erase("bob");
+        _parties.emplace("bob", Party("bob"));
+        deliver(signedLogin("bob", kBob, 2), kIndex);
+        _sink.sent.clear();
 
-    void testDotNetTalkAcceptedFromAnyPortOfItsAddress()
-    {
-        deliver("login,dn,127.0.0.1:5003,dotnet", kIndex);
-        _link->handleDatagram(Utf8::toUtf16le("talk,3:04:05 PM,dn,你好, alice"), endpoint("127.0.0.1:40000"));
-        _link->handleDatagram(Utf8::toUtf16le("talk,3:04:06 PM,dn,spoofed"), endpoint("127.0.0.2:40000"));
+        CPPUNIT_ASSERT(_pins->trust("bob"));
+        _link->keyTrusted("bob");
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
+        CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
+        CPPUNIT_ASSERT(std::regex_match(sentStartingWith("msg,")[0].text,
+                                        std::regex("msg,[0-9a-f]+,1,[0-9:]+,alice,waiting for the new key")));
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "new key, same bob"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("你好, alice"), _listener.lines[0].first.text);
-        CPPUNIT_ASSERT_EQUAL(std::string("3:04:05 PM"), _listener.lines[0].first.sentTime);
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "welcome back").ok());
+    }
+
+    void testPinnedKeyBackRestoresTrust()
+    {
+        goOnline({entry("bob", kBob)}, 1);
+        Party other("bob");
+        deliver(signedLogin(Login{"bob", kBob, kPeerchat, 2, other.keys(), std::nullopt}), kIndex);
+        CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
+        party("bob").renewKx();
+        deliver(signedLogin("bob", kBob, 3), kIndex);
+        CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Pinned);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.trusts.size());
+        CPPUNIT_ASSERT(_listener.trusts[1].second == local::Trust::Pinned);
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "hello again").ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("msg,"), _sink.sent.back().text.substr(0, 4));
     }
 
     void testMalformedDatagramsDropped()
     {
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
+        goOnline({entry("bob", kBob)}, 1);
         const std::vector<std::string> junk{
             "",
             "hello",
             "talk",
-            "talk,12:00:00",
+            "seal",
+            "seal,AAAAAAAAAAA,AAAAAAAAAAA,1,AAAA",
+            "seal,!!,??,x,y",
+            "welcome,alice",
+            "challenge,alice,127.0.0.1:5001,short",
             "talk,12:00:00,bob,bad \xff utf-8",
             std::string("talk,12:00:00,bob,nul\0inside", 27),
-            "talk,12:00:00,bob," + std::string(Protocol::kMaxTextBytes + 1, 'x'),
             std::string(Protocol::kMaxDatagramBytes + 1, 'a'),
             "logout,bob",
             "login,bob,not-an-endpoint",
-            "Accept,0",
-            "Accept,99999",
+            "Accept,9401",
             std::string("t\0a\0", 4),
         };
         for (const std::string& bytes : junk) {
             _link->handleDatagram(bytes, kBob);
             _link->handleDatagram(bytes, kIndex);
         }
+        // Garbage sealed under the right keys.
+        const std::string sealedJunk = Protocol::encodeDatagram(
+            party("bob").sessionWith(*_aliceKx).seal("msg,zz,1"), TextEncoding::Utf8);
+        _link->handleDatagram(sealedJunk, kBob);
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _roster->peers().size());
-        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+        CPPUNIT_ASSERT(_sink.sent.empty());
     }
 
-    void testSendToPeerchatPeerGoesAsMsg()
+    // ---- chat -------------------------------------------------------------
+
+    void testSendToPeerchatPeerGoesSealed()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}});
+        goOnline({entry("bob", kBob)});
         const auto line = _link->sendTalk("bob", "你好, world");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), line->id);
@@ -421,47 +751,16 @@ public:
         CPPUNIT_ASSERT(line->state == local::LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
+        CPPUNIT_ASSERT(_sink.sent[0].sealed());
+        CPPUNIT_ASSERT(_sink.sent[0].bytes.find("world") == std::string::npos);
         const std::string stream = streamTo("bob");
-        CPPUNIT_ASSERT(std::regex_match(_sink.sent[0].bytes,
+        CPPUNIT_ASSERT(std::regex_match(_sink.sent[0].text,
                                         std::regex("msg,[0-9a-f]+,1,[0-2][0-9]:[0-5][0-9]:[0-5][0-9],alice,你好, world")));
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->sentTime + ",alice,你好, world", _sink.sent[0].bytes);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->history("bob").size());
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->sentTime + ",alice,你好, world", _sink.sent[0].text);
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), _store->unread("bob"));
 
         CPPUNIT_ASSERT(_link->sendTalk("bob", "two").ok());
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", _sink.sent[1].bytes.substr(0, stream.size() + 7));
-    }
-
-    void testSendUsesUtf16ForDotNetPeer()
-    {
-        deliver("login,dn,127.0.0.1:5003,dotnet", kIndex);
-        const auto line = _link->sendTalk("dn", "你好, world");
-        CPPUNIT_ASSERT(line.ok());
-        const std::string& bytes = _sink.sent.back().bytes;
-        CPPUNIT_ASSERT(_sink.sent.back().to == kDotNet);
-        CPPUNIT_ASSERT(bytes.size() > 2 && bytes[0] == 't' && bytes[1] == '\0');
-        const auto text = Utf8::fromUtf16le(bytes);
-        CPPUNIT_ASSERT(text.has_value());
-        CPPUNIT_ASSERT_EQUAL("talk," + line->sentTime + ",alice,你好, world", *text);
-        CPPUNIT_ASSERT(line->state == local::LineState::Sent);
-        CPPUNIT_ASSERT(_store->outbox().empty());
-    }
-
-    void testSendToSeedPeerIsOneTalkMarkedSent()
-    {
-        WireLink::Settings quick = settings();
-        quick.retransmit = {5ms, 10ms, 50ms};
-        goOnline(quick, {{"seed1", kBob, "seed"}});
-        const auto line = _link->sendTalk("seed1", "hello, seed");
-        CPPUNIT_ASSERT(line.ok());
-        CPPUNIT_ASSERT(line->state == local::LineState::Sent);
-        CPPUNIT_ASSERT(stateOf("seed1", 1) == local::LineState::Sent);
-        CPPUNIT_ASSERT(_store->outbox().empty());
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
-        CPPUNIT_ASSERT_EQUAL("talk," + line->sentTime + ",alice,hello, seed", _sink.sent[0].bytes);
-        CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", _sink.sent[1].text.substr(0, stream.size() + 7));
     }
 
     void testSendToSelfRefused()
@@ -483,22 +782,120 @@ public:
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->state == local::LineState::Pending);
         // Without a roster bob's whereabouts are unknown: nothing goes anywhere yet.
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty() ||
-                                                        !sentStartingWith("store,").empty(); }, 100ms));
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 100ms));
 
-        RosterServer server(*_loop);
-        server.roster = RosterCodec::encode({{"bob", kBob, "peerchat/1"}}, RosterFormat::Peerchat);
-        deliver("Accept," + std::to_string(server.port()), kIndex);
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
         CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
-        CPPUNIT_ASSERT(sentStartingWith("store,").empty());
+        CPPUNIT_ASSERT(sentStartingWith("post,").empty());
+    }
+
+    void testSealedMsgDeliveredAndAcked()
+    {
+        goOnline({entry("bob", kBob)});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "hi, alice"});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
+        const local::ChatLine& line = _listener.lines[0].first;
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
+        CPPUNIT_ASSERT(line.state == local::LineState::Received);
+        CPPUNIT_ASSERT(line.verified);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), _listener.lines[0].second);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT(_sink.sent[0].sealed());
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,1"), _sink.sent[0].text);
+        CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
+    }
+
+    void testReplayedSealRefused()
+    {
+        goOnline({entry("bob", kBob)});
+        const std::string first = party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "bob", "once"});
+        const std::string second = party("bob").seal(*_aliceKx, Msg{"b0b", 2, "12:00:02", "bob", "twice"});
+        deliver(first, kBob);
+        deliver(second, kBob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        // A captured datagram sent again, also in another order, opens no more.
+        deliver(second, kBob);
+        deliver(first, kBob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+    }
+
+    void testDuplicateMsgAckedNotDeliveredTwice()
+    {
+        goOnline({entry("bob", kBob)});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "one"});
+        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "two"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "one"});
+        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "two"});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,1"), _sink.sent[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[1].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[2].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[3].text);
+    }
+
+    void testOutOfOrderMsgHeldThenDelivered()
+    {
+        goOnline({entry("bob", kBob)});
+        deliverFrom("bob", Msg{"b0b", 3, "12:00:03", "bob", "three"});
+        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "two"});
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        // Nothing of the stream is delivered yet, so there is no position to ack.
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "one"});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _listener.lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("one"), _listener.lines[0].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), _listener.lines[1].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("three"), _listener.lines[2].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(3), _listener.lines[2].second);
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,3"), _sink.sent.back().text);
+    }
+
+    void testSealFromWrongSourceDropped()
+    {
+        goOnline({entry("bob", kBob), entry("carol", kCarol)});
+        const Msg fromBob{"b0b", 1, "12:00:01", "bob", "spoofed"};
+        // bob's own seal, arriving from elsewhere.
+        deliver(party("bob").seal(*_aliceKx, fromBob), endpoint("127.0.0.1:6666"));
+        deliver(party("bob").seal(*_aliceKx, fromBob), endpoint("127.0.0.2:5002"));
+        deliver(party("bob").seal(*_aliceKx, fromBob), kCarol);
+        // carol sealing a msg in bob's name; alice's own name; indexd sealing chat.
+        deliverFrom("carol", fromBob);
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "alice", "myself"});
+        deliver(_index->seal(*_aliceKx, fromBob), kIndex);
+        // A stranger with its own keys.
+        Party mallory("mallory");
+        deliver(mallory.seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "mallory", "stranger"}), endpoint("127.0.0.1:6666"));
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT(_store->history("bob").empty());
+    }
+
+    void testPlainChatDropped()
+    {
+        goOnline({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "sealed").ok());
+        deliver("msg,b0b,1,12:00:01,bob,plain", kBob);
+        deliver("ack,bob," + streamTo("bob") + ",1", kBob);
+        deliver("mail,carol," + Base64::encode(party("carol").identity.publicKey()) + ",c0c,1,AAAA", kIndex);
+        deliver("seen,99", kIndex);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_listener.statuses.empty());
+        CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
     }
 
     void testMsgResentWithBackoffUntilAcked()
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {20ms, 80ms, 60000ms};
-        goOnline(quick, {{"bob", kBob, "peerchat/1"}});
+        goOnline(quick, {entry("bob", kBob)});
         const auto begin = std::chrono::steady_clock::now();
         CPPUNIT_ASSERT(_link->sendTalk("bob", "again and again").ok());
         std::vector<std::chrono::steady_clock::duration> at;
@@ -507,14 +904,16 @@ public:
             return _sink.sent.size() >= 5;
         }, 5s));
         for (const auto& datagram : _sink.sent) {
-            CPPUNIT_ASSERT_EQUAL(_sink.sent[0].bytes, datagram.bytes);
+            CPPUNIT_ASSERT_EQUAL(_sink.sent[0].text, datagram.text);
             CPPUNIT_ASSERT(datagram.to == kBob);
         }
+        // Each try is a datagram of its own: a new counter, new ciphertext.
+        CPPUNIT_ASSERT(_sink.sent[0].bytes != _sink.sent[1].bytes);
         // 0, 20, 60, 140, 220 ms: each wait twice the last, at most 80 ms.
         CPPUNIT_ASSERT(at[1] >= 20ms && at[2] >= 60ms && at[3] >= 140ms && at[4] >= 220ms);
         CPPUNIT_ASSERT(at[4] - at[3] < at[3] - at[2] + 40ms);
 
-        deliver("ack,bob," + streamTo("bob") + ",1", kBob);
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 200ms));
@@ -523,31 +922,31 @@ public:
 
     void testAckMarksDeliveredUpToSeq()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}});
+        goOnline({entry("bob", kBob)});
         for (int i = 1; i <= 3; ++i) CPPUNIT_ASSERT(_link->sendTalk("bob", "line " + std::to_string(i)).ok());
         const std::string stream = streamTo("bob");
-        deliver("ack,bob," + stream + ",2", kBob);
+        deliverFrom("bob", Ack{"bob", stream, 2});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.statuses.size());
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Delivered));
         CPPUNIT_ASSERT(hasStatus("bob", 2, local::LineState::Delivered));
         CPPUNIT_ASSERT(stateOf("bob", 3) == local::LineState::Pending);
-        deliver("ack,bob," + stream + ",2", kBob);
+        deliverFrom("bob", Ack{"bob", stream, 2});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.statuses.size());
-        deliver("ack,bob," + stream + ",3", kBob);
+        deliverFrom("bob", Ack{"bob", stream, 3});
         CPPUNIT_ASSERT(hasStatus("bob", 3, local::LineState::Delivered));
         CPPUNIT_ASSERT(_store->outbox().empty());
     }
 
     void testAckFromWrongSourceIgnored()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}, {"carol", endpoint("127.0.0.1:5004"), "peerchat/1"}});
+        goOnline({entry("bob", kBob), entry("carol", kCarol)});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "for bob").ok());
-        const std::string stream = streamTo("bob");
-        deliver("ack,bob," + stream + ",1", endpoint("127.0.0.1:5004"));
-        deliver("ack,bob," + stream + ",1", kIndex);
-        deliver("ack,bob," + stream + ",1", endpoint("127.0.0.2:5002"));
-        deliver("ack,carol," + stream + ",1", endpoint("127.0.0.1:5004"));
-        deliver("ack,mallory," + stream + ",1", kBob);
+        const Ack ack{"bob", streamTo("bob"), 1};
+        deliverFrom("carol", ack);
+        deliver(_index->seal(*_aliceKx, ack), kIndex);
+        deliver(party("bob").seal(*_aliceKx, ack), endpoint("127.0.0.2:5002"));
+        deliverFrom("carol", Ack{"carol", ack.stream, 1});
+        deliverFrom("bob", Ack{"mallory", ack.stream, 1});
         CPPUNIT_ASSERT(_listener.statuses.empty());
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
@@ -557,52 +956,189 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {10ms, 20ms, 100ms};
-        goOnline(quick, {{"bob", kBob, "peerchat/1"}});
+        goOnline(quick, {entry("bob", kBob)});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "anyone?").ok());
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return hasStatus("bob", 1, local::LineState::Failed); }, 5s));
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Failed);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(_sink.sent[0].bytes, _sink.sent.back().bytes);
+        CPPUNIT_ASSERT_EQUAL(_sink.sent[0].text, _sink.sent.back().text);
 
-        deliver("ack,bob," + streamTo("bob") + ",1", kBob);
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
     }
 
-    void testSendToOfflinePeerGoesToIndex()
+    // ---- seed and .NET peers (legacy mode) ---------------------------------
+
+    void testTalkRefusedWithoutLegacy()
     {
-        goOnline({});
+        goOnline({{"seed1", kBob, "seed", std::nullopt}});
+        deliver("talk,12:00:01,seed1,plain hello", kBob);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_store->history("seed1").empty());
+
+        const auto refused = _link->sendTalk("seed1", "hello");
+        CPPUNIT_ASSERT(!refused.ok());
+        CPPUNIT_ASSERT(refused.error().find("seed1 uses a client without encryption") == 0);
+        CPPUNIT_ASSERT(refused.error().find("--legacy") != std::string::npos);
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT(_store->history("seed1").empty());
+    }
+
+    void testLegacyTalkStoredUnverified()
+    {
+        goOnline(legacySettings(), {{"seed1", kBob, "seed", std::nullopt}});
+        deliver("talk,12:00:01,seed1,hi, alice", kBob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
+        const local::ChatLine& line = _listener.lines[0].first;
+        CPPUNIT_ASSERT_EQUAL(std::string("seed1"), line.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("seed1"), line.from);
+        CPPUNIT_ASSERT(!line.outgoing);
+        CPPUNIT_ASSERT(!line.verified);
+        CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
+        CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
+        CPPUNIT_ASSERT(!_store->history("seed1")[0].verified);
+
+        // Still only from where seed1 is registered.
+        deliver("talk,12:00:01,seed1,spoofed", endpoint("127.0.0.1:6666"));
+        deliver("talk,12:00:01,seed1,spoofed", kIndex);
+        deliver("talk,12:00:01,mallory,hello", endpoint("127.0.0.1:6666"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
+    }
+
+    void testLegacyTalkInPeerchatPeersNameDropped()
+    {
+        goOnline(legacySettings(), {entry("bob", kBob)});
+        deliver("talk,12:00:01,bob,plain, but from bob's endpoint", kBob);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+    }
+
+    void testLegacyDotNetTalkAcceptedFromAnyPortOfItsAddress()
+    {
+        goOnline(legacySettings(), {{"dn", kDotNet, "dotnet", std::nullopt}});
+        _link->handleDatagram(Utf8::toUtf16le("talk,3:04:05 PM,dn,你好, alice"), endpoint("127.0.0.1:40000"));
+        _link->handleDatagram(Utf8::toUtf16le("talk,3:04:06 PM,dn,spoofed"), endpoint("127.0.0.2:40000"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("你好, alice"), _listener.lines[0].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("3:04:05 PM"), _listener.lines[0].first.sentTime);
+        CPPUNIT_ASSERT(!_listener.lines[0].first.verified);
+    }
+
+    void testLegacySendUsesUtf16ForDotNetPeer()
+    {
+        goOnline(legacySettings(), {{"dn", kDotNet, "dotnet", std::nullopt}});
+        const auto line = _link->sendTalk("dn", "你好, world");
+        CPPUNIT_ASSERT(line.ok());
+        const std::string& bytes = _sink.sent.back().bytes;
+        CPPUNIT_ASSERT(_sink.sent.back().to == kDotNet);
+        CPPUNIT_ASSERT(bytes.size() > 2 && bytes[0] == 't' && bytes[1] == '\0');
+        const auto text = Utf8::fromUtf16le(bytes);
+        CPPUNIT_ASSERT(text.has_value());
+        CPPUNIT_ASSERT_EQUAL("talk," + line->sentTime + ",alice,你好, world", *text);
+        CPPUNIT_ASSERT(line->state == local::LineState::Sent);
+        CPPUNIT_ASSERT(_store->outbox().empty());
+    }
+
+    void testLegacySendToSeedPeerIsOneTalkMarkedSent()
+    {
+        WireLink::Settings quick = legacySettings();
+        quick.retransmit = {5ms, 10ms, 50ms};
+        goOnline(quick, {{"seed1", kBob, "seed", std::nullopt}});
+        const auto line = _link->sendTalk("seed1", "hello, seed");
+        CPPUNIT_ASSERT(line.ok());
+        CPPUNIT_ASSERT(line->state == local::LineState::Sent);
+        CPPUNIT_ASSERT(stateOf("seed1", 1) == local::LineState::Sent);
+        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL("talk," + line->sentTime + ",alice,hello, seed", _sink.sent[0].bytes);
+        CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
+    }
+
+    void testLegacyQueuedLinesTalkedOnceWhenPeerIsSeed()
+    {
+        WireLink::Settings quick = legacySettings();
+        quick.retransmit = {10ms, 20ms, 60000ms};
+        goOnline(quick, {});
+        CPPUNIT_ASSERT(_link->sendTalk("seed1", "first").ok());
+        CPPUNIT_ASSERT(_link->sendTalk("seed1", "second").ok());
+        _sink.sent.clear();
+
+        deliver(signedLogin(Login{"seed1", kBob, "seed", 1, std::nullopt, std::nullopt}), kIndex);
+        const auto talks = sentStartingWith("talk,");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), talks.size());
+        CPPUNIT_ASSERT(talks[0].to == kBob);
+        CPPUNIT_ASSERT(std::regex_match(talks[0].bytes, std::regex("talk,[0-9:]+,alice,first")));
+        CPPUNIT_ASSERT(std::regex_match(talks[1].bytes, std::regex("talk,[0-9:]+,alice,second")));
+        CPPUNIT_ASSERT(hasStatus("seed1", 1, local::LineState::Sent));
+        CPPUNIT_ASSERT(hasStatus("seed1", 2, local::LineState::Sent));
+        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 2; }, 100ms));
+    }
+
+    // ---- offline lines through indexd -------------------------------------
+
+    void testSendToOfflinePeerPostsSealedBox()
+    {
+        goOnline({entry("bob", kBob)}, 1);
+        deliver(signedLogout("bob", kBob, 2), kIndex);
         const auto line = _link->sendTalk("bob", "while you were out, 你好");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->state == local::LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_sink.sent[0].to == kIndex);
+        CPPUNIT_ASSERT(_sink.sent[0].sealed());
         const std::string stream = streamTo("bob");
-        CPPUNIT_ASSERT_EQUAL("store,bob," + stream + ",1," + line->sentTime + ",alice,while you were out, 你好",
-                             _sink.sent[0].bytes);
+        const Post post = std::get<Post>(Protocol::decode(_sink.sent[0].text).value());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), post.to);
+        CPPUNIT_ASSERT_EQUAL(stream, post.stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), post.seq);
+        // indexd sees ciphertext only; bob opens it with his key and alice's.
+        CPPUNIT_ASSERT(_sink.sent[0].text.find("while you were out") == std::string::npos);
+        const Parsed<std::string> opened = OfflineBox::open(party("bob").identity, _alice.publicKey(), post.box);
+        CPPUNIT_ASSERT(opened.ok());
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->sentTime + ",alice,while you were out, 你好", *opened);
 
-        deliver("stored,bob," + stream + ",1", kIndex);
+        deliverFromIndex(Stored{"bob", stream, 1});
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Stored));
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Stored);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
     }
 
-    void testStoreResentUntilStored()
+    void testSendToNeverSeenPeerWaits()
+    {
+        WireLink::Settings quick = settings();
+        quick.retransmit = {5ms, 10ms, 60000ms};
+        goOnline(quick, {});
+        const auto line = _link->sendTalk("bob", "whoever you are");
+        CPPUNIT_ASSERT(line.ok());
+        CPPUNIT_ASSERT(line->state == local::LineState::Pending);
+        // Without bob's key there is nothing to seal to.
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 100ms));
+
+        deliver(signedLogin("bob", kBob, 1), kIndex);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
+        CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
+    }
+
+    void testPostResentUntilStored()
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {10ms, 20ms, 60000ms};
+        _pins->see("bob", party("bob").identity.publicKey());
         goOnline(quick, {});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "keep it").ok());
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() >= 3; }, 5s));
         for (const auto& datagram : _sink.sent) {
-            CPPUNIT_ASSERT_EQUAL(_sink.sent[0].bytes, datagram.bytes);
+            CPPUNIT_ASSERT(datagram.text.rfind("post,bob," + streamTo("bob") + ",1,", 0) == 0);
             CPPUNIT_ASSERT(datagram.to == kIndex);
         }
         // Only indexd says what it keeps.
-        deliver("stored,bob," + streamTo("bob") + ",1", kBob);
-        CPPUNIT_ASSERT(_listener.statuses.empty());
+        deliverFrom("carol", Stored{"bob", streamTo("bob"), 1});
         deliver("stored,bob," + streamTo("bob") + ",1", kIndex);
+        CPPUNIT_ASSERT(_listener.statuses.empty());
+        deliverFromIndex(Stored{"bob", streamTo("bob"), 1});
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 150ms));
         CPPUNIT_ASSERT(!hasStatus("bob", 1, local::LineState::Failed));
@@ -612,12 +1148,13 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {10ms, 20ms, 60000ms};
+        _pins->see("bob", party("bob").identity.publicKey());
         goOnline(quick, {});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "one").ok());
         CPPUNIT_ASSERT(_link->sendTalk("bob", "two").ok());
         const std::string stream = streamTo("bob");
-        deliver("full,bob," + stream + ",1", kIndex);
-        deliver("full,bob," + stream + ",2", kIndex);
+        deliverFromIndex(Full{"bob", stream, 1});
+        deliverFromIndex(Full{"bob", stream, 2});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.problems.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.problems[0].first);
         CPPUNIT_ASSERT_EQUAL(std::string("bob's mailbox at indexd is full: your lines to bob wait in the outbox and "
@@ -628,61 +1165,40 @@ public:
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 100ms));
 
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
+        deliver(signedLogin("bob", kBob, 1), kIndex);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("msg,").size() >= 2; }, 5s));
     }
 
     void testQueuedLinesGoDirectWhenPeerLogsIn()
     {
+        _pins->see("bob", party("bob").identity.publicKey());
         goOnline({});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "first").ok());
         CPPUNIT_ASSERT(_link->sendTalk("bob", "second").ok());
         const std::string stream = streamTo("bob");
-        deliver("stored,bob," + stream + ",1", kIndex);
-        deliver("stored,bob," + stream + ",2", kIndex);
+        deliverFromIndex(Stored{"bob", stream, 1});
+        deliverFromIndex(Stored{"bob", stream, 2});
         _sink.sent.clear();
 
-        deliver("login,bob,127.0.0.1:5002,peerchat/1", kIndex);
+        deliver(signedLogin("bob", kBob, 1), kIndex);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("msg,").size() >= 2; }, 5s));
         const auto msgs = sentStartingWith("msg,");
         CPPUNIT_ASSERT(msgs[0].to == kBob);
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1,", msgs[0].bytes.substr(0, stream.size() + 7));
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", msgs[1].bytes.substr(0, stream.size() + 7));
-        deliver("ack,bob," + stream + ",2", kBob);
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1,", msgs[0].text.substr(0, stream.size() + 7));
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", msgs[1].text.substr(0, stream.size() + 7));
+        deliverFrom("bob", Ack{"bob", stream, 2});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
         CPPUNIT_ASSERT(stateOf("bob", 2) == local::LineState::Delivered);
     }
 
-    void testQueuedLinesTalkedOnceWhenPeerIsSeed()
-    {
-        WireLink::Settings quick = settings();
-        quick.retransmit = {10ms, 20ms, 60000ms};
-        goOnline(quick, {});
-        CPPUNIT_ASSERT(_link->sendTalk("seed1", "first").ok());
-        CPPUNIT_ASSERT(_link->sendTalk("seed1", "second").ok());
-        _sink.sent.clear();
-
-        deliver("login,seed1,127.0.0.1:5002", kIndex);
-        const auto talks = sentStartingWith("talk,");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), talks.size());
-        CPPUNIT_ASSERT(talks[0].to == kBob);
-        CPPUNIT_ASSERT(std::regex_match(talks[0].bytes, std::regex("talk,[0-9:]+,alice,first")));
-        CPPUNIT_ASSERT(std::regex_match(talks[1].bytes, std::regex("talk,[0-9:]+,alice,second")));
-        CPPUNIT_ASSERT(hasStatus("seed1", 1, local::LineState::Sent));
-        CPPUNIT_ASSERT(hasStatus("seed1", 2, local::LineState::Sent));
-        CPPUNIT_ASSERT(stateOf("seed1", 2) == local::LineState::Sent);
-        CPPUNIT_ASSERT(_store->outbox().empty());
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 2; }, 100ms));
-    }
-
     void testLinesToPeerThatLeftGoToIndex()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}});
+        goOnline({entry("bob", kBob)}, 1);
         CPPUNIT_ASSERT(_link->sendTalk("bob", "are you still there?").ok());
-        CPPUNIT_ASSERT(sentStartingWith("store,").empty());
-        deliver("logout,bob,127.0.0.1:5002", kIndex);
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("store,").empty(); }, 5s));
-        CPPUNIT_ASSERT(sentStartingWith("store,")[0].to == kIndex);
+        CPPUNIT_ASSERT(sentStartingWith("post,").empty());
+        deliver(signedLogout("bob", kBob, 2), kIndex);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("post,").empty(); }, 5s));
+        CPPUNIT_ASSERT(sentStartingWith("post,")[0].to == kIndex);
     }
 
     void testOutboxLeftInStoreGoesOutAfterStart()
@@ -690,112 +1206,92 @@ public:
         _store->enqueue("bob", "alice", "11:00:00", 1, "from before");
         const OutboxEntry kept = _store->enqueue("carol", "alice", "11:00:01", 2, "kept by indexd");
         _store->setState("carol", kept.lineId, local::LineState::Stored);
-        goOnline({{"bob", kBob, "peerchat/1"}});
+        _pins->see("carol", party("carol").identity.publicKey());
+        goOnline({entry("bob", kBob)});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
         CPPUNIT_ASSERT_EQUAL("msg," + streamTo("bob") + ",1,11:00:00,alice,from before",
-                             sentStartingWith("msg,")[0].bytes);
+                             sentStartingWith("msg,")[0].text);
         // carol's line is at indexd already: it waits for carol.
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("store,").empty(); }, 100ms));
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("post,").empty(); }, 100ms));
     }
 
-    void testMsgDeliveredAndAcked()
-    {
-        goOnline({{"bob", kBob, "peerchat/1"}});
-        deliver("msg,b0b,1,12:00:01,bob,hi, alice", kBob);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
-        const local::ChatLine& line = _listener.lines[0].first;
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
-        CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
-        CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
-        CPPUNIT_ASSERT(line.state == local::LineState::Received);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), _listener.lines[0].second);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,1"), _sink.sent[0].bytes);
-        CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
-    }
-
-    void testDuplicateMsgAckedNotDeliveredTwice()
-    {
-        goOnline({{"bob", kBob, "peerchat/1"}});
-        deliver("msg,b0b,1,12:00:01,bob,one", kBob);
-        deliver("msg,b0b,2,12:00:02,bob,two", kBob);
-        deliver("msg,b0b,1,12:00:01,bob,one", kBob);
-        deliver("msg,b0b,2,12:00:02,bob,two", kBob);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink.sent.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,1"), _sink.sent[0].bytes);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[1].bytes);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[2].bytes);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[3].bytes);
-    }
-
-    void testOutOfOrderMsgHeldThenDelivered()
-    {
-        goOnline({{"bob", kBob, "peerchat/1"}});
-        deliver("msg,b0b,3,12:00:03,bob,three", kBob);
-        deliver("msg,b0b,2,12:00:02,bob,two", kBob);
-        CPPUNIT_ASSERT(_listener.lines.empty());
-        // Nothing of the stream is delivered yet, so there is no position to ack.
-        CPPUNIT_ASSERT(_sink.sent.empty());
-        deliver("msg,b0b,1,12:00:01,bob,one", kBob);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("one"), _listener.lines[0].first.text);
-        CPPUNIT_ASSERT_EQUAL(std::string("two"), _listener.lines[1].first.text);
-        CPPUNIT_ASSERT_EQUAL(std::string("three"), _listener.lines[2].first.text);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(3), _listener.lines[2].second);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,3"), _sink.sent.back().bytes);
-
-        deliver("msg,b0b,5,12:00:05,bob,five", kBob);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,3"), _sink.sent.back().bytes);
-        deliver("msg,b0b,4,12:00:04,bob,four", kBob);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,5"), _sink.sent.back().bytes);
-        CPPUNIT_ASSERT_EQUAL(std::string("five"), _listener.lines.back().first.text);
-    }
-
-    void testMsgFromIndexDeliveredAndAckedToIndex()
+    void testMailDeliveredOnceAndAckedToIndex()
     {
         goOnline({});
-        deliver("msg,c0c,1,09:00:00,carol,left while you were out", kIndex);
+        const Msg msg{"c0c", 1, "09:00:00", "carol", "left while you were out"};
+        deliverFromIndex(mailFrom(party("carol"), msg));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), _listener.lines[0].first.peer);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().bytes);
+        CPPUNIT_ASSERT_EQUAL(std::string("left while you were out"), _listener.lines[0].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().text);
+        CPPUNIT_ASSERT(_sink.sent.back().sealed());
         CPPUNIT_ASSERT(_sink.sent.back().to == kIndex);
+        // First sight of carol's key: pinned.
+        CPPUNIT_ASSERT(_pins->pinned("carol") == party("carol").identity.publicKey());
 
-        // carol comes online and sends the same line directly: acked, not shown again.
-        deliver("login,carol,127.0.0.1:5004,peerchat/1", kIndex);
-        deliver("msg,c0c,1,09:00:00,carol,left while you were out", endpoint("127.0.0.1:5004"));
+        // indexd delivers it again, then carol comes online and sends it directly: acked, not shown again.
+        deliverFromIndex(mailFrom(party("carol"), msg));
+        deliver(signedLogin("carol", kCarol, 1), kIndex);
+        deliverFrom("carol", msg);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().bytes);
-        CPPUNIT_ASSERT(_sink.sent.back().to == endpoint("127.0.0.1:5004"));
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().text);
+        CPPUNIT_ASSERT(_sink.sent.back().to == kCarol);
     }
 
-    void testMsgFromWrongSourceDropped()
+    void testMailFromPinnedSenderWithOtherKeyDropped()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}});
-        deliver("msg,b0b,1,12:00:01,bob,spoofed", endpoint("127.0.0.1:6666"));
-        deliver("msg,b0b,1,12:00:01,bob,spoofed", endpoint("127.0.0.2:5002"));
-        deliver("msg,b0b,1,12:00:01,mallory,stranger", endpoint("127.0.0.1:6666"));
-        deliver("msg,b0b,1,12:00:01,alice,myself", kBob);
+        goOnline({entry("bob", kBob)});
+        Party impostor("bob");
+        deliverFromIndex(mailFrom(impostor, Msg{"b0b", 1, "09:00:00", "bob", "it's me, really"}));
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->history("bob").empty());
+        CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
+        CPPUNIT_ASSERT(_pins->pinned("bob") == party("bob").identity.publicKey());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.trusts.size());
+        CPPUNIT_ASSERT(_listener.trusts[0].second == local::Trust::Changed);
     }
 
-    void testHeartbeatCarriesPresenceSeq()
+    void testMailNotMatchingItsMsgDropped()
+    {
+        goOnline({});
+        Party& carol = party("carol");
+        const Msg msg{"c0c", 1, "09:00:00", "carol", "hello"};
+        // Another stream or seq in the header than in the box; a box from another sender; a box for someone else.
+        Mail mail = mailFrom(carol, msg);
+        mail.seq = 2;
+        deliverFromIndex(mail);
+        mail = mailFrom(carol, msg);
+        mail.stream = "d0d";
+        deliverFromIndex(mail);
+        mail = mailFrom(carol, Msg{"c0c", 1, "09:00:00", "dave", "hello"});
+        deliverFromIndex(mail);
+        mail = mailFrom(carol, msg);
+        mail.box = OfflineBox::seal(party("dave").identity, _alice.publicKey(), Protocol::encode(msg));
+        deliverFromIndex(mail);
+        mail = mailFrom(carol, msg);
+        mail.box = OfflineBox::seal(carol.identity, party("bob").identity.publicKey(), Protocol::encode(msg));
+        deliverFromIndex(mail);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_sink.sent.empty());
+    }
+
+    // ---- heartbeats, relogin, presence numbers ----------------------------
+
+    void testHeartbeatSealedCarriesPresenceSeq()
     {
         WireLink::Settings quick = settings();
         quick.heartbeat = 20ms;
-        goOnline(quick, {{"bob", kBob, "peerchat/1"}}, 7);
+        goOnline(quick, {entry("bob", kBob)}, 7);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), _link->presenceSeq());
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("alive,").empty(); }, 5s));
-        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,7"), sentStartingWith("alive,")[0].bytes);
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,7"), sentStartingWith("alive,")[0].text);
         CPPUNIT_ASSERT(sentStartingWith("alive,")[0].to == kIndex);
-        deliver("seen,7", kIndex);
-        deliver("login,carol,127.0.0.1:5004,peerchat/1,8", kIndex);
+        CPPUNIT_ASSERT(sentStartingWith("alive,")[0].sealed());
+        deliverFromIndex(Seen{7});
+        deliver(signedLogin("carol", kCarol, 8), kIndex);
         const std::size_t before = sentStartingWith("alive,").size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > before; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,8"), sentStartingWith("alive,").back().bytes);
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,8"), sentStartingWith("alive,").back().text);
     }
 
     void testSilentIndexMeansRelogin()
@@ -803,54 +1299,59 @@ public:
         WireLink::Settings quick = settings();
         quick.heartbeat = 10ms;
         quick.loginRetry = 10000ms;
-        goOnline(quick, {{"bob", kBob, "peerchat/1"}});
+        goOnline(quick, {entry("bob", kBob)});
+        // A plain seen from indexd's address proves nothing.
+        deliver("seen,0", kIndex);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Connecting; }, 5s));
         CPPUNIT_ASSERT(_listener.states.back().second.find("no answer from indexd at 127.0.0.1:9400 for") == 0);
-        CPPUNIT_ASSERT_EQUAL(std::string("login,alice,127.0.0.1:5001,peerchat/1"), _sink.sent.back().bytes);
+        CPPUNIT_ASSERT(_sink.sent.back().bytes.rfind("hello,alice,", 0) == 0);
         CPPUNIT_ASSERT(sentStartingWith("alive,").size() >= 2);
 
-        deliver("Accept," + std::to_string(_rosterServer->port()), kIndex);
+        login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
         CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
     }
 
-    void testReloginFromIndexLogsInAgain()
+    void testReloginHintLogsInAgainWithNewKeys()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}});
+        goOnline({entry("bob", kBob)});
+        const PublicKey firstKx = *_aliceKx;
         deliver("relogin,bob", kIndex);
-        deliver("relogin,alice", kBob);
+        deliver("relogin", kBob);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_sink.sent.empty());
 
-        deliver("relogin,alice", kIndex);
+        deliver("relogin", kIndex);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
-        CPPUNIT_ASSERT_EQUAL(std::string("login,alice,127.0.0.1:5001,peerchat/1"), _sink.sent.back().bytes);
-        // indexd restarted: its roster has carol now, not bob, and counts from 1 again.
-        _rosterServer->roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"},
-                                                     {"carol", endpoint("127.0.0.1:5004"), "peerchat/1"}},
-                                                    RosterFormat::Peerchat, 1);
-        deliver("Accept," + std::to_string(_rosterServer->port()), kIndex);
+        CPPUNIT_ASSERT(_sink.sent.back().bytes.rfind("hello,alice,", 0) == 0);
+        // indexd restarted: new keys, a new epoch; its roster has carol now, not bob, and counts from 1 again.
+        _index->renewKx();
+        _epoch[0] ^= 0xff;
+        _rosterServer->roster = signedRoster({selfEntry(), entry("carol", kCarol)}, 1);
+        login();
+        CPPUNIT_ASSERT(*_aliceKx != firstKx);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
         CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _link->presenceSeq());
-        deliver("login,dave,127.0.0.1:5005,peerchat/1,2", kIndex);
+        deliver(signedLogin("dave", kDave, 2), kIndex);
         CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
+
+        // Another hint at once is not taken: at most one per loginRetry.
+        deliver("relogin", kIndex);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
     }
 
     void testPresenceGapRefetchesRoster()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}}, 5);
-        deliver("login,carol,127.0.0.1:5004,peerchat/1,6", kIndex);
+        goOnline({entry("bob", kBob)}, 5);
+        deliver(signedLogin("carol", kCarol, 6), kIndex);
         CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
         // 7 was lost: dave is applied and the roster read again, which knows of erin too.
-        _rosterServer->roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"},
-                                                     {"bob", kBob, "peerchat/1"},
-                                                     {"carol", endpoint("127.0.0.1:5004"), "peerchat/1"},
-                                                     {"dave", endpoint("127.0.0.1:5005"), "peerchat/1"},
-                                                     {"erin", endpoint("127.0.0.1:5006"), "peerchat/1"}},
-                                                    RosterFormat::Peerchat, 8);
-        deliver("login,dave,127.0.0.1:5005,peerchat/1,8", kIndex);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob), entry("carol", kCarol),
+                                              entry("dave", kDave), entry("erin", kErin)},
+                                             8);
+        deliver(signedLogin("dave", kDave, 8), kIndex);
         CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("erin") != nullptr; }, 5s));
         CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
@@ -859,39 +1360,37 @@ public:
 
     void testOldPresenceIgnored()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}}, 5);
-        deliver("logout,bob,127.0.0.1:5002,5", kIndex);
-        deliver("logout,bob,127.0.0.1:5002,4", kIndex);
+        goOnline({entry("bob", kBob)}, 5);
+        deliver(signedLogout("bob", kBob, 5), kIndex);
+        deliver(signedLogout("bob", kBob, 4), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
-        deliver("logout,bob,127.0.0.1:5002,6", kIndex);
+        deliver(signedLogout("bob", kBob, 6), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
-        deliver("login,bob,127.0.0.1:5002,peerchat/1,6", kIndex);
+        // A captured announcement sent again changes nothing.
+        deliver(signedLogin("bob", kBob, 6), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
         CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
     }
 
     void testSeenNewerRefetchesRoster()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}}, 5);
-        deliver("seen,5", kIndex);
+        goOnline({entry("bob", kBob)}, 5);
+        deliverFromIndex(Seen{5});
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _rosterServer->connections > 1; }, 50ms));
-        _rosterServer->roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"}}, RosterFormat::Peerchat, 9);
-        deliver("seen,9", kIndex);
+        _rosterServer->roster = signedRoster({selfEntry()}, 9);
+        deliverFromIndex(Seen{9});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("bob") == nullptr; }, 5s));
         CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), _link->presenceSeq());
-        deliver("seen,9", kIndex);
+        deliverFromIndex(Seen{9});
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _rosterServer->connections > 2; }, 50ms));
     }
 
     void testRosterRefetchReportsWhoLeftAndCame()
     {
-        goOnline({{"bob", kBob, "peerchat/1"}, {"carol", endpoint("127.0.0.1:5004"), "peerchat/1"}}, 3);
-        _rosterServer->roster = RosterCodec::encode({{"alice", kSelf, "peerchat/1"},
-                                                     {"carol", endpoint("127.0.0.1:5004"), "peerchat/1"},
-                                                     {"dave", endpoint("127.0.0.1:5005"), "peerchat/1"}},
-                                                    RosterFormat::Peerchat, 10);
-        deliver("seen,10", kIndex);
+        goOnline({entry("bob", kBob), entry("carol", kCarol)}, 3);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("carol", kCarol), entry("dave", kDave)}, 10);
+        deliverFromIndex(Seen{10});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _listener.presence.size() >= 2; }, 5s));
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.presence[0].name);
@@ -908,7 +1407,6 @@ private:
         WireLink::Settings settings;
         settings.self = "alice";
         settings.index = kIndex;
-        settings.loginEndpoint = kSelf;
         settings.loginRetry = 2000ms;
         settings.rosterDeadline = 5000ms;
         settings.heartbeat = 10000ms;
@@ -917,11 +1415,125 @@ private:
         return settings;
     }
 
+    static WireLink::Settings legacySettings()
+    {
+        WireLink::Settings legacy = settings();
+        legacy.legacy = true;
+        return legacy;
+    }
+
     void makeLink(const WireLink::Settings& settings)
     {
         _link.reset();
-        _link = std::make_unique<WireLink>(*_loop, _sink, *_roster, *_store, _listener, settings,
-                                           [this] { _refused = true; });
+        _link = std::make_unique<WireLink>(*_loop, _sink, *_roster, *_store, *_pins, _alice, _listener, settings,
+                                           [this](const std::string& why) { _refusal = why; });
+    }
+
+    Party& party(const std::string& name) { return _parties.at(name); }
+
+    /// What the recipient of a datagram from alice reads in it.
+    std::string read(std::string_view bytes, const Endpoint& to)
+    {
+        const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
+        if (!inbound || !std::holds_alternative<Seal>(inbound->message)) return std::string(bytes);
+        Party* recipient = to == kIndex ? _index.get() : nullptr;
+        for (auto& [name, candidate] : _parties) {
+            if (endpointOf(name) == to) recipient = &candidate;
+        }
+        if (recipient == nullptr || !_aliceKx) return "unreadable seal";
+        const Parsed<std::string> opened = recipient->sessionWith(*_aliceKx).open(std::get<Seal>(inbound->message));
+        return opened ? *opened : "unreadable seal: " + opened.error();
+    }
+
+    static Endpoint endpointOf(const std::string& name)
+    {
+        static const std::map<std::string, Endpoint> endpoints{
+            {"bob", kBob}, {"carol", kCarol}, {"dave", kDave}, {"erin", kErin}};
+        return endpoints.at(name);
+    }
+
+    Nonce nextNonce()
+    {
+        Nonce nonce{};
+        nonce[0] = static_cast<std::uint8_t>(++_nonces);
+        nonce[1] = static_cast<std::uint8_t>(_nonces >> 8);
+        return nonce;
+    }
+
+    /// The auth alice sent last.
+    Auth lastAuth() const
+    {
+        for (auto it = _sink.sent.rbegin(); it != _sink.sent.rend(); ++it) {
+            const Parsed<Message> message = Protocol::decode(it->bytes);
+            if (message && std::holds_alternative<Auth>(*message)) return std::get<Auth>(*message);
+        }
+        CPPUNIT_FAIL("alice sent no auth");
+        return {};
+    }
+
+    Welcome welcomeFor(const Party& index) const
+    {
+        const std::uint16_t port = _rosterServer ? _rosterServer->port() : 9401;
+        return Welcome{"alice", port, _epoch, index.identity.publicKey(), index.kx.publicKey(), {}};
+    }
+
+    /// indexd's side of a login: a challenge, then a welcome for the auth it brings.
+    void login()
+    {
+        const Nonce nonce = nextNonce();
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nonce}), kIndex);
+        const Auth auth = lastAuth();
+        CPPUNIT_ASSERT(auth.nonce == nonce);
+        _aliceKx = auth.keys.kx;
+        Welcome welcome = welcomeFor(*_index);
+        welcome.sig = _index->identity.sign(SignedStatement::welcome(welcome, nonce));
+        deliver(Protocol::encode(welcome), kIndex);
+    }
+
+    /// alice's own entry, which peerd leaves out of its roster.
+    RosterEntry selfEntry() const { return {"alice", kSelf, kPeerchat, std::nullopt}; }
+
+    RosterEntry entry(const std::string& name, const Endpoint& at) { return {name, at, kPeerchat, party(name).keys()}; }
+
+    std::string signedRoster(const std::vector<RosterEntry>& entries, std::uint64_t seq) const
+    {
+        const std::string part = RosterCodec::encode(entries, RosterFormat::Peerchat, seq);
+        return RosterCodec::withSignature(part, _index->identity.sign(SignedStatement::roster(part, _epoch)));
+    }
+
+    std::string signedLogin(Login login, const Party& signer, const Epoch& epoch) const
+    {
+        login.sig = signer.identity.sign(SignedStatement::presence(login, epoch));
+        return Protocol::encode(login);
+    }
+    std::string signedLogin(const Login& login) const { return signedLogin(login, *_index, _epoch); }
+    std::string signedLogin(const std::string& name, const Endpoint& at, std::uint64_t seq, const Party& signer,
+                            const Epoch& epoch)
+    {
+        return signedLogin(Login{name, at, kPeerchat, seq, party(name).keys(), std::nullopt}, signer, epoch);
+    }
+    std::string signedLogin(const std::string& name, const Endpoint& at, std::uint64_t seq)
+    {
+        return signedLogin(name, at, seq, *_index, _epoch);
+    }
+
+    std::string signedLogout(const std::string& name, const Endpoint& at, std::uint64_t seq) const
+    {
+        return signedLogout(name, at, seq, *_index);
+    }
+    std::string signedLogout(const std::string& name, const Endpoint& at, std::uint64_t seq,
+                             const Party& signer) const
+    {
+        Logout logout{name, at, seq, std::nullopt};
+        logout.sig = signer.identity.sign(SignedStatement::presence(logout, _epoch));
+        return Protocol::encode(logout);
+    }
+
+    /// indexd's mail of msg, posted by sender.
+    Mail mailFrom(const Party& sender, const Msg& msg) const
+    {
+        return Mail{sender.name, sender.identity.publicKey(), msg.stream, msg.seq,
+                    OfflineBox::seal(sender.identity, _alice.publicKey(), Protocol::encode(msg))};
     }
 
     /// Logs in with settings, indexd's roster holding users (and alice) and
@@ -929,11 +1541,11 @@ private:
     void goOnline(const WireLink::Settings& settings, std::vector<RosterEntry> users, std::uint64_t presenceSeq = 0)
     {
         makeLink(settings);
-        users.push_back({"alice", kSelf, "peerchat/1"});
+        users.push_back(selfEntry());
         _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = RosterCodec::encode(users, RosterFormat::Peerchat, presenceSeq);
+        _rosterServer->roster = signedRoster(users, presenceSeq);
         _link->start();
-        deliver("Accept," + std::to_string(_rosterServer->port()), kIndex);
+        login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
         _sink.sent.clear();
         _listener.presence.clear();
@@ -945,12 +1557,21 @@ private:
         goOnline(settings(), std::move(users), presenceSeq);
     }
 
-    /// The datagrams sent so far whose text starts with prefix.
+    /// After a refusal nothing more goes to indexd, retries included.
+    void assertSilentTowardsIndex()
+    {
+        const std::size_t sent = _sink.sent.size();
+        _link->logout();
+        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sent; }, 50ms));
+    }
+
+    /// The datagrams sent so far whose recipient reads text starting with prefix.
     std::vector<RecordingSink::Datagram> sentStartingWith(const std::string& prefix) const
     {
         std::vector<RecordingSink::Datagram> found;
         for (const auto& datagram : _sink.sent) {
-            if (datagram.bytes.rfind(prefix, 0) == 0) found.push_back(datagram);
+            if (datagram.text.rfind(prefix, 0) == 0) found.push_back(datagram);
         }
         return found;
     }
@@ -984,12 +1605,26 @@ private:
 
     void deliver(const std::string& text, const Endpoint& from) { _link->handleDatagram(text, from); }
 
+    void deliverFrom(const std::string& name, const Message& message)
+    {
+        deliver(party(name).seal(*_aliceKx, message), endpointOf(name));
+    }
+
+    void deliverFromIndex(const Message& message) { deliver(_index->seal(*_aliceKx, message), kIndex); }
+
+    const SigningKey _alice = SigningKey::generate();
     std::unique_ptr<EventLoop> _loop;
     RecordingSink _sink;
     std::unique_ptr<Roster> _roster;
     std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<KeyPins> _pins;
     RecordingListener _listener;
-    bool _refused = false;
+    std::optional<std::string> _refusal;
+    std::unique_ptr<Party> _index;
+    std::map<std::string, Party> _parties;
+    std::optional<PublicKey> _aliceKx;
+    Epoch _epoch{1, 2, 3, 4, 5, 6, 7, 8};
+    int _nonces = 0;
     std::unique_ptr<RosterServer> _rosterServer;
     std::unique_ptr<WireLink> _link;
 };
