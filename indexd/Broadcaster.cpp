@@ -1,25 +1,43 @@
 #include "Broadcaster.h"
 
+#include "SignedStatement.h"
+
 namespace peerchat {
 
-Broadcaster::Broadcaster(const Directory& directory, DatagramSink& sink) : _directory(directory), _sink(sink) {}
+namespace {
+
+// The datagram of a login or logout announcement signed by identity.
+template <typename Announcement>
+std::string signedDatagram(Announcement announcement, const IndexIdentity& identity)
+{
+    // The statement is the signed form without its SIG, so the form must be the signed one already.
+    announcement.sig = Signature{};
+    announcement.sig = identity.sign(SignedStatement::presence(announcement, identity.epoch()));
+    return Protocol::encodeDatagram(announcement, TextEncoding::Utf8);
+}
+
+} // namespace
+
+Broadcaster::Broadcaster(const Directory& directory, DatagramSink& sink, const IndexIdentity& identity)
+    : _directory(directory), _sink(sink), _identity(identity)
+{
+}
 
 void Broadcaster::announceLogin(const OnlineUser& user, std::uint64_t seq)
 {
-    const Login plain{user.name, user.endpoint, {}, 0};
-    const Login withDialect{user.name, user.endpoint, std::string(dialectToken(user.dialect)), seq};
+    const Login plain{user.name, user.endpoint, {}, 0, std::nullopt, std::nullopt};
+    const Login announced{user.name, user.endpoint, std::string(dialectToken(user.dialect)), seq, user.keys,
+                          std::nullopt};
     fanOut(user.endpoint, Protocol::encodeDatagram(plain, TextEncoding::Utf8),
-           Protocol::encodeDatagram(plain, TextEncoding::Utf16le),
-           Protocol::encodeDatagram(withDialect, TextEncoding::Utf8));
+           Protocol::encodeDatagram(plain, TextEncoding::Utf16le), signedDatagram(announced, _identity));
 }
 
 void Broadcaster::announceLogout(const OnlineUser& user, std::uint64_t seq)
 {
-    const Logout plain{user.name, user.endpoint, 0};
-    const Logout withSeq{user.name, user.endpoint, seq};
+    const Logout plain{user.name, user.endpoint, 0, std::nullopt};
+    const Logout announced{user.name, user.endpoint, seq, std::nullopt};
     fanOut(user.endpoint, Protocol::encodeDatagram(plain, TextEncoding::Utf8),
-           Protocol::encodeDatagram(plain, TextEncoding::Utf16le),
-           Protocol::encodeDatagram(withSeq, TextEncoding::Utf8));
+           Protocol::encodeDatagram(plain, TextEncoding::Utf16le), signedDatagram(announced, _identity));
 }
 
 void Broadcaster::fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le,

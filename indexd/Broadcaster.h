@@ -2,6 +2,7 @@
 
 #include "DatagramSink.h"
 #include "Directory.h"
+#include "IndexIdentity.h"
 
 #include <cstdint>
 #include <string_view>
@@ -9,20 +10,23 @@
 namespace peerchat {
 
 /// Tells every other online user that someone came or went: each at its
-/// registered endpoint, in its own encoding and dialect. Each form of an
-/// announcement is encoded once, however many users receive it.
+/// registered endpoint, in its own encoding and dialect. peerchat/2 users get
+/// announcements with keys, signed by indexd for this run's epoch; seed and
+/// .NET users (legacy mode) the seed's plain ones. Each form is encoded, and
+/// signed, once per announcement however many users receive it.
 class Broadcaster
 {
 public:
-    Broadcaster(const Directory& directory, DatagramSink& sink);
+    /// identity signs the announcements; it must outlive the Broadcaster.
+    Broadcaster(const Directory& directory, DatagramSink& sink, const IndexIdentity& identity);
 
-    /// Sends `login,NAME,EP` (UTF-8 or UTF-16LE) or, to peerchat users,
-    /// `login,NAME,EP,DIALECT,SEQ`; seq is the announcement's presence
-    /// sequence number (Directory::presenceSeq).
+    /// Sends `login,NAME,EP` (UTF-8 or UTF-16LE) or, to peerchat/2 users,
+    /// `login,NAME,EP,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG`; seq is the
+    /// announcement's presence sequence number (Directory::presenceSeq).
     void announceLogin(const OnlineUser& user, std::uint64_t seq);
 
-    /// Sends `logout,NAME,EP` in each recipient's encoding or, to peerchat
-    /// users, `logout,NAME,EP,SEQ`.
+    /// Sends `logout,NAME,EP` in each recipient's encoding or, to peerchat/2
+    /// users, `logout,NAME,EP,SEQ,SIG`.
     void announceLogout(const OnlineUser& user, std::uint64_t seq);
 
 private:
@@ -31,6 +35,7 @@ private:
 
     const Directory& _directory;
     DatagramSink& _sink;
+    const IndexIdentity& _identity;
 };
 
 } // namespace peerchat

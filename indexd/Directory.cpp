@@ -1,31 +1,58 @@
 #include "Directory.h"
 
+#include <cstring>
+
 namespace peerchat {
 
+namespace {
+
+// A key id as a number, to hash.
+std::uint64_t idNumber(const KeyId& id)
+{
+    std::uint64_t n = 0;
+    std::memcpy(&n, id.data(), sizeof n);
+    return n;
+}
+
+} // namespace
+
 LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint, Dialect dialect,
-                              const Poco::Net::IPAddress& loginSource, TimePoint now)
+                              const Poco::Net::IPAddress& loginSource, TimePoint now,
+                              std::optional<PeerSession> session)
 {
     LoginOutcome outcome;
     if (auto it = _byName.find(name); it != _byName.end()) {
-        if (it->second.endpoint != endpoint) {
+        OnlineUser& user = it->second;
+        if (user.endpoint != endpoint) {
             outcome.kind = LoginOutcome::Kind::Taken;
             return outcome;
         }
-        if (it->second.dialect != dialect || it->second.loginSource != loginSource) {
-            it->second.dialect = dialect;
-            it->second.loginSource = loginSource;
+        const bool sameKeys = session ? user.keys && user.keys->identity == session->keys.identity
+                                            && user.keys->kx == session->keys.kx
+                                      : !user.keys;
+        if (user.loginSource != loginSource) {
+            user.loginSource = loginSource;
             ++_version;
+        }
+        if (user.dialect == dialect && sameKeys) {
+            outcome.kind = LoginOutcome::Kind::AlreadyHere;
+        } else {
+            user.dialect = dialect;
+            if (!sameKeys) setSession(user, std::move(session));
+            ++_version;
+            outcome.kind = LoginOutcome::Kind::Changed;
+            outcome.seq = ++_presenceSeq;
         }
         if (dialect == Dialect::Peerchat) markHeard(name, now);
         else forgetHeard(name);
-        outcome.kind = LoginOutcome::Kind::AlreadyHere;
         return outcome;
     }
     if (auto held = _nameAt.find(endpoint); held != _nameAt.end()) {
         outcome.displaced = remove(_byName.find(held->second));
         outcome.displacedSeq = ++_presenceSeq;
     }
-    _byName.emplace(name, OnlineUser{name, endpoint, dialect, loginSource});
+    auto& user = _byName.emplace(name, OnlineUser{name, endpoint, dialect, loginSource, std::nullopt}).first->second;
+    setSession(user, std::move(session));
     _nameAt.emplace(endpoint, name);
     if (dialect == Dialect::Peerchat) markHeard(name, now);
     ++_version;
@@ -83,12 +110,24 @@ const OnlineUser* Directory::find(const std::string& name) const
     return it == _byName.end() ? nullptr : &it->second;
 }
 
+const OnlineUser* Directory::findAt(const Endpoint& endpoint) const
+{
+    auto it = _nameAt.find(endpoint);
+    return it == _nameAt.end() ? nullptr : find(it->second);
+}
+
+SessionCipher* Directory::session(const std::string& name)
+{
+    auto it = _sessions.find(name);
+    return it == _sessions.end() ? nullptr : &it->second;
+}
+
 std::vector<RosterEntry> Directory::snapshot() const
 {
     std::vector<RosterEntry> entries;
     entries.reserve(_byName.size());
     for (const auto& [name, user] : _byName)
-        entries.push_back(RosterEntry{name, user.endpoint, std::string(dialectToken(user.dialect))});
+        entries.push_back(RosterEntry{name, user.endpoint, std::string(dialectToken(user.dialect)), user.keys});
     return entries;
 }
 
@@ -96,10 +135,41 @@ OnlineUser Directory::remove(Users::iterator it)
 {
     OnlineUser user = std::move(it->second);
     forgetHeard(user.name);
+    endSession(user.name);
     _nameAt.erase(user.endpoint);
     _byName.erase(it);
     ++_version;
     return user;
+}
+
+void Directory::setSession(OnlineUser& user, std::optional<PeerSession> session)
+{
+    endSession(user.name);
+    if (!session) {
+        user.keys.reset();
+        return;
+    }
+    user.keys = session->keys;
+    _sessions.emplace(user.name, std::move(session->cipher));
+}
+
+void Directory::endSession(const std::string& name)
+{
+    auto it = _sessions.find(name);
+    if (it == _sessions.end()) return;
+    const std::uint64_t id = idNumber(it->second.remoteId());
+    _sessions.erase(it);
+    if (!_retired.insert(id).second) return;
+    _retiredOrder.push_back(id);
+    if (_retiredOrder.size() > kMaxRetiredKeys) {
+        _retired.erase(_retiredOrder.front());
+        _retiredOrder.pop_front();
+    }
+}
+
+bool Directory::isRetired(const PublicKey& kx) const
+{
+    return _retired.count(idNumber(KxKeyPair::idOf(kx))) > 0;
 }
 
 void Directory::markHeard(const std::string& name, TimePoint now)

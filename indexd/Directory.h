@@ -3,15 +3,18 @@
 #include "Endpoint.h"
 #include "Protocol.h"
 #include "RosterCodec.h"
+#include "SessionCipher.h"
 
 #include <Poco/Net/IPAddress.h>
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace peerchat {
@@ -23,6 +26,15 @@ struct OnlineUser
     Endpoint endpoint;                 ///< the registered endpoint: where presence and talk go
     Dialect dialect = Dialect::Seed;
     Poco::Net::IPAddress loginSource;  ///< address the login datagram came from (.NET logout rule)
+    std::optional<PeerKeys> keys{};    ///< a peerchat/2 user's keys; none for seed and .NET users
+};
+
+/// What a peerchat/2 user's auth established: its keys, and indexd's
+/// session with its key-exchange key.
+struct PeerSession
+{
+    PeerKeys keys;
+    SessionCipher cipher;
 };
 
 /// What a login did to the directory.
@@ -31,11 +43,12 @@ struct LoginOutcome
     enum class Kind
     {
         Registered,   ///< the name is now online
-        AlreadyHere,  ///< the name was already online at this endpoint; nothing to announce
+        AlreadyHere,  ///< the name was already online at this endpoint, the same way; nothing to announce
+        Changed,      ///< the name was online at this endpoint in another dialect or with other keys: announce again
         Taken         ///< the name is online at another endpoint; nothing changed
     };
     Kind kind = Kind::Registered;
-    /// The presence sequence number of the login's announcement (Registered only).
+    /// The presence sequence number of the login's announcement (Registered and Changed).
     std::uint64_t seq = 0;
     /// The user that held the endpoint under another name and was logged out for it.
     std::optional<OnlineUser> displaced;
@@ -66,9 +79,10 @@ struct Expiry
     std::uint64_t seq = 0;
 };
 
-/// indexd's state: who is online, where, and in which dialect; when each
-/// peerchat user was last heard from; and the presence sequence number that
-/// every login and logout it announces takes. Knows nothing of sockets or
+/// indexd's state: who is online, where, in which dialect and with which
+/// keys; indexd's session with each peerchat/2 user; when each peerchat user
+/// was last heard from; and the presence sequence number that every login
+/// and logout it announces takes. Knows nothing of sockets or
 /// clocks: callers pass the time, handlers turn its outcomes into datagrams.
 /// Lookups by name and by endpoint are hash lookups and peerchat users are
 /// kept in the order they were last heard from, so a login, a heartbeat and
@@ -82,11 +96,16 @@ public:
 
     /// Puts name online at endpoint, under the rules of docs/PROTOCOL.md: a name
     /// online elsewhere is Taken; another name at the same endpoint is displaced.
-    /// On AlreadyHere the dialect and login source are refreshed. A peerchat
-    /// user's login (Registered or AlreadyHere) counts as hearing from it at
-    /// now; times passed to a Directory never go backwards.
+    /// A peerchat/2 user brings its session (keys and cipher). At the same
+    /// endpoint the login source is refreshed, and a new dialect or a new
+    /// key-exchange key makes the login Changed (a new session replaces the
+    /// old); otherwise it is AlreadyHere and the session in use is kept, as
+    /// a second cipher between the same keys would reuse its nonces. A
+    /// peerchat user's login counts as hearing from it at now; times passed
+    /// to a Directory never go backwards.
     LoginOutcome login(const std::string& name, const Endpoint& endpoint, Dialect dialect,
-                       const Poco::Net::IPAddress& loginSource, TimePoint now);
+                       const Poco::Net::IPAddress& loginSource, TimePoint now,
+                       std::optional<PeerSession> session = std::nullopt);
 
     /// Takes name offline when the logout comes from where it is registered:
     /// for a .NET user, source's address must be its login source and
@@ -106,11 +125,27 @@ public:
     /// The user online under name, or nullptr.
     const OnlineUser* find(const std::string& name) const;
 
+    /// The user registered at endpoint, or nullptr.
+    const OnlineUser* findAt(const Endpoint& endpoint) const;
+
+    /// indexd's session with the peerchat/2 user online under name, or nullptr.
+    SessionCipher* session(const std::string& name);
+
+    /// True when kx was the key-exchange key of a session that ended (the
+    /// user left, or logged in again with another key) among the last
+    /// kMaxRetiredKeys: a login must bring a fresh one, since a new session
+    /// between the same keys would count from 1 again, reusing nonces and
+    /// taking replays of the old session's datagrams.
+    bool isRetired(const PublicKey& kx) const;
+
+    /// How many ended sessions' keys isRetired() remembers.
+    static constexpr std::size_t kMaxRetiredKeys = 65536;
+
     /// Every online user, for fan-out.
     const Users& users() const { return _byName; }
     std::size_t size() const { return _byName.size(); }
 
-    /// Every online user as the roster lists them (dialect tokens filled in).
+    /// Every online user as the roster lists them (dialect tokens and keys filled in).
     std::vector<RosterEntry> snapshot() const;
 
     /// Grows by one with every change, so readers can cache what they derive.
@@ -129,11 +164,17 @@ private:
     using Silence = std::list<Heard>;
 
     OnlineUser remove(Users::iterator it);
+    void setSession(OnlineUser& user, std::optional<PeerSession> session);
+    void endSession(const std::string& name);
     void markHeard(const std::string& name, TimePoint now);
     void forgetHeard(const std::string& name);
 
     Users _byName;
     std::unordered_map<Endpoint, std::string> _nameAt;
+    std::unordered_map<std::string, SessionCipher> _sessions;
+    /// Key ids of ended sessions, and the same oldest first, to forget the oldest.
+    std::unordered_set<std::uint64_t> _retired;
+    std::deque<std::uint64_t> _retiredOrder;
     /// Peerchat users, longest silent first; a heartbeat moves one to the back.
     Silence _silence;
     std::unordered_map<std::string, Silence::iterator> _heard;

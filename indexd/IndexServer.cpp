@@ -7,13 +7,15 @@ namespace peerchat {
 IndexServer::IndexServer()
     : DaemonApplication(
           "indexd", "IndexServer", IndexSettings::keys(),
-          {"[--port P] [--bind ADDR] [--config FILE] [OPTIONS]",
-           "indexd, peerchat's index daemon: takes logins, logouts and heartbeats over UDP, tells online users who "
-           "comes and goes, and serves the roster over TCP. Chat goes peer to peer; indexd only holds lines for "
-           "peerchat users who are offline until they log in. Every setting is a key of the --config file and a "
-           "flag; flags win.",
+          {"[--port P] [--bind ADDR] [--key FILE] [--legacy] [--config FILE] [OPTIONS]",
+           "indexd, peerchat's index daemon: takes authenticated logins (and, with --legacy, the seed's plain "
+           "ones) over UDP, tells online users who comes and goes, signed with its identity key, and serves the "
+           "signed roster over TCP. Chat goes peer to peer, encrypted end to end; indexd only holds sealed "
+           "letters for peerchat users who are offline until they log in. Every setting is a key of the --config "
+           "file and a flag; flags win.",
            "Runs in the foreground until SIGTERM or SIGINT. Exit codes: 0 stopped by a signal, 64 bad command line "
-           "or settings, 69 a socket could not be bound or the database opened."})
+           "or settings, 69 the identity key could not be read or made (or other users can read it), a socket "
+           "could not be bound or the database opened."})
 {
 }
 

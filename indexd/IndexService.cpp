@@ -1,6 +1,9 @@
 #include "IndexService.h"
 
+#include "Base64.h"
 #include "DataPath.h"
+#include "Fingerprint.h"
+#include "KeyFile.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
@@ -8,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 namespace peerchat {
 
@@ -45,12 +49,35 @@ std::chrono::milliseconds redeliverySweepPeriod(std::chrono::milliseconds redeli
     return std::clamp(redeliverEvery / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
 }
 
+// The port of a roster listener, 0 when it is not open.
+std::uint16_t rosterPort(const std::unique_ptr<RosterListener>& listener)
+{
+    return listener ? listener->port() : 0;
+}
+
 } // namespace
 
-IndexService::IndexService(const IndexSettings& settings) : _settings(settings), _mailbox(openMailbox(settings))
+IndexService::IndexService(const IndexSettings& settings)
+    : _settings(settings),
+      _identity(loadIdentity(settings)),
+      _database(openDatabase(settings)),
+      _limiter(settings.loginRate, settings.rateTableSize)
 {
-    _seedRoster = listen(RosterFormat::SeedText, settings.rosterPort, "roster-port");
-    _dotnetRoster = listen(RosterFormat::DotNet, settings.dotnetRosterPort, "dotnet-roster-port");
+    auto& log = Poco::Logger::get("IndexService");
+    if (const std::size_t dropped = _database->droppedPlaintextLines(); dropped > 0)
+        log.warning("dropped %z offline lines an older indexd kept in plaintext in %s: indexd now keeps only letters "
+                    "sealed to their recipients, and their senders still hold those lines",
+                    dropped, settings.database);
+    _mailbox = std::make_unique<Mailbox>(*_database, settings.mailboxLimit);
+    _keys = std::make_unique<KeyRegistry>(*_database);
+
+    if (settings.legacy) {
+        _seedRoster = listen(RosterFormat::SeedText, settings.rosterPort, "roster-port");
+        _dotnetRoster = listen(RosterFormat::DotNet, settings.dotnetRosterPort, "dotnet-roster-port");
+        log.warning("legacy mode: seed and .NET clients log in without authentication, so anyone can log in, log "
+                    "out or be announced under their names, and their rosters and presence are plain; names that "
+                    "belong to a peerchat/2 key stay protected. Run without --legacy when no seed client needs it");
+    }
     _peerchatRoster = listen(RosterFormat::Peerchat, settings.peerchatRosterPort, "peerchat-roster-port");
 
     const Poco::Net::SocketAddress udpAddress(settings.bind, settings.udpPort);
@@ -63,15 +90,15 @@ IndexService::IndexService(const IndexSettings& settings) : _settings(settings),
     }
     if (settings.faults.enabled()) {
         _udp->setFaults(settings.faults);
-        Poco::Logger::get("IndexService")
-            .warning("fault injection is on (%s): indexd drops, duplicates and delays its own datagrams on purpose",
-                     settings.faults.toString());
+        log.warning("fault injection is on (%s): indexd drops, duplicates and delays its own datagrams on purpose",
+                    settings.faults.toString());
     }
-    _broadcaster = std::make_unique<Broadcaster>(_directory, *_udp);
-    _carrier = std::make_unique<MailCarrier>(*_mailbox, _directory, *_udp, settings.redeliverEvery);
+    _sealed = std::make_unique<SealedSender>(_directory, *_udp);
+    _broadcaster = std::make_unique<Broadcaster>(_directory, *_udp, _identity);
+    _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery);
     _handler = std::make_unique<LoginHandler>(
-        _directory, *_broadcaster, *_carrier, *_udp,
-        RosterPorts{_seedRoster->port(), _dotnetRoster->port(), _peerchatRoster->port()});
+        LoginHandler::Parts{_directory, *_keys, _limiter, *_broadcaster, *_carrier, *_sealed, _identity, *_udp},
+        RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
 
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });
     every(redeliverySweepPeriod(settings.redeliverEvery),
@@ -84,18 +111,28 @@ std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::u
 {
     const Poco::Net::SocketAddress address(_settings.bind, port);
     try {
-        return std::make_unique<RosterListener>(_loop, _directory, format, address, _settings.maxRosterConnections,
-                                                _settings.rosterDeadline);
+        return std::make_unique<RosterListener>(_loop, _directory, _identity, format, address,
+                                                _settings.maxRosterConnections, _settings.rosterDeadline);
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }
 }
 
-std::unique_ptr<Mailbox> IndexService::openMailbox(const IndexSettings& settings)
+IndexIdentity IndexService::loadIdentity(const IndexSettings& settings)
+{
+    bool created = false;
+    SigningKey key = KeyFile::loadOrCreate(settings.keyPath, &created);
+    Poco::Logger::get("IndexService")
+        .notice("identity key %s %s, fingerprint %s", std::string(created ? "created at" : "loaded from"),
+                settings.keyPath, Fingerprint::of(key.publicKey()));
+    return IndexIdentity(std::move(key));
+}
+
+std::unique_ptr<IndexDatabase> IndexService::openDatabase(const IndexSettings& settings)
 {
     if (settings.database != ":memory:") DataPath::ensureDirectory(settings.database, "database");
     try {
-        return std::make_unique<Mailbox>(settings.database, settings.mailboxLimit);
+        return std::make_unique<IndexDatabase>(settings.database);
     } catch (const Poco::Exception& e) {
         throw Poco::IOException("cannot open the offline mailbox " + e.message()
                                 + "; move the file away or choose another --database");
@@ -118,8 +155,9 @@ void IndexService::every(std::chrono::milliseconds period, const std::function<v
 std::string IndexService::readyLine() const
 {
     return "indexd ready udp=" + _udp->localEndpoint().toString() + " seed-roster="
-           + std::to_string(_seedRoster->port()) + " dotnet-roster=" + std::to_string(_dotnetRoster->port())
-           + " peerchat-roster=" + std::to_string(_peerchatRoster->port());
+           + std::to_string(rosterPort(_seedRoster)) + " dotnet-roster=" + std::to_string(rosterPort(_dotnetRoster))
+           + " peerchat-roster=" + std::to_string(_peerchatRoster->port())
+           + " identity=" + Base64::encode(_identity.publicKey());
 }
 
 void IndexService::run()

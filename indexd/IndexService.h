@@ -4,11 +4,16 @@
 #include "DaemonService.h"
 #include "Directory.h"
 #include "EventLoop.h"
+#include "IndexDatabase.h"
+#include "IndexIdentity.h"
 #include "IndexSettings.h"
+#include "KeyRegistry.h"
 #include "LoginHandler.h"
 #include "MailCarrier.h"
 #include "Mailbox.h"
+#include "RateLimiter.h"
 #include "RosterListener.h"
+#include "SealedSender.h"
 #include "UdpChannel.h"
 
 #include <chrono>
@@ -18,23 +23,30 @@
 
 namespace peerchat {
 
-/// Everything indexd serves, on one EventLoop: the UDP socket with its
-/// LoginHandler, Broadcaster and MailCarrier, the three roster ports, the
-/// Directory they share, the offline Mailbox, and two periodic sweeps: one
-/// expires silent peerchat users, one resends unacked offline lines.
+/// Everything indexd serves, on one EventLoop: its identity (the key file's
+/// key, and a key-exchange pair and epoch drawn at start), the UDP socket
+/// with its LoginHandler, RateLimiter, Broadcaster and MailCarrier, the
+/// roster ports (the seed and .NET ones in legacy mode only), the Directory
+/// they share, the database with the offline Mailbox and the KeyRegistry,
+/// and two periodic sweeps: one expires silent peerchat users, one resends
+/// unacked offline letters.
 class IndexService : public DaemonService
 {
 public:
-    /// Opens the mailbox and binds every socket; throws Poco::IOException with
-    /// a message for a person ("cannot listen on UDP 0.0.0.0:9400: address in
-    /// use; ...") when the database cannot be opened or a socket bound.
+    /// Loads (or creates) the identity key, opens the database and binds
+    /// every socket; throws Poco::Exception with a message for a person
+    /// ("cannot listen on UDP 0.0.0.0:9400: address in use; ...", "... chmod
+    /// 600 ...") when the key cannot be used, the database cannot be opened
+    /// or a socket bound.
     explicit IndexService(const IndexSettings& settings);
     ~IndexService() override;
     IndexService(const IndexService&) = delete;
     IndexService& operator=(const IndexService&) = delete;
 
-    /// The line scripts and tests wait for, with the real ports:
-    /// "indexd ready udp=HOST:PORT seed-roster=P1 dotnet-roster=P2 peerchat-roster=P3".
+    /// The line scripts and tests wait for, with the real ports and indexd's
+    /// public identity key in base64 (what peerd takes as --index-key):
+    /// "indexd ready udp=HOST:PORT seed-roster=P1 dotnet-roster=P2 peerchat-roster=P3 identity=KEY".
+    /// The seed and .NET roster ports are 0 when they are closed (legacy mode off).
     std::string readyLine() const override;
 
     /// Serves until stop(); call from the thread that owns the service.
@@ -44,20 +56,26 @@ public:
 
 private:
     std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag);
-    static std::unique_ptr<Mailbox> openMailbox(const IndexSettings& settings);
+    static IndexIdentity loadIdentity(const IndexSettings& settings);
+    static std::unique_ptr<IndexDatabase> openDatabase(const IndexSettings& settings);
     /// Runs task every period on the loop, for as long as the loop runs.
     void every(std::chrono::milliseconds period, const std::function<void()>& task);
 
     IndexSettings _settings;
+    IndexIdentity _identity;
     EventLoop _loop;
     Directory _directory;
+    std::unique_ptr<IndexDatabase> _database;
     std::unique_ptr<Mailbox> _mailbox;
+    std::unique_ptr<KeyRegistry> _keys;
+    RateLimiter _limiter;
     std::unique_ptr<MailCarrier> _carrier;
     std::unique_ptr<RosterListener> _seedRoster;
     std::unique_ptr<RosterListener> _dotnetRoster;
     std::unique_ptr<RosterListener> _peerchatRoster;
     std::unique_ptr<LoginHandler> _handler;
     std::unique_ptr<UdpChannel> _udp;
+    std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<Broadcaster> _broadcaster;
 };
 

@@ -1,6 +1,7 @@
 #include "IndexSettings.h"
 
 #include "DataPath.h"
+#include "KeyFile.h"
 #include "SettingsReader.h"
 
 namespace peerchat {
@@ -10,11 +11,12 @@ const std::vector<SettingKey>& IndexSettings::keys()
     static const std::vector<SettingKey> all{
         {"indexd.port", "port", "P", "UDP port for logins, logouts and presence (default 9400; 0 = any free port)"},
         {"indexd.bind", "bind", "ADDR", "numeric address every socket binds to (default 0.0.0.0)"},
-        {"indexd.rosterPort", "roster-port", "P", "TCP port of the seed text roster (default 0 = any free port)"},
+        {"indexd.rosterPort", "roster-port", "P",
+         "TCP port of the seed text roster, opened in legacy mode only (default 0 = any free port)"},
         {"indexd.dotnetRosterPort", "dotnet-roster-port", "P",
-         "TCP port of the .NET (length-prefixed) roster (default 0 = any free port)"},
+         "TCP port of the .NET (length-prefixed) roster, opened in legacy mode only (default 0 = any free port)"},
         {"indexd.peerchatRosterPort", "peerchat-roster-port", "P",
-         "TCP port of the peerchat roster with dialects (default 0 = any free port)"},
+         "TCP port of the signed peerchat roster with keys (default 0 = any free port)"},
         {"indexd.maxRosterConnections", "max-roster-connections", "N",
          "roster connections served at once per port; more wait their turn (default 256)"},
         {"indexd.rosterDeadlineMs", "roster-deadline-ms", "MS",
@@ -23,12 +25,23 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "a peerchat user not heard from (login or heartbeat) for this many milliseconds is logged out "
          "(default 30000)"},
         {"indexd.database", "database", "FILE",
-         "SQLite file of the offline mailbox, an absolute path or :memory: (default "
-         "$XDG_DATA_HOME/peerchat/indexd.db, else ~/.local/share/peerchat/indexd.db)"},
+         "SQLite file of the offline mailbox and of the identity key each name belongs to, an absolute path or "
+         ":memory: (default $XDG_DATA_HOME/peerchat/indexd.db, else ~/.local/share/peerchat/indexd.db)"},
         {"indexd.mailboxLimit", "mailbox-limit", "N",
          "offline lines held per recipient; more are refused with full (default 1000; 0 holds none)"},
         {"indexd.redeliverMs", "redeliver-ms", "MS",
          "an offline line not acked after this many milliseconds is sent again (default 1000)"},
+        {"indexd.key", "key", "FILE",
+         "indexd's identity key, an absolute path, created with mode 0600 when missing (default "
+         "$XDG_CONFIG_HOME/peerchat/indexd.key, else ~/.config/peerchat/indexd.key)"},
+        {"indexd.legacy", "legacy", "true|false",
+         "let seed and .NET clients log in without authentication, and open their roster ports (default false)",
+         true},
+        {"indexd.loginRate", "login-rate", "N",
+         "unauthenticated datagrams (hello, auth, seed logins, seals that do not open) taken per second from one "
+         "address, twice that in a burst; more are dropped (default 20)"},
+        {"indexd.rateTableSize", "rate-table-size", "N",
+         "addresses the login rate is tracked for; when full, the longest idle is forgotten (default 65536)"},
         {"indexd.faults", "faults", "SPEC",
          "misbehave on purpose, for tests: drop=RATE,dup=RATE,reorder=RATE,delay=MS,seed=N (default off)"},
         {"indexd.logLevel", "log-level", "LEVEL",
@@ -57,6 +70,12 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
         reader.fail("indexd.database", "must be an absolute path or :memory:, got '" + s.database + "'");
     s.mailboxLimit = reader.number("indexd.mailboxLimit", 1000, 0, 1000000);
     s.redeliverEvery = std::chrono::milliseconds(reader.number("indexd.redeliverMs", 1000, 10, 3600000));
+    s.keyPath = reader.text("indexd.key", KeyFile::defaultPath("indexd.key"));
+    if (s.keyPath.rfind('/', 0) != 0)
+        reader.fail("indexd.key", "must be an absolute path, got '" + s.keyPath + "'");
+    s.legacy = reader.flag("indexd.legacy", false);
+    s.loginRate = reader.number("indexd.loginRate", 20, 1, 1000000);
+    s.rateTableSize = reader.number("indexd.rateTableSize", 65536, 1, 16777216);
     const std::string faults = reader.text("indexd.faults", "off");
     if (auto parsed = FaultSettings::parse(faults)) s.faults = *parsed;
     else reader.fail("indexd.faults", "must be off or a list such as drop=0.3,dup=0.1,seed=7, got '" + faults + "': "

@@ -38,9 +38,13 @@ struct IndexSettings
     std::size_t maxRosterConnections = 0;
     std::chrono::milliseconds rosterDeadline{0};
     std::chrono::milliseconds expireAfter{0};    ///< a silent peerchat user is logged out after this
-    std::string database;                        ///< the mailbox's SQLite file, or ":memory:"
+    std::string database;                        ///< SQLite file of the mailbox and the names' keys, or ":memory:"
     std::size_t mailboxLimit = 0;                ///< lines held per recipient
     std::chrono::milliseconds redeliverEvery{0}; ///< unacked offline lines go out again after this
+    std::string keyPath;                         ///< indexd's identity key file (KeyFile)
+    bool legacy = false;                         ///< seed and .NET clients may log in, unauthenticated
+    std::uint64_t loginRate = 0;                 ///< unauthenticated datagrams per second per address
+    std::size_t rateTableSize = 0;               ///< addresses the rate limiter tracks at most
     FaultSettings faults;                        ///< misbehaviour of the UDP socket, for tests
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
 };

@@ -8,67 +8,77 @@ namespace {
 
 Poco::Logger& logger() { return Poco::Logger::get("MailCarrier"); }
 
+// Base64 without padding of n bytes.
+constexpr std::size_t base64Length(std::size_t n)
+{
+    return (4 * n + 2) / 3;
+}
+
+// The longest `mail` and its seal: `mail,FROM,IDPK,STREAM,SEQ,BOX` sealed as
+// `seal,SKID,RKID,CTR,BOX` with a 16-byte tag.
+constexpr std::size_t kMaxMailBytes = 5 + UserName::kMaxBytes + 1 + base64Length(32) + 1 + 16 + 1 + 19 + 1
+                                      + base64Length(MailCarrier::kMaxBoxBytes);
+constexpr std::size_t kMaxSealedMailBytes = 5 + base64Length(8) + 1 + base64Length(8) + 1 + 20 + 1
+                                            + base64Length(kMaxMailBytes + 16);
+static_assert(kMaxSealedMailBytes <= Protocol::kMaxDatagramBytes, "the longest mail must fit in a datagram");
+
 } // namespace
 
-MailCarrier::MailCarrier(Mailbox& mailbox, const Directory& directory, DatagramSink& sink,
+MailCarrier::MailCarrier(Mailbox& mailbox, KeyRegistry& keys, const Directory& directory, SealedSender& sender,
                          std::chrono::milliseconds redeliverEvery)
-    : _mailbox(mailbox), _directory(directory), _sink(sink), _redeliverEvery(redeliverEvery)
+    : _mailbox(mailbox), _keys(keys), _directory(directory), _sender(sender), _redeliverEvery(redeliverEvery)
 {
 }
 
-void MailCarrier::handleStore(const Store& store, const Endpoint& source, TimePoint now)
+void MailCarrier::handlePost(const Post& post, const std::string& from, TimePoint now)
 {
-    // Only the sender itself may hand in its lines: a store names its FROM.
-    if (!peerchatUserAt(store.msg.from, source)) {
-        logger().debug("dropped store from %s: %s is not a peerchat user online there", source.toString(),
-                       store.msg.from);
+    if (post.box.size() > kMaxBoxBytes) {
+        logger().warning("dropped a post from %s for %s: its box of %z bytes is larger than any message (%z)", from,
+                         post.to, post.box.size(), kMaxBoxBytes);
         return;
     }
-    const Stored receipt{store.to, store.msg.stream, store.msg.seq};
-    switch (_mailbox.store(store.to, store.msg)) {
+    const Mailbox::Letter letter{from, post.stream, post.seq, post.box};
+    switch (_mailbox.store(post.to, letter)) {
     case Mailbox::StoreResult::Full:
-        logger().information("refused a line from %s for %s: %s's mailbox is full", store.msg.from, store.to,
-                             store.to);
-        _sink.sendTo(Protocol::encode(Full{store.to, store.msg.stream, store.msg.seq}), source);
+        logger().information("refused a letter from %s for %s: %s's mailbox is full", from, post.to, post.to);
+        _sender.send(from, Full{post.to, post.stream, post.seq});
         return;
     case Mailbox::StoreResult::Duplicate:
-        logger().debug("store %s,%s,%?u for %s again: already held", store.msg.from, store.msg.stream,
-                       store.msg.seq, store.to);
-        _sink.sendTo(Protocol::encode(receipt), source);
+        logger().debug("post %s,%s,%?u for %s again: already held", from, post.stream, post.seq, post.to);
+        _sender.send(from, Stored{post.to, post.stream, post.seq});
         return;
     case Mailbox::StoreResult::Stored:
-        logger().debug("stored %s,%s,%?u for %s", store.msg.from, store.msg.stream, store.msg.seq, store.to);
-        _sink.sendTo(Protocol::encode(receipt), source);
+        logger().debug("stored %s,%s,%?u for %s (%z bytes sealed)", from, post.stream, post.seq, post.to,
+                       post.box.size());
+        _sender.send(from, Stored{post.to, post.stream, post.seq});
         // The sender may not have seen the recipient's login yet.
-        if (const OnlineUser* recipient = _directory.find(store.to);
-            recipient && recipient->dialect == Dialect::Peerchat) {
-            send(store.msg, *recipient);
-            if (_dueAt.count(store.to) == 0) scheduleResend(store.to, now);
+        if (canReceive(post.to)) {
+            send(letter, post.to);
+            if (_dueAt.count(post.to) == 0) scheduleResend(post.to, now);
         }
         return;
     }
 }
 
-void MailCarrier::handleAck(const Ack& ack, const Endpoint& source)
+void MailCarrier::handleAck(const Ack& ack, const std::string& from)
 {
-    if (!peerchatUserAt(ack.from, source)) {
-        logger().debug("dropped ack from %s: %s is not a peerchat user online there", source.toString(), ack.from);
+    if (ack.from != from) {
+        logger().warning("dropped an ack for %s sealed by %s: a user acks its own letters only", ack.from, from);
         return;
     }
-    const std::size_t removed = _mailbox.acknowledge(ack.from, ack.stream, ack.seq);
-    logger().debug("ack %s,%s,%?u: %z lines delivered", ack.from, ack.stream, ack.seq, removed);
-    if (_mailbox.countFor(ack.from) == 0) _dueAt.erase(ack.from);
+    const std::size_t removed = _mailbox.acknowledge(from, ack.stream, ack.seq);
+    logger().debug("ack %s,%s,%?u: %z letters delivered", from, ack.stream, ack.seq, removed);
+    if (_mailbox.countFor(from) == 0) _dueAt.erase(from);
 }
 
 void MailCarrier::deliverTo(const std::string& name, TimePoint now)
 {
-    const OnlineUser* recipient = _directory.find(name);
-    if (!recipient || recipient->dialect != Dialect::Peerchat) return;
+    if (!canReceive(name)) return;
     if (_mailbox.countFor(name) == 0) {
         _dueAt.erase(name);
         return;
     }
-    sendWaiting(*recipient);
+    sendWaiting(name);
     scheduleResend(name, now);
 }
 
@@ -84,24 +94,30 @@ void MailCarrier::redeliverDue(TimePoint now)
     }
 }
 
-const OnlineUser* MailCarrier::peerchatUserAt(const std::string& name, const Endpoint& source) const
+bool MailCarrier::canReceive(const std::string& name) const
 {
     const OnlineUser* user = _directory.find(name);
-    if (!user || user->dialect != Dialect::Peerchat || user->endpoint != source) return nullptr;
-    return user;
+    return user && user->dialect == Dialect::Peerchat && user->keys;
 }
 
-void MailCarrier::send(const Msg& line, const OnlineUser& recipient)
+void MailCarrier::send(const Mailbox::Letter& letter, const std::string& to)
 {
-    _sink.sendTo(Protocol::encode(line), recipient.endpoint);
+    // Letters come only from users who logged in with their key, so every
+    // sender's name belongs to one.
+    const auto identity = _keys.identityOf(letter.from);
+    if (!identity) {
+        logger().error("kept a letter from %s for %s, but %s belongs to no key: not sent", letter.from, to,
+                       letter.from);
+        return;
+    }
+    _sender.send(to, Mail{letter.from, *identity, letter.stream, letter.seq, letter.box});
 }
 
-void MailCarrier::sendWaiting(const OnlineUser& recipient)
+void MailCarrier::sendWaiting(const std::string& to)
 {
-    const auto lines = _mailbox.waitingFor(recipient.name);
-    logger().debug("sending %z waiting lines to %s at %s", lines.size(), recipient.name,
-                   recipient.endpoint.toString());
-    for (const auto& line : lines) send(line, recipient);
+    const auto letters = _mailbox.waitingFor(to);
+    logger().debug("sending %z waiting letters to %s", letters.size(), to);
+    for (const auto& letter : letters) send(letter, to);
 }
 
 void MailCarrier::scheduleResend(const std::string& name, TimePoint now)

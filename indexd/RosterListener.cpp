@@ -1,5 +1,7 @@
 #include "RosterListener.h"
 
+#include "SignedStatement.h"
+
 #include <Poco/Logger.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
@@ -7,6 +9,7 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <utility>
 
 namespace peerchat {
 
@@ -31,10 +34,15 @@ std::string formatName(RosterFormat format)
 
 } // namespace
 
-RosterListener::RosterListener(EventLoop& loop, const Directory& directory, RosterFormat format,
-                               const Poco::Net::SocketAddress& bindAddress, std::size_t maxConnections,
-                               std::chrono::milliseconds deadline)
-    : _loop(loop), _directory(directory), _format(format), _maxConnections(maxConnections), _deadline(deadline)
+RosterListener::RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity,
+                               RosterFormat format, const Poco::Net::SocketAddress& bindAddress,
+                               std::size_t maxConnections, std::chrono::milliseconds deadline)
+    : _loop(loop),
+      _directory(directory),
+      _identity(identity),
+      _format(format),
+      _maxConnections(maxConnections),
+      _deadline(deadline)
 {
     // SO_REUSEADDR lets a restarted indexd take its port back from TIME_WAIT;
     // no SO_REUSEPORT, so a second indexd on the same port fails loudly.
@@ -167,12 +175,16 @@ void RosterListener::resumeAccepting()
 
 std::shared_ptr<const std::string> RosterListener::currentRoster()
 {
-    // Encoded once per change of the directory (the presence sequence number
-    // only moves with one), and shared by every connection that reads it,
-    // however many fetch the same roster.
+    // Encoded and signed once per change of the directory (the presence
+    // sequence number only moves with one), and shared by every connection
+    // that reads it, however many fetch the same roster.
     if (!_roster || _rosterVersion != _directory.version()) {
-        _roster = std::make_shared<const std::string>(
-            RosterCodec::encode(_directory.snapshot(), _format, _directory.presenceSeq()));
+        std::string stream = RosterCodec::encode(_directory.snapshot(), _format, _directory.presenceSeq());
+        if (_format == RosterFormat::Peerchat) {
+            const Signature sig = _identity.sign(SignedStatement::roster(stream, _identity.epoch()));
+            stream = RosterCodec::withSignature(std::move(stream), sig);
+        }
+        _roster = std::make_shared<const std::string>(std::move(stream));
         _rosterVersion = _directory.version();
     }
     return _roster;

@@ -2,6 +2,7 @@
 
 #include "Directory.h"
 #include "EventLoop.h"
+#include "IndexIdentity.h"
 #include "RosterCodec.h"
 
 #include <Poco/Net/ServerSocket.h>
@@ -16,16 +17,17 @@
 namespace peerchat {
 
 /// One TCP roster port: every connection is sent the Directory's current
-/// roster in one RosterFormat, written as fast as the client reads, then
-/// closed. Runs on the EventLoop and never blocks it; at most maxConnections
+/// roster in one RosterFormat (the peerchat one with keys, signed by indexd
+/// for this run's epoch), written as fast as the client reads, then closed. Runs on the EventLoop and never blocks it; at most maxConnections
 /// are served at once (the rest wait in the listen backlog) and each gets
 /// `deadline` to take its roster before it is cut off.
 class RosterListener
 {
 public:
     /// Binds and listens on bindAddress (port 0: ephemeral); throws
-    /// Poco::Net::NetException when the address cannot be bound.
-    RosterListener(EventLoop& loop, const Directory& directory, RosterFormat format,
+    /// Poco::Net::NetException when the address cannot be bound. identity
+    /// signs the peerchat roster; it must outlive the listener.
+    RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity, RosterFormat format,
                    const Poco::Net::SocketAddress& bindAddress, std::size_t maxConnections,
                    std::chrono::milliseconds deadline);
     ~RosterListener();
@@ -61,6 +63,7 @@ private:
 
     EventLoop& _loop;
     const Directory& _directory;
+    const IndexIdentity& _identity;
     RosterFormat _format;
     std::size_t _maxConnections;
     std::chrono::milliseconds _deadline;

@@ -1,4 +1,7 @@
 #include "Directory.h"
+#include "KxKeyPair.h"
+#include "SignedStatement.h"
+#include "SigningKey.h"
 
 #include "RecordingSink.h"
 
@@ -8,8 +11,11 @@
 
 using peerchat::Dialect;
 using peerchat::Directory;
+using peerchat::KxKeyPair;
 using peerchat::LoginOutcome;
 using peerchat::LogoutOutcome;
+using peerchat::PeerSession;
+using peerchat::SigningKey;
 using peerchat::test::endpoint;
 
 namespace {
@@ -30,6 +36,14 @@ Poco::Net::IPAddress ip(const std::string& text)
     return Poco::Net::IPAddress(text);
 }
 
+// What an auth of name with identity and kx gives indexd, whose kx pair is index.
+PeerSession sessionOf(const std::string& name, const SigningKey& identity, const KxKeyPair& kx, const KxKeyPair& index)
+{
+    const peerchat::PeerKeys keys{identity.publicKey(), kx.publicKey(),
+                                  identity.sign(peerchat::SignedStatement::kx(name, kx.publicKey()))};
+    return PeerSession{keys, *peerchat::SessionCipher::between(index, kx.publicKey())};
+}
+
 } // namespace
 
 class DirectoryTest : public CppUnit::TestFixture
@@ -37,7 +51,12 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(DirectoryTest);
     CPPUNIT_TEST(testLoginRegistersName);
     CPPUNIT_TEST(testLoginAtSameEndpointIsAlreadyHere);
-    CPPUNIT_TEST(testLoginAtSameEndpointRefreshesDialect);
+    CPPUNIT_TEST(testLoginAtSameEndpointInOtherDialectIsChanged);
+    CPPUNIT_TEST(testPeerchatLoginKeepsKeysAndSession);
+    CPPUNIT_TEST(testLoginWithSameKeysKeepsSessionInUse);
+    CPPUNIT_TEST(testLoginWithNewKxIsChangedAndReplacesSession);
+    CPPUNIT_TEST(testLeavingDropsSession);
+    CPPUNIT_TEST(testFindAtEndpoint);
     CPPUNIT_TEST(testLoginOfNameOnlineElsewhereIsTaken);
     CPPUNIT_TEST(testLoginDisplacesNameAtSameEndpoint);
     CPPUNIT_TEST(testLogoutFromRegisteredEndpoint);
@@ -82,12 +101,105 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.size());
     }
 
-    void testLoginAtSameEndpointRefreshesDialect()
+    void testLoginAtSameEndpointInOtherDialectIsChanged()
     {
         Directory d;
         d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
-        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
-        CPPUNIT_ASSERT(d.find("alice")->dialect == Dialect::Peerchat);
+        const auto version = d.version();
+        const auto outcome = d.login("alice", endpoint("127.0.0.1:5001"), Dialect::DotNet, ip("127.0.0.1"), kT0);
+        CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Changed);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
+        CPPUNIT_ASSERT(d.find("alice")->dialect == Dialect::DotNet);
+        CPPUNIT_ASSERT(d.version() > version);
+    }
+
+    void testPeerchatLoginKeepsKeysAndSession()
+    {
+        Directory d;
+        const auto index = KxKeyPair::generate();
+        const auto identity = SigningKey::generate();
+        const auto kx = KxKeyPair::generate();
+        const auto outcome = d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                                     sessionOf("dave", identity, kx, index));
+        CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Registered);
+        const auto* dave = d.find("dave");
+        CPPUNIT_ASSERT(dave->keys && dave->keys->identity == identity.publicKey());
+        CPPUNIT_ASSERT(dave->keys->kx == kx.publicKey());
+        CPPUNIT_ASSERT(d.session("dave"));
+        CPPUNIT_ASSERT(d.session("dave")->remoteId() == kx.id());
+        CPPUNIT_ASSERT(d.session("dave")->localId() == index.id());
+        // Seed and .NET users have neither.
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        CPPUNIT_ASSERT(!d.find("alice")->keys);
+        CPPUNIT_ASSERT(!d.session("alice"));
+        CPPUNIT_ASSERT(!d.session("nobody"));
+    }
+
+    void testLoginWithSameKeysKeepsSessionInUse()
+    {
+        Directory d;
+        const auto index = KxKeyPair::generate();
+        const auto identity = SigningKey::generate();
+        const auto kx = KxKeyPair::generate();
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                sessionOf("dave", identity, kx, index));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.session("dave")->seal("one").counter);
+        const auto version = d.version();
+        const auto outcome = d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                                     sessionOf("dave", identity, kx, index));
+        CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::AlreadyHere);
+        CPPUNIT_ASSERT_EQUAL(version, d.version());
+        // A new cipher between the same keys would count from 1 again and reuse nonces.
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.session("dave")->seal("two").counter);
+    }
+
+    void testLoginWithNewKxIsChangedAndReplacesSession()
+    {
+        Directory d;
+        const auto index = KxKeyPair::generate();
+        const auto identity = SigningKey::generate();
+        const auto first = KxKeyPair::generate();
+        const auto second = KxKeyPair::generate();
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                sessionOf("dave", identity, first, index));
+        d.session("dave")->seal("one");
+        const auto outcome = d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                                     sessionOf("dave", identity, second, index));
+        CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Changed);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
+        CPPUNIT_ASSERT(d.find("dave")->keys->kx == second.publicKey());
+        CPPUNIT_ASSERT(d.session("dave")->remoteId() == second.id());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.session("dave")->seal("one").counter);
+    }
+
+    void testLeavingDropsSession()
+    {
+        Directory d;
+        const auto index = KxKeyPair::generate();
+        const auto identity = SigningKey::generate();
+        const auto kx = KxKeyPair::generate();
+        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                sessionOf("dave", identity, kx, index));
+        d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
+        CPPUNIT_ASSERT(!d.session("dave"));
+        d.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                sessionOf("erin", identity, kx, index));
+        d.expireHeardBefore(kT0);
+        CPPUNIT_ASSERT(!d.session("erin"));
+        d.login("frank", endpoint("127.0.0.1:5006"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                sessionOf("frank", identity, kx, index));
+        d.login("gina", endpoint("127.0.0.1:5006"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        CPPUNIT_ASSERT(!d.session("frank"));
+    }
+
+    void testFindAtEndpoint()
+    {
+        Directory d;
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), d.findAt(endpoint("127.0.0.1:5001"))->name);
+        CPPUNIT_ASSERT(!d.findAt(endpoint("127.0.0.1:5002")));
+        d.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!d.findAt(endpoint("127.0.0.1:5001")));
     }
 
     void testLoginOfNameOnlineElsewhereIsTaken()
@@ -185,9 +297,12 @@ public:
         d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
         d.login("dave", endpoint("[::1]:7000"), Dialect::Peerchat, ip("::1"), kT0);
         std::set<std::string> rows;
-        for (const auto& e : d.snapshot()) rows.insert(e.name + " " + e.endpoint.toString() + " " + e.dialect);
+        for (const auto& e : d.snapshot()) {
+            rows.insert(e.name + " " + e.endpoint.toString() + " " + e.dialect);
+            CPPUNIT_ASSERT(!e.keys);
+        }
         const std::set<std::string> expected{"alice 127.0.0.1:5001 seed", "carol 127.0.0.1:6000 dotnet",
-                                             "dave [::1]:7000 peerchat/1"};
+                                             "dave [::1]:7000 peerchat/2"};
         CPPUNIT_ASSERT(rows == expected);
     }
 

@@ -1,6 +1,7 @@
 #include "IndexSettings.h"
 
 #include "DataPath.h"
+#include "KeyFile.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Message.h>
@@ -8,6 +9,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 using peerchat::IndexSettings;
@@ -22,6 +24,7 @@ class IndexSettingsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadTakesOnlyNumericBindAddresses);
     CPPUNIT_TEST(testDatabaseDefaultsToXdgDataHome);
     CPPUNIT_TEST(testReadRefusesBadFaultsNamingFlag);
+    CPPUNIT_TEST(testLegacyTakesYesAndNo);
     CPPUNIT_TEST(testEveryKeyHasFlag);
     CPPUNIT_TEST_SUITE_END();
 
@@ -44,6 +47,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1000), s->mailboxLimit);
         CPPUNIT_ASSERT_EQUAL(1000L, static_cast<long>(s->redeliverEvery.count()));
         CPPUNIT_ASSERT(!s->faults.enabled());
+        CPPUNIT_ASSERT_EQUAL(peerchat::KeyFile::defaultPath("indexd.key"), s->keyPath);
+        CPPUNIT_ASSERT(!s->legacy);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(20), s->loginRate);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(65536), s->rateTableSize);
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), s->logLevel);
     }
 
@@ -61,6 +68,10 @@ public:
         _config->setString("indexd.mailboxLimit", "0");
         _config->setString("indexd.redeliverMs", "250");
         _config->setString("indexd.faults", "drop=0.5,seed=9");
+        _config->setString("indexd.key", "/etc/peerchat/indexd.key");
+        _config->setString("indexd.legacy", "true");
+        _config->setString("indexd.loginRate", "5");
+        _config->setString("indexd.rateTableSize", "10");
         _config->setString("indexd.logLevel", "warning");
         const auto s = IndexSettings::read(*_config, {});
         CPPUNIT_ASSERT_MESSAGE(s.error(), s.ok());
@@ -77,6 +88,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->redeliverEvery.count()));
         CPPUNIT_ASSERT_DOUBLES_EQUAL(0.5, s->faults.drop, 1e-9);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), s->faults.seed);
+        CPPUNIT_ASSERT_EQUAL(std::string("/etc/peerchat/indexd.key"), s->keyPath);
+        CPPUNIT_ASSERT(s->legacy);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), s->loginRate);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(10), s->rateTableSize);
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_WARNING), s->logLevel);
     }
 
@@ -105,6 +120,10 @@ public:
             {"indexd.mailboxLimit", "-1"},
             {"indexd.redeliverMs", "1"},
             {"indexd.faults", "loss=0.1"},
+            {"indexd.key", "indexd.key"},
+            {"indexd.legacy", "maybe"},
+            {"indexd.loginRate", "0"},
+            {"indexd.rateTableSize", "0"},
         };
         for (const auto& [key, value] : cases) {
             Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
@@ -154,6 +173,24 @@ public:
         CPPUNIT_ASSERT(!s.ok());
         CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().rfind("--faults must be off or", 0) == 0);
         CPPUNIT_ASSERT_MESSAGE(s.error(), s.error().find("'drop=2'") != std::string::npos);
+    }
+
+    void testLegacyTakesYesAndNo()
+    {
+        for (const char* yes : {"true", "TRUE", "yes", "on"}) {
+            _config->setString("indexd.legacy", yes);
+            CPPUNIT_ASSERT_MESSAGE(yes, IndexSettings::read(*_config, {"indexd.legacy"})->legacy);
+        }
+        for (const char* no : {"false", "No", "off"}) {
+            _config->setString("indexd.legacy", no);
+            CPPUNIT_ASSERT_MESSAGE(no, !IndexSettings::read(*_config, {"indexd.legacy"})->legacy);
+        }
+        _config->setString("indexd.legacy", "1");
+        CPPUNIT_ASSERT_EQUAL(std::string("--legacy must be true or false, got '1'"),
+                             IndexSettings::read(*_config, {"indexd.legacy"}).error());
+        const auto legacy = std::find_if(IndexSettings::keys().begin(), IndexSettings::keys().end(),
+                                         [](const auto& key) { return key.key == "indexd.legacy"; });
+        CPPUNIT_ASSERT(legacy->isSwitch);
     }
 
     void testEveryKeyHasFlag()

@@ -1,12 +1,20 @@
 #include "Broadcaster.h"
 #include "Directory.h"
+#include "IndexDatabase.h"
+#include "IndexIdentity.h"
+#include "KeyRegistry.h"
 #include "LoginHandler.h"
 #include "MailCarrier.h"
 #include "Mailbox.h"
+#include "OfflineBox.h"
+#include "RateLimiter.h"
+#include "SealedSender.h"
+#include "SignedStatement.h"
 
 #include "BadDatagrams.h"
 #include "RecordingSink.h"
 #include "SeedClient.h"
+#include "TestPeer.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
@@ -16,24 +24,46 @@
 
 #include <memory>
 
+using peerchat::Ack;
+using peerchat::Alive;
+using peerchat::Auth;
 using peerchat::Broadcaster;
 using peerchat::Dialect;
 using peerchat::Directory;
 using peerchat::Endpoint;
+using peerchat::IndexDatabase;
+using peerchat::IndexIdentity;
+using peerchat::KeyRegistry;
+using peerchat::Login;
 using peerchat::LoginHandler;
+using peerchat::Logout;
+using peerchat::Mail;
 using peerchat::MailCarrier;
 using peerchat::Mailbox;
+using peerchat::Message;
+using peerchat::OfflineBox;
+using peerchat::Post;
+using peerchat::Protocol;
+using peerchat::RateLimiter;
 using peerchat::RosterPorts;
-using std::chrono::milliseconds;
+using peerchat::SealedSender;
+using peerchat::Seen;
+using peerchat::SignedStatement;
+using peerchat::SigningKey;
+using peerchat::Stored;
+using peerchat::Welcome;
 using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
+using peerchat::test::TestPeer;
 using peerchat::test::toUtf16le;
+using std::chrono::milliseconds;
 
 namespace {
 
 const RosterPorts kPorts{4001, 4002, 4003};
 constexpr milliseconds kExpireAfter{700};
 constexpr milliseconds kRedeliverEvery{1000};
+constexpr std::uint64_t kWallStart = 1700000000000;
 
 std::vector<std::string> strings(std::initializer_list<std::string> items)
 {
@@ -45,6 +75,14 @@ class RecordingChannel : public Poco::Channel
 {
 public:
     void log(const Poco::Message& message) override { lines.push_back(message.getText()); }
+
+    std::size_t count(const std::string& needle) const
+    {
+        std::size_t n = 0;
+        for (const auto& line : lines) n += line.find(needle) != std::string::npos;
+        return n;
+    }
+
     std::vector<std::string> lines;
 };
 
@@ -53,35 +91,49 @@ public:
 class LoginHandlerTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(LoginHandlerTest);
-    CPPUNIT_TEST(testLoginAcceptedAtSource);
-    CPPUNIT_TEST(testLoginRegistersSourceNotWrittenEndpoint);
-    CPPUNIT_TEST(testLoginAnnouncedToOthersInTheirDialect);
-    CPPUNIT_TEST(testLoginOfNameOnlineElsewhereRefusedTaken);
-    CPPUNIT_TEST(testRepeatedLoginFromSameEndpointAcceptedQuietly);
-    CPPUNIT_TEST(testLoginDisplacesNameAtSameEndpoint);
-    CPPUNIT_TEST(testPeerchatLoginGetsPeerchatRosterPort);
-    CPPUNIT_TEST(testUnknownPeerchatVersionRefused);
-    CPPUNIT_TEST(testOtherDialectTokensIgnored);
-    CPPUNIT_TEST(testDotNetLoginAcceptedAtWrittenEndpointInUtf16);
-    CPPUNIT_TEST(testDotNetUnspecifiedAddressTakesSourceAddress);
-    CPPUNIT_TEST(testDotNetRefusalGoesToWrittenEndpointInUtf16);
-    CPPUNIT_TEST(testDotNetPeerchatTokenRefused);
-    CPPUNIT_TEST(testLogoutAnnouncedAndRemoved);
-    CPPUNIT_TEST(testLogoutFromForeignEndpointIgnored);
-    CPPUNIT_TEST(testLogoutOfNameNotOnlineIgnored);
-    CPPUNIT_TEST(testDotNetLogoutFromAnyPortOfLoginAddress);
-    CPPUNIT_TEST(testDotNetLogoutFromOtherAddressIgnored);
-    CPPUNIT_TEST(testBadDatagramsAnsweredByNothing);
+    CPPUNIT_TEST(testHelloAnsweredWithChallengeToSource);
+    CPPUNIT_TEST(testShortHelloGetsNoChallenge);
+    CPPUNIT_TEST(testHelloOfOtherVersionRefused);
+    CPPUNIT_TEST(testAuthWelcomedWithSignedWelcome);
+    CPPUNIT_TEST(testAuthBindsNameToKeyOnFirstLogin);
+    CPPUNIT_TEST(testLoginAnnouncedSignedWithKeys);
+    CPPUNIT_TEST(testSameAuthTwiceDroppedAsReplay);
+    CPPUNIT_TEST(testAuthWithOlderStampDroppedAsReplay);
+    CPPUNIT_TEST(testAuthForNameOfAnotherKeyRefusedKey);
+    CPPUNIT_TEST(testAuthWithBadSignatureRefusedAuth);
+    CPPUNIT_TEST(testAuthWithBadKxSignatureRefusedAuth);
+    CPPUNIT_TEST(testAuthToExpiredChallengeRefusedAuth);
+    CPPUNIT_TEST(testAuthToChallengeOfAnotherRunRefusedAuth);
+    CPPUNIT_TEST(testAuthFromOtherSourceThanObservedDropped);
+    CPPUNIT_TEST(testAuthOfNameOnlineElsewhereRefusedTaken);
+    CPPUNIT_TEST(testReloginWithNewKxAnnouncedAgain);
+    CPPUNIT_TEST(testReloginWithSameKeysKeepsSession);
+    CPPUNIT_TEST(testLoginWithKxOfEndedSessionRefusedAuth);
+    CPPUNIT_TEST(testOversizeDatagramDropped);
+    CPPUNIT_TEST(testFloodFromOneAddressRateLimited);
+    CPPUNIT_TEST(testSealsOfLoggedInUserNotRateLimited);
     CPPUNIT_TEST(testRepliesNeverLargerThanRequests);
-    CPPUNIT_TEST(testAliveFromPeerchatUserAnsweredSeenWithLatestSeq);
-    CPPUNIT_TEST(testAliveFromAnyoneElseAnsweredRelogin);
-    CPPUNIT_TEST(testAlivesLoggedBelowInformation);
-    CPPUNIT_TEST(testPeerchatVerbsInUtf16Dropped);
+    CPPUNIT_TEST(testSealedAliveAnsweredSealedSeen);
+    CPPUNIT_TEST(testSealedAliveForAnotherNameDropped);
+    CPPUNIT_TEST(testReplayedSealDropped);
+    CPPUNIT_TEST(testSealFromUnknownSourceAnsweredBareRelogin);
+    CPPUNIT_TEST(testSealBetweenOldKeysAnsweredBareRelogin);
+    CPPUNIT_TEST(testSealedLogoutAnnouncedSigned);
+    CPPUNIT_TEST(testPlainLogoutAliveAndAckDropped);
+    CPPUNIT_TEST(testPostStoredAndDeliveredAsMailWithSenderKey);
     CPPUNIT_TEST(testSilentPeerchatUserExpiredAndAnnounced);
     CPPUNIT_TEST(testHeartbeatsKeepPeerchatUserOnline);
-    CPPUNIT_TEST(testSeedAndDotNetUsersNeverExpire);
+    CPPUNIT_TEST(testBadDatagramsAnsweredByNothing);
+    CPPUNIT_TEST(testPeerchatVerbsInUtf16Dropped);
+    CPPUNIT_TEST(testPlainLoginRefusedLegacyWithoutLegacy);
+    CPPUNIT_TEST(testPlainPeerchatLoginRefusedVersion);
+    CPPUNIT_TEST(testLegacyLoginAcceptedAtSourceAndAnnounced);
+    CPPUNIT_TEST(testLegacyDotNetLoginAtWrittenEndpointInUtf16);
+    CPPUNIT_TEST(testLegacyLoginOfBoundNameRefusedKey);
+    CPPUNIT_TEST(testLegacyLoginCannotDisplacePeerchatUser);
+    CPPUNIT_TEST(testLegacyLogoutOnlyFromRegisteredEndpoint);
+    CPPUNIT_TEST(testLegacyUsersNeverExpire);
     CPPUNIT_TEST(testPresenceSeqIncreasesByOnePerAnnouncement);
-    CPPUNIT_TEST(testPeerchatLoginDeliversWaitingMail);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -89,12 +141,18 @@ public:
     {
         _directory = std::make_unique<Directory>();
         _sink = std::make_unique<RecordingSink>();
-        _broadcaster = std::make_unique<Broadcaster>(*_directory, *_sink);
-        _mailbox = std::make_unique<Mailbox>(":memory:", 10);
-        _carrier = std::make_unique<MailCarrier>(*_mailbox, *_directory, *_sink, kRedeliverEvery);
-        _handler = makeHandler(kPorts);
+        _identity = std::make_unique<IndexIdentity>(SigningKey::generate());
+        _broadcaster = std::make_unique<Broadcaster>(*_directory, *_sink, *_identity);
+        _database = std::make_unique<IndexDatabase>(":memory:");
+        _mailbox = std::make_unique<Mailbox>(*_database, 10);
+        _keys = std::make_unique<KeyRegistry>(*_database);
+        _limiter = std::make_unique<RateLimiter>(1000000, 1000);
+        _sealed = std::make_unique<SealedSender>(*_directory, *_sink);
+        _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, *_directory, *_sealed, kRedeliverEvery);
+        _handler = makeHandler(false);
         _log = new RecordingChannel;
         Poco::Logger::get("LoginHandler").setChannel(_log);
+        Poco::Logger::get("LoginHandler").setLevel(Poco::Message::PRIO_DEBUG);
     }
 
     void tearDown() override
@@ -102,215 +160,614 @@ public:
         Poco::Logger::get("LoginHandler").setChannel(nullptr);
     }
 
-    void testLoginAcceptedAtSource()
+    void testHelloAnsweredWithChallengeToSource()
     {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const auto sent = sentTo("127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
-        CPPUNIT_ASSERT(_directory->find("alice")->dialect == Dialect::Seed);
+        const auto challenge = std::get<peerchat::Challenge>(Protocol::decode(sent.front()).value());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), challenge.name);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), challenge.observed.toString());
+        // Nothing is kept for a hello.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _directory->size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _keys->stampsHeld());
     }
 
-    void testLoginRegistersSourceNotWrittenEndpoint()
+    void testShortHelloGetsNoChallenge()
     {
-        // A client behind NAT writes its private endpoint; it is reachable where it came from.
-        receive("login, alice, 192.168.1.5:6000", "127.0.0.1:5001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
-        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(0), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("did not send challenge to 127.0.0.1:5001"));
     }
 
-    void testLoginAnnouncedToOthersInTheirDialect()
+    void testHelloOfOtherVersionRefused()
     {
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        receive("hello,alice,peerchat/3," + std::string(170, '0'), "127.0.0.1:5001");
+        receive("hello,bob,peerchat/1," + std::string(170, '0'), "127.0.0.1:5002");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"refuse,alice,version"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"refuse,bob,version"}));
+    }
+
+    void testAuthWelcomedWithSignedWelcome()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string challenge = lastTo("127.0.0.1:5001");
+        const Auth auth = alice.authFor(challenge);
+        receive(Protocol::encode(auth), "127.0.0.1:5001");
+
+        const auto message = Protocol::decode(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(message && std::holds_alternative<Welcome>(*message));
+        const Welcome& welcome = std::get<Welcome>(*message);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), welcome.name);
+        CPPUNIT_ASSERT_EQUAL(kPorts.peerchat, welcome.port);
+        CPPUNIT_ASSERT(welcome.epoch == _identity->epoch());
+        CPPUNIT_ASSERT(welcome.indexIdentity == _identity->publicKey());
+        CPPUNIT_ASSERT(welcome.indexKx == _identity->kx().publicKey());
+        // Signed over the auth's nonce: it answers this login and no other.
+        CPPUNIT_ASSERT(SigningKey::verify(_identity->publicKey(), SignedStatement::welcome(welcome, auth.nonce),
+                                          welcome.sig));
+        peerchat::Nonce other = auth.nonce;
+        other[0] ^= 1;
+        CPPUNIT_ASSERT(!SigningKey::verify(_identity->publicKey(), SignedStatement::welcome(welcome, other),
+                                           welcome.sig));
+
+        const auto* user = _directory->find("alice");
+        CPPUNIT_ASSERT(user && user->dialect == Dialect::Peerchat);
+        CPPUNIT_ASSERT(user->keys && user->keys->identity == alice.key().publicKey());
+        CPPUNIT_ASSERT(user->keys->kx == alice.kx().publicKey());
+        CPPUNIT_ASSERT(_directory->session("alice"));
+    }
+
+    void testAuthBindsNameToKeyOnFirstLogin()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        CPPUNIT_ASSERT(!_keys->identityOf("alice"));
+        login(alice);
+        CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice now belongs to identity key"));
+    }
+
+    void testLoginAnnouncedSignedWithKeys()
+    {
+        TestPeer bob("bob", "127.0.0.1:5002");
+        TestPeer alice("alice", "[::1]:5001");
+        login(bob);
         _sink->sent.clear();
+        login(alice);
 
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,alice,127.0.0.1:5001"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("login,alice,127.0.0.1:5001")}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,alice,127.0.0.1:5001,seed,4"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink->sent.size());
+        const auto toBob = sentTo("127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
+        const Login announced = std::get<Login>(verifiedPresence(toBob.front()));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
+        CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), announced.endpoint.toString());
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), announced.dialect);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), announced.seq);
+        CPPUNIT_ASSERT(announced.keys && announced.keys->identity == alice.key().publicKey());
+        CPPUNIT_ASSERT(announced.keys->kx == alice.kx().publicKey());
+        CPPUNIT_ASSERT(SigningKey::verify(alice.key().publicKey(), SignedStatement::kx("alice", alice.kx().publicKey()),
+                                          announced.keys->kxSig));
+        // alice hears of nobody: she fetches the roster.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentTo("[::1]:5001").size());
+    }
 
-        // Peerchat users learn every dialect; others never see a fourth field.
+    void testSameAuthTwiceDroppedAsReplay()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        receive(auth, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(alice.welcome(lastTo("127.0.0.1:5001")));
         _sink->sent.clear();
-        receive("login,erin,127.0.0.1:5005,peerchat/1", "127.0.0.1:5005");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,erin,127.0.0.1:5005,peerchat/1,5"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,erin,127.0.0.1:5005"}));
-        _sink->sent.clear();
-        receive(toUtf16le("login,frank,127.0.0.1:6001"), "127.0.0.1:40001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"login,frank,127.0.0.1:6001,dotnet,6"}));
-    }
+        _log->lines.clear();
 
-    void testLoginOfNameOnlineElsewhereRefusedTaken()
-    {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
-        _sink->sent.clear();
-        const auto version = _directory->version();
-
-        receive("login,alice,127.0.0.1:5003", "127.0.0.1:5003");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5003") == strings({"refuse,alice,taken"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
-        CPPUNIT_ASSERT_EQUAL(version, _directory->version());
-        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
-    }
-
-    void testRepeatedLoginFromSameEndpointAcceptedQuietly()
-    {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
-        _sink->sent.clear();
-
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _directory->size());
-    }
-
-    void testLoginDisplacesNameAtSameEndpoint()
-    {
-        receive("login,bob,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,carol,127.0.0.1:5002", "127.0.0.1:5002");
-        _sink->sent.clear();
-
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002")
-                       == strings({"logout,bob,127.0.0.1:5001", "login,alice,127.0.0.1:5001"}));
-        CPPUNIT_ASSERT(!_directory->find("bob"));
-        CPPUNIT_ASSERT(_directory->find("alice"));
-    }
-
-    void testPeerchatLoginGetsPeerchatRosterPort()
-    {
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"Accept,4003"}));
-        CPPUNIT_ASSERT(_directory->find("dave")->dialect == Dialect::Peerchat);
-    }
-
-    void testUnknownPeerchatVersionRefused()
-    {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        _sink->sent.clear();
-        const auto version = _directory->version();
-        receive("login,dave,127.0.0.1:5004,peerchat/9", "127.0.0.1:5004");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"refuse,dave,version"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
-        CPPUNIT_ASSERT(!_directory->find("dave"));
-        CPPUNIT_ASSERT_EQUAL(version, _directory->version());
-    }
-
-    void testOtherDialectTokensIgnored()
-    {
-        receive("login,alice,127.0.0.1:5001,dotnet", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002,seed", "127.0.0.1:5002");
-        receive("login,carol,127.0.0.1:5003,irc/2", "127.0.0.1:5003");
-        for (const char* source : {"127.0.0.1:5001", "127.0.0.1:5002", "127.0.0.1:5003"})
-            CPPUNIT_ASSERT(sentTo(source).front() == "Accept,4001");
-        for (const char* name : {"alice", "bob", "carol"})
-            CPPUNIT_ASSERT(_directory->find(name)->dialect == Dialect::Seed);
-    }
-
-    void testDotNetLoginAcceptedAtWrittenEndpointInUtf16()
-    {
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("Accept,4002")}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:40000").empty());
-        const auto* carol = _directory->find("carol");
-        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:6000"), carol->endpoint.toString());
-        CPPUNIT_ASSERT(carol->dialect == Dialect::DotNet);
-    }
-
-    void testDotNetUnspecifiedAddressTakesSourceAddress()
-    {
-        receive(toUtf16le("login,carol,0.0.0.0:6000"), "127.0.0.2:40000");
-        CPPUNIT_ASSERT(sentTo("127.0.0.2:6000") == strings({toUtf16le("Accept,4002")}));
-        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.2:6000"), _directory->find("carol")->endpoint.toString());
-    }
-
-    void testDotNetRefusalGoesToWrittenEndpointInUtf16()
-    {
-        receive("login,carol,127.0.0.1:5001", "127.0.0.1:5001");
-        _sink->sent.clear();
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("refuse,carol,taken")}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
-    }
-
-    void testDotNetPeerchatTokenRefused()
-    {
-        receive(toUtf16le("login,carol,127.0.0.1:6000,peerchat/1"), "127.0.0.1:40000");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("refuse,carol,version")}));
-        CPPUNIT_ASSERT(!_directory->find("carol"));
-    }
-
-    void testLogoutAnnouncedAndRemoved()
-    {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        _sink->sent.clear();
-
-        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive(auth, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("auth alice replayed"));
+        // Also once alice has gone: the capture is worth nothing.
+        _directory->logout("alice", alice.endpoint(), alice.endpoint());
+        receive(auth, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
         CPPUNIT_ASSERT(!_directory->find("alice"));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001").empty());
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"logout,alice,127.0.0.1:5001"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("logout,alice,127.0.0.1:5001")}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"logout,alice,127.0.0.1:5001,5"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink->sent.size());
     }
 
-    void testLogoutFromForeignEndpointIgnored()
+    void testAuthWithOlderStampDroppedAsReplay()
     {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string older = alice.auth(lastTo("127.0.0.1:5001"));
+        _wallMs += 5;
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string newer = alice.auth(lastTo("127.0.0.1:5001"));
+        receive(newer, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(alice.welcome(lastTo("127.0.0.1:5001")));
+        _sink->sent.clear();
+
+        receive(older, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("auth alice replayed"));
+    }
+
+    void testAuthForNameOfAnotherKeyRefusedKey()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        _directory->logout("alice", alice.endpoint(), alice.endpoint());
+        _sink->sent.clear();
+
+        TestPeer mallory("alice", "127.0.0.1:5009");
+        receive(mallory.hello(), "127.0.0.1:5009");
+        receive(mallory.auth(lastTo("127.0.0.1:5009")), "127.0.0.1:5009");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,key"), lastTo("127.0.0.1:5009"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("refused auth alice from 127.0.0.1:5009: alice belongs to"));
+
+        // The owner still gets in.
+        alice.rekey();
+        login(alice);
+        CPPUNIT_ASSERT(_directory->find("alice"));
+    }
+
+    void testAuthWithBadSignatureRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        Auth auth = alice.authFor(lastTo("127.0.0.1:5001"));
+        auth.sig[10] ^= 0x40;
+        receive(Protocol::encode(auth), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(!_keys->identityOf("alice"));
+
+        // Signed by another key than the one it presents.
+        receive(alice.hello(), "127.0.0.1:5001");
+        auth = alice.authFor(lastTo("127.0.0.1:5001"));
+        auth.sig = SigningKey::generate().sign(SignedStatement::auth(auth));
+        receive(Protocol::encode(auth), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+
+        // A refused auth burns no stamp: the next good one gets in.
+        login(alice);
+        CPPUNIT_ASSERT(_directory->find("alice"));
+    }
+
+    void testAuthWithBadKxSignatureRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        Auth auth = alice.authFor(lastTo("127.0.0.1:5001"));
+        // A kx key alice never vouched for, in an auth otherwise properly signed.
+        auth.keys.kx = peerchat::KxKeyPair::generate().publicKey();
+        auth.sig = alice.key().sign(SignedStatement::auth(auth));
+        receive(Protocol::encode(auth), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+    }
+
+    void testAuthToExpiredChallengeRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        _wallMs += LoginHandler::kChallengeMaxAgeMs + 1;
+        receive(auth, "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("expired"));
+    }
+
+    void testAuthToChallengeOfAnotherRunRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        // indexd restarted: a new run, a new cookie secret.
+        _handler = makeHandler(false);
+        receive(auth, "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+    }
+
+    void testAuthFromOtherSourceThanObservedDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(), "127.0.0.1:5001");
+        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        _sink->sent.clear();
+        receive(auth, "127.0.0.1:5009");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("answers a challenge sent to 127.0.0.1:5001"));
+        // A challenge is only good where it was sent: mallory's own, with alice's endpoint written in, fails too.
+        TestPeer mallory("alice", "127.0.0.1:5009");
+        receive(mallory.hello(), "127.0.0.1:5009");
+        Auth forged = mallory.authFor(lastTo("127.0.0.1:5009"));
+        forged.observed = alice.endpoint();
+        forged.sig = mallory.key().sign(SignedStatement::auth(forged));
+        receive(Protocol::encode(forged), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+    }
+
+    void testAuthOfNameOnlineElsewhereRefusedTaken()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        const auto version = _directory->version();
+        // The same key from another endpoint (a second peerd for alice).
+        TestPeer again("alice", "127.0.0.1:5003", alice.key());
+        receive(again.hello(), "127.0.0.1:5003");
+        receive(again.auth(lastTo("127.0.0.1:5003")), "127.0.0.1:5003");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,taken"), lastTo("127.0.0.1:5003"));
+        CPPUNIT_ASSERT_EQUAL(version, _directory->version());
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
+    }
+
+    void testReloginWithNewKxAnnouncedAgain()
+    {
+        TestPeer bob("bob", "127.0.0.1:5002");
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(bob);
+        login(alice);
+        _sink->sent.clear();
+
+        alice.rekey();
+        login(alice);
+        const auto toBob = sentTo("127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
+        const Login announced = std::get<Login>(verifiedPresence(toBob.front()));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), announced.seq);
+        CPPUNIT_ASSERT(announced.keys->kx == alice.kx().publicKey());
+        CPPUNIT_ASSERT(_directory->find("alice")->keys->kx == alice.kx().publicKey());
+        // The new session is the one in use.
+        receive(alice.seal(Alive{"alice", 3}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(openLast(alice, "127.0.0.1:5001"));
+    }
+
+    void testReloginWithSameKeysKeepsSession()
+    {
+        TestPeer bob("bob", "127.0.0.1:5002");
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(bob);
+        login(alice);
+        receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(openLast(alice, "127.0.0.1:5001"));
+        _sink->sent.clear();
+
+        // peerd answered a second challenge of the same login: welcomed, nothing announced.
+        receive(alice.hello(), "127.0.0.1:5001");
+        receive(alice.auth(lastTo("127.0.0.1:5001")), "127.0.0.1:5001");
+        const auto welcome = Protocol::decode(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(welcome && std::holds_alternative<Welcome>(*welcome));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+        // indexd's side counts on: alice's cipher, never restarted, still opens what comes.
+        receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(openLast(alice, "127.0.0.1:5001"));
+    }
+
+    void testLoginWithKxOfEndedSessionRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        const std::string logout = alice.seal(Logout{"alice", alice.endpoint()});
+        receive(logout, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        // The same kx key again would make a session that takes the old one's datagrams.
+        receive(alice.hello(), "127.0.0.1:5001");
+        receive(alice.auth(lastTo("127.0.0.1:5001")), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        alice.rekey();
+        login(alice);
+        receive(logout, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_directory->find("alice"));
+    }
+
+    void testOversizeDatagramDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        receive(alice.hello(Protocol::kMaxDatagramBytes), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("more than the 8704 allowed"));
+    }
+
+    void testFloodFromOneAddressRateLimited()
+    {
+        _limiter = std::make_unique<RateLimiter>(2, 100);
+        _handler = makeHandler(false);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        for (int i = 0; i < 20; ++i) receive(alice.hello(), "127.0.0.1:5001");
+        // A burst of twice the rate, then nothing; one log line for the address.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), sentTo("127.0.0.1:5001").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("dropping datagrams from 127.0.0.1"));
+        // Another port of the same address is the same address.
+        receive(alice.hello(), "127.0.0.1:5002");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+
+        // Others are served.
+        TestPeer bob("bob", "127.0.0.2:5002");
+        login(bob);
+        CPPUNIT_ASSERT(_directory->find("bob"));
+
+        // Half a second later, one more.
+        _now += milliseconds(500);
+        receive(alice.hello(), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5), sentTo("127.0.0.1:5001").size());
+        // A second later the drops are reported again, once.
+        _now += milliseconds(1000);
+        for (int i = 0; i < 20; ++i) receive(alice.hello(), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _log->count("dropping datagrams from 127.0.0.1"));
+    }
+
+    void testSealsOfLoggedInUserNotRateLimited()
+    {
+        _limiter = std::make_unique<RateLimiter>(1, 100);
+        _handler = makeHandler(false);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);  // hello and auth: the whole burst
+        _sink->sent.clear();
+        for (std::uint64_t i = 0; i < 50; ++i) receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(50), sentTo("127.0.0.1:5001").size());
+        // Unauthenticated datagrams from her endpoint still pay.
+        receive(alice.hello(), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(50), sentTo("127.0.0.1:5001").size());
+    }
+
+    void testRepliesNeverLargerThanRequests()
+    {
+        // The shortest requests that get each kind of unauthenticated reply.
+        _handler = makeHandler(true, RosterPorts{65535, 65535, 65535});
+        TestPeer bound("k", "127.0.0.1:6000");
+        login(bound);
+        _directory->logout("k", bound.endpoint(), bound.endpoint());
+        receive("login,t,1.2.3.4:1", "127.0.0.1:6001");
+        const std::vector<std::pair<std::string, std::string>> requests{
+            {"hello,a,peerchat/3,", "127.0.0.1:65535"},          // refuse version
+            {"login,a,1.2.3.4:1", "127.0.0.1:65534"},            // Accept
+            {"login,b,[::1]:1", "127.0.0.1:65533"},              // Accept
+            {"login,k,1.2.3.4:1", "127.0.0.1:65532"},            // refuse key
+            {"login,t,1.2.3.4:1", "127.0.0.1:65531"},            // refuse taken
+            {"login,c,1.2.3.4:1,peerchat/2", "127.0.0.1:65530"}, // refuse version
+            {toUtf16le("login,d,1.2.3.4:1"), "1.2.3.4:9"},       // Accept in UTF-16LE
+            {toUtf16le("login,d,1.2.3.5:1"), "1.2.3.5:9"},       // refuse taken in UTF-16LE
+            {sealFromNowhere(), "127.0.0.1:65529"},              // relogin
+        };
+        for (const auto& [request, source] : requests) {
+            _sink->sent.clear();
+            receive(request, source);
+            CPPUNIT_ASSERT_MESSAGE(request, !_sink->sent.empty());
+            const auto& replyBytes = _sink->sent.front().bytes;
+            CPPUNIT_ASSERT_MESSAGE(replyBytes + " answers " + request, replyBytes.size() <= request.size());
+        }
+        // Without legacy, the refusal too.
+        _handler = makeHandler(false);
+        _sink->sent.clear();
+        receive("login,a,1.2.3.4:1", "127.0.0.1:65528");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:65528") == strings({"refuse,a,legacy"}));
+        // And the full login: challenge and welcome, each shorter than what it answers.
+        TestPeer longest(std::string(32, 'n'), "[1234:5678:9abc:def0:1234:5678:9abc:def0]:65535");
+        receive(longest.hello(), longest.endpoint().toString());
+        const std::string challenge = lastTo(longest.endpoint().toString());
+        CPPUNIT_ASSERT(challenge.size() <= longest.hello().size());
+        const std::string auth = longest.auth(challenge);
+        receive(auth, longest.endpoint().toString());
+        CPPUNIT_ASSERT(longest.welcome(lastTo(longest.endpoint().toString())));
+        CPPUNIT_ASSERT(lastTo(longest.endpoint().toString()).size() <= auth.size());
+    }
+
+    void testSealedAliveAnsweredSealedSeen()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
+        const auto seen = alice.open(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(seen && std::holds_alternative<Seen>(*seen));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), std::get<Seen>(*seen).seq);
+        // Only alice can read it.
+        CPPUNIT_ASSERT(!bob.open(lastTo("127.0.0.1:5001")));
+    }
+
+    void testSealedAliveForAnotherNameDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        _now += kExpireAfter - milliseconds(1);
+        receive(alice.seal(Alive{"bob", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alive for bob sealed by alice"));
+        _now += milliseconds(1);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(!_directory->find("bob"));
+    }
+
+    void testReplayedSealDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        const std::string alive = alice.seal(Alive{"alice", 1});
+        receive(alive, "127.0.0.1:5001");
+        _sink->sent.clear();
+        _log->lines.clear();
+        receive(alive, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("sealed datagram of alice refused"));
+        // A captured logout played again changes nothing either.
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(bob);
+        const std::string logout = bob.seal(Logout{"bob", bob.endpoint()});
+        receive(logout, "127.0.0.1:5002");
+        bob.rekey();
+        login(bob);
+        receive(logout, "127.0.0.1:5002");
+        CPPUNIT_ASSERT(_directory->find("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::string("relogin"), lastTo("127.0.0.1:5002"));
+    }
+
+    void testSealFromUnknownSourceAnsweredBareRelogin()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        // alice's datagram, sent from elsewhere (or from alice after indexd forgot her).
+        const std::string alive = alice.seal(Alive{"alice", 1});
+        receive(alive, "127.0.0.1:5009");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5009") == strings({"relogin"}));
+        _directory->logout("alice", alice.endpoint(), alice.endpoint());
+        _sink->sent.clear();
+        receive(alive, "127.0.0.1:5001");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"relogin"}));
+    }
+
+    void testSealBetweenOldKeysAnsweredBareRelogin()
+    {
+        // alice's peerd logged in again with a new kx key; a datagram of the
+        // old session, still on its way, is between keys indexd let go.
+        TestPeer before("alice", "127.0.0.1:5001");
+        TestPeer after("alice", "127.0.0.1:5001", before.key());
+        login(before);
+        login(after);
+        _sink->sent.clear();
+        receive(before.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"relogin"}));
+        receive(after.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(after.open(lastTo("127.0.0.1:5001")));
+    }
+
+    void testSealedLogoutAnnouncedSigned()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        receive(alice.seal(Logout{"alice", alice.endpoint()}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(!_directory->session("alice"));
+        const auto toBob = sentTo("127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
+        const Logout announced = std::get<Logout>(verifiedPresence(toBob.front()));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), announced.seq);
+    }
+
+    void testPlainLogoutAliveAndAckDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
         _sink->sent.clear();
         const auto version = _directory->version();
-
-        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5002");
-        receive(toUtf16le("logout,alice,127.0.0.1:5001"), "127.0.0.1:5009");
+        // Spoofed from alice's own endpoint: still plain, still dropped.
+        for (const std::string text : {"logout,alice,127.0.0.1:5001", "alive,alice,2", "ack,alice,ab12,1"}) {
+            _log->lines.clear();
+            receive(text, "127.0.0.1:5001");
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(1), _log->lines.size());
+        }
         CPPUNIT_ASSERT(_sink->sent.empty());
-        CPPUNIT_ASSERT(_directory->find("alice"));
         CPPUNIT_ASSERT_EQUAL(version, _directory->version());
+        // A spoofed heartbeat does not keep alice online.
+        _now += kExpireAfter;
+        receive("alive,alice,2", "127.0.0.1:5001");
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
-    void testLogoutOfNameNotOnlineIgnored()
+    void testPostStoredAndDeliveredAsMailWithSenderKey()
     {
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        // bob has logged in before, so alice's peerd knows his key.
+        login(bob);
+        receive(bob.seal(Logout{"bob", bob.endpoint()}), "127.0.0.1:5002");
+        login(alice);
+        const std::string text = "msg,ab12,1,12:00:00,alice,hi, bob";
+        const std::string box = OfflineBox::seal(alice.key(), bob.key().publicKey(), text);
+        receive(alice.seal(Post{"bob", "ab12", 1, box}), "127.0.0.1:5001");
+        const auto stored = alice.open(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(stored && std::holds_alternative<Stored>(*stored));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), std::get<Stored>(*stored).to);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
         _sink->sent.clear();
-        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
+
+        bob.rekey();
+        login(bob);
+        // The challenge, the welcome, the letter.
+        const auto toBob = sentTo("127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), toBob.size());
+        const auto mail = bob.open(toBob.back());
+        CPPUNIT_ASSERT(mail && std::holds_alternative<Mail>(*mail));
+        const Mail& letter = std::get<Mail>(*mail);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), letter.from);
+        CPPUNIT_ASSERT(letter.identity == alice.key().publicKey());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), letter.seq);
+        const auto opened = OfflineBox::open(bob.key(), letter.identity, letter.box);
+        CPPUNIT_ASSERT(opened.ok());
+        CPPUNIT_ASSERT_EQUAL(text, *opened);
+
+        receive(bob.seal(Ack{"bob", "ab12", 1}), "127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
+    }
+
+    void testSilentPeerchatUserExpiredAndAnnounced()
+    {
+        TestPeer dave("dave", "127.0.0.1:5004");
+        TestPeer erin("erin", "127.0.0.1:5005");
+        login(dave);
+        login(erin);
+        _sink->sent.clear();
+
+        _now += kExpireAfter - milliseconds(1);
+        _handler->expireSilentUsers(kExpireAfter);
         CPPUNIT_ASSERT(_sink->sent.empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _directory->size());
-    }
-
-    void testDotNetLogoutFromAnyPortOfLoginAddress()
-    {
-        receive(toUtf16le("login,carol,0.0.0.0:6000"), "127.0.0.1:40000");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        receive(erin.seal(Alive{"erin", 2}), "127.0.0.1:5005");
         _sink->sent.clear();
 
-        receive(toUtf16le("logout,carol,0.0.0.0:6000"), "127.0.0.1:40123");
-        CPPUNIT_ASSERT(!_directory->find("carol"));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"logout,carol,127.0.0.1:6000"}));
+        _now += milliseconds(1);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(!_directory->find("dave"));
+        const auto toErin = sentTo("127.0.0.1:5005");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toErin.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Logout>(verifiedPresence(toErin.front())).seq);
+
+        // An expired user's heartbeat is told to log in again.
+        _sink->sent.clear();
+        receive(dave.seal(Alive{"dave", 3}), "127.0.0.1:5004");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"relogin"}));
     }
 
-    void testDotNetLogoutFromOtherAddressIgnored()
+    void testHeartbeatsKeepPeerchatUserOnline()
     {
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
-        _sink->sent.clear();
-
-        receive(toUtf16le("logout,carol,127.0.0.1:6000"), "127.0.0.2:40123");
-        receive(toUtf16le("logout,carol,127.0.0.1:6001"), "127.0.0.1:40123");
-        CPPUNIT_ASSERT(_directory->find("carol"));
-        CPPUNIT_ASSERT(_sink->sent.empty());
+        TestPeer dave("dave", "127.0.0.1:5004");
+        login(dave);
+        for (int beat = 0; beat < 20; ++beat) {
+            _now += kExpireAfter / 2;
+            receive(dave.seal(Alive{"dave", 1}), "127.0.0.1:5004");
+            _handler->expireSilentUsers(kExpireAfter);
+        }
+        CPPUNIT_ASSERT(_directory->find("dave"));
+        // The stamps of old challenges are forgotten as time goes by.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _keys->stampsHeld());
+        _wallMs += LoginHandler::kChallengeMaxAgeMs + 1;
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _keys->stampsHeld());
     }
 
     void testBadDatagramsAnsweredByNothing()
     {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        _handler = makeHandler(true);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
         receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         _sink->sent.clear();
         const auto version = _directory->version();
@@ -322,138 +779,140 @@ public:
             CPPUNIT_ASSERT_EQUAL_MESSAGE(bytes, std::size_t(1), _log->lines.size());
             CPPUNIT_ASSERT_MESSAGE(_log->lines.front(), _log->lines.front().find("127.0.0.1:5009") != std::string::npos);
         }
-        // A datagram naming alice's endpoint but from elsewhere changes nothing either.
-        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5009");
-
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _sink->sent.size());
         CPPUNIT_ASSERT_EQUAL(version, _directory->version());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _directory->size());
         CPPUNIT_ASSERT(!_directory->find("mallory"));
     }
 
-    void testRepliesNeverLargerThanRequests()
-    {
-        // The shortest requests that get each kind of reply.
-        const std::vector<std::pair<std::string, std::string>> requests{
-            {"login,a,1.2.3.4:1", "127.0.0.1:65535"},
-            {"login,a,1.2.3.4:1", "127.0.0.1:65534"},
-            {"login,b,[::1]:1", "127.0.0.1:65533"},
-            {"login,c,1.2.3.4:1,peerchat/2", "127.0.0.1:65532"},
-            {toUtf16le("login,d,1.2.3.4:1"), "1.2.3.4:9"},
-            {toUtf16le("login,d,1.2.3.5:1"), "1.2.3.5:9"},
-            {"alive,e,0", "127.0.0.1:65531"},
-        };
-        _handler = makeHandler(RosterPorts{65535, 65535, 65535});
-        for (const auto& [request, source] : requests) {
-            _sink->sent.clear();
-            receive(request, source);
-            CPPUNIT_ASSERT(!_sink->sent.empty());
-            const auto& replyBytes = _sink->sent.front().bytes;
-            CPPUNIT_ASSERT_MESSAGE(replyBytes + " answers " + request, replyBytes.size() <= request.size());
-        }
-    }
-
-    void testAliveFromPeerchatUserAnsweredSeenWithLatestSeq()
-    {
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        _sink->sent.clear();
-        receive("alive,dave,0", "127.0.0.1:5004");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"seen,2"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
-    }
-
-    void testAliveFromAnyoneElseAnsweredRelogin()
-    {
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        _sink->sent.clear();
-        const auto version = _directory->version();
-
-        receive("alive,dave,2", "127.0.0.1:5009");
-        receive("alive,alice,2", "127.0.0.1:5001");
-        receive("alive,天涯,0", "127.0.0.1:5004");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5009") == strings({"relogin,dave"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"relogin,alice"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"relogin,天涯"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink->sent.size());
-        CPPUNIT_ASSERT_EQUAL(version, _directory->version());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), _directory->presenceSeq());
-    }
-
-    void testAlivesLoggedBelowInformation()
-    {
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        _sink->sent.clear();
-        _log->lines.clear();
-        receive("alive,dave,1", "127.0.0.1:5004");
-        receive("alive,dave,1", "127.0.0.1:5009");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
-        CPPUNIT_ASSERT(_log->lines.empty());
-    }
-
     void testPeerchatVerbsInUtf16Dropped()
     {
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        _sink->sent.clear();
-        for (const char* text : {"alive,dave,1", "store,bob,ab,1,12:00:00,dave,hi", "ack,dave,ab,1"}) {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        for (const std::string& text : {alice.hello(), std::string("alive,alice,1"), std::string("ack,alice,ab,1")}) {
             _log->lines.clear();
-            receive(toUtf16le(text), "127.0.0.1:5004");
+            receive(toUtf16le(text), "127.0.0.1:5001");
             CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(1), _log->lines.size());
             CPPUNIT_ASSERT_MESSAGE(_log->lines.front(), _log->lines.front().find("UTF-8 only") != std::string::npos);
         }
         CPPUNIT_ASSERT(_sink->sent.empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
     }
 
-    void testSilentPeerchatUserExpiredAndAnnounced()
+    void testPlainLoginRefusedLegacyWithoutLegacy()
     {
         receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
         receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        receive("login,erin,127.0.0.1:5005,peerchat/1", "127.0.0.1:5005");
-        _sink->sent.clear();
-
-        _now += kExpireAfter - milliseconds(1);
-        _handler->expireSilentUsers(kExpireAfter);
-        CPPUNIT_ASSERT(_sink->sent.empty());
-        receive("alive,erin,4", "127.0.0.1:5005");
-        _sink->sent.clear();
-
-        _now += milliseconds(1);
-        _handler->expireSilentUsers(kExpireAfter);
-        CPPUNIT_ASSERT(!_directory->find("dave"));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"logout,dave,127.0.0.1:5004"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("logout,dave,127.0.0.1:5004")}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5005") == strings({"logout,dave,127.0.0.1:5004,5"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink->sent.size());
-
-        // An expired user's heartbeat is told to log in again.
-        _sink->sent.clear();
-        receive("alive,dave,5", "127.0.0.1:5004");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"relogin,dave"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"refuse,alice,legacy"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("refuse,carol,legacy")}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _directory->size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _log->count("--legacy"));
     }
 
-    void testHeartbeatsKeepPeerchatUserOnline()
+    void testPlainPeerchatLoginRefusedVersion()
     {
+        _handler = makeHandler(true);
+        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        receive("login,erin,127.0.0.1:5005,peerchat/2", "127.0.0.1:5005");
+        receive(toUtf16le("login,carol,127.0.0.1:6000,peerchat/1"), "127.0.0.1:40000");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"refuse,dave,version"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5005") == strings({"refuse,erin,version"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("refuse,carol,version")}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _directory->size());
+    }
+
+    void testLegacyLoginAcceptedAtSourceAndAnnounced()
+    {
+        _handler = makeHandler(true);
+        TestPeer dave("dave", "127.0.0.1:5004");
+        login(dave);
+        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        _sink->sent.clear();
+
+        // A client behind NAT writes its private endpoint; it is reachable where it came from.
+        receive("login, alice, 192.168.1.5:6000", "127.0.0.1:5001");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
+        CPPUNIT_ASSERT(_directory->find("alice")->dialect == Dialect::Seed);
+        CPPUNIT_ASSERT(!_directory->find("alice")->keys);
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,alice,127.0.0.1:5001"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("login,alice,127.0.0.1:5001")}));
+        const Login toDave = std::get<Login>(verifiedPresence(lastTo("127.0.0.1:5004")));
+        CPPUNIT_ASSERT_EQUAL(std::string("seed"), toDave.dialect);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), toDave.seq);
+        CPPUNIT_ASSERT(!toDave.keys);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink->sent.size());
+
+        // Seed users hear of peerchat/2 users the seed's way.
+        _sink->sent.clear();
+        TestPeer erin("erin", "127.0.0.1:5005");
+        login(erin);
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,erin,127.0.0.1:5005"}));
+
+        // Again from the same endpoint: accepted quietly.
+        _sink->sent.clear();
         receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
-        for (int beat = 0; beat < 20; ++beat) {
-            _now += kExpireAfter / 2;
-            receive("alive,dave,2", "127.0.0.1:5004");
-            _handler->expireSilentUsers(kExpireAfter);
-        }
-        CPPUNIT_ASSERT(_directory->find("dave"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), _directory->presenceSeq());
-        // A heartbeat from elsewhere does not count for dave.
-        receive("alive,dave,2", "127.0.0.1:5009");
-        _now += kExpireAfter;
-        _handler->expireSilentUsers(kExpireAfter);
-        CPPUNIT_ASSERT(!_directory->find("dave"));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
+        // From elsewhere: taken.
+        receive("login,alice,127.0.0.1:5003", "127.0.0.1:5003");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5003") == strings({"refuse,alice,taken"}));
     }
 
-    void testSeedAndDotNetUsersNeverExpire()
+    void testLegacyDotNetLoginAtWrittenEndpointInUtf16()
     {
+        _handler = makeHandler(true);
+        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("Accept,4002")}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:40000").empty());
+        CPPUNIT_ASSERT(_directory->find("carol")->dialect == Dialect::DotNet);
+        receive(toUtf16le("login,frank,0.0.0.0:6001"), "127.0.0.2:40000");
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.2:6001"), _directory->find("frank")->endpoint.toString());
+        // The .NET program logs out from any port of its address.
+        receive(toUtf16le("logout,carol,127.0.0.1:6000"), "127.0.0.1:40123");
+        CPPUNIT_ASSERT(!_directory->find("carol"));
+    }
+
+    void testLegacyLoginOfBoundNameRefusedKey()
+    {
+        _handler = makeHandler(true);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        receive(alice.seal(Logout{"alice", alice.endpoint()}), "127.0.0.1:5001");
+        receive("login,alice,127.0.0.1:5009", "127.0.0.1:5009");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5009") == strings({"refuse,alice,key"}));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+    }
+
+    void testLegacyLoginCannotDisplacePeerchatUser()
+    {
+        _handler = makeHandler(true);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        _sink->sent.clear();
+        // Spoofed from alice's endpoint, under another name.
+        receive("login,mallory,127.0.0.1:5001", "127.0.0.1:5001");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"refuse,mallory,taken"}));
+        CPPUNIT_ASSERT(_directory->find("alice"));
+        CPPUNIT_ASSERT(!_directory->find("mallory"));
+    }
+
+    void testLegacyLogoutOnlyFromRegisteredEndpoint()
+    {
+        _handler = makeHandler(true);
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        _sink->sent.clear();
+        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5002");
+        receive("logout,nobody,127.0.0.1:5001", "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT(_directory->find("alice"));
+        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"logout,alice,127.0.0.1:5001"}));
+    }
+
+    void testLegacyUsersNeverExpire()
+    {
+        _handler = makeHandler(true);
         receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
         receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         _sink->sent.clear();
@@ -465,55 +924,53 @@ public:
 
     void testPresenceSeqIncreasesByOnePerAnnouncement()
     {
-        receive("login,dave,127.0.0.1:5004,peerchat/1", "127.0.0.1:5004");
+        _handler = makeHandler(true);
+        TestPeer dave("dave", "127.0.0.1:5004");
+        TestPeer erin("erin", "127.0.0.1:5005");
+        login(dave);
         receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
         receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
         receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
         receive("login,carol,127.0.0.1:5002", "127.0.0.1:5002");
         _now += milliseconds(100);
-        receive("login,erin,127.0.0.1:5005,peerchat/1", "127.0.0.1:5005");
+        login(erin);
         _now += kExpireAfter - milliseconds(100);
-        receive("alive,dave,7", "127.0.0.1:5004");
+        receive(dave.seal(Alive{"dave", 7}), "127.0.0.1:5004");
         _handler->expireSilentUsers(kExpireAfter);
         _now += milliseconds(100);
         _handler->expireSilentUsers(kExpireAfter);
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5004")
-                       == strings({"Accept,4003", "login,alice,127.0.0.1:5001,seed,2",
-                                   "login,bob,127.0.0.1:5002,seed,3",
-                                   "logout,alice,127.0.0.1:5001,4", "logout,bob,127.0.0.1:5002,5",
-                                   "login,carol,127.0.0.1:5002,seed,6", "login,erin,127.0.0.1:5005,peerchat/1,7",
-                                   "seen,7", "logout,erin,127.0.0.1:5005,8"}));
+
+        std::vector<std::string> toDave;
+        for (const auto& datagram : sentTo("127.0.0.1:5004")) {
+            if (auto seen = dave.open(datagram)) {
+                toDave.push_back("seen," + std::to_string(std::get<Seen>(*seen).seq));
+                continue;
+            }
+            const auto message = Protocol::decode(datagram).value();
+            if (std::holds_alternative<Welcome>(message) || std::holds_alternative<peerchat::Challenge>(message))
+                continue;
+            const Message presence = verifiedPresence(datagram);
+            if (const auto* login = std::get_if<Login>(&presence))
+                toDave.push_back("login," + login->name + "," + std::to_string(login->seq));
+            else
+                toDave.push_back("logout," + std::get<Logout>(presence).name + ","
+                                 + std::to_string(std::get<Logout>(presence).seq));
+        }
+        CPPUNIT_ASSERT(toDave
+                       == strings({"login,alice,2", "login,bob,3", "logout,alice,4", "logout,bob,5", "login,carol,6",
+                                   "login,erin,7", "seen,7", "logout,erin,8"}));
         // Seed users see what they always saw.
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002")
                        == strings({"Accept,4001", "logout,alice,127.0.0.1:5001", "Accept,4001",
                                    "login,erin,127.0.0.1:5005", "logout,erin,127.0.0.1:5005"}));
     }
 
-    void testPeerchatLoginDeliversWaitingMail()
-    {
-        receive("login,alice,127.0.0.1:5001,peerchat/1", "127.0.0.1:5001");
-        receive("store,bob,ab12,1,12:00:00,alice,hi, bob", "127.0.0.1:5001");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001").back() == "stored,bob,ab12,1");
-        _sink->sent.clear();
-
-        receive("login,bob,127.0.0.1:5002,peerchat/1", "127.0.0.1:5002");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"Accept,4003", "msg,ab12,1,12:00:00,alice,hi, bob"}));
-        receive("ack,bob,ab12,1", "127.0.0.1:5002");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
-
-        // A seed login under a name with mail gets none: it cannot ack.
-        receive("store,carol,ab12,2,12:00:01,alice,hi, carol", "127.0.0.1:5001");
-        _sink->sent.clear();
-        receive("login,carol,127.0.0.1:5003", "127.0.0.1:5003");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5003") == strings({"Accept,4001"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("carol"));
-    }
-
 private:
-    std::unique_ptr<LoginHandler> makeHandler(RosterPorts ports)
+    std::unique_ptr<LoginHandler> makeHandler(bool legacy, RosterPorts ports = kPorts)
     {
-        return std::make_unique<LoginHandler>(*_directory, *_broadcaster, *_carrier, *_sink, ports,
-                                              [this] { return _now; });
+        return std::make_unique<LoginHandler>(
+            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_broadcaster, *_carrier, *_sealed, *_identity, *_sink},
+            ports, legacy, [this] { return _now; }, [this] { return _wallMs; });
     }
 
     void receive(const std::string& bytes, const std::string& source)
@@ -526,13 +983,66 @@ private:
         return _sink->to(endpoint(destination));
     }
 
+    std::string lastTo(const std::string& destination) const
+    {
+        const auto sent = sentTo(destination);
+        CPPUNIT_ASSERT_MESSAGE("nothing sent to " + destination, !sent.empty());
+        return sent.back();
+    }
+
+    // Logs peer in as peerd does: hello, challenge, auth, welcome.
+    void login(TestPeer& peer)
+    {
+        const std::string at = peer.endpoint().toString();
+        receive(peer.hello(), at);
+        const std::size_t before = _sink->sent.size();
+        receive(peer.auth(lastTo(at)), at);
+        // The welcome comes first; waiting letters may follow it.
+        CPPUNIT_ASSERT_MESSAGE("nothing sent to " + at, _sink->sent.size() > before);
+        CPPUNIT_ASSERT_MESSAGE(_sink->sent[before].bytes, _sink->sent[before].to == peer.endpoint()
+                                                              && peer.welcome(_sink->sent[before].bytes));
+    }
+
+    // True when the last datagram to where opens for peer.
+    bool openLast(TestPeer& peer, const std::string& where) { return peer.open(lastTo(where)).has_value(); }
+
+    // A presence announcement, its signature by this indexd run checked.
+    Message verifiedPresence(const std::string& datagram) const
+    {
+        const auto message = Protocol::decode(datagram);
+        CPPUNIT_ASSERT_MESSAGE(datagram, message.ok());
+        std::optional<peerchat::Signature> sig;
+        if (const auto* login = std::get_if<Login>(&*message)) sig = login->sig;
+        if (const auto* logout = std::get_if<Logout>(&*message)) sig = logout->sig;
+        CPPUNIT_ASSERT_MESSAGE(datagram, sig.has_value());
+        CPPUNIT_ASSERT_MESSAGE(datagram, SigningKey::verify(_identity->publicKey(),
+                                                            SignedStatement::presence(*message, _identity->epoch()),
+                                                            *sig));
+        return *message;
+    }
+
+    // A seal between keys indexd never saw.
+    static std::string sealFromNowhere()
+    {
+        TestPeer stranger("x", "127.0.0.1:1");
+        auto index = peerchat::KxKeyPair::generate();
+        auto cipher = peerchat::SessionCipher::between(stranger.kx(), index.publicKey());
+        return Protocol::encode(cipher->seal(""));
+    }
+
     std::unique_ptr<Directory> _directory;
     std::unique_ptr<RecordingSink> _sink;
+    std::unique_ptr<IndexIdentity> _identity;
     std::unique_ptr<Broadcaster> _broadcaster;
+    std::unique_ptr<IndexDatabase> _database;
     std::unique_ptr<Mailbox> _mailbox;
+    std::unique_ptr<KeyRegistry> _keys;
+    std::unique_ptr<RateLimiter> _limiter;
+    std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<MailCarrier> _carrier;
     std::unique_ptr<LoginHandler> _handler;
     Directory::TimePoint _now{};
+    std::uint64_t _wallMs = kWallStart;
     Poco::AutoPtr<RecordingChannel> _log;
 };
 

@@ -1,8 +1,13 @@
 #include "Directory.h"
+#include "IndexDatabase.h"
+#include "IndexIdentity.h"
+#include "KeyRegistry.h"
 #include "MailCarrier.h"
 #include "Mailbox.h"
+#include "SealedSender.h"
 
 #include "RecordingSink.h"
+#include "TestPeer.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -11,12 +16,21 @@
 using peerchat::Ack;
 using peerchat::Dialect;
 using peerchat::Directory;
+using peerchat::Full;
+using peerchat::IndexDatabase;
+using peerchat::IndexIdentity;
+using peerchat::KeyRegistry;
+using peerchat::Mail;
 using peerchat::MailCarrier;
 using peerchat::Mailbox;
-using peerchat::Msg;
-using peerchat::Store;
+using peerchat::Message;
+using peerchat::Post;
+using peerchat::SealedSender;
+using peerchat::SigningKey;
+using peerchat::Stored;
 using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
+using peerchat::test::TestPeer;
 using std::chrono::milliseconds;
 
 namespace {
@@ -24,23 +38,9 @@ namespace {
 constexpr milliseconds kRedeliverEvery{1000};
 const Directory::TimePoint kT0{};
 
-const std::string kAlice = "127.0.0.1:5001";
-const std::string kBob = "127.0.0.1:5002";
-
-Store storeFor(const std::string& to, std::uint64_t seq, const std::string& from = "alice",
-               const std::string& stream = "ab12")
+Post postFor(const std::string& to, std::uint64_t seq, const std::string& stream = "ab12")
 {
-    return Store{to, Msg{stream, seq, "12:00:00", from, "line " + std::to_string(seq)}};
-}
-
-std::string msgText(std::uint64_t seq, const std::string& from = "alice", const std::string& stream = "ab12")
-{
-    return "msg," + stream + "," + std::to_string(seq) + ",12:00:00," + from + ",line " + std::to_string(seq);
-}
-
-std::vector<std::string> strings(std::initializer_list<std::string> items)
-{
-    return std::vector<std::string>(items);
+    return Post{to, stream, seq, "box " + std::to_string(seq)};
 }
 
 } // namespace
@@ -48,78 +48,105 @@ std::vector<std::string> strings(std::initializer_list<std::string> items)
 class MailCarrierTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(MailCarrierTest);
-    CPPUNIT_TEST(testStoreFromOnlineSenderAnsweredStored);
-    CPPUNIT_TEST(testStoreFromAnyoneElseDropped);
-    CPPUNIT_TEST(testRepeatedStoreAnsweredStoredWithoutSecondCopy);
-    CPPUNIT_TEST(testStorePastLimitAnsweredFull);
-    CPPUNIT_TEST(testDeliverSendsEveryWaitingLineAsMsg);
+    CPPUNIT_TEST(testPostAnsweredStoredSealed);
+    CPPUNIT_TEST(testRepeatedPostAnsweredStoredWithoutSecondCopy);
+    CPPUNIT_TEST(testPostPastLimitAnsweredFull);
+    CPPUNIT_TEST(testOversizeBoxDropped);
+    CPPUNIT_TEST(testDeliverSendsEveryWaitingLetterAsSealedMailWithSenderKey);
     CPPUNIT_TEST(testDeliverToUserWithoutMailSendsNothing);
+    CPPUNIT_TEST(testDeliverOnlyToPeerchatUsersWithSession);
     CPPUNIT_TEST(testResentEveryRedeliveryUntilAcked);
-    CPPUNIT_TEST(testAckFromAnyoneElseIgnored);
+    CPPUNIT_TEST(testAckForSomeoneElseIgnored);
     CPPUNIT_TEST(testRecipientGoneOfflineForgottenButMailKept);
-    CPPUNIT_TEST(testStoreForOnlineRecipientSentAtOnce);
+    CPPUNIT_TEST(testPostForOnlineRecipientSentAtOnce);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void setUp() override
+    MailCarrierTest()
+        : _identity(SigningKey::generate()), _alice("alice", "127.0.0.1:5001"), _bob("bob", "127.0.0.1:5002")
     {
-        _mailbox = std::make_unique<Mailbox>(":memory:", 3);
-        _carrier = std::make_unique<MailCarrier>(*_mailbox, _directory, _sink, kRedeliverEvery);
-        login("alice", kAlice, Dialect::Peerchat);
     }
 
-    void testStoreFromOnlineSenderAnsweredStored()
+    void setUp() override
     {
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
-        CPPUNIT_ASSERT(sentTo(kAlice) == strings({"stored,bob,ab12,1"}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        _database = std::make_unique<IndexDatabase>(":memory:");
+        _mailbox = std::make_unique<Mailbox>(*_database, 3);
+        _keys = std::make_unique<KeyRegistry>(*_database);
+        _sealed = std::make_unique<SealedSender>(_directory, _sink);
+        _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, kRedeliverEvery);
+        login(_alice);
+    }
+
+    void testPostAnsweredStoredSealed()
+    {
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
+        const auto replies = openedBy(_alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), replies.size());
+        const auto& stored = std::get<Stored>(replies[0]);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), stored.to);
+        CPPUNIT_ASSERT_EQUAL(std::string("ab12"), stored.stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), stored.seq);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::string("box 1"), _mailbox->waitingFor("bob").front().box);
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _carrier->recipientsAwaitingAck());
     }
 
-    void testStoreFromAnyoneElseDropped()
+    void testRepeatedPostAnsweredStoredWithoutSecondCopy()
     {
-        login("carol", "127.0.0.1:5003", Dialect::Seed);
-        // Not from the sender's endpoint; a sender not online; a seed sender.
-        _carrier->handleStore(storeFor("bob", 1), endpoint("127.0.0.1:5009"), kT0);
-        _carrier->handleStore(storeFor("bob", 1, "dave"), endpoint("127.0.0.1:5004"), kT0);
-        _carrier->handleStore(storeFor("bob", 1, "carol"), endpoint("127.0.0.1:5003"), kT0);
-        CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
-    }
-
-    void testRepeatedStoreAnsweredStoredWithoutSecondCopy()
-    {
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
-        CPPUNIT_ASSERT(sentTo(kAlice) == strings({"stored,bob,ab12,1", "stored,bob,ab12,1"}));
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
+        const auto replies = openedBy(_alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), replies.size());
+        CPPUNIT_ASSERT(std::holds_alternative<Stored>(replies[1]));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
     }
 
-    void testStorePastLimitAnsweredFull()
+    void testPostPastLimitAnsweredFull()
     {
-        for (std::uint64_t seq = 1; seq <= 4; ++seq) _carrier->handleStore(storeFor("bob", seq), endpoint(kAlice), kT0);
-        _carrier->handleStore(storeFor("bob", 2), endpoint(kAlice), kT0);
-        CPPUNIT_ASSERT(sentTo(kAlice) == strings({"stored,bob,ab12,1", "stored,bob,ab12,2", "stored,bob,ab12,3",
-                                                   "full,bob,ab12,4", "stored,bob,ab12,2"}));
+        for (std::uint64_t seq = 1; seq <= 4; ++seq) _carrier->handlePost(postFor("bob", seq), "alice", kT0);
+        const auto replies = openedBy(_alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), replies.size());
+        CPPUNIT_ASSERT(std::holds_alternative<Stored>(replies[2]));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), std::get<Full>(replies[3]).seq);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _mailbox->countFor("bob"));
     }
 
-    void testDeliverSendsEveryWaitingLineAsMsg()
+    void testOversizeBoxDropped()
     {
-        _carrier->handleStore(storeFor("bob", 2), endpoint(kAlice), kT0);
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
+        Post post = postFor("bob", 1);
+        post.box = std::string(MailCarrier::kMaxBoxBytes + 1, 'x');
+        _carrier->handlePost(post, "alice", kT0);
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
+        post.box.pop_back();
+        _carrier->handlePost(post, "alice", kT0);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
+    }
+
+    void testDeliverSendsEveryWaitingLetterAsSealedMailWithSenderKey()
+    {
+        _carrier->handlePost(postFor("bob", 2), "alice", kT0);
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
         _sink.sent.clear();
-        login("bob", kBob, Dialect::Peerchat);
+        login(_bob);
         _carrier->deliverTo("bob", kT0);
-        CPPUNIT_ASSERT(sentTo(kBob) == strings({msgText(1), msgText(2)}));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        const auto mail = openedBy(_bob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), mail.size());
+        for (std::uint64_t seq = 1; seq <= 2; ++seq) {
+            const Mail& letter = std::get<Mail>(mail[seq - 1]);
+            CPPUNIT_ASSERT_EQUAL(std::string("alice"), letter.from);
+            CPPUNIT_ASSERT(letter.identity == _alice.key().publicKey());
+            CPPUNIT_ASSERT_EQUAL(std::string("ab12"), letter.stream);
+            CPPUNIT_ASSERT_EQUAL(seq, letter.seq);
+            CPPUNIT_ASSERT_EQUAL("box " + std::to_string(seq), letter.box);
+        }
+        CPPUNIT_ASSERT(_sink.sent.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _carrier->recipientsAwaitingAck());
     }
 
     void testDeliverToUserWithoutMailSendsNothing()
     {
-        login("bob", kBob, Dialect::Peerchat);
+        login(_bob);
         _carrier->deliverTo("bob", kT0);
         _carrier->deliverTo("nobody", kT0);
         _carrier->redeliverDue(kT0 + kRedeliverEvery);
@@ -127,50 +154,59 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _carrier->recipientsAwaitingAck());
     }
 
+    void testDeliverOnlyToPeerchatUsersWithSession()
+    {
+        _carrier->handlePost(postFor("carol", 1), "alice", kT0);
+        _sink.sent.clear();
+        // A seed login under a name with mail gets none: it cannot open nor ack it.
+        _directory.login("carol", endpoint("127.0.0.1:5003"), Dialect::Seed, endpoint("127.0.0.1:5003").host(), kT0);
+        _carrier->deliverTo("carol", kT0);
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("carol"));
+    }
+
     void testResentEveryRedeliveryUntilAcked()
     {
-        for (std::uint64_t seq = 1; seq <= 3; ++seq) _carrier->handleStore(storeFor("bob", seq), endpoint(kAlice), kT0);
-        login("bob", kBob, Dialect::Peerchat);
+        for (std::uint64_t seq = 1; seq <= 3; ++seq) _carrier->handlePost(postFor("bob", seq), "alice", kT0);
+        login(_bob);
         _carrier->deliverTo("bob", kT0);
         _sink.sent.clear();
 
         _carrier->redeliverDue(kT0 + kRedeliverEvery - milliseconds(1));
         CPPUNIT_ASSERT(_sink.sent.empty());
         _carrier->redeliverDue(kT0 + kRedeliverEvery);
-        CPPUNIT_ASSERT(sentTo(kBob) == strings({msgText(1), msgText(2), msgText(3)}));
+        CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({1, 2, 3}));
 
         // A cumulative ack takes what it covers; the rest goes out next time.
-        _sink.sent.clear();
-        _carrier->handleAck(Ack{"bob", "ab12", 2}, endpoint(kBob));
+        _carrier->handleAck(Ack{"bob", "ab12", 2}, "bob");
         CPPUNIT_ASSERT(_sink.sent.empty());
         _carrier->redeliverDue(kT0 + 2 * kRedeliverEvery);
-        CPPUNIT_ASSERT(sentTo(kBob) == strings({msgText(3)}));
+        CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({3}));
 
-        _sink.sent.clear();
-        _carrier->handleAck(Ack{"bob", "ab12", 3}, endpoint(kBob));
+        _carrier->handleAck(Ack{"bob", "ab12", 3}, "bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _carrier->recipientsAwaitingAck());
         _carrier->redeliverDue(kT0 + 10 * kRedeliverEvery);
         CPPUNIT_ASSERT(_sink.sent.empty());
     }
 
-    void testAckFromAnyoneElseIgnored()
+    void testAckForSomeoneElseIgnored()
     {
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
-        login("bob", kBob, Dialect::Peerchat);
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
+        login(_bob);
         _carrier->deliverTo("bob", kT0);
-        _carrier->handleAck(Ack{"bob", "ab12", 1}, endpoint("127.0.0.1:5009"));
-        _carrier->handleAck(Ack{"carol", "ab12", 1}, endpoint(kBob));
+        // alice acks bob's letter: she may ack only her own.
+        _carrier->handleAck(Ack{"bob", "ab12", 1}, "alice");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _carrier->recipientsAwaitingAck());
     }
 
     void testRecipientGoneOfflineForgottenButMailKept()
     {
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
-        login("bob", kBob, Dialect::Peerchat);
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
+        login(_bob);
         _carrier->deliverTo("bob", kT0);
-        _directory.logout("bob", endpoint(kBob), endpoint(kBob));
+        _directory.logout("bob", _bob.endpoint(), _bob.endpoint());
         _sink.sent.clear();
 
         _carrier->redeliverDue(kT0 + kRedeliverEvery);
@@ -178,37 +214,71 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _carrier->recipientsAwaitingAck());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
 
-        // Back at another endpoint: the line follows.
-        login("bob", "127.0.0.1:6002", Dialect::Peerchat);
+        // Back at another endpoint: the letter follows.
+        TestPeer moved("bob", "127.0.0.1:6002", _bob.key());
+        login(moved);
         _carrier->deliverTo("bob", kT0 + 2 * kRedeliverEvery);
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6002") == strings({msgText(1)}));
+        CPPUNIT_ASSERT(seqsOfMailTo(moved) == std::vector<std::uint64_t>({1}));
     }
 
-    void testStoreForOnlineRecipientSentAtOnce()
+    void testPostForOnlineRecipientSentAtOnce()
     {
-        login("bob", kBob, Dialect::Peerchat);
-        _carrier->handleStore(storeFor("bob", 1), endpoint(kAlice), kT0);
-        CPPUNIT_ASSERT(sentTo(kAlice) == strings({"stored,bob,ab12,1"}));
-        CPPUNIT_ASSERT(sentTo(kBob) == strings({msgText(1)}));
-        // Only the new line goes out at once; all of them at the next resend.
-        _carrier->handleStore(storeFor("bob", 2), endpoint(kAlice), kT0 + milliseconds(10));
-        CPPUNIT_ASSERT(sentTo(kBob) == strings({msgText(1), msgText(2)}));
-        _sink.sent.clear();
+        login(_bob);
+        _carrier->handlePost(postFor("bob", 1), "alice", kT0);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), openedBy(_alice).size());
+        CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({1}));
+        // Only the new letter goes out at once; all of them at the next resend.
+        _carrier->handlePost(postFor("bob", 2), "alice", kT0 + milliseconds(10));
+        CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({2}));
         _carrier->redeliverDue(kT0 + kRedeliverEvery);
-        CPPUNIT_ASSERT(sentTo(kBob) == strings({msgText(1), msgText(2)}));
+        CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({1, 2}));
     }
 
 private:
-    void login(const std::string& name, const std::string& ep, Dialect dialect)
+    // Puts peer online as indexd does after its auth, with its key bound to its name.
+    void login(TestPeer& peer)
     {
-        _directory.login(name, endpoint(ep), dialect, endpoint(ep).host(), kT0);
+        _directory.login(peer.name(), peer.endpoint(), Dialect::Peerchat, peer.endpoint().host(), kT0,
+                         peerchat::PeerSession{peer.keys(), *peerchat::SessionCipher::between(
+                                                                _identity.kx(), peer.kx().publicKey())});
+        _keys->bind(peer.name(), peer.key().publicKey());
+        peer.sessionWith(_identity.kx().publicKey());
     }
 
-    std::vector<std::string> sentTo(const std::string& destination) const { return _sink.to(endpoint(destination)); }
+    // What was sent to peer, opened; takes it out of the sink.
+    std::vector<Message> openedBy(TestPeer& peer)
+    {
+        std::vector<Message> opened;
+        std::vector<RecordingSink::Datagram> others;
+        for (const auto& d : _sink.sent) {
+            if (d.to != peer.endpoint()) {
+                others.push_back(d);
+                continue;
+            }
+            auto message = peer.open(d.bytes);
+            CPPUNIT_ASSERT_MESSAGE(d.bytes, message.has_value());
+            opened.push_back(*message);
+        }
+        _sink.sent = others;
+        return opened;
+    }
 
+    std::vector<std::uint64_t> seqsOfMailTo(TestPeer& peer)
+    {
+        std::vector<std::uint64_t> seqs;
+        for (const auto& m : openedBy(peer)) seqs.push_back(std::get<Mail>(m).seq);
+        return seqs;
+    }
+
+    IndexIdentity _identity;
+    TestPeer _alice;
+    TestPeer _bob;
     Directory _directory;
     RecordingSink _sink;
+    std::unique_ptr<IndexDatabase> _database;
     std::unique_ptr<Mailbox> _mailbox;
+    std::unique_ptr<KeyRegistry> _keys;
+    std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<MailCarrier> _carrier;
 };
 

@@ -1,41 +1,28 @@
+#include "IndexDatabase.h"
 #include "Mailbox.h"
 
 #include "TempDir.h"
 
-#include <Poco/Data/SQLite/Connector.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Exception.h>
-
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <fstream>
+#include <memory>
 
+using peerchat::IndexDatabase;
 using peerchat::Mailbox;
-using peerchat::Msg;
-using namespace Poco::Data::Keywords;
 
 namespace {
 
-Msg line(const std::string& from, const std::string& stream, std::uint64_t seq, const std::string& text = "hi")
+Mailbox::Letter letter(const std::string& from, const std::string& stream, std::uint64_t seq,
+                       const std::string& box = "sealed")
 {
-    return Msg{stream, seq, "12:00:00", from, text};
+    return Mailbox::Letter{from, stream, seq, box};
 }
 
-std::vector<std::string> keysOf(const std::vector<Msg>& lines)
+std::vector<std::string> keysOf(const std::vector<Mailbox::Letter>& letters)
 {
     std::vector<std::string> keys;
-    for (const auto& m : lines) keys.push_back(m.from + "/" + m.stream + "/" + std::to_string(m.seq));
+    for (const auto& l : letters) keys.push_back(l.from + "/" + l.stream + "/" + std::to_string(l.seq));
     return keys;
-}
-
-// The schema version written in a database file, read without Mailbox.
-int userVersionOf(const std::string& path)
-{
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session session(Poco::Data::SQLite::Connector::KEY, path);
-    int version = -1;
-    session << "PRAGMA user_version", into(version), now;
-    return version;
 }
 
 } // namespace
@@ -43,89 +30,90 @@ int userVersionOf(const std::string& path)
 class MailboxTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(MailboxTest);
-    CPPUNIT_TEST(testStoreKeepsLineAsWritten);
+    CPPUNIT_TEST(testStoreKeepsBoxAsGiven);
     CPPUNIT_TEST(testRepeatedStoreKeepsOneCopy);
     CPPUNIT_TEST(testStorePastLimitIsFull);
     CPPUNIT_TEST(testZeroLimitHoldsNothing);
     CPPUNIT_TEST(testWaitingForOrdersBySenderStreamAndSeq);
     CPPUNIT_TEST(testAcknowledgeRemovesStreamUpToSeq);
-    CPPUNIT_TEST(testLinesSurviveReopen);
-    CPPUNIT_TEST(testOpenMigratesEmptyFile);
-    CPPUNIT_TEST(testOpenRefusesNewerSchema);
-    CPPUNIT_TEST(testOpenRefusesFileThatIsNotDatabase);
+    CPPUNIT_TEST(testLettersSurviveReopen);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void testStoreKeepsLineAsWritten()
+    void setUp() override { _database = std::make_unique<IndexDatabase>(":memory:"); }
+
+    void testStoreKeepsBoxAsGiven()
     {
-        Mailbox box(":memory:", 10);
-        const Msg written{"0123456789abcdef", 9223372036854775807ull, "3:04:05 PM", "天涯", "lunch, at 12? 好的"};
+        Mailbox box(*_database, 10);
+        // Ciphertext is any bytes: NULs, invalid UTF-8, all 256 values.
+        std::string bytes;
+        for (int i = 0; i < 512; ++i) bytes.push_back(static_cast<char>(i % 256));
+        const Mailbox::Letter written{"天涯", "0123456789abcdef", 9223372036854775807ull, bytes};
         CPPUNIT_ASSERT(box.store("bob", written) == Mailbox::StoreResult::Stored);
-        const auto lines = box.waitingFor("bob");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), lines.size());
-        CPPUNIT_ASSERT_EQUAL(written.stream, lines[0].stream);
-        CPPUNIT_ASSERT_EQUAL(written.seq, lines[0].seq);
-        CPPUNIT_ASSERT_EQUAL(written.time, lines[0].time);
-        CPPUNIT_ASSERT_EQUAL(written.from, lines[0].from);
-        CPPUNIT_ASSERT_EQUAL(written.text, lines[0].text);
+        const auto letters = box.waitingFor("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), letters.size());
+        CPPUNIT_ASSERT_EQUAL(written.from, letters[0].from);
+        CPPUNIT_ASSERT_EQUAL(written.stream, letters[0].stream);
+        CPPUNIT_ASSERT_EQUAL(written.seq, letters[0].seq);
+        CPPUNIT_ASSERT(written.box == letters[0].box);
         CPPUNIT_ASSERT(box.waitingFor("alice").empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), box.countFor("bob"));
     }
 
     void testRepeatedStoreKeepsOneCopy()
     {
-        Mailbox box(":memory:", 10);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 1, "resent")) == Mailbox::StoreResult::Duplicate);
+        Mailbox box(*_database, 10);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 1, "resent")) == Mailbox::StoreResult::Duplicate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), box.countFor("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::string("hi"), box.waitingFor("bob").front().text);
-        // Another sender, recipient or position is another line.
-        CPPUNIT_ASSERT(box.store("bob", line("carol", "ab", 1)) == Mailbox::StoreResult::Stored);
-        CPPUNIT_ASSERT(box.store("dave", line("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 2)) == Mailbox::StoreResult::Stored);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "cd", 1)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT_EQUAL(std::string("sealed"), box.waitingFor("bob").front().box);
+        // Another sender, recipient or position is another letter.
+        CPPUNIT_ASSERT(box.store("bob", letter("carol", "ab", 1)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("dave", letter("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 2)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "cd", 1)) == Mailbox::StoreResult::Stored);
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), box.countFor("bob"));
     }
 
     void testStorePastLimitIsFull()
     {
-        Mailbox box(":memory:", 2);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
-        CPPUNIT_ASSERT(box.store("bob", line("carol", "cd", 1)) == Mailbox::StoreResult::Stored);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 2)) == Mailbox::StoreResult::Full);
-        // A repeat of a line it holds is still a repeat, full or not.
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 1)) == Mailbox::StoreResult::Duplicate);
+        Mailbox box(*_database, 2);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("bob", letter("carol", "cd", 1)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 2)) == Mailbox::StoreResult::Full);
+        // A repeat of a letter it holds is still a repeat, full or not.
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 1)) == Mailbox::StoreResult::Duplicate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), box.countFor("bob"));
         // The bound is per recipient.
-        CPPUNIT_ASSERT(box.store("dave", line("alice", "ab", 2)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("dave", letter("alice", "ab", 2)) == Mailbox::StoreResult::Stored);
         // An ack makes room.
         box.acknowledge("bob", "ab", 1);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 2)) == Mailbox::StoreResult::Stored);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 2)) == Mailbox::StoreResult::Stored);
     }
 
     void testZeroLimitHoldsNothing()
     {
-        Mailbox box(":memory:", 0);
-        CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 1)) == Mailbox::StoreResult::Full);
+        Mailbox box(*_database, 0);
+        CPPUNIT_ASSERT(box.store("bob", letter("alice", "ab", 1)) == Mailbox::StoreResult::Full);
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), box.countFor("bob"));
     }
 
     void testWaitingForOrdersBySenderStreamAndSeq()
     {
-        Mailbox box(":memory:", 10);
-        for (const auto& m : {line("carol", "ef", 2), line("alice", "ab", 10), line("alice", "ab", 9),
-                              line("carol", "ef", 1), line("alice", "ab", 2)})
-            box.store("bob", m);
+        Mailbox box(*_database, 10);
+        for (const auto& l : {letter("carol", "ef", 2), letter("alice", "ab", 10), letter("alice", "ab", 9),
+                              letter("carol", "ef", 1), letter("alice", "ab", 2)})
+            box.store("bob", l);
         const std::vector<std::string> expected{"alice/ab/2", "alice/ab/9", "alice/ab/10", "carol/ef/1", "carol/ef/2"};
         CPPUNIT_ASSERT(keysOf(box.waitingFor("bob")) == expected);
     }
 
     void testAcknowledgeRemovesStreamUpToSeq()
     {
-        Mailbox box(":memory:", 10);
-        for (std::uint64_t seq = 1; seq <= 4; ++seq) box.store("bob", line("alice", "ab", seq));
-        box.store("bob", line("carol", "ef", 1));
-        box.store("dave", line("alice", "ab", 1));
+        Mailbox box(*_database, 10);
+        for (std::uint64_t seq = 1; seq <= 4; ++seq) box.store("bob", letter("alice", "ab", seq));
+        box.store("bob", letter("carol", "ef", 1));
+        box.store("dave", letter("alice", "ab", 1));
 
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), box.acknowledge("bob", "ab", 2));
         CPPUNIT_ASSERT(keysOf(box.waitingFor("bob"))
@@ -138,73 +126,28 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), box.countFor("dave"));
     }
 
-    void testLinesSurviveReopen()
+    void testLettersSurviveReopen()
     {
         peerchat::test::TempDir dir;
         const std::string path = dir.file("indexd.db");
         {
-            Mailbox box(path, 10);
-            box.store("bob", line("alice", "ab", 1, "first"));
-            box.store("bob", line("alice", "ab", 2, "second"));
-            box.store("bob", line("alice", "ab", 3, "third"));
+            IndexDatabase database(path);
+            Mailbox box(database, 10);
+            box.store("bob", letter("alice", "ab", 1, "first"));
+            box.store("bob", letter("alice", "ab", 2, "second"));
+            box.store("bob", letter("alice", "ab", 3, "third"));
             box.acknowledge("bob", "ab", 1);
         }
-        Mailbox reopened(path, 10);
-        const auto lines = reopened.waitingFor("bob");
-        CPPUNIT_ASSERT(keysOf(lines) == (std::vector<std::string>{"alice/ab/2", "alice/ab/3"}));
-        CPPUNIT_ASSERT_EQUAL(std::string("second"), lines[0].text);
-        CPPUNIT_ASSERT(reopened.store("bob", line("alice", "ab", 2)) == Mailbox::StoreResult::Duplicate);
+        IndexDatabase database(path);
+        Mailbox reopened(database, 10);
+        const auto letters = reopened.waitingFor("bob");
+        CPPUNIT_ASSERT(keysOf(letters) == (std::vector<std::string>{"alice/ab/2", "alice/ab/3"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("second"), letters[0].box);
+        CPPUNIT_ASSERT(reopened.store("bob", letter("alice", "ab", 2)) == Mailbox::StoreResult::Duplicate);
     }
 
-    void testOpenMigratesEmptyFile()
-    {
-        peerchat::test::TempDir dir;
-        const std::string path = dir.file("indexd.db");
-        std::ofstream(path).close();
-        CPPUNIT_ASSERT_EQUAL(0, userVersionOf(path));
-        {
-            Mailbox box(path, 10);
-            CPPUNIT_ASSERT(box.store("bob", line("alice", "ab", 1)) == Mailbox::StoreResult::Stored);
-        }
-        CPPUNIT_ASSERT_EQUAL(Mailbox::kSchemaVersion, userVersionOf(path));
-        // Opening a current file again migrates nothing and keeps its lines.
-        Mailbox again(path, 10);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), again.countFor("bob"));
-    }
-
-    void testOpenRefusesNewerSchema()
-    {
-        peerchat::test::TempDir dir;
-        const std::string path = dir.file("indexd.db");
-        {
-            Poco::Data::SQLite::Connector::registerConnector();
-            Poco::Data::Session session(Poco::Data::SQLite::Connector::KEY, path);
-            session << "PRAGMA user_version = " + std::to_string(Mailbox::kSchemaVersion + 1), now;
-        }
-        try {
-            Mailbox box(path, 10);
-            CPPUNIT_FAIL("a database from a newer indexd was opened");
-        } catch (const Poco::IOException& e) {
-            CPPUNIT_ASSERT_MESSAGE(e.message(), e.message().find(path) == 0);
-            CPPUNIT_ASSERT_MESSAGE(e.message(), e.message().find("newer indexd") != std::string::npos);
-        }
-        CPPUNIT_ASSERT_EQUAL(Mailbox::kSchemaVersion + 1, userVersionOf(path));
-    }
-
-    void testOpenRefusesFileThatIsNotDatabase()
-    {
-        peerchat::test::TempDir dir;
-        const std::string path = dir.file("indexd.db");
-        std::ofstream(path) << std::string(4096, 'x');
-        for (const std::string& bad : {path, dir.path()}) {
-            try {
-                Mailbox box(bad, 10);
-                CPPUNIT_FAIL(bad + " was opened as a database");
-            } catch (const Poco::IOException& e) {
-                CPPUNIT_ASSERT_MESSAGE(e.message(), e.message().find(bad + ": ") == 0);
-            }
-        }
-    }
+private:
+    std::unique_ptr<IndexDatabase> _database;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(MailboxTest);

@@ -1,6 +1,8 @@
 #include "Directory.h"
 #include "EventLoop.h"
+#include "IndexIdentity.h"
 #include "RosterListener.h"
+#include "SignedStatement.h"
 
 #include "RecordingSink.h"
 #include "Wait.h"
@@ -18,7 +20,10 @@ using peerchat::Dialect;
 using peerchat::Directory;
 using peerchat::EventLoop;
 using peerchat::RosterFormat;
+using peerchat::IndexIdentity;
 using peerchat::RosterListener;
+using peerchat::RosterTrailer;
+using peerchat::SigningKey;
 using peerchat::test::endpoint;
 
 namespace {
@@ -51,12 +56,15 @@ class RosterListenerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testServesSeedTextRoster);
     CPPUNIT_TEST(testServesDotNetRosterWithLengthPrefix);
     CPPUNIT_TEST(testServesPeerchatRosterWithDialects);
+    CPPUNIT_TEST(testPeerchatRosterCarriesKeysAndSignature);
     CPPUNIT_TEST(testPeerchatRosterEndsWithLatestPresenceSeq);
     CPPUNIT_TEST(testServesDirectoryAsItChanges);
     CPPUNIT_TEST(testLimitsConnectionsAndCutsOffSlowReaders);
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    RosterListenerTest() : _identity(SigningKey::generate()) {}
+
     void tearDown() override
     {
         stopLoop();
@@ -85,21 +93,56 @@ public:
 
     void testServesPeerchatRosterWithDialects()
     {
-        login("dave", "[::1]:5004", Dialect::Peerchat);
+        login("dave", "[::1]:5004", Dialect::Seed);
         start(RosterFormat::Peerchat);
-        CPPUNIT_ASSERT_EQUAL(std::string("dave,[::1]:5004,peerchat/1;end,1"), fetch());
+        const auto entries = fetchPeerchat();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), entries.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("dave"), entries[0].name);
+        CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5004"), entries[0].endpoint.toString());
+        CPPUNIT_ASSERT_EQUAL(std::string("seed"), entries[0].dialect);
+        CPPUNIT_ASSERT(!entries[0].keys);
+    }
+
+    void testPeerchatRosterCarriesKeysAndSignature()
+    {
+        const auto identity = SigningKey::generate();
+        const auto kx = peerchat::KxKeyPair::generate();
+        const peerchat::PeerKeys keys{identity.publicKey(), kx.publicKey(),
+                                      identity.sign(peerchat::SignedStatement::kx("erin", kx.publicKey()))};
+        _directory.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, endpoint("127.0.0.1:5005").host(),
+                         Directory::TimePoint(),
+                         peerchat::PeerSession{keys, *peerchat::SessionCipher::between(_identity.kx(), kx.publicKey())});
+        start(RosterFormat::Peerchat);
+        RosterTrailer trailer;
+        const auto entries = fetchPeerchat(&trailer);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), entries.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), entries[0].dialect);
+        CPPUNIT_ASSERT(entries[0].keys && entries[0].keys->identity == keys.identity);
+        CPPUNIT_ASSERT(entries[0].keys->kx == keys.kx);
+        CPPUNIT_ASSERT(entries[0].keys->kxSig == keys.kxSig);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), trailer.seq);
+        // Signed for this run's epoch, and for no other.
+        const IndexIdentity nextRun(_identity.key());
+        CPPUNIT_ASSERT(!SigningKey::verify(_identity.publicKey(),
+                                           peerchat::SignedStatement::roster(trailer.signedPart, nextRun.epoch()),
+                                           *trailer.sig));
     }
 
     void testPeerchatRosterEndsWithLatestPresenceSeq()
     {
         start(RosterFormat::Peerchat);
-        CPPUNIT_ASSERT_EQUAL(std::string("end"), fetch());
+        RosterTrailer trailer;
+        CPPUNIT_ASSERT(fetchPeerchat(&trailer).empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), trailer.seq);
         onLoop([this] {
             login("alice", "127.0.0.1:5001", Dialect::Seed);
-            login("bob", "127.0.0.1:5002", Dialect::Peerchat);
+            login("bob", "127.0.0.1:5002", Dialect::Seed);
             _directory.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5001"));
         });
-        CPPUNIT_ASSERT_EQUAL(std::string("bob,127.0.0.1:5002,peerchat/1;end,3"), fetch());
+        const auto entries = fetchPeerchat(&trailer);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), entries.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), entries[0].name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), trailer.seq);
     }
 
     void testServesDirectoryAsItChanges()
@@ -160,7 +203,7 @@ private:
     void start(RosterFormat format, std::size_t maxConnections = 8,
                std::chrono::milliseconds deadline = std::chrono::seconds(10))
     {
-        _listener = std::make_unique<RosterListener>(_loop, _directory, format,
+        _listener = std::make_unique<RosterListener>(_loop, _directory, _identity, format,
                                                      Poco::Net::SocketAddress("127.0.0.1", 0), maxConnections, deadline);
         _thread = std::thread([this] { _loop.run(); });
     }
@@ -190,6 +233,23 @@ private:
         return readToEnd(socket);
     }
 
+    // The peerchat roster, its signature by this run's identity checked.
+    std::vector<peerchat::RosterEntry> fetchPeerchat(RosterTrailer* trailer = nullptr)
+    {
+        const std::string stream = fetch();
+        RosterTrailer read;
+        const auto entries = peerchat::RosterCodec::decode(stream, RosterFormat::Peerchat, &read);
+        CPPUNIT_ASSERT_MESSAGE(stream + ": " + entries.error(), entries.ok());
+        CPPUNIT_ASSERT_MESSAGE(stream, read.sig.has_value());
+        CPPUNIT_ASSERT_MESSAGE(stream, SigningKey::verify(_identity.publicKey(),
+                                                          peerchat::SignedStatement::roster(read.signedPart,
+                                                                                            _identity.epoch()),
+                                                          *read.sig));
+        if (trailer) *trailer = read;
+        return *entries;
+    }
+
+    IndexIdentity _identity;
     EventLoop _loop;
     Directory _directory;
     std::unique_ptr<RosterListener> _listener;
