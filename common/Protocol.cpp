@@ -338,24 +338,24 @@ std::string keysFields(const std::optional<PeerKeys>& keys)
 }
 
 /// A Login is written in its signed form (`...,SEQ,IDPK,KXPK,KXSIG[,SIG]`)
-/// when it carries a signature, and its unsigned text also when it carries
+/// when it carries a signature, and the text to sign also when it carries
 /// keys or a SEQ: indexd makes the statement to sign before it has the SIG,
 /// and must get the text the receivers will check it against.
-bool isSignedForm(const Login& m, bool unsignedPart)
+bool isSignedForm(const Login& m, bool forSignature)
 {
-    return m.sig || (unsignedPart && (m.keys || m.seq != 0));
+    return m.sig || (forSignature && (m.keys || m.seq != 0));
 }
 
-/// Every message but its trailing SIG field (Auth, Welcome, signed Login
-/// and Logout); the whole message for the others.
-struct UnsignedEncoder
+/// Every message without its trailing SIG field (Auth, Welcome, signed
+/// Login and Logout); encode() appends the SIG.
+struct TextWithoutSignature
 {
-    bool unsignedPart = true;
+    bool forSignature = true;
 
     std::string operator()(const Login& m) const
     {
         std::string out = "login," + m.name + "," + m.endpoint.toString();
-        if (isSignedForm(m, unsignedPart))
+        if (isSignedForm(m, forSignature))
             return out + "," + m.dialect + "," + std::to_string(m.seq) + "," + keysFields(m.keys);
         if (!m.dialect.empty()) out += "," + m.dialect;
         if (!m.dialect.empty() && m.seq != 0) out += "," + std::to_string(m.seq);
@@ -526,14 +526,14 @@ Parsed<Message> Protocol::decode(std::string_view text)
 
 std::string Protocol::encode(const Message& message)
 {
-    std::string text = std::visit(UnsignedEncoder{false}, message);
+    std::string text = std::visit(TextWithoutSignature{false}, message);
     if (const auto sig = std::visit(SignatureOf{}, message)) text += "," + Base64::encode(*sig);
     return text;
 }
 
 std::string Protocol::encodeUnsigned(const Message& message)
 {
-    return std::visit(UnsignedEncoder{true}, message);
+    return std::visit(TextWithoutSignature{true}, message);
 }
 
 std::string Protocol::encodeDatagram(const Message& message, TextEncoding encoding)
