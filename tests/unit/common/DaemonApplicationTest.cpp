@@ -27,6 +27,7 @@ namespace {
 const std::vector<SettingKey> kTestdKeys{
     {"testd.port", "port", "P", "a port (default 0)"},
     {"testd.logLevel", "log-level", "LEVEL", "a log level (default information)"},
+    {"testd.loud", "loud", "true|false", "a switch (default false)", true},
 };
 
 // Runs the daemon's action once run() starts, then serves until stop(). Gives
@@ -81,6 +82,7 @@ public:
     bool failSetup = false;
     std::optional<std::pair<std::string, int>> stopRequest;
     bool serviceStopped = false;
+    bool loud = false;
 
 protected:
     Parsed<int> readSettings(const Poco::Util::AbstractConfiguration& config,
@@ -88,6 +90,7 @@ protected:
     {
         SettingsReader reader(config, kTestdKeys, flagKeys);
         _port = reader.port("testd.port", 0);
+        loud = reader.flag("testd.loud", false);
         const int level = reader.logLevel("testd.logLevel", "information");
         if (reader.error()) return Parsed<int>::refuse(*reader.error());
         return level;
@@ -135,6 +138,7 @@ struct Outcome
     std::string out;
     std::string err;  ///< stderr and the log (std::clog) together
     bool serviceStopped = false;
+    bool loud = false;
 };
 
 bool contains(const std::string& text, const std::string& needle)
@@ -152,6 +156,8 @@ class DaemonApplicationTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRunRefusesBadFlagValueNamingFlag);
     CPPUNIT_TEST(testRunRefusesBadFileValueNamingKey);
     CPPUNIT_TEST(testRunRefusesUnreadableConfig);
+    CPPUNIT_TEST(testSwitchFlagAloneMeansTrue);
+    CPPUNIT_TEST(testSwitchFlagTakesValueAfterEquals);
     CPPUNIT_TEST(testRunReportsSetupFailure);
     CPPUNIT_TEST(testTerminationStopsService);
     CPPUNIT_TEST(testStopWithGivesReasonAndExitCode);
@@ -221,6 +227,27 @@ public:
         CPPUNIT_ASSERT_MESSAGE(o.err, o.err.rfind("testd: cannot read --config " + missing + ": ", 0) == 0);
     }
 
+    void testSwitchFlagAloneMeansTrue()
+    {
+        const Outcome o = run({"--loud", "--port", "5", "--log-level", "none"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(o.err, 0, o.exitCode);
+        CPPUNIT_ASSERT(o.loud);
+        CPPUNIT_ASSERT_MESSAGE(o.err, contains(o.err, "testd ready port=5\n"));
+        CPPUNIT_ASSERT(!run({"--log-level", "none"}).loud);
+        const Outcome help = run({"--help"});
+        CPPUNIT_ASSERT_MESSAGE(help.out, contains(help.out, "--loud[=true|false]"));
+    }
+
+    void testSwitchFlagTakesValueAfterEquals()
+    {
+        const Outcome off = run({"--loud=false", "--log-level", "none"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(off.err, 0, off.exitCode);
+        CPPUNIT_ASSERT(!off.loud);
+        const Outcome bad = run({"--loud=maybe"});
+        CPPUNIT_ASSERT_EQUAL(64, bad.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(bad.err, bad.err.rfind("testd: --loud must be true or false, got 'maybe'\n", 0) == 0);
+    }
+
     void testRunReportsSetupFailure()
     {
         const Outcome o = run({"--port", "7"}, [](TestDaemon& d) { d.failSetup = true; });
@@ -271,6 +298,7 @@ private:
             o.err = err.text() + log.text();
         }
         o.serviceStopped = daemon->serviceStopped;
+        o.loud = daemon->loud;
         return o;
     }
 

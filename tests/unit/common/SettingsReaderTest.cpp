@@ -19,6 +19,7 @@ const std::vector<SettingKey>& testKeys()
         {"test.port", "port", "P", "a port"},
         {"test.bind", "bind", "ADDR", "an address"},
         {"test.logLevel", "log-level", "LEVEL", "a level"},
+        {"test.legacy", "legacy", "true|false", "a switch", true},
     };
     return keys;
 }
@@ -37,6 +38,8 @@ class SettingsReaderTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAddressRefusesOtherText);
     CPPUNIT_TEST(testLogLevelTakesNames);
     CPPUNIT_TEST(testLogLevelRefusesUnknownName);
+    CPPUNIT_TEST(testFlagTakesYesAndNo);
+    CPPUNIT_TEST(testFlagRefusesOtherTextNamingFlag);
     CPPUNIT_TEST(testFailKeepsFirstError);
     CPPUNIT_TEST(testFailNamesUnlistedFlagKeyByKey);
     CPPUNIT_TEST_SUITE_END();
@@ -159,6 +162,33 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("--log-level must be one of none, fatal, critical, error, warning, notice, "
                                          "information, debug, trace; got 'loud'"),
                              *reader.error());
+    }
+
+    void testFlagTakesYesAndNo()
+    {
+        SettingsReader reader(*_config, testKeys(), {});
+        CPPUNIT_ASSERT(!reader.flag("test.legacy", false));
+        CPPUNIT_ASSERT(reader.flag("test.legacy", true));
+        for (const char* yes : {"true", "True", "YES", "on"}) {
+            _config->setString("test.legacy", yes);
+            CPPUNIT_ASSERT_MESSAGE(yes, reader.flag("test.legacy", false));
+        }
+        for (const char* no : {"false", "FALSE", "no", "Off"}) {
+            _config->setString("test.legacy", no);
+            CPPUNIT_ASSERT_MESSAGE(no, !reader.flag("test.legacy", true));
+        }
+        CPPUNIT_ASSERT(!reader.error());
+    }
+
+    void testFlagRefusesOtherTextNamingFlag()
+    {
+        for (const char* bad : {"", "1", "0", "y", " true", "truee"}) {
+            _config->setString("test.legacy", bad);
+            SettingsReader reader(*_config, testKeys(), {"test.legacy"});
+            CPPUNIT_ASSERT(reader.flag("test.legacy", true));
+            CPPUNIT_ASSERT_EQUAL("--legacy must be true or false, got '" + std::string(bad) + "'",
+                                 reader.error().value_or(""));
+        }
     }
 
     void testFailKeepsFirstError()
