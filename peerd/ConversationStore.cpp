@@ -355,6 +355,32 @@ std::vector<OutboxEntry> ConversationStore::outbox() const
     return _outbox;
 }
 
+std::vector<OutboxEntry> ConversationStore::restartStream(const std::string& peer)
+{
+    std::pair<std::string, std::uint64_t> stream{randomStreamId(), 0};
+    std::vector<OutboxEntry> moved;
+    for (const OutboxEntry& entry : _outbox) {
+        if (entry.peer != peer) continue;
+        moved.push_back(entry);
+        moved.back().stream = stream.first;
+        moved.back().seq = ++stream.second;
+    }
+    commit("start a new stream to " + peer, [&] {
+        *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)", bind(peer),
+            bind(stream.first), bind(toColumn(stream.second)), now;
+        for (const OutboxEntry& entry : moved) {
+            *_session << "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?", bind(entry.stream),
+                bind(toColumn(entry.seq)), bind(peer), bind(toColumn(entry.lineId)), now;
+        }
+    });
+    _outgoingStreams[peer] = stream;
+    auto next = moved.begin();
+    for (OutboxEntry& entry : _outbox) {
+        if (entry.peer == peer) entry = *next++;
+    }
+    return moved;
+}
+
 std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& peer, const std::string& stream,
                                                           std::uint64_t seq)
 {

@@ -86,6 +86,12 @@ public:
     /// Every line waiting for an ack: per peer, in stream order.
     std::vector<OutboxEntry> outbox() const;
 
+    /// peer answers under another identity key now (the user trusted its new
+    /// key): a new installation, which never saw the outgoing stream to peer.
+    /// Gives peer a new stream and moves the lines still waiting for it there,
+    /// in order, numbered from 1, in one step; returns them as they are now.
+    std::vector<OutboxEntry> restartStream(const std::string& peer);
+
     /// peer has delivered its copy of stream up to seq: those lines leave the
     /// outbox and become Delivered. Returns the ids of the lines that changed.
     std::vector<std::uint64_t> acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq);

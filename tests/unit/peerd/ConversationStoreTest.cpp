@@ -74,6 +74,7 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAddNumbersLinesFromOnePerPeer);
     CPPUNIT_TEST(testEnqueueNumbersOneStreamPerPeer);
     CPPUNIT_TEST(testAcknowledgeDeliversUpToSeq);
+    CPPUNIT_TEST(testRestartStreamRenumbersWaitingLinesAndSurvivesReopen);
     CPPUNIT_TEST(testDeliverAdvancesIncomingStream);
     CPPUNIT_TEST(testAddKeepsBothDirectionsInOrder);
     CPPUNIT_TEST(testHistoryLimitDropsOldestAndKeepsCounting);
@@ -135,6 +136,43 @@ public:
         CPPUNIT_ASSERT(store.setState("bob", lines[2].id, peerchat::local::LineState::Failed));
         CPPUNIT_ASSERT(store.history("bob")[2].state == peerchat::local::LineState::Failed);
         CPPUNIT_ASSERT(!store.setState("bob", 99, peerchat::local::LineState::Failed));
+    }
+
+    void testRestartStreamRenumbersWaitingLinesAndSurvivesReopen()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        std::string restarted;
+        {
+            ConversationStore store(path, 100);
+            const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
+            store.enqueue("carol", "alice", "12:00:01", 2, "for carol");
+            store.enqueue("bob", "alice", "12:00:02", 3, "two");
+            store.enqueue("bob", "alice", "12:00:03", 4, "three");
+            store.acknowledge("bob", first.stream, 1);
+            const auto moved = store.restartStream("bob");
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), moved.size());
+            restarted = moved[0].stream;
+            CPPUNIT_ASSERT(peerchat::isStreamId(restarted));
+            CPPUNIT_ASSERT(restarted != first.stream);
+            CPPUNIT_ASSERT_EQUAL(std::string("two"), moved[0].text);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), moved[0].seq);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), moved[1].seq);
+            CPPUNIT_ASSERT_EQUAL(restarted, moved[1].stream);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.enqueue("bob", "alice", "12:00:04", 5, "four").seq);
+            CPPUNIT_ASSERT(store.restartStream("dave").empty());
+        }
+        ConversationStore store(path, 100);
+        const auto outbox = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), outbox.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), outbox[0].peer);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), outbox[0].seq);
+        for (std::size_t i = 1; i < 4; ++i) {
+            CPPUNIT_ASSERT_EQUAL(restarted, outbox[i].stream);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(i), outbox[i].seq);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.acknowledge("bob", restarted, 3).size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.enqueue("bob", "alice", "12:00:05", 6, "five").seq);
     }
 
     void testDeliverAdvancesIncomingStream()
