@@ -444,11 +444,16 @@ bool WireLink::trusted(const std::string& name, const Roster::Peer& peer) const
            _pins.pinned(name) == peer.keys->identity;
 }
 
+// The new key belongs to another installation of peer's, which never saw
+// the stream to peer: the lines waiting for it start a new one.
 void WireLink::keyTrusted(const std::string& peer)
 {
-    _logger.information("the user trusts " + peer + "'s new identity key; the lines waiting for " + peer +
-                        " go out");
-    _outbox.restart(peer, Outbox::Clock::now());
+    _outbox.takeAll(peer);
+    const std::vector<OutboxEntry> waiting = _store.restartStream(peer);
+    _logger.information("the user trusts " + peer + "'s new identity key; " + std::to_string(waiting.size()) +
+                        " lines waiting for " + peer + " go out in a new stream");
+    const auto now = Outbox::Clock::now();
+    for (const OutboxEntry& entry : waiting) _outbox.queue(entry, now);
     armRetransmit();
 }
 

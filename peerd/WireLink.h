@@ -93,7 +93,8 @@ public:
     Parsed<local::ChatLine> sendTalk(const std::string& to, const std::string& text);
 
     /// The user trusted peer's new key (KeyPins::trust): the lines waiting for
-    /// it go out now.
+    /// it go out now, in a new stream (the new key's installation never saw
+    /// the old one, so it would wait for its start forever).
     void keyTrusted(const std::string& peer);
 
     /// Stops retrying and heartbeats and, when indexd welcomed this login,

@@ -671,6 +671,9 @@ public:
         WireLink::Settings quick = settings();
         quick.retransmit = {10ms, 20ms, 60000ms};
         goOnline(quick, {entry("bob", kBob)}, 1);
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "for the first bob").ok());
+        const std::string firstStream = streamTo("bob");
+        deliverFrom("bob", Ack{"bob", firstStream, 1});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "waiting for the new key").ok());
         _parties.erase("bob");
         _parties.emplace("bob", Party("bob"));
@@ -681,8 +684,14 @@ public:
         _link->keyTrusted("bob");
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
         CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
+        // The new bob never saw the first line: the waiting one starts a new stream.
+        CPPUNIT_ASSERT(streamTo("bob") != firstStream);
+        CPPUNIT_ASSERT_EQUAL("msg," + streamTo("bob") + ",1,",
+                             sentStartingWith("msg,")[0].text.substr(0, streamTo("bob").size() + 7));
         CPPUNIT_ASSERT(std::regex_match(sentStartingWith("msg,")[0].text,
                                         std::regex("msg,[0-9a-f]+,1,[0-9:]+,alice,waiting for the new key")));
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
+        CPPUNIT_ASSERT(stateOf("bob", 2) == local::LineState::Delivered);
         deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "new key, same bob"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT(_link->sendTalk("bob", "welcome back").ok());
