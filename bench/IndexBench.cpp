@@ -212,7 +212,10 @@ int main(int argc, char** argv)
         }
         Result measured;
         {
-            test::DaemonProcess indexd("indexd", {"--port", "0", "--bind", "127.0.0.1", "--log-level", "warning"});
+            // Seed clients need legacy mode; all of them come from 127.0.0.1, so the
+            // per-address login rate must let them all in.
+            test::DaemonProcess indexd("indexd", {"--port", "0", "--bind", "127.0.0.1", "--log-level", "warning",
+                                                  "--legacy", "--login-rate", "1000000"});
             indexd.start();
             const std::string address = indexd.waitReady()["udp"];
             Crowd crowd(users);
