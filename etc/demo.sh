@@ -3,7 +3,8 @@
 #
 #   sh etc/demo.sh start BUILD_DIR   starts an indexd and two peerds (alice and
 #                                    天涯) on loopback, on ports the system picks
-#                                    and sockets under BUILD_DIR/demo, and a tmux
+#                                    and sockets, databases and identity keys
+#                                    under BUILD_DIR/demo, and a tmux
 #                                    session "peerchat-demo" with a conversation
 #                                    and a roster window for each; attaches to it
 #                                    on a terminal, else says how to
@@ -173,14 +174,14 @@ start() {
     chmod 700 "$RUN"
     trap 'stop_all' EXIT
 
-    start_daemon indexd "$BIN/indexd" --port 0 --bind 127.0.0.1
+    start_daemon indexd "$BIN/indexd" --port 0 --bind 127.0.0.1 --key "$RUN/indexd.key" --database "$RUN/indexd.db"
     wait_ready "$RUN/indexd.log" "$RUN/indexd.pid" indexd
     index=$(sed -n 's/.*indexd ready udp=\([^ ]*\).*/\1/p' "$RUN/indexd.log" | head -n 1)
 
     start_daemon alice "$BIN/peerd" --user "$ALICE" --index "$index" --port 0 --bind 127.0.0.1 \
-        --socket "$RUN/alice.sock" --database "$RUN/alice.db"
+        --socket "$RUN/alice.sock" --database "$RUN/alice.db" --key "$RUN/alice.key"
     start_daemon tianya "$BIN/peerd" --user "$TIANYA" --index "$index" --port 0 --bind 127.0.0.1 \
-        --socket "$RUN/tianya.sock" --database "$RUN/tianya.db"
+        --socket "$RUN/tianya.sock" --database "$RUN/tianya.db" --key "$RUN/tianya.key"
     wait_ready "$RUN/alice.log" "$RUN/alice.pid" "peerd for $ALICE"
     wait_ready "$RUN/tianya.log" "$RUN/tianya.pid" "peerd for $TIANYA"
 
