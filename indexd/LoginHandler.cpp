@@ -136,7 +136,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     const auto stamp =
         _cookie.check(auth.nonce, auth.name, auth.observed, _wallClock(), kChallengeMaxAgeMs);
     if (!stamp) {
-        refuse("auth", "its challenge is " + stamp.error());
+        refuse("auth", "challenge " + stamp.error());
         return;
     }
     if (!_parts.keys.isFresh(auth.name, *stamp)) {
