@@ -226,7 +226,7 @@ bool SecureClient::signedByIndex(const Message& announcement) const
                                      *sig);
 }
 
-Parsed<std::vector<RosterEntry>> SecureClient::fetchRoster()
+Parsed<std::vector<RosterEntry>> SecureClient::fetchRoster(RosterTrailer* trailer)
 {
     using Result = Parsed<std::vector<RosterEntry>>;
     if (!_welcome) return Result::refuse("not logged in");
@@ -239,16 +239,17 @@ Parsed<std::vector<RosterEntry>> SecureClient::fetchRoster()
     for (int n = tcp.receiveBytes(buffer, sizeof buffer); n > 0; n = tcp.receiveBytes(buffer, sizeof buffer))
         stream.append(buffer, static_cast<std::size_t>(n));
 
-    RosterTrailer trailer;
-    auto entries = RosterCodec::decode(stream, RosterFormat::Peerchat, &trailer);
+    RosterTrailer signature;
+    auto entries = RosterCodec::decode(stream, RosterFormat::Peerchat, &signature);
     if (!entries) return entries;
-    if (!trailer.sig) return Result::refuse("the roster is not signed");
-    if (!SigningKey::verify(_welcome->indexIdentity, SignedStatement::roster(trailer.signedPart, _welcome->epoch),
-                            *trailer.sig))
+    if (!signature.sig) return Result::refuse("the roster is not signed");
+    if (!SigningKey::verify(_welcome->indexIdentity, SignedStatement::roster(signature.signedPart, _welcome->epoch),
+                            *signature.sig))
         return Result::refuse("the roster's signature does not verify");
     for (const RosterEntry& entry : *entries) {
         if (entry.keys && entry.name != _name) addPeer(entry.name, entry.endpoint.toString(), *entry.keys);
     }
+    if (trailer) *trailer = signature;
     return entries;
 }
 

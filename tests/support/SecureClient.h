@@ -108,8 +108,9 @@ public:
     bool signedByIndex(const Message& announcement) const;
 
     /// Reads the peerchat roster from the welcome's port; refuses it unless
-    /// indexd signed it for the current epoch. Learns every peer in it.
-    Parsed<std::vector<RosterEntry>> fetchRoster();
+    /// indexd signed it for the current epoch. Learns every peer in it;
+    /// trailer, when given, receives its presence number and signature.
+    Parsed<std::vector<RosterEntry>> fetchRoster(RosterTrailer* trailer = nullptr);
 
     // ---- receiving ---------------------------------------------------------
 
