@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <memory>
 #include <regex>
@@ -21,19 +22,28 @@
 namespace peerchat::test {
 
 /// A private peerchat network for one test: a real indexd on loopback and
-/// real peerds, each with its local socket in a private directory. Every
-/// process is killed and reaped when the network goes away.
+/// real peerds, each with its local socket, database and key file in a
+/// private directory, and each told indexd's key (--index-key) as a careful
+/// user would configure it. Every process is killed and reaped when the
+/// network goes away.
 class ChatNetwork
 {
 public:
-    ChatNetwork() : _indexd("indexd", {"--port", "0", "--bind", "127.0.0.1"})
+    /// Secure: peerchat/2 only, as shipped. Legacy: indexd and every peerd
+    /// also speak the seed's plain protocol (--legacy), for seed and .NET clients.
+    enum class Wire { Secure, Legacy };
+
+    /// indexdFlags come last on indexd's command line (and again at each restart).
+    explicit ChatNetwork(Wire wire = Wire::Secure, std::vector<std::string> indexdFlags = {})
+        : _wire(wire), _indexdFlags(std::move(indexdFlags))
     {
-        _indexd.start();
-        _indexReady = _indexd.waitReady();
+        startIndexd("0", _dir.file("indexd.db"));
     }
 
     /// indexd's UDP endpoint, "127.0.0.1:PORT".
     std::string index() const { return _indexReady.at("udp"); }
+    /// indexd's identity key in base64, as its ready line gives it.
+    std::string indexKey() const { return _indexReady.at("identity"); }
     /// The TCP port of one of indexd's rosters: "seed-roster", "dotnet-roster", "peerchat-roster".
     int rosterPort(const std::string& which) const { return std::stoi(_indexReady.at(which)); }
 
@@ -41,13 +51,18 @@ public:
     std::string socketOf(const std::string& user) const { return _dir.file(user + ".sock"); }
     /// The database peerd for user gets from startPeerd, private to this network.
     std::string databaseOf(const std::string& user) const { return _dir.file(user + ".db"); }
+    /// The identity key file peerd for user gets from startPeerd: a restarted peerd is the same user.
+    std::string keyOf(const std::string& user) const { return _dir.file(user + ".key"); }
 
-    /// A peerd for user on loopback with its socket at socketOf(user) and its
-    /// database at databaseOf(user), not yet started; extra flags come last and win.
+    /// A peerd for user on loopback with its socket at socketOf(user), its
+    /// database at databaseOf(user) and its key at keyOf(user), not yet
+    /// started; extra flags come last and win.
     std::unique_ptr<DaemonProcess> peerdProcess(const std::string& user, std::vector<std::string> extra = {}) const
     {
-        std::vector<std::string> args{"--user", user, "--index", index(), "--port", "0", "--bind", "127.0.0.1",
-                                      "--socket", socketOf(user), "--database", databaseOf(user)};
+        std::vector<std::string> args{"--user", user, "--index", index(), "--index-key", indexKey(), "--port", "0",
+                                      "--bind", "127.0.0.1", "--socket", socketOf(user), "--database",
+                                      databaseOf(user), "--key", keyOf(user)};
+        if (_wire == Wire::Legacy) args.push_back("--legacy");
         args.insert(args.end(), extra.begin(), extra.end());
         return std::make_unique<DaemonProcess>("peerd", args);
     }
@@ -81,9 +96,37 @@ public:
         return attach(user, true);
     }
 
-    DaemonProcess& indexd() { return _indexd; }
+    DaemonProcess& indexd() { return *_indexd; }
+    /// The SQLite file indexd runs on now.
+    const std::string& indexDatabase() const { return _indexDatabase; }
+
+    /// Kills indexd (SIGKILL) and starts a new one on the same UDP port with
+    /// the same key. With freshDatabase it starts on a new, empty database:
+    /// it has forgotten which key each name first logged in with, as a reset
+    /// or malicious indexd would have.
+    void restartIndexd(bool freshDatabase)
+    {
+        _indexd->signal(SIGKILL);
+        CPPUNIT_ASSERT_EQUAL(128 + SIGKILL, _indexd->waitExit());
+        const std::string udp = index();
+        const std::string database =
+            freshDatabase ? _dir.file("indexd-" + std::to_string(++_databases) + ".db") : _indexDatabase;
+        startIndexd(udp.substr(udp.rfind(':') + 1), database);
+    }
 
 private:
+    void startIndexd(const std::string& port, const std::string& database)
+    {
+        std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", database, "--key",
+                                      _dir.file("indexd.key")};
+        if (_wire == Wire::Legacy) args.push_back("--legacy");
+        args.insert(args.end(), _indexdFlags.begin(), _indexdFlags.end());
+        _indexd = std::make_unique<DaemonProcess>("indexd", args);
+        _indexd->start();
+        _indexReady = _indexd->waitReady();
+        _indexDatabase = database;
+    }
+
     std::unique_ptr<LocalClient> attach(const std::string& user, bool online)
     {
         auto client = std::make_unique<LocalClient>(socketOf(user));
@@ -91,17 +134,22 @@ private:
         CPPUNIT_ASSERT_MESSAGE("no welcome from peerd for " + user, welcome);
         CPPUNIT_ASSERT_EQUAL(user, welcome->getValue<std::string>("self"));
         if (online && welcome->getValue<std::string>("state") != "online") {
-            CPPUNIT_ASSERT_MESSAGE("peerd for " + user + " did not get online", client->waitFor([](const auto& event) {
-                return event->template optValue<std::string>("event", "") == "state" &&
-                       event->template getValue<std::string>("state") == "online";
-            }));
+            CPPUNIT_ASSERT_MESSAGE("peerd for " + user + " did not get online:\n" + peerd(user).log(),
+                                   client->waitFor([](const auto& event) {
+                                       return event->template optValue<std::string>("event", "") == "state" &&
+                                              event->template getValue<std::string>("state") == "online";
+                                   }));
         }
         return client;
     }
 
+    Wire _wire;
+    std::vector<std::string> _indexdFlags;
     TempDir _dir;
-    DaemonProcess _indexd;
+    std::unique_ptr<DaemonProcess> _indexd;
     DaemonProcess::Fields _indexReady;
+    std::string _indexDatabase;
+    int _databases = 0;
     std::map<std::string, std::unique_ptr<DaemonProcess>> _peerds;
     std::map<std::string, DaemonProcess::Fields> _peerdReady;
 };
@@ -128,6 +176,15 @@ inline bool isPeerdTalk(const std::string& datagram, const std::string& from, co
            datagram.substr(timeEnd) == "," + from + "," + text;
 }
 
+/// Subscribes client to its conversation with peer (message events follow) and takes the history reply.
+inline void subscribeTo(LocalClient& client, const std::string& peer)
+{
+    client.sendLine(peerRequest("subscribe", peer));
+    CPPUNIT_ASSERT_MESSAGE("no history for " + peer, client.waitFor([&](const LocalClient::Object& event) {
+        return event->optValue<std::string>("event", "") == "history" && event->getValue<std::string>("peer") == peer;
+    }));
+}
+
 /// The names in the roster peerd reports to client right now.
 inline std::vector<std::string> rosterNames(LocalClient& client)
 {
@@ -150,12 +207,15 @@ inline bool waitInRoster(LocalClient& client, const std::string& name)
 }
 
 /// The next message event on client whose line has text; nullptr on timeout.
-inline LocalClient::Object waitMessage(LocalClient& client, const std::string& text)
+inline LocalClient::Object waitMessage(LocalClient& client, const std::string& text,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(10))
 {
-    return client.waitFor([&](const LocalClient::Object& event) {
-        return event->optValue<std::string>("event", "") == "message" &&
-               event->getObject("line")->getValue<std::string>("text") == text;
-    });
+    return client.waitFor(
+        [&](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "message" &&
+                   event->getObject("line")->getValue<std::string>("text") == text;
+        },
+        timeout);
 }
 
 /// The next presence event on client about user going online (or offline); nullptr on timeout.

@@ -1,7 +1,8 @@
 // A client that behaves like the seed's published .NET program (UTF-16LE
 // datagrams from throwaway sockets, listening on the endpoint it logged in
 // with, varint-framed roster) shares a network with peerds and with UTF-8 seed
-// clients.
+// clients, all in legacy mode (--legacy); peerd marks it and its lines
+// unverified.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
 #include "LocalClient.h"
@@ -22,7 +23,7 @@ namespace {
 // alice's client subscribed to dn once alice knows it.
 struct DotNetAndAlice
 {
-    ChatNetwork net;
+    ChatNetwork net{ChatNetwork::Wire::Legacy};
     SeedClient dn{SeedClient::Mode::DotNet};
     std::unique_ptr<LocalClient> alice;
 
@@ -53,7 +54,7 @@ class DotNetCompatTest : public CppUnit::TestFixture
 public:
     void testDotNetClientReadsRosterWithPeerd()
     {
-        ChatNetwork net;
+        ChatNetwork net{ChatNetwork::Wire::Legacy};
         net.startPeerd("alice");
         net.attachOnline("alice");
         SeedClient dn(SeedClient::Mode::DotNet);
@@ -68,7 +69,7 @@ public:
 
     void testDotNetClientSeesPeerdComeAndGo()
     {
-        ChatNetwork net;
+        ChatNetwork net{ChatNetwork::Wire::Legacy};
         SeedClient dn(SeedClient::Mode::DotNet);
         CPPUNIT_ASSERT(dn.login("dn", net.index()));
         DaemonProcess& bob = net.startPeerd("bob");
@@ -76,6 +77,8 @@ public:
         CPPUNIT_ASSERT(login);
         CPPUNIT_ASSERT_EQUAL("login,bob," + net.udpOf("bob"), *login);
 
+        // Once bob's peerd has its welcome, it has the session its logout is sealed in.
+        net.attachOnline("bob");
         bob.signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, bob.waitExit());
         const auto logout = dn.receiveStartingWith("logout,");
@@ -91,6 +94,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("dn"), user->getValue<std::string>("name"));
         CPPUNIT_ASSERT_EQUAL(setup.dn.endpoint(), user->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT_EQUAL(std::string("dotnet"), user->getValue<std::string>("dialect"));
+        CPPUNIT_ASSERT_EQUAL(std::string("unverified"), user->getValue<std::string>("trust"));
     }
 
     void testDotNetSpeaksFirst()
@@ -101,6 +105,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE("alice never got the .NET client's talk", received);
         CPPUNIT_ASSERT_EQUAL(std::string("dn"), received->getObject("line")->getValue<std::string>("from"));
         CPPUNIT_ASSERT_EQUAL(std::string("3:04:05 PM"), received->getObject("line")->getValue<std::string>("sentTime"));
+        CPPUNIT_ASSERT(!received->getObject("line")->getValue<bool>("verified"));
 
         setup.alice->sendLine(sendRequest("dn", "hello, dn 你好"));
         Poco::Net::SocketAddress from;
@@ -124,7 +129,7 @@ public:
 
     void testDotNetAndSeedClientSeeEachOther()
     {
-        ChatNetwork net;
+        ChatNetwork net{ChatNetwork::Wire::Legacy};
         SeedClient seed;
         CPPUNIT_ASSERT(seed.login("seed1", net.index()));
         SeedClient dn(SeedClient::Mode::DotNet);

@@ -1,19 +1,31 @@
 // indexd as a seed client, the seed's .NET program and peerd see it: the real
-// daemon on loopback, driven with raw sockets that use none of peerchat's code.
+// daemon on loopback, in legacy mode, driven with raw sockets that use none of
+// peerchat's code (SeedClient), and with a peerchat/2 client built from
+// common/ (SecureClient).
 #include "BadDatagrams.h"
 #include "DaemonProcess.h"
+#include "SecureClient.h"
 #include "SeedClient.h"
 #include "TempDir.h"
 #include "Wait.h"
 
+#include "Base64.h"
+#include "Fingerprint.h"
+#include "KeyFile.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sys/stat.h>
 
+using peerchat::Login;
+using peerchat::Logout;
 using peerchat::test::DaemonProcess;
+using peerchat::test::SecureClient;
 using peerchat::test::SeedClient;
 using Entries = std::set<std::string>;
 
@@ -50,8 +62,11 @@ class IndexdTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLogoutOnlyFromRegisteredEndpoint);
     CPPUNIT_TEST(testBadDatagramsGetNoReplyAndChangeNothing);
     CPPUNIT_TEST(testDotNetClientInteroperatesWithSeedClients);
-    CPPUNIT_TEST(testPeerchatLoginGetsDialects);
+    CPPUNIT_TEST(testPeerchatUserGetsSignedPresenceWithDialects);
     CPPUNIT_TEST(testUnknownPeerchatVersionRefused);
+    CPPUNIT_TEST(testWithoutLegacySeedClientsRefusedAndRostersClosed);
+    CPPUNIT_TEST(testIdentityKeyCreatedPrivateAndKept);
+    CPPUNIT_TEST(testKeyFileReadableByOthersStopsIndexd);
     CPPUNIT_TEST(testSigtermExitsCleanly);
     CPPUNIT_TEST(testBadFlagExitsWithUsage);
     CPPUNIT_TEST(testConfigFileReadAndFlagsWin);
@@ -62,15 +77,18 @@ class IndexdTest : public CppUnit::TestFixture
 public:
     void setUp() override
     {
+        // Legacy mode, for the seed clients; a login rate no barrage here
+        // reaches (SecurityTest floods indexd at its default rate).
         _indexd = std::make_unique<DaemonProcess>(
-            "indexd",
-            std::vector<std::string>{"--port", "0", "--bind", "127.0.0.1", "--database", _dir.file("indexd.db")});
+            "indexd", std::vector<std::string>{"--port", "0", "--bind", "127.0.0.1", "--database",
+                                               _dir.file("indexd.db"), "--legacy", "--login-rate", "10000"});
         _indexd->start();
         auto fields = _indexd->waitReady();
         _index = fields["udp"];
         _seedPort = std::stoi(fields["seed-roster"]);
         _dotnetPort = std::stoi(fields["dotnet-roster"]);
         _peerchatPort = std::stoi(fields["peerchat-roster"]);
+        _identity = fields["identity"];
     }
 
     void tearDown() override
@@ -179,39 +197,127 @@ public:
         CPPUNIT_ASSERT(roster() == (Entries{"alice," + alice.endpoint(), "bob," + bob.endpoint()}));
     }
 
-    void testPeerchatLoginGetsDialects()
+    void testPeerchatUserGetsSignedPresenceWithDialects()
     {
-        SeedClient alice, dave;
+        SeedClient alice;
         login(alice, "alice");
-        dave.send("login,dave," + dave.endpoint() + ",peerchat/1", _index);
-        CPPUNIT_ASSERT_EQUAL("Accept," + std::to_string(_peerchatPort), next(dave));
+        SecureClient dave("dave");
+        const auto welcome = dave.login(_index);
+        CPPUNIT_ASSERT_MESSAGE(welcome.error() + "\n" + _indexd->log(), welcome.ok());
+        CPPUNIT_ASSERT_EQUAL(_peerchatPort, static_cast<int>(welcome->port));
+        CPPUNIT_ASSERT_EQUAL(_identity, peerchat::Base64::encode(welcome->indexIdentity));
         CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
-        // Peerchat users also get each announcement's presence sequence number.
-        CPPUNIT_ASSERT(entriesOf(dave.fetchRoster("127.0.0.1", _peerchatPort), "end,2")
-                       == (Entries{"alice," + alice.endpoint() + ",seed", "dave," + dave.endpoint() + ",peerchat/1"}));
 
+        // The peerchat roster: every user's dialect, the peerchat/2 user's keys, indexd's signature.
+        peerchat::RosterTrailer trailer;
+        const auto roster = dave.fetchRoster(&trailer);
+        CPPUNIT_ASSERT_MESSAGE(roster.error(), roster.ok());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), roster->size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), trailer.seq);
+        for (const auto& entry : *roster) {
+            if (entry.name == "alice") {
+                CPPUNIT_ASSERT_EQUAL(alice.endpoint() + ",seed", entry.endpoint.toString() + "," + entry.dialect);
+                CPPUNIT_ASSERT(!entry.keys);
+            } else {
+                CPPUNIT_ASSERT_EQUAL(dave.endpoint() + ",peerchat/2", entry.endpoint.toString() + "," + entry.dialect);
+                CPPUNIT_ASSERT(entry.keys && entry.keys->identity == dave.keys().identity &&
+                               entry.keys->kx == dave.keys().kx);
+            }
+        }
+
+        // Announcements to dave carry presence numbers and indexd's signature.
         SeedClient bob;
         login(bob, "bob");
-        CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint() + ",seed,3", next(dave));
+        assertSignedLogin(dave, "bob", bob.endpoint(), "seed", 3);
         CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint(), next(alice));
         SeedClient carol(SeedClient::Mode::DotNet);
         login(carol, "carol");
-        CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint() + ",dotnet,4", next(dave));
+        assertSignedLogin(dave, "carol", carol.endpoint(), "dotnet", 4);
         CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint(), next(alice));
         CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint(), next(bob));
-        dave.send("logout,dave," + dave.endpoint(), _index);
-        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(alice));
+        alice.send("logout,alice," + alice.endpoint(), _index);
+        const auto logout = dave.receivePlain("logout");
+        CPPUNIT_ASSERT(logout && dave.signedByIndex(*logout->message));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), std::get<Logout>(*logout->message).seq);
+        CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(bob));
+        CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(carol));
+
+        // dave logs out sealed; the seed clients hear it as they always did.
+        dave.logout();
+        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(bob));
         CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(carol));
     }
 
     void testUnknownPeerchatVersionRefused()
     {
-        SeedClient alice, erin;
+        SeedClient alice, erin, frank;
         login(alice, "alice");
         erin.send("login,erin," + erin.endpoint() + ",peerchat/9", _index);
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,erin,version"), next(erin));
+        // peerchat/1, the plain protocol before this one, is retired.
+        frank.send("login,frank," + frank.endpoint() + ",peerchat/1", _index);
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,frank,version"), next(frank));
+        SecureClient gina("gina");
+        gina.sendHello(_index, "peerchat/9");
+        const auto refused = gina.receive();
+        CPPUNIT_ASSERT(refused);
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,gina,version"), refused->bytes);
         CPPUNIT_ASSERT(roster() == Entries{"alice," + alice.endpoint()});
         assertNextIsMarkerLogin({&alice});
+    }
+
+    void testWithoutLegacySeedClientsRefusedAndRostersClosed()
+    {
+        DaemonProcess secure("indexd", {"--port", "0", "--bind", "127.0.0.1", "--database", _dir.file("secure.db")});
+        secure.start();
+        auto fields = secure.waitReady();
+        CPPUNIT_ASSERT_EQUAL(std::string("0"), fields["seed-roster"]);
+        CPPUNIT_ASSERT_EQUAL(std::string("0"), fields["dotnet-roster"]);
+        CPPUNIT_ASSERT(secure.log().find("legacy") == std::string::npos);
+
+        SeedClient seed;
+        seed.send("login,seed1," + seed.endpoint(), fields["udp"]);
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,seed1,legacy"), seed.receive().value_or("nothing"));
+        SeedClient dotnet(SeedClient::Mode::DotNet);
+        dotnet.send("login,dn," + dotnet.endpoint(), fields["udp"]);
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,dn,legacy"), dotnet.receive().value_or("nothing"));
+        CPPUNIT_ASSERT(secure.waitForLog("refused login dn from"));
+
+        SecureClient dave("dave");
+        CPPUNIT_ASSERT(dave.login(fields["udp"]).ok());
+        const auto roster = dave.fetchRoster();
+        CPPUNIT_ASSERT(roster.ok() && roster->size() == 1 && roster->front().name == "dave");
+    }
+
+    void testIdentityKeyCreatedPrivateAndKept()
+    {
+        // Made on first run where XDG_CONFIG_HOME says, readable by its owner only.
+        const std::string keyFile = _indexd->configHome() + "/peerchat/indexd.key";
+        struct stat status {};
+        CPPUNIT_ASSERT_EQUAL(0, ::stat(keyFile.c_str(), &status));
+        CPPUNIT_ASSERT_EQUAL(0600u, static_cast<unsigned>(status.st_mode & 0777));
+        const auto key = peerchat::KeyFile::loadOrCreate(keyFile).publicKey();
+        CPPUNIT_ASSERT_EQUAL(peerchat::Base64::encode(key), _identity);
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), _indexd->log().find(peerchat::Fingerprint::of(key)) != std::string::npos);
+
+        // The same key at the next start.
+        _indexd->signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, _indexd->waitExit());
+        DaemonProcess again("indexd", {"--port", "0", "--bind", "127.0.0.1", "--database", _dir.file("indexd.db"),
+                                       "--key", keyFile});
+        again.start();
+        CPPUNIT_ASSERT_EQUAL(_identity, again.waitReady()["identity"]);
+    }
+
+    void testKeyFileReadableByOthersStopsIndexd()
+    {
+        const std::string keyFile = _dir.file("open.key");
+        peerchat::KeyFile::loadOrCreate(keyFile);
+        CPPUNIT_ASSERT_EQUAL(0, ::chmod(keyFile.c_str(), 0644));
+        DaemonProcess exposed("indexd", {"--port", "0", "--bind", "127.0.0.1", "--key", keyFile});
+        exposed.start();
+        CPPUNIT_ASSERT_EQUAL(69, exposed.waitExit());
+        CPPUNIT_ASSERT_MESSAGE(exposed.log(), exposed.log().find("chmod 600 " + keyFile) != std::string::npos);
     }
 
     void testSigtermExitsCleanly()
@@ -244,8 +350,8 @@ public:
         configured.start();
         const std::string udp = configured.waitReady()["udp"];
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:"), udp.substr(0, 10));
-        SeedClient alice;
-        CPPUNIT_ASSERT(alice.login("alice", udp));
+        SecureClient alice("alice");
+        CPPUNIT_ASSERT(alice.login(udp).ok());
     }
 
     void testBadConfigValueExitsWithUsage()
@@ -286,6 +392,19 @@ private:
         return *text;
     }
 
+    // The next announcement client gets is indexd's signed login of name at endpoint in dialect, numbered seq.
+    void assertSignedLogin(SecureClient& client, const std::string& name, const std::string& endpoint,
+                           const std::string& dialect, std::uint64_t seq)
+    {
+        const auto received = client.receivePlain("login");
+        CPPUNIT_ASSERT_MESSAGE("no login of " + name + "; indexd log:\n" + _indexd->log(), received);
+        const Login& login = std::get<Login>(*received->message);
+        CPPUNIT_ASSERT_EQUAL(name + "," + endpoint + "," + dialect + "," + std::to_string(seq),
+                             login.name + "," + login.endpoint.toString() + "," + login.dialect + "," +
+                                 std::to_string(login.seq));
+        CPPUNIT_ASSERT_MESSAGE(received->bytes, client.signedByIndex(*received->message));
+    }
+
     Entries roster()
     {
         SeedClient reader;
@@ -311,6 +430,7 @@ private:
     int _seedPort = 0;
     int _dotnetPort = 0;
     int _peerchatPort = 0;
+    std::string _identity;
     std::vector<std::unique_ptr<SeedClient>> _markers;
 };
 

@@ -1,22 +1,28 @@
 // indexd's side of reliable delivery as peerd sees it: heartbeats, expiry,
 // presence sequence numbers, the offline mailbox and fault injection. The
-// real daemon on loopback, driven by raw sockets that speak peerchat/1 by hand
-// (SeedClient in UTF-8 mode sends any text); replies are read as plain strings.
+// real daemon on loopback (in legacy mode, for the seed clients that watch),
+// driven by SecureClient, which speaks peerchat/2 from common/'s codec and
+// crypto: sealed heartbeats, posts and acks, signed presence.
 #include "DaemonProcess.h"
+#include "SecureClient.h"
 #include "SeedClient.h"
 #include "TempDir.h"
 #include "Wait.h"
+
+#include "OfflineBox.h"
 
 #include <Poco/Net/SocketAddress.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <memory>
 
+using namespace peerchat;
 using peerchat::test::DaemonProcess;
+using peerchat::test::SecureClient;
 using peerchat::test::SeedClient;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -34,19 +40,39 @@ milliseconds since(Clock::time_point start)
     return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
 }
 
+// The inner message of a sealed datagram, as its text.
+std::string innerText(const SecureClient::Received& received)
+{
+    return received.inner ? Protocol::encode(*received.inner) : "(not sealed: " + received.bytes + ")";
+}
+
+// The text of an announcement without its signature, which a test cannot predict.
+std::string unsignedText(const SecureClient::Received& received)
+{
+    return received.message ? Protocol::encodeUnsigned(*received.message) : received.bytes;
+}
+
+// A post of `msg,STREAM,SEQ,TIME,FROM,TEXT` from sender to recipient, sealed in an OfflineBox.
+Post postOf(const SecureClient& sender, const PublicKey& recipient, const std::string& to, const std::string& stream,
+            std::uint64_t seq, const std::string& text)
+{
+    const Msg msg{stream, seq, "12:00:00", sender.name(), text};
+    return Post{to, stream, seq, OfflineBox::seal(sender.identity(), recipient, Protocol::encode(msg))};
+}
+
 } // namespace
 
 class LivenessTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(LivenessTest);
     CPPUNIT_TEST(testHeartbeatAnsweredSeenWithLatestSeq);
-    CPPUNIT_TEST(testUnknownHeartbeatAnsweredRelogin);
+    CPPUNIT_TEST(testHeartbeatFromNoUserAnsweredBareRelogin);
     CPPUNIT_TEST(testSilentPeerchatUserExpiredAndAnnounced);
     CPPUNIT_TEST(testHeartbeatsKeepPeerchatUserOnline);
     CPPUNIT_TEST(testSeedUserNeverExpires);
     CPPUNIT_TEST(testPresenceSeqCountsAnnouncementsAndEndsRoster);
     CPPUNIT_TEST(testStoredLineDeliveredAtLoginUntilAcked);
-    CPPUNIT_TEST(testStorePastBoundAnsweredFull);
+    CPPUNIT_TEST(testPostPastBoundAnsweredFull);
     CPPUNIT_TEST(testMailboxSurvivesKillAndRestart);
     CPPUNIT_TEST(testFaultsDropRepliesAndOffDoesNot);
     CPPUNIT_TEST(testDatabaseThatCannotBeOpenedStopsIndexd);
@@ -58,41 +84,56 @@ public:
     void testHeartbeatAnsweredSeenWithLatestSeq()
     {
         startIndexd();
-        SeedClient dave, alice;
-        loginPeerchat(dave, "dave");
+        SecureClient dave("dave");
+        SeedClient alice;
+        loginSecure(dave);
         login(alice, "alice");
-        CPPUNIT_ASSERT_EQUAL("login,alice," + alice.endpoint() + ",seed,2", next(dave));
+        CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("alice", alice.endpoint(), "seed", 2), nextAnnouncement(dave));
 
-        dave.send("alive,dave,1", _index);
-        Poco::Net::SocketAddress from;
-        CPPUNIT_ASSERT_EQUAL(std::string("seen,2"), next(dave, &from));
-        CPPUNIT_ASSERT_EQUAL(_index, from.toString());
+        dave.sendToIndex(Alive{"dave", 1});
+        const auto seen = dave.receiveInner("seen");
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), seen);
+        CPPUNIT_ASSERT_EQUAL(std::string("seen,2"), innerText(*seen));
+        CPPUNIT_ASSERT_EQUAL(_index, seen->from.toString());
     }
 
-    void testUnknownHeartbeatAnsweredRelogin()
+    void testHeartbeatFromNoUserAnsweredBareRelogin()
     {
         startIndexd();
-        SeedClient ghost, dave, alice;
-        ghost.send("alive,ghost,0", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("relogin,ghost"), next(ghost));
-
-        // A name online elsewhere, or online as a seed client, is not the sender's to keep alive.
-        loginPeerchat(dave, "dave");
+        SecureClient ghost("ghost");
+        SecureClient dave("dave");
+        SeedClient alice;
+        loginSecure(ghost);
+        loginSecure(dave);
         login(alice, "alice");
-        ghost.send("alive,dave,0", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("relogin,dave"), next(ghost));
+        // Sealed for a login indexd no longer has: it cannot tell who sent it.
+        ghost.logout();
+        CPPUNIT_ASSERT(_indexd->waitForLog("logout ghost at " + ghost.endpoint()));
+        ghost.sendToIndex(Alive{"ghost", 0});
+        const auto relogin = ghost.receivePlain("relogin");
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), relogin);
+        CPPUNIT_ASSERT_EQUAL(std::string("relogin"), relogin->bytes);
+
+        // Plain heartbeats are no one's: dropped, unanswered, even for a user online.
+        ghost.sendRaw("alive,dave,0", _index);
         alice.send("alive,alice,0", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("relogin,alice"), next(alice));
-        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), _indexd->log().find("relogin") == std::string::npos);
+        CPPUNIT_ASSERT(ghost.quietFor(milliseconds(300)));
+        CPPUNIT_ASSERT(_indexd->waitForLog("dropped datagram from " + alice.endpoint() + ": plain alive"));
+        // A heartbeat sealed by ghost's session for dave is not dave's.
+        loginSecure(ghost);
+        ghost.sendToIndex(Alive{"dave", 0});
+        CPPUNIT_ASSERT(_indexd->waitForLog("alive for dave sealed by ghost"));
+        CPPUNIT_ASSERT(ghost.quietFor(milliseconds(300)));
     }
 
     void testSilentPeerchatUserExpiredAndAnnounced()
     {
         startIndexd({"--expire-ms", std::to_string(kExpire.count())});
-        SeedClient alice, dave;
+        SeedClient alice;
+        SecureClient dave("dave");
         login(alice, "alice");
         const auto loginSent = Clock::now();
-        loginPeerchat(dave, "dave");
+        loginSecure(dave);
         CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
 
         CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(alice, nullptr, kExpire + kSlack));
@@ -100,10 +141,15 @@ public:
         CPPUNIT_ASSERT(_indexd->waitForLog("logout dave at " + dave.endpoint() + ": not heard from for 700 ms"));
 
         // The expiry took a presence number like any logout; dave is told to log in again.
-        CPPUNIT_ASSERT_EQUAL("alice," + alice.endpoint() + ",seed;end,3",
-                             alice.fetchRoster("127.0.0.1", _peerchatPort));
-        dave.send("alive,dave,2", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("relogin,dave"), next(dave));
+        RosterTrailer trailer;
+        const auto roster = peerchatRoster(&trailer);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), roster.front().name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), trailer.seq);
+        dave.sendToIndex(Alive{"dave", 2});
+        const auto relogin = dave.receivePlain("relogin");
+        CPPUNIT_ASSERT(relogin);
+        CPPUNIT_ASSERT_EQUAL(std::string("relogin"), relogin->bytes);
     }
 
     void testHeartbeatsKeepPeerchatUserOnline()
@@ -112,16 +158,19 @@ public:
         // not pass for a silent peerd.
         const milliseconds expire{1000};
         startIndexd({"--expire-ms", std::to_string(expire.count())});
-        SeedClient alice, dave;
+        SeedClient alice;
+        SecureClient dave("dave");
         login(alice, "alice");
-        loginPeerchat(dave, "dave");
+        loginSecure(dave);
         CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
 
         // Heartbeats for well over the expiry time, as peerd sends them; alice hears no logout.
         const auto start = Clock::now();
         while (since(start) < 5 * expire / 2) {
-            dave.send("alive,dave,2", _index);
-            CPPUNIT_ASSERT_EQUAL(std::string("seen,2"), next(dave));
+            dave.sendToIndex(Alive{"dave", 2});
+            const auto seen = dave.receiveInner("seen");
+            CPPUNIT_ASSERT(seen);
+            CPPUNIT_ASSERT_EQUAL(std::string("seen,2"), innerText(*seen));
             CPPUNIT_ASSERT(alice.quietFor(expire / 5));
         }
         CPPUNIT_ASSERT_EQUAL("alice," + alice.endpoint() + ";dave," + dave.endpoint() + ";end",
@@ -143,83 +192,102 @@ public:
     void testPresenceSeqCountsAnnouncementsAndEndsRoster()
     {
         startIndexd();
-        SeedClient dave, alice, bob, erin;
-        loginPeerchat(dave, "dave");
-        CPPUNIT_ASSERT_EQUAL("dave," + dave.endpoint() + ",peerchat/1;end,1",
-                             dave.fetchRoster("127.0.0.1", _peerchatPort));
+        SecureClient dave("dave");
+        SecureClient erin("erin");
+        SeedClient alice, bob;
+        loginSecure(dave);
+        RosterTrailer trailer;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), peerchatRoster(&trailer).size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), trailer.seq);
         login(alice, "alice");
         login(bob, "bob");
         alice.send("logout,alice," + alice.endpoint(), _index);
-        loginPeerchat(erin, "erin");
-        erin.send("logout,erin," + erin.endpoint(), _index);
+        loginSecure(erin);
+        erin.logout();
 
-        CPPUNIT_ASSERT_EQUAL("login,alice," + alice.endpoint() + ",seed,2", next(dave));
-        CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint() + ",seed,3", next(dave));
-        CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint() + ",4", next(dave));
-        CPPUNIT_ASSERT_EQUAL("login,erin," + erin.endpoint() + ",peerchat/1,5", next(dave));
-        CPPUNIT_ASSERT_EQUAL("logout,erin," + erin.endpoint() + ",6", next(dave));
+        CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("alice", alice.endpoint(), "seed", 2), nextAnnouncement(dave));
+        CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("bob", bob.endpoint(), "seed", 3), nextAnnouncement(dave));
+        CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint() + ",4", nextAnnouncement(dave));
+        const std::string erinLogin = nextAnnouncement(dave);
+        CPPUNIT_ASSERT_MESSAGE(erinLogin, erinLogin.rfind("login,erin," + erin.endpoint() + ",peerchat/2,5,", 0) == 0);
+        CPPUNIT_ASSERT_EQUAL("logout,erin," + erin.endpoint() + ",6", nextAnnouncement(dave));
         // A seed client sees what it always saw.
         CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(bob));
         CPPUNIT_ASSERT_EQUAL("login,erin," + erin.endpoint(), next(bob));
         CPPUNIT_ASSERT_EQUAL("logout,erin," + erin.endpoint(), next(bob));
 
-        const std::string roster = dave.fetchRoster("127.0.0.1", _peerchatPort);
-        CPPUNIT_ASSERT_MESSAGE(roster, roster.size() > 6 && roster.compare(roster.size() - 6, 6, ";end,6") == 0);
-        dave.send("alive,dave,6", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("seen,6"), next(dave));
+        peerchatRoster(&trailer);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), trailer.seq);
+        dave.sendToIndex(Alive{"dave", 6});
+        const auto seen = dave.receiveInner("seen");
+        CPPUNIT_ASSERT(seen);
+        CPPUNIT_ASSERT_EQUAL(std::string("seen,6"), innerText(*seen));
     }
 
     void testStoredLineDeliveredAtLoginUntilAcked()
     {
         startIndexd({"--redeliver-ms", std::to_string(kRedeliver.count())});
-        SeedClient alice, bob;
-        loginPeerchat(alice, "alice");
-        const std::string store = "store,bob,ab12,1,12:00:00,alice,hi, bob";
-        alice.send(store, _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,bob,ab12,1"), next(alice));
-        alice.send(store, _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,bob,ab12,1"), next(alice));
+        SecureClient alice("alice");
+        SecureClient bob("bob");
+        loginSecure(alice);
+        const Post post = postOf(alice, bob.identity().publicKey(), "bob", "ab12", 1, "hi, bob");
+        for (int copy = 0; copy < 2; ++copy) {
+            alice.sendToIndex(post);
+            const auto stored = alice.receiveInner("stored");
+            CPPUNIT_ASSERT_MESSAGE(_indexd->log(), stored);
+            CPPUNIT_ASSERT_EQUAL(std::string("stored,bob,ab12,1"), innerText(*stored));
+        }
 
         const auto loginSent = Clock::now();
-        loginPeerchat(bob, "bob");
-        CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint() + ",peerchat/1,2", next(alice));
-        Poco::Net::SocketAddress from;
-        const std::string msg = "msg,ab12,1,12:00:00,alice,hi, bob";
-        CPPUNIT_ASSERT_EQUAL(msg, next(bob, &from));
-        CPPUNIT_ASSERT_EQUAL(_index, from.toString());
+        loginSecure(bob);
+        const std::string bobLogin = nextAnnouncement(alice);
+        CPPUNIT_ASSERT_MESSAGE(bobLogin, bobLogin.rfind("login,bob," + bob.endpoint() + ",peerchat/2,2,", 0) == 0);
+        // The mail names alice's key and opens with it to alice's msg.
+        const auto mail = bob.receiveInner("mail");
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
+        CPPUNIT_ASSERT_EQUAL(_index, mail->from.toString());
+        const Mail& letter = std::get<Mail>(*mail->inner);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice,ab12,1"), letter.from + "," + letter.stream + "," +
+                                                               std::to_string(letter.seq));
+        CPPUNIT_ASSERT(letter.identity == alice.identity().publicKey());
+        const auto text = OfflineBox::open(bob.identity(), letter.identity, letter.box);
+        CPPUNIT_ASSERT_MESSAGE(text.error(), text.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("msg,ab12,1,12:00:00,alice,hi, bob"), *text);
         // Kept once: the next copy is the resend, a redelivery interval later
         // (reading late only makes the interval look longer).
-        CPPUNIT_ASSERT_EQUAL(msg, next(bob, nullptr, kRedeliver + kSlack));
+        CPPUNIT_ASSERT(bob.receiveInner("mail", kRedeliver + kSlack));
         CPPUNIT_ASSERT_MESSAGE(std::to_string(since(loginSent).count()) + " ms", since(loginSent) >= kRedeliver);
-        CPPUNIT_ASSERT_EQUAL(msg, next(bob, nullptr, kRedeliver + kSlack));
+        CPPUNIT_ASSERT(bob.receiveInner("mail", kRedeliver + kSlack));
 
-        bob.send("ack,bob,ab12,1", _index);
-        drainCopiesOf(bob, msg);
+        bob.sendToIndex(Ack{"bob", "ab12", 1});
+        drainMail(bob);
         CPPUNIT_ASSERT(bob.quietFor(3 * kRedeliver));
 
         // Gone for good: a new login brings nothing.
-        bob.send("logout,bob," + bob.endpoint(), _index);
-        CPPUNIT_ASSERT_EQUAL("logout,bob," + bob.endpoint() + ",3", next(alice));
-        loginPeerchat(bob, "bob");
+        bob.logout();
+        CPPUNIT_ASSERT_EQUAL("logout,bob," + bob.endpoint() + ",3", nextAnnouncement(alice));
+        loginSecure(bob);
         CPPUNIT_ASSERT(bob.quietFor(2 * kRedeliver));
     }
 
-    void testStorePastBoundAnsweredFull()
+    void testPostPastBoundAnsweredFull()
     {
         startIndexd({"--mailbox-limit", "2"});
-        SeedClient alice;
-        loginPeerchat(alice, "alice");
-        for (int seq = 1; seq <= 3; ++seq)
-            alice.send("store,bob,ab12," + std::to_string(seq) + ",12:00:00,alice,hi", _index);
-        alice.send("store,bob,ab12,2,12:00:00,alice,hi", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,bob,ab12,1"), next(alice));
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,bob,ab12,2"), next(alice));
-        CPPUNIT_ASSERT_EQUAL(std::string("full,bob,ab12,3"), next(alice));
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,bob,ab12,2"), next(alice));
+        SecureClient alice("alice");
+        const PublicKey bob = SigningKey::generate().publicKey();
+        loginSecure(alice);
+        for (std::uint64_t seq = 1; seq <= 3; ++seq) alice.sendToIndex(postOf(alice, bob, "bob", "ab12", seq, "hi"));
+        alice.sendToIndex(postOf(alice, bob, "bob", "ab12", 2, "hi"));
+        for (const std::string expected : {"stored,bob,ab12,1", "stored,bob,ab12,2", "full,bob,ab12,3",
+                                           "stored,bob,ab12,2"}) {
+            const auto reply = alice.receiveMatching([](const SecureClient::Received& r) { return r.inner.has_value(); });
+            CPPUNIT_ASSERT_MESSAGE("no " + expected + "; indexd log:\n" + _indexd->log(), reply);
+            CPPUNIT_ASSERT_EQUAL(expected, innerText(*reply));
+        }
 
-        // From a sender not online where it says, a store gets no answer at all.
-        SeedClient mallory;
-        mallory.send("store,bob,ab12,9,12:00:00,alice,hi", _index);
+        // Plain, a post is no one's: it gets no answer at all.
+        SecureClient mallory("mallory");
+        mallory.sendRaw(Protocol::encode(postOf(alice, bob, "bob", "ab12", 9, "hi")), _index);
         CPPUNIT_ASSERT(mallory.quietFor(milliseconds(300)));
     }
 
@@ -227,26 +295,36 @@ public:
     {
         startIndexd();
         const std::string port = _index.substr(_index.rfind(':') + 1);
-        SeedClient alice;
-        loginPeerchat(alice, "alice");
-        alice.send("store,天涯,ab12,1,12:00:00,alice,first", _index);
-        alice.send("store,天涯,ab12,2,12:00:01,alice,second, with a comma", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,天涯,ab12,1"), next(alice));
-        CPPUNIT_ASSERT_EQUAL(std::string("stored,天涯,ab12,2"), next(alice));
+        SecureClient alice("alice");
+        const SigningKey tianyaKey = SigningKey::generate();
+        loginSecure(alice);
+        alice.sendToIndex(postOf(alice, tianyaKey.publicKey(), "天涯", "ab12", 1, "first"));
+        alice.sendToIndex(postOf(alice, tianyaKey.publicKey(), "天涯", "ab12", 2, "second, with a comma"));
+        for (const std::string expected : {"stored,天涯,ab12,1", "stored,天涯,ab12,2"}) {
+            const auto stored = alice.receiveInner("stored");
+            CPPUNIT_ASSERT(stored);
+            CPPUNIT_ASSERT_EQUAL(expected, innerText(*stored));
+        }
 
         killAndRestart(port);
-        SeedClient tianya;
-        loginPeerchat(tianya, "天涯");
-        CPPUNIT_ASSERT_EQUAL(std::string("msg,ab12,1,12:00:00,alice,first"), next(tianya));
-        CPPUNIT_ASSERT_EQUAL(std::string("msg,ab12,2,12:00:01,alice,second, with a comma"), next(tianya));
-        tianya.send("ack,天涯,ab12,2", _index);
+        SecureClient tianya("天涯", tianyaKey);
+        loginSecure(tianya);
+        for (const std::string expected : {"msg,ab12,1,12:00:00,alice,first",
+                                           "msg,ab12,2,12:00:00,alice,second, with a comma"}) {
+            const auto mail = tianya.receiveInner("mail");
+            CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
+            const Mail& letter = std::get<Mail>(*mail->inner);
+            CPPUNIT_ASSERT_EQUAL(expected, OfflineBox::open(tianyaKey, letter.identity, letter.box).value());
+        }
+        tianya.sendToIndex(Ack{"天涯", "ab12", 2});
         // The ack is on disk once indexd has taken it: a heartbeat after it is answered after it.
-        tianya.send("alive,天涯,1", _index);
-        CPPUNIT_ASSERT_EQUAL(std::string("seen,1"), tianya.receiveStartingWith("seen,").value_or("nothing"));
+        tianya.sendToIndex(Alive{"天涯", 1});
+        const auto seen = tianya.receiveInner("seen");
+        CPPUNIT_ASSERT(seen);
 
         killAndRestart(port);
-        SeedClient again;
-        loginPeerchat(again, "天涯");
+        SecureClient again("天涯", tianyaKey);
+        loginSecure(again);
         CPPUNIT_ASSERT(again.quietFor(milliseconds(1500)));
     }
 
@@ -254,16 +332,19 @@ public:
     {
         startIndexd({"--faults", "drop=1"});
         CPPUNIT_ASSERT(_indexd->waitForLog("fault injection is on (drop=1,"));
-        SeedClient dave;
-        dave.send("login,dave," + dave.endpoint() + ",peerchat/1", _index);
-        CPPUNIT_ASSERT(dave.quietFor(milliseconds(500)));
+        SeedClient carol;
+        carol.send("login,carol," + carol.endpoint(), _index);
+        CPPUNIT_ASSERT(carol.quietFor(milliseconds(500)));
         // The login was taken; only what indexd sent was lost.
         CPPUNIT_ASSERT(
-            peerchat::test::waitUntil([&] { return sortedSeedRoster() == "dave," + dave.endpoint() + ";end"; }));
+            peerchat::test::waitUntil([&] { return sortedSeedRoster() == "carol," + carol.endpoint() + ";end"; }));
+        SecureClient dave("dave");
+        dave.sendHello(_index);
+        CPPUNIT_ASSERT(dave.quietFor(milliseconds(500)));
 
         startIndexd({"--faults", "off"});
-        SeedClient erin;
-        loginPeerchat(erin, "erin");
+        SecureClient erin("erin");
+        loginSecure(erin);
         CPPUNIT_ASSERT(_indexd->log().find("fault injection") == std::string::npos);
     }
 
@@ -288,7 +369,9 @@ public:
 private:
     void startIndexd(std::vector<std::string> extra = {}, const std::string& port = "0")
     {
-        std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", _dir.file("indexd.db")};
+        // Legacy mode for the seed clients that watch; the same key at each restart.
+        std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", _dir.file("indexd.db"),
+                                      "--key", _dir.file("indexd.key"), "--legacy"};
         args.insert(args.end(), extra.begin(), extra.end());
         _indexd = std::make_unique<DaemonProcess>("indexd", args);
         _indexd->start();
@@ -310,10 +393,12 @@ private:
         CPPUNIT_ASSERT_MESSAGE(name + " got no Accept; indexd log:\n" + _indexd->log(), client.login(name, _index));
     }
 
-    void loginPeerchat(SeedClient& client, const std::string& name)
+    void loginSecure(SecureClient& client)
     {
-        client.send("login," + name + "," + client.endpoint() + ",peerchat/1", _index);
-        CPPUNIT_ASSERT_EQUAL("Accept," + std::to_string(_peerchatPort), next(client));
+        const auto welcome = client.login(_index);
+        CPPUNIT_ASSERT_MESSAGE(client.name() + ": " + welcome.error() + "; indexd log:\n" + _indexd->log(),
+                               welcome.ok());
+        CPPUNIT_ASSERT_EQUAL(_peerchatPort, static_cast<int>(welcome->port));
     }
 
     // The next datagram client receives within timeout.
@@ -325,10 +410,41 @@ private:
         return *text;
     }
 
-    // Reads the resends that were on their way when client acked text.
-    void drainCopiesOf(SeedClient& client, const std::string& text)
+    // The next presence announcement client receives, checked signed by
+    // indexd, as text without its signature (a login without a user's keys
+    // ends `,-,-,-`).
+    std::string nextAnnouncement(SecureClient& client)
     {
-        while (auto more = client.receive(milliseconds(100))) CPPUNIT_ASSERT_EQUAL(text, *more);
+        const auto received = client.receiveMatching([](const SecureClient::Received& r) {
+            return r.message && (std::holds_alternative<Login>(*r.message) || std::holds_alternative<Logout>(*r.message));
+        });
+        CPPUNIT_ASSERT_MESSAGE("no announcement; indexd log:\n" + _indexd->log(), received);
+        CPPUNIT_ASSERT_MESSAGE(received->bytes, client.signedByIndex(*received->message));
+        return unsignedText(*received);
+    }
+
+    // A login announcement without keys, as nextAnnouncement returns it, minus "login,".
+    static std::string unsignedLogin(const std::string& name, const std::string& endpoint, const std::string& dialect,
+                                     std::uint64_t seq)
+    {
+        return name + "," + endpoint + "," + dialect + "," + std::to_string(seq) + ",-,-,-";
+    }
+
+    // Reads the resends of a mail that were on their way when it was acked.
+    void drainMail(SecureClient& client)
+    {
+        while (auto more = client.receive(milliseconds(100)))
+            CPPUNIT_ASSERT_EQUAL(std::string("mail"), std::string(Protocol::verb(more->inner.value())));
+    }
+
+    // The peerchat roster, read raw from its port: entries and trailer.
+    std::vector<RosterEntry> peerchatRoster(RosterTrailer* trailer)
+    {
+        SeedClient reader;
+        const auto roster =
+            RosterCodec::decode(reader.fetchRoster("127.0.0.1", _peerchatPort), RosterFormat::Peerchat, trailer);
+        CPPUNIT_ASSERT_MESSAGE(roster.error(), roster.ok());
+        return *roster;
     }
 
     // The seed roster with its entries in name order (indexd lists them in no order).

@@ -4,10 +4,14 @@
 #include "BadDatagrams.h"
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
+#include "FakeIndex.h"
 #include "LocalClient.h"
 #include "SeedClient.h"
 #include "TempDir.h"
 #include "Wait.h"
+
+#include "Fingerprint.h"
+#include "KeyFile.h"
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
@@ -39,13 +43,6 @@ std::int64_t nowMs()
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Subscribes client to peer and takes the history reply.
-void subscribe(LocalClient& client, const std::string& peer)
-{
-    client.sendLine(peerRequest("subscribe", peer));
-    CPPUNIT_ASSERT_MESSAGE("no history for " + peer, client.waitEvent("history"));
-}
-
 LocalClient::Object waitUnread(LocalClient& client, const std::string& peer, int count)
 {
     return client.waitFor([&](const LocalClient::Object& event) {
@@ -73,6 +70,9 @@ class PeerdTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnreadCountsReachEveryClient);
     CPPUNIT_TEST(testSendToOfflineUserIsQueued);
     CPPUNIT_TEST(testNameOnlineElsewhereIsRefused);
+    CPPUNIT_TEST(testNameOfAnotherKeyIsRefused);
+    CPPUNIT_TEST(testIdentityKeyCreatedPrivateAndShown);
+    CPPUNIT_TEST(testKeyFileReadableByOthersStopsPeerd);
     CPPUNIT_TEST(testRefusalReachesUis);
     CPPUNIT_TEST(testSecondPeerdForSameSocketRefusedNamingPid);
     CPPUNIT_TEST(testStaleSocketReplaced);
@@ -96,7 +96,8 @@ public:
         const auto bob = roster->getArray("users")->getObject(0);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), bob->getValue<std::string>("name"));
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("bob"), bob->getValue<std::string>("endpoint"));
-        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/1"), bob->getValue<std::string>("dialect"));
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), bob->getValue<std::string>("dialect"));
+        CPPUNIT_ASSERT_EQUAL(std::string("pinned"), bob->getValue<std::string>("trust"));
 
         DaemonProcess& carol = pair.net.startPeerd("carol");
         const auto online = waitPresence(*pair.alice, "carol", true);
@@ -104,6 +105,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("carol"), online->getObject("user")->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT(waitPresence(*pair.bob, "carol", true));
 
+        // Once carol's peerd has its welcome, it has the session its logout is sealed in.
+        pair.net.attachOnline("carol");
         carol.signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, carol.waitExit());
         CPPUNIT_ASSERT_MESSAGE("alice never saw carol go", waitPresence(*pair.alice, "carol", false));
@@ -113,8 +116,8 @@ public:
     void testTalkBothWays()
     {
         ChatPair pair;
-        subscribe(*pair.alice, "bob");
-        subscribe(*pair.bob, "alice");
+        subscribeTo(*pair.alice, "bob");
+        subscribeTo(*pair.bob, "alice");
 
         const std::int64_t before = nowMs();
         pair.alice->sendLine(sendRequest("bob", "hello bob"));
@@ -150,8 +153,8 @@ public:
     {
         ChatPair pair;
         auto second = pair.net.attach("alice");
-        subscribe(*pair.alice, "bob");
-        subscribe(*second, "bob");
+        subscribeTo(*pair.alice, "bob");
+        subscribeTo(*second, "bob");
 
         pair.alice->sendLine(sendRequest("bob", "typed in the first window"));
         for (LocalClient* client : {pair.alice.get(), second.get()}) {
@@ -176,7 +179,7 @@ public:
     void testLateClientGetsHistory()
     {
         ChatPair pair;
-        subscribe(*pair.alice, "bob");
+        subscribeTo(*pair.alice, "bob");
         pair.alice->sendLine(sendRequest("bob", "first"));
         CPPUNIT_ASSERT(waitMessage(*pair.alice, "first"));
         pair.bob->sendLine(sendRequest("alice", "second, 你好"));
@@ -226,7 +229,7 @@ public:
         ChatNetwork net;
         net.startPeerd("alice");
         auto alice = net.attachOnline("alice");
-        subscribe(*alice, "nobody");
+        subscribeTo(*alice, "nobody");
         alice->sendLine(sendRequest("nobody", "are you there?"));
         const auto sent = alice->waitEvent("sent");
         CPPUNIT_ASSERT(sent);
@@ -241,26 +244,71 @@ public:
         ChatNetwork net;
         net.startPeerd("alice");
         auto alice = net.attach("alice");
+        // The same user (its key) from a second peerd.
         TempDir otherDir;
-        DaemonProcess impostor("peerd", {"--user", "alice", "--index", net.index(), "--port", "0", "--bind",
-                                         "127.0.0.1", "--socket", otherDir.file("alice.sock"), "--database",
-                                         otherDir.file("alice.db")});
-        impostor.start();
-        const int rc = impostor.waitExit();
-        CPPUNIT_ASSERT_MESSAGE(impostor.log(), rc != 0 && rc != -1);
-        CPPUNIT_ASSERT_MESSAGE(impostor.log(),
-                               impostor.log().find("indexd refused alice: the name is online from another endpoint; "
-                                                   "choose another --user or stop the other peerd") != std::string::npos);
-        CPPUNIT_ASSERT(!exists(otherDir.file("alice.sock")));
+        auto second = otherPeerd(net, "alice", otherDir, {"--key", net.keyOf("alice")});
+        assertRefusedAndGone(*second, otherDir.file("alice.sock"),
+                             "indexd refused alice: the name is online from another endpoint; choose another --user "
+                             "or stop the other peerd");
         CPPUNIT_ASSERT(net.peerd("alice").running());
         alice->sendLine(R"({"op":"roster"})");
         CPPUNIT_ASSERT(alice->waitEvent("roster"));
     }
 
+    void testNameOfAnotherKeyIsRefused()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        net.attachOnline("alice");
+        net.peerd("alice").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, net.peerd("alice").waitExit());
+        // alice is offline, but her name is her key's.
+        TempDir otherDir;
+        auto impostor = otherPeerd(net, "alice", otherDir);
+        assertRefusedAndGone(*impostor, otherDir.file("alice.sock"),
+                             "indexd refused alice: the name belongs to another identity key; start peerd with the "
+                             "key file that registered it (--key FILE) or choose another --user");
+        net.startPeerd("alice");
+        CPPUNIT_ASSERT(net.attachOnline("alice"));
+    }
+
+    void testIdentityKeyCreatedPrivateAndShown()
+    {
+        ChatNetwork net;
+        TempDir dir;
+        // Without --key: made on first run where XDG_CONFIG_HOME says, readable by its owner only.
+        DaemonProcess peerd("peerd", {"--user", "alice", "--index", net.index(), "--port", "0", "--bind", "127.0.0.1",
+                                      "--socket", dir.file("alice.sock"), "--database", dir.file("alice.db")});
+        peerd.start();
+        peerd.waitReady();
+        const std::string keyFile = peerd.configHome() + "/peerchat/alice.key";
+        struct stat status {};
+        CPPUNIT_ASSERT_EQUAL(0, ::stat(keyFile.c_str(), &status));
+        CPPUNIT_ASSERT_EQUAL(0600u, static_cast<unsigned>(status.st_mode & 0777));
+        const std::string fingerprint = peerchat::Fingerprint::of(peerchat::KeyFile::loadOrCreate(keyFile).publicKey());
+        CPPUNIT_ASSERT_MESSAGE(peerd.log(), peerd.log().find(fingerprint) != std::string::npos);
+        LocalClient client(dir.file("alice.sock"));
+        const auto welcome = client.waitEvent("welcome");
+        CPPUNIT_ASSERT(welcome);
+        CPPUNIT_ASSERT_EQUAL(fingerprint, welcome->getValue<std::string>("fingerprint"));
+    }
+
+    void testKeyFileReadableByOthersStopsPeerd()
+    {
+        ChatNetwork net;
+        peerchat::KeyFile::loadOrCreate(net.keyOf("alice"));
+        CPPUNIT_ASSERT_EQUAL(0, ::chmod(net.keyOf("alice").c_str(), 0640));
+        auto peerd = net.peerdProcess("alice");
+        peerd->start();
+        CPPUNIT_ASSERT_EQUAL(69, peerd->waitExit());
+        CPPUNIT_ASSERT_MESSAGE(peerd->log(), peerd->log().find("chmod 600 " + net.keyOf("alice")) != std::string::npos);
+        CPPUNIT_ASSERT(!exists(net.socketOf("alice")));
+    }
+
     void testRefusalReachesUis()
     {
         TempDir dir;
-        SeedClient fakeIndex;
+        FakeIndex fakeIndex(peerchat::SigningKey::generate());
         DaemonProcess peerd("peerd", {"--user", "alice", "--index", fakeIndex.endpoint(), "--port", "0", "--bind",
                                       "127.0.0.1", "--socket", dir.file("alice.sock"), "--database",
                                       dir.file("alice.db")});
@@ -271,12 +319,7 @@ public:
         CPPUNIT_ASSERT(welcome);
         CPPUNIT_ASSERT_EQUAL(std::string("connecting"), welcome->getValue<std::string>("state"));
 
-        Poco::Net::SocketAddress from;
-        const auto login = fakeIndex.receive(5s, &from);
-        CPPUNIT_ASSERT(login);
-        CPPUNIT_ASSERT_EQUAL("login,alice," + from.toString() + ",peerchat/1", *login);
-        fakeIndex.sendRaw("refuse,alice,taken", from.toString());
-
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), fakeIndex.serveLogin("taken").name);
         const auto refused = waitState(client, "refused");
         CPPUNIT_ASSERT(refused);
         CPPUNIT_ASSERT_EQUAL(std::string("indexd refused alice: the name is online from another endpoint; choose "
@@ -321,7 +364,7 @@ public:
     void testBadDatagramsChangeNothing()
     {
         ChatPair pair;
-        subscribe(*pair.alice, "bob");
+        subscribeTo(*pair.alice, "bob");
         DaemonProcess& alice = pair.net.peerd("alice");
         const std::string target = pair.net.udpOf("alice");
 
@@ -455,6 +498,30 @@ public:
         CPPUNIT_ASSERT_MESSAGE("bob never saw alice log out", gone);
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("alice"), gone->getObject("user")->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT(alice.log().find("logged out of indexd") != std::string::npos);
+    }
+
+private:
+    // A peerd for user on net's indexd, with its socket and database in dir
+    // (and a key of its own unless extra says otherwise), started.
+    static std::unique_ptr<DaemonProcess> otherPeerd(ChatNetwork& net, const std::string& user, TempDir& dir,
+                                                     std::vector<std::string> extra = {})
+    {
+        std::vector<std::string> args{"--user", user, "--index", net.index(), "--index-key", net.indexKey(), "--port",
+                                      "0", "--bind", "127.0.0.1", "--socket", dir.file(user + ".sock"),
+                                      "--database", dir.file(user + ".db")};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto peerd = std::make_unique<DaemonProcess>("peerd", args);
+        peerd->start();
+        return peerd;
+    }
+
+    // peerd gave up with an error saying detail, and left no socket behind.
+    static void assertRefusedAndGone(DaemonProcess& peerd, const std::string& socket, const std::string& detail)
+    {
+        const int rc = peerd.waitExit();
+        CPPUNIT_ASSERT_MESSAGE(peerd.log(), rc != 0 && rc != -1);
+        CPPUNIT_ASSERT_MESSAGE(peerd.log(), peerd.log().find(detail) != std::string::npos);
+        CPPUNIT_ASSERT(!exists(socket));
     }
 };
 

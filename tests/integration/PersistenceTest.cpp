@@ -279,14 +279,16 @@ public:
         net.peerd("alice").signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, net.peerd("alice").waitExit());
         const std::string database = net.databaseOf("alice");
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), headerUserVersion(database));
+        const std::uint32_t current = headerUserVersion(database);
+        CPPUNIT_ASSERT(current >= 1 && current < 99);
         setHeaderUserVersion(database, 99);
 
         auto peerd = net.peerdProcess("alice");
         peerd->start();
         CPPUNIT_ASSERT_EQUAL_MESSAGE(peerd->log(), 69, peerd->waitExit());
         const std::string expected = "peerd: cannot open " + database +
-                                     ": it was written by a newer peerd (schema version 99; this peerd knows up to 1); "
+                                     ": it was written by a newer peerd (schema version 99; this peerd knows up to " +
+                                     std::to_string(current) + "); "
                                      "run that newer peerd, or pass another --database";
         CPPUNIT_ASSERT_MESSAGE(peerd->log(), peerd->log().find(expected) != std::string::npos);
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(99), headerUserVersion(database));

@@ -54,9 +54,10 @@ bool isEvent(const LocalClient::Object& event, const std::string& name)
 }
 
 /// A private network for one test: indexd and peerds on loopback with their
-/// sockets and databases in one TempDir. indexd and any peerd can be killed
-/// and started again on the same UDP port and database. Every process is
-/// killed and reaped when the network goes away.
+/// sockets, databases and key files in one TempDir. indexd and any peerd can
+/// be killed and started again on the same UDP port, database and key; each
+/// peerd pins indexd's key at its first login. Every process is killed and
+/// reaped when the network goes away.
 class Network
 {
 public:
@@ -87,7 +88,8 @@ public:
         const std::string port = known == _udp.end() ? "0" : known->second.substr(known->second.rfind(':') + 1);
         std::vector<std::string> args{"--user", user, "--index", _index, "--port", port, "--bind", "127.0.0.1",
                                       "--socket", _dir.file(user + ".sock"), "--database", _dir.file(user + ".db"),
-                                      "--heartbeat-ms", std::to_string(kHeartbeat.count()), "--login-retry-ms", "100"};
+                                      "--key", _dir.file(user + ".key"), "--heartbeat-ms",
+                                      std::to_string(kHeartbeat.count()), "--login-retry-ms", "100"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto process = std::make_unique<DaemonProcess>("peerd", args);
         process->start();
@@ -133,7 +135,7 @@ private:
     void startIndexd(const std::string& port)
     {
         std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", _dir.file("indexd.db"),
-                                      "--expire-ms", std::to_string(_expire.count())};
+                                      "--key", _dir.file("indexd.key"), "--expire-ms", std::to_string(_expire.count())};
         args.insert(args.end(), _indexdFlags.begin(), _indexdFlags.end());
         auto process = std::make_unique<DaemonProcess>("indexd", args);
         process->start();
@@ -463,7 +465,12 @@ public:
     {
         Network net;
         net.startPeerd("alice");
+        // alice seals an offline line to bob's key: she must have seen bob once.
+        net.startPeerd("bob");
         auto alice = net.attach("alice", "bob");
+        CPPUNIT_ASSERT(waitUntil([&] { return roster(*alice).count("bob") != 0; }));
+        net.stopPeerd("bob", SIGTERM);
+        CPPUNIT_ASSERT(waitUntil([&] { return roster(*alice).count("bob") == 0; }));
         alice->sendLine(sendRequest("bob", "while you were away"));
         const auto sent = alice->waitEvent("sent");
         CPPUNIT_ASSERT(sent);
@@ -494,8 +501,9 @@ public:
 
     void testSeedClientTalksBothWaysAndItsLinesAreSent()
     {
-        Network net;
-        net.startPeerd("alice");
+        // Seed clients need legacy mode on both daemons.
+        Network net(kExpire, {"--legacy"});
+        net.startPeerd("alice", {"--legacy"});
         auto alice = net.attach("alice", "seed1");
         // A line for a peer alice has not seen yet waits; seed1 turns out to be a seed client.
         alice->sendLine(sendRequest("seed1", "before you came"));

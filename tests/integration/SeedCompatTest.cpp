@@ -1,6 +1,7 @@
 // A client that speaks only the seed's protocol (UTF-8, one UDP socket, seed
-// text roster) shares a network with peerds: it sees them in the roster and
-// in presence, and chats with them both ways.
+// text roster) shares a network with peerds, all in legacy mode (--legacy):
+// it sees them in the roster and in presence, and chats with them both ways;
+// peerd marks it and its lines unverified.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
 #include "LocalClient.h"
@@ -19,7 +20,7 @@ namespace {
 // alice's client subscribed to seed1 once alice knows it.
 struct SeedAndAlice
 {
-    ChatNetwork net;
+    ChatNetwork net{ChatNetwork::Wire::Legacy};
     SeedClient seed;
     std::unique_ptr<LocalClient> alice;
 
@@ -50,7 +51,7 @@ class SeedCompatTest : public CppUnit::TestFixture
 public:
     void testSeedClientReadsRosterWithPeerd()
     {
-        ChatNetwork net;
+        ChatNetwork net{ChatNetwork::Wire::Legacy};
         net.startPeerd("alice");
         net.attachOnline("alice");
         SeedClient seed;
@@ -65,7 +66,7 @@ public:
 
     void testSeedClientSeesPeerdComeAndGo()
     {
-        ChatNetwork net;
+        ChatNetwork net{ChatNetwork::Wire::Legacy};
         SeedClient seed;
         CPPUNIT_ASSERT(seed.login("seed1", net.index()));
         DaemonProcess& bob = net.startPeerd("bob");
@@ -73,6 +74,8 @@ public:
         CPPUNIT_ASSERT(login);
         CPPUNIT_ASSERT_EQUAL("login,bob," + net.udpOf("bob"), *login);
 
+        // Once bob's peerd has its welcome, it has the session its logout is sealed in.
+        net.attachOnline("bob");
         bob.signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, bob.waitExit());
         const auto logout = seed.receiveStartingWith("logout,");
@@ -89,6 +92,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("seed1"), seed->getValue<std::string>("name"));
         CPPUNIT_ASSERT_EQUAL(setup.seed.endpoint(), seed->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT_EQUAL(std::string("seed"), seed->getValue<std::string>("dialect"));
+        CPPUNIT_ASSERT_EQUAL(std::string("unverified"), seed->getValue<std::string>("trust"));
     }
 
     void testSeedSpeaksFirst()
@@ -99,6 +103,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE("alice never got the seed client's talk", received);
         CPPUNIT_ASSERT_EQUAL(std::string("seed1"), received->getObject("line")->getValue<std::string>("from"));
         CPPUNIT_ASSERT_EQUAL(std::string("3:04:05 PM"), received->getObject("line")->getValue<std::string>("sentTime"));
+        CPPUNIT_ASSERT(!received->getObject("line")->getValue<bool>("verified"));
 
         setup.alice->sendLine(sendRequest("seed1", "hello seed"));
         const auto reply = setup.seed.receiveStartingWith("talk,");
