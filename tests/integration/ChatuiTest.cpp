@@ -3,6 +3,8 @@
 // send-keys and reads the screen with capture-pane, as a person would.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
+#include "Fingerprint.h"
+#include "KeyFile.h"
 #include "LineReader.h"
 #include "LocalClient.h"
 #include "LocalProtocol.h"
@@ -20,6 +22,7 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -31,6 +34,7 @@ using peerchat::test::TempDir;
 using peerchat::test::TmuxServer;
 using peerchat::test::peerRequest;
 using peerchat::test::sendRequest;
+using peerchat::test::subscribeTo;
 
 namespace {
 
@@ -43,6 +47,12 @@ const std::string kPendingMark = "\xE2\x8B\xAF";   // ⋯
 const std::string kStoredMark = "\xE2\x87\xA1";    // ⇡
 const std::string kDeliveredMark = "\xE2\x9C\x93"; // ✓
 const std::string kFailedMark = "!";
+const std::string kUnverifiedMark = "?";
+// Fingerprints as peerd gives them: 8 groups of 4 hex digits.
+const std::string kAliceFingerprint = "3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3";
+const std::string kBobPinned = "0000 1111 2222 3333 4444 5555 6666 7777";
+const std::string kBobOffered = "8888 9999 aaaa bbbb cccc dddd eeee ffff";
+const std::regex kFingerprint("[0-9a-f]{4}( [0-9a-f]{4}){7}");
 
 /// True when a line of screen satisfies predicate.
 bool hasLine(const std::string& screen, const std::function<bool(const std::string&)>& predicate)
@@ -70,13 +80,6 @@ int columnsOf(const std::string& line)
         }
     }
     return columns;
-}
-
-/// Subscribes client to its conversation with peer, so it gets message events.
-void subscribe(LocalClient& client, const std::string& peer)
-{
-    client.sendLine(peerRequest("subscribe", peer));
-    CPPUNIT_ASSERT_MESSAGE("no history for " + peer, client.waitEvent("history"));
 }
 
 /// The peerd end of chatui's local socket, played by the test: it takes
@@ -169,6 +172,11 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMarksFollowStatusEvents);
     CPPUNIT_TEST(testRefusedLineReturnsToInput);
     CPPUNIT_TEST(testSearchShowsEarlierLineAndReturns);
+    CPPUNIT_TEST(testWhoamiShowsTheFingerprintOthersVerify);
+    CPPUNIT_TEST(testKeyChangeOfRealPeerWarnsUntilTrusted);
+    CPPUNIT_TEST(testChangedKeyWarnsUntilTrusted);
+    CPPUNIT_TEST(testRosterTagsChangedAndUnverifiedPeers);
+    CPPUNIT_TEST(testUnverifiedLinesAreMarkedAndExplained);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -262,7 +270,7 @@ public:
         auto tianya = _network->attach(kTianya);
         CPPUNIT_ASSERT(peerchat::test::waitInRoster(*tianya, "alice"));
         CPPUNIT_ASSERT(peerchat::test::waitInRoster(*_network->attach("alice"), kTianya));
-        subscribe(*tianya, "alice");
+        subscribeTo(*tianya, "alice");
         tianya->sendLine(sendRequest("alice", kHelloWorld));
         CPPUNIT_ASSERT(tianya->waitEvent("sent"));
 
@@ -323,7 +331,7 @@ public:
         _network->startPeerd("bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
-        subscribe(*bob, "alice");
+        subscribeTo(*bob, "alice");
         type("alice", "before");
         CPPUNIT_ASSERT(peerchat::test::waitMessage(*bob, "before"));
 
@@ -390,7 +398,7 @@ public:
         _network->startPeerd("bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
-        subscribe(*bob, "alice");
+        subscribeTo(*bob, "alice");
 
         // 你好世界abc, four Backspaces (abc and 界), Left, Backspace (好), Home, Right, X.
         _tmux->sendText("alice", kHelloWorld + "abc");
@@ -424,6 +432,8 @@ public:
 
     void testSentLinesShowTheirMark()
     {
+        // A seed client logs in and talks only where indexd and peerd speak the plain protocol.
+        _network = std::make_unique<ChatNetwork>(ChatNetwork::Wire::Legacy);
         _network->startPeerd("alice");
         _network->startPeerd("bob");
         SeedClient sam;
@@ -441,6 +451,13 @@ public:
         CPPUNIT_ASSERT_MESSAGE("the seed client got nothing", talk);
         CPPUNIT_ASSERT(peerchat::test::isPeerdTalk(*talk, "alice", "to a seed client"));
         CPPUNIT_ASSERT(waitForMarkedLine("sam", " ", "alice: to a seed client"));
+
+        // Its lines are plain talk, which nobody signed: marked, and so is sam.
+        sam.send("talk,12:00:00,sam,hello from the seed", _network->udpOf("alice"));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("sam"), waitForMarkedLine("sam", kUnverifiedMark, "sam: hello from the seed"));
+        CPPUNIT_ASSERT(waitForLine("sam", {"alice" + kArrow + "sam (online) ?unverified"}));
+        CPPUNIT_ASSERT(waitForLine("sam", {kUnverifiedMark + " unverified"}));
+        CPPUNIT_ASSERT(_tmux->capture("bob").find("unverified") == std::string::npos);
     }
 
     void testLineToOfflinePeerIsDeliveredWhenPeerIsBack()
@@ -547,7 +564,7 @@ public:
         _network->startPeerd("bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
-        subscribe(*bob, "alice");
+        subscribeTo(*bob, "alice");
         type("alice", "lunch at noon, " + kTianya + "?");
         CPPUNIT_ASSERT(peerchat::test::waitMessage(*bob, "lunch at noon, " + kTianya + "?"));
         bob->sendLine(sendRequest("alice", "no, dinner at eight"));
@@ -591,7 +608,212 @@ public:
         CPPUNIT_ASSERT(waitForLine("alice", {"alice: lunch at noon"}));
     }
 
+    void testWhoamiShowsTheFingerprintOthersVerify()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        type("alice", "/whoami");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"you are:", "alice"}));
+        const std::string mine = fingerprintAfter("alice", "your key:");
+        CPPUNIT_ASSERT_MESSAGE("no fingerprint after /whoami:\n" + _tmux->capture("alice"), !mine.empty());
+        CPPUNIT_ASSERT_EQUAL(fingerprintOf(_network->keyOf("alice")), mine);
+        _tmux->sendKeys("alice", {"Escape"});
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("your key:") == std::string::npos; }));
+
+        // bob's peerd pinned alice's key when it saw her: /verify alice shows the same fingerprint.
+        openChat("bob", "bob", "alice");
+        type("bob", "/verify");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob"), waitForLine("bob", {"alice's pinned key:"}));
+        CPPUNIT_ASSERT_EQUAL(mine, fingerprintAfter("bob", "alice's pinned key:"));
+        CPPUNIT_ASSERT(mine != fingerprintAfter("bob", "your key:"));
+    }
+
+    void testKeyChangeOfRealPeerWarnsUntilTrusted()
+    {
+        // alice's peerd notices indexd's restart at its next heartbeat.
+        _network->startPeerd("alice", {"--heartbeat-ms", "200"});
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        openRoster("roster", "alice");
+        type("alice", "to the first bob");
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: to the first bob"));
+
+        // bob goes; indexd comes back having forgotten whose key bob's is; a
+        // new bob, with a key of his own, logs in.
+        _network->peerd("bob").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice" + kArrow + "bob (offline)"}));
+        _network->restartIndexd(true);
+        TempDir device;
+        _network->startPeerd("bob", {"--key", device.file("bob.key"), "--database", device.file("bob.db"),
+                                     "--retransmit-ms", "100"});
+
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice") + _network->peerd("alice").log(),
+                               waitForLine("alice", {"alice" + kArrow + "bob (online) !key changed"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: lines are not sent until you compare fingerprints"}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {"> bob !key changed"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
+
+        // peerd refuses a line to the new key; it comes back to the input.
+        type("alice", "not for an unknown key");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"),
+                               waitForLine("alice", {"bob's key changed: compare fingerprints with /verify bob"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"> not for an unknown key"}));
+        _tmux->sendKeys("alice", {"C-u"});
+        // Nor does a line from the new key reach alice's window.
+        auto bob = _network->attachOnline("bob");
+        bob->sendLine(sendRequest("alice", "from the new bob"));
+        CPPUNIT_ASSERT(bob->waitEvent("sent"));
+        CPPUNIT_ASSERT(!_tmux->waitForText("alice", "from the new bob", std::chrono::seconds(1)));
+
+        type("alice", "/verify bob");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"bob now presents:"}));
+        CPPUNIT_ASSERT_EQUAL(fingerprintOf(_network->keyOf("alice")), fingerprintAfter("alice", "your key:"));
+        CPPUNIT_ASSERT_EQUAL(fingerprintOf(_network->keyOf("bob")), fingerprintAfter("alice", "bob's pinned key:"));
+        CPPUNIT_ASSERT_EQUAL(fingerprintOf(device.file("bob.key")), fingerprintAfter("alice", "bob now presents:"));
+
+        type("alice", "/trust bob");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"You accepted the key bob now presents"}));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) {
+            return s.find("!key changed") == std::string::npos && s.find("lines are not sent") == std::string::npos;
+        }));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("roster", [](const std::string& s) { return s.find("key changed") == std::string::npos; }));
+
+        // bob's line, which his peerd kept sending, is taken now; alice's go out.
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"bob: from the new bob"}));
+        subscribeTo(*bob, "alice");
+        type("alice", "to the new bob");
+        CPPUNIT_ASSERT_MESSAGE(_network->peerd("alice").log(), peerchat::test::waitMessage(*bob, "to the new bob"));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForMarkedLine("alice", kDeliveredMark, "alice: to the new bob"));
+    }
+
+    void testChangedKeyWarnsUntilTrusted()
+    {
+        using namespace peerchat::local;
+        TempDir dir;
+        ScriptedPeerd peerd(dir.file("peerd.sock"));
+        attachScripted(peerd, dir.file("peerd.sock"), true, {chatLine(1, "bob", "hello alice", LineState::Received)},
+                       Trust::Changed);
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice" + kArrow + "bob (online) !key changed"}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"),
+                               waitForLine("alice", {"bob's key changed: lines are not sent until you compare fingerprints (/verify bob)"}));
+
+        // A line typed now goes to peerd, which refuses it; it comes back to the input.
+        type("alice", "are you still you?");
+        CPPUNIT_ASSERT_EQUAL(std::string("are you still you?"), peerd.waitRequest<SendRequest>().text);
+        peerd.send(ErrorEvent{"send", "bob's key changed: compare fingerprints with /verify bob, then /trust bob"});
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: compare fingerprints with /verify bob, then /trust bob"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"> are you still you?"}));
+        _tmux->sendKeys("alice", {"C-u"});
+
+        type("alice", "/verify");
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<VerifyRequest>().peer);
+        peerd.send(KeysEvent{"bob", kAliceFingerprint, kBobPinned, kBobOffered, Trust::Changed});
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"your key:", kAliceFingerprint}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob's pinned key:", kBobPinned}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob now presents:", kBobOffered}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"/trust bob"}));
+        // The warning stays while the key is changed.
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: lines are not sent"}));
+
+        type("alice", "/trust bob");
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<TrustRequest>().peer);
+        peerd.send(TrustEvent{"bob", Trust::Pinned});
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"You accepted the key bob now presents"}));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) {
+            return s.find("lines are not sent") == std::string::npos && s.find("!key changed") == std::string::npos;
+        }));
+        _tmux->sendKeys("alice", {"Escape"});
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("You accepted") == std::string::npos; }));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", " ", "bob: hello alice"));
+
+        // peerd may say the key changed again, live.
+        peerd.send(TrustEvent{"bob", Trust::Changed});
+        CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: lines are not sent"}));
+    }
+
+    void testRosterTagsChangedAndUnverifiedPeers()
+    {
+        using namespace peerchat::local;
+        TempDir dir;
+        ScriptedPeerd peerd(dir.file("peerd.sock"));
+        _tmux->newWindow("roster", {DaemonProcess::binary("chatui"), "--socket", dir.file("peerd.sock")});
+        peerd.accept();
+        peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000", kAliceFingerprint});
+        peerd.waitRequest<RosterRequest>();
+        peerd.send(RosterEvent{{UserInfo{"bob", "127.0.0.1:4001", "peerchat", Trust::Changed},
+                                UserInfo{"carol", "127.0.0.1:4002", "peerchat", Trust::Pinned},
+                                UserInfo{"sam", "127.0.0.1:4003", "seed", Trust::Unverified}},
+                               {}});
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {"> bob !key changed"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {"  sam ?unverified"}));
+        CPPUNIT_ASSERT(hasLine(_tmux->capture("roster"), [](const std::string& line) { return line == "  carol"; }));
+        CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
+
+        // Trusted from another window: the tag and the warning go.
+        peerd.send(TrustEvent{"bob", Trust::Pinned});
+        CPPUNIT_ASSERT(waitForLine("roster", {"j/k move", "i whoami"}));
+        CPPUNIT_ASSERT(_tmux->capture("roster").find("!key changed") == std::string::npos);
+        _tmux->sendKeys("roster", {"i"});
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {"you are alice, key " + kAliceFingerprint}));
+    }
+
+    void testUnverifiedLinesAreMarkedAndExplained()
+    {
+        using namespace peerchat::local;
+        TempDir dir;
+        ScriptedPeerd peerd(dir.file("peerd.sock"));
+        auto plain = chatLine(1, "bob", "plain hello", LineState::Received);
+        plain.verified = false;
+        attachScripted(peerd, dir.file("peerd.sock"), true,
+                       {plain, chatLine(2, "alice", "hi, seed client", LineState::Sent)}, Trust::Unverified);
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice" + kArrow + "bob (online) ?unverified"}));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kUnverifiedMark, "bob: plain hello"));
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", " ", "alice: hi, seed client"));
+        CPPUNIT_ASSERT(waitForLine("alice", {kDeliveredMark + " delivered", kUnverifiedMark + " unverified"}));
+
+        type("alice", "/help");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"/verify [NAME]"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"/trust [NAME]"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"/whoami"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"?unverified: a seed or .NET client"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"!key changed: "}));
+        _tmux->sendKeys("alice", {"Escape"});
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("/verify [NAME]") == std::string::npos; }));
+
+        type("alice", "/verify");
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<VerifyRequest>().peer);
+        peerd.send(KeysEvent{"bob", kAliceFingerprint, "", "", Trust::Unverified});
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"bob's key:", "none: a seed or .NET client"}));
+
+        // An unknown command says what to type.
+        type("alice", "/whois bob");
+        CPPUNIT_ASSERT(waitForLine("alice", {"unknown command /whois; /help lists the commands"}));
+    }
+
 private:
+    /// The fingerprint of the identity key in keyFile.
+    static std::string fingerprintOf(const std::string& keyFile)
+    {
+        return peerchat::Fingerprint::of(peerchat::KeyFile::loadOrCreate(keyFile).publicKey());
+    }
+
+    /// The fingerprint that follows label on a line of window's screen; empty when none does.
+    std::string fingerprintAfter(const std::string& window, const std::string& label)
+    {
+        std::istringstream lines(_tmux->capture(window));
+        std::string line;
+        std::smatch match;
+        while (std::getline(lines, line)) {
+            const auto at = line.find(label);
+            if (at == std::string::npos) continue;
+            const std::string rest = line.substr(at + label.size());
+            if (std::regex_search(rest, match, kFingerprint)) return match.str();
+        }
+        return {};
+    }
+
     std::vector<std::string> chatui(const std::string& user) const
     {
         return {DaemonProcess::binary("chatui"), "--socket", _network->socketOf(user)};
@@ -636,21 +858,23 @@ private:
 
     /// Opens alice's conversation with bob in window "alice", attached to
     /// peerd, and plays peerd's part up to the history: bob online or not,
-    /// and lines.
+    /// with the trust of his key, and lines.
     void attachScripted(ScriptedPeerd& peerd, const std::string& socketPath, bool bobOnline,
-                        const std::vector<peerchat::local::ChatLine>& lines)
+                        const std::vector<peerchat::local::ChatLine>& lines,
+                        peerchat::local::Trust bobTrust = peerchat::local::Trust::Pinned)
     {
         using namespace peerchat::local;
         _tmux->newWindow("alice", {DaemonProcess::binary("chatui"), "--socket", socketPath, "bob"});
         peerd.accept();
-        peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000"});
+        peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000", kAliceFingerprint});
         peerd.waitRequest<RosterRequest>();
         RosterEvent roster;
-        if (bobOnline) roster.users.push_back(UserInfo{"bob", "127.0.0.1:4001", "peerchat"});
+        if (bobOnline) roster.users.push_back(UserInfo{"bob", "127.0.0.1:4001", "peerchat", bobTrust});
         peerd.send(roster);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().peer);
         peerd.send(HistoryEvent{"bob", lines});
-        CPPUNIT_ASSERT(waitForLine("alice", {"alice" + kArrow + "bob " + (bobOnline ? "(online)" : "(offline)")}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"),
+                               waitForLine("alice", {"alice" + kArrow + "bob " + (bobOnline ? "(online)" : "(offline)")}));
     }
 
     /// Waits until a line of the window shows mark (one cell) between a time
