@@ -38,6 +38,8 @@ public:
     /// except that a command line POCO itself cannot parse (unknown flag,
     /// missing value) exits with EX_USAGE (64), like a bad value.
     int run(int argc, char** argv);
+    // Keeps POCO's other run() overloads visible (clang warns when one hides them).
+    using Poco::Util::ServerApplication::run;
 
 protected:
     /// name prefixes every error ("indexd: ...") and the stopping lines;
