@@ -1,9 +1,14 @@
 # peerchat front door. CMake does the work in build/; this file names the steps.
 BUILD_DIR ?= build
+FUZZ_DIR ?= build-fuzz
+ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_PARALLEL ?= $(JOBS)
+# Seconds each fuzz target runs in make fuzz, and in make check.
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 10
 
-.PHONY: all deps build check bench demo demo-stop clean
+.PHONY: all deps build check bench demo demo-stop clean fuzz-build fuzz fuzz-brief check-asan
 
 all: build
 
@@ -17,8 +22,29 @@ $(BUILD_DIR)/CMakeCache.txt: | deps
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-check: build
+check: build fuzz-brief
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_PARALLEL)
+
+# The libFuzzer targets of tests/fuzz, built with clang in their own directory.
+$(FUZZ_DIR)/CMakeCache.txt: | deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DPEERCHAT_FUZZ=ON
+
+fuzz-build: deps $(FUZZ_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+fuzz-brief: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_CHECK_SECONDS)
+
+# Every test, unit and integration (daemons included), under ASan and UBSan.
+$(ASAN_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_DIR) -DPEERCHAT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+check-asan: deps $(ASAN_DIR)/CMakeCache.txt
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	sh tests/sanitizers/run-ctest.sh $(ASAN_DIR) $(CTEST_PARALLEL)
 
 bench: build
 	sh bench/run.sh $(BUILD_DIR)
@@ -30,4 +56,4 @@ demo-stop:
 	sh etc/demo.sh stop $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(ASAN_DIR)
