@@ -285,6 +285,7 @@ public:
         const PublicKey aliceKx = mallory->peer("alice").second.kx;
         CPPUNIT_ASSERT(waitPresence(*pair.bob, "mallory", true));
         subscribeTo(*pair.bob, "alice");
+        const std::size_t dropsBefore = net.indexd().countInLog("dropped datagram from");
         SpoofingSender spoof;
 
         // The seed's logout, from alice's own address: all the seed protocol checked.
@@ -305,6 +306,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE("alice was logged out:\n" + net.indexd().log(), stillThere);
         CPPUNIT_ASSERT_EQUAL(alice, stillThere->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT(rosterUser(*pair.bob, "mallory"));
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), net.indexd().countInLog("dropped datagram from") >= dropsBefore + 4);
 
         // And alice still chats.
         pair.alice->sendLine(sendRequest("bob", "still here"));
@@ -354,7 +356,7 @@ public:
         // Online or not, bob's name is bob's key's.
         SecureClient impostor("bob");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,bob,key"), impostor.login(net.index()).error());
-        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), net.indexd().waitForLog("bob"));
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), net.indexd().waitForLog("bob belongs to identity key"));
         net.peerd("bob").signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
         CPPUNIT_ASSERT(waitPresence(*pair.alice, "bob", false));
@@ -387,10 +389,12 @@ public:
         // From the same address, while carol is online.
         carol->sendRaw(auth, net.index());
         CPPUNIT_ASSERT(!carol->receivePlain("welcome", 500ms));
+        CPPUNIT_ASSERT(net.indexd().waitForLog("auth carol replayed"));
         // From another address.
         SecureClient other("other");
         other.sendRaw(auth, net.index());
         CPPUNIT_ASSERT(!other.receivePlain("welcome", 500ms));
+        CPPUNIT_ASSERT(net.indexd().waitForLog("dropped datagram from " + other.endpoint() + ": auth carol answers"));
 
         // After carol logged out, from her address (the attacker forges it).
         carol->logout();
@@ -403,6 +407,7 @@ public:
         SpoofingSender spoof;
         spoof.send(address, net.index(), auth);
         auto marker = loggedIn(net, "marker");
+        CPPUNIT_ASSERT(waitUntil([&] { return net.indexd().countInLog("auth carol replayed") == 2; }));
 
         // Nothing but the marker was announced; carol is not online.
         const auto next = watcher->receivePlain("login");
