@@ -434,7 +434,8 @@ private:
     void drainMail(SecureClient& client)
     {
         while (auto more = client.receive(milliseconds(100)))
-            CPPUNIT_ASSERT_EQUAL(std::string("mail"), std::string(Protocol::verb(more->inner.value())));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(more->bytes, std::string("mail"),
+                                         more->inner ? std::string(Protocol::verb(*more->inner)) : more->problem);
     }
 
     // The peerchat roster, read raw from its port: entries and trailer.
