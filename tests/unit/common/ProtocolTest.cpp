@@ -5,6 +5,7 @@
 #include "Protocol.h"
 #include "SessionCipher.h"
 #include "SigningKey.h"
+#include "TestKeys.h"
 #include "Utf8.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -14,6 +15,8 @@
 #include <vector>
 
 using namespace peerchat;
+using test::bytes;
+using test::keys;
 
 namespace {
 
@@ -42,20 +45,6 @@ template <typename T>
 std::string field(const std::optional<T>& value)
 {
     return value ? field(*value) : std::string("[none]");
-}
-
-// N bytes counting up from first: distinct keys, signatures and nonces for tests.
-template <std::size_t N>
-std::array<std::uint8_t, N> bytes(std::uint8_t first)
-{
-    std::array<std::uint8_t, N> out{};
-    for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(first + i);
-    return out;
-}
-
-PeerKeys keys(std::uint8_t first)
-{
-    return PeerKeys{bytes<32>(first), bytes<32>(first + 32), bytes<64>(first + 64)};
 }
 
 struct Describer

@@ -1,6 +1,7 @@
 #include "Base64.h"
 #include "ByteFuzzer.h"
 #include "RosterCodec.h"
+#include "TestKeys.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -8,6 +9,8 @@
 #include <vector>
 
 using namespace peerchat;
+using test::bytes;
+using test::keys;
 
 namespace {
 
@@ -21,20 +24,6 @@ std::string formatName(RosterFormat format)
     case RosterFormat::Peerchat: return "peerchat";
     }
     return "?";
-}
-
-// N bytes counting up from first: distinct keys and signatures for tests.
-template <std::size_t N>
-std::array<std::uint8_t, N> bytes(std::uint8_t first)
-{
-    std::array<std::uint8_t, N> out{};
-    for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(first + i);
-    return out;
-}
-
-PeerKeys keys(std::uint8_t first)
-{
-    return PeerKeys{bytes<32>(first), bytes<32>(first + 32), bytes<64>(first + 64)};
 }
 
 // The wire text of keys(first).

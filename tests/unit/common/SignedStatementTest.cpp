@@ -3,6 +3,7 @@
 #include "RosterCodec.h"
 #include "SignedStatement.h"
 #include "SigningKey.h"
+#include "TestKeys.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -10,16 +11,9 @@
 #include <string>
 
 using namespace peerchat;
+using test::bytes;
 
 namespace {
-
-template <std::size_t N>
-std::array<std::uint8_t, N> bytes(std::uint8_t first)
-{
-    std::array<std::uint8_t, N> out{};
-    for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(first + i);
-    return out;
-}
 
 Endpoint endpoint(const std::string& text)
 {

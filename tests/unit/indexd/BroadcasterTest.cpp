@@ -5,6 +5,7 @@
 
 #include "RecordingSink.h"
 #include "SeedClient.h"
+#include "VerifiedPresence.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -26,6 +27,7 @@ using peerchat::SigningKey;
 using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
 using peerchat::test::toUtf16le;
+using peerchat::test::verifiedPresence;
 
 class BroadcasterTest : public CppUnit::TestFixture
 {
@@ -61,7 +63,7 @@ public:
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5001")) == lines({"login,carol,127.0.0.1:6000"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5002")) == lines({"login,carol,127.0.0.1:6000"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:6000")).empty());
-        const Login toDave = std::get<Login>(verified(sink.to(endpoint("[::1]:5004")).at(0)));
+        const Login toDave = std::get<Login>(verifiedPresence(sink.to(endpoint("[::1]:5004")).at(0), _identity));
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), toDave.name);
         CPPUNIT_ASSERT_EQUAL(std::string("dotnet"), toDave.dialect);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), toDave.seq);
@@ -79,7 +81,7 @@ public:
     {
         RecordingSink sink;
         Broadcaster(_directory, sink, _identity).announceLogin(*_directory.find("dave"), 6);
-        const Login toErin = std::get<Login>(verified(sink.to(endpoint("127.0.0.1:5005")).at(0)));
+        const Login toErin = std::get<Login>(verifiedPresence(sink.to(endpoint("127.0.0.1:5005")).at(0), _identity));
         CPPUNIT_ASSERT_EQUAL(std::string("dave"), toErin.name);
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5004"), toErin.endpoint.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), toErin.dialect);
@@ -96,7 +98,7 @@ public:
         Broadcaster(_directory, sink, _identity).announceLogout(*_directory.find("alice"), 7);
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:5002")) == lines({"logout,alice,127.0.0.1:5001"}));
         CPPUNIT_ASSERT(sink.to(endpoint("127.0.0.1:6000")) == lines({toUtf16le("logout,alice,127.0.0.1:5001")}));
-        const Logout toDave = std::get<Logout>(verified(sink.to(endpoint("[::1]:5004")).at(0)));
+        const Logout toDave = std::get<Logout>(verifiedPresence(sink.to(endpoint("[::1]:5004")).at(0), _identity));
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), toDave.name);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), toDave.seq);
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), sink.sent.size());
@@ -178,21 +180,6 @@ private:
         return PeerSession{PeerKeys{identity.publicKey(), kx.publicKey(),
                                     identity.sign(SignedStatement::kx(name, kx.publicKey()))},
                            *peerchat::SessionCipher::between(_identity.kx(), kx.publicKey())};
-    }
-
-    // An announcement whose signature by this run's identity is checked.
-    Message verified(const std::string& datagram) const
-    {
-        const auto message = Protocol::decode(datagram);
-        CPPUNIT_ASSERT_MESSAGE(datagram, message.ok());
-        std::optional<peerchat::Signature> sig;
-        if (const auto* login = std::get_if<Login>(&*message)) sig = login->sig;
-        if (const auto* logout = std::get_if<Logout>(&*message)) sig = logout->sig;
-        CPPUNIT_ASSERT_MESSAGE(datagram, sig.has_value());
-        CPPUNIT_ASSERT_MESSAGE(datagram, SigningKey::verify(_identity.publicKey(),
-                                                            SignedStatement::presence(*message, _identity.epoch()),
-                                                            *sig));
-        return *message;
     }
 
     IndexIdentity _identity;

@@ -36,14 +36,6 @@ Poco::Net::IPAddress ip(const std::string& text)
     return Poco::Net::IPAddress(text);
 }
 
-// What an auth of name with identity and kx gives indexd, whose kx pair is index.
-PeerSession sessionOf(const std::string& name, const SigningKey& identity, const KxKeyPair& kx, const KxKeyPair& index)
-{
-    const peerchat::PeerKeys keys{identity.publicKey(), kx.publicKey(),
-                                  identity.sign(peerchat::SignedStatement::kx(name, kx.publicKey()))};
-    return PeerSession{keys, *peerchat::SessionCipher::between(index, kx.publicKey())};
-}
-
 } // namespace
 
 class DirectoryTest : public CppUnit::TestFixture
@@ -116,18 +108,15 @@ public:
     void testPeerchatLoginKeepsKeysAndSession()
     {
         Directory d;
-        const auto index = KxKeyPair::generate();
-        const auto identity = SigningKey::generate();
         const auto kx = KxKeyPair::generate();
-        const auto outcome = d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                                     sessionOf("dave", identity, kx, index));
+        const auto outcome = loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Registered);
         const auto* dave = d.find("dave");
-        CPPUNIT_ASSERT(dave->keys && dave->keys->identity == identity.publicKey());
+        CPPUNIT_ASSERT(dave->keys && dave->keys->identity == _identity.publicKey());
         CPPUNIT_ASSERT(dave->keys->kx == kx.publicKey());
         CPPUNIT_ASSERT(d.session("dave"));
         CPPUNIT_ASSERT(d.session("dave")->remoteId() == kx.id());
-        CPPUNIT_ASSERT(d.session("dave")->localId() == index.id());
+        CPPUNIT_ASSERT(d.session("dave")->localId() == _index.id());
         // Seed and .NET users have neither.
         d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(!d.find("alice")->keys);
@@ -138,15 +127,11 @@ public:
     void testLoginWithSameKeysKeepsSessionInUse()
     {
         Directory d;
-        const auto index = KxKeyPair::generate();
-        const auto identity = SigningKey::generate();
         const auto kx = KxKeyPair::generate();
-        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                sessionOf("dave", identity, kx, index));
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.session("dave")->seal("one").counter);
         const auto version = d.version();
-        const auto outcome = d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                                     sessionOf("dave", identity, kx, index));
+        const auto outcome = loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::AlreadyHere);
         CPPUNIT_ASSERT_EQUAL(version, d.version());
         // A new cipher between the same keys would count from 1 again and reuse nonces.
@@ -156,15 +141,11 @@ public:
     void testLoginWithNewKxIsChangedAndReplacesSession()
     {
         Directory d;
-        const auto index = KxKeyPair::generate();
-        const auto identity = SigningKey::generate();
         const auto first = KxKeyPair::generate();
         const auto second = KxKeyPair::generate();
-        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                sessionOf("dave", identity, first, index));
+        loginPeerchat(d, "dave", "127.0.0.1:5004", first);
         d.session("dave")->seal("one");
-        const auto outcome = d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                                     sessionOf("dave", identity, second, index));
+        const auto outcome = loginPeerchat(d, "dave", "127.0.0.1:5004", second);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Changed);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
         CPPUNIT_ASSERT(d.find("dave")->keys->kx == second.publicKey());
@@ -175,19 +156,14 @@ public:
     void testLeavingDropsSession()
     {
         Directory d;
-        const auto index = KxKeyPair::generate();
-        const auto identity = SigningKey::generate();
         const auto kx = KxKeyPair::generate();
-        d.login("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                sessionOf("dave", identity, kx, index));
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
         d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
         CPPUNIT_ASSERT(!d.session("dave"));
-        d.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                sessionOf("erin", identity, kx, index));
+        loginPeerchat(d, "erin", "127.0.0.1:5005", kx);
         d.expireHeardBefore(kT0);
         CPPUNIT_ASSERT(!d.session("erin"));
-        d.login("frank", endpoint("127.0.0.1:5006"), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                sessionOf("frank", identity, kx, index));
+        loginPeerchat(d, "frank", "127.0.0.1:5006", kx);
         d.login("gina", endpoint("127.0.0.1:5006"), Dialect::Seed, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(!d.session("frank"));
     }
@@ -455,6 +431,20 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers - 1000), d.size());
         CPPUNIT_ASSERT(d.find("u1000"));
     }
+
+private:
+    // Logs name in at endpoint at as a peerchat/2 user with the identity key
+    // _identity and the kx pair kx, as its auth would; _index is indexd's kx pair.
+    LoginOutcome loginPeerchat(Directory& d, const std::string& name, const std::string& at, const KxKeyPair& kx) const
+    {
+        const peerchat::PeerKeys keys{_identity.publicKey(), kx.publicKey(),
+                                      _identity.sign(peerchat::SignedStatement::kx(name, kx.publicKey()))};
+        return d.login(name, endpoint(at), Dialect::Peerchat, ip("127.0.0.1"), kT0,
+                       PeerSession{keys, *peerchat::SessionCipher::between(_index, kx.publicKey())});
+    }
+
+    const KxKeyPair _index = KxKeyPair::generate();
+    const SigningKey _identity = SigningKey::generate();
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(DirectoryTest);

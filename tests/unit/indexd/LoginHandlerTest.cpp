@@ -15,6 +15,7 @@
 #include "RecordingSink.h"
 #include "SeedClient.h"
 #include "TestPeer.h"
+#include "VerifiedPresence.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
@@ -56,6 +57,7 @@ using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
 using peerchat::test::TestPeer;
 using peerchat::test::toUtf16le;
+using peerchat::test::verifiedPresence;
 using std::chrono::milliseconds;
 
 namespace {
@@ -193,8 +195,7 @@ public:
     void testAuthWelcomedWithSignedWelcome()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string challenge = lastTo("127.0.0.1:5001");
+        const std::string challenge = challengeFor(alice);
         const Auth auth = alice.authFor(challenge);
         receive(Protocol::encode(auth), "127.0.0.1:5001");
 
@@ -240,7 +241,7 @@ public:
 
         const auto toBob = sentTo("127.0.0.1:5002");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Login announced = std::get<Login>(verifiedPresence(toBob.front()));
+        const Login announced = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), announced.endpoint.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), announced.dialect);
@@ -256,8 +257,7 @@ public:
     void testSameAuthTwiceDroppedAsReplay()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        const std::string auth = alice.auth(challengeFor(alice));
         receive(auth, "127.0.0.1:5001");
         CPPUNIT_ASSERT(alice.welcome(lastTo("127.0.0.1:5001")));
         _sink->sent.clear();
@@ -276,11 +276,9 @@ public:
     void testAuthWithOlderStampDroppedAsReplay()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string older = alice.auth(lastTo("127.0.0.1:5001"));
+        const std::string older = alice.auth(challengeFor(alice));
         _wallMs += 5;
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string newer = alice.auth(lastTo("127.0.0.1:5001"));
+        const std::string newer = alice.auth(challengeFor(alice));
         receive(newer, "127.0.0.1:5001");
         CPPUNIT_ASSERT(alice.welcome(lastTo("127.0.0.1:5001")));
         _sink->sent.clear();
@@ -298,8 +296,7 @@ public:
         _sink->sent.clear();
 
         TestPeer mallory("alice", "127.0.0.1:5009");
-        receive(mallory.hello(), "127.0.0.1:5009");
-        receive(mallory.auth(lastTo("127.0.0.1:5009")), "127.0.0.1:5009");
+        receive(mallory.auth(challengeFor(mallory)), "127.0.0.1:5009");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,key"), lastTo("127.0.0.1:5009"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
@@ -314,8 +311,7 @@ public:
     void testAuthWithBadSignatureRefusedAuth()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        Auth auth = alice.authFor(lastTo("127.0.0.1:5001"));
+        Auth auth = alice.authFor(challengeFor(alice));
         auth.sig[10] ^= 0x40;
         receive(Protocol::encode(auth), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
@@ -323,8 +319,7 @@ public:
         CPPUNIT_ASSERT(!_keys->identityOf("alice"));
 
         // Signed by another key than the one it presents.
-        receive(alice.hello(), "127.0.0.1:5001");
-        auth = alice.authFor(lastTo("127.0.0.1:5001"));
+        auth = alice.authFor(challengeFor(alice));
         auth.sig = SigningKey::generate().sign(SignedStatement::auth(auth));
         receive(Protocol::encode(auth), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
@@ -338,8 +333,7 @@ public:
     void testAuthWithBadKxSignatureRefusedAuth()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        Auth auth = alice.authFor(lastTo("127.0.0.1:5001"));
+        Auth auth = alice.authFor(challengeFor(alice));
         // A kx key alice never vouched for, in an auth otherwise properly signed.
         auth.keys.kx = peerchat::KxKeyPair::generate().publicKey();
         auth.sig = alice.key().sign(SignedStatement::auth(auth));
@@ -351,8 +345,7 @@ public:
     void testAuthToExpiredChallengeRefusedAuth()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        const std::string auth = alice.auth(challengeFor(alice));
         _wallMs += LoginHandler::kChallengeMaxAgeMs + 1;
         receive(auth, "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
@@ -363,8 +356,7 @@ public:
     void testAuthToChallengeOfAnotherRunRefusedAuth()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        const std::string auth = alice.auth(challengeFor(alice));
         // indexd restarted: a new run, a new cookie secret.
         _handler = makeHandler(false);
         receive(auth, "127.0.0.1:5001");
@@ -375,8 +367,7 @@ public:
     void testAuthFromOtherSourceThanObservedDropped()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
-        receive(alice.hello(), "127.0.0.1:5001");
-        const std::string auth = alice.auth(lastTo("127.0.0.1:5001"));
+        const std::string auth = alice.auth(challengeFor(alice));
         _sink->sent.clear();
         receive(auth, "127.0.0.1:5009");
         CPPUNIT_ASSERT(_sink->sent.empty());
@@ -384,8 +375,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("answers a challenge sent to 127.0.0.1:5001"));
         // A challenge is only good where it was sent: mallory's own, with alice's endpoint written in, fails too.
         TestPeer mallory("alice", "127.0.0.1:5009");
-        receive(mallory.hello(), "127.0.0.1:5009");
-        Auth forged = mallory.authFor(lastTo("127.0.0.1:5009"));
+        Auth forged = mallory.authFor(challengeFor(mallory));
         forged.observed = alice.endpoint();
         forged.sig = mallory.key().sign(SignedStatement::auth(forged));
         receive(Protocol::encode(forged), "127.0.0.1:5001");
@@ -400,8 +390,7 @@ public:
         const auto version = _directory->version();
         // The same key from another endpoint (a second peerd for alice).
         TestPeer again("alice", "127.0.0.1:5003", alice.key());
-        receive(again.hello(), "127.0.0.1:5003");
-        receive(again.auth(lastTo("127.0.0.1:5003")), "127.0.0.1:5003");
+        receive(again.auth(challengeFor(again)), "127.0.0.1:5003");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,taken"), lastTo("127.0.0.1:5003"));
         CPPUNIT_ASSERT_EQUAL(version, _directory->version());
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
@@ -419,7 +408,7 @@ public:
         login(alice);
         const auto toBob = sentTo("127.0.0.1:5002");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Login announced = std::get<Login>(verifiedPresence(toBob.front()));
+        const Login announced = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), announced.seq);
         CPPUNIT_ASSERT(announced.keys->kx == alice.kx().publicKey());
         CPPUNIT_ASSERT(_directory->find("alice")->keys->kx == alice.kx().publicKey());
@@ -439,8 +428,7 @@ public:
         _sink->sent.clear();
 
         // peerd answered a second challenge of the same login: welcomed, nothing announced.
-        receive(alice.hello(), "127.0.0.1:5001");
-        receive(alice.auth(lastTo("127.0.0.1:5001")), "127.0.0.1:5001");
+        receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
         const auto welcome = Protocol::decode(lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(welcome && std::holds_alternative<Welcome>(*welcome));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
@@ -457,8 +445,7 @@ public:
         receive(logout, "127.0.0.1:5001");
         CPPUNIT_ASSERT(!_directory->find("alice"));
         // The same kx key again would make a session that takes the old one's datagrams.
-        receive(alice.hello(), "127.0.0.1:5001");
-        receive(alice.auth(lastTo("127.0.0.1:5001")), "127.0.0.1:5001");
+        receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
         alice.rekey();
@@ -550,8 +537,7 @@ public:
         CPPUNIT_ASSERT(sentTo("127.0.0.1:65528") == strings({"refuse,a,legacy"}));
         // And the full login: challenge and welcome, each shorter than what it answers.
         TestPeer longest(std::string(32, 'n'), "[1234:5678:9abc:def0:1234:5678:9abc:def0]:65535");
-        receive(longest.hello(), longest.endpoint().toString());
-        const std::string challenge = lastTo(longest.endpoint().toString());
+        const std::string challenge = challengeFor(longest);
         CPPUNIT_ASSERT(challenge.size() <= longest.hello().size());
         const std::string auth = longest.auth(challenge);
         receive(auth, longest.endpoint().toString());
@@ -655,7 +641,7 @@ public:
         CPPUNIT_ASSERT(!_directory->session("alice"));
         const auto toBob = sentTo("127.0.0.1:5002");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Logout announced = std::get<Logout>(verifiedPresence(toBob.front()));
+        const Logout announced = std::get<Logout>(verifiedPresence(toBob.front(), *_identity));
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), announced.seq);
     }
@@ -738,7 +724,7 @@ public:
         CPPUNIT_ASSERT(!_directory->find("dave"));
         const auto toErin = sentTo("127.0.0.1:5005");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toErin.size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Logout>(verifiedPresence(toErin.front())).seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Logout>(verifiedPresence(toErin.front(), *_identity)).seq);
 
         // An expired user's heartbeat is told to log in again.
         _sink->sent.clear();
@@ -835,7 +821,7 @@ public:
         CPPUNIT_ASSERT(!_directory->find("alice")->keys);
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,alice,127.0.0.1:5001"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("login,alice,127.0.0.1:5001")}));
-        const Login toDave = std::get<Login>(verifiedPresence(lastTo("127.0.0.1:5004")));
+        const Login toDave = std::get<Login>(verifiedPresence(lastTo("127.0.0.1:5004"), *_identity));
         CPPUNIT_ASSERT_EQUAL(std::string("seed"), toDave.dialect);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), toDave.seq);
         CPPUNIT_ASSERT(!toDave.keys);
@@ -949,7 +935,7 @@ public:
             const auto message = Protocol::decode(datagram).value();
             if (std::holds_alternative<Welcome>(message) || std::holds_alternative<peerchat::Challenge>(message))
                 continue;
-            const Message presence = verifiedPresence(datagram);
+            const Message presence = verifiedPresence(datagram, *_identity);
             if (const auto* login = std::get_if<Login>(&presence))
                 toDave.push_back("login," + login->name + "," + std::to_string(login->seq));
             else
@@ -990,13 +976,21 @@ private:
         return sent.back();
     }
 
+    // Sends peer's hello from its endpoint; what indexd sent back last, the challenge.
+    std::string challengeFor(const TestPeer& peer)
+    {
+        const std::string at = peer.endpoint().toString();
+        receive(peer.hello(), at);
+        return lastTo(at);
+    }
+
     // Logs peer in as peerd does: hello, challenge, auth, welcome.
     void login(TestPeer& peer)
     {
         const std::string at = peer.endpoint().toString();
-        receive(peer.hello(), at);
+        const std::string auth = peer.auth(challengeFor(peer));
         const std::size_t before = _sink->sent.size();
-        receive(peer.auth(lastTo(at)), at);
+        receive(auth, at);
         // The welcome comes first; waiting letters may follow it.
         CPPUNIT_ASSERT_MESSAGE("nothing sent to " + at, _sink->sent.size() > before);
         CPPUNIT_ASSERT_MESSAGE(_sink->sent[before].bytes, _sink->sent[before].to == peer.endpoint()
@@ -1005,21 +999,6 @@ private:
 
     // True when the last datagram to where opens for peer.
     bool openLast(TestPeer& peer, const std::string& where) { return peer.open(lastTo(where)).has_value(); }
-
-    // A presence announcement, its signature by this indexd run checked.
-    Message verifiedPresence(const std::string& datagram) const
-    {
-        const auto message = Protocol::decode(datagram);
-        CPPUNIT_ASSERT_MESSAGE(datagram, message.ok());
-        std::optional<peerchat::Signature> sig;
-        if (const auto* login = std::get_if<Login>(&*message)) sig = login->sig;
-        if (const auto* logout = std::get_if<Logout>(&*message)) sig = logout->sig;
-        CPPUNIT_ASSERT_MESSAGE(datagram, sig.has_value());
-        CPPUNIT_ASSERT_MESSAGE(datagram, SigningKey::verify(_identity->publicKey(),
-                                                            SignedStatement::presence(*message, _identity->epoch()),
-                                                            *sig));
-        return *message;
-    }
 
     // A seal between keys indexd never saw.
     static std::string sealFromNowhere()

@@ -1,4 +1,5 @@
 #include "ConversationStore.h"
+#include "PeerTestData.h"
 #include "Protocol.h"
 #include "TempDir.h"
 
@@ -14,8 +15,8 @@
 
 using peerchat::ConversationStore;
 using peerchat::KeyPin;
-using peerchat::PublicKey;
 using peerchat::local::LineState;
+using peerchat::test::key;
 using peerchat::test::TempDir;
 using namespace Poco::Data::Keywords;
 
@@ -52,13 +53,6 @@ std::string openFailure(const std::string& path)
     }
     CPPUNIT_FAIL("opening " + path + " did not fail");
     return {};
-}
-
-PublicKey key(std::uint8_t fill)
-{
-    PublicKey k{};
-    k.fill(fill);
-    return k;
 }
 
 bool contains(const std::string& text, const std::string& part)

@@ -1,29 +1,17 @@
 #include "ConversationStore.h"
 #include "KeyPins.h"
+#include "PeerTestData.h"
 #include "TempDir.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <cstdint>
 #include <string>
 
 using peerchat::ConversationStore;
 using peerchat::KeyPins;
-using peerchat::PublicKey;
 using peerchat::local::Trust;
+using peerchat::test::key;
 using peerchat::test::TempDir;
-
-namespace {
-
-// A key whose bytes all are fill: distinct fills, distinct keys.
-PublicKey key(std::uint8_t fill)
-{
-    PublicKey k{};
-    k.fill(fill);
-    return k;
-}
-
-} // namespace
 
 class KeyPinsTest : public CppUnit::TestFixture
 {

@@ -1,28 +1,18 @@
+#include "PeerTestData.h"
 #include "Roster.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <optional>
 #include <string>
 
 using peerchat::Dialect;
-using peerchat::Endpoint;
 using peerchat::PeerKeys;
 using peerchat::Roster;
 using peerchat::RosterEntry;
+using peerchat::test::endpoint;
+using peerchat::test::peer;
 
 namespace {
-
-Endpoint endpoint(const std::string& text)
-{
-    return Endpoint::parse(text).value();
-}
-
-Roster::Peer peer(const std::string& text, Dialect dialect = Dialect::Peerchat,
-                  std::optional<PeerKeys> keys = std::nullopt)
-{
-    return Roster::Peer{endpoint(text), dialect, keys};
-}
 
 // Keys whose identity and key-exchange key are filled with the given bytes.
 PeerKeys keys(std::uint8_t identity, std::uint8_t kx)

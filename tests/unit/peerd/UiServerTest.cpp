@@ -3,6 +3,7 @@
 #include "Fingerprint.h"
 #include "KeyPins.h"
 #include "LocalProtocol.h"
+#include "PeerTestData.h"
 #include "Roster.h"
 #include "TempDir.h"
 #include "UiServer.h"
@@ -20,23 +21,10 @@
 #include <unistd.h>
 
 using namespace peerchat;
+using test::key;
+using test::peer;
 
 namespace {
-
-PublicKey key(std::uint8_t fill)
-{
-    PublicKey k{};
-    k.fill(fill);
-    return k;
-}
-
-Roster::Peer peer(const std::string& endpoint, Dialect dialect)
-{
-    Roster::Peer peer;
-    peer.endpoint = Endpoint::parse(endpoint).value();
-    peer.dialect = dialect;
-    return peer;
-}
 
 bool exists(const std::string& path)
 {

@@ -4,6 +4,7 @@
 #include "Fingerprint.h"
 #include "KeyPins.h"
 #include "LocalClient.h"
+#include "PeerTestData.h"
 #include "Roster.h"
 #include "SigningKey.h"
 #include "TempDir.h"
@@ -23,7 +24,9 @@
 
 using namespace peerchat;
 using namespace std::chrono_literals;
+using test::key;
 using test::LocalClient;
+using test::peer;
 
 namespace {
 
@@ -33,21 +36,6 @@ class NullSink : public DatagramSink
 public:
     void sendTo(std::string_view, const Endpoint&) override {}
 };
-
-PublicKey key(std::uint8_t fill)
-{
-    PublicKey k{};
-    k.fill(fill);
-    return k;
-}
-
-Roster::Peer peer(const std::string& endpoint, Dialect dialect)
-{
-    Roster::Peer peer;
-    peer.endpoint = Endpoint::parse(endpoint).value();
-    peer.dialect = dialect;
-    return peer;
-}
 
 // The first event named name that is about peer.
 LocalClient::Object waitAbout(LocalClient& client, const std::string& name, const std::string& peer)

@@ -6,6 +6,7 @@
 #include "KeyPins.h"
 #include "KxKeyPair.h"
 #include "OfflineBox.h"
+#include "PeerTestData.h"
 #include "Protocol.h"
 #include "Roster.h"
 #include "RosterCodec.h"
@@ -33,13 +34,9 @@
 
 using namespace peerchat;
 using namespace std::chrono_literals;
+using test::endpoint;
 
 namespace {
-
-Endpoint endpoint(const std::string& text)
-{
-    return Endpoint::parse(text).value();
-}
 
 const Endpoint kIndex = endpoint("127.0.0.1:9400");
 const Endpoint kSelf = endpoint("127.0.0.1:5001");
