@@ -36,11 +36,6 @@ std::string clockTime()
 
 } // namespace
 
-std::string textOf(const Message& message)
-{
-    return Protocol::encode(message);
-}
-
 SecureClient::SecureClient(std::string name, const std::string& bindHost)
     : SecureClient(std::move(name), SigningKey::generate(), bindHost)
 {
@@ -140,13 +135,13 @@ Parsed<Welcome> SecureClient::login(const std::string& index, std::chrono::milli
     const auto first = receiveMatching([&](const Received& r) { return isReply(r, true); }, left(deadline));
     if (!first) return Parsed<Welcome>::refuse("no challenge");
     const auto* challenge = std::get_if<Challenge>(&*first->message);
-    if (!challenge) return Parsed<Welcome>::refuse(textOf(*first->message));
+    if (!challenge) return Parsed<Welcome>::refuse(Protocol::encode(*first->message));
 
     sendRaw(authFor(*challenge), index);
     const auto reply = receiveMatching([&](const Received& r) { return isReply(r, false); }, left(deadline));
     if (!reply) return Parsed<Welcome>::refuse("no welcome");
     const auto* welcome = std::get_if<Welcome>(&*reply->message);
-    if (!welcome) return Parsed<Welcome>::refuse(textOf(*reply->message));
+    if (!welcome) return Parsed<Welcome>::refuse(Protocol::encode(*reply->message));
     if (reply->from != Poco::Net::SocketAddress(index)) return Parsed<Welcome>::refuse("welcome from elsewhere");
     if (!SigningKey::verify(welcome->indexIdentity, SignedStatement::welcome(*welcome, *_nonce), welcome->sig))
         return Parsed<Welcome>::refuse("the welcome's signature does not verify");

@@ -160,7 +160,4 @@ private:
     std::vector<std::string> _sent;
 };
 
-/// The text of a message as Protocol prints it; for assertions and logs.
-std::string textOf(const Message& message);
-
 } // namespace peerchat::test
