@@ -109,7 +109,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
 
 WireLink::~WireLink()
 {
-    for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer}) {
+    for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer, _reloginCheckTimer}) {
         if (timer != 0) _loop.cancel(timer);
     }
 }
@@ -225,6 +225,8 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
         return;
     }
     _welcomed = true;
+    _welcomedThisRun = true;
+    _unheededRefusal.clear();
     _observed = welcomed.observed;
     _lastHeardFromIndex = Outbox::Clock::now();
     _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
@@ -317,7 +319,21 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
     } else {
         detail += " (reason: " + refuse.reason + ")";
     }
-    refuseLogin(detail);
+    if (!_welcomedThisRun) {
+        refuseLogin(detail);
+        return;
+    }
+    // Nobody signs a refusal: once indexd has welcomed this run, one during a
+    // later login (which a forged relogin can start) would let anyone stop peerd.
+    detail += "; peerd was logged in before and refusals are not signed, so this one may be forged: it keeps "
+              "logging in";
+    if (detail == _unheededRefusal) {
+        _logger.debug("the same refusal again: " + refuse.reason);
+        return;
+    }
+    _unheededRefusal = detail;
+    _logger.warning(detail);
+    setState(local::LinkState::Connecting, detail);
 }
 
 // The login failed for good: nothing more goes to indexd.
@@ -325,6 +341,7 @@ void WireLink::refuseLogin(const std::string& detail)
 {
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
+    cancelReloginCheck();
     stopHeartbeat();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
@@ -502,6 +519,11 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
 void WireLink::handleSeen(const Seen& seen, const SealSource& source)
 {
     if (!sealedFromIndex(source, "seen")) return;
+    if (_reloginCheckTimer != 0) {
+        cancelReloginCheck();
+        _logger.information("indexd answered the alive with seen: it still has " + _settings.self +
+                            " online, so the relogin was not its own (forged, or late); no new login");
+    }
     // A newer number than the last one applied: an announcement was lost.
     if (seen.seq > _presenceSeq && !_rosterStale) {
         _logger.information("indexd is at presence announcement " + std::to_string(seen.seq) + ", peerd at " +
@@ -524,12 +546,32 @@ void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
     }
     // Anyone can send the bare relogin in indexd's name: it is a hint, taken at most once per loginRetry.
     const auto now = Outbox::Clock::now();
-    if (_lastReloginHint && now - *_lastReloginHint < _settings.loginRetry) {
+    if (_reloginCheckTimer != 0 || (_lastReloginHint && now - *_lastReloginHint < _settings.loginRetry)) {
         _logger.debug("relogin within " + std::to_string(_settings.loginRetry.count()) + " ms of the last one ignored");
         return;
     }
     _lastReloginHint = now;
-    this->relogin("indexd does not have " + _settings.self + " online (it restarted, or expired us)");
+    const std::string why = "indexd does not have " + _settings.self + " online (it restarted, or expired us)";
+    if (!_sessions.ready()) {
+        this->relogin(why);
+        return;
+    }
+    // A new login is announced to every user: first ask indexd under the
+    // session, which a forger cannot answer. An indexd that lost the session
+    // answers the alive with another relogin, and no seen comes.
+    _logger.information("relogin from indexd's address: asking indexd with a sealed alive before logging in again");
+    sendToIndex(Alive{_settings.self, _presenceSeq});
+    _reloginCheckTimer = _loop.runAfter(_settings.loginRetry, [this, why] {
+        _reloginCheckTimer = 0;
+        this->relogin(why + "; no seen answered the alive within " +
+                      std::to_string(_settings.loginRetry.count()) + " ms");
+    });
+}
+
+void WireLink::cancelReloginCheck()
+{
+    if (_reloginCheckTimer != 0) _loop.cancel(_reloginCheckTimer);
+    _reloginCheckTimer = 0;
 }
 
 void WireLink::heartbeat()
@@ -580,6 +622,7 @@ void WireLink::relogin(const std::string& why)
     const std::string detail = why + "; logging in again";
     _logger.warning(detail);
     stopHeartbeat();
+    cancelReloginCheck();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
     _welcomed = false;
@@ -837,7 +880,7 @@ void WireLink::changeLineState(const std::string& peer, std::uint64_t id, local:
 
 void WireLink::logout()
 {
-    for (EventLoop::TimerId* timer : {&_retryTimer, &_heartbeatTimer, &_retransmitTimer}) {
+    for (EventLoop::TimerId* timer : {&_retryTimer, &_heartbeatTimer, &_retransmitTimer, &_reloginCheckTimer}) {
         if (*timer != 0) _loop.cancel(*timer);
         *timer = 0;
     }

@@ -37,13 +37,15 @@ namespace peerchat {
 /// by challenge and signature (LoginState) and keeps retrying until indexd
 /// welcomes it, fetches the signed roster, follows signed presence by its
 /// sequence numbers, sends sealed heartbeats and logs in again when indexd
-/// has forgotten it or gone quiet. Chat to a peerchat peer goes out as msg
-/// sealed to it (PeerSessions), sent again until acked (Outbox); incoming
-/// sealed msg is delivered once and in order (Inbox) and acked; lines for an
-/// offline peer whose key is pinned go to indexd sealed to that peer
-/// (OfflineBox). Keys are pinned on first sight (KeyPins); nothing goes to
-/// or is taken from a peer whose key changed until the user trusts the new
-/// one. Seed and .NET peers get plain talk, once, in legacy mode only.
+/// has forgotten it or gone quiet. A bare relogin, which anyone can forge,
+/// is checked first with a sealed alive while a session with indexd holds;
+/// a refusal, which nobody signs, stops peerd only before its first welcome.
+/// Chat to a peerchat peer goes out as msg sealed to it (PeerSessions), sent
+/// again until acked (Outbox); incoming sealed msg is delivered once and in
+/// order (Inbox) and acked; lines for an offline peer whose key is pinned go
+/// to indexd sealed to that peer (OfflineBox). Keys are pinned on first
+/// sight (KeyPins); nothing goes to or is taken from a peer whose key changed
+/// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only.
 /// Datagrams go out through a DatagramSink; what changed goes to a WireListener.
 class WireLink
 {
@@ -66,8 +68,9 @@ public:
 
     /// identity is the user's key; pins the keys peerd holds for peers and
     /// indexd. onRefused is called once, with the reason, when the login has
-    /// failed for good (indexd refused it, or presents a key other than the
-    /// one expected), after the listener has heard of it, so the program can stop.
+    /// failed for good (indexd refused the first login of this run, or
+    /// presents a key other than the one expected), after the listener has
+    /// heard of it, so the program can stop.
     WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store, KeyPins& pins,
              const SigningKey& identity, WireListener& listener, Settings settings,
              std::function<void(const std::string& why)> onRefused);
@@ -140,6 +143,7 @@ private:
     void sendHello();
     void refuseLogin(const std::string& detail);
     void relogin(const std::string& why);
+    void cancelReloginCheck();
     void refreshRoster();
     void rosterFetched(Parsed<RosterFetcher::Snapshot> roster);
     void announce(const Presence& presence);
@@ -190,12 +194,15 @@ private:
     EventLoop::TimerId _retryTimer = 0;
     EventLoop::TimerId _heartbeatTimer = 0;
     EventLoop::TimerId _retransmitTimer = 0;
+    EventLoop::TimerId _reloginCheckTimer = 0;  ///< a relogin hint waits for a sealed seen until it fires
     Outbox::TimePoint _retransmitAt;
     Outbox::TimePoint _lastHeardFromIndex;
     std::optional<Outbox::TimePoint> _lastReloginHint;
     local::LinkState _state = local::LinkState::Connecting;
     std::uint64_t _presenceSeq = 0;
     bool _welcomed = false;         ///< indexd welcomed a login that was not logged out since
+    bool _welcomedThisRun = false;  ///< indexd welcomed some login of this run: a refusal is no longer final
+    std::string _unheededRefusal;   ///< the last refusal of a later login logged as possibly forged
     bool _silenceReported = false;
     bool _rosterLoaded = false;  ///< a roster has arrived since start: who is offline is known
     bool _rosterStale = false;   ///< an announcement was missed, or a refetch failed

@@ -260,6 +260,7 @@ class SecurityTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(SecurityTest);
     CPPUNIT_TEST(testSpoofedLogoutIgnored);
     CPPUNIT_TEST(testSpoofedHeartbeatsDoNotKeepUserOnline);
+    CPPUNIT_TEST(testForgedRefuseAndReloginDoNotStopPeerd);
     CPPUNIT_TEST(testLoginWithAnotherKeyRefusedNameKeepsOwner);
     CPPUNIT_TEST(testReplayedAuthRefused);
     CPPUNIT_TEST(testAuthAfterChallengeExpiredRefused);
@@ -366,6 +367,68 @@ public:
                                (gone == std::set<std::string>{"alice", "dora"}));
         CPPUNIT_ASSERT(!rosterUser(*bob, "alice"));
         CPPUNIT_ASSERT(rosterUser(*bob, "mallory"));
+    }
+
+    void testForgedRefuseAndReloginDoNotStopPeerd()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice", {"--login-retry-ms", "300"});
+        net.startPeerd("bob");
+        auto alice = net.attachOnline("alice");
+        auto bob = net.attachOnline("bob");
+        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
+        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
+        subscribeTo(*bob, "alice");
+        auto watcher = loggedIn(net, "watcher");
+        CPPUNIT_ASSERT(waitPresence(*alice, "watcher", true));
+        DaemonProcess& alicePeerd = net.peerd("alice");
+        const std::string aliceUdp = net.udpOf("alice");
+        const std::size_t loginsBefore = net.indexd().countInLog("login alice ");
+        const auto isState = [](const std::string& state) {
+            return [state](const LocalClient::Object& event) {
+                return isEvent(event, "state") && event->getValue<std::string>("state") == state;
+            };
+        };
+        SpoofingSender spoof;
+
+        // From indexd's address: a relogin, and a refusal right behind it.
+        // peerd asks indexd under their session first, and indexd answers.
+        spoof.send(net.index(), aliceUdp, "relogin");
+        spoof.send(net.index(), aliceUdp, "refuse,alice,taken");
+        CPPUNIT_ASSERT_MESSAGE(alicePeerd.log(), alicePeerd.waitForLog("indexd answered the alive with seen"));
+        CPPUNIT_ASSERT_MESSAGE(alicePeerd.log(), alicePeerd.waitForLog("refuse after the login was settled"));
+        // A login announced after that one: any announcement alice's login had caused comes before it.
+        auto marker = loggedIn(net, "marker");
+        std::size_t aliceLogins = 0;
+        const auto markerLogin = watcher->receiveMatching([&](const SecureClient::Received& received) {
+            const auto* login = received.message ? std::get_if<Login>(&*received.message) : nullptr;
+            if (login != nullptr && login->name == "alice") ++aliceLogins;
+            return login != nullptr && login->name == "marker";
+        });
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), markerLogin);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), aliceLogins);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(net.indexd().log(), loginsBefore, net.indexd().countInLog("login alice "));
+        CPPUNIT_ASSERT(waitPresence(*alice, "marker", true));
+        CPPUNIT_ASSERT_MESSAGE(alicePeerd.log(), !alice->waitFor(isState("connecting"), 0ms));
+        CPPUNIT_ASSERT(alicePeerd.running());
+
+        // indexd stalls (stopped): a forged relogin now gets no seen, so peerd
+        // logs in again, and a forged refusal of that login does not stop it:
+        // indexd has welcomed it in this run.
+        net.indexd().signal(SIGSTOP);
+        CPPUNIT_ASSERT_MESSAGE(alicePeerd.log(), waitUntil([&] {
+                                   spoof.send(net.index(), aliceUdp, "relogin");
+                                   return alice->waitFor(isState("connecting"), 200ms) != nullptr;
+                               }));
+        spoof.send(net.index(), aliceUdp, "refuse,alice,taken");
+        CPPUNIT_ASSERT_MESSAGE(alicePeerd.log(), alicePeerd.waitForLog("so this one may be forged"));
+        net.indexd().signal(SIGCONT);
+        CPPUNIT_ASSERT_MESSAGE(alicePeerd.log(), alice->waitFor(isState("online")));
+        CPPUNIT_ASSERT(alicePeerd.running());
+        CPPUNIT_ASSERT(!alice->waitFor(isState("refused"), 0ms));
+        CPPUNIT_ASSERT(rosterUser(*bob, "alice"));
+        alice->sendLine(sendRequest("bob", "still online"));
+        CPPUNIT_ASSERT(waitMessage(*bob, "still online"));
     }
 
     void testLoginWithAnotherKeyRefusedNameKeepsOwner()

@@ -205,6 +205,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseKeyNamesTheKeyFile);
     CPPUNIT_TEST(testRefuseAuthKeepsAsking);
     CPPUNIT_TEST(testRefuseNotFromIndexDropped);
+    CPPUNIT_TEST(testRefuseAfterWelcomeKeepsLoggingIn);
     CPPUNIT_TEST(testSignedPresenceUpdatesRoster);
     CPPUNIT_TEST(testUnsignedPresenceDropped);
     CPPUNIT_TEST(testWronglySignedPresenceDropped);
@@ -249,6 +250,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHeartbeatSealedCarriesPresenceSeq);
     CPPUNIT_TEST(testSilentIndexMeansRelogin);
     CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
+    CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
     CPPUNIT_TEST(testPresenceGapRefetchesRoster);
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
@@ -509,6 +511,35 @@ public:
         deliver("refuse,bob,taken", kIndex);
         CPPUNIT_ASSERT(!_refusal);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+    }
+
+    void testRefuseAfterWelcomeKeepsLoggingIn()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 20ms;
+        goOnline(quick, {entry("bob", kBob)});
+        // A relogin with no seen in answer starts a new login, which a refusal now does not end.
+        deliver("relogin", kIndex);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("hello,").empty(); }, 5s));
+        deliver("refuse,alice,taken", kIndex);
+        CPPUNIT_ASSERT(!_refusal);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        const std::string detail = _listener.states.back().second;
+        CPPUNIT_ASSERT(detail.rfind("indexd refused alice: the name is online from another endpoint", 0) == 0);
+        CPPUNIT_ASSERT(detail.find("may be forged: it keeps logging in") != std::string::npos);
+        const std::size_t reports = _listener.states.size();
+        deliver("refuse,alice,taken", kIndex);
+        CPPUNIT_ASSERT_EQUAL(reports, _listener.states.size());
+        deliver("refuse,alice,key", kIndex);
+        CPPUNIT_ASSERT(!_refusal);
+        CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Connecting);
+        CPPUNIT_ASSERT(_listener.states.back().second.find("another identity key") != std::string::npos);
+
+        const std::size_t hellos = sentStartingWith("hello,").size();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > hellos; }, 5s));
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        CPPUNIT_ASSERT(!_refusal);
     }
 
     // ---- presence and roster --------------------------------------------
@@ -1320,15 +1351,24 @@ public:
 
     void testReloginHintLogsInAgainWithNewKeys()
     {
-        goOnline({entry("bob", kBob)});
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 50ms;
+        goOnline(quick, {entry("bob", kBob)});
         const PublicKey firstKx = *_aliceKx;
         deliver("relogin,bob", kIndex);
         deliver("relogin", kBob);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_sink.sent.empty());
 
+        // First a sealed alive; with no seen in answer within loginRetry, a new login.
         deliver("relogin", kIndex);
-        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT(_sink.sent[0].sealed());
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,0"), _sink.sent[0].text);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Connecting; }, 5s));
+        CPPUNIT_ASSERT(_listener.states.back().second.find("no seen answered the alive within 50 ms") !=
+                       std::string::npos);
         CPPUNIT_ASSERT(_sink.sent.back().bytes.rfind("hello,alice,", 0) == 0);
         // indexd restarted: new keys, a new epoch; its roster has carol now, not bob, and counts from 1 again.
         _index->renewKx();
@@ -1342,10 +1382,27 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _link->presenceSeq());
         deliver(signedLogin("dave", kDave, 2), kIndex);
         CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
+    }
 
+    void testReloginHintAnsweredBySeenKeepsLogin()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 100ms;
+        goOnline(quick, {entry("bob", kBob)}, 4);
+        const PublicKey firstKx = *_aliceKx;
+        deliver("relogin", kIndex);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("alive,alice,4").size());
+        CPPUNIT_ASSERT(sentStartingWith("alive,")[0].sealed());
+        // indexd still holds the session: the relogin was forged.
+        deliverFromIndex(Seen{4});
         // Another hint at once is not taken: at most one per loginRetry.
         deliver("relogin", kIndex);
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("hello,").empty(); }, 4 * quick.loginRetry));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+        CPPUNIT_ASSERT(_listener.states.empty());
+        CPPUNIT_ASSERT(*_aliceKx == firstKx);
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
     }
 
     void testPresenceGapRefetchesRoster()
