@@ -202,14 +202,17 @@ Logout decodeLogout(std::string_view rest)
 
 Hello decodeHello(std::string_view rest)
 {
-    Fields f(rest, 3, 3, false, "NAME,DIALECT,PAD");
-    return Hello{f.name(0), f.token(1, "dialect"), f.padding(2)};
+    Fields f(rest, 3, 4, false, "NAME,DIALECT[,HNONCE],PAD");
+    if (f.size() == 3) return Hello{f.name(0), f.token(1, "dialect"), f.padding(2), std::nullopt};
+    return Hello{f.name(0), f.token(1, "dialect"), f.padding(3), f.bytes<24>(2, "hello nonce")};
 }
 
 Challenge decodeChallenge(std::string_view rest)
 {
-    Fields f(rest, 3, 3, false, "NAME,ENDPOINT,NONCE");
-    return Challenge{f.name(0), f.endpoint(1), f.bytes<24>(2, "nonce")};
+    Fields f(rest, 3, 4, false, "NAME,ENDPOINT,NONCE[,HNONCE]");
+    Challenge m{f.name(0), f.endpoint(1), f.bytes<24>(2, "nonce"), std::nullopt};
+    if (f.size() == 4) m.echo = f.bytes<24>(3, "hello nonce");
+    return m;
 }
 
 Auth decodeAuth(std::string_view rest)
@@ -263,8 +266,10 @@ Talk decodeTalk(std::string_view rest)
 
 Refuse decodeRefuse(std::string_view rest)
 {
-    Fields f(rest, 2, 2, false, "NAME,REASON");
-    return Refuse{f.name(0), f.token(1, "reason")};
+    Fields f(rest, 2, 3, false, "NAME,REASON[,ECHO]");
+    Refuse m{f.name(0), f.token(1, "reason"), std::nullopt};
+    if (f.size() == 3) m.echo = f.bytes<24>(2, "echoed nonce");
+    return m;
 }
 
 Msg decodeMsg(std::string_view rest)
@@ -297,11 +302,30 @@ Relogin decodeRelogin(std::string_view rest)
     return Relogin{f.name(0)};
 }
 
-template <typename Receipt>
-Receipt decodeReceipt(std::string_view rest)
+Stored decodeStored(std::string_view rest)
 {
     Fields f(rest, 3, 3, false, "TO,STREAM,SEQ");
-    return Receipt{f.name(0), f.stream(1), f.number(2, "seq")};
+    return Stored{f.name(0), f.stream(1), f.number(2, "seq")};
+}
+
+/// The reasons `full` names, in FullReason's order after Unstated.
+constexpr std::pair<FullReason, std::string_view> kFullReasons[] = {
+    {FullReason::Recipient, "recipient"}, {FullReason::Pair, "pair"},       {FullReason::Sender, "sender"},
+    {FullReason::Disk, "disk"},           {FullReason::Unknown, "unknown"},
+};
+
+Full decodeFull(std::string_view rest)
+{
+    Fields f(rest, 3, 4, false, "TO,STREAM,SEQ[,REASON]");
+    Full m{f.name(0), f.stream(1), f.number(2, "seq"), FullReason::Unstated};
+    if (f.size() == 4) {
+        // A reason a later indexd may add reads as unstated, not as a malformed full.
+        const std::string token = f.token(3, "reason");
+        for (const auto& [reason, name] : kFullReasons) {
+            if (token == name) m.reason = reason;
+        }
+    }
+    return m;
 }
 
 /// Decoders by verb: one table, one place to add a verb.
@@ -317,8 +341,8 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"alive", [](std::string_view r) -> Message { return decodeAlive(r); }},
     {"seen", [](std::string_view r) -> Message { return decodeSeen(r); }},
     {"relogin", [](std::string_view r) -> Message { return decodeRelogin(r); }},
-    {"stored", [](std::string_view r) -> Message { return decodeReceipt<Stored>(r); }},
-    {"full", [](std::string_view r) -> Message { return decodeReceipt<Full>(r); }},
+    {"stored", [](std::string_view r) -> Message { return decodeStored(r); }},
+    {"full", [](std::string_view r) -> Message { return decodeFull(r); }},
     {"hello", [](std::string_view r) -> Message { return decodeHello(r); }},
     {"challenge", [](std::string_view r) -> Message { return decodeChallenge(r); }},
     {"auth", [](std::string_view r) -> Message { return decodeAuth(r); }},
@@ -369,7 +393,10 @@ struct TextWithoutSignature
         return out;
     }
     std::string operator()(const Talk& m) const { return "talk," + m.time + "," + m.from + "," + m.text; }
-    std::string operator()(const Refuse& m) const { return "refuse," + m.name + "," + m.reason; }
+    std::string operator()(const Refuse& m) const
+    {
+        return "refuse," + m.name + "," + m.reason + (m.echo ? "," + Base64::encode(*m.echo) : std::string());
+    }
     std::string operator()(const Msg& m) const
     {
         return "msg," + m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.text;
@@ -382,14 +409,21 @@ struct TextWithoutSignature
         return m.name.empty() ? std::string(kBareRelogin) : std::string(kBareRelogin) + "," + m.name;
     }
     std::string operator()(const Stored& m) const { return "stored," + m.to + "," + m.stream + "," + std::to_string(m.seq); }
-    std::string operator()(const Full& m) const { return "full," + m.to + "," + m.stream + "," + std::to_string(m.seq); }
+    std::string operator()(const Full& m) const
+    {
+        const std::string_view reason = fullReasonToken(m.reason);
+        return "full," + m.to + "," + m.stream + "," + std::to_string(m.seq)
+               + (reason.empty() ? std::string() : "," + std::string(reason));
+    }
     std::string operator()(const Hello& m) const
     {
-        return "hello," + m.name + "," + m.dialect + "," + std::string(m.padding, '0');
+        return "hello," + m.name + "," + m.dialect + "," + (m.nonce ? Base64::encode(*m.nonce) + "," : std::string())
+               + std::string(m.padding, '0');
     }
     std::string operator()(const Challenge& m) const
     {
-        return "challenge," + m.name + "," + m.observed.toString() + "," + Base64::encode(m.nonce);
+        return "challenge," + m.name + "," + m.observed.toString() + "," + Base64::encode(m.nonce)
+               + (m.echo ? "," + Base64::encode(*m.echo) : std::string());
     }
     std::string operator()(const Auth& m) const
     {
@@ -469,6 +503,14 @@ std::optional<Dialect> dialectFromToken(std::string_view token)
     if (token == "dotnet") return Dialect::DotNet;
     if (token == kPeerchatToken) return Dialect::Peerchat;
     return std::nullopt;
+}
+
+std::string_view fullReasonToken(FullReason reason)
+{
+    for (const auto& [known, token] : kFullReasons) {
+        if (known == reason) return token;
+    }
+    return {};
 }
 
 bool isStreamId(std::string_view text)

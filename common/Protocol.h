@@ -44,23 +44,29 @@ struct PeerKeys
     Signature kxSig{};
 };
 
-/// `hello,NAME,DIALECT,PAD`: peerd asks indexd for a login challenge. PAD is
-/// `padding` zeros ('0'), so the hello is never shorter than the challenge
-/// it asks for (indexd answers nothing longer than what it got).
+/// `hello,NAME,DIALECT[,HNONCE],PAD`: peerd asks indexd for a login
+/// challenge. HNONCE is a random nonce peerd draws for each hello; indexd
+/// echoes it in the challenge or refusal it answers with, so peerd takes
+/// only answers to its own hellos (a peerd from before HNONCE sends none).
+/// PAD is `padding` zeros ('0'), so the hello is never shorter than the
+/// challenge it asks for (indexd answers nothing longer than what it got).
 struct Hello
 {
     std::string name;
     std::string dialect;
     std::size_t padding = 0;
+    std::optional<Nonce> nonce{};
 };
 
-/// `challenge,NAME,ENDPOINT,NONCE`: indexd's answer to a hello. ENDPOINT is
-/// where indexd saw the hello come from; NONCE a LoginCookie nonce.
+/// `challenge,NAME,ENDPOINT,NONCE[,HNONCE]`: indexd's answer to a hello.
+/// ENDPOINT is where indexd saw the hello come from; NONCE a LoginCookie
+/// nonce; HNONCE the hello's own nonce, echoed when the hello had one.
 struct Challenge
 {
     std::string name;
     Endpoint observed;
     Nonce nonce{};
+    std::optional<Nonce> echo{};
 };
 
 /// `auth,NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,NONCE,SIG`: a peerchat/2
@@ -135,15 +141,19 @@ struct Talk
     std::string text;
 };
 
-/// `refuse,NAME,REASON`: indexd refuses a login (peerchat extension).
+/// `refuse,NAME,REASON[,ECHO]`: indexd refuses a login (peerchat extension).
 /// REASON is a token: "taken" (name online elsewhere), "version" (dialect
 /// not supported), "key" (the name belongs to another identity key),
 /// "legacy" (a seed login while indexd runs without --legacy), "auth" (the
-/// challenge expired or the signature is wrong: ask again).
+/// challenge expired or the signature is wrong: ask again), "busy" (too many
+/// logins of this identity in a short time: ask again later). ECHO proves
+/// the refusal answers peerd's own datagram: the HNONCE of the hello, or the
+/// NONCE of the auth, it refuses; absent in refusals of seed logins.
 struct Refuse
 {
     std::string name;
     std::string reason;
+    std::optional<Nonce> echo{};
 };
 
 /// `msg,STREAM,SEQ,TIME,FROM,TEXT`: a chat message with an id, between
@@ -234,13 +244,28 @@ struct Stored
     std::uint64_t seq = 0;
 };
 
-/// `full,TO,STREAM,SEQ` (sealed): indexd refused that posted message: TO's
-/// offline mailbox is full (or indexd keeps none). It stays in the sender's outbox.
+/// Why indexd did not keep a posted message (the REASON of `full`).
+enum class FullReason : std::uint8_t
+{
+    Unstated,   ///< no REASON field, or one this peerd does not know
+    Recipient,  ///< `recipient`: TO's mailbox holds as many lines as indexd keeps for one user
+    Pair,       ///< `pair`: the sender's lines waiting for TO reach the limit (lines or bytes)
+    Sender,     ///< `sender`: the sender's lines waiting for anyone reach the limit (lines or bytes)
+    Disk,       ///< `disk`: indexd's mailbox budget is spent, or its disk is full
+    Unknown     ///< `unknown`: no user of that name is registered at indexd
+};
+
+/// The token for a reason on the wire ("recipient"...); empty for Unstated.
+std::string_view fullReasonToken(FullReason reason);
+
+/// `full,TO,STREAM,SEQ[,REASON]` (sealed): indexd refused that posted
+/// message, for REASON. It stays in the sender's outbox.
 struct Full
 {
     std::string to;
     std::string stream;
     std::uint64_t seq = 0;
+    FullReason reason = FullReason::Unstated;
 };
 
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,

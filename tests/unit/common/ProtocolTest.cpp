@@ -60,7 +60,7 @@ struct Describer
         return "Logout" + field(m.name) + field(m.endpoint.toString()) + field(std::to_string(m.seq)) + field(m.sig);
     }
     std::string operator()(const Talk& m) const { return "Talk" + field(m.time) + field(m.from) + field(m.text); }
-    std::string operator()(const Refuse& m) const { return "Refuse" + field(m.name) + field(m.reason); }
+    std::string operator()(const Refuse& m) const { return "Refuse" + field(m.name) + field(m.reason) + field(m.echo); }
     std::string operator()(const Msg& m) const
     {
         return "Msg" + field(m.stream) + field(std::to_string(m.seq)) + field(m.time) + field(m.from) + field(m.text);
@@ -70,11 +70,18 @@ struct Describer
     std::string operator()(const Seen& m) const { return "Seen" + field(std::to_string(m.seq)); }
     std::string operator()(const Relogin& m) const { return "Relogin" + field(m.name); }
     std::string operator()(const Stored& m) const { return "Stored" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
-    std::string operator()(const Full& m) const { return "Full" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
-    std::string operator()(const Hello& m) const { return "Hello" + field(m.name) + field(m.dialect) + field(std::to_string(m.padding)); }
+    std::string operator()(const Full& m) const
+    {
+        return "Full" + field(m.to) + field(m.stream) + field(std::to_string(m.seq))
+               + field(std::string(fullReasonToken(m.reason)));
+    }
+    std::string operator()(const Hello& m) const
+    {
+        return "Hello" + field(m.name) + field(m.dialect) + field(std::to_string(m.padding)) + field(m.nonce);
+    }
     std::string operator()(const Challenge& m) const
     {
-        return "Challenge" + field(m.name) + field(m.observed.toString()) + field(m.nonce);
+        return "Challenge" + field(m.name) + field(m.observed.toString()) + field(m.nonce) + field(m.echo);
     }
     std::string operator()(const Auth& m) const
     {
@@ -156,6 +163,7 @@ std::vector<Message> sampleMessages()
         Talk{"12:00:00", "bob", "  indented, with ,,commas,"},
         Refuse{"alice", "taken"},
         Refuse{"天涯", "version"},
+        Refuse{"bob", "busy", bytes<24>(5)},
         Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 42},
         Logout{"bob", endpoint("127.0.0.1:6000"), 43},
         Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), bytes<64>(200)},
@@ -163,8 +171,11 @@ std::vector<Message> sampleMessages()
         Logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(9)},
         Hello{"alice", "peerchat/2", 0},
         Hello{"天涯", "peerchat/2", 150},
+        Hello{"alice", "peerchat/2", 117, bytes<24>(8)},
+        Hello{"bob", "peerchat/2", 0, bytes<24>(9)},
         Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3)},
         Challenge{"天涯", endpoint("[2001:db8::1]:65535"), bytes<24>(250)},
+        Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3), bytes<24>(8)},
         Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), bytes<64>(99)},
         Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)},
         Seal{bytes<8>(10), bytes<8>(20), 1, "\x01"},
@@ -182,6 +193,11 @@ std::vector<Message> sampleMessages()
         Relogin{"alice"},
         Stored{"bob", "ff", 3},
         Full{"bob", "ff", 4},
+        Full{"bob", "ff", 5, FullReason::Recipient},
+        Full{"bob", "ff", 6, FullReason::Pair},
+        Full{"bob", "ff", 7, FullReason::Sender},
+        Full{"bob", "ff", 8, FullReason::Disk},
+        Full{"bob", "ff", 9, FullReason::Unknown},
     };
 }
 
@@ -236,6 +252,7 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testEncodeUnsignedWithoutSignature);
     CPPUNIT_TEST(testEncodeSealedVerbsExactly);
     CPPUNIT_TEST(testRoundTripBareRelogin);
+    CPPUNIT_TEST(testReadUnknownFullReasonAsUnstated);
     CPPUNIT_TEST(testRefuseMalformedHandshake);
     CPPUNIT_TEST(testRefuseMalformedSignedPresence);
     CPPUNIT_TEST(testRefuseMalformedSealedVerbs);
@@ -269,7 +286,7 @@ public:
               "msg,ff,9223372036854775808,12:00:00,alice,hi", "msg,,1,12:00:00,alice,hi", "msg,ff,1,,alice,hi",
               "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "alive,alice", "alive,alice,-3",
               "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
-              "stored,bob,ff", "full,bob,ff,x", "login,bob,127.0.0.1:6000,peerchat/2,0",
+              "stored,bob,ff", "full,bob,ff,x", "full,bob,ff,3,Disk", "full,bob,ff,3,disk,x", "full,bob,ff,3,", "login,bob,127.0.0.1:6000,peerchat/2,0",
               "logout,bob,127.0.0.1:6000,seq"})
             assertRefused(text);
     }
@@ -767,6 +784,15 @@ public:
             assertRefused(text);
     }
 
+    void testReadUnknownFullReasonAsUnstated()
+    {
+        // A reason a later indexd adds still says the line was not kept.
+        const Message full = decodeOk("full,bob,ff,3,quota-of-the-future");
+        CPPUNIT_ASSERT(std::get<Full>(full).reason == FullReason::Unstated);
+        CPPUNIT_ASSERT_EQUAL(std::string("full,bob,ff,3"), Protocol::encode(full));
+        CPPUNIT_ASSERT(std::get<Full>(decodeOk("full,bob,ff,3,disk")).reason == FullReason::Disk);
+    }
+
     void testRefuseMalformedHandshake()
     {
         const std::string k = Base64::encode(bytes<32>(1)), sig = Base64::encode(bytes<64>(2)),
@@ -774,14 +800,20 @@ public:
         const std::string keys3 = k + "," + k + "," + sig;
         // The good ones, so the bad ones below fail for the reason shown.
         decodeOk("hello,alice,peerchat/2,0");
+        decodeOk("hello,alice,peerchat/2," + n + ",0");
         decodeOk("challenge,alice,127.0.0.1:5001," + n);
+        decodeOk("challenge,alice,127.0.0.1:5001," + n + "," + n);
+        decodeOk("refuse,alice,taken," + n);
         decodeOk("auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + sig);
         decodeOk("welcome,alice,5003," + e + "," + k + "," + k + "," + sig);
         for (const std::string& text : std::vector<std::string>{
                  "hello,alice,peerchat/2", "hello,alice", "hello,alice,peerchat/2,0,0", "hello,alice,peerchat/2,1",
                  "hello,alice,peerchat/2,00x", "hello,alice,Peerchat/2,0", "hello,,peerchat/2,0",
                  "hello,alice,peerchat/2," + std::string(513, '0'),
-                 "challenge,alice,127.0.0.1:5001", "challenge,alice,127.0.0.1:5001," + n + "," + n,
+                 "challenge,alice,127.0.0.1:5001", "challenge,alice,127.0.0.1:5001," + n + "," + n + "," + n,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + k, "hello,alice,peerchat/2," + n + "," + n,
+                 "hello,alice,peerchat/2," + k + ",0", "hello,alice,peerchat/2," + n + ",0,0",
+                 "refuse,alice,taken," + k, "refuse,alice,taken," + n + "," + n, "refuse,alice,taken,",
                  "challenge,alice,127.0.0.1:5001," + n.substr(1), "challenge,alice,127.0.0.1:5001," + n + "A",
                  "challenge,alice,127.0.0.1:5001," + n + "==", "challenge,alice,127.0.0.1:5001," + k,
                  "challenge,alice,localhost:5001," + n, "challenge,a b,127.0.0.1:5001," + n,
@@ -848,11 +880,12 @@ public:
     {
         // The longest challenge: longest name, longest IPv6 endpoint.
         const Challenge longest{std::string(32, 'a'), endpoint("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"),
-                                bytes<24>(1)};
+                                bytes<24>(1), bytes<24>(2)};
         const std::size_t challenge = Protocol::encode(longest).size();
         CPPUNIT_ASSERT_MESSAGE(std::to_string(challenge), challenge < Protocol::kMinHelloBytes);
         // The answers indexd gives a hello or an auth are never longer than the least hello.
-        CPPUNIT_ASSERT(Protocol::encode(Refuse{std::string(32, 'a'), "version"}).size() < Protocol::kMinHelloBytes);
+        CPPUNIT_ASSERT(Protocol::encode(Refuse{std::string(32, 'a'), "version", bytes<24>(3)}).size()
+                       < Protocol::kMinHelloBytes);
         // The shortest hello padded to the least length still parses, as does the most padding.
         const std::size_t bare = Protocol::encode(Hello{"a", "peerchat/2", 0}).size();
         const Message padded = Hello{"a", "peerchat/2", Protocol::kMinHelloBytes - bare};
