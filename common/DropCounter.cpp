@@ -1,6 +1,7 @@
 #include "DropCounter.h"
 
 #include <numeric>
+#include <utility>
 
 namespace peerchat {
 
@@ -28,6 +29,8 @@ std::string shortened(std::string_view detail)
 
 } // namespace
 
+DropCounter::DropCounter(std::string unit) : _unit(std::move(unit)) {}
+
 std::string_view DropCounter::name(DropReason reason)
 {
     switch (reason) {
@@ -38,6 +41,7 @@ std::string_view DropCounter::name(DropReason reason)
     case DropReason::Unauthentic: return "not authentic";
     case DropReason::Unexpected: return "unexpected";
     case DropReason::Refused: return "refused";
+    case DropReason::Slow: return "too slow";
     }
     return "unexpected";
 }
@@ -54,7 +58,7 @@ std::string DropCounter::takeSummary(std::chrono::milliseconds interval)
 {
     const std::uint64_t dropped = std::accumulate(_interval.begin(), _interval.end(), std::uint64_t{0});
     if (dropped == 0) return {};
-    std::string summary = "dropped " + std::to_string(dropped) + (dropped == 1 ? " datagram" : " datagrams") +
+    std::string summary = "dropped " + std::to_string(dropped) + " " + _unit + (dropped == 1 ? "" : "s") +
                           " in the last " + std::to_string(interval.count()) + " ms:";
     const char* separator = " ";
     for (std::size_t i = 0; i < kReasons; ++i) {

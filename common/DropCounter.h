@@ -11,7 +11,8 @@
 
 namespace peerchat {
 
-/// Why a daemon dropped, or refused, a datagram that came from outside.
+/// Why a daemon dropped, or refused, a datagram (or a connection) that came
+/// from outside.
 enum class DropReason : std::uint8_t
 {
     Oversize,     ///< larger than Protocol::kMaxDatagramBytes
@@ -21,19 +22,24 @@ enum class DropReason : std::uint8_t
     Unauthentic,  ///< a signature, seal or key that does not check out, or a replay
     Unexpected,   ///< well formed, but not taken here or not now
     Refused,      ///< answered with a refusal
+    Slow,         ///< a connection cut because it took what it was sent too slowly
 };
 
-/// Counts the datagrams a daemon drops, by reason, so that a flood of bad
-/// datagrams costs a counter each and one log line per interval rather than
-/// a log line each: the daemon logs takeSummary() from a timer and logs each
-/// drop at debug level only. Per reason it keeps the first drop of the
-/// interval (its source and what was wrong) as an example for the summary.
-/// State only: no clock, no logger.
+/// Counts the datagrams (or connections) a daemon drops, by reason, so that
+/// a flood of bad datagrams costs a counter each and one log line per
+/// interval rather than a log line each: the daemon logs takeSummary() from a
+/// timer and logs each drop at debug level only. Per reason it keeps the
+/// first drop of the interval (its source and what was wrong) as an example
+/// for the summary. State only: no clock, no logger.
 class DropCounter
 {
 public:
     /// How many reasons there are.
-    static constexpr std::size_t kReasons = static_cast<std::size_t>(DropReason::Refused) + 1;
+    static constexpr std::size_t kReasons = static_cast<std::size_t>(DropReason::Slow) + 1;
+
+    /// unit is what is counted, as the summary names one ("datagram",
+    /// "connection"); the summary adds an s for more than one.
+    explicit DropCounter(std::string unit = "datagram");
 
     /// The reason as a summary names it ("malformed", "rate-limited").
     static std::string_view name(DropReason reason);
@@ -67,6 +73,7 @@ private:
 
     static std::size_t index(DropReason reason) { return static_cast<std::size_t>(reason); }
 
+    std::string _unit;
     std::array<std::uint64_t, kReasons> _interval{};
     std::array<std::uint64_t, kReasons> _total{};
     std::array<Example, kReasons> _examples{};

@@ -111,8 +111,9 @@ std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::u
 {
     const Poco::Net::SocketAddress address(_settings.bind, port);
     try {
-        return std::make_unique<RosterListener>(_loop, _directory, _identity, format, address,
-                                                _settings.maxRosterConnections, _settings.rosterDeadline);
+        const RosterListener::Limits limits{_settings.maxRosterConnections, _settings.rosterPerAddress,
+                                            _settings.rosterDeadline, _settings.dropReportEvery};
+        return std::make_unique<RosterListener>(_loop, _directory, _identity, format, address, limits, nullptr);
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }

@@ -18,9 +18,13 @@ const std::vector<SettingKey>& IndexSettings::keys()
         {"indexd.peerchatRosterPort", "peerchat-roster-port", "P",
          "TCP port of the signed peerchat roster with keys (default 0 = any free port)"},
         {"indexd.maxRosterConnections", "max-roster-connections", "N",
-         "roster connections served at once per port; more wait their turn (default 256)"},
+         "roster connections served at once per port; when all are taken, one that has stalled (taken nothing for "
+         "a while) is cut to make room, else new ones wait their turn (default 256)"},
+        {"indexd.rosterPerAddress", "roster-per-address", "N",
+         "roster connections served at once per port to one source address; more from it are refused (default 8)"},
         {"indexd.rosterDeadlineMs", "roster-deadline-ms", "MS",
-         "a roster connection not finished after this many milliseconds is closed (default 10000)"},
+         "a roster connection not finished after this many milliseconds is cut (default 3000; keep it below "
+         "peerd's 5000 ms fetch deadline)"},
         {"indexd.expireMs", "expire-ms", "MS",
          "a peerchat user not heard from (login or heartbeat) for this many milliseconds is logged out "
          "(default 30000)"},
@@ -44,6 +48,9 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "addresses the login rate is tracked for; when full, the longest idle is forgotten (default 65536)"},
         {"indexd.faults", "faults", "SPEC",
          "misbehave on purpose, for tests: drop=RATE,dup=RATE,reorder=RATE,delay=MS,seed=N (default off)"},
+        {"indexd.dropReportMs", "drop-report-ms", "MS",
+         "refused and cut roster connections are summed up in one warning this often, each one logged at debug "
+         "level only (default 10000)"},
         {"indexd.logLevel", "log-level", "LEVEL",
          "none, fatal, critical, error, warning, notice, information, debug or trace (default information)"},
     };
@@ -61,7 +68,8 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.dotnetRosterPort = reader.port("indexd.dotnetRosterPort", 0);
     s.peerchatRosterPort = reader.port("indexd.peerchatRosterPort", 0);
     s.maxRosterConnections = reader.number("indexd.maxRosterConnections", 256, 1, 65536);
-    s.rosterDeadline = std::chrono::milliseconds(reader.number("indexd.rosterDeadlineMs", 10000, 100, 3600000));
+    s.rosterPerAddress = reader.number("indexd.rosterPerAddress", 8, 1, 65536);
+    s.rosterDeadline = std::chrono::milliseconds(reader.number("indexd.rosterDeadlineMs", 3000, 100, 3600000));
     s.expireAfter = std::chrono::milliseconds(reader.number("indexd.expireMs", 30000, 100, 86400000));
     s.database = reader.text("indexd.database", DataPath::defaultFor("indexd.db"));
     // A daemon may run from any directory (--daemon changes to /), so a
@@ -80,6 +88,7 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     if (auto parsed = FaultSettings::parse(faults)) s.faults = *parsed;
     else reader.fail("indexd.faults", "must be off or a list such as drop=0.3,dup=0.1,seed=7, got '" + faults + "': "
                                           + parsed.error());
+    s.dropReportEvery = std::chrono::milliseconds(reader.number("indexd.dropReportMs", 10000, 10, 3600000));
     s.logLevel = reader.logLevel("indexd.logLevel", "information");
     if (reader.error()) return Parsed<IndexSettings>::refuse(*reader.error());
     return s;

@@ -35,7 +35,8 @@ struct IndexSettings
     std::uint16_t rosterPort = 0;
     std::uint16_t dotnetRosterPort = 0;
     std::uint16_t peerchatRosterPort = 0;
-    std::size_t maxRosterConnections = 0;
+    std::size_t maxRosterConnections = 0;       ///< per roster port
+    std::size_t rosterPerAddress = 0;           ///< per roster port and source address
     std::chrono::milliseconds rosterDeadline{0};
     std::chrono::milliseconds expireAfter{0};    ///< a silent peerchat user is logged out after this
     std::string database;                        ///< SQLite file of the mailbox and the names' keys, or ":memory:"
@@ -46,6 +47,7 @@ struct IndexSettings
     std::uint64_t loginRate = 0;                 ///< unauthenticated datagrams per second per address
     std::size_t rateTableSize = 0;               ///< addresses the rate limiter tracks at most
     FaultSettings faults;                        ///< misbehaviour of the UDP socket, for tests
+    std::chrono::milliseconds dropReportEvery{0}; ///< between the summaries of what was dropped
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
 };
 

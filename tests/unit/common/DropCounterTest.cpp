@@ -26,6 +26,7 @@ class DropCounterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testKeepTotalsAcrossIntervals);
     CPPUNIT_TEST(testWantDetailOnlyForFirstOfInterval);
     CPPUNIT_TEST(testShortenAndCleanLongDetails);
+    CPPUNIT_TEST(testSummarizeConnectionsCutTooSlow);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -98,6 +99,22 @@ public:
         // Cut between characters, never inside one: the last kept character is whole.
         const std::size_t cut = summary.find("...)");
         CPPUNIT_ASSERT_MESSAGE(summary, summary.compare(cut - 3, 3, "涯") == 0 || summary.compare(cut - 3, 3, "天") == 0);
+    }
+
+    void testSummarizeConnectionsCutTooSlow()
+    {
+        DropCounter counter("connection");
+        counter.count(DropReason::Refused, endpoint("192.0.2.1:5000"), "8 served already");
+        counter.count(DropReason::Slow, endpoint("192.0.2.2:6000"), "took 10 of 90 bytes");
+        counter.count(DropReason::Slow, endpoint("192.0.2.3:7000"), "");
+        CPPUNIT_ASSERT_EQUAL(std::string("dropped 3 connections in the last 1000 ms: 1 refused (first from "
+                                         "192.0.2.1:5000: 8 served already), 2 too slow (first from 192.0.2.2:6000: "
+                                         "took 10 of 90 bytes)"),
+                             counter.takeSummary(1s));
+        counter.count(DropReason::Slow, endpoint("192.0.2.3:7000"), "");
+        CPPUNIT_ASSERT_EQUAL(std::string("dropped 1 connection in the last 1000 ms: 1 too slow (first from "
+                                         "192.0.2.3:7000)"),
+                             counter.takeSummary(1s));
     }
 };
 

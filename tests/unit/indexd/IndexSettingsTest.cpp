@@ -41,7 +41,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->dotnetRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->peerchatRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::size_t(256), s->maxRosterConnections);
-        CPPUNIT_ASSERT_EQUAL(10000L, static_cast<long>(s->rosterDeadline.count()));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8), s->rosterPerAddress);
+        // Below peerd's 5000 ms fetch deadline, so a fetch stuck behind a
+        // cut connection is not given up on first.
+        CPPUNIT_ASSERT_EQUAL(3000L, static_cast<long>(s->rosterDeadline.count()));
         CPPUNIT_ASSERT_EQUAL(30000L, static_cast<long>(s->expireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("indexd.db"), s->database);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1000), s->mailboxLimit);
@@ -51,6 +54,7 @@ public:
         CPPUNIT_ASSERT(!s->legacy);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(20), s->loginRate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(65536), s->rateTableSize);
+        CPPUNIT_ASSERT_EQUAL(10000L, static_cast<long>(s->dropReportEvery.count()));
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), s->logLevel);
     }
 
@@ -62,6 +66,7 @@ public:
         _config->setString("indexd.dotnetRosterPort", "4002");
         _config->setString("indexd.peerchatRosterPort", "4003");
         _config->setString("indexd.maxRosterConnections", "1");
+        _config->setString("indexd.rosterPerAddress", "2");
         _config->setString("indexd.rosterDeadlineMs", "250");
         _config->setString("indexd.expireMs", "700");
         _config->setString("indexd.database", "/var/lib/peerchat/index.db");
@@ -72,6 +77,7 @@ public:
         _config->setString("indexd.legacy", "true");
         _config->setString("indexd.loginRate", "5");
         _config->setString("indexd.rateTableSize", "10");
+        _config->setString("indexd.dropReportMs", "500");
         _config->setString("indexd.logLevel", "warning");
         const auto s = IndexSettings::read(*_config, {});
         CPPUNIT_ASSERT_MESSAGE(s.error(), s.ok());
@@ -81,6 +87,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(4002), s->dotnetRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(4003), s->peerchatRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), s->maxRosterConnections);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), s->rosterPerAddress);
         CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->rosterDeadline.count()));
         CPPUNIT_ASSERT_EQUAL(700L, static_cast<long>(s->expireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/peerchat/index.db"), s->database);
@@ -92,6 +99,7 @@ public:
         CPPUNIT_ASSERT(s->legacy);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), s->loginRate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10), s->rateTableSize);
+        CPPUNIT_ASSERT_EQUAL(500L, static_cast<long>(s->dropReportEvery.count()));
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_WARNING), s->logLevel);
     }
 
@@ -112,6 +120,7 @@ public:
             {"indexd.bind", "fe80::1%eth0"},
             {"indexd.rosterPort", "70000"},
             {"indexd.maxRosterConnections", "0"},
+            {"indexd.rosterPerAddress", "0"},
             {"indexd.rosterDeadlineMs", "5"},
             {"indexd.logLevel", "loud"},
             {"indexd.expireMs", "50"},
@@ -124,6 +133,7 @@ public:
             {"indexd.legacy", "maybe"},
             {"indexd.loginRate", "0"},
             {"indexd.rateTableSize", "0"},
+            {"indexd.dropReportMs", "9"},
         };
         for (const auto& [key, value] : cases) {
             Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);

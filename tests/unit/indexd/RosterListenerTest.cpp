@@ -5,6 +5,7 @@
 #include "SignedStatement.h"
 
 #include "RecordingSink.h"
+#include "SmallWindowSocket.h"
 #include "Wait.h"
 
 #include <Poco/Net/NetException.h>
@@ -12,12 +13,14 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <atomic>
 #include <future>
 #include <memory>
 #include <thread>
 
 using peerchat::Dialect;
 using peerchat::Directory;
+using peerchat::DropReason;
 using peerchat::EventLoop;
 using peerchat::RosterFormat;
 using peerchat::IndexIdentity;
@@ -25,6 +28,8 @@ using peerchat::RosterListener;
 using peerchat::RosterTrailer;
 using peerchat::SigningKey;
 using peerchat::test::endpoint;
+using peerchat::test::smallWindowSocket;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -59,7 +64,12 @@ class RosterListenerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPeerchatRosterCarriesKeysAndSignature);
     CPPUNIT_TEST(testPeerchatRosterEndsWithLatestPresenceSeq);
     CPPUNIT_TEST(testServesDirectoryAsItChanges);
-    CPPUNIT_TEST(testLimitsConnectionsAndCutsOffSlowReaders);
+    CPPUNIT_TEST(testCallsObserverBeforeWriting);
+    CPPUNIT_TEST(testNotBlockedByReaderThatStalls);
+    CPPUNIT_TEST(testRefusesConnectionsOverPerAddressLimit);
+    CPPUNIT_TEST(testCutsStalledConnectionWhenItsSlotIsNeeded);
+    CPPUNIT_TEST(testNewConnectionsWaitWhileNoneHasStalled);
+    CPPUNIT_TEST(testCutsConnectionPastDeadline);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -157,41 +167,94 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("bob,127.0.0.1:5002;end"), fetch());
     }
 
-    void testLimitsConnectionsAndCutsOffSlowReaders()
+    void testCallsObserverBeforeWriting()
     {
-        // A roster far larger than any socket buffer, so a client that does not
-        // read holds its connection until the deadline.
-        for (int i = 0; i < 400000; ++i) {
-            login("user" + std::to_string(i),
-                  "10." + std::to_string(i / 62500) + "." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250)
-                      + ":40000",
-                  Dialect::Seed);
-        }
-        const std::size_t rosterBytes = peerchat::RosterCodec::encode(_directory.snapshot(), RosterFormat::SeedText).size();
-        const auto deadline = std::chrono::milliseconds(800);
-        start(RosterFormat::SeedText, 1, deadline);
+        std::vector<std::string> seen;  // on the loop's thread only
+        start(RosterFormat::SeedText, limits(), [this, &seen](const Poco::Net::IPAddress& address) {
+            seen.push_back(address.toString());
+            if (seen.size() == 1) login("carol", "127.0.0.1:6000", Dialect::Seed);
+        });
+        // What the observer did is in the roster the connection reads.
+        CPPUNIT_ASSERT_EQUAL(std::string("carol,127.0.0.1:6000;end"), fetch());
+        fetchFrom("127.0.0.2");
+        CPPUNIT_ASSERT(onLoop([&] { return seen == std::vector<std::string>{"127.0.0.1", "127.0.0.2"}; }));
+    }
 
-        Poco::Net::StreamSocket stalled(Poco::Net::SocketAddress::IPv4);
-        stalled.setReceiveBufferSize(4096);
-        const auto stalledAt = Clock::now();
-        stalled.connect(address());
-        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return onLoop([this] { return _listener->openConnections(); }) == 1; }));
-
-        // The loop is not blocked by the stalled client.
+    void testNotBlockedByReaderThatStalls()
+    {
+        auto stalled = startWithSlotHeld(limits());
         const auto postedAt = Clock::now();
         onLoop([] { return 0; });
-        CPPUNIT_ASSERT(Clock::now() - postedAt < deadline / 2);
+        CPPUNIT_ASSERT(Clock::now() - postedAt < 1s);
+        CPPUNIT_ASSERT_EQUAL(rosterBytes(), fetch().size());
+    }
 
-        // A second client waits for the only slot, which frees at the deadline.
-        Poco::Net::StreamSocket patient(address());
-        const std::string patientRoster = readToEnd(patient);
-        CPPUNIT_ASSERT(Clock::now() - stalledAt >= deadline);
-        CPPUNIT_ASSERT_EQUAL(rosterBytes, patientRoster.size());
-        CPPUNIT_ASSERT(patientRoster.compare(patientRoster.size() - 4, 4, ";end") == 0);
+    void testRefusesConnectionsOverPerAddressLimit()
+    {
+        loginMany(20000);
+        std::atomic<int> observed{0};
+        auto few = limits();
+        few.perAddress = 2;
+        start(RosterFormat::SeedText, few, [&](const Poco::Net::IPAddress&) { ++observed; });
+        auto first = connectStalled("127.0.0.2");
+        auto second = connectStalled("127.0.0.2");
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 2; }));
 
-        const std::string stalledRoster = readToEnd(stalled);
-        CPPUNIT_ASSERT(stalledRoster.size() < rosterBytes);
-        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return onLoop([this] { return _listener->openConnections(); }) == 0; }));
+        // A third from that address is closed unread; another address is served.
+        CPPUNIT_ASSERT_EQUAL(std::string(), fetchFrom("127.0.0.2"));
+        CPPUNIT_ASSERT_EQUAL(rosterBytes(), fetchFrom("127.0.0.3").size());
+        CPPUNIT_ASSERT_EQUAL(4, observed.load());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), onLoop([this] { return _listener->drops().total(DropReason::Refused); }));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), openConnections());
+    }
+
+    void testCutsStalledConnectionWhenItsSlotIsNeeded()
+    {
+        auto one = limits();
+        one.connections = 1;
+        one.stallAfter = 300ms;
+        const auto stalledAt = Clock::now();
+        auto stalled = startWithSlotHeld(one);
+
+        // The next client takes the stalled one's slot once it has stalled,
+        // long before the deadline.
+        const std::string roster = fetchFrom("127.0.0.1");
+        CPPUNIT_ASSERT(Clock::now() - stalledAt >= one.stallAfter);
+        CPPUNIT_ASSERT(Clock::now() - stalledAt < one.deadline);
+        CPPUNIT_ASSERT_EQUAL(rosterBytes(), roster.size());
+        CPPUNIT_ASSERT(roster.compare(roster.size() - 4, 4, ";end") == 0);
+        CPPUNIT_ASSERT(readToEnd(stalled).size() < rosterBytes());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), onLoop([this] { return _listener->drops().total(DropReason::Slow); }));
+    }
+
+    void testNewConnectionsWaitWhileNoneHasStalled()
+    {
+        auto one = limits();
+        one.connections = 1;
+        one.stallAfter = 1500ms;
+        auto stalled = startWithSlotHeld(one);
+
+        // The waiting client is accepted only once the slot's holder stalls.
+        auto waiting = std::async(std::launch::async, [this] { return fetchFrom("127.0.0.1"); });
+        CPPUNIT_ASSERT(waiting.wait_for(one.stallAfter / 2) == std::future_status::timeout);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), onLoop([this] { return _listener->drops().total(); }));
+        CPPUNIT_ASSERT_EQUAL(rosterBytes(), waiting.get().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), onLoop([this] { return _listener->drops().total(DropReason::Slow); }));
+    }
+
+    void testCutsConnectionPastDeadline()
+    {
+        auto quick = limits();
+        quick.stallAfter = 100ms;
+        quick.deadline = 800ms;
+        const auto connectedAt = Clock::now();
+        auto stalled = startWithSlotHeld(quick);
+
+        // Stalled, but no one needs its slot: it keeps it until the deadline.
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 0; }));
+        CPPUNIT_ASSERT(Clock::now() - connectedAt >= quick.deadline);
+        CPPUNIT_ASSERT(readToEnd(stalled).size() < rosterBytes());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), onLoop([this] { return _listener->drops().total(DropReason::Slow); }));
     }
 
 private:
@@ -200,12 +263,59 @@ private:
         _directory.login(name, endpoint(ep), dialect, endpoint(ep).host(), Directory::TimePoint());
     }
 
-    void start(RosterFormat format, std::size_t maxConnections = 8,
-               std::chrono::milliseconds deadline = std::chrono::seconds(10))
+    // Users enough for a roster far larger than a small window takes in.
+    void loginMany(int count)
+    {
+        for (int i = 0; i < count; ++i) {
+            login("user" + std::to_string(i),
+                  "10." + std::to_string(i / 62500) + "." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250)
+                      + ":40000",
+                  Dialect::Seed);
+        }
+    }
+
+    std::size_t rosterBytes() const
+    {
+        return peerchat::RosterCodec::encode(_directory.snapshot(), RosterFormat::SeedText).size();
+    }
+
+    static RosterListener::Limits limits()
+    {
+        return RosterListener::Limits{8, 8, 10s, 10s};
+    }
+
+    void start(RosterFormat format, const RosterListener::Limits& limits = RosterListenerTest::limits(),
+               std::function<void(const Poco::Net::IPAddress&)> onConnection = nullptr)
     {
         _listener = std::make_unique<RosterListener>(_loop, _directory, _identity, format,
-                                                     Poco::Net::SocketAddress("127.0.0.1", 0), maxConnections, deadline);
+                                                     Poco::Net::SocketAddress("127.0.0.1", 0), limits,
+                                                     std::move(onConnection));
         _thread = std::thread([this] { _loop.run(); });
+    }
+
+    std::size_t openConnections()
+    {
+        return onLoop([this] { return _listener->openConnections(); });
+    }
+
+    // A client from host that connects and never reads.
+    Poco::Net::StreamSocket connectStalled(const std::string& host)
+    {
+        Poco::Net::StreamSocket socket = smallWindowSocket(host);
+        socket.connect(address());
+        return socket;
+    }
+
+    // Starts a seed roster port with limits and a roster far larger than a
+    // small window takes in, one of whose slots is held by a client from
+    // 127.0.0.2 that never reads; returns that client.
+    Poco::Net::StreamSocket startWithSlotHeld(const RosterListener::Limits& limits)
+    {
+        loginMany(20000);
+        start(RosterFormat::SeedText, limits);
+        Poco::Net::StreamSocket stalled = connectStalled("127.0.0.2");
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 1; }));
+        return stalled;
     }
 
     void stopLoop()
@@ -230,6 +340,15 @@ private:
     std::string fetch()
     {
         Poco::Net::StreamSocket socket(address());
+        return readToEnd(socket);
+    }
+
+    // The roster as a client from host reads it through a small window, so
+    // that it cannot take it all at once and needs a slot.
+    std::string fetchFrom(const std::string& host)
+    {
+        Poco::Net::StreamSocket socket = smallWindowSocket(host);
+        socket.connect(address());
         return readToEnd(socket);
     }
 
