@@ -37,6 +37,11 @@ const std::array<std::vector<std::string>, IndexDatabase::kSchemaVersion> kMigra
      "CREATE TABLE names ("
      " name TEXT PRIMARY KEY NOT NULL,"
      " identity BLOB NOT NULL)"},
+    // Expiry: stored_at is milliseconds since 1970. The letters already held
+    // count from the upgrade, so none expires sooner than it would have.
+    {"ALTER TABLE mail ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0",
+     "UPDATE mail SET stored_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000",
+     "CREATE INDEX mail_by_age ON mail (stored_at)"},
 }};
 
 // The version whose mail table holds plaintext.

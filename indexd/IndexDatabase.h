@@ -15,8 +15,9 @@ class IndexDatabase
 {
 public:
     /// The schema this code reads and writes. 1: mail in plaintext
-    /// (peerchat/1); 2: mail as OfflineBox ciphertext, and the names' keys.
-    static constexpr int kSchemaVersion = 2;
+    /// (peerchat/1); 2: mail as OfflineBox ciphertext, and the names' keys;
+    /// 3: each letter's time of storing, indexed, so old mail expires.
+    static constexpr int kSchemaVersion = 3;
 
     /// Opens the database at path (":memory:" for one that lives only as
     /// long as the object), creating or migrating its schema. Throws

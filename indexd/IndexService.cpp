@@ -49,6 +49,15 @@ std::chrono::milliseconds redeliverySweepPeriod(std::chrono::milliseconds redeli
     return std::clamp(redeliverEvery / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
 }
 
+// How often to expire old offline letters and report refused posts: an
+// eighth of the expiry time, so a letter goes at most an eighth late, but
+// never busier than every 10 ms nor lazier than every 10 s, which is as often
+// as a summary of refusals is worth a line.
+std::chrono::milliseconds mailSweepPeriod(std::chrono::milliseconds mailExpireAfter)
+{
+    return std::clamp(mailExpireAfter / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(10000));
+}
+
 // The port of a roster listener, 0 when it is not open.
 std::uint16_t rosterPort(const std::unique_ptr<RosterListener>& listener)
 {
@@ -68,7 +77,7 @@ IndexService::IndexService(const IndexSettings& settings)
         log.warning("dropped %z offline lines an older indexd kept in plaintext in %s: indexd now keeps only letters "
                     "sealed to their recipients, and their senders still hold those lines",
                     dropped, settings.database);
-    _mailbox = std::make_unique<Mailbox>(*_database, settings.mailboxLimit);
+    _mailbox = std::make_unique<Mailbox>(*_database, settings.mail);
     _keys = std::make_unique<KeyRegistry>(*_database);
 
     if (settings.legacy) {
@@ -95,7 +104,8 @@ IndexService::IndexService(const IndexSettings& settings)
     }
     _sealed = std::make_unique<SealedSender>(_directory, *_udp);
     _broadcaster = std::make_unique<Broadcaster>(_directory, *_udp, _identity);
-    _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery);
+    _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery,
+                                             &LoginHandler::systemMilliseconds);
     _handler = std::make_unique<LoginHandler>(
         LoginHandler::Parts{_directory, *_keys, _limiter, *_broadcaster, *_carrier, *_sealed, _identity, *_udp},
         RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
@@ -103,6 +113,12 @@ IndexService::IndexService(const IndexSettings& settings)
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });
     every(redeliverySweepPeriod(settings.redeliverEvery),
           [this] { _carrier->redeliverDue(std::chrono::steady_clock::now()); });
+    const auto mailSweep = mailSweepPeriod(settings.mailExpireAfter);
+    every(mailSweep, [this, mailSweep] {
+        _carrier->expireLetters(_settings.mailExpireAfter);
+        if (const std::string summary = _carrier->takeRefusalSummary(mailSweep); !summary.empty())
+            Poco::Logger::get("MailCarrier").information(summary);
+    });
 }
 
 IndexService::~IndexService() = default;

@@ -28,8 +28,9 @@ namespace peerchat {
 /// with its LoginHandler, RateLimiter, Broadcaster and MailCarrier, the
 /// roster ports (the seed and .NET ones in legacy mode only), the Directory
 /// they share, the database with the offline Mailbox and the KeyRegistry,
-/// and two periodic sweeps: one expires silent peerchat users, one resends
-/// unacked offline letters.
+/// and three periodic sweeps: one expires silent peerchat users, one resends
+/// unacked offline letters, one expires old offline letters and reports the
+/// posts refused.
 class IndexService : public DaemonService
 {
 public:

@@ -6,6 +6,16 @@
 
 namespace peerchat {
 
+namespace {
+
+constexpr std::uint64_t kMebibyte = 1024 * 1024;
+constexpr std::uint64_t kDayMs = 24 * 3600 * 1000;
+// Bounds of the mailbox's limits: past these a setting is surely a typo.
+constexpr std::uint64_t kMaxMailLines = 1000000;
+constexpr std::uint64_t kMaxMailBytes = 1024 * 1024 * kMebibyte;
+
+} // namespace
+
 const std::vector<SettingKey>& IndexSettings::keys()
 {
     static const std::vector<SettingKey> all{
@@ -32,7 +42,21 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "SQLite file of the offline mailbox and of the identity key each name belongs to, an absolute path or "
          ":memory: (default $XDG_DATA_HOME/peerchat/indexd.db, else ~/.local/share/peerchat/indexd.db)"},
         {"indexd.mailboxLimit", "mailbox-limit", "N",
-         "offline lines held per recipient; more are refused with full (default 1000; 0 holds none)"},
+         "offline lines held per recipient from all senders; more are refused with full (default 1000; 0 holds "
+         "none)"},
+        {"indexd.mailPairLines", "mail-pair-lines", "N",
+         "offline lines held from one sender for one recipient (default 500)"},
+        {"indexd.mailPairBytes", "mail-pair-bytes", "BYTES",
+         "bytes of offline lines (sealed) held from one sender for one recipient (default 2097152 = 2 MiB)"},
+        {"indexd.mailSenderLines", "mail-sender-lines", "N",
+         "offline lines held from one sender for everyone (default 2000)"},
+        {"indexd.mailSenderBytes", "mail-sender-bytes", "BYTES",
+         "bytes of offline lines (sealed) held from one sender for everyone (default 8388608 = 8 MiB)"},
+        {"indexd.mailboxBytes", "mailbox-bytes", "BYTES",
+         "bytes of offline lines (sealed) held in all (default 268435456 = 256 MiB)"},
+        {"indexd.mailExpireMs", "mail-expire-ms", "MS",
+         "an offline line not delivered this many milliseconds after it was stored is removed; its sender still "
+         "holds it (default 2592000000 = 30 days)"},
         {"indexd.redeliverMs", "redeliver-ms", "MS",
          "an offline line not acked after this many milliseconds is sent again (default 1000)"},
         {"indexd.key", "key", "FILE",
@@ -76,7 +100,14 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     // relative path would name a different file from one run to the next.
     if (s.database != ":memory:" && s.database.rfind('/', 0) != 0)
         reader.fail("indexd.database", "must be an absolute path or :memory:, got '" + s.database + "'");
-    s.mailboxLimit = reader.number("indexd.mailboxLimit", 1000, 0, 1000000);
+    s.mail.recipientLines = reader.number("indexd.mailboxLimit", 1000, 0, kMaxMailLines);
+    s.mail.pairLines = reader.number("indexd.mailPairLines", 500, 0, kMaxMailLines);
+    s.mail.pairBytes = reader.number("indexd.mailPairBytes", 2 * kMebibyte, 0, kMaxMailBytes);
+    s.mail.senderLines = reader.number("indexd.mailSenderLines", 2000, 0, kMaxMailLines);
+    s.mail.senderBytes = reader.number("indexd.mailSenderBytes", 8 * kMebibyte, 0, kMaxMailBytes);
+    s.mail.totalBytes = reader.number("indexd.mailboxBytes", 256 * kMebibyte, 0, kMaxMailBytes);
+    s.mailExpireAfter =
+        std::chrono::milliseconds(reader.number("indexd.mailExpireMs", 30 * kDayMs, 100, 3650 * kDayMs));
     s.redeliverEvery = std::chrono::milliseconds(reader.number("indexd.redeliverMs", 1000, 10, 3600000));
     s.keyPath = reader.text("indexd.key", KeyFile::defaultPath("indexd.key"));
     if (s.keyPath.rfind('/', 0) != 0)

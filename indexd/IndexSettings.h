@@ -1,6 +1,7 @@
 #pragma once
 
 #include "FaultSettings.h"
+#include "MailBudget.h"
 #include "Parsed.h"
 #include "SettingKey.h"
 
@@ -40,7 +41,8 @@ struct IndexSettings
     std::chrono::milliseconds rosterDeadline{0};
     std::chrono::milliseconds expireAfter{0};    ///< a silent peerchat user is logged out after this
     std::string database;                        ///< SQLite file of the mailbox and the names' keys, or ":memory:"
-    std::size_t mailboxLimit = 0;                ///< lines held per recipient
+    MailBudget::Limits mail;                     ///< what the offline mailbox holds at most
+    std::chrono::milliseconds mailExpireAfter{0}; ///< an offline letter is removed this long after it was stored
     std::chrono::milliseconds redeliverEvery{0}; ///< unacked offline lines go out again after this
     std::string keyPath;                         ///< indexd's identity key file (KeyFile)
     bool legacy = false;                         ///< seed and .NET clients may log in, unauthenticated

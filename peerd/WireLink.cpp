@@ -45,6 +45,30 @@ Message messageOf(const std::variant<Login, Logout>& presence)
     return std::visit([](const auto& announcement) { return Message(announcement); }, presence);
 }
 
+// What indexd's `full` means to the person whose line it refused, and what
+// becomes of the line.
+std::string fullDetail(const Full& full)
+{
+    const std::string& to = full.to;
+    const std::string waits = ": your lines to " + to + " wait in the outbox and go out when " + to + " is online";
+    switch (full.reason) {
+    case FullReason::Recipient:
+        return to + "'s mailbox at indexd is full (it holds as many offline lines for one person as indexd keeps)" +
+               waits;
+    case FullReason::Pair:
+        return "indexd holds as many of your lines for " + to + " as it keeps from one sender for one person" + waits;
+    case FullReason::Sender:
+        return "indexd holds as many of your offline lines, to everyone, as it keeps from one sender" + waits;
+    case FullReason::Disk:
+        return "indexd has no room for offline lines now (its disk or its mailbox budget is full)" + waits;
+    case FullReason::Unknown:
+        return "indexd knows no user named " + to + " and keeps no lines for " + to + waits;
+    case FullReason::Unstated:
+        break;
+    }
+    return to + "'s mailbox at indexd is full" + waits;
+}
+
 } // namespace
 
 struct WireLink::Dispatch
@@ -742,9 +766,10 @@ void WireLink::handleFull(const Full& full, const SealSource& source)
     if (_outbox.find(full.to, full.stream, full.seq) == nullptr) return;
     if (_roster.find(full.to) == nullptr) _outbox.hold(full.to, full.stream, full.seq);
     armRetransmit();
-    if (!_fullReported.insert(full.to).second) return;
-    const std::string detail = full.to + "'s mailbox at indexd is full: your lines to " + full.to +
-                               " wait in the outbox and go out when " + full.to + " is online";
+    const auto reported = _fullReported.find(full.to);
+    if (reported != _fullReported.end() && reported->second == full.reason) return;
+    _fullReported[full.to] = full.reason;
+    const std::string detail = fullDetail(full);
     _logger.warning(detail);
     _listener.deliveryProblem(full.to, detail);
 }

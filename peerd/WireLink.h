@@ -24,8 +24,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -206,7 +206,7 @@ private:
     bool _silenceReported = false;
     bool _rosterLoaded = false;  ///< a roster has arrived since start: who is offline is known
     bool _rosterStale = false;   ///< an announcement was missed, or a refetch failed
-    std::set<std::string> _fullReported;  ///< peers whose full mailbox the UIs have heard of
+    std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
     Poco::Logger& _logger;
 };
 

@@ -229,6 +229,7 @@ public:
         startIndexd({"--redeliver-ms", std::to_string(kRedeliver.count())});
         SecureClient alice("alice");
         SecureClient bob("bob");
+        registerOffline("bob", bob.identity());
         loginSecure(alice);
         const Post post = postOf(alice, bob.identity().publicKey(), "bob", "ab12", 1, "hi, bob");
         for (int copy = 0; copy < 2; ++copy) {
@@ -241,7 +242,8 @@ public:
         const auto loginSent = Clock::now();
         loginSecure(bob);
         const std::string bobLogin = nextAnnouncement(alice);
-        CPPUNIT_ASSERT_MESSAGE(bobLogin, bobLogin.rfind("login,bob," + bob.endpoint() + ",peerchat/2,2,", 0) == 0);
+        // Presence so far: bob's first login and logout, alice's login.
+        CPPUNIT_ASSERT_MESSAGE(bobLogin, bobLogin.rfind("login,bob," + bob.endpoint() + ",peerchat/2,4,", 0) == 0);
         // The mail names alice's key and opens with it to alice's msg.
         const auto mail = bob.receiveInner("mail");
         CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
@@ -265,7 +267,7 @@ public:
 
         // Gone for good: a new login brings nothing.
         bob.logout();
-        CPPUNIT_ASSERT_EQUAL("logout,bob," + bob.endpoint() + ",3", nextAnnouncement(alice));
+        CPPUNIT_ASSERT_EQUAL("logout,bob," + bob.endpoint() + ",5", nextAnnouncement(alice));
         loginSecure(bob);
         CPPUNIT_ASSERT(bob.quietFor(2 * kRedeliver));
     }
@@ -274,11 +276,13 @@ public:
     {
         startIndexd({"--mailbox-limit", "2"});
         SecureClient alice("alice");
-        const PublicKey bob = SigningKey::generate().publicKey();
+        const SigningKey bobKey = SigningKey::generate();
+        registerOffline("bob", bobKey);
+        const PublicKey bob = bobKey.publicKey();
         loginSecure(alice);
         for (std::uint64_t seq = 1; seq <= 3; ++seq) alice.sendToIndex(postOf(alice, bob, "bob", "ab12", seq, "hi"));
         alice.sendToIndex(postOf(alice, bob, "bob", "ab12", 2, "hi"));
-        for (const std::string expected : {"stored,bob,ab12,1", "stored,bob,ab12,2", "full,bob,ab12,3",
+        for (const std::string expected : {"stored,bob,ab12,1", "stored,bob,ab12,2", "full,bob,ab12,3,recipient",
                                            "stored,bob,ab12,2"}) {
             const auto reply = alice.receiveMatching([](const SecureClient::Received& r) { return r.inner.has_value(); });
             CPPUNIT_ASSERT_MESSAGE("no " + expected + "; indexd log:\n" + _indexd->log(), reply);
@@ -297,6 +301,7 @@ public:
         const std::string port = _index.substr(_index.rfind(':') + 1);
         SecureClient alice("alice");
         const SigningKey tianyaKey = SigningKey::generate();
+        registerOffline("天涯", tianyaKey);
         loginSecure(alice);
         alice.sendToIndex(postOf(alice, tianyaKey.publicKey(), "天涯", "ab12", 1, "first"));
         alice.sendToIndex(postOf(alice, tianyaKey.publicKey(), "天涯", "ab12", 2, "second, with a comma"));
@@ -379,6 +384,15 @@ private:
         _index = fields["udp"];
         _seedPort = std::stoi(fields["seed-roster"]);
         _peerchatPort = std::stoi(fields["peerchat-roster"]);
+    }
+
+    // Logs name in with key and out again: the name is bound to the key (indexd
+    // keeps letters only for such names) and offline.
+    void registerOffline(const std::string& name, const SigningKey& key)
+    {
+        SecureClient user(name, key);
+        loginSecure(user);
+        user.logout();
     }
 
     void killAndRestart(const std::string& port)

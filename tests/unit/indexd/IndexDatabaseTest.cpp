@@ -2,6 +2,7 @@
 #include "KeyRegistry.h"
 #include "Mailbox.h"
 
+#include "RoomyMailLimits.h"
 #include "TempDir.h"
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -10,12 +11,14 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 
 using peerchat::IndexDatabase;
 using peerchat::KeyRegistry;
 using peerchat::Mailbox;
+using peerchat::test::roomyMailLimits;
 using namespace Poco::Data::Keywords;
 
 namespace {
@@ -35,6 +38,14 @@ int userVersionOf(const std::string& path)
     return version;
 }
 
+// The wall clock in milliseconds since 1970.
+std::uint64_t systemMs()
+{
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
 // Every byte of a file, empty when it does not exist.
 std::string contentsOf(const std::string& path)
 {
@@ -50,6 +61,7 @@ class IndexDatabaseTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOpenCreatesCurrentSchema);
     CPPUNIT_TEST(testOpenMigratesEmptyFile);
     CPPUNIT_TEST(testUpgradeDropsPlaintextMailAndCountsIt);
+    CPPUNIT_TEST(testUpgradeFromSchema2KeepsMailStampedAtUpgrade);
     CPPUNIT_TEST(testOpenRefusesNewerSchema);
     CPPUNIT_TEST(testOpenRefusesFileThatIsNotDatabase);
     CPPUNIT_TEST_SUITE_END();
@@ -74,15 +86,16 @@ public:
         CPPUNIT_ASSERT_EQUAL(0, userVersionOf(path));
         {
             IndexDatabase database(path);
-            Mailbox box(database, 10);
+            Mailbox box(database, roomyMailLimits());
             KeyRegistry keys(database);
-            CPPUNIT_ASSERT(box.store("bob", Mailbox::Letter{"alice", "ab", 1, "x"}) == Mailbox::StoreResult::Stored);
+            CPPUNIT_ASSERT(box.store("bob", Mailbox::Letter{"alice", "ab", 1, "x"}, 0).kind
+                           == Mailbox::StoreResult::Kind::Stored);
             CPPUNIT_ASSERT(keys.bind("alice", peerchat::PublicKey{1}));
         }
         CPPUNIT_ASSERT_EQUAL(IndexDatabase::kSchemaVersion, userVersionOf(path));
         // Opening a current file again migrates nothing and keeps what it holds.
         IndexDatabase again(path);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), Mailbox(again, 10).countFor("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), Mailbox(again, roomyMailLimits()).countFor("bob"));
         CPPUNIT_ASSERT(KeyRegistry(again).identityOf("alice") == peerchat::PublicKey{1});
     }
 
@@ -109,13 +122,46 @@ public:
         {
             IndexDatabase database(path);
             CPPUNIT_ASSERT_EQUAL(std::size_t(3), database.droppedPlaintextLines());
-            CPPUNIT_ASSERT_EQUAL(std::size_t(0), Mailbox(database, 10).countFor("bob"));
+            CPPUNIT_ASSERT_EQUAL(std::size_t(0), Mailbox(database, roomyMailLimits()).countFor("bob"));
             // Gone from the file at once, free pages included, not at some later checkpoint.
             CPPUNIT_ASSERT(contentsOf(path).find(secret) == std::string::npos);
             CPPUNIT_ASSERT(contentsOf(path + "-wal").find(secret) == std::string::npos);
         }
         CPPUNIT_ASSERT_EQUAL(IndexDatabase::kSchemaVersion, userVersionOf(path));
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), IndexDatabase(path).droppedPlaintextLines());
+    }
+
+    void testUpgradeFromSchema2KeepsMailStampedAtUpgrade()
+    {
+        peerchat::test::TempDir dir;
+        const std::string path = dir.file("indexd.db");
+        {
+            // The file as the indexd of schema 2 wrote it.
+            auto session = openRaw(path);
+            session << "PRAGMA journal_mode = WAL", now;
+            session << "CREATE TABLE mail (recipient TEXT NOT NULL, sender TEXT NOT NULL, stream TEXT NOT NULL,"
+                       " seq INTEGER NOT NULL, box BLOB NOT NULL, PRIMARY KEY (recipient, sender, stream, seq))",
+                now;
+            session << "CREATE TABLE names (name TEXT PRIMARY KEY NOT NULL, identity BLOB NOT NULL)", now;
+            for (int seq = 1; seq <= 3; ++seq)
+                session << "INSERT INTO mail VALUES ('bob', 'alice', 'ab', ?, x'00ff00')", use(seq), now;
+            session << "INSERT INTO names VALUES ('alice', zeroblob(32))", now;
+            session << "PRAGMA user_version = 2", now;
+        }
+        const auto before = systemMs();
+        IndexDatabase database(path);
+        const auto after = systemMs();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), database.droppedPlaintextLines());
+        CPPUNIT_ASSERT_EQUAL(IndexDatabase::kSchemaVersion, userVersionOf(path));
+        Mailbox box(database, roomyMailLimits());
+        const auto letters = box.waitingFor("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), letters.size());
+        CPPUNIT_ASSERT(letters[0].box == std::string("\x00\xff\x00", 3));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), box.budget().bytes());
+        CPPUNIT_ASSERT(KeyRegistry(database).identityOf("alice") == peerchat::PublicKey{});
+        // Stamped when upgraded (in whole seconds), so they expire a full age later, not at once.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), box.expireBefore(before - 1000));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), box.expireBefore(after + 1));
     }
 
     void testOpenRefusesNewerSchema()

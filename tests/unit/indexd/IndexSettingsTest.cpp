@@ -47,7 +47,13 @@ public:
         CPPUNIT_ASSERT_EQUAL(3000L, static_cast<long>(s->rosterDeadline.count()));
         CPPUNIT_ASSERT_EQUAL(30000L, static_cast<long>(s->expireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("indexd.db"), s->database);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1000), s->mailboxLimit);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1000), s->mail.recipientLines);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(500), s->mail.pairLines);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2 * 1024 * 1024), s->mail.pairBytes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2000), s->mail.senderLines);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(8 * 1024 * 1024), s->mail.senderBytes);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(256 * 1024 * 1024), s->mail.totalBytes);
+        CPPUNIT_ASSERT_EQUAL(30LL * 24 * 3600 * 1000, static_cast<long long>(s->mailExpireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(1000L, static_cast<long>(s->redeliverEvery.count()));
         CPPUNIT_ASSERT(!s->faults.enabled());
         CPPUNIT_ASSERT_EQUAL(peerchat::KeyFile::defaultPath("indexd.key"), s->keyPath);
@@ -71,6 +77,12 @@ public:
         _config->setString("indexd.expireMs", "700");
         _config->setString("indexd.database", "/var/lib/peerchat/index.db");
         _config->setString("indexd.mailboxLimit", "0");
+        _config->setString("indexd.mailPairLines", "1");
+        _config->setString("indexd.mailPairBytes", "2");
+        _config->setString("indexd.mailSenderLines", "3");
+        _config->setString("indexd.mailSenderBytes", "4");
+        _config->setString("indexd.mailboxBytes", "1099511627776");
+        _config->setString("indexd.mailExpireMs", "100");
         _config->setString("indexd.redeliverMs", "250");
         _config->setString("indexd.faults", "drop=0.5,seed=9");
         _config->setString("indexd.key", "/etc/peerchat/indexd.key");
@@ -91,7 +103,13 @@ public:
         CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->rosterDeadline.count()));
         CPPUNIT_ASSERT_EQUAL(700L, static_cast<long>(s->expireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/peerchat/index.db"), s->database);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), s->mailboxLimit);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), s->mail.recipientLines);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), s->mail.pairLines);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), s->mail.pairBytes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), s->mail.senderLines);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), s->mail.senderBytes);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1099511627776), s->mail.totalBytes);
+        CPPUNIT_ASSERT_EQUAL(100L, static_cast<long>(s->mailExpireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->redeliverEvery.count()));
         CPPUNIT_ASSERT_DOUBLES_EQUAL(0.5, s->faults.drop, 1e-9);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), s->faults.seed);
@@ -127,6 +145,12 @@ public:
             {"indexd.database", "indexd.db"},
             {"indexd.database", ""},
             {"indexd.mailboxLimit", "-1"},
+            {"indexd.mailPairLines", "1000001"},
+            {"indexd.mailPairBytes", "2M"},
+            {"indexd.mailSenderLines", "-5"},
+            {"indexd.mailSenderBytes", ""},
+            {"indexd.mailboxBytes", "1099511627777"},
+            {"indexd.mailExpireMs", "99"},
             {"indexd.redeliverMs", "1"},
             {"indexd.faults", "loss=0.1"},
             {"indexd.key", "indexd.key"},

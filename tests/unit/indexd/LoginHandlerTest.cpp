@@ -13,6 +13,7 @@
 
 #include "BadDatagrams.h"
 #include "RecordingSink.h"
+#include "RoomyMailLimits.h"
 #include "SeedClient.h"
 #include "TestPeer.h"
 #include "VerifiedPresence.h"
@@ -146,11 +147,12 @@ public:
         _identity = std::make_unique<IndexIdentity>(SigningKey::generate());
         _broadcaster = std::make_unique<Broadcaster>(*_directory, *_sink, *_identity);
         _database = std::make_unique<IndexDatabase>(":memory:");
-        _mailbox = std::make_unique<Mailbox>(*_database, 10);
+        _mailbox = std::make_unique<Mailbox>(*_database, peerchat::test::roomyMailLimits(10));
         _keys = std::make_unique<KeyRegistry>(*_database);
         _limiter = std::make_unique<RateLimiter>(1000000, 1000);
         _sealed = std::make_unique<SealedSender>(*_directory, *_sink);
-        _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, *_directory, *_sealed, kRedeliverEvery);
+        _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, *_directory, *_sealed, kRedeliverEvery,
+                                                 &LoginHandler::systemMilliseconds);
         _handler = makeHandler(false);
         _log = new RecordingChannel;
         Poco::Logger::get("LoginHandler").setChannel(_log);

@@ -241,6 +241,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSendToNeverSeenPeerWaits);
     CPPUNIT_TEST(testPostResentUntilStored);
     CPPUNIT_TEST(testFullLeavesLineQueuedAndReportsOnce);
+    CPPUNIT_TEST(testFullReasonToldInWordsOncePerReason);
     CPPUNIT_TEST(testQueuedLinesGoDirectWhenPeerLogsIn);
     CPPUNIT_TEST(testLinesToPeerThatLeftGoToIndex);
     CPPUNIT_TEST(testOutboxLeftInStoreGoesOutAfterStart);
@@ -1204,6 +1205,40 @@ public:
 
         deliver(signedLogin("bob", kBob, 1), kIndex);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("msg,").size() >= 2; }, 5s));
+    }
+
+    void testFullReasonToldInWordsOncePerReason()
+    {
+        _pins->see("bob", party("bob").identity.publicKey());
+        goOnline({});
+        for (int line = 0; line < 3; ++line) CPPUNIT_ASSERT(_link->sendTalk("bob", "line").ok());
+        const std::string stream = streamTo("bob");
+        const std::string waits = ": your lines to bob wait in the outbox and go out when bob is online";
+        const std::vector<std::pair<FullReason, std::string>> cases{
+            {FullReason::Pair, "indexd holds as many of your lines for bob as it keeps from one sender for one person"},
+            {FullReason::Sender,
+             "indexd holds as many of your offline lines, to everyone, as it keeps from one sender"},
+            {FullReason::Recipient,
+             "bob's mailbox at indexd is full (it holds as many offline lines for one person as indexd keeps)"},
+            {FullReason::Disk, "indexd has no room for offline lines now (its disk or its mailbox budget is full)"},
+            {FullReason::Unknown, "indexd knows no user named bob and keeps no lines for bob"},
+        };
+        for (const auto& [reason, words] : cases) {
+            _listener.problems.clear();
+            // The same refusal again, for this line or the next, is not news.
+            for (std::uint64_t seq = 1; seq <= 3; ++seq) deliverFromIndex(Full{"bob", stream, seq, reason});
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.problems.size());
+            CPPUNIT_ASSERT_EQUAL(words + waits, _listener.problems[0].second);
+        }
+        CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _store->outbox().size());
+
+        // Once bob has come and gone, the same refusal is news again.
+        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliver(signedLogout("bob", kBob, 2), kIndex);
+        _listener.problems.clear();
+        deliverFromIndex(Full{"bob", stream, 1, FullReason::Unknown});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.problems.size());
     }
 
     void testQueuedLinesGoDirectWhenPeerLogsIn()
