@@ -4,11 +4,13 @@ FUZZ_DIR ?= build-fuzz
 ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_PARALLEL ?= $(JOBS)
+# Seconds of flood per scenario of make stress.
+STRESS_SECONDS ?= 30
 # Seconds each fuzz target runs in make fuzz, and in make check.
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 10
 
-.PHONY: all deps build check bench demo demo-stop clean fuzz-build fuzz fuzz-brief check-asan
+.PHONY: all deps build check bench stress demo demo-stop clean fuzz-build fuzz fuzz-brief check-asan
 
 all: build
 
@@ -48,6 +50,11 @@ check-asan: deps $(ASAN_DIR)/CMakeCache.txt
 
 bench: build
 	sh bench/run.sh $(BUILD_DIR)
+
+# The attacks of issue 9 at full rate, STRESS_SECONDS each (not in make check;
+# needs root). STRESS_SCENARIOS picks some, e.g. make stress STRESS_SCENARIOS="4 6".
+stress: build
+	STRESS_SECONDS=$(STRESS_SECONDS) sh tests/stress/run.sh $(BUILD_DIR)
 
 demo: build
 	sh etc/demo.sh start $(BUILD_DIR)

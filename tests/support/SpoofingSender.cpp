@@ -9,6 +9,7 @@
 #include <cstring>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -41,12 +42,12 @@ SpoofingSender::~SpoofingSender()
     if (_fd >= 0) ::close(_fd);
 }
 
-void SpoofingSender::send(const std::string& from, const std::string& to, const std::string& payload)
+std::vector<unsigned char> SpoofingSender::datagram(const sockaddr_in& source, const sockaddr_in& target,
+                                                    const std::string& payload)
 {
-    const sockaddr_in source = ipv4(from);
-    const sockaddr_in target = ipv4(to);
     const std::size_t size = sizeof(iphdr) + sizeof(udphdr) + payload.size();
-    CPPUNIT_ASSERT(size <= 65535);
+    if (size > 65535)
+        throw std::invalid_argument("no IPv4 datagram holds " + std::to_string(payload.size()) + " bytes");
     std::vector<unsigned char> packet(size, 0);
 
     // The kernel fills in the IP checksum, id and total length (raw(7));
@@ -64,10 +65,17 @@ void SpoofingSender::send(const std::string& from, const std::string& to, const 
     udp->dest = target.sin_port;
     udp->len = htons(static_cast<std::uint16_t>(sizeof(udphdr) + payload.size()));
     std::memcpy(packet.data() + sizeof(iphdr) + sizeof(udphdr), payload.data(), payload.size());
+    return packet;
+}
 
+void SpoofingSender::send(const std::string& from, const std::string& to, const std::string& payload)
+{
+    const sockaddr_in target = ipv4(to);
+    const std::vector<unsigned char> packet = datagram(ipv4(from), target, payload);
     const auto sent = ::sendto(_fd, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&target),
                                sizeof target);
-    CPPUNIT_ASSERT_MESSAGE(std::string("raw sendto: ") + std::strerror(errno), sent == static_cast<ssize_t>(size));
+    CPPUNIT_ASSERT_MESSAGE(std::string("raw sendto: ") + std::strerror(errno),
+                           sent == static_cast<ssize_t>(packet.size()));
 }
 
 } // namespace peerchat::test

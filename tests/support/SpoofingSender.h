@@ -1,6 +1,8 @@
 #pragma once
 
+#include <netinet/in.h>
 #include <string>
+#include <vector>
 
 namespace peerchat::test {
 
@@ -19,6 +21,12 @@ public:
 
     /// Sends payload to "a.b.c.d:port" as if it came from "a.b.c.d:port" from.
     void send(const std::string& from, const std::string& to, const std::string& payload);
+
+    /// The bytes of the IPv4 datagram carrying payload from source to target
+    /// that send() writes to the raw socket; throws std::invalid_argument
+    /// when no datagram can hold payload.
+    static std::vector<unsigned char> datagram(const sockaddr_in& source, const sockaddr_in& target,
+                                               const std::string& payload);
 
 private:
     int _fd = -1;

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "ChatNetwork.h"
+#include "SecureClient.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace peerchat::stress {
+
+/// Many peerchat/2 users logged in to one indexd at once: SecureClients
+/// spread over the source addresses 127.10.X.Y, a few per address, so their
+/// own logins stay under indexd's per-address login rate. They never read
+/// what indexd sends them after their login, nor send heartbeats: run
+/// indexd with an --expire-ms longer than the scenario.
+class Crowd
+{
+public:
+    /// Logs in count users named PREFIXN to net's indexd, perAddress per
+    /// source address; throws when fewer than all of them get in.
+    Crowd(test::ChatNetwork& net, const std::string& prefix, std::size_t count, std::size_t perAddress = 10);
+
+    std::size_t size() const { return _users.size(); }
+    /// How long the logins took, in seconds.
+    double loginSeconds() const { return _loginSeconds; }
+
+    /// A SecureClient for name on bindHost, logged in to net's indexd, which it takes only with net's key.
+    static std::unique_ptr<test::SecureClient> logIn(test::ChatNetwork& net, const std::string& name,
+                                                     const std::string& bindHost = "127.0.0.1");
+
+private:
+    std::vector<std::unique_ptr<test::SecureClient>> _users;
+    double _loginSeconds = 0;
+};
+
+} // namespace peerchat::stress
