@@ -9,9 +9,12 @@
 #include <Poco/Util/Option.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 #include <utility>
 
@@ -141,8 +144,27 @@ void DaemonApplication::stopWith(const std::string& reason, int exitCode)
     terminate();
 }
 
+// A daemon's sockets are what it serves, and poll(2) has no ceiling on
+// descriptor numbers: take every descriptor the hard limit allows rather
+// than the soft limit a shell hands down (often 1024), as daemons do.
+void DaemonApplication::raiseOpenFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    const rlim_t soft = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        logger().warning("cannot raise the open-file limit from %lu to %lu: %s", static_cast<unsigned long>(soft),
+                         static_cast<unsigned long>(limit.rlim_max), std::string(std::strerror(errno)));
+        return;
+    }
+    logger().debug("raised the open-file limit from %lu to %lu", static_cast<unsigned long>(soft),
+                   static_cast<unsigned long>(limit.rlim_max));
+}
+
 int DaemonApplication::serve()
 {
+    raiseOpenFileLimit();
     std::unique_ptr<DaemonService> service;
     try {
         service = createService();

@@ -20,9 +20,10 @@ namespace peerchat {
 
 /// The ServerApplication plumbing indexd and peerd share: --help, --config
 /// and one flag per settings key, errors on stderr with exit code 64, console
-/// logging at the configured level, then one DaemonService on a loop thread
-/// until SIGTERM or SIGINT (or stopWith()). A daemon supplies its settings
-/// and its service through the protected hooks.
+/// logging at the configured level, the soft open-file limit raised to the
+/// hard one, then one DaemonService on a loop thread until SIGTERM or SIGINT
+/// (or stopWith()). A daemon supplies its settings and its service through
+/// the protected hooks.
 class DaemonApplication : public Poco::Util::ServerApplication
 {
 public:
@@ -77,6 +78,7 @@ protected:
 private:
     void displayHelp();
     void configureLogging(int level);
+    void raiseOpenFileLimit();
     int serve();
     std::string stopReason();
     int stopExitCode();

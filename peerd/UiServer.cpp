@@ -7,13 +7,19 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <optional>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace peerchat {
 
@@ -22,6 +28,32 @@ namespace {
 // Most history bytes one subscribe sends, so that a reply alone stays well
 // under a session's pending-bytes bound.
 constexpr std::size_t kMaxHistoryBytes = UiSession::kMaxPendingBytes / 2;
+
+// Most connections taken off the backlog per wake-up, so that a crowd of
+// connecting clients cannot keep the loop from those already attached.
+constexpr int kAcceptsPerWake = 32;
+// How long the listener rests after accept() failed for want of descriptors
+// or memory: poll would report the same waiting client again at once.
+constexpr std::chrono::milliseconds kAcceptPause{100};
+// How far the bytes queued for all clients must fall from their peak before
+// the freed memory is worth giving back to the system, and how long after
+// the fall to do it, so that a crowd of clients going costs one trim.
+constexpr std::size_t kTrimAfterBytes = 1024 * 1024;
+constexpr std::chrono::milliseconds kTidyDelay{1000};
+
+// bytes for a person: "32 MiB", "64 KiB", or "1000 bytes".
+std::string describeBytes(std::size_t bytes)
+{
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + " MiB";
+    if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+// A descriptor on /dev/null that costs nothing to hold and can be given up at once.
+int openSpare()
+{
+    return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 // The pid of the process listening on the Unix socket at path, or nullopt
 // when nobody listens there (a stale file left by a peerd that died).
@@ -92,8 +124,19 @@ void UiServer::refuseIfServed(const std::string& user, const std::string& socket
     }
 }
 
+UiServer::Limits UiServer::defaultLimits()
+{
+    rlimit limit{};
+    std::size_t descriptors = 1024;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        descriptors = static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, rlim_t{1} << 20));
+    }
+    const std::size_t reserved = std::min(kReservedDescriptors, descriptors / 2);
+    return Limits{descriptors - reserved, kMaxBacklogBytes};
+}
+
 UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
-                   const std::string& user, const std::string& socketPath)
+                   const std::string& user, const std::string& socketPath, Limits limits)
     : _loop(loop),
       _roster(roster),
       _store(store),
@@ -103,6 +146,8 @@ UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, Ke
       _path(socketPath),
       _listener(claim(user, socketPath)),
       _listening(true),
+      _limits(limits),
+      _spare(openSpare()),
       _logger(Poco::Logger::get("peerd.ui"))
 {
 }
@@ -115,18 +160,75 @@ UiServer::~UiServer()
 void UiServer::serve(WireLink& wire)
 {
     _wire = &wire;
-    _loop.watch(_listener.impl()->sockfd(), EventLoop::Readable, [this](short) { acceptClient(); });
+    watchListener();
 }
 
-void UiServer::acceptClient()
+void UiServer::watchListener()
 {
-    Poco::Net::StreamSocket socket;
-    try {
-        socket = _listener.acceptConnection();
-    } catch (const Poco::Exception& e) {
-        _logger.debug("accept: " + e.displayText());
-        return;
+    _loop.watch(_listener.impl()->sockfd(), EventLoop::Readable, [this](short) { acceptClients(); });
+}
+
+void UiServer::acceptClients()
+{
+    for (int i = 0; i < kAcceptsPerWake; ++i) {
+        Poco::Net::StreamSocket socket;
+        try {
+            socket = _listener.acceptConnection();
+        } catch (const Poco::Exception& e) {
+            if (e.code() == EAGAIN || e.code() == EWOULDBLOCK) return;
+            if (e.code() == ECONNABORTED) continue;
+            acceptFailed(e);
+            return;
+        }
+        if (!fromOwnUid(socket)) continue;
+        if (_attached >= _limits.clients) {
+            refuse(socket, Refusal::TooManyClients);
+            continue;
+        }
+        attach(std::move(socket));
     }
+}
+
+void UiServer::acceptFailed(const Poco::Exception& e)
+{
+    if (e.code() == EMFILE) {
+        shedWaitingClients(Refusal::OutOfDescriptors);
+    } else if (e.code() == ENFILE) {
+        shedWaitingClients(Refusal::SystemOutOfDescriptors);
+    } else {
+        _logger.debug("accept: " + e.displayText() + "; pausing for " + std::to_string(kAcceptPause.count()) + " ms");
+    }
+    pauseAccepting();
+}
+
+void UiServer::shedWaitingClients(Refusal refusal)
+{
+    if (_spare < 0) return;
+    ::close(_spare);
+    for (int i = 0; i < kAcceptsPerWake; ++i) {
+        Poco::Net::StreamSocket socket;
+        try {
+            socket = _listener.acceptConnection();
+        } catch (const Poco::Exception&) {
+            break;
+        }
+        if (fromOwnUid(socket)) refuse(socket, refusal);
+    }
+    _spare = openSpare();
+}
+
+void UiServer::pauseAccepting()
+{
+    if (_acceptTimer != 0 || !_listening) return;
+    _loop.unwatch(_listener.impl()->sockfd());
+    _acceptTimer = _loop.runAfter(kAcceptPause, [this] {
+        _acceptTimer = 0;
+        if (_listening) watchListener();
+    });
+}
+
+bool UiServer::fromOwnUid(Poco::Net::StreamSocket& socket)
+{
     // The socket's mode keeps other users out only as long as nobody loosens
     // it or its directory; the kernel's word on who connected does not depend on that.
     ucred peer{};
@@ -135,17 +237,61 @@ void UiServer::acceptClient()
         _logger.warning(std::string("refused a local client whose uid the kernel does not tell: ") +
                         std::strerror(errno));
         socket.close();
-        return;
+        return false;
     }
     if (peer.uid != ::geteuid()) {
         _logger.warning("refused a local client of uid " + std::to_string(peer.uid) + " (pid " +
                         std::to_string(peer.pid) + "): only uid " + std::to_string(::geteuid()) + " may attach");
         socket.close();
-        return;
+        return false;
+    }
+    return true;
+}
+
+void UiServer::attach(Poco::Net::StreamSocket socket)
+{
+    if (_refusing) {
+        _logger.information("taking local clients again, after refusing " + std::to_string(_refusedSinceAttach));
+        _refusing.reset();
+        _refusedSinceAttach = 0;
     }
     const std::uint64_t id = _nextSessionId++;
+    ++_attached;
     _sessions.emplace(id, std::make_unique<UiSession>(*this, _loop, std::move(socket), id));
     _logger.debug("UI client " + std::to_string(id) + " attached");
+}
+
+void UiServer::refuse(Poco::Net::StreamSocket& socket, Refusal refusal)
+{
+    const std::string message = refusalMessage(refusal);
+    // One line per episode, not per client: a script can open clients faster than anyone reads a log.
+    if (_refusing != refusal) {
+        _logger.warning("refusing new local clients: " + message);
+        _refusing = refusal;
+    }
+    ++_refusedSinceAttach;
+    _logger.debug("refused a local client: " + message);
+    // Instead of the welcome, the one line such a client gets, if its socket has room for it.
+    const std::string line = local::LocalProtocol::encodeEvent(local::ErrorEvent{"", message});
+    [[maybe_unused]] const ssize_t n =
+        ::send(socket.impl()->sockfd(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    socket.close();
+}
+
+std::string UiServer::refusalMessage(Refusal refusal) const
+{
+    switch (refusal) {
+    case Refusal::TooManyClients:
+        return "peerd for " + _user + " already serves " + std::to_string(_limits.clients) +
+               " clients, as many as it takes; close a window you do not use and attach again";
+    case Refusal::OutOfDescriptors:
+        return "peerd for " + _user + " has no file descriptor left for another client; close a window you do not "
+               "use and attach again, or start peerd with a higher open-file limit (ulimit -n)";
+    case Refusal::SystemOutOfDescriptors:
+        break;
+    }
+    return "the system has no file descriptor left for another client of peerd for " + _user +
+           "; close a window or program you do not use and attach again";
 }
 
 void UiServer::stop(const std::string& detail)
@@ -155,15 +301,67 @@ void UiServer::stop(const std::string& detail)
     broadcast(local::StateEvent{local::LinkState::Stopping, detail});
     for (auto& [id, session] : _sessions) session->close("peerd is stopping");
     _sessions.clear();
+    for (EventLoop::TimerId* timer : {&_acceptTimer, &_tidyTimer}) {
+        if (*timer != 0) _loop.cancel(*timer);
+        *timer = 0;
+    }
     _loop.unwatch(_listener.impl()->sockfd());
     _listener.close();
+    if (_spare >= 0) ::close(_spare);
+    _spare = -1;
     ::unlink(_path.c_str());
 }
 
 void UiServer::sessionClosed(std::uint64_t id)
 {
+    --_attached;
     // The session is still on the stack of its own callback: forget it after that returns.
     _loop.post([this, id] { _sessions.erase(id); });
+}
+
+void UiServer::backlogGrew(std::size_t bytes)
+{
+    _backlogBytes += bytes;
+    _backlogPeak = std::max(_backlogPeak, _backlogBytes);
+    while (_backlogBytes > _limits.backlogBytes) {
+        UiSession* largest = nullptr;
+        for (auto& [id, session] : _sessions) {
+            if (session->open() && (!largest || session->backlogBytes() > largest->backlogBytes())) {
+                largest = session.get();
+            }
+        }
+        if (!largest || largest->backlogBytes() == 0) return;
+        ++_droppedForBacklog;
+        largest->close("it left " + describeBytes(largest->backlogBytes()) +
+                       " of events unread, the most of any client, while all clients together had more than " +
+                       describeBytes(_limits.backlogBytes));
+    }
+}
+
+void UiServer::backlogReleased(std::size_t bytes)
+{
+    _backlogBytes -= bytes;
+    if (_tidyTimer == 0 && _listening && (_backlogPeak - _backlogBytes >= kTrimAfterBytes || _droppedForBacklog > 0)) {
+        _tidyTimer = _loop.runAfter(kTidyDelay, [this] { tidyAfterRelease(); });
+    }
+}
+
+void UiServer::tidyAfterRelease()
+{
+    _tidyTimer = 0;
+    if (_droppedForBacklog > 0) {
+        _logger.warning("disconnected " + std::to_string(_droppedForBacklog) +
+                        " local clients that left events unread: peerd holds at most " +
+                        describeBytes(_limits.backlogBytes) +
+                        " of events for all clients together, and drops the largest backlog first");
+        _droppedForBacklog = 0;
+    }
+#if defined(__GLIBC__)
+    // glibc keeps freed memory for the next allocation; the backlogs are
+    // gone, so give their pages back rather than keep them for good.
+    if (_backlogPeak - _backlogBytes >= kTrimAfterBytes) ::malloc_trim(0);
+#endif
+    _backlogPeak = _backlogBytes;
 }
 
 void UiServer::broadcast(const local::Event& event)

@@ -9,12 +9,16 @@
 #include "UiSession.h"
 #include "WireListener.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,12 +26,36 @@ namespace peerchat {
 
 class WireLink;
 
-/// peerd's local socket: accepts any number of UIs, hands each to a
+/// peerd's local socket: accepts UIs up to a limit, hands each to a
 /// UiSession, and turns what happens on the wire into events for them
-/// (docs/PROTOCOL.md section 3).
+/// (docs/PROTOCOL.md section 3). It holds its clients together to a budget
+/// of queued events, and keeps serving when clients or the system use up
+/// its file descriptors.
 class UiServer : public WireListener
 {
 public:
+    /// Most bytes of events held for all clients together, by default.
+    static constexpr std::size_t kMaxBacklogBytes = 32 * 1024 * 1024;
+    /// Descriptors kept for peerd's own use beside its clients: the standard
+    /// streams, the UDP socket, the database with its journal, the roster
+    /// fetch, the listener and its spare, with room to spare.
+    static constexpr std::size_t kReservedDescriptors = 64;
+
+    /// What the server takes on.
+    struct Limits
+    {
+        /// Most clients attached at once; one more is told so and disconnected.
+        std::size_t clients;
+        /// Most bytes of events queued for all clients together; past it the
+        /// client with the largest backlog is disconnected, then the next.
+        std::size_t backlogBytes = kMaxBacklogBytes;
+    };
+
+    /// This process's limits: as many clients as its open-file limit
+    /// (RLIMIT_NOFILE) leaves room for beside kReservedDescriptors, and
+    /// kMaxBacklogBytes.
+    static Limits defaultLimits();
+
     /// Claims socketPath for user and listens on it (mode 0600, directory
     /// 0700); a socket file nobody answers on is stale and replaced. Only
     /// clients running as this process's effective uid are served (SO_PEERCRED);
@@ -38,7 +66,7 @@ public:
     /// another Poco::Exception with a message for a person when the path
     /// cannot be used.
     UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
-             const std::string& user, const std::string& socketPath);
+             const std::string& user, const std::string& socketPath, Limits limits = defaultLimits());
     ~UiServer() override;
     UiServer(const UiServer&) = delete;
     UiServer& operator=(const UiServer&) = delete;
@@ -83,9 +111,39 @@ public:
     void broadcastTo(const std::string& peer, const local::Event& event);
     /// Forgets a session that closed, once its callback has returned.
     void sessionClosed(std::uint64_t id);
+    /// A session queued bytes more of events; sessions are disconnected,
+    /// the largest backlog first, until all of them together are within budget.
+    void backlogGrew(std::size_t bytes);
+    /// A session's socket took bytes of its events, or it dropped them.
+    void backlogReleased(std::size_t bytes);
+
+    /// The clients attached now.
+    std::size_t attached() const { return _attached; }
+    /// The bytes of events queued for all clients together now.
+    std::size_t backlogBytes() const { return _backlogBytes; }
 
 private:
-    void acceptClient();
+    /// Why a connecting client is turned away.
+    enum class Refusal
+    {
+        TooManyClients,          ///< Limits::clients are attached
+        OutOfDescriptors,        ///< peerd has no file descriptor left (EMFILE)
+        SystemOutOfDescriptors,  ///< the system has none left (ENFILE)
+    };
+
+    void watchListener();
+    void acceptClients();
+    void acceptFailed(const Poco::Exception& e);
+    /// Takes clients off the backlog while peerd has no descriptor for them, and tells them why.
+    void shedWaitingClients(Refusal refusal);
+    void pauseAccepting();
+    /// True when socket's client runs as peerd's uid; otherwise closes it and logs who it was.
+    bool fromOwnUid(Poco::Net::StreamSocket& socket);
+    void attach(Poco::Net::StreamSocket socket);
+    void refuse(Poco::Net::StreamSocket& socket, Refusal refusal);
+    std::string refusalMessage(Refusal refusal) const;
+    /// Logs the clients dropped for the budget and gives freed memory back to the system.
+    void tidyAfterRelease();
     /// The user info a UI sees for name at peer, with its trust.
     local::UserInfo userInfo(const std::string& name, const Roster::Peer& peer) const;
 
@@ -98,9 +156,22 @@ private:
     std::string _path;
     Poco::Net::ServerSocket _listener;
     bool _listening = false;
+    Limits _limits;
+    /// Held open so that, out of descriptors, one can be freed to take a waiting client and tell it why.
+    int _spare = -1;
+    EventLoop::TimerId _acceptTimer = 0;
+    /// Set while clients are being refused, so that the log says so once, not once per client.
+    std::optional<Refusal> _refusing;
+    std::size_t _refusedSinceAttach = 0;
     WireLink* _wire = nullptr;
     std::map<std::uint64_t, std::unique_ptr<UiSession>> _sessions;
     std::uint64_t _nextSessionId = 1;
+    std::size_t _attached = 0;
+    std::size_t _backlogBytes = 0;
+    /// The most bytes queued at once since memory was last given back.
+    std::size_t _backlogPeak = 0;
+    std::size_t _droppedForBacklog = 0;
+    EventLoop::TimerId _tidyTimer = 0;
     Poco::Logger& _logger;
 };
 

@@ -52,13 +52,15 @@ void UiSession::send(const local::Event& event)
 void UiSession::sendLine(const std::string& line)
 {
     if (!_open) return;
-    if (_pending.size() + line.size() > kMaxPendingBytes) {
+    if (_backlog.size() + line.size() > kMaxPendingBytes) {
         close("it left more than " + std::to_string(kMaxPendingBytes) + " bytes of events unread");
         return;
     }
-    const bool wasIdle = _pending.empty();
-    _pending += line;
+    const bool wasIdle = _backlog.empty();
+    _backlog.append(line);
     if (wasIdle) _loop.modify(_fd, EventLoop::Readable | EventLoop::Writable);
+    // Last: the server may close sessions, this one too, to keep to its budget.
+    _server.backlogGrew(line.size());
 }
 
 void UiSession::onReady(short events)
@@ -95,28 +97,40 @@ void UiSession::readRequests()
 
 void UiSession::writePending()
 {
-    while (!_pending.empty()) {
-        const ssize_t n = ::send(_fd, _pending.data(), _pending.size(), MSG_NOSIGNAL);
+    while (!_backlog.empty()) {
+        const std::string_view bytes = _backlog.front();
+        const ssize_t n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;
             if (errno == EINTR) continue;
             close(std::string("write failed: ") + std::strerror(errno));
             return;
         }
-        _pending.erase(0, static_cast<std::size_t>(n));
+        consume(static_cast<std::size_t>(n));
     }
     if (_open) _loop.modify(_fd, EventLoop::Readable);
+}
+
+void UiSession::consume(std::size_t n)
+{
+    _backlog.consume(n);
+    _server.backlogReleased(n);
 }
 
 void UiSession::close(const std::string& why)
 {
     if (!_open) return;
-    if (!_pending.empty()) {
-        // Best effort: a client that reads may still get the reply to its last request.
-        [[maybe_unused]] const ssize_t n = ::send(_fd, _pending.data(), _pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        _pending.clear();
-    }
     _open = false;
+    // Best effort: a client that reads may still get the reply to its last request.
+    while (!_backlog.empty()) {
+        const std::string_view bytes = _backlog.front();
+        const ssize_t n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0) break;
+        consume(static_cast<std::size_t>(n));
+    }
+    const std::size_t unsent = _backlog.size();
+    _backlog.clear();
+    _server.backlogReleased(unsent);
     _loop.unwatch(_fd);
     _socket.close();
     _logger.debug("UI client " + std::to_string(_id) + " detached: " + why);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "EventBacklog.h"
 #include "EventLoop.h"
 #include "LineReader.h"
 #include "LocalProtocol.h"
@@ -18,7 +19,8 @@ class UiServer;
 
 /// One UI attached to peerd's local socket: reads its JSON request lines,
 /// answers each through one dispatch, and queues events for it in a bounded
-/// buffer written whenever the socket is writable.
+/// backlog written whenever the socket is writable. The server hears of every
+/// byte queued and released, to hold all sessions to one budget.
 class UiSession
 {
 public:
@@ -40,6 +42,8 @@ public:
     bool subscribedTo(const std::string& peer) const { return _subscriptions.count(peer) != 0; }
 
     bool open() const { return _open; }
+    /// The bytes of events queued for the client and not yet taken by its socket.
+    std::size_t backlogBytes() const { return _backlog.size(); }
 
     /// Writes what the socket takes of the pending events without waiting, then disconnects.
     void close(const std::string& why);
@@ -50,6 +54,8 @@ private:
     void onReady(short events);
     void readRequests();
     void writePending();
+    /// Drops the first n bytes of the backlog, which the socket took, and tells the server.
+    void consume(std::size_t n);
     void handleLine(const std::string& line);
     void handleRoster(const local::RosterRequest& request);
     void handleSend(const local::SendRequest& request);
@@ -66,7 +72,7 @@ private:
     int _fd;
     std::uint64_t _id;
     LineReader _reader{local::kMaxLineBytes};
-    std::string _pending;
+    EventBacklog _backlog;
     std::set<std::string> _subscriptions;
     bool _open = true;
     Poco::Logger& _logger;

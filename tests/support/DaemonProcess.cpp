@@ -38,6 +38,11 @@ std::string DaemonProcess::binary(const std::string& name)
     return std::string(PEERCHAT_BIN_DIR) + "/" + name;
 }
 
+void DaemonProcess::limitOpenFiles(rlim_t soft, rlim_t hard)
+{
+    _openFiles = rlimit{soft, hard};
+}
+
 void DaemonProcess::start()
 {
     const std::string path = binary(_program);
@@ -55,6 +60,10 @@ void DaemonProcess::start()
         const int null = ::open("/dev/null", O_RDONLY);
         if (null >= 0) ::dup2(null, STDIN_FILENO);
         ::setpgid(0, 0);
+        if (_openFiles && ::setrlimit(RLIMIT_NOFILE, &*_openFiles) != 0) {
+            std::fprintf(stderr, "setrlimit RLIMIT_NOFILE: %s\n", std::strerror(errno));
+            ::_exit(127);
+        }
         ::setenv("XDG_DATA_HOME", dataHome().c_str(), 1);
         ::setenv("XDG_CONFIG_HOME", configHome().c_str(), 1);
         for (const auto& [key, value] : _env) ::setenv(key.c_str(), value.c_str(), 1);
@@ -94,6 +103,28 @@ std::size_t DaemonProcess::residentKiB() const
     }
     CPPUNIT_FAIL("no VmRSS in /proc/" + std::to_string(_pid) + "/status: is " + _program + " running?");
     return 0;
+}
+
+std::chrono::milliseconds DaemonProcess::cpuTime() const
+{
+    std::ifstream stat("/proc/" + std::to_string(_pid) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    // The command name in parentheses may hold spaces: count the fields after it.
+    const auto end = text.rfind(')');
+    if (end == std::string::npos) {
+        CPPUNIT_FAIL("cannot read /proc/" + std::to_string(_pid) + "/stat: is " + _program + " running?");
+    }
+    std::istringstream fields(text.substr(end + 1));
+    std::string field;
+    // After the name: state (field 3) ... utime (14), stime (15).
+    for (int i = 3; i < 14; ++i) fields >> field;
+    unsigned long long user = 0;
+    unsigned long long system = 0;
+    fields >> user >> system;
+    if (!fields) CPPUNIT_FAIL("no CPU times in /proc/" + std::to_string(_pid) + "/stat: " + text);
+    const long ticks = ::sysconf(_SC_CLK_TCK);
+    return std::chrono::milliseconds((user + system) * 1000 / static_cast<unsigned long long>(ticks));
 }
 
 bool DaemonProcess::running()

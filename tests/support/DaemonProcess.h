@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -27,6 +29,11 @@ public:
     ~DaemonProcess();
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    /// Makes start() run the program with RLIMIT_NOFILE lowered to soft and
+    /// hard (the number of file descriptors it may hold), as `prlimit
+    /// --nofile=SOFT:HARD` would; hard must not be above this process's own.
+    void limitOpenFiles(rlim_t soft, rlim_t hard);
 
     /// Starts the process; throws when it cannot be started.
     void start();
@@ -52,6 +59,9 @@ public:
     /// The resident set size of the running process in KiB (VmRSS of
     /// /proc/PID/status); fails the test when it cannot be read.
     std::size_t residentKiB() const;
+    /// The CPU time (user and system) the running process has used so far,
+    /// from /proc/PID/stat; fails the test when it cannot be read.
+    std::chrono::milliseconds cpuTime() const;
     bool running();
     void signal(int sig);
     /// Waits for the process to exit; returns its exit code, or 128+signal when
@@ -65,6 +75,7 @@ private:
     std::string _program;
     std::vector<std::string> _args;
     std::map<std::string, std::string> _env;
+    std::optional<rlimit> _openFiles;
     TempDir _dir;
     std::string _logPath;
     pid_t _pid = -1;

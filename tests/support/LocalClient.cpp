@@ -5,9 +5,13 @@
 
 namespace peerchat::test {
 
-LocalClient::LocalClient(const std::string& path)
+LocalClient::LocalClient(const std::string& path) : _socket(Poco::Net::SocketAddress::UNIX_LOCAL)
 {
+    // A listener that stopped accepting leaves connect() waiting for room in
+    // its backlog, for ever unless a send timeout bounds the wait.
+    _socket.setSendTimeout(Poco::Timespan(10, 0));
     _socket.connect(Poco::Net::SocketAddress(Poco::Net::SocketAddress::UNIX_LOCAL, path));
+    _socket.setSendTimeout(Poco::Timespan(0));
 }
 
 void LocalClient::sendLine(const std::string& json)

@@ -18,7 +18,8 @@ public:
     using Object = Poco::JSON::Object::Ptr;
     using Predicate = std::function<bool(const Object&)>;
 
-    /// Connects to the Unix socket at path; throws on failure.
+    /// Connects to the Unix socket at path; throws on failure, also when the
+    /// listener's backlog has no room for 10 s.
     explicit LocalClient(const std::string& path);
 
     /// Sends one line (a newline is added).

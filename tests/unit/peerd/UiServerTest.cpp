@@ -3,10 +3,13 @@
 #include "Fingerprint.h"
 #include "KeyPins.h"
 #include "LocalProtocol.h"
+#include "LocalClient.h"
 #include "PeerTestData.h"
 #include "Roster.h"
+#include "ServedUi.h"
 #include "TempDir.h"
 #include "UiServer.h"
+#include "Wait.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/ServerSocket.h>
@@ -14,14 +17,21 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
+#include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace peerchat;
 using test::key;
+using test::LocalClient;
 using test::peer;
 
 namespace {
@@ -31,6 +41,61 @@ bool exists(const std::string& path)
     struct stat status {};
     return ::lstat(path.c_str(), &status) == 0;
 }
+
+// The error event a refused client gets; nullptr when none came.
+LocalClient::Object waitRefusal(LocalClient& client)
+{
+    return client.waitFor([](const LocalClient::Object& event) {
+        const std::string name = event->optValue<std::string>("event", "");
+        return name == "error" || name == "welcome";
+    });
+}
+
+bool contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+/// Uses up this process's file descriptors, all but leave of them, by
+/// lowering its soft limit and filling the table; gives everything back
+/// when it goes. Between, nothing in the process can open a file, so the
+/// test must not either.
+class DescriptorsUsedUp
+{
+public:
+    explicit DescriptorsUsedUp(int leave)
+    {
+        int highest = 0;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+            highest = std::max(highest, std::stoi(entry.path().filename().string()));
+        }
+        CPPUNIT_ASSERT_EQUAL(0, ::getrlimit(RLIMIT_NOFILE, &_saved));
+        rlimit lowered = _saved;
+        lowered.rlim_cur = static_cast<rlim_t>(highest) + 32;
+        CPPUNIT_ASSERT_EQUAL(0, ::setrlimit(RLIMIT_NOFILE, &lowered));
+        const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        CPPUNIT_ASSERT(null >= 0);
+        _taken.push_back(null);
+        for (int fd = ::dup(null); fd >= 0; fd = ::dup(null)) _taken.push_back(fd);
+        for (int i = 0; i < leave; ++i) {
+            ::close(_taken.back());
+            _taken.pop_back();
+        }
+    }
+
+    ~DescriptorsUsedUp()
+    {
+        for (const int fd : _taken) ::close(fd);
+        ::setrlimit(RLIMIT_NOFILE, &_saved);
+    }
+
+    DescriptorsUsedUp(const DescriptorsUsedUp&) = delete;
+    DescriptorsUsedUp& operator=(const DescriptorsUsedUp&) = delete;
+
+private:
+    rlimit _saved{};
+    std::vector<int> _taken;
+};
 
 } // namespace
 
@@ -47,6 +112,11 @@ class UiServerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHistoryKeepsNewestLinesWithinBound);
     CPPUNIT_TEST(testRosterCarriesTrustOfEachUser);
     CPPUNIT_TEST(testKeysGiveFingerprintsToCompare);
+    CPPUNIT_TEST(testDefaultLimitsLeaveDescriptorsForPeerd);
+    CPPUNIT_TEST(testClientPastLimitIsToldWhyAndDisconnected);
+    CPPUNIT_TEST(testClientTakenAgainOnceAnotherDetaches);
+    CPPUNIT_TEST(testClientOutOfDescriptorsIsToldWhy);
+    CPPUNIT_TEST(testLargestBacklogDroppedFirstOverBudget);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -195,6 +265,111 @@ public:
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(key(2)), keys.offered);
         CPPUNIT_ASSERT(keys.trust == local::Trust::Changed);
         CPPUNIT_ASSERT(keys.pinned != keys.offered);
+    }
+
+    void testDefaultLimitsLeaveDescriptorsForPeerd()
+    {
+        rlimit limit{};
+        CPPUNIT_ASSERT_EQUAL(0, ::getrlimit(RLIMIT_NOFILE, &limit));
+        CPPUNIT_ASSERT(limit.rlim_cur >= 2 * UiServer::kReservedDescriptors);
+        const UiServer::Limits limits = UiServer::defaultLimits();
+        CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(limit.rlim_cur) - UiServer::kReservedDescriptors, limits.clients);
+        CPPUNIT_ASSERT_EQUAL(UiServer::kMaxBacklogBytes, limits.backlogBytes);
+    }
+
+    void testClientPastLimitIsToldWhyAndDisconnected()
+    {
+        test::ServedUi ui(UiServer::Limits{2});
+        LocalClient first = ui.attach();
+        LocalClient second = ui.attach();
+        LocalClient third(ui.socketPath());
+        const auto refusal = waitRefusal(third);
+        CPPUNIT_ASSERT_MESSAGE("no refusal", refusal);
+        CPPUNIT_ASSERT_EQUAL(std::string("error"), refusal->getValue<std::string>("event"));
+        CPPUNIT_ASSERT_EQUAL(std::string(""), refusal->getValue<std::string>("op"));
+        const std::string message = refusal->getValue<std::string>("message");
+        CPPUNIT_ASSERT_MESSAGE(message, contains(message, "peerd for alice already serves 2 clients"));
+        CPPUNIT_ASSERT_MESSAGE(message, contains(message, "close a window you do not use and attach again"));
+        CPPUNIT_ASSERT(third.waitClosed());
+        // Those attached are served as before.
+        first.sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(first.waitEvent("roster"));
+        ui.onLoop([&ui] { CPPUNIT_ASSERT_EQUAL(std::size_t(2), ui.server().attached()); });
+    }
+
+    void testClientTakenAgainOnceAnotherDetaches()
+    {
+        test::ServedUi ui(UiServer::Limits{1});
+        auto first = std::make_unique<LocalClient>(ui.attach());
+        LocalClient refused(ui.socketPath());
+        CPPUNIT_ASSERT(refused.waitClosed());
+        first.reset();
+        std::size_t attached = 1;
+        CPPUNIT_ASSERT(test::waitUntil([&] {
+            ui.onLoop([&] { attached = ui.server().attached(); });
+            return attached == 0;
+        }));
+        LocalClient next = ui.attach();
+        next.sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(next.waitEvent("roster"));
+    }
+
+    void testClientOutOfDescriptorsIsToldWhy()
+    {
+        test::ServedUi ui;
+        LocalClient attached = ui.attach();
+        std::unique_ptr<LocalClient> shed;
+        {
+            // One descriptor left, for the client's own socket: peerd's accept finds none.
+            DescriptorsUsedUp used(1);
+            shed = std::make_unique<LocalClient>(ui.socketPath());
+            // Two turns of the loop: the listener was ready in the first.
+            ui.onLoop([] {});
+            ui.onLoop([] {});
+        }
+        const auto refusal = waitRefusal(*shed);
+        CPPUNIT_ASSERT_MESSAGE("no refusal", refusal);
+        CPPUNIT_ASSERT_EQUAL(std::string("error"), refusal->getValue<std::string>("event"));
+        const std::string message = refusal->getValue<std::string>("message");
+        CPPUNIT_ASSERT_MESSAGE(message, contains(message, "no file descriptor left"));
+        CPPUNIT_ASSERT_MESSAGE(message, contains(message, "close a window you do not use"));
+        CPPUNIT_ASSERT(shed->waitClosed());
+        // With descriptors back, the listener takes clients again after its pause.
+        LocalClient next = ui.attach();
+        attached.sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(attached.waitEvent("roster"));
+    }
+
+    void testLargestBacklogDroppedFirstOverBudget()
+    {
+        test::ServedUi ui(UiServer::Limits{10, 1024 * 1024});
+        LocalClient subscribed = ui.attach();
+        subscribed.sendLine(R"({"op":"subscribe","peer":"bob"})");
+        CPPUNIT_ASSERT(subscribed.waitEvent("history"));
+        LocalClient other = ui.attach();
+        const local::ErrorEvent filler{"", std::string(16 * 1024, 'x')};
+        // In one turn of the loop, so nothing reaches a socket meanwhile:
+        // subscribed gets 384 KiB, then both get 16 KiB at a time until the
+        // total passes 1 MiB, which drops subscribed (about 700 KiB then) and
+        // leaves other, which ends up holding 384 KiB.
+        ui.onLoop([&] {
+            for (int i = 0; i < 24; ++i) ui.server().broadcastTo("bob", filler);
+            for (int i = 0; i < 24; ++i) ui.server().broadcast(filler);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), ui.server().attached());
+            CPPUNIT_ASSERT(ui.server().backlogBytes() <= 1024 * 1024);
+        });
+        CPPUNIT_ASSERT(subscribed.waitClosed());
+        for (int i = 0; i < 24; ++i) {
+            CPPUNIT_ASSERT(other.waitFor([&](const LocalClient::Object& event) {
+                return event->optValue<std::string>("event", "") == "error" &&
+                       event->getValue<std::string>("message") == filler.message;
+            }));
+        }
+        std::size_t held = 1;
+        CPPUNIT_ASSERT(test::waitUntil([&] {
+            ui.onLoop([&] { held = ui.server().backlogBytes(); });
+            return held == 0;
+        }));
     }
 
 private:

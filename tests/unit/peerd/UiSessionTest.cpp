@@ -1,15 +1,8 @@
-#include "ConversationStore.h"
-#include "DatagramSink.h"
-#include "EventLoop.h"
 #include "Fingerprint.h"
-#include "KeyPins.h"
 #include "LocalClient.h"
 #include "PeerTestData.h"
-#include "Roster.h"
-#include "SigningKey.h"
-#include "TempDir.h"
-#include "UiServer.h"
-#include "WireLink.h"
+#include "ServedUi.h"
+#include "Wait.h"
 
 #include <Poco/JSON/Array.h>
 
@@ -17,10 +10,8 @@
 
 #include <chrono>
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
-#include <thread>
 
 using namespace peerchat;
 using namespace std::chrono_literals;
@@ -29,13 +20,6 @@ using test::LocalClient;
 using test::peer;
 
 namespace {
-
-/// Drops every datagram: these tests never log in.
-class NullSink : public DatagramSink
-{
-public:
-    void sendTo(std::string_view, const Endpoint&) override {}
-};
 
 // The first event named name that is about peer.
 LocalClient::Object waitAbout(LocalClient& client, const std::string& name, const std::string& peer)
@@ -47,8 +31,7 @@ LocalClient::Object waitAbout(LocalClient& client, const std::string& name, cons
 
 } // namespace
 
-/// UiSession through a real local socket: a UiServer and a WireLink that never
-/// logs in, on a loop of their own thread; the test drives LocalClients.
+/// UiSession through a real local socket (test::ServedUi); the test drives LocalClients.
 class UiSessionTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(UiSessionTest);
@@ -59,50 +42,35 @@ class UiSessionTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTrustWithNothingOfferedIsAnError);
     CPPUNIT_TEST(testRosterAndPresenceCarryTrust);
     CPPUNIT_TEST(testTrustChangeReachesEveryClient);
+    CPPUNIT_TEST(testEventsHeldForLateReaderArriveInOrder);
+    CPPUNIT_TEST(testClientPastPendingBoundIsDisconnected);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void setUp() override
-    {
-        _server = std::make_unique<UiServer>(_loop, _roster, _store, _pins, _identity.publicKey(), "alice",
-                                             _dir.file("alice.sock"));
-        WireLink::Settings settings;
-        settings.self = "alice";
-        settings.index = Endpoint::parse("127.0.0.1:9").value();
-        _wire = std::make_unique<WireLink>(_loop, _sink, _roster, _store, _pins, _identity, *_server, settings,
-                                           [](const std::string&) {});
-        _server->serve(*_wire);
-        _thread = std::thread([this] { _loop.run(); });
-    }
+    void setUp() override { _ui = std::make_unique<test::ServedUi>(); }
 
-    void tearDown() override
-    {
-        if (!_thread.joinable()) return;
-        onLoop([this] { _server->stop("test over"); });
-        _loop.stop();
-        _thread.join();
-    }
+    void tearDown() override { _ui.reset(); }
 
     void testWelcomeCarriesOwnFingerprint()
     {
-        LocalClient client(_dir.file("alice.sock"));
+        LocalClient client(_ui->socketPath());
         const auto welcome = client.waitEvent("welcome");
         CPPUNIT_ASSERT(welcome);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), welcome->getValue<std::string>("self"));
-        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(_identity.publicKey()), welcome->getValue<std::string>("fingerprint"));
+        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(_ui->identity().publicKey()), welcome->getValue<std::string>("fingerprint"));
     }
 
     void testVerifyGivesFingerprintsToCompare()
     {
         onLoop([this] {
-            _pins.see("bob", key(1));
-            _pins.see("bob", key(2));
+            _ui->pins().see("bob", key(1));
+            _ui->pins().see("bob", key(2));
         });
         LocalClient client = attach();
         client.sendLine(R"({"op":"verify","peer":"bob"})");
         const auto keys = waitAbout(client, "keys", "bob");
         CPPUNIT_ASSERT_MESSAGE("no keys event", keys);
-        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(_identity.publicKey()), keys->getValue<std::string>("self"));
+        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(_ui->identity().publicKey()), keys->getValue<std::string>("self"));
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(key(1)), keys->getValue<std::string>("pinned"));
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(key(2)), keys->getValue<std::string>("offered"));
         CPPUNIT_ASSERT_EQUAL(std::string("changed"), keys->getValue<std::string>("trust"));
@@ -114,7 +82,7 @@ public:
         client.sendLine(R"({"op":"verify","peer":"carol"})");
         const auto keys = waitAbout(client, "keys", "carol");
         CPPUNIT_ASSERT_MESSAGE("no keys event", keys);
-        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(_identity.publicKey()), keys->getValue<std::string>("self"));
+        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(_ui->identity().publicKey()), keys->getValue<std::string>("self"));
         CPPUNIT_ASSERT_EQUAL(std::string(), keys->getValue<std::string>("pinned"));
         CPPUNIT_ASSERT_EQUAL(std::string(), keys->getValue<std::string>("offered"));
         CPPUNIT_ASSERT_EQUAL(std::string("unverified"), keys->getValue<std::string>("trust"));
@@ -123,8 +91,8 @@ public:
     void testTrustPinsOfferedKeyAndTellsEveryClient()
     {
         onLoop([this] {
-            _pins.see("bob", key(1));
-            _pins.see("bob", key(2));
+            _ui->pins().see("bob", key(1));
+            _ui->pins().see("bob", key(2));
         });
         LocalClient first = attach();
         LocalClient second = attach();
@@ -135,8 +103,8 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("pinned"), trust->getValue<std::string>("trust"));
         }
         onLoop([this] {
-            CPPUNIT_ASSERT(_pins.pinned("bob") == key(2));
-            CPPUNIT_ASSERT(!_pins.offered("bob"));
+            CPPUNIT_ASSERT(_ui->pins().pinned("bob") == key(2));
+            CPPUNIT_ASSERT(!_ui->pins().offered("bob"));
         });
         first.sendLine(R"({"op":"verify","peer":"bob"})");
         const auto keys = waitAbout(first, "keys", "bob");
@@ -148,7 +116,7 @@ public:
 
     void testTrustWithNothingOfferedIsAnError()
     {
-        onLoop([this] { _pins.see("bob", key(1)); });
+        onLoop([this] { _ui->pins().see("bob", key(1)); });
         LocalClient first = attach();
         LocalClient second = attach();
         first.sendLine(R"({"op":"trust","peer":"bob"})");
@@ -165,16 +133,16 @@ public:
             const std::string name = event->optValue<std::string>("event", "");
             return name == "trust" || name == "error";
         }, 0ms));
-        onLoop([this] { CPPUNIT_ASSERT(_pins.pinned("bob") == key(1)); });
+        onLoop([this] { CPPUNIT_ASSERT(_ui->pins().pinned("bob") == key(1)); });
     }
 
     void testRosterAndPresenceCarryTrust()
     {
         onLoop([this] {
-            _roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat));
-            _roster.login("seed", peer("127.0.0.1:5003", Dialect::Seed));
-            _pins.see("bob", key(1));
-            _pins.see("bob", key(2));
+            _ui->roster().login("bob", peer("127.0.0.1:5002", Dialect::Peerchat));
+            _ui->roster().login("seed", peer("127.0.0.1:5003", Dialect::Seed));
+            _ui->pins().see("bob", key(1));
+            _ui->pins().see("bob", key(2));
         });
         LocalClient client = attach();
         client.sendLine(R"({"op":"roster"})");
@@ -188,9 +156,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("unverified"), users->getObject(1)->getValue<std::string>("trust"));
 
         onLoop([this] {
-            _pins.see("carol", key(3));
-            const auto change = _roster.login("carol", peer("127.0.0.1:5004", Dialect::Peerchat));
-            _server->presenceChanged(*change);
+            _ui->pins().see("carol", key(3));
+            const auto change = _ui->roster().login("carol", peer("127.0.0.1:5004", Dialect::Peerchat));
+            _ui->server().presenceChanged(*change);
         });
         const auto presence = client.waitEvent("presence");
         CPPUNIT_ASSERT(presence);
@@ -202,7 +170,7 @@ public:
     {
         LocalClient first = attach();
         LocalClient second = attach();
-        onLoop([this] { _server->trustChanged("bob", local::Trust::Changed); });
+        onLoop([this] { _ui->server().trustChanged("bob", local::Trust::Changed); });
         for (LocalClient* client : {&first, &second}) {
             const auto trust = waitAbout(*client, "trust", "bob");
             CPPUNIT_ASSERT_MESSAGE("a client heard nothing of the change", trust);
@@ -210,42 +178,52 @@ public:
         }
     }
 
-private:
-    // Runs task on the loop's thread and waits for it: the state the loop owns
-    // is touched from there only.
-    void onLoop(const std::function<void()>& task)
+    void testEventsHeldForLateReaderArriveInOrder()
     {
-        auto done = std::make_shared<std::promise<void>>();
-        std::future<void> finished = done->get_future();
-        _loop.post([task, done] {
-            try {
-                task();
-                done->set_value();
-            } catch (...) {
-                done->set_exception(std::current_exception());
+        LocalClient client = attach();
+        // 3 MB in one turn of the loop, more than the socket takes: most waits in the backlog.
+        onLoop([this] {
+            for (int i = 0; i < 200; ++i) {
+                _ui->server().broadcast(local::ErrorEvent{std::to_string(i), std::string(15000, 'x')});
             }
+            CPPUNIT_ASSERT(_ui->server().backlogBytes() > 2000000);
         });
-        CPPUNIT_ASSERT_MESSAGE("the loop did not run the task", finished.wait_for(10s) == std::future_status::ready);
-        finished.get();
+        for (int i = 0; i < 200; ++i) {
+            const auto event = client.waitEvent("error");
+            CPPUNIT_ASSERT_MESSAGE("event " + std::to_string(i) + " did not come", event);
+            CPPUNIT_ASSERT_EQUAL(std::to_string(i), event->getValue<std::string>("op"));
+        }
+        std::size_t held = 1;
+        CPPUNIT_ASSERT(test::waitUntil([&] {
+            onLoop([&] { held = _ui->server().backlogBytes(); });
+            return held == 0;
+        }));
     }
 
-    LocalClient attach()
+    void testClientPastPendingBoundIsDisconnected()
     {
-        LocalClient client(_dir.file("alice.sock"));
-        CPPUNIT_ASSERT_MESSAGE("no welcome", client.waitEvent("welcome"));
-        return client;
+        LocalClient stalled = attach();
+        stalled.sendLine(R"({"op":"subscribe","peer":"bob"})");
+        CPPUNIT_ASSERT(stalled.waitEvent("history"));
+        LocalClient reader = attach();
+        const local::ErrorEvent filler{"", std::string(60000, 'x')};
+        onLoop([&] {
+            for (std::size_t queued = 0; queued <= UiSession::kMaxPendingBytes; queued += filler.message.size()) {
+                _ui->server().broadcastTo("bob", filler);
+            }
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), _ui->server().attached());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(0), _ui->server().backlogBytes());
+        });
+        CPPUNIT_ASSERT(stalled.waitClosed());
+        reader.sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(reader.waitEvent("roster"));
     }
 
-    test::TempDir _dir;
-    EventLoop _loop;
-    Roster _roster{"alice"};
-    ConversationStore _store{100};
-    KeyPins _pins{_store};
-    SigningKey _identity = SigningKey::generate();
-    NullSink _sink;
-    std::unique_ptr<UiServer> _server;
-    std::unique_ptr<WireLink> _wire;
-    std::thread _thread;
+private:
+    void onLoop(const std::function<void()>& task) { _ui->onLoop(task); }
+    LocalClient attach() { return _ui->attach(); }
+
+    std::unique_ptr<test::ServedUi> _ui;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(UiSessionTest);
