@@ -36,13 +36,15 @@ std::string formatName(RosterFormat format)
 
 RosterListener::RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity,
                                RosterFormat format, const Poco::Net::SocketAddress& bindAddress,
-                               std::size_t maxConnections, std::chrono::milliseconds deadline)
+                               std::size_t maxConnections, std::chrono::milliseconds deadline,
+                               ConnectionObserver observer)
     : _loop(loop),
       _directory(directory),
       _identity(identity),
       _format(format),
       _maxConnections(maxConnections),
-      _deadline(deadline)
+      _deadline(deadline),
+      _observer(std::move(observer))
 {
     // SO_REUSEADDR lets a restarted indexd take its port back from TIME_WAIT;
     // no SO_REUSEPORT, so a second indexd on the same port fails loudly.
@@ -91,7 +93,9 @@ void RosterListener::onAcceptable()
             });
             return;
         }
-        serve(fd, Poco::Net::SocketAddress(reinterpret_cast<sockaddr*>(&address), length).toString());
+        const Poco::Net::SocketAddress peer(reinterpret_cast<sockaddr*>(&address), length);
+        if (_observer) _observer(peer.host());
+        serve(fd, peer.toString());
     }
     logger().warning("%z %s roster connections open, the most allowed; new ones wait", _connections.size(),
                      formatName(_format));

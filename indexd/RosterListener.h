@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -24,12 +25,17 @@ namespace peerchat {
 class RosterListener
 {
 public:
+    /// Told the address of each connection accepted, before anything is
+    /// written to it (so what it does shows in the roster the connection reads).
+    using ConnectionObserver = std::function<void(const Poco::Net::IPAddress&)>;
+
     /// Binds and listens on bindAddress (port 0: ephemeral); throws
     /// Poco::Net::NetException when the address cannot be bound. identity
-    /// signs the peerchat roster; it must outlive the listener.
+    /// signs the peerchat roster; it must outlive the listener. observer,
+    /// when not empty, is called once for every connection accepted.
     RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity, RosterFormat format,
                    const Poco::Net::SocketAddress& bindAddress, std::size_t maxConnections,
-                   std::chrono::milliseconds deadline);
+                   std::chrono::milliseconds deadline, ConnectionObserver observer = {});
     ~RosterListener();
     RosterListener(const RosterListener&) = delete;
     RosterListener& operator=(const RosterListener&) = delete;
@@ -67,6 +73,7 @@ private:
     RosterFormat _format;
     std::size_t _maxConnections;
     std::chrono::milliseconds _deadline;
+    ConnectionObserver _observer;
     Poco::Net::ServerSocket _socket;
     bool _accepting = false;
     EventLoop::TimerId _retryTimer = 0;
