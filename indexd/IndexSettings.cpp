@@ -23,7 +23,7 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "a roster connection not finished after this many milliseconds is closed (default 10000)"},
         {"indexd.expireMs", "expire-ms", "MS",
          "a peerchat user not heard from (login or heartbeat) for this many milliseconds is logged out "
-         "(default 30000)"},
+         "(default 40000: three missed heartbeats and some)"},
         {"indexd.database", "database", "FILE",
          "SQLite file of the offline mailbox and of the identity key each name belongs to, an absolute path or "
          ":memory: (default $XDG_DATA_HOME/peerchat/indexd.db, else ~/.local/share/peerchat/indexd.db)"},
@@ -41,7 +41,16 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "unauthenticated datagrams (hello, auth, seed logins, seals that do not open) taken per second from one "
          "address, twice that in a burst; more are dropped (default 20)"},
         {"indexd.rateTableSize", "rate-table-size", "N",
-         "addresses the login rate is tracked for; when full, the longest idle is forgotten (default 65536)"},
+         "addresses (and identity keys) the rates are tracked for; when full, the longest idle is forgotten "
+         "(default 65536)"},
+        {"indexd.loginsPerMinute", "logins-per-minute", "N",
+         "logins announced to everyone taken per minute from one identity key (seed and .NET logins: from one "
+         "address), as many at once; more are refused with busy (default 6)"},
+        {"indexd.legacyProofMs", "legacy-proof-ms", "MS",
+         "a seed or .NET login waits this many milliseconds for a roster connection from its address, which puts it "
+         "online; then it is forgotten (default 10000)"},
+        {"indexd.dropReportMs", "drop-report-ms", "MS",
+         "dropped and refused datagrams are logged as one line per this many milliseconds (default 10000)"},
         {"indexd.faults", "faults", "SPEC",
          "misbehave on purpose, for tests: drop=RATE,dup=RATE,reorder=RATE,delay=MS,seed=N (default off)"},
         {"indexd.logLevel", "log-level", "LEVEL",
@@ -62,7 +71,7 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.peerchatRosterPort = reader.port("indexd.peerchatRosterPort", 0);
     s.maxRosterConnections = reader.number("indexd.maxRosterConnections", 256, 1, 65536);
     s.rosterDeadline = std::chrono::milliseconds(reader.number("indexd.rosterDeadlineMs", 10000, 100, 3600000));
-    s.expireAfter = std::chrono::milliseconds(reader.number("indexd.expireMs", 30000, 100, 86400000));
+    s.expireAfter = std::chrono::milliseconds(reader.number("indexd.expireMs", 40000, 100, 86400000));
     s.database = reader.text("indexd.database", DataPath::defaultFor("indexd.db"));
     // A daemon may run from any directory (--daemon changes to /), so a
     // relative path would name a different file from one run to the next.
@@ -76,6 +85,9 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.legacy = reader.flag("indexd.legacy", false);
     s.loginRate = reader.number("indexd.loginRate", 20, 1, 1000000);
     s.rateTableSize = reader.number("indexd.rateTableSize", 65536, 1, 16777216);
+    s.loginsPerMinute = reader.number("indexd.loginsPerMinute", 6, 1, 1000000);
+    s.legacyProof = std::chrono::milliseconds(reader.number("indexd.legacyProofMs", 10000, 10, 3600000));
+    s.dropReportEvery = std::chrono::milliseconds(reader.number("indexd.dropReportMs", 10000, 10, 86400000));
     const std::string faults = reader.text("indexd.faults", "off");
     if (auto parsed = FaultSettings::parse(faults)) s.faults = *parsed;
     else reader.fail("indexd.faults", "must be off or a list such as drop=0.3,dup=0.1,seed=7, got '" + faults + "': "
