@@ -1,5 +1,7 @@
-// indexd under 1,000 simulated seed clients: each logs in in turn and waits
-// for its Accept while every earlier user receives the login broadcast.
+// indexd under 1,000 simulated seed clients: each logs in in turn, waits for
+// its Accept and (against indexd) reads the roster, as the seed does, which
+// is what puts it online, while every earlier user receives the login
+// broadcast.
 // Beside it, in the same run, the same work against a minimal fan-out server
 // written with plain sockets. See docs/PERFORMANCE.md.
 #include "BenchStats.h"
@@ -85,7 +87,9 @@ public:
         ::close(_epoll);
     }
 
-    Result run(const std::string& server)
+    /// Logs every user in to server; with rosters, each reads the roster
+    /// from the port its Accept names before the next logs in.
+    Result run(const std::string& server, bool rosters)
     {
         const sockaddr_in to = parse(server);
         Result r;
@@ -96,14 +100,15 @@ public:
             const std::string login = "login,user" + std::to_string(i) + "," + _endpoints[i];
             const auto sent = Clock::now();
             ::sendto(_fds[i], login.data(), login.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-            bool accepted = false;
-            while (!accepted) {
-                if (!pump(r, static_cast<int>(i), accepted, 5000)) throw std::runtime_error("no Accept for user" + std::to_string(i));
+            int port = 0;
+            while (port == 0) {
+                if (!pump(r, static_cast<int>(i), port, 5000)) throw std::runtime_error("no Accept for user" + std::to_string(i));
             }
             r.loginRoundTrip.add(Clock::now() - sent);
+            if (rosters) readRoster(port);
         }
         // The fan-out of the last logins may still be in flight.
-        bool unused = false;
+        int unused = 0;
         while (r.broadcasts < r.expected && pump(r, -1, unused, 1000)) {
         }
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -111,9 +116,9 @@ public:
     }
 
 private:
-    // Reads what is ready; sets accepted when user `waiting` got its Accept.
-    // False when nothing arrived within timeoutMs.
-    bool pump(Result& r, int waiting, bool& accepted, int timeoutMs)
+    // Reads what is ready; sets port to the one its Accept names when user
+    // `waiting` got it. False when nothing arrived within timeoutMs.
+    bool pump(Result& r, int waiting, int& port, int timeoutMs)
     {
         epoll_event events[256];
         const int ready = ::epoll_wait(_epoll, events, 256, timeoutMs);
@@ -124,13 +129,31 @@ private:
             ssize_t got;
             while ((got = ::recv(_fds[static_cast<std::size_t>(user)], buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
                 if (std::strncmp(buffer, "Accept,", 7) == 0) {
-                    if (user == waiting) accepted = true;
+                    if (user == waiting) port = std::atoi(std::string(buffer + 7, static_cast<std::size_t>(got) - 7).c_str());
                 } else if (std::strncmp(buffer, "login,", 6) == 0) {
                     ++r.broadcasts;
                 }
             }
         }
         return true;
+    }
+
+    // Connects to port on loopback and reads until indexd closes.
+    static void readRoster(int port)
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        to.sin_port = htons(static_cast<std::uint16_t>(port));
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+            ::close(fd);
+            throw std::runtime_error("cannot connect to the roster port " + std::to_string(port));
+        }
+        char buffer[65536];
+        while (::recv(fd, buffer, sizeof buffer, 0) > 0) {
+        }
+        ::close(fd);
     }
 
     int _epoll = -1;
@@ -208,20 +231,23 @@ int main(int argc, char** argv)
         {
             PlainFanOut plain;
             Crowd crowd(users);
-            reference = crowd.run(plain.address());
+            reference = crowd.run(plain.address(), false);
         }
         Result measured;
         {
             // Seed clients need legacy mode; all of them come from 127.0.0.1, so the
-            // per-address login rate must let them all in.
+            // per-address login rate and login limit must let them all in.
             test::DaemonProcess indexd("indexd", {"--port", "0", "--bind", "127.0.0.1", "--log-level", "warning",
-                                                  "--legacy", "--login-rate", "1000000"});
+                                                  "--legacy", "--login-rate", "1000000", "--logins-per-minute",
+                                                  "1000000"});
             indexd.start();
             const std::string address = indexd.waitReady()["udp"];
             Crowd crowd(users);
-            measured = crowd.run(address);
+            measured = crowd.run(address, true);
         }
-        std::printf("indexd: %d users log in one after another; each login is announced to all earlier users:\n", users);
+        std::printf("indexd: %d users log in one after another; each login is announced to all earlier users (against "
+                    "indexd each also reads the roster, which puts it online):\n",
+                    users);
         report("plain sockets", reference);
         report("indexd", measured);
         std::printf("  ratio indexd/plain: total time %.2f, login rtt p50 %.2f\n", measured.seconds / reference.seconds,

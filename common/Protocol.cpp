@@ -546,15 +546,17 @@ Parsed<Inbound> Protocol::decodeDatagram(std::string_view bytes)
 Parsed<Message> Protocol::decode(std::string_view text)
 {
     if (text.size() > kMaxDatagramBytes) return Parsed<Message>::refuse("message too long");
-    if (!Utf8::isValid(text)) return Parsed<Message>::refuse("not valid UTF-8");
     const auto comma = text.find(',');
     const std::string_view verb = text.substr(0, comma);
     if (text == kBareRelogin) return Message(Relogin{});
     if (comma == std::string_view::npos) return Parsed<Message>::refuse("no fields after verb");
     const std::string_view rest = text.substr(comma + 1);
 
+    // The verb before the rest: garbage is refused without reading it all,
+    // which is most of what a flood of it costs a daemon.
     for (const auto& [name, decoder] : kDecoders) {
         if (verb != name) continue;
+        if (!Utf8::isValid(rest)) return Parsed<Message>::refuse(std::string(verb) + ": not valid UTF-8");
         try {
             return decoder(rest);
         } catch (const FieldRefusal& refusal) {

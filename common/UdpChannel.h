@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -17,8 +18,11 @@
 namespace peerchat {
 
 /// One non-blocking UDP socket on an EventLoop: hands every datagram that
-/// arrives to a handler (on the loop's thread) and sends datagrams.
-/// Datagrams larger than Protocol::kMaxDatagramBytes are dropped here.
+/// arrives to a handler (on the loop's thread), reading many per system call
+/// (recvmmsg) into buffers made once, and sends datagrams. A datagram larger
+/// than Protocol::kMaxDatagramBytes is handed on cut to one byte more than
+/// that, so the handler can tell it is too large and count it after its own
+/// checks (rate limits) rather than have it logged here, before them.
 class UdpChannel : public DatagramSink
 {
 public:
@@ -42,10 +46,10 @@ public:
 
     /// Datagrams that could not be sent (full buffer, unreachable).
     std::uint64_t sendFailures() const { return _sendFailures; }
-    /// Datagrams dropped on arrival for being oversize.
-    std::uint64_t oversizeDrops() const { return _oversizeDrops; }
 
 private:
+    struct ReadBuffers;
+
     void onReadable();
     void sendNow(std::string_view bytes, const Endpoint& to);
     void sendLater(std::chrono::milliseconds delay, std::string bytes, const Endpoint& to);
@@ -53,8 +57,8 @@ private:
     EventLoop& _loop;
     Poco::Net::DatagramSocket _socket;
     Handler _handler;
+    std::unique_ptr<ReadBuffers> _in;
     std::uint64_t _sendFailures = 0;
-    std::uint64_t _oversizeDrops = 0;
     FaultSettings _faults;
     std::mt19937_64 _random;
     std::set<EventLoop::TimerId> _delayed;

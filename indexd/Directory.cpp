@@ -16,31 +16,41 @@ std::uint64_t idNumber(const KeyId& id)
 
 } // namespace
 
+bool Directory::sameKeys(const OnlineUser& user, const std::optional<PeerKeys>& keys)
+{
+    if (!keys) return !user.keys;
+    return user.keys && user.keys->identity == keys->identity && user.keys->kx == keys->kx;
+}
+
+LoginOutcome::Kind Directory::loginKind(const std::string& name, const Endpoint& endpoint, Dialect dialect,
+                                        const std::optional<PeerKeys>& keys) const
+{
+    auto it = _byName.find(name);
+    if (it == _byName.end()) return LoginOutcome::Kind::Registered;
+    const OnlineUser& user = it->second;
+    if (user.endpoint != endpoint) return LoginOutcome::Kind::Taken;
+    return user.dialect == dialect && sameKeys(user, keys) ? LoginOutcome::Kind::AlreadyHere
+                                                           : LoginOutcome::Kind::Changed;
+}
+
 LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint, Dialect dialect,
                               const Poco::Net::IPAddress& loginSource, TimePoint now,
                               std::optional<PeerSession> session)
 {
     LoginOutcome outcome;
-    if (auto it = _byName.find(name); it != _byName.end()) {
-        OnlineUser& user = it->second;
-        if (user.endpoint != endpoint) {
-            outcome.kind = LoginOutcome::Kind::Taken;
-            return outcome;
-        }
-        const bool sameKeys = session ? user.keys && user.keys->identity == session->keys.identity
-                                            && user.keys->kx == session->keys.kx
-                                      : !user.keys;
+    const std::optional<PeerKeys> keys = session ? std::optional<PeerKeys>(session->keys) : std::nullopt;
+    outcome.kind = loginKind(name, endpoint, dialect, keys);
+    if (outcome.kind == LoginOutcome::Kind::Taken) return outcome;
+    if (outcome.kind != LoginOutcome::Kind::Registered) {
+        OnlineUser& user = _byName.find(name)->second;
         if (user.loginSource != loginSource) {
             user.loginSource = loginSource;
             ++_version;
         }
-        if (user.dialect == dialect && sameKeys) {
-            outcome.kind = LoginOutcome::Kind::AlreadyHere;
-        } else {
+        if (outcome.kind == LoginOutcome::Kind::Changed) {
             user.dialect = dialect;
-            if (!sameKeys) setSession(user, std::move(session));
+            if (!sameKeys(user, keys)) setSession(user, std::move(session));
             ++_version;
-            outcome.kind = LoginOutcome::Kind::Changed;
             outcome.seq = ++_presenceSeq;
         }
         if (dialect == Dialect::Peerchat) markHeard(name, now);
@@ -56,9 +66,16 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
     _nameAt.emplace(endpoint, name);
     if (dialect == Dialect::Peerchat) markHeard(name, now);
     ++_version;
-    outcome.kind = LoginOutcome::Kind::Registered;
     outcome.seq = ++_presenceSeq;
     return outcome;
+}
+
+bool Directory::isOwnLogout(const OnlineUser& user, const Endpoint& writtenEndpoint, const Endpoint& source)
+{
+    // The .NET program sends from throwaway sockets, so only its address and
+    // the endpoint it wrote can identify it; everyone else has one socket.
+    return user.dialect == Dialect::DotNet ? source.host() == user.loginSource && writtenEndpoint == user.endpoint
+                                           : source == user.endpoint;
 }
 
 LogoutOutcome Directory::logout(const std::string& name, const Endpoint& writtenEndpoint, const Endpoint& source)
@@ -69,15 +86,9 @@ LogoutOutcome Directory::logout(const std::string& name, const Endpoint& written
         outcome.kind = LogoutOutcome::Kind::NotOnline;
         return outcome;
     }
-    const OnlineUser& user = it->second;
-    // The .NET program sends from throwaway sockets, so only its address and
-    // the endpoint it wrote can identify it; everyone else has one socket.
-    const bool fromOwner = user.dialect == Dialect::DotNet
-                               ? source.host() == user.loginSource && writtenEndpoint == user.endpoint
-                               : source == user.endpoint;
-    if (!fromOwner) {
+    if (!isOwnLogout(it->second, writtenEndpoint, source)) {
         outcome.kind = LogoutOutcome::Kind::WrongSource;
-        outcome.user = user;
+        outcome.user = it->second;
         return outcome;
     }
     outcome.kind = LogoutOutcome::Kind::LoggedOut;

@@ -107,11 +107,21 @@ public:
                        const Poco::Net::IPAddress& loginSource, TimePoint now,
                        std::optional<PeerSession> session = std::nullopt);
 
+    /// What login() would make of a login of name at endpoint in dialect with
+    /// keys (none for seed and .NET users), changing nothing: handlers ask
+    /// before they spend a login's rate or register it.
+    LoginOutcome::Kind loginKind(const std::string& name, const Endpoint& endpoint, Dialect dialect,
+                                 const std::optional<PeerKeys>& keys) const;
+
     /// Takes name offline when the logout comes from where it is registered:
     /// for a .NET user, source's address must be its login source and
     /// writtenEndpoint its registered endpoint; for any other user, source must
     /// be its registered endpoint.
     LogoutOutcome logout(const std::string& name, const Endpoint& writtenEndpoint, const Endpoint& source);
+
+    /// True when a plain logout that wrote writtenEndpoint and came from
+    /// source comes from user, by the rules of logout().
+    static bool isOwnLogout(const OnlineUser& user, const Endpoint& writtenEndpoint, const Endpoint& source);
 
     /// Notes a heartbeat: true when name is a peerchat user online at source,
     /// which now counts as last heard from; false, changing nothing, otherwise.
@@ -163,6 +173,9 @@ private:
     };
     using Silence = std::list<Heard>;
 
+    /// True when user holds keys (a peerchat/2 user's identity and
+    /// key-exchange key), or none when keys is none.
+    static bool sameKeys(const OnlineUser& user, const std::optional<PeerKeys>& keys);
     OnlineUser remove(Users::iterator it);
     void setSession(OnlineUser& user, std::optional<PeerSession> session);
     void endSession(const std::string& name);

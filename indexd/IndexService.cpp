@@ -34,9 +34,9 @@ std::string bindFailure(const std::string& what, const Poco::Net::SocketAddress&
     }
 }
 
-// How often to look for silent users: a fraction of the expiry time, so a
-// user is logged out at most an eighth late, but never busier than every
-// 10 ms nor lazier than every second.
+// How often to look for silent users (or unproven logins): a fraction of the
+// expiry time, so a user is logged out at most an eighth late, but never
+// busier than every 10 ms nor lazier than every second.
 std::chrono::milliseconds expirySweepPeriod(std::chrono::milliseconds expireAfter)
 {
     return std::clamp(expireAfter / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
@@ -70,7 +70,10 @@ IndexService::IndexService(const IndexSettings& settings)
     : _settings(settings),
       _identity(loadIdentity(settings)),
       _database(openDatabase(settings)),
-      _limiter(settings.loginRate, settings.rateTableSize)
+      _limiter(static_cast<double>(settings.loginRate), 2.0 * static_cast<double>(settings.loginRate),
+               settings.rateTableSize),
+      _loginLimiter(static_cast<double>(settings.loginsPerMinute) / 60, static_cast<double>(settings.loginsPerMinute),
+                    settings.rateTableSize)
 {
     auto& log = Poco::Logger::get("IndexService");
     if (const std::size_t dropped = _database->droppedPlaintextLines(); dropped > 0)
@@ -81,13 +84,16 @@ IndexService::IndexService(const IndexSettings& settings)
     _keys = std::make_unique<KeyRegistry>(*_database);
 
     if (settings.legacy) {
-        _seedRoster = listen(RosterFormat::SeedText, settings.rosterPort, "roster-port");
-        _dotnetRoster = listen(RosterFormat::DotNet, settings.dotnetRosterPort, "dotnet-roster-port");
+        // A roster connection from an address proves a plain login from there
+        // (LoginHandler::handleRosterConnection), which only then goes online.
+        const auto proves = [this](const Poco::Net::IPAddress& address) { _handler->handleRosterConnection(address); };
+        _seedRoster = listen(RosterFormat::SeedText, settings.rosterPort, "roster-port", proves);
+        _dotnetRoster = listen(RosterFormat::DotNet, settings.dotnetRosterPort, "dotnet-roster-port", proves);
         log.warning("legacy mode: seed and .NET clients log in without authentication, so anyone can log in, log "
                     "out or be announced under their names, and their rosters and presence are plain; names that "
                     "belong to a peerchat/2 key stay protected. Run without --legacy when no seed client needs it");
     }
-    _peerchatRoster = listen(RosterFormat::Peerchat, settings.peerchatRosterPort, "peerchat-roster-port");
+    _peerchatRoster = listen(RosterFormat::Peerchat, settings.peerchatRosterPort, "peerchat-roster-port", {});
 
     const Poco::Net::SocketAddress udpAddress(settings.bind, settings.udpPort);
     try {
@@ -107,10 +113,14 @@ IndexService::IndexService(const IndexSettings& settings)
     _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery,
                                              &LoginHandler::systemMilliseconds);
     _handler = std::make_unique<LoginHandler>(
-        LoginHandler::Parts{_directory, *_keys, _limiter, *_broadcaster, *_carrier, *_sealed, _identity, *_udp},
+        LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, *_sealed, _identity,
+                            *_udp},
         RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
 
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });
+    if (settings.legacy)
+        every(expirySweepPeriod(settings.legacyProof), [this] { _handler->expireUnprovenLogins(_settings.legacyProof); });
+    every(settings.dropReportEvery, [this] { _handler->reportDrops(_settings.dropReportEvery); });
     every(redeliverySweepPeriod(settings.redeliverEvery),
           [this] { _carrier->redeliverDue(std::chrono::steady_clock::now()); });
     const auto mailSweep = mailSweepPeriod(settings.mailExpireAfter);
@@ -123,13 +133,15 @@ IndexService::IndexService(const IndexSettings& settings)
 
 IndexService::~IndexService() = default;
 
-std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::uint16_t port, const std::string& flag)
+std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::uint16_t port, const std::string& flag,
+                                                     RosterListener::ConnectionObserver observer)
 {
     const Poco::Net::SocketAddress address(_settings.bind, port);
     try {
         const RosterListener::Limits limits{_settings.maxRosterConnections, _settings.rosterPerAddress,
                                             _settings.rosterDeadline, _settings.dropReportEvery};
-        return std::make_unique<RosterListener>(_loop, _directory, _identity, format, address, limits, nullptr);
+        return std::make_unique<RosterListener>(_loop, _directory, _identity, format, address, limits,
+                                                std::move(observer));
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }

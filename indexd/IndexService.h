@@ -25,12 +25,13 @@ namespace peerchat {
 
 /// Everything indexd serves, on one EventLoop: its identity (the key file's
 /// key, and a key-exchange pair and epoch drawn at start), the UDP socket
-/// with its LoginHandler, RateLimiter, Broadcaster and MailCarrier, the
-/// roster ports (the seed and .NET ones in legacy mode only), the Directory
-/// they share, the database with the offline Mailbox and the KeyRegistry,
-/// and three periodic sweeps: one expires silent peerchat users, one resends
-/// unacked offline letters, one expires old offline letters and reports the
-/// posts refused.
+/// with its LoginHandler, two RateLimiters (datagrams per address, logins
+/// per identity), Broadcaster and MailCarrier, the roster ports (the seed
+/// and .NET ones in legacy mode only, whose connections prove plain logins),
+/// the Directory they share, the database with the offline Mailbox and the
+/// KeyRegistry, and periodic tasks: one expires silent peerchat users, one
+/// (legacy mode) forgets unproven plain logins, one resends unacked offline
+/// letters, one expires old offline letters, one logs what was dropped.
 class IndexService : public DaemonService
 {
 public:
@@ -56,7 +57,8 @@ public:
     void stop() override;
 
 private:
-    std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag);
+    std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag,
+                                           RosterListener::ConnectionObserver observer);
     static IndexIdentity loadIdentity(const IndexSettings& settings);
     static std::unique_ptr<IndexDatabase> openDatabase(const IndexSettings& settings);
     /// Runs task every period on the loop, for as long as the loop runs.
@@ -70,6 +72,7 @@ private:
     std::unique_ptr<Mailbox> _mailbox;
     std::unique_ptr<KeyRegistry> _keys;
     RateLimiter _limiter;
+    RateLimiter _loginLimiter;
     std::unique_ptr<MailCarrier> _carrier;
     std::unique_ptr<RosterListener> _seedRoster;
     std::unique_ptr<RosterListener> _dotnetRoster;

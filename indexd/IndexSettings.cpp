@@ -37,7 +37,7 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "peerd's 5000 ms fetch deadline)"},
         {"indexd.expireMs", "expire-ms", "MS",
          "a peerchat user not heard from (login or heartbeat) for this many milliseconds is logged out "
-         "(default 30000)"},
+         "(default 40000: three missed heartbeats and some)"},
         {"indexd.database", "database", "FILE",
          "SQLite file of the offline mailbox and of the identity key each name belongs to, an absolute path or "
          ":memory: (default $XDG_DATA_HOME/peerchat/indexd.db, else ~/.local/share/peerchat/indexd.db)"},
@@ -69,12 +69,19 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "unauthenticated datagrams (hello, auth, seed logins, seals that do not open) taken per second from one "
          "address, twice that in a burst; more are dropped (default 20)"},
         {"indexd.rateTableSize", "rate-table-size", "N",
-         "addresses the login rate is tracked for; when full, the longest idle is forgotten (default 65536)"},
+         "addresses (and identity keys) the rates are tracked for; when full, the longest idle is forgotten "
+         "(default 65536)"},
+        {"indexd.loginsPerMinute", "logins-per-minute", "N",
+         "logins announced to everyone taken per minute from one identity key (seed and .NET logins: from one "
+         "address), as many at once; more are refused with busy (default 6)"},
+        {"indexd.legacyProofMs", "legacy-proof-ms", "MS",
+         "a seed or .NET login waits this many milliseconds for a roster connection from its address, which puts it "
+         "online; then it is forgotten (default 10000)"},
         {"indexd.faults", "faults", "SPEC",
          "misbehave on purpose, for tests: drop=RATE,dup=RATE,reorder=RATE,delay=MS,seed=N (default off)"},
         {"indexd.dropReportMs", "drop-report-ms", "MS",
-         "refused and cut roster connections are summed up in one warning this often, each one logged at debug "
-         "level only (default 10000)"},
+         "datagrams dropped or refused and roster connections refused or cut are summed up in one warning this "
+         "often, each one logged at debug level only (default 10000)"},
         {"indexd.logLevel", "log-level", "LEVEL",
          "none, fatal, critical, error, warning, notice, information, debug or trace (default information)"},
     };
@@ -94,7 +101,7 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.maxRosterConnections = reader.number("indexd.maxRosterConnections", 256, 1, 65536);
     s.rosterPerAddress = reader.number("indexd.rosterPerAddress", 8, 1, 65536);
     s.rosterDeadline = std::chrono::milliseconds(reader.number("indexd.rosterDeadlineMs", 3000, 100, 3600000));
-    s.expireAfter = std::chrono::milliseconds(reader.number("indexd.expireMs", 30000, 100, 86400000));
+    s.expireAfter = std::chrono::milliseconds(reader.number("indexd.expireMs", 40000, 100, 86400000));
     s.database = reader.text("indexd.database", DataPath::defaultFor("indexd.db"));
     // A daemon may run from any directory (--daemon changes to /), so a
     // relative path would name a different file from one run to the next.
@@ -115,11 +122,13 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.legacy = reader.flag("indexd.legacy", false);
     s.loginRate = reader.number("indexd.loginRate", 20, 1, 1000000);
     s.rateTableSize = reader.number("indexd.rateTableSize", 65536, 1, 16777216);
+    s.loginsPerMinute = reader.number("indexd.loginsPerMinute", 6, 1, 1000000);
+    s.legacyProof = std::chrono::milliseconds(reader.number("indexd.legacyProofMs", 10000, 10, 3600000));
+    s.dropReportEvery = std::chrono::milliseconds(reader.number("indexd.dropReportMs", 10000, 10, 3600000));
     const std::string faults = reader.text("indexd.faults", "off");
     if (auto parsed = FaultSettings::parse(faults)) s.faults = *parsed;
     else reader.fail("indexd.faults", "must be off or a list such as drop=0.3,dup=0.1,seed=7, got '" + faults + "': "
                                           + parsed.error());
-    s.dropReportEvery = std::chrono::milliseconds(reader.number("indexd.dropReportMs", 10000, 10, 3600000));
     s.logLevel = reader.logLevel("indexd.logLevel", "information");
     if (reader.error()) return Parsed<IndexSettings>::refuse(*reader.error());
     return s;

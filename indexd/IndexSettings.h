@@ -47,9 +47,11 @@ struct IndexSettings
     std::string keyPath;                         ///< indexd's identity key file (KeyFile)
     bool legacy = false;                         ///< seed and .NET clients may log in, unauthenticated
     std::uint64_t loginRate = 0;                 ///< unauthenticated datagrams per second per address
-    std::size_t rateTableSize = 0;               ///< addresses the rate limiter tracks at most
+    std::size_t rateTableSize = 0;               ///< addresses (identity keys) each rate limiter tracks at most
+    std::uint64_t loginsPerMinute = 0;           ///< announced logins per identity key (plain: per address)
+    std::chrono::milliseconds legacyProof{0};    ///< a plain login not proven by a roster connection by then is forgotten
+    std::chrono::milliseconds dropReportEvery{0}; ///< drops are summed up in one log line this often
     FaultSettings faults;                        ///< misbehaviour of the UDP socket, for tests
-    std::chrono::milliseconds dropReportEvery{0}; ///< between the summaries of what was dropped
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
 };
 

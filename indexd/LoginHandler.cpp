@@ -6,6 +6,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <type_traits>
 #include <utility>
 
@@ -13,7 +15,13 @@ namespace peerchat {
 
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("LoginHandler"); }
+// Looked up once: Logger::get takes a lock and a map lookup, and drop()
+// asks the logger's level for every datagram of a flood.
+Poco::Logger& logger()
+{
+    static Poco::Logger& instance = Poco::Logger::get("LoginHandler");
+    return instance;
+}
 
 constexpr std::string_view kPeerchatPrefix = "peerchat/";
 
@@ -23,6 +31,25 @@ Endpoint resolveWritten(const Endpoint& written, const Endpoint& source)
 {
     if (!written.host().isWildcard()) return written;
     return Endpoint(Poco::Net::SocketAddress(source.host(), written.port()));
+}
+
+// The raw bytes of endpoint's address, read in place: the rate limit's key,
+// had for every datagram without making a Poco::Net::IPAddress.
+std::string_view addressBytes(const Endpoint& endpoint)
+{
+    const sockaddr* address = endpoint.address().addr();
+    if (address->sa_family == AF_INET6) {
+        const auto& in6 = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+        return std::string_view(reinterpret_cast<const char*>(&in6), sizeof in6);
+    }
+    const auto& in = reinterpret_cast<const sockaddr_in*>(address)->sin_addr;
+    return std::string_view(reinterpret_cast<const char*>(&in), sizeof in);
+}
+
+// The rate limit's key for an identity key.
+std::string_view keyBytes(const PublicKey& key)
+{
+    return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
 }
 
 } // namespace
@@ -39,6 +66,23 @@ std::uint64_t LoginHandler::systemMilliseconds()
                                           .count());
 }
 
+template <typename Detail>
+void LoginHandler::drop(DropReason reason, const Endpoint& source, Detail detail)
+{
+    // Most drops of a flood are neither the interval's example nor logged:
+    // a counter, and no string is made.
+    const bool logged = logger().debug();
+    if (!logged && !_drops.wantsDetail(reason)) {
+        _drops.count(reason, source, {});
+        return;
+    }
+    const std::string text = detail();
+    _drops.count(reason, source, text);
+    if (logged)
+        logger().debug("dropped datagram from %s: %s (%s)", source.toString(), text,
+                       std::string(DropCounter::name(reason)));
+}
+
 void LoginHandler::handleDatagram(std::string_view bytes, const Endpoint& source)
 {
     // Only a seal from a logged-in peerchat/2 user's endpoint may be
@@ -48,19 +92,20 @@ void LoginHandler::handleDatagram(std::string_view bytes, const Endpoint& source
     const bool fromSession = sender && sender->keys;
     if (!fromSession && !admit(source)) return;
     if (bytes.size() > Protocol::kMaxDatagramBytes) {
-        drop(source, "datagram of " + std::to_string(bytes.size()) + " bytes, more than the "
-                         + std::to_string(Protocol::kMaxDatagramBytes) + " allowed");
+        drop(DropReason::Oversize, source, [] {
+            return "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have";
+        });
         return;
     }
     auto inbound = Protocol::decodeDatagram(bytes);
     const bool sealed = inbound && std::holds_alternative<Seal>(inbound->message);
     if (fromSession && !sealed && !admit(source)) return;
     if (!inbound) {
-        drop(source, inbound.error());
+        drop(DropReason::Malformed, source, [&] { return inbound.error(); });
         return;
     }
     try {
-        dispatch(*inbound, Request{source, bytes.size()});
+        dispatch(*inbound, Request{source, bytes.size(), inbound->encoding, Protocol::verb(inbound->message)});
     } catch (const Poco::Exception& e) {
         // The database failed (disk full, file taken away): the sender hears
         // nothing and sends again.
@@ -71,14 +116,14 @@ void LoginHandler::handleDatagram(std::string_view bytes, const Endpoint& source
 
 void LoginHandler::dispatch(const Inbound& inbound, const Request& request)
 {
-    const TextEncoding encoding = inbound.encoding;
     std::visit(
         [&](const auto& message) {
             using T = std::decay_t<decltype(message)>;
             constexpr bool seedVerb = std::is_same_v<T, Login> || std::is_same_v<T, Logout>;
-            if (!seedVerb && encoding != TextEncoding::Utf8) {
-                drop(request.source,
-                     std::string(Protocol::verb(message)) + " in UTF-16LE: peerchat/2 is spoken in UTF-8 only");
+            if (!seedVerb && request.encoding != TextEncoding::Utf8) {
+                drop(DropReason::Unexpected, request.source, [&] {
+                    return std::string(request.verb) + " in UTF-16LE: peerchat/2 is spoken in UTF-8 only";
+                });
                 return;
             }
             if constexpr (std::is_same_v<T, Hello>)
@@ -88,14 +133,15 @@ void LoginHandler::dispatch(const Inbound& inbound, const Request& request)
             else if constexpr (std::is_same_v<T, Seal>)
                 handleSeal(message, request);
             else if constexpr (std::is_same_v<T, Login>)
-                handleLegacyLogin(message, encoding, request);
+                handleLegacyLogin(message, request);
             else if constexpr (std::is_same_v<T, Logout>)
                 handleLegacyLogout(message, request.source);
             else if constexpr (std::is_same_v<T, Alive> || std::is_same_v<T, Post> || std::is_same_v<T, Ack>)
-                drop(request.source, "plain " + std::string(Protocol::verb(message))
-                                         + ": peerchat/2 users send it sealed");
+                drop(DropReason::Unexpected, request.source,
+                     [&] { return "plain " + std::string(request.verb) + ": peerchat/2 users send it sealed"; });
             else
-                drop(request.source, std::string(Protocol::verb(message)) + " is not a message for indexd");
+                drop(DropReason::Unexpected, request.source,
+                     [&] { return std::string(request.verb) + " is not a message for indexd"; });
         },
         inbound.message);
 }
@@ -103,16 +149,13 @@ void LoginHandler::dispatch(const Inbound& inbound, const Request& request)
 void LoginHandler::handleHello(const Hello& hello, const Request& request)
 {
     if (dialectFromToken(hello.dialect) != Dialect::Peerchat) {
-        logger().information("refused hello %s from %s: dialect %s is not supported", hello.name,
-                             request.source.toString(), hello.dialect);
-        answer(Refuse{hello.name, "version"}, TextEncoding::Utf8, request.source, request.bytes);
+        refuse(request, hello.name, "version", hello.nonce, "dialect " + hello.dialect + " is not supported");
         return;
     }
-    // Hellos come from every peerd at every login, and floods of them from anyone: debug.
-    logger().debug("hello %s from %s: challenged", hello.name, request.source.toString());
+    if (logger().debug()) logger().debug("hello %s from %s: challenged", hello.name, request.source.toString());
     const Challenge challenge{hello.name, request.source,
-                              _cookie.issue(hello.name, request.source, _wallClock())};
-    answer(challenge, TextEncoding::Utf8, request.source, request.bytes);
+                              _cookie.issue(hello.name, request.source, _wallClock()), hello.nonce};
+    answer(challenge, request.source, request);
 }
 
 void LoginHandler::handleAuth(const Auth& auth, const Request& request)
@@ -121,58 +164,69 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     // Cheapest checks first: nothing here costs a signature check until the
     // auth answers a challenge of this run, for this name at this address,
     // that no auth has answered yet.
-    const auto refuse = [&](const std::string& reason, const std::string& why) {
-        logger().information("refused auth %s from %s: %s", auth.name, source.toString(), why);
-        answer(Refuse{auth.name, reason}, TextEncoding::Utf8, source, request.bytes);
+    const auto refuseAuth = [&](const std::string& reason, const std::string& why) {
+        refuse(request, auth.name, reason, auth.nonce, why);
     };
     if (dialectFromToken(auth.dialect) != Dialect::Peerchat) {
-        refuse("version", "dialect " + auth.dialect + " is not supported");
+        refuseAuth("version", "dialect " + auth.dialect + " is not supported");
         return;
     }
     if (auth.observed != source) {
-        drop(source, "auth " + auth.name + " answers a challenge sent to " + auth.observed.toString());
+        drop(DropReason::Unauthentic, source,
+             [&] { return "auth " + auth.name + " answers a challenge sent to " + auth.observed.toString(); });
         return;
     }
     const auto stamp =
         _cookie.check(auth.nonce, auth.name, auth.observed, _wallClock(), kChallengeMaxAgeMs);
     if (!stamp) {
-        refuse("auth", "challenge " + stamp.error());
+        refuseAuth("auth", "challenge " + stamp.error());
         return;
     }
     if (!_parts.keys.isFresh(auth.name, *stamp)) {
-        drop(source, "auth " + auth.name + " replayed: its challenge is not newer than the last one answered");
+        drop(DropReason::Unauthentic, source, [&] {
+            return "auth " + auth.name + " replayed: its challenge is not newer than the last one answered";
+        });
         return;
     }
     const auto owner = _parts.keys.identityOf(auth.name);
     if (owner && *owner != auth.keys.identity) {
-        logger().warning("refused auth %s from %s: %s belongs to identity key %s, not %s", auth.name,
-                         source.toString(), auth.name, Fingerprint::of(*owner), Fingerprint::of(auth.keys.identity));
-        answer(Refuse{auth.name, "key"}, TextEncoding::Utf8, source, request.bytes);
+        refuseAuth("key", auth.name + " belongs to identity key " + Fingerprint::of(*owner) + ", not "
+                              + Fingerprint::of(auth.keys.identity));
         return;
     }
     if (_parts.directory.isRetired(auth.keys.kx)) {
-        refuse("auth", "its key-exchange key is one of an earlier login; each login needs a new one");
+        refuseAuth("auth", "its key-exchange key is one of an earlier login; each login needs a new one");
         return;
     }
     if (!SigningKey::verify(auth.keys.identity, SignedStatement::auth(auth), auth.sig)
         || !SigningKey::verify(auth.keys.identity, SignedStatement::kx(auth.name, auth.keys.kx), auth.keys.kxSig)) {
-        refuse("auth", "its signature does not verify with its identity key");
+        refuseAuth("auth", "its signature does not verify with its identity key");
         return;
     }
     auto cipher = SessionCipher::between(_parts.identity.kx(), auth.keys.kx);
     if (!cipher) {
-        refuse("auth", "its key-exchange key is not usable");
+        refuseAuth("auth", "its key-exchange key is not usable");
+        return;
+    }
+    const auto now = _clock();
+    const LoginOutcome::Kind kind = _parts.directory.loginKind(auth.name, source, Dialect::Peerchat, auth.keys);
+    if (kind == LoginOutcome::Kind::Taken) {
+        refuseAuth("taken", "already online at " + _parts.directory.find(auth.name)->endpoint.toString());
+        return;
+    }
+    // A login that would be announced to everyone costs a token of its
+    // identity's bucket, so one key cannot make indexd flood everyone with
+    // its comings and goings; a repeated auth of the same login is free.
+    if (kind != LoginOutcome::Kind::AlreadyHere && !_parts.loginLimiter.admit(keyBytes(auth.keys.identity), now)) {
+        refuseAuth("busy", "identity key " + Fingerprint::of(auth.keys.identity) + " logged in more than "
+                               + std::to_string(static_cast<long>(_parts.loginLimiter.rate() * 60))
+                               + " times a minute");
         return;
     }
     _parts.keys.acceptStamp(auth.name, *stamp);
 
-    const auto now = _clock();
     const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
                                                         PeerSession{auth.keys, *cipher});
-    if (outcome.kind == LoginOutcome::Kind::Taken) {
-        refuse("taken", "already online at " + _parts.directory.find(auth.name)->endpoint.toString());
-        return;
-    }
     if (!owner) {
         _parts.keys.bind(auth.name, auth.keys.identity);
         logger().information("%s now belongs to identity key %s (first login under that name)", auth.name,
@@ -181,86 +235,137 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     Welcome welcome{auth.name, _ports.peerchat, _parts.identity.epoch(), _parts.identity.publicKey(),
                     _parts.identity.kx().publicKey(), Signature{}};
     welcome.sig = _parts.identity.sign(SignedStatement::welcome(welcome, auth.nonce));
-    answer(welcome, TextEncoding::Utf8, source, request.bytes);
+    answer(welcome, source, request);
     if (outcome.kind == LoginOutcome::Kind::AlreadyHere)
-        logger().information("login %s again at %s: welcomed, nothing to announce", auth.name, source.toString());
+        logger().debug("login %s again at %s: welcomed, nothing to announce", auth.name, source.toString());
     else
         logger().information("login %s at %s (peerchat/2, key %s); %z online", auth.name, source.toString(),
                              Fingerprint::of(auth.keys.identity), _parts.directory.size());
     announce(outcome, auth.name, now);
 }
 
-void LoginHandler::handleLegacyLogin(const Login& login, TextEncoding encoding, const Request& request)
+void LoginHandler::handleLegacyLogin(const Login& login, const Request& request)
 {
-    const bool utf16 = encoding == TextEncoding::Utf16le;
+    const bool utf16 = request.encoding == TextEncoding::Utf16le;
     // A UTF-8 client is reachable where its datagram came from (NAT included);
     // the .NET program sends from throwaway sockets and listens where it wrote.
     const Endpoint registered = utf16 ? resolveWritten(login.endpoint, request.source) : request.source;
-    const auto refuse = [&](const std::string& reason, const std::string& why) {
-        logger().information("refused login %s from %s: %s", login.name, request.source.toString(), why);
-        answer(Refuse{login.name, reason}, encoding, registered, request.bytes);
+    const auto refuseLogin = [&](const std::string& reason, const std::string& why) {
+        refuse(request, login.name, reason, std::nullopt, why);
     };
 
     if (login.dialect.compare(0, kPeerchatPrefix.size(), kPeerchatPrefix) == 0) {
         // peerchat/1 was retired and peerchat/2 logs in with hello and auth.
-        refuse("version", "dialect " + login.dialect + " is not supported in a plain login");
+        refuseLogin("version", "dialect " + login.dialect + " is not supported in a plain login");
         return;
     }
     if (!_legacy) {
-        refuse("legacy", "seed and .NET clients log in only when indexd runs with --legacy");
+        refuseLogin("legacy", "seed and .NET clients log in only when indexd runs with --legacy");
         return;
     }
-    if (_parts.keys.identityOf(login.name)) {
-        refuse("key", login.name + " belongs to an identity key, which a plain login cannot prove it holds");
+    if (registered.host() != request.source.host()) {
+        // indexd answers only where a datagram came from; an Accept to an
+        // endpoint of another address would let anyone aim indexd at anyone.
+        drop(DropReason::Unexpected, request.source, [&] {
+            return ".NET login of " + login.name + " names endpoint " + registered.toString()
+                   + ", of another address than its own";
+        });
         return;
     }
-    if (const OnlineUser* held = _parts.directory.findAt(registered);
-        held && held->keys && held->name != login.name) {
-        refuse("taken", registered.toString() + " is where peerchat/2 user " + held->name + " is logged in");
+    if (const auto conflict = legacyConflict(login.name, registered)) {
+        refuseLogin(conflict->reason, conflict->why);
         return;
     }
 
     const Dialect dialect = utf16 ? Dialect::DotNet : Dialect::Seed;
-    const auto now = _clock();
-    const LoginOutcome outcome = _parts.directory.login(login.name, registered, dialect, request.source.host(), now);
-    switch (outcome.kind) {
-    case LoginOutcome::Kind::Taken:
-        refuse("taken", "already online at " + _parts.directory.find(login.name)->endpoint.toString());
+    const Accept accept{rosterPortFor(dialect)};
+    if (_parts.directory.loginKind(login.name, registered, dialect, std::nullopt) == LoginOutcome::Kind::AlreadyHere) {
+        logger().debug("login %s again at %s: accepted, nothing to announce", login.name, registered.toString());
+        answer(accept, registered, request);
         return;
-    case LoginOutcome::Kind::AlreadyHere:
-        logger().information("login %s again at %s: accepted, nothing to announce", login.name,
-                             registered.toString());
-        answer(Accept{rosterPortFor(dialect)}, encoding, registered, request.bytes);
-        return;
-    case LoginOutcome::Kind::Registered:
-    case LoginOutcome::Kind::Changed:
-        logger().information("login %s at %s (%s, wrote %s, unauthenticated); %z online", login.name,
-                             registered.toString(), std::string(dialectToken(dialect)), login.endpoint.toString(),
-                             _parts.directory.size());
-        answer(Accept{rosterPortFor(dialect)}, encoding, registered, request.bytes);
-        announce(outcome, login.name, now);
-        return;
+    }
+    const OnlineUser* waiting = _unproven.find(login.name);
+    if (!waiting || waiting->endpoint != registered || waiting->dialect != dialect) {
+        // Counted per address, as the peerchat/2 logins per identity key:
+        // a proven login is announced to everyone.
+        const auto now = _clock();
+        if (!_parts.loginLimiter.admit(addressBytes(request.source), now)) {
+            refuseLogin("busy", "its address logged in more than "
+                                    + std::to_string(static_cast<long>(_parts.loginLimiter.rate() * 60))
+                                    + " times a minute");
+            return;
+        }
+        _unproven.hold(OnlineUser{login.name, registered, dialect, request.source.host(), std::nullopt}, now);
+    }
+    if (logger().debug())
+        logger().debug("login %s at %s (%s, wrote %s): accepted; online once a roster connection comes from %s",
+                       login.name, registered.toString(), std::string(dialectToken(dialect)),
+                       login.endpoint.toString(), request.source.host().toString());
+    answer(accept, registered, request);
+}
+
+std::optional<LoginHandler::Refusal> LoginHandler::legacyConflict(const std::string& name, const Endpoint& endpoint)
+{
+    if (_parts.keys.identityOf(name))
+        return Refusal{"key", name + " belongs to an identity key, which a plain login cannot prove it holds"};
+    if (const OnlineUser* held = _parts.directory.findAt(endpoint); held && held->keys && held->name != name)
+        return Refusal{"taken", endpoint.toString() + " is where peerchat/2 user " + held->name + " is logged in"};
+    if (const OnlineUser* online = _parts.directory.find(name); online && online->endpoint != endpoint)
+        return Refusal{"taken", "already online at " + online->endpoint.toString()};
+    return std::nullopt;
+}
+
+void LoginHandler::handleRosterConnection(const Poco::Net::IPAddress& address)
+{
+    const auto user = _unproven.prove(address);
+    if (!user) return;
+    try {
+        if (const auto conflict = legacyConflict(user->name, user->endpoint)) {
+            logger().debug("login %s at %s not put online though proven: %s", user->name, user->endpoint.toString(),
+                           conflict->why);
+            return;
+        }
+        const auto now = _clock();
+        const LoginOutcome outcome =
+            _parts.directory.login(user->name, user->endpoint, user->dialect, user->loginSource, now);
+        if (outcome.kind == LoginOutcome::Kind::AlreadyHere) return;
+        logger().information("login %s at %s (%s, unauthenticated, proven by a roster connection from %s); %z online",
+                             user->name, user->endpoint.toString(), std::string(dialectToken(user->dialect)),
+                             address.toString(), _parts.directory.size());
+        announce(outcome, user->name, now);
+    } catch (const Poco::Exception& e) {
+        logger().error("cannot put %s online: %s", user->name, e.displayText());
     }
 }
 
 void LoginHandler::handleLegacyLogout(const Logout& logout, const Endpoint& source)
 {
     if (const OnlineUser* user = _parts.directory.find(logout.name); user && user->keys) {
-        drop(source, "plain logout of peerchat/2 user " + logout.name + ", who logs out sealed");
+        drop(DropReason::Unexpected, source,
+             [&] { return "plain logout of peerchat/2 user " + logout.name + ", who logs out sealed"; });
         return;
     }
     if (!_legacy) {
-        drop(source, "plain logout of " + logout.name + ": seed and .NET clients need --legacy");
+        drop(DropReason::Unexpected, source,
+             [&] { return "plain logout of " + logout.name + ": seed and .NET clients need --legacy"; });
         return;
     }
-    const LogoutOutcome outcome =
-        _parts.directory.logout(logout.name, resolveWritten(logout.endpoint, source), source);
+    const Endpoint written = resolveWritten(logout.endpoint, source);
+    if (const OnlineUser* waiting = _unproven.find(logout.name);
+        waiting && Directory::isOwnLogout(*waiting, written, source)) {
+        logger().debug("logout %s at %s before its login was proven", logout.name, waiting->endpoint.toString());
+        _unproven.forget(logout.name);
+        return;
+    }
+    const LogoutOutcome outcome = _parts.directory.logout(logout.name, written, source);
     switch (outcome.kind) {
     case LogoutOutcome::Kind::NotOnline:
-        drop(source, "logout of " + logout.name + ", who is not online");
+        drop(DropReason::Unexpected, source, [&] { return "logout of " + logout.name + ", who is not online"; });
         return;
     case LogoutOutcome::Kind::WrongSource:
-        drop(source, "logout of " + logout.name + ", who is registered at " + outcome.user->endpoint.toString());
+        drop(DropReason::Unauthentic, source, [&] {
+            return "logout of " + logout.name + ", who is registered at " + outcome.user->endpoint.toString();
+        });
         return;
     case LogoutOutcome::Kind::LoggedOut:
         logger().information("logout %s at %s; %z online", logout.name, outcome.user->endpoint.toString(),
@@ -280,21 +385,23 @@ void LoginHandler::handleSeal(const Seal& seal, const Request& request)
         if (session && !admit(source)) return;
         // Sealed between keys this run does not hold: indexd restarted, or
         // the user's login expired. Unknown, so the bare relogin.
-        logger().information("sealed datagram from %s between keys this indexd does not hold: relogin",
-                             source.toString());
-        answer(Relogin{}, TextEncoding::Utf8, source, request.bytes);
+        drop(DropReason::Unauthentic, source,
+             [] { return std::string("sealed between keys this indexd does not hold; answered relogin"); });
+        answer(Relogin{}, source, request);
         return;
     }
     const std::string name = user->name;
     const auto plaintext = session->open(seal);
     if (!plaintext) {
         if (!admit(source)) return;
-        drop(source, "sealed datagram of " + name + " refused: " + plaintext.error());
+        drop(DropReason::Unauthentic, source,
+             [&] { return "sealed datagram of " + name + " refused: " + plaintext.error(); });
         return;
     }
     const auto inner = Protocol::decode(*plaintext);
     if (!inner) {
-        drop(source, "sealed datagram of " + name + " holds no message: " + inner.error());
+        drop(DropReason::Malformed, source,
+             [&] { return "sealed datagram of " + name + " holds no message: " + inner.error(); });
         return;
     }
     dispatchSealed(*inner, name, source);
@@ -314,8 +421,10 @@ void LoginHandler::dispatchSealed(const Message& inner, const std::string& name,
             else if constexpr (std::is_same_v<T, Ack>)
                 _parts.carrier.handleAck(message, name);
             else
-                drop(source, "sealed " + std::string(Protocol::verb(message)) + " of " + name
-                                 + " is not a message for indexd");
+                drop(DropReason::Unexpected, source, [&] {
+                    return "sealed " + std::string(Protocol::verb(message)) + " of " + name
+                           + " is not a message for indexd";
+                });
         },
         inner);
 }
@@ -323,20 +432,21 @@ void LoginHandler::dispatchSealed(const Message& inner, const std::string& name,
 void LoginHandler::handleAlive(const Alive& alive, const std::string& name, const Endpoint& source)
 {
     if (alive.name != name) {
-        drop(source, "alive for " + alive.name + " sealed by " + name);
+        drop(DropReason::Unexpected, source, [&] { return "alive for " + alive.name + " sealed by " + name; });
         return;
     }
     _parts.directory.heardFrom(name, source, _clock());
     // Heartbeats come from every peerd all the time: debug, not information.
-    logger().debug("alive %s from %s (has %?u): seen %?u", name, source.toString(), alive.seq,
-                   _parts.directory.presenceSeq());
+    if (logger().debug())
+        logger().debug("alive %s from %s (has %?u): seen %?u", name, source.toString(), alive.seq,
+                       _parts.directory.presenceSeq());
     _parts.sealed.send(name, Seen{_parts.directory.presenceSeq()});
 }
 
 void LoginHandler::handleSealedLogout(const Logout& logout, const std::string& name, const Endpoint& source)
 {
     if (logout.name != name) {
-        drop(source, "logout of " + logout.name + " sealed by " + name);
+        drop(DropReason::Unexpected, source, [&] { return "logout of " + logout.name + " sealed by " + name; });
         return;
     }
     const LogoutOutcome outcome = _parts.directory.logout(name, source, source);
@@ -357,29 +467,56 @@ void LoginHandler::expireSilentUsers(std::chrono::milliseconds silence)
     if (wallNow > kChallengeMaxAgeMs) _parts.keys.forgetStampsBefore(wallNow - kChallengeMaxAgeMs);
 }
 
+void LoginHandler::expireUnprovenLogins(std::chrono::milliseconds maxAge)
+{
+    // Counted with the drops: most are forged, and there may be many.
+    for (const OnlineUser& user : _unproven.expireHeldBefore(_clock() - maxAge)) {
+        drop(DropReason::Unauthentic, user.endpoint, [&] {
+            return std::string(dialectToken(user.dialect)) + " login of " + user.name
+                   + " not proven by a roster connection within " + std::to_string(maxAge.count()) + " ms";
+        });
+    }
+}
+
+void LoginHandler::reportDrops(std::chrono::milliseconds interval)
+{
+    const std::string summary = _drops.takeSummary(interval);
+    if (!summary.empty()) logger().warning("%s", summary);
+}
+
 bool LoginHandler::admit(const Endpoint& source)
 {
-    switch (_parts.limiter.admit(source.host(), _clock())) {
-    case RateLimiter::Verdict::Admitted: return true;
-    case RateLimiter::Verdict::Dropped: return false;
-    case RateLimiter::Verdict::Reported:
-        logger().warning("dropping datagrams from %s: more than %?u a second (%?u at once) that do not come sealed "
-                         "from a logged-in user",
-                         source.host().toString(), _parts.limiter.rate(), _parts.limiter.burst());
-        return false;
-    }
+    if (_parts.limiter.admit(addressBytes(source), _clock())) return true;
+    drop(DropReason::RateLimited, source, [&] {
+        return "its address sent more than " + std::to_string(static_cast<long>(_parts.limiter.rate()))
+               + " a second (" + std::to_string(static_cast<long>(_parts.limiter.burst()))
+               + " at once) that do not come sealed from a logged-in user";
+    });
     return false;
 }
 
-void LoginHandler::answer(const Message& message, TextEncoding encoding, const Endpoint& to, std::size_t requestBytes)
+void LoginHandler::answer(const Message& message, const Endpoint& to, const Request& request)
 {
-    const std::string bytes = Protocol::encodeDatagram(message, encoding);
-    if (bytes.size() > requestBytes) {
-        logger().warning("did not send %s to %s: its %z bytes would answer a datagram of %z",
-                         std::string(Protocol::verb(message)), to.toString(), bytes.size(), requestBytes);
+    const std::string bytes = Protocol::encodeDatagram(message, request.encoding);
+    if (bytes.size() > request.bytes) {
+        drop(DropReason::Unexpected, request.source, [&] {
+            return "did not send " + std::string(Protocol::verb(message)) + " to " + to.toString() + ": its "
+                   + std::to_string(bytes.size()) + " bytes would answer a datagram of "
+                   + std::to_string(request.bytes);
+        });
         return;
     }
     _parts.replies.sendTo(bytes, to);
+}
+
+void LoginHandler::refuse(const Request& request, const std::string& name, const std::string& reason,
+                          const std::optional<Nonce>& echo, const std::string& why)
+{
+    const std::string detail = std::string(request.verb) + " " + name + ": " + reason + ", " + why;
+    _drops.count(DropReason::Refused, request.source, detail);
+    if (logger().debug())
+        logger().debug("refused %s %s from %s: %s", std::string(request.verb), name, request.source.toString(), why);
+    answer(Refuse{name, reason, echo}, request.source, request);
 }
 
 void LoginHandler::announce(const LoginOutcome& outcome, const std::string& name, Directory::TimePoint now)
@@ -392,11 +529,6 @@ void LoginHandler::announce(const LoginOutcome& outcome, const std::string& name
     if (outcome.kind == LoginOutcome::Kind::Registered || outcome.kind == LoginOutcome::Kind::Changed)
         _parts.broadcaster.announceLogin(*_parts.directory.find(name), outcome.seq);
     _parts.carrier.deliverTo(name, now);
-}
-
-void LoginHandler::drop(const Endpoint& source, const std::string& reason)
-{
-    logger().warning("dropped datagram from %s: %s", source.toString(), reason);
 }
 
 std::uint16_t LoginHandler::rosterPortFor(Dialect dialect) const

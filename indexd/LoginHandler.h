@@ -3,6 +3,7 @@
 #include "Broadcaster.h"
 #include "DatagramSink.h"
 #include "Directory.h"
+#include "DropCounter.h"
 #include "IndexIdentity.h"
 #include "KeyRegistry.h"
 #include "LoginCookie.h"
@@ -10,11 +11,13 @@
 #include "Protocol.h"
 #include "RateLimiter.h"
 #include "SealedSender.h"
+#include "UnprovenLogins.h"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,11 +36,16 @@ struct RosterPorts
 /// response (hello, challenge, auth, welcome) and then speak to indexd only
 /// sealed: heartbeats, logouts and offline letters, each checked against the
 /// user's session. Seed and .NET clients log in and out in plain text, in
-/// legacy mode only. Every datagram that does not come sealed from a
-/// logged-in user is rate-limited per address before it is parsed, and is
-/// never answered with more bytes than it had. Logins and logouts go to the
-/// Directory, presence to the Broadcaster, letters to the MailCarrier.
-/// Anything else is dropped with one log line, never answered and never stored.
+/// legacy mode only, and are put online only once a roster connection from
+/// their address proves it (UnprovenLogins). Every datagram that does not
+/// come sealed from a logged-in user is rate-limited per address before it is
+/// parsed, is answered only at its source, and never with more bytes than it
+/// had. Logins that would be announced are limited per identity key (per
+/// address for plain logins). Logins and logouts go to the Directory,
+/// presence to the Broadcaster, letters to the MailCarrier. Anything else is
+/// dropped, never answered and never stored; drops and refusals are counted
+/// (DropCounter) and logged at debug level only, so that nobody can make
+/// indexd log a line per datagram, and reportDrops() sums them up.
 class LoginHandler
 {
 public:
@@ -53,7 +61,8 @@ public:
     {
         Directory& directory;
         KeyRegistry& keys;
-        RateLimiter& limiter;
+        RateLimiter& limiter;      ///< unauthenticated datagrams, by source address
+        RateLimiter& loginLimiter; ///< announced logins, by identity key or (plain logins) source address
         Broadcaster& broadcaster;
         MailCarrier& carrier;
         SealedSender& sealed;
@@ -70,26 +79,56 @@ public:
     /// Handles one datagram that came from source.
     void handleDatagram(std::string_view bytes, const Endpoint& source);
 
+    /// A roster connection came from address: puts online the oldest plain
+    /// login from there that waits for this proof, and announces it. Called
+    /// before the connection's roster is made, so that roster lists it.
+    void handleRosterConnection(const Poco::Net::IPAddress& address);
+
     /// Logs out every peerchat user not heard from (login or heartbeat) for
     /// silence, and announces each as if it had logged out.
     void expireSilentUsers(std::chrono::milliseconds silence);
+
+    /// Forgets the plain logins that no roster connection proved within maxAge.
+    void expireUnprovenLogins(std::chrono::milliseconds maxAge);
+
+    /// Logs, as one warning, what was dropped and refused since the last
+    /// call, interval ago; nothing when nothing was.
+    void reportDrops(std::chrono::milliseconds interval);
+
+    /// What was dropped and refused since the start.
+    const DropCounter& drops() const { return _drops; }
+
+    /// Plain logins held at most, waiting for their proof.
+    static constexpr std::size_t kMaxUnprovenLogins = 65536;
 
     /// The wall clock in milliseconds since 1970.
     static std::uint64_t systemMilliseconds();
 
 private:
-    /// A datagram being handled: where it came from and its size on the wire.
+    /// A datagram being handled: where it came from, its size on the wire,
+    /// its encoding and its verb.
     struct Request
     {
         const Endpoint& source;
         std::size_t bytes;
+        TextEncoding encoding;
+        std::string_view verb;
     };
 
     void dispatch(const Inbound& inbound, const Request& request);
     void handleHello(const Hello& hello, const Request& request);
     void handleAuth(const Auth& auth, const Request& request);
-    void handleLegacyLogin(const Login& login, TextEncoding encoding, const Request& request);
+    void handleLegacyLogin(const Login& login, const Request& request);
     void handleLegacyLogout(const Logout& logout, const Endpoint& source);
+    /// A refusal's REASON token and, for the debug log, why.
+    struct Refusal
+    {
+        std::string reason;
+        std::string why;
+    };
+    /// Why name may not be online at endpoint as a plain (seed or .NET)
+    /// user; nullopt when it may.
+    std::optional<Refusal> legacyConflict(const std::string& name, const Endpoint& endpoint);
     void handleSeal(const Seal& seal, const Request& request);
 
     /// The dispatch of what a seal from a logged-in user holds.
@@ -99,12 +138,21 @@ private:
 
     /// Whether the rate limit lets one more unauthenticated datagram from source in.
     bool admit(const Endpoint& source);
-    /// Replies to a datagram that was not sealed by a session, when the reply
-    /// is no longer than the datagram (no reflection amplification).
-    void answer(const Message& message, TextEncoding encoding, const Endpoint& to, std::size_t requestBytes);
+    /// Replies to a datagram that was not sealed by a session, in its
+    /// encoding, when the reply is no longer than the datagram (no reflection
+    /// amplification); to is its source but for a .NET client's Accept.
+    void answer(const Message& message, const Endpoint& to, const Request& request);
+    /// Refuses what came in request with `refuse,name,reason[,echo]` to its
+    /// source, and counts it; why is for a person reading the debug log.
+    void refuse(const Request& request, const std::string& name, const std::string& reason,
+                const std::optional<Nonce>& echo, const std::string& why);
     /// Sends presence and waiting letters after a login that changed the directory.
     void announce(const LoginOutcome& outcome, const std::string& name, Directory::TimePoint now);
-    void drop(const Endpoint& source, const std::string& reason);
+    /// Counts a datagram from source dropped for reason; detail() says what
+    /// was wrong, and is called only when someone reads it (the summary's
+    /// example, or the debug log), so a flood costs no strings.
+    template <typename Detail>
+    void drop(DropReason reason, const Endpoint& source, Detail detail);
     std::uint16_t rosterPortFor(Dialect dialect) const;
 
     Parts _parts;
@@ -113,6 +161,8 @@ private:
     Clock _clock;
     WallClock _wallClock;
     LoginCookie _cookie;
+    UnprovenLogins _unproven{kMaxUnprovenLogins};
+    DropCounter _drops;
 };
 
 } // namespace peerchat

@@ -1,63 +1,78 @@
 #pragma once
 
-#include <Poco/Net/IPAddress.h>
-
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
-#include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace peerchat {
 
-/// How many unauthenticated datagrams indexd takes from each source address:
-/// a token bucket per address that fills at `rate` per second up to twice
-/// that, each datagram taking one token. At most `tableSize` addresses are
-/// tracked; a new one past that makes the table forget the address it heard
-/// from longest ago, so a flood from many addresses costs bounded memory. A
-/// pure state class: callers pass the time.
+/// Token buckets by key: each key's bucket fills at `rate` tokens a second
+/// (a fraction for rates slower than one a second) up to `burst`, and each
+/// admit() takes one. indexd keys one by source address (unauthenticated
+/// datagrams) and one by identity key or address (logins that are announced).
+/// At most `tableSize` keys are tracked; a new one past that makes the table
+/// forget the key it heard from longest ago, reusing its memory, so a flood
+/// from many sources costs bounded memory and no allocation per datagram once
+/// the table is full. A pure state class: callers pass the time.
 class RateLimiter
 {
 public:
     using TimePoint = std::chrono::steady_clock::time_point;
 
-    /// What admit() decided.
-    enum class Verdict
-    {
-        Admitted,  ///< take the datagram
-        Dropped,   ///< over the rate: drop it quietly
-        Reported   ///< over the rate: drop it, and log it (the first drop for this address in a second)
-    };
+    /// The longest key told apart; longer keys are cut to it.
+    static constexpr std::size_t kMaxKeyBytes = 32;
 
-    RateLimiter(std::uint64_t rate, std::size_t tableSize);
+    /// rate: tokens a second; burst: the most a bucket holds (below 1, nothing is ever admitted).
+    RateLimiter(double rate, double burst, std::size_t tableSize);
 
-    /// Takes a token from address's bucket if it has one.
-    Verdict admit(const Poco::Net::IPAddress& address, TimePoint now);
+    /// Takes a token from key's bucket (key: an address's raw bytes, a
+    /// public key) if it has one; true when it had.
+    bool admit(std::string_view key, TimePoint now);
 
-    /// Addresses tracked now.
+    /// Keys tracked now.
     std::size_t size() const { return _buckets.size(); }
 
-    /// Datagrams per second each address may send, and in a burst.
-    std::uint64_t rate() const { return _rate; }
-    std::uint64_t burst() const { return 2 * _rate; }
+    /// Tokens a key gets a second, and the most it can spend at once.
+    double rate() const { return _rate; }
+    double burst() const { return _burst; }
 
 private:
+    /// A key's bytes and their hash, made once per admit(): the table
+    /// compares and rehashes keys without hashing their bytes again.
+    struct Key
+    {
+        std::array<char, kMaxKeyBytes> bytes{};
+        std::size_t length = 0;
+        std::size_t hash = 0;
+
+        bool operator==(const Key& other) const { return view() == other.view(); }
+        std::string_view view() const { return std::string_view(bytes.data(), length); }
+    };
+    struct KeyHash
+    {
+        std::size_t operator()(const Key& key) const noexcept { return key.hash; }
+    };
     struct Bucket
     {
         double tokens = 0;
         TimePoint filledAt;
-        TimePoint reportedAt;
-        bool reported = false;
-        std::list<std::string>::iterator idle;  ///< its place in _byIdle
+        std::list<Key>::iterator idle;  ///< its place in _byIdle
     };
+    using Buckets = std::unordered_map<Key, Bucket, KeyHash>;
 
-    std::uint64_t _rate;
+    /// key's bucket, made (full) when the table has none.
+    Bucket& bucketFor(const Key& key, TimePoint now);
+
+    double _rate;
+    double _burst;
     std::size_t _tableSize;
-    /// Keyed by the address's raw bytes.
-    std::unordered_map<std::string, Bucket> _buckets;
-    /// Addresses, the one heard from longest ago first.
-    std::list<std::string> _byIdle;
+    Buckets _buckets;
+    /// Keys, the one heard from longest ago first.
+    std::list<Key> _byIdle;
 };
 
 } // namespace peerchat

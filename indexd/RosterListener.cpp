@@ -48,7 +48,7 @@ void resetOnClose(Poco::Net::StreamSocket& socket)
 
 RosterListener::RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity,
                                RosterFormat format, const Poco::Net::SocketAddress& bindAddress, const Limits& limits,
-                               std::function<void(const Poco::Net::IPAddress&)> onConnection)
+                               ConnectionObserver onConnection)
     : _loop(loop),
       _directory(directory),
       _identity(identity),

@@ -50,6 +50,9 @@ public:
         std::chrono::milliseconds stallAfter{500};
     };
 
+    /// Told the source address of each connection accepted.
+    using ConnectionObserver = std::function<void(const Poco::Net::IPAddress&)>;
+
     /// Binds and listens on bindAddress (port 0: ephemeral); throws
     /// Poco::Net::NetException when the address cannot be bound. identity
     /// signs the peerchat roster; it must outlive the listener. onConnection,
@@ -58,8 +61,7 @@ public:
     /// roster that connection reads already shows what onConnection changed
     /// in the directory.
     RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity, RosterFormat format,
-                   const Poco::Net::SocketAddress& bindAddress, const Limits& limits,
-                   std::function<void(const Poco::Net::IPAddress&)> onConnection);
+                   const Poco::Net::SocketAddress& bindAddress, const Limits& limits, ConnectionObserver onConnection);
     ~RosterListener();
     RosterListener(const RosterListener&) = delete;
     RosterListener& operator=(const RosterListener&) = delete;
@@ -109,7 +111,7 @@ private:
     const IndexIdentity& _identity;
     RosterFormat _format;
     Limits _limits;
-    std::function<void(const Poco::Net::IPAddress&)> _onConnection;
+    ConnectionObserver _onConnection;
     Poco::Net::ServerSocket _socket;
     bool _accepting = false;
     EventLoop::TimerId _retryTimer = 0;

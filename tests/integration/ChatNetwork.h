@@ -238,7 +238,8 @@ struct ChatPair
     std::unique_ptr<LocalClient> alice;
     std::unique_ptr<LocalClient> bob;
 
-    ChatPair()
+    /// indexdFlags as for ChatNetwork.
+    explicit ChatPair(std::vector<std::string> indexdFlags = {}) : net(ChatNetwork::Wire::Secure, std::move(indexdFlags))
     {
         net.startPeerd("alice");
         net.startPeerd("bob");

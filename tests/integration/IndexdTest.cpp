@@ -78,10 +78,12 @@ public:
     void setUp() override
     {
         // Legacy mode, for the seed clients; a login rate no barrage here
-        // reaches (SecurityTest floods indexd at its default rate).
+        // reaches (SecurityTest floods indexd at its default rate); debug,
+        // for the line each dropped datagram gets.
         _indexd = std::make_unique<DaemonProcess>(
             "indexd", std::vector<std::string>{"--port", "0", "--bind", "127.0.0.1", "--database",
-                                               _dir.file("indexd.db"), "--legacy", "--login-rate", "10000"});
+                                               _dir.file("indexd.db"), "--legacy", "--login-rate", "10000",
+                                               "--log-level", "debug"});
         _indexd->start();
         auto fields = _indexd->waitReady();
         _index = fields["udp"];
@@ -159,7 +161,7 @@ public:
         const auto bad = peerchat::test::badDatagrams();
         for (const auto& bytes : bad) attacker.sendRaw(bytes, _index);
 
-        // Each is dropped with one log line naming its source; then nothing came back.
+        // Each is dropped with one debug line naming its source; then nothing came back.
         const std::string line = "datagram from " + attacker.endpoint();
         CPPUNIT_ASSERT_MESSAGE(_indexd->log(), peerchat::test::waitUntil([&] {
                                    return _indexd->countInLog(line) == bad.size();
@@ -268,7 +270,8 @@ public:
 
     void testWithoutLegacySeedClientsRefusedAndRostersClosed()
     {
-        DaemonProcess secure("indexd", {"--port", "0", "--bind", "127.0.0.1", "--database", _dir.file("secure.db")});
+        DaemonProcess secure("indexd", {"--port", "0", "--bind", "127.0.0.1", "--database", _dir.file("secure.db"),
+                                        "--log-level", "debug"});
         secure.start();
         auto fields = secure.waitReady();
         CPPUNIT_ASSERT_EQUAL(std::string("0"), fields["seed-roster"]);
@@ -278,10 +281,12 @@ public:
         SeedClient seed;
         seed.send("login,seed1," + seed.endpoint(), fields["udp"]);
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,seed1,legacy"), seed.receive().value_or("nothing"));
+        // Refused where the login came from (the .NET program's throwaway
+        // socket), never at the endpoint written in it.
         SeedClient dotnet(SeedClient::Mode::DotNet);
         dotnet.send("login,dn," + dotnet.endpoint(), fields["udp"]);
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,dn,legacy"), dotnet.receive().value_or("nothing"));
         CPPUNIT_ASSERT(secure.waitForLog("refused login dn from"));
+        CPPUNIT_ASSERT(dotnet.quietFor(kQuiet));
 
         SecureClient dave("dave");
         CPPUNIT_ASSERT(dave.login(fields["udp"]).ok());

@@ -374,9 +374,10 @@ public:
 private:
     void startIndexd(std::vector<std::string> extra = {}, const std::string& port = "0")
     {
-        // Legacy mode for the seed clients that watch; the same key at each restart.
+        // Legacy mode for the seed clients that watch; the same key at each
+        // restart; debug, for the line each dropped datagram gets.
         std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", _dir.file("indexd.db"),
-                                      "--key", _dir.file("indexd.key"), "--legacy"};
+                                      "--key", _dir.file("indexd.key"), "--legacy", "--log-level", "debug"};
         args.insert(args.end(), extra.begin(), extra.end());
         _indexd = std::make_unique<DaemonProcess>("indexd", args);
         _indexd->start();

@@ -102,12 +102,15 @@ std::optional<int> SeedClient::login(const std::string& name, const std::string&
     send("login," + name + "," + endpoint(), index);
     auto reply = receiveStartingWith("Accept,");
     if (!reply) return std::nullopt;
-    return std::stoi(reply->substr(7));
+    const int port = std::stoi(reply->substr(7));
+    _roster = fetchRoster(Poco::Net::SocketAddress(index).host().toString(), port);
+    return port;
 }
 
 std::string SeedClient::fetchRoster(const std::string& host, int port)
 {
-    Poco::Net::StreamSocket tcp;
+    Poco::Net::StreamSocket tcp(_socket.address().family());
+    tcp.impl()->bind(Poco::Net::SocketAddress(_socket.address().host(), 0));
     tcp.connect(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), Poco::Timespan(5, 0));
     tcp.setReceiveTimeout(Poco::Timespan(5, 0));
     std::string bytes;

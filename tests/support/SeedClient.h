@@ -43,15 +43,21 @@ public:
     /// True when no datagram arrives within window.
     bool quietFor(std::chrono::milliseconds window);
 
-    /// Logs in to indexd at "host:port" and returns the Accept's TCP port.
+    /// Logs in to indexd at "host:port" as the seed does: the login, the
+    /// Accept, then the roster from the Accept's TCP port (a roster
+    /// connection from the client's address is what puts its login online).
+    /// Returns the Accept's port; nullopt when no Accept came.
     std::optional<int> login(const std::string& name, const std::string& index);
-    /// Connects to host:port and reads the roster to the close, unframed
-    /// (DotNet mode reads one BinaryReader string).
+    /// The roster read by the last login().
+    const std::string& roster() const { return _roster; }
+    /// Connects to host:port from the client's own address and reads the
+    /// roster to the close, unframed (DotNet mode reads one BinaryReader string).
     std::string fetchRoster(const std::string& host, int port);
 
 private:
     Mode _mode;
     Poco::Net::DatagramSocket _socket;
+    std::string _roster;
 };
 
 /// UTF-8 <-> UTF-16LE as .NET's Encoding.Unicode writes it, via POCO.

@@ -1,5 +1,6 @@
 #include "UdpChannel.h"
 
+#include "Protocol.h"
 #include "Wait.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -44,6 +45,8 @@ class UdpChannelTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(UdpChannelTest);
     CPPUNIT_TEST(testNoFaultsDeliversInOrder);
+    CPPUNIT_TEST(testManyAtOnceDeliveredInOrder);
+    CPPUNIT_TEST(testOversizeHandedOnCutOneBytePastLimit);
     CPPUNIT_TEST(testDropAllDeliversNothing);
     CPPUNIT_TEST(testDuplicateAllDeliversTwo);
     CPPUNIT_TEST(testReorderHoldsDatagramBehindLaterOne);
@@ -78,6 +81,24 @@ public:
         auto expected = texts;
         expected.push_back(kMarker);
         CPPUNIT_ASSERT(sendThenMarker(FaultSettings{}, texts, 21) == expected);
+    }
+
+    void testManyAtOnceDeliveredInOrder()
+    {
+        // More than one read takes, sent before the loop reads any.
+        const auto texts = numbered(1000);
+        auto expected = texts;
+        expected.push_back(kMarker);
+        CPPUNIT_ASSERT(sendThenMarker(FaultSettings{}, texts, 1001) == expected);
+    }
+
+    void testOversizeHandedOnCutOneBytePastLimit()
+    {
+        const std::string largest(peerchat::Protocol::kMaxDatagramBytes, 'a');
+        const auto received = sendThenMarker(FaultSettings{}, {std::string(60000, 'x'), largest}, 3);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), received.size());
+        CPPUNIT_ASSERT(received[0] == std::string(peerchat::Protocol::kMaxDatagramBytes + 1, 'x'));
+        CPPUNIT_ASSERT(received[1] == largest);
     }
 
     void testDropAllDeliversNothing()

@@ -47,6 +47,7 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPeerchatLoginKeepsKeysAndSession);
     CPPUNIT_TEST(testLoginWithSameKeysKeepsSessionInUse);
     CPPUNIT_TEST(testLoginWithNewKxIsChangedAndReplacesSession);
+    CPPUNIT_TEST(testLoginKindTellsWithoutChanging);
     CPPUNIT_TEST(testLeavingDropsSession);
     CPPUNIT_TEST(testFindAtEndpoint);
     CPPUNIT_TEST(testLoginOfNameOnlineElsewhereIsTaken);
@@ -151,6 +152,31 @@ public:
         CPPUNIT_ASSERT(d.find("dave")->keys->kx == second.publicKey());
         CPPUNIT_ASSERT(d.session("dave")->remoteId() == second.id());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.session("dave")->seal("one").counter);
+    }
+
+    void testLoginKindTellsWithoutChanging()
+    {
+        Directory d;
+        const auto kx = KxKeyPair::generate();
+        const peerchat::PeerKeys keys{_identity.publicKey(), kx.publicKey(), {}};
+        CPPUNIT_ASSERT(d.loginKind("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, keys)
+                       == LoginOutcome::Kind::Registered);
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        const auto version = d.version();
+        CPPUNIT_ASSERT(d.loginKind("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, keys)
+                       == LoginOutcome::Kind::AlreadyHere);
+        const peerchat::PeerKeys rekeyed{_identity.publicKey(), KxKeyPair::generate().publicKey(), {}};
+        CPPUNIT_ASSERT(d.loginKind("dave", endpoint("127.0.0.1:5004"), Dialect::Peerchat, rekeyed)
+                       == LoginOutcome::Kind::Changed);
+        CPPUNIT_ASSERT(d.loginKind("dave", endpoint("127.0.0.1:5009"), Dialect::Peerchat, keys)
+                       == LoginOutcome::Kind::Taken);
+        CPPUNIT_ASSERT(d.loginKind("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, std::nullopt)
+                       == LoginOutcome::Kind::AlreadyHere);
+        CPPUNIT_ASSERT(d.loginKind("alice", endpoint("127.0.0.1:5001"), Dialect::DotNet, std::nullopt)
+                       == LoginOutcome::Kind::Changed);
+        CPPUNIT_ASSERT_EQUAL(version, d.version());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.presenceSeq());
     }
 
     void testLeavingDropsSession()

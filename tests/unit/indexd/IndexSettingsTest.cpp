@@ -45,7 +45,7 @@ public:
         // Below peerd's 5000 ms fetch deadline, so a fetch stuck behind a
         // cut connection is not given up on first.
         CPPUNIT_ASSERT_EQUAL(3000L, static_cast<long>(s->rosterDeadline.count()));
-        CPPUNIT_ASSERT_EQUAL(30000L, static_cast<long>(s->expireAfter.count()));
+        CPPUNIT_ASSERT_EQUAL(40000L, static_cast<long>(s->expireAfter.count()));
         CPPUNIT_ASSERT_EQUAL(peerchat::DataPath::defaultFor("indexd.db"), s->database);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1000), s->mail.recipientLines);
         CPPUNIT_ASSERT_EQUAL(std::size_t(500), s->mail.pairLines);
@@ -60,6 +60,8 @@ public:
         CPPUNIT_ASSERT(!s->legacy);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(20), s->loginRate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(65536), s->rateTableSize);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), s->loginsPerMinute);
+        CPPUNIT_ASSERT_EQUAL(10000L, static_cast<long>(s->legacyProof.count()));
         CPPUNIT_ASSERT_EQUAL(10000L, static_cast<long>(s->dropReportEvery.count()));
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), s->logLevel);
     }
@@ -89,7 +91,9 @@ public:
         _config->setString("indexd.legacy", "true");
         _config->setString("indexd.loginRate", "5");
         _config->setString("indexd.rateTableSize", "10");
-        _config->setString("indexd.dropReportMs", "500");
+        _config->setString("indexd.loginsPerMinute", "1");
+        _config->setString("indexd.legacyProofMs", "500");
+        _config->setString("indexd.dropReportMs", "10");
         _config->setString("indexd.logLevel", "warning");
         const auto s = IndexSettings::read(*_config, {});
         CPPUNIT_ASSERT_MESSAGE(s.error(), s.ok());
@@ -117,7 +121,9 @@ public:
         CPPUNIT_ASSERT(s->legacy);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), s->loginRate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10), s->rateTableSize);
-        CPPUNIT_ASSERT_EQUAL(500L, static_cast<long>(s->dropReportEvery.count()));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), s->loginsPerMinute);
+        CPPUNIT_ASSERT_EQUAL(500L, static_cast<long>(s->legacyProof.count()));
+        CPPUNIT_ASSERT_EQUAL(10L, static_cast<long>(s->dropReportEvery.count()));
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_WARNING), s->logLevel);
     }
 
@@ -157,6 +163,8 @@ public:
             {"indexd.legacy", "maybe"},
             {"indexd.loginRate", "0"},
             {"indexd.rateTableSize", "0"},
+            {"indexd.loginsPerMinute", "0"},
+            {"indexd.legacyProofMs", "9"},
             {"indexd.dropReportMs", "9"},
         };
         for (const auto& [key, value] : cases) {

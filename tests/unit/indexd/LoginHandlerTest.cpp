@@ -1,3 +1,4 @@
+#include "Base64.h"
 #include "Broadcaster.h"
 #include "Directory.h"
 #include "IndexDatabase.h"
@@ -32,7 +33,9 @@ using peerchat::Auth;
 using peerchat::Broadcaster;
 using peerchat::Dialect;
 using peerchat::Directory;
+using peerchat::DropReason;
 using peerchat::Endpoint;
+using peerchat::Hello;
 using peerchat::IndexDatabase;
 using peerchat::IndexIdentity;
 using peerchat::KeyRegistry;
@@ -43,10 +46,12 @@ using peerchat::Mail;
 using peerchat::MailCarrier;
 using peerchat::Mailbox;
 using peerchat::Message;
+using peerchat::Nonce;
 using peerchat::OfflineBox;
 using peerchat::Post;
 using peerchat::Protocol;
 using peerchat::RateLimiter;
+using peerchat::Refuse;
 using peerchat::RosterPorts;
 using peerchat::SealedSender;
 using peerchat::Seen;
@@ -73,6 +78,27 @@ std::vector<std::string> strings(std::initializer_list<std::string> items)
     return std::vector<std::string>(items);
 }
 
+Poco::Net::IPAddress address(const std::string& text)
+{
+    return Poco::Net::IPAddress(text);
+}
+
+// A hello nonce whose bytes are all seed.
+Nonce nonce(unsigned char seed)
+{
+    Nonce n{};
+    n.fill(seed);
+    return n;
+}
+
+// The refusal in datagram, which must be one.
+Refuse refusal(const std::string& datagram)
+{
+    const auto message = Protocol::decode(datagram);
+    CPPUNIT_ASSERT_MESSAGE(datagram, message && std::holds_alternative<Refuse>(*message));
+    return std::get<Refuse>(*message);
+}
+
 // Keeps the text of every log message.
 class RecordingChannel : public Poco::Channel
 {
@@ -95,6 +121,8 @@ class LoginHandlerTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(LoginHandlerTest);
     CPPUNIT_TEST(testHelloAnsweredWithChallengeToSource);
+    CPPUNIT_TEST(testChallengeAndRefusalEchoHelloNonce);
+    CPPUNIT_TEST(testRefusalsOfAuthEchoItsNonce);
     CPPUNIT_TEST(testShortHelloGetsNoChallenge);
     CPPUNIT_TEST(testHelloOfOtherVersionRefused);
     CPPUNIT_TEST(testAuthWelcomedWithSignedWelcome);
@@ -112,8 +140,10 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReloginWithNewKxAnnouncedAgain);
     CPPUNIT_TEST(testReloginWithSameKeysKeepsSession);
     CPPUNIT_TEST(testLoginWithKxOfEndedSessionRefusedAuth);
+    CPPUNIT_TEST(testLoginsOfOneIdentityLimitedRefusedBusy);
     CPPUNIT_TEST(testOversizeDatagramDropped);
     CPPUNIT_TEST(testFloodFromOneAddressRateLimited);
+    CPPUNIT_TEST(testDropsCountedAndSummedUpNotLoggedEach);
     CPPUNIT_TEST(testSealsOfLoggedInUserNotRateLimited);
     CPPUNIT_TEST(testRepliesNeverLargerThanRequests);
     CPPUNIT_TEST(testSealedAliveAnsweredSealedSeen);
@@ -129,8 +159,14 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testBadDatagramsAnsweredByNothing);
     CPPUNIT_TEST(testPeerchatVerbsInUtf16Dropped);
     CPPUNIT_TEST(testPlainLoginRefusedLegacyWithoutLegacy);
+    CPPUNIT_TEST(testDotNetLoginNamingAnotherAddressAnsweredOnlyAtSource);
     CPPUNIT_TEST(testPlainPeerchatLoginRefusedVersion);
     CPPUNIT_TEST(testLegacyLoginAcceptedAtSourceAndAnnounced);
+    CPPUNIT_TEST(testLegacyLoginOnlineOnlyOnceRosterConnectionProvesIt);
+    CPPUNIT_TEST(testUnprovenLegacyLoginForgottenAfterProofTime);
+    CPPUNIT_TEST(testLegacyLoginReplacesUnprovenLoginOfSameName);
+    CPPUNIT_TEST(testLegacyLogoutBeforeProofForgetsLogin);
+    CPPUNIT_TEST(testLegacyLoginsOfOneAddressLimitedRefusedBusy);
     CPPUNIT_TEST(testLegacyDotNetLoginAtWrittenEndpointInUtf16);
     CPPUNIT_TEST(testLegacyLoginOfBoundNameRefusedKey);
     CPPUNIT_TEST(testLegacyLoginCannotDisplacePeerchatUser);
@@ -149,7 +185,8 @@ public:
         _database = std::make_unique<IndexDatabase>(":memory:");
         _mailbox = std::make_unique<Mailbox>(*_database, peerchat::test::roomyMailLimits(10));
         _keys = std::make_unique<KeyRegistry>(*_database);
-        _limiter = std::make_unique<RateLimiter>(1000000, 1000);
+        _limiter = std::make_unique<RateLimiter>(1000000, 2000000, 1000);
+        _loginLimiter = std::make_unique<RateLimiter>(1000000, 1000000, 1000);
         _sealed = std::make_unique<SealedSender>(*_directory, *_sink);
         _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, *_directory, *_sealed, kRedeliverEvery,
                                                  &LoginHandler::systemMilliseconds);
@@ -176,6 +213,42 @@ public:
         // Nothing is kept for a hello.
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _directory->size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _keys->stampsHeld());
+    }
+
+    void testChallengeAndRefusalEchoHelloNonce()
+    {
+        Hello hello{"alice", "peerchat/2", 150, nonce(7)};
+        receive(Protocol::encode(hello), "127.0.0.1:5001");
+        const auto challenge = std::get<peerchat::Challenge>(Protocol::decode(lastTo("127.0.0.1:5001")).value());
+        CPPUNIT_ASSERT(challenge.echo == nonce(7));
+        hello.dialect = "peerchat/3";
+        hello.nonce = nonce(8);
+        receive(Protocol::encode(hello), "127.0.0.1:5001");
+        const Refuse refused = refusal(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("version"), refused.reason);
+        CPPUNIT_ASSERT(refused.echo == nonce(8));
+        // A hello without one (a peerd from before) gets none back.
+        TestPeer bob("bob", "127.0.0.1:5002");
+        receive(bob.hello(), "127.0.0.1:5002");
+        CPPUNIT_ASSERT(!std::get<peerchat::Challenge>(Protocol::decode(lastTo("127.0.0.1:5002")).value()).echo);
+    }
+
+    void testRefusalsOfAuthEchoItsNonce()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        Auth auth = alice.authFor(challengeFor(alice));
+        auth.sig[3] ^= 1;
+        receive(Protocol::encode(auth), "127.0.0.1:5001");
+        const Refuse refused = refusal(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refused.reason);
+        CPPUNIT_ASSERT(refused.echo == auth.nonce);
+
+        login(alice);
+        TestPeer again("alice", "127.0.0.1:5003", alice.key());
+        const Auth taken = again.authFor(challengeFor(again));
+        receive(Protocol::encode(taken), "127.0.0.1:5003");
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,taken,") + peerchat::Base64::encode(taken.nonce),
+                             lastTo("127.0.0.1:5003"));
     }
 
     void testShortHelloGetsNoChallenge()
@@ -299,7 +372,7 @@ public:
 
         TestPeer mallory("alice", "127.0.0.1:5009");
         receive(mallory.auth(challengeFor(mallory)), "127.0.0.1:5009");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,key"), lastTo("127.0.0.1:5009"));
+        CPPUNIT_ASSERT_EQUAL(std::string("key"), refusal(lastTo("127.0.0.1:5009")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("refused auth alice from 127.0.0.1:5009: alice belongs to"));
@@ -316,7 +389,7 @@ public:
         Auth auth = alice.authFor(challengeFor(alice));
         auth.sig[10] ^= 0x40;
         receive(Protocol::encode(auth), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT(!_keys->identityOf("alice"));
 
@@ -324,7 +397,7 @@ public:
         auth = alice.authFor(challengeFor(alice));
         auth.sig = SigningKey::generate().sign(SignedStatement::auth(auth));
         receive(Protocol::encode(auth), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
 
         // A refused auth burns no stamp: the next good one gets in.
@@ -340,7 +413,7 @@ public:
         auth.keys.kx = peerchat::KxKeyPair::generate().publicKey();
         auth.sig = alice.key().sign(SignedStatement::auth(auth));
         receive(Protocol::encode(auth), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
@@ -350,7 +423,7 @@ public:
         const std::string auth = alice.auth(challengeFor(alice));
         _wallMs += LoginHandler::kChallengeMaxAgeMs + 1;
         receive(auth, "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("expired"));
     }
@@ -362,7 +435,7 @@ public:
         // indexd restarted: a new run, a new cookie secret.
         _handler = makeHandler(false);
         receive(auth, "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
@@ -381,7 +454,7 @@ public:
         forged.observed = alice.endpoint();
         forged.sig = mallory.key().sign(SignedStatement::auth(forged));
         receive(Protocol::encode(forged), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
@@ -393,7 +466,7 @@ public:
         // The same key from another endpoint (a second peerd for alice).
         TestPeer again("alice", "127.0.0.1:5003", alice.key());
         receive(again.auth(challengeFor(again)), "127.0.0.1:5003");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,taken"), lastTo("127.0.0.1:5003"));
+        CPPUNIT_ASSERT_EQUAL(std::string("taken"), refusal(lastTo("127.0.0.1:5003")).reason);
         CPPUNIT_ASSERT_EQUAL(version, _directory->version());
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
     }
@@ -448,7 +521,7 @@ public:
         CPPUNIT_ASSERT(!_directory->find("alice"));
         // The same kx key again would make a session that takes the old one's datagrams.
         receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
         alice.rekey();
         login(alice);
@@ -456,23 +529,63 @@ public:
         CPPUNIT_ASSERT(_directory->find("alice"));
     }
 
+    void testLoginsOfOneIdentityLimitedRefusedBusy()
+    {
+        // Three a minute, three at once.
+        _loginLimiter = std::make_unique<RateLimiter>(3.0 / 60, 3, 100);
+        _handler = makeHandler(false);
+        TestPeer bob("bob", "127.0.0.1:5002");
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(bob);
+        _sink->sent.clear();
+        for (int i = 0; i < 3; ++i) {
+            alice.rekey();
+            login(alice);
+            // A second auth of the login alice is in costs nothing.
+            receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
+            CPPUNIT_ASSERT(alice.welcome(lastTo("127.0.0.1:5001")));
+            receive(alice.seal(Logout{"alice", alice.endpoint()}), "127.0.0.1:5001");
+        }
+        // Three logins and three logouts.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(6), sentTo("127.0.0.1:5002").size());
+
+        // The fourth login in the minute is refused, echoing its auth, and nobody hears of it.
+        _sink->sent.clear();
+        alice.rekey();
+        const Auth auth = alice.authFor(challengeFor(alice));
+        receive(Protocol::encode(auth), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL("refuse,alice,busy," + peerchat::Base64::encode(auth.nonce), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+        // Another identity is not held back; alice is, twenty seconds later, once.
+        TestPeer carol("carol", "127.0.0.1:5003");
+        login(carol);
+        _now += milliseconds(20000);
+        login(alice);
+        receive(alice.seal(Logout{"alice", alice.endpoint()}), "127.0.0.1:5001");
+        alice.rekey();
+        receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("busy"), refusal(lastTo("127.0.0.1:5001")).reason);
+    }
+
     void testOversizeDatagramDropped()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
         receive(alice.hello(Protocol::kMaxDatagramBytes), "127.0.0.1:5001");
         CPPUNIT_ASSERT(_sink->sent.empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("more than the 8704 allowed"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("more than the 8704 bytes a datagram may have"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::Oversize));
     }
 
     void testFloodFromOneAddressRateLimited()
     {
-        _limiter = std::make_unique<RateLimiter>(2, 100);
+        _limiter = std::make_unique<RateLimiter>(2, 4, 100);
         _handler = makeHandler(false);
         TestPeer alice("alice", "127.0.0.1:5001");
         for (int i = 0; i < 20; ++i) receive(alice.hello(), "127.0.0.1:5001");
-        // A burst of twice the rate, then nothing; one log line for the address.
+        // The burst, then nothing; each drop counted.
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), sentTo("127.0.0.1:5001").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("dropping datagrams from 127.0.0.1"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(16), _handler->drops().total(DropReason::RateLimited));
         // Another port of the same address is the same address.
         receive(alice.hello(), "127.0.0.1:5002");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
@@ -486,15 +599,36 @@ public:
         _now += milliseconds(500);
         receive(alice.hello(), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::size_t(5), sentTo("127.0.0.1:5001").size());
-        // A second later the drops are reported again, once.
-        _now += milliseconds(1000);
-        for (int i = 0; i < 20; ++i) receive(alice.hello(), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _log->count("dropping datagrams from 127.0.0.1"));
+    }
+
+    void testDropsCountedAndSummedUpNotLoggedEach()
+    {
+        _limiter = std::make_unique<RateLimiter>(2, 4, 100);
+        _handler = makeHandler(false);
+        Poco::Logger::get("LoginHandler").setLevel(Poco::Message::PRIO_INFORMATION);
+        for (int i = 0; i < 100; ++i) receive("garbage " + std::to_string(i), "127.0.0.1:5001");
+        receive(std::string(Protocol::kMaxDatagramBytes + 1, 'x'), "127.0.0.2:5002");
+        receive("hello,bob,peerchat/3," + std::string(170, '0'), "127.0.0.3:5003");
+        CPPUNIT_ASSERT(_log->lines.empty());
+
+        _handler->reportDrops(milliseconds(10000));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("dropped 102 datagrams in the last 10000 ms: 1 oversize (first from "
+                                         "127.0.0.2:5002: more than the 8704 bytes a datagram may have), 4 malformed "
+                                         "(first from 127.0.0.1:5001: no fields after verb), 96 rate-limited (first "
+                                         "from 127.0.0.1:5001: its address sent more than 2 a second (4 at once) that "
+                                         "do not come sealed from a logged-in user), 1 refused "
+                                         "(first from 127.0.0.3:5003: hello bob: version, dialect peerchat/3 is not "
+                                         "supported)"),
+                             _log->lines.front());
+        // Nothing new, nothing logged.
+        _handler->reportDrops(milliseconds(10000));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->lines.size());
     }
 
     void testSealsOfLoggedInUserNotRateLimited()
     {
-        _limiter = std::make_unique<RateLimiter>(1, 100);
+        _limiter = std::make_unique<RateLimiter>(1, 2, 100);
         _handler = makeHandler(false);
         TestPeer alice("alice", "127.0.0.1:5001");
         login(alice);  // hello and auth: the whole burst
@@ -513,7 +647,8 @@ public:
         TestPeer bound("k", "127.0.0.1:6000");
         login(bound);
         _directory->logout("k", bound.endpoint(), bound.endpoint());
-        receive("login,t,1.2.3.4:1", "127.0.0.1:6001");
+        legacyLogin("login,t,1.2.3.4:1", "127.0.0.1:6001");
+        legacyLogin(toUtf16le("login,d,1.2.3.4:1"), "1.2.3.4:9");
         const std::vector<std::pair<std::string, std::string>> requests{
             {"hello,a,peerchat/3,", "127.0.0.1:65535"},          // refuse version
             {"login,a,1.2.3.4:1", "127.0.0.1:65534"},            // Accept
@@ -521,7 +656,7 @@ public:
             {"login,k,1.2.3.4:1", "127.0.0.1:65532"},            // refuse key
             {"login,t,1.2.3.4:1", "127.0.0.1:65531"},            // refuse taken
             {"login,c,1.2.3.4:1,peerchat/2", "127.0.0.1:65530"}, // refuse version
-            {toUtf16le("login,d,1.2.3.4:1"), "1.2.3.4:9"},       // Accept in UTF-16LE
+            {toUtf16le("login,e,1.2.3.4:1"), "1.2.3.4:9"},       // Accept in UTF-16LE
             {toUtf16le("login,d,1.2.3.5:1"), "1.2.3.5:9"},       // refuse taken in UTF-16LE
             {sealFromNowhere(), "127.0.0.1:65529"},              // relogin
         };
@@ -756,7 +891,7 @@ public:
         _handler = makeHandler(true);
         TestPeer alice("alice", "127.0.0.1:5001");
         login(alice);
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        legacyLogin(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         _sink->sent.clear();
         const auto version = _directory->version();
 
@@ -790,9 +925,28 @@ public:
         receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
         receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"refuse,alice,legacy"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("refuse,carol,legacy")}));
+        // Refused where it came from, never at the endpoint written in it.
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:40000") == strings({toUtf16le("refuse,carol,legacy")}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000").empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _directory->size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _log->count("--legacy"));
+    }
+
+    void testDotNetLoginNamingAnotherAddressAnsweredOnlyAtSource()
+    {
+        // The attack: bob's endpoint written into a .NET login sent from the attacker's own address.
+        receive(toUtf16le("login,bob,127.0.0.1:5002"), "127.0.0.9:40000");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+        CPPUNIT_ASSERT(sentTo("127.0.0.9:40000") == strings({toUtf16le("refuse,bob,legacy")}));
+        // In legacy mode, not even an Accept goes there: the login is dropped.
+        _handler = makeHandler(true);
+        _sink->sent.clear();
+        receive(toUtf16le("login,bob,127.0.0.1:5002"), "127.0.0.9:40000");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::Unexpected));
+        _handler->handleRosterConnection(address("127.0.0.9"));
+        _handler->handleRosterConnection(address("127.0.0.1"));
+        CPPUNIT_ASSERT(!_directory->find("bob"));
     }
 
     void testPlainPeerchatLoginRefusedVersion()
@@ -803,7 +957,7 @@ public:
         receive(toUtf16le("login,carol,127.0.0.1:6000,peerchat/1"), "127.0.0.1:40000");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5004") == strings({"refuse,dave,version"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5005") == strings({"refuse,erin,version"}));
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("refuse,carol,version")}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:40000") == strings({toUtf16le("refuse,carol,version")}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _directory->size());
     }
 
@@ -812,12 +966,12 @@ public:
         _handler = makeHandler(true);
         TestPeer dave("dave", "127.0.0.1:5004");
         login(dave);
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        legacyLogin("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        legacyLogin(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         _sink->sent.clear();
 
         // A client behind NAT writes its private endpoint; it is reachable where it came from.
-        receive("login, alice, 192.168.1.5:6000", "127.0.0.1:5001");
+        legacyLogin("login, alice, 192.168.1.5:6000", "127.0.0.1:5001");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
         CPPUNIT_ASSERT(_directory->find("alice")->dialect == Dialect::Seed);
         CPPUNIT_ASSERT(!_directory->find("alice")->keys);
@@ -845,14 +999,106 @@ public:
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5003") == strings({"refuse,alice,taken"}));
     }
 
+    void testLegacyLoginOnlineOnlyOnceRosterConnectionProvesIt()
+    {
+        _handler = makeHandler(true);
+        TestPeer dave("dave", "127.0.0.1:5004");
+        login(dave);
+        legacyLogin("login,bob,127.0.0.2:5002", "127.0.0.2:5002");
+        _sink->sent.clear();
+
+        // Answered at once, no longer than the login; nobody hears of it, it is in no roster.
+        receive("login,alice,10.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,erin,10.0.0.1:5005", "127.0.0.1:5005");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"Accept,4001"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        // A roster connection from another address proves nothing.
+        _handler->handleRosterConnection(address("127.0.0.3"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
+
+        // One from its address proves the oldest login from there: alice, announced to everyone.
+        _handler->handleRosterConnection(address("127.0.0.1"));
+        CPPUNIT_ASSERT(_directory->find("alice") && !_directory->find("erin"));
+        CPPUNIT_ASSERT(sentTo("127.0.0.2:5002") == strings({"login,alice,127.0.0.1:5001"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"),
+                             std::get<Login>(verifiedPresence(lastTo("127.0.0.1:5004"), *_identity)).name);
+        // The next one proves erin; one more proves nothing.
+        _handler->handleRosterConnection(address("127.0.0.1"));
+        CPPUNIT_ASSERT(_directory->find("erin"));
+        _sink->sent.clear();
+        _handler->handleRosterConnection(address("127.0.0.1"));
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _directory->size());
+    }
+
+    void testUnprovenLegacyLoginForgottenAfterProofTime()
+    {
+        _handler = makeHandler(true);
+        legacyLogin("login,bob,127.0.0.2:5002", "127.0.0.2:5002");
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        _now += milliseconds(999);
+        _handler->expireUnprovenLogins(milliseconds(1000));
+        _now += milliseconds(1);
+        _handler->expireUnprovenLogins(milliseconds(1000));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::Unauthentic));
+        _sink->sent.clear();
+        _handler->handleRosterConnection(address("127.0.0.1"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        // Proven users stay.
+        CPPUNIT_ASSERT(_directory->find("bob"));
+    }
+
+    void testLegacyLoginReplacesUnprovenLoginOfSameName()
+    {
+        _handler = makeHandler(true);
+        // Forged from 127.0.0.9 before the real alice: it does not keep her out.
+        receive("login,alice,127.0.0.9:5009", "127.0.0.9:5009");
+        legacyLogin("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
+        _handler->handleRosterConnection(address("127.0.0.9"));
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
+        // Once online, she is taken: a forged login after that is refused, at its source.
+        receive("login,alice,127.0.0.9:5009", "127.0.0.9:5009");
+        CPPUNIT_ASSERT(sentTo("127.0.0.9:5009") == strings({"Accept,4001", "refuse,alice,taken"}));
+    }
+
+    void testLegacyLogoutBeforeProofForgetsLogin()
+    {
+        _handler = makeHandler(true);
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        // Not from alice's endpoint: nothing forgotten.
+        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5002");
+        receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        _handler->handleRosterConnection(address("127.0.0.1"));
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+    }
+
+    void testLegacyLoginsOfOneAddressLimitedRefusedBusy()
+    {
+        _loginLimiter = std::make_unique<RateLimiter>(2.0 / 60, 2, 100);
+        _handler = makeHandler(true);
+        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        // Sent again while it waits: free.
+        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        receive("login,carol,127.0.0.1:5003", "127.0.0.1:5003");
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"Accept,4001", "Accept,4001"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5003") == strings({"refuse,carol,busy"}));
+        // Other addresses have their own.
+        receive("login,carol,127.0.0.2:5003", "127.0.0.2:5003");
+        CPPUNIT_ASSERT(sentTo("127.0.0.2:5003") == strings({"Accept,4001"}));
+    }
+
     void testLegacyDotNetLoginAtWrittenEndpointInUtf16()
     {
         _handler = makeHandler(true);
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        legacyLogin(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("Accept,4002")}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:40000").empty());
         CPPUNIT_ASSERT(_directory->find("carol")->dialect == Dialect::DotNet);
-        receive(toUtf16le("login,frank,0.0.0.0:6001"), "127.0.0.2:40000");
+        legacyLogin(toUtf16le("login,frank,0.0.0.0:6001"), "127.0.0.2:40000");
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.2:6001"), _directory->find("frank")->endpoint.toString());
         // The .NET program logs out from any port of its address.
         receive(toUtf16le("logout,carol,127.0.0.1:6000"), "127.0.0.1:40123");
@@ -886,8 +1132,8 @@ public:
     void testLegacyLogoutOnlyFromRegisteredEndpoint()
     {
         _handler = makeHandler(true);
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        legacyLogin("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        legacyLogin("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
         _sink->sent.clear();
         receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5002");
         receive("logout,nobody,127.0.0.1:5001", "127.0.0.1:5001");
@@ -901,8 +1147,8 @@ public:
     void testLegacyUsersNeverExpire()
     {
         _handler = makeHandler(true);
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        legacyLogin("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        legacyLogin(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
         _sink->sent.clear();
         _now += std::chrono::hours(24 * 365);
         _handler->expireSilentUsers(kExpireAfter);
@@ -916,10 +1162,10 @@ public:
         TestPeer dave("dave", "127.0.0.1:5004");
         TestPeer erin("erin", "127.0.0.1:5005");
         login(dave);
-        receive("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        legacyLogin("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        legacyLogin("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
         receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        receive("login,carol,127.0.0.1:5002", "127.0.0.1:5002");
+        legacyLogin("login,carol,127.0.0.1:5002", "127.0.0.1:5002");
         _now += milliseconds(100);
         login(erin);
         _now += kExpireAfter - milliseconds(100);
@@ -957,13 +1203,21 @@ private:
     std::unique_ptr<LoginHandler> makeHandler(bool legacy, RosterPorts ports = kPorts)
     {
         return std::make_unique<LoginHandler>(
-            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_broadcaster, *_carrier, *_sealed, *_identity, *_sink},
+            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_loginLimiter, *_broadcaster, *_carrier, *_sealed,
+                                *_identity, *_sink},
             ports, legacy, [this] { return _now; }, [this] { return _wallMs; });
     }
 
     void receive(const std::string& bytes, const std::string& source)
     {
         _handler->handleDatagram(bytes, endpoint(source));
+    }
+
+    // A plain login from source, then the roster connection from its address that proves it, as the seed does.
+    void legacyLogin(const std::string& bytes, const std::string& source)
+    {
+        receive(bytes, source);
+        _handler->handleRosterConnection(endpoint(source).host());
     }
 
     std::vector<std::string> sentTo(const std::string& destination) const
@@ -1019,6 +1273,7 @@ private:
     std::unique_ptr<Mailbox> _mailbox;
     std::unique_ptr<KeyRegistry> _keys;
     std::unique_ptr<RateLimiter> _limiter;
+    std::unique_ptr<RateLimiter> _loginLimiter;
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<MailCarrier> _carrier;
     std::unique_ptr<LoginHandler> _handler;
