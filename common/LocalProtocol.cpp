@@ -9,6 +9,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace peerchat::local {
@@ -191,6 +192,24 @@ std::string checkedText(const Object::Ptr& o)
     return text;
 }
 
+// The optional "key" of a send and of its answer; empty when absent.
+std::string optionalSendKey(const Object::Ptr& o)
+{
+    if (!o->has("key")) return {};
+    std::string key = getString(o, "key");
+    if (!LocalProtocol::isSendKey(key)) {
+        throw FieldError{"field 'key' must be 1 to " + std::to_string(kMaxSendKeyBytes) +
+                         " characters of A-Z, a-z, 0-9, '-' and '_'"};
+    }
+    return key;
+}
+
+// Sets "key" on o unless key is empty.
+void setSendKey(Object& o, const std::string& key)
+{
+    if (!key.empty()) o.set("key", key);
+}
+
 Object withTag(const char* key, const char* tag)
 {
     Object o(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -206,6 +225,7 @@ struct RequestEncoder
         auto o = withTag("op", "send");
         o.set("to", r.to);
         o.set("text", r.text);
+        setSendKey(o, r.key);
         return o;
     }
     Object operator()(const SubscribeRequest& r) const
@@ -311,6 +331,7 @@ struct EventEncoder
         auto o = withTag("event", "sent");
         o.set("to", e.to);
         o.set("id", e.id);
+        setSendKey(o, e.key);
         return o;
     }
     Object operator()(const ErrorEvent& e) const
@@ -318,6 +339,7 @@ struct EventEncoder
         auto o = withTag("event", "error");
         o.set("op", e.op);
         o.set("message", e.message);
+        setSendKey(o, e.key);
         return o;
     }
     Object operator()(const StatusEvent& e) const
@@ -361,7 +383,7 @@ Request decodeRequestObject(const Object::Ptr& o)
 {
     const std::string op = getString(o, "op");
     if (op == "roster") return RosterRequest{};
-    if (op == "send") return SendRequest{getName(o, "to"), checkedText(o)};
+    if (op == "send") return SendRequest{getName(o, "to"), checkedText(o), optionalSendKey(o)};
     if (op == "subscribe") return SubscribeRequest{getName(o, "peer")};
     if (op == "unsubscribe") return UnsubscribeRequest{getName(o, "peer")};
     if (op == "read") return ReadRequest{getName(o, "peer")};
@@ -414,9 +436,10 @@ Event decodeEventObject(const Object::Ptr& o)
         return UnreadEvent{getName(o, "peer"), static_cast<std::uint32_t>(getInteger(o, "count", 0, UINT32_MAX))};
     }
     if (event == "sent") {
-        return SentEvent{getName(o, "to"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX))};
+        return SentEvent{getName(o, "to"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
+                         optionalSendKey(o)};
     }
-    if (event == "error") return ErrorEvent{getString(o, "op"), getString(o, "message")};
+    if (event == "error") return ErrorEvent{getString(o, "op"), getString(o, "message"), optionalSendKey(o)};
     if (event == "status") {
         return StatusEvent{getName(o, "peer"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
                            parseLineState(getString(o, "state"))};
@@ -468,6 +491,14 @@ Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)
 Parsed<Event> LocalProtocol::decodeEvent(std::string_view line)
 {
     return decodeLine<Event>(line, decodeEventObject);
+}
+
+bool LocalProtocol::isSendKey(std::string_view key)
+{
+    if (key.empty() || key.size() > kMaxSendKeyBytes) return false;
+    return std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
 }
 
 std::string_view LocalProtocol::lineStateName(LineState state)

@@ -17,12 +17,18 @@ constexpr int kProtocolVersion = 1;
 /// Longest line either side accepts, newline excluded.
 constexpr std::size_t kMaxLineBytes = 64 * 1024;
 
+/// Longest key a send may carry (SendRequest::key).
+constexpr std::size_t kMaxSendKeyBytes = 64;
+
 // ---- requests: UI -> peerd --------------------------------------------------
 
 /// {"op":"roster"}: asks for a roster event.
 struct RosterRequest {};
-/// {"op":"send","to":NAME,"text":TEXT}: sends a chat message.
-struct SendRequest { std::string to; std::string text; };
+/// {"op":"send","to":NAME,"text":TEXT[,"key":KEY]}: sends a chat message.
+/// KEY (1 to kMaxSendKeyBytes of A-Z a-z 0-9 - _) makes the send idempotent:
+/// peerd stores it with the line, and a send with a key already stored for
+/// NAME is answered with that line's id and stores and sends nothing.
+struct SendRequest { std::string to; std::string text; std::string key{}; };
 /// {"op":"subscribe","peer":NAME}: history now, then every message with NAME.
 struct SubscribeRequest { std::string peer; };
 /// {"op":"unsubscribe","peer":NAME}
@@ -94,10 +100,11 @@ struct HistoryEvent { std::string peer; std::vector<ChatLine> lines; };
 struct MessageEvent { ChatLine line; };
 /// The unread count of a conversation changed.
 struct UnreadEvent { std::string peer; std::uint32_t count = 0; };
-/// Reply to send: the line went out with this id.
-struct SentEvent { std::string to; std::uint64_t id = 0; };
-/// A request failed; message says what happened and what to do.
-struct ErrorEvent { std::string op; std::string message; };
+/// Reply to send: the line went out with this id; key is the send's (empty when it had none).
+struct SentEvent { std::string to; std::uint64_t id = 0; std::string key{}; };
+/// A request failed; message says what happened and what to do. key is the
+/// refused send's (empty when it had none, and for other errors).
+struct ErrorEvent { std::string op; std::string message; std::string key{}; };
 /// The state of a line changed (to every client subscribed to the peer).
 struct StatusEvent { std::string peer; std::uint64_t id = 0; LineState state = LineState::Pending; };
 /// Reply to search: the matching lines, oldest first.
@@ -125,6 +132,9 @@ public:
     /// missing or mistyped fields, invalid names, oversize text.
     static Parsed<Request> decodeRequest(std::string_view line);
     static Parsed<Event> decodeEvent(std::string_view line);
+
+    /// True when key may be a send's key: 1 to kMaxSendKeyBytes of A-Z a-z 0-9 - _.
+    static bool isSendKey(std::string_view key);
 
     static std::string_view linkStateName(LinkState state);
     static std::string_view lineStateName(LineState state);

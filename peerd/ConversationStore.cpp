@@ -3,14 +3,16 @@
 #include "Base64.h"
 #include "DataPath.h"
 
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/DataException.h>
+#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/Data/Transaction.h>
 #include <Poco/Exception.h>
 #include <Poco/Nullable.h>
+
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,6 +24,8 @@
 #include <unistd.h>
 
 namespace peerchat {
+
+POCO_IMPLEMENT_EXCEPTION(DiskFullException, Poco::IOException, "Disk full")
 
 using namespace Poco::Data::Keywords;
 
@@ -56,6 +60,12 @@ const std::vector<std::vector<std::string>>& migrations()
             // Keys as base64url text; offered is NULL unless indexd presents another key than the pinned one.
             "CREATE TABLE keys (name TEXT PRIMARY KEY, pinned TEXT NOT NULL, offered TEXT)",
             "CREATE TABLE index_keys (endpoint TEXT PRIMARY KEY, key TEXT NOT NULL)",
+        },
+        {
+            // The key a client sent a line with (NULL: none), so that a send repeated
+            // after a crash finds the line the first one stored.
+            "ALTER TABLE line ADD COLUMN send_key TEXT",
+            "CREATE UNIQUE INDEX line_send_key ON line (peer, send_key) WHERE send_key IS NOT NULL",
         },
     };
     return steps;
@@ -156,7 +166,7 @@ PublicKey keyColumn(const std::string& text, const std::string& what)
 } // namespace
 
 ConversationStore::ConversationStore(const std::string& path, std::size_t historyLimit)
-    : _path(path), _historyLimit(historyLimit)
+    : _path(path), _historyLimit(historyLimit), _logger(Poco::Logger::get("peerd.store"))
 {
     try {
         open();
@@ -165,7 +175,10 @@ ConversationStore::ConversationStore(const std::string& path, std::size_t histor
     } catch (const Poco::Data::SQLite::DBLockedException&) {
         throw Poco::IOException("cannot open " + _path +
                                 ": another peerd is using it; stop that peerd or pass another --database");
+    } catch (const DiskFullException&) {
+        throw Poco::IOException(cannotOpenFull());
     } catch (const Poco::Data::DataException& e) {
+        if (diskFull(e)) throw Poco::IOException(cannotOpenFull());
         throw Poco::IOException("cannot open " + _path + ": " + reasonOf(e) +
                                 "; move it aside or pass another --database");
     } catch (const Poco::Exception& e) {
@@ -184,6 +197,7 @@ void ConversationStore::open()
     [[maybe_unused]] static const bool registered = (Poco::Data::SQLite::Connector::registerConnector(), true);
     if (_path != kInMemory) prepareFile(_path);
     _session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY, _path);
+    _db = Poco::Data::SQLite::Utility::dbHandle(*_session);
     // Fail at once, not after a wait, when another process holds the database.
     _session->setConnectionTimeout(0);
     std::string mode;
@@ -207,12 +221,12 @@ void ConversationStore::migrate()
                                 "); run that newer peerd, or pass another --database");
     }
     for (; version < kSchemaVersion; ++version) {
-        Poco::Data::Transaction transaction(*_session);
-        for (const std::string& statement : migrations().at(static_cast<std::size_t>(version))) {
-            *_session << statement, now;
-        }
-        *_session << "PRAGMA user_version = " + std::to_string(version + 1), now;
-        transaction.commit();
+        transact([&] {
+            for (const std::string& statement : migrations().at(static_cast<std::size_t>(version))) {
+                *_session << statement, now;
+            }
+            *_session << "PRAGMA user_version = " + std::to_string(version + 1), now;
+        });
     }
 }
 
@@ -266,29 +280,109 @@ void ConversationStore::load()
     }
 }
 
+// Poco::Data::Transaction is not used: when COMMIT fails after SQLite has
+// rolled back by itself (as it does on a full disk), its session keeps
+// believing a transaction is open and refuses every later one ("Transaction
+// in progress") until the program restarts.
+template <typename Write>
+void ConversationStore::transact(Write&& write)
+{
+    rollBack();
+    try {
+        *_session << "BEGIN", now;
+        write();
+        *_session << "COMMIT", now;
+    } catch (const Poco::Exception& e) {
+        // Asked before the rollback, which may reset what SQLite knows of the failure.
+        const bool full = diskFull(e);
+        rollBack();
+        if (full) throw DiskFullException("the disk holding " + _path + " is full");
+        throw;
+    } catch (...) {
+        rollBack();
+        throw;
+    }
+}
+
 template <typename Write>
 void ConversationStore::commit(const std::string& what, Write&& write)
 {
     try {
-        Poco::Data::Transaction transaction(*_session);
-        write();
-        transaction.commit();
+        transact(std::forward<Write>(write));
+    } catch (const DiskFullException& e) {
+        _logger.debug("cannot " + what + ": " + e.message());
+        noteFailure(e.message(), true);
+        throw;
     } catch (const Poco::Exception& e) {
-        throw Poco::IOException("cannot " + what + " in " + _path + ": " + reasonOf(e));
+        const std::string reason = reasonOf(e);
+        _logger.debug("cannot " + what + " in " + _path + ": " + reason);
+        noteFailure(reason, false);
+        throw Poco::IOException("cannot " + what + " in " + _path + ": " + reason);
+    }
+    noteSuccess();
+}
+
+void ConversationStore::rollBack() noexcept
+{
+    // SQLite rolls back by itself on some errors (a full disk among them); a
+    // ROLLBACK then would only fail. One that fails leaves the transaction
+    // open, and the next transact() tries again.
+    if (_db != nullptr && sqlite3_get_autocommit(_db) == 0) sqlite3_exec(_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+bool ConversationStore::diskFull(const Poco::Exception& failure) const
+{
+    if (dynamic_cast<const Poco::Data::SQLite::DatabaseFullException*>(&failure) != nullptr) return true;
+    // SQLite reports most writes that meet ENOSPC as SQLITE_FULL, but some
+    // (growing a file, syncing it) as an I/O error: errno tells.
+    if (dynamic_cast<const Poco::Data::SQLite::IOErrorException*>(&failure) == nullptr || _db == nullptr) return false;
+    const int error = sqlite3_system_errno(_db);
+    return error == ENOSPC || error == EDQUOT;
+}
+
+std::string ConversationStore::cannotOpenFull() const
+{
+    return "cannot open " + _path + ": the disk holding it is full; free some space and start peerd again";
+}
+
+void ConversationStore::noteFailure(const std::string& reason, bool full)
+{
+    ++_failedWrites;
+    if (reason == _loggedFailure) return;
+    _loggedFailure = reason;
+    if (full) {
+        _logger.warning(reason + ": until it has room, sends are refused, lines from peerchat peers wait unacked "
+                                 "with their senders, acks of lines sent are not kept (the lines stay queued), and "
+                                 "plain talk from seed and .NET clients is lost; free some space. Further failed "
+                                 "writes are counted, not logged one by one");
+    } else {
+        _logger.warning("writes to " + _path + " fail: " + reason +
+                        "; further failures for this reason are counted, not logged one by one");
     }
 }
 
+void ConversationStore::noteSuccess()
+{
+    if (_failedWrites == 0) return;
+    _logger.notice("writes to " + _path + " work again; " + std::to_string(_failedWrites) + " failed meanwhile");
+    _failedWrites = 0;
+    _loggedFailure.clear();
+}
+
 std::pair<local::ChatLine, ConversationStore::Conversation> ConversationStore::insertLine(local::ChatLine line,
-                                                                                        bool unread)
+                                                                                        bool unread,
+                                                                                        const std::string& key)
 {
     const auto cached = _conversations.find(line.peer);
     Conversation conversation = cached == _conversations.end() ? Conversation{} : cached->second;
     line.id = ++conversation.lastId;
     if (unread && conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
-    *_session << "INSERT INTO line (peer, " + kLineColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    const Poco::Nullable<std::string> sendKey =
+        key.empty() ? Poco::Nullable<std::string>() : Poco::Nullable<std::string>(key);
+    *_session << "INSERT INTO line (peer, " + kLineColumns + ", send_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         bind(line.peer), bind(toColumn(line.id)), bind(line.outgoing ? 1 : 0), bind(line.from), bind(line.sentTime),
         bind(static_cast<Poco::Int64>(line.receivedAtMs)), bind(line.text), bind(stateName(line.state)),
-        bind(line.verified ? 1 : 0), now;
+        bind(line.verified ? 1 : 0), bind(sendKey), now;
     *_session << "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)", bind(line.peer),
         bind(toColumn(conversation.lastId)), bind(static_cast<Poco::Int64>(conversation.unread)), now;
     if (line.id > _historyLimit) {
@@ -313,19 +407,20 @@ local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::str
 
 local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const std::string& self,
                                                std::string sentTime, std::int64_t receivedAtMs, std::string text,
-                                               local::LineState state)
+                                               const std::string& key)
 {
     std::pair<local::ChatLine, Conversation> stored;
     commit("store a line to " + peer, [&] {
-        stored = insertLine(
-            local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text), state}, false);
+        stored = insertLine(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text),
+                                            local::LineState::Sent},
+                            false, key);
     });
     _conversations[peer] = stored.second;
     return stored.first;
 }
 
 OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
-                                       std::int64_t receivedAtMs, std::string text)
+                                       std::int64_t receivedAtMs, std::string text, const std::string& key)
 {
     const auto cached = _outgoingStreams.find(peer);
     std::pair<std::string, std::uint64_t> stream =
@@ -336,7 +431,7 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     commit("queue a line to " + peer, [&] {
         stored = insertLine(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text),
                                             local::LineState::Pending},
-                            false);
+                            false, key);
         entry.lineId = stored.first.id;
         *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)", bind(peer),
             bind(stream.first), bind(toColumn(stream.second)), now;
@@ -350,12 +445,21 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     return entry;
 }
 
+std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string& peer, const std::string& key) const
+{
+    Poco::Data::Statement select(*_session);
+    select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? AND send_key = ?", bind(peer), bind(key);
+    std::vector<local::ChatLine> lines = readLines(select, peer);
+    if (lines.empty()) return std::nullopt;
+    return std::move(lines.front());
+}
+
 std::vector<OutboxEntry> ConversationStore::outbox() const
 {
     return _outbox;
 }
 
-std::vector<OutboxEntry> ConversationStore::restartStream(const std::string& peer)
+std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, const KeyPin& keys)
 {
     std::pair<std::string, std::uint64_t> stream{randomStreamId(), 0};
     std::vector<OutboxEntry> moved;
@@ -365,7 +469,8 @@ std::vector<OutboxEntry> ConversationStore::restartStream(const std::string& pee
         moved.back().stream = stream.first;
         moved.back().seq = ++stream.second;
     }
-    commit("start a new stream to " + peer, [&] {
+    commit("trust the new key of " + peer, [&] {
+        writeKeyPin(peer, keys);
         *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)", bind(peer),
             bind(stream.first), bind(toColumn(stream.second)), now;
         for (const OutboxEntry& entry : moved) {
@@ -382,7 +487,7 @@ std::vector<OutboxEntry> ConversationStore::restartStream(const std::string& pee
 }
 
 std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& peer, const std::string& stream,
-                                                          std::uint64_t seq)
+                                                          std::uint64_t seq, local::LineState state)
 {
     const auto acked = [&](const OutboxEntry& entry) {
         return entry.peer == peer && entry.stream == stream && entry.seq <= seq;
@@ -392,10 +497,10 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
         if (acked(entry)) changed.push_back(entry.lineId);
     }
     if (changed.empty()) return changed;
-    commit("mark lines to " + peer + " delivered", [&] {
+    commit("mark lines to " + peer + " " + stateName(state), [&] {
         for (const std::uint64_t id : changed) {
-            *_session << "UPDATE line SET state = ? WHERE peer = ? AND id = ?",
-                bind(stateName(local::LineState::Delivered)), bind(peer), bind(toColumn(id)), now;
+            *_session << "UPDATE line SET state = ? WHERE peer = ? AND id = ?", bind(stateName(state)), bind(peer),
+                bind(toColumn(id)), now;
         }
         *_session << "DELETE FROM outbox WHERE peer = ? AND stream = ? AND seq <= ?", bind(peer), bind(stream),
             bind(toColumn(seq)), now;
@@ -504,12 +609,15 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
 
 void ConversationStore::saveKeyPin(const std::string& name, const KeyPin& keys)
 {
+    commit("pin the key of " + name, [&] { writeKeyPin(name, keys); });
+}
+
+void ConversationStore::writeKeyPin(const std::string& name, const KeyPin& keys)
+{
     const Poco::Nullable<std::string> offered =
         keys.offered ? Poco::Nullable<std::string>(Base64::encode(*keys.offered)) : Poco::Nullable<std::string>();
-    commit("pin the key of " + name, [&] {
-        *_session << "INSERT OR REPLACE INTO keys (name, pinned, offered) VALUES (?, ?, ?)", bind(name),
-            bind(Base64::encode(keys.pinned)), bind(offered), now;
-    });
+    *_session << "INSERT OR REPLACE INTO keys (name, pinned, offered) VALUES (?, ?, ?)", bind(name),
+        bind(Base64::encode(keys.pinned)), bind(offered), now;
 }
 
 std::map<std::string, PublicKey> ConversationStore::indexKeys() const
@@ -534,6 +642,12 @@ void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const Pub
         *_session << "INSERT OR REPLACE INTO index_keys (endpoint, key) VALUES (?, ?)", bind(indexEndpoint),
             bind(Base64::encode(key)), now;
     });
+}
+
+void ConversationStore::limitPages(std::uint64_t pages)
+{
+    Poco::Int64 limit = 0;
+    *_session << "PRAGMA max_page_count = " + std::to_string(pages), into(limit), now;
 }
 
 } // namespace peerchat

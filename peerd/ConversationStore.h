@@ -3,6 +3,9 @@
 #include "CryptoTypes.h"
 #include "LocalProtocol.h"
 
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -16,7 +19,15 @@ namespace Poco::Data {
 class Session;
 }
 
+struct sqlite3;
+
 namespace peerchat {
+
+// Thrown by a ConversationStore write that failed because the disk holding the
+// database is full; its message says so for a person ("the disk holding PATH
+// is full"). Nothing of the write was kept, and the store takes writes again
+// as soon as there is room.
+POCO_DECLARE_EXCEPTION(, DiskFullException, Poco::IOException)
 
 /// A line to a peerchat peer that waits in the outbox until that peer acks it.
 struct OutboxEntry
@@ -43,12 +54,19 @@ struct KeyPin
 /// incoming stream has been delivered; and the identity keys pinned for peers
 /// and for indexd (read and written through KeyPins). State only, kept in an SQLite
 /// database: every call that changes something has committed it before it
-/// returns, in one transaction, so a crash never keeps half of a change.
+/// returns, in one transaction, so a crash never keeps half of a change. A
+/// change that fails (the disk is full, an I/O error) is rolled back whole,
+/// cached state included, and throws Poco::IOException (DiskFullException
+/// for a full disk); the next change starts afresh, so the store works again
+/// as soon as the disk does. Failing writes are logged when they start, when
+/// their reason changes and when writes work again, not one by one.
+/// An outgoing line may carry the key its client sent it with (LocalProtocol's
+/// SendRequest::key), unique in its conversation while the line is kept.
 class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in
@@ -72,29 +90,37 @@ public:
                                 std::string text, bool verified);
 
     /// Stores a line this identity (self) sent to peer that needs no ack (to a
-    /// seed client: state Sent); returns it with its id.
+    /// seed client: state Sent), with key unless it is empty; returns it with
+    /// its id.
     local::ChatLine addOutgoing(const std::string& peer, const std::string& self, std::string sentTime,
-                                std::int64_t receivedAtMs, std::string text,
-                                local::LineState state = local::LineState::Sent);
+                                std::int64_t receivedAtMs, std::string text, const std::string& key = {});
 
-    /// Stores a line self writes to a peerchat peer, as Pending, and puts it in
-    /// the outbox with the next number of the outgoing stream to peer (the
-    /// stream gets a random id on first use), in one step.
+    /// Stores a line self writes to a peerchat peer, as Pending, with key
+    /// unless it is empty, and puts it in the outbox with the next number of
+    /// the outgoing stream to peer (the stream gets a random id on first use),
+    /// in one step.
     OutboxEntry enqueue(const std::string& peer, const std::string& self, std::string sentTime,
-                        std::int64_t receivedAtMs, std::string text);
+                        std::int64_t receivedAtMs, std::string text, const std::string& key = {});
+
+    /// The line with peer stored with key, as it is now; nullopt when none is
+    /// kept (never sent with that key, or dropped past historyLimit).
+    std::optional<local::ChatLine> lineWithKey(const std::string& peer, const std::string& key) const;
 
     /// Every line waiting for an ack: per peer, in stream order.
     std::vector<OutboxEntry> outbox() const;
 
-    /// peer answers under another identity key now (the user trusted its new
-    /// key): a new installation, which never saw the outgoing stream to peer.
-    /// Gives peer a new stream and moves the lines still waiting for it there,
-    /// in order, numbered from 1, in one step; returns them as they are now.
-    std::vector<OutboxEntry> restartStream(const std::string& peer);
+    /// The user trusts peer's new identity key: stores keys as peer's (as
+    /// saveKeyPin does) and, since the new key belongs to a new installation
+    /// that never saw the outgoing stream to peer, gives peer a new stream and
+    /// moves the lines still waiting for it there, in order, numbered from 1,
+    /// all in one step; returns those lines as they are now.
+    std::vector<OutboxEntry> trustKey(const std::string& peer, const KeyPin& keys);
 
-    /// peer has delivered its copy of stream up to seq: those lines leave the
-    /// outbox and become Delivered. Returns the ids of the lines that changed.
-    std::vector<std::uint64_t> acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq);
+    /// peer has its copy of stream up to seq: those lines leave the outbox and
+    /// take state (Delivered; Sent for plain talk to a seed or .NET client,
+    /// which cannot ack). Returns the ids of the lines that changed.
+    std::vector<std::uint64_t> acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq,
+                                           local::LineState state = local::LineState::Delivered);
 
     /// Sets the state of line id with peer; false when there is no such line.
     bool setState(const std::string& peer, std::uint64_t id, local::LineState state);
@@ -137,6 +163,10 @@ public:
     /// Stores key as the pin for indexEndpoint, replacing what was stored.
     void saveIndexKey(const std::string& indexEndpoint, const PublicKey& key);
 
+    /// Lets the database grow to at most pages pages (PRAGMA max_page_count):
+    /// past that a write fails as on a full disk. A full disk without one, for tests.
+    void limitPages(std::uint64_t pages);
+
 private:
     struct Conversation
     {
@@ -147,18 +177,40 @@ private:
     void open();
     void migrate();
     void load();
-    /// Runs write in one transaction and commits it; a failure rolls it back
-    /// and throws Poco::IOException naming the database.
+    /// Runs write in one transaction and commits it. A failure rolls back
+    /// whatever SQLite did not roll back itself and throws DiskFullException
+    /// when the disk is full, else rethrows what failed.
+    template <typename Write>
+    void transact(Write&& write);
+    /// transact() for a change after open: a failure is noted (noteFailure)
+    /// and thrown as DiskFullException when the disk is full, else as
+    /// Poco::IOException saying what could not be done in the database and why.
     template <typename Write>
     void commit(const std::string& what, Write&& write);
-    /// Inserts line with the next id of its conversation, drops what falls
-    /// past historyLimit and saves the conversation's counters; part of the
-    /// caller's transaction. Returns the line with its id and the counters.
-    std::pair<local::ChatLine, Conversation> insertLine(local::ChatLine line, bool unread);
+    /// Rolls back the open transaction, if any; never throws.
+    void rollBack() noexcept;
+    /// True when failure, just thrown by SQLite, means the disk is full.
+    bool diskFull(const Poco::Exception& failure) const;
+    /// Why opening failed, for a person, when the disk is full.
+    std::string cannotOpenFull() const;
+    /// Counts a failed write; logs it when writes start failing, or fail for
+    /// another reason than the one logged last.
+    void noteFailure(const std::string& reason, bool full);
+    /// Logs that writes work again after some failed.
+    void noteSuccess();
+    /// Inserts line with the next id of its conversation (with key unless it
+    /// is empty), drops what falls past historyLimit and saves the
+    /// conversation's counters; part of the caller's transaction. Returns the
+    /// line with its id and the counters.
+    std::pair<local::ChatLine, Conversation> insertLine(local::ChatLine line, bool unread,
+                                                        const std::string& key = {});
+    /// Stores keys as name's; part of the caller's transaction.
+    void writeKeyPin(const std::string& name, const KeyPin& keys);
 
     std::string _path;
     std::size_t _historyLimit;
     std::unique_ptr<Poco::Data::Session> _session;
+    sqlite3* _db = nullptr;  ///< _session's connection, for what Poco does not pass on
     // What the database holds, but the lines, cached for the wire's frequent
     // reads; changed only after the transaction that writes it has committed.
     std::map<std::string, Conversation> _conversations;
@@ -167,6 +219,9 @@ private:
     std::vector<OutboxEntry> _outbox;
     /// Delivered position per (sender, stream).
     std::map<std::pair<std::string, std::string>, std::uint64_t> _incomingStreams;
+    std::uint64_t _failedWrites = 0;  ///< writes refused since the last that worked
+    std::string _loggedFailure;       ///< the reason of the last failed write logged
+    Poco::Logger& _logger;
 };
 
 } // namespace peerchat

@@ -1,5 +1,7 @@
 #include "Inbox.h"
 
+#include <Poco/Exception.h>
+
 #include <algorithm>
 
 namespace peerchat {
@@ -28,27 +30,34 @@ Inbox::Result Inbox::receive(const Msg& msg, std::int64_t receivedAtMs)
         hold(key, result.position, msg, receivedAtMs);
         return result;
     }
-
-    result.delivered.push_back(
-        {_store.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text), _store.unread(msg.from)});
-    result.position = msg.seq;
+    if (!deliver(msg, receivedAtMs, result)) return result;
 
     const auto stream = _held.find(key);
     if (stream == _held.end()) return result;
     auto& held = stream->second;
     while (!held.empty() && held.begin()->first <= result.position + 1) {
-        const Held next = std::move(held.begin()->second);
-        held.erase(held.begin());
+        const Held& next = held.begin()->second;
+        // A message the store refuses stays held: its sender sends it again anyway.
+        if (next.msg.seq > result.position && !deliver(next.msg, next.receivedAtMs, result)) break;
         --_heldCount;
         _heldBytes -= heldSize(next.msg);
-        if (next.msg.seq <= result.position) continue;
-        result.delivered.push_back({_store.deliver(msg.from, msg.stream, next.msg.seq, next.msg.time,
-                                                   next.receivedAtMs, next.msg.text),
-                                    _store.unread(msg.from)});
-        result.position = next.msg.seq;
+        held.erase(held.begin());
     }
     if (held.empty()) _held.erase(stream);
     return result;
+}
+
+bool Inbox::deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result)
+{
+    try {
+        result.delivered.push_back({_store.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text),
+                                    _store.unread(msg.from)});
+    } catch (const Poco::Exception& e) {
+        result.refusal = e.message();
+        return false;
+    }
+    result.position = msg.seq;
+    return true;
 }
 
 void Inbox::hold(const StreamKey& key, std::uint64_t position, const Msg& msg, std::int64_t receivedAtMs)

@@ -19,7 +19,10 @@ namespace peerchat {
 /// in memory, at most `window` ahead of the delivered position, in at most
 /// kMaxHeldStreamsPerSender streams per sender (a new one displaces the one
 /// idle longest) and at most kMaxHeldBytes in all; anything else is dropped
-/// (the sender sends it again). State only: the caller passes the clock's reading.
+/// (the sender sends it again). A message the store refuses (a full disk) is
+/// not delivered, and neither is what follows it: the position stays before
+/// it, so it is not acked and its sender sends it again. State only: the
+/// caller passes the clock's reading.
 class Inbox
 {
 public:
@@ -40,6 +43,7 @@ public:
     {
         std::vector<Delivered> delivered;  ///< in stream order
         std::uint64_t position = 0;        ///< the stream's delivered position afterwards (0: none yet)
+        std::string refusal;               ///< why the store refused the message after position; empty if it did not
     };
 
     Inbox(ConversationStore& store, std::size_t window);
@@ -58,6 +62,9 @@ private:
     };
     using StreamKey = std::pair<std::string, std::string>;  // sender, stream
 
+    /// Stores msg, the next of its stream, and adds it to result; false (with
+    /// result.refusal set) when the store refuses it.
+    bool deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result);
     void hold(const StreamKey& key, std::uint64_t position, const Msg& msg, std::int64_t receivedAtMs);
     /// Makes room for one more held stream of sender by dropping the one idle longest, if it has too many.
     void limitStreams(const std::string& sender);

@@ -54,7 +54,7 @@ bool KeyPins::trust(const std::string& name)
     const auto it = _peers.find(name);
     if (it == _peers.end() || !it->second.offered) return false;
     const KeyPin keys{*it->second.offered, std::nullopt};
-    _store.saveKeyPin(name, keys);
+    _store.trustKey(name, keys);
     it->second = keys;
     return true;
 }

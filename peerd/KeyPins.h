@@ -40,7 +40,10 @@ public:
     std::optional<PublicKey> offered(const std::string& name) const;
 
     /// The user accepts the offered key: it becomes the pin and the offer
-    /// goes. False (nothing changes) when no key is offered for name.
+    /// goes, and in the same step the lines waiting for name move to a new
+    /// outgoing stream (ConversationStore::trustKey: the new key is another
+    /// installation, which never saw the old stream). False (nothing changes)
+    /// when no key is offered for name.
     bool trust(const std::string& name);
 
     /// indexd's key pinned for indexEndpoint (as Endpoint::toString prints it), if any.

@@ -154,13 +154,14 @@ void UiSession::handleRoster(const local::RosterRequest&)
 
 void UiSession::handleSend(const local::SendRequest& request)
 {
-    const Parsed<local::ChatLine> line = _server.wire().sendTalk(request.to, request.text);
-    if (!line) {
-        send(local::ErrorEvent{"send", line.error()});
+    const Parsed<WireLink::SentLine> sent = _server.wire().sendTalk(request.to, request.text, request.key);
+    if (!sent) {
+        send(local::ErrorEvent{"send", sent.error(), request.key});
         return;
     }
-    send(local::SentEvent{request.to, line->id});
-    _server.broadcastLine(*line);
+    send(local::SentEvent{request.to, sent->line.id, request.key});
+    // A repeated send's line was shown when it was stored, or is in the history a new connection reads.
+    if (!sent->repeated) _server.broadcastLine(sent->line);
 }
 
 void UiSession::handleSubscribe(const local::SubscribeRequest& request)

@@ -3,10 +3,11 @@
 #include "Fingerprint.h"
 #include "OfflineBox.h"
 
+#include <Poco/Exception.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <exception>
 #include <map>
 #include <optional>
 #include <utility>
@@ -284,6 +285,7 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         setState(local::LinkState::Connecting, detail);
         return;
     }
+    _keysUnseen = false;
     std::vector<RosterEntry> users;
     for (const RosterEntry& entry : roster->users) {
         if (entry.name == _settings.self) continue;
@@ -458,7 +460,16 @@ void WireLink::peerChanged(const Roster::Change& change)
 void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
 {
     const local::Trust before = _pins.trustOf(name);
-    const local::Trust now = _pins.see(name, identity);
+    local::Trust now = before;
+    try {
+        now = _pins.see(name, identity);
+    } catch (const Poco::Exception& e) {
+        // Nothing changed: an unpinned peer stays untrusted (its lines wait
+        // with it) until a roster read at a heartbeat sees its key again.
+        _logger.debug("the key " + name + " presents is not seen yet: " + e.message());
+        _keysUnseen = true;
+        return;
+    }
     if (before == local::Trust::Unverified) {
         _logger.information("pinned " + name + "'s identity key " + Fingerprint::of(identity));
     }
@@ -489,12 +500,17 @@ bool WireLink::trusted(const std::string& name, const Roster::Peer& peer) const
 // the stream to peer: the lines waiting for it start a new one.
 void WireLink::keyTrusted(const std::string& peer)
 {
+    // KeyPins::trust has moved them in the store, in the step that trusted the key.
     _outbox.takeAll(peer);
-    const std::vector<OutboxEntry> waiting = _store.restartStream(peer);
-    _logger.information("the user trusts " + peer + "'s new identity key; " + std::to_string(waiting.size()) +
-                        " lines waiting for " + peer + " go out in a new stream");
+    std::size_t waiting = 0;
     const auto now = Outbox::Clock::now();
-    for (const OutboxEntry& entry : waiting) _outbox.queue(entry, now);
+    for (const OutboxEntry& entry : _store.outbox()) {
+        if (entry.peer != peer) continue;
+        _outbox.queue(entry, now);
+        ++waiting;
+    }
+    _logger.information("the user trusts " + peer + "'s new identity key; " + std::to_string(waiting) +
+                        " lines waiting for " + peer + " go out in a new stream");
     armRetransmit();
 }
 
@@ -609,7 +625,7 @@ void WireLink::heartbeat()
         return;
     }
     sendToIndex(Alive{_settings.self, _presenceSeq});
-    if (_rosterStale) refreshRoster();
+    if (_rosterStale || _keysUnseen) refreshRoster();
     _heartbeatTimer = _loop.runAfter(_settings.heartbeat, [this] { heartbeat(); });
 }
 
@@ -679,7 +695,14 @@ void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
         drop(from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
         return;
     }
-    const local::ChatLine line = _store.addIncoming(talk.from, talk.time, nowMs(), talk.text, false);
+    local::ChatLine line;
+    try {
+        line = _store.addIncoming(talk.from, talk.time, nowMs(), talk.text, false);
+    } catch (const Poco::Exception& e) {
+        // Plain talk is never acked nor sent again: the store's log says such lines are lost while it fails.
+        _logger.debug("talk from " + talk.from + " lost: " + e.message());
+        return;
+    }
     _listener.lineReceived(line, _store.unread(talk.from));
 }
 
@@ -725,6 +748,11 @@ void WireLink::deliverIncoming(const Msg& msg, const SealSource& source)
 {
     const Inbox::Result result = _inbox.receive(msg, nowMs());
     for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
+    // A line the store refused is not acked: its sender sends it again.
+    if (!result.refusal.empty()) {
+        _logger.debug("line " + std::to_string(result.position + 1) + " from " + msg.from + " not stored: " +
+                      result.refusal);
+    }
     // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
     if (result.position == 0) return;
     const Ack ack{_settings.self, msg.stream, result.position};
@@ -738,10 +766,17 @@ void WireLink::deliverIncoming(const Msg& msg, const SealSource& source)
 void WireLink::handleAck(const Ack& ack, const SealSource& source)
 {
     if (!sealedFromPeer(source, ack.from, "ack")) return;
-    if (_outbox.acknowledge(ack.from, ack.stream, ack.seq, Outbox::Clock::now()) == 0) return;
-    for (const std::uint64_t id : _store.acknowledge(ack.from, ack.stream, ack.seq)) {
-        _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
+    // The store first: an ack it cannot keep leaves the lines queued, and the
+    // peer acks them again when they go out again.
+    std::vector<std::uint64_t> delivered;
+    try {
+        delivered = _store.acknowledge(ack.from, ack.stream, ack.seq);
+    } catch (const Poco::Exception& e) {
+        _logger.debug("ack from " + ack.from + " not kept; the lines stay queued: " + e.message());
+        return;
     }
+    if (_outbox.acknowledge(ack.from, ack.stream, ack.seq, Outbox::Clock::now()) == 0 && delivered.empty()) return;
+    for (const std::uint64_t id : delivered) _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
     armRetransmit();
 }
 
@@ -774,47 +809,62 @@ void WireLink::handleFull(const Full& full, const SealSource& source)
     _listener.deliveryProblem(full.to, detail);
 }
 
-Parsed<local::ChatLine> WireLink::sendTalk(const std::string& to, const std::string& text)
+Parsed<WireLink::SentLine> WireLink::sendTalk(const std::string& to, const std::string& text, const std::string& key)
 {
-    if (to == _settings.self) return Parsed<local::ChatLine>::refuse("you cannot send to yourself (" + to + ")");
-    const Roster::Peer* peer = _roster.find(to);
-    if (peer != nullptr && peer->dialect != Dialect::Peerchat && !_settings.legacy) {
-        return Parsed<local::ChatLine>::refuse(
-            to + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
-                 "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)");
+    if (to == _settings.self) return Parsed<SentLine>::refuse("you cannot send to yourself (" + to + ")");
+    try {
+        if (!key.empty()) {
+            if (std::optional<local::ChatLine> stored = _store.lineWithKey(to, key))
+                return SentLine{std::move(*stored), true};
+        }
+        const Roster::Peer* peer = _roster.find(to);
+        if (peer != nullptr && peer->dialect != Dialect::Peerchat && !_settings.legacy) {
+            return Parsed<SentLine>::refuse(
+                to + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
+                     "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)");
+        }
+        if (_pins.trustOf(to) == local::Trust::Changed) {
+            return Parsed<SentLine>::refuse(to + "'s key changed: compare fingerprints with /verify " + to +
+                                            ", then /trust " + to);
+        }
+        if (_outbox.count(to) >= kMaxQueuedPerPeer) {
+            return Parsed<SentLine>::refuse(std::to_string(kMaxQueuedPerPeer) + " lines to " + to +
+                                            " already wait to be delivered; send more once " + to + " has them");
+        }
+        return SentLine{storeAndSend(to, peer, text, key), false};
+    } catch (const DiskFullException& e) {
+        // The store logs when writes start failing; a person sending again and again adds nothing to the log.
+        return Parsed<SentLine>::refuse("the line to " + to + " was not sent: " + e.message() +
+                                        "; free some space and send again");
+    } catch (const Poco::Exception& e) {
+        return Parsed<SentLine>::refuse("the line to " + to + " was not sent: peerd could not store it (" +
+                                        e.message() + "); check the disk and peerd's log");
     }
-    if (_pins.trustOf(to) == local::Trust::Changed) {
-        return Parsed<local::ChatLine>::refuse(to + "'s key changed: compare fingerprints with /verify " + to +
-                                               ", then /trust " + to);
-    }
-    if (_outbox.count(to) >= kMaxQueuedPerPeer) {
-        return Parsed<local::ChatLine>::refuse(std::to_string(kMaxQueuedPerPeer) + " lines to " + to +
-                                               " already wait to be delivered; send more once " + to + " has them");
-    }
+}
+
+// Stores text as a new line to to (with key unless it is empty) and sends it
+// to peer (nullptr: to is offline); throws what the store throws, before
+// anything was sent.
+local::ChatLine WireLink::storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
+                                       const std::string& key)
+{
     const std::string time = localClockText();
     const std::int64_t storedAtMs = nowMs();
-    try {
-        if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
-            // A seed or .NET client cannot ack: one talk, stored as sent.
-            const local::ChatLine line = _store.addOutgoing(to, _settings.self, time, storedAtMs, text);
-            sendTalkDatagram(Talk{time, _settings.self, text}, *peer);
-            return line;
-        }
-        const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text);
-        if (_rosterLoaded) {
-            _outbox.sent(entry, Outbox::Clock::now());
-            transmit(entry);
-        } else {
-            _outbox.queue(entry, Outbox::Clock::now());
-        }
-        armRetransmit();
-        return local::ChatLine{entry.lineId, to,   true, _settings.self, time, storedAtMs, text,
-                               local::LineState::Pending};
-    } catch (const std::exception& e) {
-        _logger.error("could not store a line to " + to + ": " + e.what());
-        return Parsed<local::ChatLine>::refuse("the line to " + to + " was not sent: peerd could not store it (" +
-                                               e.what() + "); check the disk and peerd's log");
+    if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
+        // A seed or .NET client cannot ack: one talk, stored as sent.
+        local::ChatLine line = _store.addOutgoing(to, _settings.self, time, storedAtMs, text, key);
+        sendTalkDatagram(Talk{time, _settings.self, text}, *peer);
+        return line;
     }
+    const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
+    if (_rosterLoaded) {
+        _outbox.sent(entry, Outbox::Clock::now());
+        transmit(entry);
+    } else {
+        _outbox.queue(entry, Outbox::Clock::now());
+    }
+    armRetransmit();
+    return local::ChatLine{entry.lineId, to, true, _settings.self, time, storedAtMs, text, local::LineState::Pending};
 }
 
 // Sends a line the way its peer takes it now: msg sealed to a peerchat peer
@@ -881,12 +931,23 @@ void WireLink::armRetransmit()
 
 // The peer turned out to be a seed or .NET client, which cannot ack: every
 // line queued for it goes out as talk, once, and leaves the outbox as sent.
+// When the store cannot keep that, the line and those after it stay queued
+// and go again with the next try (a crash or a full disk may double a line
+// at the seed; none is lost).
 void WireLink::talkQueuedLines(const std::string& name, const Roster::Peer& peer)
 {
-    for (const OutboxEntry& entry : _outbox.takeAll(name)) {
+    for (const OutboxEntry& entry : _store.outbox()) {
+        if (entry.peer != name) continue;
         sendTalkDatagram(Talk{entry.sentTime, _settings.self, entry.text}, peer);
-        _store.acknowledge(name, entry.stream, entry.seq);
-        changeLineState(name, entry.lineId, local::LineState::Sent);
+        std::vector<std::uint64_t> sent;
+        try {
+            sent = _store.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);
+        } catch (const Poco::Exception& e) {
+            _logger.debug("talk to " + name + " stays queued: " + e.message());
+            break;
+        }
+        _outbox.acknowledge(name, entry.stream, entry.seq, Outbox::Clock::now());
+        for (const std::uint64_t id : sent) _listener.lineStateChanged(name, id, local::LineState::Sent);
     }
     armRetransmit();
 }
@@ -897,9 +958,15 @@ void WireLink::sendTalkDatagram(const Talk& talk, const Roster::Peer& peer)
     _sink.sendTo(Protocol::encodeDatagram(talk, encoding), peer.endpoint);
 }
 
+// A state the store cannot keep is not shown either: the screen shows what a restart would.
 void WireLink::changeLineState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
-    _store.setState(peer, id, state);
+    try {
+        _store.setState(peer, id, state);
+    } catch (const Poco::Exception& e) {
+        _logger.debug("line " + std::to_string(id) + " to " + peer + " stays as it was: " + e.message());
+        return;
+    }
     _listener.lineStateChanged(peer, id, state);
 }
 

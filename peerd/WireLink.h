@@ -66,6 +66,13 @@ public:
     /// Most lines waiting in the outbox for one peer; more are refused.
     static constexpr std::size_t kMaxQueuedPerPeer = 10000;
 
+    /// What sendTalk did with a line.
+    struct SentLine
+    {
+        local::ChatLine line;   ///< as stored
+        bool repeated = false;  ///< its key was stored already: line is the one stored then, and nothing was done now
+    };
+
     /// identity is the user's key; pins the keys peerd holds for peers and
     /// indexd. onRefused is called once, with the reason, when the login has
     /// failed for good (indexd refused the first login of this run, or
@@ -87,13 +94,17 @@ public:
     /// does not parse, is not authentic or does not come from where it should.
     void handleDatagram(std::string_view bytes, const Endpoint& from);
 
-    /// Stores text as a line to to and sends it: sealed as msg until acked
-    /// (state pending), or, while to is offline, sealed to to's pinned key
-    /// for indexd to keep; as plain talk, once, to a seed or .NET peer in
-    /// legacy mode (state sent). Returns the stored line, or a refusal for a
-    /// person (sending to yourself, to a peer whose key changed, to a seed or
-    /// .NET peer without legacy mode, too many lines waiting, a store that failed).
-    Parsed<local::ChatLine> sendTalk(const std::string& to, const std::string& text);
+    /// Stores text as a line to to, with key unless it is empty, and sends
+    /// it: sealed as msg until acked (state pending), or, while to is
+    /// offline, sealed to to's pinned key for indexd to keep; as plain talk,
+    /// once, to a seed or .NET peer in legacy mode (state sent). A key already
+    /// stored with to makes the send a repeat (its client did not hear the
+    /// answer: peerd crashed, the connection broke): the line stored then is
+    /// returned and nothing is stored or sent. Returns the line, or a refusal
+    /// for a person (sending to yourself, to a peer whose key changed, to a
+    /// seed or .NET peer without legacy mode, too many lines waiting, a full
+    /// disk, a store that failed); a refused line is not stored.
+    Parsed<SentLine> sendTalk(const std::string& to, const std::string& text, const std::string& key = {});
 
     /// The user trusted peer's new key (KeyPins::trust): the lines waiting for
     /// it go out now, in a new stream (the new key's installation never saw
@@ -163,6 +174,8 @@ private:
     void transmitDue();
     void armRetransmit();
     void talkQueuedLines(const std::string& name, const Roster::Peer& peer);
+    local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
+                                 const std::string& key);
     void sendTalkDatagram(const Talk& talk, const Roster::Peer& peer);
     void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
     void deliverIncoming(const Msg& msg, const SealSource& source);
@@ -206,6 +219,7 @@ private:
     bool _silenceReported = false;
     bool _rosterLoaded = false;  ///< a roster has arrived since start: who is offline is known
     bool _rosterStale = false;   ///< an announcement was missed, or a refetch failed
+    bool _keysUnseen = false;    ///< the store could not pin a key presented since the last roster
     std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
     Poco::Logger& _logger;
 };

@@ -7,6 +7,7 @@
 #include "TextLayout.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace peerchat::chatui {
 
@@ -54,6 +55,9 @@ void ChatWindow::onEvent(const local::Event& event)
 {
     if (std::holds_alternative<local::WelcomeEvent>(event)) {
         subscribe();
+        // Sends the last connection did not answer go again under their keys:
+        // peerd answers one it stored already with that line.
+        for (const local::SendRequest& request : _sends.unanswered()) _host.send(request);
         // A search or keys asked of the last connection got no reply; ask this one.
         if (_results.active()) _host.send(_results.start(_results.text()));
         if (!_verifying.empty()) _host.send(local::VerifyRequest{_verifying});
@@ -65,8 +69,8 @@ void ChatWindow::onEvent(const local::Event& event)
 
     if (const auto* unread = std::get_if<local::UnreadEvent>(&event)) {
         if (unread->peer == _model.peer()) markReadIfUnread();
-    } else if (const auto* sent = std::get_if<local::SentEvent>(&event)) {
-        if (sent->to == _model.peer()) answerSend(false);
+    } else if (std::holds_alternative<local::SentEvent>(event)) {
+        answerSend(event);
     } else if (const auto* keys = std::get_if<local::KeysEvent>(&event)) {
         if (keys->peer == _verifying) {
             _verifying.clear();
@@ -78,7 +82,7 @@ void ChatWindow::onEvent(const local::Event& event)
             _panel.show("Key of " + trust->peer + " accepted", IdentityText::trusted(trust->peer));
         }
     } else if (const auto* error = std::get_if<local::ErrorEvent>(&event)) {
-        if (error->op == "send") answerSend(true);
+        if (error->op == "send") answerSend(event);
         if (error->op == "trust") _trusting.clear();
         if (error->op == "verify" && !_verifying.empty()) {
             _verifying.clear();
@@ -89,14 +93,12 @@ void ChatWindow::onEvent(const local::Event& event)
     }
 }
 
-void ChatWindow::answerSend(bool refused)
+void ChatWindow::answerSend(const local::Event& event)
 {
-    if (_unanswered.empty()) return;
-    // peerd answers requests in order: this is the oldest line sent. A refused
-    // one goes back to the input, unless something new is being typed there.
-    if (refused && _input.empty())
-        for (wchar_t c : _unanswered.front()) _input.insert(c);
-    _unanswered.pop_front();
+    const std::optional<local::SendRequest> answered = _sends.answer(event);
+    // A refused line goes back to the input, unless something new is being typed there.
+    if (!answered || !std::holds_alternative<local::ErrorEvent>(event) || !_input.empty()) return;
+    for (wchar_t c : TextLayout::widen(answered->text)) _input.insert(c);
 }
 
 void ChatWindow::applyToConversation(const local::Event& event)
@@ -116,8 +118,6 @@ void ChatWindow::applyToConversation(const local::Event& event)
 void ChatWindow::onDisconnected()
 {
     _model.disconnected();
-    // Whether peerd kept them shows in the history the next connection brings.
-    _unanswered.clear();
     // Whether peerd took a trust shows in the trust the next roster brings.
     _trusting.clear();
 }
@@ -218,8 +218,8 @@ void ChatWindow::sendLine(const std::wstring& text)
         _notice = "peerd is unreachable; the line stays here until it is back";
         return;
     }
-    _host.send(local::SendRequest{_model.peer(), TextLayout::narrow(text)});
-    _unanswered.push_back(_input.take());
+    _host.send(_sends.add(_model.peer(), TextLayout::narrow(text)));
+    _input.take();
     // The line just sent shows in the conversation, at its end.
     _panel.clear();
     leaveSearch();
@@ -353,6 +353,9 @@ void ChatWindow::drawStatus(Canvas& canvas, int row)
 {
     const auto& roster = _host.roster();
     std::string text = _host.connected() && !_notice.empty() ? _notice : StatusText::linkProblem(_host);
+    // First, where a long reason cannot push it off the row: the person's lines are not lost.
+    if (!_host.connected() && !_sends.empty())
+        text = plural(_sends.size(), "line") + (_sends.size() == 1 ? " waits: " : " wait: ") + text;
     if (text.empty()) {
         const bool offline = roster.rosterLoaded() && !roster.isOnline(_model.peer());
         const std::size_t failed = _model.count(local::LineState::Failed);

@@ -5,11 +5,11 @@
 #include "InfoPanel.h"
 #include "InputLine.h"
 #include "LineList.h"
+#include "PendingSends.h"
 #include "SearchResults.h"
 #include "Window.h"
 #include "WindowHost.h"
 
-#include <deque>
 #include <string>
 
 namespace peerchat::chatui {
@@ -24,7 +24,8 @@ namespace peerchat::chatui {
 /// answer to `/trust` show in a panel above the lines until Esc. While the
 /// peer's key is changed a warning bar under the header says what to do.
 /// Subscribes on every (re)connection and marks the conversation read while
-/// it is open. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
+/// it is open. Lines sent and not yet answered when peerd goes away are sent
+/// again, under the same keys, when it is back (PendingSends): each shows once. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
 /// opened from the roster (going back there).
 class ChatWindow : public Window
 {
@@ -41,7 +42,7 @@ public:
 private:
     void subscribe();
     void applyToConversation(const local::Event& event);
-    void answerSend(bool refused);
+    void answerSend(const local::Event& event);
     void submit();
     void run(const ChatCommand& command);
     void sendLine(const std::wstring& text);
@@ -71,8 +72,8 @@ private:
     bool _fromRoster;
     /// A passing message for the status line (an error from peerd, a refusal).
     std::string _notice;
-    /// Lines sent that peerd has not answered yet (sent or error), oldest first, as typed.
-    std::deque<std::wstring> _unanswered;
+    /// Lines sent that peerd has not answered yet (sent or error), oldest first.
+    PendingSends _sends;
     /// Whose keys /verify asked for and peerd has not yet given; empty when none.
     std::string _verifying;
     /// Whose key /trust asked peerd to accept, until peerd says it did or refuses.

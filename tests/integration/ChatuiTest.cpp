@@ -102,6 +102,13 @@ public:
         _connection = _listener.acceptConnection();
     }
 
+    /// Closes the connection as a peerd that dies would, unanswered requests and all.
+    void hangUp()
+    {
+        _connection.close();
+        _reader = peerchat::LineReader(peerchat::local::kMaxLineBytes);
+    }
+
     void send(const peerchat::local::Event& event)
     {
         const std::string line = peerchat::local::LocalProtocol::encodeEvent(event);
@@ -171,6 +178,8 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLineToOfflinePeerIsDeliveredWhenPeerIsBack);
     CPPUNIT_TEST(testMarksFollowStatusEvents);
     CPPUNIT_TEST(testRefusedLineReturnsToInput);
+    CPPUNIT_TEST(testLineTypedAsPeerdDiesShowsOnceWhenItIsBack);
+    CPPUNIT_TEST(testUnansweredSendGoesAgainUnderItsKey);
     CPPUNIT_TEST(testSearchShowsEarlierLineAndReturns);
     CPPUNIT_TEST(testWhoamiShowsTheFingerprintOthersVerify);
     CPPUNIT_TEST(testKeyChangeOfRealPeerWarnsUntilTrusted);
@@ -520,8 +529,9 @@ public:
 
         // A line typed now goes out pending and is marked when peerd says so.
         type("alice", "one more");
-        CPPUNIT_ASSERT_EQUAL(std::string("one more"), peerd.waitRequest<SendRequest>().text);
-        peerd.send(SentEvent{"bob", 7});
+        const SendRequest oneMore = peerd.waitRequest<SendRequest>();
+        CPPUNIT_ASSERT_EQUAL(std::string("one more"), oneMore.text);
+        peerd.send(SentEvent{"bob", 7, oneMore.key});
         peerd.send(MessageEvent{chatLine(7, "alice", "one more", LineState::Pending)});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kPendingMark, "alice: one more"));
         peerd.send(StatusEvent{"bob", 7, LineState::Failed});
@@ -544,18 +554,87 @@ public:
 
         // A line to an offline peer goes to peerd, which may refuse it.
         type("alice", "are you there?");
-        CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), peerd.waitRequest<SendRequest>().text);
-        peerd.send(ErrorEvent{"send", "the line to bob was not sent: the disk is full"});
+        const SendRequest refused = peerd.waitRequest<SendRequest>();
+        CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), refused.text);
+        peerd.send(ErrorEvent{"send", "the line to bob was not sent: the disk is full", refused.key});
         CPPUNIT_ASSERT_MESSAGE("the refused line is not back in the input", waitForLine("alice", {"> are you there?"}));
         CPPUNIT_ASSERT(waitForLine("alice", {"the line to bob was not sent: the disk is full"}));
 
         // Enter sends it again; taken, it leaves the input and shows as stored.
         _tmux->sendKeys("alice", {"Enter"});
-        CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), peerd.waitRequest<SendRequest>().text);
-        peerd.send(SentEvent{"bob", 1});
+        const SendRequest again = peerd.waitRequest<SendRequest>();
+        CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), again.text);
+        CPPUNIT_ASSERT_MESSAGE("a new send reused the refused one's key", again.key != refused.key);
+        peerd.send(SentEvent{"bob", 1, again.key});
         peerd.send(MessageEvent{chatLine(1, "alice", "are you there?", LineState::Stored)});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kStoredMark, "alice: are you there?"));
         CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("> are you") == std::string::npos; }));
+    }
+
+    void testLineTypedAsPeerdDiesShowsOnceWhenItIsBack()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openChat("alice", "alice", "bob");
+        auto bob = _network->attach("bob");
+        subscribeTo(*bob, "alice");
+        // alice's peerd hangs, the line goes out to it unread, and it dies.
+        _network->peerd("alice").freeze();
+        type("alice", "typed as peerd died");
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("> typed") == std::string::npos; }));
+        const std::string udp = _network->udpOf("alice");
+        _network->peerd("alice").signal(SIGKILL);
+        CPPUNIT_ASSERT_EQUAL(128 + SIGKILL, _network->peerd("alice").waitExit());
+        CPPUNIT_ASSERT(waitForLine("alice", {"peerd is unreachable"}));
+        const std::string waiting = _tmux->capture("alice");
+
+        _network->startPeerd("alice", {"--port", udp.substr(udp.rfind(':') + 1)});
+        CPPUNIT_ASSERT_MESSAGE("the line typed as peerd died did not arrive",
+                               peerchat::test::waitMessage(*bob, "typed as peerd died"));
+        CPPUNIT_ASSERT_MESSAGE("no word that the line waits:\n" + waiting,
+                               waiting.find("1 line waits: peerd is unreachable") != std::string::npos);
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: typed as peerd died"}));
+        // Once: on the screen, and in what peerd keeps.
+        type("alice", "marker");
+        CPPUNIT_ASSERT(waitForLine("alice", {"alice: marker"}));
+        const std::string screen = _tmux->capture("alice");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(screen, screen.find("typed as peerd died"), screen.rfind("typed as peerd died"));
+        CPPUNIT_ASSERT_MESSAGE("bob got the line twice",
+                               !peerchat::test::waitMessage(*bob, "typed as peerd died", std::chrono::milliseconds(0)));
+    }
+
+    void testUnansweredSendGoesAgainUnderItsKey()
+    {
+        using namespace peerchat::local;
+        TempDir dir;
+        ScriptedPeerd peerd(dir.file("peerd.sock"));
+        attachScripted(peerd, dir.file("peerd.sock"), true, {});
+
+        // peerd stores the line and dies before it answers.
+        type("alice", "stored, never answered");
+        const SendRequest first = peerd.waitRequest<SendRequest>();
+        CPPUNIT_ASSERT(LocalProtocol::isSendKey(first.key));
+        // chatui reconnects at once (the listening socket takes it), and waits for a welcome.
+        peerd.hangUp();
+
+        // Back, peerd has the line in its history; chatui sends it again under its key.
+        peerd.accept();
+        peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000", kAliceFingerprint});
+        peerd.waitRequest<RosterRequest>();
+        peerd.send(RosterEvent{{UserInfo{"bob", "127.0.0.1:4001", "peerchat", Trust::Pinned}}, {}});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().peer);
+        peerd.send(HistoryEvent{"bob", {chatLine(1, "alice", "stored, never answered", LineState::Pending)}});
+        const SendRequest again = peerd.waitRequest<SendRequest>();
+        CPPUNIT_ASSERT_EQUAL(first.key, again.key);
+        CPPUNIT_ASSERT_EQUAL(first.text, again.text);
+        // A repeated key is answered with the stored line's id, and no message event.
+        peerd.send(SentEvent{"bob", 1, again.key});
+        CPPUNIT_ASSERT(waitForMarkedLine("alice", kPendingMark, "alice: stored, never answered"));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) {
+            return s.find("unreachable") == std::string::npos && s.find("line waits") == std::string::npos;
+        }));
+        const std::string screen = _tmux->capture("alice");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(screen, screen.find("stored, never answered"), screen.rfind("stored, never answered"));
     }
 
     void testSearchShowsEarlierLineAndReturns()
@@ -701,8 +780,10 @@ public:
 
         // A line typed now goes to peerd, which refuses it; it comes back to the input.
         type("alice", "are you still you?");
-        CPPUNIT_ASSERT_EQUAL(std::string("are you still you?"), peerd.waitRequest<SendRequest>().text);
-        peerd.send(ErrorEvent{"send", "bob's key changed: compare fingerprints with /verify bob, then /trust bob"});
+        const SendRequest refused = peerd.waitRequest<SendRequest>();
+        CPPUNIT_ASSERT_EQUAL(std::string("are you still you?"), refused.text);
+        peerd.send(ErrorEvent{"send", "bob's key changed: compare fingerprints with /verify bob, then /trust bob",
+                              refused.key});
         CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: compare fingerprints with /verify bob, then /trust bob"}));
         CPPUNIT_ASSERT(waitForLine("alice", {"> are you still you?"}));
         _tmux->sendKeys("alice", {"C-u"});

@@ -6,8 +6,8 @@
 // peerchat/2 from common/'s codec and crypto only.
 #include "DaemonProcess.h"
 #include "SecureClient.h"
-#include "SmallFilesystem.h"
 #include "TempDir.h"
+#include "TmpfsMount.h"
 
 #include "OfflineBox.h"
 
@@ -22,7 +22,7 @@
 using namespace peerchat;
 using peerchat::test::DaemonProcess;
 using peerchat::test::SecureClient;
-using peerchat::test::SmallFilesystem;
+using peerchat::test::TmpfsMount;
 using std::chrono::milliseconds;
 
 namespace {
@@ -218,7 +218,7 @@ public:
 
     void testFullDiskAnsweredDiskUntilSpaceIsBack()
     {
-        SmallFilesystem disk(16 * 1024 * 1024);
+        TmpfsMount disk(16 * 1024 * 1024);
         _database = disk.file("indexd.db");
         startIndexd({});
         const SigningKey bobKey = SigningKey::generate();

@@ -94,6 +94,25 @@ void killAndRestart(ChatNetwork& net, const std::string& user)
     net.startPeerd(user, {"--port", udp.substr(udp.rfind(':') + 1)});
 }
 
+// A send request line with a key.
+std::string keyedSend(const std::string& to, const std::string& text, const std::string& key)
+{
+    return R"({"op":"send","to":")" + to + R"(","text":")" + text + R"(","key":")" + key + R"("})";
+}
+
+// The id in the sent event that answers the one send client has made; fails the test when it is refused.
+std::uint64_t sentId(LocalClient& client)
+{
+    const auto sent = client.waitFor([&](const LocalClient::Object& event) {
+        const std::string name = event->optValue<std::string>("event", "");
+        return name == "sent" || name == "error";
+    });
+    CPPUNIT_ASSERT_MESSAGE("no answer to the send", sent);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(sent->optValue<std::string>("message", ""), std::string("sent"),
+                                 sent->getValue<std::string>("event"));
+    return sent->getValue<std::uint64_t>("id");
+}
+
 // bob sends text and alice's client sees it arrive.
 void bobSays(ChatPair& pair, const std::string& text)
 {
@@ -137,6 +156,8 @@ class PersistenceTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testKillOfSenderKeepsEverySentLineOnce);
     CPPUNIT_TEST(testSearchFindsLinesAfterRestart);
     CPPUNIT_TEST(testNewerSchemaVersionRefused);
+    CPPUNIT_TEST(testSendRepeatedAfterKillGivesSameLineOnce);
+    CPPUNIT_TEST(testSendLostInKillIsStoredWhenRepeated);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -292,6 +313,46 @@ public:
                                      "run that newer peerd, or pass another --database";
         CPPUNIT_ASSERT_MESSAGE(peerd->log(), peerd->log().find(expected) != std::string::npos);
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(99), headerUserVersion(database));
+    }
+
+    // kill -9 between a send and its answer, as the client sees it: the line
+    // was stored, the answer never came. The client sends again under the same key.
+    void testSendRepeatedAfterKillGivesSameLineOnce()
+    {
+        ChatPair pair;
+        history(*pair.bob, "alice");
+        pair.alice->sendLine(keyedSend("bob", "only once", "k-1"));
+        const std::uint64_t id = sentId(*pair.alice);
+        CPPUNIT_ASSERT(waitMessage(*pair.bob, "only once"));
+        killAndRestart(pair.net, "alice");
+
+        auto alice = pair.net.attach("alice");
+        alice->sendLine(keyedSend("bob", "only once", "k-1"));
+        CPPUNIT_ASSERT_EQUAL(id, sentId(*alice));
+        alice->sendLine(keyedSend("bob", "after the repeat", "k-2"));
+        CPPUNIT_ASSERT_EQUAL(id + 1, sentId(*alice));
+        CPPUNIT_ASSERT_EQUAL(1, textCounts(history(*alice, "bob"))["only once"]);
+        CPPUNIT_ASSERT(waitMessage(*pair.bob, "after the repeat"));
+        CPPUNIT_ASSERT_EQUAL(1, textCounts(history(*pair.bob, "alice"))["only once"]);
+    }
+
+    // kill -9 before peerd read the send: nothing was stored, and the repeat stores it, once.
+    void testSendLostInKillIsStoredWhenRepeated()
+    {
+        ChatPair pair;
+        history(*pair.bob, "alice");
+        pair.net.peerd("alice").freeze();
+        pair.alice->sendLine(keyedSend("bob", "never read", "k-1"));
+        killAndRestart(pair.net, "alice");
+
+        auto alice = pair.net.attach("alice");
+        CPPUNIT_ASSERT_EQUAL(0, textCounts(history(*alice, "bob"))["never read"]);
+        alice->sendLine(keyedSend("bob", "never read", "k-1"));
+        const std::uint64_t id = sentId(*alice);
+        alice->sendLine(keyedSend("bob", "never read", "k-1"));
+        CPPUNIT_ASSERT_EQUAL(id, sentId(*alice));
+        CPPUNIT_ASSERT_EQUAL(1, textCounts(history(*alice, "bob"))["never read"]);
+        CPPUNIT_ASSERT(waitMessage(*pair.bob, "never read"));
     }
 };
 

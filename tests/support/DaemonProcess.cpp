@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -175,6 +176,19 @@ bool DaemonProcess::waitForLog(const std::string& needle, std::chrono::milliseco
 void DaemonProcess::signal(int sig)
 {
     if (_pid > 0 && !_reaped) ::kill(_pid, sig);
+}
+
+void DaemonProcess::freeze()
+{
+    signal(SIGSTOP);
+    // The state is the field after the command name, which is in parentheses and may hold anything.
+    const bool stopped = waitUntil([&] {
+        std::ifstream stat("/proc/" + std::to_string(_pid) + "/stat");
+        const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const std::size_t end = text.rfind(") ");
+        return end != std::string::npos && end + 2 < text.size() && text[end + 2] == 'T';
+    });
+    CPPUNIT_ASSERT_MESSAGE(_program + " did not stop", stopped);
 }
 
 int DaemonProcess::waitExit(std::chrono::milliseconds timeout)

@@ -64,6 +64,10 @@ public:
     std::chrono::milliseconds cpuTime() const;
     bool running();
     void signal(int sig);
+    /// Stops the process (SIGSTOP) and waits until it is stopped, which a
+    /// signal alone does not promise; signal(SIGCONT) lets it go on. Fails the
+    /// test when it does not stop in time.
+    void freeze();
     /// Waits for the process to exit; returns its exit code, or 128+signal when
     /// killed by a signal, or -1 when it did not exit in time (it is then killed).
     int waitExit(std::chrono::milliseconds timeout = std::chrono::seconds(10));

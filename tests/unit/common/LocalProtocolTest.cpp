@@ -120,7 +120,8 @@ std::string paddedRequest(std::size_t bytes)
 
 std::vector<Request> sampleRequests()
 {
-    return {RosterRequest{}, SendRequest{"天涯", kAwkwardText}, SubscribeRequest{"bob"}, UnsubscribeRequest{"bob"},
+    return {RosterRequest{}, SendRequest{"天涯", kAwkwardText}, SendRequest{"bob", "hi", "Zq3_x-9a"},
+            SubscribeRequest{"bob"}, UnsubscribeRequest{"bob"},
             ReadRequest{"天涯"}, SearchRequest{"bob", "lunch"}, VerifyRequest{"天涯"}, TrustRequest{"bob"}};
 }
 
@@ -136,7 +137,9 @@ std::vector<Event> sampleEvents()
         MessageEvent{sampleLine(3, false, "你好")},
         UnreadEvent{"bob", 3},
         SentEvent{"bob", 12},
+        SentEvent{"bob", 13, "Zq3_x-9a"},
         ErrorEvent{"send", "bob is not online; wait for them to log in"},
+        ErrorEvent{"send", "the disk holding /tmp/alice.db is full; free some space and send again", "Zq3_x-9a"},
         StatusEvent{"bob", 4, LineState::Stored},
         FoundEvent{"bob", "hi", {sampleLine(1, false, "hi")}},
         KeysEvent{"天涯", kFingerprint, kOtherFingerprint, kThirdFingerprint, Trust::Changed},
@@ -157,6 +160,9 @@ class LocalProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRoundTripRosterAndPresenceEvents);
     CPPUNIT_TEST(testRoundTripHistoryAndMessageEvents);
     CPPUNIT_TEST(testRoundTripUnreadSentAndErrorEvents);
+    CPPUNIT_TEST(testSendKeyIsWrittenOnlyWhenGiven);
+    CPPUNIT_TEST(testRoundTripSendKeys);
+    CPPUNIT_TEST(testRefuseBadSendKeys);
     CPPUNIT_TEST(testRoundTripLineStatesAndSearch);
     CPPUNIT_TEST(testRoundTripVerifyAndTrust);
     CPPUNIT_TEST(testWriteVerifiedOnlyWhenFalse);
@@ -211,6 +217,47 @@ public:
         // The same text as a person would type it by hand into socat, with escapes.
         const Request typed = decodeRequestOk(R"({"op":"send","to":"bob","text":"a\"b\\c\nd\u001b\u5929\u6DAF\ud83d\ude00"})");
         CPPUNIT_ASSERT_EQUAL(std::string("a\"b\\c\nd\x1b天涯\xF0\x9F\x98\x80"), std::get<SendRequest>(typed).text);
+    }
+
+    void testSendKeyIsWrittenOnlyWhenGiven()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"op":"send","to":"bob","text":"hi","key":"K-1_z"})" "\n"),
+                             LocalProtocol::encodeRequest(SendRequest{"bob", "hi", "K-1_z"}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"sent","to":"bob","id":3,"key":"K-1_z"})" "\n"),
+                             LocalProtocol::encodeEvent(SentEvent{"bob", 3, "K-1_z"}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"sent","to":"bob","id":3})" "\n"),
+                             LocalProtocol::encodeEvent(SentEvent{"bob", 3}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"error","op":"send","message":"no","key":"K"})" "\n"),
+                             LocalProtocol::encodeEvent(ErrorEvent{"send", "no", "K"}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"error","op":"send","message":"no"})" "\n"),
+                             LocalProtocol::encodeEvent(ErrorEvent{"send", "no"}));
+        CPPUNIT_ASSERT_EQUAL(std::string(), std::get<SendRequest>(decodeRequestOk(R"({"op":"send","to":"bob","text":"hi"})")).key);
+    }
+
+    void testRoundTripSendKeys()
+    {
+        const std::string longest(kMaxSendKeyBytes, 'k');
+        for (const std::string& key : {std::string("a"), std::string("AZaz09-_"), longest}) {
+            CPPUNIT_ASSERT(LocalProtocol::isSendKey(key));
+            CPPUNIT_ASSERT_EQUAL(key, requestRoundTrip(SendRequest{"bob", "hi", key}).key);
+            CPPUNIT_ASSERT_EQUAL(key, eventRoundTrip(SentEvent{"bob", 1, key}).key);
+            CPPUNIT_ASSERT_EQUAL(key, eventRoundTrip(ErrorEvent{"send", "no", key}).key);
+        }
+    }
+
+    void testRefuseBadSendKeys()
+    {
+        for (const std::string& key : {std::string(), std::string(kMaxSendKeyBytes + 1, 'k'), std::string("a b"),
+                                       std::string("a+b"), std::string("a/b"), std::string("a=b"), std::string("天涯")}) {
+            CPPUNIT_ASSERT_MESSAGE(key, !LocalProtocol::isSendKey(key));
+            assertRequestRefused(R"({"op":"send","to":"bob","text":"hi","key":")" + key + R"("})");
+            assertEventRefused(R"({"event":"sent","to":"bob","id":1,"key":")" + key + R"("})");
+        }
+        for (const char* value : {"5", "null", "true", R"(["k"])", R"({"k":1})"})
+            assertRequestRefused(std::string(R"({"op":"send","to":"bob","text":"hi","key":)") + value + "}");
+        const auto refused = LocalProtocol::decodeRequest(R"({"op":"send","to":"bob","text":"hi","key":"a b"})");
+        CPPUNIT_ASSERT_EQUAL(std::string("field 'key' must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'"),
+                             refused.error());
     }
 
     void testEncodeEventsExactly()

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 using peerchat::ConversationStore;
+using peerchat::DiskFullException;
 using peerchat::KeyPin;
 using peerchat::local::LineState;
 using peerchat::test::key;
@@ -60,6 +61,18 @@ bool contains(const std::string& text, const std::string& part)
     return text.find(part) != std::string::npos;
 }
 
+// A text too long for any page the database has room in: storing it needs a new page.
+const std::string kPageOfText(4000, 'x');
+
+// A database at path with a trigger that refuses every change to table.
+void refuseChangesTo(const std::string& path, const std::string& table, const std::string& change)
+{
+    { ConversationStore store(path, 100); }
+    rawSession(path) << "CREATE TRIGGER refuse_" + change + " BEFORE " + change + " ON " + table +
+                            " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        now;
+}
+
 } // namespace
 
 class ConversationStoreTest : public CppUnit::TestFixture
@@ -68,7 +81,7 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAddNumbersLinesFromOnePerPeer);
     CPPUNIT_TEST(testEnqueueNumbersOneStreamPerPeer);
     CPPUNIT_TEST(testAcknowledgeDeliversUpToSeq);
-    CPPUNIT_TEST(testRestartStreamRenumbersWaitingLinesAndSurvivesReopen);
+    CPPUNIT_TEST(testTrustKeyPinsAndRenumbersWaitingLinesAndSurvivesReopen);
     CPPUNIT_TEST(testDeliverAdvancesIncomingStream);
     CPPUNIT_TEST(testAddKeepsBothDirectionsInOrder);
     CPPUNIT_TEST(testHistoryLimitDropsOldestAndKeepsCounting);
@@ -92,6 +105,13 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOpenMigratesVersion1MarkingOldLinesUnverified);
     CPPUNIT_TEST(testKeyPinsSurviveReopen);
     CPPUNIT_TEST(testOpenRefusesDamagedKey);
+    CPPUNIT_TEST(testFullDiskRefusesWholeLineAndTakesItOnceThereIsRoom);
+    CPPUNIT_TEST(testFullDiskRefusesDeliveryAndKeepsPosition);
+    CPPUNIT_TEST(testRefusedAcknowledgeKeepsLinesQueued);
+    CPPUNIT_TEST(testRefusedTrustKeepsPinAndStream);
+    CPPUNIT_TEST(testKeyFindsLineSentWithIt);
+    CPPUNIT_TEST(testKeyIsUniquePerConversation);
+    CPPUNIT_TEST(testKeyForgottenWithItsLine);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -132,7 +152,7 @@ public:
         CPPUNIT_ASSERT(!store.setState("bob", 99, peerchat::local::LineState::Failed));
     }
 
-    void testRestartStreamRenumbersWaitingLinesAndSurvivesReopen()
+    void testTrustKeyPinsAndRenumbersWaitingLinesAndSurvivesReopen()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
@@ -144,7 +164,7 @@ public:
             store.enqueue("bob", "alice", "12:00:02", 3, "two");
             store.enqueue("bob", "alice", "12:00:03", 4, "three");
             store.acknowledge("bob", first.stream, 1);
-            const auto moved = store.restartStream("bob");
+            const auto moved = store.trustKey("bob", KeyPin{key(2), std::nullopt});
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), moved.size());
             restarted = moved[0].stream;
             CPPUNIT_ASSERT(peerchat::isStreamId(restarted));
@@ -154,9 +174,11 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), moved[1].seq);
             CPPUNIT_ASSERT_EQUAL(restarted, moved[1].stream);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.enqueue("bob", "alice", "12:00:04", 5, "four").seq);
-            CPPUNIT_ASSERT(store.restartStream("dave").empty());
+            CPPUNIT_ASSERT(store.trustKey("dave", KeyPin{key(3), std::nullopt}).empty());
         }
         ConversationStore store(path, 100);
+        CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(2));
+        CPPUNIT_ASSERT(store.keyPins().at("dave").pinned == key(3));
         const auto outbox = store.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), outbox.size());
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), outbox[0].peer);
@@ -558,10 +580,13 @@ public:
             CPPUNIT_ASSERT(store.indexKeys().empty());
             CPPUNIT_ASSERT(store.addIncoming("bob", "12:00:01", 2000, "new line", true).verified);
             store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+            CPPUNIT_ASSERT(!store.lineWithKey("bob", "k"));
+            store.enqueue("bob", "alice", "12:00:02", 3000, "keyed line", "k");
         }
         CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
         ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lineWithKey("bob", "k")->id);
         CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
     }
 
@@ -606,6 +631,121 @@ public:
                                      "--database",
                                  e.message());
         }
+    }
+
+    void testFullDiskRefusesWholeLineAndTakesItOnceThereIsRoom()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.enqueue("bob", "alice", "12:00:00", 1, "before", "k1");
+            store.limitPages(1);
+            try {
+                store.enqueue("bob", "alice", "12:00:01", 2, kPageOfText, "k2");
+                CPPUNIT_FAIL("a line was stored on a full disk");
+            } catch (const DiskFullException& e) {
+                CPPUNIT_ASSERT_EQUAL("the disk holding " + path + " is full", e.message());
+            }
+            CPPUNIT_ASSERT_THROW(store.addIncoming("bob", "12:00:02", 3, kPageOfText, true), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.addOutgoing("seed", "alice", "12:00:03", 4, kPageOfText), DiskFullException);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
+            CPPUNIT_ASSERT(!store.lineWithKey("bob", "k2"));
+
+            // No restart: the same store takes the line as soon as there is room, numbered as if nothing failed.
+            store.limitPages(1000000);
+            const auto next = store.enqueue("bob", "alice", "12:00:04", 5, kPageOfText, "k2");
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.lineId);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:05", 6, "hi", true).id);
+        }
+        ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lineWithKey("bob", "k2")->id);
+        CPPUNIT_ASSERT(store.history("seed").empty());
+    }
+
+    void testFullDiskRefusesDeliveryAndKeepsPosition()
+    {
+        ConversationStore store(100);
+        store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+        store.limitPages(1);
+        CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 2, "12:00:01", 2, kPageOfText), DiskFullException);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        store.limitPages(1000000);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.deliver("bob", "ff", 2, "12:00:01", 2, kPageOfText).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
+    }
+
+    void testRefusedAcknowledgeKeepsLinesQueued()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        refuseChangesTo(path, "outbox", "DELETE");
+        ConversationStore store(path, 100);
+        const auto entry = store.enqueue("bob", "alice", "12:00:00", 1, "one");
+        CPPUNIT_ASSERT_THROW(store.acknowledge("bob", entry.stream, 1), Poco::IOException);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+        CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Pending);
+        // The store goes on: the next change that the database takes is kept.
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.enqueue("bob", "alice", "12:00:01", 2, "two").seq);
+    }
+
+    void testRefusedTrustKeepsPinAndStream()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        refuseChangesTo(path, "outbox", "UPDATE");
+        ConversationStore store(path, 100);
+        store.saveKeyPin("bob", KeyPin{key(1), key(2)});
+        const auto entry = store.enqueue("bob", "alice", "12:00:00", 1, "one");
+        CPPUNIT_ASSERT_THROW(store.trustKey("bob", KeyPin{key(2), std::nullopt}), Poco::IOException);
+        CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
+        CPPUNIT_ASSERT_EQUAL(entry.stream, store.outbox().at(0).stream);
+        CPPUNIT_ASSERT_EQUAL(entry.stream, store.enqueue("bob", "alice", "12:00:01", 2, "two").stream);
+    }
+
+    void testKeyFindsLineSentWithIt()
+    {
+        ConversationStore store(100);
+        CPPUNIT_ASSERT(!store.lineWithKey("bob", "k1"));
+        const auto queued = store.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k1");
+        const auto talked = store.addOutgoing("seed", "alice", "12:00:01", 2, "to a seed", "k2");
+        store.enqueue("bob", "alice", "12:00:02", 3, "without a key");
+        store.acknowledge("bob", queued.stream, 1);
+        const auto line = store.lineWithKey("bob", "k1");
+        CPPUNIT_ASSERT(line);
+        CPPUNIT_ASSERT_EQUAL(queued.lineId, line->id);
+        CPPUNIT_ASSERT_EQUAL(std::string("to bob"), line->text);
+        CPPUNIT_ASSERT(line->state == LineState::Delivered);
+        CPPUNIT_ASSERT_EQUAL(talked.id, store.lineWithKey("seed", "k2")->id);
+        CPPUNIT_ASSERT(store.lineWithKey("seed", "k2")->state == LineState::Sent);
+        CPPUNIT_ASSERT(!store.lineWithKey("bob", "k2"));
+    }
+
+    void testKeyIsUniquePerConversation()
+    {
+        ConversationStore store(100);
+        store.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.enqueue("carol", "alice", "12:00:01", 2, "to carol", "k").lineId);
+        CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:02", 3, "again", "k"), Poco::IOException);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::string("to carol"), store.lineWithKey("carol", "k")->text);
+    }
+
+    void testKeyForgottenWithItsLine()
+    {
+        ConversationStore store(2);
+        store.enqueue("bob", "alice", "12:00:00", 1, "one", "k1");
+        store.enqueue("bob", "alice", "12:00:01", 2, "two", "k2");
+        store.enqueue("bob", "alice", "12:00:02", 3, "three", "k3");
+        CPPUNIT_ASSERT(!store.lineWithKey("bob", "k1"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.enqueue("bob", "alice", "12:00:03", 4, "one again", "k1").lineId);
     }
 };
 

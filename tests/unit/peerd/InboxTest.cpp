@@ -16,6 +16,14 @@ Msg msg(std::uint64_t seq, const std::string& from = "bob", const std::string& s
     return Msg{stream, seq, "12:00:0" + std::to_string(seq % 10), from, "line " + std::to_string(seq)};
 }
 
+// msg(seq) with a text too long for any page the store has room in.
+Msg pageMsg(std::uint64_t seq)
+{
+    Msg big = msg(seq);
+    big.text = std::string(4000, 'x');
+    return big;
+}
+
 std::vector<std::string> texts(const Inbox::Result& result)
 {
     std::vector<std::string> out;
@@ -45,6 +53,8 @@ class InboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnreadCountsFollowEachLine);
     CPPUNIT_TEST(testShuffledStreamDeliversEveryLineOnceInOrder);
     CPPUNIT_TEST(testHeldStreamsPerSenderBounded);
+    CPPUNIT_TEST(testRefusedMessageNotDeliveredNorPassed);
+    CPPUNIT_TEST(testRefusedHeldMessageStaysHeld);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -202,6 +212,55 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "bob", streamId(0)), 500).delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "bob", streamId(1)), 501).delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "carol", "c0c"), 502).delivered.size());
+    }
+
+    void testRefusedMessageNotDeliveredNorPassed()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        inbox.receive(msg(1), 10);
+        inbox.receive(msg(3), 30);
+        store.limitPages(1);
+        const auto refused = inbox.receive(pageMsg(2), 20);
+        CPPUNIT_ASSERT(refused.delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), refused.position);
+        CPPUNIT_ASSERT_MESSAGE(refused.refusal, refused.refusal.find("is full") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
+
+        // Sent again once there is room, it goes in with what was held behind it.
+        store.limitPages(1000000);
+        const auto again = inbox.receive(pageMsg(2), 21);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), again.position);
+        CPPUNIT_ASSERT(again.refusal.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), again.delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+    }
+
+    void testRefusedHeldMessageStaysHeld()
+    {
+        ConversationStore store(100);
+        Inbox inbox(store, 16);
+        inbox.receive(pageMsg(3), 30);
+        inbox.receive(msg(4), 40);
+        store.limitPages(1);
+        // 1 and 2 fit pages the store has; 3, held behind them, does not.
+        const auto partly = inbox.receive(msg(1), 10);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), partly.position);
+        const auto second = inbox.receive(msg(2), 20);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), second.position);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), second.delivered.size());
+        CPPUNIT_ASSERT(!second.refusal.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
+
+        store.limitPages(1000000);
+        const auto rest = inbox.receive(msg(2), 21);
+        CPPUNIT_ASSERT(rest.delivered.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), rest.position);
+        const auto third = inbox.receive(pageMsg(3), 31);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), third.position);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), third.delivered.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
     }
 };
 

@@ -57,6 +57,7 @@ public:
     UiServer& server() { return *_server; }
     Roster& roster() { return _roster; }
     KeyPins& pins() { return _pins; }
+    ConversationStore& store() { return _store; }
     const SigningKey& identity() const { return _identity; }
 
     /// Runs task on the loop's thread and waits for it; what it throws is thrown here.

@@ -44,6 +44,8 @@ class UiSessionTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTrustChangeReachesEveryClient);
     CPPUNIT_TEST(testEventsHeldForLateReaderArriveInOrder);
     CPPUNIT_TEST(testClientPastPendingBoundIsDisconnected);
+    CPPUNIT_TEST(testRepeatedKeyAnswersSameLineAndStoresNothing);
+    CPPUNIT_TEST(testSendOnFullDiskSaysSoAndStoresNothing);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -217,6 +219,58 @@ public:
         CPPUNIT_ASSERT(stalled.waitClosed());
         reader.sendLine(R"({"op":"roster"})");
         CPPUNIT_ASSERT(reader.waitEvent("roster"));
+    }
+
+    void testRepeatedKeyAnswersSameLineAndStoresNothing()
+    {
+        LocalClient sender = attach();
+        LocalClient watcher = attach();
+        watcher.sendLine(R"({"op":"subscribe","peer":"bob"})");
+        CPPUNIT_ASSERT(waitAbout(watcher, "history", "bob"));
+        sender.sendLine(R"({"op":"send","to":"bob","text":"only once","key":"K1"})");
+        const auto first = sender.waitEvent("sent");
+        CPPUNIT_ASSERT_MESSAGE("no sent event", first);
+        CPPUNIT_ASSERT_EQUAL(std::string("K1"), first->getValue<std::string>("key"));
+        CPPUNIT_ASSERT(watcher.waitEvent("message"));
+
+        sender.sendLine(R"({"op":"send","to":"bob","text":"only once","key":"K1"})");
+        const auto again = sender.waitEvent("sent");
+        CPPUNIT_ASSERT_MESSAGE("no sent event for the repeat", again);
+        CPPUNIT_ASSERT_EQUAL(first->getValue<std::uint64_t>("id"), again->getValue<std::uint64_t>("id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("K1"), again->getValue<std::string>("key"));
+
+        // The next line's message comes after anything the repeat would have caused.
+        sender.sendLine(R"({"op":"send","to":"bob","text":"marker","key":"K2"})");
+        const auto next = watcher.waitEvent("message");
+        CPPUNIT_ASSERT(next);
+        CPPUNIT_ASSERT_EQUAL(std::string("marker"), next->getObject("line")->getValue<std::string>("text"));
+        onLoop([this] {
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().history("bob").size());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().outbox().size());
+        });
+    }
+
+    void testSendOnFullDiskSaysSoAndStoresNothing()
+    {
+        LocalClient client = attach();
+        onLoop([this] { _ui->store().limitPages(1); });
+        const std::string page(4000, 'x');
+        client.sendLine(R"({"op":"send","to":"bob","text":")" + page + R"(","key":"K1"})");
+        const auto error = client.waitEvent("error");
+        CPPUNIT_ASSERT_MESSAGE("no error event", error);
+        CPPUNIT_ASSERT_EQUAL(std::string("send"), error->getValue<std::string>("op"));
+        CPPUNIT_ASSERT_EQUAL(std::string("K1"), error->getValue<std::string>("key"));
+        CPPUNIT_ASSERT_EQUAL(std::string("the line to bob was not sent: the disk holding :memory: is full; free some "
+                                         "space and send again"),
+                             error->getValue<std::string>("message"));
+        onLoop([this] { CPPUNIT_ASSERT(_ui->store().history("bob").empty()); });
+
+        // The same send, once there is room, is a new line: nothing of the refused one was kept.
+        onLoop([this] { _ui->store().limitPages(1000000); });
+        client.sendLine(R"({"op":"send","to":"bob","text":")" + page + R"(","key":"K1"})");
+        const auto sent = client.waitEvent("sent");
+        CPPUNIT_ASSERT_MESSAGE("no sent event once there was room", sent);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), sent->getValue<std::uint64_t>("id"));
     }
 
 private:

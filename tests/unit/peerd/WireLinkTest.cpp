@@ -783,10 +783,10 @@ public:
         goOnline({entry("bob", kBob)});
         const auto line = _link->sendTalk("bob", "你好, world");
         CPPUNIT_ASSERT(line.ok());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), line->id);
-        CPPUNIT_ASSERT(line->outgoing);
-        CPPUNIT_ASSERT_EQUAL(std::string("alice"), line->from);
-        CPPUNIT_ASSERT(line->state == local::LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), line->line.id);
+        CPPUNIT_ASSERT(line->line.outgoing);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), line->line.from);
+        CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
         CPPUNIT_ASSERT(_sink.sent[0].sealed());
@@ -794,7 +794,7 @@ public:
         const std::string stream = streamTo("bob");
         CPPUNIT_ASSERT(std::regex_match(_sink.sent[0].text,
                                         std::regex("msg,[0-9a-f]+,1,[0-2][0-9]:[0-5][0-9]:[0-5][0-9],alice,你好, world")));
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->sentTime + ",alice,你好, world", _sink.sent[0].text);
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,你好, world", _sink.sent[0].text);
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
 
         CPPUNIT_ASSERT(_link->sendTalk("bob", "two").ok());
@@ -818,7 +818,7 @@ public:
         _sink.sent.clear();
         const auto line = _link->sendTalk("bob", "early");
         CPPUNIT_ASSERT(line.ok());
-        CPPUNIT_ASSERT(line->state == local::LineState::Pending);
+        CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
         // Without a roster bob's whereabouts are unknown: nothing goes anywhere yet.
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 100ms));
 
@@ -1073,8 +1073,8 @@ public:
         CPPUNIT_ASSERT(bytes.size() > 2 && bytes[0] == 't' && bytes[1] == '\0');
         const auto text = Utf8::fromUtf16le(bytes);
         CPPUNIT_ASSERT(text.has_value());
-        CPPUNIT_ASSERT_EQUAL("talk," + line->sentTime + ",alice,你好, world", *text);
-        CPPUNIT_ASSERT(line->state == local::LineState::Sent);
+        CPPUNIT_ASSERT_EQUAL("talk," + line->line.sentTime + ",alice,你好, world", *text);
+        CPPUNIT_ASSERT(line->line.state == local::LineState::Sent);
         CPPUNIT_ASSERT(_store->outbox().empty());
     }
 
@@ -1085,12 +1085,12 @@ public:
         goOnline(quick, {{"seed1", kBob, "seed", std::nullopt}});
         const auto line = _link->sendTalk("seed1", "hello, seed");
         CPPUNIT_ASSERT(line.ok());
-        CPPUNIT_ASSERT(line->state == local::LineState::Sent);
+        CPPUNIT_ASSERT(line->line.state == local::LineState::Sent);
         CPPUNIT_ASSERT(stateOf("seed1", 1) == local::LineState::Sent);
         CPPUNIT_ASSERT(_store->outbox().empty());
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
-        CPPUNIT_ASSERT_EQUAL("talk," + line->sentTime + ",alice,hello, seed", _sink.sent[0].bytes);
+        CPPUNIT_ASSERT_EQUAL("talk," + line->line.sentTime + ",alice,hello, seed", _sink.sent[0].bytes);
         CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
     }
 
@@ -1123,7 +1123,7 @@ public:
         deliver(signedLogout("bob", kBob, 2), kIndex);
         const auto line = _link->sendTalk("bob", "while you were out, 你好");
         CPPUNIT_ASSERT(line.ok());
-        CPPUNIT_ASSERT(line->state == local::LineState::Pending);
+        CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_sink.sent[0].to == kIndex);
         CPPUNIT_ASSERT(_sink.sent[0].sealed());
@@ -1136,7 +1136,7 @@ public:
         CPPUNIT_ASSERT(_sink.sent[0].text.find("while you were out") == std::string::npos);
         const Parsed<std::string> opened = OfflineBox::open(party("bob").identity, _alice.publicKey(), post.box);
         CPPUNIT_ASSERT(opened.ok());
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->sentTime + ",alice,while you were out, 你好", *opened);
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,while you were out, 你好", *opened);
 
         deliverFromIndex(Stored{"bob", stream, 1});
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Stored));
@@ -1151,7 +1151,7 @@ public:
         goOnline(quick, {});
         const auto line = _link->sendTalk("bob", "whoever you are");
         CPPUNIT_ASSERT(line.ok());
-        CPPUNIT_ASSERT(line->state == local::LineState::Pending);
+        CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
         // Without bob's key there is nothing to seal to.
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 100ms));
 
