@@ -18,7 +18,8 @@ namespace peerchat {
 
 /// One non-blocking UDP socket on an EventLoop: hands every datagram that
 /// arrives to a handler (on the loop's thread) and sends datagrams.
-/// Datagrams larger than Protocol::kMaxDatagramBytes are dropped here.
+/// A datagram larger than Protocol::kMaxDatagramBytes reaches the handler
+/// cut to kMaxDatagramBytes + 1 bytes, for it to drop.
 class UdpChannel : public DatagramSink
 {
 public:
@@ -42,8 +43,6 @@ public:
 
     /// Datagrams that could not be sent (full buffer, unreachable).
     std::uint64_t sendFailures() const { return _sendFailures; }
-    /// Datagrams dropped on arrival for being oversize.
-    std::uint64_t oversizeDrops() const { return _oversizeDrops; }
 
 private:
     void onReadable();
@@ -54,7 +53,6 @@ private:
     Poco::Net::DatagramSocket _socket;
     Handler _handler;
     std::uint64_t _sendFailures = 0;
-    std::uint64_t _oversizeDrops = 0;
     FaultSettings _faults;
     std::mt19937_64 _random;
     std::set<EventLoop::TimerId> _delayed;

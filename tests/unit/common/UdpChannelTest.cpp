@@ -1,5 +1,6 @@
 #include "UdpChannel.h"
 
+#include "Protocol.h"
 #include "Wait.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -49,6 +50,7 @@ class UdpChannelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReorderHoldsDatagramBehindLaterOne);
     CPPUNIT_TEST(testDelayChangesOrderSameWayForSameSeed);
     CPPUNIT_TEST(testReorderChangesOrderSameWayForSameSeed);
+    CPPUNIT_TEST(testOversizeDatagramReachesHandlerCut);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -104,6 +106,16 @@ public:
     void testReorderChangesOrderSameWayForSameSeed()
     {
         assertSameShuffleForSameSeed("reorder=0.5,seed=3");
+    }
+
+    // The handler, not the channel, drops an oversize datagram (and counts
+    // it after its own cheaper checks): it gets one byte more than the largest allowed.
+    void testOversizeDatagramReachesHandlerCut()
+    {
+        const std::string oversize(60000, 'x');
+        const auto received = sendThenMarker(FaultSettings{}, {oversize}, 2);
+        CPPUNIT_ASSERT(received == (std::vector<std::string>{
+                                       oversize.substr(0, peerchat::Protocol::kMaxDatagramBytes + 1), kMarker}));
     }
 
 private:
