@@ -105,13 +105,14 @@ void LoginHandler::handleHello(const Hello& hello, const Request& request)
     if (dialectFromToken(hello.dialect) != Dialect::Peerchat) {
         logger().information("refused hello %s from %s: dialect %s is not supported", hello.name,
                              request.source.toString(), hello.dialect);
-        answer(Refuse{hello.name, "version"}, TextEncoding::Utf8, request.source, request.bytes);
+        answer(Refuse{hello.name, "version", hello.nonce}, TextEncoding::Utf8, request.source, request.bytes);
         return;
     }
     // Hellos come from every peerd at every login, and floods of them from anyone: debug.
     logger().debug("hello %s from %s: challenged", hello.name, request.source.toString());
+    // The hello's own nonce echoed: peerd answers only challenges to its hellos.
     const Challenge challenge{hello.name, request.source,
-                              _cookie.issue(hello.name, request.source, _wallClock())};
+                              _cookie.issue(hello.name, request.source, _wallClock()), hello.nonce};
     answer(challenge, TextEncoding::Utf8, request.source, request.bytes);
 }
 
@@ -123,7 +124,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     // that no auth has answered yet.
     const auto refuse = [&](const std::string& reason, const std::string& why) {
         logger().information("refused auth %s from %s: %s", auth.name, source.toString(), why);
-        answer(Refuse{auth.name, reason}, TextEncoding::Utf8, source, request.bytes);
+        answer(Refuse{auth.name, reason, auth.nonce}, TextEncoding::Utf8, source, request.bytes);
     };
     if (dialectFromToken(auth.dialect) != Dialect::Peerchat) {
         refuse("version", "dialect " + auth.dialect + " is not supported");
@@ -147,7 +148,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     if (owner && *owner != auth.keys.identity) {
         logger().warning("refused auth %s from %s: %s belongs to identity key %s, not %s", auth.name,
                          source.toString(), auth.name, Fingerprint::of(*owner), Fingerprint::of(auth.keys.identity));
-        answer(Refuse{auth.name, "key"}, TextEncoding::Utf8, source, request.bytes);
+        answer(Refuse{auth.name, "key", auth.nonce}, TextEncoding::Utf8, source, request.bytes);
         return;
     }
     if (_parts.directory.isRetired(auth.keys.kx)) {

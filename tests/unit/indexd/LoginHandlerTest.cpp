@@ -1,3 +1,4 @@
+#include "Base64.h"
 #include "Broadcaster.h"
 #include "Directory.h"
 #include "IndexDatabase.h"
@@ -42,10 +43,12 @@ using peerchat::Mail;
 using peerchat::MailCarrier;
 using peerchat::Mailbox;
 using peerchat::Message;
+using peerchat::Nonce;
 using peerchat::OfflineBox;
 using peerchat::Post;
 using peerchat::Protocol;
 using peerchat::RateLimiter;
+using peerchat::Refuse;
 using peerchat::RosterPorts;
 using peerchat::SealedSender;
 using peerchat::Seen;
@@ -96,6 +99,7 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHelloAnsweredWithChallengeToSource);
     CPPUNIT_TEST(testShortHelloGetsNoChallenge);
     CPPUNIT_TEST(testHelloOfOtherVersionRefused);
+    CPPUNIT_TEST(testHelloNonceEchoedInChallengeAndRefusal);
     CPPUNIT_TEST(testAuthWelcomedWithSignedWelcome);
     CPPUNIT_TEST(testAuthBindsNameToKeyOnFirstLogin);
     CPPUNIT_TEST(testLoginAnnouncedSignedWithKeys);
@@ -190,6 +194,18 @@ public:
         receive("hello,bob,peerchat/1," + std::string(170, '0'), "127.0.0.1:5002");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"refuse,alice,version"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"refuse,bob,version"}));
+    }
+
+    void testHelloNonceEchoedInChallengeAndRefusal()
+    {
+        Nonce nonce{};
+        nonce.fill(7);
+        const std::string echoed = "," + peerchat::Base64::encode(nonce) + ",";
+        receive("hello,alice,peerchat/2" + echoed + std::string(150, '0'), "127.0.0.1:5001");
+        const auto challenge = std::get<peerchat::Challenge>(Protocol::decode(lastTo("127.0.0.1:5001")).value());
+        CPPUNIT_ASSERT(challenge.echo == nonce);
+        receive("hello,bob,peerchat/3" + echoed + std::string(150, '0'), "127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(Protocol::encode(Refuse{"bob", "version", nonce}), lastTo("127.0.0.1:5002"));
     }
 
     void testAuthWelcomedWithSignedWelcome()
@@ -296,8 +312,9 @@ public:
         _sink->sent.clear();
 
         TestPeer mallory("alice", "127.0.0.1:5009");
-        receive(mallory.auth(challengeFor(mallory)), "127.0.0.1:5009");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,key"), lastTo("127.0.0.1:5009"));
+        const std::string auth = mallory.auth(challengeFor(mallory));
+        receive(auth, "127.0.0.1:5009");
+        CPPUNIT_ASSERT_EQUAL(refusalOf(auth, "key"), lastTo("127.0.0.1:5009"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("refused auth alice from 127.0.0.1:5009: alice belongs to"));
@@ -314,7 +331,7 @@ public:
         Auth auth = alice.authFor(challengeFor(alice));
         auth.sig[10] ^= 0x40;
         receive(Protocol::encode(auth), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(refusalOf(Protocol::encode(auth), "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT(!_keys->identityOf("alice"));
 
@@ -322,7 +339,7 @@ public:
         auth = alice.authFor(challengeFor(alice));
         auth.sig = SigningKey::generate().sign(SignedStatement::auth(auth));
         receive(Protocol::encode(auth), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(refusalOf(Protocol::encode(auth), "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
 
         // A refused auth burns no stamp: the next good one gets in.
@@ -338,7 +355,7 @@ public:
         auth.keys.kx = peerchat::KxKeyPair::generate().publicKey();
         auth.sig = alice.key().sign(SignedStatement::auth(auth));
         receive(Protocol::encode(auth), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(refusalOf(Protocol::encode(auth), "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
@@ -348,7 +365,7 @@ public:
         const std::string auth = alice.auth(challengeFor(alice));
         _wallMs += LoginHandler::kChallengeMaxAgeMs + 1;
         receive(auth, "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(refusalOf(auth, "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("expired"));
     }
@@ -360,7 +377,7 @@ public:
         // indexd restarted: a new run, a new cookie secret.
         _handler = makeHandler(false);
         receive(auth, "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(refusalOf(auth, "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
@@ -379,7 +396,7 @@ public:
         forged.observed = alice.endpoint();
         forged.sig = mallory.key().sign(SignedStatement::auth(forged));
         receive(Protocol::encode(forged), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT_EQUAL(refusalOf(Protocol::encode(forged), "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
     }
 
@@ -390,8 +407,9 @@ public:
         const auto version = _directory->version();
         // The same key from another endpoint (a second peerd for alice).
         TestPeer again("alice", "127.0.0.1:5003", alice.key());
-        receive(again.auth(challengeFor(again)), "127.0.0.1:5003");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,taken"), lastTo("127.0.0.1:5003"));
+        const std::string auth = again.auth(challengeFor(again));
+        receive(auth, "127.0.0.1:5003");
+        CPPUNIT_ASSERT_EQUAL(refusalOf(auth, "taken"), lastTo("127.0.0.1:5003"));
         CPPUNIT_ASSERT_EQUAL(version, _directory->version());
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5001"), _directory->find("alice")->endpoint.toString());
     }
@@ -445,8 +463,9 @@ public:
         receive(logout, "127.0.0.1:5001");
         CPPUNIT_ASSERT(!_directory->find("alice"));
         // The same kx key again would make a session that takes the old one's datagrams.
-        receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,alice,auth"), lastTo("127.0.0.1:5001"));
+        const std::string auth = alice.auth(challengeFor(alice));
+        receive(auth, "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(refusalOf(auth, "auth"), lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(!_directory->find("alice"));
         alice.rekey();
         login(alice);
@@ -977,6 +996,13 @@ private:
     }
 
     // Sends peer's hello from its endpoint; what indexd sent back last, the challenge.
+    /// indexd's refusal of an auth datagram for reason: it echoes the auth's nonce.
+    static std::string refusalOf(const std::string& authDatagram, const std::string& reason)
+    {
+        const Auth auth = std::get<Auth>(Protocol::decode(authDatagram).value());
+        return Protocol::encode(Refuse{auth.name, reason, auth.nonce});
+    }
+
     std::string challengeFor(const TestPeer& peer)
     {
         const std::string at = peer.endpoint().toString();
