@@ -17,6 +17,18 @@ namespace {
 
 // Heartbeats indexd may leave unanswered before peerd takes it for gone.
 constexpr int kSilentHeartbeats = 3;
+/// Why indexd refused a login, by the REASON token of its refusal.
+enum class Refusal { Taken, Version, Key, Legacy, Auth, Busy, Other };
+
+Refusal refusalOf(const std::string& reason)
+{
+    static const std::map<std::string, Refusal> reasons{
+        {"taken", Refusal::Taken}, {"version", Refusal::Version}, {"key", Refusal::Key},
+        {"legacy", Refusal::Legacy}, {"auth", Refusal::Auth},      {"busy", Refusal::Busy},
+    };
+    const auto it = reasons.find(reason);
+    return it == reasons.end() ? Refusal::Other : it->second;
+}
 
 // This machine's wall clock as HH:MM:SS, 24-hour, local time: the time field of our lines.
 std::string localClockText()
@@ -64,7 +76,8 @@ struct WireLink::Dispatch
     template <typename Other>
     void operator()(const Other& message) const
     {
-        link.drop(from, "plain " + std::string(Protocol::verb(message)) + " is not a message for peerd");
+        link.drop(DropReason::Unexpected, from,
+                  "plain " + std::string(Protocol::verb(message)) + " is not a message for peerd");
     }
 };
 
@@ -83,7 +96,8 @@ struct WireLink::SealedDispatch
     template <typename Other>
     void operator()(const Other& message) const
     {
-        link.drop(source.from, "sealed " + std::string(Protocol::verb(message)) + " is not a message for peerd");
+        link.drop(DropReason::Unexpected, source.from,
+                  "sealed " + std::string(Protocol::verb(message)) + " is not a message for peerd");
     }
 };
 
@@ -109,7 +123,8 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
 
 WireLink::~WireLink()
 {
-    for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer, _reloginCheckTimer}) {
+    for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer, _reloginCheckTimer,
+                                           _dropReportTimer}) {
         if (timer != 0) _loop.cancel(timer);
     }
 }
@@ -160,36 +175,56 @@ void WireLink::sendHello()
 
 void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
 {
+    // Cheapest first: where it comes from, then its size, then its text.
+    if (!fromKnownSource(from)) {
+        drop(DropReason::Stranger, from, "neither from indexd nor from a peer online");
+        return;
+    }
+    if (bytes.size() > Protocol::kMaxDatagramBytes) {
+        drop(DropReason::Oversize, from,
+             "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have");
+        return;
+    }
     const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
     if (!inbound) {
-        drop(from, inbound.error());
+        drop(DropReason::Malformed, from, inbound.error());
         return;
     }
     std::visit(Dispatch{*this, from}, inbound->message);
 }
 
+// True when from is indexd's endpoint or an online peer's (any port of a
+// .NET peer's address in legacy mode): nobody else has anything to say to peerd.
+bool WireLink::fromKnownSource(const Endpoint& from) const
+{
+    return from == _settings.index || _roster.nameAt(from) != nullptr ||
+           (_settings.legacy && _roster.hasDotNetAt(from.host()));
+}
+
 bool WireLink::fromIndex(const Endpoint& from, std::string_view verb)
 {
     if (from == _settings.index) return true;
-    drop(from, std::string(verb) + " not from indexd at " + _settings.index.toString());
+    drop(DropReason::Unexpected, from, std::string(verb) + " not from indexd at " + _settings.index.toString());
     return false;
 }
 
 bool WireLink::sealedFromIndex(const SealSource& source, std::string_view verb)
 {
     if (source.peer.empty()) return true;
-    drop(source.from, std::string(verb) + " sealed by " + source.peer + ", not by indexd");
+    drop(DropReason::Unexpected, source.from, std::string(verb) + " sealed by " + source.peer + ", not by indexd");
     return false;
 }
 
 bool WireLink::sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb)
 {
     if (source.peer.empty()) {
-        drop(source.from, std::string(verb) + " sealed by indexd, which carries no chat between peers");
+        drop(DropReason::Unexpected, source.from,
+             std::string(verb) + " sealed by indexd, which carries no chat between peers");
         return false;
     }
     if (name != source.peer) {
-        drop(source.from, std::string(verb) + " names " + name + " but was sealed by " + source.peer);
+        drop(DropReason::Unauthentic, source.from,
+             std::string(verb) + " names " + name + " but was sealed by " + source.peer);
         return false;
     }
     return true;
@@ -198,12 +233,12 @@ bool WireLink::sealedFromPeer(const SealSource& source, const std::string& name,
 void WireLink::handleChallenge(const Challenge& challenge, const Endpoint& from)
 {
     if (!fromIndex(from, "challenge")) return;
-    const Parsed<Auth> auth = _login.answer(challenge);
-    if (!auth) {
-        drop(from, auth.error());
+    const LoginState::Answer answer = _login.answer(challenge);
+    if (!answer.auth) {
+        drop(answer.dropped, from, answer.detail);
         return;
     }
-    _sink.sendTo(Protocol::encodeDatagram(*auth, TextEncoding::Utf8), _settings.index);
+    _sink.sendTo(Protocol::encodeDatagram(*answer.auth, TextEncoding::Utf8), _settings.index);
 }
 
 void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
@@ -211,7 +246,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     if (!fromIndex(from, "welcome")) return;
     LoginState::Verdict verdict = _login.check(welcome);
     if (verdict.outcome == LoginState::Verdict::Outcome::Dropped) {
-        drop(from, verdict.detail);
+        drop(DropReason::Unauthentic, from, verdict.detail);
         return;
     }
     if (verdict.outcome == LoginState::Verdict::Outcome::Refused) {
@@ -221,7 +256,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     if (!verdict.detail.empty()) _logger.notice(verdict.detail);
     LoginState::Welcomed& welcomed = *verdict.welcomed;
     if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexKx)) {
-        drop(from, "welcome carries an unusable key-exchange key");
+        drop(DropReason::Unauthentic, from, "welcome carries an unusable key-exchange key");
         return;
     }
     _welcomed = true;
@@ -296,37 +331,59 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
 {
     if (!fromIndex(from, "refuse")) return;
     if (refuse.name != _settings.self) {
-        drop(from, "refuse names " + refuse.name + ", not " + _settings.self);
+        drop(DropReason::Unexpected, from, "refuse names " + refuse.name + ", not " + _settings.self);
         return;
     }
     if (_state == local::LinkState::Online || _state == local::LinkState::Refused) {
-        drop(from, "refuse after the login was settled");
+        drop(DropReason::Unexpected, from, "refuse after the login was settled");
+        return;
+    }
+    // Nobody signs a refusal, and anyone can send one from indexd's address:
+    // only one that echoes this login's own hello or auth comes from indexd.
+    if (!_login.echoesOwn(refuse.echo)) {
+        drop(DropReason::Unauthentic, from,
+             "refuse," + refuse.name + "," + refuse.reason +
+                 " echoes no hello or auth of this login (forged, or late)");
         return;
     }
     std::string detail = "indexd refused " + _settings.self;
-    if (refuse.reason == "auth") {
+    bool transient = false;
+    switch (refusalOf(refuse.reason)) {
+    case Refusal::Auth:
         // The challenge expired on its way, or an answer crossed a newer one: the next hello asks again.
         _logger.warning(detail + "'s answer to its challenge (expired or not valid); asking again");
         return;
-    }
-    if (refuse.reason == "taken") {
+    case Refusal::Busy:
+        detail += " for now: too many logins under this identity key in a short time; peerd keeps trying every " +
+                  std::to_string(_settings.loginRetry.count()) + " ms";
+        transient = true;
+        break;
+    case Refusal::Taken:
         detail += ": the name is online from another endpoint; choose another --user or stop the other peerd";
-    } else if (refuse.reason == "key") {
+        break;
+    case Refusal::Key:
         detail += ": the name belongs to another identity key; start peerd with the key file that registered it "
                   "(--key FILE) or choose another --user";
-    } else if (refuse.reason == "version") {
+        break;
+    case Refusal::Version:
         detail += ": it does not speak peerchat/2; run an indexd from the same release as this peerd";
-    } else {
+        break;
+    case Refusal::Legacy:
+    case Refusal::Other:
         detail += " (reason: " + refuse.reason + ")";
+        break;
     }
-    if (!_welcomedThisRun) {
+    if (!transient && !_welcomedThisRun) {
         refuseLogin(detail);
         return;
     }
-    // Nobody signs a refusal: once indexd has welcomed this run, one during a
-    // later login (which a forged relogin can start) would let anyone stop peerd.
-    detail += "; peerd was logged in before and refusals are not signed, so this one may be forged: it keeps "
-              "logging in";
+    // Once indexd has welcomed this run, a refusal during a later login
+    // (which a forged relogin can start) would let an on-path attacker, who
+    // sees the echo, stop peerd.
+    if (!transient) {
+        detail += "; peerd was logged in before and refusals are not signed, so this one may be forged: it keeps "
+                  "logging in";
+    }
     if (detail == _unheededRefusal) {
         _logger.debug("the same refusal again: " + refuse.reason);
         return;
@@ -358,7 +415,7 @@ void WireLink::handlePresence(const Presence& presence, const Endpoint& from)
     const Message announcement = messageOf(presence);
     if (!fromIndex(from, Protocol::verb(announcement))) return;
     if (const std::string why = _verifier.checkPresence(announcement); !why.empty()) {
-        drop(from, why);
+        drop(DropReason::Unauthentic, from, why);
         return;
     }
     _lastHeardFromIndex = Outbox::Clock::now();
@@ -477,7 +534,7 @@ void WireLink::keyTrusted(const std::string& peer)
 void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
 {
     if (!_sessions.ready()) {
-        drop(from, "seal before indexd welcomed this login: no session to open it with");
+        drop(DropReason::Unexpected, from, "seal before indexd welcomed this login: no session to open it with");
         return;
     }
     std::string peerName;
@@ -488,28 +545,30 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
         // Cheap checks first: a registered endpoint, a trusted key, the peer's current key id.
         const std::string* name = _roster.nameAt(from);
         if (name == nullptr) {
-            drop(from, "seal from an endpoint where no peer is online");
+            drop(DropReason::Stranger, from, "seal from an endpoint where no peer is online");
             return;
         }
         const Roster::Peer& peer = *_roster.find(*name);
         if (!trusted(*name, peer)) {
-            drop(from, "seal from " + *name + ", whose key is not trusted (changed, or " + *name + " has none)");
+            drop(DropReason::Unauthentic, from,
+                 "seal from " + *name + ", whose key is not trusted (changed, or " + *name + " has none)");
             return;
         }
         if (KxKeyPair::idOf(peer.keys->kx) != seal.sender) {
-            drop(from, "seal from " + *name + " under a key-exchange key that is not " + *name + "'s current one");
+            drop(DropReason::Unauthentic, from,
+                 "seal from " + *name + " under a key-exchange key that is not " + *name + "'s current one");
             return;
         }
         peerName = *name;
         opened = _sessions.openFrom(peerName, peer.keys->kx, seal);
     }
     if (!opened->ok()) {
-        drop(from, "seal refused: " + opened->error());
+        drop(DropReason::Unauthentic, from, "seal refused: " + opened->error());
         return;
     }
     const Parsed<Message> inner = Protocol::decode(opened->value());
     if (!inner) {
-        drop(from, "sealed message does not parse: " + inner.error());
+        drop(DropReason::Malformed, from, "sealed message does not parse: " + inner.error());
         return;
     }
     if (peerName.empty()) _lastHeardFromIndex = Outbox::Clock::now();
@@ -537,7 +596,7 @@ void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
 {
     if (!fromIndex(from, "relogin")) return;
     if (!relogin.name.empty() && relogin.name != _settings.self) {
-        drop(from, "relogin names " + relogin.name + ", not " + _settings.self);
+        drop(DropReason::Unexpected, from, "relogin names " + relogin.name + ", not " + _settings.self);
         return;
     }
     if (_state != local::LinkState::Online) {
@@ -636,23 +695,23 @@ void WireLink::relogin(const std::string& why)
 void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
 {
     if (!_settings.legacy) {
-        drop(from, "plain talk from " + talk.from + " refused: legacy mode is off");
+        drop(DropReason::Unexpected, from, "plain talk from " + talk.from + " refused: legacy mode is off");
         return;
     }
     const Roster::Peer* peer = _roster.find(talk.from);
     if (peer == nullptr) {
-        drop(from, "talk from " + talk.from + ", who is not online");
+        drop(DropReason::Unexpected, from, "talk from " + talk.from + ", who is not online");
         return;
     }
     if (peer->dialect == Dialect::Peerchat) {
-        drop(from, "plain talk in the name of " + talk.from + ", who seals its messages");
+        drop(DropReason::Unauthentic, from, "plain talk in the name of " + talk.from + ", who seals its messages");
         return;
     }
     // The .NET program sends from a throwaway socket: only its address is known.
     const bool sameSender =
         peer->dialect == Dialect::DotNet ? from.host() == peer->endpoint.host() : from == peer->endpoint;
     if (!sameSender) {
-        drop(from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
+        drop(DropReason::Unauthentic, from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
         return;
     }
     const local::ChatLine line = _store.addIncoming(talk.from, talk.time, nowMs(), talk.text, false);
@@ -669,28 +728,31 @@ void WireLink::handleMail(const Mail& mail, const SealSource& source)
 {
     if (!sealedFromIndex(source, "mail")) return;
     if (mail.from == _settings.self) {
-        drop(source.from, "mail names " + _settings.self + ", this peerd's own user, as its sender");
+        drop(DropReason::Unexpected, source.from,
+             "mail names " + _settings.self + ", this peerd's own user, as its sender");
         return;
     }
     seeKeys(mail.from, mail.identity);
     if (_pins.trustOf(mail.from) != local::Trust::Pinned || _pins.pinned(mail.from) != mail.identity) {
-        drop(source.from, "mail from " + mail.from + " under a key other than the one pinned for " + mail.from +
-                              "; it stays with indexd until the user trusts the new key");
+        drop(DropReason::Unauthentic, source.from,
+             "mail from " + mail.from + " under a key other than the one pinned for " + mail.from +
+                 "; it stays with indexd until the user trusts the new key");
         return;
     }
     const Parsed<std::string> text = OfflineBox::open(_identity, mail.identity, mail.box);
     if (!text) {
-        drop(source.from, "mail from " + mail.from + " does not open: " + text.error());
+        drop(DropReason::Unauthentic, source.from, "mail from " + mail.from + " does not open: " + text.error());
         return;
     }
     const Parsed<Message> inner = Protocol::decode(*text);
     const Msg* msg = inner ? std::get_if<Msg>(&inner.value()) : nullptr;
     if (msg == nullptr) {
-        drop(source.from, "mail from " + mail.from + " does not hold a msg");
+        drop(DropReason::Malformed, source.from, "mail from " + mail.from + " does not hold a msg");
         return;
     }
     if (msg->from != mail.from || msg->stream != mail.stream || msg->seq != mail.seq) {
-        drop(source.from, "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
+        drop(DropReason::Unauthentic, source.from,
+             "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
         return;
     }
     deliverIncoming(*msg, source);
@@ -902,9 +964,21 @@ void WireLink::setState(local::LinkState state, const std::string& detail)
     _listener.linkStateChanged(state, detail);
 }
 
-void WireLink::drop(const Endpoint& from, std::string_view reason)
+// Counts a dropped datagram, logs it at debug level only, and sees that a
+// summary follows within dropReport: what outsiders send never sets the pace
+// of the log.
+void WireLink::drop(DropReason reason, const Endpoint& from, std::string_view detail)
 {
-    _logger.warning("dropped datagram from " + from.toString() + ": " + std::string(reason));
+    _drops.count(reason, from, detail);
+    if (_logger.debug()) _logger.debug("dropped datagram from " + from.toString() + ": " + std::string(detail));
+    if (_dropReportTimer == 0) _dropReportTimer = _loop.runAfter(_settings.dropReport, [this] { reportDrops(); });
+}
+
+void WireLink::reportDrops()
+{
+    _dropReportTimer = 0;
+    const std::string summary = _drops.takeSummary(_settings.dropReport);
+    if (!summary.empty()) _logger.warning(summary);
 }
 
 } // namespace peerchat

@@ -3,6 +3,7 @@
 #include "ConversationStore.h"
 #include "CryptoTypes.h"
 #include "DatagramSink.h"
+#include "DropCounter.h"
 #include "Endpoint.h"
 #include "EventLoop.h"
 #include "Inbox.h"
@@ -37,9 +38,10 @@ namespace peerchat {
 /// by challenge and signature (LoginState) and keeps retrying until indexd
 /// welcomes it, fetches the signed roster, follows signed presence by its
 /// sequence numbers, sends sealed heartbeats and logs in again when indexd
-/// has forgotten it or gone quiet. A bare relogin, which anyone can forge,
-/// is checked first with a sealed alive while a session with indexd holds;
-/// a refusal, which nobody signs, stops peerd only before its first welcome.
+/// has forgotten it or gone quiet. A bare relogin, which anyone can
+/// forge, is checked first with a sealed alive while a session with indexd
+/// holds; a refusal, which nobody signs, counts only when it echoes a hello or
+/// auth of the login under way, and stops peerd only before its first welcome.
 /// Chat to a peerchat peer goes out as msg sealed to it (PeerSessions), sent
 /// again until acked (Outbox); incoming sealed msg is delivered once and in
 /// order (Inbox) and acked; lines for an offline peer whose key is pinned go
@@ -47,6 +49,10 @@ namespace peerchat {
 /// sight (KeyPins); nothing goes to or is taken from a peer whose key changed
 /// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only.
 /// Datagrams go out through a DatagramSink; what changed goes to a WireListener.
+/// What it drops is counted (DropCounter), logged at debug level one by one
+/// and as one warning per dropReport interval, so no outsider can make it
+/// log more; a datagram from neither indexd nor an online peer is dropped
+/// before it is parsed.
 class WireLink
 {
 public:
@@ -59,6 +65,7 @@ public:
         std::chrono::milliseconds loginRetry{2000};
         std::chrono::milliseconds rosterDeadline{5000};
         std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd; three without an answer mean it is gone
+        std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
         std::size_t receiveWindow = 1024;            ///< most messages held ahead of a gap, per stream
     };
@@ -83,8 +90,9 @@ public:
     /// arrived.
     void start();
 
-    /// Handles one datagram that arrived from from; drops (and logs) what
-    /// does not parse, is not authentic or does not come from where it should.
+    /// Handles one datagram that arrived from from; drops (and counts) what
+    /// comes from a stranger, is oversize, does not parse, is not authentic or
+    /// does not come from where it should.
     void handleDatagram(std::string_view bytes, const Endpoint& from);
 
     /// Stores text as a line to to and sends it: sealed as msg until acked
@@ -167,11 +175,13 @@ private:
     void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
     void deliverIncoming(const Msg& msg, const SealSource& source);
 
+    bool fromKnownSource(const Endpoint& from) const;
     bool fromIndex(const Endpoint& from, std::string_view verb);
     bool sealedFromIndex(const SealSource& source, std::string_view verb);
     bool sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb);
     void setState(local::LinkState state, const std::string& detail);
-    void drop(const Endpoint& from, std::string_view reason);
+    void drop(DropReason reason, const Endpoint& from, std::string_view detail);
+    void reportDrops();
 
     EventLoop& _loop;
     DatagramSink& _sink;
@@ -195,6 +205,7 @@ private:
     EventLoop::TimerId _heartbeatTimer = 0;
     EventLoop::TimerId _retransmitTimer = 0;
     EventLoop::TimerId _reloginCheckTimer = 0;  ///< a relogin hint waits for a sealed seen until it fires
+    EventLoop::TimerId _dropReportTimer = 0;    ///< set while drops wait to be summarised
     Outbox::TimePoint _retransmitAt;
     Outbox::TimePoint _lastHeardFromIndex;
     std::optional<Outbox::TimePoint> _lastReloginHint;
@@ -202,11 +213,12 @@ private:
     std::uint64_t _presenceSeq = 0;
     bool _welcomed = false;         ///< indexd welcomed a login that was not logged out since
     bool _welcomedThisRun = false;  ///< indexd welcomed some login of this run: a refusal is no longer final
-    std::string _unheededRefusal;   ///< the last refusal of a later login logged as possibly forged
+    std::string _unheededRefusal;   ///< the last refusal logged that did not stop peerd (busy, or of a later login)
     bool _silenceReported = false;
     bool _rosterLoaded = false;  ///< a roster has arrived since start: who is offline is known
     bool _rosterStale = false;   ///< an announcement was missed, or a refetch failed
     std::set<std::string> _fullReported;  ///< peers whose full mailbox the UIs have heard of
+    DropCounter _drops;
     Poco::Logger& _logger;
 };
 

@@ -238,10 +238,11 @@ struct ChatPair
     std::unique_ptr<LocalClient> alice;
     std::unique_ptr<LocalClient> bob;
 
-    ChatPair()
+    /// peerdFlags go to both peerds (e.g. --log-level debug, to see every datagram they drop).
+    explicit ChatPair(const std::vector<std::string>& peerdFlags = {})
     {
-        net.startPeerd("alice");
-        net.startPeerd("bob");
+        net.startPeerd("alice", peerdFlags);
+        net.startPeerd("bob", peerdFlags);
         alice = net.attachOnline("alice");
         bob = net.attachOnline("bob");
         CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
