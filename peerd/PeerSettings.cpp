@@ -84,7 +84,8 @@ const std::vector<SettingKey>& PeerSettings::keys()
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
         {"peerd.heartbeatMs", "heartbeat-ms", "MS",
-         "milliseconds between heartbeats to indexd; three unanswered mean log in again (default 10000)"},
+         "milliseconds between heartbeats to indexd, give or take 10 %; an unanswered one goes again after a "
+         "quarter of that (twice at most); three intervals without an answer mean log in again (default 10000)"},
         {"peerd.retransmitMs", "retransmit-ms", "MS",
          "milliseconds before an unacked line goes out again, doubling up to 8000 (default 300)"},
         {"peerd.giveUpMs", "give-up-ms", "MS",

@@ -3,6 +3,8 @@
 #include "Fingerprint.h"
 #include "OfflineBox.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -17,6 +19,18 @@ namespace {
 
 // Heartbeats indexd may leave unanswered before peerd takes it for gone.
 constexpr int kSilentHeartbeats = 3;
+// Times an alive goes out again, a quarter heartbeat apart, while no seen answers it.
+constexpr int kAliveResends = 2;
+// A failed roster fetch waits Settings::rosterRetry, doubling up to this many times that.
+constexpr int kRosterRetryGrowth = 16;
+
+// interval made 10 % shorter or longer at random, so heartbeats of peerds
+// that started together (after an indexd restart) spread out.
+std::chrono::milliseconds jittered(std::chrono::milliseconds interval)
+{
+    return std::chrono::milliseconds(interval.count() * (900 + randombytes_uniform(201)) / 1000);
+}
+
 /// Why indexd refused a login, by the REASON token of its refusal.
 enum class Refusal { Taken, Version, Key, Legacy, Auth, Busy, Other };
 
@@ -117,6 +131,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _fetcher(loop, _settings.rosterDeadline),
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
+      _rosterBackoff(_settings.rosterRetry),
       _logger(Poco::Logger::get("peerd.wire"))
 {
 }
@@ -124,7 +139,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
 WireLink::~WireLink()
 {
     for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer, _reloginCheckTimer,
-                                           _dropReportTimer}) {
+                                           _aliveResendTimer, _rosterRetryTimer, _dropReportTimer}) {
         if (timer != 0) _loop.cancel(timer);
     }
 }
@@ -155,10 +170,13 @@ void WireLink::start()
 }
 
 // Sends a hello (of the login round under way, or of a new one) and arms the
-// retry; while a welcomed login's roster is on its way, only waits for it.
+// retry; while a welcomed login's roster is on its way, or a fetch of it waits
+// to be tried again, only waits for it.
 void WireLink::sendHello()
 {
-    if (!_fetcher.busy()) _sink.sendTo(Protocol::encodeDatagram(_login.hello(), TextEncoding::Utf8), _settings.index);
+    if (!_fetcher.busy() && _rosterRetryTimer == 0) {
+        _sink.sendTo(Protocol::encodeDatagram(_login.hello(), TextEncoding::Utf8), _settings.index);
+    }
     _retryTimer = _loop.runAfter(_settings.loginRetry, [this] {
         _retryTimer = 0;
         if (!_welcomed && !_silenceReported) {
@@ -269,32 +287,83 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
                         " at " + _observed.toString() + "; reading the roster from " + _rosterServer.toString());
     _presenceDuringFetch.clear();
+    cancelRosterRetry();
+    _rosterBackoff = _settings.rosterRetry;
+    fetchRoster();
+}
+
+void WireLink::fetchRoster()
+{
     _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
 }
 
 void WireLink::refreshRoster()
 {
-    if (_state != local::LinkState::Online || _fetcher.busy()) return;
+    if (_state != local::LinkState::Online || _fetcher.busy() || _rosterRetryTimer != 0) return;
     _logger.information("reading the roster again from " + _rosterServer.toString());
-    _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
+    fetchRoster();
+}
+
+// A fetch failed on its way (connect, deadline, a malformed stream): tries
+// again after a back-off that doubles. Online, it keeps trying; while
+// connecting it gives up once the back-off has grown past its longest, and
+// the next hello logs in again: indexd may have restarted with its roster on
+// another port, which only a new welcome tells.
+void WireLink::retryRoster(const std::string& why)
+{
+    const bool online = _state == local::LinkState::Online;
+    const std::chrono::milliseconds longest = _settings.rosterRetry * kRosterRetryGrowth;
+    if (!online && _rosterBackoff > longest) {
+        _rosterBackoff = _settings.rosterRetry;
+        const std::string detail = "could not read the roster (" + why + "); logging in again";
+        _logger.warning(detail);
+        setState(local::LinkState::Connecting, detail);
+        return;
+    }
+    const std::chrono::milliseconds wait = std::min(_rosterBackoff, longest);
+    _rosterBackoff = wait * 2;
+    _rosterRetryTimer = _loop.runAfter(wait, [this] {
+        _rosterRetryTimer = 0;
+        fetchRoster();
+    });
+    const std::string tryAgain = "; trying again in " + std::to_string(wait.count()) + " ms";
+    if (online) {
+        _rosterStale = true;
+        _logger.warning("could not read the roster again (" + why + ")" + tryAgain);
+        return;
+    }
+    const std::string detail = "could not read the roster (" + why + ")" + tryAgain;
+    _logger.warning(detail);
+    setState(local::LinkState::Connecting, detail);
+}
+
+void WireLink::cancelRosterRetry()
+{
+    if (_rosterRetryTimer != 0) _loop.cancel(_rosterRetryTimer);
+    _rosterRetryTimer = 0;
 }
 
 void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
 {
     std::vector<Presence> presenceDuringFetch = std::move(_presenceDuringFetch);
     _presenceDuringFetch.clear();
-    const std::string refusal = roster ? _verifier.checkRoster(roster->trailer) : roster.error();
-    if (!refusal.empty()) {
+    if (!roster) {
+        retryRoster(roster.error());
+        return;
+    }
+    if (const std::string refusal = _verifier.checkRoster(roster->trailer); !refusal.empty()) {
+        // Not indexd's signature for this run: asking the same port again would not help.
         if (_state == local::LinkState::Online) {
             _logger.warning("could not read the roster again (" + refusal + "); trying at the next heartbeat");
             _rosterStale = true;
             return;
         }
-        const std::string detail = "could not read the roster (" + refusal + "); retrying";
+        const std::string detail = "could not read the roster (" + refusal + "); logging in again";
         _logger.warning(detail);
         setState(local::LinkState::Connecting, detail);
         return;
     }
+    _rosterBackoff = _settings.rosterRetry;
     std::vector<RosterEntry> users;
     for (const RosterEntry& entry : roster->users) {
         if (entry.name == _settings.self) continue;
@@ -321,7 +390,7 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         setState(local::LinkState::Online, "logged in to indexd at " + _settings.index.toString() + " as " +
                                                _settings.self + "; " + std::to_string(_roster.peers().size()) +
                                                " other users online");
-        _heartbeatTimer = _loop.runAfter(_settings.heartbeat, [this] { heartbeat(); });
+        _heartbeatTimer = _loop.runAfter(jittered(_settings.heartbeat), [this] { heartbeat(); });
     }
     transmitDue();
     if (_rosterStale) refreshRoster();
@@ -400,6 +469,7 @@ void WireLink::refuseLogin(const std::string& detail)
     _retryTimer = 0;
     cancelReloginCheck();
     stopHeartbeat();
+    cancelRosterRetry();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
     _login.reset();
@@ -578,6 +648,7 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
 void WireLink::handleSeen(const Seen& seen, const SealSource& source)
 {
     if (!sealedFromIndex(source, "seen")) return;
+    cancelAliveResend();
     if (_reloginCheckTimer != 0) {
         cancelReloginCheck();
         _logger.information("indexd answered the alive with seen: it still has " + _settings.self +
@@ -643,15 +714,36 @@ void WireLink::heartbeat()
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) + " ms");
         return;
     }
-    sendToIndex(Alive{_settings.self, _presenceSeq});
+    sendAlive(kAliveResends);
     if (_rosterStale) refreshRoster();
-    _heartbeatTimer = _loop.runAfter(_settings.heartbeat, [this] { heartbeat(); });
+    _heartbeatTimer = _loop.runAfter(jittered(_settings.heartbeat), [this] { heartbeat(); });
+}
+
+// Sends an alive and, while no sealed seen answers it, again every quarter
+// heartbeat, up to resends more times: one lost datagram must not bring this
+// user a whole interval closer to indexd's expiry.
+void WireLink::sendAlive(int resends)
+{
+    cancelAliveResend();
+    sendToIndex(Alive{_settings.self, _presenceSeq});
+    if (resends == 0) return;
+    _aliveResendTimer = _loop.runAfter(_settings.heartbeat / 4, [this, resends] {
+        _aliveResendTimer = 0;
+        sendAlive(resends - 1);
+    });
+}
+
+void WireLink::cancelAliveResend()
+{
+    if (_aliveResendTimer != 0) _loop.cancel(_aliveResendTimer);
+    _aliveResendTimer = 0;
 }
 
 void WireLink::stopHeartbeat()
 {
     if (_heartbeatTimer != 0) _loop.cancel(_heartbeatTimer);
     _heartbeatTimer = 0;
+    cancelAliveResend();
 }
 
 void WireLink::sendToIndex(const Message& message)
@@ -682,6 +774,7 @@ void WireLink::relogin(const std::string& why)
     _logger.warning(detail);
     stopHeartbeat();
     cancelReloginCheck();
+    cancelRosterRetry();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
     _welcomed = false;
@@ -942,7 +1035,8 @@ void WireLink::changeLineState(const std::string& peer, std::uint64_t id, local:
 
 void WireLink::logout()
 {
-    for (EventLoop::TimerId* timer : {&_retryTimer, &_heartbeatTimer, &_retransmitTimer, &_reloginCheckTimer}) {
+    for (EventLoop::TimerId* timer : {&_retryTimer, &_heartbeatTimer, &_retransmitTimer, &_reloginCheckTimer,
+                                      &_aliveResendTimer, &_rosterRetryTimer}) {
         if (*timer != 0) _loop.cancel(*timer);
         *timer = 0;
     }

@@ -36,9 +36,10 @@ namespace peerchat {
 
 /// peerd's side of the wire (peerchat/2, docs/PROTOCOL.md): logs in to indexd
 /// by challenge and signature (LoginState) and keeps retrying until indexd
-/// welcomes it, fetches the signed roster, follows signed presence by its
-/// sequence numbers, sends sealed heartbeats and logs in again when indexd
-/// has forgotten it or gone quiet. A bare relogin, which anyone can
+/// welcomes it, fetches the signed roster (again, with back-off, when a fetch
+/// fails), follows signed presence by its sequence numbers, sends sealed
+/// heartbeats (with jitter; an unanswered one again) and logs in again when
+/// indexd has forgotten it or gone quiet. A bare relogin, which anyone can
 /// forge, is checked first with a sealed alive while a session with indexd
 /// holds; a refusal, which nobody signs, counts only when it echoes a hello or
 /// auth of the login under way, and stops peerd only before its first welcome.
@@ -64,7 +65,8 @@ public:
         bool legacy = false;              ///< plain talk to and from seed and .NET peers
         std::chrono::milliseconds loginRetry{2000};
         std::chrono::milliseconds rosterDeadline{5000};
-        std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd; three without an answer mean it is gone
+        std::chrono::milliseconds rosterRetry{250};  ///< a failed roster fetch waits this, doubling up to 16 times it
+        std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd (±10 %); three silent ones: it is gone
         std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
         std::size_t receiveWindow = 1024;            ///< most messages held ahead of a gap, per stream
@@ -152,12 +154,17 @@ private:
     void refuseLogin(const std::string& detail);
     void relogin(const std::string& why);
     void cancelReloginCheck();
+    void fetchRoster();
     void refreshRoster();
+    void retryRoster(const std::string& why);
+    void cancelRosterRetry();
     void rosterFetched(Parsed<RosterFetcher::Snapshot> roster);
     void announce(const Presence& presence);
     void applyPresence(const Presence& presence);
     void peerChanged(const Roster::Change& change);
     void heartbeat();
+    void sendAlive(int resends);
+    void cancelAliveResend();
     void stopHeartbeat();
     void sendToIndex(const Message& message);
     void sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message);
@@ -205,7 +212,10 @@ private:
     EventLoop::TimerId _heartbeatTimer = 0;
     EventLoop::TimerId _retransmitTimer = 0;
     EventLoop::TimerId _reloginCheckTimer = 0;  ///< a relogin hint waits for a sealed seen until it fires
+    EventLoop::TimerId _aliveResendTimer = 0;   ///< an alive waits for a sealed seen until it fires
+    EventLoop::TimerId _rosterRetryTimer = 0;   ///< a failed roster fetch waits for its next try
     EventLoop::TimerId _dropReportTimer = 0;    ///< set while drops wait to be summarised
+    std::chrono::milliseconds _rosterBackoff;  ///< how long the next failed roster fetch waits before the next try
     Outbox::TimePoint _retransmitAt;
     Outbox::TimePoint _lastHeardFromIndex;
     std::optional<Outbox::TimePoint> _lastReloginHint;

@@ -104,6 +104,7 @@ public:
         std::string bytes;
         Endpoint to;
         std::string text;  ///< what the recipient reads: the inner message of a seal, else the bytes
+        std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
 
         bool sealed() const { return bytes.rfind("seal,", 0) == 0; }
     };
@@ -147,7 +148,8 @@ public:
 };
 
 /// indexd's peerchat roster port on the test's loop: writes roster to every
-/// connection and closes it, counting connections.
+/// connection and closes it, counting connections. The first failFirst
+/// connections it closes without a word, as a port under attack might.
 class RosterServer
 {
 public:
@@ -156,8 +158,10 @@ public:
         _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) {
             Poco::Net::StreamSocket connection = _socket.acceptConnection();
             ++connections;
-            if (beforeWrite) beforeWrite();
-            connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
+            if (connections > failFirst) {
+                if (beforeWrite) beforeWrite();
+                connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
+            }
             connection.close();
         });
     }
@@ -168,6 +172,7 @@ public:
     std::string roster;
     std::function<void()> beforeWrite;
     int connections = 0;
+    int failFirst = 0;
 
 private:
     EventLoop& _loop;
@@ -277,6 +282,8 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMailFromPinnedSenderWithOtherKeyDropped);
     CPPUNIT_TEST(testMailNotMatchingItsMsgDropped);
     CPPUNIT_TEST(testHeartbeatSealedCarriesPresenceSeq);
+    CPPUNIT_TEST(testUnansweredAliveSentAgain);
+    CPPUNIT_TEST(testHeartbeatsJittered);
     CPPUNIT_TEST(testSilentIndexMeansRelogin);
     CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
     CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
@@ -284,6 +291,9 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
     CPPUNIT_TEST(testRosterRefetchReportsWhoLeftAndCame);
+    CPPUNIT_TEST(testFailedRosterFetchRetriedWithBackoff);
+    CPPUNIT_TEST(testFailedRosterRefetchRetriedWhileOnline);
+    CPPUNIT_TEST(testRosterUnreadableWhileConnectingLogsInAgain);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -1496,6 +1506,49 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,8"), sentStartingWith("alive,").back().text);
     }
 
+    void testUnansweredAliveSentAgain()
+    {
+        WireLink::Settings slow = settings();
+        slow.heartbeat = 1000ms;
+        goOnline(slow, {entry("bob", kBob)});
+        // Answered at once: not sent again (it would be a quarter heartbeat later).
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("alive,").empty(); }, 5s));
+        deliverFromIndex(Seen{0});
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > 1; }, 400ms));
+        // Not answered: sent again, twice.
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > 1; }, 5s));
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() >= 4; }, 5s));
+        for (const auto& alive : sentStartingWith("alive,")) {
+            CPPUNIT_ASSERT(alive.sealed());
+            CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,0"), alive.text);
+        }
+        const auto alives = sentStartingWith("alive,");
+        CPPUNIT_ASSERT(alives[2].at - alives[1].at >= 240ms);
+        CPPUNIT_ASSERT(alives[3].at - alives[2].at >= 240ms);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+    }
+
+    void testHeartbeatsJittered()
+    {
+        WireLink::Settings quick = settings();
+        quick.heartbeat = 100ms;
+        goOnline(quick, {entry("bob", kBob)});
+        // indexd answers every alive at once, so each one is a heartbeat's.
+        _sink.read = [this](std::string_view bytes, const Endpoint& to) {
+            const std::string text = read(bytes, to);
+            if (text.rfind("alive,", 0) == 0) _loop->runAfter(0ms, [this] { deliverFromIndex(Seen{0}); });
+            return text;
+        };
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > 10; }, 10s));
+        const auto alives = sentStartingWith("alive,");
+        std::vector<std::chrono::steady_clock::duration> gaps;
+        for (std::size_t i = 1; i < alives.size(); ++i) gaps.push_back(alives[i].at - alives[i - 1].at);
+        const auto [shortest, longest] = std::minmax_element(gaps.begin(), gaps.end());
+        // 90 to 110 ms; timers never fire early, a loaded machine may make them late.
+        CPPUNIT_ASSERT(*shortest >= 85ms);
+        CPPUNIT_ASSERT(*longest - *shortest >= 5ms);
+    }
+
     void testSilentIndexMeansRelogin()
     {
         WireLink::Settings quick = settings();
@@ -1632,6 +1685,64 @@ public:
         CPPUNIT_ASSERT(_listener.states.empty());
     }
 
+    void testFailedRosterFetchRetriedWithBackoff()
+    {
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer->failFirst = 2;
+        _link->start();
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(3, _rosterServer->connections);
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+        // Read again without a new login.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("hello,").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("auth,").size());
+        std::vector<std::string> details;
+        for (const auto& [state, detail] : _listener.states) details.push_back(detail);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), details.size());
+        CPPUNIT_ASSERT_MESSAGE(details[0], details[0].find("could not read the roster (roster from 127.0.0.1:") == 0);
+        CPPUNIT_ASSERT_MESSAGE(details[0], details[0].find("); trying again in 5 ms") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(details[1], details[1].find("); trying again in 10 ms") != std::string::npos);
+    }
+
+    void testFailedRosterRefetchRetriedWhileOnline()
+    {
+        goOnline({entry("bob", kBob)}, 5);
+        _rosterServer->roster = signedRoster({selfEntry()}, 9);
+        _rosterServer->failFirst = 2;
+        // A presence number ahead: read again; the first try fails and the next one comes
+        // long before the next heartbeat (10 s).
+        deliverFromIndex(Seen{9});
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("bob") == nullptr; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(3, _rosterServer->connections);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), _link->presenceSeq());
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+        CPPUNIT_ASSERT(_listener.states.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1),
+                             _log->count("could not read the roster again", Poco::Message::PRIO_WARNING));
+    }
+
+    void testRosterUnreadableWhileConnectingLogsInAgain()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 300ms;
+        makeLink(quick);
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer->failFirst = 1000;
+        _link->start();
+        login();
+        // Tried after 5, 10, 20, 40 and 80 ms; then the next hello asks indexd where the roster is now.
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > 1; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(6, _rosterServer->connections);
+        CPPUNIT_ASSERT(_listener.states.back().second.find("); logging in again") != std::string::npos);
+        _rosterServer->failFirst = 0;
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+    }
+
 private:
     static WireLink::Settings settings()
     {
@@ -1641,6 +1752,7 @@ private:
         settings.loginRetry = 2000ms;
         settings.rosterDeadline = 5000ms;
         settings.heartbeat = 10000ms;
+        settings.rosterRetry = 5ms;
         settings.dropReport = 10000ms;
         settings.retransmit = {300ms, 8000ms, 60000ms};
         settings.receiveWindow = 16;
