@@ -4,6 +4,9 @@
 #include "Fingerprint.h"
 #include "SignedStatement.h"
 
+#include <sodium.h>
+
+#include <algorithm>
 #include <utility>
 
 namespace peerchat {
@@ -24,17 +27,33 @@ Hello LoginState::hello()
         _kx.emplace(KxKeyPair::generate());
         _kxSig = _identity.sign(SignedStatement::kx(_self, _kx->publicKey()));
         _nonces.clear();
+        _hellos.clear();
     }
-    Hello hello{_self, std::string(dialectToken(Dialect::Peerchat)), 1};
+    Nonce nonce{};
+    randombytes_buf(nonce.data(), nonce.size());
+    if (_hellos.size() == kMaxHellos) _hellos.erase(_hellos.begin());
+    _hellos.emplace_back(nonce, false);
+    Hello hello{_self, std::string(dialectToken(Dialect::Peerchat)), 1, nonce};
     const std::size_t size = Protocol::encode(hello).size();
     if (size < Protocol::kMinHelloBytes) hello.padding += Protocol::kMinHelloBytes - size;
     return hello;
 }
 
-Parsed<Auth> LoginState::answer(const Challenge& challenge)
+LoginState::Answer LoginState::answer(const Challenge& challenge)
 {
-    if (challenge.name != _self) return Parsed<Auth>::refuse("challenge names " + challenge.name + ", not " + _self);
-    if (!_kx) return Parsed<Auth>::refuse("challenge while no login is under way");
+    if (challenge.name != _self) {
+        return {std::nullopt, DropReason::Unexpected, "challenge names " + challenge.name + ", not " + _self};
+    }
+    if (!_kx) return {std::nullopt, DropReason::Unexpected, "challenge while no login is under way"};
+    const auto hello = std::find_if(_hellos.begin(), _hellos.end(),
+                                    [&](const auto& sent) { return challenge.echo == sent.first; });
+    if (hello == _hellos.end()) {
+        return {std::nullopt, DropReason::Unauthentic,
+                challenge.echo ? "challenge echoes no hello of this login (forged, or late)"
+                               : "challenge echoes no hello (forged, or from an indexd that does not echo)"};
+    }
+    if (hello->second) return {std::nullopt, DropReason::Unexpected, "a second challenge for one hello"};
+    hello->second = true;
     Auth auth;
     auth.name = _self;
     auth.observed = challenge.observed;
@@ -44,7 +63,14 @@ Parsed<Auth> LoginState::answer(const Challenge& challenge)
     auth.sig = _identity.sign(SignedStatement::auth(auth));
     if (_nonces.size() == kMaxNonces) _nonces.erase(_nonces.begin());
     _nonces.emplace_back(challenge.nonce, challenge.observed);
-    return auth;
+    return {auth, DropReason::Unexpected, {}};
+}
+
+bool LoginState::echoesOwn(const std::optional<Nonce>& echo) const
+{
+    if (!echo) return false;
+    const auto same = [&](const auto& remembered) { return remembered.first == *echo; };
+    return std::any_of(_hellos.begin(), _hellos.end(), same) || std::any_of(_nonces.begin(), _nonces.end(), same);
 }
 
 LoginState::Verdict LoginState::check(const Welcome& welcome)
@@ -94,6 +120,7 @@ void LoginState::reset()
 {
     _kx.reset();
     _nonces.clear();
+    _hellos.clear();
 }
 
 } // namespace peerchat

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "CryptoTypes.h"
+#include "DropCounter.h"
 #include "Endpoint.h"
 #include "KeyPins.h"
 #include "KxKeyPair.h"
@@ -16,18 +17,32 @@
 namespace peerchat {
 
 /// peerd's half of the login handshake with indexd: hello, challenge, auth,
-/// welcome. A login round draws a new key-exchange pair, answers each
-/// challenge for this user with an auth signed by the identity key
-/// (remembering its nonce), and ends with the first welcome signed by indexd
+/// welcome. A login round draws a new key-exchange pair; every hello of it
+/// carries a fresh random HNONCE, which indexd echoes in its challenge. The
+/// round answers a challenge for this user only when it echoes one of its
+/// hellos, and each hello at most once, with an auth signed by the identity
+/// key (remembering its nonce), so challenges forged by someone who never
+/// saw a hello get nothing. It ends with the first welcome signed by indexd
 /// over one of those nonces whose identity key is the one expected: the
 /// configured key, else the key pinned for this indexd, else (trust on first
-/// use) the key it presents, which is pinned then. State only.
+/// use) the key it presents, which is pinned then. A refusal, which nobody
+/// signs, counts only when it echoes a hello or an auth of the round. State only.
 class LoginState
 {
 public:
     /// Most challenges answered in one round (a hello resent while indexd was
     /// slow brings one each); older nonces are forgotten.
     static constexpr std::size_t kMaxNonces = 8;
+    /// Most hellos of one round a challenge or refusal may echo; older ones are forgotten.
+    static constexpr std::size_t kMaxHellos = 8;
+
+    /// What answer() made of a challenge: the auth to send, or why none.
+    struct Answer
+    {
+        std::optional<Auth> auth;
+        DropReason dropped = DropReason::Unexpected;  ///< when auth is unset
+        std::string detail;                           ///< when auth is unset
+    };
 
     /// A login indexd welcomed: what the session with it is made of.
     struct Welcomed
@@ -54,13 +69,20 @@ public:
     LoginState(std::string self, const SigningKey& identity, const Endpoint& index,
                std::optional<PublicKey> configuredIndexKey, KeyPins& pins);
 
-    /// The hello to send (padded to Protocol::kMinHelloBytes). Starts a new
-    /// round, with a new key-exchange pair, unless one is under way.
+    /// The hello to send, with a fresh HNONCE (padded to
+    /// Protocol::kMinHelloBytes). Starts a new round, with a new key-exchange
+    /// pair, unless one is under way.
     Hello hello();
 
-    /// The auth answering challenge, remembering its nonce; a refusal when the
-    /// challenge names another user or no round is under way.
-    Parsed<Auth> answer(const Challenge& challenge);
+    /// The auth answering challenge, remembering its nonce. None (Unexpected)
+    /// when the challenge names another user, no round is under way or its
+    /// hello was answered already; none (Unauthentic) when it echoes no
+    /// hello of this round.
+    Answer answer(const Challenge& challenge);
+
+    /// True when echo is the HNONCE of a hello, or the NONCE of an auth, of
+    /// the round under way: what a refusal of them echoes.
+    bool echoesOwn(const std::optional<Nonce>& echo) const;
 
     /// Checks a welcome: Dropped when it names another user, answers no nonce
     /// of this round or its signature does not verify; Refused when indexd's
@@ -83,6 +105,7 @@ private:
     std::optional<KxKeyPair> _kx;
     Signature _kxSig{};
     std::vector<std::pair<Nonce, Endpoint>> _nonces;  ///< answered this round, oldest first, with their OBSERVED
+    std::vector<std::pair<Nonce, bool>> _hellos;      ///< HNONCEs sent this round, oldest first; true once answered
 };
 
 } // namespace peerchat

@@ -46,6 +46,7 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     link.legacy = settings.legacy;
     link.loginRetry = settings.loginRetry;
     link.heartbeat = settings.heartbeat;
+    link.dropReport = settings.dropReport;
     link.retransmit.first = settings.retransmit;
     link.retransmit.longest = std::max(settings.retransmit, link.retransmit.longest);
     link.retransmit.giveUp = settings.giveUp;

@@ -84,11 +84,15 @@ const std::vector<SettingKey>& PeerSettings::keys()
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
         {"peerd.heartbeatMs", "heartbeat-ms", "MS",
-         "milliseconds between heartbeats to indexd; three unanswered mean log in again (default 10000)"},
+         "milliseconds between heartbeats to indexd, give or take 10 %; an unanswered one goes again after a "
+         "quarter of that (twice at most); three intervals without an answer mean log in again (default 10000)"},
         {"peerd.retransmitMs", "retransmit-ms", "MS",
          "milliseconds before an unacked line goes out again, doubling up to 8000 (default 300)"},
         {"peerd.giveUpMs", "give-up-ms", "MS",
          "milliseconds without an ack before a line shows failed; it stays queued and is retried (default 60000)"},
+        {"peerd.dropReportMs", "drop-report-ms", "MS",
+         "milliseconds between the summary lines of dropped datagrams (each one is logged at debug level only) "
+         "(default 10000)"},
         {"peerd.faults", "faults", "SPEC",
          "for tests only: drop, duplicate, delay and reorder outgoing datagrams, e.g. "
          "drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=1 (default off)"},
@@ -121,6 +125,7 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
     s.heartbeat = std::chrono::milliseconds(reader.number("peerd.heartbeatMs", 10000, 10, 3600000));
     s.retransmit = std::chrono::milliseconds(reader.number("peerd.retransmitMs", 300, 1, 60000));
     s.giveUp = std::chrono::milliseconds(reader.number("peerd.giveUpMs", 60000, 10, 86400000));
+    s.dropReport = std::chrono::milliseconds(reader.number("peerd.dropReportMs", 10000, 10, 86400000));
     const std::string faults = reader.text("peerd.faults", "off");
     if (const Parsed<FaultSettings> parsed = FaultSettings::parse(faults)) {
         s.faults = *parsed;

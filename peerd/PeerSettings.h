@@ -45,6 +45,7 @@ struct PeerSettings
     std::chrono::milliseconds heartbeat{0};   ///< between heartbeats to indexd
     std::chrono::milliseconds retransmit{0};  ///< before an unacked line first goes out again
     std::chrono::milliseconds giveUp{0};      ///< before an unacked line is reported failed
+    std::chrono::milliseconds dropReport{0};  ///< between summaries of dropped datagrams
     FaultSettings faults;                     ///< fault injection on the UDP socket (tests only)
     int logLevel = 0;  ///< a Poco::Message::Priority; 0 turns logging off
 };

@@ -32,6 +32,9 @@ std::vector<Roster::Change> Roster::replace(const std::vector<RosterEntry>& entr
         if (old == _peers.end() || !(old->second == peer)) changes.push_back(Change{name, peer, true});
     }
     _peers = std::move(next);
+    _names.clear();
+    _dotNetHosts.clear();
+    for (const auto& [name, peer] : _peers) index(name, peer);
     return changes;
 }
 
@@ -41,8 +44,10 @@ std::optional<Roster::Change> Roster::login(const std::string& name, const Peer&
     auto [it, inserted] = _peers.try_emplace(name, peer);
     if (!inserted) {
         if (it->second == peer) return std::nullopt;
+        unindex(name, it->second);
         it->second = peer;
     }
+    index(name, peer);
     return Change{name, peer, true};
 }
 
@@ -51,6 +56,7 @@ std::optional<Roster::Change> Roster::logout(const std::string& name, const Endp
     const auto it = _peers.find(name);
     if (it == _peers.end() || it->second.endpoint != endpoint) return std::nullopt;
     Change change{name, it->second, false};
+    unindex(name, it->second);
     _peers.erase(it);
     return change;
 }
@@ -63,10 +69,28 @@ const Roster::Peer* Roster::find(const std::string& name) const
 
 const std::string* Roster::nameAt(const Endpoint& endpoint) const
 {
-    for (const auto& [name, peer] : _peers) {
-        if (peer.endpoint == endpoint) return &name;
+    const auto it = _names.find(endpoint);
+    return it == _names.end() ? nullptr : &it->second;
+}
+
+void Roster::index(const std::string& name, const Peer& peer)
+{
+    _names.emplace(peer.endpoint, name);
+    if (peer.dialect == Dialect::DotNet) ++_dotNetHosts[peer.endpoint.host()];
+}
+
+void Roster::unindex(const std::string& name, const Peer& peer)
+{
+    const auto [first, last] = _names.equal_range(peer.endpoint);
+    for (auto named = first; named != last; ++named) {
+        if (named->second == name) {
+            _names.erase(named);
+            break;
+        }
     }
-    return nullptr;
+    if (peer.dialect != Dialect::DotNet) return;
+    const auto host = _dotNetHosts.find(peer.endpoint.host());
+    if (host != _dotNetHosts.end() && --host->second == 0) _dotNetHosts.erase(host);
 }
 
 Dialect Roster::dialectOf(const std::string& token)

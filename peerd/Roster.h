@@ -4,6 +4,9 @@
 #include "Protocol.h"
 #include "RosterCodec.h"
 
+#include <Poco/Net/IPAddress.h>
+
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,7 +55,12 @@ public:
     const Peer* find(const std::string& name) const;
 
     /// The name of the online user registered at endpoint, or nullptr.
+    /// Cheap (a map lookup): peerd asks it for every datagram.
     const std::string* nameAt(const Endpoint& endpoint) const;
+
+    /// True when a .NET user is online at host, on any port: that program
+    /// sends from throwaway sockets, so only its address is known.
+    bool hasDotNetAt(const Poco::Net::IPAddress& host) const { return _dotNetHosts.count(host) > 0; }
 
     /// Every online user but self, by name.
     const std::map<std::string, Peer>& peers() const { return _peers; }
@@ -63,8 +71,13 @@ public:
     static Dialect dialectOf(const std::string& token);
 
 private:
+    void index(const std::string& name, const Peer& peer);
+    void unindex(const std::string& name, const Peer& peer);
+
     std::string _self;
     std::map<std::string, Peer> _peers;
+    std::multimap<Endpoint, std::string> _names;              ///< _peers by endpoint
+    std::map<Poco::Net::IPAddress, std::size_t> _dotNetHosts;  ///< how many .NET users are online at each address
 };
 
 } // namespace peerchat

@@ -5,6 +5,8 @@
 
 #include <Poco/Exception.h>
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -18,6 +20,30 @@ namespace {
 
 // Heartbeats indexd may leave unanswered before peerd takes it for gone.
 constexpr int kSilentHeartbeats = 3;
+// Times an alive goes out again, a quarter heartbeat apart, while no seen answers it.
+constexpr int kAliveResends = 2;
+// A failed roster fetch waits Settings::rosterRetry, doubling up to this many times that.
+constexpr int kRosterRetryGrowth = 16;
+
+// interval made 10 % shorter or longer at random, so heartbeats of peerds
+// that started together (after an indexd restart) spread out.
+std::chrono::milliseconds jittered(std::chrono::milliseconds interval)
+{
+    return std::chrono::milliseconds(interval.count() * (900 + randombytes_uniform(201)) / 1000);
+}
+
+/// Why indexd refused a login, by the REASON token of its refusal.
+enum class Refusal { Taken, Version, Key, Legacy, Auth, Busy, Other };
+
+Refusal refusalOf(const std::string& reason)
+{
+    static const std::map<std::string, Refusal> reasons{
+        {"taken", Refusal::Taken}, {"version", Refusal::Version}, {"key", Refusal::Key},
+        {"legacy", Refusal::Legacy}, {"auth", Refusal::Auth},      {"busy", Refusal::Busy},
+    };
+    const auto it = reasons.find(reason);
+    return it == reasons.end() ? Refusal::Other : it->second;
+}
 
 // This machine's wall clock as HH:MM:SS, 24-hour, local time: the time field of our lines.
 std::string localClockText()
@@ -89,7 +115,8 @@ struct WireLink::Dispatch
     template <typename Other>
     void operator()(const Other& message) const
     {
-        link.drop(from, "plain " + std::string(Protocol::verb(message)) + " is not a message for peerd");
+        link.drop(DropReason::Unexpected, from,
+                  "plain " + std::string(Protocol::verb(message)) + " is not a message for peerd");
     }
 };
 
@@ -108,7 +135,8 @@ struct WireLink::SealedDispatch
     template <typename Other>
     void operator()(const Other& message) const
     {
-        link.drop(source.from, "sealed " + std::string(Protocol::verb(message)) + " is not a message for peerd");
+        link.drop(DropReason::Unexpected, source.from,
+                  "sealed " + std::string(Protocol::verb(message)) + " is not a message for peerd");
     }
 };
 
@@ -128,13 +156,15 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _fetcher(loop, _settings.rosterDeadline),
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
+      _rosterBackoff(_settings.rosterRetry),
       _logger(Poco::Logger::get("peerd.wire"))
 {
 }
 
 WireLink::~WireLink()
 {
-    for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer, _reloginCheckTimer}) {
+    for (const EventLoop::TimerId timer : {_retryTimer, _heartbeatTimer, _retransmitTimer, _reloginCheckTimer,
+                                           _aliveResendTimer, _rosterRetryTimer, _dropReportTimer}) {
         if (timer != 0) _loop.cancel(timer);
     }
 }
@@ -165,10 +195,13 @@ void WireLink::start()
 }
 
 // Sends a hello (of the login round under way, or of a new one) and arms the
-// retry; while a welcomed login's roster is on its way, only waits for it.
+// retry; while a welcomed login's roster is on its way, or a fetch of it waits
+// to be tried again, only waits for it.
 void WireLink::sendHello()
 {
-    if (!_fetcher.busy()) _sink.sendTo(Protocol::encodeDatagram(_login.hello(), TextEncoding::Utf8), _settings.index);
+    if (!_fetcher.busy() && _rosterRetryTimer == 0) {
+        _sink.sendTo(Protocol::encodeDatagram(_login.hello(), TextEncoding::Utf8), _settings.index);
+    }
     _retryTimer = _loop.runAfter(_settings.loginRetry, [this] {
         _retryTimer = 0;
         if (!_welcomed && !_silenceReported) {
@@ -185,36 +218,56 @@ void WireLink::sendHello()
 
 void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
 {
+    // Cheapest first: where it comes from, then its size, then its text.
+    if (!fromKnownSource(from)) {
+        drop(DropReason::Stranger, from, "neither from indexd nor from a peer online");
+        return;
+    }
+    if (bytes.size() > Protocol::kMaxDatagramBytes) {
+        drop(DropReason::Oversize, from,
+             "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have");
+        return;
+    }
     const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
     if (!inbound) {
-        drop(from, inbound.error());
+        drop(DropReason::Malformed, from, inbound.error());
         return;
     }
     std::visit(Dispatch{*this, from}, inbound->message);
 }
 
+// True when from is indexd's endpoint or an online peer's (any port of a
+// .NET peer's address in legacy mode): nobody else has anything to say to peerd.
+bool WireLink::fromKnownSource(const Endpoint& from) const
+{
+    return from == _settings.index || _roster.nameAt(from) != nullptr ||
+           (_settings.legacy && _roster.hasDotNetAt(from.host()));
+}
+
 bool WireLink::fromIndex(const Endpoint& from, std::string_view verb)
 {
     if (from == _settings.index) return true;
-    drop(from, std::string(verb) + " not from indexd at " + _settings.index.toString());
+    drop(DropReason::Unexpected, from, std::string(verb) + " not from indexd at " + _settings.index.toString());
     return false;
 }
 
 bool WireLink::sealedFromIndex(const SealSource& source, std::string_view verb)
 {
     if (source.peer.empty()) return true;
-    drop(source.from, std::string(verb) + " sealed by " + source.peer + ", not by indexd");
+    drop(DropReason::Unexpected, source.from, std::string(verb) + " sealed by " + source.peer + ", not by indexd");
     return false;
 }
 
 bool WireLink::sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb)
 {
     if (source.peer.empty()) {
-        drop(source.from, std::string(verb) + " sealed by indexd, which carries no chat between peers");
+        drop(DropReason::Unexpected, source.from,
+             std::string(verb) + " sealed by indexd, which carries no chat between peers");
         return false;
     }
     if (name != source.peer) {
-        drop(source.from, std::string(verb) + " names " + name + " but was sealed by " + source.peer);
+        drop(DropReason::Unauthentic, source.from,
+             std::string(verb) + " names " + name + " but was sealed by " + source.peer);
         return false;
     }
     return true;
@@ -223,12 +276,12 @@ bool WireLink::sealedFromPeer(const SealSource& source, const std::string& name,
 void WireLink::handleChallenge(const Challenge& challenge, const Endpoint& from)
 {
     if (!fromIndex(from, "challenge")) return;
-    const Parsed<Auth> auth = _login.answer(challenge);
-    if (!auth) {
-        drop(from, auth.error());
+    const LoginState::Answer answer = _login.answer(challenge);
+    if (!answer.auth) {
+        drop(answer.dropped, from, answer.detail);
         return;
     }
-    _sink.sendTo(Protocol::encodeDatagram(*auth, TextEncoding::Utf8), _settings.index);
+    _sink.sendTo(Protocol::encodeDatagram(*answer.auth, TextEncoding::Utf8), _settings.index);
 }
 
 void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
@@ -236,7 +289,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     if (!fromIndex(from, "welcome")) return;
     LoginState::Verdict verdict = _login.check(welcome);
     if (verdict.outcome == LoginState::Verdict::Outcome::Dropped) {
-        drop(from, verdict.detail);
+        drop(DropReason::Unauthentic, from, verdict.detail);
         return;
     }
     if (verdict.outcome == LoginState::Verdict::Outcome::Refused) {
@@ -246,7 +299,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     if (!verdict.detail.empty()) _logger.notice(verdict.detail);
     LoginState::Welcomed& welcomed = *verdict.welcomed;
     if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexKx)) {
-        drop(from, "welcome carries an unusable key-exchange key");
+        drop(DropReason::Unauthentic, from, "welcome carries an unusable key-exchange key");
         return;
     }
     _welcomed = true;
@@ -259,33 +312,84 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
                         " at " + _observed.toString() + "; reading the roster from " + _rosterServer.toString());
     _presenceDuringFetch.clear();
+    cancelRosterRetry();
+    _rosterBackoff = _settings.rosterRetry;
+    fetchRoster();
+}
+
+void WireLink::fetchRoster()
+{
     _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
 }
 
 void WireLink::refreshRoster()
 {
-    if (_state != local::LinkState::Online || _fetcher.busy()) return;
+    if (_state != local::LinkState::Online || _fetcher.busy() || _rosterRetryTimer != 0) return;
     _logger.information("reading the roster again from " + _rosterServer.toString());
-    _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
+    fetchRoster();
+}
+
+// A fetch failed on its way (connect, deadline, a malformed stream): tries
+// again after a back-off that doubles. Online, it keeps trying; while
+// connecting it gives up once the back-off has grown past its longest, and
+// the next hello logs in again: indexd may have restarted with its roster on
+// another port, which only a new welcome tells.
+void WireLink::retryRoster(const std::string& why)
+{
+    const bool online = _state == local::LinkState::Online;
+    const std::chrono::milliseconds longest = _settings.rosterRetry * kRosterRetryGrowth;
+    if (!online && _rosterBackoff > longest) {
+        _rosterBackoff = _settings.rosterRetry;
+        const std::string detail = "could not read the roster (" + why + "); logging in again";
+        _logger.warning(detail);
+        setState(local::LinkState::Connecting, detail);
+        return;
+    }
+    const std::chrono::milliseconds wait = std::min(_rosterBackoff, longest);
+    _rosterBackoff = wait * 2;
+    _rosterRetryTimer = _loop.runAfter(wait, [this] {
+        _rosterRetryTimer = 0;
+        fetchRoster();
+    });
+    const std::string tryAgain = "; trying again in " + std::to_string(wait.count()) + " ms";
+    if (online) {
+        _rosterStale = true;
+        _logger.warning("could not read the roster again (" + why + ")" + tryAgain);
+        return;
+    }
+    const std::string detail = "could not read the roster (" + why + ")" + tryAgain;
+    _logger.warning(detail);
+    setState(local::LinkState::Connecting, detail);
+}
+
+void WireLink::cancelRosterRetry()
+{
+    if (_rosterRetryTimer != 0) _loop.cancel(_rosterRetryTimer);
+    _rosterRetryTimer = 0;
 }
 
 void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
 {
     std::vector<Presence> presenceDuringFetch = std::move(_presenceDuringFetch);
     _presenceDuringFetch.clear();
-    const std::string refusal = roster ? _verifier.checkRoster(roster->trailer) : roster.error();
-    if (!refusal.empty()) {
+    if (!roster) {
+        retryRoster(roster.error());
+        return;
+    }
+    if (const std::string refusal = _verifier.checkRoster(roster->trailer); !refusal.empty()) {
+        // Not indexd's signature for this run: asking the same port again would not help.
         if (_state == local::LinkState::Online) {
             _logger.warning("could not read the roster again (" + refusal + "); trying at the next heartbeat");
             _rosterStale = true;
             return;
         }
-        const std::string detail = "could not read the roster (" + refusal + "); retrying";
+        const std::string detail = "could not read the roster (" + refusal + "); logging in again";
         _logger.warning(detail);
         setState(local::LinkState::Connecting, detail);
         return;
     }
     _keysUnseen = false;
+    _rosterBackoff = _settings.rosterRetry;
     std::vector<RosterEntry> users;
     for (const RosterEntry& entry : roster->users) {
         if (entry.name == _settings.self) continue;
@@ -312,7 +416,7 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         setState(local::LinkState::Online, "logged in to indexd at " + _settings.index.toString() + " as " +
                                                _settings.self + "; " + std::to_string(_roster.peers().size()) +
                                                " other users online");
-        _heartbeatTimer = _loop.runAfter(_settings.heartbeat, [this] { heartbeat(); });
+        _heartbeatTimer = _loop.runAfter(jittered(_settings.heartbeat), [this] { heartbeat(); });
     }
     transmitDue();
     if (_rosterStale) refreshRoster();
@@ -322,37 +426,59 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
 {
     if (!fromIndex(from, "refuse")) return;
     if (refuse.name != _settings.self) {
-        drop(from, "refuse names " + refuse.name + ", not " + _settings.self);
+        drop(DropReason::Unexpected, from, "refuse names " + refuse.name + ", not " + _settings.self);
         return;
     }
     if (_state == local::LinkState::Online || _state == local::LinkState::Refused) {
-        drop(from, "refuse after the login was settled");
+        drop(DropReason::Unexpected, from, "refuse after the login was settled");
+        return;
+    }
+    // Nobody signs a refusal, and anyone can send one from indexd's address:
+    // only one that echoes this login's own hello or auth comes from indexd.
+    if (!_login.echoesOwn(refuse.echo)) {
+        drop(DropReason::Unauthentic, from,
+             "refuse," + refuse.name + "," + refuse.reason +
+                 " echoes no hello or auth of this login (forged, or late)");
         return;
     }
     std::string detail = "indexd refused " + _settings.self;
-    if (refuse.reason == "auth") {
+    bool transient = false;
+    switch (refusalOf(refuse.reason)) {
+    case Refusal::Auth:
         // The challenge expired on its way, or an answer crossed a newer one: the next hello asks again.
         _logger.warning(detail + "'s answer to its challenge (expired or not valid); asking again");
         return;
-    }
-    if (refuse.reason == "taken") {
+    case Refusal::Busy:
+        detail += " for now: too many logins under this identity key in a short time; peerd keeps trying every " +
+                  std::to_string(_settings.loginRetry.count()) + " ms";
+        transient = true;
+        break;
+    case Refusal::Taken:
         detail += ": the name is online from another endpoint; choose another --user or stop the other peerd";
-    } else if (refuse.reason == "key") {
+        break;
+    case Refusal::Key:
         detail += ": the name belongs to another identity key; start peerd with the key file that registered it "
                   "(--key FILE) or choose another --user";
-    } else if (refuse.reason == "version") {
+        break;
+    case Refusal::Version:
         detail += ": it does not speak peerchat/2; run an indexd from the same release as this peerd";
-    } else {
+        break;
+    case Refusal::Legacy:
+    case Refusal::Other:
         detail += " (reason: " + refuse.reason + ")";
+        break;
     }
-    if (!_welcomedThisRun) {
+    if (!transient && !_welcomedThisRun) {
         refuseLogin(detail);
         return;
     }
-    // Nobody signs a refusal: once indexd has welcomed this run, one during a
-    // later login (which a forged relogin can start) would let anyone stop peerd.
-    detail += "; peerd was logged in before and refusals are not signed, so this one may be forged: it keeps "
-              "logging in";
+    // Once indexd has welcomed this run, a refusal during a later login
+    // (which a forged relogin can start) would let an on-path attacker, who
+    // sees the echo, stop peerd.
+    if (!transient) {
+        detail += "; peerd was logged in before and refusals are not signed, so this one may be forged: it keeps "
+                  "logging in";
+    }
     if (detail == _unheededRefusal) {
         _logger.debug("the same refusal again: " + refuse.reason);
         return;
@@ -369,6 +495,7 @@ void WireLink::refuseLogin(const std::string& detail)
     _retryTimer = 0;
     cancelReloginCheck();
     stopHeartbeat();
+    cancelRosterRetry();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
     _login.reset();
@@ -384,7 +511,7 @@ void WireLink::handlePresence(const Presence& presence, const Endpoint& from)
     const Message announcement = messageOf(presence);
     if (!fromIndex(from, Protocol::verb(announcement))) return;
     if (const std::string why = _verifier.checkPresence(announcement); !why.empty()) {
-        drop(from, why);
+        drop(DropReason::Unauthentic, from, why);
         return;
     }
     _lastHeardFromIndex = Outbox::Clock::now();
@@ -517,7 +644,7 @@ void WireLink::keyTrusted(const std::string& peer)
 void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
 {
     if (!_sessions.ready()) {
-        drop(from, "seal before indexd welcomed this login: no session to open it with");
+        drop(DropReason::Unexpected, from, "seal before indexd welcomed this login: no session to open it with");
         return;
     }
     std::string peerName;
@@ -528,28 +655,30 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
         // Cheap checks first: a registered endpoint, a trusted key, the peer's current key id.
         const std::string* name = _roster.nameAt(from);
         if (name == nullptr) {
-            drop(from, "seal from an endpoint where no peer is online");
+            drop(DropReason::Stranger, from, "seal from an endpoint where no peer is online");
             return;
         }
         const Roster::Peer& peer = *_roster.find(*name);
         if (!trusted(*name, peer)) {
-            drop(from, "seal from " + *name + ", whose key is not trusted (changed, or " + *name + " has none)");
+            drop(DropReason::Unauthentic, from,
+                 "seal from " + *name + ", whose key is not trusted (changed, or " + *name + " has none)");
             return;
         }
         if (KxKeyPair::idOf(peer.keys->kx) != seal.sender) {
-            drop(from, "seal from " + *name + " under a key-exchange key that is not " + *name + "'s current one");
+            drop(DropReason::Unauthentic, from,
+                 "seal from " + *name + " under a key-exchange key that is not " + *name + "'s current one");
             return;
         }
         peerName = *name;
         opened = _sessions.openFrom(peerName, peer.keys->kx, seal);
     }
     if (!opened->ok()) {
-        drop(from, "seal refused: " + opened->error());
+        drop(DropReason::Unauthentic, from, "seal refused: " + opened->error());
         return;
     }
     const Parsed<Message> inner = Protocol::decode(opened->value());
     if (!inner) {
-        drop(from, "sealed message does not parse: " + inner.error());
+        drop(DropReason::Malformed, from, "sealed message does not parse: " + inner.error());
         return;
     }
     if (peerName.empty()) _lastHeardFromIndex = Outbox::Clock::now();
@@ -559,6 +688,7 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
 void WireLink::handleSeen(const Seen& seen, const SealSource& source)
 {
     if (!sealedFromIndex(source, "seen")) return;
+    cancelAliveResend();
     if (_reloginCheckTimer != 0) {
         cancelReloginCheck();
         _logger.information("indexd answered the alive with seen: it still has " + _settings.self +
@@ -577,7 +707,7 @@ void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
 {
     if (!fromIndex(from, "relogin")) return;
     if (!relogin.name.empty() && relogin.name != _settings.self) {
-        drop(from, "relogin names " + relogin.name + ", not " + _settings.self);
+        drop(DropReason::Unexpected, from, "relogin names " + relogin.name + ", not " + _settings.self);
         return;
     }
     if (_state != local::LinkState::Online) {
@@ -624,15 +754,36 @@ void WireLink::heartbeat()
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) + " ms");
         return;
     }
-    sendToIndex(Alive{_settings.self, _presenceSeq});
+    sendAlive(kAliveResends);
     if (_rosterStale || _keysUnseen) refreshRoster();
-    _heartbeatTimer = _loop.runAfter(_settings.heartbeat, [this] { heartbeat(); });
+    _heartbeatTimer = _loop.runAfter(jittered(_settings.heartbeat), [this] { heartbeat(); });
+}
+
+// Sends an alive and, while no sealed seen answers it, again every quarter
+// heartbeat, up to resends more times: one lost datagram must not bring this
+// user a whole interval closer to indexd's expiry.
+void WireLink::sendAlive(int resends)
+{
+    cancelAliveResend();
+    sendToIndex(Alive{_settings.self, _presenceSeq});
+    if (resends == 0) return;
+    _aliveResendTimer = _loop.runAfter(_settings.heartbeat / 4, [this, resends] {
+        _aliveResendTimer = 0;
+        sendAlive(resends - 1);
+    });
+}
+
+void WireLink::cancelAliveResend()
+{
+    if (_aliveResendTimer != 0) _loop.cancel(_aliveResendTimer);
+    _aliveResendTimer = 0;
 }
 
 void WireLink::stopHeartbeat()
 {
     if (_heartbeatTimer != 0) _loop.cancel(_heartbeatTimer);
     _heartbeatTimer = 0;
+    cancelAliveResend();
 }
 
 void WireLink::sendToIndex(const Message& message)
@@ -663,6 +814,7 @@ void WireLink::relogin(const std::string& why)
     _logger.warning(detail);
     stopHeartbeat();
     cancelReloginCheck();
+    cancelRosterRetry();
     _fetcher.cancel();
     _presenceDuringFetch.clear();
     _welcomed = false;
@@ -676,23 +828,23 @@ void WireLink::relogin(const std::string& why)
 void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
 {
     if (!_settings.legacy) {
-        drop(from, "plain talk from " + talk.from + " refused: legacy mode is off");
+        drop(DropReason::Unexpected, from, "plain talk from " + talk.from + " refused: legacy mode is off");
         return;
     }
     const Roster::Peer* peer = _roster.find(talk.from);
     if (peer == nullptr) {
-        drop(from, "talk from " + talk.from + ", who is not online");
+        drop(DropReason::Unexpected, from, "talk from " + talk.from + ", who is not online");
         return;
     }
     if (peer->dialect == Dialect::Peerchat) {
-        drop(from, "plain talk in the name of " + talk.from + ", who seals its messages");
+        drop(DropReason::Unauthentic, from, "plain talk in the name of " + talk.from + ", who seals its messages");
         return;
     }
     // The .NET program sends from a throwaway socket: only its address is known.
     const bool sameSender =
         peer->dialect == Dialect::DotNet ? from.host() == peer->endpoint.host() : from == peer->endpoint;
     if (!sameSender) {
-        drop(from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
+        drop(DropReason::Unauthentic, from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
         return;
     }
     local::ChatLine line;
@@ -716,28 +868,31 @@ void WireLink::handleMail(const Mail& mail, const SealSource& source)
 {
     if (!sealedFromIndex(source, "mail")) return;
     if (mail.from == _settings.self) {
-        drop(source.from, "mail names " + _settings.self + ", this peerd's own user, as its sender");
+        drop(DropReason::Unexpected, source.from,
+             "mail names " + _settings.self + ", this peerd's own user, as its sender");
         return;
     }
     seeKeys(mail.from, mail.identity);
     if (_pins.trustOf(mail.from) != local::Trust::Pinned || _pins.pinned(mail.from) != mail.identity) {
-        drop(source.from, "mail from " + mail.from + " under a key other than the one pinned for " + mail.from +
-                              "; it stays with indexd until the user trusts the new key");
+        drop(DropReason::Unauthentic, source.from,
+             "mail from " + mail.from + " under a key other than the one pinned for " + mail.from +
+                 "; it stays with indexd until the user trusts the new key");
         return;
     }
     const Parsed<std::string> text = OfflineBox::open(_identity, mail.identity, mail.box);
     if (!text) {
-        drop(source.from, "mail from " + mail.from + " does not open: " + text.error());
+        drop(DropReason::Unauthentic, source.from, "mail from " + mail.from + " does not open: " + text.error());
         return;
     }
     const Parsed<Message> inner = Protocol::decode(*text);
     const Msg* msg = inner ? std::get_if<Msg>(&inner.value()) : nullptr;
     if (msg == nullptr) {
-        drop(source.from, "mail from " + mail.from + " does not hold a msg");
+        drop(DropReason::Malformed, source.from, "mail from " + mail.from + " does not hold a msg");
         return;
     }
     if (msg->from != mail.from || msg->stream != mail.stream || msg->seq != mail.seq) {
-        drop(source.from, "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
+        drop(DropReason::Unauthentic, source.from,
+             "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
         return;
     }
     deliverIncoming(*msg, source);
@@ -972,7 +1127,8 @@ void WireLink::changeLineState(const std::string& peer, std::uint64_t id, local:
 
 void WireLink::logout()
 {
-    for (EventLoop::TimerId* timer : {&_retryTimer, &_heartbeatTimer, &_retransmitTimer, &_reloginCheckTimer}) {
+    for (EventLoop::TimerId* timer : {&_retryTimer, &_heartbeatTimer, &_retransmitTimer, &_reloginCheckTimer,
+                                      &_aliveResendTimer, &_rosterRetryTimer}) {
         if (*timer != 0) _loop.cancel(*timer);
         *timer = 0;
     }
@@ -994,9 +1150,21 @@ void WireLink::setState(local::LinkState state, const std::string& detail)
     _listener.linkStateChanged(state, detail);
 }
 
-void WireLink::drop(const Endpoint& from, std::string_view reason)
+// Counts a dropped datagram, logs it at debug level only, and sees that a
+// summary follows within dropReport: what outsiders send never sets the pace
+// of the log.
+void WireLink::drop(DropReason reason, const Endpoint& from, std::string_view detail)
 {
-    _logger.warning("dropped datagram from " + from.toString() + ": " + std::string(reason));
+    _drops.count(reason, from, detail);
+    if (_logger.debug()) _logger.debug("dropped datagram from " + from.toString() + ": " + std::string(detail));
+    if (_dropReportTimer == 0) _dropReportTimer = _loop.runAfter(_settings.dropReport, [this] { reportDrops(); });
+}
+
+void WireLink::reportDrops()
+{
+    _dropReportTimer = 0;
+    const std::string summary = _drops.takeSummary(_settings.dropReport);
+    if (!summary.empty()) _logger.warning(summary);
 }
 
 } // namespace peerchat

@@ -3,6 +3,7 @@
 #include "ConversationStore.h"
 #include "CryptoTypes.h"
 #include "DatagramSink.h"
+#include "DropCounter.h"
 #include "Endpoint.h"
 #include "EventLoop.h"
 #include "Inbox.h"
@@ -35,11 +36,13 @@ namespace peerchat {
 
 /// peerd's side of the wire (peerchat/2, docs/PROTOCOL.md): logs in to indexd
 /// by challenge and signature (LoginState) and keeps retrying until indexd
-/// welcomes it, fetches the signed roster, follows signed presence by its
-/// sequence numbers, sends sealed heartbeats and logs in again when indexd
-/// has forgotten it or gone quiet. A bare relogin, which anyone can forge,
-/// is checked first with a sealed alive while a session with indexd holds;
-/// a refusal, which nobody signs, stops peerd only before its first welcome.
+/// welcomes it, fetches the signed roster (again, with back-off, when a fetch
+/// fails), follows signed presence by its sequence numbers, sends sealed
+/// heartbeats (with jitter; an unanswered one again) and logs in again when
+/// indexd has forgotten it or gone quiet. A bare relogin, which anyone can
+/// forge, is checked first with a sealed alive while a session with indexd
+/// holds; a refusal, which nobody signs, counts only when it echoes a hello or
+/// auth of the login under way, and stops peerd only before its first welcome.
 /// Chat to a peerchat peer goes out as msg sealed to it (PeerSessions), sent
 /// again until acked (Outbox); incoming sealed msg is delivered once and in
 /// order (Inbox) and acked; lines for an offline peer whose key is pinned go
@@ -47,6 +50,10 @@ namespace peerchat {
 /// sight (KeyPins); nothing goes to or is taken from a peer whose key changed
 /// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only.
 /// Datagrams go out through a DatagramSink; what changed goes to a WireListener.
+/// What it drops is counted (DropCounter), logged at debug level one by one
+/// and as one warning per dropReport interval, so no outsider can make it
+/// log more; a datagram from neither indexd nor an online peer is dropped
+/// before it is parsed.
 class WireLink
 {
 public:
@@ -58,7 +65,9 @@ public:
         bool legacy = false;              ///< plain talk to and from seed and .NET peers
         std::chrono::milliseconds loginRetry{2000};
         std::chrono::milliseconds rosterDeadline{5000};
-        std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd; three without an answer mean it is gone
+        std::chrono::milliseconds rosterRetry{250};  ///< a failed roster fetch waits this, doubling up to 16 times it
+        std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd (±10 %); three silent ones: it is gone
+        std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
         std::size_t receiveWindow = 1024;            ///< most messages held ahead of a gap, per stream
     };
@@ -90,8 +99,9 @@ public:
     /// arrived.
     void start();
 
-    /// Handles one datagram that arrived from from; drops (and logs) what
-    /// does not parse, is not authentic or does not come from where it should.
+    /// Handles one datagram that arrived from from; drops (and counts) what
+    /// comes from a stranger, is oversize, does not parse, is not authentic or
+    /// does not come from where it should.
     void handleDatagram(std::string_view bytes, const Endpoint& from);
 
     /// Stores text as a line to to, with key unless it is empty, and sends
@@ -155,12 +165,17 @@ private:
     void refuseLogin(const std::string& detail);
     void relogin(const std::string& why);
     void cancelReloginCheck();
+    void fetchRoster();
     void refreshRoster();
+    void retryRoster(const std::string& why);
+    void cancelRosterRetry();
     void rosterFetched(Parsed<RosterFetcher::Snapshot> roster);
     void announce(const Presence& presence);
     void applyPresence(const Presence& presence);
     void peerChanged(const Roster::Change& change);
     void heartbeat();
+    void sendAlive(int resends);
+    void cancelAliveResend();
     void stopHeartbeat();
     void sendToIndex(const Message& message);
     void sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message);
@@ -180,11 +195,13 @@ private:
     void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
     void deliverIncoming(const Msg& msg, const SealSource& source);
 
+    bool fromKnownSource(const Endpoint& from) const;
     bool fromIndex(const Endpoint& from, std::string_view verb);
     bool sealedFromIndex(const SealSource& source, std::string_view verb);
     bool sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb);
     void setState(local::LinkState state, const std::string& detail);
-    void drop(const Endpoint& from, std::string_view reason);
+    void drop(DropReason reason, const Endpoint& from, std::string_view detail);
+    void reportDrops();
 
     EventLoop& _loop;
     DatagramSink& _sink;
@@ -208,6 +225,10 @@ private:
     EventLoop::TimerId _heartbeatTimer = 0;
     EventLoop::TimerId _retransmitTimer = 0;
     EventLoop::TimerId _reloginCheckTimer = 0;  ///< a relogin hint waits for a sealed seen until it fires
+    EventLoop::TimerId _aliveResendTimer = 0;   ///< an alive waits for a sealed seen until it fires
+    EventLoop::TimerId _rosterRetryTimer = 0;   ///< a failed roster fetch waits for its next try
+    EventLoop::TimerId _dropReportTimer = 0;    ///< set while drops wait to be summarised
+    std::chrono::milliseconds _rosterBackoff;  ///< how long the next failed roster fetch waits before the next try
     Outbox::TimePoint _retransmitAt;
     Outbox::TimePoint _lastHeardFromIndex;
     std::optional<Outbox::TimePoint> _lastReloginHint;
@@ -215,12 +236,13 @@ private:
     std::uint64_t _presenceSeq = 0;
     bool _welcomed = false;         ///< indexd welcomed a login that was not logged out since
     bool _welcomedThisRun = false;  ///< indexd welcomed some login of this run: a refusal is no longer final
-    std::string _unheededRefusal;   ///< the last refusal of a later login logged as possibly forged
+    std::string _unheededRefusal;   ///< the last refusal logged that did not stop peerd (busy, or of a later login)
     bool _silenceReported = false;
     bool _rosterLoaded = false;  ///< a roster has arrived since start: who is offline is known
     bool _rosterStale = false;   ///< an announcement was missed, or a refetch failed
     bool _keysUnseen = false;    ///< the store could not pin a key presented since the last roster
     std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
+    DropCounter _drops;
     Poco::Logger& _logger;
 };
 

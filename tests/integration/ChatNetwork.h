@@ -238,11 +238,13 @@ struct ChatPair
     std::unique_ptr<LocalClient> alice;
     std::unique_ptr<LocalClient> bob;
 
-    /// indexdFlags as for ChatNetwork.
-    explicit ChatPair(std::vector<std::string> indexdFlags = {}) : net(ChatNetwork::Wire::Secure, std::move(indexdFlags))
+    /// indexdFlags as for ChatNetwork; peerdFlags go to both peerds (e.g.
+    /// --log-level debug, to see every datagram they drop).
+    explicit ChatPair(std::vector<std::string> indexdFlags = {}, const std::vector<std::string>& peerdFlags = {})
+        : net(ChatNetwork::Wire::Secure, std::move(indexdFlags))
     {
-        net.startPeerd("alice");
-        net.startPeerd("bob");
+        net.startPeerd("alice", peerdFlags);
+        net.startPeerd("bob", peerdFlags);
         alice = net.attachOnline("alice");
         bob = net.attachOnline("bob");
         CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));

@@ -57,11 +57,12 @@ Auth FakeIndex::serveLogin(const std::string& refusal, std::chrono::milliseconds
         const auto decoded = Protocol::decodeDatagram(std::string(buffer, static_cast<std::size_t>(n < 0 ? 0 : n)));
         if (!decoded) continue;
         if (const auto* hello = std::get_if<Hello>(&decoded->message)) {
-            const Challenge challenge{hello->name, Endpoint(from), randomBytes<Nonce>()};
+            const Challenge challenge{hello->name, Endpoint(from), randomBytes<Nonce>(), hello->nonce};
             sendRaw(Protocol::encodeDatagram(challenge, TextEncoding::Utf8), from.toString());
         } else if (const auto* auth = std::get_if<Auth>(&decoded->message)) {
             if (!refusal.empty()) {
-                sendRaw(Protocol::encodeDatagram(Refuse{auth->name, refusal}, TextEncoding::Utf8), from.toString());
+                sendRaw(Protocol::encodeDatagram(Refuse{auth->name, refusal, auth->nonce}, TextEncoding::Utf8),
+                        from.toString());
                 return *auth;
             }
             Welcome welcome{auth->name, 9, _epoch, _key.publicKey(), _kx.publicKey(), {}};

@@ -29,7 +29,8 @@ public:
 
     /// Waits for a hello, answers it with a challenge, waits for the auth and
     /// answers it with a welcome signed by key() (or, given a refusal reason,
-    /// with `refuse,NAME,REASON`); skips anything else. The auth it took;
+    /// with `refuse,NAME,REASON,NONCE`); echoes the hello's nonce in the
+    /// challenge, as indexd does; skips anything else. The auth it took;
     /// fails the test when no login comes within timeout.
     Auth serveLogin(const std::string& refusal = "", std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

@@ -34,6 +34,11 @@ class LoginStateTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHelloIsPaddedAndStartsRound);
     CPPUNIT_TEST(testAnswerSignsAuthWithRoundKeys);
     CPPUNIT_TEST(testAnswerRefusedForOtherNameOrWithoutRound);
+    CPPUNIT_TEST(testEveryHelloHasFreshNonce);
+    CPPUNIT_TEST(testChallengeAnsweredOnlyWhenEchoingHello);
+    CPPUNIT_TEST(testOneAuthPerHello);
+    CPPUNIT_TEST(testOldestHelloForgotten);
+    CPPUNIT_TEST(testRefusalEchoesHelloOrAuthOfRound);
     CPPUNIT_TEST(testWelcomeAcceptedPinsIndexOnFirstUse);
     CPPUNIT_TEST(testWelcomeOverAnyAnsweredNonceAccepted);
     CPPUNIT_TEST(testWelcomeDroppedUnlessSignedOverAnsweredNonce);
@@ -58,6 +63,7 @@ public:
         CPPUNIT_ASSERT(_login->underWay());
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), hello.name);
         CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), hello.dialect);
+        CPPUNIT_ASSERT(hello.nonce.has_value());
         CPPUNIT_ASSERT(Protocol::encode(hello).size() >= Protocol::kMinHelloBytes);
         CPPUNIT_ASSERT(Protocol::encode(hello).size() < Protocol::kMinHelloBytes + 8);
         CPPUNIT_ASSERT(Protocol::decode(Protocol::encode(hello)).ok());
@@ -65,7 +71,6 @@ public:
 
     void testAnswerSignsAuthWithRoundKeys()
     {
-        _login->hello();
         const Auth first = answer(1);
         CPPUNIT_ASSERT(first.observed == kObserved);
         CPPUNIT_ASSERT(first.nonce == nonce(1));
@@ -73,20 +78,85 @@ public:
         CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::auth(first), first.sig));
         CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::kx("alice", first.keys.kx),
                                           first.keys.kxSig));
-        _login->hello();
+        // The next hello of the round: the same keys.
         CPPUNIT_ASSERT(answer(2).keys.kx == first.keys.kx);
     }
 
     void testAnswerRefusedForOtherNameOrWithoutRound()
     {
-        CPPUNIT_ASSERT(!_login->answer(Challenge{"alice", kObserved, nonce(1)}).ok());
-        _login->hello();
-        CPPUNIT_ASSERT(!_login->answer(Challenge{"bob", kObserved, nonce(1)}).ok());
+        const LoginState::Answer withoutRound = _login->answer(Challenge{"alice", kObserved, nonce(1), nonce(2)});
+        CPPUNIT_ASSERT(!withoutRound.auth);
+        CPPUNIT_ASSERT(withoutRound.dropped == DropReason::Unexpected);
+        const Hello hello = _login->hello();
+        const LoginState::Answer other = _login->answer(Challenge{"bob", kObserved, nonce(1), hello.nonce});
+        CPPUNIT_ASSERT(!other.auth);
+        CPPUNIT_ASSERT_EQUAL(std::string("challenge names bob, not alice"), other.detail);
+    }
+
+    void testEveryHelloHasFreshNonce()
+    {
+        const Hello first = _login->hello();
+        const Hello second = _login->hello();
+        CPPUNIT_ASSERT(first.nonce && second.nonce);
+        CPPUNIT_ASSERT(*first.nonce != *second.nonce);
+        CPPUNIT_ASSERT(Protocol::encode(second).size() >= Protocol::kMinHelloBytes);
+    }
+
+    void testChallengeAnsweredOnlyWhenEchoingHello()
+    {
+        const Hello hello = _login->hello();
+        for (const std::optional<Nonce>& echo : {std::optional<Nonce>(), std::optional<Nonce>(nonce(9))}) {
+            const LoginState::Answer forged = _login->answer(Challenge{"alice", kObserved, nonce(1), echo});
+            CPPUNIT_ASSERT(!forged.auth);
+            CPPUNIT_ASSERT(forged.dropped == DropReason::Unauthentic);
+        }
+        // Forged challenges leave no nonce behind for a welcome to be signed over.
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Dropped);
+        const LoginState::Answer real = _login->answer(Challenge{"alice", kObserved, nonce(2), hello.nonce});
+        CPPUNIT_ASSERT(real.auth);
+        CPPUNIT_ASSERT(real.auth->nonce == nonce(2));
+    }
+
+    void testOneAuthPerHello()
+    {
+        const Hello hello = _login->hello();
+        CPPUNIT_ASSERT(_login->answer(Challenge{"alice", kObserved, nonce(1), hello.nonce}).auth);
+        const LoginState::Answer again = _login->answer(Challenge{"alice", kObserved, nonce(2), hello.nonce});
+        CPPUNIT_ASSERT(!again.auth);
+        CPPUNIT_ASSERT(again.dropped == DropReason::Unexpected);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(2))).outcome == LoginState::Verdict::Outcome::Dropped);
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
+    }
+
+    void testOldestHelloForgotten()
+    {
+        const Hello oldest = _login->hello();
+        const Hello next = _login->hello();
+        for (std::size_t i = 2; i < LoginState::kMaxHellos + 1; ++i) _login->hello();
+        CPPUNIT_ASSERT(!_login->answer(Challenge{"alice", kObserved, nonce(1), oldest.nonce}).auth);
+        CPPUNIT_ASSERT(!_login->echoesOwn(oldest.nonce));
+        CPPUNIT_ASSERT(_login->answer(Challenge{"alice", kObserved, nonce(2), next.nonce}).auth);
+    }
+
+    void testRefusalEchoesHelloOrAuthOfRound()
+    {
+        CPPUNIT_ASSERT(!_login->echoesOwn(std::nullopt));
+        const Hello answered = _login->hello();
+        const Hello waiting = _login->hello();
+        CPPUNIT_ASSERT(_login->answer(Challenge{"alice", kObserved, nonce(1), answered.nonce}).auth);
+        CPPUNIT_ASSERT(_login->echoesOwn(answered.nonce));
+        CPPUNIT_ASSERT(_login->echoesOwn(waiting.nonce));
+        CPPUNIT_ASSERT(_login->echoesOwn(nonce(1)));
+        CPPUNIT_ASSERT(!_login->echoesOwn(nonce(2)));
+        CPPUNIT_ASSERT(!_login->echoesOwn(std::nullopt));
+        // The round is over: nothing of it is echoed any more.
+        CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
+        CPPUNIT_ASSERT(!_login->echoesOwn(waiting.nonce));
+        CPPUNIT_ASSERT(!_login->echoesOwn(nonce(1)));
     }
 
     void testWelcomeAcceptedPinsIndexOnFirstUse()
     {
-        _login->hello();
         const Auth auth = answer(1);
         LoginState::Verdict verdict = _login->check(welcome(_index, nonce(1)));
         CPPUNIT_ASSERT(verdict.outcome == LoginState::Verdict::Outcome::Accepted);
@@ -100,7 +170,6 @@ public:
         CPPUNIT_ASSERT(!_login->underWay());
 
         // The pinned key again: accepted, nothing pinned anew.
-        _login->hello();
         answer(2);
         verdict = _login->check(welcome(_index, nonce(2)));
         CPPUNIT_ASSERT(verdict.outcome == LoginState::Verdict::Outcome::Accepted);
@@ -109,7 +178,6 @@ public:
 
     void testWelcomeOverAnyAnsweredNonceAccepted()
     {
-        _login->hello();
         answer(1);
         answer(2);
         CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
@@ -117,7 +185,6 @@ public:
 
     void testWelcomeDroppedUnlessSignedOverAnsweredNonce()
     {
-        _login->hello();
         answer(1);
         const SigningKey mallory = SigningKey::generate();
         Welcome forged = welcome(_index, nonce(1));
@@ -136,7 +203,6 @@ public:
     {
         const SigningKey impostor = SigningKey::generate();
         _pins->pinIndex("127.0.0.1:9400", _index.publicKey());
-        _login->hello();
         answer(1);
         const LoginState::Verdict verdict = _login->check(welcome(impostor, nonce(1)));
         CPPUNIT_ASSERT(verdict.outcome == LoginState::Verdict::Outcome::Refused);
@@ -145,8 +211,8 @@ public:
         CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index.publicKey());
         // Another indexd endpoint has a pin of its own.
         LoginState elsewhere("alice", _alice, Endpoint::parse("127.0.0.1:9500").value(), std::nullopt, *_pins);
-        elsewhere.hello();
-        elsewhere.answer(Challenge{"alice", kObserved, nonce(1)});
+        const Hello hello = elsewhere.hello();
+        elsewhere.answer(Challenge{"alice", kObserved, nonce(1), hello.nonce});
         CPPUNIT_ASSERT(elsewhere.check(welcome(impostor, nonce(1))).outcome ==
                        LoginState::Verdict::Outcome::Accepted);
     }
@@ -156,8 +222,8 @@ public:
         const SigningKey configured = SigningKey::generate();
         _pins->pinIndex("127.0.0.1:9400", _index.publicKey());
         LoginState login("alice", _alice, kIndex, configured.publicKey(), *_pins);
-        login.hello();
-        login.answer(Challenge{"alice", kObserved, nonce(1)});
+        const Hello hello = login.hello();
+        login.answer(Challenge{"alice", kObserved, nonce(1), hello.nonce});
         const LoginState::Verdict refused = login.check(welcome(_index, nonce(1)));
         CPPUNIT_ASSERT(refused.outcome == LoginState::Verdict::Outcome::Refused);
         CPPUNIT_ASSERT(refused.detail.find("--index-key") != std::string::npos);
@@ -167,10 +233,8 @@ public:
 
     void testNextRoundHasNewKeys()
     {
-        _login->hello();
         const Auth first = answer(1);
         CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Accepted);
-        _login->hello();
         const Auth second = answer(2);
         CPPUNIT_ASSERT(second.keys.kx != first.keys.kx);
         // The first round's nonce does not answer for the second.
@@ -179,18 +243,20 @@ public:
 
     void testOldestNonceForgotten()
     {
-        _login->hello();
         for (std::uint8_t n = 1; n <= LoginState::kMaxNonces + 1; ++n) answer(n);
         CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(1))).outcome == LoginState::Verdict::Outcome::Dropped);
         CPPUNIT_ASSERT(_login->check(welcome(_index, nonce(2))).outcome == LoginState::Verdict::Outcome::Accepted);
     }
 
 private:
+    /// A new hello (of the round under way, or of a new one) and the auth
+    /// answering its challenge with nonce n.
     Auth answer(std::uint8_t n)
     {
-        const Parsed<Auth> auth = _login->answer(Challenge{"alice", kObserved, nonce(n)});
-        CPPUNIT_ASSERT(auth.ok());
-        return *auth;
+        const Hello hello = _login->hello();
+        const LoginState::Answer answer = _login->answer(Challenge{"alice", kObserved, nonce(n), hello.nonce});
+        CPPUNIT_ASSERT_MESSAGE(answer.detail, answer.auth.has_value());
+        return *answer.auth;
     }
 
     Welcome welcome(const SigningKey& index, const Nonce& answered) const

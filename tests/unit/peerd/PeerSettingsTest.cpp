@@ -64,6 +64,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), static_cast<std::int64_t>(settings->heartbeat.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(300), static_cast<std::int64_t>(settings->retransmit.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(60000), static_cast<std::int64_t>(settings->giveUp.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), static_cast<std::int64_t>(settings->dropReport.count()));
         CPPUNIT_ASSERT(!settings->faults.enabled());
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_INFORMATION), settings->logLevel);
     }
@@ -86,6 +87,7 @@ public:
                                     {"peerd.heartbeatMs", "200"},
                                     {"peerd.retransmitMs", "50"},
                                     {"peerd.giveUpMs", "5000"},
+                                    {"peerd.dropReportMs", "500"},
                                     {"peerd.faults", "drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=7"},
                                     {"peerd.logLevel", "debug"}});
         CPPUNIT_ASSERT_MESSAGE(settings.error(), settings.ok());
@@ -102,6 +104,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::int64_t(200), static_cast<std::int64_t>(settings->heartbeat.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(50), static_cast<std::int64_t>(settings->retransmit.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(5000), static_cast<std::int64_t>(settings->giveUp.count()));
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(500), static_cast<std::int64_t>(settings->dropReport.count()));
         CPPUNIT_ASSERT_EQUAL(std::string("drop=0.3,dup=0.1,reorder=0.1,delay=5,seed=7"), settings->faults.toString());
         CPPUNIT_ASSERT_EQUAL(static_cast<int>(Poco::Message::PRIO_DEBUG), settings->logLevel);
     }
@@ -160,6 +163,7 @@ public:
                                                                 {"peerd.heartbeatMs", "0"},
                                                                 {"peerd.retransmitMs", "0"},
                                                                 {"peerd.giveUpMs", "1x"},
+                                                                {"peerd.dropReportMs", "9"},
                                                                 {"peerd.faults", "drop=2"},
                                                                 {"peerd.faults", "lose=0.1"},
                                                                 {"peerd.logLevel", "loud"}};
@@ -206,7 +210,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(16), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(17), flags.size());
     }
 };
 

@@ -40,6 +40,9 @@ class RosterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReplaceKeepsKeys);
     CPPUNIT_TEST(testLoginWithNewKeysIsAChange);
     CPPUNIT_TEST(testNameAtFindsUserByEndpoint);
+    CPPUNIT_TEST(testNameAtFollowsMovesAndSnapshots);
+    CPPUNIT_TEST(testNameAtKeepsSecondUserAtSharedEndpoint);
+    CPPUNIT_TEST(testDotNetUsersKnownByAddress);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -178,6 +181,50 @@ public:
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5004")) == nullptr);
         roster.logout("carol", endpoint("127.0.0.1:5003"));
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5003")) == nullptr);
+    }
+
+    void testNameAtFollowsMovesAndSnapshots()
+    {
+        Roster roster("alice");
+        roster.login("bob", peer("127.0.0.1:5002"));
+        roster.login("bob", peer("127.0.0.1:6002"));
+        CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5002")) == nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.nameAt(endpoint("127.0.0.1:6002")));
+        roster.replace({{"carol", endpoint("127.0.0.1:5003"), "peerchat/2"}});
+        CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:6002")) == nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), *roster.nameAt(endpoint("127.0.0.1:5003")));
+    }
+
+    void testNameAtKeepsSecondUserAtSharedEndpoint()
+    {
+        // A seed user took over another's endpoint before the first one's logout came.
+        Roster roster("alice");
+        roster.login("s1", peer("127.0.0.1:5002", Dialect::Seed));
+        roster.login("s2", peer("127.0.0.1:5002", Dialect::Seed));
+        roster.logout("s1", endpoint("127.0.0.1:5002"));
+        CPPUNIT_ASSERT_EQUAL(std::string("s2"), *roster.nameAt(endpoint("127.0.0.1:5002")));
+        roster.logout("s2", endpoint("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5002")) == nullptr);
+    }
+
+    void testDotNetUsersKnownByAddress()
+    {
+        Roster roster("alice");
+        const Poco::Net::IPAddress host("127.0.0.3");
+        CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
+        roster.login("dn1", peer("127.0.0.3:5001", Dialect::DotNet));
+        roster.login("dn2", peer("127.0.0.3:5002", Dialect::DotNet));
+        roster.login("seed", peer("127.0.0.4:5001", Dialect::Seed));
+        CPPUNIT_ASSERT(roster.hasDotNetAt(host));
+        CPPUNIT_ASSERT(!roster.hasDotNetAt(Poco::Net::IPAddress("127.0.0.4")));
+        roster.logout("dn1", endpoint("127.0.0.3:5001"));
+        CPPUNIT_ASSERT(roster.hasDotNetAt(host));
+        roster.logout("dn2", endpoint("127.0.0.3:5002"));
+        CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
+        roster.replace({{"dn3", endpoint("127.0.0.3:5003"), "dotnet"}});
+        CPPUNIT_ASSERT(roster.hasDotNetAt(host));
+        roster.replace({});
+        CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
     }
 };
 

@@ -17,17 +17,23 @@
 #include "WireLink.h"
 #include "WireListener.h"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,6 +104,7 @@ public:
         std::string bytes;
         Endpoint to;
         std::string text;  ///< what the recipient reads: the inner message of a seal, else the bytes
+        std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
 
         bool sealed() const { return bytes.rfind("seal,", 0) == 0; }
     };
@@ -141,7 +148,8 @@ public:
 };
 
 /// indexd's peerchat roster port on the test's loop: writes roster to every
-/// connection and closes it, counting connections.
+/// connection and closes it, counting connections. The first failFirst
+/// connections it closes without a word, as a port under attack might.
 class RosterServer
 {
 public:
@@ -150,8 +158,10 @@ public:
         _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) {
             Poco::Net::StreamSocket connection = _socket.acceptConnection();
             ++connections;
-            if (beforeWrite) beforeWrite();
-            connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
+            if (connections > failFirst) {
+                if (beforeWrite) beforeWrite();
+                connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
+            }
             connection.close();
         });
     }
@@ -162,10 +172,28 @@ public:
     std::string roster;
     std::function<void()> beforeWrite;
     int connections = 0;
+    int failFirst = 0;
 
 private:
     EventLoop& _loop;
     Poco::Net::ServerSocket _socket;
+};
+
+/// Keeps what peerd.wire logs, with its priority.
+class LogRecorder : public Poco::Channel
+{
+public:
+    void log(const Poco::Message& message) override { messages.push_back(message); }
+
+    /// The lines holding needle logged at priority or more severe.
+    std::size_t count(const std::string& needle, Poco::Message::Priority atLeast) const
+    {
+        return static_cast<std::size_t>(std::count_if(messages.begin(), messages.end(), [&](const Poco::Message& m) {
+            return m.getPriority() <= atLeast && m.getText().find(needle) != std::string::npos;
+        }));
+    }
+
+    std::vector<Poco::Message> messages;
 };
 
 // Runs loop until condition holds or timeout passes; true when it held.
@@ -193,6 +221,8 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHelloResentUntilIndexAnswers);
     CPPUNIT_TEST(testChallengeAnsweredWithSignedAuth);
     CPPUNIT_TEST(testChallengeForOthersDropped);
+    CPPUNIT_TEST(testChallengeNotEchoingOurHelloDropped);
+    CPPUNIT_TEST(testOneAuthPerHello);
     CPPUNIT_TEST(testWelcomeFetchesSignedRosterAndGoesOnline);
     CPPUNIT_TEST(testWelcomeNotSignedOverOurNonceDropped);
     CPPUNIT_TEST(testWelcomePinsIndexKeyOnFirstContact);
@@ -205,6 +235,8 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseKeyNamesTheKeyFile);
     CPPUNIT_TEST(testRefuseAuthKeepsAsking);
     CPPUNIT_TEST(testRefuseNotFromIndexDropped);
+    CPPUNIT_TEST(testRefuseNotEchoingOurLoginDropped);
+    CPPUNIT_TEST(testRefuseBusyKeepsLoggingIn);
     CPPUNIT_TEST(testRefuseAfterWelcomeKeepsLoggingIn);
     CPPUNIT_TEST(testSignedPresenceUpdatesRoster);
     CPPUNIT_TEST(testUnsignedPresenceDropped);
@@ -217,6 +249,8 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTrustedKeyReleasesWaitingLines);
     CPPUNIT_TEST(testPinnedKeyBackRestoresTrust);
     CPPUNIT_TEST(testMalformedDatagramsDropped);
+    CPPUNIT_TEST(testDatagramsFromStrangersDroppedBeforeParsing);
+    CPPUNIT_TEST(testDropsLoggedAtDebugAndSummarisedPerInterval);
     CPPUNIT_TEST(testSendToPeerchatPeerGoesSealed);
     CPPUNIT_TEST(testSendToSelfRefused);
     CPPUNIT_TEST(testSendBeforeRosterWaitsForIt);
@@ -249,6 +283,8 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMailFromPinnedSenderWithOtherKeyDropped);
     CPPUNIT_TEST(testMailNotMatchingItsMsgDropped);
     CPPUNIT_TEST(testHeartbeatSealedCarriesPresenceSeq);
+    CPPUNIT_TEST(testUnansweredAliveSentAgain);
+    CPPUNIT_TEST(testHeartbeatsJittered);
     CPPUNIT_TEST(testSilentIndexMeansRelogin);
     CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
     CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
@@ -256,6 +292,9 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
     CPPUNIT_TEST(testRosterRefetchReportsWhoLeftAndCame);
+    CPPUNIT_TEST(testFailedRosterFetchRetriedWithBackoff);
+    CPPUNIT_TEST(testFailedRosterRefetchRetriedWhileOnline);
+    CPPUNIT_TEST(testRosterUnreadableWhileConnectingLogsInAgain);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -274,11 +313,15 @@ public:
         _parties.clear();
         for (const char* name : {"bob", "carol", "dave", "erin"}) _parties.emplace(name, Party(name));
         _nonces = 0;
+        _log = new LogRecorder;
+        Poco::Logger::get("peerd.wire").setChannel(_log);
+        Poco::Logger::get("peerd.wire").setLevel(Poco::Message::PRIO_DEBUG);
         makeLink(settings());
     }
 
     void tearDown() override
     {
+        Poco::Logger::get("peerd.wire").setChannel(nullptr);
         _link.reset();
         _rosterServer.reset();
         _loop.reset();
@@ -291,7 +334,7 @@ public:
         _link->start();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         const std::string& bytes = _sink.sent[0].bytes;
-        CPPUNIT_ASSERT(std::regex_match(bytes, std::regex("hello,alice,peerchat/2,0+")));
+        CPPUNIT_ASSERT(std::regex_match(bytes, std::regex("hello,alice,peerchat/2,[A-Za-z0-9_-]{32},0+")));
         CPPUNIT_ASSERT(bytes.size() >= Protocol::kMinHelloBytes);
         CPPUNIT_ASSERT(_sink.sent[0].to == kIndex);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
@@ -304,7 +347,14 @@ public:
         makeLink(quick);
         _link->start();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() >= 3; }, 5s));
-        for (const auto& datagram : _sink.sent) CPPUNIT_ASSERT_EQUAL(_sink.sent[0].bytes, datagram.bytes);
+        // Every hello carries a nonce of its own.
+        std::set<Nonce> nonces;
+        for (const auto& datagram : _sink.sent) {
+            const Parsed<Message> hello = Protocol::decode(datagram.bytes);
+            CPPUNIT_ASSERT(hello && std::holds_alternative<Hello>(*hello) && std::get<Hello>(*hello).nonce);
+            nonces.insert(*std::get<Hello>(*hello).nonce);
+        }
+        CPPUNIT_ASSERT_EQUAL(_sink.sent.size(), nonces.size());
         CPPUNIT_ASSERT(!_listener.states.empty());
         CPPUNIT_ASSERT(_listener.states[0].first == local::LinkState::Connecting);
         CPPUNIT_ASSERT(_listener.states[0].second.find("no answer from indexd at 127.0.0.1:9400") != std::string::npos);
@@ -312,8 +362,11 @@ public:
 
     void testChallengeAnsweredWithSignedAuth()
     {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 10ms;
+        makeLink(quick);
         _link->start();
-        const Challenge challenge{"alice", kSelf, nextNonce()};
+        const Challenge challenge = challengeToLastHello();
         deliver(Protocol::encode(challenge), kIndex);
         const Auth auth = lastAuth();
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), auth.name);
@@ -325,18 +378,50 @@ public:
         CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::kx("alice", auth.keys.kx),
                                           auth.keys.kxSig));
 
-        // A second challenge in the same login round is answered with the same key-exchange key.
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        // The challenge to the next hello of the same login round is answered with the same key-exchange key.
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() >= 2; }, 5s));
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
+        CPPUNIT_ASSERT(lastAuth().nonce != auth.nonce);
         CPPUNIT_ASSERT(lastAuth().keys.kx == auth.keys.kx);
     }
 
     void testChallengeForOthersDropped()
     {
         _link->start();
-        deliver(Protocol::encode(Challenge{"bob", kSelf, nextNonce()}), kIndex);
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kBob);
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), endpoint("127.0.0.2:9400"));
+        Challenge challenge = challengeToLastHello();
+        challenge.name = "bob";
+        deliver(Protocol::encode(challenge), kIndex);
+        deliver(Protocol::encode(challengeToLastHello()), kBob);
+        deliver(Protocol::encode(challengeToLastHello()), endpoint("127.0.0.2:9400"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+    }
+
+    void testChallengeNotEchoingOurHelloDropped()
+    {
+        _link->start();
+        // Forged from indexd's address by someone who never saw the hello: no echo, or a nonce of its own.
+        for (int i = 0; i < 200; ++i) {
+            deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+            deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce(), nextNonce()}), kIndex);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(400), _log->count("echoes no hello", Poco::Message::PRIO_DEBUG));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _log->count("dropped", Poco::Message::PRIO_WARNING));
+        // The real challenge still gets its auth, and the login goes through.
+        login();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+    }
+
+    void testOneAuthPerHello()
+    {
+        _link->start();
+        const Challenge first = challengeToLastHello();
+        deliver(Protocol::encode(first), kIndex);
+        CPPUNIT_ASSERT(lastAuth().nonce == first.nonce);
+        // Another challenge echoing the same hello (a copy, or a forgery by someone who saw it) gets nothing.
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        CPPUNIT_ASSERT(lastAuth().nonce == first.nonce);
     }
 
     void testWelcomeFetchesSignedRosterAndGoesOnline()
@@ -367,7 +452,7 @@ public:
     void testWelcomeNotSignedOverOurNonceDropped()
     {
         _link->start();
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
         _aliceKx = lastAuth().keys.kx;
         Welcome welcome = welcomeFor(*_index);
         // Signed over a nonce this peerd never answered.
@@ -454,7 +539,7 @@ public:
     {
         _link->logout();
         _link->start();
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
         const std::size_t sent = _sink.sent.size();
         _link->logout();
         CPPUNIT_ASSERT_EQUAL(sent, _sink.sent.size());
@@ -463,7 +548,7 @@ public:
     void testLogoutAfterRefusalSendsNothing()
     {
         _link->start();
-        deliver("refuse,alice,taken", kIndex);
+        deliver(refusalOfLastHello("taken"), kIndex);
         _link->logout();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
     }
@@ -471,7 +556,7 @@ public:
     void testRefuseTakenReportsAndStops()
     {
         _link->start();
-        deliver("refuse,alice,taken", kIndex);
+        deliver(refusalOfLastHello("taken"), kIndex);
         CPPUNIT_ASSERT(_refusal.has_value());
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
         CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Refused);
@@ -484,7 +569,10 @@ public:
     void testRefuseKeyNamesTheKeyFile()
     {
         _link->start();
-        deliver("refuse,alice,key", kIndex);
+        // A refusal of the auth echoes the auth's nonce.
+        const Challenge challenge = challengeToLastHello();
+        deliver(Protocol::encode(challenge), kIndex);
+        deliver(Protocol::encode(Refuse{"alice", "key", challenge.nonce}), kIndex);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
         CPPUNIT_ASSERT_EQUAL(std::string("indexd refused alice: the name belongs to another identity key; start "
                                          "peerd with the key file that registered it (--key FILE) or choose "
@@ -498,7 +586,7 @@ public:
         quick.loginRetry = 10ms;
         makeLink(quick);
         _link->start();
-        deliver("refuse,alice,auth", kIndex);
+        deliver(refusalOfLastHello("auth"), kIndex);
         CPPUNIT_ASSERT(!_refusal);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() >= 2; }, 5s));
         login();
@@ -508,10 +596,51 @@ public:
     void testRefuseNotFromIndexDropped()
     {
         _link->start();
-        deliver("refuse,alice,taken", kBob);
-        deliver("refuse,bob,taken", kIndex);
+        deliver(refusalOfLastHello("taken"), kBob);
+        Refuse other = std::get<Refuse>(Protocol::decode(refusalOfLastHello("taken")).value());
+        other.name = "bob";
+        deliver(Protocol::encode(other), kIndex);
         CPPUNIT_ASSERT(!_refusal);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+    }
+
+    void testRefuseNotEchoingOurLoginDropped()
+    {
+        startRetryingQuickly();
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
+        // Forged from indexd's address during the first login: without an
+        // echo, echoing a nonce of the forger's, or a hello forgotten by now.
+        const std::string forgotten = refusalOfLastHello("taken");
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > LoginState::kMaxHellos + 1; },
+                                5s));
+        for (const std::string& forged : {std::string("refuse,alice,taken"), std::string("refuse,alice,version"),
+                                          Protocol::encode(Refuse{"alice", "key", nextNonce()}), forgotten}) {
+            deliver(forged, kIndex);
+        }
+        CPPUNIT_ASSERT(!_refusal);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4),
+                             _log->count("echoes no hello or auth of this login", Poco::Message::PRIO_DEBUG));
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+    }
+
+    void testRefuseBusyKeepsLoggingIn()
+    {
+        startRetryingQuickly();
+        const Challenge challenge = challengeToLastHello();
+        deliver(Protocol::encode(challenge), kIndex);
+        deliver(Protocol::encode(Refuse{"alice", "busy", challenge.nonce}), kIndex);
+        CPPUNIT_ASSERT(!_refusal);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT_EQUAL(std::string("indexd refused alice for now: too many logins under this identity key in a "
+                                         "short time; peerd keeps trying every 10 ms"),
+                             _listener.states.back().second);
+        const std::size_t hellos = sentStartingWith("hello,").size();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > hellos; }, 5s));
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        CPPUNIT_ASSERT(!_refusal);
     }
 
     void testRefuseAfterWelcomeKeepsLoggingIn()
@@ -522,16 +651,16 @@ public:
         // A relogin with no seen in answer starts a new login, which a refusal now does not end.
         deliver("relogin", kIndex);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("hello,").empty(); }, 5s));
-        deliver("refuse,alice,taken", kIndex);
+        deliver(refusalOfLastHello("taken"), kIndex);
         CPPUNIT_ASSERT(!_refusal);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
         const std::string detail = _listener.states.back().second;
         CPPUNIT_ASSERT(detail.rfind("indexd refused alice: the name is online from another endpoint", 0) == 0);
         CPPUNIT_ASSERT(detail.find("may be forged: it keeps logging in") != std::string::npos);
         const std::size_t reports = _listener.states.size();
-        deliver("refuse,alice,taken", kIndex);
+        deliver(refusalOfLastHello("taken"), kIndex);
         CPPUNIT_ASSERT_EQUAL(reports, _listener.states.size());
-        deliver("refuse,alice,key", kIndex);
+        deliver(refusalOfLastHello("key"), kIndex);
         CPPUNIT_ASSERT(!_refusal);
         CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Connecting);
         CPPUNIT_ASSERT(_listener.states.back().second.find("another identity key") != std::string::npos);
@@ -776,6 +905,53 @@ public:
         CPPUNIT_ASSERT(_sink.sent.empty());
     }
 
+    void testDatagramsFromStrangersDroppedBeforeParsing()
+    {
+        goOnline({entry("bob", kBob)});
+        // indexd's genuine announcement and bob's genuine seal, from an endpoint where nobody is online.
+        const Endpoint stranger = endpoint("127.0.0.1:6666");
+        deliver(signedLogin("carol", kCarol, 1), stranger);
+        deliver(party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:00", "bob", "from elsewhere"}), stranger);
+        deliver(std::string(Protocol::kMaxDatagramBytes + 1, 'x'), stranger);
+        CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _log->count("dropped datagram from 127.0.0.1:6666: neither from indexd "
+                                                         "nor from a peer online",
+                                                         Poco::Message::PRIO_DEBUG));
+        deliver(signedLogin("carol", kCarol, 1), kIndex);
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
+    }
+
+    void testDropsLoggedAtDebugAndSummarisedPerInterval()
+    {
+        WireLink::Settings quick = settings();
+        quick.dropReport = 100ms;
+        goOnline(quick, {entry("bob", kBob)});
+        _log->messages.clear();
+        for (int i = 0; i < 1000; ++i) deliver("\x7fgarbage", endpoint("127.0.0.2:4000"));
+        deliver(std::string(Protocol::kMaxDatagramBytes + 1, 'x'), kIndex);
+        deliver("welcome,alice", kIndex);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1002), _log->count("dropped datagram from", Poco::Message::PRIO_DEBUG));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _log->count("", Poco::Message::PRIO_INFORMATION));
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _log->count("", Poco::Message::PRIO_WARNING) > 0; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("", Poco::Message::PRIO_WARNING));
+        const std::string summary = _log->messages.back().getText();
+        CPPUNIT_ASSERT_MESSAGE(summary, summary.rfind("dropped 1002 datagrams in the last 100 ms: ", 0) == 0);
+        for (const std::string part : {"1000 from strangers (first from 127.0.0.2:4000: neither from indexd",
+                                       "1 oversize (first from 127.0.0.1:9400",
+                                       "1 malformed (first from 127.0.0.1:9400"}) {
+            CPPUNIT_ASSERT_MESSAGE(summary, summary.find(part) != std::string::npos);
+        }
+        // Nothing dropped since: no summary.
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _log->count("", Poco::Message::PRIO_WARNING) > 1; }, 300ms));
+        deliver("\x7fgarbage", endpoint("127.0.0.2:4000"));
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _log->count("", Poco::Message::PRIO_WARNING) > 1; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(std::string("dropped 1 datagram in the last 100 ms: 1 from strangers (first from "
+                                         "127.0.0.2:4000: neither from indexd nor from a peer online)"),
+                             _log->messages.back().getText());
+    }
+
     // ---- chat -------------------------------------------------------------
 
     void testSendToPeerchatPeerGoesSealed()
@@ -815,12 +991,11 @@ public:
         quick.retransmit = {5ms, 10ms, 60000ms};
         makeLink(quick);
         _link->start();
-        _sink.sent.clear();
         const auto line = _link->sendTalk("bob", "early");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
-        // Without a roster bob's whereabouts are unknown: nothing goes anywhere yet.
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 100ms));
+        // Without a roster bob's whereabouts are unknown: nothing but the hello goes anywhere yet.
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
 
         _rosterServer = std::make_unique<RosterServer>(*_loop);
         _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
@@ -1366,6 +1541,49 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,8"), sentStartingWith("alive,").back().text);
     }
 
+    void testUnansweredAliveSentAgain()
+    {
+        WireLink::Settings slow = settings();
+        slow.heartbeat = 1000ms;
+        goOnline(slow, {entry("bob", kBob)});
+        // Answered at once: not sent again (it would be a quarter heartbeat later).
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("alive,").empty(); }, 5s));
+        deliverFromIndex(Seen{0});
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > 1; }, 400ms));
+        // Not answered: sent again, twice.
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > 1; }, 5s));
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() >= 4; }, 5s));
+        for (const auto& alive : sentStartingWith("alive,")) {
+            CPPUNIT_ASSERT(alive.sealed());
+            CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,0"), alive.text);
+        }
+        const auto alives = sentStartingWith("alive,");
+        CPPUNIT_ASSERT(alives[2].at - alives[1].at >= 240ms);
+        CPPUNIT_ASSERT(alives[3].at - alives[2].at >= 240ms);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+    }
+
+    void testHeartbeatsJittered()
+    {
+        WireLink::Settings quick = settings();
+        quick.heartbeat = 100ms;
+        goOnline(quick, {entry("bob", kBob)});
+        // indexd answers every alive at once, so each one is a heartbeat's.
+        _sink.read = [this](std::string_view bytes, const Endpoint& to) {
+            const std::string text = read(bytes, to);
+            if (text.rfind("alive,", 0) == 0) _loop->runAfter(0ms, [this] { deliverFromIndex(Seen{0}); });
+            return text;
+        };
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > 10; }, 10s));
+        const auto alives = sentStartingWith("alive,");
+        std::vector<std::chrono::steady_clock::duration> gaps;
+        for (std::size_t i = 1; i < alives.size(); ++i) gaps.push_back(alives[i].at - alives[i - 1].at);
+        const auto [shortest, longest] = std::minmax_element(gaps.begin(), gaps.end());
+        // 90 to 110 ms; timers never fire early, a loaded machine may make them late.
+        CPPUNIT_ASSERT(*shortest >= 85ms);
+        CPPUNIT_ASSERT(*longest - *shortest >= 5ms);
+    }
+
     void testSilentIndexMeansRelogin()
     {
         WireLink::Settings quick = settings();
@@ -1502,6 +1720,64 @@ public:
         CPPUNIT_ASSERT(_listener.states.empty());
     }
 
+    void testFailedRosterFetchRetriedWithBackoff()
+    {
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer->failFirst = 2;
+        _link->start();
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(3, _rosterServer->connections);
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+        // Read again without a new login.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("hello,").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("auth,").size());
+        std::vector<std::string> details;
+        for (const auto& [state, detail] : _listener.states) details.push_back(detail);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), details.size());
+        CPPUNIT_ASSERT_MESSAGE(details[0], details[0].find("could not read the roster (roster from 127.0.0.1:") == 0);
+        CPPUNIT_ASSERT_MESSAGE(details[0], details[0].find("); trying again in 5 ms") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(details[1], details[1].find("); trying again in 10 ms") != std::string::npos);
+    }
+
+    void testFailedRosterRefetchRetriedWhileOnline()
+    {
+        goOnline({entry("bob", kBob)}, 5);
+        _rosterServer->roster = signedRoster({selfEntry()}, 9);
+        _rosterServer->failFirst = 2;
+        // A presence number ahead: read again; the first try fails and the next one comes
+        // long before the next heartbeat (10 s).
+        deliverFromIndex(Seen{9});
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("bob") == nullptr; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(3, _rosterServer->connections);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), _link->presenceSeq());
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
+        CPPUNIT_ASSERT(_listener.states.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1),
+                             _log->count("could not read the roster again", Poco::Message::PRIO_WARNING));
+    }
+
+    void testRosterUnreadableWhileConnectingLogsInAgain()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 300ms;
+        makeLink(quick);
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer->failFirst = 1000;
+        _link->start();
+        login();
+        // Tried after 5, 10, 20, 40 and 80 ms; then the next hello asks indexd where the roster is now.
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > 1; }, 5s));
+        CPPUNIT_ASSERT_EQUAL(6, _rosterServer->connections);
+        CPPUNIT_ASSERT(_listener.states.back().second.find("); logging in again") != std::string::npos);
+        _rosterServer->failFirst = 0;
+        login();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+    }
+
 private:
     static WireLink::Settings settings()
     {
@@ -1511,6 +1787,8 @@ private:
         settings.loginRetry = 2000ms;
         settings.rosterDeadline = 5000ms;
         settings.heartbeat = 10000ms;
+        settings.rosterRetry = 5ms;
+        settings.dropReport = 10000ms;
         settings.retransmit = {300ms, 8000ms, 60000ms};
         settings.receiveWindow = 16;
         return settings;
@@ -1521,6 +1799,17 @@ private:
         WireLink::Settings legacy = settings();
         legacy.legacy = true;
         return legacy;
+    }
+
+    /// Starts a link that sends a hello every 10 ms, indexd's roster port holding nobody else.
+    void startRetryingQuickly()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 10ms;
+        makeLink(quick);
+        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer->roster = signedRoster({selfEntry()}, 0);
+        _link->start();
     }
 
     void makeLink(const WireLink::Settings& settings)
@@ -1561,6 +1850,26 @@ private:
         return nonce;
     }
 
+    /// The HNONCE of the hello alice sent last.
+    Nonce lastHelloNonce() const
+    {
+        for (auto it = _sink.sent.rbegin(); it != _sink.sent.rend(); ++it) {
+            const Parsed<Message> message = Protocol::decode(it->bytes);
+            if (message && std::holds_alternative<Hello>(*message)) return std::get<Hello>(*message).nonce.value();
+        }
+        CPPUNIT_FAIL("alice sent no hello");
+        return {};
+    }
+
+    /// indexd's challenge to the hello alice sent last, echoing its nonce.
+    Challenge challengeToLastHello() { return Challenge{"alice", kSelf, nextNonce(), lastHelloNonce()}; }
+
+    /// indexd's refusal, for reason, of the hello alice sent last.
+    std::string refusalOfLastHello(const std::string& reason) const
+    {
+        return Protocol::encode(Refuse{"alice", reason, lastHelloNonce()});
+    }
+
     /// The auth alice sent last.
     Auth lastAuth() const
     {
@@ -1581,8 +1890,9 @@ private:
     /// indexd's side of a login: a challenge, then a welcome for the auth it brings.
     void login()
     {
-        const Nonce nonce = nextNonce();
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nonce}), kIndex);
+        const Challenge challenge = challengeToLastHello();
+        const Nonce nonce = challenge.nonce;
+        deliver(Protocol::encode(challenge), kIndex);
         const Auth auth = lastAuth();
         CPPUNIT_ASSERT(auth.nonce == nonce);
         _aliceKx = auth.keys.kx;
@@ -1663,7 +1973,7 @@ private:
     {
         const std::size_t sent = _sink.sent.size();
         _link->logout();
-        deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sent; }, 50ms));
     }
 
@@ -1726,6 +2036,7 @@ private:
     std::optional<PublicKey> _aliceKx;
     Epoch _epoch{1, 2, 3, 4, 5, 6, 7, 8};
     int _nonces = 0;
+    Poco::AutoPtr<LogRecorder> _log;
     std::unique_ptr<RosterServer> _rosterServer;
     std::unique_ptr<WireLink> _link;
 };
