@@ -306,7 +306,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     _welcomedThisRun = true;
     _unheededRefusal.clear();
     _observed = welcomed.observed;
-    _lastHeardFromIndex = Outbox::Clock::now();
+    _unansweredHeartbeats = 0;
     _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
     _rosterServer = Endpoint(Poco::Net::SocketAddress(_settings.index.host(), welcomed.rosterPort));
     _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
@@ -412,7 +412,7 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
     for (const Presence& presence : presenceDuringFetch) applyPresence(presence);
     if (_state != local::LinkState::Online) {
         _silenceReported = false;
-        _lastHeardFromIndex = Outbox::Clock::now();
+        _unansweredHeartbeats = 0;
         setState(local::LinkState::Online, "logged in to indexd at " + _settings.index.toString() + " as " +
                                                _settings.self + "; " + std::to_string(_roster.peers().size()) +
                                                " other users online");
@@ -514,7 +514,7 @@ void WireLink::handlePresence(const Presence& presence, const Endpoint& from)
         drop(DropReason::Unauthentic, from, why);
         return;
     }
-    _lastHeardFromIndex = Outbox::Clock::now();
+    _unansweredHeartbeats = 0;
     announce(presence);
 }
 
@@ -681,7 +681,7 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
         drop(DropReason::Malformed, from, "sealed message does not parse: " + inner.error());
         return;
     }
-    if (peerName.empty()) _lastHeardFromIndex = Outbox::Clock::now();
+    if (peerName.empty()) _unansweredHeartbeats = 0;
     std::visit(SealedDispatch{*this, SealSource{from, peerName}}, *inner);
 }
 
@@ -748,12 +748,14 @@ void WireLink::heartbeat()
 {
     _heartbeatTimer = 0;
     if (_state != local::LinkState::Online) return;
-    const auto silence = Outbox::Clock::now() - _lastHeardFromIndex;
-    if (silence >= _settings.heartbeat * kSilentHeartbeats) {
-        relogin("no answer from indexd at " + _settings.index.toString() + " for " +
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) + " ms");
+    // Counted in heartbeats, not in time: a loop that stalled (a suspended
+    // laptop, a loaded machine) must ask indexd before taking it for gone.
+    if (_unansweredHeartbeats >= kSilentHeartbeats) {
+        relogin("no answer from indexd at " + _settings.index.toString() + " to " +
+                std::to_string(kSilentHeartbeats) + " heartbeats");
         return;
     }
+    ++_unansweredHeartbeats;
     sendAlive(kAliveResends);
     if (_rosterStale || _keysUnseen) refreshRoster();
     _heartbeatTimer = _loop.runAfter(jittered(_settings.heartbeat), [this] { heartbeat(); });

@@ -230,7 +230,7 @@ private:
     EventLoop::TimerId _dropReportTimer = 0;    ///< set while drops wait to be summarised
     std::chrono::milliseconds _rosterBackoff;  ///< how long the next failed roster fetch waits before the next try
     Outbox::TimePoint _retransmitAt;
-    Outbox::TimePoint _lastHeardFromIndex;
+    int _unansweredHeartbeats = 0;  ///< heartbeats sent since indexd was last heard from
     std::optional<Outbox::TimePoint> _lastReloginHint;
     local::LinkState _state = local::LinkState::Connecting;
     std::uint64_t _presenceSeq = 0;
