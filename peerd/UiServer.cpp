@@ -124,15 +124,24 @@ void UiServer::refuseIfServed(const std::string& user, const std::string& socket
     }
 }
 
-UiServer::Limits UiServer::defaultLimits()
+std::size_t UiServer::clientsTheLimitAllows()
 {
     rlimit limit{};
     std::size_t descriptors = 1024;
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
         descriptors = static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, rlim_t{1} << 20));
     }
-    const std::size_t reserved = std::min(kReservedDescriptors, descriptors / 2);
-    return Limits{descriptors - reserved, kMaxBacklogBytes};
+    return descriptors - std::min(kReservedDescriptors, descriptors / 2);
+}
+
+UiServer::Limits UiServer::defaultLimits()
+{
+    return Limits{0, kMaxBacklogBytes};
+}
+
+std::size_t UiServer::clientCap() const
+{
+    return _limits.clients != 0 ? _limits.clients : clientsTheLimitAllows();
 }
 
 UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
@@ -181,7 +190,7 @@ void UiServer::acceptClients()
             return;
         }
         if (!fromOwnUid(socket)) continue;
-        if (_attached >= _limits.clients) {
+        if (_attached >= clientCap()) {
             refuse(socket, Refusal::TooManyClients);
             continue;
         }
@@ -282,7 +291,7 @@ std::string UiServer::refusalMessage(Refusal refusal) const
 {
     switch (refusal) {
     case Refusal::TooManyClients:
-        return "peerd for " + _user + " already serves " + std::to_string(_limits.clients) +
+        return "peerd for " + _user + " already serves " + std::to_string(_attached) +
                " clients, as many as it takes; close a window you do not use and attach again";
     case Refusal::OutOfDescriptors:
         return "peerd for " + _user + " has no file descriptor left for another client; close a window you do not "

@@ -45,15 +45,19 @@ public:
     struct Limits
     {
         /// Most clients attached at once; one more is told so and disconnected.
-        std::size_t clients;
+        /// 0: as many as clientsTheLimitAllows(), asked at every accept, so a
+        /// limit lowered while peerd runs (prlimit) still leaves peerd room.
+        std::size_t clients = 0;
         /// Most bytes of events queued for all clients together; past it the
         /// client with the largest backlog is disconnected, then the next.
         std::size_t backlogBytes = kMaxBacklogBytes;
     };
 
-    /// This process's limits: as many clients as its open-file limit
-    /// (RLIMIT_NOFILE) leaves room for beside kReservedDescriptors, and
-    /// kMaxBacklogBytes.
+    /// As many clients as this process's open-file limit (RLIMIT_NOFILE)
+    /// leaves room for beside kReservedDescriptors, now.
+    static std::size_t clientsTheLimitAllows();
+
+    /// Clients as the open-file limit allows, and kMaxBacklogBytes.
     static Limits defaultLimits();
 
     /// Claims socketPath for user and listens on it (mode 0600, directory
@@ -142,6 +146,8 @@ private:
     void attach(Poco::Net::StreamSocket socket);
     void refuse(Poco::Net::StreamSocket& socket, Refusal refusal);
     std::string refusalMessage(Refusal refusal) const;
+    /// Most clients attached at once now (Limits::clients).
+    std::size_t clientCap() const;
     /// Logs the clients dropped for the budget and gives freed memory back to the system.
     void tidyAfterRelease();
     /// The user info a UI sees for name at peer, with its trust.

@@ -81,6 +81,7 @@ class LocalFloodTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(LocalFloodTest);
     CPPUNIT_TEST(testClientsPastDescriptorLimitAreRefusedWithoutSpinning);
+    CPPUNIT_TEST(testClientsPastDescriptorLimitLoweredWhileRunning);
     CPPUNIT_TEST(testSoftDescriptorLimitRaisedToHard);
     CPPUNIT_TEST(testClientsThatDoNotReadHoldBoundedMemory);
     CPPUNIT_TEST_SUITE_END();
@@ -92,53 +93,25 @@ public:
     void testClientsPastDescriptorLimitAreRefusedWithoutSpinning()
     {
         ChatNetwork net;
-        const std::vector<std::string> quick{"--heartbeat-ms", "200", "--login-retry-ms", "100"};
-        net.startPeerd("bob", quick);
-        auto alice = net.peerdProcess("alice", quick);
+        net.startPeerd("bob", kQuick);
+        auto alice = net.peerdProcess("alice", kQuick);
         alice->limitOpenFiles(256, 256);
         alice->start();
         alice->waitReady();
-        LocalClient watcher(net.socketOf("alice"));
-        const auto welcome = watcher.waitEvent("welcome");
-        CPPUNIT_ASSERT_MESSAGE("no welcome from alice", welcome);
-        CPPUNIT_ASSERT_MESSAGE("alice did not get online:\n" + alice->log(),
-                               welcome->getValue<std::string>("state") == "online" || waitState(watcher, "online"));
-        CPPUNIT_ASSERT(waitInRoster(watcher, "bob"));
+        assertServedPastDescriptorLimit(net, alice.get());
+    }
 
-        std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
-        for (int i = 0; i < 300; ++i) idle.push_back(connectIdle(net.socketOf("alice")));
-
-        // A window to measure in, not a wait for a condition: a peerd that
-        // spins uses all of it, one that waits almost none.
-        const auto cpuBefore = alice->cpuTime();
-        const auto start = std::chrono::steady_clock::now();
-        std::this_thread::sleep_for(2s);
-        const auto cpu = alice->cpuTime() - cpuBefore;
-        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-        CPPUNIT_ASSERT_MESSAGE("peerd used " + std::to_string(cpu.count()) + " ms of CPU in " +
-                                   std::to_string(elapsed.count()) + " ms with 300 idle clients at nofile 256",
-                               cpu < elapsed / 10);
-
-        LocalClient late(net.socketOf("alice"));
-        const auto answer = late.waitFor(
-            [](const LocalClient::Object& event) {
-                const std::string name = event->optValue<std::string>("event", "");
-                return name == "welcome" || name == "error";
-            },
-            5s);
-        CPPUNIT_ASSERT_MESSAGE("a new client got neither a welcome nor a refusal", answer);
-        if (answer->getValue<std::string>("event") == "error") {
-            const std::string message = answer->getValue<std::string>("message");
-            CPPUNIT_ASSERT_MESSAGE(message, message.find("close a window you do not use") != std::string::npos);
-            CPPUNIT_ASSERT_MESSAGE("a refused client stayed connected", late.waitClosed(5s));
-        }
-
-        net.restartIndexd(false);
-        CPPUNIT_ASSERT_MESSAGE("alice did not notice indexd's restart:\n" + alice->log(),
-                               waitState(watcher, "connecting"));
-        CPPUNIT_ASSERT_MESSAGE("alice did not get online again:\n" + alice->log(), waitState(watcher, "online", 20s));
-        CPPUNIT_ASSERT(waitInRoster(watcher, "bob"));
-        CPPUNIT_ASSERT(alice->running());
+    // The same with the limit lowered while peerd runs (prlimit): peerd
+    // still keeps descriptors for itself, the cap is not the one of its start.
+    void testClientsPastDescriptorLimitLoweredWhileRunning()
+    {
+        ChatNetwork net;
+        net.startPeerd("bob", kQuick);
+        auto alice = net.peerdProcess("alice", kQuick);
+        alice->start();
+        alice->waitReady();
+        alice->limitOpenFiles(256, 256);
+        assertServedPastDescriptorLimit(net, alice.get());
     }
 
     // peerd takes the descriptors its hard limit allows, not only the shell's soft limit.
@@ -209,6 +182,58 @@ public:
                                }));
         CPPUNIT_ASSERT(alice.running());
         CPPUNIT_ASSERT(rosterNames(*watcher) == std::vector<std::string>{"bob"});
+    }
+
+private:
+    // Heartbeats and login retries short enough to see indexd restart quickly.
+    inline static const std::vector<std::string> kQuick{"--heartbeat-ms", "200", "--login-retry-ms", "100"};
+
+    // alice's peerd at nofile 256 with 300 idle clients: it does not spin,
+    // tells a new client why it cannot take it (or takes it), and reads the
+    // roster again once indexd restarts, for it kept descriptors for itself.
+    static void assertServedPastDescriptorLimit(ChatNetwork& net, DaemonProcess* alice)
+    {
+        LocalClient watcher(net.socketOf("alice"));
+        const auto welcome = watcher.waitEvent("welcome");
+        CPPUNIT_ASSERT_MESSAGE("no welcome from alice", welcome);
+        CPPUNIT_ASSERT_MESSAGE("alice did not get online:\n" + alice->log(),
+                               welcome->getValue<std::string>("state") == "online" || waitState(watcher, "online"));
+        CPPUNIT_ASSERT(waitInRoster(watcher, "bob"));
+
+        std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
+        for (int i = 0; i < 300; ++i) idle.push_back(connectIdle(net.socketOf("alice")));
+
+        // A window to measure in, not a wait for a condition: a peerd that
+        // spins uses all of it, one that waits almost none.
+        const auto cpuBefore = alice->cpuTime();
+        const auto start = std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(2s);
+        const auto cpu = alice->cpuTime() - cpuBefore;
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        CPPUNIT_ASSERT_MESSAGE("peerd used " + std::to_string(cpu.count()) + " ms of CPU in " +
+                                   std::to_string(elapsed.count()) + " ms with 300 idle clients at nofile 256",
+                               cpu < elapsed / 10);
+
+        LocalClient late(net.socketOf("alice"));
+        const auto answer = late.waitFor(
+            [](const LocalClient::Object& event) {
+                const std::string name = event->optValue<std::string>("event", "");
+                return name == "welcome" || name == "error";
+            },
+            5s);
+        CPPUNIT_ASSERT_MESSAGE("a new client got neither a welcome nor a refusal", answer);
+        if (answer->getValue<std::string>("event") == "error") {
+            const std::string message = answer->getValue<std::string>("message");
+            CPPUNIT_ASSERT_MESSAGE(message, message.find("close a window you do not use") != std::string::npos);
+            CPPUNIT_ASSERT_MESSAGE("a refused client stayed connected", late.waitClosed(5s));
+        }
+
+        net.restartIndexd(false);
+        CPPUNIT_ASSERT_MESSAGE("alice did not notice indexd's restart:\n" + alice->log(),
+                               waitState(watcher, "connecting"));
+        CPPUNIT_ASSERT_MESSAGE("alice did not get online again:\n" + alice->log(), waitState(watcher, "online", 20s));
+        CPPUNIT_ASSERT(waitInRoster(watcher, "bob"));
+        CPPUNIT_ASSERT(alice->running());
     }
 };
 

@@ -80,12 +80,14 @@ void fullDisk(const StressContext& context, Report& report)
     const auto freed = StressContext::Clock::now();
     std::optional<double> worksAfter;
     std::string lastReply;
+    std::string lastText;
     for (int i = 0; !worksAfter && StressContext::secondsSince(freed) < 30 && !StressContext::stopping(); ++i) {
-        lastReply = sendAndWait(*alice, "bob", "after the disk was freed " + std::to_string(i), 5s);
+        lastText = "after the disk was freed " + std::to_string(i);
+        lastReply = sendAndWait(*alice, "bob", lastText, 5s);
         if (lastReply == "sent") worksAfter = StressContext::secondsSince(freed);
         else StressContext::sleep(200ms);
     }
-    const bool delivered = worksAfter && test::waitMessage(*bob, "after the disk was freed", 10s) != nullptr;
+    const bool delivered = worksAfter && test::waitMessage(*bob, lastText, 10s) != nullptr;
 
     std::string whileFull;
     std::string error;

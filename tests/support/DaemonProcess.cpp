@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,8 @@ std::string DaemonProcess::binary(const std::string& name)
 void DaemonProcess::limitOpenFiles(rlim_t soft, rlim_t hard)
 {
     _openFiles = rlimit{soft, hard};
+    if (_pid > 0 && !_reaped && ::prlimit(_pid, RLIMIT_NOFILE, &*_openFiles, nullptr) != 0)
+        throw std::runtime_error("cannot lower the open-file limit of " + _program + ": " + std::strerror(errno));
 }
 
 void DaemonProcess::start()

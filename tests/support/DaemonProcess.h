@@ -30,9 +30,11 @@ public:
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
 
-    /// Makes start() run the program with RLIMIT_NOFILE lowered to soft and
-    /// hard (the number of file descriptors it may hold), as `prlimit
-    /// --nofile=SOFT:HARD` would; hard must not be above this process's own.
+    /// Lowers the program's RLIMIT_NOFILE to soft and hard (the number of
+    /// file descriptors it may hold), as `prlimit --nofile=SOFT:HARD` would:
+    /// before start(), it starts with them; while it runs, at once (the
+    /// daemon raised its soft limit to its hard one at start, so this is how
+    /// a test lowers it afterwards). hard must not be above this process's own.
     void limitOpenFiles(rlim_t soft, rlim_t hard);
 
     /// Starts the process; throws when it cannot be started.

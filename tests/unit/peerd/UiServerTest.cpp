@@ -113,6 +113,7 @@ class UiServerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRosterCarriesTrustOfEachUser);
     CPPUNIT_TEST(testKeysGiveFingerprintsToCompare);
     CPPUNIT_TEST(testDefaultLimitsLeaveDescriptorsForPeerd);
+    CPPUNIT_TEST(testClientCapFollowsLimitLoweredWhileRunning);
     CPPUNIT_TEST(testClientPastLimitIsToldWhyAndDisconnected);
     CPPUNIT_TEST(testClientTakenAgainOnceAnotherDetaches);
     CPPUNIT_TEST(testClientOutOfDescriptorsIsToldWhy);
@@ -272,9 +273,23 @@ public:
         rlimit limit{};
         CPPUNIT_ASSERT_EQUAL(0, ::getrlimit(RLIMIT_NOFILE, &limit));
         CPPUNIT_ASSERT(limit.rlim_cur >= 2 * UiServer::kReservedDescriptors);
-        const UiServer::Limits limits = UiServer::defaultLimits();
-        CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(limit.rlim_cur) - UiServer::kReservedDescriptors, limits.clients);
-        CPPUNIT_ASSERT_EQUAL(UiServer::kMaxBacklogBytes, limits.backlogBytes);
+        CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(limit.rlim_cur) - UiServer::kReservedDescriptors,
+                             UiServer::clientsTheLimitAllows());
+        CPPUNIT_ASSERT_EQUAL(UiServer::kMaxBacklogBytes, UiServer::defaultLimits().backlogBytes);
+    }
+
+    void testClientCapFollowsLimitLoweredWhileRunning()
+    {
+        // prlimit may lower a running peerd's limit: the cap is read again, not kept from the start.
+        rlimit before{};
+        CPPUNIT_ASSERT_EQUAL(0, ::getrlimit(RLIMIT_NOFILE, &before));
+        rlimit lowered = before;
+        lowered.rlim_cur = 300;
+        CPPUNIT_ASSERT_EQUAL(0, ::setrlimit(RLIMIT_NOFILE, &lowered));
+        const std::size_t allowed = UiServer::clientsTheLimitAllows();
+        CPPUNIT_ASSERT_EQUAL(0, ::setrlimit(RLIMIT_NOFILE, &before));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(300) - UiServer::kReservedDescriptors, allowed);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), UiServer::defaultLimits().clients);
     }
 
     void testClientPastLimitIsToldWhyAndDisconnected()
