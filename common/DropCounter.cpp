@@ -42,6 +42,7 @@ std::string_view DropCounter::name(DropReason reason)
     case DropReason::Unexpected: return "unexpected";
     case DropReason::Refused: return "refused";
     case DropReason::Slow: return "too slow";
+    case DropReason::Failed: return "failed here";
     }
     return "unexpected";
 }

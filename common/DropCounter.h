@@ -23,6 +23,7 @@ enum class DropReason : std::uint8_t
     Unexpected,   ///< well formed, but not taken here or not now
     Refused,      ///< answered with a refusal
     Slow,         ///< a connection cut because it took what it was sent too slowly
+    Failed,       ///< not handled for a fault of the daemon's own (its database failed: a full disk)
 };
 
 /// Counts the datagrams (or connections) a daemon drops, by reason, so that
@@ -35,7 +36,7 @@ class DropCounter
 {
 public:
     /// How many reasons there are.
-    static constexpr std::size_t kReasons = static_cast<std::size_t>(DropReason::Slow) + 1;
+    static constexpr std::size_t kReasons = static_cast<std::size_t>(DropReason::Failed) + 1;
 
     /// unit is what is counted, as the summary names one ("datagram",
     /// "connection"); the summary adds an s for more than one.

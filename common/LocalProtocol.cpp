@@ -210,19 +210,32 @@ void setSendKey(Object& o, const std::string& key)
     if (!key.empty()) o.set("key", key);
 }
 
-Object withTag(const char* key, const char* tag)
+Object withTag(const char* key, std::string_view tag)
 {
     Object o(Poco::JSON_PRESERVE_KEY_ORDER);
     o.set(key, std::string(tag));
     return o;
 }
 
+/// The op of each request, as it is written on the socket.
+struct OpName
+{
+    std::string_view operator()(const RosterRequest&) const { return "roster"; }
+    std::string_view operator()(const SendRequest&) const { return "send"; }
+    std::string_view operator()(const SubscribeRequest&) const { return "subscribe"; }
+    std::string_view operator()(const UnsubscribeRequest&) const { return "unsubscribe"; }
+    std::string_view operator()(const ReadRequest&) const { return "read"; }
+    std::string_view operator()(const SearchRequest&) const { return "search"; }
+    std::string_view operator()(const VerifyRequest&) const { return "verify"; }
+    std::string_view operator()(const TrustRequest&) const { return "trust"; }
+};
+
 struct RequestEncoder
 {
-    Object operator()(const RosterRequest&) const { return withTag("op", "roster"); }
+    Object operator()(const RosterRequest& r) const { return withTag("op", OpName{}(r)); }
     Object operator()(const SendRequest& r) const
     {
-        auto o = withTag("op", "send");
+        auto o = withTag("op", OpName{}(r));
         o.set("to", r.to);
         o.set("text", r.text);
         setSendKey(o, r.key);
@@ -230,38 +243,38 @@ struct RequestEncoder
     }
     Object operator()(const SubscribeRequest& r) const
     {
-        auto o = withTag("op", "subscribe");
+        auto o = withTag("op", OpName{}(r));
         o.set("peer", r.peer);
         return o;
     }
     Object operator()(const UnsubscribeRequest& r) const
     {
-        auto o = withTag("op", "unsubscribe");
+        auto o = withTag("op", OpName{}(r));
         o.set("peer", r.peer);
         return o;
     }
     Object operator()(const ReadRequest& r) const
     {
-        auto o = withTag("op", "read");
+        auto o = withTag("op", OpName{}(r));
         o.set("peer", r.peer);
         return o;
     }
     Object operator()(const SearchRequest& r) const
     {
-        auto o = withTag("op", "search");
+        auto o = withTag("op", OpName{}(r));
         o.set("peer", r.peer);
         o.set("text", r.text);
         return o;
     }
     Object operator()(const VerifyRequest& r) const
     {
-        auto o = withTag("op", "verify");
+        auto o = withTag("op", OpName{}(r));
         o.set("peer", r.peer);
         return o;
     }
     Object operator()(const TrustRequest& r) const
     {
-        auto o = withTag("op", "trust");
+        auto o = withTag("op", OpName{}(r));
         o.set("peer", r.peer);
         return o;
     }
@@ -472,6 +485,11 @@ Parsed<T> decodeLine(std::string_view line, Decoder decoder)
 }
 
 } // namespace
+
+std::string_view LocalProtocol::opName(const Request& request)
+{
+    return std::visit(OpName{}, request);
+}
 
 std::string LocalProtocol::encodeRequest(const Request& request)
 {

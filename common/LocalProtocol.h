@@ -126,6 +126,8 @@ class LocalProtocol
 public:
     /// One line of JSON, newline included.
     static std::string encodeRequest(const Request& request);
+    /// A request's op as the socket names it ("send", "read").
+    static std::string_view opName(const Request& request);
     static std::string encodeEvent(const Event& event);
 
     /// Parses one line (newline optional); refuses bad JSON, unknown ops,

@@ -108,9 +108,12 @@ void LoginHandler::handleDatagram(std::string_view bytes, const Endpoint& source
         dispatch(*inbound, Request{source, bytes.size(), inbound->encoding, Protocol::verb(inbound->message)});
     } catch (const Poco::Exception& e) {
         // The database failed (disk full, file taken away): the sender hears
-        // nothing and sends again.
-        logger().error("cannot handle %s from %s: %s", std::string(Protocol::verb(inbound->message)),
-                       source.toString(), e.displayText());
+        // nothing and sends again. An error once an interval, counted besides.
+        if (_drops.wantsDetail(DropReason::Failed))
+            logger().error("cannot handle %s from %s: %s", std::string(Protocol::verb(inbound->message)),
+                           source.toString(), e.displayText());
+        drop(DropReason::Failed, source,
+             [&] { return std::string(Protocol::verb(inbound->message)) + ": " + e.displayText(); });
     }
 }
 
@@ -223,15 +226,16 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
                                + " times a minute");
         return;
     }
-    _parts.keys.acceptStamp(auth.name, *stamp);
-
-    const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
-                                                        PeerSession{auth.keys, *cipher});
+    // Bound first: should the database fail, the login has changed nothing.
     if (!owner) {
         _parts.keys.bind(auth.name, auth.keys.identity);
         logger().information("%s now belongs to identity key %s (first login under that name)", auth.name,
                              Fingerprint::of(auth.keys.identity));
     }
+    _parts.keys.acceptStamp(auth.name, *stamp);
+
+    const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
+                                                        PeerSession{auth.keys, *cipher});
     Welcome welcome{auth.name, _ports.peerchat, _parts.identity.epoch(), _parts.identity.publicKey(),
                     _parts.identity.kx().publicKey(), Signature{}};
     welcome.sig = _parts.identity.sign(SignedStatement::welcome(welcome, auth.nonce));

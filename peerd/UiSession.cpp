@@ -1,8 +1,11 @@
 #include "UiSession.h"
 
+#include "ConversationStore.h"
 #include "Fingerprint.h"
 #include "UiServer.h"
 #include "WireLink.h"
+
+#include <Poco/Exception.h>
 
 #include <array>
 #include <cerrno>
@@ -144,7 +147,17 @@ void UiSession::handleLine(const std::string& line)
         send(local::ErrorEvent{"", "bad request: " + request.error() + "; see docs/PROTOCOL.md section 3"});
         return;
     }
-    std::visit(Dispatch{*this}, *request);
+    // A request the database fails (a full disk) did nothing, and says so,
+    // rather than leaving the client waiting for an answer.
+    const std::string op(local::LocalProtocol::opName(*request));
+    try {
+        std::visit(Dispatch{*this}, *request);
+    } catch (const DiskFullException& e) {
+        send(local::ErrorEvent{op, "peerd could not do it: " + e.message() + "; free some space and try again"});
+    } catch (const Poco::Exception& e) {
+        _logger.warning("request " + op + " failed: " + e.displayText());
+        send(local::ErrorEvent{op, "peerd could not do it (" + e.message() + "); see peerd's log"});
+    }
 }
 
 void UiSession::handleRoster(const local::RosterRequest&)

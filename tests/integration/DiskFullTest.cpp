@@ -76,6 +76,7 @@ class DiskFullTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSendRefusedInWordsWhileFullAndWorksOnceFreed);
     CPPUNIT_TEST(testIncomingLineWaitsWithSenderUntilFreed);
     CPPUNIT_TEST(testAckWhileFullLeavesLineQueuedUntilFreed);
+    CPPUNIT_TEST(testReadWhileFullAnsweredWithErrorUntilFreed);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -174,6 +175,34 @@ public:
         _disk->release();
         CPPUNIT_ASSERT_MESSAGE(_net->peerd("alice").log(), waitStatus(*_alice, "bob", id, "delivered"));
         CPPUNIT_ASSERT_EQUAL(1, linesWithText(*_bob, "alice", "acked while the disk is full"));
+    }
+
+    void testReadWhileFullAnsweredWithErrorUntilFreed()
+    {
+        startPair({}, {});
+        subscribeTo(*_bob, "alice");
+        _bob->sendLine(sendRequest("alice", "unread while the disk is full"));
+        CPPUNIT_ASSERT(_alice->waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "unread" && event->getValue<int>("count") == 1;
+        }));
+        _disk->fill();
+        // Whatever SQLite does first, a write that finds the disk full is answered, not left hanging.
+        _alice->sendLine(peerRequest("read", "bob"));
+        const auto answer = _alice->waitFor([](const LocalClient::Object& event) {
+            const std::string name = event->optValue<std::string>("event", "");
+            return name == "unread" || (name == "error" && event->getValue<std::string>("op") == "read");
+        });
+        CPPUNIT_ASSERT_MESSAGE("no answer to read", answer);
+        CPPUNIT_ASSERT_EQUAL(std::string("error"), answer->getValue<std::string>("event"));
+        const std::string why = answer->getValue<std::string>("message");
+        CPPUNIT_ASSERT_MESSAGE(why, contains(why, "the disk holding " + database() + " is full"));
+        CPPUNIT_ASSERT_MESSAGE(why, contains(why, "free some space and try again"));
+
+        _disk->release();
+        _alice->sendLine(peerRequest("read", "bob"));
+        CPPUNIT_ASSERT(_alice->waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "unread" && event->getValue<int>("count") == 0;
+        }));
     }
 
 private:

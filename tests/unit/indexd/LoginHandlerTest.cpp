@@ -127,6 +127,7 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHelloOfOtherVersionRefused);
     CPPUNIT_TEST(testAuthWelcomedWithSignedWelcome);
     CPPUNIT_TEST(testAuthBindsNameToKeyOnFirstLogin);
+    CPPUNIT_TEST(testDatabaseFailureCountedNotLoggedPerDatagram);
     CPPUNIT_TEST(testLoginAnnouncedSignedWithKeys);
     CPPUNIT_TEST(testSameAuthTwiceDroppedAsReplay);
     CPPUNIT_TEST(testAuthWithOlderStampDroppedAsReplay);
@@ -304,6 +305,24 @@ public:
         login(alice);
         CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice now belongs to identity key"));
+    }
+
+    void testDatabaseFailureCountedNotLoggedPerDatagram()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        _database->session() << "PRAGMA query_only = ON", Poco::Data::Keywords::now;
+        for (int i = 0; i < 3; ++i) receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
+        // Nothing changed (the name was to be bound first), nothing welcomed, one error logged.
+        CPPUNIT_ASSERT(!_directory->find("alice"));
+        CPPUNIT_ASSERT(!_keys->identityOf("alice"));
+        CPPUNIT_ASSERT(lastTo("127.0.0.1:5001").rfind("challenge,", 0) == 0);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("cannot handle auth from 127.0.0.1:5001"));
+        _handler->reportDrops(std::chrono::milliseconds(1000));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("3 failed here (first from 127.0.0.1:5001: auth: "));
+
+        _database->session() << "PRAGMA query_only = OFF", Poco::Data::Keywords::now;
+        login(alice);
+        CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
     }
 
     void testLoginAnnouncedSignedWithKeys()
