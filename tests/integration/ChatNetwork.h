@@ -56,23 +56,25 @@ public:
 
     /// A peerd for user on loopback with its socket at socketOf(user), its
     /// database at databaseOf(user) and its key at keyOf(user), not yet
-    /// started; extra flags come last and win.
-    std::unique_ptr<DaemonProcess> peerdProcess(const std::string& user, std::vector<std::string> extra = {}) const
+    /// started; extra flags come last and win, env is set on top of the test's.
+    std::unique_ptr<DaemonProcess> peerdProcess(const std::string& user, std::vector<std::string> extra = {},
+                                                std::map<std::string, std::string> env = {}) const
     {
         std::vector<std::string> args{"--user", user, "--index", index(), "--index-key", indexKey(), "--port", "0",
                                       "--bind", "127.0.0.1", "--socket", socketOf(user), "--database",
                                       databaseOf(user), "--key", keyOf(user)};
         if (_wire == Wire::Legacy) args.push_back("--legacy");
         args.insert(args.end(), extra.begin(), extra.end());
-        return std::make_unique<DaemonProcess>("peerd", args);
+        return std::make_unique<DaemonProcess>("peerd", args, std::move(env));
     }
 
-    /// Starts peerd for user (with extra flags, see peerdProcess) and waits for
+    /// Starts peerd for user (with extra flags and env, see peerdProcess) and waits for
     /// its readiness line. A peerd started earlier for user, which must have
     /// exited by now, is replaced: this is how a test restarts one.
-    DaemonProcess& startPeerd(const std::string& user, std::vector<std::string> extra = {})
+    DaemonProcess& startPeerd(const std::string& user, std::vector<std::string> extra = {},
+                              std::map<std::string, std::string> env = {})
     {
-        auto process = peerdProcess(user, std::move(extra));
+        auto process = peerdProcess(user, std::move(extra), std::move(env));
         process->start();
         _peerdReady[user] = process->waitReady();
         DaemonProcess& started = *process;

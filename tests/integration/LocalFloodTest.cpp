@@ -3,6 +3,7 @@
 // that stop reading while events stream in. A real indexd and real peerds;
 // the clients are raw sockets and LocalClients of the same uid.
 #include "ChatNetwork.h"
+#include "Sanitizers.h"
 
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
@@ -131,7 +132,7 @@ public:
     void testClientsThatDoNotReadHoldBoundedMemory()
     {
         ChatNetwork net;
-        net.startPeerd("alice");
+        net.startPeerd("alice", {}, environmentForMemoryMeasurement());
         net.startPeerd("bob");
         auto watcher = net.attachOnline("alice");
         auto bob = net.attachOnline("bob");
@@ -173,13 +174,18 @@ public:
                                peak < baseline + 64 * 1024);
 
         stalled.clear();
-        std::size_t after = 0;
-        CPPUNIT_ASSERT_MESSAGE("peerd kept " + kib(after) + " after the stalled clients went (it had " +
-                                   kib(baseline) + " before them, " + kib(peak) + " at most)",
-                               waitUntil([&] {
-                                   after = alice.residentKiB();
-                                   return after < baseline + 16 * 1024;
-                               }));
+        // Giving the memory back is glibc's malloc_trim; AddressSanitizer's
+        // allocator keeps freed pages, so only a build without it can show this.
+        if (!kSanitized) {
+            std::size_t after = 0;
+            const bool givenBack = waitUntil([&] {
+                after = alice.residentKiB();
+                return after < baseline + 16 * 1024;
+            });
+            CPPUNIT_ASSERT_MESSAGE("peerd kept " + kib(after) + " after the stalled clients went (it had " +
+                                       kib(baseline) + " before them, " + kib(peak) + " at most)",
+                                   givenBack);
+        }
         CPPUNIT_ASSERT(alice.running());
         CPPUNIT_ASSERT(rosterNames(*watcher) == std::vector<std::string>{"bob"});
     }
