@@ -28,12 +28,11 @@ std::string OfflineBox::seal(const SigningKey& sender, const PublicKey& recipien
     PublicKey recipientCurve;
     if (!SigningKey::curvePublic(recipient, recipientCurve))
         throw Poco::InvalidArgumentException("the recipient's identity key is not a usable public key");
-    auto senderCurve = sender.curveSecret();
+    const auto senderCurve = sender.curveSecret();
     std::string box(crypto_box_NONCEBYTES + crypto_box_MACBYTES + plaintext.size(), '\0');
     randombytes_buf(bytesOf(box), crypto_box_NONCEBYTES);
     const int failed = crypto_box_easy(bytesOf(box) + crypto_box_NONCEBYTES, bytesOf(plaintext), plaintext.size(),
-                                       bytesOf(box), recipientCurve.data(), senderCurve.data());
-    sodium_memzero(senderCurve.data(), senderCurve.size());
+                                       bytesOf(box), recipientCurve.data(), senderCurve->data());
     if (failed != 0) throw Poco::InvalidArgumentException("the recipient's identity key is not a usable public key");
     return box;
 }
@@ -46,12 +45,11 @@ Parsed<std::string> OfflineBox::open(const SigningKey& recipient, const PublicKe
     PublicKey senderCurve;
     if (!SigningKey::curvePublic(sender, senderCurve))
         return Parsed<std::string>::refuse("the sender's identity key is not a usable public key");
-    auto recipientCurve = recipient.curveSecret();
+    const auto recipientCurve = recipient.curveSecret();
     std::string plaintext(box.size() - overhead, '\0');
     const int failed = crypto_box_open_easy(bytesOf(plaintext), bytesOf(box) + crypto_box_NONCEBYTES,
                                             box.size() - crypto_box_NONCEBYTES, bytesOf(box), senderCurve.data(),
-                                            recipientCurve.data());
-    sodium_memzero(recipientCurve.data(), recipientCurve.size());
+                                            recipientCurve->data());
     if (failed != 0) return Parsed<std::string>::refuse("not sealed by this sender for this recipient");
     return plaintext;
 }
