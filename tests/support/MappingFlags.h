@@ -16,7 +16,8 @@ public:
     static std::set<std::string> of(const void* address);
 
     /// True when this process may lock a few more pages (RLIMIT_MEMLOCK of at
-    /// least 1 MiB): only then must secrets show `lo`.
+    /// least 1 MiB, not built with AddressSanitizer): only then must secrets
+    /// show `lo`.
     static bool mayLockPages();
 
     /// Fails the current test unless the mapping holding address is left out
