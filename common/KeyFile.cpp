@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -51,16 +52,39 @@ private:
     int _fd;
 };
 
-// A string holding secret text, wiped when it goes.
-class SecretText
+// The text of a key file, one byte more than a key line so that a longer file shows.
+// It holds the seed in base64, so it lives in locked memory like the seed.
+using KeyText = std::array<char, kLineBytes + 1>;
+
+// Prints the key line of seed into text.
+void printKeyLine(const KeySeed& seed, KeyText& text)
 {
-public:
-    SecretText() = default;
-    ~SecretText() { sodium_memzero(text.data(), text.size()); }
-    SecretText(const SecretText&) = delete;
-    SecretText& operator=(const SecretText&) = delete;
-    std::string text;
-};
+    std::copy(kPrefix.begin(), kPrefix.end(), text.begin());
+    // sodium_bin2base64 ends the text with a NUL, where the newline then goes.
+    sodium_bin2base64(text.data() + kPrefix.size(), text.size() - kPrefix.size(), seed.data(), seed.size(),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    text[kLineBytes - 1] = '\n';
+}
+
+// Reads the seed of the key line in the first size bytes of text into seed;
+// false unless they are exactly the line printKeyLine makes of it.
+bool parseKeyLine(const KeyText& text, std::size_t size, KeySeed& seed)
+{
+    if (size != kLineBytes || std::string_view(text.data(), kPrefix.size()) != kPrefix) return false;
+    const char* encoded = text.data() + kPrefix.size();
+    const std::size_t encodedSize = kLineBytes - kPrefix.size() - 1;
+    std::size_t decoded = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(seed.data(), seed.size(), encoded, encodedSize, nullptr, &decoded, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+            != 0
+        || decoded != seed.size() || end != encoded + encodedSize)
+        return false;
+    // One spelling per seed (no stray trailing bits), as Base64::decode insists.
+    LockedSecret<KeyText> canonical;
+    printKeyLine(seed, *canonical);
+    return sodium_memcmp(canonical->data(), text.data(), kLineBytes) == 0;
+}
 
 std::string parentOf(const std::string& path)
 {
@@ -105,35 +129,29 @@ SigningKey readKey(int fd, const std::string& path)
     if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0)
         throw Poco::FileAccessDeniedException("the key file " + path + " can be read or written by other users (mode "
                                               + octal(st.st_mode) + "); run chmod 600 " + path);
-    SecretText content;
-    content.text.resize(kLineBytes + 1);
+    LockedSecret<KeyText> content;
     std::size_t size = 0;
-    while (size < content.text.size()) {
-        const ssize_t got = ::read(fd, content.text.data() + size, content.text.size() - size);
+    while (size < content->size()) {
+        const ssize_t got = ::read(fd, content->data() + size, content->size() - size);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) throw Poco::IOException("cannot read the key file " + path + ": " + lastError());
         if (got == 0) break;
         size += static_cast<std::size_t>(got);
     }
-    KeySeed seed;
-    const std::string_view line(content.text.data(), size);
-    const bool parsed = size == kLineBytes && line.substr(0, kPrefix.size()) == kPrefix && line.back() == '\n'
-        && Base64::decodeInto(line.substr(kPrefix.size(), kLineBytes - kPrefix.size() - 1), seed);
-    if (!parsed)
+    LockedSecret<KeySeed> seed;
+    if (!parseKeyLine(*content, size, *seed))
         throw Poco::DataFormatException("the key file " + path
                                         + " does not hold a peerchat key (one line: peerchat-ed25519 SEED); "
                                           "restore it from a backup, or move it away to make a new identity "
                                           "(your peers will then see a changed key)");
-    SigningKey key = SigningKey::fromSeed(seed);
-    sodium_memzero(seed.data(), seed.size());
-    return key;
+    return SigningKey::fromSeed(*seed);
 }
 
-void writeAll(int fd, const std::string& text)
+void writeAll(int fd, const char* text, std::size_t size)
 {
     std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t wrote = ::write(fd, text.data() + done, text.size() - done);
+    while (done < size) {
+        const ssize_t wrote = ::write(fd, text + done, size - done);
         if (wrote < 0 && errno == EINTR) continue;
         if (wrote < 0) throw Poco::WriteFileException(lastError());
         done += static_cast<std::size_t>(wrote);
@@ -149,12 +167,12 @@ bool writeNewKey(const std::string& path, const SigningKey& key)
     std::array<std::uint8_t, 8> suffix;
     randombytes_buf(suffix.data(), suffix.size());
     const std::string temporary = path + ".new-" + Base64::encode(suffix);
-    SecretText content;
-    content.text = std::string(kPrefix) + Base64::encode(key.seed()) + "\n";
+    LockedSecret<KeyText> content;
+    printKeyLine(key.seed(), *content);
     try {
         const Descriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (fd.get() < 0) throw Poco::WriteFileException(lastError());
-        writeAll(fd.get(), content.text);
+        writeAll(fd.get(), content->data(), kLineBytes);
     } catch (const Poco::Exception& e) {
         ::unlink(temporary.c_str());
         throw Poco::WriteFileException("cannot write a new key to " + temporary + ": " + e.message()

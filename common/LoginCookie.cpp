@@ -52,12 +52,7 @@ std::array<std::uint8_t, crypto_auth_hmacsha256_BYTES> macOf(const std::array<st
 LoginCookie::LoginCookie()
 {
     Sodium::init();
-    randombytes_buf(_secret.data(), _secret.size());
-}
-
-LoginCookie::~LoginCookie()
-{
-    sodium_memzero(_secret.data(), _secret.size());
+    randombytes_buf(_secret->data(), _secret->size());
 }
 
 Nonce LoginCookie::issue(const std::string& name, const Endpoint& observed, std::uint64_t nowMs)
@@ -67,7 +62,7 @@ Nonce LoginCookie::issue(const std::string& name, const Endpoint& observed, std:
     _lastStamp = std::max(nowMs, _lastStamp + 1);
     Nonce nonce;
     putLittleEndian(_lastStamp, nonce.data());
-    const auto mac = macOf(_secret, nonce.data(), name, observed.toString());
+    const auto mac = macOf(*_secret, nonce.data(), name, observed.toString());
     std::copy_n(mac.begin(), kMacBytes, nonce.begin() + kStampBytes);
     return nonce;
 }
@@ -75,7 +70,7 @@ Nonce LoginCookie::issue(const std::string& name, const Endpoint& observed, std:
 Parsed<std::uint64_t> LoginCookie::check(const Nonce& nonce, const std::string& name, const Endpoint& observed,
                                          std::uint64_t nowMs, std::uint64_t maxAgeMs) const
 {
-    const auto mac = macOf(_secret, nonce.data(), name, observed.toString());
+    const auto mac = macOf(*_secret, nonce.data(), name, observed.toString());
     if (crypto_verify_16(mac.data(), nonce.data() + kStampBytes) != 0)
         return Parsed<std::uint64_t>::refuse("not issued here");
     const std::uint64_t stamp = getLittleEndian(nonce.data());

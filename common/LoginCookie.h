@@ -2,6 +2,7 @@
 
 #include "CryptoTypes.h"
 #include "Endpoint.h"
+#include "LockedSecret.h"
 #include "Parsed.h"
 
 #include <array>
@@ -14,14 +15,14 @@ namespace peerchat {
 /// SYN cookies), so a flood of hellos costs indexd no memory. A nonce is an
 /// 8-byte stamp (milliseconds, little-endian, strictly increasing within one
 /// LoginCookie) followed by the first 16 bytes of HMAC-SHA-256
-/// (crypto_auth_hmacsha256) under a random secret drawn at construction, over
+/// (crypto_auth_hmacsha256) under a random secret drawn at construction (and
+/// kept in locked memory, see LockedSecret), over
 /// the stamp, the name and the observed endpoint. Only this indexd run can
 /// make one, and only for that name at that address.
 class LoginCookie
 {
 public:
     LoginCookie();
-    ~LoginCookie();
     LoginCookie(const LoginCookie&) = delete;
     LoginCookie& operator=(const LoginCookie&) = delete;
 
@@ -35,7 +36,7 @@ public:
                                 std::uint64_t nowMs, std::uint64_t maxAgeMs) const;
 
 private:
-    std::array<std::uint8_t, 32> _secret{};
+    LockedSecret<std::array<std::uint8_t, 32>> _secret;
     std::uint64_t _lastStamp = 0;
 };
 

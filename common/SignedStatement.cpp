@@ -22,6 +22,14 @@ std::string SignedStatement::kx(const std::string& name, const PublicKey& kx)
     return statement("kx", name + "\n" + Base64::encode(kx));
 }
 
+std::string SignedStatement::mail(const PublicKey& recipient, const PublicKey& ephemeral, std::string_view msg)
+{
+    std::string body(recipient.begin(), recipient.end());
+    body.append(ephemeral.begin(), ephemeral.end());
+    body.append(msg);
+    return statement("mail", body);
+}
+
 std::string SignedStatement::auth(const Auth& auth)
 {
     return statement("auth", Protocol::encodeUnsigned(auth));

@@ -18,6 +18,10 @@ public:
     /// "peerchat/2 kx\n" NAME "\n" BASE64(KX): a user vouches for the
     /// key-exchange key of its current login (PeerKeys::kxSig).
     static std::string kx(const std::string& name, const PublicKey& kx);
+    /// "peerchat/2 mail\n" RECIPIENT EPK MSG (raw bytes): a sender vouches
+    /// that it sealed MSG to RECIPIENT's identity key in the OfflineBox with
+    /// the ephemeral key EPK.
+    static std::string mail(const PublicKey& recipient, const PublicKey& ephemeral, std::string_view msg);
     /// "peerchat/2 auth\n" + the auth without its SIG field.
     static std::string auth(const Auth& auth);
     /// "peerchat/2 welcome\n" BASE64(NONCE) "\n" + the welcome without its

@@ -19,10 +19,10 @@ void Sodium::init()
 SigningKey SigningKey::generate()
 {
     Sodium::init();
-    KeySeed seed;
-    randombytes_buf(seed.data(), seed.size());
-    SigningKey key = fromSeed(seed);
-    sodium_memzero(seed.data(), seed.size());
+    SigningKey key;
+    // The seed is drawn straight into locked memory: no copy of it elsewhere.
+    randombytes_buf(key._secrets->seed.data(), key._secrets->seed.size());
+    key.deriveFromSeed();
     return key;
 }
 
@@ -30,35 +30,34 @@ SigningKey SigningKey::fromSeed(const KeySeed& seed)
 {
     Sodium::init();
     SigningKey key;
-    key._seed = seed;
-    crypto_sign_seed_keypair(key._public.data(), key._secret.data(), key._seed.data());
+    key._secrets->seed = seed;
+    key.deriveFromSeed();
     return key;
 }
 
-SigningKey::SigningKey(const SigningKey& other)
-    : _seed(other._seed), _public(other._public), _secret(other._secret)
+void SigningKey::deriveFromSeed()
+{
+    crypto_sign_seed_keypair(_public.data(), _secrets->secret.data(), _secrets->seed.data());
+}
+
+SigningKey::SigningKey(const SigningKey& other) : _secrets(other._secrets.clone()), _public(other._public)
 {
 }
 
 SigningKey& SigningKey::operator=(const SigningKey& other)
 {
-    _seed = other._seed;
-    _public = other._public;
-    _secret = other._secret;
+    if (this != &other) {
+        _secrets = other._secrets.clone();
+        _public = other._public;
+    }
     return *this;
-}
-
-SigningKey::~SigningKey()
-{
-    sodium_memzero(_seed.data(), _seed.size());
-    sodium_memzero(_secret.data(), _secret.size());
 }
 
 Signature SigningKey::sign(std::string_view message) const
 {
     Signature signature;
     crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
-                         message.size(), _secret.data());
+                         message.size(), _secrets->secret.data());
     return signature;
 }
 
@@ -70,10 +69,10 @@ bool SigningKey::verify(const PublicKey& key, std::string_view message, const Si
         == 0;
 }
 
-std::array<std::uint8_t, 32> SigningKey::curveSecret() const
+LockedSecret<std::array<std::uint8_t, 32>> SigningKey::curveSecret() const
 {
-    std::array<std::uint8_t, 32> secret;
-    crypto_sign_ed25519_sk_to_curve25519(secret.data(), _secret.data());
+    LockedSecret<std::array<std::uint8_t, 32>> secret;
+    crypto_sign_ed25519_sk_to_curve25519(secret->data(), _secrets->secret.data());
     return secret;
 }
 

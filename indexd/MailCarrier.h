@@ -3,6 +3,7 @@
 #include "Directory.h"
 #include "KeyRegistry.h"
 #include "Mailbox.h"
+#include "OfflineBox.h"
 #include "Protocol.h"
 #include "SealedSender.h"
 #include "UserName.h"
@@ -41,9 +42,9 @@ public:
     /// Milliseconds since 1970, the time letters are stamped with.
     using WallClock = std::function<std::uint64_t()>;
 
-    /// Largest box taken: an OfflineBox (24-byte nonce, 16-byte tag) of the
+    /// Largest box taken: an OfflineBox (ephemeral key, tag, signature) of the
     /// longest `msg`, so that the `mail` carrying it fits in a datagram.
-    static constexpr std::size_t kMaxBoxBytes = 24 + 16 + 4 + 16 + 1 + 19 + 1 + Protocol::kMaxTimeBytes + 1
+    static constexpr std::size_t kMaxBoxBytes = OfflineBox::kOverheadBytes + 4 + 16 + 1 + 19 + 1 + Protocol::kMaxTimeBytes + 1
                                                 + UserName::kMaxBytes + 1 + Protocol::kMaxTextBytes;
 
     MailCarrier(Mailbox& mailbox, KeyRegistry& keys, const Directory& directory, SealedSender& sender,

@@ -37,6 +37,7 @@ class SignedStatementTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStateWelcomeWithNonce);
     CPPUNIT_TEST(testStatePresenceWithEpoch);
     CPPUNIT_TEST(testStateRosterWithEpoch);
+    CPPUNIT_TEST(testStateMailOverRawKeys);
     CPPUNIT_TEST(testKeepPurposesApart);
     CPPUNIT_TEST(testVerifySignatureOverReceivedMessage);
     CPPUNIT_TEST(testRefuseSignatureOverChangedField);
@@ -94,6 +95,20 @@ public:
         const std::string signedPart = "alice,127.0.0.1:5001,seed,-,-,-;end,3";
         CPPUNIT_ASSERT_EQUAL("peerchat/2 roster\n" + Base64::encode(bytes<8>(1)) + "\n" + signedPart,
                              SignedStatement::roster(signedPart, bytes<8>(1)));
+    }
+
+    void testStateMailOverRawKeys()
+    {
+        const PublicKey recipient = bytes<32>(1);
+        const PublicKey ephemeral = bytes<32>(2);
+        const std::string msg = "msg,1a,1,T,alice,bob,hi";
+        const std::string statement = SignedStatement::mail(recipient, ephemeral, msg);
+        // The dialect token before the space is testStateKxExactly's business; here the purpose and the bytes.
+        CPPUNIT_ASSERT(statement.rfind("peerchat/", 0) == 0);
+        CPPUNIT_ASSERT_EQUAL("mail\n" + std::string(recipient.begin(), recipient.end())
+                                 + std::string(ephemeral.begin(), ephemeral.end()) + msg,
+                             statement.substr(statement.find(' ') + 1));
+        CPPUNIT_ASSERT(statement != SignedStatement::mail(ephemeral, recipient, msg));
     }
 
     void testKeepPurposesApart()

@@ -1,5 +1,7 @@
 #include "SigningKey.h"
 
+#include "MappingFlags.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <sodium.h>
@@ -10,6 +12,7 @@ using peerchat::KeySeed;
 using peerchat::PublicKey;
 using peerchat::Signature;
 using peerchat::SigningKey;
+using peerchat::test::MappingFlags;
 
 class SigningKeyTest : public CppUnit::TestFixture
 {
@@ -25,6 +28,7 @@ class SigningKeyTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testCopyKeepsKey);
     CPPUNIT_TEST(testConvertToCurveKeys);
     CPPUNIT_TEST(testRefuseInvalidCurvePoint);
+    CPPUNIT_TEST(testKeepSecretsOutOfCoreDumps);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -119,7 +123,7 @@ public:
         // The converted secret must belong to the converted public key.
         const auto secret = key.curveSecret();
         PublicKey derived{};
-        CPPUNIT_ASSERT(crypto_scalarmult_base(derived.data(), secret.data()) == 0);
+        CPPUNIT_ASSERT(crypto_scalarmult_base(derived.data(), secret->data()) == 0);
         CPPUNIT_ASSERT(derived == curve);
     }
 
@@ -138,6 +142,16 @@ private:
         std::array<std::uint8_t, N> out{};
         for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
         return out;
+    }
+
+    void testKeepSecretsOutOfCoreDumps()
+    {
+        const SigningKey key = SigningKey::generate();
+        MappingFlags::assertHoldsSecrets(key.seed().data());
+        const SigningKey copy = key;
+        MappingFlags::assertHoldsSecrets(copy.seed().data());
+        CPPUNIT_ASSERT(copy.seed().data() != key.seed().data());
+        MappingFlags::assertHoldsSecrets(key.curveSecret()->data());
     }
 };
 
