@@ -308,6 +308,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     _observed = welcomed.observed;
     _unansweredHeartbeats = 0;
     _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
+    _indexEpoch = welcomed.epoch;
     _rosterServer = Endpoint(Poco::Net::SocketAddress(_settings.index.host(), welcomed.rosterPort));
     _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
                         " at " + _observed.toString() + "; reading the roster from " + _rosterServer.toString());
@@ -319,6 +320,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
 
 void WireLink::fetchRoster()
 {
+    _fetchFloor = _roster.presenceSeq();
     _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
 }
 
@@ -376,8 +378,20 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         retryRoster(roster.error());
         return;
     }
-    if (const std::string refusal = _verifier.checkRoster(roster->trailer); !refusal.empty()) {
-        // Not indexd's signature for this run: asking the same port again would not help.
+    std::string refusal = _verifier.checkRoster(roster->trailer, roster->nonce);
+    std::vector<RosterEntry> users;
+    std::optional<std::vector<Roster::Change>> changes;
+    if (refusal.empty()) {
+        users = checkedEntries(roster->users);
+        changes = _roster.replace(users, _indexEpoch, roster->trailer.seq, _fetchFloor);
+        if (!changes) {
+            refusal = "roster at presence announcement " + std::to_string(roster->trailer.seq) + " is older than " +
+                      std::to_string(_fetchFloor) + ", which peerd had applied when it asked for it";
+        }
+    }
+    if (!refusal.empty()) {
+        // Not what indexd signed for this run and this fetch, or older than
+        // what it had: asking the same port again at once would not help.
         if (_state == local::LinkState::Online) {
             _logger.warning("could not read the roster again (" + refusal + "); trying at the next heartbeat");
             _rosterStale = true;
@@ -388,25 +402,16 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         setState(local::LinkState::Connecting, detail);
         return;
     }
-    _keysUnseen = false;
     _rosterBackoff = _settings.rosterRetry;
-    std::vector<RosterEntry> users;
-    for (const RosterEntry& entry : roster->users) {
-        if (entry.name == _settings.self) continue;
-        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
-            _logger.warning("roster entry dropped: " + why);
-            continue;
-        }
-        if (entry.keys) seeKeys(entry.name, entry.keys->identity);
-        users.push_back(entry);
-    }
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     _rosterLoaded = true;
     _rosterStale = false;
-    // The snapshot's number says where presence stands, also when it went back (indexd restarted).
-    _presenceSeq = roster->trailer.seq;
-    for (const Roster::Change& change : _roster.replace(users)) peerChanged(change);
+    _keysUnseen = false;
+    for (const RosterEntry& entry : users) {
+        if (entry.keys) seeKeys(entry.name, entry.keys->identity);
+    }
+    for (const Roster::Change& change : *changes) peerChanged(change);
     // indexd may have written the snapshot before a broadcast that reached us
     // first: replay those the snapshot does not include, in order.
     for (const Presence& presence : presenceDuringFetch) applyPresence(presence);
@@ -420,6 +425,22 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
     }
     transmitDue();
     if (_rosterStale) refreshRoster();
+}
+
+// The entries of a roster whose signature checked out, but for self and
+// those whose keys do not pass.
+std::vector<RosterEntry> WireLink::checkedEntries(const std::vector<RosterEntry>& entries)
+{
+    std::vector<RosterEntry> users;
+    for (const RosterEntry& entry : entries) {
+        if (entry.name == _settings.self) continue;
+        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
+            _logger.warning("roster entry dropped: " + why);
+            continue;
+        }
+        users.push_back(entry);
+    }
+    return users;
 }
 
 void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
@@ -530,17 +551,17 @@ void WireLink::announce(const Presence& presence)
 void WireLink::applyPresence(const Presence& presence)
 {
     const std::uint64_t seq = presenceSeqOf(presence);
-    if (seq <= _presenceSeq) {
+    const std::uint64_t last = _roster.presenceSeq();
+    if (!_roster.advance(seq)) {
         _logger.debug("presence announcement " + std::to_string(seq) + " is not newer than " +
-                      std::to_string(_presenceSeq) + "; ignored");
+                      std::to_string(last) + "; ignored");
         return;
     }
-    if (seq > _presenceSeq + 1) {
-        _logger.information("presence announcement " + std::to_string(seq) + " follows " +
-                            std::to_string(_presenceSeq) + ": some were lost");
+    if (seq > last + 1) {
+        _logger.information("presence announcement " + std::to_string(seq) + " follows " + std::to_string(last) +
+                            ": some were lost");
         _rosterStale = true;
     }
-    _presenceSeq = seq;
     std::optional<Roster::Change> change;
     if (const auto* login = std::get_if<Login>(&presence)) {
         if (login->keys && login->name != _settings.self) seeKeys(login->name, login->keys->identity);
@@ -695,9 +716,9 @@ void WireLink::handleSeen(const Seen& seen, const SealSource& source)
                             " online, so the relogin was not its own (forged, or late); no new login");
     }
     // A newer number than the last one applied: an announcement was lost.
-    if (seen.seq > _presenceSeq && !_rosterStale) {
+    if (seen.seq > _roster.presenceSeq() && !_rosterStale) {
         _logger.information("indexd is at presence announcement " + std::to_string(seen.seq) + ", peerd at " +
-                            std::to_string(_presenceSeq));
+                            std::to_string(_roster.presenceSeq()));
         _rosterStale = true;
     }
     if (_rosterStale) refreshRoster();
@@ -730,7 +751,7 @@ void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
     // session, which a forger cannot answer. An indexd that lost the session
     // answers the alive with another relogin, and no seen comes.
     _logger.information("relogin from indexd's address: asking indexd with a sealed alive before logging in again");
-    sendToIndex(Alive{_settings.self, _presenceSeq});
+    sendToIndex(Alive{_settings.self, _roster.presenceSeq()});
     _reloginCheckTimer = _loop.runAfter(_settings.loginRetry, [this, why] {
         _reloginCheckTimer = 0;
         this->relogin(why + "; no seen answered the alive within " +
@@ -767,7 +788,7 @@ void WireLink::heartbeat()
 void WireLink::sendAlive(int resends)
 {
     cancelAliveResend();
-    sendToIndex(Alive{_settings.self, _presenceSeq});
+    sendToIndex(Alive{_settings.self, _roster.presenceSeq()});
     if (resends == 0) return;
     _aliveResendTimer = _loop.runAfter(_settings.heartbeat / 4, [this, resends] {
         _aliveResendTimer = 0;

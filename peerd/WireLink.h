@@ -129,7 +129,7 @@ public:
     const Endpoint& index() const { return _settings.index; }
     const std::string& self() const { return _settings.self; }
     /// The number of the last presence announcement applied (0: none).
-    std::uint64_t presenceSeq() const { return _presenceSeq; }
+    std::uint64_t presenceSeq() const { return _roster.presenceSeq(); }
 
 private:
     struct Dispatch;
@@ -170,6 +170,7 @@ private:
     void retryRoster(const std::string& why);
     void cancelRosterRetry();
     void rosterFetched(Parsed<RosterFetcher::Snapshot> roster);
+    std::vector<RosterEntry> checkedEntries(const std::vector<RosterEntry>& entries);
     void announce(const Presence& presence);
     void applyPresence(const Presence& presence);
     void peerChanged(const Roster::Change& change);
@@ -233,7 +234,8 @@ private:
     int _unansweredHeartbeats = 0;  ///< heartbeats sent since indexd was last heard from
     std::optional<Outbox::TimePoint> _lastReloginHint;
     local::LinkState _state = local::LinkState::Connecting;
-    std::uint64_t _presenceSeq = 0;
+    Epoch _indexEpoch{};            ///< of the run of indexd that welcomed the last login
+    std::uint64_t _fetchFloor = 0;  ///< the presence number applied when the roster fetch under way was asked for
     bool _welcomed = false;         ///< indexd welcomed a login that was not logged out since
     bool _welcomedThisRun = false;  ///< indexd welcomed some login of this run: a refusal is no longer final
     std::string _unheededRefusal;   ///< the last refusal logged that did not stop peerd (busy, or of a later login)
