@@ -62,6 +62,11 @@ std::int64_t nowMs()
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::optional<PublicKey> identityOf(const std::optional<PeerKeys>& keys)
+{
+    return keys ? std::optional<PublicKey>(keys->identity) : std::nullopt;
+}
+
 std::uint64_t presenceSeqOf(const std::variant<Login, Logout>& presence)
 {
     return std::visit([](const auto& announcement) { return announcement.seq; }, presence);
@@ -408,9 +413,7 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
     _rosterLoaded = true;
     _rosterStale = false;
     _keysUnseen = false;
-    for (const RosterEntry& entry : users) {
-        if (entry.keys) seeKeys(entry.name, entry.keys->identity);
-    }
+    for (const RosterEntry& entry : users) seeKeys(entry.name, identityOf(entry.keys));
     for (const Roster::Change& change : *changes) peerChanged(change);
     // indexd may have written the snapshot before a broadcast that reached us
     // first: replay those the snapshot does not include, in order.
@@ -564,7 +567,7 @@ void WireLink::applyPresence(const Presence& presence)
     }
     std::optional<Roster::Change> change;
     if (const auto* login = std::get_if<Login>(&presence)) {
-        if (login->keys && login->name != _settings.self) seeKeys(login->name, login->keys->identity);
+        if (login->name != _settings.self) seeKeys(login->name, identityOf(login->keys));
         change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect),
                                                          login->keys});
     } else {
@@ -589,28 +592,31 @@ void WireLink::peerChanged(const Roster::Change& change)
     _listener.presenceChanged(change);
     _fullReported.erase(change.name);
     if (change.online && change.peer.dialect != Dialect::Peerchat) {
-        if (_settings.legacy) {
+        if (plainTalkAllowed(change.name)) {
             talkQueuedLines(change.name, change.peer);
             return;
         }
         if (_outbox.count(change.name) > 0) {
-            _listener.deliveryProblem(change.name, change.name + " uses a client without encryption (seed or .NET): "
-                                                   "your lines to " + change.name + " wait; peerd sends plain talk "
-                                                   "only in legacy mode (--legacy)");
+            _listener.deliveryProblem(change.name, withoutKeyRefusal(change.name) + "; your lines to " +
+                                                       change.name + " wait");
         }
     }
     _outbox.restart(change.name, Outbox::Clock::now());
     armRetransmit();
 }
 
-// name presents identity: pinned on first sight; a key other than the pinned
-// one stops everything to and from name until the user trusts it.
-void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
+// name presents identity, or no key at all (nullopt: a seed or .NET login):
+// a key is pinned on first sight; a key other than the pinned one, or none
+// for a name whose key is pinned, stops everything to and from name until
+// the user trusts it.
+void WireLink::seeKeys(const std::string& name, const std::optional<PublicKey>& identity)
 {
+    const bool known = _pins.pinned(name).has_value();
+    if (!identity && !known) return;
     const local::Trust before = _pins.trustOf(name);
     local::Trust now = before;
     try {
-        now = _pins.see(name, identity);
+        now = identity ? _pins.see(name, *identity) : _pins.seeKeyless(name);
     } catch (const Poco::Exception& e) {
         // Nothing changed: an unpinned peer stays untrusted (its lines wait
         // with it) until a roster read at a heartbeat sees its key again.
@@ -618,14 +624,18 @@ void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
         _keysUnseen = true;
         return;
     }
-    if (before == local::Trust::Unverified) {
-        _logger.information("pinned " + name + "'s identity key " + Fingerprint::of(identity));
+    if (!known) {
+        _logger.information("pinned " + name + "'s identity key " + Fingerprint::of(*identity));
+        return;
     }
-    if (now == before || before == local::Trust::Unverified) return;
-    if (now == local::Trust::Changed) {
-        const std::optional<PublicKey> pinned = _pins.pinned(name);
-        _logger.warning(name + "'s identity key changed (pinned " + (pinned ? Fingerprint::of(*pinned) : "none") +
-                        ", now presented " + Fingerprint::of(identity) + "): nothing goes to or comes from " + name +
+    if (now == before) return;
+    if (now == local::Trust::Changed && !identity) {
+        _logger.warning(name + " now comes without a key (a seed or .NET login) though its key " +
+                        Fingerprint::of(*_pins.pinned(name)) + " is pinned: nothing goes to or comes from " + name +
+                        " until the user checks (/verify " + name + ") and accepts it (/trust " + name + ")");
+    } else if (now == local::Trust::Changed) {
+        _logger.warning(name + "'s identity key changed (pinned " + Fingerprint::of(*_pins.pinned(name)) +
+                        ", now presented " + Fingerprint::of(*identity) + "): nothing goes to or comes from " + name +
                         " until the user compares fingerprints (/verify " + name + ") and trusts it (/trust " + name +
                         ")");
     } else {
@@ -634,6 +644,13 @@ void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
         armRetransmit();
     }
     _listener.trustChanged(name, now);
+}
+
+// True when name may get and send plain talk: legacy mode, and no key is
+// pinned for it (or the user accepted it without one).
+bool WireLink::plainTalkAllowed(const std::string& name) const
+{
+    return _settings.legacy && _pins.trustOf(name) == local::Trust::Unverified;
 }
 
 // True when name's datagrams may be opened and lines sealed to it: a
@@ -657,8 +674,10 @@ void WireLink::keyTrusted(const std::string& peer)
         _outbox.queue(entry, now);
         ++waiting;
     }
-    _logger.information("the user trusts " + peer + "'s new identity key; " + std::to_string(waiting) +
-                        " lines waiting for " + peer + " go out in a new stream");
+    const std::string what = _pins.trustOf(peer) == local::Trust::Unverified ? peer + " without a key"
+                                                                             : peer + "'s new identity key";
+    _logger.information("the user trusts " + what + "; " + std::to_string(waiting) + " lines waiting for " + peer +
+                        " go out in a new stream");
     armRetransmit();
 }
 
@@ -870,6 +889,12 @@ void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
         drop(DropReason::Unauthentic, from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
         return;
     }
+    if (!plainTalkAllowed(talk.from)) {
+        drop(DropReason::Unauthentic, from,
+             "plain talk in the name of " + talk.from + ", whose key is pinned, until the user accepts " + talk.from +
+                 " without a key");
+        return;
+    }
     local::ChatLine line;
     try {
         line = _store.addIncoming(talk.from, talk.time, nowMs(), talk.text, false);
@@ -987,6 +1012,18 @@ void WireLink::handleFull(const Full& full, const SealSource& source)
     _listener.deliveryProblem(full.to, detail);
 }
 
+// Why nothing goes to name, online without a key (a seed or .NET client), in words for its user.
+std::string WireLink::withoutKeyRefusal(const std::string& name) const
+{
+    if (_pins.trustOf(name) != local::Trust::Unverified) {
+        return name + " now comes without a key (a seed or .NET login), but you pinned " + name +
+               "'s key: anyone may be using the name. Nothing goes to " + name + " until you check with /verify " +
+               name + " and, if it is really " + name + ", accept it with /trust " + name;
+    }
+    return name + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
+                  "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)";
+}
+
 Parsed<WireLink::SentLine> WireLink::sendTalk(const std::string& to, const std::string& text, const std::string& key)
 {
     if (to == _settings.self) return Parsed<SentLine>::refuse("you cannot send to yourself (" + to + ")");
@@ -996,10 +1033,8 @@ Parsed<WireLink::SentLine> WireLink::sendTalk(const std::string& to, const std::
                 return SentLine{std::move(*stored), true};
         }
         const Roster::Peer* peer = _roster.find(to);
-        if (peer != nullptr && peer->dialect != Dialect::Peerchat && !_settings.legacy) {
-            return Parsed<SentLine>::refuse(
-                to + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
-                     "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)");
+        if (peer != nullptr && peer->dialect != Dialect::Peerchat && !plainTalkAllowed(to)) {
+            return Parsed<SentLine>::refuse(withoutKeyRefusal(to));
         }
         if (_pins.trustOf(to) == local::Trust::Changed) {
             return Parsed<SentLine>::refuse(to + "'s key changed: compare fingerprints with /verify " + to +
@@ -1053,7 +1088,7 @@ void WireLink::transmit(const OutboxEntry& entry)
 {
     const Roster::Peer* peer = _roster.find(entry.peer);
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
-        if (_settings.legacy) {
+        if (plainTalkAllowed(entry.peer)) {
             talkQueuedLines(entry.peer, *peer);
         } else {
             _outbox.hold(entry.peer, entry.stream, entry.seq);

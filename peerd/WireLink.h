@@ -48,7 +48,9 @@ namespace peerchat {
 /// order (Inbox) and acked; lines for an offline peer whose key is pinned go
 /// to indexd sealed to that peer (OfflineBox). Keys are pinned on first
 /// sight (KeyPins); nothing goes to or is taken from a peer whose key changed
-/// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only.
+/// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only,
+/// and only under names with no key pinned (a pinned name that comes without
+/// a key reads as changed and gets nothing, until the user accepts it).
 /// Datagrams go out through a DatagramSink; what changed goes to a WireListener.
 /// What it drops is counted (DropCounter), logged at debug level one by one
 /// and as one warning per dropReport interval, so no outsider can make it
@@ -182,8 +184,10 @@ private:
     void sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message);
 
     // Keys.
-    void seeKeys(const std::string& name, const PublicKey& identity);
+    void seeKeys(const std::string& name, const std::optional<PublicKey>& identity);
     bool trusted(const std::string& name, const Roster::Peer& peer) const;
+    bool plainTalkAllowed(const std::string& name) const;
+    std::string withoutKeyRefusal(const std::string& name) const;
 
     // Lines: the outbox and its timer.
     void transmit(const OutboxEntry& entry);

@@ -588,6 +588,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lineWithKey("bob", "k")->id);
         CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
+        CPPUNIT_ASSERT(store.keyPins().at("bob").keyless == KeyPin::Keyless::None);
     }
 
     void testKeyPinsSurviveReopen()
@@ -600,10 +601,16 @@ public:
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
             store.saveKeyPin("carol", KeyPin{key(4), std::nullopt});
             store.saveIndexKey("127.0.0.1:9400", key(5));
+            store.saveKeyPin("dave", KeyPin{key(6), std::nullopt, KeyPin::Keyless::Offered});
+            store.saveKeyPin("erin", KeyPin{key(7), std::nullopt, KeyPin::Keyless::Accepted});
         }
         ConversationStore store(path, 100);
         const auto pins = store.keyPins();
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), pins.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), pins.size());
+        CPPUNIT_ASSERT(pins.at("bob").keyless == KeyPin::Keyless::None);
+        CPPUNIT_ASSERT(pins.at("dave").keyless == KeyPin::Keyless::Offered);
+        CPPUNIT_ASSERT(pins.at("erin").keyless == KeyPin::Keyless::Accepted);
+        CPPUNIT_ASSERT(pins.at("erin").pinned == key(7));
         CPPUNIT_ASSERT(pins.at("bob").pinned == key(1));
         CPPUNIT_ASSERT(pins.at("bob").offered == key(2));
         CPPUNIT_ASSERT(pins.at("carol").pinned == key(4));

@@ -335,6 +335,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
     CPPUNIT_TEST(testRosterRefetchReportsWhoLeftAndCame);
     CPPUNIT_TEST(testOldRosterReplayedIntoFetchRefused);
+    CPPUNIT_TEST(testPinnedNameBackWithoutKeyGetsNothingUntilTrusted);
     CPPUNIT_TEST(testRosterWithLowerSeqRefused);
     CPPUNIT_TEST(testFailedRosterFetchRetriedWithBackoff);
     CPPUNIT_TEST(testFailedRosterRefetchRetriedWhileOnline);
@@ -1270,6 +1271,33 @@ public:
         goOnline(legacySettings(), {entry("bob", kBob)});
         deliver("talk,12:00:01,bob,plain, but from bob's endpoint", kBob);
         CPPUNIT_ASSERT(_listener.lines.empty());
+    }
+
+    // Issue 10 row 2: bob's key is pinned; bob comes back as a seed login.
+    void testPinnedNameBackWithoutKeyGetsNothingUntilTrusted()
+    {
+        goOnline(legacySettings(), {entry("bob", kBob)}, 1);
+        deliver(signedLogin(Login{"bob", kDave, "seed", 2, std::nullopt, std::nullopt}), kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob")->dialect == Dialect::Seed);
+        CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
+        CPPUNIT_ASSERT(_listener.trusts.back() == std::make_pair(std::string("bob"), local::Trust::Changed));
+
+        const auto refused = _link->sendTalk("bob", "for bob only");
+        CPPUNIT_ASSERT(!refused.ok());
+        CPPUNIT_ASSERT_MESSAGE(refused.error(), refused.error().find("/verify bob") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(refused.error(), refused.error().find("/trust bob") != std::string::npos);
+        deliver("talk,12:00:01,bob,it is me", kDave);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT(_store->history("bob").empty());
+
+        // Accepted without a key: a seed user now.
+        CPPUNIT_ASSERT(_pins->trust("bob"));
+        _link->keyTrusted("bob");
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "in the clear").ok());
+        CPPUNIT_ASSERT(_sink.sent.back().to == kDave);
+        deliver("talk,12:00:02,bob,it is me", kDave);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
     }
 
     void testLegacyDotNetTalkAcceptedFromAnyPortOfItsAddress()
