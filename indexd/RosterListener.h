@@ -78,8 +78,8 @@ public:
     /// Connections being served now.
     std::size_t openConnections() const { return _connections.size(); }
 
-    /// The connections refused (DropReason::Refused) and cut
-    /// (DropReason::Slow) so far.
+    /// The connections refused (DropReason::Refused: over the per-address
+    /// limit, or a request that is not one) and cut (DropReason::Slow) so far.
     const DropCounter& drops() const { return _drops; }
 
 private:
