@@ -114,6 +114,26 @@ LocalClient::Object waitLinkState(LocalClient& client, const std::string& state)
     });
 }
 
+// alice (heartbeats every 200 ms) and bob on net; alice's line firstLine is
+// delivered to bob, whose key she thus pins; then bob's peerd stops and
+// indexd comes back on an empty database, having forgotten whose key bob's
+// is. Returns alice's client, subscribed to bob.
+std::unique_ptr<LocalClient> pinnedBobGoneAndIndexdReset(ChatNetwork& net, const std::string& firstLine)
+{
+    net.startPeerd("alice", {"--heartbeat-ms", "200"});
+    net.startPeerd("bob");
+    auto alice = net.attachOnline("alice");
+    CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
+    subscribeTo(*alice, "bob");
+    alice->sendLine(sendRequest("bob", firstLine));
+    CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(), waitLineState(*alice, "delivered"));
+    net.peerd("bob").signal(SIGTERM);
+    CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
+    CPPUNIT_ASSERT(waitPresence(*alice, "bob", false));
+    net.restartIndexd(true);
+    return alice;
+}
+
 // A SecureClient for name logged in to net's indexd, which it takes only with net's key.
 std::unique_ptr<SecureClient> loggedIn(ChatNetwork& net, const std::string& name)
 {
@@ -675,20 +695,9 @@ public:
     void testChangedKeyBlocksSendingUntilTrusted()
     {
         ChatNetwork net;
-        net.startPeerd("alice", {"--heartbeat-ms", "200"});
-        net.startPeerd("bob");
-        auto alice = net.attachOnline("alice");
-        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
-        subscribeTo(*alice, "bob");
-        alice->sendLine(sendRequest("bob", "to the first bob"));
-        CPPUNIT_ASSERT(waitLineState(*alice, "delivered"));
-        const PublicKey firstKey = KeyFile::loadOrCreate(net.keyOf("bob")).publicKey();
-
         // bob goes; indexd comes back having forgotten whose key bob's is; a new bob logs in.
-        net.peerd("bob").signal(SIGTERM);
-        CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
-        CPPUNIT_ASSERT(waitPresence(*alice, "bob", false));
-        net.restartIndexd(true);
+        auto alice = pinnedBobGoneAndIndexdReset(net, "to the first bob");
+        const PublicKey firstKey = KeyFile::loadOrCreate(net.keyOf("bob")).publicKey();
         TempDir device;
         net.startPeerd("bob", {"--key", device.file("bob.key"), "--database", device.file("bob.db"),
                                "--retransmit-ms", "100"});
@@ -988,18 +997,7 @@ public:
     void testPinnedPeerBackAsSeedGetsNothingUntilTrusted()
     {
         ChatNetwork net(ChatNetwork::Wire::Legacy);
-        net.startPeerd("alice", {"--heartbeat-ms", "200"});
-        net.startPeerd("bob");
-        auto alice = net.attachOnline("alice");
-        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
-        subscribeTo(*alice, "bob");
-        alice->sendLine(sendRequest("bob", "to the real bob"));
-        CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(), waitLineState(*alice, "delivered"));
-
-        net.peerd("bob").signal(SIGTERM);
-        CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
-        CPPUNIT_ASSERT(waitPresence(*alice, "bob", false));
-        net.restartIndexd(true);
+        auto alice = pinnedBobGoneAndIndexdReset(net, "to the real bob");
         SeedClient fakeBob;
         CPPUNIT_ASSERT(fakeBob.login("bob", net.index()));
         // alice's peerd reads the name as changed: it comes without the key pinned for it.
