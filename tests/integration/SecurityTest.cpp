@@ -134,6 +134,19 @@ std::unique_ptr<LocalClient> pinnedBobGoneAndIndexdReset(ChatNetwork& net, const
     return alice;
 }
 
+// Checks that peerd lists peer to client with trust `changed`; returns the
+// keys event it answers a verify of peer with.
+LocalClient::Object changedKeys(LocalClient& client, const std::string& peer)
+{
+    const auto user = rosterUser(client, peer);
+    CPPUNIT_ASSERT_MESSAGE(peer + " is not in the roster", user);
+    CPPUNIT_ASSERT_EQUAL(std::string("changed"), user->getValue<std::string>("trust"));
+    client.sendLine(R"({"op":"verify","peer":")" + peer + R"("})");
+    const auto keys = client.waitEvent("keys");
+    CPPUNIT_ASSERT_MESSAGE("no keys event for " + peer, keys);
+    return keys;
+}
+
 // A SecureClient for name logged in to net's indexd, which it takes only with net's key.
 std::unique_ptr<SecureClient> loggedIn(ChatNetwork& net, const std::string& name)
 {
@@ -705,12 +718,7 @@ public:
         CPPUNIT_ASSERT(firstKey != secondKey);
 
         CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(), waitTrust(*alice, "bob", "changed"));
-        const auto user = rosterUser(*alice, "bob");
-        CPPUNIT_ASSERT(user);
-        CPPUNIT_ASSERT_EQUAL(std::string("changed"), user->getValue<std::string>("trust"));
-        alice->sendLine(R"({"op":"verify","peer":"bob"})");
-        const auto keys = alice->waitEvent("keys");
-        CPPUNIT_ASSERT(keys);
+        const auto keys = changedKeys(*alice, "bob");
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(firstKey), keys->getValue<std::string>("pinned"));
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(secondKey), keys->getValue<std::string>("offered"));
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(KeyFile::loadOrCreate(net.keyOf("alice")).publicKey()),
@@ -1013,12 +1021,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE(message, message.find("/trust bob") != std::string::npos);
         CPPUNIT_ASSERT(!fakeBob.receiveStartingWith("talk,", 500ms));
 
-        const auto user = rosterUser(*alice, "bob");
-        CPPUNIT_ASSERT(user);
-        CPPUNIT_ASSERT_EQUAL(std::string("changed"), user->getValue<std::string>("trust"));
-        alice->sendLine(R"({"op":"verify","peer":"bob"})");
-        const auto keys = alice->waitEvent("keys");
-        CPPUNIT_ASSERT(keys);
+        const auto keys = changedKeys(*alice, "bob");
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(KeyFile::loadOrCreate(net.keyOf("bob")).publicKey()),
                              keys->getValue<std::string>("pinned"));
         CPPUNIT_ASSERT_EQUAL(std::string(), keys->getValue<std::string>("offered"));
