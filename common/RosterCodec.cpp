@@ -4,6 +4,8 @@
 #include "UserName.h"
 #include "Utf8.h"
 
+#include <sodium.h>
+
 #include <charconv>
 #include <unordered_set>
 
@@ -186,6 +188,29 @@ std::string RosterCodec::encode(const std::vector<RosterEntry>& entries, RosterF
     }
     }
     return {};
+}
+
+std::string RosterCodec::encodeRequest(const RosterRequest& request)
+{
+    return "roster," + Base64::encode(request.nonce) + "\n";
+}
+
+Parsed<RosterRequest> RosterCodec::decodeRequest(std::string_view line)
+{
+    using Request = Parsed<RosterRequest>;
+    if (line.substr(0, 7) != "roster,") return Request::refuse("roster request does not start with 'roster,'");
+    RosterRequest request;
+    if (!Base64::decodeInto(line.substr(7), request.nonce))
+        return Request::refuse("roster request's nonce must be 24 bytes in base64url");
+    return request;
+}
+
+RosterDigest RosterCodec::digest(std::string_view signedPart)
+{
+    RosterDigest out{};
+    crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(signedPart.data()),
+                       signedPart.size(), nullptr, 0);
+    return out;
 }
 
 std::string RosterCodec::withSignature(std::string signedPart, const Signature& sig)

@@ -5,6 +5,7 @@
 #include "Parsed.h"
 #include "Protocol.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +13,20 @@
 #include <vector>
 
 namespace peerchat {
+
+/// The nonce peerd draws for one fetch of the peerchat roster: indexd signs
+/// the roster it writes on that connection over it, so no earlier roster
+/// passes for this one.
+using RosterNonce = std::array<std::uint8_t, 24>;
+
+/// BLAKE2b-256 of a peerchat roster's signed part (RosterTrailer::signedPart).
+using RosterDigest = std::array<std::uint8_t, 32>;
+
+/// What peerd writes first on a peerchat roster connection: `roster,NONCE\n`.
+struct RosterRequest
+{
+    RosterNonce nonce{};
+};
 
 /// One online user as the roster lists it. `dialect` is the dialect token
 /// ("seed", "dotnet", "peerchat/2") in the peerchat format, empty otherwise;
@@ -30,7 +45,7 @@ struct RosterTrailer
 {
     std::uint64_t seq = 0;            ///< indexd's presence sequence number (0: none yet)
     std::optional<Signature> sig;     ///< indexd's signature over SignedStatement::roster
-    std::string signedPart;           ///< the stream up to and including `end,SEQ`: what SIG signs
+    std::string signedPart;           ///< the stream up to and including `end,SEQ`: what SIG covers (by its digest)
 };
 
 /// The three ways indexd frames the roster on its TCP ports.
@@ -47,6 +62,17 @@ class RosterCodec
 public:
     /// Largest roster stream a reader accepts.
     static constexpr std::size_t kMaxStreamBytes = 16 * 1024 * 1024;
+    /// Largest request line indexd reads, its '\n' included (one is 40 bytes).
+    static constexpr std::size_t kMaxRequestBytes = 64;
+
+    /// `roster,NONCE\n`, NONCE in base64url.
+    static std::string encodeRequest(const RosterRequest& request);
+
+    /// Parses a request line without its '\n'; refuses anything but `roster,NONCE`.
+    static Parsed<RosterRequest> decodeRequest(std::string_view line);
+
+    /// The digest indexd signs in place of the signed part (SignedStatement::roster).
+    static RosterDigest digest(std::string_view signedPart);
 
     /// The stream of a roster. In the Peerchat format this is the signed
     /// part, ending `end,SEQ` (SEQ written also when 0); the writer appends the

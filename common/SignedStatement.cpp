@@ -45,9 +45,10 @@ std::string SignedStatement::presence(const Message& announcement, const Epoch& 
     return statement("presence", Base64::encode(epoch) + "\n" + Protocol::encodeUnsigned(announcement));
 }
 
-std::string SignedStatement::roster(std::string_view signedPart, const Epoch& epoch)
+std::string SignedStatement::roster(const RosterDigest& digest, const Epoch& epoch, const RosterNonce& nonce)
 {
-    return statement("roster", Base64::encode(epoch) + "\n" + std::string(signedPart));
+    // Already the peerchat/3 statement (issue 10): the nonce makes it new bytes, which no peerchat/2 roster passes for.
+    return "peerchat/3 roster\n" + Base64::encode(epoch) + "\n" + Base64::encode(nonce) + "\n" + Base64::encode(digest);
 }
 
 } // namespace peerchat

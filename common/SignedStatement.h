@@ -2,6 +2,7 @@
 
 #include "CryptoTypes.h"
 #include "Protocol.h"
+#include "RosterCodec.h"
 
 #include <string>
 #include <string_view>
@@ -30,9 +31,12 @@ public:
     /// "peerchat/2 presence\n" BASE64(EPOCH) "\n" + the login or logout
     /// announcement without its SIG field.
     static std::string presence(const Message& announcement, const Epoch& epoch);
-    /// "peerchat/2 roster\n" BASE64(EPOCH) "\n" + the roster stream up to
-    /// and including `end,SEQ` (RosterTrailer::signedPart).
-    static std::string roster(std::string_view signedPart, const Epoch& epoch);
+    /// "peerchat/3 roster\n" BASE64(EPOCH) "\n" BASE64(NONCE) "\n"
+    /// BASE64(DIGEST): indexd wrote, on the connection whose request carried
+    /// nonce, the roster whose signed part (the stream up to and including
+    /// `end,SEQ`) has this digest (RosterCodec::digest). Hashed once per
+    /// roster, signed once per fetch.
+    static std::string roster(const RosterDigest& digest, const Epoch& epoch, const RosterNonce& nonce);
 };
 
 } // namespace peerchat

@@ -22,8 +22,12 @@
 namespace peerchat {
 
 /// One TCP roster port: every connection is sent the Directory's current
-/// roster in one RosterFormat (the peerchat one with keys, signed by indexd
-/// for this run's epoch), written as fast as the client reads, then closed.
+/// roster in one RosterFormat, written as fast as the client reads, then
+/// closed. On the peerchat port the client first writes its request,
+/// `roster,NONCE\n`, and the roster it is sent is signed by indexd for this
+/// run's epoch and that nonce (SignedStatement::roster), so no roster written
+/// earlier passes for it; the stream is encoded and hashed once per change of
+/// the directory, and only the signature is made per connection.
 /// Runs on the EventLoop and never blocks it.
 ///
 /// Clients that connect and never read must not keep readers out (RosterSlots):
@@ -32,7 +36,9 @@ namespace peerchat {
 /// closed at once, unread). When every slot is held, a new connection takes
 /// the slot of the one that has taken nothing for longest, once that is
 /// Limits::stallAfter; otherwise new connections wait in the listen backlog.
-/// Each connection gets Limits::deadline to take its whole roster. Refused
+/// Each connection gets Limits::deadline to send its request (peerchat port)
+/// and take its whole roster; a request not sent in time is cut like a roster
+/// not read, and one that is not `roster,NONCE` is refused. Refused
 /// and cut connections are logged at debug level each, and as one summary
 /// line (a warning) per Limits::reportEvery.
 class RosterListener
@@ -72,29 +78,46 @@ public:
     /// Connections being served now.
     std::size_t openConnections() const { return _connections.size(); }
 
-    /// The connections refused (DropReason::Refused) and cut
-    /// (DropReason::Slow) so far.
+    /// The connections refused (DropReason::Refused: over the per-address
+    /// limit, or a request that is not one) and cut (DropReason::Slow) so far.
     const DropCounter& drops() const { return _drops; }
 
 private:
     using Clock = std::chrono::steady_clock;
 
+    /// The roster as of one version of the directory: its stream (for the
+    /// peerchat port, the signed part) and, for the peerchat port, its digest.
+    struct Roster
+    {
+        std::string stream;
+        RosterDigest digest{};
+    };
+
     struct Connection
     {
         Poco::Net::StreamSocket socket;
         Endpoint peer;
-        std::shared_ptr<const std::string> roster;
-        std::size_t sent = 0;
+        std::shared_ptr<const Roster> roster;
+        std::string trailer{};     ///< written after roster->stream: `,SIG` on the peerchat port
+        std::string request{};     ///< what the client sent so far of its request (peerchat port)
+        bool requested = false;    ///< the request is complete: the roster is being written
+        std::size_t sent = 0;      ///< of roster->stream and trailer together
         EventLoop::TimerId deadline = 0;
     };
+
+    /// How far reading a connection's request got.
+    enum class Request { Complete, Waiting, Refused };
 
     void onAcceptable();
     /// Refuses or serves a connection just accepted.
     void admit(Poco::Net::StreamSocket socket, const Poco::Net::SocketAddress& peer);
-    void refuse(Poco::Net::StreamSocket& socket, const Endpoint& peer);
+    void refuse(Poco::Net::StreamSocket& socket, const Endpoint& peer, const std::string& why);
+    /// Reads what the client sent of its request; once it is complete, the
+    /// roster signed for its nonce is ready to write.
+    Request readRequest(Connection& connection);
     /// Writes what the socket takes; true when the connection is finished with.
     bool writeSome(Connection& connection);
-    void onWritable(std::uint64_t id);
+    void onReady(std::uint64_t id);
     /// Closes connection id with a reset, counted as too slow for why.
     void cut(std::uint64_t id, const std::string& why);
     void finish(std::uint64_t id);
@@ -103,7 +126,7 @@ private:
     /// Stops accepting until the slot held longest without progress stalls.
     void waitForStall();
     void scheduleReport();
-    std::shared_ptr<const std::string> currentRoster();
+    std::shared_ptr<const Roster> currentRoster();
     int listenFd() const;
 
     EventLoop& _loop;
@@ -121,7 +144,7 @@ private:
     DropCounter _drops{"connection"};
     std::unordered_map<std::uint64_t, Connection> _connections;
     std::uint64_t _nextId = 1;
-    std::shared_ptr<const std::string> _roster;
+    std::shared_ptr<const Roster> _roster;
     std::uint64_t _rosterVersion = 0;
 };
 

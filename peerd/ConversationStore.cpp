@@ -67,6 +67,11 @@ const std::vector<std::vector<std::string>>& migrations()
             "ALTER TABLE line ADD COLUMN send_key TEXT",
             "CREATE UNIQUE INDEX line_send_key ON line (peer, send_key) WHERE send_key IS NOT NULL",
         },
+        {
+            // 'offered' while a pinned name comes without a key, 'accepted' once
+            // the user took it as a seed user; NULL otherwise (every pin so far).
+            "ALTER TABLE keys ADD COLUMN keyless TEXT",
+        },
     };
     return steps;
 }
@@ -161,6 +166,27 @@ PublicKey keyColumn(const std::string& text, const std::string& what)
     PublicKey key{};
     if (!Base64::decodeInto(text, key)) throw Poco::DataFormatException("the stored key of " + what + " is damaged");
     return key;
+}
+
+Poco::Nullable<std::string> keylessText(KeyPin::Keyless keyless)
+{
+    switch (keyless) {
+    case KeyPin::Keyless::Offered: return std::string("offered");
+    case KeyPin::Keyless::Accepted: return std::string("accepted");
+    case KeyPin::Keyless::None: break;
+    }
+    return {};
+}
+
+// The keys table's keyless column; throws Poco::DataFormatException naming
+// what for a value no peerd writes.
+KeyPin::Keyless keylessColumn(const Poco::Nullable<std::string>& text, const std::string& what)
+{
+    if (text.isNull()) return KeyPin::Keyless::None;
+    for (const KeyPin::Keyless keyless : {KeyPin::Keyless::Offered, KeyPin::Keyless::Accepted}) {
+        if (keylessText(keyless).value() == text.value()) return keyless;
+    }
+    throw Poco::DataFormatException("the stored pin of " + what + " is damaged");
 }
 
 } // namespace
@@ -592,11 +618,13 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
     std::vector<std::string> names;
     std::vector<std::string> pinned;
     std::vector<Poco::Nullable<std::string>> offered;
-    *_session << "SELECT name, pinned, offered FROM keys", into(names), into(pinned), into(offered), now;
+    std::vector<Poco::Nullable<std::string>> keyless;
+    *_session << "SELECT name, pinned, offered, keyless FROM keys", into(names), into(pinned), into(offered),
+        into(keyless), now;
     std::map<std::string, KeyPin> keys;
     try {
         for (std::size_t i = 0; i < names.size(); ++i) {
-            KeyPin entry{keyColumn(pinned[i], names[i]), std::nullopt};
+            KeyPin entry{keyColumn(pinned[i], names[i]), std::nullopt, keylessColumn(keyless[i], names[i])};
             if (!offered[i].isNull()) entry.offered = keyColumn(offered[i].value(), names[i]);
             keys.emplace(names[i], entry);
         }
@@ -616,8 +644,9 @@ void ConversationStore::writeKeyPin(const std::string& name, const KeyPin& keys)
 {
     const Poco::Nullable<std::string> offered =
         keys.offered ? Poco::Nullable<std::string>(Base64::encode(*keys.offered)) : Poco::Nullable<std::string>();
-    *_session << "INSERT OR REPLACE INTO keys (name, pinned, offered) VALUES (?, ?, ?)", bind(name),
-        bind(Base64::encode(keys.pinned)), bind(offered), now;
+    const Poco::Nullable<std::string> keyless = keylessText(keys.keyless);
+    *_session << "INSERT OR REPLACE INTO keys (name, pinned, offered, keyless) VALUES (?, ?, ?, ?)", bind(name),
+        bind(Base64::encode(keys.pinned)), bind(offered), bind(keyless), now;
 }
 
 std::map<std::string, PublicKey> ConversationStore::indexKeys() const

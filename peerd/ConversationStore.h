@@ -43,8 +43,17 @@ struct OutboxEntry
 /// The identity keys held for one peer (see KeyPins).
 struct KeyPin
 {
+    /// What became of the pin since the name was presented without a key (a seed or .NET login).
+    enum class Keyless
+    {
+        None,      ///< not presented without a key since the key was pinned
+        Offered,   ///< presented without a key, until the user accepts that (or the key comes back)
+        Accepted   ///< the user accepted it: a seed user now; the pin stays to compare a later key with
+    };
+
     PublicKey pinned{};               ///< pinned at first sight, or trusted since
     std::optional<PublicKey> offered; ///< the different key indexd presents, until the user trusts it
+    Keyless keyless = Keyless::None;
 };
 
 /// Every conversation of this identity: per peer, the lines in the order they
@@ -66,7 +75,7 @@ class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in

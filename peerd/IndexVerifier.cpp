@@ -32,12 +32,14 @@ std::string IndexVerifier::checkPresence(const Message& announcement) const
     return {};
 }
 
-std::string IndexVerifier::checkRoster(const RosterTrailer& trailer) const
+std::string IndexVerifier::checkRoster(const RosterTrailer& trailer, const RosterNonce& nonce) const
 {
     if (!_ready) return "roster before indexd's welcome: nothing to check its signature with";
     if (!trailer.sig) return "unsigned roster";
-    if (!SigningKey::verify(_indexIdentity, SignedStatement::roster(trailer.signedPart, _epoch), *trailer.sig)) {
-        return "roster not signed by indexd's key for this run of indexd";
+    const std::string statement = SignedStatement::roster(RosterCodec::digest(trailer.signedPart), _epoch, nonce);
+    if (!SigningKey::verify(_indexIdentity, statement, *trailer.sig)) {
+        return "roster not signed by indexd's key for this run of indexd and this fetch (an old roster, or another "
+               "key's)";
     }
     return {};
 }

@@ -31,8 +31,9 @@ public:
     std::string checkPresence(const Message& announcement) const;
 
     /// Why a roster is refused; empty when its trailer carries indexd's valid
-    /// signature for the epoch. Its entries are checked one by one with checkKeys().
-    std::string checkRoster(const RosterTrailer& trailer) const;
+    /// signature for the epoch and nonce, the one the fetch that read it sent.
+    /// Its entries are checked one by one with checkKeys().
+    std::string checkRoster(const RosterTrailer& trailer, const RosterNonce& nonce) const;
 
     /// Why a user's keys are refused; empty when a peerchat/2 user has keys
     /// whose KXSIG its IDPK made, or a user of another dialect has none.

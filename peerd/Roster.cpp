@@ -16,8 +16,14 @@ Roster::Roster(std::string self) : _self(std::move(self))
 {
 }
 
-std::vector<Roster::Change> Roster::replace(const std::vector<RosterEntry>& entries)
+std::optional<std::vector<Roster::Change>> Roster::replace(const std::vector<RosterEntry>& entries,
+                                                          const Epoch& epoch, std::uint64_t seq,
+                                                          std::uint64_t notBefore)
 {
+    if (_epoch == epoch && seq < notBefore) return std::nullopt;
+    _epoch = epoch;
+    // Also when it went back: another run of indexd counts afresh.
+    _seq = seq;
     std::map<std::string, Peer> next;
     for (const RosterEntry& entry : entries) {
         if (entry.name != _self) next[entry.name] = Peer{entry.endpoint, dialectOf(entry.dialect), entry.keys};
@@ -36,6 +42,13 @@ std::vector<Roster::Change> Roster::replace(const std::vector<RosterEntry>& entr
     _dotNetHosts.clear();
     for (const auto& [name, peer] : _peers) index(name, peer);
     return changes;
+}
+
+bool Roster::advance(std::uint64_t seq)
+{
+    if (seq <= _seq) return false;
+    _seq = seq;
+    return true;
 }
 
 std::optional<Roster::Change> Roster::login(const std::string& name, const Peer& peer)

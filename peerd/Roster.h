@@ -15,7 +15,9 @@
 namespace peerchat {
 
 /// Who is online, as peerd knows it: the last roster snapshot from indexd,
-/// kept current by presence broadcasts. The user peerd runs for is never
+/// kept current by presence broadcasts, and where presence stands: the run
+/// of indexd (its epoch) and the number of the last announcement applied,
+/// which never goes back within one run. The user peerd runs for is never
 /// listed. State only: callers turn the changes it returns into events.
 class Roster
 {
@@ -40,9 +42,23 @@ public:
 
     explicit Roster(std::string self);
 
-    /// Replaces everything with a snapshot from indexd; returns one change per
-    /// user that went away, came, or moved (by name).
-    std::vector<Change> replace(const std::vector<RosterEntry>& entries);
+    /// Replaces everything with a snapshot of indexd's run epoch at presence
+    /// number seq; returns one change per user that went away, came, or moved
+    /// (by name). Refused (nullopt; nothing changes) when the snapshot is of
+    /// the run the roster follows and older than notBefore, the number applied
+    /// when it was asked for: indexd writes a roster only after the request,
+    /// so a real one is never older than that. (It may be older than what was
+    /// applied since: the caller applies those announcements again.)
+    std::optional<std::vector<Change>> replace(const std::vector<RosterEntry>& entries, const Epoch& epoch,
+                                               std::uint64_t seq, std::uint64_t notBefore);
+
+    /// Presence announcement seq of the run the roster follows arrived: true
+    /// when it is newer than the last one applied, which it now is (the caller
+    /// applies it with login() or logout()); false when it is not.
+    bool advance(std::uint64_t seq);
+
+    /// The number of the last presence announcement applied (0: none).
+    std::uint64_t presenceSeq() const { return _seq; }
 
     /// A login broadcast: name is online at peer; nullopt when nothing changed.
     std::optional<Change> login(const std::string& name, const Peer& peer);
@@ -75,6 +91,8 @@ private:
     void unindex(const std::string& name, const Peer& peer);
 
     std::string _self;
+    std::optional<Epoch> _epoch;  ///< of the last snapshot taken
+    std::uint64_t _seq = 0;
     std::map<std::string, Peer> _peers;
     std::multimap<Endpoint, std::string> _names;              ///< _peers by endpoint
     std::map<Poco::Net::IPAddress, std::size_t> _dotNetHosts;  ///< how many .NET users are online at each address

@@ -2,6 +2,8 @@
 
 #include <Poco/Exception.h>
 
+#include <sodium.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -24,6 +26,8 @@ void RosterFetcher::fetch(const Endpoint& server, Callback done)
     cancel();
     _server = server;
     _done = std::move(done);
+    randombytes_buf(_nonce.data(), _nonce.size());
+    _request = RosterCodec::encodeRequest(RosterRequest{_nonce});
     try {
         _socket.emplace(server.address().family());
         _socket->connectNB(server.address());
@@ -47,6 +51,7 @@ void RosterFetcher::cancel()
     _fd = -1;
     _socket.reset();
     _connected = false;
+    _request.clear();
     _received.clear();
     _done = nullptr;
 }
@@ -56,7 +61,9 @@ void RosterFetcher::onReady(short)
     if (!_connected) {
         if (!finishConnect()) return;
         _connected = true;
-        _loop.modify(_fd, EventLoop::Readable);
+    }
+    if (!_request.empty()) {
+        if (writeRequest()) _loop.modify(_fd, EventLoop::Readable);
         return;
     }
     readAvailable();
@@ -75,6 +82,18 @@ bool RosterFetcher::finishConnect()
     return true;
 }
 
+bool RosterFetcher::writeRequest()
+{
+    const ssize_t n = ::send(_fd, _request.data(), _request.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+        fail(std::string("cannot send the request: ") + std::strerror(errno));
+        return false;
+    }
+    _request.erase(0, static_cast<std::size_t>(n));
+    return _request.empty();
+}
+
 void RosterFetcher::readAvailable()
 {
     std::array<char, 64 * 1024> chunk;
@@ -86,6 +105,7 @@ void RosterFetcher::readAvailable()
     }
     if (n == 0) {
         Snapshot snapshot;
+        snapshot.nonce = _nonce;
         Parsed<std::vector<RosterEntry>> roster =
             RosterCodec::decode(_received, RosterFormat::Peerchat, &snapshot.trailer);
         if (roster) {

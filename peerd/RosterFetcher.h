@@ -17,8 +17,9 @@
 namespace peerchat {
 
 /// Reads indexd's peerchat roster over TCP without blocking the EventLoop:
-/// connect, read until indexd closes, decode. One fetch at a time. The
-/// caller checks the signature the trailer carries.
+/// connect, write the request with a nonce drawn for this fetch, read until
+/// indexd closes, decode. One fetch at a time. The caller checks the
+/// signature the trailer carries, made over the nonce (SignedStatement::roster).
 class RosterFetcher
 {
 public:
@@ -29,6 +30,7 @@ public:
     {
         std::vector<RosterEntry> users;
         RosterTrailer trailer;
+        RosterNonce nonce{};  ///< the nonce this fetch sent: the signature must cover it
     };
     using Callback = std::function<void(Parsed<Snapshot> roster)>;
 
@@ -52,6 +54,8 @@ public:
 private:
     void onReady(short events);
     bool finishConnect();
+    /// Writes what the socket takes of the request; true once all of it is written.
+    bool writeRequest();
     void readAvailable();
     void finish(Parsed<Snapshot> result);
     void fail(const std::string& reason);
@@ -62,6 +66,9 @@ private:
     int _fd = -1;
     bool _connected = false;
     Endpoint _server;
+    RosterNonce _nonce{};
+    std::string _request;     ///< what is left to write of the request
+
     std::string _received;
     EventLoop::TimerId _timer = 0;
     Callback _done;

@@ -400,8 +400,9 @@ local::WelcomeEvent UiServer::welcome() const
 
 local::UserInfo UiServer::userInfo(const std::string& name, const Roster::Peer& peer) const
 {
-    // A seed or .NET peer has no key: whatever the pins say of the name, its lines prove nothing.
-    const local::Trust trust = peer.dialect == Dialect::Peerchat ? _pins.trustOf(name) : local::Trust::Unverified;
+    // A seed or .NET peer has no key: its lines prove nothing, and under a name whose key is pinned it is a change.
+    local::Trust trust = _pins.trustOf(name);
+    if (peer.dialect != Dialect::Peerchat && trust == local::Trust::Pinned) trust = local::Trust::Changed;
     return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect)), trust};
 }
 

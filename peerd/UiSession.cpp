@@ -216,9 +216,14 @@ void UiSession::handleTrust(const local::TrustRequest& request)
         send(local::ErrorEvent{"trust", "nothing to trust: " + request.peer + "'s key has not changed"});
         return;
     }
-    _logger.information("the user trusts " + request.peer + "'s new identity key " +
-                        Fingerprint::of(*_server.pins().pinned(request.peer)));
-    _server.trustChanged(request.peer, local::Trust::Pinned);
+    const local::Trust trust = _server.pins().trustOf(request.peer);
+    if (trust == local::Trust::Unverified) {
+        _logger.information("the user accepts " + request.peer + " without a key, as a seed or .NET user");
+    } else {
+        _logger.information("the user trusts " + request.peer + "'s new identity key " +
+                            Fingerprint::of(*_server.pins().pinned(request.peer)));
+    }
+    _server.trustChanged(request.peer, trust);
     _server.wire().keyTrusted(request.peer);
 }
 

@@ -62,6 +62,11 @@ std::int64_t nowMs()
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::optional<PublicKey> identityOf(const std::optional<PeerKeys>& keys)
+{
+    return keys ? std::optional<PublicKey>(keys->identity) : std::nullopt;
+}
+
 std::uint64_t presenceSeqOf(const std::variant<Login, Logout>& presence)
 {
     return std::visit([](const auto& announcement) { return announcement.seq; }, presence);
@@ -308,6 +313,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
     _observed = welcomed.observed;
     _unansweredHeartbeats = 0;
     _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
+    _indexEpoch = welcomed.epoch;
     _rosterServer = Endpoint(Poco::Net::SocketAddress(_settings.index.host(), welcomed.rosterPort));
     _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
                         " at " + _observed.toString() + "; reading the roster from " + _rosterServer.toString());
@@ -319,6 +325,7 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
 
 void WireLink::fetchRoster()
 {
+    _fetchFloor = _roster.presenceSeq();
     _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { rosterFetched(std::move(roster)); });
 }
 
@@ -376,8 +383,20 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         retryRoster(roster.error());
         return;
     }
-    if (const std::string refusal = _verifier.checkRoster(roster->trailer); !refusal.empty()) {
-        // Not indexd's signature for this run: asking the same port again would not help.
+    std::string refusal = _verifier.checkRoster(roster->trailer, roster->nonce);
+    std::vector<RosterEntry> users;
+    std::optional<std::vector<Roster::Change>> changes;
+    if (refusal.empty()) {
+        users = checkedEntries(roster->users);
+        changes = _roster.replace(users, _indexEpoch, roster->trailer.seq, _fetchFloor);
+        if (!changes) {
+            refusal = "roster at presence announcement " + std::to_string(roster->trailer.seq) + " is older than " +
+                      std::to_string(_fetchFloor) + ", which peerd had applied when it asked for it";
+        }
+    }
+    if (!refusal.empty()) {
+        // Not what indexd signed for this run and this fetch, or older than
+        // what it had: asking the same port again at once would not help.
         if (_state == local::LinkState::Online) {
             _logger.warning("could not read the roster again (" + refusal + "); trying at the next heartbeat");
             _rosterStale = true;
@@ -388,25 +407,14 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
         setState(local::LinkState::Connecting, detail);
         return;
     }
-    _keysUnseen = false;
     _rosterBackoff = _settings.rosterRetry;
-    std::vector<RosterEntry> users;
-    for (const RosterEntry& entry : roster->users) {
-        if (entry.name == _settings.self) continue;
-        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
-            _logger.warning("roster entry dropped: " + why);
-            continue;
-        }
-        if (entry.keys) seeKeys(entry.name, entry.keys->identity);
-        users.push_back(entry);
-    }
     if (_retryTimer != 0) _loop.cancel(_retryTimer);
     _retryTimer = 0;
     _rosterLoaded = true;
     _rosterStale = false;
-    // The snapshot's number says where presence stands, also when it went back (indexd restarted).
-    _presenceSeq = roster->trailer.seq;
-    for (const Roster::Change& change : _roster.replace(users)) peerChanged(change);
+    _keysUnseen = false;
+    for (const RosterEntry& entry : users) seeKeys(entry.name, identityOf(entry.keys));
+    for (const Roster::Change& change : *changes) peerChanged(change);
     // indexd may have written the snapshot before a broadcast that reached us
     // first: replay those the snapshot does not include, in order.
     for (const Presence& presence : presenceDuringFetch) applyPresence(presence);
@@ -420,6 +428,22 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
     }
     transmitDue();
     if (_rosterStale) refreshRoster();
+}
+
+// The entries of a roster whose signature checked out, but for self and
+// those whose keys do not pass.
+std::vector<RosterEntry> WireLink::checkedEntries(const std::vector<RosterEntry>& entries)
+{
+    std::vector<RosterEntry> users;
+    for (const RosterEntry& entry : entries) {
+        if (entry.name == _settings.self) continue;
+        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
+            _logger.warning("roster entry dropped: " + why);
+            continue;
+        }
+        users.push_back(entry);
+    }
+    return users;
 }
 
 void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
@@ -530,20 +554,20 @@ void WireLink::announce(const Presence& presence)
 void WireLink::applyPresence(const Presence& presence)
 {
     const std::uint64_t seq = presenceSeqOf(presence);
-    if (seq <= _presenceSeq) {
+    const std::uint64_t last = _roster.presenceSeq();
+    if (!_roster.advance(seq)) {
         _logger.debug("presence announcement " + std::to_string(seq) + " is not newer than " +
-                      std::to_string(_presenceSeq) + "; ignored");
+                      std::to_string(last) + "; ignored");
         return;
     }
-    if (seq > _presenceSeq + 1) {
-        _logger.information("presence announcement " + std::to_string(seq) + " follows " +
-                            std::to_string(_presenceSeq) + ": some were lost");
+    if (seq > last + 1) {
+        _logger.information("presence announcement " + std::to_string(seq) + " follows " + std::to_string(last) +
+                            ": some were lost");
         _rosterStale = true;
     }
-    _presenceSeq = seq;
     std::optional<Roster::Change> change;
     if (const auto* login = std::get_if<Login>(&presence)) {
-        if (login->keys && login->name != _settings.self) seeKeys(login->name, login->keys->identity);
+        if (login->name != _settings.self) seeKeys(login->name, identityOf(login->keys));
         change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect),
                                                          login->keys});
     } else {
@@ -568,28 +592,31 @@ void WireLink::peerChanged(const Roster::Change& change)
     _listener.presenceChanged(change);
     _fullReported.erase(change.name);
     if (change.online && change.peer.dialect != Dialect::Peerchat) {
-        if (_settings.legacy) {
+        if (plainTalkAllowed(change.name)) {
             talkQueuedLines(change.name, change.peer);
             return;
         }
         if (_outbox.count(change.name) > 0) {
-            _listener.deliveryProblem(change.name, change.name + " uses a client without encryption (seed or .NET): "
-                                                   "your lines to " + change.name + " wait; peerd sends plain talk "
-                                                   "only in legacy mode (--legacy)");
+            _listener.deliveryProblem(change.name, withoutKeyRefusal(change.name) + "; your lines to " +
+                                                       change.name + " wait");
         }
     }
     _outbox.restart(change.name, Outbox::Clock::now());
     armRetransmit();
 }
 
-// name presents identity: pinned on first sight; a key other than the pinned
-// one stops everything to and from name until the user trusts it.
-void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
+// name presents identity, or no key at all (nullopt: a seed or .NET login):
+// a key is pinned on first sight; a key other than the pinned one, or none
+// for a name whose key is pinned, stops everything to and from name until
+// the user trusts it.
+void WireLink::seeKeys(const std::string& name, const std::optional<PublicKey>& identity)
 {
+    const bool known = _pins.pinned(name).has_value();
+    if (!identity && !known) return;
     const local::Trust before = _pins.trustOf(name);
     local::Trust now = before;
     try {
-        now = _pins.see(name, identity);
+        now = identity ? _pins.see(name, *identity) : _pins.seeKeyless(name);
     } catch (const Poco::Exception& e) {
         // Nothing changed: an unpinned peer stays untrusted (its lines wait
         // with it) until a roster read at a heartbeat sees its key again.
@@ -597,14 +624,18 @@ void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
         _keysUnseen = true;
         return;
     }
-    if (before == local::Trust::Unverified) {
-        _logger.information("pinned " + name + "'s identity key " + Fingerprint::of(identity));
+    if (!known) {
+        _logger.information("pinned " + name + "'s identity key " + Fingerprint::of(*identity));
+        return;
     }
-    if (now == before || before == local::Trust::Unverified) return;
-    if (now == local::Trust::Changed) {
-        const std::optional<PublicKey> pinned = _pins.pinned(name);
-        _logger.warning(name + "'s identity key changed (pinned " + (pinned ? Fingerprint::of(*pinned) : "none") +
-                        ", now presented " + Fingerprint::of(identity) + "): nothing goes to or comes from " + name +
+    if (now == before) return;
+    if (now == local::Trust::Changed && !identity) {
+        _logger.warning(name + " now comes without a key (a seed or .NET login) though its key " +
+                        Fingerprint::of(*_pins.pinned(name)) + " is pinned: nothing goes to or comes from " + name +
+                        " until the user checks (/verify " + name + ") and accepts it (/trust " + name + ")");
+    } else if (now == local::Trust::Changed) {
+        _logger.warning(name + "'s identity key changed (pinned " + Fingerprint::of(*_pins.pinned(name)) +
+                        ", now presented " + Fingerprint::of(*identity) + "): nothing goes to or comes from " + name +
                         " until the user compares fingerprints (/verify " + name + ") and trusts it (/trust " + name +
                         ")");
     } else {
@@ -613,6 +644,13 @@ void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
         armRetransmit();
     }
     _listener.trustChanged(name, now);
+}
+
+// True when name may get and send plain talk: legacy mode, and no key is
+// pinned for it (or the user accepted it without one).
+bool WireLink::plainTalkAllowed(const std::string& name) const
+{
+    return _settings.legacy && _pins.trustOf(name) == local::Trust::Unverified;
 }
 
 // True when name's datagrams may be opened and lines sealed to it: a
@@ -636,8 +674,10 @@ void WireLink::keyTrusted(const std::string& peer)
         _outbox.queue(entry, now);
         ++waiting;
     }
-    _logger.information("the user trusts " + peer + "'s new identity key; " + std::to_string(waiting) +
-                        " lines waiting for " + peer + " go out in a new stream");
+    const std::string what = _pins.trustOf(peer) == local::Trust::Unverified ? peer + " without a key"
+                                                                             : peer + "'s new identity key";
+    _logger.information("the user trusts " + what + "; " + std::to_string(waiting) + " lines waiting for " + peer +
+                        " go out in a new stream");
     armRetransmit();
 }
 
@@ -695,9 +735,9 @@ void WireLink::handleSeen(const Seen& seen, const SealSource& source)
                             " online, so the relogin was not its own (forged, or late); no new login");
     }
     // A newer number than the last one applied: an announcement was lost.
-    if (seen.seq > _presenceSeq && !_rosterStale) {
+    if (seen.seq > _roster.presenceSeq() && !_rosterStale) {
         _logger.information("indexd is at presence announcement " + std::to_string(seen.seq) + ", peerd at " +
-                            std::to_string(_presenceSeq));
+                            std::to_string(_roster.presenceSeq()));
         _rosterStale = true;
     }
     if (_rosterStale) refreshRoster();
@@ -730,7 +770,7 @@ void WireLink::handleRelogin(const Relogin& relogin, const Endpoint& from)
     // session, which a forger cannot answer. An indexd that lost the session
     // answers the alive with another relogin, and no seen comes.
     _logger.information("relogin from indexd's address: asking indexd with a sealed alive before logging in again");
-    sendToIndex(Alive{_settings.self, _presenceSeq});
+    sendToIndex(Alive{_settings.self, _roster.presenceSeq()});
     _reloginCheckTimer = _loop.runAfter(_settings.loginRetry, [this, why] {
         _reloginCheckTimer = 0;
         this->relogin(why + "; no seen answered the alive within " +
@@ -767,7 +807,7 @@ void WireLink::heartbeat()
 void WireLink::sendAlive(int resends)
 {
     cancelAliveResend();
-    sendToIndex(Alive{_settings.self, _presenceSeq});
+    sendToIndex(Alive{_settings.self, _roster.presenceSeq()});
     if (resends == 0) return;
     _aliveResendTimer = _loop.runAfter(_settings.heartbeat / 4, [this, resends] {
         _aliveResendTimer = 0;
@@ -847,6 +887,12 @@ void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
         peer->dialect == Dialect::DotNet ? from.host() == peer->endpoint.host() : from == peer->endpoint;
     if (!sameSender) {
         drop(DropReason::Unauthentic, from, "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
+        return;
+    }
+    if (!plainTalkAllowed(talk.from)) {
+        drop(DropReason::Unauthentic, from,
+             "plain talk in the name of " + talk.from + ", whose key is pinned, until the user accepts " + talk.from +
+                 " without a key");
         return;
     }
     local::ChatLine line;
@@ -966,6 +1012,18 @@ void WireLink::handleFull(const Full& full, const SealSource& source)
     _listener.deliveryProblem(full.to, detail);
 }
 
+// Why nothing goes to name, online without a key (a seed or .NET client), in words for its user.
+std::string WireLink::withoutKeyRefusal(const std::string& name) const
+{
+    if (_pins.trustOf(name) != local::Trust::Unverified) {
+        return name + " now comes without a key (a seed or .NET login), but you pinned " + name +
+               "'s key: anyone may be using the name. Nothing goes to " + name + " until you check with /verify " +
+               name + " and, if it is really " + name + ", accept it with /trust " + name;
+    }
+    return name + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
+                  "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)";
+}
+
 Parsed<WireLink::SentLine> WireLink::sendTalk(const std::string& to, const std::string& text, const std::string& key)
 {
     if (to == _settings.self) return Parsed<SentLine>::refuse("you cannot send to yourself (" + to + ")");
@@ -975,10 +1033,8 @@ Parsed<WireLink::SentLine> WireLink::sendTalk(const std::string& to, const std::
                 return SentLine{std::move(*stored), true};
         }
         const Roster::Peer* peer = _roster.find(to);
-        if (peer != nullptr && peer->dialect != Dialect::Peerchat && !_settings.legacy) {
-            return Parsed<SentLine>::refuse(
-                to + " uses a client without encryption (seed or .NET): nothing you send could be kept private or "
-                     "proven yours, so peerd talks to it only in legacy mode (start peerd with --legacy)");
+        if (peer != nullptr && peer->dialect != Dialect::Peerchat && !plainTalkAllowed(to)) {
+            return Parsed<SentLine>::refuse(withoutKeyRefusal(to));
         }
         if (_pins.trustOf(to) == local::Trust::Changed) {
             return Parsed<SentLine>::refuse(to + "'s key changed: compare fingerprints with /verify " + to +
@@ -1032,7 +1088,7 @@ void WireLink::transmit(const OutboxEntry& entry)
 {
     const Roster::Peer* peer = _roster.find(entry.peer);
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
-        if (_settings.legacy) {
+        if (plainTalkAllowed(entry.peer)) {
             talkQueuedLines(entry.peer, *peer);
         } else {
             _outbox.hold(entry.peer, entry.stream, entry.seq);

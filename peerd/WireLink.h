@@ -48,7 +48,9 @@ namespace peerchat {
 /// order (Inbox) and acked; lines for an offline peer whose key is pinned go
 /// to indexd sealed to that peer (OfflineBox). Keys are pinned on first
 /// sight (KeyPins); nothing goes to or is taken from a peer whose key changed
-/// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only.
+/// until the user trusts the new one. Seed and .NET peers get plain talk, once, in legacy mode only,
+/// and only under names with no key pinned (a pinned name that comes without
+/// a key reads as changed and gets nothing, until the user accepts it).
 /// Datagrams go out through a DatagramSink; what changed goes to a WireListener.
 /// What it drops is counted (DropCounter), logged at debug level one by one
 /// and as one warning per dropReport interval, so no outsider can make it
@@ -129,7 +131,7 @@ public:
     const Endpoint& index() const { return _settings.index; }
     const std::string& self() const { return _settings.self; }
     /// The number of the last presence announcement applied (0: none).
-    std::uint64_t presenceSeq() const { return _presenceSeq; }
+    std::uint64_t presenceSeq() const { return _roster.presenceSeq(); }
 
 private:
     struct Dispatch;
@@ -170,6 +172,7 @@ private:
     void retryRoster(const std::string& why);
     void cancelRosterRetry();
     void rosterFetched(Parsed<RosterFetcher::Snapshot> roster);
+    std::vector<RosterEntry> checkedEntries(const std::vector<RosterEntry>& entries);
     void announce(const Presence& presence);
     void applyPresence(const Presence& presence);
     void peerChanged(const Roster::Change& change);
@@ -181,8 +184,10 @@ private:
     void sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message);
 
     // Keys.
-    void seeKeys(const std::string& name, const PublicKey& identity);
+    void seeKeys(const std::string& name, const std::optional<PublicKey>& identity);
     bool trusted(const std::string& name, const Roster::Peer& peer) const;
+    bool plainTalkAllowed(const std::string& name) const;
+    std::string withoutKeyRefusal(const std::string& name) const;
 
     // Lines: the outbox and its timer.
     void transmit(const OutboxEntry& entry);
@@ -233,7 +238,8 @@ private:
     int _unansweredHeartbeats = 0;  ///< heartbeats sent since indexd was last heard from
     std::optional<Outbox::TimePoint> _lastReloginHint;
     local::LinkState _state = local::LinkState::Connecting;
-    std::uint64_t _presenceSeq = 0;
+    Epoch _indexEpoch{};            ///< of the run of indexd that welcomed the last login
+    std::uint64_t _fetchFloor = 0;  ///< the presence number applied when the roster fetch under way was asked for
     bool _welcomed = false;         ///< indexd welcomed a login that was not logged out since
     bool _welcomedThisRun = false;  ///< indexd welcomed some login of this run: a refusal is no longer final
     std::string _unheededRefusal;   ///< the last refusal logged that did not stop peerd (busy, or of a later login)

@@ -63,6 +63,16 @@ std::vector<std::string> IdentityText::keys(const local::KeysEvent& keys)
     }
     lines.push_back(label(peer + "'s pinned key:")
                     + (keys.pinned.empty() ? "none yet: peerd pins it when it first sees " + peer : keys.pinned));
+    if (keys.trust == local::Trust::Changed && keys.offered.empty()) {
+        lines.push_back(label(peer + " now presents:") + "no key: " + peer + " now comes as a seed or .NET client");
+        lines.push_back(peer + " now comes without a key: nothing is sent to or taken from " + peer
+                        + ", since anyone can log in under a name without a key. Ask " + peer
+                        + ", in person or on the phone, whether they now use a client without encryption. Only if "
+                        "they do, accept it with /trust " + peer + ": " + peer
+                        + " becomes a seed user to you, whose lines anyone may read or send, and the lines waiting "
+                          "for " + peer + " go out in the clear.");
+        return lines;
+    }
     if (keys.trust == local::Trust::Changed) {
         lines.push_back(label(peer + " now presents:") + keys.offered);
         lines.push_back(peer + "'s key changed: nothing is sent to or taken from " + peer

@@ -1,6 +1,8 @@
 // Every roster stream the codec accepts, in each of the three formats (the
 // first input byte picks one), encodes to a stream it accepts again as the same
-// roster, with the same presence sequence number and signature.
+// roster, with the same presence sequence number and signature; and every
+// request line it accepts (the fourth choice) encodes to one it accepts again
+// with the same nonce.
 #include "FuzzCheck.h"
 #include "RosterCodec.h"
 
@@ -30,9 +32,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using peerchat::fuzz::require;
 
     if (size == 0) return 0;
-    constexpr RosterFormat kFormats[] = {RosterFormat::SeedText, RosterFormat::DotNet, RosterFormat::Peerchat};
-    const RosterFormat format = kFormats[data[0] % 3];
     const std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
+    if (data[0] % 4 == 3) {
+        const auto request = RosterCodec::decodeRequest(stream);
+        if (!request) {
+            require(!request.error().empty(), "a refusal says why");
+            return 0;
+        }
+        const std::string line = RosterCodec::encodeRequest(*request);
+        require(line.size() <= RosterCodec::kMaxRequestBytes && line.back() == '\n', "a request is one short line");
+        const auto again = RosterCodec::decodeRequest(std::string_view(line).substr(0, line.size() - 1));
+        require(again.ok() && again->nonce == request->nonce, "a request, encoded, decodes to the same nonce");
+        return 0;
+    }
+    constexpr RosterFormat kFormats[] = {RosterFormat::SeedText, RosterFormat::DotNet, RosterFormat::Peerchat};
+    const RosterFormat format = kFormats[data[0] % 4];
 
     RosterTrailer trailer;
     const auto entries = RosterCodec::decode(stream, format, &trailer);

@@ -457,8 +457,9 @@ private:
     std::vector<RosterEntry> peerchatRoster(RosterTrailer* trailer)
     {
         SeedClient reader;
-        const auto roster =
-            RosterCodec::decode(reader.fetchRoster("127.0.0.1", _peerchatPort), RosterFormat::Peerchat, trailer);
+        const std::string request = RosterCodec::encodeRequest(RosterRequest{});
+        const auto roster = RosterCodec::decode(reader.fetchRoster("127.0.0.1", _peerchatPort, request),
+                                                RosterFormat::Peerchat, trailer);
         CPPUNIT_ASSERT_MESSAGE(roster.error(), roster.ok());
         return *roster;
     }

@@ -114,6 +114,39 @@ LocalClient::Object waitLinkState(LocalClient& client, const std::string& state)
     });
 }
 
+// alice (heartbeats every 200 ms) and bob on net; alice's line firstLine is
+// delivered to bob, whose key she thus pins; then bob's peerd stops and
+// indexd comes back on an empty database, having forgotten whose key bob's
+// is. Returns alice's client, subscribed to bob.
+std::unique_ptr<LocalClient> pinnedBobGoneAndIndexdReset(ChatNetwork& net, const std::string& firstLine)
+{
+    net.startPeerd("alice", {"--heartbeat-ms", "200"});
+    net.startPeerd("bob");
+    auto alice = net.attachOnline("alice");
+    CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
+    subscribeTo(*alice, "bob");
+    alice->sendLine(sendRequest("bob", firstLine));
+    CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(), waitLineState(*alice, "delivered"));
+    net.peerd("bob").signal(SIGTERM);
+    CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
+    CPPUNIT_ASSERT(waitPresence(*alice, "bob", false));
+    net.restartIndexd(true);
+    return alice;
+}
+
+// Checks that peerd lists peer to client with trust `changed`; returns the
+// keys event it answers a verify of peer with.
+LocalClient::Object changedKeys(LocalClient& client, const std::string& peer)
+{
+    const auto user = rosterUser(client, peer);
+    CPPUNIT_ASSERT_MESSAGE(peer + " is not in the roster", user);
+    CPPUNIT_ASSERT_EQUAL(std::string("changed"), user->getValue<std::string>("trust"));
+    client.sendLine(R"({"op":"verify","peer":")" + peer + R"("})");
+    const auto keys = client.waitEvent("keys");
+    CPPUNIT_ASSERT_MESSAGE("no keys event for " + peer, keys);
+    return keys;
+}
+
 // A SecureClient for name logged in to net's indexd, which it takes only with net's key.
 std::unique_ptr<SecureClient> loggedIn(ChatNetwork& net, const std::string& name)
 {
@@ -275,6 +308,7 @@ class SecurityTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnauthenticatedRepliesNeverLarger);
     CPPUNIT_TEST(testLegacyModeSeedClientTalksBothWaysUnverified);
     CPPUNIT_TEST(testWithoutLegacySeedLoginAndTalkRefused);
+    CPPUNIT_TEST(testPinnedPeerBackAsSeedGetsNothingUntilTrusted);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -674,20 +708,9 @@ public:
     void testChangedKeyBlocksSendingUntilTrusted()
     {
         ChatNetwork net;
-        net.startPeerd("alice", {"--heartbeat-ms", "200"});
-        net.startPeerd("bob");
-        auto alice = net.attachOnline("alice");
-        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
-        subscribeTo(*alice, "bob");
-        alice->sendLine(sendRequest("bob", "to the first bob"));
-        CPPUNIT_ASSERT(waitLineState(*alice, "delivered"));
-        const PublicKey firstKey = KeyFile::loadOrCreate(net.keyOf("bob")).publicKey();
-
         // bob goes; indexd comes back having forgotten whose key bob's is; a new bob logs in.
-        net.peerd("bob").signal(SIGTERM);
-        CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
-        CPPUNIT_ASSERT(waitPresence(*alice, "bob", false));
-        net.restartIndexd(true);
+        auto alice = pinnedBobGoneAndIndexdReset(net, "to the first bob");
+        const PublicKey firstKey = KeyFile::loadOrCreate(net.keyOf("bob")).publicKey();
         TempDir device;
         net.startPeerd("bob", {"--key", device.file("bob.key"), "--database", device.file("bob.db"),
                                "--retransmit-ms", "100"});
@@ -695,12 +718,7 @@ public:
         CPPUNIT_ASSERT(firstKey != secondKey);
 
         CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(), waitTrust(*alice, "bob", "changed"));
-        const auto user = rosterUser(*alice, "bob");
-        CPPUNIT_ASSERT(user);
-        CPPUNIT_ASSERT_EQUAL(std::string("changed"), user->getValue<std::string>("trust"));
-        alice->sendLine(R"({"op":"verify","peer":"bob"})");
-        const auto keys = alice->waitEvent("keys");
-        CPPUNIT_ASSERT(keys);
+        const auto keys = changedKeys(*alice, "bob");
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(firstKey), keys->getValue<std::string>("pinned"));
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(secondKey), keys->getValue<std::string>("offered"));
         CPPUNIT_ASSERT_EQUAL(Fingerprint::of(KeyFile::loadOrCreate(net.keyOf("alice")).publicKey()),
@@ -977,6 +995,59 @@ public:
         pair.bob->sendLine(sendRequest("alice", "only this"));
         CPPUNIT_ASSERT(waitMessage(*pair.alice, "only this"));
         CPPUNIT_ASSERT(historyTexts(*pair.alice, "seed1").empty());
+    }
+
+    // Issue 10 row 2: bob (peerchat, pinned by alice) goes away; indexd
+    // comes back in legacy mode with an empty database, and a plain seed
+    // login takes bob's name. alice's peerd must not send it anything in the
+    // clear nor show its talk as bob's, until alice accepts that bob now
+    // comes without a key.
+    void testPinnedPeerBackAsSeedGetsNothingUntilTrusted()
+    {
+        ChatNetwork net(ChatNetwork::Wire::Legacy);
+        auto alice = pinnedBobGoneAndIndexdReset(net, "to the real bob");
+        SeedClient fakeBob;
+        CPPUNIT_ASSERT(fakeBob.login("bob", net.index()));
+        // alice's peerd reads the name as changed: it comes without the key pinned for it.
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("alice").log(), waitTrust(*alice, "bob", "changed"));
+
+        // The send is refused; had a talk gone out, it was on fakeBob's socket before peerd answered.
+        const std::string secret = uniqueText("for bob's eyes only");
+        alice->sendLine(sendRequest("bob", secret));
+        const auto error = alice->waitEvent("error");
+        CPPUNIT_ASSERT_MESSAGE(fakeBob.receiveStartingWith("talk,", 500ms).value_or("no talk"), error);
+        const std::string message = error->getValue<std::string>("message");
+        CPPUNIT_ASSERT_MESSAGE(message, message.find("/verify bob") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(message, message.find("/trust bob") != std::string::npos);
+        CPPUNIT_ASSERT(!fakeBob.receiveStartingWith("talk,", 500ms));
+
+        const auto keys = changedKeys(*alice, "bob");
+        CPPUNIT_ASSERT_EQUAL(Fingerprint::of(KeyFile::loadOrCreate(net.keyOf("bob")).publicKey()),
+                             keys->getValue<std::string>("pinned"));
+        CPPUNIT_ASSERT_EQUAL(std::string(), keys->getValue<std::string>("offered"));
+
+        // fakeBob's talk is dropped; a seed user's talk after it marks when alice has read it.
+        SeedClient carol;
+        CPPUNIT_ASSERT(carol.login("carol", net.index()));
+        CPPUNIT_ASSERT(waitInRoster(*alice, "carol"));
+        subscribeTo(*alice, "carol");
+        fakeBob.send("talk,3:04:05 PM,bob,it is me bob", net.udpOf("alice"));
+        carol.send("talk,3:04:06 PM,carol,marker", net.udpOf("alice"));
+        CPPUNIT_ASSERT(waitMessage(*alice, "marker"));
+        const std::vector<std::string> history = historyTexts(*alice, "bob");
+        std::string texts;
+        for (const std::string& text : history) texts += text + "|";
+        CPPUNIT_ASSERT_MESSAGE(texts, history == std::vector<std::string>{"to the real bob"});
+
+        // alice accepts that bob now comes without a key: bob is a seed user to her from now on.
+        alice->sendLine(R"({"op":"trust","peer":"bob"})");
+        CPPUNIT_ASSERT(waitTrust(*alice, "bob", "unverified"));
+        alice->sendLine(sendRequest("bob", "to bob, in the clear"));
+        const auto talk = fakeBob.receiveStartingWith("talk,");
+        CPPUNIT_ASSERT(talk);
+        CPPUNIT_ASSERT_MESSAGE(*talk, isPeerdTalk(*talk, "alice", "to bob, in the clear"));
+        fakeBob.send("talk,3:04:07 PM,bob,plain bob", net.udpOf("alice"));
+        CPPUNIT_ASSERT(waitMessage(*alice, "plain bob"));
     }
 
 private:

@@ -10,6 +10,8 @@
 #include "Scenario.h"
 #include "UdpTrafficCounter.h"
 
+#include "RosterCodec.h"
+
 #include <Poco/Net/StreamSocket.h>
 
 #include <atomic>
@@ -211,6 +213,8 @@ Fetch fetchRoster(int port)
         Poco::Net::StreamSocket tcp;
         tcp.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), Poco::Timespan(5, 0));
         tcp.setReceiveTimeout(Poco::Timespan(5, 0));
+        const std::string request = RosterCodec::encodeRequest(RosterRequest{});
+        tcp.sendBytes(request.data(), static_cast<int>(request.size()));
         char buffer[65536];
         for (int n; (n = tcp.receiveBytes(buffer, sizeof buffer)) > 0;) {
             fetch.bytes += static_cast<std::size_t>(n);

@@ -1,5 +1,7 @@
 #include "SecureClient.h"
 
+#include <sodium.h>
+
 #include "SignedStatement.h"
 
 #include <Poco/Net/StreamSocket.h>
@@ -229,6 +231,10 @@ Parsed<std::vector<RosterEntry>> SecureClient::fetchRoster(RosterTrailer* traile
     tcp.connect(Poco::Net::SocketAddress(Poco::Net::SocketAddress(_index).host(), _welcome->port),
                 Poco::Timespan(5, 0));
     tcp.setReceiveTimeout(Poco::Timespan(5, 0));
+    RosterRequest request;
+    randombytes_buf(request.nonce.data(), request.nonce.size());
+    const std::string requestLine = RosterCodec::encodeRequest(request);
+    tcp.sendBytes(requestLine.data(), static_cast<int>(requestLine.size()));
     std::string stream;
     char buffer[8192];
     for (int n = tcp.receiveBytes(buffer, sizeof buffer); n > 0; n = tcp.receiveBytes(buffer, sizeof buffer))
@@ -238,8 +244,9 @@ Parsed<std::vector<RosterEntry>> SecureClient::fetchRoster(RosterTrailer* traile
     auto entries = RosterCodec::decode(stream, RosterFormat::Peerchat, &signature);
     if (!entries) return entries;
     if (!signature.sig) return Result::refuse("the roster is not signed");
-    if (!SigningKey::verify(_welcome->indexIdentity, SignedStatement::roster(signature.signedPart, _welcome->epoch),
-                            *signature.sig))
+    const std::string statement =
+        SignedStatement::roster(RosterCodec::digest(signature.signedPart), _welcome->epoch, request.nonce);
+    if (!SigningKey::verify(_welcome->indexIdentity, statement, *signature.sig))
         return Result::refuse("the roster's signature does not verify");
     for (const RosterEntry& entry : *entries) {
         if (entry.keys && entry.name != _name) addPeer(entry.name, entry.endpoint.toString(), *entry.keys);

@@ -107,8 +107,9 @@ public:
     /// signature for the current epoch.
     bool signedByIndex(const Message& announcement) const;
 
-    /// Reads the peerchat roster from the welcome's port; refuses it unless
-    /// indexd signed it for the current epoch. Learns every peer in it;
+    /// Reads the peerchat roster from the welcome's port, asking with a
+    /// fresh nonce; refuses it unless indexd signed it for the current epoch
+    /// and that nonce. Learns every peer in it;
     /// trailer, when given, receives its presence number and signature.
     Parsed<std::vector<RosterEntry>> fetchRoster(RosterTrailer* trailer = nullptr);
 

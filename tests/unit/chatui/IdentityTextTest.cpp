@@ -29,6 +29,7 @@ class IdentityTextTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testWhoamiGivesNameAndFingerprint);
     CPPUNIT_TEST(testKeysOfPinnedPeerSayHowToCompare);
     CPPUNIT_TEST(testKeysOfChangedPeerShowBothAndHowToAccept);
+    CPPUNIT_TEST(testKeysOfPinnedPeerNowWithoutKeySayHowToAccept);
     CPPUNIT_TEST(testKeysOfUnverifiedPeerSayThereIsNoKey);
     CPPUNIT_TEST(testKeysOfUnseenPeerSayNoneYet);
     CPPUNIT_TEST(testKeyChangedWarningNamesBothCommands);
@@ -77,6 +78,16 @@ public:
         CPPUNIT_ASSERT_MESSAGE(text, contains(text, "/whoami"));
         CPPUNIT_ASSERT_MESSAGE(text, contains(text, "/trust bob"));
         CPPUNIT_ASSERT_MESSAGE(text, contains(text, "do not trust it"));
+    }
+
+    void testKeysOfPinnedPeerNowWithoutKeySayHowToAccept()
+    {
+        const std::string text = joined(IdentityText::keys(local::KeysEvent{"bob", kMine, kPinned, "", local::Trust::Changed}));
+        CPPUNIT_ASSERT_MESSAGE(text, contains(text, "bob's pinned key:   " + kPinned));
+        CPPUNIT_ASSERT_MESSAGE(text, contains(text, "bob now presents:   no key"));
+        CPPUNIT_ASSERT_MESSAGE(text, contains(text, "now comes without a key"));
+        CPPUNIT_ASSERT_MESSAGE(text, contains(text, "/trust bob"));
+        CPPUNIT_ASSERT_MESSAGE(text, contains(text, "in the clear"));
     }
 
     void testKeysOfUnverifiedPeerSayThereIsNoKey()

@@ -5,6 +5,8 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <sodium.h>
+
 #include <string>
 #include <vector>
 
@@ -134,6 +136,9 @@ class RosterCodecTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseVarintLengthMismatch);
     CPPUNIT_TEST(testRefuseOversizeStream);
     CPPUNIT_TEST(testSurviveRandomStreams);
+    CPPUNIT_TEST(testEncodeRequestExactlyAndBack);
+    CPPUNIT_TEST(testRefuseBadRequests);
+    CPPUNIT_TEST(testDigestIsBlake2b256OfSignedPart);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -416,6 +421,41 @@ public:
             }
         }
         CPPUNIT_ASSERT_MESSAGE(std::to_string(accepted) + " accepted", accepted > 500);
+    }
+
+    void testEncodeRequestExactlyAndBack()
+    {
+        const RosterRequest request{bytes<24>(9)};
+        const std::string line = RosterCodec::encodeRequest(request);
+        CPPUNIT_ASSERT_EQUAL("roster," + Base64::encode(bytes<24>(9)) + "\n", line);
+        CPPUNIT_ASSERT(line.size() <= RosterCodec::kMaxRequestBytes);
+        const auto back = RosterCodec::decodeRequest(std::string_view(line).substr(0, line.size() - 1));
+        CPPUNIT_ASSERT_MESSAGE(back.error(), back.ok());
+        CPPUNIT_ASSERT(back->nonce == request.nonce);
+    }
+
+    void testRefuseBadRequests()
+    {
+        const std::string nonce = Base64::encode(bytes<24>(9));
+        for (const std::string& line : {std::string(), std::string("roster"), std::string("roster,"), "roster," + nonce + "A",
+                                        "roster," + nonce.substr(1), "Roster," + nonce, "roster, " + nonce,
+                                        "roster," + nonce + ",", "end," + nonce, Base64::encode(bytes<32>(1))}) {
+            const auto parsed = RosterCodec::decodeRequest(line);
+            CPPUNIT_ASSERT_MESSAGE(line, !parsed.ok());
+            CPPUNIT_ASSERT_MESSAGE(line, !parsed.error().empty());
+        }
+    }
+
+    void testDigestIsBlake2b256OfSignedPart()
+    {
+        // BLAKE2b-256 of the empty string (RFC 7693's parameters, no key).
+        const RosterDigest empty = RosterCodec::digest("");
+        char hex[2 * sizeof empty + 1];
+        sodium_bin2hex(hex, sizeof hex, empty.data(), empty.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"),
+                             std::string(hex));
+        const std::string signedPart = RosterCodec::encode(twoUsers(), RosterFormat::Peerchat, 9);
+        CPPUNIT_ASSERT(RosterCodec::digest(signedPart) != RosterCodec::digest(signedPart + " "));
     }
 };
 

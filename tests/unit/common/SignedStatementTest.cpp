@@ -36,7 +36,7 @@ class SignedStatementTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStateAuthWithoutItsSignature);
     CPPUNIT_TEST(testStateWelcomeWithNonce);
     CPPUNIT_TEST(testStatePresenceWithEpoch);
-    CPPUNIT_TEST(testStateRosterWithEpoch);
+    CPPUNIT_TEST(testStateRosterWithEpochNonceAndDigest);
     CPPUNIT_TEST(testStateMailOverRawKeys);
     CPPUNIT_TEST(testKeepPurposesApart);
     CPPUNIT_TEST(testVerifySignatureOverReceivedMessage);
@@ -90,11 +90,16 @@ public:
         CPPUNIT_ASSERT(SignedStatement::presence(logout, epoch) != SignedStatement::presence(logout, bytes<8>(51)));
     }
 
-    void testStateRosterWithEpoch()
+    void testStateRosterWithEpochNonceAndDigest()
     {
         const std::string signedPart = "alice,127.0.0.1:5001,seed,-,-,-;end,3";
-        CPPUNIT_ASSERT_EQUAL("peerchat/2 roster\n" + Base64::encode(bytes<8>(1)) + "\n" + signedPart,
-                             SignedStatement::roster(signedPart, bytes<8>(1)));
+        const RosterDigest digest = RosterCodec::digest(signedPart);
+        CPPUNIT_ASSERT_EQUAL("peerchat/3 roster\n" + Base64::encode(bytes<8>(1)) + "\n" + Base64::encode(bytes<24>(2)) +
+                                 "\n" + Base64::encode(digest),
+                             SignedStatement::roster(digest, bytes<8>(1), bytes<24>(2)));
+        // Signed for one fetch only.
+        CPPUNIT_ASSERT(SignedStatement::roster(digest, bytes<8>(1), bytes<24>(2)) !=
+                       SignedStatement::roster(digest, bytes<8>(1), bytes<24>(3)));
     }
 
     void testStateMailOverRawKeys()
@@ -118,7 +123,7 @@ public:
         const std::string text = "logout,bob,127.0.0.1:6000,46";
         const std::set<std::string> statements = {
             SignedStatement::presence(decodeOk(text), epoch),
-            SignedStatement::roster(text, epoch),
+            SignedStatement::roster(RosterCodec::digest(text), epoch, bytes<24>(0)),
             SignedStatement::kx("bob", bytes<32>(0)),
         };
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), statements.size());
@@ -154,11 +159,14 @@ public:
         const std::string signedPart = RosterCodec::encode({RosterEntry{"alice", endpoint("127.0.0.1:5001"), "peerchat/2",
                                                                         back.keys}},
                                                            RosterFormat::Peerchat, 12);
-        const std::string stream = RosterCodec::withSignature(signedPart, index.sign(SignedStatement::roster(signedPart, epoch)));
+        const RosterNonce nonce = bytes<24>(7);
+        const std::string stream = RosterCodec::withSignature(
+            signedPart, index.sign(SignedStatement::roster(RosterCodec::digest(signedPart), epoch, nonce)));
         RosterTrailer trailer;
         CPPUNIT_ASSERT(RosterCodec::decode(stream, RosterFormat::Peerchat, &trailer).ok());
         CPPUNIT_ASSERT(trailer.sig);
-        CPPUNIT_ASSERT(SigningKey::verify(index.publicKey(), SignedStatement::roster(trailer.signedPart, epoch), *trailer.sig));
+        CPPUNIT_ASSERT(SigningKey::verify(
+            index.publicKey(), SignedStatement::roster(RosterCodec::digest(trailer.signedPart), epoch, nonce), *trailer.sig));
     }
 
     void testRefuseSignatureOverChangedField()

@@ -70,6 +70,10 @@ class RosterListenerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testCutsStalledConnectionWhenItsSlotIsNeeded);
     CPPUNIT_TEST(testNewConnectionsWaitWhileNoneHasStalled);
     CPPUNIT_TEST(testCutsConnectionPastDeadline);
+    CPPUNIT_TEST(testPeerchatRosterSignedForEachRequestsNonce);
+    CPPUNIT_TEST(testPeerchatRosterWaitsForWholeRequest);
+    CPPUNIT_TEST(testRefusesMalformedRequest);
+    CPPUNIT_TEST(testCutsConnectionThatSendsNoRequest);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -134,7 +138,9 @@ public:
         // Signed for this run's epoch, and for no other.
         const IndexIdentity nextRun(_identity.key());
         CPPUNIT_ASSERT(!SigningKey::verify(_identity.publicKey(),
-                                           peerchat::SignedStatement::roster(trailer.signedPart, nextRun.epoch()),
+                                           peerchat::SignedStatement::roster(peerchat::RosterCodec::digest(
+                                                                                 trailer.signedPart),
+                                                                             nextRun.epoch(), nonce(1)),
                                            *trailer.sig));
     }
 
@@ -257,7 +263,80 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), onLoop([this] { return _listener->drops().total(DropReason::Slow); }));
     }
 
+    void testPeerchatRosterSignedForEachRequestsNonce()
+    {
+        login("alice", "127.0.0.1:5001", Dialect::Seed);
+        start(RosterFormat::Peerchat);
+        RosterTrailer first;
+        RosterTrailer second;
+        fetchPeerchat(&first, nonce(1));
+        fetchPeerchat(&second, nonce(2));
+        // The same roster, built once; each signature holds for its own fetch only.
+        CPPUNIT_ASSERT_EQUAL(first.signedPart, second.signedPart);
+        const auto digest = peerchat::RosterCodec::digest(first.signedPart);
+        CPPUNIT_ASSERT(!SigningKey::verify(_identity.publicKey(),
+                                           peerchat::SignedStatement::roster(digest, _identity.epoch(), nonce(2)),
+                                           *first.sig));
+        CPPUNIT_ASSERT(!SigningKey::verify(_identity.publicKey(),
+                                           peerchat::SignedStatement::roster(digest, _identity.epoch(), nonce(1)),
+                                           *second.sig));
+    }
+
+    void testPeerchatRosterWaitsForWholeRequest()
+    {
+        login("alice", "127.0.0.1:5001", Dialect::Seed);
+        start(RosterFormat::Peerchat);
+        Poco::Net::StreamSocket socket(address());
+        const std::string request = peerchat::RosterCodec::encodeRequest({nonce(3)});
+        socket.sendBytes(request.data(), 7);
+        // Half a request holds a slot, and nothing is written yet.
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 1; }));
+        CPPUNIT_ASSERT(onLoop([] { return 0; }) == 0 && socket.available() == 0);
+        socket.sendBytes(request.data() + 7, static_cast<int>(request.size() - 7));
+        const std::string stream = readToEnd(socket);
+        RosterTrailer read;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), peerchat::RosterCodec::decode(stream, RosterFormat::Peerchat, &read)->size());
+        CPPUNIT_ASSERT(SigningKey::verify(_identity.publicKey(),
+                                          peerchat::SignedStatement::roster(peerchat::RosterCodec::digest(read.signedPart),
+                                                                            _identity.epoch(), nonce(3)),
+                                          *read.sig));
+    }
+
+    void testRefusesMalformedRequest()
+    {
+        start(RosterFormat::Peerchat);
+        for (const std::string& request : {std::string("roster,short\n"), std::string(100, 'x'),
+                                           peerchat::RosterCodec::encodeRequest({nonce(4)}) + "more"}) {
+            Poco::Net::StreamSocket socket(address());
+            socket.sendBytes(request.data(), static_cast<int>(request.size()));
+            CPPUNIT_ASSERT_EQUAL(std::string(), readToEnd(socket));
+        }
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 0; }));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), onLoop([this] { return _listener->drops().total(DropReason::Refused); }));
+    }
+
+    void testCutsConnectionThatSendsNoRequest()
+    {
+        auto quick = limits();
+        quick.deadline = 500ms;
+        start(RosterFormat::Peerchat, quick);
+        const auto connectedAt = Clock::now();
+        Poco::Net::StreamSocket silent(address());
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 1; }));
+        CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 0; }));
+        CPPUNIT_ASSERT(Clock::now() - connectedAt >= quick.deadline);
+        CPPUNIT_ASSERT_EQUAL(std::string(), readToEnd(silent));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), onLoop([this] { return _listener->drops().total(DropReason::Slow); }));
+    }
+
 private:
+    static peerchat::RosterNonce nonce(std::uint8_t first)
+    {
+        peerchat::RosterNonce out{};
+        out[0] = first;
+        return out;
+    }
+
     void login(const std::string& name, const std::string& ep, Dialect dialect)
     {
         _directory.login(name, endpoint(ep), dialect, endpoint(ep).host(), Directory::TimePoint());
@@ -352,18 +431,22 @@ private:
         return readToEnd(socket);
     }
 
-    // The peerchat roster, its signature by this run's identity checked.
-    std::vector<peerchat::RosterEntry> fetchPeerchat(RosterTrailer* trailer = nullptr)
+    // The peerchat roster asked for with requestNonce, its signature by this
+    // run's identity for that nonce checked.
+    std::vector<peerchat::RosterEntry> fetchPeerchat(RosterTrailer* trailer = nullptr,
+                                                     const peerchat::RosterNonce& requestNonce = nonce(1))
     {
-        const std::string stream = fetch();
+        Poco::Net::StreamSocket socket(address());
+        const std::string request = peerchat::RosterCodec::encodeRequest({requestNonce});
+        socket.sendBytes(request.data(), static_cast<int>(request.size()));
+        const std::string stream = readToEnd(socket);
         RosterTrailer read;
         const auto entries = peerchat::RosterCodec::decode(stream, RosterFormat::Peerchat, &read);
         CPPUNIT_ASSERT_MESSAGE(stream + ": " + entries.error(), entries.ok());
         CPPUNIT_ASSERT_MESSAGE(stream, read.sig.has_value());
-        CPPUNIT_ASSERT_MESSAGE(stream, SigningKey::verify(_identity.publicKey(),
-                                                          peerchat::SignedStatement::roster(read.signedPart,
-                                                                                            _identity.epoch()),
-                                                          *read.sig));
+        const std::string statement = peerchat::SignedStatement::roster(peerchat::RosterCodec::digest(read.signedPart),
+                                                                        _identity.epoch(), requestNonce);
+        CPPUNIT_ASSERT_MESSAGE(stream, SigningKey::verify(_identity.publicKey(), statement, *read.sig));
         if (trailer) *trailer = read;
         return *entries;
     }

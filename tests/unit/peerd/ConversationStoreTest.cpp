@@ -104,6 +104,7 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testIncomingKeepsVerifiedMark);
     CPPUNIT_TEST(testOpenMigratesVersion1MarkingOldLinesUnverified);
     CPPUNIT_TEST(testKeyPinsSurviveReopen);
+    CPPUNIT_TEST(testKeyPinsOfSchema3KeptOnMigration);
     CPPUNIT_TEST(testOpenRefusesDamagedKey);
     CPPUNIT_TEST(testFullDiskRefusesWholeLineAndTakesItOnceThereIsRoom);
     CPPUNIT_TEST(testFullDiskRefusesDeliveryAndKeepsPosition);
@@ -588,6 +589,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lineWithKey("bob", "k")->id);
         CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
+        CPPUNIT_ASSERT(store.keyPins().at("bob").keyless == KeyPin::Keyless::None);
     }
 
     void testKeyPinsSurviveReopen()
@@ -600,16 +602,46 @@ public:
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
             store.saveKeyPin("carol", KeyPin{key(4), std::nullopt});
             store.saveIndexKey("127.0.0.1:9400", key(5));
+            store.saveKeyPin("dave", KeyPin{key(6), std::nullopt, KeyPin::Keyless::Offered});
+            store.saveKeyPin("erin", KeyPin{key(7), std::nullopt, KeyPin::Keyless::Accepted});
         }
         ConversationStore store(path, 100);
         const auto pins = store.keyPins();
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), pins.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), pins.size());
+        CPPUNIT_ASSERT(pins.at("bob").keyless == KeyPin::Keyless::None);
+        CPPUNIT_ASSERT(pins.at("dave").keyless == KeyPin::Keyless::Offered);
+        CPPUNIT_ASSERT(pins.at("erin").keyless == KeyPin::Keyless::Accepted);
+        CPPUNIT_ASSERT(pins.at("erin").pinned == key(7));
         CPPUNIT_ASSERT(pins.at("bob").pinned == key(1));
         CPPUNIT_ASSERT(pins.at("bob").offered == key(2));
         CPPUNIT_ASSERT(pins.at("carol").pinned == key(4));
         CPPUNIT_ASSERT(!pins.at("carol").offered);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.indexKeys().size());
         CPPUNIT_ASSERT(store.indexKeys().at("127.0.0.1:9400") == key(5));
+    }
+
+    void testKeyPinsOfSchema3KeptOnMigration()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.saveKeyPin("bob", KeyPin{key(1), key(2)});
+            store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
+        }
+        // The keys table as schema 3 had it.
+        rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
+        rawSession(path) << "PRAGMA user_version = 3", now;
+        {
+            ConversationStore store(path, 100);
+            const auto pins = store.keyPins();
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), pins.size());
+            CPPUNIT_ASSERT(pins.at("bob").pinned == key(1) && pins.at("bob").offered == key(2));
+            CPPUNIT_ASSERT(pins.at("bob").keyless == KeyPin::Keyless::None);
+            CPPUNIT_ASSERT(pins.at("carol").pinned == key(3) && !pins.at("carol").offered);
+            CPPUNIT_ASSERT(pins.at("carol").keyless == KeyPin::Keyless::None);
+        }
+        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
     }
 
     void testOpenRefusesDamagedKey()

@@ -16,6 +16,7 @@ namespace {
 
 const Endpoint kBob = Endpoint::parse("127.0.0.1:5002").value();
 const Epoch kEpoch{1, 2, 3, 4, 5, 6, 7, 8};
+const RosterNonce kNonce{9, 8, 7, 6, 5, 4, 3, 2, 1};
 
 } // namespace
 
@@ -27,6 +28,7 @@ class IndexVerifierTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPresenceRefusedUnsignedOrSignedForOtherKeyOrEpoch);
     CPPUNIT_TEST(testPresenceChangedAfterSigningRefused);
     CPPUNIT_TEST(testRosterSignaturesChecked);
+    CPPUNIT_TEST(testRosterOfAnotherFetchRefused);
     CPPUNIT_TEST(testKeysMustFitDialect);
     CPPUNIT_TEST(testClearForgetsTheKey);
     CPPUNIT_TEST_SUITE_END();
@@ -39,7 +41,7 @@ public:
         IndexVerifier fresh;
         CPPUNIT_ASSERT(!fresh.ready());
         CPPUNIT_ASSERT(!fresh.checkPresence(signedLogin(_index, kEpoch)).empty());
-        CPPUNIT_ASSERT(!fresh.checkRoster(signedRoster(_index, kEpoch)).empty());
+        CPPUNIT_ASSERT(!fresh.checkRoster(signedRoster(_index, kEpoch), kNonce).empty());
     }
 
     void testSignedPresencePasses()
@@ -79,18 +81,26 @@ public:
 
     void testRosterSignaturesChecked()
     {
-        CPPUNIT_ASSERT_EQUAL(std::string(), _verifier.checkRoster(signedRoster(_index, kEpoch)));
+        CPPUNIT_ASSERT_EQUAL(std::string(), _verifier.checkRoster(signedRoster(_index, kEpoch), kNonce));
         RosterTrailer bare = signedRoster(_index, kEpoch);
         bare.sig.reset();
-        CPPUNIT_ASSERT_EQUAL(std::string("unsigned roster"), _verifier.checkRoster(bare));
+        CPPUNIT_ASSERT_EQUAL(std::string("unsigned roster"), _verifier.checkRoster(bare, kNonce));
         const SigningKey mallory = SigningKey::generate();
-        CPPUNIT_ASSERT(!_verifier.checkRoster(signedRoster(mallory, kEpoch)).empty());
+        CPPUNIT_ASSERT(!_verifier.checkRoster(signedRoster(mallory, kEpoch), kNonce).empty());
         Epoch earlier = kEpoch;
         earlier[0] = 9;
-        CPPUNIT_ASSERT(!_verifier.checkRoster(signedRoster(_index, earlier)).empty());
+        CPPUNIT_ASSERT(!_verifier.checkRoster(signedRoster(_index, earlier), kNonce).empty());
         RosterTrailer shortened = signedRoster(_index, kEpoch);
         shortened.signedPart = RosterCodec::encode({}, RosterFormat::Peerchat, 3);
-        CPPUNIT_ASSERT(!_verifier.checkRoster(shortened).empty());
+        CPPUNIT_ASSERT(!_verifier.checkRoster(shortened, kNonce).empty());
+    }
+
+    void testRosterOfAnotherFetchRefused()
+    {
+        RosterNonce other = kNonce;
+        other[23] ^= 1;
+        const std::string why = _verifier.checkRoster(signedRoster(_index, kEpoch), other);
+        CPPUNIT_ASSERT_MESSAGE(why, why.find("this fetch") != std::string::npos);
     }
 
     void testKeysMustFitDialect()
@@ -136,7 +146,7 @@ private:
         RosterTrailer trailer;
         trailer.seq = 3;
         trailer.signedPart = RosterCodec::encode({{"bob", kBob, "peerchat/2", bobKeys()}}, RosterFormat::Peerchat, 3);
-        trailer.sig = signer.sign(SignedStatement::roster(trailer.signedPart, epoch));
+        trailer.sig = signer.sign(SignedStatement::roster(RosterCodec::digest(trailer.signedPart), epoch, kNonce));
         return trailer;
     }
 

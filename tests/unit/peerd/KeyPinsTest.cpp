@@ -26,6 +26,10 @@ class KeyPinsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTrustOfStrangerIsUnverified);
     CPPUNIT_TEST(testPinsAreKeptPerName);
     CPPUNIT_TEST(testPinIndexPerEndpoint);
+    CPPUNIT_TEST(testKeylessStrangerStaysUnverified);
+    CPPUNIT_TEST(testKeylessPinnedNameIsChangedUntilTrusted);
+    CPPUNIT_TEST(testPinnedKeyBackWithdrawsKeylessOffer);
+    CPPUNIT_TEST(testKeyAfterAcceptedKeylessComparedWithOldPin);
     CPPUNIT_TEST(testReopenFindsPinsAndOffers);
     CPPUNIT_TEST_SUITE_END();
 
@@ -113,6 +117,67 @@ public:
         CPPUNIT_ASSERT(_pins.trustOf("bob") == Trust::Changed);
     }
 
+    void testKeylessStrangerStaysUnverified()
+    {
+        CPPUNIT_ASSERT(_pins.seeKeyless("carol") == Trust::Unverified);
+        CPPUNIT_ASSERT(!_pins.pinned("carol"));
+        CPPUNIT_ASSERT(!_pins.keylessOffered("carol"));
+        CPPUNIT_ASSERT(!_pins.trust("carol"));
+        CPPUNIT_ASSERT(_pins.see("carol", key(1)) == Trust::Pinned);
+    }
+
+    void testKeylessPinnedNameIsChangedUntilTrusted()
+    {
+        _pins.see("bob", key(1));
+        CPPUNIT_ASSERT(_pins.seeKeyless("bob") == Trust::Changed);
+        CPPUNIT_ASSERT(_pins.trustOf("bob") == Trust::Changed);
+        CPPUNIT_ASSERT(_pins.keylessOffered("bob"));
+        CPPUNIT_ASSERT(_pins.pinned("bob") == key(1));
+        CPPUNIT_ASSERT(!_pins.offered("bob"));
+        CPPUNIT_ASSERT(_pins.seeKeyless("bob") == Trust::Changed);
+
+        // Accepted: a seed user from now on, with the pin kept aside.
+        CPPUNIT_ASSERT(_pins.trust("bob"));
+        CPPUNIT_ASSERT(_pins.trustOf("bob") == Trust::Unverified);
+        CPPUNIT_ASSERT(!_pins.keylessOffered("bob"));
+        CPPUNIT_ASSERT(_pins.pinned("bob") == key(1));
+        CPPUNIT_ASSERT(_pins.seeKeyless("bob") == Trust::Unverified);
+        CPPUNIT_ASSERT(!_pins.trust("bob"));
+    }
+
+    void testPinnedKeyBackWithdrawsKeylessOffer()
+    {
+        _pins.see("bob", key(1));
+        _pins.seeKeyless("bob");
+        CPPUNIT_ASSERT(_pins.see("bob", key(1)) == Trust::Pinned);
+        CPPUNIT_ASSERT(!_pins.keylessOffered("bob"));
+        // A key offer replaces the keyless one, and the other way round.
+        _pins.seeKeyless("bob");
+        CPPUNIT_ASSERT(_pins.see("bob", key(2)) == Trust::Changed);
+        CPPUNIT_ASSERT(!_pins.keylessOffered("bob"));
+        CPPUNIT_ASSERT(_pins.offered("bob") == key(2));
+        CPPUNIT_ASSERT(_pins.seeKeyless("bob") == Trust::Changed);
+        CPPUNIT_ASSERT(_pins.keylessOffered("bob"));
+        CPPUNIT_ASSERT(!_pins.offered("bob"));
+    }
+
+    void testKeyAfterAcceptedKeylessComparedWithOldPin()
+    {
+        _pins.see("bob", key(1));
+        _pins.seeKeyless("bob");
+        _pins.trust("bob");
+        // Another key is a change, never pinned afresh.
+        CPPUNIT_ASSERT(_pins.see("bob", key(2)) == Trust::Changed);
+        CPPUNIT_ASSERT(_pins.trust("bob"));
+        CPPUNIT_ASSERT(_pins.trustOf("bob") == Trust::Pinned);
+        CPPUNIT_ASSERT(_pins.pinned("bob") == key(2));
+        // The pinned key back after an accepted keyless spell is pinned again.
+        _pins.seeKeyless("bob");
+        _pins.trust("bob");
+        CPPUNIT_ASSERT(_pins.see("bob", key(2)) == Trust::Pinned);
+        CPPUNIT_ASSERT(_pins.trustOf("bob") == Trust::Pinned);
+    }
+
     void testPinIndexPerEndpoint()
     {
         CPPUNIT_ASSERT(!_pins.indexPin("127.0.0.1:9400"));
@@ -139,6 +204,11 @@ public:
             pins.see("dave", key(5));
             pins.trust("dave");
             pins.pinIndex("127.0.0.1:9400", key(9));
+            pins.see("erin", key(6));
+            pins.seeKeyless("erin");
+            pins.see("fred", key(7));
+            pins.seeKeyless("fred");
+            pins.trust("fred");
         }
         ConversationStore store(path, 100);
         KeyPins pins(store);
@@ -150,6 +220,10 @@ public:
         CPPUNIT_ASSERT(pins.pinned("dave") == key(5));
         CPPUNIT_ASSERT(!pins.offered("dave"));
         CPPUNIT_ASSERT(pins.indexPin("127.0.0.1:9400") == key(9));
+        CPPUNIT_ASSERT(pins.trustOf("erin") == Trust::Changed);
+        CPPUNIT_ASSERT(pins.keylessOffered("erin"));
+        CPPUNIT_ASSERT(pins.trustOf("fred") == Trust::Unverified);
+        CPPUNIT_ASSERT(pins.pinned("fred") == key(7));
     }
 
 private:

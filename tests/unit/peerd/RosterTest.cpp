@@ -23,6 +23,16 @@ PeerKeys keys(std::uint8_t identity, std::uint8_t kx)
     return keys;
 }
 
+const peerchat::Epoch kEpoch{1, 2, 3, 4, 5, 6, 7, 8};
+
+// Replaces roster's users with a snapshot of kEpoch at presence number 0, which it takes.
+std::vector<Roster::Change> replace(Roster& roster, const std::vector<RosterEntry>& entries)
+{
+    const auto changes = roster.replace(entries, kEpoch, 0, 0);
+    CPPUNIT_ASSERT(changes.has_value());
+    return *changes;
+}
+
 } // namespace
 
 class RosterTest : public CppUnit::TestFixture
@@ -43,13 +53,16 @@ class RosterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testNameAtFollowsMovesAndSnapshots);
     CPPUNIT_TEST(testNameAtKeepsSecondUserAtSharedEndpoint);
     CPPUNIT_TEST(testDotNetUsersKnownByAddress);
+    CPPUNIT_TEST(testPresenceNumberOnlyAdvances);
+    CPPUNIT_TEST(testSnapshotOlderThanAskedForRefusedWithinRun);
+    CPPUNIT_TEST(testSnapshotOfAnotherRunCountsAfresh);
     CPPUNIT_TEST_SUITE_END();
 
 public:
     void testReplaceLeavesOutSelf()
     {
         Roster roster("alice");
-        const auto changes = roster.replace({{"alice", endpoint("127.0.0.1:5001"), "peerchat/2"},
+        const auto changes = replace(roster, {{"alice", endpoint("127.0.0.1:5001"), "peerchat/2"},
                                              {"bob", endpoint("127.0.0.1:5002"), "peerchat/2"}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
@@ -62,10 +75,10 @@ public:
     void testReplaceReportsArrivalsDeparturesAndMoves()
     {
         Roster roster("alice");
-        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
+        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
                         {"carol", endpoint("127.0.0.1:5003"), "seed"},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"}});
-        const auto changes = roster.replace({{"carol", endpoint("127.0.0.1:6003"), "seed"},
+        const auto changes = replace(roster, {{"carol", endpoint("127.0.0.1:6003"), "seed"},
                                              {"dave", endpoint("127.0.0.1:5004"), "seed"},
                                              {"erin", endpoint("127.0.0.1:5005"), "dotnet"}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), changes.size());
@@ -83,7 +96,7 @@ public:
     void testReplaceReadsDialects()
     {
         Roster roster("alice");
-        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
+        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
                         {"carol", endpoint("127.0.0.1:5003"), "dotnet"},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"},
                         {"erin", endpoint("127.0.0.1:5005"), "future/7"}});
@@ -151,7 +164,7 @@ public:
     void testReplaceKeepsKeys()
     {
         Roster roster("alice");
-        roster.replace({{"bob", endpoint("127.0.0.1:5002"), "peerchat/2", keys(1, 2)},
+        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/2", keys(1, 2)},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"}});
         CPPUNIT_ASSERT(roster.find("bob")->keys.has_value());
         CPPUNIT_ASSERT(roster.find("bob")->keys->identity == keys(1, 2).identity);
@@ -190,7 +203,7 @@ public:
         roster.login("bob", peer("127.0.0.1:6002"));
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5002")) == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.nameAt(endpoint("127.0.0.1:6002")));
-        roster.replace({{"carol", endpoint("127.0.0.1:5003"), "peerchat/2"}});
+        replace(roster, {{"carol", endpoint("127.0.0.1:5003"), "peerchat/2"}});
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:6002")) == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), *roster.nameAt(endpoint("127.0.0.1:5003")));
     }
@@ -221,10 +234,47 @@ public:
         CPPUNIT_ASSERT(roster.hasDotNetAt(host));
         roster.logout("dn2", endpoint("127.0.0.3:5002"));
         CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
-        roster.replace({{"dn3", endpoint("127.0.0.3:5003"), "dotnet"}});
+        replace(roster, {{"dn3", endpoint("127.0.0.3:5003"), "dotnet"}});
         CPPUNIT_ASSERT(roster.hasDotNetAt(host));
-        roster.replace({});
+        replace(roster, {});
         CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
+    }
+
+    void testPresenceNumberOnlyAdvances()
+    {
+        Roster roster("alice");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), roster.presenceSeq());
+        CPPUNIT_ASSERT(roster.advance(2));
+        CPPUNIT_ASSERT(!roster.advance(2));
+        CPPUNIT_ASSERT(!roster.advance(1));
+        CPPUNIT_ASSERT(roster.advance(5));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), roster.presenceSeq());
+    }
+
+    void testSnapshotOlderThanAskedForRefusedWithinRun()
+    {
+        Roster roster("alice");
+        CPPUNIT_ASSERT(roster.replace({{"bob", endpoint("127.0.0.1:5002"), "seed"}}, kEpoch, 5, 0));
+        CPPUNIT_ASSERT(roster.advance(6));
+        // Asked for at 6: a snapshot at 4 is not what indexd wrote after the request.
+        CPPUNIT_ASSERT(!roster.replace({}, kEpoch, 4, 6));
+        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), roster.presenceSeq());
+        // Asked for at 5 and written then, while announcement 6 was on its way: taken, and 6 is applied again.
+        CPPUNIT_ASSERT(roster.replace({}, kEpoch, 5, 5));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), roster.presenceSeq());
+        CPPUNIT_ASSERT(roster.advance(6));
+    }
+
+    void testSnapshotOfAnotherRunCountsAfresh()
+    {
+        Roster roster("alice");
+        CPPUNIT_ASSERT(roster.replace({}, kEpoch, 9, 0));
+        peerchat::Epoch next = kEpoch;
+        next[0] = 9;
+        CPPUNIT_ASSERT(roster.replace({{"bob", endpoint("127.0.0.1:5002"), "seed"}}, next, 1, 9));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), roster.presenceSeq());
+        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
     }
 };
 

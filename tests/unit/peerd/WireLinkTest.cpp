@@ -147,36 +147,78 @@ public:
     std::vector<std::pair<std::string, local::Trust>> trusts;
 };
 
-/// indexd's peerchat roster port on the test's loop: writes roster to every
-/// connection and closes it, counting connections. The first failFirst
-/// connections it closes without a word, as a port under attack might.
+/// indexd's peerchat roster port on the test's loop: reads each
+/// connection's request and writes it roster signed for the request's nonce
+/// by sign (or verbatim, when set, whatever the nonce), then closes it,
+/// counting connections. The first failFirst connections it closes without a
+/// word, as a port under attack might.
 class RosterServer
 {
 public:
-    explicit RosterServer(EventLoop& loop) : _loop(loop), _socket(Poco::Net::SocketAddress("127.0.0.1", 0))
+    /// The stream written for a roster's signed part and a request's nonce.
+    using Signer = std::function<std::string(const std::string& part, const RosterNonce& nonce)>;
+
+    RosterServer(EventLoop& loop, Signer signer)
+        : sign(std::move(signer)), _loop(loop), _socket(Poco::Net::SocketAddress("127.0.0.1", 0))
     {
         _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) {
             Poco::Net::StreamSocket connection = _socket.acceptConnection();
             ++connections;
-            if (connections > failFirst) {
-                if (beforeWrite) beforeWrite();
-                connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
+            if (connections <= failFirst) {
+                connection.close();
+                return;
             }
-            connection.close();
+            const int fd = connection.impl()->sockfd();
+            _requests.emplace(fd, Request{connection, {}});
+            _loop.watch(fd, EventLoop::Readable, [this, fd](short) { readRequest(fd); });
         });
     }
-    ~RosterServer() { _loop.unwatch(_socket.impl()->sockfd()); }
+    ~RosterServer()
+    {
+        for (const auto& [fd, request] : _requests) _loop.unwatch(fd);
+        _loop.unwatch(_socket.impl()->sockfd());
+    }
 
     std::uint16_t port() const { return _socket.address().port(); }
 
-    std::string roster;
+    std::string roster;                  ///< the signed part: RosterCodec::encode in the peerchat format
+    Signer sign;
+    std::optional<std::string> verbatim; ///< when set, written instead of what sign makes
+    std::string lastServed;              ///< the bytes the last connection was sent
     std::function<void()> beforeWrite;
     int connections = 0;
     int failFirst = 0;
 
 private:
+    struct Request
+    {
+        Poco::Net::StreamSocket socket;
+        std::string received;
+    };
+
+    void readRequest(int fd)
+    {
+        Request& request = _requests.at(fd);
+        char buffer[256];
+        const int n = request.socket.receiveBytes(buffer, sizeof buffer);
+        if (n > 0) request.received.append(buffer, static_cast<std::size_t>(n));
+        const auto newline = request.received.find('\n');
+        if (n > 0 && newline == std::string::npos) return;
+        if (n > 0) {
+            const auto parsed = RosterCodec::decodeRequest(std::string_view(request.received).substr(0, newline));
+            CPPUNIT_ASSERT_MESSAGE(request.received, parsed.ok());
+            if (beforeWrite) beforeWrite();
+            lastServed = verbatim ? *verbatim : sign(roster, parsed->nonce);
+            request.socket.sendBytes(lastServed.data(), static_cast<int>(lastServed.size()));
+        }
+        request.socket.close();
+        _loop.unwatch(fd);
+        _requests.erase(fd);
+    }
+
     EventLoop& _loop;
     Poco::Net::ServerSocket _socket;
+    std::map<int, Request> _requests;
 };
 
 /// Keeps what peerd.wire logs, with its priority.
@@ -292,6 +334,9 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
     CPPUNIT_TEST(testRosterRefetchReportsWhoLeftAndCame);
+    CPPUNIT_TEST(testOldRosterReplayedIntoFetchRefused);
+    CPPUNIT_TEST(testPinnedNameBackWithoutKeyGetsNothingUntilTrusted);
+    CPPUNIT_TEST(testRosterWithLowerSeqRefused);
     CPPUNIT_TEST(testFailedRosterFetchRetriedWithBackoff);
     CPPUNIT_TEST(testFailedRosterRefetchRetriedWhileOnline);
     CPPUNIT_TEST(testRosterUnreadableWhileConnectingLogsInAgain);
@@ -429,9 +474,9 @@ public:
         WireLink::Settings legacy = settings();
         legacy.legacy = true;
         makeLink(legacy);
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer = rosterServer();
         _rosterServer->roster =
-            signedRoster({selfEntry(), entry("bob", kBob), {"dn", kDotNet, "dotnet", std::nullopt}}, 0);
+            rosterOf({selfEntry(), entry("bob", kBob), {"dn", kDotNet, "dotnet", std::nullopt}}, 0);
         _link->start();
         login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
@@ -517,8 +562,8 @@ public:
 
     void testPresenceDuringRosterFetchSurvivesOlderSnapshot()
     {
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer = rosterServer();
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
         // Broadcasts that reach peerd before a snapshot taken without them.
         _rosterServer->beforeWrite = [this] {
             deliver(signedLogin("carol", kCarol, 1), kIndex);
@@ -757,11 +802,12 @@ public:
 
     void testRosterWithBadSignatureRefused()
     {
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
+        _rosterServer = rosterServer();
         Party mallory("indexd");
-        const std::string part = RosterCodec::encode({selfEntry(), entry("bob", kBob)}, RosterFormat::Peerchat, 0);
-        _rosterServer->roster =
-            RosterCodec::withSignature(part, mallory.identity.sign(SignedStatement::roster(part, _epoch)));
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer->sign = [&](const std::string& part, const RosterNonce& nonce) {
+            return signedBy(mallory.identity, part, _epoch, nonce);
+        };
         _link->start();
         login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !_listener.states.empty(); }, 5s));
@@ -769,7 +815,7 @@ public:
         CPPUNIT_ASSERT(_listener.states.back().second.find("could not read the roster (roster not signed") == 0);
         CPPUNIT_ASSERT(_roster->peers().empty());
 
-        _rosterServer->roster = part;  // no signature at all
+        _rosterServer->sign = [](const std::string& part, const RosterNonce&) { return part; };  // no signature at all
         _listener.states.clear();
         _link->logout();
         makeLink(settings());
@@ -997,8 +1043,8 @@ public:
         // Without a roster bob's whereabouts are unknown: nothing but the hello goes anywhere yet.
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
 
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer = rosterServer();
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
         login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
         CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
@@ -1225,6 +1271,33 @@ public:
         goOnline(legacySettings(), {entry("bob", kBob)});
         deliver("talk,12:00:01,bob,plain, but from bob's endpoint", kBob);
         CPPUNIT_ASSERT(_listener.lines.empty());
+    }
+
+    // Issue 10 row 2: bob's key is pinned; bob comes back as a seed login.
+    void testPinnedNameBackWithoutKeyGetsNothingUntilTrusted()
+    {
+        goOnline(legacySettings(), {entry("bob", kBob)}, 1);
+        deliver(signedLogin(Login{"bob", kDave, "seed", 2, std::nullopt, std::nullopt}), kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob")->dialect == Dialect::Seed);
+        CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
+        CPPUNIT_ASSERT(_listener.trusts.back() == std::make_pair(std::string("bob"), local::Trust::Changed));
+
+        const auto refused = _link->sendTalk("bob", "for bob only");
+        CPPUNIT_ASSERT(!refused.ok());
+        CPPUNIT_ASSERT_MESSAGE(refused.error(), refused.error().find("/verify bob") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(refused.error(), refused.error().find("/trust bob") != std::string::npos);
+        deliver("talk,12:00:01,bob,it is me", kDave);
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT(_store->history("bob").empty());
+
+        // Accepted without a key: a seed user now.
+        CPPUNIT_ASSERT(_pins->trust("bob"));
+        _link->keyTrusted("bob");
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "in the clear").ok());
+        CPPUNIT_ASSERT(_sink.sent.back().to == kDave);
+        deliver("talk,12:00:02,bob,it is me", kDave);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
     }
 
     void testLegacyDotNetTalkAcceptedFromAnyPortOfItsAddress()
@@ -1628,7 +1701,7 @@ public:
         // indexd restarted: new keys, a new epoch; its roster has carol now, not bob, and counts from 1 again.
         _index->renewKx();
         _epoch[0] ^= 0xff;
-        _rosterServer->roster = signedRoster({selfEntry(), entry("carol", kCarol)}, 1);
+        _rosterServer->roster = rosterOf({selfEntry(), entry("carol", kCarol)}, 1);
         login();
         CPPUNIT_ASSERT(*_aliceKx != firstKx);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
@@ -1666,7 +1739,7 @@ public:
         deliver(signedLogin("carol", kCarol, 6), kIndex);
         CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
         // 7 was lost: dave is applied and the roster read again, which knows of erin too.
-        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob), entry("carol", kCarol),
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob), entry("carol", kCarol),
                                               entry("dave", kDave), entry("erin", kErin)},
                                              8);
         deliver(signedLogin("dave", kDave, 8), kIndex);
@@ -1695,7 +1768,7 @@ public:
         goOnline({entry("bob", kBob)}, 5);
         deliverFromIndex(Seen{5});
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _rosterServer->connections > 1; }, 50ms));
-        _rosterServer->roster = signedRoster({selfEntry()}, 9);
+        _rosterServer->roster = rosterOf({selfEntry()}, 9);
         deliverFromIndex(Seen{9});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("bob") == nullptr; }, 5s));
         CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
@@ -1707,7 +1780,7 @@ public:
     void testRosterRefetchReportsWhoLeftAndCame()
     {
         goOnline({entry("bob", kBob), entry("carol", kCarol)}, 3);
-        _rosterServer->roster = signedRoster({selfEntry(), entry("carol", kCarol), entry("dave", kDave)}, 10);
+        _rosterServer->roster = rosterOf({selfEntry(), entry("carol", kCarol), entry("dave", kDave)}, 10);
         deliverFromIndex(Seen{10});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _listener.presence.size() >= 2; }, 5s));
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
@@ -1719,10 +1792,35 @@ public:
         CPPUNIT_ASSERT(_listener.states.empty());
     }
 
+    // Issue 10 row 4: an attacker on the path answers a fetch with a roster
+    // indexd signed earlier in this run, from before carol came.
+    void testOldRosterReplayedIntoFetchRefused()
+    {
+        goOnline({entry("bob", kBob)}, 5);
+        const std::string captured = _rosterServer->lastServed;
+        deliver(signedLogin("carol", kCarol, 6), kIndex);
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
+        _rosterServer->verbatim = captured;
+        fetchTwiceMore(7);
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), _link->presenceSeq());
+    }
+
+    // Issue 10 row 4: within one run of indexd the roster never goes back to an older presence number.
+    void testRosterWithLowerSeqRefused()
+    {
+        goOnline({entry("bob", kBob)}, 5);
+        deliver(signedLogin("carol", kCarol, 6), kIndex);
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 4);
+        fetchTwiceMore(7);
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), _link->presenceSeq());
+    }
+
     void testFailedRosterFetchRetriedWithBackoff()
     {
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer = rosterServer();
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
         _rosterServer->failFirst = 2;
         _link->start();
         login();
@@ -1743,7 +1841,7 @@ public:
     void testFailedRosterRefetchRetriedWhileOnline()
     {
         goOnline({entry("bob", kBob)}, 5);
-        _rosterServer->roster = signedRoster({selfEntry()}, 9);
+        _rosterServer->roster = rosterOf({selfEntry()}, 9);
         _rosterServer->failFirst = 2;
         // A presence number ahead: read again; the first try fails and the next one comes
         // long before the next heartbeat (10 s).
@@ -1762,8 +1860,8 @@ public:
         WireLink::Settings quick = settings();
         quick.loginRetry = 300ms;
         makeLink(quick);
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = signedRoster({selfEntry(), entry("bob", kBob)}, 0);
+        _rosterServer = rosterServer();
+        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
         _rosterServer->failFirst = 1000;
         _link->start();
         login();
@@ -1806,8 +1904,8 @@ private:
         WireLink::Settings quick = settings();
         quick.loginRetry = 10ms;
         makeLink(quick);
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = signedRoster({selfEntry()}, 0);
+        _rosterServer = rosterServer();
+        _rosterServer->roster = rosterOf({selfEntry()}, 0);
         _link->start();
     }
 
@@ -1905,10 +2003,25 @@ private:
 
     RosterEntry entry(const std::string& name, const Endpoint& at) { return {name, at, kPeerchat, party(name).keys()}; }
 
-    std::string signedRoster(const std::vector<RosterEntry>& entries, std::uint64_t seq) const
+    /// The roster's signed part, which the RosterServer signs for each fetch.
+    static std::string rosterOf(const std::vector<RosterEntry>& entries, std::uint64_t seq)
     {
-        const std::string part = RosterCodec::encode(entries, RosterFormat::Peerchat, seq);
-        return RosterCodec::withSignature(part, _index->identity.sign(SignedStatement::roster(part, _epoch)));
+        return RosterCodec::encode(entries, RosterFormat::Peerchat, seq);
+    }
+
+    /// A roster port that signs as indexd (the current _index, for _epoch) does.
+    std::unique_ptr<RosterServer> rosterServer()
+    {
+        return std::make_unique<RosterServer>(*_loop, [this](const std::string& part, const RosterNonce& nonce) {
+            return signedBy(_index->identity, part, _epoch, nonce);
+        });
+    }
+
+    static std::string signedBy(const SigningKey& signer, const std::string& part, const Epoch& epoch,
+                                const RosterNonce& nonce)
+    {
+        return RosterCodec::withSignature(
+            part, signer.sign(SignedStatement::roster(RosterCodec::digest(part), epoch, nonce)));
     }
 
     std::string signedLogin(Login login, const Party& signer, const Epoch& epoch) const
@@ -1952,8 +2065,8 @@ private:
     {
         makeLink(settings);
         users.push_back(selfEntry());
-        _rosterServer = std::make_unique<RosterServer>(*_loop);
-        _rosterServer->roster = signedRoster(users, presenceSeq);
+        _rosterServer = rosterServer();
+        _rosterServer->roster = rosterOf(users, presenceSeq);
         _link->start();
         login();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
@@ -1965,6 +2078,18 @@ private:
     void goOnline(std::vector<RosterEntry> users, std::uint64_t presenceSeq = 0)
     {
         goOnline(settings(), std::move(users), presenceSeq);
+    }
+
+    /// Makes peerd read the roster twice more: a seen numbered seq says it
+    /// is behind, and once the first of those reads is over (taken or
+    /// refused), the next seen starts the second.
+    void fetchTwiceMore(std::uint64_t seq)
+    {
+        const int target = _rosterServer->connections + 2;
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] {
+            if (_rosterServer->connections < target) deliverFromIndex(Seen{seq});
+            return _rosterServer->connections >= target;
+        }, 5s));
     }
 
     /// After a refusal nothing more goes to indexd, retries included.
