@@ -148,6 +148,12 @@ public:
     /// taking replays of the old session's datagrams.
     bool isRetired(const PublicKey& kx) const;
 
+    /// The name of the user online with a key-exchange key whose key id is
+    /// kx's, or nullptr: no two live users may share one, since each session
+    /// is named by its key ids and a second holder of a key would be sealed
+    /// to under the first one's name.
+    const std::string* holderOf(const PublicKey& kx) const;
+
     /// How many ended sessions' keys isRetired() remembers.
     static constexpr std::size_t kMaxRetiredKeys = 65536;
 
@@ -185,6 +191,8 @@ private:
     Users _byName;
     std::unordered_map<Endpoint, std::string> _nameAt;
     std::unordered_map<std::string, SessionCipher> _sessions;
+    /// The key id of each live session's key-exchange key, and whose it is.
+    std::unordered_map<std::uint64_t, std::string> _holders;
     /// Key ids of ended sessions, and the same oldest first, to forget the oldest.
     std::unordered_set<std::uint64_t> _retired;
     std::deque<std::uint64_t> _retiredOrder;

@@ -155,9 +155,22 @@ void LoginHandler::handleHello(const Hello& hello, const Request& request)
         refuse(request, hello.name, "version", hello.nonce, "dialect " + hello.dialect + " is not supported");
         return;
     }
+    if (!hello.nonce) {
+        drop(DropReason::Malformed, request.source,
+             [&] { return "hello " + hello.name + " without HNONCE, which peerchat/3 requires"; });
+        return;
+    }
     if (logger().debug()) logger().debug("hello %s from %s: challenged", hello.name, request.source.toString());
-    const Challenge challenge{hello.name, request.source,
-                              _cookie.issue(hello.name, request.source, _wallClock()), hello.nonce};
+    Challenge challenge{hello.name,
+                        request.source,
+                        _cookie.issue(hello.name, request.source, _wallClock()),
+                        *hello.nonce,
+                        _parts.identity.epoch(),
+                        _parts.identity.publicKey(),
+                        Signature{}};
+    // Signed, so peerd signs only an OBSERVED indexd vouches for: a hello
+    // costs indexd a signature, which its rate limit per address bounds.
+    challenge.sig = _parts.identity.sign(SignedStatement::challenge(challenge));
     answer(challenge, request.source, request);
 }
 
@@ -201,12 +214,19 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
         refuseAuth("auth", "its key-exchange key is one of an earlier login; each login needs a new one");
         return;
     }
+    if (const std::string* holder = _parts.directory.holderOf(auth.keys.kx); holder && *holder != auth.name) {
+        refuseAuth("auth", "its key-exchange key is the one " + *holder + " is online with");
+        return;
+    }
+    const std::string kxStatement = SignedStatement::kx(auth.keys.identity, auth.name, auth.keys.kx,
+                                                        _parts.identity.publicKey(), _parts.identity.epoch());
     if (!SigningKey::verify(auth.keys.identity, SignedStatement::auth(auth), auth.sig)
-        || !SigningKey::verify(auth.keys.identity, SignedStatement::kx(auth.name, auth.keys.kx), auth.keys.kxSig)) {
+        || !SigningKey::verify(auth.keys.identity, kxStatement, auth.keys.kxSig)) {
         refuseAuth("auth", "its signature does not verify with its identity key");
         return;
     }
-    auto cipher = SessionCipher::between(_parts.identity.kx(), auth.keys.kx);
+    auto cipher =
+        SessionCipher::between(_parts.identity.kx(), _parts.identity.key(), auth.keys.identity, auth.keys.kx);
     if (!cipher) {
         refuseAuth("auth", "its key-exchange key is not usable");
         return;
@@ -235,7 +255,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     _parts.keys.acceptStamp(auth.name, *stamp);
 
     const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
-                                                        PeerSession{auth.keys, *cipher});
+                                                        PeerSession{auth.keys, std::move(*cipher)});
     Welcome welcome{auth.name, _ports.peerchat, _parts.identity.epoch(), _parts.identity.publicKey(),
                     _parts.identity.kx().publicKey(), Signature{}};
     welcome.sig = _parts.identity.sign(SignedStatement::welcome(welcome, auth.nonce));

@@ -153,6 +153,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _settings(std::move(settings)),
       _onRefused(std::move(onRefused)),
       _login(_settings.self, identity, _settings.index, _settings.indexKey, pins),
+      _sessions(identity),
       _fetcher(loop, _settings.rosterDeadline),
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
@@ -277,6 +278,10 @@ void WireLink::handleChallenge(const Challenge& challenge, const Endpoint& from)
 {
     if (!fromIndex(from, "challenge")) return;
     const LoginState::Answer answer = _login.answer(challenge);
+    if (answer.refused) {
+        refuseLogin(answer.detail);
+        return;
+    }
     if (!answer.auth) {
         drop(answer.dropped, from, answer.detail);
         return;
@@ -292,13 +297,9 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
         drop(DropReason::Unauthentic, from, verdict.detail);
         return;
     }
-    if (verdict.outcome == LoginState::Verdict::Outcome::Refused) {
-        refuseLogin(verdict.detail);
-        return;
-    }
     if (!verdict.detail.empty()) _logger.notice(verdict.detail);
     LoginState::Welcomed& welcomed = *verdict.welcomed;
-    if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexKx)) {
+    if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexIdentity, welcomed.indexKx)) {
         drop(DropReason::Unauthentic, from, "welcome carries an unusable key-exchange key");
         return;
     }
@@ -393,8 +394,16 @@ void WireLink::rosterFetched(Parsed<RosterFetcher::Snapshot> roster)
     std::vector<RosterEntry> users;
     for (const RosterEntry& entry : roster->users) {
         if (entry.name == _settings.self) continue;
-        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
-            _logger.warning("roster entry dropped: " + why);
+        std::string why = _verifier.checkKeys(entry.name, entry.dialect, entry.keys);
+        if (why.empty() && entry.keys) {
+            std::string holder;
+            for (const RosterEntry& other : roster->users) {
+                if (other.name != entry.name && other.keys && other.keys->kx == entry.keys->kx) holder = other.name;
+            }
+            why = keysRefusal(entry.name, *entry.keys, holder);
+        }
+        if (!why.empty()) {
+            drop(DropReason::Unauthentic, _settings.index, "roster entry dropped: " + why);
             continue;
         }
         if (entry.keys) seeKeys(entry.name, entry.keys->identity);
@@ -543,6 +552,16 @@ void WireLink::applyPresence(const Presence& presence)
     _presenceSeq = seq;
     std::optional<Roster::Change> change;
     if (const auto* login = std::get_if<Login>(&presence)) {
+        if (login->keys && login->name != _settings.self) {
+            std::string holder;
+            for (const auto& [name, peer] : _roster.peers()) {
+                if (name != login->name && peer.keys && peer.keys->kx == login->keys->kx) holder = name;
+            }
+            if (const std::string why = keysRefusal(login->name, *login->keys, holder); !why.empty()) {
+                drop(DropReason::Unauthentic, _settings.index, "login announcement dropped: " + why);
+                return;
+            }
+        }
         if (login->keys && login->name != _settings.self) seeKeys(login->name, login->keys->identity);
         change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect),
                                                          login->keys});
@@ -615,6 +634,15 @@ void WireLink::seeKeys(const std::string& name, const PublicKey& identity)
     _listener.trustChanged(name, now);
 }
 
+// Why name may not be taken with keys: holder (when not empty) presents the
+// same key-exchange key (only one of them can hold it, and no one can tell
+// which), or this login already used that key (PeerSessions). Empty when it may.
+std::string WireLink::keysRefusal(const std::string& name, const PeerKeys& keys, const std::string& holder) const
+{
+    if (!holder.empty()) return name + " and " + holder + " present one key-exchange key";
+    return _sessions.refusal(name, keys);
+}
+
 // True when name's datagrams may be opened and lines sealed to it: a
 // peerchat/2 peer presenting the key pinned for it, no other key offered.
 bool WireLink::trusted(const std::string& name, const Roster::Peer& peer) const
@@ -670,7 +698,7 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
             return;
         }
         peerName = *name;
-        opened = _sessions.openFrom(peerName, peer.keys->kx, seal);
+        opened = _sessions.openFrom(peerName, *peer.keys, seal);
     }
     if (!opened->ok()) {
         drop(DropReason::Unauthentic, from, "seal refused: " + opened->error());
@@ -800,9 +828,10 @@ void WireLink::sendToIndex(const Message& message)
 
 void WireLink::sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message)
 {
-    const std::optional<Seal> seal = _sessions.sealTo(name, peer.keys->kx, message);
+    const Parsed<Seal> seal = _sessions.sealTo(name, *peer.keys, message);
     if (!seal) {
-        _logger.warning(std::string(Protocol::verb(message)) + " to " + name + " not sent: no session with it");
+        // A malicious indexd can present such keys: debug, as the drops it causes.
+        _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + seal.error());
         return;
     }
     _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), peer.endpoint);
@@ -863,6 +892,11 @@ void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
 void WireLink::handleMsg(const Msg& msg, const SealSource& source)
 {
     if (!sealedFromPeer(source, msg.from, "msg")) return;
+    if (msg.to != _settings.self) {
+        drop(DropReason::Unauthentic, source.from, "msg from " + msg.from + " to " + msg.to + ", not to " +
+                                                       _settings.self);
+        return;
+    }
     deliverIncoming(msg, source);
 }
 
@@ -892,9 +926,10 @@ void WireLink::handleMail(const Mail& mail, const SealSource& source)
         drop(DropReason::Malformed, source.from, "mail from " + mail.from + " does not hold a msg");
         return;
     }
-    if (msg->from != mail.from || msg->stream != mail.stream || msg->seq != mail.seq) {
+    if (msg->from != mail.from || msg->to != _settings.self || msg->stream != mail.stream || msg->seq != mail.seq) {
         drop(DropReason::Unauthentic, source.from,
-             "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
+             "mail from " + mail.from + " holds a msg from " + msg->from + " to " + msg->to +
+                 " of another sender, recipient, stream or seq");
         return;
     }
     deliverIncoming(*msg, source);
@@ -1039,7 +1074,7 @@ void WireLink::transmit(const OutboxEntry& entry)
         }
         return;
     }
-    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.text};
+    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
     if (peer != nullptr) {
         if (trusted(entry.peer, *peer)) {
             sendToPeer(entry.peer, *peer, msg);

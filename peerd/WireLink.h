@@ -183,6 +183,7 @@ private:
     // Keys.
     void seeKeys(const std::string& name, const PublicKey& identity);
     bool trusted(const std::string& name, const Roster::Peer& peer) const;
+    std::string keysRefusal(const std::string& name, const PeerKeys& keys, const std::string& holder) const;
 
     // Lines: the outbox and its timer.
     void transmit(const OutboxEntry& entry);

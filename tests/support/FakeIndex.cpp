@@ -45,20 +45,44 @@ bool FakeIndex::quietFor(std::chrono::milliseconds window)
                          Poco::Net::Socket::SELECT_READ);
 }
 
+std::pair<Parsed<Inbound>, Poco::Net::SocketAddress> FakeIndex::receive(std::chrono::steady_clock::time_point deadline)
+{
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    CPPUNIT_ASSERT_MESSAGE("no login came to the fake indexd at " + endpoint(), left.count() > 0 && !quietFor(left));
+    char buffer[65536];
+    Poco::Net::SocketAddress from;
+    const int n = _socket.receiveFrom(buffer, sizeof buffer, from);
+    return {Protocol::decodeDatagram(std::string(buffer, static_cast<std::size_t>(n < 0 ? 0 : n))), from};
+}
+
+void FakeIndex::challenge(const Hello& hello, const Poco::Net::SocketAddress& from)
+{
+    Challenge challenge{hello.name, Endpoint(from), randomBytes<Nonce>(), hello.nonce.value_or(Nonce{}),
+                        _epoch,     _key.publicKey(), Signature{}};
+    challenge.sig = _key.sign(SignedStatement::challenge(challenge));
+    sendRaw(Protocol::encodeDatagram(challenge, TextEncoding::Utf8), from.toString());
+}
+
+void FakeIndex::serveChallenge(std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const auto [decoded, from] = receive(deadline);
+        if (const auto* hello = decoded ? std::get_if<Hello>(&decoded->message) : nullptr) {
+            challenge(*hello, from);
+            return;
+        }
+    }
+}
+
 Auth FakeIndex::serveLogin(const std::string& refusal, std::chrono::milliseconds timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        CPPUNIT_ASSERT_MESSAGE("no login came to the fake indexd at " + endpoint(), left.count() > 0 && !quietFor(left));
-        char buffer[65536];
-        Poco::Net::SocketAddress from;
-        const int n = _socket.receiveFrom(buffer, sizeof buffer, from);
-        const auto decoded = Protocol::decodeDatagram(std::string(buffer, static_cast<std::size_t>(n < 0 ? 0 : n)));
+        const auto [decoded, from] = receive(deadline);
         if (!decoded) continue;
         if (const auto* hello = std::get_if<Hello>(&decoded->message)) {
-            const Challenge challenge{hello->name, Endpoint(from), randomBytes<Nonce>(), hello->nonce};
-            sendRaw(Protocol::encodeDatagram(challenge, TextEncoding::Utf8), from.toString());
+            challenge(*hello, from);
         } else if (const auto* auth = std::get_if<Auth>(&decoded->message)) {
             if (!refusal.empty()) {
                 sendRaw(Protocol::encodeDatagram(Refuse{auth->name, refusal, auth->nonce}, TextEncoding::Utf8),
