@@ -314,8 +314,8 @@ public:
         killAndRestart(port);
         SecureClient tianya("天涯", tianyaKey);
         loginSecure(tianya);
-        for (const std::string expected : {"msg,ab12,1,12:00:00,alice,bob,first",
-                                           "msg,ab12,2,12:00:00,alice,bob,second, with a comma"}) {
+        for (const std::string expected : {"msg,ab12,1,12:00:00,alice,天涯,first",
+                                           "msg,ab12,2,12:00:00,alice,天涯,second, with a comma"}) {
             const auto mail = tianya.receiveInner("mail");
             CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
             const Mail& letter = std::get<Mail>(*mail->inner);
