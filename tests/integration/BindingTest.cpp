@@ -2,11 +2,16 @@
 // indexd and peerds on loopback. mallory, a hand-written client
 // (SecureClient), announces alice's key-exchange key as hers.
 #include "ChatNetwork.h"
+#include "FakeIndex.h"
 #include "LocalClient.h"
 #include "SecureClient.h"
 #include "Wait.h"
 
 #include "Base64.h"
+#include "KxKeyPair.h"
+
+#include <Poco/Net/DatagramSocket.h>
+#include <Poco/Timespan.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -36,6 +41,7 @@ class BindingTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(BindingTest);
     CPPUNIT_TEST(testLoginWithAnotherUsersKxRefused);
+    CPPUNIT_TEST(testMaliciousIndexPresentingOneKxForTwoNamesRefused);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -67,6 +73,42 @@ public:
         const Msg& msg = std::get<Msg>(*sealed->inner);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), msg.to);
         CPPUNIT_ASSERT_EQUAL(std::string("for alice"), msg.text);
+    }
+
+    // Row 1 with a malicious indexd (a FakeIndex with its own key, which bob's
+    // peerd is told to trust): it presents mallory with alice's KXPK and a
+    // KXSIG of mallory's own. bob's peerd refuses the second name for the
+    // key: nothing it sends goes to mallory, and alice still gets her lines.
+    void testMaliciousIndexPresentingOneKxForTwoNamesRefused()
+    {
+        ChatNetwork net;
+        FakeIndex fake(SigningKey::generate());
+        Poco::Net::DatagramSocket aliceSocket(Poco::Net::SocketAddress("127.0.0.1", 0), false);
+        Poco::Net::DatagramSocket mallorySocket(Poco::Net::SocketAddress("127.0.0.1", 0), false);
+        const Endpoint aliceAt(aliceSocket.address());
+        const Endpoint malloryAt(mallorySocket.address());
+        const SigningKey alice = SigningKey::generate();
+        const SigningKey mallory = SigningKey::generate();
+        const KxKeyPair aliceKx = KxKeyPair::generate();
+        fake.serveRoster({RosterEntry{"alice", aliceAt, "peerchat/3", fake.keysFor(alice, "alice", aliceKx.publicKey())}},
+                         0);
+
+        net.startPeerd("bob", {"--index", fake.endpoint(), "--index-key", Base64::encode(fake.key().publicKey())});
+        auto bob = net.attach("bob");
+        const Auth auth = fake.serveLogin();
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("bob").log(), waitInRoster(*bob, "alice"));
+
+        fake.announce(Login{"mallory", malloryAt, "peerchat/3", 1,
+                            fake.keysFor(mallory, "mallory", aliceKx.publicKey()), std::nullopt},
+                      auth.observed.toString());
+        bob->sendLine(sendRequest("mallory", "for mallory only"));
+        bob->sendLine(sendRequest("alice", "marker for alice"));
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("bob").log(),
+                               aliceSocket.poll(Poco::Timespan(10, 0), Poco::Net::Socket::SELECT_READ));
+        // Sent after mallory's line: had bob sealed anything for mallory, it would be there by now.
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("bob").log(),
+                               !mallorySocket.poll(Poco::Timespan(0, 500000), Poco::Net::Socket::SELECT_READ));
+        CPPUNIT_ASSERT(rosterNames(*bob) == std::vector<std::string>{"alice"});
     }
 };
 

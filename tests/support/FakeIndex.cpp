@@ -2,6 +2,7 @@
 
 #include "SignedStatement.h"
 
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -27,6 +28,39 @@ FakeIndex::FakeIndex(const SigningKey& key, std::uint16_t port)
     : _key(key), _kx(KxKeyPair::generate()), _epoch(randomBytes<Epoch>()),
       _socket(Poco::Net::SocketAddress("127.0.0.1", port), false)
 {
+}
+
+FakeIndex::~FakeIndex()
+{
+    _stopping = true;
+    if (_rosterThread.joinable()) _rosterThread.join();
+}
+
+void FakeIndex::serveRoster(const std::vector<RosterEntry>& users, std::uint64_t seq)
+{
+    const std::string part = RosterCodec::encode(users, RosterFormat::Peerchat, seq);
+    _roster = RosterCodec::withSignature(part, _key.sign(SignedStatement::roster(part, _epoch)));
+    _rosterSocket.emplace(Poco::Net::SocketAddress("127.0.0.1", 0));
+    _rosterThread = std::thread([this] {
+        while (!_stopping) {
+            if (!_rosterSocket->poll(Poco::Timespan(0, 100000), Poco::Net::Socket::SELECT_READ)) continue;
+            Poco::Net::StreamSocket connection = _rosterSocket->acceptConnection();
+            connection.sendBytes(_roster.data(), static_cast<int>(_roster.size()));
+            connection.shutdownSend();
+        }
+    });
+}
+
+PeerKeys FakeIndex::keysFor(const SigningKey& identity, const std::string& name, const PublicKey& kx) const
+{
+    return PeerKeys{identity.publicKey(), kx,
+                    identity.sign(SignedStatement::kx(identity.publicKey(), name, kx, _key.publicKey(), _epoch))};
+}
+
+void FakeIndex::announce(Login login, const std::string& to)
+{
+    login.sig = _key.sign(SignedStatement::presence(login, _epoch));
+    sendRaw(Protocol::encodeDatagram(login, TextEncoding::Utf8), to);
 }
 
 std::string FakeIndex::endpoint() const
@@ -89,7 +123,8 @@ Auth FakeIndex::serveLogin(const std::string& refusal, std::chrono::milliseconds
                         from.toString());
                 return *auth;
             }
-            Welcome welcome{auth->name, 9, _epoch, _key.publicKey(), _kx.publicKey(), {}};
+            const std::uint16_t port = _rosterSocket ? _rosterSocket->address().port() : 9;
+            Welcome welcome{auth->name, port, _epoch, _key.publicKey(), _kx.publicKey(), {}};
             welcome.sig = _key.sign(SignedStatement::welcome(welcome, auth->nonce));
             sendRaw(Protocol::encodeDatagram(welcome, TextEncoding::Utf8), from.toString());
             return *auth;

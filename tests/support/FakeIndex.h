@@ -2,28 +2,47 @@
 
 #include "KxKeyPair.h"
 #include "Protocol.h"
+#include "RosterCodec.h"
 #include "SigningKey.h"
 
 #include <Poco/Net/DatagramSocket.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace peerchat::test {
 
 /// A test double of indexd built from common/'s codec and crypto: it answers
 /// a peerd's login with a challenge and a welcome signed by its own key, as
 /// an impostor or a compromised indexd would, and does nothing else unless
-/// the test makes it.
+/// the test makes it: serve a signed roster, sign and send presence.
 class FakeIndex
 {
 public:
     /// An index with key, on 127.0.0.1 port (0: any free port; another
     /// indexd's port once that one is gone, to stand in its place).
     explicit FakeIndex(const SigningKey& key, std::uint16_t port = 0);
+    ~FakeIndex();
+    FakeIndex(const FakeIndex&) = delete;
+    FakeIndex& operator=(const FakeIndex&) = delete;
+
+    /// From now on, the welcome names a peerchat roster port, on a thread of
+    /// its own, that writes users (with SEQ seq) signed by key() for this run
+    /// to every connection.
+    void serveRoster(const std::vector<RosterEntry>& users, std::uint64_t seq);
+    /// kx under identity's name, with identity's KXSIG for this fake run:
+    /// whatever keys this indexd chooses to present for a user.
+    PeerKeys keysFor(const SigningKey& identity, const std::string& name, const PublicKey& kx) const;
+    /// Signs login (an announcement with SEQ and keys) for this run and sends it to "host:port".
+    void announce(Login login, const std::string& to);
 
     std::string endpoint() const;
     const SigningKey& key() const { return _key; }
@@ -56,6 +75,10 @@ private:
     KxKeyPair _kx;
     Epoch _epoch{};
     Poco::Net::DatagramSocket _socket;
+    std::optional<Poco::Net::ServerSocket> _rosterSocket;
+    std::string _roster;  ///< what the roster port writes; set before its thread starts
+    std::atomic<bool> _stopping{false};
+    std::thread _rosterThread;
 };
 
 } // namespace peerchat::test
