@@ -109,7 +109,7 @@ struct Welcome
 /// empty when absent (seed clients); it is a token of [a-z0-9./-], at most 32
 /// bytes. `seq` is the presence sequence number indexd gives the announcement
 /// (0 when absent; never written without a dialect). Announcements to
-/// peerchat/2 users are signed and carry the user's keys:
+/// peerchat/3 users are signed and carry the user's keys:
 /// `login,NAME,ENDPOINT,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG` (keys `-,-,-` for a
 /// seed or .NET user); SIG is indexd's signature over SignedStatement::presence.
 struct Login
@@ -128,9 +128,9 @@ struct Accept
     std::uint16_t port = 0;
 };
 
-/// `logout,NAME,ENDPOINT[,SEQ[,SIG]]`: a client leaving (a peerchat/2 user
+/// `logout,NAME,ENDPOINT[,SEQ[,SIG]]`: a client leaving (a peerchat/3 user
 /// sends it sealed), and indexd announcing it (with its presence sequence
-/// number, and to peerchat/2 users signed: SignedStatement::presence).
+/// number, and to peerchat/3 users signed: SignedStatement::presence).
 struct Logout
 {
     std::string name;

@@ -111,7 +111,7 @@ struct WireLink::Dispatch
     void operator()(const Seal& message) const { link.handleSeal(message, from); }
     void operator()(const Relogin& message) const { link.handleRelogin(message, from); }
     void operator()(const Talk& message) const { link.handleTalk(message, from); }
-    /// Verbs peerd never takes plain: those it sends, and what peerchat/2 seals.
+    /// Verbs peerd never takes plain: those it sends, and what peerchat/3 seals.
     template <typename Other>
     void operator()(const Other& message) const
     {
@@ -470,7 +470,7 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
                   "(--key FILE) or choose another --user";
         break;
     case Refusal::Version:
-        detail += ": it does not speak peerchat/2; run an indexd from the same release as this peerd";
+        detail += ": it does not speak peerchat/3; run an indexd from the same release as this peerd";
         break;
     case Refusal::Legacy:
     case Refusal::Other:
@@ -644,7 +644,7 @@ std::string WireLink::keysRefusal(const std::string& name, const PeerKeys& keys,
 }
 
 // True when name's datagrams may be opened and lines sealed to it: a
-// peerchat/2 peer presenting the key pinned for it, no other key offered.
+// peerchat/3 peer presenting the key pinned for it, no other key offered.
 bool WireLink::trusted(const std::string& name, const Roster::Peer& peer) const
 {
     return peer.dialect == Dialect::Peerchat && peer.keys && _pins.trustOf(name) == local::Trust::Pinned &&

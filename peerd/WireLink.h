@@ -34,7 +34,7 @@
 
 namespace peerchat {
 
-/// peerd's side of the wire (peerchat/2, docs/PROTOCOL.md): logs in to indexd
+/// peerd's side of the wire (peerchat/3, docs/PROTOCOL.md): logs in to indexd
 /// by challenge and signature (LoginState) and keeps retrying until indexd
 /// welcomes it, fetches the signed roster (again, with back-off, when a fetch
 /// fails), follows signed presence by its sequence numbers, sends sealed
