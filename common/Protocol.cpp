@@ -12,7 +12,7 @@ namespace peerchat {
 
 namespace {
 
-constexpr std::string_view kPeerchatToken = "peerchat/2";
+constexpr std::string_view kPeerchatToken = "peerchat/3";
 
 /// Most zeros a hello may carry: enough to outweigh any challenge, few
 /// enough that a hello stays small.
@@ -209,10 +209,14 @@ Hello decodeHello(std::string_view rest)
 
 Challenge decodeChallenge(std::string_view rest)
 {
-    Fields f(rest, 3, 4, false, "NAME,ENDPOINT,NONCE[,HNONCE]");
-    Challenge m{f.name(0), f.endpoint(1), f.bytes<24>(2, "nonce"), std::nullopt};
-    if (f.size() == 4) m.echo = f.bytes<24>(3, "hello nonce");
-    return m;
+    Fields f(rest, 7, 7, false, "NAME,ENDPOINT,NONCE,HNONCE,EPOCH,INDEXID,SIG");
+    return Challenge{f.name(0),
+                     f.endpoint(1),
+                     f.bytes<24>(2, "nonce"),
+                     f.bytes<24>(3, "hello nonce"),
+                     f.bytes<8>(4, "epoch"),
+                     f.bytes<32>(5, "index identity key"),
+                     f.bytes<64>(6, "signature")};
 }
 
 Auth decodeAuth(std::string_view rest)
@@ -274,8 +278,8 @@ Refuse decodeRefuse(std::string_view rest)
 
 Msg decodeMsg(std::string_view rest)
 {
-    Fields f(rest, 5, 5, true, "STREAM,SEQ,TIME,FROM,MESSAGE");
-    return Msg{f.stream(0), f.number(1, "seq"), f.time(2), f.name(3), f.text(4)};
+    Fields f(rest, 6, 6, true, "STREAM,SEQ,TIME,FROM,TO,MESSAGE");
+    return Msg{f.stream(0), f.number(1, "seq"), f.time(2), f.name(3), f.name(4), f.text(5)};
 }
 
 Ack decodeAck(std::string_view rest)
@@ -370,8 +374,8 @@ bool isSignedForm(const Login& m, bool forSignature)
     return m.sig || (forSignature && (m.keys || m.seq != 0));
 }
 
-/// Every message without its trailing SIG field (Auth, Welcome, signed
-/// Login and Logout); encode() appends the SIG.
+/// Every message without its trailing SIG field (Challenge, Auth, Welcome,
+/// signed Login and Logout); encode() appends the SIG.
 struct TextWithoutSignature
 {
     bool forSignature = true;
@@ -399,7 +403,8 @@ struct TextWithoutSignature
     }
     std::string operator()(const Msg& m) const
     {
-        return "msg," + m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.text;
+        return "msg," + m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.to + "," +
+               m.text;
     }
     std::string operator()(const Ack& m) const { return "ack," + m.from + "," + m.stream + "," + std::to_string(m.seq); }
     std::string operator()(const Alive& m) const { return "alive," + m.name + "," + std::to_string(m.seq); }
@@ -422,8 +427,8 @@ struct TextWithoutSignature
     }
     std::string operator()(const Challenge& m) const
     {
-        return "challenge," + m.name + "," + m.observed.toString() + "," + Base64::encode(m.nonce)
-               + (m.echo ? "," + Base64::encode(*m.echo) : std::string());
+        return "challenge," + m.name + "," + m.observed.toString() + "," + Base64::encode(m.nonce) + ","
+               + Base64::encode(m.echo) + "," + Base64::encode(m.epoch) + "," + Base64::encode(m.indexIdentity);
     }
     std::string operator()(const Auth& m) const
     {
@@ -456,6 +461,7 @@ struct SignatureOf
 {
     std::optional<Signature> operator()(const Login& m) const { return m.sig; }
     std::optional<Signature> operator()(const Logout& m) const { return m.sig; }
+    std::optional<Signature> operator()(const Challenge& m) const { return m.sig; }
     std::optional<Signature> operator()(const Auth& m) const { return m.sig; }
     std::optional<Signature> operator()(const Welcome& m) const { return m.sig; }
     template <typename Other>

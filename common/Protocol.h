@@ -14,11 +14,11 @@ namespace peerchat {
 
 /// Which variant of the wire a user speaks. Seed clients write UTF-8 text;
 /// the seed's .NET program writes UTF-16LE from throwaway sockets; peerchat's
-/// own peerd says "peerchat/2" in its hello and auth, and speaks the
+/// own peerd says "peerchat/3" in its hello and auth, and speaks the
 /// authenticated, encrypted protocol. See docs/PROTOCOL.md.
 enum class Dialect : std::uint8_t { Seed, DotNet, Peerchat };
 
-/// The token for a dialect on the wire: "seed", "dotnet", "peerchat/2".
+/// The token for a dialect on the wire: "seed", "dotnet", "peerchat/3".
 std::string_view dialectToken(Dialect dialect);
 
 /// The dialect a token names, or nullopt for an unknown token.
@@ -31,11 +31,12 @@ bool isDialectToken(std::string_view token);
 /// How a datagram's text is encoded on the wire.
 enum class TextEncoding : std::uint8_t { Utf8, Utf16le };
 
-/// A peerchat/2 user's public keys, as indexd publishes them in presence and
+/// A peerchat/3 user's public keys, as indexd publishes them in presence and
 /// rosters: its long-term identity, the key-exchange key of its current
-/// login, and its own signature over that (SignedStatement::kx), so not even
+/// login, and its own signature binding that key to its identity, its name
+/// and the indexd run it logged in to (SignedStatement::kx), so not even
 /// indexd can swap the key-exchange key of a user whose identity a peer has
-/// pinned. On the wire: `IDPK,KXPK,KXSIG` in base64url, or `-,-,-` for a
+/// pinned, nor replay one from an earlier run. On the wire: `IDPK,KXPK,KXSIG` in base64url, or `-,-,-` for a
 /// seed or .NET user, which has no keys.
 struct PeerKeys
 {
@@ -47,7 +48,8 @@ struct PeerKeys
 /// `hello,NAME,DIALECT[,HNONCE],PAD`: peerd asks indexd for a login
 /// challenge. HNONCE is a random nonce peerd draws for each hello; indexd
 /// echoes it in the challenge or refusal it answers with, so peerd takes
-/// only answers to its own hellos (a peerd from before HNONCE sends none).
+/// only answers to its own hellos. A peerchat/3 hello must carry it; the
+/// form without parses so that an older peerd's hello gets its refusal.
 /// PAD is `padding` zeros ('0'), so the hello is never shorter than the
 /// challenge it asks for (indexd answers nothing longer than what it got).
 struct Hello
@@ -58,18 +60,24 @@ struct Hello
     std::optional<Nonce> nonce{};
 };
 
-/// `challenge,NAME,ENDPOINT,NONCE[,HNONCE]`: indexd's answer to a hello.
-/// ENDPOINT is where indexd saw the hello come from; NONCE a LoginCookie
-/// nonce; HNONCE the hello's own nonce, echoed when the hello had one.
+/// `challenge,NAME,ENDPOINT,NONCE,HNONCE,EPOCH,INDEXID,SIG`: indexd's answer
+/// to a hello. ENDPOINT is where indexd saw the hello come from; NONCE a
+/// LoginCookie nonce; HNONCE the hello's own nonce, echoed; EPOCH this
+/// indexd run's id and INDEXID indexd's identity key, which the user's KXSIG
+/// binds; SIG indexd's signature over SignedStatement::challenge, so peerd
+/// signs only an ENDPOINT indexd vouches for.
 struct Challenge
 {
     std::string name;
     Endpoint observed;
     Nonce nonce{};
-    std::optional<Nonce> echo{};
+    Nonce echo{};
+    Epoch epoch{};
+    PublicKey indexIdentity{};
+    Signature sig{};
 };
 
-/// `auth,NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,NONCE,SIG`: a peerchat/2
+/// `auth,NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,NONCE,SIG`: a peerchat/3
 /// login. ENDPOINT and NONCE are the challenge's; SIG is the identity key's
 /// signature over SignedStatement::auth (everything but SIG).
 struct Auth
@@ -101,7 +109,7 @@ struct Welcome
 /// empty when absent (seed clients); it is a token of [a-z0-9./-], at most 32
 /// bytes. `seq` is the presence sequence number indexd gives the announcement
 /// (0 when absent; never written without a dialect). Announcements to
-/// peerchat/2 users are signed and carry the user's keys:
+/// peerchat/3 users are signed and carry the user's keys:
 /// `login,NAME,ENDPOINT,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG` (keys `-,-,-` for a
 /// seed or .NET user); SIG is indexd's signature over SignedStatement::presence.
 struct Login
@@ -120,9 +128,9 @@ struct Accept
     std::uint16_t port = 0;
 };
 
-/// `logout,NAME,ENDPOINT[,SEQ[,SIG]]`: a client leaving (a peerchat/2 user
+/// `logout,NAME,ENDPOINT[,SEQ[,SIG]]`: a client leaving (a peerchat/3 user
 /// sends it sealed), and indexd announcing it (with its presence sequence
-/// number, and to peerchat/2 users signed: SignedStatement::presence).
+/// number, and to peerchat/3 users signed: SignedStatement::presence).
 struct Logout
 {
     std::string name;
@@ -156,16 +164,18 @@ struct Refuse
     std::optional<Nonce> echo{};
 };
 
-/// `msg,STREAM,SEQ,TIME,FROM,TEXT`: a chat message with an id, between
-/// peerchat peers (and from indexd delivering an offline message). STREAM is
-/// the sender's stream to this recipient (1-16 hex digits), SEQ counts from 1
-/// in it; the recipient delivers each SEQ once, in order.
+/// `msg,STREAM,SEQ,TIME,FROM,TO,TEXT`: a chat message with an id, between
+/// peerchat peers (and inside an offline box). STREAM is the sender's stream
+/// to this recipient (1-16 hex digits), SEQ counts from 1 in it; the
+/// recipient delivers each SEQ once, in order, and only when TO names it, so
+/// a line sealed for someone else does not pass for one to it.
 struct Msg
 {
     std::string stream;
     std::uint64_t seq = 0;
     std::string time;
     std::string from;
+    std::string to;
     std::string text;
 };
 
@@ -216,7 +226,7 @@ struct Seal
 
 /// `post,TO,STREAM,SEQ,BOX` (sealed, peerd -> indexd): keep this message for
 /// TO, who is offline. BOX is an OfflineBox from the sender to TO holding the
-/// msg text (`msg,STREAM,SEQ,TIME,FROM,TEXT`); indexd sees ciphertext only.
+/// msg text (`msg,STREAM,SEQ,TIME,FROM,TO,TEXT`); indexd sees ciphertext only.
 struct Post
 {
     std::string to;
@@ -306,7 +316,7 @@ public:
     static std::string encode(const Message& message);
 
     /// The text a message's signature is made over: encode() without the
-    /// trailing SIG field (Auth, Welcome, signed Login and Logout); the same
+    /// trailing SIG field (Challenge, Auth, Welcome, signed Login and Logout); the same
     /// as encode() for the others. A Login with keys or a SEQ is taken as a
     /// signed announcement even before its sig is set (`...,SEQ,-,-,-` for
     /// a user without keys), so the signer and the receivers make the same text.
@@ -316,7 +326,7 @@ public:
     static std::string encodeDatagram(const Message& message, TextEncoding encoding);
 
     /// The least length of a hello: longer than the longest challenge.
-    static constexpr std::size_t kMinHelloBytes = 192;
+    static constexpr std::size_t kMinHelloBytes = 320;
 
     /// Which verb a message is, for logs ("login", "talk").
     static std::string_view verb(const Message& message);

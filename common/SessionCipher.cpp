@@ -4,11 +4,23 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 namespace peerchat {
 
 namespace {
 
-constexpr std::string_view kAssociatedPrefix = "peerchat/2 seal";
+constexpr std::string_view kAssociatedPrefix = "peerchat/3 seal";
+constexpr std::string_view kSessionLabel = "peerchat/3 session";
+
+using SharedSecret = std::array<std::uint8_t, crypto_scalarmult_BYTES>;
+
+// secret times point into out; false for a point libsodium refuses (the
+// result would be all zeros: a low-order point).
+bool diffieHellman(SharedSecret& out, const std::uint8_t* secret, const PublicKey& point)
+{
+    return crypto_scalarmult(out.data(), secret, point.data()) == 0;
+}
 
 void putLittleEndian(std::uint64_t value, std::uint8_t* out)
 {
@@ -41,27 +53,56 @@ const unsigned char* bytesOf(std::string_view text)
 
 } // namespace
 
-std::optional<SessionCipher> SessionCipher::between(const KxKeyPair& mine, const PublicKey& theirs)
+std::optional<SessionCipher> SessionCipher::between(const KxKeyPair& mine, const SigningKey& myIdentity,
+                                                   const PublicKey& theirIdentity, const PublicKey& theirKx)
 {
     Sodium::init();
-    if (theirs == mine.publicKey()) return std::nullopt;
-    SessionCipher cipher;
+    if (theirKx == mine.publicKey()) return std::nullopt;
+    PublicKey theirStatic;
+    if (!SigningKey::curvePublic(theirIdentity, theirStatic)) return std::nullopt;
     // Both sides must agree on who is client without a handshake: the smaller key is.
-    const int refused = mine.publicKey() < theirs
-        ? crypto_kx_client_session_keys(cipher._rx.data(), cipher._tx.data(), mine.publicKey().data(),
-                                        mine.secretKey().data(), theirs.data())
-        : crypto_kx_server_session_keys(cipher._rx.data(), cipher._tx.data(), mine.publicKey().data(),
-                                        mine.secretKey().data(), theirs.data());
-    if (refused != 0) return std::nullopt;
-    cipher._localId = mine.id();
-    cipher._remoteId = KxKeyPair::idOf(theirs);
-    return cipher;
-}
+    const bool client = mine.publicKey() < theirKx;
+    const LockedSecret<std::array<std::uint8_t, 32>> myStatic = myIdentity.curveSecret();
+    const std::uint8_t* myEphemeral = mine.secretKey().data();
+    // The three shared secrets and the hash of the transcript: secrets too, so in locked memory.
+    struct Derivation
+    {
+        std::array<SharedSecret, 3> shared;
+        std::array<std::uint8_t, 64> keys;
+    };
+    LockedSecret<Derivation> derivation;
+    SharedSecret& ephemeral = derivation->shared[0];
+    SharedSecret& clientEphemeralServerStatic = derivation->shared[1];
+    SharedSecret& clientStaticServerEphemeral = derivation->shared[2];
+    const bool agreed =
+        diffieHellman(ephemeral, myEphemeral, theirKx) &&
+        (client ? diffieHellman(clientEphemeralServerStatic, myEphemeral, theirStatic) &&
+                      diffieHellman(clientStaticServerEphemeral, myStatic->data(), theirKx)
+                : diffieHellman(clientEphemeralServerStatic, myStatic->data(), theirKx) &&
+                      diffieHellman(clientStaticServerEphemeral, myEphemeral, theirStatic));
+    if (!agreed) return std::nullopt;
 
-SessionCipher::~SessionCipher()
-{
-    sodium_memzero(_rx.data(), _rx.size());
-    sodium_memzero(_tx.data(), _tx.size());
+    const PublicKey& clientIdentity = client ? myIdentity.publicKey() : theirIdentity;
+    const PublicKey& serverIdentity = client ? theirIdentity : myIdentity.publicKey();
+    const PublicKey& clientKx = client ? mine.publicKey() : theirKx;
+    const PublicKey& serverKx = client ? theirKx : mine.publicKey();
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, nullptr, 0, derivation->keys.size());
+    crypto_generichash_update(&state, bytesOf(kSessionLabel), kSessionLabel.size());
+    for (const SharedSecret& secret : derivation->shared) crypto_generichash_update(&state, secret.data(), secret.size());
+    for (const PublicKey* key : {&clientIdentity, &serverIdentity, &clientKx, &serverKx})
+        crypto_generichash_update(&state, key->data(), key->size());
+    crypto_generichash_final(&state, derivation->keys.data(), derivation->keys.size());
+    sodium_memzero(&state, sizeof state);
+
+    SessionCipher cipher;
+    const auto clientToServer = derivation->keys.begin();
+    const auto serverToClient = derivation->keys.begin() + 32;
+    std::copy_n(client ? clientToServer : serverToClient, 32, cipher._keys->tx.begin());
+    std::copy_n(client ? serverToClient : clientToServer, 32, cipher._keys->rx.begin());
+    cipher._localId = mine.id();
+    cipher._remoteId = KxKeyPair::idOf(theirKx);
+    return cipher;
 }
 
 Seal SessionCipher::seal(std::string_view plaintext)
@@ -76,7 +117,7 @@ Seal SessionCipher::seal(std::string_view plaintext)
     unsigned long long length = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(seal.box.data()), &length,
                                                bytesOf(plaintext), plaintext.size(), bytesOf(associated),
-                                               associated.size(), nullptr, nonce.data(), _tx.data());
+                                               associated.size(), nullptr, nonce.data(), _keys->tx.data());
     seal.box.resize(length);
     return seal;
 }
@@ -96,7 +137,7 @@ Parsed<std::string> SessionCipher::open(const Seal& seal)
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plaintext.data()), &length,
                                                    nullptr, bytesOf(seal.box), seal.box.size(),
                                                    bytesOf(associated), associated.size(), nonce.data(),
-                                                   _rx.data())
+                                                   _keys->rx.data())
         != 0)
         return Parsed<std::string>::refuse("not authentic");
     plaintext.resize(length);

@@ -8,7 +8,7 @@ namespace {
 
 std::string statement(std::string_view purpose, std::string_view body)
 {
-    std::string out = "peerchat/2 ";
+    std::string out = "peerchat/3 ";
     out += purpose;
     out += '\n';
     out += body;
@@ -17,9 +17,16 @@ std::string statement(std::string_view purpose, std::string_view body)
 
 } // namespace
 
-std::string SignedStatement::kx(const std::string& name, const PublicKey& kx)
+std::string SignedStatement::kx(const PublicKey& identity, const std::string& name, const PublicKey& kx,
+                                const PublicKey& indexIdentity, const Epoch& epoch)
 {
-    return statement("kx", name + "\n" + Base64::encode(kx));
+    return statement("kx", Base64::encode(identity) + "\n" + name + "\n" + Base64::encode(kx) + "\n" +
+                               Base64::encode(indexIdentity) + "\n" + Base64::encode(epoch));
+}
+
+std::string SignedStatement::challenge(const Challenge& challenge)
+{
+    return statement("challenge", Protocol::encodeUnsigned(challenge));
 }
 
 std::string SignedStatement::mail(const PublicKey& recipient, const PublicKey& ephemeral, std::string_view msg)

@@ -161,6 +161,7 @@ void Directory::setSession(OnlineUser& user, std::optional<PeerSession> session)
         return;
     }
     user.keys = session->keys;
+    _holders[idNumber(session->cipher.remoteId())] = user.name;
     _sessions.emplace(user.name, std::move(session->cipher));
 }
 
@@ -170,12 +171,19 @@ void Directory::endSession(const std::string& name)
     if (it == _sessions.end()) return;
     const std::uint64_t id = idNumber(it->second.remoteId());
     _sessions.erase(it);
+    _holders.erase(id);
     if (!_retired.insert(id).second) return;
     _retiredOrder.push_back(id);
     if (_retiredOrder.size() > kMaxRetiredKeys) {
         _retired.erase(_retiredOrder.front());
         _retiredOrder.pop_front();
     }
+}
+
+const std::string* Directory::holderOf(const PublicKey& kx) const
+{
+    const auto it = _holders.find(idNumber(KxKeyPair::idOf(kx)));
+    return it == _holders.end() ? nullptr : &it->second;
 }
 
 bool Directory::isRetired(const PublicKey& kx) const

@@ -26,10 +26,10 @@ struct OnlineUser
     Endpoint endpoint;                 ///< the registered endpoint: where presence and talk go
     Dialect dialect = Dialect::Seed;
     Poco::Net::IPAddress loginSource;  ///< address the login datagram came from (.NET logout rule)
-    std::optional<PeerKeys> keys{};    ///< a peerchat/2 user's keys; none for seed and .NET users
+    std::optional<PeerKeys> keys{};    ///< a peerchat/3 user's keys; none for seed and .NET users
 };
 
-/// What a peerchat/2 user's auth established: its keys, and indexd's
+/// What a peerchat/3 user's auth established: its keys, and indexd's
 /// session with its key-exchange key.
 struct PeerSession
 {
@@ -80,7 +80,7 @@ struct Expiry
 };
 
 /// indexd's state: who is online, where, in which dialect and with which
-/// keys; indexd's session with each peerchat/2 user; when each peerchat user
+/// keys; indexd's session with each peerchat/3 user; when each peerchat user
 /// was last heard from; and the presence sequence number that every login
 /// and logout it announces takes. Knows nothing of sockets or
 /// clocks: callers pass the time, handlers turn its outcomes into datagrams.
@@ -96,7 +96,7 @@ public:
 
     /// Puts name online at endpoint, under the rules of docs/PROTOCOL.md: a name
     /// online elsewhere is Taken; another name at the same endpoint is displaced.
-    /// A peerchat/2 user brings its session (keys and cipher). At the same
+    /// A peerchat/3 user brings its session (keys and cipher). At the same
     /// endpoint the login source is refreshed, and a new dialect or a new
     /// key-exchange key makes the login Changed (a new session replaces the
     /// old); otherwise it is AlreadyHere and the session in use is kept, as
@@ -138,7 +138,7 @@ public:
     /// The user registered at endpoint, or nullptr.
     const OnlineUser* findAt(const Endpoint& endpoint) const;
 
-    /// indexd's session with the peerchat/2 user online under name, or nullptr.
+    /// indexd's session with the peerchat/3 user online under name, or nullptr.
     SessionCipher* session(const std::string& name);
 
     /// True when kx was the key-exchange key of a session that ended (the
@@ -147,6 +147,12 @@ public:
     /// between the same keys would count from 1 again, reusing nonces and
     /// taking replays of the old session's datagrams.
     bool isRetired(const PublicKey& kx) const;
+
+    /// The name of the user online with a key-exchange key whose key id is
+    /// kx's, or nullptr: no two live users may share one, since each session
+    /// is named by its key ids and a second holder of a key would be sealed
+    /// to under the first one's name.
+    const std::string* holderOf(const PublicKey& kx) const;
 
     /// How many ended sessions' keys isRetired() remembers.
     static constexpr std::size_t kMaxRetiredKeys = 65536;
@@ -173,7 +179,7 @@ private:
     };
     using Silence = std::list<Heard>;
 
-    /// True when user holds keys (a peerchat/2 user's identity and
+    /// True when user holds keys (a peerchat/3 user's identity and
     /// key-exchange key), or none when keys is none.
     static bool sameKeys(const OnlineUser& user, const std::optional<PeerKeys>& keys);
     OnlineUser remove(Users::iterator it);
@@ -185,6 +191,8 @@ private:
     Users _byName;
     std::unordered_map<Endpoint, std::string> _nameAt;
     std::unordered_map<std::string, SessionCipher> _sessions;
+    /// The key id of each live session's key-exchange key, and whose it is.
+    std::unordered_map<std::uint64_t, std::string> _holders;
     /// Key ids of ended sessions, and the same oldest first, to forget the oldest.
     std::unordered_set<std::uint64_t> _retired;
     std::deque<std::uint64_t> _retiredOrder;

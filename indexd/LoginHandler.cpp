@@ -85,7 +85,7 @@ void LoginHandler::drop(DropReason reason, const Endpoint& source, Detail detail
 
 void LoginHandler::handleDatagram(std::string_view bytes, const Endpoint& source)
 {
-    // Only a seal from a logged-in peerchat/2 user's endpoint may be
+    // Only a seal from a logged-in peerchat/3 user's endpoint may be
     // authentic; everything else is charged to its address before it costs
     // any parsing (a seal from there is charged when it does not open).
     const OnlineUser* sender = _parts.directory.findAt(source);
@@ -125,7 +125,7 @@ void LoginHandler::dispatch(const Inbound& inbound, const Request& request)
             constexpr bool seedVerb = std::is_same_v<T, Login> || std::is_same_v<T, Logout>;
             if (!seedVerb && request.encoding != TextEncoding::Utf8) {
                 drop(DropReason::Unexpected, request.source, [&] {
-                    return std::string(request.verb) + " in UTF-16LE: peerchat/2 is spoken in UTF-8 only";
+                    return std::string(request.verb) + " in UTF-16LE: peerchat/3 is spoken in UTF-8 only";
                 });
                 return;
             }
@@ -141,7 +141,7 @@ void LoginHandler::dispatch(const Inbound& inbound, const Request& request)
                 handleLegacyLogout(message, request.source);
             else if constexpr (std::is_same_v<T, Alive> || std::is_same_v<T, Post> || std::is_same_v<T, Ack>)
                 drop(DropReason::Unexpected, request.source,
-                     [&] { return "plain " + std::string(request.verb) + ": peerchat/2 users send it sealed"; });
+                     [&] { return "plain " + std::string(request.verb) + ": peerchat/3 users send it sealed"; });
             else
                 drop(DropReason::Unexpected, request.source,
                      [&] { return std::string(request.verb) + " is not a message for indexd"; });
@@ -155,9 +155,22 @@ void LoginHandler::handleHello(const Hello& hello, const Request& request)
         refuse(request, hello.name, "version", hello.nonce, "dialect " + hello.dialect + " is not supported");
         return;
     }
+    if (!hello.nonce) {
+        drop(DropReason::Malformed, request.source,
+             [&] { return "hello " + hello.name + " without HNONCE, which peerchat/3 requires"; });
+        return;
+    }
     if (logger().debug()) logger().debug("hello %s from %s: challenged", hello.name, request.source.toString());
-    const Challenge challenge{hello.name, request.source,
-                              _cookie.issue(hello.name, request.source, _wallClock()), hello.nonce};
+    Challenge challenge{hello.name,
+                        request.source,
+                        _cookie.issue(hello.name, request.source, _wallClock()),
+                        *hello.nonce,
+                        _parts.identity.epoch(),
+                        _parts.identity.publicKey(),
+                        Signature{}};
+    // Signed, so peerd signs only an OBSERVED indexd vouches for: a hello
+    // costs indexd a signature, which its rate limit per address bounds.
+    challenge.sig = _parts.identity.sign(SignedStatement::challenge(challenge));
     answer(challenge, request.source, request);
 }
 
@@ -201,12 +214,19 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
         refuseAuth("auth", "its key-exchange key is one of an earlier login; each login needs a new one");
         return;
     }
+    if (const std::string* holder = _parts.directory.holderOf(auth.keys.kx); holder && *holder != auth.name) {
+        refuseAuth("auth", "its key-exchange key is the one " + *holder + " is online with");
+        return;
+    }
+    const std::string kxStatement = SignedStatement::kx(auth.keys.identity, auth.name, auth.keys.kx,
+                                                        _parts.identity.publicKey(), _parts.identity.epoch());
     if (!SigningKey::verify(auth.keys.identity, SignedStatement::auth(auth), auth.sig)
-        || !SigningKey::verify(auth.keys.identity, SignedStatement::kx(auth.name, auth.keys.kx), auth.keys.kxSig)) {
+        || !SigningKey::verify(auth.keys.identity, kxStatement, auth.keys.kxSig)) {
         refuseAuth("auth", "its signature does not verify with its identity key");
         return;
     }
-    auto cipher = SessionCipher::between(_parts.identity.kx(), auth.keys.kx);
+    auto cipher =
+        SessionCipher::between(_parts.identity.kx(), _parts.identity.key(), auth.keys.identity, auth.keys.kx);
     if (!cipher) {
         refuseAuth("auth", "its key-exchange key is not usable");
         return;
@@ -235,7 +255,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     _parts.keys.acceptStamp(auth.name, *stamp);
 
     const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
-                                                        PeerSession{auth.keys, *cipher});
+                                                        PeerSession{auth.keys, std::move(*cipher)});
     Welcome welcome{auth.name, _ports.peerchat, _parts.identity.epoch(), _parts.identity.publicKey(),
                     _parts.identity.kx().publicKey(), Signature{}};
     welcome.sig = _parts.identity.sign(SignedStatement::welcome(welcome, auth.nonce));
@@ -243,7 +263,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     if (outcome.kind == LoginOutcome::Kind::AlreadyHere)
         logger().debug("login %s again at %s: welcomed, nothing to announce", auth.name, source.toString());
     else
-        logger().information("login %s at %s (peerchat/2, key %s); %z online", auth.name, source.toString(),
+        logger().information("login %s at %s (peerchat/3, key %s); %z online", auth.name, source.toString(),
                              Fingerprint::of(auth.keys.identity), _parts.directory.size());
     announce(outcome, auth.name, now);
 }
@@ -259,7 +279,7 @@ void LoginHandler::handleLegacyLogin(const Login& login, const Request& request)
     };
 
     if (login.dialect.compare(0, kPeerchatPrefix.size(), kPeerchatPrefix) == 0) {
-        // peerchat/1 was retired and peerchat/2 logs in with hello and auth.
+        // peerchat/1 was retired and peerchat/3 logs in with hello and auth.
         refuseLogin("version", "dialect " + login.dialect + " is not supported in a plain login");
         return;
     }
@@ -290,7 +310,7 @@ void LoginHandler::handleLegacyLogin(const Login& login, const Request& request)
     }
     const OnlineUser* waiting = _unproven.find(login.name);
     if (!waiting || waiting->endpoint != registered || waiting->dialect != dialect) {
-        // Counted per address, as the peerchat/2 logins per identity key:
+        // Counted per address, as the peerchat/3 logins per identity key:
         // a proven login is announced to everyone.
         const auto now = _clock();
         if (!_parts.loginLimiter.admit(addressBytes(request.source), now)) {
@@ -313,7 +333,7 @@ std::optional<LoginHandler::Refusal> LoginHandler::legacyConflict(const std::str
     if (_parts.keys.identityOf(name))
         return Refusal{"key", name + " belongs to an identity key, which a plain login cannot prove it holds"};
     if (const OnlineUser* held = _parts.directory.findAt(endpoint); held && held->keys && held->name != name)
-        return Refusal{"taken", endpoint.toString() + " is where peerchat/2 user " + held->name + " is logged in"};
+        return Refusal{"taken", endpoint.toString() + " is where peerchat/3 user " + held->name + " is logged in"};
     if (const OnlineUser* online = _parts.directory.find(name); online && online->endpoint != endpoint)
         return Refusal{"taken", "already online at " + online->endpoint.toString()};
     return std::nullopt;
@@ -346,7 +366,7 @@ void LoginHandler::handleLegacyLogout(const Logout& logout, const Endpoint& sour
 {
     if (const OnlineUser* user = _parts.directory.find(logout.name); user && user->keys) {
         drop(DropReason::Unexpected, source,
-             [&] { return "plain logout of peerchat/2 user " + logout.name + ", who logs out sealed"; });
+             [&] { return "plain logout of peerchat/3 user " + logout.name + ", who logs out sealed"; });
         return;
     }
     if (!_legacy) {

@@ -32,7 +32,7 @@ struct RosterPorts
     std::uint16_t peerchat = 0;
 };
 
-/// Serves indexd's UDP socket. peerchat/2 users log in by challenge and
+/// Serves indexd's UDP socket. peerchat/3 users log in by challenge and
 /// response (hello, challenge, auth, welcome) and then speak to indexd only
 /// sealed: heartbeats, logouts and offline letters, each checked against the
 /// user's session. Seed and .NET clients log in and out in plain text, in

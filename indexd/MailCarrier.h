@@ -44,8 +44,9 @@ public:
 
     /// Largest box taken: an OfflineBox (ephemeral key, tag, signature) of the
     /// longest `msg`, so that the `mail` carrying it fits in a datagram.
+    /// `msg,` STREAM `,` SEQ `,` TIME `,` FROM `,` TO `,` MESSAGE at their widest.
     static constexpr std::size_t kMaxBoxBytes = OfflineBox::kOverheadBytes + 4 + 16 + 1 + 19 + 1 + Protocol::kMaxTimeBytes + 1
-                                                + UserName::kMaxBytes + 1 + Protocol::kMaxTextBytes;
+                                                + 2 * (UserName::kMaxBytes + 1) + Protocol::kMaxTextBytes;
 
     MailCarrier(Mailbox& mailbox, KeyRegistry& keys, const Directory& directory, SealedSender& sender,
                 std::chrono::milliseconds redeliverEvery, WallClock wallClock);

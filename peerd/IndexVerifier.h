@@ -12,8 +12,8 @@ namespace peerchat {
 /// What indexd signs, checked against its identity key for the epoch of the
 /// current login (both from the welcome): presence announcements and rosters
 /// (SignedStatement), and in each of their entries the user's own signature
-/// over its key-exchange key. A statement from an earlier indexd run, or
-/// signed by another key, does not pass. State only.
+/// binding its key-exchange key to it and to this indexd run. A statement
+/// from an earlier indexd run, or signed by another key, does not pass. State only.
 class IndexVerifier
 {
 public:
@@ -35,10 +35,12 @@ public:
     /// Its entries are checked one by one with checkKeys().
     std::string checkRoster(const RosterTrailer& trailer, const RosterNonce& nonce) const;
 
-    /// Why a user's keys are refused; empty when a peerchat/2 user has keys
-    /// whose KXSIG its IDPK made, or a user of another dialect has none.
-    static std::string checkKeys(const std::string& name, const std::string& dialect,
-                                 const std::optional<PeerKeys>& keys);
+    /// Why a user's keys are refused; empty when a peerchat/3 user has keys
+    /// whose KXSIG its IDPK made for its name, its KXPK and this indexd run
+    /// (the pinned index key and the epoch of the welcome), or a user of
+    /// another dialect has none.
+    std::string checkKeys(const std::string& name, const std::string& dialect,
+                          const std::optional<PeerKeys>& keys) const;
 
 private:
     PublicKey _indexIdentity{};

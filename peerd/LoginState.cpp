@@ -25,7 +25,6 @@ Hello LoginState::hello()
 {
     if (!_kx) {
         _kx.emplace(KxKeyPair::generate());
-        _kxSig = _identity.sign(SignedStatement::kx(_self, _kx->publicKey()));
         _nonces.clear();
         _hellos.clear();
     }
@@ -48,29 +47,38 @@ LoginState::Answer LoginState::answer(const Challenge& challenge)
     const auto hello = std::find_if(_hellos.begin(), _hellos.end(),
                                     [&](const auto& sent) { return challenge.echo == sent.first; });
     if (hello == _hellos.end()) {
-        return {std::nullopt, DropReason::Unauthentic,
-                challenge.echo ? "challenge echoes no hello of this login (forged, or late)"
-                               : "challenge echoes no hello (forged, or from an indexd that does not echo)"};
+        return {std::nullopt, DropReason::Unauthentic, "challenge echoes no hello of this login (forged, or late)"};
     }
     if (hello->second) return {std::nullopt, DropReason::Unexpected, "a second challenge for one hello"};
+    // Whoever saw the hello can echo its HNONCE: only indexd's signature
+    // makes its OBSERVED an endpoint worth signing.
+    if (!SigningKey::verify(challenge.indexIdentity, SignedStatement::challenge(challenge), challenge.sig)) {
+        return {std::nullopt, DropReason::Unauthentic, "challenge not signed by the index key it names (forged)"};
+    }
+    if (const std::optional<PublicKey> expected = expectedIndexKey();
+        expected && *expected != challenge.indexIdentity) {
+        return {std::nullopt, DropReason::Unauthentic, impostorDetail(challenge.indexIdentity, *expected), true};
+    }
     hello->second = true;
     Auth auth;
     auth.name = _self;
     auth.observed = challenge.observed;
     auth.dialect = std::string(dialectToken(Dialect::Peerchat));
-    auth.keys = PeerKeys{_identity.publicKey(), _kx->publicKey(), _kxSig};
+    auth.keys = PeerKeys{_identity.publicKey(), _kx->publicKey(),
+                         _identity.sign(SignedStatement::kx(_identity.publicKey(), _self, _kx->publicKey(),
+                                                            challenge.indexIdentity, challenge.epoch))};
     auth.nonce = challenge.nonce;
     auth.sig = _identity.sign(SignedStatement::auth(auth));
     if (_nonces.size() == kMaxNonces) _nonces.erase(_nonces.begin());
-    _nonces.emplace_back(challenge.nonce, challenge.observed);
+    _nonces.push_back(Answered{challenge.nonce, challenge.observed, challenge.indexIdentity, challenge.epoch});
     return {auth, DropReason::Unexpected, {}};
 }
 
 bool LoginState::echoesOwn(const std::optional<Nonce>& echo) const
 {
     if (!echo) return false;
-    const auto same = [&](const auto& remembered) { return remembered.first == *echo; };
-    return std::any_of(_hellos.begin(), _hellos.end(), same) || std::any_of(_nonces.begin(), _nonces.end(), same);
+    return std::any_of(_hellos.begin(), _hellos.end(), [&](const auto& hello) { return hello.first == *echo; }) ||
+           std::any_of(_nonces.begin(), _nonces.end(), [&](const Answered& answered) { return answered.nonce == *echo; });
 }
 
 LoginState::Verdict LoginState::check(const Welcome& welcome)
@@ -78,31 +86,19 @@ LoginState::Verdict LoginState::check(const Welcome& welcome)
     using Outcome = Verdict::Outcome;
     if (welcome.name != _self) return {Outcome::Dropped, "welcome names " + welcome.name + ", not " + _self, {}};
     if (!_kx) return {Outcome::Dropped, "welcome while no login is under way", {}};
-    const std::pair<Nonce, Endpoint>* answered = nullptr;
-    for (const auto& nonce : _nonces) {
-        if (SigningKey::verify(welcome.indexIdentity, SignedStatement::welcome(welcome, nonce.first), welcome.sig)) {
-            answered = &nonce;
-            break;
-        }
-    }
-    if (answered == nullptr) {
-        return {Outcome::Dropped, "welcome is not signed by its INDEXID over a nonce this login answered", {}};
+    // The KXSIGs of this round name the indexd run of the challenge they answered: the welcome must be that run's.
+    const auto answered = std::find_if(_nonces.begin(), _nonces.end(), [&](const Answered& challenge) {
+        return challenge.indexIdentity == welcome.indexIdentity && challenge.epoch == welcome.epoch &&
+               SigningKey::verify(welcome.indexIdentity, SignedStatement::welcome(welcome, challenge.nonce),
+                                  welcome.sig);
+    });
+    if (answered == _nonces.end()) {
+        return {Outcome::Dropped,
+                "welcome is not signed over a nonce this login answered by the index key and run of its challenge",
+                {}};
     }
 
     std::string pinned;
-    const std::optional<PublicKey> expected =
-        _configuredIndexKey ? _configuredIndexKey : _pins.indexPin(_index.toString());
-    if (expected && *expected != welcome.indexIdentity) {
-        const std::string source = _configuredIndexKey ? "the key given by --index-key (peerd.indexKey)"
-                                                       : "the key pinned at first contact";
-        return {Outcome::Refused,
-                "indexd at " + _index.toString() + " presents the identity key " +
-                    Fingerprint::of(welcome.indexIdentity) + ", but peerd expects " + Fingerprint::of(*expected) +
-                    " (" + source + "): someone may be impersonating indexd. Compare fingerprints with indexd's "
-                    "operator (indexd logs its own at start); only if its key was replaced on purpose, start peerd "
-                    "with --index-key " + Base64::encode(welcome.indexIdentity),
-                {}};
-    }
     if (_pins.indexPin(_index.toString()) != welcome.indexIdentity) {
         _pins.pinIndex(_index.toString(), welcome.indexIdentity);
         pinned = "pinned indexd's identity key for " + _index.toString() + ": " +
@@ -110,10 +106,26 @@ LoginState::Verdict LoginState::check(const Welcome& welcome)
     }
 
     Verdict verdict{Outcome::Accepted, pinned,
-                    Welcomed{welcome.port, welcome.epoch, welcome.indexIdentity, welcome.indexKx, answered->second,
+                    Welcomed{welcome.port, welcome.epoch, welcome.indexIdentity, welcome.indexKx, answered->observed,
                              std::move(*_kx)}};
     reset();
     return verdict;
+}
+
+std::optional<PublicKey> LoginState::expectedIndexKey() const
+{
+    return _configuredIndexKey ? _configuredIndexKey : _pins.indexPin(_index.toString());
+}
+
+std::string LoginState::impostorDetail(const PublicKey& presented, const PublicKey& expected) const
+{
+    const std::string source =
+        _configuredIndexKey ? "the key given by --index-key (peerd.indexKey)" : "the key pinned at first contact";
+    return "indexd at " + _index.toString() + " presents the identity key " + Fingerprint::of(presented) +
+           ", but peerd expects " + Fingerprint::of(expected) + " (" + source +
+           "): someone may be impersonating indexd. Compare fingerprints with indexd's operator (indexd logs its own "
+           "at start); only if its key was replaced on purpose, start peerd with --index-key " +
+           Base64::encode(presented);
 }
 
 void LoginState::reset()

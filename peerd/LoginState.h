@@ -20,13 +20,16 @@ namespace peerchat {
 /// welcome. A login round draws a new key-exchange pair; every hello of it
 /// carries a fresh random HNONCE, which indexd echoes in its challenge. The
 /// round answers a challenge for this user only when it echoes one of its
-/// hellos, and each hello at most once, with an auth signed by the identity
-/// key (remembering its nonce), so challenges forged by someone who never
-/// saw a hello get nothing. It ends with the first welcome signed by indexd
-/// over one of those nonces whose identity key is the one expected: the
-/// configured key, else the key pinned for this indexd, else (trust on first
-/// use) the key it presents, which is pinned then. A refusal, which nobody
-/// signs, counts only when it echoes a hello or an auth of the round. State only.
+/// hellos, and each hello at most once, and only when indexd signed it
+/// (with the key expected: the configured key, else the key pinned for this
+/// indexd, else, on first contact, the INDEXID it names), so peerd signs no
+/// OBSERVED endpoint indexd did not vouch for. The auth is signed by the
+/// identity key, with a KXSIG binding the round's key-exchange key to the
+/// user, its name and the challenge's indexd run. The round ends with the
+/// first welcome signed over the nonce of an answered challenge by that
+/// challenge's INDEXID, for its epoch; a key seen first is pinned then. A
+/// refusal, which nobody signs, counts only when it echoes a hello or an
+/// auth of the round. State only.
 class LoginState
 {
 public:
@@ -42,6 +45,7 @@ public:
         std::optional<Auth> auth;
         DropReason dropped = DropReason::Unexpected;  ///< when auth is unset
         std::string detail;                           ///< when auth is unset
+        bool refused = false;  ///< when auth is unset: indexd presents a key other than the one expected
     };
 
     /// A login indexd welcomed: what the session with it is made of.
@@ -58,9 +62,9 @@ public:
     /// What check() made of a welcome.
     struct Verdict
     {
-        enum class Outcome { Accepted, Dropped, Refused };
+        enum class Outcome { Accepted, Dropped };
         Outcome outcome = Outcome::Dropped;
-        std::string detail;                ///< why it was dropped or refused; for Accepted, a pin made now (or empty)
+        std::string detail;                ///< why it was dropped; for Accepted, a pin made now (or empty)
         std::optional<Welcomed> welcomed;  ///< set when Accepted
     };
 
@@ -77,17 +81,18 @@ public:
     /// The auth answering challenge, remembering its nonce. None (Unexpected)
     /// when the challenge names another user, no round is under way or its
     /// hello was answered already; none (Unauthentic) when it echoes no
-    /// hello of this round.
+    /// hello of this round or its SIG does not verify with its INDEXID; none
+    /// and refused when that INDEXID is not the key expected (detail names
+    /// both fingerprints and what to do).
     Answer answer(const Challenge& challenge);
 
     /// True when echo is the HNONCE of a hello, or the NONCE of an auth, of
     /// the round under way: what a refusal of them echoes.
     bool echoesOwn(const std::optional<Nonce>& echo) const;
 
-    /// Checks a welcome: Dropped when it names another user, answers no nonce
-    /// of this round or its signature does not verify; Refused when indexd's
-    /// key is not the one expected (detail names both fingerprints and what to
-    /// do); Accepted otherwise, which ends the round.
+    /// Checks a welcome: Dropped when it names another user, or is not
+    /// signed over the nonce of a challenge of this round by that challenge's
+    /// INDEXID for its epoch; Accepted otherwise, which ends the round.
     Verdict check(const Welcome& welcome);
 
     /// True between hello() and the welcome that ends the round.
@@ -97,14 +102,29 @@ public:
     void reset();
 
 private:
+    /// A challenge this round answered: its nonce, the endpoint it said
+    /// indexd saw, and the indexd run that signed it.
+    struct Answered
+    {
+        Nonce nonce{};
+        Endpoint observed;
+        PublicKey indexIdentity{};
+        Epoch epoch{};
+    };
+
+    /// The index key a challenge must be signed by: the configured one, else
+    /// the pinned one; nullopt on first contact.
+    std::optional<PublicKey> expectedIndexKey() const;
+    /// What a person is told when indexd presents another key than expected.
+    std::string impostorDetail(const PublicKey& presented, const PublicKey& expected) const;
+
     std::string _self;
     const SigningKey& _identity;
     Endpoint _index;
     std::optional<PublicKey> _configuredIndexKey;
     KeyPins& _pins;
     std::optional<KxKeyPair> _kx;
-    Signature _kxSig{};
-    std::vector<std::pair<Nonce, Endpoint>> _nonces;  ///< answered this round, oldest first, with their OBSERVED
+    std::vector<Answered> _nonces;                    ///< answered this round, oldest first
     std::vector<std::pair<Nonce, bool>> _hellos;      ///< HNONCEs sent this round, oldest first; true once answered
 };
 

@@ -5,26 +5,40 @@
 #include "Parsed.h"
 #include "Protocol.h"
 #include "SessionCipher.h"
+#include "SigningKey.h"
 
+#include <cstddef>
+#include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
-#include <string_view>
 
 namespace peerchat {
 
 /// The sealed channels of the current login: one to indexd and one to each
 /// peer, by name, each a SessionCipher between this login's key-exchange pair
-/// and the other side's key-exchange key. A peer's session is made on first
-/// use and made anew only when the peer's key changes (a new login of its),
-/// so its counters and replay window hold for as long as both logins last. A new login of this peerd drops them all. State only.
+/// with the user's identity and the other side's identity and key-exchange
+/// key. A peer's session is made on first use and made anew only when the
+/// peer's keys change (a new login of its), so its counters and replay window
+/// hold for as long as both logins last. A key-exchange key gets one session
+/// in a login: one that served another name, or that a peer used before and
+/// changed from (its session retired), gets none, so a replayed or borrowed
+/// announcement never brings a fresh cipher (counters from 1 again) under old
+/// keys. A new login of this peerd drops them all. State only.
 class PeerSessions
 {
 public:
-    /// A new login with own as this peerd's pair and indexKx as indexd's key;
-    /// every earlier session is gone. False (and no session at all) when
-    /// indexKx is not a usable key.
-    bool renew(KxKeyPair own, const PublicKey& indexKx);
+    /// Most retired key-exchange keys remembered in one login; the oldest is forgotten first.
+    static constexpr std::size_t kMaxRetiredKeys = 4096;
+
+    /// Sessions of the user whose identity key is identity (outliving this).
+    explicit PeerSessions(const SigningKey& identity);
+
+    /// A new login with own as this peerd's pair, and indexd's identity and
+    /// key-exchange keys; every earlier session, and every retired key, is
+    /// gone. False (and no session at all) when indexd's keys make no session.
+    bool renew(KxKeyPair own, const PublicKey& indexIdentity, const PublicKey& indexKx);
 
     /// Forgets every session and the own pair (logged out, or refused).
     void clear();
@@ -38,27 +52,36 @@ public:
     /// The plaintext of a datagram from indexd, or why it was refused.
     Parsed<std::string> openFromIndex(const Seal& seal);
 
-    /// The datagram to name, whose key-exchange key is now theirKx, carrying
-    /// message; nullopt when not ready() or theirKx is not usable.
-    std::optional<Seal> sealTo(const std::string& name, const PublicKey& theirKx, const Message& message);
+    /// Why name, presenting theirs, would get no session; empty when it
+    /// would: its session now, or a new one for keys never used in this login.
+    std::string refusal(const std::string& name, const PeerKeys& theirs) const;
 
-    /// The plaintext of a datagram from name, whose key-exchange key is now
-    /// theirKx, or why it was refused.
-    Parsed<std::string> openFrom(const std::string& name, const PublicKey& theirKx, const Seal& seal);
+    /// The datagram to name, whose keys are now theirs, carrying message, or
+    /// why there is none (see refusal(); or the keys make no session).
+    Parsed<Seal> sealTo(const std::string& name, const PeerKeys& theirs, const Message& message);
+
+    /// The plaintext of a datagram from name, whose keys are now theirs, or
+    /// why it was refused.
+    Parsed<std::string> openFrom(const std::string& name, const PeerKeys& theirs, const Seal& seal);
 
 private:
     struct PeerSession
     {
-        PublicKey kx{};
+        PeerKeys keys;
         SessionCipher cipher;
     };
 
-    /// name's session for theirKx, made now if there is none for that key; nullptr when theirKx is unusable.
-    SessionCipher* sessionWith(const std::string& name, const PublicKey& theirKx);
+    /// name's session for theirs, made now if there is none and refusal()
+    /// has nothing against it; or why there is none.
+    Parsed<SessionCipher*> sessionWith(const std::string& name, const PeerKeys& theirs);
+    void retire(const PublicKey& kx);
 
+    const SigningKey& _identity;
     std::optional<KxKeyPair> _own;
     std::optional<SessionCipher> _index;
     std::map<std::string, PeerSession> _peers;
+    std::set<PublicKey> _retired;
+    std::deque<PublicKey> _retiredOrder;  ///< _retired, oldest first
 };
 
 } // namespace peerchat

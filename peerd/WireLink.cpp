@@ -116,7 +116,7 @@ struct WireLink::Dispatch
     void operator()(const Seal& message) const { link.handleSeal(message, from); }
     void operator()(const Relogin& message) const { link.handleRelogin(message, from); }
     void operator()(const Talk& message) const { link.handleTalk(message, from); }
-    /// Verbs peerd never takes plain: those it sends, and what peerchat/2 seals.
+    /// Verbs peerd never takes plain: those it sends, and what peerchat/3 seals.
     template <typename Other>
     void operator()(const Other& message) const
     {
@@ -158,6 +158,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _settings(std::move(settings)),
       _onRefused(std::move(onRefused)),
       _login(_settings.self, identity, _settings.index, _settings.indexKey, pins),
+      _sessions(identity),
       _fetcher(loop, _settings.rosterDeadline),
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
@@ -282,6 +283,10 @@ void WireLink::handleChallenge(const Challenge& challenge, const Endpoint& from)
 {
     if (!fromIndex(from, "challenge")) return;
     const LoginState::Answer answer = _login.answer(challenge);
+    if (answer.refused) {
+        refuseLogin(answer.detail);
+        return;
+    }
     if (!answer.auth) {
         drop(answer.dropped, from, answer.detail);
         return;
@@ -297,13 +302,9 @@ void WireLink::handleWelcome(const Welcome& welcome, const Endpoint& from)
         drop(DropReason::Unauthentic, from, verdict.detail);
         return;
     }
-    if (verdict.outcome == LoginState::Verdict::Outcome::Refused) {
-        refuseLogin(verdict.detail);
-        return;
-    }
     if (!verdict.detail.empty()) _logger.notice(verdict.detail);
     LoginState::Welcomed& welcomed = *verdict.welcomed;
-    if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexKx)) {
+    if (!_sessions.renew(std::move(welcomed.kx), welcomed.indexIdentity, welcomed.indexKx)) {
         drop(DropReason::Unauthentic, from, "welcome carries an unusable key-exchange key");
         return;
     }
@@ -437,8 +438,16 @@ std::vector<RosterEntry> WireLink::checkedEntries(const std::vector<RosterEntry>
     std::vector<RosterEntry> users;
     for (const RosterEntry& entry : entries) {
         if (entry.name == _settings.self) continue;
-        if (const std::string why = IndexVerifier::checkKeys(entry.name, entry.dialect, entry.keys); !why.empty()) {
-            _logger.warning("roster entry dropped: " + why);
+        std::string why = _verifier.checkKeys(entry.name, entry.dialect, entry.keys);
+        if (why.empty() && entry.keys) {
+            std::string holder;
+            for (const RosterEntry& other : entries) {
+                if (other.name != entry.name && other.keys && other.keys->kx == entry.keys->kx) holder = other.name;
+            }
+            why = keysRefusal(entry.name, *entry.keys, holder);
+        }
+        if (!why.empty()) {
+            drop(DropReason::Unauthentic, _settings.index, "roster entry dropped: " + why);
             continue;
         }
         users.push_back(entry);
@@ -485,7 +494,7 @@ void WireLink::handleRefuse(const Refuse& refuse, const Endpoint& from)
                   "(--key FILE) or choose another --user";
         break;
     case Refusal::Version:
-        detail += ": it does not speak peerchat/2; run an indexd from the same release as this peerd";
+        detail += ": it does not speak peerchat/3; run an indexd from the same release as this peerd";
         break;
     case Refusal::Legacy:
     case Refusal::Other:
@@ -567,6 +576,16 @@ void WireLink::applyPresence(const Presence& presence)
     }
     std::optional<Roster::Change> change;
     if (const auto* login = std::get_if<Login>(&presence)) {
+        if (login->keys && login->name != _settings.self) {
+            std::string holder;
+            for (const auto& [name, peer] : _roster.peers()) {
+                if (name != login->name && peer.keys && peer.keys->kx == login->keys->kx) holder = name;
+            }
+            if (const std::string why = keysRefusal(login->name, *login->keys, holder); !why.empty()) {
+                drop(DropReason::Unauthentic, _settings.index, "login announcement dropped: " + why);
+                return;
+            }
+        }
         if (login->name != _settings.self) seeKeys(login->name, identityOf(login->keys));
         change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect),
                                                          login->keys});
@@ -653,8 +672,17 @@ bool WireLink::plainTalkAllowed(const std::string& name) const
     return _settings.legacy && _pins.trustOf(name) == local::Trust::Unverified;
 }
 
+// Why name may not be taken with keys: holder (when not empty) presents the
+// same key-exchange key (only one of them can hold it, and no one can tell
+// which), or this login already used that key (PeerSessions). Empty when it may.
+std::string WireLink::keysRefusal(const std::string& name, const PeerKeys& keys, const std::string& holder) const
+{
+    if (!holder.empty()) return name + " and " + holder + " present one key-exchange key";
+    return _sessions.refusal(name, keys);
+}
+
 // True when name's datagrams may be opened and lines sealed to it: a
-// peerchat/2 peer presenting the key pinned for it, no other key offered.
+// peerchat/3 peer presenting the key pinned for it, no other key offered.
 bool WireLink::trusted(const std::string& name, const Roster::Peer& peer) const
 {
     return peer.dialect == Dialect::Peerchat && peer.keys && _pins.trustOf(name) == local::Trust::Pinned &&
@@ -710,7 +738,7 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
             return;
         }
         peerName = *name;
-        opened = _sessions.openFrom(peerName, peer.keys->kx, seal);
+        opened = _sessions.openFrom(peerName, *peer.keys, seal);
     }
     if (!opened->ok()) {
         drop(DropReason::Unauthentic, from, "seal refused: " + opened->error());
@@ -840,9 +868,10 @@ void WireLink::sendToIndex(const Message& message)
 
 void WireLink::sendToPeer(const std::string& name, const Roster::Peer& peer, const Message& message)
 {
-    const std::optional<Seal> seal = _sessions.sealTo(name, peer.keys->kx, message);
+    const Parsed<Seal> seal = _sessions.sealTo(name, *peer.keys, message);
     if (!seal) {
-        _logger.warning(std::string(Protocol::verb(message)) + " to " + name + " not sent: no session with it");
+        // A malicious indexd can present such keys: debug, as the drops it causes.
+        _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + seal.error());
         return;
     }
     _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), peer.endpoint);
@@ -909,6 +938,11 @@ void WireLink::handleTalk(const Talk& talk, const Endpoint& from)
 void WireLink::handleMsg(const Msg& msg, const SealSource& source)
 {
     if (!sealedFromPeer(source, msg.from, "msg")) return;
+    if (msg.to != _settings.self) {
+        drop(DropReason::Unauthentic, source.from, "msg from " + msg.from + " to " + msg.to + ", not to " +
+                                                       _settings.self);
+        return;
+    }
     deliverIncoming(msg, source);
 }
 
@@ -938,9 +972,10 @@ void WireLink::handleMail(const Mail& mail, const SealSource& source)
         drop(DropReason::Malformed, source.from, "mail from " + mail.from + " does not hold a msg");
         return;
     }
-    if (msg->from != mail.from || msg->stream != mail.stream || msg->seq != mail.seq) {
+    if (msg->from != mail.from || msg->to != _settings.self || msg->stream != mail.stream || msg->seq != mail.seq) {
         drop(DropReason::Unauthentic, source.from,
-             "mail from " + mail.from + " holds a msg from " + msg->from + " of another stream or seq");
+             "mail from " + mail.from + " holds a msg from " + msg->from + " to " + msg->to +
+                 " of another sender, recipient, stream or seq");
         return;
     }
     deliverIncoming(*msg, source);
@@ -1095,7 +1130,7 @@ void WireLink::transmit(const OutboxEntry& entry)
         }
         return;
     }
-    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.text};
+    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
     if (peer != nullptr) {
         if (trusted(entry.peer, *peer)) {
             sendToPeer(entry.peer, *peer, msg);

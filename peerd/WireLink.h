@@ -34,7 +34,7 @@
 
 namespace peerchat {
 
-/// peerd's side of the wire (peerchat/2, docs/PROTOCOL.md): logs in to indexd
+/// peerd's side of the wire (peerchat/3, docs/PROTOCOL.md): logs in to indexd
 /// by challenge and signature (LoginState) and keeps retrying until indexd
 /// welcomes it, fetches the signed roster (again, with back-off, when a fetch
 /// fails), follows signed presence by its sequence numbers, sends sealed
@@ -188,6 +188,7 @@ private:
     bool trusted(const std::string& name, const Roster::Peer& peer) const;
     bool plainTalkAllowed(const std::string& name) const;
     std::string withoutKeyRefusal(const std::string& name) const;
+    std::string keysRefusal(const std::string& name, const PeerKeys& keys, const std::string& holder) const;
 
     // Lines: the outbox and its timer.
     void transmit(const OutboxEntry& entry);

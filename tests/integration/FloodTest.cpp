@@ -297,7 +297,7 @@ private:
     // A hello from client with an HNONCE of bytes all seed.
     static void sendHello(SecureClient& client, const std::string& index, unsigned char seed)
     {
-        Hello hello{client.name(), "peerchat/2", 0, nonce(seed)};
+        Hello hello{client.name(), "peerchat/3", 0, nonce(seed)};
         const std::size_t bare = Protocol::encode(hello).size();
         hello.padding = bare < Protocol::kMinHelloBytes ? Protocol::kMinHelloBytes - bare : 0;
         client.sendRaw(Protocol::encode(hello), index);

@@ -221,7 +221,7 @@ public:
                 CPPUNIT_ASSERT_EQUAL(alice.endpoint() + ",seed", entry.endpoint.toString() + "," + entry.dialect);
                 CPPUNIT_ASSERT(!entry.keys);
             } else {
-                CPPUNIT_ASSERT_EQUAL(dave.endpoint() + ",peerchat/2", entry.endpoint.toString() + "," + entry.dialect);
+                CPPUNIT_ASSERT_EQUAL(dave.endpoint() + ",peerchat/3", entry.endpoint.toString() + "," + entry.dialect);
                 CPPUNIT_ASSERT(entry.keys && entry.keys->identity == dave.keys().identity &&
                                entry.keys->kx == dave.keys().kx);
             }
@@ -259,11 +259,14 @@ public:
         // peerchat/1, the plain protocol before this one, is retired.
         frank.send("login,frank," + frank.endpoint() + ",peerchat/1", _index);
         CPPUNIT_ASSERT_EQUAL(std::string("refuse,frank,version"), next(frank));
+        // peerchat/2, whose key exchange did not bind keys to their holders, is refused by name too.
         SecureClient gina("gina");
-        gina.sendHello(_index, "peerchat/9");
-        const auto refused = gina.receive();
-        CPPUNIT_ASSERT(refused);
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,gina,version"), refused->bytes);
+        for (const std::string dialect : {"peerchat/9", "peerchat/2"}) {
+            gina.sendHello(_index, dialect);
+            const auto refused = gina.receive();
+            CPPUNIT_ASSERT(refused);
+            CPPUNIT_ASSERT_EQUAL(std::string("refuse,gina,version,"), refused->bytes.substr(0, 20));
+        }
         CPPUNIT_ASSERT(roster() == Entries{"alice," + alice.endpoint()});
         assertNextIsMarkerLogin({&alice});
     }

@@ -52,11 +52,11 @@ std::string unsignedText(const SecureClient::Received& received)
     return received.message ? Protocol::encodeUnsigned(*received.message) : received.bytes;
 }
 
-// A post of `msg,STREAM,SEQ,TIME,FROM,TEXT` from sender to recipient, sealed in an OfflineBox.
+// A post of `msg,STREAM,SEQ,TIME,FROM,TO,TEXT` from sender to recipient, sealed in an OfflineBox.
 Post postOf(const SecureClient& sender, const PublicKey& recipient, const std::string& to, const std::string& stream,
             std::uint64_t seq, const std::string& text)
 {
-    const Msg msg{stream, seq, "12:00:00", sender.name(), text};
+    const Msg msg{stream, seq, "12:00:00", sender.name(), to, text};
     return Post{to, stream, seq, OfflineBox::seal(sender.identity(), recipient, Protocol::encode(msg))};
 }
 
@@ -209,7 +209,7 @@ public:
         CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("bob", bob.endpoint(), "seed", 3), nextAnnouncement(dave));
         CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint() + ",4", nextAnnouncement(dave));
         const std::string erinLogin = nextAnnouncement(dave);
-        CPPUNIT_ASSERT_MESSAGE(erinLogin, erinLogin.rfind("login,erin," + erin.endpoint() + ",peerchat/2,5,", 0) == 0);
+        CPPUNIT_ASSERT_MESSAGE(erinLogin, erinLogin.rfind("login,erin," + erin.endpoint() + ",peerchat/3,5,", 0) == 0);
         CPPUNIT_ASSERT_EQUAL("logout,erin," + erin.endpoint() + ",6", nextAnnouncement(dave));
         // A seed client sees what it always saw.
         CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(bob));
@@ -243,7 +243,7 @@ public:
         loginSecure(bob);
         const std::string bobLogin = nextAnnouncement(alice);
         // Presence so far: bob's first login and logout, alice's login.
-        CPPUNIT_ASSERT_MESSAGE(bobLogin, bobLogin.rfind("login,bob," + bob.endpoint() + ",peerchat/2,4,", 0) == 0);
+        CPPUNIT_ASSERT_MESSAGE(bobLogin, bobLogin.rfind("login,bob," + bob.endpoint() + ",peerchat/3,4,", 0) == 0);
         // The mail names alice's key and opens with it to alice's msg.
         const auto mail = bob.receiveInner("mail");
         CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
@@ -254,7 +254,7 @@ public:
         CPPUNIT_ASSERT(letter.identity == alice.identity().publicKey());
         const auto text = OfflineBox::open(bob.identity(), letter.identity, letter.box);
         CPPUNIT_ASSERT_MESSAGE(text.error(), text.ok());
-        CPPUNIT_ASSERT_EQUAL(std::string("msg,ab12,1,12:00:00,alice,hi, bob"), *text);
+        CPPUNIT_ASSERT_EQUAL(std::string("msg,ab12,1,12:00:00,alice,bob,hi, bob"), *text);
         // Kept once: the next copy is the resend, a redelivery interval later
         // (reading late only makes the interval look longer).
         CPPUNIT_ASSERT(bob.receiveInner("mail", kRedeliver + kSlack));
@@ -314,8 +314,8 @@ public:
         killAndRestart(port);
         SecureClient tianya("天涯", tianyaKey);
         loginSecure(tianya);
-        for (const std::string expected : {"msg,ab12,1,12:00:00,alice,first",
-                                           "msg,ab12,2,12:00:00,alice,second, with a comma"}) {
+        for (const std::string expected : {"msg,ab12,1,12:00:00,alice,天涯,first",
+                                           "msg,ab12,2,12:00:00,alice,天涯,second, with a comma"}) {
             const auto mail = tianya.receiveInner("mail");
             CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
             const Mail& letter = std::get<Mail>(*mail->inner);

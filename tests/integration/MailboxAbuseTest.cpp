@@ -298,7 +298,7 @@ private:
     // (to the sender's own key: indexd cannot tell).
     static std::string longestBox(const SecureClient& sender)
     {
-        const Msg msg{"5e0000", 1, "12:00:00", sender.name(), kLongestText};
+        const Msg msg{"5e0000", 1, "12:00:00", sender.name(), sender.name(), kLongestText};
         return OfflineBox::seal(sender.identity(), sender.identity().publicKey(), Protocol::encode(msg));
     }
 

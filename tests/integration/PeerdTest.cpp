@@ -97,7 +97,7 @@ public:
         const auto bob = roster->getArray("users")->getObject(0);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), bob->getValue<std::string>("name"));
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("bob"), bob->getValue<std::string>("endpoint"));
-        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), bob->getValue<std::string>("dialect"));
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), bob->getValue<std::string>("dialect"));
         CPPUNIT_ASSERT_EQUAL(std::string("pinned"), bob->getValue<std::string>("trust"));
 
         DaemonProcess& carol = pair.net.startPeerd("carol");

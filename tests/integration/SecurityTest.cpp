@@ -251,7 +251,7 @@ private:
         Poco::Net::DatagramSocket socket(Poco::Net::SocketAddress("127.0.0.2", 0), false);
         const Poco::Net::SocketAddress to(index);
         SecureClient flooder("flooder", "127.0.0.2");
-        const std::string hello = datagramOf(Hello{"flooder", "peerchat/2", Protocol::kMinHelloBytes});
+        const std::string hello = datagramOf(Hello{"flooder", "peerchat/3", Protocol::kMinHelloBytes, Nonce{}});
         std::string auth;
         for (std::size_t i = 0; i < max && (i < min || !userDone) && !stop; ++i) {
             const std::string& bytes = i % 2 == 0 || auth.empty() ? hello : auth;
@@ -618,9 +618,9 @@ public:
         // peerchat/2's msg unsealed, from bob's address.
         spoof.send(bob, alice, "msg,b0b,1,12:00:00,bob,unsealed msg from bob's address");
         // Sealed by mallory's own session with alice, naming bob.
-        mallory->sendToPeer("alice", Msg{"b0b", 1, "12:00:00", "bob", "sealed by mallory as bob"});
+        mallory->sendToPeer("alice", Msg{"b0b", 1, "12:00:00", "bob", "alice", "sealed by mallory as bob"});
         // Sealed by mallory's keys under bob's key id, from bob's address.
-        Seal forged = mallory->sealForPeer("alice", Msg{"b0b", 1, "12:00:00", "bob", "forged seal from bob"});
+        Seal forged = mallory->sealForPeer("alice", Msg{"b0b", 1, "12:00:00", "bob", "alice", "forged seal from bob"});
         forged.sender = KxKeyPair::idOf(bobKx);
         spoof.send(bob, alice, datagramOf(forged));
 
@@ -668,10 +668,12 @@ public:
         const SigningKey mallory = SigningKey::generate();
         const std::uint64_t seq = std::get<Login>(*carolLogin->message).seq + 10;
         SecureClient eve("eve");
-        Login fakeLogin{"eve", endpointOf(eve.endpoint()), "peerchat/2", seq, PeerKeys{}, std::nullopt};
+        Login fakeLogin{"eve", endpointOf(eve.endpoint()), "peerchat/3", seq, PeerKeys{}, std::nullopt};
         fakeLogin.keys->identity = mallory.publicKey();
         fakeLogin.keys->kx = KxKeyPair::generate().publicKey();
-        fakeLogin.keys->kxSig = mallory.sign(SignedStatement::kx("eve", fakeLogin.keys->kx));
+        fakeLogin.keys->kxSig = mallory.sign(SignedStatement::kx(mallory.publicKey(), "eve", fakeLogin.keys->kx,
+                                                                 watcher->welcome().indexIdentity,
+                                                                 watcher->welcome().epoch));
         fakeLogin.sig = mallory.sign(SignedStatement::presence(fakeLogin, watcher->welcome().epoch));
         Logout fakeLogout{"bob", endpointOf(net.udpOf("bob")), seq + 1, std::nullopt};
         fakeLogout.sig = mallory.sign(SignedStatement::presence(fakeLogout, watcher->welcome().epoch));
@@ -755,7 +757,7 @@ public:
         FakeIndex impostor(SigningKey::generate());
         net.startPeerd("alice", {"--index", impostor.endpoint()});
         auto alice = net.attach("alice");
-        impostor.serveLogin();
+        impostor.serveChallenge();
         assertRefusedNaming(*alice, net.peerd("alice"), realKey, impostor.key().publicKey());
         CPPUNIT_ASSERT(impostor.quietFor(1s));
 
@@ -773,7 +775,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(128 + SIGKILL, net.indexd().waitExit());
         FakeIndex other(SigningKey::generate(), static_cast<std::uint16_t>(PacketCapture::portOf(net.index())));
         other.sendRaw("relogin", daveUdp);
-        other.serveLogin();
+        other.serveChallenge();
         assertRefusedNaming(daveClient, dave, realKey, other.key().publicKey());
     }
 
@@ -924,7 +926,7 @@ public:
         ChatNetwork net;
         SecureClient carol("carol");
         // A hello shorter than a challenge gets none: indexd would amplify it.
-        carol.sendHello(net.index(), "peerchat/2", 0);
+        carol.sendHello(net.index(), "peerchat/3", 0);
         CPPUNIT_ASSERT(carol.quietFor(500ms));
         carol.sendHello(net.index());
         auto challenge = carol.receive();
@@ -933,7 +935,7 @@ public:
         carol.sendHello(net.index(), "peerchat/9");
         const auto version = carol.receive();
         CPPUNIT_ASSERT(version);
-        CPPUNIT_ASSERT_EQUAL(std::string("refuse,carol,version"), version->bytes);
+        CPPUNIT_ASSERT_EQUAL(std::string("refuse,carol,version,"), version->bytes.substr(0, 21));
         // A seal from nobody indexd knows: at most the bare relogin.
         SecureClient stranger("stranger");
         const Seal junk{{1, 2, 3, 4, 5, 6, 7, 8}, {8, 7, 6, 5, 4, 3, 2, 1}, 1, "x"};

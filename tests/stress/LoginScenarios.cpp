@@ -175,9 +175,9 @@ void forgedRefusal(const StressContext& context, Report& report)
     report.bound("peerd keeps running after a forged refusal", login.running, login.running ? "running" : login.exit);
 }
 
-// Row 7: forged challenges for bob from indexd's address at 200/s, half of
-// them echoing a random hello nonce; bob's peerd starts a second into it,
-// while indexd is stalled for a second.
+// Row 7: forged challenges for bob from indexd's address at 200/s, each
+// echoing a random hello nonce, none of them signed by indexd;
+// bob's peerd starts a second into it, while indexd is stalled for a second.
 void forgedChallenges(const StressContext& context, Report& report)
 {
     test::ChatNetwork net;
@@ -189,8 +189,8 @@ void forgedChallenges(const StressContext& context, Report& report)
     challenges.perSecond = 200;
     challenges.duration = context.flood();
     challenges.makePayload = [observed = endpointOf(bob)](const std::string&, std::uint64_t n) {
-        Challenge challenge{"bob", observed, randomNonce(), std::nullopt};
-        if (n % 2 == 1) challenge.echo = randomNonce();
+        Challenge challenge{"bob", observed, randomNonce(), randomNonce(), {}, {}, {}};
+        if (n % 2 == 1) challenge.sig.fill(1);
         return Protocol::encodeDatagram(challenge, TextEncoding::Utf8);
     };
     const auto end = StressContext::Clock::now() + context.flood();

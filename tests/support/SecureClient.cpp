@@ -7,6 +7,8 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <sodium.h>
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <ctime>
@@ -58,7 +60,7 @@ PeerKeys SecureClient::keys() const
     PeerKeys keys;
     keys.identity = _identity.publicKey();
     if (_kx) {
-        keys.kx = _kx->publicKey();
+        keys.kx = _claimedKx.value_or(_kx->publicKey());
         keys.kxSig = _kxSig;
     }
     return keys;
@@ -77,7 +79,9 @@ void SecureClient::sendRaw(const std::string& bytes, const std::string& to)
 
 void SecureClient::sendHello(const std::string& index, const std::string& dialect, std::optional<std::size_t> padding)
 {
-    Hello hello{_name, dialect, 0};
+    Nonce nonce{};
+    randombytes_buf(nonce.data(), nonce.size());
+    Hello hello{_name, dialect, 0, nonce};
     if (padding) {
         hello.padding = *padding;
     } else {
@@ -102,18 +106,19 @@ std::optional<Challenge> SecureClient::awaitChallenge(std::chrono::milliseconds 
 std::string SecureClient::authFor(const Challenge& challenge)
 {
     _kx = KxKeyPair::generate();
-    _kxSig = _identity.sign(SignedStatement::kx(_name, _kx->publicKey()));
+    _kxSig = _identity.sign(SignedStatement::kx(_identity.publicKey(), _name, _claimedKx.value_or(_kx->publicKey()),
+                                                challenge.indexIdentity, challenge.epoch));
     // Sessions belong to a key-exchange key: the peers' are made anew for this one.
     for (auto it = _peers.begin(); it != _peers.end();) {
-        auto session = SessionCipher::between(*_kx, it->second.keys.kx);
+        auto session = SessionCipher::between(*_kx, _identity, it->second.keys.identity, it->second.keys.kx);
         if (session) {
-            it->second.session = *session;
+            it->second.session = std::move(*session);
             ++it;
         } else {
             it = _peers.erase(it);
         }
     }
-    Auth auth{_name, challenge.observed, "peerchat/2", keys(), challenge.nonce, {}};
+    Auth auth{_name, challenge.observed, std::string(dialectToken(Dialect::Peerchat)), keys(), challenge.nonce, {}};
     auth.sig = _identity.sign(SignedStatement::auth(auth));
     _nonce = challenge.nonce;
     return Protocol::encodeDatagram(auth, TextEncoding::Utf8);
@@ -138,6 +143,10 @@ Parsed<Welcome> SecureClient::login(const std::string& index, std::chrono::milli
     if (!first) return Parsed<Welcome>::refuse("no challenge");
     const auto* challenge = std::get_if<Challenge>(&*first->message);
     if (!challenge) return Parsed<Welcome>::refuse(Protocol::encode(*first->message));
+    if (!SigningKey::verify(challenge->indexIdentity, SignedStatement::challenge(*challenge), challenge->sig))
+        return Parsed<Welcome>::refuse("the challenge's signature does not verify");
+    if (_indexPin && *_indexPin != challenge->indexIdentity)
+        return Parsed<Welcome>::refuse("the challenge is signed by another index key");
 
     sendRaw(authFor(*challenge), index);
     const auto reply = receiveMatching([&](const Received& r) { return isReply(r, false); }, left(deadline));
@@ -149,10 +158,14 @@ Parsed<Welcome> SecureClient::login(const std::string& index, std::chrono::milli
         return Parsed<Welcome>::refuse("the welcome's signature does not verify");
     if (_indexPin && *_indexPin != welcome->indexIdentity)
         return Parsed<Welcome>::refuse("the welcome is signed by another index key");
-    auto session = SessionCipher::between(*_kx, welcome->indexKx);
+    if (_claimedKx) {
+        _welcome = *welcome;
+        return *welcome;
+    }
+    auto session = SessionCipher::between(*_kx, _identity, welcome->indexIdentity, welcome->indexKx);
     if (!session) return Parsed<Welcome>::refuse("indexd's key-exchange key makes no session");
     _indexPin = welcome->indexIdentity;
-    _indexSession = *session;
+    _indexSession = std::move(*session);
     _welcome = *welcome;
     return *welcome;
 }
@@ -195,10 +208,14 @@ std::pair<std::string, PeerKeys> SecureClient::peer(const std::string& name) con
 
 bool SecureClient::addPeer(const std::string& name, const std::string& endpoint, const PeerKeys& keys)
 {
-    if (!_kx || !SigningKey::verify(keys.identity, SignedStatement::kx(name, keys.kx), keys.kxSig)) return false;
-    auto session = SessionCipher::between(*_kx, keys.kx);
+    if (!_kx || !_welcome ||
+        !SigningKey::verify(keys.identity,
+                            SignedStatement::kx(keys.identity, name, keys.kx, _welcome->indexIdentity, _welcome->epoch),
+                            keys.kxSig))
+        return false;
+    auto session = SessionCipher::between(*_kx, _identity, keys.identity, keys.kx);
     if (!session) return false;
-    _peers.insert_or_assign(name, Peer{endpoint, keys, *session});
+    _peers.insert_or_assign(name, Peer{endpoint, keys, std::move(*session)});
     return true;
 }
 
@@ -210,7 +227,7 @@ void SecureClient::sendToPeer(const std::string& name, const Message& inner)
 
 void SecureClient::sendMsg(const std::string& to, const std::string& stream, std::uint64_t seq, const std::string& text)
 {
-    sendToPeer(to, Msg{stream, seq, clockTime(), _name, text});
+    sendToPeer(to, Msg{stream, seq, clockTime(), _name, to, text});
 }
 
 bool SecureClient::signedByIndex(const Message& announcement) const

@@ -18,7 +18,7 @@
 
 namespace peerchat::test {
 
-/// A client that speaks peerchat/2 the way peerd does, built from common/'s
+/// A client that speaks peerchat/3 the way peerd does, built from common/'s
 /// codec and crypto classes and none of the daemons' code: a peer a test
 /// drives datagram by datagram. It logs in (hello, challenge, auth, welcome,
 /// checking indexd's signature), takes indexd's signed presence, keeps a
@@ -64,16 +64,21 @@ public:
     Parsed<Welcome> login(const std::string& index, std::chrono::milliseconds timeout = std::chrono::seconds(5));
     /// Takes only welcomes from this index identity key.
     void pinIndex(const PublicKey& indexIdentity) { _indexPin = indexIdentity; }
+    /// The next auth announces kx, someone else's key-exchange key, with a
+    /// KXSIG of this client's own: the misbinding attack. The client holds no
+    /// secret for kx, so that login makes no session with indexd.
+    void claimKx(const PublicKey& kx) { _claimedKx = kx; }
 
-    /// Sends `hello,NAME,DIALECT,PAD` to index, padded to Protocol::kMinHelloBytes unless padding is given.
-    void sendHello(const std::string& index, const std::string& dialect = "peerchat/2",
+    /// Sends `hello,NAME,DIALECT,HNONCE,PAD` to index with a random HNONCE,
+    /// padded to Protocol::kMinHelloBytes unless padding is given.
+    void sendHello(const std::string& index, const std::string& dialect = "peerchat/3",
                    std::optional<std::size_t> padding = std::nullopt);
     /// The next challenge that arrives within timeout (other datagrams are
     /// taken as receive() takes them); nullopt on timeout.
     std::optional<Challenge> awaitChallenge(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     /// The datagram answering challenge: an auth signed by this identity,
-    /// with a new key-exchange key. Not sent: login() sends it, a test may
-    /// keep it.
+    /// with a new key-exchange key and a KXSIG for the challenge's indexd
+    /// run. Not sent: login() sends it, a test may keep it.
     std::string authFor(const Challenge& challenge);
 
     // ---- once logged in --------------------------------------------------
@@ -93,8 +98,8 @@ public:
     /// The endpoint and keys of a peer the client has learnt; fails the test when it knows none.
     std::pair<std::string, PeerKeys> peer(const std::string& name) const;
     /// Learns where name is and its keys (as indexd published them; the kx
-    /// signature must verify) and opens a session with it; false when the
-    /// keys do not check out or make no session.
+    /// signature must verify for the indexd run of the welcome) and opens a
+    /// session with it; false when the keys do not check out or make no session.
     bool addPeer(const std::string& name, const std::string& endpoint, const PeerKeys& keys);
     /// Seals inner for peer name (learnt from presence, a roster or addPeer) and sends it to its endpoint.
     void sendToPeer(const std::string& name, const Message& inner);
@@ -153,6 +158,7 @@ private:
     std::optional<KxKeyPair> _kx;
     Signature _kxSig{};
     std::optional<PublicKey> _indexPin;
+    std::optional<PublicKey> _claimedKx;
     std::string _index;
     std::optional<Nonce> _nonce;
     std::optional<Welcome> _welcome;

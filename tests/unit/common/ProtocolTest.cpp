@@ -63,7 +63,8 @@ struct Describer
     std::string operator()(const Refuse& m) const { return "Refuse" + field(m.name) + field(m.reason) + field(m.echo); }
     std::string operator()(const Msg& m) const
     {
-        return "Msg" + field(m.stream) + field(std::to_string(m.seq)) + field(m.time) + field(m.from) + field(m.text);
+        return "Msg" + field(m.stream) + field(std::to_string(m.seq)) + field(m.time) + field(m.from) + field(m.to) +
+               field(m.text);
     }
     std::string operator()(const Ack& m) const { return "Ack" + field(m.from) + field(m.stream) + field(std::to_string(m.seq)); }
     std::string operator()(const Alive& m) const { return "Alive" + field(m.name) + field(std::to_string(m.seq)); }
@@ -81,7 +82,8 @@ struct Describer
     }
     std::string operator()(const Challenge& m) const
     {
-        return "Challenge" + field(m.name) + field(m.observed.toString()) + field(m.nonce) + field(m.echo);
+        return "Challenge" + field(m.name) + field(m.observed.toString()) + field(m.nonce) + field(m.echo) +
+               field(m.epoch) + field(m.indexIdentity) + field(m.sig);
     }
     std::string operator()(const Auth& m) const
     {
@@ -173,9 +175,9 @@ std::vector<Message> sampleMessages()
         Hello{"天涯", "peerchat/2", 150},
         Hello{"alice", "peerchat/2", 117, bytes<24>(8)},
         Hello{"bob", "peerchat/2", 0, bytes<24>(9)},
-        Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3)},
-        Challenge{"天涯", endpoint("[2001:db8::1]:65535"), bytes<24>(250)},
-        Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3), bytes<24>(8)},
+        Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3), bytes<24>(8), bytes<8>(1), bytes<32>(2), bytes<64>(3)},
+        Challenge{"天涯", endpoint("[2001:db8::1]:65535"), bytes<24>(250), bytes<24>(9), bytes<8>(4), bytes<32>(5),
+                  bytes<64>(6)},
         Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), bytes<64>(99)},
         Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)},
         Seal{bytes<8>(10), bytes<8>(20), 1, "\x01"},
@@ -183,8 +185,8 @@ std::vector<Message> sampleMessages()
         Post{"bob", "0123456789abcdef", 7, std::string("sealed\0box", 10)},
         Mail{"天涯", bytes<32>(77), "ff", Protocol::kMaxSequence, "box"},
         Relogin{},
-        Msg{"0123456789abcdef", 1, "15:04:05", "alice", "hello, with, commas"},
-        Msg{"a", Protocol::kMaxSequence, "12:00:00", "天涯", ""},
+        Msg{"0123456789abcdef", 1, "15:04:05", "alice", "bob", "hello, with, commas"},
+        Msg{"a", Protocol::kMaxSequence, "12:00:00", "天涯", "alice", ""},
         Ack{"bob", "0123456789abcdef", 7},
         Alive{"alice", 0},
         Alive{"天涯", 123456789},
@@ -269,8 +271,8 @@ public:
             CPPUNIT_ASSERT_EQUAL(describe(message), describe(decodeOk(text)));
             CPPUNIT_ASSERT_EQUAL(text, Protocol::encode(decodeOk(text)));
         }
-        CPPUNIT_ASSERT_EQUAL(std::string("msg,ff,3,12:00:01,alice,a,b"),
-                             Protocol::encode(Msg{"ff", 3, "12:00:01", "alice", "a,b"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("msg,ff,3,12:00:01,alice,bob,a,b"),
+                             Protocol::encode(Msg{"ff", 3, "12:00:01", "alice", "bob", "a,b"}));
         CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000,peerchat/2,42"),
                              Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 42}));
         // A presence sequence number is never written without a dialect.
@@ -281,9 +283,11 @@ public:
     void testRefuseMalformedReliabilityVerbs()
     {
         for (const std::string text :
-             {"msg,ff,1,12:00:00,alice", "msg,FF,1,12:00:00,alice,hi", "msg,0123456789abcdef0,1,12:00:00,alice,hi",
-              "msg,ff,0,12:00:00,alice,hi", "msg,ff,01,12:00:00,alice,hi", "msg,ff,-1,12:00:00,alice,hi",
-              "msg,ff,9223372036854775808,12:00:00,alice,hi", "msg,,1,12:00:00,alice,hi", "msg,ff,1,,alice,hi",
+             {"msg,ff,1,12:00:00,alice,bob", "msg,ff,1,12:00:00,alice,hi", "msg,FF,1,12:00:00,alice,bob,hi",
+              "msg,0123456789abcdef0,1,12:00:00,alice,bob,hi", "msg,ff,0,12:00:00,alice,bob,hi",
+              "msg,ff,01,12:00:00,alice,bob,hi", "msg,ff,-1,12:00:00,alice,bob,hi",
+              "msg,ff,9223372036854775808,12:00:00,alice,bob,hi", "msg,,1,12:00:00,alice,bob,hi",
+              "msg,ff,1,,alice,bob,hi", "msg,ff,1,12:00:00,alice,,hi", "msg,ff,1,12:00:00,alice,b b,hi",
               "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "alive,alice", "alive,alice,-3",
               "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
               "stored,bob,ff", "full,bob,ff,x", "full,bob,ff,3,Disk", "full,bob,ff,3,disk,x", "full,bob,ff,3,", "login,bob,127.0.0.1:6000,peerchat/2,0",
@@ -604,7 +608,8 @@ public:
     {
         CPPUNIT_ASSERT_EQUAL(std::string_view("seed"), dialectToken(Dialect::Seed));
         CPPUNIT_ASSERT_EQUAL(std::string_view("dotnet"), dialectToken(Dialect::DotNet));
-        CPPUNIT_ASSERT_EQUAL(std::string_view("peerchat/2"), dialectToken(Dialect::Peerchat));
+        CPPUNIT_ASSERT_EQUAL(std::string_view("peerchat/3"), dialectToken(Dialect::Peerchat));
+        CPPUNIT_ASSERT(!dialectFromToken("peerchat/2"));
         for (Dialect d : {Dialect::Seed, Dialect::DotNet, Dialect::Peerchat}) {
             CPPUNIT_ASSERT(dialectFromToken(dialectToken(d)) == d);
             // Every known token is a valid dialect field on the wire.
@@ -662,16 +667,19 @@ public:
     {
         const std::string k = Base64::encode(bytes<32>(11)), x = Base64::encode(bytes<32>(43)),
                           xs = Base64::encode(bytes<64>(75)), n = Base64::encode(bytes<24>(3)),
+                          h = Base64::encode(bytes<24>(8)), e = Base64::encode(bytes<8>(1)),
                           sig = Base64::encode(bytes<64>(99));
         CPPUNIT_ASSERT_EQUAL(std::size_t(43), k.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(86), sig.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(32), n.size());
         const std::vector<std::pair<Message, std::string>> cases = {
-            {Hello{"alice", "peerchat/2", 3}, "hello,alice,peerchat/2,000"},
-            {Hello{"alice", "peerchat/2", 0}, "hello,alice,peerchat/2,"},
-            {Challenge{"alice", endpoint("[::1]:5001"), bytes<24>(3)}, "challenge,alice,[::1]:5001," + n},
-            {Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), bytes<64>(99)},
-             "auth,alice,127.0.0.1:5001,peerchat/2," + k + "," + x + "," + xs + "," + n + "," + sig},
+            {Hello{"alice", "peerchat/3", 3, bytes<24>(8)}, "hello,alice,peerchat/3," + h + ",000"},
+            {Hello{"alice", "peerchat/3", 0, bytes<24>(8)}, "hello,alice,peerchat/3," + h + ","},
+            {Challenge{"alice", endpoint("[::1]:5001"), bytes<24>(3), bytes<24>(8), bytes<8>(1), bytes<32>(11),
+                       bytes<64>(99)},
+             "challenge,alice,[::1]:5001," + n + "," + h + "," + e + "," + k + "," + sig},
+            {Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/3", keys(11), bytes<24>(3), bytes<64>(99)},
+             "auth,alice,127.0.0.1:5001,peerchat/3," + k + "," + x + "," + xs + "," + n + "," + sig},
             {Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(99)},
              "welcome,alice,5003," + Base64::encode(bytes<8>(1)) + "," + Base64::encode(bytes<32>(2)) + ","
                  + Base64::encode(bytes<32>(3)) + "," + sig},
@@ -681,7 +689,9 @@ public:
             CPPUNIT_ASSERT_EQUAL(describe(message), describe(decodeOk(text)));
         }
         // A parser takes spaces after commas here too.
-        CPPUNIT_ASSERT_EQUAL(describe(cases[2].first), describe(decodeOk("challenge, alice, [::1]:5001, " + n)));
+        CPPUNIT_ASSERT_EQUAL(describe(cases[2].first),
+                             describe(decodeOk("challenge, alice, [::1]:5001, " + n + ", " + h + ", " + e + ", " + k +
+                                               ", " + sig)));
     }
 
     void testEncodeSignedPresenceExactly()
@@ -714,6 +724,7 @@ public:
             Logout{"bob", endpoint("127.0.0.1:6000"), 46, sig},
             Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), sig},
             Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), sig},
+            Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3), bytes<24>(8), bytes<8>(1), bytes<32>(2), sig},
         };
         for (const Message& message : signedOnes) {
             const std::string full = Protocol::encode(message);
@@ -738,7 +749,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(Protocol::encodeUnsigned(signedOnes[0]), Protocol::encodeUnsigned(decodeOk(spaced)));
         // Messages without a signature are their own unsigned text.
         for (const Message& message : sampleMessages()) {
-            if (std::holds_alternative<Auth>(message) || std::holds_alternative<Welcome>(message)) continue;
+            if (std::holds_alternative<Auth>(message) || std::holds_alternative<Welcome>(message) ||
+                std::holds_alternative<Challenge>(message))
+                continue;
             if (auto* login = std::get_if<Login>(&message); login && (login->sig || login->seq != 0)) continue;
             if (auto* logout = std::get_if<Logout>(&message); logout && logout->sig) continue;
             CPPUNIT_ASSERT_EQUAL(Protocol::encode(message), Protocol::encodeUnsigned(message));
@@ -801,8 +814,8 @@ public:
         // The good ones, so the bad ones below fail for the reason shown.
         decodeOk("hello,alice,peerchat/2,0");
         decodeOk("hello,alice,peerchat/2," + n + ",0");
-        decodeOk("challenge,alice,127.0.0.1:5001," + n);
-        decodeOk("challenge,alice,127.0.0.1:5001," + n + "," + n);
+        const std::string signedPart = "," + e + "," + k + "," + sig;
+        decodeOk("challenge,alice,127.0.0.1:5001," + n + "," + n + signedPart);
         decodeOk("refuse,alice,taken," + n);
         decodeOk("auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + sig);
         decodeOk("welcome,alice,5003," + e + "," + k + "," + k + "," + sig);
@@ -810,13 +823,22 @@ public:
                  "hello,alice,peerchat/2", "hello,alice", "hello,alice,peerchat/2,0,0", "hello,alice,peerchat/2,1",
                  "hello,alice,peerchat/2,00x", "hello,alice,Peerchat/2,0", "hello,,peerchat/2,0",
                  "hello,alice,peerchat/2," + std::string(513, '0'),
-                 "challenge,alice,127.0.0.1:5001", "challenge,alice,127.0.0.1:5001," + n + "," + n + "," + n,
-                 "challenge,alice,127.0.0.1:5001," + n + "," + k, "hello,alice,peerchat/2," + n + "," + n,
+                 "challenge,alice,127.0.0.1:5001", "challenge,alice,127.0.0.1:5001," + n,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + n,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + n + "," + e + "," + k,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + n + signedPart + ",x",
+                 "challenge,alice,127.0.0.1:5001," + n + "," + n + "," + n + "," + k + "," + sig,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + n + "," + e + "," + n + "," + sig,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + n + "," + e + "," + k + "," + k,
+                 "challenge,alice,127.0.0.1:5001," + n + "," + k + signedPart, "hello,alice,peerchat/2," + n + "," + n,
                  "hello,alice,peerchat/2," + k + ",0", "hello,alice,peerchat/2," + n + ",0,0",
                  "refuse,alice,taken," + k, "refuse,alice,taken," + n + "," + n, "refuse,alice,taken,",
-                 "challenge,alice,127.0.0.1:5001," + n.substr(1), "challenge,alice,127.0.0.1:5001," + n + "A",
-                 "challenge,alice,127.0.0.1:5001," + n + "==", "challenge,alice,127.0.0.1:5001," + k,
-                 "challenge,alice,localhost:5001," + n, "challenge,a b,127.0.0.1:5001," + n,
+                 "challenge,alice,127.0.0.1:5001," + n.substr(1) + "," + n + signedPart,
+                 "challenge,alice,127.0.0.1:5001," + n + "A," + n + signedPart,
+                 "challenge,alice,127.0.0.1:5001," + n + "==," + n + signedPart,
+                 "challenge,alice,127.0.0.1:5001," + k + "," + n + signedPart,
+                 "challenge,alice,localhost:5001," + n + "," + n + signedPart,
+                 "challenge,a b,127.0.0.1:5001," + n + "," + n + signedPart,
                  "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n,
                  "auth,alice,127.0.0.1:5001,peerchat/2,-,-,-," + n + "," + sig,
                  "auth,alice,127.0.0.1:5001,peerchat/2," + k + "," + k + "," + k + "," + n + "," + sig,
@@ -879,19 +901,24 @@ public:
     void testPadHelloBeyondAnyChallenge()
     {
         // The longest challenge: longest name, longest IPv6 endpoint.
-        const Challenge longest{std::string(32, 'a'), endpoint("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"),
-                                bytes<24>(1), bytes<24>(2)};
+        const Challenge longest{std::string(32, 'a'),
+                                endpoint("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"),
+                                bytes<24>(1),
+                                bytes<24>(2),
+                                bytes<8>(3),
+                                bytes<32>(4),
+                                bytes<64>(5)};
         const std::size_t challenge = Protocol::encode(longest).size();
         CPPUNIT_ASSERT_MESSAGE(std::to_string(challenge), challenge < Protocol::kMinHelloBytes);
         // The answers indexd gives a hello or an auth are never longer than the least hello.
         CPPUNIT_ASSERT(Protocol::encode(Refuse{std::string(32, 'a'), "version", bytes<24>(3)}).size()
                        < Protocol::kMinHelloBytes);
         // The shortest hello padded to the least length still parses, as does the most padding.
-        const std::size_t bare = Protocol::encode(Hello{"a", "peerchat/2", 0}).size();
-        const Message padded = Hello{"a", "peerchat/2", Protocol::kMinHelloBytes - bare};
+        const std::size_t bare = Protocol::encode(Hello{"a", "peerchat/3", 0, bytes<24>(6)}).size();
+        const Message padded = Hello{"a", "peerchat/3", Protocol::kMinHelloBytes - bare, bytes<24>(6)};
         CPPUNIT_ASSERT_EQUAL(Protocol::kMinHelloBytes, Protocol::encode(padded).size());
         CPPUNIT_ASSERT_EQUAL(describe(padded), describe(decodeOk(Protocol::encode(padded))));
-        decodeOk(Protocol::encode(Hello{std::string(32, 'a'), "peerchat/2", 512}));
+        decodeOk(Protocol::encode(Hello{std::string(32, 'a'), "peerchat/3", 512, bytes<24>(7)}));
     }
 
     void testFitSealedPostOfLongestText()
@@ -901,12 +928,13 @@ public:
         // recipient with it (a mail is the larger: it names FROM's key).
         const SigningKey alice = SigningKey::generate(), bob = SigningKey::generate();
         const KxKeyPair aliceKx = KxKeyPair::generate(), indexKx = KxKeyPair::generate();
-        auto aliceToIndex = SessionCipher::between(aliceKx, indexKx.publicKey());
-        auto indexFromAlice = SessionCipher::between(indexKx, aliceKx.publicKey());
+        const SigningKey index = SigningKey::generate();
+        auto aliceToIndex = SessionCipher::between(aliceKx, alice, index.publicKey(), indexKx.publicKey());
+        auto indexFromAlice = SessionCipher::between(indexKx, index, alice.publicKey(), aliceKx.publicKey());
         CPPUNIT_ASSERT(aliceToIndex && indexFromAlice);
 
         const std::string name(32, 'n');
-        const Msg longest{"0123456789abcdef", Protocol::kMaxSequence, std::string(32, 't'), name,
+        const Msg longest{"0123456789abcdef", Protocol::kMaxSequence, std::string(32, 't'), name, name,
                           std::string(Protocol::kMaxTextBytes, 'x')};
         const std::string box = OfflineBox::seal(alice, bob.publicKey(), Protocol::encode(longest));
         const std::string post = Protocol::encode(Post{name, longest.stream, longest.seq, box});

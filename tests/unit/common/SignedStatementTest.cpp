@@ -33,6 +33,7 @@ class SignedStatementTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(SignedStatementTest);
     CPPUNIT_TEST(testStateKxExactly);
+    CPPUNIT_TEST(testStateChallengeWithoutItsSignature);
     CPPUNIT_TEST(testStateAuthWithoutItsSignature);
     CPPUNIT_TEST(testStateWelcomeWithNonce);
     CPPUNIT_TEST(testStatePresenceWithEpoch);
@@ -46,8 +47,35 @@ class SignedStatementTest : public CppUnit::TestFixture
 public:
     void testStateKxExactly()
     {
-        const PublicKey kx = bytes<32>(7);
-        CPPUNIT_ASSERT_EQUAL("peerchat/2 kx\n天涯\n" + Base64::encode(kx), SignedStatement::kx("天涯", kx));
+        const PublicKey identity = bytes<32>(1), kx = bytes<32>(7), index = bytes<32>(9);
+        const Epoch epoch = bytes<8>(3);
+        CPPUNIT_ASSERT_EQUAL("peerchat/3 kx\n" + Base64::encode(identity) + "\n天涯\n" + Base64::encode(kx) + "\n" +
+                                 Base64::encode(index) + "\n" + Base64::encode(epoch),
+                             SignedStatement::kx(identity, "天涯", kx, index, epoch));
+        // Bound to its holder, its name, its key, the indexd and the run: change any, another statement.
+        const std::string base = SignedStatement::kx(identity, "天涯", kx, index, epoch);
+        const std::set<std::string> others = {
+            SignedStatement::kx(bytes<32>(2), "天涯", kx, index, epoch),
+            SignedStatement::kx(identity, "天", kx, index, epoch),
+            SignedStatement::kx(identity, "天涯", bytes<32>(8), index, epoch),
+            SignedStatement::kx(identity, "天涯", kx, bytes<32>(10), epoch),
+            SignedStatement::kx(identity, "天涯", kx, index, bytes<8>(4)),
+        };
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5), others.size());
+        CPPUNIT_ASSERT(others.count(base) == 0);
+    }
+
+    void testStateChallengeWithoutItsSignature()
+    {
+        Challenge challenge{"alice",     endpoint("127.0.0.1:5001"), bytes<24>(1), bytes<24>(2),
+                            bytes<8>(3), bytes<32>(4),              bytes<64>(5)};
+        const std::string wire = Protocol::encode(challenge);
+        const std::string expected = "peerchat/3 challenge\n" + wire.substr(0, wire.rfind(','));
+        CPPUNIT_ASSERT_EQUAL(expected, SignedStatement::challenge(challenge));
+        challenge.sig = bytes<64>(6);
+        CPPUNIT_ASSERT_EQUAL(expected, SignedStatement::challenge(challenge));
+        challenge.observed = endpoint("127.0.0.1:5002");
+        CPPUNIT_ASSERT(expected != SignedStatement::challenge(challenge));
     }
 
     void testStateAuthWithoutItsSignature()
@@ -55,7 +83,7 @@ public:
         Auth auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)},
                   bytes<24>(4), bytes<64>(5)};
         const std::string wire = Protocol::encode(auth);
-        const std::string expected = "peerchat/2 auth\n" + wire.substr(0, wire.rfind(','));
+        const std::string expected = "peerchat/3 auth\n" + wire.substr(0, wire.rfind(','));
         CPPUNIT_ASSERT_EQUAL(expected, SignedStatement::auth(auth));
         // The signature field is not part of what it signs.
         auth.sig = bytes<64>(99);
@@ -66,7 +94,7 @@ public:
     {
         const Welcome welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)};
         const std::string wire = Protocol::encode(welcome);
-        CPPUNIT_ASSERT_EQUAL("peerchat/2 welcome\n" + Base64::encode(bytes<24>(9)) + "\n" + wire.substr(0, wire.rfind(',')),
+        CPPUNIT_ASSERT_EQUAL("peerchat/3 welcome\n" + Base64::encode(bytes<24>(9)) + "\n" + wire.substr(0, wire.rfind(',')),
                              SignedStatement::welcome(welcome, bytes<24>(9)));
         // A welcome answers one login: another nonce, another statement.
         CPPUNIT_ASSERT(SignedStatement::welcome(welcome, bytes<24>(9)) != SignedStatement::welcome(welcome, bytes<24>(10)));
@@ -75,7 +103,7 @@ public:
     void testStatePresenceWithEpoch()
     {
         const Epoch epoch = bytes<8>(50);
-        const std::string head = "peerchat/2 presence\n" + Base64::encode(epoch) + "\n";
+        const std::string head = "peerchat/3 presence\n" + Base64::encode(epoch) + "\n";
         const Login login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44,
                           PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)}, bytes<64>(4)};
         const std::string wire = Protocol::encode(login);
@@ -108,11 +136,9 @@ public:
         const PublicKey ephemeral = bytes<32>(2);
         const std::string msg = "msg,1a,1,T,alice,bob,hi";
         const std::string statement = SignedStatement::mail(recipient, ephemeral, msg);
-        // The dialect token before the space is testStateKxExactly's business; here the purpose and the bytes.
-        CPPUNIT_ASSERT(statement.rfind("peerchat/", 0) == 0);
-        CPPUNIT_ASSERT_EQUAL("mail\n" + std::string(recipient.begin(), recipient.end())
-                                 + std::string(ephemeral.begin(), ephemeral.end()) + msg,
-                             statement.substr(statement.find(' ') + 1));
+        CPPUNIT_ASSERT_EQUAL("peerchat/3 mail\n" + std::string(recipient.begin(), recipient.end()) +
+                                 std::string(ephemeral.begin(), ephemeral.end()) + msg,
+                             statement);
         CPPUNIT_ASSERT(statement != SignedStatement::mail(ephemeral, recipient, msg));
     }
 
@@ -124,12 +150,13 @@ public:
         const std::set<std::string> statements = {
             SignedStatement::presence(decodeOk(text), epoch),
             SignedStatement::roster(RosterCodec::digest(text), epoch, bytes<24>(0)),
-            SignedStatement::kx("bob", bytes<32>(0)),
+            SignedStatement::kx(bytes<32>(0), "bob", bytes<32>(0), bytes<32>(0), epoch),
+            SignedStatement::challenge(Challenge{"bob", endpoint("127.0.0.1:6000")}),
         };
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), statements.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), statements.size());
         std::set<std::string> purposes;
         for (const std::string& s : statements) purposes.insert(s.substr(0, s.find('\n')));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), purposes.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), purposes.size());
     }
 
     void testVerifySignatureOverReceivedMessage()
@@ -150,11 +177,13 @@ public:
         const SigningKey alice = SigningKey::generate();
         Auth auth{"alice", endpoint("[::1]:5001"), "peerchat/2", PeerKeys{alice.publicKey(), bytes<32>(2), {}},
                   bytes<24>(4), {}};
-        auth.keys.kxSig = alice.sign(SignedStatement::kx(auth.name, auth.keys.kx));
+        auth.keys.kxSig = alice.sign(SignedStatement::kx(alice.publicKey(), auth.name, auth.keys.kx, index.publicKey(), epoch));
         auth.sig = alice.sign(SignedStatement::auth(auth));
         const Auth back = std::get<Auth>(decodeOk(Protocol::encode(auth)));
         CPPUNIT_ASSERT(SigningKey::verify(back.keys.identity, SignedStatement::auth(back), back.sig));
-        CPPUNIT_ASSERT(SigningKey::verify(back.keys.identity, SignedStatement::kx(back.name, back.keys.kx), back.keys.kxSig));
+        CPPUNIT_ASSERT(SigningKey::verify(
+            back.keys.identity, SignedStatement::kx(back.keys.identity, back.name, back.keys.kx, index.publicKey(), epoch),
+            back.keys.kxSig));
 
         const std::string signedPart = RosterCodec::encode({RosterEntry{"alice", endpoint("127.0.0.1:5001"), "peerchat/2",
                                                                         back.keys}},

@@ -5,6 +5,7 @@
 
 #include "RecordingSink.h"
 #include "SeedClient.h"
+#include "TestPeer.h"
 #include "VerifiedPresence.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -84,7 +85,7 @@ public:
         const Login toErin = std::get<Login>(verifiedPresence(sink.to(endpoint("127.0.0.1:5005")).at(0), _identity));
         CPPUNIT_ASSERT_EQUAL(std::string("dave"), toErin.name);
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5004"), toErin.endpoint.toString());
-        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), toErin.dialect);
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), toErin.dialect);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), toErin.seq);
         const PeerKeys& keys = *_directory.find("dave")->keys;
         CPPUNIT_ASSERT(toErin.keys && toErin.keys->identity == keys.identity);
@@ -142,19 +143,21 @@ public:
     void testAnnounceReachesManyUsersWithOneSignature()
     {
         Directory big;
-        const auto index = KxKeyPair::generate();
         const auto identity = SigningKey::generate();
-        const auto kx = KxKeyPair::generate();
         constexpr int kUsers = 20000;
         for (int i = 0; i < kUsers; ++i) {
             const std::string name = "u" + std::to_string(i);
             std::optional<PeerSession> s;
-            if (i % 3 == 0)
-                s = PeerSession{PeerKeys{identity.publicKey(), kx.publicKey(), {}},
-                                *peerchat::SessionCipher::between(index, kx.publicKey())};
+            if (i % 3 == 0) {
+                const auto kx = KxKeyPair::generate();
+                s.emplace(PeerSession{
+                    PeerKeys{identity.publicKey(), kx.publicKey(), {}},
+                    std::move(*peerchat::SessionCipher::between(_identity.kx(), _identity.key(), identity.publicKey(),
+                                                                kx.publicKey()))});
+            }
+            const Dialect dialect = s ? Dialect::Peerchat : Dialect::Seed;
             big.login(name, endpoint("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":5000"),
-                      s ? Dialect::Peerchat : Dialect::Seed, Poco::Net::IPAddress("10.0.0.1"), Directory::TimePoint(),
-                      s);
+                      dialect, Poco::Net::IPAddress("10.0.0.1"), Directory::TimePoint(), std::move(s));
         }
         RecordingSink sink;
         Broadcaster(big, sink, _identity).announceLogin(*big.find("u0"), 1);
@@ -175,11 +178,7 @@ private:
 
     PeerSession session(const std::string& name)
     {
-        const auto kx = KxKeyPair::generate();
-        const auto identity = SigningKey::generate();
-        return PeerSession{PeerKeys{identity.publicKey(), kx.publicKey(),
-                                    identity.sign(SignedStatement::kx(name, kx.publicKey()))},
-                           *peerchat::SessionCipher::between(_identity.kx(), kx.publicKey())};
+        return peerchat::test::TestPeer(name, "127.0.0.1:1").sessionAt(_identity);
     }
 
     IndexIdentity _identity;

@@ -49,6 +49,7 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLoginWithNewKxIsChangedAndReplacesSession);
     CPPUNIT_TEST(testLoginKindTellsWithoutChanging);
     CPPUNIT_TEST(testLeavingDropsSession);
+    CPPUNIT_TEST(testHolderOfLiveKxOnly);
     CPPUNIT_TEST(testFindAtEndpoint);
     CPPUNIT_TEST(testLoginOfNameOnlineElsewhereIsTaken);
     CPPUNIT_TEST(testLoginDisplacesNameAtSameEndpoint);
@@ -194,6 +195,23 @@ public:
         CPPUNIT_ASSERT(!d.session("frank"));
     }
 
+    void testHolderOfLiveKxOnly()
+    {
+        Directory d;
+        const auto kx = KxKeyPair::generate();
+        const auto next = KxKeyPair::generate();
+        CPPUNIT_ASSERT(!d.holderOf(kx.publicKey()));
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
+        CPPUNIT_ASSERT_EQUAL(std::string("dave"), *d.holderOf(kx.publicKey()));
+        // A new key at the same endpoint takes over; the old one is held by nobody, and retired.
+        loginPeerchat(d, "dave", "127.0.0.1:5004", next);
+        CPPUNIT_ASSERT(!d.holderOf(kx.publicKey()));
+        CPPUNIT_ASSERT(d.isRetired(kx.publicKey()));
+        CPPUNIT_ASSERT_EQUAL(std::string("dave"), *d.holderOf(next.publicKey()));
+        d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
+        CPPUNIT_ASSERT(!d.holderOf(next.publicKey()));
+    }
+
     void testFindAtEndpoint()
     {
         Directory d;
@@ -304,7 +322,7 @@ public:
             CPPUNIT_ASSERT(!e.keys);
         }
         const std::set<std::string> expected{"alice 127.0.0.1:5001 seed", "carol 127.0.0.1:6000 dotnet",
-                                             "dave [::1]:7000 peerchat/2"};
+                                             "dave [::1]:7000 peerchat/3"};
         CPPUNIT_ASSERT(rows == expected);
     }
 
@@ -459,17 +477,20 @@ public:
     }
 
 private:
-    // Logs name in at endpoint at as a peerchat/2 user with the identity key
+    // Logs name in at endpoint at as a peerchat/3 user with the identity key
     // _identity and the kx pair kx, as its auth would; _index is indexd's kx pair.
     LoginOutcome loginPeerchat(Directory& d, const std::string& name, const std::string& at, const KxKeyPair& kx) const
     {
         const peerchat::PeerKeys keys{_identity.publicKey(), kx.publicKey(),
-                                      _identity.sign(peerchat::SignedStatement::kx(name, kx.publicKey()))};
+                                      _identity.sign(peerchat::SignedStatement::kx(_identity.publicKey(), name,
+                                                                                   kx.publicKey(), {}, {}))};
+        auto cipher = peerchat::SessionCipher::between(_index, _indexKey, _identity.publicKey(), kx.publicKey());
         return d.login(name, endpoint(at), Dialect::Peerchat, ip("127.0.0.1"), kT0,
-                       PeerSession{keys, *peerchat::SessionCipher::between(_index, kx.publicKey())});
+                       PeerSession{keys, std::move(*cipher)});
     }
 
     const KxKeyPair _index = KxKeyPair::generate();
+    const SigningKey _indexKey = SigningKey::generate();
     const SigningKey _identity = SigningKey::generate();
 };
 

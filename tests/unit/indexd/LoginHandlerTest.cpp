@@ -141,6 +141,8 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReloginWithNewKxAnnouncedAgain);
     CPPUNIT_TEST(testReloginWithSameKeysKeepsSession);
     CPPUNIT_TEST(testLoginWithKxOfEndedSessionRefusedAuth);
+    CPPUNIT_TEST(testAuthWithKxOfAnotherLiveUserRefusedAuth);
+    CPPUNIT_TEST(testAuthWithKxSigOfAnotherRunRefusedAuth);
     CPPUNIT_TEST(testLoginsOfOneIdentityLimitedRefusedBusy);
     CPPUNIT_TEST(testOversizeDatagramDropped);
     CPPUNIT_TEST(testFloodFromOneAddressRateLimited);
@@ -218,20 +220,30 @@ public:
 
     void testChallengeAndRefusalEchoHelloNonce()
     {
-        Hello hello{"alice", "peerchat/2", 150, nonce(7)};
+        Hello hello{"alice", "peerchat/3", 300, nonce(7)};
         receive(Protocol::encode(hello), "127.0.0.1:5001");
         const auto challenge = std::get<peerchat::Challenge>(Protocol::decode(lastTo("127.0.0.1:5001")).value());
         CPPUNIT_ASSERT(challenge.echo == nonce(7));
-        hello.dialect = "peerchat/3";
+        // Signed by indexd for this run: peerd signs only an OBSERVED indexd vouches for.
+        CPPUNIT_ASSERT(challenge.indexIdentity == _identity->publicKey());
+        CPPUNIT_ASSERT(challenge.epoch == _identity->epoch());
+        CPPUNIT_ASSERT(
+            SigningKey::verify(_identity->publicKey(), SignedStatement::challenge(challenge), challenge.sig));
+        hello.dialect = "peerchat/2";
         hello.nonce = nonce(8);
         receive(Protocol::encode(hello), "127.0.0.1:5001");
         const Refuse refused = refusal(lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT_EQUAL(std::string("version"), refused.reason);
         CPPUNIT_ASSERT(refused.echo == nonce(8));
-        // A hello without one (a peerd from before) gets none back.
-        TestPeer bob("bob", "127.0.0.1:5002");
-        receive(bob.hello(), "127.0.0.1:5002");
-        CPPUNIT_ASSERT(!std::get<peerchat::Challenge>(Protocol::decode(lastTo("127.0.0.1:5002")).value()).echo);
+        // A peerchat/2 hello without one gets its refusal without an echo;
+        // a peerchat/3 hello without one is malformed and gets nothing.
+        hello.nonce.reset();
+        receive(Protocol::encode(hello), "127.0.0.2:5001");
+        CPPUNIT_ASSERT(!refusal(lastTo("127.0.0.2:5001")).echo);
+        _sink->sent.clear();
+        hello.dialect = "peerchat/3";
+        receive(Protocol::encode(hello), "127.0.0.3:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
     }
 
     void testRefusalsOfAuthEchoItsNonce()
@@ -262,7 +274,7 @@ public:
 
     void testHelloOfOtherVersionRefused()
     {
-        receive("hello,alice,peerchat/3," + std::string(170, '0'), "127.0.0.1:5001");
+        receive("hello,alice,peerchat/2," + std::string(170, '0'), "127.0.0.1:5001");
         receive("hello,bob,peerchat/1," + std::string(170, '0'), "127.0.0.1:5002");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"refuse,alice,version"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"refuse,bob,version"}));
@@ -338,11 +350,13 @@ public:
         const Login announced = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), announced.endpoint.toString());
-        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), announced.dialect);
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), announced.dialect);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), announced.seq);
         CPPUNIT_ASSERT(announced.keys && announced.keys->identity == alice.key().publicKey());
         CPPUNIT_ASSERT(announced.keys->kx == alice.kx().publicKey());
-        CPPUNIT_ASSERT(SigningKey::verify(alice.key().publicKey(), SignedStatement::kx("alice", alice.kx().publicKey()),
+        CPPUNIT_ASSERT(SigningKey::verify(alice.key().publicKey(),
+                                          SignedStatement::kx(alice.key().publicKey(), "alice", alice.kx().publicKey(),
+                                                              _identity->publicKey(), _identity->epoch()),
                                           announced.keys->kxSig));
         // alice hears of nobody: she fetches the roster.
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentTo("[::1]:5001").size());
@@ -434,6 +448,43 @@ public:
         receive(Protocol::encode(auth), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
         CPPUNIT_ASSERT(!_directory->find("alice"));
+    }
+
+    // Row 1 of issue 10: mallory announces alice's key-exchange key, with a
+    // KXSIG of her own, while alice is online. Before, indexd welcomed her.
+    void testAuthWithKxOfAnotherLiveUserRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer mallory("mallory", "127.0.0.1:5009");
+        login(alice);
+        Auth auth = mallory.authFor(challengeFor(mallory));
+        auth.keys.kx = alice.kx().publicKey();
+        auth.keys.kxSig = mallory.key().sign(SignedStatement::kx(mallory.key().publicKey(), "mallory", auth.keys.kx,
+                                                                 _identity->publicKey(), _identity->epoch()));
+        auth.sig = mallory.key().sign(SignedStatement::auth(auth));
+        receive(Protocol::encode(auth), "127.0.0.1:5009");
+        CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5009")).reason);
+        CPPUNIT_ASSERT(!_directory->find("mallory"));
+        CPPUNIT_ASSERT(_directory->find("alice")->keys->kx == alice.kx().publicKey());
+    }
+
+    // Row 3: a KXSIG made for another indexd run (an earlier epoch, or another
+    // indexd) does not pass for this one.
+    void testAuthWithKxSigOfAnotherRunRefusedAuth()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        const IndexIdentity other(SigningKey::generate());
+        for (const auto& [index, epoch] : {std::pair{_identity->publicKey(), other.epoch()},
+                                           std::pair{other.publicKey(), _identity->epoch()}}) {
+            Auth auth = alice.authFor(challengeFor(alice));
+            auth.keys = alice.keys(index, epoch);
+            auth.sig = alice.key().sign(SignedStatement::auth(auth));
+            receive(Protocol::encode(auth), "127.0.0.1:5001");
+            CPPUNIT_ASSERT_EQUAL(std::string("auth"), refusal(lastTo("127.0.0.1:5001")).reason);
+            CPPUNIT_ASSERT(!_directory->find("alice"));
+        }
+        login(alice);
+        CPPUNIT_ASSERT(_directory->find("alice"));
     }
 
     void testAuthToExpiredChallengeRefusedAuth()
@@ -627,7 +678,7 @@ public:
         Poco::Logger::get("LoginHandler").setLevel(Poco::Message::PRIO_INFORMATION);
         for (int i = 0; i < 100; ++i) receive("garbage " + std::to_string(i), "127.0.0.1:5001");
         receive(std::string(Protocol::kMaxDatagramBytes + 1, 'x'), "127.0.0.2:5002");
-        receive("hello,bob,peerchat/3," + std::string(170, '0'), "127.0.0.3:5003");
+        receive("hello,bob,peerchat/2," + std::string(170, '0'), "127.0.0.3:5003");
         CPPUNIT_ASSERT(_log->lines.empty());
 
         _handler->reportDrops(milliseconds(10000));
@@ -637,7 +688,7 @@ public:
                                          "(first from 127.0.0.1:5001: no fields after verb), 96 rate-limited (first "
                                          "from 127.0.0.1:5001: its address sent more than 2 a second (4 at once) that "
                                          "do not come sealed from a logged-in user), 1 refused "
-                                         "(first from 127.0.0.3:5003: hello bob: version, dialect peerchat/3 is not "
+                                         "(first from 127.0.0.3:5003: hello bob: version, dialect peerchat/2 is not "
                                          "supported)"),
                              _log->lines.front());
         // Nothing new, nothing logged.
@@ -669,7 +720,7 @@ public:
         legacyLogin("login,t,1.2.3.4:1", "127.0.0.1:6001");
         legacyLogin(toUtf16le("login,d,1.2.3.4:1"), "1.2.3.4:9");
         const std::vector<std::pair<std::string, std::string>> requests{
-            {"hello,a,peerchat/3,", "127.0.0.1:65535"},          // refuse version
+            {"hello,a,peerchat/2,", "127.0.0.1:65535"},          // refuse version
             {"login,a,1.2.3.4:1", "127.0.0.1:65534"},            // Accept
             {"login,b,[::1]:1", "127.0.0.1:65533"},              // Accept
             {"login,k,1.2.3.4:1", "127.0.0.1:65532"},            // refuse key
@@ -1279,8 +1330,9 @@ private:
     static std::string sealFromNowhere()
     {
         TestPeer stranger("x", "127.0.0.1:1");
-        auto index = peerchat::KxKeyPair::generate();
-        auto cipher = peerchat::SessionCipher::between(stranger.kx(), index.publicKey());
+        const IndexIdentity other(SigningKey::generate());
+        auto cipher = peerchat::SessionCipher::between(stranger.kx(), stranger.key(), other.publicKey(),
+                                                       other.kx().publicKey());
         return Protocol::encode(cipher->seal(""));
     }
 

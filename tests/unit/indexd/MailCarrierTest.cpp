@@ -417,10 +417,9 @@ private:
     void login(TestPeer& peer)
     {
         _directory.login(peer.name(), peer.endpoint(), Dialect::Peerchat, peer.endpoint().host(), kT0,
-                         peerchat::PeerSession{peer.keys(), *peerchat::SessionCipher::between(
-                                                                _identity.kx(), peer.kx().publicKey())});
+                         peer.sessionAt(_identity));
         _keys->bind(peer.name(), peer.key().publicKey());
-        peer.sessionWith(_identity.kx().publicKey());
+        peer.sessionWith(_identity);
     }
 
     // What was sent to peer, opened; takes it out of the sink.

@@ -6,6 +6,7 @@
 
 #include "RecordingSink.h"
 #include "SmallWindowSocket.h"
+#include "TestPeer.h"
 #include "Wait.h"
 
 #include <Poco/Net/NetException.h>
@@ -119,18 +120,15 @@ public:
 
     void testPeerchatRosterCarriesKeysAndSignature()
     {
-        const auto identity = SigningKey::generate();
-        const auto kx = peerchat::KxKeyPair::generate();
-        const peerchat::PeerKeys keys{identity.publicKey(), kx.publicKey(),
-                                      identity.sign(peerchat::SignedStatement::kx("erin", kx.publicKey()))};
-        _directory.login("erin", endpoint("127.0.0.1:5005"), Dialect::Peerchat, endpoint("127.0.0.1:5005").host(),
-                         Directory::TimePoint(),
-                         peerchat::PeerSession{keys, *peerchat::SessionCipher::between(_identity.kx(), kx.publicKey())});
+        const peerchat::test::TestPeer erin("erin", "127.0.0.1:5005");
+        const peerchat::PeerKeys keys = erin.keys(_identity.publicKey(), _identity.epoch());
+        _directory.login("erin", erin.endpoint(), Dialect::Peerchat, erin.endpoint().host(), Directory::TimePoint(),
+                         erin.sessionAt(_identity));
         start(RosterFormat::Peerchat);
         RosterTrailer trailer;
         const auto entries = fetchPeerchat(&trailer);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), entries.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/2"), entries[0].dialect);
+        CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), entries[0].dialect);
         CPPUNIT_ASSERT(entries[0].keys && entries[0].keys->identity == keys.identity);
         CPPUNIT_ASSERT(entries[0].keys->kx == keys.kx);
         CPPUNIT_ASSERT(entries[0].keys->kxSig == keys.kxSig);

@@ -32,9 +32,8 @@ public:
     {
         TestPeer dave("dave", "[::1]:5004");
         _directory.login("dave", dave.endpoint(), Dialect::Peerchat, dave.endpoint().host(), Directory::TimePoint(),
-                         peerchat::PeerSession{dave.keys(), *peerchat::SessionCipher::between(
-                                                                _identity.kx(), dave.kx().publicKey())});
-        dave.sessionWith(_identity.kx().publicKey());
+                         dave.sessionAt(_identity));
+        dave.sessionWith(_identity);
         SealedSender sender(_directory, _sink);
         CPPUNIT_ASSERT(sender.send("dave", Seen{42}));
         CPPUNIT_ASSERT(sender.send("dave", Seen{43}));

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "Directory.h"
 #include "Endpoint.h"
+#include "IndexIdentity.h"
 #include "KxKeyPair.h"
 #include "Protocol.h"
 #include "SessionCipher.h"
@@ -13,7 +15,7 @@
 
 namespace peerchat::test {
 
-/// A peerchat/2 peerd as indexd sees it, made of the real crypto classes:
+/// A peerchat/3 peerd as indexd sees it, made of the real crypto classes:
 /// an identity key, the key-exchange pair of its current login, and its
 /// session with indexd once welcomed. It builds the datagrams a peerd sends
 /// (hello, auth, seals) and opens what indexd seals for it.
@@ -33,16 +35,26 @@ public:
     const SigningKey& key() const { return _key; }
     const KxKeyPair& kx() const { return _kx; }
 
-    /// The keys this peer's auth presents, its kx signature included.
-    PeerKeys keys() const
+    /// The keys this peer's auth presents, its kx signature included (made
+    /// for the indexd run of indexIdentity and epoch).
+    PeerKeys keys(const PublicKey& indexIdentity = {}, const Epoch& epoch = {}) const
     {
-        return PeerKeys{_key.publicKey(), _kx.publicKey(), _key.sign(SignedStatement::kx(_name, _kx.publicKey()))};
+        return PeerKeys{_key.publicKey(), _kx.publicKey(),
+                        _key.sign(SignedStatement::kx(_key.publicKey(), _name, _kx.publicKey(), indexIdentity, epoch))};
+    }
+
+    /// What indexd holds for this peer once its auth is taken: its keys and
+    /// indexd's side of the session.
+    PeerSession sessionAt(const IndexIdentity& index) const
+    {
+        auto cipher = SessionCipher::between(index.kx(), index.key(), _key.publicKey(), _kx.publicKey());
+        return PeerSession{keys(index.publicKey(), index.epoch()), std::move(*cipher)};
     }
 
     /// A hello padded to Protocol::kMinHelloBytes, or with the padding given.
     std::string hello(std::optional<std::size_t> padding = std::nullopt) const
     {
-        Hello hello{_name, "peerchat/2", 0};
+        Hello hello{_name, "peerchat/3", 0, Nonce{}};
         const std::size_t bare = Protocol::encode(hello).size();
         hello.padding = padding ? *padding : (bare < Protocol::kMinHelloBytes ? Protocol::kMinHelloBytes - bare : 0);
         return Protocol::encode(hello);
@@ -52,7 +64,8 @@ public:
     Auth authFor(const std::string& challengeDatagram) const
     {
         const Challenge challenge = std::get<Challenge>(Protocol::decode(challengeDatagram).value());
-        Auth auth{_name, challenge.observed, "peerchat/2", keys(), challenge.nonce, Signature{}};
+        Auth auth{_name, challenge.observed, "peerchat/3", keys(challenge.indexIdentity, challenge.epoch),
+                  challenge.nonce, Signature{}};
         auth.sig = _key.sign(SignedStatement::auth(auth));
         return auth;
     }
@@ -67,12 +80,15 @@ public:
         if (!message || !std::holds_alternative<Welcome>(*message)) return false;
         const Welcome& welcome = std::get<Welcome>(*message);
         if (welcome.name != _name) return false;
-        _session = SessionCipher::between(_kx, welcome.indexKx);
+        _session = SessionCipher::between(_kx, _key, welcome.indexIdentity, welcome.indexKx);
         return _session.has_value();
     }
 
-    /// Makes the session with indexd's kx key directly, as if welcomed.
-    void sessionWith(const PublicKey& indexKx) { _session = SessionCipher::between(_kx, indexKx); }
+    /// Makes the session with indexd directly, as if welcomed.
+    void sessionWith(const IndexIdentity& index)
+    {
+        _session = SessionCipher::between(_kx, _key, index.publicKey(), index.kx().publicKey());
+    }
 
     /// Draws a new key-exchange pair, as peerd does at each login.
     void rekey()

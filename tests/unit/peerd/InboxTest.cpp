@@ -13,7 +13,7 @@ namespace {
 
 Msg msg(std::uint64_t seq, const std::string& from = "bob", const std::string& stream = "b0b")
 {
-    return Msg{stream, seq, "12:00:0" + std::to_string(seq % 10), from, "line " + std::to_string(seq)};
+    return Msg{stream, seq, "12:00:0" + std::to_string(seq % 10), from, "alice", "line " + std::to_string(seq)};
 }
 
 // msg(seq) with a text too long for any page the store has room in.

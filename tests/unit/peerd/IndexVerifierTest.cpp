@@ -30,6 +30,7 @@ class IndexVerifierTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRosterSignaturesChecked);
     CPPUNIT_TEST(testRosterOfAnotherFetchRefused);
     CPPUNIT_TEST(testKeysMustFitDialect);
+    CPPUNIT_TEST(testKxSigOfAnotherRunOrIndexRefused);
     CPPUNIT_TEST(testClearForgetsTheKey);
     CPPUNIT_TEST_SUITE_END();
 
@@ -105,19 +106,37 @@ public:
 
     void testKeysMustFitDialect()
     {
-        CPPUNIT_ASSERT_EQUAL(std::string(), IndexVerifier::checkKeys("bob", "peerchat/2", bobKeys()));
-        CPPUNIT_ASSERT_EQUAL(std::string(), IndexVerifier::checkKeys("seed1", "", std::nullopt));
-        CPPUNIT_ASSERT_EQUAL(std::string(), IndexVerifier::checkKeys("dn", "dotnet", std::nullopt));
+        CPPUNIT_ASSERT_EQUAL(std::string(), _verifier.checkKeys("bob", "peerchat/3", bobKeys()));
+        CPPUNIT_ASSERT_EQUAL(std::string(), _verifier.checkKeys("seed1", "", std::nullopt));
+        CPPUNIT_ASSERT_EQUAL(std::string(), _verifier.checkKeys("dn", "dotnet", std::nullopt));
         // Signed for another name, by another key, or over another key-exchange key.
-        CPPUNIT_ASSERT(!IndexVerifier::checkKeys("carol", "peerchat/2", bobKeys()).empty());
+        CPPUNIT_ASSERT(!_verifier.checkKeys("carol", "peerchat/3", bobKeys()).empty());
         PeerKeys swapped = bobKeys();
         swapped.identity = _index.publicKey();
-        CPPUNIT_ASSERT(!IndexVerifier::checkKeys("bob", "peerchat/2", swapped).empty());
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", swapped).empty());
         swapped = bobKeys();
         swapped.kx[0] ^= 1;
-        CPPUNIT_ASSERT(!IndexVerifier::checkKeys("bob", "peerchat/2", swapped).empty());
-        CPPUNIT_ASSERT(!IndexVerifier::checkKeys("bob", "peerchat/2", std::nullopt).empty());
-        CPPUNIT_ASSERT(!IndexVerifier::checkKeys("seed1", "seed", bobKeys()).empty());
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", swapped).empty());
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", std::nullopt).empty());
+        CPPUNIT_ASSERT(!_verifier.checkKeys("seed1", "seed", bobKeys()).empty());
+    }
+
+    // Row 3 of issue 10: a KXSIG from an earlier indexd run (or made for
+    // another indexd) never verifies, so a replayed old KXPK brings nothing.
+    void testKxSigOfAnotherRunOrIndexRefused()
+    {
+        Epoch earlier = kEpoch;
+        earlier[0] ^= 1;
+        const SigningKey otherIndex = SigningKey::generate();
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", bobKeys(_index.publicKey(), earlier)).empty());
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", bobKeys(otherIndex.publicKey(), kEpoch)).empty());
+        // Signed by bob for his identity only: mallory's identity with bob's signature does not pass.
+        PeerKeys claimed = bobKeys();
+        claimed.identity = otherIndex.publicKey();
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", claimed).empty());
+        // The same keys checked for the next run fail too.
+        _verifier.reset(_index.publicKey(), earlier);
+        CPPUNIT_ASSERT(!_verifier.checkKeys("bob", "peerchat/3", bobKeys()).empty());
     }
 
     void testClearForgetsTheKey()
@@ -128,15 +147,18 @@ public:
     }
 
 private:
-    PeerKeys bobKeys() const
+    // bob's keys with a KXSIG for the run of index and epoch (by default, the verifier's).
+    PeerKeys bobKeys(std::optional<PublicKey> index = std::nullopt, const Epoch& epoch = kEpoch) const
     {
         const PublicKey& kx = _bobKx.publicKey();
-        return PeerKeys{_bob.publicKey(), kx, _bob.sign(SignedStatement::kx("bob", kx))};
+        return PeerKeys{_bob.publicKey(), kx,
+                        _bob.sign(SignedStatement::kx(_bob.publicKey(), "bob", kx,
+                                                      index.value_or(_index.publicKey()), epoch))};
     }
 
     Login signedLogin(const SigningKey& signer, const Epoch& epoch) const
     {
-        Login login{"bob", kBob, "peerchat/2", 3, bobKeys(), std::nullopt};
+        Login login{"bob", kBob, "peerchat/3", 3, bobKeys(), std::nullopt};
         login.sig = signer.sign(SignedStatement::presence(login, epoch));
         return login;
     }
@@ -145,7 +167,7 @@ private:
     {
         RosterTrailer trailer;
         trailer.seq = 3;
-        trailer.signedPart = RosterCodec::encode({{"bob", kBob, "peerchat/2", bobKeys()}}, RosterFormat::Peerchat, 3);
+        trailer.signedPart = RosterCodec::encode({{"bob", kBob, "peerchat/3", bobKeys()}}, RosterFormat::Peerchat, 3);
         trailer.sig = signer.sign(SignedStatement::roster(RosterCodec::digest(trailer.signedPart), epoch, kNonce));
         return trailer;
     }

@@ -62,8 +62,8 @@ public:
     void testReplaceLeavesOutSelf()
     {
         Roster roster("alice");
-        const auto changes = replace(roster, {{"alice", endpoint("127.0.0.1:5001"), "peerchat/2"},
-                                             {"bob", endpoint("127.0.0.1:5002"), "peerchat/2"}});
+        const auto changes = replace(roster, {{"alice", endpoint("127.0.0.1:5001"), "peerchat/3"},
+                                             {"bob", endpoint("127.0.0.1:5002"), "peerchat/3"}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
         CPPUNIT_ASSERT(changes[0].online);
@@ -75,7 +75,7 @@ public:
     void testReplaceReportsArrivalsDeparturesAndMoves()
     {
         Roster roster("alice");
-        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
+        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/3"},
                         {"carol", endpoint("127.0.0.1:5003"), "seed"},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"}});
         const auto changes = replace(roster, {{"carol", endpoint("127.0.0.1:6003"), "seed"},
@@ -96,7 +96,7 @@ public:
     void testReplaceReadsDialects()
     {
         Roster roster("alice");
-        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/2"},
+        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/3"},
                         {"carol", endpoint("127.0.0.1:5003"), "dotnet"},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"},
                         {"erin", endpoint("127.0.0.1:5005"), "future/7"}});
@@ -164,7 +164,7 @@ public:
     void testReplaceKeepsKeys()
     {
         Roster roster("alice");
-        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/2", keys(1, 2)},
+        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/3", keys(1, 2)},
                         {"dave", endpoint("127.0.0.1:5004"), "seed"}});
         CPPUNIT_ASSERT(roster.find("bob")->keys.has_value());
         CPPUNIT_ASSERT(roster.find("bob")->keys->identity == keys(1, 2).identity);
@@ -203,7 +203,7 @@ public:
         roster.login("bob", peer("127.0.0.1:6002"));
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5002")) == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.nameAt(endpoint("127.0.0.1:6002")));
-        replace(roster, {{"carol", endpoint("127.0.0.1:5003"), "peerchat/2"}});
+        replace(roster, {{"carol", endpoint("127.0.0.1:5003"), "peerchat/3"}});
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:6002")) == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), *roster.nameAt(endpoint("127.0.0.1:5003")));
     }

@@ -51,18 +51,26 @@ const Endpoint kDotNet = endpoint("127.0.0.1:5003");
 const Endpoint kCarol = endpoint("127.0.0.1:5004");
 const Endpoint kDave = endpoint("127.0.0.1:5005");
 const Endpoint kErin = endpoint("127.0.0.1:5006");
-const std::string kPeerchat = "peerchat/2";
+const std::string kPeerchat = "peerchat/3";
 
 /// Someone alice's peerd talks to, built from the real crypto classes: a fake
 /// indexd or a fake peer, with an identity key, the key-exchange pair of its
 /// current login, and the session with alice's current key-exchange key.
 struct Party
 {
-    explicit Party(std::string partyName) : name(std::move(partyName)) {}
+    /// partyName, talking to the peerd of alice, logged in to the indexd of
+    /// index in its run of epoch (which a test may change: a restart).
+    Party(std::string partyName, const PublicKey& alice, const PublicKey& index, const Epoch& epoch)
+        : name(std::move(partyName)), aliceIdentity(alice), indexIdentity(index), indexEpoch(&epoch)
+    {
+    }
 
+    /// Its keys as indexd presents them, with a KXSIG for indexd's run.
     PeerKeys keys() const
     {
-        return PeerKeys{identity.publicKey(), kx.publicKey(), identity.sign(SignedStatement::kx(name, kx.publicKey()))};
+        return PeerKeys{identity.publicKey(), kx.publicKey(),
+                        identity.sign(SignedStatement::kx(identity.publicKey(), name, kx.publicKey(), indexIdentity,
+                                                          *indexEpoch))};
     }
 
     /// A new login (a peer) or a new run (indexd): a new key-exchange pair.
@@ -75,7 +83,7 @@ struct Party
     SessionCipher& sessionWith(const PublicKey& aliceKx)
     {
         if (!session || sessionPeer != aliceKx) {
-            session = SessionCipher::between(kx, aliceKx);
+            session = SessionCipher::between(kx, identity, aliceIdentity, aliceKx);
             sessionPeer = aliceKx;
         }
         return *session;
@@ -88,6 +96,9 @@ struct Party
     }
 
     std::string name;
+    PublicKey aliceIdentity{};
+    PublicKey indexIdentity{};
+    const Epoch* indexEpoch;
     SigningKey identity = SigningKey::generate();
     KxKeyPair kx = KxKeyPair::generate();
     std::optional<SessionCipher> session;
@@ -264,12 +275,13 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testChallengeAnsweredWithSignedAuth);
     CPPUNIT_TEST(testChallengeForOthersDropped);
     CPPUNIT_TEST(testChallengeNotEchoingOurHelloDropped);
+    CPPUNIT_TEST(testForgedChallengeWithOtherObservedGetsNoAuth);
     CPPUNIT_TEST(testOneAuthPerHello);
     CPPUNIT_TEST(testWelcomeFetchesSignedRosterAndGoesOnline);
     CPPUNIT_TEST(testWelcomeNotSignedOverOurNonceDropped);
     CPPUNIT_TEST(testWelcomePinsIndexKeyOnFirstContact);
-    CPPUNIT_TEST(testWelcomeFromOtherThanPinnedIndexKeyRefused);
-    CPPUNIT_TEST(testWelcomeFromOtherThanConfiguredIndexKeyRefused);
+    CPPUNIT_TEST(testChallengeFromOtherThanPinnedIndexKeyRefused);
+    CPPUNIT_TEST(testChallengeFromOtherThanConfiguredIndexKeyRefused);
     CPPUNIT_TEST(testPresenceDuringRosterFetchSurvivesOlderSnapshot);
     CPPUNIT_TEST(testLogoutBeforeWelcomeSendsNothing);
     CPPUNIT_TEST(testLogoutAfterRefusalSendsNothing);
@@ -285,6 +297,9 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testWronglySignedPresenceDropped);
     CPPUNIT_TEST(testPresenceNotFromIndexDropped);
     CPPUNIT_TEST(testPresenceWithBadKeySignatureDropped);
+    CPPUNIT_TEST(testKxOfAnotherPeerInPresenceDropped);
+    CPPUNIT_TEST(testKxOfAnotherPeerInRosterDropped);
+    CPPUNIT_TEST(testOldKxAnnouncedAgainGetsNoSession);
     CPPUNIT_TEST(testRosterWithBadSignatureRefused);
     CPPUNIT_TEST(testRosterEntryWithBadKeySignatureDropped);
     CPPUNIT_TEST(testChangedKeyBlocksSendingAndIncoming);
@@ -301,6 +316,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDuplicateMsgAckedNotDeliveredTwice);
     CPPUNIT_TEST(testOutOfOrderMsgHeldThenDelivered);
     CPPUNIT_TEST(testSealFromWrongSourceDropped);
+    CPPUNIT_TEST(testMsgToAnotherRecipientDropped);
     CPPUNIT_TEST(testPlainChatDropped);
     CPPUNIT_TEST(testMsgResentWithBackoffUntilAcked);
     CPPUNIT_TEST(testAckMarksDeliveredUpToSeq);
@@ -354,9 +370,9 @@ public:
         _listener = RecordingListener();
         _refusal.reset();
         _aliceKx.reset();
-        _index = std::make_unique<Party>("indexd");
+        _index = std::make_unique<Party>("indexd", _alice.publicKey(), PublicKey{}, _epoch);
         _parties.clear();
-        for (const char* name : {"bob", "carol", "dave", "erin"}) _parties.emplace(name, Party(name));
+        for (const char* name : {"bob", "carol", "dave", "erin"}) _parties.emplace(name, newParty(name));
         _nonces = 0;
         _log = new LogRecorder;
         Poco::Logger::get("peerd.wire").setChannel(_log);
@@ -379,7 +395,7 @@ public:
         _link->start();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         const std::string& bytes = _sink.sent[0].bytes;
-        CPPUNIT_ASSERT(std::regex_match(bytes, std::regex("hello,alice,peerchat/2,[A-Za-z0-9_-]{32},0+")));
+        CPPUNIT_ASSERT(std::regex_match(bytes, std::regex("hello,alice,peerchat/3,[A-Za-z0-9_-]{32},0+")));
         CPPUNIT_ASSERT(bytes.size() >= Protocol::kMinHelloBytes);
         CPPUNIT_ASSERT(_sink.sent[0].to == kIndex);
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
@@ -420,7 +436,9 @@ public:
         CPPUNIT_ASSERT(auth.nonce == challenge.nonce);
         CPPUNIT_ASSERT(auth.keys.identity == _alice.publicKey());
         CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::auth(auth), auth.sig));
-        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::kx("alice", auth.keys.kx),
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(),
+                                          SignedStatement::kx(_alice.publicKey(), "alice", auth.keys.kx,
+                                                              _index->identity.publicKey(), _epoch),
                                           auth.keys.kxSig));
 
         // The challenge to the next hello of the same login round is answered with the same key-exchange key.
@@ -446,8 +464,8 @@ public:
         _link->start();
         // Forged from indexd's address by someone who never saw the hello: no echo, or a nonce of its own.
         for (int i = 0; i < 200; ++i) {
-            deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce()}), kIndex);
-            deliver(Protocol::encode(Challenge{"alice", kSelf, nextNonce(), nextNonce()}), kIndex);
+            deliver(Protocol::encode(signedChallenge(*_index, nextNonce(), kSelf)), kIndex);
+            deliver(Protocol::encode(signedChallenge(*_index, nextNonce(), kSelf)), kIndex);
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(400), _log->count("echoes no hello", Poco::Message::PRIO_DEBUG));
@@ -455,6 +473,27 @@ public:
         // The real challenge still gets its auth, and the login goes through.
         login();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+    }
+
+    // Row 5 of issue 10: someone on the path saw the hello, so it knows the
+    // HNONCE, and sends from indexd's address a challenge naming its own
+    // endpoint as OBSERVED. Before, peerd signed an auth for it.
+    void testForgedChallengeWithOtherObservedGetsNoAuth()
+    {
+        _link->start();
+        Party mallory = newParty("mallory");
+        const Endpoint attacker = endpoint("203.0.113.9:4444");
+        // Signed by mallory but naming indexd's key; signed by indexd for another OBSERVED.
+        Challenge forged = signedChallenge(mallory, lastHelloNonce(), attacker);
+        forged.indexIdentity = _index->identity.publicKey();
+        Challenge moved = challengeToLastHello();
+        moved.observed = attacker;
+        for (const Challenge& challenge : {forged, moved}) deliver(Protocol::encode(challenge), kIndex);
+        CPPUNIT_ASSERT(sentStartingWith("auth,").empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _log->count("not signed by the index key", Poco::Message::PRIO_DEBUG));
+        // indexd's own challenge still gets the auth, for the endpoint indexd saw.
+        login();
+        CPPUNIT_ASSERT(lastAuth().observed == kSelf);
     }
 
     void testOneAuthPerHello()
@@ -504,7 +543,7 @@ public:
         welcome.sig = _index->identity.sign(SignedStatement::welcome(welcome, nextNonce()));
         deliver(Protocol::encode(welcome), kIndex);
         // Claiming indexd's key, signed by another.
-        Party mallory("mallory");
+        Party mallory = newParty("mallory");
         welcome = welcomeFor(*_index);
         welcome.sig = mallory.identity.sign(SignedStatement::welcome(welcome, lastAuth().nonce));
         deliver(Protocol::encode(welcome), kIndex);
@@ -519,12 +558,13 @@ public:
         CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index->identity.publicKey());
     }
 
-    void testWelcomeFromOtherThanPinnedIndexKeyRefused()
+    void testChallengeFromOtherThanPinnedIndexKeyRefused()
     {
-        const Party first("indexd");
+        const Party first = newParty("indexd");
         _pins->pinIndex("127.0.0.1:9400", first.identity.publicKey());
         _link->start();
-        login();
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
+        CPPUNIT_ASSERT(sentStartingWith("auth,").empty());
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
         CPPUNIT_ASSERT(_refusal.has_value());
         const std::string& detail = _listener.states.back().second;
@@ -536,14 +576,15 @@ public:
         assertSilentTowardsIndex();
     }
 
-    void testWelcomeFromOtherThanConfiguredIndexKeyRefused()
+    void testChallengeFromOtherThanConfiguredIndexKeyRefused()
     {
-        const Party configured("indexd");
+        const Party configured = newParty("indexd");
         WireLink::Settings pinned = settings();
         pinned.indexKey = configured.identity.publicKey();
         makeLink(pinned);
         _link->start();
-        login();
+        deliver(Protocol::encode(challengeToLastHello()), kIndex);
+        CPPUNIT_ASSERT(sentStartingWith("auth,").empty());
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Refused);
         const std::string& detail = _listener.states.back().second;
         CPPUNIT_ASSERT(detail.find(Fingerprint::of(configured.identity.publicKey())) != std::string::npos);
@@ -753,7 +794,7 @@ public:
     void testWronglySignedPresenceDropped()
     {
         goOnline({});
-        Party mallory("indexd");
+        Party mallory = newParty("indexd");
         // Signed by another key, for another run of indexd, or changed after signing.
         deliver(signedLogin("bob", kBob, 1, mallory, _epoch), kIndex);
         Epoch earlier = _epoch;
@@ -800,10 +841,68 @@ public:
         CPPUNIT_ASSERT(!_pins->pinned("bob"));
     }
 
+    // Row 1 of issue 10, with a malicious indexd: it presents mallory with
+    // bob's key-exchange key (and a KXSIG of mallory's own). Before, peerd
+    // took mallory and sealed lines to her under its session with bob's key.
+    void testKxOfAnotherPeerInPresenceDropped()
+    {
+        goOnline({entry("bob", kBob)});
+        const Party mallory = newParty("mallory");
+        deliver(signedLogin(
+                    Login{"mallory", kErin, kPeerchat, 1, keysClaiming(mallory, party("bob").kx.publicKey()), std::nullopt}),
+                kIndex);
+        CPPUNIT_ASSERT(_roster->find("mallory") == nullptr);
+        CPPUNIT_ASSERT(!_pins->pinned("mallory"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("mallory and bob present one key-exchange key",
+                                                         Poco::Message::PRIO_DEBUG));
+        CPPUNIT_ASSERT(_link->sendTalk("mallory", "for mallory only").ok());
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "marker").ok());
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
+        for (const auto& datagram : _sink.sent) {
+            CPPUNIT_ASSERT_MESSAGE(datagram.text, datagram.to != kErin);
+            CPPUNIT_ASSERT_MESSAGE(datagram.text, datagram.text.find("for mallory only") == std::string::npos);
+        }
+        // The holder announced first keeps its key: bob still gets his lines.
+        CPPUNIT_ASSERT(sentStartingWith("msg,")[0].text.find(",alice,bob,marker") != std::string::npos);
+    }
+
+    void testKxOfAnotherPeerInRosterDropped()
+    {
+        const Party mallory = newParty("mallory");
+        goOnline({entry("bob", kBob), {"mallory", kErin, kPeerchat, keysClaiming(mallory, party("bob").kx.publicKey())},
+                  entry("carol", kCarol)});
+        // Nobody can tell which of two holds the key: neither is taken.
+        CPPUNIT_ASSERT(_roster->find("mallory") == nullptr);
+        CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
+        // Nor one that announces this login's own key.
+        deliver(signedLogin(Login{"dave", kDave, kPeerchat, 1, keysClaiming(party("dave"), *_aliceKx), std::nullopt}),
+                kIndex);
+        CPPUNIT_ASSERT(_roster->find("dave") == nullptr);
+    }
+
+    // Row 3: a malicious indexd announces bob's earlier key-exchange key
+    // again (signed for this run). Before, peerd made a fresh cipher for it,
+    // counting from 1 again under keys it had used.
+    void testOldKxAnnouncedAgainGetsNoSession()
+    {
+        goOnline({entry("bob", kBob)});
+        const PeerKeys first = party("bob").keys();
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "under the first key").ok());
+        party("bob").renewKx();
+        deliver(signedLogin("bob", kBob, 1), kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "under the second key").ok());
+        CPPUNIT_ASSERT(!sentStartingWith("msg," + streamTo("bob") + ",2,").empty());
+        deliver(signedLogin(Login{"bob", kBob, kPeerchat, 2, first, std::nullopt}), kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("already used in this login", Poco::Message::PRIO_DEBUG));
+    }
+
     void testRosterWithBadSignatureRefused()
     {
         _rosterServer = rosterServer();
-        Party mallory("indexd");
+        Party mallory = newParty("indexd");
         _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
         _rosterServer->sign = [&](const std::string& part, const RosterNonce& nonce) {
             return signedBy(mallory.identity, part, _epoch, nonce);
@@ -846,7 +945,7 @@ public:
         CPPUNIT_ASSERT(_link->sendTalk("bob", "before the change").ok());
         const Party oldBob = std::move(_parties.at("bob"));
         _parties.erase("bob");
-        _parties.emplace("bob", Party("bob"));
+        _parties.emplace("bob", newParty("bob"));
 
         deliver(signedLogin("bob", kBob, 2), kIndex);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.trusts.size());
@@ -862,7 +961,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->history("bob").size());
 
         // Nothing from the new key is taken, and the line already queued waits.
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "trust me"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "trust me"});
         CPPUNIT_ASSERT(_listener.lines.empty());
         _sink.sent.clear();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 150ms));
@@ -880,7 +979,7 @@ public:
         deliverFrom("bob", Ack{"bob", firstStream, 1});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "waiting for the new key").ok());
         _parties.erase("bob");
-        _parties.emplace("bob", Party("bob"));
+        _parties.emplace("bob", newParty("bob"));
         deliver(signedLogin("bob", kBob, 2), kIndex);
         _sink.sent.clear();
 
@@ -893,10 +992,10 @@ public:
         CPPUNIT_ASSERT_EQUAL("msg," + streamTo("bob") + ",1,",
                              sentStartingWith("msg,")[0].text.substr(0, streamTo("bob").size() + 7));
         CPPUNIT_ASSERT(std::regex_match(sentStartingWith("msg,")[0].text,
-                                        std::regex("msg,[0-9a-f]+,1,[0-9:]+,alice,waiting for the new key")));
+                                        std::regex("msg,[0-9a-f]+,1,[0-9:]+,alice,bob,waiting for the new key")));
         deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
         CPPUNIT_ASSERT(stateOf("bob", 2) == local::LineState::Delivered);
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "new key, same bob"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "new key, same bob"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT(_link->sendTalk("bob", "welcome back").ok());
     }
@@ -904,7 +1003,7 @@ public:
     void testPinnedKeyBackRestoresTrust()
     {
         goOnline({entry("bob", kBob)}, 1);
-        Party other("bob");
+        Party other = newParty("bob");
         deliver(signedLogin(Login{"bob", kBob, kPeerchat, 2, other.keys(), std::nullopt}), kIndex);
         CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
         party("bob").renewKx();
@@ -957,7 +1056,7 @@ public:
         // indexd's genuine announcement and bob's genuine seal, from an endpoint where nobody is online.
         const Endpoint stranger = endpoint("127.0.0.1:6666");
         deliver(signedLogin("carol", kCarol, 1), stranger);
-        deliver(party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:00", "bob", "from elsewhere"}), stranger);
+        deliver(party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:00", "bob", "alice", "from elsewhere"}), stranger);
         deliver(std::string(Protocol::kMaxDatagramBytes + 1, 'x'), stranger);
         CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
         CPPUNIT_ASSERT(_listener.lines.empty());
@@ -1015,12 +1114,25 @@ public:
         CPPUNIT_ASSERT(_sink.sent[0].bytes.find("world") == std::string::npos);
         const std::string stream = streamTo("bob");
         CPPUNIT_ASSERT(std::regex_match(_sink.sent[0].text,
-                                        std::regex("msg,[0-9a-f]+,1,[0-2][0-9]:[0-5][0-9]:[0-5][0-9],alice,你好, world")));
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,你好, world", _sink.sent[0].text);
+                                        std::regex("msg,[0-9a-f]+,1,[0-2][0-9]:[0-5][0-9]:[0-5][0-9],alice,bob,你好, world")));
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,bob,你好, world", _sink.sent[0].text);
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
 
         CPPUNIT_ASSERT(_link->sendTalk("bob", "two").ok());
         CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", _sink.sent[1].text.substr(0, stream.size() + 7));
+    }
+
+    // msg names its recipient: a line bob sealed for someone else does not
+    // pass for one to alice (issue 10, row 1).
+    void testMsgToAnotherRecipientDropped()
+    {
+        goOnline({entry("bob", kBob)});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "carol", "meant for carol"});
+        CPPUNIT_ASSERT(_listener.lines.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("msg from bob to carol, not to alice", Poco::Message::PRIO_DEBUG));
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "for alice"});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("for alice"), _listener.lines[0].first.text);
     }
 
     void testSendToSelfRefused()
@@ -1054,7 +1166,7 @@ public:
     void testSealedMsgDeliveredAndAcked()
     {
         goOnline({entry("bob", kBob)});
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "hi, alice"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "hi, alice"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         const local::ChatLine& line = _listener.lines[0].first;
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
@@ -1072,8 +1184,8 @@ public:
     void testReplayedSealRefused()
     {
         goOnline({entry("bob", kBob)});
-        const std::string first = party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "bob", "once"});
-        const std::string second = party("bob").seal(*_aliceKx, Msg{"b0b", 2, "12:00:02", "bob", "twice"});
+        const std::string first = party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "bob", "alice", "once"});
+        const std::string second = party("bob").seal(*_aliceKx, Msg{"b0b", 2, "12:00:02", "bob", "alice", "twice"});
         deliver(first, kBob);
         deliver(second, kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
@@ -1087,10 +1199,10 @@ public:
     void testDuplicateMsgAckedNotDeliveredTwice()
     {
         goOnline({entry("bob", kBob)});
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "one"});
-        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "two"});
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "one"});
-        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "two"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "one"});
+        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "alice", "two"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "one"});
+        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "alice", "two"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->history("bob").size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink.sent.size());
@@ -1103,12 +1215,12 @@ public:
     void testOutOfOrderMsgHeldThenDelivered()
     {
         goOnline({entry("bob", kBob)});
-        deliverFrom("bob", Msg{"b0b", 3, "12:00:03", "bob", "three"});
-        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "two"});
+        deliverFrom("bob", Msg{"b0b", 3, "12:00:03", "bob", "alice", "three"});
+        deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "alice", "two"});
         CPPUNIT_ASSERT(_listener.lines.empty());
         // Nothing of the stream is delivered yet, so there is no position to ack.
         CPPUNIT_ASSERT(_sink.sent.empty());
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "one"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "one"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("one"), _listener.lines[0].first.text);
         CPPUNIT_ASSERT_EQUAL(std::string("two"), _listener.lines[1].first.text);
@@ -1120,18 +1232,18 @@ public:
     void testSealFromWrongSourceDropped()
     {
         goOnline({entry("bob", kBob), entry("carol", kCarol)});
-        const Msg fromBob{"b0b", 1, "12:00:01", "bob", "spoofed"};
+        const Msg fromBob{"b0b", 1, "12:00:01", "bob", "alice", "spoofed"};
         // bob's own seal, arriving from elsewhere.
         deliver(party("bob").seal(*_aliceKx, fromBob), endpoint("127.0.0.1:6666"));
         deliver(party("bob").seal(*_aliceKx, fromBob), endpoint("127.0.0.2:5002"));
         deliver(party("bob").seal(*_aliceKx, fromBob), kCarol);
         // carol sealing a msg in bob's name; alice's own name; indexd sealing chat.
         deliverFrom("carol", fromBob);
-        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "alice", "myself"});
+        deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "alice", "alice", "myself"});
         deliver(_index->seal(*_aliceKx, fromBob), kIndex);
         // A stranger with its own keys.
-        Party mallory("mallory");
-        deliver(mallory.seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "mallory", "stranger"}), endpoint("127.0.0.1:6666"));
+        Party mallory = newParty("mallory");
+        deliver(mallory.seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "mallory", "alice", "stranger"}), endpoint("127.0.0.1:6666"));
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
         CPPUNIT_ASSERT(_store->history("bob").empty());
@@ -1384,7 +1496,7 @@ public:
         CPPUNIT_ASSERT(_sink.sent[0].text.find("while you were out") == std::string::npos);
         const Parsed<std::string> opened = OfflineBox::open(party("bob").identity, _alice.publicKey(), post.box);
         CPPUNIT_ASSERT(opened.ok());
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,while you were out, 你好", *opened);
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,bob,while you were out, 你好", *opened);
 
         deliverFromIndex(Stored{"bob", stream, 1});
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Stored));
@@ -1529,7 +1641,7 @@ public:
         _pins->see("carol", party("carol").identity.publicKey());
         goOnline({entry("bob", kBob)});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
-        CPPUNIT_ASSERT_EQUAL("msg," + streamTo("bob") + ",1,11:00:00,alice,from before",
+        CPPUNIT_ASSERT_EQUAL("msg," + streamTo("bob") + ",1,11:00:00,alice,bob,from before",
                              sentStartingWith("msg,")[0].text);
         // carol's line is at indexd already: it waits for carol.
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("post,").empty(); }, 100ms));
@@ -1538,7 +1650,7 @@ public:
     void testMailDeliveredOnceAndAckedToIndex()
     {
         goOnline({});
-        const Msg msg{"c0c", 1, "09:00:00", "carol", "left while you were out"};
+        const Msg msg{"c0c", 1, "09:00:00", "carol", "alice", "left while you were out"};
         deliverFromIndex(mailFrom(party("carol"), msg));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), _listener.lines[0].first.peer);
@@ -1561,8 +1673,8 @@ public:
     void testMailFromPinnedSenderWithOtherKeyDropped()
     {
         goOnline({entry("bob", kBob)});
-        Party impostor("bob");
-        deliverFromIndex(mailFrom(impostor, Msg{"b0b", 1, "09:00:00", "bob", "it's me, really"}));
+        Party impostor = newParty("bob");
+        deliverFromIndex(mailFrom(impostor, Msg{"b0b", 1, "09:00:00", "bob", "alice", "it's me, really"}));
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
         CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
@@ -1575,7 +1687,7 @@ public:
     {
         goOnline({});
         Party& carol = party("carol");
-        const Msg msg{"c0c", 1, "09:00:00", "carol", "hello"};
+        const Msg msg{"c0c", 1, "09:00:00", "carol", "alice", "hello"};
         // Another stream or seq in the header than in the box; a box from another sender; a box for someone else.
         Mail mail = mailFrom(carol, msg);
         mail.seq = 2;
@@ -1583,7 +1695,7 @@ public:
         mail = mailFrom(carol, msg);
         mail.stream = "d0d";
         deliverFromIndex(mail);
-        mail = mailFrom(carol, Msg{"c0c", 1, "09:00:00", "dave", "hello"});
+        mail = mailFrom(carol, Msg{"c0c", 1, "09:00:00", "dave", "alice", "hello"});
         deliverFromIndex(mail);
         mail = mailFrom(carol, msg);
         mail.box = OfflineBox::seal(party("dave").identity, _alice.publicKey(), Protocol::encode(msg));
@@ -1959,7 +2071,30 @@ private:
     }
 
     /// indexd's challenge to the hello alice sent last, echoing its nonce.
-    Challenge challengeToLastHello() { return Challenge{"alice", kSelf, nextNonce(), lastHelloNonce()}; }
+    Challenge challengeToLastHello() { return signedChallenge(*_index, lastHelloNonce(), kSelf); }
+
+    /// A challenge for alice at observed echoing echo, signed by index for this run.
+    Challenge signedChallenge(const Party& index, const Nonce& echo, const Endpoint& observed)
+    {
+        Challenge challenge{"alice", observed, nextNonce(), echo, _epoch, index.identity.publicKey(), {}};
+        challenge.sig = index.identity.sign(SignedStatement::challenge(challenge));
+        return challenge;
+    }
+
+    /// kx, someone else's key-exchange key, under claimant's identity with
+    /// claimant's own KXSIG for this run: what a user who borrows a key announces.
+    PeerKeys keysClaiming(const Party& claimant, const PublicKey& kx) const
+    {
+        return PeerKeys{claimant.identity.publicKey(), kx,
+                        claimant.identity.sign(SignedStatement::kx(claimant.identity.publicKey(), claimant.name, kx,
+                                                                   _index->identity.publicKey(), _epoch))};
+    }
+
+    /// name, a peer of this test's indexd run.
+    Party newParty(const std::string& name) const
+    {
+        return Party(name, _alice.publicKey(), _index->identity.publicKey(), _epoch);
+    }
 
     /// indexd's refusal, for reason, of the hello alice sent last.
     std::string refusalOfLastHello(const std::string& reason) const
