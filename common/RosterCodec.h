@@ -29,7 +29,7 @@ struct RosterRequest
 };
 
 /// One online user as the roster lists it. `dialect` is the dialect token
-/// ("seed", "dotnet", "peerchat/2") in the peerchat format, empty otherwise;
+/// ("seed", "dotnet", "peerchat/3") in the peerchat format, empty otherwise;
 /// `keys` the user's keys in the peerchat format (absent for seed and .NET
 /// users, and in the other formats).
 struct RosterEntry

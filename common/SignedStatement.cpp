@@ -54,8 +54,7 @@ std::string SignedStatement::presence(const Message& announcement, const Epoch& 
 
 std::string SignedStatement::roster(const RosterDigest& digest, const Epoch& epoch, const RosterNonce& nonce)
 {
-    // Already the peerchat/3 statement (issue 10): the nonce makes it new bytes, which no peerchat/2 roster passes for.
-    return "peerchat/3 roster\n" + Base64::encode(epoch) + "\n" + Base64::encode(nonce) + "\n" + Base64::encode(digest);
+    return statement("roster", Base64::encode(epoch) + "\n" + Base64::encode(nonce) + "\n" + Base64::encode(digest));
 }
 
 } // namespace peerchat

@@ -24,7 +24,7 @@ const std::array<std::vector<std::string>, IndexDatabase::kSchemaVersion> kMigra
      " time TEXT NOT NULL,"
      " text TEXT NOT NULL,"
      " PRIMARY KEY (recipient, sender, stream, seq))"},
-    // peerchat/2: indexd keeps only what it cannot read. The plaintext lines
+    // peerchat/3: indexd keeps only what it cannot read. The plaintext lines
     // go (their senders' outboxes still hold them).
     {"DROP TABLE mail",
      "CREATE TABLE mail ("

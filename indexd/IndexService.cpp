@@ -91,7 +91,7 @@ IndexService::IndexService(const IndexSettings& settings)
         _dotnetRoster = listen(RosterFormat::DotNet, settings.dotnetRosterPort, "dotnet-roster-port", proves);
         log.warning("legacy mode: seed and .NET clients log in without authentication, so anyone can log in, log "
                     "out or be announced under their names, and their rosters and presence are plain; names that "
-                    "belong to a peerchat/2 key stay protected. Run without --legacy when no seed client needs it");
+                    "belong to a peerchat/3 key stay protected. Run without --legacy when no seed client needs it");
     }
     _peerchatRoster = listen(RosterFormat::Peerchat, settings.peerchatRosterPort, "peerchat-roster-port", {});
 

@@ -23,10 +23,10 @@
 namespace peerchat {
 
 /// Carries offline messages through indexd, sealed both ways: takes a
-/// peerchat/2 sender's `post` (an OfflineBox indexd cannot open) into the
+/// peerchat/3 sender's `post` (an OfflineBox indexd cannot open) into the
 /// Mailbox and answers `stored`, or `full` with the reason (no such user, a
 /// limit of the mailbox's budget, or a database that failed); sends a
-/// peerchat/2 recipient its waiting letters as `mail`, with the identity key
+/// peerchat/3 recipient its waiting letters as `mail`, with the identity key
 /// each sender's name belongs to, when it logs in (or at once, when it is
 /// online already), again every redeliverEvery until its `ack` removes them;
 /// expires letters older than a given age. Resends are kept in one queue
@@ -51,17 +51,17 @@ public:
     MailCarrier(Mailbox& mailbox, KeyRegistry& keys, const Directory& directory, SealedSender& sender,
                 std::chrono::milliseconds redeliverEvery, WallClock wallClock);
 
-    /// A post that came sealed from the peerchat/2 user `from`: kept and
+    /// A post that came sealed from the peerchat/3 user `from`: kept and
     /// answered `stored` (also for a repeat), or refused with `full` and its
     /// reason; a box larger than kMaxBoxBytes is dropped. A new letter for a
     /// recipient online now goes out at once.
     void handlePost(const Post& post, const std::string& from, TimePoint now);
 
-    /// An ack that came sealed from the peerchat/2 user `from`: removes the
+    /// An ack that came sealed from the peerchat/3 user `from`: removes the
     /// acked letters when the ack is from's own; otherwise dropped.
     void handleAck(const Ack& ack, const std::string& from);
 
-    /// name has logged in with peerchat/2 (or again): sends it every letter
+    /// name has logged in with peerchat/3 (or again): sends it every letter
     /// waiting for it and schedules the resend.
     void deliverTo(const std::string& name, TimePoint now);
 
@@ -92,7 +92,7 @@ private:
     static constexpr std::size_t kReasons = static_cast<std::size_t>(FullReason::Unknown) + 1;
     static std::size_t index(FullReason reason) { return static_cast<std::size_t>(reason); }
 
-    /// True when name is online as a peerchat/2 user with a session.
+    /// True when name is online as a peerchat/3 user with a session.
     bool canReceive(const std::string& name) const;
     void send(const Mailbox::Letter& letter, const std::string& to);
     void sendWaiting(const std::string& to);

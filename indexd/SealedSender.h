@@ -8,14 +8,14 @@
 
 namespace peerchat {
 
-/// Sends indexd's messages to peerchat/2 users sealed: each through indexd's
+/// Sends indexd's messages to peerchat/3 users sealed: each through indexd's
 /// session with that user (Directory::session), to its registered endpoint.
 class SealedSender
 {
 public:
     SealedSender(Directory& directory, DatagramSink& sink);
 
-    /// Seals inner for the peerchat/2 user online under name and sends it;
+    /// Seals inner for the peerchat/3 user online under name and sends it;
     /// false, sending nothing, when name has no session.
     bool send(const std::string& name, const Message& inner);
 

@@ -22,7 +22,7 @@ namespace peerchat {
 class Roster
 {
 public:
-    /// Where a user listens, how to talk to it, and (a peerchat/2 user) its keys.
+    /// Where a user listens, how to talk to it, and (a peerchat/3 user) its keys.
     struct Peer
     {
         Endpoint endpoint;
