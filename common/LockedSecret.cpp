@@ -1,5 +1,6 @@
 #include "LockedSecret.h"
 
+#include "LockedPool.h"
 #include "SigningKey.h"
 
 #include <Poco/Exception.h>
@@ -14,6 +15,20 @@ namespace peerchat::locked_memory {
 
 void* allocate(std::size_t size)
 {
+    if (size <= LockedPool::kLargestSlot) return LockedPool::shared().take(size);
+    return allocatePages(size);
+}
+
+void release(void* memory, std::size_t size) noexcept
+{
+    if (size <= LockedPool::kLargestSlot)
+        LockedPool::shared().giveBack(memory, size);
+    else
+        releasePages(memory);
+}
+
+void* allocatePages(std::size_t size)
+{
     Sodium::init();
     // sodium_malloc mlocks and madvises the pages itself; it places the bytes
     // flush against the guard page after them, so a size that is a multiple of
@@ -27,7 +42,7 @@ void* allocate(std::size_t size)
     return memory;
 }
 
-void release(void* memory) noexcept
+void releasePages(void* memory) noexcept
 {
     // sodium_free wipes the bytes before it unmaps them.
     sodium_free(memory);

@@ -7,18 +7,26 @@
 
 namespace peerchat {
 
-/// Pages for secrets (libsodium's sodium_malloc): each allocation gets
-/// mappings of its own, locked in RAM (mlock, so never swapped out; where
-/// RLIMIT_MEMLOCK runs out the bytes stay unlocked but are still served),
-/// marked MADV_DONTDUMP (left out of core dumps), fenced by guard pages, and
-/// wiped when released. The building blocks of LockedSecret.
+/// Locked memory for secrets: locked in RAM (mlock, so never swapped out;
+/// where RLIMIT_MEMLOCK runs out the bytes stay unlocked but are still
+/// served), marked MADV_DONTDUMP (left out of core dumps) and wiped when
+/// released. The building blocks of LockedSecret.
 namespace locked_memory {
 
-/// size bytes of such memory, zeroed; throws Poco::OutOfMemoryException when
-/// the system has none to give. Calls sodium_init first.
+/// size bytes for a secret, zeroed and aligned for a type of that size: a
+/// slot shared with other small secrets (LockedPool::shared()) up to
+/// LockedPool::kLargestSlot, else pages of their own (allocatePages).
+/// Throws Poco::OutOfMemoryException when the system has none to give.
 void* allocate(std::size_t size);
-/// Wipes and unmaps memory from allocate; nullptr is ignored.
-void release(void* memory) noexcept;
+/// Wipes and frees memory from allocate(size).
+void release(void* memory, std::size_t size) noexcept;
+/// size bytes in mappings of their own (libsodium's sodium_malloc): locked,
+/// MADV_DONTDUMP, fenced by guard pages, zeroed; throws
+/// Poco::OutOfMemoryException when the system has none to give. Calls
+/// sodium_init first.
+void* allocatePages(std::size_t size);
+/// Wipes and unmaps memory from allocatePages; nullptr is ignored.
+void releasePages(void* memory) noexcept;
 /// Throws Poco::NullPointerException saying a moved-from secret was read
 /// (out of line, so this header needs no POCO).
 [[noreturn]] void throwMovedFrom();
@@ -30,13 +38,15 @@ void release(void* memory) noexcept;
 /// dump, wiped when the holder goes. Move-only, like std::unique_ptr: a copy
 /// would be one more place the secret lives, so copying takes clone(). A
 /// moved-from holder is empty and throws Poco::NullPointerException when
-/// read. Each holder costs a few pages of address space and one locked page:
-/// keep the secrets of one object in one holder (a struct of arrays).
+/// read. A holder of up to LockedPool::kLargestSlot bytes shares locked
+/// pages with other secrets and costs its size rounded up to a power of two
+/// (at least 32 bytes); a larger one costs pages of its own.
 template <typename T>
 class LockedSecret
 {
     static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
                   "a LockedSecret holds plain bytes: arrays of bytes, or structs of them");
+    static_assert(alignof(T) <= alignof(std::max_align_t), "locked memory is aligned for ordinary types only");
 
 public:
     /// A zeroed T in fresh locked memory.
@@ -67,7 +77,7 @@ public:
 private:
     struct Release
     {
-        void operator()(T* value) const noexcept { locked_memory::release(value); }
+        void operator()(T* value) const noexcept { locked_memory::release(value, sizeof(T)); }
     };
 
     T* checked() const

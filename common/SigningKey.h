@@ -41,7 +41,7 @@ public:
     static bool curvePublic(const PublicKey& key, PublicKey& out);
 
 private:
-    // Both secrets in one holder: one set of locked pages per key.
+    // Both secrets in one holder: one slot of locked memory per key.
     struct Secrets
     {
         KeySeed seed;

@@ -8,8 +8,12 @@
 
 #include <array>
 #include <cstdint>
+#include <set>
 #include <type_traits>
 #include <utility>
+#include <vector>
+
+#include <unistd.h>
 
 using peerchat::LockedSecret;
 using peerchat::test::MappingFlags;
@@ -31,6 +35,8 @@ class LockedSecretTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testKeepStructsAligned);
     CPPUNIT_TEST(testMoveLeavesSourceEmpty);
     CPPUNIT_TEST(testCloneIsSeparateCopy);
+    CPPUNIT_TEST(testSmallSecretsSharePages);
+    CPPUNIT_TEST(testLargeSecretLocked);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -90,6 +96,27 @@ public:
         (*copy)[0] = 1;
         CPPUNIT_ASSERT_EQUAL(std::uint8_t{9}, (*secret)[0]);
         MappingFlags::assertHoldsSecrets(copy->data());
+    }
+
+    void testSmallSecretsSharePages()
+    {
+        using SessionKeys = std::array<std::uint8_t, 64>;
+        std::vector<LockedSecret<SessionKeys>> secrets(1000);
+        std::set<std::uintptr_t> pages;
+        const auto pageBytes = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+        for (const auto& secret : secrets) pages.insert(reinterpret_cast<std::uintptr_t>(secret->data()) / pageBytes);
+        // 64 fit in a page; pages of their own would be 1,000.
+        CPPUNIT_ASSERT(pages.size() <= secrets.size() / 16);
+        MappingFlags::assertHoldsSecrets(secrets.front()->data());
+        MappingFlags::assertHoldsSecrets(secrets.back()->data());
+    }
+
+    void testLargeSecretLocked()
+    {
+        using Large = std::array<std::uint8_t, 4096>;
+        const LockedSecret<Large> secret;
+        CPPUNIT_ASSERT(*secret == Large{});
+        MappingFlags::assertHoldsSecrets(secret->data());
     }
 };
 
