@@ -126,7 +126,10 @@ Parsed<StunMessage> StunMessage::decode(std::string_view bytes)
             if (fingerprintOf(header, bytes.substr(kHeaderBytes, at - kHeaderBytes)) != readUint32(bytes, at + 4))
                 return Parsed<StunMessage>::refuse("FINGERPRINT does not match");
         }
-        message._fields.push_back({attribute, std::string(value)});
+        // Integrity and fingerprint belong to these bytes, not to the message:
+        // encode() computes them afresh.
+        if (attribute != Attribute::MessageIntegrity && attribute != Attribute::Fingerprint)
+            message._fields.push_back({attribute, std::string(value)});
         at += 4 + padded(size);
     }
     if (message._integrityAt) message._received = std::string(bytes);
