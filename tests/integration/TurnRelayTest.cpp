@@ -128,6 +128,7 @@ class TurnRelayTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRelayBothWaysThroughChannel);
     CPPUNIT_TEST(testDataIndicationAfterPermission);
     CPPUNIT_TEST(testRefreshKeepsTheRelayAndReleaseFreesIt);
+    CPPUNIT_TEST(testShortLifetimeRefreshedInRealTime);
     CPPUNIT_TEST(testWrongSecretFailsWithAReason);
     CPPUNIT_TEST(testExpiredCredentialsFailWithAReason);
     CPPUNIT_TEST_SUITE_END();
@@ -220,6 +221,39 @@ public:
             alice.pump(skew);
             return alice.client().state() == TurnClient::State::Released;
         }, 3s));
+    }
+
+    // A coturn that grants at most 6 s (we ask for 600): the allocation is
+    // refreshed after 3 s, on the real clock, and 9 s on, past its first
+    // lifetime, coturn still relays for it.
+    void testShortLifetimeRefreshedInRealTime()
+    {
+        CoturnProcess::Options options;
+        options.maxLifetime = 6s;
+        CoturnProcess brief(options);
+        brief.start();
+        RelayedSocket alice(brief.endpoint(), credentialsFor(brief, "alice"));
+        PlainSocket bob;
+        const auto start = TurnClient::Clock::now();
+        CPPUNIT_ASSERT_MESSAGE(alice.client().error(), alice.allocate());
+        const auto firstRefresh = *alice.client().nextWakeup();
+        CPPUNIT_ASSERT_MESSAGE("coturn granted more than its 6 s", firstRefresh - start < 4s);
+        const auto end = start + 9s;
+        waitUntil([&] {
+            alice.pump();
+            return TurnClient::Clock::now() >= end || alice.client().state() != TurnClient::State::Allocated;
+        }, 12s);
+        CPPUNIT_ASSERT_MESSAGE(alice.client().error(), alice.client().state() == TurnClient::State::Allocated);
+        CPPUNIT_ASSERT(*alice.client().nextWakeup() > firstRefresh + 2s);
+
+        alice.client().sendToPeer(bob.local(), "still relayed", TurnClient::Clock::now());
+        std::optional<std::pair<Endpoint, std::string>> atBob;
+        CPPUNIT_ASSERT(waitUntil([&] {
+            alice.pump();
+            atBob = bob.poll();
+            return atBob.has_value();
+        }, 5s));
+        CPPUNIT_ASSERT_EQUAL(std::string("still relayed"), atBob->second);
     }
 
     void testWrongSecretFailsWithAReason()

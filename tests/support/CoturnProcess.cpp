@@ -50,6 +50,7 @@ CoturnProcess::CoturnProcess(Options options) : _options(std::move(options))
         "--use-auth-secret",
         "--static-auth-secret=" + _options.secret,
         "--realm=" + _options.realm,
+        "--max-allocate-lifetime=" + std::to_string(_options.maxLifetime.count()),
         "--no-tls",
         "--no-dtls",
         "--no-tcp",

@@ -29,6 +29,8 @@ public:
         std::vector<std::string> commandPrefix;
         std::string secret = "peerchat-test-turn-secret";
         std::string realm = "peerchat";
+        /// The longest allocation coturn grants, whatever a client asks for.
+        std::chrono::seconds maxLifetime{3600};
     };
 
     explicit CoturnProcess(Options options);
