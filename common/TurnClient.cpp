@@ -3,6 +3,7 @@
 #include "ChannelData.h"
 
 #include <Poco/Logger.h>
+#include <Poco/NumberFormatter.h>
 
 #include <iterator>
 
@@ -79,6 +80,12 @@ void TurnClient::release(TimePoint now)
     Request request(Purpose::Refresh);
     request.lifetime = 0;
     start(request, now);
+}
+
+void TurnClient::updateCredentials(TurnCredentials credentials)
+{
+    _credentials = std::move(credentials);
+    if (_key) _key = StunMessage::longTermKey(_credentials.username, _realm, _credentials.password);
 }
 
 bool TurnClient::sendToPeer(const Endpoint& peer, std::string_view payload, TimePoint now)
@@ -355,8 +362,14 @@ void TurnClient::handleError(const Request& request, const StunMessage& answer, 
             _state = State::Released;
             return;
         }
-        fail("the TURN server " + _server.toString() + " refused to refresh our allocation (" + describe(answer)
-             + "); it has ended, allocate a new one");
+        if (code == 401) {
+            fail("the TURN server " + _server.toString() + " refused the credentials for " + _credentials.username
+                 + " when refreshing the allocation (" + describe(answer) + "): they have expired; peerd needs new "
+                 "ones from indexd before the old ones end");
+        } else {
+            fail("the TURN server " + _server.toString() + " refused to refresh our allocation (" + describe(answer)
+                 + "); it has ended, allocate a new one");
+        }
         return;
     case Purpose::Permission:
     case Purpose::Channel:
@@ -371,7 +384,8 @@ void TurnClient::handleError(const Request& request, const StunMessage& answer, 
 void TurnClient::handleTimeout(const Request& request)
 {
     const std::string unanswered = "no answer from the TURN server " + _server.toString() + " after "
-                                   + std::to_string(std::size(kRetransmitDelays)) + " tries in 7.75 s";
+                                   + std::to_string(std::size(kRetransmitDelays)) + " tries in "
+                                   + Poco::NumberFormatter::format(kGiveUpAfter.count() / 1000.0, 2) + " s";
     switch (request.purpose) {
     case Purpose::Allocate:
         fail(unanswered + " to Allocate: check that it runs at that address and that UDP to it is not blocked");

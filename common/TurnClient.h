@@ -65,6 +65,9 @@ public:
     static constexpr std::chrono::milliseconds kRetransmitDelays[] = {
         std::chrono::milliseconds(250), std::chrono::milliseconds(500), std::chrono::milliseconds(1000),
         std::chrono::milliseconds(2000), std::chrono::milliseconds(4000)};
+    /// How long a request goes unanswered before it is given up: the sum of the delays.
+    static constexpr std::chrono::milliseconds kGiveUpAfter = kRetransmitDelays[0] + kRetransmitDelays[1]
+        + kRetransmitDelays[2] + kRetransmitDelays[3] + kRetransmitDelays[4];
     /// Datagrams for a peer held while its channel is being bound.
     static constexpr std::size_t kMaxQueuedPerPeer = 16;
 
@@ -77,6 +80,11 @@ public:
     void allocate(TimePoint now);
     /// Frees the allocation (Refresh with lifetime 0) and drops every queued datagram.
     void release(TimePoint now);
+
+    /// Uses credentials from the next request on. coturn checks a REST-API
+    /// username's expiry on every request, Refresh included, so an
+    /// allocation that outlives its credentials needs fresh ones before then.
+    void updateCredentials(TurnCredentials credentials);
 
     /// Sends payload to peer through the relay: as ChannelData once peer's
     /// channel is bound; before that it is queued (a Send indication would be

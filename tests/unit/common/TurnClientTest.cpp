@@ -51,6 +51,8 @@ class TurnClientTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefreshesBeforeLifetimesEnd);
     CPPUNIT_TEST(testPermitSendsCreatePermission);
     CPPUNIT_TEST(testReleaseSendsLifetimeZero);
+    CPPUNIT_TEST(testUpdatedCredentialsSignTheNextRequest);
+    CPPUNIT_TEST(testExpiredCredentialsOnRefreshFail);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -148,7 +150,7 @@ public:
         CPPUNIT_ASSERT(client.takeDatagrams().empty());
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Failed);
         CPPUNIT_ASSERT_MESSAGE(client.error(), client.error().find("no answer from the TURN server 198.51.100.1:3479 "
-                                                                   "after 5 tries") != std::string::npos);
+                                                                   "after 5 tries in 7.75 s") != std::string::npos);
         CPPUNIT_ASSERT(!client.sendToPeer(kBob, "x", _now));
     }
 
@@ -338,6 +340,33 @@ public:
         client.receive(success(request, 0), _now);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Released);
         CPPUNIT_ASSERT(!client.nextWakeup());
+    }
+
+    void testUpdatedCredentialsSignTheNextRequest()
+    {
+        TurnClient client = allocatedClient();
+        const TurnCredentials renewed{"1765086400:alice", "pw2"};
+        client.updateCredentials(renewed);
+        client.tick(_now + 540s);
+        const StunMessage refresh = only(client);
+        CPPUNIT_ASSERT_EQUAL(renewed.username, refresh.attribute(Attribute::Username).value_or(""));
+        CPPUNIT_ASSERT(refresh.hasValidIntegrity(StunMessage::longTermKey(renewed.username, kRealm, renewed.password)));
+        CPPUNIT_ASSERT(!refresh.hasValidIntegrity(_key));
+    }
+
+    void testExpiredCredentialsOnRefreshFail()
+    {
+        TurnClient client = allocatedClient();
+        client.tick(_now + 540s);
+        const StunMessage refresh = only(client);
+        StunMessage refused(Method::Refresh, Kind::Error, refresh.transaction());
+        refused.addAttribute(Attribute::ErrorCode, errorCode(401, "Unauthorized"));
+        refused.addString(Attribute::Realm, kRealm);
+        refused.addString(Attribute::Nonce, "nonce-9");
+        client.receive(refused.encode(), _now + 540s);
+        CPPUNIT_ASSERT(client.state() == TurnClient::State::Failed);
+        CPPUNIT_ASSERT_MESSAGE(client.error(), client.error().find("when refreshing") != std::string::npos);
+        CPPUNIT_ASSERT(!client.relayedEndpoint());
     }
 
 private:
