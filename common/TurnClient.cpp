@@ -82,12 +82,6 @@ void TurnClient::release(TimePoint now)
     start(request, now);
 }
 
-void TurnClient::updateCredentials(TurnCredentials credentials)
-{
-    _credentials = std::move(credentials);
-    if (_key) _key = StunMessage::longTermKey(_credentials.username, _realm, _credentials.password);
-}
-
 bool TurnClient::sendToPeer(const Endpoint& peer, std::string_view payload, TimePoint now)
 {
     if (_state != State::Allocating && _state != State::Allocated) return false;
@@ -364,8 +358,7 @@ void TurnClient::handleError(const Request& request, const StunMessage& answer, 
         }
         if (code == 401) {
             fail("the TURN server " + _server.toString() + " refused the credentials for " + _credentials.username
-                 + " when refreshing the allocation (" + describe(answer) + "): they have expired; peerd needs new "
-                 "ones from indexd before the old ones end");
+                 + " when refreshing the allocation (" + describe(answer) + "); allocate again with new ones");
         } else {
             fail("the TURN server " + _server.toString() + " refused to refresh our allocation (" + describe(answer)
                  + "); it has ended, allocate a new one");

@@ -81,11 +81,6 @@ public:
     /// Frees the allocation (Refresh with lifetime 0) and drops every queued datagram.
     void release(TimePoint now);
 
-    /// Uses credentials from the next request on. coturn checks a REST-API
-    /// username's expiry on every request, Refresh included, so an
-    /// allocation that outlives its credentials needs fresh ones before then.
-    void updateCredentials(TurnCredentials credentials);
-
     /// Sends payload to peer through the relay: as ChannelData once peer's
     /// channel is bound; before that it is queued (a Send indication would be
     /// dropped by the server until the permission the ChannelBind installs

@@ -225,14 +225,16 @@ public:
 
     // A coturn that grants at most 6 s (we ask for 600): the allocation is
     // refreshed after 3 s, on the real clock, and 9 s on, past its first
-    // lifetime, coturn still relays for it.
+    // lifetime, coturn still relays for it. The credentials were good for
+    // 2 s only: coturn checks their expiry when it allocates, not when it
+    // refreshes, so they need not outlive the allocation.
     void testShortLifetimeRefreshedInRealTime()
     {
         CoturnProcess::Options options;
         options.maxLifetime = 6s;
         CoturnProcess brief(options);
         brief.start();
-        RelayedSocket alice(brief.endpoint(), credentialsFor(brief, "alice"));
+        RelayedSocket alice(brief.endpoint(), credentialsFor(brief, "alice", 2s));
         PlainSocket bob;
         const auto start = TurnClient::Clock::now();
         CPPUNIT_ASSERT_MESSAGE(alice.client().error(), alice.allocate());
