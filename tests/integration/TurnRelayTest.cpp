@@ -114,6 +114,21 @@ private:
     Poco::Net::DatagramSocket _socket;
 };
 
+using Arrival = std::pair<Endpoint, std::string>;
+
+// Pumps alice (at her clock plus skew) until bob has a datagram, for up to
+// 5 s; the datagram and where it came from, or nullopt.
+std::optional<Arrival> pumpUntilBobReceives(RelayedSocket& alice, PlainSocket& bob, std::chrono::seconds skew = 0s)
+{
+    std::optional<Arrival> arrival;
+    waitUntil([&] {
+        alice.pump(skew);
+        arrival = bob.poll();
+        return arrival.has_value();
+    }, 5s);
+    return arrival;
+}
+
 TurnCredentials credentialsFor(const CoturnProcess& coturn, const std::string& name,
                                std::chrono::system_clock::duration validFor = 1h)
 {
@@ -146,12 +161,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(alice.local().toString(), alice.client().mappedEndpoint()->toString());
 
         CPPUNIT_ASSERT(alice.client().sendToPeer(bob.local(), "hello bob", TurnClient::Clock::now()));
-        std::optional<std::pair<Endpoint, std::string>> atBob;
-        CPPUNIT_ASSERT_MESSAGE(_coturn.log(), waitUntil([&] {
-            alice.pump();
-            atBob = bob.poll();
-            return atBob.has_value();
-        }, 5s));
+        const auto atBob = pumpUntilBobReceives(alice, bob);
+        CPPUNIT_ASSERT_MESSAGE(_coturn.log(), atBob);
         CPPUNIT_ASSERT_EQUAL(relayed.toString(), atBob->first.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("hello bob"), atBob->second);
         CPPUNIT_ASSERT(alice.client().channelBound(bob.local()));
@@ -190,10 +201,7 @@ public:
         PlainSocket bob;
         CPPUNIT_ASSERT_MESSAGE(alice.client().error(), alice.allocate());
         alice.client().sendToPeer(bob.local(), "before", TurnClient::Clock::now());
-        CPPUNIT_ASSERT(waitUntil([&] {
-            alice.pump();
-            return bob.poll().has_value();
-        }, 5s));
+        CPPUNIT_ASSERT(pumpUntilBobReceives(alice, bob));
 
         // Nine and a half minutes on, the allocation, permission and channel
         // are all due: each is refreshed, and the next wakeup moves past then.
@@ -207,12 +215,8 @@ public:
         CPPUNIT_ASSERT_MESSAGE(alice.client().error(), alice.client().state() == TurnClient::State::Allocated);
 
         alice.client().sendToPeer(bob.local(), "after the refresh", later);
-        std::optional<std::pair<Endpoint, std::string>> atBob;
-        CPPUNIT_ASSERT(waitUntil([&] {
-            alice.pump(skew);
-            atBob = bob.poll();
-            return atBob.has_value();
-        }, 5s));
+        const auto atBob = pumpUntilBobReceives(alice, bob, skew);
+        CPPUNIT_ASSERT(atBob);
         CPPUNIT_ASSERT_EQUAL(std::string("after the refresh"), atBob->second);
 
         // Released well inside the 7.75 s it would take to give up: the server answered.
@@ -249,12 +253,8 @@ public:
         CPPUNIT_ASSERT(*alice.client().nextWakeup() > firstRefresh + 2s);
 
         alice.client().sendToPeer(bob.local(), "still relayed", TurnClient::Clock::now());
-        std::optional<std::pair<Endpoint, std::string>> atBob;
-        CPPUNIT_ASSERT(waitUntil([&] {
-            alice.pump();
-            atBob = bob.poll();
-            return atBob.has_value();
-        }, 5s));
+        const auto atBob = pumpUntilBobReceives(alice, bob);
+        CPPUNIT_ASSERT(atBob);
         CPPUNIT_ASSERT_EQUAL(std::string("still relayed"), atBob->second);
     }
 

@@ -26,9 +26,13 @@ const Endpoint kCarol = *Endpoint::parse("192.0.2.30:7000");
 const TurnCredentials kCredentials{"1765000000:alice", "pw"};
 const std::string kRealm = "peerchat";
 
-std::string errorCode(int code, const std::string& reason)
+// The server's error answer to request, unsigned: a test adds to it and signs it.
+StunMessage errorTo(const StunMessage& request, int code, const std::string& reason)
 {
-    return std::string{0, 0, static_cast<char>(code / 100), static_cast<char>(code % 100)} + reason;
+    StunMessage answer(request.method(), Kind::Error, request.transaction());
+    answer.addAttribute(Attribute::ErrorCode,
+                        std::string{0, 0, static_cast<char>(code / 100), static_cast<char>(code % 100)} + reason);
+    return answer;
 }
 
 } // namespace
@@ -103,8 +107,7 @@ public:
         TurnClient client = allocatedClient();
         client.sendToPeer(kBob, "x", _now);
         const StunMessage bind = only(client);
-        StunMessage stale(Method::ChannelBind, Kind::Error, bind.transaction());
-        stale.addAttribute(Attribute::ErrorCode, errorCode(438, "Stale Nonce"));
+        StunMessage stale = errorTo(bind, 438, "Stale Nonce");
         stale.addString(Attribute::Nonce, "nonce-2");
         client.receive(stale.encode(), _now);
 
@@ -178,9 +181,7 @@ public:
         StunMessage wrongMethod(Method::Refresh, Kind::Success, request.transaction());
         client.receive(wrongMethod.encode(&_key), _now);
 
-        StunMessage unsignedError(Method::Allocate, Kind::Error, request.transaction());
-        unsignedError.addAttribute(Attribute::ErrorCode, errorCode(403, "Forbidden"));
-        client.receive(unsignedError.encode(), _now);
+        client.receive(errorTo(request, 403, "Forbidden").encode(), _now);
 
         client.receive("\x01\x01garbage", _now);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t{7}, client.dropped());
@@ -231,9 +232,7 @@ public:
         TurnClient client = allocatedClient();
         client.sendToPeer(kBob, "lost", _now);
         const StunMessage bind = only(client);
-        StunMessage refused(Method::ChannelBind, Kind::Error, bind.transaction());
-        refused.addAttribute(Attribute::ErrorCode, errorCode(403, "Forbidden IP"));
-        client.receive(refused.encode(&_key), _now);
+        client.receive(errorTo(bind, 403, "Forbidden IP").encode(&_key), _now);
         CPPUNIT_ASSERT(!client.channelBound(kBob));
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocated);
         CPPUNIT_ASSERT(client.takeDatagrams().empty());
@@ -346,11 +345,7 @@ public:
         TurnClient client = allocatedClient();
         client.tick(_now + 540s);
         const StunMessage refresh = only(client);
-        StunMessage refused(Method::Refresh, Kind::Error, refresh.transaction());
-        refused.addAttribute(Attribute::ErrorCode, errorCode(401, "Unauthorized"));
-        refused.addString(Attribute::Realm, kRealm);
-        refused.addString(Attribute::Nonce, "nonce-9");
-        client.receive(refused.encode(), _now + 540s);
+        client.receive(unauthorized(refresh, "nonce-9"), _now + 540s);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Failed);
         CPPUNIT_ASSERT_MESSAGE(client.error(), client.error().find("when refreshing") != std::string::npos);
         CPPUNIT_ASSERT(!client.relayedEndpoint());
@@ -383,8 +378,7 @@ private:
 
     std::string unauthorized(const StunMessage& request, const std::string& nonce)
     {
-        StunMessage answer(request.method(), Kind::Error, request.transaction());
-        answer.addAttribute(Attribute::ErrorCode, errorCode(401, "Unauthorized"));
+        StunMessage answer = errorTo(request, 401, "Unauthorized");
         answer.addString(Attribute::Realm, kRealm);
         answer.addString(Attribute::Nonce, nonce);
         return answer.encode(nullptr, true);
