@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <unistd.h>
 
 namespace peerchat::test {
 
 namespace {
 
+constexpr const char* kTurnserver = "/usr/bin/turnserver";
 constexpr int kRelayPorts = 32;
 // Below Linux's ephemeral range (32768-60999), so the relay block does not
 // meet the ports other tests' sockets are given; coturn skips a busy port.
@@ -62,12 +64,14 @@ CoturnProcess::CoturnProcess(Options options) : _options(std::move(options))
         "--pidfile=" + _dir.file("turnserver.pid"),
         "--db=" + _dir.file("turndb"),
     };
-    _process = std::make_unique<DaemonProcess>("/usr/bin/turnserver", std::move(args));
+    _process = std::make_unique<DaemonProcess>(kTurnserver, std::move(args));
     _process->setCommandPrefix(_options.commandPrefix);
 }
 
 void CoturnProcess::start(std::chrono::milliseconds timeout)
 {
+    if (::access(kTurnserver, X_OK) != 0)
+        CPPUNIT_FAIL(std::string("coturn is not installed (no ") + kTurnserver + "); run make deps");
     _process->start();
     const bool ready = waitUntil([&] { return listening() || !_process->running(); }, timeout);
     if (!ready || !_process->running()) {
