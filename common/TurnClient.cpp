@@ -1,10 +1,9 @@
 #include "TurnClient.h"
 
-#include "ChannelData.h"
-
 #include <Poco/Logger.h>
 #include <Poco/NumberFormatter.h>
 
+#include <algorithm>
 #include <iterator>
 
 namespace peerchat {

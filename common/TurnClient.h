@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ChannelData.h"
 #include "Endpoint.h"
 #include "StunMessage.h"
 #include "TurnCredentials.h"
@@ -78,7 +79,9 @@ public:
 
     /// Starts the allocation; does nothing unless Idle.
     void allocate(TimePoint now);
-    /// Frees the allocation (Refresh with lifetime 0) and drops every queued datagram.
+    /// Frees the allocation (Refresh with lifetime 0) and drops every queued
+    /// datagram. While still Allocating it only stops: an allocation whose
+    /// success was lost on the way ends with its lifetime.
     void release(TimePoint now);
 
     /// Sends payload to peer through the relay: as ChannelData once peer's
@@ -181,7 +184,7 @@ private:
     std::map<Poco::Net::IPAddress, Refreshable> _permissions;
     std::map<Endpoint, Channel> _channels;
     std::map<std::uint16_t, Endpoint> _channelPeers;
-    std::uint16_t _nextChannel = 0x4000;
+    std::uint16_t _nextChannel = ChannelData::kFirstChannel;
     std::vector<std::string> _outgoing;
     std::uint64_t _dropped = 0;
 };
