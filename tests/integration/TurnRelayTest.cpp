@@ -2,6 +2,7 @@
 // socket speaks TURN to coturn and relays to bob's plain UDP socket, which
 // sees only alice's relayed address.
 #include "CoturnProcess.h"
+#include "NetworkNamespace.h"
 #include "Wait.h"
 
 #include "TurnClient.h"
@@ -23,14 +24,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
+Poco::Net::DatagramSocket loopbackSocket()
+{
+    return Poco::Net::DatagramSocket(Poco::Net::SocketAddress("127.0.0.1", 0));
+}
+
 /// One UDP socket driving a TurnClient, as peerd's will: what the client
 /// produces goes to the server, what comes from the server's endpoint goes
 /// to the client, and its timers run on a clock the test may move ahead.
 class RelayedSocket
 {
 public:
-    RelayedSocket(const Endpoint& server, const TurnCredentials& credentials)
-        : _socket(Poco::Net::SocketAddress("127.0.0.1", 0)), _client(server, credentials)
+    RelayedSocket(const Endpoint& server, const TurnCredentials& credentials,
+                  Poco::Net::DatagramSocket socket = loopbackSocket())
+        : _socket(std::move(socket)), _client(server, credentials)
     {
     }
 
@@ -91,7 +98,7 @@ private:
 class PlainSocket
 {
 public:
-    PlainSocket() : _socket(Poco::Net::SocketAddress("127.0.0.1", 0)) {}
+    explicit PlainSocket(Poco::Net::DatagramSocket socket = loopbackSocket()) : _socket(std::move(socket)) {}
 
     /// The next datagram, if one has arrived.
     std::optional<std::pair<Endpoint, std::string>> poll()
@@ -144,6 +151,7 @@ class TurnRelayTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDataIndicationAfterPermission);
     CPPUNIT_TEST(testRefreshKeepsTheRelayAndReleaseFreesIt);
     CPPUNIT_TEST(testShortLifetimeRefreshedInRealTime);
+    CPPUNIT_TEST(testRelayInsideANetworkNamespace);
     CPPUNIT_TEST(testWrongSecretFailsWithAReason);
     CPPUNIT_TEST(testExpiredCredentialsFailWithAReason);
     CPPUNIT_TEST_SUITE_END();
@@ -256,6 +264,31 @@ public:
         const auto atBob = pumpUntilBobReceives(alice, bob);
         CPPUNIT_ASSERT(atBob);
         CPPUNIT_ASSERT_EQUAL(std::string("still relayed"), atBob->second);
+    }
+
+    // As the NAT lab will run it: turnserver under ip netns exec, alice and
+    // bob in the same namespace, nothing of it on this one's loopback.
+    void testRelayInsideANetworkNamespace()
+    {
+        NetworkNamespace lab;
+        CoturnProcess::Options options;
+        options.commandPrefix = lab.commandPrefix();
+        CoturnProcess inside(options);
+        inside.start();
+        const Poco::Net::SocketAddress loopback("127.0.0.1", 0);
+        RelayedSocket alice(inside.endpoint(), credentialsFor(inside, "alice"), lab.udpSocket(loopback));
+        PlainSocket bob(lab.udpSocket(loopback));
+        CPPUNIT_ASSERT_MESSAGE(alice.client().error() + "\n" + inside.log(), alice.allocate());
+
+        alice.client().sendToPeer(bob.local(), "in the lab", TurnClient::Clock::now());
+        const auto atBob = pumpUntilBobReceives(alice, bob);
+        CPPUNIT_ASSERT_MESSAGE(inside.log(), atBob);
+        CPPUNIT_ASSERT_EQUAL(alice.client().relayedEndpoint()->toString(), atBob->first.toString());
+        bob.sendTo("answered", *alice.client().relayedEndpoint());
+        CPPUNIT_ASSERT(waitUntil([&] {
+            alice.pump();
+            return alice.receivedFrom(bob.local(), "answered");
+        }, 5s));
     }
 
     void testWrongSecretFailsWithAReason()
