@@ -110,7 +110,9 @@ void PeerPaths::send(const std::string& name, const Message& message)
     const auto now = _timers.now();
     state->lastUsed = now;
     seal(name, message, state->route ? state->route->endpoint : state->registered);
-    if (!proven(*state, now) && !state->punchAt && !state->seekUntil) {
+    // A msg is always acked: when nothing at all comes back in time, the
+    // route is not (or no longer) a path, whatever it was before.
+    if (std::holds_alternative<Msg>(message) && !state->punchAt && !state->seekUntil) {
         state->punchAt = now + kPunchAfter;
         arm();
     }
@@ -269,16 +271,15 @@ std::optional<Timers::TimePoint> PeerPaths::nextDue(const State& state) const
 
 void PeerPaths::tickPeer(const std::string& name, State& state, Timers::TimePoint now)
 {
+    // Nothing came back since a msg went out (heard() would have cleared it).
     if (state.punchAt && now >= *state.punchAt) {
         state.punchAt.reset();
-        if (!proven(state, now)) {
-            if (!state.lastPunch || now - *state.lastPunch >= kPunchEvery) {
-                state.lastPunch = now;
-                _logger.information("no answer from " + name + " on its path; asking indexd to introduce us");
-                _hooks.introduce(name);
-            }
-            seek(name, state, now);
+        if (!state.lastPunch || now - *state.lastPunch >= kPunchEvery) {
+            state.lastPunch = now;
+            _logger.information("no answer from " + name + " on its path; asking indexd to introduce us");
+            _hooks.introduce(name);
         }
+        seek(name, state, now);
     }
     if (state.seekUntil && now >= *state.seekUntil) {
         state.seekUntil.reset();

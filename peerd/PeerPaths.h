@@ -35,12 +35,12 @@ std::string_view pathToken(PathKind kind);
 /// came from, preferred by kind (lan over direct over relay).
 ///
 /// A peer's route starts as the endpoint indexd registered (nothing else is
-/// known, and on a flat network it works at once). When a datagram goes out
-/// on a route that has not proven itself within kStale and nothing
-/// authentic comes back within kPunchAfter, peerd asks indexd to introduce
-/// the two (punch), and both probe every candidate of the other every
-/// kProbeEvery for kSeekFor: the first that answers becomes the route, a
-/// better kind that answers later replaces it. A route in use is kept alive
+/// known, and on a flat network it works at once). When a msg (which is
+/// always acked) goes out and nothing authentic comes back within
+/// kPunchAfter, peerd asks indexd to introduce the two (punch), and both
+/// probe every candidate of the other every kProbeEvery for kSeekFor: the
+/// first that answers becomes the route, a better kind that answers later
+/// replaces it, and any answer replaces a route not heard from within kStale. A route in use is kept alive
 /// by a probe when nothing was heard on it for kKeepalive, and dropped (path
 /// none) after kKeepaliveMisses unanswered. Delivery never knows any of it.
 class PeerPaths

@@ -75,7 +75,7 @@ public:
         _drops = std::make_unique<DropLog>(*_timers, 10s);
         _session = std::make_unique<IndexSession>(
             *_timers, _sink, *_sessions, _alice, *_pins, _listener, *_drops,
-            IndexSession::Settings{"alice", kIndex, std::nullopt, 2000ms, 10000ms},
+            IndexSession::Settings{"alice", kIndex, std::nullopt, 2000ms, 10000ms, {}},
             IndexSession::Hooks{
                 [](const LoginState::Welcomed&, const Endpoint&) {},
                 [this] { return _rosterPending; },

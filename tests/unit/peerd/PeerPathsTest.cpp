@@ -49,6 +49,8 @@ class PeerPathsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAnswerOnRegisteredEndpointMakesPathDirectWithoutPunch);
     CPPUNIT_TEST(testNoAnswerAsksIndexdToIntroduceAndProbes);
     CPPUNIT_TEST(testPunchAtMostEveryPunchInterval);
+    CPPUNIT_TEST(testUnansweredLineOnProvenPathPunches);
+    CPPUNIT_TEST(testAckExpectsNoAnswer);
     CPPUNIT_TEST(testMeetProbesHostCandidatesFirst);
     CPPUNIT_TEST(testAnswerFromHostCandidateMakesPathLan);
     CPPUNIT_TEST(testWorsePathDoesNotReplaceProvenBetterOne);
@@ -141,6 +143,25 @@ public:
         _paths->send("bob", line());
         _timers->advance(PeerPaths::kPunchAfter);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _introduced.size());
+    }
+
+    void testUnansweredLineOnProvenPathPunches()
+    {
+        _paths->send("bob", line());
+        _paths->heard("bob", kBobRegistered);
+        _timers->advance(1s);
+        // The mapping expired on the way: the path was heard from a second ago, yet nothing answers this line.
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter);
+        CPPUNIT_ASSERT(_introduced == std::vector<std::string>{"bob"});
+    }
+
+    void testAckExpectsNoAnswer()
+    {
+        _paths->send("bob", Ack{"alice", "ff", 1});
+        _timers->advance(5s);
+        CPPUNIT_ASSERT(_introduced.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
     }
 
     void testMeetProbesHostCandidatesFirst()
