@@ -47,11 +47,17 @@ void DaemonProcess::limitOpenFiles(rlim_t soft, rlim_t hard)
         throw std::runtime_error("cannot lower the open-file limit of " + _program + ": " + std::strerror(errno));
 }
 
+void DaemonProcess::runThrough(std::vector<std::string> launcher)
+{
+    _launcher = std::move(launcher);
+}
+
 void DaemonProcess::start()
 {
-    const std::string path = binary(_program);
-    std::vector<std::string> argv{path};
+    std::vector<std::string> argv = _launcher;
+    argv.push_back(binary(_program));
     argv.insert(argv.end(), _args.begin(), _args.end());
+    const std::string path = argv.front();
 
     const int log = ::open(_logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (log < 0) throw std::runtime_error("cannot create " + _logPath);
