@@ -95,10 +95,9 @@ public:
 
     /// The netlab script tests run: $PEERCHAT_NETLAB, else the copy in tests/netlab/.
     static std::string script();
+private:
     /// Removes the labs of test processes that are no longer running.
     static void removeStaleLabs();
-
-private:
     static std::vector<std::string> natArguments(const Options& options);
     /// Runs netlab with args for the lab named by prefix; its exit status,
     /// and its output in output.
