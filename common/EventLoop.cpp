@@ -61,6 +61,17 @@ void EventLoop::unwatch(int fd)
     _watches.erase(fd);
 }
 
+Timers::TimePoint EventLoop::now() const
+{
+    return Clock::now();
+}
+
+std::int64_t EventLoop::wallMs() const
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 EventLoop::TimerId EventLoop::runAfter(std::chrono::milliseconds delay, Task task)
 {
     const TimerId id = _nextTimer++;

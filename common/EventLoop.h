@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Timers.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -15,17 +17,15 @@ namespace peerchat {
 /// A single-threaded poll(2) loop: file descriptors, timers, and work posted
 /// from other threads. Every callback runs on the loop's thread, so the state
 /// they touch needs no locks. A callback that throws is logged and the loop
-/// goes on.
-class EventLoop
+/// goes on. Its timers are the Timers the daemons' state classes run on.
+class EventLoop : public Timers
 {
 public:
     enum : short { Readable = 1, Writable = 2 };
     using FdCallback = std::function<void(short events)>;
-    using Task = std::function<void()>;
-    using TimerId = std::uint64_t;
 
     EventLoop();
-    ~EventLoop();
+    ~EventLoop() override;
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
@@ -37,9 +37,10 @@ public:
     /// Stops watching fd (safe from inside its own callback).
     void unwatch(int fd);
 
-    /// Runs task once after delay; returns an id for cancel().
-    TimerId runAfter(std::chrono::milliseconds delay, Task task);
-    void cancel(TimerId id);
+    TimePoint now() const override;
+    std::int64_t wallMs() const override;
+    TimerId runAfter(std::chrono::milliseconds delay, Task task) override;
+    void cancel(TimerId id) override;
 
     /// Runs task on the loop's thread soon; safe from any thread.
     void post(Task task);

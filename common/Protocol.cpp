@@ -164,6 +164,13 @@ public:
         return PeerKeys{bytes<32>(i, "identity key"), bytes<32>(i + 1, "key-exchange key"),
                         bytes<64>(i + 2, "key-exchange signature")};
     }
+    /// CANDS: a CandidateList.
+    std::vector<Candidate> candidates(std::size_t i) const
+    {
+        auto candidates = CandidateList::parse(_fields[i]);
+        if (!candidates) throw FieldRefusal{candidates.error()};
+        return std::move(*candidates);
+    }
     /// PAD: zeros only, at most kMaxHelloPadding of them.
     std::size_t padding(std::size_t i) const
     {
@@ -290,8 +297,34 @@ Ack decodeAck(std::string_view rest)
 
 Alive decodeAlive(std::string_view rest)
 {
-    Fields f(rest, 2, 2, false, "NAME,SEQ");
-    return Alive{f.name(0), f.counter(1, "seq")};
+    Fields f(rest, 2, 3, false, "NAME,SEQ[,CANDS]");
+    Alive m{f.name(0), f.counter(1, "seq"), std::nullopt};
+    if (f.size() == 3) m.candidates = f.candidates(2);
+    return m;
+}
+
+Punch decodePunch(std::string_view rest)
+{
+    Fields f(rest, 1, 1, false, "PEER");
+    return Punch{f.name(0)};
+}
+
+Meet decodeMeet(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "PEER,CANDS");
+    return Meet{f.name(0), f.candidates(1)};
+}
+
+Probe decodeProbe(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "FROM,TO,TOKEN");
+    return Probe{f.name(0), f.name(1), f.bytes<8>(2, "token")};
+}
+
+Probed decodeProbed(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "FROM,TO,TOKEN");
+    return Probed{f.name(0), f.name(1), f.bytes<8>(2, "token")};
 }
 
 Seen decodeSeen(std::string_view rest)
@@ -354,6 +387,10 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"seal", [](std::string_view r) -> Message { return decodeSeal(r); }},
     {"post", [](std::string_view r) -> Message { return decodePost(r); }},
     {"mail", [](std::string_view r) -> Message { return decodeMail(r); }},
+    {"punch", [](std::string_view r) -> Message { return decodePunch(r); }},
+    {"meet", [](std::string_view r) -> Message { return decodeMeet(r); }},
+    {"probe", [](std::string_view r) -> Message { return decodeProbe(r); }},
+    {"probed", [](std::string_view r) -> Message { return decodeProbed(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -407,7 +444,21 @@ struct TextWithoutSignature
                m.text;
     }
     std::string operator()(const Ack& m) const { return "ack," + m.from + "," + m.stream + "," + std::to_string(m.seq); }
-    std::string operator()(const Alive& m) const { return "alive," + m.name + "," + std::to_string(m.seq); }
+    std::string operator()(const Alive& m) const
+    {
+        return "alive," + m.name + "," + std::to_string(m.seq) +
+               (m.candidates ? "," + CandidateList::format(*m.candidates) : std::string());
+    }
+    std::string operator()(const Punch& m) const { return "punch," + m.peer; }
+    std::string operator()(const Meet& m) const { return "meet," + m.peer + "," + CandidateList::format(m.candidates); }
+    std::string operator()(const Probe& m) const
+    {
+        return "probe," + m.from + "," + m.to + "," + Base64::encode(m.token);
+    }
+    std::string operator()(const Probed& m) const
+    {
+        return "probed," + m.from + "," + m.to + "," + Base64::encode(m.token);
+    }
     std::string operator()(const Seen& m) const { return "seen," + std::to_string(m.seq); }
     std::string operator()(const Relogin& m) const
     {
@@ -489,6 +540,10 @@ struct VerbOf
     std::string_view operator()(const Seal&) const { return "seal"; }
     std::string_view operator()(const Post&) const { return "post"; }
     std::string_view operator()(const Mail&) const { return "mail"; }
+    std::string_view operator()(const Punch&) const { return "punch"; }
+    std::string_view operator()(const Meet&) const { return "meet"; }
+    std::string_view operator()(const Probe&) const { return "probe"; }
+    std::string_view operator()(const Probed&) const { return "probed"; }
 };
 
 } // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Candidate.h"
 #include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "Parsed.h"
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace peerchat {
 
@@ -188,12 +190,54 @@ struct Ack
     std::uint64_t seq = 0;
 };
 
-/// `alive,NAME,SEQ`: peerd's heartbeat to indexd; SEQ is the last presence
-/// sequence number it applied (0 before any).
+/// `alive,NAME,SEQ[,CANDS]`: peerd's heartbeat to indexd; SEQ is the last
+/// presence sequence number it applied (0 before any); CANDS its host and
+/// relay candidates (CandidateList), which indexd hands, with the endpoint
+/// it sees, to the peers it introduces (meet). Without CANDS indexd keeps
+/// those it had.
 struct Alive
 {
     std::string name;
     std::uint64_t seq = 0;
+    std::optional<std::vector<Candidate>> candidates{};
+};
+
+/// `punch,PEER` (sealed, peerd -> indexd): introduce me to PEER, to whom I
+/// have no working path; indexd answers both sides with meet.
+struct Punch
+{
+    std::string peer;
+};
+
+/// `meet,PEER,CANDS` (sealed, indexd -> peerd): probe PEER at CANDS now
+/// (PEER's host and relay candidates and the endpoint indexd sees it at);
+/// PEER is told the same of you at the same time.
+struct Meet
+{
+    std::string peer;
+    std::vector<Candidate> candidates;
+};
+
+/// A probe's random token, echoed by its answer.
+using ProbeToken = std::array<std::uint8_t, 8>;
+
+/// `probe,FROM,TO,TOKEN` (sealed, peer -> peer): is this a path to you? Sent
+/// to each candidate while a path is sought, and on a path in use as its
+/// keepalive.
+struct Probe
+{
+    std::string from;
+    std::string to;
+    ProbeToken token{};
+};
+
+/// `probed,FROM,TO,TOKEN` (sealed, peer -> peer): the answer to a probe,
+/// sent back to where the probe came from: that way works both ways.
+struct Probed
+{
+    std::string from;
+    std::string to;
+    ProbeToken token{};
 };
 
 /// `seen,SEQ`: indexd's answer to a heartbeat, with its latest presence
@@ -215,7 +259,8 @@ struct Relogin
 /// `seal,SKID,RKID,CTR,BOX`: a datagram sealed by a SessionCipher between
 /// two key-exchange keys (ids SKID of the sender's, RKID of the recipient's;
 /// CTR the sender's counter; BOX the AEAD ciphertext), carrying one inner
-/// message (msg, ack, alive, seen, logout, post, stored, full, mail).
+/// message (msg, ack, alive, seen, logout, post, stored, full, mail, punch,
+/// meet, probe, probed).
 struct Seal
 {
     KeyId sender{};
@@ -279,7 +324,7 @@ struct Full
 };
 
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
-                             Hello, Challenge, Auth, Welcome, Seal, Post, Mail>;
+                             Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);

@@ -59,14 +59,7 @@ UdpChannel::UdpChannel(EventLoop& loop, const Poco::Net::SocketAddress& bindAddr
 
 UdpChannel::~UdpChannel()
 {
-    for (const auto id : _delayed) _loop.cancel(id);
     _loop.unwatch(_socket.impl()->sockfd());
-}
-
-void UdpChannel::setFaults(const FaultSettings& faults)
-{
-    _faults = faults;
-    _random.seed(faults.seed);
 }
 
 Endpoint UdpChannel::localEndpoint() const
@@ -75,35 +68,6 @@ Endpoint UdpChannel::localEndpoint() const
 }
 
 void UdpChannel::sendTo(std::string_view bytes, const Endpoint& to)
-{
-    if (!_faults.enabled()) {
-        sendNow(bytes, to);
-        return;
-    }
-    std::uniform_real_distribution<double> chance(0.0, 1.0);
-    if (chance(_random) < _faults.drop) return;
-    const int copies = chance(_random) < _faults.duplicate ? 2 : 1;
-    for (int i = 0; i < copies; ++i) {
-        auto delay = std::chrono::milliseconds(
-            std::uniform_int_distribution<long long>(0, _faults.delay.count())(_random));
-        // Held back long enough for datagrams sent after it to overtake it.
-        if (chance(_random) < _faults.reorder) delay += std::max(_faults.delay, std::chrono::milliseconds(10)) * 2;
-        if (delay.count() == 0) sendNow(bytes, to);
-        else sendLater(delay, std::string(bytes), to);
-    }
-}
-
-void UdpChannel::sendLater(std::chrono::milliseconds delay, std::string bytes, const Endpoint& to)
-{
-    auto id = std::make_shared<EventLoop::TimerId>(0);
-    *id = _loop.runAfter(delay, [this, id, bytes = std::move(bytes), to] {
-        _delayed.erase(*id);
-        sendNow(bytes, to);
-    });
-    _delayed.insert(*id);
-}
-
-void UdpChannel::sendNow(std::string_view bytes, const Endpoint& to)
 {
     try {
         const int sent = _socket.sendTo(bytes.data(), static_cast<int>(bytes.size()), to.address());

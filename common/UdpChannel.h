@@ -3,15 +3,12 @@
 #include "DatagramSink.h"
 #include "Endpoint.h"
 #include "EventLoop.h"
-#include "FaultSettings.h"
 
 #include <Poco/Net/DatagramSocket.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <random>
-#include <set>
 #include <string>
 #include <string_view>
 
@@ -40,10 +37,6 @@ public:
 
     void sendTo(std::string_view bytes, const Endpoint& to) override;
 
-    /// Makes sendTo() drop, duplicate, delay and reorder datagrams as faults
-    /// says (for tests; off unless called).
-    void setFaults(const FaultSettings& faults);
-
     /// Datagrams that could not be sent (full buffer, unreachable).
     std::uint64_t sendFailures() const { return _sendFailures; }
 
@@ -51,17 +44,12 @@ private:
     struct ReadBuffers;
 
     void onReadable();
-    void sendNow(std::string_view bytes, const Endpoint& to);
-    void sendLater(std::chrono::milliseconds delay, std::string bytes, const Endpoint& to);
 
     EventLoop& _loop;
     Poco::Net::DatagramSocket _socket;
     Handler _handler;
     std::unique_ptr<ReadBuffers> _in;
     std::uint64_t _sendFailures = 0;
-    FaultSettings _faults;
-    std::mt19937_64 _random;
-    std::set<EventLoop::TimerId> _delayed;
 };
 
 } // namespace peerchat

@@ -103,18 +103,20 @@ IndexService::IndexService(const IndexSettings& settings)
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("UDP", udpAddress, "port", e));
     }
+    _out = _udp.get();
     if (settings.faults.enabled()) {
-        _udp->setFaults(settings.faults);
+        _faulty = std::make_unique<FaultySink>(*_udp, _loop, settings.faults);
+        _out = _faulty.get();
         log.warning("fault injection is on (%s): indexd drops, duplicates and delays its own datagrams on purpose",
                     settings.faults.toString());
     }
-    _sealed = std::make_unique<SealedSender>(_directory, *_udp);
-    _broadcaster = std::make_unique<Broadcaster>(_directory, *_udp, _identity);
+    _sealed = std::make_unique<SealedSender>(_directory, *_out);
+    _broadcaster = std::make_unique<Broadcaster>(_directory, *_out, _identity);
     _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery,
                                              &LoginHandler::systemMilliseconds);
     _handler = std::make_unique<LoginHandler>(
         LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, *_sealed, _identity,
-                            *_udp},
+                            *_out},
         RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
 
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });

@@ -14,6 +14,7 @@
 #include "RateLimiter.h"
 #include "RosterListener.h"
 #include "SealedSender.h"
+#include "FaultySink.h"
 #include "UdpChannel.h"
 
 #include <chrono>
@@ -79,6 +80,8 @@ private:
     std::unique_ptr<RosterListener> _peerchatRoster;
     std::unique_ptr<LoginHandler> _handler;
     std::unique_ptr<UdpChannel> _udp;
+    std::unique_ptr<FaultySink> _faulty;  ///< in front of _udp when --faults asks
+    DatagramSink* _out = nullptr;         ///< where datagrams go: _faulty or _udp
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<Broadcaster> _broadcaster;
 };

@@ -34,8 +34,10 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
         throw Poco::IOException("cannot bind UDP " + settings.bind.toString() + ": " + e.displayText() +
                                 "; pass another --port or --bind");
     }
+    _out = _udp.get();
     if (settings.faults.enabled()) {
-        _udp->setFaults(settings.faults);
+        _faulty = std::make_unique<FaultySink>(*_udp, _loop, settings.faults);
+        _out = _faulty.get();
         logger.warning("fault injection is on (" + settings.faults.toString() +
                        "): datagrams are dropped, duplicated and delayed on purpose; for tests only");
     }
@@ -50,7 +52,7 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     link.retransmit.first = settings.retransmit;
     link.retransmit.longest = std::max(settings.retransmit, link.retransmit.longest);
     link.retransmit.giveUp = settings.giveUp;
-    _wire = std::make_unique<WireLink>(_loop, *_udp, _roster, *_store, *_pins, *_identity, *_ui, link,
+    _wire = std::make_unique<WireLink>(_loop, *_out, _roster, *_store, *_pins, *_identity, *_ui, link,
                                        std::move(onRefused));
 }
 

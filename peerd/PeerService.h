@@ -7,6 +7,7 @@
 #include "PeerSettings.h"
 #include "Roster.h"
 #include "SigningKey.h"
+#include "FaultySink.h"
 #include "UdpChannel.h"
 #include "UiServer.h"
 #include "WireLink.h"
@@ -56,6 +57,8 @@ private:
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<UiServer> _ui;
     std::unique_ptr<UdpChannel> _udp;
+    std::unique_ptr<FaultySink> _faulty;  ///< in front of _udp when --faults asks
+    DatagramSink* _out = nullptr;         ///< where datagrams go: _faulty or _udp
     std::unique_ptr<WireLink> _wire;
 };
 

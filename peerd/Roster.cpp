@@ -39,6 +39,7 @@ std::optional<std::vector<Roster::Change>> Roster::replace(const std::vector<Ros
     }
     _peers = std::move(next);
     _names.clear();
+    _holders.clear();
     _dotNetHosts.clear();
     for (const auto& [name, peer] : _peers) index(name, peer);
     return changes;
@@ -86,21 +87,39 @@ const std::string* Roster::nameAt(const Endpoint& endpoint) const
     return it == _names.end() ? nullptr : &it->second;
 }
 
+const std::string* Roster::holderOf(const PublicKey& kx, const std::string& except) const
+{
+    const auto [first, last] = _holders.equal_range(kx);
+    for (auto holder = first; holder != last; ++holder) {
+        if (holder->second != except) return &holder->second;
+    }
+    return nullptr;
+}
+
+// Erases the entry of name from index's entries under key.
+template <typename Key>
+static void eraseNamed(std::multimap<Key, std::string>& index, const Key& key, const std::string& name)
+{
+    const auto [first, last] = index.equal_range(key);
+    for (auto named = first; named != last; ++named) {
+        if (named->second == name) {
+            index.erase(named);
+            return;
+        }
+    }
+}
+
 void Roster::index(const std::string& name, const Peer& peer)
 {
     _names.emplace(peer.endpoint, name);
+    if (peer.keys) _holders.emplace(peer.keys->kx, name);
     if (peer.dialect == Dialect::DotNet) ++_dotNetHosts[peer.endpoint.host()];
 }
 
 void Roster::unindex(const std::string& name, const Peer& peer)
 {
-    const auto [first, last] = _names.equal_range(peer.endpoint);
-    for (auto named = first; named != last; ++named) {
-        if (named->second == name) {
-            _names.erase(named);
-            break;
-        }
-    }
+    eraseNamed(_names, peer.endpoint, name);
+    if (peer.keys) eraseNamed(_holders, peer.keys->kx, name);
     if (peer.dialect != Dialect::DotNet) return;
     const auto host = _dotNetHosts.find(peer.endpoint.host());
     if (host != _dotNetHosts.end() && --host->second == 0) _dotNetHosts.erase(host);

@@ -74,6 +74,9 @@ public:
     /// Cheap (a map lookup): peerd asks it for every datagram.
     const std::string* nameAt(const Endpoint& endpoint) const;
 
+    /// An online user other than except who presents the key-exchange key kx, or nullptr.
+    const std::string* holderOf(const PublicKey& kx, const std::string& except) const;
+
     /// True when a .NET user is online at host, on any port: that program
     /// sends from throwaway sockets, so only its address is known.
     bool hasDotNetAt(const Poco::Net::IPAddress& host) const { return _dotNetHosts.count(host) > 0; }
@@ -95,6 +98,7 @@ private:
     std::uint64_t _seq = 0;
     std::map<std::string, Peer> _peers;
     std::multimap<Endpoint, std::string> _names;              ///< _peers by endpoint
+    std::multimap<PublicKey, std::string> _holders;           ///< _peers with keys by key-exchange key
     std::map<Poco::Net::IPAddress, std::size_t> _dotNetHosts;  ///< how many .NET users are online at each address
 };
 

@@ -67,7 +67,15 @@ struct Describer
                field(m.text);
     }
     std::string operator()(const Ack& m) const { return "Ack" + field(m.from) + field(m.stream) + field(std::to_string(m.seq)); }
-    std::string operator()(const Alive& m) const { return "Alive" + field(m.name) + field(std::to_string(m.seq)); }
+    std::string operator()(const Alive& m) const
+    {
+        return "Alive" + field(m.name) + field(std::to_string(m.seq)) +
+               (m.candidates ? field(CandidateList::format(*m.candidates)) : std::string("[none]"));
+    }
+    std::string operator()(const Punch& m) const { return "Punch" + field(m.peer); }
+    std::string operator()(const Meet& m) const { return "Meet" + field(m.peer) + field(CandidateList::format(m.candidates)); }
+    std::string operator()(const Probe& m) const { return "Probe" + field(m.from) + field(m.to) + field(m.token); }
+    std::string operator()(const Probed& m) const { return "Probed" + field(m.from) + field(m.to) + field(m.token); }
     std::string operator()(const Seen& m) const { return "Seen" + field(std::to_string(m.seq)); }
     std::string operator()(const Relogin& m) const { return "Relogin" + field(m.name); }
     std::string operator()(const Stored& m) const { return "Stored" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
@@ -190,6 +198,15 @@ std::vector<Message> sampleMessages()
         Ack{"bob", "0123456789abcdef", 7},
         Alive{"alice", 0},
         Alive{"天涯", 123456789},
+        Alive{"alice", 7, std::vector<Candidate>{}},
+        Alive{"alice", 8, std::vector<Candidate>{{CandidateKind::Host, endpoint("10.0.1.2:5001")},
+                                                 {CandidateKind::Host, endpoint("[fe80::1]:5001")},
+                                                 {CandidateKind::Relay, endpoint("198.18.0.1:49152")}}},
+        Punch{"bob"},
+        Meet{"天涯", {{CandidateKind::Host, endpoint("10.0.2.2:6000")}, {CandidateKind::Reflexive, endpoint("198.18.0.12:6000")}}},
+        Meet{"bob", {}},
+        Probe{"alice", "bob", bytes<8>(1)},
+        Probed{"bob", "alice", bytes<8>(2)},
         Seen{0},
         Seen{99},
         Relogin{"alice"},
@@ -254,6 +271,8 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testEncodeUnsignedWithoutSignature);
     CPPUNIT_TEST(testEncodeSealedVerbsExactly);
     CPPUNIT_TEST(testRoundTripBareRelogin);
+    CPPUNIT_TEST(testEncodePathVerbsExactly);
+    CPPUNIT_TEST(testRefuseMalformedPathVerbs);
     CPPUNIT_TEST(testReadUnknownFullReasonAsUnstated);
     CPPUNIT_TEST(testRefuseMalformedHandshake);
     CPPUNIT_TEST(testRefuseMalformedSignedPresence);
@@ -781,6 +800,39 @@ public:
         for (int b = 0; b < 256; ++b) every.push_back(static_cast<char>(b));
         const Message all = Seal{bytes<8>(0), bytes<8>(248), UINT64_MAX, every};
         CPPUNIT_ASSERT_EQUAL(describe(all), describe(decodeOk(Protocol::encode(all))));
+    }
+
+    void testEncodePathVerbsExactly()
+    {
+        const Message alive = Alive{"alice", 3, std::vector<Candidate>{{CandidateKind::Host, endpoint("10.0.1.2:5001")},
+                                                                      {CandidateKind::Relay, endpoint("[::1]:9")}}};
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,3,host=10.0.1.2:5001;relay=[::1]:9"), Protocol::encode(alive));
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,3,-"), Protocol::encode(Alive{"alice", 3, std::vector<Candidate>{}}));
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,3"), Protocol::encode(Alive{"alice", 3}));
+        CPPUNIT_ASSERT_EQUAL(std::string("punch,bob"), Protocol::encode(Punch{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("meet,bob,srflx=198.18.0.12:6000"),
+                             Protocol::encode(Meet{"bob", {{CandidateKind::Reflexive, endpoint("198.18.0.12:6000")}}}));
+        CPPUNIT_ASSERT_EQUAL("probe,alice,bob," + Base64::encode(bytes<8>(4)),
+                             Protocol::encode(Probe{"alice", "bob", bytes<8>(4)}));
+        CPPUNIT_ASSERT_EQUAL("probed,bob,alice," + Base64::encode(bytes<8>(4)),
+                             Protocol::encode(Probed{"bob", "alice", bytes<8>(4)}));
+    }
+
+    void testRefuseMalformedPathVerbs()
+    {
+        const std::string token = Base64::encode(bytes<8>(1));
+        std::string nine = "host=10.0.0.1:1";
+        for (int i = 2; i <= 9; ++i) nine += ";host=10.0.0." + std::to_string(i) + ":1";
+        for (const std::string& text : std::vector<std::string>{
+                 "alive,alice,1,", "alive,alice,1,host", "alive,alice,1,host=", "alive,alice,1,lan=10.0.0.1:1",
+                 "alive,alice,1,host=10.0.0.1:0", "alive,alice,1,host=example.com:1", "alive,alice,1,host=10.0.0.1:1;",
+                 "alive,alice,1,;host=10.0.0.1:1", "alive,alice,1,HOST=10.0.0.1:1", "alive,alice,1," + nine,
+                 "alive,alice,1,-,x", "punch", "punch,", "punch,a b", "punch,bob,x", "meet,bob", "meet,bob,",
+                 "meet,,-", "probe,alice,bob", "probe,alice,bob,", "probe,alice,bob,AAAA", "probe,alice,," + token,
+                 "probed,alice,bob," + token + ",x", "probed,alice,bob," + Base64::encode(bytes<24>(1))})
+            assertRefused(text);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8),
+                             std::get<Alive>(decodeOk("alive,alice,1," + nine.substr(0, nine.rfind(';')))).candidates->size());
     }
 
     void testRoundTripBareRelogin()

@@ -375,14 +375,16 @@ public:
         for (const char* name : {"bob", "carol", "dave", "erin"}) _parties.emplace(name, newParty(name));
         _nonces = 0;
         _log = new LogRecorder;
-        Poco::Logger::get("peerd.wire").setChannel(_log);
-        Poco::Logger::get("peerd.wire").setLevel(Poco::Message::PRIO_DEBUG);
+        // Every part of the wire logs under peerd.wire (peerd.wire.index, ...).
+        Poco::Logger::get("peerd.wire");
+        Poco::Logger::setChannel("peerd.wire", _log);
+        Poco::Logger::setLevel("peerd.wire", Poco::Message::PRIO_DEBUG);
         makeLink(settings());
     }
 
     void tearDown() override
     {
-        Poco::Logger::get("peerd.wire").setChannel(nullptr);
+        Poco::Logger::setChannel("peerd.wire", nullptr);
         _link.reset();
         _rosterServer.reset();
         _loop.reset();

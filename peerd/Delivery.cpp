@@ -1,0 +1,436 @@
+#include "Delivery.h"
+
+#include "OfflineBox.h"
+
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <utility>
+
+namespace peerchat {
+
+namespace {
+
+// What indexd's `full` means to the person whose line it refused, and what
+// becomes of the line.
+std::string fullDetail(const Full& full)
+{
+    const std::string& to = full.to;
+    const std::string waits = ": your lines to " + to + " wait in the outbox and go out when " + to + " is online";
+    switch (full.reason) {
+    case FullReason::Recipient:
+        return to + "'s mailbox at indexd is full (it holds as many offline lines for one person as indexd keeps)" +
+               waits;
+    case FullReason::Pair:
+        return "indexd holds as many of your lines for " + to + " as it keeps from one sender for one person" + waits;
+    case FullReason::Sender:
+        return "indexd holds as many of your offline lines, to everyone, as it keeps from one sender" + waits;
+    case FullReason::Disk:
+        return "indexd has no room for offline lines now (its disk or its mailbox budget is full)" + waits;
+    case FullReason::Unknown:
+        return "indexd knows no user named " + to + " and keeps no lines for " + to + waits;
+    case FullReason::Unstated:
+        break;
+    }
+    return to + "'s mailbox at indexd is full" + waits;
+}
+
+} // namespace
+
+Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roster, KeyTrust& trust, PeerPaths& paths,
+                   IndexSession& index, const PresenceTracker& presence, const SigningKey& identity,
+                   WireListener& listener, DropLog& drops, Settings settings)
+    : _timers(timers),
+      _store(store),
+      _roster(roster),
+      _trust(trust),
+      _paths(paths),
+      _index(index),
+      _presence(presence),
+      _identity(identity),
+      _listener(listener),
+      _drops(drops),
+      _settings(std::move(settings)),
+      _outbox(_settings.retransmit),
+      _inbox(store, _settings.receiveWindow),
+      _retransmitTimer(timers),
+      _logger(Poco::Logger::get("peerd.wire.delivery"))
+{
+}
+
+void Delivery::start()
+{
+    std::map<std::string, std::map<std::uint64_t, local::LineState>> states;
+    const auto now = _timers.now();
+    for (const OutboxEntry& entry : _store.outbox()) {
+        auto conversation = states.find(entry.peer);
+        if (conversation == states.end()) {
+            conversation = states.emplace(entry.peer, std::map<std::uint64_t, local::LineState>()).first;
+            for (const local::ChatLine& line : _store.history(entry.peer)) conversation->second[line.id] = line.state;
+        }
+        const auto state = conversation->second.find(entry.lineId);
+        if (state != conversation->second.end() && state->second == local::LineState::Stored) {
+            _outbox.rest(entry);
+        } else {
+            _outbox.queue(entry, now);
+        }
+    }
+    if (_outbox.size() > 0) _logger.information(std::to_string(_outbox.size()) + " lines wait in the outbox");
+}
+
+// This machine's wall clock as HH:MM:SS, 24-hour, local time: the time field of our lines.
+std::string Delivery::localClockText() const
+{
+    const std::time_t now = static_cast<std::time_t>(_timers.wallMs() / 1000);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char text[16];
+    std::strftime(text, sizeof text, "%H:%M:%S", &local);
+    return text;
+}
+
+void Delivery::peerChanged(const Roster::Change& change)
+{
+    _fullReported.erase(change.name);
+    if (change.online && change.peer.dialect != Dialect::Peerchat) {
+        if (_trust.plainTalkAllowed(change.name)) {
+            talkQueuedLines(change.name);
+            return;
+        }
+        if (_outbox.count(change.name) > 0) {
+            _listener.deliveryProblem(change.name, _trust.withoutKeyRefusal(change.name) + "; your lines to " +
+                                                       change.name + " wait");
+        }
+    }
+    _outbox.restart(change.name, _timers.now());
+    armRetransmit();
+}
+
+void Delivery::pinnedAgain(const std::string& name)
+{
+    _outbox.restart(name, _timers.now());
+    armRetransmit();
+}
+
+// The new key belongs to another installation of peer's, which never saw
+// the stream to peer: the lines waiting for it start a new one.
+void Delivery::keyTrusted(const std::string& peer)
+{
+    // KeyPins::trust has moved them in the store, in the step that trusted the key.
+    _outbox.takeAll(peer);
+    std::size_t waiting = 0;
+    const auto now = _timers.now();
+    for (const OutboxEntry& entry : _store.outbox()) {
+        if (entry.peer != peer) continue;
+        _outbox.queue(entry, now);
+        ++waiting;
+    }
+    const std::string what = _trust.pins().trustOf(peer) == local::Trust::Unverified ? peer + " without a key"
+                                                                                      : peer + "'s new identity key";
+    _logger.information("the user trusts " + what + "; " + std::to_string(waiting) + " lines waiting for " + peer +
+                        " go out in a new stream");
+    armRetransmit();
+}
+
+void Delivery::talk(const Talk& talk, const Endpoint& from)
+{
+    if (!_trust.legacy()) {
+        _drops.drop(DropReason::Unexpected, from, "plain talk from " + talk.from + " refused: legacy mode is off");
+        return;
+    }
+    const Roster::Peer* peer = _roster.find(talk.from);
+    if (peer == nullptr) {
+        _drops.drop(DropReason::Unexpected, from, "talk from " + talk.from + ", who is not online");
+        return;
+    }
+    if (peer->dialect == Dialect::Peerchat) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "plain talk in the name of " + talk.from + ", who seals its messages");
+        return;
+    }
+    // The .NET program sends from a throwaway socket: only its address is known.
+    const bool sameSender =
+        peer->dialect == Dialect::DotNet ? from.host() == peer->endpoint.host() : from == peer->endpoint;
+    if (!sameSender) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "talk names " + talk.from + ", who is at " + peer->endpoint.toString());
+        return;
+    }
+    if (!_trust.plainTalkAllowed(talk.from)) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "plain talk in the name of " + talk.from + ", whose key is pinned, until the user accepts " +
+                        talk.from + " without a key");
+        return;
+    }
+    local::ChatLine line;
+    try {
+        line = _store.addIncoming(talk.from, talk.time, _timers.wallMs(), talk.text, false);
+    } catch (const Poco::Exception& e) {
+        // Plain talk is never acked nor sent again: the store's log says such lines are lost while it fails.
+        _logger.debug("talk from " + talk.from + " lost: " + e.message());
+        return;
+    }
+    _listener.lineReceived(line, _store.unread(talk.from));
+}
+
+void Delivery::msg(const Msg& msg, const std::string& peer, const Endpoint& from)
+{
+    if (msg.to != _settings.self) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "msg from " + msg.from + " to " + msg.to + ", not to " + _settings.self);
+        return;
+    }
+    deliverIncoming(msg, peer);
+}
+
+void Delivery::mail(const Mail& mail, const Endpoint& from)
+{
+    if (mail.from == _settings.self) {
+        _drops.drop(DropReason::Unexpected, from, "mail names " + _settings.self + ", this peerd's own user, as its sender");
+        return;
+    }
+    _trust.see(mail.from, mail.identity);
+    const KeyPins& pins = _trust.pins();
+    if (pins.trustOf(mail.from) != local::Trust::Pinned || pins.pinned(mail.from) != mail.identity) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "mail from " + mail.from + " under a key other than the one pinned for " + mail.from +
+                        "; it stays with indexd until the user trusts the new key");
+        return;
+    }
+    const Parsed<std::string> text = OfflineBox::open(_identity, mail.identity, mail.box);
+    if (!text) {
+        _drops.drop(DropReason::Unauthentic, from, "mail from " + mail.from + " does not open: " + text.error());
+        return;
+    }
+    const Parsed<Message> inner = Protocol::decode(*text);
+    const Msg* msg = inner ? std::get_if<Msg>(&inner.value()) : nullptr;
+    if (msg == nullptr) {
+        _drops.drop(DropReason::Malformed, from, "mail from " + mail.from + " does not hold a msg");
+        return;
+    }
+    if (msg->from != mail.from || msg->to != _settings.self || msg->stream != mail.stream || msg->seq != mail.seq) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "mail from " + mail.from + " holds a msg from " + msg->from + " to " + msg->to +
+                        " of another sender, recipient, stream or seq");
+        return;
+    }
+    deliverIncoming(*msg, {});
+}
+
+// Delivers msg through the Inbox and acks its stream's position to where it
+// came from: peer, or indexd's mailbox when peer is empty.
+void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
+{
+    const Inbox::Result result = _inbox.receive(msg, _timers.wallMs());
+    for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
+    // A line the store refused is not acked: its sender sends it again.
+    if (!result.refusal.empty()) {
+        _logger.debug("line " + std::to_string(result.position + 1) + " from " + msg.from + " not stored: " +
+                      result.refusal);
+    }
+    // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
+    if (result.position == 0) return;
+    const Ack ack{_settings.self, msg.stream, result.position};
+    if (peer.empty()) {
+        _index.send(ack);
+    } else {
+        _paths.send(peer, ack);
+    }
+}
+
+void Delivery::ack(const Ack& ack)
+{
+    // The store first: an ack it cannot keep leaves the lines queued, and the
+    // peer acks them again when they go out again.
+    std::vector<std::uint64_t> delivered;
+    try {
+        delivered = _store.acknowledge(ack.from, ack.stream, ack.seq);
+    } catch (const Poco::Exception& e) {
+        _logger.debug("ack from " + ack.from + " not kept; the lines stay queued: " + e.message());
+        return;
+    }
+    if (_outbox.acknowledge(ack.from, ack.stream, ack.seq, _timers.now()) == 0 && delivered.empty()) return;
+    for (const std::uint64_t id : delivered) _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
+    armRetransmit();
+}
+
+void Delivery::stored(const Stored& stored)
+{
+    const OutboxEntry* entry = _outbox.find(stored.to, stored.stream, stored.seq);
+    if (entry == nullptr) {
+        _logger.debug("stored for a line to " + stored.to + " no longer waiting");
+        return;
+    }
+    const std::uint64_t lineId = entry->lineId;
+    // While the peer is online the line still goes to it directly; indexd's copy is a second way.
+    if (_roster.find(stored.to) == nullptr) _outbox.hold(stored.to, stored.stream, stored.seq);
+    changeLineState(stored.to, lineId, local::LineState::Stored);
+    armRetransmit();
+}
+
+void Delivery::full(const Full& full)
+{
+    if (_outbox.find(full.to, full.stream, full.seq) == nullptr) return;
+    if (_roster.find(full.to) == nullptr) _outbox.hold(full.to, full.stream, full.seq);
+    armRetransmit();
+    const auto reported = _fullReported.find(full.to);
+    if (reported != _fullReported.end() && reported->second == full.reason) return;
+    _fullReported[full.to] = full.reason;
+    const std::string detail = fullDetail(full);
+    _logger.warning(detail);
+    _listener.deliveryProblem(full.to, detail);
+}
+
+Parsed<Delivery::SentLine> Delivery::sendTalk(const std::string& to, const std::string& text, const std::string& key)
+{
+    if (to == _settings.self) return Parsed<SentLine>::refuse("you cannot send to yourself (" + to + ")");
+    try {
+        if (!key.empty()) {
+            if (std::optional<local::ChatLine> stored = _store.lineWithKey(to, key))
+                return SentLine{std::move(*stored), true};
+        }
+        const Roster::Peer* peer = _roster.find(to);
+        if (peer != nullptr && peer->dialect != Dialect::Peerchat && !_trust.plainTalkAllowed(to)) {
+            return Parsed<SentLine>::refuse(_trust.withoutKeyRefusal(to));
+        }
+        if (_trust.pins().trustOf(to) == local::Trust::Changed) {
+            return Parsed<SentLine>::refuse(to + "'s key changed: compare fingerprints with /verify " + to +
+                                            ", then /trust " + to);
+        }
+        if (_outbox.count(to) >= kMaxQueuedPerPeer) {
+            return Parsed<SentLine>::refuse(std::to_string(kMaxQueuedPerPeer) + " lines to " + to +
+                                            " already wait to be delivered; send more once " + to + " has them");
+        }
+        return SentLine{storeAndSend(to, peer, text, key), false};
+    } catch (const DiskFullException& e) {
+        // The store logs when writes start failing; a person sending again and again adds nothing to the log.
+        return Parsed<SentLine>::refuse("the line to " + to + " was not sent: " + e.message() +
+                                        "; free some space and send again");
+    } catch (const Poco::Exception& e) {
+        return Parsed<SentLine>::refuse("the line to " + to + " was not sent: peerd could not store it (" +
+                                        e.message() + "); check the disk and peerd's log");
+    }
+}
+
+// Stores text as a new line to to (with key unless it is empty) and sends it
+// to peer (nullptr: to is offline); throws what the store throws, before
+// anything was sent.
+local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
+                                       const std::string& key)
+{
+    const std::string time = localClockText();
+    const std::int64_t storedAtMs = _timers.wallMs();
+    if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
+        // A seed or .NET client cannot ack: one talk, stored as sent.
+        local::ChatLine line = _store.addOutgoing(to, _settings.self, time, storedAtMs, text, key);
+        _paths.sendPlain(to, Talk{time, _settings.self, text});
+        return line;
+    }
+    const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
+    if (_presence.loaded()) {
+        _outbox.sent(entry, _timers.now());
+        transmit(entry);
+    } else {
+        _outbox.queue(entry, _timers.now());
+    }
+    armRetransmit();
+    return local::ChatLine{entry.lineId, to, true, _settings.self, time, storedAtMs, text, local::LineState::Pending};
+}
+
+// Sends a line the way its peer takes it now: msg sealed to a peerchat peer
+// online, post to indexd sealed to the peer's pinned key while it is offline,
+// talk to a seed or .NET peer in legacy mode. A line that cannot go now
+// (key changed, never seen, no legacy mode) rests until the peer changes.
+void Delivery::transmit(const OutboxEntry& entry)
+{
+    const Roster::Peer* peer = _roster.find(entry.peer);
+    if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
+        if (_trust.plainTalkAllowed(entry.peer)) {
+            talkQueuedLines(entry.peer);
+        } else {
+            _outbox.hold(entry.peer, entry.stream, entry.seq);
+        }
+        return;
+    }
+    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
+    if (peer != nullptr) {
+        if (_trust.trusted(entry.peer, *peer)) {
+            _paths.send(entry.peer, msg);
+        } else {
+            _outbox.hold(entry.peer, entry.stream, entry.seq);
+        }
+        return;
+    }
+    const KeyPins& pins = _trust.pins();
+    const std::optional<PublicKey> identity = pins.pinned(entry.peer);
+    if (!identity || pins.trustOf(entry.peer) != local::Trust::Pinned) {
+        _outbox.hold(entry.peer, entry.stream, entry.seq);
+        return;
+    }
+    _index.send(Post{entry.peer, entry.stream, entry.seq, OfflineBox::seal(_identity, *identity, Protocol::encode(msg))});
+}
+
+void Delivery::transmitDue()
+{
+    // Before the first roster every peer looks offline: lines would go to indexd needlessly.
+    if (!_presence.loaded()) return;
+    const Outbox::Due due = _outbox.poll(_timers.now());
+    for (const OutboxEntry& entry : due.failed) {
+        _logger.information("line " + std::to_string(entry.lineId) + " to " + entry.peer + " not acked within " +
+                            std::to_string(_settings.retransmit.giveUp.count()) + " ms; it stays queued");
+        changeLineState(entry.peer, entry.lineId, local::LineState::Failed);
+    }
+    for (const OutboxEntry& entry : due.resend) transmit(entry);
+    armRetransmit();
+}
+
+// Sets the one timer to when the outbox next has a line due.
+void Delivery::armRetransmit()
+{
+    const std::optional<Outbox::TimePoint> next = _presence.loaded() ? _outbox.nextDue() : std::nullopt;
+    if (_retransmitTimer.armed() && next && *next == _retransmitAt) return;
+    _retransmitTimer.cancel();
+    if (!next) return;
+    _retransmitAt = *next;
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - _timers.now());
+    _retransmitTimer.start(std::max(wait, std::chrono::milliseconds(0)), [this] { transmitDue(); });
+}
+
+// The peer turned out to be a seed or .NET client, which cannot ack: every
+// line queued for it goes out as talk, once, and leaves the outbox as sent.
+// When the store cannot keep that, the line and those after it stay queued
+// and go again with the next try (a crash or a full disk may double a line
+// at the seed; none is lost).
+void Delivery::talkQueuedLines(const std::string& name)
+{
+    for (const OutboxEntry& entry : _store.outbox()) {
+        if (entry.peer != name) continue;
+        _paths.sendPlain(name, Talk{entry.sentTime, _settings.self, entry.text});
+        std::vector<std::uint64_t> sent;
+        try {
+            sent = _store.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);
+        } catch (const Poco::Exception& e) {
+            _logger.debug("talk to " + name + " stays queued: " + e.message());
+            break;
+        }
+        _outbox.acknowledge(name, entry.stream, entry.seq, _timers.now());
+        for (const std::uint64_t id : sent) _listener.lineStateChanged(name, id, local::LineState::Sent);
+    }
+    armRetransmit();
+}
+
+// A state the store cannot keep is not shown either: the screen shows what a restart would.
+void Delivery::changeLineState(const std::string& peer, std::uint64_t id, local::LineState state)
+{
+    try {
+        _store.setState(peer, id, state);
+    } catch (const Poco::Exception& e) {
+        _logger.debug("line " + std::to_string(id) + " to " + peer + " stays as it was: " + e.message());
+        return;
+    }
+    _listener.lineStateChanged(peer, id, state);
+}
+
+} // namespace peerchat

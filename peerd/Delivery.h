@@ -1,0 +1,124 @@
+#pragma once
+
+#include "ConversationStore.h"
+#include "DropLog.h"
+#include "Inbox.h"
+#include "IndexSession.h"
+#include "KeyTrust.h"
+#include "LocalProtocol.h"
+#include "Outbox.h"
+#include "Parsed.h"
+#include "PeerPaths.h"
+#include "PresenceTracker.h"
+#include "Protocol.h"
+#include "Roster.h"
+#include "SigningKey.h"
+#include "Timers.h"
+#include "WireListener.h"
+
+#include <Poco/Logger.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace peerchat {
+
+/// The lines: each line to a peerchat peer is stored, then sent sealed as
+/// msg until acked (Outbox) on the peer's path (PeerPaths), or, while the
+/// peer is offline, sealed to its pinned key for indexd to keep
+/// (OfflineBox); incoming msg, from the peer or from indexd's mailbox, is
+/// delivered once and in order (Inbox) and acked. Seed and .NET peers get
+/// plain talk, once, in legacy mode only. Nothing goes to or is taken from
+/// a peer whose key is not trusted (KeyTrust). Callers have checked who
+/// sealed what they hand in.
+class Delivery
+{
+public:
+    struct Settings
+    {
+        std::string self;
+        Outbox::Timing retransmit;          ///< when unacked lines go out again, and when they fail
+        std::size_t receiveWindow = 1024;   ///< most messages held ahead of a gap, per stream
+    };
+
+    /// Most lines waiting in the outbox for one peer; more are refused.
+    static constexpr std::size_t kMaxQueuedPerPeer = 10000;
+
+    /// What sendTalk did with a line.
+    struct SentLine
+    {
+        local::ChatLine line;   ///< as stored
+        bool repeated = false;  ///< its key was stored already: line is the one stored then, and nothing was done now
+    };
+
+    Delivery(Timers& timers, ConversationStore& store, const Roster& roster, KeyTrust& trust, PeerPaths& paths,
+             IndexSession& index, const PresenceTracker& presence, const SigningKey& identity,
+             WireListener& listener, DropLog& drops, Settings settings);
+
+    /// Takes up the lines the store's outbox still holds: a line indexd
+    /// already keeps rests until its peer is seen; the rest go out once the
+    /// roster says where to.
+    void start();
+
+    /// See WireLink::sendTalk.
+    Parsed<SentLine> sendTalk(const std::string& to, const std::string& text, const std::string& key);
+    /// See WireLink::keyTrusted.
+    void keyTrusted(const std::string& peer);
+
+    /// A peer came, moved or left: the lines waiting for it go out to it
+    /// directly now, or to indexd when it left.
+    void peerChanged(const Roster::Change& change);
+    /// name presents its pinned key again: its lines may go.
+    void pinnedAgain(const std::string& name);
+    /// A roster arrived: lines go where it says.
+    void rosterLoaded() { transmitDue(); }
+    /// Stops sending lines again (peerd is shutting down).
+    void stop() { _retransmitTimer.cancel(); }
+
+    /// A msg sealed by peer, the peer it names as its sender.
+    void msg(const Msg& msg, const std::string& peer, const Endpoint& from);
+    /// indexd hands over a line kept for this user.
+    void mail(const Mail& mail, const Endpoint& from);
+    /// A peer's ack, sealed by the peer it names.
+    void ack(const Ack& ack);
+    /// indexd keeps a line for a peer offline.
+    void stored(const Stored& stored);
+    /// indexd refused to keep a line.
+    void full(const Full& full);
+    /// Plain talk from a seed or .NET peer.
+    void talk(const Talk& talk, const Endpoint& from);
+
+    std::size_t waiting() const { return _outbox.size(); }
+
+private:
+    void deliverIncoming(const Msg& msg, const std::string& peer);
+    local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
+                                 const std::string& key);
+    void transmit(const OutboxEntry& entry);
+    void transmitDue();
+    void armRetransmit();
+    void talkQueuedLines(const std::string& name);
+    void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
+    std::string localClockText() const;
+
+    Timers& _timers;
+    ConversationStore& _store;
+    const Roster& _roster;
+    KeyTrust& _trust;
+    PeerPaths& _paths;
+    IndexSession& _index;
+    const PresenceTracker& _presence;
+    const SigningKey& _identity;
+    WireListener& _listener;
+    DropLog& _drops;
+    Settings _settings;
+    Outbox _outbox;
+    Inbox _inbox;
+    Timer _retransmitTimer;                          ///< set to when the outbox next has a line due
+    Outbox::TimePoint _retransmitAt;
+    std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
+    Poco::Logger& _logger;
+};
+
+} // namespace peerchat

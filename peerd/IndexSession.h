@@ -1,0 +1,132 @@
+#pragma once
+
+#include "DatagramSink.h"
+#include "DropLog.h"
+#include "Endpoint.h"
+#include "IndexVerifier.h"
+#include "LocalProtocol.h"
+#include "LoginState.h"
+#include "PeerSessions.h"
+#include "Protocol.h"
+#include "Timers.h"
+#include "WireListener.h"
+
+#include <Poco/Logger.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace peerchat {
+
+/// peerd's session with indexd: logs in by challenge and signature
+/// (LoginState) and keeps retrying until indexd welcomes it, sends sealed
+/// heartbeats (with jitter; an unanswered one again) and logs in again when
+/// indexd has forgotten it or gone quiet. A bare relogin, which anyone can
+/// forge, is checked first with a sealed alive while a session holds; a
+/// refusal, which nobody signs, counts only when it echoes a hello or auth of
+/// the login under way, and stops peerd only before its first welcome.
+/// Whoever feeds it datagrams has checked that they come from indexd's
+/// endpoint. The roster is not its job: it says when a login was welcomed
+/// and hears when its roster has arrived (or could not be read).
+class IndexSession
+{
+public:
+    struct Settings
+    {
+        std::string self;
+        Endpoint index;
+        std::optional<PublicKey> indexKey;
+        std::chrono::milliseconds loginRetry{2000};
+        std::chrono::milliseconds heartbeat{10000};
+    };
+
+    /// Where the session is: logging in (hellos until a welcome), welcomed
+    /// (its roster on the way), online (heartbeats), or refused for good.
+    enum class Phase { LoggingIn, Welcomed, Online, Refused };
+
+    /// What the rest of the wire does when the session moves.
+    struct Hooks
+    {
+        /// indexd welcomed a login: read its roster.
+        std::function<void(const LoginState::Welcomed& welcomed, const Endpoint& rosterServer)> welcomed;
+        /// True while the welcomed login's roster is on its way or waits to be tried again.
+        std::function<bool()> rosterPending;
+        /// A heartbeat went out: the time to read a stale roster again.
+        std::function<void()> heartbeat;
+        /// The welcomed login is over (a new login replaces it, or it was refused): forget its roster fetch.
+        std::function<void()> loginEnded;
+        /// The presence number peerd has applied, which alive reports.
+        std::function<std::uint64_t()> presenceSeq;
+        /// The login failed for good, with the reason for a person; after the listener heard of it.
+        std::function<void(const std::string& why)> refused;
+    };
+
+    IndexSession(Timers& timers, DatagramSink& sink, PeerSessions& sessions, const SigningKey& identity,
+                 KeyPins& pins, WireListener& listener, DropLog& drops, Settings settings, Hooks hooks);
+
+    /// Sends the first hello and keeps resending it every loginRetry until the roster has arrived.
+    void start();
+
+    void challenge(const Challenge& challenge);
+    void welcome(const Welcome& welcome);
+    void refuse(const Refuse& refuse);
+    void relogin(const Relogin& relogin);
+    /// indexd answered an alive with a sealed seen.
+    void seen();
+    /// indexd was heard from (an authentic announcement or seal): not silent.
+    void heard() { _unansweredHeartbeats = 0; }
+
+    /// The welcomed login's roster arrived: online, with heartbeats; peers is
+    /// how many other users are online, for the log.
+    void rosterLoaded(std::size_t peers);
+    /// The roster could not be read; the next hello logs in again. detail says why, for a person.
+    void rosterFailed(const std::string& detail);
+
+    /// Seals message to indexd and sends it (nothing without a session).
+    void send(const Message& message);
+
+    /// Stops retrying and heartbeats and, when indexd welcomed this login,
+    /// sends it a sealed logout.
+    void logout();
+
+    Phase phase() const { return _phase; }
+    bool online() const { return _phase == Phase::Online; }
+    local::LinkState linkState() const;
+    const IndexVerifier& verifier() const { return _verifier; }
+    const Endpoint& index() const { return _settings.index; }
+
+private:
+    void sendHello();
+    void refuseLogin(const std::string& detail);
+    void loginAgain(const std::string& why);
+    void heartbeat();
+    void sendAlive(int resends);
+    void stopHeartbeat();
+    void report(const std::string& detail);
+
+    Timers& _timers;
+    DatagramSink& _sink;
+    PeerSessions& _sessions;
+    DropLog& _drops;
+    WireListener& _listener;
+    Settings _settings;
+    Hooks _hooks;
+    LoginState _login;
+    IndexVerifier _verifier;
+    Phase _phase = Phase::LoggingIn;
+    bool _welcomedThisRun = false;   ///< indexd welcomed some login of this run: a refusal is no longer final
+    bool _silenceReported = false;   ///< the login under way was reported as unanswered
+    std::string _unheededRefusal;    ///< the last refusal logged that did not stop peerd (busy, or of a later login)
+    Endpoint _observed;              ///< this peerd's endpoint as indexd registered it
+    int _unansweredHeartbeats = 0;   ///< heartbeats sent since indexd was last heard from
+    std::optional<Timers::TimePoint> _lastReloginHint;
+    Timer _helloTimer;          ///< the next hello, while no roster has arrived
+    Timer _heartbeatTimer;
+    Timer _aliveResendTimer;    ///< an alive waits for a sealed seen until it fires
+    Timer _reloginCheckTimer;   ///< a relogin hint waits for a sealed seen until it fires
+    Poco::Logger& _logger;
+};
+
+} // namespace peerchat
