@@ -83,7 +83,7 @@ public:
         if (_wire == Wire::Legacy) args.push_back("--legacy");
         args.insert(args.end(), extra.begin(), extra.end());
         auto process = std::make_unique<DaemonProcess>("peerd", args, std::move(env));
-        process->runThrough(placement.launcher);
+        process->setCommandPrefix(placement.launcher);
         return process;
     }
 
@@ -143,7 +143,7 @@ private:
         if (_wire == Wire::Legacy) args.push_back("--legacy");
         args.insert(args.end(), _indexdFlags.begin(), _indexdFlags.end());
         _indexd = std::make_unique<DaemonProcess>("indexd", args);
-        _indexd->runThrough(_indexPlacement.launcher);
+        _indexd->setCommandPrefix(_indexPlacement.launcher);
         _indexd->start();
         _indexReady = _indexd->waitReady();
         _indexDatabase = database;

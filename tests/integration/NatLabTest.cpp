@@ -88,7 +88,7 @@ pid_t deadPid()
 std::string readIn(const NetLab& lab, Host host, const std::string& path)
 {
     DaemonProcess cat("/bin/cat", {path});
-    cat.runThrough(lab.commandIn(host));
+    cat.setCommandPrefix(lab.commandIn(host));
     cat.start();
     CPPUNIT_ASSERT_EQUAL_MESSAGE("cat " + path + ": " + cat.log(), 0, cat.waitExit());
     return cat.log();

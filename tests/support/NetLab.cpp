@@ -1,6 +1,7 @@
 #include "NetLab.h"
 
 #include "DaemonProcess.h"
+#include "NetworkNamespace.h"
 #include "SystemProgram.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -9,18 +10,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <dirent.h>
-#include <exception>
-#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <regex>
-#include <sched.h>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 namespace peerchat::test {
@@ -233,31 +229,12 @@ void NetLab::setUdpTimeouts(Host router, std::chrono::seconds unreplied, std::ch
 
 void NetLab::runIn(Host host, const std::function<void()>& job) const
 {
-    const std::string path = kNetnsDirectory + "/" + namespaceOf(host);
-    std::exception_ptr failure;
-    // setns moves only the calling thread, so the test's own threads stay where they are.
-    std::thread worker([&] {
-        try {
-            const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (ns < 0) CPPUNIT_FAIL("cannot open " + path + " (is the lab up?): " + std::strerror(errno));
-            const int entered = ::setns(ns, CLONE_NEWNET);
-            const int error = errno;
-            ::close(ns);
-            if (entered != 0) CPPUNIT_FAIL("cannot enter " + path + ": " + std::strerror(error));
-            job();
-        } catch (...) {
-            failure = std::current_exception();
-        }
-    });
-    worker.join();
-    if (failure) std::rethrow_exception(failure);
+    NetworkNamespace::runIn(namespaceOf(host), job);
 }
 
 Poco::Net::DatagramSocket NetLab::udpSocketIn(Host host, const Poco::Net::SocketAddress& address) const
 {
-    Poco::Net::DatagramSocket socket;
-    runIn(host, [&] { socket = Poco::Net::DatagramSocket(address); });
-    return socket;
+    return NetworkNamespace::udpSocketIn(namespaceOf(host), address);
 }
 
 } // namespace peerchat::test

@@ -71,7 +71,7 @@ public:
     std::string namespaceOf(Host host) const;
     /// A command prefix that runs a program in host's namespace, `ip netns
     /// exec NS`: it execs the program, so its pid is the program's (for
-    /// DaemonProcess::runThrough, CaptureInterface).
+    /// DaemonProcess::setCommandPrefix, CaptureInterface).
     std::vector<std::string> commandIn(Host host) const;
 
     /// `netlab nat`: switches both routers' NAT modes and firewall at once,

@@ -88,7 +88,7 @@ PacketCapture::PacketCapture(const std::vector<int>& ports, const CaptureInterfa
     _tcpdump = std::make_unique<DaemonProcess>(
         systemProgram("tcpdump", "tcpdump"),
         std::vector<std::string>{"-i", where.name, "-n", "-U", "-Z", "root", "-w", _dir.file("capture.pcap"), filter});
-    if (!where.launcher.empty()) _tcpdump->runThrough(where.launcher);
+    if (!where.launcher.empty()) _tcpdump->setCommandPrefix(where.launcher);
     _tcpdump->start();
     if (!_tcpdump->waitForLog("listening on " + where.name)) {
         CPPUNIT_FAIL("tcpdump did not start capturing on " + where.name + " (it needs root or CAP_NET_RAW); its output:\n" +

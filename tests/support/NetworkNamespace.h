@@ -1,0 +1,45 @@
+#pragma once
+
+#include <Poco/Net/DatagramSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace peerchat::test {
+
+/// A private network namespace for a test (`ip netns add`), with its own
+/// loopback up and nothing else, deleted when the object goes away (a daemon
+/// still in it keeps it until it exits: declare the daemon after this). Needs
+/// root, which CI has; fails the test saying so otherwise.
+class NetworkNamespace
+{
+public:
+    NetworkNamespace();
+    ~NetworkNamespace();
+    NetworkNamespace(const NetworkNamespace&) = delete;
+    NetworkNamespace& operator=(const NetworkNamespace&) = delete;
+
+    const std::string& name() const { return _name; }
+    /// {"ip", "netns", "exec", name()}: what DaemonProcess::setCommandPrefix takes.
+    std::vector<std::string> commandPrefix() const;
+    /// A UDP socket bound to address inside the namespace. A socket stays in
+    /// the namespace it was made in, so it is made on a thread that enters the
+    /// namespace and then used from any.
+    Poco::Net::DatagramSocket udpSocket(const Poco::Net::SocketAddress& address) const;
+
+    /// Runs job on a thread of this process that has entered the network
+    /// namespace called name (as `ip netns` names it); what job throws is
+    /// thrown here. The test's other threads stay where they are.
+    static void runIn(const std::string& name, const std::function<void()>& job);
+    /// A UDP socket bound to address inside the namespace called name.
+    static Poco::Net::DatagramSocket udpSocketIn(const std::string& name, const Poco::Net::SocketAddress& address);
+
+private:
+    static void ip(const std::vector<std::string>& args);
+
+    std::string _name;
+};
+
+} // namespace peerchat::test
