@@ -21,11 +21,20 @@
 
 namespace peerchat::test {
 
-/// A private peerchat network for one test: a real indexd on loopback and
-/// real peerds, each with its local socket, database and key file in a
-/// private directory, and each told indexd's key (--index-key) as a careful
-/// user would configure it. Every process is killed and reaped when the
-/// network goes away.
+/// Where a daemon of a ChatNetwork runs: through launcher (empty: right
+/// here; NetLab::commandIn: in a lab host's namespace), its sockets bound to
+/// bind (--bind). Local sockets and files are shared across namespaces.
+struct Placement
+{
+    std::vector<std::string> launcher{};
+    std::string bind = "127.0.0.1";
+};
+
+/// A private peerchat network for one test: a real indexd and real peerds,
+/// on loopback or each in a host of the NAT lab (Placement), each peerd with
+/// its local socket, database and key file in a private directory, and each
+/// told indexd's key (--index-key) as a careful user would configure it.
+/// Every process is killed and reaped when the network goes away.
 class ChatNetwork
 {
 public:
@@ -33,14 +42,16 @@ public:
     /// also speak the seed's plain protocol (--legacy), for seed and .NET clients.
     enum class Wire { Secure, Legacy };
 
-    /// indexdFlags come last on indexd's command line (and again at each restart).
-    explicit ChatNetwork(Wire wire = Wire::Secure, std::vector<std::string> indexdFlags = {})
-        : _wire(wire), _indexdFlags(std::move(indexdFlags))
+    /// indexdFlags come last on indexd's command line (and again at each
+    /// restart); indexd runs at indexPlacement.
+    explicit ChatNetwork(Wire wire = Wire::Secure, std::vector<std::string> indexdFlags = {},
+                         Placement indexPlacement = {})
+        : _wire(wire), _indexdFlags(std::move(indexdFlags)), _indexPlacement(std::move(indexPlacement))
     {
         startIndexd("0", _dir.file("indexd.db"));
     }
 
-    /// indexd's UDP endpoint, "127.0.0.1:PORT".
+    /// indexd's UDP endpoint, "127.0.0.1:PORT" (its Placement's bind address).
     std::string index() const { return _indexReady.at("udp"); }
     /// indexd's identity key in base64, as its ready line gives it.
     std::string indexKey() const { return _indexReady.at("identity"); }
@@ -54,18 +65,26 @@ public:
     /// The identity key file peerd for user gets from startPeerd: a restarted peerd is the same user.
     std::string keyOf(const std::string& user) const { return _dir.file(user + ".key"); }
 
-    /// A peerd for user on loopback with its socket at socketOf(user), its
+    /// Makes user's peerd, from its next start on, run at placement (on
+    /// loopback until then).
+    void place(const std::string& user, Placement placement) { _placements[user] = std::move(placement); }
+
+    /// A peerd for user at its Placement with its socket at socketOf(user), its
     /// database at databaseOf(user) and its key at keyOf(user), not yet
     /// started; extra flags come last and win, env is set on top of the test's.
     std::unique_ptr<DaemonProcess> peerdProcess(const std::string& user, std::vector<std::string> extra = {},
                                                 std::map<std::string, std::string> env = {}) const
     {
+        const auto placed = _placements.find(user);
+        const Placement placement = placed == _placements.end() ? Placement{} : placed->second;
         std::vector<std::string> args{"--user", user, "--index", index(), "--index-key", indexKey(), "--port", "0",
-                                      "--bind", "127.0.0.1", "--socket", socketOf(user), "--database",
+                                      "--bind", placement.bind, "--socket", socketOf(user), "--database",
                                       databaseOf(user), "--key", keyOf(user)};
         if (_wire == Wire::Legacy) args.push_back("--legacy");
         args.insert(args.end(), extra.begin(), extra.end());
-        return std::make_unique<DaemonProcess>("peerd", args, std::move(env));
+        auto process = std::make_unique<DaemonProcess>("peerd", args, std::move(env));
+        process->setCommandPrefix(placement.launcher);
+        return process;
     }
 
     /// Starts peerd for user (with extra flags and env, see peerdProcess) and waits for
@@ -83,7 +102,7 @@ public:
     }
 
     DaemonProcess& peerd(const std::string& user) { return *_peerds.at(user); }
-    /// The UDP endpoint peerd for user logged in from, "127.0.0.1:PORT".
+    /// The UDP endpoint peerd for user logged in from, "127.0.0.1:PORT" (its Placement's bind address).
     std::string udpOf(const std::string& user) const { return _peerdReady.at(user).at("udp"); }
 
     /// A client attached to user's peerd whose welcome has been taken.
@@ -119,11 +138,12 @@ public:
 private:
     void startIndexd(const std::string& port, const std::string& database)
     {
-        std::vector<std::string> args{"--port", port, "--bind", "127.0.0.1", "--database", database, "--key",
+        std::vector<std::string> args{"--port", port, "--bind", _indexPlacement.bind, "--database", database, "--key",
                                       _dir.file("indexd.key")};
         if (_wire == Wire::Legacy) args.push_back("--legacy");
         args.insert(args.end(), _indexdFlags.begin(), _indexdFlags.end());
         _indexd = std::make_unique<DaemonProcess>("indexd", args);
+        _indexd->setCommandPrefix(_indexPlacement.launcher);
         _indexd->start();
         _indexReady = _indexd->waitReady();
         _indexDatabase = database;
@@ -147,6 +167,8 @@ private:
 
     Wire _wire;
     std::vector<std::string> _indexdFlags;
+    Placement _indexPlacement;
+    std::map<std::string, Placement> _placements;
     TempDir _dir;
     std::unique_ptr<DaemonProcess> _indexd;
     DaemonProcess::Fields _indexReady;
@@ -187,14 +209,20 @@ inline void subscribeTo(LocalClient& client, const std::string& peer)
     }));
 }
 
-/// The names in the roster peerd reports to client right now.
-inline std::vector<std::string> rosterNames(LocalClient& client)
+/// The users (name, endpoint, ...) in the roster peerd reports to client right now.
+inline Poco::JSON::Array::Ptr rosterUsers(LocalClient& client)
 {
     client.sendLine(R"({"op":"roster"})");
     const auto roster = client.waitEvent("roster");
     CPPUNIT_ASSERT_MESSAGE("no roster event", roster);
+    return roster->getArray("users");
+}
+
+/// The names in the roster peerd reports to client right now.
+inline std::vector<std::string> rosterNames(LocalClient& client)
+{
     std::vector<std::string> names;
-    const auto users = roster->getArray("users");
+    const auto users = rosterUsers(client);
     for (std::size_t i = 0; i < users->size(); ++i) names.push_back(users->getObject(i)->getValue<std::string>("name"));
     return names;
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdexcept>
@@ -45,23 +46,41 @@ std::vector<std::string> NetworkNamespace::commandPrefix() const
 
 Poco::Net::DatagramSocket NetworkNamespace::udpSocket(const Poco::Net::SocketAddress& address) const
 {
-    Poco::Net::DatagramSocket socket;
-    std::string error;
+    return udpSocketIn(_name, address);
+}
+
+void NetworkNamespace::runIn(const std::string& name, const std::function<void()>& job)
+{
+    const std::string path = "/run/netns/" + name;
+    std::exception_ptr failure;
+    // setns moves only the calling thread.
     std::thread([&] {
-        const int fd = ::open(("/run/netns/" + _name).c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
-            error = std::string("cannot enter network namespace ") + _name + ": " + std::strerror(errno);
-            if (fd >= 0) ::close(fd);
-            return;
+        try {
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+                const std::string error = std::strerror(errno);
+                if (fd >= 0) ::close(fd);
+                throw std::runtime_error("cannot enter network namespace " + name + ": " + error);
+            }
+            ::close(fd);
+            job();
+        } catch (...) {
+            failure = std::current_exception();
         }
-        ::close(fd);
+    }).join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+Poco::Net::DatagramSocket NetworkNamespace::udpSocketIn(const std::string& name, const Poco::Net::SocketAddress& address)
+{
+    Poco::Net::DatagramSocket socket;
+    runIn(name, [&] {
         try {
             socket = Poco::Net::DatagramSocket(address);
         } catch (const Poco::Exception& e) {
-            error = "cannot bind " + address.toString() + " in " + _name + ": " + e.displayText();
+            throw std::runtime_error("cannot bind " + address.toString() + " in " + name + ": " + e.displayText());
         }
-    }).join();
-    if (!error.empty()) throw std::runtime_error(error);
+    });
     return socket;
 }
 

@@ -3,6 +3,7 @@
 #include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ public:
     /// the namespace it was made in, so it is made on a thread that enters the
     /// namespace and then used from any.
     Poco::Net::DatagramSocket udpSocket(const Poco::Net::SocketAddress& address) const;
+
+    /// Runs job on a thread of this process that has entered the network
+    /// namespace called name (as `ip netns` names it); what job throws is
+    /// thrown here. The test's other threads stay where they are.
+    static void runIn(const std::string& name, const std::function<void()>& job);
+    /// A UDP socket bound to address inside the namespace called name.
+    static Poco::Net::DatagramSocket udpSocketIn(const std::string& name, const Poco::Net::SocketAddress& address);
 
 private:
     static void ip(const std::vector<std::string>& args);

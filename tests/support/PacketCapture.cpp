@@ -1,5 +1,6 @@
 #include "PacketCapture.h"
 
+#include "SystemProgram.h"
 #include "Wait.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -9,21 +10,10 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <unistd.h>
 
 namespace peerchat::test {
 
 namespace {
-
-// The first tcpdump on the usual paths (tests run with a minimal PATH too).
-std::string findTcpdump()
-{
-    for (const char* path : {"/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/bin/tcpdump", "/sbin/tcpdump"}) {
-        if (::access(path, X_OK) == 0) return path;
-    }
-    CPPUNIT_FAIL("tcpdump is not installed: `make deps` installs it (Debian package tcpdump)");
-    return {};
-}
 
 std::uint32_t little32(const std::string& bytes, std::size_t at)
 {
@@ -50,7 +40,7 @@ std::string ipv4Endpoint(const std::string& frame, std::size_t address, std::siz
 }
 
 // The UDP datagrams of a pcap file (https://wiki.wireshark.org/Development/LibpcapFileFormat)
-// written by tcpdump on lo: little-endian, Ethernet frames, IPv4.
+// written by tcpdump on an Ethernet-framed interface (lo, a bridge): little-endian, IPv4.
 std::vector<PacketCapture::Datagram> readPcap(const std::string& bytes)
 {
     constexpr std::size_t kFileHeader = 24;
@@ -59,7 +49,7 @@ std::vector<PacketCapture::Datagram> readPcap(const std::string& bytes)
     CPPUNIT_ASSERT_MESSAGE("tcpdump wrote no pcap header", bytes.size() >= kFileHeader);
     const std::uint32_t magic = little32(bytes, 0);
     CPPUNIT_ASSERT_MESSAGE("not a little-endian pcap file", magic == 0xa1b2c3d4 || magic == 0xa1b23c4d);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE("link type of lo (Ethernet)", std::uint32_t(1), little32(bytes, 20));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE("link type of the interface (Ethernet)", std::uint32_t(1), little32(bytes, 20));
 
     std::vector<PacketCapture::Datagram> datagrams;
     for (std::size_t at = kFileHeader; at + kRecordHeader <= bytes.size();) {
@@ -88,19 +78,20 @@ int PacketCapture::portOf(const std::string& endpoint)
     return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
 }
 
-PacketCapture::PacketCapture(const std::vector<int>& ports)
+PacketCapture::PacketCapture(const std::vector<int>& ports, const CaptureInterface& where)
 {
-    std::string filter = "udp and (";
-    for (std::size_t i = 0; i < ports.size(); ++i) filter += (i ? " or port " : "port ") + std::to_string(ports[i]);
-    filter += ")";
+    std::string filter = "udp";
+    for (std::size_t i = 0; i < ports.size(); ++i) filter += (i ? " or port " : " and (port ") + std::to_string(ports[i]);
+    if (!ports.empty()) filter += ")";
     // -U writes each packet as it comes; -Z root keeps tcpdump able to write
     // into this private directory after it drops its privileges.
     _tcpdump = std::make_unique<DaemonProcess>(
-        findTcpdump(), std::vector<std::string>{"-i", "lo", "-n", "-U", "-Z", "root", "-w", _dir.file("capture.pcap"),
-                                                filter});
+        systemProgram("tcpdump", "tcpdump"),
+        std::vector<std::string>{"-i", where.name, "-n", "-U", "-Z", "root", "-w", _dir.file("capture.pcap"), filter});
+    if (!where.launcher.empty()) _tcpdump->setCommandPrefix(where.launcher);
     _tcpdump->start();
-    if (!_tcpdump->waitForLog("listening on lo")) {
-        CPPUNIT_FAIL("tcpdump did not start capturing on lo (it needs root or CAP_NET_RAW); its output:\n" +
+    if (!_tcpdump->waitForLog("listening on " + where.name)) {
+        CPPUNIT_FAIL("tcpdump did not start capturing on " + where.name + " (it needs root or CAP_NET_RAW); its output:\n" +
                      _tcpdump->log());
     }
 }

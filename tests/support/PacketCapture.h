@@ -10,25 +10,34 @@
 
 namespace peerchat::test {
 
-/// tcpdump capturing the UDP datagrams on lo to and from some ports while a
-/// test runs, and what it captured: the bytes an eavesdropper on the wire
-/// would have.
+/// Where a PacketCapture captures: an interface with Ethernet framing (lo, a
+/// bridge, a veth), in the network namespace launcher enters (empty: this
+/// one; NetLab::commandIn for a lab host).
+struct CaptureInterface
+{
+    std::string name = "lo";
+    std::vector<std::string> launcher{};
+};
+
+/// tcpdump capturing the UDP datagrams on an interface (lo, or pub's br0 in
+/// the NAT lab) to and from some ports while a test runs, and what it
+/// captured: the bytes an eavesdropper on the wire would have.
 class PacketCapture
 {
 public:
     /// One captured UDP datagram over IPv4.
     struct Datagram
     {
-        std::string source;       ///< "127.0.0.1:PORT"
-        std::string destination;  ///< "127.0.0.1:PORT"
+        std::string source;       ///< "ADDRESS:PORT", e.g. "127.0.0.1:9400"
+        std::string destination;  ///< "ADDRESS:PORT"
         std::string payload;
     };
 
-    /// Starts `tcpdump -i lo -w FILE udp and (port P ...)` and waits until it
-    /// listens. Fails the test, saying what to do, when tcpdump is missing
-    /// (`make deps` installs it) or cannot capture (it needs root or
-    /// CAP_NET_RAW).
-    explicit PacketCapture(const std::vector<int>& ports);
+    /// Starts `tcpdump -i INTERFACE -w FILE udp and (port P ...)` (every UDP
+    /// datagram when ports is empty) and waits until it listens. Fails the
+    /// test, saying what to do, when tcpdump is missing (`make deps` installs
+    /// it) or cannot capture (it needs root or CAP_NET_RAW).
+    explicit PacketCapture(const std::vector<int>& ports, const CaptureInterface& where = {});
     ~PacketCapture();
     PacketCapture(const PacketCapture&) = delete;
     PacketCapture& operator=(const PacketCapture&) = delete;
