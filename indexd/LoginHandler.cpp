@@ -458,6 +458,19 @@ void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& requ
     }
     const auto inner = decodeSealed(*plaintext, name, source);
     if (!inner) return;
+    // A move is announced to everyone, as a login is, so it costs a token of
+    // the same bucket: a user cannot make indexd flood everyone by sending
+    // from port after port. Charged only once the seal opened, so that a
+    // forger cannot spend a user's logins.
+    const PublicKey& identity = _parts.directory.find(name)->keys->identity;
+    if (!_parts.loginLimiter.admit(keyBytes(identity), _clock())) {
+        drop(DropReason::RateLimited, source, [&] {
+            return name + " cannot move to " + source.toString() + ": identity key " + Fingerprint::of(identity)
+                   + " logged in or moved more than "
+                   + std::to_string(static_cast<long>(_parts.loginLimiter.rate() * 60)) + " times a minute";
+        });
+        return;
+    }
     const MoveOutcome moved = _parts.directory.move(name, source);
     if (moved.kind != MoveOutcome::Kind::Moved) {
         drop(DropReason::Unexpected, source, [&] {

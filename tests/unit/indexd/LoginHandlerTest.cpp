@@ -159,6 +159,7 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSealFromUnknownSourceAnsweredBareRelogin);
     CPPUNIT_TEST(testSealOfSessionFromNewEndpointMovesUser);
     CPPUNIT_TEST(testSealFromEndpointOfAnotherUserMovesNothing);
+    CPPUNIT_TEST(testMovesOfOneIdentityLimitedWithItsLogins);
     CPPUNIT_TEST(testAliveCandidatesHandedOutInMeet);
     CPPUNIT_TEST(testPunchOfOfflineSeedOrSelfSendsNothing);
     CPPUNIT_TEST(testPunchFloodYieldsAtMostLimitOfMeets);
@@ -888,6 +889,32 @@ public:
         CPPUNIT_ASSERT(_directory->find("alice")->endpoint == alice.endpoint());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), _directory->findAt(bob.endpoint())->name);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice cannot move to 127.0.0.1:5002"));
+    }
+
+    void testMovesOfOneIdentityLimitedWithItsLogins()
+    {
+        // Three a minute, three at once: alice's login takes one.
+        _loginLimiter = std::make_unique<RateLimiter>(3.0 / 60, 3, 100);
+        _handler = makeHandler(false);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        // A forged seal from elsewhere spends none of alice's.
+        Seal forged = std::get<Seal>(Protocol::decode(alice.seal(Alive{"alice", 1})).value());
+        forged.box[0] ^= 1;
+        receive(Protocol::encode(forged), "127.0.0.1:6000");
+        _sink->sent.clear();
+        for (int port = 6001; port <= 6003; ++port)
+            receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:" + std::to_string(port));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:6002"))->name);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentTo("127.0.0.1:5002").size());
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6003").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::RateLimited));
+        // A token later, she moves.
+        _now += std::chrono::seconds(20);
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:6003");
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:6003"))->name);
     }
 
     void testAliveCandidatesHandedOutInMeet()
