@@ -23,11 +23,6 @@ std::string_view pairKey(const PeerKeys& a, const PeerKeys& b, std::array<char, 
     return std::string_view(buffer.data(), buffer.size());
 }
 
-std::string_view keyBytes(const PublicKey& key)
-{
-    return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
 } // namespace
 
 Introducer::Introducer(const Directory& directory, std::size_t tableSize)
@@ -51,7 +46,7 @@ Introduction Introducer::introduce(const std::string& requester, const std::stri
         outcome.kind = Introduction::Kind::Self;
         return outcome;
     }
-    if (!_byRequester.admit(keyBytes(from->keys->identity), now)) {
+    if (!_byRequester.admit(RateLimiter::keyOf(from->keys->identity), now)) {
         outcome.kind = Introduction::Kind::RequesterBusy;
         return outcome;
     }

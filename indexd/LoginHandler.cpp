@@ -46,12 +46,6 @@ std::string_view addressBytes(const Endpoint& endpoint)
     return std::string_view(reinterpret_cast<const char*>(&in), sizeof in);
 }
 
-// The rate limit's key for an identity key.
-std::string_view keyBytes(const PublicKey& key)
-{
-    return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
 } // namespace
 
 LoginHandler::LoginHandler(Parts parts, RosterPorts ports, bool legacy, Clock clock, WallClock wallClock)
@@ -245,7 +239,8 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     // A login that would be announced to everyone costs a token of its
     // identity's bucket, so one key cannot make indexd flood everyone with
     // its comings and goings; a repeated auth of the same login is free.
-    if (kind != LoginOutcome::Kind::AlreadyHere && !_parts.loginLimiter.admit(keyBytes(auth.keys.identity), now)) {
+    if (kind != LoginOutcome::Kind::AlreadyHere
+        && !_parts.loginLimiter.admit(RateLimiter::keyOf(auth.keys.identity), now)) {
         refuseAuth("busy", "identity key " + Fingerprint::of(auth.keys.identity) + " logged in more than "
                                + std::to_string(static_cast<long>(_parts.loginLimiter.rate() * 60))
                                + " times a minute");
@@ -463,7 +458,7 @@ void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& requ
     // from port after port. Charged only once the seal opened, so that a
     // forger cannot spend a user's logins.
     const PublicKey& identity = _parts.directory.find(name)->keys->identity;
-    if (!_parts.loginLimiter.admit(keyBytes(identity), _clock())) {
+    if (!_parts.loginLimiter.admit(RateLimiter::keyOf(identity), _clock())) {
         drop(DropReason::RateLimited, source, [&] {
             return name + " cannot move to " + source.toString() + ": identity key " + Fingerprint::of(identity)
                    + " logged in or moved more than "
