@@ -428,15 +428,12 @@ void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& requ
     // to its source's rate limit before any of this.
     const std::string* holder = _parts.directory.holderOfKeyId(seal.sender);
     SessionCipher* session = holder ? _parts.directory.session(*holder) : nullptr;
-    const auto reloginUnknown = [&] {
+    if (!session || seal.sender != session->remoteId() || seal.recipient != session->localId()) {
         // Sealed between keys this run does not hold: indexd restarted, or
         // the user's login expired. Unknown, so the bare relogin.
         drop(DropReason::Unauthentic, source,
              [] { return std::string("sealed between keys this indexd does not hold; answered relogin"); });
         answer(Relogin{}, source, request);
-    };
-    if (!session || seal.sender != session->remoteId() || seal.recipient != session->localId()) {
-        reloginUnknown();
         return;
     }
     const std::string name = *holder;
