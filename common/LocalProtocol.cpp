@@ -134,6 +134,14 @@ Trust parseTrust(const std::string& name)
     throw FieldError{"unknown trust '" + name.substr(0, 32) + "'"};
 }
 
+Path parsePath(const std::string& name)
+{
+    for (auto path : {Path::None, Path::Lan, Path::Direct, Path::Relay}) {
+        if (LocalProtocol::pathName(path) == name) return path;
+    }
+    throw FieldError{"unknown path '" + name.substr(0, 32) + "'"};
+}
+
 Object userToJson(const UserInfo& user)
 {
     Object o(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -141,13 +149,14 @@ Object userToJson(const UserInfo& user)
     o.set("endpoint", user.endpoint);
     o.set("dialect", user.dialect);
     o.set("trust", std::string(LocalProtocol::trustName(user.trust)));
+    o.set("path", std::string(LocalProtocol::pathName(user.path)));
     return o;
 }
 
 UserInfo userFromJson(const Object::Ptr& o)
 {
     return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect"),
-                    parseTrust(getString(o, "trust"))};
+                    parseTrust(getString(o, "trust")), parsePath(getString(o, "path"))};
 }
 
 Object lineToJson(const ChatLine& line)
@@ -390,6 +399,13 @@ struct EventEncoder
         o.set("trust", std::string(LocalProtocol::trustName(e.trust)));
         return o;
     }
+    Object operator()(const PathEvent& e) const
+    {
+        auto o = withTag("event", "path");
+        o.set("peer", e.peer);
+        o.set("path", std::string(LocalProtocol::pathName(e.path)));
+        return o;
+    }
 };
 
 Request decodeRequestObject(const Object::Ptr& o)
@@ -467,6 +483,7 @@ Event decodeEventObject(const Object::Ptr& o)
                          parseTrust(getString(o, "trust"))};
     }
     if (event == "trust") return TrustEvent{getName(o, "peer"), parseTrust(getString(o, "trust"))};
+    if (event == "path") return PathEvent{getName(o, "peer"), parsePath(getString(o, "path"))};
     throw FieldError{"unknown event '" + event.substr(0, 32) + "'"};
 }
 
@@ -540,6 +557,17 @@ std::string_view LocalProtocol::trustName(Trust trust)
     case Trust::Unverified: return "unverified";
     }
     return "pinned";
+}
+
+std::string_view LocalProtocol::pathName(Path path)
+{
+    switch (path) {
+    case Path::None: return "none";
+    case Path::Lan: return "lan";
+    case Path::Direct: return "direct";
+    case Path::Relay: return "relay";
+    }
+    return "none";
 }
 
 std::string_view LocalProtocol::linkStateName(LinkState state)

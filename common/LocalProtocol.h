@@ -57,6 +57,10 @@ enum class LinkState { Connecting, Online, Refused, Stopping };
 /// has no key; its lines cannot be verified.
 enum class Trust { Pinned, Changed, Unverified };
 
+/// How datagrams reach a peer: not yet (none), on a shared LAN (lan),
+/// directly through NATs (direct), through a TURN relay (relay).
+enum class Path { None, Lan, Direct, Relay };
+
 /// An online user.
 struct UserInfo
 {
@@ -64,6 +68,7 @@ struct UserInfo
     std::string endpoint;
     std::string dialect;
     Trust trust = Trust::Pinned;  ///< JSON "trust": "pinned" / "changed" / "unverified"
+    Path path = Path::None;       ///< JSON "path": "none" / "lan" / "direct" / "relay"
 };
 
 /// Where a line stands. Incoming lines are Received. An outgoing line to a
@@ -115,10 +120,12 @@ struct FoundEvent { std::string peer; std::string text; std::vector<ChatLine> li
 struct KeysEvent { std::string peer; std::string self; std::string pinned; std::string offered; Trust trust = Trust::Pinned; };
 /// A peer's trust changed (its key changed, or the user trusted the new one); to every client.
 struct TrustEvent { std::string peer; Trust trust = Trust::Pinned; };
+/// The path to peer is now path.
+struct PathEvent { std::string peer; Path path = Path::None; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
                            MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent,
-                           KeysEvent, TrustEvent>;
+                           KeysEvent, TrustEvent, PathEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol
@@ -141,6 +148,7 @@ public:
     static std::string_view linkStateName(LinkState state);
     static std::string_view lineStateName(LineState state);
     static std::string_view trustName(Trust trust);
+    static std::string_view pathName(Path path);
 };
 
 } // namespace peerchat::local

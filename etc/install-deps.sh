@@ -2,7 +2,7 @@
 # Installs the Debian packages peerchat builds, tests and demos with.
 # Does nothing (and needs no root) when every package is already there.
 set -eu
-PACKAGES="cmake g++ make pkg-config libpoco-dev libcppunit-dev libncurses-dev libsodium-dev tmux socat tcpdump clang libclang-rt-14-dev"
+PACKAGES="cmake g++ make pkg-config libpoco-dev libcppunit-dev libncurses-dev libsodium-dev tmux socat tcpdump clang libclang-rt-14-dev coturn"
 
 missing=""
 for p in $PACKAGES; do
@@ -18,3 +18,14 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q || { echo "make deps: apt-get update failed; check the network or apt sources" >&2; exit 1; }
 $SUDO apt-get install -y -q --no-install-recommends $missing || {
   echo "make deps: could not install$missing; install them by hand and run make again" >&2; exit 1; }
+
+# coturn's package starts a system turnserver on port 3478 where systemd runs
+# (its init.d script starts nothing unless /etc/default/coturn enables it);
+# peerchat's tests start their own on private ports, without /etc/turnserver.conf.
+case " $missing " in
+*" coturn "*)
+  if [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now coturn || {
+      echo "make deps: could not stop the system coturn; stop it with: systemctl disable --now coturn" >&2; exit 1; }
+  fi ;;
+esac

@@ -108,7 +108,7 @@ void Delivery::peerChanged(const Roster::Change& change)
     armRetransmit();
 }
 
-void Delivery::pinnedAgain(const std::string& name)
+void Delivery::sendWaitingNow(const std::string& name)
 {
     _outbox.restart(name, _timers.now());
     armRetransmit();

@@ -69,8 +69,9 @@ public:
     /// A peer came, moved or left: the lines waiting for it go out to it
     /// directly now, or to indexd when it left.
     void peerChanged(const Roster::Change& change);
-    /// name presents its pinned key again: its lines may go.
-    void pinnedAgain(const std::string& name);
+    /// What waits for name may go at once: it presents its pinned key
+    /// again, or its path changed.
+    void sendWaitingNow(const std::string& name);
     /// A roster arrived: lines go where it says.
     void rosterLoaded() { transmitDue(); }
     /// Stops sending lines again (peerd is shutting down).

@@ -149,6 +149,8 @@ void IndexSession::rosterLoaded(std::size_t peers)
     _phase = Phase::Online;
     report("logged in to indexd at " + _settings.index.toString() + " as " + _settings.self + "; " +
            std::to_string(peers) + " other users online");
+    // indexd hands this login's candidates to the peers it introduces: at once, not at the first heartbeat.
+    if (_settings.hostCandidates) send(alive());
     _heartbeatTimer.start(jittered(_settings.heartbeat), [this] { heartbeat(); });
 }
 
@@ -264,7 +266,7 @@ void IndexSession::relogin(const Relogin& relogin)
     // session, which a forger cannot answer. An indexd that lost the session
     // answers the alive with another relogin, and no seen comes.
     _logger.information("relogin from indexd's address: asking indexd with a sealed alive before logging in again");
-    send(Alive{_settings.self, _hooks.presenceSeq()});
+    send(alive());
     _reloginCheckTimer.start(_settings.loginRetry, [this, why] {
         loginAgain(why + "; no seen answered the alive within " + std::to_string(_settings.loginRetry.count()) +
                    " ms");
@@ -303,9 +305,16 @@ void IndexSession::heartbeat()
 void IndexSession::sendAlive(int resends)
 {
     _aliveResendTimer.cancel();
-    send(Alive{_settings.self, _hooks.presenceSeq()});
+    send(alive());
     if (resends == 0) return;
     _aliveResendTimer.start(_settings.heartbeat / 4, [this, resends] { sendAlive(resends - 1); });
+}
+
+Alive IndexSession::alive() const
+{
+    Alive alive{_settings.self, _hooks.presenceSeq(), std::nullopt};
+    if (_settings.hostCandidates) alive.candidates = _settings.hostCandidates();
+    return alive;
 }
 
 void IndexSession::stopHeartbeat()

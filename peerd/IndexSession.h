@@ -40,6 +40,8 @@ public:
         std::optional<PublicKey> indexKey;
         std::chrono::milliseconds loginRetry{2000};
         std::chrono::milliseconds heartbeat{10000};
+        /// This peerd's host candidates, sent with each alive; unset: none sent.
+        std::function<std::vector<Candidate>()> hostCandidates;
     };
 
     /// Where the session is: logging in (hellos until a welcome), welcomed
@@ -103,6 +105,7 @@ private:
     void loginAgain(const std::string& why);
     void heartbeat();
     void sendAlive(int resends);
+    Alive alive() const;
     void stopHeartbeat();
     void report(const std::string& detail);
 

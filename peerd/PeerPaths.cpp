@@ -1,13 +1,89 @@
 #include "PeerPaths.h"
 
+#include "KxKeyPair.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
 namespace peerchat {
 
-PeerPaths::PeerPaths(DatagramSink& sink, const Roster& roster, PeerSessions& sessions)
-    : _sink(sink), _roster(roster), _sessions(sessions), _logger(Poco::Logger::get("peerd.wire.paths"))
+namespace {
+
+// Lower is better: the order in which kinds of path are preferred.
+int rank(PathKind kind)
+{
+    switch (kind) {
+    case PathKind::Lan: return 0;
+    case PathKind::Direct: return 1;
+    case PathKind::Relay: return 2;
+    case PathKind::None: break;
+    }
+    return 3;
+}
+
+ProbeToken randomToken()
+{
+    ProbeToken token{};
+    randombytes_buf(token.data(), token.size());
+    return token;
+}
+
+} // namespace
+
+std::string_view pathToken(PathKind kind)
+{
+    switch (kind) {
+    case PathKind::Lan: return "lan";
+    case PathKind::Direct: return "direct";
+    case PathKind::Relay: return "relay";
+    case PathKind::None: break;
+    }
+    return "none";
+}
+
+PeerPaths::PeerPaths(Timers& timers, DatagramSink& sink, const Roster& roster, PeerSessions& sessions,
+                     std::string self, Hooks hooks)
+    : _timers(timers),
+      _sink(sink),
+      _roster(roster),
+      _sessions(sessions),
+      _self(std::move(self)),
+      _hooks(std::move(hooks)),
+      _timer(timers),
+      _logger(Poco::Logger::get("peerd.wire.paths"))
 {
 }
 
-void PeerPaths::send(const std::string& name, const Message& message)
+PeerPaths::State* PeerPaths::stateOf(const std::string& name)
+{
+    const auto it = _peers.find(name);
+    if (it != _peers.end()) return &it->second;
+    const Roster::Peer* peer = _roster.find(name);
+    if (peer == nullptr) return nullptr;
+    State state;
+    state.registered = peer->endpoint;
+    return &_peers.emplace(name, std::move(state)).first->second;
+}
+
+bool PeerPaths::proven(const State& state, Timers::TimePoint now) const
+{
+    return state.route && now - state.route->heard < kStale;
+}
+
+// A host candidate is a LAN path unless it is where indexd sees the peer too
+// (a peer with a public address: its host candidate is on the internet).
+PathKind PeerPaths::kindAt(const State& state, const Endpoint& endpoint) const
+{
+    for (const Candidate& candidate : state.candidates) {
+        if (candidate.endpoint != endpoint) continue;
+        if (candidate.kind == CandidateKind::Relay) return PathKind::Relay;
+        if (candidate.kind == CandidateKind::Host && endpoint != state.registered) return PathKind::Lan;
+    }
+    return PathKind::Direct;
+}
+
+void PeerPaths::seal(const std::string& name, const Message& message, const Endpoint& to)
 {
     const Roster::Peer* peer = _roster.find(name);
     if (peer == nullptr || !peer->keys) {
@@ -17,10 +93,27 @@ void PeerPaths::send(const std::string& name, const Message& message)
     }
     const Parsed<Seal> seal = _sessions.sealTo(name, *peer->keys, message);
     if (!seal) {
+        // A malicious indexd can present such keys: debug, as the drops it causes.
         _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + seal.error());
         return;
     }
-    _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), peer->endpoint);
+    _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), to);
+}
+
+void PeerPaths::send(const std::string& name, const Message& message)
+{
+    State* state = stateOf(name);
+    if (state == nullptr) {
+        _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + name + " is not online");
+        return;
+    }
+    const auto now = _timers.now();
+    state->lastUsed = now;
+    seal(name, message, state->route ? state->route->endpoint : state->registered);
+    if (!proven(*state, now) && !state->punchAt && !state->seekUntil) {
+        state->punchAt = now + kPunchAfter;
+        arm();
+    }
 }
 
 void PeerPaths::sendPlain(const std::string& name, const Talk& talk)
@@ -31,9 +124,198 @@ void PeerPaths::sendPlain(const std::string& name, const Talk& talk)
     _sink.sendTo(Protocol::encodeDatagram(talk, encoding), peer->endpoint);
 }
 
-const std::string* PeerPaths::peerAt(const Endpoint& from) const
+bool PeerPaths::knows(const Endpoint& from) const
 {
-    return _roster.nameAt(from);
+    return _roster.nameAt(from) != nullptr || _byEndpoint.count(from) > 0;
+}
+
+const std::string* PeerPaths::peerAt(const Endpoint& from, const KeyId& sender) const
+{
+    if (const std::string* registered = _roster.nameAt(from)) return registered;
+    const auto [first, last] = _byEndpoint.equal_range(from);
+    for (auto it = first; it != last; ++it) {
+        const Roster::Peer* peer = _roster.find(it->second);
+        if (peer != nullptr && peer->keys && KxKeyPair::idOf(peer->keys->kx) == sender) return &it->second;
+    }
+    return nullptr;
+}
+
+void PeerPaths::heard(const std::string& name, const Endpoint& from)
+{
+    State* state = stateOf(name);
+    if (state == nullptr) return;
+    const auto now = _timers.now();
+    if (state->route && state->route->endpoint == from) {
+        state->route->heard = now;
+        state->missedKeepalives = 0;
+        state->punchAt.reset();
+        return;
+    }
+    const PathKind kind = kindAt(*state, from);
+    if (proven(*state, now) && rank(kind) >= rank(state->route->kind)) return;
+    state->missedKeepalives = 0;
+    state->punchAt.reset();
+    setRoute(name, *state, Route{from, kind, now});
+}
+
+void PeerPaths::meet(const Meet& meet)
+{
+    const Roster::Peer* peer = _roster.find(meet.peer);
+    if (peer == nullptr || peer->dialect != Dialect::Peerchat || !peer->keys) {
+        _logger.debug("meet for " + meet.peer + ", who is not online with keys, ignored");
+        return;
+    }
+    State& state = *stateOf(meet.peer);
+    state.candidates = meet.candidates;
+    reindex(meet.peer, state);
+    _logger.information("indexd introduces " + meet.peer + ": probing " + CandidateList::format(meet.candidates));
+    seek(meet.peer, state, _timers.now());
+    arm();
+}
+
+void PeerPaths::probe(const std::string& name, const Probe& probe, const Endpoint& from)
+{
+    seal(name, Probed{_self, name, probe.token}, from);
+}
+
+void PeerPaths::peerChanged(const Roster::Change& change)
+{
+    const auto it = _peers.find(change.name);
+    if (it == _peers.end()) return;
+    if (change.online && it->second.registered == change.peer.endpoint) return;
+    // Gone, or logged in from elsewhere: nothing learnt of the old endpoint holds.
+    const bool hadRoute = it->second.route.has_value();
+    const PathKind before = kindOf(change.name);
+    _peers.erase(it);
+    for (auto entry = _byEndpoint.begin(); entry != _byEndpoint.end();) {
+        entry = entry->second == change.name ? _byEndpoint.erase(entry) : std::next(entry);
+    }
+    if (hadRoute && before != PathKind::None) _hooks.changed(change.name, PathKind::None);
+    arm();
+}
+
+PathKind PeerPaths::kindOf(const std::string& name) const
+{
+    const auto it = _peers.find(name);
+    return it != _peers.end() && it->second.route ? it->second.route->kind : PathKind::None;
+}
+
+void PeerPaths::seek(const std::string& name, State& state, Timers::TimePoint now)
+{
+    state.seekUntil = now + kSeekFor;
+    state.nextProbe = now + kProbeEvery;
+    sendProbes(name, state);
+}
+
+// Probes every candidate once, the better kinds first: host, the registered
+// endpoint and other reflexive ones, relays.
+void PeerPaths::sendProbes(const std::string& name, const State& state)
+{
+    std::vector<Endpoint> targets;
+    const auto add = [&targets](const Endpoint& endpoint) {
+        if (std::find(targets.begin(), targets.end(), endpoint) == targets.end()) targets.push_back(endpoint);
+    };
+    for (const CandidateKind kind : {CandidateKind::Host, CandidateKind::Reflexive, CandidateKind::Relay}) {
+        if (kind == CandidateKind::Reflexive) add(state.registered);
+        for (const Candidate& candidate : state.candidates) {
+            if (candidate.kind == kind) add(candidate.endpoint);
+        }
+    }
+    for (const Endpoint& target : targets) seal(name, Probe{_self, name, randomToken()}, target);
+}
+
+void PeerPaths::setRoute(const std::string& name, State& state, std::optional<Route> route)
+{
+    const PathKind before = state.route ? state.route->kind : PathKind::None;
+    state.route = std::move(route);
+    reindex(name, state);
+    const PathKind now = state.route ? state.route->kind : PathKind::None;
+    if (state.route) {
+        _logger.information("path to " + name + ": " + std::string(pathToken(now)) + " via " +
+                            state.route->endpoint.toString());
+        _hooks.moved(name);
+    } else {
+        _logger.information("path to " + name + " lost: no answer to " + std::to_string(kKeepaliveMisses) +
+                            " keepalives");
+    }
+    if (now != before) _hooks.changed(name, now);
+    arm();
+}
+
+void PeerPaths::reindex(const std::string& name, const State& state)
+{
+    for (auto entry = _byEndpoint.begin(); entry != _byEndpoint.end();) {
+        entry = entry->second == name ? _byEndpoint.erase(entry) : std::next(entry);
+    }
+    std::vector<Endpoint> endpoints;
+    for (const Candidate& candidate : state.candidates) endpoints.push_back(candidate.endpoint);
+    if (state.route) endpoints.push_back(state.route->endpoint);
+    std::sort(endpoints.begin(), endpoints.end());
+    endpoints.erase(std::unique(endpoints.begin(), endpoints.end()), endpoints.end());
+    for (const Endpoint& endpoint : endpoints) _byEndpoint.emplace(endpoint, name);
+}
+
+// When state next has something to do: ask indexd, probe, or keep its route alive.
+std::optional<Timers::TimePoint> PeerPaths::nextDue(const State& state) const
+{
+    std::optional<Timers::TimePoint> due = state.punchAt;
+    const auto sooner = [&due](Timers::TimePoint at) { due = due ? std::min(*due, at) : at; };
+    if (state.seekUntil) sooner(std::min(state.nextProbe, *state.seekUntil));
+    if (state.route && _timers.now() - state.lastUsed < kActiveFor) {
+        sooner(state.route->heard + kKeepalive * (state.missedKeepalives + 1));
+    }
+    return due;
+}
+
+void PeerPaths::tickPeer(const std::string& name, State& state, Timers::TimePoint now)
+{
+    if (state.punchAt && now >= *state.punchAt) {
+        state.punchAt.reset();
+        if (!proven(state, now)) {
+            if (!state.lastPunch || now - *state.lastPunch >= kPunchEvery) {
+                state.lastPunch = now;
+                _logger.information("no answer from " + name + " on its path; asking indexd to introduce us");
+                _hooks.introduce(name);
+            }
+            seek(name, state, now);
+        }
+    }
+    if (state.seekUntil && now >= *state.seekUntil) {
+        state.seekUntil.reset();
+    } else if (state.seekUntil && now >= state.nextProbe) {
+        state.nextProbe = now + kProbeEvery;
+        sendProbes(name, state);
+    }
+    if (!state.route || now - state.lastUsed >= kActiveFor) return;
+    if (now < state.route->heard + kKeepalive * (state.missedKeepalives + 1)) return;
+    if (state.missedKeepalives >= kKeepaliveMisses) {
+        state.missedKeepalives = 0;
+        setRoute(name, state, std::nullopt);
+        return;
+    }
+    ++state.missedKeepalives;
+    seal(name, Probe{_self, name, randomToken()}, state.route->endpoint);
+}
+
+void PeerPaths::tick()
+{
+    const auto now = _timers.now();
+    for (auto& [name, state] : _peers) tickPeer(name, state, now);
+    arm();
+}
+
+void PeerPaths::arm()
+{
+    std::optional<Timers::TimePoint> due;
+    for (const auto& [name, state] : _peers) {
+        if (const auto at = nextDue(state)) due = due ? std::min(*due, *at) : *at;
+    }
+    if (!due) {
+        _timer.cancel();
+        return;
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - _timers.now());
+    _timer.start(std::max(wait, std::chrono::milliseconds(0)), [this] { tick(); });
 }
 
 } // namespace peerchat

@@ -1,43 +1,150 @@
 #pragma once
 
+#include "Candidate.h"
 #include "DatagramSink.h"
 #include "Endpoint.h"
 #include "PeerSessions.h"
 #include "Protocol.h"
 #include "Roster.h"
+#include "Timers.h"
 
 #include <Poco/Logger.h>
 
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace peerchat {
 
+/// How datagrams reach a peer: on a shared LAN (to one of its host
+/// candidates), directly through NATs (to where its NAT maps it), through a
+/// TURN relay, or not yet at all.
+enum class PathKind : std::uint8_t { None, Lan, Direct, Relay };
+
+/// The token of a kind in the local protocol and the logs: none, lan, direct, relay.
+std::string_view pathToken(PathKind kind);
+
 /// Where a datagram for a peer goes, decided in one place: everything peerd
 /// sends to a peer goes through send() (sealed) or sendPlain() (seed and
-/// .NET talk), and a datagram that arrives is matched to its peer by
-/// peerAt(). Today each peer's path is the endpoint indexd registered for
-/// it; the senders do not know, and need not know, how a path is made.
+/// .NET talk), and every authentic datagram from a peer is reported with
+/// heard(). Per peer it keeps the candidates indexd handed out (meet), the
+/// probes in flight, and the route: the endpoint the peer's datagrams last
+/// came from, preferred by kind (lan over direct over relay).
+///
+/// A peer's route starts as the endpoint indexd registered (nothing else is
+/// known, and on a flat network it works at once). When a datagram goes out
+/// on a route that has not proven itself within kStale and nothing
+/// authentic comes back within kPunchAfter, peerd asks indexd to introduce
+/// the two (punch), and both probe every candidate of the other every
+/// kProbeEvery for kSeekFor: the first that answers becomes the route, a
+/// better kind that answers later replaces it. A route in use is kept alive
+/// by a probe when nothing was heard on it for kKeepalive, and dropped (path
+/// none) after kKeepaliveMisses unanswered. Delivery never knows any of it.
 class PeerPaths
 {
 public:
-    PeerPaths(DatagramSink& sink, const Roster& roster, PeerSessions& sessions);
+    static constexpr std::chrono::milliseconds kPunchAfter{400};
+    static constexpr std::chrono::milliseconds kPunchEvery{2000};  ///< at most one punch per peer this often
+    static constexpr std::chrono::milliseconds kProbeEvery{100};
+    static constexpr std::chrono::milliseconds kSeekFor{3000};
+    static constexpr std::chrono::milliseconds kStale{10000};
+    static constexpr std::chrono::milliseconds kKeepalive{15000};
+    static constexpr int kKeepaliveMisses = 2;
+    static constexpr std::chrono::minutes kActiveFor{5};  ///< a route is kept alive this long after its last line
 
-    /// Seals message to name, online with keys, and sends it on name's path;
-    /// a message that cannot be sealed (keys a malicious indexd made up) is
-    /// not sent, logged at debug as the drops it causes.
+    struct Hooks
+    {
+        /// Ask indexd to introduce this peerd and peer (a sealed punch).
+        std::function<void(const std::string& peer)> introduce;
+        /// peer's route goes to another endpoint now: what waits for it may go at once.
+        std::function<void(const std::string& peer)> moved;
+        /// peer's route is now of another kind (None: no working path).
+        std::function<void(const std::string& peer, PathKind kind)> changed;
+    };
+
+    PeerPaths(Timers& timers, DatagramSink& sink, const Roster& roster, PeerSessions& sessions, std::string self,
+              Hooks hooks);
+
+    /// Seals message to name, online with keys, and sends it on name's
+    /// route; a message that cannot be sealed (keys a malicious indexd made
+    /// up) is not sent, logged at debug as the drops it causes.
     void send(const std::string& name, const Message& message);
 
     /// Sends talk as plain text to name, a seed or .NET peer online, in the
     /// encoding its client reads.
     void sendPlain(const std::string& name, const Talk& talk);
 
-    /// The peer whose path from is, or nullptr.
-    const std::string* peerAt(const Endpoint& from) const;
+    /// True when a datagram from from may be a peer's: its registered
+    /// endpoint, a candidate or its route.
+    bool knows(const Endpoint& from) const;
+
+    /// The peer a seal from from, under the key-exchange key id sender, is
+    /// taken to be from: the one registered at from, else the one of from's
+    /// candidates whose key id is sender; nullptr when none.
+    const std::string* peerAt(const Endpoint& from, const KeyId& sender) const;
+
+    /// An authentic datagram of name came from from: the route, if from is no
+    /// worse than it, or it has gone stale.
+    void heard(const std::string& name, const Endpoint& from);
+
+    /// indexd introduces peer: probe its candidates now.
+    void meet(const Meet& meet);
+    /// name probes this peerd at the endpoint it came from: answer there
+    /// (the answer, like every authentic datagram, counts through heard()).
+    void probe(const std::string& name, const Probe& probe, const Endpoint& from);
+
+    /// A peer came, moved or left: a move or a new login forgets its route and candidates.
+    void peerChanged(const Roster::Change& change);
+
+    /// How name is reached now.
+    PathKind kindOf(const std::string& name) const;
 
 private:
+    struct Route
+    {
+        Endpoint endpoint;
+        PathKind kind = PathKind::None;
+        Timers::TimePoint heard{};
+    };
+
+    struct State
+    {
+        Endpoint registered;
+        std::vector<Candidate> candidates;            ///< from the last meet
+        std::optional<Route> route;
+        std::optional<Timers::TimePoint> seekUntil;   ///< set while seeking
+        Timers::TimePoint nextProbe{};
+        std::optional<Timers::TimePoint> punchAt;     ///< set while an unproven route waits for an answer
+        std::optional<Timers::TimePoint> lastPunch;
+        Timers::TimePoint lastUsed{};
+        int missedKeepalives = 0;
+    };
+
+    State* stateOf(const std::string& name);
+    bool proven(const State& state, Timers::TimePoint now) const;
+    PathKind kindAt(const State& state, const Endpoint& endpoint) const;
+    void seal(const std::string& name, const Message& message, const Endpoint& to);
+    void seek(const std::string& name, State& state, Timers::TimePoint now);
+    void sendProbes(const std::string& name, const State& state);
+    void tickPeer(const std::string& name, State& state, Timers::TimePoint now);
+    std::optional<Timers::TimePoint> nextDue(const State& state) const;
+    void setRoute(const std::string& name, State& state, std::optional<Route> route);
+    void reindex(const std::string& name, const State& state);
+    void tick();
+    void arm();
+
+    Timers& _timers;
     DatagramSink& _sink;
     const Roster& _roster;
     PeerSessions& _sessions;
+    std::string _self;
+    Hooks _hooks;
+    std::map<std::string, State> _peers;
+    std::multimap<Endpoint, std::string> _byEndpoint;  ///< candidates and routes (the registered ones are the Roster's)
+    Timer _timer;                                      ///< the next probe, punch or keepalive due
     Poco::Logger& _logger;
 };
 

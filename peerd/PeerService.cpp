@@ -1,6 +1,7 @@
 #include "PeerService.h"
 
 #include "Fingerprint.h"
+#include "HostCandidates.h"
 #include "KeyFile.h"
 
 #include <Poco/Exception.h>
@@ -52,6 +53,8 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     link.retransmit.first = settings.retransmit;
     link.retransmit.longest = std::max(settings.retransmit, link.retransmit.longest);
     link.retransmit.giveUp = settings.giveUp;
+    const Endpoint bound = _udp->localEndpoint();
+    link.hostCandidates = [bound] { return HostCandidates::of(bound); };
     _wire = std::make_unique<WireLink>(_loop, *_out, _roster, *_store, *_pins, *_identity, *_ui, link,
                                        std::move(onRefused));
 }

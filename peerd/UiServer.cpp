@@ -403,7 +403,9 @@ local::UserInfo UiServer::userInfo(const std::string& name, const Roster::Peer& 
     // A seed or .NET peer has no key: its lines prove nothing, and under a name whose key is pinned it is a change.
     local::Trust trust = _pins.trustOf(name);
     if (peer.dialect != Dialect::Peerchat && trust == local::Trust::Pinned) trust = local::Trust::Changed;
-    return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect)), trust};
+    const PathKind path = _wire != nullptr ? _wire->pathOf(name) : PathKind::None;
+    return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect)), trust,
+                           localPath(path)};
 }
 
 local::KeysEvent UiServer::keys(const std::string& peer) const
@@ -485,6 +487,22 @@ void UiServer::deliveryProblem(const std::string&, const std::string& detail)
 void UiServer::trustChanged(const std::string& peer, local::Trust trust)
 {
     broadcast(local::TrustEvent{peer, trust});
+}
+
+void UiServer::pathChanged(const std::string& peer, PathKind path)
+{
+    broadcast(local::PathEvent{peer, localPath(path)});
+}
+
+local::Path UiServer::localPath(PathKind path)
+{
+    switch (path) {
+    case PathKind::Lan: return local::Path::Lan;
+    case PathKind::Direct: return local::Path::Direct;
+    case PathKind::Relay: return local::Path::Relay;
+    case PathKind::None: break;
+    }
+    return local::Path::None;
 }
 
 } // namespace peerchat

@@ -94,6 +94,7 @@ public:
     void lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state) override;
     void deliveryProblem(const std::string& peer, const std::string& detail) override;
     void trustChanged(const std::string& peer, local::Trust trust) override;
+    void pathChanged(const std::string& peer, PathKind path) override;
 
     // ---- for UiSession --------------------------------------------------
 
@@ -127,6 +128,9 @@ public:
     std::size_t backlogBytes() const { return _backlogBytes; }
 
 private:
+    /// The local protocol's name for a path.
+    static local::Path localPath(PathKind path);
+
     /// Why a connecting client is turned away.
     enum class Refusal
     {

@@ -80,6 +80,22 @@ struct WireLink::SealedDispatch
     {
         if (link.sealedFromIndex(source, "mail")) link._delivery.mail(message, source.from);
     }
+    void operator()(const Meet& message) const
+    {
+        if (link.sealedFromIndex(source, "meet")) link._paths.meet(message);
+    }
+    void operator()(const Probe& message) const
+    {
+        if (!link.sealedFromPeer(source, message.from, "probe")) return;
+        if (message.to != link._settings.self) {
+            link._drops.drop(DropReason::Unauthentic, source.from,
+                             "probe from " + message.from + " to " + message.to + ", not to " + link._settings.self);
+            return;
+        }
+        link._paths.probe(source.peer, message, source.from);
+    }
+    /// The answer to a probe: that it came, sealed, is all it says (heard() took it).
+    void operator()(const Probed& message) const { link.sealedFromPeer(source, message.from, "probed"); }
     /// Verbs that never come sealed to peerd.
     template <typename Other>
     void operator()(const Other& message) const
@@ -100,11 +116,16 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _sessions(identity),
       _fetcher(loop, _settings.rosterDeadline),
       _trust(pins, _sessions, listener, _settings.legacy,
-             [this](const std::string& name) { _delivery.pinnedAgain(name); }),
-      _paths(sink, roster, _sessions),
+             [this](const std::string& name) { _delivery.sendWaitingNow(name); }),
+      _paths(loop, sink, roster, _sessions, _settings.self,
+             PeerPaths::Hooks{
+                 [this](const std::string& peer) { _index.send(Punch{peer}); },
+                 [this](const std::string& peer) { _delivery.sendWaitingNow(peer); },
+                 [this](const std::string& peer, PathKind kind) { _listener.pathChanged(peer, kind); },
+             }),
       _index(loop, sink, _sessions, identity, pins, listener, _drops,
              IndexSession::Settings{_settings.self, _settings.index, _settings.indexKey, _settings.loginRetry,
-                                    _settings.heartbeat},
+                                    _settings.heartbeat, _settings.hostCandidates},
              IndexSession::Hooks{
                  [this](const LoginState::Welcomed& welcomed, const Endpoint& rosterServer) {
                      _presence.start(rosterServer, welcomed.epoch);
@@ -173,7 +194,7 @@ void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
 // peer's address in legacy mode): nobody else has anything to say to peerd.
 bool WireLink::fromKnownSource(const Endpoint& from) const
 {
-    return from == _settings.index || _paths.peerAt(from) != nullptr ||
+    return from == _settings.index || _paths.knows(from) ||
            (_settings.legacy && _roster.hasDotNetAt(from.host()));
 }
 
@@ -228,6 +249,7 @@ void WireLink::peerChanged(const Roster::Change& change)
         _logger.information(change.name + " went offline");
     }
     _listener.presenceChanged(change);
+    _paths.peerChanged(change);
     _delivery.peerChanged(change);
 }
 
@@ -243,7 +265,7 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
         opened = _sessions.openFromIndex(seal);
     } else {
         // Cheap checks first: a peer's path, a trusted key, the peer's current key id.
-        const std::string* name = _paths.peerAt(from);
+        const std::string* name = _paths.peerAt(from, seal.sender);
         if (name == nullptr) {
             _drops.drop(DropReason::Stranger, from, "seal from an endpoint where no peer is online");
             return;
@@ -271,7 +293,11 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
         _drops.drop(DropReason::Malformed, from, "sealed message does not parse: " + inner.error());
         return;
     }
-    if (peerName.empty()) _index.heard();
+    if (peerName.empty()) {
+        _index.heard();
+    } else {
+        _paths.heard(peerName, from);
+    }
     std::visit(SealedDispatch{*this, SealSource{from, peerName}}, *inner);
 }
 

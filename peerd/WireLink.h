@@ -58,6 +58,9 @@ public:
         std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
         std::size_t receiveWindow = 1024;            ///< most messages held ahead of a gap, per stream
+        /// This peerd's host candidates (its interfaces' addresses with its
+        /// UDP port), asked at each alive; unset: alive carries none.
+        std::function<std::vector<Candidate>()> hostCandidates;
     };
 
     using SentLine = Delivery::SentLine;
@@ -110,6 +113,8 @@ public:
     const std::string& self() const { return _settings.self; }
     /// The number of the last presence announcement applied (0: none).
     std::uint64_t presenceSeq() const { return _roster.presenceSeq(); }
+    /// How datagrams reach peer now.
+    PathKind pathOf(const std::string& peer) const { return _paths.kindOf(peer); }
 
 private:
     struct Dispatch;

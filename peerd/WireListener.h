@@ -1,6 +1,7 @@
 #pragma once
 
 #include "LocalProtocol.h"
+#include "PeerPaths.h"
 #include "Roster.h"
 
 #include <cstdint>
@@ -33,6 +34,9 @@ public:
     /// The trust in peer's identity key changed (KeyPins::see returned Changed
     /// for a key not offered before, or the user trusted the offered key).
     virtual void trustChanged(const std::string& peer, local::Trust trust) = 0;
+
+    /// Datagrams reach peer another way now (PeerPaths).
+    virtual void pathChanged(const std::string& peer, PathKind path) = 0;
 };
 
 } // namespace peerchat

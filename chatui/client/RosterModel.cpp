@@ -47,6 +47,12 @@ RosterModel::Change RosterModel::apply(const local::Event& event)
                 change.changed = trust(e.peer) != e.trust;
                 _trust[e.peer] = e.trust;
                 change.peer = e.peer;
+            } else if constexpr (std::is_same_v<T, local::PathEvent>) {
+                const auto user = _online.find(e.peer);
+                if (user == _online.end()) return;
+                change.changed = user->second.path != e.path;
+                user->second.path = e.path;
+                change.peer = e.peer;
             } else if constexpr (std::is_same_v<T, local::UnreadEvent>) {
                 const std::uint32_t before = unread(e.peer);
                 if (e.count > 0)
@@ -85,10 +91,16 @@ local::Trust RosterModel::trust(const std::string& name) const
     return it == _trust.end() ? local::Trust::Pinned : it->second;
 }
 
+local::Path RosterModel::path(const std::string& name) const
+{
+    const auto it = _online.find(name);
+    return it == _online.end() ? local::Path::None : it->second.path;
+}
+
 std::vector<RosterModel::Entry> RosterModel::entries() const
 {
     std::map<std::string, Entry> rows;
-    for (const auto& [name, user] : _online) rows[name] = Entry{name, true, unread(name), trust(name)};
+    for (const auto& [name, user] : _online) rows[name] = Entry{name, true, unread(name), trust(name), user.path};
     for (const auto& [name, count] : _unread) {
         auto& row = rows[name];
         row.name = name;

@@ -11,7 +11,8 @@ namespace peerchat::chatui {
 
 /// What peerd has told a UI about its identity: who it is and its key's
 /// fingerprint, the link to indexd, who is online, what peerd knows of each
-/// user's key (pinned, changed, unverified) and how many unread lines each
+/// user's key (pinned, changed, unverified), how lines reach each (the path)
+/// and how many unread lines each
 /// conversation holds. Built only from events; it never talks to peerd itself.
 class RosterModel
 {
@@ -24,6 +25,7 @@ public:
         bool online = false;
         std::uint32_t unread = 0;
         local::Trust trust = local::Trust::Pinned;
+        local::Path path = local::Path::None;
     };
 
     /// What an event changed.
@@ -59,6 +61,8 @@ public:
     /// What peerd last said of name's key (roster, presence or trust
     /// events, online or not since); Pinned when it said nothing.
     local::Trust trust(const std::string& name) const;
+    /// How lines reach name now (roster, presence and path events); None when offline or not known.
+    local::Path path(const std::string& name) const;
     /// Online users and users with unread lines, sorted by name.
     std::vector<Entry> entries() const;
 

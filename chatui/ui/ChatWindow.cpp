@@ -1,6 +1,7 @@
 #include "ChatWindow.h"
 
 #include "IdentityText.h"
+#include "PathText.h"
 #include "LineMark.h"
 #include "Protocol.h"
 #include "StatusText.h"
@@ -231,6 +232,7 @@ void ChatWindow::showHelp()
     auto lines = ChatCommand::help();
     lines.push_back("Marks: " + TextLayout::narrow(LineMark::legend(true)));
     for (auto& line : IdentityText::tagHelp()) lines.push_back(std::move(line));
+    for (auto& line : PathText::help()) lines.push_back(std::move(line));
     _panel.show("Commands", std::move(lines));
 }
 
@@ -295,6 +297,8 @@ void ChatWindow::drawHeader(Canvas& canvas)
     if (roster.rosterLoaded())
         column += 1 + canvas.put(0, column + 1, roster.isOnline(_model.peer()) ? "(online)" : "(offline)", Style::Header);
     if (const std::string tag = IdentityText::tag(roster.trust(_model.peer())); !tag.empty())
+        column += 1 + canvas.put(0, column + 1, tag, Style::Header);
+    if (const std::string tag = PathText::tag(roster.path(_model.peer())); !tag.empty())
         column += 1 + canvas.put(0, column + 1, tag, Style::Header);
     if (_results.active()) column += 2 + canvas.put(0, column + 2, "search: " + _results.text(), Style::Header);
     // What the marks mean, on the right, when there is room for it.

@@ -2,6 +2,7 @@
 
 #include "ChatWindow.h"
 #include "IdentityText.h"
+#include "PathText.h"
 #include "StatusText.h"
 
 #include <algorithm>
@@ -106,11 +107,14 @@ void RosterWindow::onDraw(Canvas& canvas)
         if (entry.unread > 0) count = std::to_string(entry.unread) + " unread";
         const int countWidth = static_cast<int>(count.size());
         const std::string tag = IdentityText::tag(entry.trust);
-        const int tagWidth = tag.empty() ? 0 : static_cast<int>(tag.size()) + 1;
+        const std::string pathTag = PathText::tag(entry.path);
+        const int tagWidth = (tag.empty() ? 0 : static_cast<int>(tag.size()) + 1) +
+                             (pathTag.empty() ? 0 : static_cast<int>(pathTag.size()) + 1);
         int x = canvas.put(y, 0, selected ? "> " : "  ", nameStyle);
         x += canvas.put(y, x, entry.name, nameStyle, std::max(width - x - countWidth - tagWidth - 12, 1));
         if (!entry.online) x += 1 + canvas.put(y, x + 1, "(offline)", selected ? Style::Selected : Style::Dim);
         if (!tag.empty()) x += 1 + canvas.put(y, x + 1, tag, selected ? Style::Selected : Style::Unverified);
+        if (!pathTag.empty()) x += 1 + canvas.put(y, x + 1, pathTag, selected ? Style::Selected : Style::Dim);
         if (!count.empty()) canvas.put(y, std::max(width - countWidth - 1, x + 2), count, selected ? Style::Selected : Style::Unread);
     }
 }

@@ -50,7 +50,8 @@ void DaemonProcess::limitOpenFiles(rlim_t soft, rlim_t hard)
 void DaemonProcess::start()
 {
     const std::string path = binary(_program);
-    std::vector<std::string> argv{path};
+    std::vector<std::string> argv = _prefix;
+    argv.push_back(path);
     argv.insert(argv.end(), _args.begin(), _args.end());
 
     const int log = ::open(_logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -74,8 +75,8 @@ void DaemonProcess::start()
         std::vector<char*> raw;
         for (auto& a : argv) raw.push_back(a.data());
         raw.push_back(nullptr);
-        ::execv(path.c_str(), raw.data());
-        std::fprintf(stderr, "exec %s: %s\n", path.c_str(), std::strerror(errno));
+        ::execvp(argv.front().c_str(), raw.data());
+        std::fprintf(stderr, "exec %s: %s\n", argv.front().c_str(), std::strerror(errno));
         ::_exit(127);
     }
     ::close(log);

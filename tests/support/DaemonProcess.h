@@ -37,6 +37,12 @@ public:
     /// a test lowers it afterwards). hard must not be above this process's own.
     void limitOpenFiles(rlim_t soft, rlim_t hard);
 
+    /// Runs the program under a command that takes a program and its
+    /// arguments ({"ip", "netns", "exec", "pub"}), looked up in PATH; call
+    /// before start(). The prefix must exec the program in place, so pid()
+    /// stays the program's.
+    void setCommandPrefix(std::vector<std::string> prefix) { _prefix = std::move(prefix); }
+
     /// Starts the process; throws when it cannot be started.
     void start();
 
@@ -80,6 +86,7 @@ public:
 private:
     std::string _program;
     std::vector<std::string> _args;
+    std::vector<std::string> _prefix;
     std::map<std::string, std::string> _env;
     std::optional<rlimit> _openFiles;
     TempDir _dir;

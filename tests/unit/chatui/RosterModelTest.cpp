@@ -52,6 +52,7 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOtherEventsChangeNothing);
     CPPUNIT_TEST(testRosterAndPresenceCarryTrust);
     CPPUNIT_TEST(testTrustEventChangesTrust);
+    CPPUNIT_TEST(testPathFromRosterAndPathEvents);
     CPPUNIT_TEST(testTrustOutlivesPresence);
     CPPUNIT_TEST(testDisconnectedForgetsTrust);
     CPPUNIT_TEST_SUITE_END();
@@ -191,6 +192,26 @@ public:
         CPPUNIT_ASSERT(!model.apply(local::TrustEvent{"bob", local::Trust::Changed}).changed);
         CPPUNIT_ASSERT(model.apply(local::TrustEvent{"bob", local::Trust::Pinned}).changed);
         CPPUNIT_ASSERT_EQUAL(std::string("bob=pinned "), trusts(model));
+    }
+
+    void testPathFromRosterAndPathEvents()
+    {
+        RosterModel model;
+        local::UserInfo bob = user("bob");
+        bob.path = local::Path::Direct;
+        model.apply(local::RosterEvent{{bob, user("carol")}, {}});
+        CPPUNIT_ASSERT(model.path("bob") == local::Path::Direct);
+        CPPUNIT_ASSERT(model.path("carol") == local::Path::None);
+        auto change = model.apply(local::PathEvent{"carol", local::Path::Lan});
+        CPPUNIT_ASSERT(change.changed);
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), change.peer);
+        CPPUNIT_ASSERT(model.entries()[1].path == local::Path::Lan);
+        CPPUNIT_ASSERT(!model.apply(local::PathEvent{"carol", local::Path::Lan}).changed);
+        // A path event for someone offline changes nothing; going offline forgets the path.
+        CPPUNIT_ASSERT(!model.apply(local::PathEvent{"dave", local::Path::Relay}).changed);
+        CPPUNIT_ASSERT(model.path("dave") == local::Path::None);
+        model.apply(local::PresenceEvent{user("bob"), false});
+        CPPUNIT_ASSERT(model.path("bob") == local::Path::None);
     }
 
     void testTrustOutlivesPresence()

@@ -130,7 +130,8 @@ std::vector<Event> sampleEvents()
     return {
         WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000", kFingerprint},
         StateEvent{LinkState::Refused, "indexd says alice is taken"},
-        RosterEvent{{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified}, {"天涯", "[::1]:5003", "peerchat/2", Trust::Changed}},
+        RosterEvent{{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified},
+                     {"天涯", "[::1]:5003", "peerchat/2", Trust::Changed, Path::Lan}},
                     {{"bob", 2}, {"天涯", 7}}},
         PresenceEvent{{"bob", "127.0.0.1:5002", "dotnet", Trust::Unverified}, true},
         HistoryEvent{"天涯", {sampleLine(1, false, "hi"), sampleLine(2, true, kAwkwardText), unverifiedLine(3)}},
@@ -144,6 +145,8 @@ std::vector<Event> sampleEvents()
         FoundEvent{"bob", "hi", {sampleLine(1, false, "hi")}},
         KeysEvent{"天涯", kFingerprint, kOtherFingerprint, kThirdFingerprint, Trust::Changed},
         TrustEvent{"天涯", Trust::Pinned},
+        PathEvent{"天涯", Path::Direct},
+        PathEvent{"bob", Path::None},
     };
 }
 
@@ -266,8 +269,10 @@ public:
                                          R"("fingerprint":"3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3"})" "\n"),
                              LocalProtocol::encodeEvent(WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000", kFingerprint}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"presence","user":{"name":"bob","endpoint":"127.0.0.1:5002","dialect":"seed",)"
-                                         R"("trust":"unverified"},"online":true})" "\n"),
+                                         R"("trust":"unverified","path":"none"},"online":true})" "\n"),
                              LocalProtocol::encodeEvent(PresenceEvent{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified}, true}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"path","peer":"bob","path":"relay"})" "\n"),
+                             LocalProtocol::encodeEvent(PathEvent{"bob", Path::Relay}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"keys","peer":"bob","self":"3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3",)"
                                          R"("pinned":"0000 1111 2222 3333 4444 5555 6666 7777","offered":"","trust":"pinned"})" "\n"),
                              LocalProtocol::encodeEvent(KeysEvent{"bob", kFingerprint, kOtherFingerprint, "", Trust::Pinned}));
@@ -400,6 +405,11 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("bob"), event.peer);
             CPPUNIT_ASSERT(event.trust == trust);
         }
+        for (Path path : {Path::None, Path::Lan, Path::Direct, Path::Relay}) {
+            CPPUNIT_ASSERT(eventRoundTrip(PathEvent{"bob", path}).path == path);
+        }
+        assertEventRefused(R"({"event":"path","peer":"bob","path":"turn"})");
+        assertEventRefused(R"({"event":"path","peer":"bob"})");
         // Nothing pinned yet, nothing offered: empty fingerprints.
         const KeysEvent none = eventRoundTrip(KeysEvent{"bob", kFingerprint, "", "", Trust::Unverified});
         CPPUNIT_ASSERT(none.pinned.empty() && none.offered.empty());

@@ -40,6 +40,7 @@ struct RecordingListener : WireListener
     void lineStateChanged(const std::string&, std::uint64_t, local::LineState) override {}
     void deliveryProblem(const std::string&, const std::string&) override {}
     void trustChanged(const std::string&, local::Trust) override {}
+    void pathChanged(const std::string&, PathKind) override {}
 
     std::vector<std::pair<local::LinkState, std::string>> states;
 };

@@ -149,6 +149,7 @@ public:
         problems.emplace_back(peer, detail);
     }
     void trustChanged(const std::string& peer, local::Trust trust) override { trusts.emplace_back(peer, trust); }
+    void pathChanged(const std::string& peer, PathKind path) override { paths.emplace_back(peer, path); }
 
     std::vector<std::pair<local::LinkState, std::string>> states;
     std::vector<Roster::Change> presence;
@@ -156,6 +157,7 @@ public:
     std::vector<local::StatusEvent> statuses;
     std::vector<std::pair<std::string, std::string>> problems;
     std::vector<std::pair<std::string, local::Trust>> trusts;
+    std::vector<std::pair<std::string, PathKind>> paths;
 };
 
 /// indexd's peerchat roster port on the test's loop: reads each

@@ -1,0 +1,328 @@
+#include "PeerPaths.h"
+
+#include "KxKeyPair.h"
+#include "ManualTimers.h"
+#include "PeerTestData.h"
+#include "SessionCipher.h"
+#include "SignedStatement.h"
+#include "SigningKey.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace peerchat;
+using namespace std::chrono_literals;
+using test::endpoint;
+using test::ManualTimers;
+
+namespace {
+
+const Endpoint kBobRegistered = endpoint("198.18.0.12:6000");
+const Endpoint kBobHost = endpoint("10.0.2.2:6000");
+const Endpoint kBobRelay = endpoint("198.18.0.1:49152");
+const Endpoint kElsewhere = endpoint("203.0.113.9:7000");
+
+struct Datagram
+{
+    std::string bytes;
+    Endpoint to;
+};
+
+struct RecordingSink : DatagramSink
+{
+    void sendTo(std::string_view bytes, const Endpoint& to) override { sent.push_back({std::string(bytes), to}); }
+    std::vector<Datagram> sent;
+};
+
+} // namespace
+
+/// The path state machine on a hand-turned clock: where alice's peerd sends
+/// to bob, when it asks indexd to introduce them, what it probes, how a path
+/// is chosen, kept alive and lost. Bob's side opens what alice sends.
+class PeerPathsTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(PeerPathsTest);
+    CPPUNIT_TEST(testFirstLineGoesToRegisteredEndpoint);
+    CPPUNIT_TEST(testAnswerOnRegisteredEndpointMakesPathDirectWithoutPunch);
+    CPPUNIT_TEST(testNoAnswerAsksIndexdToIntroduceAndProbes);
+    CPPUNIT_TEST(testPunchAtMostEveryPunchInterval);
+    CPPUNIT_TEST(testMeetProbesHostCandidatesFirst);
+    CPPUNIT_TEST(testAnswerFromHostCandidateMakesPathLan);
+    CPPUNIT_TEST(testWorsePathDoesNotReplaceProvenBetterOne);
+    CPPUNIT_TEST(testStalePathReplacedByAnyAnswer);
+    CPPUNIT_TEST(testHostCandidateThatIsRegisteredEndpointIsDirect);
+    CPPUNIT_TEST(testRelayCandidateIsRelay);
+    CPPUNIT_TEST(testKeepaliveOnQuietPathThenLost);
+    CPPUNIT_TEST(testNoKeepaliveForIdleConversation);
+    CPPUNIT_TEST(testProbeAnsweredWhereItCameFrom);
+    CPPUNIT_TEST(testPeerMovedForgetsPath);
+    CPPUNIT_TEST(testCandidateEndpointKnownOnlyWithSendersKey);
+    CPPUNIT_TEST(testMeetForPeerOfflineIgnored);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void setUp() override
+    {
+        _timers = std::make_unique<ManualTimers>();
+        _sink = RecordingSink();
+        _introduced.clear();
+        _moved.clear();
+        _changes.clear();
+        _roster = std::make_unique<Roster>("alice");
+        _sessions = std::make_unique<PeerSessions>(_alice);
+        KxKeyPair aliceKx = KxKeyPair::generate();
+        _aliceKx = aliceKx.publicKey();
+        const KxKeyPair indexKx = KxKeyPair::generate();
+        CPPUNIT_ASSERT(_sessions->renew(std::move(aliceKx), _index.publicKey(), indexKx.publicKey()));
+        _roster->login("bob", Roster::Peer{kBobRegistered, Dialect::Peerchat, bobKeys()});
+        _bobCipher = SessionCipher::between(_bobKx, _bob, _alice.publicKey(), _aliceKx);
+        CPPUNIT_ASSERT(_bobCipher.has_value());
+        _paths = std::make_unique<PeerPaths>(
+            *_timers, _sink, *_roster, *_sessions, "alice",
+            PeerPaths::Hooks{[this](const std::string& peer) { _introduced.push_back(peer); },
+                             [this](const std::string& peer) { _moved.push_back(peer); },
+                             [this](const std::string& peer, PathKind kind) { _changes.emplace_back(peer, kind); }});
+    }
+
+    void tearDown() override { _paths.reset(); }
+
+    void testFirstLineGoesToRegisteredEndpoint()
+    {
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT(_sink.sent[0].to == kBobRegistered);
+        CPPUNIT_ASSERT(std::holds_alternative<Msg>(open(0)));
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::None);
+    }
+
+    void testAnswerOnRegisteredEndpointMakesPathDirectWithoutPunch()
+    {
+        _paths->send("bob", line());
+        _timers->advance(50ms);
+        _paths->heard("bob", kBobRegistered);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+        CPPUNIT_ASSERT(_changes == (Changes{{"bob", PathKind::Direct}}));
+        _timers->advance(5s);
+        CPPUNIT_ASSERT(_introduced.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+    }
+
+    void testNoAnswerAsksIndexdToIntroduceAndProbes()
+    {
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter - 1ms);
+        CPPUNIT_ASSERT(_introduced.empty());
+        _timers->advance(1ms);
+        CPPUNIT_ASSERT(_introduced == std::vector<std::string>{"bob"});
+        // Probes to what is known (the registered endpoint), every kProbeEvery, for kSeekFor.
+        _timers->advance(PeerPaths::kSeekFor + 1s);
+        const std::size_t rounds = PeerPaths::kSeekFor / PeerPaths::kProbeEvery;
+        CPPUNIT_ASSERT_EQUAL(1 + rounds, _sink.sent.size());
+        for (std::size_t i = 1; i < _sink.sent.size(); ++i) {
+            CPPUNIT_ASSERT(_sink.sent[i].to == kBobRegistered);
+            const Probe probe = std::get<Probe>(open(i));
+            CPPUNIT_ASSERT(probe.from == "alice" && probe.to == "bob");
+        }
+        _timers->advance(30s);
+        CPPUNIT_ASSERT_EQUAL(1 + rounds, _sink.sent.size());
+    }
+
+    void testPunchAtMostEveryPunchInterval()
+    {
+        for (int i = 0; i < 5; ++i) {
+            _paths->send("bob", line());
+            _timers->advance(PeerPaths::kPunchAfter);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _introduced.size());
+        _timers->advance(PeerPaths::kSeekFor);
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _introduced.size());
+    }
+
+    void testMeetProbesHostCandidatesFirst()
+    {
+        _paths->meet(Meet{"bob", {{CandidateKind::Relay, kBobRelay},
+                                  {CandidateKind::Reflexive, kBobRegistered},
+                                  {CandidateKind::Host, kBobHost}}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
+        CPPUNIT_ASSERT(_sink.sent[0].to == kBobHost);
+        CPPUNIT_ASSERT(_sink.sent[1].to == kBobRegistered);
+        CPPUNIT_ASSERT(_sink.sent[2].to == kBobRelay);
+        for (std::size_t i = 0; i < 3; ++i) CPPUNIT_ASSERT(std::holds_alternative<Probe>(open(i)));
+        CPPUNIT_ASSERT(_introduced.empty());
+    }
+
+    void testAnswerFromHostCandidateMakesPathLan()
+    {
+        meetWithHost();
+        _paths->heard("bob", kBobHost);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Lan);
+        CPPUNIT_ASSERT(_moved == std::vector<std::string>{"bob"});
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT(_sink.sent.back().to == kBobHost);
+    }
+
+    void testWorsePathDoesNotReplaceProvenBetterOne()
+    {
+        meetWithHost();
+        _paths->heard("bob", kBobHost);
+        _paths->heard("bob", kBobRegistered);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Lan);
+        CPPUNIT_ASSERT(_changes == (Changes{{"bob", PathKind::Lan}}));
+    }
+
+    void testStalePathReplacedByAnyAnswer()
+    {
+        meetWithHost();
+        _paths->heard("bob", kBobHost);
+        _timers->advance(PeerPaths::kStale);
+        _paths->heard("bob", kElsewhere);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT(_sink.sent.back().to == kElsewhere);
+    }
+
+    void testHostCandidateThatIsRegisteredEndpointIsDirect()
+    {
+        _paths->meet(Meet{"bob", {{CandidateKind::Host, kBobRegistered}}});
+        _paths->heard("bob", kBobRegistered);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+    }
+
+    void testRelayCandidateIsRelay()
+    {
+        _paths->meet(Meet{"bob", {{CandidateKind::Relay, kBobRelay}}});
+        _paths->heard("bob", kBobRelay);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Relay);
+    }
+
+    void testKeepaliveOnQuietPathThenLost()
+    {
+        _paths->send("bob", line());
+        _paths->heard("bob", kBobRegistered);
+        const std::size_t before = _sink.sent.size();
+        _timers->advance(PeerPaths::kKeepalive - 1ms);
+        CPPUNIT_ASSERT_EQUAL(before, _sink.sent.size());
+        _timers->advance(1ms);
+        CPPUNIT_ASSERT_EQUAL(before + 1, _sink.sent.size());
+        CPPUNIT_ASSERT(std::holds_alternative<Probe>(open(before)));
+        CPPUNIT_ASSERT(_sink.sent.back().to == kBobRegistered);
+        _timers->advance(PeerPaths::kKeepalive);
+        CPPUNIT_ASSERT_EQUAL(before + 2, _sink.sent.size());
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+        _timers->advance(PeerPaths::kKeepalive);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::None);
+        CPPUNIT_ASSERT(_changes.back() == std::make_pair(std::string("bob"), PathKind::None));
+    }
+
+    void testNoKeepaliveForIdleConversation()
+    {
+        _paths->send("bob", line());
+        _paths->heard("bob", kBobRegistered);
+        const std::size_t before = _sink.sent.size();
+        // An answer keeps it alive for kActiveFor after the last line; then nothing more is sent.
+        for (int i = 0; i < 40; ++i) {
+            _timers->advance(PeerPaths::kKeepalive);
+            _paths->heard("bob", kBobRegistered);
+        }
+        const std::size_t afterActive = _sink.sent.size();
+        CPPUNIT_ASSERT(afterActive > before);
+        _timers->advance(std::chrono::minutes(30));
+        CPPUNIT_ASSERT_EQUAL(afterActive, _sink.sent.size());
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+    }
+
+    void testProbeAnsweredWhereItCameFrom()
+    {
+        ProbeToken token{};
+        token.fill(7);
+        _paths->probe("bob", Probe{"bob", "alice", token}, kElsewhere);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT(_sink.sent[0].to == kElsewhere);
+        const Probed probed = std::get<Probed>(open(0));
+        CPPUNIT_ASSERT(probed.from == "alice" && probed.to == "bob" && probed.token == token);
+    }
+
+    void testPeerMovedForgetsPath()
+    {
+        meetWithHost();
+        _paths->heard("bob", kBobHost);
+        CPPUNIT_ASSERT(_paths->knows(kBobHost));
+        const Roster::Peer moved{kElsewhere, Dialect::Peerchat, bobKeys()};
+        _roster->login("bob", moved);
+        _paths->peerChanged(Roster::Change{"bob", moved, true});
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::None);
+        CPPUNIT_ASSERT(!_paths->knows(kBobHost));
+        CPPUNIT_ASSERT(_changes.back() == std::make_pair(std::string("bob"), PathKind::None));
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT(_sink.sent.back().to == kElsewhere);
+    }
+
+    void testCandidateEndpointKnownOnlyWithSendersKey()
+    {
+        CPPUNIT_ASSERT(!_paths->knows(kBobHost));
+        meetWithHost();
+        CPPUNIT_ASSERT(_paths->knows(kBobHost));
+        const std::string* bob = _paths->peerAt(kBobHost, KxKeyPair::idOf(_bobKx.publicKey()));
+        CPPUNIT_ASSERT(bob != nullptr && *bob == "bob");
+        CPPUNIT_ASSERT(_paths->peerAt(kBobHost, KxKeyPair::idOf(_aliceKx)) == nullptr);
+        CPPUNIT_ASSERT(_paths->peerAt(kElsewhere, KxKeyPair::idOf(_bobKx.publicKey())) == nullptr);
+    }
+
+    void testMeetForPeerOfflineIgnored()
+    {
+        _paths->meet(Meet{"carol", {{CandidateKind::Host, kBobHost}}});
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT(!_paths->knows(kBobHost));
+    }
+
+private:
+    using Changes = std::vector<std::pair<std::string, PathKind>>;
+
+    static Msg line() { return Msg{"ff", 1, "12:00:00", "alice", "bob", "hi"}; }
+
+    PeerKeys bobKeys() const
+    {
+        return PeerKeys{_bob.publicKey(), _bobKx.publicKey(),
+                        _bob.sign(SignedStatement::kx(_bob.publicKey(), "bob", _bobKx.publicKey(), _index.publicKey(),
+                                                      Epoch{}))};
+    }
+
+    void meetWithHost()
+    {
+        _paths->meet(Meet{"bob", {{CandidateKind::Host, kBobHost}, {CandidateKind::Reflexive, kBobRegistered}}});
+    }
+
+    // What bob reads in the datagram sent i-th.
+    Message open(std::size_t i)
+    {
+        const Parsed<Inbound> inbound = Protocol::decodeDatagram(_sink.sent.at(i).bytes);
+        CPPUNIT_ASSERT(inbound.ok());
+        const Parsed<std::string> text = _bobCipher->open(std::get<Seal>(inbound->message));
+        CPPUNIT_ASSERT_MESSAGE(text.error(), text.ok());
+        const Parsed<Message> message = Protocol::decode(*text);
+        CPPUNIT_ASSERT(message.ok());
+        return *message;
+    }
+
+    SigningKey _alice = SigningKey::generate();
+    SigningKey _bob = SigningKey::generate();
+    SigningKey _index = SigningKey::generate();
+    KxKeyPair _bobKx = KxKeyPair::generate();
+    PublicKey _aliceKx{};
+    std::optional<SessionCipher> _bobCipher;
+    std::unique_ptr<ManualTimers> _timers;
+    RecordingSink _sink;
+    std::vector<std::string> _introduced;
+    std::vector<std::string> _moved;
+    Changes _changes;
+    std::unique_ptr<Roster> _roster;
+    std::unique_ptr<PeerSessions> _sessions;
+    std::unique_ptr<PeerPaths> _paths;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PeerPathsTest);
