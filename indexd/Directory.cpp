@@ -49,6 +49,8 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
         }
         if (outcome.kind == LoginOutcome::Kind::Changed) {
             user.dialect = dialect;
+            // A new login starts without candidates: its first alive tells them.
+            user.candidates.clear();
             if (!sameKeys(user, keys)) setSession(user, std::move(session));
             ++_version;
             outcome.seq = ++_presenceSeq;
@@ -95,6 +97,47 @@ LogoutOutcome Directory::logout(const std::string& name, const Endpoint& written
     outcome.user = remove(it);
     outcome.seq = ++_presenceSeq;
     return outcome;
+}
+
+MoveOutcome Directory::move(const std::string& name, const Endpoint& to)
+{
+    MoveOutcome outcome;
+    auto it = _byName.find(name);
+    if (it == _byName.end()) return outcome;
+    if (_nameAt.count(to) > 0) {
+        outcome.kind = MoveOutcome::Kind::EndpointHeld;
+        return outcome;
+    }
+    OnlineUser& user = it->second;
+    outcome.kind = MoveOutcome::Kind::Moved;
+    outcome.from = user.endpoint;
+    _nameAt.erase(user.endpoint);
+    _nameAt.emplace(to, name);
+    user.endpoint = to;
+    user.loginSource = to.host();
+    ++_version;
+    outcome.seq = ++_presenceSeq;
+    return outcome;
+}
+
+bool Directory::isPlausible(const Candidate& candidate)
+{
+    if (candidate.kind == CandidateKind::Reflexive) return false;
+    const Poco::Net::IPAddress host = candidate.endpoint.host();
+    return !host.isWildcard() && !host.isMulticast() && !host.isBroadcast();
+}
+
+std::size_t Directory::setCandidates(const std::string& name, const std::vector<Candidate>& candidates)
+{
+    auto it = _byName.find(name);
+    if (it == _byName.end()) return 0;
+    std::vector<Candidate>& kept = it->second.candidates;
+    kept.clear();
+    for (const Candidate& candidate : candidates) {
+        if (kept.size() == kMaxKeptCandidates) break;
+        if (isPlausible(candidate)) kept.push_back(candidate);
+    }
+    return kept.size();
 }
 
 bool Directory::heardFrom(const std::string& name, const Endpoint& source, TimePoint now)
@@ -182,7 +225,12 @@ void Directory::endSession(const std::string& name)
 
 const std::string* Directory::holderOf(const PublicKey& kx) const
 {
-    const auto it = _holders.find(idNumber(KxKeyPair::idOf(kx)));
+    return holderOfKeyId(KxKeyPair::idOf(kx));
+}
+
+const std::string* Directory::holderOfKeyId(const KeyId& id) const
+{
+    const auto it = _holders.find(idNumber(id));
     return it == _holders.end() ? nullptr : &it->second;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Candidate.h"
 #include "Endpoint.h"
 #include "Protocol.h"
 #include "RosterCodec.h"
@@ -27,6 +28,9 @@ struct OnlineUser
     Dialect dialect = Dialect::Seed;
     Poco::Net::IPAddress loginSource;  ///< address the login datagram came from (.NET logout rule)
     std::optional<PeerKeys> keys{};    ///< a peerchat/3 user's keys; none for seed and .NET users
+    /// A peerchat/3 user's host and relay candidates, from its last alive
+    /// that carried them (Directory::setCandidates); its reflexive one is endpoint.
+    std::vector<Candidate> candidates{};
 };
 
 /// What a peerchat/3 user's auth established: its keys, and indexd's
@@ -68,6 +72,22 @@ struct LogoutOutcome
     Kind kind = Kind::NotOnline;
     std::optional<OnlineUser> user;
     /// The presence sequence number of the logout's announcement (LoggedOut only).
+    std::uint64_t seq = 0;
+};
+
+/// What a move of a user to another endpoint did to the directory.
+struct MoveOutcome
+{
+    enum class Kind
+    {
+        Moved,        ///< the user is now registered at the new endpoint
+        NotOnline,    ///< no such name online
+        EndpointHeld  ///< another user is registered at the new endpoint; nothing changed
+    };
+    Kind kind = Kind::NotOnline;
+    /// Where the user was registered before (Moved only).
+    Endpoint from;
+    /// The presence sequence number of the move's login announcement (Moved only).
     std::uint64_t seq = 0;
 };
 
@@ -113,6 +133,28 @@ public:
     LoginOutcome::Kind loginKind(const std::string& name, const Endpoint& endpoint, Dialect dialect,
                                  const std::optional<PeerKeys>& keys) const;
 
+    /// Registers the user online under name at endpoint to instead, keeping
+    /// its dialect, keys, session and candidates: its NAT gave it a new
+    /// mapping. The move takes a presence sequence number, as it is announced
+    /// as a login at the new endpoint.
+    MoveOutcome move(const std::string& name, const Endpoint& to);
+
+    /// Keeps, as name's candidates, the plausible host and relay ones among
+    /// candidates (at most kMaxKeptCandidates, in their order), replacing
+    /// those it had; srflx ones are left out, as the reflexive candidate is
+    /// the registered endpoint indexd sees itself. Returns how many were kept;
+    /// nothing is kept for a name not online.
+    std::size_t setCandidates(const std::string& name, const std::vector<Candidate>& candidates);
+
+    /// True when candidate may be kept: a host or relay candidate at an
+    /// address a datagram can be sent to (not the wildcard, multicast or
+    /// broadcast address; loopback is fine, tests live on it).
+    static bool isPlausible(const Candidate& candidate);
+
+    /// Candidates kept per user: one less than a meet carries, which adds
+    /// the reflexive one.
+    static constexpr std::size_t kMaxKeptCandidates = CandidateList::kMaxCandidates - 1;
+
     /// Takes name offline when the logout comes from where it is registered:
     /// for a .NET user, source's address must be its login source and
     /// writtenEndpoint its registered endpoint; for any other user, source must
@@ -153,6 +195,11 @@ public:
     /// is named by its key ids and a second holder of a key would be sealed
     /// to under the first one's name.
     const std::string* holderOf(const PublicKey& kx) const;
+
+    /// The name of the user whose session's key-exchange key has key id id
+    /// (a seal's SKID), or nullptr: a hash lookup, so a seal from an endpoint
+    /// nobody is registered at is tried against one session at most.
+    const std::string* holderOfKeyId(const KeyId& id) const;
 
     /// How many ended sessions' keys isRetired() remembers.
     static constexpr std::size_t kMaxRetiredKeys = 65536;

@@ -46,16 +46,15 @@ std::string_view addressBytes(const Endpoint& endpoint)
     return std::string_view(reinterpret_cast<const char*>(&in), sizeof in);
 }
 
-// The rate limit's key for an identity key.
-std::string_view keyBytes(const PublicKey& key)
-{
-    return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
 } // namespace
 
 LoginHandler::LoginHandler(Parts parts, RosterPorts ports, bool legacy, Clock clock, WallClock wallClock)
-    : _parts(parts), _ports(ports), _legacy(legacy), _clock(std::move(clock)), _wallClock(std::move(wallClock))
+    : _parts(parts),
+      _ports(ports),
+      _legacy(legacy),
+      _clock(std::move(clock)),
+      _wallClock(std::move(wallClock)),
+      _introducer(parts.directory, kMaxIntroductionRates)
 {
 }
 
@@ -240,7 +239,8 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     // A login that would be announced to everyone costs a token of its
     // identity's bucket, so one key cannot make indexd flood everyone with
     // its comings and goings; a repeated auth of the same login is free.
-    if (kind != LoginOutcome::Kind::AlreadyHere && !_parts.loginLimiter.admit(keyBytes(auth.keys.identity), now)) {
+    if (kind != LoginOutcome::Kind::AlreadyHere
+        && !_parts.loginLimiter.admit(RateLimiter::keyOf(auth.keys.identity), now)) {
         refuseAuth("busy", "identity key " + Fingerprint::of(auth.keys.identity) + " logged in more than "
                                + std::to_string(static_cast<long>(_parts.loginLimiter.rate() * 60))
                                + " times a minute");
@@ -407,11 +407,7 @@ void LoginHandler::handleSeal(const Seal& seal, const Request& request)
     if (!session || seal.sender != session->remoteId() || seal.recipient != session->localId()) {
         // From a user's endpoint the seal was not charged yet.
         if (session && !admit(source)) return;
-        // Sealed between keys this run does not hold: indexd restarted, or
-        // the user's login expired. Unknown, so the bare relogin.
-        drop(DropReason::Unauthentic, source,
-             [] { return std::string("sealed between keys this indexd does not hold; answered relogin"); });
-        answer(Relogin{}, source, request);
+        handleSealFromElsewhere(seal, request);
         return;
     }
     const std::string name = user->name;
@@ -422,13 +418,74 @@ void LoginHandler::handleSeal(const Seal& seal, const Request& request)
              [&] { return "sealed datagram of " + name + " refused: " + plaintext.error(); });
         return;
     }
-    const auto inner = Protocol::decode(*plaintext);
+    if (const auto inner = decodeSealed(*plaintext, name, source)) dispatchSealed(*inner, name, source);
+}
+
+void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& request)
+{
+    const Endpoint& source = request.source;
+    // One session is tried, the one the SKID names; the datagram was charged
+    // to its source's rate limit before any of this.
+    const std::string* holder = _parts.directory.holderOfKeyId(seal.sender);
+    SessionCipher* session = holder ? _parts.directory.session(*holder) : nullptr;
+    if (!session || seal.sender != session->remoteId() || seal.recipient != session->localId()) {
+        // Sealed between keys this run does not hold: indexd restarted, or
+        // the user's login expired. Unknown, so the bare relogin.
+        drop(DropReason::Unauthentic, source,
+             [] { return std::string("sealed between keys this indexd does not hold; answered relogin"); });
+        answer(Relogin{}, source, request);
+        return;
+    }
+    const std::string name = *holder;
+    const auto plaintext = session->open(seal);
+    if (!plaintext) {
+        // Forged, or a replay of the user's own datagram: it moves nothing,
+        // and its source hears what any unknown seal gets.
+        drop(DropReason::Unauthentic, source, [&] {
+            return "seal under " + name + "'s session from " + source.toString()
+                   + ", where it is not registered, refused: " + plaintext.error() + "; answered relogin";
+        });
+        answer(Relogin{}, source, request);
+        return;
+    }
+    const auto inner = decodeSealed(*plaintext, name, source);
+    if (!inner) return;
+    // A move is announced to everyone, as a login is, so it costs a token of
+    // the same bucket: a user cannot make indexd flood everyone by sending
+    // from port after port. Charged only once the seal opened, so that a
+    // forger cannot spend a user's logins.
+    const PublicKey& identity = _parts.directory.find(name)->keys->identity;
+    if (!_parts.loginLimiter.admit(RateLimiter::keyOf(identity), _clock())) {
+        drop(DropReason::RateLimited, source, [&] {
+            return name + " cannot move to " + source.toString() + ": identity key " + Fingerprint::of(identity)
+                   + " logged in or moved more than "
+                   + std::to_string(static_cast<long>(_parts.loginLimiter.rate() * 60)) + " times a minute";
+        });
+        return;
+    }
+    const MoveOutcome moved = _parts.directory.move(name, source);
+    if (moved.kind != MoveOutcome::Kind::Moved) {
+        drop(DropReason::Unexpected, source, [&] {
+            return name + " cannot move to " + source.toString() + ": another user is registered there";
+        });
+        return;
+    }
+    logger().information("%s moved from %s to %s (its NAT mapping changed); announced at its new endpoint", name,
+                         moved.from.toString(), source.toString());
+    _parts.broadcaster.announceLogin(*_parts.directory.find(name), moved.seq);
+    dispatchSealed(*inner, name, source);
+}
+
+std::optional<Message> LoginHandler::decodeSealed(const std::string& plaintext, const std::string& name,
+                                                  const Endpoint& source)
+{
+    auto inner = Protocol::decode(plaintext);
     if (!inner) {
         drop(DropReason::Malformed, source,
              [&] { return "sealed datagram of " + name + " holds no message: " + inner.error(); });
-        return;
+        return std::nullopt;
     }
-    dispatchSealed(*inner, name, source);
+    return std::move(inner.value());
 }
 
 void LoginHandler::dispatchSealed(const Message& inner, const std::string& name, const Endpoint& source)
@@ -440,6 +497,8 @@ void LoginHandler::dispatchSealed(const Message& inner, const std::string& name,
                 handleAlive(message, name, source);
             else if constexpr (std::is_same_v<T, Logout>)
                 handleSealedLogout(message, name, source);
+            else if constexpr (std::is_same_v<T, Punch>)
+                handlePunch(message, name, source);
             else if constexpr (std::is_same_v<T, Post>)
                 _parts.carrier.handlePost(message, name, _clock());
             else if constexpr (std::is_same_v<T, Ack>)
@@ -460,6 +519,9 @@ void LoginHandler::handleAlive(const Alive& alive, const std::string& name, cons
         return;
     }
     _parts.directory.heardFrom(name, source, _clock());
+    // Claimed srflx candidates and implausible ones are left out quietly:
+    // the alive is good, only part of what it says is not kept.
+    if (alive.candidates) _parts.directory.setCandidates(name, *alive.candidates);
     // Heartbeats come from every peerd all the time: debug, not information.
     if (logger().debug())
         logger().debug("alive %s from %s (has %?u): seen %?u", name, source.toString(), alive.seq,
@@ -477,6 +539,35 @@ void LoginHandler::handleSealedLogout(const Logout& logout, const std::string& n
     if (outcome.kind != LogoutOutcome::Kind::LoggedOut) return;
     logger().information("logout %s at %s; %z online", name, source.toString(), _parts.directory.size());
     _parts.broadcaster.announceLogout(*outcome.user, outcome.seq);
+}
+
+void LoginHandler::handlePunch(const Punch& punch, const std::string& name, const Endpoint& source)
+{
+    using Kind = Introduction::Kind;
+    const Introduction introduction = _introducer.introduce(name, punch.peer, _clock());
+    if (introduction.kind == Kind::Introduced) {
+        // Both sides are logged-in users, told at their registered endpoints.
+        _parts.sealed.send(name, introduction.toRequester);
+        _parts.sealed.send(punch.peer, introduction.toPeer);
+        if (logger().debug()) logger().debug("punch %s to %s: both told to meet", name, punch.peer);
+        return;
+    }
+    const bool limited = introduction.kind == Kind::RequesterBusy || introduction.kind == Kind::PairTooSoon;
+    drop(limited ? DropReason::RateLimited : DropReason::Unexpected, source, [&] {
+        const std::string what = "punch of " + punch.peer + " by " + name + ": ";
+        switch (introduction.kind) {
+        case Kind::Introduced: break;
+        case Kind::PeerOffline: return what + punch.peer + " is not online";
+        case Kind::PeerLegacy: return what + punch.peer + " is a seed or .NET user, who cannot punch";
+        case Kind::Self: return what + "it names its sender";
+        case Kind::RequesterBusy:
+            return what + "more than " + std::to_string(static_cast<long>(Introducer::kRequesterRate * 10))
+                   + " introductions in 10 s (" + std::to_string(static_cast<long>(Introducer::kRequesterBurst))
+                   + " at once)";
+        case Kind::PairTooSoon: return what + "the two were introduced less than a second ago";
+        }
+        return what;
+    });
 }
 
 void LoginHandler::expireSilentUsers(std::chrono::milliseconds silence)

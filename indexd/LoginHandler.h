@@ -5,6 +5,7 @@
 #include "Directory.h"
 #include "DropCounter.h"
 #include "IndexIdentity.h"
+#include "Introducer.h"
 #include "KeyRegistry.h"
 #include "LoginCookie.h"
 #include "MailCarrier.h"
@@ -42,7 +43,9 @@ struct RosterPorts
 /// parsed, is answered only at its source, and never with more bytes than it
 /// had. Logins that would be announced are limited per identity key (per
 /// address for plain logins). Logins and logouts go to the Directory,
-/// presence to the Broadcaster, letters to the MailCarrier. Anything else is
+/// presence to the Broadcaster, letters to the MailCarrier, punches to the
+/// Introducer. A user whose NAT rebound (a seal of its session from another
+/// endpoint) is moved there and announced. Anything else is
 /// dropped, never answered and never stored; drops and refusals are counted
 /// (DropCounter) and logged at debug level only, so that nobody can make
 /// indexd log a line per datagram, and reportDrops() sums them up.
@@ -98,6 +101,9 @@ public:
     /// What was dropped and refused since the start.
     const DropCounter& drops() const { return _drops; }
 
+    /// Requesters and pairs whose introductions are rate-limited at most (Introducer).
+    static constexpr std::size_t kMaxIntroductionRates = 65536;
+
     /// Plain logins held at most, waiting for their proof.
     static constexpr std::size_t kMaxUnprovenLogins = 65536;
 
@@ -130,11 +136,20 @@ private:
     /// user; nullopt when it may.
     std::optional<Refusal> legacyConflict(const std::string& name, const Endpoint& endpoint);
     void handleSeal(const Seal& seal, const Request& request);
+    /// A seal from an endpoint where its sender's session is not registered:
+    /// when it opens under the session its SKID names, that user's NAT gave
+    /// it a new mapping, and the user moves there.
+    void handleSealFromElsewhere(const Seal& seal, const Request& request);
+    /// The message in plaintext, opened from a seal of name's; nullopt, the
+    /// drop counted, when it holds none.
+    std::optional<Message> decodeSealed(const std::string& plaintext, const std::string& name,
+                                        const Endpoint& source);
 
     /// The dispatch of what a seal from a logged-in user holds.
     void dispatchSealed(const Message& inner, const std::string& name, const Endpoint& source);
     void handleAlive(const Alive& alive, const std::string& name, const Endpoint& source);
     void handleSealedLogout(const Logout& logout, const std::string& name, const Endpoint& source);
+    void handlePunch(const Punch& punch, const std::string& name, const Endpoint& source);
 
     /// Whether the rate limit lets one more unauthenticated datagram from source in.
     bool admit(const Endpoint& source);
@@ -162,6 +177,7 @@ private:
     WallClock _wallClock;
     LoginCookie _cookie;
     UnprovenLogins _unproven{kMaxUnprovenLogins};
+    Introducer _introducer;
     DropCounter _drops;
 };
 

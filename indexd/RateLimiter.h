@@ -1,5 +1,7 @@
 #pragma once
 
+#include "CryptoTypes.h"
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -32,6 +34,12 @@ public:
     /// Takes a token from key's bucket (key: an address's raw bytes, a
     /// public key) if it has one; true when it had.
     bool admit(std::string_view key, TimePoint now);
+
+    /// The key of an identity key's bucket: its bytes.
+    static std::string_view keyOf(const PublicKey& key)
+    {
+        return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
+    }
 
     /// Keys tracked now.
     std::size_t size() const { return _buckets.size(); }

@@ -72,6 +72,11 @@ void SecureClient::sendBytes(const std::string& bytes, const Poco::Net::SocketAd
     _socket.sendTo(bytes.data(), static_cast<int>(bytes.size()), to);
 }
 
+void SecureClient::rebind()
+{
+    _socket = Poco::Net::DatagramSocket(Poco::Net::SocketAddress(_socket.address().host(), 0), false);
+}
+
 void SecureClient::sendRaw(const std::string& bytes, const std::string& to)
 {
     sendBytes(bytes, Poco::Net::SocketAddress(to));

@@ -105,6 +105,10 @@ public:
     void sendToPeer(const std::string& name, const Message& inner);
     /// A sealed chat message for peer name: `msg,STREAM,SEQ,TIME,FROM,TEXT` from this client.
     void sendMsg(const std::string& to, const std::string& stream, std::uint64_t seq, const std::string& text);
+    /// Moves to a new socket on the same host (another port), keeping the
+    /// session and keys: what indexd and peers see when the client's NAT
+    /// gives it a new mapping (a router that restarted).
+    void rebind();
     /// Sends bytes as they are from this client's socket.
     void sendRaw(const std::string& bytes, const std::string& to);
 

@@ -9,11 +9,15 @@
 
 #include <set>
 
+using peerchat::Candidate;
+using peerchat::CandidateKind;
+using peerchat::CandidateList;
 using peerchat::Dialect;
 using peerchat::Directory;
 using peerchat::KxKeyPair;
 using peerchat::LoginOutcome;
 using peerchat::LogoutOutcome;
+using peerchat::MoveOutcome;
 using peerchat::PeerSession;
 using peerchat::SigningKey;
 using peerchat::test::endpoint;
@@ -69,6 +73,12 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLoginAgainAsSeedStopsExpiry);
     CPPUNIT_TEST(testLeftUsersAreNotExpired);
     CPPUNIT_TEST(testExpireAmongManyTakesOnlyTheSilent);
+    CPPUNIT_TEST(testCandidatesKeepPlausibleHostAndRelayOnly);
+    CPPUNIT_TEST(testCandidatesCappedBelowWhatMeetCarries);
+    CPPUNIT_TEST(testCandidatesForgottenAtNewLoginAndLogout);
+    CPPUNIT_TEST(testMoveReindexesEndpointAndTakesSeq);
+    CPPUNIT_TEST(testMoveToHeldEndpointRefused);
+    CPPUNIT_TEST(testHolderOfKeyIdFindsLiveSession);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -474,6 +484,105 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers - 1000), d.size());
         CPPUNIT_ASSERT(d.find("u1000"));
+    }
+
+    void testCandidatesKeepPlausibleHostAndRelayOnly()
+    {
+        Directory d;
+        loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
+        const auto claimed = CandidateList::parse("host=10.0.1.2:5001;srflx=203.0.113.9:7;host=0.0.0.0:5001;"
+                                                  "host=224.0.0.1:5001;host=255.255.255.255:5001;"
+                                                  "relay=198.18.0.1:49152;host=127.0.0.1:5004")
+                                 .value();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), d.setCandidates("dave", claimed));
+        CPPUNIT_ASSERT_EQUAL(std::string("host=10.0.1.2:5001;relay=198.18.0.1:49152;host=127.0.0.1:5004"),
+                             CandidateList::format(d.find("dave")->candidates));
+        // The next set replaces the last; a name not online keeps nothing.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), d.setCandidates("dave", {}));
+        CPPUNIT_ASSERT(d.find("dave")->candidates.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), d.setCandidates("nobody", claimed));
+    }
+
+    void testCandidatesCappedBelowWhatMeetCarries()
+    {
+        Directory d;
+        loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
+        std::vector<Candidate> many;
+        for (int i = 1; i <= 8; ++i)
+            many.push_back(Candidate{CandidateKind::Host, endpoint("10.0.1." + std::to_string(i) + ":5001")});
+        CPPUNIT_ASSERT_EQUAL(Directory::kMaxKeptCandidates, d.setCandidates("dave", many));
+        CPPUNIT_ASSERT_EQUAL(CandidateList::kMaxCandidates - 1, d.find("dave")->candidates.size());
+        CPPUNIT_ASSERT(d.find("dave")->candidates.back().endpoint == endpoint("10.0.1.7:5001"));
+    }
+
+    void testCandidatesForgottenAtNewLoginAndLogout()
+    {
+        Directory d;
+        const auto kx = KxKeyPair::generate();
+        const auto host = CandidateList::parse("host=10.0.1.2:5001").value();
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
+        d.setCandidates("dave", host);
+        // The same login again keeps them; a login with a new key does not.
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.find("dave")->candidates.size());
+        loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
+        CPPUNIT_ASSERT(d.find("dave")->candidates.empty());
+        d.setCandidates("dave", host);
+        d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
+        loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
+        CPPUNIT_ASSERT(d.find("dave")->candidates.empty());
+    }
+
+    void testMoveReindexesEndpointAndTakesSeq()
+    {
+        Directory d;
+        const auto kx = KxKeyPair::generate();
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
+        d.setCandidates("dave", CandidateList::parse("host=10.0.1.2:5001").value());
+        d.heardFrom("dave", endpoint("127.0.0.1:5004"), kT0 + milliseconds(10));
+        const std::uint64_t version = d.version();
+        const auto outcome = d.move("dave", endpoint("127.0.0.2:6004"));
+        CPPUNIT_ASSERT(outcome.kind == MoveOutcome::Kind::Moved);
+        CPPUNIT_ASSERT(outcome.from == endpoint("127.0.0.1:5004"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.presenceSeq());
+        CPPUNIT_ASSERT(d.version() > version);
+        CPPUNIT_ASSERT(!d.findAt(endpoint("127.0.0.1:5004")));
+        const auto* dave = d.findAt(endpoint("127.0.0.2:6004"));
+        CPPUNIT_ASSERT(dave && dave->name == "dave");
+        CPPUNIT_ASSERT(dave->loginSource == ip("127.0.0.2"));
+        // Keys, session and candidates go along.
+        CPPUNIT_ASSERT(dave->keys && dave->keys->kx == kx.publicKey());
+        CPPUNIT_ASSERT(d.session("dave") && d.session("dave")->remoteId() == kx.id());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), dave->candidates.size());
+        // Heard from at the new endpoint only, and still expiring as before.
+        CPPUNIT_ASSERT(!d.heardFrom("dave", endpoint("127.0.0.1:5004"), kT0 + milliseconds(20)));
+        CPPUNIT_ASSERT(namesOf(d.expireHeardBefore(kT0 + milliseconds(10))) == std::vector<std::string>{"dave"});
+        CPPUNIT_ASSERT(d.move("dave", endpoint("127.0.0.1:5004")).kind == MoveOutcome::Kind::NotOnline);
+    }
+
+    void testMoveToHeldEndpointRefused()
+    {
+        Directory d;
+        loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
+        d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
+        const std::uint64_t seq = d.presenceSeq();
+        CPPUNIT_ASSERT(d.move("dave", endpoint("127.0.0.1:5001")).kind == MoveOutcome::Kind::EndpointHeld);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), d.findAt(endpoint("127.0.0.1:5001"))->name);
+        CPPUNIT_ASSERT_EQUAL(std::string("dave"), d.findAt(endpoint("127.0.0.1:5004"))->name);
+        CPPUNIT_ASSERT_EQUAL(seq, d.presenceSeq());
+    }
+
+    void testHolderOfKeyIdFindsLiveSession()
+    {
+        Directory d;
+        const auto kx = KxKeyPair::generate();
+        CPPUNIT_ASSERT(!d.holderOfKeyId(kx.id()));
+        loginPeerchat(d, "dave", "127.0.0.1:5004", kx);
+        CPPUNIT_ASSERT_EQUAL(std::string("dave"), *d.holderOfKeyId(kx.id()));
+        CPPUNIT_ASSERT(!d.holderOfKeyId(KxKeyPair::generate().id()));
+        d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
+        CPPUNIT_ASSERT(!d.holderOfKeyId(kx.id()));
     }
 
 private:

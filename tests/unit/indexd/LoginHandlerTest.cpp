@@ -31,6 +31,7 @@ using peerchat::Ack;
 using peerchat::Alive;
 using peerchat::Auth;
 using peerchat::Broadcaster;
+using peerchat::CandidateList;
 using peerchat::Dialect;
 using peerchat::Directory;
 using peerchat::DropReason;
@@ -44,15 +45,18 @@ using peerchat::LoginHandler;
 using peerchat::Logout;
 using peerchat::Mail;
 using peerchat::MailCarrier;
+using peerchat::Meet;
 using peerchat::Mailbox;
 using peerchat::Message;
 using peerchat::Nonce;
 using peerchat::OfflineBox;
 using peerchat::Post;
+using peerchat::Punch;
 using peerchat::Protocol;
 using peerchat::RateLimiter;
 using peerchat::Refuse;
 using peerchat::RosterPorts;
+using peerchat::Seal;
 using peerchat::SealedSender;
 using peerchat::Seen;
 using peerchat::SignedStatement;
@@ -153,6 +157,12 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSealedAliveForAnotherNameDropped);
     CPPUNIT_TEST(testReplayedSealDropped);
     CPPUNIT_TEST(testSealFromUnknownSourceAnsweredBareRelogin);
+    CPPUNIT_TEST(testSealOfSessionFromNewEndpointMovesUser);
+    CPPUNIT_TEST(testSealFromEndpointOfAnotherUserMovesNothing);
+    CPPUNIT_TEST(testMovesOfOneIdentityLimitedWithItsLogins);
+    CPPUNIT_TEST(testAliveCandidatesHandedOutInMeet);
+    CPPUNIT_TEST(testPunchOfOfflineSeedOrSelfSendsNothing);
+    CPPUNIT_TEST(testPunchFloodYieldsAtMostLimitOfMeets);
     CPPUNIT_TEST(testSealBetweenOldKeysAnsweredBareRelogin);
     CPPUNIT_TEST(testSealedLogoutAnnouncedSigned);
     CPPUNIT_TEST(testPlainLogoutAliveAndAckDropped);
@@ -810,15 +820,171 @@ public:
     void testSealFromUnknownSourceAnsweredBareRelogin()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
         login(alice);
-        // alice's datagram, sent from elsewhere (or from alice after indexd forgot her).
+        login(bob);
+        _sink->sent.clear();
+        // alice's SKID on a box that does not open under her session (forged),
+        // and a replay of her real datagram, sent from elsewhere: nothing moves.
         const std::string alive = alice.seal(Alive{"alice", 1});
+        Seal forged = std::get<Seal>(Protocol::decode(alice.seal(Alive{"alice", 1})).value());
+        forged.box[forged.box.size() / 2] ^= 1;
+        receive(Protocol::encode(forged), "127.0.0.1:5009");
+        receive(alive, "127.0.0.1:5001");
         receive(alive, "127.0.0.1:5009");
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5009") == strings({"relogin"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5009") == strings({"relogin", "relogin"}));
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+        CPPUNIT_ASSERT(_directory->find("alice")->endpoint == alice.endpoint());
+        CPPUNIT_ASSERT(!_directory->findAt(endpoint("127.0.0.1:5009")));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _log->count("moved"));
+        // alice's datagram after indexd forgot her.
         _directory->logout("alice", alice.endpoint(), alice.endpoint());
         _sink->sent.clear();
-        receive(alive, "127.0.0.1:5001");
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001") == strings({"relogin"}));
+    }
+
+    void testSealOfSessionFromNewEndpointMovesUser()
+    {
+        // alice's NAT rebound: her session's datagrams come from a new mapping.
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5009");
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:5009"))->name);
+        CPPUNIT_ASSERT(!_directory->findAt(alice.endpoint()));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice moved from 127.0.0.1:5001 to 127.0.0.1:5009"));
+        // bob hears of a login at the new endpoint, signed, with a new seq and the same keys.
+        const auto toBob = sentTo("127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
+        const Login login = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), login.name);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5009"), login.endpoint.toString());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), login.seq);
+        CPPUNIT_ASSERT(login.keys && login.keys->kx == alice.kx().publicKey());
+        // The alive is answered, at the new endpoint, with the move's seq.
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5001").empty());
+        const auto seen = alice.open(lastTo("127.0.0.1:5009"));
+        CPPUNIT_ASSERT(seen && std::holds_alternative<Seen>(*seen));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Seen>(*seen).seq);
+        // Her heartbeats from there count; from the old endpoint she would move back.
+        _now += kExpireAfter - milliseconds(1);
+        receive(alice.seal(Alive{"alice", 3}), "127.0.0.1:5009");
+        _now += milliseconds(2);
+        _handler->expireSilentUsers(kExpireAfter);
+        CPPUNIT_ASSERT(_directory->find("alice"));
+    }
+
+    void testSealFromEndpointOfAnotherUserMovesNothing()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5002");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT(_directory->find("alice")->endpoint == alice.endpoint());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), _directory->findAt(bob.endpoint())->name);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice cannot move to 127.0.0.1:5002"));
+    }
+
+    void testMovesOfOneIdentityLimitedWithItsLogins()
+    {
+        // Three a minute, three at once: alice's login takes one.
+        _loginLimiter = std::make_unique<RateLimiter>(3.0 / 60, 3, 100);
+        _handler = makeHandler(false);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        // A forged seal from elsewhere spends none of alice's.
+        Seal forged = std::get<Seal>(Protocol::decode(alice.seal(Alive{"alice", 1})).value());
+        forged.box[0] ^= 1;
+        receive(Protocol::encode(forged), "127.0.0.1:6000");
+        _sink->sent.clear();
+        for (int port = 6001; port <= 6003; ++port)
+            receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:" + std::to_string(port));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:6002"))->name);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentTo("127.0.0.1:5002").size());
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6003").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::RateLimited));
+        // A token later, she moves.
+        _now += std::chrono::seconds(20);
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:6003");
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:6003"))->name);
+    }
+
+    void testAliveCandidatesHandedOutInMeet()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        Alive withCandidates{"alice", 2, CandidateList::parse("relay=198.18.0.1:49152;srflx=203.0.113.7:9;"
+                                                             "host=10.0.1.2:5001;host=0.0.0.0:5001")
+                                             .value()};
+        receive(alice.seal(withCandidates), "127.0.0.1:5001");
+        // An alive without CANDS keeps them; bob has none.
+        receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5001");
+        _sink->sent.clear();
+        receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
+        const auto toAlice = alice.open(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(toAlice && std::holds_alternative<Meet>(*toAlice));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), std::get<Meet>(*toAlice).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("srflx=127.0.0.1:5002"),
+                             CandidateList::format(std::get<Meet>(*toAlice).candidates));
+        const auto toBob = bob.open(lastTo("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(toBob && std::holds_alternative<Meet>(*toBob));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::get<Meet>(*toBob).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("host=10.0.1.2:5001;srflx=127.0.0.1:5001;relay=198.18.0.1:49152"),
+                             CandidateList::format(std::get<Meet>(*toBob).candidates));
+        // `-` says there are none now.
+        receive(alice.seal(Alive{"alice", 2, std::vector<peerchat::Candidate>{}}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_directory->find("alice")->candidates.empty());
+    }
+
+    void testPunchOfOfflineSeedOrSelfSendsNothing()
+    {
+        _handler = makeHandler(true);
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        legacyLogin("login,seedy,127.0.0.1:5003", "127.0.0.1:5003");
+        _sink->sent.clear();
+        for (const char* peer : {"nobody", "seedy", "alice"}) receive(alice.seal(Punch{peer}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), _handler->drops().total(DropReason::Unexpected));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("punch of nobody by alice: nobody is not online"));
+    }
+
+    void testPunchFloodYieldsAtMostLimitOfMeets()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        TestPeer carol("carol", "127.0.0.1:5003");
+        login(alice);
+        login(bob);
+        login(carol);
+        _sink->sent.clear();
+        for (int i = 0; i < 100; ++i) receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
+        // One introduction: a meet each to alice and bob, nothing to carol.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentTo("127.0.0.1:5001").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentTo("127.0.0.1:5002").size());
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5003").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(99), _handler->drops().total(DropReason::RateLimited));
+        // Over ten seconds alice gets her burst and her rate, whoever she punches.
+        _sink->sent.clear();
+        for (int tick = 0; tick < 100; ++tick) {
+            _now += milliseconds(100);
+            receive(alice.seal(Punch{tick % 2 ? "bob" : "carol"}), "127.0.0.1:5001");
+        }
+        const std::size_t meets = sentTo("127.0.0.1:5001").size();
+        CPPUNIT_ASSERT(meets >= 8);
+        CPPUNIT_ASSERT(meets <= 4 + 8);
+        CPPUNIT_ASSERT_EQUAL(meets, sentTo("127.0.0.1:5002").size() + sentTo("127.0.0.1:5003").size());
     }
 
     void testSealBetweenOldKeysAnsweredBareRelogin()
