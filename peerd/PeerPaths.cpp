@@ -271,7 +271,9 @@ std::optional<Timers::TimePoint> PeerPaths::nextDue(const State& state) const
 
 void PeerPaths::tickPeer(const std::string& name, State& state, Timers::TimePoint now)
 {
-    // Nothing came back since a msg went out (heard() would have cleared it).
+    // Nothing came back since a msg went out (heard() would have cleared
+    // it). While the probes find nothing, indexd is asked again: its meet to
+    // the peer may have met an expired mapping of the peer's own.
     if (state.punchAt && now >= *state.punchAt) {
         state.punchAt.reset();
         if (!state.lastPunch || now - *state.lastPunch >= kPunchEvery) {
@@ -279,7 +281,8 @@ void PeerPaths::tickPeer(const std::string& name, State& state, Timers::TimePoin
             _logger.information("no answer from " + name + " on its path; asking indexd to introduce us");
             _hooks.introduce(name);
         }
-        seek(name, state, now);
+        if (!state.seekUntil) seek(name, state, now);
+        if (now + kPunchEvery < *state.seekUntil) state.punchAt = now + kPunchEvery;
     }
     if (state.seekUntil && now >= *state.seekUntil) {
         state.seekUntil.reset();

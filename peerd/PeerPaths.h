@@ -37,8 +37,9 @@ std::string_view pathToken(PathKind kind);
 /// A peer's route starts as the endpoint indexd registered (nothing else is
 /// known, and on a flat network it works at once). When a msg (which is
 /// always acked) goes out and nothing authentic comes back within
-/// kPunchAfter, peerd asks indexd to introduce the two (punch), and both
-/// probe every candidate of the other every kProbeEvery for kSeekFor: the
+/// kPunchAfter, peerd asks indexd to introduce the two (punch, again every
+/// kPunchEvery while nothing answers), and both probe every candidate of the
+/// other every kProbeEvery for kSeekFor: the
 /// first that answers becomes the route, a better kind that answers later
 /// replaces it, and any answer replaces a route not heard from within kStale. A route in use is kept alive
 /// by a probe when nothing was heard on it for kKeepalive, and dropped (path
@@ -47,7 +48,7 @@ class PeerPaths
 {
 public:
     static constexpr std::chrono::milliseconds kPunchAfter{400};
-    static constexpr std::chrono::milliseconds kPunchEvery{2000};  ///< at most one punch per peer this often
+    static constexpr std::chrono::milliseconds kPunchEvery{1200};  ///< at most one punch per peer this often
     static constexpr std::chrono::milliseconds kProbeEvery{100};
     static constexpr std::chrono::milliseconds kSeekFor{3000};
     static constexpr std::chrono::milliseconds kStale{10000};

@@ -49,6 +49,8 @@ class PeerPathsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAnswerOnRegisteredEndpointMakesPathDirectWithoutPunch);
     CPPUNIT_TEST(testNoAnswerAsksIndexdToIntroduceAndProbes);
     CPPUNIT_TEST(testPunchAtMostEveryPunchInterval);
+    CPPUNIT_TEST(testPunchRepeatedWhileNothingAnswers);
+    CPPUNIT_TEST(testAnswerStopsPunching);
     CPPUNIT_TEST(testUnansweredLineOnProvenPathPunches);
     CPPUNIT_TEST(testAckExpectsNoAnswer);
     CPPUNIT_TEST(testMeetProbesHostCandidatesFirst);
@@ -134,15 +136,34 @@ public:
 
     void testPunchAtMostEveryPunchInterval()
     {
-        for (int i = 0; i < 5; ++i) {
+        // Lines every kPunchAfter, never answered: indexd is asked again every
+        // kPunchEvery while the probes go on, and no more often.
+        const auto start = _timers->now();
+        for (int i = 0; i < 10; ++i) {
             _paths->send("bob", line());
             _timers->advance(PeerPaths::kPunchAfter);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _introduced.size());
-        _timers->advance(PeerPaths::kSeekFor);
+        const auto asked = (_timers->now() - start - PeerPaths::kPunchAfter) / PeerPaths::kPunchEvery + 1;
+        CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(asked), _introduced.size());
+    }
+
+    void testPunchRepeatedWhileNothingAnswers()
+    {
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter + PeerPaths::kSeekFor);
+        const std::size_t repeats = (PeerPaths::kSeekFor - 1ms) / PeerPaths::kPunchEvery;
+        CPPUNIT_ASSERT_EQUAL(1 + repeats, _introduced.size());
+        _timers->advance(30s);
+        CPPUNIT_ASSERT_EQUAL(1 + repeats, _introduced.size());
+    }
+
+    void testAnswerStopsPunching()
+    {
         _paths->send("bob", line());
         _timers->advance(PeerPaths::kPunchAfter);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _introduced.size());
+        _paths->heard("bob", kBobRegistered);
+        _timers->advance(PeerPaths::kSeekFor);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _introduced.size());
     }
 
     void testUnansweredLineOnProvenPathPunches()
