@@ -8,6 +8,7 @@
 #include "ChatNetwork.h"
 #include "NetLab.h"
 #include "PacketCapture.h"
+#include "SpoofingSender.h"
 #include "Wait.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -132,6 +133,19 @@ public:
         return texts;
     }
 
+    // What capture holds once everything sent before this call is in it:
+    // tcpdump writes its file in its own time, so a marker goes last (from
+    // pub's second address to a closed port) and is waited for.
+    std::vector<PacketCapture::Datagram> captured(PacketCapture& capture)
+    {
+        const std::string marker = "marker " + std::to_string(++_markers);
+        auto socket = _lab.udpSocketIn(Host::Pub, Poco::Net::SocketAddress(_lab.addresses().pub2, 0));
+        socket.sendTo(marker.data(), static_cast<int>(marker.size()),
+                      Poco::Net::SocketAddress(_lab.addresses().nat2Wan, 9));
+        CPPUNIT_ASSERT_MESSAGE("the capture never saw its marker", capture.waitCaptured(marker));
+        return capture.stop();
+    }
+
     // The path user's peerd reports to peer now.
     std::string path(const std::string& user, const std::string& peer)
     {
@@ -156,6 +170,7 @@ private:
     std::map<std::string, std::unique_ptr<LocalClient>> _clients;
     std::map<std::string, std::set<std::string>> _subscribed;
     int _sends = 0;
+    int _markers = 0;
 };
 
 } // namespace
@@ -168,6 +183,7 @@ class NatTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testExpiredMappingsFoundAgain);
     CPPUNIT_TEST(testLossyWanLosesAndDoublesNothing);
     CPPUNIT_TEST(testRebindingNatRecovers);
+    CPPUNIT_TEST(testForgedDatagramsMoveNoPathAndAmplifyNothing);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -194,7 +210,7 @@ public:
             chat.stop(b);
         }
         std::size_t wanToWan = 0;
-        for (const auto& datagram : capture.stop()) {
+        for (const auto& datagram : chat.captured(capture)) {
             const std::string source = datagram.source.substr(0, datagram.source.rfind(':'));
             const std::string destination = datagram.destination.substr(0, datagram.destination.rfind(':'));
             if ((source == at.nat1Wan && destination == at.nat2Wan) || (source == at.nat2Wan && destination == at.nat1Wan))
@@ -218,11 +234,14 @@ public:
         chat.deliver("carol", "alice", "to alice", 2s);
         CPPUNIT_ASSERT_EQUAL(std::string("lan"), chat.path("alice", "carol"));
         CPPUNIT_ASSERT_EQUAL(std::string("lan"), chat.path("carol", "alice"));
-        for (const auto& datagram : capture.stop()) {
-            CPPUNIT_ASSERT_MESSAGE("a datagram between alice and carol crossed pub: " + datagram.source + " -> " +
-                                       datagram.destination,
-                                   datagram.destination.rfind(at.pub + ":", 0) == 0 ||
-                                       datagram.source.rfind(at.pub + ":", 0) == 0);
+        // What leaves their router goes to indexd and nowhere else.
+        const auto atNat1 = [&](const std::string& endpoint) { return endpoint.rfind(at.nat1Wan + ":", 0) == 0; };
+        const auto atPub = [&](const std::string& endpoint) { return endpoint.rfind(at.pub + ":", 0) == 0; };
+        for (const auto& datagram : chat.captured(capture)) {
+            if (!atNat1(datagram.source) && !atNat1(datagram.destination)) continue;
+            CPPUNIT_ASSERT_MESSAGE("alice's or carol's datagram went elsewhere than to indexd: " + datagram.source +
+                                       " -> " + datagram.destination,
+                                   atPub(datagram.source) || atPub(datagram.destination));
         }
     }
 
@@ -284,6 +303,79 @@ public:
         // Two heartbeats, the time the issue allows, and a line's 3 s.
         chat.deliver("alice", "bob", "after the flush", 5s);
         chat.deliver("bob", "alice", "answer after the flush", 3s);
+    }
+
+    // An off-path host on the public segment (pub's second address) replays
+    // what it captured and forges what it likes: a plain punch and replayed
+    // seals from its own address to indexd and bob, and, with bob's address
+    // forged, altered and replayed seals to alice. No path moves, indexd
+    // moves nobody, lines still go both ways, and the host gets back no
+    // more bytes than it sent (indexd's bare relogin), none from a peerd.
+    void testForgedDatagramsMoveNoPathAndAmplifyNothing()
+    {
+        LabChat chat;
+        const auto& at = chat.lab().addresses();
+        PacketCapture capture({}, {"br0", chat.lab().commandIn(Host::Pub)});
+        chat.start("alice");
+        chat.start("bob");
+        chat.waitRosters({"alice", "bob"});
+        chat.deliver("alice", "bob", "before", 2s);
+        chat.deliver("bob", "alice", "answer before", 2s);
+        const std::string index = chat.net().index();
+        auto attacker = chat.lab().udpSocketIn(Host::Pub, Poco::Net::SocketAddress(at.pub2, 0));
+        const auto aliceAt = [&](const std::string& endpoint) { return endpoint.rfind(at.nat1Wan + ":", 0) == 0; };
+        const auto bobAt = [&](const std::string& endpoint) { return endpoint.rfind(at.nat2Wan + ":", 0) == 0; };
+        std::string aliceToIndex, aliceToBob, bobToAlice, bobEndpoint, aliceEndpoint;
+        for (const auto& datagram : chat.captured(capture)) {
+            if (datagram.payload.rfind("seal,", 0) != 0) continue;
+            if (aliceAt(datagram.source) && datagram.destination == index) aliceToIndex = datagram.payload;
+            if (aliceAt(datagram.source) && bobAt(datagram.destination)) aliceToBob = datagram.payload;
+            if (bobAt(datagram.source) && aliceAt(datagram.destination)) {
+                bobToAlice = datagram.payload;
+                bobEndpoint = datagram.source;
+                aliceEndpoint = datagram.destination;
+            }
+        }
+        CPPUNIT_ASSERT_MESSAGE("the capture holds no seal of each kind to replay: " +
+                                   std::to_string(!aliceToIndex.empty()) + std::to_string(!aliceToBob.empty()) +
+                                   std::to_string(!bobToAlice.empty()),
+                               !aliceToIndex.empty() && !aliceToBob.empty() && !bobToAlice.empty());
+        std::string altered = bobToAlice;
+        altered.back() = altered.back() == 'A' ? 'B' : 'A';
+
+        PacketCapture watch({}, {"br0", chat.lab().commandIn(Host::Pub)});
+        const std::string self = attacker.address().toString();
+        std::size_t sent = 0;
+        const auto sendFromAttacker = [&](const std::string& payload, const std::string& to) {
+            attacker.sendTo(payload.data(), static_cast<int>(payload.size()), Poco::Net::SocketAddress(to));
+            sent += payload.size();
+        };
+        for (int i = 0; i < 20; ++i) {
+            sendFromAttacker("punch,bob", index);
+            sendFromAttacker(aliceToIndex, index);
+            sendFromAttacker(aliceToBob, bobEndpoint);
+        }
+        std::unique_ptr<SpoofingSender> spoofer;
+        chat.lab().runIn(Host::Pub, [&] { spoofer = std::make_unique<SpoofingSender>(); });
+        for (int i = 0; i < 20; ++i) {
+            spoofer->send(bobEndpoint, aliceEndpoint, altered);
+            spoofer->send(bobEndpoint, aliceEndpoint, bobToAlice);
+        }
+        chat.deliver("alice", "bob", "after", 2s);
+        chat.deliver("bob", "alice", "answer after", 2s);
+        CPPUNIT_ASSERT_EQUAL(std::string("direct"), chat.path("alice", "bob"));
+        CPPUNIT_ASSERT_EQUAL(std::string("direct"), chat.path("bob", "alice"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), chat.net().indexd().countInLog(" moved from "));
+
+        std::size_t returned = 0;
+        for (const auto& datagram : chat.captured(watch)) {
+            if (datagram.destination != self) continue;
+            CPPUNIT_ASSERT_MESSAGE("a peerd answered the attacker from " + datagram.source,
+                                   !aliceAt(datagram.source) && !bobAt(datagram.source));
+            returned += datagram.payload.size();
+        }
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(returned) + " bytes came back for " + std::to_string(sent) + " sent",
+                               returned <= sent);
     }
 };
 
