@@ -4,3 +4,8 @@ set -eu
 bin="${1:-build}/bin"
 echo "== LatencyBench"; "$bin/LatencyBench" "${LATENCY_MESSAGES:-2000}"
 echo "== IndexBench"; "$bin/IndexBench" "${INDEX_USERS:-1000}"
+if [ "$(id -u)" -eq 0 ]; then
+  echo "== FirstLineBench"; "$bin/FirstLineBench" "${FIRST_LINE_TRIALS:-20}"
+else
+  echo "== FirstLineBench skipped: it builds the NAT lab, which needs root (sudo make bench)"
+fi
