@@ -114,7 +114,7 @@ void PeerPaths::send(const std::string& name, const Message& message)
     // route is not (or no longer) a path, whatever it was before.
     if (std::holds_alternative<Msg>(message) && !state->punchAt && !state->seekUntil) {
         state->punchAt = now + kPunchAfter;
-        arm();
+        armBy(*state->punchAt);
     }
 }
 
@@ -319,7 +319,16 @@ void PeerPaths::arm()
         return;
     }
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - _timers.now());
+    _armedFor = *due;
     _timer.start(std::max(wait, std::chrono::milliseconds(0)), [this] { tick(); });
+}
+
+// Every line sends through here: the timer is set again (a walk over every
+// peer) only when it would fire too late for at, not once per line.
+void PeerPaths::armBy(Timers::TimePoint at)
+{
+    if (_timer.armed() && _armedFor <= at) return;
+    arm();
 }
 
 } // namespace peerchat

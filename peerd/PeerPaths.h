@@ -136,6 +136,7 @@ private:
     void reindex(const std::string& name, const State& state);
     void tick();
     void arm();
+    void armBy(Timers::TimePoint at);
 
     Timers& _timers;
     DatagramSink& _sink;
@@ -146,6 +147,7 @@ private:
     std::map<std::string, State> _peers;
     std::multimap<Endpoint, std::string> _byEndpoint;  ///< candidates and routes (the registered ones are the Roster's)
     Timer _timer;                                      ///< the next probe, punch or keepalive due
+    Timers::TimePoint _armedFor{};                     ///< when _timer is due, while it is armed
     Poco::Logger& _logger;
 };
 

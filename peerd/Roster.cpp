@@ -4,6 +4,23 @@
 
 namespace peerchat {
 
+namespace {
+
+// Erases the entry of name from index's entries under key.
+template <typename Key>
+void eraseNamed(std::multimap<Key, std::string>& index, const Key& key, const std::string& name)
+{
+    const auto [first, last] = index.equal_range(key);
+    for (auto named = first; named != last; ++named) {
+        if (named->second == name) {
+            index.erase(named);
+            return;
+        }
+    }
+}
+
+} // namespace
+
 bool Roster::Peer::operator==(const Peer& other) const
 {
     if (endpoint != other.endpoint || dialect != other.dialect || keys.has_value() != other.keys.has_value()) {
@@ -94,19 +111,6 @@ const std::string* Roster::holderOf(const PublicKey& kx, const std::string& exce
         if (holder->second != except) return &holder->second;
     }
     return nullptr;
-}
-
-// Erases the entry of name from index's entries under key.
-template <typename Key>
-static void eraseNamed(std::multimap<Key, std::string>& index, const Key& key, const std::string& name)
-{
-    const auto [first, last] = index.equal_range(key);
-    for (auto named = first; named != last; ++named) {
-        if (named->second == name) {
-            index.erase(named);
-            return;
-        }
-    }
 }
 
 void Roster::index(const std::string& name, const Peer& peer)
