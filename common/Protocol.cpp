@@ -327,6 +327,12 @@ Probed decodeProbed(std::string_view rest)
     return Probed{f.name(0), f.name(1), f.bytes<8>(2, "token")};
 }
 
+Turn decodeTurn(std::string_view rest)
+{
+    Fields f(rest, 3, 3, false, "SERVER,EXPIRY,KEY");
+    return Turn{f.endpoint(0), f.number(1, "expiry"), f.bytes<20>(2, "key")};
+}
+
 Seen decodeSeen(std::string_view rest)
 {
     Fields f(rest, 1, 1, false, "SEQ");
@@ -391,6 +397,7 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"meet", [](std::string_view r) -> Message { return decodeMeet(r); }},
     {"probe", [](std::string_view r) -> Message { return decodeProbe(r); }},
     {"probed", [](std::string_view r) -> Message { return decodeProbed(r); }},
+    {"turn", [](std::string_view r) -> Message { return decodeTurn(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -458,6 +465,10 @@ struct TextWithoutSignature
     std::string operator()(const Probed& m) const
     {
         return "probed," + m.from + "," + m.to + "," + Base64::encode(m.token);
+    }
+    std::string operator()(const Turn& m) const
+    {
+        return "turn," + m.server.toString() + "," + std::to_string(m.expiry) + "," + Base64::encode(m.key);
     }
     std::string operator()(const Seen& m) const { return "seen," + std::to_string(m.seq); }
     std::string operator()(const Relogin& m) const
@@ -544,6 +555,7 @@ struct VerbOf
     std::string_view operator()(const Meet&) const { return "meet"; }
     std::string_view operator()(const Probe&) const { return "probe"; }
     std::string_view operator()(const Probed&) const { return "probed"; }
+    std::string_view operator()(const Turn&) const { return "turn"; }
 };
 
 } // namespace

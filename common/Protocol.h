@@ -240,6 +240,22 @@ struct Probed
     ProbeToken token{};
 };
 
+/// The key of a TURN credential: HMAC-SHA1 of its username under the secret
+/// indexd shares with the TURN server (TurnCredentials).
+using TurnKey = std::array<std::uint8_t, 20>;
+
+/// `turn,SERVER,EXPIRY,KEY` (sealed, indexd -> peerd): relay through the
+/// TURN server at SERVER (IP:PORT, UDP) when no direct path works, with the
+/// username `EXPIRY:NAME` (NAME: the user's own) and the password KEY in
+/// standard base64; EXPIRY is in unix seconds. Sent after each welcome and
+/// again when the last one is half spent.
+struct Turn
+{
+    Endpoint server;
+    std::uint64_t expiry = 0;
+    TurnKey key{};
+};
+
 /// `seen,SEQ`: indexd's answer to a heartbeat, with its latest presence
 /// sequence number, so a peerd that missed a broadcast notices.
 struct Seen
@@ -324,7 +340,8 @@ struct Full
 };
 
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
-                             Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed>;
+                             Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed,
+                             Turn>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);

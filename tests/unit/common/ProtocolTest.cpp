@@ -76,6 +76,10 @@ struct Describer
     std::string operator()(const Meet& m) const { return "Meet" + field(m.peer) + field(CandidateList::format(m.candidates)); }
     std::string operator()(const Probe& m) const { return "Probe" + field(m.from) + field(m.to) + field(m.token); }
     std::string operator()(const Probed& m) const { return "Probed" + field(m.from) + field(m.to) + field(m.token); }
+    std::string operator()(const Turn& m) const
+    {
+        return "Turn" + field(m.server.toString()) + field(std::to_string(m.expiry)) + field(m.key);
+    }
     std::string operator()(const Seen& m) const { return "Seen" + field(std::to_string(m.seq)); }
     std::string operator()(const Relogin& m) const { return "Relogin" + field(m.name); }
     std::string operator()(const Stored& m) const { return "Stored" + field(m.to) + field(m.stream) + field(std::to_string(m.seq)); }
@@ -207,6 +211,7 @@ std::vector<Message> sampleMessages()
         Meet{"bob", {}},
         Probe{"alice", "bob", bytes<8>(1)},
         Probed{"bob", "alice", bytes<8>(2)},
+        Turn{endpoint("198.18.0.1:3478"), 1796083200, bytes<20>(3)},
         Seen{0},
         Seen{99},
         Relogin{"alice"},
@@ -816,11 +821,14 @@ public:
                              Protocol::encode(Probe{"alice", "bob", bytes<8>(4)}));
         CPPUNIT_ASSERT_EQUAL("probed,bob,alice," + Base64::encode(bytes<8>(4)),
                              Protocol::encode(Probed{"bob", "alice", bytes<8>(4)}));
+        CPPUNIT_ASSERT_EQUAL("turn,198.18.0.1:3478,1796083200," + Base64::encode(bytes<20>(5)),
+                             Protocol::encode(Turn{endpoint("198.18.0.1:3478"), 1796083200, bytes<20>(5)}));
     }
 
     void testRefuseMalformedPathVerbs()
     {
         const std::string token = Base64::encode(bytes<8>(1));
+        const std::string key = Base64::encode(bytes<20>(1));
         std::string nine = "host=10.0.0.1:1";
         for (int i = 2; i <= 9; ++i) nine += ";host=10.0.0." + std::to_string(i) + ":1";
         for (const std::string& text : std::vector<std::string>{
@@ -829,7 +837,9 @@ public:
                  "alive,alice,1,;host=10.0.0.1:1", "alive,alice,1,HOST=10.0.0.1:1", "alive,alice,1," + nine,
                  "alive,alice,1,-,x", "punch", "punch,", "punch,a b", "punch,bob,x", "meet,bob", "meet,bob,",
                  "meet,,-", "probe,alice,bob", "probe,alice,bob,", "probe,alice,bob,AAAA", "probe,alice,," + token,
-                 "probed,alice,bob," + token + ",x", "probed,alice,bob," + Base64::encode(bytes<24>(1))})
+                 "probed,alice,bob," + token + ",x", "probed,alice,bob," + Base64::encode(bytes<24>(1)),
+                 "turn", "turn,198.18.0.1:3478,1", "turn,turn.example:3478,1," + key, "turn,198.18.0.1:3478,0," + key,
+                 "turn,198.18.0.1:3478,1," + token, "turn,198.18.0.1:3478,1," + key + ",x"})
             assertRefused(text);
         CPPUNIT_ASSERT_EQUAL(std::size_t(8),
                              std::get<Alive>(decodeOk("alive,alice,1," + nine.substr(0, nine.rfind(';')))).candidates->size());
