@@ -4,6 +4,7 @@
 #include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "Parsed.h"
+#include "TurnCredentials.h"
 
 #include <cstdint>
 #include <optional>
@@ -240,14 +241,10 @@ struct Probed
     ProbeToken token{};
 };
 
-/// The key of a TURN credential: HMAC-SHA1 of its username under the secret
-/// indexd shares with the TURN server (TurnCredentials).
-using TurnKey = std::array<std::uint8_t, 20>;
-
 /// `turn,SERVER,EXPIRY,KEY` (sealed, indexd -> peerd): relay through the
 /// TURN server at SERVER (IP:PORT, UDP) when no direct path works, with the
-/// username `EXPIRY:NAME` (NAME: the user's own) and the password KEY in
-/// standard base64; EXPIRY is in unix seconds. Sent after each welcome and
+/// credential TurnCredentials::of(NAME, EXPIRY, KEY) (NAME: the user's own;
+/// EXPIRY in unix seconds). Sent after each welcome and
 /// again when the last one is half spent.
 struct Turn
 {

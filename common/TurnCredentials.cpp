@@ -4,27 +4,46 @@
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA1Engine.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace peerchat {
 
-TurnCredentials TurnCredentials::mint(const std::string& secret, const std::string& name,
-                                      std::chrono::system_clock::time_point expiry)
-{
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count();
-    TurnCredentials credentials;
-    credentials.username = std::to_string(seconds) + ":" + name;
+namespace {
 
+std::string usernameOf(const std::string& name, std::uint64_t expiry)
+{
+    return std::to_string(expiry) + ":" + name;
+}
+
+} // namespace
+
+TurnKey TurnCredentials::key(const std::string& secret, const std::string& name, std::uint64_t expiry)
+{
     Poco::HMACEngine<Poco::SHA1Engine> hmac(secret);
-    hmac.update(credentials.username);
+    hmac.update(usernameOf(name, expiry));
     const Poco::DigestEngine::Digest& digest = hmac.digest();
+    TurnKey key{};
+    std::copy_n(digest.begin(), key.size(), key.begin());
+    return key;
+}
+
+TurnCredentials TurnCredentials::of(const std::string& name, std::uint64_t expiry, const TurnKey& key)
+{
     std::ostringstream text;
     Poco::Base64Encoder encoder(text);
     encoder.rdbuf()->setLineLength(0);
-    encoder.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+    encoder.write(reinterpret_cast<const char*>(key.data()), static_cast<std::streamsize>(key.size()));
     encoder.close();
-    credentials.password = text.str();
-    return credentials;
+    return TurnCredentials{usernameOf(name, expiry), text.str()};
+}
+
+TurnCredentials TurnCredentials::mint(const std::string& secret, const std::string& name,
+                                      std::chrono::system_clock::time_point expiry)
+{
+    const auto seconds =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count());
+    return of(name, seconds, key(secret, name, seconds));
 }
 
 } // namespace peerchat

@@ -1,9 +1,15 @@
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace peerchat {
+
+/// The key of a TURN credential: HMAC-SHA1 of its username under the secret
+/// indexd shares with the TURN server. Its standard base64 is the password.
+using TurnKey = std::array<std::uint8_t, 20>;
 
 /// Short-lived TURN credentials in coturn's REST-API form (coturn's
 /// use-auth-secret / static-auth-secret, draft-uberti-behave-turn-rest):
@@ -17,6 +23,11 @@ struct TurnCredentials
     std::string username;
     std::string password;
 
+    /// The key of name's credential valid until expiry (unix seconds), under
+    /// the secret coturn was given: what indexd hands out (Turn).
+    static TurnKey key(const std::string& secret, const std::string& name, std::uint64_t expiry);
+    /// The credential a key stands for: what peerd makes of a Turn.
+    static TurnCredentials of(const std::string& name, std::uint64_t expiry, const TurnKey& key);
     /// Credentials for name valid until expiry, under the secret coturn was given.
     static TurnCredentials mint(const std::string& secret, const std::string& name,
                                 std::chrono::system_clock::time_point expiry);

@@ -11,6 +11,7 @@ class TurnCredentialsTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(TurnCredentialsTest);
     CPPUNIT_TEST(testMintMatchesOpenssl);
     CPPUNIT_TEST(testPasswordDependsOnSecretAndUsername);
+    CPPUNIT_TEST(testKeyHandedOutMakesTheSameCredential);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -30,6 +31,15 @@ public:
         CPPUNIT_ASSERT(base.password != TurnCredentials::mint("secreT", "alice", expiry).password);
         CPPUNIT_ASSERT(base.password != TurnCredentials::mint("secret", "alicf", expiry).password);
         CPPUNIT_ASSERT(base.password != TurnCredentials::mint("secret", "alice", expiry + std::chrono::seconds(1)).password);
+    }
+
+    // indexd sends the key, peerd makes the credential of it with its own name.
+    void testKeyHandedOutMakesTheSameCredential()
+    {
+        const auto key = TurnCredentials::key("s3cret-of-coturn", "alice", 1765000000);
+        const auto credentials = TurnCredentials::of("alice", 1765000000, key);
+        CPPUNIT_ASSERT_EQUAL(std::string("1765000000:alice"), credentials.username);
+        CPPUNIT_ASSERT_EQUAL(std::string("0W5DDPOgaW5USEWMioAmwY/WgRs="), credentials.password);
     }
 };
 
