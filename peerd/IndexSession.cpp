@@ -150,7 +150,7 @@ void IndexSession::rosterLoaded(std::size_t peers)
     report("logged in to indexd at " + _settings.index.toString() + " as " + _settings.self + "; " +
            std::to_string(peers) + " other users online");
     // indexd hands this login's candidates to the peers it introduces: at once, not at the first heartbeat.
-    if (_settings.hostCandidates) send(alive());
+    if (_settings.candidates) send(alive());
     _heartbeatTimer.start(jittered(_settings.heartbeat), [this] { heartbeat(); });
 }
 
@@ -313,8 +313,13 @@ void IndexSession::sendAlive(int resends)
 Alive IndexSession::alive() const
 {
     Alive alive{_settings.self, _hooks.presenceSeq(), std::nullopt};
-    if (_settings.hostCandidates) alive.candidates = _settings.hostCandidates();
+    if (_settings.candidates) alive.candidates = _settings.candidates();
     return alive;
+}
+
+void IndexSession::candidatesChanged()
+{
+    if (online() && _settings.candidates) sendAlive(kAliveResends);
 }
 
 void IndexSession::stopHeartbeat()

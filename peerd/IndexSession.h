@@ -40,8 +40,8 @@ public:
         std::optional<PublicKey> indexKey;
         std::chrono::milliseconds loginRetry{2000};
         std::chrono::milliseconds heartbeat{10000};
-        /// This peerd's host candidates, sent with each alive; unset: none sent.
-        std::function<std::vector<Candidate>()> hostCandidates;
+        /// This peerd's candidates (host and relay), sent with each alive; unset: none sent.
+        std::function<std::vector<Candidate>()> candidates;
     };
 
     /// Where the session is: logging in (hellos until a welcome), welcomed
@@ -85,6 +85,9 @@ public:
     void rosterLoaded(std::size_t peers);
     /// The roster could not be read; the next hello logs in again. detail says why, for a person.
     void rosterFailed(const std::string& detail);
+
+    /// This peerd's candidates changed: indexd hears them at once (while online).
+    void candidatesChanged();
 
     /// Seals message to indexd and sends it (nothing without a session).
     void send(const Message& message);

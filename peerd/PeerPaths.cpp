@@ -42,10 +42,11 @@ std::string_view pathToken(PathKind kind)
     return "none";
 }
 
-PeerPaths::PeerPaths(Timers& timers, DatagramSink& sink, const Roster& roster, PeerSessions& sessions,
-                     std::string self, Hooks hooks)
+PeerPaths::PeerPaths(Timers& timers, DatagramSink& sink, DatagramSink& relay, const Roster& roster,
+                     PeerSessions& sessions, std::string self, Hooks hooks)
     : _timers(timers),
       _sink(sink),
+      _relay(relay),
       _roster(roster),
       _sessions(sessions),
       _self(std::move(self)),
@@ -83,7 +84,7 @@ PathKind PeerPaths::kindAt(const State& state, const Endpoint& endpoint) const
     return PathKind::Direct;
 }
 
-void PeerPaths::seal(const std::string& name, const Message& message, const Endpoint& to)
+void PeerPaths::seal(const std::string& name, const Message& message, const Endpoint& to, bool relayed)
 {
     const Roster::Peer* peer = _roster.find(name);
     if (peer == nullptr || !peer->keys) {
@@ -97,7 +98,7 @@ void PeerPaths::seal(const std::string& name, const Message& message, const Endp
         _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + seal.error());
         return;
     }
-    _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), to);
+    (relayed ? _relay : _sink).sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), to);
 }
 
 void PeerPaths::send(const std::string& name, const Message& message)
@@ -109,7 +110,11 @@ void PeerPaths::send(const std::string& name, const Message& message)
     }
     const auto now = _timers.now();
     state->lastUsed = now;
-    seal(name, message, state->route ? state->route->endpoint : state->registered);
+    if (state->route) {
+        seal(name, message, state->route->endpoint, state->route->relayed);
+    } else {
+        seal(name, message, state->registered);
+    }
     // A msg is always acked: when nothing at all comes back in time, the
     // route is not (or no longer) a path, whatever it was before.
     if (std::holds_alternative<Msg>(message) && !state->punchAt && !state->seekUntil) {
@@ -142,22 +147,37 @@ const std::string* PeerPaths::peerAt(const Endpoint& from, const KeyId& sender) 
     return nullptr;
 }
 
-void PeerPaths::heard(const std::string& name, const Endpoint& from)
+const std::string* PeerPaths::peerRelayedFrom(const Endpoint& from, const KeyId& sender) const
+{
+    const auto atHost = [&from](const State& state) {
+        if (state.registered.host() == from.host()) return true;
+        return std::any_of(state.candidates.begin(), state.candidates.end(),
+                           [&from](const Candidate& candidate) { return candidate.endpoint.host() == from.host(); });
+    };
+    for (const auto& [name, state] : _peers) {
+        if (!atHost(state)) continue;
+        const Roster::Peer* peer = _roster.find(name);
+        if (peer != nullptr && peer->keys && KxKeyPair::idOf(peer->keys->kx) == sender) return &name;
+    }
+    return nullptr;
+}
+
+void PeerPaths::heard(const std::string& name, const Endpoint& from, bool relayed)
 {
     State* state = stateOf(name);
     if (state == nullptr) return;
     const auto now = _timers.now();
-    if (state->route && state->route->endpoint == from) {
+    if (state->route && state->route->endpoint == from && state->route->relayed == relayed) {
         state->route->heard = now;
         state->missedKeepalives = 0;
         state->punchAt.reset();
         return;
     }
-    const PathKind kind = kindAt(*state, from);
+    const PathKind kind = relayed ? PathKind::Relay : kindAt(*state, from);
     if (proven(*state, now) && rank(kind) >= rank(state->route->kind)) return;
     state->missedKeepalives = 0;
     state->punchAt.reset();
-    setRoute(name, *state, Route{from, kind, now});
+    setRoute(name, *state, Route{from, kind, now, relayed});
 }
 
 void PeerPaths::meet(const Meet& meet)
@@ -175,9 +195,29 @@ void PeerPaths::meet(const Meet& meet)
     arm();
 }
 
-void PeerPaths::probe(const std::string& name, const Probe& probe, const Endpoint& from)
+void PeerPaths::probe(const std::string& name, const Probe& probe, const Endpoint& from, bool relayed)
 {
-    seal(name, Probed{_self, name, probe.token}, from);
+    seal(name, Probed{_self, name, probe.token}, from, relayed);
+}
+
+void PeerPaths::relayReady()
+{
+    const auto now = _timers.now();
+    for (auto& [name, state] : _peers) {
+        if (!state.seekUntil || proven(state, now)) continue;
+        introduce(name, state, now);
+        seek(name, state, now);
+    }
+    arm();
+}
+
+void PeerPaths::relayLost()
+{
+    for (auto& [name, state] : _peers) {
+        if (!state.route || !state.route->relayed) continue;
+        _logger.information("path to " + name + " lost: the relay it went through is gone");
+        setRoute(name, state, std::nullopt);
+    }
 }
 
 void PeerPaths::peerChanged(const Roster::Change& change)
@@ -205,6 +245,7 @@ PathKind PeerPaths::kindOf(const std::string& name) const
 void PeerPaths::seek(const std::string& name, State& state, Timers::TimePoint now)
 {
     state.seekUntil = now + kSeekFor;
+    state.seekSince = now;
     state.nextProbe = now + kProbeEvery;
     sendProbes(name, state);
 }
@@ -226,19 +267,24 @@ void PeerPaths::sendProbes(const std::string& name, const State& state)
     for (const Endpoint& target : targets) seal(name, Probe{_self, name, randomToken()}, target);
 }
 
+void PeerPaths::introduce(const std::string& name, State& state, Timers::TimePoint now)
+{
+    state.lastPunch = now;
+    _hooks.introduce(name);
+}
+
 void PeerPaths::setRoute(const std::string& name, State& state, std::optional<Route> route)
 {
     const PathKind before = state.route ? state.route->kind : PathKind::None;
     state.route = std::move(route);
     reindex(name, state);
     const PathKind now = state.route ? state.route->kind : PathKind::None;
+    // A direct path is sought kUpgradeEvery after a relay became the route, not at once.
+    if (now == PathKind::Relay && before != PathKind::Relay) state.lastPunch = _timers.now();
     if (state.route) {
         _logger.information("path to " + name + ": " + std::string(pathToken(now)) + " via " +
-                            state.route->endpoint.toString());
+                            state.route->endpoint.toString() + (state.route->relayed ? " through our relay" : ""));
         _hooks.moved(name);
-    } else {
-        _logger.information("path to " + name + " lost: no answer to " + std::to_string(kKeepaliveMisses) +
-                            " keepalives");
     }
     if (now != before) _hooks.changed(name, now);
     arm();
@@ -265,6 +311,7 @@ std::optional<Timers::TimePoint> PeerPaths::nextDue(const State& state) const
     if (state.seekUntil) sooner(std::min(state.nextProbe, *state.seekUntil));
     if (state.route && _timers.now() - state.lastUsed < kActiveFor) {
         sooner(state.route->heard + kKeepalive * (state.missedKeepalives + 1));
+        if (state.route->kind == PathKind::Relay) sooner(state.lastPunch.value_or(Timers::TimePoint{}) + kUpgradeEvery);
     }
     return due;
 }
@@ -277,9 +324,8 @@ void PeerPaths::tickPeer(const std::string& name, State& state, Timers::TimePoin
     if (state.punchAt && now >= *state.punchAt) {
         state.punchAt.reset();
         if (!state.lastPunch || now - *state.lastPunch >= kPunchEvery) {
-            state.lastPunch = now;
             _logger.information("no answer from " + name + " on its path; asking indexd to introduce us");
-            _hooks.introduce(name);
+            introduce(name, state, now);
         }
         if (!state.seekUntil) seek(name, state, now);
         if (now + kPunchEvery < *state.seekUntil) state.punchAt = now + kPunchEvery;
@@ -290,15 +336,25 @@ void PeerPaths::tickPeer(const std::string& name, State& state, Timers::TimePoin
         state.nextProbe = now + kProbeEvery;
         sendProbes(name, state);
     }
+    if (state.seekUntil && now - state.seekSince >= kRelayAfter && !proven(state, now)) _hooks.needRelay();
     if (!state.route || now - state.lastUsed >= kActiveFor) return;
+    // A relay is the last resort: while one carries lines, a direct path is sought now and then.
+    if (state.route->kind == PathKind::Relay && !state.seekUntil &&
+        (!state.lastPunch || now - *state.lastPunch >= kUpgradeEvery)) {
+        _logger.information("path to " + name + " is relayed; asking indexd to introduce us for a direct one");
+        introduce(name, state, now);
+        seek(name, state, now);
+    }
     if (now < state.route->heard + kKeepalive * (state.missedKeepalives + 1)) return;
     if (state.missedKeepalives >= kKeepaliveMisses) {
         state.missedKeepalives = 0;
+        _logger.information("path to " + name + " lost: no answer to " + std::to_string(kKeepaliveMisses) +
+                            " keepalives");
         setRoute(name, state, std::nullopt);
         return;
     }
     ++state.missedKeepalives;
-    seal(name, Probe{_self, name, randomToken()}, state.route->endpoint);
+    seal(name, Probe{_self, name, randomToken()}, state.route->endpoint, state.route->relayed);
 }
 
 void PeerPaths::tick()

@@ -44,6 +44,15 @@ std::string_view pathToken(PathKind kind);
 /// replaces it, and any answer replaces a route not heard from within kStale. A route in use is kept alive
 /// by a probe when nothing was heard on it for kKeepalive, and dropped (path
 /// none) after kKeepaliveMisses unanswered. Delivery never knows any of it.
+///
+/// When probing has found nothing for kRelayAfter, PeerPaths asks for this
+/// peerd's own TURN relay (a symmetric NAT on one side defeats punching);
+/// once it exists (relayReady()), indexd introduces the two again, so that
+/// the peer learns the relay candidate and probes it. A route may then be
+/// *relayed*: datagrams on it go out through the relay (the relay sink), and
+/// those that came in through it are reported with relayed set. A relay
+/// route is tried for an upgrade (a new introduction and probes) every
+/// kUpgradeEvery while it carries lines.
 class PeerPaths
 {
 public:
@@ -55,6 +64,8 @@ public:
     static constexpr std::chrono::milliseconds kKeepalive{15000};
     static constexpr int kKeepaliveMisses = 2;
     static constexpr std::chrono::minutes kActiveFor{5};  ///< a route is kept alive this long after its last line
+    static constexpr std::chrono::milliseconds kRelayAfter{1000};
+    static constexpr std::chrono::seconds kUpgradeEvery{30};
 
     struct Hooks
     {
@@ -64,10 +75,13 @@ public:
         std::function<void(const std::string& peer)> moved;
         /// peer's route is now of another kind (None: no working path).
         std::function<void(const std::string& peer, PathKind kind)> changed;
+        /// Probing found no path for a while: this peerd needs its relay.
+        std::function<void()> needRelay;
     };
 
-    PeerPaths(Timers& timers, DatagramSink& sink, const Roster& roster, PeerSessions& sessions, std::string self,
-              Hooks hooks);
+    /// sink sends straight from peerd's socket, relay through its TURN relay.
+    PeerPaths(Timers& timers, DatagramSink& sink, DatagramSink& relay, const Roster& roster, PeerSessions& sessions,
+              std::string self, Hooks hooks);
 
     /// Seals message to name, online with keys, and sends it on name's
     /// route; a message that cannot be sealed (keys a malicious indexd made
@@ -86,16 +100,28 @@ public:
     /// taken to be from: the one registered at from, else the one of from's
     /// candidates whose key id is sender; nullptr when none.
     const std::string* peerAt(const Endpoint& from, const KeyId& sender) const;
+    /// The same for a seal that came through this peerd's relay from from:
+    /// the peer with an address (registered or candidate) of from's host and
+    /// the key id sender. Only the host counts: a peer behind a symmetric NAT
+    /// reaches the relay from a port nobody has seen, and the relay lets in
+    /// only the hosts it was told to (permissions).
+    const std::string* peerRelayedFrom(const Endpoint& from, const KeyId& sender) const;
 
-    /// An authentic datagram of name came from from: the route, if from is no
-    /// worse than it, or it has gone stale.
-    void heard(const std::string& name, const Endpoint& from);
+    /// An authentic datagram of name came from from (through this peerd's
+    /// relay when relayed): the route, if from is no worse than it, or it has
+    /// gone stale.
+    void heard(const std::string& name, const Endpoint& from, bool relayed = false);
 
     /// indexd introduces peer: probe its candidates now.
     void meet(const Meet& meet);
     /// name probes this peerd at the endpoint it came from: answer there
     /// (the answer, like every authentic datagram, counts through heard()).
-    void probe(const std::string& name, const Probe& probe, const Endpoint& from);
+    void probe(const std::string& name, const Probe& probe, const Endpoint& from, bool relayed = false);
+
+    /// This peerd's relay is allocated: the peers still sought are introduced again.
+    void relayReady();
+    /// This peerd's relay is gone: so are the routes through it.
+    void relayLost();
 
     /// A peer came, moved or left: a move or a new login forgets its route and candidates.
     void peerChanged(const Roster::Change& change);
@@ -109,6 +135,7 @@ private:
         Endpoint endpoint;
         PathKind kind = PathKind::None;
         Timers::TimePoint heard{};
+        bool relayed = false;  ///< through this peerd's own relay
     };
 
     struct State
@@ -117,6 +144,7 @@ private:
         std::vector<Candidate> candidates;            ///< from the last meet
         std::optional<Route> route;
         std::optional<Timers::TimePoint> seekUntil;   ///< set while seeking
+        Timers::TimePoint seekSince{};
         Timers::TimePoint nextProbe{};
         std::optional<Timers::TimePoint> punchAt;     ///< set while an unproven route waits for an answer
         std::optional<Timers::TimePoint> lastPunch;
@@ -127,8 +155,9 @@ private:
     State* stateOf(const std::string& name);
     bool proven(const State& state, Timers::TimePoint now) const;
     PathKind kindAt(const State& state, const Endpoint& endpoint) const;
-    void seal(const std::string& name, const Message& message, const Endpoint& to);
+    void seal(const std::string& name, const Message& message, const Endpoint& to, bool relayed = false);
     void seek(const std::string& name, State& state, Timers::TimePoint now);
+    void introduce(const std::string& name, State& state, Timers::TimePoint now);
     void sendProbes(const std::string& name, const State& state);
     void tickPeer(const std::string& name, State& state, Timers::TimePoint now);
     std::optional<Timers::TimePoint> nextDue(const State& state) const;
@@ -140,6 +169,7 @@ private:
 
     Timers& _timers;
     DatagramSink& _sink;
+    DatagramSink& _relay;
     const Roster& _roster;
     PeerSessions& _sessions;
     std::string _self;

@@ -38,7 +38,7 @@ struct WireLink::Dispatch
     }
     void operator()(const Login& message) const { link.handlePresence(message, from); }
     void operator()(const Logout& message) const { link.handlePresence(message, from); }
-    void operator()(const Seal& message) const { link.handleSeal(message, from); }
+    void operator()(const Seal& message) const { link.handleSeal(message, from, false); }
     void operator()(const Talk& message) const { link._delivery.talk(message, from); }
     /// Verbs peerd never takes plain: those it sends, and what peerchat/3 seals.
     template <typename Other>
@@ -82,7 +82,13 @@ struct WireLink::SealedDispatch
     }
     void operator()(const Meet& message) const
     {
-        if (link.sealedFromIndex(source, "meet")) link._paths.meet(message);
+        if (!link.sealedFromIndex(source, "meet")) return;
+        link._relay.permit(message);
+        link._paths.meet(message);
+    }
+    void operator()(const Turn& message) const
+    {
+        if (link.sealedFromIndex(source, "turn")) link._relay.offer(message);
     }
     void operator()(const Probe& message) const
     {
@@ -92,7 +98,7 @@ struct WireLink::SealedDispatch
                              "probe from " + message.from + " to " + message.to + ", not to " + link._settings.self);
             return;
         }
-        link._paths.probe(source.peer, message, source.from);
+        link._paths.probe(source.peer, message, source.from, source.relayed);
     }
     /// The answer to a probe: that it came, sealed, is all it says (heard() took it).
     void operator()(const Probed& message) const { link.sealedFromPeer(source, message.from, "probed"); }
@@ -117,15 +123,28 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _fetcher(loop, _settings.rosterDeadline),
       _trust(pins, _sessions, listener, _settings.legacy,
              [this](const std::string& name) { _delivery.sendWaitingNow(name); }),
-      _paths(loop, sink, roster, _sessions, _settings.self,
+      _relay(loop, sink, _settings.self,
+             RelayLink::Hooks{[this] {
+                 // indexd first: the punch that follows must find the relay candidate there.
+                 _index.candidatesChanged();
+                 if (_relay.candidate()) {
+                     _paths.relayReady();
+                 } else {
+                     _paths.relayLost();
+                 }
+             }}),
+      _paths(loop, sink, _relay, roster, _sessions, _settings.self,
              PeerPaths::Hooks{
                  [this](const std::string& peer) { _index.send(Punch{peer}); },
                  [this](const std::string& peer) { _delivery.sendWaitingNow(peer); },
                  [this](const std::string& peer, PathKind kind) { _listener.pathChanged(peer, kind); },
+                 [this] { _relay.want(); },
              }),
       _index(loop, sink, _sessions, identity, pins, listener, _drops,
              IndexSession::Settings{_settings.self, _settings.index, _settings.indexKey, _settings.loginRetry,
-                                    _settings.heartbeat, _settings.hostCandidates},
+                                    _settings.heartbeat,
+                                    _settings.hostCandidates ? std::function([this] { return candidates(); })
+                                                             : std::function<std::vector<Candidate>()>()},
              IndexSession::Hooks{
                  [this](const LoginState::Welcomed& welcomed, const Endpoint& rosterServer) {
                      _presence.start(rosterServer, welcomed.epoch);
@@ -167,27 +186,64 @@ void WireLink::logout()
 {
     _delivery.stop();
     _presence.cancel();
+    _relay.release();
     _index.logout();
 }
 
 void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
 {
+    // The TURN server's datagrams are STUN or ChannelData, whatever their first byte looks like.
+    if (_relay.isServer(from)) {
+        if (const auto relayed = _relay.receive(bytes)) handleRelayed(relayed->payload, relayed->peer);
+        return;
+    }
     // Cheapest first: where it comes from, then its size, then its text.
     if (!fromKnownSource(from)) {
         _drops.drop(DropReason::Stranger, from, "neither from indexd nor from a peer online");
         return;
     }
-    if (bytes.size() > Protocol::kMaxDatagramBytes) {
-        _drops.drop(DropReason::Oversize, from,
-                    "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have");
-        return;
-    }
+    if (!acceptable(bytes, from)) return;
     const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
     if (!inbound) {
         _drops.drop(DropReason::Malformed, from, inbound.error());
         return;
     }
     std::visit(Dispatch{*this, from}, inbound->message);
+}
+
+// What a peer sent to our relayed address: only a peer's seal is taken (the
+// relay lets in only the hosts of peers indexd introduced, and whoever
+// shares their address).
+void WireLink::handleRelayed(std::string_view bytes, const Endpoint& from)
+{
+    if (!acceptable(bytes, from)) return;
+    const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
+    if (!inbound) {
+        _drops.drop(DropReason::Malformed, from, inbound.error());
+        return;
+    }
+    const Seal* seal = std::get_if<Seal>(&inbound->message);
+    if (seal == nullptr) {
+        _drops.drop(DropReason::Unexpected, from,
+                    "plain " + std::string(Protocol::verb(inbound->message)) + " through the relay");
+        return;
+    }
+    handleSeal(*seal, from, true);
+}
+
+bool WireLink::acceptable(std::string_view bytes, const Endpoint& from)
+{
+    if (bytes.size() <= Protocol::kMaxDatagramBytes) return true;
+    _drops.drop(DropReason::Oversize, from,
+                "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have");
+    return false;
+}
+
+std::vector<Candidate> WireLink::candidates() const
+{
+    std::vector<Candidate> candidates = _settings.hostCandidates();
+    if (const auto relay = _relay.candidate()) candidates.push_back(Candidate{CandidateKind::Relay, *relay});
+    return candidates;
 }
 
 // True when from is indexd's endpoint or a peer's path (any port of a .NET
@@ -253,7 +309,7 @@ void WireLink::peerChanged(const Roster::Change& change)
     _delivery.peerChanged(change);
 }
 
-void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
+void WireLink::handleSeal(const Seal& seal, const Endpoint& from, bool relayed)
 {
     if (!_sessions.ready()) {
         _drops.drop(DropReason::Unexpected, from, "seal before indexd welcomed this login: no session to open it with");
@@ -261,11 +317,12 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
     }
     std::string peerName;
     std::optional<Parsed<std::string>> opened;
-    if (from == _settings.index) {
+    if (from == _settings.index && !relayed) {
         opened = _sessions.openFromIndex(seal);
     } else {
         // Cheap checks first: a peer's path, a trusted key, the peer's current key id.
-        const std::string* name = _paths.peerAt(from, seal.sender);
+        const std::string* name =
+            relayed ? _paths.peerRelayedFrom(from, seal.sender) : _paths.peerAt(from, seal.sender);
         if (name == nullptr) {
             _drops.drop(DropReason::Stranger, from, "seal from an endpoint where no peer is online");
             return;
@@ -296,9 +353,9 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from)
     if (peerName.empty()) {
         _index.heard();
     } else {
-        _paths.heard(peerName, from);
+        _paths.heard(peerName, from, relayed);
     }
-    std::visit(SealedDispatch{*this, SealSource{from, peerName}}, *inner);
+    std::visit(SealedDispatch{*this, SealSource{from, peerName, relayed}}, *inner);
 }
 
 } // namespace peerchat

@@ -15,6 +15,7 @@
 #include "PeerPaths.h"
 #include "PeerSessions.h"
 #include "PresenceTracker.h"
+#include "RelayLink.h"
 #include "Protocol.h"
 #include "Roster.h"
 #include "RosterFetcher.h"
@@ -36,12 +37,16 @@ namespace peerchat {
 /// from its parts: the session with indexd (IndexSession: login,
 /// heartbeats, relogin), who is online (PresenceTracker: the signed roster
 /// and presence), which keys are trusted (KeyTrust), the lines (Delivery:
-/// outbox, inbox, offline mail) and where a datagram for a peer goes
-/// (PeerPaths). WireLink owns them, wires them together, and is the one
+/// outbox, inbox, offline mail), where a datagram for a peer goes
+/// (PeerPaths) and the TURN relay for peers no other path reaches
+/// (RelayLink). WireLink owns them, wires them together, and is the one
 /// dispatch of peerd's UDP datagrams: it drops what comes from a stranger,
 /// is oversize, does not parse, is not authentic or does not come from where
 /// it should (counted and summarised by DropLog, so no outsider can make it
-/// log more), and hands the rest to the part whose job it is.
+/// log more), and hands the rest to the part whose job it is. Datagrams
+/// from the TURN server go to RelayLink before any of that (what a peer
+/// sent through it comes back and takes the same way, where only seals from
+/// peers are taken).
 class WireLink
 {
 public:
@@ -120,14 +125,19 @@ private:
     struct Dispatch;
     struct SealedDispatch;
 
-    /// Who sealed the inner message of a seal that opened: indexd (peer empty) or a peer.
+    /// Who sealed the inner message of a seal that opened: indexd (peer empty)
+    /// or a peer, and whether it came through this peerd's relay.
     struct SealSource
     {
         const Endpoint& from;
         std::string peer;
+        bool relayed = false;
     };
 
-    void handleSeal(const Seal& seal, const Endpoint& from);
+    void handleRelayed(std::string_view bytes, const Endpoint& from);
+    bool acceptable(std::string_view bytes, const Endpoint& from);
+    void handleSeal(const Seal& seal, const Endpoint& from, bool relayed);
+    std::vector<Candidate> candidates() const;
     void handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from);
     void peerChanged(const Roster::Change& change);
     bool fromKnownSource(const Endpoint& from) const;
@@ -143,6 +153,7 @@ private:
     PeerSessions _sessions;
     RosterFetcher _fetcher;
     KeyTrust _trust;
+    RelayLink _relay;
     PeerPaths _paths;
     IndexSession _index;
     PresenceTracker _presence;

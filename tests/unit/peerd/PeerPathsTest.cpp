@@ -65,6 +65,14 @@ class PeerPathsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPeerMovedForgetsPath);
     CPPUNIT_TEST(testCandidateEndpointKnownOnlyWithSendersKey);
     CPPUNIT_TEST(testMeetForPeerOfflineIgnored);
+    CPPUNIT_TEST(testProbingWithoutAnswerWantsRelay);
+    CPPUNIT_TEST(testAnswerInTimeWantsNoRelay);
+    CPPUNIT_TEST(testRelayReadyIntroducesSoughtPeersAgain);
+    CPPUNIT_TEST(testRelayedAnswerMakesRouteThroughRelay);
+    CPPUNIT_TEST(testDirectAnswerReplacesRelayedRoute);
+    CPPUNIT_TEST(testRelayRouteSeeksUpgrade);
+    CPPUNIT_TEST(testRelayLostDropsRoutesThroughIt);
+    CPPUNIT_TEST(testRelayedSealKnownByHostAndKey);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -72,6 +80,8 @@ public:
     {
         _timers = std::make_unique<ManualTimers>();
         _sink = RecordingSink();
+        _relay = RecordingSink();
+        _relayWanted = 0;
         _introduced.clear();
         _moved.clear();
         _changes.clear();
@@ -85,10 +95,11 @@ public:
         _bobCipher = SessionCipher::between(_bobKx, _bob, _alice.publicKey(), _aliceKx);
         CPPUNIT_ASSERT(_bobCipher.has_value());
         _paths = std::make_unique<PeerPaths>(
-            *_timers, _sink, *_roster, *_sessions, "alice",
+            *_timers, _sink, _relay, *_roster, *_sessions, "alice",
             PeerPaths::Hooks{[this](const std::string& peer) { _introduced.push_back(peer); },
                              [this](const std::string& peer) { _moved.push_back(peer); },
-                             [this](const std::string& peer, PathKind kind) { _changes.emplace_back(peer, kind); }});
+                             [this](const std::string& peer, PathKind kind) { _changes.emplace_back(peer, kind); },
+                             [this] { ++_relayWanted; }});
     }
 
     void tearDown() override { _paths.reset(); }
@@ -322,6 +333,114 @@ public:
         CPPUNIT_ASSERT(!_paths->knows(kBobHost));
     }
 
+    void testProbingWithoutAnswerWantsRelay()
+    {
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter + PeerPaths::kRelayAfter - PeerPaths::kProbeEvery);
+        CPPUNIT_ASSERT_EQUAL(0, _relayWanted);
+        _timers->advance(PeerPaths::kProbeEvery);
+        CPPUNIT_ASSERT(_relayWanted > 0);
+    }
+
+    void testAnswerInTimeWantsNoRelay()
+    {
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter + PeerPaths::kRelayAfter / 2);
+        _paths->heard("bob", kBobRegistered);
+        _timers->advance(PeerPaths::kSeekFor);
+        CPPUNIT_ASSERT_EQUAL(0, _relayWanted);
+        CPPUNIT_ASSERT(_relay.sent.empty());
+    }
+
+    void testRelayReadyIntroducesSoughtPeersAgain()
+    {
+        _paths->send("bob", line());
+        _timers->advance(PeerPaths::kPunchAfter + PeerPaths::kRelayAfter);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _introduced.size());
+        const std::size_t before = _sink.sent.size();
+        _paths->relayReady();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _introduced.size());
+        CPPUNIT_ASSERT(_sink.sent.size() > before);
+        CPPUNIT_ASSERT(std::holds_alternative<Probe>(open(before)));
+        // The seek starts again from there, and the punch interval counts from that introduction.
+        _timers->advance(PeerPaths::kPunchEvery - 1ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _introduced.size());
+    }
+
+    void testRelayedAnswerMakesRouteThroughRelay()
+    {
+        const Endpoint bobElsewhere = endpoint("198.18.0.12:40001");
+        _paths->meet(Meet{"bob", {{CandidateKind::Reflexive, kBobRegistered}}});
+        _paths->heard("bob", bobElsewhere, true);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Relay);
+        CPPUNIT_ASSERT(_changes.back() == std::make_pair(std::string("bob"), PathKind::Relay));
+        const std::size_t direct = _sink.sent.size();
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT_EQUAL(direct, _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _relay.sent.size());
+        CPPUNIT_ASSERT(_relay.sent[0].to == bobElsewhere);
+        // A probe that came through the relay is answered through it.
+        _paths->probe("bob", Probe{"bob", "alice", {}}, bobElsewhere, true);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _relay.sent.size());
+        CPPUNIT_ASSERT_EQUAL(direct, _sink.sent.size());
+    }
+
+    void testDirectAnswerReplacesRelayedRoute()
+    {
+        _paths->heard("bob", kBobRegistered, true);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Relay);
+        // The same endpoint without the relay is a better path, not the same one.
+        _paths->heard("bob", kBobRegistered);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT(_relay.sent.empty());
+        CPPUNIT_ASSERT(_sink.sent.back().to == kBobRegistered);
+    }
+
+    void testRelayRouteSeeksUpgrade()
+    {
+        _paths->meet(Meet{"bob", {{CandidateKind::Relay, kBobRelay}}});
+        _paths->heard("bob", kBobRelay);
+        _timers->advance(PeerPaths::kSeekFor);
+        const auto introduced = _introduced.size();
+        // Lines keep the route in use, answered on the relay all along.
+        for (auto waited = 0ms; waited < PeerPaths::kUpgradeEvery; waited += 1s) {
+            _paths->send("bob", line());
+            _paths->heard("bob", kBobRelay);
+            _timers->advance(1s);
+        }
+        CPPUNIT_ASSERT_EQUAL(introduced + 1, _introduced.size());
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Relay);
+        _paths->heard("bob", kBobRegistered);
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Direct);
+    }
+
+    void testRelayLostDropsRoutesThroughIt()
+    {
+        _paths->heard("bob", kBobRegistered, true);
+        _paths->relayLost();
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::None);
+        CPPUNIT_ASSERT(_changes.back() == std::make_pair(std::string("bob"), PathKind::None));
+        // A route to bob's own relay goes straight from the socket: losing ours leaves it.
+        _paths->meet(Meet{"bob", {{CandidateKind::Relay, kBobRelay}}});
+        _paths->heard("bob", kBobRelay);
+        _paths->relayLost();
+        CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::Relay);
+    }
+
+    void testRelayedSealKnownByHostAndKey()
+    {
+        const KeyId bobKey = KxKeyPair::idOf(_bobKx.publicKey());
+        _paths->send("bob", line());
+        const std::string* bob = _paths->peerRelayedFrom(endpoint("198.18.0.12:41234"), bobKey);
+        CPPUNIT_ASSERT(bob != nullptr && *bob == "bob");
+        CPPUNIT_ASSERT(_paths->peerRelayedFrom(endpoint("198.18.0.12:41234"), KxKeyPair::idOf(_aliceKx)) == nullptr);
+        CPPUNIT_ASSERT(_paths->peerRelayedFrom(kElsewhere, bobKey) == nullptr);
+        meetWithHost();
+        bob = _paths->peerRelayedFrom(endpoint("10.0.2.2:9"), bobKey);
+        CPPUNIT_ASSERT(bob != nullptr && *bob == "bob");
+    }
+
 private:
     using Changes = std::vector<std::pair<std::string, PathKind>>;
 
@@ -359,6 +478,8 @@ private:
     std::optional<SessionCipher> _bobCipher;
     std::unique_ptr<ManualTimers> _timers;
     RecordingSink _sink;
+    RecordingSink _relay;
+    int _relayWanted = 0;
     std::vector<std::string> _introduced;
     std::vector<std::string> _moved;
     Changes _changes;
