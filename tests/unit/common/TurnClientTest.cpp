@@ -1,5 +1,6 @@
 #include "ChannelData.h"
 #include "TurnClient.h"
+#include "TurnServerScript.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -11,6 +12,7 @@ using peerchat::Endpoint;
 using peerchat::StunMessage;
 using peerchat::TurnClient;
 using peerchat::TurnCredentials;
+using peerchat::test::TurnServerScript;
 using Attribute = StunMessage::Attribute;
 using Method = StunMessage::Method;
 using Kind = StunMessage::Kind;
@@ -25,15 +27,6 @@ const Endpoint kBob = *Endpoint::parse("192.0.2.20:6000");
 const Endpoint kCarol = *Endpoint::parse("192.0.2.30:7000");
 const TurnCredentials kCredentials{"1765000000:alice", "pw"};
 const std::string kRealm = "peerchat";
-
-// The server's error answer to request, unsigned: a test adds to it and signs it.
-StunMessage errorTo(const StunMessage& request, int code, const std::string& reason)
-{
-    StunMessage answer(request.method(), Kind::Error, request.transaction());
-    answer.addAttribute(Attribute::ErrorCode,
-                        std::string{0, 0, static_cast<char>(code / 100), static_cast<char>(code % 100)} + reason);
-    return answer;
-}
 
 } // namespace
 
@@ -62,7 +55,6 @@ public:
     void setUp() override
     {
         _now = TurnClient::TimePoint(1000s);
-        _key = StunMessage::longTermKey(kCredentials.username, kRealm, kCredentials.password);
     }
 
     void testClassifyByFirstByte()
@@ -84,17 +76,17 @@ public:
         CPPUNIT_ASSERT(!first.attribute(Attribute::Username));
         CPPUNIT_ASSERT(!first.hasIntegrity());
 
-        client.receive(unauthorized(first, "nonce-1"), _now);
+        client.receive(_server.unauthorized(first, "nonce-1"), _now);
         const StunMessage second = only(client);
         CPPUNIT_ASSERT(second.method() == Method::Allocate);
         CPPUNIT_ASSERT(second.transaction() != first.transaction());
         CPPUNIT_ASSERT_EQUAL(kCredentials.username, second.attribute(Attribute::Username).value_or(""));
         CPPUNIT_ASSERT_EQUAL(kRealm, second.attribute(Attribute::Realm).value_or(""));
         CPPUNIT_ASSERT_EQUAL(std::string("nonce-1"), second.attribute(Attribute::Nonce).value_or(""));
-        CPPUNIT_ASSERT(second.hasValidIntegrity(_key));
+        CPPUNIT_ASSERT(second.hasValidIntegrity(_server.key()));
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocating);
 
-        client.receive(allocated(second, 600), _now);
+        client.receive(_server.allocated(second, 600), _now);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocated);
         CPPUNIT_ASSERT_EQUAL(kRelayed.toString(), client.relayedEndpoint()->toString());
         CPPUNIT_ASSERT_EQUAL(kMapped.toString(), client.mappedEndpoint()->toString());
@@ -107,15 +99,15 @@ public:
         TurnClient client = allocatedClient();
         client.sendToPeer(kBob, "x", _now);
         const StunMessage bind = only(client);
-        StunMessage stale = errorTo(bind, 438, "Stale Nonce");
+        StunMessage stale = TurnServerScript::errorTo(bind, 438, "Stale Nonce");
         stale.addString(Attribute::Nonce, "nonce-2");
         client.receive(stale.encode(), _now);
 
         const StunMessage retry = only(client);
         CPPUNIT_ASSERT(retry.method() == Method::ChannelBind);
         CPPUNIT_ASSERT_EQUAL(std::string("nonce-2"), retry.attribute(Attribute::Nonce).value_or(""));
-        CPPUNIT_ASSERT(retry.hasValidIntegrity(_key));
-        client.receive(success(retry), _now);
+        CPPUNIT_ASSERT(retry.hasValidIntegrity(_server.key()));
+        client.receive(_server.success(retry), _now);
         CPPUNIT_ASSERT(client.channelBound(kBob));
     }
 
@@ -123,8 +115,8 @@ public:
     {
         TurnClient client(kServer, kCredentials);
         client.allocate(_now);
-        client.receive(unauthorized(only(client), "nonce-1"), _now);
-        client.receive(unauthorized(only(client), "nonce-1"), _now);
+        client.receive(_server.unauthorized(only(client), "nonce-1"), _now);
+        client.receive(_server.unauthorized(only(client), "nonce-1"), _now);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Failed);
         CPPUNIT_ASSERT_MESSAGE(client.error(), client.error().find("refused the credentials for 1765000000:alice")
                                                    != std::string::npos);
@@ -160,12 +152,12 @@ public:
     {
         TurnClient client(kServer, kCredentials);
         client.allocate(_now);
-        client.receive(unauthorized(only(client), "nonce-1"), _now);
+        client.receive(_server.unauthorized(only(client), "nonce-1"), _now);
         const StunMessage request = only(client);
 
         StunMessage otherId = StunMessage::make(Method::Allocate, Kind::Success);
         otherId.addXorAddress(Attribute::XorRelayedAddress, kBob);
-        client.receive(otherId.encode(&_key, true), _now);
+        client.receive(otherId.encode(&_server.key(), true), _now);
 
         StunMessage unsigned_(Method::Allocate, Kind::Success, request.transaction());
         unsigned_.addXorAddress(Attribute::XorRelayedAddress, kBob);
@@ -174,20 +166,20 @@ public:
         const std::string wrongKey = StunMessage::longTermKey(kCredentials.username, kRealm, "guess");
         client.receive(unsigned_.encode(&wrongKey, true), _now);
 
-        std::string badFingerprint = allocated(request, 600);
+        std::string badFingerprint = _server.allocated(request, 600);
         badFingerprint.back() ^= 1;
         client.receive(badFingerprint, _now);
 
         StunMessage wrongMethod(Method::Refresh, Kind::Success, request.transaction());
-        client.receive(wrongMethod.encode(&_key), _now);
+        client.receive(wrongMethod.encode(&_server.key()), _now);
 
-        client.receive(errorTo(request, 403, "Forbidden").encode(), _now);
+        client.receive(TurnServerScript::errorTo(request, 403, "Forbidden").encode(), _now);
 
         client.receive("\x01\x01garbage", _now);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t{7}, client.dropped());
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocating);
 
-        client.receive(allocated(request, 600), _now);
+        client.receive(_server.allocated(request, 600), _now);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocated);
         CPPUNIT_ASSERT_EQUAL(kRelayed.toString(), client.relayedEndpoint()->toString());
     }
@@ -201,10 +193,10 @@ public:
         CPPUNIT_ASSERT(bind.method() == Method::ChannelBind);
         CPPUNIT_ASSERT_EQUAL(std::string("\x40\x00\x00\x00", 4), bind.attribute(Attribute::ChannelNumber).value_or(""));
         CPPUNIT_ASSERT_EQUAL(kBob.toString(), bind.xorAddress(Attribute::XorPeerAddress)->toString());
-        CPPUNIT_ASSERT(bind.hasValidIntegrity(_key));
+        CPPUNIT_ASSERT(bind.hasValidIntegrity(_server.key()));
         CPPUNIT_ASSERT(!client.channelBound(kBob));
 
-        client.receive(success(bind), _now);
+        client.receive(_server.success(bind), _now);
         CPPUNIT_ASSERT(client.channelBound(kBob));
         CPPUNIT_ASSERT(client.permitted(kBob.host()));
         const auto flushed = client.takeDatagrams();
@@ -232,7 +224,7 @@ public:
         TurnClient client = allocatedClient();
         client.sendToPeer(kBob, "lost", _now);
         const StunMessage bind = only(client);
-        client.receive(errorTo(bind, 403, "Forbidden IP").encode(&_key), _now);
+        client.receive(TurnServerScript::errorTo(bind, 403, "Forbidden IP").encode(&_server.key()), _now);
         CPPUNIT_ASSERT(!client.channelBound(kBob));
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocated);
         CPPUNIT_ASSERT(client.takeDatagrams().empty());
@@ -240,7 +232,7 @@ public:
         client.sendToPeer(kBob, "next", _now);
         const StunMessage again = only(client);
         CPPUNIT_ASSERT_EQUAL(std::string("\x40\x01\x00\x00", 4), again.attribute(Attribute::ChannelNumber).value_or(""));
-        client.receive(success(again), _now);
+        client.receive(_server.success(again), _now);
         CPPUNIT_ASSERT_EQUAL((ChannelData{0x4001, "next"}.encode()), onlyBytes(client));
     }
 
@@ -248,7 +240,7 @@ public:
     {
         TurnClient client = allocatedClient();
         client.sendToPeer(kBob, "x", _now);
-        client.receive(success(only(client)), _now);
+        client.receive(_server.success(only(client)), _now);
         client.takeDatagrams();
 
         const auto viaChannel = client.receive(ChannelData{0x4000, "seal,1"}.encode(), _now);
@@ -279,7 +271,7 @@ public:
         TurnClient client = allocatedClient(120);
         const auto start = _now;
         client.sendToPeer(kBob, "x", start);
-        client.receive(success(only(client)), start);
+        client.receive(_server.success(only(client)), start);
         client.takeDatagrams();
 
         // A lifetime of 120 s is refreshed halfway, at 60 s.
@@ -290,8 +282,8 @@ public:
         const StunMessage refresh = only(client);
         CPPUNIT_ASSERT(refresh.method() == Method::Refresh);
         CPPUNIT_ASSERT_EQUAL(600u, refresh.uint32(Attribute::Lifetime).value_or(0));
-        CPPUNIT_ASSERT(refresh.hasValidIntegrity(_key));
-        client.receive(success(refresh, 600), start + 60s);
+        CPPUNIT_ASSERT(refresh.hasValidIntegrity(_server.key()));
+        client.receive(_server.success(refresh, 600), start + 60s);
         // 600 s granted: refreshed a minute before the end.
         CPPUNIT_ASSERT(client.nextWakeup() == start + 240s);
 
@@ -300,14 +292,14 @@ public:
         const StunMessage permission = only(client);
         CPPUNIT_ASSERT(permission.method() == Method::CreatePermission);
         CPPUNIT_ASSERT(permitsHost(permission, kBob));
-        client.receive(success(permission), start + 240s);
+        client.receive(_server.success(permission), start + 240s);
         CPPUNIT_ASSERT(client.nextWakeup() == start + 480s);
         client.tick(start + 540s);
         const auto due = client.takeDatagrams();
         CPPUNIT_ASSERT_EQUAL(std::size_t{2}, due.size());
         CPPUNIT_ASSERT(StunMessage::decode(due[0])->method() == Method::CreatePermission);
         CPPUNIT_ASSERT(StunMessage::decode(due[1])->method() == Method::ChannelBind);
-        for (const std::string& request : due) client.receive(success(*StunMessage::decode(request)), start + 540s);
+        for (const std::string& request : due) client.receive(_server.success(*StunMessage::decode(request)), start + 540s);
         client.tick(start + 600s);
         CPPUNIT_ASSERT(only(client).method() == Method::Refresh);
     }
@@ -322,7 +314,7 @@ public:
         client.permit(kCarol.host(), _now);
         CPPUNIT_ASSERT(client.takeDatagrams().empty());
         CPPUNIT_ASSERT(!client.permitted(kCarol.host()));
-        client.receive(success(request), _now);
+        client.receive(_server.success(request), _now);
         CPPUNIT_ASSERT(client.permitted(kCarol.host()));
     }
 
@@ -335,7 +327,7 @@ public:
         CPPUNIT_ASSERT(request.method() == Method::Refresh);
         CPPUNIT_ASSERT_EQUAL(0u, request.uint32(Attribute::Lifetime).value_or(1));
         CPPUNIT_ASSERT(!client.sendToPeer(kBob, "x", _now));
-        client.receive(success(request, 0), _now);
+        client.receive(_server.success(request, 0), _now);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Released);
         CPPUNIT_ASSERT(!client.nextWakeup());
     }
@@ -345,7 +337,7 @@ public:
         TurnClient client = allocatedClient();
         client.tick(_now + 540s);
         const StunMessage refresh = only(client);
-        client.receive(unauthorized(refresh, "nonce-9"), _now + 540s);
+        client.receive(_server.unauthorized(refresh, "nonce-9"), _now + 540s);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Failed);
         CPPUNIT_ASSERT_MESSAGE(client.error(), client.error().find("when refreshing") != std::string::npos);
         CPPUNIT_ASSERT(!client.relayedEndpoint());
@@ -361,13 +353,7 @@ private:
         return request.attribute(Attribute::XorPeerAddress) == expected.attribute(Attribute::XorPeerAddress);
     }
 
-    StunMessage only(TurnClient& client)
-    {
-        const auto decoded = StunMessage::decode(onlyBytes(client));
-        CPPUNIT_ASSERT_MESSAGE(decoded.error(), decoded.ok());
-        CPPUNIT_ASSERT(decoded->kind() == Kind::Request);
-        return *decoded;
-    }
+    StunMessage only(TurnClient& client) { return TurnServerScript::request(onlyBytes(client)); }
 
     std::string onlyBytes(TurnClient& client)
     {
@@ -376,42 +362,18 @@ private:
         return datagrams.front();
     }
 
-    std::string unauthorized(const StunMessage& request, const std::string& nonce)
-    {
-        StunMessage answer = errorTo(request, 401, "Unauthorized");
-        answer.addString(Attribute::Realm, kRealm);
-        answer.addString(Attribute::Nonce, nonce);
-        return answer.encode(nullptr, true);
-    }
-
-    std::string allocated(const StunMessage& request, std::uint32_t lifetime)
-    {
-        StunMessage answer(Method::Allocate, Kind::Success, request.transaction());
-        answer.addXorAddress(Attribute::XorRelayedAddress, kRelayed);
-        answer.addXorAddress(Attribute::XorMappedAddress, kMapped);
-        answer.addUint32(Attribute::Lifetime, lifetime);
-        return answer.encode(&_key, true);
-    }
-
-    std::string success(const StunMessage& request, std::optional<std::uint32_t> lifetime = std::nullopt)
-    {
-        StunMessage answer(request.method(), Kind::Success, request.transaction());
-        if (lifetime) answer.addUint32(Attribute::Lifetime, *lifetime);
-        return answer.encode(&_key, true);
-    }
-
     TurnClient allocatedClient(std::uint32_t lifetime = 600)
     {
         TurnClient client(kServer, kCredentials);
         client.allocate(_now);
-        client.receive(unauthorized(only(client), "nonce-1"), _now);
-        client.receive(allocated(only(client), lifetime), _now);
+        client.receive(_server.unauthorized(only(client), "nonce-1"), _now);
+        client.receive(_server.allocated(only(client), lifetime), _now);
         CPPUNIT_ASSERT(client.state() == TurnClient::State::Allocated);
         return client;
     }
 
     TurnClient::TimePoint _now;
-    std::string _key;
+    TurnServerScript _server{kCredentials, kRealm, kRelayed, kMapped};
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(TurnClientTest);
