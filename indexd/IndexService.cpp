@@ -76,6 +76,12 @@ IndexService::IndexService(const IndexSettings& settings)
                     settings.rateTableSize)
 {
     auto& log = Poco::Logger::get("IndexService");
+    if (!settings.turnHost.empty()) {
+        _relay = std::make_unique<TurnRelay>(
+            TurnRelay::open(settings.turnHost, settings.turnPort, settings.turnSecretFile));
+        log.information("TURN relay at %s (--turn %s): peerchat/3 users get credentials for it, valid %d hours",
+                        _relay->server().toString(), settings.turnHost, static_cast<int>(TurnRelay::kTtl.count()));
+    }
     if (const std::size_t dropped = _database->droppedPlaintextLines(); dropped > 0)
         log.warning("dropped %z offline lines an older indexd kept in plaintext in %s: indexd now keeps only letters "
                     "sealed to their recipients, and their senders still hold those lines",
@@ -116,7 +122,7 @@ IndexService::IndexService(const IndexSettings& settings)
                                              &LoginHandler::systemMilliseconds);
     _handler = std::make_unique<LoginHandler>(
         LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, *_sealed, _identity,
-                            *_out},
+                            *_out, _relay.get()},
         RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
 
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });

@@ -15,6 +15,7 @@
 #include "RosterListener.h"
 #include "SealedSender.h"
 #include "FaultySink.h"
+#include "TurnRelay.h"
 #include "UdpChannel.h"
 
 #include <chrono>
@@ -82,6 +83,7 @@ private:
     std::unique_ptr<UdpChannel> _udp;
     std::unique_ptr<FaultySink> _faulty;  ///< in front of _udp when --faults asks
     DatagramSink* _out = nullptr;         ///< where datagrams go: _faulty or _udp
+    std::unique_ptr<TurnRelay> _relay;    ///< with --turn only
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<Broadcaster> _broadcaster;
 };
