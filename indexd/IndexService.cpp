@@ -68,6 +68,7 @@ std::uint16_t rosterPort(const std::unique_ptr<RosterListener>& listener)
 
 IndexService::IndexService(const IndexSettings& settings)
     : _settings(settings),
+      _relay(openRelay(settings)),
       _identity(loadIdentity(settings)),
       _database(openDatabase(settings)),
       _limiter(static_cast<double>(settings.loginRate), 2.0 * static_cast<double>(settings.loginRate),
@@ -76,12 +77,6 @@ IndexService::IndexService(const IndexSettings& settings)
                     settings.rateTableSize)
 {
     auto& log = Poco::Logger::get("IndexService");
-    if (!settings.turnHost.empty()) {
-        _relay = std::make_unique<TurnRelay>(
-            TurnRelay::open(settings.turnHost, settings.turnPort, settings.turnSecretFile));
-        log.information("TURN relay at %s (--turn %s): peerchat/3 users get credentials for it, valid %d hours",
-                        _relay->server().toString(), settings.turnHost, static_cast<int>(TurnRelay::kTtl.count()));
-    }
     if (const std::size_t dropped = _database->droppedPlaintextLines(); dropped > 0)
         log.warning("dropped %z offline lines an older indexd kept in plaintext in %s: indexd now keeps only letters "
                     "sealed to their recipients, and their senders still hold those lines",
@@ -153,6 +148,17 @@ std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::u
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }
+}
+
+std::unique_ptr<TurnRelay> IndexService::openRelay(const IndexSettings& settings)
+{
+    if (settings.turnHost.empty()) return nullptr;
+    auto relay =
+        std::make_unique<TurnRelay>(TurnRelay::open(settings.turnHost, settings.turnPort, settings.turnSecretFile));
+    Poco::Logger::get("IndexService")
+        .information("TURN relay at %s (--turn %s): peerchat/3 users get credentials for it, valid %d hours",
+                     relay->server().toString(), settings.turnHost, static_cast<int>(TurnRelay::kTtl.count()));
+    return relay;
 }
 
 IndexIdentity IndexService::loadIdentity(const IndexSettings& settings)

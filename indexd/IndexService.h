@@ -61,12 +61,16 @@ public:
 private:
     std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag,
                                            RosterListener::ConnectionObserver observer);
+    static std::unique_ptr<TurnRelay> openRelay(const IndexSettings& settings);
     static IndexIdentity loadIdentity(const IndexSettings& settings);
     static std::unique_ptr<IndexDatabase> openDatabase(const IndexSettings& settings);
     /// Runs task every period on the loop, for as long as the loop runs.
     void every(std::chrono::milliseconds period, const std::function<void()>& task);
 
     IndexSettings _settings;
+    /// With --turn only; first, so that a relay that cannot be used stops
+    /// indexd before it makes a key or a database.
+    std::unique_ptr<TurnRelay> _relay;
     IndexIdentity _identity;
     EventLoop _loop;
     Directory _directory;
@@ -83,7 +87,6 @@ private:
     std::unique_ptr<UdpChannel> _udp;
     std::unique_ptr<FaultySink> _faulty;  ///< in front of _udp when --faults asks
     DatagramSink* _out = nullptr;         ///< where datagrams go: _faulty or _udp
-    std::unique_ptr<TurnRelay> _relay;    ///< with --turn only
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<Broadcaster> _broadcaster;
 };
