@@ -31,17 +31,18 @@ namespace peerchat {
 /// per identity), Broadcaster and MailCarrier, the roster ports (the seed
 /// and .NET ones in legacy mode only, whose connections prove plain logins),
 /// the Directory they share, the database with the offline Mailbox and the
-/// KeyRegistry, and periodic tasks: one expires silent peerchat users, one
-/// (legacy mode) forgets unproven plain logins, one resends unacked offline
-/// letters, one expires old offline letters, one logs what was dropped.
+/// KeyRegistry, with --turn the TurnRelay users get credentials for, and
+/// periodic tasks: one expires silent peerchat users, one (legacy mode)
+/// forgets unproven plain logins, one resends unacked offline letters, one
+/// expires old offline letters, one logs what was dropped.
 class IndexService : public DaemonService
 {
 public:
-    /// Loads (or creates) the identity key, opens the database and binds
-    /// every socket; throws Poco::Exception with a message for a person
-    /// ("cannot listen on UDP 0.0.0.0:9400: address in use; ...", "... chmod
-    /// 600 ...") when the key cannot be used, the database cannot be opened
-    /// or a socket bound.
+    /// Opens the TURN relay (with --turn), loads (or creates) the identity
+    /// key, opens the database and binds every socket; throws Poco::Exception
+    /// with a message for a person ("cannot listen on UDP 0.0.0.0:9400:
+    /// address in use; ...", "... chmod 600 ...") when the relay or the key
+    /// cannot be used, the database cannot be opened or a socket bound.
     explicit IndexService(const IndexSettings& settings);
     ~IndexService() override;
     IndexService(const IndexService&) = delete;

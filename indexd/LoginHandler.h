@@ -47,11 +47,11 @@ struct RosterPorts
 /// presence to the Broadcaster, letters to the MailCarrier, punches to the
 /// Introducer. With a TURN relay, each welcome of a peerchat/3 user is
 /// followed by a sealed Turn, and an alive is answered with a new one once
-/// the last is half spent (TurnRelay). A user whose NAT rebound (a seal of its session from another
-/// endpoint) is moved there and announced. Anything else is
-/// dropped, never answered and never stored; drops and refusals are counted
-/// (DropCounter) and logged at debug level only, so that nobody can make
-/// indexd log a line per datagram, and reportDrops() sums them up.
+/// the last is half spent (TurnRelay). A user whose NAT rebound (a seal of
+/// its session from another endpoint) is moved there and announced. Anything
+/// else is dropped, never answered and never stored; drops and refusals are
+/// counted (DropCounter) and logged at debug level only, so that nobody can
+/// make indexd log a line per datagram, and reportDrops() sums them up.
 class LoginHandler
 {
 public:
@@ -80,7 +80,7 @@ public:
 
     /// legacy lets seed and .NET clients log in; clock tells the time of each
     /// datagram and expiry sweep, wallClock the time login nonces are stamped
-    /// with (tests pass fake ones).
+    /// with and TURN credentials expire by (tests pass fake ones).
     LoginHandler(Parts parts, RosterPorts ports, bool legacy, Clock clock = &std::chrono::steady_clock::now,
                  WallClock wallClock = &systemMilliseconds);
 

@@ -90,6 +90,10 @@ LockedSecret<TurnRelay::Secret> TurnRelay::readSecret(const std::string& path)
     if (size > kMaxSecretBytes)
         throw Poco::DataFormatException("the TURN secret file " + path + " holds more than "
                                         + std::to_string(kMaxSecretBytes) + " bytes; " + fixOf(path));
+    // coturn's static-auth-secret is one line of its configuration: a file of
+    // more lines is not the secret (a wrong path, or a configuration file).
+    if (std::memchr(text->data(), '\n', size) || std::memchr(text->data(), '\r', size))
+        throw Poco::DataFormatException("the TURN secret file " + path + " holds more than one line; " + fixOf(path));
     LockedSecret<Secret> secret;
     std::memcpy(secret->bytes.data(), text->data(), size);
     secret->size = size;

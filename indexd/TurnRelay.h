@@ -51,7 +51,7 @@ public:
     /// break. Throws Poco::Exception with a message for a person, naming path
     /// and what to do, when the file is missing or unreadable, not a regular
     /// file, readable or writable by group or others ("chmod 600 PATH"),
-    /// empty, or longer than kMaxSecretBytes.
+    /// empty, longer than kMaxSecretBytes, or of more than one line.
     static LockedSecret<Secret> readSecret(const std::string& path);
 
     /// The relay's numeric endpoint.

@@ -37,7 +37,7 @@ class TurnRelayTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(TurnRelayTest);
     CPPUNIT_TEST(testReadSecretDropsOneTrailingLineBreak);
     CPPUNIT_TEST(testReadSecretRefusesFileOthersCanRead);
-    CPPUNIT_TEST(testReadSecretRefusesMissingEmptyAndOversizeFiles);
+    CPPUNIT_TEST(testReadSecretRefusesMissingEmptyOversizeAndManyLines);
     CPPUNIT_TEST(testReadSecretRefusesDirectory);
     CPPUNIT_TEST(testOpenResolvesHostToNumericEndpoint);
     CPPUNIT_TEST(testOpenRefusesHostThatDoesNotResolve);
@@ -51,7 +51,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("abc"), textOf(TurnRelay::readSecret(write("abc\n"))));
         CPPUNIT_ASSERT_EQUAL(std::string("abc"), textOf(TurnRelay::readSecret(write("abc"))));
         CPPUNIT_ASSERT_EQUAL(std::string("abc"), textOf(TurnRelay::readSecret(write("abc\r\n"))));
-        CPPUNIT_ASSERT_EQUAL(std::string(" a b\n"), textOf(TurnRelay::readSecret(write(" a b\n\n"))));
+        CPPUNIT_ASSERT_EQUAL(std::string(" a b "), textOf(TurnRelay::readSecret(write(" a b \n"))));
         const std::string longest(TurnRelay::kMaxSecretBytes, 'x');
         CPPUNIT_ASSERT_EQUAL(longest, textOf(TurnRelay::readSecret(write(longest + "\n"))));
     }
@@ -67,7 +67,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("abc"), textOf(TurnRelay::readSecret(write("abc\n", 0400))));
     }
 
-    void testReadSecretRefusesMissingEmptyAndOversizeFiles()
+    void testReadSecretRefusesMissingEmptyOversizeAndManyLines()
     {
         const std::string missing = _dir.file("missing");
         CPPUNIT_ASSERT(refusal(missing).find("cannot read the TURN secret file " + missing) != std::string::npos);
@@ -77,6 +77,10 @@ public:
         }
         const std::string oversize = write(std::string(TurnRelay::kMaxSecretBytes + 1, 'x') + "\n");
         CPPUNIT_ASSERT_MESSAGE(refusal(oversize), refusal(oversize).find("more than 256 bytes") != std::string::npos);
+        for (const std::string& lines : {std::string("abc\n\n"), std::string("abc\ndef\n"), std::string("a\rb")}) {
+            const std::string path = write(lines);
+            CPPUNIT_ASSERT_MESSAGE(refusal(path), refusal(path).find("more than one line") != std::string::npos);
+        }
     }
 
     void testReadSecretRefusesDirectory()
