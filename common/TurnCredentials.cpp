@@ -18,9 +18,11 @@ std::string usernameOf(const std::string& name, std::uint64_t expiry)
 
 } // namespace
 
-TurnKey TurnCredentials::key(const std::string& secret, const std::string& name, std::uint64_t expiry)
+TurnKey TurnCredentials::key(std::string_view secret, const std::string& name, std::uint64_t expiry)
 {
-    Poco::HMACEngine<Poco::SHA1Engine> hmac(secret);
+    // From the bytes in place: indexd keeps the secret in locked memory, and a
+    // std::string of it would leave a copy on the heap.
+    Poco::HMACEngine<Poco::SHA1Engine> hmac(secret.data(), secret.size());
     hmac.update(usernameOf(name, expiry));
     const Poco::DigestEngine::Digest& digest = hmac.digest();
     TurnKey key{};
@@ -38,7 +40,7 @@ TurnCredentials TurnCredentials::of(const std::string& name, std::uint64_t expir
     return TurnCredentials{usernameOf(name, expiry), text.str()};
 }
 
-TurnCredentials TurnCredentials::mint(const std::string& secret, const std::string& name,
+TurnCredentials TurnCredentials::mint(std::string_view secret, const std::string& name,
                                       std::chrono::system_clock::time_point expiry)
 {
     const auto seconds =

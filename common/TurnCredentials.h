@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace peerchat {
 
@@ -25,11 +26,11 @@ struct TurnCredentials
 
     /// The key of name's credential valid until expiry (unix seconds), under
     /// the secret coturn was given: what indexd hands out (Turn).
-    static TurnKey key(const std::string& secret, const std::string& name, std::uint64_t expiry);
+    static TurnKey key(std::string_view secret, const std::string& name, std::uint64_t expiry);
     /// The credential a key stands for: what peerd makes of a Turn.
     static TurnCredentials of(const std::string& name, std::uint64_t expiry, const TurnKey& key);
     /// Credentials for name valid until expiry, under the secret coturn was given.
-    static TurnCredentials mint(const std::string& secret, const std::string& name,
+    static TurnCredentials mint(std::string_view secret, const std::string& name,
                                 std::chrono::system_clock::time_point expiry);
 };
 

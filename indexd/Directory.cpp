@@ -140,6 +140,11 @@ std::size_t Directory::setCandidates(const std::string& name, const std::vector<
     return kept.size();
 }
 
+void Directory::setTurnExpiry(const std::string& name, std::uint64_t expiry)
+{
+    if (auto it = _byName.find(name); it != _byName.end()) it->second.turnExpiry = expiry;
+}
+
 bool Directory::heardFrom(const std::string& name, const Endpoint& source, TimePoint now)
 {
     auto it = _byName.find(name);

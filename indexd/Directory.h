@@ -31,6 +31,10 @@ struct OnlineUser
     /// A peerchat/3 user's host and relay candidates, from its last alive
     /// that carried them (Directory::setCandidates); its reflexive one is endpoint.
     std::vector<Candidate> candidates{};
+    /// EXPIRY (unix seconds) of the TURN credential last sent to this
+    /// peerchat/3 user (Directory::setTurnExpiry), 0 for none: one integer,
+    /// so that renewing credentials needs no timer and no table of its own.
+    std::uint64_t turnExpiry = 0;
 };
 
 /// What a peerchat/3 user's auth established: its keys, and indexd's
@@ -145,6 +149,10 @@ public:
     /// the registered endpoint indexd sees itself. Returns how many were kept;
     /// nothing is kept for a name not online.
     std::size_t setCandidates(const std::string& name, const std::vector<Candidate>& candidates);
+
+    /// Notes that name was sent a TURN credential valid until expiry (unix
+    /// seconds); nothing for a name not online.
+    void setTurnExpiry(const std::string& name, std::uint64_t expiry);
 
     /// True when candidate may be kept: a host or relay candidate at an
     /// address a datagram can be sent to (not the wildcard, multicast or

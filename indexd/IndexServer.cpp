@@ -15,7 +15,8 @@ IndexServer::IndexServer()
            "file and a flag; flags win.",
            "Runs in the foreground until SIGTERM or SIGINT. Exit codes: 0 stopped by a signal, 64 bad command line "
            "or settings, 69 the identity key could not be read or made (or other users can read it), a socket "
-           "could not be bound or the database opened."})
+           "could not be bound, the database opened, the --turn host resolved or the --turn-secret-file read (or "
+           "other users can read it)."})
 {
 }
 

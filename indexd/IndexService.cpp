@@ -68,6 +68,7 @@ std::uint16_t rosterPort(const std::unique_ptr<RosterListener>& listener)
 
 IndexService::IndexService(const IndexSettings& settings)
     : _settings(settings),
+      _relay(openRelay(settings)),
       _identity(loadIdentity(settings)),
       _database(openDatabase(settings)),
       _limiter(static_cast<double>(settings.loginRate), 2.0 * static_cast<double>(settings.loginRate),
@@ -116,7 +117,7 @@ IndexService::IndexService(const IndexSettings& settings)
                                              &LoginHandler::systemMilliseconds);
     _handler = std::make_unique<LoginHandler>(
         LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, *_sealed, _identity,
-                            *_out},
+                            *_out, _relay.get()},
         RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
 
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });
@@ -147,6 +148,17 @@ std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::u
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }
+}
+
+std::unique_ptr<TurnRelay> IndexService::openRelay(const IndexSettings& settings)
+{
+    if (settings.turnHost.empty()) return nullptr;
+    auto relay =
+        std::make_unique<TurnRelay>(TurnRelay::open(settings.turnHost, settings.turnPort, settings.turnSecretFile));
+    Poco::Logger::get("IndexService")
+        .information("TURN relay at %s (--turn %s): peerchat/3 users get credentials for it, valid %d hours",
+                     relay->server().toString(), settings.turnHost, static_cast<int>(TurnRelay::kTtl.count()));
+    return relay;
 }
 
 IndexIdentity IndexService::loadIdentity(const IndexSettings& settings)

@@ -15,6 +15,7 @@
 #include "RosterListener.h"
 #include "SealedSender.h"
 #include "FaultySink.h"
+#include "TurnRelay.h"
 #include "UdpChannel.h"
 
 #include <chrono>
@@ -30,17 +31,18 @@ namespace peerchat {
 /// per identity), Broadcaster and MailCarrier, the roster ports (the seed
 /// and .NET ones in legacy mode only, whose connections prove plain logins),
 /// the Directory they share, the database with the offline Mailbox and the
-/// KeyRegistry, and periodic tasks: one expires silent peerchat users, one
-/// (legacy mode) forgets unproven plain logins, one resends unacked offline
-/// letters, one expires old offline letters, one logs what was dropped.
+/// KeyRegistry, with --turn the TurnRelay users get credentials for, and
+/// periodic tasks: one expires silent peerchat users, one (legacy mode)
+/// forgets unproven plain logins, one resends unacked offline letters, one
+/// expires old offline letters, one logs what was dropped.
 class IndexService : public DaemonService
 {
 public:
-    /// Loads (or creates) the identity key, opens the database and binds
-    /// every socket; throws Poco::Exception with a message for a person
-    /// ("cannot listen on UDP 0.0.0.0:9400: address in use; ...", "... chmod
-    /// 600 ...") when the key cannot be used, the database cannot be opened
-    /// or a socket bound.
+    /// Opens the TURN relay (with --turn), loads (or creates) the identity
+    /// key, opens the database and binds every socket; throws Poco::Exception
+    /// with a message for a person ("cannot listen on UDP 0.0.0.0:9400:
+    /// address in use; ...", "... chmod 600 ...") when the relay or the key
+    /// cannot be used, the database cannot be opened or a socket bound.
     explicit IndexService(const IndexSettings& settings);
     ~IndexService() override;
     IndexService(const IndexService&) = delete;
@@ -60,12 +62,16 @@ public:
 private:
     std::unique_ptr<RosterListener> listen(RosterFormat format, std::uint16_t port, const std::string& flag,
                                            RosterListener::ConnectionObserver observer);
+    static std::unique_ptr<TurnRelay> openRelay(const IndexSettings& settings);
     static IndexIdentity loadIdentity(const IndexSettings& settings);
     static std::unique_ptr<IndexDatabase> openDatabase(const IndexSettings& settings);
     /// Runs task every period on the loop, for as long as the loop runs.
     void every(std::chrono::milliseconds period, const std::function<void()>& task);
 
     IndexSettings _settings;
+    /// With --turn only; first, so that a relay that cannot be used stops
+    /// indexd before it makes a key or a database.
+    std::unique_ptr<TurnRelay> _relay;
     IndexIdentity _identity;
     EventLoop _loop;
     Directory _directory;

@@ -4,6 +4,8 @@
 #include "KeyFile.h"
 #include "SettingsReader.h"
 
+#include <charconv>
+
 namespace peerchat {
 
 namespace {
@@ -13,6 +15,39 @@ constexpr std::uint64_t kDayMs = 24 * 3600 * 1000;
 // Bounds of the mailbox's limits: past these a setting is surely a typo.
 constexpr std::uint64_t kMaxMailLines = 1000000;
 constexpr std::uint64_t kMaxMailBytes = 1024 * 1024 * kMebibyte;
+
+// Reads --turn HOST:PORT ("[2001:db8::1]:3478" for an IPv6 address) and
+// --turn-secret-file into s: both or neither. The host is resolved and the
+// file read when the service starts (TurnRelay::open).
+void readTurn(SettingsReader& reader, IndexSettings& s)
+{
+    const std::string server = reader.text("indexd.turn", "");
+    s.turnSecretFile = reader.text("indexd.turnSecretFile", "");
+    if (!server.empty()) {
+        const std::size_t colon = server.rfind(':');
+        std::string host = colon == std::string::npos ? "" : server.substr(0, colon);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        const char* end = server.data() + server.size();
+        unsigned port = 0;
+        const auto parsed = std::from_chars(colon == std::string::npos ? end : server.data() + colon + 1, end, port);
+        if (host.empty() || parsed.ec != std::errc() || parsed.ptr != end || port < 1 || port > 65535)
+            reader.fail("indexd.turn", "must be HOST:PORT with PORT 1..65535, such as turn.example.org:3478 or "
+                                       "[2001:db8::1]:3478, got '" + server + "'");
+        else {
+            s.turnHost = host;
+            s.turnPort = static_cast<std::uint16_t>(port);
+        }
+    }
+    // Absolute, as --key: with --daemon indexd runs from /.
+    if (!s.turnSecretFile.empty() && s.turnSecretFile.rfind('/', 0) != 0)
+        reader.fail("indexd.turnSecretFile", "must be an absolute path, got '" + s.turnSecretFile + "'");
+    if (server.empty() && !s.turnSecretFile.empty())
+        reader.fail("indexd.turnSecretFile",
+                    "needs --turn HOST:PORT, the TURN server its secret is for; give both or neither");
+    if (!server.empty() && s.turnSecretFile.empty())
+        reader.fail("indexd.turn", "needs --turn-secret-file FILE, the file holding the TURN server's "
+                                   "static-auth-secret; give both or neither");
+}
 
 } // namespace
 
@@ -65,6 +100,13 @@ const std::vector<SettingKey>& IndexSettings::keys()
         {"indexd.legacy", "legacy", "true|false",
          "let seed and .NET clients log in without authentication, and open their roster ports (default false)",
          true},
+        {"indexd.turn", "turn", "HOST:PORT",
+         "the TURN relay (coturn with use-auth-secret) peerchat/3 users fall back to behind symmetric NATs; each is "
+         "sent credentials for it after its login, valid 12 hours; HOST is resolved once, at start (default none: no "
+         "relay; needs --turn-secret-file)"},
+        {"indexd.turnSecretFile", "turn-secret-file", "FILE",
+         "the file holding the relay's static-auth-secret (one line, an absolute path, mode 0600), which the "
+         "credentials are made with (default none; needs --turn)"},
         {"indexd.loginRate", "login-rate", "N",
          "unauthenticated datagrams (hello, auth, seed logins, seals that do not open) taken per second from one "
          "address, twice that in a burst; more are dropped (default 20)"},
@@ -120,6 +162,7 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     if (s.keyPath.rfind('/', 0) != 0)
         reader.fail("indexd.key", "must be an absolute path, got '" + s.keyPath + "'");
     s.legacy = reader.flag("indexd.legacy", false);
+    readTurn(reader, s);
     s.loginRate = reader.number("indexd.loginRate", 20, 1, 1000000);
     s.rateTableSize = reader.number("indexd.rateTableSize", 65536, 1, 16777216);
     s.loginsPerMinute = reader.number("indexd.loginsPerMinute", 6, 1, 1000000);

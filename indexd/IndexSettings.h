@@ -46,6 +46,9 @@ struct IndexSettings
     std::chrono::milliseconds redeliverEvery{0}; ///< unacked offline lines go out again after this
     std::string keyPath;                         ///< indexd's identity key file (KeyFile)
     bool legacy = false;                         ///< seed and .NET clients may log in, unauthenticated
+    std::string turnHost;                        ///< the TURN relay's host as written; empty: no relay
+    std::uint16_t turnPort = 0;                  ///< the TURN relay's port (with turnHost)
+    std::string turnSecretFile;                  ///< the file of the relay's static-auth-secret (with turnHost)
     std::uint64_t loginRate = 0;                 ///< unauthenticated datagrams per second per address
     std::size_t rateTableSize = 0;               ///< addresses (identity keys) each rate limiter tracks at most
     std::uint64_t loginsPerMinute = 0;           ///< announced logins per identity key (plain: per address)

@@ -260,6 +260,9 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
                     _parts.identity.kx().publicKey(), Signature{}};
     welcome.sig = _parts.identity.sign(SignedStatement::welcome(welcome, auth.nonce));
     answer(welcome, source, request);
+    // After every welcome, a repeated one included: the peerd that asked
+    // again may have lost the first Turn with the first welcome.
+    grantRelay(auth.name);
     if (outcome.kind == LoginOutcome::Kind::AlreadyHere)
         logger().debug("login %s again at %s: welcomed, nothing to announce", auth.name, source.toString());
     else
@@ -527,6 +530,21 @@ void LoginHandler::handleAlive(const Alive& alive, const std::string& name, cons
         logger().debug("alive %s from %s (has %?u): seen %?u", name, source.toString(), alive.seq,
                        _parts.directory.presenceSeq());
     _parts.sealed.send(name, Seen{_parts.directory.presenceSeq()});
+    // Renewed on a heartbeat rather than on a timer per user: a peerd sends
+    // one every few seconds, and half a credential's life is hours.
+    if (_parts.relay && TurnRelay::isHalfSpent(_parts.directory.find(name)->turnExpiry, _wallClock() / 1000))
+        grantRelay(name);
+}
+
+void LoginHandler::grantRelay(const std::string& name)
+{
+    if (!_parts.relay) return;
+    const Turn turn = _parts.relay->grant(name, _wallClock() / 1000);
+    if (!_parts.sealed.send(name, turn)) return;
+    _parts.directory.setTurnExpiry(name, turn.expiry);
+    if (logger().debug())
+        logger().debug("turn %s: credential for %s valid until %?u", name, _parts.relay->server().toString(),
+                       turn.expiry);
 }
 
 void LoginHandler::handleSealedLogout(const Logout& logout, const std::string& name, const Endpoint& source)

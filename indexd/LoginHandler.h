@@ -12,6 +12,7 @@
 #include "Protocol.h"
 #include "RateLimiter.h"
 #include "SealedSender.h"
+#include "TurnRelay.h"
 #include "UnprovenLogins.h"
 
 #include <chrono>
@@ -44,11 +45,13 @@ struct RosterPorts
 /// had. Logins that would be announced are limited per identity key (per
 /// address for plain logins). Logins and logouts go to the Directory,
 /// presence to the Broadcaster, letters to the MailCarrier, punches to the
-/// Introducer. A user whose NAT rebound (a seal of its session from another
-/// endpoint) is moved there and announced. Anything else is
-/// dropped, never answered and never stored; drops and refusals are counted
-/// (DropCounter) and logged at debug level only, so that nobody can make
-/// indexd log a line per datagram, and reportDrops() sums them up.
+/// Introducer. With a TURN relay, each welcome of a peerchat/3 user is
+/// followed by a sealed Turn, and an alive is answered with a new one once
+/// the last is half spent (TurnRelay). A user whose NAT rebound (a seal of
+/// its session from another endpoint) is moved there and announced. Anything
+/// else is dropped, never answered and never stored; drops and refusals are
+/// counted (DropCounter) and logged at debug level only, so that nobody can
+/// make indexd log a line per datagram, and reportDrops() sums them up.
 class LoginHandler
 {
 public:
@@ -71,11 +74,13 @@ public:
         SealedSender& sealed;
         const IndexIdentity& identity;
         DatagramSink& replies;
+        /// The TURN relay peerchat/3 users get credentials for, or nullptr for none.
+        const TurnRelay* relay;
     };
 
     /// legacy lets seed and .NET clients log in; clock tells the time of each
     /// datagram and expiry sweep, wallClock the time login nonces are stamped
-    /// with (tests pass fake ones).
+    /// with and TURN credentials expire by (tests pass fake ones).
     LoginHandler(Parts parts, RosterPorts ports, bool legacy, Clock clock = &std::chrono::steady_clock::now,
                  WallClock wallClock = &systemMilliseconds);
 
@@ -150,6 +155,9 @@ private:
     void handleAlive(const Alive& alive, const std::string& name, const Endpoint& source);
     void handleSealedLogout(const Logout& logout, const std::string& name, const Endpoint& source);
     void handlePunch(const Punch& punch, const std::string& name, const Endpoint& source);
+    /// Sends name a sealed Turn for the relay, valid TurnRelay::kTtl from
+    /// now, and notes its expiry; nothing without a relay.
+    void grantRelay(const std::string& name);
 
     /// Whether the rate limit lets one more unauthenticated datagram from source in.
     bool admit(const Endpoint& source);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <tuple>
 
 using peerchat::IndexSettings;
 
@@ -25,6 +26,9 @@ class IndexSettingsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDatabaseDefaultsToXdgDataHome);
     CPPUNIT_TEST(testReadRefusesBadFaultsNamingFlag);
     CPPUNIT_TEST(testLegacyTakesYesAndNo);
+    CPPUNIT_TEST(testTurnTakesHostPortAndSecretFile);
+    CPPUNIT_TEST(testTurnRefusedWithoutItsSecretFileAndBack);
+    CPPUNIT_TEST(testTurnRefusesBadServerNamingFlag);
     CPPUNIT_TEST(testEveryKeyHasFlag);
     CPPUNIT_TEST_SUITE_END();
 
@@ -58,6 +62,8 @@ public:
         CPPUNIT_ASSERT(!s->faults.enabled());
         CPPUNIT_ASSERT_EQUAL(peerchat::KeyFile::defaultPath("indexd.key"), s->keyPath);
         CPPUNIT_ASSERT(!s->legacy);
+        CPPUNIT_ASSERT(s->turnHost.empty());
+        CPPUNIT_ASSERT(s->turnSecretFile.empty());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(20), s->loginRate);
         CPPUNIT_ASSERT_EQUAL(std::size_t(65536), s->rateTableSize);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), s->loginsPerMinute);
@@ -233,6 +239,55 @@ public:
         const auto legacy = std::find_if(IndexSettings::keys().begin(), IndexSettings::keys().end(),
                                          [](const auto& key) { return key.key == "indexd.legacy"; });
         CPPUNIT_ASSERT(legacy->isSwitch);
+    }
+
+    void testTurnTakesHostPortAndSecretFile()
+    {
+        _config->setString("indexd.turnSecretFile", "/etc/peerchat/turn-secret");
+        for (const auto& [server, host, port] : {std::tuple<std::string, std::string, int>{"turn.example.org:3478",
+                                                                                        "turn.example.org", 3478},
+                                                 {"192.0.2.7:1", "192.0.2.7", 1},
+                                                 {"[2001:db8::1]:65535", "2001:db8::1", 65535}}) {
+            _config->setString("indexd.turn", server);
+            const auto s = IndexSettings::read(*_config, {"indexd.turn", "indexd.turnSecretFile"});
+            CPPUNIT_ASSERT_MESSAGE(server + ": " + s.error(), s.ok());
+            CPPUNIT_ASSERT_EQUAL(host, s->turnHost);
+            CPPUNIT_ASSERT_EQUAL(port, static_cast<int>(s->turnPort));
+            CPPUNIT_ASSERT_EQUAL(std::string("/etc/peerchat/turn-secret"), s->turnSecretFile);
+        }
+    }
+
+    void testTurnRefusedWithoutItsSecretFileAndBack()
+    {
+        _config->setString("indexd.turn", "turn.example.org:3478");
+        CPPUNIT_ASSERT_EQUAL(std::string("--turn needs --turn-secret-file FILE, the file holding the TURN server's "
+                                         "static-auth-secret; give both or neither"),
+                             IndexSettings::read(*_config, {"indexd.turn"}).error());
+        _config->remove("indexd.turn");
+        _config->setString("indexd.turnSecretFile", "/etc/peerchat/turn-secret");
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("indexd.turnSecretFile needs --turn HOST:PORT, the TURN server its secret is for; give "
+                        "both or neither"),
+            IndexSettings::read(*_config, {}).error());
+        _config->setString("indexd.turnSecretFile", "turn-secret");
+        _config->setString("indexd.turn", "turn.example.org:3478");
+        CPPUNIT_ASSERT_EQUAL(std::string("--turn-secret-file must be an absolute path, got 'turn-secret'"),
+                             IndexSettings::read(*_config, {"indexd.turnSecretFile"}).error());
+    }
+
+    void testTurnRefusesBadServerNamingFlag()
+    {
+        _config->setString("indexd.turnSecretFile", "/etc/peerchat/turn-secret");
+        for (const char* bad : {"turn.example.org", "turn.example.org:0", "turn.example.org:65536", ":3478",
+                                "turn.example.org:", "turn.example.org:34 78", "turn.example.org:-1", "[]:3478",
+                                "turn.example.org:3478x"}) {
+            _config->setString("indexd.turn", bad);
+            const auto s = IndexSettings::read(*_config, {"indexd.turn"});
+            CPPUNIT_ASSERT_MESSAGE(bad, !s.ok());
+            CPPUNIT_ASSERT_EQUAL("--turn must be HOST:PORT with PORT 1..65535, such as turn.example.org:3478 or "
+                                 "[2001:db8::1]:3478, got '" + std::string(bad) + "'",
+                                 s.error());
+        }
     }
 
     void testEveryKeyHasFlag()

@@ -11,6 +11,8 @@
 #include "RateLimiter.h"
 #include "SealedSender.h"
 #include "SignedStatement.h"
+#include "TurnCredentials.h"
+#include "TurnRelay.h"
 
 #include "BadDatagrams.h"
 #include "RecordingSink.h"
@@ -62,6 +64,9 @@ using peerchat::Seen;
 using peerchat::SignedStatement;
 using peerchat::SigningKey;
 using peerchat::Stored;
+using peerchat::Turn;
+using peerchat::TurnCredentials;
+using peerchat::TurnRelay;
 using peerchat::Welcome;
 using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
@@ -76,6 +81,9 @@ const RosterPorts kPorts{4001, 4002, 4003};
 constexpr milliseconds kExpireAfter{700};
 constexpr milliseconds kRedeliverEvery{1000};
 constexpr std::uint64_t kWallStart = 1700000000000;
+constexpr std::uint64_t kTtlSeconds = 12 * 3600;
+const std::string kTurnSecret = "s3cret-of-coturn";
+const std::string kTurnServer = "192.0.2.7:3478";
 
 std::vector<std::string> strings(std::initializer_list<std::string> items)
 {
@@ -163,6 +171,10 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAliveCandidatesHandedOutInMeet);
     CPPUNIT_TEST(testPunchOfOfflineSeedOrSelfSendsNothing);
     CPPUNIT_TEST(testPunchFloodYieldsAtMostLimitOfMeets);
+    CPPUNIT_TEST(testWelcomeFollowedBySealedTurn);
+    CPPUNIT_TEST(testRepeatedWelcomeFollowedByTurnAgain);
+    CPPUNIT_TEST(testTurnRenewedByAliveOnceHalfSpent);
+    CPPUNIT_TEST(testNoTurnWithoutRelay);
     CPPUNIT_TEST(testSealBetweenOldKeysAnsweredBareRelogin);
     CPPUNIT_TEST(testSealedLogoutAnnouncedSigned);
     CPPUNIT_TEST(testPlainLogoutAliveAndAckDropped);
@@ -987,6 +999,87 @@ public:
         CPPUNIT_ASSERT_EQUAL(meets, sentTo("127.0.0.1:5002").size() + sentTo("127.0.0.1:5003").size());
     }
 
+    void testWelcomeFollowedBySealedTurn()
+    {
+        useRelay();
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        const std::size_t before = _sink->sent.size();
+        login(bob);
+        // Right after bob's welcome, sealed for bob alone.
+        const std::string datagram = _sink->sent.at(before + 2).bytes;
+        CPPUNIT_ASSERT(_sink->sent.at(before + 2).to == bob.endpoint());
+        const auto message = bob.open(datagram);
+        CPPUNIT_ASSERT(message && std::holds_alternative<Turn>(*message));
+        CPPUNIT_ASSERT(!alice.open(datagram));
+        const Turn& turn = std::get<Turn>(*message);
+        CPPUNIT_ASSERT_EQUAL(kTurnServer, turn.server.toString());
+        CPPUNIT_ASSERT_EQUAL(kWallStart / 1000 + kTtlSeconds, turn.expiry);
+        CPPUNIT_ASSERT(TurnCredentials::key(kTurnSecret, "bob", turn.expiry) == turn.key);
+        CPPUNIT_ASSERT_EQUAL(turn.expiry, _directory->find("bob")->turnExpiry);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), turnsTo(alice).size());
+    }
+
+    void testRepeatedWelcomeFollowedByTurnAgain()
+    {
+        useRelay();
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        _wallMs += 1000;
+        receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
+        const auto turns = turnsTo(alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), turns.size());
+        CPPUNIT_ASSERT_EQUAL(turns[0].expiry + 1, turns[1].expiry);
+        CPPUNIT_ASSERT(TurnCredentials::key(kTurnSecret, "alice", turns[1].expiry) == turns[1].key);
+    }
+
+    void testTurnRenewedByAliveOnceHalfSpent()
+    {
+        useRelay();
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), turnsTo(alice).size());
+        // Exactly half spent: not yet; the alive gets its seen only.
+        _sink->sent.clear();
+        _wallMs += kTtlSeconds / 2 * 1000;
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
+        CPPUNIT_ASSERT(turnsTo(alice).empty());
+
+        _sink->sent.clear();
+        _wallMs += 1000;
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
+        const auto turns = turnsTo(alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), turns.size());
+        CPPUNIT_ASSERT_EQUAL(_wallMs / 1000 + kTtlSeconds, turns[0].expiry);
+        CPPUNIT_ASSERT(TurnCredentials::key(kTurnSecret, "alice", turns[0].expiry) == turns[0].key);
+        CPPUNIT_ASSERT_EQUAL(turns[0].expiry, _directory->find("alice")->turnExpiry);
+
+        // The new one is fresh: the next heartbeats get only seen.
+        _sink->sent.clear();
+        _wallMs += 1000;
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
+        CPPUNIT_ASSERT(turnsTo(alice).empty());
+    }
+
+    void testNoTurnWithoutRelay()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        CPPUNIT_ASSERT(turnsTo(alice).empty());
+        _sink->sent.clear();
+        _wallMs += (kTtlSeconds + 1) * 1000;
+        receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
+        // The alive was answered (seen), and nothing else came.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
+        CPPUNIT_ASSERT(std::holds_alternative<Seen>(*alice.open(lastTo("127.0.0.1:5001"))));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), _directory->find("alice")->turnExpiry);
+    }
+
     void testSealBetweenOldKeysAnsweredBareRelogin()
     {
         // alice's peerd logged in again with a new kx key; a datagram of the
@@ -1440,8 +1533,30 @@ private:
     {
         return std::make_unique<LoginHandler>(
             LoginHandler::Parts{*_directory, *_keys, *_limiter, *_loginLimiter, *_broadcaster, *_carrier, *_sealed,
-                                *_identity, *_sink},
+                                *_identity, *_sink, _relay.get()},
             ports, legacy, [this] { return _now; }, [this] { return _wallMs; });
+    }
+
+    // From now on, indexd hands out credentials for kTurnServer under kTurnSecret.
+    void useRelay()
+    {
+        peerchat::LockedSecret<TurnRelay::Secret> secret;
+        std::copy(kTurnSecret.begin(), kTurnSecret.end(), secret->bytes.begin());
+        secret->size = kTurnSecret.size();
+        _relay = std::make_unique<TurnRelay>(endpoint(kTurnServer), std::move(secret));
+        _handler = makeHandler(false);
+    }
+
+    // Every Turn sealed for peer at its endpoint, in the order sent. Opens
+    // every datagram sent there, which cannot be opened again.
+    std::vector<Turn> turnsTo(TestPeer& peer)
+    {
+        std::vector<Turn> turns;
+        for (const auto& datagram : sentTo(peer.endpoint().toString())) {
+            const auto message = peer.open(datagram);
+            if (message && std::holds_alternative<Turn>(*message)) turns.push_back(std::get<Turn>(*message));
+        }
+        return turns;
     }
 
     void receive(const std::string& bytes, const std::string& source)
@@ -1513,6 +1628,7 @@ private:
     std::unique_ptr<RateLimiter> _loginLimiter;
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<MailCarrier> _carrier;
+    std::unique_ptr<TurnRelay> _relay;
     std::unique_ptr<LoginHandler> _handler;
     Directory::TimePoint _now{};
     std::uint64_t _wallMs = kWallStart;
