@@ -2,7 +2,8 @@
 // the NAT lab (tests/support/NetLab, as root): from the send on alice's local
 // socket to bob's ack at alice's peerd, for peers behind two cone NATs
 // (found by punching through indexd), on one LAN behind a router that does
-// not hairpin, and, as the reference in the same run, on one flat segment
+// not hairpin, behind two symmetric NATs (through the TURN relay, coturn in
+// pub, after punching found nothing), and, as the reference in the same run, on one flat segment
 // with no NAT (pub). The median of TRIALS trials each (default 20), with new
 // users each trial. See docs/PERFORMANCE.md.
 #include "BenchStats.h"
@@ -49,12 +50,16 @@ int main(int argc, char** argv)
         bench::Samples flat = measure(chat, "f", Host::Pub, Host::Pub, trials);
         bench::Samples cone = measure(chat, "c", Host::Alice, Host::Bob, trials);
         bench::Samples lan = measure(chat, "l", Host::Alice, Host::Carol, trials);
+        chat.lab().setNat({NetLab::NatMode::Symmetric, NetLab::NatMode::Symmetric, true});
+        bench::Samples relay = measure(chat, "r", Host::Alice, Host::Bob, trials);
         std::printf("time to the first delivered line, new users each trial (%d trials each)\n", trials);
         bench::printLatency("flat segment, no NAT (reference)", flat);
         bench::printLatency("two cone NATs (punched)", cone);
         bench::printLatency("one LAN behind a NAT (punched)", lan);
-        std::printf("  median ratio to the reference: cone/cone %.1fx, LAN %.1fx\n",
-                    cone.percentile(50) / flat.percentile(50), lan.percentile(50) / flat.percentile(50));
+        bench::printLatency("two symmetric NATs (relayed)", relay);
+        std::printf("  median ratio to the reference: cone/cone %.1fx, LAN %.1fx, relayed %.1fx\n",
+                    cone.percentile(50) / flat.percentile(50), lan.percentile(50) / flat.percentile(50),
+                    relay.percentile(50) / flat.percentile(50));
     } catch (const CppUnit::Exception& e) {
         std::fprintf(stderr, "FirstLineBench: %s\n", e.what());
         return 1;

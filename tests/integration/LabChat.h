@@ -1,25 +1,31 @@
 #pragma once
 
 #include "ChatNetwork.h"
+#include "CoturnProcess.h"
 #include "NetLab.h"
 #include "PacketCapture.h"
+#include "TempDir.h"
 #include "Wait.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 namespace peerchat::test {
 
-/// A chat in the NAT lab (NetLab) for a test or a benchmark: indexd in pub,
-/// peerds started in lab hosts, each with a client attached, and lines sent
-/// and timed until their ack, through the peerds' local sockets.
+/// A chat in the NAT lab (NetLab) for a test or a benchmark: indexd and a
+/// coturn in pub (indexd hands out credentials for it, --turn), peerds
+/// started in lab hosts, each with a client attached, and lines sent and
+/// timed until their ack, through the peerds' local sockets.
 class LabChat
 {
 public:
@@ -28,13 +34,18 @@ public:
 
     explicit LabChat(const NetLab::Options& options = {}, std::vector<std::string> peerdFlags = {})
         : _lab(options),
-          _net(ChatNetwork::Wire::Secure, {"--logins-per-minute", "1000"},
+          _coturn(CoturnProcess::Options{_lab.addresses().pub, _lab.commandIn(NetLab::Host::Pub)}),
+          _net(ChatNetwork::Wire::Secure,
+               {"--logins-per-minute", "1000", "--turn", _coturn.endpoint().toString(), "--turn-secret-file",
+                secretFile(_turnDir, _coturn.secret())},
                {_lab.commandIn(NetLab::Host::Pub), _lab.addresses().pub}),
           _peerdFlags(std::move(peerdFlags))
     {
+        _coturn.start();
     }
 
     NetLab& lab() { return _lab; }
+    CoturnProcess& coturn() { return _coturn; }
     ChatNetwork& net() { return _net; }
     LocalClient& client(const std::string& user) { return *_clients.at(user); }
 
@@ -139,6 +150,14 @@ public:
         return capture.stop();
     }
 
+    // True when datagram went to or came from the TURN server's port: with
+    // no allocation made there, nothing went through the relay.
+    bool toRelay(const PacketCapture::Datagram& datagram) const
+    {
+        const std::string server = _coturn.endpoint().toString();
+        return datagram.source == server || datagram.destination == server;
+    }
+
     // The path user's peerd reports to peer now.
     std::string path(const std::string& user, const std::string& peer)
     {
@@ -151,6 +170,15 @@ public:
     }
 
 private:
+    // The secret coturn shares with indexd, in a file only its owner reads.
+    static std::string secretFile(const TempDir& dir, const std::string& secret)
+    {
+        const std::string path = dir.file("turn-secret");
+        std::ofstream(path) << secret << "\n";
+        CPPUNIT_ASSERT_EQUAL(0, ::chmod(path.c_str(), 0600));
+        return path;
+    }
+
     void subscribe(const std::string& user, const std::string& peer)
     {
         if (!_subscribed[user].insert(peer).second) return;
@@ -158,6 +186,8 @@ private:
     }
 
     NetLab _lab;
+    TempDir _turnDir;
+    CoturnProcess _coturn;
     ChatNetwork _net;
     std::vector<std::string> _peerdFlags;
     std::map<std::string, std::unique_ptr<LocalClient>> _clients;

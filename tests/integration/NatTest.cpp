@@ -2,7 +2,8 @@
 // carol behind one home router (nat1), bob behind another (nat2), each peerd
 // in its host and driven through its local socket. Lines must be acked in
 // time however the routers map and filter, over the best path there is: a
-// shared LAN, then straight through both NATs; and the routers' forgetting,
+// shared LAN, then straight through both NATs, then through the TURN relay
+// (coturn in pub) where a symmetric NAT defeats punching; and the routers' forgetting,
 // loss and rebinding must lose or double nothing. Each test builds its own
 // lab (tests/support/NetLab): root, nft, conntrack and tcpdump.
 #include "LabChat.h"
@@ -28,6 +29,8 @@ class NatTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(NatTest);
     CPPUNIT_TEST(testConeNatsTalkDirectlyInEveryTrial);
     CPPUNIT_TEST(testSameLanTalksOnTheLan);
+    CPPUNIT_TEST(testSymmetricNatsTalkThroughRelay);
+    CPPUNIT_TEST(testConeAndSymmetricTalkThroughRelay);
     CPPUNIT_TEST(testExpiredMappingsFoundAgain);
     CPPUNIT_TEST(testLossyWanLosesAndDoublesNothing);
     CPPUNIT_TEST(testRebindingNatRecovers);
@@ -37,7 +40,8 @@ class NatTest : public CppUnit::TestFixture
 public:
     // cone/cone, 20 trials, each with two new users (new keys, new ports,
     // new mappings): a line each way acked within 2 s, path direct, and the
-    // lines went from one router's public address to the other's.
+    // lines went from one router's public address to the other's, and none
+    // to the relay.
     void testConeNatsTalkDirectlyInEveryTrial()
     {
         constexpr int kTrials = 20;
@@ -59,6 +63,8 @@ public:
         }
         std::size_t wanToWan = 0;
         for (const auto& datagram : chat.captured(capture)) {
+            CPPUNIT_ASSERT_MESSAGE("a datagram went to the relay: " + datagram.source + " -> " + datagram.destination,
+                                   !chat.toRelay(datagram));
             const std::string source = datagram.source.substr(0, datagram.source.rfind(':'));
             const std::string destination = datagram.destination.substr(0, datagram.destination.rfind(':'));
             if ((source == at.nat1Wan && destination == at.nat2Wan) || (source == at.nat2Wan && destination == at.nat1Wan))
@@ -69,7 +75,7 @@ public:
     }
 
     // alice and carol share a LAN behind a router that does not hairpin:
-    // their lines go on the LAN (path lan), never out to pub.
+    // their lines go on the LAN (path lan), never out to pub (the relay there included).
     void testSameLanTalksOnTheLan()
     {
         LabChat chat;
@@ -86,11 +92,27 @@ public:
         const auto atNat1 = [&](const std::string& endpoint) { return endpoint.rfind(at.nat1Wan + ":", 0) == 0; };
         const auto atPub = [&](const std::string& endpoint) { return endpoint.rfind(at.pub + ":", 0) == 0; };
         for (const auto& datagram : chat.captured(capture)) {
+            CPPUNIT_ASSERT_MESSAGE("a datagram went to the relay: " + datagram.source + " -> " + datagram.destination,
+                                   !chat.toRelay(datagram));
             if (!atNat1(datagram.source) && !atNat1(datagram.destination)) continue;
             CPPUNIT_ASSERT_MESSAGE("alice's or carol's datagram went elsewhere than to indexd: " + datagram.source +
                                        " -> " + datagram.destination,
                                    atPub(datagram.source) || atPub(datagram.destination));
         }
+    }
+
+    // Both routers symmetric (a new mapping per destination): no probe gets
+    // through, so the peerds fall back to the relay and a line each way is
+    // acked within 3 s, path relay.
+    void testSymmetricNatsTalkThroughRelay()
+    {
+        talkThroughRelay({NetLab::NatMode::Symmetric, NetLab::NatMode::Symmetric, true});
+    }
+
+    // One router cone, the other symmetric: the same.
+    void testConeAndSymmetricTalkThroughRelay()
+    {
+        talkThroughRelay({NetLab::NatMode::Cone, NetLab::NatMode::Symmetric, true});
     }
 
     // The routers forget mappings after 5 s unreplied and 10 s replied;
@@ -224,6 +246,19 @@ public:
         }
         CPPUNIT_ASSERT_MESSAGE(std::to_string(returned) + " bytes came back for " + std::to_string(sent) + " sent",
                                returned <= sent);
+    }
+
+private:
+    static void talkThroughRelay(const NetLab::Options& nats)
+    {
+        LabChat chat(nats);
+        chat.start("alice");
+        chat.start("bob");
+        chat.waitRosters({"alice", "bob"});
+        chat.deliver("alice", "bob", "through the relay to bob", 3s);
+        chat.deliver("bob", "alice", "through the relay to alice", 3s);
+        CPPUNIT_ASSERT_EQUAL(std::string("relay"), chat.path("alice", "bob"));
+        CPPUNIT_ASSERT_EQUAL(std::string("relay"), chat.path("bob", "alice"));
     }
 };
 
