@@ -568,6 +568,9 @@ void LoginHandler::handlePunch(const Punch& punch, const std::string& name, cons
         _parts.sealed.send(name, introduction.toRequester);
         _parts.sealed.send(punch.peer, introduction.toPeer);
         if (logger().debug()) logger().debug("punch %s to %s: both told to meet", name, punch.peer);
+        // The one turn after the welcome may have been lost, and nothing
+        // says so: a peerd that punches may need the relay next.
+        grantRelay(name);
         return;
     }
     const bool limited = introduction.kind == Kind::RequesterBusy || introduction.kind == Kind::PairTooSoon;

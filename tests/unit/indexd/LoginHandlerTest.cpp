@@ -175,6 +175,7 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRepeatedWelcomeFollowedByTurnAgain);
     CPPUNIT_TEST(testTurnRenewedByAliveOnceHalfSpent);
     CPPUNIT_TEST(testNoTurnWithoutRelay);
+    CPPUNIT_TEST(testIntroductionGrantsRequesterTurnAgain);
     CPPUNIT_TEST(testSealBetweenOldKeysAnsweredBareRelogin);
     CPPUNIT_TEST(testSealedLogoutAnnouncedSigned);
     CPPUNIT_TEST(testPlainLogoutAliveAndAckDropped);
@@ -1064,6 +1065,27 @@ public:
         receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
         CPPUNIT_ASSERT(turnsTo(alice).empty());
+    }
+
+    // A lost turn would leave a peerd without a relay for hours: each
+    // introduction it asks for brings a new one (the peer introduced gets none).
+    void testIntroductionGrantsRequesterTurnAgain()
+    {
+        useRelay();
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
+        const auto turns = turnsTo(alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), turns.size());
+        CPPUNIT_ASSERT(TurnCredentials::key(kTurnSecret, "alice", turns[0].expiry) == turns[0].key);
+        CPPUNIT_ASSERT(turnsTo(bob).empty());
+        // A punch over the limit introduces nobody and grants nothing.
+        _sink->sent.clear();
+        receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
     }
 
     void testNoTurnWithoutRelay()
