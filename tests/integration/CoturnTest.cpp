@@ -144,9 +144,9 @@ TurnCredentials credentialsFor(const CoturnProcess& coturn, const std::string& n
 
 } // namespace
 
-class TurnRelayTest : public CppUnit::TestFixture
+class CoturnTest : public CppUnit::TestFixture
 {
-    CPPUNIT_TEST_SUITE(TurnRelayTest);
+    CPPUNIT_TEST_SUITE(CoturnTest);
     CPPUNIT_TEST(testRelayBothWaysThroughChannel);
     CPPUNIT_TEST(testDataIndicationAfterPermission);
     CPPUNIT_TEST(testRefreshKeepsTheRelayAndReleaseFreesIt);
@@ -314,4 +314,4 @@ private:
     CoturnProcess _coturn;
 };
 
-CPPUNIT_TEST_SUITE_REGISTRATION(TurnRelayTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(CoturnTest);
