@@ -202,13 +202,7 @@ void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
         _drops.drop(DropReason::Stranger, from, "neither from indexd nor from a peer online");
         return;
     }
-    if (!acceptable(bytes, from)) return;
-    const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
-    if (!inbound) {
-        _drops.drop(DropReason::Malformed, from, inbound.error());
-        return;
-    }
-    std::visit(Dispatch{*this, from}, inbound->message);
+    if (const auto inbound = decode(bytes, from)) std::visit(Dispatch{*this, from}, inbound->message);
 }
 
 // What a peer sent to our relayed address: only a peer's seal is taken (the
@@ -216,12 +210,8 @@ void WireLink::handleDatagram(std::string_view bytes, const Endpoint& from)
 // shares their address).
 void WireLink::handleRelayed(std::string_view bytes, const Endpoint& from)
 {
-    if (!acceptable(bytes, from)) return;
-    const Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
-    if (!inbound) {
-        _drops.drop(DropReason::Malformed, from, inbound.error());
-        return;
-    }
+    const auto inbound = decode(bytes, from);
+    if (!inbound) return;
     const Seal* seal = std::get_if<Seal>(&inbound->message);
     if (seal == nullptr) {
         _drops.drop(DropReason::Unexpected, from,
@@ -231,12 +221,20 @@ void WireLink::handleRelayed(std::string_view bytes, const Endpoint& from)
     handleSeal(*seal, from, true);
 }
 
-bool WireLink::acceptable(std::string_view bytes, const Endpoint& from)
+// Its size, then its text; nullopt (dropped and counted) when either is wrong.
+std::optional<Inbound> WireLink::decode(std::string_view bytes, const Endpoint& from)
 {
-    if (bytes.size() <= Protocol::kMaxDatagramBytes) return true;
-    _drops.drop(DropReason::Oversize, from,
-                "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have");
-    return false;
+    if (bytes.size() > Protocol::kMaxDatagramBytes) {
+        _drops.drop(DropReason::Oversize, from,
+                    "more than the " + std::to_string(Protocol::kMaxDatagramBytes) + " bytes a datagram may have");
+        return std::nullopt;
+    }
+    Parsed<Inbound> inbound = Protocol::decodeDatagram(bytes);
+    if (!inbound) {
+        _drops.drop(DropReason::Malformed, from, inbound.error());
+        return std::nullopt;
+    }
+    return std::move(inbound.value());
 }
 
 std::vector<Candidate> WireLink::candidates() const

@@ -135,7 +135,7 @@ private:
     };
 
     void handleRelayed(std::string_view bytes, const Endpoint& from);
-    bool acceptable(std::string_view bytes, const Endpoint& from);
+    std::optional<Inbound> decode(std::string_view bytes, const Endpoint& from);
     void handleSeal(const Seal& seal, const Endpoint& from, bool relayed);
     std::vector<Candidate> candidates() const;
     void handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from);
