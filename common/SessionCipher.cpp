@@ -124,7 +124,7 @@ Seal SessionCipher::seal(std::string_view plaintext)
 
 Parsed<std::string> SessionCipher::open(const Seal& seal)
 {
-    if (seal.sender != _remoteId || seal.recipient != _localId)
+    if (!carries(seal))
         return Parsed<std::string>::refuse("sealed between other keys");
     if (!_window.fresh(seal.counter))
         return Parsed<std::string>::refuse("counter " + std::to_string(seal.counter) + " replayed or too old");

@@ -64,6 +64,10 @@ public:
     /// authentic.
     Parsed<std::string> open(const Seal& seal);
 
+    /// True when seal was sealed between this session's keys (SKID the other
+    /// side's, RKID ours): the only seals open() may take.
+    bool carries(const Seal& seal) const { return seal.sender == _remoteId && seal.recipient == _localId; }
+
     const KeyId& localId() const { return _localId; }
     const KeyId& remoteId() const { return _remoteId; }
 

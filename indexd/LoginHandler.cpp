@@ -407,7 +407,7 @@ void LoginHandler::handleSeal(const Seal& seal, const Request& request)
     const Endpoint& source = request.source;
     const OnlineUser* user = _parts.directory.findAt(source);
     SessionCipher* session = user ? _parts.directory.session(user->name) : nullptr;
-    if (!session || seal.sender != session->remoteId() || seal.recipient != session->localId()) {
+    if (!session || !session->carries(seal)) {
         // From a user's endpoint the seal was not charged yet.
         if (session && !admit(source)) return;
         handleSealFromElsewhere(seal, request);
@@ -431,7 +431,7 @@ void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& requ
     // to its source's rate limit before any of this.
     const std::string* holder = _parts.directory.holderOfKeyId(seal.sender);
     SessionCipher* session = holder ? _parts.directory.session(*holder) : nullptr;
-    if (!session || seal.sender != session->remoteId() || seal.recipient != session->localId()) {
+    if (!session || !session->carries(seal)) {
         // Sealed between keys this run does not hold: indexd restarted, or
         // the user's login expired. Unknown, so the bare relogin.
         drop(DropReason::Unauthentic, source,

@@ -139,25 +139,36 @@ bool PeerPaths::knows(const Endpoint& from) const
 const std::string* PeerPaths::peerAt(const Endpoint& from, const KeyId& sender) const
 {
     if (const std::string* registered = _roster.nameAt(from)) return registered;
+    return knownAt(from, sender);
+}
+
+// The peer whose candidate or route is from and whose key id is sender.
+const std::string* PeerPaths::knownAt(const Endpoint& from, const KeyId& sender) const
+{
     const auto [first, last] = _byEndpoint.equal_range(from);
     for (auto it = first; it != last; ++it) {
-        const Roster::Peer* peer = _roster.find(it->second);
-        if (peer != nullptr && peer->keys && KxKeyPair::idOf(peer->keys->kx) == sender) return &it->second;
+        if (holdsKey(it->second, sender)) return &it->second;
     }
     return nullptr;
 }
 
+bool PeerPaths::holdsKey(const std::string& name, const KeyId& sender) const
+{
+    const Roster::Peer* peer = _roster.find(name);
+    return peer != nullptr && peer->keys && KxKeyPair::idOf(peer->keys->kx) == sender;
+}
+
 const std::string* PeerPaths::peerRelayedFrom(const Endpoint& from, const KeyId& sender) const
 {
+    // Once relayed datagrams have made a route, they come from its endpoint: no walk.
+    if (const std::string* routed = knownAt(from, sender)) return routed;
     const auto atHost = [&from](const State& state) {
         if (state.registered.host() == from.host()) return true;
         return std::any_of(state.candidates.begin(), state.candidates.end(),
                            [&from](const Candidate& candidate) { return candidate.endpoint.host() == from.host(); });
     };
     for (const auto& [name, state] : _peers) {
-        if (!atHost(state)) continue;
-        const Roster::Peer* peer = _roster.find(name);
-        if (peer != nullptr && peer->keys && KxKeyPair::idOf(peer->keys->kx) == sender) return &name;
+        if (atHost(state) && holdsKey(name, sender)) return &name;
     }
     return nullptr;
 }

@@ -153,6 +153,8 @@ private:
     };
 
     State* stateOf(const std::string& name);
+    const std::string* knownAt(const Endpoint& from, const KeyId& sender) const;
+    bool holdsKey(const std::string& name, const KeyId& sender) const;
     bool proven(const State& state, Timers::TimePoint now) const;
     PathKind kindAt(const State& state, const Endpoint& endpoint) const;
     void seal(const std::string& name, const Message& message, const Endpoint& to, bool relayed = false);
