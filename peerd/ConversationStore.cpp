@@ -2,6 +2,7 @@
 
 #include "Base64.h"
 #include "DataPath.h"
+#include "SqlStatement.h"
 
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -71,6 +72,11 @@ const std::vector<std::vector<std::string>>& migrations()
             // 'offered' while a pinned name comes without a key, 'accepted' once
             // the user took it as a seed user; NULL otherwise (every pin so far).
             "ALTER TABLE keys ADD COLUMN keyless TEXT",
+        },
+        {
+            // The seq of the last redo log record in the database (RedoLog, WriteBehind).
+            "CREATE TABLE redo (applied INTEGER NOT NULL)",
+            "INSERT INTO redo (applied) VALUES (0)",
         },
     };
     return steps;
@@ -168,14 +174,14 @@ PublicKey keyColumn(const std::string& text, const std::string& what)
     return key;
 }
 
-Poco::Nullable<std::string> keylessText(KeyPin::Keyless keyless)
+std::optional<std::string> keylessText(KeyPin::Keyless keyless)
 {
     switch (keyless) {
     case KeyPin::Keyless::Offered: return std::string("offered");
     case KeyPin::Keyless::Accepted: return std::string("accepted");
     case KeyPin::Keyless::None: break;
     }
-    return {};
+    return std::nullopt;
 }
 
 // The keys table's keyless column; throws Poco::DataFormatException naming
@@ -184,12 +190,72 @@ KeyPin::Keyless keylessColumn(const Poco::Nullable<std::string>& text, const std
 {
     if (text.isNull()) return KeyPin::Keyless::None;
     for (const KeyPin::Keyless keyless : {KeyPin::Keyless::Offered, KeyPin::Keyless::Accepted}) {
-        if (keylessText(keyless).value() == text.value()) return keyless;
+        if (*keylessText(keyless) == text.value()) return keyless;
     }
     throw Poco::DataFormatException("the stored pin of " + what + " is damaged");
 }
 
 } // namespace
+
+// The writes of the hot path, prepared once (see SqlStatement).
+struct ConversationStore::Statements
+{
+    explicit Statements(sqlite3* db)
+        : putLine(db, "INSERT INTO line (peer, " + kLineColumns + ", send_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          putConversation(db, "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)"),
+          trimLines(db, "DELETE FROM line WHERE peer = ? AND id <= ?"),
+          putOutgoingStream(db, "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)"),
+          putOutbox(db, "INSERT INTO outbox (peer, line_id, stream, seq, sent_time, text) VALUES (?, ?, ?, ?, ?, ?)"),
+          moveOutbox(db, "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?"),
+          dropOutbox(db, "DELETE FROM outbox WHERE peer = ? AND stream = ? AND seq <= ?"),
+          setLineState(db, "UPDATE line SET state = ? WHERE peer = ? AND id = ?"),
+          putIncomingStream(db,
+                            "INSERT OR REPLACE INTO incoming_stream (sender, stream, delivered) VALUES (?, ?, ?)"),
+          putKeyPin(db, "INSERT OR REPLACE INTO keys (name, pinned, offered, keyless) VALUES (?, ?, ?, ?)"),
+          putIndexKey(db, "INSERT OR REPLACE INTO index_keys (endpoint, key) VALUES (?, ?)"),
+          setApplied(db, "UPDATE redo SET applied = ?")
+    {
+    }
+
+    void apply(const store::PutLine& o)
+    {
+        const std::optional<std::string> key = o.key.empty() ? std::nullopt : std::optional<std::string>(o.key);
+        putLine.bind(o.peer).bind(o.id).bind(o.outgoing).bind(o.from).bind(o.sentTime).bind(o.receivedAtMs);
+        putLine.bind(o.text).bind(o.state).bind(o.verified).bind(key).run();
+    }
+    void apply(const store::PutConversation& o) { putConversation.bind(o.peer).bind(o.lastId).bind(o.unread).run(); }
+    void apply(const store::TrimLines& o) { trimLines.bind(o.peer).bind(o.upTo).run(); }
+    void apply(const store::PutOutgoingStream& o)
+    {
+        putOutgoingStream.bind(o.peer).bind(o.stream).bind(o.lastSeq).run();
+    }
+    void apply(const store::PutOutbox& o)
+    {
+        putOutbox.bind(o.peer).bind(o.lineId).bind(o.stream).bind(o.seq).bind(o.sentTime).bind(o.text).run();
+    }
+    void apply(const store::MoveOutbox& o) { moveOutbox.bind(o.stream).bind(o.seq).bind(o.peer).bind(o.lineId).run(); }
+    void apply(const store::DropOutbox& o) { dropOutbox.bind(o.peer).bind(o.stream).bind(o.upTo).run(); }
+    void apply(const store::SetLineState& o) { setLineState.bind(o.state).bind(o.peer).bind(o.id).run(); }
+    void apply(const store::PutIncomingStream& o)
+    {
+        putIncomingStream.bind(o.sender).bind(o.stream).bind(o.delivered).run();
+    }
+    void apply(const store::PutKeyPin& o) { putKeyPin.bind(o.name).bind(o.pinned).bind(o.offered).bind(o.keyless).run(); }
+    void apply(const store::PutIndexKey& o) { putIndexKey.bind(o.endpoint).bind(o.key).run(); }
+
+    SqlStatement putLine;
+    SqlStatement putConversation;
+    SqlStatement trimLines;
+    SqlStatement putOutgoingStream;
+    SqlStatement putOutbox;
+    SqlStatement moveOutbox;
+    SqlStatement dropOutbox;
+    SqlStatement setLineState;
+    SqlStatement putIncomingStream;
+    SqlStatement putKeyPin;
+    SqlStatement putIndexKey;
+    SqlStatement setApplied;
+};
 
 ConversationStore::ConversationStore(const std::string& path, std::size_t historyLimit)
     : _path(path), _historyLimit(historyLimit), _logger(Poco::Logger::get("peerd.store"))
@@ -197,7 +263,14 @@ ConversationStore::ConversationStore(const std::string& path, std::size_t histor
     try {
         open();
         migrate();
+        _statements = std::make_unique<Statements>(_db);
+        std::unique_ptr<RedoLog> log;
+        const std::uint64_t nextSeq = replay(log);
         load();
+        _writer = std::make_unique<WriteBehind>(
+            std::move(log), nextSeq,
+            WriteBehind::Database{[this](const WriteBehind::Batch& batch) { apply(batch); },
+                                  [this] { checkpoint(); }});
     } catch (const Poco::Data::SQLite::DBLockedException&) {
         throw Poco::IOException("cannot open " + _path +
                                 ": another peerd is using it; stop that peerd or pass another --database");
@@ -216,7 +289,11 @@ ConversationStore::ConversationStore(std::size_t historyLimit) : ConversationSto
 {
 }
 
-ConversationStore::~ConversationStore() = default;
+// The writer goes first: it applies what is queued with the statements and session that follow it.
+ConversationStore::~ConversationStore()
+{
+    _writer.reset();
+}
 
 void ConversationStore::open()
 {
@@ -230,9 +307,10 @@ void ConversationStore::open()
     // Held until the session closes: a second peerd on the same file is refused
     // rather than let the two give out the same line ids.
     *_session << "PRAGMA locking_mode = EXCLUSIVE", into(mode), now;
-    // With the write-ahead log and synchronous NORMAL a commit is in the
-    // operating system's hands when it returns: it survives a crash of peerd
-    // (kill -9), though a power cut may lose the last commits.
+    // The redo log keeps every change from the moment the store's call returns
+    // (it survives a crash of peerd; a power cut may lose the last ones); the
+    // database follows within a moment, and with the write-ahead log and
+    // synchronous NORMAL is synced at each checkpoint, before the log is emptied.
     *_session << "PRAGMA journal_mode = WAL", into(mode), now;
     *_session << "PRAGMA synchronous = NORMAL", now;
 }
@@ -254,6 +332,30 @@ void ConversationStore::migrate()
             *_session << "PRAGMA user_version = " + std::to_string(version + 1), now;
         });
     }
+}
+
+// Applies what the redo log holds beyond the database (a crash came before
+// the writer took it), empties the log, and hands it back in log (null for a
+// database in memory); returns the seq for the next change.
+std::uint64_t ConversationStore::replay(std::unique_ptr<RedoLog>& log)
+{
+    if (_path == kInMemory) return 1;
+    log = std::make_unique<RedoLog>(_path + "-redo");
+    Poco::Int64 applied = 0;
+    *_session << "SELECT applied FROM redo", into(applied), now;
+    const std::vector<RedoLog::Record> records = log->takeRecovered();
+    WriteBehind::Batch pending;
+    for (const RedoLog::Record& record : records) {
+        if (record.seq > fromColumn(applied)) pending.push_back(&record);
+    }
+    if (!pending.empty()) {
+        apply(pending);
+        _logger.information(std::to_string(pending.size()) + " changes kept in " + log->path() +
+                            " are in the database now");
+    }
+    checkpoint();
+    log->clear();
+    return std::max(fromColumn(applied), records.empty() ? 0 : records.back().seq) + 1;
 }
 
 void ConversationStore::load()
@@ -304,6 +406,18 @@ void ConversationStore::load()
         for (std::size_t i = 0; i < senders.size(); ++i)
             _incomingStreams[{senders[i], streams[i]}] = fromColumn(delivered[i]);
     }
+    {
+        std::vector<std::string> peers;
+        std::vector<Poco::Int64> ids;
+        std::vector<std::string> keys;
+        *_session << "SELECT peer, id, send_key FROM line WHERE send_key IS NOT NULL", into(peers), into(ids),
+            into(keys), now;
+        for (std::size_t i = 0; i < peers.size(); ++i) {
+            SendKeys& kept = _sendKeys[peers[i]];
+            kept.byKey[keys[i]] = fromColumn(ids[i]);
+            kept.byId[fromColumn(ids[i])] = keys[i];
+        }
+    }
 }
 
 // Poco::Data::Transaction is not used: when COMMIT fails after SQLite has
@@ -315,9 +429,9 @@ void ConversationStore::transact(Write&& write)
 {
     rollBack();
     try {
-        *_session << "BEGIN", now;
+        execute("BEGIN");
         write();
-        *_session << "COMMIT", now;
+        execute("COMMIT");
     } catch (const Poco::Exception& e) {
         // Asked before the rollback, which may reset what SQLite knows of the failure.
         const bool full = diskFull(e);
@@ -330,22 +444,63 @@ void ConversationStore::transact(Write&& write)
     }
 }
 
-template <typename Write>
-void ConversationStore::commit(const std::string& what, Write&& write)
+void ConversationStore::apply(const WriteBehind::Batch& batch)
 {
     try {
-        transact(std::forward<Write>(write));
+        transact([&] {
+            for (const RedoLog::Record* record : batch) {
+                const Parsed<StoreChange> change = StoreChangeCodec::decode(record->payload);
+                if (!change) {
+                    throw Poco::DataFormatException("change " + std::to_string(record->seq) +
+                                                    " in the redo log is damaged: " + change.error());
+                }
+                for (const store::Op& op : *change) std::visit([this](const auto& o) { _statements->apply(o); }, op);
+            }
+            _statements->setApplied.bind(batch.back()->seq).run();
+        });
     } catch (const DiskFullException& e) {
-        _logger.debug("cannot " + what + ": " + e.message());
+        _logger.debug("cannot write to " + _path + ": " + e.message());
         noteFailure(e.message(), true);
         throw;
     } catch (const Poco::Exception& e) {
         const std::string reason = reasonOf(e);
-        _logger.debug("cannot " + what + " in " + _path + ": " + reason);
+        _logger.debug("cannot write to " + _path + ": " + reason);
         noteFailure(reason, false);
-        throw Poco::IOException("cannot " + what + " in " + _path + ": " + reason);
+        throw Poco::IOException(reason);
     }
     noteSuccess();
+}
+
+void ConversationStore::checkpoint()
+{
+    const int rc = sqlite3_wal_checkpoint_v2(_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(_db, rc, "checkpoint");
+}
+
+void ConversationStore::record(const std::string& what, const StoreChange& change)
+{
+    try {
+        _writer->append(StoreChangeCodec::encode(change));
+    } catch (const DiskFullException&) {
+        throw;
+    } catch (const Poco::IOException& e) {
+        // The redo log's own failure carries its errno; the database's carries none.
+        if (e.code() == ENOSPC || e.code() == EDQUOT) {
+            const std::string full = "the disk holding " + _path + " is full";
+            _logger.debug("cannot " + what + ": " + e.message());
+            noteFailure(full, true);
+            throw DiskFullException(full);
+        }
+        if (e.code() != 0) noteFailure(e.message(), false);
+        throw Poco::IOException("cannot " + what + " in " + _path + ": " + e.message());
+    }
+    noteSuccess();
+}
+
+void ConversationStore::execute(const char* sql)
+{
+    const int rc = sqlite3_exec(_db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(_db, rc, sql);
 }
 
 void ConversationStore::rollBack() noexcept
@@ -373,6 +528,7 @@ std::string ConversationStore::cannotOpenFull() const
 
 void ConversationStore::noteFailure(const std::string& reason, bool full)
 {
+    std::lock_guard<std::mutex> lock(_noteMutex);
     ++_failedWrites;
     if (reason == _loggedFailure) return;
     _loggedFailure = reason;
@@ -389,60 +545,75 @@ void ConversationStore::noteFailure(const std::string& reason, bool full)
 
 void ConversationStore::noteSuccess()
 {
+    std::lock_guard<std::mutex> lock(_noteMutex);
     if (_failedWrites == 0) return;
     _logger.notice("writes to " + _path + " work again; " + std::to_string(_failedWrites) + " failed meanwhile");
     _failedWrites = 0;
     _loggedFailure.clear();
 }
 
-std::pair<local::ChatLine, ConversationStore::Conversation> ConversationStore::insertLine(local::ChatLine line,
-                                                                                        bool unread,
-                                                                                        const std::string& key)
+ConversationStore::StoredLine ConversationStore::insertLine(StoreChange& change, local::ChatLine line, bool unread,
+                                                            const std::string& key) const
 {
+    if (!key.empty()) {
+        const auto kept = _sendKeys.find(line.peer);
+        if (kept != _sendKeys.end() && kept->second.byKey.count(key) != 0)
+            throw Poco::IOException("the key " + key + " is already used in the conversation with " + line.peer);
+    }
     const auto cached = _conversations.find(line.peer);
     Conversation conversation = cached == _conversations.end() ? Conversation{} : cached->second;
     line.id = ++conversation.lastId;
     if (unread && conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
-    const Poco::Nullable<std::string> sendKey =
-        key.empty() ? Poco::Nullable<std::string>() : Poco::Nullable<std::string>(key);
-    *_session << "INSERT INTO line (peer, " + kLineColumns + ", send_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        bind(line.peer), bind(toColumn(line.id)), bind(line.outgoing ? 1 : 0), bind(line.from), bind(line.sentTime),
-        bind(static_cast<Poco::Int64>(line.receivedAtMs)), bind(line.text), bind(stateName(line.state)),
-        bind(line.verified ? 1 : 0), bind(sendKey), now;
-    *_session << "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)", bind(line.peer),
-        bind(toColumn(conversation.lastId)), bind(static_cast<Poco::Int64>(conversation.unread)), now;
-    if (line.id > _historyLimit) {
-        *_session << "DELETE FROM line WHERE peer = ? AND id <= ?", bind(line.peer),
-            bind(toColumn(line.id - _historyLimit)), now;
+    change.push_back(store::PutLine{line.peer, line.id, line.outgoing, line.from, line.sentTime, line.receivedAtMs,
+                                    line.text, stateName(line.state), line.verified, key});
+    change.push_back(store::PutConversation{line.peer, conversation.lastId, conversation.unread});
+    if (line.id > _historyLimit) change.push_back(store::TrimLines{line.peer, line.id - _historyLimit});
+    return StoredLine{std::move(line), conversation, key};
+}
+
+void ConversationStore::keep(const StoredLine& stored)
+{
+    const std::string& peer = stored.line.peer;
+    _conversations[peer] = stored.conversation;
+    const auto kept = _sendKeys.find(peer);
+    if (stored.key.empty() && kept == _sendKeys.end()) return;
+    SendKeys& keys = kept == _sendKeys.end() ? _sendKeys[peer] : kept->second;
+    if (!stored.key.empty()) {
+        keys.byKey[stored.key] = stored.line.id;
+        keys.byId[stored.line.id] = stored.key;
     }
-    return {std::move(line), conversation};
+    // A key goes with its line when the line falls past historyLimit.
+    while (!keys.byId.empty() && keys.byId.begin()->first + _historyLimit <= stored.line.id) {
+        keys.byKey.erase(keys.byId.begin()->second);
+        keys.byId.erase(keys.byId.begin());
+    }
 }
 
 local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::string sentTime,
                                                std::int64_t receivedAtMs, std::string text, bool verified)
 {
-    std::pair<local::ChatLine, Conversation> stored;
-    commit("store a line from " + peer, [&] {
-        stored = insertLine(local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs, std::move(text),
-                                            local::LineState::Received, verified},
-                            true);
-    });
-    _conversations[peer] = stored.second;
-    return stored.first;
+    StoreChange change;
+    StoredLine stored = insertLine(change,
+                                   local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs,
+                                                   std::move(text), local::LineState::Received, verified},
+                                   true);
+    record("store a line from " + peer, change);
+    keep(stored);
+    return std::move(stored.line);
 }
 
 local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const std::string& self,
                                                std::string sentTime, std::int64_t receivedAtMs, std::string text,
                                                const std::string& key)
 {
-    std::pair<local::ChatLine, Conversation> stored;
-    commit("store a line to " + peer, [&] {
-        stored = insertLine(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text),
-                                            local::LineState::Sent},
-                            false, key);
-    });
-    _conversations[peer] = stored.second;
-    return stored.first;
+    StoreChange change;
+    StoredLine stored = insertLine(change,
+                                   local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs,
+                                                   std::move(text), local::LineState::Sent},
+                                   false, key);
+    record("store a line to " + peer, change);
+    keep(stored);
+    return std::move(stored.line);
 }
 
 OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
@@ -452,20 +623,16 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     std::pair<std::string, std::uint64_t> stream =
         cached == _outgoingStreams.end() ? std::make_pair(randomStreamId(), std::uint64_t{0}) : cached->second;
     ++stream.second;
-    OutboxEntry entry{peer, 0, stream.first, stream.second, sentTime, text};
-    std::pair<local::ChatLine, Conversation> stored;
-    commit("queue a line to " + peer, [&] {
-        stored = insertLine(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text),
-                                            local::LineState::Pending},
-                            false, key);
-        entry.lineId = stored.first.id;
-        *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)", bind(peer),
-            bind(stream.first), bind(toColumn(stream.second)), now;
-        *_session << "INSERT INTO outbox (peer, line_id, stream, seq, sent_time, text) VALUES (?, ?, ?, ?, ?, ?)",
-            bind(peer), bind(toColumn(entry.lineId)), bind(entry.stream), bind(toColumn(entry.seq)),
-            bind(entry.sentTime), bind(entry.text), now;
-    });
-    _conversations[peer] = stored.second;
+    StoreChange change;
+    StoredLine stored = insertLine(
+        change,
+        local::ChatLine{0, peer, true, self, sentTime, receivedAtMs, std::move(text), local::LineState::Pending},
+        false, key);
+    OutboxEntry entry{peer, stored.line.id, stream.first, stream.second, std::move(sentTime), stored.line.text};
+    change.push_back(store::PutOutgoingStream{peer, stream.first, stream.second});
+    change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
+    record("queue a line to " + peer, change);
+    keep(stored);
     _outgoingStreams[peer] = stream;
     _outbox.push_back(entry);
     return entry;
@@ -473,9 +640,14 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
 
 std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string& peer, const std::string& key) const
 {
-    Poco::Data::Statement select(*_session);
-    select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? AND send_key = ?", bind(peer), bind(key);
-    std::vector<local::ChatLine> lines = readLines(select, peer);
+    // The keys are kept in memory: a send that is not repeated (nearly every one) never reads the database.
+    const auto kept = _sendKeys.find(peer);
+    if (kept == _sendKeys.end() || kept->second.byKey.count(key) == 0) return std::nullopt;
+    std::vector<local::ChatLine> lines = _writer->read([&] {
+        Poco::Data::Statement select(*_session);
+        select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? AND send_key = ?", bind(peer), bind(key);
+        return readLines(select, peer);
+    });
     if (lines.empty()) return std::nullopt;
     return std::move(lines.front());
 }
@@ -495,15 +667,10 @@ std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, co
         moved.back().stream = stream.first;
         moved.back().seq = ++stream.second;
     }
-    commit("trust the new key of " + peer, [&] {
-        writeKeyPin(peer, keys);
-        *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)", bind(peer),
-            bind(stream.first), bind(toColumn(stream.second)), now;
-        for (const OutboxEntry& entry : moved) {
-            *_session << "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?", bind(entry.stream),
-                bind(toColumn(entry.seq)), bind(peer), bind(toColumn(entry.lineId)), now;
-        }
-    });
+    StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
+    for (const OutboxEntry& entry : moved)
+        change.push_back(store::MoveOutbox{peer, entry.lineId, entry.stream, entry.seq});
+    record("trust the new key of " + peer, change);
     _outgoingStreams[peer] = stream;
     auto next = moved.begin();
     for (OutboxEntry& entry : _outbox) {
@@ -519,32 +686,32 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
         return entry.peer == peer && entry.stream == stream && entry.seq <= seq;
     };
     std::vector<std::uint64_t> changed;
+    StoreChange change;
     for (const OutboxEntry& entry : _outbox) {
-        if (acked(entry)) changed.push_back(entry.lineId);
+        if (!acked(entry)) continue;
+        changed.push_back(entry.lineId);
+        if (lineKept(peer, entry.lineId)) change.push_back(store::SetLineState{peer, entry.lineId, stateName(state)});
     }
     if (changed.empty()) return changed;
-    commit("mark lines to " + peer + " " + stateName(state), [&] {
-        for (const std::uint64_t id : changed) {
-            *_session << "UPDATE line SET state = ? WHERE peer = ? AND id = ?", bind(stateName(state)), bind(peer),
-                bind(toColumn(id)), now;
-        }
-        *_session << "DELETE FROM outbox WHERE peer = ? AND stream = ? AND seq <= ?", bind(peer), bind(stream),
-            bind(toColumn(seq)), now;
-    });
+    change.push_back(store::DropOutbox{peer, stream, seq});
+    record("mark lines to " + peer + " " + stateName(state), change);
     _outbox.erase(std::remove_if(_outbox.begin(), _outbox.end(), acked), _outbox.end());
     return changed;
 }
 
+bool ConversationStore::lineKept(const std::string& peer, std::uint64_t id) const
+{
+    // Ids are given out from 1 without gaps; only the newest historyLimit are kept.
+    const auto conversation = _conversations.find(peer);
+    return conversation != _conversations.end() && id >= 1 && id <= conversation->second.lastId &&
+           id + _historyLimit > conversation->second.lastId;
+}
+
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
-    std::size_t updated = 0;
-    commit("change the state of a line to " + peer, [&] {
-        Poco::Data::Statement update(*_session);
-        update << "UPDATE line SET state = ? WHERE peer = ? AND id = ?", bind(stateName(state)), bind(peer),
-            bind(toColumn(id));
-        updated = update.execute();
-    });
-    return updated > 0;
+    if (!lineKept(peer, id)) return false;
+    record("change the state of a line to " + peer, StoreChange{store::SetLineState{peer, id, stateName(state)}});
+    return true;
 }
 
 std::uint64_t ConversationStore::delivered(const std::string& sender, const std::string& stream) const
@@ -556,34 +723,38 @@ std::uint64_t ConversationStore::delivered(const std::string& sender, const std:
 local::ChatLine ConversationStore::deliver(const std::string& sender, const std::string& stream, std::uint64_t seq,
                                            std::string sentTime, std::int64_t receivedAtMs, std::string text)
 {
-    std::pair<local::ChatLine, Conversation> stored;
-    commit("store a line from " + sender, [&] {
-        *_session << "INSERT OR REPLACE INTO incoming_stream (sender, stream, delivered) VALUES (?, ?, ?)",
-            bind(sender), bind(stream), bind(toColumn(seq)), now;
-        stored = insertLine(local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
-                                            std::move(text), local::LineState::Received},
-                            true);
-    });
+    StoreChange change{store::PutIncomingStream{sender, stream, seq}};
+    StoredLine stored = insertLine(change,
+                                   local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
+                                                   std::move(text), local::LineState::Received},
+                                   true);
+    record("store a line from " + sender, change);
     _incomingStreams[{sender, stream}] = seq;
-    _conversations[sender] = stored.second;
-    return stored.first;
+    keep(stored);
+    return std::move(stored.line);
 }
 
 std::vector<local::ChatLine> ConversationStore::history(const std::string& peer) const
 {
-    Poco::Data::Statement select(*_session);
-    select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? ORDER BY id", bind(peer);
-    return readLines(select, peer);
+    return _writer->read([&] {
+        Poco::Data::Statement select(*_session);
+        select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? ORDER BY id", bind(peer);
+        return readLines(select, peer);
+    });
 }
 
 std::vector<local::ChatLine> ConversationStore::search(const std::string& peer, const std::string& text,
                                                        std::size_t limit) const
 {
-    Poco::Data::Statement select(*_session);
-    // instr() matches bytewise and case-sensitively, with no pattern characters to escape.
-    select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? AND instr(text, ?) > 0 ORDER BY id DESC LIMIT ?",
-        bind(peer), bind(text), bind(toColumn(std::min<std::uint64_t>(limit, std::numeric_limits<Poco::Int64>::max())));
-    std::vector<local::ChatLine> found = readLines(select, peer);
+    std::vector<local::ChatLine> found = _writer->read([&] {
+        Poco::Data::Statement select(*_session);
+        // instr() matches bytewise and case-sensitively, with no pattern characters to escape.
+        select << "SELECT " + kLineColumns +
+                      " FROM line WHERE peer = ? AND instr(text, ?) > 0 ORDER BY id DESC LIMIT ?",
+            bind(peer), bind(text),
+            bind(toColumn(std::min<std::uint64_t>(limit, std::numeric_limits<Poco::Int64>::max())));
+        return readLines(select, peer);
+    });
     std::reverse(found.begin(), found.end());
     return found;
 }
@@ -607,9 +778,8 @@ void ConversationStore::markRead(const std::string& peer)
 {
     const auto it = _conversations.find(peer);
     if (it == _conversations.end() || it->second.unread == 0) return;
-    commit("mark the lines from " + peer + " read", [&] {
-        *_session << "UPDATE conversation SET unread = 0 WHERE peer = ?", bind(peer), now;
-    });
+    record("mark the lines from " + peer + " read",
+           StoreChange{store::PutConversation{peer, it->second.lastId, 0}});
     it->second.unread = 0;
 }
 
@@ -619,8 +789,10 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
     std::vector<std::string> pinned;
     std::vector<Poco::Nullable<std::string>> offered;
     std::vector<Poco::Nullable<std::string>> keyless;
-    *_session << "SELECT name, pinned, offered, keyless FROM keys", into(names), into(pinned), into(offered),
-        into(keyless), now;
+    _writer->read([&] {
+        *_session << "SELECT name, pinned, offered, keyless FROM keys", into(names), into(pinned), into(offered),
+            into(keyless), now;
+    });
     std::map<std::string, KeyPin> keys;
     try {
         for (std::size_t i = 0; i < names.size(); ++i) {
@@ -637,23 +809,21 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
 
 void ConversationStore::saveKeyPin(const std::string& name, const KeyPin& keys)
 {
-    commit("pin the key of " + name, [&] { writeKeyPin(name, keys); });
+    record("pin the key of " + name, StoreChange{pinChange(name, keys)});
 }
 
-void ConversationStore::writeKeyPin(const std::string& name, const KeyPin& keys)
+store::PutKeyPin ConversationStore::pinChange(const std::string& name, const KeyPin& keys)
 {
-    const Poco::Nullable<std::string> offered =
-        keys.offered ? Poco::Nullable<std::string>(Base64::encode(*keys.offered)) : Poco::Nullable<std::string>();
-    const Poco::Nullable<std::string> keyless = keylessText(keys.keyless);
-    *_session << "INSERT OR REPLACE INTO keys (name, pinned, offered, keyless) VALUES (?, ?, ?, ?)", bind(name),
-        bind(Base64::encode(keys.pinned)), bind(offered), bind(keyless), now;
+    return store::PutKeyPin{name, Base64::encode(keys.pinned),
+                            keys.offered ? std::optional<std::string>(Base64::encode(*keys.offered)) : std::nullopt,
+                            keylessText(keys.keyless)};
 }
 
 std::map<std::string, PublicKey> ConversationStore::indexKeys() const
 {
     std::vector<std::string> endpoints;
     std::vector<std::string> texts;
-    *_session << "SELECT endpoint, key FROM index_keys", into(endpoints), into(texts), now;
+    _writer->read([&] { *_session << "SELECT endpoint, key FROM index_keys", into(endpoints), into(texts), now; });
     std::map<std::string, PublicKey> keys;
     try {
         for (std::size_t i = 0; i < endpoints.size(); ++i)
@@ -667,16 +837,21 @@ std::map<std::string, PublicKey> ConversationStore::indexKeys() const
 
 void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const PublicKey& key)
 {
-    commit("pin the key of indexd at " + indexEndpoint, [&] {
-        *_session << "INSERT OR REPLACE INTO index_keys (endpoint, key) VALUES (?, ?)", bind(indexEndpoint),
-            bind(Base64::encode(key)), now;
-    });
+    record("pin the key of indexd at " + indexEndpoint,
+           StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}});
+}
+
+void ConversationStore::flush()
+{
+    _writer->flush();
 }
 
 void ConversationStore::limitPages(std::uint64_t pages)
 {
-    Poco::Int64 limit = 0;
-    *_session << "PRAGMA max_page_count = " + std::to_string(pages), into(limit), now;
+    _writer->hold([&] {
+        Poco::Int64 limit = 0;
+        *_session << "PRAGMA max_page_count = " + std::to_string(pages), into(limit), now;
+    });
 }
 
 } // namespace peerchat

@@ -2,6 +2,9 @@
 
 #include "CryptoTypes.h"
 #include "LocalProtocol.h"
+#include "RedoLog.h"
+#include "StoreChange.h"
+#include "WriteBehind.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
@@ -10,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,26 +65,32 @@ struct KeyPin
 /// dropped), and how many incoming lines are unread; the outbox of lines not
 /// yet acked, with the outgoing stream to each peer; and how far each
 /// incoming stream has been delivered; and the identity keys pinned for peers
-/// and for indexd (read and written through KeyPins). State only, kept in an SQLite
-/// database: every call that changes something has committed it before it
-/// returns, in one transaction, so a crash never keeps half of a change. A
-/// change that fails (the disk is full, an I/O error) is rolled back whole,
-/// cached state included, and throws Poco::IOException (DiskFullException
-/// for a full disk); the next change starts afresh, so the store works again
-/// as soon as the disk does. Failing writes are logged when they start, when
-/// their reason changes and when writes work again, not one by one.
+/// and for indexd (read and written through KeyPins). State only, kept in an
+/// SQLite database behind a redo log (WriteBehind): every call that changes
+/// something has put the whole change in the redo log before it returns, so
+/// it survives a crash of peerd from then on and a crash never keeps half of
+/// it; the database takes it within a moment on a thread of its own, and
+/// what a crash left in the log goes into the database at the next open.
+/// Everything but the lines is cached, so only reading lines (history,
+/// search, a repeated send key) waits for the database. A change the redo
+/// log cannot take (the disk is full, an I/O error) is refused whole, cached
+/// state included, with Poco::IOException (DiskFullException for a full
+/// disk); so is every change while the database itself fails, until it takes
+/// writes again. Failing writes are logged when they start, when their
+/// reason changes and when writes work again, not one by one.
 /// An outgoing line may carry the key its client sent it with (LocalProtocol's
 /// SendRequest::key), unique in its conversation while the line is kept.
 class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in
-    /// memory for ":memory:", migrates it to kSchemaVersion and holds it
-    /// exclusively until destroyed. Throws Poco::IOException with a message
+    /// memory for ":memory:", migrates it to kSchemaVersion, applies what its
+    /// redo log (path + "-redo") still holds, and holds it exclusively until
+    /// destroyed. Throws Poco::IOException with a message
     /// for a person ("cannot open PATH: ...") when it cannot be opened, is
     /// in use by another process, or was written by a newer peerd.
     ConversationStore(const std::string& path, std::size_t historyLimit);
@@ -172,6 +182,10 @@ public:
     /// Stores key as the pin for indexEndpoint, replacing what was stored.
     void saveIndexKey(const std::string& indexEndpoint, const PublicKey& key);
 
+    /// Returns once every change so far is in the database; throws what the
+    /// database fails with (Poco::IOException, DiskFullException).
+    void flush();
+
     /// Lets the database grow to at most pages pages (PRAGMA max_page_count):
     /// past that a write fails as on a full disk. A full disk without one, for tests.
     void limitPages(std::uint64_t pages);
@@ -182,20 +196,41 @@ private:
         std::uint64_t lastId = 0;  ///< the newest id given out; ids go on after old lines are dropped
         std::uint32_t unread = 0;
     };
+    /// A line as insertLine() has it stored, for keep() once the change is recorded.
+    struct StoredLine
+    {
+        local::ChatLine line;
+        Conversation conversation;  ///< its conversation's counters with it
+        std::string key;
+    };
+    /// The send keys of one conversation's kept lines, both ways.
+    struct SendKeys
+    {
+        std::map<std::string, std::uint64_t> byKey;
+        std::map<std::uint64_t, std::string> byId;
+    };
+    struct Statements;
 
     void open();
     void migrate();
+    std::uint64_t replay(std::unique_ptr<RedoLog>& log);
     void load();
     /// Runs write in one transaction and commits it. A failure rolls back
     /// whatever SQLite did not roll back itself and throws DiskFullException
     /// when the disk is full, else rethrows what failed.
     template <typename Write>
     void transact(Write&& write);
-    /// transact() for a change after open: a failure is noted (noteFailure)
-    /// and thrown as DiskFullException when the disk is full, else as
-    /// Poco::IOException saying what could not be done in the database and why.
-    template <typename Write>
-    void commit(const std::string& what, Write&& write);
+    /// Runs sql, throwing Poco::Data::SQLite's exception for SQLite's error.
+    void execute(const char* sql);
+    /// Writes batch to the database in one transaction (WriteBehind::Database::apply).
+    /// A failure is noted (noteFailure) and thrown as DiskFullException when
+    /// the disk is full, else as Poco::IOException with the reason.
+    void apply(const WriteBehind::Batch& batch);
+    void checkpoint();
+    /// Puts change in the redo log; throws, with nothing kept, DiskFullException
+    /// when the disk is full, else Poco::IOException saying what could not be
+    /// done (what) and why.
+    void record(const std::string& what, const StoreChange& change);
     /// Rolls back the open transaction, if any; never throws.
     void rollBack() noexcept;
     /// True when failure, just thrown by SQLite, means the disk is full.
@@ -203,18 +238,20 @@ private:
     /// Why opening failed, for a person, when the disk is full.
     std::string cannotOpenFull() const;
     /// Counts a failed write; logs it when writes start failing, or fail for
-    /// another reason than the one logged last.
+    /// another reason than the one logged last. Called from either thread.
     void noteFailure(const std::string& reason, bool full);
     /// Logs that writes work again after some failed.
     void noteSuccess();
-    /// Inserts line with the next id of its conversation (with key unless it
-    /// is empty), drops what falls past historyLimit and saves the
-    /// conversation's counters; part of the caller's transaction. Returns the
-    /// line with its id and the counters.
-    std::pair<local::ChatLine, Conversation> insertLine(local::ChatLine line, bool unread,
-                                                        const std::string& key = {});
-    /// Stores keys as name's; part of the caller's transaction.
-    void writeKeyPin(const std::string& name, const KeyPin& keys);
+    /// Adds to change the insertion of line with the next id of its
+    /// conversation (with key unless it is empty, which must not be in use),
+    /// the drop of what falls past historyLimit and the conversation's new
+    /// counters; returns the line with its id and the counters.
+    StoredLine insertLine(StoreChange& change, local::ChatLine line, bool unread, const std::string& key = {}) const;
+    /// Caches what insertLine() returned, once its change is recorded.
+    void keep(const StoredLine& stored);
+    /// True when line id with peer is kept (given out and not dropped past historyLimit).
+    bool lineKept(const std::string& peer, std::uint64_t id) const;
+    static store::PutKeyPin pinChange(const std::string& name, const KeyPin& keys);
 
     std::string _path;
     std::size_t _historyLimit;
@@ -228,9 +265,14 @@ private:
     std::vector<OutboxEntry> _outbox;
     /// Delivered position per (sender, stream).
     std::map<std::pair<std::string, std::string>, std::uint64_t> _incomingStreams;
+    std::map<std::string, SendKeys> _sendKeys;
+    std::mutex _noteMutex;            ///< guards the two that follow
     std::uint64_t _failedWrites = 0;  ///< writes refused since the last that worked
     std::string _loggedFailure;       ///< the reason of the last failed write logged
     Poco::Logger& _logger;
+    std::unique_ptr<Statements> _statements;
+    /// Last: it goes first, applying what is queued with everything above.
+    std::unique_ptr<WriteBehind> _writer;
 };
 
 } // namespace peerchat

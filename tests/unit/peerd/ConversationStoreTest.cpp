@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using peerchat::ConversationStore;
 using peerchat::DiskFullException;
@@ -28,6 +30,14 @@ Poco::Data::Session rawSession(const std::string& path)
 {
     Poco::Data::SQLite::Connector::registerConnector();
     return Poco::Data::Session(Poco::Data::SQLite::Connector::KEY, path);
+}
+
+// How many rows of table (and what follows it: a WHERE) the database at path holds.
+int rowCount(const std::string& path, const std::string& table)
+{
+    int count = -1;
+    rawSession(path) << "SELECT count(*) FROM " + table, into(count), now;
+    return count;
 }
 
 int userVersion(const std::string& path)
@@ -99,17 +109,17 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOpenRefusesNewerSchemaVersion);
     CPPUNIT_TEST(testOpenRefusesDatabaseInUse);
     CPPUNIT_TEST(testOpenRefusesFileThatIsNoDatabase);
-    CPPUNIT_TEST(testDeliverWritesLineAndPositionTogether);
-    CPPUNIT_TEST(testEnqueueWritesLineAndOutboxTogether);
+    CPPUNIT_TEST(testDeliverReachesDatabaseWholeOrNotAtAll);
+    CPPUNIT_TEST(testEnqueueReachesDatabaseWholeOrNotAtAll);
     CPPUNIT_TEST(testIncomingKeepsVerifiedMark);
     CPPUNIT_TEST(testOpenMigratesVersion1MarkingOldLinesUnverified);
     CPPUNIT_TEST(testKeyPinsSurviveReopen);
     CPPUNIT_TEST(testKeyPinsOfSchema3KeptOnMigration);
     CPPUNIT_TEST(testOpenRefusesDamagedKey);
-    CPPUNIT_TEST(testFullDiskRefusesWholeLineAndTakesItOnceThereIsRoom);
+    CPPUNIT_TEST(testFullDiskRefusesChangesUntilThereIsRoom);
     CPPUNIT_TEST(testFullDiskRefusesDeliveryAndKeepsPosition);
-    CPPUNIT_TEST(testRefusedAcknowledgeKeepsLinesQueued);
-    CPPUNIT_TEST(testRefusedTrustKeepsPinAndStream);
+    CPPUNIT_TEST(testDatabaseRefusalStopsChangesAndKeepsThemForTheNextOpen);
+    CPPUNIT_TEST(testChangesOfACrashedStoreAreKeptOnceEach);
     CPPUNIT_TEST(testKeyFindsLineSentWithIt);
     CPPUNIT_TEST(testKeyIsUniquePerConversation);
     CPPUNIT_TEST(testKeyForgottenWithItsLine);
@@ -480,32 +490,37 @@ public:
         CPPUNIT_ASSERT_MESSAGE(why, contains(why, "not a database"));
     }
 
-    void testDeliverWritesLineAndPositionTogether()
+    void testDeliverReachesDatabaseWholeOrNotAtAll()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
         { ConversationStore store(path, 100); }
-        // A line the database refuses to take, so that deliver fails halfway.
+        // A line the database refuses to take, so that applying deliver fails halfway.
         rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON line WHEN NEW.text = 'poison' "
                             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
             now;
         {
             ConversationStore store(path, 100);
             store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
-            CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 2, "12:00:01", 2, "poison"), Poco::IOException);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
-            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+            store.flush();
+            // Kept in the redo log; the database refuses it when the writer applies it.
+            store.deliver("bob", "ff", 2, "12:00:01", 2, "poison");
+            CPPUNIT_ASSERT_THROW(store.flush(), Poco::IOException);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
         }
+        // Neither the line nor the stream's position reached the database.
+        CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "line"));
+        CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "incoming_stream WHERE delivered = 1"));
+        // Once the database takes it, the next open applies it from the redo log, whole.
+        rawSession(path) << "DROP TRIGGER refuse_poison", now;
         ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
-        const auto line = store.deliver("bob", "ff", 2, "12:00:01", 2, "two");
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), line.id);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
     }
 
-    void testEnqueueWritesLineAndOutboxTogether()
+    void testEnqueueReachesDatabaseWholeOrNotAtAll()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
@@ -516,15 +531,20 @@ public:
         {
             ConversationStore store(path, 100);
             store.enqueue("bob", "alice", "12:00:00", 1, "one");
-            CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:01", 2, "poison"), Poco::IOException);
-            CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+            store.flush();
+            store.enqueue("bob", "alice", "12:00:01", 2, "poison");
+            CPPUNIT_ASSERT_THROW(store.flush(), Poco::IOException);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
         }
+        CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "line"));
+        CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "outbox"));
+        rawSession(path) << "DROP TRIGGER refuse_poison", now;
         ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
         const auto next = store.enqueue("bob", "alice", "12:00:02", 3, "two");
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.lineId);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.lineId);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.seq);
     }
 
     void testIncomingKeepsVerifiedMark()
@@ -629,8 +649,9 @@ public:
             store.saveKeyPin("bob", KeyPin{key(1), key(2)});
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
-        // The keys table as schema 3 had it.
+        // The keys table as schema 3 had it, and no redo table.
         rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
+        rawSession(path) << "DROP TABLE redo", now;
         rawSession(path) << "PRAGMA user_version = 3", now;
         {
             ConversationStore store(path, 100);
@@ -665,37 +686,43 @@ public:
         }
     }
 
-    void testFullDiskRefusesWholeLineAndTakesItOnceThereIsRoom()
+    void testFullDiskRefusesChangesUntilThereIsRoom()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
             ConversationStore store(path, 100);
             store.enqueue("bob", "alice", "12:00:00", 1, "before", "k1");
+            store.flush();
             store.limitPages(1);
+            // The redo log takes the line; the database has no room for it.
+            const auto kept = store.enqueue("bob", "alice", "12:00:01", 2, kPageOfText, "k2");
             try {
-                store.enqueue("bob", "alice", "12:00:01", 2, kPageOfText, "k2");
-                CPPUNIT_FAIL("a line was stored on a full disk");
+                store.flush();
+                CPPUNIT_FAIL("a line reached a full database");
             } catch (const DiskFullException& e) {
                 CPPUNIT_ASSERT_EQUAL("the disk holding " + path + " is full", e.message());
             }
+            // From then on every change is refused whole until the database has room.
             CPPUNIT_ASSERT_THROW(store.addIncoming("bob", "12:00:02", 3, kPageOfText, true), DiskFullException);
             CPPUNIT_ASSERT_THROW(store.addOutgoing("seed", "alice", "12:00:03", 4, kPageOfText), DiskFullException);
-            CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
-            CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+            CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:04", 5, "refused", "k3"), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.history("bob"), DiskFullException);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
             CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
-            CPPUNIT_ASSERT(!store.lineWithKey("bob", "k2"));
+            CPPUNIT_ASSERT(!store.lineWithKey("seed", "k3"));
 
-            // No restart: the same store takes the line as soon as there is room, numbered as if nothing failed.
+            // No restart: the same store takes changes again as soon as there is room.
             store.limitPages(1000000);
-            const auto next = store.enqueue("bob", "alice", "12:00:04", 5, kPageOfText, "k2");
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.lineId);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:05", 6, "hi", true).id);
+            CPPUNIT_ASSERT_EQUAL(kept.lineId, store.lineWithKey("bob", "k2")->id);
+            const auto next = store.enqueue("bob", "alice", "12:00:05", 6, "after", "k3");
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.lineId);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.seq);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.addIncoming("bob", "12:00:06", 7, "hi", true).id);
         }
         ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lineWithKey("bob", "k2")->id);
         CPPUNIT_ASSERT(store.history("seed").empty());
     }
@@ -704,42 +731,88 @@ public:
     {
         ConversationStore store(100);
         store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+        store.flush();
         store.limitPages(1);
-        CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 2, "12:00:01", 2, kPageOfText), DiskFullException);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
-        store.limitPages(1000000);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.deliver("bob", "ff", 2, "12:00:01", 2, kPageOfText).id);
+        store.deliver("bob", "ff", 2, "12:00:01", 2, kPageOfText);
+        CPPUNIT_ASSERT_THROW(store.flush(), DiskFullException);
+        CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 3, "12:00:02", 3, "three"), DiskFullException);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+        store.limitPages(1000000);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
     }
 
-    void testRefusedAcknowledgeKeepsLinesQueued()
+    void testDatabaseRefusalStopsChangesAndKeepsThemForTheNextOpen()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
         refuseChangesTo(path, "outbox", "DELETE");
+        std::string stream;
+        {
+            ConversationStore store(path, 100);
+            stream = store.enqueue("bob", "alice", "12:00:00", 1, "one").stream;
+            store.acknowledge("bob", stream, 1);
+            try {
+                store.flush();
+                CPPUNIT_FAIL("the database took a change its trigger refuses");
+            } catch (const Poco::IOException& e) {
+                CPPUNIT_ASSERT_EQUAL(std::string("refused by the test"), e.message());
+            }
+            try {
+                store.enqueue("bob", "alice", "12:00:01", 2, "two");
+                CPPUNIT_FAIL("a change was taken while the database fails");
+            } catch (const Poco::IOException& e) {
+                CPPUNIT_ASSERT_EQUAL("cannot queue a line to bob in " + path + ": refused by the test", e.message());
+            }
+            CPPUNIT_ASSERT(store.outbox().empty());
+        }
+        rawSession(path) << "DROP TRIGGER refuse_DELETE", now;
         ConversationStore store(path, 100);
-        const auto entry = store.enqueue("bob", "alice", "12:00:00", 1, "one");
-        CPPUNIT_ASSERT_THROW(store.acknowledge("bob", entry.stream, 1), Poco::IOException);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
-        CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Pending);
-        // The store goes on: the next change that the database takes is kept.
+        CPPUNIT_ASSERT(store.outbox().empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Delivered);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.enqueue("bob", "alice", "12:00:01", 2, "two").seq);
     }
 
-    void testRefusedTrustKeepsPinAndStream()
+    void testChangesOfACrashedStoreAreKeptOnceEach()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        refuseChangesTo(path, "outbox", "UPDATE");
-        ConversationStore store(path, 100);
-        store.saveKeyPin("bob", KeyPin{key(1), key(2)});
-        const auto entry = store.enqueue("bob", "alice", "12:00:00", 1, "one");
-        CPPUNIT_ASSERT_THROW(store.trustKey("bob", KeyPin{key(2), std::nullopt}), Poco::IOException);
-        CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
-        CPPUNIT_ASSERT_EQUAL(entry.stream, store.outbox().at(0).stream);
-        CPPUNIT_ASSERT_EQUAL(entry.stream, store.enqueue("bob", "alice", "12:00:01", 2, "two").stream);
+        { ConversationStore store(path, 100); }
+        // A child process makes changes and dies without closing the store, as under kill -9:
+        // whatever its writer had not applied yet is only in the redo log.
+        const pid_t child = ::fork();
+        CPPUNIT_ASSERT(child >= 0);
+        if (child == 0) {
+            ConversationStore store(path, 1000);
+            for (int i = 1; i <= 301; ++i) {
+                const auto entry = store.enqueue("bob", "alice", "12:00:00", i, "line " + std::to_string(i));
+                if (i % 3 == 0) store.acknowledge("bob", entry.stream, entry.seq);
+                if (i <= 300) store.deliver("carol", "cc", static_cast<std::uint64_t>(i), "12:00:00", i, "from carol");
+            }
+            ::_exit(0);
+        }
+        int status = 0;
+        CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
+        CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        // The log is emptied only once it is big: opening it again has records to look at.
+        struct stat redo {};
+        CPPUNIT_ASSERT_EQUAL(0, ::stat((path + "-redo").c_str(), &redo));
+        CPPUNIT_ASSERT(redo.st_size > 0);
+        ConversationStore store(path, 1000);
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(301), lines.size());
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
+            // Every third line acks its stream up to itself.
+            CPPUNIT_ASSERT(i < 300 ? lines[i].state == LineState::Delivered : lines[i].state == LineState::Pending);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(300), store.delivered("carol", "cc"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(300), store.history("carol").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(300), store.unread("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(302), store.enqueue("bob", "alice", "12:00:01", 302, "next").seq);
     }
 
     void testKeyFindsLineSentWithIt()

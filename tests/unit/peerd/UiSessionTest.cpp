@@ -2,6 +2,7 @@
 #include "LocalClient.h"
 #include "PeerTestData.h"
 #include "ServedUi.h"
+#include "StoreFaults.h"
 #include "Wait.h"
 
 #include <Poco/JSON/Array.h>
@@ -253,7 +254,7 @@ public:
     void testSendOnFullDiskSaysSoAndStoresNothing()
     {
         LocalClient client = attach();
-        onLoop([this] { _ui->store().limitPages(1); });
+        onLoop([this] { peerchat::test::failWrites(_ui->store()); });
         const std::string page(4000, 'x');
         client.sendLine(R"({"op":"send","to":"bob","text":")" + page + R"(","key":"K1"})");
         const auto error = client.waitEvent("error");
@@ -263,10 +264,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("the line to bob was not sent: the disk holding :memory: is full; free some "
                                          "space and send again"),
                              error->getValue<std::string>("message"));
-        onLoop([this] { CPPUNIT_ASSERT(_ui->store().history("bob").empty()); });
-
         // The same send, once there is room, is a new line: nothing of the refused one was kept.
-        onLoop([this] { _ui->store().limitPages(1000000); });
+        onLoop([this] {
+            _ui->store().limitPages(1000000);
+            CPPUNIT_ASSERT(_ui->store().history("bob").empty());
+        });
         client.sendLine(R"({"op":"send","to":"bob","text":")" + page + R"(","key":"K1"})");
         const auto sent = client.waitEvent("sent");
         CPPUNIT_ASSERT_MESSAGE("no sent event once there was room", sent);

@@ -1,0 +1,61 @@
+#include "SqlStatement.h"
+
+#include <Poco/Data/SQLite/Utility.h>
+
+#include <sqlite3.h>
+
+namespace peerchat {
+
+SqlStatement::SqlStatement(sqlite3* db, const std::string& sql) : _db(db)
+{
+    const int rc = sqlite3_prepare_v3(_db, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT,
+                                      &_statement, nullptr);
+    if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(_db, rc, sql);
+}
+
+SqlStatement::~SqlStatement()
+{
+    sqlite3_finalize(_statement);
+}
+
+void SqlStatement::check(int rc)
+{
+    if (rc == SQLITE_OK) return;
+    sqlite3_reset(_statement);
+    sqlite3_clear_bindings(_statement);
+    _next = 1;
+    Poco::Data::SQLite::Utility::throwException(_db, rc);
+}
+
+SqlStatement& SqlStatement::bind(const std::string& text)
+{
+    // SQLITE_STATIC: the caller keeps text alive until run(), which unbinds it.
+    check(sqlite3_bind_text(_statement, _next++, text.data(), static_cast<int>(text.size()), SQLITE_STATIC));
+    return *this;
+}
+
+SqlStatement& SqlStatement::bind(const std::optional<std::string>& text)
+{
+    if (text) return bind(*text);
+    check(sqlite3_bind_null(_statement, _next++));
+    return *this;
+}
+
+SqlStatement& SqlStatement::bind(std::int64_t value)
+{
+    check(sqlite3_bind_int64(_statement, _next++, value));
+    return *this;
+}
+
+int SqlStatement::run()
+{
+    const int rc = sqlite3_step(_statement);
+    const int changed = sqlite3_changes(_db);
+    check(rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc);
+    sqlite3_reset(_statement);
+    sqlite3_clear_bindings(_statement);
+    _next = 1;
+    return changed;
+}
+
+} // namespace peerchat

@@ -1,0 +1,184 @@
+#include "StoreChange.h"
+
+#include <type_traits>
+
+namespace peerchat {
+
+namespace store {
+namespace {
+
+// The fields of each operation, in their order on disk: one list serves both
+// writing (O const) and reading, so the two cannot drift apart.
+template <typename O, typename F>
+void fields(O& o, F&& f)
+{
+    using T = std::remove_const_t<O>;
+    if constexpr (std::is_same_v<T, PutLine>) {
+        f(o.peer, o.id, o.outgoing, o.from, o.sentTime, o.receivedAtMs, o.text, o.state, o.verified, o.key);
+    } else if constexpr (std::is_same_v<T, PutConversation>) {
+        f(o.peer, o.lastId, o.unread);
+    } else if constexpr (std::is_same_v<T, TrimLines>) {
+        f(o.peer, o.upTo);
+    } else if constexpr (std::is_same_v<T, PutOutgoingStream>) {
+        f(o.peer, o.stream, o.lastSeq);
+    } else if constexpr (std::is_same_v<T, PutOutbox>) {
+        f(o.peer, o.lineId, o.stream, o.seq, o.sentTime, o.text);
+    } else if constexpr (std::is_same_v<T, MoveOutbox>) {
+        f(o.peer, o.lineId, o.stream, o.seq);
+    } else if constexpr (std::is_same_v<T, DropOutbox>) {
+        f(o.peer, o.stream, o.upTo);
+    } else if constexpr (std::is_same_v<T, SetLineState>) {
+        f(o.peer, o.id, o.state);
+    } else if constexpr (std::is_same_v<T, PutIncomingStream>) {
+        f(o.sender, o.stream, o.delivered);
+    } else if constexpr (std::is_same_v<T, PutKeyPin>) {
+        f(o.name, o.pinned, o.offered, o.keyless);
+    } else {
+        static_assert(std::is_same_v<T, PutIndexKey>, "every operation lists its fields");
+        f(o.endpoint, o.key);
+    }
+}
+
+class Writer
+{
+public:
+    explicit Writer(std::string& out) : _out(out) {}
+
+    void put(const std::string& value)
+    {
+        put(static_cast<std::uint64_t>(value.size()));
+        _out += value;
+    }
+    void put(const std::optional<std::string>& value)
+    {
+        put(value.has_value());
+        if (value) put(*value);
+    }
+    void put(bool value) { _out.push_back(value ? 1 : 0); }
+    void put(std::int64_t value) { put(static_cast<std::uint64_t>(value)); }
+    // Little-endian base 128: most numbers here are small.
+    void put(std::uint64_t value)
+    {
+        while (value >= 0x80) {
+            _out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+            value >>= 7;
+        }
+        _out.push_back(static_cast<char>(value));
+    }
+
+private:
+    std::string& _out;
+};
+
+class Reader
+{
+public:
+    explicit Reader(std::string_view in) : _in(in) {}
+
+    bool ok() const { return _ok; }
+    bool done() const { return _at == _in.size(); }
+
+    void get(std::string& value)
+    {
+        std::uint64_t size = 0;
+        get(size);
+        if (!_ok || size > _in.size() - _at) {
+            _ok = false;
+            return;
+        }
+        value.assign(_in.substr(_at, static_cast<std::size_t>(size)));
+        _at += static_cast<std::size_t>(size);
+    }
+    void get(std::optional<std::string>& value)
+    {
+        bool present = false;
+        get(present);
+        if (!present) return;
+        get(value.emplace());
+    }
+    void get(bool& value)
+    {
+        const int byte = next();
+        if (byte > 1) _ok = false;
+        value = byte == 1;
+    }
+    void get(std::int64_t& value)
+    {
+        std::uint64_t bits = 0;
+        get(bits);
+        value = static_cast<std::int64_t>(bits);
+    }
+    void get(std::uint64_t& value)
+    {
+        value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            const int byte = next();
+            if (byte < 0) return;
+            value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return;
+        }
+        _ok = false;
+    }
+
+private:
+    // The next byte, or -1 (and not ok) past the end.
+    int next()
+    {
+        if (_at == _in.size()) {
+            _ok = false;
+            return -1;
+        }
+        return static_cast<unsigned char>(_in[_at++]);
+    }
+
+    std::string_view _in;
+    std::size_t _at = 0;
+    bool _ok = true;
+};
+
+// Reads the operation with tag index into change, when tag names one.
+template <std::size_t I = 0>
+void readOp(std::size_t tag, Reader& reader, StoreChange& change)
+{
+    if constexpr (I < std::variant_size_v<Op>) {
+        if (tag != I) return readOp<I + 1>(tag, reader, change);
+        std::variant_alternative_t<I, Op> op;
+        fields(op, [&](auto&... field) { (reader.get(field), ...); });
+        change.emplace_back(std::move(op));
+    }
+}
+
+} // namespace
+} // namespace store
+
+std::string StoreChangeCodec::encode(const StoreChange& change)
+{
+    std::string out;
+    store::Writer writer(out);
+    for (const store::Op& op : change) {
+        writer.put(static_cast<std::uint64_t>(op.index()));
+        std::visit(
+            [&](const auto& alternative) {
+                store::fields(alternative, [&](const auto&... field) { (writer.put(field), ...); });
+            },
+            op);
+    }
+    return out;
+}
+
+Parsed<StoreChange> StoreChangeCodec::decode(std::string_view bytes)
+{
+    store::Reader reader(bytes);
+    StoreChange change;
+    while (reader.ok() && !reader.done()) {
+        std::uint64_t tag = 0;
+        reader.get(tag);
+        if (!reader.ok() || tag >= std::variant_size_v<store::Op>)
+            return Parsed<StoreChange>::refuse("a change of an unknown kind");
+        store::readOp(static_cast<std::size_t>(tag), reader, change);
+    }
+    if (!reader.ok()) return Parsed<StoreChange>::refuse("a change cut short or damaged");
+    return change;
+}
+
+} // namespace peerchat

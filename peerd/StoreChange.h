@@ -1,0 +1,87 @@
+#pragma once
+
+#include "Parsed.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace peerchat {
+
+/// The changes ConversationStore makes to its database, one row operation
+/// each, with every value it writes spelled out (no "add one"), so that a
+/// change applied twice leaves what applying it once does. A StoreChange is
+/// what one call of the store changes, and goes into the redo log whole
+/// (RedoLog), to be applied to the database in one transaction.
+namespace store {
+
+/// INSERT a line (key empty: none).
+struct PutLine
+{
+    std::string peer;
+    std::uint64_t id = 0;
+    bool outgoing = false;
+    std::string from;
+    std::string sentTime;
+    std::int64_t receivedAtMs = 0;
+    std::string text;
+    std::string state;
+    bool verified = false;
+    std::string key;
+};
+/// Sets a conversation's counters.
+struct PutConversation { std::string peer; std::uint64_t lastId = 0; std::uint64_t unread = 0; };
+/// Deletes peer's lines with ids up to upTo.
+struct TrimLines { std::string peer; std::uint64_t upTo = 0; };
+/// Sets the outgoing stream to peer.
+struct PutOutgoingStream { std::string peer; std::string stream; std::uint64_t lastSeq = 0; };
+/// Adds a line to the outbox.
+struct PutOutbox
+{
+    std::string peer;
+    std::uint64_t lineId = 0;
+    std::string stream;
+    std::uint64_t seq = 0;
+    std::string sentTime;
+    std::string text;
+};
+/// Moves an outbox line to another stream and seq.
+struct MoveOutbox { std::string peer; std::uint64_t lineId = 0; std::string stream; std::uint64_t seq = 0; };
+/// Takes the lines of a stream up to seq out of the outbox.
+struct DropOutbox { std::string peer; std::string stream; std::uint64_t upTo = 0; };
+/// Sets the state of a line.
+struct SetLineState { std::string peer; std::uint64_t id = 0; std::string state; };
+/// Sets how far an incoming stream is delivered.
+struct PutIncomingStream { std::string sender; std::string stream; std::uint64_t delivered = 0; };
+/// Sets a peer's key pin (keys as base64url text, as the table holds them).
+struct PutKeyPin
+{
+    std::string name;
+    std::string pinned;
+    std::optional<std::string> offered;
+    std::optional<std::string> keyless;
+};
+/// Sets indexd's pinned key for an endpoint.
+struct PutIndexKey { std::string endpoint; std::string key; };
+
+using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
+                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey>;
+
+} // namespace store
+
+/// One call's changes, applied all or none.
+using StoreChange = std::vector<store::Op>;
+
+/// The bytes of a StoreChange in the redo log, and back.
+class StoreChangeCodec
+{
+public:
+    static std::string encode(const StoreChange& change);
+    /// Refuses bytes encode() did not write (damage, or a newer peerd's record).
+    static Parsed<StoreChange> decode(std::string_view bytes);
+};
+
+} // namespace peerchat

@@ -1,0 +1,150 @@
+#include "WriteBehind.h"
+
+#include <chrono>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace peerchat {
+
+namespace {
+
+// How long a failing database rests before the writer tries it again.
+constexpr auto kRetryAfter = std::chrono::seconds(1);
+
+} // namespace
+
+WriteBehind::WriteBehind(std::unique_ptr<RedoLog> log, std::uint64_t nextSeq, Database database)
+    : _log(std::move(log)),
+      _database(std::move(database)),
+      _logger(Poco::Logger::get("peerd.store")),
+      _nextSeq(nextSeq),
+      _thread([this] { run(); })
+{
+}
+
+WriteBehind::~WriteBehind()
+{
+    {
+        std::lock_guard<std::mutex> queue(_queueMutex);
+        _stopping = true;
+    }
+    _wake.notify_one();
+    _thread.join();
+    std::lock_guard<std::mutex> database(_databaseMutex);
+    try {
+        applyQueued();
+        if (_log) {
+            _database.checkpoint();
+            _log->clear();
+        }
+    } catch (const std::exception& e) {
+        _logger.warning(std::to_string(_queue.size()) + " changes stay in " +
+                        (_log ? _log->path() : std::string("memory")) +
+                        " and reach the database at the next start: " + e.what());
+    }
+}
+
+void WriteBehind::append(std::string payload)
+{
+    bool failing = false;
+    {
+        std::lock_guard<std::mutex> queue(_queueMutex);
+        failing = _failing;
+    }
+    // Lock order: the database before the queue. The attempt throws while the database still fails.
+    if (failing) flush();
+    bool behind = false;
+    {
+        std::lock_guard<std::mutex> queue(_queueMutex);
+        const std::uint64_t seq = _nextSeq;
+        if (_log) {
+            try {
+                if (_logFailing) _log->reserve(kLogRoom);
+                _log->append(seq, payload);
+            } catch (...) {
+                _logFailing = true;
+                throw;
+            }
+            _logFailing = false;
+        }
+        ++_nextSeq;
+        _queue.push_back(RedoLog::Record{seq, std::move(payload)});
+        behind = _queue.size() >= kMostQueued;
+    }
+    _wake.notify_one();
+    // The change is kept already: a database that fails here fails the next append, not this one.
+    if (behind) {
+        try {
+            flush();
+        } catch (const std::exception&) {
+            // Noted as failing; the database's owner has logged why.
+        }
+    }
+}
+
+void WriteBehind::run()
+{
+    // The least share of the processor: the threads that move lines preempt
+    // the writer whenever they wake, and it writes in the gaps between lines
+    // (under load its batches only grow; append() applies itself when the
+    // writer falls too far behind).
+    [[maybe_unused]] const int lowered = ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+    // Its own name in top -H and perf.
+    ::pthread_setname_np(::pthread_self(), "peerd-writer");
+    while (true) {
+        {
+            std::unique_lock<std::mutex> queue(_queueMutex);
+            const auto ready = [this] { return _stopping || (!_queue.empty() && !_failing); };
+            if (_failing) {
+                _wake.wait_for(queue, kRetryAfter, ready);
+            } else {
+                _wake.wait(queue, ready);
+            }
+            if (_stopping) return;
+        }
+        std::lock_guard<std::mutex> database(_databaseMutex);
+        try {
+            applyQueued();
+            clearLog();
+        } catch (const std::exception&) {
+            // The database's owner has logged it; the changes stay queued and are tried again.
+        }
+    }
+}
+
+void WriteBehind::applyQueued()
+{
+    Batch batch;
+    {
+        std::lock_guard<std::mutex> queue(_queueMutex);
+        batch.reserve(_queue.size());
+        // Appends only add at the back, which leaves these references valid.
+        for (const RedoLog::Record& record : _queue) batch.push_back(&record);
+    }
+    try {
+        if (!batch.empty()) _database.apply(batch);
+    } catch (...) {
+        std::lock_guard<std::mutex> queue(_queueMutex);
+        _failing = true;
+        throw;
+    }
+    std::lock_guard<std::mutex> queue(_queueMutex);
+    _failing = false;
+    _queue.erase(_queue.begin(), _queue.begin() + static_cast<std::ptrdiff_t>(batch.size()));
+}
+
+void WriteBehind::clearLog()
+{
+    if (!_log) return;
+    {
+        std::lock_guard<std::mutex> queue(_queueMutex);
+        if (_log->size() < kClearLogAt || !_queue.empty()) return;
+    }
+    _database.checkpoint();
+    std::lock_guard<std::mutex> queue(_queueMutex);
+    // What was appended during the checkpoint is not in the database yet.
+    if (_queue.empty()) _log->clear();
+}
+
+} // namespace peerchat

@@ -1,0 +1,121 @@
+#pragma once
+
+#include "RedoLog.h"
+
+#include <Poco/Logger.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace peerchat {
+
+/// Takes the database's write time off its caller's thread without weakening
+/// what a change survives. append() puts the change in the redo log (where it
+/// survives a crash of the process as soon as the call returns) and queues
+/// it; a thread of its own applies what is queued to the database, in order,
+/// as many changes as have queued up in one transaction (group commit), and
+/// runs the database's checkpoints, so neither a commit nor a checkpoint's
+/// fsync ever waits on the caller's thread. Once everything the log holds is
+/// in the database and checkpointed, the log is emptied.
+/// A database that fails (a full disk) keeps what it failed on queued and
+/// tries again every second; meanwhile append() tries once itself and
+/// refuses the change with the database's failure, so nothing more piles up.
+/// A log that could not take a change refuses every change until the disk
+/// has kLogRoom bytes for it again, so that a full disk refuses small and
+/// large changes alike, not whatever still fits its last page.
+/// read() runs a read on the caller's thread once every change queued so far
+/// is in the database. The database is only ever touched by one thread at a
+/// time: the writer, or the caller inside read().
+class WriteBehind
+{
+public:
+    using Batch = std::vector<const RedoLog::Record*>;
+
+    /// What the owner does with its database; called with the database held.
+    struct Database
+    {
+        /// Applies batch (in order) in one transaction with its last seq as
+        /// the applied mark; throws, having rolled back, when it cannot.
+        std::function<void(const Batch& batch)> apply;
+        /// Makes what is applied safe from a power cut (a checkpoint).
+        std::function<void()> checkpoint;
+    };
+
+    /// Empties log once it holds this much and everything in it is applied.
+    static constexpr std::uint64_t kClearLogAt = 1 << 20;
+    /// Most changes queued: past this append() applies them itself, so a
+    /// writer starved of the processor cannot let the queue grow without bound.
+    static constexpr std::size_t kMostQueued = 20000;
+    /// Room the disk must have for the log before it takes changes again after it failed.
+    static constexpr std::uint64_t kLogRoom = 64 << 10;
+
+    /// log may be null (a database in memory): changes are then only queued.
+    /// nextSeq numbers the first change appended.
+    WriteBehind(std::unique_ptr<RedoLog> log, std::uint64_t nextSeq, Database database);
+    /// Stops the thread and applies what is still queued; what the database
+    /// refuses stays in the log for the next start.
+    ~WriteBehind();
+    WriteBehind(const WriteBehind&) = delete;
+    WriteBehind& operator=(const WriteBehind&) = delete;
+
+    /// Keeps payload (in the log) and queues it for the database. Throws,
+    /// keeping nothing: Poco::IOException with the errno as code() when the
+    /// log cannot take it; while the database fails, what it fails with.
+    void append(std::string payload);
+
+    /// Applies everything queued, then returns read()'s result, on the
+    /// caller's thread. Throws what the database fails with.
+    template <typename Read>
+    auto read(Read&& read)
+    {
+        std::lock_guard<std::mutex> database(_databaseMutex);
+        applyQueued();
+        return read();
+    }
+
+    /// Every change queued so far is in the database when it returns; throws what the database fails with.
+    void flush()
+    {
+        read([] {});
+    }
+
+    /// Returns hold()'s result, run with the database held, whatever is queued.
+    template <typename Hold>
+    auto hold(Hold&& hold)
+    {
+        std::lock_guard<std::mutex> database(_databaseMutex);
+        return hold();
+    }
+
+private:
+    void run();
+    /// Applies every change queued; the database is held. Throws what the database fails with.
+    void applyQueued();
+    /// Empties the log when it is big and everything in it is applied; the database is held.
+    void clearLog();
+
+    std::unique_ptr<RedoLog> _log;
+    Database _database;
+    Poco::Logger& _logger;
+
+    std::mutex _databaseMutex;  ///< held while the database is used; taken before _queueMutex, never after
+
+    std::mutex _queueMutex;  ///< guards what follows, and the log
+    std::condition_variable _wake;
+    std::deque<RedoLog::Record> _queue;  ///< appended, not yet applied; only the front is taken away
+    std::uint64_t _nextSeq;
+    bool _failing = false;     ///< the database failed the last batch it was given
+    bool _logFailing = false;  ///< the log failed the last change it was given
+    bool _stopping = false;
+
+    std::thread _thread;
+};
+
+} // namespace peerchat

@@ -1,0 +1,184 @@
+#include "TempDir.h"
+#include "Wait.h"
+#include "WriteBehind.h"
+
+#include <Poco/Exception.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+using peerchat::RedoLog;
+using peerchat::WriteBehind;
+using peerchat::test::TempDir;
+using peerchat::test::waitUntil;
+
+namespace {
+
+/// A database that keeps what it is given in memory, and fails while told to.
+struct FakeDatabase
+{
+    std::mutex mutex;
+    std::vector<std::uint64_t> seqs;
+    std::vector<std::string> payloads;
+    std::size_t batches = 0;
+    std::atomic<bool> failing{false};
+    std::atomic<int> checkpoints{0};
+
+    WriteBehind::Database callbacks()
+    {
+        return WriteBehind::Database{[this](const WriteBehind::Batch& batch) {
+                                         if (failing) throw Poco::IOException("refused by the test");
+                                         std::lock_guard<std::mutex> lock(mutex);
+                                         ++batches;
+                                         for (const RedoLog::Record* record : batch) {
+                                             seqs.push_back(record->seq);
+                                             payloads.push_back(record->payload);
+                                         }
+                                     },
+                                     [this] { ++checkpoints; }};
+    }
+
+    std::vector<std::string> applied()
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        return payloads;
+    }
+};
+
+std::uint64_t fileSize(const std::string& path)
+{
+    struct stat status {};
+    CPPUNIT_ASSERT_EQUAL(0, ::stat(path.c_str(), &status));
+    return static_cast<std::uint64_t>(status.st_size);
+}
+
+} // namespace
+
+class WriteBehindTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(WriteBehindTest);
+    CPPUNIT_TEST(testAppliesEverythingInOrderNumbered);
+    CPPUNIT_TEST(testReadFindsEveryChangeAppliedFirst);
+    CPPUNIT_TEST(testFailingDatabaseRefusesChangesUntilItTakesThemAgain);
+    CPPUNIT_TEST(testWriterTriesAFailedBatchAgainByItself);
+    CPPUNIT_TEST(testWhatTheDatabaseRefusedStaysInTheLog);
+    CPPUNIT_TEST(testLogEmptiedOnceBigAndAllApplied);
+    CPPUNIT_TEST(testStopAppliesWhatIsQueuedAndEmptiesTheLog);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testAppliesEverythingInOrderNumbered()
+    {
+        FakeDatabase database;
+        std::vector<std::string> appended;
+        {
+            WriteBehind writer(nullptr, 41, database.callbacks());
+            for (int i = 0; i < 2000; ++i) {
+                appended.push_back("change " + std::to_string(i));
+                writer.append(appended.back());
+            }
+            writer.flush();
+            CPPUNIT_ASSERT(database.applied() == appended);
+        }
+        for (std::size_t i = 0; i < database.seqs.size(); ++i)
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(41 + i), database.seqs[i]);
+        // Changes that queued up while a batch was applied went in together.
+        CPPUNIT_ASSERT(database.batches < appended.size());
+    }
+
+    void testReadFindsEveryChangeAppliedFirst()
+    {
+        FakeDatabase database;
+        WriteBehind writer(nullptr, 1, database.callbacks());
+        for (int i = 0; i < 100; ++i) {
+            writer.append(std::to_string(i));
+            CPPUNIT_ASSERT_EQUAL(std::size_t(i + 1), writer.read([&] { return database.applied().size(); }));
+        }
+    }
+
+    void testFailingDatabaseRefusesChangesUntilItTakesThemAgain()
+    {
+        FakeDatabase database;
+        WriteBehind writer(nullptr, 1, database.callbacks());
+        database.failing = true;
+        writer.append("kept");
+        CPPUNIT_ASSERT_THROW(writer.flush(), Poco::IOException);
+        try {
+            writer.append("refused");
+            CPPUNIT_FAIL("a change was taken while the database fails");
+        } catch (const Poco::IOException& e) {
+            CPPUNIT_ASSERT_EQUAL(std::string("refused by the test"), e.message());
+        }
+        database.failing = false;
+        writer.append("after");
+        writer.flush();
+        CPPUNIT_ASSERT((database.applied() == std::vector<std::string>{"kept", "after"}));
+    }
+
+    void testWriterTriesAFailedBatchAgainByItself()
+    {
+        FakeDatabase database;
+        WriteBehind writer(nullptr, 1, database.callbacks());
+        database.failing = true;
+        writer.append("kept");
+        CPPUNIT_ASSERT_THROW(writer.flush(), Poco::IOException);
+        database.failing = false;
+        CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
+    }
+
+    void testWhatTheDatabaseRefusedStaysInTheLog()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        FakeDatabase database;
+        database.failing = true;
+        {
+            WriteBehind writer(std::make_unique<RedoLog>(path), 5, database.callbacks());
+            writer.append("one");
+            CPPUNIT_ASSERT_THROW(writer.flush(), Poco::IOException);
+        }
+        RedoLog log(path);
+        const auto records = log.takeRecovered();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), records.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), records[0].seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("one"), records[0].payload);
+    }
+
+    void testLogEmptiedOnceBigAndAllApplied()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        FakeDatabase database;
+        WriteBehind writer(std::make_unique<RedoLog>(path), 1, database.callbacks());
+        writer.append("small");
+        CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
+        CPPUNIT_ASSERT(fileSize(path) > 0);
+        CPPUNIT_ASSERT_EQUAL(0, database.checkpoints.load());
+        const std::string big(WriteBehind::kClearLogAt, 'x');
+        writer.append(big);
+        // Checkpointed first, so that a power cut cannot lose what the log held.
+        CPPUNIT_ASSERT(waitUntil([&] { return fileSize(path) == 0; }));
+        CPPUNIT_ASSERT(database.checkpoints.load() >= 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), database.applied().size());
+    }
+
+    void testStopAppliesWhatIsQueuedAndEmptiesTheLog()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        FakeDatabase database;
+        {
+            WriteBehind writer(std::make_unique<RedoLog>(path), 1, database.callbacks());
+            for (int i = 0; i < 500; ++i) writer.append(std::to_string(i));
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(500), database.applied().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), fileSize(path));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(WriteBehindTest);
