@@ -36,8 +36,9 @@ namespace {
 
 // No byte from any socket for this long means the run is stuck.
 constexpr auto kStall = std::chrono::seconds(30);
-// Requests held back for a socket that does not take them yet; a script
-// would not hold more either.
+// The most request bytes built ahead of what alice's socket has taken:
+// enough to fill it at every turn of the loop, and no window's worth of
+// strings built at once.
 constexpr std::size_t kPendingBytes = 64 * 1024;
 // A reference datagram carries whole lines up to this size (a chat datagram
 // that fits in any path's MTU).
