@@ -569,9 +569,24 @@ int main(int argc, char** argv)
     }
     try {
         std::printf("bulk throughput, %ld lines, at most %ld unacknowledged per peer:\n", lines, window);
-        const Outcome plain = runReference(lines, window);
-        std::printf("  plain relays, batched (unix-udp-unix):   %10.0f lines/s   (%ld lost by UDP)\n",
-                    plain.deliveredPerSecond, plain.lost);
+        // The reference moves 100,000 lines in a few tenths of a second, so one
+        // late wake-up of a relay thread on a shared machine can halve it: the
+        // best of a few runs is its speed.
+        constexpr int kReferenceRuns = 3;
+        Outcome plain;
+        std::string each;
+        for (int run = 0; run < kReferenceRuns; ++run) {
+            const Outcome reference = runReference(lines, window);
+            each += (run == 0 ? "" : ", ") + std::to_string(static_cast<long>(reference.deliveredPerSecond));
+            if (reference.lost > 0) {
+                std::printf("  (a reference run lost %ld lines in UDP: not counted)\n", reference.lost);
+            } else if (reference.deliveredPerSecond > plain.deliveredPerSecond) {
+                plain = reference;
+            }
+        }
+        if (plain.deliveredPerSecond == 0) throw std::runtime_error("every reference run lost lines in UDP");
+        std::printf("  plain relays, batched (unix-udp-unix):   %10.0f lines/s   (best of %d runs: %s)\n",
+                    plain.deliveredPerSecond, kReferenceRuns, each.c_str());
         std::fflush(stdout);
 
         const Outcome chat = runPeerchat({"bob"}, lines, window, {});
