@@ -4,6 +4,7 @@
 #include "BenchStats.h"
 #include "DaemonProcess.h"
 #include "LineSocket.h"
+#include "LoopbackUdp.h"
 
 #include <arpa/inet.h>
 #include <csignal>
@@ -40,18 +41,6 @@ Samples measure(LineSocket& a, LineSocket& b, int count, const std::string& pref
     return samples;
 }
 
-int udpSocket(sockaddr_in& bound)
-{
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    bound = sockaddr_in{};
-    bound.sin_family = AF_INET;
-    bound.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof bound);
-    socklen_t length = sizeof bound;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-    return fd;
-}
-
 // The reference path: the same sockets a chat line crosses, with relays that
 // do nothing but move bytes.
 Samples measureReference(int count)
@@ -62,8 +51,8 @@ Samples measureReference(int count)
     ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, right);
     sockaddr_in outAddress{};
     sockaddr_in inAddress{};
-    const int out = udpSocket(outAddress);
-    const int in = udpSocket(inAddress);
+    const int out = bench::loopbackUdpSocket(outAddress);
+    const int in = bench::loopbackUdpSocket(inAddress);
 
     std::thread sender([&] {
         char buffer[65536];
@@ -121,11 +110,8 @@ Samples measurePeerchat(int warmup, int count)
     LineSocket a = LineSocket::connectUnix(dir.file("alice.sock"));
     LineSocket b = LineSocket::connectUnix(dir.file("bob.sock"));
     // Wait until alice's peerd lists bob as online, so sends do not fail.
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (true) {
-        a.writeLine("{\"op\":\"roster\"}");
-        if (a.waitLine("\"name\":\"bob\"", std::chrono::milliseconds(200))) break;
-        if (Clock::now() > deadline) throw std::runtime_error("bob never appeared in alice's roster");
+    if (!a.askUntil("{\"op\":\"roster\"}", "\"name\":\"bob\"", std::chrono::seconds(10))) {
+        throw std::runtime_error("bob never appeared in alice's roster");
     }
     b.writeLine("{\"op\":\"subscribe\",\"peer\":\"alice\"}");
     if (!b.waitLine("\"event\":\"history\"", kTimeout)) throw std::runtime_error("no history for bob");

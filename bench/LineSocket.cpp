@@ -61,6 +61,52 @@ bool LineSocket::waitLine(const std::string& needle, std::chrono::milliseconds t
     }
 }
 
+bool LineSocket::askUntil(const std::string& request, const std::string& needle, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        writeLine(request);
+        if (waitLine(needle, std::chrono::milliseconds(200))) return true;
+        if (std::chrono::steady_clock::now() > deadline) return false;
+    }
+}
+
+bool LineSocket::readAvailable(const std::function<void(std::string_view)>& onLine)
+{
+    // A bounded number of reads per call, so one busy socket cannot starve
+    // the others a caller polls.
+    constexpr int kReadsPerCall = 16;
+    bool open = true;
+    for (int reads = 0; reads < kReadsPerCall; ++reads) {
+        char chunk[65536];
+        const ssize_t n = ::recv(_fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) open = false;
+        if (n <= 0) break;
+        _buffer.append(chunk, static_cast<std::size_t>(n));
+    }
+    // Lines are taken from an offset and the buffer shortened once: erasing
+    // line by line would move the rest of a 1 MiB buffer for every line.
+    std::size_t start = 0;
+    for (auto nl = _buffer.find('\n'); nl != std::string::npos; nl = _buffer.find('\n', start)) {
+        onLine(std::string_view(_buffer).substr(start, nl - start));
+        start = nl + 1;
+    }
+    _buffer.erase(0, start);
+    return open;
+}
+
+void LineSocket::writeAvailable(std::string& pending)
+{
+    std::size_t done = 0;
+    while (done < pending.size()) {
+        const ssize_t n = ::send(_fd, pending.data() + done, pending.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+        if (n <= 0) throw std::runtime_error(std::string("write: ") + std::strerror(errno));
+        done += static_cast<std::size_t>(n);
+    }
+    pending.erase(0, done);
+}
+
 void LineSocket::drain()
 {
     char chunk[65536];

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace peerchat::bench {
 
@@ -22,8 +24,18 @@ public:
     void writeLine(const std::string& line);
     /// Reads until a line containing needle arrives (true) or timeout (false).
     bool waitLine(const std::string& needle, std::chrono::milliseconds timeout);
+    /// Writes request, and again every 200 ms, until a line containing needle
+    /// arrives (true) or timeout (false): how a client waits for a state it
+    /// can only ask about, such as a user in the roster.
+    bool askUntil(const std::string& request, const std::string& needle, std::chrono::milliseconds timeout);
     /// Discards whatever has arrived so far without blocking.
     void drain();
+    /// Hands each complete line that has arrived (without its newline) to
+    /// onLine, without blocking; false once the other end has closed.
+    bool readAvailable(const std::function<void(std::string_view)>& onLine);
+    /// Writes as much of pending as the socket takes without blocking and
+    /// removes what was written from its front.
+    void writeAvailable(std::string& pending);
 
 private:
     int _fd = -1;

@@ -101,12 +101,22 @@ std::size_t DaemonProcess::countInLog(const std::string& needle) const
 
 std::size_t DaemonProcess::residentKiB() const
 {
+    return statusKiB("VmRSS:");
+}
+
+std::size_t DaemonProcess::peakResidentKiB() const
+{
+    return statusKiB("VmHWM:");
+}
+
+std::size_t DaemonProcess::statusKiB(const std::string& field) const
+{
     std::ifstream status("/proc/" + std::to_string(_pid) + "/status");
     std::string line;
     while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+        if (line.rfind(field, 0) == 0) return std::stoul(line.substr(field.size()));
     }
-    CPPUNIT_FAIL("no VmRSS in /proc/" + std::to_string(_pid) + "/status: is " + _program + " running?");
+    CPPUNIT_FAIL("no " + field + " in /proc/" + std::to_string(_pid) + "/status: is " + _program + " running?");
     return 0;
 }
 

@@ -67,6 +67,9 @@ public:
     /// The resident set size of the running process in KiB (VmRSS of
     /// /proc/PID/status); fails the test when it cannot be read.
     std::size_t residentKiB() const;
+    /// The most resident memory the process has had so far in KiB (VmHWM of
+    /// /proc/PID/status); fails the test when it cannot be read.
+    std::size_t peakResidentKiB() const;
     /// The CPU time (user and system) the running process has used so far,
     /// from /proc/PID/stat; fails the test when it cannot be read.
     std::chrono::milliseconds cpuTime() const;
@@ -84,6 +87,9 @@ public:
     static std::string binary(const std::string& name);
 
 private:
+    /// The value in KiB of field ("VmRSS:") in /proc/PID/status.
+    std::size_t statusKiB(const std::string& field) const;
+
     std::string _program;
     std::vector<std::string> _args;
     std::vector<std::string> _prefix;
