@@ -393,8 +393,8 @@ void ConversationStore::load()
         *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY position", into(peers),
             into(lineIds), into(streams), into(seqs), into(sentTimes), into(texts), now;
         for (std::size_t i = 0; i < peers.size(); ++i) {
-            _outbox.push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), streams[i], fromColumn(seqs[i]),
-                                          sentTimes[i], texts[i]});
+            _outbox[peers[i]].push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), streams[i],
+                                                    fromColumn(seqs[i]), sentTimes[i], texts[i]});
         }
     }
     {
@@ -634,7 +634,7 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     record("queue a line to " + peer, change);
     keep(stored);
     _outgoingStreams[peer] = stream;
-    _outbox.push_back(entry);
+    _outbox[peer].push_back(entry);
     return entry;
 }
 
@@ -654,15 +654,17 @@ std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string&
 
 std::vector<OutboxEntry> ConversationStore::outbox() const
 {
-    return _outbox;
+    std::vector<OutboxEntry> entries;
+    for (const auto& [peer, queued] : _outbox) entries.insert(entries.end(), queued.begin(), queued.end());
+    return entries;
 }
 
 std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, const KeyPin& keys)
 {
     std::pair<std::string, std::uint64_t> stream{randomStreamId(), 0};
     std::vector<OutboxEntry> moved;
-    for (const OutboxEntry& entry : _outbox) {
-        if (entry.peer != peer) continue;
+    const auto queued = _outbox.find(peer);
+    for (const OutboxEntry& entry : queued == _outbox.end() ? std::deque<OutboxEntry>() : queued->second) {
         moved.push_back(entry);
         moved.back().stream = stream.first;
         moved.back().seq = ++stream.second;
@@ -672,22 +674,24 @@ std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, co
         change.push_back(store::MoveOutbox{peer, entry.lineId, entry.stream, entry.seq});
     record("trust the new key of " + peer, change);
     _outgoingStreams[peer] = stream;
-    auto next = moved.begin();
-    for (OutboxEntry& entry : _outbox) {
-        if (entry.peer == peer) entry = *next++;
-    }
+    if (!moved.empty()) _outbox[peer].assign(moved.begin(), moved.end());
     return moved;
 }
 
 std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& peer, const std::string& stream,
                                                           std::uint64_t seq, local::LineState state)
 {
-    const auto acked = [&](const OutboxEntry& entry) {
-        return entry.peer == peer && entry.stream == stream && entry.seq <= seq;
-    };
     std::vector<std::uint64_t> changed;
+    const auto queued = _outbox.find(peer);
+    if (queued == _outbox.end()) return changed;
+    std::deque<OutboxEntry>& entries = queued->second;
+    const auto acked = [&](const OutboxEntry& entry) { return entry.stream == stream && entry.seq <= seq; };
+    // A peer's lines wait in one stream, oldest first: what an ack covers is
+    // where the walk starts, and it stops at the first line it does not cover.
+    // (Another stream's lines, left from before a key was trusted, would be skipped.)
     StoreChange change;
-    for (const OutboxEntry& entry : _outbox) {
+    for (const OutboxEntry& entry : entries) {
+        if (entry.stream == stream && entry.seq > seq) break;
         if (!acked(entry)) continue;
         changed.push_back(entry.lineId);
         if (lineKept(peer, entry.lineId)) change.push_back(store::SetLineState{peer, entry.lineId, stateName(state)});
@@ -695,7 +699,14 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     if (changed.empty()) return changed;
     change.push_back(store::DropOutbox{peer, stream, seq});
     record("mark lines to " + peer + " " + stateName(state), change);
-    _outbox.erase(std::remove_if(_outbox.begin(), _outbox.end(), acked), _outbox.end());
+    std::size_t prefix = 0;
+    while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
+    if (prefix == changed.size()) {
+        entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(prefix));
+    } else {
+        entries.erase(std::remove_if(entries.begin(), entries.end(), acked), entries.end());
+    }
+    if (entries.empty()) _outbox.erase(queued);
     return changed;
 }
 

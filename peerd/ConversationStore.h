@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -262,7 +263,8 @@ private:
     std::map<std::string, Conversation> _conversations;
     /// Outgoing stream per peer: its id and the last seq given out.
     std::map<std::string, std::pair<std::string, std::uint64_t>> _outgoingStreams;
-    std::vector<OutboxEntry> _outbox;
+    /// Per peer, in the order queued.
+    std::map<std::string, std::deque<OutboxEntry>> _outbox;
     /// Delivered position per (sender, stream).
     std::map<std::pair<std::string, std::string>, std::uint64_t> _incomingStreams;
     std::map<std::string, SendKeys> _sendKeys;

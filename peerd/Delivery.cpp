@@ -251,9 +251,11 @@ void Delivery::ack(const Ack& ack)
         _logger.debug("ack from " + ack.from + " not kept; the lines stay queued: " + e.message());
         return;
     }
-    if (_outbox.acknowledge(ack.from, ack.stream, ack.seq, _timers.now()) == 0 && delivered.empty()) return;
+    const std::size_t forgotten = _outbox.acknowledge(ack.from, ack.stream, ack.seq, _timers.now());
     for (const std::uint64_t id : delivered) _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
-    armRetransmit();
+    // Room in the window, or a line the ack says is missing: what may go, goes.
+    const std::optional<Outbox::TimePoint> next = _outbox.nextDue();
+    if (forgotten > 0 || !delivered.empty() || (next && *next <= _timers.now())) transmitDue();
 }
 
 void Delivery::stored(const Stored& stored)
@@ -329,13 +331,9 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
         return line;
     }
     const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
-    if (_presence.loaded()) {
-        _outbox.sent(entry, _timers.now());
-        transmit(entry);
-    } else {
-        _outbox.queue(entry, _timers.now());
-    }
-    armRetransmit();
+    // It goes out now if the window to its peer has room, else when an ack makes room.
+    _outbox.queue(entry, _timers.now());
+    transmitDue();
     return local::ChatLine{entry.lineId, to, true, _settings.self, time, storedAtMs, text, local::LineState::Pending};
 }
 

@@ -4,37 +4,58 @@
 
 namespace peerchat {
 
+namespace {
+
+// The least the window is cut to.
+constexpr double kMinWindow = 2;
+// Repeats of one ack that say the line after its position is missing.
+constexpr int kRepeatsForLoss = 3;
+
+} // namespace
+
 Outbox::Outbox(Timing timing) : _timing(timing)
 {
 }
 
 void Outbox::sent(const OutboxEntry& entry, TimePoint now)
 {
-    track(entry, now + _timing.first, now + _timing.giveUp, std::min(_timing.first * 2, _timing.longest), false);
+    track(entry, Phase::Sent, now);
 }
 
 void Outbox::queue(const OutboxEntry& entry, TimePoint now)
 {
-    track(entry, now, now + _timing.giveUp, _timing.first, false);
+    track(entry, Phase::Waiting, now);
 }
 
 void Outbox::rest(const OutboxEntry& entry)
 {
-    track(entry, TimePoint::max(), TimePoint::max(), _timing.first, true);
+    track(entry, Phase::Resting, TimePoint::max());
 }
 
-void Outbox::track(const OutboxEntry& entry, TimePoint due, TimePoint giveUpAt, std::chrono::milliseconds interval,
-                   bool resting)
+void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
 {
     const Key key{entry.peer, entry.stream, entry.seq};
     if (_lines.count(key) != 0) return;
     Line& line = _lines[key];
-    ++_counts[entry.peer];
+    Flow& flow = _flows[entry.peer];
+    ++flow.lines;
     line.entry = entry;
-    line.giveUpAt = giveUpAt;
-    line.interval = interval;
-    line.resting = resting;
-    if (!resting) schedule(key, line, due);
+    line.giveUpAt = phase == Phase::Resting ? TimePoint::max() : now + _timing.giveUp;
+    line.phase = Phase::Resting;
+    if (phase == Phase::Sent) {
+        send(key, line, flow, now);
+    } else if (phase == Phase::Waiting) {
+        line.phase = Phase::Waiting;
+        flow.waiting.insert(key);
+        schedule(key, line, line.giveUpAt);
+        mayOpen(flow, now);
+    }
+}
+
+void Outbox::mayOpen(const Flow& flow, TimePoint now)
+{
+    if (flow.waiting.empty() || static_cast<double>(flow.sent) >= flow.window) return;
+    _ready = _ready ? std::min(*_ready, now) : now;
 }
 
 void Outbox::schedule(const Key& key, Line& line, TimePoint due)
@@ -46,29 +67,126 @@ void Outbox::schedule(const Key& key, Line& line, TimePoint due)
 
 void Outbox::unschedule(const Key& key, const Line& line)
 {
-    if (!line.resting) _schedule.erase({line.due, key});
+    if (line.phase == Phase::Sent || (line.phase == Phase::Waiting && !line.failed))
+        _schedule.erase({line.due, key});
+}
+
+void Outbox::leave(const Key& key, Line& line, Flow& flow)
+{
+    unschedule(key, line);
+    if (line.phase == Phase::Sent) {
+        --flow.sent;
+        flow.retried.erase(key);
+    }
+    if (line.phase == Phase::Waiting) flow.waiting.erase(key);
+    line.phase = Phase::Resting;
+}
+
+// Puts line on its way at now (the caller sends it).
+void Outbox::send(const Key& key, Line& line, Flow& flow, TimePoint now)
+{
+    leave(key, line, flow);
+    line.phase = Phase::Sent;
+    ++flow.sent;
+    line.sentAt = now;
+    line.sends = 1;
+    if (line.failed) {
+        line.interval = _timing.giveUp;
+        schedule(key, line, now + _timing.giveUp);
+        return;
+    }
+    const std::chrono::milliseconds wait = timeout(flow);
+    line.interval = std::min(wait * 2, _timing.longest);
+    schedule(key, line, now + wait);
+}
+
+std::chrono::milliseconds Outbox::timeout(const Flow& flow) const
+{
+    if (!flow.smoothed) return _timing.first;
+    const auto estimate =
+        std::chrono::ceil<std::chrono::milliseconds>(*flow.smoothed + 4 * flow.variation);
+    return std::clamp(estimate, _timing.first, _timing.longest);
+}
+
+// A round trip measured: RFC 6298's smoothing.
+void Outbox::measure(Flow& flow, Duration sample) const
+{
+    if (!flow.smoothed) {
+        flow.smoothed = sample;
+        flow.variation = sample / 2;
+        return;
+    }
+    const Duration difference = *flow.smoothed > sample ? *flow.smoothed - sample : sample - *flow.smoothed;
+    flow.variation = (3 * flow.variation + difference) / 4;
+    flow.smoothed = (7 * *flow.smoothed + sample) / 8;
+}
+
+// A line was lost: the window halves, once for all losses within a round trip.
+void Outbox::cutWindow(Flow& flow, TimePoint now) const
+{
+    if (now < flow.cutUntil) return;
+    flow.threshold = std::max(flow.window / 2, kMinWindow);
+    flow.window = flow.threshold;
+    flow.cutUntil = now + timeout(flow);
 }
 
 std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq,
                                 TimePoint now)
 {
+    const auto found = _flows.find(peer);
+    if (found == _flows.end()) return 0;
+    Flow& flow = found->second;
     std::size_t forgotten = 0;
+    std::size_t arrived = 0;
     auto it = _lines.lower_bound(Key{peer, stream, 0});
     while (it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream &&
            std::get<2>(it->first) <= seq) {
-        unschedule(it->first, it->second);
+        Line& line = it->second;
+        if (line.phase == Phase::Sent) {
+            ++arrived;
+            // Karn: a line sent more than once says nothing certain of the round trip.
+            if (line.sends == 1) measure(flow, now - line.sentAt);
+        }
+        leave(it->first, line, flow);
         it = _lines.erase(it);
         ++forgotten;
     }
-    if (forgotten == 0) return 0;
-    uncount(peer, forgotten);
-    for (; it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream; ++it) {
-        Line& line = it->second;
-        if (line.resting || line.failed || line.due <= now + _timing.first) continue;
-        unschedule(it->first, line);
-        line.interval = std::min(_timing.first * 2, _timing.longest);
-        schedule(it->first, line, now + _timing.first);
+    const Key next{peer, stream, seq + 1};
+    const auto missing = _lines.find(next);
+    const bool repeated = forgotten == 0 && stream == flow.ackedStream && seq == flow.ackedSeq;
+    flow.ackedStream = stream;
+    flow.ackedSeq = seq;
+    if (repeated) {
+        // The peer has later lines, not the next one: lost, when it says so often enough.
+        if (++flow.repeats == kRepeatsForLoss && missing != _lines.end() && missing->second.phase == Phase::Sent) {
+            cutWindow(flow, now);
+            unschedule(next, missing->second);
+            schedule(next, missing->second, now);
+        }
+        return 0;
     }
+    flow.repeats = 0;
+    if (forgotten == 0) return 0;
+    flow.lines -= forgotten;
+    const double grown = flow.window < flow.threshold ? flow.window + static_cast<double>(arrived)
+                                                       : flow.window + static_cast<double>(arrived) / flow.window;
+    flow.window = std::min(grown, kMaxWindow);
+    const std::chrono::milliseconds wait = timeout(flow);
+    const auto dueWithin = [&](const Key& key, Line& line, TimePoint due) {
+        if (line.phase != Phase::Sent || line.failed || line.due <= due) return;
+        unschedule(key, line);
+        line.interval = std::min(wait * 2, _timing.longest);
+        schedule(key, line, due);
+    };
+    // Only lines that went out more than once can be backing off past the timeout.
+    for (auto retried = flow.retried.lower_bound(Key{peer, stream, 0});
+         retried != flow.retried.end() && std::get<1>(*retried) == stream; ++retried) {
+        dueWithin(*retried, _lines.at(*retried), now + wait);
+    }
+    // Moving on but not past what went out before a cut: the next line is missing too.
+    if (missing != _lines.end() && now < flow.cutUntil && missing->second.sentAt + wait < flow.cutUntil)
+        dueWithin(next, missing->second, now);
+    mayOpen(flow, now);
     return forgotten;
 }
 
@@ -76,22 +194,32 @@ bool Outbox::hold(const std::string& peer, const std::string& stream, std::uint6
 {
     const auto it = _lines.find(Key{peer, stream, seq});
     if (it == _lines.end()) return false;
-    unschedule(it->first, it->second);
-    it->second.resting = true;
+    Flow& flow = _flows.at(peer);
+    const bool wasSent = it->second.phase == Phase::Sent;
+    leave(it->first, it->second, flow);
+    // Its place in the window is free since it went out.
+    if (wasSent) mayOpen(flow, it->second.sentAt);
     return true;
 }
 
 void Outbox::restart(const std::string& peer, TimePoint now)
 {
+    const auto found = _flows.find(peer);
+    if (found == _flows.end()) return;
+    Flow& flow = found->second;
+    flow.window = kInitialWindow;
+    flow.threshold = kMaxWindow;
+    flow.repeats = 0;
     for (auto it = _lines.lower_bound(Key{peer, "", 0}); it != _lines.end() && std::get<0>(it->first) == peer; ++it) {
         Line& line = it->second;
-        unschedule(it->first, line);
-        line.resting = false;
+        leave(it->first, line, flow);
         line.failed = false;
         line.giveUpAt = now + _timing.giveUp;
-        line.interval = _timing.first;
-        schedule(it->first, line, now);
+        line.phase = Phase::Waiting;
+        flow.waiting.insert(it->first);
+        schedule(it->first, line, line.giveUpAt);
     }
+    mayOpen(flow, now);
 }
 
 std::vector<OutboxEntry> Outbox::takeAll(const std::string& peer)
@@ -103,7 +231,7 @@ std::vector<OutboxEntry> Outbox::takeAll(const std::string& peer)
         taken.push_back(std::move(it->second.entry));
         it = _lines.erase(it);
     }
-    uncount(peer, taken.size());
+    _flows.erase(peer);
     return taken;
 }
 
@@ -117,43 +245,64 @@ Outbox::Due Outbox::poll(TimePoint now)
 {
     std::vector<Key> dueKeys;
     for (auto it = _schedule.begin(); it != _schedule.end() && it->first <= now; ++it) dueKeys.push_back(it->second);
-    std::sort(dueKeys.begin(), dueKeys.end());
 
     Due due;
+    std::vector<Key> resend;
     for (const Key& key : dueKeys) {
         Line& line = _lines.at(key);
+        Flow& flow = _flows.at(std::get<0>(key));
+        const bool fails = !line.failed && now >= line.giveUpAt;
+        if (fails) due.failed.push_back(line.entry);
+        if (line.phase == Phase::Waiting) {
+            // Its give-up time passed before its turn came: reported, and it waits on.
+            unschedule(key, line);
+            line.failed = true;
+            continue;
+        }
         unschedule(key, line);
-        if (!line.failed && now >= line.giveUpAt) {
+        if (fails) {
             line.failed = true;
             line.interval = _timing.giveUp;
-            due.failed.push_back(line.entry);
         }
-        due.resend.push_back(line.entry);
+        cutWindow(flow, now);
+        resend.push_back(key);
+        flow.retried.insert(key);
+        ++line.sends;
+        line.sentAt = now;
         const std::chrono::milliseconds wait = line.interval;
         if (!line.failed) line.interval = std::min(line.interval * 2, _timing.longest);
         schedule(key, line, now + wait);
     }
+    for (auto& [peer, flow] : _flows) {
+        while (!flow.waiting.empty() && static_cast<double>(flow.sent) < flow.window) {
+            const Key key = *flow.waiting.begin();
+            send(key, _lines.at(key), flow, now);
+            resend.push_back(key);
+        }
+    }
+    _ready.reset();
+    std::sort(resend.begin(), resend.end());
+    for (const Key& key : resend) due.resend.push_back(_lines.at(key).entry);
     return due;
 }
 
 std::size_t Outbox::count(const std::string& peer) const
 {
-    const auto it = _counts.find(peer);
-    return it == _counts.end() ? 0 : it->second;
+    const auto it = _flows.find(peer);
+    return it == _flows.end() ? 0 : it->second.lines;
 }
 
-void Outbox::uncount(const std::string& peer, std::size_t lines)
+double Outbox::window(const std::string& peer) const
 {
-    const auto it = _counts.find(peer);
-    if (it == _counts.end()) return;
-    it->second -= std::min(it->second, lines);
-    if (it->second == 0) _counts.erase(it);
+    const auto it = _flows.find(peer);
+    return it == _flows.end() ? kInitialWindow : it->second.window;
 }
 
 std::optional<Outbox::TimePoint> Outbox::nextDue() const
 {
-    if (_schedule.empty()) return std::nullopt;
-    return _schedule.begin()->first;
+    if (_schedule.empty()) return _ready;
+    const TimePoint scheduled = _schedule.begin()->first;
+    return _ready ? std::min(*_ready, scheduled) : scheduled;
 }
 
 } // namespace peerchat

@@ -13,14 +13,27 @@
 
 namespace peerchat {
 
-/// When each line waiting for an ack goes out again: the first retry after
-/// `first`, each later one after twice the last interval, at most `longest`;
-/// an ack that moves a stream on starts the backoff of that stream's other
-/// lines over (the peer is there: the line it misses should not wait out a
-/// long interval); a line not acked within `giveUp` is reported failed once
-/// and from then on tried every `giveUp`. A line indexd holds for an offline peer rests until
-/// the peer is seen again. State only: the caller owns the clock (it passes
-/// `now`), sends what poll() returns and wakes up at nextDue().
+/// Which lines waiting for an ack go out, and when. Per peer, a window of
+/// lines may be on their way at once: a line beyond it waits its turn, so a
+/// burst neither overruns the receiver nor buries the other conversations.
+/// The window opens as acks come (doubling each round trip from
+/// kInitialWindow, then one line per round trip past the last cut, up to
+/// kMaxWindow) and is halved, at most once per round trip, when a line is
+/// lost: when its retry comes due, or at once when the peer acks the same
+/// position three times more while later lines are on their way (it has
+/// those, not this one; after such a cut each ack that moves on but not past
+/// what was on its way sends the next missing line at once).
+/// A line on its way goes out again after the retransmit timeout (the
+/// smoothed round trip plus four times its variation, as TCP computes it,
+/// from lines acked after one send; never below `first`, never above
+/// `longest`), each later time after twice the last interval, at most
+/// `longest`; an ack that moves a stream on starts the backoff of that
+/// stream's other lines over (the peer is there: the line it misses should
+/// not wait out a long interval); a line not acked within `giveUp` is
+/// reported failed once and from then on tried every `giveUp`. A line indexd
+/// holds for an offline peer rests until the peer is seen again. State only:
+/// the caller owns the clock (it passes `now`), sends what poll() returns
+/// and wakes up at nextDue().
 class Outbox
 {
 public:
@@ -41,28 +54,37 @@ public:
         std::vector<OutboxEntry> failed;  ///< their give-up time just passed (also in resend)
     };
 
+    /// Lines on their way to one peer at first, and at most.
+    static constexpr double kInitialWindow = 32;
+    static constexpr double kMaxWindow = 1024;
+
     explicit Outbox(Timing timing);
 
-    /// Tracks entry, which the caller has just sent: the first retry is due
-    /// after the first interval. An entry already tracked is left as it is.
+    /// Tracks entry, which the caller has just sent, as on its way: the first
+    /// retry is due after the retransmit timeout. An entry already tracked is
+    /// left as it is.
     void sent(const OutboxEntry& entry, TimePoint now);
 
-    /// Tracks entry as due at once (a line left from before a restart).
+    /// Tracks entry as waiting to go out: poll() hands it over in stream
+    /// order as soon as its peer's window has room.
     void queue(const OutboxEntry& entry, TimePoint now);
 
     /// Tracks entry as resting (indexd holds it) until restart() for its peer.
     void rest(const OutboxEntry& entry);
 
-    /// The peer acked stream up to seq at now: those lines are forgotten, and
-    /// the stream's other lines not yet failed are due again within the first
-    /// interval, backing off from there. Returns how many lines were forgotten.
+    /// The peer acked stream up to seq at now: those lines are forgotten, the
+    /// window opens, and the stream's other lines not yet failed are due again
+    /// within the retransmit timeout, backing off from there (or, when the
+    /// ack says a line is missing, that line at once). Returns how many lines
+    /// were forgotten.
     std::size_t acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq, TimePoint now);
 
     /// The line rests until restart() for its peer; false when it is not tracked.
     bool hold(const std::string& peer, const std::string& stream, std::uint64_t seq);
 
-    /// Every line to peer is due at now, with the first interval and a new
-    /// give-up time (the peer came online, moved, or left).
+    /// Every line to peer waits to go out again from the first, with a new
+    /// give-up time and the first window (the peer came online, moved, or
+    /// left: a new path).
     void restart(const std::string& peer, TimePoint now);
 
     /// Forgets every line to peer; returns them in stream order.
@@ -71,7 +93,8 @@ public:
     /// The line, while it is tracked (not acked yet); nullptr otherwise.
     const OutboxEntry* find(const std::string& peer, const std::string& stream, std::uint64_t seq) const;
 
-    /// Every line due at now, rescheduled for its next try.
+    /// Every line due at now (a retry, or a waiting line its window has room
+    /// for), rescheduled for its next try.
     Due poll(TimePoint now);
 
     /// When the next line is due; nullopt when none is (empty, or all resting).
@@ -82,29 +105,67 @@ public:
     /// How many lines to peer are tracked.
     std::size_t count(const std::string& peer) const;
 
+    /// How many lines to peer may be on their way at once now.
+    double window(const std::string& peer) const;
+
 private:
     using Key = std::tuple<std::string, std::string, std::uint64_t>;  // peer, stream, seq
+    using Duration = Clock::duration;
+
+    enum class Phase
+    {
+        Waiting,  ///< for room in the window
+        Sent,     ///< on its way, its next try scheduled
+        Resting   ///< until restart()
+    };
 
     struct Line
     {
         OutboxEntry entry;
-        TimePoint due;
+        Phase phase = Phase::Waiting;
+        TimePoint due;                          ///< scheduled: the next try (Sent) or the give-up time (Waiting)
         TimePoint giveUpAt;
         std::chrono::milliseconds interval{0};  ///< the wait after the next try
         bool failed = false;
-        bool resting = false;
+        TimePoint sentAt;  ///< the last time it went out
+        int sends = 0;     ///< how often it went out since it last waited
     };
 
-    void track(const OutboxEntry& entry, TimePoint due, TimePoint giveUpAt, std::chrono::milliseconds interval,
-               bool resting);
+    /// One peer's lines and window.
+    struct Flow
+    {
+        std::size_t lines = 0;
+        std::size_t sent = 0;     ///< lines on their way
+        std::set<Key> waiting;    ///< in stream order
+        std::set<Key> retried;    ///< lines on their way that went out more than once (backing off)
+        double window = kInitialWindow;
+        double threshold = kMaxWindow;  ///< where doubling stops
+        std::optional<Duration> smoothed;  ///< the round trip, smoothed
+        Duration variation{};
+        TimePoint cutUntil;            ///< a loss before this is the one that cut the window already
+        std::string ackedStream;       ///< the stream and position of the last ack
+        std::uint64_t ackedSeq = 0;
+        int repeats = 0;               ///< how often that ack came again, moving nothing
+    };
+
+    void track(const OutboxEntry& entry, Phase phase, TimePoint now);
     void schedule(const Key& key, Line& line, TimePoint due);
     void unschedule(const Key& key, const Line& line);
-    void uncount(const std::string& peer, std::size_t lines);
+    /// Takes line out of its phase's bookkeeping (before it changes phase or goes).
+    void leave(const Key& key, Line& line, Flow& flow);
+    void send(const Key& key, Line& line, Flow& flow, TimePoint now);
+    void cutWindow(Flow& flow, TimePoint now) const;
+    /// A waiting line of flow may have room from now on.
+    void mayOpen(const Flow& flow, TimePoint now);
+    void measure(Flow& flow, Duration sample) const;
+    std::chrono::milliseconds timeout(const Flow& flow) const;
 
     Timing _timing;
     std::map<Key, Line> _lines;
-    std::set<std::pair<TimePoint, Key>> _schedule;  ///< lines not resting, by due time
-    std::map<std::string, std::size_t> _counts;     ///< lines tracked per peer
+    std::set<std::pair<TimePoint, Key>> _schedule;  ///< lines sent, and waiting lines not yet failed, by due time
+    std::map<std::string, Flow> _flows;
+    /// Since when a waiting line has had room in its window (poll() sends it); nullopt: none has.
+    std::optional<TimePoint> _ready;
 };
 
 } // namespace peerchat
