@@ -4,13 +4,17 @@ namespace peerchat {
 
 std::optional<std::string> LineReader::next()
 {
-    const auto newline = _buffer.find('\n', _scanned);
+    const auto newline = _buffer.find('\n', _start + _scanned);
     if (newline == std::string::npos) {
+        // Taken lines go only now, at most once per read: erasing each from
+        // the front would move the rest of a 64 KiB read once per line.
+        _buffer.erase(0, _start);
+        _start = 0;
         _scanned = _buffer.size();
         return std::nullopt;
     }
-    std::string line = _buffer.substr(0, newline);
-    _buffer.erase(0, newline + 1);
+    std::string line = _buffer.substr(_start, newline - _start);
+    _start = newline + 1;
     _scanned = 0;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
@@ -18,10 +22,10 @@ std::optional<std::string> LineReader::next()
 
 bool LineReader::overflowed() const
 {
-    const auto newline = _buffer.find('\n');
-    std::size_t pending = newline == std::string::npos ? _buffer.size() : newline;
+    const auto newline = _buffer.find('\n', _start);
+    std::size_t pending = (newline == std::string::npos ? _buffer.size() : newline) - _start;
     // A CRLF line's '\r' is not part of the line.
-    if (pending > 0 && _buffer[pending - 1] == '\r') --pending;
+    if (pending > 0 && _buffer[_start + pending - 1] == '\r') --pending;
     return pending > _maxLineBytes;
 }
 

@@ -27,7 +27,8 @@ public:
 private:
     std::size_t _maxLineBytes;
     std::string _buffer;
-    std::size_t _scanned = 0;
+    std::size_t _start = 0;    ///< where the next line begins; what is before it was taken
+    std::size_t _scanned = 0;  ///< how far from _start no newline was found
 };
 
 } // namespace peerchat

@@ -18,8 +18,8 @@ namespace peerchat {
 /// burst neither overruns the receiver nor buries the other conversations.
 /// The window opens as acks come (doubling each round trip from
 /// kInitialWindow, then one line per round trip past the last cut, up to
-/// kMaxWindow) and is halved, at most once per round trip, when a line is
-/// lost: when its retry comes due, or at once when the peer acks the same
+/// kMaxWindow) and is halved, at most once per round trip and never below
+/// kInitialWindow, when a line is lost: when its retry comes due, or at once when the peer acks the same
 /// position three times more while later lines are on their way (it has
 /// those, not this one; after such a cut each ack that moves on but not past
 /// what was on its way sends the next missing line at once).
@@ -27,7 +27,8 @@ namespace peerchat {
 /// smoothed round trip plus four times its variation, as TCP computes it,
 /// from lines acked after one send; never below `first`, never above
 /// `longest`), each later time after twice the last interval, at most
-/// `longest`; an ack that moves a stream on starts the backoff of that
+/// `longest`, unless an ack came since it last went out (the peer is there
+/// and the path loses datagrams: it goes again after the timeout); an ack that moves a stream on starts the backoff of that
 /// stream's other lines over (the peer is there: the line it misses should
 /// not wait out a long interval); a line not acked within `giveUp` is
 /// reported failed once and from then on tried every `giveUp`. A line indexd
@@ -55,7 +56,7 @@ public:
     };
 
     /// Lines on their way to one peer at first, and at most.
-    static constexpr double kInitialWindow = 32;
+    static constexpr double kInitialWindow = 256;
     static constexpr double kMaxWindow = 1024;
 
     explicit Outbox(Timing timing);
@@ -146,6 +147,7 @@ private:
         std::string ackedStream;       ///< the stream and position of the last ack
         std::uint64_t ackedSeq = 0;
         int repeats = 0;               ///< how often that ack came again, moving nothing
+        TimePoint heardAt;             ///< when the last ack came, moving the stream or not
     };
 
     void track(const OutboxEntry& entry, Phase phase, TimePoint now);

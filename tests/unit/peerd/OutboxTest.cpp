@@ -56,6 +56,11 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDueLinesComeInStreamOrder);
     CPPUNIT_TEST(testSentTwiceTrackedOnce);
     CPPUNIT_TEST(testCountFollowsLinesPerPeer);
+    CPPUNIT_TEST(testWindowHoldsLinesUntilAcksMakeRoom);
+    CPPUNIT_TEST(testWindowsOfPeersAreTheirOwn);
+    CPPUNIT_TEST(testLossHalvesWindowOncePerRoundTripNeverBelowTheFirst);
+    CPPUNIT_TEST(testRepeatedAckSendsMissingLineAtOnce);
+    CPPUNIT_TEST(testRetryWaitFollowsMeasuredRoundTrip);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -116,12 +121,13 @@ public:
         }
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 3100ms);
 
-        // bob acks line 1: his lines 2 and 3 come again 100 ms later, then 200 ms after that.
+        // bob acks line 1: his lines 2 and 3 come again 100 ms later, and,
+        // since he was heard from after they last went out, 100 ms after that.
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.acknowledge("bob", "a1", 1, kStart + 2400ms));
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2500ms);
         const auto due = outbox.poll(kStart + 2500ms);
         CPPUNIT_ASSERT(seqs(due.resend) == (std::vector<std::uint64_t>{2, 3}));
-        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2700ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2600ms);
         // carol's line keeps its own backoff; a repeated ack moves nothing.
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 1, kStart + 2600ms));
         CPPUNIT_ASSERT(outbox.poll(kStart + 3099ms).resend.size() == 2);
@@ -237,6 +243,88 @@ public:
         outbox.takeAll("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.count("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.count("carol"));
+    }
+
+    void testWindowHoldsLinesUntilAcksMakeRoom()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 300; ++seq) outbox.queue(line("bob", seq), kStart);
+        const auto first = outbox.poll(kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(Outbox::kInitialWindow), first.resend.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(256), first.resend.back().seq);
+        CPPUNIT_ASSERT(outbox.poll(kStart + 1ms).resend.empty());
+        // Ten lines arrive: ten places free, and the window grows by ten (it doubles each round trip).
+        outbox.acknowledge("bob", "a1", 10, kStart + 2ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() <= kStart + 2ms);
+        const auto more = outbox.poll(kStart + 2ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(20), more.resend.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(257), more.resend.front().seq);
+        CPPUNIT_ASSERT_EQUAL(266.0, outbox.window("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(290), outbox.count("bob"));
+    }
+
+    void testWindowsOfPeersAreTheirOwn()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 1000; ++seq) outbox.queue(line("bob", seq), kStart);
+        outbox.queue(line("carol", 1), kStart);
+        const auto due = outbox.poll(kStart);
+        // A burst to bob leaves carol's line its turn.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(Outbox::kInitialWindow) + 1, due.resend.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), due.resend.back().peer);
+    }
+
+    void testLossHalvesWindowOncePerRoundTripNeverBelowTheFirst()
+    {
+        Outbox outbox({100ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 2000; ++seq) outbox.queue(line("bob", seq), kStart);
+        // Every line acked at once, round after round: the window doubles to its most.
+        auto now = kStart;
+        std::uint64_t acked = 0;
+        for (int round = 0; round < 3; ++round) {
+            acked += outbox.poll(now).resend.size();
+            outbox.acknowledge("bob", "a1", acked, now);
+        }
+        CPPUNIT_ASSERT_EQUAL(Outbox::kMaxWindow, outbox.window("bob"));
+        outbox.poll(now);
+        // Their retries come due: a loss, and the window halves, once for the whole round trip.
+        now += 100ms;
+        CPPUNIT_ASSERT(!outbox.poll(now).resend.empty());
+        CPPUNIT_ASSERT_EQUAL(Outbox::kMaxWindow / 2, outbox.window("bob"));
+        now += 1ms;
+        outbox.poll(now);
+        CPPUNIT_ASSERT_EQUAL(Outbox::kMaxWindow / 2, outbox.window("bob"));
+        // Loss after loss, a round trip apart: never below the first window.
+        for (int loss = 0; loss < 10; ++loss) {
+            now += 8000ms;
+            outbox.poll(now);
+        }
+        CPPUNIT_ASSERT_EQUAL(Outbox::kInitialWindow, outbox.window("bob"));
+    }
+
+    void testRepeatedAckSendsMissingLineAtOnce()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 6; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.acknowledge("bob", "a1", 2, kStart + 10ms);
+        // bob has 4, 5 and 6 but not 3: he says 2 again for each. An ack overtaken on the way counts for nothing.
+        outbox.acknowledge("bob", "a1", 2, kStart + 11ms);
+        outbox.acknowledge("bob", "a1", 1, kStart + 11ms);
+        outbox.acknowledge("bob", "a1", 2, kStart + 12ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() > kStart + 12ms);
+        outbox.acknowledge("bob", "a1", 2, kStart + 13ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 13ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 13ms).resend) == std::vector<std::uint64_t>{3});
+    }
+
+    void testRetryWaitFollowsMeasuredRoundTrip()
+    {
+        Outbox outbox({100ms, 8000ms, 60000ms});
+        outbox.sent(line("bob", 1), kStart);
+        // A round trip of a second: the timeout becomes 1 s + 4 x 0.5 s.
+        outbox.acknowledge("bob", "a1", 1, kStart + 1000ms);
+        outbox.sent(line("bob", 2), kStart + 1000ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 4000ms);
     }
 };
 
