@@ -142,7 +142,6 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
     const auto found = _flows.find(peer);
     if (found == _flows.end()) return 0;
     Flow& flow = found->second;
-    flow.heardAt = now;
     std::size_t forgotten = 0;
     std::size_t arrived = 0;
     auto it = _lines.lower_bound(Key{peer, stream, 0});
@@ -283,11 +282,8 @@ Outbox::Due Outbox::poll(TimePoint now)
         cutWindow(flow, now);
         resend.push_back(key);
         flow.retried.insert(key);
-        // Heard from since it last went out: the peer is there, the path lost it; no backing off.
-        const bool heard = flow.heardAt > line.sentAt;
         ++line.sends;
         line.sentAt = now;
-        if (heard && !line.failed) line.interval = timeout(flow);
         const std::chrono::milliseconds wait = line.interval;
         if (!line.failed) line.interval = std::min(line.interval * 2, _timing.longest);
         schedule(key, line, now + wait);

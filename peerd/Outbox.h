@@ -27,8 +27,7 @@ namespace peerchat {
 /// smoothed round trip plus four times its variation, as TCP computes it,
 /// from lines acked after one send; never below `first`, never above
 /// `longest`), each later time after twice the last interval, at most
-/// `longest`, unless an ack came since it last went out (the peer is there
-/// and the path loses datagrams: it goes again after the timeout); an ack that moves a stream on starts the backoff of that
+/// `longest`; an ack that moves a stream on starts the backoff of that
 /// stream's other lines over (the peer is there: the line it misses should
 /// not wait out a long interval); a line not acked within `giveUp` is
 /// reported failed once and from then on tried every `giveUp`. A line indexd
@@ -147,7 +146,6 @@ private:
         std::string ackedStream;       ///< the stream and position of the last ack
         std::uint64_t ackedSeq = 0;
         int repeats = 0;               ///< how often that ack came again, moving nothing
-        TimePoint heardAt;             ///< when the last ack came, moving the stream or not
     };
 
     void track(const OutboxEntry& entry, Phase phase, TimePoint now);

@@ -121,13 +121,12 @@ public:
         }
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 3100ms);
 
-        // bob acks line 1: his lines 2 and 3 come again 100 ms later, and,
-        // since he was heard from after they last went out, 100 ms after that.
+        // bob acks line 1: his lines 2 and 3 come again 100 ms later, then 200 ms after that.
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.acknowledge("bob", "a1", 1, kStart + 2400ms));
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2500ms);
         const auto due = outbox.poll(kStart + 2500ms);
         CPPUNIT_ASSERT(seqs(due.resend) == (std::vector<std::uint64_t>{2, 3}));
-        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2600ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2700ms);
         // carol's line keeps its own backoff; a repeated ack moves nothing.
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 1, kStart + 2600ms));
         CPPUNIT_ASSERT(outbox.poll(kStart + 3099ms).resend.size() == 2);
