@@ -77,6 +77,8 @@ const std::vector<std::vector<std::string>>& migrations()
             // The seq of the last redo log record in the database (RedoLog, WriteBehind).
             "CREATE TABLE redo (applied INTEGER NOT NULL)",
             "INSERT INTO redo (applied) VALUES (0)",
+            // An ack takes lines out by stream and seq: without it, each scanned the whole outbox.
+            "CREATE INDEX outbox_stream ON outbox (peer, stream, seq)",
         },
     };
     return steps;
