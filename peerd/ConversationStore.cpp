@@ -470,7 +470,8 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
         noteFailure(reason, false);
         throw Poco::IOException(reason);
     }
-    noteSuccess();
+    // "Writes work again" waits for a change to be taken (record()): the
+    // database may take its queue while the log still has no room.
 }
 
 void ConversationStore::checkpoint()

@@ -651,9 +651,10 @@ public:
             store.saveKeyPin("bob", KeyPin{key(1), key(2)});
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
-        // The keys table as schema 3 had it, and no redo table.
+        // The keys table as schema 3 had it, and nothing of schema 5.
         rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
         rawSession(path) << "DROP TABLE redo", now;
+        rawSession(path) << "DROP INDEX outbox_stream", now;
         rawSession(path) << "PRAGMA user_version = 3", now;
         {
             ConversationStore store(path, 100);
