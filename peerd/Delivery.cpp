@@ -251,11 +251,10 @@ void Delivery::ack(const Ack& ack)
         _logger.debug("ack from " + ack.from + " not kept; the lines stay queued: " + e.message());
         return;
     }
-    const std::size_t forgotten = _outbox.acknowledge(ack.from, ack.stream, ack.seq, _timers.now());
+    _outbox.acknowledge(ack.from, ack.stream, ack.seq, _timers.now());
     for (const std::uint64_t id : delivered) _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
-    // Room in the window, or a line the ack says is missing: what may go, goes.
-    const std::optional<Outbox::TimePoint> next = _outbox.nextDue();
-    if (forgotten > 0 || !delivered.empty() || (next && *next <= _timers.now())) transmitDue();
+    // Room in the window, or a line the ack says is missing: what may go, goes (poll() knows which).
+    transmitDue();
 }
 
 void Delivery::stored(const Stored& stored)
