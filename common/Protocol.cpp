@@ -78,6 +78,24 @@ struct FieldRefusal
 };
 
 /// The fields after a verb, split once, read by position with checks.
+// A decimal number in 1..max, no sign, no leading zero; nullopt otherwise.
+std::optional<std::uint64_t> parseNumber(std::string_view f, std::uint64_t max)
+{
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(f.data(), f.data() + f.size(), value);
+    if (f.empty() || f.front() == '0' || error != std::errc() || end != f.data() + f.size() || value > max)
+        return std::nullopt;
+    return value;
+}
+
+// A sequence number inside a field, refused with form.
+std::uint64_t sequence(std::string_view f, const char* form)
+{
+    const auto value = parseNumber(f, Protocol::kMaxSequence);
+    if (!value) throw FieldRefusal{form};
+    return *value;
+}
+
 class Fields
 {
 public:
@@ -122,17 +140,34 @@ public:
     /// A decimal number in 1..max, no sign, no leading zero.
     std::uint64_t number(std::size_t i, const char* what, std::uint64_t max = Protocol::kMaxSequence) const
     {
-        const std::string_view f = _fields[i];
-        std::uint64_t value = 0;
-        const auto [end, error] = std::from_chars(f.data(), f.data() + f.size(), value);
-        if (f.empty() || f.front() == '0' || error != std::errc() || end != f.data() + f.size() || value > max)
-            throw FieldRefusal{std::string(what) + " must be a number 1.." + std::to_string(max)};
-        return value;
+        const auto value = parseNumber(_fields[i], max);
+        if (!value) throw FieldRefusal{std::string(what) + " must be a number 1.." + std::to_string(max)};
+        return *value;
     }
     /// A decimal number in 0..kMaxSequence ("0": nothing yet).
     std::uint64_t counter(std::size_t i, const char* what) const
     {
         return _fields[i] == "0" ? 0 : number(i, what);
+    }
+    /// RANGES of an ack: `A-B` runs joined by `.`, ascending, disjoint, all
+    /// above after, at most Protocol::kMaxAckRanges.
+    std::vector<SeqRange> ranges(std::size_t i, std::uint64_t after) const
+    {
+        const char* form = "held runs must be A-B joined by '.', ascending, above SEQ, at most 32";
+        std::vector<SeqRange> ranges;
+        std::string_view rest = _fields[i];
+        while (true) {
+            const std::size_t dot = rest.find('.');
+            const std::string_view run = rest.substr(0, dot);
+            const std::size_t dash = run.find('-');
+            if (dash == std::string_view::npos || ranges.size() == Protocol::kMaxAckRanges) throw FieldRefusal{form};
+            const SeqRange range{sequence(run.substr(0, dash), form), sequence(run.substr(dash + 1), form)};
+            if (range.first > range.last || range.first <= after) throw FieldRefusal{form};
+            after = range.last;
+            ranges.push_back(range);
+            if (dot == std::string_view::npos) return ranges;
+            rest.remove_prefix(dot + 1);
+        }
     }
     /// A stream id: 1 to 16 lowercase hex digits.
     std::string stream(std::size_t i) const
@@ -291,8 +326,10 @@ Msg decodeMsg(std::string_view rest)
 
 Ack decodeAck(std::string_view rest)
 {
-    Fields f(rest, 3, 3, false, "FROM,STREAM,SEQ");
-    return Ack{f.name(0), f.stream(1), f.number(2, "seq")};
+    Fields f(rest, 3, 4, false, "FROM,STREAM,SEQ[,RANGES]");
+    Ack m{f.name(0), f.stream(1), f.number(2, "seq"), {}};
+    if (f.size() == 4) m.held = f.ranges(3, m.seq);
+    return m;
 }
 
 Alive decodeAlive(std::string_view rest)
@@ -450,7 +487,13 @@ struct TextWithoutSignature
         return "msg," + m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.to + "," +
                m.text;
     }
-    std::string operator()(const Ack& m) const { return "ack," + m.from + "," + m.stream + "," + std::to_string(m.seq); }
+    std::string operator()(const Ack& m) const
+    {
+        std::string out = "ack," + m.from + "," + m.stream + "," + std::to_string(m.seq);
+        for (std::size_t i = 0; i < m.held.size(); ++i)
+            out += (i == 0 ? "," : ".") + std::to_string(m.held[i].first) + "-" + std::to_string(m.held[i].last);
+        return out;
+    }
     std::string operator()(const Alive& m) const
     {
         return "alive," + m.name + "," + std::to_string(m.seq) +

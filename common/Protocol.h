@@ -182,13 +182,24 @@ struct Msg
     std::string text;
 };
 
-/// `ack,FROM,STREAM,SEQ`: FROM has delivered every message of STREAM up to and
-/// including SEQ (cumulative). Sent to where the msg came from.
+/// A run of sequence numbers, first..last (both included).
+struct SeqRange
+{
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+
+/// `ack,FROM,STREAM,SEQ[,RANGES]`: FROM has delivered every message of STREAM
+/// up to and including SEQ (cumulative), and holds those in RANGES ahead of a
+/// gap (selective: `A-B` runs joined by `.`, ascending, disjoint, all above
+/// SEQ, at most Protocol::kMaxAckRanges; absent when none is held). Sent to
+/// where the msg came from.
 struct Ack
 {
     std::string from;
     std::string stream;
     std::uint64_t seq = 0;
+    std::vector<SeqRange> held;
 };
 
 /// `alive,NAME,SEQ[,CANDS]`: peerd's heartbeat to indexd; SEQ is the last
@@ -360,6 +371,8 @@ public:
     static constexpr std::size_t kMaxTimeBytes = 32;
     /// Largest message or presence sequence number (fits a signed 64-bit column).
     static constexpr std::uint64_t kMaxSequence = 9223372036854775807ull;
+    /// Most runs of held messages one ack names.
+    static constexpr std::size_t kMaxAckRanges = 32;
     /// Largest datagram accepted or sent, in bytes on the wire (UTF-16LE
     /// doubles ASCII; a sealed post of the longest text, base64 twice, fits).
     static constexpr std::size_t kMaxDatagramBytes = 2 * (kMaxTextBytes + 256);

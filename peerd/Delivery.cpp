@@ -232,11 +232,11 @@ void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
     }
     // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
     if (result.position == 0) return;
-    const Ack ack{_settings.self, msg.stream, result.position};
     if (peer.empty()) {
-        _index.send(ack);
+        _index.send(Ack{_settings.self, msg.stream, result.position, {}});
     } else {
-        _paths.send(peer, ack);
+        // The held runs let the peer send again only what is missing.
+        _paths.send(peer, Ack{_settings.self, msg.stream, result.position, result.held});
     }
 }
 
@@ -251,7 +251,7 @@ void Delivery::ack(const Ack& ack)
         _logger.debug("ack from " + ack.from + " not kept; the lines stay queued: " + e.message());
         return;
     }
-    _outbox.acknowledge(ack.from, ack.stream, ack.seq, _timers.now());
+    _outbox.acknowledge(ack.from, ack.stream, ack.seq, ack.held, _timers.now());
     for (const std::uint64_t id : delivered) _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
     // Room in the window, or a line the ack says is missing: what may go, goes (poll() knows which).
     transmitDue();
@@ -412,7 +412,7 @@ void Delivery::talkQueuedLines(const std::string& name)
             _logger.debug("talk to " + name + " stays queued: " + e.message());
             break;
         }
-        _outbox.acknowledge(name, entry.stream, entry.seq, _timers.now());
+        _outbox.acknowledge(name, entry.stream, entry.seq, {}, _timers.now());
         for (const std::uint64_t id : sent) _listener.lineStateChanged(name, id, local::LineState::Sent);
     }
     armRetransmit();

@@ -25,15 +25,34 @@ Inbox::Result Inbox::receive(const Msg& msg, std::int64_t receivedAtMs)
     const StreamKey key{msg.from, msg.stream};
     Result result;
     result.position = _store.delivered(msg.from, msg.stream);
-    if (msg.seq <= result.position) return result;
     if (msg.seq > result.position + 1) {
         hold(key, result.position, msg, receivedAtMs);
-        return result;
+    } else if (msg.seq == result.position + 1 && deliver(msg, receivedAtMs, result)) {
+        deliverHeld(key, result);
     }
-    if (!deliver(msg, receivedAtMs, result)) return result;
+    listHeld(key, result);
+    return result;
+}
 
+void Inbox::listHeld(const StreamKey& key, Result& result) const
+{
     const auto stream = _held.find(key);
-    if (stream == _held.end()) return result;
+    if (stream == _held.end()) return;
+    for (const auto& [seq, held] : stream->second) {
+        if (!result.held.empty() && result.held.back().last + 1 == seq) {
+            result.held.back().last = seq;
+        } else if (result.held.size() < Protocol::kMaxAckRanges) {
+            result.held.push_back({seq, seq});
+        } else {
+            return;
+        }
+    }
+}
+
+void Inbox::deliverHeld(const StreamKey& key, Result& result)
+{
+    const auto stream = _held.find(key);
+    if (stream == _held.end()) return;
     auto& held = stream->second;
     while (!held.empty() && held.begin()->first <= result.position + 1) {
         const Held& next = held.begin()->second;
@@ -44,7 +63,6 @@ Inbox::Result Inbox::receive(const Msg& msg, std::int64_t receivedAtMs)
         held.erase(held.begin());
     }
     if (held.empty()) _held.erase(stream);
-    return result;
 }
 
 bool Inbox::deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result)

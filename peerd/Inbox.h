@@ -44,6 +44,7 @@ public:
         std::vector<Delivered> delivered;  ///< in stream order
         std::uint64_t position = 0;        ///< the stream's delivered position afterwards (0: none yet)
         std::string refusal;               ///< why the store refused the message after position; empty if it did not
+        std::vector<SeqRange> held;        ///< the stream's runs held ahead of position, lowest first, at most Protocol::kMaxAckRanges
     };
 
     Inbox(ConversationStore& store, std::size_t window);
@@ -65,6 +66,10 @@ private:
     /// Stores msg, the next of its stream, and adds it to result; false (with
     /// result.refusal set) when the store refuses it.
     bool deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result);
+    /// Delivers the held messages of key that follow result.position.
+    void deliverHeld(const StreamKey& key, Result& result);
+    /// Names key's held messages in result.held.
+    void listHeld(const StreamKey& key, Result& result) const;
     void hold(const StreamKey& key, std::uint64_t position, const Msg& msg, std::int64_t receivedAtMs);
     /// Makes room for one more held stream of sender by dropping the one idle longest, if it has too many.
     void limitStreams(const std::string& sender);

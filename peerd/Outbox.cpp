@@ -83,9 +83,11 @@ void Outbox::leave(const Key& key, Line& line, Flow& flow)
     if (line.phase == Phase::Sent) {
         --flow.sent;
         flow.retried.erase(key);
+        flow.unheard.erase(line.order);
     }
     if (line.phase == Phase::Waiting) flow.waiting.erase(key);
     line.phase = Phase::Resting;
+    line.held = false;
 }
 
 // Puts line on its way at now (the caller sends it).
@@ -94,8 +96,8 @@ void Outbox::send(const Key& key, Line& line, Flow& flow, TimePoint now)
     leave(key, line, flow);
     line.phase = Phase::Sent;
     ++flow.sent;
-    line.sentAt = now;
     line.sends = 1;
+    goOut(key, line, flow, now);
     if (line.failed) {
         line.interval = _timing.giveUp;
         schedule(key, line, now + _timing.giveUp);
@@ -106,12 +108,78 @@ void Outbox::send(const Key& key, Line& line, Flow& flow, TimePoint now)
     schedule(key, line, now + wait);
 }
 
-std::chrono::milliseconds Outbox::timeout(const Flow& flow) const
+void Outbox::goOut(const Key& key, Line& line, Flow& flow, TimePoint now)
+{
+    flow.unheard.erase(line.order);
+    line.held = false;
+    line.order = ++flow.sends;
+    flow.unheard.emplace(line.order, key);
+    line.sentAt = now;
+}
+
+void Outbox::arrived(Line& line, Flow& flow, TimePoint now) const
+{
+    // Karn: a line sent more than once says nothing certain of the round
+    // trip, nor of which of its sends arrived.
+    if (line.sends != 1) return;
+    measure(flow, now - line.sentAt);
+    flow.newestArrived = std::max(flow.newestArrived, line.order);
+}
+
+void Outbox::markHeld(const std::string& peer, const std::string& stream, const std::vector<SeqRange>& held,
+                      Flow& flow, TimePoint now)
+{
+    for (const SeqRange& range : held) {
+        for (auto it = _lines.lower_bound(Key{peer, stream, range.first});
+             it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream &&
+             std::get<2>(it->first) <= range.last;
+             ++it) {
+            Line& line = it->second;
+            if (line.phase != Phase::Sent || line.held) continue;
+            arrived(line, flow, now);
+            flow.unheard.erase(line.order);
+            flow.retried.erase(it->first);
+            line.held = true;
+            unschedule(it->first, line);
+            line.interval = _timing.longest;
+            schedule(it->first, line, now + _timing.longest);
+        }
+    }
+}
+
+void Outbox::resendLost(Flow& flow, TimePoint now)
+{
+    for (auto it = flow.unheard.begin(); it != flow.unheard.end() && it->first + kReordered <= flow.newestArrived;
+         ++it) {
+        Line& line = _lines.at(it->second);
+        if (line.failed || line.due <= now) continue;
+        resendNow(it->second, line, flow, now);
+    }
+}
+
+void Outbox::resendNow(const Key& key, Line& line, Flow& flow, TimePoint now)
+{
+    cutWindow(flow, now);
+    unschedule(key, line);
+    // Known lost, not merely late: if the retry is lost too, waiting out the
+    // retransmit timeout's floor (--retransmit-ms) would stall the window
+    // full of lines the peer holds. So the retry's own timeout is the round
+    // trip's (srtt + 4 x variation), backing off from there.
+    line.interval = std::min(recoveryTimeout(flow), line.interval);
+    schedule(key, line, now);
+}
+
+std::chrono::milliseconds Outbox::recoveryTimeout(const Flow& flow) const
 {
     if (!flow.smoothed) return _timing.first;
     const auto estimate =
         std::chrono::ceil<std::chrono::milliseconds>(*flow.smoothed + 4 * flow.variation);
-    return std::clamp(estimate, _timing.first, _timing.longest);
+    return std::clamp(estimate, std::chrono::milliseconds(1), _timing.longest);
+}
+
+std::chrono::milliseconds Outbox::timeout(const Flow& flow) const
+{
+    return std::max(recoveryTimeout(flow), _timing.first);
 }
 
 // A round trip measured: RFC 6298's smoothing.
@@ -137,26 +205,27 @@ void Outbox::cutWindow(Flow& flow, TimePoint now) const
 }
 
 std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq,
-                                TimePoint now)
+                                const std::vector<SeqRange>& held, TimePoint now)
 {
     const auto found = _flows.find(peer);
     if (found == _flows.end()) return 0;
     Flow& flow = found->second;
     std::size_t forgotten = 0;
-    std::size_t arrived = 0;
+    std::size_t arrivedLines = 0;
     auto it = _lines.lower_bound(Key{peer, stream, 0});
     while (it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream &&
            std::get<2>(it->first) <= seq) {
         Line& line = it->second;
         if (line.phase == Phase::Sent) {
-            ++arrived;
-            // Karn: a line sent more than once says nothing certain of the round trip.
-            if (line.sends == 1) measure(flow, now - line.sentAt);
+            ++arrivedLines;
+            if (!line.held) arrived(line, flow, now);
         }
         leave(it->first, line, flow);
         it = _lines.erase(it);
         ++forgotten;
     }
+    markHeld(peer, stream, held, flow, now);
+    resendLost(flow, now);
     const bool sameStream = stream == flow.ackedStream;
     // An ack overtaken by a later one says nothing new.
     if (forgotten == 0 && sameStream && seq < flow.ackedSeq) return 0;
@@ -166,16 +235,15 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
     flow.ackedStream = stream;
     flow.ackedSeq = seq;
     if (repeated) {
-        // The peer has later lines, not the next one: lost, when it says so
+        // A peer that names what it holds said which lines are lost. One that
+        // does not says only that it has later lines, not the next one: lost, when it says so
         // often enough; and lost again if it still says so a round trip after
         // the line went out again (on a lossy path the retry is lost too, and
         // waiting out its backoff would stall the stream).
         ++flow.repeats;
-        if (flow.repeats >= kRepeatsForLoss && missing != _lines.end() && missing->second.phase == Phase::Sent &&
+        if (held.empty() && flow.repeats >= kRepeatsForLoss && missing != _lines.end() && missing->second.phase == Phase::Sent &&
             !missing->second.failed && now - missing->second.sentAt >= flow.smoothed.value_or(Duration::zero())) {
-            cutWindow(flow, now);
-            unschedule(next, missing->second);
-            schedule(next, missing->second, now);
+            resendNow(next, missing->second, flow, now);
             flow.repeats = 0;
         }
         return 0;
@@ -183,8 +251,8 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
     flow.repeats = 0;
     if (forgotten == 0) return 0;
     flow.lines -= forgotten;
-    const double grown = flow.window < flow.threshold ? flow.window + static_cast<double>(arrived)
-                                                       : flow.window + static_cast<double>(arrived) / flow.window;
+    const double grown = flow.window < flow.threshold ? flow.window + static_cast<double>(arrivedLines)
+                                                       : flow.window + static_cast<double>(arrivedLines) / flow.window;
     flow.window = std::min(grown, kMaxWindow);
     const std::chrono::milliseconds wait = timeout(flow);
     const auto dueWithin = [&](const Key& key, Line& line, TimePoint due) {
@@ -198,8 +266,9 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
          retried != flow.retried.end() && std::get<1>(*retried) == stream; ++retried) {
         dueWithin(*retried, _lines.at(*retried), now + wait);
     }
-    // Moving on but not past what went out before a cut: the next line is missing too.
-    if (missing != _lines.end() && now < flow.cutUntil && missing->second.sentAt + wait < flow.cutUntil)
+    // Moving on but not past what went out before a cut: the next line is
+    // missing too (a peer that names what it holds said so already).
+    if (held.empty() && missing != _lines.end() && now < flow.cutUntil && missing->second.sentAt + wait < flow.cutUntil)
         dueWithin(next, missing->second, now);
     mayOpen(flow, now);
     return forgotten;
@@ -283,7 +352,7 @@ Outbox::Due Outbox::poll(TimePoint now)
         resend.push_back(key);
         flow.retried.insert(key);
         ++line.sends;
-        line.sentAt = now;
+        goOut(key, line, flow, now);
         const std::chrono::milliseconds wait = line.interval;
         if (!line.failed) line.interval = std::min(line.interval * 2, _timing.longest);
         schedule(key, line, now + wait);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ConversationStore.h"
+#include "Protocol.h"
 
 #include <chrono>
 #include <cstdint>
@@ -57,6 +58,9 @@ public:
     /// Lines on their way to one peer at first, and at most.
     static constexpr double kInitialWindow = 256;
     static constexpr double kMaxWindow = 1024;
+    /// How many later sends of a flow may arrive before a line that went out
+    /// ahead of them counts as lost: a path may reorder a little.
+    static constexpr std::uint64_t kReordered = 3;
 
     explicit Outbox(Timing timing);
 
@@ -72,12 +76,17 @@ public:
     /// Tracks entry as resting (indexd holds it) until restart() for its peer.
     void rest(const OutboxEntry& entry);
 
-    /// The peer acked stream up to seq at now: those lines are forgotten, the
-    /// window opens, and the stream's other lines not yet failed are due again
-    /// within the retransmit timeout, backing off from there (or, when the
-    /// ack says a line is missing, that line at once). Returns how many lines
-    /// were forgotten.
-    std::size_t acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq, TimePoint now);
+    /// The peer acked stream up to seq at now, and holds the lines in held
+    /// ahead of a gap: the lines up to seq are forgotten and the window opens;
+    /// the held ones are not sent again (unless the peer still lacks them after
+    /// the longest backoff: it may drop what it holds); a line that went out
+    /// before one the peer has, by kReordered sends or more, is lost and due
+    /// at once; the stream's other lines not yet failed are due again within
+    /// the retransmit timeout, backing off from there. A peer that sends no
+    /// held runs (a build before them) says a line is missing by repeating
+    /// its ack. Returns how many lines were forgotten.
+    std::size_t acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq,
+                            const std::vector<SeqRange>& held, TimePoint now);
 
     /// The line rests until restart() for its peer; false when it is not tracked.
     bool hold(const std::string& peer, const std::string& stream, std::uint64_t seq);
@@ -129,14 +138,19 @@ private:
         bool failed = false;
         TimePoint sentAt;  ///< the last time it went out
         int sends = 0;     ///< how often it went out since it last waited
+        std::uint64_t order = 0;  ///< its place among its flow's sends, the last time it went out
+        bool held = false;        ///< the peer said it holds it ahead of a gap (still Sent: it fills the window)
     };
 
     /// One peer's lines and window.
     struct Flow
     {
         std::size_t lines = 0;
-        std::size_t sent = 0;     ///< lines on their way
+        std::size_t sent = 0;     ///< lines on their way (held ones too)
         std::set<Key> waiting;    ///< in stream order
+        std::uint64_t sends = 0;  ///< lines sent, counting each time again
+        std::map<std::uint64_t, Key> unheard;  ///< lines on their way the peer said nothing of, by order
+        std::uint64_t newestArrived = 0;       ///< the latest order the peer has for certain (sent once, then acked or held)
         std::set<Key> retried;    ///< lines on their way that went out more than once (backing off)
         double window = kInitialWindow;
         double threshold = kMaxWindow;  ///< where doubling stops
@@ -154,11 +168,25 @@ private:
     /// Takes line out of its phase's bookkeeping (before it changes phase or goes).
     void leave(const Key& key, Line& line, Flow& flow);
     void send(const Key& key, Line& line, Flow& flow, TimePoint now);
+    /// Counts line as gone out (again) at now.
+    void goOut(const Key& key, Line& line, Flow& flow, TimePoint now);
+    /// The peer has line (acked or held).
+    void arrived(Line& line, Flow& flow, TimePoint now) const;
+    /// Marks the lines of stream in held as held by the peer.
+    void markHeld(const std::string& peer, const std::string& stream, const std::vector<SeqRange>& held, Flow& flow,
+                  TimePoint now);
+    /// Makes every line that went out kReordered sends or more before one the peer has due at once.
+    void resendLost(Flow& flow, TimePoint now);
+    /// line is lost: it is due at once, with the round trip's timeout after that.
+    void resendNow(const Key& key, Line& line, Flow& flow, TimePoint now);
     void cutWindow(Flow& flow, TimePoint now) const;
     /// A waiting line of flow may have room from now on.
     void mayOpen(const Flow& flow, TimePoint now);
     void measure(Flow& flow, Duration sample) const;
+    /// The retransmit timeout: the measured one, at least Timing::first.
     std::chrono::milliseconds timeout(const Flow& flow) const;
+    /// The measured retransmit timeout alone (Timing::first before any measure).
+    std::chrono::milliseconds recoveryTimeout(const Flow& flow) const;
 
     Timing _timing;
     std::map<Key, Line> _lines;

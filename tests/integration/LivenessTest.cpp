@@ -261,7 +261,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE(std::to_string(since(loginSent).count()) + " ms", since(loginSent) >= kRedeliver);
         CPPUNIT_ASSERT(bob.receiveInner("mail", kRedeliver + kSlack));
 
-        bob.sendToIndex(Ack{"bob", "ab12", 1});
+        bob.sendToIndex(Ack{"bob", "ab12", 1, {}});
         drainMail(bob);
         CPPUNIT_ASSERT(bob.quietFor(3 * kRedeliver));
 
@@ -321,7 +321,7 @@ public:
             const Mail& letter = std::get<Mail>(*mail->inner);
             CPPUNIT_ASSERT_EQUAL(expected, OfflineBox::open(tianyaKey, letter.identity, letter.box).value());
         }
-        tianya.sendToIndex(Ack{"天涯", "ab12", 2});
+        tianya.sendToIndex(Ack{"天涯", "ab12", 2, {}});
         // The ack is on disk once indexd has taken it: a heartbeat after it is answered after it.
         tianya.sendToIndex(Alive{"天涯", 1});
         const auto seen = tianya.receiveInner("seen");

@@ -66,7 +66,12 @@ struct Describer
         return "Msg" + field(m.stream) + field(std::to_string(m.seq)) + field(m.time) + field(m.from) + field(m.to) +
                field(m.text);
     }
-    std::string operator()(const Ack& m) const { return "Ack" + field(m.from) + field(m.stream) + field(std::to_string(m.seq)); }
+    std::string operator()(const Ack& m) const
+    {
+        std::string out = "Ack" + field(m.from) + field(m.stream) + field(std::to_string(m.seq));
+        for (const SeqRange& range : m.held) out += field(std::to_string(range.first) + ".." + std::to_string(range.last));
+        return out;
+    }
     std::string operator()(const Alive& m) const
     {
         return "Alive" + field(m.name) + field(std::to_string(m.seq)) +
@@ -199,7 +204,8 @@ std::vector<Message> sampleMessages()
         Relogin{},
         Msg{"0123456789abcdef", 1, "15:04:05", "alice", "bob", "hello, with, commas"},
         Msg{"a", Protocol::kMaxSequence, "12:00:00", "天涯", "alice", ""},
-        Ack{"bob", "0123456789abcdef", 7},
+        Ack{"bob", "0123456789abcdef", 7, {}},
+        Ack{"bob", "ff", 7, {{9, 9}, {11, 40}, {42, Protocol::kMaxSequence}}},
         Alive{"alice", 0},
         Alive{"天涯", 123456789},
         Alive{"alice", 7, std::vector<Candidate>{}},
@@ -248,6 +254,7 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRoundTripRefuse);
     CPPUNIT_TEST(testRoundTripReliabilityVerbs);
     CPPUNIT_TEST(testRefuseMalformedReliabilityVerbs);
+    CPPUNIT_TEST(testAckNamesAtMost32HeldRuns);
     CPPUNIT_TEST(testRoundTripDatagramsInBothEncodings);
     CPPUNIT_TEST(testDecodeHandWrittenUtf16leDatagrams);
     CPPUNIT_TEST(testAcceptSpacesAfterCommas);
@@ -312,11 +319,23 @@ public:
               "msg,ff,01,12:00:00,alice,bob,hi", "msg,ff,-1,12:00:00,alice,bob,hi",
               "msg,ff,9223372036854775808,12:00:00,alice,bob,hi", "msg,,1,12:00:00,alice,bob,hi",
               "msg,ff,1,,alice,bob,hi", "msg,ff,1,12:00:00,alice,,hi", "msg,ff,1,12:00:00,alice,b b,hi",
-              "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "alive,alice", "alive,alice,-3",
+              "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "ack,bob,ff,1,",
+              "ack,bob,ff,1,3-", "ack,bob,ff,1,-3", "ack,bob,ff,1,1-3", "ack,bob,ff,1,4-3", "ack,bob,ff,1,3-4.4-5",
+              "ack,bob,ff,1,5-6.3-4", "ack,bob,ff,1,3-4.", "ack,bob,ff,1,3-4,6-7", "ack,bob,ff,1,03-4",
+              "ack,bob,ff,1,3-9223372036854775808", "alive,alice", "alive,alice,-3",
               "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
               "stored,bob,ff", "full,bob,ff,x", "full,bob,ff,3,Disk", "full,bob,ff,3,disk,x", "full,bob,ff,3,", "login,bob,127.0.0.1:6000,peerchat/2,0",
               "logout,bob,127.0.0.1:6000,seq"})
             assertRefused(text);
+    }
+
+    void testAckNamesAtMost32HeldRuns()
+    {
+        Ack ack{"bob", "ff", 1, {}};
+        for (std::uint64_t i = 0; i < Protocol::kMaxAckRanges; ++i) ack.held.push_back({3 + 2 * i, 3 + 2 * i});
+        const std::string longest = Protocol::encode(Message{ack});
+        CPPUNIT_ASSERT_EQUAL(describe(Message{ack}), describe(decodeOk(longest)));
+        assertRefused(longest + ".99-99");
     }
 
     void testRoundTripLogin()

@@ -1189,7 +1189,7 @@ public:
         CPPUNIT_ASSERT(opened.ok());
         CPPUNIT_ASSERT_EQUAL(text, *opened);
 
-        receive(bob.seal(Ack{"bob", "ab12", 1}), "127.0.0.1:5002");
+        receive(bob.seal(Ack{"bob", "ab12", 1, {}}), "127.0.0.1:5002");
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
     }
 

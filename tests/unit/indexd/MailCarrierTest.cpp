@@ -204,12 +204,12 @@ public:
         CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({1, 2, 3}));
 
         // A cumulative ack takes what it covers; the rest goes out next time.
-        _carrier->handleAck(Ack{"bob", "ab12", 2}, "bob");
+        _carrier->handleAck(Ack{"bob", "ab12", 2, {}}, "bob");
         CPPUNIT_ASSERT(_sink.sent.empty());
         _carrier->redeliverDue(kT0 + 2 * kRedeliverEvery);
         CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({3}));
 
-        _carrier->handleAck(Ack{"bob", "ab12", 3}, "bob");
+        _carrier->handleAck(Ack{"bob", "ab12", 3, {}}, "bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _carrier->recipientsAwaitingAck());
         _carrier->redeliverDue(kT0 + 10 * kRedeliverEvery);
@@ -222,7 +222,7 @@ public:
         login(_bob);
         _carrier->deliverTo("bob", kT0);
         // alice acks bob's letter: she may ack only her own.
-        _carrier->handleAck(Ack{"bob", "ab12", 1}, "alice");
+        _carrier->handleAck(Ack{"bob", "ab12", 1, {}}, "alice");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _mailbox->countFor("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _carrier->recipientsAwaitingAck());
     }
@@ -332,14 +332,14 @@ public:
         _carrier->deliverTo("bob", kT0);
         _sink.sent.clear();
         _database->session() << "PRAGMA query_only = ON", now;
-        _carrier->handleAck(Ack{"bob", "ab12", 2}, "bob");
+        _carrier->handleAck(Ack{"bob", "ab12", 2, {}}, "bob");
         CPPUNIT_ASSERT(_carrier->databaseFailing());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _mailbox->countFor("bob"));
         _carrier->redeliverDue(kT0 + kRedeliverEvery);
         CPPUNIT_ASSERT(seqsOfMailTo(_bob) == std::vector<std::uint64_t>({1, 2}));
 
         _database->session() << "PRAGMA query_only = OFF", now;
-        _carrier->handleAck(Ack{"bob", "ab12", 2}, "bob");
+        _carrier->handleAck(Ack{"bob", "ab12", 2, {}}, "bob");
         CPPUNIT_ASSERT(!_carrier->databaseFailing());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _mailbox->countFor("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _carrier->recipientsAwaitingAck());

@@ -32,6 +32,14 @@ std::vector<std::string> texts(const Inbox::Result& result)
     return out;
 }
 
+// The runs a result names, as "A-B" strings.
+std::vector<std::string> runs(const Inbox::Result& result)
+{
+    std::vector<std::string> out;
+    for (const SeqRange& range : result.held) out.push_back(std::to_string(range.first) + "-" + std::to_string(range.last));
+    return out;
+}
+
 std::vector<std::string> historyTexts(const ConversationStore& store, const std::string& peer)
 {
     std::vector<std::string> out;
@@ -56,6 +64,7 @@ class InboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHeldStreamsPerSenderBounded);
     CPPUNIT_TEST(testRefusedMessageNotDeliveredNorPassed);
     CPPUNIT_TEST(testRefusedHeldMessageStaysHeld);
+    CPPUNIT_TEST(testResultNamesHeldRunsLowestFirst);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -259,6 +268,29 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), rest.position);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), rest.delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
+    }
+
+    void testResultNamesHeldRunsLowestFirst()
+    {
+        ConversationStore store(1000);
+        Inbox inbox(store, 1000);
+        CPPUNIT_ASSERT(inbox.receive(msg(1), 1).held.empty());
+        CPPUNIT_ASSERT(runs(inbox.receive(msg(4), 1)) == std::vector<std::string>{"4-4"});
+        CPPUNIT_ASSERT(runs(inbox.receive(msg(3), 1)) == (std::vector<std::string>{"3-4"}));
+        CPPUNIT_ASSERT(runs(inbox.receive(msg(7), 1)) == (std::vector<std::string>{"3-4", "7-7"}));
+        // A repeated line still names what is held; another sender's stream names its own.
+        CPPUNIT_ASSERT(runs(inbox.receive(msg(1), 1)) == (std::vector<std::string>{"3-4", "7-7"}));
+        CPPUNIT_ASSERT(inbox.receive(msg(1, "carol"), 1).held.empty());
+        // The gap filled: 2 to 4 delivered, 7 still held.
+        const auto filled = inbox.receive(msg(2), 1);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), filled.position);
+        CPPUNIT_ASSERT(runs(filled) == std::vector<std::string>{"7-7"});
+        // Every other line held: only the lowest runs fit one ack.
+        for (std::uint64_t seq = 10; seq < 10 + 2 * (Protocol::kMaxAckRanges + 5); seq += 2) inbox.receive(msg(seq), 1);
+        const auto many = inbox.receive(msg(1), 1);
+        CPPUNIT_ASSERT_EQUAL(Protocol::kMaxAckRanges, many.held.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("7-7"), runs(many).front());
+        CPPUNIT_ASSERT_EQUAL(std::string("70-70"), runs(many).back());
     }
 };
 

@@ -61,6 +61,11 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLossHalvesWindowOncePerRoundTripNeverBelowTheFirst);
     CPPUNIT_TEST(testRepeatedAckSendsMissingLineAtOnce);
     CPPUNIT_TEST(testRetryWaitFollowsMeasuredRoundTrip);
+    CPPUNIT_TEST(testHeldRunsLeaveOnlyTheMissingLinesToSendAgain);
+    CPPUNIT_TEST(testLostRetryGoesAgainWhenLaterLinesArrive);
+    CPPUNIT_TEST(testLineReorderedALittleIsNotLost);
+    CPPUNIT_TEST(testHeldLineGoesAgainAfterLongestBackoff);
+    CPPUNIT_TEST(testHeldLinesStillFillTheWindow);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -89,7 +94,7 @@ public:
         outbox.sent(line("bob", 1), kStart + 50ms);
         outbox.sent(line("carol", 1), kStart);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 300ms);
-        outbox.acknowledge("carol", "a1", 1, kStart);
+        outbox.acknowledge("carol", "a1", 1, {}, kStart);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 350ms);
     }
 
@@ -99,9 +104,9 @@ public:
         for (std::uint64_t seq = 1; seq <= 4; ++seq) outbox.sent(line("bob", seq), kStart);
         outbox.sent(line("bob", 1, "b2"), kStart);
         outbox.sent(line("carol", 1), kStart);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "ff", 9, kStart));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), outbox.acknowledge("bob", "a1", 3, kStart));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 3, kStart));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "ff", 9, {}, kStart));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), outbox.acknowledge("bob", "a1", 3, {}, kStart));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 3, {}, kStart));
         CPPUNIT_ASSERT(outbox.find("bob", "a1", 3) == nullptr);
         CPPUNIT_ASSERT(outbox.find("bob", "a1", 4) != nullptr);
         CPPUNIT_ASSERT(outbox.find("bob", "b2", 1) != nullptr);
@@ -122,13 +127,13 @@ public:
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 3100ms);
 
         // bob acks line 1: his lines 2 and 3 come again 100 ms later, then 200 ms after that.
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.acknowledge("bob", "a1", 1, kStart + 2400ms));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.acknowledge("bob", "a1", 1, {}, kStart + 2400ms));
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2500ms);
         const auto due = outbox.poll(kStart + 2500ms);
         CPPUNIT_ASSERT(seqs(due.resend) == (std::vector<std::uint64_t>{2, 3}));
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 2700ms);
         // carol's line keeps its own backoff; a repeated ack moves nothing.
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 1, kStart + 2600ms));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 1, {}, kStart + 2600ms));
         CPPUNIT_ASSERT(outbox.poll(kStart + 3099ms).resend.size() == 2);
         CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 3100ms).resend) == std::vector<std::uint64_t>{1});
     }
@@ -237,7 +242,7 @@ public:
         outbox.sent(line("bob", 1), kStart);
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), outbox.count("bob"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.count("carol"));
-        outbox.acknowledge("bob", "a1", 2, kStart);
+        outbox.acknowledge("bob", "a1", 2, {}, kStart);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), outbox.count("bob"));
         outbox.takeAll("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.count("bob"));
@@ -253,7 +258,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(256), first.resend.back().seq);
         CPPUNIT_ASSERT(outbox.poll(kStart + 1ms).resend.empty());
         // Ten lines arrive: ten places free, and the window grows by ten (it doubles each round trip).
-        outbox.acknowledge("bob", "a1", 10, kStart + 2ms);
+        outbox.acknowledge("bob", "a1", 10, {}, kStart + 2ms);
         CPPUNIT_ASSERT(*outbox.nextDue() <= kStart + 2ms);
         const auto more = outbox.poll(kStart + 2ms);
         CPPUNIT_ASSERT_EQUAL(std::size_t(20), more.resend.size());
@@ -282,7 +287,7 @@ public:
         std::uint64_t acked = 0;
         for (int round = 0; round < 3; ++round) {
             acked += outbox.poll(now).resend.size();
-            outbox.acknowledge("bob", "a1", acked, now);
+            outbox.acknowledge("bob", "a1", acked, {}, now);
         }
         CPPUNIT_ASSERT_EQUAL(Outbox::kMaxWindow, outbox.window("bob"));
         outbox.poll(now);
@@ -305,13 +310,13 @@ public:
     {
         Outbox outbox({300ms, 8000ms, 60000ms});
         for (std::uint64_t seq = 1; seq <= 6; ++seq) outbox.sent(line("bob", seq), kStart);
-        outbox.acknowledge("bob", "a1", 2, kStart + 10ms);
+        outbox.acknowledge("bob", "a1", 2, {}, kStart + 10ms);
         // bob has 4, 5 and 6 but not 3: he says 2 again for each. An ack overtaken on the way counts for nothing.
-        outbox.acknowledge("bob", "a1", 2, kStart + 11ms);
-        outbox.acknowledge("bob", "a1", 1, kStart + 11ms);
-        outbox.acknowledge("bob", "a1", 2, kStart + 12ms);
+        outbox.acknowledge("bob", "a1", 2, {}, kStart + 11ms);
+        outbox.acknowledge("bob", "a1", 1, {}, kStart + 11ms);
+        outbox.acknowledge("bob", "a1", 2, {}, kStart + 12ms);
         CPPUNIT_ASSERT(*outbox.nextDue() > kStart + 12ms);
-        outbox.acknowledge("bob", "a1", 2, kStart + 13ms);
+        outbox.acknowledge("bob", "a1", 2, {}, kStart + 13ms);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 13ms);
         CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 13ms).resend) == std::vector<std::uint64_t>{3});
     }
@@ -321,9 +326,81 @@ public:
         Outbox outbox({100ms, 8000ms, 60000ms});
         outbox.sent(line("bob", 1), kStart);
         // A round trip of a second: the timeout becomes 1 s + 4 x 0.5 s.
-        outbox.acknowledge("bob", "a1", 1, kStart + 1000ms);
+        outbox.acknowledge("bob", "a1", 1, {}, kStart + 1000ms);
         outbox.sent(line("bob", 2), kStart + 1000ms);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 4000ms);
+    }
+
+    void testHeldRunsLeaveOnlyTheMissingLinesToSendAgain()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 10; ++seq) outbox.sent(line("bob", seq), kStart);
+        // bob has 1 and 2, holds 4 to 6 and 8 to 10: 3 and 7 went out before lines he has.
+        outbox.acknowledge("bob", "a1", 2, {{4, 6}, {8, 10}}, kStart + 10ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 10ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 10ms).resend) == (std::vector<std::uint64_t>{3, 7}));
+        // The held lines wait on; only 3 and 7 back off.
+        for (auto now = kStart + 11ms; now < kStart + 7000ms; now += 10ms) {
+            for (const std::uint64_t seq : seqs(outbox.poll(now).resend)) CPPUNIT_ASSERT(seq == 3 || seq == 7);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8), outbox.count("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8), outbox.acknowledge("bob", "a1", 10, {}, kStart + 7000ms));
+    }
+
+    void testLostRetryGoesAgainWhenLaterLinesArrive()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 10; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.acknowledge("bob", "a1", 1, {{3, 10}}, kStart + 10ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 10ms).resend) == std::vector<std::uint64_t>{2});
+        // 2's retry is lost too; three lines sent after it arrive.
+        for (std::uint64_t seq = 11; seq <= 15; ++seq) outbox.sent(line("bob", seq), kStart + 11ms);
+        outbox.acknowledge("bob", "a1", 1, {{3, 12}}, kStart + 20ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() > kStart + 20ms);
+        outbox.acknowledge("bob", "a1", 1, {{3, 13}}, kStart + 21ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 21ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 21ms).resend) == std::vector<std::uint64_t>{2});
+    }
+
+    void testLineReorderedALittleIsNotLost()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 5; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.acknowledge("bob", "a1", 1, {{3, 4}}, kStart + 10ms);
+        CPPUNIT_ASSERT(*outbox.nextDue() > kStart + 10ms);
+        outbox.acknowledge("bob", "a1", 1, {{3, 5}}, kStart + 11ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 11ms).resend) == std::vector<std::uint64_t>{2});
+    }
+
+    void testHeldLineGoesAgainAfterLongestBackoff()
+    {
+        // bob may drop what he holds (a restart, his memory bound): it goes again, late.
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 3; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.acknowledge("bob", "a1", 1, {{3, 3}}, kStart + 10ms);
+        std::vector<long> threeAt;
+        for (auto now = kStart + 10ms; now <= kStart + 8020ms; now += 1ms) {
+            for (const std::uint64_t seq : seqs(outbox.poll(now).resend)) {
+                if (seq == 3) threeAt.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(now - kStart).count());
+            }
+        }
+        CPPUNIT_ASSERT(threeAt == std::vector<long>{8010});
+    }
+
+    void testHeldLinesStillFillTheWindow()
+    {
+        // bob holds at most so many lines ahead of a gap: what he holds counts as on its way.
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        const auto total = static_cast<std::uint64_t>(Outbox::kInitialWindow) + 10;
+        for (std::uint64_t seq = 1; seq <= total; ++seq) outbox.queue(line("bob", seq), kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(Outbox::kInitialWindow), outbox.poll(kStart).resend.size());
+        const auto last = static_cast<std::uint64_t>(Outbox::kInitialWindow);
+        outbox.acknowledge("bob", "a1", 1, {{3, last}}, kStart + 10ms);
+        // 2 is lost and goes again; of the new lines only the window's growth by the one acked may go.
+        const std::vector<std::uint64_t> resent = seqs(outbox.poll(kStart + 10ms).resend);
+        CPPUNIT_ASSERT(resent.size() <= 3);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), resent.front());
+        for (std::size_t i = 1; i < resent.size(); ++i) CPPUNIT_ASSERT(resent[i] > last);
     }
 };
 

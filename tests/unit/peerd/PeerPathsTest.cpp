@@ -190,7 +190,7 @@ public:
 
     void testAckExpectsNoAnswer()
     {
-        _paths->send("bob", Ack{"alice", "ff", 1});
+        _paths->send("bob", Ack{"alice", "ff", 1, {}});
         _timers->advance(5s);
         CPPUNIT_ASSERT(_introduced.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());

@@ -980,7 +980,7 @@ public:
         goOnline(quick, {entry("bob", kBob)}, 1);
         CPPUNIT_ASSERT(_link->sendTalk("bob", "for the first bob").ok());
         const std::string firstStream = streamTo("bob");
-        deliverFrom("bob", Ack{"bob", firstStream, 1});
+        deliverFrom("bob", Ack{"bob", firstStream, 1, {}});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "waiting for the new key").ok());
         _parties.erase("bob");
         _parties.emplace("bob", newParty("bob"));
@@ -997,7 +997,7 @@ public:
                              sentStartingWith("msg,")[0].text.substr(0, streamTo("bob").size() + 7));
         CPPUNIT_ASSERT(std::regex_match(sentStartingWith("msg,")[0].text,
                                         std::regex("msg,[0-9a-f]+,1,[0-9:]+,alice,bob,waiting for the new key")));
-        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1, {}});
         CPPUNIT_ASSERT(stateOf("bob", 2) == local::LineState::Delivered);
         deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "new key, same bob"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
@@ -1288,7 +1288,7 @@ public:
         CPPUNIT_ASSERT(at[1] >= 20ms && at[2] >= 60ms && at[3] >= 140ms && at[4] >= 220ms);
         CPPUNIT_ASSERT(at[4] - at[3] < at[3] - at[2] + 40ms);
 
-        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1, {}});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 200ms));
@@ -1300,14 +1300,14 @@ public:
         goOnline({entry("bob", kBob)});
         for (int i = 1; i <= 3; ++i) CPPUNIT_ASSERT(_link->sendTalk("bob", "line " + std::to_string(i)).ok());
         const std::string stream = streamTo("bob");
-        deliverFrom("bob", Ack{"bob", stream, 2});
+        deliverFrom("bob", Ack{"bob", stream, 2, {}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.statuses.size());
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Delivered));
         CPPUNIT_ASSERT(hasStatus("bob", 2, local::LineState::Delivered));
         CPPUNIT_ASSERT(stateOf("bob", 3) == local::LineState::Pending);
-        deliverFrom("bob", Ack{"bob", stream, 2});
+        deliverFrom("bob", Ack{"bob", stream, 2, {}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.statuses.size());
-        deliverFrom("bob", Ack{"bob", stream, 3});
+        deliverFrom("bob", Ack{"bob", stream, 3, {}});
         CPPUNIT_ASSERT(hasStatus("bob", 3, local::LineState::Delivered));
         CPPUNIT_ASSERT(_store->outbox().empty());
     }
@@ -1316,12 +1316,12 @@ public:
     {
         goOnline({entry("bob", kBob), entry("carol", kCarol)});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "for bob").ok());
-        const Ack ack{"bob", streamTo("bob"), 1};
+        const Ack ack{"bob", streamTo("bob"), 1, {}};
         deliverFrom("carol", ack);
         deliver(_index->seal(*_aliceKx, ack), kIndex);
         deliver(party("bob").seal(*_aliceKx, ack), endpoint("127.0.0.2:5002"));
-        deliverFrom("carol", Ack{"carol", ack.stream, 1});
-        deliverFrom("bob", Ack{"mallory", ack.stream, 1});
+        deliverFrom("carol", Ack{"carol", ack.stream, 1, {}});
+        deliverFrom("bob", Ack{"mallory", ack.stream, 1, {}});
         CPPUNIT_ASSERT(_listener.statuses.empty());
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
@@ -1340,7 +1340,7 @@ public:
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 5s));
         CPPUNIT_ASSERT_EQUAL(_sink.sent[0].text, _sink.sent.back().text);
 
-        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1});
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1, {}});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
     }
 
@@ -1622,7 +1622,7 @@ public:
         CPPUNIT_ASSERT(msgs[0].to == kBob);
         CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1,", msgs[0].text.substr(0, stream.size() + 7));
         CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", msgs[1].text.substr(0, stream.size() + 7));
-        deliverFrom("bob", Ack{"bob", stream, 2});
+        deliverFrom("bob", Ack{"bob", stream, 2, {}});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
         CPPUNIT_ASSERT(stateOf("bob", 2) == local::LineState::Delivered);
     }
