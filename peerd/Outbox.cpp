@@ -40,10 +40,10 @@ void Outbox::rest(const OutboxEntry& entry)
 
 void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
 {
-    const Key key{entry.peer, entry.stream, entry.seq};
+    const Key key{intern(entry.peer), intern(entry.stream), entry.seq};
     if (_lines.count(key) != 0) return;
     Line& line = _lines[key];
-    Flow& flow = _flows[entry.peer];
+    Flow& flow = _flows[key.peer];
     ++flow.lines;
     line.entry = entry;
     line.giveUpAt = phase == Phase::Resting ? TimePoint::max() : now + _timing.giveUp;
@@ -126,14 +126,11 @@ void Outbox::arrived(Line& line, Flow& flow, TimePoint now) const
     flow.newestArrived = std::max(flow.newestArrived, line.order);
 }
 
-void Outbox::markHeld(const std::string& peer, const std::string& stream, const std::vector<SeqRange>& held,
-                      Flow& flow, TimePoint now)
+void Outbox::markHeld(const Key& first, const std::vector<SeqRange>& held, Flow& flow, TimePoint now)
 {
     for (const SeqRange& range : held) {
-        for (auto it = _lines.lower_bound(Key{peer, stream, range.first});
-             it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream &&
-             std::get<2>(it->first) <= range.last;
-             ++it) {
+        for (auto it = _lines.lower_bound(Key{first.peer, first.stream, range.first});
+             it != _lines.end() && sameStream(it->first, first) && it->first.seq <= range.last; ++it) {
             Line& line = it->second;
             if (line.phase != Phase::Sent || line.held) continue;
             arrived(line, flow, now);
@@ -207,14 +204,16 @@ void Outbox::cutWindow(Flow& flow, TimePoint now) const
 std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stream, std::uint64_t seq,
                                 const std::vector<SeqRange>& held, TimePoint now)
 {
-    const auto found = _flows.find(peer);
+    // A stream never tracked has no lines to forget, nor a place in the flow's ack state.
+    const auto first = find(peer, stream);
+    if (!first) return 0;
+    const auto found = _flows.find(first->peer);
     if (found == _flows.end()) return 0;
     Flow& flow = found->second;
     std::size_t forgotten = 0;
     std::size_t arrivedLines = 0;
-    auto it = _lines.lower_bound(Key{peer, stream, 0});
-    while (it != _lines.end() && std::get<0>(it->first) == peer && std::get<1>(it->first) == stream &&
-           std::get<2>(it->first) <= seq) {
+    auto it = _lines.lower_bound(*first);
+    while (it != _lines.end() && sameStream(it->first, *first) && it->first.seq <= seq) {
         Line& line = it->second;
         if (line.phase == Phase::Sent) {
             ++arrivedLines;
@@ -224,15 +223,15 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
         it = _lines.erase(it);
         ++forgotten;
     }
-    markHeld(peer, stream, held, flow, now);
+    markHeld(*first, held, flow, now);
     resendLost(flow, now);
-    const bool sameStream = stream == flow.ackedStream;
+    const bool ackedBefore = first->stream == flow.ackedStream;
     // An ack overtaken by a later one says nothing new.
-    if (forgotten == 0 && sameStream && seq < flow.ackedSeq) return 0;
-    const Key next{peer, stream, seq + 1};
+    if (forgotten == 0 && ackedBefore && seq < flow.ackedSeq) return 0;
+    const Key next{first->peer, first->stream, seq + 1};
     const auto missing = _lines.find(next);
-    const bool repeated = forgotten == 0 && sameStream && seq == flow.ackedSeq;
-    flow.ackedStream = stream;
+    const bool repeated = forgotten == 0 && ackedBefore && seq == flow.ackedSeq;
+    flow.ackedStream = first->stream;
     flow.ackedSeq = seq;
     if (repeated) {
         // A peer that names what it holds said which lines are lost. One that
@@ -262,8 +261,8 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
         schedule(key, line, due);
     };
     // Only lines that went out more than once can be backing off past the timeout.
-    for (auto retried = flow.retried.lower_bound(Key{peer, stream, 0});
-         retried != flow.retried.end() && std::get<1>(*retried) == stream; ++retried) {
+    for (auto retried = flow.retried.lower_bound(*first);
+         retried != flow.retried.end() && retried->stream == first->stream; ++retried) {
         dueWithin(*retried, _lines.at(*retried), now + wait);
     }
     // Moving on but not past what went out before a cut: the next line is
@@ -276,9 +275,11 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
 
 bool Outbox::hold(const std::string& peer, const std::string& stream, std::uint64_t seq)
 {
-    const auto it = _lines.find(Key{peer, stream, seq});
+    const auto first = find(peer, stream);
+    if (!first) return false;
+    const auto it = _lines.find(Key{first->peer, first->stream, seq});
     if (it == _lines.end()) return false;
-    Flow& flow = _flows.at(peer);
+    Flow& flow = _flows.at(first->peer);
     const bool wasSent = it->second.phase == Phase::Sent;
     leave(it->first, it->second, flow);
     // Its place in the window is free since it went out.
@@ -288,13 +289,16 @@ bool Outbox::hold(const std::string& peer, const std::string& stream, std::uint6
 
 void Outbox::restart(const std::string& peer, TimePoint now)
 {
-    const auto found = _flows.find(peer);
+    const auto id = _ids.find(peer);
+    if (id == _ids.end()) return;
+    const auto found = _flows.find(id->second);
     if (found == _flows.end()) return;
     Flow& flow = found->second;
     flow.window = kInitialWindow;
     flow.threshold = kMaxWindow;
     flow.repeats = 0;
-    for (auto it = _lines.lower_bound(Key{peer, "", 0}); it != _lines.end() && std::get<0>(it->first) == peer; ++it) {
+    for (auto it = _lines.lower_bound(Key{id->second, 0, 0}); it != _lines.end() && it->first.peer == id->second;
+         ++it) {
         Line& line = it->second;
         leave(it->first, line, flow);
         line.failed = false;
@@ -309,20 +313,37 @@ void Outbox::restart(const std::string& peer, TimePoint now)
 std::vector<OutboxEntry> Outbox::takeAll(const std::string& peer)
 {
     std::vector<OutboxEntry> taken;
-    auto it = _lines.lower_bound(Key{peer, "", 0});
-    while (it != _lines.end() && std::get<0>(it->first) == peer) {
+    const auto id = _ids.find(peer);
+    if (id == _ids.end()) return taken;
+    auto it = _lines.lower_bound(Key{id->second, 0, 0});
+    while (it != _lines.end() && it->first.peer == id->second) {
         unschedule(it->first, it->second);
         taken.push_back(std::move(it->second.entry));
         it = _lines.erase(it);
     }
-    _flows.erase(peer);
+    _flows.erase(id->second);
     return taken;
 }
 
 const OutboxEntry* Outbox::find(const std::string& peer, const std::string& stream, std::uint64_t seq) const
 {
-    const auto it = _lines.find(Key{peer, stream, seq});
+    const auto first = find(peer, stream);
+    if (!first) return nullptr;
+    const auto it = _lines.find(Key{first->peer, first->stream, seq});
     return it == _lines.end() ? nullptr : &it->second.entry;
+}
+
+std::optional<Outbox::Key> Outbox::find(const std::string& peer, const std::string& stream) const
+{
+    const auto peerId = _ids.find(peer);
+    const auto streamId = _ids.find(stream);
+    if (peerId == _ids.end() || streamId == _ids.end()) return std::nullopt;
+    return Key{peerId->second, streamId->second, 0};
+}
+
+std::uint32_t Outbox::intern(const std::string& name)
+{
+    return _ids.emplace(name, static_cast<std::uint32_t>(_ids.size() + 1)).first->second;
 }
 
 Outbox::Due Outbox::poll(TimePoint now)
@@ -334,7 +355,7 @@ Outbox::Due Outbox::poll(TimePoint now)
     std::vector<Key> resend;
     for (const Key& key : dueKeys) {
         Line& line = _lines.at(key);
-        Flow& flow = _flows.at(std::get<0>(key));
+        Flow& flow = _flows.at(key.peer);
         const bool fails = !line.failed && now >= line.giveUpAt;
         if (fails) due.failed.push_back(line.entry);
         if (line.phase == Phase::Waiting) {
@@ -372,13 +393,15 @@ Outbox::Due Outbox::poll(TimePoint now)
 
 std::size_t Outbox::count(const std::string& peer) const
 {
-    const auto it = _flows.find(peer);
+    const auto id = _ids.find(peer);
+    const auto it = id == _ids.end() ? _flows.end() : _flows.find(id->second);
     return it == _flows.end() ? 0 : it->second.lines;
 }
 
 double Outbox::window(const std::string& peer) const
 {
-    const auto it = _flows.find(peer);
+    const auto id = _ids.find(peer);
+    const auto it = id == _ids.end() ? _flows.end() : _flows.find(id->second);
     return it == _flows.end() ? kInitialWindow : it->second.window;
 }
 

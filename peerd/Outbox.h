@@ -118,7 +118,19 @@ public:
     double window(const std::string& peer) const;
 
 private:
-    using Key = std::tuple<std::string, std::string, std::uint64_t>;  // peer, stream, seq
+    /// A line: its peer and stream by id (see intern()), and its seq. Ids
+    /// rather than names keep each of the several sets a line is in free of
+    /// allocations and string compares.
+    struct Key
+    {
+        std::uint32_t peer = 0;
+        std::uint32_t stream = 0;  ///< 0 comes before every stream
+        std::uint64_t seq = 0;
+        bool operator<(const Key& other) const
+        {
+            return std::tie(peer, stream, seq) < std::tie(other.peer, other.stream, other.seq);
+        }
+    };
     using Duration = Clock::duration;
 
     enum class Phase
@@ -157,7 +169,7 @@ private:
         std::optional<Duration> smoothed;  ///< the round trip, smoothed
         Duration variation{};
         TimePoint cutUntil;            ///< a loss before this is the one that cut the window already
-        std::string ackedStream;       ///< the stream and position of the last ack
+        std::uint32_t ackedStream = 0;  ///< the stream and position of the last ack
         std::uint64_t ackedSeq = 0;
         int repeats = 0;               ///< how often that ack came again, moving nothing
     };
@@ -172,9 +184,13 @@ private:
     void goOut(const Key& key, Line& line, Flow& flow, TimePoint now);
     /// The peer has line (acked or held).
     void arrived(Line& line, Flow& flow, TimePoint now) const;
-    /// Marks the lines of stream in held as held by the peer.
-    void markHeld(const std::string& peer, const std::string& stream, const std::vector<SeqRange>& held, Flow& flow,
-                  TimePoint now);
+    /// Marks the lines of first's stream in held as held by the peer.
+    void markHeld(const Key& first, const std::vector<SeqRange>& held, Flow& flow, TimePoint now);
+    /// The key before the first line of peer's stream; nullopt when neither was ever tracked.
+    std::optional<Key> find(const std::string& peer, const std::string& stream) const;
+    /// The id of a peer's or a stream's name, made on first use (never many: a few streams per peer).
+    std::uint32_t intern(const std::string& name);
+    static bool sameStream(const Key& a, const Key& b) { return a.peer == b.peer && a.stream == b.stream; }
     /// Makes every line that went out kReordered sends or more before one the peer has due at once.
     void resendLost(Flow& flow, TimePoint now);
     /// line is lost: it is due at once, with the round trip's timeout after that.
@@ -191,7 +207,8 @@ private:
     Timing _timing;
     std::map<Key, Line> _lines;
     std::set<std::pair<TimePoint, Key>> _schedule;  ///< lines sent, and waiting lines not yet failed, by due time
-    std::map<std::string, Flow> _flows;
+    std::map<std::string, std::uint32_t> _ids;
+    std::map<std::uint32_t, Flow> _flows;  ///< by peer id
     /// Since when a waiting line has had room in its window (poll() sends it); nullopt: none has.
     std::optional<TimePoint> _ready;
 };
