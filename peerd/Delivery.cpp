@@ -56,6 +56,7 @@ Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roste
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
       _retransmitTimer(timers),
+      _ackTimer(timers),
       _logger(Poco::Logger::get("peerd.wire.delivery"))
 {
 }
@@ -220,7 +221,10 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
 }
 
 // Delivers msg through the Inbox and acks its stream's position to where it
-// came from: peer, or indexd's mailbox when peer is empty.
+// came from: peer, or indexd's mailbox when peer is empty. The ack waits for
+// the end of the loop's turn (a timer due at once runs after every socket's
+// callback): a burst read in one turn gets one ack per stream, saying all
+// that the one per msg would have.
 void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
 {
     const Inbox::Result result = _inbox.receive(msg, _timers.wallMs());
@@ -232,12 +236,22 @@ void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
     }
     // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
     if (result.position == 0) return;
-    if (peer.empty()) {
-        _index.send(Ack{_settings.self, msg.stream, result.position, {}});
-    } else {
-        // The held runs let the peer send again only what is missing.
-        _paths.send(peer, Ack{_settings.self, msg.stream, result.position, result.held});
+    // The held runs let the peer send again only what is missing; indexd's mail acks stay cumulative.
+    _acks[{peer, msg.stream}] =
+        Ack{_settings.self, msg.stream, result.position, peer.empty() ? std::vector<SeqRange>{} : result.held};
+    if (!_ackTimer.armed()) _ackTimer.start(std::chrono::milliseconds(0), [this] { sendAcks(); });
+}
+
+void Delivery::sendAcks()
+{
+    for (const auto& [to, ack] : _acks) {
+        if (to.first.empty()) {
+            _index.send(ack);
+        } else {
+            _paths.send(to.first, ack);
+        }
     }
+    _acks.clear();
 }
 
 void Delivery::ack(const Ack& ack)

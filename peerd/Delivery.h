@@ -94,6 +94,8 @@ public:
 
 private:
     void deliverIncoming(const Msg& msg, const std::string& peer);
+    /// Sends the acks gathered this turn of the loop: one per stream.
+    void sendAcks();
     local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
                                  const std::string& key);
     void transmit(const OutboxEntry& entry);
@@ -117,6 +119,9 @@ private:
     Outbox _outbox;
     Inbox _inbox;
     Timer _retransmitTimer;                          ///< set to when the outbox next has a line due
+    Timer _ackTimer;                                 ///< armed while acks wait for the end of the loop's turn
+    /// The latest ack per (peer, stream) this turn; peer empty: to indexd.
+    std::map<std::pair<std::string, std::string>, Ack> _acks;
     Outbox::TimePoint _retransmitAt;
     std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
     Poco::Logger& _logger;
