@@ -560,11 +560,11 @@ int main(int argc, char** argv)
 {
     std::signal(SIGPIPE, SIG_IGN);
     const long lines = argumentOr(argc, argv, 1, 100000);
-    const long window = argumentOr(argc, argv, 2, 5000);
+    const long window = argumentOr(argc, argv, 2, 9999);
     const long peers = 10;
     if (lines < peers || window < 1 || window >= 10000) {
         std::fprintf(stderr, "usage: ThroughputBench [LINES [WINDOW]]  (LINES >= %ld, default 100000; "
-                             "1 <= WINDOW < 10000, default 5000)\n", peers);
+                             "1 <= WINDOW < 10000, default 9999)\n", peers);
         return 2;
     }
     try {
