@@ -1,5 +1,7 @@
 #include "LocalProtocol.h"
 
+#include "JsonWriter.h"
+
 #include "Protocol.h"
 #include "UserName.h"
 #include "Utf8.h"
@@ -24,14 +26,6 @@ struct FieldError
 {
     std::string reason;
 };
-
-std::string toLine(const Object& object)
-{
-    std::ostringstream out;
-    object.stringify(out);
-    out << '\n';
-    return out.str();
-}
 
 Object::Ptr parseObject(std::string_view line)
 {
@@ -142,37 +136,10 @@ Path parsePath(const std::string& name)
     throw FieldError{"unknown path '" + name.substr(0, 32) + "'"};
 }
 
-Object userToJson(const UserInfo& user)
-{
-    Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-    o.set("name", user.name);
-    o.set("endpoint", user.endpoint);
-    o.set("dialect", user.dialect);
-    o.set("trust", std::string(LocalProtocol::trustName(user.trust)));
-    o.set("path", std::string(LocalProtocol::pathName(user.path)));
-    return o;
-}
-
 UserInfo userFromJson(const Object::Ptr& o)
 {
     return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect"),
                     parseTrust(getString(o, "trust")), parsePath(getString(o, "path"))};
-}
-
-Object lineToJson(const ChatLine& line)
-{
-    Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-    o.set("id", line.id);
-    o.set("peer", line.peer);
-    o.set("outgoing", line.outgoing);
-    o.set("from", line.from);
-    o.set("sentTime", line.sentTime);
-    o.set("receivedAtMs", line.receivedAtMs);
-    o.set("text", line.text);
-    o.set("state", std::string(LocalProtocol::lineStateName(line.state)));
-    // Only the exception is written: almost every line is verified.
-    if (!line.verified) o.set("verified", false);
-    return o;
 }
 
 ChatLine lineFromJson(const Object::Ptr& o)
@@ -213,19 +180,6 @@ std::string optionalSendKey(const Object::Ptr& o)
     return key;
 }
 
-// Sets "key" on o unless key is empty.
-void setSendKey(Object& o, const std::string& key)
-{
-    if (!key.empty()) o.set("key", key);
-}
-
-Object withTag(const char* key, std::string_view tag)
-{
-    Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-    o.set(key, std::string(tag));
-    return o;
-}
-
 /// The op of each request, as it is written on the socket.
 struct OpName
 {
@@ -239,172 +193,187 @@ struct OpName
     std::string_view operator()(const TrustRequest&) const { return "trust"; }
 };
 
-struct RequestEncoder
+/// The name of each event, as it is written on the socket.
+struct EventName
 {
-    Object operator()(const RosterRequest& r) const { return withTag("op", OpName{}(r)); }
-    Object operator()(const SendRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("to", r.to);
-        o.set("text", r.text);
-        setSendKey(o, r.key);
-        return o;
-    }
-    Object operator()(const SubscribeRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("peer", r.peer);
-        return o;
-    }
-    Object operator()(const UnsubscribeRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("peer", r.peer);
-        return o;
-    }
-    Object operator()(const ReadRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("peer", r.peer);
-        return o;
-    }
-    Object operator()(const SearchRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("peer", r.peer);
-        o.set("text", r.text);
-        return o;
-    }
-    Object operator()(const VerifyRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("peer", r.peer);
-        return o;
-    }
-    Object operator()(const TrustRequest& r) const
-    {
-        auto o = withTag("op", OpName{}(r));
-        o.set("peer", r.peer);
-        return o;
-    }
+    std::string_view operator()(const WelcomeEvent&) const { return "welcome"; }
+    std::string_view operator()(const StateEvent&) const { return "state"; }
+    std::string_view operator()(const RosterEvent&) const { return "roster"; }
+    std::string_view operator()(const PresenceEvent&) const { return "presence"; }
+    std::string_view operator()(const HistoryEvent&) const { return "history"; }
+    std::string_view operator()(const MessageEvent&) const { return "message"; }
+    std::string_view operator()(const UnreadEvent&) const { return "unread"; }
+    std::string_view operator()(const SentEvent&) const { return "sent"; }
+    std::string_view operator()(const ErrorEvent&) const { return "error"; }
+    std::string_view operator()(const StatusEvent&) const { return "status"; }
+    std::string_view operator()(const FoundEvent&) const { return "found"; }
+    std::string_view operator()(const KeysEvent&) const { return "keys"; }
+    std::string_view operator()(const TrustEvent&) const { return "trust"; }
+    std::string_view operator()(const PathEvent&) const { return "path"; }
 };
 
-struct EventEncoder
+/// Writes each request's fields after its "op".
+struct RequestWriter
 {
-    Object operator()(const WelcomeEvent& e) const
+    JsonWriter& w;
+
+    void operator()(const RosterRequest&) const {}
+    void operator()(const SendRequest& r) const
     {
-        auto o = withTag("event", "welcome");
-        o.set("protocol", e.protocol);
-        o.set("self", e.self);
-        o.set("state", std::string(LocalProtocol::linkStateName(e.state)));
-        o.set("index", e.index);
-        o.set("fingerprint", e.fingerprint);
-        return o;
+        w.field("to", r.to);
+        w.field("text", r.text);
+        if (!r.key.empty()) w.field("key", r.key);
     }
-    Object operator()(const StateEvent& e) const
+    void operator()(const SubscribeRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const UnsubscribeRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const ReadRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const SearchRequest& r) const
     {
-        auto o = withTag("event", "state");
-        o.set("state", std::string(LocalProtocol::linkStateName(e.state)));
-        o.set("detail", e.detail);
-        return o;
+        w.field("peer", r.peer);
+        w.field("text", r.text);
     }
-    Object operator()(const RosterEvent& e) const
+    void operator()(const VerifyRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const TrustRequest& r) const { w.field("peer", r.peer); }
+};
+
+/// One JSON object line: tag first, then what write adds.
+template <typename Variant, typename Writer, typename Namer>
+std::string writeTagged(const char* tag, const Variant& variant)
+{
+    JsonWriter w;
+    w.beginObject();
+    w.field(tag, std::visit(Namer{}, variant));
+    std::visit(Writer{w}, variant);
+    w.endObject();
+    return std::move(w).line();
+}
+
+void writeUser(JsonWriter& w, const UserInfo& user)
+{
+    w.beginObject();
+    w.field("name", user.name);
+    w.field("endpoint", user.endpoint);
+    w.field("dialect", user.dialect);
+    w.field("trust", LocalProtocol::trustName(user.trust));
+    w.field("path", LocalProtocol::pathName(user.path));
+    w.endObject();
+}
+
+void writeLine(JsonWriter& w, const ChatLine& line)
+{
+    w.beginObject();
+    w.field("id", line.id);
+    w.field("peer", line.peer);
+    w.field("outgoing", line.outgoing);
+    w.field("from", line.from);
+    w.field("sentTime", line.sentTime);
+    w.field("receivedAtMs", line.receivedAtMs);
+    w.field("text", line.text);
+    w.field("state", LocalProtocol::lineStateName(line.state));
+    // Only the exception is written: almost every line is verified.
+    if (!line.verified) w.field("verified", false);
+    w.endObject();
+}
+
+void writeLines(JsonWriter& w, const std::vector<ChatLine>& lines)
+{
+    w.key("lines");
+    w.beginArray();
+    for (const ChatLine& line : lines) writeLine(w, line);
+    w.endArray();
+}
+
+/// Writes each event's fields after its "event" tag, in the order documented in docs/PROTOCOL.md.
+struct EventWriter
+{
+    JsonWriter& w;
+
+    void operator()(const WelcomeEvent& e) const
     {
-        auto o = withTag("event", "roster");
-        Array users;
-        for (const auto& user : e.users) users.add(userToJson(user));
-        o.set("users", users);
-        Object unread(Poco::JSON_PRESERVE_KEY_ORDER);
-        for (const auto& [peer, count] : e.unread) unread.set(peer, count);
-        o.set("unread", unread);
-        return o;
+        w.field("protocol", e.protocol);
+        w.field("self", e.self);
+        w.field("state", LocalProtocol::linkStateName(e.state));
+        w.field("index", e.index);
+        w.field("fingerprint", e.fingerprint);
     }
-    Object operator()(const PresenceEvent& e) const
+    void operator()(const StateEvent& e) const
     {
-        auto o = withTag("event", "presence");
-        o.set("user", userToJson(e.user));
-        o.set("online", e.online);
-        return o;
+        w.field("state", LocalProtocol::linkStateName(e.state));
+        w.field("detail", e.detail);
     }
-    Object operator()(const HistoryEvent& e) const
+    void operator()(const RosterEvent& e) const
     {
-        auto o = withTag("event", "history");
-        o.set("peer", e.peer);
-        Array lines;
-        for (const auto& line : e.lines) lines.add(lineToJson(line));
-        o.set("lines", lines);
-        return o;
+        w.key("users");
+        w.beginArray();
+        for (const UserInfo& user : e.users) writeUser(w, user);
+        w.endArray();
+        w.key("unread");
+        w.beginObject();
+        for (const auto& [peer, count] : e.unread) w.field(peer, count);
+        w.endObject();
     }
-    Object operator()(const MessageEvent& e) const
+    void operator()(const PresenceEvent& e) const
     {
-        auto o = withTag("event", "message");
-        o.set("line", lineToJson(e.line));
-        return o;
+        w.key("user");
+        writeUser(w, e.user);
+        w.field("online", e.online);
     }
-    Object operator()(const UnreadEvent& e) const
+    void operator()(const HistoryEvent& e) const
     {
-        auto o = withTag("event", "unread");
-        o.set("peer", e.peer);
-        o.set("count", e.count);
-        return o;
+        w.field("peer", e.peer);
+        writeLines(w, e.lines);
     }
-    Object operator()(const SentEvent& e) const
+    void operator()(const MessageEvent& e) const
     {
-        auto o = withTag("event", "sent");
-        o.set("to", e.to);
-        o.set("id", e.id);
-        setSendKey(o, e.key);
-        return o;
+        w.key("line");
+        writeLine(w, e.line);
     }
-    Object operator()(const ErrorEvent& e) const
+    void operator()(const UnreadEvent& e) const
     {
-        auto o = withTag("event", "error");
-        o.set("op", e.op);
-        o.set("message", e.message);
-        setSendKey(o, e.key);
-        return o;
+        w.field("peer", e.peer);
+        w.field("count", e.count);
     }
-    Object operator()(const StatusEvent& e) const
+    void operator()(const SentEvent& e) const
     {
-        auto o = withTag("event", "status");
-        o.set("peer", e.peer);
-        o.set("id", e.id);
-        o.set("state", std::string(LocalProtocol::lineStateName(e.state)));
-        return o;
+        w.field("to", e.to);
+        w.field("id", e.id);
+        if (!e.key.empty()) w.field("key", e.key);
     }
-    Object operator()(const FoundEvent& e) const
+    void operator()(const ErrorEvent& e) const
     {
-        auto o = withTag("event", "found");
-        o.set("peer", e.peer);
-        o.set("text", e.text);
-        Array lines;
-        for (const auto& line : e.lines) lines.add(lineToJson(line));
-        o.set("lines", lines);
-        return o;
+        w.field("op", e.op);
+        w.field("message", e.message);
+        if (!e.key.empty()) w.field("key", e.key);
     }
-    Object operator()(const KeysEvent& e) const
+    void operator()(const StatusEvent& e) const
     {
-        auto o = withTag("event", "keys");
-        o.set("peer", e.peer);
-        o.set("self", e.self);
-        o.set("pinned", e.pinned);
-        o.set("offered", e.offered);
-        o.set("trust", std::string(LocalProtocol::trustName(e.trust)));
-        return o;
+        w.field("peer", e.peer);
+        w.field("id", e.id);
+        w.field("state", LocalProtocol::lineStateName(e.state));
     }
-    Object operator()(const TrustEvent& e) const
+    void operator()(const FoundEvent& e) const
     {
-        auto o = withTag("event", "trust");
-        o.set("peer", e.peer);
-        o.set("trust", std::string(LocalProtocol::trustName(e.trust)));
-        return o;
+        w.field("peer", e.peer);
+        w.field("text", e.text);
+        writeLines(w, e.lines);
     }
-    Object operator()(const PathEvent& e) const
+    void operator()(const KeysEvent& e) const
     {
-        auto o = withTag("event", "path");
-        o.set("peer", e.peer);
-        o.set("path", std::string(LocalProtocol::pathName(e.path)));
-        return o;
+        w.field("peer", e.peer);
+        w.field("self", e.self);
+        w.field("pinned", e.pinned);
+        w.field("offered", e.offered);
+        w.field("trust", LocalProtocol::trustName(e.trust));
+    }
+    void operator()(const TrustEvent& e) const
+    {
+        w.field("peer", e.peer);
+        w.field("trust", LocalProtocol::trustName(e.trust));
+    }
+    void operator()(const PathEvent& e) const
+    {
+        w.field("peer", e.peer);
+        w.field("path", LocalProtocol::pathName(e.path));
     }
 };
 
@@ -510,12 +479,12 @@ std::string_view LocalProtocol::opName(const Request& request)
 
 std::string LocalProtocol::encodeRequest(const Request& request)
 {
-    return toLine(std::visit(RequestEncoder{}, request));
+    return writeTagged<Request, RequestWriter, OpName>("op", request);
 }
 
 std::string LocalProtocol::encodeEvent(const Event& event)
 {
-    return toLine(std::visit(EventEncoder{}, event));
+    return writeTagged<Event, EventWriter, EventName>("event", event);
 }
 
 Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)

@@ -1,0 +1,100 @@
+#include "JsonWriter.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <string>
+
+using namespace peerchat;
+
+namespace {
+
+// What Poco::JSON writes for {"k": text}: the form JsonWriter keeps to.
+std::string pocoLine(const std::string& text)
+{
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set("k", text);
+    std::ostringstream out;
+    o.stringify(out);
+    return out.str() + "\n";
+}
+
+std::string writerLine(const std::string& text)
+{
+    JsonWriter w;
+    w.beginObject();
+    w.field("k", text);
+    w.endObject();
+    return std::move(w).line();
+}
+
+} // namespace
+
+class JsonWriterTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(JsonWriterTest);
+    CPPUNIT_TEST(testNestingAndCommas);
+    CPPUNIT_TEST(testNumbersAndFlags);
+    CPPUNIT_TEST(testStringsWrittenAsPocoWritesThem);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testNestingAndCommas()
+    {
+        JsonWriter w;
+        w.beginObject();
+        w.field("a", "x");
+        w.key("list");
+        w.beginArray();
+        w.beginObject();
+        w.endObject();
+        w.beginObject();
+        w.field("b", 1);
+        w.field("c", "y");
+        w.endObject();
+        w.beginArray();
+        w.endArray();
+        w.endArray();
+        w.key("o");
+        w.beginObject();
+        w.endObject();
+        w.endObject();
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"a\":\"x\",\"list\":[{},{\"b\":1,\"c\":\"y\"},[]],\"o\":{}}\n"),
+                             std::move(w).line());
+    }
+
+    void testNumbersAndFlags()
+    {
+        JsonWriter w;
+        w.beginArray();
+        w.value(std::numeric_limits<std::uint64_t>::max());
+        w.value(std::numeric_limits<std::int64_t>::min());
+        w.value(std::uint32_t(0));
+        w.value(true);
+        w.value(false);
+        w.endArray();
+        CPPUNIT_ASSERT_EQUAL(std::string("[18446744073709551615,-9223372036854775808,0,true,false]\n"),
+                             std::move(w).line());
+    }
+
+    void testStringsWrittenAsPocoWritesThem()
+    {
+        std::string everyByte;
+        for (int c = 0; c < 256; ++c) everyByte += static_cast<char>(c);
+        for (const std::string& text : {std::string(), std::string("plain"), std::string("q\"b\\s/"), std::string("天涯 é"),
+                                       std::string("\b\f\n\r\t\v\x01\x1f\x7f"), std::string("nul\0in", 6), everyByte}) {
+            CPPUNIT_ASSERT_EQUAL(pocoLine(text), writerLine(text));
+        }
+        // And Poco's parser reads back what was written.
+        Poco::JSON::Parser parser;
+        const auto parsed = parser.parse(writerLine("q\"b\\/\n\x01 天涯")).extract<Poco::JSON::Object::Ptr>();
+        CPPUNIT_ASSERT_EQUAL(std::string("q\"b\\/\n\x01 天涯"), parsed->getValue<std::string>("k"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(JsonWriterTest);
