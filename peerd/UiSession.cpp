@@ -59,9 +59,11 @@ void UiSession::sendLine(const std::string& line)
         close("it left more than " + std::to_string(kMaxPendingBytes) + " bytes of events unread");
         return;
     }
-    const bool wasIdle = _backlog.empty();
     _backlog.append(line);
-    if (wasIdle) _loop.modify(_fd, EventLoop::Readable | EventLoop::Writable);
+    // At the end of this turn of the loop (a timer due at once runs after
+    // every socket's callback): the events of a turn go out in one write,
+    // and none waits for the next turn's poll.
+    if (!_flushTimer.armed()) _flushTimer.start(std::chrono::milliseconds(0), [this] { writePending(); });
     // Last: the server may close sessions, this one too, to keep to its budget.
     _server.backlogGrew(line.size());
 }
@@ -104,7 +106,11 @@ void UiSession::writePending()
         const std::string_view bytes = _backlog.front();
         const ssize_t n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // The client reads slowly: the rest goes when the socket has room.
+                _loop.modify(_fd, EventLoop::Readable | EventLoop::Writable);
+                return;
+            }
             if (errno == EINTR) continue;
             close(std::string("write failed: ") + std::strerror(errno));
             return;
@@ -131,6 +137,7 @@ void UiSession::close(const std::string& why)
         if (n <= 0) break;
         consume(static_cast<std::size_t>(n));
     }
+    _flushTimer.cancel();
     const std::size_t unsent = _backlog.size();
     _backlog.clear();
     _server.backlogReleased(unsent);

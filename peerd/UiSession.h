@@ -68,6 +68,8 @@ private:
 
     UiServer& _server;
     EventLoop& _loop;
+    /// Armed while events wait for the end of the loop's turn, when they go out in one write.
+    Timer _flushTimer{_loop};
     Poco::Net::StreamSocket _socket;
     int _fd;
     std::uint64_t _id;
