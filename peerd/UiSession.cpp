@@ -59,11 +59,13 @@ void UiSession::sendLine(const std::string& line)
         close("it left more than " + std::to_string(kMaxPendingBytes) + " bytes of events unread");
         return;
     }
+    const bool wasIdle = _backlog.empty();
     _backlog.append(line);
     // At the end of this turn of the loop (a timer due at once runs after
     // every socket's callback): the events of a turn go out in one write,
-    // and none waits for the next turn's poll.
-    if (!_flushTimer.armed()) _flushTimer.start(std::chrono::milliseconds(0), [this] { writePending(); });
+    // and none waits for the next turn's poll. Events behind others wait
+    // for them: a write is due already, or the socket is full and watched.
+    if (wasIdle) _flushTimer.start(std::chrono::milliseconds(0), [this] { writePending(); });
     // Last: the server may close sessions, this one too, to keep to its budget.
     _server.backlogGrew(line.size());
 }
