@@ -165,6 +165,19 @@ void DaemonApplication::raiseOpenFileLimit()
 int DaemonApplication::serve()
 {
     raiseOpenFileLimit();
+    // Blocked before the service starts any thread (the loop's, peerd's
+    // database writer): every thread inherits this mask, so SIGTERM and
+    // SIGINT reach waitForTerminationRequest() instead of killing the
+    // process in a thread that does not block them. A SIGTERM sent just
+    // after the ready line, before the main thread waits, used to end peerd
+    // with status 143 that way.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGQUIT);
+    sigaddset(&stopSignals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
     std::unique_ptr<DaemonService> service;
     try {
         service = createService();
@@ -172,15 +185,6 @@ int DaemonApplication::serve()
         std::cerr << _name << ": " << e.message() << std::endl;
         return setupFailureCode(e);
     }
-
-    // The loop thread inherits this mask, so SIGTERM and SIGINT reach
-    // waitForTerminationRequest() instead of killing the process there.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGQUIT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
     std::thread loop([&service] { service->run(); });
     logger().notice(service->readyLine());

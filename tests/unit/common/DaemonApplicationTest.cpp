@@ -15,6 +15,7 @@
 #include <mutex>
 #include <pthread.h>
 #include <sstream>
+#include <thread>
 
 using peerchat::DaemonApplication;
 using peerchat::DaemonService;
@@ -83,6 +84,8 @@ public:
     std::optional<std::pair<std::string, int>> stopRequest;
     bool serviceStopped = false;
     bool loud = false;
+    /// Whether a thread the service started while it was made blocks the stop signals.
+    bool setupThreadBlocksStop = false;
 
 protected:
     Parsed<int> readSettings(const Poco::Util::AbstractConfiguration& config,
@@ -99,6 +102,12 @@ protected:
     std::unique_ptr<DaemonService> createService() override
     {
         if (failSetup) throw Poco::IOException("cannot bind port " + std::to_string(_port) + "; choose another --port");
+        // As peerd's database writer: a thread started while the service is made.
+        std::thread([this] {
+            sigset_t mask;
+            pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+            setupThreadBlocksStop = sigismember(&mask, SIGTERM) == 1 && sigismember(&mask, SIGINT) == 1;
+        }).join();
         return std::make_unique<FakeService>(
             _port,
             [this] {
@@ -139,6 +148,7 @@ struct Outcome
     std::string err;  ///< stderr and the log (std::clog) together
     bool serviceStopped = false;
     bool loud = false;
+    bool setupThreadBlocksStop = false;
 };
 
 bool contains(const std::string& text, const std::string& needle)
@@ -160,6 +170,7 @@ class DaemonApplicationTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSwitchFlagTakesValueAfterEquals);
     CPPUNIT_TEST(testRunReportsSetupFailure);
     CPPUNIT_TEST(testTerminationStopsService);
+    CPPUNIT_TEST(testThreadsStartedWithTheServiceLeaveStopSignalsToTheMainThread);
     CPPUNIT_TEST(testStopWithGivesReasonAndExitCode);
     CPPUNIT_TEST_SUITE_END();
 
@@ -267,6 +278,15 @@ public:
         CPPUNIT_ASSERT_MESSAGE(o.err, o.err.find("ready") < o.err.find("stopping"));
     }
 
+    // A stop signal must never land in a thread that does not block it: the
+    // default action would end the process without its clean shutdown.
+    void testThreadsStartedWithTheServiceLeaveStopSignalsToTheMainThread()
+    {
+        const Outcome o = run({"--log-level", "none"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(o.err, 0, o.exitCode);
+        CPPUNIT_ASSERT(o.setupThreadBlocksStop);
+    }
+
     void testStopWithGivesReasonAndExitCode()
     {
         const Outcome o = run({"--log-level", "none"}, [](TestDaemon& d) { d.stopRequest = {{"the test is done", 3}}; });
@@ -298,6 +318,7 @@ private:
             o.err = err.text() + log.text();
         }
         o.serviceStopped = daemon->serviceStopped;
+        o.setupThreadBlocksStop = daemon->setupThreadBlocksStop;
         o.loud = daemon->loud;
         return o;
     }
