@@ -1,4 +1,5 @@
 #include "FakeIndex.h"
+#include "Wait.h"
 
 #include "SignedStatement.h"
 
@@ -97,7 +98,7 @@ bool FakeIndex::quietFor(std::chrono::milliseconds window)
 
 std::pair<Parsed<Inbound>, Poco::Net::SocketAddress> FakeIndex::receive(std::chrono::steady_clock::time_point deadline)
 {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = timeLeft(deadline);
     CPPUNIT_ASSERT_MESSAGE("no login came to the fake indexd at " + endpoint(), left.count() > 0 && !quietFor(left));
     char buffer[65536];
     Poco::Net::SocketAddress from;

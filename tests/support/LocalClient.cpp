@@ -1,4 +1,5 @@
 #include "LocalClient.h"
+#include "Wait.h"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/SocketAddress.h>
@@ -57,7 +58,7 @@ LocalClient::Object LocalClient::waitFor(const Predicate& predicate, std::chrono
                 return found;
             }
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = timeLeft(deadline);
         if (left.count() <= 0) return nullptr;
         if (!readMore(left) && _closed) return nullptr;
     }
@@ -72,7 +73,7 @@ bool LocalClient::waitClosed(std::chrono::milliseconds timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!_closed) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = timeLeft(deadline);
         if (left.count() <= 0) return false;
         readMore(left);
     }

@@ -1,4 +1,5 @@
 #include "SecureClient.h"
+#include "Wait.h"
 
 #include <sodium.h>
 
@@ -20,11 +21,6 @@ namespace {
 Poco::Timespan toTimespan(std::chrono::milliseconds ms)
 {
     return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
-}
-
-std::chrono::milliseconds left(std::chrono::steady_clock::time_point deadline)
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
 }
 
 // The wall clock as peerd writes a msg's time: HH:MM:SS.
@@ -144,7 +140,7 @@ Parsed<Welcome> SecureClient::login(const std::string& index, std::chrono::milli
     };
 
     sendHello(index);
-    const auto first = receiveMatching([&](const Received& r) { return isReply(r, true); }, left(deadline));
+    const auto first = receiveMatching([&](const Received& r) { return isReply(r, true); }, timeLeft(deadline));
     if (!first) return Parsed<Welcome>::refuse("no challenge");
     const auto* challenge = std::get_if<Challenge>(&*first->message);
     if (!challenge) return Parsed<Welcome>::refuse(Protocol::encode(*first->message));
@@ -154,7 +150,7 @@ Parsed<Welcome> SecureClient::login(const std::string& index, std::chrono::milli
         return Parsed<Welcome>::refuse("the challenge is signed by another index key");
 
     sendRaw(authFor(*challenge), index);
-    const auto reply = receiveMatching([&](const Received& r) { return isReply(r, false); }, left(deadline));
+    const auto reply = receiveMatching([&](const Received& r) { return isReply(r, false); }, timeLeft(deadline));
     if (!reply) return Parsed<Welcome>::refuse("no welcome");
     const auto* welcome = std::get_if<Welcome>(&*reply->message);
     if (!welcome) return Parsed<Welcome>::refuse(Protocol::encode(*reply->message));
@@ -332,8 +328,8 @@ std::optional<SecureClient::Received> SecureClient::receiveMatching(const Match&
                                                                     std::chrono::milliseconds timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (left(deadline).count() > 0) {
-        auto received = receive(left(deadline));
+    while (timeLeft(deadline).count() > 0) {
+        auto received = receive(timeLeft(deadline));
         if (received && match(*received)) return received;
     }
     return std::nullopt;

@@ -1,4 +1,5 @@
 #include "SeedClient.h"
+#include "Wait.h"
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
@@ -84,7 +85,7 @@ std::optional<std::string> SeedClient::receiveStartingWith(const std::string& pr
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = timeLeft(deadline);
         if (left.count() <= 0) return std::nullopt;
         auto text = receive(left);
         if (!text) return std::nullopt;

@@ -18,4 +18,13 @@ bool waitUntil(Condition condition, std::chrono::milliseconds timeout = std::chr
     }
 }
 
+/// What is left until deadline, in whole milliseconds rounded up, for a
+/// wait that takes milliseconds (poll(2), Poco's timespans): 0 once it has
+/// passed, and never 0 before, so a wait of under a millisecond still waits.
+inline std::chrono::milliseconds timeLeft(std::chrono::steady_clock::time_point deadline)
+{
+    const auto left = deadline - std::chrono::steady_clock::now();
+    return left <= left.zero() ? std::chrono::milliseconds(0) : std::chrono::ceil<std::chrono::milliseconds>(left);
+}
+
 } // namespace peerchat::test
