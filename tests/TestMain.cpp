@@ -1,22 +1,24 @@
 // Runs every registered CppUnit suite, or only the one named on the command
 // line, printing each test as it runs and a closing "N passed, N failed" line.
 #include <cppunit/BriefTestProgressListener.h>
+#include <cppunit/Test.h>
 #include <cppunit/CompilerOutputter.h>
 #include <cppunit/TestResult.h>
 #include <cppunit/TestResultCollector.h>
-#include <cppunit/TestRunner.h>
 #include <cppunit/extensions/TestFactoryRegistry.h>
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 
 int main(int argc, char** argv)
 {
     // A test that writes to a closed socket must see EPIPE, not die.
     std::signal(SIGPIPE, SIG_IGN);
 
-    CppUnit::Test* all = CppUnit::TestFactoryRegistry::getRegistry().makeTest();
-    CppUnit::Test* selected = all;
+    // Owns every suite; a named one is run where it stands in the tree.
+    const std::unique_ptr<CppUnit::Test> all(CppUnit::TestFactoryRegistry::getRegistry().makeTest());
+    CppUnit::Test* selected = all.get();
     if (argc > 1) {
         try {
             selected = all->findTest(argv[1]);
@@ -32,9 +34,7 @@ int main(int argc, char** argv)
     controller.addListener(&collector);
     controller.addListener(&progress);
 
-    CppUnit::TestRunner runner;
-    runner.addTest(selected);
-    runner.run(controller);
+    controller.runTest(selected);
 
     CppUnit::CompilerOutputter(&collector, std::cerr).write();
     const int failed = collector.testFailuresTotal();
