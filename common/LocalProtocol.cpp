@@ -212,6 +212,12 @@ struct EventName
     std::string_view operator()(const PathEvent&) const { return "path"; }
 };
 
+// "key" only for a send that has one.
+void writeSendKey(JsonWriter& w, const std::string& key)
+{
+    if (!key.empty()) w.field("key", key);
+}
+
 /// Writes each request's fields after its "op".
 struct RequestWriter
 {
@@ -222,7 +228,7 @@ struct RequestWriter
     {
         w.field("to", r.to);
         w.field("text", r.text);
-        if (!r.key.empty()) w.field("key", r.key);
+        writeSendKey(w, r.key);
     }
     void operator()(const SubscribeRequest& r) const { w.field("peer", r.peer); }
     void operator()(const UnsubscribeRequest& r) const { w.field("peer", r.peer); }
@@ -337,13 +343,13 @@ struct EventWriter
     {
         w.field("to", e.to);
         w.field("id", e.id);
-        if (!e.key.empty()) w.field("key", e.key);
+        writeSendKey(w, e.key);
     }
     void operator()(const ErrorEvent& e) const
     {
         w.field("op", e.op);
         w.field("message", e.message);
-        if (!e.key.empty()) w.field("key", e.key);
+        writeSendKey(w, e.key);
     }
     void operator()(const StatusEvent& e) const
     {

@@ -77,7 +77,6 @@ struct FieldRefusal
     std::string reason;
 };
 
-/// The fields after a verb, split once, read by position with checks.
 // A decimal number in 1..max, no sign, no leading zero; nullopt otherwise.
 std::optional<std::uint64_t> parseNumber(std::string_view f, std::uint64_t max)
 {
@@ -96,6 +95,7 @@ std::uint64_t sequence(std::string_view f, const char* form)
     return *value;
 }
 
+/// The fields after a verb, split once, read by position with checks.
 class Fields
 {
 public:

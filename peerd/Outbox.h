@@ -20,10 +20,13 @@ namespace peerchat {
 /// The window opens as acks come (doubling each round trip from
 /// kInitialWindow, then one line per round trip past the last cut, up to
 /// kMaxWindow) and is halved, at most once per round trip and never below
-/// kInitialWindow, when a line is lost: when its retry comes due, or at once when the peer acks the same
-/// position three times more while later lines are on their way (it has
-/// those, not this one; after such a cut each ack that moves on but not past
-/// what was on its way sends the next missing line at once).
+/// kInitialWindow, when a line is lost: when its retry comes due; at once
+/// when the peer's ack says it holds kReordered lines sent after it
+/// (selective acks; the line goes again at once, its retry timed by the
+/// round trip alone); or, from a peer that sends no held runs, when it acks
+/// the same position three times more while later lines are on their way
+/// (after such a cut each ack that moves on but not past what was on its
+/// way sends the next missing line at once).
 /// A line on its way goes out again after the retransmit timeout (the
 /// smoothed round trip plus four times its variation, as TCP computes it,
 /// from lines acked after one send; never below `first`, never above
@@ -190,6 +193,10 @@ private:
     std::optional<Key> find(const std::string& peer, const std::string& stream) const;
     /// The id of a peer's or a stream's name, made on first use (never many: a few streams per peer).
     std::uint32_t intern(const std::string& name);
+    /// The id of a name, if it was ever interned.
+    std::optional<std::uint32_t> idOf(const std::string& name) const;
+    /// peer's flow; nullptr when it has none.
+    const Flow* flowOf(const std::string& peer) const;
     static bool sameStream(const Key& a, const Key& b) { return a.peer == b.peer && a.stream == b.stream; }
     /// Makes every line that went out kReordered sends or more before one the peer has due at once.
     void resendLost(Flow& flow, TimePoint now);
