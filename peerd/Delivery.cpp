@@ -57,6 +57,7 @@ Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roste
       _inbox(store, _settings.receiveWindow),
       _retransmitTimer(timers),
       _ackTimer(timers),
+      _delayedAckTimer(timers),
       _logger(Poco::Logger::get("peerd.wire.delivery"))
 {
 }
@@ -221,10 +222,17 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
 }
 
 // Delivers msg through the Inbox and acks its stream's position to where it
-// came from: peer, or indexd's mailbox when peer is empty. The ack waits for
+// came from: peer, or indexd's mailbox when peer is empty. Acks are gathered
+// per stream, the latest saying all that the earlier ones would. One goes at
 // the end of the loop's turn (a timer due at once runs after every socket's
-// callback): a burst read in one turn gets one ack per stream, saying all
-// that the one per msg would have.
+// callback) when its sender needs it soon: a gap (the held runs say what to
+// send again) or one just closed, a msg that delivered nothing (a repeat:
+// the last ack was lost), kAckEvery lines since the last ack (the window
+// moves on), or mail from indexd. Otherwise it waits up to kAckDelay for more lines, as TCP's
+// delayed ack does: a conversation of single lines then costs each side one
+// ack for several lines, not a datagram, a wake-up and a redo record per
+// line. The sender's round-trip estimate includes that wait, which keeps its
+// retry timeout above it.
 void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
 {
     const Inbox::Result result = _inbox.receive(msg, _timers.wallMs());
@@ -236,22 +244,42 @@ void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
     }
     // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
     if (result.position == 0) return;
+    PendingAck& pending = _acks[{peer, msg.stream}];
     // The held runs let the peer send again only what is missing; indexd's mail acks stay cumulative.
-    _acks[{peer, msg.stream}] =
-        Ack{_settings.self, msg.stream, result.position, peer.empty() ? std::vector<SeqRange>{} : result.held};
-    if (!_ackTimer.armed()) _ackTimer.start(std::chrono::milliseconds(0), [this] { sendAcks(); });
+    pending.ack = Ack{_settings.self, msg.stream, result.position, peer.empty() ? std::vector<SeqRange>{} : result.held};
+    pending.lines += result.delivered.size();
+    pending.now = pending.now || peer.empty() || result.delivered.size() != 1 || !result.held.empty() ||
+                  pending.lines >= kAckEvery;
+    if (pending.now) {
+        if (!_ackTimer.armed()) _ackTimer.start(std::chrono::milliseconds(0), [this] { sendAcks(false); });
+    } else if (!_delayedAckTimer.armed()) {
+        _delayedAckTimer.start(kAckDelay, [this] { sendAcks(true); });
+    }
 }
 
-void Delivery::sendAcks()
+void Delivery::sendAcks(bool all)
 {
-    for (const auto& [to, ack] : _acks) {
-        if (to.first.empty()) {
-            _index.send(ack);
-        } else {
-            _paths.send(to.first, ack);
+    for (auto pending = _acks.begin(); pending != _acks.end();) {
+        if (!all && !pending->second.now) {
+            ++pending;
+            continue;
         }
+        const std::string& to = pending->first.first;
+        if (to.empty()) {
+            _index.send(pending->second.ack);
+        } else {
+            _paths.send(to, pending->second.ack);
+        }
+        pending = _acks.erase(pending);
     }
-    _acks.clear();
+    if (_acks.empty()) _delayedAckTimer.cancel();
+}
+
+void Delivery::stop()
+{
+    _retransmitTimer.cancel();
+    _ackTimer.cancel();
+    sendAcks(true);
 }
 
 void Delivery::ack(const Ack& ack)

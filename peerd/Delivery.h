@@ -18,6 +18,7 @@
 
 #include <Poco/Logger.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -44,6 +45,10 @@ public:
 
     /// Most lines waiting in the outbox for one peer; more are refused.
     static constexpr std::size_t kMaxQueuedPerPeer = 10000;
+    /// Lines of a stream delivered since its last ack that make the next one go at the end of the turn.
+    static constexpr std::size_t kAckEvery = 16;
+    /// Longest an ack for lines delivered in order waits for more to say.
+    static constexpr std::chrono::milliseconds kAckDelay{2};
 
     /// What sendTalk did with a line.
     struct SentLine
@@ -74,8 +79,8 @@ public:
     void sendWaitingNow(const std::string& name);
     /// A roster arrived: lines go where it says.
     void rosterLoaded() { transmitDue(); }
-    /// Stops sending lines again (peerd is shutting down).
-    void stop() { _retransmitTimer.cancel(); }
+    /// Stops sending lines again and sends the acks that wait (peerd is shutting down).
+    void stop();
 
     /// A msg sealed by peer, the peer it names as its sender.
     void msg(const Msg& msg, const std::string& peer, const Endpoint& from);
@@ -94,8 +99,16 @@ public:
 
 private:
     void deliverIncoming(const Msg& msg, const std::string& peer);
-    /// Sends the acks gathered this turn of the loop: one per stream.
-    void sendAcks();
+    /// An ack gathered for one stream, not sent yet.
+    struct PendingAck
+    {
+        Ack ack;                ///< the latest: it says all the earlier ones would
+        std::size_t lines = 0;  ///< lines delivered since the stream's last ack
+        bool now = false;       ///< goes at the end of this turn, not after kAckDelay
+    };
+
+    /// Sends the acks that go at the end of this turn, or all of them.
+    void sendAcks(bool all);
     local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
                                  const std::string& key);
     void transmit(const OutboxEntry& entry);
@@ -120,8 +133,9 @@ private:
     Inbox _inbox;
     Timer _retransmitTimer;                          ///< set to when the outbox next has a line due
     Timer _ackTimer;                                 ///< armed while acks wait for the end of the loop's turn
-    /// The latest ack per (peer, stream) this turn; peer empty: to indexd.
-    std::map<std::pair<std::string, std::string>, Ack> _acks;
+    Timer _delayedAckTimer;                          ///< armed while acks wait up to kAckDelay
+    /// The acks not sent yet, per (peer, stream); peer empty: to indexd.
+    std::map<std::pair<std::string, std::string>, PendingAck> _acks;
     Outbox::TimePoint _retransmitAt;
     std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
     Poco::Logger& _logger;

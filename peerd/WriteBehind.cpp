@@ -55,6 +55,7 @@ void WriteBehind::append(std::string payload)
     // Lock order: the database before the queue. The attempt throws while the database still fails.
     if (failing) flush();
     bool behind = false;
+    bool wake = false;
     {
         std::lock_guard<std::mutex> queue(_queueMutex);
         const std::uint64_t seq = _nextSeq;
@@ -71,8 +72,9 @@ void WriteBehind::append(std::string payload)
         ++_nextSeq;
         _queue.push_back(RedoLog::Record{seq, std::move(payload)});
         behind = _queue.size() >= kMostQueued;
+        wake = _sleeping || _queue.size() == kGatherMost;
     }
-    _wake.notify_one();
+    if (wake) _wake.notify_one();
     // The change is kept already: a database that fails here fails the next append, not this one.
     if (behind) {
         try {
@@ -99,7 +101,12 @@ void WriteBehind::run()
             if (_failing) {
                 _wake.wait_for(queue, kRetryAfter, ready);
             } else {
+                _sleeping = true;
                 _wake.wait(queue, ready);
+                _sleeping = false;
+                // One transaction for what comes in the next moments, not one per change: append() does not
+                // wake the writer while it gathers (the wake-up would cost the caller's thread a system call).
+                _wake.wait_for(queue, kGather, [this] { return _stopping || _queue.size() >= kGatherMost; });
             }
             if (_stopping) return;
         }

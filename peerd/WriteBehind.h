@@ -4,6 +4,7 @@
 
 #include <Poco/Logger.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -20,7 +21,9 @@ namespace peerchat {
 /// what a change survives. append() puts the change in the redo log (where it
 /// survives a crash of the process as soon as the call returns) and queues
 /// it; a thread of its own applies what is queued to the database, in order,
-/// as many changes as have queued up in one transaction (group commit), and
+/// as many changes as queue up within kGather of the first in one transaction
+/// (group commit: a transaction per line would cost tens of microseconds per
+/// line on a processor the lines need), and
 /// runs the database's checkpoints, so neither a commit nor a checkpoint's
 /// fsync ever waits on the caller's thread. Once everything the log holds is
 /// in the database and checkpointed, the log is emptied.
@@ -55,6 +58,10 @@ public:
     static constexpr std::size_t kMostQueued = 20000;
     /// Room the disk must have for the log before it takes changes again after it failed.
     static constexpr std::uint64_t kLogRoom = 64 << 10;
+    /// How long the writer, woken by a change, waits for more before it applies them.
+    static constexpr std::chrono::milliseconds kGather{2};
+    /// Changes queued that end the writer's wait at once.
+    static constexpr std::size_t kGatherMost = 256;
 
     /// log may be null (a database in memory): changes are then only queued.
     /// nextSeq numbers the first change appended.
@@ -114,6 +121,7 @@ private:
     bool _failing = false;     ///< the database failed the last batch it was given
     bool _logFailing = false;  ///< the log failed the last change it was given
     bool _stopping = false;
+    bool _sleeping = false;    ///< the writer waits for a first change, not gathering more
 
     std::thread _thread;
 };

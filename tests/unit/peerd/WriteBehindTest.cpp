@@ -64,6 +64,7 @@ class WriteBehindTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(WriteBehindTest);
     CPPUNIT_TEST(testAppliesEverythingInOrderNumbered);
     CPPUNIT_TEST(testReadFindsEveryChangeAppliedFirst);
+    CPPUNIT_TEST(testLoneChangeAppliedByTheWriterItself);
     CPPUNIT_TEST(testFailingDatabaseRefusesChangesUntilItTakesThemAgain);
     CPPUNIT_TEST(testWriterTriesAFailedBatchAgainByItself);
     CPPUNIT_TEST(testWhatTheDatabaseRefusedStaysInTheLog);
@@ -99,6 +100,18 @@ public:
             writer.append(std::to_string(i));
             CPPUNIT_ASSERT_EQUAL(std::size_t(i + 1), writer.read([&] { return database.applied().size(); }));
         }
+    }
+
+    void testLoneChangeAppliedByTheWriterItself()
+    {
+        FakeDatabase database;
+        WriteBehind writer(nullptr, 1, database.callbacks());
+        // The writer gathers for a moment, then applies what it has without waiting for more.
+        writer.append("alone");
+        CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
+        writer.append("later");
+        CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 2; }));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), database.batches);
     }
 
     void testFailingDatabaseRefusesChangesUntilItTakesThemAgain()
