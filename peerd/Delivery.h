@@ -46,7 +46,7 @@ public:
     /// Most lines waiting in the outbox for one peer; more are refused.
     static constexpr std::size_t kMaxQueuedPerPeer = 10000;
     /// Lines of a stream delivered since its last ack that make the next one go at the end of the turn.
-    static constexpr std::size_t kAckEvery = 16;
+    static constexpr std::size_t kAckEvery = 2;
     /// Longest an ack for lines delivered in order waits for more to say.
     static constexpr std::chrono::milliseconds kAckDelay{2};
 
