@@ -134,9 +134,13 @@ void EventLoop::runDueTimers()
     }
 }
 
-int EventLoop::pollTimeoutMs() const
+int EventLoop::pollTimeoutMs()
 {
-    // Cancelled timers stay queued until due; they only cost an early wake-up.
+    // cancel() leaves the timer's place in the queue; dropped here, it costs
+    // no wake-up. (A timer re-armed at every line, as the retransmit timer is,
+    // used to wake the loop once per line when each cancelled one came due.)
+    while (!_timerQueue.empty() && _timers.count(_timerQueue.begin()->second) == 0)
+        _timerQueue.erase(_timerQueue.begin());
     if (_timerQueue.empty()) return 1000;
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(_timerQueue.begin()->first - Clock::now());
     return static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, std::min<std::chrono::milliseconds::rep>(wait.count() + 1, 1000)));
@@ -154,6 +158,7 @@ void EventLoop::run()
             if (w.events & Writable) events |= POLLOUT;
             fds.push_back(pollfd{fd, events, 0});
         }
+        ++_turns;
         const int ready = ::poll(fds.data(), fds.size(), pollTimeoutMs());
         if (ready < 0 && errno != EINTR) {
             logger().error("poll failed: %s", std::string(std::strerror(errno)));

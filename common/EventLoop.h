@@ -47,6 +47,10 @@ public:
 
     /// Runs until stop(); call from the thread that owns the loop.
     void run();
+    /// How many times run() has waited for a socket or a timer: what a
+    /// wake-up costs is paid this often. For tests; read it on the loop's thread.
+    std::uint64_t turns() const { return _turns; }
+
     /// Makes run() return after the current iteration; safe from any thread.
     /// A stop() that comes before run() starts makes that run() return at once.
     void stop();
@@ -57,7 +61,7 @@ private:
 
     void runPosted();
     void runDueTimers();
-    int pollTimeoutMs() const;
+    int pollTimeoutMs();
     void wake();
 
     int _wakeFd = -1;
@@ -65,6 +69,7 @@ private:
     std::multimap<Clock::time_point, TimerId> _timerQueue;
     std::unordered_map<TimerId, std::pair<Clock::time_point, Task>> _timers;
     TimerId _nextTimer = 1;
+    std::uint64_t _turns = 0;
     std::mutex _postMutex;
     std::vector<Task> _posted;
     std::atomic<bool> _stopRequested{false};

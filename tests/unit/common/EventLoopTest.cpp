@@ -125,6 +125,7 @@ class EventLoopTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testModifyWatchedEvents);
     CPPUNIT_TEST(testFireTimersInOrder);
     CPPUNIT_TEST(testCancelTimer);
+    CPPUNIT_TEST(testCancelledTimersWakeNobody);
     CPPUNIT_TEST(testScheduleTimerFromCallback);
     CPPUNIT_TEST(testRunPostedTasksOnLoopThread);
     CPPUNIT_TEST(testStopFromAnotherThread);
@@ -267,6 +268,21 @@ public:
         CPPUNIT_ASSERT(waitUntil([&] { return last.load(); }));
         CPPUNIT_ASSERT(!cancelledRan);
         CPPUNIT_ASSERT(!cancelledInCallbackRan);
+    }
+
+    void testCancelledTimersWakeNobody()
+    {
+        EventLoop loop;
+        // Fifty timers due 2 ms apart, all cancelled, as a timer re-armed at every line leaves them.
+        for (int i = 1; i <= 50; ++i) loop.cancel(loop.runAfter(std::chrono::milliseconds(2 * i), [] {}));
+        std::uint64_t turns = 0;
+        loop.runAfter(120ms, [&] {
+            turns = loop.turns();
+            loop.stop();
+        });
+        loop.run();
+        // One wait for the live timer, and one more should poll() return a moment before it is due.
+        CPPUNIT_ASSERT(turns <= 3);
     }
 
     void testScheduleTimerFromCallback()
