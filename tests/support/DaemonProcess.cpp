@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -57,9 +58,16 @@ void DaemonProcess::start()
     const int log = ::open(_logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (log < 0) throw std::runtime_error("cannot create " + _logPath);
 
+    const pid_t parent = ::getpid();
     _pid = ::fork();
     if (_pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (_pid == 0) {
+        // The daemon goes when the test that started it does, whatever ends
+        // the test (a crash, ctest's timeout): in a process group of its own,
+        // nothing else would stop it, and a stray daemon takes a processor
+        // from the tests that follow. (A test that died before this line: the same.)
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(127);
         ::dup2(log, STDOUT_FILENO);
         ::dup2(log, STDERR_FILENO);
         const int null = ::open("/dev/null", O_RDONLY);
