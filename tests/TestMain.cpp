@@ -1,8 +1,8 @@
 // Runs every registered CppUnit suite, or only the one named on the command
 // line, printing each test as it runs and a closing "N passed, N failed" line.
 #include <cppunit/BriefTestProgressListener.h>
-#include <cppunit/Test.h>
 #include <cppunit/CompilerOutputter.h>
+#include <cppunit/Test.h>
 #include <cppunit/TestResult.h>
 #include <cppunit/TestResultCollector.h>
 #include <cppunit/extensions/TestFactoryRegistry.h>
