@@ -144,6 +144,12 @@ public:
         if (!value) throw FieldRefusal{std::string(what) + " must be a number 1.." + std::to_string(max)};
         return *value;
     }
+    /// `0` or `1`.
+    bool flag(std::size_t i, const char* what) const
+    {
+        if (_fields[i] != "0" && _fields[i] != "1") throw FieldRefusal{std::string(what) + " must be 0 or 1"};
+        return _fields[i] == "1";
+    }
     /// A decimal number in 0..kMaxSequence ("0": nothing yet).
     std::uint64_t counter(std::size_t i, const char* what) const
     {
@@ -364,6 +370,13 @@ Probed decodeProbed(std::string_view rest)
     return Probed{f.name(0), f.name(1), f.bytes<8>(2, "token")};
 }
 
+Caps decodeCaps(std::string_view rest)
+{
+    Fields f(rest, 4, 4, false, "FROM,TO,FEATURES,ANSWER");
+    const std::string features = f.token(2, "features");
+    return Caps{f.name(0), f.name(1), features == "-" ? std::string() : features, f.flag(3, "answer")};
+}
+
 Turn decodeTurn(std::string_view rest)
 {
     Fields f(rest, 3, 3, false, "SERVER,EXPIRY,KEY");
@@ -435,6 +448,7 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"probe", [](std::string_view r) -> Message { return decodeProbe(r); }},
     {"probed", [](std::string_view r) -> Message { return decodeProbed(r); }},
     {"turn", [](std::string_view r) -> Message { return decodeTurn(r); }},
+    {"caps", [](std::string_view r) -> Message { return decodeCaps(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -508,6 +522,11 @@ struct TextWithoutSignature
     std::string operator()(const Probed& m) const
     {
         return "probed," + m.from + "," + m.to + "," + Base64::encode(m.token);
+    }
+    std::string operator()(const Caps& m) const
+    {
+        return "caps," + m.from + "," + m.to + "," + (m.features.empty() ? std::string("-") : m.features) + "," +
+               (m.answer ? "1" : "0");
     }
     std::string operator()(const Turn& m) const
     {
@@ -599,6 +618,7 @@ struct VerbOf
     std::string_view operator()(const Probe&) const { return "probe"; }
     std::string_view operator()(const Probed&) const { return "probed"; }
     std::string_view operator()(const Turn&) const { return "turn"; }
+    std::string_view operator()(const Caps&) const { return "caps"; }
 };
 
 } // namespace
@@ -682,6 +702,29 @@ Parsed<Message> Protocol::decode(std::string_view text)
     std::string shown;
     for (char c : verb.substr(0, 16)) shown.push_back(c >= 0x20 && c < 0x7F ? c : '?');
     return Parsed<Message>::refuse("unknown verb '" + shown + "'");
+}
+
+std::vector<Parsed<Message>> Protocol::decodeBundle(std::string_view text)
+{
+    std::vector<Parsed<Message>> messages;
+    while (true) {
+        const auto separator = text.find(kBundleSeparator);
+        messages.push_back(decode(text.substr(0, separator)));
+        if (separator == std::string_view::npos) return messages;
+        text.remove_prefix(separator + 1);
+    }
+}
+
+bool Caps::offers(std::string_view feature) const
+{
+    std::string_view rest = features;
+    while (!rest.empty()) {
+        const auto dot = rest.find('.');
+        if (rest.substr(0, dot) == feature) return true;
+        if (dot == std::string_view::npos) break;
+        rest.remove_prefix(dot + 1);
+    }
+    return false;
 }
 
 std::string Protocol::encode(const Message& message)

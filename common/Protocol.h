@@ -252,6 +252,25 @@ struct Probed
     ProbeToken token{};
 };
 
+/// `caps,FROM,TO,FEATURES,ANSWER` (sealed, peer -> peer): what FROM's peerd
+/// takes beyond the first form of peerchat/3. FEATURES names each, joined
+/// by `.` (a token; `-` for none); names a peerd does not know are ignored.
+/// ANSWER is 1 when this caps answers one from TO, else 0 (it asks for TO's).
+/// A peerd from before caps drops it, so it never hears a feature from one.
+struct Caps
+{
+    std::string from;
+    std::string to;
+    std::string features;
+    bool answer = false;
+
+    /// True when FEATURES names feature.
+    bool offers(std::string_view feature) const;
+};
+
+/// The feature of sealed bundles: several peer-to-peer messages in one seal.
+inline constexpr std::string_view kBundleFeature = "bundle";
+
 /// `turn,SERVER,EXPIRY,KEY` (sealed, indexd -> peerd): relay through the
 /// TURN server at SERVER (IP:PORT, UDP) when no direct path works, with the
 /// credential TurnCredentials::of(NAME, EXPIRY, KEY) (NAME: the user's own;
@@ -349,7 +368,7 @@ struct Full
 
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
                              Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed,
-                             Turn>;
+                             Turn, Caps>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);
@@ -382,6 +401,16 @@ public:
 
     /// Decodes the UTF-8 text of one message.
     static Parsed<Message> decode(std::string_view text);
+
+    /// What joins the messages of a sealed bundle: NUL, which no message holds.
+    static constexpr char kBundleSeparator = '\0';
+    /// Most bytes of plaintext peerd puts in one bundle: sealed, the datagram
+    /// stays within 1,200 bytes (base64 of the box, its header, and TURN's
+    /// channel header on a relayed path), below any path's MTU.
+    static constexpr std::size_t kMaxBundleBytes = 800;
+    /// Decodes the plaintext of a seal: one message, or a bundle of them
+    /// joined by kBundleSeparator, each decoded as if it came alone.
+    static std::vector<Parsed<Message>> decodeBundle(std::string_view text);
 
     /// The UTF-8 text of a message, fields joined by ',' with no spaces;
     /// binary fields in Base64.

@@ -56,6 +56,7 @@ Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roste
       _outbox(_settings.retransmit),
       _inbox(store, _settings.receiveWindow),
       _retransmitTimer(timers),
+      _transmitTimer(timers),
       _ackTimer(timers),
       _delayedAckTimer(timers),
       _logger(Poco::Logger::get("peerd.wire.delivery"))
@@ -280,6 +281,7 @@ void Delivery::sendAcks(bool all)
 void Delivery::stop()
 {
     _retransmitTimer.cancel();
+    _transmitTimer.cancel();
     _ackTimer.cancel();
     sendAcks(true);
 }
@@ -297,8 +299,8 @@ void Delivery::ack(const Ack& ack)
     }
     _outbox.acknowledge(ack.from, ack.stream, ack.seq, ack.held, _timers.now());
     for (const std::uint64_t id : delivered) _listener.lineStateChanged(ack.from, id, local::LineState::Delivered);
-    // Room in the window, or a line the ack says is missing: what may go, goes (poll() knows which).
-    transmitDue();
+    // Room in the window, or a line the ack says is missing: what may go, goes at the end of the turn (poll() knows which).
+    transmitSoon();
 }
 
 void Delivery::stored(const Stored& stored)
@@ -374,9 +376,9 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
         return line;
     }
     const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
-    // It goes out now if the window to its peer has room, else when an ack makes room.
+    // It goes out at the end of this turn if the window to its peer has room, else when an ack makes room.
     _outbox.queue(entry, _timers.now());
-    transmitDue();
+    transmitSoon();
     return local::ChatLine{entry.lineId, to, true, _settings.self, time, storedAtMs, text, local::LineState::Pending};
 }
 
@@ -384,7 +386,7 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
 // online, post to indexd sealed to the peer's pinned key while it is offline,
 // talk to a seed or .NET peer in legacy mode. A line that cannot go now
 // (key changed, never seen, no legacy mode) rests until the peer changes.
-void Delivery::transmit(const OutboxEntry& entry)
+void Delivery::transmit(const OutboxEntry& entry, std::map<std::string, std::vector<Message>>& direct)
 {
     const Roster::Peer* peer = _roster.find(entry.peer);
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
@@ -398,7 +400,7 @@ void Delivery::transmit(const OutboxEntry& entry)
     const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
     if (peer != nullptr) {
         if (_trust.trusted(entry.peer, *peer)) {
-            _paths.send(entry.peer, msg);
+            direct[entry.peer].push_back(msg);
         } else {
             _outbox.hold(entry.peer, entry.stream, entry.seq);
         }
@@ -423,8 +425,18 @@ void Delivery::transmitDue()
                             std::to_string(_settings.retransmit.giveUp.count()) + " ms; it stays queued");
         changeLineState(entry.peer, entry.lineId, local::LineState::Failed);
     }
-    for (const OutboxEntry& entry : due.resend) transmit(entry);
+    // The msgs for one peer go together: in bundles, when the peer takes them.
+    std::map<std::string, std::vector<Message>> direct;
+    for (const OutboxEntry& entry : due.resend) transmit(entry, direct);
+    for (const auto& [peer, messages] : direct) _paths.send(peer, messages);
     armRetransmit();
+}
+
+// Everything that makes lines due in one turn of the loop (a pipelined
+// client's requests, the acks read) sends them together at its end.
+void Delivery::transmitSoon()
+{
+    if (!_transmitTimer.armed()) _transmitTimer.start(std::chrono::milliseconds(0), [this] { transmitDue(); });
 }
 
 // Sets the one timer to when the outbox next has a line due.

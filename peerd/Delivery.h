@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace peerchat {
 
@@ -111,8 +112,10 @@ private:
     void sendAcks(bool all);
     local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
                                  const std::string& key);
-    void transmit(const OutboxEntry& entry);
+    /// direct: the msgs for peers online, by peer, for the caller to send together.
+    void transmit(const OutboxEntry& entry, std::map<std::string, std::vector<Message>>& direct);
     void transmitDue();
+    void transmitSoon();
     void armRetransmit();
     void talkQueuedLines(const std::string& name);
     void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
@@ -132,6 +135,7 @@ private:
     Outbox _outbox;
     Inbox _inbox;
     Timer _retransmitTimer;                          ///< set to when the outbox next has a line due
+    Timer _transmitTimer;                            ///< armed while lines made due in this turn wait for its end
     Timer _ackTimer;                                 ///< armed while acks wait for the end of the loop's turn
     Timer _delayedAckTimer;                          ///< armed while acks wait up to kAckDelay
     /// The acks not sent yet, per (peer, stream); peer empty: to indexd.

@@ -86,16 +86,21 @@ PathKind PeerPaths::kindAt(const State& state, const Endpoint& endpoint) const
 
 void PeerPaths::seal(const std::string& name, const Message& message, const Endpoint& to, bool relayed)
 {
+    seal(name, Protocol::encode(message), Protocol::verb(message), to, relayed);
+}
+
+void PeerPaths::seal(const std::string& name, std::string_view plaintext, std::string_view what, const Endpoint& to,
+                     bool relayed)
+{
     const Roster::Peer* peer = _roster.find(name);
     if (peer == nullptr || !peer->keys) {
-        _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + name +
-                      " is not online with keys");
+        _logger.debug(std::string(what) + " to " + name + " not sent: " + name + " is not online with keys");
         return;
     }
-    const Parsed<Seal> seal = _sessions.sealTo(name, *peer->keys, message);
+    const Parsed<Seal> seal = _sessions.sealTo(name, *peer->keys, plaintext);
     if (!seal) {
         // A malicious indexd can present such keys: debug, as the drops it causes.
-        _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + seal.error());
+        _logger.debug(std::string(what) + " to " + name + " not sent: " + seal.error());
         return;
     }
     (relayed ? _relay : _sink).sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), to);
@@ -103,21 +108,43 @@ void PeerPaths::seal(const std::string& name, const Message& message, const Endp
 
 void PeerPaths::send(const std::string& name, const Message& message)
 {
+    send(name, std::vector<Message>{message});
+}
+
+void PeerPaths::send(const std::string& name, const std::vector<Message>& messages)
+{
     State* state = stateOf(name);
     if (state == nullptr) {
-        _logger.debug(std::string(Protocol::verb(message)) + " to " + name + " not sent: " + name + " is not online");
+        _logger.debug(std::to_string(messages.size()) + " messages to " + name + " not sent: " + name +
+                      " is not online");
         return;
     }
     const auto now = _timers.now();
     state->lastUsed = now;
-    if (state->route) {
-        seal(name, message, state->route->endpoint, state->route->relayed);
+    const bool lines =
+        std::any_of(messages.begin(), messages.end(), [](const Message& m) { return std::holds_alternative<Msg>(m); });
+    if (lines) askCaps(name, *state, now);
+    const Endpoint to = state->route ? state->route->endpoint : state->registered;
+    const bool relayed = state->route && state->route->relayed;
+    const State* caps = capsState(name, *state);
+    if (caps == nullptr || !caps->bundles.value_or(false)) {
+        for (const Message& message : messages) seal(name, message, to, relayed);
     } else {
-        seal(name, message, state->registered);
+        std::string bundle;
+        for (const Message& message : messages) {
+            const std::string text = Protocol::encode(message);
+            if (!bundle.empty() && bundle.size() + 1 + text.size() > Protocol::kMaxBundleBytes) {
+                seal(name, bundle, "bundle", to, relayed);
+                bundle.clear();
+            }
+            if (!bundle.empty()) bundle += Protocol::kBundleSeparator;
+            bundle += text;
+        }
+        if (!bundle.empty()) seal(name, bundle, "bundle", to, relayed);
     }
     // A msg is always acked: when nothing at all comes back in time, the
     // route is not (or no longer) a path, whatever it was before.
-    if (std::holds_alternative<Msg>(message) && !state->punchAt && !state->seekUntil) {
+    if (lines && !state->punchAt && !state->seekUntil) {
         state->punchAt = now + kPunchAfter;
         armBy(*state->punchAt);
     }
@@ -229,6 +256,47 @@ void PeerPaths::relayLost()
         _logger.information("path to " + name + " lost: the relay it went through is gone");
         setRoute(name, state, std::nullopt);
     }
+}
+
+PeerPaths::State* PeerPaths::capsState(const std::string& name, State& state)
+{
+    const Roster::Peer* peer = _roster.find(name);
+    if (peer == nullptr || !peer->keys) return nullptr;
+    if (state.capsOf != peer->keys->kx) {
+        // Another login of the peer, perhaps by another build: nothing it said holds.
+        state.capsOf = peer->keys->kx;
+        state.bundles.reset();
+        state.capsSent.reset();
+        state.capsAsked = 0;
+    }
+    return &state;
+}
+
+void PeerPaths::askCaps(const std::string& name, State& state, Timers::TimePoint now)
+{
+    State* caps = capsState(name, state);
+    if (caps == nullptr || caps->bundles || caps->capsAsked >= kCapsTries) return;
+    if (caps->capsSent && now - *caps->capsSent < kCapsEvery) return;
+    ++caps->capsAsked;
+    sendCaps(name, *caps, false, now);
+}
+
+void PeerPaths::sendCaps(const std::string& name, State& state, bool answer, Timers::TimePoint now)
+{
+    state.capsSent = now;
+    const Caps caps{_self, name, std::string(kBundleFeature), answer};
+    seal(name, caps, state.route ? state.route->endpoint : state.registered, state.route && state.route->relayed);
+}
+
+void PeerPaths::caps(const std::string& name, const Caps& caps)
+{
+    State* found = stateOf(name);
+    State* state = found == nullptr ? nullptr : capsState(name, *found);
+    if (state == nullptr) return;
+    state->bundles = caps.offers(kBundleFeature);
+    const auto now = _timers.now();
+    // At most one caps per kCapsEvery: two that ask at once need no answers, and nobody sets our pace.
+    if (!caps.answer && !(state->capsSent && now - *state->capsSent < kCapsEvery)) sendCaps(name, *state, true, now);
 }
 
 void PeerPaths::peerChanged(const Roster::Change& change)

@@ -53,6 +53,13 @@ std::string_view pathToken(PathKind kind);
 /// those that came in through it are reported with relayed set. A relay
 /// route is tried for an upgrade (a new introduction and probes) every
 /// kUpgradeEvery while it carries lines.
+///
+/// What a peer's peerd takes beyond peerchat/3's first form is learnt per
+/// login of the peer (its KXPK): before the first lines to it, peerd asks
+/// with its own caps (again every kCapsEvery while lines go, kCapsTries
+/// times at most; a peerd from before caps never answers). Once the peer
+/// said it takes bundles, the messages handed to send() together go in as
+/// few seals as fit kMaxBundleBytes each.
 class PeerPaths
 {
 public:
@@ -66,6 +73,8 @@ public:
     static constexpr std::chrono::minutes kActiveFor{5};  ///< a route is kept alive this long after its last line
     static constexpr std::chrono::milliseconds kRelayAfter{1000};
     static constexpr std::chrono::seconds kUpgradeEvery{30};
+    static constexpr std::chrono::milliseconds kCapsEvery{1000};  ///< at most one caps to a peer this often
+    static constexpr int kCapsTries = 3;  ///< caps that ask a peer's login for its own, at most
 
     struct Hooks
     {
@@ -87,6 +96,8 @@ public:
     /// route; a message that cannot be sealed (keys a malicious indexd made
     /// up) is not sent, logged at debug as the drops it causes.
     void send(const std::string& name, const Message& message);
+    /// The same for several messages: in bundles, when name takes them.
+    void send(const std::string& name, const std::vector<Message>& messages);
 
     /// Sends talk as plain text to name, a seed or .NET peer online, in the
     /// encoding its client reads.
@@ -111,6 +122,9 @@ public:
     /// relay when relayed): the route, if from is no worse than it, or it has
     /// gone stale.
     void heard(const std::string& name, const Endpoint& from, bool relayed = false);
+
+    /// name's peerd says what it takes (caps); one that asks is answered.
+    void caps(const std::string& name, const Caps& caps);
 
     /// indexd introduces peer: probe its candidates now.
     void meet(const Meet& meet);
@@ -150,6 +164,10 @@ private:
         std::optional<Timers::TimePoint> lastPunch;
         Timers::TimePoint lastUsed{};
         int missedKeepalives = 0;
+        PublicKey capsOf{};                           ///< the peer's KXPK (its login) the caps fields are about
+        std::optional<bool> bundles;                  ///< whether that login takes bundles, once it said
+        std::optional<Timers::TimePoint> capsSent;    ///< this peerd's last caps to it
+        int capsAsked = 0;                            ///< caps sent to that login that asked for its own
     };
 
     State* stateOf(const std::string& name);
@@ -158,6 +176,12 @@ private:
     bool proven(const State& state, Timers::TimePoint now) const;
     PathKind kindAt(const State& state, const Endpoint& endpoint) const;
     void seal(const std::string& name, const Message& message, const Endpoint& to, bool relayed = false);
+    void seal(const std::string& name, std::string_view plaintext, std::string_view what, const Endpoint& to,
+              bool relayed);
+    /// state's caps fields, about name's current login (reset when it logged in again); nullptr without keys.
+    State* capsState(const std::string& name, State& state);
+    void askCaps(const std::string& name, State& state, Timers::TimePoint now);
+    void sendCaps(const std::string& name, State& state, bool answer, Timers::TimePoint now);
     void seek(const std::string& name, State& state, Timers::TimePoint now);
     void introduce(const std::string& name, State& state, Timers::TimePoint now);
     void sendProbes(const std::string& name, const State& state);

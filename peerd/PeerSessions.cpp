@@ -56,11 +56,11 @@ std::string PeerSessions::refusal(const std::string& name, const PeerKeys& their
     return {};
 }
 
-Parsed<Seal> PeerSessions::sealTo(const std::string& name, const PeerKeys& theirs, const Message& message)
+Parsed<Seal> PeerSessions::sealTo(const std::string& name, const PeerKeys& theirs, std::string_view plaintext)
 {
     const Parsed<SessionCipher*> session = sessionWith(name, theirs);
     if (!session) return Parsed<Seal>::refuse(session.error());
-    return (*session)->seal(Protocol::encode(message));
+    return (*session)->seal(plaintext);
 }
 
 Parsed<std::string> PeerSessions::openFrom(const std::string& name, const PeerKeys& theirs, const Seal& seal)

@@ -56,9 +56,10 @@ public:
     /// would: its session now, or a new one for keys never used in this login.
     std::string refusal(const std::string& name, const PeerKeys& theirs) const;
 
-    /// The datagram to name, whose keys are now theirs, carrying message, or
-    /// why there is none (see refusal(); or the keys make no session).
-    Parsed<Seal> sealTo(const std::string& name, const PeerKeys& theirs, const Message& message);
+    /// The datagram to name, whose keys are now theirs, carrying plaintext
+    /// (a message's text, or a bundle of them), or why there is none (see
+    /// refusal(); or the keys make no session).
+    Parsed<Seal> sealTo(const std::string& name, const PeerKeys& theirs, std::string_view plaintext);
 
     /// The plaintext of a datagram from name, whose keys are now theirs, or
     /// why it was refused.

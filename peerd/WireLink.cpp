@@ -100,6 +100,16 @@ struct WireLink::SealedDispatch
         }
         link._paths.probe(source.peer, message, source.from, source.relayed);
     }
+    void operator()(const Caps& message) const
+    {
+        if (!link.sealedFromPeer(source, message.from, "caps")) return;
+        if (message.to != link._settings.self) {
+            link._drops.drop(DropReason::Unauthentic, source.from,
+                             "caps from " + message.from + " to " + message.to + ", not to " + link._settings.self);
+            return;
+        }
+        link._paths.caps(source.peer, message);
+    }
     /// The answer to a probe: that it came, sealed, is all it says (heard() took it).
     void operator()(const Probed& message) const { link.sealedFromPeer(source, message.from, "probed"); }
     /// Verbs that never come sealed to peerd.
@@ -343,17 +353,26 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from, bool relayed)
         _drops.drop(DropReason::Unauthentic, from, "seal refused: " + opened->error());
         return;
     }
-    const Parsed<Message> inner = Protocol::decode(opened->value());
-    if (!inner) {
-        _drops.drop(DropReason::Malformed, from, "sealed message does not parse: " + inner.error());
-        return;
+    // One message, or a bundle of them: each is taken as if it came alone.
+    std::vector<Parsed<Message>> inner = Protocol::decodeBundle(opened->value());
+    bool parsed = false;
+    for (const Parsed<Message>& message : inner) {
+        if (!message) {
+            _drops.drop(DropReason::Malformed, from, "sealed message does not parse: " + message.error());
+        } else {
+            parsed = true;
+        }
     }
+    if (!parsed) return;
     if (peerName.empty()) {
         _index.heard();
     } else {
         _paths.heard(peerName, from, relayed);
     }
-    std::visit(SealedDispatch{*this, SealSource{from, peerName, relayed}}, *inner);
+    const SealSource source{from, peerName, relayed};
+    for (const Parsed<Message>& message : inner) {
+        if (message) std::visit(SealedDispatch{*this, source}, *message);
+    }
 }
 
 } // namespace peerchat

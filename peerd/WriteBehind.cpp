@@ -102,8 +102,10 @@ void WriteBehind::run()
                 _wake.wait_for(queue, kRetryAfter, ready);
             } else {
                 _sleeping = true;
-                _wake.wait(queue, ready);
+                _wake.wait(queue, [this] { return _stopping || !_queue.empty(); });
                 _sleeping = false;
+                // A flush() on another thread failed before this one woke: it tries again after kRetryAfter.
+                if (_failing && !_stopping) continue;
                 // One transaction for what comes in the next moments, not one per change: append() does not
                 // wake the writer while it gathers (the wake-up would cost the caller's thread a system call).
                 _wake.wait_for(queue, kGather, [this] { return _stopping || _queue.size() >= kGatherMost; });

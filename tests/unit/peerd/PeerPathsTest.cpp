@@ -73,6 +73,10 @@ class PeerPathsTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRelayRouteSeeksUpgrade);
     CPPUNIT_TEST(testRelayLostDropsRoutesThroughIt);
     CPPUNIT_TEST(testRelayedSealKnownByHostAndKey);
+    CPPUNIT_TEST(testLinesAskForCapsAFewTimes);
+    CPPUNIT_TEST(testAskForCapsAnsweredAtMostEveryInterval);
+    CPPUNIT_TEST(testBundlesOnlyToPeerThatTakesThem);
+    CPPUNIT_TEST(testNewLoginOfPeerForgetsItsCaps);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -100,6 +104,8 @@ public:
                              [this](const std::string& peer) { _moved.push_back(peer); },
                              [this](const std::string& peer, PathKind kind) { _changes.emplace_back(peer, kind); },
                              [this] { ++_relayWanted; }});
+        // Bob's peerd has said what it takes: the path tests see lines only (the caps tests below begin without).
+        _paths->caps("bob", Caps{"bob", "alice", "bundle", true});
     }
 
     void tearDown() override { _paths.reset(); }
@@ -441,6 +447,94 @@ public:
         CPPUNIT_ASSERT(bob != nullptr && *bob == "bob");
     }
 
+    void testLinesAskForCapsAFewTimes()
+    {
+        forgetBobsCaps();
+        _paths->send("bob", Ack{"alice", "ff", 1, {}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());  // an ack asks nothing
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
+        const Caps ask = std::get<Caps>(open(1));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), ask.from);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), ask.to);
+        CPPUNIT_ASSERT(ask.offers(kBundleFeature));
+        CPPUNIT_ASSERT(!ask.answer);
+        CPPUNIT_ASSERT(std::holds_alternative<Msg>(open(2)));
+        _paths->send("bob", line());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink.sent.size());  // not again within kCapsEvery
+        // A peerd from before caps never answers: asked kCapsTries times in all, then never again.
+        for (int second = 0; second < 5; ++second) {
+            _timers->advance(PeerPaths::kCapsEvery);
+            _paths->heard("bob", kBobRegistered);
+            _paths->send("bob", line());
+        }
+        std::size_t asks = 1;
+        for (std::size_t i = 4; i < _sink.sent.size(); ++i) asks += std::holds_alternative<Caps>(open(i)) ? 1 : 0;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(PeerPaths::kCapsTries), asks);
+    }
+
+    void testAskForCapsAnsweredAtMostEveryInterval()
+    {
+        forgetBobsCaps();
+        _paths->caps("bob", Caps{"bob", "alice", "", false});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        const Caps answer = std::get<Caps>(open(0));
+        CPPUNIT_ASSERT(answer.answer);
+        CPPUNIT_ASSERT(answer.offers(kBundleFeature));
+        _paths->caps("bob", Caps{"bob", "alice", "", false});
+        _paths->caps("bob", Caps{"bob", "alice", "", true});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        _timers->advance(PeerPaths::kCapsEvery);
+        _paths->caps("bob", Caps{"bob", "alice", "", true});  // an answer is never answered
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        _paths->caps("bob", Caps{"bob", "alice", "", false});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        // Bob said he takes no bundles: two lines go in two seals, and his answer made asking needless.
+        _paths->send("bob", std::vector<Message>{line(), line()});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink.sent.size());
+    }
+
+    void testBundlesOnlyToPeerThatTakesThem()
+    {
+        forgetBobsCaps();
+        std::vector<Message> lines;
+        for (std::uint64_t seq = 1; seq <= 30; ++seq) lines.push_back(Msg{"ff", seq, "12:00:00", "alice", "bob", "line"});
+        _paths->send("bob", lines);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(31), _sink.sent.size());  // the ask, then one seal per line
+        _paths->caps("bob", Caps{"bob", "alice", "bundle", true});
+        _sink.sent.clear();
+        _paths->send("bob", lines);
+        const std::size_t bytes = Protocol::encode(lines[0]).size() + 1;
+        const std::size_t perBundle = (Protocol::kMaxBundleBytes + 1) / bytes;
+        CPPUNIT_ASSERT_EQUAL((lines.size() + perBundle - 1) / perBundle, _sink.sent.size());
+        std::uint64_t next = 1;
+        for (std::size_t i = 0; i < _sink.sent.size(); ++i) {
+            CPPUNIT_ASSERT(_sink.sent[i].bytes.size() <= 1200);
+            for (const Message& message : openAll(i)) CPPUNIT_ASSERT_EQUAL(next++, std::get<Msg>(message).seq);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(31), next);
+        // A line too long for a bundle goes in a seal of its own, between the others.
+        _sink.sent.clear();
+        _paths->send("bob", std::vector<Message>{line(), Msg{"ff", 2, "12:00:00", "alice", "bob", std::string(4096, 'x')},
+                                                 line()});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4096), std::get<Msg>(open(1)).text.size());
+    }
+
+    void testNewLoginOfPeerForgetsItsCaps()
+    {
+        _paths->send("bob", std::vector<Message>{line(), line()});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        // Bob logs in again at the same endpoint, perhaps with an older peerd: alice asks again, and bundles nothing.
+        _bobKx = KxKeyPair::generate();
+        _roster->login("bob", Roster::Peer{kBobRegistered, Dialect::Peerchat, bobKeys()});
+        _bobCipher = SessionCipher::between(_bobKx, _bob, _alice.publicKey(), _aliceKx);
+        _sink.sent.clear();
+        _paths->send("bob", std::vector<Message>{line(), line()});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
+        CPPUNIT_ASSERT(std::holds_alternative<Caps>(open(0)));
+    }
+
 private:
     using Changes = std::vector<std::pair<std::string, PathKind>>;
 
@@ -458,16 +552,34 @@ private:
         _paths->meet(Meet{"bob", {{CandidateKind::Host, kBobHost}, {CandidateKind::Reflexive, kBobRegistered}}});
     }
 
-    // What bob reads in the datagram sent i-th.
-    Message open(std::size_t i)
+    /// A new PeerPaths, which has heard nothing from bob.
+    void forgetBobsCaps()
+    {
+        _paths = std::make_unique<PeerPaths>(*_timers, _sink, _relay, *_roster, *_sessions, "alice",
+                                             PeerPaths::Hooks{[](const std::string&) {}, [](const std::string&) {},
+                                                              [](const std::string&, PathKind) {}, [] {}});
+    }
+
+    // What bob reads in the datagram sent i-th: one message, or a bundle.
+    std::vector<Message> openAll(std::size_t i)
     {
         const Parsed<Inbound> inbound = Protocol::decodeDatagram(_sink.sent.at(i).bytes);
         CPPUNIT_ASSERT(inbound.ok());
         const Parsed<std::string> text = _bobCipher->open(std::get<Seal>(inbound->message));
         CPPUNIT_ASSERT_MESSAGE(text.error(), text.ok());
-        const Parsed<Message> message = Protocol::decode(*text);
-        CPPUNIT_ASSERT(message.ok());
-        return *message;
+        std::vector<Message> messages;
+        for (const Parsed<Message>& message : Protocol::decodeBundle(*text)) {
+            CPPUNIT_ASSERT_MESSAGE(message.error(), message.ok());
+            messages.push_back(*message);
+        }
+        return messages;
+    }
+
+    Message open(std::size_t i)
+    {
+        const std::vector<Message> messages = openAll(i);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), messages.size());
+        return messages[0];
     }
 
     SigningKey _alice = SigningKey::generate();

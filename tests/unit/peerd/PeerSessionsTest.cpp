@@ -55,7 +55,7 @@ public:
         PeerSessions sessions(_alice);
         CPPUNIT_ASSERT(!sessions.ready());
         CPPUNIT_ASSERT(!sessions.sealToIndex(Alive{"alice", 1}));
-        CPPUNIT_ASSERT(!sessions.sealTo("bob", _bob.keys(), Alive{"alice", 1}).ok());
+        CPPUNIT_ASSERT(!sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 1})).ok());
         CPPUNIT_ASSERT(!sessions.refusal("bob", _bob.keys()).empty());
     }
 
@@ -78,7 +78,7 @@ public:
         const PublicKey mine = renew(sessions);
         SessionCipher bob = _bob.sessionWith(_alice, mine);
         const Msg msg{"a1", 1, "12:00:00", "alice", "bob", "hi"};
-        CPPUNIT_ASSERT_EQUAL(Protocol::encode(msg), bob.open(sessions.sealTo("bob", _bob.keys(), msg).value()).value());
+        CPPUNIT_ASSERT_EQUAL(Protocol::encode(msg), bob.open(sessions.sealTo("bob", _bob.keys(), Protocol::encode(msg)).value()).value());
         CPPUNIT_ASSERT_EQUAL(std::string("ack,bob,a1,1"),
                              sessions.openFrom("bob", _bob.keys(), bob.seal("ack,bob,a1,1")).value());
         // Not bob's session: a seal from bob does not open as carol's.
@@ -100,8 +100,8 @@ public:
     {
         PeerSessions sessions(_alice);
         renew(sessions);
-        const Seal first = sessions.sealTo("bob", _bob.keys(), Alive{"alice", 1}).value();
-        const Seal second = sessions.sealTo("bob", _bob.keys(), Alive{"alice", 1}).value();
+        const Seal first = sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 1})).value();
+        const Seal second = sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 1})).value();
         CPPUNIT_ASSERT_EQUAL(first.counter + 1, second.counter);
         CPPUNIT_ASSERT(first.box != second.box);
     }
@@ -110,11 +110,11 @@ public:
     {
         PeerSessions sessions(_alice);
         const PublicKey mine = renew(sessions);
-        CPPUNIT_ASSERT(sessions.sealTo("bob", _bob.keys(), Alive{"alice", 1}).ok());
+        CPPUNIT_ASSERT(sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 1})).ok());
         Party bobAgain;
         bobAgain.identity = _bob.identity;
         SessionCipher bob = bobAgain.sessionWith(_alice, mine);
-        const Seal seal = sessions.sealTo("bob", bobAgain.keys(), Alive{"alice", 2}).value();
+        const Seal seal = sessions.sealTo("bob", bobAgain.keys(), Protocol::encode(Alive{"alice", 2})).value();
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), seal.counter);
         CPPUNIT_ASSERT(seal.recipient == bobAgain.kx.id());
         CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,2"), bob.open(seal).value());
@@ -128,19 +128,19 @@ public:
         PeerSessions sessions(_alice);
         const PublicKey mine = renew(sessions);
         SessionCipher bob = _bob.sessionWith(_alice, mine);
-        const Seal first = sessions.sealTo("bob", _bob.keys(), Alive{"alice", 1}).value();
+        const Seal first = sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 1})).value();
         Party bobAgain;
         bobAgain.identity = _bob.identity;
-        CPPUNIT_ASSERT(sessions.sealTo("bob", bobAgain.keys(), Alive{"alice", 2}).ok());
+        CPPUNIT_ASSERT(sessions.sealTo("bob", bobAgain.keys(), Protocol::encode(Alive{"alice", 2})).ok());
 
         CPPUNIT_ASSERT(!sessions.refusal("bob", _bob.keys()).empty());
-        const Parsed<Seal> again = sessions.sealTo("bob", _bob.keys(), Alive{"alice", 3});
+        const Parsed<Seal> again = sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 3}));
         CPPUNIT_ASSERT(!again.ok());
         CPPUNIT_ASSERT(again.error().find("already used") != std::string::npos);
         CPPUNIT_ASSERT(!sessions.openFrom("bob", _bob.keys(), bob.seal("ack,bob,a1,1")).ok());
         CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,1"), bob.open(first).value());
         // The current key still works.
-        CPPUNIT_ASSERT(sessions.sealTo("bob", bobAgain.keys(), Alive{"alice", 4}).ok());
+        CPPUNIT_ASSERT(sessions.sealTo("bob", bobAgain.keys(), Protocol::encode(Alive{"alice", 4})).ok());
     }
 
     // Row 1: one KXPK for two names (a malicious indexd presents mallory with
@@ -149,17 +149,17 @@ public:
     {
         PeerSessions sessions(_alice);
         renew(sessions);
-        CPPUNIT_ASSERT(sessions.sealTo("bob", _bob.keys(), Alive{"alice", 1}).ok());
+        CPPUNIT_ASSERT(sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 1})).ok());
         const SigningKey mallory = SigningKey::generate();
         const PeerKeys borrowed{mallory.publicKey(), _bob.kx.publicKey(), {}};
         CPPUNIT_ASSERT(sessions.refusal("mallory", borrowed).find("of bob") != std::string::npos);
-        CPPUNIT_ASSERT(!sessions.sealTo("mallory", borrowed, Alive{"alice", 1}).ok());
-        CPPUNIT_ASSERT(!sessions.sealTo("bob", borrowed, Alive{"alice", 1}).ok());
+        CPPUNIT_ASSERT(!sessions.sealTo("mallory", borrowed, Protocol::encode(Alive{"alice", 1})).ok());
+        CPPUNIT_ASSERT(!sessions.sealTo("bob", borrowed, Protocol::encode(Alive{"alice", 1})).ok());
         CPPUNIT_ASSERT(!sessions.openFrom("mallory", borrowed, Seal{}).ok());
         // Nor this login's own key, under any name.
         CPPUNIT_ASSERT(!sessions.refusal("carol", PeerKeys{mallory.publicKey(), _ownKx, {}}).empty());
         // bob keeps his.
-        CPPUNIT_ASSERT(sessions.sealTo("bob", _bob.keys(), Alive{"alice", 2}).ok());
+        CPPUNIT_ASSERT(sessions.sealTo("bob", _bob.keys(), Protocol::encode(Alive{"alice", 2})).ok());
     }
 
     void testOldestRetiredKeyForgotten()
@@ -167,11 +167,11 @@ public:
         PeerSessions sessions(_alice);
         renew(sessions);
         const PeerKeys first = _bob.keys();
-        CPPUNIT_ASSERT(sessions.sealTo("bob", first, Alive{"alice", 1}).ok());
+        CPPUNIT_ASSERT(sessions.sealTo("bob", first, Protocol::encode(Alive{"alice", 1})).ok());
         for (std::size_t i = 0; i < PeerSessions::kMaxRetiredKeys; ++i) {
             const KxKeyPair next = KxKeyPair::generate();
             CPPUNIT_ASSERT(sessions.sealTo("bob", PeerKeys{_bob.identity.publicKey(), next.publicKey(), {}},
-                                           Alive{"alice", 1})
+                                           Protocol::encode(Alive{"alice", 1}))
                                .ok());
         }
         CPPUNIT_ASSERT_EQUAL(std::string(), sessions.refusal("bob", first));
@@ -198,7 +198,7 @@ public:
         CPPUNIT_ASSERT(!sessions.renew(std::move(own), _index.identity.publicKey(), ownKey));
         CPPUNIT_ASSERT(!sessions.ready());
         renew(sessions);
-        CPPUNIT_ASSERT(!sessions.sealTo("bob", PeerKeys{_bob.identity.publicKey(), PublicKey{}, {}}, Alive{"alice", 1})
+        CPPUNIT_ASSERT(!sessions.sealTo("bob", PeerKeys{_bob.identity.publicKey(), PublicKey{}, {}}, Protocol::encode(Alive{"alice", 1}))
                             .ok());
     }
 

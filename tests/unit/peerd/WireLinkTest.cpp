@@ -322,6 +322,9 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOutOfOrderMsgHeldThenDelivered);
     CPPUNIT_TEST(testSealFromWrongSourceDropped);
     CPPUNIT_TEST(testMsgToAnotherRecipientDropped);
+    CPPUNIT_TEST(testBundleFromPeerTakenPartByPart);
+    CPPUNIT_TEST(testLinesGoInBundlesOncePeerSaysItTakesThem);
+    CPPUNIT_TEST(testCapsForAnotherRecipientDropped);
     CPPUNIT_TEST(testPlainChatDropped);
     CPPUNIT_TEST(testMsgResentWithBackoffUntilAcked);
     CPPUNIT_TEST(testAckMarksDeliveredUpToSeq);
@@ -896,10 +899,12 @@ public:
         goOnline({entry("bob", kBob)});
         const PeerKeys first = party("bob").keys();
         CPPUNIT_ASSERT(_link->sendTalk("bob", "under the first key").ok());
+        endTurn();
         party("bob").renewKx();
         deliver(signedLogin("bob", kBob, 1), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
         CPPUNIT_ASSERT(_link->sendTalk("bob", "under the second key").ok());
+        endTurn();
         CPPUNIT_ASSERT(!sentStartingWith("msg," + streamTo("bob") + ",2,").empty());
         deliver(signedLogin(Login{"bob", kBob, kPeerchat, 2, first, std::nullopt}), kIndex);
         CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
@@ -1019,6 +1024,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.trusts.size());
         CPPUNIT_ASSERT(_listener.trusts[1].second == local::Trust::Pinned);
         CPPUNIT_ASSERT(_link->sendTalk("bob", "hello again").ok());
+        endTurn();
         CPPUNIT_ASSERT_EQUAL(std::string("msg,"), _sink.sent.back().text.substr(0, 4));
     }
 
@@ -1115,18 +1121,73 @@ public:
         CPPUNIT_ASSERT(line->line.outgoing);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), line->line.from);
         CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
-        CPPUNIT_ASSERT(_sink.sent[0].to == kBob);
-        CPPUNIT_ASSERT(_sink.sent[0].sealed());
-        CPPUNIT_ASSERT(_sink.sent[0].bytes.find("world") == std::string::npos);
+        // It goes at the end of the loop's turn, after alice's caps: bob's are not known yet.
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        endTurn();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("caps,alice,bob,bundle,0"), _sink.sent[0].text);
+        CPPUNIT_ASSERT(_sink.sent[1].to == kBob);
+        CPPUNIT_ASSERT(_sink.sent[1].sealed());
+        CPPUNIT_ASSERT(_sink.sent[1].bytes.find("world") == std::string::npos);
         const std::string stream = streamTo("bob");
-        CPPUNIT_ASSERT(std::regex_match(_sink.sent[0].text,
+        CPPUNIT_ASSERT(std::regex_match(_sink.sent[1].text,
                                         std::regex("msg,[0-9a-f]+,1,[0-2][0-9]:[0-5][0-9]:[0-5][0-9],alice,bob,你好, world")));
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,bob,你好, world", _sink.sent[0].text);
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",1," + line->line.sentTime + ",alice,bob,你好, world", _sink.sent[1].text);
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
 
         CPPUNIT_ASSERT(_link->sendTalk("bob", "two").ok());
-        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", _sink.sent[1].text.substr(0, stream.size() + 7));
+        endTurn();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL("msg," + stream + ",2,", _sink.sent[2].text.substr(0, stream.size() + 7));
+    }
+
+    void testBundleFromPeerTakenPartByPart()
+    {
+        goOnline({entry("bob", kBob)});
+        const std::string bundle = Protocol::encode(Msg{"b0b", 1, "12:00:01", "bob", "alice", "one"}) + '\0' +
+                                   "garbage" + '\0' +
+                                   Protocol::encode(Msg{"b0b", 2, "12:00:02", "bob", "alice", "two, and\na newline"}) +
+                                   '\0' + Protocol::encode(Caps{"bob", "alice", "bundle", false});
+        deliver(Protocol::encodeDatagram(party("bob").sessionWith(*_aliceKx).seal(bundle), TextEncoding::Utf8), kBob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("one"), _listener.lines[0].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("two, and\na newline"), _listener.lines[1].first.text);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("sealed message does not parse", Poco::Message::PRIO_DEBUG));
+        // One ack for both lines, and the answer to bob's caps.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("caps,alice,bob,bundle,1"), _sink.sent[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), _sink.sent[1].text);
+    }
+
+    void testLinesGoInBundlesOncePeerSaysItTakesThem()
+    {
+        goOnline({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "first").ok());
+        endTurn();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());  // alice's caps, then the line
+        deliverFrom("bob", Ack{"bob", streamTo("bob"), 1, {}});
+        deliverFrom("bob", Caps{"bob", "alice", "bundle", true});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());  // an answer is not answered
+        // Lines a client writes in one go leave in one datagram.
+        for (int i = 2; i <= 6; ++i) CPPUNIT_ASSERT(_link->sendTalk("bob", "line " + std::to_string(i)).ok());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        endTurn();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
+        const auto parts = Protocol::decodeBundle(_sink.sent[2].text);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5), parts.size());
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            const Msg& msg = std::get<Msg>(parts[i].value());
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(i + 2), msg.seq);
+            CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 2), msg.text);
+        }
+    }
+
+    void testCapsForAnotherRecipientDropped()
+    {
+        goOnline({entry("bob", kBob)});
+        deliverFrom("bob", Caps{"bob", "carol", "bundle", false});
+        CPPUNIT_ASSERT(_sink.sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("caps from bob to carol, not to alice", Poco::Message::PRIO_DEBUG));
     }
 
     // msg names its recipient: a line bob sealed for someone else does not
@@ -1321,15 +1382,16 @@ public:
         CPPUNIT_ASSERT(_link->sendTalk("bob", "again and again").ok());
         std::vector<std::chrono::steady_clock::duration> at;
         CPPUNIT_ASSERT(runUntil(*_loop, [&] {
-            while (at.size() < _sink.sent.size()) at.push_back(std::chrono::steady_clock::now() - begin);
-            return _sink.sent.size() >= 5;
+            while (at.size() < sentStartingWith("msg,").size()) at.push_back(std::chrono::steady_clock::now() - begin);
+            return at.size() >= 5;
         }, 5s));
-        for (const auto& datagram : _sink.sent) {
-            CPPUNIT_ASSERT_EQUAL(_sink.sent[0].text, datagram.text);
+        const auto tries = sentStartingWith("msg,");
+        for (const auto& datagram : tries) {
+            CPPUNIT_ASSERT_EQUAL(tries[0].text, datagram.text);
             CPPUNIT_ASSERT(datagram.to == kBob);
         }
         // Each try is a datagram of its own: a new counter, new ciphertext.
-        CPPUNIT_ASSERT(_sink.sent[0].bytes != _sink.sent[1].bytes);
+        CPPUNIT_ASSERT(tries[0].bytes != tries[1].bytes);
         // 0, 20, 60, 140, 220 ms: each wait twice the last, at most 80 ms.
         CPPUNIT_ASSERT(at[1] >= 20ms && at[2] >= 60ms && at[3] >= 140ms && at[4] >= 220ms);
         CPPUNIT_ASSERT(at[4] - at[3] < at[3] - at[2] + 40ms);
@@ -1384,7 +1446,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(_sink.sent[0].text, _sink.sent.back().text);
+        CPPUNIT_ASSERT_EQUAL(sentStartingWith("msg,").front().text, _sink.sent.back().text);
 
         deliverFrom("bob", Ack{"bob", streamTo("bob"), 1, {}});
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
@@ -1534,6 +1596,7 @@ public:
         const auto line = _link->sendTalk("bob", "while you were out, 你好");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
+        endTurn();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_sink.sent[0].to == kIndex);
         CPPUNIT_ASSERT(_sink.sent[0].sealed());
@@ -2325,12 +2388,15 @@ private:
         return local::LineState::Received;
     }
 
-    // One datagram read, then the rest of the loop's turn: timers due at once (the acks) run.
+    // One datagram read, then the rest of the loop's turn.
     void deliver(const std::string& text, const Endpoint& from)
     {
         _link->handleDatagram(text, from);
-        runUntil(*_loop, [] { return true; }, 0ms);
+        endTurn();
     }
+
+    // The rest of the loop's turn: timers due at once (the acks, the lines made due in it) run.
+    void endTurn() { runUntil(*_loop, [] { return true; }, 0ms); }
 
     void deliverFrom(const std::string& name, const Message& message)
     {
