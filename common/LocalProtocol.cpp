@@ -1,5 +1,6 @@
 #include "LocalProtocol.h"
 
+#include "FlatJson.h"
 #include "JsonWriter.h"
 
 #include "Protocol.h"
@@ -12,6 +13,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace peerchat::local {
@@ -27,7 +29,9 @@ struct FieldError
     std::string reason;
 };
 
-Object::Ptr parseObject(std::string_view line)
+// The line without its newline, checked as every line is: within 64 KiB,
+// valid UTF-8, and an object.
+std::string_view checkedLine(std::string_view line)
 {
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     if (line.size() > kMaxLineBytes) throw FieldError{"line is longer than 64 KiB"};
@@ -35,6 +39,11 @@ Object::Ptr parseObject(std::string_view line)
     const auto first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] != '{')
         throw FieldError{"line is not a JSON object; send one {...} per line"};
+    return line;
+}
+
+Object::Ptr parseObject(std::string_view line)
+{
     Poco::JSON::Parser parser;
     parser.setDepth(16);
     Poco::Dynamic::Var value;
@@ -49,6 +58,16 @@ Object::Ptr parseObject(std::string_view line)
     return object;
 }
 
+bool has(const Object::Ptr& object, const std::string& key)
+{
+    return object->has(key);
+}
+
+bool has(const FlatObject& object, const std::string& key)
+{
+    return object.find(key) != nullptr;
+}
+
 std::string getString(const Object::Ptr& object, const std::string& key)
 {
     if (!object->has(key)) throw FieldError{"missing field '" + key + "'"};
@@ -57,7 +76,15 @@ std::string getString(const Object::Ptr& object, const std::string& key)
     return value.extract<std::string>();
 }
 
-std::string getName(const Object::Ptr& object, const std::string& key)
+std::string getString(const FlatObject& object, const std::string& key)
+{
+    const std::string* value = object.find(key);
+    if (value == nullptr) throw FieldError{"missing field '" + key + "'"};
+    return *value;
+}
+
+template <typename Source>
+std::string getName(const Source& object, const std::string& key)
 {
     std::string name = getString(object, key);
     if (auto why = UserName::check(name); !why.empty()) throw FieldError{"field '" + key + "': " + why};
@@ -159,7 +186,8 @@ ChatLine lineFromJson(const Object::Ptr& o)
     return line;
 }
 
-std::string checkedText(const Object::Ptr& o)
+template <typename Source>
+std::string checkedText(const Source& o)
 {
     std::string text = getString(o, "text");
     if (text.empty()) throw FieldError{"field 'text' is empty"};
@@ -169,9 +197,10 @@ std::string checkedText(const Object::Ptr& o)
 }
 
 // The optional "key" of a send and of its answer; empty when absent.
-std::string optionalSendKey(const Object::Ptr& o)
+template <typename Source>
+std::string optionalSendKey(const Source& o)
 {
-    if (!o->has("key")) return {};
+    if (!has(o, "key")) return {};
     std::string key = getString(o, "key");
     if (!LocalProtocol::isSendKey(key)) {
         throw FieldError{"field 'key' must be 1 to " + std::to_string(kMaxSendKeyBytes) +
@@ -383,7 +412,8 @@ struct EventWriter
     }
 };
 
-Request decodeRequestObject(const Object::Ptr& o)
+template <typename Source>
+Request decodeRequestObject(const Source& o)
 {
     const std::string op = getString(o, "op");
     if (op == "roster") return RosterRequest{};
@@ -466,7 +496,7 @@ template <typename T, typename Decoder>
 Parsed<T> decodeLine(std::string_view line, Decoder decoder)
 {
     try {
-        return decoder(parseObject(line));
+        return decoder(checkedLine(line));
     } catch (const FieldError& e) {
         return Parsed<T>::refuse(e.reason);
     } catch (const Poco::Exception& e) {
@@ -495,12 +525,16 @@ std::string LocalProtocol::encodeEvent(const Event& event)
 
 Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)
 {
-    return decodeLine<Request>(line, decodeRequestObject);
+    return decodeLine<Request>(line, [](std::string_view text) {
+        // Nearly every request is an object of strings: the fast reader takes those, the full parser the rest.
+        if (const std::optional<FlatObject> flat = FlatJson::parse(text)) return decodeRequestObject(*flat);
+        return decodeRequestObject(parseObject(text));
+    });
 }
 
 Parsed<Event> LocalProtocol::decodeEvent(std::string_view line)
 {
-    return decodeLine<Event>(line, decodeEventObject);
+    return decodeLine<Event>(line, [](std::string_view text) { return decodeEventObject(parseObject(text)); });
 }
 
 bool LocalProtocol::isSendKey(std::string_view key)
