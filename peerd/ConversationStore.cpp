@@ -211,6 +211,7 @@ struct ConversationStore::Statements
           moveOutbox(db, "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?"),
           dropOutbox(db, "DELETE FROM outbox WHERE peer = ? AND stream = ? AND seq <= ?"),
           setLineState(db, "UPDATE line SET state = ? WHERE peer = ? AND id = ?"),
+          setLineStates(db, "UPDATE line SET state = ? WHERE peer = ? AND id BETWEEN ? AND ?"),
           putIncomingStream(db,
                             "INSERT OR REPLACE INTO incoming_stream (sender, stream, delivered) VALUES (?, ?, ?)"),
           putKeyPin(db, "INSERT OR REPLACE INTO keys (name, pinned, offered, keyless) VALUES (?, ?, ?, ?)"),
@@ -238,6 +239,10 @@ struct ConversationStore::Statements
     void apply(const store::MoveOutbox& o) { moveOutbox.bind(o.stream).bind(o.seq).bind(o.peer).bind(o.lineId).run(); }
     void apply(const store::DropOutbox& o) { dropOutbox.bind(o.peer).bind(o.stream).bind(o.upTo).run(); }
     void apply(const store::SetLineState& o) { setLineState.bind(o.state).bind(o.peer).bind(o.id).run(); }
+    void apply(const store::SetLineStates& o)
+    {
+        setLineStates.bind(o.state).bind(o.peer).bind(o.firstId).bind(o.lastId).run();
+    }
     void apply(const store::PutIncomingStream& o)
     {
         putIncomingStream.bind(o.sender).bind(o.stream).bind(o.delivered).run();
@@ -253,6 +258,7 @@ struct ConversationStore::Statements
     SqlStatement moveOutbox;
     SqlStatement dropOutbox;
     SqlStatement setLineState;
+    SqlStatement setLineStates;
     SqlStatement putIncomingStream;
     SqlStatement putKeyPin;
     SqlStatement putIndexKey;
@@ -692,12 +698,20 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     // A peer's lines wait in one stream, oldest first: what an ack covers is
     // where the walk starts, and it stops at the first line it does not cover.
     // (Another stream's lines, left from before a key was trusted, would be skipped.)
+    // Ids in a row (a burst of lines nobody answered in between) change in one statement.
     StoreChange change;
+    const std::string stateText = stateName(state);
     for (const OutboxEntry& entry : entries) {
         if (entry.stream == stream && entry.seq > seq) break;
         if (!acked(entry)) continue;
         changed.push_back(entry.lineId);
-        if (lineKept(peer, entry.lineId)) change.push_back(store::SetLineState{peer, entry.lineId, stateName(state)});
+        if (!lineKept(peer, entry.lineId)) continue;
+        auto* run = change.empty() ? nullptr : std::get_if<store::SetLineStates>(&change.back());
+        if (run != nullptr && run->lastId + 1 == entry.lineId) {
+            run->lastId = entry.lineId;
+        } else {
+            change.push_back(store::SetLineStates{peer, entry.lineId, entry.lineId, stateText});
+        }
     }
     if (changed.empty()) return changed;
     change.push_back(store::DropOutbox{peer, stream, seq});
@@ -724,7 +738,7 @@ bool ConversationStore::lineKept(const std::string& peer, std::uint64_t id) cons
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
     if (!lineKept(peer, id)) return false;
-    record("change the state of a line to " + peer, StoreChange{store::SetLineState{peer, id, stateName(state)}});
+    record("change the state of a line to " + peer, StoreChange{store::SetLineStates{peer, id, id, stateName(state)}});
     return true;
 }
 

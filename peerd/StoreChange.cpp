@@ -33,9 +33,11 @@ void fields(O& o, F&& f)
         f(o.sender, o.stream, o.delivered);
     } else if constexpr (std::is_same_v<T, PutKeyPin>) {
         f(o.name, o.pinned, o.offered, o.keyless);
-    } else {
-        static_assert(std::is_same_v<T, PutIndexKey>, "every operation lists its fields");
+    } else if constexpr (std::is_same_v<T, PutIndexKey>) {
         f(o.endpoint, o.key);
+    } else {
+        static_assert(std::is_same_v<T, SetLineStates>, "every operation lists its fields");
+        f(o.peer, o.firstId, o.lastId, o.state);
     }
 }
 

@@ -52,8 +52,10 @@ struct PutOutbox
 struct MoveOutbox { std::string peer; std::uint64_t lineId = 0; std::string stream; std::uint64_t seq = 0; };
 /// Takes the lines of a stream up to seq out of the outbox.
 struct DropOutbox { std::string peer; std::string stream; std::uint64_t upTo = 0; };
-/// Sets the state of a line.
+/// Sets the state of a line (written by peerds before SetLineStates; still applied from their redo logs).
 struct SetLineState { std::string peer; std::uint64_t id = 0; std::string state; };
+/// Sets the state of peer's lines firstId..lastId: the lines one ack delivers, in one statement.
+struct SetLineStates { std::string peer; std::uint64_t firstId = 0; std::uint64_t lastId = 0; std::string state; };
 /// Sets how far an incoming stream is delivered.
 struct PutIncomingStream { std::string sender; std::string stream; std::uint64_t delivered = 0; };
 /// Sets a peer's key pin (keys as base64url text, as the table holds them).
@@ -68,7 +70,7 @@ struct PutKeyPin
 struct PutIndexKey { std::string endpoint; std::string key; };
 
 using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
-                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey>;
+                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates>;
 
 } // namespace store
 

@@ -91,6 +91,7 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAddNumbersLinesFromOnePerPeer);
     CPPUNIT_TEST(testEnqueueNumbersOneStreamPerPeer);
     CPPUNIT_TEST(testAcknowledgeDeliversUpToSeq);
+    CPPUNIT_TEST(testAcknowledgeLeavesLinesInBetweenAsTheyWere);
     CPPUNIT_TEST(testTrustKeyPinsAndRenumbersWaitingLinesAndSurvivesReopen);
     CPPUNIT_TEST(testDeliverAdvancesIncomingStream);
     CPPUNIT_TEST(testAddKeepsBothDirectionsInOrder);
@@ -161,6 +162,30 @@ public:
         CPPUNIT_ASSERT(store.setState("bob", lines[2].id, peerchat::local::LineState::Failed));
         CPPUNIT_ASSERT(store.history("bob")[2].state == peerchat::local::LineState::Failed);
         CPPUNIT_ASSERT(!store.setState("bob", 99, peerchat::local::LineState::Failed));
+    }
+
+    // An ack marks the lines it covers in runs of ids; a line of the peer's in between keeps its state.
+    void testAcknowledgeLeavesLinesInBetweenAsTheyWere()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
+            store.enqueue("bob", "alice", "12:00:01", 2, "two");
+            store.deliver("bob", "ff", 1, "12:00:02", 3, "an answer");
+            store.enqueue("bob", "alice", "12:00:03", 4, "three");
+            store.enqueue("bob", "alice", "12:00:04", 5, "four");
+            store.enqueue("bob", "alice", "12:00:05", 6, "five");
+            CPPUNIT_ASSERT((store.acknowledge("bob", first.stream, 4) == std::vector<std::uint64_t>{1, 2, 4, 5}));
+        }
+        ConversationStore store(path, 100);
+        using peerchat::local::LineState;
+        const std::vector<LineState> states{LineState::Delivered, LineState::Delivered, LineState::Received,
+                                            LineState::Delivered, LineState::Delivered, LineState::Pending};
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(states.size(), lines.size());
+        for (std::size_t i = 0; i < states.size(); ++i) CPPUNIT_ASSERT(lines[i].state == states[i]);
     }
 
     void testTrustKeyPinsAndRenumbersWaitingLinesAndSurvivesReopen()

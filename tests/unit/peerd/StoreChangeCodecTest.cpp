@@ -28,6 +28,7 @@ StoreChange everyKind()
         PutKeyPin{"dave", "pinned", std::string("offered"), std::nullopt},
         PutKeyPin{"erin", "pinned", std::nullopt, std::string("accepted")},
         PutIndexKey{"127.0.0.1:9400", "key"},
+        SetLineStates{"bob", 2, 900, "delivered"},
     };
 }
 
@@ -50,6 +51,7 @@ class StoreChangeCodecTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testFieldsComeBackInTheirPlaces);
     CPPUNIT_TEST(testCutShortIsRefused);
     CPPUNIT_TEST(testUnknownKindIsRefused);
+    CPPUNIT_TEST(testRecordOfAnEarlierPeerdStillReads);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -61,6 +63,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(change.size(), decoded->size());
         CPPUNIT_ASSERT_EQUAL(describe(change), describe(*decoded));
         CPPUNIT_ASSERT(StoreChangeCodec::decode("").ok());
+    }
+
+    // Kinds keep their tags: a redo log an earlier peerd left is applied by this one.
+    void testRecordOfAnEarlierPeerdStillReads()
+    {
+        const Parsed<StoreChange> old = StoreChangeCodec::decode(std::string("\x07\x03" "bob\x01\x09" "delivered", 16));
+        CPPUNIT_ASSERT_MESSAGE(old.error(), old.ok());
+        const auto& state = std::get<SetLineState>(old->at(0));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), state.peer);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), state.id);
+        CPPUNIT_ASSERT_EQUAL(std::string("delivered"), state.state);
+        CPPUNIT_ASSERT_EQUAL(std::string("\x0b\x03" "bob\x02\x84\x07\x09" "delivered", 18),
+                             StoreChangeCodec::encode(StoreChange{SetLineStates{"bob", 2, 900, "delivered"}}));
     }
 
     void testFieldsComeBackInTheirPlaces()
