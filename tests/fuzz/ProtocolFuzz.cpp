@@ -1,6 +1,7 @@
 // Every datagram the UDP codec accepts prints back to bytes it accepts again,
 // in the same encoding, as the same message. New verbs are covered as soon as
-// the codec knows them.
+// the codec knows them. The same bytes read as a seal's plaintext (a bundle)
+// give one part per NUL-separated piece, each as decode() reads it.
 #include "FuzzCheck.h"
 #include "Protocol.h"
 
@@ -14,7 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using peerchat::Protocol;
     using peerchat::fuzz::require;
 
-    const auto inbound = Protocol::decodeDatagram(std::string_view(reinterpret_cast<const char*>(data), size));
+    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    const auto parts = Protocol::decodeBundle(bytes);
+    std::size_t separators = 0;
+    for (char c : bytes) separators += c == Protocol::kBundleSeparator ? 1 : 0;
+    require(parts.size() == separators + 1, "a bundle has one part more than it has separators");
+    if (separators == 0) require(parts[0].ok() == Protocol::decode(bytes).ok(), "a bundle of one is one message");
+
+    const auto inbound = Protocol::decodeDatagram(bytes);
     if (!inbound) {
         require(!inbound.error().empty(), "a refusal says why");
         return 0;
