@@ -92,23 +92,11 @@ struct WireLink::SealedDispatch
     }
     void operator()(const Probe& message) const
     {
-        if (!link.sealedFromPeer(source, message.from, "probe")) return;
-        if (message.to != link._settings.self) {
-            link._drops.drop(DropReason::Unauthentic, source.from,
-                             "probe from " + message.from + " to " + message.to + ", not to " + link._settings.self);
-            return;
-        }
-        link._paths.probe(source.peer, message, source.from, source.relayed);
+        if (sealedFromPeerToSelf(message, "probe")) link._paths.probe(source.peer, message, source.from, source.relayed);
     }
     void operator()(const Caps& message) const
     {
-        if (!link.sealedFromPeer(source, message.from, "caps")) return;
-        if (message.to != link._settings.self) {
-            link._drops.drop(DropReason::Unauthentic, source.from,
-                             "caps from " + message.from + " to " + message.to + ", not to " + link._settings.self);
-            return;
-        }
-        link._paths.caps(source.peer, message);
+        if (sealedFromPeerToSelf(message, "caps")) link._paths.caps(source.peer, message);
     }
     /// The answer to a probe: that it came, sealed, is all it says (heard() took it).
     void operator()(const Probed& message) const { link.sealedFromPeer(source, message.from, "probed"); }
@@ -118,6 +106,18 @@ struct WireLink::SealedDispatch
     {
         link._drops.drop(DropReason::Unexpected, source.from,
                          "sealed " + std::string(Protocol::verb(message)) + " is not a message for peerd");
+    }
+
+    /// True when the peer message.from sealed message, and it names this user as TO.
+    template <typename PeerMessage>
+    bool sealedFromPeerToSelf(const PeerMessage& message, std::string_view verb) const
+    {
+        if (!link.sealedFromPeer(source, message.from, verb)) return false;
+        if (message.to == link._settings.self) return true;
+        link._drops.drop(DropReason::Unauthentic, source.from,
+                         std::string(verb) + " from " + message.from + " to " + message.to + ", not to " +
+                             link._settings.self);
+        return false;
     }
 };
 
