@@ -126,8 +126,8 @@ void PeerPaths::send(const std::string& name, const std::vector<Message>& messag
     if (lines) askCaps(name, *state, now);
     const Endpoint to = state->route ? state->route->endpoint : state->registered;
     const bool relayed = state->route && state->route->relayed;
-    const State* caps = capsState(name, *state);
-    if (caps == nullptr || !caps->bundles.value_or(false)) {
+    const State* known = capsState(name, *state);
+    if (known == nullptr || !known->bundles.value_or(false)) {
         for (const Message& message : messages) seal(name, message, to, relayed);
     } else {
         std::string bundle;
@@ -274,11 +274,11 @@ PeerPaths::State* PeerPaths::capsState(const std::string& name, State& state)
 
 void PeerPaths::askCaps(const std::string& name, State& state, Timers::TimePoint now)
 {
-    State* caps = capsState(name, state);
-    if (caps == nullptr || caps->bundles || caps->capsAsked >= kCapsTries) return;
-    if (caps->capsSent && now - *caps->capsSent < kCapsEvery) return;
-    ++caps->capsAsked;
-    sendCaps(name, *caps, false, now);
+    State* current = capsState(name, state);
+    if (current == nullptr || current->bundles || current->capsAsked >= kCapsTries) return;
+    if (current->capsSent && now - *current->capsSent < kCapsEvery) return;
+    ++current->capsAsked;
+    sendCaps(name, *current, false, now);
 }
 
 void PeerPaths::sendCaps(const std::string& name, State& state, bool answer, Timers::TimePoint now)

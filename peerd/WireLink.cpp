@@ -353,12 +353,18 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from, bool relayed)
         _drops.drop(DropReason::Unauthentic, from, "seal refused: " + opened->error());
         return;
     }
-    // One message, or a bundle of them: each is taken as if it came alone.
+    // One message, or a bundle of them: each is taken as if it came alone. A
+    // bundle holds lines and acks only, so that one datagram cannot ask for
+    // a hundred answers (probes, caps).
     std::vector<Parsed<Message>> inner = Protocol::decodeBundle(opened->value());
     bool parsed = false;
-    for (const Parsed<Message>& message : inner) {
+    for (Parsed<Message>& message : inner) {
         if (!message) {
             _drops.drop(DropReason::Malformed, from, "sealed message does not parse: " + message.error());
+        } else if (inner.size() > 1 && !std::holds_alternative<Msg>(*message) && !std::holds_alternative<Ack>(*message)) {
+            _drops.drop(DropReason::Unexpected, from,
+                        std::string(Protocol::verb(*message)) + " in a bundle: a bundle holds msg and ack only");
+            message = Parsed<Message>::refuse("not taken in a bundle");
         } else {
             parsed = true;
         }
