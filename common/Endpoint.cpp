@@ -4,10 +4,36 @@
 
 #include <arpa/inet.h>
 #include <charconv>
+#include <cstring>
+#include <netinet/in.h>
 
 namespace peerchat {
 
-Endpoint::Endpoint(const Poco::Net::SocketAddress& address) : _address(address) {}
+namespace {
+
+void putBigEndian(Endpoint::Key& key, std::size_t at, std::uint32_t value, std::size_t bytes)
+{
+    for (std::size_t i = 0; i < bytes; ++i) key[at + i] = static_cast<std::uint8_t>(value >> (8 * (bytes - 1 - i)));
+}
+
+} // namespace
+
+Endpoint::Endpoint() : Endpoint(Poco::Net::SocketAddress()) {}
+
+Endpoint::Endpoint(const Poco::Net::SocketAddress& address) : _address(address)
+{
+    const sockaddr* raw = _address.addr();
+    _key[0] = static_cast<std::uint8_t>(raw->sa_family);
+    if (raw->sa_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(raw);
+        std::memcpy(_key.data() + 1, &v6->sin6_addr, 16);
+        putBigEndian(_key, 17, v6->sin6_scope_id, 4);
+    } else {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(raw);
+        std::memcpy(_key.data() + 1, &v4->sin_addr, 4);
+    }
+    putBigEndian(_key, 21, _address.port(), 2);
+}
 
 Parsed<Endpoint> Endpoint::parse(std::string_view text)
 {
@@ -64,9 +90,7 @@ std::string Endpoint::toString() const
 
 std::size_t std::hash<peerchat::Endpoint>::operator()(const peerchat::Endpoint& e) const noexcept
 {
-    const auto& host = e.host();
-    const auto* bytes = static_cast<const unsigned char*>(host.addr());
     std::size_t h = 1469598103934665603ull;
-    for (unsigned i = 0; i < static_cast<unsigned>(host.length()); ++i) h = (h ^ bytes[i]) * 1099511628211ull;
-    return (h ^ e.port()) * 1099511628211ull;
+    for (const std::uint8_t byte : e.key()) h = (h ^ byte) * 1099511628211ull;
+    return h;
 }

@@ -4,6 +4,7 @@
 
 #include <Poco/Net/SocketAddress.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -12,11 +13,14 @@
 namespace peerchat {
 
 /// A UDP/TCP endpoint as the wire prints it: "127.0.0.1:5001", "[::1]:5001".
-/// Only numeric addresses; port 1..65535.
+/// Only numeric addresses; port 1..65535. Compared and hashed by a key of
+/// bytes made once: Poco's SocketAddress compares through IPAddress
+/// objects it allocates each time (0.6 us for an == and a <, 2.5 us for a
+/// lookup in a map of 50), and every datagram takes a few lookups.
 class Endpoint
 {
 public:
-    Endpoint() = default;
+    Endpoint();
     explicit Endpoint(const Poco::Net::SocketAddress& address);
 
     /// Parses the wire form; refuses host names, port 0, junk.
@@ -29,12 +33,19 @@ public:
     Poco::Net::IPAddress host() const { return _address.host(); }
     std::uint16_t port() const { return _address.port(); }
 
-    bool operator==(const Endpoint& other) const { return _address == other._address; }
+    bool operator==(const Endpoint& other) const { return _key == other._key; }
     bool operator!=(const Endpoint& other) const { return !(*this == other); }
-    bool operator<(const Endpoint& other) const { return _address < other._address; }
+    /// By family, address, IPv6 scope, then port.
+    bool operator<(const Endpoint& other) const { return _key < other._key; }
+
+    /// The bytes of the comparison key: family, address (16 bytes, an IPv4 one
+    /// in the first 4), scope and port, big-endian.
+    using Key = std::array<std::uint8_t, 23>;
+    const Key& key() const { return _key; }
 
 private:
     Poco::Net::SocketAddress _address;
+    Key _key{};
 };
 
 } // namespace peerchat

@@ -2,6 +2,8 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <netinet/in.h>
+
 #include <Poco/Net/SocketAddress.h>
 
 #include <string>
@@ -158,6 +160,20 @@ public:
         CPPUNIT_ASSERT(!(a < a));
         const Endpoint b = parseOk("127.0.0.1:5002");
         CPPUNIT_ASSERT((a < b) != (b < a));
+        // Ordered by address before port, as Poco's SocketAddress orders them; a scope tells IPv6 ones apart.
+        CPPUNIT_ASSERT(parseOk("127.0.0.1:6000") < parseOk("127.0.0.2:5000"));
+        CPPUNIT_ASSERT(parseOk("10.0.0.1:1") < parseOk("[::1]:1"));
+        const Poco::Net::SocketAddress scoped = parseOk("[fe80::1]:5001").address();
+        const auto* raw = reinterpret_cast<const sockaddr_in6*>(scoped.addr());
+        sockaddr_in6 other = *raw;
+        other.sin6_scope_id = 2;
+        const Endpoint linkLocal(scoped);
+        const Endpoint elsewhere(Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&other), sizeof other));
+        CPPUNIT_ASSERT(linkLocal != elsewhere);
+        CPPUNIT_ASSERT(linkLocal == parseOk("[fe80::1]:5001"));
+        // A default endpoint is the wildcard, as Poco's default SocketAddress.
+        CPPUNIT_ASSERT(Endpoint() == Endpoint(Poco::Net::SocketAddress()));
+        CPPUNIT_ASSERT(Endpoint() != a);
     }
 
     void testHashEqualEndpointsAlike()
