@@ -3,6 +3,7 @@
 #include "Base64.h"
 #include "DataPath.h"
 #include "SqlStatement.h"
+#include "StoreBatch.h"
 
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -456,14 +457,16 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
 {
     try {
         transact([&] {
+            StoreBatch folded;
             for (const RedoLog::Record* record : batch) {
-                const Parsed<StoreChange> change = StoreChangeCodec::decode(record->payload);
+                Parsed<StoreChange> change = StoreChangeCodec::decode(record->payload);
                 if (!change) {
                     throw Poco::DataFormatException("change " + std::to_string(record->seq) +
                                                     " in the redo log is damaged: " + change.error());
                 }
-                for (const store::Op& op : *change) std::visit([this](const auto& o) { _statements->apply(o); }, op);
+                folded.add(std::move(change.value()));
             }
+            for (const store::Op& op : folded.take()) std::visit([this](const auto& o) { _statements->apply(o); }, op);
             _statements->setApplied.bind(batch.back()->seq).run();
         });
     } catch (const DiskFullException& e) {

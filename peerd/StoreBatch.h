@@ -1,0 +1,69 @@
+#pragma once
+
+#include "StoreChange.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace peerchat {
+
+/// Folds the changes the writer applies in one transaction into fewer row
+/// operations that leave the database exactly as applying them one by one
+/// does. Under load a batch holds hundreds of changes whose operations
+/// overwrite or undo each other: every line sets its conversation's
+/// counters and its stream's last seq (only the last counts), trims the
+/// line that fell past the history limit (one DELETE for the batch does),
+/// queues an outbox row that an ack in the same batch takes out again (the
+/// row need not be written), and is written with a state the ack then
+/// changes (the INSERT can carry the new state). A state class: it never
+/// touches the database.
+///
+/// Exactness rests on what the operations are: every one is a blind write
+/// (none reads a row), and each table is written by its own kinds only.
+/// So of the writes that replace a whole row by its key (counters, streams,
+/// key pins) only the last matters; a TrimLines may wait until the end of
+/// the batch unless a line it would delete is put after it; an outbox row
+/// put and dropped in the batch, and never moved, is absent at the end
+/// either way.
+class StoreBatch
+{
+public:
+    /// Adds the operations of one change, after those added before.
+    void add(StoreChange change);
+
+    /// The folded operations, in the order to apply them; empties the batch.
+    std::vector<store::Op> take();
+
+private:
+    /// What the batch has written for one peer (or sender, or key pin name).
+    struct Rows
+    {
+        std::size_t conversation = kNone;    ///< the last PutConversation
+        std::size_t outgoingStream = kNone;  ///< the last PutOutgoingStream
+        std::size_t keyPin = kNone;          ///< the last PutKeyPin
+        std::map<std::string, std::size_t> incomingStreams;  ///< the last PutIncomingStream by stream
+        std::uint64_t trimTo = 0;  ///< a TrimLines up to here waits for the end (0: none)
+        std::map<std::uint64_t, std::size_t> lines;  ///< PutLine by id
+        /// PutOutbox not yet dropped nor moved, by stream and seq.
+        std::map<std::string, std::map<std::uint64_t, std::size_t>> outbox;
+    };
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+    void fold(store::Op op);
+    void append(store::Op op);
+    /// Makes the op at slot the only one of its row: the one before it (at kept) goes.
+    void replace(std::size_t& kept);
+    void setStates(Rows& rows, const std::string& peer, std::uint64_t first, std::uint64_t last,
+                   const std::string& state);
+    void drop(Rows& rows, const store::DropOutbox& o);
+
+    std::vector<store::Op> _ops;
+    std::vector<bool> _dropped;
+    std::unordered_map<std::string, Rows> _rows;
+};
+
+} // namespace peerchat

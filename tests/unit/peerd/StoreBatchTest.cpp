@@ -1,0 +1,348 @@
+#include "StoreBatch.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace peerchat;
+using namespace peerchat::store;
+
+namespace {
+
+// The tables of ConversationStore's database, as each operation's SQL
+// statement changes them; rows as the bytes of the operation that writes
+// them whole, so that two databases compare as text.
+class Tables
+{
+public:
+    void apply(const Op& op)
+    {
+        std::visit([this](const auto& o) { write(o); }, op);
+    }
+
+    void apply(const std::vector<Op>& ops)
+    {
+        for (const Op& op : ops) apply(op);
+    }
+
+    std::string describe() const
+    {
+        std::string text = _failed ? "failed\n" : "";
+        for (const auto& [key, line] : _lines) text += row(line);
+        for (const PutOutbox& queued : _outbox) text += row(queued);
+        for (const auto& [peer, o] : _conversations) text += row(o);
+        for (const auto& [peer, o] : _outgoingStreams) text += row(o);
+        for (const auto& [key, o] : _incomingStreams) text += row(o);
+        for (const auto& [name, o] : _pins) text += row(o);
+        for (const auto& [endpoint, o] : _indexKeys) text += row(o);
+        return text;
+    }
+
+private:
+    template <typename Row>
+    static std::string row(const Row& o)
+    {
+        return StoreChangeCodec::encode(StoreChange{o}) + "\n";
+    }
+
+    void write(const PutLine& o)
+    {
+        // INSERT: a row with the same key fails the transaction.
+        if (!_lines.emplace(std::make_pair(o.peer, o.id), o).second) _failed = true;
+    }
+    void write(const PutConversation& o) { _conversations[o.peer] = o; }
+    void write(const TrimLines& o)
+    {
+        for (auto it = _lines.begin(); it != _lines.end();) {
+            it = it->first.first == o.peer && it->first.second <= o.upTo ? _lines.erase(it) : std::next(it);
+        }
+    }
+    void write(const PutOutgoingStream& o) { _outgoingStreams[o.peer] = o; }
+    void write(const PutOutbox& o) { _outbox.push_back(o); }
+    void write(const MoveOutbox& o)
+    {
+        for (PutOutbox& queued : _outbox) {
+            if (queued.peer == o.peer && queued.lineId == o.lineId) {
+                queued.stream = o.stream;
+                queued.seq = o.seq;
+            }
+        }
+    }
+    void write(const DropOutbox& o)
+    {
+        _outbox.erase(std::remove_if(_outbox.begin(), _outbox.end(),
+                                     [&](const PutOutbox& queued) {
+                                         return queued.peer == o.peer && queued.stream == o.stream &&
+                                                queued.seq <= o.upTo;
+                                     }),
+                      _outbox.end());
+    }
+    void write(const SetLineState& o) { write(SetLineStates{o.peer, o.id, o.id, o.state}); }
+    void write(const SetLineStates& o)
+    {
+        for (auto& [key, line] : _lines) {
+            if (key.first == o.peer && key.second >= o.firstId && key.second <= o.lastId) line.state = o.state;
+        }
+    }
+    void write(const PutIncomingStream& o) { _incomingStreams[{o.sender, o.stream}] = o; }
+    void write(const PutKeyPin& o) { _pins[o.name] = o; }
+    void write(const PutIndexKey& o) { _indexKeys[o.endpoint] = o; }
+
+    bool _failed = false;
+    std::map<std::pair<std::string, std::uint64_t>, PutLine> _lines;
+    std::vector<PutOutbox> _outbox;
+    std::map<std::string, PutConversation> _conversations;
+    std::map<std::string, PutOutgoingStream> _outgoingStreams;
+    std::map<std::pair<std::string, std::string>, PutIncomingStream> _incomingStreams;
+    std::map<std::string, PutKeyPin> _pins;
+    std::map<std::string, PutIndexKey> _indexKeys;
+};
+
+// The changes a peerd makes, as ConversationStore makes them, at random:
+// lines queued, acked and received, keys trusted anew, with a small history limit.
+class Conversations
+{
+public:
+    explicit Conversations(unsigned seed) : _random(seed) {}
+
+    StoreChange next()
+    {
+        const std::string peer = pick({"bob", "carol", "dave"});
+        Peer& p = _peers[peer];
+        switch (std::uniform_int_distribution<int>(0, 9)(_random)) {
+        case 0: case 1: case 2: case 3: return queue(peer, p);
+        case 4: case 5: return receive(peer, p);
+        case 6: case 7: return ack(peer, p);
+        case 8: return std::uniform_int_distribution<int>(0, 3)(_random) == 0 ? trust(peer, p) : oldAck(peer, p);
+        default: return StoreChange{PutIndexKey{pick({"127.0.0.1:1", "[::1]:2"}), pick({"k1", "k2"})}};
+        }
+    }
+
+private:
+    struct Queued { std::uint64_t lineId; std::uint64_t seq; };
+    struct Peer
+    {
+        std::uint64_t lastId = 0;
+        std::uint64_t unread = 0;
+        std::string stream = "s0";
+        std::uint64_t seq = 0;
+        std::vector<Queued> outbox;
+        std::uint64_t incoming = 0;
+        int keys = 0;
+    };
+    static constexpr std::uint64_t kHistory = 6;
+
+    std::string pick(const std::vector<std::string>& from)
+    {
+        return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(_random)];
+    }
+
+    void line(StoreChange& change, const std::string& peer, Peer& p, bool outgoing)
+    {
+        ++p.lastId;
+        if (!outgoing) ++p.unread;
+        change.push_back(PutLine{peer, p.lastId, outgoing, outgoing ? "alice" : peer, "12:00", 5,
+                                 "text " + std::to_string(p.lastId), outgoing ? "pending" : "received", true, ""});
+        change.push_back(PutConversation{peer, p.lastId, p.unread});
+        if (p.lastId > kHistory) change.push_back(TrimLines{peer, p.lastId - kHistory});
+    }
+
+    StoreChange queue(const std::string& peer, Peer& p)
+    {
+        StoreChange change;
+        line(change, peer, p, true);
+        ++p.seq;
+        change.push_back(PutOutgoingStream{peer, p.stream, p.seq});
+        change.push_back(PutOutbox{peer, p.lastId, p.stream, p.seq, "12:00", "text"});
+        p.outbox.push_back(Queued{p.lastId, p.seq});
+        return change;
+    }
+
+    StoreChange receive(const std::string& peer, Peer& p)
+    {
+        StoreChange change{PutIncomingStream{peer, "in", ++p.incoming}};
+        line(change, peer, p, false);
+        return change;
+    }
+
+    // Runs of consecutive ids in one operation each, then the outbox rows out.
+    StoreChange ack(const std::string& peer, Peer& p)
+    {
+        if (p.outbox.empty()) return StoreChange{PutConversation{peer, p.lastId, p.unread = 0}};
+        const std::size_t count = std::uniform_int_distribution<std::size_t>(1, p.outbox.size())(_random);
+        const std::string state = pick({"sent", "delivered"});
+        StoreChange change;
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::uint64_t id = p.outbox[i].lineId;
+            auto* run = change.empty() ? nullptr : std::get_if<SetLineStates>(&change.back());
+            if (run != nullptr && run->lastId + 1 == id) {
+                run->lastId = id;
+            } else {
+                change.push_back(SetLineStates{peer, id, id, state});
+            }
+        }
+        change.push_back(DropOutbox{peer, p.stream, p.outbox[count - 1].seq});
+        p.outbox.erase(p.outbox.begin(), p.outbox.begin() + static_cast<std::ptrdiff_t>(count));
+        return change;
+    }
+
+    StoreChange oldAck(const std::string& peer, Peer& p)
+    {
+        if (p.lastId == 0) return StoreChange{};
+        return StoreChange{SetLineState{peer, std::uniform_int_distribution<std::uint64_t>(1, p.lastId)(_random),
+                                        "failed"}};
+    }
+
+    StoreChange trust(const std::string& peer, Peer& p)
+    {
+        ++p.keys;
+        p.stream = "s" + std::to_string(p.keys);
+        p.seq = 0;
+        StoreChange change{PutKeyPin{peer, "key" + std::to_string(p.keys), std::nullopt, std::nullopt},
+                           PutOutgoingStream{peer, p.stream, p.outbox.size()}};
+        for (Queued& queued : p.outbox) {
+            queued.seq = ++p.seq;
+            change.push_back(MoveOutbox{peer, queued.lineId, p.stream, queued.seq});
+        }
+        return change;
+    }
+
+    std::mt19937 _random;
+    std::map<std::string, Peer> _peers;
+};
+
+std::size_t countOf(const std::vector<Op>& ops, std::size_t kind)
+{
+    return static_cast<std::size_t>(
+        std::count_if(ops.begin(), ops.end(), [&](const Op& op) { return op.index() == kind; }));
+}
+
+template <typename Kind>
+std::size_t count(const std::vector<Op>& ops)
+{
+    return countOf(ops, Op(Kind{}).index());
+}
+
+std::vector<Op> folded(const std::vector<StoreChange>& changes)
+{
+    StoreBatch batch;
+    for (const StoreChange& change : changes) batch.add(change);
+    return batch.take();
+}
+
+} // namespace
+
+class StoreBatchTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(StoreBatchTest);
+    CPPUNIT_TEST(testLinesQueuedAndAckedInOneBatchLeaveNoOutboxRow);
+    CPPUNIT_TEST(testAnAckOfLinesPutEarlierStaysAnUpdate);
+    CPPUNIT_TEST(testTrimWaitsForTheEndUnlessALineItDeletesComesAfter);
+    CPPUNIT_TEST(testAMovedOutboxRowStays);
+    CPPUNIT_TEST(testFoldedBatchesLeaveTheTablesAsTheChangesDo);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testLinesQueuedAndAckedInOneBatchLeaveNoOutboxRow()
+    {
+        std::vector<StoreChange> changes;
+        for (std::uint64_t id = 1; id <= 3; ++id) {
+            changes.push_back(StoreChange{PutLine{"bob", id, true, "alice", "12:00", 1, "hi", "pending", true, ""},
+                                          PutConversation{"bob", id, 0}, PutOutgoingStream{"bob", "s", id},
+                                          PutOutbox{"bob", id, "s", id, "12:00", "hi"}});
+        }
+        changes.push_back(StoreChange{SetLineStates{"bob", 1, 3, "delivered"}, DropOutbox{"bob", "s", 3}});
+        const std::vector<Op> ops = folded(changes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, count<PutLine>(ops));
+        for (const Op& op : ops) {
+            if (const auto* put = std::get_if<PutLine>(&op)) CPPUNIT_ASSERT_EQUAL(std::string("delivered"), put->state);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t{0}, count<PutOutbox>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{0}, count<SetLineStates>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutConversation>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, std::get<PutConversation>(ops[3]).lastId);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutOutgoingStream>(ops));
+        // Rows of the stream queued in an earlier batch still go.
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<DropOutbox>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{6}, ops.size());
+    }
+
+    void testAnAckOfLinesPutEarlierStaysAnUpdate()
+    {
+        const std::vector<Op> ops = folded({
+            StoreChange{PutLine{"bob", 6, true, "alice", "12:00", 1, "hi", "pending", true, ""}},
+            StoreChange{PutLine{"bob", 8, true, "alice", "12:00", 1, "hi", "pending", true, ""}},
+            StoreChange{SetLineStates{"bob", 1, 9, "sent"}},
+        });
+        CPPUNIT_ASSERT_EQUAL(std::size_t{5}, ops.size());
+        const auto range = [&](std::size_t at) {
+            const auto& set = std::get<SetLineStates>(ops[at]);
+            return std::to_string(set.firstId) + ".." + std::to_string(set.lastId) + " " + set.state;
+        };
+        CPPUNIT_ASSERT_EQUAL(std::string("1..5 sent"), range(2));
+        CPPUNIT_ASSERT_EQUAL(std::string("7..7 sent"), range(3));
+        CPPUNIT_ASSERT_EQUAL(std::string("9..9 sent"), range(4));
+        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::get<PutLine>(ops[0]).state);
+        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::get<PutLine>(ops[1]).state);
+    }
+
+    void testTrimWaitsForTheEndUnlessALineItDeletesComesAfter()
+    {
+        const PutLine seven{"bob", 7, true, "alice", "12:00", 1, "hi", "pending", true, ""};
+        std::vector<Op> ops = folded({StoreChange{TrimLines{"bob", 3}}, StoreChange{TrimLines{"bob", 5}},
+                                      StoreChange{seven}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, ops.size());
+        CPPUNIT_ASSERT(std::holds_alternative<PutLine>(ops[0]));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{5}, std::get<TrimLines>(ops[1]).upTo);
+
+        ops = folded({StoreChange{TrimLines{"bob", 8}}, StoreChange{seven}});
+        Tables tables;
+        tables.apply(ops);
+        CPPUNIT_ASSERT_MESSAGE("line 7, put after the trim, stays", tables.describe().find("hi") != std::string::npos);
+    }
+
+    void testAMovedOutboxRowStays()
+    {
+        const std::vector<Op> ops = folded({
+            StoreChange{PutOutbox{"bob", 1, "old", 1, "12:00", "hi"}},
+            StoreChange{MoveOutbox{"bob", 1, "new", 1}},
+            StoreChange{DropOutbox{"bob", "old", 1}},
+        });
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, ops.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutOutbox>(ops));
+    }
+
+    // The tables after a folded batch are those after its changes one by one,
+    // from a database that already holds what earlier batches wrote.
+    void testFoldedBatchesLeaveTheTablesAsTheChangesDo()
+    {
+        std::size_t before = 0;
+        std::size_t after = 0;
+        for (unsigned seed = 1; seed <= 300; ++seed) {
+            Conversations peerd(seed);
+            Tables one;
+            Tables all;
+            std::mt19937 sizes(seed);
+            for (int batch = 0; batch < 8; ++batch) {
+                std::vector<StoreChange> changes(std::uniform_int_distribution<std::size_t>(1, 40)(sizes));
+                for (StoreChange& change : changes) {
+                    change = peerd.next();
+                    one.apply(change);
+                    before += change.size();
+                }
+                const std::vector<Op> ops = folded(changes);
+                after += ops.size();
+                all.apply(ops);
+                CPPUNIT_ASSERT_EQUAL_MESSAGE("seed " + std::to_string(seed) + ", batch " + std::to_string(batch),
+                                             one.describe(), all.describe());
+            }
+        }
+        CPPUNIT_ASSERT_MESSAGE("folding takes operations out", after < before * 3 / 4);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(StoreBatchTest);
