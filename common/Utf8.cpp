@@ -1,5 +1,8 @@
 #include "Utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace peerchat {
 
 namespace {
@@ -43,8 +46,18 @@ std::optional<char32_t> decodeOne(std::string_view bytes, std::size_t& i)
 
 bool Utf8::isValid(std::string_view bytes)
 {
+    // Chat text and datagrams are mostly ASCII: eight bytes at a time while no byte has its high bit set.
+    constexpr std::uint64_t kHighBits = 0x8080808080808080u;
     std::size_t i = 0;
     while (i < bytes.size()) {
+        std::uint64_t word = 0;
+        if (bytes.size() - i >= sizeof word) {
+            std::memcpy(&word, bytes.data() + i, sizeof word);
+            if ((word & kHighBits) == 0) {
+                i += sizeof word;
+                continue;
+            }
+        }
         if (!decodeOne(bytes, i)) return false;
     }
     return true;

@@ -37,6 +37,7 @@ class Utf8Test : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseCodePointsAboveMaximum);
     CPPUNIT_TEST(testRefuseTruncatedSequences);
     CPPUNIT_TEST(testRefuseLoneContinuationBytes);
+    CPPUNIT_TEST(testSequencesAmongAsciiAtEveryOffset);
     CPPUNIT_TEST(testDecodeCjkAndEmoji);
     CPPUNIT_TEST(testEncodeCjkAndEmoji);
     CPPUNIT_TEST(testRoundTripBoundaryCodePoints);
@@ -117,6 +118,23 @@ public:
         assertRefused("a\x80z");
         assertRefused("\xC3\xA9\xA9"); // one continuation too many
         assertRefused("\xE5\xA4\xA9\x80");
+    }
+
+    // isValid skips ASCII eight bytes at a time: what follows or cuts into such a run is still read.
+    void testSequencesAmongAsciiAtEveryOffset()
+    {
+        for (std::size_t before = 0; before <= 17; ++before) {
+            for (std::size_t after = 0; after <= 9; ++after) {
+                const std::string left(before, 'a');
+                const std::string right(after, 'z');
+                CPPUNIT_ASSERT(Utf8::isValid(left + "\xE5\xA4\xA9" + right));
+                CPPUNIT_ASSERT(Utf8::isValid(left + "\xF0\x9F\x98\x80" + right));
+                CPPUNIT_ASSERT(!Utf8::isValid(left + "\x80" + right));
+                CPPUNIT_ASSERT(!Utf8::isValid(left + "\xE5\xA4" + right));
+                CPPUNIT_ASSERT(!Utf8::isValid(left + "\xED\xA0\x80" + right));
+                CPPUNIT_ASSERT(!Utf8::isValid(left + "\xFF" + right));
+            }
+        }
     }
 
     void testDecodeCjkAndEmoji()
