@@ -2,6 +2,7 @@
 #include "CryptoTypes.h"
 
 #include <cppunit/extensions/HelperMacros.h>
+#include <sodium.h>
 
 #include <random>
 #include <string>
@@ -21,9 +22,43 @@ class Base64Test : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseNonCanonicalTrailingBits);
     CPPUNIT_TEST(testRefuseWhitespaceAndOtherBytes);
     CPPUNIT_TEST(testDecodeIntoExactSize);
+    CPPUNIT_TEST(testAgreesWithLibsodium);
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    // libsodium's base64url without padding (what Base64 used before), with
+    // its canonical spelling, on random bytes and random near-base64 texts.
+    void testAgreesWithLibsodium()
+    {
+        constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+        std::mt19937 random(12);
+        const std::string characters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n\x80";
+        for (int round = 0; round < 20000; ++round) {
+            std::string bytes(random() % 70, '\0');
+            for (char& byte : bytes) byte = static_cast<char>(random());
+            std::string expected(sodium_base64_encoded_len(bytes.size(), kVariant), '\0');
+            sodium_bin2base64(expected.data(), expected.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                              bytes.size(), kVariant);
+            expected.pop_back();
+            CPPUNIT_ASSERT_EQUAL(expected, Base64::encode(bytes));
+
+            std::string text(random() % 12, 'A');
+            for (char& c : text) c = characters[random() % (round % 2 == 0 ? 64 : characters.size())];
+            std::string decoded(text.size(), '\0');
+            std::size_t size = 0;
+            const char* end = nullptr;
+            const bool sodiumTakes = sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()),
+                                                       decoded.size(), text.data(), text.size(), nullptr, &size,
+                                                       &end, kVariant) == 0 &&
+                                     end == text.data() + text.size();
+            decoded.resize(size);
+            const bool canonical = sodiumTakes && Base64::encode(decoded) == text;
+            const auto ours = Base64::decode(text);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, canonical, ours.has_value());
+            if (ours) CPPUNIT_ASSERT(*ours == decoded);
+        }
+    }
+
     void testEncodeRfc4648Vectors()
     {
         // RFC 4648 section 10, without the padding.
