@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +20,9 @@ constexpr std::size_t kHeader = 16;
 // No record comes near this; a larger length is damage, not a record.
 constexpr std::uint32_t kMaxPayload = 64u << 20;
 
-void putLittle(std::string& out, std::uint64_t value, int bytes)
+void putLittle(char* out, std::uint64_t value, int bytes)
 {
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+    for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
 }
 
 std::uint64_t getLittle(const char* in, int bytes)
@@ -31,11 +32,11 @@ std::uint64_t getLittle(const char* in, int bytes)
     return value;
 }
 
-std::uint32_t crcOf(std::string_view seq, std::string_view payload)
+// The CRC covers the seq and the payload, which follow each other in a frame.
+std::uint32_t crcOf(const char* seqAndPayload, std::size_t payloadSize)
 {
     Poco::Checksum crc(Poco::Checksum::TYPE_CRC32);
-    crc.update(seq.data(), static_cast<unsigned>(seq.size()));
-    crc.update(payload.data(), static_cast<unsigned>(payload.size()));
+    crc.update(seqAndPayload, static_cast<unsigned>(8 + payloadSize));
     return crc.checksum();
 }
 
@@ -61,6 +62,9 @@ RedoLog::RedoLog(std::string path) : _path(std::move(path))
 
 RedoLog::~RedoLog()
 {
+    unmap();
+    // What was allocated ahead goes back; a failure leaves zeros, which the next open cuts off.
+    [[maybe_unused]] const int cut = ::ftruncate(_fd, static_cast<off_t>(_end));
     ::close(_fd);
 }
 
@@ -82,10 +86,8 @@ void RedoLog::recover()
     while (content.size() - at >= kHeader) {
         const auto length = static_cast<std::uint32_t>(getLittle(content.data() + at, 4));
         if (length > kMaxPayload || content.size() - at - kHeader < length) break;
-        const std::string_view seq(content.data() + at + 8, 8);
-        const std::string_view payload(content.data() + at + kHeader, length);
-        if (crcOf(seq, payload) != getLittle(content.data() + at + 4, 4)) break;
-        _recovered.push_back(Record{getLittle(seq.data(), 8), std::string(payload)});
+        if (crcOf(content.data() + at + 8, length) != getLittle(content.data() + at + 4, 4)) break;
+        _recovered.push_back(Record{getLittle(content.data() + at + 8, 8), content.substr(at + kHeader, length)});
         at += kHeader + length;
     }
     _end = at;
@@ -95,42 +97,48 @@ void RedoLog::recover()
 
 void RedoLog::append(std::uint64_t seq, std::string_view payload)
 {
-    std::string frame;
-    frame.reserve(kHeader + payload.size());
-    putLittle(frame, payload.size(), 4);
-    std::string seqBytes;
-    putLittle(seqBytes, seq, 8);
-    putLittle(frame, crcOf(seqBytes, payload), 4);
-    frame += seqBytes;
-    frame += payload;
-    std::size_t written = 0;
-    while (written < frame.size()) {
-        const ssize_t n = ::pwrite(_fd, frame.data() + written, frame.size() - written,
-                                   static_cast<off_t>(_end + written));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int error = errno;
-            // Nothing half-written stays behind the last intact record (and if
-            // this fails too, the next append writes over it).
-            [[maybe_unused]] const int cut = ::ftruncate(_fd, static_cast<off_t>(_end));
-            errno = error;
-            fail("write to", _path);
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    _end += frame.size();
+    const std::uint64_t frame = kHeader + payload.size();
+    if (_end + frame > _mapped) grow(_end + frame);
+    char* at = _map + _end;
+    putLittle(at, payload.size(), 4);
+    putLittle(at + 8, seq, 8);
+    std::memcpy(at + kHeader, payload.data(), payload.size());
+    putLittle(at + 4, crcOf(at + 8, payload.size()), 4);
+    _end += frame;
 }
 
 void RedoLog::reserve(std::uint64_t bytes)
 {
-    if (::fallocate(_fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(_end), static_cast<off_t>(bytes)) == 0) return;
-    // A file system that cannot allocate ahead answers at the next append instead.
-    if (errno == EOPNOTSUPP) return;
-    fail("make room in", _path);
+    if (_end + bytes > _mapped) grow(_end + bytes);
+}
+
+void RedoLog::grow(std::uint64_t bytes)
+{
+    const std::uint64_t size = (bytes + kChunk - 1) / kChunk * kChunk;
+    // Allocated, not only made longer: a store into a hole of the mapping that
+    // the disk has no room for would kill the process (SIGBUS).
+    const int error = ::posix_fallocate(_fd, static_cast<off_t>(_mapped), static_cast<off_t>(size - _mapped));
+    if (error != 0) {
+        errno = error;
+        fail("write to", _path);
+    }
+    void* map = _map == nullptr ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, 0)
+                                : ::mremap(_map, _mapped, size, MREMAP_MAYMOVE);
+    if (map == MAP_FAILED) fail("map", _path);
+    _map = static_cast<char*>(map);
+    _mapped = size;
+}
+
+void RedoLog::unmap()
+{
+    if (_map != nullptr) ::munmap(_map, _mapped);
+    _map = nullptr;
+    _mapped = 0;
 }
 
 void RedoLog::clear()
 {
+    unmap();
     if (::ftruncate(_fd, 0) != 0) fail("empty", _path);
     _end = 0;
 }

@@ -14,6 +14,12 @@ namespace peerchat {
 /// power cut may lose the last ones, never damage those before. Each record
 /// is framed with its length and a CRC-32, so a torn or damaged tail is
 /// recognised when the file is opened and cut off there.
+/// Records are copied into a shared mapping of the file (the page cache
+/// itself, where a write() would have put them), not written with a system
+/// call each: the file is allocated ahead, kChunk bytes at a time, so that a
+/// full disk refuses the append that needs more room, and never surprises a
+/// later store into the mapping. While open, the file is longer than its
+/// records (zeros follow them); closed, it holds just the records.
 /// Not thread-safe: its owner serialises the calls.
 class RedoLog
 {
@@ -40,23 +46,31 @@ public:
     void append(std::uint64_t seq, std::string_view payload);
 
     /// Makes sure the disk has room for bytes more after the last record
-    /// (allocating it without growing the file); throws as append() does when not.
+    /// (allocating it); throws as append() does when not.
     void reserve(std::uint64_t bytes);
 
     /// Empties the file: every record is in the database and safe there.
     void clear();
 
-    /// How many bytes the file holds.
+    /// How many bytes the records take.
     std::uint64_t size() const { return _end; }
 
     const std::string& path() const { return _path; }
 
+    /// How much the file grows by when a record does not fit.
+    static constexpr std::uint64_t kChunk = 256 << 10;
+
 private:
     void recover();
+    /// Makes the file, and its mapping, at least bytes long.
+    void grow(std::uint64_t bytes);
+    void unmap();
 
     std::string _path;
     int _fd = -1;
-    std::uint64_t _end = 0;  ///< where the next record goes: the end of the last intact one
+    char* _map = nullptr;
+    std::uint64_t _mapped = 0;  ///< bytes of the file mapped at _map: allocated, zeros past _end
+    std::uint64_t _end = 0;     ///< where the next record goes: the end of the last intact one
     std::vector<Record> _recovered;
 };
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using peerchat::RedoLog;
@@ -45,6 +46,8 @@ class RedoLogTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDamagedRecordEndsWhatIsRecovered);
     CPPUNIT_TEST(testClearEmptiesTheFile);
     CPPUNIT_TEST(testFailedAppendLeavesTheFileAsItWas);
+    CPPUNIT_TEST(testRecordsOfAProcessThatDiedAreKept);
+    CPPUNIT_TEST(testClosedFileHoldsJustTheRecords);
     CPPUNIT_TEST(testUnopenableLogSaysWhy);
     CPPUNIT_TEST_SUITE_END();
 
@@ -141,29 +144,71 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("redo");
-        RedoLog log(path);
-        log.append(1, "one");
-        const std::uint64_t before = log.size();
-        // The process may not grow a file past 4 KiB: the append fails part way, with EFBIG.
-        const auto previous = std::signal(SIGXFSZ, SIG_IGN);
-        rlimit saved {};
-        ::getrlimit(RLIMIT_FSIZE, &saved);
-        rlimit small = saved;
-        small.rlim_cur = 4096;
-        ::setrlimit(RLIMIT_FSIZE, &small);
-        int code = 0;
-        try {
-            log.append(2, std::string(10000, 'x'));
-        } catch (const Poco::IOException& e) {
-            code = e.code();
+        {
+            RedoLog log(path);
+            log.append(1, "one");
+            const std::uint64_t before = log.size();
+            // The process may not grow the file any more: an append that needs more room than was allocated
+            // ahead fails, with EFBIG; one that fits still goes in.
+            const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+            rlimit saved {};
+            ::getrlimit(RLIMIT_FSIZE, &saved);
+            rlimit small = saved;
+            small.rlim_cur = 4096;
+            ::setrlimit(RLIMIT_FSIZE, &small);
+            int code = 0;
+            try {
+                log.append(2, std::string(RedoLog::kChunk, 'x'));
+            } catch (const Poco::IOException& e) {
+                code = e.code();
+            }
+            log.append(2, "two");
+            ::setrlimit(RLIMIT_FSIZE, &saved);
+            std::signal(SIGXFSZ, previous);
+            CPPUNIT_ASSERT_EQUAL(EFBIG, code);
+            CPPUNIT_ASSERT_EQUAL(before + 16 + 3, log.size());
         }
-        ::setrlimit(RLIMIT_FSIZE, &saved);
-        std::signal(SIGXFSZ, previous);
-        CPPUNIT_ASSERT_EQUAL(EFBIG, code);
-        CPPUNIT_ASSERT_EQUAL(before, log.size());
-        CPPUNIT_ASSERT_EQUAL(before, fileSize(path));
-        log.append(2, "two");
         CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"one", "two"}));
+    }
+
+    // Records are stored into a mapping of the file: a process that dies
+    // right after append() returns (no destructor runs) leaves them in the
+    // file, followed by the zeros allocated ahead, which the next open cuts off.
+    void testRecordsOfAProcessThatDiedAreKept()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        const pid_t child = ::fork();
+        CPPUNIT_ASSERT(child >= 0);
+        if (child == 0) {
+            RedoLog log(path);
+            log.append(1, "one");
+            log.append(2, std::string(RedoLog::kChunk, 'y'));
+            log.append(3, "three");
+            ::_exit(0);
+        }
+        int status = 0;
+        CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
+        CPPUNIT_ASSERT(fileSize(path) > 3 * 16 + 3 + RedoLog::kChunk + 5);
+        RedoLog log(path);
+        const auto records = log.takeRecovered();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), records.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("three"), records[2].payload);
+        CPPUNIT_ASSERT_EQUAL(log.size(), fileSize(path));
+    }
+
+    void testClosedFileHoldsJustTheRecords()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        std::uint64_t size = 0;
+        {
+            RedoLog log(path);
+            log.append(1, "one");
+            size = log.size();
+            CPPUNIT_ASSERT(fileSize(path) >= RedoLog::kChunk);
+        }
+        CPPUNIT_ASSERT_EQUAL(size, fileSize(path));
     }
 
     void testUnopenableLogSaysWhy()
