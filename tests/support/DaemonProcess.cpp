@@ -5,6 +5,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -38,7 +39,9 @@ DaemonProcess::~DaemonProcess()
 std::string DaemonProcess::binary(const std::string& name)
 {
     if (name.find('/') != std::string::npos) return name;
-    return std::string(PEERCHAT_BIN_DIR) + "/" + name;
+    // Another build's daemons, for a benchmark that compares two builds.
+    const char* other = std::getenv("PEERCHAT_DAEMON_DIR");
+    return std::string(other != nullptr && *other != '\0' ? other : PEERCHAT_BIN_DIR) + "/" + name;
 }
 
 void DaemonProcess::limitOpenFiles(rlim_t soft, rlim_t hard)

@@ -83,7 +83,8 @@ public:
     /// killed by a signal, or -1 when it did not exit in time (it is then killed).
     int waitExit(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-    /// The full path of a program in the build's bin directory.
+    /// The full path of a program in the build's bin directory, or in
+    /// $PEERCHAT_DAEMON_DIR when set (a benchmark comparing two builds).
     static std::string binary(const std::string& name);
 
 private:
