@@ -59,8 +59,8 @@ public:
     };
 
     /// Lines on their way to one peer at first, and at most.
-    static constexpr double kInitialWindow = 512;
-    static constexpr double kMaxWindow = 1024;
+    static constexpr double kInitialWindow = 1024;
+    static constexpr double kMaxWindow = 2048;
     /// How many later sends of a flow may arrive before a line that went out
     /// ahead of them counts as lost: a path may reorder a little.
     static constexpr std::uint64_t kReordered = 3;

@@ -271,7 +271,7 @@ public:
     void testWindowsOfPeersAreTheirOwn()
     {
         Outbox outbox({300ms, 8000ms, 60000ms});
-        for (std::uint64_t seq = 1; seq <= 1000; ++seq) outbox.queue(line("bob", seq), kStart);
+        for (std::uint64_t seq = 1; seq <= Outbox::kInitialWindow * 2; ++seq) outbox.queue(line("bob", seq), kStart);
         outbox.queue(line("carol", 1), kStart);
         const auto due = outbox.poll(kStart);
         // A burst to bob leaves carol's line its turn.
@@ -282,7 +282,7 @@ public:
     void testLossHalvesWindowOncePerRoundTripNeverBelowTheFirst()
     {
         Outbox outbox({100ms, 8000ms, 60000ms});
-        for (std::uint64_t seq = 1; seq <= 4000; ++seq) outbox.queue(line("bob", seq), kStart);
+        for (std::uint64_t seq = 1; seq <= Outbox::kMaxWindow * 4; ++seq) outbox.queue(line("bob", seq), kStart);
         // Every line acked at once, round after round: the window doubles to its most.
         auto now = kStart;
         std::uint64_t acked = 0;
