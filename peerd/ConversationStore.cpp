@@ -466,7 +466,7 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
                 }
                 folded.add(std::move(change.value()));
             }
-            for (const store::Op& op : folded.take()) std::visit([this](const auto& o) { _statements->apply(o); }, op);
+            folded.drain([this](const store::Op& op) { std::visit([this](const auto& o) { _statements->apply(o); }, op); });
             _statements->setApplied.bind(batch.back()->seq).run();
         });
     } catch (const DiskFullException& e) {

@@ -9,20 +9,18 @@ void StoreBatch::add(StoreChange change)
     for (store::Op& op : change) fold(std::move(op));
 }
 
-std::vector<store::Op> StoreBatch::take()
+void StoreBatch::finish()
 {
     for (auto& [peer, rows] : _rows) {
         if (rows.trimTo != 0) append(store::TrimLines{peer, rows.trimTo});
     }
-    std::vector<store::Op> folded;
-    folded.reserve(_ops.size());
-    for (std::size_t i = 0; i < _ops.size(); ++i) {
-        if (!_dropped[i]) folded.push_back(std::move(_ops[i]));
-    }
+}
+
+void StoreBatch::clear()
+{
     _ops.clear();
     _dropped.clear();
     _rows.clear();
-    return folded;
 }
 
 void StoreBatch::append(store::Op op)

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -35,8 +36,17 @@ public:
     /// Adds the operations of one change, after those added before.
     void add(StoreChange change);
 
-    /// The folded operations, in the order to apply them; empties the batch.
-    std::vector<store::Op> take();
+    /// Calls apply with each folded operation, in the order to apply them,
+    /// then empties the batch.
+    template <typename Apply>
+    void drain(Apply&& apply)
+    {
+        finish();
+        for (std::size_t i = 0; i < _ops.size(); ++i) {
+            if (!_dropped[i]) apply(_ops[i]);
+        }
+        clear();
+    }
 
 private:
     /// What the batch has written for one peer (or sender, or key pin name).
@@ -53,6 +63,9 @@ private:
     };
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
+    /// Appends the trims that waited for the end.
+    void finish();
+    void clear();
     void fold(store::Op op);
     void append(store::Op op);
     /// Makes the op at slot the only one of its row: the one before it (at kept) goes.
@@ -61,7 +74,7 @@ private:
                    const std::string& state);
     void drop(Rows& rows, const store::DropOutbox& o);
 
-    std::vector<store::Op> _ops;
+    std::deque<store::Op> _ops;  ///< a deque: a batch of thousands grows without moving what it holds
     std::vector<bool> _dropped;
     std::unordered_map<std::string, Rows> _rows;
 };

@@ -231,7 +231,9 @@ std::vector<Op> folded(const std::vector<StoreChange>& changes)
 {
     StoreBatch batch;
     for (const StoreChange& change : changes) batch.add(change);
-    return batch.take();
+    std::vector<Op> ops;
+    batch.drain([&](const Op& op) { ops.push_back(op); });
+    return ops;
 }
 
 } // namespace
