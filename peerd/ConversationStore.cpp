@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <limits>
 #include <random>
@@ -353,9 +354,17 @@ std::uint64_t ConversationStore::replay(std::unique_ptr<RedoLog>& log)
     Poco::Int64 applied = 0;
     *_session << "SELECT applied FROM redo", into(applied), now;
     const std::vector<RedoLog::Record> records = log->takeRecovered();
+    std::deque<WriteBehind::Change> changes;
     WriteBehind::Batch pending;
     for (const RedoLog::Record& record : records) {
-        if (record.seq > fromColumn(applied)) pending.push_back(&record);
+        if (record.seq <= fromColumn(applied)) continue;
+        Parsed<StoreChange> change = StoreChangeCodec::decode(record.payload);
+        if (!change) {
+            throw Poco::DataFormatException("change " + std::to_string(record.seq) +
+                                            " in the redo log is damaged: " + change.error());
+        }
+        changes.push_back(WriteBehind::Change{record.seq, std::move(change.value())});
+        pending.push_back(&changes.back());
     }
     if (!pending.empty()) {
         apply(pending);
@@ -458,14 +467,7 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
     try {
         transact([&] {
             StoreBatch folded;
-            for (const RedoLog::Record* record : batch) {
-                Parsed<StoreChange> change = StoreChangeCodec::decode(record->payload);
-                if (!change) {
-                    throw Poco::DataFormatException("change " + std::to_string(record->seq) +
-                                                    " in the redo log is damaged: " + change.error());
-                }
-                folded.add(std::move(change.value()));
-            }
+            for (const WriteBehind::Change* change : batch) folded.add(change->ops);
             folded.drain([this](const store::Op& op) { std::visit([this](const auto& o) { _statements->apply(o); }, op); });
             _statements->setApplied.bind(batch.back()->seq).run();
         });
@@ -489,22 +491,23 @@ void ConversationStore::checkpoint()
     if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(_db, rc, "checkpoint");
 }
 
-void ConversationStore::record(const std::string& what, const StoreChange& change)
+template <typename What>
+void ConversationStore::record(StoreChange change, const What& what)
 {
     try {
-        _writer->append(StoreChangeCodec::encode(change));
+        _writer->append(std::move(change));
     } catch (const DiskFullException&) {
         throw;
     } catch (const Poco::IOException& e) {
         // The redo log's own failure carries its errno; the database's carries none.
         if (e.code() == ENOSPC || e.code() == EDQUOT) {
             const std::string full = "the disk holding " + _path + " is full";
-            _logger.debug("cannot " + what + ": " + e.message());
+            _logger.debug("cannot " + what() + ": " + e.message());
             noteFailure(full, true);
             throw DiskFullException(full);
         }
         if (e.code() != 0) noteFailure(e.message(), false);
-        throw Poco::IOException("cannot " + what + " in " + _path + ": " + e.message());
+        throw Poco::IOException("cannot " + what() + " in " + _path + ": " + e.message());
     }
     noteSuccess();
 }
@@ -609,7 +612,7 @@ local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::str
                                    local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Received, verified},
                                    true);
-    record("store a line from " + peer, change);
+    record(std::move(change), [&] { return "store a line from " + peer; });
     keep(stored);
     return std::move(stored.line);
 }
@@ -623,7 +626,7 @@ local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const st
                                    local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Sent},
                                    false, key);
-    record("store a line to " + peer, change);
+    record(std::move(change), [&] { return "store a line to " + peer; });
     keep(stored);
     return std::move(stored.line);
 }
@@ -643,7 +646,7 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     OutboxEntry entry{peer, stored.line.id, stream.first, stream.second, std::move(sentTime), stored.line.text};
     change.push_back(store::PutOutgoingStream{peer, stream.first, stream.second});
     change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
-    record("queue a line to " + peer, change);
+    record(std::move(change), [&] { return "queue a line to " + peer; });
     keep(stored);
     _outgoingStreams[peer] = stream;
     _outbox[peer].push_back(entry);
@@ -684,7 +687,7 @@ std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, co
     StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
     for (const OutboxEntry& entry : moved)
         change.push_back(store::MoveOutbox{peer, entry.lineId, entry.stream, entry.seq});
-    record("trust the new key of " + peer, change);
+    record(std::move(change), [&] { return "trust the new key of " + peer; });
     _outgoingStreams[peer] = stream;
     if (!moved.empty()) _outbox[peer].assign(moved.begin(), moved.end());
     return moved;
@@ -718,7 +721,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     }
     if (changed.empty()) return changed;
     change.push_back(store::DropOutbox{peer, stream, seq});
-    record("mark lines to " + peer + " " + stateName(state), change);
+    record(std::move(change), [&] { return "mark lines to " + peer + " " + stateName(state); });
     std::size_t prefix = 0;
     while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
     if (prefix == changed.size()) {
@@ -741,7 +744,8 @@ bool ConversationStore::lineKept(const std::string& peer, std::uint64_t id) cons
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
     if (!lineKept(peer, id)) return false;
-    record("change the state of a line to " + peer, StoreChange{store::SetLineStates{peer, id, id, stateName(state)}});
+    record(StoreChange{store::SetLineStates{peer, id, id, stateName(state)}},
+           [&] { return "change the state of a line to " + peer; });
     return true;
 }
 
@@ -759,7 +763,7 @@ local::ChatLine ConversationStore::deliver(const std::string& sender, const std:
                                    local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Received},
                                    true);
-    record("store a line from " + sender, change);
+    record(std::move(change), [&] { return "store a line from " + sender; });
     _incomingStreams[{sender, stream}] = seq;
     keep(stored);
     return std::move(stored.line);
@@ -809,8 +813,8 @@ void ConversationStore::markRead(const std::string& peer)
 {
     const auto it = _conversations.find(peer);
     if (it == _conversations.end() || it->second.unread == 0) return;
-    record("mark the lines from " + peer + " read",
-           StoreChange{store::PutConversation{peer, it->second.lastId, 0}});
+    record(StoreChange{store::PutConversation{peer, it->second.lastId, 0}},
+           [&] { return "mark the lines from " + peer + " read"; });
     it->second.unread = 0;
 }
 
@@ -840,7 +844,7 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
 
 void ConversationStore::saveKeyPin(const std::string& name, const KeyPin& keys)
 {
-    record("pin the key of " + name, StoreChange{pinChange(name, keys)});
+    record(StoreChange{pinChange(name, keys)}, [&] { return "pin the key of " + name; });
 }
 
 store::PutKeyPin ConversationStore::pinChange(const std::string& name, const KeyPin& keys)
@@ -868,8 +872,8 @@ std::map<std::string, PublicKey> ConversationStore::indexKeys() const
 
 void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const PublicKey& key)
 {
-    record("pin the key of indexd at " + indexEndpoint,
-           StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}});
+    record(StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}},
+           [&] { return "pin the key of indexd at " + indexEndpoint; });
 }
 
 void ConversationStore::flush()

@@ -45,8 +45,9 @@ WriteBehind::~WriteBehind()
     }
 }
 
-void WriteBehind::append(std::string payload)
+void WriteBehind::append(StoreChange change)
 {
+    const std::string payload = _log ? StoreChangeCodec::encode(change) : std::string();
     bool failing = false;
     {
         std::lock_guard<std::mutex> queue(_queueMutex);
@@ -70,7 +71,7 @@ void WriteBehind::append(std::string payload)
             _logFailing = false;
         }
         ++_nextSeq;
-        _queue.push_back(RedoLog::Record{seq, std::move(payload)});
+        _queue.push_back(Change{seq, std::move(change)});
         behind = _queue.size() >= kMostQueued;
         wake = _sleeping || _queue.size() == kGatherMost;
     }
@@ -129,7 +130,7 @@ void WriteBehind::applyQueued()
         std::lock_guard<std::mutex> queue(_queueMutex);
         batch.reserve(_queue.size());
         // Appends only add at the back, which leaves these references valid.
-        for (const RedoLog::Record& record : _queue) batch.push_back(&record);
+        for (const Change& change : _queue) batch.push_back(&change);
     }
     try {
         if (!batch.empty()) _database.apply(batch);
