@@ -20,7 +20,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <fcntl.h>
 #include <limits>
 #include <random>
@@ -354,17 +353,9 @@ std::uint64_t ConversationStore::replay(std::unique_ptr<RedoLog>& log)
     Poco::Int64 applied = 0;
     *_session << "SELECT applied FROM redo", into(applied), now;
     const std::vector<RedoLog::Record> records = log->takeRecovered();
-    std::deque<WriteBehind::Change> changes;
     WriteBehind::Batch pending;
     for (const RedoLog::Record& record : records) {
-        if (record.seq <= fromColumn(applied)) continue;
-        Parsed<StoreChange> change = StoreChangeCodec::decode(record.payload);
-        if (!change) {
-            throw Poco::DataFormatException("change " + std::to_string(record.seq) +
-                                            " in the redo log is damaged: " + change.error());
-        }
-        changes.push_back(WriteBehind::Change{record.seq, std::move(change.value())});
-        pending.push_back(&changes.back());
+        if (record.seq > fromColumn(applied)) pending.push_back(&record);
     }
     if (!pending.empty()) {
         apply(pending);
@@ -467,7 +458,14 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
     try {
         transact([&] {
             StoreBatch folded;
-            for (const WriteBehind::Change* change : batch) folded.add(change->ops);
+            for (const RedoLog::Record* record : batch) {
+                Parsed<StoreChange> change = StoreChangeCodec::decode(record->payload);
+                if (!change) {
+                    throw Poco::DataFormatException("change " + std::to_string(record->seq) +
+                                                    " in the redo log is damaged: " + change.error());
+                }
+                folded.add(std::move(change.value()));
+            }
             folded.drain([this](const store::Op& op) { std::visit([this](const auto& o) { _statements->apply(o); }, op); });
             _statements->setApplied.bind(batch.back()->seq).run();
         });
@@ -491,23 +489,22 @@ void ConversationStore::checkpoint()
     if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(_db, rc, "checkpoint");
 }
 
-template <typename What>
-void ConversationStore::record(StoreChange change, const What& what)
+void ConversationStore::record(const std::string& what, const StoreChange& change)
 {
     try {
-        _writer->append(std::move(change));
+        _writer->append(StoreChangeCodec::encode(change));
     } catch (const DiskFullException&) {
         throw;
     } catch (const Poco::IOException& e) {
         // The redo log's own failure carries its errno; the database's carries none.
         if (e.code() == ENOSPC || e.code() == EDQUOT) {
             const std::string full = "the disk holding " + _path + " is full";
-            _logger.debug("cannot " + what() + ": " + e.message());
+            _logger.debug("cannot " + what + ": " + e.message());
             noteFailure(full, true);
             throw DiskFullException(full);
         }
         if (e.code() != 0) noteFailure(e.message(), false);
-        throw Poco::IOException("cannot " + what() + " in " + _path + ": " + e.message());
+        throw Poco::IOException("cannot " + what + " in " + _path + ": " + e.message());
     }
     noteSuccess();
 }
@@ -612,7 +609,7 @@ local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::str
                                    local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Received, verified},
                                    true);
-    record(std::move(change), [&] { return "store a line from " + peer; });
+    record("store a line from " + peer, change);
     keep(stored);
     return std::move(stored.line);
 }
@@ -626,7 +623,7 @@ local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const st
                                    local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Sent},
                                    false, key);
-    record(std::move(change), [&] { return "store a line to " + peer; });
+    record("store a line to " + peer, change);
     keep(stored);
     return std::move(stored.line);
 }
@@ -646,7 +643,7 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     OutboxEntry entry{peer, stored.line.id, stream.first, stream.second, std::move(sentTime), stored.line.text};
     change.push_back(store::PutOutgoingStream{peer, stream.first, stream.second});
     change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
-    record(std::move(change), [&] { return "queue a line to " + peer; });
+    record("queue a line to " + peer, change);
     keep(stored);
     _outgoingStreams[peer] = stream;
     _outbox[peer].push_back(entry);
@@ -687,7 +684,7 @@ std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, co
     StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
     for (const OutboxEntry& entry : moved)
         change.push_back(store::MoveOutbox{peer, entry.lineId, entry.stream, entry.seq});
-    record(std::move(change), [&] { return "trust the new key of " + peer; });
+    record("trust the new key of " + peer, change);
     _outgoingStreams[peer] = stream;
     if (!moved.empty()) _outbox[peer].assign(moved.begin(), moved.end());
     return moved;
@@ -721,7 +718,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     }
     if (changed.empty()) return changed;
     change.push_back(store::DropOutbox{peer, stream, seq});
-    record(std::move(change), [&] { return "mark lines to " + peer + " " + stateName(state); });
+    record("mark lines to " + peer + " " + stateName(state), change);
     std::size_t prefix = 0;
     while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
     if (prefix == changed.size()) {
@@ -744,8 +741,7 @@ bool ConversationStore::lineKept(const std::string& peer, std::uint64_t id) cons
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
     if (!lineKept(peer, id)) return false;
-    record(StoreChange{store::SetLineStates{peer, id, id, stateName(state)}},
-           [&] { return "change the state of a line to " + peer; });
+    record("change the state of a line to " + peer, StoreChange{store::SetLineStates{peer, id, id, stateName(state)}});
     return true;
 }
 
@@ -763,7 +759,7 @@ local::ChatLine ConversationStore::deliver(const std::string& sender, const std:
                                    local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Received},
                                    true);
-    record(std::move(change), [&] { return "store a line from " + sender; });
+    record("store a line from " + sender, change);
     _incomingStreams[{sender, stream}] = seq;
     keep(stored);
     return std::move(stored.line);
@@ -813,8 +809,8 @@ void ConversationStore::markRead(const std::string& peer)
 {
     const auto it = _conversations.find(peer);
     if (it == _conversations.end() || it->second.unread == 0) return;
-    record(StoreChange{store::PutConversation{peer, it->second.lastId, 0}},
-           [&] { return "mark the lines from " + peer + " read"; });
+    record("mark the lines from " + peer + " read",
+           StoreChange{store::PutConversation{peer, it->second.lastId, 0}});
     it->second.unread = 0;
 }
 
@@ -844,7 +840,7 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
 
 void ConversationStore::saveKeyPin(const std::string& name, const KeyPin& keys)
 {
-    record(StoreChange{pinChange(name, keys)}, [&] { return "pin the key of " + name; });
+    record("pin the key of " + name, StoreChange{pinChange(name, keys)});
 }
 
 store::PutKeyPin ConversationStore::pinChange(const std::string& name, const KeyPin& keys)
@@ -872,8 +868,8 @@ std::map<std::string, PublicKey> ConversationStore::indexKeys() const
 
 void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const PublicKey& key)
 {
-    record(StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}},
-           [&] { return "pin the key of indexd at " + indexEndpoint; });
+    record("pin the key of indexd at " + indexEndpoint,
+           StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}});
 }
 
 void ConversationStore::flush()

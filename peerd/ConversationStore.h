@@ -230,9 +230,8 @@ private:
     void checkpoint();
     /// Puts change in the redo log; throws, with nothing kept, DiskFullException
     /// when the disk is full, else Poco::IOException saying what could not be
-    /// done (what(), asked only then) and why.
-    template <typename What>
-    void record(StoreChange change, const What& what);
+    /// done (what) and why.
+    void record(const std::string& what, const StoreChange& change);
     /// Rolls back the open transaction, if any; never throws.
     void rollBack() noexcept;
     /// True when failure, just thrown by SQLite, means the disk is full.

@@ -4,108 +4,99 @@
 
 namespace peerchat {
 
-void StoreBatch::add(const StoreChange& change)
+void StoreBatch::add(StoreChange change)
 {
-    for (const store::Op& op : change) fold(op);
+    for (store::Op& op : change) fold(std::move(op));
 }
 
 void StoreBatch::finish()
 {
     for (auto& [peer, rows] : _rows) {
-        if (rows.trimTo != 0) appendMade(store::TrimLines{peer, rows.trimTo});
+        if (rows.trimTo != 0) append(store::TrimLines{peer, rows.trimTo});
     }
 }
 
 void StoreBatch::clear()
 {
     _ops.clear();
-    _made.clear();
+    _dropped.clear();
     _rows.clear();
 }
 
-void StoreBatch::append(const store::Op& op)
+void StoreBatch::append(store::Op op)
 {
-    _ops.push_back(&op);
-}
-
-void StoreBatch::appendMade(store::Op op)
-{
-    _made.push_back(std::move(op));
-    _ops.push_back(&_made.back());
+    _ops.push_back(std::move(op));
+    _dropped.push_back(false);
 }
 
 void StoreBatch::replace(std::size_t& kept)
 {
-    if (kept != kNone) _ops[kept] = nullptr;
+    if (kept != kNone) _dropped[kept] = true;
     kept = _ops.size() - 1;
 }
 
-void StoreBatch::fold(const store::Op& op)
+void StoreBatch::fold(store::Op op)
 {
-    if (const auto* o = std::get_if<store::PutLine>(&op)) {
+    if (auto* o = std::get_if<store::PutLine>(&op)) {
         Rows& rows = _rows[o->peer];
         // A line put after a trim that deletes it: the trim must come first.
         if (rows.trimTo != 0 && o->id <= rows.trimTo) {
-            appendMade(store::TrimLines{o->peer, rows.trimTo});
+            append(store::TrimLines{o->peer, rows.trimTo});
             rows.trimTo = 0;
         }
-        rows.lines[o->id] = LinePut{_ops.size()};
-        append(op);
-    } else if (const auto* o = std::get_if<store::PutConversation>(&op)) {
-        append(op);
-        replace(_rows[o->peer].conversation);
-    } else if (const auto* o = std::get_if<store::TrimLines>(&op)) {
+        rows.lines[o->id] = _ops.size();
+        append(std::move(op));
+    } else if (auto* o = std::get_if<store::PutConversation>(&op)) {
+        Rows& rows = _rows[o->peer];
+        append(std::move(op));
+        replace(rows.conversation);
+    } else if (auto* o = std::get_if<store::TrimLines>(&op)) {
         Rows& rows = _rows[o->peer];
         if (o->upTo > rows.trimTo) rows.trimTo = o->upTo;
-    } else if (const auto* o = std::get_if<store::PutOutgoingStream>(&op)) {
-        append(op);
-        replace(_rows[o->peer].outgoingStream);
-    } else if (const auto* o = std::get_if<store::PutOutbox>(&op)) {
+    } else if (auto* o = std::get_if<store::PutOutgoingStream>(&op)) {
+        Rows& rows = _rows[o->peer];
+        append(std::move(op));
+        replace(rows.outgoingStream);
+    } else if (auto* o = std::get_if<store::PutOutbox>(&op)) {
         _rows[o->peer].outbox[o->stream][o->seq] = _ops.size();
-        append(op);
-    } else if (const auto* o = std::get_if<store::MoveOutbox>(&op)) {
+        append(std::move(op));
+    } else if (auto* o = std::get_if<store::MoveOutbox>(&op)) {
         // Rare (a key trusted anew): the peer's rows put so far simply stay.
         _rows[o->peer].outbox.clear();
-        append(op);
-    } else if (const auto* o = std::get_if<store::DropOutbox>(&op)) {
+        append(std::move(op));
+    } else if (auto* o = std::get_if<store::DropOutbox>(&op)) {
         drop(_rows[o->peer], *o);
-        append(op);
-    } else if (const auto* o = std::get_if<store::SetLineState>(&op)) {
+        append(std::move(op));
+    } else if (auto* o = std::get_if<store::SetLineState>(&op)) {
         setStates(_rows[o->peer], o->peer, o->id, o->id, o->state);
-    } else if (const auto* o = std::get_if<store::SetLineStates>(&op)) {
+    } else if (auto* o = std::get_if<store::SetLineStates>(&op)) {
         setStates(_rows[o->peer], o->peer, o->firstId, o->lastId, o->state);
-    } else if (const auto* o = std::get_if<store::PutIncomingStream>(&op)) {
-        auto slot = _rows[o->sender].incomingStreams.try_emplace(o->stream, kNone).first;
-        append(op);
+    } else if (auto* o = std::get_if<store::PutIncomingStream>(&op)) {
+        auto [slot, added] = _rows[o->sender].incomingStreams.try_emplace(o->stream, kNone);
+        append(std::move(op));
         replace(slot->second);
-    } else if (const auto* o = std::get_if<store::PutKeyPin>(&op)) {
-        append(op);
-        replace(_rows[o->name].keyPin);
+    } else if (auto* o = std::get_if<store::PutKeyPin>(&op)) {
+        Rows& rows = _rows[o->name];
+        append(std::move(op));
+        replace(rows.keyPin);
     } else {
-        append(op);
+        append(std::move(op));
     }
 }
 
-// The lines put in this batch take the state in their INSERT (a copy of the
-// line's, made once); the rest of first..last, runs of ids put earlier, get
-// an UPDATE each, in this place.
+// The lines put in this batch take the state in their INSERT; the rest of
+// first..last, runs of ids put earlier, get an UPDATE each, in this place.
 void StoreBatch::setStates(Rows& rows, const std::string& peer, std::uint64_t first, std::uint64_t last,
                            const std::string& state)
 {
     std::uint64_t next = first;
     for (auto it = rows.lines.lower_bound(first); it != rows.lines.end() && it->first <= last; ++it) {
-        if (it->first > next) appendMade(store::SetLineStates{peer, next, it->first - 1, state});
-        LinePut& put = it->second;
-        if (put.copy == nullptr) {
-            _made.push_back(*_ops[put.slot]);
-            _ops[put.slot] = &_made.back();
-            put.copy = &std::get<store::PutLine>(_made.back());
-        }
-        put.copy->state = state;
+        if (it->first > next) append(store::SetLineStates{peer, next, it->first - 1, state});
+        std::get<store::PutLine>(_ops[it->second]).state = state;
         next = it->first + 1;
         if (next == 0) return;
     }
-    if (next <= last) appendMade(store::SetLineStates{peer, next, last, state});
+    if (next <= last) append(store::SetLineStates{peer, next, last, state});
 }
 
 void StoreBatch::drop(Rows& rows, const store::DropOutbox& o)
@@ -114,7 +105,7 @@ void StoreBatch::drop(Rows& rows, const store::DropOutbox& o)
     if (stream == rows.outbox.end()) return;
     std::map<std::uint64_t, std::size_t>& puts = stream->second;
     const auto end = puts.upper_bound(o.upTo);
-    for (auto it = puts.begin(); it != end; ++it) _ops[it->second] = nullptr;
+    for (auto it = puts.begin(); it != end; ++it) _dropped[it->second] = true;
     puts.erase(puts.begin(), end);
 }
 

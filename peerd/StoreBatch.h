@@ -33,9 +33,8 @@ namespace peerchat {
 class StoreBatch
 {
 public:
-    /// Adds the operations of change, after those added before. The batch
-    /// refers to them: change must outlive drain().
-    void add(const StoreChange& change);
+    /// Adds the operations of one change, after those added before.
+    void add(StoreChange change);
 
     /// Calls apply with each folded operation, in the order to apply them,
     /// then empties the batch.
@@ -43,19 +42,13 @@ public:
     void drain(Apply&& apply)
     {
         finish();
-        for (const store::Op* op : _ops) {
-            if (op != nullptr) apply(*op);
+        for (std::size_t i = 0; i < _ops.size(); ++i) {
+            if (!_dropped[i]) apply(_ops[i]);
         }
         clear();
     }
 
 private:
-    /// A line put in the batch: its slot in _ops, and its copy in _made once a state was folded into it.
-    struct LinePut
-    {
-        std::size_t slot = 0;
-        store::PutLine* copy = nullptr;
-    };
     /// What the batch has written for one peer (or sender, or key pin name).
     struct Rows
     {
@@ -64,7 +57,7 @@ private:
         std::size_t keyPin = kNone;          ///< the last PutKeyPin
         std::map<std::string, std::size_t> incomingStreams;  ///< the last PutIncomingStream by stream
         std::uint64_t trimTo = 0;  ///< a TrimLines up to here waits for the end (0: none)
-        std::map<std::uint64_t, LinePut> lines;  ///< PutLine by id
+        std::map<std::uint64_t, std::size_t> lines;  ///< PutLine by id
         /// PutOutbox not yet dropped nor moved, by stream and seq.
         std::map<std::string, std::map<std::uint64_t, std::size_t>> outbox;
     };
@@ -73,22 +66,16 @@ private:
     /// Appends the trims that waited for the end.
     void finish();
     void clear();
-    void fold(const store::Op& op);
-    void append(const store::Op& op);
-    /// Appends an operation of the batch's own making.
-    void appendMade(store::Op op);
-    /// Makes the op just appended the only one of its row: the one before it (at kept) goes.
+    void fold(store::Op op);
+    void append(store::Op op);
+    /// Makes the op at slot the only one of its row: the one before it (at kept) goes.
     void replace(std::size_t& kept);
     void setStates(Rows& rows, const std::string& peer, std::uint64_t first, std::uint64_t last,
                    const std::string& state);
     void drop(Rows& rows, const store::DropOutbox& o);
 
-    /// The operations in order: the changes' own, or the batch's (in _made);
-    /// null where one was folded away.
-    std::vector<const store::Op*> _ops;
-    /// Trims, UPDATEs of the ids put before, and lines whose INSERT takes a
-    /// new state. A deque: what it holds stays where it is as it grows.
-    std::deque<store::Op> _made;
+    std::deque<store::Op> _ops;  ///< a deque: a batch of thousands grows without moving what it holds
+    std::vector<bool> _dropped;
     std::unordered_map<std::string, Rows> _rows;
 };
 

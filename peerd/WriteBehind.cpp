@@ -45,9 +45,8 @@ WriteBehind::~WriteBehind()
     }
 }
 
-void WriteBehind::append(StoreChange change)
+void WriteBehind::append(std::string payload)
 {
-    const std::string payload = _log ? StoreChangeCodec::encode(change) : std::string();
     bool failing = false;
     {
         std::lock_guard<std::mutex> queue(_queueMutex);
@@ -71,7 +70,7 @@ void WriteBehind::append(StoreChange change)
             _logFailing = false;
         }
         ++_nextSeq;
-        _queue.push_back(Change{seq, std::move(change)});
+        _queue.push_back(RedoLog::Record{seq, std::move(payload)});
         behind = _queue.size() >= kMostQueued;
         wake = _sleeping || _queue.size() == kGatherMost;
     }
@@ -130,7 +129,7 @@ void WriteBehind::applyQueued()
         std::lock_guard<std::mutex> queue(_queueMutex);
         batch.reserve(_queue.size());
         // Appends only add at the back, which leaves these references valid.
-        for (const Change& change : _queue) batch.push_back(&change);
+        for (const RedoLog::Record& record : _queue) batch.push_back(&record);
     }
     try {
         if (!batch.empty()) _database.apply(batch);

@@ -1,7 +1,6 @@
 #pragma once
 
 #include "RedoLog.h"
-#include "StoreChange.h"
 
 #include <Poco/Logger.h>
 
@@ -40,13 +39,7 @@ namespace peerchat {
 class WriteBehind
 {
 public:
-    /// A change as the database gets it: in the log as its bytes, queued as it is.
-    struct Change
-    {
-        std::uint64_t seq = 0;
-        StoreChange ops;
-    };
-    using Batch = std::vector<const Change*>;
+    using Batch = std::vector<const RedoLog::Record*>;
 
     /// What the owner does with its database; called with the database held.
     struct Database
@@ -79,10 +72,10 @@ public:
     WriteBehind(const WriteBehind&) = delete;
     WriteBehind& operator=(const WriteBehind&) = delete;
 
-    /// Keeps change (its bytes in the log) and queues it for the database.
-    /// Throws, keeping nothing: Poco::IOException with the errno as code()
-    /// when the log cannot take it; while the database fails, what it fails with.
-    void append(StoreChange change);
+    /// Keeps payload (in the log) and queues it for the database. Throws,
+    /// keeping nothing: Poco::IOException with the errno as code() when the
+    /// log cannot take it; while the database fails, what it fails with.
+    void append(std::string payload);
 
     /// Applies everything queued, then returns read()'s result, on the
     /// caller's thread. Throws what the database fails with.
@@ -123,7 +116,7 @@ private:
 
     std::mutex _queueMutex;  ///< guards what follows, and the log
     std::condition_variable _wake;
-    std::deque<Change> _queue;  ///< appended, not yet applied; only the front is taken away
+    std::deque<RedoLog::Record> _queue;  ///< appended, not yet applied; only the front is taken away
     std::uint64_t _nextSeq;
     bool _failing = false;     ///< the database failed the last batch it was given
     bool _logFailing = false;  ///< the log failed the last change it was given

@@ -13,24 +13,11 @@
 #include <vector>
 
 using peerchat::RedoLog;
-using peerchat::StoreChange;
-using peerchat::StoreChangeCodec;
 using peerchat::WriteBehind;
 using peerchat::test::TempDir;
 using peerchat::test::waitUntil;
 
 namespace {
-
-/// A change that stands for text: the test only follows where changes go.
-StoreChange named(std::string text)
-{
-    return StoreChange{peerchat::store::TrimLines{std::move(text), 0}};
-}
-
-std::string nameOf(const StoreChange& change)
-{
-    return std::get<peerchat::store::TrimLines>(change.at(0)).peer;
-}
 
 /// A database that keeps what it is given in memory, and fails while told to.
 struct FakeDatabase
@@ -48,9 +35,9 @@ struct FakeDatabase
                                          if (failing) throw Poco::IOException("refused by the test");
                                          std::lock_guard<std::mutex> lock(mutex);
                                          ++batches;
-                                         for (const WriteBehind::Change* change : batch) {
-                                             seqs.push_back(change->seq);
-                                             payloads.push_back(nameOf(change->ops));
+                                         for (const RedoLog::Record* record : batch) {
+                                             seqs.push_back(record->seq);
+                                             payloads.push_back(record->payload);
                                          }
                                      },
                                      [this] { ++checkpoints; }};
@@ -94,7 +81,7 @@ public:
             WriteBehind writer(nullptr, 41, database.callbacks());
             for (int i = 0; i < 2000; ++i) {
                 appended.push_back("change " + std::to_string(i));
-                writer.append(named(appended.back()));
+                writer.append(appended.back());
             }
             writer.flush();
             CPPUNIT_ASSERT(database.applied() == appended);
@@ -110,7 +97,7 @@ public:
         FakeDatabase database;
         WriteBehind writer(nullptr, 1, database.callbacks());
         for (int i = 0; i < 100; ++i) {
-            writer.append(named(std::to_string(i)));
+            writer.append(std::to_string(i));
             CPPUNIT_ASSERT_EQUAL(std::size_t(i + 1), writer.read([&] { return database.applied().size(); }));
         }
     }
@@ -120,9 +107,9 @@ public:
         FakeDatabase database;
         WriteBehind writer(nullptr, 1, database.callbacks());
         // The writer gathers for a moment, then applies what it has without waiting for more.
-        writer.append(named("alone"));
+        writer.append("alone");
         CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
-        writer.append(named("later"));
+        writer.append("later");
         CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 2; }));
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), database.batches);
     }
@@ -132,16 +119,16 @@ public:
         FakeDatabase database;
         WriteBehind writer(nullptr, 1, database.callbacks());
         database.failing = true;
-        writer.append(named("kept"));
+        writer.append("kept");
         CPPUNIT_ASSERT_THROW(writer.flush(), Poco::IOException);
         try {
-            writer.append(named("refused"));
+            writer.append("refused");
             CPPUNIT_FAIL("a change was taken while the database fails");
         } catch (const Poco::IOException& e) {
             CPPUNIT_ASSERT_EQUAL(std::string("refused by the test"), e.message());
         }
         database.failing = false;
-        writer.append(named("after"));
+        writer.append("after");
         writer.flush();
         CPPUNIT_ASSERT((database.applied() == std::vector<std::string>{"kept", "after"}));
     }
@@ -151,7 +138,7 @@ public:
         FakeDatabase database;
         WriteBehind writer(nullptr, 1, database.callbacks());
         database.failing = true;
-        writer.append(named("kept"));
+        writer.append("kept");
         CPPUNIT_ASSERT_THROW(writer.flush(), Poco::IOException);
         database.failing = false;
         CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
@@ -165,14 +152,14 @@ public:
         database.failing = true;
         {
             WriteBehind writer(std::make_unique<RedoLog>(path), 5, database.callbacks());
-            writer.append(named("one"));
+            writer.append("one");
             CPPUNIT_ASSERT_THROW(writer.flush(), Poco::IOException);
         }
         RedoLog log(path);
         const auto records = log.takeRecovered();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), records.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), records[0].seq);
-        CPPUNIT_ASSERT(StoreChangeCodec::encode(named("one")) == records[0].payload);
+        CPPUNIT_ASSERT_EQUAL(std::string("one"), records[0].payload);
     }
 
     void testLogEmptiedOnceBigAndAllApplied()
@@ -181,12 +168,12 @@ public:
         const std::string path = dir.file("redo");
         FakeDatabase database;
         WriteBehind writer(std::make_unique<RedoLog>(path), 1, database.callbacks());
-        writer.append(named("small"));
+        writer.append("small");
         CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
         CPPUNIT_ASSERT(fileSize(path) > 0);
         CPPUNIT_ASSERT_EQUAL(0, database.checkpoints.load());
         const std::string big(WriteBehind::kClearLogAt, 'x');
-        writer.append(named(big));
+        writer.append(big);
         // Checkpointed first, so that a power cut cannot lose what the log held.
         CPPUNIT_ASSERT(waitUntil([&] { return fileSize(path) == 0; }));
         CPPUNIT_ASSERT(database.checkpoints.load() >= 1);
@@ -200,7 +187,7 @@ public:
         FakeDatabase database;
         {
             WriteBehind writer(std::make_unique<RedoLog>(path), 1, database.callbacks());
-            for (int i = 0; i < 500; ++i) writer.append(named(std::to_string(i)));
+            for (int i = 0; i < 500; ++i) writer.append(std::to_string(i));
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(500), database.applied().size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), fileSize(path));
