@@ -3,6 +3,7 @@
 #include <Poco/Checksum.h>
 #include <Poco/Exception.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -93,13 +94,14 @@ void RedoLog::recover()
     _end = at;
     // A torn or damaged tail is cut off, so that the next record follows the last intact one.
     if (_end != content.size() && ::ftruncate(_fd, static_cast<off_t>(_end)) != 0) fail("repair", _path);
+    _allocated = _end;
 }
 
 void RedoLog::append(std::uint64_t seq, std::string_view payload)
 {
     const std::uint64_t frame = kHeader + payload.size();
-    if (_end + frame > _mapped) grow(_end + frame);
-    char* at = _map + _end;
+    if (_map == nullptr || _end + frame > _mapFrom + _mapped) map(_end + frame);
+    char* at = _map + (_end - _mapFrom);
     putLittle(at, payload.size(), 4);
     putLittle(at + 8, seq, 8);
     std::memcpy(at + kHeader, payload.data(), payload.size());
@@ -109,23 +111,34 @@ void RedoLog::append(std::uint64_t seq, std::string_view payload)
 
 void RedoLog::reserve(std::uint64_t bytes)
 {
-    if (_end + bytes > _mapped) grow(_end + bytes);
+    allocate(_end + bytes);
 }
 
-void RedoLog::grow(std::uint64_t bytes)
+void RedoLog::allocate(std::uint64_t end)
 {
-    const std::uint64_t size = (bytes + kChunk - 1) / kChunk * kChunk;
+    if (end <= _allocated) return;
+    const std::uint64_t size = _allocated + (end - _allocated + kChunk - 1) / kChunk * kChunk;
     // Allocated, not only made longer: a store into a hole of the mapping that
     // the disk has no room for would kill the process (SIGBUS).
-    const int error = ::posix_fallocate(_fd, static_cast<off_t>(_mapped), static_cast<off_t>(size - _mapped));
+    const int error = ::posix_fallocate(_fd, static_cast<off_t>(_allocated), static_cast<off_t>(size - _allocated));
     if (error != 0) {
         errno = error;
         fail("write to", _path);
     }
-    void* map = _map == nullptr ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, 0)
-                                : ::mremap(_map, _mapped, size, MREMAP_MAYMOVE);
+    _allocated = size;
+}
+
+void RedoLog::map(std::uint64_t end)
+{
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t from = _end / page * page;
+    const std::uint64_t size = std::max(kChunk, (end - from + page - 1) / page * page);
+    allocate(from + size);
+    unmap();
+    void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, static_cast<off_t>(from));
     if (map == MAP_FAILED) fail("map", _path);
     _map = static_cast<char*>(map);
+    _mapFrom = from;
     _mapped = size;
 }
 
@@ -141,6 +154,7 @@ void RedoLog::clear()
     unmap();
     if (::ftruncate(_fd, 0) != 0) fail("empty", _path);
     _end = 0;
+    _allocated = 0;
 }
 
 } // namespace peerchat

@@ -18,8 +18,11 @@ namespace peerchat {
 /// itself, where a write() would have put them), not written with a system
 /// call each: the file is allocated ahead, kChunk bytes at a time, so that a
 /// full disk refuses the append that needs more room, and never surprises a
-/// later store into the mapping. While open, the file is longer than its
-/// records (zeros follow them); closed, it holds just the records.
+/// later store into the mapping. Only the part from the last record's page
+/// on is mapped (a chunk, or a record that needs more), so a log that grows
+/// under load does not count in the process's memory. While open, the file
+/// is longer than its records (zeros follow them); closed, it holds just
+/// the records.
 /// Not thread-safe: its owner serialises the calls.
 class RedoLog
 {
@@ -62,15 +65,19 @@ public:
 
 private:
     void recover();
-    /// Makes the file, and its mapping, at least bytes long.
-    void grow(std::uint64_t bytes);
+    /// Allocates the file up to at least end (a whole number of chunks past what it had).
+    void allocate(std::uint64_t end);
+    /// Maps the file from the page of _end on, up to at least end.
+    void map(std::uint64_t end);
     void unmap();
 
     std::string _path;
     int _fd = -1;
-    char* _map = nullptr;
-    std::uint64_t _mapped = 0;  ///< bytes of the file mapped at _map: allocated, zeros past _end
-    std::uint64_t _end = 0;     ///< where the next record goes: the end of the last intact one
+    char* _map = nullptr;        ///< the file from _mapFrom on, _mapped bytes of it
+    std::uint64_t _mapFrom = 0;
+    std::uint64_t _mapped = 0;
+    std::uint64_t _allocated = 0;  ///< how long the file is: records, then zeros
+    std::uint64_t _end = 0;        ///< where the next record goes: the end of the last intact one
     std::vector<Record> _recovered;
 };
 

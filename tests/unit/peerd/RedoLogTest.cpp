@@ -26,6 +26,22 @@ std::uint64_t fileSize(const std::string& path)
     return static_cast<std::uint64_t>(status.st_size);
 }
 
+// How many bytes of the file at path this process has mapped (/proc/self/maps).
+std::uint64_t mappedBytesOf(const std::string& path)
+{
+    std::ifstream maps("/proc/self/maps");
+    std::uint64_t bytes = 0;
+    std::string line;
+    while (std::getline(maps, line)) {
+        if (line.size() < path.size() || line.compare(line.size() - path.size(), path.size(), path) != 0) continue;
+        const std::size_t dash = line.find('-');
+        const std::size_t space = line.find(' ');
+        bytes += std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16) -
+                 std::stoull(line.substr(0, dash), nullptr, 16);
+    }
+    return bytes;
+}
+
 // The payloads of what opening path recovers.
 std::vector<std::string> recovered(const std::string& path)
 {
@@ -48,6 +64,7 @@ class RedoLogTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testFailedAppendLeavesTheFileAsItWas);
     CPPUNIT_TEST(testRecordsOfAProcessThatDiedAreKept);
     CPPUNIT_TEST(testClosedFileHoldsJustTheRecords);
+    CPPUNIT_TEST(testOnlyTheLastChunkIsMapped);
     CPPUNIT_TEST(testUnopenableLogSaysWhy);
     CPPUNIT_TEST_SUITE_END();
 
@@ -209,6 +226,19 @@ public:
             CPPUNIT_ASSERT(fileSize(path) >= RedoLog::kChunk);
         }
         CPPUNIT_ASSERT_EQUAL(size, fileSize(path));
+    }
+
+    // A log that grows under load (the writer behind) must not grow the process's memory with it.
+    void testOnlyTheLastChunkIsMapped()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        RedoLog log(path);
+        const std::string record(1000, 'r');
+        for (std::uint64_t seq = 1; log.size() < 8 * RedoLog::kChunk; ++seq) log.append(seq, record);
+        CPPUNIT_ASSERT(fileSize(path) >= 8 * RedoLog::kChunk);
+        CPPUNIT_ASSERT(mappedBytesOf(path) > 0);
+        CPPUNIT_ASSERT(mappedBytesOf(path) <= RedoLog::kChunk);
     }
 
     void testUnopenableLogSaysWhy()
