@@ -68,7 +68,7 @@ private:
     void clear();
     void fold(store::Op op);
     void append(store::Op op);
-    /// Makes the op at slot the only one of its row: the one before it (at kept) goes.
+    /// Makes the op just appended the only one of its row: the one before it (at kept) goes.
     void replace(std::size_t& kept);
     void setStates(Rows& rows, const std::string& peer, std::uint64_t first, std::uint64_t last,
                    const std::string& state);
