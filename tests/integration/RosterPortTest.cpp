@@ -213,13 +213,15 @@ private:
 
         _net->startPeerd("newcomer");
         const auto loginStart = Clock::now();
-        const auto client = _net->attach("newcomer");
-        const bool online = client->waitFor(
+        // Not attach(), which takes the welcome: peerd may be online before the
+        // client connects, and then the welcome is all that says so.
+        LocalClient client(_net->socketOf("newcomer"));
+        const bool online = static_cast<bool>(client.waitFor(
             [](const LocalClient::Object& event) {
                 const std::string name = event->optValue<std::string>("event", "");
                 return (name == "welcome" || name == "state") && event->getValue<std::string>("state") == "online";
             },
-            20s);
+            20s));
         const long loginMs = millisecondsSince(loginStart);
         const std::string fetches = linesWith(_net->peerd("newcomer").log(), "roster");
         CPPUNIT_ASSERT_MESSAGE("peerd not online after " + std::to_string(loginMs) + " ms:\n" + fetches, online);
