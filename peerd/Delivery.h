@@ -41,7 +41,7 @@ public:
     {
         std::string self;
         Outbox::Timing retransmit;          ///< when unacked lines go out again, and when they fail
-        std::size_t receiveWindow = 4096;   ///< most messages held ahead of a gap, per stream
+        std::size_t receiveWindow = Inbox::kDefaultWindow;  ///< most messages held ahead of a gap, per stream
     };
 
     /// Most lines waiting in the outbox for one peer; more are refused.

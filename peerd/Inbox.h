@@ -30,6 +30,9 @@ public:
     static constexpr std::size_t kMaxHeldBytes = 16 * 1024 * 1024;
     /// Most streams of one sender with messages held ahead of a gap.
     static constexpr std::size_t kMaxHeldStreamsPerSender = 64;
+    /// Most messages held ahead of a gap per stream, unless the owner says
+    /// otherwise: twice the most a sender's window puts on its way (Outbox).
+    static constexpr std::size_t kDefaultWindow = 4096;
 
     /// A line that was delivered, with its conversation's unread count right after it.
     struct Delivered

@@ -15,9 +15,12 @@ namespace {
 // each line had a datagram of its own; in bundles of about nine, that was 28
 // datagrams on their way, and under 5 % loss ThroughputBench moved 0.43 to
 // 0.54 of its lossless rate (the window sits at the floor, cut in nearly
-// every round trip); 512 moved 0.66 in the same runs.
-// 512 lines on their way (100 KiB of chat at most, far less in bundles)
-// cannot overrun a receiver, which holds up to 1,024 ahead of a gap.
+// every round trip); 512 moved 0.66 in the same runs. Once the loops got
+// cheaper, 512 fell to 0.38-0.52 of a faster lossless rate and 1,024 (up to
+// 2,048) held 0.64-0.75 (docs/PERFORMANCE.md, sixth step).
+// The most on their way, 2,048 lines, stays within what a receiver holds
+// ahead of a gap (Inbox::kDefaultWindow, 4,096): a window past what it holds
+// loses every line beyond to a single gap, and collapsed under loss.
 constexpr double kMinWindow = Outbox::kInitialWindow;
 // Repeats of one ack that say the line after its position is missing.
 constexpr int kRepeatsForLoss = 3;

@@ -62,7 +62,7 @@ public:
         std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd (±10 %); three silent ones: it is gone
         std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
-        std::size_t receiveWindow = 4096;            ///< most messages held ahead of a gap, per stream
+        std::size_t receiveWindow = Inbox::kDefaultWindow;  ///< most messages held ahead of a gap, per stream
         /// This peerd's host candidates (its interfaces' addresses with its
         /// UDP port), asked at each alive; unset: alive carries none.
         std::function<std::vector<Candidate>()> hostCandidates;
