@@ -15,6 +15,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <thread>
@@ -35,6 +36,23 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Logins whose seed roster (about 5.4 MB) is more than the kernel lets
+// indexd's side of one connection hold, so that a client that never reads
+// cannot be sent all of it: with 20,000 (537 KB), the send buffer's
+// autotuning sometimes took the whole roster under load and the client
+// that stalled was never cut.
+constexpr int kLoginsPastKernelBuffers = 200000;
+
+// The most a TCP send buffer grows to (the third field of tcp_wmem).
+std::size_t largestSendBuffer()
+{
+    std::ifstream file("/proc/sys/net/ipv4/tcp_wmem");
+    std::size_t least = 0, initial = 0, most = 0;
+    file >> least >> initial >> most;
+    CPPUNIT_ASSERT_MESSAGE("cannot read /proc/sys/net/ipv4/tcp_wmem", file && most > 0);
+    return most;
+}
 
 // Reads a stream to its end (or to a reset), as a roster client does.
 std::string readToEnd(Poco::Net::StreamSocket& socket)
@@ -195,7 +213,7 @@ public:
 
     void testRefusesConnectionsOverPerAddressLimit()
     {
-        loginMany(20000);
+        loginManyPastKernelBuffers();
         std::atomic<int> observed{0};
         auto few = limits();
         few.perAddress = 2;
@@ -340,15 +358,18 @@ private:
         _directory.login(name, endpoint(ep), dialect, endpoint(ep).host(), Directory::TimePoint());
     }
 
-    // Users enough for a roster far larger than a small window takes in.
-    void loginMany(int count)
+    // Users enough for a roster larger than the kernel holds for a client that never reads.
+    void loginManyPastKernelBuffers()
     {
-        for (int i = 0; i < count; ++i) {
+        for (int i = 0; i < kLoginsPastKernelBuffers; ++i) {
             login("user" + std::to_string(i),
                   "10." + std::to_string(i / 62500) + "." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250)
                       + ":40000",
                   Dialect::Seed);
         }
+        CPPUNIT_ASSERT_MESSAGE("the roster must be larger than a send buffer grows, or a client that never reads "
+                               "can be sent all of it",
+                               rosterBytes() > largestSendBuffer());
     }
 
     std::size_t rosterBytes() const
@@ -388,7 +409,7 @@ private:
     // 127.0.0.2 that never reads; returns that client.
     Poco::Net::StreamSocket startWithSlotHeld(const RosterListener::Limits& limits)
     {
-        loginMany(20000);
+        loginManyPastKernelBuffers();
         start(RosterFormat::SeedText, limits);
         Poco::Net::StreamSocket stalled = connectStalled("127.0.0.2");
         CPPUNIT_ASSERT(peerchat::test::waitUntil([&] { return openConnections() == 1; }));
