@@ -1,5 +1,6 @@
 #include "WriteBehind.h"
 
+#include <algorithm>
 #include <chrono>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -124,23 +125,31 @@ void WriteBehind::run()
 
 void WriteBehind::applyQueued()
 {
-    Batch batch;
+    std::size_t left = 0;
     {
         std::lock_guard<std::mutex> queue(_queueMutex);
-        batch.reserve(_queue.size());
-        // Appends only add at the back, which leaves these references valid.
-        for (const RedoLog::Record& record : _queue) batch.push_back(&record);
+        left = _queue.size();
     }
-    try {
-        if (!batch.empty()) _database.apply(batch);
-    } catch (...) {
+    while (left > 0) {
+        Batch batch;
+        {
+            std::lock_guard<std::mutex> queue(_queueMutex);
+            batch.reserve(std::min(left, kMostPerBatch));
+            // Appends only add at the back, which leaves these references valid.
+            for (auto record = _queue.begin(); batch.size() < batch.capacity(); ++record) batch.push_back(&*record);
+        }
+        try {
+            _database.apply(batch);
+        } catch (...) {
+            std::lock_guard<std::mutex> queue(_queueMutex);
+            _failing = true;
+            throw;
+        }
         std::lock_guard<std::mutex> queue(_queueMutex);
-        _failing = true;
-        throw;
+        _failing = false;
+        _queue.erase(_queue.begin(), _queue.begin() + static_cast<std::ptrdiff_t>(batch.size()));
+        left -= batch.size();
     }
-    std::lock_guard<std::mutex> queue(_queueMutex);
-    _failing = false;
-    _queue.erase(_queue.begin(), _queue.begin() + static_cast<std::ptrdiff_t>(batch.size()));
 }
 
 void WriteBehind::clearLog()

@@ -23,7 +23,8 @@ namespace peerchat {
 /// it; a thread of its own applies what is queued to the database, in order,
 /// as many changes as queue up within kGather of the first in one transaction
 /// (group commit: a transaction per line would cost tens of microseconds per
-/// line on a processor the lines need), and
+/// line on a processor the lines need; a longer queue goes in transactions of
+/// kMostPerBatch), and
 /// runs the database's checkpoints, so neither a commit nor a checkpoint's
 /// fsync ever waits on the caller's thread. Once everything the log holds is
 /// in the database and checkpointed, the log is emptied.
@@ -62,6 +63,10 @@ public:
     static constexpr std::chrono::milliseconds kGather{2};
     /// Changes queued that end the writer's wait at once.
     static constexpr std::size_t kGatherMost = 256;
+    /// Most changes in one transaction: the owner holds a batch decoded while
+    /// it applies it, and a writer that fell kMostQueued behind would
+    /// otherwise hold all of them at once.
+    static constexpr std::size_t kMostPerBatch = 2048;
 
     /// log may be null (a database in memory): changes are then only queued.
     /// nextSeq numbers the first change appended.

@@ -26,15 +26,22 @@ struct FakeDatabase
     std::vector<std::uint64_t> seqs;
     std::vector<std::string> payloads;
     std::size_t batches = 0;
+    std::vector<std::size_t> sizes;
     std::atomic<bool> failing{false};
+    /// While set, a batch waits for it to be cleared before it is taken.
+    std::atomic<bool> held{false};
+    std::atomic<bool> waiting{false};
     std::atomic<int> checkpoints{0};
 
     WriteBehind::Database callbacks()
     {
         return WriteBehind::Database{[this](const WriteBehind::Batch& batch) {
                                          if (failing) throw Poco::IOException("refused by the test");
+                                         waiting = held.load();
+                                         CPPUNIT_ASSERT(waitUntil([this] { return !held; }));
                                          std::lock_guard<std::mutex> lock(mutex);
                                          ++batches;
+                                         sizes.push_back(batch.size());
                                          for (const RedoLog::Record* record : batch) {
                                              seqs.push_back(record->seq);
                                              payloads.push_back(record->payload);
@@ -64,6 +71,7 @@ class WriteBehindTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(WriteBehindTest);
     CPPUNIT_TEST(testAppliesEverythingInOrderNumbered);
     CPPUNIT_TEST(testReadFindsEveryChangeAppliedFirst);
+    CPPUNIT_TEST(testLongQueueAppliedInBoundedBatches);
     CPPUNIT_TEST(testLoneChangeAppliedByTheWriterItself);
     CPPUNIT_TEST(testFailingDatabaseRefusesChangesUntilItTakesThemAgain);
     CPPUNIT_TEST(testWriterTriesAFailedBatchAgainByItself);
@@ -100,6 +108,28 @@ public:
             writer.append(std::to_string(i));
             CPPUNIT_ASSERT_EQUAL(std::size_t(i + 1), writer.read([&] { return database.applied().size(); }));
         }
+    }
+
+    void testLongQueueAppliedInBoundedBatches()
+    {
+        FakeDatabase database;
+        WriteBehind writer(nullptr, 1, database.callbacks());
+        std::vector<std::string> appended{"first"};
+        // The writer is held in its first batch while twice kMostPerBatch and one more queue up.
+        database.held = true;
+        writer.append(appended.back());
+        CPPUNIT_ASSERT(waitUntil([&] { return database.waiting.load(); }));
+        for (std::size_t i = 0; i < 2 * WriteBehind::kMostPerBatch + 1; ++i) {
+            appended.push_back(std::to_string(i));
+            writer.append(appended.back());
+        }
+        database.held = false;
+        writer.flush();
+        CPPUNIT_ASSERT(database.applied() == appended);
+        std::lock_guard<std::mutex> lock(database.mutex);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), database.sizes.front());
+        CPPUNIT_ASSERT(database.sizes.size() >= 4);
+        for (const std::size_t size : database.sizes) CPPUNIT_ASSERT(size <= WriteBehind::kMostPerBatch);
     }
 
     void testLoneChangeAppliedByTheWriterItself()
