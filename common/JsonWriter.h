@@ -16,6 +16,10 @@ namespace peerchat {
 class JsonWriter
 {
 public:
+    /// Room for a whole event of a chat line from the start: growing the
+    /// string as it is written cost a third of the time of writing one.
+    JsonWriter() { _out.reserve(256); }
+
     void beginObject() { open('{'); }
     void endObject() { close('}'); }
     void beginArray() { open('['); }

@@ -574,6 +574,8 @@ ConversationStore::StoredLine ConversationStore::insertLine(StoreChange& change,
     }
     const auto cached = _conversations.find(line.peer);
     Conversation conversation = cached == _conversations.end() ? Conversation{} : cached->second;
+    // The line's operations and, for a queued line, the outbox's two: no change grows past its first room.
+    change.reserve(change.size() + 5);
     line.id = ++conversation.lastId;
     if (unread && conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
     change.push_back(store::PutLine{line.peer, line.id, line.outgoing, line.from, line.sentTime, line.receivedAtMs,

@@ -46,6 +46,13 @@ class Writer
 public:
     explicit Writer(std::string& out) : _out(out) {}
 
+    /// The most bytes put() writes for a value.
+    static std::size_t most(const std::string& value) { return most(std::uint64_t{}) + value.size(); }
+    static std::size_t most(const std::optional<std::string>& value) { return 1 + (value ? most(*value) : 0); }
+    static std::size_t most(bool) { return 1; }
+    static std::size_t most(std::int64_t) { return most(std::uint64_t{}); }
+    static std::size_t most(std::uint64_t) { return 10; }
+
     void put(const std::string& value)
     {
         put(static_cast<std::uint64_t>(value.size()));
@@ -155,7 +162,18 @@ void readOp(std::size_t tag, Reader& reader, StoreChange& change)
 
 std::string StoreChangeCodec::encode(const StoreChange& change)
 {
+    // Sized first: the bytes are appended a field at a time.
+    std::size_t most = 0;
+    for (const store::Op& op : change) {
+        most += store::Writer::most(std::uint64_t{});
+        std::visit(
+            [&](const auto& alternative) {
+                store::fields(alternative, [&](const auto&... field) { most += (store::Writer::most(field) + ...); });
+            },
+            op);
+    }
     std::string out;
+    out.reserve(most);
     store::Writer writer(out);
     for (const store::Op& op : change) {
         writer.put(static_cast<std::uint64_t>(op.index()));
