@@ -1,8 +1,30 @@
 #include "StoreBatch.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace peerchat {
+
+void StoreBatch::Positions::put(std::uint64_t number, std::size_t op)
+{
+    if (_items.size() == _first || _items.back().first < number) {
+        _items.emplace_back(number, op);
+        return;
+    }
+    const auto at = std::lower_bound(_items.begin() + static_cast<std::ptrdiff_t>(_first), _items.end(),
+                                     Item{number, 0}, [](const Item& a, const Item& b) { return a.first < b.first; });
+    if (at != _items.end() && at->first == number) {
+        at->second = op;
+    } else {
+        _items.insert(at, Item{number, op});
+    }
+}
+
+StoreBatch::Positions::Iterator StoreBatch::Positions::from(std::uint64_t number) const
+{
+    return std::lower_bound(_items.begin() + static_cast<std::ptrdiff_t>(_first), _items.end(), Item{number, 0},
+                            [](const Item& a, const Item& b) { return a.first < b.first; });
+}
 
 void StoreBatch::add(StoreChange change)
 {
@@ -44,7 +66,7 @@ void StoreBatch::fold(store::Op op)
             append(store::TrimLines{o->peer, rows.trimTo});
             rows.trimTo = 0;
         }
-        rows.lines[o->id] = _ops.size();
+        rows.lines.put(o->id, _ops.size());
         append(std::move(op));
     } else if (auto* o = std::get_if<store::PutConversation>(&op)) {
         Rows& rows = _rows[o->peer];
@@ -58,7 +80,7 @@ void StoreBatch::fold(store::Op op)
         append(std::move(op));
         replace(rows.outgoingStream);
     } else if (auto* o = std::get_if<store::PutOutbox>(&op)) {
-        _rows[o->peer].outbox[o->stream][o->seq] = _ops.size();
+        _rows[o->peer].outbox[o->stream].put(o->seq, _ops.size());
         append(std::move(op));
     } else if (auto* o = std::get_if<store::MoveOutbox>(&op)) {
         // Rare (a key trusted anew): the peer's rows put so far simply stay.
@@ -90,7 +112,7 @@ void StoreBatch::setStates(Rows& rows, const std::string& peer, std::uint64_t fi
                            const std::string& state)
 {
     std::uint64_t next = first;
-    for (auto it = rows.lines.lower_bound(first); it != rows.lines.end() && it->first <= last; ++it) {
+    for (auto it = rows.lines.from(first); it != rows.lines.end() && it->first <= last; ++it) {
         if (it->first > next) append(store::SetLineStates{peer, next, it->first - 1, state});
         std::get<store::PutLine>(_ops[it->second]).state = state;
         next = it->first + 1;
@@ -103,10 +125,7 @@ void StoreBatch::drop(Rows& rows, const store::DropOutbox& o)
 {
     const auto stream = rows.outbox.find(o.stream);
     if (stream == rows.outbox.end()) return;
-    std::map<std::uint64_t, std::size_t>& puts = stream->second;
-    const auto end = puts.upper_bound(o.upTo);
-    for (auto it = puts.begin(); it != end; ++it) _dropped[it->second] = true;
-    puts.erase(puts.begin(), end);
+    stream->second.takeUpTo(o.upTo, [this](std::size_t op) { _dropped[op] = true; });
 }
 
 } // namespace peerchat

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace peerchat {
@@ -49,6 +50,33 @@ public:
     }
 
 private:
+    /// The ops of a peer's rows by a number (a line's id, an outbox row's
+    /// seq), in the number's order. The numbers of a batch come in rising
+    /// order nearly always, so that a put is an append: a map node per line
+    /// cost an allocation and a rebalance each.
+    class Positions
+    {
+    public:
+        using Item = std::pair<std::uint64_t, std::size_t>;  ///< number, op
+        using Iterator = std::vector<Item>::const_iterator;
+
+        /// op is the put of number now (replacing an earlier one of the same number).
+        void put(std::uint64_t number, std::size_t op);
+        /// The first item of a number at least number.
+        Iterator from(std::uint64_t number) const;
+        Iterator end() const { return _items.end(); }
+        /// Calls f with each op of a number up to upTo, then forgets them.
+        template <typename F>
+        void takeUpTo(std::uint64_t upTo, F&& f)
+        {
+            while (_first < _items.size() && _items[_first].first <= upTo) f(_items[_first++].second);
+        }
+
+    private:
+        std::vector<Item> _items;
+        std::size_t _first = 0;  ///< the items before it are forgotten
+    };
+
     /// What the batch has written for one peer (or sender, or key pin name).
     struct Rows
     {
@@ -57,9 +85,9 @@ private:
         std::size_t keyPin = kNone;          ///< the last PutKeyPin
         std::map<std::string, std::size_t> incomingStreams;  ///< the last PutIncomingStream by stream
         std::uint64_t trimTo = 0;  ///< a TrimLines up to here waits for the end (0: none)
-        std::map<std::uint64_t, std::size_t> lines;  ///< PutLine by id
+        Positions lines;  ///< PutLine by id
         /// PutOutbox not yet dropped nor moved, by stream and seq.
-        std::map<std::string, std::map<std::uint64_t, std::size_t>> outbox;
+        std::map<std::string, Positions> outbox;
     };
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
