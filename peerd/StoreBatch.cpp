@@ -11,8 +11,7 @@ void StoreBatch::Positions::put(std::uint64_t number, std::size_t op)
         _items.emplace_back(number, op);
         return;
     }
-    const auto at = std::lower_bound(_items.begin() + static_cast<std::ptrdiff_t>(_first), _items.end(),
-                                     Item{number, 0}, [](const Item& a, const Item& b) { return a.first < b.first; });
+    const auto at = _items.begin() + (from(number) - _items.cbegin());
     if (at != _items.end() && at->first == number) {
         at->second = op;
     } else {

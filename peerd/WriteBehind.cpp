@@ -134,9 +134,10 @@ void WriteBehind::applyQueued()
         Batch batch;
         {
             std::lock_guard<std::mutex> queue(_queueMutex);
-            batch.reserve(std::min(left, kMostPerBatch));
+            const std::size_t take = std::min(left, kMostPerBatch);
+            batch.reserve(take);
             // Appends only add at the back, which leaves these references valid.
-            for (auto record = _queue.begin(); batch.size() < batch.capacity(); ++record) batch.push_back(&*record);
+            for (auto record = _queue.begin(); batch.size() < take; ++record) batch.push_back(&*record);
         }
         try {
             _database.apply(batch);
