@@ -9,7 +9,10 @@
 #include "TempDir.h"
 
 #include "ConversationStore.h"
+#include "SqlStatement.h"
 #include "WriteBehind.h"
+
+#include <Poco/Exception.h>
 
 #include <sqlite3.h>
 
@@ -27,6 +30,7 @@ using namespace peerchat;
 namespace {
 
 constexpr int kRounds = 5;
+const std::string kSender = "alice";
 const std::string kSentTime = "2026-12-06 12:00:00";
 constexpr std::int64_t kReceivedAtMs = 1765022400000;
 // Lines a peer keeps: as peerd's default, so that trimming is in the runs.
@@ -61,54 +65,39 @@ double cpuPerLine(long lines, const std::function<void(const test::TempDir&)>& r
     return perLine[perLine.size() / 2];
 }
 
-void check(sqlite3* db, int rc, const char* what)
-{
-    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
-}
-
-void execute(sqlite3* db, const char* sql)
-{
-    check(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql);
-}
-
 // The reference: the rows a received line leaves in peerd's line table,
-// inserted with one prepared statement, WriteBehind::kMostPerBatch to a
-// transaction, in a database set up as peerd's.
+// inserted with one prepared statement (SqlStatement, as peerd's writer
+// does), WriteBehind::kMostPerBatch to a transaction, in a database set up
+// as peerd's.
 void bareInserts(const test::TempDir& dir, long lines)
 {
     sqlite3* db = nullptr;
-    if (sqlite3_open(dir.file("bare.db").c_str(), &db) != SQLITE_OK) throw std::runtime_error("cannot open bare.db");
+    if (sqlite3_open(dir.file("bare.db").c_str(), &db) != SQLITE_OK) {
+        sqlite3_close(db);
+        throw std::runtime_error("cannot open " + dir.file("bare.db"));
+    }
     try {
-        execute(db, "PRAGMA locking_mode = EXCLUSIVE");
-        execute(db, "PRAGMA journal_mode = WAL");
-        execute(db, "PRAGMA synchronous = NORMAL");
-        execute(db, "CREATE TABLE line (peer TEXT NOT NULL, id INTEGER NOT NULL, outgoing INTEGER NOT NULL, "
-                    "sender TEXT NOT NULL, sent_time TEXT NOT NULL, received_at_ms INTEGER NOT NULL, "
-                    "text TEXT NOT NULL, state TEXT NOT NULL, verified INTEGER NOT NULL, send_key TEXT, "
-                    "PRIMARY KEY (peer, id)) WITHOUT ROWID");
-        sqlite3_stmt* insert = nullptr;
-        check(db,
-              sqlite3_prepare_v2(db, "INSERT INTO line VALUES (?, ?, 0, ?, ?, ?, ?, 'received', 1, NULL)", -1,
-                                 &insert, nullptr),
-              "prepare");
+        for (const char* setup : {"PRAGMA locking_mode = EXCLUSIVE", "PRAGMA journal_mode = WAL",
+                                  "PRAGMA synchronous = NORMAL",
+                                  "CREATE TABLE line (peer TEXT NOT NULL, id INTEGER NOT NULL, outgoing INTEGER "
+                                  "NOT NULL, sender TEXT NOT NULL, sent_time TEXT NOT NULL, received_at_ms INTEGER "
+                                  "NOT NULL, text TEXT NOT NULL, state TEXT NOT NULL, verified INTEGER NOT NULL, "
+                                  "send_key TEXT, PRIMARY KEY (peer, id)) WITHOUT ROWID"}) {
+            SqlStatement(db, setup).run();
+        }
+        SqlStatement begin(db, "BEGIN");
+        SqlStatement commit(db, "COMMIT");
+        SqlStatement insert(db, "INSERT INTO line VALUES (?, ?, 0, ?, ?, ?, ?, 'received', 1, NULL)");
         for (long first = 1; first <= lines; first += static_cast<long>(WriteBehind::kMostPerBatch)) {
-            execute(db, "BEGIN");
+            begin.run();
             const long last = std::min(lines, first + static_cast<long>(WriteBehind::kMostPerBatch) - 1);
             for (long id = first; id <= last; ++id) {
                 const std::string text = lineText(id);
-                sqlite3_bind_text(insert, 1, "alice", -1, SQLITE_STATIC);
-                sqlite3_bind_int64(insert, 2, id);
-                sqlite3_bind_text(insert, 3, "alice", -1, SQLITE_STATIC);
-                sqlite3_bind_text(insert, 4, kSentTime.c_str(), -1, SQLITE_STATIC);
-                sqlite3_bind_int64(insert, 5, kReceivedAtMs);
-                sqlite3_bind_text(insert, 6, text.c_str(), -1, SQLITE_TRANSIENT);
-                check(db, sqlite3_step(insert), "insert");
-                sqlite3_reset(insert);
+                insert.bind(kSender).bind(static_cast<std::int64_t>(id)).bind(kSender).bind(kSentTime).bind(kReceivedAtMs);
+                insert.bind(text).run();
             }
-            execute(db, "COMMIT");
+            commit.run();
         }
-        sqlite3_finalize(insert);
     } catch (...) {
         sqlite3_close(db);
         throw;
@@ -155,6 +144,9 @@ int main(int argc, char** argv)
         const double delivered = cpuPerLine(lines, [&](const test::TempDir& dir) { received(dir, lines); });
         std::printf("  a line received (bob's store):               %6.2f us   ratio to bare %.2f\n", delivered,
                     delivered / bare);
+    } catch (const Poco::Exception& e) {
+        std::fprintf(stderr, "StoreBench: %s\n", e.displayText().c_str());
+        return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "StoreBench: %s\n", e.what());
         return 1;
