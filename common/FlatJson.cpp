@@ -119,6 +119,8 @@ std::optional<FlatObject> FlatJson::parse(std::string_view text)
 {
     Reader reader(text);
     FlatObject object;
+    // Room for a send's fields (op, to, text, key): growing the vector cost a fifth of parsing one.
+    object.fields.reserve(4);
     if (!reader.take('{')) return std::nullopt;
     if (!reader.take('}')) {
         do {

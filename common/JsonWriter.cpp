@@ -1,18 +1,37 @@
 #include "JsonWriter.h"
 
+#include <array>
+#include <cstring>
+#include <stdexcept>
+
 namespace peerchat {
+
+namespace {
+
+// Which bytes go into a JSON string as they are: all but control characters, the quote and the backslash.
+constexpr std::array<bool, 256> plainBytes()
+{
+    std::array<bool, 256> plain{};
+    for (unsigned byte = 0x20; byte < 256; ++byte) plain[byte] = byte != '"' && byte != '\\';
+    return plain;
+}
+constexpr std::array<bool, 256> kPlain = plainBytes();
+
+} // namespace
 
 void JsonWriter::open(char bracket)
 {
     separate();
-    _out += bracket;
-    _empty.push_back(true);
+    if (_depth == kMostDepth) throw std::logic_error("JSON nested deeper than JsonWriter::kMostDepth");
+    put(bracket);
+    _filled &= ~(std::uint64_t{1} << _depth);
+    ++_depth;
 }
 
 void JsonWriter::close(char bracket)
 {
-    _out += bracket;
-    _empty.pop_back();
+    put(bracket);
+    --_depth;
 }
 
 void JsonWriter::separate()
@@ -21,16 +40,17 @@ void JsonWriter::separate()
         _afterKey = false;
         return;
     }
-    if (_empty.empty()) return;
-    if (!_empty.back()) _out += ',';
-    _empty.back() = false;
+    if (_depth == 0) return;
+    const std::uint64_t bit = std::uint64_t{1} << (_depth - 1);
+    if (_filled & bit) put(',');
+    _filled |= bit;
 }
 
 void JsonWriter::key(std::string_view name)
 {
     separate();
     quoted(name);
-    _out += ':';
+    put(':');
     _afterKey = true;
 }
 
@@ -43,39 +63,53 @@ void JsonWriter::value(std::string_view text)
 void JsonWriter::value(bool flag)
 {
     separate();
-    _out += flag ? "true" : "false";
+    put(flag ? std::string_view("true") : std::string_view("false"));
+}
+
+void JsonWriter::put(std::string_view text)
+{
+    std::memcpy(room(text.size()), text.data(), text.size());
+    _size += text.size();
 }
 
 void JsonWriter::quoted(std::string_view text)
 {
     static constexpr char kHex[] = "0123456789ABCDEF";
-    _out += '"';
+    // Room for the worst case (every byte as \u00XX) at once, so that a
+    // byte costs a compare and a store.
+    char* out = room(text.size() * 6 + 2);
+    *out++ = '"';
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
+        if (kPlain[byte]) {
+            *out++ = c;
+            continue;
+        }
+        *out++ = '\\';
         switch (c) {
-        case '"': _out += "\\\""; break;
-        case '\\': _out += "\\\\"; break;
-        case '\b': _out += "\\b"; break;
-        case '\f': _out += "\\f"; break;
-        case '\n': _out += "\\n"; break;
-        case '\r': _out += "\\r"; break;
-        case '\t': _out += "\\t"; break;
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\f': *out++ = 'f'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\r': *out++ = 'r'; break;
+        case '\t': *out++ = 't'; break;
         default:
-            if (byte < 0x20) {
-                _out += "\\u00";
-                _out += kHex[byte >> 4];
-                _out += kHex[byte & 0xF];
-            } else {
-                _out += c;
-            }
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = kHex[byte >> 4];
+            *out++ = kHex[byte & 0xF];
         }
     }
-    _out += '"';
+    *out++ = '"';
+    _size = static_cast<std::size_t>(out - _out.data());
 }
 
 std::string JsonWriter::line() &&
 {
-    _out += '\n';
+    put('\n');
+    _out.resize(_size);
     return std::move(_out);
 }
 

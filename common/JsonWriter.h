@@ -1,10 +1,11 @@
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <vector>
 
 namespace peerchat {
 
@@ -18,7 +19,7 @@ class JsonWriter
 public:
     /// Room for a whole event of a chat line from the start: growing the
     /// string as it is written cost a third of the time of writing one.
-    JsonWriter() { _out.reserve(256); }
+    JsonWriter() { _out.resize(256); }
 
     void beginObject() { open('{'); }
     void endObject() { close('}'); }
@@ -35,7 +36,8 @@ public:
     void value(Integer number)
     {
         separate();
-        _out += std::to_string(number);
+        char* at = room(kMostDigits);
+        _size = static_cast<std::size_t>(std::to_chars(at, at + kMostDigits, number).ptr - _out.data());
     }
 
     /// key and value in one.
@@ -49,15 +51,38 @@ public:
     /// The text written, with a newline after it.
     std::string line() &&;
 
+    /// How deep objects and arrays may nest.
+    static constexpr unsigned kMostDepth = 64;
+
 private:
+    /// A 64-bit integer's digits and sign.
+    static constexpr std::size_t kMostDigits = 21;
+
     void open(char bracket);
     void close(char bracket);
     /// A comma before every value of an object or array but its first.
     void separate();
     void quoted(std::string_view text);
+    /// Where the next bytes go, with room for bytes of them; _size does not move.
+    char* room(std::size_t bytes)
+    {
+        if (_out.size() - _size < bytes) _out.resize(std::max(_out.size() * 2, _size + bytes));
+        return _out.data() + _size;
+    }
+    void put(char c)
+    {
+        *room(1) = c;
+        ++_size;
+    }
+    void put(std::string_view text);
 
+    /// The text is written by pointer into a string kept longer than it (_size
+    /// bytes of it are the text): an append per character or field cost more
+    /// than the characters themselves.
     std::string _out;
-    std::vector<bool> _empty;  ///< per open object or array: nothing in it yet
+    std::size_t _size = 0;
+    std::uint64_t _filled = 0;  ///< bit n: the object or array open at depth n has something in it
+    unsigned _depth = 0;        ///< objects and arrays open
     bool _afterKey = false;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 using namespace peerchat;
@@ -41,6 +42,8 @@ class JsonWriterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testNestingAndCommas);
     CPPUNIT_TEST(testNumbersAndFlags);
     CPPUNIT_TEST(testStringsWrittenAsPocoWritesThem);
+    CPPUNIT_TEST(testLongTextGrowsTheBuffer);
+    CPPUNIT_TEST(testNestingDepthBounded);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -94,6 +97,36 @@ public:
         Poco::JSON::Parser parser;
         const auto parsed = parser.parse(writerLine("q\"b\\/\n\x01 天涯")).extract<Poco::JSON::Object::Ptr>();
         CPPUNIT_ASSERT_EQUAL(std::string("q\"b\\/\n\x01 天涯"), parsed->getValue<std::string>("k"));
+    }
+
+    void testLongTextGrowsTheBuffer()
+    {
+        // Far past the first room, escapes and plain runs mixed, several fields after one another.
+        std::string text;
+        for (int i = 0; i < 4000; ++i) text += std::string("line \"") + std::to_string(i) + "\"\n\x01 天涯\\";
+        JsonWriter w;
+        w.beginObject();
+        w.field("k", text);
+        w.field("n", 42);
+        w.field("k2", text);
+        w.endObject();
+        Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+        o.set("k", text);
+        o.set("n", 42);
+        o.set("k2", text);
+        std::ostringstream out;
+        o.stringify(out);
+        CPPUNIT_ASSERT_EQUAL(out.str() + "\n", std::move(w).line());
+    }
+
+    void testNestingDepthBounded()
+    {
+        JsonWriter w;
+        for (unsigned depth = 0; depth < JsonWriter::kMostDepth; ++depth) w.beginArray();
+        CPPUNIT_ASSERT_THROW(w.beginArray(), std::logic_error);
+        for (unsigned depth = 0; depth < JsonWriter::kMostDepth; ++depth) w.endArray();
+        CPPUNIT_ASSERT_EQUAL(std::string(JsonWriter::kMostDepth, '[') + std::string(JsonWriter::kMostDepth, ']') + "\n",
+                             std::move(w).line());
     }
 };
 
