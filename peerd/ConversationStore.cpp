@@ -489,7 +489,7 @@ void ConversationStore::checkpoint()
     if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(_db, rc, "checkpoint");
 }
 
-void ConversationStore::record(const std::string& what, const StoreChange& change)
+void ConversationStore::record(const std::function<std::string()>& what, const StoreChange& change)
 {
     try {
         _writer->append(StoreChangeCodec::encode(change));
@@ -499,12 +499,12 @@ void ConversationStore::record(const std::string& what, const StoreChange& chang
         // The redo log's own failure carries its errno; the database's carries none.
         if (e.code() == ENOSPC || e.code() == EDQUOT) {
             const std::string full = "the disk holding " + _path + " is full";
-            _logger.debug("cannot " + what + ": " + e.message());
+            _logger.debug("cannot " + what() + ": " + e.message());
             noteFailure(full, true);
             throw DiskFullException(full);
         }
         if (e.code() != 0) noteFailure(e.message(), false);
-        throw Poco::IOException("cannot " + what + " in " + _path + ": " + e.message());
+        throw Poco::IOException("cannot " + what() + " in " + _path + ": " + e.message());
     }
     noteSuccess();
 }
@@ -611,7 +611,7 @@ local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::str
                                    local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Received, verified},
                                    true);
-    record("store a line from " + peer, change);
+    record([&] { return "store a line from " + peer; }, change);
     keep(stored);
     return std::move(stored.line);
 }
@@ -625,7 +625,7 @@ local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const st
                                    local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Sent},
                                    false, key);
-    record("store a line to " + peer, change);
+    record([&] { return "store a line to " + peer; }, change);
     keep(stored);
     return std::move(stored.line);
 }
@@ -645,7 +645,7 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     OutboxEntry entry{peer, stored.line.id, stream.first, stream.second, std::move(sentTime), stored.line.text};
     change.push_back(store::PutOutgoingStream{peer, stream.first, stream.second});
     change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
-    record("queue a line to " + peer, change);
+    record([&] { return "queue a line to " + peer; }, change);
     keep(stored);
     _outgoingStreams[peer] = stream;
     _outbox[peer].push_back(entry);
@@ -686,7 +686,7 @@ std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, co
     StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
     for (const OutboxEntry& entry : moved)
         change.push_back(store::MoveOutbox{peer, entry.lineId, entry.stream, entry.seq});
-    record("trust the new key of " + peer, change);
+    record([&] { return "trust the new key of " + peer; }, change);
     _outgoingStreams[peer] = stream;
     if (!moved.empty()) _outbox[peer].assign(moved.begin(), moved.end());
     return moved;
@@ -720,7 +720,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     }
     if (changed.empty()) return changed;
     change.push_back(store::DropOutbox{peer, stream, seq});
-    record("mark lines to " + peer + " " + stateName(state), change);
+    record([&] { return "mark lines to " + peer + " " + stateName(state); }, change);
     std::size_t prefix = 0;
     while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
     if (prefix == changed.size()) {
@@ -743,7 +743,8 @@ bool ConversationStore::lineKept(const std::string& peer, std::uint64_t id) cons
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
     if (!lineKept(peer, id)) return false;
-    record("change the state of a line to " + peer, StoreChange{store::SetLineStates{peer, id, id, stateName(state)}});
+    record([&] { return "change the state of a line to " + peer; },
+           StoreChange{store::SetLineStates{peer, id, id, stateName(state)}});
     return true;
 }
 
@@ -761,7 +762,7 @@ local::ChatLine ConversationStore::deliver(const std::string& sender, const std:
                                    local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
                                                    std::move(text), local::LineState::Received},
                                    true);
-    record("store a line from " + sender, change);
+    record([&] { return "store a line from " + sender; }, change);
     _incomingStreams[{sender, stream}] = seq;
     keep(stored);
     return std::move(stored.line);
@@ -811,7 +812,7 @@ void ConversationStore::markRead(const std::string& peer)
 {
     const auto it = _conversations.find(peer);
     if (it == _conversations.end() || it->second.unread == 0) return;
-    record("mark the lines from " + peer + " read",
+    record([&] { return "mark the lines from " + peer + " read"; },
            StoreChange{store::PutConversation{peer, it->second.lastId, 0}});
     it->second.unread = 0;
 }
@@ -842,7 +843,7 @@ std::map<std::string, KeyPin> ConversationStore::keyPins() const
 
 void ConversationStore::saveKeyPin(const std::string& name, const KeyPin& keys)
 {
-    record("pin the key of " + name, StoreChange{pinChange(name, keys)});
+    record([&] { return "pin the key of " + name; }, StoreChange{pinChange(name, keys)});
 }
 
 store::PutKeyPin ConversationStore::pinChange(const std::string& name, const KeyPin& keys)
@@ -870,7 +871,7 @@ std::map<std::string, PublicKey> ConversationStore::indexKeys() const
 
 void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const PublicKey& key)
 {
-    record("pin the key of indexd at " + indexEndpoint,
+    record([&] { return "pin the key of indexd at " + indexEndpoint; },
            StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}});
 }
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -230,8 +231,9 @@ private:
     void checkpoint();
     /// Puts change in the redo log; throws, with nothing kept, DiskFullException
     /// when the disk is full, else Poco::IOException saying what could not be
-    /// done (what) and why.
-    void record(const std::string& what, const StoreChange& change);
+    /// done (what() says it, asked only then: a line is stored far more often
+    /// than a message is needed) and why.
+    void record(const std::function<std::string()>& what, const StoreChange& change);
     /// Rolls back the open transaction, if any; never throws.
     void rollBack() noexcept;
     /// True when failure, just thrown by SQLite, means the disk is full.

@@ -88,14 +88,19 @@ void Delivery::start()
 }
 
 // This machine's wall clock as HH:MM:SS, 24-hour, local time: the time field of our lines.
-std::string Delivery::localClockText() const
+const std::string& Delivery::localClockText()
 {
-    const std::time_t now = static_cast<std::time_t>(_timers.wallMs() / 1000);
+    // A burst of lines (a script, a paste) formats it once, not once a line.
+    const std::int64_t second = _timers.wallMs() / 1000;
+    if (second == _clockSecond) return _clockText;
+    const std::time_t now = static_cast<std::time_t>(second);
     std::tm local{};
     localtime_r(&now, &local);
     char text[16];
     std::strftime(text, sizeof text, "%H:%M:%S", &local);
-    return text;
+    _clockSecond = second;
+    _clockText = text;
+    return _clockText;
 }
 
 void Delivery::peerChanged(const Roster::Change& change)

@@ -119,7 +119,8 @@ private:
     void armRetransmit();
     void talkQueuedLines(const std::string& name);
     void changeLineState(const std::string& peer, std::uint64_t id, local::LineState state);
-    std::string localClockText() const;
+    /// The local time of day for a line's sentTime, formatted once a second.
+    const std::string& localClockText();
 
     Timers& _timers;
     ConversationStore& _store;
@@ -142,6 +143,8 @@ private:
     std::map<std::pair<std::string, std::string>, PendingAck> _acks;
     Outbox::TimePoint _retransmitAt;
     std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
+    std::int64_t _clockSecond = -1;  ///< the wall clock's second localClockText() formatted last
+    std::string _clockText;
     Poco::Logger& _logger;
 };
 

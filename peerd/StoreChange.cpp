@@ -190,6 +190,8 @@ Parsed<StoreChange> StoreChangeCodec::decode(std::string_view bytes)
 {
     store::Reader reader(bytes);
     StoreChange change;
+    // Room for a queued line's operations, the most a change of the hot path has.
+    change.reserve(5);
     while (reader.ok() && !reader.done()) {
         std::uint64_t tag = 0;
         reader.get(tag);

@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -311,6 +312,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDatagramsFromStrangersDroppedBeforeParsing);
     CPPUNIT_TEST(testDropsLoggedAtDebugAndSummarisedPerInterval);
     CPPUNIT_TEST(testSendToPeerchatPeerGoesSealed);
+    CPPUNIT_TEST(testSentTimeFollowsTheClock);
     CPPUNIT_TEST(testSendToSelfRefused);
     CPPUNIT_TEST(testSendBeforeRosterWaitsForIt);
     CPPUNIT_TEST(testSealedMsgDeliveredAndAcked);
@@ -1111,6 +1113,19 @@ public:
     }
 
     // ---- chat -------------------------------------------------------------
+
+    void testSentTimeFollowsTheClock()
+    {
+        // The time of day is formatted once a second: a line in the next second gets the next time.
+        goOnline({entry("bob", kBob)});
+        const auto first = _link->sendTalk("bob", "one");
+        CPPUNIT_ASSERT(first.ok());
+        const std::time_t at = std::time(nullptr);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return std::time(nullptr) != at; }, 3s));
+        const auto second = _link->sendTalk("bob", "two");
+        CPPUNIT_ASSERT(second.ok());
+        CPPUNIT_ASSERT(first->line.sentTime != second->line.sentTime);
+    }
 
     void testSendToPeerchatPeerGoesSealed()
     {
