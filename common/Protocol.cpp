@@ -4,6 +4,7 @@
 #include "UserName.h"
 #include "Utf8.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <vector>
@@ -27,6 +28,8 @@ constexpr std::string_view kNoKeys = "-";
 void splitFields(std::string_view rest, std::size_t count, bool lastIsFreeText, std::vector<std::string_view>& out)
 {
     out.clear();
+    // The fixed kinds have at most eight fields: room for them at once, not a reallocation per few.
+    out.reserve(std::min<std::size_t>(count, 8));
     while (out.size() + 1 < count) {
         const auto comma = rest.find(',');
         if (comma == std::string_view::npos) break;
@@ -58,9 +61,8 @@ std::string checkTime(std::string_view time)
 {
     if (time.empty() || time.size() > Protocol::kMaxTimeBytes) return "time must be 1 to 32 bytes";
     // C1 controls too: a terminal may act on U+009B as CSI when the UI prints the time.
-    for (char32_t cp : Utf8::decode(time).value_or(std::u32string())) {
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return "time has a control character";
-    }
+    if (Utf8::any(time, [](char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }))
+        return "time has a control character";
     return {};
 }
 
@@ -707,6 +709,8 @@ Parsed<Message> Protocol::decode(std::string_view text)
 std::vector<Parsed<Message>> Protocol::decodeBundle(std::string_view text)
 {
     std::vector<Parsed<Message>> messages;
+    // Sized first: a message is large, and growing the vector moved each several times.
+    messages.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), kBundleSeparator)) + 1);
     while (true) {
         const auto separator = text.find(kBundleSeparator);
         messages.push_back(decode(text.substr(0, separator)));

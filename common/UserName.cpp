@@ -24,11 +24,8 @@ std::string UserName::check(std::string_view name)
 {
     if (name.empty()) return "name is empty";
     if (name.size() > kMaxBytes) return "name is longer than 32 bytes";
-    const auto codePoints = Utf8::decode(name);
-    if (!codePoints) return "name is not valid UTF-8";
-    for (char32_t cp : *codePoints) {
-        if (isForbidden(cp)) return "name has a space, control character or one of , ; :";
-    }
+    if (!Utf8::isValid(name)) return "name is not valid UTF-8";
+    if (Utf8::any(name, isForbidden)) return "name has a space, control character or one of , ; :";
     return {};
 }
 

@@ -63,6 +63,17 @@ bool Utf8::isValid(std::string_view bytes)
     return true;
 }
 
+bool Utf8::any(std::string_view bytes, bool (*test)(char32_t))
+{
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        const auto cp = decodeOne(bytes, i);
+        if (!cp) return false;
+        if (test(*cp)) return true;
+    }
+    return false;
+}
+
 std::optional<std::u32string> Utf8::decode(std::string_view bytes)
 {
     std::u32string out;

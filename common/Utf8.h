@@ -13,6 +13,11 @@ public:
     /// True when bytes are well-formed UTF-8.
     static bool isValid(std::string_view bytes);
 
+    /// Whether a code point of bytes passes test, read without copying them
+    /// out (names and times are checked on every datagram). Bytes that are not
+    /// well-formed give false from their first fault on: isValid() tells them apart.
+    static bool any(std::string_view bytes, bool (*test)(char32_t));
+
     /// Code points of bytes, or nullopt when they are not well-formed UTF-8.
     static std::optional<std::u32string> decode(std::string_view bytes);
 

@@ -31,6 +31,7 @@ class Utf8Test : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(Utf8Test);
     CPPUNIT_TEST(testAcceptWellFormedText);
+    CPPUNIT_TEST(testAnyCodePointPasses);
     CPPUNIT_TEST(testAcceptBoundaryCodePoints);
     CPPUNIT_TEST(testRefuseOverlongForms);
     CPPUNIT_TEST(testRefuseSurrogates);
@@ -51,6 +52,17 @@ class Utf8Test : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void testAnyCodePointPasses()
+    {
+        const auto isHan = [](char32_t cp) { return cp >= 0x4E00 && cp <= 0x9FFF; };
+        CPPUNIT_ASSERT(Utf8::any("tian 天涯", isHan));
+        CPPUNIT_ASSERT(!Utf8::any("tian ya", isHan));
+        CPPUNIT_ASSERT(!Utf8::any("", isHan));
+        // From the first fault on nothing passes: a code point after it is not read.
+        CPPUNIT_ASSERT(!Utf8::any("ya \xC0\xAF 天", isHan));
+        CPPUNIT_ASSERT(Utf8::any("天 \xC0\xAF", isHan));
+    }
+
     void testAcceptWellFormedText()
     {
         for (const std::string text : {"", "hello, world", "天涯", "你好世界", "\xF0\x9F\x98\x80", "caf\xC3\xA9 😀 天涯!"}) {
