@@ -406,10 +406,10 @@ void Delivery::transmit(const OutboxEntry& entry, std::map<std::string, std::vec
         }
         return;
     }
-    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
+    Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
     if (peer != nullptr) {
         if (_trust.trusted(entry.peer, *peer)) {
-            direct[entry.peer].push_back(msg);
+            direct[entry.peer].push_back(std::move(msg));
         } else {
             _outbox.hold(entry.peer, entry.stream, entry.seq);
         }

@@ -49,8 +49,9 @@ void Outbox::rest(const OutboxEntry& entry)
 void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
 {
     const Key key{intern(entry.peer), intern(entry.stream), entry.seq};
-    if (_lines.count(key) != 0) return;
-    Line& line = _lines[key];
+    const auto [tracked, added] = _lines.try_emplace(key);
+    if (!added) return;
+    Line& line = tracked->second;
     Flow& flow = _flows[key.peer];
     ++flow.lines;
     line.entry = entry;
@@ -364,6 +365,8 @@ const Outbox::Flow* Outbox::flowOf(const std::string& peer) const
 
 std::uint32_t Outbox::intern(const std::string& name)
 {
+    // Found first: emplace() builds its node (a copy of name) before it looks, and every line interns two names.
+    if (const auto known = _ids.find(name); known != _ids.end()) return known->second;
     return _ids.emplace(name, static_cast<std::uint32_t>(_ids.size() + 1)).first->second;
 }
 
@@ -408,6 +411,7 @@ Outbox::Due Outbox::poll(TimePoint now)
     }
     _ready.reset();
     std::sort(resend.begin(), resend.end());
+    due.resend.reserve(resend.size());
     for (const Key& key : resend) due.resend.push_back(_lines.at(key).entry);
     return due;
 }
