@@ -310,7 +310,7 @@ void UiServer::stop(const std::string& detail)
     broadcast(local::StateEvent{local::LinkState::Stopping, detail});
     for (auto& [id, session] : _sessions) session->close("peerd is stopping");
     _sessions.clear();
-    for (EventLoop::TimerId* timer : {&_acceptTimer, &_tidyTimer}) {
+    for (EventLoop::TimerId* timer : {&_acceptTimer, &_tidyTimer, &_unreadTimer}) {
         if (*timer != 0) _loop.cancel(*timer);
         *timer = 0;
     }
@@ -470,7 +470,20 @@ void UiServer::presenceChanged(const Roster::Change& change)
 void UiServer::lineReceived(const local::ChatLine& line, std::uint32_t unread)
 {
     broadcastLine(line);
-    broadcast(local::UnreadEvent{line.peer, unread});
+    unreadChanged(line.peer, unread);
+}
+
+void UiServer::unreadChanged(const std::string& peer, std::uint32_t count)
+{
+    // Not serving, no client to tell: one that attaches later reads the counts in its roster.
+    if (!_listening) return;
+    _unread[peer] = count;
+    if (_unreadTimer != 0) return;
+    _unreadTimer = _loop.runAfter(std::chrono::milliseconds(0), [this] {
+        _unreadTimer = 0;
+        for (const auto& [name, unread] : _unread) broadcast(local::UnreadEvent{name, unread});
+        _unread.clear();
+    });
 }
 
 void UiServer::lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state)

@@ -112,6 +112,9 @@ public:
     void broadcast(const local::Event& event);
     /// Sends a message event for line to every client subscribed to its peer.
     void broadcastLine(const local::ChatLine& line);
+    /// Tells every client peer's unread count at the end of the loop's turn:
+    /// a burst of lines from peer is one unread event, with the last count.
+    void unreadChanged(const std::string& peer, std::uint32_t count);
     /// Sends event to every client subscribed to peer.
     void broadcastTo(const std::string& peer, const local::Event& event);
     /// Forgets a session that closed, once its callback has returned.
@@ -182,6 +185,9 @@ private:
     std::size_t _backlogPeak = 0;
     std::size_t _droppedForBacklog = 0;
     EventLoop::TimerId _tidyTimer = 0;
+    /// Unread counts not yet sent, by peer; sent by _unreadTimer.
+    std::map<std::string, std::uint32_t> _unread;
+    EventLoop::TimerId _unreadTimer = 0;
     Poco::Logger& _logger;
 };
 

@@ -200,7 +200,7 @@ void UiSession::handleUnsubscribe(const local::UnsubscribeRequest& request)
 void UiSession::handleRead(const local::ReadRequest& request)
 {
     _server.store().markRead(request.peer);
-    _server.broadcast(local::UnreadEvent{request.peer, 0});
+    _server.unreadChanged(request.peer, 0);
 }
 
 void UiSession::handleSearch(const local::SearchRequest& request)

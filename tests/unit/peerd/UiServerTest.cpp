@@ -118,6 +118,7 @@ class UiServerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testClientTakenAgainOnceAnotherDetaches);
     CPPUNIT_TEST(testClientOutOfDescriptorsIsToldWhy);
     CPPUNIT_TEST(testLargestBacklogDroppedFirstOverBudget);
+    CPPUNIT_TEST(testBurstOfLinesIsOneUnreadEvent);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -388,6 +389,36 @@ public:
         CPPUNIT_ASSERT(test::waitUntil([&] {
             ui.onLoop([&] { held = ui.server().backlogBytes(); });
             return held == 0;
+        }));
+    }
+
+    void testBurstOfLinesIsOneUnreadEvent()
+    {
+        test::ServedUi ui;
+        LocalClient client = ui.attach();
+        client.sendLine(R"({"op":"subscribe","peer":"bob"})");
+        CPPUNIT_ASSERT(client.waitEvent("history"));
+        const local::ErrorEvent marker{"", "end of turn"};
+        ui.onLoop([&] {
+            for (std::uint32_t unread = 1; unread <= 3; ++unread) {
+                ui.server().lineReceived(local::ChatLine{unread, "bob", false, "bob", "12:00:00", 1, "hi"}, unread);
+            }
+        });
+        ui.onLoop([&] { ui.server().broadcast(marker); });
+        // Three messages, then the last count once, all before the marker of the next turn.
+        std::string seen;
+        for (LocalClient::Object event = client.waitFor([](const auto&) { return true; });
+             event && event->optValue<std::string>("event", "") != "error";
+             event = client.waitFor([](const auto&) { return true; })) {
+            const std::string name = event->optValue<std::string>("event", "");
+            if (name == "message") seen += "message " + event->getObject("line")->getValue<std::string>("id") + ";";
+            if (name == "unread") seen += "unread " + event->getValue<std::string>("count") + ";";
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("message 1;message 2;message 3;unread 3;"), seen);
+        // A read in the same turn as a line leaves the count the read set.
+        client.sendLine(R"({"op":"read","peer":"bob"})");
+        CPPUNIT_ASSERT(client.waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "unread" && event->getValue<std::string>("count") == "0";
         }));
     }
 
