@@ -133,6 +133,8 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "usage: StoreBench [LINES]  (LINES > 0, default 50000)\n");
         return 2;
     }
+    // SQLite set up as in peerd, for the reference too (it opens the first database).
+    ConversationStore::configureSqlite();
     try {
         std::printf("the store's CPU per line (every thread of the process), %ld lines, median of %d runs:\n",
                     lines, kRounds);

@@ -304,8 +304,15 @@ ConversationStore::~ConversationStore()
     _writer.reset();
 }
 
+void ConversationStore::configureSqlite()
+{
+    [[maybe_unused]] static const bool configured = (sqlite3_config(SQLITE_CONFIG_MULTITHREAD),
+                                                     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0), true);
+}
+
 void ConversationStore::open()
 {
+    configureSqlite();
     [[maybe_unused]] static const bool registered = (Poco::Data::SQLite::Connector::registerConnector(), true);
     if (_path != kInMemory) prepareFile(_path);
     _session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY, _path);

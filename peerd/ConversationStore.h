@@ -97,6 +97,15 @@ public:
     /// in use by another process, or was written by a newer peerd.
     ConversationStore(const std::string& path, std::size_t historyLimit);
 
+    /// Sets SQLite up for this process before its first database: no locks
+    /// of its own around each call (a store's connection is only ever used
+    /// by one thread at a time, under WriteBehind's lock, so they were work
+    /// for nothing: a few per cent of a line's writes) and no count of its
+    /// memory (a lock on every allocation). The store's constructor calls
+    /// it; SQLite ignores it once a database was opened before, and then
+    /// keeps locking, which is safe.
+    static void configureSqlite();
+
     /// A store in memory only (":memory:"), for tests.
     explicit ConversationStore(std::size_t historyLimit);
 
