@@ -94,9 +94,9 @@ std::string randomStreamId()
     return text;
 }
 
-std::string stateName(local::LineState state)
+std::string_view stateName(local::LineState state)
 {
-    return std::string(local::LocalProtocol::lineStateName(state));
+    return local::LocalProtocol::lineStateName(state);
 }
 
 // The state a stored name stands for; a name this peerd does not know reads
@@ -223,7 +223,8 @@ struct ConversationStore::Statements
 
     void apply(const store::PutLine& o)
     {
-        const std::optional<std::string> key = o.key.empty() ? std::nullopt : std::optional<std::string>(o.key);
+        const std::optional<std::string_view> key =
+            o.key.empty() ? std::nullopt : std::optional<std::string_view>(o.key);
         putLine.bind(o.peer).bind(o.id).bind(o.outgoing).bind(o.from).bind(o.sentTime).bind(o.receivedAtMs);
         putLine.bind(o.text).bind(o.state).bind(o.verified).bind(key).run();
     }
@@ -571,8 +572,7 @@ void ConversationStore::noteSuccess()
     _loggedFailure.clear();
 }
 
-ConversationStore::StoredLine ConversationStore::insertLine(StoreChange& change, local::ChatLine line, bool unread,
-                                                            const std::string& key) const
+ConversationStore::StoredLine ConversationStore::newLine(local::ChatLine line, bool unread, const std::string& key) const
 {
     if (!key.empty()) {
         const auto kept = _sendKeys.find(line.peer);
@@ -581,15 +581,22 @@ ConversationStore::StoredLine ConversationStore::insertLine(StoreChange& change,
     }
     const auto cached = _conversations.find(line.peer);
     Conversation conversation = cached == _conversations.end() ? Conversation{} : cached->second;
-    // The line's operations and, for a queued line, the outbox's two: no change grows past its first room.
-    change.reserve(change.size() + 5);
     line.id = ++conversation.lastId;
     if (unread && conversation.unread < std::numeric_limits<std::uint32_t>::max()) ++conversation.unread;
-    change.push_back(store::PutLine{line.peer, line.id, line.outgoing, line.from, line.sentTime, line.receivedAtMs,
-                                    line.text, stateName(line.state), line.verified, key});
-    change.push_back(store::PutConversation{line.peer, conversation.lastId, conversation.unread});
-    if (line.id > _historyLimit) change.push_back(store::TrimLines{line.peer, line.id - _historyLimit});
     return StoredLine{std::move(line), conversation, key};
+}
+
+StoreChange ConversationStore::lineChange(const StoredLine& stored) const
+{
+    const local::ChatLine& line = stored.line;
+    StoreChange change;
+    // The line's operations and, for a queued line, the outbox's two: no change grows past its first room.
+    change.reserve(5);
+    change.push_back(store::PutLine{line.peer, line.id, line.outgoing, line.from, line.sentTime, line.receivedAtMs,
+                                    line.text, stateName(line.state), line.verified, stored.key});
+    change.push_back(store::PutConversation{line.peer, stored.conversation.lastId, stored.conversation.unread});
+    if (line.id > _historyLimit) change.push_back(store::TrimLines{line.peer, line.id - _historyLimit});
+    return change;
 }
 
 void ConversationStore::keep(const StoredLine& stored)
@@ -613,12 +620,10 @@ void ConversationStore::keep(const StoredLine& stored)
 local::ChatLine ConversationStore::addIncoming(const std::string& peer, std::string sentTime,
                                                std::int64_t receivedAtMs, std::string text, bool verified)
 {
-    StoreChange change;
-    StoredLine stored = insertLine(change,
-                                   local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs,
-                                                   std::move(text), local::LineState::Received, verified},
-                                   true);
-    record([&] { return "store a line from " + peer; }, change);
+    StoredLine stored = newLine(local::ChatLine{0, peer, false, peer, std::move(sentTime), receivedAtMs,
+                                                std::move(text), local::LineState::Received, verified},
+                                true);
+    record([&] { return "store a line from " + peer; }, lineChange(stored));
     keep(stored);
     return std::move(stored.line);
 }
@@ -627,12 +632,10 @@ local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const st
                                                std::string sentTime, std::int64_t receivedAtMs, std::string text,
                                                const std::string& key)
 {
-    StoreChange change;
-    StoredLine stored = insertLine(change,
-                                   local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs,
-                                                   std::move(text), local::LineState::Sent},
-                                   false, key);
-    record([&] { return "store a line to " + peer; }, change);
+    StoredLine stored = newLine(local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs,
+                                                std::move(text), local::LineState::Sent},
+                                false, key);
+    record([&] { return "store a line to " + peer; }, lineChange(stored));
     keep(stored);
     return std::move(stored.line);
 }
@@ -644,12 +647,11 @@ OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::strin
     std::pair<std::string, std::uint64_t> stream =
         cached == _outgoingStreams.end() ? std::make_pair(randomStreamId(), std::uint64_t{0}) : cached->second;
     ++stream.second;
-    StoreChange change;
-    StoredLine stored = insertLine(
-        change,
+    StoredLine stored = newLine(
         local::ChatLine{0, peer, true, self, sentTime, receivedAtMs, std::move(text), local::LineState::Pending},
         false, key);
     OutboxEntry entry{peer, stored.line.id, stream.first, stream.second, std::move(sentTime), stored.line.text};
+    StoreChange change = lineChange(stored);
     change.push_back(store::PutOutgoingStream{peer, stream.first, stream.second});
     change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
     record([&] { return "queue a line to " + peer; }, change);
@@ -712,7 +714,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     // (Another stream's lines, left from before a key was trusted, would be skipped.)
     // Ids in a row (a burst of lines nobody answered in between) change in one statement.
     StoreChange change;
-    const std::string stateText = stateName(state);
+    const std::string_view stateText = stateName(state);
     for (const OutboxEntry& entry : entries) {
         if (entry.stream == stream && entry.seq > seq) break;
         if (!acked(entry)) continue;
@@ -727,7 +729,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     }
     if (changed.empty()) return changed;
     change.push_back(store::DropOutbox{peer, stream, seq});
-    record([&] { return "mark lines to " + peer + " " + stateName(state); }, change);
+    record([&] { return "mark lines to " + peer + " " + std::string(stateName(state)); }, change);
     std::size_t prefix = 0;
     while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
     if (prefix == changed.size()) {
@@ -764,11 +766,11 @@ std::uint64_t ConversationStore::delivered(const std::string& sender, const std:
 local::ChatLine ConversationStore::deliver(const std::string& sender, const std::string& stream, std::uint64_t seq,
                                            std::string sentTime, std::int64_t receivedAtMs, std::string text)
 {
-    StoreChange change{store::PutIncomingStream{sender, stream, seq}};
-    StoredLine stored = insertLine(change,
-                                   local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
-                                                   std::move(text), local::LineState::Received},
-                                   true);
+    StoredLine stored = newLine(local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
+                                                std::move(text), local::LineState::Received},
+                                true);
+    StoreChange change = lineChange(stored);
+    change.push_back(store::PutIncomingStream{sender, stream, seq});
     record([&] { return "store a line from " + sender; }, change);
     _incomingStreams[{sender, stream}] = seq;
     keep(stored);

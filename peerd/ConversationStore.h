@@ -207,7 +207,7 @@ private:
         std::uint64_t lastId = 0;  ///< the newest id given out; ids go on after old lines are dropped
         std::uint32_t unread = 0;
     };
-    /// A line as insertLine() has it stored, for keep() once the change is recorded.
+    /// A line as newLine() numbers it, for lineChange() and, once that is recorded, keep().
     struct StoredLine
     {
         local::ChatLine line;
@@ -254,12 +254,13 @@ private:
     void noteFailure(const std::string& reason, bool full);
     /// Logs that writes work again after some failed.
     void noteSuccess();
-    /// Adds to change the insertion of line with the next id of its
-    /// conversation (with key unless it is empty, which must not be in use),
-    /// the drop of what falls past historyLimit and the conversation's new
-    /// counters; returns the line with its id and the counters.
-    StoredLine insertLine(StoreChange& change, local::ChatLine line, bool unread, const std::string& key = {}) const;
-    /// Caches what insertLine() returned, once its change is recorded.
+    /// line with the next id of its conversation (with key unless it is
+    /// empty, which must not be in use) and the conversation's new counters.
+    StoredLine newLine(local::ChatLine line, bool unread, const std::string& key = {}) const;
+    /// The insertion of stored, the drop of what falls past historyLimit and
+    /// the conversation's new counters; its views point into stored.
+    StoreChange lineChange(const StoredLine& stored) const;
+    /// Caches what newLine() returned, once its change is recorded.
     void keep(const StoredLine& stored);
     /// True when line id with peer is kept (given out and not dropped past historyLimit).
     bool lineKept(const std::string& peer, std::uint64_t id) const;

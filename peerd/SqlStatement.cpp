@@ -27,14 +27,14 @@ void SqlStatement::check(int rc)
     Poco::Data::SQLite::Utility::throwException(_db, rc);
 }
 
-SqlStatement& SqlStatement::bind(const std::string& text)
+SqlStatement& SqlStatement::bind(std::string_view text)
 {
     // SQLITE_STATIC: the caller keeps text alive until run(), which unbinds it.
     check(sqlite3_bind_text(_statement, _next++, text.data(), static_cast<int>(text.size()), SQLITE_STATIC));
     return *this;
 }
 
-SqlStatement& SqlStatement::bind(const std::optional<std::string>& text)
+SqlStatement& SqlStatement::bind(const std::optional<std::string_view>& text)
 {
     if (text) return bind(*text);
     check(sqlite3_bind_null(_statement, _next++));

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -23,9 +24,10 @@ public:
     SqlStatement(const SqlStatement&) = delete;
     SqlStatement& operator=(const SqlStatement&) = delete;
 
-    SqlStatement& bind(const std::string& text);
+    SqlStatement& bind(std::string_view text);
+    SqlStatement& bind(const std::string& text) { return bind(std::string_view(text)); }
     /// NULL when text is nullopt.
-    SqlStatement& bind(const std::optional<std::string>& text);
+    SqlStatement& bind(const std::optional<std::string_view>& text);
     SqlStatement& bind(std::int64_t value);
     /// Kept as a signed integer; every count and id here stays below 2^63.
     SqlStatement& bind(std::uint64_t value) { return bind(static_cast<std::int64_t>(value)); }

@@ -107,8 +107,8 @@ void StoreBatch::fold(store::Op op)
 
 // The lines put in this batch take the state in their INSERT; the rest of
 // first..last, runs of ids put earlier, get an UPDATE each, in this place.
-void StoreBatch::setStates(Rows& rows, const std::string& peer, std::uint64_t first, std::uint64_t last,
-                           const std::string& state)
+void StoreBatch::setStates(Rows& rows, std::string_view peer, std::uint64_t first, std::uint64_t last,
+                           std::string_view state)
 {
     std::uint64_t next = first;
     for (auto it = rows.lines.from(first); it != rows.lines.end() && it->first <= last; ++it) {

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -83,11 +84,11 @@ private:
         std::size_t conversation = kNone;    ///< the last PutConversation
         std::size_t outgoingStream = kNone;  ///< the last PutOutgoingStream
         std::size_t keyPin = kNone;          ///< the last PutKeyPin
-        std::map<std::string, std::size_t> incomingStreams;  ///< the last PutIncomingStream by stream
+        std::map<std::string_view, std::size_t> incomingStreams;  ///< the last PutIncomingStream by stream
         std::uint64_t trimTo = 0;  ///< a TrimLines up to here waits for the end (0: none)
         Positions lines;  ///< PutLine by id
         /// PutOutbox not yet dropped nor moved, by stream and seq.
-        std::map<std::string, Positions> outbox;
+        std::map<std::string_view, Positions> outbox;
     };
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
@@ -98,13 +99,14 @@ private:
     void append(store::Op op);
     /// Makes the op just appended the only one of its row: the one before it (at kept) goes.
     void replace(std::size_t& kept);
-    void setStates(Rows& rows, const std::string& peer, std::uint64_t first, std::uint64_t last,
-                   const std::string& state);
+    void setStates(Rows& rows, std::string_view peer, std::uint64_t first, std::uint64_t last,
+                   std::string_view state);
     void drop(Rows& rows, const store::DropOutbox& o);
 
     std::deque<store::Op> _ops;  ///< a deque: a batch of thousands grows without moving what it holds
     std::vector<bool> _dropped;
-    std::unordered_map<std::string, Rows> _rows;
+    /// By the names in the batch's ops: the views live as long as the batch.
+    std::unordered_map<std::string_view, Rows> _rows;
 };
 
 } // namespace peerchat

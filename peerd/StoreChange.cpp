@@ -47,17 +47,19 @@ public:
     explicit Writer(std::string& out) : _out(out) {}
 
     /// The most bytes put() writes for a value.
-    static std::size_t most(const std::string& value) { return most(std::uint64_t{}) + value.size(); }
+    static std::size_t most(std::string_view value) { return most(std::uint64_t{}) + value.size(); }
+    static std::size_t most(const std::string& value) { return most(std::string_view(value)); }
     static std::size_t most(const std::optional<std::string>& value) { return 1 + (value ? most(*value) : 0); }
     static std::size_t most(bool) { return 1; }
     static std::size_t most(std::int64_t) { return most(std::uint64_t{}); }
     static std::size_t most(std::uint64_t) { return 10; }
 
-    void put(const std::string& value)
+    void put(std::string_view value)
     {
         put(static_cast<std::uint64_t>(value.size()));
         _out += value;
     }
+    void put(const std::string& value) { put(std::string_view(value)); }
     void put(const std::optional<std::string>& value)
     {
         put(value.has_value());
@@ -87,7 +89,7 @@ public:
     bool ok() const { return _ok; }
     bool done() const { return _at == _in.size(); }
 
-    void get(std::string& value)
+    void get(std::string_view& value)
     {
         std::uint64_t size = 0;
         get(size);
@@ -95,8 +97,14 @@ public:
             _ok = false;
             return;
         }
-        value.assign(_in.substr(_at, static_cast<std::size_t>(size)));
+        value = _in.substr(_at, static_cast<std::size_t>(size));
         _at += static_cast<std::size_t>(size);
+    }
+    void get(std::string& value)
+    {
+        std::string_view view;
+        get(view);
+        value.assign(view);
     }
     void get(std::optional<std::string>& value)
     {

@@ -16,58 +16,65 @@ namespace peerchat {
 /// change applied twice leaves what applying it once does. A StoreChange is
 /// what one call of the store changes, and goes into the redo log whole
 /// (RedoLog), to be applied to the database in one transaction.
+///
+/// The operations of the chat path hold their text as views, not copies: a
+/// change is built, encoded and dropped within one call of the store, over
+/// strings that call holds, and a decoded change is applied while the
+/// record it was read from is still queued. Copying them was a third of the
+/// allocations a line cost each peerd (docs/PERFORMANCE.md). Only the keys
+/// of the rare key pins are owned: they are text computed on the way.
 namespace store {
 
 /// INSERT a line (key empty: none).
 struct PutLine
 {
-    std::string peer;
+    std::string_view peer;
     std::uint64_t id = 0;
     bool outgoing = false;
-    std::string from;
-    std::string sentTime;
+    std::string_view from;
+    std::string_view sentTime;
     std::int64_t receivedAtMs = 0;
-    std::string text;
-    std::string state;
+    std::string_view text;
+    std::string_view state;
     bool verified = false;
-    std::string key;
+    std::string_view key;
 };
 /// Sets a conversation's counters.
-struct PutConversation { std::string peer; std::uint64_t lastId = 0; std::uint64_t unread = 0; };
+struct PutConversation { std::string_view peer; std::uint64_t lastId = 0; std::uint64_t unread = 0; };
 /// Deletes peer's lines with ids up to upTo.
-struct TrimLines { std::string peer; std::uint64_t upTo = 0; };
+struct TrimLines { std::string_view peer; std::uint64_t upTo = 0; };
 /// Sets the outgoing stream to peer.
-struct PutOutgoingStream { std::string peer; std::string stream; std::uint64_t lastSeq = 0; };
+struct PutOutgoingStream { std::string_view peer; std::string_view stream; std::uint64_t lastSeq = 0; };
 /// Adds a line to the outbox.
 struct PutOutbox
 {
-    std::string peer;
+    std::string_view peer;
     std::uint64_t lineId = 0;
-    std::string stream;
+    std::string_view stream;
     std::uint64_t seq = 0;
-    std::string sentTime;
-    std::string text;
+    std::string_view sentTime;
+    std::string_view text;
 };
 /// Moves an outbox line to another stream and seq.
-struct MoveOutbox { std::string peer; std::uint64_t lineId = 0; std::string stream; std::uint64_t seq = 0; };
+struct MoveOutbox { std::string_view peer; std::uint64_t lineId = 0; std::string_view stream; std::uint64_t seq = 0; };
 /// Takes the lines of a stream up to seq out of the outbox.
-struct DropOutbox { std::string peer; std::string stream; std::uint64_t upTo = 0; };
+struct DropOutbox { std::string_view peer; std::string_view stream; std::uint64_t upTo = 0; };
 /// Sets the state of a line (written by peerds before SetLineStates; still applied from their redo logs).
-struct SetLineState { std::string peer; std::uint64_t id = 0; std::string state; };
+struct SetLineState { std::string_view peer; std::uint64_t id = 0; std::string_view state; };
 /// Sets the state of peer's lines firstId..lastId: the lines one ack delivers, in one statement.
-struct SetLineStates { std::string peer; std::uint64_t firstId = 0; std::uint64_t lastId = 0; std::string state; };
+struct SetLineStates { std::string_view peer; std::uint64_t firstId = 0; std::uint64_t lastId = 0; std::string_view state; };
 /// Sets how far an incoming stream is delivered.
-struct PutIncomingStream { std::string sender; std::string stream; std::uint64_t delivered = 0; };
+struct PutIncomingStream { std::string_view sender; std::string_view stream; std::uint64_t delivered = 0; };
 /// Sets a peer's key pin (keys as base64url text, as the table holds them).
 struct PutKeyPin
 {
-    std::string name;
+    std::string_view name;
     std::string pinned;
     std::optional<std::string> offered;
     std::optional<std::string> keyless;
 };
 /// Sets indexd's pinned key for an endpoint.
-struct PutIndexKey { std::string endpoint; std::string key; };
+struct PutIndexKey { std::string_view endpoint; std::string key; };
 
 using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
                         SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates>;
@@ -83,6 +90,7 @@ class StoreChangeCodec
 public:
     static std::string encode(const StoreChange& change);
     /// Refuses bytes encode() did not write (damage, or a newer peerd's record).
+    /// The change's views point into bytes, which must outlive it.
     static Parsed<StoreChange> decode(std::string_view bytes);
 };
 

@@ -3,6 +3,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <random>
 #include <string>
@@ -15,7 +16,8 @@ namespace {
 
 // The tables of ConversationStore's database, as each operation's SQL
 // statement changes them; rows as the bytes of the operation that writes
-// them whole, so that two databases compare as text.
+// them whole, so that two databases compare as text. The rows view the text
+// of the changes applied, which must outlive the tables.
 class Tables
 {
 public:
@@ -54,14 +56,14 @@ private:
         // INSERT: a row with the same key fails the transaction.
         if (!_lines.emplace(std::make_pair(o.peer, o.id), o).second) _failed = true;
     }
-    void write(const PutConversation& o) { _conversations[o.peer] = o; }
+    void write(const PutConversation& o) { _conversations[std::string(o.peer)] = o; }
     void write(const TrimLines& o)
     {
         for (auto it = _lines.begin(); it != _lines.end();) {
             it = it->first.first == o.peer && it->first.second <= o.upTo ? _lines.erase(it) : std::next(it);
         }
     }
-    void write(const PutOutgoingStream& o) { _outgoingStreams[o.peer] = o; }
+    void write(const PutOutgoingStream& o) { _outgoingStreams[std::string(o.peer)] = o; }
     void write(const PutOutbox& o) { _outbox.push_back(o); }
     void write(const MoveOutbox& o)
     {
@@ -88,9 +90,9 @@ private:
             if (key.first == o.peer && key.second >= o.firstId && key.second <= o.lastId) line.state = o.state;
         }
     }
-    void write(const PutIncomingStream& o) { _incomingStreams[{o.sender, o.stream}] = o; }
-    void write(const PutKeyPin& o) { _pins[o.name] = o; }
-    void write(const PutIndexKey& o) { _indexKeys[o.endpoint] = o; }
+    void write(const PutIncomingStream& o) { _incomingStreams[{std::string(o.sender), std::string(o.stream)}] = o; }
+    void write(const PutKeyPin& o) { _pins[std::string(o.name)] = o; }
+    void write(const PutIndexKey& o) { _indexKeys[std::string(o.endpoint)] = o; }
 
     bool _failed = false;
     std::map<std::pair<std::string, std::uint64_t>, PutLine> _lines;
@@ -103,13 +105,15 @@ private:
 };
 
 // The changes a peerd makes, as ConversationStore makes them, at random:
-// lines queued, acked and received, keys trusted anew, with a small history limit.
+// lines queued, acked and received, keys trusted anew, with a small history
+// limit. Each comes as its record in the redo log, since a change views
+// strings that live only while it is made.
 class Conversations
 {
 public:
     explicit Conversations(unsigned seed) : _random(seed) {}
 
-    StoreChange next()
+    std::string next()
     {
         const std::string peer = pick({"bob", "carol", "dave"});
         Peer& p = _peers[peer];
@@ -118,7 +122,8 @@ public:
         case 4: case 5: return receive(peer, p);
         case 6: case 7: return ack(peer, p);
         case 8: return std::uniform_int_distribution<int>(0, 3)(_random) == 0 ? trust(peer, p) : oldAck(peer, p);
-        default: return StoreChange{PutIndexKey{pick({"127.0.0.1:1", "[::1]:2"}), pick({"k1", "k2"})}};
+        default:
+            return StoreChangeCodec::encode(StoreChange{PutIndexKey{pick({"127.0.0.1:1", "[::1]:2"}), pick({"k1", "k2"})}});
         }
     }
 
@@ -141,38 +146,40 @@ private:
         return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(_random)];
     }
 
-    void line(StoreChange& change, const std::string& peer, Peer& p, bool outgoing)
+    // text lives while change is encoded.
+    void line(StoreChange& change, const std::string& peer, Peer& p, bool outgoing, const std::string& text)
     {
-        ++p.lastId;
-        if (!outgoing) ++p.unread;
-        change.push_back(PutLine{peer, p.lastId, outgoing, outgoing ? "alice" : peer, "12:00", 5,
-                                 "text " + std::to_string(p.lastId), outgoing ? "pending" : "received", true, ""});
+        change.push_back(PutLine{peer, p.lastId, outgoing, outgoing ? "alice" : std::string_view(peer), "12:00", 5,
+                                 text, outgoing ? "pending" : "received", true, ""});
         change.push_back(PutConversation{peer, p.lastId, p.unread});
         if (p.lastId > kHistory) change.push_back(TrimLines{peer, p.lastId - kHistory});
     }
 
-    StoreChange queue(const std::string& peer, Peer& p)
+    std::string queue(const std::string& peer, Peer& p)
     {
+        const std::string text = "text " + std::to_string(++p.lastId);
         StoreChange change;
-        line(change, peer, p, true);
+        line(change, peer, p, true, text);
         ++p.seq;
         change.push_back(PutOutgoingStream{peer, p.stream, p.seq});
         change.push_back(PutOutbox{peer, p.lastId, p.stream, p.seq, "12:00", "text"});
         p.outbox.push_back(Queued{p.lastId, p.seq});
-        return change;
+        return StoreChangeCodec::encode(change);
     }
 
-    StoreChange receive(const std::string& peer, Peer& p)
+    std::string receive(const std::string& peer, Peer& p)
     {
+        const std::string text = "text " + std::to_string(++p.lastId);
+        ++p.unread;
         StoreChange change{PutIncomingStream{peer, "in", ++p.incoming}};
-        line(change, peer, p, false);
-        return change;
+        line(change, peer, p, false, text);
+        return StoreChangeCodec::encode(change);
     }
 
     // Runs of consecutive ids in one operation each, then the outbox rows out.
-    StoreChange ack(const std::string& peer, Peer& p)
+    std::string ack(const std::string& peer, Peer& p)
     {
-        if (p.outbox.empty()) return StoreChange{PutConversation{peer, p.lastId, p.unread = 0}};
+        if (p.outbox.empty()) return StoreChangeCodec::encode(StoreChange{PutConversation{peer, p.lastId, p.unread = 0}});
         const std::size_t count = std::uniform_int_distribution<std::size_t>(1, p.outbox.size())(_random);
         const std::string state = pick({"sent", "delivered"});
         StoreChange change;
@@ -187,17 +194,17 @@ private:
         }
         change.push_back(DropOutbox{peer, p.stream, p.outbox[count - 1].seq});
         p.outbox.erase(p.outbox.begin(), p.outbox.begin() + static_cast<std::ptrdiff_t>(count));
-        return change;
+        return StoreChangeCodec::encode(change);
     }
 
-    StoreChange oldAck(const std::string& peer, Peer& p)
+    std::string oldAck(const std::string& peer, Peer& p)
     {
-        if (p.lastId == 0) return StoreChange{};
-        return StoreChange{SetLineState{peer, std::uniform_int_distribution<std::uint64_t>(1, p.lastId)(_random),
-                                        "failed"}};
+        if (p.lastId == 0) return StoreChangeCodec::encode(StoreChange{});
+        return StoreChangeCodec::encode(StoreChange{
+            SetLineState{peer, std::uniform_int_distribution<std::uint64_t>(1, p.lastId)(_random), "failed"}});
     }
 
-    StoreChange trust(const std::string& peer, Peer& p)
+    std::string trust(const std::string& peer, Peer& p)
     {
         ++p.keys;
         p.stream = "s" + std::to_string(p.keys);
@@ -208,7 +215,7 @@ private:
             queued.seq = ++p.seq;
             change.push_back(MoveOutbox{peer, queued.lineId, p.stream, queued.seq});
         }
-        return change;
+        return StoreChangeCodec::encode(change);
     }
 
     std::mt19937 _random;
@@ -261,7 +268,7 @@ public:
         const std::vector<Op> ops = folded(changes);
         CPPUNIT_ASSERT_EQUAL(std::size_t{3}, count<PutLine>(ops));
         for (const Op& op : ops) {
-            if (const auto* put = std::get_if<PutLine>(&op)) CPPUNIT_ASSERT_EQUAL(std::string("delivered"), put->state);
+            if (const auto* put = std::get_if<PutLine>(&op)) CPPUNIT_ASSERT_EQUAL(std::string("delivered"), std::string(put->state));
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t{0}, count<PutOutbox>(ops));
         CPPUNIT_ASSERT_EQUAL(std::size_t{0}, count<SetLineStates>(ops));
@@ -283,13 +290,13 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t{5}, ops.size());
         const auto range = [&](std::size_t at) {
             const auto& set = std::get<SetLineStates>(ops[at]);
-            return std::to_string(set.firstId) + ".." + std::to_string(set.lastId) + " " + set.state;
+            return std::to_string(set.firstId) + ".." + std::to_string(set.lastId) + " " + std::string(set.state);
         };
         CPPUNIT_ASSERT_EQUAL(std::string("1..5 sent"), range(2));
         CPPUNIT_ASSERT_EQUAL(std::string("7..7 sent"), range(3));
         CPPUNIT_ASSERT_EQUAL(std::string("9..9 sent"), range(4));
-        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::get<PutLine>(ops[0]).state);
-        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::get<PutLine>(ops[1]).state);
+        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::string(std::get<PutLine>(ops[0]).state));
+        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::string(std::get<PutLine>(ops[1]).state));
     }
 
     void testTrimWaitsForTheEndUnlessALineItDeletesComesAfter()
@@ -326,13 +333,15 @@ public:
         std::size_t after = 0;
         for (unsigned seed = 1; seed <= 300; ++seed) {
             Conversations peerd(seed);
+            // The records outlive both tables, whose rows view them.
+            std::deque<std::string> records;
             Tables one;
             Tables all;
             std::mt19937 sizes(seed);
             for (int batch = 0; batch < 8; ++batch) {
                 std::vector<StoreChange> changes(std::uniform_int_distribution<std::size_t>(1, 40)(sizes));
                 for (StoreChange& change : changes) {
-                    change = peerd.next();
+                    change = StoreChangeCodec::decode(records.emplace_back(peerd.next())).value();
                     one.apply(change);
                     before += change.size();
                 }
