@@ -498,10 +498,19 @@ struct TextWithoutSignature
     {
         return "refuse," + m.name + "," + m.reason + (m.echo ? "," + Base64::encode(*m.echo) : std::string());
     }
+    // The chat path's message: sized once rather than grown by each +.
     std::string operator()(const Msg& m) const
     {
-        return "msg," + m.stream + "," + std::to_string(m.seq) + "," + m.time + "," + m.from + "," + m.to + "," +
-               m.text;
+        const std::string seq = std::to_string(m.seq);
+        std::string out;
+        out.reserve(4 + m.stream.size() + seq.size() + m.time.size() + m.from.size() + m.to.size() + m.text.size() + 5);
+        for (const std::string_view field : {std::string_view("msg"), std::string_view(m.stream), std::string_view(seq),
+                                             std::string_view(m.time), std::string_view(m.from), std::string_view(m.to)}) {
+            out += field;
+            out += ',';
+        }
+        out += m.text;
+        return out;
     }
     std::string operator()(const Ack& m) const
     {

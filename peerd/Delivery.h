@@ -112,8 +112,10 @@ private:
     void sendAcks(bool all);
     local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
                                  const std::string& key);
-    /// direct: the msgs for peers online, by peer, for the caller to send together.
-    void transmit(const OutboxEntry& entry, std::map<std::string, std::vector<Message>>& direct);
+    /// direct: the msgs for peers online, by peer, for the caller to send
+    /// together; dueCount: how many lines the caller transmits in all.
+    void transmit(const OutboxEntry& entry, std::size_t dueCount,
+                  std::map<std::string, std::vector<Message>>& direct);
     void transmitDue();
     void transmitSoon();
     void armRetransmit();
