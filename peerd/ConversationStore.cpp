@@ -81,6 +81,21 @@ const std::vector<std::vector<std::string>>& migrations()
             // An ack takes lines out by stream and seq: without it, each scanned the whole outbox.
             "CREATE INDEX outbox_stream ON outbox (peer, stream, seq)",
         },
+        {
+            // The outbox keyed by its lines, in one b-tree: a rowid table and its
+            // index made every queued line two inserts and every acked one two
+            // deletes (docs/PERFORMANCE.md, ninth step). An ack names the
+            // lines it takes out by id (DropAckedOutbox); a peer's lines were
+            // queued in the order of their ids. A line is queued once, so no
+            // row of the old table is left out.
+            "CREATE TABLE outbox_by_line (peer TEXT NOT NULL, line_id INTEGER NOT NULL, stream TEXT NOT NULL, "
+            "seq INTEGER NOT NULL, sent_time TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (peer, line_id)) "
+            "WITHOUT ROWID",
+            "INSERT OR IGNORE INTO outbox_by_line SELECT peer, line_id, stream, seq, sent_time, text FROM outbox "
+            "ORDER BY position",
+            "DROP TABLE outbox",
+            "ALTER TABLE outbox_by_line RENAME TO outbox",
+        },
     };
     return steps;
 }
@@ -211,6 +226,7 @@ struct ConversationStore::Statements
           putOutbox(db, "INSERT INTO outbox (peer, line_id, stream, seq, sent_time, text) VALUES (?, ?, ?, ?, ?, ?)"),
           moveOutbox(db, "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?"),
           dropOutbox(db, "DELETE FROM outbox WHERE peer = ? AND stream = ? AND seq <= ?"),
+          dropAckedOutbox(db, "DELETE FROM outbox WHERE peer = ? AND line_id <= ? AND stream = ? AND seq <= ?"),
           setLineState(db, "UPDATE line SET state = ? WHERE peer = ? AND id = ?"),
           setLineStates(db, "UPDATE line SET state = ? WHERE peer = ? AND id BETWEEN ? AND ?"),
           putIncomingStream(db,
@@ -240,6 +256,10 @@ struct ConversationStore::Statements
     }
     void apply(const store::MoveOutbox& o) { moveOutbox.bind(o.stream).bind(o.seq).bind(o.peer).bind(o.lineId).run(); }
     void apply(const store::DropOutbox& o) { dropOutbox.bind(o.peer).bind(o.stream).bind(o.upTo).run(); }
+    void apply(const store::DropAckedOutbox& o)
+    {
+        dropAckedOutbox.bind(o.peer).bind(o.lastLineId).bind(o.stream).bind(o.upTo).run();
+    }
     void apply(const store::SetLineState& o) { setLineState.bind(o.state).bind(o.peer).bind(o.id).run(); }
     void apply(const store::SetLineStates& o)
     {
@@ -259,6 +279,7 @@ struct ConversationStore::Statements
     SqlStatement putOutbox;
     SqlStatement moveOutbox;
     SqlStatement dropOutbox;
+    SqlStatement dropAckedOutbox;
     SqlStatement setLineState;
     SqlStatement setLineStates;
     SqlStatement putIncomingStream;
@@ -407,7 +428,7 @@ void ConversationStore::load()
         std::vector<Poco::Int64> seqs;
         std::vector<std::string> sentTimes;
         std::vector<std::string> texts;
-        *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY position", into(peers),
+        *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY peer, line_id", into(peers),
             into(lineIds), into(streams), into(seqs), into(sentTimes), into(texts), now;
         for (std::size_t i = 0; i < peers.size(); ++i) {
             _outbox[peers[i]].push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), streams[i],
@@ -728,7 +749,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
         }
     }
     if (changed.empty()) return changed;
-    change.push_back(store::DropOutbox{peer, stream, seq});
+    change.push_back(store::DropAckedOutbox{peer, stream, seq, *std::max_element(changed.begin(), changed.end())});
     record([&] { return "mark lines to " + peer + " " + std::string(stateName(state)); }, change);
     std::size_t prefix = 0;
     while (prefix < entries.size() && acked(entries[prefix])) ++prefix;

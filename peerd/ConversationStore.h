@@ -86,7 +86,7 @@ class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in

@@ -86,7 +86,10 @@ void StoreBatch::fold(store::Op op)
         _rows[o->peer].outbox.clear();
         append(std::move(op));
     } else if (auto* o = std::get_if<store::DropOutbox>(&op)) {
-        drop(_rows[o->peer], *o);
+        drop(_rows[o->peer], o->stream, o->upTo);
+        append(std::move(op));
+    } else if (auto* o = std::get_if<store::DropAckedOutbox>(&op)) {
+        drop(_rows[o->peer], o->stream, o->upTo);
         append(std::move(op));
     } else if (auto* o = std::get_if<store::SetLineState>(&op)) {
         setStates(_rows[o->peer], o->peer, o->id, o->id, o->state);
@@ -120,11 +123,11 @@ void StoreBatch::setStates(Rows& rows, std::string_view peer, std::uint64_t firs
     if (next <= last) append(store::SetLineStates{peer, next, last, state});
 }
 
-void StoreBatch::drop(Rows& rows, const store::DropOutbox& o)
+void StoreBatch::drop(Rows& rows, std::string_view stream, std::uint64_t upTo)
 {
-    const auto stream = rows.outbox.find(o.stream);
-    if (stream == rows.outbox.end()) return;
-    stream->second.takeUpTo(o.upTo, [this](std::size_t op) { _dropped[op] = true; });
+    const auto found = rows.outbox.find(stream);
+    if (found == rows.outbox.end()) return;
+    found->second.takeUpTo(upTo, [this](std::size_t op) { _dropped[op] = true; });
 }
 
 } // namespace peerchat

@@ -101,7 +101,8 @@ private:
     void replace(std::size_t& kept);
     void setStates(Rows& rows, std::string_view peer, std::uint64_t first, std::uint64_t last,
                    std::string_view state);
-    void drop(Rows& rows, const store::DropOutbox& o);
+    /// The outbox rows of stream up to upTo put in this batch need not be written.
+    void drop(Rows& rows, std::string_view stream, std::uint64_t upTo);
 
     std::deque<store::Op> _ops;  ///< a deque: a batch of thousands grows without moving what it holds
     std::vector<bool> _dropped;

@@ -35,9 +35,11 @@ void fields(O& o, F&& f)
         f(o.name, o.pinned, o.offered, o.keyless);
     } else if constexpr (std::is_same_v<T, PutIndexKey>) {
         f(o.endpoint, o.key);
-    } else {
-        static_assert(std::is_same_v<T, SetLineStates>, "every operation lists its fields");
+    } else if constexpr (std::is_same_v<T, SetLineStates>) {
         f(o.peer, o.firstId, o.lastId, o.state);
+    } else {
+        static_assert(std::is_same_v<T, DropAckedOutbox>, "every operation lists its fields");
+        f(o.peer, o.stream, o.upTo, o.lastLineId);
     }
 }
 

@@ -57,8 +57,18 @@ struct PutOutbox
 };
 /// Moves an outbox line to another stream and seq.
 struct MoveOutbox { std::string_view peer; std::uint64_t lineId = 0; std::string_view stream; std::uint64_t seq = 0; };
-/// Takes the lines of a stream up to seq out of the outbox.
+/// Takes the lines of a stream up to seq out of the outbox (written by peerds before DropAckedOutbox; still
+/// applied from their redo logs).
 struct DropOutbox { std::string_view peer; std::string_view stream; std::uint64_t upTo = 0; };
+/// Takes the lines of a stream up to seq out of the outbox, none of which has an id past lastLineId (the
+/// bound lets the delete walk the outbox's key, peer and line id, from the first of peer's lines to it).
+struct DropAckedOutbox
+{
+    std::string_view peer;
+    std::string_view stream;
+    std::uint64_t upTo = 0;
+    std::uint64_t lastLineId = 0;
+};
 /// Sets the state of a line (written by peerds before SetLineStates; still applied from their redo logs).
 struct SetLineState { std::string_view peer; std::uint64_t id = 0; std::string_view state; };
 /// Sets the state of peer's lines firstId..lastId: the lines one ack delivers, in one statement.
@@ -76,8 +86,9 @@ struct PutKeyPin
 /// Sets indexd's pinned key for an endpoint.
 struct PutIndexKey { std::string_view endpoint; std::string key; };
 
+/// A kind's place in the list is its tag in the redo log: new kinds go at the end.
 using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
-                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates>;
+                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates, DropAckedOutbox>;
 
 } // namespace store
 

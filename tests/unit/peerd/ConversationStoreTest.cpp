@@ -1,5 +1,6 @@
 #include "ConversationStore.h"
 #include "PeerTestData.h"
+#include "StoreFaults.h"
 #include "Protocol.h"
 #include "TempDir.h"
 
@@ -71,8 +72,6 @@ bool contains(const std::string& text, const std::string& part)
     return text.find(part) != std::string::npos;
 }
 
-// A text too long for any page the database has room in: storing it needs a new page.
-const std::string kPageOfText(4000, 'x');
 
 // A database at path with a trigger that refuses every change to table.
 void refuseChangesTo(const std::string& path, const std::string& table, const std::string& change)
@@ -615,6 +614,13 @@ public:
                        "delivered INTEGER NOT NULL, PRIMARY KEY (sender, stream)) WITHOUT ROWID", now;
             session << "INSERT INTO conversation VALUES ('bob', 1, 1)", now;
             session << "INSERT INTO line VALUES ('bob', 1, 0, 'bob', '12:00:00', 1000, 'old line', 'received')", now;
+            // Two lines to carol still queued, the later one first in the table's order of rows.
+            session << "INSERT INTO conversation VALUES ('carol', 2, 0)", now;
+            session << "INSERT INTO line VALUES ('carol', 1, 1, 'alice', '11:00:00', 900, 'first', 'pending')", now;
+            session << "INSERT INTO line VALUES ('carol', 2, 1, 'alice', '11:00:01', 901, 'second', 'pending')", now;
+            session << "INSERT INTO outgoing_stream VALUES ('carol', 'cc', 2)", now;
+            session << "INSERT INTO outbox VALUES (7, 'carol', 2, 'cc', 2, '11:00:01', 'second')", now;
+            session << "INSERT INTO outbox VALUES (9, 'carol', 1, 'cc', 1, '11:00:00', 'first')", now;
             session << "PRAGMA user_version = 1", now;
         }
         {
@@ -624,6 +630,14 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("old line"), lines[0].text);
             CPPUNIT_ASSERT(!lines[0].verified);
             CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+            // The queued lines come back whole, in the order of their ids, and an ack takes them out.
+            const auto queued = store.outbox();
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
+            CPPUNIT_ASSERT_EQUAL(std::string("first"), queued[0].text);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), queued[0].seq);
+            CPPUNIT_ASSERT_EQUAL(std::string("11:00:01"), queued[1].sentTime);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.enqueue("carol", "alice", "11:00:02", 902, "third").seq);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.acknowledge("carol", "cc", 2).size());
             CPPUNIT_ASSERT(store.keyPins().empty());
             CPPUNIT_ASSERT(store.indexKeys().empty());
             CPPUNIT_ASSERT(store.addIncoming("bob", "12:00:01", 2000, "new line", true).verified);
@@ -632,7 +646,11 @@ public:
             store.enqueue("bob", "alice", "12:00:02", 3000, "keyed line", "k");
         }
         CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
+        // Carol's third line and bob's keyed one.
+        CPPUNIT_ASSERT_EQUAL(2, rowCount(path, "outbox"));
         ConversationStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::string("third"), store.outbox().at(1).text);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lineWithKey("bob", "k")->id);
         CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
@@ -676,10 +694,13 @@ public:
             store.saveKeyPin("bob", KeyPin{key(1), key(2)});
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
-        // The keys table as schema 3 had it, and nothing of schema 5.
+        // The keys table as schema 3 had it, and nothing of schemas 5 and 6.
         rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
         rawSession(path) << "DROP TABLE redo", now;
-        rawSession(path) << "DROP INDEX outbox_stream", now;
+        rawSession(path) << "DROP TABLE outbox", now;
+        rawSession(path) << "CREATE TABLE outbox (position INTEGER PRIMARY KEY, peer TEXT NOT NULL, "
+                            "line_id INTEGER NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, "
+                            "sent_time TEXT NOT NULL, text TEXT NOT NULL)", now;
         rawSession(path) << "PRAGMA user_version = 3", now;
         {
             ConversationStore store(path, 100);
@@ -724,7 +745,7 @@ public:
             store.flush();
             store.limitPages(1);
             // The redo log takes the line; the database has no room for it.
-            const auto kept = store.enqueue("bob", "alice", "12:00:01", 2, kPageOfText, "k2");
+            const auto kept = store.enqueue("bob", "alice", "12:00:01", 2, peerchat::test::kMoreThanFreePages, "k2");
             try {
                 store.flush();
                 CPPUNIT_FAIL("a line reached a full database");
@@ -732,8 +753,8 @@ public:
                 CPPUNIT_ASSERT_EQUAL("the disk holding " + path + " is full", e.message());
             }
             // From then on every change is refused whole until the database has room.
-            CPPUNIT_ASSERT_THROW(store.addIncoming("bob", "12:00:02", 3, kPageOfText, true), DiskFullException);
-            CPPUNIT_ASSERT_THROW(store.addOutgoing("seed", "alice", "12:00:03", 4, kPageOfText), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.addIncoming("bob", "12:00:02", 3, peerchat::test::kMoreThanFreePages, true), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.addOutgoing("seed", "alice", "12:00:03", 4, peerchat::test::kMoreThanFreePages), DiskFullException);
             CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:04", 5, "refused", "k3"), DiskFullException);
             CPPUNIT_ASSERT_THROW(store.history("bob"), DiskFullException);
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
@@ -761,7 +782,7 @@ public:
         store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
         store.flush();
         store.limitPages(1);
-        store.deliver("bob", "ff", 2, "12:00:01", 2, kPageOfText);
+        store.deliver("bob", "ff", 2, "12:00:01", 2, peerchat::test::kMoreThanFreePages);
         CPPUNIT_ASSERT_THROW(store.flush(), DiskFullException);
         CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 3, "12:00:02", 3, "three"), DiskFullException);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));

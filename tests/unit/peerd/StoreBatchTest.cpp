@@ -83,6 +83,15 @@ private:
                                      }),
                       _outbox.end());
     }
+    void write(const DropAckedOutbox& o)
+    {
+        _outbox.erase(std::remove_if(_outbox.begin(), _outbox.end(),
+                                     [&](const PutOutbox& queued) {
+                                         return queued.peer == o.peer && queued.lineId <= o.lastLineId &&
+                                                queued.stream == o.stream && queued.seq <= o.upTo;
+                                     }),
+                      _outbox.end());
+    }
     void write(const SetLineState& o) { write(SetLineStates{o.peer, o.id, o.id, o.state}); }
     void write(const SetLineStates& o)
     {
@@ -192,7 +201,12 @@ private:
                 change.push_back(SetLineStates{peer, id, id, state});
             }
         }
-        change.push_back(DropOutbox{peer, p.stream, p.outbox[count - 1].seq});
+        // As peerd writes it now, or as a redo log from before DropAckedOutbox has it.
+        if (std::uniform_int_distribution<int>(0, 3)(_random) == 0) {
+            change.push_back(DropOutbox{peer, p.stream, p.outbox[count - 1].seq});
+        } else {
+            change.push_back(DropAckedOutbox{peer, p.stream, p.outbox[count - 1].seq, p.outbox[count - 1].lineId});
+        }
         p.outbox.erase(p.outbox.begin(), p.outbox.begin() + static_cast<std::ptrdiff_t>(count));
         return StoreChangeCodec::encode(change);
     }

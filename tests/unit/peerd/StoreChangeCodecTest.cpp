@@ -30,6 +30,7 @@ StoreChange everyKind()
         PutKeyPin{"erin", "pinned", std::nullopt, std::string("accepted")},
         PutIndexKey{"127.0.0.1:9400", "key"},
         SetLineStates{"bob", 2, 900, "delivered"},
+        DropAckedOutbox{"bob", "aa", 7, std::numeric_limits<std::uint64_t>::max()},
     };
 }
 
@@ -98,6 +99,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::numeric_limits<std::uint64_t>::max(), std::get<PutLine>(decoded->at(1)).id);
         const auto& pin = std::get<PutKeyPin>(decoded->at(10));
         CPPUNIT_ASSERT(pin.offered == std::string("offered") && !pin.keyless);
+        const auto& acked = std::get<DropAckedOutbox>(decoded->at(14));
+        CPPUNIT_ASSERT_EQUAL(std::string("aa"), std::string(acked.stream));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), acked.upTo);
+        CPPUNIT_ASSERT_EQUAL(std::numeric_limits<std::uint64_t>::max(), acked.lastLineId);
         const auto& accepted = std::get<PutKeyPin>(decoded->at(11));
         CPPUNIT_ASSERT(!accepted.offered && accepted.keyless == std::string("accepted"));
     }

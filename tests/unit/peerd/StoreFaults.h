@@ -8,6 +8,10 @@
 
 namespace peerchat::test {
 
+/// A text longer than the free pages a database may hold (a migration frees
+/// the pages of a table it replaces): storing it needs pages the file does not have.
+inline const std::string kMoreThanFreePages(64 * 1024, 'x');
+
 /// Gives store's database no room, as a full disk does, and lets the store
 /// find out: one change goes into its redo log and the database refuses it.
 /// From then on the store refuses every change (DiskFullException) until
@@ -16,7 +20,7 @@ namespace peerchat::test {
 inline void failWrites(ConversationStore& store)
 {
     store.limitPages(1);
-    store.addIncoming("zed", "12:00:00", 1, std::string(4000, 'z'), true);
+    store.addIncoming("zed", "12:00:00", 1, kMoreThanFreePages, true);
     CPPUNIT_ASSERT_THROW(store.flush(), DiskFullException);
 }
 
