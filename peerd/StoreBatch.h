@@ -39,14 +39,16 @@ public:
     void add(StoreChange change);
 
     /// Calls apply with each folded operation, in the order to apply them,
-    /// then empties the batch.
-    template <typename Apply>
-    void drain(Apply&& apply)
+    /// then done() while the operations are still held (apply may keep
+    /// references to them until then), then empties the batch.
+    template <typename Apply, typename Done>
+    void drain(Apply&& apply, Done&& done)
     {
         finish();
         for (std::size_t i = 0; i < _ops.size(); ++i) {
             if (!_dropped[i]) apply(_ops[i]);
         }
+        done();
         clear();
     }
 

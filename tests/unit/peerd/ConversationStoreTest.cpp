@@ -120,6 +120,7 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testFullDiskRefusesDeliveryAndKeepsPosition);
     CPPUNIT_TEST(testDatabaseRefusalStopsChangesAndKeepsThemForTheNextOpen);
     CPPUNIT_TEST(testChangesOfACrashedStoreAreKeptOnceEach);
+    CPPUNIT_TEST(testLinesWrittenInGroupsComeBackInOrder);
     CPPUNIT_TEST(testKeyFindsLineSentWithIt);
     CPPUNIT_TEST(testKeyIsUniquePerConversation);
     CPPUNIT_TEST(testKeyForgottenWithItsLine);
@@ -824,6 +825,47 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
         CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Delivered);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.enqueue("bob", "alice", "12:00:01", 2, "two").seq);
+    }
+
+    // More lines than one grouped INSERT takes, in one batch, with acks and
+    // received lines between them: every row is there, in order, with the
+    // state the acks gave it, and the outbox holds exactly the rest.
+    void testLinesWrittenInGroupsComeBackInOrder()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        std::string stream;
+        {
+            ConversationStore store(path, 1000);
+            store.flush();
+            // Within the writer's gathering time, nearly always: one batch.
+            for (int i = 1; i <= 40; ++i) stream = store.enqueue("bob", "alice", "12:00:00", i, "out " + std::to_string(i)).stream;
+            CPPUNIT_ASSERT_EQUAL(std::size_t(20), store.acknowledge("bob", stream, 20).size());
+            for (int i = 1; i <= 19; ++i) store.deliver("bob", "bb", static_cast<std::uint64_t>(i), "12:00:01", i, "in " + std::to_string(i));
+            for (int i = 41; i <= 45; ++i) store.enqueue("bob", "alice", "12:00:02", i, "out " + std::to_string(i));
+            // Carol's key trusted anew moves her queued lines, put in this batch too, to a new stream.
+            for (int i = 1; i <= 20; ++i) store.enqueue("carol", "alice", "12:00:03", i, "to carol");
+            stream = store.trustKey("carol", KeyPin{key(1), std::nullopt}).front().stream;
+        }
+        ConversationStore store(path, 1000);
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(64), lines.size());
+        for (std::size_t i = 0; i < lines.size(); ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t(i + 1), lines[i].id);
+        CPPUNIT_ASSERT_EQUAL(std::string("out 40"), lines[39].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("in 19"), lines[58].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("out 45"), lines[63].text);
+        CPPUNIT_ASSERT(lines[19].state == peerchat::local::LineState::Delivered);
+        CPPUNIT_ASSERT(lines[20].state == peerchat::local::LineState::Pending);
+        auto queued = store.outbox();
+        queued.resize(25);  // bob's, before carol's
+        for (std::size_t i = 0; i < queued.size(); ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t(21 + i), queued[i].seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("out 45"), queued.back().text);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(19), store.delivered("bob", "bb"));
+        const auto moved = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(45), moved.size());
+        CPPUNIT_ASSERT_EQUAL(stream, moved.back().stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(20), moved.back().seq);
+        CPPUNIT_ASSERT_EQUAL(stream, moved[25].stream);
     }
 
     void testChangesOfACrashedStoreAreKeptOnceEach()

@@ -253,7 +253,7 @@ std::vector<Op> folded(const std::vector<StoreChange>& changes)
     StoreBatch batch;
     for (const StoreChange& change : changes) batch.add(change);
     std::vector<Op> ops;
-    batch.drain([&](const Op& op) { ops.push_back(op); });
+    batch.drain([&](const Op& op) { ops.push_back(op); }, [] {});
     return ops;
 }
 
