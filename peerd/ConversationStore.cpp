@@ -759,25 +759,32 @@ local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const st
     return std::move(stored.line);
 }
 
-OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
-                                       std::int64_t receivedAtMs, std::string text, const std::string& key)
+const OutboxEntry& ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
+                                              std::int64_t receivedAtMs, std::string text, const std::string& key)
 {
+    // The stream's number moves on only once the change is recorded.
     const auto cached = _outgoingStreams.find(peer);
-    std::pair<std::string, std::uint64_t> stream =
-        cached == _outgoingStreams.end() ? std::make_pair(randomStreamId(), std::uint64_t{0}) : cached->second;
-    ++stream.second;
+    const bool newStream = cached == _outgoingStreams.end();
     StoredLine stored = newLine(
         local::ChatLine{0, peer, true, self, sentTime, receivedAtMs, std::move(text), local::LineState::Pending},
         false, key);
-    OutboxEntry entry{peer, stored.line.id, stream.first, stream.second, std::move(sentTime), stored.line.text};
+    OutboxEntry entry{peer,
+                      stored.line.id,
+                      newStream ? randomStreamId() : cached->second.first,
+                      newStream ? 1 : cached->second.second + 1,
+                      std::move(sentTime),
+                      stored.line.text};
     StoreChange change = lineChange(stored);
-    change.push_back(store::PutOutgoingStream{peer, stream.first, stream.second});
+    change.push_back(store::PutOutgoingStream{peer, entry.stream, entry.seq});
     change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
     record([&] { return "queue a line to " + peer; }, change);
     keep(stored);
-    _outgoingStreams[peer] = stream;
-    _outbox[peer].push_back(entry);
-    return entry;
+    if (newStream) {
+        _outgoingStreams.emplace(peer, std::make_pair(entry.stream, entry.seq));
+    } else {
+        cached->second.second = entry.seq;
+    }
+    return _outbox[peer].emplace_back(std::move(entry));
 }
 
 std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string& peer, const std::string& key) const

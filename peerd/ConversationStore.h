@@ -128,8 +128,9 @@ public:
     /// Stores a line self writes to a peerchat peer, as Pending, with key
     /// unless it is empty, and puts it in the outbox with the next number of
     /// the outgoing stream to peer (the stream gets a random id on first use),
-    /// in one step.
-    OutboxEntry enqueue(const std::string& peer, const std::string& self, std::string sentTime,
+    /// in one step. The entry returned is the outbox's own: valid until the
+    /// store next changes.
+    const OutboxEntry& enqueue(const std::string& peer, const std::string& self, std::string sentTime,
                         std::int64_t receivedAtMs, std::string text, const std::string& key = {});
 
     /// The line with peer stored with key, as it is now; nullopt when none is

@@ -384,7 +384,7 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
         _paths.sendPlain(to, Talk{time, _settings.self, text});
         return line;
     }
-    const OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
+    const OutboxEntry& entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
     // It goes out at the end of this turn if the window to its peer has room, else when an ack makes room.
     _outbox.queue(entry, _timers.now());
     transmitSoon();

@@ -42,6 +42,17 @@ void StoreBatch::clear()
     _ops.clear();
     _dropped.clear();
     _rows.clear();
+    _last = nullptr;
+}
+
+StoreBatch::Rows& StoreBatch::rowsOf(std::string_view name)
+{
+    // A batch's ops nearly all name one peer, several times each: the last one is looked at first.
+    if (_last == nullptr || _lastName != name) {
+        _last = &_rows[name];
+        _lastName = name;
+    }
+    return *_last;
 }
 
 void StoreBatch::append(store::Op op)
@@ -59,7 +70,7 @@ void StoreBatch::replace(std::size_t& kept)
 void StoreBatch::fold(store::Op op)
 {
     if (auto* o = std::get_if<store::PutLine>(&op)) {
-        Rows& rows = _rows[o->peer];
+        Rows& rows = rowsOf(o->peer);
         // A line put after a trim that deletes it: the trim must come first.
         if (rows.trimTo != 0 && o->id <= rows.trimTo) {
             append(store::TrimLines{o->peer, rows.trimTo});
@@ -68,39 +79,39 @@ void StoreBatch::fold(store::Op op)
         rows.lines.put(o->id, _ops.size());
         append(std::move(op));
     } else if (auto* o = std::get_if<store::PutConversation>(&op)) {
-        Rows& rows = _rows[o->peer];
+        Rows& rows = rowsOf(o->peer);
         append(std::move(op));
         replace(rows.conversation);
     } else if (auto* o = std::get_if<store::TrimLines>(&op)) {
-        Rows& rows = _rows[o->peer];
+        Rows& rows = rowsOf(o->peer);
         if (o->upTo > rows.trimTo) rows.trimTo = o->upTo;
     } else if (auto* o = std::get_if<store::PutOutgoingStream>(&op)) {
-        Rows& rows = _rows[o->peer];
+        Rows& rows = rowsOf(o->peer);
         append(std::move(op));
         replace(rows.outgoingStream);
     } else if (auto* o = std::get_if<store::PutOutbox>(&op)) {
-        _rows[o->peer].outbox[o->stream].put(o->seq, _ops.size());
+        rowsOf(o->peer).outbox[o->stream].put(o->seq, _ops.size());
         append(std::move(op));
     } else if (auto* o = std::get_if<store::MoveOutbox>(&op)) {
         // Rare (a key trusted anew): the peer's rows put so far simply stay.
-        _rows[o->peer].outbox.clear();
+        rowsOf(o->peer).outbox.clear();
         append(std::move(op));
     } else if (auto* o = std::get_if<store::DropOutbox>(&op)) {
-        drop(_rows[o->peer], o->stream, o->upTo);
+        drop(rowsOf(o->peer), o->stream, o->upTo);
         append(std::move(op));
     } else if (auto* o = std::get_if<store::DropAckedOutbox>(&op)) {
-        drop(_rows[o->peer], o->stream, o->upTo);
+        drop(rowsOf(o->peer), o->stream, o->upTo);
         append(std::move(op));
     } else if (auto* o = std::get_if<store::SetLineState>(&op)) {
-        setStates(_rows[o->peer], o->peer, o->id, o->id, o->state);
+        setStates(rowsOf(o->peer), o->peer, o->id, o->id, o->state);
     } else if (auto* o = std::get_if<store::SetLineStates>(&op)) {
-        setStates(_rows[o->peer], o->peer, o->firstId, o->lastId, o->state);
+        setStates(rowsOf(o->peer), o->peer, o->firstId, o->lastId, o->state);
     } else if (auto* o = std::get_if<store::PutIncomingStream>(&op)) {
-        auto [slot, added] = _rows[o->sender].incomingStreams.try_emplace(o->stream, kNone);
+        auto [slot, added] = rowsOf(o->sender).incomingStreams.try_emplace(o->stream, kNone);
         append(std::move(op));
         replace(slot->second);
     } else if (auto* o = std::get_if<store::PutKeyPin>(&op)) {
-        Rows& rows = _rows[o->name];
+        Rows& rows = rowsOf(o->name);
         append(std::move(op));
         replace(rows.keyPin);
     } else {

@@ -98,6 +98,7 @@ private:
     void finish();
     void clear();
     void fold(store::Op op);
+    Rows& rowsOf(std::string_view name);
     void append(store::Op op);
     /// Makes the op just appended the only one of its row: the one before it (at kept) goes.
     void replace(std::size_t& kept);
@@ -110,6 +111,8 @@ private:
     std::vector<bool> _dropped;
     /// By the names in the batch's ops: the views live as long as the batch.
     std::unordered_map<std::string_view, Rows> _rows;
+    Rows* _last = nullptr;  ///< the rows rowsOf() found last (elements of _rows stay where they are)
+    std::string_view _lastName;
 };
 
 } // namespace peerchat
