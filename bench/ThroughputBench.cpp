@@ -453,7 +453,9 @@ struct Outcome
     long lost = 0;                  ///< lines the reference's UDP dropped
     double slowestShare = 0;        ///< the slowest flow's share of the lines when the first finished
     double senderMicrosPerLine = 0;     ///< alice's peerd's CPU time (user and system) per line
+    double senderSystemMicrosPerLine = 0;  ///< of which in the kernel (system calls, mostly)
     double receiversMicrosPerLine = 0;  ///< the receiving peerds' together per line
+    double receiversSystemMicrosPerLine = 0;  ///< of which in the kernel
     double senderPeakMiB = 0;           ///< alice's peerd's peak resident memory
     double receiverPeakMiB = 0;         ///< the largest peak of the receiving peerds
 };
@@ -510,8 +512,8 @@ Outcome runPeerchat(const std::vector<std::string>& receivers, long lines, long 
     ChatRun chat(receivers, peerdFlags);
     std::vector<std::string> names{"alice"};
     names.insert(names.end(), receivers.begin(), receivers.end());
-    std::vector<std::chrono::milliseconds> cpuBefore;
-    for (const std::string& name : names) cpuBefore.push_back(chat.peerd(name).cpuTime());
+    std::vector<test::DaemonProcess::CpuTimes> cpuBefore;
+    for (const std::string& name : names) cpuBefore.push_back(chat.peerd(name).cpuTimes());
 
     Pipeline pipeline(chat.alice(), chat.flows(), window, Acks::FromPeerd);
     const auto start = Clock::now();
@@ -521,13 +523,20 @@ Outcome runPeerchat(const std::vector<std::string>& receivers, long lines, long 
     const double total = static_cast<double>(lines) * static_cast<double>(receivers.size());
     for (std::size_t i = 0; i < names.size(); ++i) {
         test::DaemonProcess& peerd = chat.peerd(names[i]);
-        const double micros = std::chrono::duration<double, std::micro>(peerd.cpuTime() - cpuBefore[i]).count() / total;
+        const test::DaemonProcess::CpuTimes cpu = peerd.cpuTimes();
+        const auto perLine = [&](std::chrono::milliseconds spent) {
+            return std::chrono::duration<double, std::micro>(spent).count() / total;
+        };
+        const double micros = perLine(cpu.user + cpu.system - cpuBefore[i].user - cpuBefore[i].system);
+        const double systemMicros = perLine(cpu.system - cpuBefore[i].system);
         const double peakMiB = static_cast<double>(peerd.peakResidentKiB()) / 1024.0;
         if (i == 0) {
             out.senderMicrosPerLine = micros;
+            out.senderSystemMicrosPerLine = systemMicros;
             out.senderPeakMiB = peakMiB;
         } else {
             out.receiversMicrosPerLine += micros;
+            out.receiversSystemMicrosPerLine += systemMicros;
             out.receiverPeakMiB = std::max(out.receiverPeakMiB, peakMiB);
         }
     }
@@ -543,8 +552,10 @@ Outcome runPeerchat(const std::vector<std::string>& receivers, long lines, long 
 
 void printPeerds(const Outcome& out, const std::string& receivers)
 {
-    std::printf("    peerd CPU per line (utime+stime): alice %.0f us, %s %.0f us\n", out.senderMicrosPerLine,
-                receivers.c_str(), out.receiversMicrosPerLine);
+    std::printf("    peerd CPU per line (utime+stime): alice %.0f us, %s %.0f us; of which in the kernel (stime): "
+                "%.1f and %.1f us\n",
+                out.senderMicrosPerLine, receivers.c_str(), out.receiversMicrosPerLine, out.senderSystemMicrosPerLine,
+                out.receiversSystemMicrosPerLine);
     std::printf("    peerd peak RSS (VmHWM): alice %.1f MiB, %s %.1f MiB\n", out.senderPeakMiB,
                 receivers == "bob" ? "bob" : "largest receiver", out.receiverPeakMiB);
 }

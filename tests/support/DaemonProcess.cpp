@@ -133,6 +133,12 @@ std::size_t DaemonProcess::statusKiB(const std::string& field) const
 
 std::chrono::milliseconds DaemonProcess::cpuTime() const
 {
+    const CpuTimes times = cpuTimes();
+    return times.user + times.system;
+}
+
+DaemonProcess::CpuTimes DaemonProcess::cpuTimes() const
+{
     std::ifstream stat("/proc/" + std::to_string(_pid) + "/stat");
     std::string text;
     std::getline(stat, text);
@@ -149,8 +155,8 @@ std::chrono::milliseconds DaemonProcess::cpuTime() const
     unsigned long long system = 0;
     fields >> user >> system;
     if (!fields) CPPUNIT_FAIL("no CPU times in /proc/" + std::to_string(_pid) + "/stat: " + text);
-    const long ticks = ::sysconf(_SC_CLK_TCK);
-    return std::chrono::milliseconds((user + system) * 1000 / static_cast<unsigned long long>(ticks));
+    const auto ticks = static_cast<unsigned long long>(::sysconf(_SC_CLK_TCK));
+    return CpuTimes{std::chrono::milliseconds(user * 1000 / ticks), std::chrono::milliseconds(system * 1000 / ticks)};
 }
 
 bool DaemonProcess::running()

@@ -70,8 +70,15 @@ public:
     /// The most resident memory the process has had so far in KiB (VmHWM of
     /// /proc/PID/status); fails the test when it cannot be read.
     std::size_t peakResidentKiB() const;
-    /// The CPU time (user and system) the running process has used so far,
-    /// from /proc/PID/stat; fails the test when it cannot be read.
+    struct CpuTimes
+    {
+        std::chrono::milliseconds user{0};
+        std::chrono::milliseconds system{0};  ///< in the kernel, on the process's behalf
+    };
+    /// The CPU time the running process has used so far, from
+    /// /proc/PID/stat; fails the test when it cannot be read.
+    CpuTimes cpuTimes() const;
+    /// cpuTimes(), user and system together.
     std::chrono::milliseconds cpuTime() const;
     bool running();
     void signal(int sig);
