@@ -294,6 +294,15 @@ void writeUser(JsonWriter& w, const UserInfo& user)
     w.endObject();
 }
 
+void writeLine(JsonWriter& w, const ChatLine& line);
+
+// A message event's fields.
+void writeMessage(JsonWriter& w, const ChatLine& line)
+{
+    w.key("line");
+    writeLine(w, line);
+}
+
 void writeLine(JsonWriter& w, const ChatLine& line)
 {
     w.beginObject();
@@ -358,11 +367,7 @@ struct EventWriter
         w.field("peer", e.peer);
         writeLines(w, e.lines);
     }
-    void operator()(const MessageEvent& e) const
-    {
-        w.key("line");
-        writeLine(w, e.line);
-    }
+    void operator()(const MessageEvent& e) const { writeMessage(w, e.line); }
     void operator()(const UnreadEvent& e) const
     {
         w.field("peer", e.peer);
@@ -521,6 +526,16 @@ std::string LocalProtocol::encodeRequest(const Request& request)
 std::string LocalProtocol::encodeEvent(const Event& event)
 {
     return writeTagged<Event, EventWriter, EventName>("event", event);
+}
+
+std::string LocalProtocol::encodeMessage(const ChatLine& line)
+{
+    JsonWriter w;
+    w.beginObject();
+    w.field("event", EventName{}(MessageEvent{}));
+    writeMessage(w, line);
+    w.endObject();
+    return std::move(w).line();
 }
 
 Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)

@@ -376,7 +376,7 @@ Parsed<Delivery::SentLine> Delivery::sendTalk(const std::string& to, const std::
 local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
                                        const std::string& key)
 {
-    const std::string time = localClockText();
+    std::string time = localClockText();
     const std::int64_t storedAtMs = _timers.wallMs();
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
         // A seed or .NET client cannot ack: one talk, stored as sent.
@@ -388,7 +388,8 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
     // It goes out at the end of this turn if the window to its peer has room, else when an ack makes room.
     _outbox.queue(entry, _timers.now());
     transmitSoon();
-    return local::ChatLine{entry.lineId, to, true, _settings.self, time, storedAtMs, text, local::LineState::Pending};
+    return local::ChatLine{entry.lineId, to, true, _settings.self, std::move(time), storedAtMs, text,
+                           local::LineState::Pending};
 }
 
 // Sends a line the way its peer takes it now: msg sealed to a peerchat peer

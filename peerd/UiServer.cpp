@@ -381,12 +381,16 @@ void UiServer::broadcast(const local::Event& event)
 
 void UiServer::broadcastLine(const local::ChatLine& line)
 {
-    broadcastTo(line.peer, local::MessageEvent{line});
+    sendToSubscribers(line.peer, local::LocalProtocol::encodeMessage(line));
 }
 
 void UiServer::broadcastTo(const std::string& peer, const local::Event& event)
 {
-    const std::string encoded = local::LocalProtocol::encodeEvent(event);
+    sendToSubscribers(peer, local::LocalProtocol::encodeEvent(event));
+}
+
+void UiServer::sendToSubscribers(const std::string& peer, const std::string& encoded)
+{
     for (auto& [id, session] : _sessions) {
         if (session->subscribedTo(peer)) session->sendLine(encoded);
     }

@@ -131,6 +131,8 @@ public:
     std::size_t backlogBytes() const { return _backlogBytes; }
 
 private:
+    /// Sends an encoded event to every client subscribed to peer.
+    void sendToSubscribers(const std::string& peer, const std::string& encoded);
     /// The local protocol's name for a path.
     static local::Path localPath(PathKind path);
 
