@@ -396,8 +396,7 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
 // online, post to indexd sealed to the peer's pinned key while it is offline,
 // talk to a seed or .NET peer in legacy mode. A line that cannot go now
 // (key changed, never seen, no legacy mode) rests until the peer changes.
-void Delivery::transmit(const OutboxEntry& entry, std::size_t dueCount,
-                        std::map<std::string, std::vector<Message>>& direct)
+void Delivery::transmit(OutboxEntry entry, std::size_t dueCount, std::map<std::string, std::vector<Message>>& direct)
 {
     const Roster::Peer* peer = _roster.find(entry.peer);
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
@@ -408,16 +407,17 @@ void Delivery::transmit(const OutboxEntry& entry, std::size_t dueCount,
         }
         return;
     }
-    Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
     if (peer != nullptr) {
-        if (_trust.trusted(entry.peer, *peer)) {
-            std::vector<Message>& messages = direct[entry.peer];
-            // A burst's lines nearly all go to one peer: one allocation, not a move of every msg at each doubling.
-            if (messages.empty()) messages.reserve(dueCount);
-            messages.push_back(std::move(msg));
-        } else {
+        if (!_trust.trusted(entry.peer, *peer)) {
             _outbox.hold(entry.peer, entry.stream, entry.seq);
+            return;
         }
+        std::vector<Message>& messages = direct[entry.peer];
+        // A burst's lines nearly all go to one peer: one allocation, not a move of every msg at each doubling.
+        if (messages.empty()) messages.reserve(dueCount);
+        // The entry is the caller's copy: its text moves into the msg.
+        messages.push_back(Msg{std::move(entry.stream), entry.seq, std::move(entry.sentTime), _settings.self,
+                               entry.peer, std::move(entry.text)});
         return;
     }
     const KeyPins& pins = _trust.pins();
@@ -426,6 +426,7 @@ void Delivery::transmit(const OutboxEntry& entry, std::size_t dueCount,
         _outbox.hold(entry.peer, entry.stream, entry.seq);
         return;
     }
+    const Msg msg{entry.stream, entry.seq, entry.sentTime, _settings.self, entry.peer, entry.text};
     _index.send(Post{entry.peer, entry.stream, entry.seq, OfflineBox::seal(_identity, *identity, Protocol::encode(msg))});
 }
 
@@ -433,7 +434,7 @@ void Delivery::transmitDue()
 {
     // Before the first roster every peer looks offline: lines would go to indexd needlessly.
     if (!_presence.loaded()) return;
-    const Outbox::Due due = _outbox.poll(_timers.now());
+    Outbox::Due due = _outbox.poll(_timers.now());
     for (const OutboxEntry& entry : due.failed) {
         _logger.information("line " + std::to_string(entry.lineId) + " to " + entry.peer + " not acked within " +
                             std::to_string(_settings.retransmit.giveUp.count()) + " ms; it stays queued");
@@ -441,7 +442,8 @@ void Delivery::transmitDue()
     }
     // The msgs for one peer go together: in bundles, when the peer takes them.
     std::map<std::string, std::vector<Message>> direct;
-    for (const OutboxEntry& entry : due.resend) transmit(entry, due.resend.size(), direct);
+    const std::size_t dueCount = due.resend.size();
+    for (OutboxEntry& entry : due.resend) transmit(std::move(entry), dueCount, direct);
     for (const auto& [peer, messages] : direct) _paths.send(peer, messages);
     armRetransmit();
 }

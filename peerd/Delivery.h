@@ -114,8 +114,7 @@ private:
                                  const std::string& key);
     /// direct: the msgs for peers online, by peer, for the caller to send
     /// together; dueCount: how many lines the caller transmits in all.
-    void transmit(const OutboxEntry& entry, std::size_t dueCount,
-                  std::map<std::string, std::vector<Message>>& direct);
+    void transmit(OutboxEntry entry, std::size_t dueCount, std::map<std::string, std::vector<Message>>& direct);
     void transmitDue();
     void transmitSoon();
     void armRetransmit();
