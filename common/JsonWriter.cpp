@@ -54,6 +54,19 @@ void JsonWriter::key(std::string_view name)
     _afterKey = true;
 }
 
+void JsonWriter::literalKey(std::string_view name)
+{
+    separate();
+    char* out = room(name.size() + 3);
+    *out++ = '"';
+    std::memcpy(out, name.data(), name.size());
+    out += name.size();
+    *out++ = '"';
+    *out++ = ':';
+    _size = static_cast<std::size_t>(out - _out.data());
+    _afterKey = true;
+}
+
 void JsonWriter::value(std::string_view text)
 {
     separate();

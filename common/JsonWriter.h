@@ -27,6 +27,15 @@ public:
     void endArray() { close(']'); }
     /// The key of the next value in the open object.
     void key(std::string_view name);
+    /// A key written in the code, a string literal: copied as it is, without
+    /// looking at each byte for one to escape, so it must not hold a quote,
+    /// a backslash nor a control byte (the names of the local protocol's
+    /// fields). Keys made at run time go through key(std::string_view).
+    template <std::size_t N>
+    void key(const char (&name)[N])
+    {
+        literalKey(std::string_view(name, N - 1));
+    }
 
     void value(std::string_view text);
     void value(const std::string& text) { value(std::string_view(text)); }
@@ -47,6 +56,12 @@ public:
         key(name);
         value(v);
     }
+    template <std::size_t N, typename Value>
+    void field(const char (&name)[N], const Value& v)
+    {
+        key(name);
+        value(v);
+    }
 
     /// The text written, with a newline after it.
     std::string line() &&;
@@ -63,6 +78,7 @@ private:
     /// A comma before every value of an object or array but its first.
     void separate();
     void quoted(std::string_view text);
+    void literalKey(std::string_view name);
     /// Where the next bytes go, with room for bytes of them; _size does not move.
     char* room(std::size_t bytes)
     {

@@ -44,6 +44,7 @@ class JsonWriterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStringsWrittenAsPocoWritesThem);
     CPPUNIT_TEST(testLongTextGrowsTheBuffer);
     CPPUNIT_TEST(testNestingDepthBounded);
+    CPPUNIT_TEST(testKeysMadeAtRunTimeAreEscaped);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -117,6 +118,21 @@ public:
         std::ostringstream out;
         o.stringify(out);
         CPPUNIT_ASSERT_EQUAL(out.str() + "\n", std::move(w).line());
+    }
+
+    // A literal key is copied as it is; one made at run time (a peer's name
+    // as the key of an unread count) is escaped as a value is.
+    void testKeysMadeAtRunTimeAreEscaped()
+    {
+        const std::string name = "q\"b\\\n";
+        JsonWriter w;
+        w.beginObject();
+        w.field("literal", 1);
+        w.field(name, 2);
+        w.key(std::string_view("view"));
+        w.value(3);
+        w.endObject();
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"literal\":1,\"q\\\"b\\\\\\n\":2,\"view\":3}\n"), std::move(w).line());
     }
 
     void testNestingDepthBounded()
