@@ -49,15 +49,9 @@ public:
         _size = static_cast<std::size_t>(std::to_chars(at, at + kMostDigits, number).ptr - _out.data());
     }
 
-    /// key and value in one.
-    template <typename Value>
-    void field(std::string_view name, const Value& v)
-    {
-        key(name);
-        value(v);
-    }
-    template <std::size_t N, typename Value>
-    void field(const char (&name)[N], const Value& v)
+    /// key and value in one (a literal name goes to the literal key()).
+    template <typename Name, typename Value>
+    void field(const Name& name, const Value& v)
     {
         key(name);
         value(v);

@@ -294,15 +294,6 @@ void writeUser(JsonWriter& w, const UserInfo& user)
     w.endObject();
 }
 
-void writeLine(JsonWriter& w, const ChatLine& line);
-
-// A message event's fields.
-void writeMessage(JsonWriter& w, const ChatLine& line)
-{
-    w.key("line");
-    writeLine(w, line);
-}
-
 void writeLine(JsonWriter& w, const ChatLine& line)
 {
     w.beginObject();
@@ -317,6 +308,13 @@ void writeLine(JsonWriter& w, const ChatLine& line)
     // Only the exception is written: almost every line is verified.
     if (!line.verified) w.field("verified", false);
     w.endObject();
+}
+
+// A message event's fields.
+void writeMessage(JsonWriter& w, const ChatLine& line)
+{
+    w.key("line");
+    writeLine(w, line);
 }
 
 void writeLines(JsonWriter& w, const std::vector<ChatLine>& lines)

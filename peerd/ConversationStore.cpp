@@ -109,11 +109,6 @@ std::string randomStreamId()
     return text;
 }
 
-std::string_view stateName(local::LineState state)
-{
-    return local::LocalProtocol::lineStateName(state);
-}
-
 // The state a stored name stands for; a name this peerd does not know reads
 // as a line without state does on the local socket: by its direction.
 local::LineState stateNamed(const std::string& name, bool outgoing)
@@ -246,16 +241,14 @@ public:
 
     void flush()
     {
-        // Cleared first: a row that fails leaves none behind for the next batch.
-        const std::vector<const Row*> pending = std::move(_pending);
-        _pending.clear();
-        for (const Row* row : pending) {
+        for (const Row* row : _pending) {
             _bind(_one, *row);
             _one.run();
         }
+        _pending.clear();
     }
 
-    /// Forgets the rows waiting (their batch failed before they went in).
+    /// Forgets the rows waiting (their batch failed before they all went in).
     void discard() { _pending.clear(); }
 
 private:
@@ -523,8 +516,8 @@ void ConversationStore::load()
         std::vector<Poco::Int64> seqs;
         std::vector<std::string> sentTimes;
         std::vector<std::string> texts;
-        *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY peer, line_id", into(peers),
-            into(lineIds), into(streams), into(seqs), into(sentTimes), into(texts), now;
+        *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY peer, line_id",
+            into(peers), into(lineIds), into(streams), into(seqs), into(sentTimes), into(texts), now;
         for (std::size_t i = 0; i < peers.size(); ++i) {
             _outbox[peers[i]].push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), streams[i],
                                                     fromColumn(seqs[i]), sentTimes[i], texts[i]});
@@ -592,8 +585,9 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
                 folded.add(std::move(change.value()));
             }
             // Grouped rows refer to the ops: they go in before drain() lets them go.
-            folded.drain([this](const store::Op& op) { std::visit([this](const auto& o) { _statements->apply(o); }, op); },
-                         [this] { _statements->finish(); });
+            folded.drain(
+                [this](const store::Op& op) { std::visit([this](const auto& o) { _statements->apply(o); }, op); },
+                [this] { _statements->finish(); });
             _statements->setApplied.bind(batch.back()->seq).run();
         });
     } catch (const DiskFullException& e) {
@@ -691,7 +685,8 @@ void ConversationStore::noteSuccess()
     _loggedFailure.clear();
 }
 
-ConversationStore::StoredLine ConversationStore::newLine(local::ChatLine line, bool unread, const std::string& key) const
+ConversationStore::StoredLine ConversationStore::newLine(local::ChatLine line, bool unread,
+                                                         const std::string& key) const
 {
     if (!key.empty()) {
         const auto kept = _sendKeys.find(line.peer);
@@ -712,7 +707,8 @@ StoreChange ConversationStore::lineChange(const StoredLine& stored) const
     // The line's operations and, for a queued line, the outbox's two: no change grows past its first room.
     change.reserve(5);
     change.push_back(store::PutLine{line.peer, line.id, line.outgoing, line.from, line.sentTime, line.receivedAtMs,
-                                    line.text, stateName(line.state), line.verified, stored.key});
+                                    line.text, local::LocalProtocol::lineStateName(line.state), line.verified,
+                                    stored.key});
     change.push_back(store::PutConversation{line.peer, stored.conversation.lastId, stored.conversation.unread});
     if (line.id > _historyLimit) change.push_back(store::TrimLines{line.peer, line.id - _historyLimit});
     return change;
@@ -840,7 +836,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     // (Another stream's lines, left from before a key was trusted, would be skipped.)
     // Ids in a row (a burst of lines nobody answered in between) change in one statement.
     StoreChange change;
-    const std::string_view stateText = stateName(state);
+    const std::string_view stateText = local::LocalProtocol::lineStateName(state);
     for (const OutboxEntry& entry : entries) {
         if (entry.stream == stream && entry.seq > seq) break;
         if (!acked(entry)) continue;
@@ -855,7 +851,7 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     }
     if (changed.empty()) return changed;
     change.push_back(store::DropAckedOutbox{peer, stream, seq, *std::max_element(changed.begin(), changed.end())});
-    record([&] { return "mark lines to " + peer + " " + std::string(stateName(state)); }, change);
+    record([&] { return "mark lines to " + peer + " " + std::string(stateText); }, change);
     std::size_t prefix = 0;
     while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
     if (prefix == changed.size()) {
@@ -879,7 +875,7 @@ bool ConversationStore::setState(const std::string& peer, std::uint64_t id, loca
 {
     if (!lineKept(peer, id)) return false;
     record([&] { return "change the state of a line to " + peer; },
-           StoreChange{store::SetLineStates{peer, id, id, stateName(state)}});
+           StoreChange{store::SetLineStates{peer, id, id, local::LocalProtocol::lineStateName(state)}});
     return true;
 }
 
