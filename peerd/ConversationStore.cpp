@@ -439,6 +439,10 @@ void ConversationStore::open()
     // synchronous NORMAL is synced at each checkpoint, before the log is emptied.
     *_session << "PRAGMA journal_mode = WAL", into(mode), now;
     *_session << "PRAGMA synchronous = NORMAL", now;
+    // A statement's journal (the old pages it changed, kept until it ends) in
+    // memory: by default one past 64 KiB goes to a file, and under the
+    // exclusive lock every later statement's journal then went there too.
+    *_session << "PRAGMA temp_store = MEMORY", now;
 }
 
 void ConversationStore::migrate()
