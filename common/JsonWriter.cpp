@@ -119,11 +119,16 @@ void JsonWriter::quoted(std::string_view text)
     _size = static_cast<std::size_t>(out - _out.data());
 }
 
-std::string JsonWriter::line() &&
+void JsonWriter::endLine()
 {
     put('\n');
     _out.resize(_size);
-    return std::move(_out);
+}
+
+std::string JsonWriter::line() &&
+{
+    endLine();
+    return std::move(_own);
 }
 
 } // namespace peerchat

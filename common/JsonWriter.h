@@ -17,9 +17,18 @@ namespace peerchat {
 class JsonWriter
 {
 public:
-    /// Room for a whole event of a chat line from the start: growing the
-    /// string as it is written cost a third of the time of writing one.
-    JsonWriter() { _out.resize(256); }
+    /// Writes into a string of its own, taken with line().
+    JsonWriter() : JsonWriter(_own) {}
+    /// Writes after what out holds, up to endLine(): a caller that keeps out
+    /// from one line to the next writes without allocating.
+    explicit JsonWriter(std::string& out) : _out(out), _size(out.size())
+    {
+        // Room for a whole event of a chat line from the start: growing the
+        // string as it is written cost a third of the time of writing one.
+        _out.resize(_size + 256);
+    }
+    JsonWriter(const JsonWriter&) = delete;
+    JsonWriter& operator=(const JsonWriter&) = delete;
 
     void beginObject() { open('{'); }
     void endObject() { close('}'); }
@@ -57,7 +66,9 @@ public:
         value(v);
     }
 
-    /// The text written, with a newline after it.
+    /// Ends the text with a newline; the string written into holds it and nothing after it.
+    void endLine();
+    /// The text written, with a newline after it (a writer with a string of its own).
     std::string line() &&;
 
     /// How deep objects and arrays may nest.
@@ -89,8 +100,9 @@ private:
     /// The text is written by pointer into a string kept longer than it (_size
     /// bytes of it are the text): an append per character or field cost more
     /// than the characters themselves.
-    std::string _out;
-    std::size_t _size = 0;
+    std::string _own;
+    std::string& _out;
+    std::size_t _size;
     std::uint64_t _filled = 0;  ///< bit n: the object or array open at depth n has something in it
     unsigned _depth = 0;        ///< objects and arrays open
     bool _afterKey = false;

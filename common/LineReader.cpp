@@ -2,7 +2,7 @@
 
 namespace peerchat {
 
-std::optional<std::string> LineReader::next()
+std::optional<std::string_view> LineReader::next()
 {
     const auto newline = _buffer.find('\n', _start + _scanned);
     if (newline == std::string::npos) {
@@ -13,10 +13,10 @@ std::optional<std::string> LineReader::next()
         _scanned = _buffer.size();
         return std::nullopt;
     }
-    std::string line = _buffer.substr(_start, newline - _start);
+    std::string_view line(_buffer.data() + _start, newline - _start);
     _start = newline + 1;
     _scanned = 0;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     return line;
 }
 

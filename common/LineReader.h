@@ -17,8 +17,9 @@ public:
     void feed(std::string_view bytes) { _buffer.append(bytes); }
 
     /// The next complete line without its '\n' (and without a trailing '\r'),
-    /// or nullopt when none is complete yet.
-    std::optional<std::string> next();
+    /// or nullopt when none is complete yet. The line is a view of the
+    /// reader's buffer, valid until the next feed() or next().
+    std::optional<std::string_view> next();
 
     /// True when the buffer holds more than maxLineBytes without a newline:
     /// the peer is misbehaving and the connection should be closed.

@@ -271,16 +271,16 @@ struct RequestWriter
     void operator()(const TrustRequest& r) const { w.field("peer", r.peer); }
 };
 
-/// One JSON object line: tag first, then what write adds.
+/// One JSON object line after what out holds: tag first, then what write adds.
 template <typename Variant, typename Writer, typename Namer>
-std::string writeTagged(const char* tag, const Variant& variant)
+void writeTagged(std::string& out, const char* tag, const Variant& variant)
 {
-    JsonWriter w;
+    JsonWriter w(out);
     w.beginObject();
     w.field(tag, std::visit(Namer{}, variant));
     std::visit(Writer{w}, variant);
     w.endObject();
-    return std::move(w).line();
+    w.endLine();
 }
 
 void writeUser(JsonWriter& w, const UserInfo& user)
@@ -518,22 +518,31 @@ std::string_view LocalProtocol::opName(const Request& request)
 
 std::string LocalProtocol::encodeRequest(const Request& request)
 {
-    return writeTagged<Request, RequestWriter, OpName>("op", request);
+    std::string out;
+    writeTagged<Request, RequestWriter, OpName>(out, "op", request);
+    return out;
 }
 
 std::string LocalProtocol::encodeEvent(const Event& event)
 {
-    return writeTagged<Event, EventWriter, EventName>("event", event);
+    std::string out;
+    appendEvent(out, event);
+    return out;
 }
 
-std::string LocalProtocol::encodeMessage(const ChatLine& line)
+void LocalProtocol::appendEvent(std::string& out, const Event& event)
 {
-    JsonWriter w;
+    writeTagged<Event, EventWriter, EventName>(out, "event", event);
+}
+
+void LocalProtocol::appendMessage(std::string& out, const ChatLine& line)
+{
+    JsonWriter w(out);
     w.beginObject();
     w.field("event", EventName{}(MessageEvent{}));
     writeMessage(w, line);
     w.endObject();
-    return std::move(w).line();
+    w.endLine();
 }
 
 Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)

@@ -136,8 +136,11 @@ public:
     /// A request's op as the socket names it ("send", "read").
     static std::string_view opName(const Request& request);
     static std::string encodeEvent(const Event& event);
-    /// encodeEvent(MessageEvent{line}) without the copy of line: the chat path's event.
-    static std::string encodeMessage(const ChatLine& line);
+    /// encodeEvent(event) written after what out holds: a caller that keeps
+    /// out for the next event encodes without allocating.
+    static void appendEvent(std::string& out, const Event& event);
+    /// appendEvent(out, MessageEvent{line}) without the copy of line: the chat path's event.
+    static void appendMessage(std::string& out, const ChatLine& line);
 
     /// Parses one line (newline optional); refuses bad JSON, unknown ops,
     /// missing or mistyped fields, invalid names, oversize text.

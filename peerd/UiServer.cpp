@@ -375,18 +375,27 @@ void UiServer::tidyAfterRelease()
 
 void UiServer::broadcast(const local::Event& event)
 {
-    const std::string line = local::LocalProtocol::encodeEvent(event);
+    const std::string& line = encoded(event);
     for (auto& [id, session] : _sessions) session->sendLine(line);
 }
 
 void UiServer::broadcastLine(const local::ChatLine& line)
 {
-    sendToSubscribers(line.peer, local::LocalProtocol::encodeMessage(line));
+    _encoded.clear();
+    local::LocalProtocol::appendMessage(_encoded, line);
+    sendToSubscribers(line.peer, _encoded);
 }
 
 void UiServer::broadcastTo(const std::string& peer, const local::Event& event)
 {
-    sendToSubscribers(peer, local::LocalProtocol::encodeEvent(event));
+    sendToSubscribers(peer, encoded(event));
+}
+
+const std::string& UiServer::encoded(const local::Event& event)
+{
+    _encoded.clear();
+    local::LocalProtocol::appendEvent(_encoded, event);
+    return _encoded;
 }
 
 void UiServer::sendToSubscribers(const std::string& peer, const std::string& encoded)

@@ -117,6 +117,10 @@ public:
     void unreadChanged(const std::string& peer, std::uint32_t count);
     /// Sends event to every client subscribed to peer.
     void broadcastTo(const std::string& peer, const local::Event& event);
+    /// event as a line of the local protocol, in a buffer kept for the next
+    /// one (the events of every chat line, encoded without an allocation);
+    /// valid until the next call.
+    const std::string& encoded(const local::Event& event);
     /// Forgets a session that closed, once its callback has returned.
     void sessionClosed(std::uint64_t id);
     /// A session queued bytes more of events; sessions are disconnected,
@@ -190,6 +194,9 @@ private:
     /// Unread counts not yet sent, by peer; sent by _unreadTimer.
     std::map<std::string, std::uint32_t> _unread;
     EventLoop::TimerId _unreadTimer = 0;
+    /// What encoded() returns. Nothing a session does while it queues a line
+    /// (closing it, or others, to keep the budget) encodes another event.
+    std::string _encoded;
     Poco::Logger& _logger;
 };
 

@@ -49,7 +49,7 @@ UiSession::~UiSession()
 
 void UiSession::send(const local::Event& event)
 {
-    sendLine(local::LocalProtocol::encodeEvent(event));
+    sendLine(_server.encoded(event));
 }
 
 void UiSession::sendLine(const std::string& line)
@@ -91,7 +91,7 @@ void UiSession::readRequests()
     }
     _reader.feed(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
     while (_open) {
-        const std::optional<std::string> line = _reader.next();
+        const std::optional<std::string_view> line = _reader.next();
         if (!line) break;
         if (line->size() > local::kMaxLineBytes) {
             close("it sent a line longer than 64 KiB");
@@ -149,7 +149,7 @@ void UiSession::close(const std::string& why)
     _server.sessionClosed(_id);
 }
 
-void UiSession::handleLine(const std::string& line)
+void UiSession::handleLine(std::string_view line)
 {
     const Parsed<local::Request> request = local::LocalProtocol::decodeRequest(line);
     if (!request) {

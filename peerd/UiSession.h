@@ -56,7 +56,7 @@ private:
     void writePending();
     /// Drops the first n bytes of the backlog, which the socket took, and tells the server.
     void consume(std::size_t n);
-    void handleLine(const std::string& line);
+    void handleLine(std::string_view line);
     void handleRoster(const local::RosterRequest& request);
     void handleSend(const local::SendRequest& request);
     void handleSubscribe(const local::SubscribeRequest& request);

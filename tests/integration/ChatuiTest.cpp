@@ -123,7 +123,7 @@ public:
         while (std::chrono::steady_clock::now() < deadline) {
             while (auto line = _reader.next()) {
                 auto request = peerchat::local::LocalProtocol::decodeRequest(*line);
-                CPPUNIT_ASSERT_MESSAGE("chatui wrote a bad request: " + *line, request.ok());
+                CPPUNIT_ASSERT_MESSAGE("chatui wrote a bad request: " + std::string(*line), request.ok());
                 if (auto* wanted = std::get_if<T>(&request.value())) return *wanted;
             }
             char buffer[4096];

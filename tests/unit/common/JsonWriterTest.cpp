@@ -45,6 +45,7 @@ class JsonWriterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLongTextGrowsTheBuffer);
     CPPUNIT_TEST(testNestingDepthBounded);
     CPPUNIT_TEST(testKeysMadeAtRunTimeAreEscaped);
+    CPPUNIT_TEST(testWritesAfterWhatAStringHolds);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -133,6 +134,29 @@ public:
         w.value(3);
         w.endObject();
         CPPUNIT_ASSERT_EQUAL(std::string("{\"literal\":1,\"q\\\"b\\\\\\n\":2,\"view\":3}\n"), std::move(w).line());
+    }
+
+    void testWritesAfterWhatAStringHolds()
+    {
+        std::string out = "{\"a\":1}\n";
+        {
+            JsonWriter w(out);
+            w.beginObject();
+            w.field("b", std::string(300, 'x'));
+            w.endObject();
+            w.endLine();
+        }
+        CPPUNIT_ASSERT_EQUAL("{\"a\":1}\n{\"b\":\"" + std::string(300, 'x') + "\"}\n", out);
+        // A string kept for the next line writes it where the last one was, in the room that one left.
+        out.clear();
+        const std::size_t room = out.capacity();
+        JsonWriter w(out);
+        w.beginObject();
+        w.field("c", true);
+        w.endObject();
+        w.endLine();
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"c\":true}\n"), out);
+        CPPUNIT_ASSERT_EQUAL(room, out.capacity());
     }
 
     void testNestingDepthBounded()

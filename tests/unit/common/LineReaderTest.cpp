@@ -13,7 +13,7 @@ void assertNext(LineReader& reader, const std::string& expected)
 {
     const auto line = reader.next();
     CPPUNIT_ASSERT_MESSAGE("no line where '" + expected + "' was due", line.has_value());
-    CPPUNIT_ASSERT_EQUAL(expected, *line);
+    CPPUNIT_ASSERT_EQUAL(expected, std::string(*line));
 }
 
 } // namespace
@@ -84,7 +84,7 @@ public:
         std::vector<std::string> lines;
         for (char c : input) {
             reader.feed(std::string(1, c));
-            while (auto line = reader.next()) lines.push_back(*line);
+            while (auto line = reader.next()) lines.emplace_back(*line);
         }
         CPPUNIT_ASSERT((lines == std::vector<std::string>{"alpha", "beta", "天涯"}));
     }

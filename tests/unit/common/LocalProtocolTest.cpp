@@ -283,7 +283,12 @@ public:
                                          R"("sentTime":"12:00:01","receivedAtMs":1795000000000,"text":"hi","state":"received"}})"
                                          "\n"),
                              LocalProtocol::encodeEvent(MessageEvent{line}));
-        CPPUNIT_ASSERT_EQUAL(LocalProtocol::encodeEvent(MessageEvent{line}), LocalProtocol::encodeMessage(line));
+        std::string appended = "before\n";
+        LocalProtocol::appendMessage(appended, line);
+        LocalProtocol::appendEvent(appended, UnreadEvent{"bob", 2});
+        CPPUNIT_ASSERT_EQUAL("before\n" + LocalProtocol::encodeEvent(MessageEvent{line}) +
+                                 LocalProtocol::encodeEvent(UnreadEvent{"bob", 2}),
+                             appended);
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"unread","peer":"bob","count":2})" "\n"),
                              LocalProtocol::encodeEvent(UnreadEvent{"bob", 2}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"status","peer":"bob","id":3,"state":"delivered"})" "\n"),

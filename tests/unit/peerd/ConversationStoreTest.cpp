@@ -149,6 +149,9 @@ public:
         const auto second = store.enqueue("bob", "alice", "12:00:01", 2, "two");
         const auto other = store.enqueue("carol", "alice", "12:00:02", 3, "three");
         CPPUNIT_ASSERT(peerchat::isStreamId(first.stream));
+        // Short enough to live inside the string: no allocation per copy.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(15), first.stream.size());
+        CPPUNIT_ASSERT(first.stream.capacity() <= std::string().capacity());
         CPPUNIT_ASSERT_EQUAL(first.stream, second.stream);
         CPPUNIT_ASSERT(first.stream != other.stream);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), first.seq);
