@@ -1,6 +1,7 @@
 #include "Outbox.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace peerchat {
 
@@ -49,11 +50,27 @@ void Outbox::rest(const OutboxEntry& entry)
 void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
 {
     const Key key{intern(entry.peer), intern(entry.stream), entry.seq};
-    const auto [tracked, added] = _lines.try_emplace(key);
-    if (!added) return;
-    Line& line = tracked->second;
     Flow& flow = _flows[key.peer];
+    const auto [found, newStream] = flow.streams.try_emplace(key.stream);
+    Stream& stream = found->second;
+    if (newStream || stream.slots.empty()) {
+        stream.first = key.seq;
+        stream.waitFrom = 0;
+    }
+    if (key.seq < stream.first) {
+        const auto before = static_cast<std::size_t>(stream.first - key.seq);
+        stream.slots.insert(stream.slots.begin(), before, Line{});
+        stream.first = key.seq;
+        stream.waitFrom += before;
+    }
+    const auto index = static_cast<std::size_t>(key.seq - stream.first);
+    if (index >= stream.slots.size()) stream.slots.resize(index + 1);
+    Line& line = stream.slots[index];
+    if (line.tracked) return;
+    line = Line{};
+    line.tracked = true;
     ++flow.lines;
+    ++_size;
     line.entry = entry;
     line.giveUpAt = phase == Phase::Resting ? TimePoint::max() : now + _timing.giveUp;
     line.phase = Phase::Resting;
@@ -61,40 +78,100 @@ void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
         send(key, line, flow, now);
     } else if (phase == Phase::Waiting) {
         line.phase = Phase::Waiting;
-        flow.waiting.insert(key);
+        ++flow.waiting;
+        stream.waitFrom = std::min(stream.waitFrom, index);
         schedule(key, line, line.giveUpAt);
         mayOpen(flow, now);
     }
 }
 
+Outbox::Line* Outbox::lineAt(const Key& key)
+{
+    return const_cast<Line*>(std::as_const(*this).lineAt(key));
+}
+
+const Outbox::Line* Outbox::lineAt(const Key& key) const
+{
+    const auto flow = _flows.find(key.peer);
+    if (flow == _flows.end()) return nullptr;
+    const auto stream = flow->second.streams.find(key.stream);
+    if (stream == flow->second.streams.end() || key.seq < stream->second.first) return nullptr;
+    const std::uint64_t index = key.seq - stream->second.first;
+    if (index >= stream->second.slots.size()) return nullptr;
+    const Line& line = stream->second.slots[static_cast<std::size_t>(index)];
+    return line.tracked ? &line : nullptr;
+}
+
 void Outbox::mayOpen(const Flow& flow, TimePoint now)
 {
-    if (flow.waiting.empty() || static_cast<double>(flow.sent) >= flow.window) return;
+    if (flow.waiting == 0 || static_cast<double>(flow.sent) >= flow.window) return;
     _ready = _ready ? std::min(*_ready, now) : now;
 }
+
+namespace {
+
+// The heap's order: the earliest wake-up on top, lines of one due time in Key order.
+template <typename Wake>
+bool wakesLater(const Wake& a, const Wake& b)
+{
+    if (a.due != b.due) return a.due > b.due;
+    return b.key < a.key;
+}
+
+} // namespace
 
 void Outbox::schedule(const Key& key, Line& line, TimePoint due)
 {
     // A line not yet failed also wakes at its give-up time, so failure is reported on time.
     line.due = line.failed ? due : std::min(due, line.giveUpAt);
-    _schedule.emplace(line.due, key);
+    if (!line.scheduled) ++_scheduled;
+    line.scheduled = true;
+    line.generation = ++_generations;
+    _schedule.push_back(Wake{line.due, key, line.generation});
+    std::push_heap(_schedule.begin(), _schedule.end(), wakesLater<Wake>);
 }
 
-void Outbox::unschedule(const Key& key, const Line& line)
+void Outbox::unschedule(Line& line)
 {
-    if (line.phase == Phase::Sent || (line.phase == Phase::Waiting && !line.failed))
-        _schedule.erase({line.due, key});
+    if (!line.scheduled) return;
+    line.scheduled = false;
+    line.generation = ++_generations;
+    --_scheduled;
+}
+
+bool Outbox::live(const Wake& wake) const
+{
+    const Line* line = lineAt(wake.key);
+    return line != nullptr && line->scheduled && line->generation == wake.generation;
+}
+
+void Outbox::tidySchedule() const
+{
+    // Rebuilt when more than half is left behind: memory stays within twice
+    // the lines scheduled, and each rebuild is paid for by the wake-ups it drops.
+    if (_schedule.size() > 2 * _scheduled + 64) {
+        std::vector<Wake> kept;
+        kept.reserve(_scheduled);
+        for (const Wake& wake : _schedule) {
+            if (live(wake)) kept.push_back(wake);
+        }
+        _schedule = std::move(kept);
+        std::make_heap(_schedule.begin(), _schedule.end(), wakesLater<Wake>);
+    }
+    while (!_schedule.empty() && !live(_schedule.front())) {
+        std::pop_heap(_schedule.begin(), _schedule.end(), wakesLater<Wake>);
+        _schedule.pop_back();
+    }
 }
 
 void Outbox::leave(const Key& key, Line& line, Flow& flow)
 {
-    unschedule(key, line);
+    unschedule(line);
     if (line.phase == Phase::Sent) {
         --flow.sent;
         flow.retried.erase(key);
-        flow.unheard.erase(line.order);
     }
-    if (line.phase == Phase::Waiting) flow.waiting.erase(key);
+    if (line.phase == Phase::Waiting) --flow.waiting;
     line.phase = Phase::Resting;
     line.held = false;
 }
@@ -119,11 +196,25 @@ void Outbox::send(const Key& key, Line& line, Flow& flow, TimePoint now)
 
 void Outbox::goOut(const Key& key, Line& line, Flow& flow, TimePoint now)
 {
-    flow.unheard.erase(line.order);
     line.held = false;
     line.order = ++flow.sends;
-    flow.unheard.emplace(line.order, key);
+    flow.unheard.emplace_back(line.order, key);
+    // Entries left behind by lines heard of since go once they outnumber the lines on their way.
+    if (flow.unheard.size() > 2 * flow.sent + 64) {
+        std::deque<std::pair<std::uint64_t, Key>> kept;
+        for (const auto& entry : flow.unheard) {
+            if (unheard(entry) != nullptr) kept.push_back(entry);
+        }
+        flow.unheard = std::move(kept);
+    }
     line.sentAt = now;
+}
+
+Outbox::Line* Outbox::unheard(const std::pair<std::uint64_t, Key>& entry)
+{
+    Line* line = lineAt(entry.second);
+    if (line == nullptr || line->phase != Phase::Sent || line->held || line->order != entry.first) return nullptr;
+    return line;
 }
 
 void Outbox::arrived(Line& line, Flow& flow, TimePoint now) const
@@ -137,36 +228,41 @@ void Outbox::arrived(Line& line, Flow& flow, TimePoint now) const
 
 void Outbox::markHeld(const Key& first, const std::vector<SeqRange>& held, Flow& flow, TimePoint now)
 {
+    const auto found = flow.streams.find(first.stream);
+    if (found == flow.streams.end()) return;
+    Stream& stream = found->second;
+    const std::uint64_t end = stream.first + stream.slots.size();
     for (const SeqRange& range : held) {
-        for (auto it = _lines.lower_bound(Key{first.peer, first.stream, range.first});
-             it != _lines.end() && sameStream(it->first, first) && it->first.seq <= range.last; ++it) {
-            Line& line = it->second;
-            if (line.phase != Phase::Sent || line.held) continue;
+        // The ranges come from the peer: only the seqs this stream holds are looked at.
+        for (std::uint64_t seq = std::max(range.first, stream.first); seq <= range.last && seq < end; ++seq) {
+            Line& line = stream.slots[static_cast<std::size_t>(seq - stream.first)];
+            if (!line.tracked || line.phase != Phase::Sent || line.held) continue;
+            const Key key{first.peer, first.stream, seq};
             arrived(line, flow, now);
-            flow.unheard.erase(line.order);
-            flow.retried.erase(it->first);
+            flow.retried.erase(key);
             line.held = true;
-            unschedule(it->first, line);
+            unschedule(line);
             line.interval = _timing.longest;
-            schedule(it->first, line, now + _timing.longest);
+            schedule(key, line, now + _timing.longest);
         }
     }
 }
 
 void Outbox::resendLost(Flow& flow, TimePoint now)
 {
-    for (auto it = flow.unheard.begin(); it != flow.unheard.end() && it->first + kReordered <= flow.newestArrived;
-         ++it) {
-        Line& line = _lines.at(it->second);
-        if (line.failed || line.due <= now) continue;
-        resendNow(it->second, line, flow, now);
+    while (!flow.unheard.empty() && unheard(flow.unheard.front()) == nullptr) flow.unheard.pop_front();
+    for (const auto& entry : flow.unheard) {
+        if (entry.first + kReordered > flow.newestArrived) break;
+        Line* line = unheard(entry);
+        if (line == nullptr || line->failed || line->due <= now) continue;
+        resendNow(entry.second, *line, flow, now);
     }
 }
 
 void Outbox::resendNow(const Key& key, Line& line, Flow& flow, TimePoint now)
 {
     cutWindow(flow, now);
-    unschedule(key, line);
+    unschedule(line);
     // Known lost, not merely late: if the retry is lost too, waiting out the
     // retransmit timeout's floor (--retransmit-ms) would stall the window
     // full of lines the peer holds. So the retry's own timeout is the round
@@ -221,16 +317,26 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
     Flow& flow = found->second;
     std::size_t forgotten = 0;
     std::size_t arrivedLines = 0;
-    auto it = _lines.lower_bound(*first);
-    while (it != _lines.end() && sameStream(it->first, *first) && it->first.seq <= seq) {
-        Line& line = it->second;
-        if (line.phase == Phase::Sent) {
-            ++arrivedLines;
-            if (!line.held) arrived(line, flow, now);
+    if (const auto acked = flow.streams.find(first->stream); acked != flow.streams.end()) {
+        Stream& lines = acked->second;
+        std::size_t taken = 0;
+        while (!lines.slots.empty() && lines.first <= seq) {
+            Line& line = lines.slots.front();
+            if (line.tracked) {
+                if (line.phase == Phase::Sent) {
+                    ++arrivedLines;
+                    if (!line.held) arrived(line, flow, now);
+                }
+                leave(Key{first->peer, first->stream, lines.first}, line, flow);
+                ++forgotten;
+            }
+            lines.slots.pop_front();
+            ++lines.first;
+            ++taken;
         }
-        leave(it->first, line, flow);
-        it = _lines.erase(it);
-        ++forgotten;
+        lines.waitFrom = lines.waitFrom > taken ? lines.waitFrom - taken : 0;
+        flow.lines -= forgotten;
+        _size -= forgotten;
     }
     markHeld(*first, held, flow, now);
     resendLost(flow, now);
@@ -238,7 +344,7 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
     // An ack overtaken by a later one says nothing new.
     if (forgotten == 0 && ackedBefore && seq < flow.ackedSeq) return 0;
     const Key next{first->peer, first->stream, seq + 1};
-    const auto missing = _lines.find(next);
+    Line* missing = lineAt(next);
     const bool repeated = forgotten == 0 && ackedBefore && seq == flow.ackedSeq;
     flow.ackedStream = first->stream;
     flow.ackedSeq = seq;
@@ -249,35 +355,34 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
         // the line went out again (on a lossy path the retry is lost too, and
         // waiting out its backoff would stall the stream).
         ++flow.repeats;
-        if (held.empty() && flow.repeats >= kRepeatsForLoss && missing != _lines.end() && missing->second.phase == Phase::Sent &&
-            !missing->second.failed && now - missing->second.sentAt >= flow.smoothed.value_or(Duration::zero())) {
-            resendNow(next, missing->second, flow, now);
+        if (held.empty() && flow.repeats >= kRepeatsForLoss && missing != nullptr && missing->phase == Phase::Sent &&
+            !missing->failed && now - missing->sentAt >= flow.smoothed.value_or(Duration::zero())) {
+            resendNow(next, *missing, flow, now);
             flow.repeats = 0;
         }
         return 0;
     }
     flow.repeats = 0;
     if (forgotten == 0) return 0;
-    flow.lines -= forgotten;
     const double grown = flow.window < flow.threshold ? flow.window + static_cast<double>(arrivedLines)
                                                        : flow.window + static_cast<double>(arrivedLines) / flow.window;
     flow.window = std::min(grown, kMaxWindow);
     const std::chrono::milliseconds wait = timeout(flow);
     const auto dueWithin = [&](const Key& key, Line& line, TimePoint due) {
         if (line.phase != Phase::Sent || line.failed || line.due <= due) return;
-        unschedule(key, line);
+        unschedule(line);
         line.interval = std::min(wait * 2, _timing.longest);
         schedule(key, line, due);
     };
     // Only lines that went out more than once can be backing off past the timeout.
     for (auto retried = flow.retried.lower_bound(*first);
          retried != flow.retried.end() && retried->stream == first->stream; ++retried) {
-        dueWithin(*retried, _lines.at(*retried), now + wait);
+        if (Line* line = lineAt(*retried)) dueWithin(*retried, *line, now + wait);
     }
     // Moving on but not past what went out before a cut: the next line is
     // missing too (a peer that names what it holds said so already).
-    if (held.empty() && missing != _lines.end() && now < flow.cutUntil && missing->second.sentAt + wait < flow.cutUntil)
-        dueWithin(next, missing->second, now);
+    if (held.empty() && missing != nullptr && now < flow.cutUntil && missing->sentAt + wait < flow.cutUntil)
+        dueWithin(next, *missing, now);
     mayOpen(flow, now);
     return forgotten;
 }
@@ -286,13 +391,14 @@ bool Outbox::hold(const std::string& peer, const std::string& stream, std::uint6
 {
     const auto first = find(peer, stream);
     if (!first) return false;
-    const auto it = _lines.find(Key{first->peer, first->stream, seq});
-    if (it == _lines.end()) return false;
+    const Key key{first->peer, first->stream, seq};
+    Line* line = lineAt(key);
+    if (line == nullptr) return false;
     Flow& flow = _flows.at(first->peer);
-    const bool wasSent = it->second.phase == Phase::Sent;
-    leave(it->first, it->second, flow);
+    const bool wasSent = line->phase == Phase::Sent;
+    leave(key, *line, flow);
     // Its place in the window is free since it went out.
-    if (wasSent) mayOpen(flow, it->second.sentAt);
+    if (wasSent) mayOpen(flow, line->sentAt);
     return true;
 }
 
@@ -306,14 +412,19 @@ void Outbox::restart(const std::string& peer, TimePoint now)
     flow.window = kInitialWindow;
     flow.threshold = kMaxWindow;
     flow.repeats = 0;
-    for (auto it = _lines.lower_bound(Key{*id, 0, 0}); it != _lines.end() && it->first.peer == *id; ++it) {
-        Line& line = it->second;
-        leave(it->first, line, flow);
-        line.failed = false;
-        line.giveUpAt = now + _timing.giveUp;
-        line.phase = Phase::Waiting;
-        flow.waiting.insert(it->first);
-        schedule(it->first, line, line.giveUpAt);
+    for (auto& [streamId, stream] : flow.streams) {
+        stream.waitFrom = 0;
+        for (std::size_t i = 0; i < stream.slots.size(); ++i) {
+            Line& line = stream.slots[i];
+            if (!line.tracked) continue;
+            const Key key{*id, streamId, stream.first + i};
+            leave(key, line, flow);
+            line.failed = false;
+            line.giveUpAt = now + _timing.giveUp;
+            line.phase = Phase::Waiting;
+            ++flow.waiting;
+            schedule(key, line, line.giveUpAt);
+        }
     }
     mayOpen(flow, now);
 }
@@ -323,13 +434,17 @@ std::vector<OutboxEntry> Outbox::takeAll(const std::string& peer)
     std::vector<OutboxEntry> taken;
     const auto id = idOf(peer);
     if (!id) return taken;
-    auto it = _lines.lower_bound(Key{*id, 0, 0});
-    while (it != _lines.end() && it->first.peer == *id) {
-        unschedule(it->first, it->second);
-        taken.push_back(std::move(it->second.entry));
-        it = _lines.erase(it);
+    const auto found = _flows.find(*id);
+    if (found == _flows.end()) return taken;
+    for (auto& [streamId, stream] : found->second.streams) {
+        for (Line& line : stream.slots) {
+            if (!line.tracked) continue;
+            unschedule(line);
+            taken.push_back(std::move(line.entry));
+        }
     }
-    _flows.erase(*id);
+    _size -= found->second.lines;
+    _flows.erase(found);
     return taken;
 }
 
@@ -337,8 +452,8 @@ const OutboxEntry* Outbox::find(const std::string& peer, const std::string& stre
 {
     const auto first = find(peer, stream);
     if (!first) return nullptr;
-    const auto it = _lines.find(Key{first->peer, first->stream, seq});
-    return it == _lines.end() ? nullptr : &it->second.entry;
+    const Line* line = lineAt(Key{first->peer, first->stream, seq});
+    return line == nullptr ? nullptr : &line->entry;
 }
 
 std::optional<Outbox::Key> Outbox::find(const std::string& peer, const std::string& stream) const
@@ -370,25 +485,45 @@ std::uint32_t Outbox::intern(const std::string& name)
     return _ids.emplace(name, static_cast<std::uint32_t>(_ids.size() + 1)).first->second;
 }
 
+Outbox::Line* Outbox::firstWaiting(std::uint32_t peer, Flow& flow, Key& key)
+{
+    for (auto& [streamId, stream] : flow.streams) {
+        for (; stream.waitFrom < stream.slots.size(); ++stream.waitFrom) {
+            Line& line = stream.slots[stream.waitFrom];
+            if (line.tracked && line.phase == Phase::Waiting) {
+                key = Key{peer, streamId, stream.first + stream.waitFrom};
+                return &line;
+            }
+        }
+    }
+    return nullptr;
+}
+
 Outbox::Due Outbox::poll(TimePoint now)
 {
     std::vector<Key> dueKeys;
-    for (auto it = _schedule.begin(); it != _schedule.end() && it->first <= now; ++it) dueKeys.push_back(it->second);
+    tidySchedule();
+    while (!_schedule.empty() && _schedule.front().due <= now) {
+        const Wake wake = _schedule.front();
+        std::pop_heap(_schedule.begin(), _schedule.end(), wakesLater<Wake>);
+        _schedule.pop_back();
+        if (live(wake)) dueKeys.push_back(wake.key);
+    }
 
     Due due;
     std::vector<Key> resend;
     for (const Key& key : dueKeys) {
-        Line& line = _lines.at(key);
+        Line& line = *lineAt(key);
         Flow& flow = _flows.at(key.peer);
         const bool fails = !line.failed && now >= line.giveUpAt;
         if (fails) due.failed.push_back(line.entry);
         if (line.phase == Phase::Waiting) {
             // Its give-up time passed before its turn came: reported, and it waits on.
-            unschedule(key, line);
+            unschedule(line);
             line.failed = true;
             continue;
         }
-        unschedule(key, line);
+        unschedule(line);
         if (fails) {
             line.failed = true;
             line.interval = _timing.giveUp;
@@ -403,16 +538,18 @@ Outbox::Due Outbox::poll(TimePoint now)
         schedule(key, line, now + wait);
     }
     for (auto& [peer, flow] : _flows) {
-        while (!flow.waiting.empty() && static_cast<double>(flow.sent) < flow.window) {
-            const Key key = *flow.waiting.begin();
-            send(key, _lines.at(key), flow, now);
+        while (flow.waiting > 0 && static_cast<double>(flow.sent) < flow.window) {
+            Key key;
+            Line* line = firstWaiting(peer, flow, key);
+            if (line == nullptr) break;
+            send(key, *line, flow, now);
             resend.push_back(key);
         }
     }
     _ready.reset();
     std::sort(resend.begin(), resend.end());
     due.resend.reserve(resend.size());
-    for (const Key& key : resend) due.resend.push_back(_lines.at(key).entry);
+    for (const Key& key : resend) due.resend.push_back(lineAt(key)->entry);
     return due;
 }
 
@@ -430,8 +567,9 @@ double Outbox::window(const std::string& peer) const
 
 std::optional<Outbox::TimePoint> Outbox::nextDue() const
 {
+    tidySchedule();
     if (_schedule.empty()) return _ready;
-    const TimePoint scheduled = _schedule.begin()->first;
+    const TimePoint scheduled = _schedule.front().due;
     return _ready ? std::min(*_ready, scheduled) : scheduled;
 }
 

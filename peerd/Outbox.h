@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -112,7 +113,7 @@ public:
     /// When the next line is due; nullopt when none is (empty, or all resting).
     std::optional<TimePoint> nextDue() const;
 
-    std::size_t size() const { return _lines.size(); }
+    std::size_t size() const { return _size; }
 
     /// How many lines to peer are tracked.
     std::size_t count(const std::string& peer) const;
@@ -122,8 +123,7 @@ public:
 
 private:
     /// A line: its peer and stream by id (see intern()), and its seq. Ids
-    /// rather than names keep each of the several sets a line is in free of
-    /// allocations and string compares.
+    /// rather than names keep the keys free of allocations and string compares.
     struct Key
     {
         std::uint32_t peer = 0;
@@ -146,6 +146,7 @@ private:
     struct Line
     {
         OutboxEntry entry;
+        bool tracked = false;  ///< false: a gap in its stream's slots
         Phase phase = Phase::Waiting;
         TimePoint due;                          ///< scheduled: the next try (Sent) or the give-up time (Waiting)
         TimePoint giveUpAt;
@@ -155,6 +156,18 @@ private:
         int sends = 0;     ///< how often it went out since it last waited
         std::uint64_t order = 0;  ///< its place among its flow's sends, the last time it went out
         bool held = false;        ///< the peer said it holds it ahead of a gap (still Sent: it fills the window)
+        bool scheduled = false;   ///< it has a live entry in _schedule
+        std::uint64_t generation = 0;  ///< which entry in _schedule is its live one (see _generations)
+    };
+
+    /// One stream's lines, a slot per seq from first: the store numbers a
+    /// stream's lines one after another and acks take them from the front,
+    /// so a line is found by subtraction and no line costs a tree node.
+    struct Stream
+    {
+        std::uint64_t first = 0;   ///< the seq of slots.front()
+        std::deque<Line> slots;
+        std::size_t waitFrom = 0;  ///< no slot before this one holds a waiting line
     };
 
     /// One peer's lines and window.
@@ -162,9 +175,13 @@ private:
     {
         std::size_t lines = 0;
         std::size_t sent = 0;     ///< lines on their way (held ones too)
-        std::set<Key> waiting;    ///< in stream order
+        std::size_t waiting = 0;  ///< lines waiting for room in the window
+        std::map<std::uint32_t, Stream> streams;  ///< by stream id, so the flow's lines are in Key order
         std::uint64_t sends = 0;  ///< lines sent, counting each time again
-        std::map<std::uint64_t, Key> unheard;  ///< lines on their way the peer said nothing of, by order
+        /// Lines on their way by order, each put here when it went out; an
+        /// entry whose line has been heard of since (acked, held, sent again
+        /// under a later order) is skipped (see unheard()) and dropped from the front.
+        std::deque<std::pair<std::uint64_t, Key>> unheard;
         std::uint64_t newestArrived = 0;       ///< the latest order the peer has for certain (sent once, then acked or held)
         std::set<Key> retried;    ///< lines on their way that went out more than once (backing off)
         double window = kInitialWindow;
@@ -177,9 +194,25 @@ private:
         int repeats = 0;               ///< how often that ack came again, moving nothing
     };
 
+    /// A line's wake-up in _schedule: live while the line's generation is the same.
+    struct Wake
+    {
+        TimePoint due;
+        Key key;
+        std::uint64_t generation = 0;
+    };
+
     void track(const OutboxEntry& entry, Phase phase, TimePoint now);
+    /// The tracked line at key; nullptr when there is none.
+    Line* lineAt(const Key& key);
+    const Line* lineAt(const Key& key) const;
     void schedule(const Key& key, Line& line, TimePoint due);
-    void unschedule(const Key& key, const Line& line);
+    void unschedule(Line& line);
+    /// True when wake is the live wake-up of its line.
+    bool live(const Wake& wake) const;
+    /// Drops wake-ups that are not live from the top of _schedule, and rebuilds
+    /// it when most of it is such (a line rescheduled leaves its old wake-up behind).
+    void tidySchedule() const;
     /// Takes line out of its phase's bookkeeping (before it changes phase or goes).
     void leave(const Key& key, Line& line, Flow& flow);
     void send(const Key& key, Line& line, Flow& flow, TimePoint now);
@@ -189,6 +222,10 @@ private:
     void arrived(Line& line, Flow& flow, TimePoint now) const;
     /// Marks the lines of first's stream in held as held by the peer.
     void markHeld(const Key& first, const std::vector<SeqRange>& held, Flow& flow, TimePoint now);
+    /// The line an unheard entry stands for, while it is still on its way unheard of under that order.
+    Line* unheard(const std::pair<std::uint64_t, Key>& entry);
+    /// The first waiting line of flow (in Key order), with its key; nullptr when none waits.
+    Line* firstWaiting(std::uint32_t peer, Flow& flow, Key& key);
     /// The key before the first line of peer's stream; nullopt when neither was ever tracked.
     std::optional<Key> find(const std::string& peer, const std::string& stream) const;
     /// The id of a peer's or a stream's name, made on first use (never many: a few streams per peer).
@@ -197,7 +234,6 @@ private:
     std::optional<std::uint32_t> idOf(const std::string& name) const;
     /// peer's flow; nullptr when it has none.
     const Flow* flowOf(const std::string& peer) const;
-    static bool sameStream(const Key& a, const Key& b) { return a.peer == b.peer && a.stream == b.stream; }
     /// Makes every line that went out kReordered sends or more before one the peer has due at once.
     void resendLost(Flow& flow, TimePoint now);
     /// line is lost: it is due at once, with the round trip's timeout after that.
@@ -212,8 +248,15 @@ private:
     std::chrono::milliseconds recoveryTimeout(const Flow& flow) const;
 
     Timing _timing;
-    std::map<Key, Line> _lines;
-    std::set<std::pair<TimePoint, Key>> _schedule;  ///< lines sent, and waiting lines not yet failed, by due time
+    std::size_t _size = 0;
+    /// Wake-ups of lines sent, and of waiting lines not yet failed, as a heap
+    /// by due time (the earliest on top); a line rescheduled leaves its old
+    /// one behind, skipped (see live()). Tidied by the const nextDue() too.
+    mutable std::vector<Wake> _schedule;
+    std::size_t _scheduled = 0;  ///< lines with a live wake-up
+    /// Given out to every wake-up and cancel, never twice: a line tracked
+    /// again under the key of one gone cannot take an old wake-up for its own.
+    std::uint64_t _generations = 0;
     std::map<std::string, std::uint32_t> _ids;
     std::map<std::uint32_t, Flow> _flows;  ///< by peer id
     /// Since when a waiting line has had room in its window (poll() sends it); nullopt: none has.

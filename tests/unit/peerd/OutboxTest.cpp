@@ -54,6 +54,8 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRestartMakesPeerLinesDueWithFreshTiming);
     CPPUNIT_TEST(testTakeAllReturnsPeerLinesInOrder);
     CPPUNIT_TEST(testDueLinesComeInStreamOrder);
+    CPPUNIT_TEST(testLineTrackedAgainKeepsOnlyItsOwnTiming);
+    CPPUNIT_TEST(testThousandsOfLinesInAndOut);
     CPPUNIT_TEST(testSentTwiceTrackedOnce);
     CPPUNIT_TEST(testCountFollowsLinesPerPeer);
     CPPUNIT_TEST(testWindowHoldsLinesUntilAcksMakeRoom);
@@ -212,6 +214,44 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.size());
         CPPUNIT_ASSERT(outbox.find("bobby", "a1", 1) != nullptr);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 100ms);
+    }
+
+    // A line taken and tracked again under the same key (Delivery does so
+    // when a peer's lines go back to the store's order) wakes at its own
+    // times, never at one its predecessor had scheduled.
+    void testLineTrackedAgainKeepsOnlyItsOwnTiming()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        // Due at 290 ms, before any of bob's: what wakes first keeps bob's old times in the schedule.
+        outbox.sent(line("carol", 1), kStart - 10ms);
+        outbox.queue(line("bob", 1), kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.poll(kStart).resend.size());  // due again at 300 ms
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.takeAll("bob").size());
+        outbox.queue(line("bob", 1), kStart + 10ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.poll(kStart + 10ms).resend.size());  // due again at 310 ms
+        const auto due = outbox.poll(kStart + 305ms).resend;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), due.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), due.front().peer);
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 310ms);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), outbox.poll(kStart + 310ms).resend.size());
+    }
+
+    // A burst the size of a full queue, sent through the window and acked in
+    // runs: every line goes out once, in order, and nothing is left behind.
+    void testThousandsOfLinesInAndOut()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 10000; ++seq) outbox.queue(line("bob", seq), kStart);
+        std::uint64_t next = 1;
+        auto now = kStart;
+        while (outbox.size() > 0) {
+            for (const OutboxEntry& entry : outbox.poll(now).resend) CPPUNIT_ASSERT_EQUAL(next++, entry.seq);
+            now += 1ms;
+            outbox.acknowledge("bob", "a1", next - 1, {}, now);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(10001), next);
+        CPPUNIT_ASSERT(!outbox.nextDue());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.count("bob"));
     }
 
     void testDueLinesComeInStreamOrder()
