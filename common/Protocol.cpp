@@ -471,6 +471,21 @@ bool isSignedForm(const Login& m, bool forSignature)
     return m.sig || (forSignature && (m.keys || m.seq != 0));
 }
 
+// The chat path's message after what out holds: room made once rather than grown by each field.
+void appendMsg(std::string& out, const Msg& m)
+{
+    char seq[20];
+    const std::string_view seqText(seq, static_cast<std::size_t>(std::to_chars(seq, seq + sizeof seq, m.seq).ptr - seq));
+    out.reserve(out.size() + 4 + m.stream.size() + seqText.size() + m.time.size() + m.from.size() + m.to.size() +
+                m.text.size() + 5);
+    for (const std::string_view field : {std::string_view("msg"), std::string_view(m.stream), seqText,
+                                         std::string_view(m.time), std::string_view(m.from), std::string_view(m.to)}) {
+        out += field;
+        out += ',';
+    }
+    out += m.text;
+}
+
 /// Every message without its trailing SIG field (Challenge, Auth, Welcome,
 /// signed Login and Logout); encode() appends the SIG.
 struct TextWithoutSignature
@@ -498,18 +513,10 @@ struct TextWithoutSignature
     {
         return "refuse," + m.name + "," + m.reason + (m.echo ? "," + Base64::encode(*m.echo) : std::string());
     }
-    // The chat path's message: sized once rather than grown by each +.
     std::string operator()(const Msg& m) const
     {
-        const std::string seq = std::to_string(m.seq);
         std::string out;
-        out.reserve(4 + m.stream.size() + seq.size() + m.time.size() + m.from.size() + m.to.size() + m.text.size() + 5);
-        for (const std::string_view field : {std::string_view("msg"), std::string_view(m.stream), std::string_view(seq),
-                                             std::string_view(m.time), std::string_view(m.from), std::string_view(m.to)}) {
-            out += field;
-            out += ',';
-        }
-        out += m.text;
+        appendMsg(out, m);
         return out;
     }
     std::string operator()(const Ack& m) const
@@ -745,6 +752,15 @@ std::string Protocol::encode(const Message& message)
     std::string text = std::visit(TextWithoutSignature{false}, message);
     if (const auto sig = std::visit(SignatureOf{}, message)) text += "," + Base64::encode(*sig);
     return text;
+}
+
+void Protocol::appendEncoded(std::string& out, const Message& message)
+{
+    if (const Msg* msg = std::get_if<Msg>(&message)) {
+        appendMsg(out, *msg);
+        return;
+    }
+    out += encode(message);
 }
 
 std::string Protocol::encodeUnsigned(const Message& message)

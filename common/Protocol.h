@@ -415,6 +415,9 @@ public:
     /// The UTF-8 text of a message, fields joined by ',' with no spaces;
     /// binary fields in Base64.
     static std::string encode(const Message& message);
+    /// encode(message) written after what out holds (a bundle being filled):
+    /// a msg, the chat path's message, without a string of its own.
+    static void appendEncoded(std::string& out, const Message& message);
 
     /// The text a message's signature is made over: encode() without the
     /// trailing SIG field (Challenge, Auth, Welcome, signed Login and Logout); the same

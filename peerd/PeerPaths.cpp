@@ -130,15 +130,21 @@ void PeerPaths::send(const std::string& name, const std::vector<Message>& messag
     if (known == nullptr || !known->bundles.value_or(false)) {
         for (const Message& message : messages) seal(name, message, to, relayed);
     } else {
+        // Each message is written into the bundle where it goes; one that
+        // makes the bundle too long goes out first in the next.
         std::string bundle;
+        bundle.reserve(Protocol::kMaxBundleBytes);
         for (const Message& message : messages) {
-            const std::string text = Protocol::encode(message);
-            if (!bundle.empty() && bundle.size() + 1 + text.size() > Protocol::kMaxBundleBytes) {
+            const std::size_t end = bundle.size();
+            if (end > 0) bundle += Protocol::kBundleSeparator;
+            Protocol::appendEncoded(bundle, message);
+            if (end > 0 && bundle.size() > Protocol::kMaxBundleBytes) {
+                std::string next = bundle.substr(end + 1);
+                bundle.resize(end);
                 seal(name, bundle, "bundle", to, relayed);
-                bundle.clear();
+                bundle = std::move(next);
+                bundle.reserve(Protocol::kMaxBundleBytes);
             }
-            if (!bundle.empty()) bundle += Protocol::kBundleSeparator;
-            bundle += text;
         }
         if (!bundle.empty()) seal(name, bundle, "bundle", to, relayed);
     }

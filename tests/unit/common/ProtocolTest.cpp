@@ -295,6 +295,7 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadUnknownFullReasonAsUnstated);
     CPPUNIT_TEST(testEncodeAndRefuseCaps);
     CPPUNIT_TEST(testDecodeBundlePartByPart);
+    CPPUNIT_TEST(testAppendEncodedWritesAfterWhatIsThere);
     CPPUNIT_TEST(testRefuseMalformedHandshake);
     CPPUNIT_TEST(testRefuseMalformedSignedPresence);
     CPPUNIT_TEST(testRefuseMalformedSealedVerbs);
@@ -906,6 +907,18 @@ public:
         CPPUNIT_ASSERT(!parts[3].ok());  // an empty part is no message
         // A peerd from before bundles reads one as a single msg whose text holds a NUL, and drops it.
         CPPUNIT_ASSERT(!Protocol::decode(msg + '\0' + msg).ok());
+    }
+
+    void testAppendEncodedWritesAfterWhatIsThere()
+    {
+        const Msg msg{"ff", 18446744073709551615ULL, "12:00:00", "bob", "alice", "one, two"};
+        const Ack ack{"bob", "ee", 3, {{5, 7}}};
+        std::string bundle = "start";
+        Protocol::appendEncoded(bundle, msg);
+        bundle += Protocol::kBundleSeparator;
+        Protocol::appendEncoded(bundle, ack);
+        CPPUNIT_ASSERT_EQUAL("start" + Protocol::encode(msg) + '\0' + Protocol::encode(ack), bundle);
+        CPPUNIT_ASSERT_EQUAL(std::string("msg,ff,18446744073709551615,12:00:00,bob,alice,one, two"), Protocol::encode(msg));
     }
 
     void testRoundTripBareRelogin()
