@@ -38,28 +38,53 @@ void Inbox::listHeld(const StreamKey& key, Result& result) const
 {
     const auto stream = _held.find(key);
     if (stream == _held.end()) return;
-    for (const auto& [seq, held] : stream->second) {
-        if (!result.held.empty() && result.held.back().last + 1 == seq) {
-            result.held.back().last = seq;
-        } else if (result.held.size() < Protocol::kMaxAckRanges) {
-            result.held.push_back({seq, seq});
-        } else {
+    for (const auto& [first, last] : stream->second.runs) {
+        if (result.held.size() == Protocol::kMaxAckRanges) return;
+        result.held.push_back({first, last});
+    }
+}
+
+void Inbox::HeldStream::addRun(std::uint64_t seq)
+{
+    auto next = runs.upper_bound(seq);
+    const bool joinsNext = next != runs.end() && next->first == seq + 1;
+    if (next != runs.begin()) {
+        const auto before = std::prev(next);
+        if (before->second + 1 == seq) {
+            before->second = joinsNext ? next->second : seq;
+            if (joinsNext) runs.erase(next);
             return;
         }
     }
+    if (joinsNext) {
+        const std::uint64_t last = next->second;
+        runs.erase(next);
+        runs.emplace(seq, last);
+        return;
+    }
+    runs.emplace(seq, seq);
+}
+
+void Inbox::HeldStream::dropLowest(std::uint64_t seq)
+{
+    const auto first = runs.begin();
+    const std::uint64_t last = first->second;
+    runs.erase(first);
+    if (last > seq) runs.emplace(seq + 1, last);
 }
 
 void Inbox::deliverHeld(const StreamKey& key, Result& result)
 {
     const auto stream = _held.find(key);
     if (stream == _held.end()) return;
-    auto& held = stream->second;
+    auto& held = stream->second.lines;
     while (!held.empty() && held.begin()->first <= result.position + 1) {
         const Held& next = held.begin()->second;
         // A message the store refuses stays held: its sender sends it again anyway.
         if (next.msg.seq > result.position && !deliver(next.msg, next.receivedAtMs, result)) break;
         --_heldCount;
         _heldBytes -= heldSize(next.msg);
+        stream->second.dropLowest(held.begin()->first);
         held.erase(held.begin());
     }
     if (held.empty()) _held.erase(stream);
@@ -83,8 +108,9 @@ void Inbox::hold(const StreamKey& key, std::uint64_t position, const Msg& msg, s
     if (msg.seq - position > _window) return;
     if (_heldBytes + heldSize(msg) > kMaxHeldBytes) return;
     if (_held.count(key) == 0) limitStreams(key.first);
-    auto& held = _held[key];
-    if (!held.emplace(msg.seq, Held{msg, receivedAtMs}).second) return;
+    HeldStream& held = _held[key];
+    if (!held.lines.emplace(msg.seq, Held{msg, receivedAtMs}).second) return;
+    held.addRun(msg.seq);
     ++_heldCount;
     _heldBytes += heldSize(msg);
 }
@@ -97,14 +123,14 @@ void Inbox::limitStreams(const std::string& sender)
     for (auto it = _held.lower_bound(StreamKey{sender, ""}); it != _held.end() && it->first.first == sender; ++it) {
         ++streams;
         std::int64_t lastAtMs = 0;
-        for (const auto& [seq, held] : it->second) lastAtMs = std::max(lastAtMs, held.receivedAtMs);
+        for (const auto& [seq, held] : it->second.lines) lastAtMs = std::max(lastAtMs, held.receivedAtMs);
         if (idlest == _held.end() || lastAtMs < idlestAtMs) {
             idlest = it;
             idlestAtMs = lastAtMs;
         }
     }
     if (streams < kMaxHeldStreamsPerSender) return;
-    for (const auto& [seq, held] : idlest->second) {
+    for (const auto& [seq, held] : idlest->second.lines) {
         --_heldCount;
         _heldBytes -= heldSize(held.msg);
     }

@@ -66,6 +66,19 @@ private:
     };
     using StreamKey = std::pair<std::string, std::string>;  // sender, stream
 
+    /// One stream's messages held ahead of a gap, and the runs of seqs they
+    /// make, kept as messages come and go: naming the runs in every result
+    /// walked every held message, thousands behind one loss.
+    struct HeldStream
+    {
+        std::map<std::uint64_t, Held> lines;
+        std::map<std::uint64_t, std::uint64_t> runs;  ///< first seq -> last seq of each run
+
+        void addRun(std::uint64_t seq);
+        /// The lowest held seq went (delivered, or no longer needed).
+        void dropLowest(std::uint64_t seq);
+    };
+
     /// Stores msg, the next of its stream, and adds it to result; false (with
     /// result.refusal set) when the store refuses it.
     bool deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result);
@@ -79,7 +92,7 @@ private:
 
     ConversationStore& _store;
     std::size_t _window;
-    std::map<StreamKey, std::map<std::uint64_t, Held>> _held;
+    std::map<StreamKey, HeldStream> _held;
     std::size_t _heldCount = 0;
     std::size_t _heldBytes = 0;
 };

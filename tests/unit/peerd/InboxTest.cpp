@@ -5,6 +5,8 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,7 @@ class InboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefusedMessageNotDeliveredNorPassed);
     CPPUNIT_TEST(testRefusedHeldMessageStaysHeld);
     CPPUNIT_TEST(testResultNamesHeldRunsLowestFirst);
+    CPPUNIT_TEST(testHeldRunsFollowEveryArrivalInAnyOrder);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -291,6 +294,50 @@ public:
         CPPUNIT_ASSERT_EQUAL(Protocol::kMaxAckRanges, many.held.size());
         CPPUNIT_ASSERT_EQUAL(std::string("7-7"), runs(many).front());
         CPPUNIT_ASSERT_EQUAL(std::string("70-70"), runs(many).back());
+    }
+
+    // Lines of a stream arrive shuffled, some twice: after each, the runs
+    // named are those of the lines held at that moment, counted afresh.
+    void testHeldRunsFollowEveryArrivalInAnyOrder()
+    {
+        ConversationStore store(10000);
+        Inbox inbox(store, 1000);
+        std::vector<std::uint64_t> arrivals;
+        for (std::uint64_t seq = 1; seq <= 600; ++seq) arrivals.push_back(seq);
+        for (std::uint64_t seq = 1; seq <= 600; seq += 7) arrivals.push_back(seq);
+        std::mt19937 random(12);
+        // Shuffled within blocks of 50: loss and reordering, not a stream sent backwards.
+        for (std::size_t at = 0; at < arrivals.size(); at += 50)
+            std::shuffle(arrivals.begin() + static_cast<std::ptrdiff_t>(at),
+                         arrivals.begin() + static_cast<std::ptrdiff_t>(std::min(at + 50, arrivals.size())), random);
+        std::set<std::uint64_t> held;
+        std::uint64_t position = 0;
+        for (const std::uint64_t seq : arrivals) {
+            const Inbox::Result result = inbox.receive(msg(seq), 1);
+            if (seq > position) held.insert(seq);
+            while (!held.empty() && *held.begin() == position + 1) {
+                position = *held.begin();
+                held.erase(held.begin());
+            }
+            CPPUNIT_ASSERT_EQUAL(position, result.position);
+            std::vector<SeqRange> expected;
+            for (const std::uint64_t h : held) {
+                if (!expected.empty() && expected.back().last + 1 == h) {
+                    expected.back().last = h;
+                } else if (expected.size() < Protocol::kMaxAckRanges) {
+                    expected.push_back({h, h});
+                } else {
+                    break;
+                }
+            }
+            CPPUNIT_ASSERT_EQUAL(expected.size(), result.held.size());
+            for (std::size_t i = 0; i < expected.size(); ++i) {
+                CPPUNIT_ASSERT_EQUAL(expected[i].first, result.held[i].first);
+                CPPUNIT_ASSERT_EQUAL(expected[i].last, result.held[i].last);
+            }
+        }
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(600), position);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
     }
 };
 
