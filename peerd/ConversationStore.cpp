@@ -621,7 +621,8 @@ void ConversationStore::checkpoint()
 void ConversationStore::record(const std::function<std::string()>& what, const StoreChange& change)
 {
     try {
-        _writer->append(StoreChangeCodec::encode(change));
+        StoreChangeCodec::encode(change, _encoded);
+        _encoded = _writer->append(std::move(_encoded));
     } catch (const DiskFullException&) {
         throw;
     } catch (const Poco::IOException& e) {

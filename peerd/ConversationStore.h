@@ -286,6 +286,8 @@ private:
     std::string _loggedFailure;       ///< the reason of the last failed write logged
     Poco::Logger& _logger;
     std::unique_ptr<Statements> _statements;
+    /// The next change's record is encoded here (a buffer WriteBehind handed back).
+    std::string _encoded;
     /// Last: it goes first, applying what is queued with everything above.
     std::unique_ptr<WriteBehind> _writer;
 };

@@ -172,6 +172,13 @@ void readOp(std::size_t tag, Reader& reader, StoreChange& change)
 
 std::string StoreChangeCodec::encode(const StoreChange& change)
 {
+    std::string out;
+    encode(change, out);
+    return out;
+}
+
+void StoreChangeCodec::encode(const StoreChange& change, std::string& out)
+{
     // Sized first: the bytes are appended a field at a time.
     std::size_t most = 0;
     for (const store::Op& op : change) {
@@ -182,7 +189,7 @@ std::string StoreChangeCodec::encode(const StoreChange& change)
             },
             op);
     }
-    std::string out;
+    out.clear();
     out.reserve(most);
     store::Writer writer(out);
     for (const store::Op& op : change) {
@@ -193,7 +200,6 @@ std::string StoreChangeCodec::encode(const StoreChange& change)
             },
             op);
     }
-    return out;
 }
 
 Parsed<StoreChange> StoreChangeCodec::decode(std::string_view bytes)

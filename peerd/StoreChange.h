@@ -100,6 +100,9 @@ class StoreChangeCodec
 {
 public:
     static std::string encode(const StoreChange& change);
+    /// encode(change) into out, in place of what it held: a caller that
+    /// keeps out writes the next change into the room this one had.
+    static void encode(const StoreChange& change, std::string& out);
     /// Refuses bytes encode() did not write (damage, or a newer peerd's record).
     /// The change's views point into bytes, which must outlive it.
     static Parsed<StoreChange> decode(std::string_view bytes);

@@ -46,7 +46,7 @@ WriteBehind::~WriteBehind()
     }
 }
 
-void WriteBehind::append(std::string payload)
+std::string WriteBehind::append(std::string payload)
 {
     bool failing = false;
     {
@@ -57,6 +57,7 @@ void WriteBehind::append(std::string payload)
     if (failing) flush();
     bool behind = false;
     bool wake = false;
+    std::string next;
     {
         std::lock_guard<std::mutex> queue(_queueMutex);
         const std::uint64_t seq = _nextSeq;
@@ -74,6 +75,11 @@ void WriteBehind::append(std::string payload)
         _queue.push_back(RedoLog::Record{seq, std::move(payload)});
         behind = _queue.size() >= kMostQueued;
         wake = _sleeping || _queue.size() == kGatherMost;
+        if (!_spare.empty()) {
+            next = std::move(_spare.back());
+            _spare.pop_back();
+            next.clear();
+        }
     }
     if (wake) _wake.notify_one();
     // The change is kept already: a database that fails here fails the next append, not this one.
@@ -84,6 +90,7 @@ void WriteBehind::append(std::string payload)
             // Noted as failing; the database's owner has logged why.
         }
     }
+    return next;
 }
 
 void WriteBehind::run()
@@ -148,6 +155,11 @@ void WriteBehind::applyQueued()
         }
         std::lock_guard<std::mutex> queue(_queueMutex);
         _failing = false;
+        for (auto record = _queue.begin(); record != _queue.begin() + static_cast<std::ptrdiff_t>(batch.size()) &&
+                                           _spare.size() < kMostSpare;
+             ++record) {
+            if (record->payload.capacity() <= kMostSpareBytes) _spare.push_back(std::move(record->payload));
+        }
         _queue.erase(_queue.begin(), _queue.begin() + static_cast<std::ptrdiff_t>(batch.size()));
         left -= batch.size();
     }

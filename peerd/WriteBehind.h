@@ -63,6 +63,10 @@ public:
     static constexpr std::chrono::milliseconds kGather{2};
     /// Changes queued that end the writer's wait at once.
     static constexpr std::size_t kGatherMost = 256;
+    /// Buffers of applied payloads kept to hand back from append(), at most,
+    /// and the largest one kept: a few hundred kilobytes at most.
+    static constexpr std::size_t kMostSpare = 1024;
+    static constexpr std::size_t kMostSpareBytes = 512;
     /// Most changes in one transaction: the owner holds a batch decoded while
     /// it applies it, and a writer that fell kMostQueued behind would
     /// otherwise hold all of them at once.
@@ -80,7 +84,11 @@ public:
     /// Keeps payload (in the log) and queues it for the database. Throws,
     /// keeping nothing: Poco::IOException with the errno as code() when the
     /// log cannot take it; while the database fails, what it fails with.
-    void append(std::string payload);
+    /// Returns an empty string to write the next payload into: the buffer of
+    /// one the database is done with, when there is one, so that payloads
+    /// go round between the two threads instead of being allocated by one
+    /// and freed by the other (glibc's slowest pattern).
+    std::string append(std::string payload);
 
     /// Applies everything queued, then returns read()'s result, on the
     /// caller's thread. Throws what the database fails with.
@@ -122,6 +130,7 @@ private:
     std::mutex _queueMutex;  ///< guards what follows, and the log
     std::condition_variable _wake;
     std::deque<RedoLog::Record> _queue;  ///< appended, not yet applied; only the front is taken away
+    std::vector<std::string> _spare;     ///< buffers of applied payloads, for append() to hand back
     std::uint64_t _nextSeq;
     bool _failing = false;     ///< the database failed the last batch it was given
     bool _logFailing = false;  ///< the log failed the last change it was given

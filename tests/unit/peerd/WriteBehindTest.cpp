@@ -73,6 +73,7 @@ class WriteBehindTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReadFindsEveryChangeAppliedFirst);
     CPPUNIT_TEST(testLongQueueAppliedInBoundedBatches);
     CPPUNIT_TEST(testLoneChangeAppliedByTheWriterItself);
+    CPPUNIT_TEST(testBuffersOfAppliedPayloadsComeBack);
     CPPUNIT_TEST(testFailingDatabaseRefusesChangesUntilItTakesThemAgain);
     CPPUNIT_TEST(testWriterTriesAFailedBatchAgainByItself);
     CPPUNIT_TEST(testWhatTheDatabaseRefusedStaysInTheLog);
@@ -142,6 +143,30 @@ public:
         writer.append("later");
         CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 2; }));
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), database.batches);
+    }
+
+    // A payload the database is done with comes back from a later append()
+    // as the buffer for the next one: empty, with its room; a payload too
+    // large to keep does not.
+    void testBuffersOfAppliedPayloadsComeBack()
+    {
+        FakeDatabase database;
+        WriteBehind writer(nullptr, 1, database.callbacks());
+        std::string payload(200, 'a');
+        const char* const buffer = payload.data();
+        CPPUNIT_ASSERT(writer.append(std::move(payload)).empty());
+        writer.flush();
+        std::string next = writer.append("second");
+        CPPUNIT_ASSERT(next.empty());
+        CPPUNIT_ASSERT_EQUAL(buffer, static_cast<const char*>(next.data()));
+        CPPUNIT_ASSERT(next.capacity() >= 200);
+        writer.append(std::string(WriteBehind::kMostSpareBytes + 1, 'b'));
+        writer.flush();
+        CPPUNIT_ASSERT(writer.append("third").capacity() < WriteBehind::kMostSpareBytes);
+        writer.flush();
+        CPPUNIT_ASSERT((database.applied() == std::vector<std::string>{std::string(200, 'a'), "second",
+                                                                        std::string(WriteBehind::kMostSpareBytes + 1, 'b'),
+                                                                        "third"}));
     }
 
     void testFailingDatabaseRefusesChangesUntilItTakesThemAgain()
