@@ -778,12 +778,14 @@ const OutboxEntry& ConversationStore::enqueue(const std::string& peer, const std
                       newStream ? randomStreamId() : cached->second.first,
                       newStream ? 1 : cached->second.second + 1,
                       std::move(sentTime),
-                      stored.line.text};
+                      {}};
     StoreChange change = lineChange(stored);
     change.push_back(store::PutOutgoingStream{peer, entry.stream, entry.seq});
-    change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, entry.text});
+    change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, stored.line.text});
     record([&] { return "queue a line to " + peer; }, change);
     keep(stored);
+    // Recorded: the line's text moves on to the outbox, which keeps it until the ack.
+    entry.text = std::move(stored.line.text);
     if (newStream) {
         _outgoingStreams.emplace(peer, std::make_pair(entry.stream, entry.seq));
     } else {

@@ -159,6 +159,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), other.seq);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
         CPPUNIT_ASSERT(store.history("bob").at(1).state == peerchat::local::LineState::Pending);
+        // The text is the outbox's and the line's alike.
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), second.text);
+        CPPUNIT_ASSERT_EQUAL(std::string("three"), store.outbox().back().text);
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), store.history("bob").at(1).text);
     }
 
     void testAcknowledgeDeliversUpToSeq()
