@@ -125,10 +125,4 @@ void JsonWriter::endLine()
     _out.resize(_size);
 }
 
-std::string JsonWriter::line() &&
-{
-    endLine();
-    return std::move(_own);
-}
-
 } // namespace peerchat

@@ -17,8 +17,6 @@ namespace peerchat {
 class JsonWriter
 {
 public:
-    /// Writes into a string of its own, taken with line().
-    JsonWriter() : JsonWriter(_own) {}
     /// Writes after what out holds, up to endLine(): a caller that keeps out
     /// from one line to the next writes without allocating.
     explicit JsonWriter(std::string& out) : _out(out), _size(out.size())
@@ -68,8 +66,6 @@ public:
 
     /// Ends the text with a newline; the string written into holds it and nothing after it.
     void endLine();
-    /// The text written, with a newline after it (a writer with a string of its own).
-    std::string line() &&;
 
     /// How deep objects and arrays may nest.
     static constexpr unsigned kMostDepth = 64;
@@ -100,7 +96,6 @@ private:
     /// The text is written by pointer into a string kept longer than it (_size
     /// bytes of it are the text): an append per character or field cost more
     /// than the characters themselves.
-    std::string _own;
     std::string& _out;
     std::size_t _size;
     std::uint64_t _filled = 0;  ///< bit n: the object or array open at depth n has something in it
