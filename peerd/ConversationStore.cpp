@@ -35,8 +35,36 @@ namespace {
 
 const std::string kInMemory = ":memory:";
 
-// The columns readLines() extracts, in its order.
+// The columns of a line as PutLine writes them.
 const std::string kLineColumns = "id, outgoing, sender, sent_time, received_at_ms, text, state, verified";
+
+// The states of a line still queued (with an id past its conversation's
+// delivered mark), as an SQL list: "('pending', ...)".
+const std::string& queuedStates()
+{
+    static const std::string list = [] {
+        using local::LineState;
+        std::string text;
+        for (const LineState state : {LineState::Pending, LineState::Stored, LineState::Failed})
+            text += (text.empty() ? "('" : ", '") + std::string(local::LocalProtocol::lineStateName(state)) + "'";
+        return text + ")";
+    }();
+    return list;
+}
+
+// The delivered mark of the line table's row's peer, in SQL.
+const std::string kMarkOfLine = "COALESCE((SELECT line_id FROM delivered d WHERE d.peer = line.peer), 0)";
+
+// The columns readLines() extracts, in its order: a queued line the
+// delivered mark has passed reads as delivered.
+const std::string& lineSelect()
+{
+    static const std::string columns =
+        "id, outgoing, sender, sent_time, received_at_ms, text, CASE WHEN outgoing = 1 AND state IN " +
+        queuedStates() + " AND id <= " + kMarkOfLine + " THEN '" +
+        std::string(local::LocalProtocol::lineStateName(local::LineState::Delivered)) + "' ELSE state END, verified";
+    return columns;
+}
 
 // migrations()[v] moves a database from schema version v to v + 1. A step
 // that has shipped never changes; a new schema is a new step at the end.
@@ -95,6 +123,18 @@ const std::vector<std::vector<std::string>>& migrations()
             "ORDER BY position",
             "DROP TABLE outbox",
             "ALTER TABLE outbox_by_line RENAME TO outbox",
+        },
+        {
+            // Queued lines are the lines themselves (outgoing, pending, stored
+            // or failed, with ids past their conversation's mark here), and an
+            // ack moves the mark: a line cost alice's database one row, not
+            // four (its outbox row in and out, its state changed;
+            // docs/PERFORMANCE.md, eleventh step). A mark at the newest line
+            // leaves no line of the old states queued; the outbox table's
+            // rows, and those an old peerd's redo log adds, become queued
+            // lines once the log is applied (ConversationStore::adoptOutbox).
+            "CREATE TABLE delivered (peer TEXT PRIMARY KEY, line_id INTEGER NOT NULL) WITHOUT ROWID",
+            "INSERT INTO delivered (peer, line_id) SELECT peer, last_id FROM conversation",
         },
     };
     return steps;
@@ -291,7 +331,8 @@ struct ConversationStore::Statements
     explicit Statements(sqlite3* db)
         : putLine(db, "INSERT INTO line (peer, " + kLineColumns + ", send_key) VALUES ", 10, bindLine),
           putConversation(db, "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)"),
-          trimLines(db, "DELETE FROM line WHERE peer = ? AND id <= ?"),
+          trimUnqueued(db, "DELETE FROM line WHERE peer = ?1 AND id <= ?2 AND (id <= ?3 OR outgoing = 0 OR state "
+                           "NOT IN " + queuedStates() + ")"),
           putOutgoingStream(db, "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)"),
           putOutbox(db, "INSERT INTO outbox (peer, line_id, stream, seq, sent_time, text) VALUES ", 6, bindOutbox),
           moveOutbox(db, "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?"),
@@ -303,6 +344,7 @@ struct ConversationStore::Statements
                             "INSERT OR REPLACE INTO incoming_stream (sender, stream, delivered) VALUES (?, ?, ?)"),
           putKeyPin(db, "INSERT OR REPLACE INTO keys (name, pinned, offered, keyless) VALUES (?, ?, ?, ?)"),
           putIndexKey(db, "INSERT OR REPLACE INTO index_keys (endpoint, key) VALUES (?, ?)"),
+          markDelivered(db, "INSERT OR REPLACE INTO delivered (peer, line_id) VALUES (?, ?)"),
           setApplied(db, "UPDATE redo SET applied = ?")
     {
     }
@@ -322,11 +364,13 @@ struct ConversationStore::Statements
 
     void apply(const store::PutLine& o) { putLine.put(o); }
     void apply(const store::PutConversation& o) { putConversation.bind(o.peer).bind(o.lastId).bind(o.unread).run(); }
-    void apply(const store::TrimLines& o)
+    void apply(const store::TrimLines& o) { apply(store::TrimUnqueued{o.peer, o.upTo, o.upTo}); }
+    void apply(const store::TrimUnqueued& o)
     {
         putLine.flush();
-        trimLines.bind(o.peer).bind(o.upTo).run();
+        trimUnqueued.bind(o.peer).bind(o.upTo).bind(o.delivered).run();
     }
+    void apply(const store::MarkDelivered& o) { markDelivered.bind(o.peer).bind(o.lineId).run(); }
     void apply(const store::PutOutgoingStream& o)
     {
         putOutgoingStream.bind(o.peer).bind(o.stream).bind(o.lastSeq).run();
@@ -366,7 +410,7 @@ struct ConversationStore::Statements
 
     GroupedInsert<store::PutLine> putLine;
     SqlStatement putConversation;
-    SqlStatement trimLines;
+    SqlStatement trimUnqueued;
     SqlStatement putOutgoingStream;
     GroupedInsert<store::PutOutbox> putOutbox;
     SqlStatement moveOutbox;
@@ -377,6 +421,7 @@ struct ConversationStore::Statements
     SqlStatement putIncomingStream;
     SqlStatement putKeyPin;
     SqlStatement putIndexKey;
+    SqlStatement markDelivered;
     SqlStatement setApplied;
 };
 
@@ -389,6 +434,7 @@ ConversationStore::ConversationStore(const std::string& path, std::size_t histor
         _statements = std::make_unique<Statements>(_db);
         std::unique_ptr<RedoLog> log;
         const std::uint64_t nextSeq = replay(log);
+        adoptOutbox();
         load();
         _writer = std::make_unique<WriteBehind>(
             std::move(log), nextSeq,
@@ -494,8 +540,9 @@ std::uint64_t ConversationStore::replay(std::unique_ptr<RedoLog>& log)
 
 void ConversationStore::load()
 {
-    // A smaller historyLimit than the database was kept with applies at once.
-    *_session << "DELETE FROM line WHERE id <= (SELECT last_id FROM conversation c WHERE c.peer = line.peer) - ?",
+    // A smaller historyLimit than the database was kept with applies at once (to lines no longer queued).
+    *_session << "DELETE FROM line WHERE id <= (SELECT last_id FROM conversation c WHERE c.peer = line.peer) - ? "
+                 "AND (id <= " + kMarkOfLine + " OR outgoing = 0 OR state NOT IN " + queuedStates() + ")",
         bind(toColumn(_historyLimit)), now;
     {
         std::vector<std::string> peers;
@@ -520,15 +567,31 @@ void ConversationStore::load()
     {
         std::vector<std::string> peers;
         std::vector<Poco::Int64> lineIds;
-        std::vector<std::string> streams;
-        std::vector<Poco::Int64> seqs;
+        *_session << "SELECT peer, line_id FROM delivered", into(peers), into(lineIds), now;
+        for (std::size_t i = 0; i < peers.size(); ++i) _delivered[peers[i]] = fromColumn(lineIds[i]);
+    }
+    {
+        std::vector<std::string> peers;
+        std::vector<Poco::Int64> lineIds;
         std::vector<std::string> sentTimes;
         std::vector<std::string> texts;
-        *_session << "SELECT peer, line_id, stream, seq, sent_time, text FROM outbox ORDER BY peer, line_id",
-            into(peers), into(lineIds), into(streams), into(seqs), into(sentTimes), into(texts), now;
+        *_session << "SELECT peer, id, sent_time, text FROM line WHERE outgoing = 1 AND state IN " + queuedStates() +
+                         " AND id > " + kMarkOfLine + " ORDER BY peer, id",
+            into(peers), into(lineIds), into(sentTimes), into(texts), now;
         for (std::size_t i = 0; i < peers.size(); ++i) {
-            _outbox[peers[i]].push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), streams[i],
-                                                    fromColumn(seqs[i]), sentTimes[i], texts[i]});
+            _outbox[peers[i]].push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), {}, 0, sentTimes[i], texts[i]});
+        }
+        // A peer's queued lines are the last of its stream, in the order of their ids.
+        for (auto& [peer, entries] : _outbox) {
+            const auto stream = _outgoingStreams.find(peer);
+            if (stream == _outgoingStreams.end() || stream->second.second < entries.size()) {
+                throw Poco::DataFormatException("the lines queued to " + peer + " do not match their stream");
+            }
+            std::uint64_t seq = stream->second.second - entries.size();
+            for (OutboxEntry& entry : entries) {
+                entry.stream = stream->second.first;
+                entry.seq = ++seq;
+            }
         }
     }
     {
@@ -552,6 +615,48 @@ void ConversationStore::load()
             kept.byId[fromColumn(ids[i])] = keys[i];
         }
     }
+}
+
+// The outbox table is written only by peerds before schema 7, and by their
+// redo logs applied since: its rows become queued lines. A line the history
+// limit had dropped while it waited comes back, with the sender of the
+// store's other outgoing lines and no time of its own. A peer's rows end its
+// stream and follow each other by seq, so the lines past the new mark
+// number as they did; rows that do not (a damaged table) go to a new
+// stream, which the peer takes from 1: nothing is lost, and a line the peer
+// had may come twice.
+void ConversationStore::adoptOutbox()
+{
+    int rows = 0;
+    *_session << "SELECT count(*) FROM outbox", into(rows), now;
+    if (rows == 0) return;
+    std::vector<std::string> peers;
+    std::vector<int> inOrder;
+    *_session << "SELECT o.peer, COALESCE(count(DISTINCT o.stream) = 1 AND max(o.seq) - min(o.seq) + 1 = count(*) "
+                 "AND max(o.seq) = s.last_seq AND min(o.stream) = s.stream, 0) "
+                 "FROM outbox o LEFT JOIN outgoing_stream s ON s.peer = o.peer GROUP BY o.peer",
+        into(peers), into(inOrder), now;
+    transact([&] {
+        *_session << "INSERT OR IGNORE INTO line (peer, id, outgoing, sender, sent_time, received_at_ms, text, state) "
+                     "SELECT peer, line_id, 1, COALESCE((SELECT sender FROM line WHERE outgoing = 1 LIMIT 1), ''), "
+                     "sent_time, 0, text, '" +
+                         std::string(local::LocalProtocol::lineStateName(local::LineState::Pending)) +
+                         "' FROM outbox",
+            now;
+        *_session << "INSERT OR REPLACE INTO delivered (peer, line_id) SELECT peer, min(line_id) - 1 FROM outbox "
+                     "GROUP BY peer",
+            now;
+        for (std::size_t i = 0; i < peers.size(); ++i) {
+            if (inOrder[i] != 0) continue;
+            _logger.warning("the lines queued to " + peers[i] + " in " + _path +
+                            " were out of order; they go again in a new stream");
+            Poco::Int64 count = 0;
+            *_session << "SELECT count(*) FROM outbox WHERE peer = ?", bind(peers[i]), into(count), now;
+            *_session << "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)",
+                bind(peers[i]), bind(randomStreamId()), bind(count), now;
+        }
+        *_session << "DELETE FROM outbox", now;
+    });
 }
 
 // Poco::Data::Transaction is not used: when COMMIT fails after SQLite has
@@ -719,7 +824,8 @@ StoreChange ConversationStore::lineChange(const StoredLine& stored) const
                                     line.text, local::LocalProtocol::lineStateName(line.state), line.verified,
                                     stored.key});
     change.push_back(store::PutConversation{line.peer, stored.conversation.lastId, stored.conversation.unread});
-    if (line.id > _historyLimit) change.push_back(store::TrimLines{line.peer, line.id - _historyLimit});
+    if (line.id > _historyLimit)
+        change.push_back(store::TrimUnqueued{line.peer, line.id - _historyLimit, deliveredMark(line.peer)});
     return change;
 }
 
@@ -734,8 +840,10 @@ void ConversationStore::keep(const StoredLine& stored)
         keys.byKey[stored.key] = stored.line.id;
         keys.byId[stored.line.id] = stored.key;
     }
-    // A key goes with its line when the line falls past historyLimit.
-    while (!keys.byId.empty() && keys.byId.begin()->first + _historyLimit <= stored.line.id) {
+    // A key goes with its line when the line falls past historyLimit, unless it waits in the outbox.
+    const std::uint64_t delivered = deliveredMark(peer);
+    while (!keys.byId.empty() && keys.byId.begin()->first + _historyLimit <= stored.line.id &&
+           keys.byId.begin()->first <= delivered) {
         keys.byKey.erase(keys.byId.begin()->second);
         keys.byId.erase(keys.byId.begin());
     }
@@ -781,7 +889,6 @@ const OutboxEntry& ConversationStore::enqueue(const std::string& peer, const std
                       {}};
     StoreChange change = lineChange(stored);
     change.push_back(store::PutOutgoingStream{peer, entry.stream, entry.seq});
-    change.push_back(store::PutOutbox{peer, entry.lineId, entry.stream, entry.seq, entry.sentTime, stored.line.text});
     record([&] { return "queue a line to " + peer; }, change);
     keep(stored);
     // Recorded: the line's text moves on to the outbox, which keeps it until the ack.
@@ -801,7 +908,7 @@ std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string&
     if (kept == _sendKeys.end() || kept->second.byKey.count(key) == 0) return std::nullopt;
     std::vector<local::ChatLine> lines = _writer->read([&] {
         Poco::Data::Statement select(*_session);
-        select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? AND send_key = ?", bind(peer), bind(key);
+        select << "SELECT " + lineSelect() + " FROM line WHERE peer = ? AND send_key = ?", bind(peer), bind(key);
         return readLines(select, peer);
     });
     if (lines.empty()) return std::nullopt;
@@ -825,9 +932,8 @@ std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, co
         moved.back().stream = stream.first;
         moved.back().seq = ++stream.second;
     }
-    StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
-    for (const OutboxEntry& entry : moved)
-        change.push_back(store::MoveOutbox{peer, entry.lineId, entry.stream, entry.seq});
+    // The queued lines are the last of the stream: they number from 1 in it.
+    const StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
     record([&] { return "trust the new key of " + peer; }, change);
     _outgoingStreams[peer] = stream;
     if (!moved.empty()) _outbox[peer].assign(moved.begin(), moved.end());
@@ -841,45 +947,47 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     const auto queued = _outbox.find(peer);
     if (queued == _outbox.end()) return changed;
     std::deque<OutboxEntry>& entries = queued->second;
-    const auto acked = [&](const OutboxEntry& entry) { return entry.stream == stream && entry.seq <= seq; };
-    // A peer's lines wait in one stream, oldest first: what an ack covers is
-    // where the walk starts, and it stops at the first line it does not cover.
-    // (Another stream's lines, left from before a key was trusted, would be skipped.)
-    // Ids in a row (a burst of lines nobody answered in between) change in one statement.
+    // A peer's lines wait in one stream, oldest first: an ack covers a prefix of them.
+    std::size_t prefix = 0;
+    while (prefix < entries.size() && entries[prefix].stream == stream && entries[prefix].seq <= seq) ++prefix;
+    if (prefix == 0) return changed;
+    const std::uint64_t last = entries[prefix - 1].lineId;
+    // Delivered is what the mark says of the lines it passes; another state
+    // (Sent) is written into them, in one statement per run of ids.
     StoreChange change;
     const std::string_view stateText = local::LocalProtocol::lineStateName(state);
-    for (const OutboxEntry& entry : entries) {
-        if (entry.stream == stream && entry.seq > seq) break;
-        if (!acked(entry)) continue;
-        changed.push_back(entry.lineId);
-        if (!lineKept(peer, entry.lineId)) continue;
+    for (std::size_t i = 0; i < prefix; ++i) {
+        const std::uint64_t id = entries[i].lineId;
+        changed.push_back(id);
+        if (state == local::LineState::Delivered) continue;
         auto* run = change.empty() ? nullptr : std::get_if<store::SetLineStates>(&change.back());
-        if (run != nullptr && run->lastId + 1 == entry.lineId) {
-            run->lastId = entry.lineId;
+        if (run != nullptr && run->lastId + 1 == id) {
+            run->lastId = id;
         } else {
-            change.push_back(store::SetLineStates{peer, entry.lineId, entry.lineId, stateText});
+            change.push_back(store::SetLineStates{peer, id, id, stateText});
         }
     }
-    if (changed.empty()) return changed;
-    change.push_back(store::DropAckedOutbox{peer, stream, seq, *std::max_element(changed.begin(), changed.end())});
+    change.push_back(store::MarkDelivered{peer, last});
     record([&] { return "mark lines to " + peer + " " + std::string(stateText); }, change);
-    std::size_t prefix = 0;
-    while (prefix < entries.size() && acked(entries[prefix])) ++prefix;
-    if (prefix == changed.size()) {
-        entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(prefix));
-    } else {
-        entries.erase(std::remove_if(entries.begin(), entries.end(), acked), entries.end());
-    }
+    _delivered[peer] = last;
+    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(prefix));
     if (entries.empty()) _outbox.erase(queued);
     return changed;
 }
 
+std::uint64_t ConversationStore::deliveredMark(const std::string& peer) const
+{
+    const auto it = _delivered.find(peer);
+    return it == _delivered.end() ? 0 : it->second;
+}
+
 bool ConversationStore::lineKept(const std::string& peer, std::uint64_t id) const
 {
-    // Ids are given out from 1 without gaps; only the newest historyLimit are kept.
+    // Ids are given out from 1 without gaps; only the newest historyLimit
+    // are kept, and the queued lines past the delivered mark.
     const auto conversation = _conversations.find(peer);
     return conversation != _conversations.end() && id >= 1 && id <= conversation->second.lastId &&
-           id + _historyLimit > conversation->second.lastId;
+           (id + _historyLimit > conversation->second.lastId || id > deliveredMark(peer));
 }
 
 bool ConversationStore::setState(const std::string& peer, std::uint64_t id, local::LineState state)
@@ -914,7 +1022,7 @@ std::vector<local::ChatLine> ConversationStore::history(const std::string& peer)
 {
     return _writer->read([&] {
         Poco::Data::Statement select(*_session);
-        select << "SELECT " + kLineColumns + " FROM line WHERE peer = ? ORDER BY id", bind(peer);
+        select << "SELECT " + lineSelect() + " FROM line WHERE peer = ? ORDER BY id", bind(peer);
         return readLines(select, peer);
     });
 }
@@ -925,7 +1033,7 @@ std::vector<local::ChatLine> ConversationStore::search(const std::string& peer, 
     std::vector<local::ChatLine> found = _writer->read([&] {
         Poco::Data::Statement select(*_session);
         // instr() matches bytewise and case-sensitively, with no pattern characters to escape.
-        select << "SELECT " + kLineColumns +
+        select << "SELECT " + lineSelect() +
                       " FROM line WHERE peer = ? AND instr(text, ?) > 0 ORDER BY id DESC LIMIT ?",
             bind(peer), bind(text),
             bind(toColumn(std::min<std::uint64_t>(limit, std::numeric_limits<Poco::Int64>::max())));

@@ -64,8 +64,10 @@ struct KeyPin
 
 /// Every conversation of this identity: per peer, the lines in the order they
 /// were stored (ids from 1), at most historyLimit of them (the oldest are
-/// dropped), and how many incoming lines are unread; the outbox of lines not
-/// yet acked, with the outgoing stream to each peer; and how far each
+/// dropped, but for lines still queued), and how many incoming lines are
+/// unread; the outbox of lines not yet acked (the queued lines themselves:
+/// outgoing, pending, stored or failed, past the peer's delivered mark, which
+/// an ack moves), with the outgoing stream to each peer; and how far each
 /// incoming stream has been delivered; and the identity keys pinned for peers
 /// and for indexd (read and written through KeyPins). State only, kept in an
 /// SQLite database behind a redo log (WriteBehind): every call that changes
@@ -86,7 +88,7 @@ class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in
@@ -226,6 +228,8 @@ private:
     void open();
     void migrate();
     std::uint64_t replay(std::unique_ptr<RedoLog>& log);
+    /// Turns the rows of the outbox table of peerds before schema 7 into queued lines.
+    void adoptOutbox();
     void load();
     /// Runs write in one transaction and commits it. A failure rolls back
     /// whatever SQLite did not roll back itself and throws DiskFullException
@@ -265,6 +269,8 @@ private:
     void keep(const StoredLine& stored);
     /// True when line id with peer is kept (given out and not dropped past historyLimit).
     bool lineKept(const std::string& peer, std::uint64_t id) const;
+    /// The newest line to peer an ack took out of the outbox (0: none).
+    std::uint64_t deliveredMark(const std::string& peer) const;
     static store::PutKeyPin pinChange(const std::string& name, const KeyPin& keys);
 
     std::string _path;
@@ -276,8 +282,11 @@ private:
     std::map<std::string, Conversation> _conversations;
     /// Outgoing stream per peer: its id and the last seq given out.
     std::map<std::string, std::pair<std::string, std::uint64_t>> _outgoingStreams;
-    /// Per peer, in the order queued.
+    /// Per peer, in the order queued: its outgoing lines, pending, stored or
+    /// failed, past its delivered mark.
     std::map<std::string, std::deque<OutboxEntry>> _outbox;
+    /// Per peer, the delivered mark (MarkDelivered).
+    std::map<std::string, std::uint64_t> _delivered;
     /// Delivered position per (sender, stream).
     std::map<std::pair<std::string, std::string>, std::uint64_t> _incomingStreams;
     std::map<std::string, SendKeys> _sendKeys;

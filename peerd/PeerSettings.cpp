@@ -80,7 +80,7 @@ const std::vector<SettingKey>& PeerSettings::keys()
          "first shows (default unset)"},
         {"peerd.legacy", "legacy", "BOOL",
          "also talk to seed and .NET clients in their plain, unauthenticated protocol (default false)", true},
-        {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first (default 10000)"},
+        {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first, but none still waiting for its ack (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
         {"peerd.heartbeatMs", "heartbeat-ms", "MS",

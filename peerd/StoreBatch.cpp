@@ -32,9 +32,7 @@ void StoreBatch::add(StoreChange change)
 
 void StoreBatch::finish()
 {
-    for (auto& [peer, rows] : _rows) {
-        if (rows.trimTo != 0) append(store::TrimLines{peer, rows.trimTo});
-    }
+    for (auto& [peer, rows] : _rows) appendTrim(rows, peer);
 }
 
 void StoreBatch::clear()
@@ -72,23 +70,25 @@ void StoreBatch::fold(store::Op op)
     if (auto* o = std::get_if<store::PutLine>(&op)) {
         Rows& rows = rowsOf(o->peer);
         // A line put after a trim that deletes it: the trim must come first.
-        if (rows.trimTo != 0 && o->id <= rows.trimTo) {
-            append(store::TrimLines{o->peer, rows.trimTo});
-            rows.trimTo = 0;
-        }
-        rows.lines.put(o->id, _ops.size());
+        if (o->id <= rows.trimTo) appendTrim(rows, o->peer);
         append(std::move(op));
     } else if (auto* o = std::get_if<store::PutConversation>(&op)) {
         Rows& rows = rowsOf(o->peer);
         append(std::move(op));
         replace(rows.conversation);
     } else if (auto* o = std::get_if<store::TrimLines>(&op)) {
-        Rows& rows = rowsOf(o->peer);
-        if (o->upTo > rows.trimTo) rows.trimTo = o->upTo;
+        // Sparing nothing: every line up to upTo goes.
+        trim(rowsOf(o->peer), o->peer, o->upTo, o->upTo);
+    } else if (auto* o = std::get_if<store::TrimUnqueued>(&op)) {
+        trim(rowsOf(o->peer), o->peer, o->upTo, o->delivered);
     } else if (auto* o = std::get_if<store::PutOutgoingStream>(&op)) {
         Rows& rows = rowsOf(o->peer);
         append(std::move(op));
         replace(rows.outgoingStream);
+    } else if (auto* o = std::get_if<store::MarkDelivered>(&op)) {
+        Rows& rows = rowsOf(o->peer);
+        append(std::move(op));
+        replace(rows.delivered);
     } else if (auto* o = std::get_if<store::PutOutbox>(&op)) {
         rowsOf(o->peer).outbox[o->stream].put(o->seq, _ops.size());
         append(std::move(op));
@@ -103,9 +103,12 @@ void StoreBatch::fold(store::Op op)
         drop(rowsOf(o->peer), o->stream, o->upTo);
         append(std::move(op));
     } else if (auto* o = std::get_if<store::SetLineState>(&op)) {
-        setStates(rowsOf(o->peer), o->peer, o->id, o->id, o->state);
+        // A line that changes state may change whether a trim spares it.
+        appendTrim(rowsOf(o->peer), o->peer);
+        append(std::move(op));
     } else if (auto* o = std::get_if<store::SetLineStates>(&op)) {
-        setStates(rowsOf(o->peer), o->peer, o->firstId, o->lastId, o->state);
+        appendTrim(rowsOf(o->peer), o->peer);
+        append(std::move(op));
     } else if (auto* o = std::get_if<store::PutIncomingStream>(&op)) {
         auto [slot, added] = rowsOf(o->sender).incomingStreams.try_emplace(o->stream, kNone);
         append(std::move(op));
@@ -119,19 +122,21 @@ void StoreBatch::fold(store::Op op)
     }
 }
 
-// The lines put in this batch take the state in their INSERT; the rest of
-// first..last, runs of ids put earlier, get an UPDATE each, in this place.
-void StoreBatch::setStates(Rows& rows, std::string_view peer, std::uint64_t first, std::uint64_t last,
-                           std::string_view state)
+// A later trim that reaches at least as far and spares no line the waiting
+// one deletes takes its place; any other goes in after it.
+void StoreBatch::trim(Rows& rows, std::string_view peer, std::uint64_t upTo, std::uint64_t delivered)
 {
-    std::uint64_t next = first;
-    for (auto it = rows.lines.from(first); it != rows.lines.end() && it->first <= last; ++it) {
-        if (it->first > next) append(store::SetLineStates{peer, next, it->first - 1, state});
-        std::get<store::PutLine>(_ops[it->second]).state = state;
-        next = it->first + 1;
-        if (next == 0) return;
-    }
-    if (next <= last) append(store::SetLineStates{peer, next, last, state});
+    if (rows.trimTo != 0 && (upTo < rows.trimTo || delivered < rows.trimDelivered)) appendTrim(rows, peer);
+    rows.trimTo = upTo;
+    rows.trimDelivered = delivered;
+}
+
+void StoreBatch::appendTrim(Rows& rows, std::string_view peer)
+{
+    if (rows.trimTo == 0) return;
+    append(store::TrimUnqueued{peer, rows.trimTo, rows.trimDelivered});
+    rows.trimTo = 0;
+    rows.trimDelivered = 0;
 }
 
 void StoreBatch::drop(Rows& rows, std::string_view stream, std::uint64_t upTo)

@@ -18,20 +18,21 @@ namespace peerchat {
 /// operations that leave the database exactly as applying them one by one
 /// does. Under load a batch holds hundreds of changes whose operations
 /// overwrite or undo each other: every line sets its conversation's
-/// counters and its stream's last seq (only the last counts), trims the
-/// line that fell past the history limit (one DELETE for the batch does),
-/// queues an outbox row that an ack in the same batch takes out again (the
-/// row need not be written), and is written with a state the ack then
-/// changes (the INSERT can carry the new state). A state class: it never
+/// counters and its stream's last seq, and every ack the delivered mark
+/// (only the last counts), and every line trims the one that fell past the
+/// history limit (one DELETE for the batch does). A state class: it never
 /// touches the database.
 ///
 /// Exactness rests on what the operations are: every one is a blind write
-/// (none reads a row), and each table is written by its own kinds only.
-/// So of the writes that replace a whole row by its key (counters, streams,
-/// key pins) only the last matters; a TrimLines may wait until the end of
-/// the batch unless a line it would delete is put after it; an outbox row
-/// put and dropped in the batch, and never moved, is absent at the end
-/// either way.
+/// (none reads a row), but for the trims, which spare the lines still
+/// queued, so read their states; and each table is written by its own
+/// kinds only. So of the writes that replace a whole row by its key
+/// (counters, streams, delivered marks, key pins) only the last matters; a
+/// trim may wait until the end of the batch, or merge with a later one that
+/// reaches as far and spares no more, unless a line it would delete is put
+/// after it or a line's state changes after it; an outbox row of an old
+/// peerd's redo log put and dropped in the batch, and never moved, is absent
+/// at the end either way.
 class StoreBatch
 {
 public:
@@ -53,10 +54,9 @@ public:
     }
 
 private:
-    /// The ops of a peer's rows by a number (a line's id, an outbox row's
-    /// seq), in the number's order. The numbers of a batch come in rising
-    /// order nearly always, so that a put is an append: a map node per line
-    /// cost an allocation and a rebalance each.
+    /// The ops of a peer's outbox rows by seq, in the seq's order. The seqs
+    /// of a batch come in rising order nearly always, so that a put is an
+    /// append: a map node per row cost an allocation and a rebalance each.
     class Positions
     {
     public:
@@ -86,9 +86,11 @@ private:
         std::size_t conversation = kNone;    ///< the last PutConversation
         std::size_t outgoingStream = kNone;  ///< the last PutOutgoingStream
         std::size_t keyPin = kNone;          ///< the last PutKeyPin
+        std::size_t delivered = kNone;       ///< the last MarkDelivered
         std::map<std::string_view, std::size_t> incomingStreams;  ///< the last PutIncomingStream by stream
-        std::uint64_t trimTo = 0;  ///< a TrimLines up to here waits for the end (0: none)
-        Positions lines;  ///< PutLine by id
+        /// A TrimUnqueued up to trimTo, sparing queued lines past trimDelivered, waits (trimTo 0: none).
+        std::uint64_t trimTo = 0;
+        std::uint64_t trimDelivered = 0;
         /// PutOutbox not yet dropped nor moved, by stream and seq.
         std::map<std::string_view, Positions> outbox;
     };
@@ -102,8 +104,10 @@ private:
     void append(store::Op op);
     /// Makes the op just appended the only one of its row: the one before it (at kept) goes.
     void replace(std::size_t& kept);
-    void setStates(Rows& rows, std::string_view peer, std::uint64_t first, std::uint64_t last,
-                   std::string_view state);
+    /// A trim of peer's lines up to upTo that spares the queued ones past delivered.
+    void trim(Rows& rows, std::string_view peer, std::uint64_t upTo, std::uint64_t delivered);
+    /// Appends the trim of peer that waits, if any.
+    void appendTrim(Rows& rows, std::string_view peer);
     /// The outbox rows of stream up to upTo put in this batch need not be written.
     void drop(Rows& rows, std::string_view stream, std::uint64_t upTo);
 

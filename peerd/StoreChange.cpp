@@ -37,9 +37,13 @@ void fields(O& o, F&& f)
         f(o.endpoint, o.key);
     } else if constexpr (std::is_same_v<T, SetLineStates>) {
         f(o.peer, o.firstId, o.lastId, o.state);
-    } else {
-        static_assert(std::is_same_v<T, DropAckedOutbox>, "every operation lists its fields");
+    } else if constexpr (std::is_same_v<T, DropAckedOutbox>) {
         f(o.peer, o.stream, o.upTo, o.lastLineId);
+    } else if constexpr (std::is_same_v<T, MarkDelivered>) {
+        f(o.peer, o.lineId);
+    } else {
+        static_assert(std::is_same_v<T, TrimUnqueued>, "every operation lists its fields");
+        f(o.peer, o.upTo, o.delivered);
     }
 }
 

@@ -41,11 +41,16 @@ struct PutLine
 };
 /// Sets a conversation's counters.
 struct PutConversation { std::string_view peer; std::uint64_t lastId = 0; std::uint64_t unread = 0; };
-/// Deletes peer's lines with ids up to upTo.
+/// Deletes peer's lines with ids up to upTo (written by peerds before TrimUnqueued; still applied from their redo
+/// logs).
 struct TrimLines { std::string_view peer; std::uint64_t upTo = 0; };
 /// Sets the outgoing stream to peer.
 struct PutOutgoingStream { std::string_view peer; std::string_view stream; std::uint64_t lastSeq = 0; };
-/// Adds a line to the outbox.
+/// The outbox operations that follow (PutOutbox to DropAckedOutbox) are
+/// written by peerds before schema 7, which kept queued lines in a table of
+/// their own; they are still applied from those peerds' redo logs to that
+/// table, whose rows the store then turns into queued lines (see
+/// ConversationStore). Adds a line to the outbox.
 struct PutOutbox
 {
     std::string_view peer;
@@ -71,7 +76,7 @@ struct DropAckedOutbox
 };
 /// Sets the state of a line (written by peerds before SetLineStates; still applied from their redo logs).
 struct SetLineState { std::string_view peer; std::uint64_t id = 0; std::string_view state; };
-/// Sets the state of peer's lines firstId..lastId: the lines one ack delivers, in one statement.
+/// Sets the state of peer's lines firstId..lastId, in one statement.
 struct SetLineStates { std::string_view peer; std::uint64_t firstId = 0; std::uint64_t lastId = 0; std::string_view state; };
 /// Sets how far an incoming stream is delivered.
 struct PutIncomingStream { std::string_view sender; std::string_view stream; std::uint64_t delivered = 0; };
@@ -86,9 +91,19 @@ struct PutKeyPin
 /// Sets indexd's pinned key for an endpoint.
 struct PutIndexKey { std::string_view endpoint; std::string key; };
 
+/// Every line queued to peer up to lineId has left the outbox: those of
+/// them still pending, stored or failed read as delivered, and the queued
+/// lines past it are the outbox.
+struct MarkDelivered { std::string_view peer; std::uint64_t lineId = 0; };
+/// Deletes peer's lines with ids up to upTo but those still queued: outgoing,
+/// pending, stored or failed, with ids past delivered (the MarkDelivered of
+/// peer when the trim was made).
+struct TrimUnqueued { std::string_view peer; std::uint64_t upTo = 0; std::uint64_t delivered = 0; };
+
 /// A kind's place in the list is its tag in the redo log: new kinds go at the end.
 using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
-                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates, DropAckedOutbox>;
+                        SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates, DropAckedOutbox,
+                        MarkDelivered, TrimUnqueued>;
 
 } // namespace store
 

@@ -2,6 +2,8 @@
 #include "PeerTestData.h"
 #include "StoreFaults.h"
 #include "Protocol.h"
+#include "RedoLog.h"
+#include "StoreChange.h"
 #include "TempDir.h"
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -139,6 +141,10 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testKeyFindsLineSentWithIt);
     CPPUNIT_TEST(testKeyIsUniquePerConversation);
     CPPUNIT_TEST(testKeyForgottenWithItsLine);
+    CPPUNIT_TEST(testQueuedLinesOutliveTheHistoryLimit);
+    CPPUNIT_TEST(testOutboxRowsOfAnOldPeerdBecomeQueuedLines);
+    CPPUNIT_TEST(testOutboxRowsOutOfOrderGoInANewStream);
+    CPPUNIT_TEST(testRedoLogOfAnOldPeerdIsApplied);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -574,7 +580,7 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         { ConversationStore store(path, 100); }
-        rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON outbox WHEN NEW.text = 'poison' "
+        rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON line WHEN NEW.text = 'poison' "
                             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
             now;
         {
@@ -586,7 +592,6 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
         }
         CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "line"));
-        CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "outbox"));
         rawSession(path) << "DROP TRIGGER refuse_poison", now;
         ConversationStore store(path, 100);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
@@ -669,8 +674,8 @@ public:
             store.enqueue("bob", "alice", "12:00:02", 3000, "keyed line", "k");
         }
         CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
-        // Carol's third line and bob's keyed one.
-        CPPUNIT_ASSERT_EQUAL(2, rowCount(path, "outbox"));
+        // The outbox table's rows became queued lines: carol's third line and bob's keyed one are queued.
+        CPPUNIT_ASSERT_EQUAL(0, rowCount(path, "outbox"));
         ConversationStore store(path, 100);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
         CPPUNIT_ASSERT_EQUAL(std::string("third"), store.outbox().at(1).text);
@@ -717,9 +722,10 @@ public:
             store.saveKeyPin("bob", KeyPin{key(1), key(2)});
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
-        // The keys table as schema 3 had it, and nothing of schemas 5 and 6.
+        // The keys table as schema 3 had it, and nothing of schemas 5 to 7.
         rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
         rawSession(path) << "DROP TABLE redo", now;
+        rawSession(path) << "DROP TABLE delivered", now;
         rawSession(path) << "DROP TABLE outbox", now;
         rawSession(path) << "CREATE TABLE outbox (position INTEGER PRIMARY KEY, peer TEXT NOT NULL, "
                             "line_id INTEGER NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, "
@@ -819,12 +825,11 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        refuseChangesTo(path, "outbox", "DELETE");
+        refuseChangesTo(path, "delivered", "INSERT");
         std::string stream;
         {
             ConversationStore store(path, 100);
             stream = store.enqueue("bob", "alice", "12:00:00", 1, "one").stream;
-            // In the database first: an outbox row queued and acked in one batch is never written (StoreBatch).
             store.flush();
             store.acknowledge("bob", stream, 1);
             try {
@@ -841,7 +846,7 @@ public:
             }
             CPPUNIT_ASSERT(store.outbox().empty());
         }
-        rawSession(path) << "DROP TRIGGER refuse_DELETE", now;
+        rawSession(path) << "DROP TRIGGER refuse_INSERT", now;
         ConversationStore store(path, 100);
         CPPUNIT_ASSERT(store.outbox().empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
@@ -984,11 +989,152 @@ public:
     void testKeyForgottenWithItsLine()
     {
         ConversationStore store(2);
-        store.enqueue("bob", "alice", "12:00:00", 1, "one", "k1");
+        const std::string stream = store.enqueue("bob", "alice", "12:00:00", 1, "one", "k1").stream;
         store.enqueue("bob", "alice", "12:00:01", 2, "two", "k2");
         store.enqueue("bob", "alice", "12:00:02", 3, "three", "k3");
+        // Queued still: the line and its key stay past the history limit.
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lineWithKey("bob", "k1")->id);
+        store.acknowledge("bob", stream, 1);
+        store.addIncoming("bob", "12:00:03", 4, "reply", true);
         CPPUNIT_ASSERT(!store.lineWithKey("bob", "k1"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.enqueue("bob", "alice", "12:00:03", 4, "one again", "k1").lineId);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.enqueue("bob", "alice", "12:00:04", 5, "one again", "k1").lineId);
+    }
+
+    // A line waits in the outbox however many lines come after it: the
+    // history limit drops it only once it is acked.
+    void testQueuedLinesOutliveTheHistoryLimit()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        const auto ids = [](const std::vector<peerchat::local::ChatLine>& lines) {
+            std::string text;
+            for (const auto& line : lines) text += std::to_string(line.id) + " ";
+            return text;
+        };
+        std::string stream;
+        {
+            ConversationStore store(path, 2);
+            for (int i = 1; i <= 5; ++i) stream = store.enqueue("bob", "alice", "12:00", i, "out " + std::to_string(i)).stream;
+            store.acknowledge("bob", stream, 2);
+            for (int i = 6; i <= 8; ++i) store.addIncoming("bob", "12:01", i, "in " + std::to_string(i), true);
+            CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.history("bob")));
+        }
+        ConversationStore store(path, 2);
+        CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.history("bob")));
+        const auto queued = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), queued.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("out 3"), queued[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), queued[0].seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), queued[2].seq);
+        CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Pending);
+        CPPUNIT_ASSERT(store.setState("bob", 3, LineState::Failed));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.acknowledge("bob", stream, 5).size());
+        for (const auto& line : store.history("bob")) {
+            if (line.outgoing) CPPUNIT_ASSERT(line.state == LineState::Delivered);
+        }
+        CPPUNIT_ASSERT(!store.setState("bob", 3, LineState::Failed));
+        store.addIncoming("bob", "12:02", 9, "in 9", true);
+        CPPUNIT_ASSERT_EQUAL(std::string("8 9 "), ids(store.history("bob")));
+        CPPUNIT_ASSERT(store.outbox().empty());
+    }
+
+    // Rows an old peerd left in the outbox table (or its redo log adds at
+    // the next open) become queued lines, a line the history limit had
+    // dropped among them, numbered as they were.
+    void testOutboxRowsOfAnOldPeerdBecomeQueuedLines()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.enqueue("carol", "alice", "11:00", 1, "to carol");
+        }
+        {
+            Poco::Data::Session session = rawSession(path);
+            session << "INSERT INTO conversation VALUES ('dave', 3, 0)", now;
+            session << "INSERT INTO line (peer, id, outgoing, sender, sent_time, received_at_ms, text, state) "
+                       "VALUES ('dave', 2, 1, 'alice', '12:00:02', 2, 'second', 'pending'), "
+                       "('dave', 3, 0, 'dave', '12:00:03', 3, 'reply', 'received')", now;
+            session << "INSERT INTO outgoing_stream VALUES ('dave', 'dd', 7)", now;
+            session << "INSERT INTO outbox VALUES ('dave', 1, 'dd', 6, '12:00:01', 'first'), "
+                       "('dave', 2, 'dd', 7, '12:00:02', 'second')", now;
+        }
+        ConversationStore store(path, 100);
+        const auto queued = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), queued.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("to carol"), queued[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), queued[1].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("dd"), queued[1].stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), queued[1].seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), queued[1].sentTime);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), queued[2].seq);
+        const auto lines = store.history("dave");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), lines[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), lines[0].from);
+        CPPUNIT_ASSERT(lines[0].state == LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.acknowledge("dave", "dd", 6).size());
+        CPPUNIT_ASSERT(store.history("dave").at(0).state == LineState::Delivered);
+        CPPUNIT_ASSERT(store.history("dave").at(1).state == LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(8), store.enqueue("dave", "alice", "12:00:04", 4, "third").seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
+    }
+
+    // A peerd before schema 7 crashed with changes only in its redo log: they
+    // go into its outbox table, whose rows then become queued lines.
+    void testRedoLogOfAnOldPeerdIsApplied()
+    {
+        using namespace peerchat::store;
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        { ConversationStore store(path, 100); }
+        {
+            peerchat::RedoLog log(path + "-redo");
+            std::uint64_t seq = 0;
+            for (std::uint64_t id = 1; id <= 4; ++id) {
+                const std::string text = "line " + std::to_string(id);
+                log.append(++seq, peerchat::StoreChangeCodec::encode(peerchat::StoreChange{
+                                      PutLine{"bob", id, true, "alice", "12:00", 1, text, "pending", true, ""},
+                                      PutConversation{"bob", id, 0}, PutOutgoingStream{"bob", "bb", id},
+                                      PutOutbox{"bob", id, "bb", id, "12:00", text}}));
+            }
+            log.append(++seq, peerchat::StoreChangeCodec::encode(peerchat::StoreChange{
+                                  SetLineStates{"bob", 1, 2, "delivered"}, DropAckedOutbox{"bob", "bb", 2, 2}}));
+            log.append(++seq, peerchat::StoreChangeCodec::encode(peerchat::StoreChange{TrimLines{"bob", 1}}));
+        }
+        ConversationStore store(path, 100);
+        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
+        CPPUNIT_ASSERT(lines[0].id == 2 && lines[0].state == LineState::Delivered);
+        CPPUNIT_ASSERT(lines[1].state == LineState::Pending && lines[2].state == LineState::Pending);
+        const auto queued = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("line 3"), queued[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), queued[0].seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), queued[1].seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.enqueue("bob", "alice", "12:01", 5, "line 5").seq);
+    }
+
+    void testOutboxRowsOutOfOrderGoInANewStream()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        { ConversationStore store(path, 100); }
+        {
+            Poco::Data::Session session = rawSession(path);
+            session << "INSERT INTO conversation VALUES ('erin', 2, 0)", now;
+            session << "INSERT INTO outgoing_stream VALUES ('erin', 'ee', 3)", now;
+            session << "INSERT INTO outbox VALUES ('erin', 1, 'ee', 1, '12:00:01', 'one'), "
+                       "('erin', 2, 'ee', 3, '12:00:02', 'two')", now;
+        }
+        ConversationStore store(path, 100);
+        const auto queued = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
+        CPPUNIT_ASSERT(queued[0].stream != "ee");
+        CPPUNIT_ASSERT_EQUAL(queued[0].stream, queued[1].stream);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), queued[0].seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), queued[1].seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), queued[1].text);
     }
 };
 

@@ -38,6 +38,7 @@ public:
         for (const PutOutbox& queued : _outbox) text += row(queued);
         for (const auto& [peer, o] : _conversations) text += row(o);
         for (const auto& [peer, o] : _outgoingStreams) text += row(o);
+        for (const auto& [peer, o] : _marks) text += row(o);
         for (const auto& [key, o] : _incomingStreams) text += row(o);
         for (const auto& [name, o] : _pins) text += row(o);
         for (const auto& [endpoint, o] : _indexKeys) text += row(o);
@@ -57,12 +58,19 @@ private:
         if (!_lines.emplace(std::make_pair(o.peer, o.id), o).second) _failed = true;
     }
     void write(const PutConversation& o) { _conversations[std::string(o.peer)] = o; }
-    void write(const TrimLines& o)
+    void write(const TrimLines& o) { write(TrimUnqueued{o.peer, o.upTo, o.upTo}); }
+    void write(const TrimUnqueued& o)
     {
+        const auto spared = [&](const PutLine& line) {
+            return line.outgoing && line.id > o.delivered &&
+                   (line.state == "pending" || line.state == "stored" || line.state == "failed");
+        };
         for (auto it = _lines.begin(); it != _lines.end();) {
-            it = it->first.first == o.peer && it->first.second <= o.upTo ? _lines.erase(it) : std::next(it);
+            const bool drop = it->first.first == o.peer && it->first.second <= o.upTo && !spared(it->second);
+            it = drop ? _lines.erase(it) : std::next(it);
         }
     }
+    void write(const MarkDelivered& o) { _marks[std::string(o.peer)] = o; }
     void write(const PutOutgoingStream& o) { _outgoingStreams[std::string(o.peer)] = o; }
     void write(const PutOutbox& o) { _outbox.push_back(o); }
     void write(const MoveOutbox& o)
@@ -108,6 +116,7 @@ private:
     std::vector<PutOutbox> _outbox;
     std::map<std::string, PutConversation> _conversations;
     std::map<std::string, PutOutgoingStream> _outgoingStreams;
+    std::map<std::string, MarkDelivered> _marks;
     std::map<std::pair<std::string, std::string>, PutIncomingStream> _incomingStreams;
     std::map<std::string, PutKeyPin> _pins;
     std::map<std::string, PutIndexKey> _indexKeys;
@@ -115,8 +124,9 @@ private:
 
 // The changes a peerd makes, as ConversationStore makes them, at random:
 // lines queued, acked and received, keys trusted anew, with a small history
-// limit. Each comes as its record in the redo log, since a change views
-// strings that live only while it is made.
+// limit; each either as peerd writes it now or as the redo log of a peerd
+// before schema 7 has it (with outbox rows). Each comes as its record in the
+// redo log, since a change views strings that live only while it is made.
 class Conversations
 {
 public:
@@ -130,7 +140,7 @@ public:
         case 0: case 1: case 2: case 3: return queue(peer, p);
         case 4: case 5: return receive(peer, p);
         case 6: case 7: return ack(peer, p);
-        case 8: return std::uniform_int_distribution<int>(0, 3)(_random) == 0 ? trust(peer, p) : oldAck(peer, p);
+        case 8: return std::uniform_int_distribution<int>(0, 3)(_random) == 0 ? trust(peer, p) : changeState(peer, p);
         default:
             return StoreChangeCodec::encode(StoreChange{PutIndexKey{pick({"127.0.0.1:1", "[::1]:2"}), pick({"k1", "k2"})}});
         }
@@ -145,6 +155,7 @@ private:
         std::string stream = "s0";
         std::uint64_t seq = 0;
         std::vector<Queued> outbox;
+        std::uint64_t delivered = 0;  ///< the last MarkDelivered
         std::uint64_t incoming = 0;
         int keys = 0;
     };
@@ -155,13 +166,20 @@ private:
         return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(_random)];
     }
 
+    bool old() { return std::uniform_int_distribution<int>(0, 3)(_random) == 0; }
+
     // text lives while change is encoded.
     void line(StoreChange& change, const std::string& peer, Peer& p, bool outgoing, const std::string& text)
     {
         change.push_back(PutLine{peer, p.lastId, outgoing, outgoing ? "alice" : std::string_view(peer), "12:00", 5,
                                  text, outgoing ? "pending" : "received", true, ""});
         change.push_back(PutConversation{peer, p.lastId, p.unread});
-        if (p.lastId > kHistory) change.push_back(TrimLines{peer, p.lastId - kHistory});
+        if (p.lastId <= kHistory) return;
+        if (old()) {
+            change.push_back(TrimLines{peer, p.lastId - kHistory});
+        } else {
+            change.push_back(TrimUnqueued{peer, p.lastId - kHistory, p.delivered});
+        }
     }
 
     std::string queue(const std::string& peer, Peer& p)
@@ -171,7 +189,7 @@ private:
         line(change, peer, p, true, text);
         ++p.seq;
         change.push_back(PutOutgoingStream{peer, p.stream, p.seq});
-        change.push_back(PutOutbox{peer, p.lastId, p.stream, p.seq, "12:00", "text"});
+        if (old()) change.push_back(PutOutbox{peer, p.lastId, p.stream, p.seq, "12:00", "text"});
         p.outbox.push_back(Queued{p.lastId, p.seq});
         return StoreChangeCodec::encode(change);
     }
@@ -185,14 +203,16 @@ private:
         return StoreChangeCodec::encode(change);
     }
 
-    // Runs of consecutive ids in one operation each, then the outbox rows out.
+    // Runs of consecutive ids in one operation each (now only for Sent),
+    // then the mark, or the outbox rows out.
     std::string ack(const std::string& peer, Peer& p)
     {
         if (p.outbox.empty()) return StoreChangeCodec::encode(StoreChange{PutConversation{peer, p.lastId, p.unread = 0}});
         const std::size_t count = std::uniform_int_distribution<std::size_t>(1, p.outbox.size())(_random);
         const std::string state = pick({"sent", "delivered"});
+        const bool legacy = old();
         StoreChange change;
-        for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t i = 0; i < count && (legacy || state == "sent"); ++i) {
             const std::uint64_t id = p.outbox[i].lineId;
             auto* run = change.empty() ? nullptr : std::get_if<SetLineStates>(&change.back());
             if (run != nullptr && run->lastId + 1 == id) {
@@ -201,8 +221,10 @@ private:
                 change.push_back(SetLineStates{peer, id, id, state});
             }
         }
-        // As peerd writes it now, or as a redo log from before DropAckedOutbox has it.
-        if (std::uniform_int_distribution<int>(0, 3)(_random) == 0) {
+        if (!legacy) {
+            p.delivered = p.outbox[count - 1].lineId;
+            change.push_back(MarkDelivered{peer, p.delivered});
+        } else if (old()) {
             change.push_back(DropOutbox{peer, p.stream, p.outbox[count - 1].seq});
         } else {
             change.push_back(DropAckedOutbox{peer, p.stream, p.outbox[count - 1].seq, p.outbox[count - 1].lineId});
@@ -211,11 +233,13 @@ private:
         return StoreChangeCodec::encode(change);
     }
 
-    std::string oldAck(const std::string& peer, Peer& p)
+    std::string changeState(const std::string& peer, Peer& p)
     {
         if (p.lastId == 0) return StoreChangeCodec::encode(StoreChange{});
-        return StoreChangeCodec::encode(StoreChange{
-            SetLineState{peer, std::uniform_int_distribution<std::uint64_t>(1, p.lastId)(_random), "failed"}});
+        const std::uint64_t id = std::uniform_int_distribution<std::uint64_t>(1, p.lastId)(_random);
+        const std::string state = pick({"failed", "stored"});
+        if (old()) return StoreChangeCodec::encode(StoreChange{SetLineState{peer, id, state}});
+        return StoreChangeCodec::encode(StoreChange{SetLineStates{peer, id, id, state}});
     }
 
     std::string trust(const std::string& peer, Peer& p)
@@ -225,9 +249,10 @@ private:
         p.seq = 0;
         StoreChange change{PutKeyPin{peer, "key" + std::to_string(p.keys), std::nullopt, std::nullopt},
                            PutOutgoingStream{peer, p.stream, p.outbox.size()}};
+        const bool legacy = old();
         for (Queued& queued : p.outbox) {
             queued.seq = ++p.seq;
-            change.push_back(MoveOutbox{peer, queued.lineId, p.stream, queued.seq});
+            if (legacy) change.push_back(MoveOutbox{peer, queued.lineId, p.stream, queued.seq});
         }
         return StoreChangeCodec::encode(change);
     }
@@ -262,15 +287,35 @@ std::vector<Op> folded(const std::vector<StoreChange>& changes)
 class StoreBatchTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(StoreBatchTest);
-    CPPUNIT_TEST(testLinesQueuedAndAckedInOneBatchLeaveNoOutboxRow);
-    CPPUNIT_TEST(testAnAckOfLinesPutEarlierStaysAnUpdate);
+    CPPUNIT_TEST(testLinesAckedInTheirBatchLeaveOnlyTheLastMark);
+    CPPUNIT_TEST(testOutboxRowsOfAnOldPeerdQueuedAndAckedInOneBatchAreNotWritten);
     CPPUNIT_TEST(testTrimWaitsForTheEndUnlessALineItDeletesComesAfter);
+    CPPUNIT_TEST(testTrimGoesBeforeAStateChange);
+    CPPUNIT_TEST(testTrimsMergeOnlyWhenTheLaterSparesNoMore);
     CPPUNIT_TEST(testAMovedOutboxRowStays);
     CPPUNIT_TEST(testFoldedBatchesLeaveTheTablesAsTheChangesDo);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void testLinesQueuedAndAckedInOneBatchLeaveNoOutboxRow()
+    void testLinesAckedInTheirBatchLeaveOnlyTheLastMark()
+    {
+        std::vector<StoreChange> changes;
+        for (std::uint64_t id = 1; id <= 3; ++id) {
+            changes.push_back(StoreChange{PutLine{"bob", id, true, "alice", "12:00", 1, "hi", "pending", true, ""},
+                                          PutConversation{"bob", id, 0}, PutOutgoingStream{"bob", "s", id}});
+        }
+        changes.push_back(StoreChange{MarkDelivered{"bob", 2}});
+        changes.push_back(StoreChange{MarkDelivered{"bob", 3}});
+        const std::vector<Op> ops = folded(changes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, count<PutLine>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutConversation>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutOutgoingStream>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<MarkDelivered>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, std::get<MarkDelivered>(ops.back()).lineId);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{6}, ops.size());
+    }
+
+    void testOutboxRowsOfAnOldPeerdQueuedAndAckedInOneBatchAreNotWritten()
     {
         std::vector<StoreChange> changes;
         for (std::uint64_t id = 1; id <= 3; ++id) {
@@ -281,51 +326,53 @@ public:
         changes.push_back(StoreChange{SetLineStates{"bob", 1, 3, "delivered"}, DropOutbox{"bob", "s", 3}});
         const std::vector<Op> ops = folded(changes);
         CPPUNIT_ASSERT_EQUAL(std::size_t{3}, count<PutLine>(ops));
-        for (const Op& op : ops) {
-            if (const auto* put = std::get_if<PutLine>(&op)) CPPUNIT_ASSERT_EQUAL(std::string("delivered"), std::string(put->state));
-        }
         CPPUNIT_ASSERT_EQUAL(std::size_t{0}, count<PutOutbox>(ops));
-        CPPUNIT_ASSERT_EQUAL(std::size_t{0}, count<SetLineStates>(ops));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<SetLineStates>(ops));
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutConversation>(ops));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, std::get<PutConversation>(ops[3]).lastId);
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<PutOutgoingStream>(ops));
         // Rows of the stream queued in an earlier batch still go.
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, count<DropOutbox>(ops));
-        CPPUNIT_ASSERT_EQUAL(std::size_t{6}, ops.size());
-    }
-
-    void testAnAckOfLinesPutEarlierStaysAnUpdate()
-    {
-        const std::vector<Op> ops = folded({
-            StoreChange{PutLine{"bob", 6, true, "alice", "12:00", 1, "hi", "pending", true, ""}},
-            StoreChange{PutLine{"bob", 8, true, "alice", "12:00", 1, "hi", "pending", true, ""}},
-            StoreChange{SetLineStates{"bob", 1, 9, "sent"}},
-        });
-        CPPUNIT_ASSERT_EQUAL(std::size_t{5}, ops.size());
-        const auto range = [&](std::size_t at) {
-            const auto& set = std::get<SetLineStates>(ops[at]);
-            return std::to_string(set.firstId) + ".." + std::to_string(set.lastId) + " " + std::string(set.state);
-        };
-        CPPUNIT_ASSERT_EQUAL(std::string("1..5 sent"), range(2));
-        CPPUNIT_ASSERT_EQUAL(std::string("7..7 sent"), range(3));
-        CPPUNIT_ASSERT_EQUAL(std::string("9..9 sent"), range(4));
-        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::string(std::get<PutLine>(ops[0]).state));
-        CPPUNIT_ASSERT_EQUAL(std::string("sent"), std::string(std::get<PutLine>(ops[1]).state));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{7}, ops.size());
     }
 
     void testTrimWaitsForTheEndUnlessALineItDeletesComesAfter()
     {
         const PutLine seven{"bob", 7, true, "alice", "12:00", 1, "hi", "pending", true, ""};
-        std::vector<Op> ops = folded({StoreChange{TrimLines{"bob", 3}}, StoreChange{TrimLines{"bob", 5}},
+        std::vector<Op> ops = folded({StoreChange{TrimUnqueued{"bob", 3, 3}}, StoreChange{TrimLines{"bob", 5}},
                                       StoreChange{seven}});
         CPPUNIT_ASSERT_EQUAL(std::size_t{2}, ops.size());
         CPPUNIT_ASSERT(std::holds_alternative<PutLine>(ops[0]));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t{5}, std::get<TrimLines>(ops[1]).upTo);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{5}, std::get<TrimUnqueued>(ops[1]).upTo);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{5}, std::get<TrimUnqueued>(ops[1]).delivered);
 
-        ops = folded({StoreChange{TrimLines{"bob", 8}}, StoreChange{seven}});
+        ops = folded({StoreChange{TrimUnqueued{"bob", 8, 8}}, StoreChange{seven}});
         Tables tables;
         tables.apply(ops);
         CPPUNIT_ASSERT_MESSAGE("line 7, put after the trim, stays", tables.describe().find("hi") != std::string::npos);
+    }
+
+    // A queued line the trim spares may be one it deletes once it is sent.
+    void testTrimGoesBeforeAStateChange()
+    {
+        const std::vector<Op> ops =
+            folded({StoreChange{TrimUnqueued{"bob", 5, 2}}, StoreChange{SetLineStates{"bob", 3, 4, "sent"}}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, ops.size());
+        CPPUNIT_ASSERT(std::holds_alternative<TrimUnqueued>(ops[0]));
+        CPPUNIT_ASSERT(std::holds_alternative<SetLineStates>(ops[1]));
+    }
+
+    void testTrimsMergeOnlyWhenTheLaterSparesNoMore()
+    {
+        std::vector<Op> ops = folded({StoreChange{TrimUnqueued{"bob", 5, 4}}, StoreChange{TrimUnqueued{"bob", 6, 4}},
+                                      StoreChange{TrimUnqueued{"bob", 7, 6}}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, ops.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{7}, std::get<TrimUnqueued>(ops[0]).upTo);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{6}, std::get<TrimUnqueued>(ops[0]).delivered);
+
+        ops = folded({StoreChange{TrimLines{"bob", 6}}, StoreChange{TrimUnqueued{"bob", 7, 4}}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, ops.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{6}, std::get<TrimUnqueued>(ops[0]).delivered);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{4}, std::get<TrimUnqueued>(ops[1]).delivered);
     }
 
     void testAMovedOutboxRowStays()
