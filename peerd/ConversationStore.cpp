@@ -3,7 +3,6 @@
 #include "Base64.h"
 #include "DataPath.h"
 #include "SqlStatement.h"
-#include "StoreBatch.h"
 
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -688,17 +687,17 @@ void ConversationStore::apply(const WriteBehind::Batch& batch)
     try {
         transact([&] {
             _statements->start();
-            StoreBatch folded;
+            _folded.clear();
             for (const RedoLog::Record* record : batch) {
-                Parsed<StoreChange> change = StoreChangeCodec::decode(record->payload);
-                if (!change) {
+                const Parsed<std::size_t> read = StoreChangeCodec::decode(record->payload, _decoded);
+                if (!read) {
                     throw Poco::DataFormatException("change " + std::to_string(record->seq) +
-                                                    " in the redo log is damaged: " + change.error());
+                                                    " in the redo log is damaged: " + read.error());
                 }
-                folded.add(std::move(change.value()));
+                _folded.add(_decoded);
             }
             // Grouped rows refer to the ops: they go in before drain() lets them go.
-            folded.drain(
+            _folded.drain(
                 [this](const store::Op& op) { std::visit([this](const auto& o) { _statements->apply(o); }, op); },
                 [this] { _statements->finish(); });
             _statements->setApplied.bind(batch.back()->seq).run();

@@ -3,6 +3,7 @@
 #include "CryptoTypes.h"
 #include "LocalProtocol.h"
 #include "RedoLog.h"
+#include "StoreBatch.h"
 #include "StoreChange.h"
 #include "WriteBehind.h"
 
@@ -295,6 +296,10 @@ private:
     std::string _loggedFailure;       ///< the reason of the last failed write logged
     Poco::Logger& _logger;
     std::unique_ptr<Statements> _statements;
+    /// The batch the database is given, and the record decoded last: kept
+    /// with their room from one batch to the next (used with the database held).
+    StoreBatch _folded;
+    StoreChange _decoded;
     /// The next change's record is encoded here (a buffer WriteBehind handed back).
     std::string _encoded;
     /// Last: it goes first, applying what is queued with everything above.

@@ -25,9 +25,9 @@ StoreBatch::Positions::Iterator StoreBatch::Positions::from(std::uint64_t number
                             [](const Item& a, const Item& b) { return a.first < b.first; });
 }
 
-void StoreBatch::add(StoreChange change)
+void StoreBatch::add(const StoreChange& change)
 {
-    for (store::Op& op : change) fold(std::move(op));
+    for (const store::Op& op : change) fold(op);
 }
 
 void StoreBatch::finish()

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
@@ -37,11 +36,13 @@ class StoreBatch
 {
 public:
     /// Adds the operations of one change, after those added before.
-    void add(StoreChange change);
+    void add(const StoreChange& change);
 
     /// Calls apply with each folded operation, in the order to apply them,
     /// then done() while the operations are still held (apply may keep
-    /// references to them until then), then empties the batch.
+    /// references to them until then), then empties the batch, keeping its
+    /// room for the next one: a batch that is kept costs no allocation per
+    /// operation.
     template <typename Apply, typename Done>
     void drain(Apply&& apply, Done&& done)
     {
@@ -52,6 +53,9 @@ public:
         done();
         clear();
     }
+
+    /// Forgets every operation added (those of a batch that failed before it was drained).
+    void clear();
 
 private:
     /// The ops of a peer's outbox rows by seq, in the seq's order. The seqs
@@ -98,7 +102,6 @@ private:
 
     /// Appends the trims that waited for the end.
     void finish();
-    void clear();
     void fold(store::Op op);
     Rows& rowsOf(std::string_view name);
     void append(store::Op op);
@@ -111,7 +114,7 @@ private:
     /// The outbox rows of stream up to upTo put in this batch need not be written.
     void drop(Rows& rows, std::string_view stream, std::uint64_t upTo);
 
-    std::deque<store::Op> _ops;  ///< a deque: a batch of thousands grows without moving what it holds
+    std::vector<store::Op> _ops;
     std::vector<bool> _dropped;
     /// By the names in the batch's ops: the views live as long as the batch.
     std::unordered_map<std::string_view, Rows> _rows;

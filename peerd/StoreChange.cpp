@@ -208,19 +208,27 @@ void StoreChangeCodec::encode(const StoreChange& change, std::string& out)
 
 Parsed<StoreChange> StoreChangeCodec::decode(std::string_view bytes)
 {
-    store::Reader reader(bytes);
     StoreChange change;
     // Room for a queued line's operations, the most a change of the hot path has.
     change.reserve(5);
+    const Parsed<std::size_t> read = decode(bytes, change);
+    if (!read) return Parsed<StoreChange>::refuse(read.error());
+    return change;
+}
+
+Parsed<std::size_t> StoreChangeCodec::decode(std::string_view bytes, StoreChange& change)
+{
+    change.clear();
+    store::Reader reader(bytes);
     while (reader.ok() && !reader.done()) {
         std::uint64_t tag = 0;
         reader.get(tag);
         if (!reader.ok() || tag >= std::variant_size_v<store::Op>)
-            return Parsed<StoreChange>::refuse("a change of an unknown kind");
+            return Parsed<std::size_t>::refuse("a change of an unknown kind");
         store::readOp(static_cast<std::size_t>(tag), reader, change);
     }
-    if (!reader.ok()) return Parsed<StoreChange>::refuse("a change cut short or damaged");
-    return change;
+    if (!reader.ok()) return Parsed<std::size_t>::refuse("a change cut short or damaged");
+    return change.size();
 }
 
 } // namespace peerchat

@@ -121,6 +121,10 @@ public:
     /// Refuses bytes encode() did not write (damage, or a newer peerd's record).
     /// The change's views point into bytes, which must outlive it.
     static Parsed<StoreChange> decode(std::string_view bytes);
+    /// decode(bytes) into change, in place of what it held (a caller that
+    /// keeps change decodes the next record into the room this one had);
+    /// returns how many operations it read.
+    static Parsed<std::size_t> decode(std::string_view bytes, StoreChange& change);
 };
 
 } // namespace peerchat
