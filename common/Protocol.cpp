@@ -5,6 +5,7 @@
 #include "Utf8.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 #include <vector>
@@ -22,24 +23,34 @@ constexpr std::size_t kMaxHelloPadding = 512;
 /// The keys field of a user without keys (seed and .NET users).
 constexpr std::string_view kNoKeys = "-";
 
-// Splits text after the verb into at most `count` fields; the last field takes
-// the rest of the text, commas included. Leading spaces are stripped from every
-// field but a free-text last one.
-void splitFields(std::string_view rest, std::size_t count, bool lastIsFreeText, std::vector<std::string_view>& out)
+// The most fields a kind of datagram has.
+constexpr std::size_t kMostFields = 8;
+
+// The fields of one datagram, in place: a vector of them was an allocation
+// per datagram (and per msg of a bundle).
+struct FieldViews
 {
-    out.clear();
-    // The fixed kinds have at most eight fields: room for them at once, not a reallocation per few.
-    out.reserve(std::min<std::size_t>(count, 8));
-    while (out.size() + 1 < count) {
+    std::array<std::string_view, kMostFields> at;
+    std::size_t size = 0;
+};
+
+// Splits text after the verb into at most `count` (at most kMostFields)
+// fields; the last field takes the rest of the text, commas included.
+// Leading spaces are stripped from every field but a free-text last one.
+void splitFields(std::string_view rest, std::size_t count, bool lastIsFreeText, FieldViews& out)
+{
+    count = std::min(count, kMostFields);
+    out.size = 0;
+    while (out.size + 1 < count) {
         const auto comma = rest.find(',');
         if (comma == std::string_view::npos) break;
-        out.push_back(rest.substr(0, comma));
+        out.at[out.size++] = rest.substr(0, comma);
         rest.remove_prefix(comma + 1);
     }
-    out.push_back(rest);
-    for (std::size_t i = 0; i < out.size(); ++i) {
+    out.at[out.size++] = rest;
+    for (std::size_t i = 0; i < out.size; ++i) {
         if (lastIsFreeText && i + 1 == count) continue;
-        while (!out[i].empty() && out[i].front() == ' ') out[i].remove_prefix(1);
+        while (!out.at[i].empty() && out.at[i].front() == ' ') out.at[i].remove_prefix(1);
     }
 }
 
@@ -105,57 +116,57 @@ public:
     /// free text (everything after the comma before it).
     Fields(std::string_view rest, std::size_t min, std::size_t max, bool lastIsFreeText, const char* expected)
     {
-        splitFields(rest, max, lastIsFreeText, _fields);
-        if (_fields.size() < min) throw FieldRefusal{std::string("expected ") + expected};
-        if (!lastIsFreeText && _fields.back().find(',') != std::string_view::npos)
+        splitFields(rest, max, lastIsFreeText, _split);
+        if (_split.size < min) throw FieldRefusal{std::string("expected ") + expected};
+        if (!lastIsFreeText && _split.at[_split.size - 1].find(',') != std::string_view::npos)
             throw FieldRefusal{"too many fields"};
     }
 
-    std::size_t size() const { return _fields.size(); }
+    std::size_t size() const { return _split.size; }
 
     std::string name(std::size_t i) const
     {
-        if (auto why = UserName::check(_fields[i]); !why.empty()) throw FieldRefusal{why};
-        return std::string(_fields[i]);
+        if (auto why = UserName::check(_split.at[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_split.at[i]);
     }
     Endpoint endpoint(std::size_t i) const
     {
-        auto endpoint = Endpoint::parse(_fields[i]);
+        auto endpoint = Endpoint::parse(_split.at[i]);
         if (!endpoint) throw FieldRefusal{endpoint.error()};
         return *endpoint;
     }
     std::string token(std::size_t i, const char* what) const
     {
-        if (auto why = checkToken(_fields[i], what); !why.empty()) throw FieldRefusal{why};
-        return std::string(_fields[i]);
+        if (auto why = checkToken(_split.at[i], what); !why.empty()) throw FieldRefusal{why};
+        return std::string(_split.at[i]);
     }
     std::string time(std::size_t i) const
     {
-        if (auto why = checkTime(_fields[i]); !why.empty()) throw FieldRefusal{why};
-        return std::string(_fields[i]);
+        if (auto why = checkTime(_split.at[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_split.at[i]);
     }
     std::string text(std::size_t i) const
     {
-        if (auto why = checkText(_fields[i]); !why.empty()) throw FieldRefusal{why};
-        return std::string(_fields[i]);
+        if (auto why = checkText(_split.at[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_split.at[i]);
     }
     /// A decimal number in 1..max, no sign, no leading zero.
     std::uint64_t number(std::size_t i, const char* what, std::uint64_t max = Protocol::kMaxSequence) const
     {
-        const auto value = parseNumber(_fields[i], max);
+        const auto value = parseNumber(_split.at[i], max);
         if (!value) throw FieldRefusal{std::string(what) + " must be a number 1.." + std::to_string(max)};
         return *value;
     }
     /// `0` or `1`.
     bool flag(std::size_t i, const char* what) const
     {
-        if (_fields[i] != "0" && _fields[i] != "1") throw FieldRefusal{std::string(what) + " must be 0 or 1"};
-        return _fields[i] == "1";
+        if (_split.at[i] != "0" && _split.at[i] != "1") throw FieldRefusal{std::string(what) + " must be 0 or 1"};
+        return _split.at[i] == "1";
     }
     /// A decimal number in 0..kMaxSequence ("0": nothing yet).
     std::uint64_t counter(std::size_t i, const char* what) const
     {
-        return _fields[i] == "0" ? 0 : number(i, what);
+        return _split.at[i] == "0" ? 0 : number(i, what);
     }
     /// RANGES of an ack: `A-B` runs joined by `.`, ascending, disjoint, all
     /// above after, at most Protocol::kMaxAckRanges.
@@ -163,7 +174,7 @@ public:
     {
         const char* form = "held runs must be A-B joined by '.', ascending, above SEQ, at most 32";
         std::vector<SeqRange> ranges;
-        std::string_view rest = _fields[i];
+        std::string_view rest = _split.at[i];
         while (true) {
             const std::size_t dot = rest.find('.');
             const std::string_view run = rest.substr(0, dot);
@@ -180,7 +191,7 @@ public:
     /// A stream id: 1 to 16 lowercase hex digits.
     std::string stream(std::size_t i) const
     {
-        const std::string_view f = _fields[i];
+        const std::string_view f = _split.at[i];
         if (!isStreamId(f)) throw FieldRefusal{"stream must be 1 to 16 hex digits 0-9a-f"};
         return std::string(f);
     }
@@ -189,42 +200,42 @@ public:
     std::array<std::uint8_t, N> bytes(std::size_t i, const char* what) const
     {
         std::array<std::uint8_t, N> out{};
-        if (!Base64::decodeInto(_fields[i], out))
+        if (!Base64::decodeInto(_split.at[i], out))
             throw FieldRefusal{std::string(what) + " must be " + std::to_string(N) + " bytes in base64url"};
         return out;
     }
     /// A sealed box: base64url of at least one byte.
     std::string box(std::size_t i) const
     {
-        auto bytes = Base64::decode(_fields[i]);
+        auto bytes = Base64::decode(_split.at[i]);
         if (!bytes || bytes->empty()) throw FieldRefusal{"box must be base64url of at least one byte"};
         return std::move(*bytes);
     }
     /// Three fields from i on: IDPK,KXPK,KXSIG, or `-,-,-` (nullopt).
     std::optional<PeerKeys> keys(std::size_t i) const
     {
-        if (_fields[i] == kNoKeys && _fields[i + 1] == kNoKeys && _fields[i + 2] == kNoKeys) return std::nullopt;
+        if (_split.at[i] == kNoKeys && _split.at[i + 1] == kNoKeys && _split.at[i + 2] == kNoKeys) return std::nullopt;
         return PeerKeys{bytes<32>(i, "identity key"), bytes<32>(i + 1, "key-exchange key"),
                         bytes<64>(i + 2, "key-exchange signature")};
     }
     /// CANDS: a CandidateList.
     std::vector<Candidate> candidates(std::size_t i) const
     {
-        auto candidates = CandidateList::parse(_fields[i]);
+        auto candidates = CandidateList::parse(_split.at[i]);
         if (!candidates) throw FieldRefusal{candidates.error()};
         return std::move(*candidates);
     }
     /// PAD: zeros only, at most kMaxHelloPadding of them.
     std::size_t padding(std::size_t i) const
     {
-        const std::string_view f = _fields[i];
+        const std::string_view f = _split.at[i];
         if (f.size() > kMaxHelloPadding || f.find_first_not_of('0') != std::string_view::npos)
             throw FieldRefusal{"padding must be 0 to 512 zeros"};
         return f.size();
     }
 
 private:
-    std::vector<std::string_view> _fields;
+    FieldViews _split;
 };
 
 Login decodeLogin(std::string_view rest)

@@ -22,10 +22,22 @@ bool isForbidden(char32_t cp)
 
 std::string UserName::check(std::string_view name)
 {
+    static const std::string kForbidden = "name has a space, control character or one of , ; :";
     if (name.empty()) return "name is empty";
     if (name.size() > kMaxBytes) return "name is longer than 32 bytes";
+    // Nearly every name is ASCII, checked a byte at a time (every datagram names one or two).
+    bool ascii = true;
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x80) {
+            ascii = false;
+            break;
+        }
+        if (isForbidden(byte)) return kForbidden;
+    }
+    if (ascii) return {};
     if (!Utf8::isValid(name)) return "name is not valid UTF-8";
-    if (Utf8::any(name, isForbidden)) return "name has a space, control character or one of , ; :";
+    if (Utf8::any(name, isForbidden)) return kForbidden;
     return {};
 }
 
