@@ -67,6 +67,12 @@ bool Utf8::any(std::string_view bytes, bool (*test)(char32_t))
 {
     std::size_t i = 0;
     while (i < bytes.size()) {
+        // An ASCII byte is its own code point (the time of every msg is ASCII).
+        if (const auto byte = static_cast<unsigned char>(bytes[i]); byte < 0x80) {
+            if (test(byte)) return true;
+            ++i;
+            continue;
+        }
         const auto cp = decodeOne(bytes, i);
         if (!cp) return false;
         if (test(*cp)) return true;
