@@ -569,30 +569,7 @@ void ConversationStore::load()
         *_session << "SELECT peer, line_id FROM delivered", into(peers), into(lineIds), now;
         for (std::size_t i = 0; i < peers.size(); ++i) _delivered[peers[i]] = fromColumn(lineIds[i]);
     }
-    {
-        std::vector<std::string> peers;
-        std::vector<Poco::Int64> lineIds;
-        std::vector<std::string> sentTimes;
-        std::vector<std::string> texts;
-        *_session << "SELECT peer, id, sent_time, text FROM line WHERE outgoing = 1 AND state IN " + queuedStates() +
-                         " AND id > " + kMarkOfLine + " ORDER BY peer, id",
-            into(peers), into(lineIds), into(sentTimes), into(texts), now;
-        for (std::size_t i = 0; i < peers.size(); ++i) {
-            _outbox[peers[i]].push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), {}, 0, sentTimes[i], texts[i]});
-        }
-        // A peer's queued lines are the last of its stream, in the order of their ids.
-        for (auto& [peer, entries] : _outbox) {
-            const auto stream = _outgoingStreams.find(peer);
-            if (stream == _outgoingStreams.end() || stream->second.second < entries.size()) {
-                throw Poco::DataFormatException("the lines queued to " + peer + " do not match their stream");
-            }
-            std::uint64_t seq = stream->second.second - entries.size();
-            for (OutboxEntry& entry : entries) {
-                entry.stream = stream->second.first;
-                entry.seq = ++seq;
-            }
-        }
-    }
+    for (const OutboxEntry& entry : readOutbox()) _queued[entry.peer].push_back(entry.lineId);
     {
         std::vector<std::string> senders;
         std::vector<std::string> streams;
@@ -614,6 +591,35 @@ void ConversationStore::load()
             kept.byId[fromColumn(ids[i])] = keys[i];
         }
     }
+}
+
+std::vector<OutboxEntry> ConversationStore::readOutbox() const
+{
+    std::vector<std::string> peers;
+    std::vector<Poco::Int64> lineIds;
+    std::vector<std::string> sentTimes;
+    std::vector<std::string> texts;
+    *_session << "SELECT peer, id, sent_time, text FROM line WHERE outgoing = 1 AND state IN " + queuedStates() +
+                     " AND id > " + kMarkOfLine + " ORDER BY peer, id",
+        into(peers), into(lineIds), into(sentTimes), into(texts), now;
+    std::vector<OutboxEntry> entries;
+    entries.reserve(peers.size());
+    // A peer's queued lines are the last of its stream, in the order of their ids.
+    for (std::size_t first = 0; first < peers.size();) {
+        std::size_t end = first;
+        while (end < peers.size() && peers[end] == peers[first]) ++end;
+        const auto stream = _outgoingStreams.find(peers[first]);
+        if (stream == _outgoingStreams.end() || stream->second.second < end - first) {
+            throw Poco::DataFormatException("the lines queued to " + peers[first] + " do not match their stream");
+        }
+        std::uint64_t seq = stream->second.second - (end - first);
+        for (std::size_t i = first; i < end; ++i) {
+            entries.push_back(OutboxEntry{peers[i], fromColumn(lineIds[i]), stream->second.first, ++seq,
+                                          std::move(sentTimes[i]), std::move(texts[i])});
+        }
+        first = end;
+    }
+    return entries;
 }
 
 // The outbox table is written only by peerds before schema 7, and by their
@@ -871,8 +877,8 @@ local::ChatLine ConversationStore::addOutgoing(const std::string& peer, const st
     return std::move(stored.line);
 }
 
-const OutboxEntry& ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
-                                              std::int64_t receivedAtMs, std::string text, const std::string& key)
+OutboxEntry ConversationStore::enqueue(const std::string& peer, const std::string& self, std::string sentTime,
+                                      std::int64_t receivedAtMs, std::string text, const std::string& key)
 {
     // The stream's number moves on only once the change is recorded.
     const auto cached = _outgoingStreams.find(peer);
@@ -890,14 +896,15 @@ const OutboxEntry& ConversationStore::enqueue(const std::string& peer, const std
     change.push_back(store::PutOutgoingStream{peer, entry.stream, entry.seq});
     record([&] { return "queue a line to " + peer; }, change);
     keep(stored);
-    // Recorded: the line's text moves on to the outbox, which keeps it until the ack.
+    // Recorded: the line's text moves on to the caller.
     entry.text = std::move(stored.line.text);
     if (newStream) {
         _outgoingStreams.emplace(peer, std::make_pair(entry.stream, entry.seq));
     } else {
         cached->second.second = entry.seq;
     }
-    return _outbox[peer].emplace_back(std::move(entry));
+    _queued[peer].push_back(entry.lineId);
+    return entry;
 }
 
 std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string& peer, const std::string& key) const
@@ -916,26 +923,25 @@ std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string&
 
 std::vector<OutboxEntry> ConversationStore::outbox() const
 {
-    std::vector<OutboxEntry> entries;
-    for (const auto& [peer, queued] : _outbox) entries.insert(entries.end(), queued.begin(), queued.end());
-    return entries;
+    return _writer->read([&] { return readOutbox(); });
+}
+
+std::size_t ConversationStore::queuedTo(const std::string& peer) const
+{
+    const auto queued = _queued.find(peer);
+    return queued == _queued.end() ? 0 : queued->second.size();
 }
 
 std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, const KeyPin& keys)
 {
-    std::pair<std::string, std::uint64_t> stream{randomStreamId(), 0};
-    std::vector<OutboxEntry> moved;
-    const auto queued = _outbox.find(peer);
-    for (const OutboxEntry& entry : queued == _outbox.end() ? std::deque<OutboxEntry>() : queued->second) {
-        moved.push_back(entry);
-        moved.back().stream = stream.first;
-        moved.back().seq = ++stream.second;
-    }
     // The queued lines are the last of the stream: they number from 1 in it.
+    std::pair<std::string, std::uint64_t> stream{randomStreamId(), queuedTo(peer)};
     const StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
     record([&] { return "trust the new key of " + peer; }, change);
-    _outgoingStreams[peer] = stream;
-    if (!moved.empty()) _outbox[peer].assign(moved.begin(), moved.end());
+    _outgoingStreams[peer] = std::move(stream);
+    std::vector<OutboxEntry> moved = outbox();
+    moved.erase(std::remove_if(moved.begin(), moved.end(), [&](const OutboxEntry& e) { return e.peer != peer; }),
+                moved.end());
     return moved;
 }
 
@@ -943,22 +949,22 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
                                                           std::uint64_t seq, local::LineState state)
 {
     std::vector<std::uint64_t> changed;
-    const auto queued = _outbox.find(peer);
-    if (queued == _outbox.end()) return changed;
-    std::deque<OutboxEntry>& entries = queued->second;
-    // A peer's lines wait in one stream, oldest first: an ack covers a prefix of them.
-    std::size_t prefix = 0;
-    while (prefix < entries.size() && entries[prefix].stream == stream && entries[prefix].seq <= seq) ++prefix;
-    if (prefix == 0) return changed;
-    const std::uint64_t last = entries[prefix - 1].lineId;
+    const auto queued = _queued.find(peer);
+    const auto current = _outgoingStreams.find(peer);
+    if (queued == _queued.end() || current == _outgoingStreams.end() || current->second.first != stream) return changed;
+    std::deque<std::uint64_t>& ids = queued->second;
+    // A peer's queued lines are the last of its stream, oldest first: an ack covers a prefix of them.
+    const std::uint64_t firstSeq = current->second.second - ids.size() + 1;
+    if (seq < firstSeq) return changed;
+    const std::size_t prefix = static_cast<std::size_t>(std::min<std::uint64_t>(seq - firstSeq + 1, ids.size()));
+    const std::uint64_t last = ids[prefix - 1];
     // Delivered is what the mark says of the lines it passes; another state
     // (Sent) is written into them, in one statement per run of ids.
     StoreChange change;
     const std::string_view stateText = local::LocalProtocol::lineStateName(state);
-    for (std::size_t i = 0; i < prefix; ++i) {
-        const std::uint64_t id = entries[i].lineId;
-        changed.push_back(id);
-        if (state == local::LineState::Delivered) continue;
+    changed.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(prefix));
+    for (const std::uint64_t id : changed) {
+        if (state == local::LineState::Delivered) break;
         auto* run = change.empty() ? nullptr : std::get_if<store::SetLineStates>(&change.back());
         if (run != nullptr && run->lastId + 1 == id) {
             run->lastId = id;
@@ -969,8 +975,8 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     change.push_back(store::MarkDelivered{peer, last});
     record([&] { return "mark lines to " + peer + " " + std::string(stateText); }, change);
     _delivered[peer] = last;
-    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(prefix));
-    if (entries.empty()) _outbox.erase(queued);
+    ids.erase(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(prefix));
+    if (ids.empty()) _queued.erase(queued);
     return changed;
 }
 

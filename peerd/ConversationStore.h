@@ -131,17 +131,21 @@ public:
     /// Stores a line self writes to a peerchat peer, as Pending, with key
     /// unless it is empty, and puts it in the outbox with the next number of
     /// the outgoing stream to peer (the stream gets a random id on first use),
-    /// in one step. The entry returned is the outbox's own: valid until the
-    /// store next changes.
-    const OutboxEntry& enqueue(const std::string& peer, const std::string& self, std::string sentTime,
+    /// in one step; returns its outbox entry.
+    OutboxEntry enqueue(const std::string& peer, const std::string& self, std::string sentTime,
                         std::int64_t receivedAtMs, std::string text, const std::string& key = {});
 
     /// The line with peer stored with key, as it is now; nullopt when none is
     /// kept (never sent with that key, or dropped past historyLimit).
     std::optional<local::ChatLine> lineWithKey(const std::string& peer, const std::string& key) const;
 
-    /// Every line waiting for an ack: per peer, in stream order.
+    /// Every line waiting for an ack: per peer, in stream order. Read from
+    /// the database (the store keeps only their ids in memory): for a start
+    /// and for the rare moves of the queue, not for every line.
     std::vector<OutboxEntry> outbox() const;
+
+    /// How many lines to peer wait for an ack.
+    std::size_t queuedTo(const std::string& peer) const;
 
     /// The user trusts peer's new identity key: stores keys as peer's (as
     /// saveKeyPin does) and, since the new key belongs to a new installation
@@ -231,6 +235,9 @@ private:
     std::uint64_t replay(std::unique_ptr<RedoLog>& log);
     /// Turns the rows of the outbox table of peerds before schema 7 into queued lines.
     void adoptOutbox();
+    /// The queued lines as the database holds them, numbered in their streams;
+    /// throws Poco::DataFormatException when they cannot be (a damaged database).
+    std::vector<OutboxEntry> readOutbox() const;
     void load();
     /// Runs write in one transaction and commits it. A failure rolls back
     /// whatever SQLite did not roll back itself and throws DiskFullException
@@ -283,9 +290,10 @@ private:
     std::map<std::string, Conversation> _conversations;
     /// Outgoing stream per peer: its id and the last seq given out.
     std::map<std::string, std::pair<std::string, std::uint64_t>> _outgoingStreams;
-    /// Per peer, in the order queued: its outgoing lines, pending, stored or
-    /// failed, past its delivered mark.
-    std::map<std::string, std::deque<OutboxEntry>> _outbox;
+    /// Per peer, the ids of the lines queued, oldest first: its outgoing
+    /// lines, pending, stored or failed, past its delivered mark, which are
+    /// the last of its outgoing stream.
+    std::map<std::string, std::deque<std::uint64_t>> _queued;
     /// Per peer, the delivered mark (MarkDelivered).
     std::map<std::string, std::uint64_t> _delivered;
     /// Delivered position per (sender, stream).

@@ -71,7 +71,7 @@ void Delivery::start()
 {
     std::map<std::string, std::map<std::uint64_t, local::LineState>> states;
     const auto now = _timers.now();
-    for (const OutboxEntry& entry : _store.outbox()) {
+    for (OutboxEntry& entry : _store.outbox()) {
         auto conversation = states.find(entry.peer);
         if (conversation == states.end()) {
             conversation = states.emplace(entry.peer, std::map<std::uint64_t, local::LineState>()).first;
@@ -79,9 +79,9 @@ void Delivery::start()
         }
         const auto state = conversation->second.find(entry.lineId);
         if (state != conversation->second.end() && state->second == local::LineState::Stored) {
-            _outbox.rest(entry);
+            _outbox.rest(std::move(entry));
         } else {
-            _outbox.queue(entry, now);
+            _outbox.queue(std::move(entry), now);
         }
     }
     if (_outbox.size() > 0) _logger.information(std::to_string(_outbox.size()) + " lines wait in the outbox");
@@ -134,9 +134,9 @@ void Delivery::keyTrusted(const std::string& peer)
     _outbox.takeAll(peer);
     std::size_t waiting = 0;
     const auto now = _timers.now();
-    for (const OutboxEntry& entry : _store.outbox()) {
+    for (OutboxEntry& entry : _store.outbox()) {
         if (entry.peer != peer) continue;
-        _outbox.queue(entry, now);
+        _outbox.queue(std::move(entry), now);
         ++waiting;
     }
     const std::string what = _trust.pins().trustOf(peer) == local::Trust::Unverified ? peer + " without a key"
@@ -384,12 +384,13 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
         _paths.sendPlain(to, Talk{time, _settings.self, text});
         return line;
     }
-    const OutboxEntry& entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
+    OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
+    local::ChatLine line{entry.lineId, to, true, _settings.self, std::move(time), storedAtMs, text,
+                         local::LineState::Pending};
     // It goes out at the end of this turn if the window to its peer has room, else when an ack makes room.
-    _outbox.queue(entry, _timers.now());
+    _outbox.queue(std::move(entry), _timers.now());
     transmitSoon();
-    return local::ChatLine{entry.lineId, to, true, _settings.self, std::move(time), storedAtMs, text,
-                           local::LineState::Pending};
+    return line;
 }
 
 // Sends a line the way its peer takes it now: msg sealed to a peerchat peer
@@ -474,18 +475,19 @@ void Delivery::armRetransmit()
 // at the seed; none is lost).
 void Delivery::talkQueuedLines(const std::string& name)
 {
-    for (const OutboxEntry& entry : _store.outbox()) {
-        if (entry.peer != name) continue;
-        _paths.sendPlain(name, Talk{entry.sentTime, _settings.self, entry.text});
-        std::vector<std::uint64_t> sent;
-        try {
-            sent = _store.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);
-        } catch (const Poco::Exception& e) {
-            _logger.debug("talk to " + name + " stays queued: " + e.message());
-            break;
+    // Every due line to the peer comes here: the first one takes them all.
+    if (_store.queuedTo(name) == 0) return;
+    try {
+        for (const OutboxEntry& entry : _store.outbox()) {
+            if (entry.peer != name) continue;
+            _paths.sendPlain(name, Talk{entry.sentTime, _settings.self, entry.text});
+            const std::vector<std::uint64_t> sent =
+                _store.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);
+            _outbox.acknowledge(name, entry.stream, entry.seq, {}, _timers.now());
+            for (const std::uint64_t id : sent) _listener.lineStateChanged(name, id, local::LineState::Sent);
         }
-        _outbox.acknowledge(name, entry.stream, entry.seq, {}, _timers.now());
-        for (const std::uint64_t id : sent) _listener.lineStateChanged(name, id, local::LineState::Sent);
+    } catch (const Poco::Exception& e) {
+        _logger.debug("talk to " + name + " stays queued: " + e.message());
     }
     armRetransmit();
 }

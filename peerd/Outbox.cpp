@@ -32,22 +32,22 @@ Outbox::Outbox(Timing timing) : _timing(timing)
 {
 }
 
-void Outbox::sent(const OutboxEntry& entry, TimePoint now)
+void Outbox::sent(OutboxEntry entry, TimePoint now)
 {
-    track(entry, Phase::Sent, now);
+    track(std::move(entry), Phase::Sent, now);
 }
 
-void Outbox::queue(const OutboxEntry& entry, TimePoint now)
+void Outbox::queue(OutboxEntry entry, TimePoint now)
 {
-    track(entry, Phase::Waiting, now);
+    track(std::move(entry), Phase::Waiting, now);
 }
 
-void Outbox::rest(const OutboxEntry& entry)
+void Outbox::rest(OutboxEntry entry)
 {
-    track(entry, Phase::Resting, TimePoint::max());
+    track(std::move(entry), Phase::Resting, TimePoint::max());
 }
 
-void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
+void Outbox::track(OutboxEntry entry, Phase phase, TimePoint now)
 {
     const Key key{intern(entry.peer), intern(entry.stream), entry.seq};
     Flow& flow = _flows[key.peer];
@@ -71,7 +71,7 @@ void Outbox::track(const OutboxEntry& entry, Phase phase, TimePoint now)
     line.tracked = true;
     ++flow.lines;
     ++_size;
-    line.entry = entry;
+    line.entry = std::move(entry);
     line.giveUpAt = phase == Phase::Resting ? TimePoint::max() : now + _timing.giveUp;
     line.phase = Phase::Resting;
     if (phase == Phase::Sent) {

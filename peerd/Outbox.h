@@ -71,14 +71,14 @@ public:
     /// Tracks entry, which the caller has just sent, as on its way: the first
     /// retry is due after the retransmit timeout. An entry already tracked is
     /// left as it is.
-    void sent(const OutboxEntry& entry, TimePoint now);
+    void sent(OutboxEntry entry, TimePoint now);
 
     /// Tracks entry as waiting to go out: poll() hands it over in stream
     /// order as soon as its peer's window has room.
-    void queue(const OutboxEntry& entry, TimePoint now);
+    void queue(OutboxEntry entry, TimePoint now);
 
     /// Tracks entry as resting (indexd holds it) until restart() for its peer.
-    void rest(const OutboxEntry& entry);
+    void rest(OutboxEntry entry);
 
     /// The peer acked stream up to seq at now, and holds the lines in held
     /// ahead of a gap: the lines up to seq are forgotten and the window opens;
@@ -202,7 +202,7 @@ private:
         std::uint64_t generation = 0;
     };
 
-    void track(const OutboxEntry& entry, Phase phase, TimePoint now);
+    void track(OutboxEntry entry, Phase phase, TimePoint now);
     /// The tracked line at key; nullptr when there is none.
     Line* lineAt(const Key& key);
     const Line* lineAt(const Key& key) const;
