@@ -1,11 +1,14 @@
 // One-way chat latency: a line written to alice's peerd local socket until it
 // is read from bob's, beside the same hops done by plain sockets (Unix ->
-// relay -> UDP -> relay -> Unix) in the same run. See docs/PERFORMANCE.md.
+// relay -> UDP -> relay -> Unix) in the same run, a hundred lines of each in
+// turn, so that both paths see the machine in the same state. See
+// docs/PERFORMANCE.md.
 #include "BenchStats.h"
 #include "DaemonProcess.h"
 #include "LineSocket.h"
 #include "LoopbackUdp.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
@@ -25,101 +28,122 @@ using bench::Samples;
 namespace {
 
 constexpr auto kTimeout = std::chrono::seconds(5);
+// Lines of one path before the other's turn.
+constexpr int kBlock = 100;
+const std::string kPrefix = "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"";
+const std::string kSuffix = "\"}";
 
-// Sends count messages one at a time from a to b and times each one.
-Samples measure(LineSocket& a, LineSocket& b, int count, const std::string& prefix, const std::string& suffix)
+// One line from a to b, timed.
+Clock::duration measureOne(LineSocket& a, LineSocket& b, int i)
 {
-    Samples samples;
-    for (int i = 0; i < count; ++i) {
-        const std::string marker = "ping-" + std::to_string(i) + "-";
-        const auto start = Clock::now();
-        a.writeLine(prefix + marker + suffix);
-        if (!b.waitLine(marker, kTimeout)) throw std::runtime_error("message " + std::to_string(i) + " did not arrive");
-        samples.add(Clock::now() - start);
-        a.drain();
-    }
-    return samples;
+    const std::string marker = "ping-" + std::to_string(i) + "-";
+    const auto start = Clock::now();
+    a.writeLine(kPrefix + marker + kSuffix);
+    if (!b.waitLine(marker, kTimeout)) throw std::runtime_error("message " + std::to_string(i) + " did not arrive");
+    const auto took = Clock::now() - start;
+    a.drain();
+    return took;
 }
 
 // The reference path: the same sockets a chat line crosses, with relays that
 // do nothing but move bytes.
-Samples measureReference(int count)
+class PlainRelays
 {
-    int left[2];
-    int right[2];
-    ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, left);
-    ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, right);
-    sockaddr_in outAddress{};
-    sockaddr_in inAddress{};
-    const int out = bench::loopbackUdpSocket(outAddress);
-    const int in = bench::loopbackUdpSocket(inAddress);
-
-    std::thread sender([&] {
-        char buffer[65536];
-        while (true) {
-            const ssize_t n = ::recv(left[1], buffer, sizeof buffer, 0);
-            if (n <= 0) break;
-            ::sendto(out, buffer, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&inAddress), sizeof inAddress);
-        }
-        ::shutdown(in, SHUT_RDWR);
-    });
-    std::thread receiver([&] {
-        char buffer[65536];
-        while (true) {
-            const ssize_t n = ::recv(in, buffer, sizeof buffer, 0);
-            if (n <= 0) break;
-            ::send(right[1], buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL);
-        }
-    });
-
-    Samples samples;
+public:
+    PlainRelays()
     {
-        LineSocket a(left[0]);
-        LineSocket b(right[0]);
-        samples = measure(a, b, count, "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"", "\"}");
-        ::shutdown(left[0], SHUT_RDWR);
-        sender.join();
-        receiver.join();
+        ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, _left);
+        ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, _right);
+        _out = bench::loopbackUdpSocket(_outAddress);
+        _in = bench::loopbackUdpSocket(_inAddress);
+        _a = std::make_unique<LineSocket>(_left[0]);
+        _b = std::make_unique<LineSocket>(_right[0]);
+        _sender = std::thread([this] {
+            char buffer[65536];
+            while (true) {
+                const ssize_t n = ::recv(_left[1], buffer, sizeof buffer, 0);
+                if (n <= 0) break;
+                ::sendto(_out, buffer, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&_inAddress),
+                         sizeof _inAddress);
+            }
+            ::shutdown(_in, SHUT_RDWR);
+        });
+        _receiver = std::thread([this] {
+            char buffer[65536];
+            while (true) {
+                const ssize_t n = ::recv(_in, buffer, sizeof buffer, 0);
+                if (n <= 0) break;
+                ::send(_right[1], buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+            }
+        });
     }
-    ::close(left[1]);
-    ::close(right[1]);
-    ::close(out);
-    ::close(in);
-    return samples;
-}
 
-Samples measurePeerchat(int warmup, int count)
+    ~PlainRelays()
+    {
+        ::shutdown(_left[0], SHUT_RDWR);
+        _sender.join();
+        _receiver.join();
+        _a.reset();
+        _b.reset();
+        for (const int fd : {_left[1], _right[1], _out, _in}) ::close(fd);
+    }
+
+    PlainRelays(const PlainRelays&) = delete;
+    PlainRelays& operator=(const PlainRelays&) = delete;
+
+    LineSocket& a() { return *_a; }
+    LineSocket& b() { return *_b; }
+
+private:
+    int _left[2]{};
+    int _right[2]{};
+    sockaddr_in _outAddress{};
+    sockaddr_in _inAddress{};
+    int _out = -1;
+    int _in = -1;
+    std::unique_ptr<LineSocket> _a;
+    std::unique_ptr<LineSocket> _b;
+    std::thread _sender;
+    std::thread _receiver;
+};
+
+// indexd, alice's and bob's peerds, a client on each local socket, bob's
+// subscribed to alice, once alice's roster lists bob.
+class ChatPair
 {
-    test::TempDir dir;
-    test::DaemonProcess indexd("indexd", {"--port", "0", "--bind", "127.0.0.1"});
-    indexd.start();
-    const std::string index = indexd.waitReady()["udp"];
-
-    auto startPeer = [&](const std::string& name) {
-        auto peer = std::make_unique<test::DaemonProcess>(
-            "peerd", std::vector<std::string>{"--user", name, "--index", index, "--port", "0", "--bind", "127.0.0.1",
-                                              "--socket", dir.file(name + ".sock"), "--database",
-                                              dir.file(name + ".db")});
-        peer->start();
-        peer->waitReady();
-        return peer;
-    };
-    auto alice = startPeer("alice");
-    auto bob = startPeer("bob");
-
-    LineSocket a = LineSocket::connectUnix(dir.file("alice.sock"));
-    LineSocket b = LineSocket::connectUnix(dir.file("bob.sock"));
-    // Wait until alice's peerd lists bob as online, so sends do not fail.
-    if (!a.askUntil("{\"op\":\"roster\"}", "\"name\":\"bob\"", std::chrono::seconds(10))) {
-        throw std::runtime_error("bob never appeared in alice's roster");
+public:
+    ChatPair() : _indexd("indexd", {"--port", "0", "--bind", "127.0.0.1"})
+    {
+        _indexd.start();
+        const std::string index = _indexd.waitReady()["udp"];
+        for (const std::string name : {"alice", "bob"}) {
+            auto& peer = _peers.emplace_back(std::make_unique<test::DaemonProcess>(
+                "peerd", std::vector<std::string>{"--user", name, "--index", index, "--port", "0", "--bind",
+                                                  "127.0.0.1", "--socket", _dir.file(name + ".sock"), "--database",
+                                                  _dir.file(name + ".db")}));
+            peer->start();
+            peer->waitReady();
+        }
+        _a = std::make_unique<LineSocket>(LineSocket::connectUnix(_dir.file("alice.sock")));
+        _b = std::make_unique<LineSocket>(LineSocket::connectUnix(_dir.file("bob.sock")));
+        if (!_a->askUntil("{\"op\":\"roster\"}", "\"name\":\"bob\"", std::chrono::seconds(10))) {
+            throw std::runtime_error("bob never appeared in alice's roster");
+        }
+        _b->writeLine("{\"op\":\"subscribe\",\"peer\":\"alice\"}");
+        if (!_b->waitLine("\"event\":\"history\"", kTimeout)) throw std::runtime_error("no history for bob");
+        _a->drain();
     }
-    b.writeLine("{\"op\":\"subscribe\",\"peer\":\"alice\"}");
-    if (!b.waitLine("\"event\":\"history\"", kTimeout)) throw std::runtime_error("no history for bob");
-    a.drain();
-    const std::string prefix = "{\"op\":\"send\",\"to\":\"bob\",\"text\":\"";
-    measure(a, b, warmup, prefix, "\"}");
-    return measure(a, b, count, prefix, "\"}");
-}
+
+    LineSocket& a() { return *_a; }
+    LineSocket& b() { return *_b; }
+
+private:
+    test::TempDir _dir;
+    test::DaemonProcess _indexd;
+    std::vector<std::unique_ptr<test::DaemonProcess>> _peers;
+    std::unique_ptr<LineSocket> _a;
+    std::unique_ptr<LineSocket> _b;
+};
 
 } // namespace
 
@@ -128,11 +152,27 @@ int main(int argc, char** argv)
     std::signal(SIGPIPE, SIG_IGN);
     const int count = argc > 1 ? std::atoi(argv[1]) : 2000;
     try {
+        PlainRelays plain;
+        ChatPair chat;
+        // The two paths in turn, a block of lines each: a stretch of time
+        // when this VM is slower or faster falls on both alike (run one after
+        // the other, the plain path's p50 moved between 21 and 65 us from run
+        // to run). Blocks, not single lines, so that peerd's work after a line
+        // (its writer's transaction, its delayed ack) rarely runs beside a
+        // plain line being timed.
+        Samples reference;
+        Samples peerchat;
         const int warmup = count / 10;
-        measureReference(warmup);
-        Samples reference = measureReference(count);
-        Samples peerchat = measurePeerchat(warmup, count);
-        std::printf("one-way chat latency, %d messages, one in flight:\n", count);
+        for (int block = 0; block * kBlock < warmup + count; ++block) {
+            for (const bool isPlain : {block % 2 == 0, block % 2 != 0}) {
+                for (int i = block * kBlock; i < std::min((block + 1) * kBlock, warmup + count); ++i) {
+                    const Clock::duration took =
+                        isPlain ? measureOne(plain.a(), plain.b(), i) : measureOne(chat.a(), chat.b(), i);
+                    if (i >= warmup) (isPlain ? reference : peerchat).add(took);
+                }
+            }
+        }
+        std::printf("one-way chat latency, %d messages, one in flight, the two paths in turn:\n", count);
         bench::printLatency("plain sockets (unix-udp-unix)", reference);
         bench::printLatency("peerchat (chatui->peerd->peerd)", peerchat);
         std::printf("  ratio peerchat/plain at p50: %.2f, at p99: %.2f\n",
