@@ -27,8 +27,26 @@ constexpr std::array<std::uint8_t, 256> kValues = valuesOfCharacters();
 
 std::string Base64::encode(const std::uint8_t* bytes, std::size_t size)
 {
-    std::string out((size * 4 + 2) / 3, '\0');
-    char* o = out.data();
+    std::string out;
+    append(out, bytes, size);
+    return out;
+}
+
+std::string Base64::encode(std::string_view bytes)
+{
+    return encode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
+void Base64::append(std::string& out, std::string_view bytes)
+{
+    append(out, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
+void Base64::append(std::string& out, const std::uint8_t* bytes, std::size_t size)
+{
+    const std::size_t start = out.size();
+    out.resize(start + encodedSize(size));
+    char* o = out.data() + start;
     std::size_t i = 0;
     for (; i + 3 <= size; i += 3) {
         const std::uint32_t n = std::uint32_t{bytes[i]} << 16 | std::uint32_t{bytes[i + 1]} << 8 | bytes[i + 2];
@@ -46,12 +64,6 @@ std::string Base64::encode(const std::uint8_t* bytes, std::size_t size)
         *o++ = kAlphabet[n >> 4 & 63];
         *o++ = kAlphabet[(n & 15) << 2];
     }
-    return out;
-}
-
-std::string Base64::encode(std::string_view bytes)
-{
-    return encode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
 }
 
 std::optional<std::string> Base64::decode(std::string_view text)

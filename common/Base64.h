@@ -17,6 +17,13 @@ class Base64
 public:
     static std::string encode(const std::uint8_t* bytes, std::size_t size);
     static std::string encode(std::string_view bytes);
+    /// encode(bytes, size) written after what out holds.
+    static void append(std::string& out, const std::uint8_t* bytes, std::size_t size);
+    static void append(std::string& out, std::string_view bytes);
+    template <std::size_t N>
+    static void append(std::string& out, const std::array<std::uint8_t, N>& bytes) { append(out, bytes.data(), N); }
+    /// How many characters encode() writes for size bytes.
+    static std::size_t encodedSize(std::size_t size) { return (size * 4 + 2) / 3; }
     /// A key, signature or nonce (CryptoTypes.h); a std::string goes to the
     /// string_view overload.
     template <std::size_t N>

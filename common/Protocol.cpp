@@ -593,10 +593,23 @@ struct TextWithoutSignature
         return "welcome," + m.name + "," + std::to_string(m.port) + "," + Base64::encode(m.epoch) + ","
                + Base64::encode(m.indexIdentity) + "," + Base64::encode(m.indexKx);
     }
+    // Every datagram between peerchat peers: built in one string.
     std::string operator()(const Seal& m) const
     {
-        return "seal," + Base64::encode(m.sender) + "," + Base64::encode(m.recipient) + ","
-               + std::to_string(m.counter) + "," + Base64::encode(m.box);
+        std::string out;
+        out.reserve(32 + Base64::encodedSize(m.sender.size()) + Base64::encodedSize(m.recipient.size()) +
+                    Base64::encodedSize(m.box.size()));
+        out += "seal,";
+        Base64::append(out, m.sender);
+        out += ',';
+        Base64::append(out, m.recipient);
+        out += ',';
+        char counter[24];
+        const auto end = std::to_chars(counter, counter + sizeof counter, m.counter).ptr;
+        out.append(counter, end);
+        out += ',';
+        Base64::append(out, m.box);
+        return out;
     }
     std::string operator()(const Post& m) const
     {

@@ -35,14 +35,16 @@ std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonceFor(
 }
 
 // The seal's header, bound to the box so that no field of it can be changed.
-std::string associatedData(const KeyId& sender, const KeyId& recipient, std::uint64_t counter)
+// In place: a string of it was an allocation per datagram sealed or opened.
+using AssociatedData = std::array<std::uint8_t, kAssociatedPrefix.size() + 2 * std::tuple_size_v<KeyId> + 8>;
+
+AssociatedData associatedData(const KeyId& sender, const KeyId& recipient, std::uint64_t counter)
 {
-    std::string data(kAssociatedPrefix);
-    data.append(sender.begin(), sender.end());
-    data.append(recipient.begin(), recipient.end());
-    std::uint8_t bytes[8];
-    putLittleEndian(counter, bytes);
-    data.append(std::begin(bytes), std::end(bytes));
+    AssociatedData data{};
+    std::uint8_t* out = std::copy(kAssociatedPrefix.begin(), kAssociatedPrefix.end(), data.begin());
+    out = std::copy(sender.begin(), sender.end(), out);
+    out = std::copy(recipient.begin(), recipient.end(), out);
+    putLittleEndian(counter, out);
     return data;
 }
 
@@ -112,11 +114,11 @@ Seal SessionCipher::seal(std::string_view plaintext)
     seal.recipient = _remoteId;
     seal.counter = _nextCounter++;
     const auto nonce = nonceFor(seal.counter);
-    const std::string associated = associatedData(seal.sender, seal.recipient, seal.counter);
+    const AssociatedData associated = associatedData(seal.sender, seal.recipient, seal.counter);
     seal.box.resize(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
     unsigned long long length = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(seal.box.data()), &length,
-                                               bytesOf(plaintext), plaintext.size(), bytesOf(associated),
+                                               bytesOf(plaintext), plaintext.size(), associated.data(),
                                                associated.size(), nullptr, nonce.data(), _keys->tx.data());
     seal.box.resize(length);
     return seal;
@@ -131,12 +133,12 @@ Parsed<std::string> SessionCipher::open(const Seal& seal)
     if (seal.box.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES)
         return Parsed<std::string>::refuse("not authentic: box too short");
     const auto nonce = nonceFor(seal.counter);
-    const std::string associated = associatedData(seal.sender, seal.recipient, seal.counter);
+    const AssociatedData associated = associatedData(seal.sender, seal.recipient, seal.counter);
     std::string plaintext(seal.box.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
     unsigned long long length = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plaintext.data()), &length,
                                                    nullptr, bytesOf(seal.box), seal.box.size(),
-                                                   bytesOf(associated), associated.size(), nonce.data(),
+                                                   associated.data(), associated.size(), nonce.data(),
                                                    _keys->rx.data())
         != 0)
         return Parsed<std::string>::refuse("not authentic");

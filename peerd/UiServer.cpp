@@ -381,6 +381,10 @@ void UiServer::broadcast(const local::Event& event)
 
 void UiServer::broadcastLine(const local::ChatLine& line)
 {
+    // Encoded only for a window that shows the conversation (a script that only sends has none).
+    if (std::none_of(_sessions.begin(), _sessions.end(),
+                     [&](const auto& session) { return session.second->subscribedTo(line.peer); }))
+        return;
     _encoded.clear();
     local::LocalProtocol::appendMessage(_encoded, line);
     sendToSubscribers(line.peer, _encoded);

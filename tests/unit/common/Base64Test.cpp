@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <random>
+#include <array>
 #include <string>
 
 using peerchat::Base64;
@@ -22,6 +23,7 @@ class Base64Test : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseNonCanonicalTrailingBits);
     CPPUNIT_TEST(testRefuseWhitespaceAndOtherBytes);
     CPPUNIT_TEST(testDecodeIntoExactSize);
+    CPPUNIT_TEST(testAppendWritesAfterWhatIsThere);
     CPPUNIT_TEST(testAgreesWithLibsodium);
     CPPUNIT_TEST_SUITE_END();
 
@@ -57,6 +59,16 @@ public:
             CPPUNIT_ASSERT_EQUAL_MESSAGE(text, canonical, ours.has_value());
             if (ours) CPPUNIT_ASSERT(*ours == decoded);
         }
+    }
+
+    void testAppendWritesAfterWhatIsThere()
+    {
+        std::string out = "seal,";
+        Base64::append(out, std::string_view("foob"));
+        out += ',';
+        Base64::append(out, std::array<std::uint8_t, 3>{0xfb, 0xff, 0xbf});
+        CPPUNIT_ASSERT_EQUAL(std::string("seal,Zm9vYg,-_-_"), out);
+        CPPUNIT_ASSERT_EQUAL(Base64::encode("foob").size(), Base64::encodedSize(4));
     }
 
     void testEncodeRfc4648Vectors()
