@@ -1,5 +1,6 @@
 #include "StoreChange.h"
 
+#include <cstring>
 #include <type_traits>
 
 namespace peerchat {
@@ -47,10 +48,15 @@ void fields(O& o, F&& f)
     }
 }
 
+// Writes into room sized for the most bytes the values can take (most()),
+// a store per byte: appending to the string checked its capacity at each.
 class Writer
 {
 public:
-    explicit Writer(std::string& out) : _out(out) {}
+    explicit Writer(char* at) : _at(at) {}
+
+    /// Where the next byte goes.
+    char* at() const { return _at; }
 
     /// The most bytes put() writes for a value.
     static std::size_t most(std::string_view value) { return most(std::uint64_t{}) + value.size(); }
@@ -63,7 +69,8 @@ public:
     void put(std::string_view value)
     {
         put(static_cast<std::uint64_t>(value.size()));
-        _out += value;
+        std::memcpy(_at, value.data(), value.size());
+        _at += value.size();
     }
     void put(const std::string& value) { put(std::string_view(value)); }
     void put(const std::optional<std::string>& value)
@@ -71,20 +78,20 @@ public:
         put(value.has_value());
         if (value) put(*value);
     }
-    void put(bool value) { _out.push_back(value ? 1 : 0); }
+    void put(bool value) { *_at++ = value ? 1 : 0; }
     void put(std::int64_t value) { put(static_cast<std::uint64_t>(value)); }
     // Little-endian base 128: most numbers here are small.
     void put(std::uint64_t value)
     {
         while (value >= 0x80) {
-            _out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+            *_at++ = static_cast<char>((value & 0x7f) | 0x80);
             value >>= 7;
         }
-        _out.push_back(static_cast<char>(value));
+        *_at++ = static_cast<char>(value);
     }
 
 private:
-    std::string& _out;
+    char* _at;
 };
 
 class Reader
@@ -183,7 +190,7 @@ std::string StoreChangeCodec::encode(const StoreChange& change)
 
 void StoreChangeCodec::encode(const StoreChange& change, std::string& out)
 {
-    // Sized first: the bytes are appended a field at a time.
+    // Sized first: the bytes are then written a field at a time into room that holds them.
     std::size_t most = 0;
     for (const store::Op& op : change) {
         most += store::Writer::most(std::uint64_t{});
@@ -194,8 +201,8 @@ void StoreChangeCodec::encode(const StoreChange& change, std::string& out)
             op);
     }
     out.clear();
-    out.reserve(most);
-    store::Writer writer(out);
+    out.resize(most);
+    store::Writer writer(out.data());
     for (const store::Op& op : change) {
         writer.put(static_cast<std::uint64_t>(op.index()));
         std::visit(
@@ -204,6 +211,7 @@ void StoreChangeCodec::encode(const StoreChange& change, std::string& out)
             },
             op);
     }
+    out.resize(static_cast<std::size_t>(writer.at() - out.data()));
 }
 
 Parsed<StoreChange> StoreChangeCodec::decode(std::string_view bytes)
