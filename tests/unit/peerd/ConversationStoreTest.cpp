@@ -89,6 +89,19 @@ std::vector<std::string> sqliteTemporaryFiles()
 }
 
 
+// What a peerd before schema 7 left for peer in a database at path: its
+// conversation up to lastId, its stream up to lastSeq and rows (SQL values)
+// in its outbox table.
+void leaveOldOutbox(const std::string& path, const std::string& peer, int lastId, const std::string& stream,
+                    int lastSeq, const std::string& rows)
+{
+    Poco::Data::Session session = rawSession(path);
+    session << "INSERT INTO conversation VALUES ('" + peer + "', " + std::to_string(lastId) + ", 0)", now;
+    session << "INSERT INTO outgoing_stream VALUES ('" + peer + "', '" + stream + "', " + std::to_string(lastSeq) + ")",
+        now;
+    session << "INSERT INTO outbox VALUES " + rows, now;
+}
+
 // A database at path with a trigger that refuses every change to table.
 void refuseChangesTo(const std::string& path, const std::string& table, const std::string& change)
 {
@@ -1049,16 +1062,12 @@ public:
             ConversationStore store(path, 100);
             store.enqueue("carol", "alice", "11:00", 1, "to carol");
         }
-        {
-            Poco::Data::Session session = rawSession(path);
-            session << "INSERT INTO conversation VALUES ('dave', 3, 0)", now;
-            session << "INSERT INTO line (peer, id, outgoing, sender, sent_time, received_at_ms, text, state) "
-                       "VALUES ('dave', 2, 1, 'alice', '12:00:02', 2, 'second', 'pending'), "
-                       "('dave', 3, 0, 'dave', '12:00:03', 3, 'reply', 'received')", now;
-            session << "INSERT INTO outgoing_stream VALUES ('dave', 'dd', 7)", now;
-            session << "INSERT INTO outbox VALUES ('dave', 1, 'dd', 6, '12:00:01', 'first'), "
-                       "('dave', 2, 'dd', 7, '12:00:02', 'second')", now;
-        }
+        leaveOldOutbox(path, "dave", 3, "dd", 7,
+                       "('dave', 1, 'dd', 6, '12:00:01', 'first'), ('dave', 2, 'dd', 7, '12:00:02', 'second')");
+        rawSession(path) << "INSERT INTO line (peer, id, outgoing, sender, sent_time, received_at_ms, text, state) "
+                            "VALUES ('dave', 2, 1, 'alice', '12:00:02', 2, 'second', 'pending'), "
+                            "('dave', 3, 0, 'dave', '12:00:03', 3, 'reply', 'received')",
+            now;
         ConversationStore store(path, 100);
         const auto queued = store.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), queued.size());
@@ -1120,13 +1129,7 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         { ConversationStore store(path, 100); }
-        {
-            Poco::Data::Session session = rawSession(path);
-            session << "INSERT INTO conversation VALUES ('erin', 2, 0)", now;
-            session << "INSERT INTO outgoing_stream VALUES ('erin', 'ee', 3)", now;
-            session << "INSERT INTO outbox VALUES ('erin', 1, 'ee', 1, '12:00:01', 'one'), "
-                       "('erin', 2, 'ee', 3, '12:00:02', 'two')", now;
-        }
+        leaveOldOutbox(path, "erin", 2, "ee", 3, "('erin', 1, 'ee', 1, '12:00:01', 'one'), ('erin', 2, 'ee', 3, '12:00:02', 'two')");
         ConversationStore store(path, 100);
         const auto queued = store.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
