@@ -743,16 +743,21 @@ public:
         Network net(kExpire, {"--legacy"});
         net.startPeerd("alice", {"--legacy"});
         auto alice = net.attach("alice", "seed1");
-        // A line for a peer alice has not seen yet waits; seed1 turns out to be a seed client.
+        // Lines for a peer alice has not seen yet wait; seed1 turns out to be a seed client.
         alice->sendLine(sendRequest("seed1", "before you came"));
+        CPPUNIT_ASSERT(alice->waitEvent("sent"));
+        alice->sendLine(sendRequest("seed1", "and once more"));
         CPPUNIT_ASSERT(alice->waitEvent("sent"));
 
         SeedClient seed;
         CPPUNIT_ASSERT(seed.login("seed1", net.index()));
-        const auto first = seed.receiveStartingWith("talk,");
-        CPPUNIT_ASSERT_MESSAGE("the seed client never got the waiting line", first);
-        CPPUNIT_ASSERT_MESSAGE(*first, first->find(",alice,before you came") != std::string::npos);
-        CPPUNIT_ASSERT(waitLineState(*alice, "seed1", "before you came", "sent", 10s));
+        // Every waiting line once, in order (each due line asks for them all; the first takes them).
+        for (const std::string text : {"before you came", "and once more"}) {
+            const auto waiting = seed.receiveStartingWith("talk,");
+            CPPUNIT_ASSERT_MESSAGE("the seed client never got " + text, waiting);
+            CPPUNIT_ASSERT_MESSAGE(*waiting, waiting->find(",alice," + text) != std::string::npos);
+            CPPUNIT_ASSERT(waitLineState(*alice, "seed1", text, "sent", 10s));
+        }
 
         auto live = net.attach("alice", "seed1");
         live->sendLine(sendRequest("seed1", "hello, seed"));
@@ -771,7 +776,7 @@ public:
         CPPUNIT_ASSERT(live->waitFor([](const LocalClient::Object& event) {
             return isEvent(event, "message") && event->getObject("line")->getValue<std::string>("text") == "hello, alice";
         }));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), outgoingStates(history(*live, "seed1")).size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), outgoingStates(history(*live, "seed1")).size());
     }
 };
 
