@@ -482,18 +482,30 @@ bool isSignedForm(const Login& m, bool forSignature)
     return m.sig || (forSignature && (m.keys || m.seq != 0));
 }
 
+// The most digits of a std::uint64_t in decimal.
+constexpr std::size_t kMostDecimalDigits = 20;
+
+// value in decimal after what out holds.
+void appendDecimal(std::string& out, std::uint64_t value)
+{
+    char digits[kMostDecimalDigits];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
 // The chat path's message after what out holds: room made once rather than grown by each field.
 void appendMsg(std::string& out, const Msg& m)
 {
-    char seq[20];
-    const std::string_view seqText(seq, static_cast<std::size_t>(std::to_chars(seq, seq + sizeof seq, m.seq).ptr - seq));
-    out.reserve(out.size() + 4 + m.stream.size() + seqText.size() + m.time.size() + m.from.size() + m.to.size() +
-                m.text.size() + 5);
-    for (const std::string_view field : {std::string_view("msg"), std::string_view(m.stream), seqText,
-                                         std::string_view(m.time), std::string_view(m.from), std::string_view(m.to)}) {
-        out += field;
+    out.reserve(out.size() + 4 + m.stream.size() + kMostDecimalDigits + m.time.size() + m.from.size() +
+                m.to.size() + m.text.size() + 5);
+    out += "msg,";
+    out += m.stream;
+    out += ',';
+    appendDecimal(out, m.seq);
+    for (const std::string_view field : {std::string_view(m.time), std::string_view(m.from), std::string_view(m.to)}) {
         out += ',';
+        out += field;
     }
+    out += ',';
     out += m.text;
 }
 
@@ -597,16 +609,14 @@ struct TextWithoutSignature
     std::string operator()(const Seal& m) const
     {
         std::string out;
-        out.reserve(32 + Base64::encodedSize(m.sender.size()) + Base64::encodedSize(m.recipient.size()) +
+        out.reserve(8 + kMostDecimalDigits + Base64::encodedSize(m.sender.size()) + Base64::encodedSize(m.recipient.size()) +
                     Base64::encodedSize(m.box.size()));
         out += "seal,";
         Base64::append(out, m.sender);
         out += ',';
         Base64::append(out, m.recipient);
         out += ',';
-        char counter[24];
-        const auto end = std::to_chars(counter, counter + sizeof counter, m.counter).ptr;
-        out.append(counter, end);
+        appendDecimal(out, m.counter);
         out += ',';
         Base64::append(out, m.box);
         return out;

@@ -54,6 +54,13 @@ const std::string& queuedStates()
 // The delivered mark of the line table's row's peer, in SQL.
 const std::string kMarkOfLine = "COALESCE((SELECT line_id FROM delivered d WHERE d.peer = line.peer), 0)";
 
+// In SQL, whether a row of the line table is a queued line: outgoing, in a
+// queued state, with an id past mark (an SQL expression of the mark).
+std::string queuedLine(const std::string& mark)
+{
+    return "(outgoing = 1 AND state IN " + queuedStates() + " AND id > " + mark + ")";
+}
+
 // The columns readLines() extracts, in its order: a queued line the
 // delivered mark has passed reads as delivered.
 const std::string& lineSelect()
@@ -330,8 +337,7 @@ struct ConversationStore::Statements
     explicit Statements(sqlite3* db)
         : putLine(db, "INSERT INTO line (peer, " + kLineColumns + ", send_key) VALUES ", 10, bindLine),
           putConversation(db, "INSERT OR REPLACE INTO conversation (peer, last_id, unread) VALUES (?, ?, ?)"),
-          trimUnqueued(db, "DELETE FROM line WHERE peer = ?1 AND id <= ?2 AND (id <= ?3 OR outgoing = 0 OR state "
-                           "NOT IN " + queuedStates() + ")"),
+          trimUnqueued(db, "DELETE FROM line WHERE peer = ?1 AND id <= ?2 AND NOT " + queuedLine("?3")),
           putOutgoingStream(db, "INSERT OR REPLACE INTO outgoing_stream (peer, stream, last_seq) VALUES (?, ?, ?)"),
           putOutbox(db, "INSERT INTO outbox (peer, line_id, stream, seq, sent_time, text) VALUES ", 6, bindOutbox),
           moveOutbox(db, "UPDATE outbox SET stream = ?, seq = ? WHERE peer = ? AND line_id = ?"),
@@ -541,7 +547,7 @@ void ConversationStore::load()
 {
     // A smaller historyLimit than the database was kept with applies at once (to lines no longer queued).
     *_session << "DELETE FROM line WHERE id <= (SELECT last_id FROM conversation c WHERE c.peer = line.peer) - ? "
-                 "AND (id <= " + kMarkOfLine + " OR outgoing = 0 OR state NOT IN " + queuedStates() + ")",
+                 "AND NOT " + queuedLine(kMarkOfLine),
         bind(toColumn(_historyLimit)), now;
     {
         std::vector<std::string> peers;
@@ -569,7 +575,7 @@ void ConversationStore::load()
         *_session << "SELECT peer, line_id FROM delivered", into(peers), into(lineIds), now;
         for (std::size_t i = 0; i < peers.size(); ++i) _delivered[peers[i]] = fromColumn(lineIds[i]);
     }
-    for (const OutboxEntry& entry : readOutbox()) _queued[entry.peer].push_back(entry.lineId);
+    for (const OutboxEntry& entry : readOutbox({})) _queued[entry.peer].push_back(entry.lineId);
     {
         std::vector<std::string> senders;
         std::vector<std::string> streams;
@@ -593,15 +599,18 @@ void ConversationStore::load()
     }
 }
 
-std::vector<OutboxEntry> ConversationStore::readOutbox() const
+std::vector<OutboxEntry> ConversationStore::readOutbox(const std::string& peer) const
 {
     std::vector<std::string> peers;
     std::vector<Poco::Int64> lineIds;
     std::vector<std::string> sentTimes;
     std::vector<std::string> texts;
-    *_session << "SELECT peer, id, sent_time, text FROM line WHERE outgoing = 1 AND state IN " + queuedStates() +
-                     " AND id > " + kMarkOfLine + " ORDER BY peer, id",
-        into(peers), into(lineIds), into(sentTimes), into(texts), now;
+    Poco::Data::Statement select(*_session);
+    select << "SELECT peer, id, sent_time, text FROM line WHERE " + queuedLine(kMarkOfLine) +
+                  (peer.empty() ? std::string() : " AND peer = ?") + " ORDER BY peer, id",
+        into(peers), into(lineIds), into(sentTimes), into(texts);
+    if (!peer.empty()) select, bind(peer);
+    select.execute();
     std::vector<OutboxEntry> entries;
     entries.reserve(peers.size());
     // A peer's queued lines are the last of its stream, in the order of their ids.
@@ -923,7 +932,12 @@ std::optional<local::ChatLine> ConversationStore::lineWithKey(const std::string&
 
 std::vector<OutboxEntry> ConversationStore::outbox() const
 {
-    return _writer->read([&] { return readOutbox(); });
+    return _writer->read([&] { return readOutbox({}); });
+}
+
+std::vector<OutboxEntry> ConversationStore::outboxTo(const std::string& peer) const
+{
+    return _writer->read([&] { return readOutbox(peer); });
 }
 
 std::size_t ConversationStore::queuedTo(const std::string& peer) const
@@ -932,17 +946,13 @@ std::size_t ConversationStore::queuedTo(const std::string& peer) const
     return queued == _queued.end() ? 0 : queued->second.size();
 }
 
-std::vector<OutboxEntry> ConversationStore::trustKey(const std::string& peer, const KeyPin& keys)
+void ConversationStore::trustKey(const std::string& peer, const KeyPin& keys)
 {
     // The queued lines are the last of the stream: they number from 1 in it.
     std::pair<std::string, std::uint64_t> stream{randomStreamId(), queuedTo(peer)};
     const StoreChange change{pinChange(peer, keys), store::PutOutgoingStream{peer, stream.first, stream.second}};
     record([&] { return "trust the new key of " + peer; }, change);
     _outgoingStreams[peer] = std::move(stream);
-    std::vector<OutboxEntry> moved = outbox();
-    moved.erase(std::remove_if(moved.begin(), moved.end(), [&](const OutboxEntry& e) { return e.peer != peer; }),
-                moved.end());
-    return moved;
 }
 
 std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& peer, const std::string& stream,
@@ -963,13 +973,14 @@ std::vector<std::uint64_t> ConversationStore::acknowledge(const std::string& pee
     StoreChange change;
     const std::string_view stateText = local::LocalProtocol::lineStateName(state);
     changed.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(prefix));
-    for (const std::uint64_t id : changed) {
-        if (state == local::LineState::Delivered) break;
-        auto* run = change.empty() ? nullptr : std::get_if<store::SetLineStates>(&change.back());
-        if (run != nullptr && run->lastId + 1 == id) {
-            run->lastId = id;
-        } else {
-            change.push_back(store::SetLineStates{peer, id, id, stateText});
+    if (state != local::LineState::Delivered) {
+        for (const std::uint64_t id : changed) {
+            auto* run = change.empty() ? nullptr : std::get_if<store::SetLineStates>(&change.back());
+            if (run != nullptr && run->lastId + 1 == id) {
+                run->lastId = id;
+            } else {
+                change.push_back(store::SetLineStates{peer, id, id, stateText});
+            }
         }
     }
     change.push_back(store::MarkDelivered{peer, last});

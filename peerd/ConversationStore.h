@@ -143,6 +143,8 @@ public:
     /// the database (the store keeps only their ids in memory): for a start
     /// and for the rare moves of the queue, not for every line.
     std::vector<OutboxEntry> outbox() const;
+    /// The lines waiting for peer's ack, in stream order, read as outbox() is.
+    std::vector<OutboxEntry> outboxTo(const std::string& peer) const;
 
     /// How many lines to peer wait for an ack.
     std::size_t queuedTo(const std::string& peer) const;
@@ -151,8 +153,8 @@ public:
     /// saveKeyPin does) and, since the new key belongs to a new installation
     /// that never saw the outgoing stream to peer, gives peer a new stream and
     /// moves the lines still waiting for it there, in order, numbered from 1,
-    /// all in one step; returns those lines as they are now.
-    std::vector<OutboxEntry> trustKey(const std::string& peer, const KeyPin& keys);
+    /// all in one step (outboxTo() lists them as they are now).
+    void trustKey(const std::string& peer, const KeyPin& keys);
 
     /// peer has its copy of stream up to seq: those lines leave the outbox and
     /// take state (Delivered; Sent for plain talk to a seed or .NET client,
@@ -235,9 +237,10 @@ private:
     std::uint64_t replay(std::unique_ptr<RedoLog>& log);
     /// Turns the rows of the outbox table of peerds before schema 7 into queued lines.
     void adoptOutbox();
-    /// The queued lines as the database holds them, numbered in their streams;
-    /// throws Poco::DataFormatException when they cannot be (a damaged database).
-    std::vector<OutboxEntry> readOutbox() const;
+    /// The queued lines as the database holds them, numbered in their streams,
+    /// those to peer only unless it is empty (no name is); throws
+    /// Poco::DataFormatException when they cannot be numbered (a damaged database).
+    std::vector<OutboxEntry> readOutbox(const std::string& peer) const;
     void load();
     /// Runs write in one transaction and commits it. A failure rolls back
     /// whatever SQLite did not roll back itself and throws DiskFullException

@@ -134,8 +134,7 @@ void Delivery::keyTrusted(const std::string& peer)
     _outbox.takeAll(peer);
     std::size_t waiting = 0;
     const auto now = _timers.now();
-    for (OutboxEntry& entry : _store.outbox()) {
-        if (entry.peer != peer) continue;
+    for (OutboxEntry& entry : _store.outboxTo(peer)) {
         _outbox.queue(std::move(entry), now);
         ++waiting;
     }
@@ -478,8 +477,7 @@ void Delivery::talkQueuedLines(const std::string& name)
     // Every due line to the peer comes here: the first one takes them all.
     if (_store.queuedTo(name) == 0) return;
     try {
-        for (const OutboxEntry& entry : _store.outbox()) {
-            if (entry.peer != name) continue;
+        for (const OutboxEntry& entry : _store.outboxTo(name)) {
             _paths.sendPlain(name, Talk{entry.sentTime, _settings.self, entry.text});
             const std::vector<std::uint64_t> sent =
                 _store.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);

@@ -241,7 +241,8 @@ public:
             store.enqueue("bob", "alice", "12:00:02", 3, "two");
             store.enqueue("bob", "alice", "12:00:03", 4, "three");
             store.acknowledge("bob", first.stream, 1);
-            const auto moved = store.trustKey("bob", KeyPin{key(2), std::nullopt});
+            store.trustKey("bob", KeyPin{key(2), std::nullopt});
+            const auto moved = store.outboxTo("bob");
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), moved.size());
             restarted = moved[0].stream;
             CPPUNIT_ASSERT(peerchat::isStreamId(restarted));
@@ -251,7 +252,8 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), moved[1].seq);
             CPPUNIT_ASSERT_EQUAL(restarted, moved[1].stream);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.enqueue("bob", "alice", "12:00:04", 5, "four").seq);
-            CPPUNIT_ASSERT(store.trustKey("dave", KeyPin{key(3), std::nullopt}).empty());
+            store.trustKey("dave", KeyPin{key(3), std::nullopt});
+            CPPUNIT_ASSERT(store.outboxTo("dave").empty());
         }
         ConversationStore store(path, 100);
         CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(2));
@@ -885,7 +887,8 @@ public:
             for (int i = 41; i <= 45; ++i) store.enqueue("bob", "alice", "12:00:02", i, "out " + std::to_string(i));
             // Carol's key trusted anew moves her queued lines, put in this batch too, to a new stream.
             for (int i = 1; i <= 20; ++i) store.enqueue("carol", "alice", "12:00:03", i, "to carol");
-            stream = store.trustKey("carol", KeyPin{key(1), std::nullopt}).front().stream;
+            store.trustKey("carol", KeyPin{key(1), std::nullopt});
+            stream = store.outboxTo("carol").front().stream;
         }
         ConversationStore store(path, 1000);
         const auto lines = store.history("bob");
