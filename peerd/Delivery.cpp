@@ -15,7 +15,7 @@ namespace {
 
 // A window past what a receiver holds ahead of a gap loses every line beyond
 // it to one gap (under 5 % loss that collapsed to a twentieth of the goodput).
-static_assert(Outbox::kMaxWindow <= Inbox::kDefaultWindow, "a receiver holds what the sender's window sends");
+static_assert(Outbox::kMostAhead <= Inbox::kDefaultWindow, "a receiver holds what the sender's window sends");
 
 // What indexd's `full` means to the person whose line it refused, and what
 // becomes of the line.

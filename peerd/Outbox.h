@@ -18,7 +18,12 @@ namespace peerchat {
 /// Which lines waiting for an ack go out, and when. Per peer, a window of
 /// lines may be on their way at once: a line beyond it waits its turn, so a
 /// burst neither overruns the receiver nor buries the other conversations.
-/// The window opens as acks come (doubling each round trip from
+/// The window counts the lines on their way that the peer is not known to
+/// hold (a line its ack names as held ahead of a gap has left the path, as
+/// in TCP's pipe with selective acks, RFC 6675), and no line goes out more
+/// than kMostAhead seqs past the first one of its stream not yet acked (what
+/// a receiver holds ahead of a gap), so a loss does not stop the stream while
+/// its line goes again. The window opens as acks come (doubling each round trip from
 /// kInitialWindow, then one line per round trip past the last cut, up to
 /// kMaxWindow) and is halved, at most once per round trip and never below
 /// kInitialWindow, when a line is lost: when its retry comes due; at once
@@ -62,6 +67,10 @@ public:
     /// Lines on their way to one peer at first, and at most.
     static constexpr double kInitialWindow = 1024;
     static constexpr double kMaxWindow = 2048;
+    /// The most seqs a line may go out past the first line of its stream
+    /// not yet acked: at most what a receiver holds ahead of a gap
+    /// (Inbox::kDefaultWindow), or the lines past it are dropped there.
+    static constexpr std::uint64_t kMostAhead = 4096;
     /// How many later sends of a flow may arrive before a line that went out
     /// ahead of them counts as lost: a path may reorder a little.
     static constexpr std::uint64_t kReordered = 3;
@@ -175,6 +184,7 @@ private:
     {
         std::size_t lines = 0;
         std::size_t sent = 0;     ///< lines on their way (held ones too)
+        std::size_t held = 0;     ///< lines on their way that the peer holds ahead of a gap
         std::size_t waiting = 0;  ///< lines waiting for room in the window
         std::map<std::uint32_t, Stream> streams;  ///< by stream id, so the flow's lines are in Key order
         std::uint64_t sends = 0;  ///< lines sent, counting each time again
@@ -241,6 +251,10 @@ private:
     void cutWindow(Flow& flow, TimePoint now) const;
     /// A waiting line of flow may have room from now on.
     void mayOpen(const Flow& flow, TimePoint now);
+    /// True when the window of flow has room for one more line.
+    static bool hasRoom(const Flow& flow);
+    /// Counts line (on its way) as held by the peer, or no longer held.
+    static void setHeld(Line& line, Flow& flow, bool held);
     void measure(Flow& flow, Duration sample) const;
     /// The retransmit timeout: the measured one, at least Timing::first.
     std::chrono::milliseconds timeout(const Flow& flow) const;

@@ -67,7 +67,8 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLostRetryGoesAgainWhenLaterLinesArrive);
     CPPUNIT_TEST(testLineReorderedALittleIsNotLost);
     CPPUNIT_TEST(testHeldLineGoesAgainAfterLongestBackoff);
-    CPPUNIT_TEST(testHeldLinesStillFillTheWindow);
+    CPPUNIT_TEST(testHeldLinesLeaveRoomInTheWindow);
+    CPPUNIT_TEST(testNoLineGoesPastWhatTheReceiverHolds);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -428,20 +429,36 @@ public:
         CPPUNIT_ASSERT(threeAt == std::vector<long>{8010});
     }
 
-    void testHeldLinesStillFillTheWindow()
+    void testHeldLinesLeaveRoomInTheWindow()
     {
-        // bob holds at most so many lines ahead of a gap: what he holds counts as on its way.
+        // What bob holds ahead of a gap has left the path: while 2 goes again, new lines go on.
         Outbox outbox({300ms, 8000ms, 60000ms});
-        const auto total = static_cast<std::uint64_t>(Outbox::kInitialWindow) + 10;
-        for (std::uint64_t seq = 1; seq <= total; ++seq) outbox.queue(line("bob", seq), kStart);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(Outbox::kInitialWindow), outbox.poll(kStart).resend.size());
         const auto last = static_cast<std::uint64_t>(Outbox::kInitialWindow);
+        for (std::uint64_t seq = 1; seq <= last + 10; ++seq) outbox.queue(line("bob", seq), kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(Outbox::kInitialWindow), outbox.poll(kStart).resend.size());
         outbox.acknowledge("bob", "a1", 1, {{3, last}}, kStart + 10ms);
-        // 2 is lost and goes again; of the new lines only the window's growth by the one acked may go.
-        const std::vector<std::uint64_t> resent = seqs(outbox.poll(kStart + 10ms).resend);
-        CPPUNIT_ASSERT(resent.size() <= 3);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), resent.front());
-        for (std::size_t i = 1; i < resent.size(); ++i) CPPUNIT_ASSERT(resent[i] > last);
+        std::vector<std::uint64_t> expected{2};
+        for (std::uint64_t seq = last + 1; seq <= last + 10; ++seq) expected.push_back(seq);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 10ms).resend) == expected);
+    }
+
+    void testNoLineGoesPastWhatTheReceiverHolds()
+    {
+        // 2 is lost again and again while bob holds every later line: the
+        // stream goes on up to kMostAhead past 2, and no further until 2 arrives.
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        const std::uint64_t total = Outbox::kMostAhead + 100;
+        for (std::uint64_t seq = 1; seq <= total; ++seq) outbox.queue(line("bob", seq), kStart);
+        std::uint64_t highest = 0;
+        auto now = kStart;
+        for (int round = 0; round < 20; ++round) {
+            for (const std::uint64_t seq : seqs(outbox.poll(now).resend)) highest = std::max(highest, seq);
+            now += 10ms;
+            outbox.acknowledge("bob", "a1", 1, {{3, highest}}, now);
+        }
+        CPPUNIT_ASSERT_EQUAL(1 + Outbox::kMostAhead, highest);
+        outbox.acknowledge("bob", "a1", highest, {}, now);
+        CPPUNIT_ASSERT(seqs(outbox.poll(now).resend).front() == highest + 1);
     }
 };
 
