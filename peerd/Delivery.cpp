@@ -244,20 +244,30 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
 // for more than two cost ten receivers of one sender a quarter of their
 // throughput: an ack that waits costs a wake-up of its own.) The sender's
 // round-trip estimate includes the wait, which keeps its retry timeout above it.
+//
+// The ack is armed before the lines reach the UIs, so that at the end of the
+// turn it goes out before their events: the sender then takes it in while
+// the UIs read, where, sent after the events, the sender's work on it kept
+// the processor from a UI woken on the same one (two processors; LatencyBench
+// p50 113 -> 102 us, p99 390 -> 318 us over six alternating runs each).
 void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
 {
     const Inbox::Result result = _inbox.receive(msg, _timers.wallMs());
-    for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
     // A line the store refused is not acked: its sender sends it again.
     if (!result.refusal.empty()) {
         _logger.debug("line " + std::to_string(result.position + 1) + " from " + msg.from + " not stored: " +
                       result.refusal);
     }
     // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
-    if (result.position == 0) return;
-    PendingAck& pending = _acks[{peer, msg.stream}];
+    if (result.position != 0) queueAck(msg.stream, peer, result);
+    for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
+}
+
+void Delivery::queueAck(const std::string& stream, const std::string& peer, const Inbox::Result& result)
+{
+    PendingAck& pending = _acks[{peer, stream}];
     // The held runs let the peer send again only what is missing; indexd's mail acks stay cumulative.
-    pending.ack = Ack{_settings.self, msg.stream, result.position, peer.empty() ? std::vector<SeqRange>{} : result.held};
+    pending.ack = Ack{_settings.self, stream, result.position, peer.empty() ? std::vector<SeqRange>{} : result.held};
     pending.lines += result.delivered.size();
     pending.now = pending.now || peer.empty() || result.delivered.size() != 1 || !result.held.empty() ||
                   pending.lines >= kAckEvery;

@@ -100,6 +100,8 @@ public:
 
 private:
     void deliverIncoming(const Msg& msg, const std::string& peer);
+    /// Gathers the ack of stream's position after result, for peer (empty: indexd), and arms its timer.
+    void queueAck(const std::string& stream, const std::string& peer, const Inbox::Result& result);
     /// An ack gathered for one stream, not sent yet.
     struct PendingAck
     {
