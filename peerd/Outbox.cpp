@@ -217,6 +217,7 @@ void Outbox::send(const Key& key, Line& line, Flow& flow, TimePoint now)
 void Outbox::goOut(const Key& key, Line& line, Flow& flow, TimePoint now)
 {
     setHeld(line, flow, false);
+    line.probe = false;
     line.order = ++flow.sends;
     flow.unheard.emplace_back(line.order, key);
     // Entries left behind by lines heard of since go once they outnumber the lines on their way.
@@ -228,6 +229,39 @@ void Outbox::goOut(const Key& key, Line& line, Flow& flow, TimePoint now)
         flow.unheard = std::move(kept);
     }
     line.sentAt = now;
+    armProbe(flow, now, false);
+}
+
+void Outbox::armProbe(Flow& flow, TimePoint now, bool heard) const
+{
+    if (heard) flow.probes = 0;
+    // Before a round trip is measured the retry timeout is as soon as a probe would be.
+    if (!flow.smoothed) return;
+    const Duration timeout = std::max<Duration>(2 * *flow.smoothed, kLeastProbe);
+    flow.probeAt = now + timeout * (1 << std::min(flow.probes, 6));
+}
+
+void Outbox::probe(std::uint32_t peer, Flow& flow, TimePoint now, std::vector<Key>& resend)
+{
+    if (flow.probeAt > now) return;
+    flow.probeAt = TimePoint::max();
+    for (auto entry = flow.unheard.rbegin(); entry != flow.unheard.rend(); ++entry) {
+        Line* line = unheard(*entry);
+        if (line == nullptr) continue;
+        // Gone out in this poll already, or given up on: no probe.
+        if (line->sentAt == now || line->failed) return;
+        const Key key = entry->second;
+        // It goes out a probe timeout after every line unheard of: past any
+        // reordering, so its arrival says each of them is lost.
+        flow.sends += kReordered;
+        ++flow.probes;
+        ++line->sends;
+        flow.retried.insert(Key{peer, key.stream, key.seq});
+        goOut(key, *line, flow, now);
+        line->probe = true;
+        resend.push_back(key);
+        return;
+    }
 }
 
 Outbox::Line* Outbox::unheard(const std::pair<std::uint64_t, Key>& entry)
@@ -240,7 +274,10 @@ Outbox::Line* Outbox::unheard(const std::pair<std::uint64_t, Key>& entry)
 void Outbox::arrived(Line& line, Flow& flow, TimePoint now) const
 {
     // Karn: a line sent more than once says nothing certain of the round
-    // trip, nor of which of its sends arrived.
+    // trip, nor of which of its sends arrived. A probe went out as the
+    // newest line unheard of: every line unheard of went out before either of
+    // its sends, so its arrival says they are lost once later lines arrive.
+    if (line.probe) flow.newestArrived = std::max(flow.newestArrived, line.order);
     if (line.sends != 1) return;
     measure(flow, now - line.sentAt);
     flow.newestArrived = std::max(flow.newestArrived, line.order);
@@ -360,6 +397,7 @@ std::size_t Outbox::acknowledge(const std::string& peer, const std::string& stre
     }
     markHeld(*first, held, flow, now);
     resendLost(flow, now);
+    armProbe(flow, now, true);
     const bool ackedBefore = first->stream == flow.ackedStream;
     // An ack overtaken by a later one says nothing new.
     if (forgotten == 0 && ackedBefore && seq < flow.ackedSeq) return 0;
@@ -432,6 +470,7 @@ void Outbox::restart(const std::string& peer, TimePoint now)
     flow.window = kInitialWindow;
     flow.threshold = kMaxWindow;
     flow.repeats = 0;
+    flow.probes = 0;
     for (auto& [streamId, stream] : flow.streams) {
         stream.waitFrom = 0;
         for (std::size_t i = 0; i < stream.slots.size(); ++i) {
@@ -558,6 +597,7 @@ Outbox::Due Outbox::poll(TimePoint now)
         schedule(key, line, now + wait);
     }
     for (auto& [peer, flow] : _flows) {
+        probe(peer, flow, now, resend);
         while (flow.waiting > 0 && hasRoom(flow)) {
             Key key;
             Line* line = firstWaiting(peer, flow, key);
@@ -588,9 +628,13 @@ double Outbox::window(const std::string& peer) const
 std::optional<Outbox::TimePoint> Outbox::nextDue() const
 {
     tidySchedule();
-    if (_schedule.empty()) return _ready;
-    const TimePoint scheduled = _schedule.front().due;
-    return _ready ? std::min(*_ready, scheduled) : scheduled;
+    std::optional<TimePoint> next = _ready;
+    const auto earliest = [&next](TimePoint due) { next = next ? std::min(*next, due) : due; };
+    if (!_schedule.empty()) earliest(_schedule.front().due);
+    for (const auto& [peer, flow] : _flows) {
+        if (flow.sent > flow.held && flow.probeAt != TimePoint::max()) earliest(flow.probeAt);
+    }
+    return next;
 }
 
 } // namespace peerchat

@@ -40,7 +40,14 @@ namespace peerchat {
 /// `longest`; an ack that moves a stream on starts the backoff of that
 /// stream's other lines over (the peer is there: the line it misses should
 /// not wait out a long interval); a line not acked within `giveUp` is
-/// reported failed once and from then on tried every `giveUp`. A line indexd
+/// reported failed once and from then on tried every `giveUp`. When lines
+/// are on their way unheard of and nothing has come from the peer for a probe
+/// timeout (twice the smoothed round trip, at least kLeastProbe), the newest
+/// of them goes again at once, without a cut of the window: a tail loss probe
+/// (RFC 8985). Its arrival shows which lines sent before it were lost, where
+/// otherwise the last lines of a burst, or a lost retry while nothing new
+/// may go, waited out their timeouts; the probe timeout doubles until the peer
+/// is heard again. A line indexd
 /// holds for an offline peer rests until the peer is seen again. State only:
 /// the caller owns the clock (it passes `now`), sends what poll() returns
 /// and wakes up at nextDue().
@@ -74,6 +81,8 @@ public:
     /// How many later sends of a flow may arrive before a line that went out
     /// ahead of them counts as lost: a path may reorder a little.
     static constexpr std::uint64_t kReordered = 3;
+    /// The shortest probe timeout: above the receiver's delayed ack (2 ms).
+    static constexpr std::chrono::milliseconds kLeastProbe{10};
 
     explicit Outbox(Timing timing);
 
@@ -164,7 +173,8 @@ private:
         TimePoint sentAt;  ///< the last time it went out
         int sends = 0;     ///< how often it went out since it last waited
         std::uint64_t order = 0;  ///< its place among its flow's sends, the last time it went out
-        bool held = false;        ///< the peer said it holds it ahead of a gap (still Sent: it fills the window)
+        bool held = false;        ///< the peer said it holds it ahead of a gap
+        bool probe = false;       ///< its last send was a probe, the newest line unheard of then
         bool scheduled = false;   ///< it has a live entry in _schedule
         std::uint64_t generation = 0;  ///< which entry in _schedule is its live one (see _generations)
     };
@@ -202,6 +212,8 @@ private:
         std::uint32_t ackedStream = 0;  ///< the stream and position of the last ack
         std::uint64_t ackedSeq = 0;
         int repeats = 0;               ///< how often that ack came again, moving nothing
+        TimePoint probeAt = TimePoint::max();  ///< when to probe if the peer stays silent (no line unheard: max)
+        int probes = 0;                ///< probes sent since the peer was last heard
     };
 
     /// A line's wake-up in _schedule: live while the line's generation is the same.
@@ -256,6 +268,10 @@ private:
     /// Counts line (on its way) as held by the peer, or no longer held.
     static void setHeld(Line& line, Flow& flow, bool held);
     void measure(Flow& flow, Duration sample) const;
+    /// The peer was heard (an ack) or a line went out at now: the probe timer starts over.
+    void armProbe(Flow& flow, TimePoint now, bool heard) const;
+    /// Sends the newest line of flow the peer has not been heard to have, if the probe is due; its key goes in resend.
+    void probe(std::uint32_t peer, Flow& flow, TimePoint now, std::vector<Key>& resend);
     /// The retransmit timeout: the measured one, at least Timing::first.
     std::chrono::milliseconds timeout(const Flow& flow) const;
     /// The measured retransmit timeout alone (Timing::first before any measure).

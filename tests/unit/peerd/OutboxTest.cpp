@@ -63,6 +63,9 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLossHalvesWindowOncePerRoundTripNeverBelowTheFirst);
     CPPUNIT_TEST(testRepeatedAckSendsMissingLineAtOnce);
     CPPUNIT_TEST(testRetryWaitFollowsMeasuredRoundTrip);
+    CPPUNIT_TEST(testSilentPeerIsProbedWithTheNewestLine);
+    CPPUNIT_TEST(testProbesBackOffWhileThePeerStaysSilent);
+    CPPUNIT_TEST(testNoProbeWhileThePeerIsHeard);
     CPPUNIT_TEST(testHeldRunsLeaveOnlyTheMissingLinesToSendAgain);
     CPPUNIT_TEST(testLostRetryGoesAgainWhenLaterLinesArrive);
     CPPUNIT_TEST(testLineReorderedALittleIsNotLost);
@@ -370,7 +373,52 @@ public:
         // A round trip of a second: the timeout becomes 1 s + 4 x 0.5 s.
         outbox.acknowledge("bob", "a1", 1, {}, kStart + 1000ms);
         outbox.sent(line("bob", 2), kStart + 1000ms);
+        // A peer silent for two round trips is probed first (the line is the newest unheard of).
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 3000ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 3000ms).resend) == std::vector<std::uint64_t>{2});
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 4000ms);
+    }
+
+    void testSilentPeerIsProbedWithTheNewestLine()
+    {
+        // The last lines of a burst are lost: no later line arrives to show it.
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 10; ++seq) outbox.sent(line("bob", seq), kStart);
+        outbox.acknowledge("bob", "a1", 5, {}, kStart + 10ms);
+        const double window = outbox.window("bob");
+        // Two round trips of silence: the newest line goes again, and the window stays.
+        CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 30ms);
+        CPPUNIT_ASSERT(outbox.poll(kStart + 29ms).resend.empty());
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 30ms).resend) == std::vector<std::uint64_t>{10});
+        CPPUNIT_ASSERT_EQUAL(window, outbox.window("bob"));
+        // bob holds it: the lines before it are lost, all of them, at once.
+        outbox.acknowledge("bob", "a1", 5, {{10, 10}}, kStart + 35ms);
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 35ms).resend) == (std::vector<std::uint64_t>{6, 7, 8, 9}));
+    }
+
+    void testProbesBackOffWhileThePeerStaysSilent()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        outbox.sent(line("bob", 1), kStart);
+        outbox.acknowledge("bob", "a1", 1, {}, kStart + 10ms);
+        outbox.sent(line("bob", 2), kStart + 10ms);
+        // Probes after 2, then 4 and 8 round trips; the line's own retry (300 ms after it went) is not moved.
+        const std::vector<long> times = resendTimes(outbox, 320ms);
+        CPPUNIT_ASSERT(times == (std::vector<long>{30, 70, 150, 310}));
+    }
+
+    void testNoProbeWhileThePeerIsHeard()
+    {
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        outbox.sent(line("bob", 1), kStart);
+        outbox.acknowledge("bob", "a1", 1, {}, kStart + 10ms);
+        // A line every 10 ms, each acked 10 ms later: nothing goes twice.
+        for (std::uint64_t seq = 2; seq <= 30; ++seq) {
+            const auto at = kStart + std::chrono::milliseconds(10 * seq);
+            outbox.sent(line("bob", seq), at - 10ms);
+            outbox.acknowledge("bob", "a1", seq, {}, at);
+            CPPUNIT_ASSERT(outbox.poll(at).resend.empty());
+        }
     }
 
     void testHeldRunsLeaveOnlyTheMissingLinesToSendAgain()
