@@ -346,7 +346,8 @@ Msg decodeMsg(std::string_view rest)
 Ack decodeAck(std::string_view rest)
 {
     Fields f(rest, 3, 4, false, "FROM,STREAM,SEQ[,RANGES]");
-    Ack m{f.name(0), f.stream(1), f.number(2, "seq"), {}};
+    // SEQ 0 (nothing delivered yet) only with the runs held ahead of the gap.
+    Ack m{f.name(0), f.stream(1), f.size() == 4 ? f.counter(2, "seq") : f.number(2, "seq"), {}};
     if (f.size() == 4) m.held = f.ranges(3, m.seq);
     return m;
 }

@@ -258,8 +258,10 @@ void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
         _logger.debug("line " + std::to_string(result.position + 1) + " from " + msg.from + " not stored: " +
                       result.refusal);
     }
-    // Nothing of the stream delivered yet (a msg ahead of the first): there is no position to ack.
-    if (result.position != 0) queueAck(msg.stream, peer, result);
+    // Nothing of the stream delivered yet (a msg ahead of the first): a peer
+    // hears what is held (position 0), so that it sends the first lines again
+    // at once; indexd's mail acks name a position, never runs.
+    if (result.position != 0 || (!peer.empty() && !result.held.empty())) queueAck(msg.stream, peer, result);
     for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
 }
 

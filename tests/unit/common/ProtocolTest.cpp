@@ -210,6 +210,7 @@ std::vector<Message> sampleMessages()
         Msg{"a", Protocol::kMaxSequence, "12:00:00", "天涯", "alice", ""},
         Ack{"bob", "0123456789abcdef", 7, {}},
         Ack{"bob", "ff", 7, {{9, 9}, {11, 40}, {42, Protocol::kMaxSequence}}},
+        Ack{"bob", "ff", 0, {{2, 5}}},
         Alive{"alice", 0},
         Alive{"天涯", 123456789},
         Alive{"alice", 7, std::vector<Candidate>{}},
@@ -332,7 +333,7 @@ public:
               "ack,bob,ff", "ack,bob,ff,0", "ack,bob,xyz,1", "ack,bob,ff,1,2", "ack,bob,ff,1,",
               "ack,bob,ff,1,3-", "ack,bob,ff,1,-3", "ack,bob,ff,1,1-3", "ack,bob,ff,1,4-3", "ack,bob,ff,1,3-4.4-5",
               "ack,bob,ff,1,5-6.3-4", "ack,bob,ff,1,3-4.", "ack,bob,ff,1,3-4,6-7", "ack,bob,ff,1,03-4",
-              "ack,bob,ff,1,3-9223372036854775808", "alive,alice", "alive,alice,-3",
+              "ack,bob,ff,1,3-9223372036854775808", "ack,bob,ff,0,", "ack,bob,ff,00,2-5", "alive,alice", "alive,alice,-3",
               "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
               "stored,bob,ff", "full,bob,ff,x", "full,bob,ff,3,Disk", "full,bob,ff,3,disk,x", "full,bob,ff,3,", "login,bob,127.0.0.1:6000,peerchat/2,0",
               "logout,bob,127.0.0.1:6000,seq"})

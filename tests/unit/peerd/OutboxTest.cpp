@@ -68,6 +68,7 @@ class OutboxTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testNoProbeWhileThePeerIsHeard);
     CPPUNIT_TEST(testHeldRunsLeaveOnlyTheMissingLinesToSendAgain);
     CPPUNIT_TEST(testLostRetryGoesAgainWhenLaterLinesArrive);
+    CPPUNIT_TEST(testAckBeforeTheFirstLineNamesWhatIsHeld);
     CPPUNIT_TEST(testLineReorderedALittleIsNotLost);
     CPPUNIT_TEST(testHeldLineGoesAgainAfterLongestBackoff);
     CPPUNIT_TEST(testHeldLinesLeaveRoomInTheWindow);
@@ -450,6 +451,16 @@ public:
         outbox.acknowledge("bob", "a1", 1, {{3, 13}}, kStart + 21ms);
         CPPUNIT_ASSERT(*outbox.nextDue() == kStart + 21ms);
         CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 21ms).resend) == std::vector<std::uint64_t>{2});
+    }
+
+    void testAckBeforeTheFirstLineNamesWhatIsHeld()
+    {
+        // 1 and 2 are lost; bob holds 3 to 8 and has delivered nothing: position 0.
+        Outbox outbox({300ms, 8000ms, 60000ms});
+        for (std::uint64_t seq = 1; seq <= 8; ++seq) outbox.sent(line("bob", seq), kStart);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), outbox.acknowledge("bob", "a1", 0, {{3, 8}}, kStart + 10ms));
+        CPPUNIT_ASSERT(seqs(outbox.poll(kStart + 10ms).resend) == (std::vector<std::uint64_t>{1, 2}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(8), outbox.count("bob"));
     }
 
     void testLineReorderedALittleIsNotLost()

@@ -1345,8 +1345,9 @@ public:
         deliverFrom("bob", Msg{"b0b", 3, "12:00:03", "bob", "alice", "three"});
         deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "alice", "two"});
         CPPUNIT_ASSERT(_listener.lines.empty());
-        // Nothing of the stream is delivered yet, so there is no position to ack.
-        CPPUNIT_ASSERT(_sink.sent.empty());
+        // Nothing of the stream is delivered yet: the ack says position 0 and what is held, so bob sends 1 again at once.
+        CPPUNIT_ASSERT(!_sink.sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,0,2-3"), _sink.sent.back().text);
         deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "one"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("one"), _listener.lines[0].first.text);
