@@ -120,6 +120,9 @@ public:
         _count = count;
         const auto deadline = Clock::now() + limit;
         auto progress = Clock::now();
+        auto delivering = progress;
+        long deliveredBefore = delivered();
+        _longestPause = {};
         std::string pending;
         std::vector<pollfd> fds{{_sender.fd(), POLLIN, 0}};
         for (const Flow& flow : _flows) fds.push_back({flow.receiver->fd(), POLLIN, 0});
@@ -146,9 +149,19 @@ public:
                     throw std::runtime_error(flow.peer + "'s socket was closed: " + progressReport());
                 }
             }
-            if (read) progress = Clock::now();
+            if (!read) continue;
+            progress = Clock::now();
+            if (const long now = delivered(); now != deliveredBefore) {
+                _longestPause = std::max(_longestPause, progress - delivering);
+                delivering = progress;
+                deliveredBefore = now;
+            }
         }
     }
+
+    /// The longest time in the last run() in which no receiver got a line:
+    /// a stall, where the rate alone says only that the run was slower.
+    Clock::duration longestPause() const { return _longestPause; }
 
     /// When the first flow had all the lines of the first run() at its
     /// receiver: the fewest any flow had then, and all flows' together.
@@ -159,6 +172,14 @@ private:
     long unacked(const Flow& flow) const
     {
         return flow.sent - (_acks == Acks::FromPeerd ? flow.acked : flow.received);
+    }
+
+    /// Lines all receivers have got.
+    long delivered() const
+    {
+        long total = 0;
+        for (const Flow& flow : _flows) total += flow.received;
+        return total;
     }
 
     bool finished() const
@@ -257,6 +278,7 @@ private:
     long _count = 0;
     long _slowestAtFirst = -1;
     long _totalAtFirst = 0;
+    Clock::duration _longestPause{};
 };
 
 std::array<int, 2> streamPair()
@@ -458,6 +480,7 @@ struct Outcome
     double receiversSystemMicrosPerLine = 0;  ///< of which in the kernel
     double senderPeakMiB = 0;           ///< alice's peerd's peak resident memory
     double receiverPeakMiB = 0;         ///< the largest peak of the receiving peerds
+    double longestPauseMs = 0;          ///< the longest time in which no line arrived
 };
 
 // How long a run may take before it counts as stuck: generous, far above
@@ -488,6 +511,7 @@ void rates(const std::vector<Flow>& flows, const Pipeline& pipeline, long lines,
     out.ackedPerSecond = perSecond(total, start, acked);
     out.slowestShare =
         static_cast<double>(pipeline.slowestAtFirstFinish()) / static_cast<double>(pipeline.totalAtFirstFinish());
+    out.longestPauseMs = std::chrono::duration<double, std::milli>(pipeline.longestPause()).count();
 }
 
 Outcome runReference(long lines, long window)
@@ -558,6 +582,7 @@ void printPeerds(const Outcome& out, const std::string& receivers)
                 out.receiversSystemMicrosPerLine);
     std::printf("    peerd peak RSS (VmHWM): alice %.1f MiB, %s %.1f MiB\n", out.senderPeakMiB,
                 receivers == "bob" ? "bob" : "largest receiver", out.receiverPeakMiB);
+    std::printf("    longest pause in delivery (no line arrived): %.0f ms\n", out.longestPauseMs);
 }
 
 long argumentOr(int argc, char** argv, int index, long fallback)
