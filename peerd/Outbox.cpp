@@ -241,7 +241,7 @@ void Outbox::armProbe(Flow& flow, TimePoint now, bool heard) const
     flow.probeAt = now + timeout * (1 << std::min(flow.probes, 6));
 }
 
-void Outbox::probe(std::uint32_t peer, Flow& flow, TimePoint now, std::vector<Key>& resend)
+void Outbox::probe(Flow& flow, TimePoint now, std::vector<Key>& resend)
 {
     if (flow.probeAt > now) return;
     flow.probeAt = TimePoint::max();
@@ -256,7 +256,7 @@ void Outbox::probe(std::uint32_t peer, Flow& flow, TimePoint now, std::vector<Ke
         flow.sends += kReordered;
         ++flow.probes;
         ++line->sends;
-        flow.retried.insert(Key{peer, key.stream, key.seq});
+        flow.retried.insert(key);
         goOut(key, *line, flow, now);
         line->probe = true;
         resend.push_back(key);
@@ -597,7 +597,7 @@ Outbox::Due Outbox::poll(TimePoint now)
         schedule(key, line, now + wait);
     }
     for (auto& [peer, flow] : _flows) {
-        probe(peer, flow, now, resend);
+        probe(flow, now, resend);
         while (flow.waiting > 0 && hasRoom(flow)) {
             Key key;
             Line* line = firstWaiting(peer, flow, key);

@@ -271,7 +271,7 @@ private:
     /// The peer was heard (an ack) or a line went out at now: the probe timer starts over.
     void armProbe(Flow& flow, TimePoint now, bool heard) const;
     /// Sends the newest line of flow the peer has not been heard to have, if the probe is due; its key goes in resend.
-    void probe(std::uint32_t peer, Flow& flow, TimePoint now, std::vector<Key>& resend);
+    void probe(Flow& flow, TimePoint now, std::vector<Key>& resend);
     /// The retransmit timeout: the measured one, at least Timing::first.
     std::chrono::milliseconds timeout(const Flow& flow) const;
     /// The measured retransmit timeout alone (Timing::first before any measure).
