@@ -13,9 +13,9 @@ namespace peerchat {
 
 namespace {
 
-// A window past what a receiver holds ahead of a gap loses every line beyond
-// it to one gap (under 5 % loss that collapsed to a twentieth of the goodput).
-static_assert(Outbox::kMostAhead <= Inbox::kDefaultWindow, "a receiver holds what the sender's window sends");
+// A line sent further past a gap than a receiver holds is lost to that gap
+// (a window past it collapsed to a twentieth of the goodput under 5 % loss).
+static_assert(Outbox::kMostAhead <= Inbox::kDefaultWindow, "a receiver holds every line the sender has ahead of a gap");
 
 // What indexd's `full` means to the person whose line it refused, and what
 // becomes of the line.
