@@ -31,7 +31,8 @@ public:
     /// Most streams of one sender with messages held ahead of a gap.
     static constexpr std::size_t kMaxHeldStreamsPerSender = 64;
     /// Most messages held ahead of a gap per stream, unless the owner says
-    /// otherwise: twice the most a sender's window puts on its way (Outbox).
+    /// otherwise: as far ahead of its first unacked line as a sender goes
+    /// (Outbox::kMostAhead; held lines no longer count in its window).
     static constexpr std::size_t kDefaultWindow = 4096;
 
     /// A line that was delivered, with its conversation's unread count right after it.
