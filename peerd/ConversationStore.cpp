@@ -529,18 +529,34 @@ std::uint64_t ConversationStore::replay(std::unique_ptr<RedoLog>& log)
     Poco::Int64 applied = 0;
     *_session << "SELECT applied FROM redo", into(applied), now;
     const std::vector<RedoLog::Record> records = log->takeRecovered();
+    // The changes after the last one in the database, one after another: a
+    // power cut may have kept a later change and lost one before it, which
+    // would leave a hole in the database.
     WriteBehind::Batch pending;
+    std::uint64_t last = fromColumn(applied);
+    std::size_t afterHole = 0;
     for (const RedoLog::Record& record : records) {
-        if (record.seq > fromColumn(applied)) pending.push_back(&record);
+        if (record.seq <= fromColumn(applied)) continue;
+        if (record.seq == last + 1 && afterHole == 0) {
+            pending.push_back(&record);
+        } else {
+            ++afterHole;
+        }
+        last = std::max(last, record.seq);
     }
     if (!pending.empty()) {
         apply(pending);
         _logger.information(std::to_string(pending.size()) + " changes kept in " + log->path() +
                             " are in the database now");
     }
+    if (afterHole > 0) {
+        _logger.warning(std::to_string(afterHole) + " changes in " + log->path() +
+                        " were left out: changes before them were lost (a power cut?)");
+    }
     checkpoint();
     log->clear();
-    return std::max(fromColumn(applied), records.empty() ? 0 : records.back().seq) + 1;
+    // Past every number in the log, so that no new change takes one a change left out had.
+    return last + 1;
 }
 
 void ConversationStore::load()

@@ -4,6 +4,7 @@
 #include <Poco/Exception.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -49,27 +50,65 @@ std::uint32_t crcOf(const char* seqAndPayload, std::size_t payloadSize)
 
 } // namespace
 
-RedoLog::RedoLog(std::string path) : _path(std::move(path))
+// One of the log's two files.
+class RedoLog::File
+{
+public:
+    /// Opens (creating it) the file at path and appends the records it holds to records.
+    File(std::string path, std::vector<Record>& records);
+    ~File();
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+
+    void append(std::uint64_t seq, std::string_view payload);
+    /// Allocates the file up to at least end (a whole number of chunks past what it had).
+    void allocate(std::uint64_t end);
+    /// Empties the file for its next round, keeping its pages and its mapping.
+    void startOver();
+    /// Empties the file and gives its room back.
+    void clear();
+
+    std::uint64_t size() const { return _end; }
+    std::uint64_t lastSeq() const { return _lastSeq; }
+
+private:
+    void recover(std::vector<Record>& records);
+    /// Maps the file so that [_end, end) is mapped.
+    void map(std::uint64_t end);
+    void unmap();
+
+    std::string _path;
+    int _fd = -1;
+    char* _map = nullptr;        ///< the file from _mapFrom on, _mapped bytes of it
+    std::uint64_t _mapFrom = 0;
+    std::uint64_t _mapped = 0;
+    std::uint64_t _allocated = 0;  ///< how long the file is: records, then what was allocated ahead
+    std::uint64_t _end = 0;        ///< where the next record goes: the end of the last intact one
+    std::uint64_t _lastSeq = 0;    ///< the seq of the last record, 0 when it holds none
+};
+
+RedoLog::File::File(std::string path, std::vector<Record>& records) : _path(std::move(path))
 {
     _fd = ::open(_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (_fd < 0) fail("open", _path);
     try {
-        recover();
+        recover(records);
     } catch (...) {
         ::close(_fd);
         throw;
     }
 }
 
-RedoLog::~RedoLog()
+RedoLog::File::~File()
 {
     unmap();
-    // What was allocated ahead goes back; a failure leaves zeros, which the next open cuts off.
+    // What was allocated ahead, and an earlier round's records, go; a failure
+    // leaves them after the records, where the next open cuts them off.
     [[maybe_unused]] const int cut = ::ftruncate(_fd, static_cast<off_t>(_end));
     ::close(_fd);
 }
 
-void RedoLog::recover()
+void RedoLog::File::recover(std::vector<Record>& records)
 {
     struct stat status {};
     if (::fstat(_fd, &status) != 0) fail("read", _path);
@@ -88,33 +127,34 @@ void RedoLog::recover()
         const auto length = static_cast<std::uint32_t>(getLittle(content.data() + at, 4));
         if (length > kMaxPayload || content.size() - at - kHeader < length) break;
         if (crcOf(content.data() + at + 8, length) != getLittle(content.data() + at + 4, 4)) break;
-        _recovered.push_back(Record{getLittle(content.data() + at + 8, 8), content.substr(at + kHeader, length)});
+        const std::uint64_t seq = getLittle(content.data() + at + 8, 8);
+        // An earlier round's record: the records of this round end before it.
+        if (at != 0 && seq != _lastSeq + 1) break;
+        records.push_back(Record{seq, content.substr(at + kHeader, length)});
+        _lastSeq = seq;
         at += kHeader + length;
     }
     _end = at;
-    // A torn or damaged tail is cut off, so that the next record follows the last intact one.
+    // What follows the last record is cut off, so that the next record follows it.
     if (_end != content.size() && ::ftruncate(_fd, static_cast<off_t>(_end)) != 0) fail("repair", _path);
     _allocated = _end;
 }
 
-void RedoLog::append(std::uint64_t seq, std::string_view payload)
+void RedoLog::File::append(std::uint64_t seq, std::string_view payload)
 {
     const std::uint64_t frame = kHeader + payload.size();
-    if (_map == nullptr || _end + frame > _mapFrom + _mapped) map(_end + frame);
+    if (_end + frame > _allocated) allocate(_end + frame);
+    if (_map == nullptr || _end < _mapFrom || _end + frame > _mapFrom + _mapped) map(_end + frame);
     char* at = _map + (_end - _mapFrom);
     putLittle(at, payload.size(), 4);
     putLittle(at + 8, seq, 8);
     std::memcpy(at + kHeader, payload.data(), payload.size());
     putLittle(at + 4, crcOf(at + 8, payload.size()), 4);
     _end += frame;
+    _lastSeq = seq;
 }
 
-void RedoLog::reserve(std::uint64_t bytes)
-{
-    allocate(_end + bytes);
-}
-
-void RedoLog::allocate(std::uint64_t end)
+void RedoLog::File::allocate(std::uint64_t end)
 {
     if (end <= _allocated) return;
     const std::uint64_t size = _allocated + (end - _allocated + kChunk - 1) / kChunk * kChunk;
@@ -128,12 +168,14 @@ void RedoLog::allocate(std::uint64_t end)
     _allocated = size;
 }
 
-void RedoLog::map(std::uint64_t end)
+void RedoLog::File::map(std::uint64_t end)
 {
     static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    const std::uint64_t from = _end / page * page;
-    const std::uint64_t size = std::max(kChunk, (end - from + page - 1) / page * page);
-    allocate(from + size);
+    // The first kMostKept bytes in one mapping, made once (past the end of the
+    // file too: only what is allocated is ever stored into); past them, the
+    // part from the page of _end on.
+    const std::uint64_t from = end <= kMostKept ? 0 : _end / page * page;
+    const std::uint64_t size = from == 0 ? std::max(kMostKept, end) : std::max(kChunk, (end - from + page - 1) / page * page);
     unmap();
     void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, static_cast<off_t>(from));
     if (map == MAP_FAILED) fail("map", _path);
@@ -142,19 +184,88 @@ void RedoLog::map(std::uint64_t end)
     _mapped = size;
 }
 
-void RedoLog::unmap()
+void RedoLog::File::unmap()
 {
     if (_map != nullptr) ::munmap(_map, _mapped);
     _map = nullptr;
     _mapped = 0;
 }
 
-void RedoLog::clear()
+void RedoLog::File::startOver()
+{
+    // A file that grew past what stays mapped gives its room back instead.
+    if (_allocated > kMostKept) {
+        clear();
+        return;
+    }
+    _end = 0;
+    _lastSeq = 0;
+}
+
+void RedoLog::File::clear()
 {
     unmap();
     if (::ftruncate(_fd, 0) != 0) fail("empty", _path);
     _end = 0;
     _allocated = 0;
+    _lastSeq = 0;
+}
+
+RedoLog::RedoLog(std::string path) : _path(std::move(path))
+{
+    std::vector<Record> second;
+    _files[0] = std::make_unique<File>(_path, _recovered);
+    _files[1] = std::make_unique<File>(_path + "2", second);
+    if (_files[1]->lastSeq() > _files[0]->lastSeq()) _taking = 1;
+    _recovered.insert(_recovered.end(), std::make_move_iterator(second.begin()),
+                      std::make_move_iterator(second.end()));
+    std::stable_sort(_recovered.begin(), _recovered.end(),
+                     [](const Record& a, const Record& b) { return a.seq < b.seq; });
+}
+
+RedoLog::~RedoLog() = default;
+
+std::size_t RedoLog::next() const
+{
+    const std::size_t other = 1 - _taking;
+    return _files[_taking]->size() >= kTurnAt && _files[other]->size() == 0 ? other : _taking;
+}
+
+void RedoLog::append(std::uint64_t seq, std::string_view payload)
+{
+    const std::size_t file = next();
+    _files[file]->append(seq, payload);
+    _taking = file;
+}
+
+void RedoLog::reserve(std::uint64_t bytes)
+{
+    File& file = *_files[next()];
+    file.allocate(file.size() + bytes);
+}
+
+bool RedoLog::releases(std::uint64_t applied) const
+{
+    return std::any_of(std::begin(_files), std::end(_files), [applied](const std::unique_ptr<File>& file) {
+        return file->size() >= kTurnAt && file->lastSeq() <= applied;
+    });
+}
+
+void RedoLog::release(std::uint64_t applied)
+{
+    for (const std::unique_ptr<File>& file : _files) {
+        if (file->size() >= kTurnAt && file->lastSeq() <= applied) file->startOver();
+    }
+}
+
+void RedoLog::clear()
+{
+    for (const std::unique_ptr<File>& file : _files) file->clear();
+}
+
+std::uint64_t RedoLog::size() const
+{
+    return _files[0]->size() + _files[1]->size();
 }
 
 } // namespace peerchat

@@ -19,6 +19,7 @@ WriteBehind::WriteBehind(std::unique_ptr<RedoLog> log, std::uint64_t nextSeq, Da
     : _log(std::move(log)),
       _database(std::move(database)),
       _logger(Poco::Logger::get("peerd.store")),
+      _applied(nextSeq - 1),
       _nextSeq(nextSeq),
       _thread([this] { run(); })
 {
@@ -123,7 +124,7 @@ void WriteBehind::run()
         std::lock_guard<std::mutex> database(_databaseMutex);
         try {
             applyQueued();
-            clearLog();
+            releaseLog();
         } catch (const std::exception&) {
             // The database's owner has logged it; the changes stay queued and are tried again.
         }
@@ -153,6 +154,7 @@ void WriteBehind::applyQueued()
             _failing = true;
             throw;
         }
+        _applied = batch.back()->seq;
         std::lock_guard<std::mutex> queue(_queueMutex);
         _failing = false;
         for (auto record = _queue.begin(); record != _queue.begin() + static_cast<std::ptrdiff_t>(batch.size()) &&
@@ -165,17 +167,16 @@ void WriteBehind::applyQueued()
     }
 }
 
-void WriteBehind::clearLog()
+void WriteBehind::releaseLog()
 {
     if (!_log) return;
     {
         std::lock_guard<std::mutex> queue(_queueMutex);
-        if (_log->size() < kClearLogAt || !_queue.empty()) return;
+        if (!_log->releases(_applied)) return;
     }
     _database.checkpoint();
     std::lock_guard<std::mutex> queue(_queueMutex);
-    // What was appended during the checkpoint is not in the database yet.
-    if (_queue.empty()) _log->clear();
+    _log->release(_applied);
 }
 
 } // namespace peerchat

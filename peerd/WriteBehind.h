@@ -26,8 +26,9 @@ namespace peerchat {
 /// line on a processor the lines need; a longer queue goes in transactions of
 /// kMostPerBatch), and
 /// runs the database's checkpoints, so neither a commit nor a checkpoint's
-/// fsync ever waits on the caller's thread. Once everything the log holds is
-/// in the database and checkpointed, the log is emptied.
+/// fsync ever waits on the caller's thread. Once everything a file of the
+/// log holds is in the database and checkpointed, the file is emptied
+/// (RedoLog::release).
 /// A database that fails (a full disk) keeps what it failed on queued and
 /// tries again every second; meanwhile append() tries once itself and
 /// refuses the change with the database's failure, so nothing more piles up.
@@ -52,8 +53,6 @@ public:
         std::function<void()> checkpoint;
     };
 
-    /// Empties log once it holds this much and everything in it is applied.
-    static constexpr std::uint64_t kClearLogAt = 1 << 20;
     /// Most changes queued: past this append() applies them itself, so a
     /// writer starved of the processor cannot let the queue grow without bound.
     static constexpr std::size_t kMostQueued = 20000;
@@ -118,14 +117,16 @@ private:
     void run();
     /// Applies every change queued; the database is held. Throws what the database fails with.
     void applyQueued();
-    /// Empties the log when it is big and everything in it is applied; the database is held.
-    void clearLog();
+    /// Checkpoints the database and empties each file of the log that is big
+    /// and all in the database (RedoLog::release); the database is held.
+    void releaseLog();
 
     std::unique_ptr<RedoLog> _log;
     Database _database;
     Poco::Logger& _logger;
 
     std::mutex _databaseMutex;  ///< held while the database is used; taken before _queueMutex, never after
+    std::uint64_t _applied = 0;  ///< the seq of the last change in the database; guarded by _databaseMutex
 
     std::mutex _queueMutex;  ///< guards what follows, and the log
     std::condition_variable _wake;

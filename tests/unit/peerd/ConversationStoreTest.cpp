@@ -158,6 +158,7 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOutboxRowsOfAnOldPeerdBecomeQueuedLines);
     CPPUNIT_TEST(testOutboxRowsOutOfOrderGoInANewStream);
     CPPUNIT_TEST(testRedoLogOfAnOldPeerdIsApplied);
+    CPPUNIT_TEST(testChangesAfterAHoleInTheRedoLogAreLeftOut);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -1125,6 +1126,41 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), queued[0].seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), queued[1].seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.enqueue("bob", "alice", "12:01", 5, "line 5").seq);
+    }
+
+    // A power cut kept a change of the log's second file and lost the one
+    // before it: what follows the hole stays out of the database.
+    void testChangesAfterAHoleInTheRedoLogAreLeftOut()
+    {
+        using namespace peerchat::store;
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        { ConversationStore store(path, 100); }
+        Poco::Int64 applied = 0;
+        {
+            Poco::Data::Session session("SQLite", path);
+            session << "SELECT applied FROM redo", into(applied), now;
+        }
+        const auto received = [](std::uint64_t id) {
+            return peerchat::StoreChangeCodec::encode(peerchat::StoreChange{
+                PutLine{"carol", id, false, "carol", "12:00", 1, "line " + std::to_string(id), "received", true, ""},
+                PutConversation{"carol", id, id}});
+        };
+        const auto seq = static_cast<std::uint64_t>(applied);
+        {
+            peerchat::RedoLog log(path + "-redo");
+            log.append(seq + 1, received(1));
+            log.append(seq + 2, received(2));
+        }
+        {
+            peerchat::RedoLog later(dir.file("later"));
+            later.append(seq + 4, received(4));
+        }
+        std::filesystem::rename(dir.file("later"), path + "-redo2");
+        ConversationStore store(path, 100);
+        const auto lines = store.history("carol");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("line 2"), lines[1].text);
     }
 
     void testOutboxRowsOutOfOrderGoInANewStream()

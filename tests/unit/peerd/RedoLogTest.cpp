@@ -9,6 +9,7 @@
 #include <csignal>
 #include <sys/resource.h>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -63,7 +64,11 @@ class RedoLogTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testClearEmptiesTheFile);
     CPPUNIT_TEST(testFailedAppendLeavesTheFileAsItWas);
     CPPUNIT_TEST(testRecordsOfAProcessThatDiedAreKept);
-    CPPUNIT_TEST(testOnlyTheLastChunkIsMapped);
+    CPPUNIT_TEST(testOnlyTheLastPartOfABigFileIsMapped);
+    CPPUNIT_TEST(testRecordsGoToTheSecondFileOnceTheFirstIsFull);
+    CPPUNIT_TEST(testReleasedFileStartsOverInItsOwnPages);
+    CPPUNIT_TEST(testFileWithUnappliedRecordsIsNotReleased);
+    CPPUNIT_TEST(testRecordOutOfTurnEndsWhatIsRecovered);
     CPPUNIT_TEST(testUnopenableLogSaysWhy);
     CPPUNIT_TEST_SUITE_END();
 
@@ -219,16 +224,107 @@ public:
     }
 
     // A log that grows under load (the writer behind) must not grow the process's memory with it.
-    void testOnlyTheLastChunkIsMapped()
+    void testOnlyTheLastPartOfABigFileIsMapped()
     {
         TempDir dir;
         const std::string path = dir.file("redo");
         RedoLog log(path);
         const std::string record(1000, 'r');
-        for (std::uint64_t seq = 1; log.size() < 8 * RedoLog::kChunk; ++seq) log.append(seq, record);
-        CPPUNIT_ASSERT(fileSize(path) >= 8 * RedoLog::kChunk);
-        CPPUNIT_ASSERT(mappedBytesOf(path) > 0);
-        CPPUNIT_ASSERT(mappedBytesOf(path) <= RedoLog::kChunk);
+        // Nothing is released: the first file stops at kTurnAt, the second takes the rest.
+        const std::uint64_t big = RedoLog::kMostKept + 8 * RedoLog::kChunk;
+        for (std::uint64_t seq = 1; log.size() < RedoLog::kTurnAt + big; ++seq) log.append(seq, record);
+        CPPUNIT_ASSERT(fileSize(path + "2") >= big);
+        CPPUNIT_ASSERT(mappedBytesOf(path + "2") > 0);
+        CPPUNIT_ASSERT(mappedBytesOf(path + "2") <= RedoLog::kChunk);
+        CPPUNIT_ASSERT(mappedBytesOf(path) <= RedoLog::kMostKept);
+    }
+
+    // Once the first file holds kTurnAt bytes, records go to the second (an
+    // empty one); opened again, the log gives back the records of both in order.
+    void testRecordsGoToTheSecondFileOnceTheFirstIsFull()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        const std::string record(1000, 'r');
+        std::uint64_t seq = 0;
+        {
+            RedoLog log(path);
+            while (log.size() < RedoLog::kTurnAt) log.append(++seq, record);
+            log.append(++seq, "second file");
+            log.append(++seq, "second file too");
+        }
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(16 + 11 + 16 + 15), fileSize(path + "2"));
+        RedoLog log(path);
+        const auto records = log.takeRecovered();
+        CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(seq), records.size());
+        for (std::size_t i = 0; i < records.size(); ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t(i + 1), records[i].seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("second file too"), records.back().payload);
+    }
+
+    // A file whose records are all applied starts over from its first byte in
+    // the same mapping; a process that dies then leaves the new records
+    // followed by the earlier round's, and only the new ones come back.
+    void testReleasedFileStartsOverInItsOwnPages()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        const pid_t child = ::fork();
+        CPPUNIT_ASSERT(child >= 0);
+        if (child == 0) {
+            RedoLog log(path);
+            const std::string record(1000, 'r');
+            std::uint64_t seq = 0;
+            while (log.size() < RedoLog::kTurnAt) log.append(++seq, record);
+            const std::uint64_t mapped = mappedBytesOf(path);
+            CPPUNIT_ASSERT(log.releases(seq));
+            log.release(seq);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), log.size());
+            log.append(seq + 1, "new round");
+            log.append(seq + 2, "new round too");
+            ::_exit(mappedBytesOf(path) == mapped && fileSize(path) >= RedoLog::kTurnAt ? 0 : 1);
+        }
+        int status = 0;
+        CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
+        CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"new round", "new round too"}));
+    }
+
+    void testFileWithUnappliedRecordsIsNotReleased()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        RedoLog log(path);
+        log.append(1, "small");
+        CPPUNIT_ASSERT(!log.releases(1));
+        const std::string record(1000, 'r');
+        std::uint64_t seq = 1;
+        while (log.size() < RedoLog::kTurnAt) log.append(++seq, record);
+        CPPUNIT_ASSERT(!log.releases(seq - 1));
+        log.release(seq - 1);
+        CPPUNIT_ASSERT(log.size() >= RedoLog::kTurnAt);
+    }
+
+    // A record that does not follow the one before it (an earlier round's,
+    // kept by a power cut in place of a newer page) ends what is recovered.
+    void testRecordOutOfTurnEndsWhatIsRecovered()
+    {
+        TempDir dir;
+        const auto closedLog = [&](const std::string& name, std::uint64_t seq, const std::vector<std::string>& payloads) {
+            {
+                RedoLog log(dir.file(name));
+                for (const std::string& payload : payloads) log.append(seq++, payload);
+            }
+            std::ifstream file(dir.file(name), std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(file), {});
+        };
+        const std::string newer = closedLog("newer", 5, {"five", "six"});
+        const std::string earlier = closedLog("earlier", 2, {"two"});
+        const std::string next = closedLog("next", 7, {"seven"});
+        const std::string path = dir.file("redo");
+        std::ofstream(path, std::ios::binary) << newer << earlier << next;
+        CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"five", "six"}));
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << newer << next;
+        CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"five", "six", "seven"}));
     }
 
     void testUnopenableLogSaysWhy()

@@ -7,6 +7,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <sys/stat.h>
@@ -64,6 +65,17 @@ std::uint64_t fileSize(const std::string& path)
     return static_cast<std::uint64_t>(status.st_size);
 }
 
+// The seq of the record at the start of the log file at path (its frame: length, CRC, seq).
+std::uint64_t firstSeqIn(const std::string& path)
+{
+    std::ifstream file(path, std::ios::binary);
+    char frame[16] = {};
+    CPPUNIT_ASSERT(file.read(frame, sizeof frame));
+    std::uint64_t seq = 0;
+    for (int i = 0; i < 8; ++i) seq |= static_cast<std::uint64_t>(static_cast<unsigned char>(frame[8 + i])) << (8 * i);
+    return seq;
+}
+
 } // namespace
 
 class WriteBehindTest : public CppUnit::TestFixture
@@ -78,6 +90,7 @@ class WriteBehindTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testWriterTriesAFailedBatchAgainByItself);
     CPPUNIT_TEST(testWhatTheDatabaseRefusedStaysInTheLog);
     CPPUNIT_TEST(testLogEmptiedOnceBigAndAllApplied);
+    CPPUNIT_TEST(testLogKeptWhileTheDatabaseIsBehind);
     CPPUNIT_TEST(testStopAppliesWhatIsQueuedAndEmptiesTheLog);
     CPPUNIT_TEST_SUITE_END();
 
@@ -227,12 +240,45 @@ public:
         CPPUNIT_ASSERT(waitUntil([&] { return database.applied().size() == 1; }));
         CPPUNIT_ASSERT(fileSize(path) > 0);
         CPPUNIT_ASSERT_EQUAL(0, database.checkpoints.load());
-        const std::string big(WriteBehind::kClearLogAt, 'x');
-        writer.append(big);
+        writer.append(std::string(RedoLog::kTurnAt, 'x'));
         // Checkpointed first, so that a power cut cannot lose what the log held.
-        CPPUNIT_ASSERT(waitUntil([&] { return fileSize(path) == 0; }));
-        CPPUNIT_ASSERT(database.checkpoints.load() >= 1);
+        CPPUNIT_ASSERT(waitUntil([&] { return database.checkpoints.load() >= 1; }));
+        writer.flush();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), database.applied().size());
+        // The file starts over: the next change is its first record.
+        writer.append("after");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), firstSeqIn(path));
+    }
+
+    // A file is emptied only once every change in it is in the database;
+    // meanwhile changes go to the other file.
+    void testLogKeptWhileTheDatabaseIsBehind()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        FakeDatabase database;
+        WriteBehind writer(std::make_unique<RedoLog>(path), 1, database.callbacks());
+        database.held = true;
+        writer.append(std::string(RedoLog::kTurnAt, 'x'));
+        CPPUNIT_ASSERT(waitUntil([&] { return database.waiting.load(); }));
+        writer.append("second");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), firstSeqIn(path));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), firstSeqIn(path + "2"));
+        CPPUNIT_ASSERT_EQUAL(0, database.checkpoints.load());
+        database.held = false;
+        CPPUNIT_ASSERT(waitUntil([&] { return database.checkpoints.load() >= 1; }));
+        writer.flush();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), database.applied().size());
+        // The first file started over: once the second is full too, changes go to the first's start.
+        database.waiting = false;
+        database.held = true;
+        writer.append(std::string(RedoLog::kTurnAt, 'y'));
+        CPPUNIT_ASSERT(waitUntil([&] { return database.waiting.load(); }));
+        writer.append("fourth");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), firstSeqIn(path));
+        database.held = false;
+        writer.flush();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), database.applied().size());
     }
 
     void testStopAppliesWhatIsQueuedAndEmptiesTheLog()
