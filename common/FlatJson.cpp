@@ -1,6 +1,7 @@
 #include "FlatJson.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace peerchat {
 
@@ -11,7 +12,7 @@ namespace {
 class Reader
 {
 public:
-    explicit Reader(std::string_view text) : _text(text) {}
+    Reader(std::string_view text, FlatObject& object) : _text(text), _object(object) {}
 
     void skipSpace()
     {
@@ -33,38 +34,58 @@ public:
         return _at == _text.size();
     }
 
-    bool string(std::string& out)
+    /// A string: a view of the text when it holds no escape, else of its unescaped copy.
+    bool string(std::string_view& out)
     {
         if (!take('"')) return false;
-        out.clear();
-        while (_at < _text.size()) {
-            // The plain run up to the next quote, escape or control character, in one append.
-            const std::size_t start = _at;
-            while (_at < _text.size() && _text[_at] != '"' && _text[_at] != '\\' &&
-                   static_cast<unsigned char>(_text[_at]) >= 0x20)
-                ++_at;
-            out.append(_text, start, _at - start);
+        const std::size_t start = _at;
+        plainRun();
+        if (_at >= _text.size()) return false;
+        if (_text[_at] == '"') {
+            out = _text.substr(start, _at++ - start);
+            return true;
+        }
+        if (!_object.unescaped) _object.unescaped = std::make_unique<char[]>(_text.size());
+        char* const begin = _object.unescaped.get() + _used;
+        char* end = begin;
+        std::size_t from = start;
+        while (true) {
+            std::memcpy(end, _text.data() + from, _at - from);
+            end += _at - from;
             if (_at >= _text.size()) return false;
             const char c = _text[_at++];
-            if (c == '"') return true;
-            if (c != '\\' || !escape(out)) return false;
+            if (c == '"') break;
+            if (c != '\\' || !escape(end)) return false;
+            from = _at;
+            plainRun();
         }
-        return false;
+        _used += static_cast<std::size_t>(end - begin);
+        out = std::string_view(begin, static_cast<std::size_t>(end - begin));
+        return true;
     }
 
 private:
-    bool escape(std::string& out)
+    /// Moves past bytes that stand for themselves: up to a quote, an escape or a control character.
+    void plainRun()
+    {
+        while (_at < _text.size() && _text[_at] != '"' && _text[_at] != '\\' &&
+               static_cast<unsigned char>(_text[_at]) >= 0x20)
+            ++_at;
+    }
+
+    // An escape writes at most as many bytes as it takes in the text.
+    bool escape(char*& out)
     {
         if (_at >= _text.size()) return false;
         switch (_text[_at++]) {
-        case '"': out.push_back('"'); return true;
-        case '\\': out.push_back('\\'); return true;
-        case '/': out.push_back('/'); return true;
-        case 'b': out.push_back('\b'); return true;
-        case 'f': out.push_back('\f'); return true;
-        case 'n': out.push_back('\n'); return true;
-        case 'r': out.push_back('\r'); return true;
-        case 't': out.push_back('\t'); return true;
+        case '"': *out++ = '"'; return true;
+        case '\\': *out++ = '\\'; return true;
+        case '/': *out++ = '/'; return true;
+        case 'b': *out++ = '\b'; return true;
+        case 'f': *out++ = '\f'; return true;
+        case 'n': *out++ = '\n'; return true;
+        case 'r': *out++ = '\r'; return true;
+        case 't': *out++ = '\t'; return true;
         case 'u': return codePoint(out);
         default: return false;
         }
@@ -72,7 +93,7 @@ private:
 
     // \uXXXX of the Basic Multilingual Plane, as UTF-8; a surrogate (half of
     // a pair, or alone) is left to the full parser.
-    bool codePoint(std::string& out)
+    bool codePoint(char*& out)
     {
         if (_text.size() - _at < 4) return false;
         unsigned value = 0;
@@ -91,25 +112,27 @@ private:
         }
         if (value >= 0xD800 && value <= 0xDFFF) return false;
         if (value < 0x80) {
-            out.push_back(static_cast<char>(value));
+            *out++ = static_cast<char>(value);
         } else if (value < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (value >> 6)));
-            out.push_back(static_cast<char>(0x80 | (value & 0x3F)));
+            *out++ = static_cast<char>(0xC0 | (value >> 6));
+            *out++ = static_cast<char>(0x80 | (value & 0x3F));
         } else {
-            out.push_back(static_cast<char>(0xE0 | (value >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((value >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (value & 0x3F)));
+            *out++ = static_cast<char>(0xE0 | (value >> 12));
+            *out++ = static_cast<char>(0x80 | ((value >> 6) & 0x3F));
+            *out++ = static_cast<char>(0x80 | (value & 0x3F));
         }
         return true;
     }
 
     std::string_view _text;
+    FlatObject& _object;
     std::size_t _at = 0;
+    std::size_t _used = 0;  ///< bytes of the object's unescaped copy taken
 };
 
 } // namespace
 
-const std::string* FlatObject::find(std::string_view key) const
+const std::string_view* FlatObject::find(std::string_view key) const
 {
     const auto last = std::find_if(fields.rbegin(), fields.rend(), [&](const auto& field) { return field.first == key; });
     return last == fields.rend() ? nullptr : &last->second;
@@ -117,16 +140,15 @@ const std::string* FlatObject::find(std::string_view key) const
 
 std::optional<FlatObject> FlatJson::parse(std::string_view text)
 {
-    Reader reader(text);
-    FlatObject object;
+    std::optional<FlatObject> object(std::in_place);
+    Reader reader(text, *object);
     // Room for a send's fields (op, to, text, key): growing the vector cost a fifth of parsing one.
-    object.fields.reserve(4);
+    object->fields.reserve(4);
     if (!reader.take('{')) return std::nullopt;
     if (!reader.take('}')) {
         do {
-            std::pair<std::string, std::string> field;
+            auto& field = object->fields.emplace_back();
             if (!reader.string(field.first) || !reader.take(':') || !reader.string(field.second)) return std::nullopt;
-            object.fields.push_back(std::move(field));
         } while (reader.take(','));
         if (!reader.take('}')) return std::nullopt;
     }

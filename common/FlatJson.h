@@ -1,7 +1,7 @@
 #pragma once
 
+#include <memory>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -11,13 +11,19 @@ namespace peerchat {
 /// A JSON object whose every value is a string: what a local client's
 /// request is. Keys in the order written; a key written twice holds its
 /// last value, as with Poco::JSON.
+/// Keys and values are views: of the text read where they hold no escape
+/// (nearly always), else of the object's own unescaped copy. The text read
+/// must outlive the object.
 class FlatObject
 {
 public:
     /// The value of key, or nullptr when the object has none.
-    const std::string* find(std::string_view key) const;
+    const std::string_view* find(std::string_view key) const;
 
-    std::vector<std::pair<std::string, std::string>> fields;
+    std::vector<std::pair<std::string_view, std::string_view>> fields;
+    /// The keys and values that held escapes, unescaped (null while none
+    /// did): as long as the text read, which none outgrows.
+    std::unique_ptr<char[]> unescaped;
 };
 
 /// Reads one flat object fast (a send request in a fraction of Poco's

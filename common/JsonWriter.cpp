@@ -34,36 +34,11 @@ void JsonWriter::close(char bracket)
     --_depth;
 }
 
-void JsonWriter::separate()
-{
-    if (_afterKey) {
-        _afterKey = false;
-        return;
-    }
-    if (_depth == 0) return;
-    const std::uint64_t bit = std::uint64_t{1} << (_depth - 1);
-    if (_filled & bit) put(',');
-    _filled |= bit;
-}
-
 void JsonWriter::key(std::string_view name)
 {
     separate();
     quoted(name);
     put(':');
-    _afterKey = true;
-}
-
-void JsonWriter::literalKey(std::string_view name)
-{
-    separate();
-    char* out = room(name.size() + 3);
-    *out++ = '"';
-    std::memcpy(out, name.data(), name.size());
-    out += name.size();
-    *out++ = '"';
-    *out++ = ':';
-    _size = static_cast<std::size_t>(out - _out.data());
     _afterKey = true;
 }
 

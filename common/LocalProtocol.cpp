@@ -78,9 +78,9 @@ std::string getString(const Object::Ptr& object, const std::string& key)
 
 std::string getString(const FlatObject& object, const std::string& key)
 {
-    const std::string* value = object.find(key);
+    const std::string_view* value = object.find(key);
     if (value == nullptr) throw FieldError{"missing field '" + key + "'"};
-    return *value;
+    return std::string(*value);
 }
 
 template <typename Source>
