@@ -9,6 +9,7 @@
 #include <csignal>
 #include <sys/resource.h>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <sys/stat.h>
@@ -41,6 +42,25 @@ std::uint64_t mappedBytesOf(const std::string& path)
                  std::stoull(line.substr(0, dash), nullptr, 16);
     }
     return bytes;
+}
+
+// Runs body in a child process; body ends it with ::_exit(CODE), so that
+// no destructor runs, as after kill -9. Returns CODE (99: body threw).
+int inProcessThatDies(const std::function<void()>& body)
+{
+    const pid_t child = ::fork();
+    CPPUNIT_ASSERT(child >= 0);
+    if (child == 0) {
+        try {
+            body();
+        } catch (...) {
+        }
+        ::_exit(99);
+    }
+    int status = 0;
+    CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
+    CPPUNIT_ASSERT(WIFEXITED(status));
+    return WEXITSTATUS(status);
 }
 
 // The payloads of what opening path recovers.
@@ -204,17 +224,13 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("redo");
-        const pid_t child = ::fork();
-        CPPUNIT_ASSERT(child >= 0);
-        if (child == 0) {
+        CPPUNIT_ASSERT_EQUAL(0, inProcessThatDies([&] {
             RedoLog log(path);
             log.append(1, "one");
             log.append(2, std::string(RedoLog::kChunk, 'y'));
             log.append(3, "three");
             ::_exit(0);
-        }
-        int status = 0;
-        CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
+        }));
         CPPUNIT_ASSERT(fileSize(path) > 3 * 16 + 3 + RedoLog::kChunk + 5);
         RedoLog log(path);
         const auto records = log.takeRecovered();
@@ -268,25 +284,22 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("redo");
-        const pid_t child = ::fork();
-        CPPUNIT_ASSERT(child >= 0);
-        if (child == 0) {
+        CPPUNIT_ASSERT_EQUAL(0, inProcessThatDies([&] {
             RedoLog log(path);
             const std::string record(1000, 'r');
             std::uint64_t seq = 0;
             while (log.size() < RedoLog::kTurnAt) log.append(++seq, record);
             const std::uint64_t mapped = mappedBytesOf(path);
-            CPPUNIT_ASSERT(log.releases(seq));
+            if (!log.releases(seq)) ::_exit(1);
             log.release(seq);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), log.size());
-            log.append(seq + 1, "new round");
-            log.append(seq + 2, "new round too");
-            ::_exit(mappedBytesOf(path) == mapped && fileSize(path) >= RedoLog::kTurnAt ? 0 : 1);
-        }
-        int status = 0;
-        CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
-        CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"new round", "new round too"}));
+            if (log.size() != 0) ::_exit(2);
+            // Records as long as the earlier round's: the new ones end where an old one begins.
+            log.append(seq + 1, std::string(1000, 'n'));
+            log.append(seq + 2, std::string(1000, 'm'));
+            // The same pages, mapped once, and the file as long as before.
+            ::_exit(mappedBytesOf(path) == mapped && fileSize(path) >= RedoLog::kTurnAt ? 0 : 3);
+        }));
+        CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{std::string(1000, 'n'), std::string(1000, 'm')}));
     }
 
     void testFileWithUnappliedRecordsIsNotReleased()
