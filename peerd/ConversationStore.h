@@ -94,8 +94,8 @@ public:
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in
     /// memory for ":memory:", migrates it to kSchemaVersion, applies what its
-    /// redo log (path + "-redo") still holds, and holds it exclusively until
-    /// destroyed. Throws Poco::IOException with a message
+    /// redo log (path + "-redo" and "-redo2") still holds, and holds it
+    /// exclusively until destroyed. Throws Poco::IOException with a message
     /// for a person ("cannot open PATH: ...") when it cannot be opened, is
     /// in use by another process, or was written by a newer peerd.
     ConversationStore(const std::string& path, std::size_t historyLimit);
