@@ -69,6 +69,8 @@ public:
     void clear();
 
     std::uint64_t size() const { return _end; }
+    /// Big enough to start over, and every record in it has a seq of at most applied.
+    bool releasable(std::uint64_t applied) const { return _end >= kTurnAt && _lastSeq <= applied; }
     std::uint64_t lastSeq() const { return _lastSeq; }
 
 private:
@@ -246,15 +248,14 @@ void RedoLog::reserve(std::uint64_t bytes)
 
 bool RedoLog::releases(std::uint64_t applied) const
 {
-    return std::any_of(std::begin(_files), std::end(_files), [applied](const std::unique_ptr<File>& file) {
-        return file->size() >= kTurnAt && file->lastSeq() <= applied;
-    });
+    return std::any_of(std::begin(_files), std::end(_files),
+                       [applied](const std::unique_ptr<File>& file) { return file->releasable(applied); });
 }
 
 void RedoLog::release(std::uint64_t applied)
 {
     for (const std::unique_ptr<File>& file : _files) {
-        if (file->size() >= kTurnAt && file->lastSeq() <= applied) file->startOver();
+        if (file->releasable(applied)) file->startOver();
     }
 }
 
