@@ -2,7 +2,7 @@
 # Installs the Debian packages peerchat builds, tests and demos with.
 # Does nothing (and needs no root) when every package is already there.
 set -eu
-PACKAGES="cmake g++ make pkg-config libpoco-dev libcppunit-dev libncurses-dev libsodium-dev tmux socat tcpdump iproute2 nftables conntrack clang libclang-rt-14-dev coturn"
+PACKAGES="cmake g++ make pkg-config libpoco-dev libcppunit-dev libncurses-dev libsodium-dev libjemalloc-dev tmux socat tcpdump iproute2 nftables conntrack clang libclang-rt-14-dev coturn"
 
 missing=""
 for p in $PACKAGES; do

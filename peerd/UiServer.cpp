@@ -1,6 +1,7 @@
 #include "UiServer.h"
 
 #include "Fingerprint.h"
+#include "FreedMemory.h"
 #include "LocalSocketPath.h"
 #include "WireLink.h"
 
@@ -17,9 +18,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace peerchat {
 
@@ -365,11 +363,9 @@ void UiServer::tidyAfterRelease()
                         " of events for all clients together, and drops the largest backlog first");
         _droppedForBacklog = 0;
     }
-#if defined(__GLIBC__)
-    // glibc keeps freed memory for the next allocation; the backlogs are
-    // gone, so give their pages back rather than keep them for good.
-    if (_backlogPeak - _backlogBytes >= kTrimAfterBytes) ::malloc_trim(0);
-#endif
+    // The allocator keeps freed memory for the next allocation; the backlogs
+    // are gone, so give their pages back rather than keep them.
+    if (_backlogPeak - _backlogBytes >= kTrimAfterBytes) returnFreedMemory();
     _backlogPeak = _backlogBytes;
 }
 
