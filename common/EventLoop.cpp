@@ -3,10 +3,11 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <poll.h>
 #include <stdexcept>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -32,33 +33,72 @@ void guarded(const char* what, F&& f)
     }
 }
 
+std::uint32_t epollEvents(short events)
+{
+    std::uint32_t wanted = 0;
+    if (events & EventLoop::Readable) wanted |= EPOLLIN;
+    if (events & EventLoop::Writable) wanted |= EPOLLOUT;
+    return wanted;
+}
+
+// The operation on fd, and when it fails with retryOn, the other one (an
+// fd closed while watched leaves the set on its own, and its number may come
+// back as a new fd).
+void control(int epollFd, int op, int fd, std::uint32_t events, int retryOn, int retryOp)
+{
+    epoll_event event{};
+    event.events = events;
+    event.data.fd = fd;
+    if (::epoll_ctl(epollFd, op, fd, &event) == 0) return;
+    if (errno == retryOn && ::epoll_ctl(epollFd, retryOp, fd, &event) == 0) return;
+    throw std::runtime_error("cannot watch fd " + std::to_string(fd) + ": " + std::strerror(errno));
+}
+
 } // namespace
 
 EventLoop::EventLoop()
 {
+    _epollFd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (_epollFd < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
     _wakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (_wakeFd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    if (_wakeFd < 0) {
+        const int error = errno;
+        ::close(_epollFd);
+        throw std::runtime_error(std::string("eventfd: ") + std::strerror(error));
+    }
+    control(_epollFd, EPOLL_CTL_ADD, _wakeFd, EPOLLIN, 0, 0);
 }
 
 EventLoop::~EventLoop()
 {
     ::close(_wakeFd);
+    ::close(_epollFd);
 }
 
 void EventLoop::watch(int fd, short events, FdCallback callback)
 {
+    const bool watched = _watches.count(fd) != 0;
+    if (watched) {
+        control(_epollFd, EPOLL_CTL_MOD, fd, epollEvents(events), ENOENT, EPOLL_CTL_ADD);
+    } else {
+        control(_epollFd, EPOLL_CTL_ADD, fd, epollEvents(events), EEXIST, EPOLL_CTL_MOD);
+    }
     _watches[fd] = Watch{events, std::move(callback)};
 }
 
 void EventLoop::modify(int fd, short events)
 {
     auto it = _watches.find(fd);
-    if (it != _watches.end()) it->second.events = events;
+    if (it == _watches.end() || it->second.events == events) return;
+    control(_epollFd, EPOLL_CTL_MOD, fd, epollEvents(events), ENOENT, EPOLL_CTL_ADD);
+    it->second.events = events;
 }
 
 void EventLoop::unwatch(int fd)
 {
-    _watches.erase(fd);
+    if (_watches.erase(fd) == 0) return;
+    // Fails only for an fd closed already, which left the set with its close.
+    [[maybe_unused]] const int removed = ::epoll_ctl(_epollFd, EPOLL_CTL_DEL, fd, nullptr);
 }
 
 Timers::TimePoint EventLoop::now() const
@@ -134,7 +174,7 @@ void EventLoop::runDueTimers()
     }
 }
 
-int EventLoop::pollTimeoutMs()
+int EventLoop::waitTimeoutMs()
 {
     // cancel() leaves the timer's place in the queue; dropped here, it costs
     // no wake-up. (A timer re-armed at every line, as the retransmit timer is,
@@ -148,40 +188,29 @@ int EventLoop::pollTimeoutMs()
 
 void EventLoop::run()
 {
-    std::vector<pollfd> fds;
+    // Level-triggered, as poll(2) was: a callback that leaves data unread is called again next turn.
+    std::array<epoll_event, kMostEventsPerTurn> events;
     while (!_stopRequested) {
-        fds.clear();
-        fds.push_back(pollfd{_wakeFd, POLLIN, 0});
-        for (const auto& [fd, w] : _watches) {
-            short events = 0;
-            if (w.events & Readable) events |= POLLIN;
-            if (w.events & Writable) events |= POLLOUT;
-            fds.push_back(pollfd{fd, events, 0});
-        }
         ++_turns;
-        const int ready = ::poll(fds.data(), fds.size(), pollTimeoutMs());
+        const int ready = ::epoll_wait(_epollFd, events.data(), static_cast<int>(events.size()), waitTimeoutMs());
         if (ready < 0 && errno != EINTR) {
-            logger().error("poll failed: %s", std::string(std::strerror(errno)));
+            logger().error("epoll_wait failed: %s", std::string(std::strerror(errno)));
             continue;
         }
-        if (ready > 0) {
-            if (fds[0].revents) runPosted();
-            for (std::size_t i = 1; i < fds.size(); ++i) {
-                if (!fds[i].revents) continue;
-                // The callback of an earlier fd may have unwatched this one.
-                auto it = _watches.find(fds[i].fd);
-                if (it == _watches.end()) continue;
-                short events = 0;
-                if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) events |= Readable;
-                if (fds[i].revents & (POLLOUT | POLLERR)) events |= Writable;
-                if (fds[i].revents & POLLNVAL) {
-                    logger().error("fd %d was closed while watched; unwatching it", fds[i].fd);
-                    _watches.erase(it);
-                    continue;
-                }
-                FdCallback callback = it->second.callback;
-                guarded("socket callback", [&] { callback(events); });
+        for (int i = 0; i < ready; ++i) {
+            const epoll_event& event = events[static_cast<std::size_t>(i)];
+            if (event.data.fd == _wakeFd) {
+                runPosted();
+                continue;
             }
+            // The callback of an earlier fd may have unwatched this one.
+            auto it = _watches.find(event.data.fd);
+            if (it == _watches.end()) continue;
+            short happened = 0;
+            if (event.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) happened |= Readable;
+            if (event.events & (EPOLLOUT | EPOLLERR)) happened |= Writable;
+            FdCallback callback = it->second.callback;
+            guarded("socket callback", [&] { callback(happened); });
         }
         runDueTimers();
     }

@@ -14,7 +14,7 @@
 
 namespace peerchat {
 
-/// A single-threaded poll(2) loop: file descriptors, timers, and work posted
+/// A single-threaded epoll(7) loop: file descriptors, timers, and work posted
 /// from other threads. Every callback runs on the loop's thread, so the state
 /// they touch needs no locks. A callback that throws is logged and the loop
 /// goes on. Its timers are the Timers the daemons' state classes run on.
@@ -61,9 +61,13 @@ private:
 
     void runPosted();
     void runDueTimers();
-    int pollTimeoutMs();
+    int waitTimeoutMs();
     void wake();
 
+    /// Ready fds taken from the kernel per wait; more wait for the next turn.
+    static constexpr std::size_t kMostEventsPerTurn = 64;
+
+    int _epollFd = -1;
     int _wakeFd = -1;
     std::unordered_map<int, Watch> _watches;
     std::multimap<Clock::time_point, TimerId> _timerQueue;

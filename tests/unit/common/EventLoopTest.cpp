@@ -134,6 +134,7 @@ class EventLoopTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnwatchInsideOwnCallback);
     CPPUNIT_TEST(testUnwatchOtherReadyFdInsideCallback);
     CPPUNIT_TEST(testDropClosedFdAndKeepRunning);
+    CPPUNIT_TEST(testWatchTheNumberOfAnFdClosedWhileWatched);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -437,6 +438,35 @@ public:
         roundTrip(loop);
         CPPUNIT_ASSERT_EQUAL(0, calls.load());
         CPPUNIT_ASSERT(!thread.returned());
+    }
+
+    // The kernel forgets a closed fd's watch; the loop still had it, and a new
+    // fd under the same number must be watched all the same.
+    void testWatchTheNumberOfAnFdClosedWhileWatched()
+    {
+        FdPair first;
+        makeSocketPair(first);
+        EventLoop loop;
+        loop.watch(first.fd[0], EventLoop::Readable, [](short) {});
+        const int number = first.fd[0];
+        first.close(0);
+        FdPair second;
+        makeSocketPair(second);
+        if (second.fd[0] != number) {
+            CPPUNIT_ASSERT_EQUAL(number, ::dup3(second.fd[0], number, O_CLOEXEC));
+            second.close(0);
+            second.fd[0] = number;
+        }
+        std::atomic<int> calls{0};
+        loop.watch(number, EventLoop::Readable, [&](short) {
+            readSome(number);
+            ++calls;
+        });
+        LoopThread thread(loop);
+        writeAll(second.fd[1], "again");
+        CPPUNIT_ASSERT(waitUntil([&] { return calls.load() > 0; }));
+        loop.post([&] { loop.unwatch(number); });
+        roundTrip(loop);
     }
 };
 
