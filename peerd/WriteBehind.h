@@ -58,8 +58,14 @@ public:
     static constexpr std::size_t kMostQueued = 20000;
     /// Room the disk must have for the log before it takes changes again after it failed.
     static constexpr std::uint64_t kLogRoom = 64 << 10;
-    /// How long the writer, woken by a change, waits for more before it applies them.
-    static constexpr std::chrono::milliseconds kGather{2};
+    /// How long the writer, woken by a change, waits for more before it
+    /// applies them. Readers apply what is queued first (read()), so it
+    /// delays nothing anyone sees; what it saves is wake-ups: each costs a
+    /// commit, and on two processors it takes one from the lines in flight.
+    /// At 2 ms LatencyBench's p99 was 2.8-3.8 of the plain path, at 20 ms
+    /// 2.0-3.1 (docs/PERFORMANCE.md, fourteenth step). Under load
+    /// kGatherMost ends the wait long before.
+    static constexpr std::chrono::milliseconds kGather{20};
     /// Changes queued that end the writer's wait at once.
     static constexpr std::size_t kGatherMost = 256;
     /// Buffers of applied payloads kept to hand back from append(), at most,
