@@ -1,5 +1,7 @@
 #include "RedoLog.h"
 
+#include "Crc32c.h"
+
 #include <Poco/Checksum.h>
 #include <Poco/Exception.h>
 
@@ -16,9 +18,12 @@ namespace peerchat {
 
 namespace {
 
-// A record's frame: payload length (4 bytes), CRC-32 of seq and payload (4),
-// seq (8), all little-endian, then the payload.
+// A record's frame: payload length (4 bytes), check of seq and payload (4),
+// seq (8), all little-endian, then the payload. The length's top bit set
+// says the check is a CRC-32C; clear (a record of a peerd before it) a
+// zlib CRC-32.
 constexpr std::size_t kHeader = 16;
+constexpr std::uint32_t kCastagnoli = 0x80000000u;
 // No record comes near this; a larger length is damage, not a record.
 constexpr std::uint32_t kMaxPayload = 64u << 20;
 
@@ -34,9 +39,10 @@ std::uint64_t getLittle(const char* in, int bytes)
     return value;
 }
 
-// The CRC covers the seq and the payload, which follow each other in a frame.
-std::uint32_t crcOf(const char* seqAndPayload, std::size_t payloadSize)
+// The check covers the seq and the payload, which follow each other in a frame.
+std::uint32_t checkOf(const char* seqAndPayload, std::size_t payloadSize, bool castagnoli)
 {
+    if (castagnoli) return crc32c(seqAndPayload, 8 + payloadSize);
     Poco::Checksum crc(Poco::Checksum::TYPE_CRC32);
     crc.update(seqAndPayload, static_cast<unsigned>(8 + payloadSize));
     return crc.checksum();
@@ -126,9 +132,11 @@ void RedoLog::File::recover(std::vector<Record>& records)
     content.resize(have);
     std::size_t at = 0;
     while (content.size() - at >= kHeader) {
-        const auto length = static_cast<std::uint32_t>(getLittle(content.data() + at, 4));
+        const auto field = static_cast<std::uint32_t>(getLittle(content.data() + at, 4));
+        const bool castagnoli = (field & kCastagnoli) != 0;
+        const std::uint32_t length = field & ~kCastagnoli;
         if (length > kMaxPayload || content.size() - at - kHeader < length) break;
-        if (crcOf(content.data() + at + 8, length) != getLittle(content.data() + at + 4, 4)) break;
+        if (checkOf(content.data() + at + 8, length, castagnoli) != getLittle(content.data() + at + 4, 4)) break;
         const std::uint64_t seq = getLittle(content.data() + at + 8, 8);
         // An earlier round's record: the records of this round end before it.
         if (at != 0 && seq != _lastSeq + 1) break;
@@ -148,10 +156,10 @@ void RedoLog::File::append(std::uint64_t seq, std::string_view payload)
     if (_end + frame > _allocated) allocate(_end + frame);
     if (_map == nullptr || _end < _mapFrom || _end + frame > _mapFrom + _mapped) map(_end + frame);
     char* at = _map + (_end - _mapFrom);
-    putLittle(at, payload.size(), 4);
+    putLittle(at, payload.size() | kCastagnoli, 4);
     putLittle(at + 8, seq, 8);
     std::memcpy(at + kHeader, payload.data(), payload.size());
-    putLittle(at + 4, crcOf(at + 8, payload.size()), 4);
+    putLittle(at + 4, checkOf(at + 8, payload.size(), true), 4);
     _end += frame;
     _lastSeq = seq;
 }

@@ -13,8 +13,9 @@ namespace peerchat {
 /// system's hands when append() returns, so it survives a crash of the
 /// process (kill -9), as a commit with SQLite's synchronous = NORMAL does; a
 /// power cut may lose the last ones, never damage those before. Each record
-/// is framed with its length and a CRC-32, so a torn or damaged tail is
-/// recognised when the file is opened and cut off there.
+/// is framed with its length and a CRC-32C (a record an older peerd wrote:
+/// a CRC-32, read all the same), so a torn or damaged tail is recognised
+/// when the file is opened and cut off there.
 ///
 /// Records are copied into a shared mapping of the file (the page cache
 /// itself, where a write() would have put them), not written with a system

@@ -1,6 +1,8 @@
+#include "Crc32c.h"
 #include "RedoLog.h"
 #include "TempDir.h"
 
+#include <Poco/Checksum.h>
 #include <Poco/Exception.h>
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -81,6 +83,8 @@ class RedoLogTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testFileIsPrivate);
     CPPUNIT_TEST(testTornTailIsCutOffAndWrittenOver);
     CPPUNIT_TEST(testDamagedRecordEndsWhatIsRecovered);
+    CPPUNIT_TEST(testRecordsOfAnOlderPeerdAreRead);
+    CPPUNIT_TEST(testCrc32cIsTheCastagnoliCheck);
     CPPUNIT_TEST(testClearEmptiesTheFile);
     CPPUNIT_TEST(testFailedAppendLeavesTheFileAsItWas);
     CPPUNIT_TEST(testRecordsOfAProcessThatDiedAreKept);
@@ -170,6 +174,47 @@ public:
             file.put('X');
         }
         CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"one"}));
+    }
+
+    // Records framed by a peerd before CRC-32C: the length's top bit clear, zlib's CRC-32 of seq and payload.
+    void testRecordsOfAnOlderPeerdAreRead()
+    {
+        TempDir dir;
+        const std::string path = dir.file("redo");
+        {
+            std::ofstream file(path, std::ios::binary);
+            std::uint64_t seq = 1;
+            for (const std::string payload : {"one", "two"}) {
+                std::string frame(16, '\0');
+                for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>((payload.size() >> (8 * i)) & 0xff);
+                for (int i = 0; i < 8; ++i) frame[8 + i] = static_cast<char>((seq >> (8 * i)) & 0xff);
+                frame += payload;
+                Poco::Checksum crc(Poco::Checksum::TYPE_CRC32);
+                crc.update(frame.data() + 8, static_cast<unsigned>(8 + payload.size()));
+                for (int i = 0; i < 4; ++i) frame[4 + i] = static_cast<char>((crc.checksum() >> (8 * i)) & 0xff);
+                file << frame;
+                ++seq;
+            }
+        }
+        {
+            RedoLog log(path);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), log.takeRecovered().size());
+            log.append(3, "three");
+        }
+        CPPUNIT_ASSERT((recovered(path) == std::vector<std::string>{"one", "two", "three"}));
+    }
+
+    void testCrc32cIsTheCastagnoliCheck()
+    {
+        // RFC 3720's check value, and one longer than a word on either path.
+        const std::string digits = "123456789";
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0xe3069283), peerchat::crc32c(digits.data(), digits.size()));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0xe3069283), peerchat::crc32cFromTable(digits.data(), digits.size()));
+        std::string bytes;
+        for (int i = 0; i < 1000; ++i) bytes += static_cast<char>((i * 7919) & 0xff);
+        for (std::size_t size : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(999)}) {
+            CPPUNIT_ASSERT_EQUAL(peerchat::crc32cFromTable(bytes.data(), size), peerchat::crc32c(bytes.data(), size));
+        }
     }
 
     void testClearEmptiesTheFile()
