@@ -41,16 +41,16 @@ std::uint32_t epollEvents(short events)
     return wanted;
 }
 
-// The operation on fd, and when it fails with retryOn, the other one (an
-// fd closed while watched leaves the set on its own, and its number may come
-// back as a new fd).
-void control(int epollFd, int op, int fd, std::uint32_t events, int retryOn, int retryOp)
+// Watches fd for events in the epoll set: changes its entry, or adds one
+// where it has none (a new fd; or a number whose fd was closed while
+// watched, which left the set with its close, and came back as a new fd).
+void setInterest(int epollFd, int fd, std::uint32_t events)
 {
     epoll_event event{};
     event.events = events;
     event.data.fd = fd;
-    if (::epoll_ctl(epollFd, op, fd, &event) == 0) return;
-    if (errno == retryOn && ::epoll_ctl(epollFd, retryOp, fd, &event) == 0) return;
+    if (::epoll_ctl(epollFd, EPOLL_CTL_MOD, fd, &event) == 0) return;
+    if (errno == ENOENT && ::epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, &event) == 0) return;
     throw std::runtime_error("cannot watch fd " + std::to_string(fd) + ": " + std::strerror(errno));
 }
 
@@ -66,7 +66,7 @@ EventLoop::EventLoop()
         ::close(_epollFd);
         throw std::runtime_error(std::string("eventfd: ") + std::strerror(error));
     }
-    control(_epollFd, EPOLL_CTL_ADD, _wakeFd, EPOLLIN, 0, 0);
+    setInterest(_epollFd, _wakeFd, EPOLLIN);
 }
 
 EventLoop::~EventLoop()
@@ -77,12 +77,7 @@ EventLoop::~EventLoop()
 
 void EventLoop::watch(int fd, short events, FdCallback callback)
 {
-    const bool watched = _watches.count(fd) != 0;
-    if (watched) {
-        control(_epollFd, EPOLL_CTL_MOD, fd, epollEvents(events), ENOENT, EPOLL_CTL_ADD);
-    } else {
-        control(_epollFd, EPOLL_CTL_ADD, fd, epollEvents(events), EEXIST, EPOLL_CTL_MOD);
-    }
+    setInterest(_epollFd, fd, epollEvents(events));
     _watches[fd] = Watch{events, std::move(callback)};
 }
 
@@ -90,7 +85,7 @@ void EventLoop::modify(int fd, short events)
 {
     auto it = _watches.find(fd);
     if (it == _watches.end() || it->second.events == events) return;
-    control(_epollFd, EPOLL_CTL_MOD, fd, epollEvents(events), ENOENT, EPOLL_CTL_ADD);
+    setInterest(_epollFd, fd, epollEvents(events));
     it->second.events = events;
 }
 
