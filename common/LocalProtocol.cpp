@@ -163,6 +163,32 @@ Path parsePath(const std::string& name)
     throw FieldError{"unknown path '" + name.substr(0, 32) + "'"};
 }
 
+Relation parseRelation(const std::string& name)
+{
+    for (auto relation : {Relation::None, Relation::Asked, Relation::AskedMe, Relation::Contact}) {
+        if (LocalProtocol::relationName(relation) == name) return relation;
+    }
+    throw FieldError{"unknown relation '" + name.substr(0, 32) + "'"};
+}
+
+ContactInfo contactFromJson(const Object::Ptr& o)
+{
+    return ContactInfo{getName(o, "name"), parseRelation(getString(o, "relation")), getBool(o, "blocked"),
+                       getString(o, "note"), getInteger(o, "sinceMs", INT64_MIN, INT64_MAX)};
+}
+
+// The optional note of an add: at most Protocol::kMaxNoteBytes, no NUL; empty when absent.
+template <typename Source>
+std::string optionalNote(const Source& o)
+{
+    if (!has(o, "text")) return {};
+    std::string note = getString(o, "text");
+    if (note.size() > Protocol::kMaxNoteBytes)
+        throw FieldError{"field 'text' is longer than " + std::to_string(Protocol::kMaxNoteBytes) + " bytes"};
+    if (note.find('\0') != std::string::npos) throw FieldError{"field 'text' has a NUL character"};
+    return note;
+}
+
 UserInfo userFromJson(const Object::Ptr& o)
 {
     return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect"),
@@ -220,6 +246,7 @@ struct OpName
     std::string_view operator()(const SearchRequest&) const { return "search"; }
     std::string_view operator()(const VerifyRequest&) const { return "verify"; }
     std::string_view operator()(const TrustRequest&) const { return "trust"; }
+    std::string_view operator()(const ContactRequest& r) const { return LocalProtocol::contactChangeName(r.change); }
 };
 
 /// The name of each event, as it is written on the socket.
@@ -239,6 +266,7 @@ struct EventName
     std::string_view operator()(const KeysEvent&) const { return "keys"; }
     std::string_view operator()(const TrustEvent&) const { return "trust"; }
     std::string_view operator()(const PathEvent&) const { return "path"; }
+    std::string_view operator()(const ContactEvent&) const { return "contact"; }
 };
 
 // "key" only for a send that has one.
@@ -269,6 +297,11 @@ struct RequestWriter
     }
     void operator()(const VerifyRequest& r) const { w.field("peer", r.peer); }
     void operator()(const TrustRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const ContactRequest& r) const
+    {
+        w.field("peer", r.peer);
+        if (!r.note.empty()) w.field("text", r.note);
+    }
 };
 
 /// One JSON object line after what out holds: tag first, then what write adds.
@@ -291,6 +324,17 @@ void writeUser(JsonWriter& w, const UserInfo& user)
     w.field("dialect", user.dialect);
     w.field("trust", LocalProtocol::trustName(user.trust));
     w.field("path", LocalProtocol::pathName(user.path));
+    w.endObject();
+}
+
+void writeContact(JsonWriter& w, const ContactInfo& contact)
+{
+    w.beginObject();
+    w.field("name", contact.name);
+    w.field("relation", LocalProtocol::relationName(contact.relation));
+    w.field("blocked", contact.blocked);
+    w.field("note", contact.note);
+    w.field("sinceMs", contact.sinceMs);
     w.endObject();
 }
 
@@ -353,6 +397,10 @@ struct EventWriter
         w.beginObject();
         for (const auto& [peer, count] : e.unread) w.field(peer, count);
         w.endObject();
+        w.key("contacts");
+        w.beginArray();
+        for (const ContactInfo& contact : e.contacts) writeContact(w, contact);
+        w.endArray();
     }
     void operator()(const PresenceEvent& e) const
     {
@@ -413,6 +461,11 @@ struct EventWriter
         w.field("peer", e.peer);
         w.field("path", LocalProtocol::pathName(e.path));
     }
+    void operator()(const ContactEvent& e) const
+    {
+        w.key("contact");
+        writeContact(w, e.contact);
+    }
 };
 
 template <typename Source>
@@ -427,6 +480,11 @@ Request decodeRequestObject(const Source& o)
     if (op == "search") return SearchRequest{getName(o, "peer"), checkedText(o)};
     if (op == "verify") return VerifyRequest{getName(o, "peer")};
     if (op == "trust") return TrustRequest{getName(o, "peer")};
+    if (op == "add") return ContactRequest{ContactChange::Add, getName(o, "peer"), optionalNote(o)};
+    for (auto change : {ContactChange::Accept, ContactChange::Decline, ContactChange::Remove, ContactChange::Block,
+                        ContactChange::Unblock}) {
+        if (op == LocalProtocol::contactChangeName(change)) return ContactRequest{change, getName(o, "peer")};
+    }
     throw FieldError{"unknown op '" + op.substr(0, 32) + "'"};
 }
 
@@ -450,6 +508,11 @@ Event decodeEventObject(const Object::Ptr& o)
             const auto n = count.convert<std::int64_t>();
             if (n < 0 || n > UINT32_MAX) throw FieldError{"unread count out of range"};
             e.unread[peer] = static_cast<std::uint32_t>(n);
+        }
+        // Absent from a peerd before contacts.
+        if (o->has("contacts")) {
+            for (const auto& contact : *getArray(o, "contacts"))
+                e.contacts.push_back(contactFromJson(asObject(contact, "contact")));
         }
         return e;
     }
@@ -492,6 +555,11 @@ Event decodeEventObject(const Object::Ptr& o)
     }
     if (event == "trust") return TrustEvent{getName(o, "peer"), parseTrust(getString(o, "trust"))};
     if (event == "path") return PathEvent{getName(o, "peer"), parsePath(getString(o, "path"))};
+    if (event == "contact") {
+        auto contact = o->getObject("contact");
+        if (!contact) throw FieldError{"field 'contact' must be an object"};
+        return ContactEvent{contactFromJson(contact)};
+    }
     throw FieldError{"unknown event '" + event.substr(0, 32) + "'"};
 }
 
@@ -578,6 +646,30 @@ std::string_view LocalProtocol::lineStateName(LineState state)
     case LineState::Failed: return "failed";
     }
     return "received";
+}
+
+std::string_view LocalProtocol::relationName(Relation relation)
+{
+    switch (relation) {
+    case Relation::Asked: return "asked";
+    case Relation::AskedMe: return "asked-me";
+    case Relation::Contact: return "contact";
+    case Relation::None: break;
+    }
+    return "none";
+}
+
+std::string_view LocalProtocol::contactChangeName(ContactChange change)
+{
+    switch (change) {
+    case ContactChange::Accept: return "accept";
+    case ContactChange::Decline: return "decline";
+    case ContactChange::Remove: return "remove";
+    case ContactChange::Block: return "block";
+    case ContactChange::Unblock: return "unblock";
+    case ContactChange::Add: break;
+    }
+    return "add";
 }
 
 std::string_view LocalProtocol::trustName(Trust trust)

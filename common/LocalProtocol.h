@@ -42,8 +42,16 @@ struct VerifyRequest { std::string peer; };
 /// {"op":"trust","peer":NAME}: accept the key indexd now presents for NAME.
 struct TrustRequest { std::string peer; };
 
+/// What a contact request asks: its op on the socket is "add", "accept",
+/// "decline", "remove", "block" or "unblock".
+enum class ContactChange { Add, Accept, Decline, Remove, Block, Unblock };
+/// {"op":"add","peer":NAME[,"text":NOTE]}: ask NAME to be a contact (NOTE,
+/// at most Protocol::kMaxNoteBytes, goes with the request);
+/// {"op":"accept"|"decline"|"remove"|"block"|"unblock","peer":NAME}.
+struct ContactRequest { ContactChange change = ContactChange::Add; std::string peer; std::string note{}; };
+
 using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest,
-                             SearchRequest, VerifyRequest, TrustRequest>;
+                             SearchRequest, VerifyRequest, TrustRequest, ContactRequest>;
 
 // ---- events: peerd -> UI ----------------------------------------------------
 
@@ -71,6 +79,22 @@ struct UserInfo
     Path path = Path::None;       ///< JSON "path": "none" / "lan" / "direct" / "relay"
 };
 
+/// How the user stands with another: none, asked (we asked them), asked-me
+/// (they asked us: a request), contact (both agreed).
+enum class Relation { None, Asked, AskedMe, Contact };
+
+/// A user the identity has to do with as a contact: its relation, whether
+/// the user blocked it, the request's note (ours while asked, theirs while
+/// asked-me) and when the relation last changed (ms since the Unix epoch).
+struct ContactInfo
+{
+    std::string name;
+    Relation relation = Relation::None;
+    bool blocked = false;
+    std::string note{};
+    std::int64_t sinceMs = 0;
+};
+
 /// Where a line stands. Incoming lines are Received. An outgoing line to a
 /// peerchat peer is Pending until acked (Delivered), Stored while indexd holds
 /// it for an offline peer, Failed when the give-up time passed (it stays
@@ -95,8 +119,9 @@ struct ChatLine
 struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; std::string fingerprint{}; };
 /// The link to indexd changed; detail says why in words.
 struct StateEvent { LinkState state = LinkState::Connecting; std::string detail; };
-/// The whole roster (self excluded) and every non-zero unread count.
-struct RosterEvent { std::vector<UserInfo> users; std::map<std::string, std::uint32_t> unread; };
+/// The whole roster (self excluded), every non-zero unread count, and every
+/// user with a relation or a block (contacts, requests both ways, blocked).
+struct RosterEvent { std::vector<UserInfo> users; std::map<std::string, std::uint32_t> unread; std::vector<ContactInfo> contacts{}; };
 /// A user came online (online = true) or left.
 struct PresenceEvent { UserInfo user; bool online = false; };
 /// Reply to subscribe: every line so far with that peer.
@@ -122,10 +147,12 @@ struct KeysEvent { std::string peer; std::string self; std::string pinned; std::
 struct TrustEvent { std::string peer; Trust trust = Trust::Pinned; };
 /// The path to peer is now path.
 struct PathEvent { std::string peer; Path path = Path::None; };
+/// How the user stands with contact.name changed; to every client.
+struct ContactEvent { ContactInfo contact; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
                            MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent,
-                           KeysEvent, TrustEvent, PathEvent>;
+                           KeysEvent, TrustEvent, PathEvent, ContactEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol
@@ -154,6 +181,8 @@ public:
     static std::string_view lineStateName(LineState state);
     static std::string_view trustName(Trust trust);
     static std::string_view pathName(Path path);
+    static std::string_view relationName(Relation relation);
+    static std::string_view contactChangeName(ContactChange change);
 };
 
 } // namespace peerchat::local

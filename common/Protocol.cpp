@@ -204,6 +204,13 @@ public:
             throw FieldRefusal{std::string(what) + " must be " + std::to_string(N) + " bytes in base64url"};
         return out;
     }
+    /// bytes(i, what), or nullopt for `-`.
+    template <std::size_t N>
+    std::optional<std::array<std::uint8_t, N>> optionalBytes(std::size_t i, const char* what) const
+    {
+        if (_split.at[i] == kNoKeys) return std::nullopt;
+        return bytes<N>(i, what);
+    }
     /// A sealed box: base64url of at least one byte.
     std::string box(std::size_t i) const
     {
@@ -391,6 +398,38 @@ Caps decodeCaps(std::string_view rest)
     return Caps{f.name(0), f.name(1), features == "-" ? std::string() : features, f.flag(3, "answer")};
 }
 
+Whois decodeWhois(std::string_view rest)
+{
+    Fields f(rest, 1, 1, false, "NAME");
+    return Whois{f.name(0)};
+}
+
+NameKey decodeNameKey(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "NAME,IDPK");
+    return NameKey{f.name(0), f.optionalBytes<32>(1, "identity key")};
+}
+
+/// The kinds `contact` names, in ContactKind's order.
+constexpr std::pair<ContactKind, std::string_view> kContactKinds[] = {
+    {ContactKind::Request, "request"},
+    {ContactKind::Accept, "accept"},
+    {ContactKind::Decline, "decline"},
+    {ContactKind::Remove, "remove"},
+};
+
+ContactLetter decodeContactLetter(std::string_view rest)
+{
+    Fields f(rest, 6, 6, true, "STREAM,SEQ,FROM,TO,KIND,NOTE");
+    ContactLetter m{f.stream(0), f.number(1, "seq"), f.name(2), f.name(3), ContactKind::Request, f.text(5)};
+    const auto kind = contactKindFromToken(f.token(4, "kind"));
+    if (!kind) throw FieldRefusal{"kind must be request, accept, decline or remove"};
+    m.kind = *kind;
+    if (m.note.size() > Protocol::kMaxNoteBytes) throw FieldRefusal{"note is longer than 256 bytes"};
+    if (m.kind != ContactKind::Request && !m.note.empty()) throw FieldRefusal{"only a request carries a note"};
+    return m;
+}
+
 Turn decodeTurn(std::string_view rest)
 {
     Fields f(rest, 3, 3, false, "SERVER,EXPIRY,KEY");
@@ -463,6 +502,9 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"probed", [](std::string_view r) -> Message { return decodeProbed(r); }},
     {"turn", [](std::string_view r) -> Message { return decodeTurn(r); }},
     {"caps", [](std::string_view r) -> Message { return decodeCaps(r); }},
+    {"whois", [](std::string_view r) -> Message { return decodeWhois(r); }},
+    {"key", [](std::string_view r) -> Message { return decodeNameKey(r); }},
+    {"contact", [](std::string_view r) -> Message { return decodeContactLetter(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -574,6 +616,16 @@ struct TextWithoutSignature
     {
         return "turn," + m.server.toString() + "," + std::to_string(m.expiry) + "," + Base64::encode(m.key);
     }
+    std::string operator()(const Whois& m) const { return "whois," + m.name; }
+    std::string operator()(const NameKey& m) const
+    {
+        return "key," + m.name + "," + (m.identity ? Base64::encode(*m.identity) : std::string(kNoKeys));
+    }
+    std::string operator()(const ContactLetter& m) const
+    {
+        return "contact," + m.stream + "," + std::to_string(m.seq) + "," + m.from + "," + m.to + "," +
+               std::string(contactKindToken(m.kind)) + "," + m.note;
+    }
     std::string operator()(const Seen& m) const { return "seen," + std::to_string(m.seq); }
     std::string operator()(const Relogin& m) const
     {
@@ -672,6 +724,9 @@ struct VerbOf
     std::string_view operator()(const Probed&) const { return "probed"; }
     std::string_view operator()(const Turn&) const { return "turn"; }
     std::string_view operator()(const Caps&) const { return "caps"; }
+    std::string_view operator()(const Whois&) const { return "whois"; }
+    std::string_view operator()(const NameKey&) const { return "key"; }
+    std::string_view operator()(const ContactLetter&) const { return "contact"; }
 };
 
 } // namespace
@@ -691,6 +746,22 @@ std::optional<Dialect> dialectFromToken(std::string_view token)
     if (token == "seed") return Dialect::Seed;
     if (token == "dotnet") return Dialect::DotNet;
     if (token == kPeerchatToken) return Dialect::Peerchat;
+    return std::nullopt;
+}
+
+std::string_view contactKindToken(ContactKind kind)
+{
+    for (const auto& [known, token] : kContactKinds) {
+        if (known == kind) return token;
+    }
+    return "request";
+}
+
+std::optional<ContactKind> contactKindFromToken(std::string_view token)
+{
+    for (const auto& [kind, known] : kContactKinds) {
+        if (known == token) return kind;
+    }
     return std::nullopt;
 }
 

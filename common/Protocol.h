@@ -366,9 +366,56 @@ struct Full
     FullReason reason = FullReason::Unstated;
 };
 
+/// `whois,NAME` (sealed, peerd -> indexd): which identity key is NAME
+/// bound to? Asked before the first contact letter to a user peerd holds no
+/// key for, since a letter is sealed to its recipient's key.
+struct Whois
+{
+    std::string name;
+};
+
+/// `key,NAME,IDPK` (sealed, indexd -> peerd): the answer to whois. IDPK is
+/// `-` (none) when no user ever logged in under NAME.
+struct NameKey
+{
+    std::string name;
+    std::optional<PublicKey> identity{};
+};
+
+/// What a contact letter asks or tells its recipient.
+enum class ContactKind : std::uint8_t
+{
+    Request,  ///< `request`: FROM asks TO to be contacts; NOTE is FROM's message to TO
+    Accept,   ///< `accept`: FROM takes TO's request: the two are contacts
+    Decline,  ///< `decline`: FROM turns TO's request down
+    Remove    ///< `remove`: FROM no longer has TO as a contact
+};
+
+/// The token for a kind on the wire ("request"...), and back (nullopt for
+/// another token).
+std::string_view contactKindToken(ContactKind kind);
+std::optional<ContactKind> contactKindFromToken(std::string_view token);
+
+/// `contact,STREAM,SEQ,FROM,TO,KIND,NOTE`: a step of becoming (or ceasing
+/// to be) contacts, sealed in an OfflineBox and posted through indexd's
+/// mailbox like an offline line, whether TO is online or not (a stranger
+/// has no endpoint to send to). STREAM is the sender's contact stream (one
+/// for all its letters) and SEQ counts in it, so the newest letter between
+/// two users is the one that holds. NOTE (free text, at most
+/// Protocol::kMaxNoteBytes, empty but for a request) is the last field.
+struct ContactLetter
+{
+    std::string stream;
+    std::uint64_t seq = 0;
+    std::string from;
+    std::string to;
+    ContactKind kind = ContactKind::Request;
+    std::string note;
+};
+
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
                              Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed,
-                             Turn, Caps>;
+                             Turn, Caps, Whois, NameKey, ContactLetter>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);
@@ -388,6 +435,8 @@ public:
     static constexpr std::size_t kMaxTextBytes = 4096;
     /// Largest time field in bytes.
     static constexpr std::size_t kMaxTimeBytes = 32;
+    /// Largest note of a contact request in bytes of UTF-8.
+    static constexpr std::size_t kMaxNoteBytes = 256;
     /// Largest message or presence sequence number (fits a signed 64-bit column).
     static constexpr std::uint64_t kMaxSequence = 9223372036854775807ull;
     /// Most runs of held messages one ack names.

@@ -506,6 +506,8 @@ void LoginHandler::dispatchSealed(const Message& inner, const std::string& name,
                 _parts.carrier.handlePost(message, name, _clock());
             else if constexpr (std::is_same_v<T, Ack>)
                 _parts.carrier.handleAck(message, name);
+            else if constexpr (std::is_same_v<T, Whois>)
+                handleWhois(message, name, source);
             else
                 drop(DropReason::Unexpected, source, [&] {
                     return "sealed " + std::string(Protocol::verb(message)) + " of " + name
@@ -589,6 +591,20 @@ void LoginHandler::handlePunch(const Punch& punch, const std::string& name, cons
         }
         return what;
     });
+}
+
+void LoginHandler::handleWhois(const Whois& whois, const std::string& name, const Endpoint& source)
+{
+    const PublicKey& identity = _parts.directory.find(name)->keys->identity;
+    if (!_whoisLimiter.admit(RateLimiter::keyOf(identity), _clock())) {
+        drop(DropReason::RateLimited, source, [&] {
+            return "whois " + whois.name + " by " + name + ": more than " + std::to_string(static_cast<long>(kWhoisBurst))
+                   + " at once, or " + std::to_string(static_cast<long>(kWhoisRate)) + " a second";
+        });
+        return;
+    }
+    _parts.sealed.send(name, NameKey{whois.name, _parts.keys.identityOf(whois.name)});
+    if (logger().debug()) logger().debug("whois %s by %s", whois.name, name);
 }
 
 void LoginHandler::expireSilentUsers(std::chrono::milliseconds silence)

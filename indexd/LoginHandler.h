@@ -45,7 +45,7 @@ struct RosterPorts
 /// had. Logins that would be announced are limited per identity key (per
 /// address for plain logins). Logins and logouts go to the Directory,
 /// presence to the Broadcaster, letters to the MailCarrier, punches to the
-/// Introducer. With a TURN relay, each welcome of a peerchat/3 user is
+/// Introducer, whois to the KeyRegistry. With a TURN relay, each welcome of a peerchat/3 user is
 /// followed by a sealed Turn, and an alive is answered with a new one once
 /// the last is half spent (TurnRelay). A user whose NAT rebound (a seal of
 /// its session from another endpoint) is moved there and announced. Anything
@@ -109,6 +109,11 @@ public:
     /// Requesters and pairs whose introductions are rate-limited at most (Introducer).
     static constexpr std::size_t kMaxIntroductionRates = 65536;
 
+    /// Whois answers a user gets a second, and at once: enough to add a few
+    /// contacts by hand, not to list which names exist.
+    static constexpr double kWhoisRate = 1;
+    static constexpr double kWhoisBurst = 20;
+
     /// Plain logins held at most, waiting for their proof.
     static constexpr std::size_t kMaxUnprovenLogins = 65536;
 
@@ -155,6 +160,7 @@ private:
     void handleAlive(const Alive& alive, const std::string& name, const Endpoint& source);
     void handleSealedLogout(const Logout& logout, const std::string& name, const Endpoint& source);
     void handlePunch(const Punch& punch, const std::string& name, const Endpoint& source);
+    void handleWhois(const Whois& whois, const std::string& name, const Endpoint& source);
     /// Sends name a sealed Turn for the relay, valid TurnRelay::kTtl from
     /// now, and notes its expiry; nothing without a relay.
     void grantRelay(const std::string& name);
@@ -186,6 +192,7 @@ private:
     LoginCookie _cookie;
     UnprovenLogins _unproven{kMaxUnprovenLogins};
     Introducer _introducer;
+    RateLimiter _whoisLimiter{kWhoisRate, kWhoisBurst, kMaxIntroductionRates};
     DropCounter _drops;
 };
 

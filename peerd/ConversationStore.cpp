@@ -142,6 +142,19 @@ const std::vector<std::vector<std::string>>& migrations()
             "CREATE TABLE delivered (peer TEXT PRIMARY KEY, line_id INTEGER NOT NULL) WITHOUT ROWID",
             "INSERT INTO delivered (peer, line_id) SELECT peer, last_id FROM conversation",
         },
+        {
+            // Contacts (ContactRecord) and the identity's settings. Whoever
+            // this identity talked with under a pinned key before contacts
+            // existed was a contact in all but name, and both sides make the
+            // same step: they become contacts, so that nobody who talked
+            // before loses sight of the other.
+            "CREATE TABLE contact (name TEXT PRIMARY KEY, relation TEXT NOT NULL, blocked INTEGER NOT NULL, "
+            "note TEXT NOT NULL, since_ms INTEGER NOT NULL, in_stream TEXT NOT NULL, in_seq INTEGER NOT NULL, "
+            "out_kind TEXT NOT NULL, out_seq INTEGER NOT NULL, out_pending INTEGER NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+            "INSERT INTO contact SELECT name, 'contact', 0, '', 0, '', 0, '', 0, 0 FROM keys "
+            "WHERE keyless IS NULL AND name IN (SELECT peer FROM conversation)",
+        },
     };
     return steps;
 }
@@ -350,6 +363,9 @@ struct ConversationStore::Statements
           putKeyPin(db, "INSERT OR REPLACE INTO keys (name, pinned, offered, keyless) VALUES (?, ?, ?, ?)"),
           putIndexKey(db, "INSERT OR REPLACE INTO index_keys (endpoint, key) VALUES (?, ?)"),
           markDelivered(db, "INSERT OR REPLACE INTO delivered (peer, line_id) VALUES (?, ?)"),
+          putContact(db, "INSERT OR REPLACE INTO contact (name, relation, blocked, note, since_ms, in_stream, in_seq, "
+                         "out_kind, out_seq, out_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          putSetting(db, "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)"),
           setApplied(db, "UPDATE redo SET applied = ?")
     {
     }
@@ -412,6 +428,12 @@ struct ConversationStore::Statements
     }
     void apply(const store::PutKeyPin& o) { putKeyPin.bind(o.name).bind(o.pinned).bind(o.offered).bind(o.keyless).run(); }
     void apply(const store::PutIndexKey& o) { putIndexKey.bind(o.endpoint).bind(o.key).run(); }
+    void apply(const store::PutContact& o)
+    {
+        putContact.bind(o.name).bind(o.relation).bind(o.blocked).bind(o.note).bind(o.sinceMs).bind(o.inStream)
+            .bind(o.inSeq).bind(o.outKind).bind(o.outSeq).bind(o.outPending).run();
+    }
+    void apply(const store::PutSetting& o) { putSetting.bind(o.key).bind(o.value).run(); }
 
     GroupedInsert<store::PutLine> putLine;
     SqlStatement putConversation;
@@ -427,6 +449,8 @@ struct ConversationStore::Statements
     SqlStatement putKeyPin;
     SqlStatement putIndexKey;
     SqlStatement markDelivered;
+    SqlStatement putContact;
+    SqlStatement putSetting;
     SqlStatement setApplied;
 };
 
@@ -1050,6 +1074,13 @@ local::ChatLine ConversationStore::deliver(const std::string& sender, const std:
     return std::move(stored.line);
 }
 
+void ConversationStore::pass(const std::string& sender, const std::string& stream, std::uint64_t seq)
+{
+    record([&] { return "pass over a line from " + sender; },
+           StoreChange{store::PutIncomingStream{sender, stream, seq}});
+    _incomingStreams[{sender, stream}] = seq;
+}
+
 std::vector<local::ChatLine> ConversationStore::history(const std::string& peer) const
 {
     return _writer->read([&] {
@@ -1155,6 +1186,54 @@ void ConversationStore::saveIndexKey(const std::string& indexEndpoint, const Pub
 {
     record([&] { return "pin the key of indexd at " + indexEndpoint; },
            StoreChange{store::PutIndexKey{indexEndpoint, Base64::encode(key)}});
+}
+
+std::map<std::string, ContactRecord> ConversationStore::contacts() const
+{
+    std::vector<std::string> names, relations, notes, inStreams, outKinds;
+    std::vector<int> blocked, outPending;
+    std::vector<Poco::Int64> sinceMs, inSeqs, outSeqs;
+    _writer->read([&] {
+        *_session << "SELECT name, relation, blocked, note, since_ms, in_stream, in_seq, out_kind, out_seq, "
+                     "out_pending FROM contact",
+            into(names), into(relations), into(blocked), into(notes), into(sinceMs), into(inStreams), into(inSeqs),
+            into(outKinds), into(outSeqs), into(outPending), now;
+    });
+    std::map<std::string, ContactRecord> contacts;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto relation = relationFromToken(relations[i]);
+        const auto outKind = contactKindFromToken(outKinds[i]);
+        if (!relation || (!outKind && !outKinds[i].empty()) || inSeqs[i] < 0 || outSeqs[i] < 0)
+            throw Poco::IOException("cannot read the contact " + names[i] + " in " + _path +
+                                    ": its row is damaged; move the database aside or pass another --database");
+        contacts.emplace(names[i], ContactRecord{*relation, blocked[i] != 0, notes[i], sinceMs[i], inStreams[i],
+                                                 static_cast<std::uint64_t>(inSeqs[i]), outKind,
+                                                 static_cast<std::uint64_t>(outSeqs[i]), outPending[i] != 0});
+    }
+    return contacts;
+}
+
+void ConversationStore::saveContact(const std::string& name, const ContactRecord& contact)
+{
+    const std::string_view outKind = contact.outKind ? contactKindToken(*contact.outKind) : std::string_view();
+    record([&] { return "keep what " + name + " is to this identity"; },
+           StoreChange{store::PutContact{name, relationToken(contact.relation), contact.blocked, contact.note,
+                                         contact.sinceMs, contact.inStream, contact.inSeq, outKind, contact.outSeq,
+                                         contact.outPending}});
+}
+
+std::map<std::string, std::string> ConversationStore::settings() const
+{
+    std::vector<std::string> keys, values;
+    _writer->read([&] { *_session << "SELECT key, value FROM setting", into(keys), into(values), now; });
+    std::map<std::string, std::string> settings;
+    for (std::size_t i = 0; i < keys.size(); ++i) settings.emplace(keys[i], values[i]);
+    return settings;
+}
+
+void ConversationStore::saveSetting(const std::string& key, const std::string& value)
+{
+    record([&] { return "keep the setting " + key; }, StoreChange{store::PutSetting{key, value}});
 }
 
 void ConversationStore::flush()

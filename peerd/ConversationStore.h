@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ContactRecord.h"
 #include "CryptoTypes.h"
 #include "LocalProtocol.h"
 #include "RedoLog.h"
@@ -69,8 +70,9 @@ struct KeyPin
 /// unread; the outbox of lines not yet acked (the queued lines themselves:
 /// outgoing, pending, stored or failed, past the peer's delivered mark, which
 /// an ack moves), with the outgoing stream to each peer; and how far each
-/// incoming stream has been delivered; and the identity keys pinned for peers
-/// and for indexd (read and written through KeyPins). State only, kept in an
+/// incoming stream has been delivered; the identity keys pinned for peers
+/// and for indexd (read and written through KeyPins); and the contacts
+/// (Contacts) and the identity's settings. State only, kept in an
 /// SQLite database behind a redo log (WriteBehind): every call that changes
 /// something has put the whole change in the redo log before it returns, so
 /// it survives a crash of peerd from then on and a crash never keeps half of
@@ -89,7 +91,7 @@ class ConversationStore
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
 
     /// Opens (creating it, and its directory with mode 0700, when missing;
     /// the file with mode 0600) the database at path, or a private one in
@@ -175,6 +177,11 @@ public:
     local::ChatLine deliver(const std::string& sender, const std::string& stream, std::uint64_t seq,
                             std::string sentTime, std::int64_t receivedAtMs, std::string text);
 
+    /// Moves sender's stream on to seq, which must be delivered(sender,
+    /// stream) + 1, storing no line: a line from a sender whose lines are not
+    /// kept (blocked, or a stranger while strangers are refused) is passed over.
+    void pass(const std::string& sender, const std::string& stream, std::uint64_t seq);
+
     /// The lines kept with peer, oldest first.
     std::vector<local::ChatLine> history(const std::string& peer) const;
 
@@ -202,6 +209,18 @@ public:
 
     /// Stores key as the pin for indexEndpoint, replacing what was stored.
     void saveIndexKey(const std::string& indexEndpoint, const PublicKey& key);
+
+    /// Every user peerd keeps a contact row for, by name, as stored.
+    std::map<std::string, ContactRecord> contacts() const;
+
+    /// Stores contact as name's row, replacing what was stored.
+    void saveContact(const std::string& name, const ContactRecord& contact);
+
+    /// The identity's settings, by key, as stored.
+    std::map<std::string, std::string> settings() const;
+
+    /// Stores value as the setting key, replacing what was stored.
+    void saveSetting(const std::string& key, const std::string& value);
 
     /// Returns once every change so far is in the database; throws what the
     /// database fails with (Poco::IOException, DiskFullException).

@@ -43,12 +43,14 @@ std::string fullDetail(const Full& full)
 
 } // namespace
 
-Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roster, KeyTrust& trust, PeerPaths& paths,
-                   IndexSession& index, const PresenceTracker& presence, const SigningKey& identity,
-                   WireListener& listener, DropLog& drops, Settings settings)
+Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roster, const Contacts& contacts,
+                   KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
+                   const SigningKey& identity, WireListener& listener, DropLog& drops, Settings settings,
+                   std::function<void(const ContactLetter&)> onContactLetter)
     : _timers(timers),
       _store(store),
       _roster(roster),
+      _contacts(contacts),
       _trust(trust),
       _paths(paths),
       _index(index),
@@ -57,8 +59,10 @@ Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roste
       _listener(listener),
       _drops(drops),
       _settings(std::move(settings)),
+      _onContactLetter(std::move(onContactLetter)),
       _outbox(_settings.retransmit),
-      _inbox(store, _settings.receiveWindow),
+      _inbox(store, _settings.receiveWindow,
+             [&contacts](const std::string& sender) { return contacts.takesLinesFrom(sender); }),
       _retransmitTimer(timers),
       _transmitTimer(timers),
       _ackTimer(timers),
@@ -175,6 +179,10 @@ void Delivery::talk(const Talk& talk, const Endpoint& from)
                         talk.from + " without a key");
         return;
     }
+    if (!_contacts.takesLinesFrom(talk.from)) {
+        _logger.debug("talk from " + talk.from + " passed over: blocked, or a stranger while strangers are refused");
+        return;
+    }
     local::ChatLine line;
     try {
         line = _store.addIncoming(talk.from, talk.time, _timers.wallMs(), talk.text, false);
@@ -216,9 +224,13 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
         return;
     }
     const Parsed<Message> inner = Protocol::decode(*text);
+    if (const ContactLetter* letter = inner ? std::get_if<ContactLetter>(&inner.value()) : nullptr) {
+        contactLetter(*letter, mail, from);
+        return;
+    }
     const Msg* msg = inner ? std::get_if<Msg>(&inner.value()) : nullptr;
     if (msg == nullptr) {
-        _drops.drop(DropReason::Malformed, from, "mail from " + mail.from + " does not hold a msg");
+        _drops.drop(DropReason::Malformed, from, "mail from " + mail.from + " holds neither a msg nor a contact letter");
         return;
     }
     if (msg->from != mail.from || msg->to != _settings.self || msg->stream != mail.stream || msg->seq != mail.seq) {
@@ -228,6 +240,20 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
         return;
     }
     deliverIncoming(*msg, {});
+}
+
+void Delivery::contactLetter(const ContactLetter& letter, const Mail& mail, const Endpoint& from)
+{
+    if (letter.from != mail.from || letter.to != _settings.self || letter.stream != mail.stream ||
+        letter.seq != mail.seq) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "mail from " + mail.from + " holds a contact letter from " + letter.from + " to " + letter.to +
+                        " of another sender, recipient, stream or seq");
+        return;
+    }
+    // Taken or not (an older letter, a blocked sender), indexd may forget it.
+    _index.send(Ack{_settings.self, mail.stream, mail.seq, {}});
+    _onContactLetter(letter);
 }
 
 // Delivers msg through the Inbox and acks its stream's position to where it

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Contacts.h"
 #include "ConversationStore.h"
 #include "DropLog.h"
 #include "Inbox.h"
@@ -20,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,9 +60,12 @@ public:
         bool repeated = false;  ///< its key was stored already: line is the one stored then, and nothing was done now
     };
 
-    Delivery(Timers& timers, ConversationStore& store, const Roster& roster, KeyTrust& trust, PeerPaths& paths,
-             IndexSession& index, const PresenceTracker& presence, const SigningKey& identity,
-             WireListener& listener, DropLog& drops, Settings settings);
+    /// contacts says whose lines are kept; onContactLetter takes the contact
+    /// letters that come in mail (acked here).
+    Delivery(Timers& timers, ConversationStore& store, const Roster& roster, const Contacts& contacts,
+             KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
+             const SigningKey& identity, WireListener& listener, DropLog& drops, Settings settings,
+             std::function<void(const ContactLetter&)> onContactLetter);
 
     /// Takes up the lines the store's outbox still holds: a line indexd
     /// already keeps rests until its peer is seen; the rest go out once the
@@ -85,7 +90,7 @@ public:
 
     /// A msg sealed by peer, the peer it names as its sender.
     void msg(const Msg& msg, const std::string& peer, const Endpoint& from);
-    /// indexd hands over a line kept for this user.
+    /// indexd hands over a line, or a contact letter, kept for this user.
     void mail(const Mail& mail, const Endpoint& from);
     /// A peer's ack, sealed by the peer it names.
     void ack(const Ack& ack);
@@ -100,6 +105,9 @@ public:
 
 private:
     void deliverIncoming(const Msg& msg, const std::string& peer);
+    /// A contact letter opened from mail: acked to indexd and handed on when
+    /// it is the mail's own (same sender, stream and seq, to this user).
+    void contactLetter(const ContactLetter& letter, const Mail& mail, const Endpoint& from);
     /// Gathers the ack of stream's position after result, for peer (empty: indexd), and arms its timer.
     void queueAck(const std::string& stream, const std::string& peer, const Inbox::Result& result);
     /// An ack gathered for one stream, not sent yet.
@@ -128,6 +136,7 @@ private:
     Timers& _timers;
     ConversationStore& _store;
     const Roster& _roster;
+    const Contacts& _contacts;
     KeyTrust& _trust;
     PeerPaths& _paths;
     IndexSession& _index;
@@ -136,6 +145,7 @@ private:
     WireListener& _listener;
     DropLog& _drops;
     Settings _settings;
+    std::function<void(const ContactLetter&)> _onContactLetter;
     Outbox _outbox;
     Inbox _inbox;
     Timer _retransmitTimer;                          ///< set to when the outbox next has a line due

@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace peerchat {
 
@@ -16,7 +17,8 @@ std::size_t heldSize(const Msg& msg)
 
 } // namespace
 
-Inbox::Inbox(ConversationStore& store, std::size_t window) : _store(store), _window(window)
+Inbox::Inbox(ConversationStore& store, std::size_t window, Keeps keeps)
+    : _store(store), _window(window), _keeps(std::move(keeps))
 {
 }
 
@@ -93,8 +95,13 @@ void Inbox::deliverHeld(const StreamKey& key, Result& result)
 bool Inbox::deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result)
 {
     try {
-        result.delivered.push_back({_store.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text),
-                                    _store.unread(msg.from)});
+        if (_keeps && !_keeps(msg.from)) {
+            _store.pass(msg.from, msg.stream, msg.seq);
+        } else {
+            result.delivered.push_back(
+                {_store.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text),
+                 _store.unread(msg.from)});
+        }
     } catch (const Poco::Exception& e) {
         result.refusal = e.message();
         return false;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -51,7 +52,13 @@ public:
         std::vector<SeqRange> held;        ///< the stream's runs held ahead of position, lowest first, at most Protocol::kMaxAckRanges
     };
 
-    Inbox(ConversationStore& store, std::size_t window);
+    /// Whether a sender's lines are kept: a line of one that is not is
+    /// passed over (its stream moves on, and it is acked, but nothing is
+    /// stored or shown).
+    using Keeps = std::function<bool(const std::string& sender)>;
+
+    /// keeps empty: every sender's lines are kept.
+    Inbox(ConversationStore& store, std::size_t window, Keeps keeps = {});
 
     /// Takes one message of msg.from's stream msg.stream, received at receivedAtMs.
     Result receive(const Msg& msg, std::int64_t receivedAtMs);
@@ -80,7 +87,8 @@ private:
         void dropLowest(std::uint64_t seq);
     };
 
-    /// Stores msg, the next of its stream, and adds it to result; false (with
+    /// Stores msg, the next of its stream, and adds it to result (or passes
+    /// it over, for a sender whose lines are not kept); false (with
     /// result.refusal set) when the store refuses it.
     bool deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result);
     /// Delivers the held messages of key that follow result.position.
@@ -93,6 +101,7 @@ private:
 
     ConversationStore& _store;
     std::size_t _window;
+    Keeps _keeps;
     std::map<StreamKey, HeldStream> _held;
     std::size_t _heldCount = 0;
     std::size_t _heldBytes = 0;

@@ -47,6 +47,7 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     link.index = settings.index;
     link.indexKey = settings.indexKey;
     link.legacy = settings.legacy;
+    link.strangers = settings.strangers;
     link.loginRetry = settings.loginRetry;
     link.heartbeat = settings.heartbeat;
     link.dropReport = settings.dropReport;

@@ -80,6 +80,9 @@ const std::vector<SettingKey>& PeerSettings::keys()
          "first shows (default unset)"},
         {"peerd.legacy", "legacy", "BOOL",
          "also talk to seed and .NET clients in their plain, unauthenticated protocol (default false)", true},
+        {"peerd.strangers", "strangers", "HOLD|REFUSE",
+         "lines from users who are not contacts: hold (kept and listed apart, under Requests) or refuse (dropped "
+         "unseen, the sender not told) (default hold)"},
         {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first, but none still waiting for its ack (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
@@ -120,6 +123,12 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
     if (s.keyFile.empty()) reader.fail("peerd.key", "must be a path, e.g. /home/alice/.config/peerchat/alice.key");
     s.indexKey = readIndexKey(reader, "peerd.indexKey");
     s.legacy = reader.flag("peerd.legacy", false);
+    const std::string strangers = reader.text("peerd.strangers", "hold");
+    if (strangers == "refuse") {
+        s.strangers = Contacts::Strangers::Refuse;
+    } else if (strangers != "hold") {
+        reader.fail("peerd.strangers", "must be hold or refuse, got '" + strangers + "'");
+    }
     s.historyLimit = reader.number("peerd.historyLimit", 10000, 1, 10000000);
     s.loginRetry = std::chrono::milliseconds(reader.number("peerd.loginRetryMs", 2000, 10, 3600000));
     s.heartbeat = std::chrono::milliseconds(reader.number("peerd.heartbeatMs", 10000, 10, 3600000));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Contacts.h"
 #include "CryptoTypes.h"
 #include "Endpoint.h"
 #include "FaultSettings.h"
@@ -40,6 +41,7 @@ struct PeerSettings
     std::string keyFile;                   ///< the user's identity key (KeyFile), created on first run
     std::optional<PublicKey> indexKey;     ///< indexd's identity key when configured; else pinned on first contact
     bool legacy = false;                   ///< talk to and from seed and .NET clients in their plain protocol
+    Contacts::Strangers strangers = Contacts::Strangers::Hold;  ///< lines from users who are not contacts
     std::size_t historyLimit = 0;
     std::chrono::milliseconds loginRetry{0};
     std::chrono::milliseconds heartbeat{0};   ///< between heartbeats to indexd

@@ -42,9 +42,13 @@ void fields(O& o, F&& f)
         f(o.peer, o.stream, o.upTo, o.lastLineId);
     } else if constexpr (std::is_same_v<T, MarkDelivered>) {
         f(o.peer, o.lineId);
-    } else {
-        static_assert(std::is_same_v<T, TrimUnqueued>, "every operation lists its fields");
+    } else if constexpr (std::is_same_v<T, TrimUnqueued>) {
         f(o.peer, o.upTo, o.delivered);
+    } else if constexpr (std::is_same_v<T, PutContact>) {
+        f(o.name, o.relation, o.blocked, o.note, o.sinceMs, o.inStream, o.inSeq, o.outKind, o.outSeq, o.outPending);
+    } else {
+        static_assert(std::is_same_v<T, PutSetting>, "every operation lists its fields");
+        f(o.key, o.value);
     }
 }
 

@@ -100,10 +100,27 @@ struct MarkDelivered { std::string_view peer; std::uint64_t lineId = 0; };
 /// peer when the trim was made).
 struct TrimUnqueued { std::string_view peer; std::uint64_t upTo = 0; std::uint64_t delivered = 0; };
 
+/// Sets a user's row of the contact table (ContactRecord, tokens as the table holds them).
+struct PutContact
+{
+    std::string_view name;
+    std::string_view relation;
+    bool blocked = false;
+    std::string_view note;
+    std::int64_t sinceMs = 0;
+    std::string_view inStream;
+    std::uint64_t inSeq = 0;
+    std::string_view outKind;
+    std::uint64_t outSeq = 0;
+    bool outPending = false;
+};
+/// Sets one of the identity's settings.
+struct PutSetting { std::string_view key; std::string_view value; };
+
 /// A kind's place in the list is its tag in the redo log: new kinds go at the end.
 using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
                         SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates, DropAckedOutbox,
-                        MarkDelivered, TrimUnqueued>;
+                        MarkDelivered, TrimUnqueued, PutContact, PutSetting>;
 
 } // namespace store
 

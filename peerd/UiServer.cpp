@@ -434,6 +434,10 @@ local::RosterEvent UiServer::roster() const
     local::RosterEvent event;
     for (const auto& [name, peer] : _roster.peers()) event.users.push_back(userInfo(name, peer));
     event.unread = _store.unreadCounts();
+    if (_wire == nullptr) return event;
+    for (const auto& [name, record] : _wire->contacts().all()) {
+        if (record.relation != Relation::None || record.blocked) event.contacts.push_back(contactInfo(name, record));
+    }
     return event;
 }
 
@@ -518,6 +522,28 @@ void UiServer::trustChanged(const std::string& peer, local::Trust trust)
 void UiServer::pathChanged(const std::string& peer, PathKind path)
 {
     broadcast(local::PathEvent{peer, localPath(path)});
+}
+
+void UiServer::contactChanged(const std::string& name, const ContactRecord& record)
+{
+    broadcast(local::ContactEvent{contactInfo(name, record)});
+}
+
+void UiServer::contactProblem(const std::string&, const std::string& detail)
+{
+    broadcast(local::ErrorEvent{"add", detail});
+}
+
+local::ContactInfo UiServer::contactInfo(const std::string& name, const ContactRecord& record)
+{
+    local::Relation relation = local::Relation::None;
+    switch (record.relation) {
+    case Relation::Asked: relation = local::Relation::Asked; break;
+    case Relation::AskedMe: relation = local::Relation::AskedMe; break;
+    case Relation::Contact: relation = local::Relation::Contact; break;
+    case Relation::None: break;
+    }
+    return local::ContactInfo{name, relation, record.blocked, record.note, record.sinceMs};
 }
 
 local::Path UiServer::localPath(PathKind path)

@@ -95,6 +95,8 @@ public:
     void deliveryProblem(const std::string& peer, const std::string& detail) override;
     void trustChanged(const std::string& peer, local::Trust trust) override;
     void pathChanged(const std::string& peer, PathKind path) override;
+    void contactChanged(const std::string& name, const ContactRecord& record) override;
+    void contactProblem(const std::string& name, const std::string& detail) override;
 
     // ---- for UiSession --------------------------------------------------
 
@@ -139,6 +141,8 @@ private:
     void sendToSubscribers(const std::string& peer, const std::string& encoded);
     /// The local protocol's name for a path.
     static local::Path localPath(PathKind path);
+    /// What the local protocol says of name as a contact.
+    static local::ContactInfo contactInfo(const std::string& name, const ContactRecord& record);
 
     /// Why a connecting client is turned away.
     enum class Refusal

@@ -27,6 +27,7 @@ struct UiSession::Dispatch
     void operator()(const local::SearchRequest& request) const { session.handleSearch(request); }
     void operator()(const local::VerifyRequest& request) const { session.handleVerify(request); }
     void operator()(const local::TrustRequest& request) const { session.handleTrust(request); }
+    void operator()(const local::ContactRequest& request) const { session.handleContact(request); }
 };
 
 UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
@@ -234,6 +235,26 @@ void UiSession::handleTrust(const local::TrustRequest& request)
     }
     _server.trustChanged(request.peer, trust);
     _server.wire().keyTrusted(request.peer);
+}
+
+void UiSession::handleContact(const local::ContactRequest& request)
+{
+    // Every client hears the change itself (a contact event); only an error answers the one that asked.
+    const std::string error = _server.wire().changeContact(contactChange(request.change), request.peer, request.note);
+    if (!error.empty()) send(local::ErrorEvent{std::string(local::LocalProtocol::contactChangeName(request.change)), error});
+}
+
+ContactMail::Change UiSession::contactChange(local::ContactChange change)
+{
+    switch (change) {
+    case local::ContactChange::Accept: return ContactMail::Change::Accept;
+    case local::ContactChange::Decline: return ContactMail::Change::Decline;
+    case local::ContactChange::Remove: return ContactMail::Change::Remove;
+    case local::ContactChange::Block: return ContactMail::Change::Block;
+    case local::ContactChange::Unblock: return ContactMail::Change::Unblock;
+    case local::ContactChange::Add: break;
+    }
+    return ContactMail::Change::Add;
 }
 
 } // namespace peerchat

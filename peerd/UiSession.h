@@ -3,6 +3,7 @@
 #include "EventBacklog.h"
 #include "EventLoop.h"
 #include "LineReader.h"
+#include "ContactMail.h"
 #include "LocalProtocol.h"
 
 #include <Poco/Logger.h>
@@ -65,6 +66,9 @@ private:
     void handleSearch(const local::SearchRequest& request);
     void handleVerify(const local::VerifyRequest& request);
     void handleTrust(const local::TrustRequest& request);
+    void handleContact(const local::ContactRequest& request);
+    /// The wire's name for a change the local protocol asks for.
+    static ContactMail::Change contactChange(local::ContactChange change);
 
     UiServer& _server;
     EventLoop& _loop;

@@ -70,11 +70,25 @@ struct WireLink::SealedDispatch
     }
     void operator()(const Stored& message) const
     {
-        if (link.sealedFromIndex(source, "stored")) link._delivery.stored(message);
+        if (!link.sealedFromIndex(source, "stored")) return;
+        if (link._contactMail.ownsStream(message.stream)) {
+            link._contactMail.stored(message);
+        } else {
+            link._delivery.stored(message);
+        }
     }
     void operator()(const Full& message) const
     {
-        if (link.sealedFromIndex(source, "full")) link._delivery.full(message);
+        if (!link.sealedFromIndex(source, "full")) return;
+        if (link._contactMail.ownsStream(message.stream)) {
+            link._contactMail.full(message);
+        } else {
+            link._delivery.full(message);
+        }
+    }
+    void operator()(const NameKey& message) const
+    {
+        if (link.sealedFromIndex(source, "key")) link._contactMail.nameKey(message);
     }
     void operator()(const Mail& message) const
     {
@@ -174,11 +188,16 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
                     [this](std::size_t peers) {
                         _index.rosterLoaded(peers);
                         _delivery.rosterLoaded();
+                        _contactMail.online();
                     },
                     [this](const std::string& detail) { _index.rosterFailed(detail); },
                 }),
-      _delivery(loop, store, roster, _trust, _paths, _index, _presence, identity, listener, _drops,
-                Delivery::Settings{_settings.self, _settings.retransmit, _settings.receiveWindow}),
+      _contacts(store, _settings.self, _settings.strangers),
+      _contactMail(loop, _contacts, _trust, _index, identity, listener,
+                   ContactMail::Settings{_settings.self, _settings.loginRetry}),
+      _delivery(loop, store, roster, _contacts, _trust, _paths, _index, _presence, identity, listener, _drops,
+                Delivery::Settings{_settings.self, _settings.retransmit, _settings.receiveWindow},
+                [this](const ContactLetter& letter) { _contactMail.letter(letter); }),
       _logger(Poco::Logger::get("peerd.wire"))
 {
 }
@@ -195,6 +214,7 @@ void WireLink::start()
 void WireLink::logout()
 {
     _delivery.stop();
+    _contactMail.stop();
     _presence.cancel();
     _relay.release();
     _index.logout();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ContactMail.h"
+#include "Contacts.h"
 #include "ConversationStore.h"
 #include "DatagramSink.h"
 #include "Delivery.h"
@@ -37,7 +39,8 @@ namespace peerchat {
 /// from its parts: the session with indexd (IndexSession: login,
 /// heartbeats, relogin), who is online (PresenceTracker: the signed roster
 /// and presence), which keys are trusted (KeyTrust), the lines (Delivery:
-/// outbox, inbox, offline mail), where a datagram for a peer goes
+/// outbox, inbox, offline mail), the contacts (Contacts, and their letters
+/// through indexd's mailbox: ContactMail), where a datagram for a peer goes
 /// (PeerPaths) and the TURN relay for peers no other path reaches
 /// (RelayLink). WireLink owns them, wires them together, and is the one
 /// dispatch of peerd's UDP datagrams: it drops what comes from a stranger,
@@ -63,6 +66,7 @@ public:
         std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
         std::size_t receiveWindow = Inbox::kDefaultWindow;  ///< most messages held ahead of a gap, per stream
+        Contacts::Strangers strangers = Contacts::Strangers::Hold;  ///< lines from users who are not contacts
         /// This peerd's host candidates (its interfaces' addresses with its
         /// UDP port), asked at each alive; unset: alive carries none.
         std::function<std::vector<Candidate>()> hostCandidates;
@@ -108,6 +112,16 @@ public:
     /// it go out now, in a new stream (the new key's installation never saw
     /// the old one, so it would wait for its start forever).
     void keyTrusted(const std::string& peer) { _delivery.keyTrusted(peer); }
+
+    /// Makes the user's change to a contact (ContactMail::change); an error
+    /// for a person when nothing changed.
+    std::string changeContact(ContactMail::Change change, const std::string& name, const std::string& note = {})
+    {
+        return _contactMail.change(change, name, note);
+    }
+
+    /// This identity's contacts.
+    const Contacts& contacts() const { return _contacts; }
 
     /// Stops retrying and heartbeats and, when indexd welcomed this login,
     /// sends it a sealed logout.
@@ -157,6 +171,8 @@ private:
     PeerPaths _paths;
     IndexSession _index;
     PresenceTracker _presence;
+    Contacts _contacts;
+    ContactMail _contactMail;
     Delivery _delivery;
     Poco::Logger& _logger;
 };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ContactRecord.h"
 #include "LocalProtocol.h"
 #include "PeerPaths.h"
 #include "Roster.h"
@@ -37,6 +38,13 @@ public:
 
     /// Datagrams reach peer another way now (PeerPaths).
     virtual void pathChanged(const std::string& peer, PathKind path) = 0;
+
+    /// How the user stands with name changed (a change of the user's, or a
+    /// letter from name); record is how it stands now.
+    virtual void contactChanged(const std::string& name, const ContactRecord& record) = 0;
+
+    /// A change of the user's to name cannot go as it should; detail says why and what to do, for a person.
+    virtual void contactProblem(const std::string& name, const std::string& detail) = 0;
 };
 
 } // namespace peerchat

@@ -85,6 +85,13 @@ struct Describer
     {
         return "Caps" + field(m.from) + field(m.to) + field(m.features) + field(m.answer ? "answer" : "ask");
     }
+    std::string operator()(const Whois& m) const { return "Whois" + field(m.name); }
+    std::string operator()(const NameKey& m) const { return "NameKey" + field(m.name) + field(m.identity); }
+    std::string operator()(const ContactLetter& m) const
+    {
+        return "ContactLetter" + field(m.stream) + field(std::to_string(m.seq)) + field(m.from) + field(m.to) +
+               field(std::string(contactKindToken(m.kind))) + field(m.note);
+    }
     std::string operator()(const Turn& m) const
     {
         return "Turn" + field(m.server.toString()) + field(std::to_string(m.expiry)) + field(m.key);
@@ -226,6 +233,14 @@ std::vector<Message> sampleMessages()
         Caps{"alice", "bob", "bundle", false},
         Caps{"天涯", "bob", "", true},
         Caps{"bob", "alice", "bundle.typing.v2/x", true},
+        Whois{"天涯"},
+        NameKey{"bob", bytes<32>(12)},
+        NameKey{"nobody", std::nullopt},
+        ContactLetter{"0123456789abcdef", 1, "alice", "bob", ContactKind::Request, "hi bob, it's alice, from work"},
+        ContactLetter{"ff", 2, "天涯", "bob", ContactKind::Request, ""},
+        ContactLetter{"ff", 3, "bob", "alice", ContactKind::Accept, ""},
+        ContactLetter{"ff", Protocol::kMaxSequence, "bob", "alice", ContactKind::Decline, ""},
+        ContactLetter{"ff", 5, "bob", "alice", ContactKind::Remove, ""},
         Seen{0},
         Seen{99},
         Relogin{"alice"},
@@ -295,6 +310,7 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseMalformedPathVerbs);
     CPPUNIT_TEST(testReadUnknownFullReasonAsUnstated);
     CPPUNIT_TEST(testEncodeAndRefuseCaps);
+    CPPUNIT_TEST(testEncodeAndRefuseContactVerbs);
     CPPUNIT_TEST(testDecodeBundlePartByPart);
     CPPUNIT_TEST(testAppendEncodedWritesAfterWhatIsThere);
     CPPUNIT_TEST(testRefuseMalformedHandshake);
@@ -873,6 +889,24 @@ public:
             assertRefused(text);
         CPPUNIT_ASSERT_EQUAL(std::size_t(8),
                              std::get<Alive>(decodeOk("alive,alice,1," + nine.substr(0, nine.rfind(';')))).candidates->size());
+    }
+
+    void testEncodeAndRefuseContactVerbs()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("whois,bob"), Protocol::encode(Whois{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("key,nobody,-"), Protocol::encode(NameKey{"nobody", std::nullopt}));
+        CPPUNIT_ASSERT_EQUAL(std::string("contact,ff,7,alice,bob,request,hi, it's me"),
+                             Protocol::encode(ContactLetter{"ff", 7, "alice", "bob", ContactKind::Request, "hi, it's me"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("contact,ff,8,bob,alice,accept,"),
+                             Protocol::encode(ContactLetter{"ff", 8, "bob", "alice", ContactKind::Accept, ""}));
+        for (const char* bad : {"whois,", "whois,a,b", "key,bob", "key,bob,short", "key,bo b,-",
+                                "contact,ff,1,alice,bob,befriend,hi", "contact,ff,0,alice,bob,request,hi",
+                                "contact,FF,1,alice,bob,request,hi", "contact,ff,1,alice,bob,accept,a note",
+                                "contact,ff,1,alice,bob,request"}) {
+            CPPUNIT_ASSERT_MESSAGE(std::string("accepted: ") + bad, !Protocol::decode(bad).ok());
+        }
+        CPPUNIT_ASSERT(Protocol::decode("contact,ff,1,alice,bob,request," + std::string(256, 'x')).ok());
+        CPPUNIT_ASSERT(!Protocol::decode("contact,ff,1,alice,bob,request," + std::string(257, 'x')).ok());
     }
 
     void testEncodeAndRefuseCaps()

@@ -49,6 +49,7 @@ using peerchat::Mail;
 using peerchat::MailCarrier;
 using peerchat::Meet;
 using peerchat::Mailbox;
+using peerchat::NameKey;
 using peerchat::Message;
 using peerchat::Nonce;
 using peerchat::OfflineBox;
@@ -68,6 +69,7 @@ using peerchat::Turn;
 using peerchat::TurnCredentials;
 using peerchat::TurnRelay;
 using peerchat::Welcome;
+using peerchat::Whois;
 using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
 using peerchat::test::TestPeer;
@@ -171,6 +173,8 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAliveCandidatesHandedOutInMeet);
     CPPUNIT_TEST(testPunchOfOfflineSeedOrSelfSendsNothing);
     CPPUNIT_TEST(testPunchFloodYieldsAtMostLimitOfMeets);
+    CPPUNIT_TEST(testWhoisAnswersTheKeyANameIsBoundTo);
+    CPPUNIT_TEST(testWhoisFloodYieldsAtMostItsLimit);
     CPPUNIT_TEST(testWelcomeFollowedBySealedTurn);
     CPPUNIT_TEST(testRepeatedWelcomeFollowedByTurnAgain);
     CPPUNIT_TEST(testTurnRenewedByAliveOnceHalfSpent);
@@ -958,6 +962,41 @@ public:
         // `-` says there are none now.
         receive(alice.seal(Alive{"alice", 2, std::vector<peerchat::Candidate>{}}), "127.0.0.1:5001");
         CPPUNIT_ASSERT(_directory->find("alice")->candidates.empty());
+    }
+
+    void testWhoisAnswersTheKeyANameIsBoundTo()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        receive(bob.seal(Logout{"bob", endpoint("127.0.0.1:5002")}), "127.0.0.1:5002");
+        _sink->sent.clear();
+        // bob is offline, but his name is bound to his key.
+        receive(alice.seal(Whois{"bob"}), "127.0.0.1:5001");
+        const auto answer = alice.open(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(answer && std::holds_alternative<NameKey>(*answer));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), std::get<NameKey>(*answer).name);
+        CPPUNIT_ASSERT(std::get<NameKey>(*answer).identity == bob.key().publicKey());
+        receive(alice.seal(Whois{"nobody"}), "127.0.0.1:5001");
+        const auto unknown = alice.open(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(unknown && std::holds_alternative<NameKey>(*unknown));
+        CPPUNIT_ASSERT(!std::get<NameKey>(*unknown).identity);
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+    }
+
+    void testWhoisFloodYieldsAtMostItsLimit()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        _sink->sent.clear();
+        for (int i = 0; i < 100; ++i) receive(alice.seal(Whois{"user" + std::to_string(i)}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(LoginHandler::kWhoisBurst), sentTo("127.0.0.1:5001").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(100 - LoginHandler::kWhoisBurst),
+                             _handler->drops().total(DropReason::RateLimited));
+        _now += milliseconds(1000);
+        receive(alice.seal(Whois{"bob"}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(LoginHandler::kWhoisBurst + 1), sentTo("127.0.0.1:5001").size());
     }
 
     void testPunchOfOfflineSeedOrSelfSendsNothing()

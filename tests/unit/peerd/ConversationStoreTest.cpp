@@ -19,9 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+using peerchat::ContactKind;
+using peerchat::ContactRecord;
 using peerchat::ConversationStore;
 using peerchat::DiskFullException;
 using peerchat::KeyPin;
+using peerchat::Relation;
 using peerchat::local::LineState;
 using peerchat::test::key;
 using peerchat::test::TempDir;
@@ -145,6 +148,9 @@ class ConversationStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testKeyPinsSurviveReopen);
     CPPUNIT_TEST(testKeyPinsOfSchema3KeptOnMigration);
     CPPUNIT_TEST(testOpenRefusesDamagedKey);
+    CPPUNIT_TEST(testContactsAndSettingsOutliveTheStore);
+    CPPUNIT_TEST(testPeersTalkedWithBecomeContactsOnMigration);
+    CPPUNIT_TEST(testPassedLineMovesTheStreamAndStoresNothing);
     CPPUNIT_TEST(testFullDiskRefusesChangesUntilThereIsRoom);
     CPPUNIT_TEST(testFullDiskRefusesDeliveryAndKeepsPosition);
     CPPUNIT_TEST(testDatabaseRefusalStopsChangesAndKeepsThemForTheNextOpen);
@@ -738,7 +744,9 @@ public:
             store.saveKeyPin("bob", KeyPin{key(1), key(2)});
             store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
-        // The keys table as schema 3 had it, and nothing of schemas 5 to 7.
+        // The keys table as schema 3 had it, and nothing of schemas 5 to 8.
+        rawSession(path) << "DROP TABLE contact", now;
+        rawSession(path) << "DROP TABLE setting", now;
         rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
         rawSession(path) << "DROP TABLE redo", now;
         rawSession(path) << "DROP TABLE delivered", now;
@@ -757,6 +765,62 @@ public:
             CPPUNIT_ASSERT(pins.at("carol").keyless == KeyPin::Keyless::None);
         }
         CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
+    }
+
+    void testContactsAndSettingsOutliveTheStore()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.saveContact("bob", ContactRecord{Relation::Asked, false, "hi, it's alice", 1700000000000, "", 0,
+                                                   ContactKind::Request, 3, true});
+            store.saveContact("天涯", ContactRecord{Relation::AskedMe, true, "你好", 5, "ff", 9, std::nullopt, 0, false});
+            store.saveSetting("contact.stream", "0123456789abcde");
+        }
+        ConversationStore store(path, 100);
+        const auto contacts = store.contacts();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), contacts.size());
+        const ContactRecord& bob = contacts.at("bob");
+        CPPUNIT_ASSERT(bob.relation == Relation::Asked && !bob.blocked && bob.note == "hi, it's alice");
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(1700000000000), bob.sinceMs);
+        CPPUNIT_ASSERT(bob.outKind == ContactKind::Request && bob.outSeq == 3 && bob.outPending);
+        const ContactRecord& other = contacts.at("天涯");
+        CPPUNIT_ASSERT(other.relation == Relation::AskedMe && other.blocked && other.note == "你好");
+        CPPUNIT_ASSERT(other.inStream == "ff" && other.inSeq == 9 && !other.outKind && !other.outPending);
+        CPPUNIT_ASSERT_EQUAL(std::string("0123456789abcde"), store.settings().at("contact.stream"));
+    }
+
+    void testPeersTalkedWithBecomeContactsOnMigration()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+            store.enqueue("bob", "alice", "12:00:00", 1, "hi bob");
+            store.saveKeyPin("carol", KeyPin{key(2), std::nullopt});
+            store.addIncoming("dave", "12:00:01", 2, "plain talk", false);
+        }
+        // A database of schema 7: before contacts.
+        rawSession(path) << "DROP TABLE contact", now;
+        rawSession(path) << "DROP TABLE setting", now;
+        rawSession(path) << "PRAGMA user_version = 7", now;
+        ConversationStore store(path, 100);
+        const auto contacts = store.contacts();
+        // bob talked under a pinned key; carol was only seen; dave, a seed user, has no key.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), contacts.size());
+        CPPUNIT_ASSERT(contacts.at("bob").relation == Relation::Contact);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+    }
+
+    void testPassedLineMovesTheStreamAndStoresNothing()
+    {
+        ConversationStore store(100);
+        store.pass("bob", "ff", 1);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
+        CPPUNIT_ASSERT(store.history("bob").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
     }
 
     void testOpenRefusesDamagedKey()

@@ -41,6 +41,8 @@ struct RecordingListener : WireListener
     void deliveryProblem(const std::string&, const std::string&) override {}
     void trustChanged(const std::string&, local::Trust) override {}
     void pathChanged(const std::string&, PathKind) override {}
+    void contactChanged(const std::string&, const ContactRecord&) override {}
+    void contactProblem(const std::string&, const std::string&) override {}
 
     std::vector<std::pair<local::LinkState, std::string>> states;
 };

@@ -59,6 +59,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(peerchat::KeyFile::defaultPath("alice.key"), settings->keyFile);
         CPPUNIT_ASSERT(!settings->indexKey);
         CPPUNIT_ASSERT(!settings->legacy);
+        CPPUNIT_ASSERT(settings->strangers == peerchat::Contacts::Strangers::Hold);
+        CPPUNIT_ASSERT(read({{"peerd.user", "alice"}, {"peerd.strangers", "refuse"}})->strangers ==
+                       peerchat::Contacts::Strangers::Refuse);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10000), settings->historyLimit);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(2000), static_cast<std::int64_t>(settings->loginRetry.count()));
         CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), static_cast<std::int64_t>(settings->heartbeat.count()));
@@ -158,6 +161,7 @@ public:
                                                                 {"peerd.key", ""},
                                                                 {"peerd.indexKey", "not base64!"},
                                                                 {"peerd.legacy", "maybe"},
+                                                                {"peerd.strangers", "ignore"},
                                                                 {"peerd.historyLimit", ""},
                                                                 {"peerd.loginRetryMs", "5"},
                                                                 {"peerd.heartbeatMs", "0"},
@@ -210,7 +214,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(17), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(18), flags.size());
     }
 };
 

@@ -42,6 +42,8 @@ public:
         for (const auto& [key, o] : _incomingStreams) text += row(o);
         for (const auto& [name, o] : _pins) text += row(o);
         for (const auto& [endpoint, o] : _indexKeys) text += row(o);
+        for (const auto& [name, o] : _contacts) text += row(o);
+        for (const auto& [key, o] : _settings) text += row(o);
         return text;
     }
 
@@ -110,6 +112,8 @@ private:
     void write(const PutIncomingStream& o) { _incomingStreams[{std::string(o.sender), std::string(o.stream)}] = o; }
     void write(const PutKeyPin& o) { _pins[std::string(o.name)] = o; }
     void write(const PutIndexKey& o) { _indexKeys[std::string(o.endpoint)] = o; }
+    void write(const PutContact& o) { _contacts[std::string(o.name)] = o; }
+    void write(const PutSetting& o) { _settings[std::string(o.key)] = o; }
 
     bool _failed = false;
     std::map<std::pair<std::string, std::uint64_t>, PutLine> _lines;
@@ -117,6 +121,8 @@ private:
     std::map<std::string, PutConversation> _conversations;
     std::map<std::string, PutOutgoingStream> _outgoingStreams;
     std::map<std::string, MarkDelivered> _marks;
+    std::map<std::string, PutContact> _contacts;
+    std::map<std::string, PutSetting> _settings;
     std::map<std::pair<std::string, std::string>, PutIncomingStream> _incomingStreams;
     std::map<std::string, PutKeyPin> _pins;
     std::map<std::string, PutIndexKey> _indexKeys;

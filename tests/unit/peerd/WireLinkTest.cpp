@@ -151,6 +151,14 @@ public:
     }
     void trustChanged(const std::string& peer, local::Trust trust) override { trusts.emplace_back(peer, trust); }
     void pathChanged(const std::string& peer, PathKind path) override { paths.emplace_back(peer, path); }
+    void contactChanged(const std::string& name, const ContactRecord& record) override
+    {
+        contacts.emplace_back(name, record.relation);
+    }
+    void contactProblem(const std::string& name, const std::string& detail) override
+    {
+        contactProblems.emplace_back(name, detail);
+    }
 
     std::vector<std::pair<local::LinkState, std::string>> states;
     std::vector<Roster::Change> presence;
@@ -159,6 +167,8 @@ public:
     std::vector<std::pair<std::string, std::string>> problems;
     std::vector<std::pair<std::string, local::Trust>> trusts;
     std::vector<std::pair<std::string, PathKind>> paths;
+    std::vector<std::pair<std::string, Relation>> contacts;
+    std::vector<std::pair<std::string, std::string>> contactProblems;
 };
 
 /// indexd's peerchat roster port on the test's loop: reads each

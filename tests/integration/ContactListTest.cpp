@@ -1,0 +1,201 @@
+// Contacts end to end (issue 13): real peerds ask each other to be contacts
+// through indexd's mailbox, with the one asked offline at the time; accept,
+// decline and block are driven on the local socket as chatui drives them,
+// and what each side ends up with is read back from its peerd.
+#include "ChatNetwork.h"
+#include "DaemonProcess.h"
+#include "LocalClient.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <csignal>
+#include <string>
+
+using namespace peerchat::test;
+
+namespace {
+
+std::string contactRequest(const std::string& op, const std::string& peer, const std::string& note = {})
+{
+    return R"({"op":")" + op + R"(","peer":")" + peer + "\"" + (note.empty() ? "" : R"(,"text":")" + note + "\"") +
+           "}";
+}
+
+// The next contact event about name with relation (and blocked as given).
+LocalClient::Object waitContact(LocalClient& client, const std::string& name, const std::string& relation,
+                                bool blocked = false)
+{
+    return client.waitFor([&](const LocalClient::Object& event) {
+        if (event->optValue<std::string>("event", "") != "contact") return false;
+        const auto contact = event->getObject("contact");
+        return contact->getValue<std::string>("name") == name &&
+               contact->getValue<std::string>("relation") == relation && contact->getValue<bool>("blocked") == blocked;
+    });
+}
+
+// name's entry in the contacts of the roster peerd gives client, or nullptr.
+LocalClient::Object contactInRoster(LocalClient& client, const std::string& name)
+{
+    client.sendLine(R"({"op":"roster"})");
+    const auto roster = client.waitEvent("roster");
+    CPPUNIT_ASSERT_MESSAGE("no roster event", roster);
+    const auto contacts = roster->getArray("contacts");
+    for (std::size_t i = 0; i < contacts->size(); ++i) {
+        if (contacts->getObject(i)->getValue<std::string>("name") == name) return contacts->getObject(i);
+    }
+    return nullptr;
+}
+
+// Starts user's peerd, waits until it is online, and stops it: indexd knows the name from then on.
+void registerAndLeave(ChatNetwork& net, const std::string& user)
+{
+    net.startPeerd(user);
+    net.attachOnline(user);
+    net.peerd(user).signal(SIGTERM);
+    CPPUNIT_ASSERT_EQUAL(0, net.peerd(user).waitExit());
+}
+
+// The texts of the lines with peer that client's peerd holds.
+std::vector<std::string> textsWith(LocalClient& client, const std::string& peer)
+{
+    client.sendLine(peerRequest("subscribe", peer));
+    const auto history = client.waitFor([&](const LocalClient::Object& event) {
+        return event->optValue<std::string>("event", "") == "history" && event->getValue<std::string>("peer") == peer;
+    });
+    CPPUNIT_ASSERT_MESSAGE("no history for " + peer, history);
+    std::vector<std::string> texts;
+    const auto lines = history->getArray("lines");
+    for (std::size_t i = 0; i < lines->size(); ++i) texts.push_back(lines->getObject(i)->getValue<std::string>("text"));
+    return texts;
+}
+
+} // namespace
+
+class ContactListTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(ContactListTest);
+    CPPUNIT_TEST(testRequestToAnOfflineUserIsAcceptedAtItsNextLogin);
+    CPPUNIT_TEST(testDeclineReachesTheOneWhoAsked);
+    CPPUNIT_TEST(testBlockedUsersRequestsAndLinesVanish);
+    CPPUNIT_TEST(testRequestToAnUnknownNameIsDropped);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testRequestToAnOfflineUserIsAcceptedAtItsNextLogin()
+    {
+        ChatNetwork net;
+        registerAndLeave(net, "bob");
+        // alice never saw bob online: her peerd asks indexd for his key.
+        net.startPeerd("alice");
+        auto alice = net.attachOnline("alice");
+        alice->sendLine(contactRequest("add", "bob", "hi bob, it's alice from work"));
+        CPPUNIT_ASSERT(waitContact(*alice, "bob", "asked"));
+
+        net.startPeerd("bob");
+        auto bob = net.attachOnline("bob");
+        CPPUNIT_ASSERT_MESSAGE("bob did not get alice's request:\n" + net.peerd("bob").log(),
+                               waitUntil([&] {
+                                   const auto entry = contactInRoster(*bob, "alice");
+                                   return entry && entry->getValue<std::string>("relation") == "asked-me";
+                               }));
+        CPPUNIT_ASSERT_EQUAL(std::string("hi bob, it's alice from work"),
+                             contactInRoster(*bob, "alice")->getValue<std::string>("note"));
+
+        bob->sendLine(contactRequest("accept", "alice"));
+        CPPUNIT_ASSERT(waitContact(*bob, "alice", "contact"));
+        CPPUNIT_ASSERT_MESSAGE("alice did not hear bob's acceptance:\n" + net.peerd("alice").log(),
+                               waitContact(*alice, "bob", "contact"));
+
+        // Both keep it across a restart.
+        net.peerd("bob").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, net.peerd("bob").waitExit());
+        net.startPeerd("bob");
+        bob = net.attach("bob");
+        CPPUNIT_ASSERT_EQUAL(std::string("contact"), contactInRoster(*bob, "alice")->getValue<std::string>("relation"));
+    }
+
+    void testDeclineReachesTheOneWhoAsked()
+    {
+        ChatNetwork net;
+        net.startPeerd("bob");
+        auto bob = net.attachOnline("bob");
+        net.startPeerd("carol");
+        auto carol = net.attachOnline("carol");
+        carol->sendLine(contactRequest("add", "bob", "remember me?"));
+        CPPUNIT_ASSERT(waitContact(*bob, "carol", "asked-me"));
+        bob->sendLine(contactRequest("decline", "carol"));
+        CPPUNIT_ASSERT(waitContact(*bob, "carol", "none"));
+        CPPUNIT_ASSERT_MESSAGE("carol did not hear the decline:\n" + net.peerd("carol").log(),
+                               waitContact(*carol, "bob", "none"));
+        // Nothing to accept any more.
+        bob->sendLine(contactRequest("accept", "carol"));
+        const auto error = bob->waitEvent("error");
+        CPPUNIT_ASSERT(error);
+        CPPUNIT_ASSERT_EQUAL(std::string("accept"), error->getValue<std::string>("op"));
+        CPPUNIT_ASSERT_EQUAL(std::string("carol has not asked to be your contact"),
+                             error->getValue<std::string>("message"));
+    }
+
+    void testBlockedUsersRequestsAndLinesVanish()
+    {
+        ChatNetwork net;
+        net.startPeerd("bob");
+        auto bob = net.attachOnline("bob");
+        net.startPeerd("mallory");
+        auto mallory = net.attachOnline("mallory");
+        net.startPeerd("carol");
+        auto carol = net.attachOnline("carol");
+
+        mallory->sendLine(contactRequest("add", "bob", "let me in"));
+        CPPUNIT_ASSERT(waitContact(*bob, "mallory", "asked-me"));
+        bob->sendLine(contactRequest("block", "mallory"));
+        CPPUNIT_ASSERT(waitContact(*bob, "mallory", "none", true));
+
+        // mallory asks again and writes; then carol writes, as a marker that
+        // what mallory sent before her had its time to arrive.
+        mallory->sendLine(contactRequest("add", "bob", "let me in, please"));
+        CPPUNIT_ASSERT(textsWith(*mallory, "bob").empty());
+        mallory->sendLine(sendRequest("bob", "can you read this?"));
+        const auto sent = mallory->waitEvent("sent");
+        CPPUNIT_ASSERT(sent);
+        CPPUNIT_ASSERT_MESSAGE("mallory's line was not acked: a block must not show as a line that never arrives",
+                               mallory->waitFor([&](const LocalClient::Object& event) {
+                                   return event->optValue<std::string>("event", "") == "status" &&
+                                          event->getValue<std::string>("state") == "delivered";
+                               }));
+        carol->sendLine(sendRequest("bob", "marker"));
+        bob->sendLine(peerRequest("subscribe", "carol"));
+        CPPUNIT_ASSERT(bob->waitFor([](const LocalClient::Object& event) {
+            if (event->optValue<std::string>("event", "") == "message")
+                return event->getObject("line")->getValue<std::string>("text") == "marker";
+            if (event->optValue<std::string>("event", "") != "history") return false;
+            const auto lines = event->getArray("lines");
+            return lines->size() == 1 && lines->getObject(0)->getValue<std::string>("text") == "marker";
+        }));
+        CPPUNIT_ASSERT(textsWith(*bob, "mallory").empty());
+        const auto entry = contactInRoster(*bob, "mallory");
+        CPPUNIT_ASSERT(entry && entry->getValue<bool>("blocked"));
+        CPPUNIT_ASSERT_EQUAL(std::string("none"), entry->getValue<std::string>("relation"));
+        // Nothing told mallory: her request still waits, as far as she can see.
+        CPPUNIT_ASSERT_EQUAL(std::string("asked"), contactInRoster(*mallory, "bob")->getValue<std::string>("relation"));
+    }
+
+    void testRequestToAnUnknownNameIsDropped()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto alice = net.attachOnline("alice");
+        alice->sendLine(contactRequest("add", "nobodyhere"));
+        CPPUNIT_ASSERT(waitContact(*alice, "nobodyhere", "asked"));
+        const auto error = alice->waitEvent("error");
+        CPPUNIT_ASSERT_MESSAGE("no error for an unknown name:\n" + net.peerd("alice").log(), error);
+        CPPUNIT_ASSERT_EQUAL(std::string("add"), error->getValue<std::string>("op"));
+        CPPUNIT_ASSERT(error->getValue<std::string>("message").find("indexd knows no user named nobodyhere") == 0);
+        CPPUNIT_ASSERT(waitContact(*alice, "nobodyhere", "none"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ContactListTest);
