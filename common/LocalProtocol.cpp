@@ -247,6 +247,7 @@ struct OpName
     std::string_view operator()(const VerifyRequest&) const { return "verify"; }
     std::string_view operator()(const TrustRequest&) const { return "trust"; }
     std::string_view operator()(const ContactRequest& r) const { return LocalProtocol::contactChangeName(r.change); }
+    std::string_view operator()(const TypingRequest&) const { return "typing"; }
 };
 
 /// The name of each event, as it is written on the socket.
@@ -267,6 +268,7 @@ struct EventName
     std::string_view operator()(const TrustEvent&) const { return "trust"; }
     std::string_view operator()(const PathEvent&) const { return "path"; }
     std::string_view operator()(const ContactEvent&) const { return "contact"; }
+    std::string_view operator()(const TypingEvent&) const { return "typing"; }
 };
 
 // "key" only for a send that has one.
@@ -302,6 +304,7 @@ struct RequestWriter
         w.field("peer", r.peer);
         if (!r.note.empty()) w.field("text", r.note);
     }
+    void operator()(const TypingRequest& r) const { w.field("peer", r.peer); }
 };
 
 /// One JSON object line after what out holds: tag first, then what write adds.
@@ -466,6 +469,7 @@ struct EventWriter
         w.key("contact");
         writeContact(w, e.contact);
     }
+    void operator()(const TypingEvent& e) const { w.field("peer", e.peer); }
 };
 
 template <typename Source>
@@ -480,6 +484,7 @@ Request decodeRequestObject(const Source& o)
     if (op == "search") return SearchRequest{getName(o, "peer"), checkedText(o)};
     if (op == "verify") return VerifyRequest{getName(o, "peer")};
     if (op == "trust") return TrustRequest{getName(o, "peer")};
+    if (op == "typing") return TypingRequest{getName(o, "peer")};
     if (op == "add") return ContactRequest{ContactChange::Add, getName(o, "peer"), optionalNote(o)};
     for (auto change : {ContactChange::Accept, ContactChange::Decline, ContactChange::Remove, ContactChange::Block,
                         ContactChange::Unblock}) {
@@ -555,6 +560,7 @@ Event decodeEventObject(const Object::Ptr& o)
     }
     if (event == "trust") return TrustEvent{getName(o, "peer"), parseTrust(getString(o, "trust"))};
     if (event == "path") return PathEvent{getName(o, "peer"), parsePath(getString(o, "path"))};
+    if (event == "typing") return TypingEvent{getName(o, "peer")};
     if (event == "contact") {
         auto contact = o->getObject("contact");
         if (!contact) throw FieldError{"field 'contact' must be an object"};

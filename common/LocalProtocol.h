@@ -50,8 +50,12 @@ enum class ContactChange { Add, Accept, Decline, Remove, Block, Unblock };
 /// {"op":"accept"|"decline"|"remove"|"block"|"unblock","peer":NAME}.
 struct ContactRequest { ContactChange change = ContactChange::Add; std::string peer; std::string note{}; };
 
+/// {"op":"typing","peer":NAME}: the user is typing to NAME now (peerd paces
+/// the notices it sends; a UI may report every key).
+struct TypingRequest { std::string peer; };
+
 using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest,
-                             SearchRequest, VerifyRequest, TrustRequest, ContactRequest>;
+                             SearchRequest, VerifyRequest, TrustRequest, ContactRequest, TypingRequest>;
 
 // ---- events: peerd -> UI ----------------------------------------------------
 
@@ -149,10 +153,13 @@ struct TrustEvent { std::string peer; Trust trust = Trust::Pinned; };
 struct PathEvent { std::string peer; Path path = Path::None; };
 /// How the user stands with contact.name changed; to every client.
 struct ContactEvent { ContactInfo contact; };
+/// peer is typing to the user; to every client subscribed to peer. A UI
+/// shows it for a few seconds after the last one.
+struct TypingEvent { std::string peer; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
                            MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent,
-                           KeysEvent, TrustEvent, PathEvent, ContactEvent>;
+                           KeysEvent, TrustEvent, PathEvent, ContactEvent, TypingEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol

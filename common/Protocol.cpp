@@ -398,6 +398,12 @@ Caps decodeCaps(std::string_view rest)
     return Caps{f.name(0), f.name(1), features == "-" ? std::string() : features, f.flag(3, "answer")};
 }
 
+Typing decodeTyping(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "FROM,TO");
+    return Typing{f.name(0), f.name(1)};
+}
+
 Whois decodeWhois(std::string_view rest)
 {
     Fields f(rest, 1, 1, false, "NAME");
@@ -505,6 +511,7 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"whois", [](std::string_view r) -> Message { return decodeWhois(r); }},
     {"key", [](std::string_view r) -> Message { return decodeNameKey(r); }},
     {"contact", [](std::string_view r) -> Message { return decodeContactLetter(r); }},
+    {"typing", [](std::string_view r) -> Message { return decodeTyping(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -617,6 +624,7 @@ struct TextWithoutSignature
         return "turn," + m.server.toString() + "," + std::to_string(m.expiry) + "," + Base64::encode(m.key);
     }
     std::string operator()(const Whois& m) const { return "whois," + m.name; }
+    std::string operator()(const Typing& m) const { return "typing," + m.from + "," + m.to; }
     std::string operator()(const NameKey& m) const
     {
         return "key," + m.name + "," + (m.identity ? Base64::encode(*m.identity) : std::string(kNoKeys));
@@ -727,6 +735,7 @@ struct VerbOf
     std::string_view operator()(const Whois&) const { return "whois"; }
     std::string_view operator()(const NameKey&) const { return "key"; }
     std::string_view operator()(const ContactLetter&) const { return "contact"; }
+    std::string_view operator()(const Typing&) const { return "typing"; }
 };
 
 } // namespace

@@ -366,6 +366,15 @@ struct Full
     FullReason reason = FullReason::Unstated;
 };
 
+/// `typing,FROM,TO` (sealed, peer -> peer): FROM is writing to TO now.
+/// Never stored nor resent; a sender sends one at most every few seconds
+/// while its user types, and the recipient shows it for a few seconds.
+struct Typing
+{
+    std::string from;
+    std::string to;
+};
+
 /// `whois,NAME` (sealed, peerd -> indexd): which identity key is NAME
 /// bound to? Asked before the first contact letter to a user peerd holds no
 /// key for, since a letter is sealed to its recipient's key.
@@ -415,7 +424,7 @@ struct ContactLetter
 
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
                              Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed,
-                             Turn, Caps, Whois, NameKey, ContactLetter>;
+                             Turn, Caps, Whois, NameKey, ContactLetter, Typing>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);

@@ -48,6 +48,7 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     link.indexKey = settings.indexKey;
     link.legacy = settings.legacy;
     link.strangers = settings.strangers;
+    link.sendTyping = settings.sendTyping;
     link.loginRetry = settings.loginRetry;
     link.heartbeat = settings.heartbeat;
     link.dropReport = settings.dropReport;

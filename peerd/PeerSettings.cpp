@@ -83,6 +83,8 @@ const std::vector<SettingKey>& PeerSettings::keys()
         {"peerd.strangers", "strangers", "HOLD|REFUSE",
          "lines from users who are not contacts: hold (kept and listed apart, under Requests) or refuse (dropped "
          "unseen, the sender not told) (default hold)"},
+        {"peerd.typing", "typing", "BOOL",
+         "tell the peer of a conversation that you are typing in it, at most once every 3 s (default true)", true},
         {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first, but none still waiting for its ack (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
@@ -129,6 +131,7 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
     } else if (strangers != "hold") {
         reader.fail("peerd.strangers", "must be hold or refuse, got '" + strangers + "'");
     }
+    s.sendTyping = reader.flag("peerd.typing", true);
     s.historyLimit = reader.number("peerd.historyLimit", 10000, 1, 10000000);
     s.loginRetry = std::chrono::milliseconds(reader.number("peerd.loginRetryMs", 2000, 10, 3600000));
     s.heartbeat = std::chrono::milliseconds(reader.number("peerd.heartbeatMs", 10000, 10, 3600000));

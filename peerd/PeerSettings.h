@@ -42,6 +42,7 @@ struct PeerSettings
     std::optional<PublicKey> indexKey;     ///< indexd's identity key when configured; else pinned on first contact
     bool legacy = false;                   ///< talk to and from seed and .NET clients in their plain protocol
     Contacts::Strangers strangers = Contacts::Strangers::Hold;  ///< lines from users who are not contacts
+    bool sendTyping = true;                ///< tell a peer while the user types to it
     std::size_t historyLimit = 0;
     std::chrono::milliseconds loginRetry{0};
     std::chrono::milliseconds heartbeat{0};   ///< between heartbeats to indexd

@@ -534,6 +534,11 @@ void UiServer::contactProblem(const std::string&, const std::string& detail)
     broadcast(local::ErrorEvent{"add", detail});
 }
 
+void UiServer::peerTyping(const std::string& peer)
+{
+    broadcastTo(peer, local::TypingEvent{peer});
+}
+
 local::ContactInfo UiServer::contactInfo(const std::string& name, const ContactRecord& record)
 {
     local::Relation relation = local::Relation::None;

@@ -97,6 +97,7 @@ public:
     void pathChanged(const std::string& peer, PathKind path) override;
     void contactChanged(const std::string& name, const ContactRecord& record) override;
     void contactProblem(const std::string& name, const std::string& detail) override;
+    void peerTyping(const std::string& peer) override;
 
     // ---- for UiSession --------------------------------------------------
 

@@ -28,6 +28,7 @@ struct UiSession::Dispatch
     void operator()(const local::VerifyRequest& request) const { session.handleVerify(request); }
     void operator()(const local::TrustRequest& request) const { session.handleTrust(request); }
     void operator()(const local::ContactRequest& request) const { session.handleContact(request); }
+    void operator()(const local::TypingRequest& request) const { session.handleTyping(request); }
 };
 
 UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
@@ -242,6 +243,11 @@ void UiSession::handleContact(const local::ContactRequest& request)
     // Every client hears the change itself (a contact event); only an error answers the one that asked.
     const std::string error = _server.wire().changeContact(contactChange(request.change), request.peer, request.note);
     if (!error.empty()) send(local::ErrorEvent{std::string(local::LocalProtocol::contactChangeName(request.change)), error});
+}
+
+void UiSession::handleTyping(const local::TypingRequest& request)
+{
+    _server.wire().sendTyping(request.peer);
 }
 
 ContactMail::Change UiSession::contactChange(local::ContactChange change)

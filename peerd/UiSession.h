@@ -67,6 +67,7 @@ private:
     void handleVerify(const local::VerifyRequest& request);
     void handleTrust(const local::TrustRequest& request);
     void handleContact(const local::ContactRequest& request);
+    void handleTyping(const local::TypingRequest& request);
     /// The wire's name for a change the local protocol asks for.
     static ContactMail::Change contactChange(local::ContactChange change);
 

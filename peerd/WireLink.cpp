@@ -112,6 +112,10 @@ struct WireLink::SealedDispatch
     {
         if (sealedFromPeerToSelf(message, "caps")) link._paths.caps(source.peer, message);
     }
+    void operator()(const Typing& message) const
+    {
+        if (sealedFromPeerToSelf(message, "typing")) link.typingFrom(source.peer);
+    }
     /// The answer to a probe: that it came, sealed, is all it says (heard() took it).
     void operator()(const Probed& message) const { link.sealedFromPeer(source, message.from, "probed"); }
     /// Verbs that never come sealed to peerd.
@@ -139,6 +143,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
                    const SigningKey& identity, WireListener& listener, Settings settings,
                    std::function<void(const std::string& why)> onRefused)
     : _settings(std::move(settings)),
+      _timers(loop),
       _roster(roster),
       _listener(listener),
       _identity(identity),
@@ -209,6 +214,20 @@ void WireLink::start()
                         " (identity " + Fingerprint::of(_identity.publicKey()) + ")" +
                         (_settings.legacy ? "; legacy mode: plain talk with seed and .NET clients is on" : ""));
     _index.start();
+}
+
+void WireLink::sendTyping(const std::string& peer)
+{
+    if (!_settings.sendTyping) return;
+    const Roster::Peer* online = _roster.find(peer);
+    if (online == nullptr || !_trust.trusted(peer, *online)) return;
+    if (_typing.typing(peer, _timers.now())) _paths.send(peer, Typing{_settings.self, peer});
+}
+
+// Blocked users, and strangers while their lines are refused, type unseen.
+void WireLink::typingFrom(const std::string& peer)
+{
+    if (_contacts.takesLinesFrom(peer) && _typing.noticed(peer, _timers.now())) _listener.peerTyping(peer);
 }
 
 void WireLink::logout()

@@ -22,6 +22,8 @@
 #include "Roster.h"
 #include "RosterFetcher.h"
 #include "SigningKey.h"
+#include "Timers.h"
+#include "TypingNotices.h"
 #include "WireListener.h"
 
 #include <Poco/Logger.h>
@@ -67,6 +69,7 @@ public:
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
         std::size_t receiveWindow = Inbox::kDefaultWindow;  ///< most messages held ahead of a gap, per stream
         Contacts::Strangers strangers = Contacts::Strangers::Hold;  ///< lines from users who are not contacts
+        bool sendTyping = true;  ///< tell a peer while the user types to it
         /// This peerd's host candidates (its interfaces' addresses with its
         /// UDP port), asked at each alive; unset: alive carries none.
         std::function<std::vector<Candidate>()> hostCandidates;
@@ -123,6 +126,11 @@ public:
     /// This identity's contacts.
     const Contacts& contacts() const { return _contacts; }
 
+    /// The user types to peer: a typing notice goes to peer when peer is
+    /// online under a trusted key, sending them is on, and none went within
+    /// TypingNotices::kSendEvery.
+    void sendTyping(const std::string& peer);
+
     /// Stops retrying and heartbeats and, when indexd welcomed this login,
     /// sends it a sealed logout.
     void logout();
@@ -154,12 +162,14 @@ private:
     std::vector<Candidate> candidates() const;
     void handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from);
     void peerChanged(const Roster::Change& change);
+    void typingFrom(const std::string& peer);
     bool fromKnownSource(const Endpoint& from) const;
     bool fromIndex(const Endpoint& from, std::string_view verb);
     bool sealedFromIndex(const SealSource& source, std::string_view verb);
     bool sealedFromPeer(const SealSource& source, const std::string& name, std::string_view verb);
 
     Settings _settings;
+    Timers& _timers;
     Roster& _roster;
     WireListener& _listener;
     const SigningKey& _identity;
@@ -174,6 +184,7 @@ private:
     Contacts _contacts;
     ContactMail _contactMail;
     Delivery _delivery;
+    TypingNotices _typing;
     Poco::Logger& _logger;
 };
 

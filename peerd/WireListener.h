@@ -45,6 +45,9 @@ public:
 
     /// A change of the user's to name cannot go as it should; detail says why and what to do, for a person.
     virtual void contactProblem(const std::string& name, const std::string& detail) = 0;
+
+    /// peer is typing to the user (a typing notice, paced by TypingNotices).
+    virtual void peerTyping(const std::string& peer) = 0;
 };
 
 } // namespace peerchat

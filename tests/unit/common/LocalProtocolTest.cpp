@@ -122,7 +122,9 @@ std::vector<Request> sampleRequests()
 {
     return {RosterRequest{}, SendRequest{"天涯", kAwkwardText}, SendRequest{"bob", "hi", "Zq3_x-9a"},
             SubscribeRequest{"bob"}, UnsubscribeRequest{"bob"},
-            ReadRequest{"天涯"}, SearchRequest{"bob", "lunch"}, VerifyRequest{"天涯"}, TrustRequest{"bob"}};
+            ReadRequest{"天涯"}, SearchRequest{"bob", "lunch"}, VerifyRequest{"天涯"}, TrustRequest{"bob"},
+            ContactRequest{ContactChange::Add, "bob", "hi, it's alice"}, ContactRequest{ContactChange::Block, "天涯"},
+            TypingRequest{"bob"}};
 }
 
 std::vector<Event> sampleEvents()
@@ -147,6 +149,10 @@ std::vector<Event> sampleEvents()
         TrustEvent{"天涯", Trust::Pinned},
         PathEvent{"天涯", Path::Direct},
         PathEvent{"bob", Path::None},
+        RosterEvent{{}, {}, {{"bob", Relation::AskedMe, false, "hi, it's bob", 1700000000000},
+                             {"天涯", Relation::Contact, true, "", 5}}},
+        ContactEvent{{"bob", Relation::Asked, false, "你好", 1}},
+        TypingEvent{"天涯"},
     };
 }
 
@@ -168,6 +174,7 @@ class LocalProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseBadSendKeys);
     CPPUNIT_TEST(testRoundTripLineStatesAndSearch);
     CPPUNIT_TEST(testRoundTripVerifyAndTrust);
+    CPPUNIT_TEST(testContactRequestsAndEvents);
     CPPUNIT_TEST(testWriteVerifiedOnlyWhenFalse);
     CPPUNIT_TEST(testEndEveryEncodingWithOneNewline);
     CPPUNIT_TEST(testAcceptLineWithoutNewline);
@@ -199,6 +206,34 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"read\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(ReadRequest{"bob"}));
         CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"verify\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(VerifyRequest{"bob"}));
         CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"trust\",\"peer\":\"bob\"}\n"), LocalProtocol::encodeRequest(TrustRequest{"bob"}));
+    }
+
+    void testContactRequestsAndEvents()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"op":"add","peer":"bob","text":"hi, it's alice"})" "\n"),
+                             LocalProtocol::encodeRequest(ContactRequest{ContactChange::Add, "bob", "hi, it's alice"}));
+        for (auto change : {ContactChange::Add, ContactChange::Accept, ContactChange::Decline, ContactChange::Remove,
+                            ContactChange::Block, ContactChange::Unblock}) {
+            const ContactRequest back = requestRoundTrip(ContactRequest{change, "天涯"});
+            CPPUNIT_ASSERT(back.change == change && back.peer == "天涯" && back.note.empty());
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("note, with commas"),
+                             requestRoundTrip(ContactRequest{ContactChange::Add, "bob", "note, with commas"}).note);
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"add","peer":"bob","text":")" + std::string(257, 'x') + "\"}").ok());
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"accept"})").ok());
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"block","peer":"bo b"})").ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), requestRoundTrip(TypingRequest{"bob"}).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"contact","contact":{"name":"bob","relation":"asked-me","blocked":false,)"
+                                         R"("note":"hi","sinceMs":7}})" "\n"),
+                             LocalProtocol::encodeEvent(ContactEvent{{"bob", Relation::AskedMe, false, "hi", 7}}));
+        const auto contact = eventRoundTrip(ContactEvent{{"天涯", Relation::Contact, true, "", 9}}).contact;
+        CPPUNIT_ASSERT(contact.name == "天涯" && contact.relation == Relation::Contact && contact.blocked);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), eventRoundTrip(TypingEvent{"bob"}).peer);
+        // A roster without contacts (a peerd before them) still reads.
+        const auto roster = LocalProtocol::decodeEvent(R"({"event":"roster","users":[],"unread":{}})");
+        CPPUNIT_ASSERT(roster.ok() && std::get<RosterEvent>(*roster).contacts.empty());
+        CPPUNIT_ASSERT(!LocalProtocol::decodeEvent(R"({"event":"contact","contact":{"name":"bob","relation":"friend",)"
+                                                   R"("blocked":false,"note":"","sinceMs":0}})").ok());
     }
 
     void testRoundTripRequests()

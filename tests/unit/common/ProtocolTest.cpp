@@ -86,6 +86,7 @@ struct Describer
         return "Caps" + field(m.from) + field(m.to) + field(m.features) + field(m.answer ? "answer" : "ask");
     }
     std::string operator()(const Whois& m) const { return "Whois" + field(m.name); }
+    std::string operator()(const Typing& m) const { return "Typing" + field(m.from) + field(m.to); }
     std::string operator()(const NameKey& m) const { return "NameKey" + field(m.name) + field(m.identity); }
     std::string operator()(const ContactLetter& m) const
     {
@@ -234,6 +235,7 @@ std::vector<Message> sampleMessages()
         Caps{"天涯", "bob", "", true},
         Caps{"bob", "alice", "bundle.typing.v2/x", true},
         Whois{"天涯"},
+        Typing{"alice", "天涯"},
         NameKey{"bob", bytes<32>(12)},
         NameKey{"nobody", std::nullopt},
         ContactLetter{"0123456789abcdef", 1, "alice", "bob", ContactKind::Request, "hi bob, it's alice, from work"},
@@ -894,12 +896,13 @@ public:
     void testEncodeAndRefuseContactVerbs()
     {
         CPPUNIT_ASSERT_EQUAL(std::string("whois,bob"), Protocol::encode(Whois{"bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("typing,alice,bob"), Protocol::encode(Typing{"alice", "bob"}));
         CPPUNIT_ASSERT_EQUAL(std::string("key,nobody,-"), Protocol::encode(NameKey{"nobody", std::nullopt}));
         CPPUNIT_ASSERT_EQUAL(std::string("contact,ff,7,alice,bob,request,hi, it's me"),
                              Protocol::encode(ContactLetter{"ff", 7, "alice", "bob", ContactKind::Request, "hi, it's me"}));
         CPPUNIT_ASSERT_EQUAL(std::string("contact,ff,8,bob,alice,accept,"),
                              Protocol::encode(ContactLetter{"ff", 8, "bob", "alice", ContactKind::Accept, ""}));
-        for (const char* bad : {"whois,", "whois,a,b", "key,bob", "key,bob,short", "key,bo b,-",
+        for (const char* bad : {"whois,", "whois,a,b", "typing,alice", "typing,alice,bob,1", "key,bob", "key,bob,short", "key,bo b,-",
                                 "contact,ff,1,alice,bob,befriend,hi", "contact,ff,0,alice,bob,request,hi",
                                 "contact,FF,1,alice,bob,request,hi", "contact,ff,1,alice,bob,accept,a note",
                                 "contact,ff,1,alice,bob,request"}) {

@@ -43,6 +43,7 @@ struct RecordingListener : WireListener
     void pathChanged(const std::string&, PathKind) override {}
     void contactChanged(const std::string&, const ContactRecord&) override {}
     void contactProblem(const std::string&, const std::string&) override {}
+    void peerTyping(const std::string&) override {}
 
     std::vector<std::pair<local::LinkState, std::string>> states;
 };

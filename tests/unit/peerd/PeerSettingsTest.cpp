@@ -60,6 +60,8 @@ public:
         CPPUNIT_ASSERT(!settings->indexKey);
         CPPUNIT_ASSERT(!settings->legacy);
         CPPUNIT_ASSERT(settings->strangers == peerchat::Contacts::Strangers::Hold);
+        CPPUNIT_ASSERT(settings->sendTyping);
+        CPPUNIT_ASSERT(!read({{"peerd.user", "alice"}, {"peerd.typing", "false"}})->sendTyping);
         CPPUNIT_ASSERT(read({{"peerd.user", "alice"}, {"peerd.strangers", "refuse"}})->strangers ==
                        peerchat::Contacts::Strangers::Refuse);
         CPPUNIT_ASSERT_EQUAL(std::size_t(10000), settings->historyLimit);
@@ -214,7 +216,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(18), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(19), flags.size());
     }
 };
 

@@ -159,6 +159,7 @@ public:
     {
         contactProblems.emplace_back(name, detail);
     }
+    void peerTyping(const std::string& peer) override { typing.push_back(peer); }
 
     std::vector<std::pair<local::LinkState, std::string>> states;
     std::vector<Roster::Change> presence;
@@ -169,6 +170,7 @@ public:
     std::vector<std::pair<std::string, PathKind>> paths;
     std::vector<std::pair<std::string, Relation>> contacts;
     std::vector<std::pair<std::string, std::string>> contactProblems;
+    std::vector<std::string> typing;
 };
 
 /// indexd's peerchat roster port on the test's loop: reads each
