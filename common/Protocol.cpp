@@ -108,6 +108,8 @@ std::uint64_t sequence(std::string_view f, const char* form)
     return *value;
 }
 
+std::vector<std::string> decodeNameList(std::string_view text);
+
 /// The fields after a verb, split once, read by position with checks.
 class Fields
 {
@@ -204,6 +206,8 @@ public:
             throw FieldRefusal{std::string(what) + " must be " + std::to_string(N) + " bytes in base64url"};
         return out;
     }
+    /// NAMES of a contact list (decodeNameList).
+    std::vector<std::string> nameList(std::size_t i) const { return decodeNameList(_split.at[i]); }
     /// bytes(i, what), or nullopt for `-`.
     template <std::size_t N>
     std::optional<std::array<std::uint8_t, N>> optionalBytes(std::size_t i, const char* what) const
@@ -398,6 +402,54 @@ Caps decodeCaps(std::string_view rest)
     return Caps{f.name(0), f.name(1), features == "-" ? std::string() : features, f.flag(3, "answer")};
 }
 
+// NAMES of a contact list: names joined by ';', '-' for none, at most
+// Protocol::kMaxDeclarationNamesBytes, no name twice.
+std::vector<std::string> decodeNameList(std::string_view text)
+{
+    if (text.size() > Protocol::kMaxDeclarationNamesBytes)
+        throw FieldRefusal{"names must be at most " + std::to_string(Protocol::kMaxDeclarationNamesBytes) + " bytes"};
+    std::vector<std::string> names;
+    if (text == kNoKeys) return names;
+    while (true) {
+        const std::size_t semicolon = text.find(';');
+        const std::string_view name = text.substr(0, semicolon);
+        if (auto why = UserName::check(name); !why.empty()) throw FieldRefusal{"a listed name: " + why};
+        names.emplace_back(name);
+        if (semicolon == std::string_view::npos) break;
+        text.remove_prefix(semicolon + 1);
+    }
+    std::vector<std::string> sorted = names;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) throw FieldRefusal{"a name is listed twice"};
+    return names;
+}
+
+std::string encodeNameList(const std::vector<std::string>& names)
+{
+    if (names.empty()) return std::string(kNoKeys);
+    std::string out;
+    for (const std::string& name : names) {
+        if (!out.empty()) out += ';';
+        out += name;
+    }
+    return out;
+}
+
+ContactsDeclaration decodeContactsDeclaration(std::string_view rest)
+{
+    Fields f(rest, 6, 6, false, "NAME,VERSION,PART,PARTS,NAMES,SIG");
+    const auto parts = static_cast<std::uint32_t>(f.number(3, "parts", Protocol::kMaxDeclarationParts));
+    const auto part = static_cast<std::uint32_t>(f.number(2, "part", parts));
+    return ContactsDeclaration{f.name(0), f.number(1, "version"), part, parts, f.nameList(4),
+                               f.bytes<64>(5, "signature")};
+}
+
+Declared decodeDeclared(std::string_view rest)
+{
+    Fields f(rest, 1, 1, false, "VERSION");
+    return Declared{f.number(0, "version")};
+}
+
 Typing decodeTyping(std::string_view rest)
 {
     Fields f(rest, 2, 2, false, "FROM,TO");
@@ -512,6 +564,8 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"key", [](std::string_view r) -> Message { return decodeNameKey(r); }},
     {"contact", [](std::string_view r) -> Message { return decodeContactLetter(r); }},
     {"typing", [](std::string_view r) -> Message { return decodeTyping(r); }},
+    {"contacts", [](std::string_view r) -> Message { return decodeContactsDeclaration(r); }},
+    {"declared", [](std::string_view r) -> Message { return decodeDeclared(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -625,6 +679,12 @@ struct TextWithoutSignature
     }
     std::string operator()(const Whois& m) const { return "whois," + m.name; }
     std::string operator()(const Typing& m) const { return "typing," + m.from + "," + m.to; }
+    std::string operator()(const ContactsDeclaration& m) const
+    {
+        return "contacts," + m.name + "," + std::to_string(m.version) + "," + std::to_string(m.part) + "," +
+               std::to_string(m.parts) + "," + encodeNameList(m.names);
+    }
+    std::string operator()(const Declared& m) const { return "declared," + std::to_string(m.version); }
     std::string operator()(const NameKey& m) const
     {
         return "key," + m.name + "," + (m.identity ? Base64::encode(*m.identity) : std::string(kNoKeys));
@@ -701,6 +761,7 @@ struct SignatureOf
     std::optional<Signature> operator()(const Challenge& m) const { return m.sig; }
     std::optional<Signature> operator()(const Auth& m) const { return m.sig; }
     std::optional<Signature> operator()(const Welcome& m) const { return m.sig; }
+    std::optional<Signature> operator()(const ContactsDeclaration& m) const { return m.sig; }
     template <typename Other>
     std::optional<Signature> operator()(const Other&) const { return std::nullopt; }
 };
@@ -736,6 +797,8 @@ struct VerbOf
     std::string_view operator()(const NameKey&) const { return "key"; }
     std::string_view operator()(const ContactLetter&) const { return "contact"; }
     std::string_view operator()(const Typing&) const { return "typing"; }
+    std::string_view operator()(const ContactsDeclaration&) const { return "contacts"; }
+    std::string_view operator()(const Declared&) const { return "declared"; }
 };
 
 } // namespace

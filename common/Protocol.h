@@ -366,6 +366,30 @@ struct Full
     FullReason reason = FullReason::Unstated;
 };
 
+/// `contacts,NAME,VERSION,PART,PARTS,NAMES,SIG` (sealed, peerd -> indexd):
+/// part PART of PARTS of NAME's contact list as NAME declares it, version
+/// VERSION (larger for a later list): the users whose presence NAME asks
+/// for and lets see its own. NAMES is the names joined by `;`, `-` for none;
+/// SIG is NAME's signature over SignedStatement::contacts (everything but
+/// SIG), so a declaration shows who made it to anyone holding NAME's key,
+/// and indexd cannot make one up.
+struct ContactsDeclaration
+{
+    std::string name;
+    std::uint64_t version = 0;
+    std::uint32_t part = 1;
+    std::uint32_t parts = 1;
+    std::vector<std::string> names;
+    Signature sig{};
+};
+
+/// `declared,VERSION` (sealed, indexd -> peerd): indexd holds every part of
+/// the contact list of that version.
+struct Declared
+{
+    std::uint64_t version = 0;
+};
+
 /// `typing,FROM,TO` (sealed, peer -> peer): FROM is writing to TO now.
 /// Never stored nor resent; a sender sends one at most every few seconds
 /// while its user types, and the recipient shows it for a few seconds.
@@ -424,7 +448,8 @@ struct ContactLetter
 
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
                              Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed,
-                             Turn, Caps, Whois, NameKey, ContactLetter, Typing>;
+                             Turn, Caps, Whois, NameKey, ContactLetter, Typing, ContactsDeclaration,
+                             Declared>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);
@@ -446,6 +471,12 @@ public:
     static constexpr std::size_t kMaxTimeBytes = 32;
     /// Largest note of a contact request in bytes of UTF-8.
     static constexpr std::size_t kMaxNoteBytes = 256;
+    /// Most names a contact list may hold.
+    static constexpr std::size_t kMaxContacts = 1000;
+    /// Most parts of a contact list, and most bytes of NAMES in one: room for
+    /// kMaxContacts of the longest names.
+    static constexpr std::uint32_t kMaxDeclarationParts = 16;
+    static constexpr std::size_t kMaxDeclarationNamesBytes = 3000;
     /// Largest message or presence sequence number (fits a signed 64-bit column).
     static constexpr std::uint64_t kMaxSequence = 9223372036854775807ull;
     /// Most runs of held messages one ack names.

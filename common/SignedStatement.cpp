@@ -37,6 +37,11 @@ std::string SignedStatement::mail(const PublicKey& recipient, const PublicKey& e
     return statement("mail", body);
 }
 
+std::string SignedStatement::contacts(const ContactsDeclaration& declaration)
+{
+    return statement("contacts", Protocol::encodeUnsigned(declaration));
+}
+
 std::string SignedStatement::auth(const Auth& auth)
 {
     return statement("auth", Protocol::encodeUnsigned(auth));

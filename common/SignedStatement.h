@@ -30,6 +30,9 @@ public:
     /// that it sealed MSG to RECIPIENT's identity key in the OfflineBox with
     /// the ephemeral key EPK.
     static std::string mail(const PublicKey& recipient, const PublicKey& ephemeral, std::string_view msg);
+    /// "peerchat/3 contacts\n" + the contact list part without its SIG field:
+    /// the user of its NAME declares these contacts, in this version.
+    static std::string contacts(const ContactsDeclaration& declaration);
     /// "peerchat/3 auth\n" + the auth without its SIG field.
     static std::string auth(const Auth& auth);
     /// "peerchat/3 welcome\n" BASE64(NONCE) "\n" + the welcome without its

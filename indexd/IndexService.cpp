@@ -116,7 +116,7 @@ IndexService::IndexService(const IndexSettings& settings)
     _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery,
                                              &LoginHandler::systemMilliseconds);
     _handler = std::make_unique<LoginHandler>(
-        LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, *_sealed, _identity,
+        LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, _routes, *_sealed, _identity,
                             *_out, _relay.get()},
         RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
 

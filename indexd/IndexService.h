@@ -81,6 +81,7 @@ private:
     RateLimiter _limiter;
     RateLimiter _loginLimiter;
     std::unique_ptr<MailCarrier> _carrier;
+    ContactRoutes _routes;
     std::unique_ptr<RosterListener> _seedRoster;
     std::unique_ptr<RosterListener> _dotnetRoster;
     std::unique_ptr<RosterListener> _peerchatRoster;

@@ -397,7 +397,7 @@ void LoginHandler::handleLegacyLogout(const Logout& logout, const Endpoint& sour
     case LogoutOutcome::Kind::LoggedOut:
         logger().information("logout %s at %s; %z online", logout.name, outcome.user->endpoint.toString(),
                              _parts.directory.size());
-        _parts.broadcaster.announceLogout(*outcome.user, outcome.seq);
+        announceLeft(*outcome.user, outcome.seq);
         return;
     }
 }
@@ -508,6 +508,8 @@ void LoginHandler::dispatchSealed(const Message& inner, const std::string& name,
                 _parts.carrier.handleAck(message, name);
             else if constexpr (std::is_same_v<T, Whois>)
                 handleWhois(message, name, source);
+            else if constexpr (std::is_same_v<T, ContactsDeclaration>)
+                handleContacts(message, name, source);
             else
                 drop(DropReason::Unexpected, source, [&] {
                     return "sealed " + std::string(Protocol::verb(message)) + " of " + name
@@ -558,7 +560,7 @@ void LoginHandler::handleSealedLogout(const Logout& logout, const std::string& n
     const LogoutOutcome outcome = _parts.directory.logout(name, source, source);
     if (outcome.kind != LogoutOutcome::Kind::LoggedOut) return;
     logger().information("logout %s at %s; %z online", name, source.toString(), _parts.directory.size());
-    _parts.broadcaster.announceLogout(*outcome.user, outcome.seq);
+    announceLeft(*outcome.user, outcome.seq);
 }
 
 void LoginHandler::handlePunch(const Punch& punch, const std::string& name, const Endpoint& source)
@@ -607,13 +609,66 @@ void LoginHandler::handleWhois(const Whois& whois, const std::string& name, cons
     if (logger().debug()) logger().debug("whois %s by %s", whois.name, name);
 }
 
+void LoginHandler::handleContacts(const ContactsDeclaration& declaration, const std::string& name,
+                                  const Endpoint& source)
+{
+    if (declaration.name != name) {
+        drop(DropReason::Unexpected, source,
+             [&] { return "contact list of " + declaration.name + " sealed by " + name; });
+        return;
+    }
+    const PublicKey& identity = _parts.directory.find(name)->keys->identity;
+    if (!_declarationLimiter.admit(RateLimiter::keyOf(identity), _clock())) {
+        drop(DropReason::RateLimited, source, [&] {
+            return "contact list of " + name + ": more than " + std::to_string(static_cast<long>(kDeclarationBurst))
+                   + " parts at once, or one every " + std::to_string(static_cast<long>(1 / kDeclarationRate))
+                   + " s";
+        });
+        return;
+    }
+    if (!SigningKey::verify(identity, SignedStatement::contacts(declaration), declaration.sig)) {
+        drop(DropReason::Unauthentic, source,
+             [&] { return "contact list of " + name + " not signed by " + name + "'s identity key"; });
+        return;
+    }
+    switch (_parts.routes.declare(declaration)) {
+    case ContactRoutes::Taken::Complete:
+        if (logger().debug()) {
+            std::string names;
+            for (const std::string& contact : _parts.routes.contactsOf(name)) names += (names.empty() ? "" : " ") + contact;
+            logger().debug("contacts of %s, version %?u: %s", name, declaration.version,
+                           names.empty() ? std::string("none") : names);
+        }
+        _parts.sealed.send(name, Declared{_parts.routes.versionOf(name)});
+        return;
+    case ContactRoutes::Taken::Incomplete: return;
+    case ContactRoutes::Taken::Stale:
+        drop(DropReason::Unexpected, source, [&] {
+            return "part " + std::to_string(declaration.part) + " of an older contact list of " + name;
+        });
+        return;
+    case ContactRoutes::Taken::TooLong:
+        drop(DropReason::Unexpected, source, [&] {
+            return "contact list of " + name + " holds more than " + std::to_string(Protocol::kMaxContacts) +
+                   " names";
+        });
+        return;
+    }
+}
+
+void LoginHandler::announceLeft(const OnlineUser& user, std::uint64_t seq)
+{
+    _parts.routes.forget(user.name);
+    _parts.broadcaster.announceLogout(user, seq);
+}
+
 void LoginHandler::expireSilentUsers(std::chrono::milliseconds silence)
 {
     for (const auto& expiry : _parts.directory.expireHeardBefore(_clock() - silence)) {
         logger().information("logout %s at %s: not heard from for %ld ms; %z online", expiry.user.name,
                              expiry.user.endpoint.toString(), static_cast<long>(silence.count()),
                              _parts.directory.size());
-        _parts.broadcaster.announceLogout(expiry.user, expiry.seq);
+        announceLeft(expiry.user, expiry.seq);
     }
     const std::uint64_t wallNow = _wallClock();
     if (wallNow > kChallengeMaxAgeMs) _parts.keys.forgetStampsBefore(wallNow - kChallengeMaxAgeMs);
@@ -676,7 +731,7 @@ void LoginHandler::announce(const LoginOutcome& outcome, const std::string& name
     if (outcome.displaced) {
         logger().information("logout %s at %s: %s logged in from its endpoint", outcome.displaced->name,
                              outcome.displaced->endpoint.toString(), name);
-        _parts.broadcaster.announceLogout(*outcome.displaced, outcome.displacedSeq);
+        announceLeft(*outcome.displaced, outcome.displacedSeq);
     }
     if (outcome.kind == LoginOutcome::Kind::Registered || outcome.kind == LoginOutcome::Kind::Changed)
         _parts.broadcaster.announceLogin(*_parts.directory.find(name), outcome.seq);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Broadcaster.h"
+#include "ContactRoutes.h"
 #include "DatagramSink.h"
 #include "Directory.h"
 #include "DropCounter.h"
@@ -45,7 +46,8 @@ struct RosterPorts
 /// had. Logins that would be announced are limited per identity key (per
 /// address for plain logins). Logins and logouts go to the Directory,
 /// presence to the Broadcaster, letters to the MailCarrier, punches to the
-/// Introducer, whois to the KeyRegistry. With a TURN relay, each welcome of a peerchat/3 user is
+/// Introducer, whois to the KeyRegistry, contact lists (signed by their
+/// users) to ContactRoutes. With a TURN relay, each welcome of a peerchat/3 user is
 /// followed by a sealed Turn, and an alive is answered with a new one once
 /// the last is half spent (TurnRelay). A user whose NAT rebound (a seal of
 /// its session from another endpoint) is moved there and announced. Anything
@@ -71,6 +73,7 @@ public:
         RateLimiter& loginLimiter; ///< announced logins, by identity key or (plain logins) source address
         Broadcaster& broadcaster;
         MailCarrier& carrier;
+        ContactRoutes& routes;     ///< the contact lists online users declared
         SealedSender& sealed;
         const IndexIdentity& identity;
         DatagramSink& replies;
@@ -113,6 +116,11 @@ public:
     /// contacts by hand, not to list which names exist.
     static constexpr double kWhoisRate = 1;
     static constexpr double kWhoisBurst = 20;
+
+    /// Contact-list parts a user may declare a second, and at once: a whole
+    /// list of the most parts, and a few changes a minute after that.
+    static constexpr double kDeclarationRate = 0.5;
+    static constexpr double kDeclarationBurst = 2 * Protocol::kMaxDeclarationParts;
 
     /// Plain logins held at most, waiting for their proof.
     static constexpr std::size_t kMaxUnprovenLogins = 65536;
@@ -161,6 +169,9 @@ private:
     void handleSealedLogout(const Logout& logout, const std::string& name, const Endpoint& source);
     void handlePunch(const Punch& punch, const std::string& name, const Endpoint& source);
     void handleWhois(const Whois& whois, const std::string& name, const Endpoint& source);
+    void handleContacts(const ContactsDeclaration& declaration, const std::string& name, const Endpoint& source);
+    /// Announces that user left (logout, expiry, displaced) and forgets its contact list.
+    void announceLeft(const OnlineUser& user, std::uint64_t seq);
     /// Sends name a sealed Turn for the relay, valid TurnRelay::kTtl from
     /// now, and notes its expiry; nothing without a relay.
     void grantRelay(const std::string& name);
@@ -193,6 +204,7 @@ private:
     UnprovenLogins _unproven{kMaxUnprovenLogins};
     Introducer _introducer;
     RateLimiter _whoisLimiter{kWhoisRate, kWhoisBurst, kMaxIntroductionRates};
+    RateLimiter _declarationLimiter{kDeclarationRate, kDeclarationBurst, kMaxIntroductionRates};
     DropCounter _drops;
 };
 

@@ -7,7 +7,8 @@
 namespace peerchat {
 
 ContactMail::ContactMail(Timers& timers, Contacts& contacts, KeyTrust& trust, IndexSession& index,
-                         const SigningKey& identity, WireListener& listener, Settings settings)
+                         const SigningKey& identity, WireListener& listener, Settings settings,
+                         std::function<void()> onChanged)
     : _timers(timers),
       _contacts(contacts),
       _trust(trust),
@@ -15,6 +16,7 @@ ContactMail::ContactMail(Timers& timers, Contacts& contacts, KeyTrust& trust, In
       _identity(identity),
       _listener(listener),
       _settings(std::move(settings)),
+      _onChanged(std::move(onChanged)),
       _retryTimer(timers),
       _logger(Poco::Logger::get("peerd.contacts"))
 {
@@ -129,6 +131,7 @@ void ContactMail::armRetry()
 void ContactMail::tell(const std::string& name)
 {
     _listener.contactChanged(name, *_contacts.find(name));
+    _onChanged();
 }
 
 } // namespace peerchat

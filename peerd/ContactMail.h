@@ -11,6 +11,7 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -38,8 +39,9 @@ public:
         std::chrono::milliseconds retry{2000};  ///< letters indexd has not answered go again this often
     };
 
+    /// onChanged is called after every change of a contact, the user's or a letter's.
     ContactMail(Timers& timers, Contacts& contacts, KeyTrust& trust, IndexSession& index, const SigningKey& identity,
-                WireListener& listener, Settings settings);
+                WireListener& listener, Settings settings, std::function<void()> onChanged);
 
     /// Makes the user's change to name (note: a request's message) and posts
     /// the letter it makes; an error for a person when nothing changed.
@@ -79,6 +81,7 @@ private:
     const SigningKey& _identity;
     WireListener& _listener;
     Settings _settings;
+    std::function<void()> _onChanged;
     Timer _retryTimer;
     /// Names asked of indexd (whois) and not answered yet.
     std::set<std::string> _asked;

@@ -58,6 +58,16 @@ bool Contacts::isBlocked(const std::string& name) const
     return record && record->blocked;
 }
 
+std::vector<std::string> Contacts::declared() const
+{
+    std::vector<std::string> names;
+    for (const auto& [name, record] : _records) {
+        if (!record.blocked && (record.relation == Relation::Contact || record.relation == Relation::Asked))
+            names.push_back(name);
+    }
+    return names;
+}
+
 bool Contacts::takesLinesFrom(const std::string& name) const
 {
     const ContactRecord* record = find(name);
@@ -103,6 +113,9 @@ Contacts::Outcome Contacts::add(const std::string& name, const std::string& note
     if (current.blocked) return refused(name + " is blocked; unblock " + name + " first");
     if (current.relation == Relation::Contact) return refused(name + " is a contact already");
     if (current.relation == Relation::AskedMe) return accept(name, nowMs);
+    if (current.relation == Relation::None && declared().size() >= Protocol::kMaxContacts)
+        return refused("you have " + std::to_string(Protocol::kMaxContacts) +
+                       " contacts and requests, as many as indexd keeps; remove one first");
     ContactRecord record = moved(current, Relation::Asked, nowMs, note);
     ContactLetter sent = letter(name, record, ContactKind::Request, note);
     save(name, record);

@@ -93,6 +93,11 @@ public:
     /// contact or strangers' lines are held.
     bool takesLinesFrom(const std::string& name) const;
 
+    /// The names this identity declares to indexd (ContactsDeclaration),
+    /// sorted: its contacts and those it asked, but none it blocked. Each
+    /// sees its presence once it declares this identity too.
+    std::vector<std::string> declared() const;
+
 private:
     /// Keeps record as name's (store first, then memory).
     void save(const std::string& name, const ContactRecord& record);

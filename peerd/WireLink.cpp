@@ -90,6 +90,10 @@ struct WireLink::SealedDispatch
     {
         if (link.sealedFromIndex(source, "key")) link._contactMail.nameKey(message);
     }
+    void operator()(const Declared& message) const
+    {
+        if (link.sealedFromIndex(source, "declared")) link._declaration.declared(message);
+    }
     void operator()(const Mail& message) const
     {
         if (link.sealedFromIndex(source, "mail")) link._delivery.mail(message, source.from);
@@ -177,6 +181,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
              IndexSession::Hooks{
                  [this](const LoginState::Welcomed& welcomed, const Endpoint& rosterServer) {
                      _presence.start(rosterServer, welcomed.epoch);
+                     _declaration.online();
                  },
                  [this] { return _presence.pending(); },
                  [this] { _presence.heartbeat(); },
@@ -198,8 +203,10 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
                     [this](const std::string& detail) { _index.rosterFailed(detail); },
                 }),
       _contacts(store, _settings.self, _settings.strangers),
+      _declaration(loop, _contacts, _index, identity,
+                   ContactDeclaration::Settings{_settings.self, _settings.loginRetry}),
       _contactMail(loop, _contacts, _trust, _index, identity, listener,
-                   ContactMail::Settings{_settings.self, _settings.loginRetry}),
+                   ContactMail::Settings{_settings.self, _settings.loginRetry}, [this] { _declaration.changed(); }),
       _delivery(loop, store, roster, _contacts, _trust, _paths, _index, _presence, identity, listener, _drops,
                 Delivery::Settings{_settings.self, _settings.retransmit, _settings.receiveWindow},
                 [this](const ContactLetter& letter) { _contactMail.letter(letter); }),
@@ -234,6 +241,7 @@ void WireLink::logout()
 {
     _delivery.stop();
     _contactMail.stop();
+    _declaration.stop();
     _presence.cancel();
     _relay.release();
     _index.logout();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ContactDeclaration.h"
 #include "ContactMail.h"
 #include "Contacts.h"
 #include "ConversationStore.h"
@@ -182,6 +183,7 @@ private:
     IndexSession _index;
     PresenceTracker _presence;
     Contacts _contacts;
+    ContactDeclaration _declaration;
     ContactMail _contactMail;
     Delivery _delivery;
     TypingNotices _typing;

@@ -81,6 +81,7 @@ class ContactListTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDeclineReachesTheOneWhoAsked);
     CPPUNIT_TEST(testBlockedUsersRequestsAndLinesVanish);
     CPPUNIT_TEST(testRequestToAnUnknownNameIsDropped);
+    CPPUNIT_TEST(testIndexdHoldsTheListEachUserSigned);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -181,6 +182,26 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("none"), entry->getValue<std::string>("relation"));
         // Nothing told mallory: her request still waits, as far as she can see.
         CPPUNIT_ASSERT_EQUAL(std::string("asked"), contactInRoster(*mallory, "bob")->getValue<std::string>("relation"));
+    }
+
+    void testIndexdHoldsTheListEachUserSigned()
+    {
+        ChatNetwork net(ChatNetwork::Wire::Secure, {"--log-level", "debug"});
+        registerAndLeave(net, "bob");
+        net.startPeerd("alice");
+        auto alice = net.attachOnline("alice");
+        CPPUNIT_ASSERT(net.indexd().waitForLog("contacts of alice, version"));
+        alice->sendLine(contactRequest("add", "bob"));
+        CPPUNIT_ASSERT(waitContact(*alice, "bob", "asked"));
+        // A request lets bob see alice once he accepts: alice declares him now.
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), net.indexd().waitForLog(": bob\n"));
+        alice->sendLine(contactRequest("block", "bob"));
+        CPPUNIT_ASSERT(waitContact(*alice, "bob", "asked", true));
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), waitUntil([&] {
+            const std::string log = net.indexd().log();
+            const std::size_t last = log.rfind("contacts of alice, version");
+            return last != std::string::npos && log.compare(log.find(": ", last), 7, ": none\n") == 0;
+        }));
     }
 
     void testRequestToAnUnknownNameIsDropped()

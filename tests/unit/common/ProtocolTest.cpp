@@ -87,6 +87,14 @@ struct Describer
     }
     std::string operator()(const Whois& m) const { return "Whois" + field(m.name); }
     std::string operator()(const Typing& m) const { return "Typing" + field(m.from) + field(m.to); }
+    std::string operator()(const ContactsDeclaration& m) const
+    {
+        std::string out = "ContactsDeclaration" + field(m.name) + field(std::to_string(m.version)) +
+                          field(std::to_string(m.part)) + field(std::to_string(m.parts));
+        for (const std::string& name : m.names) out += field(name);
+        return out + field(m.sig);
+    }
+    std::string operator()(const Declared& m) const { return "Declared" + field(std::to_string(m.version)); }
     std::string operator()(const NameKey& m) const { return "NameKey" + field(m.name) + field(m.identity); }
     std::string operator()(const ContactLetter& m) const
     {
@@ -236,6 +244,9 @@ std::vector<Message> sampleMessages()
         Caps{"bob", "alice", "bundle.typing.v2/x", true},
         Whois{"天涯"},
         Typing{"alice", "天涯"},
+        ContactsDeclaration{"alice", 1700000000000, 1, 1, {"bob", "天涯"}, bytes<64>(4)},
+        ContactsDeclaration{"alice", 7, 2, 16, {}, bytes<64>(5)},
+        Declared{1700000000000},
         NameKey{"bob", bytes<32>(12)},
         NameKey{"nobody", std::nullopt},
         ContactLetter{"0123456789abcdef", 1, "alice", "bob", ContactKind::Request, "hi bob, it's alice, from work"},
@@ -822,7 +833,7 @@ public:
         // Messages without a signature are their own unsigned text.
         for (const Message& message : sampleMessages()) {
             if (std::holds_alternative<Auth>(message) || std::holds_alternative<Welcome>(message) ||
-                std::holds_alternative<Challenge>(message))
+                std::holds_alternative<Challenge>(message) || std::holds_alternative<ContactsDeclaration>(message))
                 continue;
             if (auto* login = std::get_if<Login>(&message); login && (login->sig || login->seq != 0)) continue;
             if (auto* logout = std::get_if<Logout>(&message); logout && logout->sig) continue;
@@ -897,6 +908,18 @@ public:
     {
         CPPUNIT_ASSERT_EQUAL(std::string("whois,bob"), Protocol::encode(Whois{"bob"}));
         CPPUNIT_ASSERT_EQUAL(std::string("typing,alice,bob"), Protocol::encode(Typing{"alice", "bob"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("contacts,alice,9,1,2,bob;carol"),
+                             Protocol::encodeUnsigned(ContactsDeclaration{"alice", 9, 1, 2, {"bob", "carol"}, {}}));
+        CPPUNIT_ASSERT_EQUAL(std::string("contacts,alice,9,2,2,-"),
+                             Protocol::encodeUnsigned(ContactsDeclaration{"alice", 9, 2, 2, {}, {}}));
+        const std::string sig = "," + std::string(86, 'A');
+        for (const std::string& bad : std::vector<std::string>{"contacts,alice,9,3,2,bob" + sig, "contacts,alice,9,0,2,bob" + sig,
+                                      "contacts,alice,9,1,17,bob" + sig, "contacts,alice,9,1,1,bob;bob" + sig,
+                                      "contacts,alice,9,1,1,bob;" + sig, "contacts,alice,9,1,1,b b" + sig,
+                                      std::string("contacts,alice,9,1,1,bob"), "contacts,alice,9,1,1," + std::string(3001, 'x') + sig,
+                                      std::string("declared,0")}) {
+            CPPUNIT_ASSERT_MESSAGE("accepted: " + bad, !Protocol::decode(bad).ok());
+        }
         CPPUNIT_ASSERT_EQUAL(std::string("key,nobody,-"), Protocol::encode(NameKey{"nobody", std::nullopt}));
         CPPUNIT_ASSERT_EQUAL(std::string("contact,ff,7,alice,bob,request,hi, it's me"),
                              Protocol::encode(ContactLetter{"ff", 7, "alice", "bob", ContactKind::Request, "hi, it's me"}));

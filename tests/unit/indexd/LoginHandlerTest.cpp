@@ -33,6 +33,7 @@ using peerchat::Ack;
 using peerchat::Alive;
 using peerchat::Auth;
 using peerchat::Broadcaster;
+using peerchat::ContactsDeclaration;
 using peerchat::CandidateList;
 using peerchat::Dialect;
 using peerchat::Directory;
@@ -175,6 +176,8 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPunchFloodYieldsAtMostLimitOfMeets);
     CPPUNIT_TEST(testWhoisAnswersTheKeyANameIsBoundTo);
     CPPUNIT_TEST(testWhoisFloodYieldsAtMostItsLimit);
+    CPPUNIT_TEST(testSignedContactListIsHeldAndAnswered);
+    CPPUNIT_TEST(testContactListNotSignedByItsUserIsDropped);
     CPPUNIT_TEST(testWelcomeFollowedBySealedTurn);
     CPPUNIT_TEST(testRepeatedWelcomeFollowedByTurnAgain);
     CPPUNIT_TEST(testTurnRenewedByAliveOnceHalfSpent);
@@ -985,6 +988,40 @@ public:
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
     }
 
+    void testSignedContactListIsHeldAndAnswered()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        login(alice);
+        _sink->sent.clear();
+        receive(alice.seal(signedList(alice, 7, 1, 2, {"bob"})), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        receive(alice.seal(signedList(alice, 7, 2, 2, {"carol"})), "127.0.0.1:5001");
+        const auto answer = alice.open(lastTo("127.0.0.1:5001"));
+        CPPUNIT_ASSERT(answer && std::holds_alternative<peerchat::Declared>(*answer));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), std::get<peerchat::Declared>(*answer).version);
+        CPPUNIT_ASSERT(_routes.declares("alice", "bob") && _routes.declares("alice", "carol"));
+        // A logout forgets it.
+        receive(alice.seal(Logout{"alice", endpoint("127.0.0.1:5001")}), "127.0.0.1:5001");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), _routes.versionOf("alice"));
+    }
+
+    void testContactListNotSignedByItsUserIsDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer bob("bob", "127.0.0.1:5002");
+        login(alice);
+        login(bob);
+        _sink->sent.clear();
+        // Signed by another key, or naming another user than its sender.
+        ContactsDeclaration forged = signedList(bob, 1, 1, 1, {"mallory"});
+        forged.name = "alice";
+        receive(alice.seal(forged), "127.0.0.1:5001");
+        receive(alice.seal(signedList(bob, 1, 1, 1, {"mallory"})), "127.0.0.1:5001");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _routes.lists());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::Unauthentic));
+    }
+
     void testWhoisFloodYieldsAtMostItsLimit()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
@@ -1590,10 +1627,19 @@ public:
     }
 
 private:
+    // Part index of parts of peer's contact list, signed by peer.
+    static ContactsDeclaration signedList(const TestPeer& peer, std::uint64_t version, std::uint32_t index,
+                                          std::uint32_t parts, std::vector<std::string> names)
+    {
+        ContactsDeclaration part{peer.name(), version, index, parts, std::move(names), {}};
+        part.sig = peer.key().sign(peerchat::SignedStatement::contacts(part));
+        return part;
+    }
+
     std::unique_ptr<LoginHandler> makeHandler(bool legacy, RosterPorts ports = kPorts)
     {
         return std::make_unique<LoginHandler>(
-            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_loginLimiter, *_broadcaster, *_carrier, *_sealed,
+            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_loginLimiter, *_broadcaster, *_carrier, _routes, *_sealed,
                                 *_identity, *_sink, _relay.get()},
             ports, legacy, [this] { return _now; }, [this] { return _wallMs; });
     }
@@ -1689,6 +1735,7 @@ private:
     std::unique_ptr<RateLimiter> _loginLimiter;
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<MailCarrier> _carrier;
+    peerchat::ContactRoutes _routes;
     std::unique_ptr<TurnRelay> _relay;
     std::unique_ptr<LoginHandler> _handler;
     Directory::TimePoint _now{};

@@ -368,6 +368,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSilentIndexMeansRelogin);
     CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
     CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
+    CPPUNIT_TEST(testContactListGoesAfterWelcomeUntilIndexdHoldsIt);
     CPPUNIT_TEST(testPresenceGapRefetchesRoster);
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
@@ -496,7 +497,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), _log->count("dropped", Poco::Message::PRIO_WARNING));
         // The real challenge still gets its auth, and the login goes through.
         login();
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentBesidesContactLists());
     }
 
     // Row 5 of issue 10: someone on the path saw the hello, so it knows the
@@ -1968,6 +1969,22 @@ public:
         CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
     }
 
+    void testContactListGoesAfterWelcomeUntilIndexdHoldsIt()
+    {
+        WireLink::Settings quick = settings();
+        quick.loginRetry = 100ms;
+        goOnline(quick, {entry("bob", kBob)}, 1);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("contacts,alice,").size() >= 2; }, 2s));
+        const auto list = Protocol::decode(sentStartingWith("contacts,alice,").back().text);
+        CPPUNIT_ASSERT(list.ok() && std::holds_alternative<ContactsDeclaration>(*list));
+        const ContactsDeclaration& declared = std::get<ContactsDeclaration>(*list);
+        CPPUNIT_ASSERT(declared.names.empty() && declared.part == 1 && declared.parts == 1);
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::contacts(declared), declared.sig));
+        deliverFromIndex(Declared{declared.version});
+        const std::size_t sent = sentStartingWith("contacts,").size();
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return sentStartingWith("contacts,").size() > sent; }, 4 * quick.loginRetry));
+    }
+
     void testReloginHintAnsweredBySeenKeepsLogin()
     {
         WireLink::Settings quick = settings();
@@ -1982,7 +1999,7 @@ public:
         // Another hint at once is not taken: at most one per loginRetry.
         deliver("relogin", kIndex);
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("hello,").empty(); }, 4 * quick.loginRetry));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentBesidesContactLists());
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_listener.states.empty());
         CPPUNIT_ASSERT(*_aliceKx == firstKx);
@@ -2381,6 +2398,9 @@ private:
     }
 
     /// The datagrams sent so far whose recipient reads text starting with prefix.
+    /// What was sent but the contact lists peerd declares after each welcome (until indexd holds one).
+    std::size_t sentBesidesContactLists() const { return _sink.sent.size() - sentStartingWith("contacts,").size(); }
+
     std::vector<RecordingSink::Datagram> sentStartingWith(const std::string& prefix) const
     {
         std::vector<RecordingSink::Datagram> found;

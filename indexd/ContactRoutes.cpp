@@ -1,0 +1,227 @@
+#include "ContactRoutes.h"
+
+#include <algorithm>
+
+namespace peerchat {
+
+namespace {
+
+using NameId = std::uint32_t;
+
+/// A list as held: contact ids sorted (binary search), one signature per part.
+struct List
+{
+    std::uint64_t version = 0;
+    std::vector<NameId> contacts;
+    std::vector<Signature> signatures;
+};
+
+/// A version whose parts are still coming.
+struct Pending
+{
+    std::uint64_t version = 0;
+    std::uint32_t parts = 0;
+    std::uint32_t received = 0;  ///< a bit per part (Protocol::kMaxDeclarationParts fits)
+    std::vector<NameId> contacts;
+    std::vector<Signature> signatures;
+};
+
+} // namespace
+
+struct ContactRoutes::State
+{
+    // Interned names: an id per name some list (or a declarer) holds, its
+    // holders counted, freed ids reused.
+    std::vector<std::string> nameOf;
+    std::vector<std::uint32_t> holders;
+    std::vector<NameId> freeIds;
+    std::unordered_map<std::string, NameId> idOf;
+    std::unordered_map<NameId, List> lists;
+    std::unordered_map<NameId, Pending> pending;
+
+    NameId intern(const std::string& name)
+    {
+        if (const auto it = idOf.find(name); it != idOf.end()) {
+            ++holders[it->second];
+            return it->second;
+        }
+        NameId id = 0;
+        if (freeIds.empty()) {
+            id = static_cast<NameId>(nameOf.size());
+            nameOf.push_back(name);
+            holders.push_back(1);
+        } else {
+            id = freeIds.back();
+            freeIds.pop_back();
+            nameOf[id] = name;
+            holders[id] = 1;
+        }
+        idOf.emplace(name, id);
+        return id;
+    }
+
+    void release(NameId id)
+    {
+        if (--holders[id] != 0) return;
+        idOf.erase(nameOf[id]);
+        std::string().swap(nameOf[id]);
+        freeIds.push_back(id);
+    }
+
+    void release(const std::vector<NameId>& ids)
+    {
+        for (const NameId id : ids) release(id);
+    }
+
+    /// name's id, without holding it; nullptr when no list holds name.
+    const NameId* find(const std::string& name) const
+    {
+        const auto it = idOf.find(name);
+        return it == idOf.end() ? nullptr : &it->second;
+    }
+
+    const List* listOf(const std::string& name) const
+    {
+        const NameId* id = find(name);
+        if (id == nullptr) return nullptr;
+        const auto it = lists.find(*id);
+        return it == lists.end() ? nullptr : &it->second;
+    }
+
+    /// Takes part into declarer's pending version (starting one when part is
+    /// newer), and makes it the list held once its last part came.
+    ContactRoutes::Taken take(NameId declarer, const ContactsDeclaration& part)
+    {
+        auto it = pending.find(declarer);
+        if (it != pending.end()) {
+            const Pending& coming = it->second;
+            if (part.version < coming.version || (part.version == coming.version && part.parts != coming.parts))
+                return ContactRoutes::Taken::Stale;
+            if (part.version > coming.version) {
+                dropPending(declarer);
+                it = pending.end();
+            }
+        }
+        if (it == pending.end()) {
+            Pending fresh{part.version, part.parts, 0, {}, std::vector<Signature>(part.parts)};
+            it = pending.emplace(declarer, std::move(fresh)).first;
+            ++holders[declarer];
+        }
+        Pending& coming = it->second;
+        const std::uint32_t bit = 1u << (part.part - 1);
+        if ((coming.received & bit) != 0) return ContactRoutes::Taken::Incomplete;
+        if (coming.contacts.size() + part.names.size() > Protocol::kMaxContacts) {
+            dropPending(declarer);
+            return ContactRoutes::Taken::TooLong;
+        }
+        for (const std::string& name : part.names) coming.contacts.push_back(intern(name));
+        coming.signatures[part.part - 1] = part.sig;
+        coming.received |= bit;
+        if (coming.received != (1u << coming.parts) - 1) return ContactRoutes::Taken::Incomplete;
+        complete(declarer, it);
+        return ContactRoutes::Taken::Complete;
+    }
+
+    /// The pending version at it replaces declarer's list; a name listed in
+    /// two parts is held once.
+    void complete(NameId declarer, std::unordered_map<NameId, Pending>::iterator it)
+    {
+        std::vector<NameId> contacts = std::move(it->second.contacts);
+        std::sort(contacts.begin(), contacts.end());
+        for (auto twin = std::adjacent_find(contacts.begin(), contacts.end()); twin != contacts.end();
+             twin = std::adjacent_find(twin, contacts.end())) {
+            release(*twin);
+            twin = contacts.erase(twin);
+        }
+        List list{it->second.version, std::move(contacts), std::move(it->second.signatures)};
+        pending.erase(it);
+        auto [heldIt, added] = lists.try_emplace(declarer);
+        // The pending version's hold of the declarer passes to the list, which had one already.
+        if (!added) {
+            release(heldIt->second.contacts);
+            release(declarer);
+        }
+        heldIt->second = std::move(list);
+    }
+
+    /// Drops declarer's pending version, if any.
+    void dropPending(NameId declarer)
+    {
+        const auto it = pending.find(declarer);
+        if (it == pending.end()) return;
+        release(it->second.contacts);
+        pending.erase(it);
+        release(declarer);
+    }
+};
+
+ContactRoutes::ContactRoutes() : _state(std::make_unique<State>()) {}
+
+ContactRoutes::~ContactRoutes() = default;
+
+ContactRoutes::Taken ContactRoutes::declare(const ContactsDeclaration& part)
+{
+    State& s = *_state;
+    const List* held = s.listOf(part.name);
+    if (held && part.version < held->version) return Taken::Stale;
+    if (held && part.version == held->version) return Taken::Complete;
+    const NameId declarer = s.intern(part.name);  // held while this call runs
+    const Taken taken = s.take(declarer, part);
+    s.release(declarer);
+    return taken;
+}
+
+void ContactRoutes::forget(const std::string& name)
+{
+    State& s = *_state;
+    const NameId* found = s.find(name);
+    if (found == nullptr) return;
+    const NameId id = *found;
+    s.dropPending(id);
+    const auto it = s.lists.find(id);
+    if (it == s.lists.end()) return;
+    s.release(it->second.contacts);
+    s.lists.erase(it);
+    s.release(id);
+}
+
+std::uint64_t ContactRoutes::versionOf(const std::string& name) const
+{
+    const List* list = _state->listOf(name);
+    return list ? list->version : 0;
+}
+
+bool ContactRoutes::declares(const std::string& name, const std::string& contact) const
+{
+    const List* list = _state->listOf(name);
+    const NameId* id = _state->find(contact);
+    return list && id && std::binary_search(list->contacts.begin(), list->contacts.end(), *id);
+}
+
+std::vector<std::string> ContactRoutes::contactsOf(const std::string& name) const
+{
+    std::vector<std::string> names;
+    if (const List* list = _state->listOf(name)) {
+        for (const NameId id : list->contacts) names.push_back(_state->nameOf[id]);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<Signature> ContactRoutes::signaturesOf(const std::string& name) const
+{
+    const List* list = _state->listOf(name);
+    return list ? list->signatures : std::vector<Signature>{};
+}
+
+std::size_t ContactRoutes::lists() const
+{
+    return _state->lists.size();
+}
+
+std::size_t ContactRoutes::names() const
+{
+    return _state->idOf.size();
+}
+
+} // namespace peerchat
