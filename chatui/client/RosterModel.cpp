@@ -1,8 +1,20 @@
 #include "RosterModel.h"
 
+#include <algorithm>
+#include <optional>
+#include <tuple>
 #include <type_traits>
 
 namespace peerchat::chatui {
+
+namespace {
+
+bool sameContact(const local::ContactInfo& a, const local::ContactInfo& b)
+{
+    return a.relation == b.relation && a.blocked == b.blocked && a.note == b.note;
+}
+
+} // namespace
 
 RosterModel::Change RosterModel::apply(const local::Event& event)
 {
@@ -31,8 +43,9 @@ RosterModel::Change RosterModel::apply(const local::Event& event)
                     _trust[user.name] = user.trust;
                 }
                 _unread.clear();
-                for (const auto& [name, count] : e.unread)
-                    if (count > 0) _unread[name] = count;
+                for (const auto& [name, count] : e.unread) setUnread(name, count);
+                _contacts.clear();
+                for (const auto& contact : e.contacts) setContact(contact);
                 change.changed = true;
             } else if constexpr (std::is_same_v<T, local::PresenceEvent>) {
                 if (e.user.name == _self) return;
@@ -55,17 +68,37 @@ RosterModel::Change RosterModel::apply(const local::Event& event)
                 change.peer = e.peer;
             } else if constexpr (std::is_same_v<T, local::UnreadEvent>) {
                 const std::uint32_t before = unread(e.peer);
-                if (e.count > 0)
-                    _unread[e.peer] = e.count;
-                else
-                    _unread.erase(e.peer);
+                setUnread(e.peer, e.count);
                 change.changed = before != e.count;
                 change.unreadRose = e.count > before;
                 change.peer = e.peer;
+            } else if constexpr (std::is_same_v<T, local::ContactEvent>) {
+                if (e.contact.name == _self) return;
+                change.changed = !sameContact(contact(e.contact.name), e.contact);
+                setContact(e.contact);
+                change.peer = e.contact.name;
             }
         },
         event);
     return change;
+}
+
+void RosterModel::setUnread(const std::string& name, std::uint32_t count)
+{
+    if (count == 0) {
+        _unread.erase(name);
+        return;
+    }
+    _unread[name] = count;
+    _wrote.insert(name);
+}
+
+void RosterModel::setContact(const local::ContactInfo& contact)
+{
+    if (contact.relation == local::Relation::None && !contact.blocked)
+        _contacts.erase(contact.name);
+    else
+        _contacts[contact.name] = contact;
 }
 
 void RosterModel::disconnected()
@@ -75,6 +108,7 @@ void RosterModel::disconnected()
     _online.clear();
     _unread.clear();
     _trust.clear();
+    _contacts.clear();
 }
 
 bool RosterModel::isOnline(const std::string& name) const { return _online.count(name) > 0; }
@@ -97,19 +131,49 @@ local::Path RosterModel::path(const std::string& name) const
     return it == _online.end() ? local::Path::None : it->second.path;
 }
 
+local::ContactInfo RosterModel::contact(const std::string& name) const
+{
+    const auto it = _contacts.find(name);
+    if (it != _contacts.end()) return it->second;
+    local::ContactInfo none;
+    none.name = name;
+    return none;
+}
+
 std::vector<RosterModel::Entry> RosterModel::entries() const
 {
-    std::map<std::string, Entry> rows;
-    for (const auto& [name, user] : _online) rows[name] = Entry{name, true, unread(name), trust(name), user.path};
-    for (const auto& [name, count] : _unread) {
-        auto& row = rows[name];
-        row.name = name;
-        row.unread = count;
-        row.trust = trust(name);
-    }
+    if (!_rosterLoaded) return {};
+    // Everyone the list may hold; each then finds its section, or none.
+    std::set<std::string> names(_wrote);
+    for (const auto& [name, count] : _unread) names.insert(name);
+    for (const auto& [name, info] : _contacts) names.insert(name);
+
     std::vector<Entry> result;
-    result.reserve(rows.size());
-    for (auto& [name, row] : rows) result.push_back(std::move(row));
+    for (const auto& name : names) {
+        if (name == _self) continue;
+        const local::ContactInfo info = contact(name);
+        std::optional<Section> section;
+        if (info.blocked) {
+            section = Section::Blocked;
+        } else {
+            switch (info.relation) {
+            case local::Relation::Contact:
+                section = isOnline(name) ? Section::ContactsOnline : Section::ContactsOffline;
+                break;
+            case local::Relation::AskedMe: section = Section::Requests; break;
+            case local::Relation::Asked: section = Section::Asked; break;
+            case local::Relation::None:
+                if (unread(name) > 0 || wrote(name)) section = Section::Requests;
+                break;
+            }
+        }
+        if (!section) continue;
+        result.push_back(Entry{name, *section, isOnline(name), unread(name), trust(name), path(name), info.relation,
+                               info.relation == local::Relation::None ? std::string() : info.note});
+    }
+    std::sort(result.begin(), result.end(), [](const Entry& a, const Entry& b) {
+        return std::tie(a.section, a.name) < std::tie(b.section, b.name);
+    });
     return result;
 }
 

@@ -4,28 +4,43 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace peerchat::chatui {
 
 /// What peerd has told a UI about its identity: who it is and its key's
-/// fingerprint, the link to indexd, who is online, what peerd knows of each
-/// user's key (pinned, changed, unverified), how lines reach each (the path)
-/// and how many unread lines each
-/// conversation holds. Built only from events; it never talks to peerd itself.
+/// fingerprint, the link to indexd, who is online, how the user stands with
+/// each other user (contact, request either way, blocked), what peerd knows
+/// of each user's key (pinned, changed, unverified), how lines reach each
+/// (the path) and how many unread lines each conversation holds. Built only
+/// from events; it never talks to peerd itself.
 class RosterModel
 {
 public:
-    /// One row of the roster: an online user, or an offline one whose unread
-    /// lines are still waiting.
+    /// The parts of the contact list, in the order they are shown.
+    enum class Section
+    {
+        ContactsOnline,  ///< contacts who are online
+        ContactsOffline, ///< contacts who are not
+        Requests,        ///< users who asked to be a contact, and non-contacts who wrote (held as a request)
+        Asked,           ///< users the identity asked, who have not answered
+        Blocked          ///< blocked users, whatever they were before
+    };
+
+    /// One row of the contact list.
     struct Entry
     {
         std::string name;
+        Section section = Section::ContactsOnline;
         bool online = false;
         std::uint32_t unread = 0;
         local::Trust trust = local::Trust::Pinned;
         local::Path path = local::Path::None;
+        local::Relation relation = local::Relation::None;
+        /// Their note while they ask (Requests), ours while we ask (Asked).
+        std::string note{};
     };
 
     /// What an event changed.
@@ -33,7 +48,7 @@ public:
     {
         bool changed = false;      ///< anything shown in a roster or header
         bool unreadRose = false;   ///< a new unread line arrived, from peer
-        std::string peer;          ///< whom an unread or trust event was about
+        std::string peer;          ///< whom an unread, trust, path or contact event was about
     };
 
     /// Applies an event; events that say nothing about the roster change nothing.
@@ -41,7 +56,7 @@ public:
 
     /// Forgets the roster when the connection to peerd is lost (a new one
     /// starts with welcome and a fresh roster); keeps the identity's name
-    /// and fingerprint.
+    /// and fingerprint, and who wrote to it (see wrote()).
     void disconnected();
 
     const std::string& self() const { return _self; }
@@ -63,10 +78,23 @@ public:
     local::Trust trust(const std::string& name) const;
     /// How lines reach name now (roster, presence and path events); None when offline or not known.
     local::Path path(const std::string& name) const;
-    /// Online users and users with unread lines, sorted by name.
+    /// How the identity stands with name (roster and contact events); relation
+    /// None and not blocked when peerd said nothing.
+    local::ContactInfo contact(const std::string& name) const;
+    /// True when name had unread lines at some point since chatui started:
+    /// they wrote, and their lines are in the conversation even once read.
+    /// peerd's roster names only conversations with unread lines, so this is
+    /// how a non-contact's read lines stay held as a request.
+    bool wrote(const std::string& name) const { return _wrote.count(name) > 0; }
+    /// The contact list: every contact, request, user asked and blocked user,
+    /// and every non-contact who wrote; by section, then by name. Users online
+    /// who are none of these are not in it. Empty until a roster arrives.
     std::vector<Entry> entries() const;
 
 private:
+    void setUnread(const std::string& name, std::uint32_t count);
+    void setContact(const local::ContactInfo& contact);
+
     std::string _self;
     std::string _fingerprint;
     std::string _index;
@@ -78,6 +106,9 @@ private:
     std::map<std::string, std::uint32_t> _unread;
     /// Kept when a user goes offline: a changed key still stops lines to them.
     std::map<std::string, local::Trust> _trust;
+    /// Users with a relation or a block.
+    std::map<std::string, local::ContactInfo> _contacts;
+    std::set<std::string> _wrote;
 };
 
 } // namespace peerchat::chatui

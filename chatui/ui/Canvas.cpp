@@ -9,7 +9,7 @@ namespace peerchat::chatui {
 namespace {
 
 /// The highest pair number pairNumber() gives.
-constexpr short kHighestPair = 11;
+constexpr short kHighestPair = 12;
 
 /// One colour pair per style that has a colour; 0 is the terminal's own.
 short pairNumber(Style style)
@@ -26,6 +26,7 @@ short pairNumber(Style style)
     case Style::Failed: return 9;
     case Style::Match: return 10;
     case Style::Unverified: return 11;
+    case Style::Request: return 12;
     default: return 0;
     }
 }
@@ -50,6 +51,7 @@ bool Canvas::initColours()
     init_pair(pairNumber(Style::Failed), COLOR_RED, background);
     init_pair(pairNumber(Style::Match), COLOR_BLACK, COLOR_YELLOW);
     init_pair(pairNumber(Style::Unverified), COLOR_YELLOW, background);
+    init_pair(pairNumber(Style::Request), COLOR_BLACK, COLOR_YELLOW);
     return true;
 }
 
@@ -77,6 +79,8 @@ attr_t Canvas::attributes(Style style) const
     case Style::Failed: return A_BOLD;
     case Style::Match: return _colours ? A_NORMAL : A_REVERSE;
     case Style::Unverified: return A_BOLD;
+    case Style::Section: return A_BOLD;
+    case Style::Request: return _colours ? A_NORMAL : A_REVERSE;
     }
     return A_NORMAL;
 }

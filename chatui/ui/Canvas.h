@@ -25,7 +25,9 @@ enum class Style
     Delivered, ///< the mark of a delivered line
     Failed,    ///< the mark of a line not yet delivered
     Match,     ///< what a search found, in a found line
-    Unverified ///< the mark of an unverified line, and of a peer whose key is not to be trusted
+    Unverified, ///< the mark of an unverified line, and of a peer whose key is not to be trusted
+    Section,    ///< a heading of the roster (Contacts online, Requests...)
+    Request     ///< a contact request waiting for an answer, in a conversation
 };
 
 /// Where a window draws: the whole terminal, row 0 at the top. Every string

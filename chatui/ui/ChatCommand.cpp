@@ -1,7 +1,11 @@
 #include "ChatCommand.h"
 
+#include "Protocol.h"
 #include "TextLayout.h"
 #include "UserName.h"
+
+#include <algorithm>
+#include <utility>
 
 namespace peerchat::chatui {
 
@@ -12,6 +16,33 @@ std::wstring trimmed(const std::wstring& text)
     const auto first = text.find_first_not_of(L' ');
     if (first == std::wstring::npos) return {};
     return text.substr(first, text.find_last_not_of(L' ') - first + 1);
+}
+
+/// The contact commands that take an optional NAME, by what they ask.
+constexpr std::pair<const char*, local::ContactChange> kNameCommands[] = {
+    {"/accept", local::ContactChange::Accept}, {"/decline", local::ContactChange::Decline},
+    {"/remove", local::ContactChange::Remove}, {"/block", local::ContactChange::Block},
+    {"/unblock", local::ContactChange::Unblock},
+};
+
+/// The contact commands for /help; NAME shown optional in a conversation, whose peer it defaults to.
+std::vector<std::string> contactHelp(bool inConversation)
+{
+    const std::string name = inConversation ? "[NAME]" : "NAME";
+    const auto padded = [](std::string command) {
+        command.resize(std::max<std::size_t>(command.size() + 1, 18), ' ');
+        return command;
+    };
+    std::vector<std::string> lines = {
+        padded("/add NAME [note]") + "ask NAME to be a contact, with a note (spaces and all)",
+        padded("/accept " + name) + "take NAME's request: you are contacts",
+        padded("/decline " + name) + "turn NAME's request down",
+        padded("/remove " + name) + "end the contact with NAME, or take back your request",
+        padded("/block " + name) + "drop NAME's requests and lines from now on; NAME is not told",
+        padded("/unblock " + name) + "take the block off",
+    };
+    if (inConversation) lines.push_back(padded("") + "without NAME: this conversation's peer");
+    return lines;
 }
 
 } // namespace
@@ -37,12 +68,16 @@ Parsed<ChatCommand> ChatCommand::parse(const std::wstring& line)
         result.kind = kind;
         return result;
     };
+    // Takes typed as the command's NAME; returns what to tell the person when it is not a user name.
+    const auto takePeer = [&](const std::wstring& typed) -> std::string {
+        result.peer = TextLayout::narrow(typed);
+        const std::string why = UserName::check(result.peer);
+        return why.empty() ? why : name + " NAME: '" + result.peer + "' is not a user name (" + why + ")";
+    };
     const auto withPeer = [&](Kind kind) -> Parsed<ChatCommand> {
         result.kind = kind;
-        result.peer = TextLayout::narrow(argument);
-        if (result.peer.empty()) return result;
-        if (auto why = UserName::check(result.peer); !why.empty())
-            return Parsed<ChatCommand>::refuse(name + " NAME: '" + result.peer + "' is not a user name (" + why + ")");
+        if (argument.empty()) return result;
+        if (auto why = takePeer(argument); !why.empty()) return Parsed<ChatCommand>::refuse(why);
         return result;
     };
 
@@ -56,21 +91,63 @@ Parsed<ChatCommand> ChatCommand::parse(const std::wstring& line)
         result.text = argument;
         return result;
     }
+    if (name == "/add") {
+        result.kind = Kind::Contact;
+        result.change = local::ContactChange::Add;
+        if (argument.empty())
+            return Parsed<ChatCommand>::refuse("/add NAME [note]: say whom to ask, as in /add bob hi, it's me");
+        // NAME is the first word; the note is the rest as typed, commas and all.
+        const auto nameEnd = argument.find(L' ');
+        if (auto why = takePeer(argument.substr(0, nameEnd)); !why.empty()) return Parsed<ChatCommand>::refuse(why);
+        if (nameEnd != std::wstring::npos) result.text = trimmed(argument.substr(nameEnd));
+        const std::size_t noteBytes = TextLayout::narrow(result.text).size();
+        if (noteBytes > Protocol::kMaxNoteBytes)
+            return Parsed<ChatCommand>::refuse("the note to " + result.peer + " is " + std::to_string(noteBytes) +
+                                               " bytes; a note holds at most " +
+                                               std::to_string(Protocol::kMaxNoteBytes));
+        return result;
+    }
+    for (const auto& [command, change] : kNameCommands) {
+        if (name != command) continue;
+        result.change = change;
+        return withPeer(Kind::Contact);
+    }
     return Parsed<ChatCommand>::refuse("unknown command " + name + "; /help lists the commands, // starts a line with /");
+}
+
+local::ContactRequest ChatCommand::contactRequest(const std::string& to) const
+{
+    return local::ContactRequest{change, to, change == local::ContactChange::Add ? TextLayout::narrow(text) : ""};
 }
 
 std::vector<std::string> ChatCommand::help()
 {
-    return {
-        "Enter           send the line; //text sends /text",
-        "/search TEXT    the earlier lines with TEXT; Esc or a bare /search goes back",
-        "/whoami         your name and your key's fingerprint",
-        "/verify [NAME]  fingerprints of NAME's key (default: this peer) to compare",
-        "/trust [NAME]   accept NAME's new key, once you compared it with /verify",
-        "/help           this list; Esc closes it",
-        "/quit, Ctrl-D   close the window (Esc: back to the roster); Ctrl-C quits",
-        "PgUp/PgDn       scroll; Ctrl-U, Ctrl-K, Ctrl-W edit the line",
+    std::vector<std::string> lines = {
+        "Enter             send the line; //text sends /text",
+        "/search TEXT      the earlier lines with TEXT; Esc or a bare /search goes back",
+        "/whoami           your name and your key's fingerprint",
+        "/verify [NAME]    fingerprints of NAME's key (default: this peer) to compare",
+        "/trust [NAME]     accept NAME's new key, once you compared it with /verify",
     };
+    for (auto& line : contactHelp(true)) lines.push_back(std::move(line));
+    lines.push_back("/help             this list; Esc closes it");
+    lines.push_back("/quit, Ctrl-D     close the window (Esc: back to the roster); Ctrl-C quits");
+    lines.push_back("PgUp/PgDn         scroll; Ctrl-U, Ctrl-K, Ctrl-W edit the line");
+    return lines;
+}
+
+std::vector<std::string> ChatCommand::rosterHelp()
+{
+    std::vector<std::string> lines = {
+        "j/k, Up/Down      move; PgUp/PgDn, g/G (Home/End) by a page, to either end",
+        "Enter             open the conversation with the selected user",
+        "/                 type a command; Enter runs it, Esc drops it",
+        "i, /whoami        your name and your key's fingerprint",
+    };
+    for (auto& line : contactHelp(false)) lines.push_back(std::move(line));
+    lines.push_back("/help             this list; Esc closes it");
+    lines.push_back("q, /quit          quit chatui");
+    return lines;
 }
 
 } // namespace peerchat::chatui

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "LocalProtocol.h"
 #include "Parsed.h"
 
 #include <string>
@@ -7,9 +8,9 @@
 
 namespace peerchat::chatui {
 
-/// A line typed in a conversation's input, read: a line to send or one of
-/// the slash commands. The parse and the /help list live together so the
-/// two cannot drift apart.
+/// A line typed in a window's input, read: a line to send or one of the
+/// slash commands. The parse and the /help lists live together so the two
+/// cannot drift apart.
 struct ChatCommand
 {
     enum class Kind
@@ -20,21 +21,33 @@ struct ChatCommand
         Help,   ///< /help
         Whoami, ///< /whoami
         Verify, ///< /verify [NAME]: peer is NAME (empty: the conversation's peer)
-        Trust   ///< /trust [NAME]: likewise
+        Trust,  ///< /trust [NAME]: likewise
+        Contact ///< /add NAME [NOTE], /accept, /decline, /remove, /block, /unblock [NAME]: change says which
     };
 
     Kind kind = Kind::Send;
-    /// Send: the line as typed ("//text" sends "/text"); Search: what to look for, trimmed.
+    /// Send: the line as typed ("//text" sends "/text"); Search: what to look
+    /// for, trimmed; Contact (/add): the note, trimmed, empty when none.
     std::wstring text;
-    /// Verify, Trust: the name given, a valid user name; empty when none was.
+    /// Verify, Trust, Contact: the name given, a valid user name; empty when
+    /// none was (never for /add).
     std::string peer;
+    /// Contact: which contact request the command makes.
+    local::ContactChange change = local::ContactChange::Add;
 
     /// Reads a line as typed (not blank). Refuses unknown commands, arguments
-    /// to commands that take none and invalid names, saying what to type.
+    /// to commands that take none, invalid names, /add without a name and a
+    /// note too long, saying what to type.
     static Parsed<ChatCommand> parse(const std::wstring& line);
+
+    /// The request a Contact command makes about to (the name given, or the
+    /// window's peer when none was).
+    local::ContactRequest contactRequest(const std::string& to) const;
 
     /// Every command and key of a conversation and what it does, one per line, for /help.
     static std::vector<std::string> help();
+    /// Every command and key of the roster, for its /help.
+    static std::vector<std::string> rosterHelp();
 };
 
 } // namespace peerchat::chatui

@@ -1,8 +1,10 @@
 #include "ChatWindow.h"
 
+#include "ContactText.h"
 #include "IdentityText.h"
-#include "PathText.h"
+#include "LineEditing.h"
 #include "LineMark.h"
+#include "PathText.h"
 #include "Protocol.h"
 #include "StatusText.h"
 #include "TextLayout.h"
@@ -17,6 +19,19 @@ namespace {
 std::string plural(std::size_t count, const std::string& noun)
 {
     return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+/// Draws text wrapped across the whole width in style, in rows from top on,
+/// at most maxRows; returns the rows it took.
+int drawBar(Canvas& canvas, int top, int maxRows, const std::string& text, Style style)
+{
+    const auto rows = TextLayout::wrap(TextLayout::widen(text), canvas.columns() - 2, canvas.columns() - 2);
+    const int shown = std::min(static_cast<int>(rows.size()), std::max(maxRows, 0));
+    for (int i = 0; i < shown; ++i) {
+        canvas.fillRow(top + i, style);
+        canvas.put(top + i, 1, rows[static_cast<std::size_t>(i)], style);
+    }
+    return shown;
 }
 
 } // namespace
@@ -65,6 +80,7 @@ void ChatWindow::onEvent(const local::Event& event)
         return;
     }
     applyToConversation(event);
+    if (const auto answer = _contacts.answer(event); answer && answer->now) _confirmation = ContactText::done(*answer);
     const bool searchChanged = _results.apply(event);
     if (searchChanged && std::holds_alternative<local::FoundEvent>(event)) _resultsList.reset();
 
@@ -119,22 +135,24 @@ void ChatWindow::applyToConversation(const local::Event& event)
 void ChatWindow::onDisconnected()
 {
     _model.disconnected();
-    // Whether peerd took a trust shows in the trust the next roster brings.
+    // Whether peerd took a trust, or a contact command, shows in the next roster.
     _trusting.clear();
+    _contacts.clear();
 }
 
 void ChatWindow::onKey(const Key& key)
 {
+    switch (LineEditing::apply(_input, key)) {
+    case LineEditing::Result::Edited: return;
+    case LineEditing::Result::Full:
+        _notice = "a line holds at most " + std::to_string(Protocol::kMaxTextBytes) + " bytes";
+        return;
+    case LineEditing::Result::Other: break;
+    }
     if (key.function) {
         LineList& list = shownList();
         const int page = std::max(list.pageRows() - 1, 1);
         switch (key.code) {
-        case KEY_LEFT: _input.moveLeft(); break;
-        case KEY_RIGHT: _input.moveRight(); break;
-        case KEY_HOME: _input.moveHome(); break;
-        case KEY_END: _input.moveEnd(); break;
-        case KEY_BACKSPACE: _input.deleteBefore(); break;
-        case KEY_DC: _input.deleteAt(); break;
         case KEY_ENTER: submit(); break;
         case KEY_PPAGE: list.scrollBy(page); break;
         case KEY_NPAGE: list.scrollBy(-page); break;
@@ -146,18 +164,6 @@ void ChatWindow::onKey(const Key& key)
     }
     if (key.isCharacter(L'\r') || key.isCharacter(L'\n')) {
         submit();
-    } else if (key.isCharacter(0x7f) || key.isControl('h')) {
-        _input.deleteBefore();
-    } else if (key.isControl('a')) {
-        _input.moveHome();
-    } else if (key.isControl('e')) {
-        _input.moveEnd();
-    } else if (key.isControl('u')) {
-        _input.killToStart();
-    } else if (key.isControl('k')) {
-        _input.killToEnd();
-    } else if (key.isControl('w')) {
-        _input.killWordBefore();
     } else if (key.isControl('d')) {
         close();
     } else if (key.isControl('c')) {
@@ -169,8 +175,6 @@ void ChatWindow::onKey(const Key& key)
             leaveSearch();
         else if (_fromRoster)
             close();
-    } else if (const auto c = static_cast<wchar_t>(key.code); !_input.insert(c) && !_input.fits(c)) {
-        _notice = "a line holds at most " + std::to_string(Protocol::kMaxTextBytes) + " bytes";
     }
 }
 
@@ -178,6 +182,7 @@ void ChatWindow::submit()
 {
     if (_input.text().find_first_not_of(L' ') == std::wstring::npos) return;
     _notice.clear();
+    _confirmation.clear();
     const auto command = ChatCommand::parse(_input.text());
     if (!command) {
         _notice = command.error();
@@ -210,6 +215,7 @@ void ChatWindow::run(const ChatCommand& command)
         return;
     case ChatCommand::Kind::Verify: verify(peer); return;
     case ChatCommand::Kind::Trust: trust(peer); return;
+    case ChatCommand::Kind::Contact: changeContact(command, peer); return;
     }
 }
 
@@ -259,6 +265,16 @@ void ChatWindow::trust(const std::string& peer)
     _host.send(local::TrustRequest{peer});
 }
 
+void ChatWindow::changeContact(const ChatCommand& command, const std::string& peer)
+{
+    if (!_host.connected()) {
+        _notice = "peerd is unreachable; ask again when it is back";
+        return;
+    }
+    _input.take();
+    _host.send(_contacts.start(command.contactRequest(peer), _host.roster().contact(peer).relation));
+}
+
 void ChatWindow::search(const std::wstring& text)
 {
     if (text.empty()) {
@@ -276,11 +292,12 @@ void ChatWindow::leaveSearch() { _results.clear(); }
 void ChatWindow::onDraw(Canvas& canvas)
 {
     const int rows = canvas.rows();
-    // Between the header and the status line: the warning, the panel, the lines.
+    // Between the header and the status line: the warning, the request, the panel, the lines.
     const int bottom = rows - 2;
     drawHeader(canvas);
     int top = 1;
     top += drawKeyWarning(canvas, top, bottom - top);
+    top += drawRequest(canvas, top, bottom - top);
     top += _panel.draw(canvas, top, bottom - top);
     drawBody(canvas, top, std::max(bottom - top, 0));
     drawStatus(canvas, rows - 2);
@@ -311,14 +328,14 @@ void ChatWindow::drawHeader(Canvas& canvas)
 int ChatWindow::drawKeyWarning(Canvas& canvas, int top, int maxRows)
 {
     if (_host.roster().trust(_model.peer()) != local::Trust::Changed) return 0;
-    const auto rows = TextLayout::wrap(TextLayout::widen(IdentityText::keyChanged(_model.peer())),
-                                       canvas.columns() - 2, canvas.columns() - 2);
-    const int shown = std::min(static_cast<int>(rows.size()), std::max(maxRows, 0));
-    for (int i = 0; i < shown; ++i) {
-        canvas.fillRow(top + i, Style::Alert);
-        canvas.put(top + i, 1, rows[static_cast<std::size_t>(i)], Style::Alert);
-    }
-    return shown;
+    return drawBar(canvas, top, maxRows, IdentityText::keyChanged(_model.peer()), Style::Alert);
+}
+
+int ChatWindow::drawRequest(Canvas& canvas, int top, int maxRows)
+{
+    const local::ContactInfo contact = _host.roster().contact(_model.peer());
+    if (contact.relation != local::Relation::AskedMe || contact.blocked) return 0;
+    return drawBar(canvas, top, maxRows, ContactText::requestBar(contact), Style::Request);
 }
 
 void ChatWindow::drawBody(Canvas& canvas, int top, int height)
@@ -372,7 +389,9 @@ void ChatWindow::drawStatus(Canvas& canvas, int row)
         const int scrolled = shownList().scrolledRows();
         const std::string scroll = scrolled > 0 ? "scrolled back " + std::to_string(scrolled) + " rows; PgDn for newer lines"
                                                 : "PgUp/PgDn scroll";
-        if (_panel.shown())
+        if (!_confirmation.empty())
+            text = _confirmation;
+        else if (_panel.shown())
             text = "Esc close the panel  Enter send  /help commands";
         else if (!_results.active())
             text = (scrolled > 0 ? scroll : "Enter send  " + scroll + "  " + (_fromRoster ? "Esc roster  " : "")

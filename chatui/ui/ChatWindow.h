@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ChatCommand.h"
+#include "ContactRequests.h"
 #include "ConversationModel.h"
 #include "InfoPanel.h"
 #include "InputLine.h"
@@ -21,8 +22,11 @@ namespace peerchat::chatui {
 /// peerd refuses comes back to the input). Slash commands (ChatCommand):
 /// `/search TEXT` shows the lines peerd finds in place of the conversation
 /// until Esc or a bare `/search`; `/help`, `/whoami`, `/verify` and the
-/// answer to `/trust` show in a panel above the lines until Esc. While the
-/// peer's key is changed a warning bar under the header says what to do.
+/// answer to `/trust` show in a panel above the lines until Esc; the contact
+/// commands (`/add`, `/accept`...; NAME defaults to the peer) go to peerd and
+/// the status line confirms what it did. While the peer's key is changed a
+/// warning bar under the header says what to do; while the peer asks to be a
+/// contact a bar shows the request and how to answer it.
 /// Subscribes on every (re)connection and marks the conversation read while
 /// it is open. Lines sent and not yet answered when peerd goes away are sent
 /// again, under the same keys, when it is back (PendingSends): each shows once. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
@@ -50,6 +54,7 @@ private:
     void showHelp();
     void verify(const std::string& peer);
     void trust(const std::string& peer);
+    void changeContact(const ChatCommand& command, const std::string& peer);
     void leaveSearch();
     void close();
     /// The list on screen: the search results while a search is shown, else the conversation.
@@ -58,6 +63,8 @@ private:
     void drawHeader(Canvas& canvas);
     /// Draws the warning for a changed key in rows from top on, at most maxRows; returns the rows it took.
     int drawKeyWarning(Canvas& canvas, int top, int maxRows);
+    /// Draws the peer's contact request in rows from top on, at most maxRows; returns the rows it took.
+    int drawRequest(Canvas& canvas, int top, int maxRows);
     void drawBody(Canvas& canvas, int top, int height);
     void drawStatus(Canvas& canvas, int row);
     void drawInput(Canvas& canvas, int row);
@@ -72,6 +79,10 @@ private:
     bool _fromRoster;
     /// A passing message for the status line (an error from peerd, a refusal).
     std::string _notice;
+    /// What a contact command carried out, in the status line until the next line or command.
+    std::string _confirmation;
+    /// Contact commands typed here that peerd has not answered yet.
+    ContactRequests _contacts;
     /// Lines sent that peerd has not answered yet (sent or error), oldest first.
     PendingSends _sends;
     /// Whose keys /verify asked for and peerd has not yet given; empty when none.

@@ -54,6 +54,39 @@ const std::string kBobPinned = "0000 1111 2222 3333 4444 5555 6666 7777";
 const std::string kBobOffered = "8888 9999 aaaa bbbb cccc dddd eeee ffff";
 const std::regex kFingerprint("[0-9a-f]{4}( [0-9a-f]{4}){7}");
 
+// The roster's headings, and the columns left of a name in its rows (the
+// selection mark, a cell kept for the user's state, a space).
+const std::vector<std::string> kSections = {"Contacts online", "Contacts offline", "Requests", "Asked by you", "Blocked"};
+const std::string kRow = "    ";
+const std::string kSelectedRow = ">   ";
+
+/// The heading over the roster row that names user on screen; empty when no row does.
+std::string sectionOf(const std::string& screen, const std::string& user)
+{
+    std::istringstream lines(screen);
+    std::string line;
+    std::string heading;
+    while (std::getline(lines, line)) {
+        if (line.size() > 1 && std::find(kSections.begin(), kSections.end(), line.substr(1)) != kSections.end()) {
+            heading = line.substr(1);
+            continue;
+        }
+        const bool row = line.compare(0, kRow.size(), kRow) == 0 || line.compare(0, kSelectedRow.size(), kSelectedRow) == 0;
+        const std::size_t end = kRow.size() + user.size();
+        if (row && line.compare(kRow.size(), user.size(), user) == 0 && (line.size() == end || line[end] == ' '))
+            return heading;
+    }
+    return {};
+}
+
+/// A local request as one line, without the newline LocalClient::sendLine adds.
+std::string requestLine(const peerchat::local::Request& request)
+{
+    std::string line = peerchat::local::LocalProtocol::encodeRequest(request);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    return line;
+}
+
 /// True when a line of screen satisfies predicate.
 bool hasLine(const std::string& screen, const std::function<bool(const std::string&)>& predicate)
 {
@@ -166,7 +199,7 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(ChatuiTest);
     CPPUNIT_TEST(testTypedLineReachesPeerAndOwnSecondWindow);
     CPPUNIT_TEST(testLineSentWithoutWindowShowsWhenWindowOpens);
-    CPPUNIT_TEST(testRosterShowsNewUserUnreadAndLeaving);
+    CPPUNIT_TEST(testRosterShowsContactsAndStrangersWhoWrite);
     CPPUNIT_TEST(testRosterOpensConversationAndReturns);
     CPPUNIT_TEST(testQuitKeysCloseOnlyTheirWindow);
     CPPUNIT_TEST(testReconnectsWhenPeerdComesBack);
@@ -186,6 +219,8 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testChangedKeyWarnsUntilTrusted);
     CPPUNIT_TEST(testRosterTagsChangedAndUnverifiedPeers);
     CPPUNIT_TEST(testUnverifiedLinesAreMarkedAndExplained);
+    CPPUNIT_TEST(testRequestTypedInRosterIsAcceptedInTheOther);
+    CPPUNIT_TEST(testBlockFromConversationTakesRequestOffRoster);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -244,31 +279,37 @@ public:
         CPPUNIT_ASSERT(waitForLine("alice", {"bob: while you were out, " + kHelloWorld}));
     }
 
-    void testRosterShowsNewUserUnreadAndLeaving()
+    void testRosterShowsContactsAndStrangersWhoWrite()
     {
         _network->startPeerd("alice");
         openRoster("roster", "alice");
-        CPPUNIT_ASSERT(_tmux->waitForText("roster", "Nobody else is online yet."));
+        CPPUNIT_ASSERT(_tmux->waitForText("roster", "No contacts yet: type /add NAME to ask someone to be one."));
 
         _network->startPeerd("bob");
-        CPPUNIT_ASSERT_MESSAGE("bob did not appear", waitForLine("roster", {"> bob"}));
-        _network->startPeerd("carol");
-        CPPUNIT_ASSERT_MESSAGE("carol did not appear", waitForLine("roster", {"  carol"}));
+        makeContacts("bob", "alice");
+        CPPUNIT_ASSERT_MESSAGE("bob did not appear:\n" + _tmux->capture("roster"), waitInSection("roster", "bob", "Contacts online"));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
 
-        auto carol = _network->attach("carol");
+        // carol is no contact: she shows when she writes, held as a request.
+        _network->startPeerd("carol");
+        auto carol = _network->attachOnline("carol");
+        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*carol, "alice"));
         carol->sendLine(sendRequest("alice", "psst"));
-        CPPUNIT_ASSERT_MESSAGE("no unread count by carol", waitForLine("roster", {"carol", "1 unread"}));
+        CPPUNIT_ASSERT_MESSAGE("no unread count by carol", waitForLine("roster", {kRow + "carol", "1 unread"}));
+        CPPUNIT_ASSERT(waitInSection("roster", "carol", "Requests"));
+        CPPUNIT_ASSERT(waitForLine("roster", {"carol", "wrote to you; not a contact"}));
         CPPUNIT_ASSERT_EQUAL(std::string("1\n"), _tmux->tmux({"display-message", "-p", "-t", "test:roster", "#{window_bell_flag}"}));
         carol->sendLine(sendRequest("alice", "psst again"));
         CPPUNIT_ASSERT(waitForLine("roster", {"carol", "2 unread"}));
 
+        // bob goes offline: he stays a contact, in the section below, still selected.
         _network->peerd("bob").signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
-        CPPUNIT_ASSERT_MESSAGE("bob did not leave the roster", _tmux->waitForScreen("roster", [](const std::string& s) {
-            return s.find("bob") == std::string::npos && s.find("carol") != std::string::npos;
-        }));
-        // The selection was on bob; it stays at the top of the list.
-        CPPUNIT_ASSERT(waitForLine("roster", {"> carol", "2 unread"}));
+        CPPUNIT_ASSERT_MESSAGE("bob did not go offline:\n" + _tmux->capture("roster"),
+                               waitInSection("roster", "bob", "Contacts offline"));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
+        CPPUNIT_ASSERT(_tmux->capture("roster").find("Contacts online") == std::string::npos);
+        CPPUNIT_ASSERT(sectionOf(_tmux->capture("roster"), "carol") == "Requests");
     }
 
     void testRosterOpensConversationAndReturns()
@@ -276,6 +317,7 @@ public:
         _network->startPeerd("alice");
         _network->startPeerd("bob");
         _network->startPeerd(kTianya);
+        makeContacts("alice", "bob");
         auto tianya = _network->attach(kTianya);
         CPPUNIT_ASSERT(peerchat::test::waitInRoster(*tianya, "alice"));
         CPPUNIT_ASSERT(peerchat::test::waitInRoster(*_network->attach("alice"), kTianya));
@@ -284,10 +326,12 @@ public:
         CPPUNIT_ASSERT(tianya->waitEvent("sent"));
 
         openRoster("roster", "alice");
-        CPPUNIT_ASSERT(waitForLine("roster", {"> bob"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
         CPPUNIT_ASSERT(waitForLine("roster", {kTianya, "1 unread"}));
+        CPPUNIT_ASSERT(sectionOf(_tmux->capture("roster"), kTianya) == "Requests");
+        // j passes over the heading between them.
         _tmux->sendKeys("roster", {"j"});
-        CPPUNIT_ASSERT(waitForLine("roster", {"> " + kTianya}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + kTianya}));
         _tmux->sendKeys("roster", {"Enter"});
         CPPUNIT_ASSERT_MESSAGE("the conversation did not open", waitForLine("roster", {"alice" + kArrow + kTianya}));
         CPPUNIT_ASSERT(waitForLine("roster", {kTianya + ": " + kHelloWorld}));
@@ -300,10 +344,12 @@ public:
         CPPUNIT_ASSERT_MESSAGE("Esc did not go back to the roster", waitForLine("roster", {"peerchat alice"}));
         // Reading the conversation cleared the count.
         CPPUNIT_ASSERT(_tmux->waitForScreen("roster", [](const std::string& s) {
-            return s.find("unread") == std::string::npos && s.find("> \xE5\xA4\xA9") != std::string::npos;
+            return s.find("unread") == std::string::npos && s.find(kSelectedRow + kTianya) != std::string::npos;
         }));
+        // Read, the lines of a non-contact keep it under the requests.
+        CPPUNIT_ASSERT(sectionOf(_tmux->capture("roster"), kTianya) == "Requests");
         _tmux->sendKeys("roster", {"k"});
-        CPPUNIT_ASSERT(waitForLine("roster", {"> bob"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
         _tmux->sendKeys("roster", {"q"});
         CPPUNIT_ASSERT(_tmux->waitForExit("roster"));
         CPPUNIT_ASSERT_EQUAL(0, _tmux->exitStatus("roster"));
@@ -713,6 +759,7 @@ public:
         // alice's peerd notices indexd's restart at its next heartbeat.
         _network->startPeerd("alice", {"--heartbeat-ms", "200"});
         _network->startPeerd("bob");
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         openRoster("roster", "alice");
         type("alice", "to the first bob");
@@ -731,7 +778,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice") + _network->peerd("alice").log(),
                                waitForLine("alice", {"alice" + kArrow + "bob (online) !key changed"}));
         CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: lines are not sent until you compare fingerprints"}));
-        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {"> bob !key changed"}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedRow + "bob !key changed"}));
         CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
 
         // peerd refuses a line to the new key; it comes back to the input.
@@ -823,13 +870,16 @@ public:
         peerd.accept();
         peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000", kAliceFingerprint});
         peerd.waitRequest<RosterRequest>();
+        std::vector<ContactInfo> contacts;
+        for (const char* name : {"bob", "carol", "sam"}) contacts.push_back(ContactInfo{name, Relation::Contact});
         peerd.send(RosterEvent{{UserInfo{"bob", "127.0.0.1:4001", "peerchat", Trust::Changed},
                                 UserInfo{"carol", "127.0.0.1:4002", "peerchat", Trust::Pinned},
                                 UserInfo{"sam", "127.0.0.1:4003", "seed", Trust::Unverified}},
-                               {}});
-        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {"> bob !key changed"}));
-        CPPUNIT_ASSERT(waitForLine("roster", {"  sam ?unverified"}));
-        CPPUNIT_ASSERT(hasLine(_tmux->capture("roster"), [](const std::string& line) { return line == "  carol"; }));
+                               {},
+                               contacts});
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedRow + "bob !key changed"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kRow + "sam ?unverified"}));
+        CPPUNIT_ASSERT(hasLine(_tmux->capture("roster"), [](const std::string& line) { return line == kRow + "carol"; }));
         CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
 
         // Trusted from another window: the tag and the warning go.
@@ -873,7 +923,105 @@ public:
         CPPUNIT_ASSERT(waitForLine("alice", {"unknown command /whois; /help lists the commands"}));
     }
 
+    void testRequestTypedInRosterIsAcceptedInTheOther()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openRoster("alice", "alice");
+        openRoster("bob", "bob");
+
+        type("bob", "/add alice hi alice, it's bob: lunch friday?");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob"), waitForLine("bob", {"asked alice to be a contact"}));
+        CPPUNIT_ASSERT(waitInSection("bob", "alice", "Asked by you"));
+        CPPUNIT_ASSERT(waitForLine("bob", {kSelectedRow + "alice", "waiting for an answer"}));
+
+        // alice's roster shows the request, its note and how to answer it.
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice") + _network->peerd("alice").log(),
+                               waitInSection("alice", "bob", "Requests"));
+        CPPUNIT_ASSERT(waitForLine("alice", {kSelectedRow + "bob", "\"hi alice, it's bob: lunch friday?\""}));
+        CPPUNIT_ASSERT(waitForLine("alice", {kRow + "/accept bob or /decline bob"}));
+
+        // /help lists the commands the roster takes; Esc closes it.
+        type("alice", "/help");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"/accept NAME", "take NAME's request"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {"/block NAME"}));
+        _tmux->sendKeys("alice", {"Escape"});
+        CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("/block NAME") == std::string::npos; }));
+
+        type("alice", "/accept bob");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"bob is a contact now"}));
+        CPPUNIT_ASSERT(waitInSection("alice", "bob", "Contacts online"));
+        CPPUNIT_ASSERT(_tmux->capture("alice").find("Requests") == std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob") + _network->peerd("bob").log(),
+                               waitInSection("bob", "alice", "Contacts online"));
+        CPPUNIT_ASSERT(_tmux->capture("bob").find("Asked by you") == std::string::npos);
+
+        // A command peerd refuses says why on the status line.
+        type("alice", "/add bob");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"bob is a contact already"}));
+    }
+
+    void testBlockFromConversationTakesRequestOffRoster()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("mallory");
+        openRoster("roster", "alice");
+        auto mallory = _network->attachOnline("mallory");
+        mallory->sendLine(requestLine(peerchat::local::ContactRequest{peerchat::local::ContactChange::Add, "alice",
+                                                                      "let me in, it's urgent"}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitInSection("roster", "mallory", "Requests"));
+
+        // The conversation shows the request and how to answer it above its lines.
+        openChat("chat", "alice", "mallory");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"),
+                               waitForLine("chat", {"mallory asks to be your contact: \"let me in, it's urgent\""}));
+        CPPUNIT_ASSERT(waitForLine("chat", {"/accept or /decline"}));
+
+        type("chat", "/block");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"), waitForLine("chat", {"blocked mallory (who is not told)", "/unblock mallory"}));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("chat", [](const std::string& s) { return s.find("asks to be") == std::string::npos; }));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitInSection("roster", "mallory", "Blocked"));
+        CPPUNIT_ASSERT(_tmux->capture("roster").find("Requests") == std::string::npos);
+        CPPUNIT_ASSERT(_tmux->capture("roster").find("/accept") == std::string::npos);
+
+        // Nothing is left to accept: peerd says so in the window that asked.
+        type("chat", "/accept");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"), waitForLine("chat", {"mallory has not asked to be your contact"}));
+        type("chat", "/unblock");
+        CPPUNIT_ASSERT(waitForLine("chat", {"unblocked mallory"}));
+        CPPUNIT_ASSERT(_tmux->waitForScreen("roster", [](const std::string& s) { return s.find("mallory") == std::string::npos; }));
+    }
+
 private:
+    /// Makes asker and asked contacts on the local socket, as their chatuis
+    /// would: asker asks, asked accepts, and asker hears of it.
+    void makeContacts(const std::string& asker, const std::string& asked)
+    {
+        using namespace peerchat::local;
+        auto askerClient = _network->attachOnline(asker);
+        auto askedClient = _network->attachOnline(asked);
+        askerClient->sendLine(requestLine(ContactRequest{ContactChange::Add, asked, ""}));
+        CPPUNIT_ASSERT_MESSAGE(asked + " got no request from " + asker, waitContact(*askedClient, asker, "asked-me"));
+        askedClient->sendLine(requestLine(ContactRequest{ContactChange::Accept, asker, ""}));
+        CPPUNIT_ASSERT_MESSAGE(asker + " did not hear " + asked + " accept", waitContact(*askerClient, asked, "contact"));
+    }
+
+    /// The next contact event on client that says name stands in relation.
+    static LocalClient::Object waitContact(LocalClient& client, const std::string& name, const std::string& relation)
+    {
+        return client.waitFor([&](const LocalClient::Object& event) {
+            if (event->optValue<std::string>("event", "") != "contact") return false;
+            const auto contact = event->getObject("contact");
+            return contact->getValue<std::string>("name") == name && contact->getValue<std::string>("relation") == relation;
+        });
+    }
+
+    /// Waits until the roster in window lists user under section.
+    bool waitInSection(const std::string& window, const std::string& user, const std::string& section)
+    {
+        return _tmux->waitForScreen(window, [&](const std::string& screen) { return sectionOf(screen, user) == section; });
+    }
+
     /// The fingerprint of the identity key in keyFile.
     static std::string fingerprintOf(const std::string& keyFile)
     {

@@ -6,6 +6,7 @@
 
 using peerchat::chatui::ChatCommand;
 using Kind = ChatCommand::Kind;
+using peerchat::local::ContactChange;
 
 class ChatCommandTest : public CppUnit::TestFixture
 {
@@ -18,7 +19,15 @@ class ChatCommandTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testParseVerifyAndTrustTakeOptionalName);
     CPPUNIT_TEST(testParseVerifyAndTrustRefuseBadNames);
     CPPUNIT_TEST(testParseUnknownCommandSaysWhatToType);
+    CPPUNIT_TEST(testParseAddTakesNameAndNoteAsTyped);
+    CPPUNIT_TEST(testParseAddWithoutNote);
+    CPPUNIT_TEST(testParseAddNeedsAValidName);
+    CPPUNIT_TEST(testParseAddRefusesLongNote);
+    CPPUNIT_TEST(testParseContactCommandsTakeOptionalName);
+    CPPUNIT_TEST(testParseContactCommandsRefuseBadNames);
+    CPPUNIT_TEST(testContactRequestCarriesNoteOnlyForAdd);
     CPPUNIT_TEST(testHelpListsEveryCommand);
+    CPPUNIT_TEST(testRosterHelpListsContactCommandsWithName);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -111,15 +120,129 @@ public:
                              command.error());
     }
 
+    void testParseAddTakesNameAndNoteAsTyped()
+    {
+        auto command = ChatCommand::parse(L"/add bob hi bob, it's alice; lunch at 12:30?");
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT(command->kind == Kind::Contact);
+        CPPUNIT_ASSERT(command->change == ContactChange::Add);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), command->peer);
+        CPPUNIT_ASSERT(command->text == L"hi bob, it's alice; lunch at 12:30?");
+        // Spaces around the name and at the ends go; those inside the note stay.
+        command = ChatCommand::parse(L"  /add   \u5929\u6DAF   \u4F60\u597D,   from   alice  ");
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), command->peer);
+        CPPUNIT_ASSERT(command->text == L"\u4F60\u597D,   from   alice");
+    }
+
+    void testParseAddWithoutNote()
+    {
+        const auto command = ChatCommand::parse(L"/add bob  ");
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT(command->kind == Kind::Contact && command->change == ContactChange::Add);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), command->peer);
+        CPPUNIT_ASSERT(command->text.empty());
+    }
+
+    void testParseAddNeedsAValidName()
+    {
+        auto command = ChatCommand::parse(L"/add");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.error().find("/add NAME [note]: say whom to ask") == 0);
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/add   ").ok());
+        // A comma makes the first word no name, even with a note after it.
+        command = ChatCommand::parse(L"/add bob,carol hi both");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.error().find("/add NAME: 'bob,carol' is not a user name (") == 0);
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/add " + std::wstring(33, L'x') + L" hi").ok());
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/add a:b").ok());
+    }
+
+    void testParseAddRefusesLongNote()
+    {
+        // 85 three-byte characters and one byte: 256, the most a note holds.
+        const std::wstring longest = std::wstring(85, L'\u5348') + L"x";
+        auto command = ChatCommand::parse(L"/add bob " + longest);
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(256), command->contactRequest("bob").note.size());
+        command = ChatCommand::parse(L"/add bob " + longest + L"y");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("the note to bob is 257 bytes; a note holds at most 256"), command.error());
+    }
+
+    void testParseContactCommandsTakeOptionalName()
+    {
+        for (const auto& [typed, change] :
+             {std::pair{L"/accept", ContactChange::Accept}, std::pair{L"/decline", ContactChange::Decline},
+              std::pair{L"/remove", ContactChange::Remove}, std::pair{L"/block", ContactChange::Block},
+              std::pair{L"/unblock", ContactChange::Unblock}}) {
+            const std::wstring command(typed);
+            auto withName = ChatCommand::parse(command + L"  \u5929\u6DAF ");
+            CPPUNIT_ASSERT_MESSAGE(withName.error(), withName.ok());
+            CPPUNIT_ASSERT(withName->kind == Kind::Contact);
+            CPPUNIT_ASSERT(withName->change == change);
+            CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), withName->peer);
+            // Without a name: the conversation's peer, which the window fills in.
+            auto withoutName = ChatCommand::parse(command);
+            CPPUNIT_ASSERT_MESSAGE(withoutName.error(), withoutName.ok());
+            CPPUNIT_ASSERT(withoutName->kind == Kind::Contact && withoutName->change == change);
+            CPPUNIT_ASSERT(withoutName->peer.empty());
+            const auto request = withoutName->contactRequest("bob");
+            CPPUNIT_ASSERT(request.change == change);
+            CPPUNIT_ASSERT_EQUAL(std::string("bob"), request.peer);
+        }
+        // A command is a whole word: /blocked is not /block.
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/blocked bob").ok());
+    }
+
+    void testParseContactCommandsRefuseBadNames()
+    {
+        auto command = ChatCommand::parse(L"/block bob carol");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.error().find("/block NAME: 'bob carol' is not a user name (") == 0);
+        command = ChatCommand::parse(L"/accept a,b");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.error().find("/accept NAME: 'a,b' is not a user name") == 0);
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/decline a;b").ok());
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/remove " + std::wstring(33, L'x')).ok());
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/unblock a:b").ok());
+    }
+
+    void testContactRequestCarriesNoteOnlyForAdd()
+    {
+        auto request = ChatCommand::parse(L"/add bob see you, then")->contactRequest("bob");
+        CPPUNIT_ASSERT(request.change == ContactChange::Add);
+        CPPUNIT_ASSERT_EQUAL(std::string("see you, then"), request.note);
+        request = ChatCommand::parse(L"/block")->contactRequest("mallory");
+        CPPUNIT_ASSERT(request.change == ContactChange::Block);
+        CPPUNIT_ASSERT_EQUAL(std::string("mallory"), request.peer);
+        CPPUNIT_ASSERT(request.note.empty());
+    }
+
     void testHelpListsEveryCommand()
     {
         std::string help;
         for (const auto& line : ChatCommand::help()) help += line + "\n";
-        for (const char* command : {"/search TEXT", "/whoami", "/verify [NAME]", "/trust [NAME]", "/help", "/quit", "//text"})
+        for (const char* command : {"/search TEXT", "/whoami", "/verify [NAME]", "/trust [NAME]", "/add NAME [note]",
+                                    "/accept [NAME]", "/decline [NAME]", "/remove [NAME]", "/block [NAME]",
+                                    "/unblock [NAME]", "/help", "/quit", "//text"})
             CPPUNIT_ASSERT_MESSAGE(command, help.find(command) != std::string::npos);
         // Every command listed parses.
-        for (const wchar_t* typed : {L"/search x", L"/whoami", L"/verify", L"/trust", L"/help", L"/quit"})
+        for (const wchar_t* typed : {L"/search x", L"/whoami", L"/verify", L"/trust", L"/add bob", L"/accept",
+                                     L"/decline", L"/remove", L"/block", L"/unblock", L"/help", L"/quit"})
             CPPUNIT_ASSERT(ChatCommand::parse(typed).ok());
+    }
+
+    void testRosterHelpListsContactCommandsWithName()
+    {
+        std::string help;
+        for (const auto& line : ChatCommand::rosterHelp()) help += line + "\n";
+        for (const char* command : {"/add NAME [note]", "/accept NAME", "/decline NAME", "/remove NAME", "/block NAME",
+                                    "/unblock NAME", "/help", "/quit", "/whoami"})
+            CPPUNIT_ASSERT_MESSAGE(command, help.find(command) != std::string::npos);
+        // The roster has no lines to search, nor a peer to default to.
+        CPPUNIT_ASSERT(help.find("/search") == std::string::npos);
+        CPPUNIT_ASSERT(help.find("[NAME]") == std::string::npos);
     }
 };
 

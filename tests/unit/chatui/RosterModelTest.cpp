@@ -14,6 +14,20 @@ local::UserInfo user(const std::string& name, local::Trust trust = local::Trust:
     return local::UserInfo{name, "127.0.0.1:5001", "peerchat/2", trust};
 }
 
+local::ContactInfo contact(const std::string& name, local::Relation relation = local::Relation::Contact,
+                           bool blocked = false, const std::string& note = "")
+{
+    return local::ContactInfo{name, relation, blocked, note, 1795000000000};
+}
+
+/// Everyone as a contact: the roster lists only contacts, requests and the like.
+std::vector<local::ContactInfo> contacts(std::initializer_list<const char*> names)
+{
+    std::vector<local::ContactInfo> result;
+    for (const char* name : names) result.push_back(contact(name));
+    return result;
+}
+
 local::WelcomeEvent welcome(const std::string& self, local::LinkState state)
 {
     return local::WelcomeEvent{1, self, state, "127.0.0.1:4000", kFingerprint};
@@ -35,6 +49,32 @@ std::string names(const RosterModel& model)
     return out;
 }
 
+std::string sectionName(RosterModel::Section section)
+{
+    switch (section) {
+    case RosterModel::Section::ContactsOnline: return "[online]";
+    case RosterModel::Section::ContactsOffline: return "[offline]";
+    case RosterModel::Section::Requests: return "[requests]";
+    case RosterModel::Section::Asked: return "[asked]";
+    case RosterModel::Section::Blocked: return "[blocked]";
+    }
+    return "[?]";
+}
+
+/// The list as sections and names: "[online] bob [requests] erin(note):2".
+std::string listing(const RosterModel& model)
+{
+    std::string out;
+    const auto entries = model.entries();
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& entry = entries[i];
+        if (i == 0 || entries[i - 1].section != entry.section) out += (out.empty() ? "" : " ") + sectionName(entry.section);
+        out += " " + entry.name + (entry.note.empty() ? "" : "(" + entry.note + ")") +
+               (entry.unread ? ":" + std::to_string(entry.unread) : "");
+    }
+    return out;
+}
+
 } // namespace
 
 class RosterModelTest : public CppUnit::TestFixture
@@ -47,7 +87,7 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPresenceOfSelfIsIgnored);
     CPPUNIT_TEST(testUnreadRiseIsReported);
     CPPUNIT_TEST(testUnreadReadIsNotARise);
-    CPPUNIT_TEST(testOfflineUserWithUnreadStaysListed);
+    CPPUNIT_TEST(testStrangerWhoWroteIsHeldAsRequest);
     CPPUNIT_TEST(testDisconnectedForgetsRosterKeepsSelf);
     CPPUNIT_TEST(testOtherEventsChangeNothing);
     CPPUNIT_TEST(testRosterAndPresenceCarryTrust);
@@ -55,6 +95,15 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testPathFromRosterAndPathEvents);
     CPPUNIT_TEST(testTrustOutlivesPresence);
     CPPUNIT_TEST(testDisconnectedForgetsTrust);
+    CPPUNIT_TEST(testRosterListsSectionsInOrder);
+    CPPUNIT_TEST(testOnlineNonContactIsNotListed);
+    CPPUNIT_TEST(testRequestCarriesItsNote);
+    CPPUNIT_TEST(testContactEventsMoveUsersBetweenSections);
+    CPPUNIT_TEST(testContactEventReportsWhatChanged);
+    CPPUNIT_TEST(testBlockedUsersAreListedLast);
+    CPPUNIT_TEST(testStrangerWhoWroteBecomesContact);
+    CPPUNIT_TEST(testNothingListedBeforeRoster);
+    CPPUNIT_TEST(testDisconnectedForgetsContactsKeepsWhoWrote);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -84,7 +133,7 @@ public:
     void testRosterListsUsersWithUnreadCounts()
     {
         RosterModel model;
-        model.apply(local::RosterEvent{{user("bob"), user("\u5929\u6DAF")}, {{"bob", 2}}});
+        model.apply(local::RosterEvent{{user("bob"), user("\u5929\u6DAF")}, {{"bob", 2}}, contacts({"bob", "\u5929\u6DAF"})});
         CPPUNIT_ASSERT(model.rosterLoaded());
         CPPUNIT_ASSERT_EQUAL(std::string("bob:2 \u5929\u6DAF "), names(model));
         CPPUNIT_ASSERT(model.isOnline("bob"));
@@ -95,11 +144,12 @@ public:
     void testPresenceAddsAndRemovesUsers()
     {
         RosterModel model;
-        model.apply(local::RosterEvent{{user("bob")}, {}});
+        model.apply(local::RosterEvent{{user("bob")}, {}, contacts({"alice", "bob"})});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [offline] alice"), listing(model));
         CPPUNIT_ASSERT(model.apply(local::PresenceEvent{user("alice"), true}).changed);
-        CPPUNIT_ASSERT_EQUAL(std::string("alice bob "), names(model));
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] alice bob"), listing(model));
         model.apply(local::PresenceEvent{user("bob"), false});
-        CPPUNIT_ASSERT_EQUAL(std::string("alice "), names(model));
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] alice [offline] bob"), listing(model));
         CPPUNIT_ASSERT(!model.isOnline("bob"));
     }
 
@@ -135,15 +185,22 @@ public:
         CPPUNIT_ASSERT(!model.apply(local::UnreadEvent{"bob", 0}).changed);
     }
 
-    void testOfflineUserWithUnreadStaysListed()
+    void testStrangerWhoWroteIsHeldAsRequest()
     {
         RosterModel model;
-        model.apply(local::RosterEvent{{user("bob"), user("carol")}, {}});
+        model.apply(local::RosterEvent{{user("bob"), user("carol")}, {}, contacts({"bob"})});
+        // carol is online, and no contact: not listed until she writes.
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob"), listing(model));
         model.apply(local::UnreadEvent{"carol", 1});
         model.apply(local::PresenceEvent{user("carol"), false});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol:1"), listing(model));
         CPPUNIT_ASSERT_EQUAL(std::string("bob carol(off):1 "), names(model));
+        // Read, her lines are still there: she stays held as a request.
         model.apply(local::UnreadEvent{"carol", 0});
-        CPPUNIT_ASSERT_EQUAL(std::string("bob "), names(model));
+        CPPUNIT_ASSERT(model.wrote("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol"), listing(model));
+        CPPUNIT_ASSERT(!model.entries()[1].online);
+        CPPUNIT_ASSERT(model.entries()[1].relation == local::Relation::None);
     }
 
     void testDisconnectedForgetsRosterKeepsSelf()
@@ -171,7 +228,9 @@ public:
     void testRosterAndPresenceCarryTrust()
     {
         RosterModel model;
-        model.apply(local::RosterEvent{{user("bob"), user("carol", local::Trust::Changed), user("sam", local::Trust::Unverified)}, {}});
+        model.apply(local::RosterEvent{{user("bob"), user("carol", local::Trust::Changed), user("sam", local::Trust::Unverified)},
+                                       {},
+                                       contacts({"bob", "carol", "sam"})});
         CPPUNIT_ASSERT_EQUAL(std::string("bob=pinned carol=changed sam=unverified "), trusts(model));
         CPPUNIT_ASSERT(model.trust("carol") == local::Trust::Changed);
         model.apply(local::PresenceEvent{user("dave", local::Trust::Changed), true});
@@ -183,7 +242,7 @@ public:
     void testTrustEventChangesTrust()
     {
         RosterModel model;
-        model.apply(local::RosterEvent{{user("bob")}, {}});
+        model.apply(local::RosterEvent{{user("bob")}, {}, contacts({"bob"})});
         auto change = model.apply(local::TrustEvent{"bob", local::Trust::Changed});
         CPPUNIT_ASSERT(change.changed);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), change.peer);
@@ -199,7 +258,7 @@ public:
         RosterModel model;
         local::UserInfo bob = user("bob");
         bob.path = local::Path::Direct;
-        model.apply(local::RosterEvent{{bob, user("carol")}, {}});
+        model.apply(local::RosterEvent{{bob, user("carol")}, {}, contacts({"bob", "carol"})});
         CPPUNIT_ASSERT(model.path("bob") == local::Path::Direct);
         CPPUNIT_ASSERT(model.path("carol") == local::Path::None);
         auto change = model.apply(local::PathEvent{"carol", local::Path::Lan});
@@ -235,6 +294,136 @@ public:
         model.apply(local::TrustEvent{"bob", local::Trust::Changed});
         model.disconnected();
         CPPUNIT_ASSERT(model.trust("bob") == local::Trust::Pinned);
+    }
+
+    void testRosterListsSectionsInOrder()
+    {
+        RosterModel model;
+        model.apply(welcome("alice", local::LinkState::Online));
+        using local::Relation;
+        model.apply(local::RosterEvent{
+            {user("carol"), user("bob"), user("erin"), user("olga"), user("mallory")},
+            {{"frank", 2}, {"carol", 1}},
+            {contact("dave"), contact("carol"), contact("mallory", Relation::None, true), contact("bob"),
+             contact("gina", Relation::Asked, false, "hi gina"), contact("erin", Relation::AskedMe, false, "hi, it's erin"),
+             contact("\u5929\u6DAF", Relation::AskedMe)}});
+        // Contacts online, offline, then requests (asked and wrote), users asked, blocked; each by name.
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob carol:1 [offline] dave [requests] erin(hi, it's erin) frank:2 "
+                                         "\u5929\u6DAF [asked] gina(hi gina) [blocked] mallory"),
+                             listing(model));
+        const auto entries = model.entries();
+        CPPUNIT_ASSERT(entries[0].online && !entries[2].online);
+        CPPUNIT_ASSERT(entries[3].relation == Relation::AskedMe);
+        CPPUNIT_ASSERT(entries[4].relation == Relation::None);
+    }
+
+    void testOnlineNonContactIsNotListed()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob"), user("olga")}, {}, contacts({"bob"})});
+        model.apply(local::PresenceEvent{user("pat"), true});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob"), listing(model));
+        CPPUNIT_ASSERT(model.isOnline("olga") && model.isOnline("pat"));
+        // Asked by the user, an online user waits under asked, not under contacts.
+        model.apply(local::ContactEvent{contact("pat", local::Relation::Asked)});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [asked] pat"), listing(model));
+    }
+
+    void testRequestCarriesItsNote()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob")}, {}, {}});
+        const auto change = model.apply(
+            local::ContactEvent{contact("bob", local::Relation::AskedMe, false, "hi alice, it's bob, from the 3rd floor")});
+        CPPUNIT_ASSERT(change.changed);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), change.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("[requests] bob(hi alice, it's bob, from the 3rd floor)"), listing(model));
+        CPPUNIT_ASSERT(model.contact("bob").relation == local::Relation::AskedMe);
+        CPPUNIT_ASSERT_EQUAL(std::string("hi alice, it's bob, from the 3rd floor"), model.contact("bob").note);
+    }
+
+    void testContactEventsMoveUsersBetweenSections()
+    {
+        using local::Relation;
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob")}, {}, {}});
+        model.apply(local::ContactEvent{contact("bob", Relation::AskedMe, false, "hi")});
+        CPPUNIT_ASSERT_EQUAL(std::string("[requests] bob(hi)"), listing(model));
+        model.apply(local::ContactEvent{contact("bob", Relation::Contact)});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob"), listing(model));
+        model.apply(local::PresenceEvent{user("bob"), false});
+        CPPUNIT_ASSERT_EQUAL(std::string("[offline] bob"), listing(model));
+        // Removed, bob leaves the list: he never wrote.
+        model.apply(local::ContactEvent{contact("bob", Relation::None)});
+        CPPUNIT_ASSERT_EQUAL(std::string(""), listing(model));
+        CPPUNIT_ASSERT(model.contact("bob").relation == Relation::None);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), model.contact("bob").name);
+        model.apply(local::ContactEvent{contact("bob", Relation::Asked, false, "again?")});
+        CPPUNIT_ASSERT_EQUAL(std::string("[asked] bob(again?)"), listing(model));
+    }
+
+    void testContactEventReportsWhatChanged()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{}, {}, {contact("bob", local::Relation::Asked)}});
+        CPPUNIT_ASSERT(!model.apply(local::ContactEvent{contact("bob", local::Relation::Asked)}).changed);
+        CPPUNIT_ASSERT(model.apply(local::ContactEvent{contact("bob", local::Relation::Contact)}).changed);
+        CPPUNIT_ASSERT(model.apply(local::ContactEvent{contact("bob", local::Relation::Contact, true)}).changed);
+        CPPUNIT_ASSERT(!model.apply(local::ContactEvent{contact("bob", local::Relation::Contact, true)}).unreadRose);
+        // What peerd says of the identity itself is no row.
+        model.apply(welcome("alice", local::LinkState::Online));
+        model.apply(local::RosterEvent{{}, {}, {}});
+        CPPUNIT_ASSERT(!model.apply(local::ContactEvent{contact("alice", local::Relation::Contact)}).changed);
+        CPPUNIT_ASSERT_EQUAL(std::string(""), listing(model));
+    }
+
+    void testBlockedUsersAreListedLast()
+    {
+        using local::Relation;
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob"), user("mallory")}, {{"mallory", 3}}, contacts({"bob", "zed"})});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [offline] zed [requests] mallory:3"), listing(model));
+        // A blocked contact, and a blocked stranger who wrote, go to the end, whatever else they are.
+        model.apply(local::ContactEvent{contact("mallory", Relation::None, true)});
+        model.apply(local::ContactEvent{contact("bob", Relation::Contact, true)});
+        CPPUNIT_ASSERT_EQUAL(std::string("[offline] zed [blocked] bob mallory:3"), listing(model));
+        model.apply(local::ContactEvent{contact("bob", Relation::Contact, false)});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [offline] zed [blocked] mallory:3"), listing(model));
+    }
+
+    void testStrangerWhoWroteBecomesContact()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("carol")}, {{"carol", 1}}, {}});
+        CPPUNIT_ASSERT_EQUAL(std::string("[requests] carol:1"), listing(model));
+        model.apply(local::ContactEvent{contact("carol", local::Relation::Asked)});
+        CPPUNIT_ASSERT_EQUAL(std::string("[asked] carol:1"), listing(model));
+        model.apply(local::ContactEvent{contact("carol")});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] carol:1"), listing(model));
+    }
+
+    void testNothingListedBeforeRoster()
+    {
+        RosterModel model;
+        model.apply(welcome("alice", local::LinkState::Online));
+        model.apply(local::ContactEvent{contact("bob")});
+        model.apply(local::UnreadEvent{"carol", 1});
+        CPPUNIT_ASSERT(model.entries().empty());
+        // The roster says it all afresh.
+        model.apply(local::RosterEvent{{}, {}, contacts({"dave"})});
+        CPPUNIT_ASSERT_EQUAL(std::string("[offline] dave [requests] carol"), listing(model));
+    }
+
+    void testDisconnectedForgetsContactsKeepsWhoWrote()
+    {
+        RosterModel model;
+        model.apply(local::RosterEvent{{user("bob")}, {{"carol", 2}}, contacts({"bob"})});
+        model.disconnected();
+        CPPUNIT_ASSERT(model.contact("bob").relation == local::Relation::None);
+        CPPUNIT_ASSERT(model.entries().empty());
+        // carol's lines outlive the connection; the next roster has no unread count for her (read elsewhere).
+        model.apply(local::RosterEvent{{user("bob")}, {}, contacts({"bob"})});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol"), listing(model));
     }
 };
 
