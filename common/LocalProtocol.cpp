@@ -171,6 +171,28 @@ Relation parseRelation(const std::string& name)
     throw FieldError{"unknown relation '" + name.substr(0, 32) + "'"};
 }
 
+template <typename Source>
+PresenceState parsePresenceState(const Source& o)
+{
+    const std::string name = getString(o, "state");
+    for (auto state : {PresenceState::Online, PresenceState::Away, PresenceState::Busy, PresenceState::Invisible}) {
+        if (LocalProtocol::presenceStateName(state) == name) return state;
+    }
+    throw FieldError{"field 'state' must be online, away, busy or invisible"};
+}
+
+// The optional status message of a status request: at most 140 characters, no NUL; empty when absent.
+template <typename Source>
+std::string optionalStatusText(const Source& o)
+{
+    if (!has(o, "text")) return {};
+    std::string text = getString(o, "text");
+    if (Utf8::codePoints(text) > Protocol::kMaxStatusCharacters)
+        throw FieldError{"field 'text' is longer than " + std::to_string(Protocol::kMaxStatusCharacters) + " characters"};
+    if (text.find('\0') != std::string::npos) throw FieldError{"field 'text' has a NUL character"};
+    return text;
+}
+
 ContactInfo contactFromJson(const Object::Ptr& o)
 {
     return ContactInfo{getName(o, "name"), parseRelation(getString(o, "relation")), getBool(o, "blocked"),
@@ -248,6 +270,7 @@ struct OpName
     std::string_view operator()(const TrustRequest&) const { return "trust"; }
     std::string_view operator()(const ContactRequest& r) const { return LocalProtocol::contactChangeName(r.change); }
     std::string_view operator()(const TypingRequest&) const { return "typing"; }
+    std::string_view operator()(const StatusRequest&) const { return "status"; }
 };
 
 /// The name of each event, as it is written on the socket.
@@ -269,6 +292,7 @@ struct EventName
     std::string_view operator()(const PathEvent&) const { return "path"; }
     std::string_view operator()(const ContactEvent&) const { return "contact"; }
     std::string_view operator()(const TypingEvent&) const { return "typing"; }
+    std::string_view operator()(const SelfEvent&) const { return "self"; }
 };
 
 // "key" only for a send that has one.
@@ -305,6 +329,11 @@ struct RequestWriter
         if (!r.note.empty()) w.field("text", r.note);
     }
     void operator()(const TypingRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const StatusRequest& r) const
+    {
+        w.field("state", LocalProtocol::presenceStateName(r.state));
+        if (!r.text.empty()) w.field("text", r.text);
+    }
 };
 
 /// One JSON object line after what out holds: tag first, then what write adds.
@@ -470,6 +499,12 @@ struct EventWriter
         writeContact(w, e.contact);
     }
     void operator()(const TypingEvent& e) const { w.field("peer", e.peer); }
+    void operator()(const SelfEvent& e) const
+    {
+        w.field("state", LocalProtocol::presenceStateName(e.state));
+        w.field("text", e.text);
+        w.field("away", e.away);
+    }
 };
 
 template <typename Source>
@@ -485,6 +520,7 @@ Request decodeRequestObject(const Source& o)
     if (op == "verify") return VerifyRequest{getName(o, "peer")};
     if (op == "trust") return TrustRequest{getName(o, "peer")};
     if (op == "typing") return TypingRequest{getName(o, "peer")};
+    if (op == "status") return StatusRequest{parsePresenceState(o), optionalStatusText(o)};
     if (op == "add") return ContactRequest{ContactChange::Add, getName(o, "peer"), optionalNote(o)};
     for (auto change : {ContactChange::Accept, ContactChange::Decline, ContactChange::Remove, ContactChange::Block,
                         ContactChange::Unblock}) {
@@ -561,6 +597,7 @@ Event decodeEventObject(const Object::Ptr& o)
     if (event == "trust") return TrustEvent{getName(o, "peer"), parseTrust(getString(o, "trust"))};
     if (event == "path") return PathEvent{getName(o, "peer"), parsePath(getString(o, "path"))};
     if (event == "typing") return TypingEvent{getName(o, "peer")};
+    if (event == "self") return SelfEvent{parsePresenceState(o), getString(o, "text"), getBool(o, "away")};
     if (event == "contact") {
         auto contact = o->getObject("contact");
         if (!contact) throw FieldError{"field 'contact' must be an object"};
@@ -663,6 +700,17 @@ std::string_view LocalProtocol::relationName(Relation relation)
     case Relation::None: break;
     }
     return "none";
+}
+
+std::string_view LocalProtocol::presenceStateName(PresenceState state)
+{
+    switch (state) {
+    case PresenceState::Away: return "away";
+    case PresenceState::Busy: return "busy";
+    case PresenceState::Invisible: return "invisible";
+    case PresenceState::Online: break;
+    }
+    return "online";
 }
 
 std::string_view LocalProtocol::contactChangeName(ContactChange change)

@@ -50,12 +50,20 @@ enum class ContactChange { Add, Accept, Decline, Remove, Block, Unblock };
 /// {"op":"accept"|"decline"|"remove"|"block"|"unblock","peer":NAME}.
 struct ContactRequest { ContactChange change = ContactChange::Add; std::string peer; std::string note{}; };
 
+/// The user's own state as others are to see it.
+enum class PresenceState { Online, Away, Busy, Invisible };
+
+/// {"op":"status","state":STATE[,"text":TEXT]}: the user sets its state and
+/// status message (TEXT at most 140 characters; absent: none).
+struct StatusRequest { PresenceState state = PresenceState::Online; std::string text{}; };
+
 /// {"op":"typing","peer":NAME}: the user is typing to NAME now (peerd paces
 /// the notices it sends; a UI may report every key).
 struct TypingRequest { std::string peer; };
 
 using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest,
-                             SearchRequest, VerifyRequest, TrustRequest, ContactRequest, TypingRequest>;
+                             SearchRequest, VerifyRequest, TrustRequest, ContactRequest, TypingRequest,
+                             StatusRequest>;
 
 // ---- events: peerd -> UI ----------------------------------------------------
 
@@ -153,13 +161,17 @@ struct TrustEvent { std::string peer; Trust trust = Trust::Pinned; };
 struct PathEvent { std::string peer; Path path = Path::None; };
 /// How the user stands with contact.name changed; to every client.
 struct ContactEvent { ContactInfo contact; };
+/// The user's own state and status message, after the welcome on every
+/// connection and whenever they change (from any window, or auto-away:
+/// `away` true while the identity shows away because nobody used a window).
+struct SelfEvent { PresenceState state = PresenceState::Online; std::string text; bool away = false; };
 /// peer is typing to the user; to every client subscribed to peer. A UI
 /// shows it for a few seconds after the last one.
 struct TypingEvent { std::string peer; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
                            MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent,
-                           KeysEvent, TrustEvent, PathEvent, ContactEvent, TypingEvent>;
+                           KeysEvent, TrustEvent, PathEvent, ContactEvent, TypingEvent, SelfEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol
@@ -189,6 +201,7 @@ public:
     static std::string_view trustName(Trust trust);
     static std::string_view pathName(Path path);
     static std::string_view relationName(Relation relation);
+    static std::string_view presenceStateName(PresenceState state);
     static std::string_view contactChangeName(ContactChange change);
 };
 

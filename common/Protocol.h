@@ -469,6 +469,8 @@ public:
     static constexpr std::size_t kMaxTextBytes = 4096;
     /// Largest time field in bytes.
     static constexpr std::size_t kMaxTimeBytes = 32;
+    /// Longest status message, in characters (code points).
+    static constexpr std::size_t kMaxStatusCharacters = 140;
     /// Largest note of a contact request in bytes of UTF-8.
     static constexpr std::size_t kMaxNoteBytes = 256;
     /// Most names a contact list may hold.

@@ -44,6 +44,13 @@ std::optional<char32_t> decodeOne(std::string_view bytes, std::size_t& i)
 
 } // namespace
 
+std::size_t Utf8::codePoints(std::string_view bytes)
+{
+    std::size_t count = 0;
+    for (const char byte : bytes) count += (static_cast<unsigned char>(byte) & 0xC0) != 0x80;
+    return count;
+}
+
 bool Utf8::isValid(std::string_view bytes)
 {
     // Chat text and datagrams are mostly ASCII: eight bytes at a time while no byte has its high bit set.

@@ -12,6 +12,8 @@ class Utf8
 public:
     /// True when bytes are well-formed UTF-8.
     static bool isValid(std::string_view bytes);
+    /// How many code points valid UTF-8 bytes hold (its bytes that begin one).
+    static std::size_t codePoints(std::string_view bytes);
 
     /// Whether a code point of bytes passes test, read without copying them
     /// out (names and times are checked on every datagram). Bytes that are not

@@ -1233,7 +1233,14 @@ std::map<std::string, std::string> ConversationStore::settings() const
 
 void ConversationStore::saveSetting(const std::string& key, const std::string& value)
 {
-    record([&] { return "keep the setting " + key; }, StoreChange{store::PutSetting{key, value}});
+    saveSettings({{key, value}});
+}
+
+void ConversationStore::saveSettings(const std::vector<std::pair<std::string, std::string>>& settings)
+{
+    StoreChange change;
+    for (const auto& [key, value] : settings) change.push_back(store::PutSetting{key, value});
+    record([&] { return "keep the settings " + settings.front().first + " and on"; }, change);
 }
 
 void ConversationStore::flush()

@@ -221,6 +221,8 @@ public:
 
     /// Stores value as the setting key, replacing what was stored.
     void saveSetting(const std::string& key, const std::string& value);
+    /// Stores each of settings (key, value) the same way, all or none.
+    void saveSettings(const std::vector<std::pair<std::string, std::string>>& settings);
 
     /// Returns once every change so far is in the database; throws what the
     /// database fails with (Poco::IOException, DiskFullException).

@@ -49,6 +49,7 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     link.legacy = settings.legacy;
     link.strangers = settings.strangers;
     link.sendTyping = settings.sendTyping;
+    link.autoAway = settings.autoAway;
     link.loginRetry = settings.loginRetry;
     link.heartbeat = settings.heartbeat;
     link.dropReport = settings.dropReport;

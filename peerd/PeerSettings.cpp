@@ -85,6 +85,8 @@ const std::vector<SettingKey>& PeerSettings::keys()
          "unseen, the sender not told) (default hold)"},
         {"peerd.typing", "typing", "BOOL",
          "tell the peer of a conversation that you are typing in it, at most once every 3 s (default true)", true},
+        {"peerd.autoAwayMinutes", "auto-away-minutes", "N",
+         "show away after N minutes in which no window of this identity was used, until one is (default 0 = never)"},
         {"peerd.historyLimit", "history-limit", "N", "lines kept per conversation, oldest dropped first, but none still waiting for its ack (default 10000)"},
         {"peerd.loginRetryMs", "login-retry-ms", "MS",
          "milliseconds between logins until indexd answers (default 2000)"},
@@ -132,6 +134,7 @@ Parsed<PeerSettings> PeerSettings::read(const Poco::Util::AbstractConfiguration&
         reader.fail("peerd.strangers", "must be hold or refuse, got '" + strangers + "'");
     }
     s.sendTyping = reader.flag("peerd.typing", true);
+    s.autoAway = std::chrono::minutes(reader.number("peerd.autoAwayMinutes", 0, 0, 10080));
     s.historyLimit = reader.number("peerd.historyLimit", 10000, 1, 10000000);
     s.loginRetry = std::chrono::milliseconds(reader.number("peerd.loginRetryMs", 2000, 10, 3600000));
     s.heartbeat = std::chrono::milliseconds(reader.number("peerd.heartbeatMs", 10000, 10, 3600000));

@@ -43,6 +43,7 @@ struct PeerSettings
     bool legacy = false;                   ///< talk to and from seed and .NET clients in their plain protocol
     Contacts::Strangers strangers = Contacts::Strangers::Hold;  ///< lines from users who are not contacts
     bool sendTyping = true;                ///< tell a peer while the user types to it
+    std::chrono::minutes autoAway{0};      ///< idle this long, show away (0: never)
     std::size_t historyLimit = 0;
     std::chrono::milliseconds loginRetry{0};
     std::chrono::milliseconds heartbeat{0};   ///< between heartbeats to indexd

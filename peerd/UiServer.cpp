@@ -534,6 +534,24 @@ void UiServer::contactProblem(const std::string&, const std::string& detail)
     broadcast(local::ErrorEvent{"add", detail});
 }
 
+void UiServer::ownStatusChanged()
+{
+    broadcast(self());
+}
+
+local::SelfEvent UiServer::self() const
+{
+    const OwnStatus& status = _wire->status();
+    local::PresenceState state = local::PresenceState::Online;
+    switch (status.state()) {
+    case OwnStatus::State::Away: state = local::PresenceState::Away; break;
+    case OwnStatus::State::Busy: state = local::PresenceState::Busy; break;
+    case OwnStatus::State::Invisible: state = local::PresenceState::Invisible; break;
+    case OwnStatus::State::Online: break;
+    }
+    return local::SelfEvent{state, status.text(), status.autoAway()};
+}
+
 void UiServer::peerTyping(const std::string& peer)
 {
     broadcastTo(peer, local::TypingEvent{peer});

@@ -98,10 +98,13 @@ public:
     void contactChanged(const std::string& name, const ContactRecord& record) override;
     void contactProblem(const std::string& name, const std::string& detail) override;
     void peerTyping(const std::string& peer) override;
+    void ownStatusChanged() override;
 
     // ---- for UiSession --------------------------------------------------
 
     local::WelcomeEvent welcome() const;
+    /// The identity's own state and status message.
+    local::SelfEvent self() const;
     local::RosterEvent roster() const;
     /// The history with peer as history events that each fit in one line (oldest first).
     std::vector<local::HistoryEvent> history(const std::string& peer) const;

@@ -29,6 +29,7 @@ struct UiSession::Dispatch
     void operator()(const local::TrustRequest& request) const { session.handleTrust(request); }
     void operator()(const local::ContactRequest& request) const { session.handleContact(request); }
     void operator()(const local::TypingRequest& request) const { session.handleTyping(request); }
+    void operator()(const local::StatusRequest& request) const { session.handleStatus(request); }
 };
 
 UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
@@ -42,6 +43,7 @@ UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket 
     _socket.setBlocking(false);
     _loop.watch(_fd, EventLoop::Readable, [this](short events) { onReady(events); });
     send(_server.welcome());
+    send(_server.self());
 }
 
 UiSession::~UiSession()
@@ -162,6 +164,11 @@ void UiSession::handleLine(std::string_view line)
     // rather than leaving the client waiting for an answer.
     const std::string op(local::LocalProtocol::opName(*request));
     try {
+        // What a person does ends auto-away; what a UI asks by itself (the
+        // roster, a line marked read as it is shown, a window closing) does not.
+        if (!std::holds_alternative<local::RosterRequest>(*request) && !std::holds_alternative<local::ReadRequest>(*request) &&
+            !std::holds_alternative<local::UnsubscribeRequest>(*request))
+            _server.wire().userActive();
         std::visit(Dispatch{*this}, *request);
     } catch (const DiskFullException& e) {
         send(local::ErrorEvent{op, "peerd could not do it: " + e.message() + "; free some space and try again"});
@@ -243,6 +250,19 @@ void UiSession::handleContact(const local::ContactRequest& request)
     // Every client hears the change itself (a contact event); only an error answers the one that asked.
     const std::string error = _server.wire().changeContact(contactChange(request.change), request.peer, request.note);
     if (!error.empty()) send(local::ErrorEvent{std::string(local::LocalProtocol::contactChangeName(request.change)), error});
+}
+
+void UiSession::handleStatus(const local::StatusRequest& request)
+{
+    OwnStatus::State state = OwnStatus::State::Online;
+    switch (request.state) {
+    case local::PresenceState::Away: state = OwnStatus::State::Away; break;
+    case local::PresenceState::Busy: state = OwnStatus::State::Busy; break;
+    case local::PresenceState::Invisible: state = OwnStatus::State::Invisible; break;
+    case local::PresenceState::Online: break;
+    }
+    if (const std::string error = _server.wire().setStatus(state, request.text); !error.empty())
+        send(local::ErrorEvent{"status", error});
 }
 
 void UiSession::handleTyping(const local::TypingRequest& request)

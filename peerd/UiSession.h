@@ -68,6 +68,7 @@ private:
     void handleTrust(const local::TrustRequest& request);
     void handleContact(const local::ContactRequest& request);
     void handleTyping(const local::TypingRequest& request);
+    void handleStatus(const local::StatusRequest& request);
     /// The wire's name for a change the local protocol asks for.
     static ContactMail::Change contactChange(local::ContactChange change);
 

@@ -210,8 +210,11 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _delivery(loop, store, roster, _contacts, _trust, _paths, _index, _presence, identity, listener, _drops,
                 Delivery::Settings{_settings.self, _settings.retransmit, _settings.receiveWindow},
                 [this](const ContactLetter& letter) { _contactMail.letter(letter); }),
+      _status(store, _settings.autoAway, loop.now()),
+      _awayTimer(loop),
       _logger(Poco::Logger::get("peerd.wire"))
 {
+    armAway();
 }
 
 void WireLink::start()
@@ -221,6 +224,42 @@ void WireLink::start()
                         " (identity " + Fingerprint::of(_identity.publicKey()) + ")" +
                         (_settings.legacy ? "; legacy mode: plain talk with seed and .NET clients is on" : ""));
     _index.start();
+}
+
+std::string WireLink::setStatus(OwnStatus::State state, const std::string& text)
+{
+    if (std::string error = _status.set(state, text, _timers.now()); !error.empty()) return error;
+    _logger.information("%s is now %s%s", _settings.self, std::string(OwnStatus::token(state)),
+                        text.empty() ? std::string() : ": " + text);
+    _listener.ownStatusChanged();
+    armAway();
+    return {};
+}
+
+void WireLink::userActive()
+{
+    if (_status.active(_timers.now())) {
+        _logger.information("%s is back", _settings.self);
+        _listener.ownStatusChanged();
+    }
+    armAway();
+}
+
+void WireLink::armAway()
+{
+    const auto due = _status.awayAt();
+    if (!due) {
+        _awayTimer.cancel();
+        return;
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - _timers.now());
+    _awayTimer.start(std::max(wait, std::chrono::milliseconds(0)), [this] {
+        if (_status.idle(_timers.now())) {
+            _logger.information("%s is away: no window was used for a while", _settings.self);
+            _listener.ownStatusChanged();
+        }
+        armAway();
+    });
 }
 
 void WireLink::sendTyping(const std::string& peer)

@@ -14,6 +14,7 @@
 #include "KeyTrust.h"
 #include "LocalProtocol.h"
 #include "Outbox.h"
+#include "OwnStatus.h"
 #include "Parsed.h"
 #include "PeerPaths.h"
 #include "PeerSessions.h"
@@ -71,6 +72,7 @@ public:
         std::size_t receiveWindow = Inbox::kDefaultWindow;  ///< most messages held ahead of a gap, per stream
         Contacts::Strangers strangers = Contacts::Strangers::Hold;  ///< lines from users who are not contacts
         bool sendTyping = true;  ///< tell a peer while the user types to it
+        std::chrono::minutes autoAway{0};  ///< idle this long, an online identity shows away (0: never)
         /// This peerd's host candidates (its interfaces' addresses with its
         /// UDP port), asked at each alive; unset: alive carries none.
         std::function<std::vector<Candidate>()> hostCandidates;
@@ -127,6 +129,14 @@ public:
     /// This identity's contacts.
     const Contacts& contacts() const { return _contacts; }
 
+    /// The user sets its state and status message (OwnStatus::set): an error
+    /// for a person, or empty once every UI heard of it (ownStatusChanged).
+    std::string setStatus(OwnStatus::State state, const std::string& text);
+    /// A UI did something the user asked for: it ends auto-away and starts the idle time again.
+    void userActive();
+    /// The identity's own state and status message.
+    const OwnStatus& status() const { return _status; }
+
     /// The user types to peer: a typing notice goes to peer when peer is
     /// online under a trusted key, sending them is on, and none went within
     /// TypingNotices::kSendEvery.
@@ -164,6 +174,8 @@ private:
     void handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from);
     void peerChanged(const Roster::Change& change);
     void typingFrom(const std::string& peer);
+    /// Arms the away timer for when the identity goes away by itself, if it can.
+    void armAway();
     bool fromKnownSource(const Endpoint& from) const;
     bool fromIndex(const Endpoint& from, std::string_view verb);
     bool sealedFromIndex(const SealSource& source, std::string_view verb);
@@ -187,6 +199,8 @@ private:
     ContactMail _contactMail;
     Delivery _delivery;
     TypingNotices _typing;
+    OwnStatus _status;
+    Timer _awayTimer;  ///< armed while the identity would go away by itself
     Poco::Logger& _logger;
 };
 

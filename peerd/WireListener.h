@@ -48,6 +48,9 @@ public:
 
     /// peer is typing to the user (a typing notice, paced by TypingNotices).
     virtual void peerTyping(const std::string& peer) = 0;
+
+    /// The identity's own state or status message changed (the user set it, or auto-away).
+    virtual void ownStatusChanged() = 0;
 };
 
 } // namespace peerchat

@@ -82,6 +82,7 @@ class ContactListTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testBlockedUsersRequestsAndLinesVanish);
     CPPUNIT_TEST(testRequestToAnUnknownNameIsDropped);
     CPPUNIT_TEST(testIndexdHoldsTheListEachUserSigned);
+    CPPUNIT_TEST(testOwnStatusReachesEveryWindowAndOutlivesARestart);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -202,6 +203,34 @@ public:
             const std::size_t last = log.rfind("contacts of alice, version");
             return last != std::string::npos && log.compare(log.find(": ", last), 7, ": none\n") == 0;
         }));
+    }
+
+    void testOwnStatusReachesEveryWindowAndOutlivesARestart()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto first = net.attachOnline("alice");
+        auto second = net.attach("alice");
+        const auto isSelf = [](const std::string& state, const std::string& text) {
+            return [state, text](const LocalClient::Object& event) {
+                return event->optValue<std::string>("event", "") == "self" &&
+                       event->getValue<std::string>("state") == state && event->getValue<std::string>("text") == text &&
+                       !event->getValue<bool>("away");
+            };
+        };
+        CPPUNIT_ASSERT(second->waitFor(isSelf("online", "")));
+        first->sendLine(R"({"op":"status","state":"away","text":"back at 3, 你好"})");
+        CPPUNIT_ASSERT(first->waitFor(isSelf("away", "back at 3, 你好")));
+        CPPUNIT_ASSERT(second->waitFor(isSelf("away", "back at 3, 你好")));
+        first->sendLine(R"({"op":"status","state":"sleepy"})");
+        const auto error = first->waitEvent("error");
+        CPPUNIT_ASSERT(error && error->getValue<std::string>("message").find("state") != std::string::npos);
+
+        net.peerd("alice").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, net.peerd("alice").waitExit());
+        net.startPeerd("alice");
+        auto again = net.attach("alice");
+        CPPUNIT_ASSERT(again->waitFor(isSelf("away", "back at 3, 你好")));
     }
 
     void testRequestToAnUnknownNameIsDropped()

@@ -124,7 +124,8 @@ std::vector<Request> sampleRequests()
             SubscribeRequest{"bob"}, UnsubscribeRequest{"bob"},
             ReadRequest{"天涯"}, SearchRequest{"bob", "lunch"}, VerifyRequest{"天涯"}, TrustRequest{"bob"},
             ContactRequest{ContactChange::Add, "bob", "hi, it's alice"}, ContactRequest{ContactChange::Block, "天涯"},
-            TypingRequest{"bob"}};
+            TypingRequest{"bob"}, StatusRequest{PresenceState::Away, "back at 3, 你好"},
+            StatusRequest{PresenceState::Invisible}};
 }
 
 std::vector<Event> sampleEvents()
@@ -153,6 +154,8 @@ std::vector<Event> sampleEvents()
                              {"天涯", Relation::Contact, true, "", 5}}},
         ContactEvent{{"bob", Relation::Asked, false, "你好", 1}},
         TypingEvent{"天涯"},
+        SelfEvent{PresenceState::Busy, "in a meeting", false},
+        SelfEvent{PresenceState::Away, "", true},
     };
 }
 
@@ -223,6 +226,17 @@ public:
         CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"accept"})").ok());
         CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"block","peer":"bo b"})").ok());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), requestRoundTrip(TypingRequest{"bob"}).peer);
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"op":"status","state":"away","text":"back at 3"})" "\n"),
+                             LocalProtocol::encodeRequest(StatusRequest{PresenceState::Away, "back at 3"}));
+        for (auto state : {PresenceState::Online, PresenceState::Away, PresenceState::Busy, PresenceState::Invisible}) {
+            CPPUNIT_ASSERT(requestRoundTrip(StatusRequest{state, "x"}).state == state);
+            CPPUNIT_ASSERT(eventRoundTrip(SelfEvent{state, "y", true}).state == state);
+        }
+        std::string longest;
+        for (int i = 0; i < 140; ++i) longest += "天";
+        CPPUNIT_ASSERT(LocalProtocol::decodeRequest(R"({"op":"status","state":"busy","text":")" + longest + "\"}").ok());
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"status","state":"busy","text":")" + longest + "x\"}").ok());
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest(R"({"op":"status","state":"dnd"})").ok());
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"contact","contact":{"name":"bob","relation":"asked-me","blocked":false,)"
                                          R"("note":"hi","sinceMs":7}})" "\n"),
                              LocalProtocol::encodeEvent(ContactEvent{{"bob", Relation::AskedMe, false, "hi", 7}}));

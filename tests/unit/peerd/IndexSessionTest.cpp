@@ -44,6 +44,7 @@ struct RecordingListener : WireListener
     void contactChanged(const std::string&, const ContactRecord&) override {}
     void contactProblem(const std::string&, const std::string&) override {}
     void peerTyping(const std::string&) override {}
+    void ownStatusChanged() override {}
 
     std::vector<std::pair<local::LinkState, std::string>> states;
 };

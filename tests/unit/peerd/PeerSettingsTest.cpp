@@ -61,6 +61,7 @@ public:
         CPPUNIT_ASSERT(!settings->legacy);
         CPPUNIT_ASSERT(settings->strangers == peerchat::Contacts::Strangers::Hold);
         CPPUNIT_ASSERT(settings->sendTyping);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(0), static_cast<std::int64_t>(settings->autoAway.count()));
         CPPUNIT_ASSERT(!read({{"peerd.user", "alice"}, {"peerd.typing", "false"}})->sendTyping);
         CPPUNIT_ASSERT(read({{"peerd.user", "alice"}, {"peerd.strangers", "refuse"}})->strangers ==
                        peerchat::Contacts::Strangers::Refuse);
@@ -164,6 +165,7 @@ public:
                                                                 {"peerd.indexKey", "not base64!"},
                                                                 {"peerd.legacy", "maybe"},
                                                                 {"peerd.strangers", "ignore"},
+                                                                {"peerd.autoAwayMinutes", "-1"},
                                                                 {"peerd.historyLimit", ""},
                                                                 {"peerd.loginRetryMs", "5"},
                                                                 {"peerd.heartbeatMs", "0"},
@@ -216,7 +218,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("peerd."), key.key.substr(0, 6));
             CPPUNIT_ASSERT(flags.insert(key.flag).second);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(19), flags.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(20), flags.size());
     }
 };
 

@@ -160,6 +160,7 @@ public:
         contactProblems.emplace_back(name, detail);
     }
     void peerTyping(const std::string& peer) override { typing.push_back(peer); }
+    void ownStatusChanged() override { ++ownStatusChanges; }
 
     std::vector<std::pair<local::LinkState, std::string>> states;
     std::vector<Roster::Change> presence;
@@ -171,6 +172,7 @@ public:
     std::vector<std::pair<std::string, Relation>> contacts;
     std::vector<std::pair<std::string, std::string>> contactProblems;
     std::vector<std::string> typing;
+    int ownStatusChanges = 0;
 };
 
 /// indexd's peerchat roster port on the test's loop: reads each

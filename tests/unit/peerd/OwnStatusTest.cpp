@@ -1,0 +1,100 @@
+#include "OwnStatus.h"
+
+#include "TempDir.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+using namespace peerchat;
+using peerchat::test::TempDir;
+using std::chrono::minutes;
+using State = OwnStatus::State;
+
+class OwnStatusTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(OwnStatusTest);
+    CPPUNIT_TEST(testOnlineWithoutMessageAtFirst);
+    CPPUNIT_TEST(testStateAndMessageOutliveARestart);
+    CPPUNIT_TEST(testMessageOfMoreThan140CharactersIsRefused);
+    CPPUNIT_TEST(testIdleOnlineIdentityGoesAwayUntilUsed);
+    CPPUNIT_TEST(testAutoAwayOffBusyOrInvisibleNeverGoesAway);
+    CPPUNIT_TEST(testTokensRoundTrip);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testOnlineWithoutMessageAtFirst()
+    {
+        ConversationStore store(100);
+        const OwnStatus status(store, minutes(0), {});
+        CPPUNIT_ASSERT(status.state() == State::Online && status.text().empty() && !status.autoAway());
+    }
+
+    void testStateAndMessageOutliveARestart()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            ConversationStore store(path, 100);
+            OwnStatus status(store, minutes(0), {});
+            CPPUNIT_ASSERT(status.set(State::Away, "back at 3, 你好", {}).empty());
+        }
+        ConversationStore store(path, 100);
+        const OwnStatus status(store, minutes(0), {});
+        CPPUNIT_ASSERT(status.state() == State::Away);
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3, 你好"), status.text());
+    }
+
+    void testMessageOfMoreThan140CharactersIsRefused()
+    {
+        ConversationStore store(100);
+        OwnStatus status(store, minutes(0), {});
+        std::string text;
+        for (int i = 0; i < 140; ++i) text += "天";
+        CPPUNIT_ASSERT(status.set(State::Busy, text, {}).empty());
+        CPPUNIT_ASSERT(!status.set(State::Online, text + "x", {}).empty());
+        CPPUNIT_ASSERT(!status.set(State::Online, "\xff", {}).empty());
+        // Refused: nothing changed.
+        CPPUNIT_ASSERT(status.state() == State::Busy && status.text() == text);
+    }
+
+    void testIdleOnlineIdentityGoesAwayUntilUsed()
+    {
+        ConversationStore store(100);
+        const OwnStatus::TimePoint start{};
+        OwnStatus status(store, minutes(5), start);
+        CPPUNIT_ASSERT(status.awayAt() == start + minutes(5));
+        CPPUNIT_ASSERT(!status.idle(start + minutes(4)));
+        CPPUNIT_ASSERT(!status.active(start + minutes(4)));
+        CPPUNIT_ASSERT(status.awayAt() == start + minutes(9));
+        CPPUNIT_ASSERT(status.idle(start + minutes(9)));
+        CPPUNIT_ASSERT(status.state() == State::Away && status.autoAway());
+        CPPUNIT_ASSERT(!status.awayAt());
+        CPPUNIT_ASSERT(status.active(start + minutes(20)));
+        CPPUNIT_ASSERT(status.state() == State::Online && !status.autoAway());
+        // Away by itself is not kept: a restart comes back online.
+        status.idle(start + minutes(25));
+        const OwnStatus restarted(store, minutes(5), start + minutes(26));
+        CPPUNIT_ASSERT(restarted.state() == State::Online);
+    }
+
+    void testAutoAwayOffBusyOrInvisibleNeverGoesAway()
+    {
+        ConversationStore store(100);
+        const OwnStatus::TimePoint start{};
+        OwnStatus off(store, minutes(0), start);
+        CPPUNIT_ASSERT(!off.awayAt() && !off.idle(start + minutes(1000)));
+        OwnStatus busy(store, minutes(1), start);
+        busy.set(State::Busy, "", start);
+        CPPUNIT_ASSERT(!busy.idle(start + minutes(10)) && busy.state() == State::Busy);
+        busy.set(State::Invisible, "", start);
+        CPPUNIT_ASSERT(!busy.idle(start + minutes(10)) && busy.state() == State::Invisible);
+    }
+
+    void testTokensRoundTrip()
+    {
+        for (const State state : {State::Online, State::Away, State::Busy, State::Invisible})
+            CPPUNIT_ASSERT(OwnStatus::fromToken(OwnStatus::token(state)) == state);
+        CPPUNIT_ASSERT(!OwnStatus::fromToken("dnd"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(OwnStatusTest);
