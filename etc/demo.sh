@@ -126,6 +126,12 @@ start_daemon() {
     echo $! >"$RUN/$name.pid"
 }
 
+# Asks, through the peerd listening on SOCKET, NAME to be a contact.
+ask() {
+    printf '{"op":"add","peer":"%s","text":"hi, this is the demo"}\n' "$2" |
+        socat -t 1 - "UNIX-CONNECT:$1" >/dev/null 2>&1 || echo "demo: could not ask $2 to be a contact" >&2
+}
+
 how_to_attach() {
     echo "  attach:  tmux -L $SESSION attach -t $SESSION"
     echo "  stop:    make demo-stop"
@@ -184,6 +190,10 @@ start() {
         --socket "$RUN/tianya.sock" --database "$RUN/tianya.db" --key "$RUN/tianya.key"
     wait_ready "$RUN/alice.log" "$RUN/alice.pid" "peerd for $ALICE"
     wait_ready "$RUN/tianya.log" "$RUN/tianya.pid" "peerd for $TIANYA"
+    # The two ask each other to be contacts: requests that cross make contacts
+    # at once (on a demo that ran before, they are contacts already).
+    ask "$RUN/alice.sock" "$TIANYA"
+    ask "$RUN/tianya.sock" "$ALICE"
 
     # Window "chat": alice's conversation above, 天涯's below; type in either.
     demo_tmux new-session -d -s "$SESSION" -n chat -- "$BIN/chatui" --socket "$RUN/alice.sock" "$TIANYA"
