@@ -103,6 +103,16 @@ ContactLetter Contacts::letter(const std::string& name, ContactRecord& record, C
     return ContactLetter{_stream, record.outSeq, _self, name, kind, note};
 }
 
+Contacts::Outcome Contacts::tellChange(const std::string& name, const ContactRecord& current, Relation relation,
+                                 ContactKind kind, std::int64_t nowMs, const std::string& note)
+{
+    ContactRecord record = moved(current, relation, nowMs, note);
+    ContactLetter sent = letter(name, record, kind, note);
+    save(name, record);
+    ++_lastSeq;
+    return Outcome{{}, true, std::move(sent)};
+}
+
 Contacts::Outcome Contacts::add(const std::string& name, const std::string& note, std::int64_t nowMs)
 {
     if (name == _self) return refused("you cannot add yourself as a contact");
@@ -116,33 +126,21 @@ Contacts::Outcome Contacts::add(const std::string& name, const std::string& note
     if (current.relation == Relation::None && declared().size() >= Protocol::kMaxContacts)
         return refused("you have " + std::to_string(Protocol::kMaxContacts) +
                        " contacts and requests, as many as indexd keeps; remove one first");
-    ContactRecord record = moved(current, Relation::Asked, nowMs, note);
-    ContactLetter sent = letter(name, record, ContactKind::Request, note);
-    save(name, record);
-    ++_lastSeq;
-    return Outcome{{}, true, std::move(sent)};
+    return tellChange(name, current, Relation::Asked, ContactKind::Request, nowMs, note);
 }
 
 Contacts::Outcome Contacts::accept(const std::string& name, std::int64_t nowMs)
 {
     const ContactRecord current = recordOf(name);
     if (current.relation != Relation::AskedMe) return refused(name + " has not asked to be your contact");
-    ContactRecord record = moved(current, Relation::Contact, nowMs);
-    ContactLetter sent = letter(name, record, ContactKind::Accept, {});
-    save(name, record);
-    ++_lastSeq;
-    return Outcome{{}, true, std::move(sent)};
+    return tellChange(name, current, Relation::Contact, ContactKind::Accept, nowMs);
 }
 
 Contacts::Outcome Contacts::decline(const std::string& name, std::int64_t nowMs)
 {
     const ContactRecord current = recordOf(name);
     if (current.relation != Relation::AskedMe) return refused(name + " has not asked to be your contact");
-    ContactRecord record = moved(current, Relation::None, nowMs);
-    ContactLetter sent = letter(name, record, ContactKind::Decline, {});
-    save(name, record);
-    ++_lastSeq;
-    return Outcome{{}, true, std::move(sent)};
+    return tellChange(name, current, Relation::None, ContactKind::Decline, nowMs);
 }
 
 Contacts::Outcome Contacts::remove(const std::string& name, std::int64_t nowMs)
@@ -150,11 +148,7 @@ Contacts::Outcome Contacts::remove(const std::string& name, std::int64_t nowMs)
     const ContactRecord current = recordOf(name);
     if (current.relation != Relation::Contact && current.relation != Relation::Asked)
         return refused(name + " is not a contact, and you have not asked " + name);
-    ContactRecord record = moved(current, Relation::None, nowMs);
-    ContactLetter sent = letter(name, record, ContactKind::Remove, {});
-    save(name, record);
-    ++_lastSeq;
-    return Outcome{{}, true, std::move(sent)};
+    return tellChange(name, current, Relation::None, ContactKind::Remove, nowMs);
 }
 
 Contacts::Outcome Contacts::block(const std::string& name, std::int64_t nowMs)

@@ -99,6 +99,10 @@ public:
     std::vector<std::string> declared() const;
 
 private:
+    /// The user's change: name's record (current) moves to relation, and
+    /// the letter of kind (with note) that tells name is written.
+    Outcome tellChange(const std::string& name, const ContactRecord& current, Relation relation, ContactKind kind,
+                       std::int64_t nowMs, const std::string& note = {});
     /// Keeps record as name's (store first, then memory).
     void save(const std::string& name, const ContactRecord& record);
     /// Numbers a letter of kind to name (with note) in the contact stream and
