@@ -104,7 +104,7 @@ ContactLetter Contacts::letter(const std::string& name, ContactRecord& record, C
 }
 
 Contacts::Outcome Contacts::tellChange(const std::string& name, const ContactRecord& current, Relation relation,
-                                 ContactKind kind, std::int64_t nowMs, const std::string& note)
+                                       ContactKind kind, std::int64_t nowMs, const std::string& note)
 {
     ContactRecord record = moved(current, relation, nowMs, note);
     ContactLetter sent = letter(name, record, kind, note);
