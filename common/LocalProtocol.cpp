@@ -433,6 +433,10 @@ struct EventWriter
         w.beginArray();
         for (const ContactInfo& contact : e.contacts) writeContact(w, contact);
         w.endArray();
+        w.key("held");
+        w.beginArray();
+        for (const std::string& name : e.held) w.value(name);
+        w.endArray();
     }
     void operator()(const PresenceEvent& e) const
     {
@@ -554,6 +558,13 @@ Event decodeEventObject(const Object::Ptr& o)
         if (o->has("contacts")) {
             for (const auto& contact : *getArray(o, "contacts"))
                 e.contacts.push_back(contactFromJson(asObject(contact, "contact")));
+        }
+        if (o->has("held")) {
+            for (const auto& name : *getArray(o, "held")) {
+                if (!name.isString() || !UserName::isValid(name.extract<std::string>()))
+                    throw FieldError{"held must hold valid names"};
+                e.held.push_back(name.extract<std::string>());
+            }
         }
         return e;
     }

@@ -131,9 +131,16 @@ struct ChatLine
 struct WelcomeEvent { int protocol = kProtocolVersion; std::string self; LinkState state = LinkState::Connecting; std::string index; std::string fingerprint{}; };
 /// The link to indexd changed; detail says why in words.
 struct StateEvent { LinkState state = LinkState::Connecting; std::string detail; };
-/// The whole roster (self excluded), every non-zero unread count, and every
-/// user with a relation or a block (contacts, requests both ways, blocked).
-struct RosterEvent { std::vector<UserInfo> users; std::map<std::string, std::uint32_t> unread; std::vector<ContactInfo> contacts{}; };
+/// The whole roster (self excluded), every non-zero unread count, every
+/// user with a relation or a block (contacts, requests both ways, blocked),
+/// and the users who are none of these whose lines peerd holds as requests.
+struct RosterEvent
+{
+    std::vector<UserInfo> users;
+    std::map<std::string, std::uint32_t> unread;
+    std::vector<ContactInfo> contacts{};
+    std::vector<std::string> held{};
+};
 /// A user came online (online = true) or left.
 struct PresenceEvent { UserInfo user; bool online = false; };
 /// Reply to subscribe: every line so far with that peer.

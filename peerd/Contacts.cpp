@@ -58,6 +58,12 @@ bool Contacts::isBlocked(const std::string& name) const
     return record && record->blocked;
 }
 
+bool Contacts::holdsLinesOf(const std::string& name) const
+{
+    const ContactRecord* record = find(name);
+    return _strangers == Strangers::Hold && (record == nullptr || (!record->blocked && record->relation == Relation::None));
+}
+
 std::vector<std::string> Contacts::declared() const
 {
     std::vector<std::string> names;

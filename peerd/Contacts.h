@@ -93,6 +93,11 @@ public:
     /// contact or strangers' lines are held.
     bool takesLinesFrom(const std::string& name) const;
 
+    /// True when the lines name sent are held as a request: name is neither
+    /// blocked nor a contact nor someone with a request either way, and
+    /// strangers' lines are held.
+    bool holdsLinesOf(const std::string& name) const;
+
     /// The names this identity declares to indexd (ContactsDeclaration),
     /// sorted: its contacts and those it asked, but none it blocked. Each
     /// sees its presence once it declares this identity too.

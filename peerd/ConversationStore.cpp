@@ -1106,6 +1106,13 @@ std::vector<local::ChatLine> ConversationStore::search(const std::string& peer, 
     return found;
 }
 
+std::set<std::string> ConversationStore::senders() const
+{
+    std::set<std::string> senders;
+    for (const auto& [key, delivered] : _incomingStreams) senders.insert(key.first);
+    return senders;
+}
+
 std::uint32_t ConversationStore::unread(const std::string& peer) const
 {
     const auto it = _conversations.find(peer);

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -188,6 +189,9 @@ public:
     /// Up to limit lines with peer whose text contains text (case-sensitive,
     /// bytewise), the newest ones, oldest first.
     std::vector<local::ChatLine> search(const std::string& peer, const std::string& text, std::size_t limit) const;
+
+    /// Every peer a peerchat stream came from (its lines delivered or passed over), by name.
+    std::set<std::string> senders() const;
 
     /// How many incoming lines from peer are unread.
     std::uint32_t unread(const std::string& peer) const;

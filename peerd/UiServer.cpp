@@ -435,8 +435,15 @@ local::RosterEvent UiServer::roster() const
     for (const auto& [name, peer] : _roster.peers()) event.users.push_back(userInfo(name, peer));
     event.unread = _store.unreadCounts();
     if (_wire == nullptr) return event;
-    for (const auto& [name, record] : _wire->contacts().all()) {
+    const Contacts& contacts = _wire->contacts();
+    for (const auto& [name, record] : contacts.all()) {
         if (record.relation != Relation::None || record.blocked) event.contacts.push_back(contactInfo(name, record));
+    }
+    // Who wrote, in a stream or (while unread) in plain talk, and is no contact.
+    std::set<std::string> wrote = _store.senders();
+    for (const auto& [name, count] : event.unread) wrote.insert(name);
+    for (const std::string& name : wrote) {
+        if (name != _user && contacts.holdsLinesOf(name)) event.held.push_back(name);
     }
     return event;
 }

@@ -83,6 +83,7 @@ class ContactListTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRequestToAnUnknownNameIsDropped);
     CPPUNIT_TEST(testIndexdHoldsTheListEachUserSigned);
     CPPUNIT_TEST(testOwnStatusReachesEveryWindowAndOutlivesARestart);
+    CPPUNIT_TEST(testLinesOfAStrangerAreHeldAndListedApart);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -203,6 +204,35 @@ public:
             const std::size_t last = log.rfind("contacts of alice, version");
             return last != std::string::npos && log.compare(log.find(": ", last), 7, ": none\n") == 0;
         }));
+    }
+
+    void testLinesOfAStrangerAreHeldAndListedApart()
+    {
+        ChatNetwork net;
+        net.startPeerd("bob");
+        auto bob = net.attachOnline("bob");
+        net.startPeerd("erin");
+        auto erin = net.attachOnline("erin");
+        erin->sendLine(sendRequest("bob", "hi bob, we met at the conference"));
+        CPPUNIT_ASSERT(bob->waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "unread" && event->getValue<std::string>("peer") == "erin";
+        }));
+        bob->sendLine(peerRequest("read", "erin"));
+        // Read, erin's lines are still held, and a window opened later lists her apart from contacts.
+        auto later = net.attach("bob");
+        later->sendLine(R"({"op":"roster"})");
+        const auto roster = later->waitEvent("roster");
+        CPPUNIT_ASSERT(roster);
+        const auto held = roster->getArray("held");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), held->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("erin"), held->getElement<std::string>(0));
+        CPPUNIT_ASSERT(roster->getArray("contacts")->size() == 0);
+        CPPUNIT_ASSERT(textsWith(*later, "erin") == std::vector<std::string>{"hi bob, we met at the conference"});
+        // Once erin is blocked, she is listed as blocked, not as held.
+        bob->sendLine(contactRequest("block", "erin"));
+        CPPUNIT_ASSERT(waitContact(*bob, "erin", "none", true));
+        later->sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), later->waitEvent("roster")->getArray("held")->size());
     }
 
     void testOwnStatusReachesEveryWindowAndOutlivesARestart()

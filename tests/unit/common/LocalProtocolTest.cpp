@@ -151,7 +151,7 @@ std::vector<Event> sampleEvents()
         PathEvent{"天涯", Path::Direct},
         PathEvent{"bob", Path::None},
         RosterEvent{{}, {}, {{"bob", Relation::AskedMe, false, "hi, it's bob", 1700000000000},
-                             {"天涯", Relation::Contact, true, "", 5}}},
+                             {"天涯", Relation::Contact, true, "", 5}}, {"erin", "天涯"}},
         ContactEvent{{"bob", Relation::Asked, false, "你好", 1}},
         TypingEvent{"天涯"},
         SelfEvent{PresenceState::Busy, "in a meeting", false},
@@ -246,6 +246,9 @@ public:
         // A roster without contacts (a peerd before them) still reads.
         const auto roster = LocalProtocol::decodeEvent(R"({"event":"roster","users":[],"unread":{}})");
         CPPUNIT_ASSERT(roster.ok() && std::get<RosterEvent>(*roster).contacts.empty());
+        CPPUNIT_ASSERT((eventRoundTrip(RosterEvent{{}, {}, {}, {"erin", "天涯"}}).held ==
+                        std::vector<std::string>{"erin", "天涯"}));
+        CPPUNIT_ASSERT(!LocalProtocol::decodeEvent(R"({"event":"roster","users":[],"unread":{},"held":["bo b"]})").ok());
         CPPUNIT_ASSERT(!LocalProtocol::decodeEvent(R"({"event":"contact","contact":{"name":"bob","relation":"friend",)"
                                                    R"("blocked":false,"note":"","sinceMs":0}})").ok());
     }

@@ -217,6 +217,11 @@ public:
         CPPUNIT_ASSERT(!refuse.takesLinesFrom("bob"));
         refuse.accept("bob", 2);
         CPPUNIT_ASSERT(refuse.takesLinesFrom("bob"));
+        // Held as a request: only a stranger's lines, only while strangers are held.
+        CPPUNIT_ASSERT(hold.holdsLinesOf("stranger") && !refuse.holdsLinesOf("stranger"));
+        hold.receive(ContactLetter{"ff", 1, "carol", "alice", ContactKind::Request, ""}, 1);
+        hold.block("mallory", 1);
+        CPPUNIT_ASSERT(!hold.holdsLinesOf("carol") && !hold.holdsLinesOf("mallory"));
     }
 
     void testNoteLongerThanAllowedIsRefused()
