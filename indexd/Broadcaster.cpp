@@ -45,14 +45,14 @@ void Broadcaster::fanOut(const Endpoint& subject, std::string_view utf8, std::st
 {
     // Skipping the subject's endpoint rather than its name also spares a user
     // who just displaced someone the news that its own endpoint left.
-    for (const auto& [name, recipient] : _directory.users()) {
-        if (recipient.endpoint == subject) continue;
+    _directory.forEachUser([&](const OnlineUser& recipient) {
+        if (recipient.endpoint == subject) return;
         switch (recipient.dialect) {
         case Dialect::Seed: _sink.sendTo(utf8, recipient.endpoint); break;
         case Dialect::DotNet: _sink.sendTo(utf16le, recipient.endpoint); break;
         case Dialect::Peerchat: _sink.sendTo(peerchat, recipient.endpoint); break;
         }
-    }
+    });
 }
 
 } // namespace peerchat

@@ -1,6 +1,8 @@
 #include "ContactRoutes.h"
 
 #include <algorithm>
+#include <deque>
+#include <string_view>
 
 namespace peerchat {
 
@@ -31,17 +33,22 @@ struct Pending
 struct ContactRoutes::State
 {
     // Interned names: an id per name some list (or a declarer) holds, its
-    // holders counted, freed ids reused.
-    std::vector<std::string> nameOf;
+    // holders counted, freed ids reused. A name is kept once: the index views
+    // it where the deque keeps it (a deque's elements stay where they are).
+    std::deque<std::string> nameOf;
     std::vector<std::uint32_t> holders;
     std::vector<NameId> freeIds;
-    std::unordered_map<std::string, NameId> idOf;
-    std::unordered_map<NameId, List> lists;
+    std::unordered_map<std::string_view, NameId> idOf;
+    // Lists by their declarer's id (version 0: none): nearly every name
+    // interned is a user's who declares one too, so a slot per id costs less
+    // than a node per list.
+    std::vector<List> lists;
+    std::size_t listCount = 0;
     std::unordered_map<NameId, Pending> pending;
 
     NameId intern(const std::string& name)
     {
-        if (const auto it = idOf.find(name); it != idOf.end()) {
+        if (const auto it = idOf.find(std::string_view(name)); it != idOf.end()) {
             ++holders[it->second];
             return it->second;
         }
@@ -50,13 +57,14 @@ struct ContactRoutes::State
             id = static_cast<NameId>(nameOf.size());
             nameOf.push_back(name);
             holders.push_back(1);
+            lists.emplace_back();
         } else {
             id = freeIds.back();
             freeIds.pop_back();
             nameOf[id] = name;
             holders[id] = 1;
         }
-        idOf.emplace(name, id);
+        idOf.emplace(nameOf[id], id);
         return id;
     }
 
@@ -76,16 +84,14 @@ struct ContactRoutes::State
     /// name's id, without holding it; nullptr when no list holds name.
     const NameId* find(const std::string& name) const
     {
-        const auto it = idOf.find(name);
+        const auto it = idOf.find(std::string_view(name));
         return it == idOf.end() ? nullptr : &it->second;
     }
 
     const List* listOf(const std::string& name) const
     {
         const NameId* id = find(name);
-        if (id == nullptr) return nullptr;
-        const auto it = lists.find(*id);
-        return it == lists.end() ? nullptr : &it->second;
+        return id == nullptr || lists[*id].version == 0 ? nullptr : &lists[*id];
     }
 
     /// Takes part into declarer's pending version (starting one when part is
@@ -135,13 +141,15 @@ struct ContactRoutes::State
         }
         List list{it->second.version, std::move(contacts), std::move(it->second.signatures)};
         pending.erase(it);
-        auto [heldIt, added] = lists.try_emplace(declarer);
+        List& held = lists[declarer];
         // The pending version's hold of the declarer passes to the list, which had one already.
-        if (!added) {
-            release(heldIt->second.contacts);
+        if (held.version != 0) {
+            release(held.contacts);
             release(declarer);
+        } else {
+            ++listCount;
         }
-        heldIt->second = std::move(list);
+        held = std::move(list);
     }
 
     /// Drops declarer's pending version, if any.
@@ -178,10 +186,11 @@ void ContactRoutes::forget(const std::string& name)
     if (found == nullptr) return;
     const NameId id = *found;
     s.dropPending(id);
-    const auto it = s.lists.find(id);
-    if (it == s.lists.end()) return;
-    s.release(it->second.contacts);
-    s.lists.erase(it);
+    List& held = s.lists[id];
+    if (held.version == 0) return;
+    s.release(held.contacts);
+    held = List{};
+    --s.listCount;
     s.release(id);
 }
 
@@ -216,7 +225,7 @@ std::vector<Signature> ContactRoutes::signaturesOf(const std::string& name) cons
 
 std::size_t ContactRoutes::lists() const
 {
-    return _state->lists.size();
+    return _state->listCount;
 }
 
 std::size_t ContactRoutes::names() const

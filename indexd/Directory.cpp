@@ -25,9 +25,9 @@ bool Directory::sameKeys(const OnlineUser& user, const std::optional<PeerKeys>& 
 LoginOutcome::Kind Directory::loginKind(const std::string& name, const Endpoint& endpoint, Dialect dialect,
                                         const std::optional<PeerKeys>& keys) const
 {
-    auto it = _byName.find(name);
-    if (it == _byName.end()) return LoginOutcome::Kind::Registered;
-    const OnlineUser& user = it->second;
+    auto it = _entries.find(name);
+    if (it == _entries.end()) return LoginOutcome::Kind::Registered;
+    const OnlineUser& user = it->second.user;
     if (user.endpoint != endpoint) return LoginOutcome::Kind::Taken;
     return user.dialect == dialect && sameKeys(user, keys) ? LoginOutcome::Kind::AlreadyHere
                                                            : LoginOutcome::Kind::Changed;
@@ -42,7 +42,8 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
     outcome.kind = loginKind(name, endpoint, dialect, keys);
     if (outcome.kind == LoginOutcome::Kind::Taken) return outcome;
     if (outcome.kind != LoginOutcome::Kind::Registered) {
-        OnlineUser& user = _byName.find(name)->second;
+        const auto it = _entries.find(name);
+        OnlineUser& user = it->second.user;
         if (user.loginSource != loginSource) {
             user.loginSource = loginSource;
             ++_version;
@@ -51,22 +52,23 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
             user.dialect = dialect;
             // A new login starts without candidates: its first alive tells them.
             user.candidates.clear();
-            if (!sameKeys(user, keys)) setSession(user, std::move(session));
+            if (!sameKeys(user, keys)) setSession(it, std::move(session));
             ++_version;
             outcome.seq = ++_presenceSeq;
         }
-        if (dialect == Dialect::Peerchat) markHeard(name, now);
-        else forgetHeard(name);
+        if (dialect == Dialect::Peerchat) markHeard(it, now);
+        else forgetHeard(it->second);
         return outcome;
     }
     if (auto held = _nameAt.find(endpoint); held != _nameAt.end()) {
-        outcome.displaced = remove(_byName.find(held->second));
+        outcome.displaced = remove(_entries.find(*held->second));
         outcome.displacedSeq = ++_presenceSeq;
     }
-    auto& user = _byName.emplace(name, OnlineUser{name, endpoint, dialect, loginSource, std::nullopt}).first->second;
-    setSession(user, std::move(session));
-    _nameAt.emplace(endpoint, name);
-    if (dialect == Dialect::Peerchat) markHeard(name, now);
+    const auto it =
+        _entries.emplace(name, Entry{OnlineUser{name, endpoint, dialect, loginSource, std::nullopt}, {}, {}}).first;
+    setSession(it, std::move(session));
+    _nameAt.emplace(endpoint, &it->first);
+    if (dialect == Dialect::Peerchat) markHeard(it, now);
     ++_version;
     outcome.seq = ++_presenceSeq;
     return outcome;
@@ -83,14 +85,14 @@ bool Directory::isOwnLogout(const OnlineUser& user, const Endpoint& writtenEndpo
 LogoutOutcome Directory::logout(const std::string& name, const Endpoint& writtenEndpoint, const Endpoint& source)
 {
     LogoutOutcome outcome;
-    auto it = _byName.find(name);
-    if (it == _byName.end()) {
+    auto it = _entries.find(name);
+    if (it == _entries.end()) {
         outcome.kind = LogoutOutcome::Kind::NotOnline;
         return outcome;
     }
-    if (!isOwnLogout(it->second, writtenEndpoint, source)) {
+    if (!isOwnLogout(it->second.user, writtenEndpoint, source)) {
         outcome.kind = LogoutOutcome::Kind::WrongSource;
-        outcome.user = it->second;
+        outcome.user = it->second.user;
         return outcome;
     }
     outcome.kind = LogoutOutcome::Kind::LoggedOut;
@@ -102,17 +104,17 @@ LogoutOutcome Directory::logout(const std::string& name, const Endpoint& written
 MoveOutcome Directory::move(const std::string& name, const Endpoint& to)
 {
     MoveOutcome outcome;
-    auto it = _byName.find(name);
-    if (it == _byName.end()) return outcome;
+    auto it = _entries.find(name);
+    if (it == _entries.end()) return outcome;
     if (_nameAt.count(to) > 0) {
         outcome.kind = MoveOutcome::Kind::EndpointHeld;
         return outcome;
     }
-    OnlineUser& user = it->second;
+    OnlineUser& user = it->second.user;
     outcome.kind = MoveOutcome::Kind::Moved;
     outcome.from = user.endpoint;
     _nameAt.erase(user.endpoint);
-    _nameAt.emplace(to, name);
+    _nameAt.emplace(to, &it->first);
     user.endpoint = to;
     user.loginSource = to.host();
     ++_version;
@@ -129,9 +131,9 @@ bool Directory::isPlausible(const Candidate& candidate)
 
 std::size_t Directory::setCandidates(const std::string& name, const std::vector<Candidate>& candidates)
 {
-    auto it = _byName.find(name);
-    if (it == _byName.end()) return 0;
-    std::vector<Candidate>& kept = it->second.candidates;
+    auto it = _entries.find(name);
+    if (it == _entries.end()) return 0;
+    std::vector<Candidate>& kept = it->second.user.candidates;
     kept.clear();
     for (const Candidate& candidate : candidates) {
         if (kept.size() == kMaxKeptCandidates) break;
@@ -142,14 +144,15 @@ std::size_t Directory::setCandidates(const std::string& name, const std::vector<
 
 void Directory::setTurnExpiry(const std::string& name, std::uint64_t expiry)
 {
-    if (auto it = _byName.find(name); it != _byName.end()) it->second.turnExpiry = expiry;
+    if (auto it = _entries.find(name); it != _entries.end()) it->second.user.turnExpiry = expiry;
 }
 
 bool Directory::heardFrom(const std::string& name, const Endpoint& source, TimePoint now)
 {
-    auto it = _byName.find(name);
-    if (it == _byName.end() || it->second.dialect != Dialect::Peerchat || it->second.endpoint != source) return false;
-    markHeard(name, now);
+    auto it = _entries.find(name);
+    if (it == _entries.end() || it->second.user.dialect != Dialect::Peerchat || it->second.user.endpoint != source)
+        return false;
+    markHeard(it, now);
     return true;
 }
 
@@ -157,7 +160,7 @@ std::vector<Expiry> Directory::expireHeardBefore(TimePoint cutoff)
 {
     std::vector<Expiry> expired;
     while (!_silence.empty() && _silence.front().at <= cutoff) {
-        OnlineUser user = remove(_byName.find(_silence.front().name));
+        OnlineUser user = remove(_entries.find(*_silence.front().name));
         expired.push_back(Expiry{std::move(user), ++_presenceSeq});
     }
     return expired;
@@ -165,60 +168,62 @@ std::vector<Expiry> Directory::expireHeardBefore(TimePoint cutoff)
 
 const OnlineUser* Directory::find(const std::string& name) const
 {
-    auto it = _byName.find(name);
-    return it == _byName.end() ? nullptr : &it->second;
+    auto it = _entries.find(name);
+    return it == _entries.end() ? nullptr : &it->second.user;
 }
 
 const OnlineUser* Directory::findAt(const Endpoint& endpoint) const
 {
     auto it = _nameAt.find(endpoint);
-    return it == _nameAt.end() ? nullptr : find(it->second);
+    return it == _nameAt.end() ? nullptr : find(*it->second);
 }
 
 SessionCipher* Directory::session(const std::string& name)
 {
-    auto it = _sessions.find(name);
-    return it == _sessions.end() ? nullptr : &it->second;
+    auto it = _entries.find(name);
+    return it == _entries.end() || !it->second.cipher ? nullptr : &*it->second.cipher;
 }
 
 std::vector<RosterEntry> Directory::snapshot() const
 {
     std::vector<RosterEntry> entries;
-    entries.reserve(_byName.size());
-    for (const auto& [name, user] : _byName)
-        entries.push_back(RosterEntry{name, user.endpoint, std::string(dialectToken(user.dialect)), user.keys});
+    entries.reserve(_entries.size());
+    for (const auto& [name, entry] : _entries)
+        entries.push_back(
+            RosterEntry{name, entry.user.endpoint, std::string(dialectToken(entry.user.dialect)), entry.user.keys});
     return entries;
 }
 
-OnlineUser Directory::remove(Users::iterator it)
+OnlineUser Directory::remove(Entries::iterator it)
 {
-    OnlineUser user = std::move(it->second);
-    forgetHeard(user.name);
-    endSession(user.name);
-    _nameAt.erase(user.endpoint);
-    _byName.erase(it);
+    Entry& entry = it->second;
+    forgetHeard(entry);
+    endSession(entry);
+    _nameAt.erase(entry.user.endpoint);
+    OnlineUser user = std::move(entry.user);
+    _entries.erase(it);
     ++_version;
     return user;
 }
 
-void Directory::setSession(OnlineUser& user, std::optional<PeerSession> session)
+void Directory::setSession(Entries::iterator it, std::optional<PeerSession> session)
 {
-    endSession(user.name);
+    Entry& entry = it->second;
+    endSession(entry);
     if (!session) {
-        user.keys.reset();
+        entry.user.keys.reset();
         return;
     }
-    user.keys = session->keys;
-    _holders[idNumber(session->cipher.remoteId())] = user.name;
-    _sessions.emplace(user.name, std::move(session->cipher));
+    entry.user.keys = session->keys;
+    _holders[idNumber(session->cipher.remoteId())] = &it->first;
+    entry.cipher.emplace(std::move(session->cipher));
 }
 
-void Directory::endSession(const std::string& name)
+void Directory::endSession(Entry& entry)
 {
-    auto it = _sessions.find(name);
-    if (it == _sessions.end()) return;
-    const std::uint64_t id = idNumber(it->second.remoteId());
-    _sessions.erase(it);
+    if (!entry.cipher) return;
+    const std::uint64_t id = idNumber(entry.cipher->remoteId());
+    entry.cipher.reset();
     _holders.erase(id);
     if (!_retired.insert(id).second) return;
     _retiredOrder.push_back(id);
@@ -236,7 +241,7 @@ const std::string* Directory::holderOf(const PublicKey& kx) const
 const std::string* Directory::holderOfKeyId(const KeyId& id) const
 {
     const auto it = _holders.find(idNumber(id));
-    return it == _holders.end() ? nullptr : &it->second;
+    return it == _holders.end() ? nullptr : it->second;
 }
 
 bool Directory::isRetired(const PublicKey& kx) const
@@ -244,22 +249,22 @@ bool Directory::isRetired(const PublicKey& kx) const
     return _retired.count(idNumber(KxKeyPair::idOf(kx))) > 0;
 }
 
-void Directory::markHeard(const std::string& name, TimePoint now)
+void Directory::markHeard(Entries::iterator it, TimePoint now)
 {
-    if (auto it = _heard.find(name); it != _heard.end()) {
-        it->second->at = now;
-        _silence.splice(_silence.end(), _silence, it->second);
+    Entry& entry = it->second;
+    if (entry.heard) {
+        (*entry.heard)->at = now;
+        _silence.splice(_silence.end(), _silence, *entry.heard);
         return;
     }
-    _heard.emplace(name, _silence.insert(_silence.end(), Heard{name, now}));
+    entry.heard = _silence.insert(_silence.end(), Heard{&it->first, now});
 }
 
-void Directory::forgetHeard(const std::string& name)
+void Directory::forgetHeard(Entry& entry)
 {
-    auto it = _heard.find(name);
-    if (it == _heard.end()) return;
-    _silence.erase(it->second);
-    _heard.erase(it);
+    if (!entry.heard) return;
+    _silence.erase(*entry.heard);
+    entry.heard.reset();
 }
 
 } // namespace peerchat
