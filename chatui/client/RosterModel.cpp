@@ -77,6 +77,10 @@ RosterModel::Change RosterModel::apply(const local::Event& event)
                 change.changed = !sameContact(contact(e.contact.name), e.contact);
                 setContact(e.contact);
                 change.peer = e.contact.name;
+            } else if constexpr (std::is_same_v<T, local::SelfEvent>) {
+                change.changed = !_ownStatus || _ownStatus->state != e.state || _ownStatus->text != e.text ||
+                                 _ownStatus->away != e.away;
+                _ownStatus = e;
             }
         },
         event);
@@ -109,6 +113,7 @@ void RosterModel::disconnected()
     _unread.clear();
     _trust.clear();
     _contacts.clear();
+    _ownStatus.reset();
 }
 
 bool RosterModel::isOnline(const std::string& name) const { return _online.count(name) > 0; }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,11 +12,12 @@
 namespace peerchat::chatui {
 
 /// What peerd has told a UI about its identity: who it is and its key's
-/// fingerprint, the link to indexd, who is online, how the user stands with
-/// each other user (contact, request either way, blocked), what peerd knows
-/// of each user's key (pinned, changed, unverified), how lines reach each
-/// (the path) and how many unread lines each conversation holds. Built only
-/// from events; it never talks to peerd itself.
+/// fingerprint, its own state and status message, the link to indexd, who
+/// is online, how the user stands with each other user (contact, request
+/// either way, blocked), what peerd knows of each user's key (pinned,
+/// changed, unverified), how lines reach each (the path) and how many unread
+/// lines each conversation holds. Built only from events; it never talks to
+/// peerd itself.
 class RosterModel
 {
 public:
@@ -54,9 +56,9 @@ public:
     /// Applies an event; events that say nothing about the roster change nothing.
     Change apply(const local::Event& event);
 
-    /// Forgets the roster when the connection to peerd is lost (a new one
-    /// starts with welcome and a fresh roster); keeps the identity's name
-    /// and fingerprint, and who wrote to it (see wrote()).
+    /// Forgets the roster and the own state when the connection to peerd is
+    /// lost (a new one starts with welcome, self and a fresh roster); keeps
+    /// the identity's name and fingerprint, and who wrote to it (see wrote()).
     void disconnected();
 
     const std::string& self() const { return _self; }
@@ -66,6 +68,10 @@ public:
     /// peerd's words about the link ("name taken"), empty when it gave none.
     const std::string& linkDetail() const { return _linkDetail; }
     const std::string& index() const { return _index; }
+    /// The identity's own state and status message as the last self event
+    /// gave them (set from any window, or away by itself); nullopt until one
+    /// arrives on the current connection.
+    const std::optional<local::SelfEvent>& ownStatus() const { return _ownStatus; }
     /// True once a welcome arrived on the current connection.
     bool welcomed() const { return _welcomed; }
     /// True once a roster arrived on the current connection.
@@ -109,6 +115,7 @@ private:
     /// Users with a relation or a block.
     std::map<std::string, local::ContactInfo> _contacts;
     std::set<std::string> _wrote;
+    std::optional<local::SelfEvent> _ownStatus;
 };
 
 } // namespace peerchat::chatui

@@ -4,6 +4,7 @@
 #include "RosterWindow.h"
 
 #include <algorithm>
+#include <chrono>
 #include <clocale>
 #include <csignal>
 #include <cstdlib>
@@ -114,7 +115,14 @@ int App::run()
         int timeout = 500;
         if (!_client.connected())
             timeout = static_cast<int>(std::min<long long>(timeout, _client.untilReconnect().count()));
+        // The window on top may change by itself (a typing notice that runs out): wake then to draw it.
+        const auto changesAt = _windows.back()->changesAt(Window::Clock::now());
+        if (changesAt) {
+            const auto until = std::chrono::ceil<std::chrono::milliseconds>(*changesAt - Window::Clock::now());
+            timeout = static_cast<int>(std::clamp<long long>(until.count(), 0, timeout));
+        }
         ::poll(fds, count, timeout);
+        if (changesAt && Window::Clock::now() >= *changesAt) _dirty = true;
 
         if (count == 2 && (fds[1].revents & POLLOUT)) _client.flush();
         if (count == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) readPeerd();

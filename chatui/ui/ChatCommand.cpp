@@ -3,8 +3,10 @@
 #include "Protocol.h"
 #include "TextLayout.h"
 #include "UserName.h"
+#include "Utf8.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace peerchat::chatui {
@@ -24,6 +26,29 @@ constexpr std::pair<const char*, local::ContactChange> kNameCommands[] = {
     {"/remove", local::ContactChange::Remove}, {"/block", local::ContactChange::Block},
     {"/unblock", local::ContactChange::Unblock},
 };
+
+constexpr local::PresenceState kPresenceStates[] = {local::PresenceState::Online, local::PresenceState::Away,
+                                                    local::PresenceState::Busy, local::PresenceState::Invisible};
+
+/// The state named typed ("away", "Away"), or nullopt when it names none.
+std::optional<local::PresenceState> presenceNamed(const std::wstring& typed)
+{
+    std::string name = TextLayout::narrow(typed);
+    for (auto& c : name)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    for (const auto state : kPresenceStates)
+        if (name == local::LocalProtocol::presenceStateName(state)) return state;
+    return std::nullopt;
+}
+
+/// /status for /help, the same in both windows.
+std::vector<std::string> statusHelp()
+{
+    return {
+        "/status STATE [message]   STATE: online, away, busy or invisible",
+        "                  what others see of you, and a message (140 characters at most)",
+    };
+}
 
 /// The contact commands for /help; NAME shown optional in a conversation, whose peer it defaults to.
 std::vector<std::string> contactHelp(bool inConversation)
@@ -49,16 +74,14 @@ std::vector<std::string> contactHelp(bool inConversation)
 
 Parsed<ChatCommand> ChatCommand::parse(const std::wstring& line)
 {
-    const std::wstring command = trimmed(line);
     ChatCommand result;
-    if (command.empty() || command[0] != L'/') {
-        result.text = line;
+    if (!isCommand(line)) {
+        // "//text" sends "/text"; any other line goes as typed.
+        const auto first = line.find_first_not_of(L' ');
+        result.text = first != std::wstring::npos && line.compare(first, 2, L"//") == 0 ? line.substr(first + 1) : line;
         return result;
     }
-    if (command.compare(0, 2, L"//") == 0) {
-        result.text = line.substr(line.find(L'/') + 1);
-        return result;
-    }
+    const std::wstring command = trimmed(line);
 
     const auto space = command.find(L' ');
     const std::string name = TextLayout::narrow(command.substr(0, space));
@@ -107,6 +130,27 @@ Parsed<ChatCommand> ChatCommand::parse(const std::wstring& line)
                                                std::to_string(Protocol::kMaxNoteBytes));
         return result;
     }
+    if (name == "/status") {
+        result.kind = Kind::Status;
+        const auto stateEnd = argument.find(L' ');
+        const std::wstring state = argument.substr(0, stateEnd);
+        if (state.empty())
+            return Parsed<ChatCommand>::refuse(
+                "/status STATE [message]: say which state (online, away, busy or invisible), as in /status away back at 3");
+        const auto presence = presenceNamed(state);
+        if (!presence)
+            return Parsed<ChatCommand>::refuse("/status: '" + TextLayout::narrow(state) +
+                                               "' is no state; say online, away, busy or invisible");
+        result.presence = *presence;
+        // The message is the rest as typed, commas and all.
+        if (stateEnd != std::wstring::npos) result.text = trimmed(argument.substr(stateEnd));
+        const std::size_t characters = Utf8::codePoints(TextLayout::narrow(result.text));
+        if (characters > Protocol::kMaxStatusCharacters)
+            return Parsed<ChatCommand>::refuse("the status message is " + std::to_string(characters) +
+                                               " characters; it holds at most " +
+                                               std::to_string(Protocol::kMaxStatusCharacters) + ". Nothing was set");
+        return result;
+    }
     for (const auto& [command, change] : kNameCommands) {
         if (name != command) continue;
         result.change = change;
@@ -115,10 +159,18 @@ Parsed<ChatCommand> ChatCommand::parse(const std::wstring& line)
     return Parsed<ChatCommand>::refuse("unknown command " + name + "; /help lists the commands, // starts a line with /");
 }
 
+bool ChatCommand::isCommand(const std::wstring& line)
+{
+    const auto first = line.find_first_not_of(L' ');
+    return first != std::wstring::npos && line[first] == L'/' && line.compare(first, 2, L"//") != 0;
+}
+
 local::ContactRequest ChatCommand::contactRequest(const std::string& to) const
 {
     return local::ContactRequest{change, to, change == local::ContactChange::Add ? TextLayout::narrow(text) : ""};
 }
+
+local::StatusRequest ChatCommand::statusRequest() const { return local::StatusRequest{presence, TextLayout::narrow(text)}; }
 
 std::vector<std::string> ChatCommand::help()
 {
@@ -130,6 +182,7 @@ std::vector<std::string> ChatCommand::help()
         "/trust [NAME]     accept NAME's new key, once you compared it with /verify",
     };
     for (auto& line : contactHelp(true)) lines.push_back(std::move(line));
+    for (auto& line : statusHelp()) lines.push_back(std::move(line));
     lines.push_back("/help             this list; Esc closes it");
     lines.push_back("/quit, Ctrl-D     close the window (Esc: back to the roster); Ctrl-C quits");
     lines.push_back("PgUp/PgDn         scroll; Ctrl-U, Ctrl-K, Ctrl-W edit the line");
@@ -145,6 +198,7 @@ std::vector<std::string> ChatCommand::rosterHelp()
         "i, /whoami        your name and your key's fingerprint",
     };
     for (auto& line : contactHelp(false)) lines.push_back(std::move(line));
+    for (auto& line : statusHelp()) lines.push_back(std::move(line));
     lines.push_back("/help             this list; Esc closes it");
     lines.push_back("q, /quit          quit chatui");
     return lines;

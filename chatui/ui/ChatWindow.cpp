@@ -5,6 +5,7 @@
 #include "LineEditing.h"
 #include "LineMark.h"
 #include "PathText.h"
+#include "PresenceText.h"
 #include "Protocol.h"
 #include "StatusText.h"
 #include "TextLayout.h"
@@ -43,7 +44,8 @@ ChatWindow::ChatWindow(WindowHost& host, std::string peer, bool fromRoster)
       _conversationList(_model.lines(), LineList::Clock::TimeOfDay),
       _resultsList(_results.lines(), LineList::Clock::DateAndTime),
       _input(Protocol::kMaxTextBytes),
-      _fromRoster(fromRoster)
+      _fromRoster(fromRoster),
+      _typing(peer)
 {
 }
 
@@ -80,6 +82,7 @@ void ChatWindow::onEvent(const local::Event& event)
         return;
     }
     applyToConversation(event);
+    _typing.apply(event, Clock::now());
     if (const auto answer = _contacts.answer(event); answer && answer->now) _confirmation = ContactText::done(*answer);
     const bool searchChanged = _results.apply(event);
     if (searchChanged && std::holds_alternative<local::FoundEvent>(event)) _resultsList.reset();
@@ -140,10 +143,18 @@ void ChatWindow::onDisconnected()
     _contacts.clear();
 }
 
+std::optional<Window::Clock::time_point> ChatWindow::changesAt(Clock::time_point now) const
+{
+    return _typing.endsAt(now);
+}
+
 void ChatWindow::onKey(const Key& key)
 {
+    const std::wstring before = _input.text();
     switch (LineEditing::apply(_input, key)) {
-    case LineEditing::Result::Edited: return;
+    case LineEditing::Result::Edited:
+        if (_input.text() != before) reportTyping();
+        return;
     case LineEditing::Result::Full:
         _notice = "a line holds at most " + std::to_string(Protocol::kMaxTextBytes) + " bytes";
         return;
@@ -216,7 +227,15 @@ void ChatWindow::run(const ChatCommand& command)
     case ChatCommand::Kind::Verify: verify(peer); return;
     case ChatCommand::Kind::Trust: trust(peer); return;
     case ChatCommand::Kind::Contact: changeContact(command, peer); return;
+    case ChatCommand::Kind::Status: setStatus(command); return;
     }
+}
+
+void ChatWindow::reportTyping()
+{
+    // An emptied line is no longer being typed, and a command is not for the peer's eyes.
+    if (_input.empty() || ChatCommand::isCommand(_input.text())) return;
+    if (_typingPacer.due(Clock::now())) _host.send(local::TypingRequest{_model.peer()});
 }
 
 void ChatWindow::sendLine(const std::wstring& text)
@@ -275,6 +294,17 @@ void ChatWindow::changeContact(const ChatCommand& command, const std::string& pe
     _host.send(_contacts.start(command.contactRequest(peer), _host.roster().contact(peer).relation));
 }
 
+void ChatWindow::setStatus(const ChatCommand& command)
+{
+    if (!_host.connected()) {
+        _notice = "peerd is unreachable; set it again when it is back";
+        return;
+    }
+    _input.take();
+    // peerd answers with a self event to every window, which the header shows.
+    _host.send(command.statusRequest());
+}
+
 void ChatWindow::search(const std::wstring& text)
 {
     if (text.empty()) {
@@ -292,14 +322,17 @@ void ChatWindow::leaveSearch() { _results.clear(); }
 void ChatWindow::onDraw(Canvas& canvas)
 {
     const int rows = canvas.rows();
-    // Between the header and the status line: the warning, the request, the panel, the lines.
-    const int bottom = rows - 2;
+    const bool typing = _typing.typing(Clock::now());
+    // Between the header and the status line: the warning, the request, the
+    // panel, the lines, and the peer typing when they are.
+    const int bottom = rows - 2 - (typing ? 1 : 0);
     drawHeader(canvas);
     int top = 1;
     top += drawKeyWarning(canvas, top, bottom - top);
     top += drawRequest(canvas, top, bottom - top);
     top += _panel.draw(canvas, top, bottom - top);
     drawBody(canvas, top, std::max(bottom - top, 0));
+    if (typing) drawTyping(canvas, bottom);
     drawStatus(canvas, rows - 2);
     drawInput(canvas, rows - 1);
 }
@@ -307,17 +340,21 @@ void ChatWindow::onDraw(Canvas& canvas)
 void ChatWindow::drawHeader(Canvas& canvas)
 {
     const auto& roster = _host.roster();
+    const std::string self = roster.self().empty() ? std::string("?") : roster.self();
+    // Who the identity is and how others see it, then whom it talks to.
+    const std::wstring own = TextLayout::widen(roster.ownStatus() ? PresenceText::ownLine(self, *roster.ownStatus()) : self);
+    std::string peer = _model.peer();
+    if (roster.rosterLoaded()) peer += roster.isOnline(_model.peer()) ? " (online)" : " (offline)";
+    if (const std::string tag = IdentityText::tag(roster.trust(_model.peer())); !tag.empty()) peer += " " + tag;
+    if (const std::string tag = PathText::tag(roster.path(_model.peer())); !tag.empty()) peer += " " + tag;
+    if (_results.active()) peer += "  search: " + _results.text();
+    const std::wstring talk = L" \u2192 " + TextLayout::widen(peer);
+
     canvas.fillRow(0, Style::Header);
-    int column = 1 + canvas.put(0, 1, roster.self().empty() ? std::string("?") : roster.self(), Style::Header);
-    column += canvas.put(0, column, std::wstring(L" \u2192 "), Style::Header);
-    column += canvas.put(0, column, _model.peer(), Style::Header);
-    if (roster.rosterLoaded())
-        column += 1 + canvas.put(0, column + 1, roster.isOnline(_model.peer()) ? "(online)" : "(offline)", Style::Header);
-    if (const std::string tag = IdentityText::tag(roster.trust(_model.peer())); !tag.empty())
-        column += 1 + canvas.put(0, column + 1, tag, Style::Header);
-    if (const std::string tag = PathText::tag(roster.path(_model.peer())); !tag.empty())
-        column += 1 + canvas.put(0, column + 1, tag, Style::Header);
-    if (_results.active()) column += 2 + canvas.put(0, column + 2, "search: " + _results.text(), Style::Header);
+    // A long status message is cut short before it pushes the peer off the row.
+    const int ownRoom = std::max(canvas.columns() - 2 - TextLayout::width(talk), TextLayout::width(TextLayout::widen(self)));
+    int column = 1 + canvas.put(0, 1, own, Style::Header, ownRoom);
+    column += canvas.put(0, column, talk, Style::Header);
     // What the marks mean, on the right, when there is room for it.
     const std::wstring legend = LineMark::legend(_model.unverified() > 0);
     const int legendWidth = TextLayout::width(legend);
@@ -368,6 +405,12 @@ void ChatWindow::drawBody(Canvas& canvas, int top, int height)
         return;
     }
     _conversationList.draw(canvas, top, height);
+}
+
+void ChatWindow::drawTyping(Canvas& canvas, int row)
+{
+    if (row < 1) return;
+    canvas.put(row, 1, PresenceText::typing(_model.peer()), Style::Dim);
 }
 
 void ChatWindow::drawStatus(Canvas& canvas, int row)

@@ -8,9 +8,12 @@
 #include "LineList.h"
 #include "PendingSends.h"
 #include "SearchResults.h"
+#include "TypingModel.h"
+#include "TypingPacer.h"
 #include "Window.h"
 #include "WindowHost.h"
 
+#include <optional>
 #include <string>
 
 namespace peerchat::chatui {
@@ -24,9 +27,13 @@ namespace peerchat::chatui {
 /// until Esc or a bare `/search`; `/help`, `/whoami`, `/verify` and the
 /// answer to `/trust` show in a panel above the lines until Esc; the contact
 /// commands (`/add`, `/accept`...; NAME defaults to the peer) go to peerd and
-/// the status line confirms what it did. While the peer's key is changed a
-/// warning bar under the header says what to do; while the peer asks to be a
-/// contact a bar shows the request and how to answer it.
+/// the status line confirms what it did; `/status` sets the identity's own
+/// state, which the header shows (PresenceText). While the peer's key is
+/// changed a warning bar under the header says what to do; while the peer
+/// asks to be a contact a bar shows the request and how to answer it. While
+/// the user edits a line (not a command) peerd hears that they are typing,
+/// at most once a second (TypingPacer); while the peer types, a line above
+/// the status line says so (TypingModel).
 /// Subscribes on every (re)connection and marks the conversation read while
 /// it is open. Lines sent and not yet answered when peerd goes away are sent
 /// again, under the same keys, when it is back (PendingSends): each shows once. /quit, Ctrl-D and Ctrl-C close it; Esc also does when it was
@@ -42,6 +49,7 @@ public:
     void onDraw(Canvas& canvas) override;
     void onEvent(const local::Event& event) override;
     void onDisconnected() override;
+    std::optional<Clock::time_point> changesAt(Clock::time_point now) const override;
 
 private:
     void subscribe();
@@ -55,6 +63,9 @@ private:
     void verify(const std::string& peer);
     void trust(const std::string& peer);
     void changeContact(const ChatCommand& command, const std::string& peer);
+    void setStatus(const ChatCommand& command);
+    /// The text of the input line changed: tells peerd the user is typing to the peer, when due.
+    void reportTyping();
     void leaveSearch();
     void close();
     /// The list on screen: the search results while a search is shown, else the conversation.
@@ -66,6 +77,7 @@ private:
     /// Draws the peer's contact request in rows from top on, at most maxRows; returns the rows it took.
     int drawRequest(Canvas& canvas, int top, int maxRows);
     void drawBody(Canvas& canvas, int top, int height);
+    void drawTyping(Canvas& canvas, int row);
     void drawStatus(Canvas& canvas, int row);
     void drawInput(Canvas& canvas, int row);
 
@@ -89,6 +101,10 @@ private:
     std::string _verifying;
     /// Whose key /trust asked peerd to accept, until peerd says it did or refuses.
     std::string _trusting;
+    /// Whether the peer is typing to the user, until when.
+    TypingModel _typing;
+    /// When the last typing request went, so the next waits a second.
+    TypingPacer _typingPacer;
 };
 
 } // namespace peerchat::chatui

@@ -5,6 +5,7 @@
 #include "IdentityText.h"
 #include "LineEditing.h"
 #include "PathText.h"
+#include "PresenceText.h"
 #include "Protocol.h"
 #include "StatusText.h"
 
@@ -141,7 +142,19 @@ void RosterWindow::submit()
         _info = IdentityText::whoamiLine(_host.roster().self(), _host.roster().fingerprint());
         return;
     case ChatCommand::Kind::Contact: runContact(*command); return;
+    case ChatCommand::Kind::Status: setStatus(*command); return;
     }
+}
+
+void RosterWindow::setStatus(const ChatCommand& command)
+{
+    if (!_host.connected()) {
+        _notice = "peerd is unreachable; set it again when it is back";
+        return;
+    }
+    _command.take();
+    // peerd answers with a self event to every window, which the header shows.
+    _host.send(command.statusRequest());
 }
 
 void RosterWindow::runContact(const ChatCommand& command)
@@ -264,12 +277,21 @@ void RosterWindow::drawHeader(Canvas& canvas)
     if (_host.connected())
         state = roster.welcomed() ? std::string(local::LocalProtocol::linkStateName(roster.linkState()))
                                   : std::string("waiting for peerd");
-    std::string title = "peerchat ";
-    if (!roster.self().empty()) title += roster.self() + " ";
-    title += "[" + state + "]";
+    const std::string link = "[" + state + "]";
+
+    // Who the identity is and how others see it.
+    std::string who = roster.self();
+    if (!who.empty() && roster.ownStatus()) who = PresenceText::ownLine(who, *roster.ownStatus());
 
     canvas.fillRow(0, Style::Header);
-    const int used = 1 + canvas.put(0, 1, title, Style::Header);
+    int used = 1 + canvas.put(0, 1, std::string("peerchat "), Style::Header);
+    if (!who.empty()) {
+        // A long status message is cut short before it pushes the link's state off the row.
+        const int room = canvas.columns() - used - static_cast<int>(link.size()) - 2;
+        used += canvas.put(0, used, who, Style::Header, std::max(room, 0));
+        used += canvas.put(0, used, std::string(" "), Style::Header);
+    }
+    used += canvas.put(0, used, link, Style::Header);
     // indexd's address on the right, when there is room for it.
     if (!roster.index().empty()) {
         const std::string index = "index " + roster.index() + " ";

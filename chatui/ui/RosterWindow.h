@@ -15,12 +15,13 @@ namespace peerchat::chatui {
 /// The contact list, in sections under headings (RosterModel::Section):
 /// contacts online, contacts offline, requests (with their notes, and a hint
 /// how to answer), users asked, blocked users. An unread count by each name,
-/// a tag for a key that changed or a peer without one, the identity and
-/// peerd's state in the header. Arrow keys or j/k move over the users (the
-/// headings are passed over), Enter opens the conversation in this terminal,
-/// i shows who you are and your key's fingerprint, q quits; / opens a
-/// command line for the contact commands, /help and /quit. While a peer's
-/// key is changed the status line says so and what to do.
+/// a tag for a key that changed or a peer without one; in the header the
+/// identity, its own state and status message, and peerd's state. Arrow keys
+/// or j/k move over the users (the headings are passed over), Enter opens the
+/// conversation in this terminal, i shows who you are and your key's
+/// fingerprint, q quits; / opens a command line for the contact commands,
+/// /status, /help and /quit. While a peer's key is changed the status line
+/// says so and what to do.
 class RosterWindow : public Window
 {
 public:
@@ -45,6 +46,7 @@ private:
     void commandKey(const Key& key);
     void submit();
     void runContact(const ChatCommand& command);
+    void setStatus(const ChatCommand& command);
     /// The rows the entries make: each section under its heading, the hint after the requests.
     std::vector<Row> layout(const std::vector<RosterModel::Entry>& entries) const;
     void drawHeader(Canvas& canvas);

@@ -4,6 +4,9 @@
 #include "Key.h"
 #include "LocalProtocol.h"
 
+#include <chrono>
+#include <optional>
+
 namespace peerchat::chatui {
 
 /// One screen of chatui (the roster, a conversation). The application owns
@@ -13,6 +16,8 @@ namespace peerchat::chatui {
 class Window
 {
 public:
+    using Clock = std::chrono::steady_clock;
+
     virtual ~Window() = default;
 
     /// The window was put on the screen.
@@ -25,6 +30,10 @@ public:
     virtual void onEvent(const local::Event& event) = 0;
     /// The connection to peerd was lost (a reconnect starts with a welcome event).
     virtual void onDisconnected() {}
+    /// When what the window shows next changes by itself, with no key or
+    /// event (a notice that runs out), if that is after now; else nullopt.
+    /// The loop wakes then to draw it again.
+    virtual std::optional<Clock::time_point> changesAt([[maybe_unused]] Clock::time_point now) const { return std::nullopt; }
 };
 
 } // namespace peerchat::chatui

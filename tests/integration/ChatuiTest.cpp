@@ -41,6 +41,7 @@ namespace {
 const std::string kTianya = "\xE5\xA4\xA9\xE6\xB6\xAF"; // 天涯
 const std::string kHelloWorld = "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C"; // 你好世界
 const std::string kArrow = " \xE2\x86\x92 "; // → in a conversation's header
+const std::string kDot = " \xC2\xB7 ";          // · between a name and its own state
 const std::string kReplacement = "\xEF\xBF\xBD"; // U+FFFD
 // The marks of your lines, between the time and your name.
 const std::string kPendingMark = "\xE2\x8B\xAF";   // ⋯
@@ -59,6 +60,10 @@ const std::regex kFingerprint("[0-9a-f]{4}( [0-9a-f]{4}){7}");
 const std::vector<std::string> kSections = {"Contacts online", "Contacts offline", "Requests", "Asked by you", "Blocked"};
 const std::string kRow = "    ";
 const std::string kSelectedRow = ">   ";
+
+/// How a conversation's header starts when user's peerd is real: the name,
+/// its own state (online, as peerd starts), and the arrow to the peer.
+std::string talking(const std::string& user) { return user + kDot + "online" + kArrow; }
 
 /// The heading over the roster row that names user on screen; empty when no row does.
 std::string sectionOf(const std::string& screen, const std::string& user)
@@ -221,6 +226,8 @@ class ChatuiTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnverifiedLinesAreMarkedAndExplained);
     CPPUNIT_TEST(testRequestTypedInRosterIsAcceptedInTheOther);
     CPPUNIT_TEST(testBlockFromConversationTakesRequestOffRoster);
+    CPPUNIT_TEST(testTypingShowsAndExpires);
+    CPPUNIT_TEST(testStatusSetInRosterShowsInConversation);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -333,7 +340,7 @@ public:
         _tmux->sendKeys("roster", {"j"});
         CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + kTianya}));
         _tmux->sendKeys("roster", {"Enter"});
-        CPPUNIT_ASSERT_MESSAGE("the conversation did not open", waitForLine("roster", {"alice" + kArrow + kTianya}));
+        CPPUNIT_ASSERT_MESSAGE("the conversation did not open", waitForLine("roster", {talking("alice") + kTianya}));
         CPPUNIT_ASSERT(waitForLine("roster", {kTianya + ": " + kHelloWorld}));
 
         type("roster", "got it");
@@ -510,8 +517,10 @@ public:
         // Its lines are plain talk, which nobody signed: marked, and so is sam.
         sam.send("talk,12:00:00,sam,hello from the seed", _network->udpOf("alice"));
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("sam"), waitForMarkedLine("sam", kUnverifiedMark, "sam: hello from the seed"));
-        CPPUNIT_ASSERT(waitForLine("sam", {"alice" + kArrow + "sam (online) ?unverified"}));
-        CPPUNIT_ASSERT(waitForLine("sam", {kUnverifiedMark + " unverified"}));
+        CPPUNIT_ASSERT(waitForLine("sam", {talking("alice") + "sam (online) ?unverified"}));
+        // The legend, unverified mark and all, shows when the header has room for it besides alice's state.
+        _tmux->resize("sam", 120, 30);
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("sam"), waitForLine("sam", {kUnverifiedMark + " unverified"}));
         CPPUNIT_ASSERT(_tmux->capture("bob").find("unverified") == std::string::npos);
     }
 
@@ -769,14 +778,14 @@ public:
         // new bob, with a key of his own, logs in.
         _network->peerd("bob").signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
-        CPPUNIT_ASSERT(waitForLine("alice", {"alice" + kArrow + "bob (offline)"}));
+        CPPUNIT_ASSERT(waitForLine("alice", {talking("alice") + "bob (offline)"}));
         _network->restartIndexd(true);
         TempDir device;
         _network->startPeerd("bob", {"--key", device.file("bob.key"), "--database", device.file("bob.db"),
                                      "--retransmit-ms", "100"});
 
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice") + _network->peerd("alice").log(),
-                               waitForLine("alice", {"alice" + kArrow + "bob (online) !key changed"}));
+                               waitForLine("alice", {talking("alice") + "bob (online) !key changed"}));
         CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: lines are not sent until you compare fingerprints"}));
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedRow + "bob !key changed"}));
         CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
@@ -992,6 +1001,60 @@ public:
         CPPUNIT_ASSERT(_tmux->waitForScreen("roster", [](const std::string& s) { return s.find("mallory") == std::string::npos; }));
     }
 
+    void testTypingShowsAndExpires()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        makeContacts("alice", "bob");
+        openChat("alice", "alice", "bob");
+        openChat("bob", "bob", "alice");
+
+        // A few letters, no Enter: bob's window says alice is typing.
+        _tmux->sendText("alice", "hel");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob") + _network->peerd("bob").log(),
+                               waitForLine("bob", {"alice is typing..."}));
+        const auto shown = std::chrono::steady_clock::now();
+        // Nothing more comes, and it goes by itself, 5 s after the notice.
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("bob"), _tmux->waitForScreen("bob", [](const std::string& screen) {
+            return screen.find("is typing") == std::string::npos;
+        }));
+        const auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - shown);
+        CPPUNIT_ASSERT_MESSAGE("gone after " + std::to_string(lasted.count()) + " ms",
+                               lasted > std::chrono::seconds(3) && lasted < std::chrono::seconds(7));
+        // The letters wait in alice's input; her own window never said she types.
+        CPPUNIT_ASSERT(waitForLine("alice", {"> hel"}));
+        CPPUNIT_ASSERT(_tmux->capture("alice").find("is typing") == std::string::npos);
+    }
+
+    void testStatusSetInRosterShowsInConversation()
+    {
+        _network->startPeerd("alice");
+        _network->startPeerd("bob");
+        openRoster("roster", "alice");
+        openChat("chat", "alice", "bob");
+        // peerd says the own state on every connection: online, with no message, to begin with.
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"), waitForLine("chat", {"alice" + kDot + "online"}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {"peerchat alice" + kDot + "online [online]"}));
+
+        type("roster", "/status away back at 3");
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"), waitForLine("chat", {"alice" + kDot + "away: back at 3"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {"peerchat alice" + kDot + "away: back at 3 [online]"}));
+
+        // Too long a message, or no state, is refused before anything is sent, and says why.
+        type("roster", "/status busy " + std::string(141, 'x'));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"),
+                               waitForLine("roster", {"the status message is 141 characters; it holds at most 140"}));
+        _tmux->sendKeys("roster", {"Escape"});
+        type("chat", "/status sleeping");
+        CPPUNIT_ASSERT(waitForLine("chat", {"'sleeping' is no state; say online, away, busy or invisible"}));
+        _tmux->sendKeys("chat", {"C-u"});
+
+        // Set in the conversation, it shows in the roster too.
+        type("chat", "/status busy in a meeting, then lunch");
+        CPPUNIT_ASSERT(waitForLine("roster", {"peerchat alice" + kDot + "busy: in a meeting, then lunch [online]"}));
+        CPPUNIT_ASSERT(waitForLine("chat", {"alice" + kDot + "busy: in a meeting, then lunch"}));
+    }
+
 private:
     /// Makes asker and asked contacts on the local socket, as their chatuis
     /// would: asker asks, asked accepts, and asker hears of it.
@@ -1056,7 +1119,7 @@ private:
         command.push_back(peer);
         _tmux->newWindow(window, command);
         CPPUNIT_ASSERT_MESSAGE(window + " did not show " + peer + " online:\n" + _tmux->capture(window),
-                               waitForLine(window, {user + kArrow + peer + " (online)"}));
+                               waitForLine(window, {talking(user) + peer + " (online)"}));
     }
 
     void openRoster(const std::string& window, const std::string& user)

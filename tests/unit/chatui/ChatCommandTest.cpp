@@ -1,4 +1,5 @@
 #include "ChatCommand.h"
+#include "TextLayout.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -7,6 +8,7 @@
 using peerchat::chatui::ChatCommand;
 using Kind = ChatCommand::Kind;
 using peerchat::local::ContactChange;
+using peerchat::local::PresenceState;
 
 class ChatCommandTest : public CppUnit::TestFixture
 {
@@ -26,6 +28,12 @@ class ChatCommandTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testParseContactCommandsTakeOptionalName);
     CPPUNIT_TEST(testParseContactCommandsRefuseBadNames);
     CPPUNIT_TEST(testContactRequestCarriesNoteOnlyForAdd);
+    CPPUNIT_TEST(testParseStatusTakesEveryState);
+    CPPUNIT_TEST(testParseStatusTakesMessageAsTyped);
+    CPPUNIT_TEST(testParseStatusNeedsAState);
+    CPPUNIT_TEST(testParseStatusRefusesUnknownState);
+    CPPUNIT_TEST(testParseStatusRefusesLongMessage);
+    CPPUNIT_TEST(testIsCommandTellsCommandsFromLines);
     CPPUNIT_TEST(testHelpListsEveryCommand);
     CPPUNIT_TEST(testRosterHelpListsContactCommandsWithName);
     CPPUNIT_TEST_SUITE_END();
@@ -219,17 +227,103 @@ public:
         CPPUNIT_ASSERT(request.note.empty());
     }
 
+    void testParseStatusTakesEveryState()
+    {
+        for (const auto& [typed, state] :
+             {std::pair{L"/status online", PresenceState::Online}, std::pair{L"/status away", PresenceState::Away},
+              std::pair{L" /status  busy ", PresenceState::Busy}, std::pair{L"/status invisible", PresenceState::Invisible},
+              std::pair{L"/status Away", PresenceState::Away}}) {
+            const auto command = ChatCommand::parse(typed);
+            CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+            CPPUNIT_ASSERT(command->kind == Kind::Status);
+            CPPUNIT_ASSERT(command->presence == state);
+            // Without a message: none, which clears the one set before.
+            CPPUNIT_ASSERT(command->text.empty());
+            const auto request = command->statusRequest();
+            CPPUNIT_ASSERT(request.state == state);
+            CPPUNIT_ASSERT(request.text.empty());
+        }
+        // A state is a whole word.
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/status awayy").ok());
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/statuses away").ok());
+    }
+
+    void testParseStatusTakesMessageAsTyped()
+    {
+        auto command = ChatCommand::parse(L"/status away back at 3");
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT(command->presence == PresenceState::Away);
+        CPPUNIT_ASSERT(command->text == L"back at 3");
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3"), command->statusRequest().text);
+        // Spaces at the ends go; those inside, and commas, stay.
+        command = ChatCommand::parse(L"/status  busy   in a meeting,  then lunch, 午饭  ");
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT(command->presence == PresenceState::Busy);
+        CPPUNIT_ASSERT(command->text == L"in a meeting,  then lunch, 午饭");
+        CPPUNIT_ASSERT_EQUAL(std::string("in a meeting,  then lunch, 午饭"), command->statusRequest().text);
+    }
+
+    void testParseStatusNeedsAState()
+    {
+        for (const wchar_t* typed : {L"/status", L"/status   "}) {
+            const auto command = ChatCommand::parse(typed);
+            CPPUNIT_ASSERT(!command.ok());
+            CPPUNIT_ASSERT_EQUAL(std::string("/status STATE [message]: say which state (online, away, busy or "
+                                             "invisible), as in /status away back at 3"),
+                                 command.error());
+        }
+    }
+
+    void testParseStatusRefusesUnknownState()
+    {
+        auto command = ChatCommand::parse(L"/status sleeping until noon");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("/status: 'sleeping' is no state; say online, away, busy or invisible"),
+                             command.error());
+        // The message alone is no state either.
+        command = ChatCommand::parse(L"/status back at 3");
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.error().find("/status: 'back' is no state") == 0);
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/status offline").ok());
+    }
+
+    void testParseStatusRefusesLongMessage()
+    {
+        // Characters, not bytes: 140 CJK characters (420 bytes) are the most a message holds.
+        auto command = ChatCommand::parse(L"/status busy " + std::wstring(140, L'午'));
+        CPPUNIT_ASSERT_MESSAGE(command.error(), command.ok());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(420), command->statusRequest().text.size());
+        command = ChatCommand::parse(L"/status away " + std::wstring(141, L'x'));
+        CPPUNIT_ASSERT(!command.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("the status message is 141 characters; it holds at most 140. Nothing was set"),
+                             command.error());
+        // Spaces inside count; those at the ends do not.
+        const std::wstring x70 = std::wstring(70, L'x');
+        const std::wstring y68 = std::wstring(68, L'y');
+        CPPUNIT_ASSERT(ChatCommand::parse(L"/status away " + x70 + L"  " + y68 + L"   ").ok());
+        CPPUNIT_ASSERT(!ChatCommand::parse(L"/status away " + x70 + L"   " + y68).ok());
+    }
+
+    void testIsCommandTellsCommandsFromLines()
+    {
+        for (const wchar_t* command : {L"/", L"/st", L"  /status away", L"/whois"})
+            CPPUNIT_ASSERT_MESSAGE(peerchat::chatui::TextLayout::narrow(command), ChatCommand::isCommand(command));
+        for (const wchar_t* line : {L"", L"   ", L"hello /status", L"//", L" //status is a command", L"午/"})
+            CPPUNIT_ASSERT_MESSAGE(peerchat::chatui::TextLayout::narrow(line), !ChatCommand::isCommand(line));
+    }
+
     void testHelpListsEveryCommand()
     {
         std::string help;
         for (const auto& line : ChatCommand::help()) help += line + "\n";
         for (const char* command : {"/search TEXT", "/whoami", "/verify [NAME]", "/trust [NAME]", "/add NAME [note]",
                                     "/accept [NAME]", "/decline [NAME]", "/remove [NAME]", "/block [NAME]",
-                                    "/unblock [NAME]", "/help", "/quit", "//text"})
+                                    "/unblock [NAME]", "/status STATE [message]", "/help", "/quit", "//text"})
             CPPUNIT_ASSERT_MESSAGE(command, help.find(command) != std::string::npos);
         // Every command listed parses.
         for (const wchar_t* typed : {L"/search x", L"/whoami", L"/verify", L"/trust", L"/add bob", L"/accept",
-                                     L"/decline", L"/remove", L"/block", L"/unblock", L"/help", L"/quit"})
+                                     L"/decline", L"/remove", L"/block", L"/unblock", L"/status away", L"/help",
+                                     L"/quit"})
             CPPUNIT_ASSERT(ChatCommand::parse(typed).ok());
     }
 
@@ -238,7 +332,7 @@ public:
         std::string help;
         for (const auto& line : ChatCommand::rosterHelp()) help += line + "\n";
         for (const char* command : {"/add NAME [note]", "/accept NAME", "/decline NAME", "/remove NAME", "/block NAME",
-                                    "/unblock NAME", "/help", "/quit", "/whoami"})
+                                    "/unblock NAME", "/status STATE [message]", "/help", "/quit", "/whoami"})
             CPPUNIT_ASSERT_MESSAGE(command, help.find(command) != std::string::npos);
         // The roster has no lines to search, nor a peer to default to.
         CPPUNIT_ASSERT(help.find("/search") == std::string::npos);

@@ -104,6 +104,8 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStrangerWhoWroteBecomesContact);
     CPPUNIT_TEST(testNothingListedBeforeRoster);
     CPPUNIT_TEST(testDisconnectedForgetsContactsKeepsWhoWrote);
+    CPPUNIT_TEST(testSelfEventSetsOwnStatus);
+    CPPUNIT_TEST(testDisconnectedForgetsOwnStatus);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -424,6 +426,38 @@ public:
         // carol's lines outlive the connection; the next roster has no unread count for her (read elsewhere).
         model.apply(local::RosterEvent{{user("bob")}, {}, contacts({"bob"})});
         CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol"), listing(model));
+    }
+
+    void testSelfEventSetsOwnStatus()
+    {
+        using local::PresenceState;
+        RosterModel model;
+        model.apply(welcome("alice", local::LinkState::Online));
+        CPPUNIT_ASSERT(!model.ownStatus());
+        CPPUNIT_ASSERT(model.apply(local::SelfEvent{PresenceState::Online, "", false}).changed);
+        CPPUNIT_ASSERT(model.ownStatus()->state == PresenceState::Online);
+        // Set in another window: every window hears it.
+        CPPUNIT_ASSERT(model.apply(local::SelfEvent{PresenceState::Away, "back at 3", false}).changed);
+        CPPUNIT_ASSERT(model.ownStatus()->state == PresenceState::Away);
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3"), model.ownStatus()->text);
+        CPPUNIT_ASSERT(!model.ownStatus()->away);
+        CPPUNIT_ASSERT(!model.apply(local::SelfEvent{PresenceState::Away, "back at 3", false}).changed);
+        // Away by itself is a change of its own, and says nothing of the roster.
+        const auto change = model.apply(local::SelfEvent{PresenceState::Away, "back at 3", true});
+        CPPUNIT_ASSERT(change.changed && !change.unreadRose && change.peer.empty());
+        CPPUNIT_ASSERT(model.ownStatus()->away);
+        CPPUNIT_ASSERT(model.entries().empty());
+    }
+
+    void testDisconnectedForgetsOwnStatus()
+    {
+        RosterModel model;
+        model.apply(welcome("alice", local::LinkState::Online));
+        model.apply(local::SelfEvent{local::PresenceState::Busy, "in a meeting", false});
+        model.disconnected();
+        // The next connection says it again after its welcome; until then it is not known.
+        CPPUNIT_ASSERT(!model.ownStatus());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), model.self());
     }
 };
 

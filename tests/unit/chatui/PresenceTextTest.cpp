@@ -1,0 +1,60 @@
+#include "PresenceText.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+using peerchat::chatui::PresenceText;
+namespace local = peerchat::local;
+using local::PresenceState;
+
+class PresenceTextTest : public CppUnit::TestFixture
+{
+    CPPUNIT_TEST_SUITE(PresenceTextTest);
+    CPPUNIT_TEST(testOwnStateNamesEveryState);
+    CPPUNIT_TEST(testOwnStateAddsTheMessage);
+    CPPUNIT_TEST(testOwnStateSaysAwayByItself);
+    CPPUNIT_TEST(testOwnLineNamesTheIdentity);
+    CPPUNIT_TEST(testTypingNamesThePeer);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void testOwnStateNamesEveryState()
+    {
+        for (const auto& [state, name] : {std::pair{PresenceState::Online, "online"}, std::pair{PresenceState::Away, "away"},
+                                          std::pair{PresenceState::Busy, "busy"},
+                                          std::pair{PresenceState::Invisible, "invisible"}})
+            CPPUNIT_ASSERT_EQUAL(std::string(name), PresenceText::ownState(local::SelfEvent{state, "", false}));
+    }
+
+    void testOwnStateAddsTheMessage()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("away: back at 3"),
+                             PresenceText::ownState(local::SelfEvent{PresenceState::Away, "back at 3", false}));
+        const local::SelfEvent busy{PresenceState::Busy, "in a meeting, then lunch", false};
+        CPPUNIT_ASSERT_EQUAL(std::string("busy: in a meeting, then lunch"), PresenceText::ownState(busy));
+    }
+
+    void testOwnStateSaysAwayByItself()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("away (idle)"),
+                             PresenceText::ownState(local::SelfEvent{PresenceState::Away, "", true}));
+        // The message set while online stays while away by itself.
+        CPPUNIT_ASSERT_EQUAL(std::string("away (idle): at my desk"),
+                             PresenceText::ownState(local::SelfEvent{PresenceState::Away, "at my desk", true}));
+    }
+
+    void testOwnLineNamesTheIdentity()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("alice \u00B7 away: back at 3"),
+                             PresenceText::ownLine("alice", local::SelfEvent{PresenceState::Away, "back at 3", false}));
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF \u00B7 online"),
+                             PresenceText::ownLine("\u5929\u6DAF", local::SelfEvent{PresenceState::Online, "", false}));
+    }
+
+    void testTypingNamesThePeer()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("bob is typing..."), PresenceText::typing("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF is typing..."), PresenceText::typing("\u5929\u6DAF"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PresenceTextTest);
