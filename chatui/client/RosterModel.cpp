@@ -46,6 +46,8 @@ RosterModel::Change RosterModel::apply(const local::Event& event)
                 for (const auto& [name, count] : e.unread) setUnread(name, count);
                 _contacts.clear();
                 for (const auto& contact : e.contacts) setContact(contact);
+                // Strangers whose lines peerd holds, read or not, stay under Requests in a window opened later.
+                _wrote.insert(e.held.begin(), e.held.end());
                 change.changed = true;
             } else if constexpr (std::is_same_v<T, local::PresenceEvent>) {
                 if (e.user.name == _self) return;

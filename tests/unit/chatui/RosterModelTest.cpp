@@ -88,6 +88,7 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testUnreadRiseIsReported);
     CPPUNIT_TEST(testUnreadReadIsNotARise);
     CPPUNIT_TEST(testStrangerWhoWroteIsHeldAsRequest);
+    CPPUNIT_TEST(testStrangersPeerdHoldsAreRequestsInALaterWindow);
     CPPUNIT_TEST(testDisconnectedForgetsRosterKeepsSelf);
     CPPUNIT_TEST(testOtherEventsChangeNothing);
     CPPUNIT_TEST(testRosterAndPresenceCarryTrust);
@@ -203,6 +204,14 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol"), listing(model));
         CPPUNIT_ASSERT(!model.entries()[1].online);
         CPPUNIT_ASSERT(model.entries()[1].relation == local::Relation::None);
+    }
+
+    void testStrangersPeerdHoldsAreRequestsInALaterWindow()
+    {
+        RosterModel model;
+        // A window opened after carol's lines were read: peerd names her as held.
+        model.apply(local::RosterEvent{{user("bob")}, {}, contacts({"bob"}), {"carol"}});
+        CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol"), listing(model));
     }
 
     void testDisconnectedForgetsRosterKeepsSelf()
