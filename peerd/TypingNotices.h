@@ -28,6 +28,9 @@ public:
 
     /// The user types to peer at now: true when a notice should go.
     bool typing(const std::string& peer, TimePoint now) { return due(_sent, peer, now, kSendEvery); }
+    /// The user sent peer a line, which ends "typing" at the peer: the next
+    /// notice to peer may go at once.
+    void lineSent(const std::string& peer) { _sent.erase(peer); }
     /// A notice came from peer at now: true when the UIs should hear of it.
     bool noticed(const std::string& peer, TimePoint now) { return due(_shown, peer, now, kShowEvery); }
 

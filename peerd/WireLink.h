@@ -111,7 +111,9 @@ public:
     /// disk, a store that failed); a refused line is not stored.
     Parsed<SentLine> sendTalk(const std::string& to, const std::string& text, const std::string& key = {})
     {
-        return _delivery.sendTalk(to, text, key);
+        Parsed<SentLine> sent = _delivery.sendTalk(to, text, key);
+        if (sent) _typing.lineSent(to);
+        return sent;
     }
 
     /// The user trusted peer's new key (KeyPins::trust): the lines waiting for

@@ -11,6 +11,7 @@ class TypingNoticesTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTypingGoesOncePerInterval);
     CPPUNIT_TEST(testNoticesShownOncePerInterval);
     CPPUNIT_TEST(testPeersArePacedApart);
+    CPPUNIT_TEST(testLineSentLetsTheNextNoticeGoAtOnce);
     CPPUNIT_TEST(testManyPeersForgetTheStaleOnes);
     CPPUNIT_TEST_SUITE_END();
 
@@ -34,6 +35,17 @@ public:
         CPPUNIT_ASSERT(notices.noticed("bob", start + TypingNotices::kShowEvery));
         // What was shown does not hold back what is sent.
         CPPUNIT_ASSERT(notices.typing("bob", start + TypingNotices::kShowEvery));
+    }
+
+    void testLineSentLetsTheNextNoticeGoAtOnce()
+    {
+        TypingNotices notices;
+        const TypingNotices::TimePoint start{};
+        CPPUNIT_ASSERT(notices.typing("bob", start));
+        notices.lineSent("bob");
+        // The line ended "typing" at bob: the next words show at once.
+        CPPUNIT_ASSERT(notices.typing("bob", start + milliseconds(500)));
+        CPPUNIT_ASSERT(!notices.typing("bob", start + milliseconds(600)));
     }
 
     void testPeersArePacedApart()
