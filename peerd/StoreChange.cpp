@@ -73,6 +73,8 @@ public:
     void put(std::string_view value)
     {
         put(static_cast<std::uint64_t>(value.size()));
+        // An empty view may have no data at all, which memcpy must not be given.
+        if (value.empty()) return;
         std::memcpy(_at, value.data(), value.size());
         _at += value.size();
     }

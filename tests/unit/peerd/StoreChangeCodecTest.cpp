@@ -31,6 +31,9 @@ StoreChange everyKind()
         PutIndexKey{"127.0.0.1:9400", "key"},
         SetLineStates{"bob", 2, 900, "delivered"},
         DropAckedOutbox{"bob", "aa", 7, std::numeric_limits<std::uint64_t>::max()},
+        // A view made empty by default has no data: it is written as any empty text.
+        PutContact{"天涯", "asked", true, "hi, 你好", -1, "", 0, std::string_view(), 3, true},
+        PutSetting{"status.text", ""},
     };
 }
 
