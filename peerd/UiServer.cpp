@@ -549,14 +549,29 @@ void UiServer::ownStatusChanged()
 local::SelfEvent UiServer::self() const
 {
     const OwnStatus& status = _wire->status();
-    local::PresenceState state = local::PresenceState::Online;
-    switch (status.state()) {
-    case OwnStatus::State::Away: state = local::PresenceState::Away; break;
-    case OwnStatus::State::Busy: state = local::PresenceState::Busy; break;
-    case OwnStatus::State::Invisible: state = local::PresenceState::Invisible; break;
+    return local::SelfEvent{localState(status.state()), status.text(), status.autoAway()};
+}
+
+local::PresenceState UiServer::localState(OwnStatus::State state)
+{
+    switch (state) {
+    case OwnStatus::State::Away: return local::PresenceState::Away;
+    case OwnStatus::State::Busy: return local::PresenceState::Busy;
+    case OwnStatus::State::Invisible: return local::PresenceState::Invisible;
     case OwnStatus::State::Online: break;
     }
-    return local::SelfEvent{state, status.text(), status.autoAway()};
+    return local::PresenceState::Online;
+}
+
+OwnStatus::State UiServer::ownState(local::PresenceState state)
+{
+    switch (state) {
+    case local::PresenceState::Away: return OwnStatus::State::Away;
+    case local::PresenceState::Busy: return OwnStatus::State::Busy;
+    case local::PresenceState::Invisible: return OwnStatus::State::Invisible;
+    case local::PresenceState::Online: break;
+    }
+    return OwnStatus::State::Online;
 }
 
 void UiServer::peerTyping(const std::string& peer)

@@ -5,6 +5,7 @@
 #include "EventLoop.h"
 #include "KeyPins.h"
 #include "LocalProtocol.h"
+#include "OwnStatus.h"
 #include "Roster.h"
 #include "UiSession.h"
 #include "WireListener.h"
@@ -105,6 +106,9 @@ public:
     local::WelcomeEvent welcome() const;
     /// The identity's own state and status message.
     local::SelfEvent self() const;
+    /// peerd's own state for the local protocol's, and back.
+    static OwnStatus::State ownState(local::PresenceState state);
+    static local::PresenceState localState(OwnStatus::State state);
     local::RosterEvent roster() const;
     /// The history with peer as history events that each fit in one line (oldest first).
     std::vector<local::HistoryEvent> history(const std::string& peer) const;

@@ -254,14 +254,8 @@ void UiSession::handleContact(const local::ContactRequest& request)
 
 void UiSession::handleStatus(const local::StatusRequest& request)
 {
-    OwnStatus::State state = OwnStatus::State::Online;
-    switch (request.state) {
-    case local::PresenceState::Away: state = OwnStatus::State::Away; break;
-    case local::PresenceState::Busy: state = OwnStatus::State::Busy; break;
-    case local::PresenceState::Invisible: state = OwnStatus::State::Invisible; break;
-    case local::PresenceState::Online: break;
-    }
-    if (const std::string error = _server.wire().setStatus(state, request.text); !error.empty())
+    if (const std::string error = _server.wire().setStatus(UiServer::ownState(request.state), request.text);
+        !error.empty())
         send(local::ErrorEvent{"status", error});
 }
 

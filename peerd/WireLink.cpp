@@ -252,6 +252,10 @@ void WireLink::armAway()
         _awayTimer.cancel();
         return;
     }
+    // Activity only moves the time later: an armed timer that fires early
+    // finds the identity not idle yet and arms itself for the new time, so a
+    // line sent costs no timer of its own.
+    if (_awayTimer.armed()) return;
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - _timers.now());
     _awayTimer.start(std::max(wait, std::chrono::milliseconds(0)), [this] {
         if (_status.idle(_timers.now())) {

@@ -176,7 +176,8 @@ private:
     void handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from);
     void peerChanged(const Roster::Change& change);
     void typingFrom(const std::string& peer);
-    /// Arms the away timer for when the identity goes away by itself, if it can.
+    /// Arms the away timer for when the identity goes away by itself, if it
+    /// can and it is not armed already (for that time or an earlier one).
     void armAway();
     bool fromKnownSource(const Endpoint& from) const;
     bool fromIndex(const Endpoint& from, std::string_view verb);
