@@ -72,11 +72,16 @@ void ContactMail::nameKey(const NameKey& answer)
         postWaiting(answer.name);
         return;
     }
-    if (!_contacts.forgetUnknown(answer.name, _timers.wallMs())) return;
-    _logger.information("%s: no such user at indexd; the request was dropped", answer.name);
-    tell(answer.name);
-    _listener.contactProblem(answer.name, "indexd knows no user named " + answer.name +
-                                              "; check the name (names are case-sensitive) and add again");
+    unknown(answer.name);
+}
+
+void ContactMail::unknown(const std::string& name)
+{
+    if (!_contacts.forgetUnknown(name, _timers.wallMs())) return;
+    _logger.information("%s: no such user at indexd; the request was dropped", name);
+    tell(name);
+    _listener.contactProblem(name, "indexd knows no user named " + name +
+                                       "; check the name (names are case-sensitive) and add again");
 }
 
 void ContactMail::stored(const Stored& stored)
@@ -87,7 +92,7 @@ void ContactMail::stored(const Stored& stored)
 void ContactMail::full(const Full& full)
 {
     if (full.reason == FullReason::Unknown) {
-        nameKey(NameKey{full.to, std::nullopt});
+        unknown(full.to);
         return;
     }
     // The letter waits and goes again; the mailbox's limits are per pair and

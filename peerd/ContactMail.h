@@ -71,6 +71,8 @@ private:
     /// Posts every waiting letter (to name only, unless it is empty).
     void postWaiting(const std::string& name = {});
     void armRetry();
+    /// indexd knows no user named name (whois, or a letter refused): a request to name ends.
+    void unknown(const std::string& name);
     /// Tells the UIs how the user stands with name now.
     void tell(const std::string& name);
 

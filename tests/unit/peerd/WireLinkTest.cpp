@@ -371,6 +371,7 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
     CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
     CPPUNIT_TEST(testContactListGoesAfterWelcomeUntilIndexdHoldsIt);
+    CPPUNIT_TEST(testLetterRefusedForAnUnknownNameEndsTheRequest);
     CPPUNIT_TEST(testPresenceGapRefetchesRoster);
     CPPUNIT_TEST(testOldPresenceIgnored);
     CPPUNIT_TEST(testSeenNewerRefetchesRoster);
@@ -1969,6 +1970,23 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _link->presenceSeq());
         deliver(signedLogin("dave", kDave, 2), kIndex);
         CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
+    }
+
+    void testLetterRefusedForAnUnknownNameEndsTheRequest()
+    {
+        // bob's key is pinned from the roster, so the request goes without a
+        // whois; indexd, which lost bob, refuses the letter as for nobody.
+        goOnline({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->changeContact(ContactMail::Change::Add, "bob", "hi").empty());
+        const auto posts = sentStartingWith("post,bob,");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), posts.size());
+        const auto post = Protocol::decode(posts[0].text);
+        CPPUNIT_ASSERT(post.ok() && std::holds_alternative<Post>(*post));
+        const Post& sent = std::get<Post>(*post);
+        deliverFromIndex(Full{"bob", sent.stream, sent.seq, FullReason::Unknown});
+        CPPUNIT_ASSERT(_link->contacts().find("bob")->relation == Relation::None);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.contactProblems.size());
+        CPPUNIT_ASSERT(_listener.contactProblems[0].second.find("indexd knows no user named bob") == 0);
     }
 
     void testContactListGoesAfterWelcomeUntilIndexdHoldsIt()
