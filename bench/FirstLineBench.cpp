@@ -28,7 +28,7 @@ bench::Samples measure(LabChat& chat, const std::string& tag, Host from, Host to
         const std::string a = tag + "a" + std::to_string(trial), b = tag + "b" + std::to_string(trial);
         chat.start(a, from);
         chat.start(b, to);
-        chat.waitRosters({a, b});
+        chat.befriend({a, b});
         samples.add(chat.deliver(a, b, "first", std::chrono::seconds(10)));
         chat.stop(a);
         chat.stop(b);

@@ -108,7 +108,7 @@ private:
 };
 
 // indexd, alice's and bob's peerds, a client on each local socket, bob's
-// subscribed to alice, once alice's roster lists bob.
+// subscribed to alice, once they are contacts and alice's roster lists bob.
 class ChatPair
 {
 public:
@@ -126,6 +126,9 @@ public:
         }
         _a = std::make_unique<LineSocket>(LineSocket::connectUnix(_dir.file("alice.sock")));
         _b = std::make_unique<LineSocket>(LineSocket::connectUnix(_dir.file("bob.sock")));
+        // Contacts, as two users make themselves: each adds the other.
+        _a->writeLine("{\"op\":\"add\",\"peer\":\"bob\"}");
+        _b->writeLine("{\"op\":\"add\",\"peer\":\"alice\"}");
         if (!_a->askUntil("{\"op\":\"roster\"}", "\"name\":\"bob\"", std::chrono::seconds(10))) {
             throw std::runtime_error("bob never appeared in alice's roster");
         }

@@ -430,6 +430,9 @@ public:
         _alice = std::make_unique<LineSocket>(LineSocket::connectUnix(_net.socketOf("alice")));
         for (const std::string& name : receivers) {
             auto client = std::make_unique<LineSocket>(LineSocket::connectUnix(_net.socketOf(name)));
+            // Contacts, as two users make themselves: each adds the other.
+            _alice->writeLine(R"({"op":"add","peer":")" + name + R"("})");
+            client->writeLine(R"({"op":"add","peer":"alice"})");
             waitInRoster(*_alice, name);
             waitInRoster(*client, "alice");
             subscribe(*_alice, name);

@@ -174,22 +174,17 @@ Relation parseRelation(const std::string& name)
 template <typename Source>
 PresenceState parsePresenceState(const Source& o)
 {
-    const std::string name = getString(o, "state");
-    for (auto state : {PresenceState::Online, PresenceState::Away, PresenceState::Busy, PresenceState::Invisible}) {
-        if (LocalProtocol::presenceStateName(state) == name) return state;
-    }
+    if (const auto state = presenceStateFromToken(getString(o, "state"))) return *state;
     throw FieldError{"field 'state' must be online, away, busy or invisible"};
 }
 
-// The optional status message of a status request: at most 140 characters, no NUL; empty when absent.
+// The optional status message of a status request (Protocol::checkStatus); empty when absent.
 template <typename Source>
 std::string optionalStatusText(const Source& o)
 {
     if (!has(o, "text")) return {};
     std::string text = getString(o, "text");
-    if (Utf8::codePoints(text) > Protocol::kMaxStatusCharacters)
-        throw FieldError{"field 'text' is longer than " + std::to_string(Protocol::kMaxStatusCharacters) + " characters"};
-    if (text.find('\0') != std::string::npos) throw FieldError{"field 'text' has a NUL character"};
+    if (auto why = Protocol::checkStatus(text); !why.empty()) throw FieldError{"field 'text': " + why};
     return text;
 }
 
@@ -213,8 +208,15 @@ std::string optionalNote(const Source& o)
 
 UserInfo userFromJson(const Object::Ptr& o)
 {
-    return UserInfo{getName(o, "name"), getString(o, "endpoint"), getString(o, "dialect"),
-                    parseTrust(getString(o, "trust")), parsePath(getString(o, "path"))};
+    std::string status = getString(o, "status");
+    if (auto why = Protocol::checkStatus(status); !why.empty()) throw FieldError{"field 'status': " + why};
+    return UserInfo{getName(o, "name"),
+                    getString(o, "endpoint"),
+                    getString(o, "dialect"),
+                    parseTrust(getString(o, "trust")),
+                    parsePath(getString(o, "path")),
+                    parsePresenceState(o),
+                    std::move(status)};
 }
 
 ChatLine lineFromJson(const Object::Ptr& o)
@@ -331,7 +333,7 @@ struct RequestWriter
     void operator()(const TypingRequest& r) const { w.field("peer", r.peer); }
     void operator()(const StatusRequest& r) const
     {
-        w.field("state", LocalProtocol::presenceStateName(r.state));
+        w.field("state", presenceStateToken(r.state));
         if (!r.text.empty()) w.field("text", r.text);
     }
 };
@@ -356,6 +358,8 @@ void writeUser(JsonWriter& w, const UserInfo& user)
     w.field("dialect", user.dialect);
     w.field("trust", LocalProtocol::trustName(user.trust));
     w.field("path", LocalProtocol::pathName(user.path));
+    w.field("state", presenceStateToken(user.state));
+    w.field("status", user.status);
     w.endObject();
 }
 
@@ -505,7 +509,7 @@ struct EventWriter
     void operator()(const TypingEvent& e) const { w.field("peer", e.peer); }
     void operator()(const SelfEvent& e) const
     {
-        w.field("state", LocalProtocol::presenceStateName(e.state));
+        w.field("state", presenceStateToken(e.state));
         w.field("text", e.text);
         w.field("away", e.away);
     }
@@ -711,17 +715,6 @@ std::string_view LocalProtocol::relationName(Relation relation)
     case Relation::None: break;
     }
     return "none";
-}
-
-std::string_view LocalProtocol::presenceStateName(PresenceState state)
-{
-    switch (state) {
-    case PresenceState::Away: return "away";
-    case PresenceState::Busy: return "busy";
-    case PresenceState::Invisible: return "invisible";
-    case PresenceState::Online: break;
-    }
-    return "online";
 }
 
 std::string_view LocalProtocol::contactChangeName(ContactChange change)

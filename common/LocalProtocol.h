@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Parsed.h"
+#include "Protocol.h"
 
 #include <cstdint>
 #include <map>
@@ -50,8 +51,8 @@ enum class ContactChange { Add, Accept, Decline, Remove, Block, Unblock };
 /// {"op":"accept"|"decline"|"remove"|"block"|"unblock","peer":NAME}.
 struct ContactRequest { ContactChange change = ContactChange::Add; std::string peer; std::string note{}; };
 
-/// The user's own state as others are to see it.
-enum class PresenceState { Online, Away, Busy, Invisible };
+/// The user's own state as others are to see it (the wire's).
+using peerchat::PresenceState;
 
 /// {"op":"status","state":STATE[,"text":TEXT]}: the user sets its state and
 /// status message (TEXT at most 140 characters; absent: none).
@@ -81,7 +82,9 @@ enum class Trust { Pinned, Changed, Unverified };
 /// directly through NATs (direct), through a TURN relay (relay).
 enum class Path { None, Lan, Direct, Relay };
 
-/// An online user.
+/// An online user, and how it shows itself: its state (JSON "state", never
+/// "invisible" for another user) and status message (JSON "status", "" for
+/// none; at most Protocol::kMaxStatusCharacters).
 struct UserInfo
 {
     std::string name;
@@ -89,6 +92,8 @@ struct UserInfo
     std::string dialect;
     Trust trust = Trust::Pinned;  ///< JSON "trust": "pinned" / "changed" / "unverified"
     Path path = Path::None;       ///< JSON "path": "none" / "lan" / "direct" / "relay"
+    PresenceState state = PresenceState::Online;
+    std::string status{};
 };
 
 /// How the user stands with another: none, asked (we asked them), asked-me
@@ -141,7 +146,8 @@ struct RosterEvent
     std::vector<ContactInfo> contacts{};
     std::vector<std::string> held{};
 };
-/// A user came online (online = true) or left.
+/// A user came online, moved, or changed its state or status message
+/// (online = true), or left.
 struct PresenceEvent { UserInfo user; bool online = false; };
 /// Reply to subscribe: every line so far with that peer.
 struct HistoryEvent { std::string peer; std::vector<ChatLine> lines; };
@@ -208,7 +214,6 @@ public:
     static std::string_view trustName(Trust trust);
     static std::string_view pathName(Path path);
     static std::string_view relationName(Relation relation);
-    static std::string_view presenceStateName(PresenceState state);
     static std::string_view contactChangeName(ContactChange change);
 };
 

@@ -24,7 +24,7 @@ constexpr std::size_t kMaxHelloPadding = 512;
 constexpr std::string_view kNoKeys = "-";
 
 // The most fields a kind of datagram has.
-constexpr std::size_t kMostFields = 8;
+constexpr std::size_t kMostFields = 9;
 
 // The fields of one datagram, in place: a vector of them was an allocation
 // per datagram (and per msg of a bundle).
@@ -229,6 +229,29 @@ public:
         return PeerKeys{bytes<32>(i, "identity key"), bytes<32>(i + 1, "key-exchange key"),
                         bytes<64>(i + 2, "key-exchange signature")};
     }
+    /// A PresenceState token.
+    PresenceState state(std::size_t i) const
+    {
+        const auto state = presenceStateFromToken(_split.at[i]);
+        if (!state) throw FieldRefusal{"state must be online, away, busy or invisible"};
+        return *state;
+    }
+    /// A status message as text (free text, the last field).
+    std::string status(std::size_t i) const
+    {
+        if (auto why = Protocol::checkStatus(_split.at[i]); !why.empty()) throw FieldRefusal{why};
+        return std::string(_split.at[i]);
+    }
+    /// A status message in base64url of its UTF-8, `-` for none.
+    std::string encodedStatus(std::size_t i) const
+    {
+        if (_split.at[i] == kNoKeys) return {};
+        auto text = Base64::decode(_split.at[i]);
+        if (!text || text->empty()) throw FieldRefusal{"status must be base64url of its text, or -"};
+        if (!Utf8::isValid(*text)) throw FieldRefusal{"status is not valid UTF-8"};
+        if (auto why = Protocol::checkStatus(*text); !why.empty()) throw FieldRefusal{why};
+        return std::move(*text);
+    }
     /// CANDS: a CandidateList.
     std::vector<Candidate> candidates(std::size_t i) const
     {
@@ -251,25 +274,14 @@ private:
 
 Login decodeLogin(std::string_view rest)
 {
-    const char* forms = "NAME,ENDPOINT[,DIALECT[,SEQ]] or NAME,ENDPOINT,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG";
-    Fields f(rest, 2, 8, false, forms);
-    if (f.size() > 4 && f.size() < 8) throw FieldRefusal{std::string("expected ") + forms};
-    Login m{f.name(0), f.endpoint(1), f.size() >= 3 ? f.token(2, "dialect") : std::string(), 0, {}, {}};
-    if (f.size() >= 4) m.seq = f.number(3, "presence sequence");
-    if (f.size() == 8) {
-        m.keys = f.keys(4);
-        m.sig = f.bytes<64>(7, "signature");
-    }
-    return m;
+    Fields f(rest, 2, 3, false, "NAME,ENDPOINT[,DIALECT]");
+    return Login{f.name(0), f.endpoint(1), f.size() == 3 ? f.token(2, "dialect") : std::string()};
 }
 
 Logout decodeLogout(std::string_view rest)
 {
-    Fields f(rest, 2, 4, false, "NAME,ENDPOINT[,SEQ[,SIG]]");
-    Logout m{f.name(0), f.endpoint(1), 0, {}};
-    if (f.size() >= 3) m.seq = f.number(2, "presence sequence");
-    if (f.size() == 4) m.sig = f.bytes<64>(3, "signature");
-    return m;
+    Fields f(rest, 2, 2, false, "NAME,ENDPOINT");
+    return Logout{f.name(0), f.endpoint(1)};
 }
 
 Hello decodeHello(std::string_view rest)
@@ -303,10 +315,9 @@ Auth decodeAuth(std::string_view rest)
 
 Welcome decodeWelcome(std::string_view rest)
 {
-    Fields f(rest, 6, 6, false, "NAME,PORT,EPOCH,INDEXID,INDEXKX,SIG");
-    return Welcome{f.name(0), static_cast<std::uint16_t>(f.number(1, "port", 65535)), f.bytes<8>(2, "epoch"),
-                   f.bytes<32>(3, "index identity key"), f.bytes<32>(4, "index key-exchange key"),
-                   f.bytes<64>(5, "signature")};
+    Fields f(rest, 5, 5, false, "NAME,EPOCH,INDEXID,INDEXKX,SIG");
+    return Welcome{f.name(0), f.bytes<8>(1, "epoch"), f.bytes<32>(2, "index identity key"),
+                   f.bytes<32>(3, "index key-exchange key"), f.bytes<64>(4, "signature")};
 }
 
 Seal decodeSeal(std::string_view rest)
@@ -437,11 +448,32 @@ std::string encodeNameList(const std::vector<std::string>& names)
 
 ContactsDeclaration decodeContactsDeclaration(std::string_view rest)
 {
-    Fields f(rest, 6, 6, false, "NAME,VERSION,PART,PARTS,NAMES,SIG");
+    Fields f(rest, 8, 8, false, "NAME,VERSION,PART,PARTS,STATE,STATUS,NAMES,SIG");
     const auto parts = static_cast<std::uint32_t>(f.number(3, "parts", Protocol::kMaxDeclarationParts));
     const auto part = static_cast<std::uint32_t>(f.number(2, "part", parts));
-    return ContactsDeclaration{f.name(0), f.number(1, "version"), part, parts, f.nameList(4),
-                               f.bytes<64>(5, "signature")};
+    return ContactsDeclaration{f.name(0),          f.number(1, "version"), part, parts, f.state(4),
+                               f.encodedStatus(5), f.nameList(6),          f.bytes<64>(7, "signature")};
+}
+
+Here decodeHere(std::string_view rest)
+{
+    Fields f(rest, 9, 9, true, "SEQ,NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,STATE,STATUS");
+    Here m{f.number(0, "presence sequence"), f.name(1), f.endpoint(2), f.token(3, "dialect"), f.keys(4),
+           f.state(7), f.status(8)};
+    if (m.state == PresenceState::Invisible) throw FieldRefusal{"an invisible user is never here"};
+    return m;
+}
+
+Gone decodeGone(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "SEQ,NAME");
+    return Gone{f.number(0, "presence sequence"), f.name(1)};
+}
+
+Snapshot decodeSnapshot(std::string_view rest)
+{
+    Fields f(rest, 2, 2, false, "SEQ,COUNT");
+    return Snapshot{f.number(0, "presence sequence"), f.counter(1, "count")};
 }
 
 Declared decodeDeclared(std::string_view rest)
@@ -566,6 +598,9 @@ const std::pair<std::string_view, VerbDecoder> kDecoders[] = {
     {"typing", [](std::string_view r) -> Message { return decodeTyping(r); }},
     {"contacts", [](std::string_view r) -> Message { return decodeContactsDeclaration(r); }},
     {"declared", [](std::string_view r) -> Message { return decodeDeclared(r); }},
+    {"here", [](std::string_view r) -> Message { return decodeHere(r); }},
+    {"gone", [](std::string_view r) -> Message { return decodeGone(r); }},
+    {"snapshot", [](std::string_view r) -> Message { return decodeSnapshot(r); }},
 };
 
 /// The bare `relogin`: the one message without fields.
@@ -575,15 +610,6 @@ std::string keysFields(const std::optional<PeerKeys>& keys)
 {
     if (!keys) return "-,-,-";
     return Base64::encode(keys->identity) + "," + Base64::encode(keys->kx) + "," + Base64::encode(keys->kxSig);
-}
-
-/// A Login is written in its signed form (`...,SEQ,IDPK,KXPK,KXSIG[,SIG]`)
-/// when it carries a signature, and the text to sign also when it carries
-/// keys or a SEQ: indexd makes the statement to sign before it has the SIG,
-/// and must get the text the receivers will check it against.
-bool isSignedForm(const Login& m, bool forSignature)
-{
-    return m.sig || (forSignature && (m.keys || m.seq != 0));
 }
 
 // The most digits of a std::uint64_t in decimal.
@@ -617,24 +643,12 @@ void appendMsg(std::string& out, const Msg& m)
 /// signed Login and Logout); encode() appends the SIG.
 struct TextWithoutSignature
 {
-    bool forSignature = true;
-
     std::string operator()(const Login& m) const
     {
-        std::string out = "login," + m.name + "," + m.endpoint.toString();
-        if (isSignedForm(m, forSignature))
-            return out + "," + m.dialect + "," + std::to_string(m.seq) + "," + keysFields(m.keys);
-        if (!m.dialect.empty()) out += "," + m.dialect;
-        if (!m.dialect.empty() && m.seq != 0) out += "," + std::to_string(m.seq);
-        return out;
+        return "login," + m.name + "," + m.endpoint.toString() + (m.dialect.empty() ? std::string() : "," + m.dialect);
     }
     std::string operator()(const Accept& m) const { return "Accept," + std::to_string(m.port); }
-    std::string operator()(const Logout& m) const
-    {
-        std::string out = "logout," + m.name + "," + m.endpoint.toString();
-        if (m.seq != 0 || m.sig) out += "," + std::to_string(m.seq);
-        return out;
-    }
+    std::string operator()(const Logout& m) const { return "logout," + m.name + "," + m.endpoint.toString(); }
     std::string operator()(const Talk& m) const { return "talk," + m.time + "," + m.from + "," + m.text; }
     std::string operator()(const Refuse& m) const
     {
@@ -682,7 +696,18 @@ struct TextWithoutSignature
     std::string operator()(const ContactsDeclaration& m) const
     {
         return "contacts," + m.name + "," + std::to_string(m.version) + "," + std::to_string(m.part) + "," +
-               std::to_string(m.parts) + "," + encodeNameList(m.names);
+               std::to_string(m.parts) + "," + std::string(presenceStateToken(m.state)) + "," +
+               (m.status.empty() ? std::string(kNoKeys) : Base64::encode(m.status)) + "," + encodeNameList(m.names);
+    }
+    std::string operator()(const Here& m) const
+    {
+        return "here," + std::to_string(m.seq) + "," + m.name + "," + m.endpoint.toString() + "," + m.dialect + "," +
+               keysFields(m.keys) + "," + std::string(presenceStateToken(m.state)) + "," + m.status;
+    }
+    std::string operator()(const Gone& m) const { return "gone," + std::to_string(m.seq) + "," + m.name; }
+    std::string operator()(const Snapshot& m) const
+    {
+        return "snapshot," + std::to_string(m.seq) + "," + std::to_string(m.count);
     }
     std::string operator()(const Declared& m) const { return "declared," + std::to_string(m.version); }
     std::string operator()(const NameKey& m) const
@@ -723,7 +748,7 @@ struct TextWithoutSignature
     }
     std::string operator()(const Welcome& m) const
     {
-        return "welcome," + m.name + "," + std::to_string(m.port) + "," + Base64::encode(m.epoch) + ","
+        return "welcome," + m.name + "," + Base64::encode(m.epoch) + ","
                + Base64::encode(m.indexIdentity) + "," + Base64::encode(m.indexKx);
     }
     // Every datagram between peerchat peers: built in one string.
@@ -756,8 +781,6 @@ struct TextWithoutSignature
 /// The SIG field a message ends with, or nothing.
 struct SignatureOf
 {
-    std::optional<Signature> operator()(const Login& m) const { return m.sig; }
-    std::optional<Signature> operator()(const Logout& m) const { return m.sig; }
     std::optional<Signature> operator()(const Challenge& m) const { return m.sig; }
     std::optional<Signature> operator()(const Auth& m) const { return m.sig; }
     std::optional<Signature> operator()(const Welcome& m) const { return m.sig; }
@@ -799,6 +822,9 @@ struct VerbOf
     std::string_view operator()(const Typing&) const { return "typing"; }
     std::string_view operator()(const ContactsDeclaration&) const { return "contacts"; }
     std::string_view operator()(const Declared&) const { return "declared"; }
+    std::string_view operator()(const Here&) const { return "here"; }
+    std::string_view operator()(const Gone&) const { return "gone"; }
+    std::string_view operator()(const Snapshot&) const { return "snapshot"; }
 };
 
 } // namespace
@@ -819,6 +845,34 @@ std::optional<Dialect> dialectFromToken(std::string_view token)
     if (token == "dotnet") return Dialect::DotNet;
     if (token == kPeerchatToken) return Dialect::Peerchat;
     return std::nullopt;
+}
+
+std::string_view presenceStateToken(PresenceState state)
+{
+    switch (state) {
+    case PresenceState::Away: return "away";
+    case PresenceState::Busy: return "busy";
+    case PresenceState::Invisible: return "invisible";
+    case PresenceState::Online: break;
+    }
+    return "online";
+}
+
+std::optional<PresenceState> presenceStateFromToken(std::string_view token)
+{
+    for (auto state : {PresenceState::Online, PresenceState::Away, PresenceState::Busy, PresenceState::Invisible}) {
+        if (presenceStateToken(state) == token) return state;
+    }
+    return std::nullopt;
+}
+
+std::string Protocol::checkStatus(std::string_view text)
+{
+    if (Utf8::codePoints(text) > kMaxStatusCharacters)
+        return "status message is longer than " + std::to_string(kMaxStatusCharacters) + " characters";
+    if (Utf8::any(text, [](char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }))
+        return "status message has a control character";
+    return {};
 }
 
 std::string_view contactKindToken(ContactKind kind)
@@ -927,7 +981,7 @@ bool Caps::offers(std::string_view feature) const
 
 std::string Protocol::encode(const Message& message)
 {
-    std::string text = std::visit(TextWithoutSignature{false}, message);
+    std::string text = std::visit(TextWithoutSignature{}, message);
     if (const auto sig = std::visit(SignatureOf{}, message)) text += "," + Base64::encode(*sig);
     return text;
 }
@@ -943,7 +997,7 @@ void Protocol::appendEncoded(std::string& out, const Message& message)
 
 std::string Protocol::encodeUnsigned(const Message& message)
 {
-    return std::visit(TextWithoutSignature{true}, message);
+    return std::visit(TextWithoutSignature{}, message);
 }
 
 std::string Protocol::encodeDatagram(const Message& message, TextEncoding encoding)

@@ -31,6 +31,15 @@ std::optional<Dialect> dialectFromToken(std::string_view token);
 /// bytes of [a-z0-9./-].
 bool isDialectToken(std::string_view token);
 
+/// A user's state as its contacts see it: online, away, busy, or invisible
+/// (to everyone as if offline). On the wire and the local socket:
+/// "online", "away", "busy", "invisible".
+enum class PresenceState : std::uint8_t { Online, Away, Busy, Invisible };
+
+/// The token for a state, and back (nullopt for another token).
+std::string_view presenceStateToken(PresenceState state);
+std::optional<PresenceState> presenceStateFromToken(std::string_view token);
+
 /// How a datagram's text is encoded on the wire.
 enum class TextEncoding : std::uint8_t { Utf8, Utf16le };
 
@@ -93,36 +102,30 @@ struct Auth
     Signature sig{};
 };
 
-/// `welcome,NAME,PORT,EPOCH,INDEXID,INDEXKX,SIG`: indexd accepts an auth.
-/// PORT is the peerchat roster port; EPOCH this indexd run's id; INDEXID
-/// indexd's identity key, INDEXKX its key-exchange key for this run; SIG
-/// indexd's signature over SignedStatement::welcome (with the auth's nonce).
+/// `welcome,NAME,EPOCH,INDEXID,INDEXKX,SIG`: indexd accepts an auth.
+/// EPOCH is this indexd run's id; INDEXID indexd's identity key, INDEXKX
+/// its key-exchange key for this run; SIG indexd's signature over
+/// SignedStatement::welcome (with the auth's nonce). What the user sees
+/// comes after it, sealed: a snapshot once its contact list is declared.
 struct Welcome
 {
     std::string name;
-    std::uint16_t port = 0;
     Epoch epoch{};
     PublicKey indexIdentity{};
     PublicKey indexKx{};
     Signature sig{};
 };
 
-/// `login,NAME,ENDPOINT[,DIALECT[,SEQ]]`: a seed client logging in to indexd,
-/// and indexd announcing a login. `dialect` is the raw optional fourth field,
-/// empty when absent (seed clients); it is a token of [a-z0-9./-], at most 32
-/// bytes. `seq` is the presence sequence number indexd gives the announcement
-/// (0 when absent; never written without a dialect). Announcements to
-/// peerchat/3 users are signed and carry the user's keys:
-/// `login,NAME,ENDPOINT,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG` (keys `-,-,-` for a
-/// seed or .NET user); SIG is indexd's signature over SignedStatement::presence.
+/// `login,NAME,ENDPOINT[,DIALECT]`: a seed or .NET client logging in to
+/// indexd (legacy mode), and indexd announcing a seed or .NET user's login
+/// to the others. `dialect` is the raw optional third field, empty when
+/// absent (seed clients); a token of [a-z0-9./-], at most 32 bytes, so that
+/// an older peerchat's plain login gets its refusal.
 struct Login
 {
     std::string name;
     Endpoint endpoint;
     std::string dialect;
-    std::uint64_t seq = 0;
-    std::optional<PeerKeys> keys{};
-    std::optional<Signature> sig{};  ///< present on signed announcements only; then keys may be absent (`-,-,-`)
 };
 
 /// `Accept,PORT`: indexd accepts a login; PORT is the TCP port of the roster.
@@ -131,15 +134,12 @@ struct Accept
     std::uint16_t port = 0;
 };
 
-/// `logout,NAME,ENDPOINT[,SEQ[,SIG]]`: a client leaving (a peerchat/3 user
-/// sends it sealed), and indexd announcing it (with its presence sequence
-/// number, and to peerchat/3 users signed: SignedStatement::presence).
+/// `logout,NAME,ENDPOINT`: a client leaving (a peerchat/3 user sends it
+/// sealed), and indexd announcing a seed or .NET user's logout to the others.
 struct Logout
 {
     std::string name;
     Endpoint endpoint;
-    std::uint64_t seq = 0;
-    std::optional<Signature> sig{};
 };
 
 /// `talk,TIME,FROM,TEXT`: a chat message, peer to peer. TIME is free text
@@ -202,8 +202,9 @@ struct Ack
     std::vector<SeqRange> held;
 };
 
-/// `alive,NAME,SEQ[,CANDS]`: peerd's heartbeat to indexd; SEQ is the last
-/// presence sequence number it applied (0 before any); CANDS its host and
+/// `alive,NAME,SEQ[,CANDS]`: peerd's heartbeat to indexd; SEQ is the number
+/// of the last presence message (here, gone, snapshot) it applied in this
+/// login (0 before any), for indexd's debug log; CANDS its host and
 /// relay candidates (CandidateList), which indexd hands, with the endpoint
 /// it sees, to the peers it introduces (meet). Without CANDS indexd keeps
 /// those it had.
@@ -283,8 +284,9 @@ struct Turn
     TurnKey key{};
 };
 
-/// `seen,SEQ`: indexd's answer to a heartbeat, with its latest presence
-/// sequence number, so a peerd that missed a broadcast notices.
+/// `seen,SEQ` (sealed): indexd's answer to a heartbeat, with the number of
+/// the last presence message it sent this user, so a peerd that missed one
+/// notices (and declares its list again for a snapshot).
 struct Seen
 {
     std::uint64_t seq = 0;
@@ -366,19 +368,24 @@ struct Full
     FullReason reason = FullReason::Unstated;
 };
 
-/// `contacts,NAME,VERSION,PART,PARTS,NAMES,SIG` (sealed, peerd -> indexd):
-/// part PART of PARTS of NAME's contact list as NAME declares it, version
-/// VERSION (larger for a later list): the users whose presence NAME asks
-/// for and lets see its own. NAMES is the names joined by `;`, `-` for none;
-/// SIG is NAME's signature over SignedStatement::contacts (everything but
-/// SIG), so a declaration shows who made it to anyone holding NAME's key,
-/// and indexd cannot make one up.
+/// `contacts,NAME,VERSION,PART,PARTS,STATE,STATUS,NAMES,SIG` (sealed,
+/// peerd -> indexd): part PART of PARTS of NAME's contact list as NAME
+/// declares it, version VERSION (larger for a later list): the users whose
+/// presence NAME asks for and lets see its own, and how NAME is to be shown
+/// to them: STATE (a PresenceState token) and STATUS (the status message,
+/// base64url of its UTF-8, at most Protocol::kMaxStatusCharacters; `-` for
+/// none), which every part repeats. NAMES is the names joined by `;`, `-`
+/// for none; SIG is NAME's signature over SignedStatement::contacts
+/// (everything but SIG), so a declaration shows who made it to anyone
+/// holding NAME's key, and indexd cannot make one up (nor a state).
 struct ContactsDeclaration
 {
     std::string name;
     std::uint64_t version = 0;
     std::uint32_t part = 1;
     std::uint32_t parts = 1;
+    PresenceState state = PresenceState::Online;
+    std::string status{};
     std::vector<std::string> names;
     Signature sig{};
 };
@@ -446,10 +453,47 @@ struct ContactLetter
     std::string note;
 };
 
+/// `here,SEQ,NAME,ENDPOINT,DIALECT,IDPK,KXPK,KXSIG,STATE,STATUS` (sealed,
+/// indexd -> peerd): NAME is online at ENDPOINT (or moved there, or changed
+/// its state or status message). SEQ numbers the presence indexd sends this
+/// recipient during this login, from 1, one number per here, gone and
+/// snapshot. Keys as in a roster (`-,-,-` for a seed or .NET user); STATE a
+/// PresenceState token (never invisible); STATUS, the last field, free text
+/// (at most Protocol::kMaxStatusCharacters, may be empty). Only a user's
+/// mutual contacts, and (in legacy mode) seed and .NET users, are ever here.
+struct Here
+{
+    std::uint64_t seq = 0;
+    std::string name;
+    Endpoint endpoint;
+    std::string dialect;
+    std::optional<PeerKeys> keys{};
+    PresenceState state = PresenceState::Online;
+    std::string status{};
+};
+
+/// `gone,SEQ,NAME` (sealed, indexd -> peerd): NAME is offline to the
+/// recipient (left, went invisible, or is no longer a mutual contact).
+struct Gone
+{
+    std::uint64_t seq = 0;
+    std::string name;
+};
+
+/// `snapshot,SEQ,COUNT` (sealed, indexd -> peerd): forget who was here; the
+/// COUNT `here` numbered SEQ+1..SEQ+COUNT are everyone the recipient sees
+/// now. Sent after each complete contact list, and to a recipient whose
+/// heartbeat shows it missed presence.
+struct Snapshot
+{
+    std::uint64_t seq = 0;
+    std::uint64_t count = 0;
+};
+
 using Message = std::variant<Login, Accept, Logout, Talk, Refuse, Msg, Ack, Alive, Seen, Relogin, Stored, Full,
                              Hello, Challenge, Auth, Welcome, Seal, Post, Mail, Punch, Meet, Probe, Probed,
                              Turn, Caps, Whois, NameKey, ContactLetter, Typing, ContactsDeclaration,
-                             Declared>;
+                             Declared, Here, Gone, Snapshot>;
 
 /// True for a stream id: 1 to 16 lowercase hex digits.
 bool isStreamId(std::string_view text);
@@ -471,6 +515,9 @@ public:
     static constexpr std::size_t kMaxTimeBytes = 32;
     /// Longest status message, in characters (code points).
     static constexpr std::size_t kMaxStatusCharacters = 140;
+    /// Why text may not be a status message (empty when it may): at most
+    /// kMaxStatusCharacters of valid UTF-8, no control character.
+    static std::string checkStatus(std::string_view text);
     /// Largest note of a contact request in bytes of UTF-8.
     static constexpr std::size_t kMaxNoteBytes = 256;
     /// Most names a contact list may hold.
@@ -511,10 +558,8 @@ public:
     static void appendEncoded(std::string& out, const Message& message);
 
     /// The text a message's signature is made over: encode() without the
-    /// trailing SIG field (Challenge, Auth, Welcome, signed Login and Logout); the same
-    /// as encode() for the others. A Login with keys or a SEQ is taken as a
-    /// signed announcement even before its sig is set (`...,SEQ,-,-,-` for
-    /// a user without keys), so the signer and the receivers make the same text.
+    /// trailing SIG field (Challenge, Auth, Welcome, ContactsDeclaration); the
+    /// same as encode() for the others.
     static std::string encodeUnsigned(const Message& message);
 
     /// The bytes of a datagram carrying message in the given encoding.

@@ -52,14 +52,4 @@ std::string SignedStatement::welcome(const Welcome& welcome, const Nonce& nonce)
     return statement("welcome", Base64::encode(nonce) + "\n" + Protocol::encodeUnsigned(welcome));
 }
 
-std::string SignedStatement::presence(const Message& announcement, const Epoch& epoch)
-{
-    return statement("presence", Base64::encode(epoch) + "\n" + Protocol::encodeUnsigned(announcement));
-}
-
-std::string SignedStatement::roster(const RosterDigest& digest, const Epoch& epoch, const RosterNonce& nonce)
-{
-    return statement("roster", Base64::encode(epoch) + "\n" + Base64::encode(nonce) + "\n" + Base64::encode(digest));
-}
-
 } // namespace peerchat

@@ -2,7 +2,6 @@
 
 #include "CryptoTypes.h"
 #include "Protocol.h"
-#include "RosterCodec.h"
 
 #include <string>
 #include <string_view>
@@ -38,15 +37,6 @@ public:
     /// "peerchat/3 welcome\n" BASE64(NONCE) "\n" + the welcome without its
     /// SIG field: indexd answers the login that used this nonce.
     static std::string welcome(const Welcome& welcome, const Nonce& nonce);
-    /// "peerchat/3 presence\n" BASE64(EPOCH) "\n" + the login or logout
-    /// announcement without its SIG field.
-    static std::string presence(const Message& announcement, const Epoch& epoch);
-    /// "peerchat/3 roster\n" BASE64(EPOCH) "\n" BASE64(NONCE) "\n"
-    /// BASE64(DIGEST): indexd wrote, on the connection whose request carried
-    /// nonce, the roster whose signed part (the stream up to and including
-    /// `end,SEQ`) has this digest (RosterCodec::digest). Hashed once per
-    /// roster, signed once per fetch.
-    static std::string roster(const RosterDigest& digest, const Epoch& epoch, const RosterNonce& nonce);
 };
 
 } // namespace peerchat

@@ -2,40 +2,36 @@
 
 #include "DatagramSink.h"
 #include "Directory.h"
-#include "IndexIdentity.h"
 
-#include <cstdint>
 #include <string_view>
 
 namespace peerchat {
 
-/// Tells every other online user that someone came or went: each at its
-/// registered endpoint, in its own encoding and dialect. peerchat/3 users get
-/// announcements with keys, signed by indexd for this run's epoch; seed and
-/// .NET users (legacy mode) the seed's plain ones. Each form is encoded, and
-/// signed, once per announcement however many users receive it.
+/// The seed's presence among seed and .NET users (legacy mode): tells every
+/// other online seed and .NET user that a seed or .NET user came or went,
+/// each at its registered endpoint, in its own encoding (UTF-8 or UTF-16LE).
+/// peerchat/3 users neither receive these announcements nor are the subject
+/// of one: their presence goes to their contacts only, sealed. Each form is
+/// encoded once per announcement however many users receive it.
 class Broadcaster
 {
 public:
-    /// identity signs the announcements; it must outlive the Broadcaster.
-    Broadcaster(const Directory& directory, DatagramSink& sink, const IndexIdentity& identity);
+    Broadcaster(const Directory& directory, DatagramSink& sink);
 
-    /// Sends `login,NAME,EP` (UTF-8 or UTF-16LE) or, to peerchat/3 users,
-    /// `login,NAME,EP,DIALECT,SEQ,IDPK,KXPK,KXSIG,SIG`; seq is the
-    /// announcement's presence sequence number (Directory::presenceSeq).
-    void announceLogin(const OnlineUser& user, std::uint64_t seq);
+    /// Sends `login,NAME,EP` to every other seed and .NET user when user is a
+    /// seed or .NET user; nothing when it is a peerchat/3 user.
+    void announceLogin(const OnlineUser& user);
 
-    /// Sends `logout,NAME,EP` in each recipient's encoding or, to peerchat/3
-    /// users, `logout,NAME,EP,SEQ,SIG`.
-    void announceLogout(const OnlineUser& user, std::uint64_t seq);
+    /// Sends `logout,NAME,EP` to every other seed and .NET user when user is
+    /// a seed or .NET user; nothing when it is a peerchat/3 user.
+    void announceLogout(const OnlineUser& user);
 
 private:
-    /// Sends one of the three forms to every online user not at subject's endpoint.
-    void fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le, std::string_view peerchat);
+    /// Sends utf8 to every seed user and utf16le to every .NET user not at subject's endpoint.
+    void fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le);
 
     const Directory& _directory;
     DatagramSink& _sink;
-    const IndexIdentity& _identity;
 };
 
 } // namespace peerchat

@@ -16,6 +16,8 @@ struct List
     std::uint64_t version = 0;
     std::vector<NameId> contacts;
     std::vector<Signature> signatures;
+    PresenceState state = PresenceState::Online;
+    std::string status{};
 };
 
 /// A version whose parts are still coming.
@@ -26,6 +28,8 @@ struct Pending
     std::uint32_t received = 0;  ///< a bit per part (Protocol::kMaxDeclarationParts fits)
     std::vector<NameId> contacts;
     std::vector<Signature> signatures;
+    PresenceState state = PresenceState::Online;  ///< as part 1 says
+    std::string status{};
 };
 
 } // namespace
@@ -109,7 +113,7 @@ struct ContactRoutes::State
             }
         }
         if (it == pending.end()) {
-            Pending fresh{part.version, part.parts, 0, {}, std::vector<Signature>(part.parts)};
+            Pending fresh{part.version, part.parts, 0, {}, std::vector<Signature>(part.parts), {}, {}};
             it = pending.emplace(declarer, std::move(fresh)).first;
             ++holders[declarer];
         }
@@ -122,6 +126,10 @@ struct ContactRoutes::State
         }
         for (const std::string& name : part.names) coming.contacts.push_back(intern(name));
         coming.signatures[part.part - 1] = part.sig;
+        if (part.part == 1) {
+            coming.state = part.state;
+            coming.status = part.status;
+        }
         coming.received |= bit;
         if (coming.received != (1u << coming.parts) - 1) return ContactRoutes::Taken::Incomplete;
         complete(declarer, it);
@@ -139,7 +147,8 @@ struct ContactRoutes::State
             release(*twin);
             twin = contacts.erase(twin);
         }
-        List list{it->second.version, std::move(contacts), std::move(it->second.signatures)};
+        List list{it->second.version, std::move(contacts), std::move(it->second.signatures), it->second.state,
+                  std::move(it->second.status)};
         pending.erase(it);
         List& held = lists[declarer];
         // The pending version's hold of the declarer passes to the list, which had one already.
@@ -215,6 +224,26 @@ std::vector<std::string> ContactRoutes::contactsOf(const std::string& name) cons
     }
     std::sort(names.begin(), names.end());
     return names;
+}
+
+void ContactRoutes::forEachContact(const std::string& name, const std::function<void(const std::string&)>& visit) const
+{
+    if (const List* list = _state->listOf(name)) {
+        for (const NameId id : list->contacts) visit(_state->nameOf[id]);
+    }
+}
+
+PresenceState ContactRoutes::stateOf(const std::string& name) const
+{
+    const List* list = _state->listOf(name);
+    return list ? list->state : PresenceState::Online;
+}
+
+const std::string& ContactRoutes::statusOf(const std::string& name) const
+{
+    static const std::string none;
+    const List* list = _state->listOf(name);
+    return list ? list->status : none;
 }
 
 std::vector<Signature> ContactRoutes::signaturesOf(const std::string& name) const

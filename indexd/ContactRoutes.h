@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -13,7 +14,8 @@
 namespace peerchat {
 
 /// The contact lists online peerchat/3 users declared (ContactsDeclaration),
-/// as each user signed them: what indexd needs to route a user's presence to
+/// as each user signed them, with the state and status message each
+/// declared to show its contacts: what indexd needs to route a user's presence to
 /// its contacts only, a user's presence going to another only when each
 /// declared the other. Names are interned as compact ids shared by every
 /// list that holds them (and forgotten with the last), and a list is a
@@ -52,6 +54,14 @@ public:
 
     /// The contacts of name's list, sorted by name.
     std::vector<std::string> contactsOf(const std::string& name) const;
+
+    /// Calls visit(contact) for each name name's list holds, in no order.
+    void forEachContact(const std::string& name, const std::function<void(const std::string&)>& visit) const;
+
+    /// The state and status message name's list declares (online and none
+    /// without a list).
+    PresenceState stateOf(const std::string& name) const;
+    const std::string& statusOf(const std::string& name) const;
 
     /// The signatures of name's list, one per part, in part order.
     std::vector<Signature> signaturesOf(const std::string& name) const;

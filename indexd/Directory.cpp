@@ -54,7 +54,6 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
             user.candidates.clear();
             if (!sameKeys(user, keys)) setSession(it, std::move(session));
             ++_version;
-            outcome.seq = ++_presenceSeq;
         }
         if (dialect == Dialect::Peerchat) markHeard(it, now);
         else forgetHeard(it->second);
@@ -62,7 +61,6 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
     }
     if (auto held = _nameAt.find(endpoint); held != _nameAt.end()) {
         outcome.displaced = remove(_entries.find(*held->second));
-        outcome.displacedSeq = ++_presenceSeq;
     }
     const auto it =
         _entries.emplace(name, Entry{OnlineUser{name, endpoint, dialect, loginSource, std::nullopt}, {}, {}}).first;
@@ -70,7 +68,6 @@ LoginOutcome Directory::login(const std::string& name, const Endpoint& endpoint,
     _nameAt.emplace(endpoint, &it->first);
     if (dialect == Dialect::Peerchat) markHeard(it, now);
     ++_version;
-    outcome.seq = ++_presenceSeq;
     return outcome;
 }
 
@@ -97,7 +94,6 @@ LogoutOutcome Directory::logout(const std::string& name, const Endpoint& written
     }
     outcome.kind = LogoutOutcome::Kind::LoggedOut;
     outcome.user = remove(it);
-    outcome.seq = ++_presenceSeq;
     return outcome;
 }
 
@@ -118,7 +114,6 @@ MoveOutcome Directory::move(const std::string& name, const Endpoint& to)
     user.endpoint = to;
     user.loginSource = to.host();
     ++_version;
-    outcome.seq = ++_presenceSeq;
     return outcome;
 }
 
@@ -156,14 +151,20 @@ bool Directory::heardFrom(const std::string& name, const Endpoint& source, TimeP
     return true;
 }
 
-std::vector<Expiry> Directory::expireHeardBefore(TimePoint cutoff)
+std::vector<OnlineUser> Directory::expireHeardBefore(TimePoint cutoff)
 {
-    std::vector<Expiry> expired;
-    while (!_silence.empty() && _silence.front().at <= cutoff) {
-        OnlineUser user = remove(_entries.find(*_silence.front().name));
-        expired.push_back(Expiry{std::move(user), ++_presenceSeq});
-    }
+    std::vector<OnlineUser> expired;
+    while (!_silence.empty() && _silence.front().at <= cutoff) expired.push_back(remove(_entries.find(*_silence.front().name)));
     return expired;
+}
+
+std::uint64_t Directory::takePresenceSeqs(const std::string& name, std::uint64_t count)
+{
+    const auto it = _entries.find(name);
+    if (it == _entries.end()) return 0;
+    const std::uint64_t first = it->second.user.presenceSeq + 1;
+    it->second.user.presenceSeq += count;
+    return first;
 }
 
 const OnlineUser* Directory::find(const std::string& name) const
@@ -184,13 +185,13 @@ SessionCipher* Directory::session(const std::string& name)
     return it == _entries.end() || !it->second.cipher ? nullptr : &*it->second.cipher;
 }
 
-std::vector<RosterEntry> Directory::snapshot() const
+std::vector<RosterEntry> Directory::legacySnapshot() const
 {
     std::vector<RosterEntry> entries;
     entries.reserve(_entries.size());
-    for (const auto& [name, entry] : _entries)
-        entries.push_back(
-            RosterEntry{name, entry.user.endpoint, std::string(dialectToken(entry.user.dialect)), entry.user.keys});
+    for (const auto& [name, entry] : _entries) {
+        if (entry.user.dialect != Dialect::Peerchat) entries.push_back(RosterEntry{name, entry.user.endpoint});
+    }
     return entries;
 }
 
@@ -210,6 +211,7 @@ void Directory::setSession(Entries::iterator it, std::optional<PeerSession> sess
 {
     Entry& entry = it->second;
     endSession(entry);
+    entry.user.presenceSeq = 0;
     if (!session) {
         entry.user.keys.reset();
         return;

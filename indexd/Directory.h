@@ -35,6 +35,9 @@ struct OnlineUser
     /// peerchat/3 user (Directory::setTurnExpiry), 0 for none: one integer,
     /// so that renewing credentials needs no timer and no table of its own.
     std::uint64_t turnExpiry = 0;
+    /// The number of the last presence message (here, gone, snapshot) sent
+    /// to this peerchat/3 user in its session; a new session counts from 0.
+    std::uint64_t presenceSeq = 0;
 };
 
 /// What a peerchat/3 user's auth established: its keys, and indexd's
@@ -56,12 +59,8 @@ struct LoginOutcome
         Taken         ///< the name is online at another endpoint; nothing changed
     };
     Kind kind = Kind::Registered;
-    /// The presence sequence number of the login's announcement (Registered and Changed).
-    std::uint64_t seq = 0;
     /// The user that held the endpoint under another name and was logged out for it.
     std::optional<OnlineUser> displaced;
-    /// The presence sequence number of displaced's logout.
-    std::uint64_t displacedSeq = 0;
 };
 
 /// What a logout did to the directory.
@@ -75,8 +74,6 @@ struct LogoutOutcome
     };
     Kind kind = Kind::NotOnline;
     std::optional<OnlineUser> user;
-    /// The presence sequence number of the logout's announcement (LoggedOut only).
-    std::uint64_t seq = 0;
 };
 
 /// What a move of a user to another endpoint did to the directory.
@@ -91,22 +88,12 @@ struct MoveOutcome
     Kind kind = Kind::NotOnline;
     /// Where the user was registered before (Moved only).
     Endpoint from;
-    /// The presence sequence number of the move's login announcement (Moved only).
-    std::uint64_t seq = 0;
-};
-
-/// A peerchat user logged out for silence, and the presence sequence number
-/// of its logout.
-struct Expiry
-{
-    OnlineUser user;
-    std::uint64_t seq = 0;
 };
 
 /// indexd's state: who is online, where, in which dialect and with which
 /// keys; indexd's session with each peerchat/3 user; when each peerchat user
-/// was last heard from; and the presence sequence number that every login
-/// and logout it announces takes. Knows nothing of sockets or
+/// was last heard from; and the number of the last presence message each
+/// peerchat/3 user was sent. Knows nothing of sockets or
 /// clocks: callers pass the time, handlers turn its outcomes into datagrams.
 /// Lookups by name and by endpoint are hash lookups and peerchat users are
 /// kept in the order they were last heard from, so a login, a heartbeat and
@@ -138,8 +125,7 @@ public:
 
     /// Registers the user online under name at endpoint to instead, keeping
     /// its dialect, keys, session and candidates: its NAT gave it a new
-    /// mapping. The move takes a presence sequence number, as it is announced
-    /// as a login at the new endpoint.
+    /// mapping.
     MoveOutcome move(const std::string& name, const Endpoint& to);
 
     /// Keeps, as name's candidates, the plausible host and relay ones among
@@ -179,7 +165,12 @@ public:
     /// Takes offline every peerchat user last heard from at or before cutoff,
     /// longest silent first. Seed and .NET users send no heartbeats and never
     /// expire.
-    std::vector<Expiry> expireHeardBefore(TimePoint cutoff);
+    std::vector<OnlineUser> expireHeardBefore(TimePoint cutoff);
+
+    /// Numbers count presence messages for name's session: returns the first
+    /// (the next after OnlineUser::presenceSeq, which moves count on); 0 for
+    /// a name not online.
+    std::uint64_t takePresenceSeqs(const std::string& name, std::uint64_t count);
 
     /// The user online under name, or nullptr.
     const OnlineUser* find(const std::string& name) const;
@@ -219,15 +210,13 @@ public:
     }
     std::size_t size() const { return _entries.size(); }
 
-    /// Every online user as the roster lists them (dialect tokens and keys filled in).
-    std::vector<RosterEntry> snapshot() const;
+    /// The seed and .NET users online, as their roster lists them: they
+    /// see each other, and never a peerchat/3 user (who shows itself to its
+    /// contacts only).
+    std::vector<RosterEntry> legacySnapshot() const;
 
     /// Grows by one with every change, so readers can cache what they derive.
     std::uint64_t version() const { return _version; }
-
-    /// The presence sequence number of the latest announcement: every login
-    /// and logout takes the next one, counting from 1; 0 before the first.
-    std::uint64_t presenceSeq() const { return _presenceSeq; }
 
 private:
     /// A peerchat user in the order of silence: its name is the key of its entry.
@@ -268,7 +257,6 @@ private:
     /// Peerchat users, longest silent first; a heartbeat moves one to the back.
     Silence _silence;
     std::uint64_t _version = 0;
-    std::uint64_t _presenceSeq = 0;
 };
 
 } // namespace peerchat

@@ -58,6 +58,10 @@ std::chrono::milliseconds mailSweepPeriod(std::chrono::milliseconds mailExpireAf
     return std::clamp(mailExpireAfter / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(10000));
 }
 
+// How long presence waits to be sent, coalesced with what comes after it:
+// short beside a person's notice, long beside a login storm's datagrams.
+constexpr std::chrono::milliseconds kPresenceTick{20};
+
 // The port of a roster listener, 0 when it is not open.
 std::uint16_t rosterPort(const std::unique_ptr<RosterListener>& listener)
 {
@@ -94,7 +98,6 @@ IndexService::IndexService(const IndexSettings& settings)
                     "out or be announced under their names, and their rosters and presence are plain; names that "
                     "belong to a peerchat/3 key stay protected. Run without --legacy when no seed client needs it");
     }
-    _peerchatRoster = listen(RosterFormat::Peerchat, settings.peerchatRosterPort, "peerchat-roster-port", {});
 
     const Poco::Net::SocketAddress udpAddress(settings.bind, settings.udpPort);
     try {
@@ -112,13 +115,18 @@ IndexService::IndexService(const IndexSettings& settings)
                     settings.faults.toString());
     }
     _sealed = std::make_unique<SealedSender>(_directory, *_out);
-    _broadcaster = std::make_unique<Broadcaster>(_directory, *_out, _identity);
+    _broadcaster = std::make_unique<Broadcaster>(_directory, *_out);
     _carrier = std::make_unique<MailCarrier>(*_mailbox, *_keys, _directory, *_sealed, settings.redeliverEvery,
                                              &LoginHandler::systemMilliseconds);
+    // Presence noted while a datagram is handled goes out a tick later,
+    // coalesced per recipient.
+    _presence = std::make_unique<PresenceRouter>(_directory, _routes, *_sealed, settings.legacy, [this] {
+        _loop.runAfter(kPresenceTick, [this] { _presence->flush(); });
+    });
     _handler = std::make_unique<LoginHandler>(
-        LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_carrier, _routes, *_sealed, _identity,
-                            *_out, _relay.get()},
-        RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster), _peerchatRoster->port()}, settings.legacy);
+        LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_presence, *_carrier, _routes,
+                            *_sealed, _identity, *_out, _relay.get()},
+        RosterPorts{rosterPort(_seedRoster), rosterPort(_dotnetRoster)}, settings.legacy);
 
     every(expirySweepPeriod(settings.expireAfter), [this] { _handler->expireSilentUsers(_settings.expireAfter); });
     if (settings.legacy)
@@ -143,8 +151,7 @@ std::unique_ptr<RosterListener> IndexService::listen(RosterFormat format, std::u
     try {
         const RosterListener::Limits limits{_settings.maxRosterConnections, _settings.rosterPerAddress,
                                             _settings.rosterDeadline, _settings.dropReportEvery};
-        return std::make_unique<RosterListener>(_loop, _directory, _identity, format, address, limits,
-                                                std::move(observer));
+        return std::make_unique<RosterListener>(_loop, _directory, format, address, limits, std::move(observer));
     } catch (const Poco::Exception& e) {
         throw Poco::IOException(bindFailure("TCP", address, flag, e));
     }
@@ -199,7 +206,6 @@ std::string IndexService::readyLine() const
 {
     return "indexd ready udp=" + _udp->localEndpoint().toString() + " seed-roster="
            + std::to_string(rosterPort(_seedRoster)) + " dotnet-roster=" + std::to_string(rosterPort(_dotnetRoster))
-           + " peerchat-roster=" + std::to_string(_peerchatRoster->port())
            + " identity=" + Base64::encode(_identity.publicKey());
 }
 

@@ -10,6 +10,7 @@
 #include "KeyRegistry.h"
 #include "LoginHandler.h"
 #include "MailCarrier.h"
+#include "PresenceRouter.h"
 #include "Mailbox.h"
 #include "RateLimiter.h"
 #include "RosterListener.h"
@@ -28,8 +29,8 @@ namespace peerchat {
 /// Everything indexd serves, on one EventLoop: its identity (the key file's
 /// key, and a key-exchange pair and epoch drawn at start), the UDP socket
 /// with its LoginHandler, two RateLimiters (datagrams per address, logins
-/// per identity), Broadcaster and MailCarrier, the roster ports (the seed
-/// and .NET ones in legacy mode only, whose connections prove plain logins),
+/// per identity), Broadcaster and MailCarrier, the seed and .NET roster
+/// ports (legacy mode only; their connections prove plain logins),
 /// the Directory they share, the database with the offline Mailbox and the
 /// KeyRegistry, with --turn the TurnRelay users get credentials for, and
 /// periodic tasks: one expires silent peerchat users, one (legacy mode)
@@ -50,7 +51,7 @@ public:
 
     /// The line scripts and tests wait for, with the real ports and indexd's
     /// public identity key in base64 (what peerd takes as --index-key):
-    /// "indexd ready udp=HOST:PORT seed-roster=P1 dotnet-roster=P2 peerchat-roster=P3 identity=KEY".
+    /// "indexd ready udp=HOST:PORT seed-roster=P1 dotnet-roster=P2 identity=KEY".
     /// The seed and .NET roster ports are 0 when they are closed (legacy mode off).
     std::string readyLine() const override;
 
@@ -84,13 +85,13 @@ private:
     ContactRoutes _routes;
     std::unique_ptr<RosterListener> _seedRoster;
     std::unique_ptr<RosterListener> _dotnetRoster;
-    std::unique_ptr<RosterListener> _peerchatRoster;
     std::unique_ptr<LoginHandler> _handler;
     std::unique_ptr<UdpChannel> _udp;
     std::unique_ptr<FaultySink> _faulty;  ///< in front of _udp when --faults asks
     DatagramSink* _out = nullptr;         ///< where datagrams go: _faulty or _udp
     std::unique_ptr<SealedSender> _sealed;
     std::unique_ptr<Broadcaster> _broadcaster;
+    std::unique_ptr<PresenceRouter> _presence;
 };
 
 } // namespace peerchat

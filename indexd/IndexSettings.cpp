@@ -60,16 +60,13 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "TCP port of the seed text roster, opened in legacy mode only (default 0 = any free port)"},
         {"indexd.dotnetRosterPort", "dotnet-roster-port", "P",
          "TCP port of the .NET (length-prefixed) roster, opened in legacy mode only (default 0 = any free port)"},
-        {"indexd.peerchatRosterPort", "peerchat-roster-port", "P",
-         "TCP port of the signed peerchat roster with keys (default 0 = any free port)"},
         {"indexd.maxRosterConnections", "max-roster-connections", "N",
          "roster connections served at once per port; when all are taken, one that has stalled (taken nothing for "
          "a while) is cut to make room, else new ones wait their turn (default 256)"},
         {"indexd.rosterPerAddress", "roster-per-address", "N",
          "roster connections served at once per port to one source address; more from it are refused (default 8)"},
         {"indexd.rosterDeadlineMs", "roster-deadline-ms", "MS",
-         "a roster connection not finished after this many milliseconds is cut (default 3000; keep it below "
-         "peerd's 5000 ms fetch deadline)"},
+         "a roster connection not finished after this many milliseconds is cut (default 3000)"},
         {"indexd.expireMs", "expire-ms", "MS",
          "a peerchat user not heard from (login or heartbeat) for this many milliseconds is logged out "
          "(default 40000: three missed heartbeats and some)"},
@@ -114,7 +111,7 @@ const std::vector<SettingKey>& IndexSettings::keys()
          "addresses (and identity keys) the rates are tracked for; when full, the longest idle is forgotten "
          "(default 65536)"},
         {"indexd.loginsPerMinute", "logins-per-minute", "N",
-         "logins announced to everyone taken per minute from one identity key (seed and .NET logins: from one "
+         "logins announced taken per minute from one identity key (seed and .NET logins: from one "
          "address), as many at once; more are refused with busy (default 6)"},
         {"indexd.legacyProofMs", "legacy-proof-ms", "MS",
          "a seed or .NET login waits this many milliseconds for a roster connection from its address, which puts it "
@@ -139,7 +136,6 @@ Parsed<IndexSettings> IndexSettings::read(const Poco::Util::AbstractConfiguratio
     s.bind = reader.address("indexd.bind", "0.0.0.0");
     s.rosterPort = reader.port("indexd.rosterPort", 0);
     s.dotnetRosterPort = reader.port("indexd.dotnetRosterPort", 0);
-    s.peerchatRosterPort = reader.port("indexd.peerchatRosterPort", 0);
     s.maxRosterConnections = reader.number("indexd.maxRosterConnections", 256, 1, 65536);
     s.rosterPerAddress = reader.number("indexd.rosterPerAddress", 8, 1, 65536);
     s.rosterDeadline = std::chrono::milliseconds(reader.number("indexd.rosterDeadlineMs", 3000, 100, 3600000));

@@ -35,7 +35,6 @@ struct IndexSettings
     std::uint16_t udpPort = 0;
     std::uint16_t rosterPort = 0;
     std::uint16_t dotnetRosterPort = 0;
-    std::uint16_t peerchatRosterPort = 0;
     std::size_t maxRosterConnections = 0;       ///< per roster port
     std::size_t rosterPerAddress = 0;           ///< per roster port and source address
     std::chrono::milliseconds rosterDeadline{0};

@@ -236,9 +236,9 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
         refuseAuth("taken", "already online at " + _parts.directory.find(auth.name)->endpoint.toString());
         return;
     }
-    // A login that would be announced to everyone costs a token of its
-    // identity's bucket, so one key cannot make indexd flood everyone with
-    // its comings and goings; a repeated auth of the same login is free.
+    // A login that would be announced costs a token of its identity's
+    // bucket, so one key cannot make indexd flood its contacts with its
+    // comings and goings; a repeated auth of the same login is free.
     if (kind != LoginOutcome::Kind::AlreadyHere
         && !_parts.loginLimiter.admit(RateLimiter::keyOf(auth.keys.identity), now)) {
         refuseAuth("busy", "identity key " + Fingerprint::of(auth.keys.identity) + " logged in more than "
@@ -256,7 +256,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
 
     const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
                                                         PeerSession{auth.keys, std::move(*cipher)});
-    Welcome welcome{auth.name, _ports.peerchat, _parts.identity.epoch(), _parts.identity.publicKey(),
+    Welcome welcome{auth.name, _parts.identity.epoch(), _parts.identity.publicKey(),
                     _parts.identity.kx().publicKey(), Signature{}};
     welcome.sig = _parts.identity.sign(SignedStatement::welcome(welcome, auth.nonce));
     answer(welcome, source, request);
@@ -314,7 +314,7 @@ void LoginHandler::handleLegacyLogin(const Login& login, const Request& request)
     const OnlineUser* waiting = _unproven.find(login.name);
     if (!waiting || waiting->endpoint != registered || waiting->dialect != dialect) {
         // Counted per address, as the peerchat/3 logins per identity key:
-        // a proven login is announced to everyone.
+        // a proven login is announced to every user.
         const auto now = _clock();
         if (!_parts.loginLimiter.admit(addressBytes(request.source), now)) {
             refuseLogin("busy", "its address logged in more than "
@@ -397,7 +397,7 @@ void LoginHandler::handleLegacyLogout(const Logout& logout, const Endpoint& sour
     case LogoutOutcome::Kind::LoggedOut:
         logger().information("logout %s at %s; %z online", logout.name, outcome.user->endpoint.toString(),
                              _parts.directory.size());
-        announceLeft(*outcome.user, outcome.seq);
+        announceLeft(*outcome.user);
         return;
     }
 }
@@ -453,9 +453,9 @@ void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& requ
     }
     const auto inner = decodeSealed(*plaintext, name, source);
     if (!inner) return;
-    // A move is announced to everyone, as a login is, so it costs a token of
-    // the same bucket: a user cannot make indexd flood everyone by sending
-    // from port after port. Charged only once the seal opened, so that a
+    // A move is announced to the user's contacts, as a login is, so it costs
+    // a token of the same bucket: a user cannot make indexd flood them by
+    // sending from port after port. Charged only once the seal opened, so that a
     // forger cannot spend a user's logins.
     const PublicKey& identity = _parts.directory.find(name)->keys->identity;
     if (!_parts.loginLimiter.admit(RateLimiter::keyOf(identity), _clock())) {
@@ -475,7 +475,7 @@ void LoginHandler::handleSealFromElsewhere(const Seal& seal, const Request& requ
     }
     logger().information("%s moved from %s to %s (its NAT mapping changed); announced at its new endpoint", name,
                          moved.from.toString(), source.toString());
-    _parts.broadcaster.announceLogin(*_parts.directory.find(name), moved.seq);
+    _parts.presence.arrived(*_parts.directory.find(name));
     dispatchSealed(*inner, name, source);
 }
 
@@ -530,10 +530,10 @@ void LoginHandler::handleAlive(const Alive& alive, const std::string& name, cons
     // the alive is good, only part of what it says is not kept.
     if (alive.candidates) _parts.directory.setCandidates(name, *alive.candidates);
     // Heartbeats come from every peerd all the time: debug, not information.
+    const std::uint64_t sent = _parts.directory.find(name)->presenceSeq;
     if (logger().debug())
-        logger().debug("alive %s from %s (has %?u): seen %?u", name, source.toString(), alive.seq,
-                       _parts.directory.presenceSeq());
-    _parts.sealed.send(name, Seen{_parts.directory.presenceSeq()});
+        logger().debug("alive %s from %s (applied presence %?u of %?u)", name, source.toString(), alive.seq, sent);
+    _parts.sealed.send(name, Seen{sent});
     // Renewed on a heartbeat rather than on a timer per user: a peerd sends
     // one every few seconds, and half a credential's life is hours.
     if (_parts.relay && TurnRelay::isHalfSpent(_parts.directory.find(name)->turnExpiry, _wallClock() / 1000))
@@ -560,12 +560,23 @@ void LoginHandler::handleSealedLogout(const Logout& logout, const std::string& n
     const LogoutOutcome outcome = _parts.directory.logout(name, source, source);
     if (outcome.kind != LogoutOutcome::Kind::LoggedOut) return;
     logger().information("logout %s at %s; %z online", name, source.toString(), _parts.directory.size());
-    announceLeft(*outcome.user, outcome.seq);
+    announceLeft(*outcome.user);
 }
 
 void LoginHandler::handlePunch(const Punch& punch, const std::string& name, const Endpoint& source)
 {
     using Kind = Introduction::Kind;
+    // An address goes only to whom presence goes: a user who does not see
+    // the peer (not mutual contacts, or the peer is invisible) learns no more
+    // from a punch than that it was dropped.
+    const OnlineUser* peer = _parts.directory.find(punch.peer);
+    if (peer && peer->dialect == Dialect::Peerchat && !_parts.presence.sees(name, *peer)) {
+        drop(DropReason::Unexpected, source, [&] {
+            return "punch of " + punch.peer + " by " + name + ": " + name + " does not see " + punch.peer
+                   + " (not mutual contacts, or invisible)";
+        });
+        return;
+    }
     const Introduction introduction = _introducer.introduce(name, punch.peer, _clock());
     if (introduction.kind == Kind::Introduced) {
         // Both sides are logged-in users, told at their registered endpoints.
@@ -631,7 +642,7 @@ void LoginHandler::handleContacts(const ContactsDeclaration& declaration, const 
              [&] { return "contact list of " + name + " not signed by " + name + "'s identity key"; });
         return;
     }
-    switch (_parts.routes.declare(declaration)) {
+    switch (_parts.presence.declare(declaration)) {
     case ContactRoutes::Taken::Complete:
         if (logger().debug()) {
             std::string names;
@@ -656,19 +667,18 @@ void LoginHandler::handleContacts(const ContactsDeclaration& declaration, const 
     }
 }
 
-void LoginHandler::announceLeft(const OnlineUser& user, std::uint64_t seq)
+void LoginHandler::announceLeft(const OnlineUser& user)
 {
-    _parts.routes.forget(user.name);
-    _parts.broadcaster.announceLogout(user, seq);
+    _parts.presence.left(user);
+    _parts.broadcaster.announceLogout(user);
 }
 
 void LoginHandler::expireSilentUsers(std::chrono::milliseconds silence)
 {
-    for (const auto& expiry : _parts.directory.expireHeardBefore(_clock() - silence)) {
-        logger().information("logout %s at %s: not heard from for %ld ms; %z online", expiry.user.name,
-                             expiry.user.endpoint.toString(), static_cast<long>(silence.count()),
-                             _parts.directory.size());
-        announceLeft(expiry.user, expiry.seq);
+    for (const OnlineUser& user : _parts.directory.expireHeardBefore(_clock() - silence)) {
+        logger().information("logout %s at %s: not heard from for %ld ms; %z online", user.name,
+                             user.endpoint.toString(), static_cast<long>(silence.count()), _parts.directory.size());
+        announceLeft(user);
     }
     const std::uint64_t wallNow = _wallClock();
     if (wallNow > kChallengeMaxAgeMs) _parts.keys.forgetStampsBefore(wallNow - kChallengeMaxAgeMs);
@@ -731,10 +741,13 @@ void LoginHandler::announce(const LoginOutcome& outcome, const std::string& name
     if (outcome.displaced) {
         logger().information("logout %s at %s: %s logged in from its endpoint", outcome.displaced->name,
                              outcome.displaced->endpoint.toString(), name);
-        announceLeft(*outcome.displaced, outcome.displacedSeq);
+        announceLeft(*outcome.displaced);
     }
-    if (outcome.kind == LoginOutcome::Kind::Registered || outcome.kind == LoginOutcome::Kind::Changed)
-        _parts.broadcaster.announceLogin(*_parts.directory.find(name), outcome.seq);
+    if (outcome.kind == LoginOutcome::Kind::Registered || outcome.kind == LoginOutcome::Kind::Changed) {
+        const OnlineUser& user = *_parts.directory.find(name);
+        _parts.presence.arrived(user);
+        _parts.broadcaster.announceLogin(user);
+    }
     _parts.carrier.deliverTo(name, now);
 }
 
@@ -743,9 +756,9 @@ std::uint16_t LoginHandler::rosterPortFor(Dialect dialect) const
     switch (dialect) {
     case Dialect::Seed: return _ports.seed;
     case Dialect::DotNet: return _ports.dotnet;
-    case Dialect::Peerchat: return _ports.peerchat;
+    case Dialect::Peerchat: break;
     }
-    return _ports.seed;
+    return 0;
 }
 
 } // namespace peerchat

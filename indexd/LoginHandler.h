@@ -10,6 +10,7 @@
 #include "KeyRegistry.h"
 #include "LoginCookie.h"
 #include "MailCarrier.h"
+#include "PresenceRouter.h"
 #include "Protocol.h"
 #include "RateLimiter.h"
 #include "SealedSender.h"
@@ -26,13 +27,13 @@
 
 namespace peerchat {
 
-/// The TCP roster ports indexd names in Accept and Welcome, one per dialect
-/// (0 for a port that is not open).
+/// The TCP roster ports indexd names in Accept, one per legacy dialect (0
+/// for a port that is not open). peerchat/3 users read no roster: their
+/// presence comes sealed (PresenceRouter).
 struct RosterPorts
 {
     std::uint16_t seed = 0;
     std::uint16_t dotnet = 0;
-    std::uint16_t peerchat = 0;
 };
 
 /// Serves indexd's UDP socket. peerchat/3 users log in by challenge and
@@ -45,7 +46,8 @@ struct RosterPorts
 /// parsed, is answered only at its source, and never with more bytes than it
 /// had. Logins that would be announced are limited per identity key (per
 /// address for plain logins). Logins and logouts go to the Directory,
-/// presence to the Broadcaster, letters to the MailCarrier, punches to the
+/// presence to the PresenceRouter (peerchat/3 users, who see their mutual
+/// contacts) and the Broadcaster (seed and .NET users), letters to the MailCarrier, punches to the
 /// Introducer, whois to the KeyRegistry, contact lists (signed by their
 /// users) to ContactRoutes. With a TURN relay, each welcome of a peerchat/3 user is
 /// followed by a sealed Turn, and an alive is answered with a new one once
@@ -71,9 +73,10 @@ public:
         KeyRegistry& keys;
         RateLimiter& limiter;      ///< unauthenticated datagrams, by source address
         RateLimiter& loginLimiter; ///< announced logins, by identity key or (plain logins) source address
-        Broadcaster& broadcaster;
+        Broadcaster& broadcaster;  ///< presence among seed and .NET users
+        PresenceRouter& presence;  ///< presence to peerchat/3 users
         MailCarrier& carrier;
-        ContactRoutes& routes;     ///< the contact lists online users declared
+        const ContactRoutes& routes;  ///< the contact lists online users declared (PresenceRouter keeps them)
         SealedSender& sealed;
         const IndexIdentity& identity;
         DatagramSink& replies;
@@ -171,7 +174,7 @@ private:
     void handleWhois(const Whois& whois, const std::string& name, const Endpoint& source);
     void handleContacts(const ContactsDeclaration& declaration, const std::string& name, const Endpoint& source);
     /// Announces that user left (logout, expiry, displaced) and forgets its contact list.
-    void announceLeft(const OnlineUser& user, std::uint64_t seq);
+    void announceLeft(const OnlineUser& user);
     /// Sends name a sealed Turn for the relay, valid TurnRelay::kTtl from
     /// now, and notes its expiry; nothing without a relay.
     void grantRelay(const std::string& name);

@@ -1,17 +1,13 @@
 #include "RosterListener.h"
 
-#include "SignedStatement.h"
-
 #include <Poco/Logger.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <utility>
 
 namespace peerchat {
@@ -33,7 +29,6 @@ std::string formatName(RosterFormat format)
     switch (format) {
     case RosterFormat::SeedText: return "seed";
     case RosterFormat::DotNet: return "dotnet";
-    case RosterFormat::Peerchat: return "peerchat";
     }
     return "seed";
 }
@@ -48,12 +43,11 @@ void resetOnClose(Poco::Net::StreamSocket& socket)
 
 } // namespace
 
-RosterListener::RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity,
-                               RosterFormat format, const Poco::Net::SocketAddress& bindAddress, const Limits& limits,
+RosterListener::RosterListener(EventLoop& loop, const Directory& directory, RosterFormat format,
+                               const Poco::Net::SocketAddress& bindAddress, const Limits& limits,
                                ConnectionObserver onConnection)
     : _loop(loop),
       _directory(directory),
-      _identity(identity),
       _format(format),
       _limits(limits),
       _onConnection(std::move(onConnection)),
@@ -129,21 +123,10 @@ void RosterListener::admit(Poco::Net::StreamSocket socket, const Poco::Net::Sock
                    " are being served already");
         return;
     }
-    Connection connection{std::move(socket), Endpoint(peer), nullptr};
-    if (_format != RosterFormat::Peerchat) {
-        connection.roster = currentRoster();
-        connection.requested = true;
-    }
-    // The request has usually arrived with the connection, and most rosters
-    // fit in the socket buffer, so the first write usually finishes, and the
-    // connection never needs a slot.
-    if (!connection.requested) {
-        const Request request = readRequest(connection);
-        if (request == Request::Refused) return;
-        if (request == Request::Complete && writeSome(connection)) return;
-    } else if (writeSome(connection)) {
-        return;
-    }
+    Connection connection{std::move(socket), Endpoint(peer), currentRoster()};
+    // Most rosters fit in the socket buffer, so the first write usually
+    // finishes, and the connection never needs a slot.
+    if (writeSome(connection)) return;
 
     const auto now = Clock::now();
     if (_slots.full()) {
@@ -160,9 +143,8 @@ void RosterListener::admit(Poco::Net::StreamSocket socket, const Poco::Net::Sock
         cut(id, "not finished in " + std::to_string(_limits.deadline.count()) + " ms");
     });
     const int socketFd = connection.socket.impl()->sockfd();
-    const short events = connection.requested ? EventLoop::Writable : EventLoop::Readable;
     _connections.emplace(id, std::move(connection));
-    _loop.watch(socketFd, events, [this, id](short) { onReady(id); });
+    _loop.watch(socketFd, EventLoop::Writable, [this, id](short) { onReady(id); });
 }
 
 void RosterListener::refuse(Poco::Net::StreamSocket& socket, const Endpoint& peer, const std::string& why)
@@ -176,68 +158,12 @@ void RosterListener::refuse(Poco::Net::StreamSocket& socket, const Endpoint& pee
     resetOnClose(socket);
 }
 
-RosterListener::Request RosterListener::readRequest(Connection& connection)
-{
-    std::array<char, RosterCodec::kMaxRequestBytes> buffer;
-    const int fd = connection.socket.impl()->sockfd();
-    while (true) {
-        const std::size_t room = buffer.size() - connection.request.size();
-        const ssize_t n = ::recv(fd, buffer.data(), room, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Request::Waiting;
-        if (n <= 0) {
-            logger().debug("%s roster connection from %s closed before its request: %s", formatName(_format),
-                           connection.peer.toString(), n == 0 ? std::string("end of stream") : std::strerror(errno));
-            return Request::Refused;
-        }
-        connection.request.append(buffer.data(), static_cast<std::size_t>(n));
-        const auto newline = connection.request.find('\n');
-        if (newline == std::string::npos) {
-            if (connection.request.size() < RosterCodec::kMaxRequestBytes) continue;
-            refuse(connection.socket, connection.peer,
-                   "no roster request within its first " + std::to_string(RosterCodec::kMaxRequestBytes) + " bytes");
-            return Request::Refused;
-        }
-        // The client writes its request and then waits: nothing may follow it.
-        const Parsed<RosterRequest> request =
-            newline + 1 == connection.request.size()
-                ? RosterCodec::decodeRequest(std::string_view(connection.request).substr(0, newline))
-                : Parsed<RosterRequest>::refuse("bytes follow the roster request");
-        if (!request) {
-            refuse(connection.socket, connection.peer, request.error());
-            return Request::Refused;
-        }
-        connection.roster = currentRoster();
-        const Signature sig =
-            _identity.sign(SignedStatement::roster(connection.roster->digest, _identity.epoch(), request->nonce));
-        connection.trailer = RosterCodec::withSignature({}, sig);
-        connection.requested = true;
-        return Request::Complete;
-    }
-}
-
 bool RosterListener::writeSome(Connection& connection)
 {
-    const std::string& stream = connection.roster->stream;
-    const std::size_t total = stream.size() + connection.trailer.size();
+    const std::string& stream = *connection.roster;
     const int fd = connection.socket.impl()->sockfd();
-    while (connection.sent < total) {
-        // One call for the stream's rest and the trailer, so that the trailer
-        // does not wait behind Nagle's algorithm as a segment of its own.
-        std::array<iovec, 2> parts{};
-        std::size_t count = 0;
-        if (connection.sent < stream.size()) {
-            parts[count++] = {const_cast<char*>(stream.data()) + connection.sent, stream.size() - connection.sent};
-        }
-        const std::size_t trailerSent = connection.sent > stream.size() ? connection.sent - stream.size() : 0;
-        if (trailerSent < connection.trailer.size()) {
-            parts[count++] = {const_cast<char*>(connection.trailer.data()) + trailerSent,
-                              connection.trailer.size() - trailerSent};
-        }
-        msghdr message{};
-        message.msg_iov = parts.data();
-        message.msg_iovlen = count;
-        const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    while (connection.sent < stream.size()) {
+        const ssize_t n = ::send(fd, stream.data() + connection.sent, stream.size() - connection.sent, MSG_NOSIGNAL);
         if (n > 0) {
             connection.sent += static_cast<std::size_t>(n);
             continue;
@@ -248,7 +174,8 @@ bool RosterListener::writeSome(Connection& connection)
                        connection.peer.toString(), std::string(std::strerror(errno)));
         return true;
     }
-    logger().debug("sent the %s roster (%z bytes) to %s", formatName(_format), total, connection.peer.toString());
+    logger().debug("sent the %s roster (%z bytes) to %s", formatName(_format), stream.size(),
+                   connection.peer.toString());
     return true;
 }
 
@@ -257,17 +184,6 @@ void RosterListener::onReady(std::uint64_t id)
     const auto it = _connections.find(id);
     if (it == _connections.end()) return;
     Connection& connection = it->second;
-    if (!connection.requested) {
-        const std::size_t before = connection.request.size();
-        const Request request = readRequest(connection);
-        if (request == Request::Refused) {
-            finish(id);
-            return;
-        }
-        if (connection.request.size() > before) _slots.progressed(id, Clock::now());
-        if (request == Request::Waiting) return;
-        _loop.modify(connection.socket.impl()->sockfd(), EventLoop::Writable);
-    }
     const std::size_t before = connection.sent;
     if (writeSome(connection)) {
         finish(id);
@@ -282,12 +198,8 @@ void RosterListener::cut(std::uint64_t id, const std::string& why)
     if (it == _connections.end()) return;
     Connection& connection = it->second;
     if (_drops.wantsDetail(DropReason::Slow) || logger().debug()) {
-        const std::string detail =
-            connection.requested ? "took " + std::to_string(connection.sent) + " of " +
-                                       std::to_string(connection.roster->stream.size() + connection.trailer.size()) +
-                                       " bytes, " + why
-                                 : "sent " + std::to_string(connection.request.size()) + " bytes of its request, " +
-                                       why;
+        const std::string detail = "took " + std::to_string(connection.sent) + " of " +
+                                   std::to_string(connection.roster->size()) + " bytes, " + why;
         logger().debug("cut %s roster connection from %s: %s", formatName(_format), connection.peer.toString(),
                        detail);
         _drops.count(DropReason::Slow, connection.peer, detail);
@@ -349,15 +261,12 @@ void RosterListener::scheduleReport()
     });
 }
 
-std::shared_ptr<const RosterListener::Roster> RosterListener::currentRoster()
+std::shared_ptr<const std::string> RosterListener::currentRoster()
 {
-    // Encoded (and hashed) once per change of the directory (the presence
-    // sequence number only moves with one), and shared by every connection
-    // that reads it, however many fetch the same roster.
+    // Encoded once per change of the directory, and shared by every
+    // connection that reads it, however many fetch the same roster.
     if (!_roster || _rosterVersion != _directory.version()) {
-        Roster roster{RosterCodec::encode(_directory.snapshot(), _format, _directory.presenceSeq())};
-        if (_format == RosterFormat::Peerchat) roster.digest = RosterCodec::digest(roster.stream);
-        _roster = std::make_shared<const Roster>(std::move(roster));
+        _roster = std::make_shared<const std::string>(RosterCodec::encode(_directory.legacySnapshot(), _format));
         _rosterVersion = _directory.version();
     }
     return _roster;

@@ -4,7 +4,6 @@
 #include "DropCounter.h"
 #include "Endpoint.h"
 #include "EventLoop.h"
-#include "IndexIdentity.h"
 #include "RosterCodec.h"
 #include "RosterSlots.h"
 
@@ -21,13 +20,11 @@
 
 namespace peerchat {
 
-/// One TCP roster port: every connection is sent the Directory's current
-/// roster in one RosterFormat, written as fast as the client reads, then
-/// closed. On the peerchat port the client first writes its request,
-/// `roster,NONCE\n`, and the roster it is sent is signed by indexd for this
-/// run's epoch and that nonce (SignedStatement::roster), so no roster written
-/// earlier passes for it; the stream is encoded and hashed once per change of
-/// the directory, and only the signature is made per connection.
+/// One TCP roster port of the seed's (legacy mode): every connection is sent
+/// the seed and .NET users online in the Directory, in one RosterFormat,
+/// written as fast as the client reads, then closed. peerchat/3 users are
+/// never listed: their presence goes to their contacts only. The stream is
+/// encoded once per change of the directory.
 /// Runs on the EventLoop and never blocks it.
 ///
 /// Clients that connect and never read must not keep readers out (RosterSlots):
@@ -36,9 +33,7 @@ namespace peerchat {
 /// closed at once, unread). When every slot is held, a new connection takes
 /// the slot of the one that has taken nothing for longest, once that is
 /// Limits::stallAfter; otherwise new connections wait in the listen backlog.
-/// Each connection gets Limits::deadline to send its request (peerchat port)
-/// and take its whole roster; a request not sent in time is cut like a roster
-/// not read, and one that is not `roster,NONCE` is refused. Refused
+/// Each connection gets Limits::deadline to take its whole roster. Refused
 /// and cut connections are logged at debug level each, and as one summary
 /// line (a warning) per Limits::reportEvery.
 class RosterListener
@@ -60,13 +55,12 @@ public:
     using ConnectionObserver = std::function<void(const Poco::Net::IPAddress&)>;
 
     /// Binds and listens on bindAddress (port 0: ephemeral); throws
-    /// Poco::Net::NetException when the address cannot be bound. identity
-    /// signs the peerchat roster; it must outlive the listener. onConnection,
+    /// Poco::Net::NetException when the address cannot be bound. onConnection,
     /// unless empty, is called with the source address of every connection
     /// accepted (refused ones too), before anything is written to it: the
     /// roster that connection reads already shows what onConnection changed
     /// in the directory.
-    RosterListener(EventLoop& loop, const Directory& directory, const IndexIdentity& identity, RosterFormat format,
+    RosterListener(EventLoop& loop, const Directory& directory, RosterFormat format,
                    const Poco::Net::SocketAddress& bindAddress, const Limits& limits, ConnectionObserver onConnection);
     ~RosterListener();
     RosterListener(const RosterListener&) = delete;
@@ -79,42 +73,25 @@ public:
     std::size_t openConnections() const { return _connections.size(); }
 
     /// The connections refused (DropReason::Refused: over the per-address
-    /// limit, or a request that is not one) and cut (DropReason::Slow) so far.
+    /// limit) and cut (DropReason::Slow) so far.
     const DropCounter& drops() const { return _drops; }
 
 private:
     using Clock = std::chrono::steady_clock;
 
-    /// The roster as of one version of the directory: its stream (for the
-    /// peerchat port, the signed part) and, for the peerchat port, its digest.
-    struct Roster
-    {
-        std::string stream;
-        RosterDigest digest{};
-    };
-
     struct Connection
     {
         Poco::Net::StreamSocket socket;
         Endpoint peer;
-        std::shared_ptr<const Roster> roster;
-        std::string trailer{};     ///< written after roster->stream: `,SIG` on the peerchat port
-        std::string request{};     ///< what the client sent so far of its request (peerchat port)
-        bool requested = false;    ///< the request is complete: the roster is being written
-        std::size_t sent = 0;      ///< of roster->stream and trailer together
+        std::shared_ptr<const std::string> roster;  ///< the stream as of the directory when it connected
+        std::size_t sent = 0;                       ///< of roster
         EventLoop::TimerId deadline = 0;
     };
-
-    /// How far reading a connection's request got.
-    enum class Request { Complete, Waiting, Refused };
 
     void onAcceptable();
     /// Refuses or serves a connection just accepted.
     void admit(Poco::Net::StreamSocket socket, const Poco::Net::SocketAddress& peer);
     void refuse(Poco::Net::StreamSocket& socket, const Endpoint& peer, const std::string& why);
-    /// Reads what the client sent of its request; once it is complete, the
-    /// roster signed for its nonce is ready to write.
-    Request readRequest(Connection& connection);
     /// Writes what the socket takes; true when the connection is finished with.
     bool writeSome(Connection& connection);
     void onReady(std::uint64_t id);
@@ -126,12 +103,12 @@ private:
     /// Stops accepting until the slot held longest without progress stalls.
     void waitForStall();
     void scheduleReport();
-    std::shared_ptr<const Roster> currentRoster();
+    /// The stream of the directory's legacySnapshot() now.
+    std::shared_ptr<const std::string> currentRoster();
     int listenFd() const;
 
     EventLoop& _loop;
     const Directory& _directory;
-    const IndexIdentity& _identity;
     RosterFormat _format;
     Limits _limits;
     ConnectionObserver _onConnection;
@@ -144,7 +121,7 @@ private:
     DropCounter _drops{"connection"};
     std::unordered_map<std::uint64_t, Connection> _connections;
     std::uint64_t _nextId = 1;
-    std::shared_ptr<const Roster> _roster;
+    std::shared_ptr<const std::string> _roster;
     std::uint64_t _rosterVersion = 0;
 };
 

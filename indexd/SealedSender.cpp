@@ -6,10 +6,15 @@ SealedSender::SealedSender(Directory& directory, DatagramSink& sink) : _director
 
 bool SealedSender::send(const std::string& name, const Message& inner)
 {
+    return sendText(name, Protocol::encode(inner));
+}
+
+bool SealedSender::sendText(const std::string& name, const std::string& plaintext)
+{
     SessionCipher* session = _directory.session(name);
     const OnlineUser* user = _directory.find(name);
     if (!session || !user) return false;
-    _sink.sendTo(Protocol::encodeDatagram(session->seal(Protocol::encode(inner)), TextEncoding::Utf8), user->endpoint);
+    _sink.sendTo(Protocol::encodeDatagram(session->seal(plaintext), TextEncoding::Utf8), user->endpoint);
     return true;
 }
 

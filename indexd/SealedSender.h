@@ -19,6 +19,10 @@ public:
     /// false, sending nothing, when name has no session.
     bool send(const std::string& name, const Message& inner);
 
+    /// Seals plaintext (one encoded message, or a bundle of them joined by
+    /// Protocol::kBundleSeparator) for name and sends it, as send().
+    bool sendText(const std::string& name, const std::string& plaintext);
+
 private:
     Directory& _directory;
     DatagramSink& _sink;

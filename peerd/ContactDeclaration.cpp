@@ -7,10 +7,11 @@
 
 namespace peerchat {
 
-ContactDeclaration::ContactDeclaration(Timers& timers, const Contacts& contacts, IndexSession& index,
-                                       const SigningKey& identity, Settings settings)
+ContactDeclaration::ContactDeclaration(Timers& timers, const Contacts& contacts, const OwnStatus& status,
+                                       IndexSession& index, const SigningKey& identity, Settings settings)
     : _timers(timers),
       _contacts(contacts),
+      _status(status),
       _index(index),
       _identity(identity),
       _settings(std::move(settings)),
@@ -21,21 +22,34 @@ ContactDeclaration::ContactDeclaration(Timers& timers, const Contacts& contacts,
 
 void ContactDeclaration::online()
 {
-    declare(_contacts.declared());
+    declare(_contacts.declared(), shownNow());
 }
 
 void ContactDeclaration::changed()
 {
     std::vector<std::string> names = _contacts.declared();
-    if (_version != 0 && names == _names) return;
-    declare(std::move(names));
+    Shown shown = shownNow();
+    if (_version != 0 && names == _names && shown == _shown) return;
+    declare(std::move(names), std::move(shown));
 }
 
-void ContactDeclaration::declare(std::vector<std::string> names)
+void ContactDeclaration::resend()
+{
+    if (_stopped || _version == 0) return;
+    sendParts();
+}
+
+ContactDeclaration::Shown ContactDeclaration::shownNow() const
+{
+    return Shown{_status.state(), _status.text()};
+}
+
+void ContactDeclaration::declare(std::vector<std::string> names, Shown shown)
 {
     // The wall clock, but never backwards: indexd keeps only a newer list.
     _version = std::max<std::uint64_t>(_version + 1, static_cast<std::uint64_t>(_timers.wallMs()));
     _names = std::move(names);
+    _shown = std::move(shown);
     _held = false;
     send();
 }
@@ -57,29 +71,37 @@ void ContactDeclaration::stop()
 void ContactDeclaration::send()
 {
     if (_stopped || _held) return;
-    // Without a session with indexd this sends nothing, and the retry tries again.
-    for (const ContactsDeclaration& part : parts(_settings.self, _version, _names, _identity)) _index.send(part);
+    sendParts();
     _retryTimer.start(_settings.retry, [this] { send(); });
 }
 
+void ContactDeclaration::sendParts()
+{
+    // Without a session with indexd this sends nothing; the retry, or the next welcome, tries again.
+    for (const ContactsDeclaration& part : parts(_settings.self, _version, _shown, _names, _identity)) _index.send(part);
+}
+
 std::vector<ContactsDeclaration> ContactDeclaration::parts(const std::string& self, std::uint64_t version,
-                                                           const std::vector<std::string>& names,
+                                                           const Shown& shown, const std::vector<std::string>& names,
                                                            const SigningKey& identity)
 {
-    std::vector<ContactsDeclaration> parts(1, ContactsDeclaration{self, version, 1, 1, {}, {}});
+    const auto part = [&](std::uint32_t number) {
+        return ContactsDeclaration{self, version, number, 1, shown.state, shown.status, {}, {}};
+    };
+    std::vector<ContactsDeclaration> parts(1, part(1));
     std::size_t bytes = 0;
     for (const std::string& name : names) {
         const std::size_t more = (parts.back().names.empty() ? 0 : 1) + name.size();
         if (bytes + more > Protocol::kMaxDeclarationNamesBytes) {
-            parts.push_back(ContactsDeclaration{self, version, static_cast<std::uint32_t>(parts.size() + 1), 1, {}, {}});
+            parts.push_back(part(static_cast<std::uint32_t>(parts.size() + 1)));
             bytes = 0;
         }
         bytes += (parts.back().names.empty() ? 0 : 1) + name.size();
         parts.back().names.push_back(name);
     }
-    for (ContactsDeclaration& part : parts) {
-        part.parts = static_cast<std::uint32_t>(parts.size());
-        part.sig = identity.sign(SignedStatement::contacts(part));
+    for (ContactsDeclaration& each : parts) {
+        each.parts = static_cast<std::uint32_t>(parts.size());
+        each.sig = identity.sign(SignedStatement::contacts(each));
     }
     return parts;
 }

@@ -45,7 +45,8 @@ std::string fullDetail(const Full& full)
 
 Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roster, const Contacts& contacts,
                    KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
-                   const SigningKey& identity, WireListener& listener, DropLog& drops, Settings settings,
+                   const OwnStatus& status, const SigningKey& identity, WireListener& listener, DropLog& drops,
+                   Settings settings,
                    std::function<void(const ContactLetter&)> onContactLetter)
     : _timers(timers),
       _store(store),
@@ -55,6 +56,7 @@ Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roste
       _paths(paths),
       _index(index),
       _presence(presence),
+      _status(status),
       _identity(identity),
       _listener(listener),
       _drops(drops),
@@ -122,6 +124,39 @@ void Delivery::peerChanged(const Roster::Change& change)
     }
     _outbox.restart(change.name, _timers.now());
     armRetransmit();
+}
+
+void Delivery::visible()
+{
+    const auto now = _timers.now();
+    for (const auto& [name, peer] : _roster.peers()) _outbox.restart(name, now);
+    armRetransmit();
+}
+
+const Roster::Peer* Delivery::reachable(const std::string& name) const
+{
+    const Roster::Peer* peer = _roster.find(name);
+    if (peer != nullptr && peer->dialect == Dialect::Peerchat && _status.state() == PresenceState::Invisible)
+        return nullptr;
+    return peer;
+}
+
+void Delivery::presenceLoaded()
+{
+    _asked.clear();
+    transmitDue();
+}
+
+void Delivery::nameKey(const NameKey& answer)
+{
+    if (_asked.erase(answer.name) == 0) return;
+    if (!answer.identity) {
+        _unknown.insert(answer.name);
+        _logger.information("%s: no such user at indexd; the lines to it wait", answer.name);
+        return;
+    }
+    _trust.see(answer.name, answer.identity);
+    sendWaitingNow(answer.name);
 }
 
 void Delivery::sendWaitingNow(const std::string& name)
@@ -358,7 +393,7 @@ void Delivery::stored(const Stored& stored)
     }
     const std::uint64_t lineId = entry->lineId;
     // While the peer is online the line still goes to it directly; indexd's copy is a second way.
-    if (_roster.find(stored.to) == nullptr) _outbox.hold(stored.to, stored.stream, stored.seq);
+    if (reachable(stored.to) == nullptr) _outbox.hold(stored.to, stored.stream, stored.seq);
     changeLineState(stored.to, lineId, local::LineState::Stored);
     armRetransmit();
 }
@@ -366,7 +401,7 @@ void Delivery::stored(const Stored& stored)
 void Delivery::full(const Full& full)
 {
     if (_outbox.find(full.to, full.stream, full.seq) == nullptr) return;
-    if (_roster.find(full.to) == nullptr) _outbox.hold(full.to, full.stream, full.seq);
+    if (reachable(full.to) == nullptr) _outbox.hold(full.to, full.stream, full.seq);
     armRetransmit();
     const auto reported = _fullReported.find(full.to);
     if (reported != _fullReported.end() && reported->second == full.reason) return;
@@ -431,12 +466,15 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
 }
 
 // Sends a line the way its peer takes it now: msg sealed to a peerchat peer
-// online, post to indexd sealed to the peer's pinned key while it is offline,
-// talk to a seed or .NET peer in legacy mode. A line that cannot go now
-// (key changed, never seen, no legacy mode) rests until the peer changes.
+// online, post to indexd sealed to the peer's pinned key while it is offline
+// (or the user invisible, or not the peer's contact: peerd sees only its
+// contacts online), talk to a seed or .NET peer in legacy mode. A peer
+// whose key was never seen is looked up (whois) and its lines go once the
+// answer pins it; a line that cannot go now (key changed, no such user, no
+// legacy mode) rests until the peer changes.
 void Delivery::transmit(OutboxEntry entry, std::size_t dueCount, std::map<std::string, std::vector<Message>>& direct)
 {
-    const Roster::Peer* peer = _roster.find(entry.peer);
+    const Roster::Peer* peer = reachable(entry.peer);
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
         if (_trust.plainTalkAllowed(entry.peer)) {
             talkQueuedLines(entry.peer);
@@ -461,6 +499,9 @@ void Delivery::transmit(OutboxEntry entry, std::size_t dueCount, std::map<std::s
     const KeyPins& pins = _trust.pins();
     const std::optional<PublicKey> identity = pins.pinned(entry.peer);
     if (!identity || pins.trustOf(entry.peer) != local::Trust::Pinned) {
+        if (!identity && pins.trustOf(entry.peer) != local::Trust::Changed && !_unknown.count(entry.peer)
+            && _asked.insert(entry.peer).second)
+            _index.send(Whois{entry.peer});
         _outbox.hold(entry.peer, entry.stream, entry.seq);
         return;
     }
@@ -470,7 +511,7 @@ void Delivery::transmit(OutboxEntry entry, std::size_t dueCount, std::map<std::s
 
 void Delivery::transmitDue()
 {
-    // Before the first roster every peer looks offline: lines would go to indexd needlessly.
+    // Before the first snapshot every peer looks offline: lines would go to indexd needlessly.
     if (!_presence.loaded()) return;
     Outbox::Due due = _outbox.poll(_timers.now());
     for (const OutboxEntry& entry : due.failed) {

@@ -8,6 +8,7 @@
 #include "KeyTrust.h"
 #include "LocalProtocol.h"
 #include "Outbox.h"
+#include "OwnStatus.h"
 #include "Parsed.h"
 #include "PeerPaths.h"
 #include "PresenceTracker.h"
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,7 +34,9 @@ namespace peerchat {
 /// msg until acked (Outbox) on the peer's path (PeerPaths), or, while the
 /// peer is offline, sealed to its pinned key for indexd to keep
 /// (OfflineBox); incoming msg, from the peer or from indexd's mailbox, is
-/// delivered once and in order (Inbox) and acked. Seed and .NET peers get
+/// delivered once and in order (Inbox) and acked. While the user is
+/// invisible, lines to peerchat peers go through indexd too: a peer's peerd
+/// takes nothing directly from a user it does not see. Seed and .NET peers get
 /// plain talk, once, in legacy mode only. Nothing goes to or is taken from
 /// a peer whose key is not trusted (KeyTrust). Callers have checked who
 /// sealed what they hand in.
@@ -64,8 +68,8 @@ public:
     /// letters that come in mail (acked here).
     Delivery(Timers& timers, ConversationStore& store, const Roster& roster, const Contacts& contacts,
              KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
-             const SigningKey& identity, WireListener& listener, DropLog& drops, Settings settings,
-             std::function<void(const ContactLetter&)> onContactLetter);
+             const OwnStatus& status, const SigningKey& identity, WireListener& listener, DropLog& drops,
+             Settings settings, std::function<void(const ContactLetter&)> onContactLetter);
 
     /// Takes up the lines the store's outbox still holds: a line indexd
     /// already keeps rests until its peer is seen; the rest go out once the
@@ -83,8 +87,14 @@ public:
     /// What waits for name may go at once: it presents its pinned key
     /// again, or its path changed.
     void sendWaitingNow(const std::string& name);
-    /// A roster arrived: lines go where it says.
-    void rosterLoaded() { transmitDue(); }
+    /// The first snapshot of presence of a login arrived: lines go where it
+    /// says (and whois answers lost in an earlier login are asked again).
+    void presenceLoaded();
+    /// indexd's answer to a whois: the key a stranger the user writes to is
+    /// bound to. Only names this Delivery asked for are taken.
+    void nameKey(const NameKey& answer);
+    /// The user is no longer invisible: the lines waiting for peers online go to them directly now.
+    void visible();
     /// Stops sending lines again and sends the acks that wait (peerd is shutting down).
     void stop();
 
@@ -104,6 +114,9 @@ public:
     std::size_t waiting() const { return _outbox.size(); }
 
 private:
+    /// name online where its lines may go directly, or nullptr: offline, or
+    /// a peerchat peer while the user is invisible.
+    const Roster::Peer* reachable(const std::string& name) const;
     void deliverIncoming(const Msg& msg, const std::string& peer);
     /// A contact letter opened from mail: acked to indexd and handed on when
     /// it is the mail's own (same sender, stream and seq, to this user).
@@ -139,8 +152,13 @@ private:
     const Contacts& _contacts;
     KeyTrust& _trust;
     PeerPaths& _paths;
+    /// Names asked of indexd (whois) for lines to them, not answered yet in this login.
+    std::set<std::string> _asked;
+    /// Names indexd knows no user by: their lines are not asked about again in this run.
+    std::set<std::string> _unknown;
     IndexSession& _index;
     const PresenceTracker& _presence;
+    const OwnStatus& _status;
     const SigningKey& _identity;
     WireListener& _listener;
     DropLog& _drops;

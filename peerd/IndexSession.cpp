@@ -81,11 +81,10 @@ void IndexSession::report(const std::string& detail)
 }
 
 // Sends a hello (of the login round under way, or of a new one) and arms the
-// retry; while a welcomed login's roster is on its way, or a fetch of it waits
-// to be tried again, only waits for it.
+// retry; while a welcomed login waits for its presence, only waits for it.
 void IndexSession::sendHello()
 {
-    if (!_hooks.rosterPending()) {
+    if (!_hooks.presencePending()) {
         _sink.sendTo(Protocol::encodeDatagram(_login.hello(), TextEncoding::Utf8), _settings.index);
     }
     _helloTimer.start(_settings.loginRetry, [this] {
@@ -134,13 +133,12 @@ void IndexSession::welcome(const Welcome& welcome)
     _observed = welcomed.observed;
     _unansweredHeartbeats = 0;
     _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
-    const Endpoint rosterServer(Poco::Net::SocketAddress(_settings.index.host(), welcomed.rosterPort));
     _logger.information("indexd (" + Fingerprint::of(welcomed.indexIdentity) + ") welcomed " + _settings.self +
-                        " at " + _observed.toString() + "; reading the roster from " + rosterServer.toString());
-    _hooks.welcomed(welcomed, rosterServer);
+                        " at " + _observed.toString());
+    _hooks.welcomed(welcomed);
 }
 
-void IndexSession::rosterLoaded(std::size_t peers)
+void IndexSession::presenceLoaded(std::size_t peers)
 {
     _helloTimer.cancel();
     if (_phase == Phase::Online) return;
@@ -154,7 +152,7 @@ void IndexSession::rosterLoaded(std::size_t peers)
     _heartbeatTimer.start(jittered(_settings.heartbeat), [this] { heartbeat(); });
 }
 
-void IndexSession::rosterFailed(const std::string& detail)
+void IndexSession::presenceFailed(const std::string& detail)
 {
     report(detail);
 }
@@ -262,7 +260,7 @@ void IndexSession::relogin(const Relogin& relogin)
         loginAgain(why);
         return;
     }
-    // A new login is announced to every user: first ask indexd under the
+    // A new login is told to every contact: first ask indexd under the
     // session, which a forger cannot answer. An indexd that lost the session
     // answers the alive with another relogin, and no seen comes.
     _logger.information("relogin from indexd's address: asking indexd with a sealed alive before logging in again");
@@ -338,8 +336,8 @@ void IndexSession::send(const Message& message)
     _sink.sendTo(Protocol::encodeDatagram(*seal, TextEncoding::Utf8), _settings.index);
 }
 
-// Goes back to logging in, with new keys; the roster that comes with the
-// welcome replaces the one held now.
+// Goes back to logging in, with new keys; the snapshot that follows the
+// welcome replaces the roster held now.
 void IndexSession::loginAgain(const std::string& why)
 {
     const std::string detail = why + "; logging in again";
@@ -362,7 +360,10 @@ void IndexSession::logout()
     // Only a welcomed login has a session to seal the logout with; indexd
     // expires one whose welcome is still on its way.
     if (!_sessions.ready()) return;
-    send(Logout{_settings.self, _observed, 0, std::nullopt});
+    Logout logout;
+    logout.name = _settings.self;
+    logout.endpoint = _observed;
+    send(logout);
     _sessions.clear();
     _verifier.clear();
     _logger.information("logged out of indexd at " + _settings.index.toString());

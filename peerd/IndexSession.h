@@ -28,8 +28,9 @@ namespace peerchat {
 /// refusal, which nobody signs, counts only when it echoes a hello or auth of
 /// the login under way, and stops peerd only before its first welcome.
 /// Whoever feeds it datagrams has checked that they come from indexd's
-/// endpoint. The roster is not its job: it says when a login was welcomed
-/// and hears when its roster has arrived (or could not be read).
+/// endpoint. Presence is not its job: it says when a login was welcomed
+/// and hears when the login's first snapshot of presence has arrived (or
+/// has not come).
 class IndexSession
 {
 public:
@@ -45,19 +46,19 @@ public:
     };
 
     /// Where the session is: logging in (hellos until a welcome), welcomed
-    /// (its roster on the way), online (heartbeats), or refused for good.
+    /// (its presence on the way), online (heartbeats), or refused for good.
     enum class Phase { LoggingIn, Welcomed, Online, Refused };
 
     /// What the rest of the wire does when the session moves.
     struct Hooks
     {
-        /// indexd welcomed a login: read its roster.
-        std::function<void(const LoginState::Welcomed& welcomed, const Endpoint& rosterServer)> welcomed;
-        /// True while the welcomed login's roster is on its way or waits to be tried again.
-        std::function<bool()> rosterPending;
-        /// A heartbeat went out: the time to read a stale roster again.
+        /// indexd welcomed a login: its presence and contact list start afresh.
+        std::function<void(const LoginState::Welcomed& welcomed)> welcomed;
+        /// True while the welcomed login waits for its first snapshot of presence.
+        std::function<bool()> presencePending;
+        /// A heartbeat went out.
         std::function<void()> heartbeat;
-        /// The welcomed login is over (a new login replaces it, or it was refused): forget its roster fetch.
+        /// The welcomed login is over (a new login replaces it, or it was refused): forget its presence.
         std::function<void()> loginEnded;
         /// The presence number peerd has applied, which alive reports.
         std::function<std::uint64_t()> presenceSeq;
@@ -68,7 +69,7 @@ public:
     IndexSession(Timers& timers, DatagramSink& sink, PeerSessions& sessions, const SigningKey& identity,
                  KeyPins& pins, WireListener& listener, DropLog& drops, Settings settings, Hooks hooks);
 
-    /// Sends the first hello and keeps resending it every loginRetry until the roster has arrived.
+    /// Sends the first hello and keeps resending it every loginRetry until presence has arrived.
     void start();
 
     void challenge(const Challenge& challenge);
@@ -77,14 +78,15 @@ public:
     void relogin(const Relogin& relogin);
     /// indexd answered an alive with a sealed seen.
     void seen();
-    /// indexd was heard from (an authentic announcement or seal): not silent.
+    /// indexd was heard from (a seal): not silent.
     void heard() { _unansweredHeartbeats = 0; }
 
-    /// The welcomed login's roster arrived: online, with heartbeats; peers is
-    /// how many other users are online, for the log.
-    void rosterLoaded(std::size_t peers);
-    /// The roster could not be read; the next hello logs in again. detail says why, for a person.
-    void rosterFailed(const std::string& detail);
+    /// The welcomed login's first snapshot of presence arrived: online, with
+    /// heartbeats; peers is how many other users are online, for the log.
+    void presenceLoaded(std::size_t peers);
+    /// Presence has not come yet (detail says so, for a person); once the
+    /// tracker gives up, the next hello logs in again.
+    void presenceFailed(const std::string& detail);
 
     /// This peerd's candidates changed: indexd hears them at once (while online).
     void candidatesChanged();
@@ -128,7 +130,7 @@ private:
     Endpoint _observed;              ///< this peerd's endpoint as indexd registered it
     int _unansweredHeartbeats = 0;   ///< heartbeats sent since indexd was last heard from
     std::optional<Timers::TimePoint> _lastReloginHint;
-    Timer _helloTimer;          ///< the next hello, while no roster has arrived
+    Timer _helloTimer;          ///< the next hello, while no presence has arrived
     Timer _heartbeatTimer;
     Timer _aliveResendTimer;    ///< an alive waits for a sealed seen until it fires
     Timer _reloginCheckTimer;   ///< a relogin hint waits for a sealed seen until it fires

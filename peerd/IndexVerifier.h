@@ -2,22 +2,21 @@
 
 #include "CryptoTypes.h"
 #include "Protocol.h"
-#include "RosterCodec.h"
 
 #include <optional>
 #include <string>
 
 namespace peerchat {
 
-/// What indexd signs, checked against its identity key for the epoch of the
-/// current login (both from the welcome): presence announcements and rosters
-/// (SignedStatement), and in each of their entries the user's own signature
-/// binding its key-exchange key to it and to this indexd run. A statement
-/// from an earlier indexd run, or signed by another key, does not pass. State only.
+/// Checks the keys indexd presents for a user (in here and snapshots)
+/// against indexd's identity key and the epoch of the current login (both
+/// from the welcome): the user's own signature must bind its key-exchange
+/// key to its name and to this indexd run, so not even indexd can swap it,
+/// nor replay one from an earlier run. State only.
 class IndexVerifier
 {
 public:
-    /// From now on, statements must be signed by indexIdentity for epoch.
+    /// From now on, keys must be bound to indexIdentity and epoch.
     void reset(const PublicKey& indexIdentity, const Epoch& epoch);
 
     /// Forgets the key and epoch: nothing passes until the next reset().
@@ -25,15 +24,6 @@ public:
 
     /// True after reset(), until clear().
     bool ready() const { return _ready; }
-
-    /// Why announcement (a Login or Logout) is refused; empty when it carries
-    /// indexd's valid signature for the epoch and its keys pass checkKeys().
-    std::string checkPresence(const Message& announcement) const;
-
-    /// Why a roster is refused; empty when its trailer carries indexd's valid
-    /// signature for the epoch and nonce, the one the fetch that read it sent.
-    /// Its entries are checked one by one with checkKeys().
-    std::string checkRoster(const RosterTrailer& trailer, const RosterNonce& nonce) const;
 
     /// Why a user's keys are refused; empty when a peerchat/3 user has keys
     /// whose KXSIG its IDPK made for its name, its KXPK and this indexd run

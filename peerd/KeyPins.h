@@ -27,7 +27,7 @@ public:
     KeyPins(const KeyPins&) = delete;
     KeyPins& operator=(const KeyPins&) = delete;
 
-    /// name presents identity (roster, presence or mail). Nothing pinned yet:
+    /// name presents identity (presence, whois or mail). Nothing pinned yet:
     /// identity is pinned, Pinned. The pinned key: Pinned (a waiting offer is
     /// withdrawn, since the pinned key is back, and a name accepted without a
     /// key is no longer a seed user). Another key: it is recorded as the

@@ -27,7 +27,7 @@ void KeyTrust::see(const std::string& name, const std::optional<PublicKey>& iden
         now = identity ? _pins.see(name, *identity) : _pins.seeKeyless(name);
     } catch (const Poco::Exception& e) {
         // Nothing changed: an unpinned peer stays untrusted (its lines wait
-        // with it) until a roster read at a heartbeat sees its key again.
+        // with it) until presence, asked again at a heartbeat, shows its key again.
         _logger.debug("the key " + name + " presents is not seen yet: " + e.message());
         _keysUnseen = true;
         return;

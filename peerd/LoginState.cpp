@@ -106,7 +106,7 @@ LoginState::Verdict LoginState::check(const Welcome& welcome)
     }
 
     Verdict verdict{Outcome::Accepted, pinned,
-                    Welcomed{welcome.port, welcome.epoch, welcome.indexIdentity, welcome.indexKx, answered->observed,
+                    Welcomed{welcome.epoch, welcome.indexIdentity, welcome.indexKx, answered->observed,
                              std::move(*_kx)}};
     reset();
     return verdict;

@@ -51,7 +51,6 @@ public:
     /// A login indexd welcomed: what the session with it is made of.
     struct Welcomed
     {
-        std::uint16_t rosterPort = 0;
         Epoch epoch{};
         PublicKey indexIdentity{};
         PublicKey indexKx{};

@@ -6,10 +6,8 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 namespace peerchat {
 
@@ -24,15 +22,9 @@ class OwnStatus
 public:
     using TimePoint = Timers::TimePoint;
 
-    enum class State : std::uint8_t { Online, Away, Busy, Invisible };
-
-    /// The settings that keep the state and the message.
+    /// The settings that keep the state (its token: presenceStateToken) and the message.
     static constexpr const char* kStateSetting = "status.state";
     static constexpr const char* kTextSetting = "status.text";
-
-    /// The token of a state ("online", "away", "busy", "invisible"), and back.
-    static std::string_view token(State state);
-    static std::optional<State> fromToken(std::string_view token);
 
     /// Loads what the store keeps; autoAway zero: never away by itself. now
     /// counts as the last activity.
@@ -41,7 +33,7 @@ public:
     /// The user sets state and text (valid UTF-8, at most
     /// Protocol::kMaxStatusCharacters): an error for a person, nothing changed, or
     /// empty. Setting counts as activity.
-    std::string set(State state, const std::string& text, TimePoint now);
+    std::string set(PresenceState state, const std::string& text, TimePoint now);
 
     /// A window was used at now; true when that ended an automatic away.
     bool active(TimePoint now);
@@ -54,7 +46,7 @@ public:
     std::optional<TimePoint> awayAt() const;
 
     /// What others are to see: the state set, or away while away by itself.
-    State state() const { return _autoAway ? State::Away : _state; }
+    PresenceState state() const { return _autoAway ? PresenceState::Away : _state; }
     const std::string& text() const { return _text; }
     /// True while away by itself (idle), not by the user's choice.
     bool autoAway() const { return _autoAway; }
@@ -62,7 +54,7 @@ public:
 private:
     ConversationStore& _store;
     std::chrono::minutes _idleLimit;
-    State _state = State::Online;
+    PresenceState _state = PresenceState::Online;
     std::string _text;
     TimePoint _lastActive;
     bool _autoAway = false;

@@ -24,7 +24,7 @@ namespace peerchat {
 /// hold for as long as both logins last. A key-exchange key gets one session
 /// in a login: one that served another name, or that a peer used before and
 /// changed from (its session retired), gets none, so a replayed or borrowed
-/// announcement never brings a fresh cipher (counters from 1 again) under old
+/// here never brings a fresh cipher (counters from 1 again) under old
 /// keys. A new login of this peerd drops them all. State only.
 class PeerSessions
 {

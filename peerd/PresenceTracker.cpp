@@ -1,16 +1,13 @@
 #include "PresenceTracker.h"
 
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace peerchat {
 
 namespace {
-
-// A failed roster fetch waits rosterRetry, doubling up to this many times that.
-constexpr int kRetryGrowth = 16;
 
 std::optional<PublicKey> identityOf(const std::optional<PeerKeys>& keys)
 {
@@ -19,149 +16,137 @@ std::optional<PublicKey> identityOf(const std::optional<PeerKeys>& keys)
 
 std::uint64_t seqOf(const PresenceTracker::Presence& presence)
 {
-    return std::visit([](const auto& announcement) { return announcement.seq; }, presence);
+    return std::visit([](const auto& message) { return message.seq; }, presence);
 }
 
 } // namespace
 
-PresenceTracker::PresenceTracker(Timers& timers, RosterFetcher& fetcher, Roster& roster,
-                                 const IndexVerifier& verifier, KeyTrust& trust, DropLog& drops,
-                                 const Endpoint& index, std::chrono::milliseconds rosterRetry, Hooks hooks)
-    : _timers(timers),
-      _fetcher(fetcher),
-      _roster(roster),
+PresenceTracker::PresenceTracker(Timers& timers, Roster& roster, const IndexVerifier& verifier, KeyTrust& trust,
+                                 DropLog& drops, const Endpoint& index, std::chrono::milliseconds retry, Hooks hooks)
+    : _roster(roster),
       _verifier(verifier),
       _trust(trust),
       _drops(drops),
       _index(index),
-      _rosterRetry(rosterRetry),
+      _retry(retry),
       _hooks(std::move(hooks)),
-      _backoff(rosterRetry),
-      _retryTimer(timers),
+      _backoff(retry),
+      _waitTimer(timers),
       _logger(Poco::Logger::get("peerd.wire.presence"))
 {
 }
 
-void PresenceTracker::start(const Endpoint& rosterServer, const Epoch& epoch)
+void PresenceTracker::start()
 {
-    _rosterServer = rosterServer;
-    _epoch = epoch;
-    _duringFetch.clear();
-    _retryTimer.cancel();
-    _backoff = _rosterRetry;
-    fetch();
+    _held.clear();
+    _applied = 0;
+    _indexAt = 0;
+    _started = true;
+    _based = false;
+    _backoff = _retry;
+    _waitTimer.start(_backoff, [this] { overdue(); });
 }
 
 void PresenceTracker::cancel()
 {
-    _retryTimer.cancel();
-    _fetcher.cancel();
-    _duringFetch.clear();
+    _started = false;
+    _held.clear();
+    _waitTimer.cancel();
 }
 
-void PresenceTracker::fetch()
+void PresenceTracker::receive(const Presence& presence)
 {
-    _fetchFloor = _roster.presenceSeq();
-    _fetcher.fetch(_rosterServer, [this](Parsed<RosterFetcher::Snapshot> roster) { fetched(std::move(roster)); });
+    if (!_started) {
+        _logger.debug("presence while no login waits for it; ignored");
+        return;
+    }
+    const std::uint64_t seq = seqOf(presence);
+    if (seq <= _applied) {
+        _logger.debug("presence %?u is not newer than %?u; ignored", seq, _applied);
+        return;
+    }
+    if (_held.count(seq) > 0) return;
+    if (_held.size() >= kMaxHeld) {
+        // Something lost long ago holds everything up: what waits is dropped, and a fresh snapshot asked for.
+        const std::string why = behind();
+        _held.clear();
+        resync(why);
+        if (!_started) return;
+    }
+    _held.emplace(seq, presence);
+    settle();
 }
 
-void PresenceTracker::refresh()
+void PresenceTracker::seen(std::uint64_t seq)
 {
-    if (!_hooks.online() || pending()) return;
-    _logger.information("reading the roster again from " + _rosterServer.toString());
-    fetch();
+    if (!_started) return;
+    _indexAt = std::max(_indexAt, seq);
+    settle();
 }
 
 void PresenceTracker::heartbeat()
 {
-    if (_stale || _trust.keysUnseen()) refresh();
+    if (!_started || !_trust.keysUnseen()) return;
+    _logger.information("a key presented could not be pinned; asking indexd for presence again");
+    _hooks.resync();
 }
 
-// A fetch failed on its way (connect, deadline, a malformed stream): tries
-// again after a back-off that doubles. Online, it keeps trying; while
-// connecting it gives up once the back-off has grown past its longest, and
-// the next hello logs in again: indexd may have restarted with its roster on
-// another port, which only a new welcome tells.
-void PresenceTracker::retry(const std::string& why)
+// Applies what can be: the newest complete snapshot held (which makes
+// whatever came before it moot), then what follows the last number applied,
+// in order. Waits, with the timer, while anything is left.
+void PresenceTracker::settle()
 {
-    const bool online = _hooks.online();
-    const std::chrono::milliseconds longest = _rosterRetry * kRetryGrowth;
-    if (!online && _backoff > longest) {
-        _backoff = _rosterRetry;
-        const std::string detail = "could not read the roster (" + why + "); logging in again";
-        _logger.warning(detail);
-        _hooks.failed(detail);
-        return;
-    }
-    const std::chrono::milliseconds wait = std::min(_backoff, longest);
-    _backoff = wait * 2;
-    _retryTimer.start(wait, [this] { fetch(); });
-    const std::string tryAgain = "; trying again in " + std::to_string(wait.count()) + " ms";
-    if (online) {
-        _stale = true;
-        _logger.warning("could not read the roster again (" + why + ")" + tryAgain);
-        return;
-    }
-    const std::string detail = "could not read the roster (" + why + ")" + tryAgain;
-    _logger.warning(detail);
-    _hooks.failed(detail);
-}
-
-void PresenceTracker::fetched(Parsed<RosterFetcher::Snapshot> roster)
-{
-    std::vector<Presence> duringFetch = std::move(_duringFetch);
-    _duringFetch.clear();
-    if (!roster) {
-        retry(roster.error());
-        return;
-    }
-    std::string refusal = _verifier.checkRoster(roster->trailer, roster->nonce);
-    std::vector<RosterEntry> users;
-    std::optional<std::vector<Roster::Change>> changes;
-    if (refusal.empty()) {
-        users = checkedEntries(roster->users);
-        changes = _roster.replace(users, _epoch, roster->trailer.seq, _fetchFloor);
-        if (!changes) {
-            refusal = "roster at presence announcement " + std::to_string(roster->trailer.seq) + " is older than " +
-                      std::to_string(_fetchFloor) + ", which peerd had applied when it asked for it";
+    if (const Snapshot* snapshot = completeSnapshot()) applySnapshot(*snapshot);
+    while (_based && !_held.empty() && _held.begin()->first == _applied + 1) {
+        const auto next = _held.begin();
+        if (std::holds_alternative<Snapshot>(next->second)) break;  // its entries are not all in
+        const Presence presence = std::move(next->second);
+        _held.erase(next);
+        _applied = seqOf(presence);
+        if (const auto* here = std::get_if<Here>(&presence)) {
+            applyHere(*here);
+        } else {
+            applyGone(std::get<Gone>(presence));
         }
     }
-    if (!refusal.empty()) {
-        // Not what indexd signed for this run and this fetch, or older than
-        // what it had: asking the same port again at once would not help.
-        if (_hooks.online()) {
-            _logger.warning("could not read the roster again (" + refusal + "); trying at the next heartbeat");
-            _stale = true;
-            return;
-        }
-        const std::string detail = "could not read the roster (" + refusal + "); logging in again";
-        _logger.warning(detail);
-        _hooks.failed(detail);
-        return;
+    if (inOrder()) {
+        _waitTimer.cancel();
+        _backoff = _retry;
+    } else if (!_waitTimer.armed()) {
+        _waitTimer.start(_backoff, [this] { overdue(); });
     }
-    _backoff = _rosterRetry;
-    _loaded = true;
-    _stale = false;
-    _trust.forgetUnseen();
-    for (const RosterEntry& entry : users) _trust.see(entry.name, identityOf(entry.keys));
-    for (const Roster::Change& change : *changes) _hooks.changed(change);
-    // indexd may have written the snapshot before a broadcast that reached us
-    // first: replay those the snapshot does not include, in order.
-    for (const Presence& presence : duringFetch) apply(presence);
-    _hooks.loaded(_roster.peers().size());
-    if (_stale) refresh();
 }
 
-// The entries of a roster whose signature checked out, but for self and
-// those whose keys do not pass.
-std::vector<RosterEntry> PresenceTracker::checkedEntries(const std::vector<RosterEntry>& entries)
+const Snapshot* PresenceTracker::completeSnapshot() const
 {
+    for (auto it = _held.rbegin(); it != _held.rend(); ++it) {
+        const auto* snapshot = std::get_if<Snapshot>(&it->second);
+        if (snapshot == nullptr) continue;
+        bool complete = true;
+        for (std::uint64_t i = 1; i <= snapshot->count && complete; ++i) {
+            const auto entry = _held.find(snapshot->seq + i);
+            complete = entry != _held.end() && std::holds_alternative<Here>(entry->second);
+        }
+        if (complete) return snapshot;
+    }
+    return nullptr;
+}
+
+// Replaces the roster with the snapshot's entries but for self and those
+// whose keys do not pass; the first snapshot of a login makes it loaded.
+void PresenceTracker::applySnapshot(Snapshot snapshot)
+{
+    std::vector<Here> entries;
+    for (std::uint64_t i = 1; i <= snapshot.count; ++i) entries.push_back(std::get<Here>(_held.at(snapshot.seq + i)));
+    _applied = snapshot.seq + snapshot.count;
+    _held.erase(_held.begin(), _held.upper_bound(_applied));
+
     std::map<PublicKey, std::vector<const std::string*>> namesByKx;
-    for (const RosterEntry& entry : entries) {
+    for (const Here& entry : entries) {
         if (entry.keys) namesByKx[entry.keys->kx].push_back(&entry.name);
     }
-    std::vector<RosterEntry> users;
-    for (const RosterEntry& entry : entries) {
+    std::map<std::string, Roster::Peer> peers;
+    for (const Here& entry : entries) {
         if (entry.name == _roster.self()) continue;
         std::string why = _verifier.checkKeys(entry.name, entry.dialect, entry.keys);
         if (why.empty() && entry.keys) {
@@ -172,70 +157,88 @@ std::vector<RosterEntry> PresenceTracker::checkedEntries(const std::vector<Roste
             why = _trust.keysRefusal(entry.name, *entry.keys, holder);
         }
         if (!why.empty()) {
-            _drops.drop(DropReason::Unauthentic, _index, "roster entry dropped: " + why);
+            _drops.drop(DropReason::Unauthentic, _index, "snapshot entry dropped: " + why);
             continue;
         }
-        users.push_back(entry);
+        peers[entry.name] = Roster::peerOf(entry);
     }
-    return users;
+    _trust.forgetUnseen();
+    for (const auto& [name, peer] : peers) _trust.see(name, identityOf(peer.keys));
+    _logger.debug("snapshot %?u: %z others online", snapshot.seq, peers.size());
+    for (const Roster::Change& change : _roster.replace(std::move(peers))) _hooks.changed(change);
+    const bool first = !_based;
+    _based = true;
+    _loaded = true;
+    if (first) _hooks.loaded(_roster.peers().size());
 }
 
-void PresenceTracker::announce(const Presence& presence)
+void PresenceTracker::applyHere(const Here& here)
 {
-    if (_fetcher.busy()) _duringFetch.push_back(presence);
-    apply(presence);
-    if (_stale) refresh();
-}
-
-void PresenceTracker::seen(std::uint64_t seq)
-{
-    // A newer number than the last one applied: an announcement was lost.
-    if (seq > _roster.presenceSeq() && !_stale) {
-        _logger.information("indexd is at presence announcement " + std::to_string(seq) + ", peerd at " +
-                            std::to_string(_roster.presenceSeq()));
-        _stale = true;
+    if (here.name == _roster.self()) return;
+    std::string why = _verifier.checkKeys(here.name, here.dialect, here.keys);
+    if (why.empty() && here.keys) {
+        const std::string* holder = _roster.holderOf(here.keys->kx, here.name);
+        why = _trust.keysRefusal(here.name, *here.keys, holder ? *holder : std::string());
     }
-    if (_stale) refresh();
-}
-
-// Applies an announcement newer than the last one applied; a skipped number
-// marks the roster stale.
-void PresenceTracker::apply(const Presence& presence)
-{
-    const std::uint64_t seq = seqOf(presence);
-    const std::uint64_t last = _roster.presenceSeq();
-    if (!_roster.advance(seq)) {
-        _logger.debug("presence announcement " + std::to_string(seq) + " is not newer than " +
-                      std::to_string(last) + "; ignored");
+    if (!why.empty()) {
+        _drops.drop(DropReason::Unauthentic, _index, "here dropped: " + why);
         return;
     }
-    if (seq > last + 1) {
-        _logger.information("presence announcement " + std::to_string(seq) + " follows " + std::to_string(last) +
-                            ": some were lost");
-        _stale = true;
+    _trust.see(here.name, identityOf(here.keys));
+    if (const auto change = _roster.here(here.name, Roster::peerOf(here))) _hooks.changed(*change);
+}
+
+void PresenceTracker::applyGone(const Gone& gone)
+{
+    if (const auto change = _roster.gone(gone.name)) _hooks.changed(*change);
+}
+
+bool PresenceTracker::inOrder() const
+{
+    return _based && _held.empty() && _indexAt <= _applied;
+}
+
+std::string PresenceTracker::behind() const
+{
+    if (!_based) return "no snapshot since indexd's welcome";
+    if (!_held.empty()) {
+        return std::to_string(_held.size()) + " presence messages wait for " + std::to_string(_applied + 1);
     }
-    std::optional<Roster::Change> change;
-    if (const auto* login = std::get_if<Login>(&presence)) {
-        const bool other = login->name != _roster.self();
-        if (login->keys && other) {
-            const std::string* holder = _roster.holderOf(login->keys->kx, login->name);
-            const std::string why = _trust.keysRefusal(login->name, *login->keys, holder ? *holder : std::string());
-            if (!why.empty()) {
-                _drops.drop(DropReason::Unauthentic, _index, "login announcement dropped: " + why);
-                return;
-            }
-        }
-        if (other) _trust.see(login->name, identityOf(login->keys));
-        change = _roster.login(login->name, Roster::Peer{login->endpoint, Roster::dialectOf(login->dialect),
-                                                         login->keys});
-    } else {
-        const Logout& logout = std::get<Logout>(presence);
-        change = _roster.logout(logout.name, logout.endpoint);
-        if (!change) {
-            _logger.debug("logout of " + logout.name + " at " + logout.endpoint.toString() + " changes nothing");
-        }
+    return "indexd is at presence " + std::to_string(_indexAt) + ", peerd at " + std::to_string(_applied);
+}
+
+void PresenceTracker::overdue()
+{
+    if (_started && !inOrder()) resync(behind());
+}
+
+// Asks for presence again, and waits twice as long for the next try (up to
+// kRetryGrowth times the retry). While connecting it gives up once the wait
+// has grown past its longest, and the next hello logs in again.
+void PresenceTracker::resync(const std::string& why)
+{
+    const bool online = _hooks.online();
+    const std::chrono::milliseconds longest = _retry * kRetryGrowth;
+    if (!online && !_based && _backoff > longest) {
+        _started = false;
+        _held.clear();
+        const std::string detail = "indexd sent no presence since its welcome; logging in again";
+        _logger.warning(detail);
+        _hooks.failed(detail);
+        return;
     }
-    if (change) _hooks.changed(*change);
+    const std::chrono::milliseconds wait = std::min(_backoff, longest);
+    _backoff = wait * 2;
+    _hooks.resync();
+    _waitTimer.start(wait, [this] { overdue(); });
+    if (online) {
+        _logger.information("asking indexd for presence again (" + why + ")");
+        return;
+    }
+    const std::string detail = "indexd has not said who is online yet (" + why + "); asking again in " +
+                               std::to_string(wait.count()) + " ms";
+    _logger.warning(detail);
+    _hooks.failed(detail);
 }
 
 } // namespace peerchat

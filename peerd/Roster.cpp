@@ -21,7 +21,7 @@ void eraseNamed(std::multimap<Key, std::string>& index, const Key& key, const st
 
 } // namespace
 
-bool Roster::Peer::operator==(const Peer& other) const
+bool Roster::Peer::sameReach(const Peer& other) const
 {
     if (endpoint != other.endpoint || dialect != other.dialect || keys.has_value() != other.keys.has_value()) {
         return false;
@@ -29,32 +29,29 @@ bool Roster::Peer::operator==(const Peer& other) const
     return !keys || (keys->identity == other.keys->identity && keys->kx == other.keys->kx);
 }
 
+bool Roster::Peer::operator==(const Peer& other) const
+{
+    return sameReach(other) && state == other.state && status == other.status;
+}
+
 Roster::Roster(std::string self) : _self(std::move(self))
 {
 }
 
-std::optional<std::vector<Roster::Change>> Roster::replace(const std::vector<RosterEntry>& entries,
-                                                          const Epoch& epoch, std::uint64_t seq,
-                                                          std::uint64_t notBefore)
+std::vector<Roster::Change> Roster::replace(std::map<std::string, Peer> peers)
 {
-    if (_epoch == epoch && seq < notBefore) return std::nullopt;
-    _epoch = epoch;
-    // Also when it went back: another run of indexd counts afresh.
-    _seq = seq;
-    std::map<std::string, Peer> next;
-    for (const RosterEntry& entry : entries) {
-        if (entry.name != _self) next[entry.name] = Peer{entry.endpoint, dialectOf(entry.dialect), entry.keys};
-    }
-
+    peers.erase(_self);
     std::vector<Change> changes;
     for (const auto& [name, peer] : _peers) {
-        if (next.count(name) == 0) changes.push_back(Change{name, peer, false});
+        if (peers.count(name) == 0) changes.push_back(Change{name, peer, false});
     }
-    for (const auto& [name, peer] : next) {
+    for (const auto& [name, peer] : peers) {
         const auto old = _peers.find(name);
-        if (old == _peers.end() || !(old->second == peer)) changes.push_back(Change{name, peer, true});
+        if (old == _peers.end() || !(old->second == peer)) {
+            changes.push_back(Change{name, peer, true, old != _peers.end() && old->second.sameReach(peer)});
+        }
     }
-    _peers = std::move(next);
+    _peers = std::move(peers);
     _names.clear();
     _holders.clear();
     _dotNetHosts.clear();
@@ -62,30 +59,26 @@ std::optional<std::vector<Roster::Change>> Roster::replace(const std::vector<Ros
     return changes;
 }
 
-bool Roster::advance(std::uint64_t seq)
-{
-    if (seq <= _seq) return false;
-    _seq = seq;
-    return true;
-}
-
-std::optional<Roster::Change> Roster::login(const std::string& name, const Peer& peer)
+std::optional<Roster::Change> Roster::here(const std::string& name, const Peer& peer)
 {
     if (name == _self) return std::nullopt;
     auto [it, inserted] = _peers.try_emplace(name, peer);
-    if (!inserted) {
-        if (it->second == peer) return std::nullopt;
-        unindex(name, it->second);
-        it->second = peer;
+    if (inserted) {
+        index(name, peer);
+        return Change{name, peer, true};
     }
+    if (it->second == peer) return std::nullopt;
+    const bool statusOnly = it->second.sameReach(peer);
+    unindex(name, it->second);
+    it->second = peer;
     index(name, peer);
-    return Change{name, peer, true};
+    return Change{name, peer, true, statusOnly};
 }
 
-std::optional<Roster::Change> Roster::logout(const std::string& name, const Endpoint& endpoint)
+std::optional<Roster::Change> Roster::gone(const std::string& name)
 {
     const auto it = _peers.find(name);
-    if (it == _peers.end() || it->second.endpoint != endpoint) return std::nullopt;
+    if (it == _peers.end()) return std::nullopt;
     Change change{name, it->second, false};
     unindex(name, it->second);
     _peers.erase(it);
@@ -127,6 +120,11 @@ void Roster::unindex(const std::string& name, const Peer& peer)
     if (peer.dialect != Dialect::DotNet) return;
     const auto host = _dotNetHosts.find(peer.endpoint.host());
     if (host != _dotNetHosts.end() && --host->second == 0) _dotNetHosts.erase(host);
+}
+
+Roster::Peer Roster::peerOf(const Here& here)
+{
+    return Peer{here.endpoint, dialectOf(here.dialect), here.keys, here.state, here.status};
 }
 
 Dialect Roster::dialectOf(const std::string& token)

@@ -2,7 +2,6 @@
 
 #include "Endpoint.h"
 #include "Protocol.h"
-#include "RosterCodec.h"
 
 #include <Poco/Net/IPAddress.h>
 
@@ -14,58 +13,50 @@
 
 namespace peerchat {
 
-/// Who is online, as peerd knows it: the last roster snapshot from indexd,
-/// kept current by presence broadcasts, and where presence stands: the run
-/// of indexd (its epoch) and the number of the last announcement applied,
-/// which never goes back within one run. The user peerd runs for is never
-/// listed. State only: callers turn the changes it returns into events.
+/// Who is online, as peerd knows it: the users indexd shows this user (its
+/// mutual contacts, and in legacy mode seed and .NET users), from the last
+/// snapshot, kept current by here and gone. The user peerd runs for is
+/// never listed. State only: callers turn the changes it returns into events.
 class Roster
 {
 public:
-    /// Where a user listens, how to talk to it, and (a peerchat/3 user) its keys.
+    /// Where a user listens, how to talk to it, (a peerchat/3 user) its keys,
+    /// and how it is to be shown: its state and status message.
     struct Peer
     {
         Endpoint endpoint;
         Dialect dialect = Dialect::Seed;
         std::optional<PeerKeys> keys{};
+        PresenceState state = PresenceState::Online;
+        std::string status{};
 
         bool operator==(const Peer& other) const;
+        /// True when other is reached the same way: endpoint, dialect and keys.
+        bool sameReach(const Peer& other) const;
     };
 
-    /// A user came online, moved, or went offline.
+    /// A user came online, moved, changed its state or status message, or went offline.
     struct Change
     {
         std::string name;
         Peer peer;
         bool online = false;
+        /// Online before and after, reached the same way: only its state or status message changed.
+        bool statusOnly = false;
     };
 
     explicit Roster(std::string self);
 
-    /// Replaces everything with a snapshot of indexd's run epoch at presence
-    /// number seq; returns one change per user that went away, came, or moved
-    /// (by name). Refused (nullopt; nothing changes) when the snapshot is of
-    /// the run the roster follows and older than notBefore, the number applied
-    /// when it was asked for: indexd writes a roster only after the request,
-    /// so a real one is never older than that. (It may be older than what was
-    /// applied since: the caller applies those announcements again.)
-    std::optional<std::vector<Change>> replace(const std::vector<RosterEntry>& entries, const Epoch& epoch,
-                                               std::uint64_t seq, std::uint64_t notBefore);
+    /// Replaces everything with a snapshot, by name; returns one change per
+    /// user that went away, came, moved or changed its state or status.
+    std::vector<Change> replace(std::map<std::string, Peer> peers);
 
-    /// Presence announcement seq of the run the roster follows arrived: true
-    /// when it is newer than the last one applied, which it now is (the caller
-    /// applies it with login() or logout()); false when it is not.
-    bool advance(std::uint64_t seq);
+    /// name is online as peer (came, moved, or changed state or status);
+    /// nullopt when nothing changed, or name is self.
+    std::optional<Change> here(const std::string& name, const Peer& peer);
 
-    /// The number of the last presence announcement applied (0: none).
-    std::uint64_t presenceSeq() const { return _seq; }
-
-    /// A login broadcast: name is online at peer; nullopt when nothing changed.
-    std::optional<Change> login(const std::string& name, const Peer& peer);
-
-    /// A logout broadcast: name left, if it was online at endpoint; nullopt
-    /// when that does not describe a listed user (an old or foreign logout).
-    std::optional<Change> logout(const std::string& name, const Endpoint& endpoint);
+    /// name is offline; nullopt when it was not listed.
+    std::optional<Change> gone(const std::string& name);
 
     /// The online user called name, or nullptr.
     const Peer* find(const std::string& name) const;
@@ -86,7 +77,10 @@ public:
 
     const std::string& self() const { return _self; }
 
-    /// The dialect an entry or broadcast names; unknown or absent tokens mean a seed client.
+    /// The peer a here describes (unknown dialect tokens mean a seed client).
+    static Peer peerOf(const Here& here);
+
+    /// The dialect a token names; unknown or absent tokens mean a seed client.
     static Dialect dialectOf(const std::string& token);
 
 private:
@@ -94,8 +88,6 @@ private:
     void unindex(const std::string& name, const Peer& peer);
 
     std::string _self;
-    std::optional<Epoch> _epoch;  ///< of the last snapshot taken
-    std::uint64_t _seq = 0;
     std::map<std::string, Peer> _peers;
     std::multimap<Endpoint, std::string> _names;              ///< _peers by endpoint
     std::multimap<PublicKey, std::string> _holders;           ///< _peers with keys by key-exchange key

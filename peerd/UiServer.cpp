@@ -418,7 +418,7 @@ local::UserInfo UiServer::userInfo(const std::string& name, const Roster::Peer& 
     if (peer.dialect != Dialect::Peerchat && trust == local::Trust::Pinned) trust = local::Trust::Changed;
     const PathKind path = _wire != nullptr ? _wire->pathOf(name) : PathKind::None;
     return local::UserInfo{name, peer.endpoint.toString(), std::string(dialectToken(peer.dialect)), trust,
-                           localPath(path)};
+                           localPath(path), peer.state, peer.status};
 }
 
 local::KeysEvent UiServer::keys(const std::string& peer) const
@@ -549,29 +549,7 @@ void UiServer::ownStatusChanged()
 local::SelfEvent UiServer::self() const
 {
     const OwnStatus& status = _wire->status();
-    return local::SelfEvent{localState(status.state()), status.text(), status.autoAway()};
-}
-
-local::PresenceState UiServer::localState(OwnStatus::State state)
-{
-    switch (state) {
-    case OwnStatus::State::Away: return local::PresenceState::Away;
-    case OwnStatus::State::Busy: return local::PresenceState::Busy;
-    case OwnStatus::State::Invisible: return local::PresenceState::Invisible;
-    case OwnStatus::State::Online: break;
-    }
-    return local::PresenceState::Online;
-}
-
-OwnStatus::State UiServer::ownState(local::PresenceState state)
-{
-    switch (state) {
-    case local::PresenceState::Away: return OwnStatus::State::Away;
-    case local::PresenceState::Busy: return OwnStatus::State::Busy;
-    case local::PresenceState::Invisible: return OwnStatus::State::Invisible;
-    case local::PresenceState::Online: break;
-    }
-    return OwnStatus::State::Online;
+    return local::SelfEvent{status.state(), status.text(), status.autoAway()};
 }
 
 void UiServer::peerTyping(const std::string& peer)

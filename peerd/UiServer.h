@@ -5,7 +5,6 @@
 #include "EventLoop.h"
 #include "KeyPins.h"
 #include "LocalProtocol.h"
-#include "OwnStatus.h"
 #include "Roster.h"
 #include "UiSession.h"
 #include "WireListener.h"
@@ -38,8 +37,8 @@ public:
     /// Most bytes of events held for all clients together, by default.
     static constexpr std::size_t kMaxBacklogBytes = 32 * 1024 * 1024;
     /// Descriptors kept for peerd's own use beside its clients: the standard
-    /// streams, the UDP socket, the database with its journal, the roster
-    /// fetch, the listener and its spare, with room to spare.
+    /// streams, the UDP socket, the database with its journal, the listener
+    /// and its spare, with room to spare.
     static constexpr std::size_t kReservedDescriptors = 64;
 
     /// What the server takes on.
@@ -106,9 +105,6 @@ public:
     local::WelcomeEvent welcome() const;
     /// The identity's own state and status message.
     local::SelfEvent self() const;
-    /// peerd's own state for the local protocol's, and back.
-    static OwnStatus::State ownState(local::PresenceState state);
-    static local::PresenceState localState(OwnStatus::State state);
     local::RosterEvent roster() const;
     /// The history with peer as history events that each fit in one line (oldest first).
     std::vector<local::HistoryEvent> history(const std::string& peer) const;

@@ -254,7 +254,7 @@ void UiSession::handleContact(const local::ContactRequest& request)
 
 void UiSession::handleStatus(const local::StatusRequest& request)
 {
-    if (const std::string error = _server.wire().setStatus(UiServer::ownState(request.state), request.text);
+    if (const std::string error = _server.wire().setStatus(request.state, request.text);
         !error.empty())
         send(local::ErrorEvent{"status", error});
 }

@@ -6,15 +6,6 @@
 
 namespace peerchat {
 
-namespace {
-
-Message messageOf(const PresenceTracker::Presence& presence)
-{
-    return std::visit([](const auto& announcement) { return Message(announcement); }, presence);
-}
-
-} // namespace
-
 struct WireLink::Dispatch
 {
     WireLink& link;
@@ -36,11 +27,10 @@ struct WireLink::Dispatch
     {
         if (link.fromIndex(from, "relogin")) link._index.relogin(message);
     }
-    void operator()(const Login& message) const { link.handlePresence(message, from); }
-    void operator()(const Logout& message) const { link.handlePresence(message, from); }
     void operator()(const Seal& message) const { link.handleSeal(message, from, false); }
     void operator()(const Talk& message) const { link._delivery.talk(message, from); }
-    /// Verbs peerd never takes plain: those it sends, and what peerchat/3 seals.
+    /// Verbs peerd never takes plain: those it sends, what peerchat/3 seals,
+    /// and presence, which indexd tells peerchat/3 users sealed only.
     template <typename Other>
     void operator()(const Other& message) const
     {
@@ -68,6 +58,18 @@ struct WireLink::SealedDispatch
         link._index.seen();
         link._presence.seen(message.seq);
     }
+    void operator()(const Here& message) const
+    {
+        if (link.sealedFromIndex(source, "here")) link._presence.receive(message);
+    }
+    void operator()(const Gone& message) const
+    {
+        if (link.sealedFromIndex(source, "gone")) link._presence.receive(message);
+    }
+    void operator()(const Snapshot& message) const
+    {
+        if (link.sealedFromIndex(source, "snapshot")) link._presence.receive(message);
+    }
     void operator()(const Stored& message) const
     {
         if (!link.sealedFromIndex(source, "stored")) return;
@@ -88,7 +90,9 @@ struct WireLink::SealedDispatch
     }
     void operator()(const NameKey& message) const
     {
-        if (link.sealedFromIndex(source, "key")) link._contactMail.nameKey(message);
+        if (!link.sealedFromIndex(source, "key")) return;
+        link._contactMail.nameKey(message);
+        link._delivery.nameKey(message);
     }
     void operator()(const Declared& message) const
     {
@@ -153,7 +157,6 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
       _identity(identity),
       _drops(loop, _settings.dropReport),
       _sessions(identity),
-      _fetcher(loop, _settings.rosterDeadline),
       _trust(pins, _sessions, listener, _settings.legacy,
              [this](const std::string& name) { _delivery.sendWaitingNow(name); }),
       _relay(loop, sink, _settings.self,
@@ -179,38 +182,39 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
                                     _settings.hostCandidates ? std::function([this] { return candidates(); })
                                                              : std::function<std::vector<Candidate>()>()},
              IndexSession::Hooks{
-                 [this](const LoginState::Welcomed& welcomed, const Endpoint& rosterServer) {
-                     _presence.start(rosterServer, welcomed.epoch);
+                 [this](const LoginState::Welcomed&) {
+                     _presence.start();
                      _declaration.online();
                  },
                  [this] { return _presence.pending(); },
                  [this] { _presence.heartbeat(); },
                  [this] { _presence.cancel(); },
-                 [this] { return _roster.presenceSeq(); },
+                 [this] { return _presence.applied(); },
                  [onRefused = std::move(onRefused)](const std::string& why) {
                      if (onRefused) onRefused(why);
                  },
              }),
-      _presence(loop, _fetcher, roster, _index.verifier(), _trust, _drops, _settings.index, _settings.rosterRetry,
+      _presence(loop, roster, _index.verifier(), _trust, _drops, _settings.index, _settings.presenceRetry,
                 PresenceTracker::Hooks{
                     [this] { return _index.online(); },
                     [this](const Roster::Change& change) { peerChanged(change); },
                     [this](std::size_t peers) {
-                        _index.rosterLoaded(peers);
-                        _delivery.rosterLoaded();
+                        _index.presenceLoaded(peers);
+                        _delivery.presenceLoaded();
                         _contactMail.online();
                     },
-                    [this](const std::string& detail) { _index.rosterFailed(detail); },
+                    [this](const std::string& detail) { _index.presenceFailed(detail); },
+                    [this] { _declaration.resend(); },
                 }),
       _contacts(store, _settings.self, _settings.strangers),
-      _declaration(loop, _contacts, _index, identity,
+      _status(store, _settings.autoAway, loop.now()),
+      _declaration(loop, _contacts, _status, _index, identity,
                    ContactDeclaration::Settings{_settings.self, _settings.loginRetry}),
       _contactMail(loop, _contacts, _trust, _index, identity, listener,
                    ContactMail::Settings{_settings.self, _settings.loginRetry}, [this] { _declaration.changed(); }),
-      _delivery(loop, store, roster, _contacts, _trust, _paths, _index, _presence, identity, listener, _drops,
+      _delivery(loop, store, roster, _contacts, _trust, _paths, _index, _presence, _status, identity, listener, _drops,
                 Delivery::Settings{_settings.self, _settings.retransmit, _settings.receiveWindow},
                 [this](const ContactLetter& letter) { _contactMail.letter(letter); }),
-      _status(store, _settings.autoAway, loop.now()),
       _awayTimer(loop),
       _logger(Poco::Logger::get("peerd.wire"))
 {
@@ -226,12 +230,13 @@ void WireLink::start()
     _index.start();
 }
 
-std::string WireLink::setStatus(OwnStatus::State state, const std::string& text)
+std::string WireLink::setStatus(PresenceState state, const std::string& text)
 {
+    const PresenceState before = _status.state();
     if (std::string error = _status.set(state, text, _timers.now()); !error.empty()) return error;
-    _logger.information("%s is now %s%s", _settings.self, std::string(OwnStatus::token(state)),
+    _logger.information("%s is now %s%s", _settings.self, std::string(presenceStateToken(state)),
                         text.empty() ? std::string() : ": " + text);
-    _listener.ownStatusChanged();
+    ownStatusChanged(before);
     armAway();
     return {};
 }
@@ -240,9 +245,17 @@ void WireLink::userActive()
 {
     if (_status.active(_timers.now())) {
         _logger.information("%s is back", _settings.self);
-        _listener.ownStatusChanged();
+        ownStatusChanged(PresenceState::Away);
     }
     armAway();
+}
+
+void WireLink::ownStatusChanged(PresenceState from)
+{
+    _listener.ownStatusChanged();
+    // Contacts see the new state with the next version of the contact list.
+    _declaration.changed();
+    if (from == PresenceState::Invisible && _status.state() != PresenceState::Invisible) _delivery.visible();
 }
 
 void WireLink::armAway()
@@ -260,7 +273,7 @@ void WireLink::armAway()
     _awayTimer.start(std::max(wait, std::chrono::milliseconds(0)), [this] {
         if (_status.idle(_timers.now())) {
             _logger.information("%s is away: no window was used for a while", _settings.self);
-            _listener.ownStatusChanged();
+            ownStatusChanged(PresenceState::Online);
         }
         armAway();
     });
@@ -268,7 +281,8 @@ void WireLink::armAway()
 
 void WireLink::sendTyping(const std::string& peer)
 {
-    if (!_settings.sendTyping) return;
+    // An invisible user's notices would be dropped: its peers do not see it.
+    if (!_settings.sendTyping || _status.state() == PresenceState::Invisible) return;
     const Roster::Peer* online = _roster.find(peer);
     if (online == nullptr || !_trust.trusted(peer, *online)) return;
     if (_typing.typing(peer, _timers.now())) _paths.send(peer, Typing{_settings.self, peer});
@@ -382,21 +396,15 @@ bool WireLink::sealedFromPeer(const SealSource& source, const std::string& name,
     return true;
 }
 
-void WireLink::handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from)
-{
-    const Message announcement = messageOf(presence);
-    if (!fromIndex(from, Protocol::verb(announcement))) return;
-    if (const std::string why = _index.verifier().checkPresence(announcement); !why.empty()) {
-        _drops.drop(DropReason::Unauthentic, from, why);
-        return;
-    }
-    _index.heard();
-    _presence.announce(presence);
-}
-
-// Reports a presence change and restarts the lines waiting for that peer.
+// Reports a presence change and, unless only the peer's state or status
+// message changed, restarts the lines waiting for that peer.
 void WireLink::peerChanged(const Roster::Change& change)
 {
+    if (change.statusOnly) {
+        _logger.debug("%s is %s now", change.name, std::string(presenceStateToken(change.peer.state)));
+        _listener.presenceChanged(change);
+        return;
+    }
     if (change.online) {
         _logger.information(change.name + " is online at " + change.peer.endpoint.toString());
     } else {
@@ -444,14 +452,16 @@ void WireLink::handleSeal(const Seal& seal, const Endpoint& from, bool relayed)
         return;
     }
     // One message, or a bundle of them: each is taken as if it came alone. A
-    // bundle holds lines and acks only, so that one datagram cannot ask for
-    // a hundred answers (probes, caps).
+    // peer's bundle holds lines and acks only, so that one datagram cannot
+    // ask for a hundred answers (probes, caps); indexd's may hold any of its
+    // messages (presence comes so).
     std::vector<Parsed<Message>> inner = Protocol::decodeBundle(opened->value());
     bool parsed = false;
     for (Parsed<Message>& message : inner) {
         if (!message) {
             _drops.drop(DropReason::Malformed, from, "sealed message does not parse: " + message.error());
-        } else if (inner.size() > 1 && !std::holds_alternative<Msg>(*message) && !std::holds_alternative<Ack>(*message)) {
+        } else if (inner.size() > 1 && !peerName.empty() && !std::holds_alternative<Msg>(*message) &&
+                   !std::holds_alternative<Ack>(*message)) {
             _drops.drop(DropReason::Unexpected, from,
                         std::string(Protocol::verb(*message)) + " in a bundle: a bundle holds msg and ack only");
             message = Parsed<Message>::refuse("not taken in a bundle");

@@ -22,7 +22,6 @@
 #include "RelayLink.h"
 #include "Protocol.h"
 #include "Roster.h"
-#include "RosterFetcher.h"
 #include "SigningKey.h"
 #include "Timers.h"
 #include "TypingNotices.h"
@@ -41,8 +40,8 @@ namespace peerchat {
 
 /// peerd's side of the wire (peerchat/3, docs/PROTOCOL.md), put together
 /// from its parts: the session with indexd (IndexSession: login,
-/// heartbeats, relogin), who is online (PresenceTracker: the signed roster
-/// and presence), which keys are trusted (KeyTrust), the lines (Delivery:
+/// heartbeats, relogin), who is online (PresenceTracker: here, gone and
+/// snapshots sealed by indexd; ContactDeclaration asks for them), which keys are trusted (KeyTrust), the lines (Delivery:
 /// outbox, inbox, offline mail), the contacts (Contacts, and their letters
 /// through indexd's mailbox: ContactMail), where a datagram for a peer goes
 /// (PeerPaths) and the TURN relay for peers no other path reaches
@@ -64,8 +63,8 @@ public:
         std::optional<PublicKey> indexKey; ///< indexd's identity key when configured; else pinned on first contact
         bool legacy = false;              ///< plain talk to and from seed and .NET peers
         std::chrono::milliseconds loginRetry{2000};
-        std::chrono::milliseconds rosterDeadline{5000};
-        std::chrono::milliseconds rosterRetry{250};  ///< a failed roster fetch waits this, doubling up to 16 times it
+        /// A gap in presence, or the wait for a snapshot, lasts this before peerd asks again, doubling up to 16 times it.
+        std::chrono::milliseconds presenceRetry{250};
         std::chrono::milliseconds heartbeat{10000};  ///< alive to indexd (±10 %); three silent ones: it is gone
         std::chrono::milliseconds dropReport{10000}; ///< at most one summary of dropped datagrams this often
         Outbox::Timing retransmit;                   ///< when unacked lines go out again, and when they fail
@@ -92,7 +91,7 @@ public:
     WireLink& operator=(const WireLink&) = delete;
 
     /// Takes up the lines the store's outbox still holds, sends the first
-    /// hello and keeps resending it every loginRetry until the roster has
+    /// hello and keeps resending it every loginRetry until presence has
     /// arrived.
     void start();
 
@@ -132,16 +131,17 @@ public:
     const Contacts& contacts() const { return _contacts; }
 
     /// The user sets its state and status message (OwnStatus::set): an error
-    /// for a person, or empty once every UI heard of it (ownStatusChanged).
-    std::string setStatus(OwnStatus::State state, const std::string& text);
+    /// for a person, or empty once every UI heard of it (ownStatusChanged)
+    /// and a contact list showing it is on its way to indexd.
+    std::string setStatus(PresenceState state, const std::string& text);
     /// A UI did something the user asked for: it ends auto-away and starts the idle time again.
     void userActive();
     /// The identity's own state and status message.
     const OwnStatus& status() const { return _status; }
 
     /// The user types to peer: a typing notice goes to peer when peer is
-    /// online under a trusted key, sending them is on, and none went within
-    /// TypingNotices::kSendEvery.
+    /// online under a trusted key, sending them is on, the user is not
+    /// invisible, and none went within TypingNotices::kSendEvery.
     void sendTyping(const std::string& peer);
 
     /// Stops retrying and heartbeats and, when indexd welcomed this login,
@@ -151,8 +151,8 @@ public:
     local::LinkState state() const { return _index.linkState(); }
     const Endpoint& index() const { return _settings.index; }
     const std::string& self() const { return _settings.self; }
-    /// The number of the last presence announcement applied (0: none).
-    std::uint64_t presenceSeq() const { return _roster.presenceSeq(); }
+    /// The number of the last presence message applied in this login (0: none).
+    std::uint64_t presenceSeq() const { return _presence.applied(); }
     /// How datagrams reach peer now.
     PathKind pathOf(const std::string& peer) const { return _paths.kindOf(peer); }
 
@@ -173,8 +173,10 @@ private:
     std::optional<Inbound> decode(std::string_view bytes, const Endpoint& from);
     void handleSeal(const Seal& seal, const Endpoint& from, bool relayed);
     std::vector<Candidate> candidates() const;
-    void handlePresence(const PresenceTracker::Presence& presence, const Endpoint& from);
     void peerChanged(const Roster::Change& change);
+    /// The own state or status message changed (from was the state before):
+    /// the UIs and indexd hear of it.
+    void ownStatusChanged(PresenceState from);
     void typingFrom(const std::string& peer);
     /// Arms the away timer for when the identity goes away by itself, if it
     /// can and it is not armed already (for that time or an earlier one).
@@ -191,18 +193,17 @@ private:
     const SigningKey& _identity;
     DropLog _drops;
     PeerSessions _sessions;
-    RosterFetcher _fetcher;
     KeyTrust _trust;
     RelayLink _relay;
     PeerPaths _paths;
     IndexSession _index;
     PresenceTracker _presence;
     Contacts _contacts;
+    OwnStatus _status;
     ContactDeclaration _declaration;
     ContactMail _contactMail;
     Delivery _delivery;
     TypingNotices _typing;
-    OwnStatus _status;
     Timer _awayTimer;  ///< armed while the identity would go away by itself
     Poco::Logger& _logger;
 };

@@ -20,7 +20,7 @@ public:
     /// The link to indexd is now in state; detail says why, for a person.
     virtual void linkStateChanged(local::LinkState state, const std::string& detail) = 0;
 
-    /// A user came online, moved to another endpoint, or left.
+    /// A user came online, moved to another endpoint, changed its state or status message, or left.
     virtual void presenceChanged(const Roster::Change& change) = 0;
 
     /// A peer's message was stored as line; unread is that conversation's new unread count.

@@ -132,6 +132,12 @@ local::Trust RosterModel::trust(const std::string& name) const
     return it == _trust.end() ? local::Trust::Pinned : it->second;
 }
 
+local::PresenceState RosterModel::state(const std::string& name) const
+{
+    const auto it = _online.find(name);
+    return it == _online.end() ? local::PresenceState::Online : it->second.state;
+}
+
 local::Path RosterModel::path(const std::string& name) const
 {
     const auto it = _online.find(name);
@@ -175,8 +181,10 @@ std::vector<RosterModel::Entry> RosterModel::entries() const
             }
         }
         if (!section) continue;
-        result.push_back(Entry{name, *section, isOnline(name), unread(name), trust(name), path(name), info.relation,
-                               info.relation == local::Relation::None ? std::string() : info.note});
+        const auto online = _online.find(name);
+        result.push_back(Entry{name, *section, online != _online.end(), unread(name), trust(name), path(name),
+                               info.relation, info.relation == local::Relation::None ? std::string() : info.note,
+                               state(name), online != _online.end() ? online->second.status : std::string()});
     }
     std::sort(result.begin(), result.end(), [](const Entry& a, const Entry& b) {
         return std::tie(a.section, a.name) < std::tie(b.section, b.name);

@@ -13,11 +13,11 @@ namespace peerchat::chatui {
 
 /// What peerd has told a UI about its identity: who it is and its key's
 /// fingerprint, its own state and status message, the link to indexd, who
-/// is online, how the user stands with each other user (contact, request
-/// either way, blocked), what peerd knows of each user's key (pinned,
-/// changed, unverified), how lines reach each (the path) and how many unread
-/// lines each conversation holds. Built only from events; it never talks to
-/// peerd itself.
+/// is online and how each shows itself (state and status message), how the
+/// user stands with each other user (contact, request either way, blocked),
+/// what peerd knows of each user's key (pinned, changed, unverified), how
+/// lines reach each (the path) and how many unread lines each conversation
+/// holds. Built only from events; it never talks to peerd itself.
 class RosterModel
 {
 public:
@@ -43,6 +43,9 @@ public:
         local::Relation relation = local::Relation::None;
         /// Their note while they ask (Requests), ours while we ask (Asked).
         std::string note{};
+        /// While online: the state and status message it shows.
+        local::PresenceState state = local::PresenceState::Online;
+        std::string status{};
     };
 
     /// What an event changed.
@@ -78,6 +81,8 @@ public:
     bool rosterLoaded() const { return _rosterLoaded; }
 
     bool isOnline(const std::string& name) const;
+    /// The state name shows while online (roster and presence events); Online when offline or not known.
+    local::PresenceState state(const std::string& name) const;
     std::uint32_t unread(const std::string& name) const;
     /// What peerd last said of name's key (roster, presence or trust
     /// events, online or not since); Pinned when it said nothing.

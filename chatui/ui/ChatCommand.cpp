@@ -37,7 +37,7 @@ std::optional<local::PresenceState> presenceNamed(const std::wstring& typed)
     for (auto& c : name)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     for (const auto state : kPresenceStates)
-        if (name == local::LocalProtocol::presenceStateName(state)) return state;
+        if (name == presenceStateToken(state)) return state;
     return std::nullopt;
 }
 

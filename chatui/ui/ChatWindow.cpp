@@ -344,7 +344,10 @@ void ChatWindow::drawHeader(Canvas& canvas)
     // Who the identity is and how others see it, then whom it talks to.
     const std::wstring own = TextLayout::widen(roster.ownStatus() ? PresenceText::ownLine(self, *roster.ownStatus()) : self);
     std::string peer = _model.peer();
-    if (roster.rosterLoaded()) peer += roster.isOnline(_model.peer()) ? " (online)" : " (offline)";
+    if (roster.rosterLoaded()) {
+        const bool online = roster.isOnline(_model.peer());
+        peer += " (" + (online ? std::string(presenceStateToken(roster.state(_model.peer()))) : std::string("offline")) + ")";
+    }
     if (const std::string tag = IdentityText::tag(roster.trust(_model.peer())); !tag.empty()) peer += " " + tag;
     if (const std::string tag = PathText::tag(roster.path(_model.peer())); !tag.empty()) peer += " " + tag;
     if (_results.active()) peer += "  search: " + _results.text();
@@ -420,7 +423,9 @@ void ChatWindow::drawStatus(Canvas& canvas, int row)
     // First, where a long reason cannot push it off the row: the person's lines are not lost.
     if (!_host.connected() && !_sends.empty())
         text = plural(_sends.size(), "line") + (_sends.size() == 1 ? " waits: " : " wait: ") + text;
-    if (text.empty()) {
+    // A confirmation of what the person just did comes before the standing
+    // note that the peer is offline (a stranger always looks offline).
+    if (text.empty() && _confirmation.empty()) {
         const bool offline = roster.rosterLoaded() && !roster.isOnline(_model.peer());
         const std::size_t failed = _model.count(local::LineState::Failed);
         if (offline) text = _model.peer() + " is offline; lines you send wait for them";

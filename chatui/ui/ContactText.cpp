@@ -1,5 +1,7 @@
 #include "ContactText.h"
 
+#include "PresenceText.h"
+
 namespace peerchat::chatui {
 
 namespace {
@@ -23,7 +25,7 @@ std::string ContactText::sectionTitle(RosterModel::Section section)
 std::string ContactText::detail(const RosterModel::Entry& entry)
 {
     switch (entry.section) {
-    case RosterModel::Section::ContactsOnline:
+    case RosterModel::Section::ContactsOnline: return PresenceText::peerDetail(entry.state, entry.status);
     case RosterModel::Section::ContactsOffline: return {};
     case RosterModel::Section::Requests:
         if (entry.relation != local::Relation::AskedMe) return "wrote to you; not a contact";

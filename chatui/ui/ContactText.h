@@ -17,10 +17,10 @@ class ContactText
 public:
     /// The heading of a section of the roster.
     static std::string sectionTitle(RosterModel::Section section);
-    /// What an entry's row says after its name and tags: the note of a
-    /// request, that a non-contact wrote, that an answer is awaited, that
-    /// the user is blocked; nothing for a contact (where a status message
-    /// will go).
+    /// What an entry's row says after its name and tags: the state and
+    /// status message of a contact online (PresenceText::peerDetail), the
+    /// note of a request, that a non-contact wrote, that an answer is
+    /// awaited, that the user is blocked; nothing for a contact offline.
     static std::string detail(const RosterModel::Entry& entry);
     /// The roster's hint under its requests: "/accept bob or /decline bob".
     static std::string answerHint(const std::string& name);

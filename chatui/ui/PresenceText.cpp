@@ -4,7 +4,7 @@ namespace peerchat::chatui {
 
 std::string PresenceText::ownState(const local::SelfEvent& status)
 {
-    std::string text(local::LocalProtocol::presenceStateName(status.state));
+    std::string text(presenceStateToken(status.state));
     // Away by itself says so: the user did not choose it, and the next key brings them back.
     if (status.away) text += " (idle)";
     if (!status.text.empty()) text += ": " + status.text;
@@ -14,6 +14,25 @@ std::string PresenceText::ownState(const local::SelfEvent& status)
 std::string PresenceText::ownLine(const std::string& self, const local::SelfEvent& status)
 {
     return self + " \u00B7 " + ownState(status);
+}
+
+std::string PresenceText::mark(local::PresenceState state)
+{
+    switch (state) {
+    case local::PresenceState::Online: return "+";
+    case local::PresenceState::Away: return "~";
+    case local::PresenceState::Busy: return "-";
+    case local::PresenceState::Invisible: break;
+    }
+    return {};
+}
+
+std::string PresenceText::peerDetail(local::PresenceState state, const std::string& status)
+{
+    std::string text;
+    if (state != local::PresenceState::Online) text = "(" + std::string(presenceStateToken(state)) + ")";
+    if (!status.empty()) text += (text.empty() ? "" : " ") + status;
+    return text;
 }
 
 std::string PresenceText::typing(const std::string& peer) { return peer + " is typing..."; }

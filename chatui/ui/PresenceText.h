@@ -7,8 +7,9 @@
 namespace peerchat::chatui {
 
 /// The words chatui uses about presence: the identity's own state and status
-/// message, the same in every window, and the line that says a peer is
-/// typing. Plain text; windows draw it.
+/// message, the same in every window, how a contact online shows itself in
+/// the roster, and the line that says a peer is typing. Plain text; windows
+/// draw it.
 class PresenceText
 {
 public:
@@ -18,6 +19,13 @@ public:
     /// Who the identity is and how others see it, for a window's header:
     /// "alice · away: back at 3".
     static std::string ownLine(const std::string& self, const local::SelfEvent& status);
+    /// The one-column mark of a contact's state in the roster: "+" online,
+    /// "~" away, "-" busy ("" for invisible, which no other user shows).
+    static std::string mark(local::PresenceState state);
+    /// What a contact's row says of it after its name: the state unless
+    /// online, then the status message: "(away) back at 3", "(busy)",
+    /// "back at 3", "" for a contact online without a message.
+    static std::string peerDetail(local::PresenceState state, const std::string& status);
     /// What a conversation shows while its peer is typing: "bob is typing...".
     static std::string typing(const std::string& peer);
 };

@@ -23,6 +23,18 @@ int indexOf(const std::vector<RosterModel::Entry>& entries, const std::string& n
     return -1;
 }
 
+/// How a contact's state mark is drawn: away dim, busy like a warning.
+Style markStyle(local::PresenceState state)
+{
+    switch (state) {
+    case local::PresenceState::Away: return Style::Dim;
+    case local::PresenceState::Busy: return Style::Failed;
+    case local::PresenceState::Online:
+    case local::PresenceState::Invisible: break;
+    }
+    return Style::Delivered;
+}
+
 bool isEnter(const Key& key)
 {
     return key.isFunction(KEY_ENTER) || key.isCharacter(L'\r') || key.isCharacter(L'\n');
@@ -259,11 +271,14 @@ void RosterWindow::drawEntry(Canvas& canvas, int y, const RosterModel::Entry& en
     const int tagWidth = (tag.empty() ? 0 : static_cast<int>(tag.size()) + 1) +
                          (pathTag.empty() ? 0 : static_cast<int>(pathTag.size()) + 1);
     canvas.put(y, 0, selected ? "> " : "  ", nameStyle);
+    if (entry.section == RosterModel::Section::ContactsOnline)
+        canvas.put(y, 2, PresenceText::mark(entry.state), styled(markStyle(entry.state)));
     int x = kNameColumn;
     x += canvas.put(y, x, entry.name, nameStyle, std::max(width - x - countWidth - tagWidth - 12, 1));
     if (!tag.empty()) x += 1 + canvas.put(y, x + 1, tag, styled(Style::Unverified));
     if (!pathTag.empty()) x += 1 + canvas.put(y, x + 1, pathTag, styled(Style::Dim));
-    // The note of a request, or what else there is to say about the user, up to the count.
+    // A contact's state and status message, the note of a request, or what
+    // else there is to say about the user, cut short before the count.
     const std::string detail = ContactText::detail(entry);
     const int room = width - (x + 2) - (count.empty() ? 1 : countWidth + 3);
     if (!detail.empty() && room > 0) x += 2 + canvas.put(y, x + 2, detail, styled(Style::Dim), room);

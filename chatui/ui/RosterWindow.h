@@ -15,7 +15,8 @@ namespace peerchat::chatui {
 /// The contact list, in sections under headings (RosterModel::Section):
 /// contacts online, contacts offline, requests (with their notes, and a hint
 /// how to answer), users asked, blocked users. An unread count by each name,
-/// a tag for a key that changed or a peer without one; in the header the
+/// a tag for a key that changed or a peer without one, and by each contact
+/// online a mark of its state and its status message; in the header the
 /// identity, its own state and status message, and peerd's state. Arrow keys
 /// or j/k move over the users (the headings are passed over), Enter opens the
 /// conversation in this terminal, i shows who you are and your key's

@@ -57,8 +57,10 @@ public:
         auto alice = clientOf(net, "alice");
         const auto aliceWelcome = alice->login(net.index());
         CPPUNIT_ASSERT_MESSAGE(aliceWelcome.error(), aliceWelcome.ok());
-        CPPUNIT_ASSERT(alice->fetchRoster().ok());
-        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
+        // bob asks alice to be his contact, and she lists him: they see each other.
+        bob->sendLine(peerRequest("add", "alice"));
+        alice->declare({"bob"});
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("bob").log(), waitInRoster(*bob, "alice"));
 
         auto mallory = clientOf(net, "mallory");
         mallory->claimKx(alice->keys().kx);
@@ -90,17 +92,17 @@ public:
         const SigningKey alice = SigningKey::generate();
         const SigningKey mallory = SigningKey::generate();
         const KxKeyPair aliceKx = KxKeyPair::generate();
-        fake.serveRoster({RosterEntry{"alice", aliceAt, "peerchat/3", fake.keysFor(alice, "alice", aliceKx.publicKey())}},
-                         0);
+        fake.show({Here{0, "alice", aliceAt, "peerchat/3", fake.keysFor(alice, "alice", aliceKx.publicKey()),
+                        PresenceState::Online, ""}});
 
         net.startPeerd("bob", {"--index", fake.endpoint(), "--index-key", Base64::encode(fake.key().publicKey())});
         auto bob = net.attach("bob");
-        const Auth auth = fake.serveLogin();
+        fake.serveLogin();
+        fake.serveDeclaration();
         CPPUNIT_ASSERT_MESSAGE(net.peerd("bob").log(), waitInRoster(*bob, "alice"));
 
-        fake.announce(Login{"mallory", malloryAt, "peerchat/3", 1,
-                            fake.keysFor(mallory, "mallory", aliceKx.publicKey()), std::nullopt},
-                      auth.observed.toString());
+        fake.sendHere(Here{0, "mallory", malloryAt, "peerchat/3", fake.keysFor(mallory, "mallory", aliceKx.publicKey()),
+                           PresenceState::Online, ""});
         bob->sendLine(sendRequest("mallory", "for mallory only"));
         bob->sendLine(sendRequest("alice", "marker for alice"));
         CPPUNIT_ASSERT_MESSAGE(net.peerd("bob").log(),

@@ -55,7 +55,7 @@ public:
     std::string index() const { return _indexReady.at("udp"); }
     /// indexd's identity key in base64, as its ready line gives it.
     std::string indexKey() const { return _indexReady.at("identity"); }
-    /// The TCP port of one of indexd's rosters: "seed-roster", "dotnet-roster", "peerchat-roster".
+    /// The TCP port of one of indexd's rosters: "seed-roster", "dotnet-roster".
     int rosterPort(const std::string& which) const { return std::stoi(_indexReady.at(which)); }
 
     /// The local socket path peerd for user gets from startPeerd.
@@ -261,7 +261,19 @@ inline LocalClient::Object waitPresence(LocalClient& client, const std::string& 
         timeout);
 }
 
-/// alice and bob on one indexd, a client attached to each once each sees the other.
+/// Makes the users behind a and b contacts, as two people would: each adds
+/// the other (the requests cross, and each is taken as an acceptance), and
+/// waits until each sees the other online. peerchat users see only their
+/// contacts online, so every test that chats over a path between two
+/// peerds starts here. False when they do not see each other in time.
+inline bool befriend(LocalClient& a, const std::string& aName, LocalClient& b, const std::string& bName)
+{
+    a.sendLine(peerRequest("add", bName));
+    b.sendLine(peerRequest("add", aName));
+    return waitInRoster(a, bName) && waitInRoster(b, aName);
+}
+
+/// alice and bob on one indexd, contacts, a client attached to each once each sees the other.
 struct ChatPair
 {
     ChatNetwork net;
@@ -277,8 +289,8 @@ struct ChatPair
         net.startPeerd("bob", peerdFlags);
         alice = net.attachOnline("alice");
         bob = net.attachOnline("bob");
-        CPPUNIT_ASSERT(waitInRoster(*alice, "bob"));
-        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
+        CPPUNIT_ASSERT_MESSAGE("alice and bob do not see each other:\n" + net.peerd("alice").log() + net.peerd("bob").log(),
+                               befriend(*alice, "alice", *bob, "bob"));
     }
 };
 

@@ -56,10 +56,14 @@ const std::string kBobOffered = "8888 9999 aaaa bbbb cccc dddd eeee ffff";
 const std::regex kFingerprint("[0-9a-f]{4}( [0-9a-f]{4}){7}");
 
 // The roster's headings, and the columns left of a name in its rows (the
-// selection mark, a cell kept for the user's state, a space).
+// selection mark, a cell for the user's state, a space). A contact online
+// has its state mark in that cell (+ online, ~ away, - busy); every other
+// row leaves it blank.
 const std::vector<std::string> kSections = {"Contacts online", "Contacts offline", "Requests", "Asked by you", "Blocked"};
 const std::string kRow = "    ";
 const std::string kSelectedRow = ">   ";
+const std::string kOnlineRow = "  + ";
+const std::string kSelectedOnlineRow = "> + ";
 
 /// How a conversation's header starts when user's peerd is real: the name,
 /// its own state (online, as peerd starts), and the arrow to the peer.
@@ -76,7 +80,9 @@ std::string sectionOf(const std::string& screen, const std::string& user)
             heading = line.substr(1);
             continue;
         }
-        const bool row = line.compare(0, kRow.size(), kRow) == 0 || line.compare(0, kSelectedRow.size(), kSelectedRow) == 0;
+        // "  " or "> ", the state cell (blank or a contact's mark), a space.
+        const bool row = line.size() > kRow.size() && (line[0] == ' ' || line[0] == '>') && line[1] == ' ' &&
+                         std::string(" +~-").find(line[2]) != std::string::npos && line[3] == ' ';
         const std::size_t end = kRow.size() + user.size();
         if (row && line.compare(kRow.size(), user.size(), user) == 0 && (line.size() == end || line[end] == ' '))
             return heading;
@@ -248,6 +254,7 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd(kTianya);
+        makeContacts("alice", kTianya);
         openChat("alice1", "alice", kTianya);
         openChat("alice2", "alice", kTianya);
         openChat("tianya", kTianya, "alice");
@@ -272,7 +279,8 @@ public:
         _network->startPeerd("bob");
         auto bob = _network->attach("bob");
         auto alice = _network->attach("alice");
-        // peerd takes talk only from users in its roster.
+        // As contacts, bob's line is one of a conversation, not a request.
+        makeContacts("bob", "alice");
         CPPUNIT_ASSERT(peerchat::test::waitInRoster(*bob, "alice"));
         CPPUNIT_ASSERT(peerchat::test::waitInRoster(*alice, "bob"));
         bob->sendLine(sendRequest("alice", "while you were out, " + kHelloWorld));
@@ -295,14 +303,16 @@ public:
         _network->startPeerd("bob");
         makeContacts("bob", "alice");
         CPPUNIT_ASSERT_MESSAGE("bob did not appear:\n" + _tmux->capture("roster"), waitInSection("roster", "bob", "Contacts online"));
-        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedOnlineRow + "bob"}));
 
         // carol is no contact: she shows when she writes, held as a request.
         _network->startPeerd("carol");
         auto carol = _network->attachOnline("carol");
-        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*carol, "alice"));
+        // She does not see alice online (presence goes only to contacts), so
+        // her lines go through indexd's mailbox, which hands them to alice at once.
         carol->sendLine(sendRequest("alice", "psst"));
         CPPUNIT_ASSERT_MESSAGE("no unread count by carol", waitForLine("roster", {kRow + "carol", "1 unread"}));
+        CPPUNIT_ASSERT(peerchat::test::rosterNames(*carol).empty());
         CPPUNIT_ASSERT(waitInSection("roster", "carol", "Requests"));
         CPPUNIT_ASSERT(waitForLine("roster", {"carol", "wrote to you; not a contact"}));
         CPPUNIT_ASSERT_EQUAL(std::string("1\n"), _tmux->tmux({"display-message", "-p", "-t", "test:roster", "#{window_bell_flag}"}));
@@ -326,14 +336,14 @@ public:
         _network->startPeerd(kTianya);
         makeContacts("alice", "bob");
         auto tianya = _network->attach(kTianya);
-        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*tianya, "alice"));
-        CPPUNIT_ASSERT(peerchat::test::waitInRoster(*_network->attach("alice"), kTianya));
+        // tianya is no contact of alice: neither sees the other online, and
+        // their lines go through indexd's mailbox.
         subscribeTo(*tianya, "alice");
         tianya->sendLine(sendRequest("alice", kHelloWorld));
         CPPUNIT_ASSERT(tianya->waitEvent("sent"));
 
         openRoster("roster", "alice");
-        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedOnlineRow + "bob"}));
         CPPUNIT_ASSERT(waitForLine("roster", {kTianya, "1 unread"}));
         CPPUNIT_ASSERT(sectionOf(_tmux->capture("roster"), kTianya) == "Requests");
         // j passes over the heading between them.
@@ -346,6 +356,7 @@ public:
         type("roster", "got it");
         auto message = peerchat::test::waitMessage(*tianya, "got it");
         CPPUNIT_ASSERT_MESSAGE("the line typed in the roster's conversation did not arrive", message);
+        CPPUNIT_ASSERT(peerchat::test::rosterNames(*tianya).empty());
 
         _tmux->sendKeys("roster", {"Escape"});
         CPPUNIT_ASSERT_MESSAGE("Esc did not go back to the roster", waitForLine("roster", {"peerchat alice"}));
@@ -356,7 +367,7 @@ public:
         // Read, the lines of a non-contact keep it under the requests.
         CPPUNIT_ASSERT(sectionOf(_tmux->capture("roster"), kTianya) == "Requests");
         _tmux->sendKeys("roster", {"k"});
-        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedRow + "bob"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kSelectedOnlineRow + "bob"}));
         _tmux->sendKeys("roster", {"q"});
         CPPUNIT_ASSERT(_tmux->waitForExit("roster"));
         CPPUNIT_ASSERT_EQUAL(0, _tmux->exitStatus("roster"));
@@ -366,6 +377,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("slash", "alice", "bob");
         openChat("ctrlD", "alice", "bob");
         openChat("ctrlC", "alice", "bob");
@@ -391,6 +404,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
         subscribeTo(*bob, "alice");
@@ -414,6 +429,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         std::string text;
         for (int i = 0; i < 12; ++i) text += kHelloWorld + " word" + std::to_string(i) + " ";
@@ -443,6 +460,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
         type("alice", "first line");
@@ -458,6 +477,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
         subscribeTo(*bob, "alice");
@@ -498,6 +519,8 @@ public:
         _network = std::make_unique<ChatNetwork>(ChatNetwork::Wire::Legacy);
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         SeedClient sam;
         CPPUNIT_ASSERT(sam.login("sam", _network->index()));
         openChat("bob", "alice", "bob");
@@ -528,6 +551,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         _network->peerd("bob").signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
@@ -630,6 +655,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
         subscribeTo(*bob, "alice");
@@ -696,6 +723,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         auto bob = _network->attach("bob");
         subscribeTo(*bob, "alice");
@@ -746,6 +775,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openChat("alice", "alice", "bob");
         type("alice", "/whoami");
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"), waitForLine("alice", {"you are:", "alice"}));
@@ -780,14 +811,21 @@ public:
         CPPUNIT_ASSERT_EQUAL(0, _network->peerd("bob").waitExit());
         CPPUNIT_ASSERT(waitForLine("alice", {talking("alice") + "bob (offline)"}));
         _network->restartIndexd(true);
+        // alice logs in again first: the reset indexd must know her name before bob can ask her.
+        CPPUNIT_ASSERT_MESSAGE(_network->indexd().log(), _network->indexd().waitForLog("login alice at"));
         TempDir device;
         _network->startPeerd("bob", {"--key", device.file("bob.key"), "--database", device.file("bob.db"),
                                      "--retransmit-ms", "100"});
+        // The new device has no contacts: its user asks alice, and she, who
+        // has bob as a contact, sees him online again (under the new key).
+        auto bob = _network->attachOnline("bob");
+        bob->sendLine(peerRequest("add", "alice"));
 
-        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice") + _network->peerd("alice").log(),
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice") + _network->peerd("alice").log() + _network->peerd("bob").log() +
+                                   _network->indexd().log(),
                                waitForLine("alice", {talking("alice") + "bob (online) !key changed"}));
         CPPUNIT_ASSERT(waitForLine("alice", {"bob's key changed: lines are not sent until you compare fingerprints"}));
-        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedRow + "bob !key changed"}));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedOnlineRow + "bob !key changed"}));
         CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
 
         // peerd refuses a line to the new key; it comes back to the input.
@@ -797,7 +835,6 @@ public:
         CPPUNIT_ASSERT(waitForLine("alice", {"> not for an unknown key"}));
         _tmux->sendKeys("alice", {"C-u"});
         // Nor does a line from the new key reach alice's window.
-        auto bob = _network->attachOnline("bob");
         bob->sendLine(sendRequest("alice", "from the new bob"));
         CPPUNIT_ASSERT(bob->waitEvent("sent"));
         CPPUNIT_ASSERT(!_tmux->waitForText("alice", "from the new bob", std::chrono::seconds(1)));
@@ -886,9 +923,9 @@ public:
                                 UserInfo{"sam", "127.0.0.1:4003", "seed", Trust::Unverified}},
                                {},
                                contacts});
-        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedRow + "bob !key changed"}));
-        CPPUNIT_ASSERT(waitForLine("roster", {kRow + "sam ?unverified"}));
-        CPPUNIT_ASSERT(hasLine(_tmux->capture("roster"), [](const std::string& line) { return line == kRow + "carol"; }));
+        CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitForLine("roster", {kSelectedOnlineRow + "bob !key changed"}));
+        CPPUNIT_ASSERT(waitForLine("roster", {kOnlineRow + "sam ?unverified"}));
+        CPPUNIT_ASSERT(hasLine(_tmux->capture("roster"), [](const std::string& line) { return line == kOnlineRow + "carol"; }));
         CPPUNIT_ASSERT(waitForLine("roster", {"bob's key changed: open the chat, then /verify bob and /trust bob"}));
 
         // Trusted from another window: the tag and the warning go.
@@ -980,8 +1017,9 @@ public:
                                                                       "let me in, it's urgent"}));
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("roster"), waitInSection("roster", "mallory", "Requests"));
 
-        // The conversation shows the request and how to answer it above its lines.
-        openChat("chat", "alice", "mallory");
+        // The conversation shows the request and how to answer it above its
+        // lines. mallory is no contact, so alice does not see her online.
+        openChat("chat", "alice", "mallory", false);
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"),
                                waitForLine("chat", {"mallory asks to be your contact: \"let me in, it's urgent\""}));
         CPPUNIT_ASSERT(waitForLine("chat", {"/accept or /decline"}));
@@ -1030,6 +1068,8 @@ public:
     {
         _network->startPeerd("alice");
         _network->startPeerd("bob");
+        // Contacts see each other online, and talk peer to peer (issue 13).
+        makeContacts("alice", "bob");
         openRoster("roster", "alice");
         openChat("chat", "alice", "bob");
         // peerd says the own state on every connection: online, with no message, to begin with.
@@ -1112,14 +1152,16 @@ private:
     }
 
     /// Opens user's conversation with peer in a new window and waits until it
-    /// shows the peer online.
-    void openChat(const std::string& window, const std::string& user, const std::string& peer)
+    /// shows the peer online (or, with online false, offline: user sees only
+    /// contacts online).
+    void openChat(const std::string& window, const std::string& user, const std::string& peer, bool online = true)
     {
         auto command = chatui(user);
         command.push_back(peer);
         _tmux->newWindow(window, command);
-        CPPUNIT_ASSERT_MESSAGE(window + " did not show " + peer + " online:\n" + _tmux->capture(window),
-                               waitForLine(window, {talking(user) + peer + " (online)"}));
+        const std::string state = online ? "online" : "offline";
+        CPPUNIT_ASSERT_MESSAGE(window + " did not show " + peer + " " + state + ":\n" + _tmux->capture(window),
+                               waitForLine(window, {talking(user) + peer + " (" + state + ")"}));
     }
 
     void openRoster(const std::string& window, const std::string& user)

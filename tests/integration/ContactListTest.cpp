@@ -5,12 +5,14 @@
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
 #include "LocalClient.h"
+#include "SecureClient.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <csignal>
 #include <string>
 
@@ -84,6 +86,9 @@ class ContactListTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testIndexdHoldsTheListEachUserSigned);
     CPPUNIT_TEST(testOwnStatusReachesEveryWindowAndOutlivesARestart);
     CPPUNIT_TEST(testLinesOfAStrangerAreHeldAndListedApart);
+    CPPUNIT_TEST(testNonContactLearnsNothingFromIndexd);
+    CPPUNIT_TEST(testInvisibleLooksOfflineAndStillChats);
+    CPPUNIT_TEST(testStateAndStatusReachEveryWindowOfContacts);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -164,10 +169,13 @@ public:
         mallory->sendLine(sendRequest("bob", "can you read this?"));
         const auto sent = mallory->waitEvent("sent");
         CPPUNIT_ASSERT(sent);
-        CPPUNIT_ASSERT_MESSAGE("mallory's line was not acked: a block must not show as a line that never arrives",
+        // mallory is not bob's contact, so she does not see him online: her
+        // line goes through indexd, and shows stored as a line to any
+        // stranger does; nothing in it tells of the block.
+        CPPUNIT_ASSERT_MESSAGE("mallory's line was not stored: a block must not show as a line that never arrives",
                                mallory->waitFor([&](const LocalClient::Object& event) {
                                    return event->optValue<std::string>("event", "") == "status" &&
-                                          event->getValue<std::string>("state") == "delivered";
+                                          event->getValue<std::string>("state") == "stored";
                                }));
         carol->sendLine(sendRequest("bob", "marker"));
         bob->sendLine(peerRequest("subscribe", "carol"));
@@ -261,6 +269,96 @@ public:
         net.startPeerd("alice");
         auto again = net.attach("alice");
         CPPUNIT_ASSERT(again->waitFor(isSelf("away", "back at 3, 你好")));
+    }
+
+    // mallory speaks peerchat/3 herself (SecureClient, not peerd) and lists
+    // alice as her contact; alice never listed her. Whatever alice does,
+    // indexd tells mallory nothing of her: not online, not where, not gone.
+    void testNonContactLearnsNothingFromIndexd()
+    {
+        ChatNetwork net(ChatNetwork::Wire::Secure, {"--log-level", "debug"});
+        net.startPeerd("alice");
+        net.startPeerd("bob");
+        auto alice = net.attachOnline("alice");
+        auto bob = net.attachOnline("bob");
+        CPPUNIT_ASSERT(befriend(*alice, "alice", *bob, "bob"));
+
+        SecureClient mallory("mallory");
+        CPPUNIT_ASSERT(mallory.login(net.index()).ok());
+        mallory.declare({"alice", "bob"});
+        std::vector<SecureClient::Received> heard;
+        const auto snapshot = mallory.receiveInner("snapshot");
+        CPPUNIT_ASSERT_MESSAGE(net.indexd().log(), snapshot);
+        heard.push_back(*snapshot);
+        // alice leaves and comes back, and bob sees it; she has a new endpoint.
+        const std::string before = net.udpOf("alice");
+        net.peerd("alice").signal(SIGTERM);
+        CPPUNIT_ASSERT_EQUAL(0, net.peerd("alice").waitExit());
+        CPPUNIT_ASSERT(waitPresence(*bob, "alice", false));
+        net.startPeerd("alice");
+        alice = net.attachOnline("alice");
+        CPPUNIT_ASSERT(waitPresence(*bob, "alice", true));
+        // mallory asks to be introduced, and keeps her login alive meanwhile.
+        mallory.sendToIndex(peerchat::Punch{"alice"});
+        mallory.sendToIndex(peerchat::Alive{"mallory", 1});
+        CPPUNIT_ASSERT(net.indexd().waitForLog("punch of alice by mallory: mallory does not see alice"));
+        while (auto received = mallory.receive(std::chrono::milliseconds(500))) heard.push_back(*received);
+
+        for (const auto& received : heard) {
+            for (const std::string& endpoint : {before, net.udpOf("alice")})
+                CPPUNIT_ASSERT_MESSAGE("mallory got alice's endpoint", received.bytes.find(endpoint) == std::string::npos);
+            for (const auto& inner : received.bundle) {
+                const std::string text = peerchat::Protocol::encode(inner);
+                CPPUNIT_ASSERT_MESSAGE("mallory heard: " + text, text.find("alice") == std::string::npos);
+                CPPUNIT_ASSERT_MESSAGE("mallory heard: " + text, !std::holds_alternative<peerchat::Meet>(inner));
+            }
+        }
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), std::get<peerchat::Snapshot>(snapshot->bundle.front()).count);
+    }
+
+    void testInvisibleLooksOfflineAndStillChats()
+    {
+        ChatPair pair;
+        subscribeTo(*pair.alice, "bob");
+        subscribeTo(*pair.bob, "alice");
+        pair.alice->sendLine(R"({"op":"status","state":"invisible"})");
+        CPPUNIT_ASSERT_MESSAGE(pair.net.peerd("bob").log(), waitPresence(*pair.bob, "alice", false));
+        const auto online = rosterNames(*pair.bob);
+        CPPUNIT_ASSERT(std::find(online.begin(), online.end(), "alice") == online.end());
+        // She can still write, and be answered: lines to one who looks
+        // offline go through indexd, which hands them over at once.
+        pair.alice->sendLine(sendRequest("bob", "it's me, just hiding"));
+        CPPUNIT_ASSERT_MESSAGE(pair.net.peerd("alice").log(), waitMessage(*pair.bob, "it's me, just hiding"));
+        pair.bob->sendLine(sendRequest("alice", "hi, invisible alice"));
+        CPPUNIT_ASSERT_MESSAGE(pair.net.peerd("bob").log(), waitMessage(*pair.alice, "hi, invisible alice"));
+        // She still sees bob online.
+        CPPUNIT_ASSERT(waitInRoster(*pair.alice, "bob"));
+        pair.alice->sendLine(R"({"op":"status","state":"online"})");
+        CPPUNIT_ASSERT(waitPresence(*pair.bob, "alice", true));
+    }
+
+    void testStateAndStatusReachEveryWindowOfContacts()
+    {
+        ChatPair pair;
+        auto bobsOther = pair.net.attach("bob");
+        pair.alice->sendLine(R"({"op":"status","state":"busy","text":"in a meeting, back at 3"})");
+        for (LocalClient* window : {pair.bob.get(), bobsOther.get()}) {
+            const auto seen = window->waitFor([](const LocalClient::Object& event) {
+                if (event->optValue<std::string>("event", "") != "presence") return false;
+                const auto user = event->getObject("user");
+                return user->getValue<std::string>("name") == "alice" && event->getValue<bool>("online") &&
+                       user->getValue<std::string>("state") == "busy" &&
+                       user->getValue<std::string>("status") == "in a meeting, back at 3";
+            });
+            CPPUNIT_ASSERT_MESSAGE(pair.net.peerd("bob").log(), seen);
+        }
+        // A window opened later finds it in the roster.
+        auto later = pair.net.attach("bob");
+        const auto users = rosterUsers(*later);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), users->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("busy"), users->getObject(0)->getValue<std::string>("state"));
+        CPPUNIT_ASSERT_EQUAL(std::string("in a meeting, back at 3"),
+                             users->getObject(0)->getValue<std::string>("status"));
     }
 
     void testRequestToAnUnknownNameIsDropped()

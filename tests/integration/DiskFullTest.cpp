@@ -259,8 +259,10 @@ private:
         _net->startPeerd("bob", bobFlags);
         _alice = _net->attachOnline("alice");
         _bob = _net->attachOnline("bob");
-        CPPUNIT_ASSERT(waitInRoster(*_alice, "bob"));
-        CPPUNIT_ASSERT(waitInRoster(*_bob, "alice"));
+        // Lines go peer to peer only between contacts, who see each other online.
+        CPPUNIT_ASSERT_MESSAGE("alice and bob do not see each other:\n" + _net->peerd("alice").log() +
+                                   _net->peerd("bob").log(),
+                               befriend(*_alice, "alice", *_bob, "bob"));
     }
 
     std::string database() const { return _disk->file("alice.db"); }

@@ -1,19 +1,28 @@
 // A client that behaves like the seed's published .NET program (UTF-16LE
 // datagrams from throwaway sockets, listening on the endpoint it logged in
 // with, varint-framed roster) shares a network with peerds and with UTF-8 seed
-// clients, all in legacy mode (--legacy); peerd marks it and its lines
-// unverified.
+// clients, all in legacy mode (--legacy). A peerchat user shows itself to its
+// contacts only, so the .NET client finds no peerd user in its roster nor in
+// announcements; peerd users see it online as a stranger, and it chats with
+// them both ways (answering the address a peerd user's talk came from), its
+// lines held as requests; peerd marks it and its lines unverified.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
+#include "LegacyWatch.h"
 #include "LocalClient.h"
 #include "SeedClient.h"
+#include "Wait.h"
 
+#include <Poco/JSON/Array.h>
 #include <Poco/Net/SocketAddress.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <csignal>
+#include <optional>
 #include <string>
+#include <vector>
 
 using namespace peerchat::test;
 
@@ -43,48 +52,67 @@ struct DotNetAndAlice
 class DotNetCompatTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(DotNetCompatTest);
-    CPPUNIT_TEST(testDotNetClientReadsRosterWithPeerd);
-    CPPUNIT_TEST(testDotNetClientSeesPeerdComeAndGo);
+    CPPUNIT_TEST(testDotNetRosterLeavesOutPeerdUserWhoSeesDotNetAsStranger);
+    CPPUNIT_TEST(testDotNetClientHearsNothingOfPeerdComingAndGoing);
     CPPUNIT_TEST(testPeerdSeesDotNetDialect);
     CPPUNIT_TEST(testDotNetSpeaksFirst);
-    CPPUNIT_TEST(testPeerdSpeaksFirstInUtf16);
+    CPPUNIT_TEST(testPeerdSpeaksFirstInUtf16DotNetAnswersWhereTalkCameFromHeldAsRequest);
     CPPUNIT_TEST(testDotNetAndSeedClientSeeEachOther);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void testDotNetClientReadsRosterWithPeerd()
+    // alice (peerd) is online before dn logs in: the roster dn's login reads
+    // lists dn and not alice, while alice sees dn online as a stranger (not a
+    // contact).
+    void testDotNetRosterLeavesOutPeerdUserWhoSeesDotNetAsStranger()
     {
         ChatNetwork net{ChatNetwork::Wire::Legacy};
         net.startPeerd("alice");
-        net.attachOnline("alice");
+        auto alice = net.attachOnline("alice");
         SeedClient dn(SeedClient::Mode::DotNet);
         const auto port = dn.login("dn", net.index());
         CPPUNIT_ASSERT(port);
         CPPUNIT_ASSERT_EQUAL(net.rosterPort("dotnet-roster"), *port);
         // The roster its login read lists it: that connection is what put it online.
         const std::string roster = dn.roster();
-        CPPUNIT_ASSERT_MESSAGE(roster, roster.find("alice," + net.udpOf("alice") + ";") != std::string::npos);
         CPPUNIT_ASSERT_MESSAGE(roster, roster.find("dn," + dn.endpoint() + ";") != std::string::npos);
         CPPUNIT_ASSERT_MESSAGE(roster, roster.size() >= 4 && roster.substr(roster.size() - 4) == ";end");
+        CPPUNIT_ASSERT_MESSAGE("the .NET roster lists the peerd user: " + roster,
+                               roster.find("alice") == std::string::npos &&
+                                   roster.find(net.udpOf("alice")) == std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE("alice never saw dn online as a stranger",
+                               waitUntil([&] { return onlineAsStranger(*alice, "dn"); }));
     }
 
-    void testDotNetClientSeesPeerdComeAndGo()
+    // dn hears nothing of peerd bob logging in or out, while it hears seed2
+    // do both: seed2's login and logout come after bob's, so any announcement
+    // of bob would have come before them.
+    void testDotNetClientHearsNothingOfPeerdComingAndGoing()
     {
         ChatNetwork net{ChatNetwork::Wire::Legacy};
         SeedClient dn(SeedClient::Mode::DotNet);
         CPPUNIT_ASSERT(dn.login("dn", net.index()));
         DaemonProcess& bob = net.startPeerd("bob");
-        const auto login = dn.receiveStartingWith("login,");
-        CPPUNIT_ASSERT(login);
-        CPPUNIT_ASSERT_EQUAL("login,bob," + net.udpOf("bob"), *login);
-
         // Once bob's peerd has its welcome, it has the session its logout is sealed in.
-        net.attachOnline("bob");
+        auto bobClient = net.attachOnline("bob");
+        CPPUNIT_ASSERT_MESSAGE("bob never saw dn online", waitInRoster(*bobClient, "dn"));
+
+        SeedClient seed2;
+        CPPUNIT_ASSERT(seed2.login("seed2", net.index()));
+        CPPUNIT_ASSERT_MESSAGE("seed2's roster lists the peerd user: " + seed2.roster(),
+                               seed2.roster().find("bob") == std::string::npos);
+        const auto beforeSeed2In = receiveUntil(dn, "login,seed2," + seed2.endpoint());
+        CPPUNIT_ASSERT_MESSAGE("dn heard of bob's login", !anyStartsWith(beforeSeed2In, "login,bob,"));
+
+        bobClient.reset();
         bob.signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, bob.waitExit());
-        const auto logout = dn.receiveStartingWith("logout,");
-        CPPUNIT_ASSERT(logout);
-        CPPUNIT_ASSERT_EQUAL("logout,bob," + net.udpOf("bob"), *logout);
+        CPPUNIT_ASSERT_MESSAGE("indexd never logged bob out:\n" + net.indexd().log(),
+                               waitUntil([&] { return net.indexd().countInLog("logout bob at ") > 0; }));
+        seed2.send("logout,seed2," + seed2.endpoint(), net.index());
+        const auto beforeSeed2Out = receiveUntil(dn, "logout,seed2," + seed2.endpoint());
+        CPPUNIT_ASSERT_MESSAGE("dn heard of bob's logout", !anyStartsWith(beforeSeed2Out, "logout,bob,"));
+        CPPUNIT_ASSERT_MESSAGE("dn heard of bob", !anyStartsWith(beforeSeed2Out, "login,bob,"));
     }
 
     void testPeerdSeesDotNetDialect()
@@ -116,16 +144,24 @@ public:
         CPPUNIT_ASSERT_EQUAL(setup.net.udpOf("alice"), from.toString());
     }
 
-    void testPeerdSpeaksFirstInUtf16()
+    // The .NET client cannot see alice, but once she writes (in UTF-16LE), it
+    // answers the endpoint her talk came from; alice holds its line as a request.
+    void testPeerdSpeaksFirstInUtf16DotNetAnswersWhereTalkCameFromHeldAsRequest()
     {
         DotNetAndAlice setup;
         setup.alice->sendLine(sendRequest("dn", "alice first, 你好"));
-        const auto talk = setup.dn.receiveStartingWith("talk,");
+        Poco::Net::SocketAddress from;
+        std::optional<std::string> talk;
+        do {
+            talk = setup.dn.receive(std::chrono::seconds(5), &from);
+        } while (talk && talk->rfind("talk,", 0) != 0);
         CPPUNIT_ASSERT_MESSAGE("the .NET client never got alice's talk (or not in UTF-16LE)", talk);
         CPPUNIT_ASSERT_MESSAGE(*talk, isPeerdTalk(*talk, "alice", "alice first, 你好"));
+        CPPUNIT_ASSERT_EQUAL(setup.net.udpOf("alice"), from.toString());
 
-        setup.dn.send("talk,15:04:05,dn,dn answers", setup.net.udpOf("alice"));
+        setup.dn.send("talk,15:04:05,dn,dn answers", from.toString());
         CPPUNIT_ASSERT(waitMessage(*setup.alice, "dn answers"));
+        CPPUNIT_ASSERT_MESSAGE("alice does not hold dn's line as a request", heldAsRequest(*setup.alice, "dn"));
     }
 
     void testDotNetAndSeedClientSeeEachOther()

@@ -62,7 +62,7 @@ class IndexdTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLogoutOnlyFromRegisteredEndpoint);
     CPPUNIT_TEST(testBadDatagramsGetNoReplyAndChangeNothing);
     CPPUNIT_TEST(testDotNetClientInteroperatesWithSeedClients);
-    CPPUNIT_TEST(testPeerchatUserGetsSignedPresenceWithDialects);
+    CPPUNIT_TEST(testLegacyUsersSeenByPeerchatUserWhoIsSeenByNone);
     CPPUNIT_TEST(testUnknownPeerchatVersionRefused);
     CPPUNIT_TEST(testWithoutLegacySeedClientsRefusedAndRostersClosed);
     CPPUNIT_TEST(testIdentityKeyCreatedPrivateAndKept);
@@ -89,7 +89,6 @@ public:
         _index = fields["udp"];
         _seedPort = std::stoi(fields["seed-roster"]);
         _dotnetPort = std::stoi(fields["dotnet-roster"]);
-        _peerchatPort = std::stoi(fields["peerchat-roster"]);
         _identity = fields["identity"];
     }
 
@@ -199,55 +198,43 @@ public:
         CPPUNIT_ASSERT(roster() == (Entries{"alice," + alice.endpoint(), "bob," + bob.endpoint()}));
     }
 
-    void testPeerchatUserGetsSignedPresenceWithDialects()
+    void testLegacyUsersSeenByPeerchatUserWhoIsSeenByNone()
     {
         SeedClient alice;
         login(alice, "alice");
         SecureClient dave("dave");
         const auto welcome = dave.login(_index);
         CPPUNIT_ASSERT_MESSAGE(welcome.error() + "\n" + _indexd->log(), welcome.ok());
-        CPPUNIT_ASSERT_EQUAL(_peerchatPort, static_cast<int>(welcome->port));
         CPPUNIT_ASSERT_EQUAL(_identity, peerchat::Base64::encode(welcome->indexIdentity));
-        CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
+        // dave declares nobody; his snapshot still has the seed user alice.
+        dave.declare({});
+        const auto snapshot = dave.awaitHere("alice");
+        CPPUNIT_ASSERT_MESSAGE("no here of alice; indexd log:\n" + _indexd->log(), snapshot);
+        CPPUNIT_ASSERT_EQUAL("alice," + alice.endpoint() + ",seed", snapshot->name + "," + snapshot->endpoint.toString()
+                                                                       + "," + snapshot->dialect);
+        CPPUNIT_ASSERT(!snapshot->keys);
 
-        // The peerchat roster: every user's dialect, the peerchat/2 user's keys, indexd's signature.
-        peerchat::RosterTrailer trailer;
-        const auto roster = dave.fetchRoster(&trailer);
-        CPPUNIT_ASSERT_MESSAGE(roster.error(), roster.ok());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), roster->size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), trailer.seq);
-        for (const auto& entry : *roster) {
-            if (entry.name == "alice") {
-                CPPUNIT_ASSERT_EQUAL(alice.endpoint() + ",seed", entry.endpoint.toString() + "," + entry.dialect);
-                CPPUNIT_ASSERT(!entry.keys);
-            } else {
-                CPPUNIT_ASSERT_EQUAL(dave.endpoint() + ",peerchat/3", entry.endpoint.toString() + "," + entry.dialect);
-                CPPUNIT_ASSERT(entry.keys && entry.keys->identity == dave.keys().identity &&
-                               entry.keys->kx == dave.keys().kx);
-            }
-        }
-
-        // Announcements to dave carry presence numbers and indexd's signature.
+        // Seed and .NET users come and go as sealed here and gone.
         SeedClient bob;
         login(bob, "bob");
-        assertSignedLogin(dave, "bob", bob.endpoint(), "seed", 3);
+        assertHere(dave, "bob", bob.endpoint(), "seed");
         CPPUNIT_ASSERT_EQUAL("login,bob," + bob.endpoint(), next(alice));
         SeedClient carol(SeedClient::Mode::DotNet);
         login(carol, "carol");
-        assertSignedLogin(dave, "carol", carol.endpoint(), "dotnet", 4);
+        assertHere(dave, "carol", carol.endpoint(), "dotnet");
         CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint(), next(alice));
         CPPUNIT_ASSERT_EQUAL("login,carol," + carol.endpoint(), next(bob));
         alice.send("logout,alice," + alice.endpoint(), _index);
-        const auto logout = dave.receivePlain("logout");
-        CPPUNIT_ASSERT(logout && dave.signedByIndex(*logout->message));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), std::get<Logout>(*logout->message).seq);
+        const auto gone = dave.receiveInner("gone");
+        CPPUNIT_ASSERT(gone);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::get<peerchat::Gone>(gone->bundle.front()).name);
         CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(bob));
         CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(carol));
 
-        // dave logs out sealed; the seed clients hear it as they always did.
+        // The seed users never hear of dave, coming or going, nor find him in a roster.
+        CPPUNIT_ASSERT(roster() == (Entries{"bob," + bob.endpoint(), "carol," + carol.endpoint()}));
         dave.logout();
-        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(bob));
-        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(carol));
+        assertNextIsMarkerLogin({&bob, &carol});
     }
 
     void testUnknownPeerchatVersionRefused()
@@ -293,8 +280,6 @@ public:
 
         SecureClient dave("dave");
         CPPUNIT_ASSERT(dave.login(fields["udp"]).ok());
-        const auto roster = dave.fetchRoster();
-        CPPUNIT_ASSERT(roster.ok() && roster->size() == 1 && roster->front().name == "dave");
     }
 
     void testIdentityKeyCreatedPrivateAndKept()
@@ -400,17 +385,15 @@ private:
         return *text;
     }
 
-    // The next announcement client gets is indexd's signed login of name at endpoint in dialect, numbered seq.
-    void assertSignedLogin(SecureClient& client, const std::string& name, const std::string& endpoint,
-                           const std::string& dialect, std::uint64_t seq)
+    // The next presence client gets is a here of name at endpoint in dialect, without keys.
+    void assertHere(SecureClient& client, const std::string& name, const std::string& endpoint,
+                    const std::string& dialect)
     {
-        const auto received = client.receivePlain("login");
-        CPPUNIT_ASSERT_MESSAGE("no login of " + name + "; indexd log:\n" + _indexd->log(), received);
-        const Login& login = std::get<Login>(*received->message);
-        CPPUNIT_ASSERT_EQUAL(name + "," + endpoint + "," + dialect + "," + std::to_string(seq),
-                             login.name + "," + login.endpoint.toString() + "," + login.dialect + "," +
-                                 std::to_string(login.seq));
-        CPPUNIT_ASSERT_MESSAGE(received->bytes, client.signedByIndex(*received->message));
+        const auto here = client.awaitHere(name);
+        CPPUNIT_ASSERT_MESSAGE("no here of " + name + "; indexd log:\n" + _indexd->log(), here);
+        CPPUNIT_ASSERT_EQUAL(name + "," + endpoint + "," + dialect,
+                             here->name + "," + here->endpoint.toString() + "," + here->dialect);
+        CPPUNIT_ASSERT(!here->keys);
     }
 
     Entries roster()
@@ -437,7 +420,6 @@ private:
     std::string _index;
     int _seedPort = 0;
     int _dotnetPort = 0;
-    int _peerchatPort = 0;
     std::string _identity;
     std::vector<std::unique_ptr<SeedClient>> _markers;
 };

@@ -9,6 +9,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -79,11 +80,32 @@ public:
         CPPUNIT_ASSERT_EQUAL(0, _net.peerd(user).waitExit());
     }
 
+    // Makes every two of users contacts, as people do (each adds the other:
+    // peerchat users see only their contacts online, get only their
+    // endpoints, and are introduced to punch only to them), and waits until
+    // each sees all the others online.
+    void befriend(const std::vector<std::string>& users)
+    {
+        for (std::size_t i = 0; i < users.size(); ++i) {
+            for (std::size_t j = i + 1; j < users.size(); ++j) {
+                client(users[i]).sendLine(peerRequest("add", users[j]));
+                client(users[j]).sendLine(peerRequest("add", users[i]));
+            }
+        }
+        waitRosters(users);
+    }
+
     // Waits until each of users sees all the others online.
     void waitRosters(const std::vector<std::string>& users)
     {
         for (const auto& user : users) {
-            const bool all = waitUntil([&] { return rosterNames(client(user)).size() >= users.size() - 1; }, kLogin);
+            const bool all = waitUntil([&] {
+                const auto names = rosterNames(client(user));
+                for (const auto& other : users) {
+                    if (other != user && std::find(names.begin(), names.end(), other) == names.end()) return false;
+                }
+                return true;
+            }, kLogin);
             CPPUNIT_ASSERT_MESSAGE(user + " never saw the others online:\n" + _net.peerd(user).log(), all);
         }
     }

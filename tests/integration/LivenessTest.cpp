@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
 
 using namespace peerchat;
@@ -46,12 +48,6 @@ std::string innerText(const SecureClient::Received& received)
     return received.inner ? Protocol::encode(*received.inner) : "(not sealed: " + received.bytes + ")";
 }
 
-// The text of an announcement without its signature, which a test cannot predict.
-std::string unsignedText(const SecureClient::Received& received)
-{
-    return received.message ? Protocol::encodeUnsigned(*received.message) : received.bytes;
-}
-
 // A post of `msg,STREAM,SEQ,TIME,FROM,TO,TEXT` from sender to recipient, sealed in an OfflineBox.
 Post postOf(const SecureClient& sender, const PublicKey& recipient, const std::string& to, const std::string& stream,
             std::uint64_t seq, const std::string& text)
@@ -70,7 +66,7 @@ class LivenessTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSilentPeerchatUserExpiredAndAnnounced);
     CPPUNIT_TEST(testHeartbeatsKeepPeerchatUserOnline);
     CPPUNIT_TEST(testSeedUserNeverExpires);
-    CPPUNIT_TEST(testPresenceSeqCountsAnnouncementsAndEndsRoster);
+    CPPUNIT_TEST(testPresenceNumberedPerRecipient);
     CPPUNIT_TEST(testStoredLineDeliveredAtLoginUntilAcked);
     CPPUNIT_TEST(testPostPastBoundAnsweredFull);
     CPPUNIT_TEST(testMailboxSurvivesKillAndRestart);
@@ -87,10 +83,12 @@ public:
         SecureClient dave("dave");
         SeedClient alice;
         loginSecure(dave);
+        dave.declare({});
+        CPPUNIT_ASSERT_EQUAL(std::string("snapshot,1,0"), nextPresence(dave));
         login(alice, "alice");
-        CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("alice", alice.endpoint(), "seed", 2), nextAnnouncement(dave));
+        CPPUNIT_ASSERT_EQUAL("here,2,alice," + alice.endpoint() + ",seed,-,-,-,online,", nextPresence(dave));
 
-        dave.sendToIndex(Alive{"dave", 1});
+        dave.sendToIndex(Alive{"dave", 2});
         const auto seen = dave.receiveInner("seen");
         CPPUNIT_ASSERT_MESSAGE(_indexd->log(), seen);
         CPPUNIT_ASSERT_EQUAL(std::string("seen,2"), innerText(*seen));
@@ -129,23 +127,25 @@ public:
     void testSilentPeerchatUserExpiredAndAnnounced()
     {
         startIndexd({"--expire-ms", std::to_string(kExpire.count())});
-        SeedClient alice;
+        SecureClient erin("erin");
         SecureClient dave("dave");
-        login(alice, "alice");
+        loginSecure(erin);
         const auto loginSent = Clock::now();
         loginSecure(dave);
-        CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
+        befriend(erin, dave);
 
-        CPPUNIT_ASSERT_EQUAL("logout,dave," + dave.endpoint(), next(alice, nullptr, kExpire + kSlack));
+        // erin keeps sending heartbeats; dave falls silent, and erin hears he is gone.
+        std::optional<SecureClient::Received> gone;
+        while (!gone && since(loginSent) < kExpire + kSlack) {
+            erin.sendToIndex(Alive{"erin", 0});
+            gone = erin.receiveMatching([](const SecureClient::Received& r) { return hasGone(r, "dave"); },
+                                        kExpire / 4);
+        }
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), gone);
         CPPUNIT_ASSERT_MESSAGE(std::to_string(since(loginSent).count()) + " ms", since(loginSent) >= kExpire);
         CPPUNIT_ASSERT(_indexd->waitForLog("logout dave at " + dave.endpoint() + ": not heard from for 700 ms"));
 
-        // The expiry took a presence number like any logout; dave is told to log in again.
-        RosterTrailer trailer;
-        const auto roster = peerchatRoster(&trailer);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("alice"), roster.front().name);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), trailer.seq);
+        // dave is told to log in again.
         dave.sendToIndex(Alive{"dave", 2});
         const auto relogin = dave.receivePlain("relogin");
         CPPUNIT_ASSERT(relogin);
@@ -158,23 +158,24 @@ public:
         // not pass for a silent peerd.
         const milliseconds expire{1000};
         startIndexd({"--expire-ms", std::to_string(expire.count())});
-        SeedClient alice;
+        SecureClient erin("erin");
         SecureClient dave("dave");
-        login(alice, "alice");
+        loginSecure(erin);
         loginSecure(dave);
-        CPPUNIT_ASSERT_EQUAL("login,dave," + dave.endpoint(), next(alice));
+        befriend(erin, dave);
 
-        // Heartbeats for well over the expiry time, as peerd sends them; alice hears no logout.
+        // Heartbeats for well over the expiry time, as peerd sends them; erin hears no gone.
         const auto start = Clock::now();
         while (since(start) < 5 * expire / 2) {
-            dave.sendToIndex(Alive{"dave", 2});
-            const auto seen = dave.receiveInner("seen");
-            CPPUNIT_ASSERT(seen);
-            CPPUNIT_ASSERT_EQUAL(std::string("seen,2"), innerText(*seen));
-            CPPUNIT_ASSERT(alice.quietFor(expire / 5));
+            for (SecureClient* client : {&dave, &erin}) {
+                client->sendToIndex(Alive{client->name(), 2});
+                const auto seen = client->receiveInner("seen");
+                CPPUNIT_ASSERT_MESSAGE(_indexd->log(), seen);
+                CPPUNIT_ASSERT(!hasGone(*seen, "dave"));
+            }
+            CPPUNIT_ASSERT(erin.quietFor(expire / 5));
         }
-        CPPUNIT_ASSERT_EQUAL("alice," + alice.endpoint() + ";dave," + dave.endpoint() + ";end",
-                             sortedSeedRoster());
+        CPPUNIT_ASSERT(_indexd->log().find("logout dave") == std::string::npos);
     }
 
     void testSeedUserNeverExpires()
@@ -189,35 +190,32 @@ public:
         CPPUNIT_ASSERT_EQUAL("alice," + alice.endpoint() + ";bob," + bob.endpoint() + ";end", sortedSeedRoster());
     }
 
-    void testPresenceSeqCountsAnnouncementsAndEndsRoster()
+    void testPresenceNumberedPerRecipient()
     {
         startIndexd();
         SecureClient dave("dave");
         SecureClient erin("erin");
         SeedClient alice, bob;
         loginSecure(dave);
-        RosterTrailer trailer;
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), peerchatRoster(&trailer).size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), trailer.seq);
+        dave.declare({"erin"});
+        CPPUNIT_ASSERT_EQUAL(std::string("snapshot,1,0"), nextPresence(dave));
         login(alice, "alice");
+        CPPUNIT_ASSERT_EQUAL("here,2,alice," + alice.endpoint() + ",seed,-,-,-,online,", nextPresence(dave));
         login(bob, "bob");
+        CPPUNIT_ASSERT_EQUAL("here,3,bob," + bob.endpoint() + ",seed,-,-,-,online,", nextPresence(dave));
         alice.send("logout,alice," + alice.endpoint(), _index);
+        CPPUNIT_ASSERT_EQUAL(std::string("gone,4,alice"), nextPresence(dave));
         loginSecure(erin);
+        erin.declare({"dave"}, PresenceState::Busy, "in a meeting, back at 3");
+        const std::string erinHere = nextPresence(dave);
+        CPPUNIT_ASSERT_MESSAGE(erinHere, erinHere.rfind("here,5,erin," + erin.endpoint() + ",peerchat/3,", 0) == 0);
+        CPPUNIT_ASSERT_MESSAGE(erinHere, erinHere.find(",busy,in a meeting, back at 3") != std::string::npos);
         erin.logout();
-
-        CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("alice", alice.endpoint(), "seed", 2), nextAnnouncement(dave));
-        CPPUNIT_ASSERT_EQUAL("login," + unsignedLogin("bob", bob.endpoint(), "seed", 3), nextAnnouncement(dave));
-        CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint() + ",4", nextAnnouncement(dave));
-        const std::string erinLogin = nextAnnouncement(dave);
-        CPPUNIT_ASSERT_MESSAGE(erinLogin, erinLogin.rfind("login,erin," + erin.endpoint() + ",peerchat/3,5,", 0) == 0);
-        CPPUNIT_ASSERT_EQUAL("logout,erin," + erin.endpoint() + ",6", nextAnnouncement(dave));
-        // A seed client sees what it always saw.
+        CPPUNIT_ASSERT_EQUAL(std::string("gone,6,erin"), nextPresence(dave));
+        // A seed client sees what it always saw, and nothing of erin.
         CPPUNIT_ASSERT_EQUAL("logout,alice," + alice.endpoint(), next(bob));
-        CPPUNIT_ASSERT_EQUAL("login,erin," + erin.endpoint(), next(bob));
-        CPPUNIT_ASSERT_EQUAL("logout,erin," + erin.endpoint(), next(bob));
+        CPPUNIT_ASSERT(bob.quietFor(milliseconds(200)));
 
-        peerchatRoster(&trailer);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), trailer.seq);
         dave.sendToIndex(Alive{"dave", 6});
         const auto seen = dave.receiveInner("seen");
         CPPUNIT_ASSERT(seen);
@@ -241,9 +239,6 @@ public:
 
         const auto loginSent = Clock::now();
         loginSecure(bob);
-        const std::string bobLogin = nextAnnouncement(alice);
-        // Presence so far: bob's first login and logout, alice's login.
-        CPPUNIT_ASSERT_MESSAGE(bobLogin, bobLogin.rfind("login,bob," + bob.endpoint() + ",peerchat/3,4,", 0) == 0);
         // The mail names alice's key and opens with it to alice's msg.
         const auto mail = bob.receiveInner("mail");
         CPPUNIT_ASSERT_MESSAGE(_indexd->log(), mail);
@@ -267,7 +262,7 @@ public:
 
         // Gone for good: a new login brings nothing.
         bob.logout();
-        CPPUNIT_ASSERT_EQUAL("logout,bob," + bob.endpoint() + ",5", nextAnnouncement(alice));
+        CPPUNIT_ASSERT(_indexd->waitForLog("logout bob at " + bob.endpoint()));
         loginSecure(bob);
         CPPUNIT_ASSERT(bob.quietFor(2 * kRedeliver));
     }
@@ -384,7 +379,6 @@ private:
         auto fields = _indexd->waitReady();
         _index = fields["udp"];
         _seedPort = std::stoi(fields["seed-roster"]);
-        _peerchatPort = std::stoi(fields["peerchat-roster"]);
     }
 
     // Logs name in with key and out again: the name is bound to the key (indexd
@@ -413,7 +407,6 @@ private:
         const auto welcome = client.login(_index);
         CPPUNIT_ASSERT_MESSAGE(client.name() + ": " + welcome.error() + "; indexd log:\n" + _indexd->log(),
                                welcome.ok());
-        CPPUNIT_ASSERT_EQUAL(_peerchatPort, static_cast<int>(welcome->port));
     }
 
     // The next datagram client receives within timeout.
@@ -425,24 +418,44 @@ private:
         return *text;
     }
 
-    // The next presence announcement client receives, checked signed by
-    // indexd, as text without its signature (a login without a user's keys
-    // ends `,-,-,-`).
-    std::string nextAnnouncement(SecureClient& client)
+    // The next presence message (here, gone, snapshot) client receives, as text.
+    std::string nextPresence(SecureClient& client)
     {
-        const auto received = client.receiveMatching([](const SecureClient::Received& r) {
-            return r.message && (std::holds_alternative<Login>(*r.message) || std::holds_alternative<Logout>(*r.message));
-        });
-        CPPUNIT_ASSERT_MESSAGE("no announcement; indexd log:\n" + _indexd->log(), received);
-        CPPUNIT_ASSERT_MESSAGE(received->bytes, client.signedByIndex(*received->message));
-        return unsignedText(*received);
+        if (_presence[&client].empty()) {
+            const auto received = client.receiveMatching([](const SecureClient::Received& r) {
+                for (const auto& inner : r.bundle) {
+                    if (std::holds_alternative<Here>(inner) || std::holds_alternative<Gone>(inner)
+                        || std::holds_alternative<Snapshot>(inner))
+                        return true;
+                }
+                return false;
+            });
+            CPPUNIT_ASSERT_MESSAGE("no presence; indexd log:\n" + _indexd->log(), received);
+            for (const auto& inner : received->bundle) {
+                if (!std::holds_alternative<peerchat::Seen>(inner)) _presence[&client].push_back(Protocol::encode(inner));
+            }
+        }
+        const std::string text = _presence[&client].front();
+        _presence[&client].pop_front();
+        return text;
     }
 
-    // A login announcement without keys, as nextAnnouncement returns it, minus "login,".
-    static std::string unsignedLogin(const std::string& name, const std::string& endpoint, const std::string& dialect,
-                                     std::uint64_t seq)
+    // True when received holds a gone of name.
+    static bool hasGone(const SecureClient::Received& received, const std::string& name)
     {
-        return name + "," + endpoint + "," + dialect + "," + std::to_string(seq) + ",-,-,-";
+        for (const auto& inner : received.bundle) {
+            if (const auto* gone = std::get_if<Gone>(&inner); gone && gone->name == name) return true;
+        }
+        return false;
+    }
+
+    // a and b declare each other, and each waits until it sees the other.
+    void befriend(SecureClient& a, SecureClient& b)
+    {
+        a.declare({b.name()});
+        b.declare({a.name()});
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), a.awaitHere(b.name()));
+        CPPUNIT_ASSERT_MESSAGE(_indexd->log(), b.awaitHere(a.name()));
     }
 
     // Reads the resends of a mail that were on their way when it was acked.
@@ -451,17 +464,6 @@ private:
         while (auto more = client.receive(milliseconds(100)))
             CPPUNIT_ASSERT_EQUAL_MESSAGE(more->bytes, std::string("mail"),
                                          more->inner ? std::string(Protocol::verb(*more->inner)) : more->problem);
-    }
-
-    // The peerchat roster, read raw from its port: entries and trailer.
-    std::vector<RosterEntry> peerchatRoster(RosterTrailer* trailer)
-    {
-        SeedClient reader;
-        const std::string request = RosterCodec::encodeRequest(RosterRequest{});
-        const auto roster = RosterCodec::decode(reader.fetchRoster("127.0.0.1", _peerchatPort, request),
-                                                RosterFormat::Peerchat, trailer);
-        CPPUNIT_ASSERT_MESSAGE(roster.error(), roster.ok());
-        return *roster;
     }
 
     // The seed roster with its entries in name order (indexd lists them in no order).
@@ -484,8 +486,8 @@ private:
     peerchat::test::TempDir _dir;
     std::unique_ptr<DaemonProcess> _indexd;
     std::string _index;
+    std::map<const SecureClient*, std::deque<std::string>> _presence;  ///< taken by nextPresence, not yet returned
     int _seedPort = 0;
-    int _peerchatPort = 0;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(LivenessTest);

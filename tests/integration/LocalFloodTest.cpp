@@ -136,8 +136,8 @@ public:
         net.startPeerd("bob");
         auto watcher = net.attachOnline("alice");
         auto bob = net.attachOnline("bob");
-        CPPUNIT_ASSERT(waitInRoster(*watcher, "bob"));
-        CPPUNIT_ASSERT(waitInRoster(*bob, "alice"));
+        // Contacts, so that bob's lines come to alice straight, as the lines of a contact.
+        CPPUNIT_ASSERT(befriend(*watcher, "alice", *bob, "bob"));
         DaemonProcess& alice = net.peerd("alice");
         const std::size_t baseline = alice.residentKiB();
 
@@ -206,7 +206,9 @@ private:
         CPPUNIT_ASSERT_MESSAGE("no welcome from alice", welcome);
         CPPUNIT_ASSERT_MESSAGE("alice did not get online:\n" + alice->log(),
                                welcome->getValue<std::string>("state") == "online" || waitState(watcher, "online"));
-        CPPUNIT_ASSERT(waitInRoster(watcher, "bob"));
+        // alice sees bob in her roster only once they are contacts.
+        auto bob = net.attachOnline("bob");
+        CPPUNIT_ASSERT(befriend(watcher, "alice", *bob, "bob"));
 
         std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
         for (int i = 0; i < 300; ++i) idle.push_back(connectIdle(net.socketOf("alice")));

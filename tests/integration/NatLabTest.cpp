@@ -3,8 +3,8 @@
 // each driven through its local socket, which the namespaces share with the
 // test. First the lab itself is checked (a broken lab would pass or fail the
 // peerchat tests for the wrong reason), then what peerchat does today: every
-// peerd logs in through its NAT and sees the others online at their NATs'
-// public addresses. Each test builds its own lab (tests/support/NetLab); it
+// peerd logs in through its NAT and sees the others, its contacts, online at
+// their NATs' public addresses. Each test builds its own lab (tests/support/NetLab); it
 // needs root, nft, conntrack and tcpdump, and fails saying so without them.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
@@ -294,9 +294,9 @@ public:
     }
 
 private:
-    // indexd in pub, alice, bob and carol in their hosts: every roster shows
-    // the two others online at their NAT's public address, and indexd logged
-    // each in from there.
+    // indexd in pub, alice, bob and carol in their hosts, each the contact of
+    // the two others: every roster shows the two others online at their NAT's
+    // public address, and indexd logged each in from there.
     static void checkRostersShowPublicAddresses(const NetLab::Options& options)
     {
         NetLab lab(options);
@@ -308,6 +308,12 @@ private:
             net.startPeerd(user.name);
         }
         for (const auto& user : users) clients[user.name] = net.attachOnline(user.name);
+        // Only contacts see each other: each adds the two others, as people do.
+        for (const auto& user : users) {
+            for (const auto& other : users) {
+                if (other.name != user.name) clients[user.name]->sendLine(peerRequest("add", other.name));
+            }
+        }
 
         for (const auto& viewer : users) {
             std::map<std::string, std::string> endpoints;

@@ -4,7 +4,9 @@
 // time however the routers map and filter, over the best path there is: a
 // shared LAN, then straight through both NATs, then through the TURN relay
 // (coturn in pub) where a symmetric NAT defeats punching; and the routers' forgetting,
-// loss and rebinding must lose or double nothing. Each test builds its own
+// loss and rebinding must lose or double nothing. The two users of a chat are
+// made contacts first (LabChat::befriend): peerchat users see, and are
+// introduced to, their contacts only. Each test builds its own
 // lab (tests/support/NetLab): root, nft, conntrack and tcpdump.
 #include "LabChat.h"
 #include "PacketCapture.h"
@@ -53,7 +55,7 @@ public:
             const std::string a = "a" + n, b = "b" + n;
             chat.start(a, Host::Alice);
             chat.start(b, Host::Bob);
-            chat.waitRosters({a, b});
+            chat.befriend({a, b});
             chat.deliver(a, b, "trial " + n + " to " + b, 2s);
             chat.deliver(b, a, "trial " + n + " to " + a, 2s);
             CPPUNIT_ASSERT_EQUAL_MESSAGE("trial " + n, std::string("direct"), chat.path(a, b));
@@ -82,7 +84,7 @@ public:
         const auto& at = chat.lab().addresses();
         chat.start("alice");
         chat.start("carol");
-        chat.waitRosters({"alice", "carol"});
+        chat.befriend({"alice", "carol"});
         PacketCapture capture({}, {"br0", chat.lab().commandIn(Host::Pub)});
         chat.deliver("alice", "carol", "to carol", 2s);
         chat.deliver("carol", "alice", "to alice", 2s);
@@ -128,7 +130,7 @@ public:
         chat.lab().flush();
         chat.start("alice");
         chat.start("bob");
-        chat.waitRosters({"alice", "bob"});
+        chat.befriend({"alice", "bob"});
         chat.deliver("alice", "bob", "before the silence", 3s);
         chat.deliver("bob", "alice", "answer before the silence", 3s);
         std::this_thread::sleep_for(25s);  // the silence is what is tested: the mappings expire in it
@@ -144,7 +146,7 @@ public:
         LabChat chat;
         chat.start("alice");
         chat.start("bob");
-        chat.waitRosters({"alice", "bob"});
+        chat.befriend({"alice", "bob"});
         chat.lab().setLoss(20);
         std::vector<std::string> expected;
         for (int i = 1; i <= kLines; ++i) expected.push_back("line " + std::to_string(i));
@@ -167,7 +169,7 @@ public:
         LabChat chat({}, {"--heartbeat-ms", "1000"});
         chat.start("alice");
         chat.start("bob");
-        chat.waitRosters({"alice", "bob"});
+        chat.befriend({"alice", "bob"});
         chat.deliver("alice", "bob", "before the flush", 2s);
         chat.lab().flush();
         // Two heartbeats, the time the issue allows, and a line's 3 s.
@@ -188,7 +190,7 @@ public:
         PacketCapture capture({}, {"br0", chat.lab().commandIn(Host::Pub)});
         chat.start("alice");
         chat.start("bob");
-        chat.waitRosters({"alice", "bob"});
+        chat.befriend({"alice", "bob"});
         chat.deliver("alice", "bob", "before", 2s);
         chat.deliver("bob", "alice", "answer before", 2s);
         const std::string index = chat.net().index();
@@ -254,7 +256,7 @@ private:
         LabChat chat(nats);
         chat.start("alice");
         chat.start("bob");
-        chat.waitRosters({"alice", "bob"});
+        chat.befriend({"alice", "bob"});
         chat.deliver("alice", "bob", "through the relay to bob", 3s);
         chat.deliver("bob", "alice", "through the relay to alice", 3s);
         CPPUNIT_ASSERT_EQUAL(std::string("relay"), chat.path("alice", "bob"));

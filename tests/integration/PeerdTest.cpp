@@ -99,19 +99,34 @@ public:
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("bob"), bob->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), bob->getValue<std::string>("dialect"));
         CPPUNIT_ASSERT_EQUAL(std::string("pinned"), bob->getValue<std::string>("trust"));
+        // A contact's presence: online, with no status message, as peerd starts.
+        CPPUNIT_ASSERT_EQUAL(std::string("online"), bob->getValue<std::string>("state"));
+        CPPUNIT_ASSERT_EQUAL(std::string(), bob->getValue<std::string>("status"));
 
+        // Presence goes only to contacts (issue 13): carol becomes alice's
+        // contact but not bob's, so alice sees her come and go and bob, who
+        // is online on the same indexd all along, never hears of her.
         DaemonProcess& carol = pair.net.startPeerd("carol");
+        // Once carol's peerd has its welcome, it has the session its logout is sealed in.
+        auto carolClient = pair.net.attachOnline("carol");
+        CPPUNIT_ASSERT_MESSAGE("alice and carol do not see each other:\n" + carol.log(),
+                               befriend(*pair.alice, "alice", *carolClient, "carol"));
         const auto online = waitPresence(*pair.alice, "carol", true);
         CPPUNIT_ASSERT_MESSAGE("alice never saw carol come", online);
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("carol"), online->getObject("user")->getValue<std::string>("endpoint"));
-        CPPUNIT_ASSERT(waitPresence(*pair.bob, "carol", true));
 
-        // Once carol's peerd has its welcome, it has the session its logout is sealed in.
-        pair.net.attachOnline("carol");
         carol.signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, carol.waitExit());
         CPPUNIT_ASSERT_MESSAGE("alice never saw carol go", waitPresence(*pair.alice, "carol", false));
-        CPPUNIT_ASSERT(waitPresence(*pair.bob, "carol", false));
+        // alice heard both; bob, online all along, heard neither and never had carol in his roster.
+        const auto isAboutCarol = [](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "presence" &&
+                   event->getObject("user")->getValue<std::string>("name") == "carol";
+        };
+        CPPUNIT_ASSERT(!pair.bob->waitFor(isAboutCarol, std::chrono::milliseconds(0)));
+        const auto bobNames = rosterNames(*pair.bob);
+        CPPUNIT_ASSERT(std::find(bobNames.begin(), bobNames.end(), "carol") == bobNames.end());
+        CPPUNIT_ASSERT(std::find(bobNames.begin(), bobNames.end(), "alice") != bobNames.end());
     }
 
     void testTalkBothWays()

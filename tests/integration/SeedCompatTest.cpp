@@ -1,16 +1,27 @@
 // A client that speaks only the seed's protocol (UTF-8, one UDP socket, seed
-// text roster) shares a network with peerds, all in legacy mode (--legacy):
-// it sees them in the roster and in presence, and chats with them both ways;
-// peerd marks it and its lines unverified.
+// text roster) shares a network with peerds, all in legacy mode (--legacy).
+// A peerchat user shows itself to its contacts only, so the seed client finds
+// no peerd user in its roster nor in announcements; peerd users see it online
+// as a stranger, and it chats with them both ways (answering the endpoint a
+// peerd user's talk came from), its lines held as requests; peerd marks it
+// and its lines unverified.
 #include "ChatNetwork.h"
 #include "DaemonProcess.h"
+#include "LegacyWatch.h"
 #include "LocalClient.h"
 #include "SeedClient.h"
+#include "Wait.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Net/SocketAddress.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <csignal>
+#include <optional>
 #include <string>
+#include <vector>
 
 using namespace peerchat::test;
 
@@ -40,48 +51,67 @@ struct SeedAndAlice
 class SeedCompatTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(SeedCompatTest);
-    CPPUNIT_TEST(testSeedClientReadsRosterWithPeerd);
-    CPPUNIT_TEST(testSeedClientSeesPeerdComeAndGo);
+    CPPUNIT_TEST(testSeedRosterLeavesOutPeerdUserWhoSeesSeedAsStranger);
+    CPPUNIT_TEST(testSeedClientHearsNothingOfPeerdComingAndGoing);
     CPPUNIT_TEST(testPeerdSeesSeedClientAsSeedDialect);
     CPPUNIT_TEST(testSeedSpeaksFirst);
-    CPPUNIT_TEST(testPeerdSpeaksFirst);
+    CPPUNIT_TEST(testPeerdSpeaksFirstSeedAnswersWhereTalkCameFromHeldAsRequest);
     CPPUNIT_TEST(testCommasAndCjkSurviveBothWays);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void testSeedClientReadsRosterWithPeerd()
+    // alice (peerd) is online before seed1 logs in: the roster seed1's login
+    // reads lists seed1 and not alice, while alice sees seed1 online as a
+    // stranger (not a contact).
+    void testSeedRosterLeavesOutPeerdUserWhoSeesSeedAsStranger()
     {
         ChatNetwork net{ChatNetwork::Wire::Legacy};
         net.startPeerd("alice");
-        net.attachOnline("alice");
+        auto alice = net.attachOnline("alice");
         SeedClient seed;
         const auto port = seed.login("seed1", net.index());
         CPPUNIT_ASSERT(port);
         CPPUNIT_ASSERT_EQUAL(net.rosterPort("seed-roster"), *port);
         // The roster its login read lists it: that connection is what put it online.
         const std::string roster = seed.roster();
-        CPPUNIT_ASSERT_MESSAGE(roster, roster.find("alice," + net.udpOf("alice") + ";") != std::string::npos);
         CPPUNIT_ASSERT_MESSAGE(roster, roster.find("seed1," + seed.endpoint() + ";") != std::string::npos);
         CPPUNIT_ASSERT_MESSAGE(roster, roster.size() >= 4 && roster.substr(roster.size() - 4) == ";end");
+        CPPUNIT_ASSERT_MESSAGE("the seed roster lists the peerd user: " + roster,
+                               roster.find("alice") == std::string::npos &&
+                                   roster.find(net.udpOf("alice")) == std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE("alice never saw seed1 online as a stranger",
+                               waitUntil([&] { return onlineAsStranger(*alice, "seed1"); }));
     }
 
-    void testSeedClientSeesPeerdComeAndGo()
+    // seed1 hears nothing of peerd bob logging in or out, while it hears
+    // seed2 do both: seed2's login and logout come after bob's, so any
+    // announcement of bob would have come before them.
+    void testSeedClientHearsNothingOfPeerdComingAndGoing()
     {
         ChatNetwork net{ChatNetwork::Wire::Legacy};
         SeedClient seed;
         CPPUNIT_ASSERT(seed.login("seed1", net.index()));
         DaemonProcess& bob = net.startPeerd("bob");
-        const auto login = seed.receiveStartingWith("login,");
-        CPPUNIT_ASSERT(login);
-        CPPUNIT_ASSERT_EQUAL("login,bob," + net.udpOf("bob"), *login);
-
         // Once bob's peerd has its welcome, it has the session its logout is sealed in.
-        net.attachOnline("bob");
+        auto bobClient = net.attachOnline("bob");
+        CPPUNIT_ASSERT_MESSAGE("bob never saw seed1 online", waitInRoster(*bobClient, "seed1"));
+
+        SeedClient seed2;
+        CPPUNIT_ASSERT(seed2.login("seed2", net.index()));
+        CPPUNIT_ASSERT_MESSAGE("seed2's roster lists the peerd user: " + seed2.roster(),
+                               seed2.roster().find("bob") == std::string::npos);
+        const auto beforeSeed2In = receiveUntil(seed, "login,seed2," + seed2.endpoint());
+        CPPUNIT_ASSERT_MESSAGE("seed1 heard of bob's login", !anyStartsWith(beforeSeed2In, "login,bob,"));
+
+        bobClient.reset();
         bob.signal(SIGTERM);
         CPPUNIT_ASSERT_EQUAL(0, bob.waitExit());
-        const auto logout = seed.receiveStartingWith("logout,");
-        CPPUNIT_ASSERT(logout);
-        CPPUNIT_ASSERT_EQUAL("logout,bob," + net.udpOf("bob"), *logout);
+        CPPUNIT_ASSERT_MESSAGE("indexd never logged bob out:\n" + net.indexd().log(),
+                               waitUntil([&] { return net.indexd().countInLog("logout bob at ") > 0; }));
+        seed2.send("logout,seed2," + seed2.endpoint(), net.index());
+        const auto beforeSeed2Out = receiveUntil(seed, "logout,seed2," + seed2.endpoint());
+        CPPUNIT_ASSERT_MESSAGE("seed1 heard of bob's logout", !anyStartsWith(beforeSeed2Out, "logout,bob,"));
+        CPPUNIT_ASSERT_MESSAGE("seed1 heard of bob", !anyStartsWith(beforeSeed2Out, "login,bob,"));
     }
 
     void testPeerdSeesSeedClientAsSeedDialect()
@@ -112,16 +142,24 @@ public:
         CPPUNIT_ASSERT_MESSAGE(*reply, isPeerdTalk(*reply, "alice", "hello seed"));
     }
 
-    void testPeerdSpeaksFirst()
+    // The seed client cannot see alice, but once she writes, it answers the
+    // endpoint her talk came from; alice holds its line as a request.
+    void testPeerdSpeaksFirstSeedAnswersWhereTalkCameFromHeldAsRequest()
     {
         SeedAndAlice setup;
         setup.alice->sendLine(sendRequest("seed1", "alice first"));
-        const auto talk = setup.seed.receiveStartingWith("talk,");
+        Poco::Net::SocketAddress from;
+        std::optional<std::string> talk;
+        do {
+            talk = setup.seed.receive(std::chrono::seconds(5), &from);
+        } while (talk && talk->rfind("talk,", 0) != 0);
         CPPUNIT_ASSERT_MESSAGE("the seed client never got alice's talk", talk);
         CPPUNIT_ASSERT_MESSAGE(*talk, isPeerdTalk(*talk, "alice", "alice first"));
+        CPPUNIT_ASSERT_EQUAL(setup.net.udpOf("alice"), from.toString());
 
-        setup.seed.send("talk,15:04:05,seed1,seed answers", setup.net.udpOf("alice"));
+        setup.seed.send("talk,15:04:05,seed1,seed answers", from.toString());
         CPPUNIT_ASSERT(waitMessage(*setup.alice, "seed answers"));
+        CPPUNIT_ASSERT_MESSAGE("alice does not hold seed1's line as a request", heldAsRequest(*setup.alice, "seed1"));
     }
 
     void testCommasAndCjkSurviveBothWays()

@@ -42,19 +42,16 @@ std::unique_ptr<LocalClient> conversation(ChatNetwork& net, const std::string& u
     return client;
 }
 
-// Waits until user's peerd has peer online (a presence event, or the roster).
-void waitOnline(ChatNetwork& net, const std::string& user, const std::string& peer)
+// Makes user and peer contacts and waits until each peerd has the other
+// online: peerds see only their contacts online (issue 13), and typing
+// notices go peer to peer.
+void makeContacts(ChatNetwork& net, const std::string& user, const std::string& peer)
 {
-    auto client = net.attach(user);
-    CPPUNIT_ASSERT_MESSAGE(user + " never saw " + peer + " online", waitUntil([&] {
-        client->sendLine(R"({"op":"roster"})");
-        const auto roster = client->waitEvent("roster");
-        const auto users = roster->getArray("users");
-        for (std::size_t i = 0; i < users->size(); ++i) {
-            if (users->getObject(i)->getValue<std::string>("name") == peer) return true;
-        }
-        return false;
-    }));
+    auto userClient = net.attachOnline(user);
+    auto peerClient = net.attachOnline(peer);
+    CPPUNIT_ASSERT_MESSAGE(user + " and " + peer + " never saw each other online:\n" + net.peerd(user).log() +
+                               net.peerd(peer).log(),
+                           befriend(*userClient, user, *peerClient, peer));
 }
 
 } // namespace
@@ -73,7 +70,7 @@ public:
         ChatNetwork net;
         net.startPeerd("alice");
         net.startPeerd("bob");
-        waitOnline(net, "alice", "bob");
+        makeContacts(net, "alice", "bob");
         auto bobWindow = conversation(net, "bob", "alice");
         auto bobOtherWindow = conversation(net, "bob", "alice");
         auto alice = net.attachOnline("alice");
@@ -88,7 +85,7 @@ public:
         ChatNetwork net;
         net.startPeerd("alice");
         net.startPeerd("bob");
-        waitOnline(net, "alice", "bob");
+        makeContacts(net, "alice", "bob");
         auto bob = conversation(net, "bob", "alice");
         auto alice = net.attachOnline("alice");
         // A key at a time: one notice, then none until the pace allows.
@@ -107,7 +104,7 @@ public:
         ChatNetwork net;
         net.startPeerd("alice", {"--typing=false"});
         net.startPeerd("bob");
-        waitOnline(net, "alice", "bob");
+        makeContacts(net, "alice", "bob");
         auto bob = conversation(net, "bob", "alice");
         auto alice = net.attachOnline("alice");
         alice->sendLine(typingRequest("bob"));

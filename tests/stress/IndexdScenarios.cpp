@@ -1,5 +1,5 @@
 // Rows 1, 2, 8 and 9 of issue 9: what indexd offers, used against it: the
-// offline mailbox, legacy logins, the roster port, logging in and out.
+// offline mailbox, legacy logins, the seed roster port, logging in and out.
 #include "BenchStats.h"
 #include "Crowd.h"
 #include "DaemonWatch.h"
@@ -8,12 +8,15 @@
 #include "PacketCapture.h"
 #include "RawFlooder.h"
 #include "Scenario.h"
+#include "SeedCrowd.h"
 #include "UdpTrafficCounter.h"
 
 #include "RosterCodec.h"
+#include "SignedStatement.h"
 
 #include <Poco/Net/StreamSocket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <sys/stat.h>
@@ -28,8 +31,12 @@ namespace {
 // Bounds of the issue.
 constexpr double kMailboxBytesPer30s = 20e6;
 constexpr double kLegacyAmplification = 10;
-// Users online for the roster and churn scenarios, as in the issue.
+// Users online for the churn scenario, as in the issue: the churner's mutual contacts.
 constexpr std::size_t kCrowd = 1000;
+// Seed users online for the roster scenario, with SeedCrowd's 32-byte
+// names: a seed roster of about 98 KB, more than a stalled connection
+// (IdleConnections) takes in.
+constexpr std::size_t kSeedCrowd = 2000;
 // Logged in for longer than any scenario: the crowd sends no heartbeats.
 const std::vector<std::string> kNoExpiry{"--expire-ms", "3600000"};
 
@@ -160,10 +167,11 @@ void legacyAmplification(const StressContext& context, Report& report)
     net.startPeerd("alice");
     net.startPeerd("bob");
     auto alice = net.attachOnline("alice");
-    if (!test::waitInRoster(*alice, "bob")) throw std::runtime_error("alice does not see bob");
+    auto bob = net.attachOnline("bob");
+    if (!test::befriend(*alice, "alice", *bob, "bob")) throw std::runtime_error("alice and bob do not see each other");
     DaemonWatch indexd(net.indexd());
     const std::uint64_t logBefore = indexd.logBytes();
-    UdpTrafficCounter traffic(test::PacketCapture::portOf(net.index()), {"login,", "logout,", "Accept,"});
+    UdpTrafficCounter traffic(test::PacketCapture::portOf(net.index()), {"login,", "logout,", "Accept,", "seal,"});
     RawFlooder::Plan plan;
     plan.target = net.index();
     plan.perSecond = 200;
@@ -190,6 +198,8 @@ void legacyAmplification(const StressContext& context, Report& report)
     report.figure("presence sent", Report::count(totals.outByPrefix.at("login,")) + " login, " +
                                        Report::count(totals.outByPrefix.at("logout,")) + " logout announcements; " +
                                        Report::count(totals.outByPrefix.at("Accept,")) + " Accepts");
+    // Heartbeat answers; a forged login that went online would add a `here` to each.
+    report.figure("sealed datagrams to alice and bob", Report::count(totals.outByPrefix.at("seal,")));
     if (totals.missed > 0) report.figure("capture missed", Report::count(totals.missed) + " datagrams");
     report.figure("indexd log growth", Report::megabytes(double(indexd.logBytes() - logBefore)));
     report.figure("indexd RSS at most", std::to_string(indexd.peakKiB() / 1024) + " MB");
@@ -201,10 +211,12 @@ struct Fetch
 {
     double seconds = 0;
     std::size_t bytes = 0;
+    std::size_t users = 0;
     std::string failure;
 };
 
-// Reads the whole roster at 127.0.0.1:port, as peerd's fetch does, with the same 5 s deadline.
+// Reads the whole seed roster at 127.0.0.1:port as a seed client does
+// (connect, read to the close), within 5 s, and decodes it.
 Fetch fetchRoster(int port)
 {
     const auto start = StressContext::Clock::now();
@@ -213,13 +225,16 @@ Fetch fetchRoster(int port)
         Poco::Net::StreamSocket tcp;
         tcp.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), Poco::Timespan(5, 0));
         tcp.setReceiveTimeout(Poco::Timespan(5, 0));
-        const std::string request = RosterCodec::encodeRequest(RosterRequest{});
-        tcp.sendBytes(request.data(), static_cast<int>(request.size()));
+        std::string stream;
         char buffer[65536];
         for (int n; (n = tcp.receiveBytes(buffer, sizeof buffer)) > 0;) {
-            fetch.bytes += static_cast<std::size_t>(n);
+            stream.append(buffer, static_cast<std::size_t>(n));
             if (StressContext::secondsSince(start) > 5) throw std::runtime_error("not read whole within 5 s");
         }
+        fetch.bytes = stream.size();
+        const auto roster = RosterCodec::decode(stream, RosterFormat::SeedText);
+        if (roster) fetch.users = roster->size();
+        else fetch.failure = roster.error();
     } catch (const std::exception& e) {
         fetch.failure = e.what();
     }
@@ -227,23 +242,29 @@ Fetch fetchRoster(int port)
     return fetch;
 }
 
-// Row 8: 1,000 connections from 127.0.0.2 to the roster port that never
-// read a roster larger than their socket buffers, then 100 more a second;
-// meanwhile a fetch from 127.0.0.1 every 2 s, and a new peerd a third of the
-// way in.
+// Row 8, in legacy mode (the only roster port left is the seed's): 2,000
+// seed users online, then 1,000 connections from 127.0.0.2 to the seed
+// roster port that never read a roster larger than their socket buffers,
+// then 100 more a second; meanwhile a fetch from 127.0.0.1 every 2 s, and a
+// new peerd a third of the way in.
 void rosterPort(const StressContext& context, Report& report)
 {
     constexpr std::size_t kStalled = 1000;
     constexpr auto kNewEvery = 10ms;
     constexpr auto kNewPeerdDeadline = 30s;
-    test::ChatNetwork net(test::ChatNetwork::Wire::Secure, kNoExpiry);
-    Crowd crowd(net, "user", kCrowd);
-    report.figure("users online", Report::count(crowd.size()) + " (logged in in " +
-                                      Report::duration(crowd.loginSeconds()) + ")");
-    const int port = net.rosterPort("peerchat-roster");
+    // The seed users all log in from 127.0.0.1, faster than the default login rates allow.
+    std::vector<std::string> flags = kNoExpiry;
+    flags.insert(flags.end(), {"--login-rate", "1000000", "--logins-per-minute", "1000000"});
+    test::ChatNetwork net(test::ChatNetwork::Wire::Legacy, flags);
+    SeedCrowd crowd(net, "roster-filler-", kSeedCrowd);
+    report.figure("seed users online", Report::count(crowd.size()) + " (logged in in " +
+                                           Report::duration(crowd.loginSeconds()) + ")");
+    const int port = net.rosterPort("seed-roster");
     const Fetch baseline = fetchRoster(port);
     report.figure("roster fetch before", Report::duration(baseline.seconds) + ", " +
-                                             Report::megabytes(double(baseline.bytes)) + " " + baseline.failure);
+                                             Report::megabytes(double(baseline.bytes)) + ", " +
+                                             Report::count(baseline.users) + " users" +
+                                             (baseline.failure.empty() ? "" : " (" + baseline.failure + ")"));
 
     IdleConnections stalled;
     for (std::size_t i = 0; i < kStalled; ++i) stalled.openTcp("127.0.0.2", "127.0.0.1", port);
@@ -252,6 +273,7 @@ void rosterPort(const StressContext& context, Report& report)
     IdleConnections newcomers;
     bench::Samples fetchTimes;
     std::vector<std::string> fetchFailures;
+    std::size_t fewestUsers = kSeedCrowd;
     Background background;
     background.threads.emplace_back([&] {
         for (auto next = start; !background.over && StressContext::sleepUntil(next); next += kNewEvery)
@@ -263,6 +285,7 @@ void rosterPort(const StressContext& context, Report& report)
             fetchTimes.add(std::chrono::duration_cast<StressContext::Clock::duration>(
                 std::chrono::duration<double>(fetch.seconds)));
             if (!fetch.failure.empty()) fetchFailures.push_back(fetch.failure);
+            else fewestUsers = std::min(fewestUsers, fetch.users);
         }
     });
 
@@ -287,7 +310,8 @@ void rosterPort(const StressContext& context, Report& report)
     report.figure("stalled connections indexd closed", Report::count(closed));
     const std::string firstFailure = fetchFailures.empty() ? "" : " (" + fetchFailures.front() + ")";
     report.figure("roster fetches from 127.0.0.1", Report::count(fetchTimes.size()) + ", " +
-                                                       Report::count(fetchFailures.size()) + " failed" + firstFailure);
+                                                       Report::count(fetchFailures.size()) + " failed" + firstFailure +
+                                                       "; fewest users in a whole one " + Report::count(fewestUsers));
     const double slowest = fetchTimes.percentile(100) / 1e6;
     report.figure("roster fetch time", "p50 " + Report::duration(fetchTimes.percentile(50) / 1e6) + ", max " +
                                            Report::duration(slowest));
@@ -299,24 +323,68 @@ void rosterPort(const StressContext& context, Report& report)
     report.goal("a new peerd online within 10 s", newPeerdOnline && *newPeerdOnline < 10, newPeerd);
 }
 
-// Row 9: one identity on one address (127.0.0.3) logs in and out as fast
-// as indexd lets it, with 1,000 users online to hear of each.
+// Declares names as client's contact list, version version, in as many
+// signed parts as their bytes take (as peerd splits a long list).
+void declareInParts(test::SecureClient& client, const std::vector<std::string>& names, std::uint64_t version)
+{
+    std::vector<ContactsDeclaration> parts;
+    std::size_t bytes = 0;
+    for (const std::string& name : names) {
+        if (parts.empty() || bytes + 1 + name.size() > Protocol::kMaxDeclarationNamesBytes) {
+            parts.push_back(ContactsDeclaration{client.name(), version, std::uint32_t(parts.size() + 1), 1,
+                                                PresenceState::Online, {}, {}, {}});
+            bytes = name.size();
+        } else {
+            bytes += 1 + name.size();
+        }
+        parts.back().names.push_back(name);
+    }
+    for (ContactsDeclaration& part : parts) {
+        part.parts = std::uint32_t(parts.size());
+        part.sig = client.identity().sign(SignedStatement::contacts(part));
+        client.sendToIndex(part);
+    }
+}
+
+// What the snapshot that comes to client within 2 s lists: "listing N users", or "none within 2 s".
+std::string snapshotOf(test::SecureClient& client)
+{
+    if (const auto received = client.receiveInner("snapshot", 2s)) {
+        for (const Message& inner : received->bundle) {
+            if (const auto* snapshot = std::get_if<Snapshot>(&inner))
+                return "listing " + Report::count(snapshot->count) + " users";
+        }
+    }
+    return "none within 2 s";
+}
+
+// Row 9: one identity on one address (127.0.0.3) logs in, declares its
+// 1,000 contacts, takes its snapshot and logs out, as fast as indexd lets
+// it; its contacts, online, each declared it back, so each hears of every
+// login and logout.
 void loginChurn(const StressContext& context, Report& report)
 {
     test::ChatNetwork net(test::ChatNetwork::Wire::Secure, kNoExpiry);
     Crowd crowd(net, "user", kCrowd);
-    report.figure("users online", Report::count(crowd.size()) + " (logged in in " +
-                                      Report::duration(crowd.loginSeconds()) + ")");
+    crowd.declare({"churner"});
+    report.figure("contacts online", Report::count(crowd.size()) + " (logged in in " +
+                                         Report::duration(crowd.loginSeconds()) + "), each declaring the churner");
+    const std::vector<std::string> contacts = crowd.names();
     auto churner = Crowd::logIn(net, "churner", "127.0.0.3");
     churner->logout();
-    UdpTrafficCounter traffic(test::PacketCapture::portOf(net.index()), {"login,", "logout,"});
+    crowd.heardOf("churner");
+    UdpTrafficCounter traffic(test::PacketCapture::portOf(net.index()), {});
     std::uint64_t logins = 0;
+    std::uint64_t version = 0;
     std::map<std::string, std::uint64_t> refusals;
+    std::map<std::string, std::uint64_t> snapshots;
     const auto start = StressContext::Clock::now();
     for (const auto end = start + context.flood(); StressContext::Clock::now() < end && !StressContext::stopping();) {
         const auto welcome = churner->login(net.index(), 500ms);
         if (welcome) {
             ++logins;
+            declareInParts(*churner, contacts, ++version);
+            ++snapshots[snapshotOf(*churner)];
             churner->logout();
         } else {
             // "refuse,NAME,REASON,ECHO": the echo differs each time.
@@ -326,16 +394,22 @@ void loginChurn(const StressContext& context, Report& report)
     const double seconds = StressContext::secondsSince(start);
     StressContext::sleep(2s);
     const UdpTrafficCounter::Totals totals = traffic.stop();
+    const Crowd::Heard heard = crowd.heardOf("churner");
 
     const double ratio = totals.bytesIn > 0 ? double(totals.bytesOut) / double(totals.bytesIn) : 0;
     report.figure("logins and logouts", Report::count(logins) + " each in " + Report::duration(seconds));
     report.figure("logins refused or unanswered", listed(refusals));
+    std::string listedSnapshots;
+    for (const auto& [what, n] : snapshots)
+        listedSnapshots += (listedSnapshots.empty() ? "" : ", ") + Report::count(n) + " " + what;
+    report.figure("the churner's snapshots", listedSnapshots.empty() ? "none" : listedSnapshots);
     report.figure("bytes in at indexd's port", Report::megabytes(double(totals.bytesIn)) + " in " +
                                                    Report::count(totals.datagramsIn) + " datagrams");
     report.figure("bytes out of indexd's port", Report::megabytes(double(totals.bytesOut)) + " in " +
                                                     Report::count(totals.datagramsOut) + " datagrams");
-    report.figure("presence sent", Report::count(totals.outByPrefix.at("login,")) + " login, " +
-                                       Report::count(totals.outByPrefix.at("logout,")) + " logout announcements");
+    report.figure("presence heard by the contacts", Report::count(heard.here) + " here, " +
+                                                                    Report::count(heard.gone) + " gone in " +
+                                                                    Report::count(heard.datagrams) + " datagrams");
     if (totals.missed > 0) report.figure("capture missed", Report::count(totals.missed) + " datagrams");
     report.figure("bytes out / bytes in", Report::ratio(ratio));
     report.goal("bytes out / bytes in under 10x", totals.bytesIn > 0 && ratio < 10, Report::ratio(ratio));
@@ -353,9 +427,11 @@ std::vector<Scenario> indexdScenarios()
         {2, "legacy", "--legacy: seed logins from random forged sources at 200/s, with alice and bob online",
          legacyAmplification},
         {8, "roster-port",
-         "1,000 roster connections from 127.0.0.2 that never read a 1,000-user roster, and 100 new ones a second",
+         "--legacy: 1,000 seed roster connections from 127.0.0.2 that never read a 2,000-user roster, and 100 new "
+         "ones a second",
          rosterPort},
-        {9, "login-churn", "one address logs in and out as fast as indexd allows, with 1,000 users online", loginChurn},
+        {9, "login-churn",
+         "one address logs in and out as fast as indexd allows, with its 1,000 mutual contacts online", loginChurn},
     };
 }
 

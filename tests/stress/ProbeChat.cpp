@@ -21,7 +21,7 @@ bool isEvent(const test::LocalClient::Object& event, const std::string& name)
 ProbeChat::ProbeChat(test::ChatNetwork& net, std::string a, std::string b, Options options)
     : _options(options), _a{a, net.attachOnline(a)}, _b{b, net.attachOnline(b)}
 {
-    if (!test::waitInRoster(*_a.client, b) || !test::waitInRoster(*_b.client, a))
+    if (!test::befriend(*_a.client, a, *_b.client, b))
         throw std::runtime_error(a + " and " + b + " do not see each other online");
     test::subscribeTo(*_a.client, b);
     test::subscribeTo(*_b.client, a);

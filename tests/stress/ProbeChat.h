@@ -30,8 +30,9 @@ public:
         bool bothWays = true;
     };
 
-    /// Attaches to the peerds of a and b in net, which must be online, and
-    /// waits until each has the other in its roster. Sends nothing yet.
+    /// Attaches to the peerds of a and b in net, which must be online, makes
+    /// a and b contacts (test::befriend) and waits until each sees the other
+    /// online. Sends nothing yet.
     ProbeChat(test::ChatNetwork& net, std::string a, std::string b, Options options);
     /// Stops the thread (without grace) when finish() was not called.
     ~ProbeChat();

@@ -22,7 +22,7 @@ struct Scenario
     std::function<void(const StressContext&, Report&)> run;
 };
 
-/// Rows 1, 2, 8, 9: abuse of what indexd offers (mailbox, legacy logins, roster port, login churn).
+/// Rows 1, 2, 8, 9: abuse of what indexd offers (mailbox, legacy logins, seed roster port, login churn).
 std::vector<Scenario> indexdScenarios();
 /// Rows 4, 5, 6: floods of garbage and oversize datagrams, with probe lines between two real users.
 std::vector<Scenario> floodScenarios();

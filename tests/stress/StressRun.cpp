@@ -22,7 +22,7 @@ using namespace peerchat::stress;
 namespace {
 
 // Descriptors the run asks for; the daemons inherit the limit. It needs
-// about kNeededDescriptors: 1,000 logged-in users and 4,000 roster
+// about kNeededDescriptors: 2,000 seed users online and 4,000 roster
 // connections at once.
 constexpr rlim_t kDescriptors = 65536;
 constexpr rlim_t kNeededDescriptors = 8192;

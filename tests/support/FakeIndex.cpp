@@ -3,12 +3,11 @@
 
 #include "SignedStatement.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <map>
 #include <random>
 
 namespace peerchat::test {
@@ -32,52 +31,10 @@ FakeIndex::FakeIndex(const SigningKey& key, std::uint16_t port)
 {
 }
 
-FakeIndex::~FakeIndex()
-{
-    _stopping = true;
-    if (_rosterThread.joinable()) _rosterThread.join();
-}
-
-void FakeIndex::serveRoster(const std::vector<RosterEntry>& users, std::uint64_t seq)
-{
-    _rosterPart = RosterCodec::encode(users, RosterFormat::Peerchat, seq);
-    _rosterSocket.emplace(Poco::Net::SocketAddress("127.0.0.1", 0));
-    _rosterThread = std::thread([this] {
-        while (!_stopping) {
-            if (!_rosterSocket->poll(Poco::Timespan(0, 100000), Poco::Net::Socket::SELECT_READ)) continue;
-            Poco::Net::StreamSocket connection = _rosterSocket->acceptConnection();
-            // Like indexd: the request line first, then the roster signed over its nonce.
-            try {
-                connection.setReceiveTimeout(Poco::Timespan(2, 0));
-                std::string line;
-                char byte = 0;
-                while (line.size() < RosterCodec::kMaxRequestBytes && connection.receiveBytes(&byte, 1) == 1 &&
-                       byte != '\n')
-                    line.push_back(byte);
-                const Parsed<RosterRequest> request = RosterCodec::decodeRequest(line);
-                if (!request) continue;
-                const std::string roster = RosterCodec::withSignature(
-                    _rosterPart,
-                    _key.sign(SignedStatement::roster(RosterCodec::digest(_rosterPart), _epoch, request->nonce)));
-                connection.sendBytes(roster.data(), static_cast<int>(roster.size()));
-                connection.shutdownSend();
-            } catch (const Poco::Exception&) {
-                // A reader that went away or never asked: the next one is served.
-            }
-        }
-    });
-}
-
 PeerKeys FakeIndex::keysFor(const SigningKey& identity, const std::string& name, const PublicKey& kx) const
 {
     return PeerKeys{identity.publicKey(), kx,
                     identity.sign(SignedStatement::kx(identity.publicKey(), name, kx, _key.publicKey(), _epoch))};
-}
-
-void FakeIndex::announce(Login login, const std::string& to)
-{
-    login.sig = _key.sign(SignedStatement::presence(login, _epoch));
-    sendRaw(Protocol::encodeDatagram(login, TextEncoding::Utf8), to);
 }
 
 std::string FakeIndex::endpoint() const
@@ -99,7 +56,8 @@ bool FakeIndex::quietFor(std::chrono::milliseconds window)
 std::pair<Parsed<Inbound>, Poco::Net::SocketAddress> FakeIndex::receive(std::chrono::steady_clock::time_point deadline)
 {
     const auto left = timeLeft(deadline);
-    CPPUNIT_ASSERT_MESSAGE("no login came to the fake indexd at " + endpoint(), left.count() > 0 && !quietFor(left));
+    CPPUNIT_ASSERT_MESSAGE("nothing came to the fake indexd at " + endpoint() + " in time",
+                           left.count() > 0 && !quietFor(left));
     char buffer[65536];
     Poco::Net::SocketAddress from;
     const int n = _socket.receiveFrom(buffer, sizeof buffer, from);
@@ -140,13 +98,76 @@ Auth FakeIndex::serveLogin(const std::string& refusal, std::chrono::milliseconds
                         from.toString());
                 return *auth;
             }
-            const std::uint16_t port = _rosterSocket ? _rosterSocket->address().port() : 9;
-            Welcome welcome{auth->name, port, _epoch, _key.publicKey(), _kx.publicKey(), {}};
+            Welcome welcome{auth->name, _epoch, _key.publicKey(), _kx.publicKey(), {}};
             welcome.sig = _key.sign(SignedStatement::welcome(welcome, auth->nonce));
+            _session = SessionCipher::between(_kx, _key, auth->keys.identity, auth->keys.kx);
+            CPPUNIT_ASSERT_MESSAGE("the auth's keys make no session", _session.has_value());
+            _peer = from;
+            _presenceSeq = 0;
             sendRaw(Protocol::encodeDatagram(welcome, TextEncoding::Utf8), from.toString());
             return *auth;
         }
     }
+}
+
+std::vector<ContactsDeclaration> FakeIndex::serveDeclaration(std::chrono::milliseconds timeout)
+{
+    CPPUNIT_ASSERT_MESSAGE("no login to take a contact list from", _session.has_value());
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // The parts of each version, by part number.
+    std::map<std::uint64_t, std::map<std::uint32_t, ContactsDeclaration>> versions;
+    while (true) {
+        const auto [decoded, from] = receive(deadline);
+        const auto* seal = decoded ? std::get_if<Seal>(&decoded->message) : nullptr;
+        if (seal == nullptr || from != _peer || !_session->carries(*seal)) continue;
+        const Parsed<std::string> opened = _session->open(*seal);
+        if (!opened) continue;
+        for (const Parsed<Message>& message : Protocol::decodeBundle(*opened)) {
+            const auto* part = message ? std::get_if<ContactsDeclaration>(&*message) : nullptr;
+            if (part == nullptr) continue;
+            auto& parts = versions[part->version];
+            parts[part->part] = *part;
+            if (parts.size() < part->parts) continue;
+            std::vector<Message> answer{Declared{part->version}, Snapshot{++_presenceSeq, _shown.size()}};
+            for (Here here : _shown) {
+                here.seq = ++_presenceSeq;
+                answer.emplace_back(std::move(here));
+            }
+            sendSealed(answer);
+            std::vector<ContactsDeclaration> list;
+            for (auto& [number, each] : parts) list.push_back(std::move(each));
+            return list;
+        }
+    }
+}
+
+void FakeIndex::sendHere(Here here)
+{
+    here.seq = ++_presenceSeq;
+    sendSealed({here});
+}
+
+void FakeIndex::sendGone(const std::string& name)
+{
+    sendSealed({Gone{++_presenceSeq, name}});
+}
+
+void FakeIndex::sendSealed(const std::vector<Message>& messages)
+{
+    CPPUNIT_ASSERT_MESSAGE("no login to seal for", _session.has_value());
+    std::string bundle;
+    const auto flush = [&] {
+        if (bundle.empty()) return;
+        sendRaw(Protocol::encodeDatagram(_session->seal(bundle), TextEncoding::Utf8), _peer.toString());
+        bundle.clear();
+    };
+    for (const Message& message : messages) {
+        const std::string text = Protocol::encode(message);
+        if (!bundle.empty() && bundle.size() + 1 + text.size() > Protocol::kMaxBundleBytes) flush();
+        if (!bundle.empty()) bundle += Protocol::kBundleSeparator;
+        bundle += text;
+    }
+    flush();
 }
 
 } // namespace peerchat::test

@@ -5,7 +5,6 @@
 
 #include "SignedStatement.h"
 
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
 #include <sodium.h>
@@ -231,46 +230,25 @@ void SecureClient::sendMsg(const std::string& to, const std::string& stream, std
     sendToPeer(to, Msg{stream, seq, clockTime(), _name, to, text});
 }
 
-bool SecureClient::signedByIndex(const Message& announcement) const
+void SecureClient::declare(const std::vector<std::string>& contacts, PresenceState state, const std::string& status)
 {
-    if (!_welcome) return false;
-    std::optional<Signature> sig;
-    if (const auto* login = std::get_if<Login>(&announcement)) sig = login->sig;
-    if (const auto* logout = std::get_if<Logout>(&announcement)) sig = logout->sig;
-    return sig && SigningKey::verify(_welcome->indexIdentity, SignedStatement::presence(announcement, _welcome->epoch),
-                                     *sig);
+    ContactsDeclaration part{_name, ++_declared, 1, 1, state, status, contacts, {}};
+    part.sig = _identity.sign(SignedStatement::contacts(part));
+    sendToIndex(part);
 }
 
-Parsed<std::vector<RosterEntry>> SecureClient::fetchRoster(RosterTrailer* trailer)
+std::optional<Here> SecureClient::awaitHere(const std::string& name, std::chrono::milliseconds timeout)
 {
-    using Result = Parsed<std::vector<RosterEntry>>;
-    if (!_welcome) return Result::refuse("not logged in");
-    Poco::Net::StreamSocket tcp;
-    tcp.connect(Poco::Net::SocketAddress(Poco::Net::SocketAddress(_index).host(), _welcome->port),
-                Poco::Timespan(5, 0));
-    tcp.setReceiveTimeout(Poco::Timespan(5, 0));
-    RosterRequest request;
-    randombytes_buf(request.nonce.data(), request.nonce.size());
-    const std::string requestLine = RosterCodec::encodeRequest(request);
-    tcp.sendBytes(requestLine.data(), static_cast<int>(requestLine.size()));
-    std::string stream;
-    char buffer[8192];
-    for (int n = tcp.receiveBytes(buffer, sizeof buffer); n > 0; n = tcp.receiveBytes(buffer, sizeof buffer))
-        stream.append(buffer, static_cast<std::size_t>(n));
-
-    RosterTrailer signature;
-    auto entries = RosterCodec::decode(stream, RosterFormat::Peerchat, &signature);
-    if (!entries) return entries;
-    if (!signature.sig) return Result::refuse("the roster is not signed");
-    const std::string statement =
-        SignedStatement::roster(RosterCodec::digest(signature.signedPart), _welcome->epoch, request.nonce);
-    if (!SigningKey::verify(_welcome->indexIdentity, statement, *signature.sig))
-        return Result::refuse("the roster's signature does not verify");
-    for (const RosterEntry& entry : *entries) {
-        if (entry.keys && entry.name != _name) addPeer(entry.name, entry.endpoint.toString(), *entry.keys);
-    }
-    if (trailer) *trailer = signature;
-    return entries;
+    std::optional<Here> found;
+    receiveMatching(
+        [&](const Received& r) {
+            for (const Message& inner : r.bundle) {
+                if (const auto* here = std::get_if<Here>(&inner); here && here->name == name) found = *here;
+            }
+            return found.has_value();
+        },
+        timeout);
+    return found;
 }
 
 void SecureClient::open(Received& received)
@@ -290,20 +268,23 @@ void SecureClient::open(Received& received)
         received.problem = "seal refused: " + plaintext.error();
         return;
     }
-    auto inner = Protocol::decode(*plaintext);
-    if (!inner) {
-        received.problem = "inner message refused: " + inner.error();
-        return;
+    for (auto& inner : Protocol::decodeBundle(*plaintext)) {
+        if (!inner) {
+            received.problem = "inner message refused: " + inner.error();
+            return;
+        }
+        received.bundle.push_back(std::move(*inner));
     }
-    received.inner = *inner;
+    received.inner = received.bundle.front();
 }
 
 void SecureClient::learn(const Received& received)
 {
-    if (!received.message || _index.empty() || received.from != Poco::Net::SocketAddress(_index)) return;
-    const auto* login = std::get_if<Login>(&*received.message);
-    if (login && login->keys && login->name != _name && signedByIndex(*received.message))
-        addPeer(login->name, login->endpoint.toString(), *login->keys);
+    if (_index.empty() || received.from != Poco::Net::SocketAddress(_index)) return;
+    for (const Message& inner : received.bundle) {
+        const auto* here = std::get_if<Here>(&inner);
+        if (here && here->keys && here->name != _name) addPeer(here->name, here->endpoint.toString(), *here->keys);
+    }
 }
 
 std::optional<SecureClient::Received> SecureClient::receive(std::chrono::milliseconds timeout)
@@ -338,7 +319,14 @@ std::optional<SecureClient::Received> SecureClient::receiveMatching(const Match&
 std::optional<SecureClient::Received> SecureClient::receiveInner(const std::string& verb,
                                                                  std::chrono::milliseconds timeout)
 {
-    return receiveMatching([&](const Received& r) { return r.inner && Protocol::verb(*r.inner) == verb; }, timeout);
+    return receiveMatching(
+        [&](const Received& r) {
+            for (const Message& inner : r.bundle) {
+                if (Protocol::verb(inner) == verb) return true;
+            }
+            return false;
+        },
+        timeout);
 }
 
 std::optional<SecureClient::Received> SecureClient::receivePlain(const std::string& verb,

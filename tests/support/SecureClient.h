@@ -2,7 +2,6 @@
 
 #include "KxKeyPair.h"
 #include "Protocol.h"
-#include "RosterCodec.h"
 #include "SessionCipher.h"
 #include "SigningKey.h"
 
@@ -21,7 +20,8 @@ namespace peerchat::test {
 /// A client that speaks peerchat/3 the way peerd does, built from common/'s
 /// codec and crypto classes and none of the daemons' code: a peer a test
 /// drives datagram by datagram. It logs in (hello, challenge, auth, welcome,
-/// checking indexd's signature), takes indexd's signed presence, keeps a
+/// checking indexd's signature), declares contacts and takes the presence
+/// indexd sends, keeps a
 /// session with indexd and with each peer it learns, seals and opens
 /// datagrams, and keeps a copy of every datagram it sends, so a test can
 /// replay them.
@@ -35,7 +35,9 @@ public:
         std::string bytes;
         Poco::Net::SocketAddress from;
         std::optional<Message> message;
+        /// The first message inside; bundle holds them all (indexd bundles presence).
         std::optional<Message> inner;
+        std::vector<Message> bundle{};
         /// Why it did not decode or open; empty when it did.
         std::string problem;
     };
@@ -101,7 +103,7 @@ public:
     /// signature must verify for the indexd run of the welcome) and opens a
     /// session with it; false when the keys do not check out or make no session.
     bool addPeer(const std::string& name, const std::string& endpoint, const PeerKeys& keys);
-    /// Seals inner for peer name (learnt from presence, a roster or addPeer) and sends it to its endpoint.
+    /// Seals inner for peer name (learnt from presence or addPeer) and sends it to its endpoint.
     void sendToPeer(const std::string& name, const Message& inner);
     /// A sealed chat message for peer name: `msg,STREAM,SEQ,TIME,FROM,TEXT` from this client.
     void sendMsg(const std::string& to, const std::string& stream, std::uint64_t seq, const std::string& text);
@@ -112,25 +114,22 @@ public:
     /// Sends bytes as they are from this client's socket.
     void sendRaw(const std::string& bytes, const std::string& to);
 
-    /// True when an announcement (login or logout) carries indexd's valid
-    /// signature for the current epoch.
-    bool signedByIndex(const Message& announcement) const;
-
-    /// Reads the peerchat roster from the welcome's port, asking with a
-    /// fresh nonce; refuses it unless indexd signed it for the current epoch
-    /// and that nonce. Learns every peer in it;
-    /// trailer, when given, receives its presence number and signature.
-    Parsed<std::vector<RosterEntry>> fetchRoster(RosterTrailer* trailer = nullptr);
+    /// Declares contacts as this client's contact list to indexd (one
+    /// part, signed, a new version each call), shown in state with status.
+    void declare(const std::vector<std::string>& contacts, PresenceState state = PresenceState::Online,
+                 const std::string& status = {});
+    /// Receives until indexd says name is here; nullopt on timeout.
+    std::optional<Here> awaitHere(const std::string& name, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     // ---- receiving ---------------------------------------------------------
 
-    /// The next datagram within timeout; nullopt on timeout. A signed login
-    /// announcement from indexd teaches the client that peer's keys.
+    /// The next datagram within timeout; nullopt on timeout. A `here` from
+    /// indexd teaches the client that peer's endpoint and keys.
     std::optional<Received> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     /// Receives until a datagram matches; drops the others. nullopt on timeout.
     std::optional<Received> receiveMatching(const Match& match,
                                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
-    /// Receives until a sealed datagram whose inner message has verb arrives.
+    /// Receives until a sealed datagram with a message of verb inside arrives.
     std::optional<Received> receiveInner(const std::string& verb,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
     /// Receives until a plain (not sealed) message with verb arrives.
@@ -169,6 +168,7 @@ private:
     std::optional<SessionCipher> _indexSession;
     std::map<std::string, Peer> _peers;
     std::vector<std::string> _sent;
+    std::uint64_t _declared = 0;  ///< the version of the last declare()
 };
 
 } // namespace peerchat::test

@@ -108,13 +108,12 @@ std::optional<int> SeedClient::login(const std::string& name, const std::string&
     return port;
 }
 
-std::string SeedClient::fetchRoster(const std::string& host, int port, const std::string& request)
+std::string SeedClient::fetchRoster(const std::string& host, int port)
 {
     Poco::Net::StreamSocket tcp(_socket.address().family());
     tcp.impl()->bind(Poco::Net::SocketAddress(_socket.address().host(), 0));
     tcp.connect(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), Poco::Timespan(5, 0));
     tcp.setReceiveTimeout(Poco::Timespan(5, 0));
-    if (!request.empty()) tcp.sendBytes(request.data(), static_cast<int>(request.size()));
     std::string bytes;
     char buffer[8192];
     while (true) {

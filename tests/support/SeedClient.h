@@ -50,11 +50,10 @@ public:
     std::optional<int> login(const std::string& name, const std::string& index);
     /// The roster read by the last login().
     const std::string& roster() const { return _roster; }
-    /// Connects to host:port from the client's own address, writes request
-    /// (a peerchat roster port waits for one: RosterCodec::encodeRequest) and
-    /// reads the roster to the close, unframed (DotNet mode reads one
-    /// BinaryReader string).
-    std::string fetchRoster(const std::string& host, int port, const std::string& request = {});
+    /// Connects to host:port from the client's own address and reads the
+    /// roster to the close, unframed (DotNet mode reads one BinaryReader
+    /// string).
+    std::string fetchRoster(const std::string& host, int port);
 
 private:
     Mode _mode;

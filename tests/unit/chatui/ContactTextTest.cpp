@@ -53,6 +53,13 @@ public:
     {
         using Section = RosterModel::Section;
         CPPUNIT_ASSERT_EQUAL(std::string(""), ContactText::detail(entry(Section::ContactsOnline, Relation::Contact)));
+        RosterModel::Entry away = entry(Section::ContactsOnline, Relation::Contact);
+        away.state = local::PresenceState::Away;
+        away.status = "back at 3";
+        CPPUNIT_ASSERT_EQUAL(std::string("(away) back at 3"), ContactText::detail(away));
+        // Offline, a contact shows nothing of what it showed last.
+        away.section = Section::ContactsOffline;
+        CPPUNIT_ASSERT_EQUAL(std::string(""), ContactText::detail(away));
         CPPUNIT_ASSERT_EQUAL(std::string("\"hi alice, it's bob\""),
                              ContactText::detail(entry(Section::Requests, Relation::AskedMe, "hi alice, it's bob")));
         CPPUNIT_ASSERT_EQUAL(std::string("asks to be your contact"),

@@ -13,6 +13,8 @@ class PresenceTextTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testOwnStateAddsTheMessage);
     CPPUNIT_TEST(testOwnStateSaysAwayByItself);
     CPPUNIT_TEST(testOwnLineNamesTheIdentity);
+    CPPUNIT_TEST(testMarksTellStatesApart);
+    CPPUNIT_TEST(testPeerDetailNamesStateThenMessage);
     CPPUNIT_TEST(testTypingNamesThePeer);
     CPPUNIT_TEST_SUITE_END();
 
@@ -48,6 +50,24 @@ public:
                              PresenceText::ownLine("alice", local::SelfEvent{PresenceState::Away, "back at 3", false}));
         CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF \u00B7 online"),
                              PresenceText::ownLine("\u5929\u6DAF", local::SelfEvent{PresenceState::Online, "", false}));
+    }
+
+    void testMarksTellStatesApart()
+    {
+        const std::string online = PresenceText::mark(PresenceState::Online);
+        const std::string away = PresenceText::mark(PresenceState::Away);
+        const std::string busy = PresenceText::mark(PresenceState::Busy);
+        for (const std::string& mark : {online, away, busy}) CPPUNIT_ASSERT_EQUAL(std::size_t(1), mark.size());
+        CPPUNIT_ASSERT(online != away && away != busy && busy != online);
+        CPPUNIT_ASSERT_EQUAL(std::string(), PresenceText::mark(PresenceState::Invisible));
+    }
+
+    void testPeerDetailNamesStateThenMessage()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("(away) back at 3"), PresenceText::peerDetail(PresenceState::Away, "back at 3"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(busy)"), PresenceText::peerDetail(PresenceState::Busy, ""));
+        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), PresenceText::peerDetail(PresenceState::Online, "\u5929\u6DAF"));
+        CPPUNIT_ASSERT_EQUAL(std::string(), PresenceText::peerDetail(PresenceState::Online, ""));
     }
 
     void testTypingNamesThePeer()

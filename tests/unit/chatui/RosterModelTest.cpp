@@ -94,6 +94,7 @@ class RosterModelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRosterAndPresenceCarryTrust);
     CPPUNIT_TEST(testTrustEventChangesTrust);
     CPPUNIT_TEST(testPathFromRosterAndPathEvents);
+    CPPUNIT_TEST(testStateAndStatusFromRosterAndPresence);
     CPPUNIT_TEST(testTrustOutlivesPresence);
     CPPUNIT_TEST(testDisconnectedForgetsTrust);
     CPPUNIT_TEST(testRosterListsSectionsInOrder);
@@ -282,6 +283,32 @@ public:
         CPPUNIT_ASSERT(model.path("dave") == local::Path::None);
         model.apply(local::PresenceEvent{user("bob"), false});
         CPPUNIT_ASSERT(model.path("bob") == local::Path::None);
+    }
+
+    void testStateAndStatusFromRosterAndPresence()
+    {
+        RosterModel model;
+        local::UserInfo bob = user("bob");
+        bob.state = local::PresenceState::Away;
+        bob.status = "back at 3";
+        model.apply(local::RosterEvent{{bob, user("carol")}, {}, contacts({"bob", "carol", "dave"})});
+        CPPUNIT_ASSERT(model.state("bob") == local::PresenceState::Away);
+        const auto entries = model.entries();
+        CPPUNIT_ASSERT(entries[0].state == local::PresenceState::Away);
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3"), entries[0].status);
+        CPPUNIT_ASSERT(entries[1].state == local::PresenceState::Online && entries[1].status.empty());
+        // A contact online who changes its state or message: the same user, shown anew.
+        local::UserInfo busy = user("carol");
+        busy.state = local::PresenceState::Busy;
+        busy.status = "in a meeting";
+        CPPUNIT_ASSERT(model.apply(local::PresenceEvent{busy, true}).changed);
+        CPPUNIT_ASSERT(model.entries()[1].state == local::PresenceState::Busy);
+        CPPUNIT_ASSERT_EQUAL(std::string("in a meeting"), model.entries()[1].status);
+        // Offline, what it showed is gone with it.
+        model.apply(local::PresenceEvent{bob, false});
+        CPPUNIT_ASSERT(model.state("bob") == local::PresenceState::Online);
+        CPPUNIT_ASSERT(model.entries()[1].name == "bob" && model.entries()[1].status.empty());
+        CPPUNIT_ASSERT(model.state("dave") == local::PresenceState::Online);
     }
 
     void testTrustOutlivesPresence()

@@ -78,6 +78,9 @@ void assertSameUser(const UserInfo& expected, const UserInfo& actual)
     CPPUNIT_ASSERT_EQUAL(expected.endpoint, actual.endpoint);
     CPPUNIT_ASSERT_EQUAL(expected.dialect, actual.dialect);
     CPPUNIT_ASSERT(expected.trust == actual.trust);
+    CPPUNIT_ASSERT(expected.path == actual.path);
+    CPPUNIT_ASSERT(expected.state == actual.state);
+    CPPUNIT_ASSERT_EQUAL(expected.status, actual.status);
 }
 
 void assertSameLine(const ChatLine& expected, const ChatLine& actual)
@@ -134,7 +137,7 @@ std::vector<Event> sampleEvents()
         WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000", kFingerprint},
         StateEvent{LinkState::Refused, "indexd says alice is taken"},
         RosterEvent{{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified},
-                     {"天涯", "[::1]:5003", "peerchat/2", Trust::Changed, Path::Lan}},
+                     {"天涯", "[::1]:5003", "peerchat/3", Trust::Changed, Path::Lan, PresenceState::Away, "back at 3"}},
                     {{"bob", 2}, {"天涯", 7}}},
         PresenceEvent{{"bob", "127.0.0.1:5002", "dotnet", Trust::Unverified}, true},
         HistoryEvent{"天涯", {sampleLine(1, false, "hi"), sampleLine(2, true, kAwkwardText), unverifiedLine(3)}},
@@ -321,8 +324,15 @@ public:
                                          R"("fingerprint":"3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3"})" "\n"),
                              LocalProtocol::encodeEvent(WelcomeEvent{1, "alice", LinkState::Online, "127.0.0.1:5000", kFingerprint}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"presence","user":{"name":"bob","endpoint":"127.0.0.1:5002","dialect":"seed",)"
-                                         R"("trust":"unverified","path":"none"},"online":true})" "\n"),
+                                         R"("trust":"unverified","path":"none","state":"online","status":""},"online":true})" "\n"),
                              LocalProtocol::encodeEvent(PresenceEvent{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified}, true}));
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"presence","user":{"name":"bob","endpoint":"127.0.0.1:5002",)"
+                                         R"("dialect":"peerchat/3","trust":"pinned","path":"direct","state":"busy",)"
+                                         R"("status":"in a meeting, \"back\" at 3"},"online":true})" "\n"),
+                             LocalProtocol::encodeEvent(PresenceEvent{{"bob", "127.0.0.1:5002", "peerchat/3", Trust::Pinned,
+                                                                       Path::Direct, PresenceState::Busy,
+                                                                       "in a meeting, \"back\" at 3"},
+                                                                      true}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"path","peer":"bob","path":"relay"})" "\n"),
                              LocalProtocol::encodeEvent(PathEvent{"bob", Path::Relay}));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"keys","peer":"bob","self":"3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3",)"
@@ -373,8 +383,10 @@ public:
     void testRoundTripRosterAndPresenceEvents()
     {
         const RosterEvent roster{{{"bob", "127.0.0.1:5002", "seed", Trust::Unverified},
-                                  {"天涯", "[::1]:5003", "peerchat/2", Trust::Pinned},
-                                  {"carol", "[::1]:5004", "peerchat/2", Trust::Changed}},
+                                  {"天涯", "[::1]:5003", "peerchat/3", Trust::Pinned, Path::Lan, PresenceState::Away,
+                                   "回来 at 3, 你好"},
+                                  {"carol", "[::1]:5004", "peerchat/3", Trust::Changed, Path::Relay,
+                                   PresenceState::Busy, ""}},
                                  {{"bob", 2}, {"天涯", 4000000000u}}};
         const RosterEvent back = eventRoundTrip(roster);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), back.users.size());
@@ -388,6 +400,13 @@ public:
             const PresenceEvent presence = eventRoundTrip(PresenceEvent{{"天涯", "[::1]:5003", "dotnet", Trust::Unverified}, online});
             assertSameUser(UserInfo{"天涯", "[::1]:5003", "dotnet", Trust::Unverified}, presence.user);
             CPPUNIT_ASSERT_EQUAL(online, presence.online);
+        }
+        // Every state another user may show, with a status message of the longest length.
+        std::string longest;
+        for (std::size_t i = 0; i < peerchat::Protocol::kMaxStatusCharacters; ++i) longest += "天";
+        for (const PresenceState state : {PresenceState::Online, PresenceState::Away, PresenceState::Busy}) {
+            const UserInfo user{"bob", "127.0.0.1:5002", "peerchat/3", Trust::Pinned, Path::Direct, state, longest};
+            assertSameUser(user, eventRoundTrip(PresenceEvent{user, true}).user);
         }
     }
 
@@ -653,6 +672,19 @@ public:
                  R"({"event":"trust","peer":"bob"})", R"({"event":"trust","trust":"pinned"})",
                  R"({"event":"trust","peer":"bob","trust":""})", R"({"event":"trust","peer":"","trust":"pinned"})"})
             assertEventRefused(line);
+        // A user's state and status message are required, and checked like the wire's.
+        const std::string user = R"({"event":"presence","online":true,"user":{"name":"bob","endpoint":"x","dialect":"seed",)"
+                                 R"("trust":"pinned","path":"none")";
+        decodeEventOk(user + R"(,"state":"away","status":"back at 3"}})");
+        std::string tooLong;
+        for (std::size_t i = 0; i <= peerchat::Protocol::kMaxStatusCharacters; ++i) tooLong += "x";
+        for (const std::string& rest : {std::string("}}"), std::string(R"(,"state":"away"}})"),
+                                       std::string(R"(,"status":""}})"), std::string(R"(,"state":"dnd","status":""}})"),
+                                       std::string(R"(,"state":"Away","status":""}})"),
+                                       R"(,"state":"away","status":")" + tooLong + R"("}})",
+                                       std::string(R"(,"state":"away","status":"abell"}})"),
+                                       std::string(R"(,"state":"away","status":5}})")})
+            assertEventRefused(user + rest);
     }
 
     void testRefuseWrongEventFieldTypes()

@@ -51,13 +51,12 @@ struct Describer
 {
     std::string operator()(const Login& m) const
     {
-        return "Login" + field(m.name) + field(m.endpoint.toString()) + field(m.dialect) + field(std::to_string(m.seq))
-               + field(m.keys) + field(m.sig);
+        return "Login" + field(m.name) + field(m.endpoint.toString()) + field(m.dialect);
     }
     std::string operator()(const Accept& m) const { return "Accept" + field(std::to_string(m.port)); }
     std::string operator()(const Logout& m) const
     {
-        return "Logout" + field(m.name) + field(m.endpoint.toString()) + field(std::to_string(m.seq)) + field(m.sig);
+        return "Logout" + field(m.name) + field(m.endpoint.toString());
     }
     std::string operator()(const Talk& m) const { return "Talk" + field(m.time) + field(m.from) + field(m.text); }
     std::string operator()(const Refuse& m) const { return "Refuse" + field(m.name) + field(m.reason) + field(m.echo); }
@@ -90,11 +89,23 @@ struct Describer
     std::string operator()(const ContactsDeclaration& m) const
     {
         std::string out = "ContactsDeclaration" + field(m.name) + field(std::to_string(m.version)) +
-                          field(std::to_string(m.part)) + field(std::to_string(m.parts));
+                          field(std::to_string(m.part)) + field(std::to_string(m.parts)) +
+                          field(std::string(presenceStateToken(m.state))) + field(m.status);
         for (const std::string& name : m.names) out += field(name);
         return out + field(m.sig);
     }
     std::string operator()(const Declared& m) const { return "Declared" + field(std::to_string(m.version)); }
+    std::string operator()(const Here& m) const
+    {
+        return "Here" + field(std::to_string(m.seq)) + field(m.name) + field(m.endpoint.toString()) + field(m.dialect) +
+               (m.keys ? field(m.keys->identity) + field(m.keys->kx) + field(m.keys->kxSig) : std::string("[no keys]")) +
+               field(std::string(presenceStateToken(m.state))) + field(m.status);
+    }
+    std::string operator()(const Gone& m) const { return "Gone" + field(std::to_string(m.seq)) + field(m.name); }
+    std::string operator()(const Snapshot& m) const
+    {
+        return "Snapshot" + field(std::to_string(m.seq)) + field(std::to_string(m.count));
+    }
     std::string operator()(const NameKey& m) const { return "NameKey" + field(m.name) + field(m.identity); }
     std::string operator()(const ContactLetter& m) const
     {
@@ -129,7 +140,7 @@ struct Describer
     }
     std::string operator()(const Welcome& m) const
     {
-        return "Welcome" + field(m.name) + field(std::to_string(m.port)) + field(m.epoch) + field(m.indexIdentity)
+        return "Welcome" + field(m.name) + field(m.epoch) + field(m.indexIdentity)
                + field(m.indexKx) + field(m.sig);
     }
     std::string operator()(const Seal& m) const
@@ -203,11 +214,6 @@ std::vector<Message> sampleMessages()
         Refuse{"alice", "taken"},
         Refuse{"天涯", "version"},
         Refuse{"bob", "busy", bytes<24>(5)},
-        Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 42},
-        Logout{"bob", endpoint("127.0.0.1:6000"), 43},
-        Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), bytes<64>(200)},
-        Login{"天涯", endpoint("[::1]:5002"), "seed", 45, std::nullopt, bytes<64>(7)},
-        Logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(9)},
         Hello{"alice", "peerchat/2", 0},
         Hello{"天涯", "peerchat/2", 150},
         Hello{"alice", "peerchat/2", 117, bytes<24>(8)},
@@ -216,7 +222,7 @@ std::vector<Message> sampleMessages()
         Challenge{"天涯", endpoint("[2001:db8::1]:65535"), bytes<24>(250), bytes<24>(9), bytes<8>(4), bytes<32>(5),
                   bytes<64>(6)},
         Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), bytes<64>(99)},
-        Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)},
+        Welcome{"alice", bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)},
         Seal{bytes<8>(10), bytes<8>(20), 1, "\x01"},
         Seal{bytes<8>(30), bytes<8>(40), UINT64_MAX, std::string(300, '\xff')},
         Post{"bob", "0123456789abcdef", 7, std::string("sealed\0box", 10)},
@@ -244,9 +250,18 @@ std::vector<Message> sampleMessages()
         Caps{"bob", "alice", "bundle.typing.v2/x", true},
         Whois{"天涯"},
         Typing{"alice", "天涯"},
-        ContactsDeclaration{"alice", 1700000000000, 1, 1, {"bob", "天涯"}, bytes<64>(4)},
-        ContactsDeclaration{"alice", 7, 2, 16, {}, bytes<64>(5)},
+        ContactsDeclaration{"alice", 1700000000000, 1, 1, PresenceState::Online, "", {"bob", "天涯"}, bytes<64>(4)},
+        ContactsDeclaration{"alice", 7, 2, 16, PresenceState::Away, "back at 3, or 4; 或者", {}, bytes<64>(5)},
+        ContactsDeclaration{"alice", 8, 1, 1, PresenceState::Invisible, "", {"bob"}, bytes<64>(6)},
         Declared{1700000000000},
+        Here{1, "bob", endpoint("127.0.0.1:5002"), "peerchat/3",
+             PeerKeys{bytes<32>(20), bytes<32>(21), bytes<64>(22)}, PresenceState::Online, ""},
+        Here{Protocol::kMaxSequence, "天涯", endpoint("[::1]:6000"), "peerchat/3",
+             PeerKeys{bytes<32>(23), bytes<32>(24), bytes<64>(25)}, PresenceState::Busy, "in a meeting, back at 3"},
+        Here{7, "seedy", endpoint("10.0.0.1:7000"), "seed", std::nullopt, PresenceState::Online, ""},
+        Gone{2, "bob"},
+        Snapshot{3, 0},
+        Snapshot{4, 1000},
         NameKey{"bob", bytes<32>(12)},
         NameKey{"nobody", std::nullopt},
         ContactLetter{"0123456789abcdef", 1, "alice", "bob", ContactKind::Request, "hi bob, it's alice, from work"},
@@ -315,8 +330,7 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRoundTripDialectTokens);
     CPPUNIT_TEST(testSurviveRandomDatagrams);
     CPPUNIT_TEST(testEncodeHandshakeExactly);
-    CPPUNIT_TEST(testEncodeSignedPresenceExactly);
-    CPPUNIT_TEST(testEncodeUnsignedWithoutSignature);
+        CPPUNIT_TEST(testEncodeUnsignedWithoutSignature);
     CPPUNIT_TEST(testEncodeSealedVerbsExactly);
     CPPUNIT_TEST(testRoundTripBareRelogin);
     CPPUNIT_TEST(testEncodePathVerbsExactly);
@@ -327,7 +341,7 @@ class ProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDecodeBundlePartByPart);
     CPPUNIT_TEST(testAppendEncodedWritesAfterWhatIsThere);
     CPPUNIT_TEST(testRefuseMalformedHandshake);
-    CPPUNIT_TEST(testRefuseMalformedSignedPresence);
+    CPPUNIT_TEST(testRefuseRetiredSignedPresence);
     CPPUNIT_TEST(testRefuseMalformedSealedVerbs);
     CPPUNIT_TEST(testRefuseRetiredStore);
     CPPUNIT_TEST(testPadHelloBeyondAnyChallenge);
@@ -344,11 +358,6 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(std::string("msg,ff,3,12:00:01,alice,bob,a,b"),
                              Protocol::encode(Msg{"ff", 3, "12:00:01", "alice", "bob", "a,b"}));
-        CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000,peerchat/2,42"),
-                             Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 42}));
-        // A presence sequence number is never written without a dialect.
-        CPPUNIT_ASSERT_EQUAL(std::string("login,bob,127.0.0.1:6000"),
-                             Protocol::encode(Login{"bob", endpoint("127.0.0.1:6000"), "", 42}));
     }
 
     void testRefuseMalformedReliabilityVerbs()
@@ -364,8 +373,8 @@ public:
               "ack,bob,ff,1,5-6.3-4", "ack,bob,ff,1,3-4.", "ack,bob,ff,1,3-4,6-7", "ack,bob,ff,1,03-4",
               "ack,bob,ff,1,3-9223372036854775808", "ack,bob,ff,0,", "ack,bob,ff,00,2-5", "alive,alice", "alive,alice,-3",
               "alive,alice,00", "seen,", "seen,x", "relogin,", "relogin,a,b", "store,bob,ff,1,12:00:00,alice",
-              "stored,bob,ff", "full,bob,ff,x", "full,bob,ff,3,Disk", "full,bob,ff,3,disk,x", "full,bob,ff,3,", "login,bob,127.0.0.1:6000,peerchat/2,0",
-              "logout,bob,127.0.0.1:6000,seq"})
+              "stored,bob,ff", "full,bob,ff,x", "full,bob,ff,3,Disk", "full,bob,ff,3,disk,x", "full,bob,ff,3,", "login,bob,127.0.0.1:6000,peerchat/2,42",
+              "logout,bob,127.0.0.1:6000,43"})
             assertRefused(text);
     }
 
@@ -763,8 +772,8 @@ public:
              "challenge,alice,[::1]:5001," + n + "," + h + "," + e + "," + k + "," + sig},
             {Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/3", keys(11), bytes<24>(3), bytes<64>(99)},
              "auth,alice,127.0.0.1:5001,peerchat/3," + k + "," + x + "," + xs + "," + n + "," + sig},
-            {Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(99)},
-             "welcome,alice,5003," + Base64::encode(bytes<8>(1)) + "," + Base64::encode(bytes<32>(2)) + ","
+            {Welcome{"alice", bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(99)},
+             "welcome,alice," + Base64::encode(bytes<8>(1)) + "," + Base64::encode(bytes<32>(2)) + ","
                  + Base64::encode(bytes<32>(3)) + "," + sig},
         };
         for (const auto& [message, text] : cases) {
@@ -777,36 +786,13 @@ public:
                                                ", " + sig)));
     }
 
-    void testEncodeSignedPresenceExactly()
-    {
-        const std::string k = Base64::encode(bytes<32>(1)), x = Base64::encode(bytes<32>(33)),
-                          xs = Base64::encode(bytes<64>(65)), sig = Base64::encode(bytes<64>(200));
-        const Message withKeys = Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), bytes<64>(200)};
-        const std::string withKeysText = "login,bob,127.0.0.1:6000,peerchat/2,44," + k + "," + x + "," + xs + "," + sig;
-        CPPUNIT_ASSERT_EQUAL(withKeysText, Protocol::encode(withKeys));
-        CPPUNIT_ASSERT_EQUAL(describe(withKeys), describe(decodeOk(withKeysText)));
-
-        // A seed or .NET user has no keys: `-,-,-`.
-        const Message seedUser = Login{"carol", endpoint("10.0.0.3:7000"), "seed", 45, std::nullopt, bytes<64>(200)};
-        const std::string seedUserText = "login,carol,10.0.0.3:7000,seed,45,-,-,-," + sig;
-        CPPUNIT_ASSERT_EQUAL(seedUserText, Protocol::encode(seedUser));
-        CPPUNIT_ASSERT_EQUAL(describe(seedUser), describe(decodeOk(seedUserText)));
-        CPPUNIT_ASSERT_EQUAL(describe(seedUser), describe(decodeOk("login, carol, 10.0.0.3:7000, seed, 45, -, -, -, " + sig)));
-
-        const Message logout = Logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(200)};
-        CPPUNIT_ASSERT_EQUAL("logout,bob,127.0.0.1:6000,46," + sig, Protocol::encode(logout));
-        CPPUNIT_ASSERT_EQUAL(describe(logout), describe(decodeOk("logout,bob,127.0.0.1:6000,46," + sig)));
-    }
-
     void testEncodeUnsignedWithoutSignature()
     {
         const Signature sig = bytes<64>(200);
         const std::vector<Message> signedOnes = {
-            Login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44, keys(1), sig},
-            Login{"carol", endpoint("10.0.0.3:7000"), "dotnet", 45, std::nullopt, sig},
-            Logout{"bob", endpoint("127.0.0.1:6000"), 46, sig},
+            ContactsDeclaration{"alice", 9, 1, 1, PresenceState::Away, "hi", {"bob"}, sig},
             Auth{"alice", endpoint("127.0.0.1:5001"), "peerchat/2", keys(11), bytes<24>(3), sig},
-            Welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), sig},
+            Welcome{"alice", bytes<8>(1), bytes<32>(2), bytes<32>(3), sig},
             Challenge{"alice", endpoint("127.0.0.1:5001"), bytes<24>(3), bytes<24>(8), bytes<8>(1), bytes<32>(2), sig},
         };
         for (const Message& message : signedOnes) {
@@ -814,20 +800,8 @@ public:
             CPPUNIT_ASSERT_EQUAL(full.substr(0, full.size() - 87), Protocol::encodeUnsigned(message));
             CPPUNIT_ASSERT_EQUAL("," + Base64::encode(sig), full.substr(full.size() - 87));
         }
-        // The signer makes the statement before it has the signature: the
-        // same text the receiver gets from the signed message, keys or not.
-        for (const Message& message : signedOnes) {
-            Message unsignedCopy = message;
-            std::visit([](auto& m) {
-                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, Login>
-                              || std::is_same_v<std::decay_t<decltype(m)>, Logout>) m.sig.reset();
-            }, unsignedCopy);
-            if (std::holds_alternative<Login>(message) || std::holds_alternative<Logout>(message))
-                CPPUNIT_ASSERT_EQUAL(Protocol::encodeUnsigned(message), Protocol::encodeUnsigned(unsignedCopy));
-        }
         // Spaces a sender added do not change the text signed over.
-        const std::string spaced = "login, bob, 127.0.0.1:6000, peerchat/2, 44, " + Base64::encode(bytes<32>(1)) + ", "
-                                   + Base64::encode(bytes<32>(33)) + ", " + Base64::encode(bytes<64>(65)) + ", "
+        const std::string spaced = "contacts, alice, 9, 1, 1, away, " + Base64::encode(std::string("hi")) + ", bob, "
                                    + Base64::encode(sig);
         CPPUNIT_ASSERT_EQUAL(Protocol::encodeUnsigned(signedOnes[0]), Protocol::encodeUnsigned(decodeOk(spaced)));
         // Messages without a signature are their own unsigned text.
@@ -835,8 +809,6 @@ public:
             if (std::holds_alternative<Auth>(message) || std::holds_alternative<Welcome>(message) ||
                 std::holds_alternative<Challenge>(message) || std::holds_alternative<ContactsDeclaration>(message))
                 continue;
-            if (auto* login = std::get_if<Login>(&message); login && (login->sig || login->seq != 0)) continue;
-            if (auto* logout = std::get_if<Logout>(&message); logout && logout->sig) continue;
             CPPUNIT_ASSERT_EQUAL(Protocol::encode(message), Protocol::encodeUnsigned(message));
         }
     }
@@ -908,15 +880,21 @@ public:
     {
         CPPUNIT_ASSERT_EQUAL(std::string("whois,bob"), Protocol::encode(Whois{"bob"}));
         CPPUNIT_ASSERT_EQUAL(std::string("typing,alice,bob"), Protocol::encode(Typing{"alice", "bob"}));
-        CPPUNIT_ASSERT_EQUAL(std::string("contacts,alice,9,1,2,bob;carol"),
-                             Protocol::encodeUnsigned(ContactsDeclaration{"alice", 9, 1, 2, {"bob", "carol"}, {}}));
-        CPPUNIT_ASSERT_EQUAL(std::string("contacts,alice,9,2,2,-"),
-                             Protocol::encodeUnsigned(ContactsDeclaration{"alice", 9, 2, 2, {}, {}}));
+        CPPUNIT_ASSERT_EQUAL(std::string("contacts,alice,9,1,2,online,-,bob;carol"),
+                             Protocol::encodeUnsigned(ContactsDeclaration{"alice", 9, 1, 2, PresenceState::Online, "",
+                                                                          {"bob", "carol"}, {}}));
+        CPPUNIT_ASSERT_EQUAL(std::string("contacts,alice,9,2,2,away,aGk,-"),
+                             Protocol::encodeUnsigned(ContactsDeclaration{"alice", 9, 2, 2, PresenceState::Away, "hi", {}, {}}));
         const std::string sig = "," + std::string(86, 'A');
-        for (const std::string& bad : std::vector<std::string>{"contacts,alice,9,3,2,bob" + sig, "contacts,alice,9,0,2,bob" + sig,
-                                      "contacts,alice,9,1,17,bob" + sig, "contacts,alice,9,1,1,bob;bob" + sig,
-                                      "contacts,alice,9,1,1,bob;" + sig, "contacts,alice,9,1,1,b b" + sig,
-                                      std::string("contacts,alice,9,1,1,bob"), "contacts,alice,9,1,1," + std::string(3001, 'x') + sig,
+        const std::string tooLong = Base64::encode(std::string(141, 'x'));
+        const std::string control = Base64::encode(std::string("a\x1b[2Jb"));
+        for (const std::string& bad : std::vector<std::string>{"contacts,alice,9,3,2,online,-,bob" + sig, "contacts,alice,9,0,2,online,-,bob" + sig,
+                                      "contacts,alice,9,1,17,online,-,bob" + sig, "contacts,alice,9,1,1,online,-,bob;bob" + sig,
+                                      "contacts,alice,9,1,1,online,-,bob;" + sig, "contacts,alice,9,1,1,online,-,b b" + sig,
+                                      std::string("contacts,alice,9,1,1,online,-,bob"), "contacts,alice,9,1,1,online,-," + std::string(3001, 'x') + sig,
+                                      "contacts,alice,9,1,1,asleep,-,bob" + sig, "contacts,alice,9,1,1,online,!!,bob" + sig,
+                                      "contacts,alice,9,1,1,online,,bob" + sig, "contacts,alice,9,1,1,online," + tooLong + ",bob" + sig,
+                                      "contacts,alice,9,1,1,online," + control + ",bob" + sig, "contacts,alice,9,1,1,bob" + sig,
                                       std::string("declared,0")}) {
             CPPUNIT_ASSERT_MESSAGE("accepted: " + bad, !Protocol::decode(bad).ok());
         }
@@ -925,6 +903,17 @@ public:
                              Protocol::encode(ContactLetter{"ff", 7, "alice", "bob", ContactKind::Request, "hi, it's me"}));
         CPPUNIT_ASSERT_EQUAL(std::string("contact,ff,8,bob,alice,accept,"),
                              Protocol::encode(ContactLetter{"ff", 8, "bob", "alice", ContactKind::Accept, ""}));
+        const std::string keys = "," + std::string(43, 'A') + "," + std::string(43, 'B') + "," + std::string(86, 'C');
+        CPPUNIT_ASSERT_EQUAL(std::string("here,3,bob,127.0.0.1:5002,seed,-,-,-,away,back, soon"),
+                             Protocol::encode(Here{3, "bob", endpoint("127.0.0.1:5002"), "seed", std::nullopt,
+                                                   PresenceState::Away, "back, soon"}));
+        for (const std::string& bad : std::vector<std::string>{
+                 "here,0,bob,127.0.0.1:5002,peerchat/3" + keys + ",online,", "here,1,bob,127.0.0.1:5002,peerchat/3" + keys,
+                 "here,1,bob,127.0.0.1:5002,peerchat/3" + keys + ",invisible,", "here,1,bob,127.0.0.1:5002,peerchat/3" + keys + ",gone,",
+                 "here,1,bob,nowhere,peerchat/3" + keys + ",online,", "here,1,bob,127.0.0.1:5002,peerchat/3" + keys + ",online,"
+                 + std::string(141, 'x'), "here,1,bob,127.0.0.1:5002,peerchat/3" + keys + ",online,a\tb",
+                 "gone,0,bob", "gone,1", "gone,1,b b", "snapshot,0,1", "snapshot,1", "snapshot,1,-1", "snapshot,1,01"})
+            CPPUNIT_ASSERT_MESSAGE("accepted: " + bad, !Protocol::decode(bad).ok());
         for (const char* bad : {"whois,", "whois,a,b", "typing,alice", "typing,alice,bob,1", "key,bob", "key,bob,short", "key,bo b,-",
                                 "contact,ff,1,alice,bob,befriend,hi", "contact,ff,0,alice,bob,request,hi",
                                 "contact,FF,1,alice,bob,request,hi", "contact,ff,1,alice,bob,accept,a note",
@@ -1017,7 +1006,7 @@ public:
         decodeOk("challenge,alice,127.0.0.1:5001," + n + "," + n + signedPart);
         decodeOk("refuse,alice,taken," + n);
         decodeOk("auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + sig);
-        decodeOk("welcome,alice,5003," + e + "," + k + "," + k + "," + sig);
+        decodeOk("welcome,alice," + e + "," + k + "," + k + "," + sig);
         for (const std::string& text : std::vector<std::string>{
                  "hello,alice,peerchat/2", "hello,alice", "hello,alice,peerchat/2,0,0", "hello,alice,peerchat/2,1",
                  "hello,alice,peerchat/2,00x", "hello,alice,Peerchat/2,0", "hello,,peerchat/2,0",
@@ -1045,28 +1034,21 @@ public:
                  "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + sig + "," + sig,
                  "auth,alice,127.0.0.1:5001,peerchat/2," + keys3 + "," + n + "," + sig + ",x",
                  "auth,alice,127.0.0.1:5001,peerchat/2," + k + "+," + k + "," + sig + "," + n + "," + sig,
-                 "welcome,alice,5003," + e + "," + k + "," + k,
-                 "welcome,alice,0," + e + "," + k + "," + k + "," + sig,
-                 "welcome,alice,65536," + e + "," + k + "," + k + "," + sig,
-                 "welcome,alice,5003," + n + "," + k + "," + k + "," + sig,
-                 "welcome,alice,5003," + e + "," + k + "," + k + "," + sig.substr(0, 85)})
+                 "welcome,alice," + e + "," + k + "," + k,
+                 "welcome,alice,5003," + e + "," + k + "," + k + "," + sig,
+                 "welcome,alice," + n + "," + k + "," + k + "," + sig,
+                 "welcome,alice," + e + "," + k + "," + k + "," + sig.substr(0, 85)})
             assertRefused(text);
     }
 
-    void testRefuseMalformedSignedPresence()
+    void testRefuseRetiredSignedPresence()
     {
+        // indexd once announced peerchat users in these signed forms; they
+        // are spoken no more (presence goes sealed: here, gone, snapshot).
         const std::string k = Base64::encode(bytes<32>(1)), sig = Base64::encode(bytes<64>(2));
-        const std::string head = "login,bob,127.0.0.1:6000,peerchat/2,44,";
-        decodeOk(head + k + "," + k + "," + sig + "," + sig);
         for (const std::string& text : std::vector<std::string>{
-                 head + k, head + k + "," + k, head + k + "," + k + "," + sig,
-                 head + "-,-,-", head + "-,-,-,-,-", head + "-," + k + ",-," + sig,
-                 head + k + ",-,-," + sig, head + k + "," + k + ",-," + sig,
-                 head + k + "," + k + "," + sig + "," + k, head + k + "," + k + "," + k + "," + sig,
-                 head + k + "," + k + "," + sig + "," + sig + "," + sig,
-                 "login,bob,127.0.0.1:6000,peerchat/2,0,-,-,-," + sig, "login,bob,127.0.0.1:6000,,44,-,-,-," + sig,
-                 "logout,bob,127.0.0.1:6000,46," + k, "logout,bob,127.0.0.1:6000,46," + sig + ",x",
-                 "logout,bob,127.0.0.1:6000,0," + sig, "logout,bob,127.0.0.1:6000,46,"})
+                 "login,bob,127.0.0.1:6000,peerchat/2,44," + k + "," + k + "," + sig + "," + sig,
+                 "login,bob,127.0.0.1:6000,seed,45,-,-,-," + sig, "logout,bob,127.0.0.1:6000,46," + sig})
             assertRefused(text);
     }
 

@@ -1,6 +1,5 @@
 #include "Base64.h"
 #include "Protocol.h"
-#include "RosterCodec.h"
 #include "SignedStatement.h"
 #include "SigningKey.h"
 #include "TestKeys.h"
@@ -36,8 +35,6 @@ class SignedStatementTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStateChallengeWithoutItsSignature);
     CPPUNIT_TEST(testStateAuthWithoutItsSignature);
     CPPUNIT_TEST(testStateWelcomeWithNonce);
-    CPPUNIT_TEST(testStatePresenceWithEpoch);
-    CPPUNIT_TEST(testStateRosterWithEpochNonceAndDigest);
     CPPUNIT_TEST(testStateMailOverRawKeys);
     CPPUNIT_TEST(testKeepPurposesApart);
     CPPUNIT_TEST(testVerifySignatureOverReceivedMessage);
@@ -92,42 +89,12 @@ public:
 
     void testStateWelcomeWithNonce()
     {
-        const Welcome welcome{"alice", 5003, bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)};
+        const Welcome welcome{"alice", bytes<8>(1), bytes<32>(2), bytes<32>(3), bytes<64>(4)};
         const std::string wire = Protocol::encode(welcome);
         CPPUNIT_ASSERT_EQUAL("peerchat/3 welcome\n" + Base64::encode(bytes<24>(9)) + "\n" + wire.substr(0, wire.rfind(',')),
                              SignedStatement::welcome(welcome, bytes<24>(9)));
         // A welcome answers one login: another nonce, another statement.
         CPPUNIT_ASSERT(SignedStatement::welcome(welcome, bytes<24>(9)) != SignedStatement::welcome(welcome, bytes<24>(10)));
-    }
-
-    void testStatePresenceWithEpoch()
-    {
-        const Epoch epoch = bytes<8>(50);
-        const std::string head = "peerchat/3 presence\n" + Base64::encode(epoch) + "\n";
-        const Login login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44,
-                          PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)}, bytes<64>(4)};
-        const std::string wire = Protocol::encode(login);
-        CPPUNIT_ASSERT_EQUAL(head + wire.substr(0, wire.rfind(',')), SignedStatement::presence(login, epoch));
-
-        const Login seedUser{"carol", endpoint("10.0.0.3:7000"), "seed", 45, std::nullopt, std::nullopt};
-        CPPUNIT_ASSERT_EQUAL(head + "login,carol,10.0.0.3:7000,seed,45,-,-,-", SignedStatement::presence(seedUser, epoch));
-
-        const Logout logout{"bob", endpoint("127.0.0.1:6000"), 46, bytes<64>(4)};
-        CPPUNIT_ASSERT_EQUAL(head + "logout,bob,127.0.0.1:6000,46", SignedStatement::presence(logout, epoch));
-        // Signed for one indexd run only.
-        CPPUNIT_ASSERT(SignedStatement::presence(logout, epoch) != SignedStatement::presence(logout, bytes<8>(51)));
-    }
-
-    void testStateRosterWithEpochNonceAndDigest()
-    {
-        const std::string signedPart = "alice,127.0.0.1:5001,seed,-,-,-;end,3";
-        const RosterDigest digest = RosterCodec::digest(signedPart);
-        CPPUNIT_ASSERT_EQUAL("peerchat/3 roster\n" + Base64::encode(bytes<8>(1)) + "\n" + Base64::encode(bytes<24>(2)) +
-                                 "\n" + Base64::encode(digest),
-                             SignedStatement::roster(digest, bytes<8>(1), bytes<24>(2)));
-        // Signed for one fetch only.
-        CPPUNIT_ASSERT(SignedStatement::roster(digest, bytes<8>(1), bytes<24>(2)) !=
-                       SignedStatement::roster(digest, bytes<8>(1), bytes<24>(3)));
     }
 
     void testStateMailOverRawKeys()
@@ -148,8 +115,8 @@ public:
         const Epoch epoch = bytes<8>(0);
         const std::string text = "logout,bob,127.0.0.1:6000,46";
         const std::set<std::string> statements = {
-            SignedStatement::presence(decodeOk(text), epoch),
-            SignedStatement::roster(RosterCodec::digest(text), epoch, bytes<24>(0)),
+            SignedStatement::mail(bytes<32>(0), bytes<32>(0), text),
+            SignedStatement::welcome(Welcome{"bob", epoch, bytes<32>(0), bytes<32>(0), {}}, bytes<24>(0)),
             SignedStatement::kx(bytes<32>(0), "bob", bytes<32>(0), bytes<32>(0), epoch),
             SignedStatement::challenge(Challenge{"bob", endpoint("127.0.0.1:6000")}),
         };
@@ -161,19 +128,10 @@ public:
 
     void testVerifySignatureOverReceivedMessage()
     {
-        // indexd signs the announcement before it has the signature, then
-        // sends it; a peerd verifies what it decoded, spaces and all.
+        // peerd signs its auth before it has the signature, then sends it;
+        // indexd verifies what it decoded.
         const SigningKey index = SigningKey::generate();
         const Epoch epoch = bytes<8>(8);
-        Login login{"bob", endpoint("127.0.0.1:6000"), "dotnet", 44, std::nullopt, std::nullopt};
-        login.sig = index.sign(SignedStatement::presence(login, epoch));
-        std::string wire = Protocol::encode(login);
-        for (std::size_t at = wire.find(','); at != std::string::npos; at = wire.find(',', at + 2)) wire.insert(at + 1, " ");
-        const Message received = decodeOk(wire);
-        const auto& got = std::get<Login>(received);
-        CPPUNIT_ASSERT(got.sig);
-        CPPUNIT_ASSERT(SigningKey::verify(index.publicKey(), SignedStatement::presence(received, epoch), *got.sig));
-
         const SigningKey alice = SigningKey::generate();
         Auth auth{"alice", endpoint("[::1]:5001"), "peerchat/2", PeerKeys{alice.publicKey(), bytes<32>(2), {}},
                   bytes<24>(4), {}};
@@ -184,43 +142,26 @@ public:
         CPPUNIT_ASSERT(SigningKey::verify(
             back.keys.identity, SignedStatement::kx(back.keys.identity, back.name, back.keys.kx, index.publicKey(), epoch),
             back.keys.kxSig));
-
-        const std::string signedPart = RosterCodec::encode({RosterEntry{"alice", endpoint("127.0.0.1:5001"), "peerchat/2",
-                                                                        back.keys}},
-                                                           RosterFormat::Peerchat, 12);
-        const RosterNonce nonce = bytes<24>(7);
-        const std::string stream = RosterCodec::withSignature(
-            signedPart, index.sign(SignedStatement::roster(RosterCodec::digest(signedPart), epoch, nonce)));
-        RosterTrailer trailer;
-        CPPUNIT_ASSERT(RosterCodec::decode(stream, RosterFormat::Peerchat, &trailer).ok());
-        CPPUNIT_ASSERT(trailer.sig);
-        CPPUNIT_ASSERT(SigningKey::verify(
-            index.publicKey(), SignedStatement::roster(RosterCodec::digest(trailer.signedPart), epoch, nonce), *trailer.sig));
     }
 
     void testRefuseSignatureOverChangedField()
     {
-        const SigningKey index = SigningKey::generate();
-        const Epoch epoch = bytes<8>(8);
-        Login login{"bob", endpoint("127.0.0.1:6000"), "peerchat/2", 44,
-                    PeerKeys{bytes<32>(1), bytes<32>(2), bytes<64>(3)}, std::nullopt};
-        login.sig = index.sign(SignedStatement::presence(login, epoch));
-        CPPUNIT_ASSERT(SigningKey::verify(index.publicKey(), SignedStatement::presence(login, epoch), *login.sig));
+        const SigningKey alice = SigningKey::generate();
+        Auth auth{"alice", endpoint("127.0.0.1:6000"), "peerchat/3", PeerKeys{alice.publicKey(), bytes<32>(2), bytes<64>(3)},
+                  bytes<24>(4), {}};
+        auth.sig = alice.sign(SignedStatement::auth(auth));
+        CPPUNIT_ASSERT(SigningKey::verify(alice.publicKey(), SignedStatement::auth(auth), auth.sig));
 
-        Login moved = login;
-        moved.endpoint = endpoint("127.0.0.1:6001");
-        Login rekeyed = login;
-        rekeyed.keys->kx[0] ^= 1;
-        Login renumbered = login;
-        renumbered.seq = 45;
-        Login keyless = login;
-        keyless.keys.reset();
-        for (const Login& changed : {moved, rekeyed, renumbered, keyless})
-            CPPUNIT_ASSERT(!SigningKey::verify(index.publicKey(), SignedStatement::presence(changed, epoch), *login.sig));
-        // Nor does it pass for another run, or as a logout.
-        CPPUNIT_ASSERT(!SigningKey::verify(index.publicKey(), SignedStatement::presence(login, bytes<8>(9)), *login.sig));
-        const Logout logout{login.name, login.endpoint, login.seq, login.sig};
-        CPPUNIT_ASSERT(!SigningKey::verify(index.publicKey(), SignedStatement::presence(logout, epoch), *login.sig));
+        Auth moved = auth;
+        moved.observed = endpoint("127.0.0.1:6001");
+        Auth rekeyed = auth;
+        rekeyed.keys.kx[0] ^= 1;
+        Auth renamed = auth;
+        renamed.name = "alicf";
+        Auth replayed = auth;
+        replayed.nonce[0] ^= 1;
+        for (const Auth& changed : {moved, rekeyed, renamed, replayed})
+            CPPUNIT_ASSERT(!SigningKey::verify(alice.publicKey(), SignedStatement::auth(changed), auth.sig));
     }
 };
 

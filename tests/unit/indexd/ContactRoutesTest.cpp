@@ -21,7 +21,8 @@ Signature signature(std::uint8_t fill)
 ContactsDeclaration part(const std::string& name, std::uint64_t version, std::uint32_t index, std::uint32_t parts,
                          std::vector<std::string> names)
 {
-    return ContactsDeclaration{name, version, index, parts, std::move(names), signature(static_cast<std::uint8_t>(index))};
+    return ContactsDeclaration{name,  version, index, parts, peerchat::PresenceState::Online, {}, std::move(names),
+                               signature(static_cast<std::uint8_t>(index))};
 }
 
 using Taken = ContactRoutes::Taken;

@@ -28,10 +28,10 @@ const Directory::TimePoint kT0{};
 
 using std::chrono::milliseconds;
 
-std::vector<std::string> namesOf(const std::vector<peerchat::Expiry>& expired)
+std::vector<std::string> namesOf(const std::vector<peerchat::OnlineUser>& expired)
 {
     std::vector<std::string> names;
-    for (const auto& e : expired) names.push_back(e.user.name);
+    for (const auto& user : expired) names.push_back(user.name);
     return names;
 }
 
@@ -63,10 +63,10 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLogoutDotNetFromAnyPortOfLoginAddress);
     CPPUNIT_TEST(testLogoutDotNetWithOtherWrittenEndpointRefused);
     CPPUNIT_TEST(testLogoutDotNetFromOtherAddressRefused);
-    CPPUNIT_TEST(testSnapshotListsEveryUserWithDialect);
+    CPPUNIT_TEST(testLegacySnapshotListsSeedAndDotNetUsersOnly);
     CPPUNIT_TEST(testVersionGrowsWithEveryChangeOnly);
     CPPUNIT_TEST(testManyUsersKeepBothIndexesConsistent);
-    CPPUNIT_TEST(testPresenceSeqCountsEveryAnnouncement);
+    CPPUNIT_TEST(testPresenceSeqsCountPerSession);
     CPPUNIT_TEST(testHeardFromOnlyPeerchatUserAtItsEndpoint);
     CPPUNIT_TEST(testExpireTakesSilentPeerchatUsersOnly);
     CPPUNIT_TEST(testLoginAgainCountsAsHeard);
@@ -76,7 +76,7 @@ class DirectoryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testCandidatesKeepPlausibleHostAndRelayOnly);
     CPPUNIT_TEST(testCandidatesCappedBelowWhatMeetCarries);
     CPPUNIT_TEST(testCandidatesForgottenAtNewLoginAndLogout);
-    CPPUNIT_TEST(testMoveReindexesEndpointAndTakesSeq);
+    CPPUNIT_TEST(testMoveReindexesEndpoint);
     CPPUNIT_TEST(testMoveToHeldEndpointRefused);
     CPPUNIT_TEST(testHolderOfKeyIdFindsLiveSession);
     CPPUNIT_TEST_SUITE_END();
@@ -112,7 +112,6 @@ public:
         const auto version = d.version();
         const auto outcome = d.login("alice", endpoint("127.0.0.1:5001"), Dialect::DotNet, ip("127.0.0.1"), kT0);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Changed);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
         CPPUNIT_ASSERT(d.find("alice")->dialect == Dialect::DotNet);
         CPPUNIT_ASSERT(d.version() > version);
     }
@@ -159,7 +158,6 @@ public:
         d.session("dave")->seal("one");
         const auto outcome = loginPeerchat(d, "dave", "127.0.0.1:5004", second);
         CPPUNIT_ASSERT(outcome.kind == LoginOutcome::Kind::Changed);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
         CPPUNIT_ASSERT(d.find("dave")->keys->kx == second.publicKey());
         CPPUNIT_ASSERT(d.session("dave")->remoteId() == second.id());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.session("dave")->seal("one").counter);
@@ -187,7 +185,6 @@ public:
         CPPUNIT_ASSERT(d.loginKind("alice", endpoint("127.0.0.1:5001"), Dialect::DotNet, std::nullopt)
                        == LoginOutcome::Kind::Changed);
         CPPUNIT_ASSERT_EQUAL(version, d.version());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.presenceSeq());
     }
 
     void testLeavingDropsSession()
@@ -319,20 +316,16 @@ public:
         CPPUNIT_ASSERT(d.find("carol"));
     }
 
-    void testSnapshotListsEveryUserWithDialect()
+    void testLegacySnapshotListsSeedAndDotNetUsersOnly()
     {
         Directory d;
-        CPPUNIT_ASSERT(d.snapshot().empty());
+        CPPUNIT_ASSERT(d.legacySnapshot().empty());
         d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
         d.login("carol", endpoint("127.0.0.1:6000"), Dialect::DotNet, ip("127.0.0.1"), kT0);
-        d.login("dave", endpoint("[::1]:7000"), Dialect::Peerchat, ip("::1"), kT0);
+        loginPeerchat(d, "dave", "127.0.0.1:7000", KxKeyPair::generate());
         std::set<std::string> rows;
-        for (const auto& e : d.snapshot()) {
-            rows.insert(e.name + " " + e.endpoint.toString() + " " + e.dialect);
-            CPPUNIT_ASSERT(!e.keys);
-        }
-        const std::set<std::string> expected{"alice 127.0.0.1:5001 seed", "carol 127.0.0.1:6000 dotnet",
-                                             "dave [::1]:7000 peerchat/3"};
+        for (const auto& e : d.legacySnapshot()) rows.insert(e.name + " " + e.endpoint.toString());
+        const std::set<std::string> expected{"alice 127.0.0.1:5001", "carol 127.0.0.1:6000"};
         CPPUNIT_ASSERT(rows == expected);
     }
 
@@ -367,29 +360,27 @@ public:
         CPPUNIT_ASSERT(outcome.displaced);
         CPPUNIT_ASSERT_EQUAL(std::string("u0"), outcome.displaced->name);
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers), d.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers), d.snapshot().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers), d.legacySnapshot().size());
     }
 
-    void testPresenceSeqCountsEveryAnnouncement()
+    void testPresenceSeqsCountPerSession()
     {
         Directory d;
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d.presenceSeq());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1),
-                             d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0).seq);
-        // Nothing announced: no number taken.
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0),
-                             d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0).seq);
-        d.login("alice", endpoint("127.0.0.1:5009"), Dialect::Seed, ip("127.0.0.1"), kT0);
-        d.logout("alice", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5009"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.presenceSeq());
-
-        // A displacement is two announcements: the logout first.
-        const auto displacing = d.login("bob", endpoint("127.0.0.1:5001"), Dialect::Peerchat, ip("127.0.0.1"), kT0);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), displacing.displacedSeq);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), displacing.seq);
-        const auto logout = d.logout("bob", endpoint("127.0.0.1:5001"), endpoint("127.0.0.1:5001"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), logout.seq);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), d.presenceSeq());
+        loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d.find("dave")->presenceSeq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), d.takePresenceSeqs("dave", 3));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), d.takePresenceSeqs("dave", 1));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), d.find("dave")->presenceSeq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d.takePresenceSeqs("nobody", 1));
+        // The same keys again: the session and its numbers stay.
+        const auto kx = KxKeyPair::generate();
+        loginPeerchat(d, "erin", "127.0.0.1:5005", kx);
+        d.takePresenceSeqs("erin", 2);
+        loginPeerchat(d, "erin", "127.0.0.1:5005", kx);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.find("erin")->presenceSeq);
+        // New keys are a new session: numbers start again.
+        loginPeerchat(d, "erin", "127.0.0.1:5005", KxKeyPair::generate());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d.find("erin")->presenceSeq);
     }
 
     void testHeardFromOnlyPeerchatUserAtItsEndpoint()
@@ -404,7 +395,6 @@ public:
         CPPUNIT_ASSERT(!d.heardFrom("nobody", endpoint("127.0.0.1:5004"), kT0 + milliseconds(10)));
         // A heartbeat changes nothing the roster shows.
         CPPUNIT_ASSERT_EQUAL(version, d.version());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.presenceSeq());
     }
 
     void testExpireTakesSilentPeerchatUsersOnly()
@@ -419,13 +409,11 @@ public:
         CPPUNIT_ASSERT(d.expireHeardBefore(kT0 - milliseconds(1)).empty());
         const auto first = d.expireHeardBefore(kT0 + milliseconds(499));
         CPPUNIT_ASSERT(namesOf(first) == std::vector<std::string>{"dave"});
-        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5004"), first.front().user.endpoint.toString());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), first.front().seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5004"), first.front().endpoint.toString());
         CPPUNIT_ASSERT(!d.find("dave"));
 
         // At exactly the cutoff counts as silent for that long.
         CPPUNIT_ASSERT(namesOf(d.expireHeardBefore(kT0 + milliseconds(500))) == std::vector<std::string>{"erin"});
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), d.presenceSeq());
         CPPUNIT_ASSERT(d.expireHeardBefore(kT0 + std::chrono::hours(24 * 365)).empty());
         CPPUNIT_ASSERT(d.find("alice"));
         CPPUNIT_ASSERT(d.find("carol"));
@@ -461,9 +449,7 @@ public:
         d.logout("dave", endpoint("127.0.0.1:5004"), endpoint("127.0.0.1:5004"));
         // frank displaces erin at her endpoint as a seed user.
         d.login("frank", endpoint("127.0.0.1:5005"), Dialect::Seed, ip("127.0.0.1"), kT0);
-        const auto seq = d.presenceSeq();
         CPPUNIT_ASSERT(d.expireHeardBefore(kT0 + milliseconds(1000)).empty());
-        CPPUNIT_ASSERT_EQUAL(seq, d.presenceSeq());
         CPPUNIT_ASSERT(d.find("frank"));
     }
 
@@ -479,8 +465,7 @@ public:
         const auto expired = d.expireHeardBefore(kT0 + milliseconds(999));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1000), expired.size());
         for (std::size_t i = 0; i < expired.size(); ++i) {
-            CPPUNIT_ASSERT_EQUAL("u" + std::to_string(i), expired[i].user.name);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(kUsers + i + 1), expired[i].seq);
+            CPPUNIT_ASSERT_EQUAL("u" + std::to_string(i), expired[i].name);
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(kUsers - 1000), d.size());
         CPPUNIT_ASSERT(d.find("u1000"));
@@ -533,7 +518,7 @@ public:
         CPPUNIT_ASSERT(d.find("dave")->candidates.empty());
     }
 
-    void testMoveReindexesEndpointAndTakesSeq()
+    void testMoveReindexesEndpoint()
     {
         Directory d;
         const auto kx = KxKeyPair::generate();
@@ -544,8 +529,6 @@ public:
         const auto outcome = d.move("dave", endpoint("127.0.0.2:6004"));
         CPPUNIT_ASSERT(outcome.kind == MoveOutcome::Kind::Moved);
         CPPUNIT_ASSERT(outcome.from == endpoint("127.0.0.1:5004"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), outcome.seq);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.presenceSeq());
         CPPUNIT_ASSERT(d.version() > version);
         CPPUNIT_ASSERT(!d.findAt(endpoint("127.0.0.1:5004")));
         const auto* dave = d.findAt(endpoint("127.0.0.2:6004"));
@@ -566,11 +549,9 @@ public:
         Directory d;
         loginPeerchat(d, "dave", "127.0.0.1:5004", KxKeyPair::generate());
         d.login("alice", endpoint("127.0.0.1:5001"), Dialect::Seed, ip("127.0.0.1"), kT0);
-        const std::uint64_t seq = d.presenceSeq();
         CPPUNIT_ASSERT(d.move("dave", endpoint("127.0.0.1:5001")).kind == MoveOutcome::Kind::EndpointHeld);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), d.findAt(endpoint("127.0.0.1:5001"))->name);
         CPPUNIT_ASSERT_EQUAL(std::string("dave"), d.findAt(endpoint("127.0.0.1:5004"))->name);
-        CPPUNIT_ASSERT_EQUAL(seq, d.presenceSeq());
     }
 
     void testHolderOfKeyIdFindsLiveSession()

@@ -43,7 +43,6 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(9400), s->udpPort);
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->rosterPort);
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->dotnetRosterPort);
-        CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->peerchatRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::size_t(256), s->maxRosterConnections);
         CPPUNIT_ASSERT_EQUAL(std::size_t(8), s->rosterPerAddress);
         // Below peerd's 5000 ms fetch deadline, so a fetch stuck behind a
@@ -78,7 +77,6 @@ public:
         _config->setString("indexd.bind", "::1");
         _config->setString("indexd.rosterPort", "65535");
         _config->setString("indexd.dotnetRosterPort", "4002");
-        _config->setString("indexd.peerchatRosterPort", "4003");
         _config->setString("indexd.maxRosterConnections", "1");
         _config->setString("indexd.rosterPerAddress", "2");
         _config->setString("indexd.rosterDeadlineMs", "250");
@@ -107,7 +105,6 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(0), s->udpPort);
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(65535), s->rosterPort);
         CPPUNIT_ASSERT_EQUAL(std::uint16_t(4002), s->dotnetRosterPort);
-        CPPUNIT_ASSERT_EQUAL(std::uint16_t(4003), s->peerchatRosterPort);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), s->maxRosterConnections);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), s->rosterPerAddress);
         CPPUNIT_ASSERT_EQUAL(250L, static_cast<long>(s->rosterDeadline.count()));

@@ -8,6 +8,7 @@
 #include "MailCarrier.h"
 #include "Mailbox.h"
 #include "OfflineBox.h"
+#include "PresenceRouter.h"
 #include "RateLimiter.h"
 #include "SealedSender.h"
 #include "SignedStatement.h"
@@ -19,7 +20,6 @@
 #include "RoomyMailLimits.h"
 #include "SeedClient.h"
 #include "TestPeer.h"
-#include "VerifiedPresence.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
@@ -27,7 +27,9 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <map>
 #include <memory>
+#include <set>
 
 using peerchat::Ack;
 using peerchat::Alive;
@@ -43,6 +45,8 @@ using peerchat::Hello;
 using peerchat::IndexDatabase;
 using peerchat::IndexIdentity;
 using peerchat::KeyRegistry;
+using peerchat::Gone;
+using peerchat::Here;
 using peerchat::Login;
 using peerchat::LoginHandler;
 using peerchat::Logout;
@@ -55,6 +59,8 @@ using peerchat::Message;
 using peerchat::Nonce;
 using peerchat::OfflineBox;
 using peerchat::Post;
+using peerchat::PresenceRouter;
+using peerchat::PresenceState;
 using peerchat::Punch;
 using peerchat::Protocol;
 using peerchat::RateLimiter;
@@ -65,6 +71,7 @@ using peerchat::SealedSender;
 using peerchat::Seen;
 using peerchat::SignedStatement;
 using peerchat::SigningKey;
+using peerchat::Snapshot;
 using peerchat::Stored;
 using peerchat::Turn;
 using peerchat::TurnCredentials;
@@ -75,12 +82,11 @@ using peerchat::test::endpoint;
 using peerchat::test::RecordingSink;
 using peerchat::test::TestPeer;
 using peerchat::test::toUtf16le;
-using peerchat::test::verifiedPresence;
 using std::chrono::milliseconds;
 
 namespace {
 
-const RosterPorts kPorts{4001, 4002, 4003};
+const RosterPorts kPorts{4001, 4002};
 constexpr milliseconds kExpireAfter{700};
 constexpr milliseconds kRedeliverEvery{1000};
 constexpr std::uint64_t kWallStart = 1700000000000;
@@ -143,7 +149,8 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAuthWelcomedWithSignedWelcome);
     CPPUNIT_TEST(testAuthBindsNameToKeyOnFirstLogin);
     CPPUNIT_TEST(testDatabaseFailureCountedNotLoggedPerDatagram);
-    CPPUNIT_TEST(testLoginAnnouncedSignedWithKeys);
+    CPPUNIT_TEST(testLoginSeenByMutualContactsOnly);
+    CPPUNIT_TEST(testPunchOfUserNotSeenDropped);
     CPPUNIT_TEST(testSameAuthTwiceDroppedAsReplay);
     CPPUNIT_TEST(testAuthWithOlderStampDroppedAsReplay);
     CPPUNIT_TEST(testAuthForNameOfAnotherKeyRefusedKey);
@@ -184,7 +191,7 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testNoTurnWithoutRelay);
     CPPUNIT_TEST(testIntroductionGrantsRequesterTurnAgain);
     CPPUNIT_TEST(testSealBetweenOldKeysAnsweredBareRelogin);
-    CPPUNIT_TEST(testSealedLogoutAnnouncedSigned);
+    CPPUNIT_TEST(testSealedLogoutTellsContactsGone);
     CPPUNIT_TEST(testPlainLogoutAliveAndAckDropped);
     CPPUNIT_TEST(testPostStoredAndDeliveredAsMailWithSenderKey);
     CPPUNIT_TEST(testSilentPeerchatUserExpiredAndAnnounced);
@@ -205,7 +212,7 @@ class LoginHandlerTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLegacyLoginCannotDisplacePeerchatUser);
     CPPUNIT_TEST(testLegacyLogoutOnlyFromRegisteredEndpoint);
     CPPUNIT_TEST(testLegacyUsersNeverExpire);
-    CPPUNIT_TEST(testPresenceSeqIncreasesByOnePerAnnouncement);
+    CPPUNIT_TEST(testPresenceNumberedPerRecipient);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -214,7 +221,7 @@ public:
         _directory = std::make_unique<Directory>();
         _sink = std::make_unique<RecordingSink>();
         _identity = std::make_unique<IndexIdentity>(SigningKey::generate());
-        _broadcaster = std::make_unique<Broadcaster>(*_directory, *_sink, *_identity);
+        _broadcaster = std::make_unique<Broadcaster>(*_directory, *_sink);
         _database = std::make_unique<IndexDatabase>(":memory:");
         _mailbox = std::make_unique<Mailbox>(*_database, peerchat::test::roomyMailLimits(10));
         _keys = std::make_unique<KeyRegistry>(*_database);
@@ -321,7 +328,6 @@ public:
         CPPUNIT_ASSERT(message && std::holds_alternative<Welcome>(*message));
         const Welcome& welcome = std::get<Welcome>(*message);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), welcome.name);
-        CPPUNIT_ASSERT_EQUAL(kPorts.peerchat, welcome.port);
         CPPUNIT_ASSERT(welcome.epoch == _identity->epoch());
         CPPUNIT_ASSERT(welcome.indexIdentity == _identity->publicKey());
         CPPUNIT_ASSERT(welcome.indexKx == _identity->kx().publicKey());
@@ -367,29 +373,71 @@ public:
         CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
     }
 
-    void testLoginAnnouncedSignedWithKeys()
+    void testLoginSeenByMutualContactsOnly()
     {
         TestPeer bob("bob", "127.0.0.1:5002");
+        TestPeer mallory("mallory", "127.0.0.1:5009");
         TestPeer alice("alice", "[::1]:5001");
         login(bob);
-        _sink->sent.clear();
+        login(mallory);
+        declare(bob, {"alice"});
+        declare(mallory, {"alice"});
+        skipPresence(bob);
+        skipPresence(mallory);
         login(alice);
+        // Nobody sees alice before she declares whom she lets see her.
+        CPPUNIT_ASSERT(presenceTo(bob).empty());
+        declare(alice, {"bob"});
 
-        const auto toBob = sentTo("127.0.0.1:5002");
+        const auto toBob = presenceTo(bob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Login announced = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
+        const Here& announced = std::get<Here>(toBob.front());
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
         CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5001"), announced.endpoint.toString());
         CPPUNIT_ASSERT_EQUAL(std::string("peerchat/3"), announced.dialect);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), announced.seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), announced.seq);  // after bob's own snapshot
         CPPUNIT_ASSERT(announced.keys && announced.keys->identity == alice.key().publicKey());
         CPPUNIT_ASSERT(announced.keys->kx == alice.kx().publicKey());
         CPPUNIT_ASSERT(SigningKey::verify(alice.key().publicKey(),
                                           SignedStatement::kx(alice.key().publicKey(), "alice", alice.kx().publicKey(),
                                                               _identity->publicKey(), _identity->epoch()),
                                           announced.keys->kxSig));
-        // alice hears of nobody: she fetches the roster.
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentTo("[::1]:5001").size());
+        // mallory listed alice, alice did not list mallory: nothing, not even a gone.
+        CPPUNIT_ASSERT(presenceTo(mallory).empty());
+        // alice's snapshot has bob; then she is declared.
+        const auto toAlice = presenceTo(alice);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), toAlice.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), std::get<Snapshot>(toAlice[0]).count);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), std::get<Here>(toAlice[1]).name);
+        // No plain announcement reaches a peerchat/3 user.
+        for (const auto& datagram : sentTo("127.0.0.1:5009"))
+            CPPUNIT_ASSERT(datagram.rfind("login,", 0) != 0 && datagram.find("alice") == std::string::npos);
+    }
+
+    void testPunchOfUserNotSeenDropped()
+    {
+        TestPeer alice("alice", "127.0.0.1:5001");
+        TestPeer mallory("mallory", "127.0.0.1:5009");
+        login(alice);
+        login(mallory);
+        declare(alice, {});
+        declare(mallory, {"alice"});
+        _sink->sent.clear();
+        receive(mallory.seal(Punch{"alice"}), "127.0.0.1:5009");
+        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("mallory does not see alice"));
+        // Mutual contacts are introduced.
+        declare(alice, {"mallory"}, 2);
+        _sink->sent.clear();
+        _now += milliseconds(2000);
+        receive(mallory.seal(Punch{"alice"}), "127.0.0.1:5009");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentTo("127.0.0.1:5001").size());
+        // An invisible one is not: she looks offline, to punches too.
+        declare(alice, {"mallory"}, 3, PresenceState::Invisible);
+        _sink->sent.clear();
+        _now += milliseconds(2000);
+        receive(mallory.seal(Punch{"alice"}), "127.0.0.1:5009");
+        CPPUNIT_ASSERT(_sink->sent.empty());
     }
 
     void testSameAuthTwiceDroppedAsReplay()
@@ -577,13 +625,14 @@ public:
         TestPeer alice("alice", "127.0.0.1:5001");
         login(bob);
         login(alice);
-        _sink->sent.clear();
+        befriend(alice, bob);
+        skipPresence(bob);
 
         alice.rekey();
         login(alice);
-        const auto toBob = sentTo("127.0.0.1:5002");
+        const auto toBob = presenceTo(bob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Login announced = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
+        const Here& announced = std::get<Here>(toBob.front());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), announced.seq);
         CPPUNIT_ASSERT(announced.keys->kx == alice.kx().publicKey());
         CPPUNIT_ASSERT(_directory->find("alice")->keys->kx == alice.kx().publicKey());
@@ -637,17 +686,20 @@ public:
         TestPeer bob("bob", "127.0.0.1:5002");
         TestPeer alice("alice", "127.0.0.1:5001");
         login(bob);
-        _sink->sent.clear();
+        declare(bob, {"alice"});
+        skipPresence(bob);
         for (int i = 0; i < 3; ++i) {
             alice.rekey();
             login(alice);
             // A second auth of the login alice is in costs nothing.
             receive(alice.auth(challengeFor(alice)), "127.0.0.1:5001");
             CPPUNIT_ASSERT(alice.welcome(lastTo("127.0.0.1:5001")));
+            declare(alice, {"bob"});
             receive(alice.seal(Logout{"alice", alice.endpoint()}), "127.0.0.1:5001");
+            _presence->flush();
         }
-        // Three logins and three logouts.
-        CPPUNIT_ASSERT_EQUAL(std::size_t(6), sentTo("127.0.0.1:5002").size());
+        // Three logins and three logouts, as her contact bob sees them.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(6), presenceTo(bob).size());
 
         // The fourth login in the minute is refused, echoing its auth, and nobody hears of it.
         _sink->sent.clear();
@@ -743,7 +795,7 @@ public:
     void testRepliesNeverLargerThanRequests()
     {
         // The shortest requests that get each kind of unauthenticated reply.
-        _handler = makeHandler(true, RosterPorts{65535, 65535, 65535});
+        _handler = makeHandler(true, RosterPorts{65535, 65535});
         TestPeer bound("k", "127.0.0.1:6000");
         login(bound);
         _directory->logout("k", bound.endpoint(), bound.endpoint());
@@ -788,11 +840,15 @@ public:
         TestPeer bob("bob", "127.0.0.1:5002");
         login(alice);
         login(bob);
+        befriend(alice, bob);
+        presenceTo(alice);
         _sink->sent.clear();
+        // alice was sent her snapshot (1, 2: bob in it? no: bob declared after) and bob's here.
         receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink->sent.size());
         const auto seen = alice.open(lastTo("127.0.0.1:5001"));
         CPPUNIT_ASSERT(seen && std::holds_alternative<Seen>(*seen));
+        CPPUNIT_ASSERT_EQUAL(_directory->find("alice")->presenceSeq, std::get<Seen>(*seen).seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), std::get<Seen>(*seen).seq);
         // Only alice can read it.
         CPPUNIT_ASSERT(!bob.open(lastTo("127.0.0.1:5001")));
@@ -871,24 +927,27 @@ public:
         TestPeer bob("bob", "127.0.0.1:5002");
         login(alice);
         login(bob);
+        befriend(alice, bob);
+        presenceTo(alice);
+        skipPresence(bob);
         _sink->sent.clear();
         receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5009");
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:5009"))->name);
         CPPUNIT_ASSERT(!_directory->findAt(alice.endpoint()));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice moved from 127.0.0.1:5001 to 127.0.0.1:5009"));
-        // bob hears of a login at the new endpoint, signed, with a new seq and the same keys.
-        const auto toBob = sentTo("127.0.0.1:5002");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Login login = std::get<Login>(verifiedPresence(toBob.front(), *_identity));
-        CPPUNIT_ASSERT_EQUAL(std::string("alice"), login.name);
-        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5009"), login.endpoint.toString());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), login.seq);
-        CPPUNIT_ASSERT(login.keys && login.keys->kx == alice.kx().publicKey());
-        // The alive is answered, at the new endpoint, with the move's seq.
+        // The alive is answered, at the new endpoint.
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5001").empty());
         const auto seen = alice.open(lastTo("127.0.0.1:5009"));
         CPPUNIT_ASSERT(seen && std::holds_alternative<Seen>(*seen));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Seen>(*seen).seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), std::get<Seen>(*seen).seq);
+        // bob hears, a tick later, that alice is here at the new endpoint with the same keys.
+        const auto toBob = presenceTo(bob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
+        const Here& moved = std::get<Here>(toBob.front());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), moved.name);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5009"), moved.endpoint.toString());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), moved.seq);
+        CPPUNIT_ASSERT(moved.keys && moved.keys->kx == alice.kx().publicKey());
         // Her heartbeats from there count; from the old endpoint she would move back.
         _now += kExpireAfter - milliseconds(1);
         receive(alice.seal(Alive{"alice", 3}), "127.0.0.1:5009");
@@ -920,6 +979,8 @@ public:
         TestPeer bob("bob", "127.0.0.1:5002");
         login(alice);
         login(bob);
+        befriend(alice, bob);
+        skipPresence(bob);
         // A forged seal from elsewhere spends none of alice's.
         Seal forged = std::get<Seal>(Protocol::decode(alice.seal(Alive{"alice", 1})).value());
         forged.box[0] ^= 1;
@@ -928,7 +989,10 @@ public:
         for (int port = 6001; port <= 6003; ++port)
             receive(alice.seal(Alive{"alice", 1}), "127.0.0.1:" + std::to_string(port));
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), _directory->findAt(endpoint("127.0.0.1:6002"))->name);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), sentTo("127.0.0.1:5002").size());
+        // Two moves within a tick: bob hears once, of where she is now.
+        const auto toBob = presenceTo(bob);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:6002"), std::get<Here>(toBob.front()).endpoint.toString());
         CPPUNIT_ASSERT(sentTo("127.0.0.1:6003").empty());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _handler->drops().total(DropReason::RateLimited));
         // A token later, she moves.
@@ -949,6 +1013,7 @@ public:
         receive(alice.seal(withCandidates), "127.0.0.1:5001");
         // An alive without CANDS keeps them; bob has none.
         receive(alice.seal(Alive{"alice", 2}), "127.0.0.1:5001");
+        befriend(alice, bob);
         _sink->sent.clear();
         receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink->sent.size());
@@ -1057,6 +1122,9 @@ public:
         login(alice);
         login(bob);
         login(carol);
+        declare(alice, {"bob", "carol"});
+        declare(bob, {"alice"});
+        declare(carol, {"alice"});
         _sink->sent.clear();
         for (int i = 0; i < 100; ++i) receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
         // One introduction: a meet each to alice and bob, nothing to carol.
@@ -1152,6 +1220,7 @@ public:
         TestPeer bob("bob", "127.0.0.1:5002");
         login(alice);
         login(bob);
+        befriend(alice, bob);
         _sink->sent.clear();
         receive(alice.seal(Punch{"bob"}), "127.0.0.1:5001");
         const auto turns = turnsTo(alice);
@@ -1193,21 +1262,22 @@ public:
         CPPUNIT_ASSERT(after.open(lastTo("127.0.0.1:5001")));
     }
 
-    void testSealedLogoutAnnouncedSigned()
+    void testSealedLogoutTellsContactsGone()
     {
         TestPeer alice("alice", "127.0.0.1:5001");
         TestPeer bob("bob", "127.0.0.1:5002");
         login(alice);
         login(bob);
-        _sink->sent.clear();
+        befriend(alice, bob);
+        skipPresence(bob);
         receive(alice.seal(Logout{"alice", alice.endpoint()}), "127.0.0.1:5001");
         CPPUNIT_ASSERT(!_directory->find("alice"));
         CPPUNIT_ASSERT(!_directory->session("alice"));
-        const auto toBob = sentTo("127.0.0.1:5002");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _routes.lists() - 1);  // her list is forgotten, bob's kept
+        const auto toBob = presenceTo(bob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toBob.size());
-        const Logout announced = std::get<Logout>(verifiedPresence(toBob.front(), *_identity));
-        CPPUNIT_ASSERT_EQUAL(std::string("alice"), announced.name);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), announced.seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::get<Gone>(toBob.front()).name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Gone>(toBob.front()).seq);
     }
 
     void testPlainLogoutAliveAndAckDropped()
@@ -1275,20 +1345,22 @@ public:
         TestPeer erin("erin", "127.0.0.1:5005");
         login(dave);
         login(erin);
+        befriend(dave, erin);
         _sink->sent.clear();
 
         _now += kExpireAfter - milliseconds(1);
         _handler->expireSilentUsers(kExpireAfter);
-        CPPUNIT_ASSERT(_sink->sent.empty());
+        CPPUNIT_ASSERT(presenceTo(erin).empty());
         receive(erin.seal(Alive{"erin", 2}), "127.0.0.1:5005");
-        _sink->sent.clear();
+        skipPresence(erin);
 
         _now += milliseconds(1);
         _handler->expireSilentUsers(kExpireAfter);
         CPPUNIT_ASSERT(!_directory->find("dave"));
-        const auto toErin = sentTo("127.0.0.1:5005");
+        const auto toErin = presenceTo(erin);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), toErin.size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Logout>(verifiedPresence(toErin.front(), *_identity)).seq);
+        CPPUNIT_ASSERT_EQUAL(std::string("dave"), std::get<Gone>(toErin.front()).name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), std::get<Gone>(toErin.front()).seq);
 
         // An expired user's heartbeat is told to log in again.
         _sink->sent.clear();
@@ -1395,6 +1467,7 @@ public:
         login(dave);
         legacyLogin("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
         legacyLogin(toUtf16le("login,carol,127.0.0.1:6000"), "127.0.0.1:40000");
+        presenceTo(dave);
         _sink->sent.clear();
 
         // A client behind NAT writes its private endpoint; it is reachable where it came from.
@@ -1404,17 +1477,21 @@ public:
         CPPUNIT_ASSERT(!_directory->find("alice")->keys);
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,alice,127.0.0.1:5001"}));
         CPPUNIT_ASSERT(sentTo("127.0.0.1:6000") == strings({toUtf16le("login,alice,127.0.0.1:5001")}));
-        const Login toDave = std::get<Login>(verifiedPresence(lastTo("127.0.0.1:5004"), *_identity));
-        CPPUNIT_ASSERT_EQUAL(std::string("seed"), toDave.dialect);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), toDave.seq);
-        CPPUNIT_ASSERT(!toDave.keys);
+        // A peerchat/3 user sees every seed and .NET user, sealed, without keys.
+        const auto toDave = presenceTo(dave);
+        const Here& seen = std::get<Here>(toDave.back());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), seen.name);
+        CPPUNIT_ASSERT_EQUAL(std::string("seed"), seen.dialect);
+        CPPUNIT_ASSERT(!seen.keys);
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), _sink->sent.size());
 
-        // Seed users hear of peerchat/2 users the seed's way.
+        // Seed users never hear of a peerchat/3 user, who shows itself to its contacts only.
         _sink->sent.clear();
         TestPeer erin("erin", "127.0.0.1:5005");
         login(erin);
-        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002") == strings({"login,erin,127.0.0.1:5005"}));
+        declare(erin, {"bob", "dave"});
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:5002").empty());
+        CPPUNIT_ASSERT(sentTo("127.0.0.1:6000").empty());
 
         // Again from the same endpoint: accepted quietly.
         _sink->sent.clear();
@@ -1432,6 +1509,7 @@ public:
         TestPeer dave("dave", "127.0.0.1:5004");
         login(dave);
         legacyLogin("login,bob,127.0.0.2:5002", "127.0.0.2:5002");
+        presenceTo(dave);
         _sink->sent.clear();
 
         // Answered at once, no longer than the login; nobody hears of it, it is in no roster.
@@ -1448,8 +1526,7 @@ public:
         _handler->handleRosterConnection(address("127.0.0.1"));
         CPPUNIT_ASSERT(_directory->find("alice") && !_directory->find("erin"));
         CPPUNIT_ASSERT(sentTo("127.0.0.2:5002") == strings({"login,alice,127.0.0.1:5001"}));
-        CPPUNIT_ASSERT_EQUAL(std::string("alice"),
-                             std::get<Login>(verifiedPresence(lastTo("127.0.0.1:5004"), *_identity)).name);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::get<Here>(presenceTo(dave).back()).name);
         // The next one proves erin; one more proves nothing.
         _handler->handleRosterConnection(address("127.0.0.1"));
         CPPUNIT_ASSERT(_directory->find("erin"));
@@ -1583,47 +1660,49 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _directory->size());
     }
 
-    void testPresenceSeqIncreasesByOnePerAnnouncement()
+    void testPresenceNumberedPerRecipient()
     {
         _handler = makeHandler(true);
         TestPeer dave("dave", "127.0.0.1:5004");
         TestPeer erin("erin", "127.0.0.1:5005");
         login(dave);
+        declare(dave, {"erin"});
         legacyLogin("login,alice,127.0.0.1:5001", "127.0.0.1:5001");
+        _presence->flush();
         legacyLogin("login,bob,127.0.0.1:5002", "127.0.0.1:5002");
+        _presence->flush();
         receive("logout,alice,127.0.0.1:5001", "127.0.0.1:5001");
-        legacyLogin("login,carol,127.0.0.1:5002", "127.0.0.1:5002");
+        legacyLogin("login,carol,127.0.0.1:5003", "127.0.0.1:5003");
         _now += milliseconds(100);
         login(erin);
+        declare(erin, {"dave"});
         _now += kExpireAfter - milliseconds(100);
         receive(dave.seal(Alive{"dave", 7}), "127.0.0.1:5004");
         _handler->expireSilentUsers(kExpireAfter);
         _now += milliseconds(100);
         _handler->expireSilentUsers(kExpireAfter);
+        _presence->flush();
 
         std::vector<std::string> toDave;
         for (const auto& datagram : sentTo("127.0.0.1:5004")) {
-            if (auto seen = dave.open(datagram)) {
-                toDave.push_back("seen," + std::to_string(std::get<Seen>(*seen).seq));
-                continue;
+            const auto messages = dave.openBundle(datagram);
+            for (const Message& message : messages) {
+                if (const auto* seen = std::get_if<Seen>(&message))
+                    toDave.push_back("seen," + std::to_string(seen->seq));
+                else if (const auto* snapshot = std::get_if<Snapshot>(&message))
+                    toDave.push_back("snapshot," + std::to_string(snapshot->count) + "," + std::to_string(snapshot->seq));
+                else if (const auto* here = std::get_if<Here>(&message))
+                    toDave.push_back("here," + here->name + "," + std::to_string(here->seq));
+                else if (const auto* gone = std::get_if<Gone>(&message))
+                    toDave.push_back("gone," + gone->name + "," + std::to_string(gone->seq));
             }
-            const auto message = Protocol::decode(datagram).value();
-            if (std::holds_alternative<Welcome>(message) || std::holds_alternative<peerchat::Challenge>(message))
-                continue;
-            const Message presence = verifiedPresence(datagram, *_identity);
-            if (const auto* login = std::get_if<Login>(&presence))
-                toDave.push_back("login," + login->name + "," + std::to_string(login->seq));
-            else
-                toDave.push_back("logout," + std::get<Logout>(presence).name + ","
-                                 + std::to_string(std::get<Logout>(presence).seq));
         }
         CPPUNIT_ASSERT(toDave
-                       == strings({"login,alice,2", "login,bob,3", "logout,alice,4", "logout,bob,5", "login,carol,6",
-                                   "login,erin,7", "seen,7", "logout,erin,8"}));
-        // Seed users see what they always saw.
+                       == strings({"snapshot,0,1", "here,alice,2", "here,bob,3", "gone,alice,4", "here,carol,5",
+                                   "here,erin,6", "seen,6", "gone,erin,7"}));
+        // Seed users see what they always saw, and no peerchat/3 user.
         CPPUNIT_ASSERT(sentTo("127.0.0.1:5002")
-                       == strings({"Accept,4001", "logout,alice,127.0.0.1:5001", "Accept,4001",
-                                   "login,erin,127.0.0.1:5005", "logout,erin,127.0.0.1:5005"}));
+                       == strings({"Accept,4001", "logout,alice,127.0.0.1:5001", "login,carol,127.0.0.1:5003"}));
     }
 
 private:
@@ -1631,17 +1710,61 @@ private:
     static ContactsDeclaration signedList(const TestPeer& peer, std::uint64_t version, std::uint32_t index,
                                           std::uint32_t parts, std::vector<std::string> names)
     {
-        ContactsDeclaration part{peer.name(), version, index, parts, std::move(names), {}};
+        ContactsDeclaration part{peer.name(), version, index, parts, PresenceState::Online, {}, std::move(names), {}};
         part.sig = peer.key().sign(peerchat::SignedStatement::contacts(part));
         return part;
     }
 
     std::unique_ptr<LoginHandler> makeHandler(bool legacy, RosterPorts ports = kPorts)
     {
+        // Flushed by the test (flushPresence), as indexd's tick would.
+        _presence = std::make_unique<PresenceRouter>(*_directory, _routes, *_sealed, legacy, [] {});
         return std::make_unique<LoginHandler>(
-            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_loginLimiter, *_broadcaster, *_carrier, _routes, *_sealed,
-                                *_identity, *_sink, _relay.get()},
+            LoginHandler::Parts{*_directory, *_keys, *_limiter, *_loginLimiter, *_broadcaster, *_presence, *_carrier,
+                                _routes, *_sealed, *_identity, *_sink, _relay.get()},
             ports, legacy, [this] { return _now; }, [this] { return _wallMs; });
+    }
+
+    // peer declares names as its contact list (one part, version given), and the tick passes.
+    void declare(TestPeer& peer, std::vector<std::string> names, std::uint64_t version = 1,
+                 PresenceState state = PresenceState::Online)
+    {
+        ContactsDeclaration part = signedList(peer, version, 1, 1, std::move(names));
+        part.state = state;
+        part.sig = peer.key().sign(peerchat::SignedStatement::contacts(part));
+        receive(peer.seal(part), peer.endpoint().toString());
+        _presence->flush();
+    }
+
+    // Each of a and b declares the other, as two contacts' peerds do.
+    void befriend(TestPeer& a, TestPeer& b)
+    {
+        declare(a, {b.name()});
+        declare(b, {a.name()});
+    }
+
+    // The presence (here, gone, snapshot) sealed for peer in the datagrams
+    // sent to it since the last call, once the tick passed. Opens them all.
+    std::vector<Message> presenceTo(TestPeer& peer)
+    {
+        _presence->flush();
+        std::vector<Message> presence;
+        for (const auto& datagram : sentTo(peer.endpoint().toString())) {
+            if (!_presenceRead[peer.name()].insert(datagram).second) continue;
+            for (const Message& message : peer.openBundle(datagram)) {
+                if (std::holds_alternative<Here>(message) || std::holds_alternative<Gone>(message)
+                    || std::holds_alternative<Snapshot>(message))
+                    presence.push_back(message);
+            }
+        }
+        return presence;
+    }
+
+    // Starts presenceTo(peer) after what was sent to it so far.
+    void skipPresence(TestPeer& peer)
+    {
+        _presence->flush();
+        for (const auto& datagram : sentTo(peer.endpoint().toString())) _presenceRead[peer.name()].insert(datagram);
     }
 
     // From now on, indexd hands out credentials for kTurnServer under kTurnSecret.
@@ -1728,6 +1851,8 @@ private:
     std::unique_ptr<RecordingSink> _sink;
     std::unique_ptr<IndexIdentity> _identity;
     std::unique_ptr<Broadcaster> _broadcaster;
+    std::unique_ptr<PresenceRouter> _presence;
+    std::map<std::string, std::set<std::string>> _presenceRead;  ///< datagrams presenceTo() took, per peer
     std::unique_ptr<IndexDatabase> _database;
     std::unique_ptr<Mailbox> _mailbox;
     std::unique_ptr<KeyRegistry> _keys;

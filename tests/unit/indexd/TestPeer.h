@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace peerchat::test {
 
@@ -110,6 +111,21 @@ public:
         auto inner = Protocol::decode(*plaintext);
         if (!inner) return std::nullopt;
         return *inner;
+    }
+
+    /// Every message indexd sealed in datagram (a bundle holds several);
+    /// none when it does not open.
+    std::vector<Message> openBundle(const std::string& datagram)
+    {
+        std::vector<Message> messages;
+        auto message = Protocol::decode(datagram);
+        if (!message || !std::holds_alternative<Seal>(*message) || !_session) return messages;
+        auto plaintext = _session->open(std::get<Seal>(*message));
+        if (!plaintext) return messages;
+        for (auto& inner : Protocol::decodeBundle(*plaintext)) {
+            if (inner) messages.push_back(std::move(*inner));
+        }
+        return messages;
     }
 
 private:

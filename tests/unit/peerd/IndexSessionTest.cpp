@@ -59,7 +59,9 @@ class IndexSessionTest : public CppUnit::TestFixture
     CPPUNIT_TEST_SUITE(IndexSessionTest);
     CPPUNIT_TEST(testHelloResentEveryLoginRetry);
     CPPUNIT_TEST(testSilenceReportedOnce);
-    CPPUNIT_TEST(testNoHelloWhileRosterPending);
+    CPPUNIT_TEST(testNoHelloWhilePresencePending);
+    CPPUNIT_TEST(testPresenceLoadedGoesOnlineAndEndsHellos);
+    CPPUNIT_TEST(testPresenceFailedIsReported);
     CPPUNIT_TEST(testRefusalEchoingNoHelloDropped);
     CPPUNIT_TEST(testTakenRefusalEchoingHelloIsFinal);
     CPPUNIT_TEST(testBusyRefusalKeepsLoggingIn);
@@ -72,7 +74,7 @@ public:
         _sink = RecordingSink();
         _listener = RecordingListener();
         _refused.clear();
-        _rosterPending = false;
+        _presencePending = false;
         _store = std::make_unique<ConversationStore>(10);
         _pins = std::make_unique<KeyPins>(*_store);
         _sessions = std::make_unique<PeerSessions>(_alice);
@@ -81,8 +83,8 @@ public:
             *_timers, _sink, *_sessions, _alice, *_pins, _listener, *_drops,
             IndexSession::Settings{"alice", kIndex, std::nullopt, 2000ms, 10000ms, {}},
             IndexSession::Hooks{
-                [](const LoginState::Welcomed&, const Endpoint&) {},
-                [this] { return _rosterPending; },
+                [](const LoginState::Welcomed&) {},
+                [this] { return _presencePending; },
                 [] {},
                 [] {},
                 [] { return std::uint64_t(0); },
@@ -121,15 +123,40 @@ public:
         CPPUNIT_ASSERT(_listener.states[0].second.find("no answer from indexd") != std::string::npos);
     }
 
-    void testNoHelloWhileRosterPending()
+    void testNoHelloWhilePresencePending()
     {
-        _rosterPending = true;
+        _presencePending = true;
         _session->start();
         _timers->advance(6s);
         CPPUNIT_ASSERT(_sink.sent.empty());
-        _rosterPending = false;
+        _presencePending = false;
         _timers->advance(2s);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+    }
+
+    void testPresenceLoadedGoesOnlineAndEndsHellos()
+    {
+        _session->start();
+        _session->presenceLoaded(2);
+        CPPUNIT_ASSERT(_session->online());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.states.size());
+        CPPUNIT_ASSERT(_listener.states[0].first == local::LinkState::Online);
+        CPPUNIT_ASSERT(_listener.states[0].second.find("2 other users online") != std::string::npos);
+        _timers->advance(6s);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
+        // Later snapshots change nothing of the session.
+        _session->presenceLoaded(3);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.states.size());
+    }
+
+    void testPresenceFailedIsReported()
+    {
+        _session->start();
+        _session->presenceFailed("indexd sent no presence since its welcome; logging in again");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.states.size());
+        CPPUNIT_ASSERT(_listener.states[0].first == local::LinkState::Connecting);
+        CPPUNIT_ASSERT_EQUAL(std::string("indexd sent no presence since its welcome; logging in again"),
+                             _listener.states[0].second);
     }
 
     void testRefusalEchoingNoHelloDropped()
@@ -180,7 +207,7 @@ private:
     RecordingSink _sink;
     RecordingListener _listener;
     std::string _refused;
-    bool _rosterPending = false;
+    bool _presencePending = false;
     std::unique_ptr<ConversationStore> _store;
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<PeerSessions> _sessions;

@@ -171,7 +171,8 @@ public:
         CPPUNIT_ASSERT(welcomed.kx.publicKey() == auth.keys.kx);
         CPPUNIT_ASSERT(welcomed.indexIdentity == _index.publicKey());
         CPPUNIT_ASSERT(welcomed.observed == kObserved);
-        CPPUNIT_ASSERT_EQUAL(std::uint16_t(9401), welcomed.rosterPort);
+        CPPUNIT_ASSERT(welcomed.epoch == kEpoch);
+        CPPUNIT_ASSERT(welcomed.indexKx == _indexKx.publicKey());
         CPPUNIT_ASSERT(!_login->underWay());
 
         // The pinned key again: accepted, nothing pinned anew.
@@ -310,7 +311,7 @@ private:
 
     Welcome welcome(const SigningKey& index, const Nonce& answered) const
     {
-        Welcome welcome{"alice", 9401, kEpoch, index.publicKey(), _indexKx.publicKey(), {}};
+        Welcome welcome{"alice", kEpoch, index.publicKey(), _indexKx.publicKey(), {}};
         welcome.sig = index.sign(SignedStatement::welcome(welcome, answered));
         return welcome;
     }

@@ -7,7 +7,7 @@
 using namespace peerchat;
 using peerchat::test::TempDir;
 using std::chrono::minutes;
-using State = OwnStatus::State;
+using State = PresenceState;
 
 class OwnStatusTest : public CppUnit::TestFixture
 {
@@ -17,7 +17,7 @@ class OwnStatusTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMessageOfMoreThan140CharactersIsRefused);
     CPPUNIT_TEST(testIdleOnlineIdentityGoesAwayUntilUsed);
     CPPUNIT_TEST(testAutoAwayOffBusyOrInvisibleNeverGoesAway);
-    CPPUNIT_TEST(testTokensRoundTrip);
+    CPPUNIT_TEST(testSettingsKeepStateTokens);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -89,11 +89,18 @@ public:
         CPPUNIT_ASSERT(!busy.idle(start + minutes(10)) && busy.state() == State::Invisible);
     }
 
-    void testTokensRoundTrip()
+    void testSettingsKeepStateTokens()
     {
-        for (const State state : {State::Online, State::Away, State::Busy, State::Invisible})
-            CPPUNIT_ASSERT(OwnStatus::fromToken(OwnStatus::token(state)) == state);
-        CPPUNIT_ASSERT(!OwnStatus::fromToken("dnd"));
+        ConversationStore store(100);
+        OwnStatus status(store, minutes(0), {});
+        for (const auto& [state, token] : {std::pair{State::Online, "online"}, std::pair{State::Away, "away"},
+                                           std::pair{State::Busy, "busy"}, std::pair{State::Invisible, "invisible"}}) {
+            CPPUNIT_ASSERT(status.set(state, "", {}).empty());
+            CPPUNIT_ASSERT_EQUAL(std::string(token), store.settings().at(OwnStatus::kStateSetting));
+        }
+        // A token this peerd does not know leaves the identity online.
+        store.saveSettings({{OwnStatus::kStateSetting, "dnd"}});
+        CPPUNIT_ASSERT(OwnStatus(store, minutes(0), {}).state() == State::Online);
     }
 };
 

@@ -95,7 +95,7 @@ public:
         _aliceKx = aliceKx.publicKey();
         const KxKeyPair indexKx = KxKeyPair::generate();
         CPPUNIT_ASSERT(_sessions->renew(std::move(aliceKx), _index.publicKey(), indexKx.publicKey()));
-        _roster->login("bob", Roster::Peer{kBobRegistered, Dialect::Peerchat, bobKeys()});
+        _roster->here("bob", Roster::Peer{kBobRegistered, Dialect::Peerchat, bobKeys()});
         _bobCipher = SessionCipher::between(_bobKx, _bob, _alice.publicKey(), _aliceKx);
         CPPUNIT_ASSERT(_bobCipher.has_value());
         _paths = std::make_unique<PeerPaths>(
@@ -312,7 +312,7 @@ public:
         _paths->heard("bob", kBobHost);
         CPPUNIT_ASSERT(_paths->knows(kBobHost));
         const Roster::Peer moved{kElsewhere, Dialect::Peerchat, bobKeys()};
-        _roster->login("bob", moved);
+        _roster->here("bob", moved);
         _paths->peerChanged(Roster::Change{"bob", moved, true});
         CPPUNIT_ASSERT(_paths->kindOf("bob") == PathKind::None);
         CPPUNIT_ASSERT(!_paths->knows(kBobHost));
@@ -527,7 +527,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         // Bob logs in again at the same endpoint, perhaps with an older peerd: alice asks again, and bundles nothing.
         _bobKx = KxKeyPair::generate();
-        _roster->login("bob", Roster::Peer{kBobRegistered, Dialect::Peerchat, bobKeys()});
+        _roster->here("bob", Roster::Peer{kBobRegistered, Dialect::Peerchat, bobKeys()});
         _bobCipher = SessionCipher::between(_bobKx, _bob, _alice.publicKey(), _aliceKx);
         _sink.sent.clear();
         _paths->send("bob", std::vector<Message>{line(), line()});

@@ -3,12 +3,14 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <map>
 #include <string>
 
 using peerchat::Dialect;
+using peerchat::Here;
 using peerchat::PeerKeys;
+using peerchat::PresenceState;
 using peerchat::Roster;
-using peerchat::RosterEntry;
 using peerchat::test::endpoint;
 using peerchat::test::peer;
 
@@ -23,14 +25,13 @@ PeerKeys keys(std::uint8_t identity, std::uint8_t kx)
     return keys;
 }
 
-const peerchat::Epoch kEpoch{1, 2, 3, 4, 5, 6, 7, 8};
-
-// Replaces roster's users with a snapshot of kEpoch at presence number 0, which it takes.
-std::vector<Roster::Change> replace(Roster& roster, const std::vector<RosterEntry>& entries)
+// peer at the endpoint written as text, showing state and status.
+Roster::Peer showing(const std::string& text, PresenceState state, const std::string& status = "")
 {
-    const auto changes = roster.replace(entries, kEpoch, 0, 0);
-    CPPUNIT_ASSERT(changes.has_value());
-    return *changes;
+    Roster::Peer shown = peer(text);
+    shown.state = state;
+    shown.status = status;
+    return shown;
 }
 
 } // namespace
@@ -39,185 +40,220 @@ class RosterTest : public CppUnit::TestFixture
 {
     CPPUNIT_TEST_SUITE(RosterTest);
     CPPUNIT_TEST(testReplaceLeavesOutSelf);
-    CPPUNIT_TEST(testReplaceReportsArrivalsDeparturesAndMoves);
-    CPPUNIT_TEST(testReplaceReadsDialects);
-    CPPUNIT_TEST(testLoginAddsUserOnce);
-    CPPUNIT_TEST(testLoginAtNewEndpointMovesUser);
-    CPPUNIT_TEST(testLoginOfSelfChangesNothing);
-    CPPUNIT_TEST(testLogoutRemovesUserAtItsEndpoint);
-    CPPUNIT_TEST(testLogoutFromOtherEndpointChangesNothing);
-    CPPUNIT_TEST(testLogoutOfUnknownUserChangesNothing);
+    CPPUNIT_TEST(testReplaceReportsArrivalsDeparturesMovesAndStatus);
+    CPPUNIT_TEST(testPeerOfReadsAHere);
+    CPPUNIT_TEST(testHereAddsUserOnce);
+    CPPUNIT_TEST(testHereAtNewEndpointMovesUser);
+    CPPUNIT_TEST(testHereWithNewStateOrStatusChangesStatusOnly);
+    CPPUNIT_TEST(testHereOfSelfChangesNothing);
+    CPPUNIT_TEST(testGoneRemovesUserByName);
+    CPPUNIT_TEST(testGoneOfUnknownUserChangesNothing);
     CPPUNIT_TEST(testReplaceKeepsKeys);
-    CPPUNIT_TEST(testLoginWithNewKeysIsAChange);
+    CPPUNIT_TEST(testHereWithNewKeysIsAChange);
     CPPUNIT_TEST(testNameAtFindsUserByEndpoint);
     CPPUNIT_TEST(testNameAtFollowsMovesAndSnapshots);
     CPPUNIT_TEST(testNameAtKeepsSecondUserAtSharedEndpoint);
+    CPPUNIT_TEST(testHolderOfFindsAnotherUserWithTheKey);
     CPPUNIT_TEST(testDotNetUsersKnownByAddress);
-    CPPUNIT_TEST(testPresenceNumberOnlyAdvances);
-    CPPUNIT_TEST(testSnapshotOlderThanAskedForRefusedWithinRun);
-    CPPUNIT_TEST(testSnapshotOfAnotherRunCountsAfresh);
     CPPUNIT_TEST_SUITE_END();
 
 public:
     void testReplaceLeavesOutSelf()
     {
         Roster roster("alice");
-        const auto changes = replace(roster, {{"alice", endpoint("127.0.0.1:5001"), "peerchat/3"},
-                                             {"bob", endpoint("127.0.0.1:5002"), "peerchat/3"}});
+        const auto changes = roster.replace({{"alice", peer("127.0.0.1:5001")}, {"bob", peer("127.0.0.1:5002")}});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
-        CPPUNIT_ASSERT(changes[0].online);
+        CPPUNIT_ASSERT(changes[0].online && !changes[0].statusOnly);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.peers().size());
         CPPUNIT_ASSERT(roster.find("alice") == nullptr);
         CPPUNIT_ASSERT(roster.find("bob") != nullptr);
+        CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5001")) == nullptr);
     }
 
-    void testReplaceReportsArrivalsDeparturesAndMoves()
+    void testReplaceReportsArrivalsDeparturesMovesAndStatus()
     {
         Roster roster("alice");
-        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/3"},
-                        {"carol", endpoint("127.0.0.1:5003"), "seed"},
-                        {"dave", endpoint("127.0.0.1:5004"), "seed"}});
-        const auto changes = replace(roster, {{"carol", endpoint("127.0.0.1:6003"), "seed"},
-                                             {"dave", endpoint("127.0.0.1:5004"), "seed"},
-                                             {"erin", endpoint("127.0.0.1:5005"), "dotnet"}});
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), changes.size());
+        roster.replace({{"bob", peer("127.0.0.1:5002")},
+                        {"carol", peer("127.0.0.1:5003", Dialect::Seed)},
+                        {"dave", peer("127.0.0.1:5004", Dialect::Seed)},
+                        {"frank", peer("127.0.0.1:5006")}});
+        const auto changes = roster.replace({{"carol", peer("127.0.0.1:6003", Dialect::Seed)},
+                                             {"dave", peer("127.0.0.1:5004", Dialect::Seed)},
+                                             {"erin", peer("127.0.0.1:5005", Dialect::DotNet)},
+                                             {"frank", showing("127.0.0.1:5006", PresenceState::Busy, "out")}});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), changes.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), changes[0].name);
         CPPUNIT_ASSERT(!changes[0].online);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), changes[1].name);
-        CPPUNIT_ASSERT(changes[1].online);
+        CPPUNIT_ASSERT(changes[1].online && !changes[1].statusOnly);
         CPPUNIT_ASSERT(changes[1].peer.endpoint == endpoint("127.0.0.1:6003"));
         CPPUNIT_ASSERT_EQUAL(std::string("erin"), changes[2].name);
-        CPPUNIT_ASSERT(changes[2].online);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), roster.peers().size());
+        CPPUNIT_ASSERT(changes[2].online && !changes[2].statusOnly);
+        CPPUNIT_ASSERT_EQUAL(std::string("frank"), changes[3].name);
+        CPPUNIT_ASSERT(changes[3].online && changes[3].statusOnly);
+        CPPUNIT_ASSERT(changes[3].peer.state == PresenceState::Busy);
+        CPPUNIT_ASSERT_EQUAL(std::string("out"), changes[3].peer.status);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), roster.peers().size());
         CPPUNIT_ASSERT(roster.find("bob") == nullptr);
+        CPPUNIT_ASSERT(roster.replace(std::map<std::string, Roster::Peer>(roster.peers())).empty());
     }
 
-    void testReplaceReadsDialects()
+    void testPeerOfReadsAHere()
     {
-        Roster roster("alice");
-        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/3"},
-                        {"carol", endpoint("127.0.0.1:5003"), "dotnet"},
-                        {"dave", endpoint("127.0.0.1:5004"), "seed"},
-                        {"erin", endpoint("127.0.0.1:5005"), "future/7"}});
-        CPPUNIT_ASSERT(roster.find("bob")->dialect == Dialect::Peerchat);
-        CPPUNIT_ASSERT(roster.find("carol")->dialect == Dialect::DotNet);
-        CPPUNIT_ASSERT(roster.find("dave")->dialect == Dialect::Seed);
-        CPPUNIT_ASSERT(roster.find("erin")->dialect == Dialect::Seed);
+        const Here bob{7, "bob", endpoint("127.0.0.1:5002"), "peerchat/3", keys(1, 2), PresenceState::Away, "back at 3"};
+        const Roster::Peer peerchat = Roster::peerOf(bob);
+        CPPUNIT_ASSERT(peerchat.endpoint == endpoint("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(peerchat.dialect == Dialect::Peerchat);
+        CPPUNIT_ASSERT(peerchat.keys && peerchat.keys->kx == keys(1, 2).kx);
+        CPPUNIT_ASSERT(peerchat.state == PresenceState::Away);
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3"), peerchat.status);
+        for (const auto& [token, dialect] : {std::pair{"dotnet", Dialect::DotNet}, std::pair{"seed", Dialect::Seed},
+                                             std::pair{"future/7", Dialect::Seed}, std::pair{"", Dialect::Seed}}) {
+            const Here other{1, "carol", endpoint("127.0.0.1:5003"), token, std::nullopt};
+            CPPUNIT_ASSERT(Roster::peerOf(other).dialect == dialect);
+        }
     }
 
-    void testLoginAddsUserOnce()
+    void testHereAddsUserOnce()
     {
         Roster roster("alice");
-        const auto first = roster.login("bob", peer("127.0.0.1:5002"));
+        const auto first = roster.here("bob", peer("127.0.0.1:5002"));
         CPPUNIT_ASSERT(first.has_value());
-        CPPUNIT_ASSERT(first->online);
+        CPPUNIT_ASSERT(first->online && !first->statusOnly);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), first->name);
-        CPPUNIT_ASSERT(!roster.login("bob", peer("127.0.0.1:5002")).has_value());
+        CPPUNIT_ASSERT(!roster.here("bob", peer("127.0.0.1:5002")).has_value());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.peers().size());
     }
 
-    void testLoginAtNewEndpointMovesUser()
+    void testHereAtNewEndpointMovesUser()
     {
         Roster roster("alice");
-        roster.login("bob", peer("127.0.0.1:5002"));
-        const auto moved = roster.login("bob", peer("127.0.0.1:7002", Dialect::DotNet));
-        CPPUNIT_ASSERT(moved.has_value());
+        roster.here("bob", peer("127.0.0.1:5002"));
+        const auto moved = roster.here("bob", peer("127.0.0.1:7002", Dialect::DotNet));
+        CPPUNIT_ASSERT(moved.has_value() && !moved->statusOnly);
         CPPUNIT_ASSERT(moved->peer.endpoint == endpoint("127.0.0.1:7002"));
         CPPUNIT_ASSERT(roster.find("bob")->endpoint == endpoint("127.0.0.1:7002"));
         CPPUNIT_ASSERT(roster.find("bob")->dialect == Dialect::DotNet);
     }
 
-    void testLoginOfSelfChangesNothing()
+    void testHereWithNewStateOrStatusChangesStatusOnly()
     {
         Roster roster("alice");
-        CPPUNIT_ASSERT(!roster.login("alice", peer("127.0.0.1:5001")).has_value());
+        roster.here("bob", peer("127.0.0.1:5002"));
+        const auto away = roster.here("bob", showing("127.0.0.1:5002", PresenceState::Away));
+        CPPUNIT_ASSERT(away.has_value() && away->online && away->statusOnly);
+        const auto message = roster.here("bob", showing("127.0.0.1:5002", PresenceState::Away, "back at 3, 你好"));
+        CPPUNIT_ASSERT(message.has_value() && message->statusOnly);
+        CPPUNIT_ASSERT(roster.find("bob")->state == PresenceState::Away);
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3, 你好"), roster.find("bob")->status);
+        CPPUNIT_ASSERT(!roster.here("bob", showing("127.0.0.1:5002", PresenceState::Away, "back at 3, 你好")));
+        // Moved and busy at once: more than the status changed.
+        const auto moved = roster.here("bob", showing("127.0.0.1:6002", PresenceState::Busy));
+        CPPUNIT_ASSERT(moved.has_value() && !moved->statusOnly);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.nameAt(endpoint("127.0.0.1:6002")));
+    }
+
+    void testHereOfSelfChangesNothing()
+    {
+        Roster roster("alice");
+        CPPUNIT_ASSERT(!roster.here("alice", peer("127.0.0.1:5001")).has_value());
         CPPUNIT_ASSERT(roster.peers().empty());
     }
 
-    void testLogoutRemovesUserAtItsEndpoint()
+    void testGoneRemovesUserByName()
     {
         Roster roster("alice");
-        roster.login("bob", peer("127.0.0.1:5002"));
-        const auto change = roster.logout("bob", endpoint("127.0.0.1:5002"));
+        roster.here("bob", peer("127.0.0.1:5002"));
+        const auto change = roster.gone("bob");
         CPPUNIT_ASSERT(change.has_value());
         CPPUNIT_ASSERT(!change->online);
         CPPUNIT_ASSERT(change->peer.endpoint == endpoint("127.0.0.1:5002"));
         CPPUNIT_ASSERT(roster.find("bob") == nullptr);
+        CPPUNIT_ASSERT(!roster.gone("bob").has_value());
     }
 
-    void testLogoutFromOtherEndpointChangesNothing()
+    void testGoneOfUnknownUserChangesNothing()
     {
         Roster roster("alice");
-        roster.login("bob", peer("127.0.0.1:5002"));
-        CPPUNIT_ASSERT(!roster.logout("bob", endpoint("127.0.0.1:5999")).has_value());
-        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
-    }
-
-    void testLogoutOfUnknownUserChangesNothing()
-    {
-        Roster roster("alice");
-        CPPUNIT_ASSERT(!roster.logout("bob", endpoint("127.0.0.1:5002")).has_value());
-        CPPUNIT_ASSERT(roster.peers().empty());
+        roster.here("bob", peer("127.0.0.1:5002"));
+        CPPUNIT_ASSERT(!roster.gone("carol").has_value());
+        CPPUNIT_ASSERT(!roster.gone("alice").has_value());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), roster.peers().size());
     }
 
     void testReplaceKeepsKeys()
     {
         Roster roster("alice");
-        replace(roster, {{"bob", endpoint("127.0.0.1:5002"), "peerchat/3", keys(1, 2)},
-                        {"dave", endpoint("127.0.0.1:5004"), "seed"}});
+        roster.replace({{"bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2))},
+                        {"dave", peer("127.0.0.1:5004", Dialect::Seed)}});
         CPPUNIT_ASSERT(roster.find("bob")->keys.has_value());
         CPPUNIT_ASSERT(roster.find("bob")->keys->identity == keys(1, 2).identity);
         CPPUNIT_ASSERT(roster.find("bob")->keys->kx == keys(1, 2).kx);
         CPPUNIT_ASSERT(!roster.find("dave")->keys.has_value());
     }
 
-    void testLoginWithNewKeysIsAChange()
+    void testHereWithNewKeysIsAChange()
     {
         Roster roster("alice");
-        roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2)));
-        CPPUNIT_ASSERT(!roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2))).has_value());
+        roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2)));
+        CPPUNIT_ASSERT(!roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2))).has_value());
         // A new login of bob's at the same endpoint brings a new key-exchange key.
-        const auto relogin = roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 3)));
-        CPPUNIT_ASSERT(relogin.has_value());
+        const auto relogin = roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 3)));
+        CPPUNIT_ASSERT(relogin.has_value() && !relogin->statusOnly);
         CPPUNIT_ASSERT(roster.find("bob")->keys->kx == keys(1, 3).kx);
-        CPPUNIT_ASSERT(roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(4, 3))).has_value());
-        CPPUNIT_ASSERT(roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat)).has_value());
+        CPPUNIT_ASSERT(roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(4, 3))).has_value());
+        CPPUNIT_ASSERT(roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat)).has_value());
     }
 
     void testNameAtFindsUserByEndpoint()
     {
         Roster roster("alice");
-        roster.login("bob", peer("127.0.0.1:5002"));
-        roster.login("carol", peer("127.0.0.1:5003"));
+        roster.here("bob", peer("127.0.0.1:5002"));
+        roster.here("carol", peer("127.0.0.1:5003"));
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), *roster.nameAt(endpoint("127.0.0.1:5003")));
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5004")) == nullptr);
-        roster.logout("carol", endpoint("127.0.0.1:5003"));
+        roster.gone("carol");
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5003")) == nullptr);
     }
 
     void testNameAtFollowsMovesAndSnapshots()
     {
         Roster roster("alice");
-        roster.login("bob", peer("127.0.0.1:5002"));
-        roster.login("bob", peer("127.0.0.1:6002"));
+        roster.here("bob", peer("127.0.0.1:5002"));
+        roster.here("bob", peer("127.0.0.1:6002"));
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5002")) == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.nameAt(endpoint("127.0.0.1:6002")));
-        replace(roster, {{"carol", endpoint("127.0.0.1:5003"), "peerchat/3"}});
+        roster.replace({{"carol", peer("127.0.0.1:5003")}});
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:6002")) == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), *roster.nameAt(endpoint("127.0.0.1:5003")));
     }
 
     void testNameAtKeepsSecondUserAtSharedEndpoint()
     {
-        // A seed user took over another's endpoint before the first one's logout came.
+        // A seed user took over another's endpoint before the first one was gone.
         Roster roster("alice");
-        roster.login("s1", peer("127.0.0.1:5002", Dialect::Seed));
-        roster.login("s2", peer("127.0.0.1:5002", Dialect::Seed));
-        roster.logout("s1", endpoint("127.0.0.1:5002"));
+        roster.here("s1", peer("127.0.0.1:5002", Dialect::Seed));
+        roster.here("s2", peer("127.0.0.1:5002", Dialect::Seed));
+        roster.gone("s1");
         CPPUNIT_ASSERT_EQUAL(std::string("s2"), *roster.nameAt(endpoint("127.0.0.1:5002")));
-        roster.logout("s2", endpoint("127.0.0.1:5002"));
+        roster.gone("s2");
         CPPUNIT_ASSERT(roster.nameAt(endpoint("127.0.0.1:5002")) == nullptr);
+    }
+
+    void testHolderOfFindsAnotherUserWithTheKey()
+    {
+        Roster roster("alice");
+        roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 2)));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.holderOf(keys(1, 2).kx, "mallory"));
+        CPPUNIT_ASSERT(roster.holderOf(keys(1, 2).kx, "bob") == nullptr);
+        // A status change keeps the key where it was; a new key moves it.
+        roster.here("bob", Roster::Peer{endpoint("127.0.0.1:5002"), Dialect::Peerchat, keys(1, 2), PresenceState::Busy});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), *roster.holderOf(keys(1, 2).kx, "mallory"));
+        roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat, keys(1, 3)));
+        CPPUNIT_ASSERT(roster.holderOf(keys(1, 2).kx, "mallory") == nullptr);
+        roster.gone("bob");
+        CPPUNIT_ASSERT(roster.holderOf(keys(1, 3).kx, "mallory") == nullptr);
     }
 
     void testDotNetUsersKnownByAddress()
@@ -225,56 +261,19 @@ public:
         Roster roster("alice");
         const Poco::Net::IPAddress host("127.0.0.3");
         CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
-        roster.login("dn1", peer("127.0.0.3:5001", Dialect::DotNet));
-        roster.login("dn2", peer("127.0.0.3:5002", Dialect::DotNet));
-        roster.login("seed", peer("127.0.0.4:5001", Dialect::Seed));
+        roster.here("dn1", peer("127.0.0.3:5001", Dialect::DotNet));
+        roster.here("dn2", peer("127.0.0.3:5002", Dialect::DotNet));
+        roster.here("seed", peer("127.0.0.4:5001", Dialect::Seed));
         CPPUNIT_ASSERT(roster.hasDotNetAt(host));
         CPPUNIT_ASSERT(!roster.hasDotNetAt(Poco::Net::IPAddress("127.0.0.4")));
-        roster.logout("dn1", endpoint("127.0.0.3:5001"));
+        roster.gone("dn1");
         CPPUNIT_ASSERT(roster.hasDotNetAt(host));
-        roster.logout("dn2", endpoint("127.0.0.3:5002"));
+        roster.gone("dn2");
         CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
-        replace(roster, {{"dn3", endpoint("127.0.0.3:5003"), "dotnet"}});
+        roster.replace({{"dn3", peer("127.0.0.3:5003", Dialect::DotNet)}});
         CPPUNIT_ASSERT(roster.hasDotNetAt(host));
-        replace(roster, {});
+        roster.replace({});
         CPPUNIT_ASSERT(!roster.hasDotNetAt(host));
-    }
-
-    void testPresenceNumberOnlyAdvances()
-    {
-        Roster roster("alice");
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), roster.presenceSeq());
-        CPPUNIT_ASSERT(roster.advance(2));
-        CPPUNIT_ASSERT(!roster.advance(2));
-        CPPUNIT_ASSERT(!roster.advance(1));
-        CPPUNIT_ASSERT(roster.advance(5));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), roster.presenceSeq());
-    }
-
-    void testSnapshotOlderThanAskedForRefusedWithinRun()
-    {
-        Roster roster("alice");
-        CPPUNIT_ASSERT(roster.replace({{"bob", endpoint("127.0.0.1:5002"), "seed"}}, kEpoch, 5, 0));
-        CPPUNIT_ASSERT(roster.advance(6));
-        // Asked for at 6: a snapshot at 4 is not what indexd wrote after the request.
-        CPPUNIT_ASSERT(!roster.replace({}, kEpoch, 4, 6));
-        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), roster.presenceSeq());
-        // Asked for at 5 and written then, while announcement 6 was on its way: taken, and 6 is applied again.
-        CPPUNIT_ASSERT(roster.replace({}, kEpoch, 5, 5));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), roster.presenceSeq());
-        CPPUNIT_ASSERT(roster.advance(6));
-    }
-
-    void testSnapshotOfAnotherRunCountsAfresh()
-    {
-        Roster roster("alice");
-        CPPUNIT_ASSERT(roster.replace({}, kEpoch, 9, 0));
-        peerchat::Epoch next = kEpoch;
-        next[0] = 9;
-        CPPUNIT_ASSERT(roster.replace({{"bob", endpoint("127.0.0.1:5002"), "seed"}}, next, 1, 9));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), roster.presenceSeq());
-        CPPUNIT_ASSERT(roster.find("bob") != nullptr);
     }
 };
 

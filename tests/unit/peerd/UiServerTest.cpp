@@ -219,11 +219,11 @@ public:
 
     void testRosterCarriesTrustOfEachUser()
     {
-        _roster.login("bob", peer("127.0.0.1:5002", Dialect::Peerchat));
-        _roster.login("carol", peer("127.0.0.1:5003", Dialect::Peerchat));
-        _roster.login("dave", peer("127.0.0.1:5004", Dialect::Peerchat));
-        _roster.login("seed", peer("127.0.0.1:5005", Dialect::Seed));
-        _roster.login("dotnet", peer("127.0.0.1:5006", Dialect::DotNet));
+        _roster.here("bob", peer("127.0.0.1:5002", Dialect::Peerchat));
+        _roster.here("carol", peer("127.0.0.1:5003", Dialect::Peerchat));
+        _roster.here("dave", peer("127.0.0.1:5004", Dialect::Peerchat));
+        _roster.here("seed", peer("127.0.0.1:5005", Dialect::Seed));
+        _roster.here("dotnet", peer("127.0.0.1:5006", Dialect::DotNet));
         _pins.see("bob", key(1));
         _pins.see("carol", key(2));
         _pins.see("carol", key(3));

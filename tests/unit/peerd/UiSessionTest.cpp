@@ -142,8 +142,8 @@ public:
     void testRosterAndPresenceCarryTrust()
     {
         onLoop([this] {
-            _ui->roster().login("bob", peer("127.0.0.1:5002", Dialect::Peerchat));
-            _ui->roster().login("seed", peer("127.0.0.1:5003", Dialect::Seed));
+            _ui->roster().here("bob", peer("127.0.0.1:5002", Dialect::Peerchat));
+            _ui->roster().here("seed", peer("127.0.0.1:5003", Dialect::Seed));
             _ui->pins().see("bob", key(1));
             _ui->pins().see("bob", key(2));
         });
@@ -160,13 +160,29 @@ public:
 
         onLoop([this] {
             _ui->pins().see("carol", key(3));
-            const auto change = _ui->roster().login("carol", peer("127.0.0.1:5004", Dialect::Peerchat));
+            const auto change = _ui->roster().here("carol", peer("127.0.0.1:5004", Dialect::Peerchat));
             _ui->server().presenceChanged(*change);
         });
         const auto presence = client.waitEvent("presence");
         CPPUNIT_ASSERT(presence);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), presence->getObject("user")->getValue<std::string>("name"));
         CPPUNIT_ASSERT_EQUAL(std::string("pinned"), presence->getObject("user")->getValue<std::string>("trust"));
+        CPPUNIT_ASSERT_EQUAL(std::string("online"), presence->getObject("user")->getValue<std::string>("state"));
+
+        // carol, still online, shows another state and a message: a presence event says so.
+        onLoop([this] {
+            Roster::Peer busy = peer("127.0.0.1:5004", Dialect::Peerchat);
+            busy.state = PresenceState::Busy;
+            busy.status = "in a meeting";
+            const auto change = _ui->roster().here("carol", busy);
+            CPPUNIT_ASSERT(change && change->statusOnly);
+            _ui->server().presenceChanged(*change);
+        });
+        const auto busy = client.waitEvent("presence");
+        CPPUNIT_ASSERT(busy);
+        CPPUNIT_ASSERT(busy->getValue<bool>("online"));
+        CPPUNIT_ASSERT_EQUAL(std::string("busy"), busy->getObject("user")->getValue<std::string>("state"));
+        CPPUNIT_ASSERT_EQUAL(std::string("in a meeting"), busy->getObject("user")->getValue<std::string>("status"));
     }
 
     void testTrustChangeReachesEveryClient()

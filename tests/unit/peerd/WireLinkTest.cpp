@@ -9,7 +9,6 @@
 #include "PeerTestData.h"
 #include "Protocol.h"
 #include "Roster.h"
-#include "RosterCodec.h"
 #include "SessionCipher.h"
 #include "SignedStatement.h"
 #include "SigningKey.h"
@@ -21,8 +20,6 @@
 #include <Poco/Channel.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/StreamSocket.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -94,6 +91,17 @@ struct Party
     std::string seal(const PublicKey& aliceKx, const Message& message)
     {
         return Protocol::encodeDatagram(sessionWith(aliceKx).seal(Protocol::encode(message)), TextEncoding::Utf8);
+    }
+
+    /// The datagram bytes of messages sealed to alice in one bundle.
+    std::string sealBundle(const PublicKey& aliceKx, const std::vector<Message>& messages)
+    {
+        std::string bundle;
+        for (const Message& message : messages) {
+            if (!bundle.empty()) bundle += Protocol::kBundleSeparator;
+            bundle += Protocol::encode(message);
+        }
+        return Protocol::encodeDatagram(sessionWith(aliceKx).seal(bundle), TextEncoding::Utf8);
     }
 
     std::string name;
@@ -175,80 +183,6 @@ public:
     int ownStatusChanges = 0;
 };
 
-/// indexd's peerchat roster port on the test's loop: reads each
-/// connection's request and writes it roster signed for the request's nonce
-/// by sign (or verbatim, when set, whatever the nonce), then closes it,
-/// counting connections. The first failFirst connections it closes without a
-/// word, as a port under attack might.
-class RosterServer
-{
-public:
-    /// The stream written for a roster's signed part and a request's nonce.
-    using Signer = std::function<std::string(const std::string& part, const RosterNonce& nonce)>;
-
-    RosterServer(EventLoop& loop, Signer signer)
-        : sign(std::move(signer)), _loop(loop), _socket(Poco::Net::SocketAddress("127.0.0.1", 0))
-    {
-        _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) {
-            Poco::Net::StreamSocket connection = _socket.acceptConnection();
-            ++connections;
-            if (connections <= failFirst) {
-                connection.close();
-                return;
-            }
-            const int fd = connection.impl()->sockfd();
-            _requests.emplace(fd, Request{connection, {}});
-            _loop.watch(fd, EventLoop::Readable, [this, fd](short) { readRequest(fd); });
-        });
-    }
-    ~RosterServer()
-    {
-        for (const auto& [fd, request] : _requests) _loop.unwatch(fd);
-        _loop.unwatch(_socket.impl()->sockfd());
-    }
-
-    std::uint16_t port() const { return _socket.address().port(); }
-
-    std::string roster;                  ///< the signed part: RosterCodec::encode in the peerchat format
-    Signer sign;
-    std::optional<std::string> verbatim; ///< when set, written instead of what sign makes
-    std::string lastServed;              ///< the bytes the last connection was sent
-    std::function<void()> beforeWrite;
-    int connections = 0;
-    int failFirst = 0;
-
-private:
-    struct Request
-    {
-        Poco::Net::StreamSocket socket;
-        std::string received;
-    };
-
-    void readRequest(int fd)
-    {
-        Request& request = _requests.at(fd);
-        char buffer[256];
-        const int n = request.socket.receiveBytes(buffer, sizeof buffer);
-        if (n > 0) request.received.append(buffer, static_cast<std::size_t>(n));
-        const auto newline = request.received.find('\n');
-        if (n > 0 && newline == std::string::npos) return;
-        if (n > 0) {
-            const auto parsed = RosterCodec::decodeRequest(std::string_view(request.received).substr(0, newline));
-            CPPUNIT_ASSERT_MESSAGE(request.received, parsed.ok());
-            if (beforeWrite) beforeWrite();
-            lastServed = verbatim ? *verbatim : sign(roster, parsed->nonce);
-            request.socket.sendBytes(lastServed.data(), static_cast<int>(lastServed.size()));
-        }
-        request.socket.close();
-        _loop.unwatch(fd);
-        _requests.erase(fd);
-    }
-
-    EventLoop& _loop;
-    Poco::Net::ServerSocket _socket;
-    std::map<int, Request> _requests;
-};
-
 /// Keeps what peerd.wire logs, with its priority.
 class LogRecorder : public Poco::Channel
 {
@@ -294,12 +228,12 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testChallengeNotEchoingOurHelloDropped);
     CPPUNIT_TEST(testForgedChallengeWithOtherObservedGetsNoAuth);
     CPPUNIT_TEST(testOneAuthPerHello);
-    CPPUNIT_TEST(testWelcomeFetchesSignedRosterAndGoesOnline);
+    CPPUNIT_TEST(testWelcomeThenSnapshotGoesOnline);
     CPPUNIT_TEST(testWelcomeNotSignedOverOurNonceDropped);
     CPPUNIT_TEST(testWelcomePinsIndexKeyOnFirstContact);
     CPPUNIT_TEST(testChallengeFromOtherThanPinnedIndexKeyRefused);
     CPPUNIT_TEST(testChallengeFromOtherThanConfiguredIndexKeyRefused);
-    CPPUNIT_TEST(testPresenceDuringRosterFetchSurvivesOlderSnapshot);
+    CPPUNIT_TEST(testPresenceAroundTheFirstSnapshotAppliedInOrder);
     CPPUNIT_TEST(testLogoutBeforeWelcomeSendsNothing);
     CPPUNIT_TEST(testLogoutAfterRefusalSendsNothing);
     CPPUNIT_TEST(testRefuseTakenReportsAndStops);
@@ -309,24 +243,27 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseNotEchoingOurLoginDropped);
     CPPUNIT_TEST(testRefuseBusyKeepsLoggingIn);
     CPPUNIT_TEST(testRefuseAfterWelcomeKeepsLoggingIn);
-    CPPUNIT_TEST(testSignedPresenceUpdatesRoster);
-    CPPUNIT_TEST(testUnsignedPresenceDropped);
-    CPPUNIT_TEST(testWronglySignedPresenceDropped);
-    CPPUNIT_TEST(testPresenceNotFromIndexDropped);
+    CPPUNIT_TEST(testSealedPresenceUpdatesRoster);
+    CPPUNIT_TEST(testPlainPresenceDropped);
+    CPPUNIT_TEST(testPresenceNotSealedByIndexDropped);
     CPPUNIT_TEST(testPresenceWithBadKeySignatureDropped);
     CPPUNIT_TEST(testKxOfAnotherPeerInPresenceDropped);
-    CPPUNIT_TEST(testKxOfAnotherPeerInRosterDropped);
-    CPPUNIT_TEST(testOldKxAnnouncedAgainGetsNoSession);
-    CPPUNIT_TEST(testRosterWithBadSignatureRefused);
-    CPPUNIT_TEST(testRosterEntryWithBadKeySignatureDropped);
+    CPPUNIT_TEST(testKxOfAnotherPeerInSnapshotDropped);
+    CPPUNIT_TEST(testOldKxPresentedAgainGetsNoSession);
+    CPPUNIT_TEST(testSnapshotEntryWithBadKeySignatureDropped);
+    CPPUNIT_TEST(testPeerStatusChangeReportedWithoutRestartingLines);
     CPPUNIT_TEST(testChangedKeyBlocksSendingAndIncoming);
     CPPUNIT_TEST(testTrustedKeyReleasesWaitingLines);
     CPPUNIT_TEST(testPinnedKeyBackRestoresTrust);
     CPPUNIT_TEST(testMalformedDatagramsDropped);
     CPPUNIT_TEST(testDatagramsFromStrangersDroppedBeforeParsing);
     CPPUNIT_TEST(testDropsLoggedAtDebugAndSummarisedPerInterval);
-    CPPUNIT_TEST(testSendToPeerchatPeerGoesSealed);
     CPPUNIT_TEST(testSentTimeFollowsTheClock);
+    CPPUNIT_TEST(testSendToPeerchatPeerGoesSealed);
+    CPPUNIT_TEST(testBundleFromPeerTakenPartByPart);
+    CPPUNIT_TEST(testLinesGoInBundlesOncePeerSaysItTakesThem);
+    CPPUNIT_TEST(testCapsForAnotherRecipientDropped);
+    CPPUNIT_TEST(testMsgToAnotherRecipientDropped);
     CPPUNIT_TEST(testSendToSelfRefused);
     CPPUNIT_TEST(testSendBeforeRosterWaitsForIt);
     CPPUNIT_TEST(testSealedMsgDeliveredAndAcked);
@@ -337,10 +274,6 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testDuplicateMsgAckedNotDeliveredTwice);
     CPPUNIT_TEST(testOutOfOrderMsgHeldThenDelivered);
     CPPUNIT_TEST(testSealFromWrongSourceDropped);
-    CPPUNIT_TEST(testMsgToAnotherRecipientDropped);
-    CPPUNIT_TEST(testBundleFromPeerTakenPartByPart);
-    CPPUNIT_TEST(testLinesGoInBundlesOncePeerSaysItTakesThem);
-    CPPUNIT_TEST(testCapsForAnotherRecipientDropped);
     CPPUNIT_TEST(testPlainChatDropped);
     CPPUNIT_TEST(testMsgResentWithBackoffUntilAcked);
     CPPUNIT_TEST(testAckMarksDeliveredUpToSeq);
@@ -349,12 +282,14 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTalkRefusedWithoutLegacy);
     CPPUNIT_TEST(testLegacyTalkStoredUnverified);
     CPPUNIT_TEST(testLegacyTalkInPeerchatPeersNameDropped);
+    CPPUNIT_TEST(testPinnedNameBackWithoutKeyGetsNothingUntilTrusted);
     CPPUNIT_TEST(testLegacyDotNetTalkAcceptedFromAnyPortOfItsAddress);
     CPPUNIT_TEST(testLegacySendUsesUtf16ForDotNetPeer);
     CPPUNIT_TEST(testLegacySendToSeedPeerIsOneTalkMarkedSent);
     CPPUNIT_TEST(testLegacyQueuedLinesTalkedOnceWhenPeerIsSeed);
     CPPUNIT_TEST(testSendToOfflinePeerPostsSealedBox);
-    CPPUNIT_TEST(testSendToNeverSeenPeerWaits);
+    CPPUNIT_TEST(testSendToNeverSeenPeerAsksIndexdForItsKey);
+    CPPUNIT_TEST(testSendToUnknownNameWaitsUnsent);
     CPPUNIT_TEST(testPostResentUntilStored);
     CPPUNIT_TEST(testFullLeavesLineQueuedAndReportsOnce);
     CPPUNIT_TEST(testFullReasonToldInWordsOncePerReason);
@@ -369,19 +304,17 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testHeartbeatsJittered);
     CPPUNIT_TEST(testSilentIndexMeansRelogin);
     CPPUNIT_TEST(testReloginHintLogsInAgainWithNewKeys);
-    CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
-    CPPUNIT_TEST(testContactListGoesAfterWelcomeUntilIndexdHoldsIt);
     CPPUNIT_TEST(testLetterRefusedForAnUnknownNameEndsTheRequest);
-    CPPUNIT_TEST(testPresenceGapRefetchesRoster);
+    CPPUNIT_TEST(testContactListGoesAfterWelcomeUntilIndexdHoldsIt);
+    CPPUNIT_TEST(testReloginHintAnsweredBySeenKeepsLogin);
+    CPPUNIT_TEST(testPresenceGapAsksForSnapshotAgain);
     CPPUNIT_TEST(testOldPresenceIgnored);
-    CPPUNIT_TEST(testSeenNewerRefetchesRoster);
-    CPPUNIT_TEST(testRosterRefetchReportsWhoLeftAndCame);
-    CPPUNIT_TEST(testOldRosterReplayedIntoFetchRefused);
-    CPPUNIT_TEST(testPinnedNameBackWithoutKeyGetsNothingUntilTrusted);
-    CPPUNIT_TEST(testRosterWithLowerSeqRefused);
-    CPPUNIT_TEST(testFailedRosterFetchRetriedWithBackoff);
-    CPPUNIT_TEST(testFailedRosterRefetchRetriedWhileOnline);
-    CPPUNIT_TEST(testRosterUnreadableWhileConnectingLogsInAgain);
+    CPPUNIT_TEST(testSeenAheadAsksForSnapshotAgain);
+    CPPUNIT_TEST(testFreshSnapshotReportsWhoLeftAndCame);
+    CPPUNIT_TEST(testNoSnapshotAfterWelcomeDeclaresAgain);
+    CPPUNIT_TEST(testNoSnapshotWhileConnectingLogsInAgain);
+    CPPUNIT_TEST(testStatusChangeDeclaresANewVersion);
+    CPPUNIT_TEST(testInvisibleUserPostsLinesThroughIndex);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -400,6 +333,8 @@ public:
         _parties.clear();
         for (const char* name : {"bob", "carol", "dave", "erin"}) _parties.emplace(name, newParty(name));
         _nonces = 0;
+        _presenceSeq = 0;
+        _declarations.clear();
         _log = new LogRecorder;
         // Every part of the wire logs under peerd.wire (peerd.wire.index, ...).
         Poco::Logger::get("peerd.wire");
@@ -412,7 +347,6 @@ public:
     {
         Poco::Logger::setChannel("peerd.wire", nullptr);
         _link.reset();
-        _rosterServer.reset();
         _loop.reset();
     }
 
@@ -536,17 +470,19 @@ public:
         CPPUNIT_ASSERT(lastAuth().nonce == first.nonce);
     }
 
-    void testWelcomeFetchesSignedRosterAndGoesOnline()
+    void testWelcomeThenSnapshotGoesOnline()
     {
         WireLink::Settings legacy = settings();
         legacy.legacy = true;
         makeLink(legacy);
-        _rosterServer = rosterServer();
-        _rosterServer->roster =
-            rosterOf({selfEntry(), entry("bob", kBob), {"dn", kDotNet, "dotnet", std::nullopt}}, 0);
         _link->start();
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        // Welcomed, the contact list goes to indexd; who is online comes in answer.
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("contacts,alice,").size());
+        CPPUNIT_ASSERT(sentStartingWith("contacts,alice,")[0].to == kIndex);
+        deliverSnapshot({entry("bob", kBob), seedEntry("dn", kDotNet, "dotnet")});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
 
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _roster->peers().size());
         CPPUNIT_ASSERT(_roster->find("dn")->dialect == Dialect::DotNet);
@@ -554,6 +490,7 @@ public:
         CPPUNIT_ASSERT(_pins->pinned("bob") == party("bob").identity.publicKey());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
         CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Online);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), _link->presenceSeq());
 
         _link->logout();
         CPPUNIT_ASSERT(_sink.sent.back().sealed());
@@ -629,24 +566,23 @@ public:
         CPPUNIT_ASSERT(_pins->indexPin("127.0.0.1:9400") == _index->identity.publicKey());
     }
 
-    void testPresenceDuringRosterFetchSurvivesOlderSnapshot()
+    void testPresenceAroundTheFirstSnapshotAppliedInOrder()
     {
-        _rosterServer = rosterServer();
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
-        // Broadcasts that reach peerd before a snapshot taken without them.
-        _rosterServer->beforeWrite = [this] {
-            deliver(signedLogin("carol", kCarol, 1), kIndex);
-            deliver(signedLogout("bob", kBob, 2), kIndex);
-        };
         _link->start();
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
-
+        // indexd numbered carol's here and bob's gone after the snapshot, but they came first.
+        deliverFromIndex(Gone{4, "bob"});
+        deliverFromIndex(numbered(entry("carol", kCarol), 3));
+        CPPUNIT_ASSERT(_roster->peers().empty());
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        deliverFromIndex(Snapshot{1, 1});
+        deliverFromIndex(numbered(entry("bob", kBob), 2));
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
-        CPPUNIT_ASSERT(!_listener.presence.empty());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.presence.back().name);
         CPPUNIT_ASSERT(!_listener.presence.back().online);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), _link->presenceSeq());
     }
 
     void testLogoutBeforeWelcomeSendsNothing()
@@ -736,7 +672,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(4),
                              _log->count("echoes no hello or auth of this login", Poco::Message::PRIO_DEBUG));
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        deliverSnapshot({});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
     }
 
     void testRefuseBusyKeepsLoggingIn()
@@ -753,7 +690,8 @@ public:
         const std::size_t hellos = sentStartingWith("hello,").size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > hellos; }, 5s));
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        deliverSnapshot({});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(!_refusal);
     }
 
@@ -782,91 +720,90 @@ public:
         const std::size_t hellos = sentStartingWith("hello,").size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > hellos; }, 5s));
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        deliverSnapshot({});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(!_refusal);
     }
 
     // ---- presence and roster --------------------------------------------
 
-    void testSignedPresenceUpdatesRoster()
+    void testSealedPresenceUpdatesRoster()
     {
         goOnline({});
-        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliverHere(entry("bob", kBob));
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
         CPPUNIT_ASSERT(_listener.presence[0].online);
         CPPUNIT_ASSERT(_pins->pinned("bob") == party("bob").identity.publicKey());
 
-        deliver(signedLogout("bob", kBob, 2), kIndex);
+        deliverGone("bob");
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
         CPPUNIT_ASSERT(!_listener.presence[1].online);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), _link->presenceSeq());
     }
 
-    void testUnsignedPresenceDropped()
+    // peerchat/3 users hear of presence sealed only: indexd's plain
+    // announcements (signed or not), and presence in the open, are dropped.
+    void testPlainPresenceDropped()
     {
         goOnline({});
-        deliver("login,mallory,127.0.0.1:6666", kIndex);
-        deliver("login,mallory,127.0.0.1:6666,peerchat/2,1", kIndex);
-        const Login bare{"carol", kCarol, kPeerchat, 1, party("carol").keys(), std::nullopt};
-        deliver(Protocol::encode(bare), kIndex);
-        CPPUNIT_ASSERT(_roster->peers().empty());
-        deliver(signedLogin("bob", kBob, 1), kIndex);
-        deliver("logout,bob,127.0.0.1:5002,2", kIndex);
-        deliver("logout,bob,127.0.0.1:5002", kIndex);
-        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
-        CPPUNIT_ASSERT(!_pins->pinned("carol"));
-    }
-
-    void testWronglySignedPresenceDropped()
-    {
-        goOnline({});
-        Party mallory = newParty("indexd");
-        // Signed by another key, for another run of indexd, or changed after signing.
-        deliver(signedLogin("bob", kBob, 1, mallory, _epoch), kIndex);
-        Epoch earlier = _epoch;
-        earlier[0] ^= 1;
-        deliver(signedLogin("bob", kBob, 1, *_index, earlier), kIndex);
-        Login moved{"bob", kBob, kPeerchat, 1, party("bob").keys(), std::nullopt};
-        moved.sig = _index->identity.sign(SignedStatement::presence(moved, _epoch));
-        moved.endpoint = endpoint("127.0.0.1:6666");
-        deliver(Protocol::encode(moved), kIndex);
+        const PeerKeys carol = party("carol").keys();
+        const std::vector<std::string> plain{
+            "login,mallory,127.0.0.1:6666",
+            "login,mallory,127.0.0.1:6666,peerchat/3",
+            // The signed announcement of before.
+            "login,carol,127.0.0.1:5004,peerchat/3,1," + Base64::encode(carol.identity) + "," + Base64::encode(carol.kx) +
+                "," + Base64::encode(carol.kxSig) + "," + Base64::encode(_index->identity.sign("login")),
+            Protocol::encode(numbered(entry("carol", kCarol), 2)),
+            Protocol::encode(Snapshot{2, 0}),
+            "gone,2,bob",
+            "logout,bob,127.0.0.1:5002",
+        };
+        for (const std::string& datagram : plain) deliver(datagram, kIndex);
         CPPUNIT_ASSERT(_roster->peers().empty());
         CPPUNIT_ASSERT(_listener.presence.empty());
-        CPPUNIT_ASSERT(!_pins->pinned("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), _link->presenceSeq());
-
-        deliver(signedLogin("bob", kBob, 1), kIndex);
-        deliver(signedLogout("bob", kBob, 2, mallory), kIndex);
-        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+        CPPUNIT_ASSERT(!_pins->pinned("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _link->presenceSeq());
+        CPPUNIT_ASSERT_EQUAL(plain.size(), _log->count("dropped datagram from 127.0.0.1:9400", Poco::Message::PRIO_DEBUG));
     }
 
-    void testPresenceNotFromIndexDropped()
+    // Only indexd's seal carries presence: not a peer's, not one made
+    // between other keys, not one from elsewhere.
+    void testPresenceNotSealedByIndexDropped()
     {
-        goOnline({});
-        deliver(signedLogin("carol", kCarol, 1), endpoint("127.0.0.1:9401"));
-        CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
-
-        deliver(signedLogin("bob", kBob, 1), kIndex);
-        deliver(signedLogout("bob", kBob, 2), kBob);
-        deliver(signedLogout("bob", kBob, 2), endpoint("127.0.0.2:9400"));
-        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
+        goOnline({entry("bob", kBob)});
+        deliverFrom("bob", numbered(entry("carol", kCarol), 3));
+        deliverFrom("bob", Gone{3, "bob"});
+        Party mallory = newParty("indexd");
+        deliver(mallory.seal(*_aliceKx, numbered(entry("dave", kDave), 3)), kIndex);
+        deliver(_index->seal(*_aliceKx, numbered(entry("erin", kErin), 3)), endpoint("127.0.0.1:9401"));
+        CPPUNIT_ASSERT(_roster->find("carol") == nullptr && _roster->find("dave") == nullptr);
+        CPPUNIT_ASSERT(_roster->find("erin") == nullptr && _roster->find("bob") != nullptr);
+        CPPUNIT_ASSERT(_listener.presence.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _log->count("sealed by bob, not by indexd", Poco::Message::PRIO_DEBUG));
+        // indexd's own here, numbered after what it sent, is taken.
+        deliverHere(entry("carol", kCarol));
+        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
     }
 
     void testPresenceWithBadKeySignatureDropped()
     {
         goOnline({});
         // indexd (or whoever holds its key) cannot swap bob's key-exchange key: bob signs it himself.
-        PeerKeys swapped = party("bob").keys();
-        swapped.kx = party("carol").kx.publicKey();
-        deliver(signedLogin(Login{"bob", kBob, kPeerchat, 1, swapped, std::nullopt}), kIndex);
-        // A peerchat/2 user without keys, a seed user with keys.
-        deliver(signedLogin(Login{"carol", kCarol, kPeerchat, 2, std::nullopt, std::nullopt}), kIndex);
-        deliver(signedLogin(Login{"seed1", kDave, "seed", 3, party("dave").keys(), std::nullopt}), kIndex);
+        Here swapped = entry("bob", kBob);
+        swapped.keys->kx = party("carol").kx.publicKey();
+        deliverHere(swapped);
+        // A peerchat/3 user without keys, a seed user with keys.
+        Here keyless = entry("carol", kCarol);
+        keyless.keys.reset();
+        deliverHere(keyless);
+        Here seed = seedEntry("seed1", kDave, "seed");
+        seed.keys = party("dave").keys();
+        deliverHere(seed);
         CPPUNIT_ASSERT(_roster->peers().empty());
         CPPUNIT_ASSERT(!_pins->pinned("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _log->count("here dropped", Poco::Message::PRIO_DEBUG));
     }
 
     // Row 1 of issue 10, with a malicious indexd: it presents mallory with
@@ -876,9 +813,7 @@ public:
     {
         goOnline({entry("bob", kBob)});
         const Party mallory = newParty("mallory");
-        deliver(signedLogin(
-                    Login{"mallory", kErin, kPeerchat, 1, keysClaiming(mallory, party("bob").kx.publicKey()), std::nullopt}),
-                kIndex);
+        deliverHere(Here{0, "mallory", kErin, kPeerchat, keysClaiming(mallory, party("bob").kx.publicKey())});
         CPPUNIT_ASSERT(_roster->find("mallory") == nullptr);
         CPPUNIT_ASSERT(!_pins->pinned("mallory"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("mallory and bob present one key-exchange key",
@@ -890,79 +825,71 @@ public:
             CPPUNIT_ASSERT_MESSAGE(datagram.text, datagram.to != kErin);
             CPPUNIT_ASSERT_MESSAGE(datagram.text, datagram.text.find("for mallory only") == std::string::npos);
         }
-        // The holder announced first keeps its key: bob still gets his lines.
+        // The holder online first keeps its key: bob still gets his lines.
         CPPUNIT_ASSERT(sentStartingWith("msg,")[0].text.find(",alice,bob,marker") != std::string::npos);
     }
 
-    void testKxOfAnotherPeerInRosterDropped()
+    void testKxOfAnotherPeerInSnapshotDropped()
     {
         const Party mallory = newParty("mallory");
-        goOnline({entry("bob", kBob), {"mallory", kErin, kPeerchat, keysClaiming(mallory, party("bob").kx.publicKey())},
+        goOnline({entry("bob", kBob), Here{0, "mallory", kErin, kPeerchat, keysClaiming(mallory, party("bob").kx.publicKey())},
                   entry("carol", kCarol)});
         // Nobody can tell which of two holds the key: neither is taken.
         CPPUNIT_ASSERT(_roster->find("mallory") == nullptr);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
         CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
-        // Nor one that announces this login's own key.
-        deliver(signedLogin(Login{"dave", kDave, kPeerchat, 1, keysClaiming(party("dave"), *_aliceKx), std::nullopt}),
-                kIndex);
+        // Nor one that presents this login's own key.
+        deliverHere(Here{0, "dave", kDave, kPeerchat, keysClaiming(party("dave"), *_aliceKx)});
         CPPUNIT_ASSERT(_roster->find("dave") == nullptr);
     }
 
-    // Row 3: a malicious indexd announces bob's earlier key-exchange key
+    // Row 3: a malicious indexd presents bob's earlier key-exchange key
     // again (signed for this run). Before, peerd made a fresh cipher for it,
     // counting from 1 again under keys it had used.
-    void testOldKxAnnouncedAgainGetsNoSession()
+    void testOldKxPresentedAgainGetsNoSession()
     {
         goOnline({entry("bob", kBob)});
         const PeerKeys first = party("bob").keys();
         CPPUNIT_ASSERT(_link->sendTalk("bob", "under the first key").ok());
         endTurn();
         party("bob").renewKx();
-        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliverHere(entry("bob", kBob));
         CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
         CPPUNIT_ASSERT(_link->sendTalk("bob", "under the second key").ok());
         endTurn();
         CPPUNIT_ASSERT(!sentStartingWith("msg," + streamTo("bob") + ",2,").empty());
-        deliver(signedLogin(Login{"bob", kBob, kPeerchat, 2, first, std::nullopt}), kIndex);
+        deliverHere(Here{0, "bob", kBob, kPeerchat, first});
         CPPUNIT_ASSERT(_roster->find("bob")->keys->kx == party("bob").kx.publicKey());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("already used in this login", Poco::Message::PRIO_DEBUG));
     }
 
-    void testRosterWithBadSignatureRefused()
-    {
-        _rosterServer = rosterServer();
-        Party mallory = newParty("indexd");
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
-        _rosterServer->sign = [&](const std::string& part, const RosterNonce& nonce) {
-            return signedBy(mallory.identity, part, _epoch, nonce);
-        };
-        _link->start();
-        login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !_listener.states.empty(); }, 5s));
-        CPPUNIT_ASSERT(_listener.states.back().first == local::LinkState::Connecting);
-        CPPUNIT_ASSERT(_listener.states.back().second.find("could not read the roster (roster not signed") == 0);
-        CPPUNIT_ASSERT(_roster->peers().empty());
-
-        _rosterServer->sign = [](const std::string& part, const RosterNonce&) { return part; };  // no signature at all
-        _listener.states.clear();
-        _link->logout();
-        makeLink(settings());
-        _link->start();
-        login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !_listener.states.empty(); }, 5s));
-        CPPUNIT_ASSERT(_listener.states.back().second.find("could not read the roster (unsigned roster") == 0);
-        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
-    }
-
-    void testRosterEntryWithBadKeySignatureDropped()
+    void testSnapshotEntryWithBadKeySignatureDropped()
     {
         PeerKeys swapped = party("carol").keys();
         swapped.kxSig = party("bob").keys().kxSig;
-        goOnline({entry("bob", kBob), {"carol", kCarol, kPeerchat, swapped}});
+        goOnline({entry("bob", kBob), Here{0, "carol", kCarol, kPeerchat, swapped}});
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
         CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
         CPPUNIT_ASSERT(!_pins->pinned("carol"));
+    }
+
+    void testPeerStatusChangeReportedWithoutRestartingLines()
+    {
+        goOnline({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "still there?").ok());
+        endTurn();
+        const std::size_t sent = _sink.sent.size();
+        Here away = entry("bob", kBob);
+        away.state = PresenceState::Away;
+        away.status = "back at 3, 你好";
+        deliverHere(away);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.presence.size());
+        CPPUNIT_ASSERT(_listener.presence[0].online && _listener.presence[0].statusOnly);
+        CPPUNIT_ASSERT(_roster->find("bob")->state == PresenceState::Away);
+        CPPUNIT_ASSERT_EQUAL(std::string("back at 3, 你好"), _roster->find("bob")->status);
+        // bob is where he was: the line is not sent again before its time, the path stays.
+        CPPUNIT_ASSERT_EQUAL(sent, _sink.sent.size());
+        CPPUNIT_ASSERT(_listener.paths.empty());
     }
 
     // ---- keys -------------------------------------------------------------
@@ -971,13 +898,13 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {10ms, 20ms, 60000ms};
-        goOnline(quick, {entry("bob", kBob)}, 1);
+        goOnline(quick, {entry("bob", kBob)});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "before the change").ok());
         const Party oldBob = std::move(_parties.at("bob"));
         _parties.erase("bob");
         _parties.emplace("bob", newParty("bob"));
 
-        deliver(signedLogin("bob", kBob, 2), kIndex);
+        deliverHere(entry("bob", kBob));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.trusts.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.trusts[0].first);
         CPPUNIT_ASSERT(_listener.trusts[0].second == local::Trust::Changed);
@@ -1003,14 +930,14 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {10ms, 20ms, 60000ms};
-        goOnline(quick, {entry("bob", kBob)}, 1);
+        goOnline(quick, {entry("bob", kBob)});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "for the first bob").ok());
         const std::string firstStream = streamTo("bob");
         deliverFrom("bob", Ack{"bob", firstStream, 1, {}});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "waiting for the new key").ok());
         _parties.erase("bob");
         _parties.emplace("bob", newParty("bob"));
-        deliver(signedLogin("bob", kBob, 2), kIndex);
+        deliverHere(entry("bob", kBob));
         _sink.sent.clear();
 
         CPPUNIT_ASSERT(_pins->trust("bob"));
@@ -1032,12 +959,12 @@ public:
 
     void testPinnedKeyBackRestoresTrust()
     {
-        goOnline({entry("bob", kBob)}, 1);
+        goOnline({entry("bob", kBob)});
         Party other = newParty("bob");
-        deliver(signedLogin(Login{"bob", kBob, kPeerchat, 2, other.keys(), std::nullopt}), kIndex);
+        deliverHere(Here{0, "bob", kBob, kPeerchat, other.keys()});
         CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
         party("bob").renewKx();
-        deliver(signedLogin("bob", kBob, 3), kIndex);
+        deliverHere(entry("bob", kBob));
         CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Pinned);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.trusts.size());
         CPPUNIT_ASSERT(_listener.trusts[1].second == local::Trust::Pinned);
@@ -1048,7 +975,7 @@ public:
 
     void testMalformedDatagramsDropped()
     {
-        goOnline({entry("bob", kBob)}, 1);
+        goOnline({entry("bob", kBob)});
         const std::vector<std::string> junk{
             "",
             "hello",
@@ -1074,6 +1001,12 @@ public:
         const std::string sealedJunk = Protocol::encodeDatagram(
             party("bob").sessionWith(*_aliceKx).seal("msg,zz,1"), TextEncoding::Utf8);
         _link->handleDatagram(sealedJunk, kBob);
+        for (const std::string text : {"here,3,carol", "here,0,carol,127.0.0.1:5004,seed,-,-,-,online,",
+                                       "here,3,carol,127.0.0.1:5004,seed,-,-,-,invisible,", "gone,x,bob",
+                                       "snapshot,3", "gone,3,bob,extra"}) {
+            _link->handleDatagram(Protocol::encodeDatagram(_index->sessionWith(*_aliceKx).seal(text), TextEncoding::Utf8),
+                                  kIndex);
+        }
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _roster->peers().size());
@@ -1084,9 +1017,9 @@ public:
     void testDatagramsFromStrangersDroppedBeforeParsing()
     {
         goOnline({entry("bob", kBob)});
-        // indexd's genuine announcement and bob's genuine seal, from an endpoint where nobody is online.
+        // indexd's genuine here and bob's genuine seal, from an endpoint where nobody is online.
         const Endpoint stranger = endpoint("127.0.0.1:6666");
-        deliver(signedLogin("carol", kCarol, 1), stranger);
+        deliver(_index->seal(*_aliceKx, numbered(entry("carol", kCarol), 3)), stranger);
         deliver(party("bob").seal(*_aliceKx, Msg{"b0b", 1, "12:00:00", "bob", "alice", "from elsewhere"}), stranger);
         deliver(std::string(Protocol::kMaxDatagramBytes + 1, 'x'), stranger);
         CPPUNIT_ASSERT(_roster->find("carol") == nullptr);
@@ -1095,7 +1028,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _log->count("dropped datagram from 127.0.0.1:6666: neither from indexd "
                                                          "nor from a peer online",
                                                          Poco::Message::PRIO_DEBUG));
-        deliver(signedLogin("carol", kCarol, 1), kIndex);
+        deliverHere(entry("carol", kCarol));
         CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
     }
 
@@ -1252,12 +1185,12 @@ public:
         const auto line = _link->sendTalk("bob", "early");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
-        // Without a roster bob's whereabouts are unknown: nothing but the hello goes anywhere yet.
+        // Without presence bob's whereabouts are unknown: nothing but the hello goes anywhere yet.
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
 
-        _rosterServer = rosterServer();
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
         login();
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("post,").empty(); }, 50ms));
+        deliverSnapshot({entry("bob", kBob)});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
         CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
         CPPUNIT_ASSERT(sentStartingWith("post,").empty());
@@ -1403,7 +1336,8 @@ public:
         deliver("seen,99", kIndex);
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_listener.statuses.empty());
-        CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
+        // The plain seen says nothing of presence: nothing is asked again.
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("contacts,").empty(); }, 50ms));
     }
 
     void testMsgResentWithBackoffUntilAcked()
@@ -1489,7 +1423,7 @@ public:
 
     void testTalkRefusedWithoutLegacy()
     {
-        goOnline({{"seed1", kBob, "seed", std::nullopt}});
+        goOnline({seedEntry("seed1", kBob, "seed")});
         deliver("talk,12:00:01,seed1,plain hello", kBob);
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_store->history("seed1").empty());
@@ -1504,7 +1438,7 @@ public:
 
     void testLegacyTalkStoredUnverified()
     {
-        goOnline(legacySettings(), {{"seed1", kBob, "seed", std::nullopt}});
+        goOnline(legacySettings(), {seedEntry("seed1", kBob, "seed")});
         deliver("talk,12:00:01,seed1,hi, alice", kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         const local::ChatLine& line = _listener.lines[0].first;
@@ -1533,8 +1467,8 @@ public:
     // Issue 10 row 2: bob's key is pinned; bob comes back as a seed login.
     void testPinnedNameBackWithoutKeyGetsNothingUntilTrusted()
     {
-        goOnline(legacySettings(), {entry("bob", kBob)}, 1);
-        deliver(signedLogin(Login{"bob", kDave, "seed", 2, std::nullopt, std::nullopt}), kIndex);
+        goOnline(legacySettings(), {entry("bob", kBob)});
+        deliverHere(seedEntry("bob", kDave, "seed"));
         CPPUNIT_ASSERT(_roster->find("bob")->dialect == Dialect::Seed);
         CPPUNIT_ASSERT(_pins->trustOf("bob") == local::Trust::Changed);
         CPPUNIT_ASSERT(_listener.trusts.back() == std::make_pair(std::string("bob"), local::Trust::Changed));
@@ -1559,7 +1493,7 @@ public:
 
     void testLegacyDotNetTalkAcceptedFromAnyPortOfItsAddress()
     {
-        goOnline(legacySettings(), {{"dn", kDotNet, "dotnet", std::nullopt}});
+        goOnline(legacySettings(), {seedEntry("dn", kDotNet, "dotnet")});
         _link->handleDatagram(Utf8::toUtf16le("talk,3:04:05 PM,dn,你好, alice"), endpoint("127.0.0.1:40000"));
         _link->handleDatagram(Utf8::toUtf16le("talk,3:04:06 PM,dn,spoofed"), endpoint("127.0.0.2:40000"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
@@ -1570,7 +1504,7 @@ public:
 
     void testLegacySendUsesUtf16ForDotNetPeer()
     {
-        goOnline(legacySettings(), {{"dn", kDotNet, "dotnet", std::nullopt}});
+        goOnline(legacySettings(), {seedEntry("dn", kDotNet, "dotnet")});
         const auto line = _link->sendTalk("dn", "你好, world");
         CPPUNIT_ASSERT(line.ok());
         const std::string& bytes = _sink.sent.back().bytes;
@@ -1587,7 +1521,7 @@ public:
     {
         WireLink::Settings quick = legacySettings();
         quick.retransmit = {5ms, 10ms, 50ms};
-        goOnline(quick, {{"seed1", kBob, "seed", std::nullopt}});
+        goOnline(quick, {seedEntry("seed1", kBob, "seed")});
         const auto line = _link->sendTalk("seed1", "hello, seed");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Sent);
@@ -1608,7 +1542,7 @@ public:
         CPPUNIT_ASSERT(_link->sendTalk("seed1", "second").ok());
         _sink.sent.clear();
 
-        deliver(signedLogin(Login{"seed1", kBob, "seed", 1, std::nullopt, std::nullopt}), kIndex);
+        deliverHere(seedEntry("seed1", kBob, "seed"));
         const auto talks = sentStartingWith("talk,");
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), talks.size());
         CPPUNIT_ASSERT(talks[0].to == kBob);
@@ -1624,8 +1558,8 @@ public:
 
     void testSendToOfflinePeerPostsSealedBox()
     {
-        goOnline({entry("bob", kBob)}, 1);
-        deliver(signedLogout("bob", kBob, 2), kIndex);
+        goOnline({entry("bob", kBob)});
+        deliverGone("bob");
         const auto line = _link->sendTalk("bob", "while you were out, 你好");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
@@ -1650,7 +1584,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
     }
 
-    void testSendToNeverSeenPeerWaits()
+    void testSendToNeverSeenPeerAsksIndexdForItsKey()
     {
         WireLink::Settings quick = settings();
         quick.retransmit = {5ms, 10ms, 60000ms};
@@ -1658,12 +1592,29 @@ public:
         const auto line = _link->sendTalk("bob", "whoever you are");
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Pending);
-        // Without bob's key there is nothing to seal to.
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !_sink.sent.empty(); }, 100ms));
+        // Without bob's key there is nothing to seal to: indexd is asked whose bob is, once.
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("whois,bob").empty(); }, 2s));
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return sentStartingWith("whois,bob").size() > 1; }, 100ms));
+        CPPUNIT_ASSERT(sentStartingWith("post,").empty());
 
-        deliver(signedLogin("bob", kBob, 1), kIndex);
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
-        CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
+        deliverFromIndex(NameKey{"bob", party("bob").identity.publicKey()});
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("post,bob,").empty(); }, 5s));
+        CPPUNIT_ASSERT(_pins->pinned("bob") == party("bob").identity.publicKey());
+    }
+
+    void testSendToUnknownNameWaitsUnsent()
+    {
+        WireLink::Settings quick = settings();
+        quick.retransmit = {5ms, 10ms, 60000ms};
+        goOnline(quick, {});
+        CPPUNIT_ASSERT(_link->sendTalk("nobody", "hello?").ok());
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("whois,nobody").empty(); }, 2s));
+        deliverFromIndex(NameKey{"nobody", std::nullopt});
+        // An answer nobody asked for pins nothing.
+        deliverFromIndex(NameKey{"carol", party("carol").identity.publicKey()});
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("post,").empty(); }, 100ms));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("whois,nobody").size());
+        CPPUNIT_ASSERT(!_pins->pinned("carol"));
     }
 
     void testPostResentUntilStored()
@@ -1709,7 +1660,7 @@ public:
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 100ms));
 
-        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliverHere(entry("bob", kBob));
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("msg,").size() >= 2; }, 5s));
     }
 
@@ -1740,8 +1691,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _store->outbox().size());
 
         // Once bob has come and gone, the same refusal is news again.
-        deliver(signedLogin("bob", kBob, 1), kIndex);
-        deliver(signedLogout("bob", kBob, 2), kIndex);
+        deliverHere(entry("bob", kBob));
+        deliverGone("bob");
         _listener.problems.clear();
         deliverFromIndex(Full{"bob", stream, 1, FullReason::Unknown});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.problems.size());
@@ -1758,7 +1709,7 @@ public:
         deliverFromIndex(Stored{"bob", stream, 2});
         _sink.sent.clear();
 
-        deliver(signedLogin("bob", kBob, 1), kIndex);
+        deliverHere(entry("bob", kBob));
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("msg,").size() >= 2; }, 5s));
         const auto msgs = sentStartingWith("msg,");
         CPPUNIT_ASSERT(msgs[0].to == kBob);
@@ -1771,10 +1722,10 @@ public:
 
     void testLinesToPeerThatLeftGoToIndex()
     {
-        goOnline({entry("bob", kBob)}, 1);
+        goOnline({entry("bob", kBob)});
         CPPUNIT_ASSERT(_link->sendTalk("bob", "are you still there?").ok());
         CPPUNIT_ASSERT(sentStartingWith("post,").empty());
-        deliver(signedLogout("bob", kBob, 2), kIndex);
+        deliverGone("bob");
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("post,").empty(); }, 5s));
         CPPUNIT_ASSERT(sentStartingWith("post,")[0].to == kIndex);
     }
@@ -1809,7 +1760,7 @@ public:
 
         // indexd delivers it again, then carol comes online and sends it directly: acked, not shown again.
         deliverFromIndex(mailFrom(party("carol"), msg));
-        deliver(signedLogin("carol", kCarol, 1), kIndex);
+        deliverHere(entry("carol", kCarol));
         deliverFrom("carol", msg);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().text);
@@ -1859,17 +1810,18 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.heartbeat = 20ms;
-        goOnline(quick, {entry("bob", kBob)}, 7);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), _link->presenceSeq());
+        goOnline(quick, {entry("bob", kBob)});
+        // The snapshot (1) and bob's entry (2).
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), _link->presenceSeq());
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("alive,").empty(); }, 5s));
-        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,7"), sentStartingWith("alive,")[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,2"), sentStartingWith("alive,")[0].text);
         CPPUNIT_ASSERT(sentStartingWith("alive,")[0].to == kIndex);
         CPPUNIT_ASSERT(sentStartingWith("alive,")[0].sealed());
-        deliverFromIndex(Seen{7});
-        deliver(signedLogin("carol", kCarol, 8), kIndex);
+        deliverFromIndex(Seen{2});
+        deliverHere(entry("carol", kCarol));
         const std::size_t before = sentStartingWith("alive,").size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() > before; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,8"), sentStartingWith("alive,").back().text);
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,3"), sentStartingWith("alive,").back().text);
     }
 
     void testUnansweredAliveSentAgain()
@@ -1886,7 +1838,7 @@ public:
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("alive,").size() >= 4; }, 5s));
         for (const auto& alive : sentStartingWith("alive,")) {
             CPPUNIT_ASSERT(alive.sealed());
-            CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,0"), alive.text);
+            CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,2"), alive.text);
         }
         const auto alives = sentStartingWith("alive,");
         CPPUNIT_ASSERT(alives[2].at - alives[1].at >= 240ms);
@@ -1932,9 +1884,12 @@ public:
         // Silence is counted in heartbeats, so a loop that wakes late still asks three times first.
         CPPUNIT_ASSERT(sentStartingWith("alive,").size() >= 3);
 
+        // The new login declares the contact list again, and its snapshot brings it online.
+        const std::size_t lists = sentStartingWith("contacts,alice,").size();
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
+        CPPUNIT_ASSERT(sentStartingWith("contacts,alice,").size() > lists);
+        deliverSnapshot({});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
     }
 
     void testReloginHintLogsInAgainWithNewKeys()
@@ -1953,22 +1908,22 @@ public:
         CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT(_sink.sent[0].sealed());
-        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,0"), _sink.sent[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("alive,alice,2"), _sink.sent[0].text);
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Connecting; }, 5s));
         CPPUNIT_ASSERT(_listener.states.back().second.find("no seen answered the alive within 50 ms") !=
                        std::string::npos);
         CPPUNIT_ASSERT(_sink.sent.back().bytes.rfind("hello,alice,", 0) == 0);
-        // indexd restarted: new keys, a new epoch; its roster has carol now, not bob, and counts from 1 again.
+        // indexd restarted: new keys, a new epoch; carol is online now, not bob, and presence counts from 1 again.
         _index->renewKx();
         _epoch[0] ^= 0xff;
-        _rosterServer->roster = rosterOf({selfEntry(), entry("carol", kCarol)}, 1);
         login();
         CPPUNIT_ASSERT(*_aliceKx != firstKx);
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        deliverSnapshot({entry("carol", kCarol)});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
         CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), _link->presenceSeq());
-        deliver(signedLogin("dave", kDave, 2), kIndex);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), _link->presenceSeq());
+        deliverHere(entry("dave", kDave));
         CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
     }
 
@@ -1993,12 +1948,13 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.loginRetry = 100ms;
-        goOnline(quick, {entry("bob", kBob)}, 1);
+        goOnline(quick, {entry("bob", kBob)});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("contacts,alice,").size() >= 2; }, 2s));
         const auto list = Protocol::decode(sentStartingWith("contacts,alice,").back().text);
         CPPUNIT_ASSERT(list.ok() && std::holds_alternative<ContactsDeclaration>(*list));
         const ContactsDeclaration& declared = std::get<ContactsDeclaration>(*list);
         CPPUNIT_ASSERT(declared.names.empty() && declared.part == 1 && declared.parts == 1);
+        CPPUNIT_ASSERT(declared.state == PresenceState::Online && declared.status.empty());
         CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::contacts(declared), declared.sig));
         deliverFromIndex(Declared{declared.version});
         const std::size_t sent = sentStartingWith("contacts,").size();
@@ -2009,13 +1965,13 @@ public:
     {
         WireLink::Settings quick = settings();
         quick.loginRetry = 100ms;
-        goOnline(quick, {entry("bob", kBob)}, 4);
+        goOnline(quick, {entry("bob", kBob)});
         const PublicKey firstKx = *_aliceKx;
         deliver("relogin", kIndex);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("alive,alice,4").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("alive,alice,2").size());
         CPPUNIT_ASSERT(sentStartingWith("alive,")[0].sealed());
         // indexd still holds the session: the relogin was forged.
-        deliverFromIndex(Seen{4});
+        deliverFromIndex(Seen{2});
         // Another hint at once is not taken: at most one per loginRetry.
         deliver("relogin", kIndex);
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("hello,").empty(); }, 4 * quick.loginRetry));
@@ -2026,146 +1982,158 @@ public:
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
     }
 
-    void testPresenceGapRefetchesRoster()
+    void testPresenceGapAsksForSnapshotAgain()
     {
-        goOnline({entry("bob", kBob)}, 5);
-        deliver(signedLogin("carol", kCarol, 6), kIndex);
-        CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
-        // 7 was lost: dave is applied and the roster read again, which knows of erin too.
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob), entry("carol", kCarol),
-                                              entry("dave", kDave), entry("erin", kErin)},
-                                             8);
-        deliver(signedLogin("dave", kDave, 8), kIndex);
-        CPPUNIT_ASSERT(_roster->find("dave") != nullptr);
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("erin") != nullptr; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(8), _link->presenceSeq());
+        goOnline({entry("bob", kBob)});
+        const ContactsDeclaration first = lastDeclaration();
+        deliverHere(entry("carol", kCarol));
+        // 4 was lost: dave waits for it, and the contact list goes again.
+        deliverFromIndex(numbered(entry("dave", kDave), 5));
+        CPPUNIT_ASSERT(_roster->find("dave") == nullptr);
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("contacts,alice,").empty(); }, 5s));
+        CPPUNIT_ASSERT_EQUAL(first.version, lastDeclaration().version);
+        // indexd answers with a fresh snapshot, which knows of erin too.
+        deliverSnapshot({entry("bob", kBob), entry("carol", kCarol), entry("dave", kDave), entry("erin", kErin)}, 6);
+        CPPUNIT_ASSERT(_roster->find("dave") != nullptr && _roster->find("erin") != nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(10), _link->presenceSeq());
+        // In order again: nothing more is asked.
+        const std::size_t lists = sentStartingWith("contacts,").size();
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return sentStartingWith("contacts,").size() > lists; }, 100ms));
+        CPPUNIT_ASSERT(_listener.states.empty());
     }
 
     void testOldPresenceIgnored()
     {
-        goOnline({entry("bob", kBob)}, 5);
-        deliver(signedLogout("bob", kBob, 5), kIndex);
-        deliver(signedLogout("bob", kBob, 4), kIndex);
+        goOnline({entry("bob", kBob)});
+        deliverGone("bob");
+        CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
+        // A here numbered before the gone, sealed anew, and the gone's own datagram again: nothing changes.
+        deliverFromIndex(numbered(entry("bob", kBob), 2));
+        const std::string gone = _index->seal(*_aliceKx, Gone{4, "bob"});
+        deliver(gone, kIndex);
+        deliverFromIndex(numbered(entry("bob", kBob), 5));
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
-        deliver(signedLogout("bob", kBob, 6), kIndex);
-        CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
-        // A captured announcement sent again changes nothing.
-        deliver(signedLogin("bob", kBob, 6), kIndex);
-        CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
-        CPPUNIT_ASSERT_EQUAL(1, _rosterServer->connections);
+        deliver(gone, kIndex);
+        CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("seal refused", Poco::Message::PRIO_DEBUG));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), _link->presenceSeq());
     }
 
-    void testSeenNewerRefetchesRoster()
+    void testSeenAheadAsksForSnapshotAgain()
     {
-        goOnline({entry("bob", kBob)}, 5);
-        deliverFromIndex(Seen{5});
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _rosterServer->connections > 1; }, 50ms));
-        _rosterServer->roster = rosterOf({selfEntry()}, 9);
-        deliverFromIndex(Seen{9});
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("bob") == nullptr; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(2, _rosterServer->connections);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), _link->presenceSeq());
-        deliverFromIndex(Seen{9});
-        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _rosterServer->connections > 2; }, 50ms));
+        goOnline({entry("bob", kBob)});
+        deliverFromIndex(Seen{2});
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return !sentStartingWith("contacts,").empty(); }, 50ms));
+        // indexd sent bob's gone as 3, which never came.
+        deliverFromIndex(Seen{3});
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("contacts,alice,").empty(); }, 5s));
+        deliverSnapshot({}, 4);
+        CPPUNIT_ASSERT(_roster->find("bob") == nullptr);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), _link->presenceSeq());
+        const std::size_t lists = sentStartingWith("contacts,").size();
+        deliverFromIndex(Seen{4});
+        CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return sentStartingWith("contacts,").size() > lists; }, 50ms));
     }
 
-    void testRosterRefetchReportsWhoLeftAndCame()
+    void testFreshSnapshotReportsWhoLeftAndCame()
     {
-        goOnline({entry("bob", kBob), entry("carol", kCarol)}, 3);
-        _rosterServer->roster = rosterOf({selfEntry(), entry("carol", kCarol), entry("dave", kDave)}, 10);
-        deliverFromIndex(Seen{10});
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _listener.presence.size() >= 2; }, 5s));
+        goOnline({entry("bob", kBob), entry("carol", kCarol)});
+        deliverSnapshot({entry("carol", kCarol), entry("dave", kDave)});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.presence.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), _listener.presence[0].name);
         CPPUNIT_ASSERT(!_listener.presence[0].online);
         CPPUNIT_ASSERT_EQUAL(std::string("dave"), _listener.presence[1].name);
         CPPUNIT_ASSERT(_listener.presence[1].online);
-        // Still online: a refetch is no new login.
+        // Still online: a snapshot is no new login.
         CPPUNIT_ASSERT(_listener.states.empty());
     }
 
-    // Issue 10 row 4: an attacker on the path answers a fetch with a roster
-    // indexd signed earlier in this run, from before carol came.
-    void testOldRosterReplayedIntoFetchRefused()
+    void testNoSnapshotAfterWelcomeDeclaresAgain()
     {
-        goOnline({entry("bob", kBob)}, 5);
-        const std::string captured = _rosterServer->lastServed;
-        deliver(signedLogin("carol", kCarol, 6), kIndex);
-        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
-        _rosterServer->verbatim = captured;
-        fetchTwiceMore(7);
-        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), _link->presenceSeq());
-    }
-
-    // Issue 10 row 4: within one run of indexd the roster never goes back to an older presence number.
-    void testRosterWithLowerSeqRefused()
-    {
-        goOnline({entry("bob", kBob)}, 5);
-        deliver(signedLogin("carol", kCarol, 6), kIndex);
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 4);
-        fetchTwiceMore(7);
-        CPPUNIT_ASSERT(_roster->find("carol") != nullptr);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), _link->presenceSeq());
-    }
-
-    void testFailedRosterFetchRetriedWithBackoff()
-    {
-        _rosterServer = rosterServer();
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
-        _rosterServer->failFirst = 2;
         _link->start();
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(3, _rosterServer->connections);
+        const std::size_t lists = sentStartingWith("contacts,alice,").size();
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("contacts,alice,").size() >= lists + 2; }, 5s));
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Connecting);
+        CPPUNIT_ASSERT_MESSAGE(_listener.states.back().second,
+                               _listener.states.back().second.find("indexd has not said who is online yet") == 0);
+        deliverSnapshot({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
-        // Read again without a new login.
+        // Asked again without a new login.
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("hello,").size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("auth,").size());
-        std::vector<std::string> details;
-        for (const auto& [state, detail] : _listener.states) details.push_back(detail);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), details.size());
-        CPPUNIT_ASSERT_MESSAGE(details[0], details[0].find("could not read the roster (roster from 127.0.0.1:") == 0);
-        CPPUNIT_ASSERT_MESSAGE(details[0], details[0].find("); trying again in 5 ms") != std::string::npos);
-        CPPUNIT_ASSERT_MESSAGE(details[1], details[1].find("); trying again in 10 ms") != std::string::npos);
     }
 
-    void testFailedRosterRefetchRetriedWhileOnline()
-    {
-        goOnline({entry("bob", kBob)}, 5);
-        _rosterServer->roster = rosterOf({selfEntry()}, 9);
-        _rosterServer->failFirst = 2;
-        // A presence number ahead: read again; the first try fails and the next one comes
-        // long before the next heartbeat (10 s).
-        deliverFromIndex(Seen{9});
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _roster->find("bob") == nullptr; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(3, _rosterServer->connections);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), _link->presenceSeq());
-        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
-        CPPUNIT_ASSERT(_listener.states.empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1),
-                             _log->count("could not read the roster again", Poco::Message::PRIO_WARNING));
-    }
-
-    void testRosterUnreadableWhileConnectingLogsInAgain()
+    void testNoSnapshotWhileConnectingLogsInAgain()
     {
         WireLink::Settings quick = settings();
         quick.loginRetry = 300ms;
         makeLink(quick);
-        _rosterServer = rosterServer();
-        _rosterServer->roster = rosterOf({selfEntry(), entry("bob", kBob)}, 0);
-        _rosterServer->failFirst = 1000;
         _link->start();
         login();
-        // Tried after 5, 10, 20, 40 and 80 ms; then the next hello asks indexd where the roster is now.
+        // Asked after 5, 5, 10, 20, 40 and 80 ms; then the next hello logs in again.
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return sentStartingWith("hello,").size() > 1; }, 5s));
-        CPPUNIT_ASSERT_EQUAL(6, _rosterServer->connections);
-        CPPUNIT_ASSERT(_listener.states.back().second.find("); logging in again") != std::string::npos);
-        _rosterServer->failFirst = 0;
+        CPPUNIT_ASSERT(_listener.states.back().second.find("; logging in again") != std::string::npos);
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        deliverSnapshot({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         CPPUNIT_ASSERT(_roster->find("bob") != nullptr);
+    }
+
+    // ---- the own state ----------------------------------------------------
+
+    void testStatusChangeDeclaresANewVersion()
+    {
+        goOnline({entry("bob", kBob)});
+        const ContactsDeclaration first = lastDeclaration();
+        deliverFromIndex(Declared{first.version});
+        _sink.sent.clear();
+        CPPUNIT_ASSERT(_link->setStatus(PresenceState::Busy, "in a meeting").empty());
+        CPPUNIT_ASSERT_EQUAL(1, _listener.ownStatusChanges);
+        const ContactsDeclaration busy = lastDeclaration();
+        CPPUNIT_ASSERT(busy.version > first.version);
+        CPPUNIT_ASSERT(busy.state == PresenceState::Busy);
+        CPPUNIT_ASSERT_EQUAL(std::string("in a meeting"), busy.status);
+        CPPUNIT_ASSERT(SigningKey::verify(_alice.publicKey(), SignedStatement::contacts(busy), busy.sig));
+        // A refused message changes nothing and declares nothing.
+        _sink.sent.clear();
+        CPPUNIT_ASSERT(!_link->setStatus(PresenceState::Away, std::string(200, 'x')).empty());
+        CPPUNIT_ASSERT(sentStartingWith("contacts,").empty());
+        // indexd answers the new list with a snapshot, numbered after what it sent.
+        deliverFromIndex(Declared{busy.version});
+        deliverSnapshot({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_listener.presence.empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), _link->presenceSeq());
+    }
+
+    // An invisible user's peers do not see it, and take nothing directly
+    // from it: its lines go through indexd's mailbox, which hands them over at once.
+    void testInvisibleUserPostsLinesThroughIndex()
+    {
+        goOnline({entry("bob", kBob)});
+        CPPUNIT_ASSERT(_link->setStatus(PresenceState::Invisible, "").empty());
+        CPPUNIT_ASSERT(lastDeclaration().state == PresenceState::Invisible);
+        _sink.sent.clear();
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "from nowhere").ok());
+        _link->sendTyping("bob");
+        endTurn();
+        CPPUNIT_ASSERT(sentStartingWith("msg,").empty());
+        CPPUNIT_ASSERT(sentStartingWith("typing,").empty());
+        const auto posts = sentStartingWith("post,bob,");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), posts.size());
+        CPPUNIT_ASSERT(posts[0].to == kIndex);
+        // indexd keeps it: it waits there, not sent again to bob.
+        deliverFromIndex(Stored{"bob", streamTo("bob"), 1});
+        CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Stored);
+        // Lines from bob, through the mailbox too, are taken.
+        deliverFromIndex(mailFrom(party("bob"), Msg{"b0b", 1, "12:00:01", "bob", "alice", "who's there?"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
+        // Visible again: what waits goes to bob directly.
+        _sink.sent.clear();
+        CPPUNIT_ASSERT(_link->setStatus(PresenceState::Online, "").empty());
+        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
+        CPPUNIT_ASSERT(sentStartingWith("msg,")[0].to == kBob);
     }
 
 private:
@@ -2175,9 +2143,8 @@ private:
         settings.self = "alice";
         settings.index = kIndex;
         settings.loginRetry = 2000ms;
-        settings.rosterDeadline = 5000ms;
         settings.heartbeat = 10000ms;
-        settings.rosterRetry = 5ms;
+        settings.presenceRetry = 5ms;
         settings.dropReport = 10000ms;
         settings.retransmit = {300ms, 8000ms, 60000ms};
         settings.receiveWindow = 16;
@@ -2191,14 +2158,12 @@ private:
         return legacy;
     }
 
-    /// Starts a link that sends a hello every 10 ms, indexd's roster port holding nobody else.
+    /// Starts a link that sends a hello every 10 ms.
     void startRetryingQuickly()
     {
         WireLink::Settings quick = settings();
         quick.loginRetry = 10ms;
         makeLink(quick);
-        _rosterServer = rosterServer();
-        _rosterServer->roster = rosterOf({selfEntry()}, 0);
         _link->start();
     }
 
@@ -2222,7 +2187,11 @@ private:
         }
         if (recipient == nullptr || !_aliceKx) return "unreadable seal";
         const Parsed<std::string> opened = recipient->sessionWith(*_aliceKx).open(std::get<Seal>(inbound->message));
-        return opened ? *opened : "unreadable seal: " + opened.error();
+        if (!opened) return "unreadable seal: " + opened.error();
+        const Parsed<Message> message = Protocol::decode(*opened);
+        if (recipient == _index.get() && message && std::holds_alternative<ContactsDeclaration>(*message))
+            _declarations.push_back(std::get<ContactsDeclaration>(*message));
+        return *opened;
     }
 
     static Endpoint endpointOf(const std::string& name)
@@ -2296,8 +2265,7 @@ private:
 
     Welcome welcomeFor(const Party& index) const
     {
-        const std::uint16_t port = _rosterServer ? _rosterServer->port() : 9401;
-        return Welcome{"alice", port, _epoch, index.identity.publicKey(), index.kx.publicKey(), {}};
+        return Welcome{"alice", _epoch, index.identity.publicKey(), index.kx.publicKey(), {}};
     }
 
     /// indexd's side of a login: a challenge, then a welcome for the auth it brings.
@@ -2309,63 +2277,48 @@ private:
         const Auth auth = lastAuth();
         CPPUNIT_ASSERT(auth.nonce == nonce);
         _aliceKx = auth.keys.kx;
+        _presenceSeq = 0;
         Welcome welcome = welcomeFor(*_index);
         welcome.sig = _index->identity.sign(SignedStatement::welcome(welcome, nonce));
         deliver(Protocol::encode(welcome), kIndex);
     }
 
-    /// alice's own entry, which peerd leaves out of its roster.
-    RosterEntry selfEntry() const { return {"alice", kSelf, kPeerchat, std::nullopt}; }
+    /// name, a peerchat/3 peer of this test's indexd run, online at at (its here, not numbered yet).
+    Here entry(const std::string& name, const Endpoint& at) { return Here{0, name, at, kPeerchat, party(name).keys()}; }
 
-    RosterEntry entry(const std::string& name, const Endpoint& at) { return {name, at, kPeerchat, party(name).keys()}; }
-
-    /// The roster's signed part, which the RosterServer signs for each fetch.
-    static std::string rosterOf(const std::vector<RosterEntry>& entries, std::uint64_t seq)
+    /// A seed or .NET user (dialect), which has no keys, online at at.
+    static Here seedEntry(const std::string& name, const Endpoint& at, const std::string& dialect)
     {
-        return RosterCodec::encode(entries, RosterFormat::Peerchat, seq);
+        return Here{0, name, at, dialect, std::nullopt};
     }
 
-    /// A roster port that signs as indexd (the current _index, for _epoch) does.
-    std::unique_ptr<RosterServer> rosterServer()
+    static Here numbered(Here here, std::uint64_t seq)
     {
-        return std::make_unique<RosterServer>(*_loop, [this](const std::string& part, const RosterNonce& nonce) {
-            return signedBy(_index->identity, part, _epoch, nonce);
-        });
+        here.seq = seq;
+        return here;
     }
 
-    static std::string signedBy(const SigningKey& signer, const std::string& part, const Epoch& epoch,
-                                const RosterNonce& nonce)
+    /// indexd's snapshot of users, as it sends one: the snapshot and its
+    /// entries in one bundle, numbered from seq (the next number when 0).
+    void deliverSnapshot(const std::vector<Here>& users, std::uint64_t seq = 0)
     {
-        return RosterCodec::withSignature(
-            part, signer.sign(SignedStatement::roster(RosterCodec::digest(part), epoch, nonce)));
+        if (seq != 0) _presenceSeq = seq - 1;
+        std::vector<Message> bundle{Snapshot{++_presenceSeq, users.size()}};
+        for (const Here& user : users) bundle.emplace_back(numbered(user, ++_presenceSeq));
+        deliver(_index->sealBundle(*_aliceKx, bundle), kIndex);
     }
 
-    std::string signedLogin(Login login, const Party& signer, const Epoch& epoch) const
-    {
-        login.sig = signer.identity.sign(SignedStatement::presence(login, epoch));
-        return Protocol::encode(login);
-    }
-    std::string signedLogin(const Login& login) const { return signedLogin(login, *_index, _epoch); }
-    std::string signedLogin(const std::string& name, const Endpoint& at, std::uint64_t seq, const Party& signer,
-                            const Epoch& epoch)
-    {
-        return signedLogin(Login{name, at, kPeerchat, seq, party(name).keys(), std::nullopt}, signer, epoch);
-    }
-    std::string signedLogin(const std::string& name, const Endpoint& at, std::uint64_t seq)
-    {
-        return signedLogin(name, at, seq, *_index, _epoch);
-    }
+    /// indexd's here of user, numbered next.
+    void deliverHere(const Here& user) { deliverFromIndex(numbered(user, ++_presenceSeq)); }
 
-    std::string signedLogout(const std::string& name, const Endpoint& at, std::uint64_t seq) const
+    /// indexd's gone of name, numbered next.
+    void deliverGone(const std::string& name) { deliverFromIndex(Gone{++_presenceSeq, name}); }
+
+    /// The last contact list part alice sent indexd.
+    ContactsDeclaration lastDeclaration() const
     {
-        return signedLogout(name, at, seq, *_index);
-    }
-    std::string signedLogout(const std::string& name, const Endpoint& at, std::uint64_t seq,
-                             const Party& signer) const
-    {
-        Logout logout{name, at, seq, std::nullopt};
-        logout.sig = signer.identity.sign(SignedStatement::presence(logout, _epoch));
-        return Protocol::encode(logout);
+        CPPUNIT_ASSERT_MESSAGE("alice declared no contact list", !_declarations.empty());
+        return _declarations.back();
     }
 
     /// indexd's mail of msg, posted by sender.
@@ -2375,38 +2328,21 @@ private:
                     OfflineBox::seal(sender.identity, _alice.publicKey(), Protocol::encode(msg))};
     }
 
-    /// Logs in with settings, indexd's roster holding users (and alice) and
-    /// ending with presenceSeq; returns once the link is online, the sink emptied.
-    void goOnline(const WireLink::Settings& settings, std::vector<RosterEntry> users, std::uint64_t presenceSeq = 0)
+    /// Logs in with settings, indexd's snapshot holding users; returns once
+    /// the link is online, the sink emptied.
+    void goOnline(const WireLink::Settings& settings, const std::vector<Here>& users)
     {
         makeLink(settings);
-        users.push_back(selfEntry());
-        _rosterServer = rosterServer();
-        _rosterServer->roster = rosterOf(users, presenceSeq);
         _link->start();
         login();
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _link->state() == local::LinkState::Online; }, 5s));
+        deliverSnapshot(users);
+        CPPUNIT_ASSERT(_link->state() == local::LinkState::Online);
         _sink.sent.clear();
         _listener.presence.clear();
         _listener.states.clear();
     }
 
-    void goOnline(std::vector<RosterEntry> users, std::uint64_t presenceSeq = 0)
-    {
-        goOnline(settings(), std::move(users), presenceSeq);
-    }
-
-    /// Makes peerd read the roster twice more: a seen numbered seq says it
-    /// is behind, and once the first of those reads is over (taken or
-    /// refused), the next seen starts the second.
-    void fetchTwiceMore(std::uint64_t seq)
-    {
-        const int target = _rosterServer->connections + 2;
-        CPPUNIT_ASSERT(runUntil(*_loop, [&] {
-            if (_rosterServer->connections < target) deliverFromIndex(Seen{seq});
-            return _rosterServer->connections >= target;
-        }, 5s));
-    }
+    void goOnline(const std::vector<Here>& users) { goOnline(settings(), users); }
 
     /// After a refusal nothing more goes to indexd, retries included.
     void assertSilentTowardsIndex()
@@ -2488,7 +2424,8 @@ private:
     Epoch _epoch{1, 2, 3, 4, 5, 6, 7, 8};
     int _nonces = 0;
     Poco::AutoPtr<LogRecorder> _log;
-    std::unique_ptr<RosterServer> _rosterServer;
+    std::uint64_t _presenceSeq = 0;  ///< the last presence number indexd sent in this login
+    std::vector<ContactsDeclaration> _declarations;  ///< every contact list part alice sent indexd
     std::unique_ptr<WireLink> _link;
 };
 

@@ -1,0 +1,92 @@
+#pragma once
+
+#include "ContactRoutes.h"
+#include "Directory.h"
+#include "SealedSender.h"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace peerchat {
+
+/// Sends peerchat/3 users the presence they may see, and nothing else: a
+/// peerchat/3 user sees another when each declared the other
+/// (ContactRoutes) and the other is not invisible; in legacy mode every
+/// seed and .NET user is seen by everyone (they have no contacts). Presence
+/// goes sealed (`here`, `gone`, `snapshot`), numbered per recipient and
+/// session (OnlineUser::presenceSeq).
+///
+/// Handlers tell it what changed (a list declared, a user arrived or
+/// left); it notes who may have seen the subject before the change and who
+/// may see it after, and sends those (recipient, subject) pairs at the next
+/// flush, a short tick later, as they stand then: a subject seen is `here`
+/// with what it is now, one not seen `gone`. So a storm of changes bound for
+/// one recipient goes out as a few datagrams (Protocol::kMaxBundleBytes of
+/// messages each), a login and logout within a tick as one `gone`, and no
+/// per-user timer is needed. Nobody is told of anyone it was never allowed
+/// to see, not even that it left.
+class PresenceRouter
+{
+public:
+    /// wake is called when the first pair of a tick is noted: the owner
+    /// calls flush() soon after (a timer; tests may flush at once).
+    PresenceRouter(Directory& directory, ContactRoutes& routes, SealedSender& sealed, bool legacy,
+                   std::function<void()> wake);
+
+    /// Takes part of a contact list of an online peerchat/3 user (its
+    /// signature checked) into the routes. When it completes a new version,
+    /// whoever saw the declarer under the old one or sees it under the new
+    /// one is noted, and whoever the declarer saw or sees; the first list
+    /// of a session, and the list held declared again (how peerd asks to
+    /// resync), bring the declarer a snapshot instead.
+    ContactRoutes::Taken declare(const ContactsDeclaration& part);
+
+    /// user came online, moved, or logged in again with new keys: whoever
+    /// sees it is noted. (A peerchat/3 user is seen only once its list is
+    /// declared.)
+    void arrived(const OnlineUser& user);
+
+    /// user left (it is no longer in the directory): whoever saw it is
+    /// noted, and its list is forgotten.
+    void left(const OnlineUser& user);
+
+    /// Sends what was noted since the last flush.
+    void flush();
+
+    /// True when something waits for flush().
+    bool pending() const { return !_pairs.empty() || !_snapshots.empty(); }
+
+    /// True when the peerchat/3 user recipient sees subject: the same rule
+    /// for an introduction (punch) as for presence.
+    bool sees(const std::string& recipient, const OnlineUser& subject) const;
+
+private:
+    void note(const std::string& recipient, const std::string& subject);
+    /// Notes every online peerchat/3 user who sees subject as things stand
+    /// (subject need not be online: one leaving is noted as it was).
+    void noteViewersOf(const OnlineUser& subject);
+    /// Notes every contact the online peerchat/3 user recipient sees as
+    /// things stand: noteViewersOf the other way round.
+    void noteSeenBy(const OnlineUser& recipient);
+    void snapshotTo(const std::string& recipient);
+    /// The messages for recipient, numbered from its next presence number.
+    void sendSnapshot(const OnlineUser& recipient);
+    void sendUpdates(const OnlineUser& recipient, std::vector<std::pair<std::string, std::string>>::const_iterator first,
+                     std::vector<std::pair<std::string, std::string>>::const_iterator last);
+    /// Seals messages (each encoded) to recipient, as few datagrams as fit.
+    void send(const std::string& recipient, const std::vector<std::string>& messages);
+    static Here hereOf(const OnlineUser& subject, const ContactRoutes& routes);
+
+    Directory& _directory;
+    ContactRoutes& _routes;
+    SealedSender& _sealed;
+    bool _legacy;
+    std::function<void()> _wake;
+    std::vector<std::pair<std::string, std::string>> _pairs;  ///< (recipient, subject) noted
+    std::vector<std::string> _snapshots;                      ///< recipients of a snapshot
+};
+
+} // namespace peerchat
