@@ -1,17 +1,22 @@
 // Presence fan-out at the scale of a large network: USERS simulated users
 // (100,000 unless told), each with CONTACTS contacts (50) from a seeded
-// random ContactGraph, come online one after another; then 10% of them
-// change state, then 10% log out. Each event is due to every online contact
-// of its user. Per phase it measures the wall time, the events published,
-// the deliveries counted at the receivers against those the server reports,
+// random ContactGraph, come online; then 10% of them change state, then 10%
+// log out. Each event is due to every online contact of its user. Per phase
+// it measures the wall time, the events sent, the deliveries counted at the
+// receivers against those the server reports (Redis) or the graph requires
+// (indexd, whose users also get a snapshot of who is online as they log in),
 // deliveries per second and the time until the last one arrived, and the
 // server's CPU time; and the server's memory once everyone is online. The
 // reference is Redis pub/sub doing the same fan-out (a channel per user, each
 // user subscribed to its contacts' channels; users share subscriber
 // connections, never two with a channel in common, to fit the open-file
-// limit, see RedisFanout); indexd's half is to run beside it, over the same
-// graph and the same users.
+// limit, see RedisFanout); indexd's half runs beside it, over the same graph
+// and the same users, for real: simulated peerchat/3 users with their own
+// keys and sockets log in, declare their contacts and read their presence
+// sealed (IndexdFanout). Then indexd's CPU per login is set beside the
+// public-key work of one login alone (LoginCryptoCost), timed in the same run.
 #include "ContactGraph.h"
+#include "IndexdFanout.h"
 #include "RedisFanout.h"
 
 #include <charconv>
@@ -20,6 +25,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,6 +33,8 @@
 
 using namespace peerchat;
 using bench::ContactGraph;
+using bench::IndexdFanout;
+using bench::LoginCryptoCost;
 using bench::RedisFanout;
 using Clock = std::chrono::steady_clock;
 
@@ -59,6 +67,10 @@ struct PhaseFigures
     std::chrono::duration<double> convergence{0};
     double deliveriesPerSecond = 0;
     std::chrono::milliseconds serverCpu{0};
+    /// Presence entries read beyond the deliveries (indexd's snapshots); none for Redis.
+    std::optional<std::size_t> otherEntries;
+    /// The load generator's CPU time in the phase, where the half reads it.
+    std::optional<std::chrono::milliseconds> clientCpu;
 };
 
 /// One half of the comparison, as the table prints it.
@@ -72,8 +84,10 @@ struct Measurement
     /// Logins, state changes, logouts.
     std::vector<PhaseFigures> phases;
     std::size_t serverResidentKiBAfterLogins = 0;
-    /// The kernel's slab memory the logins added (sockets, machine-wide).
-    std::size_t kernelSlabGrowthKiBAfterLogins = 0;
+    /// Before the first login, where the half reads it.
+    std::optional<std::size_t> serverResidentKiBBeforeLogins;
+    /// The kernel's slab memory the logins added (sockets, machine-wide), where the half reads it.
+    std::optional<std::size_t> kernelSlabGrowthKiBAfterLogins;
     /// The whole half, the server's start and stop included.
     std::chrono::duration<double> seconds{0};
 };
@@ -123,13 +137,83 @@ Measurement measureRedis(const Workload& workload)
         for (const RedisFanout::Phase& phase : result.phases) {
             measurement.phases.push_back(PhaseFigures{phase.name, phase.publishes, phase.deliveries,
                                                       phase.expectedDeliveries, phase.wall, phase.convergence,
-                                                      phase.deliveriesPerSecond(), phase.serverCpu});
+                                                      phase.deliveriesPerSecond(), phase.serverCpu, std::nullopt, std::nullopt});
         }
         measurement.serverResidentKiBAfterLogins = result.serverResidentKiBAfterLogins;
         measurement.kernelSlabGrowthKiBAfterLogins = result.kernelSlabGrowthKiBAfterLogins;
     }
     measurement.seconds = Clock::now() - start;
     return measurement;
+}
+
+Measurement measureIndexd(const Workload& workload, LoginCryptoCost::Figures& crypto)
+{
+    const auto start = Clock::now();
+    Measurement measurement;
+    measurement.heading = "indexd (this build), peerchat/3 for real";
+    measurement.column = "indexd";
+    const IndexdFanout::Options options;
+    {
+        IndexdFanout indexd(workload.graph, options);
+        measurement.setup = std::to_string(workload.graph.size()) + " users, each with its own identity key and UDP "
+            "socket, in " + std::to_string(indexd.workers()) + " worker processes; up to "
+            + std::to_string(options.loginsInFlight) + " logins at once (a window that halves when indexd answers "
+            "late), up to " + std::to_string(options.actionsInFlight) + " state changes or logouts at once;\n  "
+            "a login is done when its snapshot is in; deliveries are the here and gone entries each roster needed";
+        indexd.start();
+        const IndexdFanout::Result result = indexd.run(workload.stateChangers, workload.leavers);
+        for (const IndexdFanout::Phase& phase : result.phases) {
+            measurement.phases.push_back(PhaseFigures{phase.name, phase.events, phase.deliveries,
+                                                      phase.expectedDeliveries, phase.wall, phase.convergence,
+                                                      phase.deliveriesPerSecond(), phase.serverCpu,
+                                                      phase.otherEntries, phase.crowdCpu});
+            if (phase.gaps > 0 || phase.resends > 0 || phase.regressions > 0)
+                measurement.setup += "\n  " + phase.name + ": " + std::to_string(phase.gaps) + " presence gaps, "
+                    + std::to_string(phase.resends) + " steps sent again, " + std::to_string(phase.regressions)
+                    + " entries that set a roster back";
+        }
+        measurement.setup += "\n  login steps sent: " + std::to_string(result.traffic.hellos) + " hellos, "
+            + std::to_string(result.traffic.auths) + " auths, " + std::to_string(result.traffic.declarations)
+            + " contact list parts (logins and state changes); " + std::to_string(result.traffic.refusals)
+            + " refusals, " + std::to_string(result.traffic.unexpected) + " datagrams not taken";
+        measurement.serverResidentKiBAfterLogins = result.serverResidentKiBAfterLogins;
+        measurement.serverResidentKiBBeforeLogins = result.serverResidentKiBBeforeLogins;
+        crypto = result.crypto;
+    }
+    measurement.seconds = Clock::now() - start;
+    return measurement;
+}
+
+// The ratios the comparison is for: indexd's deliveries per second over
+// Redis's, per phase; indexd's memory per online user; its CPU per login
+// over the public-key work of a login alone.
+void printRatios(const Measurement& redis, const Measurement& indexd, std::size_t users,
+                 const LoginCryptoCost::Figures& crypto)
+{
+    std::printf("\nindexd / Redis, deliveries per second:");
+    for (std::size_t phase = 0; phase < indexd.phases.size(); ++phase) {
+        const double reference = redis.phases[phase].deliveriesPerSecond;
+        std::printf("%s %s %s", phase == 0 ? "" : ",", indexd.phases[phase].name.c_str(),
+                    reference > 0 ? fixed(indexd.phases[phase].deliveriesPerSecond / reference, 2).c_str() : "-");
+    }
+    const double grownKiB = static_cast<double>(indexd.serverResidentKiBAfterLogins)
+        - static_cast<double>(indexd.serverResidentKiBBeforeLogins.value_or(0));
+    std::printf("\nindexd RSS per online user: %.0f bytes (%.1f MiB before the logins, %.1f MiB after)\n",
+                users > 0 ? grownKiB * 1024 / static_cast<double>(users) : 0.0,
+                static_cast<double>(indexd.serverResidentKiBBeforeLogins.value_or(0)) / 1024,
+                static_cast<double>(indexd.serverResidentKiBAfterLogins) / 1024);
+    const PhaseFigures& logins = indexd.phases.front();
+    const double cpuPerLogin = logins.events > 0
+        ? static_cast<double>(logins.serverCpu.count()) * 1000 / static_cast<double>(logins.events)
+        : 0.0;
+    const double cryptoPerLogin = crypto.perLogin().count();
+    std::printf("indexd CPU per login: %.0f us; its public-key work alone %.0f us (sign challenge %.1f, verify auth "
+                "%.1f, verify KXSIG %.1f, derive session %.1f, sign welcome %.1f, verify contact list %.1f; mean of "
+                "%zu rounds each, thread CPU); ratio %.2f\n",
+                cpuPerLogin, cryptoPerLogin, crypto.signChallenge.count(), crypto.verifyAuth.count(),
+                crypto.verifyKx.count(), crypto.deriveSession.count(), crypto.signWelcome.count(),
+                crypto.verifyContacts.count(), crypto.iterations,
+                cryptoPerLogin > 0 ? cpuPerLogin / cryptoPerLogin : 0.0);
 }
 
 // Prints a row: its label, then a column per half.
@@ -163,14 +247,24 @@ void printTable(const std::vector<Measurement>& halves)
         printRow("server CPU s", halves, [&](const Measurement& h) {
             return fixed(static_cast<double>(figures(h).serverCpu.count()) / 1000, 2);
         });
+        printRow("load generator CPU s", halves, [&](const Measurement& h) {
+            return figures(h).clientCpu ? fixed(static_cast<double>(figures(h).clientCpu->count()) / 1000, 2)
+                                        : std::string("-");
+        });
+        printRow("other entries read", halves, [&](const Measurement& h) {
+            return figures(h).otherEntries ? std::to_string(*figures(h).otherEntries) : std::string("-");
+        });
     }
     std::printf("memory\n");
-    printRow("server RSS after logins MiB", halves, [](const Measurement& h) {
-        return fixed(static_cast<double>(h.serverResidentKiBAfterLogins) / 1024, 1);
-    });
-    printRow("kernel slab growth by then MiB", halves, [](const Measurement& h) {
-        return fixed(static_cast<double>(h.kernelSlabGrowthKiBAfterLogins) / 1024, 1);
-    });
+    const auto mebibytes = [](const std::optional<std::size_t>& kib) {
+        return kib ? fixed(static_cast<double>(*kib) / 1024, 1) : std::string("-");
+    };
+    printRow("server RSS before logins MiB", halves,
+             [&](const Measurement& h) { return mebibytes(h.serverResidentKiBBeforeLogins); });
+    printRow("server RSS after logins MiB", halves,
+             [&](const Measurement& h) { return mebibytes(h.serverResidentKiBAfterLogins); });
+    printRow("kernel slab growth by then MiB", halves,
+             [&](const Measurement& h) { return mebibytes(h.kernelSlabGrowthKiBAfterLogins); });
     printRow("whole half s", halves, [](const Measurement& h) { return fixed(h.seconds.count(), 1); });
 }
 
@@ -222,7 +316,10 @@ int main(int argc, char** argv)
 
         std::vector<Measurement> halves;
         halves.push_back(measureRedis(workload));
+        LoginCryptoCost::Figures crypto;
+        halves.push_back(measureIndexd(workload, crypto));
         printTable(halves);
+        printRatios(halves[0], halves[1], users, crypto);
         std::printf("\nIndexScaleBench's own peak RSS: %.1f MiB\n", static_cast<double>(peakResidentKiB()) / 1024);
         return 0;
     } catch (const std::exception& e) {
