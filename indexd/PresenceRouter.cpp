@@ -1,6 +1,7 @@
 #include "PresenceRouter.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace peerchat {
 
@@ -53,17 +54,21 @@ ContactRoutes::Taken PresenceRouter::declare(const ContactsDeclaration& part)
     const OnlineUser* declarer = _directory.find(part.name);
     const std::uint64_t held = _routes.versionOf(part.name);
     // A later version (another state, a contact more or less) is told as
-    // deltas both ways; the first list of a session, and the list held
-    // declared again (peerd asking to resync), as a snapshot.
-    const auto noteBothWays = [&] {
+    // deltas: to whoever sees the declarer, and to the declarer about the
+    // contacts it added or dropped; the first list of a session, and the
+    // list held declared again (peerd asking to resync), as a snapshot.
+    std::vector<std::string> before;
+    if (declarer && part.version > held) {
         noteViewersOf(*declarer);
-        if (held != 0) noteSeenBy(*declarer);
-    };
-    if (declarer && part.version > held) noteBothWays();
+        if (held != 0) before = _routes.contactsOf(part.name);
+    }
     const ContactRoutes::Taken taken = _routes.declare(part);
     if (taken != ContactRoutes::Taken::Complete) return taken;
     const bool changed = _routes.versionOf(part.name) != held;
-    if (declarer && changed) noteBothWays();
+    if (declarer && changed) {
+        noteViewersOf(*declarer);
+        if (held != 0) noteSeenChanges(*declarer, before);
+    }
     if (!changed || held == 0) snapshotTo(part.name);
     return taken;
 }
@@ -79,13 +84,20 @@ void PresenceRouter::left(const OnlineUser& user)
     _routes.forget(user.name);
 }
 
-void PresenceRouter::noteSeenBy(const OnlineUser& recipient)
+void PresenceRouter::noteSeenChanges(const OnlineUser& recipient, const std::vector<std::string>& before)
 {
-    if (!isPeerchat(recipient)) return;
-    _routes.forEachContact(recipient.name, [&](const std::string& contact) {
+    const std::vector<std::string> after = _routes.contactsOf(recipient.name);
+    std::vector<std::string> changed;
+    std::set_symmetric_difference(before.begin(), before.end(), after.begin(), after.end(),
+                                  std::back_inserter(changed));
+    for (const std::string& contact : changed) {
+        // Seen before (it lists the recipient and shows itself) or seen now:
+        // either way it lists the recipient and is not invisible.
         const OnlineUser* user = _directory.find(contact);
-        if (user && user->dialect == Dialect::Peerchat && sees(recipient.name, *user)) note(recipient.name, contact);
-    });
+        if (user && user->dialect == Dialect::Peerchat && _routes.declares(contact, recipient.name)
+            && _routes.stateOf(contact) != PresenceState::Invisible)
+            note(recipient.name, contact);
+    }
 }
 
 void PresenceRouter::snapshotTo(const std::string& recipient)

@@ -39,7 +39,8 @@ public:
     /// Takes part of a contact list of an online peerchat/3 user (its
     /// signature checked) into the routes. When it completes a new version,
     /// whoever saw the declarer under the old one or sees it under the new
-    /// one is noted, and whoever the declarer saw or sees; the first list
+    /// one is noted, and for the declarer the contacts it added or dropped
+    /// that it saw or sees; the first list
     /// of a session, and the list held declared again (how peerd asks to
     /// resync), bring the declarer a snapshot instead.
     ContactRoutes::Taken declare(const ContactsDeclaration& part);
@@ -68,9 +69,9 @@ private:
     /// Notes every online peerchat/3 user who sees subject as things stand
     /// (subject need not be online: one leaving is noted as it was).
     void noteViewersOf(const OnlineUser& subject);
-    /// Notes every contact the online peerchat/3 user recipient sees as
-    /// things stand: noteViewersOf the other way round.
-    void noteSeenBy(const OnlineUser& recipient);
+    /// Notes, for recipient, each contact its list gained or lost since
+    /// before (its contacts then, sorted) that it saw then or sees now.
+    void noteSeenChanges(const OnlineUser& recipient, const std::vector<std::string>& before);
     void snapshotTo(const std::string& recipient);
     /// The messages for recipient, numbered from its next presence number.
     void sendSnapshot(const OnlineUser& recipient);
