@@ -8,30 +8,23 @@ Broadcaster::Broadcaster(const Directory& directory, DatagramSink& sink) : _dire
 
 void Broadcaster::announceLogin(const OnlineUser& user)
 {
-    if (user.dialect == Dialect::Peerchat) return;
-    Login login;
-    login.name = user.name;
-    login.endpoint = user.endpoint;
-    fanOut(user.endpoint, Protocol::encodeDatagram(login, TextEncoding::Utf8),
-           Protocol::encodeDatagram(login, TextEncoding::Utf16le));
+    fanOut(user, Login{user.name, user.endpoint, {}});
 }
 
 void Broadcaster::announceLogout(const OnlineUser& user)
 {
-    if (user.dialect == Dialect::Peerchat) return;
-    Logout logout;
-    logout.name = user.name;
-    logout.endpoint = user.endpoint;
-    fanOut(user.endpoint, Protocol::encodeDatagram(logout, TextEncoding::Utf8),
-           Protocol::encodeDatagram(logout, TextEncoding::Utf16le));
+    fanOut(user, Logout{user.name, user.endpoint});
 }
 
-void Broadcaster::fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le)
+void Broadcaster::fanOut(const OnlineUser& subject, const Message& announcement)
 {
+    if (subject.dialect == Dialect::Peerchat) return;
+    const std::string utf8 = Protocol::encodeDatagram(announcement, TextEncoding::Utf8);
+    const std::string utf16le = Protocol::encodeDatagram(announcement, TextEncoding::Utf16le);
     // Skipping the subject's endpoint rather than its name also spares a user
     // who just displaced someone the news that its own endpoint left.
     _directory.forEachUser([&](const OnlineUser& recipient) {
-        if (recipient.endpoint == subject) return;
+        if (recipient.endpoint == subject.endpoint) return;
         switch (recipient.dialect) {
         case Dialect::Seed: _sink.sendTo(utf8, recipient.endpoint); break;
         case Dialect::DotNet: _sink.sendTo(utf16le, recipient.endpoint); break;

@@ -27,8 +27,10 @@ public:
     void announceLogout(const OnlineUser& user);
 
 private:
-    /// Sends utf8 to every seed user and utf16le to every .NET user not at subject's endpoint.
-    void fanOut(const Endpoint& subject, std::string_view utf8, std::string_view utf16le);
+    /// Sends announcement of subject, a seed or .NET user (nothing for a
+    /// peerchat/3 one), to every seed user in UTF-8 and every .NET user in
+    /// UTF-16LE not at subject's endpoint.
+    void fanOut(const OnlineUser& subject, const Message& announcement);
 
     const Directory& _directory;
     DatagramSink& _sink;

@@ -66,9 +66,7 @@ void ContactMail::letter(const ContactLetter& letter)
 
 void ContactMail::nameKey(const NameKey& answer)
 {
-    if (_asked.erase(answer.name) == 0) return;
     if (answer.identity) {
-        _trust.see(answer.name, answer.identity);
         postWaiting(answer.name);
         return;
     }
@@ -108,8 +106,7 @@ void ContactMail::post(const ContactLetter& letter)
     const KeyPins& pins = _trust.pins();
     const std::optional<PublicKey> key = pins.pinned(letter.to);
     if (!key) {
-        _asked.insert(letter.to);
-        _index.send(Whois{letter.to});
+        _index.whois(letter.to);
         return;
     }
     // A key that changed waits for the user's trust, as lines do.
@@ -127,10 +124,7 @@ void ContactMail::postWaiting(const std::string& name)
 void ContactMail::armRetry()
 {
     if (_stopped || _retryTimer.armed()) return;
-    _retryTimer.start(_settings.retry, [this] {
-        _asked.clear();
-        postWaiting();
-    });
+    _retryTimer.start(_settings.retry, [this] { postWaiting(); });
 }
 
 void ContactMail::tell(const std::string& name)

@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <functional>
-#include <set>
 #include <string>
 
 namespace peerchat {
@@ -54,7 +53,7 @@ public:
 
     /// A letter opened from mail, from the user it names as its sender.
     void letter(const ContactLetter& letter);
-    /// indexd's answer to a whois.
+    /// indexd answered a whois of this login (the key pinned, if any).
     void nameKey(const NameKey& answer);
     /// indexd keeps a letter of this identity's contact stream.
     void stored(const Stored& stored);
@@ -85,8 +84,6 @@ private:
     Settings _settings;
     std::function<void()> _onChanged;
     Timer _retryTimer;
-    /// Names asked of indexd (whois) and not answered yet.
-    std::set<std::string> _asked;
     bool _stopped = false;
     Poco::Logger& _logger;
 };

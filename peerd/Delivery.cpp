@@ -141,22 +141,15 @@ const Roster::Peer* Delivery::reachable(const std::string& name) const
     return peer;
 }
 
-void Delivery::presenceLoaded()
-{
-    _asked.clear();
-    transmitDue();
-}
-
 void Delivery::nameKey(const NameKey& answer)
 {
-    if (_asked.erase(answer.name) == 0) return;
-    if (!answer.identity) {
-        _unknown.insert(answer.name);
-        _logger.information("%s: no such user at indexd; the lines to it wait", answer.name);
+    if (answer.identity) {
+        sendWaitingNow(answer.name);
         return;
     }
-    _trust.see(answer.name, answer.identity);
-    sendWaitingNow(answer.name);
+    if (_store.queuedTo(answer.name) == 0) return;
+    _unknown.insert(answer.name);
+    _logger.information("%s: no such user at indexd; the lines to it wait", answer.name);
 }
 
 void Delivery::sendWaitingNow(const std::string& name)
@@ -500,8 +493,8 @@ void Delivery::transmit(OutboxEntry entry, std::size_t dueCount, std::map<std::s
     const std::optional<PublicKey> identity = pins.pinned(entry.peer);
     if (!identity || pins.trustOf(entry.peer) != local::Trust::Pinned) {
         if (!identity && pins.trustOf(entry.peer) != local::Trust::Changed && !_unknown.count(entry.peer)
-            && _asked.insert(entry.peer).second)
-            _index.send(Whois{entry.peer});
+            && !_index.asking(entry.peer))
+            _index.whois(entry.peer);
         _outbox.hold(entry.peer, entry.stream, entry.seq);
         return;
     }

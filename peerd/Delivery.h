@@ -87,11 +87,10 @@ public:
     /// What waits for name may go at once: it presents its pinned key
     /// again, or its path changed.
     void sendWaitingNow(const std::string& name);
-    /// The first snapshot of presence of a login arrived: lines go where it
-    /// says (and whois answers lost in an earlier login are asked again).
-    void presenceLoaded();
-    /// indexd's answer to a whois: the key a stranger the user writes to is
-    /// bound to. Only names this Delivery asked for are taken.
+    /// The first snapshot of presence of a login arrived: lines go where it says.
+    void presenceLoaded() { transmitDue(); }
+    /// indexd answered a whois of this login (the key pinned, if any): lines
+    /// waiting for that user go, or wait as for nobody known.
     void nameKey(const NameKey& answer);
     /// The user is no longer invisible: the lines waiting for peers online go to them directly now.
     void visible();
@@ -152,8 +151,6 @@ private:
     const Contacts& _contacts;
     KeyTrust& _trust;
     PeerPaths& _paths;
-    /// Names asked of indexd (whois) for lines to them, not answered yet in this login.
-    std::set<std::string> _asked;
     /// Names indexd knows no user by: their lines are not asked about again in this run.
     std::set<std::string> _unknown;
     IndexSession& _index;

@@ -130,6 +130,7 @@ void IndexSession::welcome(const Welcome& welcome)
     _phase = Phase::Welcomed;
     _welcomedThisRun = true;
     _unheededRefusal.clear();
+    _whois.clear();
     _observed = welcomed.observed;
     _unansweredHeartbeats = 0;
     _verifier.reset(welcomed.indexIdentity, welcomed.epoch);
@@ -324,6 +325,12 @@ void IndexSession::stopHeartbeat()
 {
     _heartbeatTimer.cancel();
     _aliveResendTimer.cancel();
+}
+
+void IndexSession::whois(const std::string& name)
+{
+    _whois.insert(name);
+    send(Whois{name});
 }
 
 void IndexSession::send(const Message& message)

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace peerchat {
@@ -94,6 +95,15 @@ public:
     /// Seals message to indexd and sends it (nothing without a session).
     void send(const Message& message);
 
+    /// Asks indexd which identity key name is bound to (whois), noting the
+    /// question until its answer or the next welcome.
+    void whois(const std::string& name);
+    /// True while a whois for name of this login waits for its answer.
+    bool asking(const std::string& name) const { return _whois.count(name) > 0; }
+    /// indexd's answer to a whois: true, the question forgotten, when this
+    /// login asked it; false for an answer nobody asked for.
+    bool answered(const NameKey& answer) { return _whois.erase(answer.name) > 0; }
+
     /// Stops retrying and heartbeats and, when indexd welcomed this login,
     /// sends it a sealed logout.
     void logout();
@@ -134,6 +144,7 @@ private:
     Timer _heartbeatTimer;
     Timer _aliveResendTimer;    ///< an alive waits for a sealed seen until it fires
     Timer _reloginCheckTimer;   ///< a relogin hint waits for a sealed seen until it fires
+    std::set<std::string> _whois;  ///< names asked of indexd (whois) in this login, not answered yet
     Poco::Logger& _logger;
 };
 

@@ -90,7 +90,9 @@ struct WireLink::SealedDispatch
     }
     void operator()(const NameKey& message) const
     {
-        if (!link.sealedFromIndex(source, "key")) return;
+        if (!link.sealedFromIndex(source, "key") || !link._index.answered(message)) return;
+        // Pinned on first sight, as from presence; then what waited for the key goes.
+        if (message.identity) link._trust.see(message.name, message.identity);
         link._contactMail.nameKey(message);
         link._delivery.nameKey(message);
     }

@@ -5,6 +5,7 @@
 #include "ManualTimers.h"
 #include "SessionCipher.h"
 #include "SignedStatement.h"
+#include "SilentListener.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -14,6 +15,7 @@
 
 using namespace peerchat;
 using namespace std::chrono_literals;
+using test::SilentListener;
 using test::ManualTimers;
 
 namespace {
@@ -22,21 +24,6 @@ struct RecordingSink : DatagramSink
 {
     void sendTo(std::string_view bytes, const Endpoint&) override { sent.emplace_back(bytes); }
     std::vector<std::string> sent;
-};
-
-struct SilentListener : WireListener
-{
-    void linkStateChanged(local::LinkState, const std::string&) override {}
-    void presenceChanged(const Roster::Change&) override {}
-    void lineReceived(const local::ChatLine&, std::uint32_t) override {}
-    void lineStateChanged(const std::string&, std::uint64_t, local::LineState) override {}
-    void deliveryProblem(const std::string&, const std::string&) override {}
-    void trustChanged(const std::string&, local::Trust) override {}
-    void pathChanged(const std::string&, PathKind) override {}
-    void contactChanged(const std::string&, const ContactRecord&) override {}
-    void contactProblem(const std::string&, const std::string&) override {}
-    void peerTyping(const std::string&) override {}
-    void ownStatusChanged() override {}
 };
 
 } // namespace

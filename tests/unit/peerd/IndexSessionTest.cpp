@@ -3,6 +3,7 @@
 #include "ConversationStore.h"
 #include "KeyPins.h"
 #include "ManualTimers.h"
+#include "SilentListener.h"
 #include "PeerTestData.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -13,6 +14,7 @@
 
 using namespace peerchat;
 using namespace std::chrono_literals;
+using test::SilentListener;
 using test::ManualTimers;
 
 namespace {
@@ -29,22 +31,12 @@ struct RecordingSink : DatagramSink
     std::vector<std::string> sent;
 };
 
-struct RecordingListener : WireListener
+struct RecordingListener : SilentListener
 {
     void linkStateChanged(local::LinkState state, const std::string& detail) override
     {
         states.emplace_back(state, detail);
     }
-    void presenceChanged(const Roster::Change&) override {}
-    void lineReceived(const local::ChatLine&, std::uint32_t) override {}
-    void lineStateChanged(const std::string&, std::uint64_t, local::LineState) override {}
-    void deliveryProblem(const std::string&, const std::string&) override {}
-    void trustChanged(const std::string&, local::Trust) override {}
-    void pathChanged(const std::string&, PathKind) override {}
-    void contactChanged(const std::string&, const ContactRecord&) override {}
-    void contactProblem(const std::string&, const std::string&) override {}
-    void peerTyping(const std::string&) override {}
-    void ownStatusChanged() override {}
 
     std::vector<std::pair<local::LinkState, std::string>> states;
 };

@@ -7,6 +7,7 @@
 #include "PeerSessions.h"
 #include "PeerTestData.h"
 #include "SignedStatement.h"
+#include "SilentListener.h"
 #include "StoreFaults.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -18,6 +19,7 @@
 
 using namespace peerchat;
 using namespace std::chrono_literals;
+using test::SilentListener;
 using test::endpoint;
 using test::ManualTimers;
 
@@ -26,21 +28,6 @@ namespace {
 const Endpoint kIndex = endpoint("127.0.0.1:9400");
 const Epoch kEpoch{1, 2, 3, 4, 5, 6, 7, 8};
 constexpr std::chrono::milliseconds kRetry{100};
-
-struct SilentListener : WireListener
-{
-    void linkStateChanged(local::LinkState, const std::string&) override {}
-    void presenceChanged(const Roster::Change&) override {}
-    void lineReceived(const local::ChatLine&, std::uint32_t) override {}
-    void lineStateChanged(const std::string&, std::uint64_t, local::LineState) override {}
-    void deliveryProblem(const std::string&, const std::string&) override {}
-    void trustChanged(const std::string&, local::Trust) override {}
-    void pathChanged(const std::string&, PathKind) override {}
-    void contactChanged(const std::string&, const ContactRecord&) override {}
-    void contactProblem(const std::string&, const std::string&) override {}
-    void peerTyping(const std::string&) override {}
-    void ownStatusChanged() override {}
-};
 
 /// A user indexd presents: its identity, and the key-exchange key of its login.
 struct User
