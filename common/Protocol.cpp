@@ -699,11 +699,7 @@ struct TextWithoutSignature
                std::to_string(m.parts) + "," + std::string(presenceStateToken(m.state)) + "," +
                (m.status.empty() ? std::string(kNoKeys) : Base64::encode(m.status)) + "," + encodeNameList(m.names);
     }
-    std::string operator()(const Here& m) const
-    {
-        return "here," + std::to_string(m.seq) + "," + m.name + "," + m.endpoint.toString() + "," + m.dialect + "," +
-               keysFields(m.keys) + "," + std::string(presenceStateToken(m.state)) + "," + m.status;
-    }
+    std::string operator()(const Here& m) const { return Protocol::numberedHere(m.seq, Protocol::hereFields(m)); }
     std::string operator()(const Gone& m) const { return "gone," + std::to_string(m.seq) + "," + m.name; }
     std::string operator()(const Snapshot& m) const
     {
@@ -828,6 +824,23 @@ struct VerbOf
 };
 
 } // namespace
+
+std::string Protocol::hereFields(const Here& here)
+{
+    return here.name + "," + here.endpoint.toString() + "," + here.dialect + "," + keysFields(here.keys) + ","
+           + std::string(presenceStateToken(here.state)) + "," + here.status;
+}
+
+std::string Protocol::numberedHere(std::uint64_t seq, std::string_view fields)
+{
+    std::string out;
+    out.reserve(5 + kMostDecimalDigits + 1 + fields.size());
+    out += "here,";
+    appendDecimal(out, seq);
+    out += ',';
+    out += fields;
+    return out;
+}
 
 std::string_view dialectToken(Dialect dialect)
 {

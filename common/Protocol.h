@@ -556,6 +556,12 @@ public:
     /// encode(message) written after what out holds (a bundle being filled):
     /// a msg, the chat path's message, without a string of its own.
     static void appendEncoded(std::string& out, const Message& message);
+    /// A here for many recipients, who differ only in its SEQ: the text of
+    /// its fields after SEQ, encoded once (hereFields), and the text of one
+    /// numbered seq (numberedHere). encode(here) is numberedHere(here.seq,
+    /// hereFields(here)).
+    static std::string hereFields(const Here& here);
+    static std::string numberedHere(std::uint64_t seq, std::string_view fields);
 
     /// The text a message's signature is made over: encode() without the
     /// trailing SIG field (Challenge, Auth, Welcome, ContactsDeclaration); the

@@ -98,6 +98,12 @@ struct ContactRoutes::State
         return id == nullptr || lists[*id].version == 0 ? nullptr : &lists[*id];
     }
 
+    /// True when list (held or not: version 0 holds nobody) holds id.
+    static bool declares(const List& list, NameId id)
+    {
+        return std::binary_search(list.contacts.begin(), list.contacts.end(), id);
+    }
+
     /// Takes part into declarer's pending version (starting one when part is
     /// newer), and makes it the list held once its last part came.
     ContactRoutes::Taken take(NameId declarer, const ContactsDeclaration& part)
@@ -226,10 +232,37 @@ std::vector<std::string> ContactRoutes::contactsOf(const std::string& name) cons
     return names;
 }
 
-void ContactRoutes::forEachContact(const std::string& name, const std::function<void(const std::string&)>& visit) const
+bool ContactRoutes::sees(const std::string& viewer, const std::string& subject) const
 {
-    if (const List* list = _state->listOf(name)) {
-        for (const NameId id : list->contacts) visit(_state->nameOf[id]);
+    const State& s = *_state;
+    const List* shown = s.listOf(subject);
+    const NameId* id = s.find(viewer);
+    if (!shown || !id || shown->state == PresenceState::Invisible) return false;
+    const List& viewers = s.lists[*id];
+    return std::binary_search(shown->contacts.begin(), shown->contacts.end(), *id)
+           && s.declares(viewers, s.idOf.find(std::string_view(subject))->second);
+}
+
+void ContactRoutes::forEachViewer(const std::string& name, const std::function<void(const std::string&)>& visit) const
+{
+    const State& s = *_state;
+    const List* list = s.listOf(name);
+    if (!list || list->state == PresenceState::Invisible) return;
+    const NameId self = s.idOf.find(std::string_view(name))->second;
+    for (const NameId id : list->contacts) {
+        if (s.declares(s.lists[id], self)) visit(s.nameOf[id]);
+    }
+}
+
+void ContactRoutes::forEachSeen(const std::string& name, const std::function<void(const std::string&)>& visit) const
+{
+    const State& s = *_state;
+    const List* list = s.listOf(name);
+    if (!list) return;
+    const NameId self = s.idOf.find(std::string_view(name))->second;
+    for (const NameId id : list->contacts) {
+        const List& theirs = s.lists[id];
+        if (theirs.state != PresenceState::Invisible && s.declares(theirs, self)) visit(s.nameOf[id]);
     }
 }
 

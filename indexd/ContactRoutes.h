@@ -55,8 +55,16 @@ public:
     /// The contacts of name's list, sorted by name.
     std::vector<std::string> contactsOf(const std::string& name) const;
 
-    /// Calls visit(contact) for each name name's list holds, in no order.
-    void forEachContact(const std::string& name, const std::function<void(const std::string&)>& visit) const;
+    /// True when viewer may see subject: each declares the other and
+    /// subject is not invisible. (A name and a list are looked up once each;
+    /// presence asks this for every pair it routes.)
+    bool sees(const std::string& viewer, const std::string& subject) const;
+
+    /// Calls visit(contact) for each contact that may see name, in no order.
+    void forEachViewer(const std::string& name, const std::function<void(const std::string&)>& visit) const;
+
+    /// Calls visit(contact) for each contact name may see, in no order.
+    void forEachSeen(const std::string& name, const std::function<void(const std::string&)>& visit) const;
 
     /// The state and status message name's list declares (online and none
     /// without a list).

@@ -1,32 +1,34 @@
 #include "KeyRegistry.h"
 
-#include <Poco/Data/LOB.h>
+#include <Poco/Data/SQLite/Utility.h>
 
 #include <algorithm>
-#include <vector>
-
-using namespace Poco::Data::Keywords;
 
 namespace peerchat {
 
-KeyRegistry::KeyRegistry(IndexDatabase& database) : _session(database.session()) {}
+KeyRegistry::KeyRegistry(IndexDatabase& database)
+{
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(database.session());
+    _select = std::make_unique<SqlStatement>(db, "SELECT identity FROM names WHERE name = ?");
+    _insert = std::make_unique<SqlStatement>(db, "INSERT OR IGNORE INTO names (name, identity) VALUES (?, ?)");
+}
+
+KeyRegistry::~KeyRegistry() = default;
 
 std::optional<PublicKey> KeyRegistry::identityOf(const std::string& name)
 {
-    std::vector<Poco::Data::BLOB> found;
-    _session << "SELECT identity FROM names WHERE name = ?", useRef(name), into(found), now;
-    if (found.empty() || found.front().size() != PublicKey().size()) return std::nullopt;
+    const std::optional<std::string> found = _select->bind(name).firstBlob();
+    if (!found || found->size() != PublicKey().size()) return std::nullopt;
     PublicKey key{};
-    std::copy(found.front().content().begin(), found.front().content().end(), key.begin());
+    std::copy(found->begin(), found->end(), key.begin());
     return key;
 }
 
 bool KeyRegistry::bind(const std::string& name, const PublicKey& identity)
 {
-    if (auto owner = identityOf(name)) return *owner == identity;
-    const Poco::Data::BLOB blob(identity.data(), identity.size());
-    _session << "INSERT INTO names (name, identity) VALUES (?, ?)", useRef(name), useRef(blob), now;
-    return true;
+    if (_insert->bind(name).bindBlob(identity.data(), identity.size()).run() == 1) return true;
+    const std::optional<PublicKey> owner = identityOf(name);
+    return owner && *owner == identity;
 }
 
 bool KeyRegistry::isFresh(const std::string& name, std::uint64_t stamp) const

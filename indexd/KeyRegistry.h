@@ -2,8 +2,10 @@
 
 #include "CryptoTypes.h"
 #include "IndexDatabase.h"
+#include "SqlStatement.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -15,11 +17,15 @@ namespace peerchat {
 /// file. Also, in memory, the stamp of the last login nonce accepted for each
 /// name, so a captured auth cannot be played again. A state class: knows
 /// nothing of sockets or clocks. Database errors surface as Poco exceptions.
+/// Both statements are prepared once: every login runs them.
 class KeyRegistry
 {
 public:
     /// A registry in database (which must outlive it).
     explicit KeyRegistry(IndexDatabase& database);
+    ~KeyRegistry();
+    KeyRegistry(const KeyRegistry&) = delete;
+    KeyRegistry& operator=(const KeyRegistry&) = delete;
 
     /// The identity key name belongs to, or nullopt when it belongs to none yet.
     std::optional<PublicKey> identityOf(const std::string& name);
@@ -43,7 +49,8 @@ public:
     std::size_t stampsHeld() const { return _stamps.size(); }
 
 private:
-    Poco::Data::Session& _session;
+    std::unique_ptr<SqlStatement> _select;
+    std::unique_ptr<SqlStatement> _insert;
     std::unordered_map<std::string, std::uint64_t> _stamps;
 };
 

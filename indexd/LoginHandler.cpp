@@ -247,11 +247,7 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
         return;
     }
     // Bound first: should the database fail, the login has changed nothing.
-    if (!owner) {
-        _parts.keys.bind(auth.name, auth.keys.identity);
-        logger().information("%s now belongs to identity key %s (first login under that name)", auth.name,
-                             Fingerprint::of(auth.keys.identity));
-    }
+    if (!owner) _parts.keys.bind(auth.name, auth.keys.identity);
     _parts.keys.acceptStamp(auth.name, *stamp);
 
     const LoginOutcome outcome = _parts.directory.login(auth.name, source, Dialect::Peerchat, source.host(), now,
@@ -266,8 +262,9 @@ void LoginHandler::handleAuth(const Auth& auth, const Request& request)
     if (outcome.kind == LoginOutcome::Kind::AlreadyHere)
         logger().debug("login %s again at %s: welcomed, nothing to announce", auth.name, source.toString());
     else
-        logger().information("login %s at %s (peerchat/3, key %s); %z online", auth.name, source.toString(),
-                             Fingerprint::of(auth.keys.identity), _parts.directory.size());
+        logger().information("login %s at %s (peerchat/3, key %s%s); %z online", auth.name, source.toString(),
+                             Fingerprint::of(auth.keys.identity),
+                             std::string(owner ? "" : ", which now owns the name"), _parts.directory.size());
     announce(outcome, auth.name, now);
 }
 

@@ -24,8 +24,7 @@ bool PresenceRouter::sees(const std::string& recipient, const OnlineUser& subjec
 {
     if (subject.name == recipient) return false;
     if (subject.dialect != Dialect::Peerchat) return _legacy;
-    return _routes.stateOf(subject.name) != PresenceState::Invisible && _routes.declares(subject.name, recipient)
-           && _routes.declares(recipient, subject.name);
+    return _routes.sees(recipient, subject.name);
 }
 
 void PresenceRouter::note(const std::string& recipient, const std::string& subject)
@@ -43,9 +42,9 @@ void PresenceRouter::noteViewersOf(const OnlineUser& subject)
         });
         return;
     }
-    _routes.forEachContact(subject.name, [&](const std::string& contact) {
+    _routes.forEachViewer(subject.name, [&](const std::string& contact) {
         const OnlineUser* user = _directory.find(contact);
-        if (user && isPeerchat(*user) && sees(contact, subject)) note(contact, subject.name);
+        if (user && isPeerchat(*user)) note(contact, subject.name);
     });
 }
 
@@ -116,6 +115,8 @@ void PresenceRouter::flush()
     snapshots.erase(std::unique(snapshots.begin(), snapshots.end()), snapshots.end());
     std::sort(pairs.begin(), pairs.end());
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    // A subject's here reads the same to every recipient but for its number.
+    _hereFields.clear();
 
     for (const std::string& name : snapshots) {
         const OnlineUser* recipient = _directory.find(name);
@@ -131,41 +132,38 @@ void PresenceRouter::flush()
     }
 }
 
-Here PresenceRouter::hereOf(const OnlineUser& subject, const ContactRoutes& routes)
+const std::string& PresenceRouter::hereFieldsOf(const OnlineUser& subject)
 {
-    const bool peerchat = subject.dialect == Dialect::Peerchat;
-    return Here{0,
-                subject.name,
-                subject.endpoint,
-                std::string(dialectToken(subject.dialect)),
-                subject.keys,
-                peerchat ? routes.stateOf(subject.name) : PresenceState::Online,
-                peerchat ? routes.statusOf(subject.name) : std::string()};
+    auto [it, fresh] = _hereFields.try_emplace(subject.name);
+    if (fresh) {
+        const bool peerchat = subject.dialect == Dialect::Peerchat;
+        it->second = Protocol::hereFields(Here{0,
+                                               subject.name,
+                                               subject.endpoint,
+                                               std::string(dialectToken(subject.dialect)),
+                                               subject.keys,
+                                               peerchat ? _routes.stateOf(subject.name) : PresenceState::Online,
+                                               peerchat ? _routes.statusOf(subject.name) : std::string()});
+    }
+    return it->second;
 }
 
 void PresenceRouter::sendSnapshot(const OnlineUser& recipient)
 {
     std::vector<const OnlineUser*> seen;
-    _routes.forEachContact(recipient.name, [&](const std::string& contact) {
+    _routes.forEachSeen(recipient.name, [&](const std::string& contact) {
         const OnlineUser* user = _directory.find(contact);
-        if (user && user->dialect == Dialect::Peerchat && sees(recipient.name, *user)) seen.push_back(user);
+        if (user && user->dialect == Dialect::Peerchat) seen.push_back(user);
     });
     if (_legacy) {
         _directory.forEachUser([&](const OnlineUser& user) {
             if (user.dialect != Dialect::Peerchat) seen.push_back(&user);
         });
     }
-    const std::uint64_t first = _directory.takePresenceSeqs(recipient.name, 1 + seen.size());
-    std::vector<std::string> messages;
-    messages.reserve(1 + seen.size());
-    messages.push_back(Protocol::encode(Snapshot{first, seen.size()}));
-    std::uint64_t seq = first;
-    for (const OnlineUser* user : seen) {
-        Here here = hereOf(*user, _routes);
-        here.seq = ++seq;
-        messages.push_back(Protocol::encode(here));
-    }
-    send(recipient.name, messages);
+    std::uint64_t seq = _directory.takePresenceSeqs(recipient.name, 1 + seen.size());
+    Bundles bundles(_sealed, recipient.name);
+    bundles.add(Protocol::encode(Snapshot{seq, seen.size()}));
+    for (const OnlineUser* user : seen) bundles.add(Protocol::numberedHere(++seq, hereFieldsOf(*user)));
 }
 
 void PresenceRouter::sendUpdates(const OnlineUser& recipient,
@@ -173,33 +171,35 @@ void PresenceRouter::sendUpdates(const OnlineUser& recipient,
                                  std::vector<std::pair<std::string, std::string>>::const_iterator last)
 {
     std::uint64_t seq = _directory.takePresenceSeqs(recipient.name, static_cast<std::uint64_t>(last - first));
-    std::vector<std::string> messages;
-    messages.reserve(static_cast<std::size_t>(last - first));
+    Bundles bundles(_sealed, recipient.name);
     for (auto it = first; it != last; ++it) {
         const OnlineUser* subject = _directory.find(it->second);
-        if (subject && sees(recipient.name, *subject)) {
-            Here here = hereOf(*subject, _routes);
-            here.seq = seq++;
-            messages.push_back(Protocol::encode(here));
-        } else {
-            messages.push_back(Protocol::encode(Gone{seq++, it->second}));
-        }
+        if (subject && sees(recipient.name, *subject))
+            bundles.add(Protocol::numberedHere(seq++, hereFieldsOf(*subject)));
+        else
+            bundles.add(Protocol::encode(Gone{seq++, it->second}));
     }
-    send(recipient.name, messages);
 }
 
-void PresenceRouter::send(const std::string& recipient, const std::vector<std::string>& messages)
+PresenceRouter::Bundles::Bundles(SealedSender& sealed, const std::string& recipient)
+    : _sealed(sealed), _recipient(recipient)
 {
-    std::string bundle;
-    for (const std::string& message : messages) {
-        if (!bundle.empty() && bundle.size() + 1 + message.size() > Protocol::kMaxBundleBytes) {
-            _sealed.sendText(recipient, bundle);
-            bundle.clear();
-        }
-        if (!bundle.empty()) bundle += Protocol::kBundleSeparator;
-        bundle += message;
+    _bundle.reserve(Protocol::kMaxBundleBytes);
+}
+
+PresenceRouter::Bundles::~Bundles()
+{
+    if (!_bundle.empty()) _sealed.sendText(_recipient, _bundle);
+}
+
+void PresenceRouter::Bundles::add(const std::string& message)
+{
+    if (!_bundle.empty() && _bundle.size() + 1 + message.size() > Protocol::kMaxBundleBytes) {
+        _sealed.sendText(_recipient, _bundle);
+        _bundle.clear();
     }
-    if (!bundle.empty()) _sealed.sendText(recipient, bundle);
+    if (!_bundle.empty()) _bundle += Protocol::kBundleSeparator;
+    _bundle += message;
 }
 
 } // namespace peerchat

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -77,9 +78,25 @@ private:
     void sendSnapshot(const OnlineUser& recipient);
     void sendUpdates(const OnlineUser& recipient, std::vector<std::pair<std::string, std::string>>::const_iterator first,
                      std::vector<std::pair<std::string, std::string>>::const_iterator last);
-    /// Seals messages (each encoded) to recipient, as few datagrams as fit.
-    void send(const std::string& recipient, const std::vector<std::string>& messages);
-    static Here hereOf(const OnlineUser& subject, const ContactRoutes& routes);
+    /// The fields of subject's here after its SEQ, as it stands this flush.
+    const std::string& hereFieldsOf(const OnlineUser& subject);
+
+    /// Seals the messages added for one recipient in as few datagrams as
+    /// fit, each sent when the next would not fit, the last when it goes.
+    class Bundles
+    {
+    public:
+        Bundles(SealedSender& sealed, const std::string& recipient);
+        ~Bundles();
+        Bundles(const Bundles&) = delete;
+        Bundles& operator=(const Bundles&) = delete;
+        void add(const std::string& message);
+
+    private:
+        SealedSender& _sealed;
+        const std::string& _recipient;
+        std::string _bundle;
+    };
 
     Directory& _directory;
     ContactRoutes& _routes;
@@ -88,6 +105,7 @@ private:
     std::function<void()> _wake;
     std::vector<std::pair<std::string, std::string>> _pairs;  ///< (recipient, subject) noted
     std::vector<std::string> _snapshots;                      ///< recipients of a snapshot
+    std::unordered_map<std::string, std::string> _hereFields; ///< hereFieldsOf's, for one flush
 };
 
 } // namespace peerchat

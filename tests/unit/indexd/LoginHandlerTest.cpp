@@ -352,7 +352,7 @@ public:
         CPPUNIT_ASSERT(!_keys->identityOf("alice"));
         login(alice);
         CPPUNIT_ASSERT(_keys->identityOf("alice") == alice.key().publicKey());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("alice now belongs to identity key"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _log->count("which now owns the name"));
     }
 
     void testDatabaseFailureCountedNotLoggedPerDatagram()

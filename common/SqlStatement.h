@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,12 +11,13 @@ struct sqlite3_stmt;
 
 namespace peerchat {
 
-/// One SQL statement prepared once and run many times, for the writes on
-/// the store's hot path: Poco::Data parses a statement again at each
-/// execution and binds through several layers, which cost a chat line more
-/// than the write itself (docs/PERFORMANCE.md). Values are bound in order
-/// and must live until run(), which executes the statement, resets it and
-/// throws Poco::Data::SQLite's exception for SQLite's error when it fails.
+/// One SQL statement prepared once and run many times, for the statements
+/// on hot paths (peerd's store writes, indexd's key look-up at each login):
+/// Poco::Data parses a statement again at each execution and binds through
+/// several layers, which cost a chat line more than the write itself
+/// (docs/PERFORMANCE.md). Values are bound in order and must live until
+/// run() or firstBlob(), which execute the statement, reset it and throw
+/// Poco::Data::SQLite's exception for SQLite's error when it fails.
 class SqlStatement
 {
 public:
@@ -32,12 +34,19 @@ public:
     /// Kept as a signed integer; every count and id here stays below 2^63.
     SqlStatement& bind(std::uint64_t value) { return bind(static_cast<std::int64_t>(value)); }
     SqlStatement& bind(bool value) { return bind(std::int64_t{value ? 1 : 0}); }
+    /// Bytes, bound as a BLOB.
+    SqlStatement& bindBlob(const std::uint8_t* bytes, std::size_t size);
 
     /// Runs the statement with what was bound; returns the number of rows it changed.
     int run();
+    /// Runs the query with what was bound; returns the first column of its
+    /// first row as bytes, nullopt when it has no row.
+    std::optional<std::string> firstBlob();
 
 private:
     void check(int rc);
+    /// Makes the statement ready for the next binds.
+    void reset();
 
     sqlite3* _db;
     sqlite3_stmt* _statement = nullptr;

@@ -18,12 +18,17 @@ SqlStatement::~SqlStatement()
     sqlite3_finalize(_statement);
 }
 
-void SqlStatement::check(int rc)
+void SqlStatement::reset()
 {
-    if (rc == SQLITE_OK) return;
     sqlite3_reset(_statement);
     sqlite3_clear_bindings(_statement);
     _next = 1;
+}
+
+void SqlStatement::check(int rc)
+{
+    if (rc == SQLITE_OK) return;
+    reset();
     Poco::Data::SQLite::Utility::throwException(_db, rc);
 }
 
@@ -41,6 +46,12 @@ SqlStatement& SqlStatement::bind(const std::optional<std::string_view>& text)
     return *this;
 }
 
+SqlStatement& SqlStatement::bindBlob(const std::uint8_t* bytes, std::size_t size)
+{
+    check(sqlite3_bind_blob(_statement, _next++, bytes, static_cast<int>(size), SQLITE_STATIC));
+    return *this;
+}
+
 SqlStatement& SqlStatement::bind(std::int64_t value)
 {
     check(sqlite3_bind_int64(_statement, _next++, value));
@@ -52,10 +63,21 @@ int SqlStatement::run()
     const int rc = sqlite3_step(_statement);
     const int changed = sqlite3_changes(_db);
     check(rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc);
-    sqlite3_reset(_statement);
-    sqlite3_clear_bindings(_statement);
-    _next = 1;
+    reset();
     return changed;
+}
+
+std::optional<std::string> SqlStatement::firstBlob()
+{
+    const int rc = sqlite3_step(_statement);
+    check(rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc);
+    std::optional<std::string> value;
+    if (rc == SQLITE_ROW) {
+        const auto* bytes = static_cast<const char*>(sqlite3_column_blob(_statement, 0));
+        value.emplace(bytes ? bytes : "", static_cast<std::size_t>(sqlite3_column_bytes(_statement, 0)));
+    }
+    reset();
+    return value;
 }
 
 } // namespace peerchat
