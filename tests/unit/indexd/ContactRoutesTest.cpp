@@ -2,6 +2,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,40 @@ class ContactRoutesTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testListOverTheLimitIsDropped);
     CPPUNIT_TEST(testNamesAreInternedOnceAndForgottenWithTheLastList);
     CPPUNIT_TEST(testRepeatOfTheHeldVersionIsComplete);
+    CPPUNIT_TEST(testSeeingTakesBothListsAndAVisibleSubject);
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void testSeeingTakesBothListsAndAVisibleSubject()
+    {
+        ContactRoutes routes;
+        routes.declare(part("alice", 1, 1, 1, {"bob", "carol", "dave"}));
+        routes.declare(part("bob", 1, 1, 1, {"alice"}));
+        routes.declare(part("carol", 1, 1, 1, {}));
+        ContactsDeclaration hidden = part("dave", 1, 1, 1, {"alice"});
+        hidden.state = peerchat::PresenceState::Invisible;
+        routes.declare(hidden);
+
+        // bob and alice list each other; carol does not list alice; erin has no list at all.
+        CPPUNIT_ASSERT(routes.sees("bob", "alice") && routes.sees("alice", "bob"));
+        CPPUNIT_ASSERT(!routes.sees("carol", "alice") && !routes.sees("alice", "carol"));
+        CPPUNIT_ASSERT(!routes.sees("erin", "alice") && !routes.sees("alice", "erin"));
+        // dave sees alice, but nobody sees dave while he is invisible.
+        CPPUNIT_ASSERT(routes.sees("dave", "alice") && !routes.sees("alice", "dave"));
+
+        const auto collect = [&](auto walk, const std::string& name) {
+            Names names;
+            (routes.*walk)(name, [&](const std::string& contact) { names.push_back(contact); });
+            std::sort(names.begin(), names.end());
+            return names;
+        };
+        CPPUNIT_ASSERT(collect(&ContactRoutes::forEachViewer, "alice") == (Names{"bob", "dave"}));
+        CPPUNIT_ASSERT(collect(&ContactRoutes::forEachSeen, "alice") == (Names{"bob"}));
+        CPPUNIT_ASSERT(collect(&ContactRoutes::forEachViewer, "dave").empty());
+        CPPUNIT_ASSERT(collect(&ContactRoutes::forEachSeen, "dave") == (Names{"alice"}));
+        CPPUNIT_ASSERT(collect(&ContactRoutes::forEachViewer, "erin").empty());
+    }
+
     void testListOfOnePartIsHeld()
     {
         ContactRoutes routes;
