@@ -337,6 +337,11 @@ void ChatWindow::onDraw(Canvas& canvas)
     drawInput(canvas, rows - 1);
 }
 
+bool ChatWindow::isContact() const
+{
+    return _host.roster().contact(_model.peer()).relation == local::Relation::Contact;
+}
+
 void ChatWindow::drawHeader(Canvas& canvas)
 {
     const auto& roster = _host.roster();
@@ -344,10 +349,8 @@ void ChatWindow::drawHeader(Canvas& canvas)
     // Who the identity is and how others see it, then whom it talks to.
     const std::wstring own = TextLayout::widen(roster.ownStatus() ? PresenceText::ownLine(self, *roster.ownStatus()) : self);
     std::string peer = _model.peer();
-    if (roster.rosterLoaded()) {
-        const bool online = roster.isOnline(_model.peer());
-        peer += " (" + (online ? std::string(presenceStateToken(roster.state(_model.peer()))) : std::string("offline")) + ")";
-    }
+    if (roster.rosterLoaded())
+        peer += " " + PresenceText::peerTag(isContact(), roster.isOnline(_model.peer()), roster.state(_model.peer()));
     if (const std::string tag = IdentityText::tag(roster.trust(_model.peer())); !tag.empty()) peer += " " + tag;
     if (const std::string tag = PathText::tag(roster.path(_model.peer())); !tag.empty()) peer += " " + tag;
     if (_results.active()) peer += "  search: " + _results.text();
@@ -424,13 +427,12 @@ void ChatWindow::drawStatus(Canvas& canvas, int row)
     if (!_host.connected() && !_sends.empty())
         text = plural(_sends.size(), "line") + (_sends.size() == 1 ? " waits: " : " wait: ") + text;
     // A confirmation of what the person just did comes before the standing
-    // note that the peer is offline (a stranger always looks offline).
+    // note of where lines go when the peer is not an online contact.
     if (text.empty() && _confirmation.empty()) {
-        const bool offline = roster.rosterLoaded() && !roster.isOnline(_model.peer());
+        if (roster.rosterLoaded()) text = PresenceText::reachNote(_model.peer(), isContact(), roster.isOnline(_model.peer()));
         const std::size_t failed = _model.count(local::LineState::Failed);
-        if (offline) text = _model.peer() + " is offline; lines you send wait for them";
         if (failed > 0)
-            text += (offline ? "; " : "") + plural(failed, "line") + " not yet delivered (will retry)";
+            text += (text.empty() ? "" : "; ") + plural(failed, "line") + " not yet delivered (will retry)";
     }
     const bool alert = !text.empty();
     if (!alert) {

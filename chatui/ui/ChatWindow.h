@@ -71,6 +71,8 @@ private:
     /// The list on screen: the search results while a search is shown, else the conversation.
     LineList& shownList();
     void markReadIfUnread();
+    /// True when the peer is a contact (each has the other): only then does indexd tell its presence.
+    bool isContact() const;
     void drawHeader(Canvas& canvas);
     /// Draws the warning for a changed key in rows from top on, at most maxRows; returns the rows it took.
     int drawKeyWarning(Canvas& canvas, int top, int maxRows);

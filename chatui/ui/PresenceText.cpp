@@ -35,6 +35,19 @@ std::string PresenceText::peerDetail(local::PresenceState state, const std::stri
     return text;
 }
 
+std::string PresenceText::peerTag(bool contact, bool online, local::PresenceState state)
+{
+    if (online) return "(" + std::string(presenceStateToken(state)) + ")";
+    return contact ? "(offline)" : "(not a contact)";
+}
+
+std::string PresenceText::reachNote(const std::string& peer, bool contact, bool online)
+{
+    if (online) return {};
+    if (!contact) return peer + " is not a contact (presence hidden); lines go through indexd";
+    return peer + " is offline; lines you send wait for them";
+}
+
 std::string PresenceText::typing(const std::string& peer) { return peer + " is typing..."; }
 
 } // namespace peerchat::chatui

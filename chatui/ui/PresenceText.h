@@ -26,6 +26,17 @@ public:
     /// online, then the status message: "(away) back at 3", "(busy)",
     /// "back at 3", "" for a contact online without a message.
     static std::string peerDetail(local::PresenceState state, const std::string& status);
+    /// How a conversation's header tells its peer's presence: "(online)",
+    /// "(away)" or "(busy)" while online; "(offline)" for a contact who is
+    /// not, "(not a contact)" for anyone else, whose presence indexd never
+    /// tells (only seed and .NET users in legacy mode are seen online
+    /// without being contacts).
+    static std::string peerTag(bool contact, bool online, local::PresenceState state);
+    /// The standing note under a conversation whose peer is not online,
+    /// saying where lines go: "bob is offline; lines you send wait for
+    /// them", or for a non-contact "bob is not a contact (presence hidden);
+    /// lines go through indexd"; "" while the peer is online.
+    static std::string reachNote(const std::string& peer, bool contact, bool online);
     /// What a conversation shows while its peer is typing: "bob is typing...".
     static std::string typing(const std::string& peer);
 };

@@ -1019,10 +1019,11 @@ public:
 
         // The conversation shows the request and how to answer it above its
         // lines. mallory is no contact, so alice does not see her online.
-        openChat("chat", "alice", "mallory", false);
+        openChat("chat", "alice", "mallory", "not a contact");
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"),
                                waitForLine("chat", {"mallory asks to be your contact: \"let me in, it's urgent\""}));
         CPPUNIT_ASSERT(waitForLine("chat", {"/accept or /decline"}));
+        CPPUNIT_ASSERT(waitForLine("chat", {"mallory is not a contact (presence hidden); lines go through indexd"}));
 
         type("chat", "/block");
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("chat"), waitForLine("chat", {"blocked mallory (who is not told)", "/unblock mallory"}));
@@ -1151,17 +1152,17 @@ private:
         return {DaemonProcess::binary("chatui"), "--socket", _network->socketOf(user)};
     }
 
-    /// Opens user's conversation with peer in a new window and waits until it
-    /// shows the peer online (or, with online false, offline: user sees only
-    /// contacts online).
-    void openChat(const std::string& window, const std::string& user, const std::string& peer, bool online = true)
+    /// Opens user's conversation with peer in a new window and waits until
+    /// its header shows the peer's presence as shown: online, or "not a
+    /// contact" for a peer whose presence indexd does not tell.
+    void openChat(const std::string& window, const std::string& user, const std::string& peer,
+                  const std::string& shown = "online")
     {
         auto command = chatui(user);
         command.push_back(peer);
         _tmux->newWindow(window, command);
-        const std::string state = online ? "online" : "offline";
-        CPPUNIT_ASSERT_MESSAGE(window + " did not show " + peer + " " + state + ":\n" + _tmux->capture(window),
-                               waitForLine(window, {talking(user) + peer + " (" + state + ")"}));
+        CPPUNIT_ASSERT_MESSAGE(window + " did not show " + peer + " (" + shown + "):\n" + _tmux->capture(window),
+                               waitForLine(window, {talking(user) + peer + " (" + shown + ")"}));
     }
 
     void openRoster(const std::string& window, const std::string& user)
@@ -1204,6 +1205,8 @@ private:
         peerd.waitRequest<RosterRequest>();
         RosterEvent roster;
         if (bobOnline) roster.users.push_back(UserInfo{"bob", "127.0.0.1:4001", "peerchat", bobTrust});
+        // A contact: only a contact's presence is ever known (issue 13).
+        roster.contacts.push_back(ContactInfo{"bob", Relation::Contact});
         peerd.send(roster);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().peer);
         peerd.send(HistoryEvent{"bob", lines});

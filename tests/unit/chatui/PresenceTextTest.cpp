@@ -16,6 +16,7 @@ class PresenceTextTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testMarksTellStatesApart);
     CPPUNIT_TEST(testPeerDetailNamesStateThenMessage);
     CPPUNIT_TEST(testTypingNamesThePeer);
+    CPPUNIT_TEST(testPeerTagAndNoteSayWhatIsKnownOfANonContact);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -68,6 +69,22 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("(busy)"), PresenceText::peerDetail(PresenceState::Busy, ""));
         CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), PresenceText::peerDetail(PresenceState::Online, "\u5929\u6DAF"));
         CPPUNIT_ASSERT_EQUAL(std::string(), PresenceText::peerDetail(PresenceState::Online, ""));
+    }
+
+    void testPeerTagAndNoteSayWhatIsKnownOfANonContact()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("(busy)"), PresenceText::peerTag(true, true, PresenceState::Busy));
+        CPPUNIT_ASSERT_EQUAL(std::string("(offline)"), PresenceText::peerTag(true, false, PresenceState::Online));
+        // indexd never tells a non-contact's presence: not "offline", which it may not be.
+        CPPUNIT_ASSERT_EQUAL(std::string("(not a contact)"), PresenceText::peerTag(false, false, PresenceState::Online));
+        // A seed user in legacy mode is seen online without being a contact.
+        CPPUNIT_ASSERT_EQUAL(std::string("(online)"), PresenceText::peerTag(false, true, PresenceState::Online));
+        CPPUNIT_ASSERT_EQUAL(std::string(), PresenceText::reachNote("sam", false, true));
+        CPPUNIT_ASSERT_EQUAL(std::string(), PresenceText::reachNote("bob", true, true));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob is offline; lines you send wait for them"),
+                             PresenceText::reachNote("bob", true, false));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob is not a contact (presence hidden); lines go through indexd"),
+                             PresenceText::reachNote("bob", false, false));
     }
 
     void testTypingNamesThePeer()
