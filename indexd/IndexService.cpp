@@ -58,10 +58,6 @@ std::chrono::milliseconds mailSweepPeriod(std::chrono::milliseconds mailExpireAf
     return std::clamp(mailExpireAfter / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(10000));
 }
 
-// How long presence waits to be sent, coalesced with what comes after it:
-// short beside a person's notice, long beside a login storm's datagrams.
-constexpr std::chrono::milliseconds kPresenceTick{20};
-
 // The port of a roster listener, 0 when it is not open.
 std::uint16_t rosterPort(const std::unique_ptr<RosterListener>& listener)
 {
@@ -121,7 +117,7 @@ IndexService::IndexService(const IndexSettings& settings)
     // Presence noted while a datagram is handled goes out a tick later,
     // coalesced per recipient.
     _presence = std::make_unique<PresenceRouter>(_directory, _routes, *_sealed, settings.legacy, [this] {
-        _loop.runAfter(kPresenceTick, [this] { _presence->flush(); });
+        _loop.runAfter(PresenceRouter::kTick, [this] { _presence->flush(); });
     });
     _handler = std::make_unique<LoginHandler>(
         LoginHandler::Parts{_directory, *_keys, _limiter, _loginLimiter, *_broadcaster, *_presence, *_carrier, _routes,

@@ -101,35 +101,36 @@ void PresenceRouter::noteSeenChanges(const OnlineUser& recipient, const std::vec
 
 void PresenceRouter::snapshotTo(const std::string& recipient)
 {
-    if (!pending()) _wake();
-    _snapshots.push_back(recipient);
+    const OnlineUser* user = _directory.find(recipient);
+    if (!user || !isPeerchat(*user)) return;
+    sendSnapshot(*user);
+    _hereFields.clear();
+    // What was noted for it so far, the snapshot holds as it stands now.
+    if (!_pairs.empty()) _snapshotAt[recipient] = _pairs.size();
 }
 
 void PresenceRouter::flush()
 {
+    std::vector<std::pair<std::string, std::string>> noted;
+    noted.swap(_pairs);
     std::vector<std::pair<std::string, std::string>> pairs;
-    std::vector<std::string> snapshots;
-    pairs.swap(_pairs);
-    snapshots.swap(_snapshots);
-    std::sort(snapshots.begin(), snapshots.end());
-    snapshots.erase(std::unique(snapshots.begin(), snapshots.end()), snapshots.end());
+    pairs.reserve(noted.size());
+    for (std::size_t i = 0; i < noted.size(); ++i) {
+        const auto snapshot = _snapshotAt.find(noted[i].first);
+        if (snapshot == _snapshotAt.end() || i >= snapshot->second) pairs.push_back(std::move(noted[i]));
+    }
+    _snapshotAt.clear();
     std::sort(pairs.begin(), pairs.end());
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-    // A subject's here reads the same to every recipient but for its number.
-    _hereFields.clear();
-
-    for (const std::string& name : snapshots) {
-        const OnlineUser* recipient = _directory.find(name);
-        if (recipient && isPeerchat(*recipient)) sendSnapshot(*recipient);
-    }
     for (auto first = pairs.begin(); first != pairs.end();) {
         const auto last = std::find_if(first, pairs.end(), [&](const auto& pair) { return pair.first != first->first; });
         const OnlineUser* recipient = _directory.find(first->first);
-        // A snapshot sent this tick holds everything as it stands now.
-        if (recipient && isPeerchat(*recipient) && !std::binary_search(snapshots.begin(), snapshots.end(), first->first))
-            sendUpdates(*recipient, first, last);
+        if (recipient && isPeerchat(*recipient)) sendUpdates(*recipient, first, last);
         first = last;
     }
+    // Cached for this flush only: a subject's here reads the same to every
+    // recipient but for its number, until the subject changes.
+    _hereFields.clear();
 }
 
 const std::string& PresenceRouter::hereFieldsOf(const OnlineUser& subject)

@@ -4,6 +4,7 @@
 #include "Directory.h"
 #include "SealedSender.h"
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -23,12 +24,14 @@ namespace peerchat {
 /// Handlers tell it what changed (a list declared, a user arrived or
 /// left); it notes who may have seen the subject before the change and who
 /// may see it after, and sends those (recipient, subject) pairs at the next
-/// flush, a short tick later, as they stand then: a subject seen is `here`
-/// with what it is now, one not seen `gone`. So a storm of changes bound for
-/// one recipient goes out as a few datagrams (Protocol::kMaxBundleBytes of
-/// messages each), a login and logout within a tick as one `gone`, and no
-/// per-user timer is needed. Nobody is told of anyone it was never allowed
-/// to see, not even that it left.
+/// flush, a tick later (kTick), as they stand then: a subject seen is
+/// `here` with what it is now, one not seen `gone`. So a storm of changes
+/// bound for one recipient goes out as a few datagrams
+/// (Protocol::kMaxBundleBytes of messages each), a login and logout within a
+/// tick as one `gone`, and no per-user timer is needed. A snapshot goes at
+/// once, and the pairs noted for its recipient before it are not sent: it
+/// holds what they would tell. Nobody is told of anyone it was never
+/// allowed to see, not even that it left.
 class PresenceRouter
 {
 public:
@@ -59,7 +62,13 @@ public:
     void flush();
 
     /// True when something waits for flush().
-    bool pending() const { return !_pairs.empty() || !_snapshots.empty(); }
+    bool pending() const { return !_pairs.empty(); }
+
+    /// How long after a change the owner flushes: short beside a person's
+    /// notice, long beside a login storm's datagrams. (A tick that grew with
+    /// the time the last flush took, up to a second, coalesced no more under
+    /// IndexScaleBench's storms: docs/PERFORMANCE.md.)
+    static constexpr std::chrono::milliseconds kTick{20};
 
     /// True when the peerchat/3 user recipient sees subject: the same rule
     /// for an introduction (punch) as for presence.
@@ -104,7 +113,9 @@ private:
     bool _legacy;
     std::function<void()> _wake;
     std::vector<std::pair<std::string, std::string>> _pairs;  ///< (recipient, subject) noted
-    std::vector<std::string> _snapshots;                      ///< recipients of a snapshot
+    /// Recipients sent a snapshot since the last flush, each with how many
+    /// pairs were noted before it (which the snapshot made needless).
+    std::unordered_map<std::string, std::size_t> _snapshotAt;
     std::unordered_map<std::string, std::string> _hereFields; ///< hereFieldsOf's, for one flush
 };
 

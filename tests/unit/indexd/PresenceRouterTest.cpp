@@ -54,6 +54,7 @@ class PresenceRouterTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRemovedContactIsToldGone);
     CPPUNIT_TEST(testLegacyUsersAreSeenByEveryoneInLegacyMode);
     CPPUNIT_TEST(testNumbersRestartWithANewSession);
+    CPPUNIT_TEST(testSnapshotGoesAtOnceAndHoldsWhatWasNotedBeforeIt);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -84,6 +85,32 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::get<Here>(toBob[1]).name);
         CPPUNIT_ASSERT(_router->sees("alice", *_directory.find("bob")));
         CPPUNIT_ASSERT(_router->sees("bob", *_directory.find("alice")));
+    }
+
+    void testSnapshotGoesAtOnceAndHoldsWhatWasNotedBeforeIt()
+    {
+        logIn("alice", "127.0.0.1:5001");
+        logIn("bob", "127.0.0.1:5002");
+        logIn("carol", "127.0.0.1:5003");
+        declare("alice", 1, {"bob", "carol"});
+        declare("bob", 1, {"alice"});
+        _router->flush();
+        const std::size_t before = received("alice").size();
+        // carol's list makes her seen by alice (a pair noted for alice);
+        // alice then asks for presence anew: the snapshot, sent before any
+        // flush, already shows carol, and the flush does not tell it again.
+        declare("carol", 1, {"alice"});
+        declare("alice", 1, {"bob", "carol"});
+        CPPUNIT_ASSERT_EQUAL(before + 3, received("alice").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), std::get<Snapshot>(received("alice")[before]).count);
+        // bob going after the snapshot is told at the flush, numbered on.
+        logOut("bob");
+        _router->flush();
+        const auto toAlice = received("alice");
+        CPPUNIT_ASSERT_EQUAL(before + 4, toAlice.size());
+        const Gone& gone = std::get<Gone>(toAlice.back());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), gone.name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), gone.seq);
     }
 
     void testOneSidedListSeesNothingNotEvenALogout()
