@@ -256,9 +256,14 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
         contactLetter(*letter, mail, from);
         return;
     }
+    if (const Ack* ack = inner ? std::get_if<Ack>(&inner.value()) : nullptr) {
+        receipt(*ack, mail, from);
+        return;
+    }
     const Msg* msg = inner ? std::get_if<Msg>(&inner.value()) : nullptr;
     if (msg == nullptr) {
-        _drops.drop(DropReason::Malformed, from, "mail from " + mail.from + " holds neither a msg nor a contact letter");
+        _drops.drop(DropReason::Malformed, from,
+                    "mail from " + mail.from + " holds neither a msg, a contact letter nor an ack");
         return;
     }
     if (msg->from != mail.from || msg->to != _settings.self || msg->stream != mail.stream || msg->seq != mail.seq) {
@@ -268,6 +273,29 @@ void Delivery::mail(const Mail& mail, const Endpoint& from)
         return;
     }
     deliverIncoming(*msg, {});
+}
+
+void Delivery::receipt(const Ack& ack, const Mail& mail, const Endpoint& from)
+{
+    // A receipt is filed under the stream and position it acks, of this user's own lines.
+    if (ack.from != mail.from || ack.stream != mail.stream || ack.seq != mail.seq || !ack.held.empty()) {
+        _drops.drop(DropReason::Unauthentic, from,
+                    "mail from " + mail.from + " holds an ack from " + ack.from + " of another sender, stream or "
+                        "position than it is filed under");
+        return;
+    }
+    _index.send(Ack{_settings.self, mail.stream, mail.seq, {}});
+    this->ack(ack);
+}
+
+void Delivery::postReceipt(const std::string& sender, const Ack& ack)
+{
+    if (reachable(sender) != nullptr) return;
+    const KeyPins& pins = _trust.pins();
+    const std::optional<PublicKey> identity = pins.pinned(sender);
+    if (!identity || pins.trustOf(sender) != local::Trust::Pinned) return;
+    const Ack receipt{_settings.self, ack.stream, ack.seq, {}};
+    _index.send(Post{sender, ack.stream, ack.seq, OfflineBox::seal(_identity, *identity, Protocol::encode(receipt))});
 }
 
 void Delivery::contactLetter(const ContactLetter& letter, const Mail& mail, const Endpoint& from)
@@ -315,13 +343,15 @@ void Delivery::deliverIncoming(const Msg& msg, const std::string& peer)
     // Nothing of the stream delivered yet (a msg ahead of the first): a peer
     // hears what is held (position 0), so that it sends the first lines again
     // at once; indexd's mail acks name a position, never runs.
-    if (result.position != 0 || (!peer.empty() && !result.held.empty())) queueAck(msg.stream, peer, result);
+    if (result.position != 0 || (!peer.empty() && !result.held.empty())) queueAck(msg.stream, peer, msg.from, result);
     for (const Inbox::Delivered& delivered : result.delivered) _listener.lineReceived(delivered.line, delivered.unread);
 }
 
-void Delivery::queueAck(const std::string& stream, const std::string& peer, const Inbox::Result& result)
+void Delivery::queueAck(const std::string& stream, const std::string& peer, const std::string& sender,
+                        const Inbox::Result& result)
 {
     PendingAck& pending = _acks[{peer, stream}];
+    pending.sender = sender;
     // The held runs let the peer send again only what is missing; indexd's mail acks stay cumulative.
     pending.ack = Ack{_settings.self, stream, result.position, peer.empty() ? std::vector<SeqRange>{} : result.held};
     pending.lines += result.delivered.size();
@@ -344,6 +374,7 @@ void Delivery::sendAcks(bool all)
         const std::string& to = pending->first.first;
         if (to.empty()) {
             _index.send(pending->second.ack);
+            postReceipt(pending->second.sender, pending->second.ack);
         } else {
             _paths.send(to, pending->second.ack);
         }

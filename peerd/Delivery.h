@@ -120,18 +120,29 @@ private:
     /// A contact letter opened from mail: acked to indexd and handed on when
     /// it is the mail's own (same sender, stream and seq, to this user).
     void contactLetter(const ContactLetter& letter, const Mail& mail, const Endpoint& from);
-    /// Gathers the ack of stream's position after result, for peer (empty: indexd), and arms its timer.
-    void queueAck(const std::string& stream, const std::string& peer, const Inbox::Result& result);
+    /// Gathers the ack of stream's position after result, for peer (empty:
+    /// indexd, of mail from sender), and arms its timer.
+    void queueAck(const std::string& stream, const std::string& peer, const std::string& sender,
+                  const Inbox::Result& result);
     /// An ack gathered for one stream, not sent yet.
     struct PendingAck
     {
         Ack ack;                ///< the latest: it says all the earlier ones would
         std::size_t lines = 0;  ///< lines delivered since the stream's last ack
         bool now = false;       ///< goes at the end of this turn, not after kAckDelay
+        std::string sender{};   ///< whose lines, for an ack of mail (which goes to indexd)
     };
 
     /// Sends the acks that go at the end of this turn, or all of them.
     void sendAcks(bool all);
+    /// Lines of sender's that came in mail were delivered up to ack: when
+    /// sender is not reachable directly (it never will be, while not a
+    /// contact), it hears so in mail of its own, an ack sealed to it that
+    /// indexd keeps like a line (a receipt): otherwise its lines would show
+    /// stored for ever.
+    void postReceipt(const std::string& sender, const Ack& ack);
+    /// A receipt came in mail: its lines are delivered.
+    void receipt(const Ack& ack, const Mail& mail, const Endpoint& from);
     local::ChatLine storeAndSend(const std::string& to, const Roster::Peer* peer, const std::string& text,
                                  const std::string& key);
     /// direct: the msgs for peers online, by peer, for the caller to send

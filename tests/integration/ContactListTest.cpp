@@ -170,13 +170,17 @@ public:
         const auto sent = mallory->waitEvent("sent");
         CPPUNIT_ASSERT(sent);
         // mallory is not bob's contact, so she does not see him online: her
-        // line goes through indexd, and shows stored as a line to any
-        // stranger does; nothing in it tells of the block.
-        CPPUNIT_ASSERT_MESSAGE("mallory's line was not stored: a block must not show as a line that never arrives",
-                               mallory->waitFor([&](const LocalClient::Object& event) {
-                                   return event->optValue<std::string>("event", "") == "status" &&
-                                          event->getValue<std::string>("state") == "stored";
-                               }));
+        // line goes through indexd, and shows stored, then delivered (bob's
+        // receipt, in mail), as a line to any stranger does; nothing in it
+        // tells of the block.
+        for (const char* state : {"stored", "delivered"}) {
+            CPPUNIT_ASSERT_MESSAGE(std::string("mallory's line did not show ") + state
+                                       + ": a block must not show as a line that never arrives",
+                                   mallory->waitFor([&](const LocalClient::Object& event) {
+                                       return event->optValue<std::string>("event", "") == "status" &&
+                                              event->getValue<std::string>("state") == state;
+                                   }));
+        }
         carol->sendLine(sendRequest("bob", "marker"));
         bob->sendLine(peerRequest("subscribe", "carol"));
         CPPUNIT_ASSERT(bob->waitFor([](const LocalClient::Object& event) {
@@ -221,9 +225,17 @@ public:
         auto bob = net.attachOnline("bob");
         net.startPeerd("erin");
         auto erin = net.attachOnline("erin");
+        // erin's window on the conversation hears how her line fares.
+        subscribeTo(*erin, "bob");
         erin->sendLine(sendRequest("bob", "hi bob, we met at the conference"));
         CPPUNIT_ASSERT(bob->waitFor([](const LocalClient::Object& event) {
             return event->optValue<std::string>("event", "") == "unread" && event->getValue<std::string>("peer") == "erin";
+        }));
+        // erin never sees bob online (they are no contacts): her line went
+        // through indexd, and bob's receipt, through indexd too, tells her it
+        // was delivered.
+        CPPUNIT_ASSERT_MESSAGE(net.peerd("erin").log(), erin->waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "status" && event->getValue<std::string>("state") == "delivered";
         }));
         bob->sendLine(peerRequest("read", "erin"));
         // Read, erin's lines are still held, and a window opened later lists her apart from contacts.

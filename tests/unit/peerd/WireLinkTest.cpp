@@ -297,6 +297,8 @@ class WireLinkTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testLinesToPeerThatLeftGoToIndex);
     CPPUNIT_TEST(testOutboxLeftInStoreGoesOutAfterStart);
     CPPUNIT_TEST(testMailDeliveredOnceAndAckedToIndex);
+    CPPUNIT_TEST(testReceiptOfMailTellsAnUnseenSenderItsLinesAreDelivered);
+    CPPUNIT_TEST(testReceiptInMailMarksLinesDelivered);
     CPPUNIT_TEST(testMailFromPinnedSenderWithOtherKeyDropped);
     CPPUNIT_TEST(testMailNotMatchingItsMsgDropped);
     CPPUNIT_TEST(testHeartbeatSealedCarriesPresenceSeq);
@@ -1752,9 +1754,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), _listener.lines[0].first.peer);
         CPPUNIT_ASSERT_EQUAL(std::string("left while you were out"), _listener.lines[0].first.text);
-        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().text);
-        CPPUNIT_ASSERT(_sink.sent.back().sealed());
-        CPPUNIT_ASSERT(_sink.sent.back().to == kIndex);
+        const auto acks = sentStartingWith("ack,");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), acks.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), acks[0].text);
+        CPPUNIT_ASSERT(acks[0].sealed());
+        CPPUNIT_ASSERT(acks[0].to == kIndex);
         // First sight of carol's key: pinned.
         CPPUNIT_ASSERT(_pins->pinned("carol") == party("carol").identity.publicKey());
 
@@ -1765,6 +1769,56 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), _sink.sent.back().text);
         CPPUNIT_ASSERT(_sink.sent.back().to == kCarol);
+    }
+
+    void testReceiptOfMailTellsAnUnseenSenderItsLinesAreDelivered()
+    {
+        goOnline({});
+        // carol is not seen (no contact): her line came in mail, and she
+        // cannot hear the ack alice gives indexd. A receipt goes to her in
+        // mail of her own: an ack sealed to her key, filed under her stream.
+        deliverFromIndex(mailFrom(party("carol"), Msg{"c0c", 1, "09:00:00", "carol", "alice", "hello, stranger"}));
+        const auto posts = sentStartingWith("post,carol,c0c,1,");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), posts.size());
+        CPPUNIT_ASSERT(posts[0].to == kIndex && posts[0].sealed());
+        const Post receipt = std::get<Post>(Protocol::decode(posts[0].text).value());
+        const Parsed<std::string> opened = OfflineBox::open(party("carol").identity, _alice.publicKey(), receipt.box);
+        CPPUNIT_ASSERT(opened.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), *opened);
+
+        // A contact online hears the ack directly: no receipt.
+        deliverHere(entry("carol", kCarol));
+        deliverFromIndex(mailFrom(party("carol"), Msg{"c0c", 2, "09:00:01", "carol", "alice", "again"}));
+        CPPUNIT_ASSERT(sentStartingWith("post,carol,c0c,2,").empty());
+    }
+
+    void testReceiptInMailMarksLinesDelivered()
+    {
+        _pins->see("bob", party("bob").identity.publicKey());
+        goOnline({});
+        CPPUNIT_ASSERT(_link->sendTalk("bob", "do we know each other?").ok());
+        endTurn();
+        const std::string stream = streamTo("bob");
+        deliverFromIndex(Stored{"bob", stream, 1});
+        CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Stored);
+
+        // A receipt filed under another position than its ack says is not bob's word for it.
+        const auto receiptFrom = [&](std::uint64_t filedAs, std::uint64_t acked) {
+            const Ack ack{"bob", stream, acked, {}};
+            return Mail{"bob", party("bob").identity.publicKey(), stream, filedAs,
+                        OfflineBox::seal(party("bob").identity, _alice.publicKey(), Protocol::encode(ack))};
+        };
+        deliverFromIndex(receiptFrom(2, 1));
+        CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Stored);
+        CPPUNIT_ASSERT(sentStartingWith("ack,").empty());
+
+        deliverFromIndex(receiptFrom(1, 1));
+        CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Delivered));
+        CPPUNIT_ASSERT(_store->outbox().empty());
+        // indexd may forget the receipt.
+        const auto acks = sentStartingWith("ack,alice," + stream + ",1");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), acks.size());
+        CPPUNIT_ASSERT(acks[0].to == kIndex);
     }
 
     void testMailFromPinnedSenderWithOtherKeyDropped()
