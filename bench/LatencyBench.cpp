@@ -108,7 +108,7 @@ private:
 };
 
 // indexd, alice's and bob's peerds, a client on each local socket, bob's
-// subscribed to alice, once they are contacts and alice's roster lists bob.
+// subscribed to alice, once they are contacts and alice sees bob online.
 class ChatPair
 {
 public:
@@ -126,12 +126,13 @@ public:
         }
         _a = std::make_unique<LineSocket>(LineSocket::connectUnix(_dir.file("alice.sock")));
         _b = std::make_unique<LineSocket>(LineSocket::connectUnix(_dir.file("bob.sock")));
+        for (LineSocket* client : {_a.get(), _b.get()}) {
+            if (!client->waitLoggedIn(std::chrono::seconds(10))) throw std::runtime_error("a peerd did not log in");
+        }
         // Contacts, as two users make themselves: each adds the other.
         _a->writeLine("{\"op\":\"add\",\"peer\":\"bob\"}");
         _b->writeLine("{\"op\":\"add\",\"peer\":\"alice\"}");
-        if (!_a->askUntil("{\"op\":\"roster\"}", "\"name\":\"bob\"", std::chrono::seconds(10))) {
-            throw std::runtime_error("bob never appeared in alice's roster");
-        }
+        if (!_a->waitOnline("bob", std::chrono::seconds(10))) throw std::runtime_error("alice never saw bob online");
         _b->writeLine("{\"op\":\"subscribe\",\"peer\":\"alice\"}");
         if (!_b->waitLine("\"event\":\"history\"", kTimeout)) throw std::runtime_error("no history for bob");
         _a->drain();

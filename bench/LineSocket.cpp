@@ -43,10 +43,15 @@ void LineSocket::writeLine(const std::string& line)
 
 bool LineSocket::waitLine(const std::string& needle, std::chrono::milliseconds timeout)
 {
+    return waitLine([&](std::string_view line) { return line.find(needle) != std::string_view::npos; }, timeout);
+}
+
+bool LineSocket::waitLine(const LineTest& test, std::chrono::milliseconds timeout)
+{
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
         for (auto nl = _buffer.find('\n'); nl != std::string::npos; nl = _buffer.find('\n')) {
-            const bool found = std::string_view(_buffer).substr(0, nl).find(needle) != std::string_view::npos;
+            const bool found = test(std::string_view(_buffer).substr(0, nl));
             _buffer.erase(0, nl + 1);
             if (found) return true;
         }
@@ -61,14 +66,40 @@ bool LineSocket::waitLine(const std::string& needle, std::chrono::milliseconds t
     }
 }
 
-bool LineSocket::askUntil(const std::string& request, const std::string& needle, std::chrono::milliseconds timeout)
+bool LineSocket::askUntil(const std::string& request, const LineTest& test, std::chrono::milliseconds timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
         writeLine(request);
-        if (waitLine(needle, std::chrono::milliseconds(200))) return true;
+        if (waitLine(test, std::chrono::milliseconds(200))) return true;
         if (std::chrono::steady_clock::now() > deadline) return false;
     }
+}
+
+bool LineSocket::waitLoggedIn(std::chrono::milliseconds timeout)
+{
+    return waitLine(
+        [](std::string_view line) {
+            return (line.find("\"event\":\"welcome\"") != std::string_view::npos
+                    || line.find("\"event\":\"state\"") != std::string_view::npos)
+                   && line.find("\"state\":\"online\"") != std::string_view::npos;
+        },
+        timeout);
+}
+
+bool LineSocket::waitOnline(const std::string& name, std::chrono::milliseconds timeout)
+{
+    const std::string user = "{\"name\":\"" + name + "\"";
+    return askUntil(
+        R"({"op":"roster"})",
+        [&](std::string_view line) {
+            // {"event":"roster","users":[...],"unread":{...},"contacts":[...],...}
+            const std::size_t users = line.find("\"event\":\"roster\",\"users\":[");
+            const std::size_t unread = line.find("],\"unread\":");
+            return users != std::string_view::npos && unread != std::string_view::npos
+                   && line.substr(users, unread - users).find(user) != std::string_view::npos;
+        },
+        timeout);
 }
 
 bool LineSocket::readAvailable(const std::function<void(std::string_view)>& onLine)

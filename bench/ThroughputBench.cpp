@@ -428,8 +428,10 @@ public:
         _net.startPeerd("alice", peerdFlags);
         for (const std::string& name : receivers) _net.startPeerd(name, peerdFlags);
         _alice = std::make_unique<LineSocket>(LineSocket::connectUnix(_net.socketOf("alice")));
+        waitLoggedIn(*_alice, "alice");
         for (const std::string& name : receivers) {
             auto client = std::make_unique<LineSocket>(LineSocket::connectUnix(_net.socketOf(name)));
+            waitLoggedIn(*client, name);
             // Contacts, as two users make themselves: each adds the other.
             _alice->writeLine(R"({"op":"add","peer":")" + name + R"("})");
             client->writeLine(R"({"op":"add","peer":"alice"})");
@@ -449,11 +451,14 @@ public:
     test::DaemonProcess& peerd(const std::string& name) { return _net.peerd(name); }
 
 private:
+    static void waitLoggedIn(LineSocket& client, const std::string& name)
+    {
+        if (!client.waitLoggedIn(std::chrono::seconds(20))) throw std::runtime_error(name + "'s peerd did not log in");
+    }
+
     static void waitInRoster(LineSocket& client, const std::string& name)
     {
-        if (!client.askUntil(R"({"op":"roster"})", "\"name\":\"" + name + "\"", std::chrono::seconds(20))) {
-            throw std::runtime_error(name + " never appeared in a roster");
-        }
+        if (!client.waitOnline(name, std::chrono::seconds(20))) throw std::runtime_error(name + " never came online in a roster");
     }
 
     static void subscribe(LineSocket& client, const std::string& peer)
