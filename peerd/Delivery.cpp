@@ -294,6 +294,15 @@ void Delivery::postReceipt(const std::string& sender, const Ack& ack)
     const KeyPins& pins = _trust.pins();
     const std::optional<PublicKey> identity = pins.pinned(sender);
     if (!identity || pins.trustOf(sender) != local::Trust::Pinned) return;
+    auto streams = _receiptStreams.find(sender);
+    if (streams == _receiptStreams.end()) {
+        if (_receiptStreams.size() >= kMostReceiptSenders) return;
+        streams = _receiptStreams.emplace(sender, std::vector<std::string>{}).first;
+    }
+    if (std::find(streams->second.begin(), streams->second.end(), ack.stream) == streams->second.end()) {
+        if (streams->second.size() >= kMostReceiptStreams) return;
+        streams->second.push_back(ack.stream);
+    }
     const Ack receipt{_settings.self, ack.stream, ack.seq, {}};
     _index.send(Post{sender, ack.stream, ack.seq, OfflineBox::seal(_identity, *identity, Protocol::encode(receipt))});
 }

@@ -139,7 +139,13 @@ private:
     /// sender is not reachable directly (it never will be, while not a
     /// contact), it hears so in mail of its own, an ack sealed to it that
     /// indexd keeps like a line (a receipt): otherwise its lines would show
-    /// stored for ever.
+    /// stored for ever. Each receipt counts against this user's mailbox
+    /// budgets at indexd until its sender takes it, so receipts go for at
+    /// most kMostReceiptStreams streams of one sender and kMostReceiptSenders
+    /// senders a run: writing on ever new streams, or under ever new names,
+    /// cannot make this peerd fill its own budget (and have its offline
+    /// lines refused). A sender keeps one stream to a peer, a new one only
+    /// when a store is lost.
     void postReceipt(const std::string& sender, const Ack& ack);
     /// A receipt came in mail: its lines are delivered.
     void receipt(const Ack& ack, const Mail& mail, const Endpoint& from);
@@ -180,6 +186,9 @@ private:
     Timer _delayedAckTimer;                          ///< armed while acks wait up to kAckDelay
     /// The acks not sent yet, per (peer, stream); peer empty: to indexd.
     std::map<std::pair<std::string, std::string>, PendingAck> _acks;
+    static constexpr std::size_t kMostReceiptStreams = 4;
+    static constexpr std::size_t kMostReceiptSenders = 1024;
+    std::map<std::string, std::vector<std::string>> _receiptStreams;  ///< the streams given receipts, per sender
     Outbox::TimePoint _retransmitAt;
     std::map<std::string, FullReason> _fullReported;  ///< the last refusal by indexd the UIs heard of, per peer
     std::int64_t _clockSecond = -1;  ///< the wall clock's second localClockText() formatted last

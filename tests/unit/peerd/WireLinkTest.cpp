@@ -1786,10 +1786,21 @@ public:
         CPPUNIT_ASSERT(opened.ok());
         CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,c0c,1"), *opened);
 
+        // A second line on the stream: a receipt again, cumulative.
+        deliverFromIndex(mailFrom(party("carol"), Msg{"c0c", 2, "09:00:01", "carol", "alice", "still there?"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("post,carol,c0c,2,").size());
+        // Receipts count against alice's own mailbox budget: a writer on ever
+        // new streams gets them for a few only.
+        for (const char* stream : {"c1c", "c2c", "c3c", "c4c"})
+            deliverFromIndex(mailFrom(party("carol"), Msg{stream, 1, "09:00:02", "carol", "alice", "new stream"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("post,carol,c3c,1,").size());
+        CPPUNIT_ASSERT(sentStartingWith("post,carol,c4c,1,").empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sentStartingWith("ack,alice,c4c,1").size());
+
         // A contact online hears the ack directly: no receipt.
         deliverHere(entry("carol", kCarol));
-        deliverFromIndex(mailFrom(party("carol"), Msg{"c0c", 2, "09:00:01", "carol", "alice", "again"}));
-        CPPUNIT_ASSERT(sentStartingWith("post,carol,c0c,2,").empty());
+        deliverFromIndex(mailFrom(party("carol"), Msg{"c0c", 3, "09:00:03", "carol", "alice", "again"}));
+        CPPUNIT_ASSERT(sentStartingWith("post,carol,c0c,3,").empty());
     }
 
     void testReceiptInMailMarksLinesDelivered()
