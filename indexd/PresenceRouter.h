@@ -87,7 +87,8 @@ private:
     void sendSnapshot(const OnlineUser& recipient);
     void sendUpdates(const OnlineUser& recipient, std::vector<std::pair<std::string, std::string>>::const_iterator first,
                      std::vector<std::pair<std::string, std::string>>::const_iterator last);
-    /// The fields of subject's here after its SEQ, as it stands this flush.
+    /// The fields of subject's here after its SEQ, as it stands now: encoded
+    /// once for all the recipients of one flush or one snapshot.
     const std::string& hereFieldsOf(const OnlineUser& subject);
 
     /// Seals the messages added for one recipient in as few datagrams as
