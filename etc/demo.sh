@@ -96,13 +96,18 @@ stop_all() {
 }
 
 # Waits for the readiness line of the daemon logging to LOG (pid in PIDFILE).
-wait_ready() {
+# Waits until the log LOG of the daemon NAME (pid in PIDFILE) holds PATTERN,
+# which says it did WHAT: false, with the log shown, when it stopped or took
+# longer than 10 s.
+wait_for() {
     log=$1
     pidfile=$2
     name=$3
+    pattern=$4
+    what=$5
     i=0
     while [ $i -lt 100 ]; do
-        if grep -q " ready " "$log" 2>/dev/null; then
+        if grep -q "$pattern" "$log" 2>/dev/null; then
             return 0
         fi
         if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -113,8 +118,18 @@ wait_ready() {
         sleep 0.1
         i=$((i + 1))
     done
-    echo "demo: $name did not get ready within 10 s; see $log" >&2
+    echo "demo: $name did not $what within 10 s; see $log" >&2
     return 1
+}
+
+wait_ready() {
+    wait_for "$1" "$2" "$3" " ready " "get ready"
+}
+
+# indexd drops a contact request for a name nobody has logged in under yet,
+# so the two ask each other only once both are logged in.
+wait_logged_in() {
+    wait_for "$1" "$2" "$3" " welcomed " "log in to indexd"
 }
 
 # Starts PROGRAM ARGS... in the background, immune to the terminal's hang-up,
@@ -188,8 +203,8 @@ start() {
         --socket "$RUN/alice.sock" --database "$RUN/alice.db" --key "$RUN/alice.key"
     start_daemon tianya "$BIN/peerd" --user "$TIANYA" --index "$index" --port 0 --bind 127.0.0.1 \
         --socket "$RUN/tianya.sock" --database "$RUN/tianya.db" --key "$RUN/tianya.key"
-    wait_ready "$RUN/alice.log" "$RUN/alice.pid" "peerd for $ALICE"
-    wait_ready "$RUN/tianya.log" "$RUN/tianya.pid" "peerd for $TIANYA"
+    wait_logged_in "$RUN/alice.log" "$RUN/alice.pid" "peerd for $ALICE"
+    wait_logged_in "$RUN/tianya.log" "$RUN/tianya.pid" "peerd for $TIANYA"
     # The two ask each other to be contacts: requests that cross make contacts
     # at once (on a demo that ran before, they are contacts already).
     ask "$RUN/alice.sock" "$TIANYA"
