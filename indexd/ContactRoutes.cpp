@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <string_view>
+#include <utility>
 
 namespace peerchat {
 
@@ -92,11 +93,16 @@ struct ContactRoutes::State
         return it == idOf.end() ? nullptr : &it->second;
     }
 
-    const List* listOf(const std::string& name) const
+
+    /// name's id and list, from one look-up; the list is nullptr when name holds none.
+    std::pair<NameId, const List*> held(const std::string& name) const
     {
         const NameId* id = find(name);
-        return id == nullptr || lists[*id].version == 0 ? nullptr : &lists[*id];
+        if (id == nullptr || lists[*id].version == 0) return {0, nullptr};
+        return {*id, &lists[*id]};
     }
+
+    const List* listOf(const std::string& name) const { return held(name).second; }
 
     /// True when list (held or not: version 0 holds nobody) holds id.
     static bool declares(const List& list, NameId id)
@@ -235,20 +241,17 @@ std::vector<std::string> ContactRoutes::contactsOf(const std::string& name) cons
 bool ContactRoutes::sees(const std::string& viewer, const std::string& subject) const
 {
     const State& s = *_state;
-    const List* shown = s.listOf(subject);
-    const NameId* id = s.find(viewer);
-    if (!shown || !id || shown->state == PresenceState::Invisible) return false;
-    const List& viewers = s.lists[*id];
-    return std::binary_search(shown->contacts.begin(), shown->contacts.end(), *id)
-           && s.declares(viewers, s.idOf.find(std::string_view(subject))->second);
+    const auto [subjectId, shown] = s.held(subject);
+    const NameId* viewerId = s.find(viewer);
+    if (!shown || !viewerId || shown->state == PresenceState::Invisible) return false;
+    return s.declares(*shown, *viewerId) && s.declares(s.lists[*viewerId], subjectId);
 }
 
 void ContactRoutes::forEachViewer(const std::string& name, const std::function<void(const std::string&)>& visit) const
 {
     const State& s = *_state;
-    const List* list = s.listOf(name);
+    const auto [self, list] = s.held(name);
     if (!list || list->state == PresenceState::Invisible) return;
-    const NameId self = s.idOf.find(std::string_view(name))->second;
     for (const NameId id : list->contacts) {
         if (s.declares(s.lists[id], self)) visit(s.nameOf[id]);
     }
@@ -257,9 +260,8 @@ void ContactRoutes::forEachViewer(const std::string& name, const std::function<v
 void ContactRoutes::forEachSeen(const std::string& name, const std::function<void(const std::string&)>& visit) const
 {
     const State& s = *_state;
-    const List* list = s.listOf(name);
+    const auto [self, list] = s.held(name);
     if (!list) return;
-    const NameId self = s.idOf.find(std::string_view(name))->second;
     for (const NameId id : list->contacts) {
         const List& theirs = s.lists[id];
         if (theirs.state != PresenceState::Invisible && s.declares(theirs, self)) visit(s.nameOf[id]);

@@ -7,17 +7,15 @@
 namespace peerchat {
 
 KeyRegistry::KeyRegistry(IndexDatabase& database)
+    : _select(Poco::Data::SQLite::Utility::dbHandle(database.session()), "SELECT identity FROM names WHERE name = ?"),
+      _insert(Poco::Data::SQLite::Utility::dbHandle(database.session()),
+              "INSERT OR IGNORE INTO names (name, identity) VALUES (?, ?)")
 {
-    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(database.session());
-    _select = std::make_unique<SqlStatement>(db, "SELECT identity FROM names WHERE name = ?");
-    _insert = std::make_unique<SqlStatement>(db, "INSERT OR IGNORE INTO names (name, identity) VALUES (?, ?)");
 }
-
-KeyRegistry::~KeyRegistry() = default;
 
 std::optional<PublicKey> KeyRegistry::identityOf(const std::string& name)
 {
-    const std::optional<std::string> found = _select->bind(name).firstBlob();
+    const std::optional<std::string> found = _select.bind(name).firstBlob();
     if (!found || found->size() != PublicKey().size()) return std::nullopt;
     PublicKey key{};
     std::copy(found->begin(), found->end(), key.begin());
@@ -26,7 +24,7 @@ std::optional<PublicKey> KeyRegistry::identityOf(const std::string& name)
 
 bool KeyRegistry::bind(const std::string& name, const PublicKey& identity)
 {
-    if (_insert->bind(name).bindBlob(identity.data(), identity.size()).run() == 1) return true;
+    if (_insert.bind(name).bindBlob(identity.data(), identity.size()).run() == 1) return true;
     const std::optional<PublicKey> owner = identityOf(name);
     return owner && *owner == identity;
 }

@@ -5,7 +5,6 @@
 #include "SqlStatement.h"
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,9 +22,6 @@ class KeyRegistry
 public:
     /// A registry in database (which must outlive it).
     explicit KeyRegistry(IndexDatabase& database);
-    ~KeyRegistry();
-    KeyRegistry(const KeyRegistry&) = delete;
-    KeyRegistry& operator=(const KeyRegistry&) = delete;
 
     /// The identity key name belongs to, or nullopt when it belongs to none yet.
     std::optional<PublicKey> identityOf(const std::string& name);
@@ -49,8 +45,8 @@ public:
     std::size_t stampsHeld() const { return _stamps.size(); }
 
 private:
-    std::unique_ptr<SqlStatement> _select;
-    std::unique_ptr<SqlStatement> _insert;
+    SqlStatement _select;
+    SqlStatement _insert;
     std::unordered_map<std::string, std::uint64_t> _stamps;
 };
 
