@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -130,6 +131,23 @@ void EventLoop::post(Task task)
     wake();
 }
 
+std::uint64_t EventLoop::onTurnEnd(Task hook)
+{
+    _turnEnds.emplace_back(_nextTurnEnd, std::move(hook));
+    return _nextTurnEnd++;
+}
+
+void EventLoop::removeTurnEnd(std::uint64_t id)
+{
+    _turnEnds.erase(std::remove_if(_turnEnds.begin(), _turnEnds.end(), [id](const auto& hook) { return hook.first == id; }),
+                    _turnEnds.end());
+}
+
+void EventLoop::runTurnEnds()
+{
+    for (auto& hook : _turnEnds) guarded("end of turn", hook.second);
+}
+
 void EventLoop::stop()
 {
     _stopRequested = true;
@@ -186,6 +204,7 @@ void EventLoop::run()
     // Level-triggered, as poll(2) was: a callback that leaves data unread is called again next turn.
     std::array<epoll_event, kMostEventsPerTurn> events;
     while (!_stopRequested) {
+        runTurnEnds();
         ++_turns;
         const int ready = ::epoll_wait(_epollFd, events.data(), static_cast<int>(events.size()), waitTimeoutMs());
         if (ready < 0 && errno != EINTR) {
@@ -209,6 +228,7 @@ void EventLoop::run()
         }
         runDueTimers();
     }
+    runTurnEnds();
     _stopRequested = false;
 }
 

@@ -45,6 +45,14 @@ public:
     /// Runs task on the loop's thread soon; safe from any thread.
     void post(Task task);
 
+    /// Calls hook at the end of every turn, once the turn's callbacks and
+    /// timers have run and before the loop waits again (so also before the
+    /// first wait, and once more when run() returns): where work gathered
+    /// during a turn goes out together (UdpChannel's sends). Loop's thread
+    /// only, and not from inside a hook; returns the id removeTurnEnd takes.
+    std::uint64_t onTurnEnd(Task hook);
+    void removeTurnEnd(std::uint64_t id);
+
     /// Runs until stop(); call from the thread that owns the loop.
     void run();
     /// How many times run() has waited for a socket or a timer: what a
@@ -61,6 +69,7 @@ private:
 
     void runPosted();
     void runDueTimers();
+    void runTurnEnds();
     int waitTimeoutMs();
     void wake();
 
@@ -74,6 +83,8 @@ private:
     std::unordered_map<TimerId, std::pair<Clock::time_point, Task>> _timers;
     TimerId _nextTimer = 1;
     std::uint64_t _turns = 0;
+    std::vector<std::pair<std::uint64_t, Task>> _turnEnds;
+    std::uint64_t _nextTurnEnd = 1;
     std::mutex _postMutex;
     std::vector<Task> _posted;
     std::atomic<bool> _stopRequested{false};

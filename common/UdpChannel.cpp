@@ -46,8 +46,27 @@ struct UdpChannel::ReadBuffers
     std::array<mmsghdr, kBatch> headers{};
 };
 
+/// The datagrams sent since the last flush: their bytes end to end in one
+/// buffer, and where each starts, ends and goes.
+struct UdpChannel::SendQueue
+{
+    struct Entry
+    {
+        std::size_t offset;
+        std::size_t size;
+        sockaddr_storage to;
+        socklen_t toLength;
+    };
+
+    std::vector<char> bytes;
+    std::vector<Entry> entries;
+    std::array<iovec, kSendBatch> vectors{};
+    std::array<mmsghdr, kSendBatch> headers{};
+};
+
 UdpChannel::UdpChannel(EventLoop& loop, const Poco::Net::SocketAddress& bindAddress, Handler handler)
-    : _loop(loop), _socket(bindAddress.family()), _handler(std::move(handler)), _in(std::make_unique<ReadBuffers>())
+    : _loop(loop), _socket(bindAddress.family()), _handler(std::move(handler)), _in(std::make_unique<ReadBuffers>()),
+      _out(std::make_unique<SendQueue>())
 {
     _socket.bind(bindAddress, false);
     _socket.setBlocking(false);
@@ -55,10 +74,14 @@ UdpChannel::UdpChannel(EventLoop& loop, const Poco::Net::SocketAddress& bindAddr
     _socket.setSendBufferSize(4 * 1024 * 1024);
     _socket.setReceiveBufferSize(4 * 1024 * 1024);
     _loop.watch(_socket.impl()->sockfd(), EventLoop::Readable, [this](short) { onReadable(); });
+    _out->entries.reserve(kSendBatch);
+    _turnEnd = _loop.onTurnEnd([this] { flush(); });
 }
 
 UdpChannel::~UdpChannel()
 {
+    flush();
+    _loop.removeTurnEnd(_turnEnd);
     _loop.unwatch(_socket.impl()->sockfd());
 }
 
@@ -69,13 +92,48 @@ Endpoint UdpChannel::localEndpoint() const
 
 void UdpChannel::sendTo(std::string_view bytes, const Endpoint& to)
 {
-    try {
-        const int sent = _socket.sendTo(bytes.data(), static_cast<int>(bytes.size()), to.address());
-        if (sent != static_cast<int>(bytes.size())) ++_sendFailures;
-    } catch (const Poco::Exception& e) {
-        ++_sendFailures;
-        Poco::Logger::get("UdpChannel").debug("cannot send to %s: %s", to.toString(), e.displayText());
+    const Poco::Net::SocketAddress& address = to.address();
+    SendQueue::Entry entry{_out->bytes.size(), bytes.size(), {}, static_cast<socklen_t>(address.length())};
+    std::memcpy(&entry.to, address.addr(), address.length());
+    _out->bytes.insert(_out->bytes.end(), bytes.begin(), bytes.end());
+    _out->entries.push_back(entry);
+    if (_out->entries.size() == kSendBatch) flush();
+}
+
+void UdpChannel::flush()
+{
+    const std::size_t queued = _out->entries.size();
+    for (std::size_t i = 0; i < queued; ++i) {
+        SendQueue::Entry& entry = _out->entries[i];
+        _out->vectors[i] = iovec{_out->bytes.data() + entry.offset, entry.size};
+        _out->headers[i] = mmsghdr{};
+        _out->headers[i].msg_hdr.msg_iov = &_out->vectors[i];
+        _out->headers[i].msg_hdr.msg_iovlen = 1;
+        _out->headers[i].msg_hdr.msg_name = &entry.to;
+        _out->headers[i].msg_hdr.msg_namelen = entry.toLength;
     }
+    // sendmmsg stops at the first datagram it cannot send and reports the
+    // ones before it; called again from there, it reports that one's error.
+    const int fd = _socket.impl()->sockfd();
+    for (std::size_t next = 0; next < queued;) {
+        const int sent = ::sendmmsg(fd, _out->headers.data() + next, static_cast<unsigned>(queued - next), MSG_DONTWAIT);
+        if (sent > 0) {
+            for (int i = 0; i < sent; ++i)
+                if (_out->headers[next + static_cast<std::size_t>(i)].msg_len != _out->vectors[next + static_cast<std::size_t>(i)].iov_len)
+                    ++_sendFailures;
+            next += static_cast<std::size_t>(sent);
+            continue;
+        }
+        if (sent < 0 && errno == EINTR) continue;
+        ++_sendFailures;
+        Poco::Logger::get("UdpChannel").debug("cannot send to %s: %s",
+                                              Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&_out->entries[next].to),
+                                                                       _out->entries[next].toLength).toString(),
+                                              std::string(std::strerror(errno)));
+        ++next;
+    }
+    _out->entries.clear();
+    _out->bytes.clear();
 }
 
 void UdpChannel::onReadable()

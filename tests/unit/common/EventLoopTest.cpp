@@ -130,6 +130,8 @@ class EventLoopTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRunPostedTasksOnLoopThread);
     CPPUNIT_TEST(testStopFromAnotherThread);
     CPPUNIT_TEST(testStopFromCallback);
+    CPPUNIT_TEST(testTurnEndRunsBeforeEachWaitAndWhenRunReturns);
+    CPPUNIT_TEST(testRemovedTurnEndRunsNoMore);
     CPPUNIT_TEST(testKeepRunningAfterThrowingCallbacks);
     CPPUNIT_TEST(testUnwatchInsideOwnCallback);
     CPPUNIT_TEST(testUnwatchOtherReadyFdInsideCallback);
@@ -344,6 +346,40 @@ public:
         LoopThread thread(loop);
         loop.post([&] { loop.stop(); });
         CPPUNIT_ASSERT(waitUntil([&] { return thread.returned(); }));
+    }
+
+    void testTurnEndRunsBeforeEachWaitAndWhenRunReturns()
+    {
+        EventLoop loop;
+        std::vector<std::string> order;
+        loop.onTurnEnd([&] { order.push_back("end"); });
+        loop.post([&] {
+            order.push_back("first");
+            // Posted from a posted task: it runs in the next turn.
+            loop.post([&] {
+                order.push_back("second");
+                loop.stop();
+            });
+        });
+        loop.run();
+        // Before the first wait; after the turn of the first task; after the
+        // second's turn, as run() returns.
+        const std::vector<std::string> expected{"end", "first", "end", "second", "end"};
+        CPPUNIT_ASSERT(order == expected);
+    }
+
+    void testRemovedTurnEndRunsNoMore()
+    {
+        EventLoop loop;
+        int kept = 0;
+        int removed = 0;
+        loop.onTurnEnd([&] { ++kept; });
+        const std::uint64_t id = loop.onTurnEnd([&] { ++removed; });
+        loop.removeTurnEnd(id);
+        loop.post([&] { loop.stop(); });
+        loop.run();
+        CPPUNIT_ASSERT_EQUAL(0, removed);
+        CPPUNIT_ASSERT(kept >= 2);
     }
 
     void testKeepRunningAfterThrowingCallbacks()

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,6 +39,7 @@ class UdpChannelTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testNoFaultsDeliversInOrder);
     CPPUNIT_TEST(testManyAtOnceDeliveredInOrder);
     CPPUNIT_TEST(testOversizeHandedOnCutOneBytePastLimit);
+    CPPUNIT_TEST(testDatagramThatCannotGoCountedAndTheRestSent);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -87,20 +89,45 @@ public:
         CPPUNIT_ASSERT(received[1] == largest);
     }
 
+    void testDatagramThatCannotGoCountedAndTheRestSent()
+    {
+        // Queued together, so they go in one sendmmsg: the kernel refuses the
+        // broadcast (no SO_BROADCAST) in the middle of the batch.
+        const auto texts = numbered(UdpChannel::kSendBatch - 2);
+        const peerchat::Endpoint broadcast(Poco::Net::SocketAddress("255.255.255.255", 9));
+        const auto to = _receiver->localEndpoint();
+        std::promise<std::uint64_t> failures;
+        _loop.post([&] {
+            for (std::size_t i = 0; i < texts.size(); ++i) {
+                if (i == texts.size() / 2) _sender->sendTo("nobody may hear this", broadcast);
+                _sender->sendTo(texts[i], to);
+            }
+            _sender->sendTo(kMarker, to);
+            _sender->flush();
+            failures.set_value(_sender->sendFailures());
+        });
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), failures.get_future().get());
+        auto expected = texts;
+        expected.push_back(kMarker);
+        CPPUNIT_ASSERT(waitForReceived(expected.size()) == expected);
+    }
+
 private:
     // Sends texts, then the marker, and returns what arrived once count
     // datagrams, the marker among them, have.
     std::vector<std::string> sendThenMarker(const std::vector<std::string>& texts, std::size_t count)
     {
-        {
-            const std::lock_guard<std::mutex> lock(_mutex);
-            _received.clear();
-        }
         const auto to = _receiver->localEndpoint();
         _loop.post([this, texts, to] {
             for (const auto& text : texts) _sender->sendTo(text, to);
             _sender->sendTo(kMarker, to);
         });
+        return waitForReceived(count);
+    }
+
+    // What arrived once count datagrams, the marker among them, have.
+    std::vector<std::string> waitForReceived(std::size_t count)
+    {
         const bool arrived = waitUntil([&] {
             const std::lock_guard<std::mutex> lock(_mutex);
             return _received.size() >= count
