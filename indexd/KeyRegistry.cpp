@@ -37,15 +37,21 @@ bool KeyRegistry::isFresh(const std::string& name, std::uint64_t stamp) const
 
 void KeyRegistry::acceptStamp(const std::string& name, std::uint64_t stamp)
 {
-    auto& latest = _stamps[name];
-    latest = std::max(latest, stamp);
+    const auto [it, fresh] = _stamps.try_emplace(name, stamp);
+    if (!fresh) {
+        if (stamp <= it->second) return;
+        it->second = stamp;
+    }
+    _accepted.emplace_back(stamp, name);
 }
 
 void KeyRegistry::forgetStampsBefore(std::uint64_t cutoff)
 {
-    for (auto it = _stamps.begin(); it != _stamps.end();) {
-        if (it->second < cutoff) it = _stamps.erase(it);
-        else ++it;
+    while (!_accepted.empty() && _accepted.front().first < cutoff) {
+        // A name accepted again since holds a newer stamp, which stays.
+        const auto it = _stamps.find(_accepted.front().second);
+        if (it != _stamps.end() && it->second < cutoff) _stamps.erase(it);
+        _accepted.pop_front();
     }
 }
 

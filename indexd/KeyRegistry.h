@@ -5,9 +5,11 @@
 #include "SqlStatement.h"
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace peerchat {
 
@@ -38,7 +40,9 @@ public:
     void acceptStamp(const std::string& name, std::uint64_t stamp);
 
     /// Forgets the stamps older than cutoff: once a nonce that old is expired
-    /// anyway, remembering them protects nothing.
+    /// anyway, remembering them protects nothing. Costs the stamps it looks
+    /// at, taken in the order they were accepted, not every stamp held: one
+    /// accepted after a newer one (a slow auth) waits until that one goes.
     void forgetStampsBefore(std::uint64_t cutoff);
 
     /// Names with a stamp remembered.
@@ -48,6 +52,7 @@ private:
     SqlStatement _select;
     SqlStatement _insert;
     std::unordered_map<std::string, std::uint64_t> _stamps;
+    std::deque<std::pair<std::uint64_t, std::string>> _accepted; ///< (stamp, name), as accepted
 };
 
 } // namespace peerchat

@@ -22,6 +22,7 @@ class KeyRegistryTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStampMustBeNewerThanLastAccepted);
     CPPUNIT_TEST(testStampsPerName);
     CPPUNIT_TEST(testOldStampsForgotten);
+    CPPUNIT_TEST(testStampRenewedSinceIsKept);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -91,6 +92,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _keys->stampsHeld());
         CPPUNIT_ASSERT(_keys->isFresh("alice", 1));
         CPPUNIT_ASSERT(!_keys->isFresh("bob", 200));
+    }
+
+    void testStampRenewedSinceIsKept()
+    {
+        _keys->acceptStamp("alice", 100);
+        _keys->acceptStamp("bob", 120);
+        _keys->acceptStamp("alice", 300);
+        _keys->forgetStampsBefore(200);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _keys->stampsHeld());
+        CPPUNIT_ASSERT(!_keys->isFresh("alice", 300));
+        CPPUNIT_ASSERT(_keys->isFresh("bob", 1));
+        _keys->forgetStampsBefore(400);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), _keys->stampsHeld());
     }
 
 private:
