@@ -246,17 +246,39 @@ std::string checkedText(const Source& o)
     return text;
 }
 
-// The optional "key" of a send and of its answer; empty when absent.
+// 1 to most characters of A-Z a-z 0-9 - _: a send's key, a request id.
+bool isToken(std::string_view token, std::size_t most)
+{
+    if (token.empty() || token.size() > most) return false;
+    return std::all_of(token.begin(), token.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+
+// The optional token field (a send's "key", a request's "req") of o, at
+// most most bytes; empty when absent.
+template <typename Source>
+std::string optionalToken(const Source& o, const std::string& field, std::size_t most)
+{
+    if (!has(o, field)) return {};
+    std::string token = getString(o, field);
+    if (!isToken(token, most)) {
+        throw FieldError{"field '" + field + "' must be 1 to " + std::to_string(most) +
+                         " characters of A-Z, a-z, 0-9, '-' and '_'"};
+    }
+    return token;
+}
+
 template <typename Source>
 std::string optionalSendKey(const Source& o)
 {
-    if (!has(o, "key")) return {};
-    std::string key = getString(o, "key");
-    if (!LocalProtocol::isSendKey(key)) {
-        throw FieldError{"field 'key' must be 1 to " + std::to_string(kMaxSendKeyBytes) +
-                         " characters of A-Z, a-z, 0-9, '-' and '_'"};
-    }
-    return key;
+    return optionalToken(o, "key", kMaxSendKeyBytes);
+}
+
+template <typename Source>
+std::string optionalRequestId(const Source& o)
+{
+    return optionalToken(o, "req", kMaxRequestIdBytes);
 }
 
 /// The op of each request, as it is written on the socket.
@@ -338,13 +360,15 @@ struct RequestWriter
     }
 };
 
-/// One JSON object line after what out holds: tag first, then what write adds.
+/// One JSON object line after what out holds: tag first, then the request
+/// id when there is one, then what write adds.
 template <typename Variant, typename Writer, typename Namer>
-void writeTagged(std::string& out, const char* tag, const Variant& variant)
+void writeTagged(std::string& out, const char* tag, const Variant& variant, std::string_view req)
 {
     JsonWriter w(out);
     w.beginObject();
     w.field(tag, std::visit(Namer{}, variant));
+    if (!req.empty()) w.field("req", req);
     std::visit(Writer{w}, variant);
     w.endObject();
     w.endLine();
@@ -642,10 +666,10 @@ std::string_view LocalProtocol::opName(const Request& request)
     return std::visit(OpName{}, request);
 }
 
-std::string LocalProtocol::encodeRequest(const Request& request)
+std::string LocalProtocol::encodeRequest(const Request& request, std::string_view req)
 {
     std::string out;
-    writeTagged<Request, RequestWriter, OpName>(out, "op", request);
+    writeTagged<Request, RequestWriter, OpName>(out, "op", request, req);
     return out;
 }
 
@@ -656,9 +680,9 @@ std::string LocalProtocol::encodeEvent(const Event& event)
     return out;
 }
 
-void LocalProtocol::appendEvent(std::string& out, const Event& event)
+void LocalProtocol::appendEvent(std::string& out, const Event& event, std::string_view req)
 {
-    writeTagged<Event, EventWriter, EventName>(out, "event", event);
+    writeTagged<Event, EventWriter, EventName>(out, "event", event, req);
 }
 
 void LocalProtocol::appendMessage(std::string& out, const ChatLine& line)
@@ -673,24 +697,48 @@ void LocalProtocol::appendMessage(std::string& out, const ChatLine& line)
 
 Parsed<Request> LocalProtocol::decodeRequest(std::string_view line)
 {
-    return decodeLine<Request>(line, [](std::string_view text) {
+    std::string req;
+    return decodeRequest(line, req);
+}
+
+Parsed<Request> LocalProtocol::decodeRequest(std::string_view line, std::string& req)
+{
+    req.clear();
+    return decodeLine<Request>(line, [&req](std::string_view text) {
+        const auto decode = [&req](const auto& object) {
+            req = optionalRequestId(object);
+            return decodeRequestObject(object);
+        };
         // Nearly every request is an object of strings: the fast reader takes those, the full parser the rest.
-        if (const std::optional<FlatObject> flat = FlatJson::parse(text)) return decodeRequestObject(*flat);
-        return decodeRequestObject(parseObject(text));
+        if (const std::optional<FlatObject> flat = FlatJson::parse(text)) return decode(*flat);
+        return decode(parseObject(text));
     });
 }
 
 Parsed<Event> LocalProtocol::decodeEvent(std::string_view line)
 {
-    return decodeLine<Event>(line, [](std::string_view text) { return decodeEventObject(parseObject(text)); });
+    std::string req;
+    return decodeEvent(line, req);
+}
+
+Parsed<Event> LocalProtocol::decodeEvent(std::string_view line, std::string& req)
+{
+    req.clear();
+    return decodeLine<Event>(line, [&req](std::string_view text) {
+        const Object::Ptr object = parseObject(text);
+        req = optionalRequestId(object);
+        return decodeEventObject(object);
+    });
 }
 
 bool LocalProtocol::isSendKey(std::string_view key)
 {
-    if (key.empty() || key.size() > kMaxSendKeyBytes) return false;
-    return std::all_of(key.begin(), key.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    });
+    return isToken(key, kMaxSendKeyBytes);
+}
+
+bool LocalProtocol::isRequestId(std::string_view req)
+{
+    return isToken(req, kMaxRequestIdBytes);
 }
 
 std::string_view LocalProtocol::lineStateName(LineState state)

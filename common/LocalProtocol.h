@@ -21,6 +21,10 @@ constexpr std::size_t kMaxLineBytes = 64 * 1024;
 /// Longest key a send may carry (SendRequest::key).
 constexpr std::size_t kMaxSendKeyBytes = 64;
 
+/// Longest request id ("req") a client may give a request; peerd writes it
+/// into the request's replies, so a client matches them without counting.
+constexpr std::size_t kMaxRequestIdBytes = 64;
+
 // ---- requests: UI -> peerd --------------------------------------------------
 
 /// {"op":"roster"}: asks for a roster event.
@@ -190,24 +194,33 @@ using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent,
 class LocalProtocol
 {
 public:
-    /// One line of JSON, newline included.
-    static std::string encodeRequest(const Request& request);
+    /// One line of JSON, newline included; with "req" when req is not empty.
+    static std::string encodeRequest(const Request& request, std::string_view req = {});
     /// A request's op as the socket names it ("send", "read").
     static std::string_view opName(const Request& request);
     static std::string encodeEvent(const Event& event);
     /// encodeEvent(event) written after what out holds: a caller that keeps
-    /// out for the next event encodes without allocating.
-    static void appendEvent(std::string& out, const Event& event);
+    /// out for the next event encodes without allocating. A reply to a
+    /// request that had an id carries it (req, "req" after "event").
+    static void appendEvent(std::string& out, const Event& event, std::string_view req = {});
     /// appendEvent(out, MessageEvent{line}) without the copy of line: the chat path's event.
     static void appendMessage(std::string& out, const ChatLine& line);
 
     /// Parses one line (newline optional); refuses bad JSON, unknown ops,
     /// missing or mistyped fields, invalid names, oversize text.
     static Parsed<Request> decodeRequest(std::string_view line);
+    /// decodeRequest, and req set to the line's "req" ("" when it has none):
+    /// also when the request is refused for another field, so the error
+    /// can carry it. An invalid "req" refuses the request.
+    static Parsed<Request> decodeRequest(std::string_view line, std::string& req);
     static Parsed<Event> decodeEvent(std::string_view line);
+    /// decodeEvent, and req set to the event's "req" ("" when it has none).
+    static Parsed<Event> decodeEvent(std::string_view line, std::string& req);
 
     /// True when key may be a send's key: 1 to kMaxSendKeyBytes of A-Z a-z 0-9 - _.
     static bool isSendKey(std::string_view key);
+    /// True when req may be a request id: 1 to kMaxRequestIdBytes of the same characters.
+    static bool isRequestId(std::string_view req);
 
     static std::string_view linkStateName(LinkState state);
     static std::string_view lineStateName(LineState state);

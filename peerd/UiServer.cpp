@@ -391,10 +391,10 @@ void UiServer::broadcastTo(const std::string& peer, const local::Event& event)
     sendToSubscribers(peer, encoded(event));
 }
 
-const std::string& UiServer::encoded(const local::Event& event)
+const std::string& UiServer::encoded(const local::Event& event, std::string_view req)
 {
     _encoded.clear();
-    local::LocalProtocol::appendEvent(_encoded, event);
+    local::LocalProtocol::appendEvent(_encoded, event, req);
     return _encoded;
 }
 

@@ -125,8 +125,8 @@ public:
     void broadcastTo(const std::string& peer, const local::Event& event);
     /// event as a line of the local protocol, in a buffer kept for the next
     /// one (the events of every chat line, encoded without an allocation);
-    /// valid until the next call.
-    const std::string& encoded(const local::Event& event);
+    /// valid until the next call. req: the id of the request it answers.
+    const std::string& encoded(const local::Event& event, std::string_view req = {});
     /// Forgets a session that closed, once its callback has returned.
     void sessionClosed(std::uint64_t id);
     /// A session queued bytes more of events; sessions are disconnected,

@@ -53,7 +53,7 @@ UiSession::~UiSession()
 
 void UiSession::send(const local::Event& event)
 {
-    sendLine(_server.encoded(event));
+    sendLine(_server.encoded(event, _req));
 }
 
 void UiSession::sendLine(const std::string& line)
@@ -155,7 +155,14 @@ void UiSession::close(const std::string& why)
 
 void UiSession::handleLine(std::string_view line)
 {
-    const Parsed<local::Request> request = local::LocalProtocol::decodeRequest(line);
+    // Whatever this session is sent until the request is done answers it
+    // (events for every client come through sendLine, already encoded).
+    const Parsed<local::Request> request = local::LocalProtocol::decodeRequest(line, _req);
+    struct Done
+    {
+        std::string& req;
+        ~Done() { req.clear(); }
+    } done{_req};
     if (!request) {
         send(local::ErrorEvent{"", "bad request: " + request.error() + "; see docs/PROTOCOL.md section 3"});
         return;

@@ -34,7 +34,7 @@ public:
     UiSession(const UiSession&) = delete;
     UiSession& operator=(const UiSession&) = delete;
 
-    /// Queues one event.
+    /// Queues one event; while a request is handled, a reply to it (with its id).
     void send(const local::Event& event);
     /// Queues one encoded event line (as LocalProtocol::encodeEvent returns it).
     void sendLine(const std::string& line);
@@ -82,6 +82,9 @@ private:
     LineReader _reader{local::kMaxLineBytes};
     EventBacklog _backlog;
     std::set<std::string> _subscriptions;
+    /// The id ("req") of the request being handled, "" between requests and
+    /// for one without: what send() writes into its replies.
+    std::string _req;
     bool _open = true;
     Poco::Logger& _logger;
 };

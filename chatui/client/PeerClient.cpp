@@ -111,6 +111,14 @@ std::vector<local::Event> PeerClient::readEvents()
             _reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
             while (auto line = _reader.next()) {
                 auto event = local::LocalProtocol::decodeEvent(*line);
+                const auto* welcome = event ? std::get_if<local::WelcomeEvent>(&*event) : nullptr;
+                if (welcome && welcome->protocol != local::kProtocolVersion) {
+                    closeWith("peerd speaks version " + std::to_string(welcome->protocol)
+                              + " of the local protocol and this chatui version "
+                              + std::to_string(local::kProtocolVersion)
+                              + "; run the chatui that came with this peerd");
+                    return events;
+                }
                 if (event) {
                     events.push_back(std::move(event.value()));
                 } else {

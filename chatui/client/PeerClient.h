@@ -52,7 +52,8 @@ public:
 
     /// Reads everything the socket holds and returns the events it completed,
     /// in order. Lines that do not decode are skipped and counted. End of file,
-    /// a read error or an oversize line disconnect the client.
+    /// a read error, an oversize line or a welcome of another version of the
+    /// local protocol (lastError() says which) disconnect the client.
     std::vector<local::Event> readEvents();
 
     /// While disconnected, connects when the pause since the last attempt has

@@ -79,6 +79,7 @@ class PeerdTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testStaleSocketReplaced);
     CPPUNIT_TEST(testBadDatagramsChangeNothing);
     CPPUNIT_TEST(testBadLocalLinesGetErrors);
+    CPPUNIT_TEST(testRepliesCarryTheRequestId);
     CPPUNIT_TEST(testOverlongLocalLineClosesOnlyThatClient);
     CPPUNIT_TEST(testClientThatDoesNotReadIsDisconnected);
     CPPUNIT_TEST(testClientVanishingMidWriteDoesNotHurt);
@@ -450,6 +451,49 @@ public:
         }
         client->sendLine(R"({"op":"roster"})");
         CPPUNIT_ASSERT(client->waitEvent("roster"));
+    }
+
+    void testRepliesCarryTheRequestId()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto client = net.attach("alice");
+        auto other = net.attach("alice");
+        const auto reqOf = [](const LocalClient::Object& event) {
+            return event->has("req") ? event->getValue<std::string>("req") : std::string("(none)");
+        };
+        client->sendLine(R"({"op":"roster","req":"r1"})");
+        const auto roster = client->waitEvent("roster");
+        CPPUNIT_ASSERT(roster);
+        CPPUNIT_ASSERT_EQUAL(std::string("r1"), reqOf(roster));
+        client->sendLine(R"({"op":"fly","req":"r2"})");
+        const auto unknown = client->waitEvent("error");
+        CPPUNIT_ASSERT(unknown);
+        CPPUNIT_ASSERT_EQUAL(std::string("r2"), reqOf(unknown));
+        // An id that is not one refuses the request, and is not echoed.
+        client->sendLine(R"({"op":"roster","req":"two words"})");
+        const auto badId = client->waitEvent("error");
+        CPPUNIT_ASSERT(badId);
+        CPPUNIT_ASSERT_EQUAL(std::string("(none)"), reqOf(badId));
+        CPPUNIT_ASSERT(badId->getValue<std::string>("message").find("'req'") != std::string::npos);
+
+        client->sendLine(R"({"op":"subscribe","peer":"bob","req":"h-1"})");
+        const auto history = client->waitEvent("history");
+        CPPUNIT_ASSERT(history);
+        CPPUNIT_ASSERT_EQUAL(std::string("h-1"), reqOf(history));
+        // The reply carries the id; the line's event, which every window
+        // showing bob gets, does not.
+        other->sendLine(R"({"op":"subscribe","peer":"bob"})");
+        CPPUNIT_ASSERT(other->waitEvent("history"));
+        client->sendLine(R"({"op":"send","to":"bob","text":"hi","req":"s_1"})");
+        const auto sent = client->waitEvent("sent");
+        CPPUNIT_ASSERT(sent);
+        CPPUNIT_ASSERT_EQUAL(std::string("s_1"), reqOf(sent));
+        const auto mine = client->waitEvent("message");
+        const auto theirs = other->waitEvent("message");
+        CPPUNIT_ASSERT(mine && theirs);
+        CPPUNIT_ASSERT_EQUAL(std::string("(none)"), reqOf(mine));
+        CPPUNIT_ASSERT_EQUAL(std::string("(none)"), reqOf(theirs));
     }
 
     void testOverlongLocalLineClosesOnlyThatClient()

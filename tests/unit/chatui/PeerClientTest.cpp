@@ -87,6 +87,7 @@ class PeerClientTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testVerifyAndTrustAskAndKeysAndTrustArrive);
     CPPUNIT_TEST(testSendWhileDisconnectedIsRefused);
     CPPUNIT_TEST(testPeerdClosingDisconnects);
+    CPPUNIT_TEST(testPeerdOfAnotherProtocolVersionDisconnectsSayingSo);
     CPPUNIT_TEST(testOversizeLineDisconnects);
     CPPUNIT_TEST(testReconnectWhenPeerdComesBack);
     CPPUNIT_TEST_SUITE_END();
@@ -262,6 +263,26 @@ public:
         }));
         CPPUNIT_ASSERT_EQUAL(std::string("peerd closed the connection"), client.lastError());
         CPPUNIT_ASSERT_EQUAL(-1, client.fd());
+    }
+
+    void testPeerdOfAnotherProtocolVersionDisconnectsSayingSo()
+    {
+        FakePeerd peerd(_path);
+        PeerClient client(_path);
+        CPPUNIT_ASSERT(client.connect());
+        peerd.accept();
+        peerd.write(local::LocalProtocol::encodeEvent(
+                        local::WelcomeEvent{local::kProtocolVersion + 1, "alice", local::LinkState::Online, "127.0.0.1:4000", ""})
+                    + local::LocalProtocol::encodeEvent(local::StateEvent{local::LinkState::Online, "logged in"}));
+        std::vector<local::Event> events;
+        CPPUNIT_ASSERT(waitUntil([&] {
+            for (auto& event : client.readEvents()) events.push_back(std::move(event));
+            return !client.connected();
+        }));
+        CPPUNIT_ASSERT(events.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("peerd speaks version 2 of the local protocol and this chatui version 1; "
+                                         "run the chatui that came with this peerd"),
+                             client.lastError());
     }
 
     void testOversizeLineDisconnects()

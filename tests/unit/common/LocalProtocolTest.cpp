@@ -178,6 +178,9 @@ class LocalProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testSendKeyIsWrittenOnlyWhenGiven);
     CPPUNIT_TEST(testRoundTripSendKeys);
     CPPUNIT_TEST(testRefuseBadSendKeys);
+    CPPUNIT_TEST(testRequestIdWrittenAfterTheTagAndReadBack);
+    CPPUNIT_TEST(testRequestIdReadFromARequestRefusedForAnotherField);
+    CPPUNIT_TEST(testRefuseBadRequestIds);
     CPPUNIT_TEST(testRoundTripLineStatesAndSearch);
     CPPUNIT_TEST(testRoundTripVerifyAndTrust);
     CPPUNIT_TEST(testContactRequestsAndEvents);
@@ -316,6 +319,57 @@ public:
         const auto refused = LocalProtocol::decodeRequest(R"({"op":"send","to":"bob","text":"hi","key":"a b"})");
         CPPUNIT_ASSERT_EQUAL(std::string("field 'key' must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'"),
                              refused.error());
+    }
+
+    void testRequestIdWrittenAfterTheTagAndReadBack()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"op":"roster","req":"r-1"})" "\n"),
+                             LocalProtocol::encodeRequest(RosterRequest{}, "r-1"));
+        std::string out;
+        LocalProtocol::appendEvent(out, SentEvent{"bob", 3, "K"}, "s_2");
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"event":"sent","req":"s_2","to":"bob","id":3,"key":"K"})" "\n"), out);
+
+        std::string req = "stale";
+        const auto request = LocalProtocol::decodeRequest(R"({"op":"search","peer":"bob","text":"x","req":"q9"})", req);
+        CPPUNIT_ASSERT(request);
+        CPPUNIT_ASSERT_EQUAL(std::string("q9"), req);
+        CPPUNIT_ASSERT(LocalProtocol::decodeRequest(R"({"op":"roster"})", req));
+        CPPUNIT_ASSERT_EQUAL(std::string(), req);
+        const auto event = LocalProtocol::decodeEvent(out, req);
+        CPPUNIT_ASSERT(event);
+        CPPUNIT_ASSERT_EQUAL(std::string("s_2"), req);
+        CPPUNIT_ASSERT_EQUAL(std::string("K"), std::get<SentEvent>(*event).key);
+        // The full parser's way, for a request with a field that is not a string.
+        const auto status = LocalProtocol::decodeRequest(R"({"op":"status","state":"away","req":"st","x":[1]})", req);
+        CPPUNIT_ASSERT(status);
+        CPPUNIT_ASSERT_EQUAL(std::string("st"), req);
+    }
+
+    void testRequestIdReadFromARequestRefusedForAnotherField()
+    {
+        std::string req;
+        const auto refused = LocalProtocol::decodeRequest(R"({"op":"fly","req":"f1"})", req);
+        CPPUNIT_ASSERT(!refused);
+        CPPUNIT_ASSERT_EQUAL(std::string("f1"), req);
+        CPPUNIT_ASSERT(!LocalProtocol::decodeRequest("not json", req));
+        CPPUNIT_ASSERT_EQUAL(std::string(), req);
+    }
+
+    void testRefuseBadRequestIds()
+    {
+        for (const std::string& req : {std::string(), std::string(kMaxRequestIdBytes + 1, 'r'), std::string("a b"),
+                                       std::string("a\"b"), std::string("天涯")}) {
+            CPPUNIT_ASSERT_MESSAGE(req, !LocalProtocol::isRequestId(req));
+            std::string read = "stale";
+            const auto refused = LocalProtocol::decodeRequest(
+                std::string(R"({"op":"roster","req":")") + (req == "a\"b" ? "a\\\"b" : req) + R"("})", read);
+            CPPUNIT_ASSERT_MESSAGE(req, !refused);
+            CPPUNIT_ASSERT_EQUAL(std::string(), read);
+        }
+        CPPUNIT_ASSERT(LocalProtocol::isRequestId(std::string(kMaxRequestIdBytes, 'r')));
+        for (const char* value : {"5", "null", R"(["r"])"})
+            assertRequestRefused(std::string(R"({"op":"roster","req":)") + value + "}");
+        assertEventRefused(R"({"event":"sent","req":"a b","to":"bob","id":1})");
     }
 
     void testEncodeEventsExactly()
