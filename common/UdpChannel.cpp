@@ -116,20 +116,19 @@ void UdpChannel::flush()
     // ones before it; called again from there, it reports that one's error.
     const int fd = _socket.impl()->sockfd();
     for (std::size_t next = 0; next < queued;) {
-        const int sent = ::sendmmsg(fd, _out->headers.data() + next, static_cast<unsigned>(queued - next), MSG_DONTWAIT);
+        const int sent = ::sendmmsg(fd, &_out->headers[next], static_cast<unsigned>(queued - next), MSG_DONTWAIT);
         if (sent > 0) {
-            for (int i = 0; i < sent; ++i)
-                if (_out->headers[next + static_cast<std::size_t>(i)].msg_len != _out->vectors[next + static_cast<std::size_t>(i)].iov_len)
-                    ++_sendFailures;
-            next += static_cast<std::size_t>(sent);
+            for (const std::size_t end = next + static_cast<std::size_t>(sent); next < end; ++next)
+                if (_out->headers[next].msg_len != _out->vectors[next].iov_len) ++_sendFailures;
             continue;
         }
         if (sent < 0 && errno == EINTR) continue;
         ++_sendFailures;
-        Poco::Logger::get("UdpChannel").debug("cannot send to %s: %s",
-                                              Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&_out->entries[next].to),
-                                                                       _out->entries[next].toLength).toString(),
-                                              std::string(std::strerror(errno)));
+        const SendQueue::Entry& failed = _out->entries[next];
+        Poco::Logger::get("UdpChannel")
+            .debug("cannot send to %s: %s",
+                   Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&failed.to), failed.toLength).toString(),
+                   std::string(std::strerror(errno)));
         ++next;
     }
     _out->entries.clear();
