@@ -48,8 +48,11 @@ public:
     /// Calls hook at the end of every turn, once the turn's callbacks and
     /// timers have run and before the loop waits again (so also before the
     /// first wait, and once more when run() returns): where work gathered
-    /// during a turn goes out together (UdpChannel's sends). Loop's thread
-    /// only, and not from inside a hook; returns the id removeTurnEnd takes.
+    /// during a turn goes out together (UdpChannel's sends). Unlike a 0 ms
+    /// Timer (how UiSession and Delivery gather a turn's work), it runs
+    /// after the turn's timers, so what they send goes in the same turn, not
+    /// a wait later. Loop's thread only, and not from inside a hook; returns
+    /// the id removeTurnEnd takes.
     std::uint64_t onTurnEnd(Task hook);
     void removeTurnEnd(std::uint64_t id);
 

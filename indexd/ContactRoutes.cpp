@@ -93,7 +93,6 @@ struct ContactRoutes::State
         return it == idOf.end() ? nullptr : &it->second;
     }
 
-
     /// name's id and list, from one look-up; the list is nullptr when name holds none.
     std::pair<NameId, const List*> held(const std::string& name) const
     {
