@@ -1,6 +1,6 @@
 // The store's share of a chat line, in-process: LINES lines queued to a peer
 // and acked in eights (as alice's peerd stores them) and LINES lines received
-// (as bob's), through ConversationStore with its redo log, writer thread and
+// (as bob's), through PeerStore with its redo log, writer thread and
 // SQLite database on files, beside bare SQLite inserting the same rows into a
 // table of the same shape in transactions of the writer's size, in the same
 // run. It reports the CPU time of the whole process (every thread) per line,
@@ -8,7 +8,7 @@
 // end-to-end benches' lines/s. See docs/PERFORMANCE.md.
 #include "TempDir.h"
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "SqlStatement.h"
 #include "WriteBehind.h"
 
@@ -107,21 +107,21 @@ void bareInserts(const test::TempDir& dir, long lines)
 
 void queuedAndAcked(const test::TempDir& dir, long lines)
 {
-    ConversationStore store(dir.file("alice.db"), kHistoryLimit);
+    PeerStore store(dir.file("alice.db"), kHistoryLimit);
     for (long i = 1; i <= lines; ++i) {
-        const OutboxEntry entry = store.enqueue("bob", "alice", kSentTime, kReceivedAtMs, lineText(i));
-        if (i % 8 == 0) store.acknowledge("bob", entry.stream, entry.seq);
+        const OutboxEntry entry = store.outbox.enqueue("bob", "alice", kSentTime, kReceivedAtMs, lineText(i));
+        if (i % 8 == 0) store.outbox.acknowledge("bob", entry.stream, entry.seq);
     }
-    store.flush();
+    store.database.flush();
 }
 
 void received(const test::TempDir& dir, long lines)
 {
-    ConversationStore store(dir.file("bob.db"), kHistoryLimit);
+    PeerStore store(dir.file("bob.db"), kHistoryLimit);
     for (long seq = 1; seq <= lines; ++seq)
-        store.deliver("alice", "0123456789abcdef", static_cast<std::uint64_t>(seq), kSentTime, kReceivedAtMs,
-                      lineText(seq));
-    store.flush();
+        store.incoming.deliver("alice", "0123456789abcdef", static_cast<std::uint64_t>(seq), kSentTime,
+                               kReceivedAtMs, lineText(seq));
+    store.database.flush();
 }
 
 } // namespace
@@ -134,7 +134,7 @@ int main(int argc, char** argv)
         return 2;
     }
     // SQLite set up as in peerd, for the reference too (it opens the first database).
-    ConversationStore::configureSqlite();
+    StoreDatabase::configureSqlite();
     try {
         std::printf("the store's CPU per line (every thread of the process), %ld lines, median of %d runs:\n",
                     lines, kRounds);

@@ -20,7 +20,7 @@ std::string_view relationToken(Relation relation);
 std::optional<Relation> relationFromToken(std::string_view token);
 
 /// What peerd keeps of one user it has (or had) to do with as a contact: one
-/// row of the contact table (ConversationStore), and the whole of what
+/// row of the contact table (ContactStore), and the whole of what
 /// Contacts knows of that user.
 struct ContactRecord
 {

@@ -26,11 +26,11 @@ Contacts::Outcome refused(std::string why)
 
 } // namespace
 
-Contacts::Contacts(ConversationStore& store, std::string self, Strangers strangers)
-    : _store(store), _self(std::move(self)), _strangers(strangers), _records(store.contacts())
+Contacts::Contacts(ContactStore& store, SettingStore& settings, std::string self, Strangers strangers)
+    : _store(store), _settings(settings), _self(std::move(self)), _strangers(strangers), _records(store.contacts())
 {
-    const auto settings = store.settings();
-    if (const auto it = settings.find(kStreamSetting); it != settings.end()) _stream = it->second;
+    const auto kept = settings.settings();
+    if (const auto it = kept.find(kStreamSetting); it != kept.end()) _stream = it->second;
     for (const auto& [name, record] : _records) _lastSeq = std::max(_lastSeq, record.outSeq);
 }
 
@@ -100,7 +100,7 @@ ContactLetter Contacts::letter(const std::string& name, ContactRecord& record, C
 {
     if (_stream.empty()) {
         const std::string stream = newStreamId();
-        _store.saveSetting(kStreamSetting, stream);
+        _settings.saveSetting(kStreamSetting, stream);
         _stream = stream;
     }
     record.outKind = kind;

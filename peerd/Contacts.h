@@ -1,8 +1,9 @@
 #pragma once
 
 #include "ContactRecord.h"
-#include "ConversationStore.h"
+#include "ContactStore.h"
 #include "Protocol.h"
+#include "SettingStore.h"
 
 #include <cstdint>
 #include <map>
@@ -20,8 +21,8 @@ namespace peerchat {
 /// after the last; a letter taken from someone counts only when it is newer
 /// than the last taken from them, so the newest says how the two stand. Block
 /// sends nothing: a blocked user's letters and lines are dropped, and it is
-/// not told. State only: every change is in the store (ConversationStore's
-/// contact table) before the call returns; a change the store refuses throws,
+/// not told. State only: every change is in the store (ContactStore, and the
+/// contact stream's id in SettingStore) before the call returns; a change the store refuses throws,
 /// and nothing of it is kept. The time is the caller's (ms since the epoch).
 class Contacts
 {
@@ -42,8 +43,8 @@ public:
     /// and shown apart, as requests) or refused (passed over unseen).
     enum class Strangers { Hold, Refuse };
 
-    /// Loads the contacts of self from store.
-    Contacts(ConversationStore& store, std::string self, Strangers strangers = Strangers::Hold);
+    /// Loads the contacts of self from store and settings.
+    Contacts(ContactStore& store, SettingStore& settings, std::string self, Strangers strangers = Strangers::Hold);
 
     /// The user asks name to be a contact, with note (at most
     /// Protocol::kMaxNoteBytes). Accepts name's own request instead when
@@ -118,7 +119,8 @@ private:
     /// The record for name, or an empty one.
     ContactRecord recordOf(const std::string& name) const;
 
-    ConversationStore& _store;
+    ContactStore& _store;
+    SettingStore& _settings;
     std::string _self;
     Strangers _strangers;
     std::map<std::string, ContactRecord> _records;

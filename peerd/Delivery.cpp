@@ -43,13 +43,15 @@ std::string fullDetail(const Full& full)
 
 } // namespace
 
-Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roster, const Contacts& contacts,
-                   KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
+Delivery::Delivery(Timers& timers, LineStore& lines, OutboxStore& queue, IncomingStreams& incoming,
+                   const Roster& roster, const Contacts& contacts, KeyTrust& trust, PeerPaths& paths,
+                   IndexSession& index, const PresenceTracker& presence,
                    const OwnStatus& status, const SigningKey& identity, WireListener& listener, DropLog& drops,
                    Settings settings,
                    std::function<void(const ContactLetter&)> onContactLetter)
     : _timers(timers),
-      _store(store),
+      _lines(lines),
+      _queue(queue),
       _roster(roster),
       _contacts(contacts),
       _trust(trust),
@@ -63,7 +65,7 @@ Delivery::Delivery(Timers& timers, ConversationStore& store, const Roster& roste
       _settings(std::move(settings)),
       _onContactLetter(std::move(onContactLetter)),
       _outbox(_settings.retransmit),
-      _inbox(store, _settings.receiveWindow,
+      _inbox(incoming, lines, _settings.receiveWindow,
              [&contacts](const std::string& sender) { return contacts.takesLinesFrom(sender); }),
       _retransmitTimer(timers),
       _transmitTimer(timers),
@@ -77,11 +79,11 @@ void Delivery::start()
 {
     std::map<std::string, std::map<std::uint64_t, local::LineState>> states;
     const auto now = _timers.now();
-    for (OutboxEntry& entry : _store.outbox()) {
+    for (OutboxEntry& entry : _queue.outbox()) {
         auto conversation = states.find(entry.peer);
         if (conversation == states.end()) {
             conversation = states.emplace(entry.peer, std::map<std::uint64_t, local::LineState>()).first;
-            for (const local::ChatLine& line : _store.history(entry.peer)) conversation->second[line.id] = line.state;
+            for (const local::ChatLine& line : _lines.history(entry.peer)) conversation->second[line.id] = line.state;
         }
         const auto state = conversation->second.find(entry.lineId);
         if (state != conversation->second.end() && state->second == local::LineState::Stored) {
@@ -147,7 +149,7 @@ void Delivery::nameKey(const NameKey& answer)
         sendWaitingNow(answer.name);
         return;
     }
-    if (_store.queuedTo(answer.name) == 0) return;
+    if (_queue.queuedTo(answer.name) == 0) return;
     _unknown.insert(answer.name);
     _logger.information("%s: no such user at indexd; the lines to it wait", answer.name);
 }
@@ -166,7 +168,7 @@ void Delivery::keyTrusted(const std::string& peer)
     _outbox.takeAll(peer);
     std::size_t waiting = 0;
     const auto now = _timers.now();
-    for (OutboxEntry& entry : _store.outboxTo(peer)) {
+    for (OutboxEntry& entry : _queue.outboxTo(peer)) {
         _outbox.queue(std::move(entry), now);
         ++waiting;
     }
@@ -213,13 +215,13 @@ void Delivery::talk(const Talk& talk, const Endpoint& from)
     }
     local::ChatLine line;
     try {
-        line = _store.addIncoming(talk.from, talk.time, _timers.wallMs(), talk.text, false);
+        line = _lines.addIncoming(talk.from, talk.time, _timers.wallMs(), talk.text, false);
     } catch (const Poco::Exception& e) {
         // Plain talk is never acked nor sent again: the store's log says such lines are lost while it fails.
         _logger.debug("talk from " + talk.from + " lost: " + e.message());
         return;
     }
-    _listener.lineReceived(line, _store.unread(talk.from));
+    _listener.lineReceived(line, _lines.unread(talk.from));
 }
 
 void Delivery::msg(const Msg& msg, const std::string& peer, const Endpoint& from)
@@ -406,7 +408,7 @@ void Delivery::ack(const Ack& ack)
     // peer acks them again when they go out again.
     std::vector<std::uint64_t> delivered;
     try {
-        delivered = _store.acknowledge(ack.from, ack.stream, ack.seq);
+        delivered = _queue.acknowledge(ack.from, ack.stream, ack.seq);
     } catch (const Poco::Exception& e) {
         _logger.debug("ack from " + ack.from + " not kept; the lines stay queued: " + e.message());
         return;
@@ -449,7 +451,7 @@ Parsed<Delivery::SentLine> Delivery::sendTalk(const std::string& to, const std::
     if (to == _settings.self) return Parsed<SentLine>::refuse("you cannot send to yourself (" + to + ")");
     try {
         if (!key.empty()) {
-            if (std::optional<local::ChatLine> stored = _store.lineWithKey(to, key))
+            if (std::optional<local::ChatLine> stored = _lines.lineWithKey(to, key))
                 return SentLine{std::move(*stored), true};
         }
         const Roster::Peer* peer = _roster.find(to);
@@ -485,11 +487,11 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
     const std::int64_t storedAtMs = _timers.wallMs();
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
         // A seed or .NET client cannot ack: one talk, stored as sent.
-        local::ChatLine line = _store.addOutgoing(to, _settings.self, time, storedAtMs, text, key);
+        local::ChatLine line = _lines.addOutgoing(to, _settings.self, time, storedAtMs, text, key);
         _paths.sendPlain(to, Talk{time, _settings.self, text});
         return line;
     }
-    OutboxEntry entry = _store.enqueue(to, _settings.self, time, storedAtMs, text, key);
+    OutboxEntry entry = _queue.enqueue(to, _settings.self, time, storedAtMs, text, key);
     local::ChatLine line{entry.lineId, to, true, _settings.self, std::move(time), storedAtMs, text,
                          local::LineState::Pending};
     // It goes out at the end of this turn if the window to its peer has room, else when an ack makes room.
@@ -587,12 +589,12 @@ void Delivery::armRetransmit()
 void Delivery::talkQueuedLines(const std::string& name)
 {
     // Every due line to the peer comes here: the first one takes them all.
-    if (_store.queuedTo(name) == 0) return;
+    if (_queue.queuedTo(name) == 0) return;
     try {
-        for (const OutboxEntry& entry : _store.outboxTo(name)) {
+        for (const OutboxEntry& entry : _queue.outboxTo(name)) {
             _paths.sendPlain(name, Talk{entry.sentTime, _settings.self, entry.text});
             const std::vector<std::uint64_t> sent =
-                _store.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);
+                _queue.acknowledge(name, entry.stream, entry.seq, local::LineState::Sent);
             _outbox.acknowledge(name, entry.stream, entry.seq, {}, _timers.now());
             for (const std::uint64_t id : sent) _listener.lineStateChanged(name, id, local::LineState::Sent);
         }
@@ -606,7 +608,7 @@ void Delivery::talkQueuedLines(const std::string& name)
 void Delivery::changeLineState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
     try {
-        _store.setState(peer, id, state);
+        _lines.setState(peer, id, state);
     } catch (const Poco::Exception& e) {
         _logger.debug("line " + std::to_string(id) + " to " + peer + " stays as it was: " + e.message());
         return;

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "Contacts.h"
-#include "ConversationStore.h"
+#include "IncomingStreams.h"
+#include "LineStore.h"
+#include "OutboxStore.h"
 #include "DropLog.h"
 #include "Inbox.h"
 #include "IndexSession.h"
@@ -64,10 +66,12 @@ public:
         bool repeated = false;  ///< its key was stored already: line is the one stored then, and nothing was done now
     };
 
-    /// contacts says whose lines are kept; onContactLetter takes the contact
-    /// letters that come in mail (acked here).
-    Delivery(Timers& timers, ConversationStore& store, const Roster& roster, const Contacts& contacts,
-             KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
+    /// lines, queue and incoming are where lines are kept (the outbox's
+    /// timing is Delivery's own: Outbox); contacts says whose lines are
+    /// kept; onContactLetter takes the contact letters that come in mail
+    /// (acked here).
+    Delivery(Timers& timers, LineStore& lines, OutboxStore& queue, IncomingStreams& incoming, const Roster& roster,
+             const Contacts& contacts, KeyTrust& trust, PeerPaths& paths, IndexSession& index, const PresenceTracker& presence,
              const OwnStatus& status, const SigningKey& identity, WireListener& listener, DropLog& drops,
              Settings settings, std::function<void(const ContactLetter&)> onContactLetter);
 
@@ -163,7 +167,8 @@ private:
     const std::string& localClockText();
 
     Timers& _timers;
-    ConversationStore& _store;
+    LineStore& _lines;
+    OutboxStore& _queue;
     const Roster& _roster;
     const Contacts& _contacts;
     KeyTrust& _trust;

@@ -17,8 +17,8 @@ std::size_t heldSize(const Msg& msg)
 
 } // namespace
 
-Inbox::Inbox(ConversationStore& store, std::size_t window, Keeps keeps)
-    : _store(store), _window(window), _keeps(std::move(keeps))
+Inbox::Inbox(IncomingStreams& streams, const LineStore& lines, std::size_t window, Keeps keeps)
+    : _streams(streams), _lines(lines), _window(window), _keeps(std::move(keeps))
 {
 }
 
@@ -26,7 +26,7 @@ Inbox::Result Inbox::receive(const Msg& msg, std::int64_t receivedAtMs)
 {
     const StreamKey key{msg.from, msg.stream};
     Result result;
-    result.position = _store.delivered(msg.from, msg.stream);
+    result.position = _streams.delivered(msg.from, msg.stream);
     if (msg.seq > result.position + 1) {
         hold(key, result.position, msg, receivedAtMs);
     } else if (msg.seq == result.position + 1 && deliver(msg, receivedAtMs, result)) {
@@ -96,11 +96,11 @@ bool Inbox::deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result)
 {
     try {
         if (_keeps && !_keeps(msg.from)) {
-            _store.pass(msg.from, msg.stream, msg.seq);
+            _streams.pass(msg.from, msg.stream, msg.seq);
         } else {
             result.delivered.push_back(
-                {_store.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text),
-                 _store.unread(msg.from)});
+                {_streams.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text),
+                 _lines.unread(msg.from)});
         }
     } catch (const Poco::Exception& e) {
         result.refusal = e.message();

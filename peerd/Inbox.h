@@ -1,6 +1,7 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "IncomingStreams.h"
+#include "LineStore.h"
 #include "LocalProtocol.h"
 #include "Protocol.h"
 
@@ -15,7 +16,7 @@
 namespace peerchat {
 
 /// Delivers the messages of every incoming stream exactly once and in order:
-/// a message next in its stream is stored at once (ConversationStore::deliver),
+/// a message next in its stream is stored at once (IncomingStreams::deliver),
 /// with every held one that follows it; one that arrives ahead of a gap is held
 /// in memory, at most `window` ahead of the delivered position, in at most
 /// kMaxHeldStreamsPerSender streams per sender (a new one displaces the one
@@ -57,8 +58,8 @@ public:
     /// stored or shown).
     using Keeps = std::function<bool(const std::string& sender)>;
 
-    /// keeps empty: every sender's lines are kept.
-    Inbox(ConversationStore& store, std::size_t window, Keeps keeps = {});
+    /// keeps empty: every sender's lines are kept; lines says the unread counts.
+    Inbox(IncomingStreams& streams, const LineStore& lines, std::size_t window, Keeps keeps = {});
 
     /// Takes one message of msg.from's stream msg.stream, received at receivedAtMs.
     Result receive(const Msg& msg, std::int64_t receivedAtMs);
@@ -99,7 +100,8 @@ private:
     /// Makes room for one more held stream of sender by dropping the one idle longest, if it has too many.
     void limitStreams(const std::string& sender);
 
-    ConversationStore& _store;
+    IncomingStreams& _streams;
+    const LineStore& _lines;
     std::size_t _window;
     Keeps _keeps;
     std::map<StreamKey, HeldStream> _held;

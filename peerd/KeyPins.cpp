@@ -2,7 +2,8 @@
 
 namespace peerchat {
 
-KeyPins::KeyPins(ConversationStore& store) : _store(store), _peers(store.keyPins()), _index(store.indexKeys())
+KeyPins::KeyPins(KeyPinStore& store, OutboxStore& outbox)
+    : _store(store), _outbox(outbox), _peers(store.keyPins()), _index(store.indexKeys())
 {
 }
 
@@ -78,7 +79,7 @@ bool KeyPins::trust(const std::string& name)
     } else {
         return false;
     }
-    _store.trustKey(name, keys);
+    _outbox.newStream(name, {KeyPinStore::pinChange(name, keys)}, [&] { return "trust the new key of " + name; });
     it->second = keys;
     return true;
 }

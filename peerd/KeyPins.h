@@ -1,6 +1,7 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "KeyPinStore.h"
+#include "OutboxStore.h"
 #include "CryptoTypes.h"
 #include "LocalProtocol.h"
 
@@ -22,8 +23,9 @@ namespace peerchat {
 class KeyPins
 {
 public:
-    /// Reads the pins kept in store, which must outlive this object.
-    explicit KeyPins(ConversationStore& store);
+    /// Reads the pins kept in store, which must outlive this object, as
+    /// must outbox (trusting a new key gives its peer a new stream).
+    KeyPins(KeyPinStore& store, OutboxStore& outbox);
     KeyPins(const KeyPins&) = delete;
     KeyPins& operator=(const KeyPins&) = delete;
 
@@ -56,7 +58,7 @@ public:
     /// The user accepts what is offered for name: a key becomes the pin, no
     /// key makes name a seed user; the offer goes, and in the same step the
     /// lines waiting for name move to a new outgoing stream
-    /// (ConversationStore::trustKey: the new key is another installation,
+    /// (OutboxStore::newStream: the new key is another installation,
     /// which never saw the old stream). False (nothing changes) when nothing
     /// is offered for name.
     bool trust(const std::string& name);
@@ -70,7 +72,8 @@ public:
 private:
     void save(const std::string& name, const KeyPin& keys);
 
-    ConversationStore& _store;
+    KeyPinStore& _store;
+    OutboxStore& _outbox;
     std::map<std::string, KeyPin> _peers;
     std::map<std::string, PublicKey> _index;
 };

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "OutboxStore.h"
 #include "Protocol.h"
 
 #include <chrono>

@@ -5,7 +5,7 @@
 
 namespace peerchat {
 
-OwnStatus::OwnStatus(ConversationStore& store, std::chrono::minutes autoAway, TimePoint now)
+OwnStatus::OwnStatus(SettingStore& store, std::chrono::minutes autoAway, TimePoint now)
     : _store(store), _idleLimit(autoAway), _lastActive(now)
 {
     const auto settings = store.settings();

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "SettingStore.h"
 #include "Protocol.h"
 #include "Timers.h"
 
@@ -28,7 +28,7 @@ public:
 
     /// Loads what the store keeps; autoAway zero: never away by itself. now
     /// counts as the last activity.
-    OwnStatus(ConversationStore& store, std::chrono::minutes autoAway, TimePoint now);
+    OwnStatus(SettingStore& store, std::chrono::minutes autoAway, TimePoint now);
 
     /// The user sets state and text (valid UTF-8, at most
     /// Protocol::kMaxStatusCharacters): an error for a person, nothing changed, or
@@ -52,7 +52,7 @@ public:
     bool autoAway() const { return _autoAway; }
 
 private:
-    ConversationStore& _store;
+    SettingStore& _store;
     std::chrono::minutes _idleLimit;
     PresenceState _state = PresenceState::Online;
     std::string _text;

@@ -23,10 +23,10 @@ PeerService::PeerService(const PeerSettings& settings, std::function<void(const 
     _identity.emplace(KeyFile::loadOrCreate(settings.keyFile, &created));
     logger.information(std::string(created ? "created the identity key " : "identity key ") + settings.keyFile +
                        ", fingerprint " + Fingerprint::of(_identity->publicKey()));
-    _store = std::make_unique<ConversationStore>(settings.database, settings.historyLimit);
-    _pins = std::make_unique<KeyPins>(*_store);
-    _ui = std::make_unique<UiServer>(_loop, _roster, *_store, *_pins, _identity->publicKey(), settings.user,
-                                     settings.socketPath);
+    _store = std::make_unique<PeerStore>(settings.database, settings.historyLimit);
+    _pins = std::make_unique<KeyPins>(_store->keys, _store->outbox);
+    _ui = std::make_unique<UiServer>(_loop, _roster, _store->lines, _store->incoming, *_pins, _identity->publicKey(),
+                                     settings.user, settings.socketPath);
     try {
         _udp = std::make_unique<UdpChannel>(_loop, settings.bind, [this](std::string_view bytes, const Endpoint& from) {
             _wire->handleDatagram(bytes, from);

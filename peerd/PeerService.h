@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "DaemonService.h"
 #include "EventLoop.h"
 #include "KeyPins.h"
@@ -21,7 +21,7 @@ namespace peerchat {
 
 /// Everything one peerd serves, on one EventLoop: the local socket with its
 /// UiServer, the UDP socket with its WireLink, and the identity key, Roster,
-/// ConversationStore and KeyPins they share.
+/// PeerStore and KeyPins they share.
 class PeerService : public DaemonService
 {
 public:
@@ -53,7 +53,7 @@ private:
     EventLoop _loop;
     Roster _roster;
     std::optional<SigningKey> _identity;
-    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<PeerStore> _store;
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<UiServer> _ui;
     std::unique_ptr<UdpChannel> _udp;

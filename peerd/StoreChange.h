@@ -11,7 +11,7 @@
 
 namespace peerchat {
 
-/// The changes ConversationStore makes to its database, one row operation
+/// The changes the stores (PeerStore) make to their database, one row operation
 /// each, with every value it writes spelled out (no "add one"), so that a
 /// change applied twice leaves what applying it once does. A StoreChange is
 /// what one call of the store changes, and goes into the redo log whole
@@ -50,7 +50,7 @@ struct PutOutgoingStream { std::string_view peer; std::string_view stream; std::
 /// written by peerds before schema 7, which kept queued lines in a table of
 /// their own; they are still applied from those peerds' redo logs to that
 /// table, whose rows the store then turns into queued lines (see
-/// ConversationStore). Adds a line to the outbox.
+/// StoreDatabase::adoptOutbox). Adds a line to the outbox.
 struct PutOutbox
 {
     std::string_view peer;

@@ -142,11 +142,12 @@ std::size_t UiServer::clientCap() const
     return _limits.clients != 0 ? _limits.clients : clientsTheLimitAllows();
 }
 
-UiServer::UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
-                   const std::string& user, const std::string& socketPath, Limits limits)
+UiServer::UiServer(EventLoop& loop, Roster& roster, LineStore& lines, const IncomingStreams& incoming, KeyPins& pins,
+                   const PublicKey& identity, const std::string& user, const std::string& socketPath, Limits limits)
     : _loop(loop),
       _roster(roster),
-      _store(store),
+      _lines(lines),
+      _incoming(incoming),
       _pins(pins),
       _identity(identity),
       _user(user),
@@ -433,14 +434,14 @@ local::RosterEvent UiServer::roster() const
 {
     local::RosterEvent event;
     for (const auto& [name, peer] : _roster.peers()) event.users.push_back(userInfo(name, peer));
-    event.unread = _store.unreadCounts();
+    event.unread = _lines.unreadCounts();
     if (_wire == nullptr) return event;
     const Contacts& contacts = _wire->contacts();
     for (const auto& [name, record] : contacts.all()) {
         if (record.relation != Relation::None || record.blocked) event.contacts.push_back(contactInfo(name, record));
     }
     // Who wrote, in a stream or (while unread) in plain talk, and is no contact.
-    std::set<std::string> wrote = _store.senders();
+    std::set<std::string> wrote = _incoming.senders();
     for (const auto& [name, count] : event.unread) wrote.insert(name);
     for (const std::string& name : wrote) {
         if (name != _user && contacts.holdsLinesOf(name)) event.held.push_back(name);
@@ -450,7 +451,7 @@ local::RosterEvent UiServer::roster() const
 
 std::vector<local::HistoryEvent> UiServer::history(const std::string& peer) const
 {
-    const std::vector<local::ChatLine> lines = _store.history(peer);
+    const std::vector<local::ChatLine> lines = _lines.history(peer);
 
     // The newest lines that fit in kMaxHistoryBytes; each line's size is
     // bounded by its message event, which is a little longer than its JSON.

@@ -1,6 +1,7 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "IncomingStreams.h"
+#include "LineStore.h"
 #include "CryptoTypes.h"
 #include "EventLoop.h"
 #include "KeyPins.h"
@@ -69,8 +70,9 @@ public:
     /// answers there ("peerd for alice is already running (pid 1234); ..."),
     /// another Poco::Exception with a message for a person when the path
     /// cannot be used.
-    UiServer(EventLoop& loop, Roster& roster, ConversationStore& store, KeyPins& pins, const PublicKey& identity,
-             const std::string& user, const std::string& socketPath, Limits limits = defaultLimits());
+    UiServer(EventLoop& loop, Roster& roster, LineStore& lines, const IncomingStreams& incoming, KeyPins& pins,
+             const PublicKey& identity, const std::string& user, const std::string& socketPath,
+             Limits limits = defaultLimits());
     ~UiServer() override;
     UiServer(const UiServer&) = delete;
     UiServer& operator=(const UiServer&) = delete;
@@ -111,7 +113,7 @@ public:
     /// The fingerprints to compare for peer.
     local::KeysEvent keys(const std::string& peer) const;
     WireLink& wire() { return *_wire; }
-    ConversationStore& store() { return _store; }
+    LineStore& lines() { return _lines; }
     KeyPins& pins() { return _pins; }
 
     /// Sends event to every client.
@@ -176,7 +178,8 @@ private:
 
     EventLoop& _loop;
     Roster& _roster;
-    ConversationStore& _store;
+    LineStore& _lines;
+    const IncomingStreams& _incoming;
     KeyPins& _pins;
     PublicKey _identity;
     std::string _user;

@@ -1,7 +1,7 @@
 #include "UiSession.h"
 
-#include "ConversationStore.h"
 #include "Fingerprint.h"
+#include "LineStore.h"
 #include "UiServer.h"
 #include "WireLink.h"
 
@@ -215,7 +215,7 @@ void UiSession::handleUnsubscribe(const local::UnsubscribeRequest& request)
 
 void UiSession::handleRead(const local::ReadRequest& request)
 {
-    _server.store().markRead(request.peer);
+    _server.lines().markRead(request.peer);
     _server.unreadChanged(request.peer, 0);
 }
 
@@ -224,7 +224,7 @@ void UiSession::handleSearch(const local::SearchRequest& request)
     // A reply stays well inside one line: 200 lines of at most 4 KiB would not, so
     // the newest matches that fit are sent.
     constexpr std::size_t kMaxMatches = 200;
-    local::FoundEvent found{request.peer, request.text, _server.store().search(request.peer, request.text, kMaxMatches)};
+    local::FoundEvent found{request.peer, request.text, _server.lines().search(request.peer, request.text, kMaxMatches)};
     while (!found.lines.empty() && local::LocalProtocol::encodeEvent(found).size() > local::kMaxLineBytes)
         found.lines.erase(found.lines.begin());
     send(found);

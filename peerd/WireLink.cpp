@@ -149,7 +149,7 @@ struct WireLink::SealedDispatch
     }
 };
 
-WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store, KeyPins& pins,
+WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, PeerStore& store, KeyPins& pins,
                    const SigningKey& identity, WireListener& listener, Settings settings,
                    std::function<void(const std::string& why)> onRefused)
     : _settings(std::move(settings)),
@@ -208,13 +208,13 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, Conversa
                     [this](const std::string& detail) { _index.presenceFailed(detail); },
                     [this] { _declaration.resend(); },
                 }),
-      _contacts(store, _settings.self, _settings.strangers),
-      _status(store, _settings.autoAway, loop.now()),
+      _contacts(store.contacts, store.settings, _settings.self, _settings.strangers),
+      _status(store.settings, _settings.autoAway, loop.now()),
       _declaration(loop, _contacts, _status, _index, identity,
                    ContactDeclaration::Settings{_settings.self, _settings.loginRetry}),
       _contactMail(loop, _contacts, _trust, _index, identity, listener,
                    ContactMail::Settings{_settings.self, _settings.loginRetry}, [this] { _declaration.changed(); }),
-      _delivery(loop, store, roster, _contacts, _trust, _paths, _index, _presence, _status, identity, listener, _drops,
+      _delivery(loop, store.lines, store.outbox, store.incoming, roster, _contacts, _trust, _paths, _index, _presence, _status, identity, listener, _drops,
                 Delivery::Settings{_settings.self, _settings.retransmit, _settings.receiveWindow},
                 [this](const ContactLetter& letter) { _contactMail.letter(letter); }),
       _awayTimer(loop),

@@ -3,7 +3,7 @@
 #include "ContactDeclaration.h"
 #include "ContactMail.h"
 #include "Contacts.h"
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "DatagramSink.h"
 #include "Delivery.h"
 #include "DropLog.h"
@@ -84,7 +84,7 @@ public:
     /// has failed for good (indexd refused the first login of this run, or
     /// presents a key other than the one expected), after the listener has
     /// heard of it, so the program can stop.
-    WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, ConversationStore& store, KeyPins& pins,
+    WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, PeerStore& store, KeyPins& pins,
              const SigningKey& identity, WireListener& listener, Settings settings,
              std::function<void(const std::string& why)> onRefused);
     WireLink(const WireLink&) = delete;

@@ -1,6 +1,6 @@
 #include "ContactDeclaration.h"
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "KeyPins.h"
 #include "ManualTimers.h"
 #include "SessionCipher.h"
@@ -47,8 +47,8 @@ public:
     {
         _timers = std::make_unique<ManualTimers>();
         _sink = RecordingSink();
-        _store = std::make_unique<ConversationStore>(10);
-        _pins = std::make_unique<KeyPins>(*_store);
+        _store = std::make_unique<PeerStore>(10);
+        _pins = std::make_unique<KeyPins>(_store->keys, _store->outbox);
         _sessions = std::make_unique<PeerSessions>(_alice);
         KxKeyPair aliceKx = KxKeyPair::generate();
         _fromIndex = SessionCipher::between(_indexKx, _index, _alice.publicKey(), aliceKx.publicKey());
@@ -60,8 +60,8 @@ public:
                                    {}},
             IndexSession::Hooks{[](const LoginState::Welcomed&) {}, [] { return false; }, [] {}, [] {},
                                 [] { return std::uint64_t(0); }, [](const std::string&) {}});
-        _contacts = std::make_unique<Contacts>(*_store, "alice");
-        _status = std::make_unique<OwnStatus>(*_store, std::chrono::minutes(0), _timers->now());
+        _contacts = std::make_unique<Contacts>(_store->contacts, _store->settings, "alice");
+        _status = std::make_unique<OwnStatus>(_store->settings, std::chrono::minutes(0), _timers->now());
         _declaration = std::make_unique<ContactDeclaration>(*_timers, *_contacts, *_status, *_session, _alice,
                                                             ContactDeclaration::Settings{"alice", 2000ms});
     }
@@ -216,7 +216,7 @@ private:
     std::unique_ptr<ManualTimers> _timers;
     RecordingSink _sink;
     SilentListener _listener;
-    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<PeerStore> _store;
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<PeerSessions> _sessions;
     std::unique_ptr<DropLog> _drops;

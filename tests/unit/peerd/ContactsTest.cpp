@@ -1,4 +1,5 @@
 #include "Contacts.h"
+#include "PeerStore.h"
 
 #include "TempDir.h"
 
@@ -46,8 +47,8 @@ class ContactsTest : public CppUnit::TestFixture
 public:
     void testRequestAndAcceptMakeContactsOnBothSides()
     {
-        ConversationStore aliceStore(100), bobStore(100);
-        Contacts alice(aliceStore, "alice"), bob(bobStore, "bob");
+        PeerStore aliceStore(100), bobStore(100);
+        Contacts alice(aliceStore.contacts, aliceStore.settings, "alice"), bob(bobStore.contacts, bobStore.settings, "bob");
         const ContactLetter request = letterOf(alice.add("bob", "hi, it's alice", 1));
         CPPUNIT_ASSERT(request.kind == ContactKind::Request && request.note == "hi, it's alice" && request.to == "bob");
         CPPUNIT_ASSERT(relationOf(alice, "bob") == Relation::Asked);
@@ -64,8 +65,8 @@ public:
 
     void testDeclineLeavesBothWithoutContact()
     {
-        ConversationStore aliceStore(100), bobStore(100);
-        Contacts alice(aliceStore, "alice"), bob(bobStore, "bob");
+        PeerStore aliceStore(100), bobStore(100);
+        Contacts alice(aliceStore.contacts, aliceStore.settings, "alice"), bob(bobStore.contacts, bobStore.settings, "bob");
         bob.receive(letterOf(alice.add("bob", "", 1)), 2);
         const ContactLetter decline = letterOf(bob.decline("alice", 3));
         CPPUNIT_ASSERT(decline.kind == ContactKind::Decline);
@@ -78,8 +79,8 @@ public:
 
     void testAddOfSomeoneWhoAskedAccepts()
     {
-        ConversationStore aliceStore(100), bobStore(100);
-        Contacts alice(aliceStore, "alice"), bob(bobStore, "bob");
+        PeerStore aliceStore(100), bobStore(100);
+        Contacts alice(aliceStore.contacts, aliceStore.settings, "alice"), bob(bobStore.contacts, bobStore.settings, "bob");
         bob.receive(letterOf(alice.add("bob", "", 1)), 2);
         CPPUNIT_ASSERT(letterOf(bob.add("alice", "ignored", 3)).kind == ContactKind::Accept);
         CPPUNIT_ASSERT(bob.isContact("alice"));
@@ -87,8 +88,8 @@ public:
 
     void testCrossingRequestsMakeContacts()
     {
-        ConversationStore aliceStore(100), bobStore(100);
-        Contacts alice(aliceStore, "alice"), bob(bobStore, "bob");
+        PeerStore aliceStore(100), bobStore(100);
+        Contacts alice(aliceStore.contacts, aliceStore.settings, "alice"), bob(bobStore.contacts, bobStore.settings, "bob");
         const ContactLetter fromAlice = letterOf(alice.add("bob", "", 1));
         const ContactLetter fromBob = letterOf(bob.add("alice", "", 1));
         const Contacts::Outcome atBob = bob.receive(fromAlice, 2);
@@ -100,8 +101,8 @@ public:
 
     void testRemoveEndsTheContactOnBothSides()
     {
-        ConversationStore aliceStore(100), bobStore(100);
-        Contacts alice(aliceStore, "alice"), bob(bobStore, "bob");
+        PeerStore aliceStore(100), bobStore(100);
+        Contacts alice(aliceStore.contacts, aliceStore.settings, "alice"), bob(bobStore.contacts, bobStore.settings, "bob");
         bob.receive(letterOf(alice.add("bob", "", 1)), 2);
         alice.receive(letterOf(bob.accept("alice", 3)), 4);
         const ContactLetter remove = letterOf(alice.remove("bob", 5));
@@ -113,8 +114,8 @@ public:
 
     void testAcceptWithoutRequestIsRefused()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         const Contacts::Outcome accept = alice.accept("bob", 1);
         CPPUNIT_ASSERT_EQUAL(std::string("bob has not asked to be your contact"), accept.error);
         CPPUNIT_ASSERT(!accept.letter && alice.find("bob") == nullptr);
@@ -124,8 +125,8 @@ public:
 
     void testStrangerCannotAcceptItsWayIn()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         // mallory never was asked: an accept makes nothing.
         const Contacts::Outcome outcome = alice.receive(ContactLetter{"ff", 1, "mallory", "alice", ContactKind::Accept, ""}, 1);
         CPPUNIT_ASSERT(!outcome.changed && !outcome.letter);
@@ -134,8 +135,8 @@ public:
 
     void testBlockDropsRequestAndLettersAndTellsNobody()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         alice.receive(ContactLetter{"ff", 1, "mallory", "alice", ContactKind::Request, "hello"}, 1);
         CPPUNIT_ASSERT(relationOf(alice, "mallory") == Relation::AskedMe);
         const Contacts::Outcome block = alice.block("mallory", 2);
@@ -153,8 +154,8 @@ public:
 
     void testOlderLetterChangesNothing()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         alice.receive(ContactLetter{"ff", 5, "bob", "alice", ContactKind::Request, "new"}, 1);
         const Contacts::Outcome old = alice.receive(ContactLetter{"ff", 4, "bob", "alice", ContactKind::Remove, ""}, 2);
         CPPUNIT_ASSERT(!old.changed);
@@ -166,8 +167,8 @@ public:
 
     void testLettersAreNumberedInOneStream()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         const ContactLetter first = letterOf(alice.add("bob", "", 1));
         const ContactLetter second = letterOf(alice.add("carol", "", 2));
         CPPUNIT_ASSERT(isStreamId(first.stream) && first.stream == second.stream && first.stream == alice.stream());
@@ -177,8 +178,8 @@ public:
 
     void testWaitingLetterGoesUntilStored()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         const ContactLetter request = letterOf(alice.add("bob", "hi", 1));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), alice.waitingLetters().size());
         CPPUNIT_ASSERT_EQUAL(std::string("hi"), alice.waitingLetters().front().note);
@@ -193,13 +194,13 @@ public:
         const std::string path = dir.file("alice.db");
         std::string stream;
         {
-            ConversationStore store(path, 100);
-            Contacts alice(store, "alice");
+            PeerStore store(path, 100);
+            Contacts alice(store.contacts, store.settings, "alice");
             stream = letterOf(alice.add("bob", "hi", 1)).stream;
             alice.block("mallory", 2);
         }
-        ConversationStore store(path, 100);
-        Contacts alice(store, "alice");
+        PeerStore store(path, 100);
+        Contacts alice(store.contacts, store.settings, "alice");
         CPPUNIT_ASSERT(relationOf(alice, "bob") == Relation::Asked && alice.isBlocked("mallory"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), alice.waitingLetters().size());
         const ContactLetter next = letterOf(alice.add("carol", "", 3));
@@ -209,8 +210,8 @@ public:
 
     void testStrangersLinesHeldOrRefused()
     {
-        ConversationStore holdStore(100), refuseStore(100);
-        Contacts hold(holdStore, "alice"), refuse(refuseStore, "alice", Contacts::Strangers::Refuse);
+        PeerStore holdStore(100), refuseStore(100);
+        Contacts hold(holdStore.contacts, holdStore.settings, "alice"), refuse(refuseStore.contacts, refuseStore.settings, "alice", Contacts::Strangers::Refuse);
         CPPUNIT_ASSERT(hold.takesLinesFrom("stranger"));
         CPPUNIT_ASSERT(!refuse.takesLinesFrom("stranger"));
         refuse.receive(ContactLetter{"ff", 1, "bob", "alice", ContactKind::Request, ""}, 1);
@@ -226,8 +227,8 @@ public:
 
     void testNoteLongerThanAllowedIsRefused()
     {
-        ConversationStore store(100);
-        Contacts alice(store, "alice");
+        PeerStore store(100);
+        Contacts alice(store.contacts, store.settings, "alice");
         CPPUNIT_ASSERT(!alice.add("bob", std::string(Protocol::kMaxNoteBytes + 1, 'x'), 1).error.empty());
         CPPUNIT_ASSERT(alice.find("bob") == nullptr);
         CPPUNIT_ASSERT(alice.add("bob", std::string(Protocol::kMaxNoteBytes, 'x'), 1).error.empty());

@@ -1,4 +1,4 @@
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "Inbox.h"
 #include "Protocol.h"
 #include "StoreFaults.h"
@@ -42,10 +42,10 @@ std::vector<std::string> runs(const Inbox::Result& result)
     return out;
 }
 
-std::vector<std::string> historyTexts(const ConversationStore& store, const std::string& peer)
+std::vector<std::string> historyTexts(const PeerStore& store, const std::string& peer)
 {
     std::vector<std::string> out;
-    for (const local::ChatLine& line : store.history(peer)) out.push_back(line.text);
+    for (const local::ChatLine& line : store.lines.history(peer)) out.push_back(line.text);
     return out;
 }
 
@@ -73,8 +73,8 @@ class InboxTest : public CppUnit::TestFixture
 public:
     void testNextMessageDeliveredAtOnce()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         const auto result = inbox.receive(msg(1), 1700000000000);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), result.position);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), result.delivered.size());
@@ -86,31 +86,31 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::int64_t(1700000000000), line.receivedAtMs);
         CPPUNIT_ASSERT_EQUAL(std::string("line 1"), line.text);
         CPPUNIT_ASSERT(line.state == local::LineState::Received);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "b0b"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.incoming.delivered("bob", "b0b"));
     }
 
     void testDuplicateNotDeliveredAgain()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         inbox.receive(msg(1), 1);
         inbox.receive(msg(2), 2);
         const auto again = inbox.receive(msg(1), 3);
         CPPUNIT_ASSERT(again.delivered.empty());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), again.position);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
     }
 
     void testOutOfOrderHeldThenDeliveredInOrder()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         const auto third = inbox.receive(msg(3), 30);
         CPPUNIT_ASSERT(third.delivered.empty());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), third.position);
         CPPUNIT_ASSERT(inbox.receive(msg(2), 20).delivered.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
-        CPPUNIT_ASSERT(store.history("bob").empty());
+        CPPUNIT_ASSERT(store.lines.history("bob").empty());
 
         const auto first = inbox.receive(msg(1), 10);
         CPPUNIT_ASSERT(texts(first) == (std::vector<std::string>{"line 1", "line 2", "line 3"}));
@@ -123,19 +123,19 @@ public:
 
     void testHeldDuplicateKeptOnce()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         inbox.receive(msg(2), 1);
         inbox.receive(msg(2), 2);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1), 3).delivered.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
     }
 
     void testBeyondWindowDropped()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 4);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 4);
         inbox.receive(msg(4), 1);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
         const auto tooFar = inbox.receive(msg(5), 2);
@@ -151,23 +151,23 @@ public:
 
     void testStreamsAreIndependent()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         inbox.receive(msg(2, "bob", "aa"), 1);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "bob", "bb"), 2).delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "carol", "aa"), 3).delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "bob", "aa"), 4).delivered.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("carol").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("carol").size());
     }
 
     void testPositionComesFromStore()
     {
-        ConversationStore store(100);
-        store.deliver("bob", "b0b", 1, "12:00:00", 1, "before");
-        store.deliver("bob", "b0b", 2, "12:00:00", 1, "before");
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        store.incoming.deliver("bob", "b0b", 1, "12:00:00", 1, "before");
+        store.incoming.deliver("bob", "b0b", 2, "12:00:00", 1, "before");
+        Inbox inbox(store.incoming, store.lines, 16);
         const auto old = inbox.receive(msg(2), 5);
         CPPUNIT_ASSERT(old.delivered.empty());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), old.position);
@@ -176,8 +176,8 @@ public:
 
     void testUnreadCountsFollowEachLine()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         inbox.receive(msg(3), 1);
         inbox.receive(msg(2), 1);
         const auto result = inbox.receive(msg(1), 1);
@@ -188,8 +188,8 @@ public:
 
     void testShuffledStreamDeliversEveryLineOnceInOrder()
     {
-        ConversationStore store(1000);
-        Inbox inbox(store, 64);
+        PeerStore store(1000);
+        Inbox inbox(store.incoming, store.lines, 64);
         // Every line twice, in an order that jumps back and forth.
         std::vector<std::uint64_t> order;
         for (std::uint64_t block = 0; block < 10; ++block) {
@@ -202,7 +202,7 @@ public:
         std::size_t delivered = 0;
         for (const std::uint64_t seq : order) delivered += inbox.receive(msg(seq), 1).delivered.size();
         CPPUNIT_ASSERT_EQUAL(std::size_t(100), delivered);
-        const auto lines = store.history("bob");
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(100), lines.size());
         for (std::size_t i = 0; i < lines.size(); ++i) {
             CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
@@ -212,8 +212,8 @@ public:
 
     void testHeldStreamsPerSenderBounded()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         const auto streamId = [](std::size_t n) { return "5" + std::to_string(n); };
         // One line ahead of a gap in each of more streams than a sender may hold.
         for (std::size_t n = 0; n <= Inbox::kMaxHeldStreamsPerSender; ++n) {
@@ -229,8 +229,8 @@ public:
 
     void testRefusedMessageNotDeliveredNorPassed()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         inbox.receive(msg(1), 10);
         inbox.receive(msg(3), 30);
         peerchat::test::failWrites(store);
@@ -241,19 +241,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
 
         // Sent again once there is room, it goes in with what was held behind it.
-        store.limitPages(1000000);
+        store.database.limitPages(1000000);
         const auto again = inbox.receive(pageMsg(2), 21);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), again.position);
         CPPUNIT_ASSERT(again.refusal.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), again.delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
     }
 
     void testRefusedHeldMessageStaysHeld()
     {
-        ConversationStore store(100);
-        Inbox inbox(store, 16);
+        PeerStore store(100);
+        Inbox inbox(store.incoming, store.lines, 16);
         inbox.receive(pageMsg(3), 30);
         inbox.receive(msg(4), 40);
         const auto first = inbox.receive(msg(1), 10);
@@ -266,7 +266,7 @@ public:
         CPPUNIT_ASSERT(!refused.refusal.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
 
-        store.limitPages(1000000);
+        store.database.limitPages(1000000);
         const auto rest = inbox.receive(msg(2), 21);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), rest.position);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), rest.delivered.size());
@@ -275,8 +275,8 @@ public:
 
     void testResultNamesHeldRunsLowestFirst()
     {
-        ConversationStore store(1000);
-        Inbox inbox(store, 1000);
+        PeerStore store(1000);
+        Inbox inbox(store.incoming, store.lines, 1000);
         CPPUNIT_ASSERT(inbox.receive(msg(1), 1).held.empty());
         CPPUNIT_ASSERT(runs(inbox.receive(msg(4), 1)) == std::vector<std::string>{"4-4"});
         CPPUNIT_ASSERT(runs(inbox.receive(msg(3), 1)) == (std::vector<std::string>{"3-4"}));
@@ -300,8 +300,8 @@ public:
     // named are those of the lines held at that moment, counted afresh.
     void testHeldRunsFollowEveryArrivalInAnyOrder()
     {
-        ConversationStore store(10000);
-        Inbox inbox(store, 1000);
+        PeerStore store(10000);
+        Inbox inbox(store.incoming, store.lines, 1000);
         std::vector<std::uint64_t> arrivals;
         for (std::uint64_t seq = 1; seq <= 600; ++seq) arrivals.push_back(seq);
         for (std::uint64_t seq = 1; seq <= 600; seq += 7) arrivals.push_back(seq);

@@ -1,6 +1,6 @@
 #include "IndexSession.h"
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "KeyPins.h"
 #include "ManualTimers.h"
 #include "SilentListener.h"
@@ -67,8 +67,8 @@ public:
         _listener = RecordingListener();
         _refused.clear();
         _presencePending = false;
-        _store = std::make_unique<ConversationStore>(10);
-        _pins = std::make_unique<KeyPins>(*_store);
+        _store = std::make_unique<PeerStore>(10);
+        _pins = std::make_unique<KeyPins>(_store->keys, _store->outbox);
         _sessions = std::make_unique<PeerSessions>(_alice);
         _drops = std::make_unique<DropLog>(*_timers, 10s);
         _session = std::make_unique<IndexSession>(
@@ -200,7 +200,7 @@ private:
     RecordingListener _listener;
     std::string _refused;
     bool _presencePending = false;
-    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<PeerStore> _store;
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<PeerSessions> _sessions;
     std::unique_ptr<DropLog> _drops;

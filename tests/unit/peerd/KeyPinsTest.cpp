@@ -1,4 +1,4 @@
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "KeyPins.h"
 #include "PeerTestData.h"
 #include "TempDir.h"
@@ -7,7 +7,7 @@
 
 #include <string>
 
-using peerchat::ConversationStore;
+using peerchat::PeerStore;
 using peerchat::KeyPins;
 using peerchat::local::Trust;
 using peerchat::test::key;
@@ -195,8 +195,8 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            KeyPins pins(store);
+            PeerStore store(path, 100);
+            KeyPins pins(store.keys, store.outbox);
             pins.see("bob", key(1));
             pins.see("bob", key(2));
             pins.see("carol", key(3));
@@ -210,8 +210,8 @@ public:
             pins.seeKeyless("fred");
             pins.trust("fred");
         }
-        ConversationStore store(path, 100);
-        KeyPins pins(store);
+        PeerStore store(path, 100);
+        KeyPins pins(store.keys, store.outbox);
         CPPUNIT_ASSERT(pins.trustOf("bob") == Trust::Changed);
         CPPUNIT_ASSERT(pins.pinned("bob") == key(1));
         CPPUNIT_ASSERT(pins.offered("bob") == key(2));
@@ -227,8 +227,8 @@ public:
     }
 
 private:
-    ConversationStore _store{100};
-    KeyPins _pins{_store};
+    PeerStore _store{100};
+    KeyPins _pins{_store.keys, _store.outbox};
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(KeyPinsTest);

@@ -1,4 +1,4 @@
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "Fingerprint.h"
 #include "KeyPins.h"
 #include "LoginState.h"
@@ -53,8 +53,8 @@ class LoginStateTest : public CppUnit::TestFixture
 public:
     void setUp() override
     {
-        _store = std::make_unique<ConversationStore>(10);
-        _pins = std::make_unique<KeyPins>(*_store);
+        _store = std::make_unique<PeerStore>(10);
+        _pins = std::make_unique<KeyPins>(_store->keys, _store->outbox);
         _login = std::make_unique<LoginState>("alice", _alice, kIndex, std::nullopt, *_pins);
     }
 
@@ -319,7 +319,7 @@ private:
     const SigningKey _alice = SigningKey::generate();
     const SigningKey _index = SigningKey::generate();
     const KxKeyPair _indexKx = KxKeyPair::generate();
-    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<PeerStore> _store;
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<LoginState> _login;
 };

@@ -1,4 +1,4 @@
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "Outbox.h"
 
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,4 +1,5 @@
 #include "OwnStatus.h"
+#include "PeerStore.h"
 
 #include "TempDir.h"
 
@@ -23,8 +24,8 @@ class OwnStatusTest : public CppUnit::TestFixture
 public:
     void testOnlineWithoutMessageAtFirst()
     {
-        ConversationStore store(100);
-        const OwnStatus status(store, minutes(0), {});
+        PeerStore store(100);
+        const OwnStatus status(store.settings, minutes(0), {});
         CPPUNIT_ASSERT(status.state() == State::Online && status.text().empty() && !status.autoAway());
     }
 
@@ -33,20 +34,20 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            OwnStatus status(store, minutes(0), {});
+            PeerStore store(path, 100);
+            OwnStatus status(store.settings, minutes(0), {});
             CPPUNIT_ASSERT(status.set(State::Away, "back at 3, 你好", {}).empty());
         }
-        ConversationStore store(path, 100);
-        const OwnStatus status(store, minutes(0), {});
+        PeerStore store(path, 100);
+        const OwnStatus status(store.settings, minutes(0), {});
         CPPUNIT_ASSERT(status.state() == State::Away);
         CPPUNIT_ASSERT_EQUAL(std::string("back at 3, 你好"), status.text());
     }
 
     void testMessageOfMoreThan140CharactersIsRefused()
     {
-        ConversationStore store(100);
-        OwnStatus status(store, minutes(0), {});
+        PeerStore store(100);
+        OwnStatus status(store.settings, minutes(0), {});
         std::string text;
         for (int i = 0; i < 140; ++i) text += "天";
         CPPUNIT_ASSERT(status.set(State::Busy, text, {}).empty());
@@ -58,9 +59,9 @@ public:
 
     void testIdleOnlineIdentityGoesAwayUntilUsed()
     {
-        ConversationStore store(100);
+        PeerStore store(100);
         const OwnStatus::TimePoint start{};
-        OwnStatus status(store, minutes(5), start);
+        OwnStatus status(store.settings, minutes(5), start);
         CPPUNIT_ASSERT(status.awayAt() == start + minutes(5));
         CPPUNIT_ASSERT(!status.idle(start + minutes(4)));
         CPPUNIT_ASSERT(!status.active(start + minutes(4)));
@@ -72,17 +73,17 @@ public:
         CPPUNIT_ASSERT(status.state() == State::Online && !status.autoAway());
         // Away by itself is not kept: a restart comes back online.
         status.idle(start + minutes(25));
-        const OwnStatus restarted(store, minutes(5), start + minutes(26));
+        const OwnStatus restarted(store.settings, minutes(5), start + minutes(26));
         CPPUNIT_ASSERT(restarted.state() == State::Online);
     }
 
     void testAutoAwayOffBusyOrInvisibleNeverGoesAway()
     {
-        ConversationStore store(100);
+        PeerStore store(100);
         const OwnStatus::TimePoint start{};
-        OwnStatus off(store, minutes(0), start);
+        OwnStatus off(store.settings, minutes(0), start);
         CPPUNIT_ASSERT(!off.awayAt() && !off.idle(start + minutes(1000)));
-        OwnStatus busy(store, minutes(1), start);
+        OwnStatus busy(store.settings, minutes(1), start);
         busy.set(State::Busy, "", start);
         CPPUNIT_ASSERT(!busy.idle(start + minutes(10)) && busy.state() == State::Busy);
         busy.set(State::Invisible, "", start);
@@ -91,16 +92,16 @@ public:
 
     void testSettingsKeepStateTokens()
     {
-        ConversationStore store(100);
-        OwnStatus status(store, minutes(0), {});
+        PeerStore store(100);
+        OwnStatus status(store.settings, minutes(0), {});
         for (const auto& [state, token] : {std::pair{State::Online, "online"}, std::pair{State::Away, "away"},
                                            std::pair{State::Busy, "busy"}, std::pair{State::Invisible, "invisible"}}) {
             CPPUNIT_ASSERT(status.set(state, "", {}).empty());
-            CPPUNIT_ASSERT_EQUAL(std::string(token), store.settings().at(OwnStatus::kStateSetting));
+            CPPUNIT_ASSERT_EQUAL(std::string(token), store.settings.settings().at(OwnStatus::kStateSetting));
         }
         // A token this peerd does not know leaves the identity online.
-        store.saveSettings({{OwnStatus::kStateSetting, "dnd"}});
-        CPPUNIT_ASSERT(OwnStatus(store, minutes(0), {}).state() == State::Online);
+        store.settings.saveSettings({{OwnStatus::kStateSetting, "dnd"}});
+        CPPUNIT_ASSERT(OwnStatus(store.settings, minutes(0), {}).state() == State::Online);
     }
 };
 

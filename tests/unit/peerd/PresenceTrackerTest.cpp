@@ -1,6 +1,6 @@
 #include "PresenceTracker.h"
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "KeyPins.h"
 #include "KxKeyPair.h"
 #include "ManualTimers.h"
@@ -67,8 +67,8 @@ public:
     {
         _timers = std::make_unique<ManualTimers>();
         _roster = std::make_unique<Roster>("alice");
-        _store = std::make_unique<ConversationStore>(10);
-        _pins = std::make_unique<KeyPins>(*_store);
+        _store = std::make_unique<PeerStore>(10);
+        _pins = std::make_unique<KeyPins>(_store->keys, _store->outbox);
         _sessions = std::make_unique<PeerSessions>(_alice);
         CPPUNIT_ASSERT(_sessions->renew(KxKeyPair::generate(), _index.publicKey(), _indexKx.publicKey()));
         _trust = std::make_unique<KeyTrust>(*_pins, *_sessions, _listener, true, [](const std::string&) {});
@@ -464,7 +464,7 @@ private:
     const KxKeyPair _indexKx = KxKeyPair::generate();
     std::unique_ptr<ManualTimers> _timers;
     std::unique_ptr<Roster> _roster;
-    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<PeerStore> _store;
     std::unique_ptr<KeyPins> _pins;
     std::unique_ptr<PeerSessions> _sessions;
     SilentListener _listener;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "DatagramSink.h"
 #include "Endpoint.h"
 #include "EventLoop.h"
@@ -32,7 +32,7 @@ class ServedUi
 public:
     explicit ServedUi(UiServer::Limits limits = UiServer::defaultLimits())
     {
-        _server = std::make_unique<UiServer>(_loop, _roster, _store, _pins, _identity.publicKey(), "alice",
+        _server = std::make_unique<UiServer>(_loop, _roster, _store.lines, _store.incoming, _pins, _identity.publicKey(), "alice",
                                              socketPath(), limits);
         WireLink::Settings settings;
         settings.self = "alice";
@@ -57,7 +57,7 @@ public:
     UiServer& server() { return *_server; }
     Roster& roster() { return _roster; }
     KeyPins& pins() { return _pins; }
-    ConversationStore& store() { return _store; }
+    PeerStore& store() { return _store; }
     const SigningKey& identity() const { return _identity; }
 
     /// Runs task on the loop's thread and waits for it; what it throws is thrown here.
@@ -97,8 +97,8 @@ private:
     TempDir _dir;
     EventLoop _loop;
     Roster _roster{"alice"};
-    ConversationStore _store{100};
-    KeyPins _pins{_store};
+    PeerStore _store{100};
+    KeyPins _pins{_store.keys, _store.outbox};
     SigningKey _identity = SigningKey::generate();
     NullSink _sink;
     std::unique_ptr<UiServer> _server;

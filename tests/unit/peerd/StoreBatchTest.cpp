@@ -14,7 +14,7 @@ using namespace peerchat::store;
 
 namespace {
 
-// The tables of ConversationStore's database, as each operation's SQL
+// The tables of PeerStore's database, as each operation's SQL
 // statement changes them; rows as the bytes of the operation that writes
 // them whole, so that two databases compare as text. The rows view the text
 // of the changes applied, which must outlive the tables.
@@ -128,7 +128,7 @@ private:
     std::map<std::string, PutIndexKey> _indexKeys;
 };
 
-// The changes a peerd makes, as ConversationStore makes them, at random:
+// The changes a peerd makes, as PeerStore makes them, at random:
 // lines queued, acked and received, keys trusted anew, with a small history
 // limit; each either as peerd writes it now or as the redo log of a peerd
 // before schema 7 has it (with outbox rows). Each comes as its record in the

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ConversationStore.h"
+#include "PeerStore.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -15,13 +15,13 @@ inline const std::string kMoreThanFreePages(64 * 1024, 'x');
 /// Gives store's database no room, as a full disk does, and lets the store
 /// find out: one change goes into its redo log and the database refuses it.
 /// From then on the store refuses every change (DiskFullException) until
-/// store.limitPages() gives the database room again; then that change
+/// store.database.limitPages() gives the database room again; then that change
 /// (a line from "zed") reaches the database too.
-inline void failWrites(ConversationStore& store)
+inline void failWrites(PeerStore& store)
 {
-    store.limitPages(1);
-    store.addIncoming("zed", "12:00:00", 1, kMoreThanFreePages, true);
-    CPPUNIT_ASSERT_THROW(store.flush(), DiskFullException);
+    store.database.limitPages(1);
+    store.lines.addIncoming("zed", "12:00:00", 1, kMoreThanFreePages, true);
+    CPPUNIT_ASSERT_THROW(store.database.flush(), DiskFullException);
 }
 
 } // namespace peerchat::test

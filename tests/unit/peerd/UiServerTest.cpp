@@ -1,4 +1,4 @@
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "EventLoop.h"
 #include "Fingerprint.h"
 #include "KeyPins.h"
@@ -126,7 +126,7 @@ public:
     {
         test::TempDir dir;
         const std::string path = dir.file("alice.sock");
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", path);
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", path);
         struct stat status {};
         CPPUNIT_ASSERT_EQUAL(0, ::lstat(path.c_str(), &status));
         CPPUNIT_ASSERT(S_ISSOCK(status.st_mode));
@@ -137,9 +137,9 @@ public:
     {
         test::TempDir dir;
         const std::string path = dir.file("alice.sock");
-        UiServer first(_loop, _roster, _store, _pins, _identity, "alice", path);
+        UiServer first(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", path);
         try {
-            UiServer second(_loop, _roster, _store, _pins, _identity, "alice", path);
+            UiServer second(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", path);
             CPPUNIT_FAIL("a second server claimed " + path);
         } catch (const Poco::ExistsException& e) {
             CPPUNIT_ASSERT_EQUAL("peerd for alice is already running (pid " + std::to_string(::getpid()) +
@@ -157,7 +157,7 @@ public:
             Poco::Net::ServerSocket dead(Poco::Net::SocketAddress(Poco::Net::SocketAddress::UNIX_LOCAL, path));
         }
         CPPUNIT_ASSERT(exists(path));
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", path);
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", path);
         CPPUNIT_ASSERT(exists(path));
     }
 
@@ -166,7 +166,7 @@ public:
         test::TempDir dir;
         const std::string path = dir.file("alice.sock");
         std::ofstream(path) << "not a socket";
-        CPPUNIT_ASSERT_THROW(UiServer(_loop, _roster, _store, _pins, _identity, "alice", path), Poco::IOException);
+        CPPUNIT_ASSERT_THROW(UiServer(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", path), Poco::IOException);
         CPPUNIT_ASSERT(exists(path));
     }
 
@@ -174,7 +174,7 @@ public:
     {
         test::TempDir dir;
         const std::string path = dir.file("alice.sock");
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", path);
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", path);
         server.stop("test over");
         CPPUNIT_ASSERT(!exists(path));
     }
@@ -182,7 +182,7 @@ public:
     void testHistoryOfNewPeerIsOneEmptyEvent()
     {
         test::TempDir dir;
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", dir.file("alice.sock"));
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
         const auto events = server.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), events[0].peer);
@@ -191,9 +191,9 @@ public:
 
     void testHistorySplitsIntoLinesUnder64KiB()
     {
-        for (int i = 0; i < 3000; ++i) _store.addIncoming("bob", "12:00:00", 1, std::string(100, 'x'), true);
+        for (int i = 0; i < 3000; ++i) _store.lines.addIncoming("bob", "12:00:00", 1, std::string(100, 'x'), true);
         test::TempDir dir;
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", dir.file("alice.sock"));
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
         const auto events = server.history("bob");
         CPPUNIT_ASSERT(events.size() > 1);
         std::uint64_t expected = 1;
@@ -206,9 +206,9 @@ public:
 
     void testHistoryKeepsNewestLinesWithinBound()
     {
-        for (int i = 0; i < 2000; ++i) _store.addIncoming("bob", "12:00:00", 1, std::string(4000, 'x'), true);
+        for (int i = 0; i < 2000; ++i) _store.lines.addIncoming("bob", "12:00:00", 1, std::string(4000, 'x'), true);
         test::TempDir dir;
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", dir.file("alice.sock"));
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
         const auto events = server.history("bob");
         std::size_t bytes = 0;
         for (const auto& event : events) bytes += local::LocalProtocol::encodeEvent(event).size();
@@ -234,7 +234,7 @@ public:
         _pins.seeKeyless("dotnet");
         _pins.trust("dotnet");
         test::TempDir dir;
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", dir.file("alice.sock"));
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
         std::map<std::string, local::Trust> trust;
         for (const local::UserInfo& user : server.roster().users) trust[user.name] = user.trust;
         CPPUNIT_ASSERT_EQUAL(std::size_t(5), trust.size());
@@ -248,7 +248,7 @@ public:
     void testKeysGiveFingerprintsToCompare()
     {
         test::TempDir dir;
-        UiServer server(_loop, _roster, _store, _pins, _identity, "alice", dir.file("alice.sock"));
+        UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
         const std::string self = Fingerprint::of(_identity);
 
         local::KeysEvent keys = server.keys("bob");
@@ -425,8 +425,8 @@ public:
 private:
     EventLoop _loop;
     Roster _roster{"alice"};
-    ConversationStore _store{10000};
-    KeyPins _pins{_store};
+    PeerStore _store{10000};
+    KeyPins _pins{_store.keys, _store.outbox};
     PublicKey _identity = key(42);
 };
 

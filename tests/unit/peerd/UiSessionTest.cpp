@@ -262,8 +262,8 @@ public:
         CPPUNIT_ASSERT(next);
         CPPUNIT_ASSERT_EQUAL(std::string("marker"), next->getObject("line")->getValue<std::string>("text"));
         onLoop([this] {
-            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().history("bob").size());
-            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().outbox().size());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().lines.history("bob").size());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().outbox.outbox().size());
         });
     }
 
@@ -282,8 +282,8 @@ public:
                              error->getValue<std::string>("message"));
         // The same send, once there is room, is a new line: nothing of the refused one was kept.
         onLoop([this] {
-            _ui->store().limitPages(1000000);
-            CPPUNIT_ASSERT(_ui->store().history("bob").empty());
+            _ui->store().database.limitPages(1000000);
+            CPPUNIT_ASSERT(_ui->store().lines.history("bob").empty());
         });
         client.sendLine(R"({"op":"send","to":"bob","text":")" + page + R"(","key":"K1"})");
         const auto sent = client.waitEvent("sent");

@@ -1,5 +1,5 @@
 #include "Base64.h"
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "DatagramSink.h"
 #include "EventLoop.h"
 #include "Fingerprint.h"
@@ -326,8 +326,8 @@ public:
         _sink = RecordingSink();
         _sink.read = [this](std::string_view bytes, const Endpoint& to) { return read(bytes, to); };
         _roster = std::make_unique<Roster>("alice");
-        _store = std::make_unique<ConversationStore>(100);
-        _pins = std::make_unique<KeyPins>(*_store);
+        _store = std::make_unique<PeerStore>(100);
+        _pins = std::make_unique<KeyPins>(_store->keys, _store->outbox);
         _listener = RecordingListener();
         _refusal.reset();
         _aliceKx.reset();
@@ -917,7 +917,7 @@ public:
         CPPUNIT_ASSERT(!refused.ok());
         CPPUNIT_ASSERT_EQUAL(std::string("bob's key changed: compare fingerprints with /verify bob, then /trust bob"),
                              refused.error());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->lines.history("bob").size());
 
         // Nothing from the new key is taken, and the line already queued waits.
         deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "trust me"});
@@ -1285,7 +1285,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
         deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "alice", "two"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->lines.history("bob").size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
         for (const auto& ack : _sink.sent) CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), ack.text);
     }
@@ -1325,7 +1325,7 @@ public:
         deliver(mallory.seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "mallory", "alice", "stranger"}), endpoint("127.0.0.1:6666"));
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->history("bob").empty());
+        CPPUNIT_ASSERT(_store->lines.history("bob").empty());
     }
 
     void testPlainChatDropped()
@@ -1369,7 +1369,7 @@ public:
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Delivered);
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 200ms));
-        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(_store->outbox.outbox().empty());
     }
 
     void testAckMarksDeliveredUpToSeq()
@@ -1386,7 +1386,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.statuses.size());
         deliverFrom("bob", Ack{"bob", stream, 3, {}});
         CPPUNIT_ASSERT(hasStatus("bob", 3, local::LineState::Delivered));
-        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(_store->outbox.outbox().empty());
     }
 
     void testAckFromWrongSourceIgnored()
@@ -1401,7 +1401,7 @@ public:
         deliverFrom("bob", Ack{"mallory", ack.stream, 1, {}});
         CPPUNIT_ASSERT(_listener.statuses.empty());
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox.outbox().size());
     }
 
     void testGiveUpMarksFailedAndKeepsTrying()
@@ -1412,7 +1412,7 @@ public:
         CPPUNIT_ASSERT(_link->sendTalk("bob", "anyone?").ok());
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return hasStatus("bob", 1, local::LineState::Failed); }, 5s));
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Failed);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox.outbox().size());
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 5s));
         CPPUNIT_ASSERT_EQUAL(sentStartingWith("msg,").front().text, _sink.sent.back().text);
@@ -1428,14 +1428,14 @@ public:
         goOnline({seedEntry("seed1", kBob, "seed")});
         deliver("talk,12:00:01,seed1,plain hello", kBob);
         CPPUNIT_ASSERT(_listener.lines.empty());
-        CPPUNIT_ASSERT(_store->history("seed1").empty());
+        CPPUNIT_ASSERT(_store->lines.history("seed1").empty());
 
         const auto refused = _link->sendTalk("seed1", "hello");
         CPPUNIT_ASSERT(!refused.ok());
         CPPUNIT_ASSERT(refused.error().find("seed1 uses a client without encryption") == 0);
         CPPUNIT_ASSERT(refused.error().find("--legacy") != std::string::npos);
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->history("seed1").empty());
+        CPPUNIT_ASSERT(_store->lines.history("seed1").empty());
     }
 
     void testLegacyTalkStoredUnverified()
@@ -1450,7 +1450,7 @@ public:
         CPPUNIT_ASSERT(!line.verified);
         CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
         CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
-        CPPUNIT_ASSERT(!_store->history("seed1")[0].verified);
+        CPPUNIT_ASSERT(!_store->lines.history("seed1")[0].verified);
 
         // Still only from where seed1 is registered.
         deliver("talk,12:00:01,seed1,spoofed", endpoint("127.0.0.1:6666"));
@@ -1482,7 +1482,7 @@ public:
         deliver("talk,12:00:01,bob,it is me", kDave);
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->history("bob").empty());
+        CPPUNIT_ASSERT(_store->lines.history("bob").empty());
 
         // Accepted without a key: a seed user now.
         CPPUNIT_ASSERT(_pins->trust("bob"));
@@ -1516,7 +1516,7 @@ public:
         CPPUNIT_ASSERT(text.has_value());
         CPPUNIT_ASSERT_EQUAL("talk," + line->line.sentTime + ",alice,你好, world", *text);
         CPPUNIT_ASSERT(line->line.state == local::LineState::Sent);
-        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(_store->outbox.outbox().empty());
     }
 
     void testLegacySendToSeedPeerIsOneTalkMarkedSent()
@@ -1528,7 +1528,7 @@ public:
         CPPUNIT_ASSERT(line.ok());
         CPPUNIT_ASSERT(line->line.state == local::LineState::Sent);
         CPPUNIT_ASSERT(stateOf("seed1", 1) == local::LineState::Sent);
-        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(_store->outbox.outbox().empty());
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 1; }, 100ms));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _sink.sent.size());
         CPPUNIT_ASSERT_EQUAL("talk," + line->line.sentTime + ",alice,hello, seed", _sink.sent[0].bytes);
@@ -1552,7 +1552,7 @@ public:
         CPPUNIT_ASSERT(std::regex_match(talks[1].bytes, std::regex("talk,[0-9:]+,alice,second")));
         CPPUNIT_ASSERT(hasStatus("seed1", 1, local::LineState::Sent));
         CPPUNIT_ASSERT(hasStatus("seed1", 2, local::LineState::Sent));
-        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(_store->outbox.outbox().empty());
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > 2; }, 100ms));
     }
 
@@ -1583,7 +1583,7 @@ public:
         deliverFromIndex(Stored{"bob", stream, 1});
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Stored));
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Stored);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->outbox.outbox().size());
     }
 
     void testSendToNeverSeenPeerAsksIndexdForItsKey()
@@ -1658,7 +1658,7 @@ public:
                                          "go out when bob is online"),
                              _listener.problems[0].second);
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->outbox.outbox().size());
         const std::size_t sentBefore = _sink.sent.size();
         CPPUNIT_ASSERT(!runUntil(*_loop, [&] { return _sink.sent.size() > sentBefore; }, 100ms));
 
@@ -1690,7 +1690,7 @@ public:
             CPPUNIT_ASSERT_EQUAL(words + waits, _listener.problems[0].second);
         }
         CPPUNIT_ASSERT(stateOf("bob", 1) == local::LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _store->outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), _store->outbox.outbox().size());
 
         // Once bob has come and gone, the same refusal is news again.
         deliverHere(entry("bob", kBob));
@@ -1734,9 +1734,9 @@ public:
 
     void testOutboxLeftInStoreGoesOutAfterStart()
     {
-        _store->enqueue("bob", "alice", "11:00:00", 1, "from before");
-        const OutboxEntry kept = _store->enqueue("carol", "alice", "11:00:01", 2, "kept by indexd");
-        _store->setState("carol", kept.lineId, local::LineState::Stored);
+        _store->outbox.enqueue("bob", "alice", "11:00:00", 1, "from before");
+        const OutboxEntry kept = _store->outbox.enqueue("carol", "alice", "11:00:01", 2, "kept by indexd");
+        _store->lines.setState("carol", kept.lineId, local::LineState::Stored);
         _pins->see("carol", party("carol").identity.publicKey());
         goOnline({entry("bob", kBob)});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
@@ -1825,7 +1825,7 @@ public:
 
         deliverFromIndex(receiptFrom(1, 1));
         CPPUNIT_ASSERT(hasStatus("bob", 1, local::LineState::Delivered));
-        CPPUNIT_ASSERT(_store->outbox().empty());
+        CPPUNIT_ASSERT(_store->outbox.outbox().empty());
         // indexd may forget the receipt.
         const auto acks = sentStartingWith("ack,alice," + stream + ",1");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), acks.size());
@@ -2434,7 +2434,7 @@ private:
     /// The outgoing stream to peer, as the store's outbox names it.
     std::string streamTo(const std::string& peer) const
     {
-        for (const OutboxEntry& entry : _store->outbox()) {
+        for (const OutboxEntry& entry : _store->outbox.outbox()) {
             if (entry.peer == peer) return entry.stream;
         }
         CPPUNIT_FAIL("no line to " + peer + " in the outbox");
@@ -2451,7 +2451,7 @@ private:
 
     local::LineState stateOf(const std::string& peer, std::uint64_t id) const
     {
-        for (const local::ChatLine& line : _store->history(peer)) {
+        for (const local::ChatLine& line : _store->lines.history(peer)) {
             if (line.id == id) return line.state;
         }
         CPPUNIT_FAIL("no line " + std::to_string(id) + " with " + peer);
@@ -2479,7 +2479,7 @@ private:
     std::unique_ptr<EventLoop> _loop;
     RecordingSink _sink;
     std::unique_ptr<Roster> _roster;
-    std::unique_ptr<ConversationStore> _store;
+    std::unique_ptr<PeerStore> _store;
     std::unique_ptr<KeyPins> _pins;
     RecordingListener _listener;
     std::optional<std::string> _refusal;

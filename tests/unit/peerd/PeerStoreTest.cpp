@@ -1,4 +1,4 @@
-#include "ConversationStore.h"
+#include "PeerStore.h"
 #include "PeerTestData.h"
 #include "StoreFaults.h"
 #include "Protocol.h"
@@ -21,16 +21,23 @@
 
 using peerchat::ContactKind;
 using peerchat::ContactRecord;
-using peerchat::ConversationStore;
 using peerchat::DiskFullException;
 using peerchat::KeyPin;
+using peerchat::PeerStore;
 using peerchat::Relation;
+using peerchat::StoreDatabase;
 using peerchat::local::LineState;
 using peerchat::test::key;
 using peerchat::test::TempDir;
 using namespace Poco::Data::Keywords;
 
 namespace {
+
+// Trusts keys as name's new key, as KeyPins::trust does.
+void trustKey(PeerStore& store, const std::string& name, const KeyPin& keys)
+{
+    store.outbox.newStream(name, {peerchat::KeyPinStore::pinChange(name, keys)}, [] { return std::string("trust"); });
+}
 
 // A session on a database file the store is not holding, to look at or tamper with it.
 Poco::Data::Session rawSession(const std::string& path)
@@ -65,7 +72,7 @@ mode_t modeOf(const std::string& path)
 std::string openFailure(const std::string& path)
 {
     try {
-        ConversationStore store(path, 100);
+        PeerStore store(path, 100);
     } catch (const Poco::IOException& e) {
         return e.message();
     }
@@ -108,7 +115,7 @@ void leaveOldOutbox(const std::string& path, const std::string& peer, int lastId
 // A database at path with a trigger that refuses every change to table.
 void refuseChangesTo(const std::string& path, const std::string& table, const std::string& change)
 {
-    { ConversationStore store(path, 100); }
+    { PeerStore store(path, 100); }
     rawSession(path) << "CREATE TRIGGER refuse_" + change + " BEFORE " + change + " ON " + table +
                             " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
         now;
@@ -116,9 +123,9 @@ void refuseChangesTo(const std::string& path, const std::string& table, const st
 
 } // namespace
 
-class ConversationStoreTest : public CppUnit::TestFixture
+class PeerStoreTest : public CppUnit::TestFixture
 {
-    CPPUNIT_TEST_SUITE(ConversationStoreTest);
+    CPPUNIT_TEST_SUITE(PeerStoreTest);
     CPPUNIT_TEST(testAddNumbersLinesFromOnePerPeer);
     CPPUNIT_TEST(testEnqueueNumbersOneStreamPerPeer);
     CPPUNIT_TEST(testAcknowledgeDeliversUpToSeq);
@@ -170,10 +177,10 @@ class ConversationStoreTest : public CppUnit::TestFixture
 public:
     void testEnqueueNumbersOneStreamPerPeer()
     {
-        ConversationStore store(100);
-        const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
-        const auto second = store.enqueue("bob", "alice", "12:00:01", 2, "two");
-        const auto other = store.enqueue("carol", "alice", "12:00:02", 3, "three");
+        PeerStore store(100);
+        const auto first = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one");
+        const auto second = store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two");
+        const auto other = store.outbox.enqueue("carol", "alice", "12:00:02", 3, "three");
         CPPUNIT_ASSERT(peerchat::isStreamId(first.stream));
         // Short enough to live inside the string: no allocation per copy.
         CPPUNIT_ASSERT_EQUAL(std::size_t(15), first.stream.size());
@@ -183,33 +190,33 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), first.seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), second.seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), other.seq);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
-        CPPUNIT_ASSERT(store.history("bob").at(1).state == peerchat::local::LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.outbox().size());
+        CPPUNIT_ASSERT(store.lines.history("bob").at(1).state == peerchat::local::LineState::Pending);
         // The text is the outbox's and the line's alike.
         CPPUNIT_ASSERT_EQUAL(std::string("two"), second.text);
-        CPPUNIT_ASSERT_EQUAL(std::string("three"), store.outbox().back().text);
-        CPPUNIT_ASSERT_EQUAL(std::string("two"), store.history("bob").at(1).text);
+        CPPUNIT_ASSERT_EQUAL(std::string("three"), store.outbox.outbox().back().text);
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), store.lines.history("bob").at(1).text);
     }
 
     void testAcknowledgeDeliversUpToSeq()
     {
-        ConversationStore store(100);
-        const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
-        store.enqueue("bob", "alice", "12:00:01", 2, "two");
-        store.enqueue("bob", "alice", "12:00:02", 3, "three");
-        CPPUNIT_ASSERT(store.acknowledge("bob", "0", 3).empty());
-        const auto changed = store.acknowledge("bob", first.stream, 2);
+        PeerStore store(100);
+        const auto first = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one");
+        store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two");
+        store.outbox.enqueue("bob", "alice", "12:00:02", 3, "three");
+        CPPUNIT_ASSERT(store.outbox.acknowledge("bob", "0", 3).empty());
+        const auto changed = store.outbox.acknowledge("bob", first.stream, 2);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), changed.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.outbox().front().seq);
-        const auto lines = store.history("bob");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.outbox.outbox().front().seq);
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT(lines[0].state == peerchat::local::LineState::Delivered);
         CPPUNIT_ASSERT(lines[1].state == peerchat::local::LineState::Delivered);
         CPPUNIT_ASSERT(lines[2].state == peerchat::local::LineState::Pending);
-        CPPUNIT_ASSERT(store.acknowledge("bob", first.stream, 2).empty());
-        CPPUNIT_ASSERT(store.setState("bob", lines[2].id, peerchat::local::LineState::Failed));
-        CPPUNIT_ASSERT(store.history("bob")[2].state == peerchat::local::LineState::Failed);
-        CPPUNIT_ASSERT(!store.setState("bob", 99, peerchat::local::LineState::Failed));
+        CPPUNIT_ASSERT(store.outbox.acknowledge("bob", first.stream, 2).empty());
+        CPPUNIT_ASSERT(store.lines.setState("bob", lines[2].id, peerchat::local::LineState::Failed));
+        CPPUNIT_ASSERT(store.lines.history("bob")[2].state == peerchat::local::LineState::Failed);
+        CPPUNIT_ASSERT(!store.lines.setState("bob", 99, peerchat::local::LineState::Failed));
     }
 
     // An ack marks the lines it covers in runs of ids; a line of the peer's in between keeps its state.
@@ -218,20 +225,20 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
-            store.enqueue("bob", "alice", "12:00:01", 2, "two");
-            store.deliver("bob", "ff", 1, "12:00:02", 3, "an answer");
-            store.enqueue("bob", "alice", "12:00:03", 4, "three");
-            store.enqueue("bob", "alice", "12:00:04", 5, "four");
-            store.enqueue("bob", "alice", "12:00:05", 6, "five");
-            CPPUNIT_ASSERT((store.acknowledge("bob", first.stream, 4) == std::vector<std::uint64_t>{1, 2, 4, 5}));
+            PeerStore store(path, 100);
+            const auto first = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one");
+            store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two");
+            store.incoming.deliver("bob", "ff", 1, "12:00:02", 3, "an answer");
+            store.outbox.enqueue("bob", "alice", "12:00:03", 4, "three");
+            store.outbox.enqueue("bob", "alice", "12:00:04", 5, "four");
+            store.outbox.enqueue("bob", "alice", "12:00:05", 6, "five");
+            CPPUNIT_ASSERT((store.outbox.acknowledge("bob", first.stream, 4) == std::vector<std::uint64_t>{1, 2, 4, 5}));
         }
-        ConversationStore store(path, 100);
+        PeerStore store(path, 100);
         using peerchat::local::LineState;
         const std::vector<LineState> states{LineState::Delivered, LineState::Delivered, LineState::Received,
                                             LineState::Delivered, LineState::Delivered, LineState::Pending};
-        const auto lines = store.history("bob");
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(states.size(), lines.size());
         for (std::size_t i = 0; i < states.size(); ++i) CPPUNIT_ASSERT(lines[i].state == states[i]);
     }
@@ -242,14 +249,14 @@ public:
         const std::string path = dir.file("alice.db");
         std::string restarted;
         {
-            ConversationStore store(path, 100);
-            const auto first = store.enqueue("bob", "alice", "12:00:00", 1, "one");
-            store.enqueue("carol", "alice", "12:00:01", 2, "for carol");
-            store.enqueue("bob", "alice", "12:00:02", 3, "two");
-            store.enqueue("bob", "alice", "12:00:03", 4, "three");
-            store.acknowledge("bob", first.stream, 1);
-            store.trustKey("bob", KeyPin{key(2), std::nullopt});
-            const auto moved = store.outboxTo("bob");
+            PeerStore store(path, 100);
+            const auto first = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one");
+            store.outbox.enqueue("carol", "alice", "12:00:01", 2, "for carol");
+            store.outbox.enqueue("bob", "alice", "12:00:02", 3, "two");
+            store.outbox.enqueue("bob", "alice", "12:00:03", 4, "three");
+            store.outbox.acknowledge("bob", first.stream, 1);
+            trustKey(store, "bob", KeyPin{key(2), std::nullopt});
+            const auto moved = store.outbox.outboxTo("bob");
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), moved.size());
             restarted = moved[0].stream;
             CPPUNIT_ASSERT(peerchat::isStreamId(restarted));
@@ -258,15 +265,15 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), moved[0].seq);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), moved[1].seq);
             CPPUNIT_ASSERT_EQUAL(restarted, moved[1].stream);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.enqueue("bob", "alice", "12:00:04", 5, "four").seq);
-            store.trustKey("dave", KeyPin{key(3), std::nullopt});
-            CPPUNIT_ASSERT(store.outboxTo("dave").empty());
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.outbox.enqueue("bob", "alice", "12:00:04", 5, "four").seq);
+            trustKey(store, "dave", KeyPin{key(3), std::nullopt});
+            CPPUNIT_ASSERT(store.outbox.outboxTo("dave").empty());
         }
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(2));
-        CPPUNIT_ASSERT(store.keyPins().at("dave").pinned == key(3));
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT(store.keys.keyPins().at("bob").pinned == key(2));
+        CPPUNIT_ASSERT(store.keys.keyPins().at("dave").pinned == key(3));
         // Per peer, in stream order: bob's three, then carol's one.
-        const auto outbox = store.outbox();
+        const auto outbox = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), outbox.size());
         for (std::size_t i = 0; i < 3; ++i) {
             CPPUNIT_ASSERT_EQUAL(std::string("bob"), outbox[i].peer);
@@ -275,37 +282,37 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), outbox[3].peer);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), outbox[3].seq);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.acknowledge("bob", restarted, 3).size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.enqueue("bob", "alice", "12:00:05", 6, "five").seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.acknowledge("bob", restarted, 3).size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.outbox.enqueue("bob", "alice", "12:00:05", 6, "five").seq);
     }
 
     void testDeliverAdvancesIncomingStream()
     {
-        ConversationStore store(100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.delivered("bob", "ff"));
-        store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
-        const auto line = store.deliver("bob", "ff", 2, "12:00:01", 2, "two");
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.delivered("bob", "ee"));
+        PeerStore store(100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.incoming.delivered("bob", "ff"));
+        store.incoming.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+        const auto line = store.incoming.deliver("bob", "ff", 2, "12:00:01", 2, "two");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.incoming.delivered("bob", "ee"));
         CPPUNIT_ASSERT(line.state == peerchat::local::LineState::Received);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
     }
 
     void testAddNumbersLinesFromOnePerPeer()
     {
-        ConversationStore store(100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.addIncoming("bob", "12:00:00", 1, "a", true).id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.addOutgoing("bob", "alice", "12:00:01", 2, "b").id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.addIncoming("carol", "12:00:02", 3, "c", true).id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:03", 4, "d", true).id);
+        PeerStore store(100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.addIncoming("bob", "12:00:00", 1, "a", true).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lines.addOutgoing("bob", "alice", "12:00:01", 2, "b").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.addIncoming("carol", "12:00:02", 3, "c", true).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lines.addIncoming("bob", "12:00:03", 4, "d", true).id);
     }
 
     void testAddKeepsBothDirectionsInOrder()
     {
-        ConversationStore store(100);
-        store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
-        store.addOutgoing("bob", "alice", "15:04:06", 2000, "你好, bob");
-        const auto lines = store.history("bob");
+        PeerStore store(100);
+        store.lines.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
+        store.lines.addOutgoing("bob", "alice", "15:04:06", 2000, "你好, bob");
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
 
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[0].peer);
@@ -324,89 +331,89 @@ public:
 
     void testHistoryLimitDropsOldestAndKeepsCounting()
     {
-        ConversationStore store(3);
-        for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
-        const auto lines = store.history("bob");
+        PeerStore store(3);
+        for (int i = 1; i <= 5; ++i) store.lines.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
         CPPUNIT_ASSERT_EQUAL(std::string("line 3"), lines[0].text);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), lines[2].id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.addOutgoing("bob", "alice", "12:00:01", 6, "six").id);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.lines.addOutgoing("bob", "alice", "12:00:01", 6, "six").id);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
     }
 
     void testHistoryOfStrangerIsEmpty()
     {
-        ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "hi", true);
-        CPPUNIT_ASSERT(store.history("carol").empty());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("carol"));
+        PeerStore store(10);
+        store.lines.addIncoming("bob", "12:00:00", 1, "hi", true);
+        CPPUNIT_ASSERT(store.lines.history("carol").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("carol"));
     }
 
     void testIncomingRaisesUnreadOutgoingDoesNot()
     {
-        ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "one", true);
-        store.addIncoming("bob", "12:00:01", 2, "two", true);
-        store.addOutgoing("bob", "alice", "12:00:02", 3, "three");
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+        PeerStore store(10);
+        store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
+        store.lines.addIncoming("bob", "12:00:01", 2, "two", true);
+        store.lines.addOutgoing("bob", "alice", "12:00:02", 3, "three");
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
     }
 
     void testMarkReadZeroesOnePeer()
     {
-        ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "one", true);
-        store.addIncoming("carol", "12:00:00", 1, "one", true);
-        store.markRead("bob");
-        store.markRead("nobody");
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("carol"));
-        store.addIncoming("bob", "12:00:01", 2, "again", true);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+        PeerStore store(10);
+        store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
+        store.lines.addIncoming("carol", "12:00:00", 1, "one", true);
+        store.lines.markRead("bob");
+        store.lines.markRead("nobody");
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread("carol"));
+        store.lines.addIncoming("bob", "12:00:01", 2, "again", true);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread("bob"));
     }
 
     void testUnreadCountsListOnlyNonZero()
     {
-        ConversationStore store(10);
-        store.addIncoming("bob", "12:00:00", 1, "one", true);
-        store.addIncoming("bob", "12:00:00", 1, "two", true);
-        store.addIncoming("carol", "12:00:00", 1, "one", true);
-        store.addOutgoing("dave", "alice", "12:00:00", 1, "hello");
-        store.markRead("carol");
-        const auto counts = store.unreadCounts();
+        PeerStore store(10);
+        store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
+        store.lines.addIncoming("bob", "12:00:00", 1, "two", true);
+        store.lines.addIncoming("carol", "12:00:00", 1, "one", true);
+        store.lines.addOutgoing("dave", "alice", "12:00:00", 1, "hello");
+        store.lines.markRead("carol");
+        const auto counts = store.lines.unreadCounts();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), counts.size());
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), counts.at("bob"));
     }
 
     void testSearchMatchesTextLiterally()
     {
-        ConversationStore store(100);
-        store.addIncoming("bob", "12:00:00", 1, "50% off", true);
-        store.addIncoming("bob", "12:00:01", 2, "500 off", true);
-        store.addIncoming("bob", "12:00:02", 3, "a_b", true);
-        store.addIncoming("bob", "12:00:03", 4, "axb", true);
-        store.addIncoming("bob", "12:00:04", 5, "Lunch at 你好", true);
-        store.addIncoming("carol", "12:00:05", 6, "50% off", true);
-        const auto percent = store.search("bob", "50%", 10);
+        PeerStore store(100);
+        store.lines.addIncoming("bob", "12:00:00", 1, "50% off", true);
+        store.lines.addIncoming("bob", "12:00:01", 2, "500 off", true);
+        store.lines.addIncoming("bob", "12:00:02", 3, "a_b", true);
+        store.lines.addIncoming("bob", "12:00:03", 4, "axb", true);
+        store.lines.addIncoming("bob", "12:00:04", 5, "Lunch at 你好", true);
+        store.lines.addIncoming("carol", "12:00:05", 6, "50% off", true);
+        const auto percent = store.lines.search("bob", "50%", 10);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), percent.size());
         CPPUNIT_ASSERT_EQUAL(std::string("50% off"), percent[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), percent[0].peer);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.search("bob", "a_b", 10).size());
-        CPPUNIT_ASSERT(store.search("bob", "lunch", 10).empty());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.search("bob", "你好", 10).at(0).id);
-        CPPUNIT_ASSERT(store.search("dave", "off", 10).empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.search("bob", "a_b", 10).size());
+        CPPUNIT_ASSERT(store.lines.search("bob", "lunch", 10).empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.lines.search("bob", "你好", 10).at(0).id);
+        CPPUNIT_ASSERT(store.lines.search("dave", "off", 10).empty());
     }
 
     void testSearchReturnsNewestMatchesOldestFirst()
     {
-        ConversationStore store(100);
-        for (int i = 1; i <= 6; ++i) store.addIncoming("bob", "12:00:00", i, "tea " + std::to_string(i), true);
-        store.addOutgoing("bob", "alice", "12:00:01", 7, "coffee");
-        const auto found = store.search("bob", "tea", 3);
+        PeerStore store(100);
+        for (int i = 1; i <= 6; ++i) store.lines.addIncoming("bob", "12:00:00", i, "tea " + std::to_string(i), true);
+        store.lines.addOutgoing("bob", "alice", "12:00:01", 7, "coffee");
+        const auto found = store.lines.search("bob", "tea", 3);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), found.size());
         CPPUNIT_ASSERT_EQUAL(std::string("tea 4"), found[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("tea 6"), found[2].text);
-        CPPUNIT_ASSERT(store.search("bob", "tea", 0).empty());
+        CPPUNIT_ASSERT(store.lines.search("bob", "tea", 0).empty());
     }
 
     void testReopenFindsEverything()
@@ -415,20 +422,20 @@ public:
         const std::string path = dir.file("alice.db");
         std::string stream;
         {
-            ConversationStore store(path, 100);
-            store.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
-            store.addOutgoing("dotnet", "alice", "15:04:06", 2000, "to a seed client");
-            stream = store.enqueue("bob", "alice", "15:04:07", 3000, "你好, bob").stream;
-            store.enqueue("bob", "alice", "15:04:08", 4000, "still there?");
-            store.enqueue("carol", "alice", "15:04:09", 5000, "hello carol");
-            store.acknowledge("bob", stream, 1);
-            store.setState("carol", 1, LineState::Failed);
-            store.deliver("carol", "c0ffee", 1, "15:05:00", 6000, "one");
-            store.deliver("carol", "c0ffee", 2, "15:05:01", 7000, "two");
-            store.markRead("bob");
+            PeerStore store(path, 100);
+            store.lines.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
+            store.lines.addOutgoing("dotnet", "alice", "15:04:06", 2000, "to a seed client");
+            stream = store.outbox.enqueue("bob", "alice", "15:04:07", 3000, "你好, bob").stream;
+            store.outbox.enqueue("bob", "alice", "15:04:08", 4000, "still there?");
+            store.outbox.enqueue("carol", "alice", "15:04:09", 5000, "hello carol");
+            store.outbox.acknowledge("bob", stream, 1);
+            store.lines.setState("carol", 1, LineState::Failed);
+            store.incoming.deliver("carol", "c0ffee", 1, "15:05:00", 6000, "one");
+            store.incoming.deliver("carol", "c0ffee", 2, "15:05:01", 7000, "two");
+            store.lines.markRead("bob");
         }
-        ConversationStore store(path, 100);
-        const auto bob = store.history("bob");
+        PeerStore store(path, 100);
+        const auto bob = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), bob.size());
         CPPUNIT_ASSERT(!bob[0].outgoing);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), bob[0].from);
@@ -441,19 +448,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("你好, bob"), bob[1].text);
         CPPUNIT_ASSERT(bob[1].state == LineState::Delivered);
         CPPUNIT_ASSERT(bob[2].state == LineState::Pending);
-        CPPUNIT_ASSERT(store.history("dotnet").at(0).state == LineState::Sent);
+        CPPUNIT_ASSERT(store.lines.history("dotnet").at(0).state == LineState::Sent);
 
-        const auto carol = store.history("carol");
+        const auto carol = store.lines.history("carol");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), carol.size());
         CPPUNIT_ASSERT(carol[0].state == LineState::Failed);
         CPPUNIT_ASSERT_EQUAL(std::string("two"), carol[2].text);
 
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("carol"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.unreadCounts().size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("carol", "c0ffee"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.unreadCounts().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("carol", "c0ffee"));
 
-        const auto outbox = store.outbox();
+        const auto outbox = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), outbox.size());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), outbox[0].peer);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), outbox[0].lineId);
@@ -463,7 +470,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("still there?"), outbox[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), outbox[1].peer);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), outbox[1].seq);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.search("bob", "你好", 10).size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.search("bob", "你好", 10).size());
     }
 
     void testReopenContinuesIdsAndStreams()
@@ -472,17 +479,17 @@ public:
         const std::string path = dir.file("alice.db");
         std::string stream;
         {
-            ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "one", true);
-            stream = store.enqueue("bob", "alice", "12:00:01", 2, "two").stream;
+            PeerStore store(path, 100);
+            store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
+            stream = store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two").stream;
         }
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.addIncoming("bob", "12:00:02", 3, "three", true).id);
-        const auto next = store.enqueue("bob", "alice", "12:00:03", 4, "four");
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lines.addIncoming("bob", "12:00:02", 3, "three", true).id);
+        const auto next = store.outbox.enqueue("bob", "alice", "12:00:03", 4, "four");
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), next.lineId);
         CPPUNIT_ASSERT_EQUAL(stream, next.stream);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
     }
 
     void testReopenAppliesSmallerHistoryLimit()
@@ -490,15 +497,15 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 10);
-            for (int i = 1; i <= 5; ++i) store.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
+            PeerStore store(path, 10);
+            for (int i = 1; i <= 5; ++i) store.lines.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
         }
-        ConversationStore store(path, 3);
-        const auto lines = store.history("bob");
+        PeerStore store(path, 3);
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.addIncoming("bob", "12:00:01", 6, "six", true).id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.history("bob").at(0).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.lines.addIncoming("bob", "12:00:01", 6, "six", true).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.lines.history("bob").at(0).id);
     }
 
     void testOpenMigratesEmptyFileToCurrentVersion()
@@ -508,12 +515,12 @@ public:
         std::ofstream(path).close();
         CPPUNIT_ASSERT_EQUAL(0, userVersion(path));
         {
-            ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "hi", true);
+            PeerStore store(path, 100);
+            store.lines.addIncoming("bob", "12:00:00", 1, "hi", true);
         }
-        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion, userVersion(path));
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
     }
 
     void testOpenCreatesPrivateDirectoryAndFile()
@@ -521,8 +528,8 @@ public:
         TempDir dir;
         const std::string path = dir.file("data/peerchat/alice.db");
         {
-            ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "hi", true);
+            PeerStore store(path, 100);
+            store.lines.addIncoming("bob", "12:00:00", 1, "hi", true);
         }
         CPPUNIT_ASSERT_EQUAL(mode_t(0700), modeOf(dir.file("data")));
         CPPUNIT_ASSERT_EQUAL(mode_t(0700), modeOf(dir.file("data/peerchat")));
@@ -534,27 +541,27 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.addIncoming("bob", "12:00:00", 1, "hi", true);
+            PeerStore store(path, 100);
+            store.lines.addIncoming("bob", "12:00:00", 1, "hi", true);
         }
-        rawSession(path) << "PRAGMA user_version = " + std::to_string(ConversationStore::kSchemaVersion + 1), now;
+        rawSession(path) << "PRAGMA user_version = " + std::to_string(StoreDatabase::kSchemaVersion + 1), now;
         const std::string why = openFailure(path);
         CPPUNIT_ASSERT_MESSAGE(why, contains(why, "cannot open " + path + ": it was written by a newer peerd (schema "
-                                                  "version " + std::to_string(ConversationStore::kSchemaVersion + 1)));
+                                                  "version " + std::to_string(StoreDatabase::kSchemaVersion + 1)));
         CPPUNIT_ASSERT_MESSAGE(why, contains(why, "pass another --database"));
-        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion + 1, userVersion(path));
+        CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion + 1, userVersion(path));
     }
 
     void testOpenRefusesDatabaseInUse()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        ConversationStore first(path, 100);
+        PeerStore first(path, 100);
         const std::string why = openFailure(path);
         CPPUNIT_ASSERT_EQUAL(
             "cannot open " + path + ": another peerd is using it; stop that peerd or pass another --database", why);
-        first.addIncoming("bob", "12:00:00", 1, "still mine", true);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), first.history("bob").size());
+        first.lines.addIncoming("bob", "12:00:00", 1, "still mine", true);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), first.lines.history("bob").size());
     }
 
     void testOpenRefusesFileThatIsNoDatabase()
@@ -571,54 +578,54 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        { ConversationStore store(path, 100); }
+        { PeerStore store(path, 100); }
         // A line the database refuses to take, so that applying deliver fails halfway.
         rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON line WHEN NEW.text = 'poison' "
                             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
             now;
         {
-            ConversationStore store(path, 100);
-            store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
-            store.flush();
+            PeerStore store(path, 100);
+            store.incoming.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+            store.database.flush();
             // Kept in the redo log; the database refuses it when the writer applies it.
-            store.deliver("bob", "ff", 2, "12:00:01", 2, "poison");
-            CPPUNIT_ASSERT_THROW(store.flush(), Poco::IOException);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
+            store.incoming.deliver("bob", "ff", 2, "12:00:01", 2, "poison");
+            CPPUNIT_ASSERT_THROW(store.database.flush(), Poco::IOException);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
         }
         // Neither the line nor the stream's position reached the database.
         CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "line"));
         CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "incoming_stream WHERE delivered = 1"));
         // Once the database takes it, the next open applies it from the redo log, whole.
         rawSession(path) << "DROP TRIGGER refuse_poison", now;
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.incoming.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
     }
 
     void testEnqueueReachesDatabaseWholeOrNotAtAll()
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        { ConversationStore store(path, 100); }
+        { PeerStore store(path, 100); }
         rawSession(path) << "CREATE TRIGGER refuse_poison BEFORE INSERT ON line WHEN NEW.text = 'poison' "
                             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
             now;
         {
-            ConversationStore store(path, 100);
-            store.enqueue("bob", "alice", "12:00:00", 1, "one");
-            store.flush();
-            store.enqueue("bob", "alice", "12:00:01", 2, "poison");
-            CPPUNIT_ASSERT_THROW(store.flush(), Poco::IOException);
-            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.queuedTo("bob"));
+            PeerStore store(path, 100);
+            store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one");
+            store.database.flush();
+            store.outbox.enqueue("bob", "alice", "12:00:01", 2, "poison");
+            CPPUNIT_ASSERT_THROW(store.database.flush(), Poco::IOException);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.queuedTo("bob"));
         }
         CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "line"));
         rawSession(path) << "DROP TRIGGER refuse_poison", now;
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
-        const auto next = store.enqueue("bob", "alice", "12:00:02", 3, "two");
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.outbox().size());
+        const auto next = store.outbox.enqueue("bob", "alice", "12:00:02", 3, "two");
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.lineId);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.seq);
     }
@@ -628,19 +635,19 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            CPPUNIT_ASSERT(!store.addIncoming("seed", "12:00:00", 1, "plain talk", false).verified);
-            CPPUNIT_ASSERT(store.addIncoming("bob", "12:00:01", 2, "sealed", true).verified);
-            CPPUNIT_ASSERT(store.deliver("carol", "ff", 1, "12:00:02", 3, "sealed too").verified);
-            CPPUNIT_ASSERT(store.addOutgoing("seed", "alice", "12:00:03", 4, "mine").verified);
+            PeerStore store(path, 100);
+            CPPUNIT_ASSERT(!store.lines.addIncoming("seed", "12:00:00", 1, "plain talk", false).verified);
+            CPPUNIT_ASSERT(store.lines.addIncoming("bob", "12:00:01", 2, "sealed", true).verified);
+            CPPUNIT_ASSERT(store.incoming.deliver("carol", "ff", 1, "12:00:02", 3, "sealed too").verified);
+            CPPUNIT_ASSERT(store.lines.addOutgoing("seed", "alice", "12:00:03", 4, "mine").verified);
         }
-        ConversationStore store(path, 100);
-        const auto seed = store.history("seed");
+        PeerStore store(path, 100);
+        const auto seed = store.lines.history("seed");
         CPPUNIT_ASSERT(!seed.at(0).verified);
         CPPUNIT_ASSERT(seed.at(1).verified);
-        CPPUNIT_ASSERT(store.history("bob").at(0).verified);
-        CPPUNIT_ASSERT(store.history("carol").at(0).verified);
-        CPPUNIT_ASSERT(!store.search("seed", "plain", 10).at(0).verified);
+        CPPUNIT_ASSERT(store.lines.history("bob").at(0).verified);
+        CPPUNIT_ASSERT(store.lines.history("carol").at(0).verified);
+        CPPUNIT_ASSERT(!store.lines.search("seed", "plain", 10).at(0).verified);
     }
 
     void testOpenMigratesVersion1MarkingOldLinesUnverified()
@@ -674,37 +681,37 @@ public:
             session << "PRAGMA user_version = 1", now;
         }
         {
-            ConversationStore store(path, 100);
-            const auto lines = store.history("bob");
+            PeerStore store(path, 100);
+            const auto lines = store.lines.history("bob");
             CPPUNIT_ASSERT_EQUAL(std::size_t(1), lines.size());
             CPPUNIT_ASSERT_EQUAL(std::string("old line"), lines[0].text);
             CPPUNIT_ASSERT(!lines[0].verified);
-            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.unread("bob"));
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread("bob"));
             // The queued lines come back whole, in the order of their ids, and an ack takes them out.
-            const auto queued = store.outbox();
+            const auto queued = store.outbox.outbox();
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
             CPPUNIT_ASSERT_EQUAL(std::string("first"), queued[0].text);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), queued[0].seq);
             CPPUNIT_ASSERT_EQUAL(std::string("11:00:01"), queued[1].sentTime);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.enqueue("carol", "alice", "11:00:02", 902, "third").seq);
-            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.acknowledge("carol", "cc", 2).size());
-            CPPUNIT_ASSERT(store.keyPins().empty());
-            CPPUNIT_ASSERT(store.indexKeys().empty());
-            CPPUNIT_ASSERT(store.addIncoming("bob", "12:00:01", 2000, "new line", true).verified);
-            store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
-            CPPUNIT_ASSERT(!store.lineWithKey("bob", "k"));
-            store.enqueue("bob", "alice", "12:00:02", 3000, "keyed line", "k");
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.outbox.enqueue("carol", "alice", "11:00:02", 902, "third").seq);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.acknowledge("carol", "cc", 2).size());
+            CPPUNIT_ASSERT(store.keys.keyPins().empty());
+            CPPUNIT_ASSERT(store.keys.indexKeys().empty());
+            CPPUNIT_ASSERT(store.lines.addIncoming("bob", "12:00:01", 2000, "new line", true).verified);
+            store.keys.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+            CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k"));
+            store.outbox.enqueue("bob", "alice", "12:00:02", 3000, "keyed line", "k");
         }
-        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
+        CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion, userVersion(path));
         // The outbox table's rows became queued lines: carol's third line and bob's keyed one are queued.
         CPPUNIT_ASSERT_EQUAL(0, rowCount(path, "outbox"));
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox().size());
-        CPPUNIT_ASSERT_EQUAL(std::string("third"), store.outbox().at(1).text);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lineWithKey("bob", "k")->id);
-        CPPUNIT_ASSERT(store.keyPins().at("bob").pinned == key(1));
-        CPPUNIT_ASSERT(store.keyPins().at("bob").keyless == KeyPin::Keyless::None);
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::string("third"), store.outbox.outbox().at(1).text);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lines.lineWithKey("bob", "k")->id);
+        CPPUNIT_ASSERT(store.keys.keyPins().at("bob").pinned == key(1));
+        CPPUNIT_ASSERT(store.keys.keyPins().at("bob").keyless == KeyPin::Keyless::None);
     }
 
     void testKeyPinsSurviveReopen()
@@ -712,16 +719,16 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.saveKeyPin("bob", KeyPin{key(1), key(2)});
-            store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
-            store.saveKeyPin("carol", KeyPin{key(4), std::nullopt});
-            store.saveIndexKey("127.0.0.1:9400", key(5));
-            store.saveKeyPin("dave", KeyPin{key(6), std::nullopt, KeyPin::Keyless::Offered});
-            store.saveKeyPin("erin", KeyPin{key(7), std::nullopt, KeyPin::Keyless::Accepted});
+            PeerStore store(path, 100);
+            store.keys.saveKeyPin("bob", KeyPin{key(1), key(2)});
+            store.keys.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
+            store.keys.saveKeyPin("carol", KeyPin{key(4), std::nullopt});
+            store.keys.saveIndexKey("127.0.0.1:9400", key(5));
+            store.keys.saveKeyPin("dave", KeyPin{key(6), std::nullopt, KeyPin::Keyless::Offered});
+            store.keys.saveKeyPin("erin", KeyPin{key(7), std::nullopt, KeyPin::Keyless::Accepted});
         }
-        ConversationStore store(path, 100);
-        const auto pins = store.keyPins();
+        PeerStore store(path, 100);
+        const auto pins = store.keys.keyPins();
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), pins.size());
         CPPUNIT_ASSERT(pins.at("bob").keyless == KeyPin::Keyless::None);
         CPPUNIT_ASSERT(pins.at("dave").keyless == KeyPin::Keyless::Offered);
@@ -731,8 +738,8 @@ public:
         CPPUNIT_ASSERT(pins.at("bob").offered == key(2));
         CPPUNIT_ASSERT(pins.at("carol").pinned == key(4));
         CPPUNIT_ASSERT(!pins.at("carol").offered);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.indexKeys().size());
-        CPPUNIT_ASSERT(store.indexKeys().at("127.0.0.1:9400") == key(5));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.keys.indexKeys().size());
+        CPPUNIT_ASSERT(store.keys.indexKeys().at("127.0.0.1:9400") == key(5));
     }
 
     void testKeyPinsOfSchema3KeptOnMigration()
@@ -740,9 +747,9 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.saveKeyPin("bob", KeyPin{key(1), key(2)});
-            store.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
+            PeerStore store(path, 100);
+            store.keys.saveKeyPin("bob", KeyPin{key(1), key(2)});
+            store.keys.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
         // The keys table as schema 3 had it, and nothing of schemas 5 to 8.
         rawSession(path) << "DROP TABLE contact", now;
@@ -756,15 +763,15 @@ public:
                             "sent_time TEXT NOT NULL, text TEXT NOT NULL)", now;
         rawSession(path) << "PRAGMA user_version = 3", now;
         {
-            ConversationStore store(path, 100);
-            const auto pins = store.keyPins();
+            PeerStore store(path, 100);
+            const auto pins = store.keys.keyPins();
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), pins.size());
             CPPUNIT_ASSERT(pins.at("bob").pinned == key(1) && pins.at("bob").offered == key(2));
             CPPUNIT_ASSERT(pins.at("bob").keyless == KeyPin::Keyless::None);
             CPPUNIT_ASSERT(pins.at("carol").pinned == key(3) && !pins.at("carol").offered);
             CPPUNIT_ASSERT(pins.at("carol").keyless == KeyPin::Keyless::None);
         }
-        CPPUNIT_ASSERT_EQUAL(ConversationStore::kSchemaVersion, userVersion(path));
+        CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion, userVersion(path));
     }
 
     void testContactsAndSettingsOutliveTheStore()
@@ -772,14 +779,14 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.saveContact("bob", ContactRecord{Relation::Asked, false, "hi, it's alice", 1700000000000, "", 0,
+            PeerStore store(path, 100);
+            store.contacts.saveContact("bob", ContactRecord{Relation::Asked, false, "hi, it's alice", 1700000000000, "", 0,
                                                    ContactKind::Request, 3, true});
-            store.saveContact("天涯", ContactRecord{Relation::AskedMe, true, "你好", 5, "ff", 9, std::nullopt, 0, false});
-            store.saveSetting("contact.stream", "0123456789abcde");
+            store.contacts.saveContact("天涯", ContactRecord{Relation::AskedMe, true, "你好", 5, "ff", 9, std::nullopt, 0, false});
+            store.settings.saveSetting("contact.stream", "0123456789abcde");
         }
-        ConversationStore store(path, 100);
-        const auto contacts = store.contacts();
+        PeerStore store(path, 100);
+        const auto contacts = store.contacts.contacts();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), contacts.size());
         const ContactRecord& bob = contacts.at("bob");
         CPPUNIT_ASSERT(bob.relation == Relation::Asked && !bob.blocked && bob.note == "hi, it's alice");
@@ -788,7 +795,7 @@ public:
         const ContactRecord& other = contacts.at("天涯");
         CPPUNIT_ASSERT(other.relation == Relation::AskedMe && other.blocked && other.note == "你好");
         CPPUNIT_ASSERT(other.inStream == "ff" && other.inSeq == 9 && !other.outKind && !other.outPending);
-        CPPUNIT_ASSERT_EQUAL(std::string("0123456789abcde"), store.settings().at("contact.stream"));
+        CPPUNIT_ASSERT_EQUAL(std::string("0123456789abcde"), store.settings.settings().at("contact.stream"));
     }
 
     void testPeersTalkedWithBecomeContactsOnMigration()
@@ -796,31 +803,31 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
-            store.enqueue("bob", "alice", "12:00:00", 1, "hi bob");
-            store.saveKeyPin("carol", KeyPin{key(2), std::nullopt});
-            store.addIncoming("dave", "12:00:01", 2, "plain talk", false);
+            PeerStore store(path, 100);
+            store.keys.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+            store.outbox.enqueue("bob", "alice", "12:00:00", 1, "hi bob");
+            store.keys.saveKeyPin("carol", KeyPin{key(2), std::nullopt});
+            store.lines.addIncoming("dave", "12:00:01", 2, "plain talk", false);
         }
         // A database of schema 7: before contacts.
         rawSession(path) << "DROP TABLE contact", now;
         rawSession(path) << "DROP TABLE setting", now;
         rawSession(path) << "PRAGMA user_version = 7", now;
-        ConversationStore store(path, 100);
-        const auto contacts = store.contacts();
+        PeerStore store(path, 100);
+        const auto contacts = store.contacts.contacts();
         // bob talked under a pinned key; carol was only seen; dave, a seed user, has no key.
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), contacts.size());
         CPPUNIT_ASSERT(contacts.at("bob").relation == Relation::Contact);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
     }
 
     void testPassedLineMovesTheStreamAndStoresNothing()
     {
-        ConversationStore store(100);
-        store.pass("bob", "ff", 1);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.delivered("bob", "ff"));
-        CPPUNIT_ASSERT(store.history("bob").empty());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
+        PeerStore store(100);
+        store.incoming.pass("bob", "ff", 1);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.incoming.delivered("bob", "ff"));
+        CPPUNIT_ASSERT(store.lines.history("bob").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
     }
 
     void testOpenRefusesDamagedKey()
@@ -828,13 +835,13 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
+            PeerStore store(path, 100);
+            store.keys.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
         }
         rawSession(path) << "UPDATE keys SET pinned = 'short' WHERE name = 'bob'", now;
-        ConversationStore store(path, 100);
+        PeerStore store(path, 100);
         try {
-            store.keyPins();
+            store.keys.keyPins();
             CPPUNIT_FAIL("a damaged key was read");
         } catch (const Poco::IOException& e) {
             CPPUNIT_ASSERT_EQUAL("cannot read the pinned keys in " + path +
@@ -849,56 +856,56 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.enqueue("bob", "alice", "12:00:00", 1, "before", "k1");
-            store.flush();
-            store.limitPages(1);
+            PeerStore store(path, 100);
+            store.outbox.enqueue("bob", "alice", "12:00:00", 1, "before", "k1");
+            store.database.flush();
+            store.database.limitPages(1);
             // The redo log takes the line; the database has no room for it.
-            const auto kept = store.enqueue("bob", "alice", "12:00:01", 2, peerchat::test::kMoreThanFreePages, "k2");
+            const auto kept = store.outbox.enqueue("bob", "alice", "12:00:01", 2, peerchat::test::kMoreThanFreePages, "k2");
             try {
-                store.flush();
+                store.database.flush();
                 CPPUNIT_FAIL("a line reached a full database");
             } catch (const DiskFullException& e) {
                 CPPUNIT_ASSERT_EQUAL("the disk holding " + path + " is full", e.message());
             }
             // From then on every change is refused whole until the database has room.
-            CPPUNIT_ASSERT_THROW(store.addIncoming("bob", "12:00:02", 3, peerchat::test::kMoreThanFreePages, true), DiskFullException);
-            CPPUNIT_ASSERT_THROW(store.addOutgoing("seed", "alice", "12:00:03", 4, peerchat::test::kMoreThanFreePages), DiskFullException);
-            CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:04", 5, "refused", "k3"), DiskFullException);
-            CPPUNIT_ASSERT_THROW(store.history("bob"), DiskFullException);
-            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.queuedTo("bob"));
-            CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.unread("bob"));
-            CPPUNIT_ASSERT(!store.lineWithKey("seed", "k3"));
+            CPPUNIT_ASSERT_THROW(store.lines.addIncoming("bob", "12:00:02", 3, peerchat::test::kMoreThanFreePages, true), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.lines.addOutgoing("seed", "alice", "12:00:03", 4, peerchat::test::kMoreThanFreePages), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.outbox.enqueue("bob", "alice", "12:00:04", 5, "refused", "k3"), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.lines.history("bob"), DiskFullException);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.queuedTo("bob"));
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
+            CPPUNIT_ASSERT(!store.lines.lineWithKey("seed", "k3"));
 
             // No restart: the same store takes changes again as soon as there is room.
-            store.limitPages(1000000);
-            CPPUNIT_ASSERT_EQUAL(kept.lineId, store.lineWithKey("bob", "k2")->id);
-            const auto next = store.enqueue("bob", "alice", "12:00:05", 6, "after", "k3");
+            store.database.limitPages(1000000);
+            CPPUNIT_ASSERT_EQUAL(kept.lineId, store.lines.lineWithKey("bob", "k2")->id);
+            const auto next = store.outbox.enqueue("bob", "alice", "12:00:05", 6, "after", "k3");
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.lineId);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.seq);
-            CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.addIncoming("bob", "12:00:06", 7, "hi", true).id);
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.lines.addIncoming("bob", "12:00:06", 7, "hi", true).id);
         }
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(4), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lineWithKey("bob", "k2")->id);
-        CPPUNIT_ASSERT(store.history("seed").empty());
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lines.lineWithKey("bob", "k2")->id);
+        CPPUNIT_ASSERT(store.lines.history("seed").empty());
     }
 
     void testFullDiskRefusesDeliveryAndKeepsPosition()
     {
-        ConversationStore store(100);
-        store.deliver("bob", "ff", 1, "12:00:00", 1, "one");
-        store.flush();
-        store.limitPages(1);
-        store.deliver("bob", "ff", 2, "12:00:01", 2, peerchat::test::kMoreThanFreePages);
-        CPPUNIT_ASSERT_THROW(store.flush(), DiskFullException);
-        CPPUNIT_ASSERT_THROW(store.deliver("bob", "ff", 3, "12:00:02", 3, "three"), DiskFullException);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.unread("bob"));
-        store.limitPages(1000000);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.history("bob").size());
+        PeerStore store(100);
+        store.incoming.deliver("bob", "ff", 1, "12:00:00", 1, "one");
+        store.database.flush();
+        store.database.limitPages(1);
+        store.incoming.deliver("bob", "ff", 2, "12:00:01", 2, peerchat::test::kMoreThanFreePages);
+        CPPUNIT_ASSERT_THROW(store.database.flush(), DiskFullException);
+        CPPUNIT_ASSERT_THROW(store.incoming.deliver("bob", "ff", 3, "12:00:02", 3, "three"), DiskFullException);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        store.database.limitPages(1000000);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.incoming.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
     }
 
     void testDatabaseRefusalStopsChangesAndKeepsThemForTheNextOpen()
@@ -908,30 +915,30 @@ public:
         refuseChangesTo(path, "delivered", "INSERT");
         std::string stream;
         {
-            ConversationStore store(path, 100);
-            stream = store.enqueue("bob", "alice", "12:00:00", 1, "one").stream;
-            store.flush();
-            store.acknowledge("bob", stream, 1);
+            PeerStore store(path, 100);
+            stream = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one").stream;
+            store.database.flush();
+            store.outbox.acknowledge("bob", stream, 1);
             try {
-                store.flush();
+                store.database.flush();
                 CPPUNIT_FAIL("the database took a change its trigger refuses");
             } catch (const Poco::IOException& e) {
                 CPPUNIT_ASSERT_EQUAL(std::string("refused by the test"), e.message());
             }
             try {
-                store.enqueue("bob", "alice", "12:00:01", 2, "two");
+                store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two");
                 CPPUNIT_FAIL("a change was taken while the database fails");
             } catch (const Poco::IOException& e) {
                 CPPUNIT_ASSERT_EQUAL("cannot queue a line to bob in " + path + ": refused by the test", e.message());
             }
-            CPPUNIT_ASSERT_EQUAL(std::size_t(0), store.queuedTo("bob"));
+            CPPUNIT_ASSERT_EQUAL(std::size_t(0), store.outbox.queuedTo("bob"));
         }
         rawSession(path) << "DROP TRIGGER refuse_INSERT", now;
-        ConversationStore store(path, 100);
-        CPPUNIT_ASSERT(store.outbox().empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
-        CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Delivered);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.enqueue("bob", "alice", "12:00:01", 2, "two").seq);
+        PeerStore store(path, 100);
+        CPPUNIT_ASSERT(store.outbox.outbox().empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
+        CPPUNIT_ASSERT(store.lines.history("bob").at(0).state == LineState::Delivered);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two").seq);
     }
 
     // More lines than one grouped INSERT takes, in one batch, with acks and
@@ -943,20 +950,20 @@ public:
         const std::string path = dir.file("alice.db");
         std::string stream;
         {
-            ConversationStore store(path, 1000);
-            store.flush();
+            PeerStore store(path, 1000);
+            store.database.flush();
             // Within the writer's gathering time, nearly always: one batch.
-            for (int i = 1; i <= 40; ++i) stream = store.enqueue("bob", "alice", "12:00:00", i, "out " + std::to_string(i)).stream;
-            CPPUNIT_ASSERT_EQUAL(std::size_t(20), store.acknowledge("bob", stream, 20).size());
-            for (int i = 1; i <= 19; ++i) store.deliver("bob", "bb", static_cast<std::uint64_t>(i), "12:00:01", i, "in " + std::to_string(i));
-            for (int i = 41; i <= 45; ++i) store.enqueue("bob", "alice", "12:00:02", i, "out " + std::to_string(i));
+            for (int i = 1; i <= 40; ++i) stream = store.outbox.enqueue("bob", "alice", "12:00:00", i, "out " + std::to_string(i)).stream;
+            CPPUNIT_ASSERT_EQUAL(std::size_t(20), store.outbox.acknowledge("bob", stream, 20).size());
+            for (int i = 1; i <= 19; ++i) store.incoming.deliver("bob", "bb", static_cast<std::uint64_t>(i), "12:00:01", i, "in " + std::to_string(i));
+            for (int i = 41; i <= 45; ++i) store.outbox.enqueue("bob", "alice", "12:00:02", i, "out " + std::to_string(i));
             // Carol's key trusted anew moves her queued lines, put in this batch too, to a new stream.
-            for (int i = 1; i <= 20; ++i) store.enqueue("carol", "alice", "12:00:03", i, "to carol");
-            store.trustKey("carol", KeyPin{key(1), std::nullopt});
-            stream = store.outboxTo("carol").front().stream;
+            for (int i = 1; i <= 20; ++i) store.outbox.enqueue("carol", "alice", "12:00:03", i, "to carol");
+            trustKey(store, "carol", KeyPin{key(1), std::nullopt});
+            stream = store.outbox.outboxTo("carol").front().stream;
         }
-        ConversationStore store(path, 1000);
-        const auto lines = store.history("bob");
+        PeerStore store(path, 1000);
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(64), lines.size());
         for (std::size_t i = 0; i < lines.size(); ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t(i + 1), lines[i].id);
         CPPUNIT_ASSERT_EQUAL(std::string("out 40"), lines[39].text);
@@ -964,12 +971,12 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("out 45"), lines[63].text);
         CPPUNIT_ASSERT(lines[19].state == peerchat::local::LineState::Delivered);
         CPPUNIT_ASSERT(lines[20].state == peerchat::local::LineState::Pending);
-        auto queued = store.outbox();
+        auto queued = store.outbox.outbox();
         queued.resize(25);  // bob's, before carol's
         for (std::size_t i = 0; i < queued.size(); ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t(21 + i), queued[i].seq);
         CPPUNIT_ASSERT_EQUAL(std::string("out 45"), queued.back().text);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(19), store.delivered("bob", "bb"));
-        const auto moved = store.outbox();
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(19), store.incoming.delivered("bob", "bb"));
+        const auto moved = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(45), moved.size());
         CPPUNIT_ASSERT_EQUAL(stream, moved.back().stream);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(20), moved.back().seq);
@@ -980,17 +987,17 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        { ConversationStore store(path, 100); }
+        { PeerStore store(path, 100); }
         // A child process makes changes and dies without closing the store, as under kill -9:
         // whatever its writer had not applied yet is only in the redo log.
         const pid_t child = ::fork();
         CPPUNIT_ASSERT(child >= 0);
         if (child == 0) {
-            ConversationStore store(path, 1000);
+            PeerStore store(path, 1000);
             for (int i = 1; i <= 301; ++i) {
-                const auto entry = store.enqueue("bob", "alice", "12:00:00", i, "line " + std::to_string(i));
-                if (i % 3 == 0) store.acknowledge("bob", entry.stream, entry.seq);
-                if (i <= 300) store.deliver("carol", "cc", static_cast<std::uint64_t>(i), "12:00:00", i, "from carol");
+                const auto entry = store.outbox.enqueue("bob", "alice", "12:00:00", i, "line " + std::to_string(i));
+                if (i % 3 == 0) store.outbox.acknowledge("bob", entry.stream, entry.seq);
+                if (i <= 300) store.incoming.deliver("carol", "cc", static_cast<std::uint64_t>(i), "12:00:00", i, "from carol");
             }
             ::_exit(0);
         }
@@ -1001,19 +1008,19 @@ public:
         struct stat redo {};
         CPPUNIT_ASSERT_EQUAL(0, ::stat((path + "-redo").c_str(), &redo));
         CPPUNIT_ASSERT(redo.st_size > 0);
-        ConversationStore store(path, 1000);
-        const auto lines = store.history("bob");
+        PeerStore store(path, 1000);
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(301), lines.size());
         for (std::size_t i = 0; i < lines.size(); ++i) {
             CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
             // Every third line acks its stream up to itself.
             CPPUNIT_ASSERT(i < 300 ? lines[i].state == LineState::Delivered : lines[i].state == LineState::Pending);
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox().size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(300), store.delivered("carol", "cc"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(300), store.history("carol").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(300), store.unread("carol"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(302), store.enqueue("bob", "alice", "12:00:01", 302, "next").seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(300), store.incoming.delivered("carol", "cc"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(300), store.lines.history("carol").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(300), store.lines.unread("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(302), store.outbox.enqueue("bob", "alice", "12:00:01", 302, "next").seq);
     }
 
     // A statement that changes many pages (an ack of thousands of queued
@@ -1025,60 +1032,60 @@ public:
     void testBigStatementsKeepNoFileBesideTheDatabase()
     {
         TempDir dir;
-        ConversationStore store(dir.file("alice.db"), 10000);
+        PeerStore store(dir.file("alice.db"), 10000);
         const std::string text(200, 'x');
         std::string stream;
-        for (int i = 1; i <= 3000; ++i) stream = store.enqueue("bob", "alice", "12:00:00", i, text).stream;
-        store.flush();
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3000), store.acknowledge("bob", stream, 3000).size());
-        store.flush();
-        for (int i = 3001; i <= 3016; ++i) store.enqueue("bob", "alice", "12:00:01", i, text);
-        store.flush();
+        for (int i = 1; i <= 3000; ++i) stream = store.outbox.enqueue("bob", "alice", "12:00:00", i, text).stream;
+        store.database.flush();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3000), store.outbox.acknowledge("bob", stream, 3000).size());
+        store.database.flush();
+        for (int i = 3001; i <= 3016; ++i) store.outbox.enqueue("bob", "alice", "12:00:01", i, text);
+        store.database.flush();
         const std::vector<std::string> files = sqliteTemporaryFiles();
         CPPUNIT_ASSERT_MESSAGE(files.empty() ? "" : files.front(), files.empty());
-        CPPUNIT_ASSERT(store.history("bob")[2999].state == LineState::Delivered);
+        CPPUNIT_ASSERT(store.lines.history("bob")[2999].state == LineState::Delivered);
     }
 
     void testKeyFindsLineSentWithIt()
     {
-        ConversationStore store(100);
-        CPPUNIT_ASSERT(!store.lineWithKey("bob", "k1"));
-        const auto queued = store.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k1");
-        const auto talked = store.addOutgoing("seed", "alice", "12:00:01", 2, "to a seed", "k2");
-        store.enqueue("bob", "alice", "12:00:02", 3, "without a key");
-        store.acknowledge("bob", queued.stream, 1);
-        const auto line = store.lineWithKey("bob", "k1");
+        PeerStore store(100);
+        CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k1"));
+        const auto queued = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k1");
+        const auto talked = store.lines.addOutgoing("seed", "alice", "12:00:01", 2, "to a seed", "k2");
+        store.outbox.enqueue("bob", "alice", "12:00:02", 3, "without a key");
+        store.outbox.acknowledge("bob", queued.stream, 1);
+        const auto line = store.lines.lineWithKey("bob", "k1");
         CPPUNIT_ASSERT(line);
         CPPUNIT_ASSERT_EQUAL(queued.lineId, line->id);
         CPPUNIT_ASSERT_EQUAL(std::string("to bob"), line->text);
         CPPUNIT_ASSERT(line->state == LineState::Delivered);
-        CPPUNIT_ASSERT_EQUAL(talked.id, store.lineWithKey("seed", "k2")->id);
-        CPPUNIT_ASSERT(store.lineWithKey("seed", "k2")->state == LineState::Sent);
-        CPPUNIT_ASSERT(!store.lineWithKey("bob", "k2"));
+        CPPUNIT_ASSERT_EQUAL(talked.id, store.lines.lineWithKey("seed", "k2")->id);
+        CPPUNIT_ASSERT(store.lines.lineWithKey("seed", "k2")->state == LineState::Sent);
+        CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k2"));
     }
 
     void testKeyIsUniquePerConversation()
     {
-        ConversationStore store(100);
-        store.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k");
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.enqueue("carol", "alice", "12:00:01", 2, "to carol", "k").lineId);
-        CPPUNIT_ASSERT_THROW(store.enqueue("bob", "alice", "12:00:02", 3, "again", "k"), Poco::IOException);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::string("to carol"), store.lineWithKey("carol", "k")->text);
+        PeerStore store(100);
+        store.outbox.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.outbox.enqueue("carol", "alice", "12:00:01", 2, "to carol", "k").lineId);
+        CPPUNIT_ASSERT_THROW(store.outbox.enqueue("bob", "alice", "12:00:02", 3, "again", "k"), Poco::IOException);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::string("to carol"), store.lines.lineWithKey("carol", "k")->text);
     }
 
     void testKeyForgottenWithItsLine()
     {
-        ConversationStore store(2);
-        const std::string stream = store.enqueue("bob", "alice", "12:00:00", 1, "one", "k1").stream;
-        store.enqueue("bob", "alice", "12:00:01", 2, "two", "k2");
-        store.enqueue("bob", "alice", "12:00:02", 3, "three", "k3");
+        PeerStore store(2);
+        const std::string stream = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "one", "k1").stream;
+        store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two", "k2");
+        store.outbox.enqueue("bob", "alice", "12:00:02", 3, "three", "k3");
         // Queued still: the line and its key stay past the history limit.
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lineWithKey("bob", "k1")->id);
-        store.acknowledge("bob", stream, 1);
-        store.addIncoming("bob", "12:00:03", 4, "reply", true);
-        CPPUNIT_ASSERT(!store.lineWithKey("bob", "k1"));
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.enqueue("bob", "alice", "12:00:04", 5, "one again", "k1").lineId);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.lineWithKey("bob", "k1")->id);
+        store.outbox.acknowledge("bob", stream, 1);
+        store.lines.addIncoming("bob", "12:00:03", 4, "reply", true);
+        CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k1"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.outbox.enqueue("bob", "alice", "12:00:04", 5, "one again", "k1").lineId);
     }
 
     // A line waits in the outbox however many lines come after it: the
@@ -1094,29 +1101,29 @@ public:
         };
         std::string stream;
         {
-            ConversationStore store(path, 2);
-            for (int i = 1; i <= 5; ++i) stream = store.enqueue("bob", "alice", "12:00", i, "out " + std::to_string(i)).stream;
-            store.acknowledge("bob", stream, 2);
-            for (int i = 6; i <= 8; ++i) store.addIncoming("bob", "12:01", i, "in " + std::to_string(i), true);
-            CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.history("bob")));
+            PeerStore store(path, 2);
+            for (int i = 1; i <= 5; ++i) stream = store.outbox.enqueue("bob", "alice", "12:00", i, "out " + std::to_string(i)).stream;
+            store.outbox.acknowledge("bob", stream, 2);
+            for (int i = 6; i <= 8; ++i) store.lines.addIncoming("bob", "12:01", i, "in " + std::to_string(i), true);
+            CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.lines.history("bob")));
         }
-        ConversationStore store(path, 2);
-        CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.history("bob")));
-        const auto queued = store.outbox();
+        PeerStore store(path, 2);
+        CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.lines.history("bob")));
+        const auto queued = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), queued.size());
         CPPUNIT_ASSERT_EQUAL(std::string("out 3"), queued[0].text);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), queued[0].seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), queued[2].seq);
-        CPPUNIT_ASSERT(store.history("bob").at(0).state == LineState::Pending);
-        CPPUNIT_ASSERT(store.setState("bob", 3, LineState::Failed));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.acknowledge("bob", stream, 5).size());
-        for (const auto& line : store.history("bob")) {
+        CPPUNIT_ASSERT(store.lines.history("bob").at(0).state == LineState::Pending);
+        CPPUNIT_ASSERT(store.lines.setState("bob", 3, LineState::Failed));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.acknowledge("bob", stream, 5).size());
+        for (const auto& line : store.lines.history("bob")) {
             if (line.outgoing) CPPUNIT_ASSERT(line.state == LineState::Delivered);
         }
-        CPPUNIT_ASSERT(!store.setState("bob", 3, LineState::Failed));
-        store.addIncoming("bob", "12:02", 9, "in 9", true);
-        CPPUNIT_ASSERT_EQUAL(std::string("8 9 "), ids(store.history("bob")));
-        CPPUNIT_ASSERT(store.outbox().empty());
+        CPPUNIT_ASSERT(!store.lines.setState("bob", 3, LineState::Failed));
+        store.lines.addIncoming("bob", "12:02", 9, "in 9", true);
+        CPPUNIT_ASSERT_EQUAL(std::string("8 9 "), ids(store.lines.history("bob")));
+        CPPUNIT_ASSERT(store.outbox.outbox().empty());
     }
 
     // Rows an old peerd left in the outbox table (or its redo log adds at
@@ -1127,8 +1134,8 @@ public:
         TempDir dir;
         const std::string path = dir.file("alice.db");
         {
-            ConversationStore store(path, 100);
-            store.enqueue("carol", "alice", "11:00", 1, "to carol");
+            PeerStore store(path, 100);
+            store.outbox.enqueue("carol", "alice", "11:00", 1, "to carol");
         }
         leaveOldOutbox(path, "dave", 3, "dd", 7,
                        "('dave', 1, 'dd', 6, '12:00:01', 'first'), ('dave', 2, 'dd', 7, '12:00:02', 'second')");
@@ -1136,8 +1143,8 @@ public:
                             "VALUES ('dave', 2, 1, 'alice', '12:00:02', 2, 'second', 'pending'), "
                             "('dave', 3, 0, 'dave', '12:00:03', 3, 'reply', 'received')",
             now;
-        ConversationStore store(path, 100);
-        const auto queued = store.outbox();
+        PeerStore store(path, 100);
+        const auto queued = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), queued.size());
         CPPUNIT_ASSERT_EQUAL(std::string("to carol"), queued[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("first"), queued[1].text);
@@ -1145,16 +1152,16 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), queued[1].seq);
         CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), queued[1].sentTime);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), queued[2].seq);
-        const auto lines = store.history("dave");
+        const auto lines = store.lines.history("dave");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("first"), lines[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), lines[0].from);
         CPPUNIT_ASSERT(lines[0].state == LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.acknowledge("dave", "dd", 6).size());
-        CPPUNIT_ASSERT(store.history("dave").at(0).state == LineState::Delivered);
-        CPPUNIT_ASSERT(store.history("dave").at(1).state == LineState::Pending);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(8), store.enqueue("dave", "alice", "12:00:04", 4, "third").seq);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox.acknowledge("dave", "dd", 6).size());
+        CPPUNIT_ASSERT(store.lines.history("dave").at(0).state == LineState::Delivered);
+        CPPUNIT_ASSERT(store.lines.history("dave").at(1).state == LineState::Pending);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(8), store.outbox.enqueue("dave", "alice", "12:00:04", 4, "third").seq);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.outbox().size());
     }
 
     // A peerd before schema 7 crashed with changes only in its redo log: they
@@ -1164,7 +1171,7 @@ public:
         using namespace peerchat::store;
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        { ConversationStore store(path, 100); }
+        { PeerStore store(path, 100); }
         {
             peerchat::RedoLog log(path + "-redo");
             std::uint64_t seq = 0;
@@ -1179,17 +1186,17 @@ public:
                                   SetLineStates{"bob", 1, 2, "delivered"}, DropAckedOutbox{"bob", "bb", 2, 2}}));
             log.append(++seq, peerchat::StoreChangeCodec::encode(peerchat::StoreChange{TrimLines{"bob", 1}}));
         }
-        ConversationStore store(path, 100);
-        const auto lines = store.history("bob");
+        PeerStore store(path, 100);
+        const auto lines = store.lines.history("bob");
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT(lines[0].id == 2 && lines[0].state == LineState::Delivered);
         CPPUNIT_ASSERT(lines[1].state == LineState::Pending && lines[2].state == LineState::Pending);
-        const auto queued = store.outbox();
+        const auto queued = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
         CPPUNIT_ASSERT_EQUAL(std::string("line 3"), queued[0].text);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), queued[0].seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), queued[1].seq);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.enqueue("bob", "alice", "12:01", 5, "line 5").seq);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.outbox.enqueue("bob", "alice", "12:01", 5, "line 5").seq);
     }
 
     // A power cut kept a change of the log's second file and lost the one
@@ -1199,7 +1206,7 @@ public:
         using namespace peerchat::store;
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        { ConversationStore store(path, 100); }
+        { PeerStore store(path, 100); }
         Poco::Int64 applied = 0;
         {
             Poco::Data::Session session("SQLite", path);
@@ -1221,8 +1228,8 @@ public:
             later.append(seq + 4, received(4));
         }
         std::filesystem::rename(dir.file("later"), path + "-redo2");
-        ConversationStore store(path, 100);
-        const auto lines = store.history("carol");
+        PeerStore store(path, 100);
+        const auto lines = store.lines.history("carol");
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("line 2"), lines[1].text);
     }
@@ -1231,10 +1238,10 @@ public:
     {
         TempDir dir;
         const std::string path = dir.file("alice.db");
-        { ConversationStore store(path, 100); }
+        { PeerStore store(path, 100); }
         leaveOldOutbox(path, "erin", 2, "ee", 3, "('erin', 1, 'ee', 1, '12:00:01', 'one'), ('erin', 2, 'ee', 3, '12:00:02', 'two')");
-        ConversationStore store(path, 100);
-        const auto queued = store.outbox();
+        PeerStore store(path, 100);
+        const auto queued = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
         CPPUNIT_ASSERT(queued[0].stream != "ee");
         CPPUNIT_ASSERT_EQUAL(queued[0].stream, queued[1].stream);
@@ -1244,4 +1251,4 @@ public:
     }
 };
 
-CPPUNIT_TEST_SUITE_REGISTRATION(ConversationStoreTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(PeerStoreTest);
