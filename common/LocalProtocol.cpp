@@ -219,11 +219,23 @@ UserInfo userFromJson(const Object::Ptr& o)
                     std::move(status)};
 }
 
+// The conversation o names: "group" for a group, else peerField (a user
+// name) for a direct chat; never both (docs/PROTOCOL.md).
+template <typename Source>
+ConversationId getConversation(const Source& o, const std::string& peerField)
+{
+    if (!has(o, "group")) return ConversationId::direct(getName(o, peerField));
+    if (has(o, peerField)) throw FieldError{"fields '" + peerField + "' and 'group' name two conversations"};
+    std::string id = getString(o, "group");
+    if (!ConversationId::isGroupId(id)) throw FieldError{"field 'group' must be a group id (32 of 0-9 a-f)"};
+    return ConversationId::group(std::move(id));
+}
+
 ChatLine lineFromJson(const Object::Ptr& o)
 {
     ChatLine line;
     line.id = static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX));
-    line.peer = getName(o, "peer");
+    line.conversation = getConversation(o, "peer");
     line.outgoing = getBool(o, "outgoing");
     line.from = getName(o, "from");
     line.sentTime = getString(o, "sentTime");
@@ -325,6 +337,12 @@ void writeSendKey(JsonWriter& w, const std::string& key)
     if (!key.empty()) w.field("key", key);
 }
 
+// conversation's field: peerField ("peer", "to") for a direct chat, "group" for a group.
+void writeConversation(JsonWriter& w, const char* peerField, const ConversationId& conversation)
+{
+    w.field(conversation.isGroup() ? "group" : peerField, conversation.name());
+}
+
 /// Writes each request's fields after its "op".
 struct RequestWriter
 {
@@ -333,16 +351,16 @@ struct RequestWriter
     void operator()(const RosterRequest&) const {}
     void operator()(const SendRequest& r) const
     {
-        w.field("to", r.to);
+        writeConversation(w, "to", r.to);
         w.field("text", r.text);
         writeSendKey(w, r.key);
     }
-    void operator()(const SubscribeRequest& r) const { w.field("peer", r.peer); }
-    void operator()(const UnsubscribeRequest& r) const { w.field("peer", r.peer); }
-    void operator()(const ReadRequest& r) const { w.field("peer", r.peer); }
+    void operator()(const SubscribeRequest& r) const { writeConversation(w, "peer", r.conversation); }
+    void operator()(const UnsubscribeRequest& r) const { writeConversation(w, "peer", r.conversation); }
+    void operator()(const ReadRequest& r) const { writeConversation(w, "peer", r.conversation); }
     void operator()(const SearchRequest& r) const
     {
-        w.field("peer", r.peer);
+        writeConversation(w, "peer", r.conversation);
         w.field("text", r.text);
     }
     void operator()(const VerifyRequest& r) const { w.field("peer", r.peer); }
@@ -402,7 +420,7 @@ void writeLine(JsonWriter& w, const ChatLine& line)
 {
     w.beginObject();
     w.field("id", line.id);
-    w.field("peer", line.peer);
+    writeConversation(w, "peer", line.conversation);
     w.field("outgoing", line.outgoing);
     w.field("from", line.from);
     w.field("sentTime", line.sentTime);
@@ -474,18 +492,18 @@ struct EventWriter
     }
     void operator()(const HistoryEvent& e) const
     {
-        w.field("peer", e.peer);
+        writeConversation(w, "peer", e.conversation);
         writeLines(w, e.lines);
     }
     void operator()(const MessageEvent& e) const { writeMessage(w, e.line); }
     void operator()(const UnreadEvent& e) const
     {
-        w.field("peer", e.peer);
+        writeConversation(w, "peer", e.conversation);
         w.field("count", e.count);
     }
     void operator()(const SentEvent& e) const
     {
-        w.field("to", e.to);
+        writeConversation(w, "to", e.to);
         w.field("id", e.id);
         writeSendKey(w, e.key);
     }
@@ -497,13 +515,13 @@ struct EventWriter
     }
     void operator()(const StatusEvent& e) const
     {
-        w.field("peer", e.peer);
+        writeConversation(w, "peer", e.conversation);
         w.field("id", e.id);
         w.field("state", LocalProtocol::lineStateName(e.state));
     }
     void operator()(const FoundEvent& e) const
     {
-        w.field("peer", e.peer);
+        writeConversation(w, "peer", e.conversation);
         w.field("text", e.text);
         writeLines(w, e.lines);
     }
@@ -544,11 +562,11 @@ Request decodeRequestObject(const Source& o)
 {
     const std::string op = getString(o, "op");
     if (op == "roster") return RosterRequest{};
-    if (op == "send") return SendRequest{getName(o, "to"), checkedText(o), optionalSendKey(o)};
-    if (op == "subscribe") return SubscribeRequest{getName(o, "peer")};
-    if (op == "unsubscribe") return UnsubscribeRequest{getName(o, "peer")};
-    if (op == "read") return ReadRequest{getName(o, "peer")};
-    if (op == "search") return SearchRequest{getName(o, "peer"), checkedText(o)};
+    if (op == "send") return SendRequest{getConversation(o, "to"), checkedText(o), optionalSendKey(o)};
+    if (op == "subscribe") return SubscribeRequest{getConversation(o, "peer")};
+    if (op == "unsubscribe") return UnsubscribeRequest{getConversation(o, "peer")};
+    if (op == "read") return ReadRequest{getConversation(o, "peer")};
+    if (op == "search") return SearchRequest{getConversation(o, "peer"), checkedText(o)};
     if (op == "verify") return VerifyRequest{getName(o, "peer")};
     if (op == "trust") return TrustRequest{getName(o, "peer")};
     if (op == "typing") return TypingRequest{getName(o, "peer")};
@@ -603,7 +621,7 @@ Event decodeEventObject(const Object::Ptr& o)
     }
     if (event == "history") {
         HistoryEvent e;
-        e.peer = getName(o, "peer");
+        e.conversation = getConversation(o, "peer");
         for (const auto& line : *getArray(o, "lines")) e.lines.push_back(lineFromJson(asObject(line, "line")));
         return e;
     }
@@ -613,19 +631,20 @@ Event decodeEventObject(const Object::Ptr& o)
         return MessageEvent{lineFromJson(line)};
     }
     if (event == "unread") {
-        return UnreadEvent{getName(o, "peer"), static_cast<std::uint32_t>(getInteger(o, "count", 0, UINT32_MAX))};
+        return UnreadEvent{getConversation(o, "peer"),
+                           static_cast<std::uint32_t>(getInteger(o, "count", 0, UINT32_MAX))};
     }
     if (event == "sent") {
-        return SentEvent{getName(o, "to"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
+        return SentEvent{getConversation(o, "to"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
                          optionalSendKey(o)};
     }
     if (event == "error") return ErrorEvent{getString(o, "op"), getString(o, "message"), optionalSendKey(o)};
     if (event == "status") {
-        return StatusEvent{getName(o, "peer"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
+        return StatusEvent{getConversation(o, "peer"), static_cast<std::uint64_t>(getInteger(o, "id", 0, INT64_MAX)),
                            parseLineState(getString(o, "state"))};
     }
     if (event == "found") {
-        FoundEvent e{getName(o, "peer"), getString(o, "text"), {}};
+        FoundEvent e{getConversation(o, "peer"), getString(o, "text"), {}};
         for (const auto& line : *getArray(o, "lines")) e.lines.push_back(lineFromJson(asObject(line, "line")));
         return e;
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConversationId.h"
 #include "Parsed.h"
 #include "Protocol.h"
 
@@ -29,19 +30,23 @@ constexpr std::size_t kMaxRequestIdBytes = 64;
 
 /// {"op":"roster"}: asks for a roster event.
 struct RosterRequest {};
-/// {"op":"send","to":NAME,"text":TEXT[,"key":KEY]}: sends a chat message.
+/// A conversation (ConversationId) is named on the socket by "peer":NAME
+/// for a direct chat ("to":NAME in a send and a sent event) or by
+/// "group":ID for a group, never both; CONV below stands for either.
+
+/// {"op":"send",CONV,"text":TEXT[,"key":KEY]}: sends a chat message.
 /// KEY (1 to kMaxSendKeyBytes of A-Z a-z 0-9 - _) makes the send idempotent:
-/// peerd stores it with the line, and a send with a key already stored for
-/// NAME is answered with that line's id and stores and sends nothing.
-struct SendRequest { std::string to; std::string text; std::string key{}; };
-/// {"op":"subscribe","peer":NAME}: history now, then every message with NAME.
-struct SubscribeRequest { std::string peer; };
-/// {"op":"unsubscribe","peer":NAME}
-struct UnsubscribeRequest { std::string peer; };
-/// {"op":"read","peer":NAME}: the user has seen the conversation; unread to 0.
-struct ReadRequest { std::string peer; };
-/// {"op":"search","peer":NAME,"text":TEXT}: lines with NAME containing TEXT.
-struct SearchRequest { std::string peer; std::string text; };
+/// peerd stores it with the line, and a send with a key already stored in
+/// the conversation is answered with that line's id and stores and sends nothing.
+struct SendRequest { ConversationId to; std::string text; std::string key{}; };
+/// {"op":"subscribe",CONV}: history now, then every message of the conversation.
+struct SubscribeRequest { ConversationId conversation; };
+/// {"op":"unsubscribe",CONV}
+struct UnsubscribeRequest { ConversationId conversation; };
+/// {"op":"read",CONV}: the user has seen the conversation; unread to 0.
+struct ReadRequest { ConversationId conversation; };
+/// {"op":"search",CONV,"text":TEXT}: lines of the conversation containing TEXT.
+struct SearchRequest { ConversationId conversation; std::string text; };
 /// {"op":"verify","peer":NAME}: asks for a keys event with both fingerprints.
 struct VerifyRequest { std::string peer; };
 /// {"op":"trust","peer":NAME}: accept the key indexd now presents for NAME.
@@ -126,7 +131,7 @@ enum class LineState { Received, Sent, Pending, Stored, Delivered, Failed };
 struct ChatLine
 {
     std::uint64_t id = 0;          ///< per conversation, from 1, in arrival order
-    std::string peer;              ///< the other side of the conversation
+    ConversationId conversation;   ///< the other side of the conversation (JSON "peer" or "group")
     bool outgoing = false;         ///< typed by this identity
     std::string from;              ///< who wrote it
     std::string sentTime;          ///< the time field of the talk datagram, as the sender wrote it
@@ -153,21 +158,21 @@ struct RosterEvent
 /// A user came online, moved, or changed its state or status message
 /// (online = true), or left.
 struct PresenceEvent { UserInfo user; bool online = false; };
-/// Reply to subscribe: every line so far with that peer.
-struct HistoryEvent { std::string peer; std::vector<ChatLine> lines; };
+/// Reply to subscribe: every line so far of that conversation.
+struct HistoryEvent { ConversationId conversation; std::vector<ChatLine> lines; };
 /// A new line in a conversation the client subscribed to.
 struct MessageEvent { ChatLine line; };
 /// The unread count of a conversation changed.
-struct UnreadEvent { std::string peer; std::uint32_t count = 0; };
+struct UnreadEvent { ConversationId conversation; std::uint32_t count = 0; };
 /// Reply to send: the line went out with this id; key is the send's (empty when it had none).
-struct SentEvent { std::string to; std::uint64_t id = 0; std::string key{}; };
+struct SentEvent { ConversationId to; std::uint64_t id = 0; std::string key{}; };
 /// A request failed; message says what happened and what to do. key is the
 /// refused send's (empty when it had none, and for other errors).
 struct ErrorEvent { std::string op; std::string message; std::string key{}; };
-/// The state of a line changed (to every client subscribed to the peer).
-struct StatusEvent { std::string peer; std::uint64_t id = 0; LineState state = LineState::Pending; };
+/// The state of a line changed (to every client subscribed to its conversation).
+struct StatusEvent { ConversationId conversation; std::uint64_t id = 0; LineState state = LineState::Pending; };
 /// Reply to search: the matching lines, oldest first.
-struct FoundEvent { std::string peer; std::string text; std::vector<ChatLine> lines; };
+struct FoundEvent { ConversationId conversation; std::string text; std::vector<ChatLine> lines; };
 /// Reply to verify: the fingerprints to compare out of band. self is the own
 /// key's; pinned the peer key peerd holds ("" when none yet); offered the
 /// different key indexd now presents ("" unless trust is Changed).

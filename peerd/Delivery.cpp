@@ -83,7 +83,8 @@ void Delivery::start()
         auto conversation = states.find(entry.peer);
         if (conversation == states.end()) {
             conversation = states.emplace(entry.peer, std::map<std::uint64_t, local::LineState>()).first;
-            for (const local::ChatLine& line : _lines.history(entry.peer)) conversation->second[line.id] = line.state;
+            for (const local::ChatLine& line : _lines.history(ConversationId::direct(entry.peer)))
+                conversation->second[line.id] = line.state;
         }
         const auto state = conversation->second.find(entry.lineId);
         if (state != conversation->second.end() && state->second == local::LineState::Stored) {
@@ -221,7 +222,7 @@ void Delivery::talk(const Talk& talk, const Endpoint& from)
         _logger.debug("talk from " + talk.from + " lost: " + e.message());
         return;
     }
-    _listener.lineReceived(line, _lines.unread(talk.from));
+    _listener.lineReceived(line, _lines.unread(ConversationId::direct(talk.from)));
 }
 
 void Delivery::msg(const Msg& msg, const std::string& peer, const Endpoint& from)
@@ -451,7 +452,7 @@ Parsed<Delivery::SentLine> Delivery::sendTalk(const std::string& to, const std::
     if (to == _settings.self) return Parsed<SentLine>::refuse("you cannot send to yourself (" + to + ")");
     try {
         if (!key.empty()) {
-            if (std::optional<local::ChatLine> stored = _lines.lineWithKey(to, key))
+            if (std::optional<local::ChatLine> stored = _lines.lineWithKey(ConversationId::direct(to), key))
                 return SentLine{std::move(*stored), true};
         }
         const Roster::Peer* peer = _roster.find(to);
@@ -487,13 +488,14 @@ local::ChatLine Delivery::storeAndSend(const std::string& to, const Roster::Peer
     const std::int64_t storedAtMs = _timers.wallMs();
     if (peer != nullptr && peer->dialect != Dialect::Peerchat) {
         // A seed or .NET client cannot ack: one talk, stored as sent.
-        local::ChatLine line = _lines.addOutgoing(to, _settings.self, time, storedAtMs, text, key);
+        local::ChatLine line =
+            _lines.addOutgoing(ConversationId::direct(to), _settings.self, time, storedAtMs, text, key);
         _paths.sendPlain(to, Talk{time, _settings.self, text});
         return line;
     }
     OutboxEntry entry = _queue.enqueue(to, _settings.self, time, storedAtMs, text, key);
-    local::ChatLine line{entry.lineId, to, true, _settings.self, std::move(time), storedAtMs, text,
-                         local::LineState::Pending};
+    local::ChatLine line{entry.lineId, ConversationId::direct(to), true, _settings.self, std::move(time), storedAtMs,
+                         text, local::LineState::Pending};
     // It goes out at the end of this turn if the window to its peer has room, else when an ack makes room.
     _outbox.queue(std::move(entry), _timers.now());
     transmitSoon();
@@ -608,7 +610,7 @@ void Delivery::talkQueuedLines(const std::string& name)
 void Delivery::changeLineState(const std::string& peer, std::uint64_t id, local::LineState state)
 {
     try {
-        _lines.setState(peer, id, state);
+        _lines.setState(ConversationId::direct(peer), id, state);
     } catch (const Poco::Exception& e) {
         _logger.debug("line " + std::to_string(id) + " to " + peer + " stays as it was: " + e.message());
         return;

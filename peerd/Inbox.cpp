@@ -100,7 +100,7 @@ bool Inbox::deliver(const Msg& msg, std::int64_t receivedAtMs, Result& result)
         } else {
             result.delivered.push_back(
                 {_streams.deliver(msg.from, msg.stream, msg.seq, msg.time, receivedAtMs, msg.text),
-                 _lines.unread(msg.from)});
+                 _lines.unread(ConversationId::direct(msg.from))});
         }
     } catch (const Poco::Exception& e) {
         result.refusal = e.message();

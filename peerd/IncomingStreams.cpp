@@ -32,8 +32,9 @@ std::uint64_t IncomingStreams::delivered(const std::string& sender, const std::s
 local::ChatLine IncomingStreams::deliver(const std::string& sender, const std::string& stream, std::uint64_t seq,
                                          std::string sentTime, std::int64_t receivedAtMs, std::string text)
 {
-    local::ChatLine line = _lines.add(local::ChatLine{0, sender, false, sender, std::move(sentTime), receivedAtMs,
-                                                      std::move(text), local::LineState::Received},
+    local::ChatLine line = _lines.add(local::ChatLine{0, ConversationId::direct(sender), false, sender,
+                                                      std::move(sentTime), receivedAtMs, std::move(text),
+                                                      local::LineState::Received},
                                       true, {}, {store::PutIncomingStream{sender, stream, seq}},
                                       [&] { return "store a line from " + sender; });
     _positions[{sender, stream}] = seq;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConversationId.h"
 #include "LocalProtocol.h"
 #include "StoreChange.h"
 #include "StoreDatabase.h"
@@ -15,12 +16,13 @@
 
 namespace peerchat {
 
-/// The lines of every conversation of this identity: per peer, the lines in
+/// The lines of every conversation of this identity (ConversationId: a peer
+/// or a group): per conversation, the lines in
 /// the order they were stored (ids from 1), at most historyLimit of them
 /// (the oldest are dropped, but for lines still queued), how many incoming
-/// lines are unread, and the delivered mark: the newest line to the peer an
-/// ack took out of the outbox (OutboxStore), past which an outgoing line
-/// that is pending, stored or failed is still queued. An outgoing line may
+/// lines are unread, and the delivered mark: the newest line an ack took
+/// out of the outbox (OutboxStore), past which an outgoing line that is
+/// pending, stored or failed is still queued. An outgoing line may
 /// carry the key its client sent it with (LocalProtocol's SendRequest::key),
 /// unique in its conversation while the line is kept. State only, in
 /// StoreDatabase; everything but the lines themselves is cached, so only
@@ -33,16 +35,15 @@ public:
     /// limit than the database was kept with), and reads the counters.
     LineStore(StoreDatabase& database, std::size_t historyLimit);
 
-    /// Stores a line someone else wrote to us and counts it unread; returns it
-    /// with its id. verified is false for a line from plain seed talk, whose
-    /// sender nothing proves.
+    /// Stores a line peer wrote to us in the direct chat with peer and counts
+    /// it unread; returns it with its id. verified is false for a line from
+    /// plain seed talk, whose sender nothing proves.
     local::ChatLine addIncoming(const std::string& peer, std::string sentTime, std::int64_t receivedAtMs,
                                 std::string text, bool verified);
 
-    /// Stores a line this identity (self) sent to peer that needs no ack (to a
-    /// seed client: state Sent), with key unless it is empty; returns it with
-    /// its id.
-    local::ChatLine addOutgoing(const std::string& peer, const std::string& self, std::string sentTime,
+    /// Stores a line this identity (self) wrote that needs no ack (to a seed
+    /// client: state Sent), with key unless it is empty; returns it with its id.
+    local::ChatLine addOutgoing(const ConversationId& conversation, const std::string& self, std::string sentTime,
                                 std::int64_t receivedAtMs, std::string text, const std::string& key = {});
 
     /// Stores line (its id is set to the next of its conversation's; unread:
@@ -53,35 +54,36 @@ public:
     local::ChatLine add(local::ChatLine line, bool unread, const std::string& key,
                         std::initializer_list<store::Op> with, const std::function<std::string()>& what);
 
-    /// The line with peer stored with key, as it is now; nullopt when none is
-    /// kept (never sent with that key, or dropped past historyLimit).
-    std::optional<local::ChatLine> lineWithKey(const std::string& peer, const std::string& key) const;
+    /// The line of conversation stored with key, as it is now; nullopt when
+    /// none is kept (never sent with that key, or dropped past historyLimit).
+    std::optional<local::ChatLine> lineWithKey(const ConversationId& conversation, const std::string& key) const;
 
-    /// Sets the state of line id with peer; false when there is no such line.
-    bool setState(const std::string& peer, std::uint64_t id, local::LineState state);
+    /// Sets the state of line id of conversation; false when there is no such line.
+    bool setState(const ConversationId& conversation, std::uint64_t id, local::LineState state);
 
-    /// The lines kept with peer, oldest first.
-    std::vector<local::ChatLine> history(const std::string& peer) const;
+    /// The lines kept of conversation, oldest first.
+    std::vector<local::ChatLine> history(const ConversationId& conversation) const;
 
-    /// Up to limit lines with peer whose text contains text (case-sensitive,
-    /// bytewise), the newest ones, oldest first.
-    std::vector<local::ChatLine> search(const std::string& peer, const std::string& text, std::size_t limit) const;
+    /// Up to limit lines of conversation whose text contains text
+    /// (case-sensitive, bytewise), the newest ones, oldest first.
+    std::vector<local::ChatLine> search(const ConversationId& conversation, const std::string& text,
+                                        std::size_t limit) const;
 
-    /// How many incoming lines from peer are unread.
-    std::uint32_t unread(const std::string& peer) const;
+    /// How many incoming lines of conversation are unread.
+    std::uint32_t unread(const ConversationId& conversation) const;
 
-    /// Every non-zero unread count, by peer.
-    std::map<std::string, std::uint32_t> unreadCounts() const;
+    /// Every non-zero unread count, by conversation.
+    std::map<ConversationId, std::uint32_t> unreadCounts() const;
 
-    /// The user has seen the conversation with peer: its unread count becomes 0.
-    void markRead(const std::string& peer);
+    /// The user has seen conversation: its unread count becomes 0.
+    void markRead(const ConversationId& conversation);
 
-    /// The newest line to peer an ack took out of the outbox (0: none).
-    std::uint64_t deliveredMark(const std::string& peer) const;
+    /// The newest line of conversation an ack took out of the outbox (0: none).
+    std::uint64_t deliveredMark(const ConversationId& conversation) const;
 
-    /// Moves peer's delivered mark to lineId, together with with (another
-    /// store's changes), in one step.
-    void markDelivered(const std::string& peer, std::uint64_t lineId, StoreChange with,
+    /// Moves the delivered mark of conversation to lineId, together with
+    /// with (another store's changes), in one step.
+    void markDelivered(const ConversationId& conversation, std::uint64_t lineId, StoreChange with,
                        const std::function<std::string()>& what);
 
 private:
@@ -94,6 +96,7 @@ private:
     struct StoredLine
     {
         local::ChatLine line;
+        std::string conversationKey;  ///< line.conversation.key(), for the change's views
         Conversation conversation;  ///< its conversation's counters with it
         std::string key;
     };
@@ -113,16 +116,19 @@ private:
     StoreChange lineChange(const StoredLine& stored) const;
     /// Caches what newLine() returned, once its change is recorded.
     void keep(const StoredLine& stored);
-    /// True when line id with peer is kept (given out and not dropped past historyLimit).
-    bool lineKept(const std::string& peer, std::uint64_t id) const;
+    /// True when line id of conversation is kept (given out and not dropped past historyLimit).
+    bool lineKept(const ConversationId& conversation, std::uint64_t id) const;
+    /// The conversation a key in the database names; throws
+    /// Poco::DataFormatException for one no peerd writes.
+    static ConversationId conversationOf(const std::string& key);
 
     StoreDatabase& _database;
     std::size_t _historyLimit;
     // Changed only once the change that writes it is recorded.
-    std::map<std::string, Conversation> _conversations;
-    /// Per peer, the delivered mark (MarkDelivered).
-    std::map<std::string, std::uint64_t> _delivered;
-    std::map<std::string, SendKeys> _sendKeys;
+    std::map<ConversationId, Conversation> _conversations;
+    /// Per conversation, the delivered mark (MarkDelivered).
+    std::map<ConversationId, std::uint64_t> _delivered;
+    std::map<ConversationId, SendKeys> _sendKeys;
 };
 
 } // namespace peerchat

@@ -37,8 +37,8 @@ OutboxEntry OutboxStore::enqueue(const std::string& peer, const std::string& sel
     OutboxEntry entry{peer, 0, newStream ? storeschema::randomStreamId() : cached->second.first,
                       newStream ? 1 : cached->second.second + 1, sentTime, {}};
     local::ChatLine line = _lines.add(
-        local::ChatLine{0, peer, true, self, std::move(sentTime), receivedAtMs, std::move(text),
-                        local::LineState::Pending},
+        local::ChatLine{0, ConversationId::direct(peer), true, self, std::move(sentTime), receivedAtMs,
+                        std::move(text), local::LineState::Pending},
         false, key, {store::PutOutgoingStream{peer, entry.stream, entry.seq}},
         [&] { return "queue a line to " + peer; });
     // Recorded: the line's text moves on to the caller.
@@ -94,7 +94,8 @@ std::vector<std::uint64_t> OutboxStore::acknowledge(const std::string& peer, con
     const std::size_t prefix = static_cast<std::size_t>(std::min<std::uint64_t>(seq - firstSeq + 1, ids.size()));
     const std::uint64_t last = ids[prefix - 1];
     // Delivered is what the mark says of the lines it passes; another state
-    // (Sent) is written into them, in one statement per run of ids.
+    // (Sent) is written into them, in one statement per run of ids. The
+    // direct chat with peer is keyed by peer's name (ConversationId::key).
     StoreChange change;
     const std::string_view stateText = local::LocalProtocol::lineStateName(state);
     changed.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(prefix));
@@ -108,7 +109,7 @@ std::vector<std::uint64_t> OutboxStore::acknowledge(const std::string& peer, con
             }
         }
     }
-    _lines.markDelivered(peer, last, std::move(change),
+    _lines.markDelivered(ConversationId::direct(peer), last, std::move(change),
                          [&] { return "mark lines to " + peer + " " + std::string(stateText); });
     ids.erase(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(prefix));
     if (ids.empty()) _queued.erase(queued);

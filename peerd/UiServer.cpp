@@ -380,16 +380,16 @@ void UiServer::broadcastLine(const local::ChatLine& line)
 {
     // Encoded only for a window that shows the conversation (a script that only sends has none).
     if (std::none_of(_sessions.begin(), _sessions.end(),
-                     [&](const auto& session) { return session.second->subscribedTo(line.peer); }))
+                     [&](const auto& session) { return session.second->subscribedTo(line.conversation); }))
         return;
     _encoded.clear();
     local::LocalProtocol::appendMessage(_encoded, line);
-    sendToSubscribers(line.peer, _encoded);
+    sendToSubscribers(line.conversation, _encoded);
 }
 
-void UiServer::broadcastTo(const std::string& peer, const local::Event& event)
+void UiServer::broadcastTo(const ConversationId& conversation, const local::Event& event)
 {
-    sendToSubscribers(peer, encoded(event));
+    sendToSubscribers(conversation, encoded(event));
 }
 
 const std::string& UiServer::encoded(const local::Event& event, std::string_view req)
@@ -399,10 +399,10 @@ const std::string& UiServer::encoded(const local::Event& event, std::string_view
     return _encoded;
 }
 
-void UiServer::sendToSubscribers(const std::string& peer, const std::string& encoded)
+void UiServer::sendToSubscribers(const ConversationId& conversation, const std::string& encoded)
 {
     for (auto& [id, session] : _sessions) {
-        if (session->subscribedTo(peer)) session->sendLine(encoded);
+        if (session->subscribedTo(conversation)) session->sendLine(encoded);
     }
 }
 
@@ -434,7 +434,9 @@ local::RosterEvent UiServer::roster() const
 {
     local::RosterEvent event;
     for (const auto& [name, peer] : _roster.peers()) event.users.push_back(userInfo(name, peer));
-    event.unread = _lines.unreadCounts();
+    for (const auto& [conversation, count] : _lines.unreadCounts()) {
+        if (!conversation.isGroup()) event.unread.emplace(conversation.name(), count);
+    }
     if (_wire == nullptr) return event;
     const Contacts& contacts = _wire->contacts();
     for (const auto& [name, record] : contacts.all()) {
@@ -449,9 +451,9 @@ local::RosterEvent UiServer::roster() const
     return event;
 }
 
-std::vector<local::HistoryEvent> UiServer::history(const std::string& peer) const
+std::vector<local::HistoryEvent> UiServer::history(const ConversationId& conversation) const
 {
-    const std::vector<local::ChatLine> lines = _lines.history(peer);
+    const std::vector<local::ChatLine> lines = _lines.history(conversation);
 
     // The newest lines that fit in kMaxHistoryBytes; each line's size is
     // bounded by its message event, which is a little longer than its JSON.
@@ -465,14 +467,14 @@ std::vector<local::HistoryEvent> UiServer::history(const std::string& peer) cons
         sizes[--first] = size;
     }
 
-    const std::size_t overhead = local::LocalProtocol::encodeEvent(local::HistoryEvent{peer, {}}).size();
+    const std::size_t overhead = local::LocalProtocol::encodeEvent(local::HistoryEvent{conversation, {}}).size();
     std::vector<local::HistoryEvent> events;
-    local::HistoryEvent chunk{peer, {}};
+    local::HistoryEvent chunk{conversation, {}};
     std::size_t chunkBytes = overhead;
     for (std::size_t i = first; i < lines.size(); ++i) {
         if (!chunk.lines.empty() && chunkBytes + sizes[i] > local::kMaxLineBytes) {
             events.push_back(std::move(chunk));
-            chunk = local::HistoryEvent{peer, {}};
+            chunk = local::HistoryEvent{conversation, {}};
             chunkBytes = overhead;
         }
         chunk.lines.push_back(lines[i]);
@@ -495,25 +497,26 @@ void UiServer::presenceChanged(const Roster::Change& change)
 void UiServer::lineReceived(const local::ChatLine& line, std::uint32_t unread)
 {
     broadcastLine(line);
-    unreadChanged(line.peer, unread);
+    unreadChanged(line.conversation, unread);
 }
 
-void UiServer::unreadChanged(const std::string& peer, std::uint32_t count)
+void UiServer::unreadChanged(const ConversationId& conversation, std::uint32_t count)
 {
     // Not serving, no client to tell: one that attaches later reads the counts in its roster.
     if (!_listening) return;
-    _unread[peer] = count;
+    _unread[conversation] = count;
     if (_unreadTimer != 0) return;
     _unreadTimer = _loop.runAfter(std::chrono::milliseconds(0), [this] {
         _unreadTimer = 0;
-        for (const auto& [name, unread] : _unread) broadcast(local::UnreadEvent{name, unread});
+        for (const auto& [conversation, unread] : _unread) broadcast(local::UnreadEvent{conversation, unread});
         _unread.clear();
     });
 }
 
 void UiServer::lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state)
 {
-    broadcastTo(peer, local::StatusEvent{peer, id, state});
+    const ConversationId conversation = ConversationId::direct(peer);
+    broadcastTo(conversation, local::StatusEvent{conversation, id, state});
 }
 
 void UiServer::deliveryProblem(const std::string&, const std::string& detail)
@@ -555,7 +558,7 @@ local::SelfEvent UiServer::self() const
 
 void UiServer::peerTyping(const std::string& peer)
 {
-    broadcastTo(peer, local::TypingEvent{peer});
+    broadcastTo(ConversationId::direct(peer), local::TypingEvent{peer});
 }
 
 local::ContactInfo UiServer::contactInfo(const std::string& name, const ContactRecord& record)

@@ -108,8 +108,8 @@ public:
     /// The identity's own state and status message.
     local::SelfEvent self() const;
     local::RosterEvent roster() const;
-    /// The history with peer as history events that each fit in one line (oldest first).
-    std::vector<local::HistoryEvent> history(const std::string& peer) const;
+    /// The history of conversation as history events that each fit in one line (oldest first).
+    std::vector<local::HistoryEvent> history(const ConversationId& conversation) const;
     /// The fingerprints to compare for peer.
     local::KeysEvent keys(const std::string& peer) const;
     WireLink& wire() { return *_wire; }
@@ -118,13 +118,13 @@ public:
 
     /// Sends event to every client.
     void broadcast(const local::Event& event);
-    /// Sends a message event for line to every client subscribed to its peer.
+    /// Sends a message event for line to every client subscribed to its conversation.
     void broadcastLine(const local::ChatLine& line);
-    /// Tells every client peer's unread count at the end of the loop's turn:
-    /// a burst of lines from peer is one unread event, with the last count.
-    void unreadChanged(const std::string& peer, std::uint32_t count);
-    /// Sends event to every client subscribed to peer.
-    void broadcastTo(const std::string& peer, const local::Event& event);
+    /// Tells every client the unread count of conversation at the end of the
+    /// loop's turn: a burst of lines is one unread event, with the last count.
+    void unreadChanged(const ConversationId& conversation, std::uint32_t count);
+    /// Sends event to every client subscribed to conversation.
+    void broadcastTo(const ConversationId& conversation, const local::Event& event);
     /// event as a line of the local protocol, in a buffer kept for the next
     /// one (the events of every chat line, encoded without an allocation);
     /// valid until the next call. req: the id of the request it answers.
@@ -143,8 +143,8 @@ public:
     std::size_t backlogBytes() const { return _backlogBytes; }
 
 private:
-    /// Sends an encoded event to every client subscribed to peer.
-    void sendToSubscribers(const std::string& peer, const std::string& encoded);
+    /// Sends an encoded event to every client subscribed to conversation.
+    void sendToSubscribers(const ConversationId& conversation, const std::string& encoded);
     /// The local protocol's name for a path.
     static local::Path localPath(PathKind path);
     /// What the local protocol says of name as a contact.
@@ -202,8 +202,8 @@ private:
     std::size_t _backlogPeak = 0;
     std::size_t _droppedForBacklog = 0;
     EventLoop::TimerId _tidyTimer = 0;
-    /// Unread counts not yet sent, by peer; sent by _unreadTimer.
-    std::map<std::string, std::uint32_t> _unread;
+    /// Unread counts not yet sent, by conversation; sent by _unreadTimer.
+    std::map<ConversationId, std::uint32_t> _unread;
     EventLoop::TimerId _unreadTimer = 0;
     /// What encoded() returns. Nothing a session does while it queues a line
     /// (closing it, or others, to keep the budget) encodes another event.

@@ -192,7 +192,11 @@ void UiSession::handleRoster(const local::RosterRequest&)
 
 void UiSession::handleSend(const local::SendRequest& request)
 {
-    const Parsed<WireLink::SentLine> sent = _server.wire().sendTalk(request.to, request.text, request.key);
+    if (request.to.isGroup()) {
+        send(local::ErrorEvent{"send", "this peerd knows no " + request.to.describe(), request.key});
+        return;
+    }
+    const Parsed<WireLink::SentLine> sent = _server.wire().sendTalk(request.to.name(), request.text, request.key);
     if (!sent) {
         send(local::ErrorEvent{"send", sent.error(), request.key});
         return;
@@ -204,19 +208,19 @@ void UiSession::handleSend(const local::SendRequest& request)
 
 void UiSession::handleSubscribe(const local::SubscribeRequest& request)
 {
-    for (const local::HistoryEvent& event : _server.history(request.peer)) send(event);
-    _subscriptions.insert(request.peer);
+    for (const local::HistoryEvent& event : _server.history(request.conversation)) send(event);
+    _subscriptions.insert(request.conversation);
 }
 
 void UiSession::handleUnsubscribe(const local::UnsubscribeRequest& request)
 {
-    _subscriptions.erase(request.peer);
+    _subscriptions.erase(request.conversation);
 }
 
 void UiSession::handleRead(const local::ReadRequest& request)
 {
-    _server.lines().markRead(request.peer);
-    _server.unreadChanged(request.peer, 0);
+    _server.lines().markRead(request.conversation);
+    _server.unreadChanged(request.conversation, 0);
 }
 
 void UiSession::handleSearch(const local::SearchRequest& request)
@@ -224,7 +228,8 @@ void UiSession::handleSearch(const local::SearchRequest& request)
     // A reply stays well inside one line: 200 lines of at most 4 KiB would not, so
     // the newest matches that fit are sent.
     constexpr std::size_t kMaxMatches = 200;
-    local::FoundEvent found{request.peer, request.text, _server.lines().search(request.peer, request.text, kMaxMatches)};
+    local::FoundEvent found{request.conversation, request.text,
+                            _server.lines().search(request.conversation, request.text, kMaxMatches)};
     while (!found.lines.empty() && local::LocalProtocol::encodeEvent(found).size() > local::kMaxLineBytes)
         found.lines.erase(found.lines.begin());
     send(found);

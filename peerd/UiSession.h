@@ -39,8 +39,8 @@ public:
     /// Queues one encoded event line (as LocalProtocol::encodeEvent returns it).
     void sendLine(const std::string& line);
 
-    /// True when the client asked for message events about peer.
-    bool subscribedTo(const std::string& peer) const { return _subscriptions.count(peer) != 0; }
+    /// True when the client asked for message events of conversation.
+    bool subscribedTo(const ConversationId& conversation) const { return _subscriptions.count(conversation) != 0; }
 
     bool open() const { return _open; }
     /// The bytes of events queued for the client and not yet taken by its socket.
@@ -81,7 +81,7 @@ private:
     std::uint64_t _id;
     LineReader _reader{local::kMaxLineBytes};
     EventBacklog _backlog;
-    std::set<std::string> _subscriptions;
+    std::set<ConversationId> _subscriptions;
     /// The id ("req") of the request being handled, "" between requests and
     /// for one without: what send() writes into its replies.
     std::string _req;

@@ -28,7 +28,7 @@ bool ConversationModel::restate(std::vector<local::ChatLine>& lines, const local
 ConversationModel::Change ConversationModel::apply(const local::Event& event)
 {
     if (const auto* history = std::get_if<local::HistoryEvent>(&event)) {
-        if (history->peer != _peer) return Change::None;
+        if (history->conversation != _conversation) return Change::None;
         // peerd splits a long history into several events, oldest first; one
         // that goes on after the last line held continues the same reply.
         const bool continues = _loaded && !history->lines.empty() && !_lines.empty()
@@ -43,7 +43,7 @@ ConversationModel::Change ConversationModel::apply(const local::Event& event)
     }
     if (const auto* message = std::get_if<local::MessageEvent>(&event)) {
         const auto& line = message->line;
-        if (line.peer != _peer) return Change::None;
+        if (line.conversation != _conversation) return Change::None;
         // ids grow in the order peerd stored the lines, so a line at or below
         // the last id is one the history already brought.
         if (!_lines.empty() && line.id <= _lines.back().id) return Change::None;
@@ -51,7 +51,7 @@ ConversationModel::Change ConversationModel::apply(const local::Event& event)
         return Change::Appended;
     }
     if (const auto* status = std::get_if<local::StatusEvent>(&event)) {
-        if (status->peer != _peer) return Change::None;
+        if (status->conversation != _conversation) return Change::None;
         return restate(_lines, *status) ? Change::Restated : Change::None;
     }
     return Change::None;

@@ -17,9 +17,12 @@ public:
     /// What an event did to the lines.
     enum class Change { None, Appended, Replaced, Restated };
 
-    explicit ConversationModel(std::string peer) : _peer(std::move(peer)) {}
+    /// The direct chat with peer.
+    explicit ConversationModel(std::string peer) : _conversation(ConversationId::direct(std::move(peer))) {}
 
-    const std::string& peer() const { return _peer; }
+    const ConversationId& conversation() const { return _conversation; }
+    /// The peer's name.
+    const std::string& peer() const { return _conversation.name(); }
     const std::vector<local::ChatLine>& lines() const { return _lines; }
     /// True once the history arrived on the current connection.
     bool loaded() const { return _loaded; }
@@ -28,10 +31,10 @@ public:
     /// How many lines came as plain seed talk, which nobody signed.
     std::size_t unverified() const;
 
-    /// The first history for this peer on a connection replaces every line;
-    /// the next ones of the same reply (their first id after the last line
-    /// held) are appended. A message for this peer is appended unless a line
-    /// with its id is already here. A status for this peer sets the state of
+    /// The first history of this conversation on a connection replaces every
+    /// line; the next ones of the same reply (their first id after the last
+    /// line held) are appended. A message of it is appended unless a line
+    /// with its id is already here. A status of it sets the state of
     /// the line with its id (Restated), when there is one and the state is
     /// new. Other events change nothing.
     Change apply(const local::Event& event);
@@ -41,11 +44,11 @@ public:
 
     /// Sets the state of the line of lines (ids ascending) that status names;
     /// false when there is no such line or it already was in that state.
-    /// The peer is the caller's to check.
+    /// The conversation is the caller's to check.
     static bool restate(std::vector<local::ChatLine>& lines, const local::StatusEvent& status);
 
 private:
-    std::string _peer;
+    ConversationId _conversation;
     std::vector<local::ChatLine> _lines;
     bool _loaded = false;
 };

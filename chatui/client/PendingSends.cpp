@@ -10,9 +10,9 @@
 
 namespace peerchat::chatui {
 
-local::SendRequest PendingSends::add(const std::string& peer, std::string text)
+local::SendRequest PendingSends::add(const ConversationId& conversation, std::string text)
 {
-    _sends.push_back(local::SendRequest{peer, std::move(text), randomKey()});
+    _sends.push_back(local::SendRequest{conversation, std::move(text), randomKey()});
     return _sends.back();
 }
 

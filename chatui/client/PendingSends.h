@@ -18,8 +18,8 @@ namespace peerchat::chatui {
 class PendingSends
 {
 public:
-    /// A new send of text to peer under a fresh key; returns the request to send.
-    local::SendRequest add(const std::string& peer, std::string text);
+    /// A new send of text to conversation under a fresh key; returns the request to send.
+    local::SendRequest add(const ConversationId& conversation, std::string text);
 
     /// The sends not answered yet, oldest first: what to send again on a new connection.
     const std::deque<local::SendRequest>& unanswered() const { return _sends; }

@@ -69,11 +69,14 @@ RosterModel::Change RosterModel::apply(const local::Event& event)
                 user->second.path = e.path;
                 change.peer = e.peer;
             } else if constexpr (std::is_same_v<T, local::UnreadEvent>) {
-                const std::uint32_t before = unread(e.peer);
-                setUnread(e.peer, e.count);
+                // The roster lists users; groups are not in it.
+                if (e.conversation.isGroup()) return;
+                const std::string& peer = e.conversation.name();
+                const std::uint32_t before = unread(peer);
+                setUnread(peer, e.count);
                 change.changed = before != e.count;
                 change.unreadRose = e.count > before;
-                change.peer = e.peer;
+                change.peer = peer;
             } else if constexpr (std::is_same_v<T, local::ContactEvent>) {
                 if (e.contact.name == _self) return;
                 change.changed = !sameContact(contact(e.contact.name), e.contact);

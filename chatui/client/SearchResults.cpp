@@ -9,7 +9,7 @@ local::SearchRequest SearchResults::start(std::string text)
     clear();
     _phase = Phase::Waiting;
     _text = std::move(text);
-    return local::SearchRequest{_peer, _text};
+    return local::SearchRequest{_conversation, _text};
 }
 
 void SearchResults::clear()
@@ -24,7 +24,7 @@ bool SearchResults::apply(const local::Event& event)
 {
     if (const auto* found = std::get_if<local::FoundEvent>(&event)) {
         // A reply to a search this one replaced is stale.
-        if (_phase != Phase::Waiting || found->peer != _peer || found->text != _text) return false;
+        if (_phase != Phase::Waiting || found->conversation != _conversation || found->text != _text) return false;
         _lines = found->lines;
         _phase = Phase::Found;
         return true;
@@ -36,7 +36,7 @@ bool SearchResults::apply(const local::Event& event)
         return true;
     }
     if (const auto* status = std::get_if<local::StatusEvent>(&event)) {
-        return status->peer == _peer && ConversationModel::restate(_lines, *status);
+        return status->conversation == _conversation && ConversationModel::restate(_lines, *status);
     }
     return false;
 }

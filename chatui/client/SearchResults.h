@@ -23,9 +23,10 @@ public:
         Refused  ///< peerd replied with an error; refusal() says why
     };
 
-    explicit SearchResults(std::string peer) : _peer(std::move(peer)) {}
+    /// Searches the direct chat with peer.
+    explicit SearchResults(std::string peer) : _conversation(ConversationId::direct(std::move(peer))) {}
 
-    const std::string& peer() const { return _peer; }
+    const ConversationId& conversation() const { return _conversation; }
     Phase phase() const { return _phase; }
     /// True while a search is shown (any phase but Idle).
     bool active() const { return _phase != Phase::Idle; }
@@ -48,7 +49,7 @@ public:
     bool apply(const local::Event& event);
 
 private:
-    std::string _peer;
+    ConversationId _conversation;
     Phase _phase = Phase::Idle;
     std::string _text;
     std::vector<local::ChatLine> _lines;

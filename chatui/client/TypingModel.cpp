@@ -9,7 +9,7 @@ bool TypingModel::apply(const local::Event& event, Clock::time_point now)
         if (notice->peer == _peer) _until = now + kShownFor;
     } else if (const auto* message = std::get_if<local::MessageEvent>(&event)) {
         const local::ChatLine& line = message->line;
-        if (line.peer == _peer && !line.outgoing) _until.reset();
+        if (line.conversation == ConversationId::direct(_peer) && !line.outgoing) _until.reset();
     }
     return typing(now) != before;
 }

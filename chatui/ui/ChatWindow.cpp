@@ -54,16 +54,17 @@ void ChatWindow::onOpen()
     if (_host.roster().welcomed()) subscribe();
 }
 
-void ChatWindow::subscribe() { _host.send(local::SubscribeRequest{_model.peer()}); }
+void ChatWindow::subscribe() { _host.send(local::SubscribeRequest{_model.conversation()}); }
 
 void ChatWindow::markReadIfUnread()
 {
-    if (_model.loaded() && _host.roster().unread(_model.peer()) > 0) _host.send(local::ReadRequest{_model.peer()});
+    if (_model.loaded() && _host.roster().unread(_model.peer()) > 0)
+        _host.send(local::ReadRequest{_model.conversation()});
 }
 
 void ChatWindow::close()
 {
-    if (_fromRoster) _host.send(local::UnsubscribeRequest{_model.peer()});
+    if (_fromRoster) _host.send(local::UnsubscribeRequest{_model.conversation()});
     _host.closeTop();
 }
 
@@ -88,7 +89,7 @@ void ChatWindow::onEvent(const local::Event& event)
     if (searchChanged && std::holds_alternative<local::FoundEvent>(event)) _resultsList.reset();
 
     if (const auto* unread = std::get_if<local::UnreadEvent>(&event)) {
-        if (unread->peer == _model.peer()) markReadIfUnread();
+        if (unread->conversation == _model.conversation()) markReadIfUnread();
     } else if (std::holds_alternative<local::SentEvent>(event)) {
         answerSend(event);
     } else if (const auto* keys = std::get_if<local::KeysEvent>(&event)) {
@@ -244,7 +245,7 @@ void ChatWindow::sendLine(const std::wstring& text)
         _notice = "peerd is unreachable; the line stays here until it is back";
         return;
     }
-    _host.send(_sends.add(_model.peer(), TextLayout::narrow(text)));
+    _host.send(_sends.add(_model.conversation(), TextLayout::narrow(text)));
     _input.take();
     // The line just sent shows in the conversation, at its end.
     _panel.clear();

@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string>
 
+using peerchat::ConversationId;
 using peerchat::test::ChatNetwork;
 using peerchat::test::DaemonProcess;
 using peerchat::test::LocalClient;
@@ -193,7 +194,7 @@ peerchat::local::ChatLine chatLine(std::uint64_t id, const std::string& from, co
 {
     peerchat::local::ChatLine line;
     line.id = id;
-    line.peer = "bob";
+    line.conversation = ConversationId::direct("bob");
     line.outgoing = from == "alice";
     line.from = from;
     line.sentTime = "12:00:00";
@@ -599,9 +600,9 @@ public:
         CPPUNIT_ASSERT(waitForLine("alice", {"bob (online)", kPendingMark + " pending", kDeliveredMark + " delivered"}));
 
         // Marks change live, on the lines the status events name.
-        peerd.send(StatusEvent{"bob", 3, LineState::Delivered});
-        peerd.send(StatusEvent{"bob", 5, LineState::Delivered});
-        peerd.send(StatusEvent{"bob", 99, LineState::Failed});
+        peerd.send(StatusEvent{ConversationId::direct("bob"), 3, LineState::Delivered});
+        peerd.send(StatusEvent{ConversationId::direct("bob"), 5, LineState::Delivered});
+        peerd.send(StatusEvent{ConversationId::direct("bob"), 99, LineState::Failed});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one pending"));
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one failed"));
         CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("not yet delivered") == std::string::npos; }));
@@ -611,15 +612,15 @@ public:
         type("alice", "one more");
         const SendRequest oneMore = peerd.waitRequest<SendRequest>();
         CPPUNIT_ASSERT_EQUAL(std::string("one more"), oneMore.text);
-        peerd.send(SentEvent{"bob", 7, oneMore.key});
+        peerd.send(SentEvent{ConversationId::direct("bob"), 7, oneMore.key});
         peerd.send(MessageEvent{chatLine(7, "alice", "one more", LineState::Pending)});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kPendingMark, "alice: one more"));
-        peerd.send(StatusEvent{"bob", 7, LineState::Failed});
+        peerd.send(StatusEvent{ConversationId::direct("bob"), 7, LineState::Failed});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kFailedMark, "alice: one more"));
         CPPUNIT_ASSERT(waitForLine("alice", {"1 line not yet delivered (will retry)"}));
-        peerd.send(StatusEvent{"bob", 4, LineState::Failed});
+        peerd.send(StatusEvent{ConversationId::direct("bob"), 4, LineState::Failed});
         CPPUNIT_ASSERT(waitForLine("alice", {"2 lines not yet delivered (will retry)"}));
-        peerd.send(StatusEvent{"bob", 7, LineState::Delivered});
+        peerd.send(StatusEvent{ConversationId::direct("bob"), 7, LineState::Delivered});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kDeliveredMark, "alice: one more"));
         CPPUNIT_ASSERT(waitForLine("alice", {"1 line not yet delivered (will retry)"}));
     }
@@ -645,7 +646,7 @@ public:
         const SendRequest again = peerd.waitRequest<SendRequest>();
         CPPUNIT_ASSERT_EQUAL(std::string("are you there?"), again.text);
         CPPUNIT_ASSERT_MESSAGE("a new send reused the refused one's key", again.key != refused.key);
-        peerd.send(SentEvent{"bob", 1, again.key});
+        peerd.send(SentEvent{ConversationId::direct("bob"), 1, again.key});
         peerd.send(MessageEvent{chatLine(1, "alice", "are you there?", LineState::Stored)});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kStoredMark, "alice: are you there?"));
         CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) { return s.find("> are you") == std::string::npos; }));
@@ -704,13 +705,13 @@ public:
         peerd.send(WelcomeEvent{kProtocolVersion, "alice", LinkState::Online, "127.0.0.1:4000", kAliceFingerprint});
         peerd.waitRequest<RosterRequest>();
         peerd.send(RosterEvent{{UserInfo{"bob", "127.0.0.1:4001", "peerchat", Trust::Pinned}}, {}});
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().peer);
-        peerd.send(HistoryEvent{"bob", {chatLine(1, "alice", "stored, never answered", LineState::Pending)}});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().conversation.name());
+        peerd.send(HistoryEvent{ConversationId::direct("bob"), {chatLine(1, "alice", "stored, never answered", LineState::Pending)}});
         const SendRequest again = peerd.waitRequest<SendRequest>();
         CPPUNIT_ASSERT_EQUAL(first.key, again.key);
         CPPUNIT_ASSERT_EQUAL(first.text, again.text);
         // A repeated key is answered with the stored line's id, and no message event.
-        peerd.send(SentEvent{"bob", 1, again.key});
+        peerd.send(SentEvent{ConversationId::direct("bob"), 1, again.key});
         CPPUNIT_ASSERT(waitForMarkedLine("alice", kPendingMark, "alice: stored, never answered"));
         CPPUNIT_ASSERT(_tmux->waitForScreen("alice", [](const std::string& s) {
             return s.find("unreachable") == std::string::npos && s.find("line waits") == std::string::npos;
@@ -1208,8 +1209,8 @@ private:
         // A contact: only a contact's presence is ever known (issue 13).
         roster.contacts.push_back(ContactInfo{"bob", Relation::Contact});
         peerd.send(roster);
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().peer);
-        peerd.send(HistoryEvent{"bob", lines});
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), peerd.waitRequest<SubscribeRequest>().conversation.name());
+        peerd.send(HistoryEvent{ConversationId::direct("bob"), lines});
         CPPUNIT_ASSERT_MESSAGE(_tmux->capture("alice"),
                                waitForLine("alice", {"alice" + kArrow + "bob " + (bobOnline ? "(online)" : "(offline)")}));
     }

@@ -4,6 +4,7 @@
 
 #include <string>
 
+using peerchat::ConversationId;
 using peerchat::chatui::ContactRequests;
 namespace local = peerchat::local;
 using local::ContactChange;
@@ -77,7 +78,7 @@ public:
         CPPUNIT_ASSERT(!requests.answer(contactEvent("carol", Relation::None)));
         // bob's own letter, a new request, is not what the decline leads to.
         CPPUNIT_ASSERT(!requests.answer(contactEvent("bob", Relation::AskedMe)));
-        CPPUNIT_ASSERT(!requests.answer(local::SentEvent{"bob", 1}));
+        CPPUNIT_ASSERT(!requests.answer(local::SentEvent{ConversationId::direct("bob"), 1}));
         CPPUNIT_ASSERT(!requests.answer(local::ErrorEvent{"accept", "bob has not asked to be your contact"}));
         CPPUNIT_ASSERT(requests.answer(contactEvent("bob", Relation::None)));
     }

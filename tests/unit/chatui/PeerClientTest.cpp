@@ -13,12 +13,15 @@
 #include <string>
 #include <vector>
 
+using peerchat::ConversationId;
 using peerchat::chatui::PeerClient;
 using peerchat::test::TempDir;
 using peerchat::test::waitUntil;
 namespace local = peerchat::local;
 
 namespace {
+
+const ConversationId kBob = ConversationId::direct("bob");
 
 /// A stand-in for peerd's local socket that the test drives by hand: it
 /// listens on a Unix path, accepts one client and writes whatever bytes the
@@ -137,7 +140,7 @@ public:
         CPPUNIT_ASSERT(client.connect());
         peerd.accept();
         peerd.write("not json\n{\"event\":\"unread\",\"peer\":\"bob\"}\n"
-                    + local::LocalProtocol::encodeEvent(local::UnreadEvent{"bob", 3}));
+                    + local::LocalProtocol::encodeEvent(local::UnreadEvent{kBob, 3}));
         const auto events = readUntil(client, 1);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
         const auto* unread = std::get_if<local::UnreadEvent>(&events[0]);
@@ -153,13 +156,13 @@ public:
         PeerClient client(_path);
         CPPUNIT_ASSERT(client.connect());
         peerd.accept();
-        CPPUNIT_ASSERT(client.send(local::SendRequest{"\u5929\u6DAF", "\u4F60\u597D, world"}));
-        CPPUNIT_ASSERT(client.send(local::SubscribeRequest{"bob"}));
+        CPPUNIT_ASSERT(client.send(local::SendRequest{ConversationId::direct("\u5929\u6DAF"), "\u4F60\u597D, world"}));
+        CPPUNIT_ASSERT(client.send(local::SubscribeRequest{kBob}));
         auto request = local::LocalProtocol::decodeRequest(peerd.readLine());
         CPPUNIT_ASSERT_MESSAGE(request.error(), request.ok());
         const auto* send = std::get_if<local::SendRequest>(&request.value());
         CPPUNIT_ASSERT(send);
-        CPPUNIT_ASSERT_EQUAL(std::string("\u5929\u6DAF"), send->to);
+        CPPUNIT_ASSERT(send->to == ConversationId::direct("\u5929\u6DAF"));
         CPPUNIT_ASSERT_EQUAL(std::string("\u4F60\u597D, world"), send->text);
         request = local::LocalProtocol::decodeRequest(peerd.readLine());
         CPPUNIT_ASSERT(request.ok() && std::holds_alternative<local::SubscribeRequest>(request.value()));
@@ -171,23 +174,23 @@ public:
         PeerClient client(_path);
         CPPUNIT_ASSERT(client.connect());
         peerd.accept();
-        CPPUNIT_ASSERT(client.send(local::SearchRequest{"bob", "\u5348\u996D"}));
+        CPPUNIT_ASSERT(client.send(local::SearchRequest{kBob, "\u5348\u996D"}));
         const auto request = local::LocalProtocol::decodeRequest(peerd.readLine());
         CPPUNIT_ASSERT_MESSAGE(request.error(), request.ok());
         const auto* search = std::get_if<local::SearchRequest>(&request.value());
         CPPUNIT_ASSERT(search);
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), search->peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), search->conversation.name());
         CPPUNIT_ASSERT_EQUAL(std::string("\u5348\u996D"), search->text);
 
         local::ChatLine found;
         found.id = 3;
-        found.peer = "bob";
+        found.conversation = kBob;
         found.outgoing = true;
         found.from = "alice";
         found.text = "\u5348\u996D?";
         found.state = local::LineState::Pending;
-        peerd.write(local::LocalProtocol::encodeEvent(local::FoundEvent{"bob", "\u5348\u996D", {found}})
-                    + local::LocalProtocol::encodeEvent(local::StatusEvent{"bob", 3, local::LineState::Delivered}));
+        peerd.write(local::LocalProtocol::encodeEvent(local::FoundEvent{kBob, "\u5348\u996D", {found}})
+                    + local::LocalProtocol::encodeEvent(local::StatusEvent{kBob, 3, local::LineState::Delivered}));
         const auto events = readUntil(client, 2);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), events.size());
         const auto* reply = std::get_if<local::FoundEvent>(&events[0]);

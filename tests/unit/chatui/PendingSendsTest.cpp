@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+using peerchat::ConversationId;
 using peerchat::chatui::PendingSends;
 namespace local = peerchat::local;
 
@@ -24,8 +25,8 @@ public:
         PendingSends sends;
         std::set<std::string> keys;
         for (int i = 0; i < 100; ++i) {
-            const local::SendRequest request = sends.add("bob", "line " + std::to_string(i));
-            CPPUNIT_ASSERT_EQUAL(std::string("bob"), request.to);
+            const local::SendRequest request = sends.add(ConversationId::direct("bob"), "line " + std::to_string(i));
+            CPPUNIT_ASSERT(request.to == ConversationId::direct("bob"));
             CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i), request.text);
             CPPUNIT_ASSERT_MESSAGE(request.key, local::LocalProtocol::isSendKey(request.key));
             CPPUNIT_ASSERT_EQUAL(std::size_t(22), request.key.size());
@@ -38,22 +39,22 @@ public:
     void testSentAnswersTheSendWithItsKey()
     {
         PendingSends sends;
-        const auto first = sends.add("bob", "one");
-        const auto second = sends.add("bob", "two");
+        const auto first = sends.add(ConversationId::direct("bob"), "one");
+        const auto second = sends.add(ConversationId::direct("bob"), "two");
         // peerd may answer out of order: each answer takes the send it names.
-        const auto answered = sends.answer(local::SentEvent{"bob", 8, second.key});
+        const auto answered = sends.answer(local::SentEvent{ConversationId::direct("bob"), 8, second.key});
         CPPUNIT_ASSERT(answered);
         CPPUNIT_ASSERT_EQUAL(std::string("two"), answered->text);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), sends.size());
-        CPPUNIT_ASSERT(!sends.answer(local::SentEvent{"bob", 8, second.key}));
-        CPPUNIT_ASSERT_EQUAL(std::string("one"), sends.answer(local::SentEvent{"bob", 7, first.key})->text);
+        CPPUNIT_ASSERT(!sends.answer(local::SentEvent{ConversationId::direct("bob"), 8, second.key}));
+        CPPUNIT_ASSERT_EQUAL(std::string("one"), sends.answer(local::SentEvent{ConversationId::direct("bob"), 7, first.key})->text);
         CPPUNIT_ASSERT(sends.empty());
     }
 
     void testSendErrorAnswersTheSendWithItsKey()
     {
         PendingSends sends;
-        const auto request = sends.add("bob", "refused");
+        const auto request = sends.add(ConversationId::direct("bob"), "refused");
         CPPUNIT_ASSERT(!sends.answer(local::ErrorEvent{"search", "no", request.key}));
         const auto answered = sends.answer(local::ErrorEvent{"send", "the disk is full", request.key});
         CPPUNIT_ASSERT(answered);
@@ -64,28 +65,28 @@ public:
     void testOtherEventsAnswerNothing()
     {
         PendingSends sends;
-        sends.add("bob", "waiting");
+        sends.add(ConversationId::direct("bob"), "waiting");
         // A delivery problem peerd tells every client carries no key.
         CPPUNIT_ASSERT(!sends.answer(local::ErrorEvent{"send", "bob's mailbox at indexd is full"}));
-        CPPUNIT_ASSERT(!sends.answer(local::SentEvent{"bob", 3}));
-        CPPUNIT_ASSERT(!sends.answer(local::SentEvent{"bob", 3, "someone-elses"}));
-        CPPUNIT_ASSERT(!sends.answer(local::UnreadEvent{"bob", 1}));
+        CPPUNIT_ASSERT(!sends.answer(local::SentEvent{ConversationId::direct("bob"), 3}));
+        CPPUNIT_ASSERT(!sends.answer(local::SentEvent{ConversationId::direct("bob"), 3, "someone-elses"}));
+        CPPUNIT_ASSERT(!sends.answer(local::UnreadEvent{ConversationId::direct("bob"), 1}));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), sends.size());
     }
 
     void testUnansweredKeepOrderAndKeys()
     {
         PendingSends sends;
-        const auto one = sends.add("bob", "one");
-        const auto two = sends.add("carol", "two");
-        const auto three = sends.add("bob", "three");
-        sends.answer(local::SentEvent{"carol", 1, two.key});
+        const auto one = sends.add(ConversationId::direct("bob"), "one");
+        const auto two = sends.add(ConversationId::direct("carol"), "two");
+        const auto three = sends.add(ConversationId::direct("bob"), "three");
+        sends.answer(local::SentEvent{ConversationId::direct("carol"), 1, two.key});
         const auto& left = sends.unanswered();
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), left.size());
         CPPUNIT_ASSERT_EQUAL(one.key, left[0].key);
         CPPUNIT_ASSERT_EQUAL(std::string("one"), left[0].text);
         CPPUNIT_ASSERT_EQUAL(three.key, left[1].key);
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), left[1].to);
+        CPPUNIT_ASSERT(left[1].to == ConversationId::direct("bob"));
     }
 };
 

@@ -2,10 +2,13 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+using peerchat::ConversationId;
 using peerchat::chatui::RosterModel;
 namespace local = peerchat::local;
 
 namespace {
+
+const ConversationId kBob = ConversationId::direct("bob");
 
 const std::string kFingerprint = "3f2a 91c0 77de 0b12 c4e8 9a01 5d6f e2b3";
 
@@ -169,11 +172,11 @@ public:
     {
         RosterModel model;
         model.apply(local::RosterEvent{{user("bob")}, {}});
-        auto change = model.apply(local::UnreadEvent{"bob", 1});
+        auto change = model.apply(local::UnreadEvent{kBob, 1});
         CPPUNIT_ASSERT(change.changed);
         CPPUNIT_ASSERT(change.unreadRose);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), change.peer);
-        change = model.apply(local::UnreadEvent{"bob", 2});
+        change = model.apply(local::UnreadEvent{kBob, 2});
         CPPUNIT_ASSERT(change.unreadRose);
         CPPUNIT_ASSERT_EQUAL(std::string("bob:2 "), names(model));
     }
@@ -182,11 +185,11 @@ public:
     {
         RosterModel model;
         model.apply(local::RosterEvent{{user("bob")}, {{"bob", 3}}});
-        const auto change = model.apply(local::UnreadEvent{"bob", 0});
+        const auto change = model.apply(local::UnreadEvent{kBob, 0});
         CPPUNIT_ASSERT(change.changed);
         CPPUNIT_ASSERT(!change.unreadRose);
         CPPUNIT_ASSERT_EQUAL(std::string("bob "), names(model));
-        CPPUNIT_ASSERT(!model.apply(local::UnreadEvent{"bob", 0}).changed);
+        CPPUNIT_ASSERT(!model.apply(local::UnreadEvent{kBob, 0}).changed);
     }
 
     void testStrangerWhoWroteIsHeldAsRequest()
@@ -195,12 +198,12 @@ public:
         model.apply(local::RosterEvent{{user("bob"), user("carol")}, {}, contacts({"bob"})});
         // carol is online, and no contact: not listed until she writes.
         CPPUNIT_ASSERT_EQUAL(std::string("[online] bob"), listing(model));
-        model.apply(local::UnreadEvent{"carol", 1});
+        model.apply(local::UnreadEvent{ConversationId::direct("carol"), 1});
         model.apply(local::PresenceEvent{user("carol"), false});
         CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol:1"), listing(model));
         CPPUNIT_ASSERT_EQUAL(std::string("bob carol(off):1 "), names(model));
         // Read, her lines are still there: she stays held as a request.
-        model.apply(local::UnreadEvent{"carol", 0});
+        model.apply(local::UnreadEvent{ConversationId::direct("carol"), 0});
         CPPUNIT_ASSERT(model.wrote("carol"));
         CPPUNIT_ASSERT_EQUAL(std::string("[online] bob [requests] carol"), listing(model));
         CPPUNIT_ASSERT(!model.entries()[1].online);
@@ -231,8 +234,8 @@ public:
     void testOtherEventsChangeNothing()
     {
         RosterModel model;
-        CPPUNIT_ASSERT(!model.apply(local::SentEvent{"bob", 4}).changed);
-        CPPUNIT_ASSERT(!model.apply(local::HistoryEvent{"bob", {}}).changed);
+        CPPUNIT_ASSERT(!model.apply(local::SentEvent{kBob, 4}).changed);
+        CPPUNIT_ASSERT(!model.apply(local::HistoryEvent{kBob, {}}).changed);
         CPPUNIT_ASSERT(!model.apply(local::ErrorEvent{"send", "bob is not online"}).changed);
         CPPUNIT_ASSERT(!model.apply(local::KeysEvent{"bob", kFingerprint, kFingerprint, "", local::Trust::Pinned}).changed);
     }
@@ -319,7 +322,7 @@ public:
         model.apply(local::PresenceEvent{user("bob"), false});
         CPPUNIT_ASSERT(model.trust("bob") == local::Trust::Changed);
         // Offline with unread lines, bob is listed with the changed key.
-        model.apply(local::UnreadEvent{"bob", 1});
+        model.apply(local::UnreadEvent{kBob, 1});
         CPPUNIT_ASSERT_EQUAL(std::string("bob=changed "), trusts(model));
         // A key change for a user who is not online is kept too.
         model.apply(local::TrustEvent{"carol", local::Trust::Changed});
@@ -445,7 +448,7 @@ public:
         RosterModel model;
         model.apply(welcome("alice", local::LinkState::Online));
         model.apply(local::ContactEvent{contact("bob")});
-        model.apply(local::UnreadEvent{"carol", 1});
+        model.apply(local::UnreadEvent{ConversationId::direct("carol"), 1});
         CPPUNIT_ASSERT(model.entries().empty());
         // The roster says it all afresh.
         model.apply(local::RosterEvent{{}, {}, contacts({"dave"})});

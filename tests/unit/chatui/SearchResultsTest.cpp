@@ -2,17 +2,20 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+using peerchat::ConversationId;
 using peerchat::chatui::SearchResults;
 namespace local = peerchat::local;
 
 namespace {
+
+const ConversationId kBob = ConversationId::direct("bob");
 
 local::ChatLine line(std::uint64_t id, const std::string& from, const std::string& text,
                      local::LineState state = local::LineState::Received)
 {
     local::ChatLine l;
     l.id = id;
-    l.peer = "bob";
+    l.conversation = kBob;
     l.from = from;
     l.outgoing = from != "bob";
     l.receivedAtMs = 1795000000000 + static_cast<std::int64_t>(id);
@@ -49,7 +52,7 @@ public:
         SearchResults results("bob");
         CPPUNIT_ASSERT(!results.active());
         const local::SearchRequest request = results.start("\u5348\u996D lunch");
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), request.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), request.conversation.name());
         CPPUNIT_ASSERT_EQUAL(std::string("\u5348\u996D lunch"), request.text);
         CPPUNIT_ASSERT(results.phase() == SearchResults::Phase::Waiting);
         CPPUNIT_ASSERT(results.active());
@@ -60,11 +63,11 @@ public:
     {
         SearchResults results("bob");
         results.start("lunch");
-        CPPUNIT_ASSERT(results.apply(local::FoundEvent{"bob", "lunch", {line(2, "bob", "lunch?"), line(7, "alice", "lunch!")}}));
+        CPPUNIT_ASSERT(results.apply(local::FoundEvent{kBob, "lunch", {line(2, "bob", "lunch?"), line(7, "alice", "lunch!")}}));
         CPPUNIT_ASSERT(results.phase() == SearchResults::Phase::Found);
         CPPUNIT_ASSERT_EQUAL(std::string("2=lunch? 7=lunch! "), texts(results));
         // A second reply to the same search is not waited for.
-        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{"bob", "lunch", {}}));
+        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{kBob, "lunch", {}}));
         CPPUNIT_ASSERT_EQUAL(std::string("2=lunch? 7=lunch! "), texts(results));
     }
 
@@ -72,7 +75,7 @@ public:
     {
         SearchResults results("bob");
         results.start("zebra");
-        CPPUNIT_ASSERT(results.apply(local::FoundEvent{"bob", "zebra", {}}));
+        CPPUNIT_ASSERT(results.apply(local::FoundEvent{kBob, "zebra", {}}));
         CPPUNIT_ASSERT(results.phase() == SearchResults::Phase::Found);
         CPPUNIT_ASSERT(results.lines().empty());
     }
@@ -80,16 +83,16 @@ public:
     void testFoundForAnotherSearchIsIgnored()
     {
         SearchResults results("bob");
-        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{"bob", "lunch", {line(1, "bob", "lunch")}}));
+        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{kBob, "lunch", {line(1, "bob", "lunch")}}));
         CPPUNIT_ASSERT(!results.active());
         results.start("lunch");
         results.start("dinner");
         // The reply to the search "dinner" replaced, and one for another conversation.
-        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{"bob", "lunch", {line(1, "bob", "lunch")}}));
-        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{"carol", "dinner", {line(1, "carol", "dinner")}}));
+        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{kBob, "lunch", {line(1, "bob", "lunch")}}));
+        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{ConversationId::direct("carol"), "dinner", {line(1, "carol", "dinner")}}));
         CPPUNIT_ASSERT(results.phase() == SearchResults::Phase::Waiting);
         CPPUNIT_ASSERT(results.lines().empty());
-        CPPUNIT_ASSERT(results.apply(local::FoundEvent{"bob", "dinner", {line(3, "bob", "dinner")}}));
+        CPPUNIT_ASSERT(results.apply(local::FoundEvent{kBob, "dinner", {line(3, "bob", "dinner")}}));
         CPPUNIT_ASSERT_EQUAL(std::string("3=dinner "), texts(results));
     }
 
@@ -118,12 +121,12 @@ public:
     {
         SearchResults results("bob");
         results.start("lunch");
-        results.apply(local::FoundEvent{"bob", "lunch", {line(2, "bob", "lunch?"),
+        results.apply(local::FoundEvent{kBob, "lunch", {line(2, "bob", "lunch?"),
                                                          line(5, "alice", "lunch!", local::LineState::Pending)}});
-        CPPUNIT_ASSERT(results.apply(local::StatusEvent{"bob", 5, local::LineState::Delivered}));
+        CPPUNIT_ASSERT(results.apply(local::StatusEvent{kBob, 5, local::LineState::Delivered}));
         CPPUNIT_ASSERT(results.lines()[1].state == local::LineState::Delivered);
-        CPPUNIT_ASSERT(!results.apply(local::StatusEvent{"bob", 4, local::LineState::Failed}));
-        CPPUNIT_ASSERT(!results.apply(local::StatusEvent{"carol", 5, local::LineState::Failed}));
+        CPPUNIT_ASSERT(!results.apply(local::StatusEvent{kBob, 4, local::LineState::Failed}));
+        CPPUNIT_ASSERT(!results.apply(local::StatusEvent{ConversationId::direct("carol"), 5, local::LineState::Failed}));
         CPPUNIT_ASSERT(results.lines()[1].state == local::LineState::Delivered);
         CPPUNIT_ASSERT(results.lines()[0].state == local::LineState::Received);
     }
@@ -132,14 +135,14 @@ public:
     {
         SearchResults results("bob");
         results.start("lunch");
-        results.apply(local::FoundEvent{"bob", "lunch", {line(2, "bob", "lunch?")}});
+        results.apply(local::FoundEvent{kBob, "lunch", {line(2, "bob", "lunch?")}});
         results.clear();
         CPPUNIT_ASSERT(!results.active());
         CPPUNIT_ASSERT(results.phase() == SearchResults::Phase::Idle);
         CPPUNIT_ASSERT(results.lines().empty());
         CPPUNIT_ASSERT(results.text().empty());
         // A reply that comes after is not waited for.
-        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{"bob", "lunch", {line(2, "bob", "lunch?")}}));
+        CPPUNIT_ASSERT(!results.apply(local::FoundEvent{kBob, "lunch", {line(2, "bob", "lunch?")}}));
         CPPUNIT_ASSERT(!results.active());
     }
 };

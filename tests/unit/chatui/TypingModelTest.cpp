@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+using peerchat::ConversationId;
 using peerchat::chatui::TypingModel;
 namespace local = peerchat::local;
 using namespace std::chrono_literals;
@@ -17,7 +18,7 @@ local::MessageEvent message(const std::string& peer, const std::string& from)
 {
     local::ChatLine line;
     line.id = 1;
-    line.peer = peer;
+    line.conversation = ConversationId::direct(peer);
     line.from = from;
     line.outgoing = from == "alice";
     line.text = "hi";
@@ -112,8 +113,8 @@ public:
     {
         TypingModel model("bob");
         model.apply(local::TypingEvent{"bob"}, kStart);
-        CPPUNIT_ASSERT(!model.apply(local::UnreadEvent{"bob", 1}, kStart));
-        CPPUNIT_ASSERT(!model.apply(local::StatusEvent{"bob", 1, local::LineState::Delivered}, kStart));
+        CPPUNIT_ASSERT(!model.apply(local::UnreadEvent{ConversationId::direct("bob"), 1}, kStart));
+        CPPUNIT_ASSERT(!model.apply(local::StatusEvent{ConversationId::direct("bob"), 1, local::LineState::Delivered}, kStart));
         local::UserInfo bob;
         bob.name = "bob";
         CPPUNIT_ASSERT(!model.apply(local::PresenceEvent{bob, true}, kStart));

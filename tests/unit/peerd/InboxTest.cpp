@@ -10,9 +10,12 @@
 #include <string>
 #include <vector>
 
+using peerchat::ConversationId;
 using namespace peerchat;
 
 namespace {
+
+const ConversationId kBob = ConversationId::direct("bob");
 
 Msg msg(std::uint64_t seq, const std::string& from = "bob", const std::string& stream = "b0b")
 {
@@ -45,7 +48,7 @@ std::vector<std::string> runs(const Inbox::Result& result)
 std::vector<std::string> historyTexts(const PeerStore& store, const std::string& peer)
 {
     std::vector<std::string> out;
-    for (const local::ChatLine& line : store.lines.history(peer)) out.push_back(line.text);
+    for (const local::ChatLine& line : store.lines.history(ConversationId::direct(peer))) out.push_back(line.text);
     return out;
 }
 
@@ -79,7 +82,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), result.position);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), result.delivered.size());
         const local::ChatLine& line = result.delivered[0].line;
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.conversation.name());
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.from);
         CPPUNIT_ASSERT(!line.outgoing);
         CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
@@ -98,7 +101,7 @@ public:
         const auto again = inbox.receive(msg(1), 3);
         CPPUNIT_ASSERT(again.delivered.empty());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), again.position);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history(kBob).size());
     }
 
     void testOutOfOrderHeldThenDeliveredInOrder()
@@ -110,7 +113,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), third.position);
         CPPUNIT_ASSERT(inbox.receive(msg(2), 20).delivered.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.held());
-        CPPUNIT_ASSERT(store.lines.history("bob").empty());
+        CPPUNIT_ASSERT(store.lines.history(kBob).empty());
 
         const auto first = inbox.receive(msg(1), 10);
         CPPUNIT_ASSERT(texts(first) == (std::vector<std::string>{"line 1", "line 2", "line 3"}));
@@ -129,7 +132,7 @@ public:
         inbox.receive(msg(2), 2);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1), 3).delivered.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history(kBob).size());
     }
 
     void testBeyondWindowDropped()
@@ -158,8 +161,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.receive(msg(1, "carol", "aa"), 3).delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), inbox.held());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), inbox.receive(msg(1, "bob", "aa"), 4).delivered.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("carol").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history(kBob).size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history(ConversationId::direct("carol")).size());
     }
 
     void testPositionComesFromStore()
@@ -202,7 +205,7 @@ public:
         std::size_t delivered = 0;
         for (const std::uint64_t seq : order) delivered += inbox.receive(msg(seq), 1).delivered.size();
         CPPUNIT_ASSERT_EQUAL(std::size_t(100), delivered);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(100), lines.size());
         for (std::size_t i = 0; i < lines.size(); ++i) {
             CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
@@ -247,7 +250,7 @@ public:
         CPPUNIT_ASSERT(again.refusal.empty());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), again.delivered.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), inbox.held());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history(kBob).size());
     }
 
     void testRefusedHeldMessageStaysHeld()

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+using peerchat::ConversationId;
 using peerchat::ContactKind;
 using peerchat::ContactRecord;
 using peerchat::DiskFullException;
@@ -32,6 +33,8 @@ using peerchat::test::TempDir;
 using namespace Poco::Data::Keywords;
 
 namespace {
+
+const ConversationId kBob = ConversationId::direct("bob");
 
 // Trusts keys as name's new key, as KeyPins::trust does.
 void trustKey(PeerStore& store, const std::string& name, const KeyPin& keys)
@@ -132,6 +135,7 @@ class PeerStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testAcknowledgeLeavesLinesInBetweenAsTheyWere);
     CPPUNIT_TEST(testTrustKeyPinsAndRenumbersWaitingLinesAndSurvivesReopen);
     CPPUNIT_TEST(testDeliverAdvancesIncomingStream);
+    CPPUNIT_TEST(testGroupConversationIsKeptApartAndSurvivesReopen);
     CPPUNIT_TEST(testAddKeepsBothDirectionsInOrder);
     CPPUNIT_TEST(testHistoryLimitDropsOldestAndKeepsCounting);
     CPPUNIT_TEST(testHistoryOfStrangerIsEmpty);
@@ -191,11 +195,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), second.seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), other.seq);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.outbox().size());
-        CPPUNIT_ASSERT(store.lines.history("bob").at(1).state == peerchat::local::LineState::Pending);
+        CPPUNIT_ASSERT(store.lines.history(kBob).at(1).state == peerchat::local::LineState::Pending);
         // The text is the outbox's and the line's alike.
         CPPUNIT_ASSERT_EQUAL(std::string("two"), second.text);
         CPPUNIT_ASSERT_EQUAL(std::string("three"), store.outbox.outbox().back().text);
-        CPPUNIT_ASSERT_EQUAL(std::string("two"), store.lines.history("bob").at(1).text);
+        CPPUNIT_ASSERT_EQUAL(std::string("two"), store.lines.history(kBob).at(1).text);
     }
 
     void testAcknowledgeDeliversUpToSeq()
@@ -209,14 +213,14 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), changed.size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox.outbox().size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.outbox.outbox().front().seq);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT(lines[0].state == peerchat::local::LineState::Delivered);
         CPPUNIT_ASSERT(lines[1].state == peerchat::local::LineState::Delivered);
         CPPUNIT_ASSERT(lines[2].state == peerchat::local::LineState::Pending);
         CPPUNIT_ASSERT(store.outbox.acknowledge("bob", first.stream, 2).empty());
-        CPPUNIT_ASSERT(store.lines.setState("bob", lines[2].id, peerchat::local::LineState::Failed));
-        CPPUNIT_ASSERT(store.lines.history("bob")[2].state == peerchat::local::LineState::Failed);
-        CPPUNIT_ASSERT(!store.lines.setState("bob", 99, peerchat::local::LineState::Failed));
+        CPPUNIT_ASSERT(store.lines.setState(kBob, lines[2].id, peerchat::local::LineState::Failed));
+        CPPUNIT_ASSERT(store.lines.history(kBob)[2].state == peerchat::local::LineState::Failed);
+        CPPUNIT_ASSERT(!store.lines.setState(kBob, 99, peerchat::local::LineState::Failed));
     }
 
     // An ack marks the lines it covers in runs of ids; a line of the peer's in between keeps its state.
@@ -238,7 +242,7 @@ public:
         using peerchat::local::LineState;
         const std::vector<LineState> states{LineState::Delivered, LineState::Delivered, LineState::Received,
                                             LineState::Delivered, LineState::Delivered, LineState::Pending};
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(states.size(), lines.size());
         for (std::size_t i = 0; i < states.size(); ++i) CPPUNIT_ASSERT(lines[i].state == states[i]);
     }
@@ -295,34 +299,63 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), store.incoming.delivered("bob", "ee"));
         CPPUNIT_ASSERT(line.state == peerchat::local::LineState::Received);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread(kBob));
     }
 
     void testAddNumbersLinesFromOnePerPeer()
     {
         PeerStore store(100);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.addIncoming("bob", "12:00:00", 1, "a", true).id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lines.addOutgoing("bob", "alice", "12:00:01", 2, "b").id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lines.addOutgoing(kBob, "alice", "12:00:01", 2, "b").id);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.addIncoming("carol", "12:00:02", 3, "c", true).id);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lines.addIncoming("bob", "12:00:03", 4, "d", true).id);
+    }
+
+    void testGroupConversationIsKeptApartAndSurvivesReopen()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        // A group whose id is also a user's name: the two are different conversations.
+        const std::string id = "00112233445566778899aabbccddeeff";
+        const ConversationId group = ConversationId::group(id);
+        {
+            PeerStore store(path, 100);
+            store.lines.addIncoming(id, "12:00:00", 1, "direct", true);
+            const auto line = store.lines.add(
+                peerchat::local::ChatLine{0, group, false, "bob", "12:00:01", 2, "to the group", LineState::Received},
+                true, {}, {}, [] { return std::string("store a group line"); });
+            CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), line.id);
+            CPPUNIT_ASSERT(line.conversation == group);
+        }
+        PeerStore store(path, 100);
+        const auto lines = store.lines.history(group);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("to the group"), lines[0].text);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[0].from);
+        CPPUNIT_ASSERT(lines[0].conversation == group);
+        CPPUNIT_ASSERT_EQUAL(std::string("direct"), store.lines.history(ConversationId::direct(id)).at(0).text);
+        const auto counts = store.lines.unreadCounts();
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), counts.at(group));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), counts.at(ConversationId::direct(id)));
+        CPPUNIT_ASSERT(store.outbox.outbox().empty());
     }
 
     void testAddKeepsBothDirectionsInOrder()
     {
         PeerStore store(100);
         store.lines.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
-        store.lines.addOutgoing("bob", "alice", "15:04:06", 2000, "你好, bob");
-        const auto lines = store.lines.history("bob");
+        store.lines.addOutgoing(kBob, "alice", "15:04:06", 2000, "你好, bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
 
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[0].peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[0].conversation.name());
         CPPUNIT_ASSERT(!lines[0].outgoing);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[0].from);
         CPPUNIT_ASSERT_EQUAL(std::string("3:04:05 PM"), lines[0].sentTime);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), lines[0].receivedAtMs);
         CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), lines[0].text);
 
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[1].peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), lines[1].conversation.name());
         CPPUNIT_ASSERT(lines[1].outgoing);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), lines[1].from);
         CPPUNIT_ASSERT_EQUAL(std::string("15:04:06"), lines[1].sentTime);
@@ -333,21 +366,21 @@ public:
     {
         PeerStore store(3);
         for (int i = 1; i <= 5; ++i) store.lines.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
         CPPUNIT_ASSERT_EQUAL(std::string("line 3"), lines[0].text);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), lines[2].id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.lines.addOutgoing("bob", "alice", "12:00:01", 6, "six").id);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.lines.addOutgoing(kBob, "alice", "12:00:01", 6, "six").id);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history(kBob).size());
     }
 
     void testHistoryOfStrangerIsEmpty()
     {
         PeerStore store(10);
         store.lines.addIncoming("bob", "12:00:00", 1, "hi", true);
-        CPPUNIT_ASSERT(store.lines.history("carol").empty());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("carol"));
+        CPPUNIT_ASSERT(store.lines.history(ConversationId::direct("carol")).empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread(ConversationId::direct("carol")));
     }
 
     void testIncomingRaisesUnreadOutgoingDoesNot()
@@ -355,8 +388,8 @@ public:
         PeerStore store(10);
         store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
         store.lines.addIncoming("bob", "12:00:01", 2, "two", true);
-        store.lines.addOutgoing("bob", "alice", "12:00:02", 3, "three");
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        store.lines.addOutgoing(kBob, "alice", "12:00:02", 3, "three");
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread(kBob));
     }
 
     void testMarkReadZeroesOnePeer()
@@ -364,12 +397,12 @@ public:
         PeerStore store(10);
         store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
         store.lines.addIncoming("carol", "12:00:00", 1, "one", true);
-        store.lines.markRead("bob");
-        store.lines.markRead("nobody");
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread("carol"));
+        store.lines.markRead(kBob);
+        store.lines.markRead(ConversationId::direct("nobody"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread(kBob));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread(ConversationId::direct("carol")));
         store.lines.addIncoming("bob", "12:00:01", 2, "again", true);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread(kBob));
     }
 
     void testUnreadCountsListOnlyNonZero()
@@ -378,11 +411,11 @@ public:
         store.lines.addIncoming("bob", "12:00:00", 1, "one", true);
         store.lines.addIncoming("bob", "12:00:00", 1, "two", true);
         store.lines.addIncoming("carol", "12:00:00", 1, "one", true);
-        store.lines.addOutgoing("dave", "alice", "12:00:00", 1, "hello");
-        store.lines.markRead("carol");
+        store.lines.addOutgoing(ConversationId::direct("dave"), "alice", "12:00:00", 1, "hello");
+        store.lines.markRead(ConversationId::direct("carol"));
         const auto counts = store.lines.unreadCounts();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), counts.size());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), counts.at("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), counts.at(kBob));
     }
 
     void testSearchMatchesTextLiterally()
@@ -394,26 +427,26 @@ public:
         store.lines.addIncoming("bob", "12:00:03", 4, "axb", true);
         store.lines.addIncoming("bob", "12:00:04", 5, "Lunch at 你好", true);
         store.lines.addIncoming("carol", "12:00:05", 6, "50% off", true);
-        const auto percent = store.lines.search("bob", "50%", 10);
+        const auto percent = store.lines.search(kBob, "50%", 10);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), percent.size());
         CPPUNIT_ASSERT_EQUAL(std::string("50% off"), percent[0].text);
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), percent[0].peer);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.search("bob", "a_b", 10).size());
-        CPPUNIT_ASSERT(store.lines.search("bob", "lunch", 10).empty());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.lines.search("bob", "你好", 10).at(0).id);
-        CPPUNIT_ASSERT(store.lines.search("dave", "off", 10).empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), percent[0].conversation.name());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.search(kBob, "a_b", 10).size());
+        CPPUNIT_ASSERT(store.lines.search(kBob, "lunch", 10).empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.lines.search(kBob, "你好", 10).at(0).id);
+        CPPUNIT_ASSERT(store.lines.search(ConversationId::direct("dave"), "off", 10).empty());
     }
 
     void testSearchReturnsNewestMatchesOldestFirst()
     {
         PeerStore store(100);
         for (int i = 1; i <= 6; ++i) store.lines.addIncoming("bob", "12:00:00", i, "tea " + std::to_string(i), true);
-        store.lines.addOutgoing("bob", "alice", "12:00:01", 7, "coffee");
-        const auto found = store.lines.search("bob", "tea", 3);
+        store.lines.addOutgoing(kBob, "alice", "12:00:01", 7, "coffee");
+        const auto found = store.lines.search(kBob, "tea", 3);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), found.size());
         CPPUNIT_ASSERT_EQUAL(std::string("tea 4"), found[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("tea 6"), found[2].text);
-        CPPUNIT_ASSERT(store.lines.search("bob", "tea", 0).empty());
+        CPPUNIT_ASSERT(store.lines.search(kBob, "tea", 0).empty());
     }
 
     void testReopenFindsEverything()
@@ -424,18 +457,18 @@ public:
         {
             PeerStore store(path, 100);
             store.lines.addIncoming("bob", "3:04:05 PM", 1000, "hi, alice", true);
-            store.lines.addOutgoing("dotnet", "alice", "15:04:06", 2000, "to a seed client");
+            store.lines.addOutgoing(ConversationId::direct("dotnet"), "alice", "15:04:06", 2000, "to a seed client");
             stream = store.outbox.enqueue("bob", "alice", "15:04:07", 3000, "你好, bob").stream;
             store.outbox.enqueue("bob", "alice", "15:04:08", 4000, "still there?");
             store.outbox.enqueue("carol", "alice", "15:04:09", 5000, "hello carol");
             store.outbox.acknowledge("bob", stream, 1);
-            store.lines.setState("carol", 1, LineState::Failed);
+            store.lines.setState(ConversationId::direct("carol"), 1, LineState::Failed);
             store.incoming.deliver("carol", "c0ffee", 1, "15:05:00", 6000, "one");
             store.incoming.deliver("carol", "c0ffee", 2, "15:05:01", 7000, "two");
-            store.lines.markRead("bob");
+            store.lines.markRead(kBob);
         }
         PeerStore store(path, 100);
-        const auto bob = store.lines.history("bob");
+        const auto bob = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), bob.size());
         CPPUNIT_ASSERT(!bob[0].outgoing);
         CPPUNIT_ASSERT_EQUAL(std::string("bob"), bob[0].from);
@@ -448,15 +481,15 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("你好, bob"), bob[1].text);
         CPPUNIT_ASSERT(bob[1].state == LineState::Delivered);
         CPPUNIT_ASSERT(bob[2].state == LineState::Pending);
-        CPPUNIT_ASSERT(store.lines.history("dotnet").at(0).state == LineState::Sent);
+        CPPUNIT_ASSERT(store.lines.history(ConversationId::direct("dotnet")).at(0).state == LineState::Sent);
 
-        const auto carol = store.lines.history("carol");
+        const auto carol = store.lines.history(ConversationId::direct("carol"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), carol.size());
         CPPUNIT_ASSERT(carol[0].state == LineState::Failed);
         CPPUNIT_ASSERT_EQUAL(std::string("two"), carol[2].text);
 
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread(kBob));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread(ConversationId::direct("carol")));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.unreadCounts().size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("carol", "c0ffee"));
 
@@ -470,7 +503,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("still there?"), outbox[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("carol"), outbox[1].peer);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), outbox[1].seq);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.search("bob", "你好", 10).size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.search(kBob, "你好", 10).size());
     }
 
     void testReopenContinuesIdsAndStreams()
@@ -489,7 +522,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), next.lineId);
         CPPUNIT_ASSERT_EQUAL(stream, next.stream);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), next.seq);
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread(kBob));
     }
 
     void testReopenAppliesSmallerHistoryLimit()
@@ -501,11 +534,11 @@ public:
             for (int i = 1; i <= 5; ++i) store.lines.addIncoming("bob", "12:00:00", i, "line " + std::to_string(i), true);
         }
         PeerStore store(path, 3);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), lines[0].id);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), store.lines.addIncoming("bob", "12:00:01", 6, "six", true).id);
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.lines.history("bob").at(0).id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.lines.history(kBob).at(0).id);
     }
 
     void testOpenMigratesEmptyFileToCurrentVersion()
@@ -520,7 +553,7 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion, userVersion(path));
         PeerStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history(kBob).size());
     }
 
     void testOpenCreatesPrivateDirectoryAndFile()
@@ -561,7 +594,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(
             "cannot open " + path + ": another peerd is using it; stop that peerd or pass another --database", why);
         first.lines.addIncoming("bob", "12:00:00", 1, "still mine", true);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), first.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), first.lines.history(kBob).size());
     }
 
     void testOpenRefusesFileThatIsNoDatabase()
@@ -599,8 +632,8 @@ public:
         rawSession(path) << "DROP TRIGGER refuse_poison", now;
         PeerStore store(path, 100);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history(kBob).size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread(kBob));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.incoming.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
     }
 
@@ -623,7 +656,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(1, rowCount(path, "line"));
         rawSession(path) << "DROP TRIGGER refuse_poison", now;
         PeerStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.lines.history(kBob).size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.outbox().size());
         const auto next = store.outbox.enqueue("bob", "alice", "12:00:02", 3, "two");
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.lineId);
@@ -639,15 +672,15 @@ public:
             CPPUNIT_ASSERT(!store.lines.addIncoming("seed", "12:00:00", 1, "plain talk", false).verified);
             CPPUNIT_ASSERT(store.lines.addIncoming("bob", "12:00:01", 2, "sealed", true).verified);
             CPPUNIT_ASSERT(store.incoming.deliver("carol", "ff", 1, "12:00:02", 3, "sealed too").verified);
-            CPPUNIT_ASSERT(store.lines.addOutgoing("seed", "alice", "12:00:03", 4, "mine").verified);
+            CPPUNIT_ASSERT(store.lines.addOutgoing(ConversationId::direct("seed"), "alice", "12:00:03", 4, "mine").verified);
         }
         PeerStore store(path, 100);
-        const auto seed = store.lines.history("seed");
+        const auto seed = store.lines.history(ConversationId::direct("seed"));
         CPPUNIT_ASSERT(!seed.at(0).verified);
         CPPUNIT_ASSERT(seed.at(1).verified);
-        CPPUNIT_ASSERT(store.lines.history("bob").at(0).verified);
-        CPPUNIT_ASSERT(store.lines.history("carol").at(0).verified);
-        CPPUNIT_ASSERT(!store.lines.search("seed", "plain", 10).at(0).verified);
+        CPPUNIT_ASSERT(store.lines.history(kBob).at(0).verified);
+        CPPUNIT_ASSERT(store.lines.history(ConversationId::direct("carol")).at(0).verified);
+        CPPUNIT_ASSERT(!store.lines.search(ConversationId::direct("seed"), "plain", 10).at(0).verified);
     }
 
     void testOpenMigratesVersion1MarkingOldLinesUnverified()
@@ -682,11 +715,11 @@ public:
         }
         {
             PeerStore store(path, 100);
-            const auto lines = store.lines.history("bob");
+            const auto lines = store.lines.history(kBob);
             CPPUNIT_ASSERT_EQUAL(std::size_t(1), lines.size());
             CPPUNIT_ASSERT_EQUAL(std::string("old line"), lines[0].text);
             CPPUNIT_ASSERT(!lines[0].verified);
-            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread("bob"));
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), store.lines.unread(kBob));
             // The queued lines come back whole, in the order of their ids, and an ack takes them out.
             const auto queued = store.outbox.outbox();
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), queued.size());
@@ -699,7 +732,7 @@ public:
             CPPUNIT_ASSERT(store.keys.indexKeys().empty());
             CPPUNIT_ASSERT(store.lines.addIncoming("bob", "12:00:01", 2000, "new line", true).verified);
             store.keys.saveKeyPin("bob", KeyPin{key(1), std::nullopt});
-            CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k"));
+            CPPUNIT_ASSERT(!store.lines.lineWithKey(kBob, "k"));
             store.outbox.enqueue("bob", "alice", "12:00:02", 3000, "keyed line", "k");
         }
         CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion, userVersion(path));
@@ -708,8 +741,8 @@ public:
         PeerStore store(path, 100);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.outbox().size());
         CPPUNIT_ASSERT_EQUAL(std::string("third"), store.outbox.outbox().at(1).text);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lines.lineWithKey("bob", "k")->id);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history(kBob).size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.lines.lineWithKey(kBob, "k")->id);
         CPPUNIT_ASSERT(store.keys.keyPins().at("bob").pinned == key(1));
         CPPUNIT_ASSERT(store.keys.keyPins().at("bob").keyless == KeyPin::Keyless::None);
     }
@@ -818,7 +851,7 @@ public:
         // bob talked under a pinned key; carol was only seen; dave, a seed user, has no key.
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), contacts.size());
         CPPUNIT_ASSERT(contacts.at("bob").relation == Relation::Contact);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history(kBob).size());
     }
 
     void testPassedLineMovesTheStreamAndStoresNothing()
@@ -826,8 +859,8 @@ public:
         PeerStore store(100);
         store.incoming.pass("bob", "ff", 1);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.incoming.delivered("bob", "ff"));
-        CPPUNIT_ASSERT(store.lines.history("bob").empty());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
+        CPPUNIT_ASSERT(store.lines.history(kBob).empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread(kBob));
     }
 
     void testOpenRefusesDamagedKey()
@@ -870,26 +903,26 @@ public:
             }
             // From then on every change is refused whole until the database has room.
             CPPUNIT_ASSERT_THROW(store.lines.addIncoming("bob", "12:00:02", 3, peerchat::test::kMoreThanFreePages, true), DiskFullException);
-            CPPUNIT_ASSERT_THROW(store.lines.addOutgoing("seed", "alice", "12:00:03", 4, peerchat::test::kMoreThanFreePages), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.lines.addOutgoing(ConversationId::direct("seed"), "alice", "12:00:03", 4, peerchat::test::kMoreThanFreePages), DiskFullException);
             CPPUNIT_ASSERT_THROW(store.outbox.enqueue("bob", "alice", "12:00:04", 5, "refused", "k3"), DiskFullException);
-            CPPUNIT_ASSERT_THROW(store.lines.history("bob"), DiskFullException);
+            CPPUNIT_ASSERT_THROW(store.lines.history(kBob), DiskFullException);
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.outbox.queuedTo("bob"));
-            CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread("bob"));
-            CPPUNIT_ASSERT(!store.lines.lineWithKey("seed", "k3"));
+            CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), store.lines.unread(kBob));
+            CPPUNIT_ASSERT(!store.lines.lineWithKey(ConversationId::direct("seed"), "k3"));
 
             // No restart: the same store takes changes again as soon as there is room.
             store.database.limitPages(1000000);
-            CPPUNIT_ASSERT_EQUAL(kept.lineId, store.lines.lineWithKey("bob", "k2")->id);
+            CPPUNIT_ASSERT_EQUAL(kept.lineId, store.lines.lineWithKey(kBob, "k2")->id);
             const auto next = store.outbox.enqueue("bob", "alice", "12:00:05", 6, "after", "k3");
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.lineId);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), next.seq);
             CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), store.lines.addIncoming("bob", "12:00:06", 7, "hi", true).id);
         }
         PeerStore store(path, 100);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(4), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), store.lines.history(kBob).size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.outbox().size());
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lines.lineWithKey("bob", "k2")->id);
-        CPPUNIT_ASSERT(store.lines.history("seed").empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.lines.lineWithKey(kBob, "k2")->id);
+        CPPUNIT_ASSERT(store.lines.history(ConversationId::direct("seed")).empty());
     }
 
     void testFullDiskRefusesDeliveryAndKeepsPosition()
@@ -902,10 +935,10 @@ public:
         CPPUNIT_ASSERT_THROW(store.database.flush(), DiskFullException);
         CPPUNIT_ASSERT_THROW(store.incoming.deliver("bob", "ff", 3, "12:00:02", 3, "three"), DiskFullException);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.incoming.delivered("bob", "ff"));
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread("bob"));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), store.lines.unread(kBob));
         store.database.limitPages(1000000);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), store.incoming.deliver("bob", "ff", 3, "12:00:02", 3, "three").id);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.lines.history(kBob).size());
     }
 
     void testDatabaseRefusalStopsChangesAndKeepsThemForTheNextOpen()
@@ -936,8 +969,8 @@ public:
         rawSession(path) << "DROP TRIGGER refuse_INSERT", now;
         PeerStore store(path, 100);
         CPPUNIT_ASSERT(store.outbox.outbox().empty());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
-        CPPUNIT_ASSERT(store.lines.history("bob").at(0).state == LineState::Delivered);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history(kBob).size());
+        CPPUNIT_ASSERT(store.lines.history(kBob).at(0).state == LineState::Delivered);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two").seq);
     }
 
@@ -963,7 +996,7 @@ public:
             stream = store.outbox.outboxTo("carol").front().stream;
         }
         PeerStore store(path, 1000);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(64), lines.size());
         for (std::size_t i = 0; i < lines.size(); ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t(i + 1), lines[i].id);
         CPPUNIT_ASSERT_EQUAL(std::string("out 40"), lines[39].text);
@@ -1009,7 +1042,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(0, ::stat((path + "-redo").c_str(), &redo));
         CPPUNIT_ASSERT(redo.st_size > 0);
         PeerStore store(path, 1000);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(301), lines.size());
         for (std::size_t i = 0; i < lines.size(); ++i) {
             CPPUNIT_ASSERT_EQUAL("line " + std::to_string(i + 1), lines[i].text);
@@ -1018,8 +1051,8 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox.outbox().size());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(300), store.incoming.delivered("carol", "cc"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(300), store.lines.history("carol").size());
-        CPPUNIT_ASSERT_EQUAL(std::uint32_t(300), store.lines.unread("carol"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(300), store.lines.history(ConversationId::direct("carol")).size());
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(300), store.lines.unread(ConversationId::direct("carol")));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(302), store.outbox.enqueue("bob", "alice", "12:00:01", 302, "next").seq);
     }
 
@@ -1043,25 +1076,25 @@ public:
         store.database.flush();
         const std::vector<std::string> files = sqliteTemporaryFiles();
         CPPUNIT_ASSERT_MESSAGE(files.empty() ? "" : files.front(), files.empty());
-        CPPUNIT_ASSERT(store.lines.history("bob")[2999].state == LineState::Delivered);
+        CPPUNIT_ASSERT(store.lines.history(kBob)[2999].state == LineState::Delivered);
     }
 
     void testKeyFindsLineSentWithIt()
     {
         PeerStore store(100);
-        CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k1"));
+        CPPUNIT_ASSERT(!store.lines.lineWithKey(kBob, "k1"));
         const auto queued = store.outbox.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k1");
-        const auto talked = store.lines.addOutgoing("seed", "alice", "12:00:01", 2, "to a seed", "k2");
+        const auto talked = store.lines.addOutgoing(ConversationId::direct("seed"), "alice", "12:00:01", 2, "to a seed", "k2");
         store.outbox.enqueue("bob", "alice", "12:00:02", 3, "without a key");
         store.outbox.acknowledge("bob", queued.stream, 1);
-        const auto line = store.lines.lineWithKey("bob", "k1");
+        const auto line = store.lines.lineWithKey(kBob, "k1");
         CPPUNIT_ASSERT(line);
         CPPUNIT_ASSERT_EQUAL(queued.lineId, line->id);
         CPPUNIT_ASSERT_EQUAL(std::string("to bob"), line->text);
         CPPUNIT_ASSERT(line->state == LineState::Delivered);
-        CPPUNIT_ASSERT_EQUAL(talked.id, store.lines.lineWithKey("seed", "k2")->id);
-        CPPUNIT_ASSERT(store.lines.lineWithKey("seed", "k2")->state == LineState::Sent);
-        CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k2"));
+        CPPUNIT_ASSERT_EQUAL(talked.id, store.lines.lineWithKey(ConversationId::direct("seed"), "k2")->id);
+        CPPUNIT_ASSERT(store.lines.lineWithKey(ConversationId::direct("seed"), "k2")->state == LineState::Sent);
+        CPPUNIT_ASSERT(!store.lines.lineWithKey(kBob, "k2"));
     }
 
     void testKeyIsUniquePerConversation()
@@ -1070,8 +1103,8 @@ public:
         store.outbox.enqueue("bob", "alice", "12:00:00", 1, "to bob", "k");
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.outbox.enqueue("carol", "alice", "12:00:01", 2, "to carol", "k").lineId);
         CPPUNIT_ASSERT_THROW(store.outbox.enqueue("bob", "alice", "12:00:02", 3, "again", "k"), Poco::IOException);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history("bob").size());
-        CPPUNIT_ASSERT_EQUAL(std::string("to carol"), store.lines.lineWithKey("carol", "k")->text);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.lines.history(kBob).size());
+        CPPUNIT_ASSERT_EQUAL(std::string("to carol"), store.lines.lineWithKey(ConversationId::direct("carol"), "k")->text);
     }
 
     void testKeyForgottenWithItsLine()
@@ -1081,10 +1114,10 @@ public:
         store.outbox.enqueue("bob", "alice", "12:00:01", 2, "two", "k2");
         store.outbox.enqueue("bob", "alice", "12:00:02", 3, "three", "k3");
         // Queued still: the line and its key stay past the history limit.
-        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.lineWithKey("bob", "k1")->id);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), store.lines.lineWithKey(kBob, "k1")->id);
         store.outbox.acknowledge("bob", stream, 1);
         store.lines.addIncoming("bob", "12:00:03", 4, "reply", true);
-        CPPUNIT_ASSERT(!store.lines.lineWithKey("bob", "k1"));
+        CPPUNIT_ASSERT(!store.lines.lineWithKey(kBob, "k1"));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), store.outbox.enqueue("bob", "alice", "12:00:04", 5, "one again", "k1").lineId);
     }
 
@@ -1105,24 +1138,24 @@ public:
             for (int i = 1; i <= 5; ++i) stream = store.outbox.enqueue("bob", "alice", "12:00", i, "out " + std::to_string(i)).stream;
             store.outbox.acknowledge("bob", stream, 2);
             for (int i = 6; i <= 8; ++i) store.lines.addIncoming("bob", "12:01", i, "in " + std::to_string(i), true);
-            CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.lines.history("bob")));
+            CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.lines.history(kBob)));
         }
         PeerStore store(path, 2);
-        CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.lines.history("bob")));
+        CPPUNIT_ASSERT_EQUAL(std::string("3 4 5 7 8 "), ids(store.lines.history(kBob)));
         const auto queued = store.outbox.outbox();
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), queued.size());
         CPPUNIT_ASSERT_EQUAL(std::string("out 3"), queued[0].text);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), queued[0].seq);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), queued[2].seq);
-        CPPUNIT_ASSERT(store.lines.history("bob").at(0).state == LineState::Pending);
-        CPPUNIT_ASSERT(store.lines.setState("bob", 3, LineState::Failed));
+        CPPUNIT_ASSERT(store.lines.history(kBob).at(0).state == LineState::Pending);
+        CPPUNIT_ASSERT(store.lines.setState(kBob, 3, LineState::Failed));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.acknowledge("bob", stream, 5).size());
-        for (const auto& line : store.lines.history("bob")) {
+        for (const auto& line : store.lines.history(kBob)) {
             if (line.outgoing) CPPUNIT_ASSERT(line.state == LineState::Delivered);
         }
-        CPPUNIT_ASSERT(!store.lines.setState("bob", 3, LineState::Failed));
+        CPPUNIT_ASSERT(!store.lines.setState(kBob, 3, LineState::Failed));
         store.lines.addIncoming("bob", "12:02", 9, "in 9", true);
-        CPPUNIT_ASSERT_EQUAL(std::string("8 9 "), ids(store.lines.history("bob")));
+        CPPUNIT_ASSERT_EQUAL(std::string("8 9 "), ids(store.lines.history(kBob)));
         CPPUNIT_ASSERT(store.outbox.outbox().empty());
     }
 
@@ -1152,14 +1185,14 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), queued[1].seq);
         CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), queued[1].sentTime);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), queued[2].seq);
-        const auto lines = store.lines.history("dave");
+        const auto lines = store.lines.history(ConversationId::direct("dave"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("first"), lines[0].text);
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), lines[0].from);
         CPPUNIT_ASSERT(lines[0].state == LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.outbox.acknowledge("dave", "dd", 6).size());
-        CPPUNIT_ASSERT(store.lines.history("dave").at(0).state == LineState::Delivered);
-        CPPUNIT_ASSERT(store.lines.history("dave").at(1).state == LineState::Pending);
+        CPPUNIT_ASSERT(store.lines.history(ConversationId::direct("dave")).at(0).state == LineState::Delivered);
+        CPPUNIT_ASSERT(store.lines.history(ConversationId::direct("dave")).at(1).state == LineState::Pending);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(8), store.outbox.enqueue("dave", "alice", "12:00:04", 4, "third").seq);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.outbox.outbox().size());
     }
@@ -1187,7 +1220,7 @@ public:
             log.append(++seq, peerchat::StoreChangeCodec::encode(peerchat::StoreChange{TrimLines{"bob", 1}}));
         }
         PeerStore store(path, 100);
-        const auto lines = store.lines.history("bob");
+        const auto lines = store.lines.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
         CPPUNIT_ASSERT(lines[0].id == 2 && lines[0].state == LineState::Delivered);
         CPPUNIT_ASSERT(lines[1].state == LineState::Pending && lines[2].state == LineState::Pending);
@@ -1229,7 +1262,7 @@ public:
         }
         std::filesystem::rename(dir.file("later"), path + "-redo2");
         PeerStore store(path, 100);
-        const auto lines = store.lines.history("carol");
+        const auto lines = store.lines.history(ConversationId::direct("carol"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
         CPPUNIT_ASSERT_EQUAL(std::string("line 2"), lines[1].text);
     }

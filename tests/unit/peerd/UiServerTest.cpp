@@ -29,12 +29,15 @@
 #include <unistd.h>
 #include <vector>
 
+using peerchat::ConversationId;
 using namespace peerchat;
 using test::key;
 using test::LocalClient;
 using test::peer;
 
 namespace {
+
+const ConversationId kBob = ConversationId::direct("bob");
 
 bool exists(const std::string& path)
 {
@@ -183,9 +186,9 @@ public:
     {
         test::TempDir dir;
         UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
-        const auto events = server.history("bob");
+        const auto events = server.history(kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), events[0].peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), events[0].conversation.name());
         CPPUNIT_ASSERT(events[0].lines.empty());
     }
 
@@ -194,7 +197,7 @@ public:
         for (int i = 0; i < 3000; ++i) _store.lines.addIncoming("bob", "12:00:00", 1, std::string(100, 'x'), true);
         test::TempDir dir;
         UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
-        const auto events = server.history("bob");
+        const auto events = server.history(kBob);
         CPPUNIT_ASSERT(events.size() > 1);
         std::uint64_t expected = 1;
         for (const auto& event : events) {
@@ -209,7 +212,7 @@ public:
         for (int i = 0; i < 2000; ++i) _store.lines.addIncoming("bob", "12:00:00", 1, std::string(4000, 'x'), true);
         test::TempDir dir;
         UiServer server(_loop, _roster, _store.lines, _store.incoming, _pins, _identity, "alice", dir.file("alice.sock"));
-        const auto events = server.history("bob");
+        const auto events = server.history(kBob);
         std::size_t bytes = 0;
         for (const auto& event : events) bytes += local::LocalProtocol::encodeEvent(event).size();
         CPPUNIT_ASSERT(bytes <= UiSession::kMaxPendingBytes / 2);
@@ -373,7 +376,7 @@ public:
         // total passes 1 MiB, which drops subscribed (about 700 KiB then) and
         // leaves other, which ends up holding 384 KiB.
         ui.onLoop([&] {
-            for (int i = 0; i < 24; ++i) ui.server().broadcastTo("bob", filler);
+            for (int i = 0; i < 24; ++i) ui.server().broadcastTo(kBob, filler);
             for (int i = 0; i < 24; ++i) ui.server().broadcast(filler);
             CPPUNIT_ASSERT_EQUAL(std::size_t(1), ui.server().attached());
             CPPUNIT_ASSERT(ui.server().backlogBytes() <= 1024 * 1024);
@@ -401,7 +404,7 @@ public:
         const local::ErrorEvent marker{"", "end of turn"};
         ui.onLoop([&] {
             for (std::uint32_t unread = 1; unread <= 3; ++unread) {
-                ui.server().lineReceived(local::ChatLine{unread, "bob", false, "bob", "12:00:00", 1, "hi"}, unread);
+                ui.server().lineReceived(local::ChatLine{unread, kBob, false, "bob", "12:00:00", 1, "hi"}, unread);
             }
         });
         ui.onLoop([&] { ui.server().broadcast(marker); });

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+using peerchat::ConversationId;
 using namespace peerchat;
 using namespace std::chrono_literals;
 using test::key;
@@ -47,6 +48,7 @@ class UiSessionTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testClientPastPendingBoundIsDisconnected);
     CPPUNIT_TEST(testRepeatedKeyAnswersSameLineAndStoresNothing);
     CPPUNIT_TEST(testSendOnFullDiskSaysSoAndStoresNothing);
+    CPPUNIT_TEST(testSendToAGroupThisPeerdDoesNotKnowIsRefused);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -228,7 +230,7 @@ public:
         const local::ErrorEvent filler{"", std::string(60000, 'x')};
         onLoop([&] {
             for (std::size_t queued = 0; queued <= UiSession::kMaxPendingBytes; queued += filler.message.size()) {
-                _ui->server().broadcastTo("bob", filler);
+                _ui->server().broadcastTo(ConversationId::direct("bob"), filler);
             }
             CPPUNIT_ASSERT_EQUAL(std::size_t(1), _ui->server().attached());
             CPPUNIT_ASSERT_EQUAL(std::size_t(0), _ui->server().backlogBytes());
@@ -262,7 +264,7 @@ public:
         CPPUNIT_ASSERT(next);
         CPPUNIT_ASSERT_EQUAL(std::string("marker"), next->getObject("line")->getValue<std::string>("text"));
         onLoop([this] {
-            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().lines.history("bob").size());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().lines.history(ConversationId::direct("bob")).size());
             CPPUNIT_ASSERT_EQUAL(std::size_t(2), _ui->store().outbox.outbox().size());
         });
     }
@@ -283,12 +285,31 @@ public:
         // The same send, once there is room, is a new line: nothing of the refused one was kept.
         onLoop([this] {
             _ui->store().database.limitPages(1000000);
-            CPPUNIT_ASSERT(_ui->store().lines.history("bob").empty());
+            CPPUNIT_ASSERT(_ui->store().lines.history(ConversationId::direct("bob")).empty());
         });
         client.sendLine(R"({"op":"send","to":"bob","text":")" + page + R"(","key":"K1"})");
         const auto sent = client.waitEvent("sent");
         CPPUNIT_ASSERT_MESSAGE("no sent event once there was room", sent);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), sent->getValue<std::uint64_t>("id"));
+    }
+
+    void testSendToAGroupThisPeerdDoesNotKnowIsRefused()
+    {
+        const std::string id = "00112233445566778899aabbccddeeff";
+        LocalClient client = attach();
+        client.sendLine(R"({"op":"send","group":")" + id + R"(","text":"hi all","key":"G1"})");
+        const auto error = client.waitEvent("error");
+        CPPUNIT_ASSERT_MESSAGE("no error event", error);
+        CPPUNIT_ASSERT_EQUAL(std::string("send"), error->getValue<std::string>("op"));
+        CPPUNIT_ASSERT_EQUAL(std::string("G1"), error->getValue<std::string>("key"));
+        CPPUNIT_ASSERT_EQUAL("this peerd knows no group " + id, error->getValue<std::string>("message"));
+        // A group's conversation reads like any other: its history, empty.
+        client.sendLine(R"({"op":"subscribe","group":")" + id + R"("})");
+        const auto history = client.waitEvent("history");
+        CPPUNIT_ASSERT_MESSAGE("no history event", history);
+        CPPUNIT_ASSERT_EQUAL(id, history->getValue<std::string>("group"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), history->getArray("lines")->size());
+        onLoop([this] { CPPUNIT_ASSERT(_ui->store().outbox.outbox().empty()); });
     }
 
 private:

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+using peerchat::ConversationId;
 using namespace peerchat;
 using namespace std::chrono_literals;
 using test::endpoint;
@@ -151,7 +152,7 @@ public:
     void lineReceived(const local::ChatLine& line, std::uint32_t unread) override { lines.emplace_back(line, unread); }
     void lineStateChanged(const std::string& peer, std::uint64_t id, local::LineState state) override
     {
-        statuses.push_back({peer, id, state});
+        statuses.push_back({ConversationId::direct(peer), id, state});
     }
     void deliveryProblem(const std::string& peer, const std::string& detail) override
     {
@@ -917,7 +918,7 @@ public:
         CPPUNIT_ASSERT(!refused.ok());
         CPPUNIT_ASSERT_EQUAL(std::string("bob's key changed: compare fingerprints with /verify bob, then /trust bob"),
                              refused.error());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), _store->lines.history(ConversationId::direct("bob")).size());
 
         // Nothing from the new key is taken, and the line already queued waits.
         deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "trust me"});
@@ -1204,7 +1205,7 @@ public:
         deliverFrom("bob", Msg{"b0b", 1, "12:00:01", "bob", "alice", "hi, alice"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         const local::ChatLine& line = _listener.lines[0].first;
-        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), line.conversation.name());
         CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
         CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
         CPPUNIT_ASSERT(line.state == local::LineState::Received);
@@ -1285,7 +1286,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _sink.sent.size());
         deliverFrom("bob", Msg{"b0b", 2, "12:00:02", "bob", "alice", "two"});
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->lines.history("bob").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), _store->lines.history(ConversationId::direct("bob")).size());
         CPPUNIT_ASSERT_EQUAL(std::size_t(3), _sink.sent.size());
         for (const auto& ack : _sink.sent) CPPUNIT_ASSERT_EQUAL(std::string("ack,alice,b0b,2"), ack.text);
     }
@@ -1325,7 +1326,7 @@ public:
         deliver(mallory.seal(*_aliceKx, Msg{"b0b", 1, "12:00:01", "mallory", "alice", "stranger"}), endpoint("127.0.0.1:6666"));
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->lines.history("bob").empty());
+        CPPUNIT_ASSERT(_store->lines.history(ConversationId::direct("bob")).empty());
     }
 
     void testPlainChatDropped()
@@ -1428,14 +1429,14 @@ public:
         goOnline({seedEntry("seed1", kBob, "seed")});
         deliver("talk,12:00:01,seed1,plain hello", kBob);
         CPPUNIT_ASSERT(_listener.lines.empty());
-        CPPUNIT_ASSERT(_store->lines.history("seed1").empty());
+        CPPUNIT_ASSERT(_store->lines.history(ConversationId::direct("seed1")).empty());
 
         const auto refused = _link->sendTalk("seed1", "hello");
         CPPUNIT_ASSERT(!refused.ok());
         CPPUNIT_ASSERT(refused.error().find("seed1 uses a client without encryption") == 0);
         CPPUNIT_ASSERT(refused.error().find("--legacy") != std::string::npos);
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->lines.history("seed1").empty());
+        CPPUNIT_ASSERT(_store->lines.history(ConversationId::direct("seed1")).empty());
     }
 
     void testLegacyTalkStoredUnverified()
@@ -1444,13 +1445,13 @@ public:
         deliver("talk,12:00:01,seed1,hi, alice", kBob);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
         const local::ChatLine& line = _listener.lines[0].first;
-        CPPUNIT_ASSERT_EQUAL(std::string("seed1"), line.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("seed1"), line.conversation.name());
         CPPUNIT_ASSERT_EQUAL(std::string("seed1"), line.from);
         CPPUNIT_ASSERT(!line.outgoing);
         CPPUNIT_ASSERT(!line.verified);
         CPPUNIT_ASSERT_EQUAL(std::string("12:00:01"), line.sentTime);
         CPPUNIT_ASSERT_EQUAL(std::string("hi, alice"), line.text);
-        CPPUNIT_ASSERT(!_store->lines.history("seed1")[0].verified);
+        CPPUNIT_ASSERT(!_store->lines.history(ConversationId::direct("seed1"))[0].verified);
 
         // Still only from where seed1 is registered.
         deliver("talk,12:00:01,seed1,spoofed", endpoint("127.0.0.1:6666"));
@@ -1482,7 +1483,7 @@ public:
         deliver("talk,12:00:01,bob,it is me", kDave);
         CPPUNIT_ASSERT(_listener.lines.empty());
         CPPUNIT_ASSERT(_sink.sent.empty());
-        CPPUNIT_ASSERT(_store->lines.history("bob").empty());
+        CPPUNIT_ASSERT(_store->lines.history(ConversationId::direct("bob")).empty());
 
         // Accepted without a key: a seed user now.
         CPPUNIT_ASSERT(_pins->trust("bob"));
@@ -1736,7 +1737,7 @@ public:
     {
         _store->outbox.enqueue("bob", "alice", "11:00:00", 1, "from before");
         const OutboxEntry kept = _store->outbox.enqueue("carol", "alice", "11:00:01", 2, "kept by indexd");
-        _store->lines.setState("carol", kept.lineId, local::LineState::Stored);
+        _store->lines.setState(ConversationId::direct("carol"), kept.lineId, local::LineState::Stored);
         _pins->see("carol", party("carol").identity.publicKey());
         goOnline({entry("bob", kBob)});
         CPPUNIT_ASSERT(runUntil(*_loop, [&] { return !sentStartingWith("msg,").empty(); }, 5s));
@@ -1752,7 +1753,7 @@ public:
         const Msg msg{"c0c", 1, "09:00:00", "carol", "alice", "left while you were out"};
         deliverFromIndex(mailFrom(party("carol"), msg));
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), _listener.lines.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("carol"), _listener.lines[0].first.peer);
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), _listener.lines[0].first.conversation.name());
         CPPUNIT_ASSERT_EQUAL(std::string("left while you were out"), _listener.lines[0].first.text);
         const auto acks = sentStartingWith("ack,");
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), acks.size());
@@ -2444,14 +2445,14 @@ private:
     bool hasStatus(const std::string& peer, std::uint64_t id, local::LineState state) const
     {
         for (const local::StatusEvent& status : _listener.statuses) {
-            if (status.peer == peer && status.id == id && status.state == state) return true;
+            if (status.conversation.name() == peer && status.id == id && status.state == state) return true;
         }
         return false;
     }
 
     local::LineState stateOf(const std::string& peer, std::uint64_t id) const
     {
-        for (const local::ChatLine& line : _store->lines.history(peer)) {
+        for (const local::ChatLine& line : _store->lines.history(ConversationId::direct(peer))) {
             if (line.id == id) return line.state;
         }
         CPPUNIT_FAIL("no line " + std::to_string(id) + " with " + peer);
