@@ -7,6 +7,8 @@ namespace peerchat {
 
 /// An Ed25519 identity public key, or an X25519 key-exchange public key.
 using PublicKey = std::array<std::uint8_t, 32>;
+/// A BLAKE2b-256 hash (crypto_generichash).
+using Hash = std::array<std::uint8_t, 32>;
 /// An Ed25519 signature.
 using Signature = std::array<std::uint8_t, 64>;
 /// The seed an Ed25519 key pair is made from: the secret a key file keeps.

@@ -231,6 +231,33 @@ ConversationId getConversation(const Source& o, const std::string& peerField)
     return ConversationId::group(std::move(id));
 }
 
+// A group's name (GroupMembership::checkTitle) in field "name".
+template <typename Source>
+std::string checkedGroupName(const Source& o)
+{
+    std::string name = getString(o, "name");
+    if (const std::string why = GroupMembership::checkTitle(name); !why.empty())
+        throw FieldError{"field 'name': " + why};
+    return name;
+}
+
+GroupInfo groupFromJson(const Object::Ptr& o)
+{
+    GroupInfo group;
+    group.id = getString(o, "id");
+    if (!ConversationId::isGroupId(group.id)) throw FieldError{"field 'id' must be a group id (32 of 0-9 a-f)"};
+    group.name = checkedGroupName(o);
+    group.version = static_cast<std::uint64_t>(getInteger(o, "version", 1, INT64_MAX));
+    for (const auto& entry : *getArray(o, "members")) {
+        const Object::Ptr member = asObject(entry, "member");
+        const auto role = groupRoleFromToken(getString(member, "role"));
+        if (!role) throw FieldError{"unknown group role"};
+        group.members.push_back(GroupMemberInfo{getName(member, "name"), *role});
+    }
+    group.unread = static_cast<std::uint32_t>(getInteger(o, "unread", 0, UINT32_MAX));
+    return group;
+}
+
 ChatLine lineFromJson(const Object::Ptr& o)
 {
     ChatLine line;
@@ -307,6 +334,7 @@ struct OpName
     std::string_view operator()(const ContactRequest& r) const { return LocalProtocol::contactChangeName(r.change); }
     std::string_view operator()(const TypingRequest&) const { return "typing"; }
     std::string_view operator()(const StatusRequest&) const { return "status"; }
+    std::string_view operator()(const GroupCreateRequest&) const { return "group-create"; }
 };
 
 /// The name of each event, as it is written on the socket.
@@ -329,6 +357,7 @@ struct EventName
     std::string_view operator()(const ContactEvent&) const { return "contact"; }
     std::string_view operator()(const TypingEvent&) const { return "typing"; }
     std::string_view operator()(const SelfEvent&) const { return "self"; }
+    std::string_view operator()(const GroupEvent&) const { return "group"; }
 };
 
 // "key" only for a send that has one.
@@ -376,6 +405,7 @@ struct RequestWriter
         w.field("state", presenceStateToken(r.state));
         if (!r.text.empty()) w.field("text", r.text);
     }
+    void operator()(const GroupCreateRequest& r) const { w.field("name", r.name); }
 };
 
 /// One JSON object line after what out holds: tag first, then the request
@@ -413,6 +443,25 @@ void writeContact(JsonWriter& w, const ContactInfo& contact)
     w.field("blocked", contact.blocked);
     w.field("note", contact.note);
     w.field("sinceMs", contact.sinceMs);
+    w.endObject();
+}
+
+void writeGroup(JsonWriter& w, const GroupInfo& group)
+{
+    w.beginObject();
+    w.field("id", group.id);
+    w.field("name", group.name);
+    w.field("version", group.version);
+    w.key("members");
+    w.beginArray();
+    for (const GroupMemberInfo& member : group.members) {
+        w.beginObject();
+        w.field("name", member.name);
+        w.field("role", groupRoleToken(member.role));
+        w.endObject();
+    }
+    w.endArray();
+    w.field("unread", group.unread);
     w.endObject();
 }
 
@@ -483,6 +532,10 @@ struct EventWriter
         w.beginArray();
         for (const std::string& name : e.held) w.value(name);
         w.endArray();
+        w.key("groups");
+        w.beginArray();
+        for (const GroupInfo& group : e.groups) writeGroup(w, group);
+        w.endArray();
     }
     void operator()(const PresenceEvent& e) const
     {
@@ -549,6 +602,11 @@ struct EventWriter
         writeContact(w, e.contact);
     }
     void operator()(const TypingEvent& e) const { w.field("peer", e.peer); }
+    void operator()(const GroupEvent& e) const
+    {
+        w.key("group");
+        writeGroup(w, e.group);
+    }
     void operator()(const SelfEvent& e) const
     {
         w.field("state", presenceStateToken(e.state));
@@ -571,6 +629,7 @@ Request decodeRequestObject(const Source& o)
     if (op == "trust") return TrustRequest{getName(o, "peer")};
     if (op == "typing") return TypingRequest{getName(o, "peer")};
     if (op == "status") return StatusRequest{parsePresenceState(o), optionalStatusText(o)};
+    if (op == "group-create") return GroupCreateRequest{checkedGroupName(o)};
     if (op == "add") return ContactRequest{ContactChange::Add, getName(o, "peer"), optionalNote(o)};
     for (auto change : {ContactChange::Accept, ContactChange::Decline, ContactChange::Remove, ContactChange::Block,
                         ContactChange::Unblock}) {
@@ -604,6 +663,10 @@ Event decodeEventObject(const Object::Ptr& o)
         if (o->has("contacts")) {
             for (const auto& contact : *getArray(o, "contacts"))
                 e.contacts.push_back(contactFromJson(asObject(contact, "contact")));
+        }
+        if (o->has("groups")) {
+            for (const auto& group : *getArray(o, "groups"))
+                e.groups.push_back(groupFromJson(asObject(group, "group")));
         }
         if (o->has("held")) {
             for (const auto& name : *getArray(o, "held")) {
@@ -656,6 +719,11 @@ Event decodeEventObject(const Object::Ptr& o)
     if (event == "path") return PathEvent{getName(o, "peer"), parsePath(getString(o, "path"))};
     if (event == "typing") return TypingEvent{getName(o, "peer")};
     if (event == "self") return SelfEvent{parsePresenceState(o), getString(o, "text"), getBool(o, "away")};
+    if (event == "group") {
+        auto group = o->getObject("group");
+        if (!group) throw FieldError{"field 'group' must be an object"};
+        return GroupEvent{groupFromJson(group)};
+    }
     if (event == "contact") {
         auto contact = o->getObject("contact");
         if (!contact) throw FieldError{"field 'contact' must be an object"};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ConversationId.h"
+#include "GroupMembership.h"
 #include "Parsed.h"
 #include "Protocol.h"
 
@@ -71,9 +72,14 @@ struct StatusRequest { PresenceState state = PresenceState::Online; std::string 
 /// the notices it sends; a UI may report every key).
 struct TypingRequest { std::string peer; };
 
+/// {"op":"group-create","name":NAME}: makes a group named NAME (1 to
+/// GroupMembership::kMaxTitleBytes bytes of UTF-8, no control characters)
+/// with the user as its owner and only member.
+struct GroupCreateRequest { std::string name; };
+
 using Request = std::variant<RosterRequest, SendRequest, SubscribeRequest, UnsubscribeRequest, ReadRequest,
                              SearchRequest, VerifyRequest, TrustRequest, ContactRequest, TypingRequest,
-                             StatusRequest>;
+                             StatusRequest, GroupCreateRequest>;
 
 // ---- events: peerd -> UI ----------------------------------------------------
 
@@ -127,6 +133,24 @@ struct ContactInfo
 /// queued and is retried); to a seed client, which cannot ack, it is Sent.
 enum class LineState { Received, Sent, Pending, Stored, Delivered, Failed };
 
+/// A member of a group as a UI sees it (JSON "role": "owner", "admin", "member", "invited").
+struct GroupMemberInfo
+{
+    std::string name;
+    GroupRole role = GroupRole::Member;
+};
+
+/// A group the user is in: its id, its name, the version of its member
+/// list, the members by name, and how many of its lines are unread.
+struct GroupInfo
+{
+    std::string id;
+    std::string name;
+    std::uint64_t version = 1;
+    std::vector<GroupMemberInfo> members;
+    std::uint32_t unread = 0;
+};
+
 /// One line of a conversation.
 struct ChatLine
 {
@@ -154,6 +178,7 @@ struct RosterEvent
     std::map<std::string, std::uint32_t> unread;
     std::vector<ContactInfo> contacts{};
     std::vector<std::string> held{};
+    std::vector<GroupInfo> groups{};
 };
 /// A user came online, moved, or changed its state or status message
 /// (online = true), or left.
@@ -190,10 +215,13 @@ struct SelfEvent { PresenceState state = PresenceState::Online; std::string text
 /// peer is typing to the user; to every client subscribed to peer. A UI
 /// shows it for a few seconds after the last one.
 struct TypingEvent { std::string peer; };
+/// A group was made, or its member list changed; to every client (with
+/// the request's id to the client whose group-create made it).
+struct GroupEvent { GroupInfo group; };
 
 using Event = std::variant<WelcomeEvent, StateEvent, RosterEvent, PresenceEvent, HistoryEvent,
                            MessageEvent, UnreadEvent, SentEvent, ErrorEvent, StatusEvent, FoundEvent,
-                           KeysEvent, TrustEvent, PathEvent, ContactEvent, TypingEvent, SelfEvent>;
+                           KeysEvent, TrustEvent, PathEvent, ContactEvent, TypingEvent, SelfEvent, GroupEvent>;
 
 /// The local (Unix socket) codec: newline-delimited JSON objects.
 class LocalProtocol

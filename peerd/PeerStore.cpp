@@ -4,7 +4,8 @@ namespace peerchat {
 
 PeerStore::PeerStore(const std::string& path, std::size_t historyLimit)
     : database(path), lines(database, historyLimit), outbox(database, lines), incoming(database, lines),
-      keys(database), contacts(database), settings(database)
+      keys(database), contacts(database), settings(database),
+      groups(database)
 {
 }
 

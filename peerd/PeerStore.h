@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ContactStore.h"
+#include "GroupStore.h"
 #include "IncomingStreams.h"
 #include "KeyPinStore.h"
 #include "LineStore.h"
@@ -33,6 +34,7 @@ struct PeerStore
     KeyPinStore keys;
     ContactStore contacts;
     SettingStore settings;
+    GroupStore groups;
 };
 
 } // namespace peerchat

@@ -46,9 +46,11 @@ void fields(O& o, F&& f)
         f(o.peer, o.upTo, o.delivered);
     } else if constexpr (std::is_same_v<T, PutContact>) {
         f(o.name, o.relation, o.blocked, o.note, o.sinceMs, o.inStream, o.inSeq, o.outKind, o.outSeq, o.outPending);
-    } else {
-        static_assert(std::is_same_v<T, PutSetting>, "every operation lists its fields");
+    } else if constexpr (std::is_same_v<T, PutSetting>) {
         f(o.key, o.value);
+    } else {
+        static_assert(std::is_same_v<T, PutGroup>, "every operation lists its fields");
+        f(o.id, o.membership);
     }
 }
 

@@ -116,11 +116,13 @@ struct PutContact
 };
 /// Sets one of the identity's settings.
 struct PutSetting { std::string_view key; std::string_view value; };
+/// Sets the member list held for a group (GroupMembership, encoded).
+struct PutGroup { std::string_view id; std::string_view membership; };
 
 /// A kind's place in the list is its tag in the redo log: new kinds go at the end.
 using Op = std::variant<PutLine, PutConversation, TrimLines, PutOutgoingStream, PutOutbox, MoveOutbox, DropOutbox,
                         SetLineState, PutIncomingStream, PutKeyPin, PutIndexKey, SetLineStates, DropAckedOutbox,
-                        MarkDelivered, TrimUnqueued, PutContact, PutSetting>;
+                        MarkDelivered, TrimUnqueued, PutContact, PutSetting, PutGroup>;
 
 } // namespace store
 

@@ -47,7 +47,7 @@ class StoreDatabase
 {
 public:
     /// The schema version this peerd writes (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 8;
+    static constexpr int kSchemaVersion = 9;
     /// The path of a private database in memory (for tests).
     static const std::string kInMemory;
 

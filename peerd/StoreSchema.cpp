@@ -124,6 +124,13 @@ const std::vector<std::vector<std::string>>& migrations()
             "INSERT INTO contact SELECT name, 'contact', 0, '', 0, '', 0, '', 0, 0 FROM keys "
             "WHERE keyless IS NULL AND name IN (SELECT peer FROM conversation)",
         },
+        {
+            // The groups this identity is in: the newest member list taken
+            // for each (GroupMembership, encoded). A group's lines are in the
+            // line table like a direct chat's, under the key "group:" + id
+            // (ConversationId), which no user name can be.
+            "CREATE TABLE chat_group (id TEXT PRIMARY KEY, membership TEXT NOT NULL) WITHOUT ROWID",
+        },
     };
     return steps;
 }

@@ -109,6 +109,7 @@ struct StoreWrites::Statements
           putContact(db, "INSERT OR REPLACE INTO contact (name, relation, blocked, note, since_ms, in_stream, in_seq, "
                          "out_kind, out_seq, out_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
           putSetting(db, "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)"),
+          putGroup(db, "INSERT OR REPLACE INTO chat_group (id, membership) VALUES (?, ?)"),
           setApplied(db, "UPDATE redo SET applied = ?")
     {
     }
@@ -175,6 +176,7 @@ struct StoreWrites::Statements
             .bind(o.inSeq).bind(o.outKind).bind(o.outSeq).bind(o.outPending).run();
     }
     void apply(const store::PutSetting& o) { putSetting.bind(o.key).bind(o.value).run(); }
+    void apply(const store::PutGroup& o) { putGroup.bind(o.id).bind(o.membership).run(); }
 
     GroupedInsert<store::PutLine> putLine;
     SqlStatement putConversation;
@@ -192,6 +194,7 @@ struct StoreWrites::Statements
     SqlStatement markDelivered;
     SqlStatement putContact;
     SqlStatement putSetting;
+    SqlStatement putGroup;
     SqlStatement setApplied;
 };
 

@@ -370,10 +370,12 @@ void UiServer::tidyAfterRelease()
     _backlogPeak = _backlogBytes;
 }
 
-void UiServer::broadcast(const local::Event& event)
+void UiServer::broadcast(const local::Event& event, const UiSession* except)
 {
     const std::string& line = encoded(event);
-    for (auto& [id, session] : _sessions) session->sendLine(line);
+    for (auto& [id, session] : _sessions) {
+        if (session.get() != except) session->sendLine(line);
+    }
 }
 
 void UiServer::broadcastLine(const local::ChatLine& line)
@@ -438,6 +440,7 @@ local::RosterEvent UiServer::roster() const
         if (!conversation.isGroup()) event.unread.emplace(conversation.name(), count);
     }
     if (_wire == nullptr) return event;
+    for (const auto& [id, group] : _wire->groups().all()) event.groups.push_back(groupInfo(group));
     const Contacts& contacts = _wire->contacts();
     for (const auto& [name, record] : contacts.all()) {
         if (record.relation != Relation::None || record.blocked) event.contacts.push_back(contactInfo(name, record));
@@ -449,6 +452,14 @@ local::RosterEvent UiServer::roster() const
         if (name != _user && contacts.holdsLinesOf(name)) event.held.push_back(name);
     }
     return event;
+}
+
+local::GroupInfo UiServer::groupInfo(const GroupMembership& group) const
+{
+    local::GroupInfo info{group.id, group.title, group.version, {}, _lines.unread(ConversationId::group(group.id))};
+    for (const GroupMember& member : group.members)
+        info.members.push_back(local::GroupMemberInfo{member.name, member.role});
+    return info;
 }
 
 std::vector<local::HistoryEvent> UiServer::history(const ConversationId& conversation) const

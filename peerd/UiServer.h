@@ -108,6 +108,8 @@ public:
     /// The identity's own state and status message.
     local::SelfEvent self() const;
     local::RosterEvent roster() const;
+    /// A group as the local protocol shows it, with its unread count.
+    local::GroupInfo groupInfo(const GroupMembership& group) const;
     /// The history of conversation as history events that each fit in one line (oldest first).
     std::vector<local::HistoryEvent> history(const ConversationId& conversation) const;
     /// The fingerprints to compare for peer.
@@ -116,8 +118,8 @@ public:
     LineStore& lines() { return _lines; }
     KeyPins& pins() { return _pins; }
 
-    /// Sends event to every client.
-    void broadcast(const local::Event& event);
+    /// Sends event to every client (but except, when given).
+    void broadcast(const local::Event& event, const UiSession* except = nullptr);
     /// Sends a message event for line to every client subscribed to its conversation.
     void broadcastLine(const local::ChatLine& line);
     /// Tells every client the unread count of conversation at the end of the

@@ -30,6 +30,7 @@ struct UiSession::Dispatch
     void operator()(const local::ContactRequest& request) const { session.handleContact(request); }
     void operator()(const local::TypingRequest& request) const { session.handleTyping(request); }
     void operator()(const local::StatusRequest& request) const { session.handleStatus(request); }
+    void operator()(const local::GroupCreateRequest& request) const { session.handleGroupCreate(request); }
 };
 
 UiSession::UiSession(UiServer& server, EventLoop& loop, Poco::Net::StreamSocket socket, std::uint64_t id)
@@ -193,7 +194,12 @@ void UiSession::handleRoster(const local::RosterRequest&)
 void UiSession::handleSend(const local::SendRequest& request)
 {
     if (request.to.isGroup()) {
-        send(local::ErrorEvent{"send", "this peerd knows no " + request.to.describe(), request.key});
+        const GroupMembership* group = _server.wire().groups().find(request.to.name());
+        send(local::ErrorEvent{"send",
+                               group == nullptr ? "this peerd knows no " + request.to.describe()
+                                                : "this peerd does not send lines to groups yet; the group " +
+                                                      group->title + " holds its member list only",
+                               request.key});
         return;
     }
     const Parsed<WireLink::SentLine> sent = _server.wire().sendTalk(request.to.name(), request.text, request.key);
@@ -274,6 +280,19 @@ void UiSession::handleStatus(const local::StatusRequest& request)
 void UiSession::handleTyping(const local::TypingRequest& request)
 {
     _server.wire().sendTyping(request.peer);
+}
+
+void UiSession::handleGroupCreate(const local::GroupCreateRequest& request)
+{
+    const Parsed<GroupMembership> group = _server.wire().groups().create(request.name);
+    if (!group) {
+        send(local::ErrorEvent{"group-create", group.error()});
+        return;
+    }
+    // The client that asked hears of the group as the reply, with its request's id; every other as of any group.
+    const local::GroupEvent event{_server.groupInfo(*group)};
+    send(event);
+    _server.broadcast(event, this);
 }
 
 ContactMail::Change UiSession::contactChange(local::ContactChange change)

@@ -69,6 +69,7 @@ private:
     void handleContact(const local::ContactRequest& request);
     void handleTyping(const local::TypingRequest& request);
     void handleStatus(const local::StatusRequest& request);
+    void handleGroupCreate(const local::GroupCreateRequest& request);
     /// The wire's name for a change the local protocol asks for.
     static ContactMail::Change contactChange(local::ContactChange change);
 

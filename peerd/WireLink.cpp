@@ -209,6 +209,7 @@ WireLink::WireLink(EventLoop& loop, DatagramSink& sink, Roster& roster, PeerStor
                     [this] { _declaration.resend(); },
                 }),
       _contacts(store.contacts, store.settings, _settings.self, _settings.strangers),
+      _groups(store.groups, _settings.self, identity),
       _status(store.settings, _settings.autoAway, loop.now()),
       _declaration(loop, _contacts, _status, _index, identity,
                    ContactDeclaration::Settings{_settings.self, _settings.loginRetry}),

@@ -3,6 +3,7 @@
 #include "ContactDeclaration.h"
 #include "ContactMail.h"
 #include "Contacts.h"
+#include "Groups.h"
 #include "PeerStore.h"
 #include "DatagramSink.h"
 #include "Delivery.h"
@@ -138,6 +139,9 @@ public:
     void userActive();
     /// The identity's own state and status message.
     const OwnStatus& status() const { return _status; }
+    /// The groups this identity is in.
+    Groups& groups() { return _groups; }
+    const Groups& groups() const { return _groups; }
 
     /// The user types to peer: a typing notice goes to peer when peer is
     /// online under a trusted key, sending them is on, the user is not
@@ -199,6 +203,7 @@ private:
     IndexSession _index;
     PresenceTracker _presence;
     Contacts _contacts;
+    Groups _groups;
     OwnStatus _status;
     ContactDeclaration _declaration;
     ContactMail _contactMail;

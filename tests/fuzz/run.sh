@@ -12,8 +12,9 @@ seconds=$2
 seeds=$(cd "$(dirname "$0")" && pwd)/corpus
 
 # TARGET:MAX_LEN, the longest input worth trying: a datagram, a roster, a
-# local line, a settings file, a datagram from a TURN server.
-targets="ProtocolFuzz:9000 RosterFuzz:65536 LocalProtocolFuzz:70000 SettingsFuzz:8192 TurnFuzz:9000"
+# local line, a settings file, a datagram from a TURN server, a group member
+# list.
+targets="ProtocolFuzz:9000 RosterFuzz:65536 LocalProtocolFuzz:70000 SettingsFuzz:8192 TurnFuzz:9000 GroupMembershipFuzz:8192"
 
 mkdir -p "$build/artifacts" "$build/logs"
 export UBSAN_OPTIONS=print_stacktrace=1

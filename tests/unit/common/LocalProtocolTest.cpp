@@ -188,6 +188,7 @@ class LocalProtocolTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRefuseBadRequestIds);
     CPPUNIT_TEST(testGroupConversationsNamedByGroupField);
     CPPUNIT_TEST(testRefuseBadGroupConversations);
+    CPPUNIT_TEST(testGroupCreateAndGroupEvents);
     CPPUNIT_TEST(testRoundTripLineStatesAndSearch);
     CPPUNIT_TEST(testRoundTripVerifyAndTrust);
     CPPUNIT_TEST(testContactRequestsAndEvents);
@@ -410,6 +411,36 @@ public:
         assertRequestRefused(R"({"op":"read","group":"0123456789ABCDEF0123456789abcdef"})");
         assertRequestRefused(R"({"op":"read","group":7})");
         assertEventRefused(R"({"event":"unread","group":"xyz","count":1})");
+    }
+
+    void testGroupCreateAndGroupEvents()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"op\":\"group-create\",\"name\":\"天涯 team\"}\n"),
+                             LocalProtocol::encodeRequest(GroupCreateRequest{"天涯 team"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯 team"), requestRoundTrip(GroupCreateRequest{"天涯 team"}).name);
+        assertRequestRefused(R"({"op":"group-create","name":""})");
+        assertRequestRefused(R"({"op":"group-create","name":"a\nb"})");
+        assertRequestRefused(R"({"op":"group-create"})");
+        assertRequestRefused(R"({"op":"group-create","name":")" + std::string(65, 'g') + R"("})");
+
+        const GroupInfo group{kGroupId, "team", 3,
+                              {{"alice", peerchat::GroupRole::Owner}, {"bob", peerchat::GroupRole::Invited}}, 4};
+        CPPUNIT_ASSERT_EQUAL("{\"event\":\"group\",\"group\":{\"id\":\"" + kGroupId +
+                                 "\",\"name\":\"team\",\"version\":3,\"members\":[{\"name\":\"alice\",\"role\":"
+                                 "\"owner\"},{\"name\":\"bob\",\"role\":\"invited\"}],\"unread\":4}}\n",
+                             LocalProtocol::encodeEvent(GroupEvent{group}));
+        const GroupInfo back = eventRoundTrip(GroupEvent{group}).group;
+        CPPUNIT_ASSERT_EQUAL(std::string("team"), back.name);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), back.version);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), back.members.size());
+        CPPUNIT_ASSERT(back.members[1].role == peerchat::GroupRole::Invited);
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(4), back.unread);
+        RosterEvent roster;
+        roster.groups.push_back(group);
+        CPPUNIT_ASSERT_EQUAL(kGroupId, eventRoundTrip(roster).groups.at(0).id);
+        assertEventRefused(R"({"event":"group","group":{"id":"x","name":"team","version":1,"members":[],"unread":0}})");
+        assertEventRefused(R"({"event":"group","group":{"id":")" + kGroupId +
+                           R"(","name":"team","version":1,"members":[{"name":"bob","role":"boss"}],"unread":0}})");
     }
 
     void testEncodeEventsExactly()

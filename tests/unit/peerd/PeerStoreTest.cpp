@@ -3,6 +3,7 @@
 #include "StoreFaults.h"
 #include "Protocol.h"
 #include "RedoLog.h"
+#include "SigningKey.h"
 #include "StoreChange.h"
 #include "TempDir.h"
 
@@ -136,6 +137,8 @@ class PeerStoreTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testTrustKeyPinsAndRenumbersWaitingLinesAndSurvivesReopen);
     CPPUNIT_TEST(testDeliverAdvancesIncomingStream);
     CPPUNIT_TEST(testGroupConversationIsKeptApartAndSurvivesReopen);
+    CPPUNIT_TEST(testGroupsOutliveTheStoreAndSchema8Migrates);
+    CPPUNIT_TEST(testOpenRefusesDamagedGroup);
     CPPUNIT_TEST(testAddKeepsBothDirectionsInOrder);
     CPPUNIT_TEST(testHistoryLimitDropsOldestAndKeepsCounting);
     CPPUNIT_TEST(testHistoryOfStrangerIsEmpty);
@@ -338,6 +341,51 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), counts.at(group));
         CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), counts.at(ConversationId::direct(id)));
         CPPUNIT_ASSERT(store.outbox.outbox().empty());
+    }
+
+    void testGroupsOutliveTheStoreAndSchema8Migrates()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        const auto owner = peerchat::SigningKey::generate();
+        const auto group = peerchat::GroupMembership::create(peerchat::GroupMembership::newId(), "天涯 team", "alice",
+                                                              owner);
+        {
+            PeerStore store(path, 100);
+            store.lines.addIncoming("bob", "12:00:00", 1, "said before groups", true);
+        }
+        // A database of schema 8, as the peerd before groups left it.
+        rawSession(path) << "DROP TABLE chat_group", now;
+        rawSession(path) << "PRAGMA user_version = 8", now;
+        {
+            PeerStore store(path, 100);
+            CPPUNIT_ASSERT_EQUAL(std::string("said before groups"), store.lines.history(kBob).at(0).text);
+            CPPUNIT_ASSERT(store.groups.groups().empty());
+            store.groups.save(group);
+        }
+        CPPUNIT_ASSERT_EQUAL(StoreDatabase::kSchemaVersion, userVersion(path));
+        PeerStore store(path, 100);
+        const auto groups = store.groups.groups();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), groups.size());
+        CPPUNIT_ASSERT_EQUAL(group.encode(), groups.at(group.id).encode());
+    }
+
+    void testOpenRefusesDamagedGroup()
+    {
+        TempDir dir;
+        const std::string path = dir.file("alice.db");
+        {
+            PeerStore store(path, 100);
+        }
+        rawSession(path) << "INSERT INTO chat_group VALUES ('00112233445566778899aabbccddeeff', 'group,x')", now;
+        PeerStore store(path, 100);
+        try {
+            store.groups.groups();
+            CPPUNIT_FAIL("a damaged group was read");
+        } catch (const Poco::IOException& e) {
+            CPPUNIT_ASSERT_MESSAGE(e.message(),
+                                   contains(e.message(), "cannot read the group 00112233445566778899aabbccddeeff"));
+        }
     }
 
     void testAddKeepsBothDirectionsInOrder()
@@ -784,7 +832,8 @@ public:
             store.keys.saveKeyPin("bob", KeyPin{key(1), key(2)});
             store.keys.saveKeyPin("carol", KeyPin{key(3), std::nullopt});
         }
-        // The keys table as schema 3 had it, and nothing of schemas 5 to 8.
+        // The keys table as schema 3 had it, and nothing of schemas 5 to 9.
+        rawSession(path) << "DROP TABLE chat_group", now;
         rawSession(path) << "DROP TABLE contact", now;
         rawSession(path) << "DROP TABLE setting", now;
         rawSession(path) << "ALTER TABLE keys DROP COLUMN keyless", now;
@@ -843,6 +892,7 @@ public:
             store.lines.addIncoming("dave", "12:00:01", 2, "plain talk", false);
         }
         // A database of schema 7: before contacts.
+        rawSession(path) << "DROP TABLE chat_group", now;
         rawSession(path) << "DROP TABLE contact", now;
         rawSession(path) << "DROP TABLE setting", now;
         rawSession(path) << "PRAGMA user_version = 7", now;

@@ -44,6 +44,7 @@ public:
         for (const auto& [endpoint, o] : _indexKeys) text += row(o);
         for (const auto& [name, o] : _contacts) text += row(o);
         for (const auto& [key, o] : _settings) text += row(o);
+        for (const auto& [id, o] : _groups) text += row(o);
         return text;
     }
 
@@ -114,6 +115,7 @@ private:
     void write(const PutIndexKey& o) { _indexKeys[std::string(o.endpoint)] = o; }
     void write(const PutContact& o) { _contacts[std::string(o.name)] = o; }
     void write(const PutSetting& o) { _settings[std::string(o.key)] = o; }
+    void write(const PutGroup& o) { _groups[std::string(o.id)] = o; }
 
     bool _failed = false;
     std::map<std::pair<std::string, std::uint64_t>, PutLine> _lines;
@@ -123,6 +125,7 @@ private:
     std::map<std::string, MarkDelivered> _marks;
     std::map<std::string, PutContact> _contacts;
     std::map<std::string, PutSetting> _settings;
+    std::map<std::string, PutGroup> _groups;
     std::map<std::pair<std::string, std::string>, PutIncomingStream> _incomingStreams;
     std::map<std::string, PutKeyPin> _pins;
     std::map<std::string, PutIndexKey> _indexKeys;

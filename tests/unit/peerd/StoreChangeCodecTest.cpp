@@ -34,6 +34,7 @@ StoreChange everyKind()
         // A view made empty by default has no data: it is written as any empty text.
         PutContact{"天涯", "asked", true, "hi, 你好", -1, "", 0, std::string_view(), 3, true},
         PutSetting{"status.text", ""},
+        PutGroup{"00112233445566778899aabbccddeeff", "group,00112233445566778899aabbccddeeff,1,dGVhbQ,alice,..."},
     };
 }
 

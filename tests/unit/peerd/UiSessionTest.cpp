@@ -49,6 +49,7 @@ class UiSessionTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testRepeatedKeyAnswersSameLineAndStoresNothing);
     CPPUNIT_TEST(testSendOnFullDiskSaysSoAndStoresNothing);
     CPPUNIT_TEST(testSendToAGroupThisPeerdDoesNotKnowIsRefused);
+    CPPUNIT_TEST(testGroupCreateAnswersWithTheGroupAndTellsEveryClient);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -310,6 +311,50 @@ public:
         CPPUNIT_ASSERT_EQUAL(id, history->getValue<std::string>("group"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), history->getArray("lines")->size());
         onLoop([this] { CPPUNIT_ASSERT(_ui->store().outbox.outbox().empty()); });
+    }
+
+    void testGroupCreateAnswersWithTheGroupAndTellsEveryClient()
+    {
+        LocalClient maker = attach();
+        LocalClient other = attach();
+        maker.sendLine(R"({"op":"group-create","name":"天涯 team","req":"g1"})");
+        const auto made = maker.waitEvent("group");
+        CPPUNIT_ASSERT_MESSAGE("no group event", made);
+        CPPUNIT_ASSERT_EQUAL(std::string("g1"), made->getValue<std::string>("req"));
+        const auto group = made->getObject("group");
+        const std::string id = group->getValue<std::string>("id");
+        CPPUNIT_ASSERT(ConversationId::isGroupId(id));
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯 team"), group->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(1, group->getValue<int>("version"));
+        const auto members = group->getArray("members");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), members->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), members->getObject(0)->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(std::string("owner"), members->getObject(0)->getValue<std::string>("role"));
+        // Every other client hears of it, without the request's id; each roster lists it.
+        const auto heard = other.waitEvent("group");
+        CPPUNIT_ASSERT_MESSAGE("the other client heard nothing", heard);
+        CPPUNIT_ASSERT(!heard->has("req"));
+        CPPUNIT_ASSERT_EQUAL(id, heard->getObject("group")->getValue<std::string>("id"));
+        other.sendLine(R"({"op":"roster"})");
+        const auto roster = other.waitEvent("roster");
+        CPPUNIT_ASSERT(roster);
+        CPPUNIT_ASSERT_EQUAL(id, roster->getArray("groups")->getObject(0)->getValue<std::string>("id"));
+        // The maker hears of it once.
+        maker.sendLine(R"({"op":"roster"})");
+        CPPUNIT_ASSERT(maker.waitEvent("roster"));
+        CPPUNIT_ASSERT(!maker.waitFor([](const LocalClient::Object& event) {
+            return event->optValue<std::string>("event", "") == "group";
+        }, 0ms));
+        onLoop([&] {
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), _ui->store().groups.groups().count(id));
+        });
+        // A name no group may have is refused, and makes no group.
+        maker.sendLine(R"({"op":"group-create","name":""})");
+        const auto error = maker.waitEvent("error");
+        CPPUNIT_ASSERT_MESSAGE("no error event", error);
+        const std::string message = error->getValue<std::string>("message");
+        CPPUNIT_ASSERT_MESSAGE(message, message.find("a group's name may not be empty") != std::string::npos);
+        onLoop([this] { CPPUNIT_ASSERT_EQUAL(std::size_t(1), _ui->store().groups.groups().size()); });
     }
 
 private:
