@@ -84,6 +84,7 @@ class PeerdTest : public CppUnit::TestFixture
     CPPUNIT_TEST(testClientThatDoesNotReadIsDisconnected);
     CPPUNIT_TEST(testClientVanishingMidWriteDoesNotHurt);
     CPPUNIT_TEST(testSigtermLogsOutAndRemovesSocket);
+    CPPUNIT_TEST(testGroupMadeOnTheSocketOutlivesAKill);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -563,6 +564,36 @@ public:
         CPPUNIT_ASSERT_MESSAGE("bob never saw alice log out", gone);
         CPPUNIT_ASSERT_EQUAL(pair.net.udpOf("alice"), gone->getObject("user")->getValue<std::string>("endpoint"));
         CPPUNIT_ASSERT(alice.log().find("logged out of indexd") != std::string::npos);
+    }
+
+    void testGroupMadeOnTheSocketOutlivesAKill()
+    {
+        ChatNetwork net;
+        net.startPeerd("alice");
+        auto client = net.attach("alice");
+        client->sendLine(R"({"op":"group-create","name":"天涯 team","req":"g"})");
+        const auto made = client->waitEvent("group");
+        CPPUNIT_ASSERT_MESSAGE("no group event", made);
+        const std::string id = made->getObject("group")->getValue<std::string>("id");
+
+        // Killed at once: the group was in the redo log before the reply went.
+        // Back on the same port, so that indexd takes the new login as the
+        // same peer's rather than refuse a second alice elsewhere.
+        const std::string udp = net.udpOf("alice");
+        net.peerd("alice").signal(SIGKILL);
+        CPPUNIT_ASSERT(client->waitClosed());
+        net.peerd("alice").waitExit();
+        net.startPeerd("alice", {"--port", udp.substr(udp.rfind(':') + 1)});
+        auto again = net.attach("alice");
+        again->sendLine(R"({"op":"roster"})");
+        const auto roster = again->waitEvent("roster");
+        CPPUNIT_ASSERT(roster);
+        const auto groups = roster->getArray("groups");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), groups->size());
+        CPPUNIT_ASSERT_EQUAL(id, groups->getObject(0)->getValue<std::string>("id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("天涯 team"), groups->getObject(0)->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(std::string("owner"),
+                             groups->getObject(0)->getArray("members")->getObject(0)->getValue<std::string>("role"));
     }
 
 private:
