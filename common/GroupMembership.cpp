@@ -30,11 +30,6 @@ std::vector<std::string_view> split(std::string_view text, char separator)
     return parts;
 }
 
-bool isControl(char32_t cp)
-{
-    return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
-}
-
 std::optional<std::uint64_t> parseVersion(std::string_view text)
 {
     if (text.empty() || text.size() > 19 || text.front() == '0') return std::nullopt;
@@ -165,7 +160,7 @@ std::string GroupMembership::checkTitle(std::string_view title)
     if (title.size() > kMaxTitleBytes)
         return "a group's name is at most " + std::to_string(kMaxTitleBytes) + " bytes";
     if (!Utf8::isValid(title)) return "a group's name must be UTF-8";
-    if (Utf8::any(title, isControl)) return "a group's name may not hold control characters";
+    if (Utf8::any(title, Utf8::isControl)) return "a group's name may not hold control characters";
     return {};
 }
 

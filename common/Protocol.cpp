@@ -883,7 +883,7 @@ std::string Protocol::checkStatus(std::string_view text)
 {
     if (Utf8::codePoints(text) > kMaxStatusCharacters)
         return "status message is longer than " + std::to_string(kMaxStatusCharacters) + " characters";
-    if (Utf8::any(text, [](char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }))
+    if (Utf8::any(text, Utf8::isControl))
         return "status message has a control character";
     return {};
 }

@@ -8,7 +8,7 @@ namespace {
 
 bool isForbidden(char32_t cp)
 {
-    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) return true;
+    if (Utf8::isControl(cp)) return true;
     switch (cp) {
     case ' ': case ',': case ';': case ':':
     case 0x00A0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:

@@ -20,6 +20,9 @@ public:
     /// well-formed give false from their first fault on: isValid() tells them apart.
     static bool any(std::string_view bytes, bool (*test)(char32_t));
 
+    /// True for a control character: C0 (below U+0020), DEL and C1 (U+0080 to U+009F).
+    static bool isControl(char32_t codePoint) { return codePoint < 0x20 || (codePoint >= 0x7F && codePoint <= 0x9F); }
+
     /// Code points of bytes, or nullopt when they are not well-formed UTF-8.
     static std::optional<std::u32string> decode(std::string_view bytes);
 
